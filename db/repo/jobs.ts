@@ -1,0 +1,67 @@
+import { and, asc, desc, eq, gt, inArray, type SQL } from 'drizzle-orm';
+import type { Job, JobLogLine, JobState } from '@/lib/contracts/jobs';
+import type { Store } from '../client';
+
+type JobRow = Store['t']['jobs']['$inferSelect'];
+export type JobPatch = Partial<Pick<JobRow, 'state' | 'progress' | 'message' | 'error' | 'startedAt' | 'finishedAt'>> & { result?: unknown };
+
+export function toJob(r: JobRow): Job {
+  return {
+    id: r.id, kind: r.kind, title: r.title, state: r.state, progress: r.progress, message: r.message, error: r.error,
+    result: r.resultJson == null ? null : JSON.parse(r.resultJson), ownerId: r.ownerId, machineId: r.machineId,
+    createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt,
+  };
+}
+
+export async function insertJob(s: Store, j: Job): Promise<void> {
+  await s.db.insert(s.t.jobs).values({
+    id: j.id, kind: j.kind, title: j.title, state: j.state, progress: j.progress, message: j.message, error: j.error,
+    resultJson: j.result == null ? null : JSON.stringify(j.result), ownerId: j.ownerId, machineId: j.machineId,
+    createdAt: j.createdAt, startedAt: j.startedAt, finishedAt: j.finishedAt,
+  });
+}
+
+export async function updateJob(s: Store, id: string, patch: JobPatch): Promise<Job | undefined> {
+  const { result, ...rest } = patch;
+  const values = result === undefined ? rest : { ...rest, resultJson: JSON.stringify(result) };
+  const [row] = await s.db.update(s.t.jobs).set(values).where(eq(s.t.jobs.id, id)).returning();
+  return row ? toJob(row) : undefined;
+}
+
+export async function getJob(s: Store, id: string): Promise<Job | undefined> {
+  const [row] = await s.db.select().from(s.t.jobs).where(eq(s.t.jobs.id, id)).limit(1);
+  return row ? toJob(row) : undefined;
+}
+
+export async function listJobs(s: Store, q: { ownerId?: string; state?: JobState; limit: number }): Promise<Job[]> {
+  const conds: SQL[] = [];
+  if (q.ownerId) conds.push(eq(s.t.jobs.ownerId, q.ownerId));
+  if (q.state) conds.push(eq(s.t.jobs.state, q.state));
+  const rows = await s.db.select().from(s.t.jobs).where(conds.length ? and(...conds) : undefined).orderBy(desc(s.t.jobs.createdAt)).limit(q.limit);
+  return rows.map(toJob);
+}
+
+export async function appendJobLogs(s: Store, jobId: string, lines: JobLogLine[]): Promise<void> {
+  if (lines.length === 0) return;
+  await s.db.insert(s.t.jobLogs).values(lines.map((l) => ({ jobId, seq: l.seq, ts: l.ts, line: l.line })));
+}
+
+export async function getJobLogs(s: Store, jobId: string, after: number): Promise<JobLogLine[]> {
+  const rows = await s.db
+    .select({ seq: s.t.jobLogs.seq, ts: s.t.jobLogs.ts, line: s.t.jobLogs.line })
+    .from(s.t.jobLogs)
+    .where(and(eq(s.t.jobLogs.jobId, jobId), gt(s.t.jobLogs.seq, after)))
+    .orderBy(asc(s.t.jobLogs.seq))
+    .limit(5000);
+  return rows;
+}
+
+/** Jobs that were queued or running when the server stopped can no longer finish. */
+export async function failUnfinishedJobs(s: Store, reason: string, now: number): Promise<number> {
+  const rows = await s.db
+    .update(s.t.jobs)
+    .set({ state: 'failed', error: reason, finishedAt: now })
+    .where(inArray(s.t.jobs.state, ['queued', 'running']))
+    .returning({ id: s.t.jobs.id });
+  return rows.length;
+}

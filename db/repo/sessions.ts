@@ -1,0 +1,47 @@
+import { and, eq, lt } from 'drizzle-orm';
+import type { Store } from '../client';
+import { toUser } from './users';
+
+export interface NewSession {
+  id: string;
+  userId: string;
+  tokenHash: string;
+  now: number;
+  expiresAt: number;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export async function insertSession(s: Store, n: NewSession): Promise<void> {
+  await s.db.insert(s.t.sessions).values({
+    id: n.id, userId: n.userId, tokenHash: n.tokenHash, createdAt: n.now, lastSeenAt: n.now,
+    expiresAt: n.expiresAt, ip: n.ip, userAgent: n.userAgent,
+  });
+}
+
+export async function findSessionByHash(s: Store, tokenHash: string) {
+  const [row] = await s.db
+    .select({ session: s.t.sessions, user: s.t.users })
+    .from(s.t.sessions)
+    .innerJoin(s.t.users, eq(s.t.users.id, s.t.sessions.userId))
+    .where(eq(s.t.sessions.tokenHash, tokenHash))
+    .limit(1);
+  return row ? { session: row.session, user: toUser(row.user) } : undefined;
+}
+
+export async function touchSession(s: Store, id: string, now: number, expiresAt: number): Promise<void> {
+  await s.db.update(s.t.sessions).set({ lastSeenAt: now, expiresAt }).where(eq(s.t.sessions.id, id));
+}
+
+export async function deleteSession(s: Store, id: string): Promise<void> {
+  await s.db.delete(s.t.sessions).where(eq(s.t.sessions.id, id));
+}
+
+export async function deleteExpiredSessions(s: Store, now: number): Promise<void> {
+  await s.db.delete(s.t.sessions).where(lt(s.t.sessions.expiresAt, now));
+}
+
+export async function deleteUserSessions(s: Store, userId: string, exceptId?: string): Promise<void> {
+  const rows = await s.db.select({ id: s.t.sessions.id }).from(s.t.sessions).where(eq(s.t.sessions.userId, userId));
+  for (const r of rows) if (r.id !== exceptId) await s.db.delete(s.t.sessions).where(and(eq(s.t.sessions.id, r.id)));
+}

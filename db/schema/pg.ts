@@ -1,0 +1,135 @@
+import { pgTable, text, bigint, boolean, primaryKey, index } from 'drizzle-orm/pg-core';
+
+// Keep in step with ./sqlite.ts: db/schema.test.ts checks both have the same tables and columns.
+// Ids are text made by the app; timestamps are app-side integer milliseconds.
+
+export const users = pgTable('users', {
+  id: text('id').primaryKey(),
+  username: text('username').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ['viewer', 'operator', 'admin'] }).notNull(),
+  disabled: boolean('disabled').notNull().default(false),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+});
+
+export const sessions = pgTable('sessions', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+  lastSeenAt: bigint('last_seen_at', { mode: 'number' }).notNull(),
+  ip: text('ip'),
+  userAgent: text('user_agent'),
+}, (t) => [index('sessions_user_idx').on(t.userId)]);
+
+export const apiTokens = pgTable('api_tokens', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  role: text('role', { enum: ['viewer', 'operator', 'admin'] }).notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  lastUsedAt: bigint('last_used_at', { mode: 'number' }),
+  expiresAt: bigint('expires_at', { mode: 'number' }),
+  revokedAt: bigint('revoked_at', { mode: 'number' }),
+}, (t) => [index('api_tokens_user_idx').on(t.userId)]);
+
+export const machines = pgTable('machines', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] }).notNull(),
+  image: text('image').notNull(),
+  state: text('state', { enum: ['creating', 'stopped', 'starting', 'running', 'paused', 'stopping', 'failed'] }).notNull(),
+  stateReason: text('state_reason'),
+  cpus: bigint('cpus', { mode: 'number' }).notNull(),
+  memoryMib: bigint('memory_mib', { mode: 'number' }).notNull(),
+  diskGib: bigint('disk_gib', { mode: 'number' }).notNull(),
+  portsJson: text('ports_json').notNull().default('[]'),
+  ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
+  snapshotId: text('snapshot_id'),
+  runtimeJson: text('runtime_json').notNull().default('{}'),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+});
+
+export const snapshots = pgTable('snapshots', {
+  id: text('id').primaryKey(),
+  parentId: text('parent_id'),
+  machineId: text('machine_id'),
+  kind: text('kind', { enum: ['live', 'disk'] }).notNull(),
+  label: text('label').notNull(),
+  state: text('state', { enum: ['pending', 'complete', 'failed'] }).notNull(),
+  sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull().default(0),
+  pauseMs: bigint('pause_ms', { mode: 'number' }),
+  path: text('path').notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+}, (t) => [index('snapshots_parent_idx').on(t.parentId)]);
+
+export const images = pgTable('images', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  kind: text('kind').notNull(),
+  state: text('state', { enum: ['building', 'ready', 'failed'] }).notNull(),
+  sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull().default(0),
+  recipeJson: text('recipe_json').notNull().default('{}'),
+  path: text('path').notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+});
+
+export const jobs = pgTable('jobs', {
+  id: text('id').primaryKey(),
+  kind: text('kind').notNull(),
+  title: text('title').notNull(),
+  state: text('state', { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }).notNull(),
+  progress: bigint('progress', { mode: 'number' }).notNull().default(0),
+  message: text('message').notNull().default(''),
+  error: text('error'),
+  resultJson: text('result_json'),
+  ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
+  machineId: text('machine_id'),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  startedAt: bigint('started_at', { mode: 'number' }),
+  finishedAt: bigint('finished_at', { mode: 'number' }),
+}, (t) => [index('jobs_created_idx').on(t.createdAt)]);
+
+export const jobLogs = pgTable('job_logs', {
+  jobId: text('job_id').notNull().references(() => jobs.id, { onDelete: 'cascade' }),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  ts: bigint('ts', { mode: 'number' }).notNull(),
+  line: text('line').notNull(),
+}, (t) => [primaryKey({ columns: [t.jobId, t.seq] })]);
+
+export const shareLinks = pgTable('share_links', {
+  id: text('id').primaryKey(),
+  machineId: text('machine_id').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  role: text('role', { enum: ['viewer', 'operator', 'admin'] }).notNull(),
+  label: text('label'),
+  createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+  revokedAt: bigint('revoked_at', { mode: 'number' }),
+  lastUsedAt: bigint('last_used_at', { mode: 'number' }),
+});
+
+export const auditEvents = pgTable('audit_events', {
+  id: text('id').primaryKey(),
+  ts: bigint('ts', { mode: 'number' }).notNull(),
+  actorKind: text('actor_kind', { enum: ['user', 'token', 'share', 'system', 'anonymous'] }).notNull(),
+  actorId: text('actor_id'),
+  actorName: text('actor_name'),
+  action: text('action').notNull(),
+  targetKind: text('target_kind'),
+  targetId: text('target_id'),
+  ip: text('ip'),
+  detailJson: text('detail_json').notNull().default('{}'),
+}, (t) => [index('audit_ts_idx').on(t.ts)]);
+
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  valueJson: text('value_json').notNull(),
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+});

@@ -1,0 +1,135 @@
+import { sqliteTable, text, integer, primaryKey, index } from 'drizzle-orm/sqlite-core';
+
+// Keep in step with ./pg.ts: db/schema.test.ts checks both have the same tables and columns.
+// Ids are text made by the app; timestamps are app-side integer milliseconds.
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  username: text('username').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ['viewer', 'operator', 'admin'] }).notNull(),
+  disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const sessions = sqliteTable('sessions', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: integer('created_at').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  lastSeenAt: integer('last_seen_at').notNull(),
+  ip: text('ip'),
+  userAgent: text('user_agent'),
+}, (t) => [index('sessions_user_idx').on(t.userId)]);
+
+export const apiTokens = sqliteTable('api_tokens', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  role: text('role', { enum: ['viewer', 'operator', 'admin'] }).notNull(),
+  createdAt: integer('created_at').notNull(),
+  lastUsedAt: integer('last_used_at'),
+  expiresAt: integer('expires_at'),
+  revokedAt: integer('revoked_at'),
+}, (t) => [index('api_tokens_user_idx').on(t.userId)]);
+
+export const machines = sqliteTable('machines', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] }).notNull(),
+  image: text('image').notNull(),
+  state: text('state', { enum: ['creating', 'stopped', 'starting', 'running', 'paused', 'stopping', 'failed'] }).notNull(),
+  stateReason: text('state_reason'),
+  cpus: integer('cpus').notNull(),
+  memoryMib: integer('memory_mib').notNull(),
+  diskGib: integer('disk_gib').notNull(),
+  portsJson: text('ports_json').notNull().default('[]'),
+  ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
+  snapshotId: text('snapshot_id'),
+  runtimeJson: text('runtime_json').notNull().default('{}'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const snapshots = sqliteTable('snapshots', {
+  id: text('id').primaryKey(),
+  parentId: text('parent_id'),
+  machineId: text('machine_id'),
+  kind: text('kind', { enum: ['live', 'disk'] }).notNull(),
+  label: text('label').notNull(),
+  state: text('state', { enum: ['pending', 'complete', 'failed'] }).notNull(),
+  sizeBytes: integer('size_bytes').notNull().default(0),
+  pauseMs: integer('pause_ms'),
+  path: text('path').notNull(),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [index('snapshots_parent_idx').on(t.parentId)]);
+
+export const images = sqliteTable('images', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  kind: text('kind').notNull(),
+  state: text('state', { enum: ['building', 'ready', 'failed'] }).notNull(),
+  sizeBytes: integer('size_bytes').notNull().default(0),
+  recipeJson: text('recipe_json').notNull().default('{}'),
+  path: text('path').notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const jobs = sqliteTable('jobs', {
+  id: text('id').primaryKey(),
+  kind: text('kind').notNull(),
+  title: text('title').notNull(),
+  state: text('state', { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }).notNull(),
+  progress: integer('progress').notNull().default(0),
+  message: text('message').notNull().default(''),
+  error: text('error'),
+  resultJson: text('result_json'),
+  ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
+  machineId: text('machine_id'),
+  createdAt: integer('created_at').notNull(),
+  startedAt: integer('started_at'),
+  finishedAt: integer('finished_at'),
+}, (t) => [index('jobs_created_idx').on(t.createdAt)]);
+
+export const jobLogs = sqliteTable('job_logs', {
+  jobId: text('job_id').notNull().references(() => jobs.id, { onDelete: 'cascade' }),
+  seq: integer('seq').notNull(),
+  ts: integer('ts').notNull(),
+  line: text('line').notNull(),
+}, (t) => [primaryKey({ columns: [t.jobId, t.seq] })]);
+
+export const shareLinks = sqliteTable('share_links', {
+  id: text('id').primaryKey(),
+  machineId: text('machine_id').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  role: text('role', { enum: ['viewer', 'operator', 'admin'] }).notNull(),
+  label: text('label'),
+  createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: integer('created_at').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  revokedAt: integer('revoked_at'),
+  lastUsedAt: integer('last_used_at'),
+});
+
+export const auditEvents = sqliteTable('audit_events', {
+  id: text('id').primaryKey(),
+  ts: integer('ts').notNull(),
+  actorKind: text('actor_kind', { enum: ['user', 'token', 'share', 'system', 'anonymous'] }).notNull(),
+  actorId: text('actor_id'),
+  actorName: text('actor_name'),
+  action: text('action').notNull(),
+  targetKind: text('target_kind'),
+  targetId: text('target_id'),
+  ip: text('ip'),
+  detailJson: text('detail_json').notNull().default('{}'),
+}, (t) => [index('audit_ts_idx').on(t.ts)]);
+
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  valueJson: text('value_json').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+export const settingsSchema = z.object({
+  /** Lets admins open a shell on the Hangar host from the browser. Off by default: it is root on the host. */
+  consoleHostShell: z.boolean(),
+  /** Scrollback kept per console session, replayed to each new viewer. */
+  consoleScrollbackKib: z.number().int().min(16).max(16384),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const defaultSettings: Settings = { consoleHostShell: false, consoleScrollbackKib: 512 };
+
+export const settingsPatchSchema = settingsSchema.partial();
+export type SettingsPatch = z.infer<typeof settingsPatchSchema>;

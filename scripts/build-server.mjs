@@ -1,0 +1,17 @@
+// Bundles the server and the CLI with esbuild. Packages stay external (node_modules is there at run
+// time, and native addons cannot be bundled); the @/ alias comes from tsconfig.json.
+import { build } from 'esbuild';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+  tsconfig: 'tsconfig.json',
+};
+
+await build({ ...common, entryPoints: { server: 'server/entry.ts' }, outdir: 'dist' });
+await build({ ...common, entryPoints: { cli: 'cli/main.ts' }, outdir: 'dist', external: ['./server.js'] });

@@ -1,0 +1,53 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { Core } from '@/server/core/hangar';
+import { envelope, errorToResponse, register, zodIssues, type App, type AppEnv, type RouteEntry } from './route';
+import { authRoutes } from './auth';
+import { healthRoutes } from './health';
+import { hostRoutes } from './host';
+import { jobRoutes } from './jobs';
+import { machineRoutes } from './machines';
+import { settingsRoutes } from './settings';
+import { tokenRoutes } from './tokens';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, machineRoutes, hostRoutes, settingsRoutes];
+
+/** The REST API, mounted by server/main.ts under /api. */
+export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) return c.json(envelope('validation_failed', 'Invalid input.', zodIssues(result.error)), 400);
+    },
+  }).basePath('/api') as unknown as App;
+  const routes: RouteEntry[] = [];
+
+  app.use('*', async (c, next) => {
+    c.set('core', core);
+    c.header('Cache-Control', 'no-store');
+    await next();
+  });
+  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json(envelope('payload_too_large', `Request body over ${MAX_BODY_BYTES} bytes.`), 413) }));
+
+  for (const group of routeGroups) for (const spec of group) register(app, routes, spec);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'cookie', { type: 'apiKey', in: 'cookie', name: 'hangar_session' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'API token (hangar login, Settings > API tokens)' });
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Hangar API', version: core.version } });
+  routes.push({ method: 'get', path: '/openapi.json', access: 'public' });
+
+  app.notFound((c) => c.json(envelope('not_found', `No route ${c.req.method} ${c.req.path}.`), 404));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      // Hono's own: malformed JSON, bad content type.
+      const status = err.status >= 400 && err.status < 500 ? err.status : 400;
+      return c.json(envelope(status === 413 ? 'payload_too_large' : 'bad_request', err.message || 'Bad request.'), status);
+    }
+    const { status, body } = errorToResponse(err);
+    if (status >= 500) console.error(`${c.req.method} ${c.req.path}:`, err);
+    return c.json(body, status as 400);
+  });
+  return { app, routes };
+}

@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import type { ApiToken, CreateTokenBody, CreatedToken, User } from '@/lib/contracts/auth';
+import { hasRole, minRole, type Role } from '@/lib/roles';
+import type { Store } from '@/db/client';
+import { countUsers, findUserRowByUsername, insertUser, toUser } from '@/db/repo/users';
+import { deleteSession, findSessionByHash, insertSession, touchSession } from '@/db/repo/sessions';
+import { findTokenByHash, insertToken, listTokens, revokeToken, touchToken } from '@/db/repo/tokens';
+import { newId, newSecret } from './ids';
+import { dummyPasswordHash, generatePassword, hashPassword, verifyPassword } from './passwords';
+import { ForbiddenError, NotFoundError, UnauthorizedError } from './errors';
+
+export const SESSION_COOKIE = 'hangar_session';
+export const TOKEN_PREFIX = 'hgr_';
+const SESSION_TTL_MS = 7 * 24 * 3600_000;
+/** Sliding expiry is written at most this often, so reads do not turn into writes. */
+const TOUCH_EVERY_MS = 60_000;
+
+/** Who is calling: resolved once per request or socket by the transport layer. */
+export interface Principal {
+  user: User;
+  /** Effective role: a token's role never exceeds its user's. */
+  role: Role;
+  via: 'session' | 'token';
+  sessionId?: string;
+  tokenId?: string;
+}
+
+export interface ClientMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
+
+export class AuthService {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** First run: create the admin account. Returns the generated password, to be shown once. */
+  async ensureAdmin(password?: string): Promise<{ created: boolean; username: string; password?: string }> {
+    if ((await countUsers(this.store)) > 0) return { created: false, username: 'admin' };
+    const pw = password || generatePassword();
+    await insertUser(this.store, { id: newId('usr'), username: 'admin', passwordHash: await hashPassword(pw), role: 'admin', now: this.now() });
+    return { created: true, username: 'admin', password: password ? undefined : pw };
+  }
+
+  async createUser(username: string, password: string, role: Role): Promise<User> {
+    return insertUser(this.store, { id: newId('usr'), username, passwordHash: await hashPassword(password), role, now: this.now() });
+  }
+
+  /** Returns the session secret for the cookie. Same error and similar timing for unknown user and bad password. */
+  async login(username: string, password: string, meta: ClientMeta): Promise<{ secret: string; user: User; expiresAt: number }> {
+    const row = await findUserRowByUsername(this.store, username);
+    const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyPasswordHash()));
+    if (!row || !ok || row.disabled) throw new UnauthorizedError('Wrong username or password.');
+    const secret = newSecret();
+    const now = this.now();
+    const expiresAt = now + SESSION_TTL_MS;
+    await insertSession(this.store, { id: newId('ses'), userId: row.id, tokenHash: hashSecret(secret), now, expiresAt, ...meta });
+    return { secret, user: toUser(row), expiresAt };
+  }
+
+  async logout(p: Principal): Promise<void> {
+    if (p.sessionId) await deleteSession(this.store, p.sessionId);
+  }
+
+  /** Resolve a cookie secret or bearer token. Null when missing, unknown, expired, revoked or disabled. */
+  async authenticate(creds: { session?: string | null; bearer?: string | null }): Promise<Principal | null> {
+    const now = this.now();
+    if (creds.bearer) {
+      if (!creds.bearer.startsWith(TOKEN_PREFIX)) return null;
+      const found = await findTokenByHash(this.store, hashSecret(creds.bearer));
+      if (!found || found.user.disabled) return null;
+      if (found.token.expiresAt != null && found.token.expiresAt <= now) return null;
+      if (found.token.lastUsedAt == null || now - found.token.lastUsedAt > TOUCH_EVERY_MS) await touchToken(this.store, found.token.id, now);
+      return { user: found.user, role: minRole(found.token.role, found.user.role), via: 'token', tokenId: found.token.id };
+    }
+    if (creds.session) {
+      const found = await findSessionByHash(this.store, hashSecret(creds.session));
+      if (!found || found.user.disabled || found.session.expiresAt <= now) return null;
+      if (now - found.session.lastSeenAt > TOUCH_EVERY_MS) await touchSession(this.store, found.session.id, now, now + SESSION_TTL_MS);
+      return { user: found.user, role: found.user.role, via: 'session', sessionId: found.session.id };
+    }
+    return null;
+  }
+
+  async createToken(p: Principal, body: CreateTokenBody): Promise<CreatedToken> {
+    const role = body.role ?? p.role;
+    if (!hasRole(p.role, role)) throw new ForbiddenError(`A token cannot have a stronger role (${role}) than yours (${p.role}).`);
+    const secret = newSecret(TOKEN_PREFIX);
+    const now = this.now();
+    const token = await insertToken(this.store, {
+      id: newId('tok'), userId: p.user.id, name: body.name, tokenHash: hashSecret(secret), role, now,
+      expiresAt: body.expiresInDays ? now + body.expiresInDays * 86400_000 : null,
+    });
+    return { token, secret };
+  }
+
+  listTokens(p: Principal): Promise<ApiToken[]> {
+    return listTokens(this.store, p.user.id);
+  }
+
+  async revokeToken(p: Principal, id: string): Promise<void> {
+    if (!(await revokeToken(this.store, p.user.id, id, this.now()))) throw new NotFoundError('API token');
+  }
+}

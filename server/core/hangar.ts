@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { openDatabase, type Store } from '@/db/client';
+import { AuditLog } from './audit';
+import { AuthService } from './auth';
+import { ConsoleRegistry } from './console/registry';
+import { EventBus } from './events';
+import { HostService } from './host';
+import { JobRunner } from './jobs';
+import { JobService } from './job-service';
+import { MachineService } from './machines';
+import { dataLayout, projectRoot } from './paths';
+import { SettingsService } from './settings';
+
+export interface CoreOptions {
+  dataDir: string;
+  databaseUrl?: string;
+  version: string;
+}
+
+/** Every domain service, wired once; transports (HTTP, sockets, CLI) take what they need from here. */
+export interface Core {
+  version: string;
+  startedAt: number;
+  layout: ReturnType<typeof dataLayout>;
+  store: Store;
+  bus: EventBus;
+  auth: AuthService;
+  jobRunner: JobRunner;
+  jobs: JobService;
+  settings: SettingsService;
+  audit: AuditLog;
+  consoles: ConsoleRegistry;
+  host: HostService;
+  machines: MachineService;
+  close(): Promise<void>;
+}
+
+export async function createCore(opts: CoreOptions): Promise<Core> {
+  const layout = dataLayout(opts.dataDir);
+  fs.mkdirSync(layout.root, { recursive: true, mode: 0o700 });
+  const store = openDatabase({ url: opts.databaseUrl, sqlitePath: layout.db, migrationsDir: path.join(projectRoot(), 'db', 'migrations') });
+  await store.migrate();
+  const bus = new EventBus();
+  const settings = new SettingsService(store);
+  await settings.load();
+  const jobs = new JobRunner(store, bus);
+  await jobs.recover();
+  const consoles = new ConsoleRegistry(settings);
+  return {
+    version: opts.version,
+    startedAt: Date.now(),
+    layout,
+    store,
+    bus,
+    auth: new AuthService(store),
+    jobRunner: jobs,
+    jobs: new JobService(jobs),
+    settings,
+    audit: new AuditLog(store),
+    consoles,
+    host: new HostService(layout),
+    machines: new MachineService(store),
+    async close() {
+      consoles.closeAll('The Hangar server is shutting down.');
+      await jobs.stopAll();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import type { DemoJobBody, Job, JobLogLine, JobState } from '@/lib/contracts/jobs';
+import { hasRole } from '@/lib/roles';
+import type { Principal } from './auth';
+import { NotFoundError } from './errors';
+import type { JobRunner } from './jobs';
+
+/** Jobs as callers see them: admins see every job, others their own; the rest is "not found". */
+export class JobService {
+  constructor(private readonly runner: JobRunner) {}
+
+  private canSee(p: Principal, job: Job): boolean {
+    return hasRole(p.role, 'admin') || job.ownerId === p.user.id;
+  }
+
+  list(p: Principal, q: { state?: JobState; limit: number }): Promise<Job[]> {
+    return this.runner.list({ ...q, ownerId: hasRole(p.role, 'admin') ? undefined : p.user.id });
+  }
+
+  async get(p: Principal, id: string): Promise<Job> {
+    const job = await this.runner.get(id);
+    if (!job || !this.canSee(p, job)) throw new NotFoundError('Job');
+    return job;
+  }
+
+  async logs(p: Principal, id: string, after: number): Promise<JobLogLine[]> {
+    await this.get(p, id);
+    return this.runner.logs(id, after);
+  }
+
+  async cancel(p: Principal, id: string): Promise<Job> {
+    await this.get(p, id);
+    return this.runner.cancel(id);
+  }
+
+  /** A job that only sleeps and reports: exercises progress, logs, cancel and events end to end. */
+  async startDemo(p: Principal, body: DemoJobBody): Promise<Job> {
+    const { job } = await this.runner.start({ kind: 'demo', title: `Demo job (${body.seconds} s)`, ownerId: p.user.id }, async (ctx) => {
+      const stepMs = (body.seconds * 1000) / body.steps;
+      for (let i = 1; i <= body.steps; i++) {
+        await sleep(stepMs, ctx.signal);
+        ctx.log(`step ${i}/${body.steps} done`);
+        if (body.fail && i === Math.ceil(body.steps / 2)) throw new Error(`demo failure at step ${i}, as asked`);
+        ctx.progress((i / body.steps) * 100, `Step ${i} of ${body.steps}`);
+      }
+      return { steps: body.steps };
+    });
+    return job;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal.throwIfAborted();
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,209 @@
+import type { Job, JobLogLine, JobState } from '@/lib/contracts/jobs';
+import { isFinished } from '@/lib/contracts/jobs';
+import type { Store } from '@/db/client';
+import { appendJobLogs, failUnfinishedJobs, getJob, getJobLogs, insertJob, listJobs, updateJob, type JobPatch } from '@/db/repo/jobs';
+import type { EventBus } from './events';
+import { newId } from './ids';
+import { ConflictError, NotFoundError } from './errors';
+
+export interface JobContext {
+  readonly jobId: string;
+  /** Aborted when the job is cancelled or the server shuts down. */
+  readonly signal: AbortSignal;
+  /** 0-100; values only go up. */
+  progress(percent: number, message?: string): void;
+  log(line: string): void;
+}
+
+export type JobFn = (ctx: JobContext) => Promise<unknown>;
+
+export interface JobSpec {
+  kind: string;
+  title: string;
+  ownerId: string | null;
+  machineId?: string | null;
+}
+
+export class JobCancelledError extends Error {
+  constructor() {
+    super('Cancelled.');
+  }
+}
+
+interface Running {
+  job: Job;
+  abort: AbortController;
+  logs: JobLogLine[];
+  seq: number;
+  /** Writes for one job are applied in order. */
+  chain: Promise<unknown>;
+  flushTimer: NodeJS.Timeout | null;
+}
+
+const LOG_FLUSH_MS = 100;
+const MAX_LINE = 4000;
+
+/**
+ * Runs long operations: persists each job and its log, publishes `job:update` and
+ * `job:log` on the bus, and honours cancel through an AbortSignal. At most
+ * `concurrency` jobs run at once; the rest wait as `queued`.
+ */
+export class JobRunner {
+  private readonly running = new Map<string, Running>();
+  private readonly waiting: Array<() => void> = [];
+  private active = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly bus: EventBus,
+    private readonly concurrency = 4,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** On start-up: jobs that were running when the server stopped cannot finish. */
+  async recover(): Promise<number> {
+    return failUnfinishedJobs(this.store, 'The server stopped while this job ran.', this.now());
+  }
+
+  /** Returns at once with the queued job; `done` settles when it finishes. */
+  async start(spec: JobSpec, fn: JobFn): Promise<{ job: Job; done: Promise<Job> }> {
+    const job: Job = {
+      id: newId('job'), kind: spec.kind, title: spec.title, state: 'queued', progress: 0, message: 'Queued', error: null,
+      result: null, ownerId: spec.ownerId, machineId: spec.machineId ?? null, createdAt: this.now(), startedAt: null, finishedAt: null,
+    };
+    await insertJob(this.store, job);
+    const r: Running = { job, abort: new AbortController(), logs: [], seq: 0, chain: Promise.resolve(), flushTimer: null };
+    this.running.set(job.id, r);
+    this.bus.publish('job:update', job);
+    const done = this.run(r, fn);
+    return { job, done };
+  }
+
+  get(id: string): Promise<Job | undefined> {
+    const r = this.running.get(id);
+    return r ? Promise.resolve(r.job) : getJob(this.store, id);
+  }
+
+  /** Owner of a job that is running now (log events are only published while running). */
+  ownerOf(id: string): string | null {
+    return this.running.get(id)?.job.ownerId ?? null;
+  }
+
+  list(q: { ownerId?: string; state?: JobState; limit: number }): Promise<Job[]> {
+    return listJobs(this.store, q);
+  }
+
+  async logs(id: string, after: number): Promise<JobLogLine[]> {
+    const r = this.running.get(id);
+    if (r) await this.flush(r);
+    return getJobLogs(this.store, id, after);
+  }
+
+  async cancel(id: string): Promise<Job> {
+    const r = this.running.get(id);
+    if (!r) {
+      const job = await getJob(this.store, id);
+      if (!job) throw new NotFoundError('Job');
+      throw new ConflictError(`Job already ${job.state}.`);
+    }
+    r.abort.abort(new JobCancelledError());
+    return r.job;
+  }
+
+  /** Cancel everything and wait for the writes: used on shutdown. */
+  async stopAll(): Promise<void> {
+    const all = [...this.running.values()];
+    for (const r of all) r.abort.abort(new JobCancelledError());
+    await Promise.allSettled(all.map((r) => r.chain));
+  }
+
+  private async acquire(signal: AbortSignal): Promise<void> {
+    if (this.active < this.concurrency) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const go = () => {
+        signal.removeEventListener('abort', onAbort);
+        this.active++;
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.waiting.indexOf(go);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(go);
+    });
+  }
+
+  private release(): void {
+    this.active--;
+    this.waiting.shift()?.();
+  }
+
+  private async run(r: Running, fn: JobFn): Promise<Job> {
+    let acquired = false;
+    try {
+      await this.acquire(r.abort.signal);
+      acquired = true;
+      this.patch(r, { state: 'running', startedAt: this.now(), message: 'Running' });
+      const result = await fn(this.context(r));
+      r.abort.signal.throwIfAborted();
+      this.patch(r, { state: 'succeeded', progress: 100, message: 'Done', finishedAt: this.now(), result: result ?? null });
+    } catch (err) {
+      const cancelled = r.abort.signal.aborted;
+      const message = cancelled ? 'Cancelled.' : err instanceof Error ? err.message : String(err);
+      if (!cancelled) this.log(r, `error: ${message}`);
+      this.patch(r, { state: cancelled ? 'cancelled' : 'failed', error: message, message: cancelled ? 'Cancelled' : 'Failed', finishedAt: this.now() });
+    } finally {
+      if (acquired) this.release();
+      await this.flush(r);
+      this.running.delete(r.job.id);
+    }
+    return r.job;
+  }
+
+  private context(r: Running): JobContext {
+    return {
+      jobId: r.job.id,
+      signal: r.abort.signal,
+      progress: (percent, message) => {
+        const p = Math.max(r.job.progress, Math.min(100, Math.round(percent)));
+        if (p === r.job.progress && (message === undefined || message === r.job.message)) return;
+        this.patch(r, { progress: p, ...(message !== undefined ? { message } : {}) });
+      },
+      log: (line) => this.log(r, line),
+    };
+  }
+
+  private log(r: Running, line: string): void {
+    if (isFinished(r.job.state)) return;
+    for (const l of line.split('\n')) {
+      r.logs.push({ seq: r.seq++, ts: this.now(), line: l.length > MAX_LINE ? `${l.slice(0, MAX_LINE)}…` : l });
+    }
+    r.flushTimer ??= setTimeout(() => void this.flush(r), LOG_FLUSH_MS);
+  }
+
+  private flush(r: Running): Promise<unknown> {
+    if (r.flushTimer) clearTimeout(r.flushTimer);
+    r.flushTimer = null;
+    const lines = r.logs.splice(0);
+    if (lines.length === 0) return r.chain;
+    this.bus.publish('job:log', { jobId: r.job.id, lines });
+    return this.enqueue(r, () => appendJobLogs(this.store, r.job.id, lines));
+  }
+
+  /** Progress is whole percent and only rises, so a job writes at most ~100 progress rows. */
+  private patch(r: Running, patch: JobPatch): void {
+    r.job = { ...r.job, ...patch };
+    this.bus.publish('job:update', r.job);
+    void this.enqueue(r, () => updateJob(this.store, r.job.id, patch));
+  }
+
+  private enqueue(r: Running, write: () => Promise<unknown>): Promise<unknown> {
+    r.chain = r.chain.then(write).catch((err) => console.error(`job ${r.job.id}: could not persist:`, err));
+    return r.chain;
+  }
+}

@@ -1,0 +1,42 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The checkout Hangar runs from: found by walking up to package.json (works from dist/ and from sources). */
+export function projectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'db', 'migrations'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+}
+
+export function defaultDataDir(): string {
+  return process.env.HANGAR_DATA || path.join(process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share'), 'hangar');
+}
+
+/**
+ * Resolve `parts` under `base` and refuse anything that lands outside it (`..`, absolute
+ * parts, NUL bytes). Every path built from user input goes through here.
+ */
+export function resolveInside(base: string, ...parts: string[]): string {
+  if (parts.some((p) => p.includes('\0'))) throw new RangeError('path contains a NUL byte');
+  const root = path.resolve(base);
+  const p = path.resolve(root, ...parts);
+  if (p !== root && !p.startsWith(root + path.sep)) throw new RangeError(`path escapes ${root}`);
+  return p;
+}
+
+/** Where things live under the data dir. */
+export function dataLayout(dataDir: string) {
+  const d = path.resolve(dataDir);
+  return {
+    root: d,
+    db: path.join(d, 'hangar.db'),
+    probe: path.join(d, 'tmp', 'probe'),
+    kernels: path.join(d, 'kernels'),
+  };
+}

@@ -1,0 +1,98 @@
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface RunOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  input?: string | Buffer;
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Output kept per stream; the rest is dropped (a runaway tool cannot fill memory). */
+  maxOutputBytes?: number;
+  /** Resolve as soon as stdout contains this, then kill the process (used by boot probes). */
+  until?: string;
+}
+
+export interface RunResult {
+  argv: string[];
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  matched: boolean;
+  durationMs: number;
+}
+
+/**
+ * The one way Hangar runs host commands: an argv array, never a shell string, so names and
+ * paths that came from users can never become shell syntax.
+ */
+export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  if (argv.length === 0 || !argv[0]) throw new TypeError('run: empty argv');
+  const started = performance.now();
+  const max = opts.maxOutputBytes ?? 4 * 1024 * 1024;
+  const spawnOpts: SpawnOptions = {
+    cwd: opts.cwd,
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    shell: false,
+  };
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), spawnOpts);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outLen = 0;
+    let errLen = 0;
+    let timedOut = false;
+    let matched = false;
+    let settled = false;
+    const kill = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
+    const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), kill()), opts.timeoutMs) : null;
+    const onAbort = () => kill();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout?.on('data', (b: Buffer) => {
+      if (outLen < max) out.push(b), (outLen += b.length);
+      if (opts.until && !matched && Buffer.concat(out).includes(opts.until)) (matched = true), kill();
+    });
+    child.stderr?.on('data', (b: Buffer) => {
+      if (errLen < max) err.push(b), (errLen += b.length);
+    });
+    const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      resolve({
+        argv: [...argv], code, signal, timedOut, matched,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: spawnError ? `${spawnError.message}\n` : Buffer.concat(err).toString('utf8'),
+        durationMs: performance.now() - started,
+      });
+    };
+    child.on('error', (e) => finish(null, null, e));
+    child.on('close', (code, signal) => finish(code, signal));
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+/** Like `command -v`: the absolute path of an executable on PATH, or null. */
+export async function which(cmd: string): Promise<string | null> {
+  const dirs = (process.env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':');
+  for (const d of [...dirs, '/usr/sbin', '/sbin']) {
+    const p = path.join(d, cmd);
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here; next directory
+    }
+  }
+  return null;
+}
+
+export const firstLine = (s: string): string => s.split('\n').find((l) => l.trim())?.trim() ?? '';
+export const lastLine = (s: string): string => s.split('\n').filter((l) => l.trim()).pop()?.trim() ?? '';

@@ -1,0 +1,64 @@
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { getRequestListener } from '@hono/node-server';
+import { Server as SocketServer } from 'socket.io';
+import type { Core } from './core/hangar';
+import { createApi } from './api/app';
+import { mountConsole } from './sockets/console';
+import { mountEvents } from './sockets/events';
+
+export interface UiHandler {
+  request: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
+  /** Only in development (Next's hot reload socket). */
+  upgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'same-origin',
+  'Content-Security-Policy': "frame-ancestors 'none'",
+};
+
+/**
+ * The one module that owns the HTTP server: /api goes to Hono, /socket.io to socket.io,
+ * everything else to Next. Upgrades for socket.io are socket.io's; any other upgrade goes
+ * to Next in development and is refused otherwise.
+ */
+export function createHttpServer(core: Core, ui: UiHandler | null) {
+  const { app, routes } = createApi(core);
+  const api = getRequestListener(app.fetch);
+  const server = http.createServer((req, res) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    const url = req.url ?? '/';
+    if (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')) return void api(req, res);
+    if (ui) return void ui.request(req, res);
+    res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'The web UI is not served by this process (--no-ui).' } }));
+  });
+  const io = new SocketServer(server, {
+    serveClient: false,
+    // We route other upgrades ourselves (below) instead of letting engine.io destroy them.
+    destroyUpgrade: false,
+    maxHttpBufferSize: 256 * 1024,
+    pingInterval: 10_000,
+    pingTimeout: 10_000,
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (req.url?.startsWith('/socket.io/')) return;
+    if (ui?.upgrade) return ui.upgrade(req, socket, head);
+    socket.destroy();
+  });
+  const unsubscribe = mountEvents(io, core);
+  mountConsole(io, core);
+  return {
+    server,
+    io,
+    routes,
+    async close() {
+      unsubscribe();
+      io.disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      server.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { Socket } from 'socket.io';
+import type { Principal } from '@/server/core/auth';
+import type { Core } from '@/server/core/hangar';
+import { credentialsFrom, isSameOrigin } from '@/server/api/credentials';
+
+export interface SocketData {
+  principal: Principal;
+}
+
+/**
+ * Namespace middleware: a session cookie (browsers, and then the Origin must be ours, or any
+ * site could open a socket with the visitor's cookie) or an API token in `auth.token`.
+ */
+export function socketAuth(core: Core) {
+  return async (socket: Socket, next: (err?: Error) => void) => {
+    try {
+      const h = socket.request.headers;
+      const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : null;
+      const creds = token ? { session: null, bearer: token } : credentialsFrom({ cookie: h.cookie });
+      if (!token && !isSameOrigin({ origin: h.origin ?? null, host: h.host ?? null, 'sec-fetch-site': (h['sec-fetch-site'] as string) ?? null })) {
+        return next(new Error('forbidden: cross-site socket refused'));
+      }
+      const principal = await core.auth.authenticate(creds);
+      if (!principal) return next(new Error('unauthorized: log in first'));
+      (socket.data as SocketData).principal = principal;
+      next();
+    } catch (err) {
+      next(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
+}

@@ -1,0 +1,31 @@
+import type { Namespace, Server } from 'socket.io';
+import type { EventsClientToServer, EventsServerToClient } from '@/lib/events';
+import type { Core } from '@/server/core/hangar';
+import { hasRole } from '@/lib/roles';
+import { socketAuth, type SocketData } from './auth';
+
+const ADMINS = 'admins';
+const userRoom = (id: string) => `user:${id}`;
+
+/** `/events`: job and machine changes. A job goes to its owner and to admins, like GET /api/jobs. */
+export function mountEvents(io: Server, core: Core): () => void {
+  // socket.io types one event map per Server; each namespace here has its own, hence the cast.
+  const nsp = io.of('/events') as unknown as Namespace<EventsClientToServer, EventsServerToClient, Record<string, never>, SocketData>;
+  nsp.use(socketAuth(core));
+  nsp.on('connection', (socket) => {
+    const p = socket.data.principal;
+    void socket.join(userRoom(p.user.id));
+    if (hasRole(p.role, 'admin')) void socket.join(ADMINS);
+  });
+  const rooms = (ownerId: string | null) => (ownerId ? [ADMINS, userRoom(ownerId)] : [ADMINS]);
+  const offs = [
+    core.bus.subscribe('job:update', (job) => nsp.to(rooms(job.ownerId)).emit('job:update', job)),
+    core.bus.subscribe('job:log', (msg) => {
+      const owner = core.jobRunner.ownerOf(msg.jobId);
+      nsp.to(rooms(owner)).emit('job:log', msg);
+    }),
+    core.bus.subscribe('machine:update', (m) => nsp.emit('machine:update', m)),
+    core.bus.subscribe('machine:removed', (m) => nsp.emit('machine:removed', m)),
+  ];
+  return () => offs.forEach((off) => off());
+}
