@@ -1,1 +1,65 @@
-console.log("todo")
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { login, logout } from './commands/login';
+import { status } from './commands/status';
+import { CliError, describeError } from './output';
+
+const HELP = `hangar: disposable machines (QEMU VMs, nspawn and podman containers)
+
+Usage:
+  hangar up [--host H] [--port P] [--data DIR]   run the server (default 127.0.0.1:3000)
+  hangar login [--url URL] [--token T | -u USER [--password-stdin]]
+  hangar logout
+  hangar status                                   server, login and counts
+  hangar help
+
+Global: --json (machine-readable output).
+Environment: HANGAR_URL, HANGAR_TOKEN, HANGAR_DATA, HANGAR_HOST, HANGAR_PORT, DATABASE_URL,
+HANGAR_ADMIN_PASSWORD (first-run admin password).`;
+
+/** `hangar up` runs the server in this process: the bundled dist/server.js, or the sources under tsx. */
+async function up(argv: string[]): Promise<void> {
+  // Computed paths keep esbuild from bundling the server (and its heavy imports) into the CLI.
+  const bundled = fileURLToPath(new URL('./server.js', import.meta.url));
+  const entry = fs.existsSync(bundled) ? bundled : fileURLToPath(new URL('../server/entry.ts', import.meta.url));
+  const mod: { main: (a: string[]) => Promise<void> } = await import(entry);
+  await mod.main(argv);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const args = argv.filter((a) => a !== '--json');
+  const [cmd, ...rest] = args;
+  try {
+    switch (cmd) {
+      case 'up':
+      case 'serve':
+        await up(rest);
+        return -1; // keeps running until a signal
+      case 'login':
+        await login(rest, json);
+        return 0;
+      case 'logout':
+        await logout(json);
+        return 0;
+      case 'status':
+        await status(json);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(HELP);
+        return 0;
+      default:
+        throw new CliError(`Unknown command "${cmd}". Run \`hangar help\`.`, 2);
+    }
+  } catch (err) {
+    if (json) process.stdout.write(JSON.stringify({ error: describeError(err) }) + '\n');
+    else console.error(`hangar: ${describeError(err)}`);
+    return err instanceof CliError ? err.exitCode : 1;
+  }
+}
+
+const code = await run(process.argv.slice(2));
+if (code >= 0) process.exit(code);

@@ -74,14 +74,16 @@ function guard(access: Access): MiddlewareHandler<AppEnv> {
     const core = c.get('core');
     const principal = await core.auth.authenticate(credentialsFrom({ cookie: c.req.header('cookie'), authorization: c.req.header('authorization') }));
     c.set('principal', principal);
+    if (access !== 'public' && !principal) throw new UnauthorizedError();
+    // A browser sends our cookie on its own, so cookie-authenticated changes (and the public
+    // login form: login CSRF) must come from our own pages. Token callers are not browsers.
     if (MUTATING.has(c.req.method) && principal?.via !== 'token' && !isSameOrigin({
       origin: c.req.header('origin'), host: c.req.header('host'), 'sec-fetch-site': c.req.header('sec-fetch-site'),
     })) {
       throw new ForbiddenError('Cross-site request refused: changes with a session cookie must come from Hangar\'s own pages (scripts use an API token).');
     }
     if (access === 'public') return next();
-    if (!principal) throw new UnauthorizedError();
-    if (!hasRole(principal.role, access)) throw new ForbiddenError(`This needs the ${access} role; you have ${principal.role}.`);
+    if (!hasRole(principal!.role, access)) throw new ForbiddenError(`This needs the ${access} role; you have ${principal!.role}.`);
     return next();
   };
 }

@@ -38,6 +38,8 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     env: opts.env ? { ...process.env, ...opts.env } : process.env,
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     shell: false,
+    // Own process group, so a timeout or match kills the children too (they would hold our pipes open).
+    detached: true,
   };
   return new Promise((resolve) => {
     const child = spawn(argv[0], argv.slice(1), spawnOpts);
@@ -48,8 +50,15 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     let timedOut = false;
     let matched = false;
     let settled = false;
+    let killed = false;
     const kill = () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (killed || child.pid === undefined) return;
+      killed = true;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     };
     const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), kill()), opts.timeoutMs) : null;
     const onAbort = () => kill();
@@ -75,6 +84,13 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     };
     child.on('error', (e) => finish(null, null, e));
     child.on('close', (code, signal) => finish(code, signal));
+    // When we killed it, do not wait for pipes that some orphan may still hold.
+    child.on('exit', (code, signal) => {
+      if (!killed) return;
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      finish(code, signal);
+    });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }

@@ -1,0 +1,42 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { hasRole } from '@/lib/roles';
+import { keys, queries } from '@/lib/queries';
+import { api } from './api';
+import { Section } from './section';
+import { useToast } from './toasts';
+
+export function ConsoleSettings() {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const me = useQuery(queries(api).me()).data;
+  const settings = useQuery(queries(api).settings());
+  const update = useMutation({
+    mutationFn: (consoleHostShell: boolean) => api.settings.update({ consoleHostShell }),
+    onSuccess: (s) => qc.setQueryData(keys.settings(), s),
+    onError: (err) => toast('error', err.message),
+  });
+  const isAdmin = !!me && hasRole(me.role, 'admin');
+  // Optimistic: the box shows the wanted state while the change is saved.
+  const on = update.isPending ? update.variables : (settings.data?.consoleHostShell ?? false);
+  return (
+    <Section title="Consoles" description="Console sessions live in the server: reloading a page or losing the connection returns to the same terminal with its scrollback.">
+      <label className="flex items-start gap-3 text-sm">
+        <input
+          type="checkbox"
+          className="mt-1 h-4 w-4"
+          checked={on}
+          disabled={!isAdmin || !settings.data}
+          onChange={(e) => update.mutate(e.target.checked)}
+        />
+        <span>
+          <span className="font-medium">Host shell console for admins</span>
+          <span className="block text-zinc-600 dark:text-zinc-400">
+            A shell on the Hangar host itself, as the user Hangar runs as (often root). Off by default. {!isAdmin && 'Only admins can change this.'}
+          </span>
+        </span>
+      </label>
+    </Section>
+  );
+}

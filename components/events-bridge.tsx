@@ -1,0 +1,54 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { io, type Socket } from 'socket.io-client';
+import type { Job, JobLogLine } from '@/lib/contracts/jobs';
+import type { Machine } from '@/lib/contracts/machines';
+import type { EventsClientToServer, EventsServerToClient } from '@/lib/events';
+import { keys } from '@/lib/queries';
+import { useToast } from './toasts';
+
+/** Turns `/events` messages into query cache updates and toasts, so every page is live without polling. */
+export function EventsBridge() {
+  const qc = useQueryClient();
+  const toast = useToast();
+
+  useEffect(() => {
+    const socket: Socket<EventsServerToClient, EventsClientToServer> = io('/events', { transports: ['websocket'] });
+    socket.on('job:update', (job) => {
+      const before = qc.getQueryData<Job[]>(keys.jobs())?.find((j) => j.id === job.id);
+      qc.setQueryData<Job[]>(keys.jobs(), (list) => (list ? upsert(list, job, true) : list));
+      qc.setQueryData(keys.job(job.id), job);
+      if (before && before.state !== job.state) {
+        if (job.state === 'succeeded') toast('success', `${job.title}: done`);
+        if (job.state === 'failed') toast('error', `${job.title}: ${job.error ?? 'failed'}`);
+      }
+    });
+    socket.on('job:log', ({ jobId, lines }) => {
+      qc.setQueryData<JobLogLine[]>(keys.jobLogs(jobId), (old) => (old ? mergeLines(old, lines) : old));
+    });
+    socket.on('machine:update', (m) => qc.setQueryData<Machine[]>(keys.machines(), (list) => (list ? upsert(list, m, false) : list)));
+    socket.on('machine:removed', ({ id }) => qc.setQueryData<Machine[]>(keys.machines(), (list) => list?.filter((m) => m.id !== id)));
+    // After a reconnect we may have missed updates: refetch what is on screen.
+    socket.io.on('reconnect', () => void qc.invalidateQueries());
+    return () => {
+      socket.disconnect();
+    };
+  }, [qc, toast]);
+
+  return null;
+}
+
+function upsert<T extends { id: string }>(list: T[], item: T, prepend: boolean): T[] {
+  const i = list.findIndex((x) => x.id === item.id);
+  if (i === -1) return prepend ? [item, ...list] : [...list, item];
+  const copy = list.slice();
+  copy[i] = item;
+  return copy;
+}
+
+function mergeLines(old: JobLogLine[], lines: JobLogLine[]): JobLogLine[] {
+  const last = old.length ? old[old.length - 1].seq : -1;
+  return [...old, ...lines.filter((l) => l.seq > last)];
+}

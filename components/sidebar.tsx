@@ -1,0 +1,72 @@
+'use client';
+
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { usePathname, useRouter } from 'next/navigation';
+import { hasRole } from '@/lib/roles';
+import { queries } from '@/lib/queries';
+import { api } from './api';
+import { Icon, type IconName } from './icon';
+import { ThemeToggle } from './theme-toggle';
+
+const nav: { href: string; label: string; icon: IconName }[] = [
+  { href: '/machines', label: 'Machines', icon: 'machines' },
+  { href: '/snapshots', label: 'Snapshots', icon: 'snapshots' },
+  { href: '/steps', label: 'Steps', icon: 'steps' },
+  { href: '/images', label: 'Images', icon: 'images' },
+  { href: '/jobs', label: 'Jobs', icon: 'jobs' },
+  { href: '/settings', label: 'Settings', icon: 'settings' },
+];
+
+export function Sidebar() {
+  const pathname = usePathname();
+  const router = useRouter();
+  const qc = useQueryClient();
+  const me = useQuery(queries(api).me()).data;
+  const items = me && hasRole(me.role, 'admin') ? [...nav, { href: '/console', label: 'Host console', icon: 'console' as const }] : nav;
+
+  async function logout() {
+    await api.auth.logout().catch(() => undefined);
+    qc.clear();
+    router.replace('/login');
+  }
+
+  return (
+    <aside className="flex shrink-0 flex-col border-b border-zinc-200 bg-white md:sticky md:top-0 md:h-screen md:w-56 md:border-r md:border-b-0 dark:border-zinc-800 dark:bg-zinc-900/50">
+      <div className="flex items-center gap-2 px-4 py-4">
+        <img src="/favicon.svg" alt="" width={24} height={24} />
+        <span className="text-lg font-semibold tracking-tight">Hangar</span>
+      </div>
+      <nav aria-label="Main" className="flex gap-1 overflow-x-auto px-2 pb-2 md:flex-1 md:flex-col md:overflow-visible">
+        {items.map((item) => {
+          const active = pathname === item.href || pathname.startsWith(`${item.href}/`);
+          return (
+            <Link
+              key={item.href}
+              href={item.href}
+              aria-current={active ? 'page' : undefined}
+              className={`flex items-center gap-3 rounded-md px-3 py-2 text-sm whitespace-nowrap ${
+                active ? 'bg-sky-50 font-medium text-sky-700 dark:bg-sky-950/60 dark:text-sky-300' : 'text-zinc-600 hover:bg-zinc-100 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-zinc-100'
+              }`}
+            >
+              <Icon name={item.icon} />
+              {item.label}
+            </Link>
+          );
+        })}
+      </nav>
+      {me && (
+        <div className="hidden items-center gap-2 border-t border-zinc-200 px-3 py-3 md:flex dark:border-zinc-800">
+          <div className="min-w-0 flex-1">
+            <div className="truncate text-sm font-medium">{me.user.username}</div>
+            <div className="text-xs text-zinc-500 dark:text-zinc-400">{me.role}</div>
+          </div>
+          <ThemeToggle />
+          <button type="button" onClick={logout} className="rounded-md p-2 text-zinc-500 hover:bg-zinc-200/70 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-zinc-100" aria-label="Log out" title="Log out">
+            <Icon name="logout" />
+          </button>
+        </div>
+      )}
+    </aside>
+  );
+}

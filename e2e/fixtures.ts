@@ -1,0 +1,32 @@
+import { test as base, expect, type Page } from '@playwright/test';
+import { E2E_ADMIN_PASSWORD } from '../playwright.config';
+
+export { expect };
+
+/** Log in through the API (fast) so each test starts signed in; the login page has its own test. */
+export async function loginAsAdmin(page: Page): Promise<void> {
+  const baseURL = test.info().project.use.baseURL!;
+  const res = await page.request.post('/api/auth/login', { data: { username: 'admin', password: E2E_ADMIN_PASSWORD }, headers: { origin: baseURL } });
+  expect(res.ok()).toBeTruthy();
+}
+
+/** Screenshots for the README, in both themes. */
+export async function screenshotBothThemes(page: Page, name: string): Promise<void> {
+  for (const theme of ['light', 'dark'] as const) {
+    await page.evaluate((t) => {
+      localStorage.setItem('hangar.theme', t);
+      document.documentElement.classList.toggle('dark', t === 'dark');
+    }, theme);
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: `docs/screenshots/${name}-${theme}.png` });
+  }
+  await page.evaluate(() => {
+    localStorage.setItem('hangar.theme', 'light');
+    document.documentElement.classList.remove('dark');
+  });
+}
+
+export const randomName = (prefix = 'e2e') => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+
+export const test = base.extend<Record<string, never>>({});
+export { E2E_ADMIN_PASSWORD };

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { apiTokenSchema, createdTokenSchema, meSchema, type CreateTokenBody, type LoginBody } from './contracts/auth';
+import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode } from './contracts/common';
+import { healthSchema } from './contracts/health';
+import { hostInfoSchema } from './contracts/host';
+import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
+import { machineSchema } from './contracts/machines';
+import { settingsSchema, type SettingsPatch } from './contracts/settings';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode | 'network',
+    message: string,
+    readonly issues?: { path: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
+export interface ClientOptions {
+  /** '' in the browser (same origin, cookie auth); the server URL in the CLI. */
+  baseUrl: string;
+  /** API token (CLI). Browsers use the httpOnly session cookie instead. */
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+/**
+ * One typed client for the browser and the CLI, built from the same zod contracts the
+ * server validates with; responses are parsed too, so a drift shows up as an error here.
+ */
+export function createApiClient(opts: ClientOptions) {
+  const doFetch = opts.fetch ?? fetch;
+
+  async function call<T extends z.ZodType>(method: string, path: string, schema: T, body?: unknown): Promise<z.infer<T>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let res: Response;
+    try {
+      res = await doFetch(`${opts.baseUrl}/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+    } catch (err) {
+      throw new ApiError(0, 'network', `Cannot reach Hangar at ${opts.baseUrl || 'this origin'}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const text = await res.text();
+    let json: unknown = undefined;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: reported below
+    }
+    if (!res.ok) {
+      const env = errorEnvelopeSchema.safeParse(json);
+      if (env.success) throw new ApiError(res.status, env.data.error.code, env.data.error.message, env.data.error.issues);
+      throw new ApiError(res.status, 'internal', `HTTP ${res.status} from ${path}`);
+    }
+    return schema.parse(json);
+  }
+
+  const q = (params: Record<string, string | number | undefined>) => {
+    const s = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) s.set(k, String(v));
+    const str = s.toString();
+    return str ? `?${str}` : '';
+  };
+
+  return {
+    health: () => call('GET', '/health', healthSchema),
+    auth: {
+      login: (b: LoginBody) => call('POST', '/auth/login', meSchema, b),
+      logout: () => call('POST', '/auth/logout', okSchema),
+      me: () => call('GET', '/auth/me', meSchema),
+    },
+    tokens: {
+      list: () => call('GET', '/tokens', listOf(apiTokenSchema)),
+      create: (b: CreateTokenBody) => call('POST', '/tokens', createdTokenSchema, b),
+      revoke: (id: string) => call('DELETE', `/tokens/${encodeURIComponent(id)}`, okSchema),
+    },
+    jobs: {
+      list: (p: { state?: JobState; limit?: number } = {}) => call('GET', `/jobs${q(p)}`, listOf(jobSchema)),
+      get: (id: string) => call('GET', `/jobs/${encodeURIComponent(id)}`, jobSchema),
+      logs: (id: string, after = -1) => call('GET', `/jobs/${encodeURIComponent(id)}/logs${q({ after })}`, listOf(jobLogLineSchema)),
+      cancel: (id: string) => call('POST', `/jobs/${encodeURIComponent(id)}/cancel`, jobSchema),
+      demo: (b: Partial<DemoJobBody> = {}) => call('POST', '/jobs/demo', jobSchema, b),
+    },
+    machines: {
+      list: () => call('GET', '/machines', listOf(machineSchema)),
+      get: (id: string) => call('GET', `/machines/${encodeURIComponent(id)}`, machineSchema),
+    },
+    host: { get: (refresh = false) => call('GET', `/host${refresh ? '?refresh=1' : ''}`, hostInfoSchema) },
+    settings: {
+      get: () => call('GET', '/settings', settingsSchema),
+      update: (p: SettingsPatch) => call('PATCH', '/settings', settingsSchema, p),
+    },
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;

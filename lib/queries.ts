@@ -1,0 +1,27 @@
+import type { ApiClient } from './api-client';
+
+/** Query keys in one place: mutations and socket events invalidate through these, never literals. */
+export const keys = {
+  me: () => ['me'] as const,
+  machines: () => ['machines'] as const,
+  machine: (id: string) => ['machines', id] as const,
+  jobs: () => ['jobs'] as const,
+  job: (id: string) => ['jobs', id] as const,
+  jobLogs: (id: string) => ['jobs', id, 'logs'] as const,
+  host: () => ['host'] as const,
+  settings: () => ['settings'] as const,
+  tokens: () => ['tokens'] as const,
+};
+
+/** Query factories: key + fetcher pairs for useQuery. */
+export function queries(api: ApiClient) {
+  return {
+    me: () => ({ queryKey: keys.me(), queryFn: () => api.auth.me(), retry: false }),
+    machines: () => ({ queryKey: keys.machines(), queryFn: async () => (await api.machines.list()).items }),
+    jobs: () => ({ queryKey: keys.jobs(), queryFn: async () => (await api.jobs.list({ limit: 100 })).items }),
+    jobLogs: (id: string) => ({ queryKey: keys.jobLogs(id), queryFn: async () => (await api.jobs.logs(id)).items }),
+    host: () => ({ queryKey: keys.host(), queryFn: () => api.host.get(), staleTime: 60_000 }),
+    settings: () => ({ queryKey: keys.settings(), queryFn: () => api.settings.get() }),
+    tokens: () => ({ queryKey: keys.tokens(), queryFn: async () => (await api.tokens.list()).items }),
+  };
+}

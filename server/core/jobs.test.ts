@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Job } from '@/lib/contracts/jobs';
+import { openDatabase, type Store } from '@/db/client';
+import { getJob, getJobLogs } from '@/db/repo/jobs';
+import { EventBus } from './events';
+import { JobRunner } from './jobs';
+
+let dir: string;
+let store: Store;
+let bus: EventBus;
+let updates: Job[];
+
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-jobs-'));
+  store = openDatabase({ sqlitePath: path.join(dir, 'db.sqlite'), migrationsDir: path.resolve('db/migrations') });
+  await store.migrate();
+  bus = new EventBus();
+  updates = [];
+  bus.subscribe('job:update', (j) => updates.push(j));
+});
+
+afterEach(async () => {
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('JobRunner', () => {
+  it('persists progress, logs and the result, and publishes each change', async () => {
+    const runner = new JobRunner(store, bus);
+    const { job, done } = await runner.start({ kind: 't', title: 'T', ownerId: null }, async (ctx) => {
+      ctx.log('one');
+      ctx.progress(50, 'half');
+      ctx.progress(40); // never goes down
+      ctx.log('two\nthree');
+      return { answer: 42 };
+    });
+    expect(job.state).toBe('queued');
+    const final = await done;
+    expect(final).toMatchObject({ state: 'succeeded', progress: 100, result: { answer: 42 } });
+    expect(await getJob(store, job.id)).toMatchObject({ state: 'succeeded', progress: 100, result: { answer: 42 } });
+    expect((await getJobLogs(store, job.id, -1)).map((l) => l.line)).toEqual(['one', 'two', 'three']);
+    expect(updates.map((u) => u.state)).toEqual(['queued', 'running', 'running', 'succeeded']);
+    expect(updates.map((u) => u.progress)).toEqual([0, 0, 50, 100]);
+  });
+
+  it('records failures with their message and keeps the log', async () => {
+    const runner = new JobRunner(store, bus);
+    const { job, done } = await runner.start({ kind: 't', title: 'T', ownerId: null }, async (ctx) => {
+      ctx.log('about to fail');
+      throw new Error('disk full');
+    });
+    expect(await done).toMatchObject({ state: 'failed', error: 'disk full' });
+    expect((await getJobLogs(store, job.id, -1)).map((l) => l.line)).toEqual(['about to fail', 'error: disk full']);
+  });
+
+  it('cancels through the abort signal', async () => {
+    const runner = new JobRunner(store, bus);
+    const { job, done } = await runner.start({ kind: 't', title: 'T', ownerId: null }, (ctx) =>
+      new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+    );
+    await new Promise((r) => setTimeout(r, 10));
+    await runner.cancel(job.id);
+    expect(await done).toMatchObject({ state: 'cancelled' });
+    await expect(runner.cancel(job.id)).rejects.toThrow(/already cancelled/);
+  });
+
+  it('queues beyond its concurrency and runs in order', async () => {
+    const runner = new JobRunner(store, bus, 1);
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const a = await runner.start({ kind: 't', title: 'A', ownerId: null }, async () => {
+      order.push('a');
+      await gate;
+    });
+    const b = await runner.start({ kind: 't', title: 'B', ownerId: null }, async () => void order.push('b'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual(['a']);
+    expect((await runner.get(b.job.id))?.state).toBe('queued');
+    release();
+    await Promise.all([a.done, b.done]);
+    expect(order).toEqual(['a', 'b']);
+  });
+
+  it('cancels a queued job without running it', async () => {
+    const runner = new JobRunner(store, bus, 1);
+    let release!: () => void;
+    const a = await runner.start({ kind: 't', title: 'A', ownerId: null }, () => new Promise<void>((r) => (release = r)));
+    let ran = false;
+    const b = await runner.start({ kind: 't', title: 'B', ownerId: null }, async () => void (ran = true));
+    await runner.cancel(b.job.id);
+    expect(await b.done).toMatchObject({ state: 'cancelled' });
+    release();
+    await a.done;
+    expect(ran).toBe(false);
+  });
+
+  it('marks jobs left running by a previous server as failed', async () => {
+    const runner = new JobRunner(store, bus);
+    const { job } = await runner.start({ kind: 't', title: 'T', ownerId: null }, () => new Promise(() => undefined));
+    await new Promise((r) => setTimeout(r, 20));
+    const next = new JobRunner(store, new EventBus());
+    expect(await next.recover()).toBe(1);
+    expect(await getJob(store, job.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/server stopped/) });
+  });
+});

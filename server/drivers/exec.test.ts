@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { run, which } from './exec';
+
+describe('run', () => {
+  it('passes arguments verbatim: no shell ever sees them', async () => {
+    const hostile = '$(touch /tmp/hangar-pwned); `id`; rm -rf / && echo "x" | cat';
+    const r = await run(['printf', '%s', hostile]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(hostile);
+  });
+  it('captures stderr and the exit code', async () => {
+    const r = await run(['ls', '/definitely/not/here']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/No such file/);
+  });
+  it('kills on timeout', async () => {
+    const r = await run(['sleep', '10'], { timeoutMs: 100 });
+    expect(r.timedOut).toBe(true);
+    expect(r.durationMs).toBeLessThan(5000);
+  });
+  it('stops as soon as a marker appears', async () => {
+    const r = await run(['sh', '-c', 'echo READY; sleep 10'], { until: 'READY', timeoutMs: 5000 });
+    expect(r.matched).toBe(true);
+    expect(r.timedOut).toBe(false);
+  });
+  it('reports a missing binary instead of throwing', async () => {
+    const r = await run(['/nonexistent/binary']);
+    expect(r.code).toBeNull();
+    expect(r.stderr).toMatch(/ENOENT/);
+  });
+  it('feeds stdin', async () => {
+    expect((await run(['cat'], { input: 'abc' })).stdout).toBe('abc');
+  });
+  it('finds executables on PATH', async () => {
+    expect(await which('sh')).toMatch(/\/sh$/);
+    expect(await which('no-such-tool-hangar')).toBeNull();
+  });
+});
