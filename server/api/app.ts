@@ -29,7 +29,14 @@ export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
     c.header('Cache-Control', 'no-store');
     await next();
   });
-  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json(envelope('payload_too_large', `Request body over ${MAX_BODY_BYTES} bytes.`), 413) }));
+  app.use('*', bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => {
+      // The rest of the body is never read, so this connection cannot carry another request.
+      c.header('Connection', 'close');
+      return c.json(envelope('payload_too_large', `Request body over ${MAX_BODY_BYTES} bytes.`), 413);
+    },
+  }));
 
   for (const group of routeGroups) for (const spec of group) register(app, routes, spec);
 

@@ -12,6 +12,9 @@ export interface RunOptions {
   maxOutputBytes?: number;
   /** Resolve as soon as stdout contains this, then kill the process (used by boot probes). */
   until?: string;
+  /** Run as this user (Hangar runs as root; some tools, like PostgreSQL, refuse to). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface RunResult {
@@ -38,6 +41,8 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     env: opts.env ? { ...process.env, ...opts.env } : process.env,
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     shell: false,
+    uid: opts.uid,
+    gid: opts.gid,
     // Own process group, so a timeout or match kills the children too (they would hold our pipes open).
     detached: true,
   };
@@ -60,15 +65,28 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
         child.kill('SIGKILL');
       }
     };
-    const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), kill()), opts.timeoutMs) : null;
+    const onTimeout = () => {
+      timedOut = true;
+      kill();
+    };
+    const timer = opts.timeoutMs ? setTimeout(onTimeout, opts.timeoutMs) : null;
     const onAbort = () => kill();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout?.on('data', (b: Buffer) => {
-      if (outLen < max) out.push(b), (outLen += b.length);
-      if (opts.until && !matched && Buffer.concat(out).includes(opts.until)) (matched = true), kill();
+      if (outLen < max) {
+        out.push(b);
+        outLen += b.length;
+      }
+      if (opts.until && !matched && Buffer.concat(out).includes(opts.until)) {
+        matched = true;
+        kill();
+      }
     });
     child.stderr?.on('data', (b: Buffer) => {
-      if (errLen < max) err.push(b), (errLen += b.length);
+      if (errLen < max) {
+        err.push(b);
+        errLen += b.length;
+      }
     });
     const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
       if (settled) return;

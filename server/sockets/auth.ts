@@ -17,11 +17,11 @@ export function socketAuth(core: Core) {
       const h = socket.request.headers;
       const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : null;
       const creds = token ? { session: null, bearer: token } : credentialsFrom({ cookie: h.cookie });
-      if (!token && !isSameOrigin({ origin: h.origin ?? null, host: h.host ?? null, 'sec-fetch-site': (h['sec-fetch-site'] as string) ?? null })) {
-        return next(new Error('forbidden: cross-site socket refused'));
-      }
       const principal = await core.auth.authenticate(creds);
       if (!principal) return next(new Error('unauthorized: log in first'));
+      if (principal.via === 'session' && !isSameOrigin({ origin: h.origin ?? null, host: h.host ?? null, 'sec-fetch-site': (h['sec-fetch-site'] as string) ?? null })) {
+        return next(new Error('forbidden: cross-site socket refused'));
+      }
       (socket.data as SocketData).principal = principal;
       next();
     } catch (err) {

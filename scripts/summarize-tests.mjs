@@ -1,0 +1,35 @@
+// Sums vitest and Playwright JSON reports into the closing line CI reads: "N passed, N failed".
+// A tier that produced no report (crashed, or typecheck/lint) counts as one failure.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [dir, ...failedTiers] = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+const read = (f) => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+  } catch {
+    return null;
+  }
+};
+for (const tier of ['unit', 'integration']) {
+  const r = read(`${tier}.json`);
+  if (!r) continue;
+  passed += r.numPassedTests;
+  failed += r.numFailedTests;
+  // Suites that failed to load have no tests counted: count each as a failure.
+  failed += r.testResults.filter((t) => t.status === 'failed' && t.assertionResults.length === 0).length;
+}
+const e2e = read('e2e.json');
+if (e2e) {
+  passed += e2e.stats.expected + e2e.stats.flaky;
+  failed += e2e.stats.unexpected;
+}
+for (const tier of failedTiers) {
+  const hasReport = ['unit', 'integration', 'e2e'].includes(tier) && read(`${tier}.json`);
+  if (!hasReport) failed += 1;
+}
+if (failedTiers.length) console.log(`\nFailed tiers: ${failedTiers.join(', ')}`);
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || failedTiers.length ? 1 : 0);

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test tier, in order, each run even when an earlier one failed, then one summary line:
+# "N passed, N failed" (vitest and Playwright test counts; typecheck and lint count as one each).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=test-results
+rm -rf "$OUT" && mkdir -p "$OUT"
+failed_tiers=()
+
+tier() {
+  local name=$1; shift
+  printf '\n\033[1m--- %s ---\033[0m\n' "$name"
+  local t0=$SECONDS
+  if "$@"; then echo "--- $name: ok ($((SECONDS - t0)) s)"; else echo "--- $name: FAILED ($((SECONDS - t0)) s)"; failed_tiers+=("$name"); fi
+}
+
+tier typecheck npx tsc --noEmit -p tsconfig.json
+tier lint npx eslint --max-warnings 0 .
+tier unit npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$OUT/unit.json"
+tier integration npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$OUT/integration.json"
+tier e2e env E2E_JSON="$OUT/e2e.json" npx playwright test
+
+node scripts/summarize-tests.mjs "$OUT" "${failed_tiers[@]}"

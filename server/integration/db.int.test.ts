@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { openDatabase, type Store } from '@/db/client';
+import { appendJobLogs, failUnfinishedJobs, getJob, getJobLogs, insertJob, listJobs, updateJob } from '@/db/repo/jobs';
+import { insertMachine, listMachines } from '@/db/repo/machines';
+import { findSessionByHash, insertSession } from '@/db/repo/sessions';
+import { readSettingRows, writeSetting } from '@/db/repo/settings';
+import { findTokenByHash, insertToken, listTokens, revokeToken } from '@/db/repo/tokens';
+import { countUsers, findUserRowByUsername, insertUser } from '@/db/repo/users';
+import { insertAuditEvent, listAuditEvents } from '@/db/repo/audit';
+
+const migrationsDir = path.resolve('db/migrations');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-db-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const dialects: [string, () => Store][] = [
+  ['sqlite', () => openDatabase({ sqlitePath: path.join(tmp, 'round-trip.db'), migrationsDir })],
+  ['postgres', () => openDatabase({ url: inject('postgresUrl'), sqlitePath: '/nonexistent', migrationsDir })],
+];
+
+describe.each(dialects)('%s', (dialect, open) => {
+  it('migrates (twice: idempotent) and round-trips every repository', async () => {
+    const s = open();
+    try {
+      expect(s.dialect).toBe(dialect);
+      await s.migrate();
+      await s.migrate();
+      const now = Date.now();
+      const u = await insertUser(s, { id: 'usr_aaaaaaaaaaaaaaaaaaaa', username: 'alice', passwordHash: 'scrypt$x', role: 'operator', now });
+      expect(u).toEqual({ id: 'usr_aaaaaaaaaaaaaaaaaaaa', username: 'alice', role: 'operator', disabled: false, createdAt: now });
+      await expect(insertUser(s, { id: 'usr_bbbbbbbbbbbbbbbbbbbb', username: 'alice', passwordHash: 'x', role: 'viewer', now })).rejects.toThrow();
+      expect(await countUsers(s)).toBe(1);
+      expect((await findUserRowByUsername(s, 'alice'))?.passwordHash).toBe('scrypt$x');
+
+      await insertSession(s, { id: 'ses_aaaaaaaaaaaaaaaaaaaa', userId: u.id, tokenHash: 'h1', now, expiresAt: now + 1000, ip: '127.0.0.1', userAgent: 'ua' });
+      expect(await findSessionByHash(s, 'h1')).toMatchObject({ session: { expiresAt: now + 1000 }, user: { username: 'alice' } });
+
+      const tok = await insertToken(s, { id: 'tok_aaaaaaaaaaaaaaaaaaaa', userId: u.id, name: 'cli', tokenHash: 'th', role: 'viewer', now, expiresAt: null });
+      expect(tok).toMatchObject({ name: 'cli', role: 'viewer', lastUsedAt: null, expiresAt: null });
+      expect((await findTokenByHash(s, 'th'))?.user.username).toBe('alice');
+      expect(await revokeToken(s, u.id, tok.id, now)).toBe(true);
+      expect(await revokeToken(s, u.id, tok.id, now)).toBe(false);
+      expect(await findTokenByHash(s, 'th')).toBeUndefined();
+      expect(await listTokens(s, u.id)).toEqual([]);
+
+      const job = { id: 'job_aaaaaaaaaaaaaaaaaaaa', kind: 'demo', title: 'T', state: 'running' as const, progress: 5, message: 'm', error: null, result: null, ownerId: u.id, machineId: null, createdAt: now, startedAt: now, finishedAt: null };
+      await insertJob(s, job);
+      expect(await updateJob(s, job.id, { progress: 60, result: { big: 2 ** 40 } })).toMatchObject({ progress: 60, result: { big: 2 ** 40 } });
+      await appendJobLogs(s, job.id, [{ seq: 0, ts: now, line: 'a' }, { seq: 1, ts: now, line: 'ünïcödé ✓' }]);
+      expect((await getJobLogs(s, job.id, 0)).map((l) => l.line)).toEqual(['ünïcödé ✓']);
+      expect(await listJobs(s, { ownerId: u.id, limit: 10 })).toHaveLength(1);
+      expect(await failUnfinishedJobs(s, 'restart', now)).toBe(1);
+      expect(await getJob(s, job.id)).toMatchObject({ state: 'failed', error: 'restart' });
+
+      await insertMachine(s, { id: 'mch_aaaaaaaaaaaaaaaaaaaa', name: 'web', driver: 'qemu', image: 'busybox', state: 'stopped', stateReason: null, cpus: 2, memoryMib: 512, diskGib: 4, ports: [{ host: 8080, guest: 80, protocol: 'tcp' }], ownerId: u.id, createdAt: now, updatedAt: now });
+      expect(await listMachines(s)).toMatchObject([{ name: 'web', ports: [{ host: 8080, guest: 80 }] }]);
+
+      await writeSetting(s, 'consoleHostShell', true, now);
+      await writeSetting(s, 'consoleHostShell', false, now + 1);
+      expect(await readSettingRows(s)).toEqual({ consoleHostShell: false });
+
+      await insertAuditEvent(s, { id: 'aud_aaaaaaaaaaaaaaaaaaaa', ts: now, actorKind: 'user', actorId: u.id, actorName: 'alice', action: 'x.y', targetKind: null, targetId: null, ip: null, detail: { a: 1 } });
+      expect(await listAuditEvents(s, 10)).toMatchObject([{ action: 'x.y', detail: { a: 1 } }]);
+    } finally {
+      await s.close();
+    }
+  });
+});
