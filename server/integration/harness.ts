@@ -2,11 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
 
 export const ADMIN_PASSWORD = 'integration-admin-pw';
-const root = path.resolve(__dirname, '../..');
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface RunningServer {
   url: string;

@@ -28,7 +28,7 @@ export interface SessionOptions {
   stallMs?: number;
 }
 
-const BATCH_MAX = 64 * 1024;
+const BATCH_MAX = 262144;
 
 /**
  * A console that lives in the server, independent of viewers: output goes into a ring

@@ -1,0 +1,14 @@
+// npm run bench -- NAME: runs one benchmark; its last line of output is one JSON object of figures.
+const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, unknown>> }>> = {
+  console: () => import('./console'),
+  startup: () => import('./startup'),
+};
+
+const name = process.argv[2];
+if (!name || !benches[name]) {
+  console.error(`usage: npm run bench -- NAME   (NAME: ${Object.keys(benches).join(', ')})`);
+  process.exit(2);
+}
+const figures = await (await benches[name]()).run();
+console.log(JSON.stringify({ bench: name, ...figures }));
+process.exit(0);
