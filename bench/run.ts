@@ -1,4 +1,5 @@
 // npm run bench -- NAME: runs one benchmark; its last line of output is one JSON object of figures.
+export {};
 const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, unknown>> }>> = {
   console: () => import('./console'),
   startup: () => import('./startup'),
