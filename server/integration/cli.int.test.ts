@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '@/server/drivers/exec';
+import { ADMIN_PASSWORD, startServer, type RunningServer } from './harness';
+
+let srv: RunningServer;
+let home: string;
+
+beforeAll(async () => {
+  srv = await startServer();
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-'));
+});
+afterAll(async () => {
+  await srv?.stop();
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+const cli = (args: string[], input?: string) =>
+  run([process.execPath, 'dist/cli.js', ...args], { input, timeoutMs: 30_000, env: { XDG_CONFIG_HOME: home, HANGAR_URL: '', HANGAR_TOKEN: '' } });
+
+describe('hangar CLI', () => {
+  it('logs in with a password once, keeps only an API token, and reports status as JSON', async () => {
+    const login = await cli(['login', '--url', srv.url, '-u', 'admin', '--password-stdin'], `${ADMIN_PASSWORD}\n`);
+    expect(login.stderr).toBe('');
+    expect(login.code).toBe(0);
+    expect(login.stdout).toContain(`Logged in to ${srv.url} as admin (admin)`);
+    const saved = fs.readFileSync(path.join(home, 'hangar', 'config.json'), 'utf8');
+    expect(saved).toMatch(/"token": "hgr_/);
+    expect(saved).not.toContain(ADMIN_PASSWORD);
+    expect(fs.statSync(path.join(home, 'hangar', 'config.json')).mode & 0o777).toBe(0o600);
+
+    const status = await cli(['status', '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ url: srv.url, health: { ok: true }, user: { username: 'admin', role: 'admin' }, machines: 0 });
+  });
+
+  it('fails clearly, with a non-zero exit, on a wrong password, an unknown command or no server', async () => {
+    const bad = await cli(['login', '--url', srv.url, '-u', 'admin', '--password-stdin'], 'wrong\n');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Wrong username or password/);
+    const unknown = await cli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown command "frobnicate"/);
+    const down = await run([process.execPath, 'dist/cli.js', 'status'], { env: { XDG_CONFIG_HOME: home, HANGAR_URL: 'http://127.0.0.1:9', HANGAR_TOKEN: '' } });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/Cannot reach Hangar/);
+  });
+});
