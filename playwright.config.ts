@@ -8,6 +8,8 @@ export const E2E_ADMIN_PASSWORD = 'e2e-admin-password';
 
 export default defineConfig({
   testDir: 'e2e',
+  // Its own folder: Playwright empties outputDir at start, and test-results/ holds the vitest reports.
+  outputDir: 'test-results/playwright',
   timeout: 60_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,
