@@ -32,12 +32,12 @@ export function Sidebar() {
   }
 
   return (
-    <aside className="flex shrink-0 flex-col border-b border-zinc-200 bg-white md:sticky md:top-0 md:h-screen md:w-56 md:border-r md:border-b-0 dark:border-zinc-800 dark:bg-zinc-900/50">
+    <aside className="flex shrink-0 flex-row flex-wrap items-center border-b md:flex-col md:flex-nowrap md:items-stretch border-zinc-200 bg-white md:sticky md:top-0 md:h-screen md:w-56 md:border-r md:border-b-0 dark:border-zinc-800 dark:bg-zinc-900/50">
       <div className="flex items-center gap-2 px-4 py-4">
         <img src="/favicon.svg" alt="" width={24} height={24} />
         <span className="text-lg font-semibold tracking-tight">Hangar</span>
       </div>
-      <nav aria-label="Main" className="flex gap-1 overflow-x-auto px-2 pb-2 md:flex-1 md:flex-col md:overflow-visible">
+      <nav aria-label="Main" className="order-last flex w-full gap-1 overflow-x-auto px-2 pb-2 md:order-none md:flex-1 md:flex-col md:overflow-visible">
         {items.map((item) => {
           const active = pathname === item.href || pathname.startsWith(`${item.href}/`);
           return (
@@ -56,8 +56,9 @@ export function Sidebar() {
         })}
       </nav>
       {me && (
-        <div className="hidden items-center gap-2 border-t border-zinc-200 px-3 py-3 md:flex dark:border-zinc-800">
-          <div className="min-w-0 flex-1">
+        // On phones this sits at the end of the top bar; on wider screens at the bottom of the sidebar.
+        <div className="ml-auto flex items-center gap-1 px-2 md:ml-0 md:gap-2 md:border-t md:border-zinc-200 md:px-3 md:py-3 md:dark:border-zinc-800">
+          <div className="hidden min-w-0 flex-1 md:block">
             <div className="truncate text-sm font-medium">{me.user.username}</div>
             <div className="text-xs text-zinc-500 dark:text-zinc-400">{me.role}</div>
           </div>

@@ -45,3 +45,13 @@ test('logout ends the session', async ({ page }) => {
   await page.goto('/machines');
   await expect(page).toHaveURL(/\/login\?next=/);
 });
+
+test('on a phone the navigation, theme toggle and logout stay reachable', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await loginAsAdmin(page);
+  await page.goto('/jobs');
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' })).toBeAttached();
+  await expect(page.getByRole('button', { name: 'Log out' })).toBeVisible();
+  await expect(page.getByRole('button', { name: /Switch to (dark|light) theme/ })).toBeVisible();
+  await screenshotBothThemes(page, 'jobs-mobile');
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { adminToken, client, startServer, until } from './harness';
 
 describe('server restart', () => {
-  it('keeps users and jobs, fails jobs it could not finish, and stops cleanly on SIGTERM', async () => {
+  it('keeps users and jobs, fails jobs it could not finish, and stops cleanly on Ctrl-C (SIGINT)', async () => {
     const first = await startServer();
     await until(() => /First run: created user "admin"/.test(first.output()), 'the first-run message');
     const token = await adminToken(first.url);
@@ -11,7 +11,7 @@ describe('server restart', () => {
     const unfinished = await api.jobs.demo({ seconds: 600, steps: 1 });
     await new Promise((r) => setTimeout(r, 300));
     const t0 = Date.now();
-    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(await first.stop('SIGINT')).toBe(0); // what Ctrl-C sends
     expect(Date.now() - t0).toBeLessThan(5000);
 
     const second = await startServer({ dataDir: first.dataDir });
