@@ -1,4 +1,5 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -15,6 +16,8 @@ export interface RunOptions {
   /** Run as this user (Hangar runs as root; some tools, like PostgreSQL, refuse to). */
   uid?: number;
   gid?: number;
+  /** Write stdout to this file instead of capturing it (large outputs such as tar streams). */
+  stdoutFile?: string;
 }
 
 export interface RunResult {
@@ -36,10 +39,11 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   if (argv.length === 0 || !argv[0]) throw new TypeError('run: empty argv');
   const started = performance.now();
   const max = opts.maxOutputBytes ?? 4 * 1024 * 1024;
+  const outFd = opts.stdoutFile ? openSync(opts.stdoutFile, 'w', 0o600) : null;
   const spawnOpts: SpawnOptions = {
     cwd: opts.cwd,
     env: opts.env ? { ...process.env, ...opts.env } : process.env,
-    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', outFd ?? 'pipe', 'pipe'],
     shell: false,
     uid: opts.uid,
     gid: opts.gid,
@@ -91,6 +95,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
       if (settled) return;
       settled = true;
+      if (outFd !== null) closeSync(outFd);
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       resolve({

@@ -1,0 +1,90 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { firstLine, run } from '../exec';
+import { writeCpio, type CpioEntry } from './cpio';
+import type { KernelFiles } from './kernel';
+
+/** The guest's /init: mounts, modules, hostname from the kernel command line, DHCP, ACPI power button, then a shell on the console. */
+const INIT = `#!/bin/sh
+export PATH=/bin:/sbin HOME=/root
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+for m in failover net_failover virtio_net virtio_blk virtio-rng evdev button; do insmod /lib/modules/$m.ko 2>/dev/null; done
+hostname hangar
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in hangar.hostname=*) hostname "\${arg#hangar.hostname=}" ;; esac
+done
+ip link set lo up
+if ip link show eth0 >/dev/null 2>&1; then
+  ip link set eth0 up
+  udhcpc -i eth0 -q -n -t 5 -s /etc/udhcpc.script >/dev/null 2>&1
+fi
+# ACPI shutdown: the power button event powers the guest off cleanly.
+acpid -c /etc/acpi -d >/dev/null 2>&1 &
+echo "hangar-ready $(hostname)"
+while true; do setsid cttyhack sh -l; done
+`;
+
+const UDHCPC = `#!/bin/sh
+case "$1" in
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/\${mask:-24}" dev "$interface"
+    [ -n "$router" ] && ip route add default via "\${router%% *}"
+    : > /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    ;;
+esac
+`;
+
+const PROFILE = `export PS1='\\h:\\w# '
+export PATH=/bin:/sbin
+`;
+
+export const BUSYBOX_RECIPE = { kind: 'busybox', busybox: '/bin/busybox (busybox-static)', init: 'hangar-init v1' } as const;
+
+export interface BuiltImage {
+  kernel: string;
+  initrd: string;
+  disk: string;
+  sizeBytes: number;
+}
+
+/**
+ * The `busybox` image: Debian's kernel plus an initramfs holding the static busybox and a tiny
+ * init, and an empty qcow2 disk machines put their overlays on. Built as plain files: no root.
+ */
+export async function buildBusyboxImage(outDir: string, kernel: KernelFiles, log: (l: string) => void): Promise<BuiltImage> {
+  const busybox = await fs.readFile('/bin/busybox').catch(() => {
+    throw new Error('/bin/busybox is missing: apt-get install busybox-static');
+  });
+  const entries: CpioEntry[] = ['bin', 'sbin', 'etc', 'etc/acpi', 'etc/acpi/PWRF', 'proc', 'sys', 'dev', 'tmp', 'run', 'root', 'lib', 'lib/modules', 'mnt'].map((d) => ({ kind: 'dir' as const, path: d }));
+  entries.push(
+    { kind: 'file', path: 'bin/busybox', data: busybox, mode: 0o755 },
+    { kind: 'symlink', path: 'bin/sh', target: 'busybox' },
+    { kind: 'file', path: 'init', data: Buffer.from(INIT), mode: 0o755 },
+    { kind: 'file', path: 'etc/udhcpc.script', data: Buffer.from(UDHCPC), mode: 0o755 },
+    { kind: 'file', path: 'etc/profile', data: Buffer.from(PROFILE) },
+    { kind: 'file', path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') },
+    { kind: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\n') },
+    { kind: 'file', path: 'etc/acpi/PWRF/00000080', data: Buffer.from('#!/bin/sh\npoweroff -f\n'), mode: 0o755 },
+  );
+  for (const m of await fs.readdir(kernel.modules)) {
+    entries.push({ kind: 'file', path: `lib/modules/${m}`, data: await fs.readFile(path.join(kernel.modules, m)) });
+  }
+  await fs.mkdir(outDir, { recursive: true });
+  const initrd = path.join(outDir, 'initrd.img');
+  await fs.writeFile(initrd, gzipSync(writeCpio(entries), { level: 6 }));
+  log(`initramfs: ${entries.length} entries`);
+  const vmlinuz = path.join(outDir, 'vmlinuz');
+  await fs.copyFile(kernel.vmlinuz, vmlinuz);
+  const disk = path.join(outDir, 'disk.qcow2');
+  const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', disk, '1G'], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
+  const sizes = await Promise.all([initrd, vmlinuz, disk].map((f) => fs.stat(f).then((s) => s.blocks * 512)));
+  return { kernel: vmlinuz, initrd, disk, sizeBytes: sizes.reduce((a, b) => a + b, 0) };
+}
