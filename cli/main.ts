@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { images } from './commands/images';
 import { login, logout } from './commands/login';
 import { status } from './commands/status';
 import { CliError, describeError } from './output';
@@ -11,6 +12,7 @@ Usage:
   hangar login [--url URL] [--token T | -u USER [--password-stdin]]
   hangar logout
   hangar status                                   server, login and counts
+  hangar images [ls | build busybox | rm NAME]     base images (build shows progress)
   hangar help
 
 Global: --json (machine-readable output).
@@ -44,6 +46,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'status':
         await status(json);
+        return 0;
+      case 'images':
+        await images(rest, json);
         return 0;
       case undefined:
       case 'help':

@@ -3,6 +3,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { io, type Socket } from 'socket.io-client';
+import type { Image } from '@/lib/contracts/images';
 import type { Job, JobLogLine } from '@/lib/contracts/jobs';
 import type { Machine } from '@/lib/contracts/machines';
 import type { EventsClientToServer, EventsServerToClient } from '@/lib/events';
@@ -30,6 +31,8 @@ export function EventsBridge() {
     });
     socket.on('machine:update', (m) => qc.setQueryData<Machine[]>(keys.machines(), (list) => (list ? upsert(list, m, false) : list)));
     socket.on('machine:removed', ({ id }) => qc.setQueryData<Machine[]>(keys.machines(), (list) => list?.filter((m) => m.id !== id)));
+    socket.on('image:update', (img) => qc.setQueryData<Image[]>(keys.images(), (list) => (list ? upsert(list, img, false) : list)));
+    socket.on('image:removed', ({ id }) => qc.setQueryData<Image[]>(keys.images(), (list) => list?.filter((i) => i.id !== id)));
     // After a reconnect we may have missed updates: refetch what is on screen.
     socket.io.on('reconnect', () => void qc.invalidateQueries());
     return () => {

@@ -14,6 +14,7 @@ const tone: Record<MachineState | JobState, string> = {
   failed: 'bg-red-50 text-red-700 ring-red-600/20 dark:bg-red-950/50 dark:text-red-300',
 };
 
-export function StateBadge({ state }: { state: MachineState | JobState }) {
-  return <span className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${tone[state]}`}>{state}</span>;
+/** `label` shows another word in the same tone (an image's "ready" looks like a job's "succeeded"). */
+export function StateBadge({ state, label }: { state: MachineState | JobState; label?: string }) {
+  return <span className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${tone[state]}`}>{label ?? state}</span>;
 }

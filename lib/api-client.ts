@@ -3,6 +3,7 @@ import { apiTokenSchema, createdTokenSchema, meSchema, type CreateTokenBody, typ
 import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode } from './contracts/common';
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
+import { imageSchema, type BuildImageBody } from './contracts/images';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
 import { machineSchema } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
@@ -87,6 +88,11 @@ export function createApiClient(opts: ClientOptions) {
     machines: {
       list: () => call('GET', '/machines', listOf(machineSchema)),
       get: (id: string) => call('GET', `/machines/${encodeURIComponent(id)}`, machineSchema),
+    },
+    images: {
+      list: () => call('GET', '/images', listOf(imageSchema)),
+      build: (b: BuildImageBody) => call('POST', '/images', jobSchema, b),
+      remove: (id: string) => call('DELETE', `/images/${encodeURIComponent(id)}`, okSchema),
     },
     host: { get: (refresh = false) => call('GET', `/host${refresh ? '?refresh=1' : ''}`, hostInfoSchema) },
     settings: {

@@ -1,4 +1,5 @@
 import type { ConsoleExit, ConsoleOutput, ConsoleViewers } from './contracts/console';
+import type { Image } from './contracts/images';
 import type { Job, JobLogLine } from './contracts/jobs';
 import type { Machine } from './contracts/machines';
 
@@ -8,6 +9,8 @@ export interface EventsServerToClient {
   'job:log': (msg: { jobId: string; lines: JobLogLine[] }) => void;
   'machine:update': (machine: Machine) => void;
   'machine:removed': (msg: { id: string }) => void;
+  'image:update': (image: Image) => void;
+  'image:removed': (msg: { id: string }) => void;
 }
 export type EventsClientToServer = Record<string, never>;
 

@@ -6,6 +6,7 @@ import { envelope, errorToResponse, register, zodIssues, type App, type AppEnv, 
 import { authRoutes } from './auth';
 import { healthRoutes } from './health';
 import { hostRoutes } from './host';
+import { imageRoutes } from './images';
 import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
 import { settingsRoutes } from './settings';
@@ -13,7 +14,7 @@ import { tokenRoutes } from './tokens';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, machineRoutes, hostRoutes, settingsRoutes];
+const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes];
 
 /** The REST API, mounted by server/main.ts under /api. */
 export function createApi(core: Core): { app: App; routes: RouteEntry[] } {

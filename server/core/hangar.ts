@@ -6,6 +6,7 @@ import { AuthService } from './auth';
 import { ConsoleRegistry } from './console/registry';
 import { EventBus } from './events';
 import { HostService } from './host';
+import { ImageService } from './images';
 import { JobRunner } from './jobs';
 import { JobService } from './job-service';
 import { MachineService } from './machines';
@@ -33,6 +34,7 @@ export interface Core {
   consoles: ConsoleRegistry;
   host: HostService;
   machines: MachineService;
+  images: ImageService;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const jobs = new JobRunner(store, bus);
   await jobs.recover();
   const consoles = new ConsoleRegistry(settings);
+  const images = new ImageService(store, jobs, bus, layout);
+  await images.recover();
   return {
     version: opts.version,
     startedAt: Date.now(),
@@ -61,6 +65,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     consoles,
     host: new HostService(layout),
     machines: new MachineService(store),
+    images,
     async close() {
       consoles.closeAll('The Hangar server is shutting down.');
       await jobs.stopAll();

@@ -9,14 +9,22 @@ export class HostService {
 
   constructor(private readonly layout: { probe: string; kernels: string }) {}
 
+  /** A cached guest kernel (kernels/<version>/vmlinuz), once an image build has fetched one. */
+  private async kernel(): Promise<string | null> {
+    const versions = await fs.readdir(this.layout.kernels).catch(() => [] as string[]);
+    for (const v of versions.filter((x) => !x.startsWith('.')).sort().reverse()) {
+      const p = path.join(this.layout.kernels, v, 'vmlinuz');
+      if (await fs.stat(p).then(() => true, () => false)) return p;
+    }
+    return null;
+  }
+
   info(refresh = false): Promise<HostInfo> {
     if (refresh || !this.current) this.current = this.probe();
     return this.current;
   }
 
   private async probe(): Promise<HostInfo> {
-    const kernels = await fs.readdir(this.layout.kernels).catch(() => [] as string[]);
-    const kernel = kernels.find((k) => k.startsWith('vmlinuz'));
-    return probeHost({ workDir: this.layout.probe, kernel: kernel ? path.join(this.layout.kernels, kernel) : null });
+    return probeHost({ workDir: this.layout.probe, kernel: await this.kernel() });
   }
 }

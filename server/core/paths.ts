@@ -38,5 +38,6 @@ export function dataLayout(dataDir: string) {
     db: path.join(d, 'hangar.db'),
     probe: path.join(d, 'tmp', 'probe'),
     kernels: path.join(d, 'kernels'),
+    images: path.join(d, 'images'),
   };
 }

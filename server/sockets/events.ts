@@ -26,6 +26,8 @@ export function mountEvents(io: Server, core: Core): () => void {
     }),
     core.bus.subscribe('machine:update', (m) => nsp.emit('machine:update', m)),
     core.bus.subscribe('machine:removed', (m) => nsp.emit('machine:removed', m)),
+    core.bus.subscribe('image:update', (i) => nsp.emit('image:update', i)),
+    core.bus.subscribe('image:removed', (i) => nsp.emit('image:removed', i)),
   ];
   return () => offs.forEach((off) => off());
 }

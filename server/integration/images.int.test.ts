@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isFinished } from '@/lib/contracts/jobs';
+import { run } from '@/server/drivers/exec';
+import { adminToken, client, startServer, until, type RunningServer } from './harness';
+
+let srv: RunningServer;
+let token: string;
+
+beforeAll(async () => {
+  srv = await startServer();
+  token = await adminToken(srv.url);
+});
+afterAll(async () => {
+  await srv?.stop();
+});
+
+describe('images', () => {
+  it('builds busybox as a job, refuses a second build, and the image boots to its shell under QEMU', async () => {
+    const api = client(srv.url, token);
+    const viewer = client(srv.url, await adminToken(srv.url, 'viewer'));
+    await expect(viewer.images.build({ kind: 'busybox' })).rejects.toMatchObject({ status: 403 });
+    await expect(api.images.build({ kind: 'debian-99' as 'busybox' })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+
+    const job = await api.images.build({ kind: 'busybox' });
+    expect(job.kind).toBe('image.build');
+    await expect(api.images.build({ kind: 'busybox' })).rejects.toMatchObject({ status: 409 });
+    const done = await until(async () => {
+      const j = await api.jobs.get(job.id);
+      return isFinished(j.state) ? j : null;
+    }, 'image build', 240_000);
+    expect(done.error).toBeNull();
+    expect(done.state).toBe('succeeded');
+    const logs = (await api.jobs.logs(job.id)).items.map((l) => l.line);
+    expect(logs.join('\n')).toMatch(/kernel .* (ready|cached)/);
+
+    const [img] = (await api.images.list()).items;
+    expect(img).toMatchObject({ name: 'busybox', state: 'ready' });
+    expect(img.sizeBytes).toBeGreaterThan(1_000_000);
+    await expect(api.images.build({ kind: 'busybox' })).rejects.toMatchObject({ status: 409 });
+    const dir = path.join(srv.dataDir, 'images', 'busybox');
+    for (const f of ['vmlinuz', 'initrd.img', 'disk.qcow2']) expect(fs.existsSync(path.join(dir, f))).toBe(true);
+    expect(fs.readdirSync(path.join(srv.dataDir, 'images')).filter((e) => e.startsWith('.'))).toEqual([]);
+
+    // The image is real: its kernel and init reach the shell on the serial console.
+    const boot = await run(
+      ['qemu-system-x86_64', '-accel', 'tcg', '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
+        '-kernel', path.join(dir, 'vmlinuz'), '-initrd', path.join(dir, 'initrd.img'), '-append', 'console=ttyS0 quiet panic=-1 hangar.hostname=probe'],
+      { until: 'hangar-ready probe', timeoutMs: 90_000 },
+    );
+    expect(boot.matched).toBe(true);
+  }, 300_000);
+
+  it('deletes an image and its files', async () => {
+    const api = client(srv.url, token);
+    const [img] = (await api.images.list()).items;
+    await api.images.remove(img.id);
+    expect((await api.images.list()).items).toEqual([]);
+    expect(fs.existsSync(path.join(srv.dataDir, 'images', 'busybox'))).toBe(false);
+    await expect(api.images.remove(img.id)).rejects.toMatchObject({ status: 404 });
+  });
+});
