@@ -5,7 +5,7 @@ import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
 import { imageSchema, type BuildImageBody } from './contracts/images';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
-import { machineSchema } from './contracts/machines';
+import { machineSchema, type CreateMachineBody, type MachineAction, type StopMachineBody } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
 
 export class ApiError extends Error {
@@ -87,7 +87,10 @@ export function createApiClient(opts: ClientOptions) {
     },
     machines: {
       list: () => call('GET', '/machines', listOf(machineSchema)),
-      get: (id: string) => call('GET', `/machines/${encodeURIComponent(id)}`, machineSchema),
+      get: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}`, machineSchema),
+      create: (b: Partial<CreateMachineBody> & Pick<CreateMachineBody, 'name' | 'image'>) => call('POST', '/machines', jobSchema, b),
+      act: (ref: string, action: MachineAction, b: Partial<StopMachineBody> = {}) => call('POST', `/machines/${encodeURIComponent(ref)}/${action}`, jobSchema, b),
+      destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),
     },
     images: {
       list: () => call('GET', '/images', listOf(imageSchema)),

@@ -1,8 +1,6 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import type { Machine } from '@/lib/contracts/machines';
 import type { Store } from '../client';
-
-type MachineRow = Store['t']['machines']['$inferSelect'];
 
 export function toMachine(r: MachineRow): Machine {
   return {
@@ -32,4 +30,28 @@ export async function insertMachine(s: Store, m: Machine): Promise<Machine> {
     })
     .returning();
   return toMachine(row);
+}
+
+export type MachineRow = Store['t']['machines']['$inferSelect'];
+export type MachinePatch = Partial<Pick<MachineRow, 'state' | 'stateReason' | 'updatedAt'>> & { runtime?: Record<string, unknown> };
+
+export async function getMachineRow(s: Store, by: { id: string } | { name: string }): Promise<MachineRow | undefined> {
+  const cond = 'id' in by ? eq(s.t.machines.id, by.id) : eq(s.t.machines.name, by.name);
+  const [row] = await s.db.select().from(s.t.machines).where(cond).limit(1);
+  return row;
+}
+
+export async function updateMachine(s: Store, id: string, patch: MachinePatch): Promise<Machine | undefined> {
+  const { runtime, ...rest } = patch;
+  const values = runtime === undefined ? rest : { ...rest, runtimeJson: JSON.stringify(runtime) };
+  const [row] = await s.db.update(s.t.machines).set(values).where(eq(s.t.machines.id, id)).returning();
+  return row ? toMachine(row) : undefined;
+}
+
+export async function deleteMachine(s: Store, id: string): Promise<void> {
+  await s.db.delete(s.t.machines).where(eq(s.t.machines.id, id));
+}
+
+export async function listMachineRowsInStates(s: Store, states: Machine['state'][]): Promise<MachineRow[]> {
+  return s.db.select().from(s.t.machines).where(inArray(s.t.machines.state, states));
 }

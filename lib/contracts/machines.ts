@@ -32,3 +32,24 @@ export const machineSchema = z.object({
   updatedAt: timestampSchema,
 });
 export type Machine = z.infer<typeof machineSchema>;
+
+export const createMachineBodySchema = z.object({
+  name: nameSchema,
+  image: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'an image name'),
+  driver: driverKindSchema.default('qemu'),
+  cpus: z.number().int().min(1).max(16).default(1),
+  memoryMib: z.number().int().min(64).max(65536).default(512),
+  diskGib: z.number().int().min(1).max(1024).default(2),
+  ports: z.array(portForwardSchema).max(16).default([]),
+  start: z.boolean().default(true),
+});
+export type CreateMachineBody = z.infer<typeof createMachineBodySchema>;
+
+export const stopMachineBodySchema = z.object({
+  force: z.boolean().default(false),
+  timeoutS: z.number().int().min(1).max(600).default(30),
+});
+export type StopMachineBody = z.infer<typeof stopMachineBodySchema>;
+
+export const machineActions = ['start', 'stop', 'restart', 'pause', 'resume'] as const;
+export type MachineAction = (typeof machineActions)[number];

@@ -5,10 +5,12 @@ export const settingsSchema = z.object({
   consoleHostShell: z.boolean(),
   /** Scrollback kept per console session, replayed to each new viewer. */
   consoleScrollbackKib: z.number().int().min(16).max(16384),
+  /** Machines may not take more than this share of host memory together (guest RAM as configured). */
+  memoryLimit: z.number().min(0.1).max(4),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
-export const defaultSettings: Settings = { consoleHostShell: false, consoleScrollbackKib: 512 };
+export const defaultSettings: Settings = { consoleHostShell: false, consoleScrollbackKib: 512, memoryLimit: 0.9 };
 
 export const settingsPatchSchema = settingsSchema.partial();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;

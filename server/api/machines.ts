@@ -1,6 +1,12 @@
-import { idParams, listOf } from '@/lib/contracts/common';
-import { machineSchema } from '@/lib/contracts/machines';
+import { z } from 'zod';
+import { ID_PATTERN, NAME_PATTERN, listOf } from '@/lib/contracts/common';
+import { jobSchema } from '@/lib/contracts/jobs';
+import { createMachineBodySchema, machineActions, machineSchema, stopMachineBodySchema } from '@/lib/contracts/machines';
 import { defineRoute } from './route';
+
+/** A machine by id or by name: names never contain `_`, ids always do, so the two cannot collide. */
+const refParams = z.object({ ref: z.string().refine((s) => ID_PATTERN.test(s) || NAME_PATTERN.test(s), 'a machine id or name') });
+const actionParams = refParams.extend({ action: z.enum(machineActions) });
 
 export const machineRoutes = [
   defineRoute({
@@ -9,8 +15,35 @@ export const machineRoutes = [
     handler: async ({ core, principal }) => ({ items: await core.machines.list(principal) }),
   }),
   defineRoute({
-    method: 'get', path: '/machines/{id}', tag: 'machines', summary: 'One machine', access: 'viewer',
-    params: idParams, response: machineSchema,
-    handler: async ({ core, principal, params }) => core.machines.get(principal, params.id),
+    method: 'get', path: '/machines/{ref}', tag: 'machines', summary: 'One machine, by id or name', access: 'viewer',
+    params: refParams, response: machineSchema,
+    handler: async ({ core, principal, params }) => core.machines.get(principal, params.ref),
+  }),
+  defineRoute({
+    method: 'post', path: '/machines', tag: 'machines', summary: 'Create (and by default start) a machine; returns the job', access: 'operator', status: 202,
+    body: createMachineBodySchema, response: jobSchema,
+    handler: async ({ core, principal, body, ip }) => {
+      const job = await core.machines.create(principal, body);
+      await core.audit.record(principal, { action: 'machine.create', target: { kind: 'machine', id: job.machineId }, ip, detail: { name: body.name, image: body.image } });
+      return job;
+    },
+  }),
+  defineRoute({
+    method: 'post', path: '/machines/{ref}/{action}', tag: 'machines', summary: 'start | stop | restart | pause | resume; returns the job', access: 'operator', status: 202,
+    params: actionParams, body: stopMachineBodySchema, response: jobSchema,
+    handler: async ({ core, principal, params, body, ip }) => {
+      const job = await core.machines.act(principal, params.ref, params.action, body);
+      await core.audit.record(principal, { action: `machine.${params.action}`, target: { kind: 'machine', id: job.machineId }, ip, detail: body });
+      return job;
+    },
+  }),
+  defineRoute({
+    method: 'delete', path: '/machines/{ref}', tag: 'machines', summary: 'Destroy a machine and its disk; returns the job', access: 'operator', status: 202,
+    params: refParams, response: jobSchema,
+    handler: async ({ core, principal, params, ip }) => {
+      const job = await core.machines.destroy(principal, params.ref);
+      await core.audit.record(principal, { action: 'machine.destroy', target: { kind: 'machine', id: job.machineId }, ip });
+      return job;
+    },
   }),
 ];

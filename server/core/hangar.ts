@@ -51,6 +51,11 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const consoles = new ConsoleRegistry(settings);
   const images = new ImageService(store, jobs, bus, layout);
   await images.recover();
+  const host = new HostService(layout);
+  const machines = new MachineService(store, jobs, bus, images, host, settings, layout.machines);
+  consoles.machines = machines;
+  machines.onGone = (id) => consoles.closeMachine(id, 'The machine stopped.');
+  await machines.reattach();
   return {
     version: opts.version,
     startedAt: Date.now(),
@@ -63,10 +68,11 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     settings,
     audit: new AuditLog(store),
     consoles,
-    host: new HostService(layout),
-    machines: new MachineService(store),
+    host,
+    machines,
     images,
     async close() {
+      machines.stopMonitor();
       consoles.closeAll('The Hangar server is shutting down.');
       await jobs.stopAll();
       await store.close();

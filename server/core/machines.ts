@@ -1,20 +1,254 @@
-import type { Machine } from '@/lib/contracts/machines';
+import fs from 'node:fs';
+import type { Job } from '@/lib/contracts/jobs';
+import type { CreateMachineBody, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
-import { getMachine, listMachines } from '@/db/repo/machines';
+import { deleteMachine, getMachine, getMachineRow, insertMachine, listMachineRowsInStates, listMachines, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
+import { machineFiles } from '@/server/drivers/qemu/argv';
+import { driverFor } from '@/server/drivers/registry';
+import type { MachineSpec } from '@/server/drivers/types';
 import type { Principal } from './auth';
-import { NotFoundError } from './errors';
+import type { EventBus } from './events';
+import { ConflictError, NotFoundError } from './errors';
+import type { HostService } from './host';
+import { newId } from './ids';
+import type { ImageService } from './images';
+import type { JobContext, JobRunner } from './jobs';
+import { checkMemory, checkPortsFree } from './machine-guards';
+import { resolveInside } from './paths';
+import type { SettingsService } from './settings';
 
-/** Machines as the API sees them. Drivers plug in with the QEMU and container issues. */
+const READY_MARKER = 'hangar-ready';
+const ACTIVE: Machine['state'][] = ['starting', 'running', 'paused', 'stopping'];
+
+/** Machines: lifecycle as jobs, one operation per machine at a time, state kept true to the processes. */
 export class MachineService {
-  constructor(private readonly store: Store) {}
+  private readonly busy = new Map<string, string>();
+  private monitor: NodeJS.Timeout | null = null;
+  /** Called when a machine goes down or away, so its console sessions can be closed. */
+  onGone: (machineId: string) => void = () => undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly jobs: JobRunner,
+    private readonly bus: EventBus,
+    private readonly images: ImageService,
+    private readonly host: HostService,
+    private readonly settings: SettingsService,
+    private readonly machinesDir: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   list(_p: Principal): Promise<Machine[]> {
     return listMachines(this.store);
   }
 
-  async get(_p: Principal, id: string): Promise<Machine> {
-    const m = await getMachine(this.store, id);
+  async get(_p: Principal, idOrName: string): Promise<Machine> {
+    const m = (await getMachine(this.store, idOrName)) ?? (await this.rowByName(idOrName));
     if (!m) throw new NotFoundError('Machine');
     return m;
+  }
+
+  /** The driver's view of a machine, for consoles and tests. */
+  async spec(id: string): Promise<{ row: MachineRow; spec: MachineSpec }> {
+    const row = await getMachineRow(this.store, { id });
+    if (!row) throw new NotFoundError('Machine');
+    return { row, spec: this.toSpec(row) };
+  }
+
+  async create(p: Principal, body: CreateMachineBody): Promise<Job> {
+    if (await getMachineRow(this.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
+    const image = await this.images.files(body.image);
+    const taken = new Set((await listMachines(this.store)).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
+    const clash = body.ports.find((x) => taken.has(`${x.protocol}:${x.host}`));
+    if (clash) throw new ConflictError(`Host port ${clash.host} is forwarded to another machine already.`);
+    if (body.start) await this.preflight(null, body.memoryMib, body.ports);
+    const now = this.now();
+    const machine = await insertMachine(this.store, {
+      id: newId('mch'), name: body.name, driver: body.driver, image: body.image, state: 'creating', stateReason: null,
+      cpus: body.cpus, memoryMib: body.memoryMib, diskGib: body.diskGib, ports: body.ports, ownerId: p.user.id, createdAt: now, updatedAt: now,
+    });
+    this.bus.publish('machine:update', machine);
+    this.lock(machine.id, 'creating');
+    const { job } = await this.jobs.start({ kind: 'machine.create', title: `Create ${body.name}`, ownerId: p.user.id, machineId: machine.id }, async (ctx) => {
+      try {
+        const { row, spec } = await this.spec(machine.id);
+        ctx.progress(10, 'Creating the disk overlay');
+        const runtime = await driverFor(row.driver).create(spec, image);
+        await this.patch(machine.id, { state: 'stopped', runtime });
+        ctx.log(`disk: qcow2 overlay on image ${body.image}`);
+        if (body.start) await this.doStart(machine.id, ctx, 20);
+        return { machine: machine.id };
+      } catch (err) {
+        await this.patch(machine.id, { state: 'failed', stateReason: err instanceof Error ? err.message : String(err) });
+        throw err;
+      } finally {
+        this.unlock(machine.id);
+      }
+    });
+    return job;
+  }
+
+  async act(p: Principal, id: string, action: MachineAction, opts: StopMachineBody = { force: false, timeoutS: 30 }): Promise<Job> {
+    const m = await this.get(p, id);
+    const allowed: Record<MachineAction, Machine['state'][]> = {
+      start: ['stopped', 'failed'],
+      stop: ['running', 'paused', 'starting'],
+      restart: ['running', 'paused'],
+      pause: ['running'],
+      resume: ['paused'],
+    };
+    if (!allowed[action].includes(m.state)) throw new ConflictError(`Cannot ${action} ${m.name}: it is ${m.state}.`);
+    if (this.busy.has(m.id)) throw new ConflictError(`The machine is busy (${this.busy.get(m.id)}); try again when that finishes.`);
+    if (action === 'start') await this.preflight(m.id, m.memoryMib, m.ports);
+    this.lock(m.id, action);
+    const title = `${action[0].toUpperCase()}${action.slice(1)} ${m.name}${action === 'stop' && opts.force ? ' (force)' : ''}`;
+    const { job } = await this.jobs.start({ kind: `machine.${action}`, title, ownerId: p.user.id, machineId: m.id }, async (ctx) => {
+      try {
+        if (action === 'start') await this.doStart(m.id, ctx, 0);
+        if (action === 'stop' || action === 'restart') await this.doStop(m.id, ctx, opts);
+        if (action === 'restart') await this.doStart(m.id, ctx, 50);
+        if (action === 'pause' || action === 'resume') {
+          const { row, spec } = await this.spec(m.id);
+          await driverFor(row.driver)[action](spec);
+          await this.patch(m.id, { state: action === 'pause' ? 'paused' : 'running', stateReason: null });
+        }
+        return { machine: m.id, action };
+      } finally {
+        this.unlock(m.id);
+      }
+    });
+    return job;
+  }
+
+  async destroy(p: Principal, id: string): Promise<Job> {
+    const m = await this.get(p, id);
+    // Destroy may interrupt a start: it takes the lock over rather than waiting for it.
+    this.busy.set(m.id, 'destroying');
+    const { job } = await this.jobs.start({ kind: 'machine.destroy', title: `Destroy ${m.name}`, ownerId: p.user.id, machineId: m.id }, async (ctx) => {
+      try {
+        const { row, spec } = await this.spec(m.id);
+        ctx.progress(20, 'Stopping and removing files');
+        await driverFor(row.driver).destroy(spec);
+        this.onGone(m.id);
+        await deleteMachine(this.store, m.id);
+        this.bus.publish('machine:removed', { id: m.id });
+        return { machine: m.id };
+      } finally {
+        this.unlock(m.id);
+      }
+    });
+    return job;
+  }
+
+  /** Start-up: machines whose process still runs are running (or paused) again; the others say why they stopped. */
+  async reattach(): Promise<void> {
+    for (const row of await listMachineRowsInStates(this.store, [...ACTIVE, 'creating'])) {
+      const driver = driverFor(row.driver);
+      const status = row.state === 'creating' ? 'stopped' : await driver.status(this.toSpec(row));
+      if (status === 'stopped') {
+        const reason = row.state === 'creating' ? 'Creation was cut off by a server stop.' : 'The machine stopped while Hangar was not running.';
+        await this.patch(row.id, { state: row.state === 'creating' ? 'failed' : 'stopped', stateReason: reason });
+      } else if (status !== row.state) {
+        await this.patch(row.id, { state: status, stateReason: null });
+      }
+    }
+    this.monitor = setInterval(() => void this.check(), 2000);
+    this.monitor.unref();
+  }
+
+  stopMonitor(): void {
+    if (this.monitor) clearInterval(this.monitor);
+  }
+
+  /** A machine whose process died on its own (guest poweroff, crash, kill) is marked stopped. */
+  private async check(): Promise<void> {
+    for (const row of await listMachineRowsInStates(this.store, ['running', 'paused'])) {
+      if (this.busy.has(row.id)) continue;
+      if (!driverFor(row.driver).isRunning(this.toSpec(row))) {
+        await this.patch(row.id, { state: 'stopped', stateReason: 'The machine powered off or its process exited.' });
+        this.onGone(row.id);
+      }
+    }
+  }
+
+  /** Memory and port checks: at request time for a quick 409, and again in the job. */
+  private async preflight(id: string | null, memoryMib: number, ports: MachineSpec['ports']): Promise<void> {
+    const running = (await listMachines(this.store)).filter((m) => m.id !== id && ACTIVE.includes(m.state)).reduce((a, m) => a + m.memoryMib, 0);
+    checkMemory(memoryMib, running, this.settings.get().memoryLimit);
+    await checkPortsFree(ports);
+  }
+
+  private async doStart(id: string, ctx: JobContext, base: number): Promise<void> {
+    const { row, spec } = await this.spec(id);
+    await this.preflight(id, row.memoryMib, spec.ports);
+    const image = await this.images.files(row.image);
+    const host = await this.host.info();
+    const accel = host.capabilities.find((c) => c.name === 'kvm')?.available ? 'kvm' : 'tcg';
+    await this.patch(id, { state: 'starting', stateReason: null });
+    ctx.progress(base + 10, `Starting QEMU (${accel})`);
+    try {
+      const runtime = await driverFor(row.driver).start(spec, image, accel);
+      await this.patch(id, { runtime: { ...spec.runtime, ...runtime } });
+      ctx.log(`qemu pid ${runtime.pid}, accelerator ${accel}`);
+      ctx.progress(base + 20, 'Booting');
+      await this.waitReady(row, spec, ctx, 90_000);
+      await this.patch(id, { state: 'running' });
+    } catch (err) {
+      const { spec: latest } = await this.spec(id).catch(() => ({ spec }));
+      if (driverFor(row.driver).isRunning(latest)) await driverFor(row.driver).stop(latest, { force: true, timeoutMs: 0 });
+      await this.patch(id, { state: 'failed', stateReason: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Ready when the guest's init says so on the serial console (the log is recorded from process start). */
+  private async waitReady(row: MachineRow, spec: MachineSpec, ctx: JobContext, ms: number): Promise<void> {
+    const log = machineFiles(spec.dir).serialLog;
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      ctx.signal.throwIfAborted();
+      if (fs.existsSync(log) && fs.readFileSync(log, 'latin1').includes(READY_MARKER)) return;
+      const { spec: latest } = await this.spec(spec.id);
+      if (!driverFor(row.driver).isRunning(latest)) throw new Error('QEMU exited during boot: see the console log.');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`The guest did not report ready within ${ms / 1000} s.`);
+  }
+
+  private async doStop(id: string, ctx: JobContext, opts: StopMachineBody): Promise<void> {
+    const { row, spec } = await this.spec(id);
+    await this.patch(id, { state: 'stopping' });
+    ctx.progress(20, opts.force ? 'Stopping (force)' : `ACPI shutdown (up to ${opts.timeoutS} s)`);
+    const { clean } = await driverFor(row.driver).stop(spec, { force: opts.force, timeoutMs: opts.timeoutS * 1000 });
+    ctx.log(clean ? 'guest powered off cleanly' : 'guest did not power off in time: stopped hard');
+    this.onGone(id);
+    await this.patch(id, { state: 'stopped', stateReason: clean ? null : 'Stopped hard (no clean shutdown).', runtime: { ...spec.runtime, pid: null } });
+  }
+
+  private lock(id: string, what: string): void {
+    const current = this.busy.get(id);
+    if (current) throw new ConflictError(`The machine is busy (${current}); try again when that finishes.`);
+    this.busy.set(id, what);
+  }
+
+  private unlock(id: string): void {
+    this.busy.delete(id);
+  }
+
+  private async patch(id: string, patch: MachinePatch): Promise<void> {
+    const m = await updateMachine(this.store, id, { ...patch, updatedAt: this.now() });
+    if (m) this.bus.publish('machine:update', m);
+  }
+
+  private async rowByName(name: string): Promise<Machine | undefined> {
+    const row = await getMachineRow(this.store, { name });
+    return row ? getMachine(this.store, row.id) : undefined;
+  }
+
+  private toSpec(row: MachineRow): MachineSpec {
+    return {
+      id: row.id, name: row.name, dir: resolveInside(this.machinesDir, row.id), cpus: row.cpus, memoryMib: row.memoryMib,
+      diskGib: row.diskGib, ports: JSON.parse(row.portsJson), runtime: JSON.parse(row.runtimeJson),
+    };
   }
 }

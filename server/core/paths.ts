@@ -39,5 +39,6 @@ export function dataLayout(dataDir: string) {
     probe: path.join(d, 'tmp', 'probe'),
     kernels: path.join(d, 'kernels'),
     images: path.join(d, 'images'),
+    machines: path.join(d, 'machines'),
   };
 }

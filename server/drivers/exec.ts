@@ -31,6 +31,18 @@ export interface RunResult {
   durationMs: number;
 }
 
+/** Process groups of commands still running: killed if Hangar exits first (a probe must not outlive its server). */
+const live = new Set<number>();
+process.once('exit', () => {
+  for (const pid of live) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 /**
  * The one way Hangar runs host commands: an argv array, never a shell string, so names and
  * paths that came from users can never become shell syntax.
@@ -52,6 +64,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   };
   return new Promise((resolve) => {
     const child = spawn(argv[0], argv.slice(1), spawnOpts);
+    if (child.pid !== undefined) live.add(child.pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outLen = 0;
@@ -95,6 +108,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
       if (settled) return;
       settled = true;
+      if (child.pid !== undefined) live.delete(child.pid);
       if (outFd !== null) closeSync(outFd);
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);

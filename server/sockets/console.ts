@@ -2,7 +2,7 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import { attachRequestSchema, detachSchema, inputSchema, resizeSchema, type AttachReply } from '@/lib/contracts/console';
 import type { ConsoleClientToServer, ConsoleServerToClient } from '@/lib/events';
 import type { Core } from '@/server/core/hangar';
-import type { ViewerSink } from '@/server/core/console/session';
+import type { ConsoleSession, ViewerSink } from '@/server/core/console/session';
 import { errorToResponse } from '@/server/api/route';
 import { socketAuth, type SocketData } from './auth';
 
@@ -24,18 +24,20 @@ export function mountConsole(io: Server, core: Core): void {
   const nsp = io.of('/console') as unknown as Namespace<ConsoleClientToServer, ConsoleServerToClient, Record<string, never>, SocketData>;
   nsp.use(socketAuth(core));
   nsp.on('connection', (socket: ConsoleSocket) => {
-    const attached = new Set<string>();
+    // This socket's sessions by the client's id (a machine console is shared under another key).
+    const attached = new Map<string, ConsoleSession>();
     const viewerId = (sessionId: string) => `${socket.id}:${sessionId}`;
 
-    socket.on('attach', (raw, reply) => {
+    socket.on('attach', async (raw, reply) => {
       const respond = typeof reply === 'function' ? reply : () => undefined;
       const parsed = attachRequestSchema.safeParse(raw);
       if (!parsed.success) return respond({ ok: false, error: { code: 'validation_failed', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
       const req = parsed.data;
       try {
-        core.consoles.get(req.sessionId)?.detach(viewerId(req.sessionId));
-        const a = core.consoles.attach(socket.data.principal, sinkFor(socket, req.sessionId), req);
-        attached.add(req.sessionId);
+        attached.get(req.sessionId)?.detach(viewerId(req.sessionId));
+        attached.delete(req.sessionId);
+        const a = await core.consoles.attach(socket.data.principal, sinkFor(socket, req.sessionId), req);
+        attached.set(req.sessionId, a.session);
         const ip = socket.handshake.address;
         void core.audit.record(socket.data.principal, { action: 'console.attach', target: { kind: 'console', id: req.sessionId }, ip, detail: { target: req.target, mode: a.mode } });
         const r: AttachReply = { ok: true, sessionId: req.sessionId, mode: a.mode, offset: a.offset, replay: a.replay, truncated: a.truncated, exited: a.session.exited };
@@ -48,23 +50,23 @@ export function mountConsole(io: Server, core: Core): void {
 
     socket.on('input', (raw) => {
       const m = inputSchema.safeParse(raw);
-      if (m.success && attached.has(m.data.sessionId)) core.consoles.get(m.data.sessionId)?.input(viewerId(m.data.sessionId), m.data.data);
+      if (m.success) attached.get(m.data.sessionId)?.input(viewerId(m.data.sessionId), m.data.data);
     });
 
     socket.on('resize', (raw) => {
       const m = resizeSchema.safeParse(raw);
-      if (m.success && attached.has(m.data.sessionId)) core.consoles.get(m.data.sessionId)?.resize(viewerId(m.data.sessionId), m.data.cols, m.data.rows);
+      if (m.success) attached.get(m.data.sessionId)?.resize(viewerId(m.data.sessionId), m.data.cols, m.data.rows);
     });
 
     socket.on('detach', (raw) => {
       const m = detachSchema.safeParse(raw);
       if (!m.success) return;
-      core.consoles.get(m.data.sessionId)?.detach(viewerId(m.data.sessionId));
+      attached.get(m.data.sessionId)?.detach(viewerId(m.data.sessionId));
       attached.delete(m.data.sessionId);
     });
 
     socket.on('disconnect', () => {
-      for (const id of attached) core.consoles.get(id)?.detach(viewerId(id));
+      for (const [id, session] of attached) session.detach(viewerId(id));
       attached.clear();
     });
   });

@@ -1,8 +1,10 @@
 import type { ConsoleMode, ConsoleTarget } from '@/lib/contracts/console';
 import { hasRole } from '@/lib/roles';
 import { spawnPty } from '@/server/drivers/pty';
+import { driverFor } from '@/server/drivers/registry';
 import type { Principal } from '../auth';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
+import type { MachineService } from '../machines';
 import type { SettingsService } from '../settings';
 import { ConsoleSession, type ViewerSink } from './session';
 import type { ConsoleSource } from './source';
@@ -28,73 +30,91 @@ export interface Attached {
 const IDLE_MS = 30 * 60_000;
 const EXITED_MS = 60_000;
 
-/** Console sessions by client-made id. Sessions outlive viewers; attach re-joins them. */
+/**
+ * Console sessions. A host shell is one session per client-made id (each tab its own shell);
+ * a machine's serial console is one session per machine, shared by every viewer.
+ */
 export class ConsoleRegistry {
   private readonly sessions = new Map<string, ConsoleSession>();
   private readonly sweeper: NodeJS.Timeout;
+  /** Set once machines exist (the two services refer to each other). */
+  machines: MachineService | null = null;
 
   constructor(private readonly settings: SettingsService) {
     this.sweeper = setInterval(() => this.sweep(), 30_000);
     this.sweeper.unref();
   }
 
-  attach(p: Principal, sink: ViewerSink, req: AttachParams): Attached {
-    this.authorize(p, req.target);
-    let session = this.sessions.get(req.sessionId);
-    if (session) {
-      if (JSON.stringify(session.target) !== JSON.stringify(req.target)) throw new ConflictError('This console session id belongs to another target.');
-      if (session.ownerId !== p.user.id) throw new NotFoundError('Console session');
-    } else {
-      session = new ConsoleSession(req.sessionId, req.target, p.user.id, this.open(req), {
-        scrollbackChars: this.settings.get().consoleScrollbackKib * 1024,
-      });
-      this.sessions.set(req.sessionId, session);
+  private keyOf(req: AttachParams): string {
+    return req.target.kind === 'machine' ? `machine:${req.target.machineId}:${req.target.channel}` : `shell:${req.sessionId}`;
+  }
+
+  async attach(p: Principal, sink: ViewerSink, req: AttachParams): Promise<Attached> {
+    await this.authorize(p, req.target);
+    const key = this.keyOf(req);
+    let session = this.sessions.get(key);
+    if (session && req.target.kind === 'host-shell' && session.ownerId !== p.user.id) throw new NotFoundError('Console session');
+    if (session?.exited && req.target.kind === 'machine') {
+      // The machine was restarted since: start reading its new console.
+      this.close(key, 'restarted');
+      session = undefined;
+    }
+    if (!session) {
+      session = new ConsoleSession(key, req.target, p.user.id, await this.open(req), { scrollbackChars: this.settings.get().consoleScrollbackKib * 1024 });
+      this.sessions.set(key, session);
     }
     const mode: ConsoleMode = hasRole(p.role, 'operator') ? req.mode : 'readonly';
     return { session, mode, ...session.attach(sink, mode, req.since) };
   }
 
-  get(sessionId: string): ConsoleSession | undefined {
-    return this.sessions.get(sessionId);
+  /** Close a session and its source now. */
+  close(key: string, reason: string): void {
+    this.sessions.get(key)?.close(reason);
+    this.sessions.delete(key);
   }
 
-  /** Close a session and its source now, e.g. when its machine is destroyed. */
-  close(sessionId: string, reason: string): void {
-    this.sessions.get(sessionId)?.close(reason);
-    this.sessions.delete(sessionId);
+  closeMachine(machineId: string, reason: string): void {
+    for (const key of [...this.sessions.keys()]) if (key.startsWith(`machine:${machineId}:`)) this.close(key, reason);
   }
 
   closeAll(reason: string): void {
-    for (const id of [...this.sessions.keys()]) this.close(id, reason);
+    for (const key of [...this.sessions.keys()]) this.close(key, reason);
     clearInterval(this.sweeper);
   }
 
   sweep(now = Date.now()): void {
-    for (const [id, s] of this.sessions) {
+    for (const [key, s] of this.sessions) {
       if (s.viewerCount > 0) continue;
       const idle = now - s.lastViewerAt;
-      if ((s.exited && idle > EXITED_MS) || idle > IDLE_MS) this.close(id, 'idle');
+      if ((s.exited && idle > EXITED_MS) || idle > IDLE_MS) this.close(key, 'idle');
     }
   }
 
-  private authorize(p: Principal, target: ConsoleTarget): void {
+  private async authorize(p: Principal, target: ConsoleTarget): Promise<void> {
     switch (target.kind) {
       case 'host-shell':
         // Same answer for "not allowed" and "turned off" to non-admins: they need not know it exists.
         if (!hasRole(p.role, 'admin')) throw new NotFoundError('Console');
         if (!this.settings.get().consoleHostShell) throw new ForbiddenError('The host shell console is turned off. An admin can turn it on in Settings.');
         return;
-      case 'machine':
-        throw new NotFoundError('Machine');
+      case 'machine': {
+        if (!this.machines) throw new NotFoundError('Machine');
+        const m = await this.machines.get(p, target.machineId);
+        if (target.channel !== 'serial') throw new ConflictError('SSH consoles come with the Debian image.');
+        if (m.state !== 'running' && m.state !== 'paused' && m.state !== 'starting') throw new ConflictError(`${m.name} is ${m.state}: start it to use its console.`);
+        return;
+      }
     }
   }
 
-  private open(req: AttachParams): ConsoleSource {
+  private async open(req: AttachParams): Promise<ConsoleSource> {
     switch (req.target.kind) {
       case 'host-shell':
         return spawnPty([process.env.SHELL || '/bin/bash', '-l'], { cols: req.cols, rows: req.rows, cwd: process.env.HOME || '/' });
-      case 'machine':
-        throw new NotFoundError('Machine');
+      case 'machine': {
+        const { row, spec } = await this.machines!.spec(req.target.machineId);
+        return driverFor(row.driver).openConsole(spec);
+      }
     }
   }
 }

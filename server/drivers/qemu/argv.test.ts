@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { qemuArgv } from './argv';
+
+const spec = { name: 'web', dir: '/data/machines/mch_x', accel: 'tcg' as const, cpus: 2, memoryMib: 512, kernel: '/k', initrd: '/i', mac: '52:54:00:12:34:56', ports: [{ host: 8080, guest: 80, protocol: 'tcp' as const }] };
+
+describe('qemuArgv', () => {
+  it('backs guest RAM with a shared file and logs the serial console from the start', () => {
+    const a = qemuArgv(spec);
+    expect(a).toContain('memory-backend-file,id=ram0,size=512M,mem-path=/data/machines/mch_x/ram,share=on');
+    expect(a).toContain('pc,memory-backend=ram0');
+    expect(a.find((x) => x.startsWith('socket,id=ser0'))).toMatch(/logfile=\/data\/machines\/mch_x\/serial.log/);
+    expect(a).toContain('-daemonize');
+  });
+  it('gives -accel once, TCG with a bounded translation cache', () => {
+    const a = qemuArgv(spec);
+    expect(a.filter((x) => x === '-accel')).toHaveLength(1);
+    expect(a[a.indexOf('-accel') + 1]).toBe('tcg,tb-size=64');
+    expect(qemuArgv({ ...spec, accel: 'kvm' })).toEqual(expect.arrayContaining(['kvm', '-cpu', 'host']));
+  });
+  it('forwards ports on loopback only', () => {
+    expect(qemuArgv(spec).find((x) => x.startsWith('user,'))).toBe('user,model=virtio-net-pci,mac=52:54:00:12:34:56,hostfwd=tcp:127.0.0.1:8080-:80');
+  });
+});

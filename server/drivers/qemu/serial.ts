@@ -1,0 +1,134 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
+import type { ConsoleSource } from '@/server/core/console/source';
+
+/** How much of an old log a newly opened console starts with (the session's ring buffer keeps less anyway). */
+const START_TAIL = 1024 * 1024;
+const CHUNK = 64 * 1024;
+
+/**
+ * A machine's serial console. Output is read from QEMU's serial log, which holds everything
+ * the guest printed since the process started, whether or not anyone was attached, so boot
+ * messages are never missed and a restarted server simply reads on. Input goes through the
+ * chardev socket, whose own output copy is read and dropped (else QEMU would stall the guest).
+ * Pausing stops reading the log: the file, not memory, holds what a slow viewer has not taken.
+ */
+export function serialConsole(files: { serialLog: string; serialSock: string }, isAlive: () => boolean): ConsoleSource {
+  let dataFn: (d: string) => void = () => undefined;
+  let exitFn: (code: number | null) => void = () => undefined;
+  const decoder = new StringDecoder('utf8');
+  let pos = 0;
+  let fd: number | null = null;
+  let paused = false;
+  let reading = false;
+  let closed = false;
+  let sock: net.Socket | null = null;
+  const pendingInput: string[] = [];
+
+  const openLog = () => {
+    if (fd !== null) return true;
+    try {
+      fd = fs.openSync(files.serialLog, 'r');
+      pos = Math.max(0, fs.fstatSync(fd).size - START_TAIL);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  const pump = () => {
+    if (paused || reading || closed || !openLog()) return;
+    reading = true;
+    const buf = Buffer.allocUnsafe(CHUNK);
+    const step = () => {
+      fs.read(fd!, buf, 0, CHUNK, pos, (err, n) => {
+        if (err || closed) return void (reading = false);
+        if (n > 0) {
+          pos += n;
+          const s = decoder.write(buf.subarray(0, n));
+          if (s) dataFn(s);
+          if (!paused) return step();
+        }
+        reading = false;
+      });
+    };
+    step();
+  };
+
+  // inotify tells us about writes at once; the interval covers what it may miss and notices exit.
+  let watcher: fs.FSWatcher | null = null;
+  const watch = () => {
+    if (watcher || !fs.existsSync(files.serialLog)) return;
+    watcher = fs.watch(files.serialLog, () => pump());
+  };
+  const timer = setInterval(() => {
+    watch();
+    pump();
+    if (!isAlive() && !closed) {
+      pump();
+      closed = true;
+      cleanup();
+      exitFn(null);
+    }
+  }, 250);
+
+  const connect = (attempt = 0) => {
+    if (closed) return;
+    const s = net.connect(files.serialSock);
+    s.on('connect', () => {
+      sock = s;
+      for (const d of pendingInput.splice(0)) s.write(d);
+    });
+    s.on('data', () => undefined);
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      if (sock === s) sock = null;
+      // QEMU may still be creating its socket right after start; retry for a while.
+      if (!closed && attempt < 40) setTimeout(() => connect(attempt + 1), 250);
+    });
+  };
+
+  const cleanup = () => {
+    clearInterval(timer);
+    watcher?.close();
+    sock?.destroy();
+    if (fd !== null) fs.close(fd, () => undefined);
+  };
+
+  watch();
+  connect();
+  setImmediate(pump);
+  return {
+    write: (d) => {
+      if (sock) sock.write(d);
+      else pendingInput.push(d);
+    },
+    // The serial line has no window size: the guest learns it with `stty` or `resize`.
+    resize: () => undefined,
+    pause: () => void (paused = true),
+    resume: () => {
+      paused = false;
+      pump();
+    },
+    onData: (fn) => {
+      dataFn = fn;
+      // What the log holds now is delivered at once, so the first viewer's replay has the boot messages.
+      if (openLog()) {
+        const size = fs.fstatSync(fd!).size;
+        if (size > pos) {
+          const buf = Buffer.alloc(size - pos);
+          const n = fs.readSync(fd!, buf, 0, buf.length, pos);
+          pos += n;
+          const text = decoder.write(buf.subarray(0, n));
+          if (text) fn(text);
+        }
+      }
+    },
+    onExit: (fn) => void (exitFn = fn),
+    close: () => {
+      closed = true;
+      cleanup();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import type { DriverKind, PortForward } from '@/lib/contracts/machines';
+import type { ConsoleSource } from '@/server/core/console/source';
+
+/** What a driver needs to know about a machine; `dir` is its own directory under the data dir. */
+export interface MachineSpec {
+  id: string;
+  name: string;
+  dir: string;
+  cpus: number;
+  memoryMib: number;
+  diskGib: number;
+  ports: PortForward[];
+  /** Driver-owned facts that must survive a server restart (pid, MAC, accelerator). */
+  runtime: Record<string, unknown>;
+}
+
+export interface BootFiles {
+  kernel: string;
+  initrd: string;
+  disk: string;
+}
+
+/** One interface for every machine kind; the registry picks by `driver`. */
+export interface MachineDriver {
+  readonly kind: DriverKind;
+  create(m: MachineSpec, image: BootFiles): Promise<Record<string, unknown>>;
+  start(m: MachineSpec, image: BootFiles, accel: 'kvm' | 'tcg'): Promise<Record<string, unknown>>;
+  /** Clean shutdown within `timeoutMs`, else (or with `force`) a hard stop. Resolves once the machine is down. */
+  stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }): Promise<{ clean: boolean }>;
+  pause(m: MachineSpec): Promise<void>;
+  resume(m: MachineSpec): Promise<void>;
+  isRunning(m: MachineSpec): boolean;
+  /** Paused or running, asked of the live machine (after a server restart). */
+  status(m: MachineSpec): Promise<'running' | 'paused' | 'stopped'>;
+  openConsole(m: MachineSpec): ConsoleSource;
+  destroy(m: MachineSpec): Promise<void>;
+}

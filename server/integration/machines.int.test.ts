@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import type { ApiClient } from '@/lib/api-client';
+import type { AttachReply, ConsoleOutput } from '@/lib/contracts/console';
+import { isFinished, type Job } from '@/lib/contracts/jobs';
+import { isQemuPid } from '@/server/drivers/qemu/driver';
+import { adminToken, client, connected, socket, startServer, until, type RunningServer } from './harness';
+
+let srv: RunningServer;
+let token: string;
+let api: ApiClient;
+const sockets: Socket[] = [];
+
+async function finished(job: Job, ms = 120_000): Promise<Job> {
+  return until(async () => {
+    const j = await api.jobs.get(job.id);
+    return isFinished(j.state) ? j : null;
+  }, `job ${job.title}`, ms);
+}
+
+async function serial(machineId: string, sessionId: string) {
+  const s = socket(srv.url, '/console', { token });
+  sockets.push(s);
+  await connected(s);
+  let text = '';
+  s.on('output', (m: ConsoleOutput, ack: () => void) => {
+    text += m.data;
+    ack();
+  });
+  const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId, channel: 'serial' } }, resolve));
+  if (reply.ok) text = reply.replay + text;
+  return { reply, text: () => text, type: (d: string) => s.emit('input', { sessionId, data: d }), waitFor: (n: string) => until(() => text.includes(n), `serial output ${n}`, 30_000) };
+}
+
+beforeAll(async () => {
+  srv = await startServer();
+  token = await adminToken(srv.url);
+  api = client(srv.url, token);
+  expect((await finished(await api.images.build({ kind: 'busybox' }), 240_000)).state).toBe('succeeded');
+}, 300_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  // Machines outlive the server by design: clean up ours.
+  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await finished(await api.machines.destroy(m.id)).catch(() => undefined);
+  await srv?.stop();
+}, 120_000);
+
+describe('QEMU machines (busybox, TCG)', () => {
+  let id: string;
+
+  it('refuses bad input with clear errors', async () => {
+    await expect(api.machines.create({ name: 'Bad Name', image: 'busybox' })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    await expect(api.machines.create({ name: 'x', image: 'nope' })).rejects.toMatchObject({ status: 404 });
+    await expect(api.machines.create({ name: 'x', image: 'busybox', cpus: 99 })).rejects.toMatchObject({ status: 400 });
+    await expect(api.machines.create({ name: 'x', image: 'busybox', memoryMib: 1 })).rejects.toMatchObject({ status: 400 });
+    await api.settings.update({ memoryLimit: 0.1 });
+    await expect(api.machines.create({ name: 'huge', image: 'busybox', memoryMib: 60000 })).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/Not enough host memory/) });
+    await api.settings.update({ memoryLimit: 0.9 });
+    expect((await api.machines.list()).items).toEqual([]);
+  });
+
+  it('creates and boots a machine on a qcow2 overlay with file-backed RAM, boot log on the console from the first line', async () => {
+    const job = await api.machines.create({ name: 'it-bb', image: 'busybox', memoryMib: 256 });
+    id = job.machineId!;
+    const done = await finished(job);
+    expect(done.error).toBeNull();
+    const m = await api.machines.get('it-bb');
+    expect(m).toMatchObject({ id, state: 'running', driver: 'qemu' });
+    const dir = path.join(srv.dataDir, 'machines', id);
+    expect(fs.statSync(path.join(dir, 'disk.qcow2')).size).toBeLessThan(1024 * 1024);
+    expect(fs.statSync(path.join(dir, 'ram')).size).toBe(256 * 1024 * 1024);
+    await expect(api.machines.create({ name: 'it-bb', image: 'busybox' })).rejects.toMatchObject({ status: 409 });
+    await expect(api.machines.act(id, 'start')).rejects.toMatchObject({ status: 409 });
+
+    const con = await serial(id, 'it-serial-1');
+    expect(con.reply).toMatchObject({ ok: true });
+    expect(con.text()).toMatch(/Linux version|hangar-ready it-bb/);
+    await con.waitFor('hangar-ready it-bb');
+    con.type('echo answer-$((6*7))\n');
+    await con.waitFor('answer-42');
+  });
+
+  it('pauses and resumes', async () => {
+    expect((await finished(await api.machines.act(id, 'pause'))).state).toBe('succeeded');
+    expect((await api.machines.get(id)).state).toBe('paused');
+    expect((await finished(await api.machines.act(id, 'resume'))).state).toBe('succeeded');
+    expect((await api.machines.get(id)).state).toBe('running');
+  });
+
+  it('survives a restart of the Hangar server and re-attaches', async () => {
+    await srv.stop('SIGTERM');
+    srv = await startServer({ dataDir: srv.dataDir });
+    api = client(srv.url, token);
+    expect((await api.machines.get(id)).state).toBe('running');
+    const con = await serial(id, 'it-serial-2');
+    expect(con.text()).toContain('answer-42');
+    con.type('echo still-$((1+1))\n');
+    await con.waitFor('still-2');
+  }, 60_000);
+
+  it('stops with an ACPI shutdown, and destroy leaves no process and no files', async () => {
+    const { items } = await api.jobs.list();
+    expect(items.length).toBeGreaterThan(0);
+    // QEMU removes its pid file when it exits: read it first.
+    const pid = Number(fs.readFileSync(path.join(srv.dataDir, 'machines', id, 'qemu.pid'), 'utf8'));
+    expect(isQemuPid(pid)).toBe(true);
+    const stop = await finished(await api.machines.act(id, 'stop', { timeoutS: 20 }));
+    expect(stop.state).toBe('succeeded');
+    const logs = (await api.jobs.logs(stop.id)).items.map((l) => l.line);
+    expect(logs).toContain('guest powered off cleanly');
+    expect((await api.machines.get(id)).state).toBe('stopped');
+    expect(isQemuPid(pid)).toBe(false);
+
+    expect((await finished(await api.machines.destroy(id))).state).toBe('succeeded');
+    await expect(api.machines.get(id)).rejects.toMatchObject({ status: 404 });
+    expect(fs.existsSync(path.join(srv.dataDir, 'machines', id))).toBe(false);
+  });
+});
