@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { images } from './commands/images';
+import { act, create, ps, rm } from './commands/machines';
 import { login, logout } from './commands/login';
 import { status } from './commands/status';
 import { CliError, describeError } from './output';
@@ -13,6 +14,10 @@ Usage:
   hangar logout
   hangar status                                   server, login and counts
   hangar images [ls | build busybox | rm NAME]     base images (build shows progress)
+  hangar ps                                       machines
+  hangar create NAME [--image busybox] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]
+  hangar start|stop|restart|pause|resume NAME     (stop: [--force] [--timeout S])
+  hangar rm NAME...                               destroy machines and their disks
   hangar help
 
 Global: --json (machine-readable output).
@@ -49,6 +54,22 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'images':
         await images(rest, json);
+        return 0;
+      case 'ps':
+        await ps(json);
+        return 0;
+      case 'create':
+        await create(rest, json);
+        return 0;
+      case 'start':
+      case 'stop':
+      case 'restart':
+      case 'pause':
+      case 'resume':
+        await act(cmd, rest, json);
+        return 0;
+      case 'rm':
+        await rm(rest, json);
         return 0;
       case undefined:
       case 'help':

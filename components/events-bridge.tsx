@@ -29,8 +29,16 @@ export function EventsBridge() {
     socket.on('job:log', ({ jobId, lines }) => {
       qc.setQueryData<JobLogLine[]>(keys.jobLogs(jobId), (old) => (old ? mergeLines(old, lines) : old));
     });
-    socket.on('machine:update', (m) => qc.setQueryData<Machine[]>(keys.machines(), (list) => (list ? upsert(list, m, false) : list)));
-    socket.on('machine:removed', ({ id }) => qc.setQueryData<Machine[]>(keys.machines(), (list) => list?.filter((m) => m.id !== id)));
+    socket.on('machine:update', (m) => {
+      qc.setQueryData<Machine[]>(keys.machines(), (list) => (list ? upsert(list, m, false) : list));
+      // The machine page may be open under its id or its name.
+      qc.setQueryData(keys.machine(m.id), m);
+      qc.setQueryData(keys.machine(m.name), m);
+    });
+    socket.on('machine:removed', ({ id }) => {
+      qc.setQueryData<Machine[]>(keys.machines(), (list) => list?.filter((m) => m.id !== id));
+      void qc.invalidateQueries({ queryKey: keys.machines() });
+    });
     socket.on('image:update', (img) => qc.setQueryData<Image[]>(keys.images(), (list) => (list ? upsert(list, img, false) : list)));
     socket.on('image:removed', ({ id }) => qc.setQueryData<Image[]>(keys.images(), (list) => list?.filter((i) => i.id !== id)));
     // After a reconnect we may have missed updates: refetch what is on screen.

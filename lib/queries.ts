@@ -19,6 +19,7 @@ export function queries(api: ApiClient) {
   return {
     me: () => ({ queryKey: keys.me(), queryFn: () => api.auth.me(), retry: false }),
     machines: () => ({ queryKey: keys.machines(), queryFn: async () => (await api.machines.list()).items }),
+    machine: (ref: string) => ({ queryKey: keys.machine(ref), queryFn: () => api.machines.get(ref) }),
     jobs: () => ({ queryKey: keys.jobs(), queryFn: async () => (await api.jobs.list({ limit: 100 })).items }),
     jobLogs: (id: string) => ({ queryKey: keys.jobLogs(id), queryFn: async () => (await api.jobs.logs(id)).items }),
     images: () => ({ queryKey: keys.images(), queryFn: async () => (await api.images.list()).items }),

@@ -6,8 +6,13 @@ export function toMachine(r: MachineRow): Machine {
   return {
     id: r.id, name: r.name, driver: r.driver, image: r.image, state: r.state, stateReason: r.stateReason,
     cpus: r.cpus, memoryMib: r.memoryMib, diskGib: r.diskGib, ports: JSON.parse(r.portsJson), ownerId: r.ownerId,
-    createdAt: r.createdAt, updatedAt: r.updatedAt,
+    accel: accelOf(r.runtimeJson), createdAt: r.createdAt, updatedAt: r.updatedAt,
   };
+}
+
+function accelOf(runtimeJson: string): 'kvm' | 'tcg' | null {
+  const a = (JSON.parse(runtimeJson) as { accel?: unknown }).accel;
+  return a === 'kvm' || a === 'tcg' ? a : null;
 }
 
 export async function listMachines(s: Store): Promise<Machine[]> {
@@ -20,7 +25,7 @@ export async function getMachine(s: Store, id: string): Promise<Machine | undefi
   return row ? toMachine(row) : undefined;
 }
 
-export async function insertMachine(s: Store, m: Machine): Promise<Machine> {
+export async function insertMachine(s: Store, m: Omit<Machine, 'accel'>): Promise<Machine> {
   const [row] = await s.db
     .insert(s.t.machines)
     .values({

@@ -28,6 +28,8 @@ export const machineSchema = z.object({
   diskGib: z.number().int(),
   ports: z.array(portForwardSchema),
   ownerId: idSchema.nullable(),
+  /** The accelerator it last started with: kvm when the host probe says KVM really works, else tcg. */
+  accel: z.enum(['kvm', 'tcg']).nullable(),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 });

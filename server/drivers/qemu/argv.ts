@@ -42,7 +42,7 @@ export function qemuArgv(s: QemuSpec): string[] {
     '-machine', 'pc,memory-backend=ram0',
     '-kernel', s.kernel,
     '-initrd', s.initrd,
-    '-append', `console=ttyS0 quiet panic=-1 hangar.hostname=${s.name}`,
+    '-append', `console=ttyS0 panic=-1 hangar.hostname=${s.name}`,
     '-drive', `file=${f.disk},if=virtio,format=qcow2`,
     '-nic', `user,model=virtio-net-pci,mac=${s.mac}${fwd}`,
     '-chardev', `socket,id=ser0,path=${f.serialSock},server=on,wait=off,logfile=${f.serialLog},logappend=on`,

@@ -1,0 +1,10 @@
+import type { Metadata } from 'next';
+import { MachineDetail } from '@/components/machine-detail';
+
+export async function generateMetadata({ params }: { params: Promise<{ ref: string }> }): Promise<Metadata> {
+  return { title: decodeURIComponent((await params).ref) };
+}
+
+export default async function MachinePage({ params }: { params: Promise<{ ref: string }> }) {
+  return <MachineDetail machineRef={decodeURIComponent((await params).ref)} />;
+}

@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+import { createApiClient } from '@/lib/api-client';
+import type { MachineAction } from '@/lib/contracts/machines';
+import { loadConfig } from '../config';
+import { followJob } from '../follow';
+import { CliError, printJson } from '../output';
+
+function api() {
+  const cfg = loadConfig();
+  return createApiClient({ baseUrl: cfg.url, token: cfg.token });
+}
+
+export async function ps(json: boolean): Promise<void> {
+  const { items } = await api().machines.list();
+  if (json) return printJson(items);
+  if (items.length === 0) return void console.log('No machines. Create one: hangar create NAME --image busybox');
+  console.log(`${'NAME'.padEnd(20)} ${'STATE'.padEnd(9)} ${'DRIVER'.padEnd(11)} ${'IMAGE'.padEnd(12)} RESOURCES`);
+  for (const m of items) {
+    console.log(`${m.name.padEnd(20)} ${m.state.padEnd(9)} ${`${m.driver}${m.accel ? `/${m.accel}` : ''}`.padEnd(11)} ${m.image.padEnd(12)} ${m.cpus} vCPU, ${m.memoryMib} MiB`);
+  }
+}
+
+export async function create(argv: string[], json: boolean): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { image: { type: 'string', default: 'busybox' }, cpus: { type: 'string' }, memory: { type: 'string' }, disk: { type: 'string' }, 'no-start': { type: 'boolean', default: false } },
+  });
+  const name = positionals[0];
+  if (!name) throw new CliError('Usage: hangar create NAME [--image busybox] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]', 2);
+  const num = (v: string | undefined, what: string) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new CliError(`--${what}: not a whole number: ${v}`, 2);
+    return n;
+  };
+  const client = api();
+  const job = await client.machines.create({ name, image: values.image!, cpus: num(values.cpus, 'cpus'), memoryMib: num(values.memory, 'memory'), diskGib: num(values.disk, 'disk'), start: !values['no-start'] });
+  await followJob(client, job, json);
+  const m = await client.machines.get(name);
+  if (json) printJson(m);
+  else console.log(`${m.name} is ${m.state}.`);
+}
+
+export async function act(action: MachineAction, argv: string[], json: boolean): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { force: { type: 'boolean', default: false }, timeout: { type: 'string' } } });
+  if (!positionals[0]) throw new CliError(`Usage: hangar ${action} NAME${action === 'stop' ? ' [--force] [--timeout S]' : ''}`, 2);
+  const client = api();
+  const job = await client.machines.act(positionals[0], action, { force: values.force, ...(values.timeout ? { timeoutS: Number(values.timeout) } : {}) });
+  await followJob(client, job, json);
+  const m = await client.machines.get(positionals[0]);
+  if (json) printJson(m);
+  else console.log(`${m.name} is ${m.state}.`);
+}
+
+export async function rm(argv: string[], json: boolean): Promise<void> {
+  if (argv.length === 0) throw new CliError('Usage: hangar rm NAME [NAME...]', 2);
+  const client = api();
+  for (const name of argv) {
+    await followJob(client, await client.machines.destroy(name), json);
+    if (!json) console.log(`Destroyed ${name}.`);
+  }
+  if (json) printJson({ destroyed: argv });
+}

@@ -1,0 +1,65 @@
+'use client';
+
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
+import type { Machine, MachineAction } from '@/lib/contracts/machines';
+import { hasRole } from '@/lib/roles';
+import { queries } from '@/lib/queries';
+import { api } from './api';
+import { useToast } from './toasts';
+
+type Verb = MachineAction | 'force-stop' | 'destroy';
+
+const available: Record<Machine['state'], Verb[]> = {
+  creating: ['destroy'],
+  stopped: ['start', 'destroy'],
+  failed: ['start', 'destroy'],
+  starting: ['force-stop', 'destroy'],
+  running: ['stop', 'force-stop', 'restart', 'pause', 'destroy'],
+  paused: ['resume', 'force-stop', 'destroy'],
+  stopping: ['force-stop'],
+};
+
+const labels: Record<Verb, string> = {
+  start: 'Start', stop: 'Stop', 'force-stop': 'Force stop', restart: 'Restart', pause: 'Pause', resume: 'Resume', destroy: 'Destroy',
+};
+
+export function MachineActions({ machine }: { machine: Machine }) {
+  const toast = useToast();
+  const router = useRouter();
+  const me = useQuery(queries(api).me()).data;
+  const run = useMutation({
+    mutationFn: (verb: Verb) =>
+      verb === 'destroy' ? api.machines.destroy(machine.id) : verb === 'force-stop' ? api.machines.act(machine.id, 'stop', { force: true }) : api.machines.act(machine.id, verb),
+    onSuccess: (job, verb) => {
+      toast('info', `${job.title}: started`);
+      if (verb === 'destroy') router.push('/machines');
+    },
+    onError: (err) => toast('error', err.message),
+  });
+  if (!me || !hasRole(me.role, 'operator')) return null;
+  const go = (verb: Verb) => {
+    if (verb === 'destroy' && !confirm(`Destroy ${machine.name}? Its disk is deleted.`)) return;
+    if (verb === 'force-stop' && !confirm(`Force stop ${machine.name}? Like pulling the plug.`)) return;
+    run.mutate(verb);
+  };
+  return (
+    <div className="flex flex-wrap gap-2">
+      {available[machine.state].map((verb) => (
+        <button
+          key={verb}
+          type="button"
+          onClick={() => go(verb)}
+          disabled={run.isPending}
+          className={`rounded-md px-3 py-1.5 text-sm font-medium disabled:opacity-60 ${
+            verb === 'destroy' || verb === 'force-stop'
+              ? 'text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40'
+              : 'border border-zinc-300 bg-white hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800'
+          }`}
+        >
+          {labels[verb]}
+        </button>
+      ))}
+    </div>
+  );
+}

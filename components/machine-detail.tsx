@@ -1,0 +1,63 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { ApiError } from '@/lib/api-client';
+import { formatAge } from '@/lib/format';
+import { queries } from '@/lib/queries';
+import { api } from './api';
+import { Console } from './console';
+import { EmptyState } from './empty-state';
+import { MachineActions } from './machine-actions';
+import { StateBadge } from './state-badge';
+
+export function MachineDetail({ machineRef }: { machineRef: string }) {
+  const q = useQuery(queries(api).machine(machineRef));
+  if (q.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
+  if (q.error) {
+    // Missing and not-yours look the same, on purpose.
+    if (q.error instanceof ApiError && q.error.status === 404) {
+      return (
+        <EmptyState icon="machines" title="No such machine here">
+          <p>It does not exist, or you have no access to it. Ask its owner for access.</p>
+          <p>
+            <Link href="/machines" className="font-medium text-sky-600 underline dark:text-sky-400">All machines</Link>
+          </p>
+        </EmptyState>
+      );
+    }
+    return <p className="text-sm text-red-600">{q.error.message}</p>;
+  }
+  const m = q.data;
+  const live = m.state === 'running' || m.state === 'paused' || m.state === 'starting';
+  return (
+    <div className="space-y-6">
+      <header className="flex flex-wrap items-start justify-between gap-4">
+        <div>
+          <div className="flex items-center gap-3">
+            <h1 className="text-xl font-semibold tracking-tight">{m.name}</h1>
+            <span data-testid="machine-state" data-state={m.state}>
+              <StateBadge state={m.state} />
+            </span>
+          </div>
+          <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
+            {m.driver} · image {m.image} · {m.cpus} vCPU · {m.memoryMib} MiB · {m.diskGib} GiB disk
+            {m.accel && ` · ${m.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}`} · created {formatAge(m.createdAt)}
+          </p>
+          {m.stateReason && <p className="mt-1 text-sm text-amber-700 dark:text-amber-400">{m.stateReason}</p>}
+        </div>
+        <MachineActions machine={m} />
+      </header>
+      <section aria-label="Serial console">
+        <h2 className="mb-2 text-sm font-semibold">Serial console</h2>
+        {live ? (
+          <Console target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} className="h-[28rem]" />
+        ) : (
+          <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center text-sm text-zinc-500 dark:border-zinc-700">
+            The console is live while the machine runs. {m.state === 'stopped' || m.state === 'failed' ? 'Start it to see it boot from the first line.' : ''}
+          </p>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useState, type FormEvent } from 'react';
+import { ApiError } from '@/lib/api-client';
+import { keys, queries } from '@/lib/queries';
+import { api } from './api';
+import { useToast } from './toasts';
+
+const field = 'mt-1 block w-full rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
+
+export function NewMachineForm({ onDone }: { onDone: () => void }) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const images = useQuery(queries(api).images());
+  const ready = images.data?.filter((i) => i.state === 'ready') ?? [];
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const create = useMutation({
+    mutationFn: (b: { name: string; image: string; cpus: number; memoryMib: number }) => api.machines.create(b),
+    onSuccess: (job) => {
+      toast('info', `${job.title}: started`);
+      void qc.invalidateQueries({ queryKey: keys.machines() });
+      onDone();
+    },
+    onError: (err) => {
+      if (err instanceof ApiError && err.issues) setErrors(Object.fromEntries(err.issues.map((i) => [i.path, i.message])));
+      else setErrors({ form: err.message });
+    },
+  });
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    setErrors({});
+    const f = new FormData(e.currentTarget);
+    create.mutate({ name: String(f.get('name')), image: String(f.get('image')), cpus: Number(f.get('cpus')), memoryMib: Number(f.get('memoryMib')) });
+  }
+  if (images.isPending) return <p className="text-sm text-zinc-500">Loading images…</p>;
+  if (ready.length === 0) {
+    return (
+      <p className="text-sm text-zinc-600 dark:text-zinc-400">
+        No image is ready yet. <Link href="/images" className="font-medium text-sky-600 underline dark:text-sky-400">Build one on the Images page</Link> first.
+      </p>
+    );
+  }
+  const err = (k: string) => errors[k] && <span className="mt-1 block text-xs text-red-600 dark:text-red-400">{errors[k]}</span>;
+  return (
+    <form onSubmit={onSubmit} className="grid gap-4 sm:grid-cols-5" aria-label="New machine">
+      <label className="text-sm font-medium sm:col-span-2">
+        Name
+        <input name="name" required maxLength={63} placeholder="web-1" pattern="[a-z0-9]([a-z0-9-]*[a-z0-9])?" title="lowercase letters, digits and dashes" className={field} />
+        {err('name')}
+      </label>
+      <label className="text-sm font-medium">
+        Image
+        <select name="image" className={field}>
+          {ready.map((i) => (
+            <option key={i.id}>{i.name}</option>
+          ))}
+        </select>
+      </label>
+      <label className="text-sm font-medium">
+        vCPUs
+        <input name="cpus" type="number" min={1} max={16} defaultValue={1} className={field} />
+        {err('cpus')}
+      </label>
+      <label className="text-sm font-medium">
+        Memory (MiB)
+        <input name="memoryMib" type="number" min={64} max={65536} step={64} defaultValue={512} className={field} />
+        {err('memoryMib')}
+      </label>
+      <div className="flex items-center gap-3 sm:col-span-5">
+        <button type="submit" disabled={create.isPending} className="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-500 disabled:opacity-60">
+          {create.isPending ? 'Creating…' : 'Create and start'}
+        </button>
+        <button type="button" onClick={onDone} className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800">
+          Cancel
+        </button>
+        {errors.form && <span role="alert" className="text-sm text-red-600 dark:text-red-400">{errors.form}</span>}
+      </div>
+    </form>
+  );
+}
