@@ -3,6 +3,7 @@ export {};
 const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, unknown>> }>> = {
   console: () => import('./console'),
   startup: () => import('./startup'),
+  'qemu-boot': () => import('./qemu-boot'),
 };
 
 const name = process.argv[2];

@@ -81,6 +81,10 @@ describe('QEMU machines (busybox, TCG)', () => {
     await con.waitFor('hangar-ready it-bb');
     con.type('echo answer-$((6*7))\n');
     await con.waitFor('answer-42');
+    // virtio disk and network work (Debian builds the virtio core as modules: they must load).
+    con.type('ls /dev/vda && ip -4 addr show eth0 | grep -o "inet [0-9.]*"\n');
+    await con.waitFor('inet 10.0.2.15');
+    expect(con.text()).toContain('/dev/vda');
   });
 
   it('pauses and resumes', async () => {

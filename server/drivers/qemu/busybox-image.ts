@@ -3,7 +3,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { firstLine, run } from '../exec';
 import { writeCpio, type CpioEntry } from './cpio';
-import type { KernelFiles } from './kernel';
+import { GUEST_MODULES, type KernelFiles } from './kernel';
 
 /** The guest's /init: mounts, modules, hostname from the kernel command line, DHCP, ACPI power button, then a shell on the console. */
 const INIT = `#!/bin/sh
@@ -13,7 +13,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
-for m in failover net_failover virtio_net virtio_blk virtio-rng evdev button; do insmod /lib/modules/$m.ko 2>/dev/null; done
+# In dependency order; a second pass catches any that came before what they need.
+for pass in 1 2; do for m in $(cat /lib/modules/order); do grep -q "^\${m%.ko} " /proc/modules || insmod /lib/modules/$m 2>/dev/null; done; done
 hostname hangar
 for arg in $(cat /proc/cmdline); do
   case "$arg" in hangar.hostname=*) hostname "\${arg#hangar.hostname=}" ;; esac
@@ -73,9 +74,9 @@ export async function buildBusyboxImage(outDir: string, kernel: KernelFiles, log
     { kind: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\n') },
     { kind: 'file', path: 'etc/acpi/PWRF/00000080', data: Buffer.from('#!/bin/sh\npoweroff -f\n'), mode: 0o755 },
   );
-  for (const m of await fs.readdir(kernel.modules)) {
-    entries.push({ kind: 'file', path: `lib/modules/${m}`, data: await fs.readFile(path.join(kernel.modules, m)) });
-  }
+  const order = GUEST_MODULES.map((m) => path.basename(m));
+  for (const m of order) entries.push({ kind: 'file', path: `lib/modules/${m}`, data: await fs.readFile(path.join(kernel.modules, m)) });
+  entries.push({ kind: 'file', path: 'lib/modules/order', data: Buffer.from(order.join('\n') + '\n') });
   await fs.mkdir(outDir, { recursive: true });
   const initrd = path.join(outDir, 'initrd.img');
   await fs.writeFile(initrd, gzipSync(writeCpio(entries), { level: 6 }));

@@ -2,8 +2,17 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { firstLine, run } from '../exec';
 
-/** Modules the busybox guest loads: virtio net/disk/rng, and the ACPI button + evdev so a powerdown request works. */
+/**
+ * Modules the busybox guest loads, in dependency order (the package has no modules.dep):
+ * Debian builds the virtio core as modules, then net/disk/rng on top, and the ACPI button +
+ * evdev so a powerdown request works.
+ */
 export const GUEST_MODULES = [
+  'kernel/drivers/virtio/virtio_ring.ko',
+  'kernel/drivers/virtio/virtio.ko',
+  'kernel/drivers/virtio/virtio_pci_legacy_dev.ko',
+  'kernel/drivers/virtio/virtio_pci_modern_dev.ko',
+  'kernel/drivers/virtio/virtio_pci.ko',
   'kernel/net/core/failover.ko',
   'kernel/drivers/net/net_failover.ko',
   'kernel/drivers/net/virtio_net.ko',
@@ -40,10 +49,14 @@ export async function ensureKernel(kernelsDir: string, log: Log, signal?: AbortS
   const version = pkg.replace(/^linux-image-/, '');
   const dir = path.join(kernelsDir, version);
   const files = { version, vmlinuz: path.join(dir, 'vmlinuz'), modules: path.join(dir, 'modules') };
-  if (await fs.stat(files.vmlinuz).then(() => true, () => false)) {
+  const exists = (p: string) => fs.stat(p).then(() => true, () => false);
+  const cached = [files.vmlinuz, ...GUEST_MODULES.map((m) => path.join(files.modules, path.basename(m)))];
+  if ((await Promise.all(cached.map(exists))).every(Boolean)) {
     log(`kernel ${version}: cached`);
     return files;
   }
+  // An older Hangar cached fewer modules: fetch again.
+  await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(kernelsDir, { recursive: true });
   const tmp = await fs.mkdtemp(path.join(kernelsDir, `.${version}-`));
   try {
