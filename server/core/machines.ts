@@ -1,9 +1,7 @@
-import fs from 'node:fs';
 import type { Job } from '@/lib/contracts/jobs';
 import type { CreateMachineBody, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
 import { deleteMachine, getMachine, getMachineRow, insertMachine, listMachineRowsInStates, listMachines, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
-import { machineFiles } from '@/server/drivers/qemu/argv';
 import { driverFor } from '@/server/drivers/registry';
 import type { MachineSpec } from '@/server/drivers/types';
 import type { Principal } from './auth';
@@ -17,7 +15,6 @@ import { checkMemory, checkPortsFree } from './machine-guards';
 import { resolveInside } from './paths';
 import type { SettingsService } from './settings';
 
-const READY_MARKER = 'hangar-ready';
 const ACTIVE: Machine['state'][] = ['starting', 'running', 'paused', 'stopping'];
 
 /** Machines: lifecycle as jobs, one operation per machine at a time, state kept true to the processes. */
@@ -185,11 +182,11 @@ export class MachineService {
     const host = await this.host.info();
     const accel = host.capabilities.find((c) => c.name === 'kvm')?.available ? 'kvm' : 'tcg';
     await this.patch(id, { state: 'starting', stateReason: null });
-    ctx.progress(base + 10, `Starting QEMU (${accel})`);
+    ctx.progress(base + 10, `Starting (${row.driver}, ${accel})`);
     try {
       const runtime = await driverFor(row.driver).start(spec, image, accel);
       await this.patch(id, { runtime: { ...spec.runtime, ...runtime } });
-      ctx.log(`qemu pid ${runtime.pid}, accelerator ${accel}`);
+      ctx.log(`${row.driver} pid ${runtime.pid}, accelerator ${accel}`);
       ctx.progress(base + 20, 'Booting');
       await this.waitReady(row, spec, ctx, 90_000);
       await this.patch(id, { state: 'running' });
@@ -201,15 +198,15 @@ export class MachineService {
     }
   }
 
-  /** Ready when the guest's init says so on the serial console (the log is recorded from process start). */
+  /** Ready when the driver says the guest booted. */
   private async waitReady(row: MachineRow, spec: MachineSpec, ctx: JobContext, ms: number): Promise<void> {
-    const log = machineFiles(spec.dir).serialLog;
+    const driver = driverFor(row.driver);
     const end = Date.now() + ms;
     while (Date.now() < end) {
       ctx.signal.throwIfAborted();
-      if (fs.existsSync(log) && fs.readFileSync(log, 'latin1').includes(READY_MARKER)) return;
       const { spec: latest } = await this.spec(spec.id);
-      if (!driverFor(row.driver).isRunning(latest)) throw new Error('QEMU exited during boot: see the console log.');
+      if (driver.isReady(latest)) return;
+      if (!driver.isRunning(latest)) throw new Error('The machine exited during boot: see its console log.');
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`The guest did not report ready within ${ms / 1000} s.`);

@@ -30,6 +30,8 @@ export interface MachineDriver {
   pause(m: MachineSpec): Promise<void>;
   resume(m: MachineSpec): Promise<void>;
   isRunning(m: MachineSpec): boolean;
+  /** The guest finished booting (for busybox: its init announced itself on the console). */
+  isReady(m: MachineSpec): boolean;
   /** Paused or running, asked of the live machine (after a server restart). */
   status(m: MachineSpec): Promise<'running' | 'paused' | 'stopped'>;
   openConsole(m: MachineSpec): ConsoleSource;

@@ -7,6 +7,9 @@ import { machineFiles, qemuArgv } from './argv';
 import { Qmp } from './qmp';
 import { serialConsole } from './serial';
 
+/** What the busybox image's init prints on the console once it is up (see busybox-image.ts). */
+const READY_MARKER = 'hangar-ready';
+
 /** A locally administered MAC in QEMU's 52:54:00 range, random per machine (forks get their own). */
 export function randomMac(): string {
   const b = randomBytes(3);
@@ -99,6 +102,14 @@ export class QemuDriver implements MachineDriver {
 
   isRunning(m: MachineSpec) {
     return isQemuPid(m.runtime.pid);
+  }
+
+  isReady(m: MachineSpec) {
+    try {
+      return fs.readFileSync(machineFiles(m.dir).serialLog, 'latin1').includes(READY_MARKER);
+    } catch {
+      return false;
+    }
   }
 
   async status(m: MachineSpec) {
