@@ -1,18 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isFinished, type Job } from '@/lib/contracts/jobs';
+import type { Job } from '@/lib/contracts/jobs';
 import type { ApiClient } from '@/lib/api-client';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, startServer, until } from '@/server/integration/harness';
+import { adminToken, client, jobDone, startServer } from '@/server/integration/harness';
 import { round, rssMb } from './stats';
 
 const allocated = (f: string) => fs.statSync(f).blocks * 512;
 
 async function finished(api: ApiClient, job: Job): Promise<Job> {
-  const j = await until(async () => {
-    const x = await api.jobs.get(job.id);
-    return isFinished(x.state) ? x : null;
-  }, job.title, 300_000);
+  const j = await jobDone(api, job, 300_000);
   if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error}`);
   return j;
 }

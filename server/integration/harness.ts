@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
+import { isFinished } from '@/lib/contracts/jobs';
 
 export const ADMIN_PASSWORD = 'integration-admin-pw';
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -116,4 +117,12 @@ export async function until<T>(fn: () => T | Promise<T>, what: string, ms = 15_0
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Poll a job until it finishes; returns it in its final state (succeeded or not). */
+export async function jobDone(api: ApiClient, job: { id: string; title: string }, ms = 120_000) {
+  return until(async () => {
+    const j = await api.jobs.get(job.id);
+    return isFinished(j.state) ? j : null;
+  }, `job ${job.title}`, ms);
 }

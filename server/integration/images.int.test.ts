@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isFinished } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, startServer, until, type RunningServer } from './harness';
+import { adminToken, client, jobDone, startServer, type RunningServer } from './harness';
 
 let srv: RunningServer;
 let token: string;
@@ -26,10 +25,7 @@ describe('images', () => {
     const job = await api.images.build({ kind: 'busybox' });
     expect(job.kind).toBe('image.build');
     await expect(api.images.build({ kind: 'busybox' })).rejects.toMatchObject({ status: 409 });
-    const done = await until(async () => {
-      const j = await api.jobs.get(job.id);
-      return isFinished(j.state) ? j : null;
-    }, 'image build', 240_000);
+    const done = await jobDone(api, job, 240_000);
     expect(done.error).toBeNull();
     expect(done.state).toBe('succeeded');
     const logs = (await api.jobs.logs(job.id)).items.map((l) => l.line);

@@ -4,21 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { ApiClient } from '@/lib/api-client';
 import type { AttachReply, ConsoleOutput } from '@/lib/contracts/console';
-import { isFinished, type Job } from '@/lib/contracts/jobs';
+import type { Job } from '@/lib/contracts/jobs';
 import { isQemuPid } from '@/server/drivers/qemu/driver';
-import { adminToken, client, connected, socket, startServer, until, type RunningServer } from './harness';
+import { adminToken, client, connected, jobDone, socket, startServer, until, type RunningServer } from './harness';
 
 let srv: RunningServer;
 let token: string;
 let api: ApiClient;
 const sockets: Socket[] = [];
 
-async function finished(job: Job, ms = 120_000): Promise<Job> {
-  return until(async () => {
-    const j = await api.jobs.get(job.id);
-    return isFinished(j.state) ? j : null;
-  }, `job ${job.title}`, ms);
-}
+const finished = (job: Job, ms?: number) => jobDone(api, job, ms);
 
 async function serial(machineId: string, sessionId: string) {
   const s = socket(srv.url, '/console', { token });
