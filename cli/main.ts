@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { images } from './commands/images';
-import { act, create, ps, rm } from './commands/machines';
+import { act, create, exec, ps, rm } from './commands/machines';
 import { login, logout } from './commands/login';
 import { status } from './commands/status';
 import { CliError, describeError } from './output';
@@ -18,6 +18,7 @@ Usage:
   hangar create NAME [--image busybox] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]
   hangar start|stop|restart|pause|resume NAME     (stop: [--force] [--timeout S])
   hangar rm NAME...                               destroy machines and their disks
+  hangar exec NAME -- CMD [ARGS...]               run a command in a machine (exit code passes through)
   hangar help
 
 Global: --json (machine-readable output).
@@ -34,8 +35,10 @@ async function up(argv: string[]): Promise<void> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const args = argv.filter((a) => a !== '--json');
+  // Global flags stop at `--`: what follows belongs to a guest command (hangar exec NAME -- CMD --json).
+  const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
+  const json = argv.slice(0, end).includes('--json');
+  const args = [...argv.slice(0, end).filter((a) => a !== '--json'), ...argv.slice(end)];
   const [cmd, ...rest] = args;
   try {
     switch (cmd) {
@@ -71,6 +74,8 @@ export async function run(argv: string[]): Promise<number> {
       case 'rm':
         await rm(rest, json);
         return 0;
+      case 'exec':
+        return await exec(rest, json);
       case undefined:
       case 'help':
       case '--help':

@@ -5,7 +5,7 @@ import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
 import { imageSchema, type BuildImageBody } from './contracts/images';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
-import { machineSchema, type CreateMachineBody, type MachineAction, type StopMachineBody } from './contracts/machines';
+import { execResultSchema, machineSchema, type CreateMachineBody, type MachineAction, type StopMachineBody } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
 
 export class ApiError extends Error {
@@ -91,6 +91,7 @@ export function createApiClient(opts: ClientOptions) {
       create: (b: Partial<CreateMachineBody> & Pick<CreateMachineBody, 'name' | 'image'>) => call('POST', '/machines', jobSchema, b),
       act: (ref: string, action: MachineAction, b: Partial<StopMachineBody> = {}) => call('POST', `/machines/${encodeURIComponent(ref)}/${action}`, jobSchema, b),
       destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),
+      exec: (ref: string, argv: string[], timeoutS?: number) => call('POST', `/machines/${encodeURIComponent(ref)}/exec`, execResultSchema, { argv, timeoutS }),
     },
     images: {
       list: () => call('GET', '/images', listOf(imageSchema)),

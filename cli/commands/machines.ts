@@ -62,3 +62,18 @@ export async function rm(argv: string[], json: boolean): Promise<void> {
   }
   if (json) printJson({ destroyed: argv });
 }
+
+/** hangar exec NAME -- CMD ARGS: output to our stdout/stderr, and the guest's exit code as ours. */
+export async function exec(argv: string[], json: boolean): Promise<number> {
+  const sep = argv.indexOf('--');
+  const name = argv[0];
+  const cmd = sep >= 0 ? argv.slice(sep + 1) : argv.slice(1);
+  if (!name || name === '--' || cmd.length === 0) throw new CliError('Usage: hangar exec NAME -- CMD [ARGS...]', 2);
+  const r = await api().machines.exec(name, cmd);
+  if (json) printJson(r);
+  else {
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+  }
+  return r.code;
+}

@@ -55,3 +55,17 @@ export type StopMachineBody = z.infer<typeof stopMachineBodySchema>;
 
 export const machineActions = ['start', 'stop', 'restart', 'pause', 'resume'] as const;
 export type MachineAction = (typeof machineActions)[number];
+
+export const execBodySchema = z.object({
+  argv: z.array(z.string().max(65536)).min(1).max(1024),
+  timeoutS: z.number().int().min(1).max(3600).default(60),
+});
+export type ExecBody = z.infer<typeof execBodySchema>;
+
+export const execResultSchema = z.object({
+  code: z.number().int(),
+  stdout: z.string(),
+  stderr: z.string(),
+  durationMs: z.number(),
+});
+export type ExecResult = z.infer<typeof execResultSchema>;

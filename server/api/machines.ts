@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ID_PATTERN, NAME_PATTERN, listOf } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
-import { createMachineBodySchema, machineActions, machineSchema, stopMachineBodySchema } from '@/lib/contracts/machines';
+import { createMachineBodySchema, execBodySchema, execResultSchema, machineActions, machineSchema, stopMachineBodySchema } from '@/lib/contracts/machines';
 import { defineRoute } from './route';
 
 /** A machine by id or by name: names never contain `_`, ids always do, so the two cannot collide. */
@@ -26,6 +26,16 @@ export const machineRoutes = [
       const job = await core.machines.create(principal, body);
       await core.audit.record(principal, { action: 'machine.create', target: { kind: 'machine', id: job.machineId }, ip, detail: { name: body.name, image: body.image } });
       return job;
+    },
+  }),
+  // Before /{action}: routes match in order, and exec is not an action.
+  defineRoute({
+    method: 'post', path: '/machines/{ref}/exec', tag: 'machines', summary: 'Run a command (argv) in a running machine: stdout, stderr, exit code', access: 'operator',
+    params: refParams, body: execBodySchema, response: execResultSchema,
+    handler: async ({ core, principal, params, body, ip }) => {
+      const m = await core.machines.get(principal, params.ref);
+      await core.audit.record(principal, { action: 'machine.exec', target: { kind: 'machine', id: m.id }, ip, detail: { argv: body.argv.slice(0, 32).map((a) => a.slice(0, 200)) } });
+      return core.machines.exec(principal, m.id, body);
     },
   }),
   defineRoute({

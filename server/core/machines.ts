@@ -1,12 +1,12 @@
 import type { Job } from '@/lib/contracts/jobs';
-import type { CreateMachineBody, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
+import type { CreateMachineBody, ExecBody, ExecResult, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
 import { deleteMachine, getMachine, getMachineRow, insertMachine, listMachineRowsInStates, listMachines, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
 import { driverFor } from '@/server/drivers/registry';
 import type { MachineSpec } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
-import { ConflictError, NotFoundError } from './errors';
+import { ConflictError, NotFoundError, UnavailableError } from './errors';
 import type { HostService } from './host';
 import { newId } from './ids';
 import type { ImageService } from './images';
@@ -115,6 +115,18 @@ export class MachineService {
       }
     });
     return job;
+  }
+
+  /** Run a command in a running machine; not a job: the caller waits for its output. */
+  async exec(p: Principal, ref: string, body: ExecBody): Promise<ExecResult> {
+    const m = await this.get(p, ref);
+    if (m.state !== 'running') throw new ConflictError(`${m.name} is ${m.state}: exec needs a running machine.`);
+    const { row, spec } = await this.spec(m.id);
+    try {
+      return await driverFor(row.driver).exec(spec, body.argv, { timeoutMs: body.timeoutS * 1000 });
+    } catch (err) {
+      throw new UnavailableError(err instanceof Error ? err.message : String(err));
+    }
   }
 
   async destroy(p: Principal, id: string): Promise<Job> {

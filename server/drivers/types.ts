@@ -35,5 +35,7 @@ export interface MachineDriver {
   /** Paused or running, asked of the live machine (after a server restart). */
   status(m: MachineSpec): Promise<'running' | 'paused' | 'stopped'>;
   openConsole(m: MachineSpec): ConsoleSource;
+  /** Run argv in the guest: stdout, stderr and exit code. */
+  exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }): Promise<{ code: number; stdout: string; stderr: string; durationMs: number }>;
   destroy(m: MachineSpec): Promise<void>;
 }

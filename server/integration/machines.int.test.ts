@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
@@ -6,6 +7,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { AttachReply, ConsoleOutput } from '@/lib/contracts/console';
 import type { Job } from '@/lib/contracts/jobs';
 import { isQemuPid } from '@/server/drivers/qemu/driver';
+import { run } from '@/server/drivers/exec';
 import { adminToken, client, connected, jobDone, socket, startServer, until, type RunningServer } from './harness';
 
 let srv: RunningServer;
@@ -80,6 +82,24 @@ describe('QEMU machines (busybox, TCG)', () => {
     con.type('ls /dev/vda && ip -4 addr show eth0 | grep -o "inet [0-9.]*"\n');
     await con.waitFor('inet 10.0.2.15');
     expect(con.text()).toContain('/dev/vda');
+  });
+
+  it('runs commands through the guest agent: stdout, stderr and exit code apart, arguments verbatim', async () => {
+    const r = await api.machines.exec(id, ['sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(r).toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+    const hostile = "it's $(reboot) `id` ; rm -rf / \\ \"q\"";
+    expect((await api.machines.exec(id, ['printf', '%s', hostile])).stdout).toBe(hostile);
+    expect((await api.machines.exec(id, ['cat', '/proc/sys/kernel/hostname'])).stdout).toBe('it-bb\n');
+    expect((await api.machines.exec(id, ['no-such-command'])).code).toBe(127);
+    await expect(api.machines.exec(id, [])).rejects.toMatchObject({ status: 400 });
+
+    // The CLI passes the guest's exit code through and keeps --json after `--` for the command.
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-exec-'));
+    const env = { XDG_CONFIG_HOME: home, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const cli = await run([process.execPath, 'dist/cli.js', 'exec', 'it-bb', '--', 'sh', '-c', 'echo "$1"; exit 7', 'x', '--json'], { env });
+    expect(cli.code).toBe(7);
+    expect(cli.stdout).toBe('--json\n');
+    fs.rmSync(home, { recursive: true, force: true });
   });
 
   it('pauses and resumes', async () => {

@@ -19,6 +19,7 @@ export const machineFiles = (dir: string) => ({
   serialSock: `${dir}/serial.sock`,
   serialLog: `${dir}/serial.log`,
   qmpSock: `${dir}/qmp.sock`,
+  agentSock: `${dir}/agent.sock`,
   pid: `${dir}/qemu.pid`,
 });
 
@@ -47,6 +48,9 @@ export function qemuArgv(s: QemuSpec): string[] {
     '-nic', `user,model=virtio-net-pci,mac=${s.mac}${fwd}`,
     '-chardev', `socket,id=ser0,path=${f.serialSock},server=on,wait=off,logfile=${f.serialLog},logappend=on`,
     '-serial', 'chardev:ser0',
+    // ttyS1: the guest agent's line (exec), kept off the console people type in.
+    '-chardev', `socket,id=agent0,path=${f.agentSock},server=on,wait=off`,
+    '-serial', 'chardev:agent0',
     '-qmp', `unix:${f.qmpSock},server=on,wait=off`,
     '-display', 'none',
     '-nodefaults',

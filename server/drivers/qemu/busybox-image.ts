@@ -24,6 +24,18 @@ if ip link show eth0 >/dev/null 2>&1; then
   ip link set eth0 up
   udhcpc -i eth0 -q -n -t 5 -s /etc/udhcpc.script >/dev/null 2>&1
 fi
+# Guest agent on ttyS1: one request per line, "ID BASE64(script)"; answers "ID RC BASE64(stdout) BASE64(stderr)".
+agent() {
+  stty -F /dev/ttyS1 raw -echo 2>/dev/null
+  exec 3<>/dev/ttyS1
+  while read -r id req <&3; do
+    echo "$req" | base64 -d > /tmp/.agent.sh
+    sh /tmp/.agent.sh </dev/null >/tmp/.agent.out 2>/tmp/.agent.err
+    rc=$?
+    echo "$id $rc $(base64 -w 0 /tmp/.agent.out) $(base64 -w 0 /tmp/.agent.err)" >&3
+  done
+}
+[ -e /dev/ttyS1 ] && agent &
 # ACPI shutdown: the power button event powers the guest off cleanly.
 acpid -c /etc/acpi -d >/dev/null 2>&1 &
 echo "hangar-ready $(hostname)"
@@ -46,7 +58,7 @@ const PROFILE = `export PS1='\\h:\\w# '
 export PATH=/bin:/sbin
 `;
 
-export const BUSYBOX_RECIPE = { kind: 'busybox', busybox: '/bin/busybox (busybox-static)', init: 'hangar-init v1' } as const;
+export const BUSYBOX_RECIPE = { kind: 'busybox', busybox: '/bin/busybox (busybox-static)', init: 'hangar-init v2 (agent on ttyS1)' } as const;
 
 export interface BuiltImage {
   kernel: string;

@@ -4,6 +4,7 @@ import type { ConsoleSource } from '@/server/core/console/source';
 import { firstLine, run } from '../exec';
 import type { BootFiles, MachineDriver, MachineSpec } from '../types';
 import { machineFiles, qemuArgv } from './argv';
+import { agentExec } from './agent';
 import { Qmp } from './qmp';
 import { serialConsole } from './serial';
 
@@ -120,6 +121,10 @@ export class QemuDriver implements MachineDriver {
 
   openConsole(m: MachineSpec): ConsoleSource {
     return serialConsole(machineFiles(m.dir), () => this.isRunning(m));
+  }
+
+  exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }) {
+    return agentExec(machineFiles(m.dir).agentSock, argv, opts.timeoutMs);
   }
 
   async destroy(m: MachineSpec) {
