@@ -14,6 +14,8 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
   const qc = useQueryClient();
   const toast = useToast();
   const images = useQuery(queries(api).images());
+  const host = useQuery(queries(api).host());
+  const qemu = host.data?.capabilities.find((c) => c.name === 'qemu');
   const ready = images.data?.filter((i) => i.state === 'ready') ?? [];
   const [errors, setErrors] = useState<Record<string, string>>({});
   const create = useMutation({
@@ -34,7 +36,14 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
     const f = new FormData(e.currentTarget);
     create.mutate({ name: String(f.get('name')), image: String(f.get('image')), cpus: Number(f.get('cpus')), memoryMib: Number(f.get('memoryMib')) });
   }
-  if (images.isPending) return <p className="text-sm text-zinc-500">Loading images…</p>;
+  if (images.isPending || host.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
+  if (qemu && !qemu.available) {
+    return (
+      <p className="text-sm text-zinc-600 dark:text-zinc-400" role="note">
+        Machines need QEMU, which this host lacks: {qemu.reason}
+      </p>
+    );
+  }
   if (ready.length === 0) {
     return (
       <p className="text-sm text-zinc-600 dark:text-zinc-400">

@@ -52,7 +52,14 @@ export class MachineService {
     return { row, spec: this.toSpec(row) };
   }
 
+  /** The driver's host tool must be there: otherwise a clear 503, not a job that fails later. */
+  private async requireDriver(kind: Machine['driver']): Promise<void> {
+    const cap = (await this.host.info()).capabilities.find((c) => c.name === kind);
+    if (!cap?.available) throw new UnavailableError(`The ${kind} driver is unavailable on this host: ${cap?.reason ?? 'not probed'}`);
+  }
+
   async create(p: Principal, body: CreateMachineBody): Promise<Job> {
+    await this.requireDriver(body.driver);
     if (await getMachineRow(this.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
     const image = await this.images.files(body.image);
     const taken = new Set((await listMachines(this.store)).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
@@ -96,7 +103,10 @@ export class MachineService {
     };
     if (!allowed[action].includes(m.state)) throw new ConflictError(`Cannot ${action} ${m.name}: it is ${m.state}.`);
     if (this.busy.has(m.id)) throw new ConflictError(`The machine is busy (${this.busy.get(m.id)}); try again when that finishes.`);
-    if (action === 'start') await this.preflight(m.id, m.memoryMib, m.ports);
+    if (action === 'start') {
+      await this.requireDriver(m.driver);
+      await this.preflight(m.id, m.memoryMib, m.ports);
+    }
     this.lock(m.id, action);
     const title = `${action[0].toUpperCase()}${action.slice(1)} ${m.name}${action === 'stop' && opts.force ? ' (force)' : ''}`;
     const { job } = await this.jobs.start({ kind: `machine.${action}`, title, ownerId: p.user.id, machineId: m.id }, async (ctx) => {

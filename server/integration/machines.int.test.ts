@@ -137,4 +137,17 @@ describe('QEMU machines (busybox, TCG)', () => {
     await expect(api.machines.get(id)).rejects.toMatchObject({ status: 404 });
     expect(fs.existsSync(path.join(srv.dataDir, 'machines', id))).toBe(false);
   });
+
+  it('handles two starts at once and a destroy while starting, leaving no process behind', async () => {
+    const created = await finished(await api.machines.create({ name: 'it-faults', image: 'busybox', memoryMib: 128, start: false }));
+    expect(created.state).toBe('succeeded');
+    const results = await Promise.allSettled([api.machines.act('it-faults', 'start'), api.machines.act('it-faults', 'start')]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { status: 409 } });
+    // Destroy right away, while it boots.
+    const destroy = await finished(await api.machines.destroy('it-faults'));
+    expect(destroy.state).toBe('succeeded');
+    await expect(api.machines.get('it-faults')).rejects.toMatchObject({ status: 404 });
+    await until(async () => !(await run(['pgrep', '-f', 'hangar-it-faults'])).stdout.trim(), 'no qemu left for it-faults', 10_000);
+  });
 });
