@@ -24,7 +24,7 @@ export async function run_() {
     // Baseline, same run: bare qemu on the same kernel and initramfs, to the same marker, no Hangar in between.
     const bare = await run(
       ['qemu-system-x86_64', '-accel', 'tcg,tb-size=64', '-m', '512', '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
-        '-kernel', path.join(img, 'vmlinuz'), '-initrd', path.join(img, 'initrd.img'), '-append', 'console=ttyS0 panic=-1 hangar.hostname=bare'],
+        '-kernel', path.join(img, 'kernel'), '-initrd', path.join(img, 'initrd.img'), '-append', 'console=ttyS0 panic=-1 hangar.hostname=bare'],
       { until: 'hangar-ready bare', timeoutMs: 120_000 },
     );
 
@@ -42,7 +42,7 @@ export async function run_() {
       await finished(api, j);
       overlays.push(allocated(path.join(srv.dataDir, 'machines', j.machineId!, 'disk.qcow2')));
     }
-    const imageBytes = ['vmlinuz', 'initrd.img', 'disk.qcow2'].reduce((a, f) => a + allocated(path.join(img, f)), 0);
+    const imageBytes = ['kernel', 'initrd.img', 'disk.qcow2'].reduce((a, f) => a + allocated(path.join(img, f)), 0);
     const one = imageBytes + overlays[0];
     const ten = imageBytes + overlays.reduce((a, b) => a + b, 0);
 

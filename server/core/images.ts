@@ -44,7 +44,7 @@ export class ImageService {
   async files(name: string): Promise<ImageFiles> {
     const row = await getImageRow(this.store, { name });
     if (!row || row.state !== 'ready') throw new NotFoundError(`Image "${name}" (build it on the Images page)`);
-    return { kernel: path.join(row.path, 'vmlinuz'), initrd: path.join(row.path, 'initrd.img'), disk: path.join(row.path, 'disk.qcow2') };
+    return { kernel: path.join(row.path, 'kernel'), initrd: path.join(row.path, 'initrd.img'), disk: path.join(row.path, 'disk.qcow2') };
   }
 
   async build(p: Principal, body: BuildImageBody): Promise<Job> {
@@ -68,7 +68,7 @@ export class ImageService {
         ctx.signal.throwIfAborted();
         await fs.rm(dir, { recursive: true, force: true });
         await fs.rename(scratch, dir);
-        const done = await updateImage(this.store, image.id, { state: 'ready', sizeBytes: built.sizeBytes, updatedAt: this.now(), path: dir, recipe: { ...BUSYBOX_RECIPE, kernel: kernel.version } });
+        const done = await updateImage(this.store, image.id, { state: 'ready', sizeBytes: built.sizeBytes, updatedAt: this.now(), path: dir, recipe: { ...BUSYBOX_RECIPE, kernel: kernel.version, boot: kernel.vmlinux ? 'pvh' : 'bzimage' } });
         if (done) this.bus.publish('image:update', done);
         return { image: name, kernel: kernel.version, sizeBytes: built.sizeBytes };
       } catch (err) {

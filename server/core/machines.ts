@@ -19,7 +19,8 @@ const ACTIVE: Machine['state'][] = ['starting', 'running', 'paused', 'stopping']
 
 /** Machines: lifecycle as jobs, one operation per machine at a time, state kept true to the processes. */
 export class MachineService {
-  private readonly busy = new Map<string, string>();
+  /** The one operation each machine is in, with its job, so destroy can cancel it and wait. */
+  private readonly busy = new Map<string, { what: string; jobId?: string; done?: Promise<unknown> }>();
   private monitor: NodeJS.Timeout | null = null;
   /** Called when a machine goes down or away, so its console sessions can be closed. */
   onGone: (machineId: string) => void = () => undefined;
@@ -73,7 +74,7 @@ export class MachineService {
     });
     this.bus.publish('machine:update', machine);
     this.lock(machine.id, 'creating');
-    const { job } = await this.jobs.start({ kind: 'machine.create', title: `Create ${body.name}`, ownerId: p.user.id, machineId: machine.id }, async (ctx) => {
+    const { job, done } = await this.jobs.start({ kind: 'machine.create', title: `Create ${body.name}`, ownerId: p.user.id, machineId: machine.id }, async (ctx) => {
       try {
         const { row, spec } = await this.spec(machine.id);
         ctx.progress(10, 'Creating the disk overlay');
@@ -89,6 +90,7 @@ export class MachineService {
         this.unlock(machine.id);
       }
     });
+    this.track(machine.id, job.id, done);
     return job;
   }
 
@@ -102,14 +104,14 @@ export class MachineService {
       resume: ['paused'],
     };
     if (!allowed[action].includes(m.state)) throw new ConflictError(`Cannot ${action} ${m.name}: it is ${m.state}.`);
-    if (this.busy.has(m.id)) throw new ConflictError(`The machine is busy (${this.busy.get(m.id)}); try again when that finishes.`);
+    if (this.busy.has(m.id)) throw new ConflictError(`The machine is busy (${this.busy.get(m.id)!.what}); try again when that finishes.`);
     if (action === 'start') {
       await this.requireDriver(m.driver);
       await this.preflight(m.id, m.memoryMib, m.ports);
     }
     this.lock(m.id, action);
     const title = `${action[0].toUpperCase()}${action.slice(1)} ${m.name}${action === 'stop' && opts.force ? ' (force)' : ''}`;
-    const { job } = await this.jobs.start({ kind: `machine.${action}`, title, ownerId: p.user.id, machineId: m.id }, async (ctx) => {
+    const { job, done } = await this.jobs.start({ kind: `machine.${action}`, title, ownerId: p.user.id, machineId: m.id }, async (ctx) => {
       try {
         if (action === 'start') await this.doStart(m.id, ctx, 0);
         if (action === 'stop' || action === 'restart') await this.doStop(m.id, ctx, opts);
@@ -124,6 +126,7 @@ export class MachineService {
         this.unlock(m.id);
       }
     });
+    this.track(m.id, job.id, done);
     return job;
   }
 
@@ -141,10 +144,17 @@ export class MachineService {
 
   async destroy(p: Principal, id: string): Promise<Job> {
     const m = await this.get(p, id);
-    // Destroy may interrupt a start: it takes the lock over rather than waiting for it.
-    this.busy.set(m.id, 'destroying');
+    const current = this.busy.get(m.id);
+    if (current?.what === 'destroying') throw new ConflictError(`${m.name} is being destroyed already.`);
+    // Destroy interrupts whatever runs (a start, say): cancel it and let it clean up first.
+    this.busy.set(m.id, { what: 'destroying' });
     const { job } = await this.jobs.start({ kind: 'machine.destroy', title: `Destroy ${m.name}`, ownerId: p.user.id, machineId: m.id }, async (ctx) => {
       try {
+        if (current?.jobId) {
+          ctx.log(`cancelling ${current.what} first`);
+          await this.jobs.cancel(current.jobId).catch(() => undefined);
+          await current.done?.catch(() => undefined);
+        }
         const { row, spec } = await this.spec(m.id);
         ctx.progress(20, 'Stopping and removing files');
         await driverFor(row.driver).destroy(spec);
@@ -153,7 +163,7 @@ export class MachineService {
         this.bus.publish('machine:removed', { id: m.id });
         return { machine: m.id };
       } finally {
-        this.unlock(m.id);
+        this.unlock(m.id, true);
       }
     });
     return job;
@@ -205,15 +215,18 @@ export class MachineService {
     const accel = host.capabilities.find((c) => c.name === 'kvm')?.available ? 'kvm' : 'tcg';
     await this.patch(id, { state: 'starting', stateReason: null });
     ctx.progress(base + 10, `Starting (${row.driver}, ${accel})`);
+    let started: Record<string, unknown> | null = null;
     try {
       const runtime = await driverFor(row.driver).start(spec, image, accel);
+      started = runtime;
       await this.patch(id, { runtime: { ...spec.runtime, ...runtime } });
       ctx.log(`${row.driver} pid ${runtime.pid}, accelerator ${accel}`);
       ctx.progress(base + 20, 'Booting');
       await this.waitReady(row, spec, ctx, 90_000);
       await this.patch(id, { state: 'running' });
     } catch (err) {
-      const { spec: latest } = await this.spec(id).catch(() => ({ spec }));
+      // Stop what this start began, by the pid it got back: the row may be gone already (destroy).
+      const latest = started ? { ...spec, runtime: { ...spec.runtime, ...started } } : spec;
       if (driverFor(row.driver).isRunning(latest)) await driverFor(row.driver).stop(latest, { force: true, timeoutMs: 0 });
       await this.patch(id, { state: 'failed', stateReason: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
       throw err;
@@ -246,12 +259,18 @@ export class MachineService {
 
   private lock(id: string, what: string): void {
     const current = this.busy.get(id);
-    if (current) throw new ConflictError(`The machine is busy (${current}); try again when that finishes.`);
-    this.busy.set(id, what);
+    if (current) throw new ConflictError(`The machine is busy (${current.what}); try again when that finishes.`);
+    this.busy.set(id, { what });
   }
 
-  private unlock(id: string): void {
-    this.busy.delete(id);
+  private track(id: string, jobId: string, done: Promise<unknown>): void {
+    const entry = this.busy.get(id);
+    if (entry && entry.what !== 'destroying') Object.assign(entry, { jobId, done });
+  }
+
+  /** Release, unless a destroy has taken the machine over meanwhile. */
+  private unlock(id: string, destroying = false): void {
+    if (destroying || this.busy.get(id)?.what !== 'destroying') this.busy.delete(id);
   }
 
   private async patch(id: string, patch: MachinePatch): Promise<void> {

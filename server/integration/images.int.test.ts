@@ -36,13 +36,13 @@ describe('images', () => {
     expect(img.sizeBytes).toBeGreaterThan(1_000_000);
     await expect(api.images.build({ kind: 'busybox' })).rejects.toMatchObject({ status: 409 });
     const dir = path.join(srv.dataDir, 'images', 'busybox');
-    for (const f of ['vmlinuz', 'initrd.img', 'disk.qcow2']) expect(fs.existsSync(path.join(dir, f))).toBe(true);
+    for (const f of ['kernel', 'initrd.img', 'disk.qcow2']) expect(fs.existsSync(path.join(dir, f))).toBe(true);
     expect(fs.readdirSync(path.join(srv.dataDir, 'images')).filter((e) => e.startsWith('.'))).toEqual([]);
 
     // The image is real: its kernel and init reach the shell on the serial console.
     const boot = await run(
       ['qemu-system-x86_64', '-accel', 'tcg', '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
-        '-kernel', path.join(dir, 'vmlinuz'), '-initrd', path.join(dir, 'initrd.img'), '-append', 'console=ttyS0 quiet panic=-1 hangar.hostname=probe'],
+        '-kernel', path.join(dir, 'kernel'), '-initrd', path.join(dir, 'initrd.img'), '-append', 'console=ttyS0 quiet panic=-1 hangar.hostname=probe'],
       { until: 'hangar-ready probe', timeoutMs: 90_000 },
     );
     expect(boot.matched).toBe(true);

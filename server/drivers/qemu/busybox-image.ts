@@ -93,8 +93,9 @@ export async function buildBusyboxImage(outDir: string, kernel: KernelFiles, log
   const initrd = path.join(outDir, 'initrd.img');
   await fs.writeFile(initrd, gzipSync(writeCpio(entries), { level: 6 }));
   log(`initramfs: ${entries.length} entries`);
-  const vmlinuz = path.join(outDir, 'vmlinuz');
-  await fs.copyFile(kernel.vmlinuz, vmlinuz);
+  const vmlinuz = path.join(outDir, 'kernel');
+  await fs.copyFile(kernel.vmlinux ?? kernel.vmlinuz, vmlinuz);
+  log(kernel.vmlinux ? 'kernel: uncompressed, PVH direct boot' : 'kernel: compressed bzImage');
   const disk = path.join(outDir, 'disk.qcow2');
   const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', disk, '1G'], { timeoutMs: 30_000 });
   if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);

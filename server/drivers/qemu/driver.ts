@@ -45,6 +45,13 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
   return !isQemuPid(pid);
 }
 
+/** The machine's qemu pid: the recorded one, else its pid file (a start cut off before recording it). */
+function pidOf(m: MachineSpec): number | null {
+  if (isQemuPid(m.runtime.pid)) return m.runtime.pid as number;
+  const fromFile = readPid(machineFiles(m.dir).pid);
+  return fromFile && isQemuPid(fromFile) ? fromFile : null;
+}
+
 export class QemuDriver implements MachineDriver {
   readonly kind = 'qemu' as const;
 
@@ -64,21 +71,27 @@ export class QemuDriver implements MachineDriver {
     // -daemonize: the parent returns once the machine is set up, and reports set-up errors on stderr.
     const r = await run(argv, { timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`qemu failed to start: ${r.stderr.trim() || `exit ${r.code}`}`);
-    const pid = readPid(f.pid);
+    // The daemonized child writes the pid file, and may do so just after the parent returns.
+    const end = Date.now() + 3000;
+    let pid = readPid(f.pid);
+    while ((!pid || !isQemuPid(pid)) && Date.now() < end) {
+      await new Promise((res) => setTimeout(res, 20));
+      pid = readPid(f.pid);
+    }
     if (!pid || !isQemuPid(pid)) throw new Error(`qemu exited right after start: ${r.stderr.trim() || 'no message'}`);
     return { pid, mac, accel };
   }
 
   async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {
-    const pid = m.runtime.pid;
-    if (!isQemuPid(pid)) return { clean: true };
+    const pid = pidOf(m);
+    if (pid === null) return { clean: true };
     const f = machineFiles(m.dir);
     if (!opts.force) {
       const qmp = await Qmp.connect(f.qmpSock).catch(() => null);
       if (qmp) {
         await qmp.execute('system_powerdown').catch(() => undefined);
         qmp.close();
-        if (await waitGone(pid as number, opts.timeoutMs)) return { clean: true };
+        if (await waitGone(pid, opts.timeoutMs)) return { clean: true };
       }
     }
     const qmp = await Qmp.connect(f.qmpSock, 2000).catch(() => null);
@@ -86,9 +99,9 @@ export class QemuDriver implements MachineDriver {
       await qmp.execute('quit').catch(() => undefined);
       qmp.close();
     }
-    if (!(await waitGone(pid as number, 3000))) {
-      process.kill(pid as number, 'SIGKILL');
-      await waitGone(pid as number, 3000);
+    if (!(await waitGone(pid, 3000))) {
+      process.kill(pid, 'SIGKILL');
+      await waitGone(pid, 3000);
     }
     return { clean: false };
   }
@@ -102,7 +115,7 @@ export class QemuDriver implements MachineDriver {
   }
 
   isRunning(m: MachineSpec) {
-    return isQemuPid(m.runtime.pid);
+    return pidOf(m) !== null;
   }
 
   isReady(m: MachineSpec) {
