@@ -1,7 +1,8 @@
 import type { Job } from '@/lib/contracts/jobs';
+import { isValidId } from '@/lib/contracts/common';
 import type { CreateMachineBody, ExecBody, ExecResult, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
-import { deleteMachine, getMachine, getMachineRow, insertMachine, listMachineRowsInStates, listMachines, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
+import { deleteMachine, getMachineRow, insertMachine, listMachineRowsInStates, listMachines, toMachine, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
 import { driverFor } from '@/server/drivers/registry';
 import type { MachineSpec } from '@/server/drivers/types';
 import type { Principal } from './auth';
@@ -40,10 +41,11 @@ export class MachineService {
     return listMachines(this.store);
   }
 
-  async get(_p: Principal, idOrName: string): Promise<Machine> {
-    const m = (await getMachine(this.store, idOrName)) ?? (await this.rowByName(idOrName));
-    if (!m) throw new NotFoundError('Machine');
-    return m;
+  /** By id or by name (names never contain `_`, ids always do). */
+  async get(_p: Principal, ref: string): Promise<Machine> {
+    const row = await getMachineRow(this.store, isValidId(ref) ? { id: ref } : { name: ref });
+    if (!row) throw new NotFoundError('Machine');
+    return toMachine(row);
   }
 
   /** The driver's view of a machine, for consoles and tests. */
@@ -222,7 +224,7 @@ export class MachineService {
       await this.patch(id, { runtime: { ...spec.runtime, ...runtime } });
       ctx.log(`${row.driver} pid ${runtime.pid}, accelerator ${accel}`);
       ctx.progress(base + 20, 'Booting');
-      await this.waitReady(row, spec, ctx, 90_000);
+      await this.waitReady(row, { ...spec, runtime: { ...spec.runtime, ...runtime } }, ctx, 90_000);
       await this.patch(id, { state: 'running' });
     } catch (err) {
       // Stop what this start began, by the pid it got back: the row may be gone already (destroy).
@@ -233,15 +235,14 @@ export class MachineService {
     }
   }
 
-  /** Ready when the driver says the guest booted. */
+  /** Ready when the driver says the guest booted. A destroy meanwhile cancels the job (the signal). */
   private async waitReady(row: MachineRow, spec: MachineSpec, ctx: JobContext, ms: number): Promise<void> {
     const driver = driverFor(row.driver);
     const end = Date.now() + ms;
     while (Date.now() < end) {
       ctx.signal.throwIfAborted();
-      const { spec: latest } = await this.spec(spec.id);
-      if (driver.isReady(latest)) return;
-      if (!driver.isRunning(latest)) throw new Error('The machine exited during boot: see its console log.');
+      if (driver.isReady(spec)) return;
+      if (!driver.isRunning(spec)) throw new Error('The machine exited during boot: see its console log.');
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`The guest did not report ready within ${ms / 1000} s.`);
@@ -276,11 +277,6 @@ export class MachineService {
   private async patch(id: string, patch: MachinePatch): Promise<void> {
     const m = await updateMachine(this.store, id, { ...patch, updatedAt: this.now() });
     if (m) this.bus.publish('machine:update', m);
-  }
-
-  private async rowByName(name: string): Promise<Machine | undefined> {
-    const row = await getMachineRow(this.store, { name });
-    return row ? getMachine(this.store, row.id) : undefined;
   }
 
   private toSpec(row: MachineRow): MachineSpec {
