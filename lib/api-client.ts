@@ -42,7 +42,9 @@ export function createApiClient(opts: ClientOptions) {
     try {
       res = await doFetch(`${opts.baseUrl}/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
     } catch (err) {
-      throw new ApiError(0, 'network', `Cannot reach Hangar at ${opts.baseUrl || 'this origin'}: ${err instanceof Error ? err.message : String(err)}`);
+      // fetch's own message is just "fetch failed": the reason (ECONNREFUSED, a reset) is in its cause.
+      const cause = err instanceof Error && err.cause instanceof Error ? `: ${(err.cause as Error & { code?: string }).code ?? err.cause.message}` : '';
+      throw new ApiError(0, 'network', `Cannot reach Hangar at ${opts.baseUrl || 'this origin'}: ${err instanceof Error ? err.message : String(err)}${cause}`);
     }
     const text = await res.text();
     let json: unknown = undefined;

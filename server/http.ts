@@ -35,6 +35,10 @@ export function createHttpServer(core: Core, ui: UiHandler | null) {
     if (ui) return void ui.request(req, res);
     res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'The web UI is not served by this process (--no-ui).' } }));
   });
+  // Idle keep-alive connections outlive the client's own idle timeout (undici: 4 s), so the client
+  // always closes first; with Node's default 5 s, a request could meet the server's close (ECONNRESET).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const io = new SocketServer(server, {
     serveClient: false,
     // We route other upgrades ourselves (below) instead of letting engine.io destroy them.

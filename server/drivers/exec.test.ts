@@ -28,6 +28,11 @@ describe('run', () => {
     expect(r.code).toBeNull();
     expect(r.stderr).toMatch(/ENOENT/);
   });
+  it('survives a child that stops reading its input early (EPIPE)', async () => {
+    const r = await run(['head', '-c', '1'], { input: Buffer.alloc(8 * 1024 * 1024, 120) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('x');
+  });
   it('feeds stdin', async () => {
     expect((await run(['cat'], { input: 'abc' })).stdout).toBe('abc');
   });

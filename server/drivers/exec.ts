@@ -128,7 +128,12 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       child.stderr?.destroy();
       finish(code, signal);
     });
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    if (opts.input !== undefined) {
+      // A child may stop reading before the end of its input (xz --single-stream does): that EPIPE
+      // is not an error of ours, and unhandled it would take the whole server down.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(opts.input);
+    }
   });
 }
 

@@ -50,6 +50,11 @@ export async function startServer(opts: { dataDir?: string; ui?: boolean; env?: 
       reject(new Error(`server exited with ${code}:\n${out}`));
     });
   });
+  let stopping = false;
+  // A server that dies on its own must say why in the test output.
+  proc.once('exit', (code, signal) => {
+    if (!stopping) console.error(`hangar server exited unexpectedly (${code ?? signal}):\n${out.slice(-6000)}`);
+  });
   return {
     url,
     dataDir,
@@ -57,6 +62,7 @@ export async function startServer(opts: { dataDir?: string; ui?: boolean; env?: 
     output: () => out,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
+        stopping = true;
         if (proc.exitCode !== null) return resolve(proc.exitCode);
         proc.once('exit', (code) => resolve(code));
         proc.kill(signal);
