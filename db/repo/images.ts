@@ -34,8 +34,6 @@ export async function getImageRow(s: Store, by: { id: string } | { name: string 
   return row;
 }
 
-export const imageOf = toImage;
-
 export async function deleteImage(s: Store, id: string): Promise<void> {
   await s.db.delete(s.t.images).where(eq(s.t.images.id, id));
 }

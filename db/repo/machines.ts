@@ -20,11 +20,6 @@ export async function listMachines(s: Store): Promise<Machine[]> {
   return rows.map(toMachine);
 }
 
-export async function getMachine(s: Store, id: string): Promise<Machine | undefined> {
-  const [row] = await s.db.select().from(s.t.machines).where(eq(s.t.machines.id, id)).limit(1);
-  return row ? toMachine(row) : undefined;
-}
-
 export async function insertMachine(s: Store, m: Omit<Machine, 'accel'>): Promise<Machine> {
   const [row] = await s.db
     .insert(s.t.machines)

@@ -1,4 +1,4 @@
-import { and, eq, lt } from 'drizzle-orm';
+import { eq, lt } from 'drizzle-orm';
 import type { Store } from '../client';
 import { toUser } from './users';
 
@@ -39,9 +39,4 @@ export async function deleteSession(s: Store, id: string): Promise<void> {
 
 export async function deleteExpiredSessions(s: Store, now: number): Promise<void> {
   await s.db.delete(s.t.sessions).where(lt(s.t.sessions.expiresAt, now));
-}
-
-export async function deleteUserSessions(s: Store, userId: string, exceptId?: string): Promise<void> {
-  const rows = await s.db.select({ id: s.t.sessions.id }).from(s.t.sessions).where(eq(s.t.sessions.userId, userId));
-  for (const r of rows) if (r.id !== exceptId) await s.db.delete(s.t.sessions).where(and(eq(s.t.sessions.id, r.id)));
 }

@@ -32,7 +32,3 @@ export async function countUsers(s: Store): Promise<number> {
   const [row] = await s.db.select({ n: sql<number>`count(*)` }).from(s.t.users);
   return Number(row?.n ?? 0);
 }
-
-export async function setPasswordHash(s: Store, id: string, passwordHash: string, now: number): Promise<void> {
-  await s.db.update(s.t.users).set({ passwordHash, updatedAt: now }).where(eq(s.t.users.id, id));
-}

@@ -3,7 +3,7 @@ import type { ApiToken, CreateTokenBody, CreatedToken, User } from '@/lib/contra
 import { hasRole, minRole, type Role } from '@/lib/roles';
 import type { Store } from '@/db/client';
 import { countUsers, findUserRowByUsername, insertUser, toUser } from '@/db/repo/users';
-import { deleteSession, findSessionByHash, insertSession, touchSession } from '@/db/repo/sessions';
+import { deleteExpiredSessions, deleteSession, findSessionByHash, insertSession, touchSession } from '@/db/repo/sessions';
 import { findTokenByHash, insertToken, listTokens, revokeToken, touchToken } from '@/db/repo/tokens';
 import { newId, newSecret } from './ids';
 import { dummyPasswordHash, generatePassword, hashPassword, verifyPassword } from './passwords';
@@ -58,6 +58,8 @@ export class AuthService {
     const secret = newSecret();
     const now = this.now();
     const expiresAt = now + SESSION_TTL_MS;
+    // Logins are rare and a good moment to drop sessions that expired (they would pile up forever).
+    await deleteExpiredSessions(this.store, now);
     await insertSession(this.store, { id: newId('ses'), userId: row.id, tokenHash: hashSecret(secret), now, expiresAt, ...meta });
     return { secret, user: toUser(row), expiresAt };
   }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BuildImageBody, Image } from '@/lib/contracts/images';
 import type { Job } from '@/lib/contracts/jobs';
 import type { Store } from '@/db/client';
-import { countMachinesUsingImage, deleteImage, failBuildingImages, getImageRow, imageOf, insertImage, listImages, updateImage } from '@/db/repo/images';
+import { countMachinesUsingImage, deleteImage, failBuildingImages, getImageRow, insertImage, listImages, updateImage } from '@/db/repo/images';
 import { BUSYBOX_RECIPE, buildBusyboxImage } from '@/server/drivers/qemu/busybox-image';
 import { ensureKernel } from '@/server/drivers/qemu/kernel';
 import type { Principal } from './auth';
@@ -90,9 +90,5 @@ export class ImageService {
     await fs.rm(resolveInside(this.layout.images, row.name), { recursive: true, force: true });
     await deleteImage(this.store, id);
     this.bus.publish('image:removed', { id });
-  }
-
-  get(id: string): Promise<Image | undefined> {
-    return getImageRow(this.store, { id }).then((r) => (r ? imageOf(r) : undefined));
   }
 }

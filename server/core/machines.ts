@@ -106,7 +106,7 @@ export class MachineService {
       resume: ['paused'],
     };
     if (!allowed[action].includes(m.state)) throw new ConflictError(`Cannot ${action} ${m.name}: it is ${m.state}.`);
-    if (this.busy.has(m.id)) throw new ConflictError(`The machine is busy (${this.busy.get(m.id)!.what}); try again when that finishes.`);
+    this.assertFree(m.id);
     if (action === 'start') {
       await this.requireDriver(m.driver);
       await this.preflight(m.id, m.memoryMib, m.ports);
@@ -211,25 +211,25 @@ export class MachineService {
 
   private async doStart(id: string, ctx: JobContext, base: number): Promise<void> {
     const { row, spec } = await this.spec(id);
+    const driver = driverFor(row.driver);
     await this.preflight(id, row.memoryMib, spec.ports);
     const image = await this.images.files(row.image);
     const host = await this.host.info();
     const accel = host.capabilities.find((c) => c.name === 'kvm')?.available ? 'kvm' : 'tcg';
     await this.patch(id, { state: 'starting', stateReason: null });
     ctx.progress(base + 10, `Starting (${row.driver}, ${accel})`);
-    let started: Record<string, unknown> | null = null;
+    // The machine as this start knows it, pid included: the row may be gone by the time we clean up (destroy).
+    let live: MachineSpec = spec;
     try {
-      const runtime = await driverFor(row.driver).start(spec, image, accel);
-      started = runtime;
-      await this.patch(id, { runtime: { ...spec.runtime, ...runtime } });
+      const runtime = await driver.start(spec, image, accel);
+      live = { ...spec, runtime: { ...spec.runtime, ...runtime } };
+      await this.patch(id, { runtime: live.runtime });
       ctx.log(`${row.driver} pid ${runtime.pid}, accelerator ${accel}`);
       ctx.progress(base + 20, 'Booting');
-      await this.waitReady(row, { ...spec, runtime: { ...spec.runtime, ...runtime } }, ctx, 90_000);
+      await this.waitReady(row, live, ctx, 90_000);
       await this.patch(id, { state: 'running' });
     } catch (err) {
-      // Stop what this start began, by the pid it got back: the row may be gone already (destroy).
-      const latest = started ? { ...spec, runtime: { ...spec.runtime, ...started } } : spec;
-      if (driverFor(row.driver).isRunning(latest)) await driverFor(row.driver).stop(latest, { force: true, timeoutMs: 0 });
+      if (driver.isRunning(live)) await driver.stop(live, { force: true, timeoutMs: 0 });
       await this.patch(id, { state: 'failed', stateReason: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
       throw err;
     }
@@ -258,9 +258,13 @@ export class MachineService {
     await this.patch(id, { state: 'stopped', stateReason: clean ? null : 'Stopped hard (no clean shutdown).', runtime: { ...spec.runtime, pid: null } });
   }
 
-  private lock(id: string, what: string): void {
+  private assertFree(id: string): void {
     const current = this.busy.get(id);
     if (current) throw new ConflictError(`The machine is busy (${current.what}); try again when that finishes.`);
+  }
+
+  private lock(id: string, what: string): void {
+    this.assertFree(id);
     this.busy.set(id, { what });
   }
 

@@ -8,9 +8,12 @@ import { socketAuth, type SocketData } from './auth';
 
 type ConsoleSocket = Socket<ConsoleClientToServer, ConsoleServerToClient, Record<string, never>, SocketData>;
 
+/** One viewer = one socket attached under one client-made session id. */
+const viewerIdOf = (socket: ConsoleSocket, sessionId: string) => `${socket.id}:${sessionId}`;
+
 function sinkFor(socket: ConsoleSocket, sessionId: string): ViewerSink {
   return {
-    id: `${socket.id}:${sessionId}`,
+    id: viewerIdOf(socket, sessionId),
     output: (offset, data, ack) => socket.emit('output', { sessionId, offset, data }, ack),
     exit: (code) => socket.emit('exit', { sessionId, code }),
     viewers: (count) => socket.emit('viewers', { sessionId, count }),
@@ -26,7 +29,7 @@ export function mountConsole(io: Server, core: Core): void {
   nsp.on('connection', (socket: ConsoleSocket) => {
     // This socket's sessions by the client's id (a machine console is shared under another key).
     const attached = new Map<string, ConsoleSession>();
-    const viewerId = (sessionId: string) => `${socket.id}:${sessionId}`;
+    const viewerId = (sessionId: string) => viewerIdOf(socket, sessionId);
 
     socket.on('attach', async (raw, reply) => {
       const respond = typeof reply === 'function' ? reply : () => undefined;

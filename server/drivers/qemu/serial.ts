@@ -21,7 +21,6 @@ export function serialConsole(files: { serialLog: string; serialSock: string }, 
   let pos = 0;
   let fd: number | null = null;
   let paused = false;
-  let reading = false;
   let closed = false;
   let sock: net.Socket | null = null;
   const pendingInput: string[] = [];
@@ -37,23 +36,17 @@ export function serialConsole(files: { serialLog: string; serialSock: string }, 
     }
   };
 
+  /** Deliver what the log holds past `pos`, a chunk at a time, until it is drained or we are paused. */
   const pump = () => {
-    if (paused || reading || closed || !openLog()) return;
-    reading = true;
+    if (closed || !openLog()) return;
     const buf = Buffer.allocUnsafe(CHUNK);
-    const step = () => {
-      fs.read(fd!, buf, 0, CHUNK, pos, (err, n) => {
-        if (err || closed) return void (reading = false);
-        if (n > 0) {
-          pos += n;
-          const s = decoder.write(buf.subarray(0, n));
-          if (s) dataFn(s);
-          if (!paused) return step();
-        }
-        reading = false;
-      });
-    };
-    step();
+    while (!paused && !closed) {
+      const n = fs.readSync(fd!, buf, 0, CHUNK, pos);
+      if (n <= 0) return;
+      pos += n;
+      const text = decoder.write(buf.subarray(0, n));
+      if (text) dataFn(text);
+    }
   };
 
   // inotify tells us about writes at once; the interval covers what it may miss and notices exit.
@@ -98,7 +91,6 @@ export function serialConsole(files: { serialLog: string; serialSock: string }, 
 
   watch();
   connect();
-  setImmediate(pump);
   return {
     write: (d) => {
       if (sock) sock.write(d);
@@ -114,16 +106,7 @@ export function serialConsole(files: { serialLog: string; serialSock: string }, 
     onData: (fn) => {
       dataFn = fn;
       // What the log holds now is delivered at once, so the first viewer's replay has the boot messages.
-      if (openLog()) {
-        const size = fs.fstatSync(fd!).size;
-        if (size > pos) {
-          const buf = Buffer.alloc(size - pos);
-          const n = fs.readSync(fd!, buf, 0, buf.length, pos);
-          pos += n;
-          const text = decoder.write(buf.subarray(0, n));
-          if (text) fn(text);
-        }
-      }
+      pump();
     },
     onExit: (fn) => void (exitFn = fn),
     close: () => {
