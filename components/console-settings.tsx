@@ -1,6 +1,7 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import { hasRole } from '@/lib/roles';
 import { keys, queries } from '@/lib/queries';
 import { api } from './api';
@@ -12,14 +13,17 @@ export function ConsoleSettings() {
   const toast = useToast();
   const me = useQuery(queries(api).me()).data;
   const settings = useQuery(queries(api).settings());
+  // The wanted value, set in the change handler itself: the mutation only reports "pending" a tick
+  // later, and a controlled checkbox would snap back in between.
+  const [wanted, setWanted] = useState<boolean | null>(null);
   const update = useMutation({
     mutationFn: (consoleHostShell: boolean) => api.settings.update({ consoleHostShell }),
     onSuccess: (s) => qc.setQueryData(keys.settings(), s),
     onError: (err) => toast('error', err.message),
+    onSettled: () => setWanted(null),
   });
   const isAdmin = !!me && hasRole(me.role, 'admin');
-  // Optimistic: the box shows the wanted state while the change is saved.
-  const on = update.isPending ? update.variables : (settings.data?.consoleHostShell ?? false);
+  const on = wanted ?? settings.data?.consoleHostShell ?? false;
   return (
     <Section title="Consoles" description="Console sessions live in the server: reloading a page or losing the connection returns to the same terminal with its scrollback.">
       <label className="flex items-start gap-3 text-sm">
@@ -28,7 +32,10 @@ export function ConsoleSettings() {
           className="mt-1 h-4 w-4"
           checked={on}
           disabled={!isAdmin || !settings.data}
-          onChange={(e) => update.mutate(e.target.checked)}
+          onChange={(e) => {
+            setWanted(e.target.checked);
+            update.mutate(e.target.checked);
+          }}
         />
         <span>
           <span className="font-medium">Host shell console for admins</span>
