@@ -4,6 +4,7 @@ import { images } from './commands/images';
 import { act, create, exec, ps, rm } from './commands/machines';
 import { login, logout } from './commands/login';
 import { status } from './commands/status';
+import { serialConsole, ssh } from './commands/terminal';
 import { CliError, describeError } from './output';
 
 const HELP = `hangar: disposable machines (QEMU VMs, nspawn and podman containers)
@@ -13,12 +14,14 @@ Usage:
   hangar login [--url URL] [--token T | -u USER [--password-stdin]]
   hangar logout
   hangar status                                   server, login and counts
-  hangar images [ls | build busybox | rm NAME]     base images (build shows progress)
+  hangar images [ls | build KIND | rm NAME]       base images: busybox, debian-12 (build shows progress)
   hangar ps                                       machines
   hangar create NAME [--image busybox] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]
   hangar start|stop|restart|pause|resume NAME     (stop: [--force] [--timeout S])
   hangar rm NAME...                               destroy machines and their disks
   hangar exec NAME -- CMD [ARGS...]               run a command in a machine (exit code passes through)
+  hangar ssh NAME [-- CMD [ARGS...]]              login shell over SSH (images with sshd), or run CMD
+  hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
   hangar help
 
 Global: --json (machine-readable output).
@@ -76,6 +79,10 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'exec':
         return await exec(rest, json);
+      case 'ssh':
+        return await ssh(rest, json);
+      case 'console':
+        return await serialConsole(rest);
       case undefined:
       case 'help':
       case '--help':

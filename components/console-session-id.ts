@@ -12,6 +12,11 @@ export function consoleSessionId(key: string): string {
   return id;
 }
 
+/** Forget the id, so the next attach starts a fresh session (a new SSH shell after `exit`). */
+export function forgetConsoleSessionId(key: string): void {
+  sessionStorage.removeItem(`hangar.console.${key}`);
+}
+
 /** Renderer choice, a user setting: WebGL is fastest, the DOM renderer works everywhere. */
 export function preferredRenderer(): 'webgl' | 'dom' {
   return localStorage.getItem('hangar.console.renderer') === 'dom' ? 'dom' : 'webgl';

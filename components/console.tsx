@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { io, type Socket } from 'socket.io-client';
 import type { AttachReply, ConsoleMode, ConsoleTarget } from '@/lib/contracts/console';
 import type { ConsoleClientToServer, ConsoleServerToClient } from '@/lib/events';
-import { consoleSessionId, preferredRenderer } from './console-session-id';
+import { consoleSessionId, forgetConsoleSessionId, preferredRenderer } from './console-session-id';
 
 type Status = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'error';
 
@@ -35,7 +35,10 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
   const [detail, setDetail] = useState<string | null>(null);
   const [viewers, setViewers] = useState(1);
   const [effectiveMode, setEffectiveMode] = useState<ConsoleMode>(mode);
+  /** Bumped by "New session": a fresh id, so the server opens a new shell. */
+  const [generation, setGeneration] = useState(0);
   const targetKey = JSON.stringify(target);
+  const personal = target.kind === 'host-shell' || target.channel === 'ssh';
 
   useEffect(() => {
     let disposed = false;
@@ -135,7 +138,14 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
     };
     // targetKey stands for `target` (a fresh object each render).
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [targetKey, sessionKey, mode]);
+  }, [targetKey, sessionKey, mode, generation]);
+
+  const renew = () => {
+    forgetConsoleSessionId(sessionKey);
+    setStatus('connecting');
+    setDetail(null);
+    setGeneration((g) => g + 1);
+  };
 
   const dot = status === 'live' ? 'bg-emerald-500' : status === 'error' ? 'bg-red-500' : status === 'exited' ? 'bg-zinc-400' : 'bg-amber-400 animate-pulse';
   return (
@@ -146,6 +156,11 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
           {statusText[status]}
         </span>
         {effectiveMode === 'readonly' && <span className="rounded bg-zinc-800 px-1.5 py-0.5 text-zinc-300">read-only</span>}
+        {personal && (status === 'exited' || status === 'error') && (
+          <button type="button" onClick={renew} className="rounded bg-zinc-800 px-2 py-0.5 text-zinc-200 hover:bg-zinc-700">
+            New session
+          </button>
+        )}
         <span className="ml-auto" title="People viewing this console">
           {viewers} {viewers === 1 ? 'viewer' : 'viewers'}
         </span>

@@ -12,6 +12,7 @@ import { useToast } from './toasts';
 
 const about: Record<ImageKind, string> = {
   busybox: 'Debian kernel + busybox initramfs: boots to a shell in seconds. Good for trying things and for tests.',
+  'debian-12': 'Debian 12 (bookworm) with systemd and OpenSSH, from your apt mirror: SSH terminal, root login by key. Takes a few minutes to build.',
 };
 
 export function ImageList() {

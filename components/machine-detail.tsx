@@ -1,6 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import Link from 'next/link';
 import { ApiError } from '@/lib/api-client';
 import { formatAge } from '@/lib/format';
@@ -11,8 +12,11 @@ import { EmptyState } from './empty-state';
 import { MachineActions } from './machine-actions';
 import { StateBadge } from './state-badge';
 
+type Tab = 'serial' | 'ssh';
+
 export function MachineDetail({ machineRef }: { machineRef: string }) {
   const q = useQuery(queries(api).machine(machineRef));
+  const [tab, setTab] = useState<Tab>('serial');
   if (q.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
   if (q.error) {
     // Missing and not-yours look the same, on purpose.
@@ -48,16 +52,46 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
         </div>
         <MachineActions machine={m} />
       </header>
-      <section aria-label="Serial console">
-        <h2 className="mb-2 text-sm font-semibold">Serial console</h2>
-        {live ? (
-          <Console target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} className="h-[28rem]" />
-        ) : (
+      <section aria-label="Consoles">
+        <div role="tablist" aria-label="Console" className="mb-2 flex items-center gap-1 text-sm">
+          <TabButton id="serial" tab={tab} setTab={setTab}>Serial console</TabButton>
+          {m.ssh && <TabButton id="ssh" tab={tab} setTab={setTab}>SSH</TabButton>}
+          {m.ssh && (
+            <span className="ml-auto truncate text-xs text-zinc-500" title="From a terminal (the Hangar CLI, logged in to this server)">
+              <code className="rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-zinc-800 dark:bg-zinc-800 dark:text-zinc-200" data-testid="ssh-command">hangar ssh {m.name}</code>
+              {m.ssh.port && <span className="ml-2 hidden sm:inline">sshd on 127.0.0.1:{m.ssh.port} of the Hangar host</span>}
+            </span>
+          )}
+        </div>
+        {!live ? (
           <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center text-sm text-zinc-500 dark:border-zinc-700">
             The console is live while the machine runs. {m.state === 'stopped' || m.state === 'failed' ? 'Start it to see it boot from the first line.' : ''}
           </p>
+        ) : tab === 'ssh' && m.ssh ? (
+          m.state === 'running' ? (
+            <Console key="ssh" target={{ kind: 'machine', machineId: m.id, channel: 'ssh' }} sessionKey={`ssh-${m.id}`} className="h-[28rem]" />
+          ) : (
+            <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center text-sm text-zinc-500 dark:border-zinc-700">SSH opens once the machine has booted ({m.state}).</p>
+          )
+        ) : (
+          <Console key="serial" target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} className="h-[28rem]" />
         )}
       </section>
     </div>
+  );
+}
+
+function TabButton({ id, tab, setTab, children }: { id: Tab; tab: Tab; setTab: (t: Tab) => void; children: React.ReactNode }) {
+  const on = id === tab;
+  return (
+    <button
+      type="button"
+      role="tab"
+      aria-selected={on}
+      onClick={() => setTab(id)}
+      className={`rounded-lg px-3 py-1.5 font-medium ${on ? 'bg-zinc-900 text-white dark:bg-zinc-100 dark:text-zinc-900' : 'text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800'}`}
+    >
+      {children}
+    </button>
   );
 }

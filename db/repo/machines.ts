@@ -6,13 +6,17 @@ export function toMachine(r: MachineRow): Machine {
   return {
     id: r.id, name: r.name, driver: r.driver, image: r.image, state: r.state, stateReason: r.stateReason,
     cpus: r.cpus, memoryMib: r.memoryMib, diskGib: r.diskGib, ports: JSON.parse(r.portsJson), ownerId: r.ownerId,
-    accel: accelOf(r.runtimeJson), createdAt: r.createdAt, updatedAt: r.updatedAt,
+    ...fromRuntime(r.runtimeJson), createdAt: r.createdAt, updatedAt: r.updatedAt,
   };
 }
 
-function accelOf(runtimeJson: string): 'kvm' | 'tcg' | null {
-  const a = (JSON.parse(runtimeJson) as { accel?: unknown }).accel;
-  return a === 'kvm' || a === 'tcg' ? a : null;
+/** The driver facts the API shows: accelerator, and SSH for images with sshd. */
+function fromRuntime(runtimeJson: string): Pick<Machine, 'accel' | 'ssh'> {
+  const rt = JSON.parse(runtimeJson) as { accel?: unknown; ssh?: unknown; sshPort?: unknown };
+  return {
+    accel: rt.accel === 'kvm' || rt.accel === 'tcg' ? rt.accel : null,
+    ssh: rt.ssh === true ? { port: typeof rt.sshPort === 'number' ? rt.sshPort : null, user: 'root' } : null,
+  };
 }
 
 export async function listMachines(s: Store): Promise<Machine[]> {
@@ -20,7 +24,7 @@ export async function listMachines(s: Store): Promise<Machine[]> {
   return rows.map(toMachine);
 }
 
-export async function insertMachine(s: Store, m: Omit<Machine, 'accel'>): Promise<Machine> {
+export async function insertMachine(s: Store, m: Omit<Machine, 'accel' | 'ssh'>): Promise<Machine> {
   const [row] = await s.db
     .insert(s.t.machines)
     .values({

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { idSchema, timestampSchema } from './common';
 
-/** Image recipes Hangar can build. debian-12 arrives with SSH support. */
-export const imageKinds = ['busybox'] as const;
+/** Image recipes Hangar can build: a seconds-to-boot busybox, and Debian 12 with systemd and SSH. */
+export const imageKinds = ['busybox', 'debian-12'] as const;
 export const imageKindSchema = z.enum(imageKinds);
 export type ImageKind = z.infer<typeof imageKindSchema>;
 

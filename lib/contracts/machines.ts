@@ -30,6 +30,8 @@ export const machineSchema = z.object({
   ownerId: idSchema.nullable(),
   /** The accelerator it last started with: kvm when the host probe says KVM really works, else tcg. */
   accel: z.enum(['kvm', 'tcg']).nullable(),
+  /** SSH into the guest (images with sshd): the loopback port Hangar forwards, and the user. */
+  ssh: z.object({ port: z.number().int().nullable(), user: z.string() }).nullable(),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 });

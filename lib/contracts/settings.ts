@@ -7,10 +7,12 @@ export const settingsSchema = z.object({
   consoleScrollbackKib: z.number().int().min(16).max(16384),
   /** Machines may not take more than this share of host memory together (guest RAM as configured). */
   memoryLimit: z.number().min(0.1).max(4),
+  /** Debian archive for image builds; empty = the one in the host's apt sources. */
+  debianMirror: z.union([z.literal(''), z.string().max(500).regex(/^(https?|file):\/\/[^\s'"\\]+$/, 'an http(s):// or file:// URL')]),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
-export const defaultSettings: Settings = { consoleHostShell: false, consoleScrollbackKib: 512, memoryLimit: 0.9 };
+export const defaultSettings: Settings = { consoleHostShell: false, consoleScrollbackKib: 512, memoryLimit: 0.9, debianMirror: '' };
 
 export const settingsPatchSchema = settingsSchema.partial();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;

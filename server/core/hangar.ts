@@ -49,7 +49,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const jobs = new JobRunner(store, bus);
   await jobs.recover();
   const consoles = new ConsoleRegistry(settings);
-  const images = new ImageService(store, jobs, bus, layout);
+  const images = new ImageService(store, jobs, bus, settings, layout);
   await images.recover();
   const host = new HostService(layout);
   const machines = new MachineService(store, jobs, bus, images, host, settings, layout.machines);

@@ -1,22 +1,48 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { BuildImageBody, Image } from '@/lib/contracts/images';
+import type { BuildImageBody, Image, ImageKind } from '@/lib/contracts/images';
 import type { Job } from '@/lib/contracts/jobs';
 import type { Store } from '@/db/client';
 import { countMachinesUsingImage, deleteImage, failBuildingImages, getImageRow, insertImage, listImages, updateImage } from '@/db/repo/images';
-import { BUSYBOX_RECIPE, buildBusyboxImage } from '@/server/drivers/qemu/busybox-image';
+import { BUSYBOX_APPEND, BUSYBOX_RECIPE, buildBusyboxImage, type BuiltImage } from '@/server/drivers/qemu/busybox-image';
+import { DEBIAN_APPEND, DEBIAN_RECIPE, DEBIAN_SUITE, buildDebianImage, removeTree } from '@/server/drivers/qemu/debian-image';
 import { ensureKernel } from '@/server/drivers/qemu/kernel';
+import { mirrorFor, readHostAptSources } from './apt-sources';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
 import { ConflictError, NotFoundError } from './errors';
 import { newId } from './ids';
-import type { JobRunner } from './jobs';
+import type { JobContext, JobRunner } from './jobs';
+import { run } from '@/server/drivers/exec';
 import { resolveInside } from './paths';
+import type { SettingsService } from './settings';
 
 export interface ImageFiles {
   kernel: string;
   initrd: string;
   disk: string;
+  /** Kernel command line; the driver adds per-machine parts (hostname, SSH key). */
+  append: string;
+  /** The guest runs sshd and takes root's key from the command line. */
+  ssh: boolean;
+  /** Size of the image's disk: a machine's disk may not be smaller. */
+  diskBytes: number;
+}
+
+/** Written next to an image's files: how to boot it. Busybox images from before it existed get the defaults. */
+interface BootInfo {
+  append: string;
+  ssh: boolean;
+  diskBytes: number;
+}
+
+const RECIPES: Record<ImageKind, Record<string, unknown>> = { busybox: BUSYBOX_RECIPE, 'debian-12': DEBIAN_RECIPE };
+
+/** The archive to bootstrap Debian from: the setting, else HANGAR_DEBIAN_MIRROR, else the host's apt sources. */
+export function debianMirror(setting: string): string {
+  const m = setting || process.env.HANGAR_DEBIAN_MIRROR || mirrorFor(readHostAptSources(), DEBIAN_SUITE);
+  if (!m) throw new Error(`No Debian mirror: the host's apt sources have no "${DEBIAN_SUITE}" entry; set one in Settings (Debian mirror).`);
+  return m;
 }
 
 /** Base images, built by jobs into `<data>/images/<name>/` and renamed into place only when complete. */
@@ -25,7 +51,8 @@ export class ImageService {
     private readonly store: Store,
     private readonly jobs: JobRunner,
     private readonly bus: EventBus,
-    private readonly layout: { images: string; kernels: string },
+    private readonly settings: SettingsService,
+    private readonly layout: { images: string; kernels: string; cache: string },
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -33,7 +60,7 @@ export class ImageService {
   async recover(): Promise<void> {
     await failBuildingImages(this.store, this.now());
     const entries = await fs.readdir(this.layout.images).catch(() => [] as string[]);
-    for (const e of entries) if (e.startsWith('.')) await fs.rm(path.join(this.layout.images, e), { recursive: true, force: true });
+    for (const e of entries) if (e.startsWith('.')) await removeTree(path.join(this.layout.images, e));
   }
 
   list(): Promise<Image[]> {
@@ -44,7 +71,11 @@ export class ImageService {
   async files(name: string): Promise<ImageFiles> {
     const row = await getImageRow(this.store, { name });
     if (!row || row.state !== 'ready') throw new NotFoundError(`Image "${name}" (build it on the Images page)`);
-    return { kernel: path.join(row.path, 'kernel'), initrd: path.join(row.path, 'initrd.img'), disk: path.join(row.path, 'disk.qcow2') };
+    const boot: BootInfo = await fs
+      .readFile(path.join(row.path, 'boot.json'), 'utf8')
+      .then((t) => JSON.parse(t) as BootInfo)
+      .catch(() => ({ append: BUSYBOX_APPEND, ssh: false, diskBytes: 0 }));
+    return { kernel: path.join(row.path, 'kernel'), initrd: path.join(row.path, 'initrd.img'), disk: path.join(row.path, 'disk.qcow2'), ...boot };
   }
 
   async build(p: Principal, body: BuildImageBody): Promise<Job> {
@@ -54,25 +85,24 @@ export class ImageService {
     if (existing?.state === 'ready') throw new ConflictError(`Image "${name}" is already built; delete it first to rebuild.`);
     if (existing?.state === 'building') throw new ConflictError(`Image "${name}" is being built already.`);
     const now = this.now();
+    const recipe = { ...RECIPES[body.kind] };
     const image = existing
-      ? (await updateImage(this.store, existing.id, { state: 'building', updatedAt: now, recipe: { ...BUSYBOX_RECIPE } }))!
-      : await insertImage(this.store, { id: newId('img'), name, kind: body.kind, state: 'building', sizeBytes: 0, recipe: { ...BUSYBOX_RECIPE }, createdAt: now, updatedAt: now, path: dir });
+      ? (await updateImage(this.store, existing.id, { state: 'building', updatedAt: now, recipe }))!
+      : await insertImage(this.store, { id: newId('img'), name, kind: body.kind, state: 'building', sizeBytes: 0, recipe, createdAt: now, updatedAt: now, path: dir });
     this.bus.publish('image:update', image);
     const { job } = await this.jobs.start({ kind: 'image.build', title: `Build image ${name}`, ownerId: p.user.id }, async (ctx) => {
       const scratch = path.join(this.layout.images, `.${name}-${ctx.jobId}`);
       try {
-        ctx.progress(5, 'Fetching the guest kernel');
-        const kernel = await ensureKernel(this.layout.kernels, ctx.log, ctx.signal);
-        ctx.progress(60, 'Writing the initramfs');
-        const built = await buildBusyboxImage(scratch, kernel, ctx.log);
+        const { built, boot, facts } = body.kind === 'busybox' ? await this.busybox(scratch, ctx) : await this.debian(scratch, ctx);
         ctx.signal.throwIfAborted();
-        await fs.rm(dir, { recursive: true, force: true });
+        await fs.writeFile(path.join(scratch, 'boot.json'), JSON.stringify(boot, null, 2));
+        await removeTree(dir);
         await fs.rename(scratch, dir);
-        const done = await updateImage(this.store, image.id, { state: 'ready', sizeBytes: built.sizeBytes, updatedAt: this.now(), path: dir, recipe: { ...BUSYBOX_RECIPE, kernel: kernel.version, boot: kernel.vmlinux ? 'pvh' : 'bzimage' } });
+        const done = await updateImage(this.store, image.id, { state: 'ready', sizeBytes: built.sizeBytes, updatedAt: this.now(), path: dir, recipe: { ...recipe, ...facts } });
         if (done) this.bus.publish('image:update', done);
-        return { image: name, kernel: kernel.version, sizeBytes: built.sizeBytes };
+        return { image: name, sizeBytes: built.sizeBytes, ...facts };
       } catch (err) {
-        await fs.rm(scratch, { recursive: true, force: true });
+        await removeTree(scratch);
         const failed = await updateImage(this.store, image.id, { state: 'failed', updatedAt: this.now() });
         if (failed) this.bus.publish('image:update', failed);
         throw err;
@@ -87,8 +117,29 @@ export class ImageService {
     if (row.state === 'building') throw new ConflictError('This image is being built; cancel its job first.');
     const users = await countMachinesUsingImage(this.store, row.name);
     if (users > 0) throw new ConflictError(`Image "${row.name}" is used by ${users} machine${users === 1 ? '' : 's'}; destroy them first.`);
-    await fs.rm(resolveInside(this.layout.images, row.name), { recursive: true, force: true });
+    await removeTree(resolveInside(this.layout.images, row.name));
     await deleteImage(this.store, id);
     this.bus.publish('image:removed', { id });
   }
+
+  private async busybox(scratch: string, ctx: JobContext): Promise<Built> {
+    ctx.progress(5, 'Fetching the guest kernel');
+    const kernel = await ensureKernel(this.layout.kernels, ctx.log, ctx.signal);
+    ctx.progress(60, 'Writing the initramfs');
+    const built = await buildBusyboxImage(scratch, kernel, ctx.log);
+    return { built, boot: { append: BUSYBOX_APPEND, ssh: false, diskBytes: 0 }, facts: { kernel: kernel.version, boot: kernel.vmlinux ? 'pvh' : 'bzimage' } };
+  }
+
+  private async debian(scratch: string, ctx: JobContext): Promise<Built> {
+    const mirror = debianMirror(this.settings.get().debianMirror);
+    const built = await buildDebianImage(scratch, { mirror, cacheDir: path.join(this.layout.cache, 'debootstrap'), log: ctx.log, progress: ctx.progress, signal: ctx.signal });
+    const diskBytes = Number(/virtual-size": (\d+)/.exec((await run(['qemu-img', 'info', '--output=json', built.disk], { timeoutMs: 30_000 })).stdout)?.[1] ?? 0);
+    return { built, boot: { append: DEBIAN_APPEND, ssh: true, diskBytes }, facts: { kernel: built.kernelVersion, mirror, boot: 'bzimage+initrd' } };
+  }
+}
+
+interface Built {
+  built: BuiltImage;
+  boot: BootInfo;
+  facts: Record<string, unknown>;
 }

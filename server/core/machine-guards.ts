@@ -1,6 +1,6 @@
-import net from 'node:net';
 import os from 'node:os';
 import type { PortForward } from '@/lib/contracts/machines';
+import { loopbackPortFree } from '@/server/drivers/net';
 import { ConflictError } from './errors';
 
 /** Refuse to start when running machines plus this one would take more than `limit` of host memory. */
@@ -16,11 +16,6 @@ export function checkMemory(wantMib: number, runningMib: number, limit: number, 
 /** Host ports must be free before QEMU tries to bind them (its error would come after a slow start). */
 export async function checkPortsFree(ports: PortForward[]): Promise<void> {
   for (const p of ports.filter((x) => x.protocol === 'tcp')) {
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(p.host, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (!free) throw new ConflictError(`Host port ${p.host} is already in use.`);
+    if (!(await loopbackPortFree(p.host))) throw new ConflictError(`Host port ${p.host} is already in use.`);
   }
 }

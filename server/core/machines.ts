@@ -7,7 +7,7 @@ import { driverFor } from '@/server/drivers/registry';
 import type { MachineSpec } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
-import { ConflictError, NotFoundError, UnavailableError } from './errors';
+import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from './errors';
 import type { HostService } from './host';
 import { newId } from './ids';
 import type { ImageService } from './images';
@@ -65,6 +65,8 @@ export class MachineService {
     await this.requireDriver(body.driver);
     if (await getMachineRow(this.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
     const image = await this.images.files(body.image);
+    const minGib = Math.ceil(image.diskBytes / 2 ** 30);
+    if (minGib > body.diskGib) throw new BadRequestError(`Image ${body.image} needs a disk of at least ${minGib} GiB.`, [{ path: 'diskGib', message: `at least ${minGib}` }]);
     const taken = new Set((await listMachines(this.store)).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
     const clash = body.ports.find((x) => taken.has(`${x.protocol}:${x.host}`));
     if (clash) throw new ConflictError(`Host port ${clash.host} is forwarded to another machine already.`);

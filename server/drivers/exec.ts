@@ -18,6 +18,8 @@ export interface RunOptions {
   gid?: number;
   /** Write stdout to this file instead of capturing it (large outputs such as tar streams). */
   stdoutFile?: string;
+  /** Called with each complete output line as it arrives (progress of long builds). */
+  onLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -89,7 +91,15 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     const timer = opts.timeoutMs ? setTimeout(onTimeout, opts.timeoutMs) : null;
     const onAbort = () => kill();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const partial = { out: '', err: '' };
+    const lines = (which: 'out' | 'err', b: Buffer) => {
+      if (!opts.onLine) return;
+      const parts = (partial[which] + b.toString('utf8')).split('\n');
+      partial[which] = parts.pop() ?? '';
+      for (const l of parts) opts.onLine(l);
+    };
     child.stdout?.on('data', (b: Buffer) => {
+      lines('out', b);
       if (outLen < max) {
         out.push(b);
         outLen += b.length;
@@ -100,6 +110,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       }
     });
     child.stderr?.on('data', (b: Buffer) => {
+      lines('err', b);
       if (errLen < max) {
         err.push(b);
         errLen += b.length;

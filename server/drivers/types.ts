@@ -18,6 +18,11 @@ export interface BootFiles {
   kernel: string;
   initrd: string;
   disk: string;
+  /** Kernel command line of the image; the driver adds the per-machine parts. */
+  append: string;
+  /** The guest runs sshd: the machine gets a key pair and a forwarded port. */
+  ssh: boolean;
+  diskBytes: number;
 }
 
 /** One interface for every machine kind; the registry picks by `driver`. */
@@ -35,6 +40,8 @@ export interface MachineDriver {
   /** Paused or running, asked of the live machine (after a server restart). */
   status(m: MachineSpec): Promise<'running' | 'paused' | 'stopped'>;
   openConsole(m: MachineSpec): ConsoleSource;
+  /** A login shell over SSH, for machines whose image has sshd; null when it has none. */
+  openShell(m: MachineSpec, cols: number, rows: number): Promise<ConsoleSource> | null;
   /** Run argv in the guest: stdout, stderr and exit code. */
   exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }): Promise<{ code: number; stdout: string; stderr: string; durationMs: number }>;
   destroy(m: MachineSpec): Promise<void>;

@@ -82,6 +82,13 @@ describe('QEMU machines (busybox, TCG)', () => {
     con.type('ls /dev/vda && ip -4 addr show eth0 | grep -o "inet [0-9.]*"\n');
     await con.waitFor('inet 10.0.2.15');
     expect(con.text()).toContain('/dev/vda');
+    // No sshd in busybox: the SSH channel says so instead of hanging.
+    const s = socket(srv.url, '/console', { token });
+    sockets.push(s);
+    await connected(s);
+    const ssh = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId: 'it-ssh-none', target: { kind: 'machine', machineId: id, channel: 'ssh' } }, resolve));
+    expect(ssh).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/no SSH server/) } });
+    expect((await api.machines.get(id)).ssh).toBeNull();
   });
 
   it('runs commands through the guest agent: stdout, stderr and exit code apart, arguments verbatim', async () => {

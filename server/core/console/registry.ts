@@ -45,16 +45,22 @@ export class ConsoleRegistry {
     this.sweeper.unref();
   }
 
+  /** A serial console is one per machine, shared; an SSH shell, like a host shell, is one per client-made id. */
   private keyOf(req: AttachParams): string {
-    return req.target.kind === 'machine' ? `machine:${req.target.machineId}:${req.target.channel}` : `shell:${req.sessionId}`;
+    if (req.target.kind === 'host-shell') return `shell:${req.sessionId}`;
+    return req.target.channel === 'serial' ? `machine:${req.target.machineId}:serial` : `machine:${req.target.machineId}:ssh:${req.sessionId}`;
+  }
+
+  private personal(target: ConsoleTarget): boolean {
+    return target.kind === 'host-shell' || target.channel === 'ssh';
   }
 
   async attach(p: Principal, sink: ViewerSink, req: AttachParams): Promise<Attached> {
     await this.authorize(p, req.target);
     const key = this.keyOf(req);
     let session = this.sessions.get(key);
-    if (session && req.target.kind === 'host-shell' && session.ownerId !== p.user.id) throw new NotFoundError('Console session');
-    if (session?.exited && req.target.kind === 'machine') {
+    if (session && this.personal(req.target) && session.ownerId !== p.user.id) throw new NotFoundError('Console session');
+    if (session?.exited && req.target.kind === 'machine' && req.target.channel === 'serial') {
       // The machine was restarted since: start reading its new console.
       this.close(key, 'restarted');
       session = undefined;
@@ -100,7 +106,12 @@ export class ConsoleRegistry {
       case 'machine': {
         if (!this.machines) throw new NotFoundError('Machine');
         const m = await this.machines.get(p, target.machineId);
-        if (target.channel !== 'serial') throw new ConflictError('SSH consoles come with the Debian image.');
+        if (target.channel === 'ssh') {
+          if (!m.ssh) throw new ConflictError(`${m.name}'s image (${m.image}) has no SSH server: use its serial console.`);
+          if (m.state !== 'running') throw new ConflictError(`${m.name} is ${m.state}: SSH needs a running machine.`);
+          if (!hasRole(p.role, 'operator')) throw new ForbiddenError('An SSH shell needs the operator role; viewers can watch the serial console.');
+          return;
+        }
         if (m.state !== 'running' && m.state !== 'paused' && m.state !== 'starting') throw new ConflictError(`${m.name} is ${m.state}: start it to use its console.`);
         return;
       }
@@ -113,7 +124,13 @@ export class ConsoleRegistry {
         return spawnPty([process.env.SHELL || '/bin/bash', '-l'], { cols: req.cols, rows: req.rows, cwd: process.env.HOME || '/' });
       case 'machine': {
         const { row, spec } = await this.machines!.spec(req.target.machineId);
-        return driverFor(row.driver).openConsole(spec);
+        const driver = driverFor(row.driver);
+        if (req.target.channel === 'serial') return driver.openConsole(spec);
+        const shell = driver.openShell(spec, req.cols, req.rows);
+        if (!shell) throw new ConflictError('This machine has no SSH server.');
+        return shell.catch((err: Error) => {
+          throw new ConflictError(`SSH: ${err.message}`);
+        });
       }
     }
   }

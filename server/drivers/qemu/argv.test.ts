@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { qemuArgv } from './argv';
 
-const spec = { name: 'web', dir: '/data/machines/mch_x', accel: 'tcg' as const, cpus: 2, memoryMib: 512, kernel: '/k', initrd: '/i', mac: '52:54:00:12:34:56', ports: [{ host: 8080, guest: 80, protocol: 'tcp' as const }] };
+const spec = { name: 'web', dir: '/data/machines/mch_x', accel: 'tcg' as const, cpus: 2, memoryMib: 512, kernel: '/k', initrd: '/i', mac: '52:54:00:12:34:56', ports: [{ host: 8080, guest: 80, protocol: 'tcp' as const }], append: 'console=ttyS0', sshPort: null };
 
 describe('qemuArgv', () => {
   it('backs guest RAM with a shared file and logs the serial console from the start', () => {
@@ -19,5 +19,6 @@ describe('qemuArgv', () => {
   });
   it('forwards ports on loopback only', () => {
     expect(qemuArgv(spec).find((x) => x.startsWith('user,'))).toBe('user,model=virtio-net-pci,mac=52:54:00:12:34:56,hostfwd=tcp:127.0.0.1:8080-:80');
+    expect(qemuArgv({ ...spec, sshPort: 40022 }).find((x) => x.startsWith('user,'))).toMatch(/hostfwd=tcp:127.0.0.1:40022-:22$/);
   });
 });

@@ -10,6 +10,10 @@ export interface QemuSpec {
   initrd: string;
   mac: string;
   ports: PortForward[];
+  /** The image's kernel command line plus the machine's own parts (see driver.ts). */
+  append: string;
+  /** Loopback port forwarded to the guest's sshd, when the image has one. */
+  sshPort: number | null;
 }
 
 /** Files a running machine keeps in its directory. */
@@ -21,6 +25,8 @@ export const machineFiles = (dir: string) => ({
   qmpSock: `${dir}/qmp.sock`,
   agentSock: `${dir}/agent.sock`,
   pid: `${dir}/qemu.pid`,
+  sshKey: `${dir}/id_ed25519`,
+  knownHost: `${dir}/ssh_host_key.sha256`,
 });
 
 /**
@@ -30,7 +36,8 @@ export const machineFiles = (dir: string) => ({
  */
 export function qemuArgv(s: QemuSpec): string[] {
   const f = machineFiles(s.dir);
-  const fwd = s.ports.map((p) => `,hostfwd=${p.protocol}:127.0.0.1:${p.host}-:${p.guest}`).join('');
+  const ports: PortForward[] = s.sshPort ? [...s.ports, { protocol: 'tcp', host: s.sshPort, guest: 22 }] : s.ports;
+  const fwd = ports.map((p) => `,hostfwd=${p.protocol}:127.0.0.1:${p.host}-:${p.guest}`).join('');
   return [
     'qemu-system-x86_64',
     '-name', `hangar-${s.name}`,
@@ -43,7 +50,7 @@ export function qemuArgv(s: QemuSpec): string[] {
     '-machine', 'pc,memory-backend=ram0',
     '-kernel', s.kernel,
     '-initrd', s.initrd,
-    '-append', `console=ttyS0 panic=-1 hangar.hostname=${s.name}`,
+    '-append', s.append,
     '-drive', `file=${f.disk},if=virtio,format=qcow2`,
     '-nic', `user,model=virtio-net-pci,mac=${s.mac}${fwd}`,
     '-chardev', `socket,id=ser0,path=${f.serialSock},server=on,wait=off,logfile=${f.serialLog},logappend=on`,

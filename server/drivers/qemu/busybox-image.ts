@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { firstLine, run } from '../exec';
+import { AGENT_SCRIPT } from './agent';
 import { writeCpio, type CpioEntry } from './cpio';
 import { GUEST_MODULES, type KernelFiles } from './kernel';
 
@@ -24,18 +25,8 @@ if ip link show eth0 >/dev/null 2>&1; then
   ip link set eth0 up
   udhcpc -i eth0 -q -n -t 5 -s /etc/udhcpc.script >/dev/null 2>&1
 fi
-# Guest agent on ttyS1: one request per line, "ID BASE64(script)"; answers "ID RC BASE64(stdout) BASE64(stderr)".
-agent() {
-  stty -F /dev/ttyS1 raw -echo 2>/dev/null
-  exec 3<>/dev/ttyS1
-  while read -r id req <&3; do
-    echo "$req" | base64 -d > /tmp/.agent.sh
-    sh /tmp/.agent.sh </dev/null >/tmp/.agent.out 2>/tmp/.agent.err
-    rc=$?
-    echo "$id $rc $(base64 -w 0 /tmp/.agent.out) $(base64 -w 0 /tmp/.agent.err)" >&3
-  done
-}
-[ -e /dev/ttyS1 ] && agent &
+# Guest agent on ttyS1 (exec): see agent.ts.
+[ -e /dev/ttyS1 ] && /bin/hangar-agent &
 # ACPI shutdown: the power button event powers the guest off cleanly.
 acpid -c /etc/acpi -d >/dev/null 2>&1 &
 echo "hangar-ready $(hostname)"
@@ -58,7 +49,10 @@ const PROFILE = `export PS1='\\h:\\w# '
 export PATH=/bin:/sbin
 `;
 
-export const BUSYBOX_RECIPE = { kind: 'busybox', busybox: '/bin/busybox (busybox-static)', init: 'hangar-init v2 (agent on ttyS1)' } as const;
+/** The busybox image's kernel command line (its init reads hangar.hostname). */
+export const BUSYBOX_APPEND = 'console=ttyS0 panic=-1';
+
+export const BUSYBOX_RECIPE = { kind: 'busybox', busybox: '/bin/busybox (busybox-static)', init: 'hangar-init v3 (agent on ttyS1)' } as const;
 
 export interface BuiltImage {
   kernel: string;
@@ -80,6 +74,7 @@ export async function buildBusyboxImage(outDir: string, kernel: KernelFiles, log
     { kind: 'file', path: 'bin/busybox', data: busybox, mode: 0o755 },
     { kind: 'symlink', path: 'bin/sh', target: 'busybox' },
     { kind: 'file', path: 'init', data: Buffer.from(INIT), mode: 0o755 },
+    { kind: 'file', path: 'bin/hangar-agent', data: Buffer.from(AGENT_SCRIPT), mode: 0o755 },
     { kind: 'file', path: 'etc/udhcpc.script', data: Buffer.from(UDHCPC), mode: 0o755 },
     { kind: 'file', path: 'etc/profile', data: Buffer.from(PROFILE) },
     { kind: 'file', path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') },

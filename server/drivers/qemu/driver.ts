@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { ConsoleSource } from '@/server/core/console/source';
 import { firstLine, run } from '../exec';
+import { pickLoopbackPort } from '../net';
+import { sshExec, sshShell, type SshTarget } from '../ssh';
 import type { BootFiles, MachineDriver, MachineSpec } from '../types';
 import { machineFiles, qemuArgv } from './argv';
 import { agentExec } from './agent';
@@ -10,6 +12,24 @@ import { serialConsole } from './serial';
 
 /** What the busybox image's init prints on the console once it is up (see busybox-image.ts). */
 const READY_MARKER = 'hangar-ready';
+
+/** Past this size the serial log is rotated at the next start (serial.log.1 keeps the previous one). */
+const SERIAL_LOG_MAX = 8 * 1024 * 1024;
+
+const sizeOf = (file: string): number => {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+};
+
+/** Where the driver reaches a machine's sshd, or null for images without one. */
+function sshTarget(m: MachineSpec): SshTarget | null {
+  if (typeof m.runtime.sshPort !== 'number') return null;
+  const f = machineFiles(m.dir);
+  return { port: m.runtime.sshPort, user: 'root', keyFile: f.sshKey, knownHostFile: f.knownHost };
+}
 
 /** A locally administered MAC in QEMU's 52:54:00 range, random per machine (forks get their own). */
 export function randomMac(): string {
@@ -56,18 +76,30 @@ export class QemuDriver implements MachineDriver {
   readonly kind = 'qemu' as const;
 
   async create(m: MachineSpec, image: BootFiles) {
+    if (image.diskBytes > m.diskGib * 2 ** 30) throw new Error(`The image's disk is ${Math.ceil(image.diskBytes / 2 ** 30)} GiB: give the machine at least that much.`);
     fs.mkdirSync(m.dir, { recursive: true, mode: 0o700 });
     // A qcow2 overlay on the image: ten machines cost ten small files, not ten copies.
     const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', image.disk, '-F', 'qcow2', machineFiles(m.dir).disk, `${m.diskGib}G`], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
-    return { mac: randomMac() };
+    if (image.ssh) {
+      // The machine's own key pair: the public half reaches the guest on the kernel command line at every boot.
+      const k = await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `hangar@${m.name}`, '-f', machineFiles(m.dir).sshKey], { timeoutMs: 30_000 });
+      if (k.code !== 0) throw new Error(`ssh-keygen failed: ${firstLine(k.stderr)}`);
+    }
+    return { mac: randomMac(), ssh: image.ssh };
   }
 
   async start(m: MachineSpec, image: BootFiles, accel: 'kvm' | 'tcg') {
     const f = machineFiles(m.dir);
     for (const stale of [f.pid, f.serialSock, f.qmpSock]) fs.rmSync(stale, { force: true });
+    if (sizeOf(f.serialLog) > SERIAL_LOG_MAX) fs.renameSync(f.serialLog, `${f.serialLog}.1`);
+    // This boot's output starts here: readiness is looked for after it, not in an earlier boot's log.
+    const serialFrom = sizeOf(f.serialLog);
     const mac = typeof m.runtime.mac === 'string' ? m.runtime.mac : randomMac();
-    const argv = qemuArgv({ name: m.name, dir: m.dir, accel, cpus: m.cpus, memoryMib: m.memoryMib, kernel: image.kernel, initrd: image.initrd, mac, ports: m.ports });
+    const sshPort = image.ssh ? await pickLoopbackPort(m.runtime.sshPort) : null;
+    let append = `${image.append} hangar.hostname=${m.name}`;
+    if (image.ssh) append += ` hangar.sshkey=${Buffer.from(fs.readFileSync(`${f.sshKey}.pub`, 'utf8').trim()).toString('base64')}`;
+    const argv = qemuArgv({ name: m.name, dir: m.dir, accel, cpus: m.cpus, memoryMib: m.memoryMib, kernel: image.kernel, initrd: image.initrd, mac, ports: m.ports, append, sshPort });
     // -daemonize: the parent returns once the machine is set up, and reports set-up errors on stderr.
     const r = await run(argv, { timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`qemu failed to start: ${r.stderr.trim() || `exit ${r.code}`}`);
@@ -79,7 +111,7 @@ export class QemuDriver implements MachineDriver {
       pid = readPid(f.pid);
     }
     if (!pid || !isQemuPid(pid)) throw new Error(`qemu exited right after start: ${r.stderr.trim() || 'no message'}`);
-    return { pid, mac, accel };
+    return { pid, mac, accel, serialFrom, sshPort };
   }
 
   async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {
@@ -119,10 +151,19 @@ export class QemuDriver implements MachineDriver {
   }
 
   isReady(m: MachineSpec) {
+    const from = typeof m.runtime.serialFrom === 'number' ? m.runtime.serialFrom : 0;
+    let fd: number | null = null;
     try {
-      return fs.readFileSync(machineFiles(m.dir).serialLog, 'latin1').includes(READY_MARKER);
+      fd = fs.openSync(machineFiles(m.dir).serialLog, 'r');
+      const len = fs.fstatSync(fd).size - from;
+      if (len <= 0) return false;
+      const buf = Buffer.alloc(len);
+      fs.readSync(fd, buf, 0, len, from);
+      return buf.includes(READY_MARKER);
     } catch {
       return false;
+    } finally {
+      if (fd !== null) fs.closeSync(fd);
     }
   }
 
@@ -136,8 +177,15 @@ export class QemuDriver implements MachineDriver {
     return serialConsole(machineFiles(m.dir), () => this.isRunning(m));
   }
 
+  /** Over SSH where the image has sshd, else through the guest agent on ttyS1. */
   exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }) {
-    return agentExec(machineFiles(m.dir).agentSock, argv, opts.timeoutMs);
+    const ssh = sshTarget(m);
+    return ssh ? sshExec(ssh, argv, opts.timeoutMs) : agentExec(machineFiles(m.dir).agentSock, argv, opts.timeoutMs);
+  }
+
+  openShell(m: MachineSpec, cols: number, rows: number) {
+    const ssh = sshTarget(m);
+    return ssh ? sshShell(ssh, cols, rows) : null;
   }
 
   async destroy(m: MachineSpec) {

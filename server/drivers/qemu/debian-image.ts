@@ -1,0 +1,117 @@
+import fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { firstLine, run } from '../exec';
+import { GUEST_EMPTY_DIRS, GUEST_ENABLE, GUEST_MASK, PRUNED_MODULES, writeGuestFiles } from './debian-guest';
+import type { BuiltImage } from './busybox-image';
+
+export const DEBIAN_SUITE = 'bookworm';
+export const DEBIAN_PACKAGES = ['systemd', 'systemd-sysv', 'udev', 'dbus', 'openssh-server', 'iproute2', 'linux-image-amd64', 'e2fsprogs', 'kmod'];
+export const DEBIAN_RECIPE = {
+  kind: 'debian-12',
+  tool: 'debootstrap --variant=minbase',
+  suite: DEBIAN_SUITE,
+  packages: DEBIAN_PACKAGES.join(' '),
+  guest: 'hangar-guest v1 (key from kernel command line, agent on ttyS1, ready marker after sshd)',
+} as const;
+
+/** The kernel command line of Debian machines; the driver adds the hostname and SSH key. */
+export const DEBIAN_APPEND = 'root=/dev/vda rw console=ttyS0 panic=-1';
+
+/** debootstrap prints about this many lines for the package set above: enough for a progress bar. */
+const EXPECTED_LINES = 670;
+
+export interface DebianBuildOptions {
+  mirror: string;
+  /** Downloaded .debs, kept between builds. */
+  cacheDir: string;
+  log: (line: string) => void;
+  progress: (pct: number, message: string) => void;
+  signal: AbortSignal;
+}
+
+/** Mount points at or under `dir`, deepest first (debootstrap mounts /proc, /sys and /dev in its target). */
+export function mountsUnder(dir: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
+  const root = path.resolve(dir);
+  return mountinfo
+    .split('\n')
+    .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => !!m && (m === root || m.startsWith(root + '/')))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Never `rm -r` a tree with the host's /proc or /dev mounted inside it: unmount first. */
+export async function removeTree(dir: string): Promise<void> {
+  for (const m of mountsUnder(dir)) await run(['umount', '-l', m], { timeoutMs: 30_000 });
+  if (mountsUnder(dir).length > 0) throw new Error(`refusing to remove ${dir}: it still has mounts inside`);
+  await fs.rm(dir, { recursive: true, force: true });
+}
+
+async function must(argv: string[], what: string, opts: { signal?: AbortSignal; timeoutMs?: number; onLine?: (l: string) => void } = {}): Promise<void> {
+  const r = await run(argv, { timeoutMs: opts.timeoutMs ?? 300_000, signal: opts.signal, onLine: opts.onLine });
+  opts.signal?.throwIfAborted();
+  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}): ${firstLine(r.stderr) || firstLine(r.stdout)}`);
+}
+
+async function emptyDir(dir: string): Promise<void> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const n of names) if (n !== 'partial' && n !== 'lock') await fs.rm(path.join(dir, n), { recursive: true, force: true });
+}
+
+async function duBytes(dir: string): Promise<number> {
+  const r = await run(['du', '-sb', '--apparent-size', dir], { timeoutMs: 120_000 });
+  return Number(r.stdout.split('\t')[0]) || 0;
+}
+
+/**
+ * The `debian-12` image: debootstrap minbase with systemd, sshd and Debian's kernel, Hangar's
+ * guest files, then `mkfs.ext4 -d` (no loop mounts) and a qcow2. The root filesystem stays
+ * next to it for containers. Kernel and initrd are taken from the image's /boot.
+ */
+export async function buildDebianImage(outDir: string, o: DebianBuildOptions): Promise<BuiltImage & { kernelVersion: string }> {
+  const root = path.join(outDir, 'rootfs');
+  await fs.mkdir(root, { recursive: true });
+  await fs.mkdir(o.cacheDir, { recursive: true });
+  o.progress(3, `debootstrap ${DEBIAN_SUITE} from ${o.mirror}`);
+  o.log(`mirror: ${o.mirror}`);
+  let lines = 0;
+  await must(['debootstrap', '--variant=minbase', `--include=${DEBIAN_PACKAGES.join(',')}`, `--cache-dir=${o.cacheDir}`, DEBIAN_SUITE, root, o.mirror], 'debootstrap', {
+    signal: o.signal,
+    timeoutMs: 20 * 60_000,
+    onLine: (l) => {
+      if (!l.trim()) return;
+      o.log(l);
+      if (++lines % 10 === 0) o.progress(3 + Math.min(67, Math.round((67 * lines) / EXPECTED_LINES)), firstLine(l).slice(0, 80));
+    },
+  });
+  o.progress(72, 'Configuring the guest');
+  await writeGuestFiles(root);
+  await must(['chroot', root, 'systemctl', 'enable', ...GUEST_ENABLE], 'systemctl enable', { signal: o.signal, timeoutMs: 60_000 });
+  await must(['chroot', root, 'systemctl', 'mask', ...GUEST_MASK], 'systemctl mask', { signal: o.signal, timeoutMs: 60_000 });
+  const kernels = (await fs.readdir(path.join(root, 'boot'))).filter((n) => n.startsWith('vmlinuz-'));
+  if (kernels.length !== 1) throw new Error(`expected one kernel in the image's /boot, found ${kernels.length}`);
+  const version = kernels[0].slice('vmlinuz-'.length);
+  for (const rel of PRUNED_MODULES) await fs.rm(path.join(root, 'usr/lib/modules', version, rel), { recursive: true, force: true });
+  await must(['chroot', root, 'depmod', '-a', version], 'depmod', { signal: o.signal, timeoutMs: 120_000 });
+  o.progress(75, 'Rebuilding a small initramfs');
+  await must(['chroot', root, 'update-initramfs', '-u', '-k', version], 'update-initramfs', { signal: o.signal, timeoutMs: 300_000 });
+  for (const rel of GUEST_EMPTY_DIRS) await emptyDir(path.join(root, rel));
+  o.log(`kernel ${version}; modules for hardware a VM never has removed`);
+
+  await fs.copyFile(path.join(root, 'boot', `vmlinuz-${version}`), path.join(outDir, 'kernel'));
+  await fs.copyFile(path.join(root, 'boot', `initrd.img-${version}`), path.join(outDir, 'initrd.img'));
+  // Room for the first boot's logs and keys; machines grow the filesystem to their own disk size.
+  const used = await duBytes(root);
+  const sizeMib = Math.ceil((used * 1.25) / 2 ** 20 / 64) * 64 + 256;
+  o.progress(80, `mkfs.ext4 -d (${sizeMib} MiB)`);
+  const raw = path.join(outDir, 'disk.raw');
+  await must(['mkfs.ext4', '-q', '-F', '-L', 'hangar-root', '-d', root, raw, `${sizeMib}M`], 'mkfs.ext4', { signal: o.signal });
+  o.progress(90, 'Converting to qcow2');
+  const disk = path.join(outDir, 'disk.qcow2');
+  await must(['qemu-img', 'convert', '-q', '-O', 'qcow2', raw, disk], 'qemu-img convert', { signal: o.signal });
+  await fs.rm(raw, { force: true });
+  const sizes = await Promise.all(['kernel', 'initrd.img', 'disk.qcow2'].map((f) => fs.stat(path.join(outDir, f)).then((s) => s.blocks * 512)));
+  const rootfsBytes = await duBytes(root);
+  o.log(`disk ${sizeMib} MiB (qcow2 ${(sizes[2] / 2 ** 20).toFixed(0)} MiB), root filesystem ${(rootfsBytes / 2 ** 20).toFixed(0)} MiB`);
+  return { kernel: path.join(outDir, 'kernel'), initrd: path.join(outDir, 'initrd.img'), disk, sizeBytes: sizes.reduce((a, b) => a + b, 0) + rootfsBytes, kernelVersion: version };
+}

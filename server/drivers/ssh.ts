@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import { Client, type ClientChannel } from 'ssh2';
+import type { ConsoleSource } from '@/server/core/console/source';
+import { shellQuote, type ExecResult } from './qemu/agent';
+
+/** How Hangar reaches a machine's sshd: a forwarded port on loopback and the machine's own key. */
+export interface SshTarget {
+  port: number;
+  user: string;
+  keyFile: string;
+  /** Trust on first use: the guest makes its host key at first boot, Hangar pins it then. */
+  knownHostFile: string;
+}
+
+function verifier(t: SshTarget) {
+  return (key: Buffer): boolean => {
+    const fp = createHash('sha256').update(key).digest('base64');
+    let pinned: string | null = null;
+    try {
+      pinned = fs.readFileSync(t.knownHostFile, 'utf8').trim();
+    } catch {
+      // first connection
+    }
+    if (pinned === null) {
+      fs.writeFileSync(t.knownHostFile, `${fp}\n`, { mode: 0o600 });
+      return true;
+    }
+    return pinned === fp;
+  };
+}
+
+/** Connect, retrying while sshd is not up yet (a machine that just booted) until `timeoutMs`. */
+export async function sshConnect(t: SshTarget, timeoutMs = 15_000): Promise<Client> {
+  const end = Date.now() + timeoutMs;
+  let last: Error = new Error('no attempt');
+  while (Date.now() < end) {
+    try {
+      return await new Promise<Client>((resolve, reject) => {
+        const c = new Client();
+        c.once('ready', () => resolve(c));
+        c.once('error', (e) => {
+          c.end();
+          reject(e);
+        });
+        c.connect({ host: '127.0.0.1', port: t.port, username: t.user, privateKey: fs.readFileSync(t.keyFile), readyTimeout: Math.max(1000, end - Date.now()), hostVerifier: verifier(t), keepaliveInterval: 15_000 });
+      });
+    } catch (e) {
+      last = e as Error;
+      // A changed host key is not a reason to retry: say so.
+      if (/verification failed/i.test(last.message)) throw new Error(`SSH host key of the machine changed (pinned in ${t.knownHostFile}): refusing to connect.`, { cause: e });
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  throw new Error(`SSH to 127.0.0.1:${t.port} failed: ${last.message}`);
+}
+
+/** Run argv over SSH (each argument quoted for the remote shell): stdout, stderr, exit code. */
+export async function sshExec(t: SshTarget, argv: string[], timeoutMs: number): Promise<ExecResult> {
+  const started = performance.now();
+  const c = await sshConnect(t, Math.min(timeoutMs, 15_000));
+  try {
+    return await new Promise<ExecResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        c.end();
+        reject(new Error(`command timed out after ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      c.exec(argv.map(shellQuote).join(' '), (err, stream) => {
+        if (err) {
+          clearTimeout(timer);
+          return reject(err);
+        }
+        const out: Buffer[] = [];
+        const errs: Buffer[] = [];
+        let code = -1;
+        stream.on('data', (b: Buffer) => out.push(b));
+        stream.stderr.on('data', (b: Buffer) => errs.push(b));
+        stream.on('exit', (c2: number | null, signal?: string) => {
+          code = c2 ?? (signal ? 128 + 9 : -1);
+        });
+        stream.on('close', () => {
+          clearTimeout(timer);
+          resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8'), durationMs: performance.now() - started });
+        });
+      });
+    });
+  } finally {
+    c.end();
+  }
+}
+
+/** An interactive login shell with a pty, as a console source (resize = window-change). */
+export async function sshShell(t: SshTarget, cols: number, rows: number): Promise<ConsoleSource> {
+  const c = await sshConnect(t);
+  const stream = await new Promise<ClientChannel>((resolve, reject) =>
+    c.shell({ term: 'xterm-256color', cols, rows }, (err, s) => (err ? reject(err) : resolve(s))),
+  );
+  const dataFns: ((d: string) => void)[] = [];
+  const exitFns: ((code: number | null) => void)[] = [];
+  let code: number | null = null;
+  let closed = false;
+  const emitExit = () => {
+    if (closed) return;
+    closed = true;
+    c.end();
+    for (const fn of exitFns) fn(code);
+  };
+  stream.setEncoding('utf8');
+  stream.on('data', (d: string) => dataFns.forEach((fn) => fn(d)));
+  stream.stderr.on('data', (d: Buffer) => dataFns.forEach((fn) => fn(d.toString('utf8'))));
+  stream.on('exit', (c2: number | null) => (code = c2));
+  stream.on('close', emitExit);
+  c.on('error', emitExit);
+  c.on('close', emitExit);
+  return {
+    write: (d) => void (closed || stream.write(d)),
+    resize: (cl, rw) => closed || stream.setWindow(rw, cl, 0, 0),
+    pause: () => stream.pause(),
+    resume: () => stream.resume(),
+    onData: (fn) => void dataFns.push(fn),
+    onExit: (fn) => void exitFns.push(fn),
+    close: () => {
+      stream.close();
+      c.end();
+    },
+  };
+}
