@@ -41,7 +41,8 @@ export async function run_() {
     for (let i = 0; i < 10; i++) {
       const j = await api.machines.create({ name: `bench-disk-${i}`, image: 'busybox', start: false });
       await finished(api, j);
-      overlays.push(allocated(path.join(srv.dataDir, 'machines', j.machineId!, 'disk.qcow2')));
+      const layers = path.join(srv.dataDir, 'layers');
+      overlays.push(fs.readdirSync(layers).filter((f) => f.startsWith(j.machineId!)).reduce((a, f) => a + allocated(path.join(layers, f)), 0));
     }
     const imageBytes = ['kernel', 'initrd.img', 'disk.qcow2'].reduce((a, f) => a + allocated(path.join(img, f)), 0);
     const one = imageBytes + overlays[0];

@@ -4,6 +4,7 @@ import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode } from './contrac
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
 import { imageSchema, type BuildImageBody } from './contracts/images';
+import { snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
 import { execResultSchema, machineSchema, type CreateMachineBody, type MachineAction, type StopMachineBody } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
@@ -94,6 +95,16 @@ export function createApiClient(opts: ClientOptions) {
       act: (ref: string, action: MachineAction, b: Partial<StopMachineBody> = {}) => call('POST', `/machines/${encodeURIComponent(ref)}/${action}`, jobSchema, b),
       destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),
       exec: (ref: string, argv: string[], timeoutS?: number) => call('POST', `/machines/${encodeURIComponent(ref)}/exec`, execResultSchema, { argv, timeoutS }),
+    },
+    snapshots: {
+      list: () => call('GET', '/snapshots', listOf(snapshotSchema)),
+      get: (id: string) => call('GET', `/snapshots/${encodeURIComponent(id)}`, snapshotSchema),
+      checkpoint: (machine: string, label?: string) => call('POST', `/machines/${encodeURIComponent(machine)}/checkpoint`, jobSchema, label ? { label } : {}),
+      forkNow: (machine: string, b: ForkBody = {}) => call('POST', `/machines/${encodeURIComponent(machine)}/fork`, jobSchema, b),
+      restore: (id: string, b: RestoreBody = {}) => call('POST', `/snapshots/${encodeURIComponent(id)}/restore`, jobSchema, b),
+      fork: (id: string, b: ForkBody = {}) => call('POST', `/snapshots/${encodeURIComponent(id)}/fork`, jobSchema, b),
+      relabel: (id: string, label: string) => call('PATCH', `/snapshots/${encodeURIComponent(id)}`, snapshotSchema, { label }),
+      remove: (id: string, cascade = false) => call('DELETE', `/snapshots/${encodeURIComponent(id)}${cascade ? '?cascade=true' : ''}`, okSchema),
     },
     images: {
       list: () => call('GET', '/images', listOf(imageSchema)),

@@ -11,6 +11,8 @@ export interface EventsServerToClient {
   'machine:removed': (msg: { id: string }) => void;
   'image:update': (image: Image) => void;
   'image:removed': (msg: { id: string }) => void;
+  /** The snapshot tree changed (a checkpoint, restore, fork or delete): refetch it. */
+  'snapshots:changed': (msg: { id: string }) => void;
 }
 export type EventsClientToServer = Record<string, never>;
 

@@ -5,7 +5,7 @@ import type { Store } from '../client';
 export function toMachine(r: MachineRow): Machine {
   return {
     id: r.id, name: r.name, driver: r.driver, image: r.image, state: r.state, stateReason: r.stateReason,
-    cpus: r.cpus, memoryMib: r.memoryMib, diskGib: r.diskGib, ports: JSON.parse(r.portsJson), ownerId: r.ownerId,
+    cpus: r.cpus, memoryMib: r.memoryMib, diskGib: r.diskGib, ports: JSON.parse(r.portsJson), ownerId: r.ownerId, snapshotId: r.snapshotId,
     ...fromRuntime(r.runtimeJson), createdAt: r.createdAt, updatedAt: r.updatedAt,
   };
 }
@@ -24,20 +24,20 @@ export async function listMachines(s: Store): Promise<Machine[]> {
   return rows.map(toMachine);
 }
 
-export async function insertMachine(s: Store, m: Omit<Machine, 'accel' | 'ssh'>): Promise<Machine> {
+export async function insertMachine(s: Store, m: Omit<Machine, 'accel' | 'ssh' | 'snapshotId'> & { snapshotId?: string | null; runtime?: Record<string, unknown> }): Promise<Machine> {
   const [row] = await s.db
     .insert(s.t.machines)
     .values({
       id: m.id, name: m.name, driver: m.driver, image: m.image, state: m.state, stateReason: m.stateReason, cpus: m.cpus,
       memoryMib: m.memoryMib, diskGib: m.diskGib, portsJson: JSON.stringify(m.ports), ownerId: m.ownerId,
-      createdAt: m.createdAt, updatedAt: m.updatedAt,
+      snapshotId: m.snapshotId ?? null, runtimeJson: JSON.stringify(m.runtime ?? {}), createdAt: m.createdAt, updatedAt: m.updatedAt,
     })
     .returning();
   return toMachine(row);
 }
 
 export type MachineRow = Store['t']['machines']['$inferSelect'];
-export type MachinePatch = Partial<Pick<MachineRow, 'state' | 'stateReason' | 'updatedAt'>> & { runtime?: Record<string, unknown> };
+export type MachinePatch = Partial<Pick<MachineRow, 'state' | 'stateReason' | 'updatedAt' | 'snapshotId'>> & { runtime?: Record<string, unknown> };
 
 export async function getMachineRow(s: Store, by: { id: string } | { name: string }): Promise<MachineRow | undefined> {
   const cond = 'id' in by ? eq(s.t.machines.id, by.id) : eq(s.t.machines.name, by.name);

@@ -63,6 +63,12 @@ export const snapshots = pgTable('snapshots', {
   state: text('state', { enum: ['pending', 'complete', 'failed'] }).notNull(),
   sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull().default(0),
   pauseMs: bigint('pause_ms', { mode: 'number' }),
+  /** What a restore or fork needs to start it again: driver, image, and the machine's shape when it was taken. */
+  driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] }).notNull().default('qemu'),
+  image: text('image').notNull().default(''),
+  specJson: text('spec_json').notNull().default('{}'),
+  /** The frozen disk layer (qcow2) this snapshot owns; its backing chain runs through its ancestors' layers. */
+  diskPath: text('disk_path').notNull().default(''),
   path: text('path').notNull(),
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
 }, (t) => [index('snapshots_parent_idx').on(t.parentId)]);

@@ -28,6 +28,8 @@ export const machineSchema = z.object({
   diskGib: z.number().int(),
   ports: z.array(portForwardSchema),
   ownerId: idSchema.nullable(),
+  /** The snapshot-tree node it runs on: the last checkpoint taken of it, or the snapshot it was restored to or forked from. */
+  snapshotId: idSchema.nullable(),
   /** The accelerator it last started with: kvm when the host probe says KVM really works, else tcg. */
   accel: z.enum(['kvm', 'tcg']).nullable(),
   /** SSH into the guest (images with sshd): the loopback port Hangar forwards, and the user. */

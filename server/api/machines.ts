@@ -5,7 +5,7 @@ import { createMachineBodySchema, execBodySchema, execResultSchema, machineActio
 import { defineRoute } from './route';
 
 /** A machine by id or by name: names never contain `_`, ids always do, so the two cannot collide. */
-const refParams = z.object({ ref: z.string().refine((s) => ID_PATTERN.test(s) || NAME_PATTERN.test(s), 'a machine id or name') });
+export const refParams = z.object({ ref: z.string().refine((s) => ID_PATTERN.test(s) || NAME_PATTERN.test(s), 'a machine id or name') });
 const actionParams = refParams.extend({ action: z.enum(machineActions) });
 
 export const machineRoutes = [

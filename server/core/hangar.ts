@@ -11,6 +11,7 @@ import { JobRunner } from './jobs';
 import { JobService } from './job-service';
 import { MachineService } from './machines';
 import { dataLayout, projectRoot } from './paths';
+import { SnapshotService } from './snapshots';
 import { SettingsService } from './settings';
 
 export interface CoreOptions {
@@ -35,6 +36,7 @@ export interface Core {
   host: HostService;
   machines: MachineService;
   images: ImageService;
+  snapshots: SnapshotService;
   close(): Promise<void>;
 }
 
@@ -52,10 +54,12 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const images = new ImageService(store, jobs, bus, settings, layout);
   await images.recover();
   const host = new HostService(layout);
-  const machines = new MachineService(store, jobs, bus, images, host, settings, layout.machines);
+  const machines = new MachineService(store, jobs, bus, images, host, settings, layout);
   consoles.machines = machines;
   machines.onGone = (id) => consoles.closeMachine(id, 'The machine stopped.');
   await machines.reattach();
+  const snapshots = new SnapshotService(store, jobs, bus, machines, layout);
+  await snapshots.recover();
   return {
     version: opts.version,
     startedAt: Date.now(),
@@ -71,6 +75,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     host,
     machines,
     images,
+    snapshots,
     async close() {
       machines.stopMonitor();
       consoles.closeAll('The Hangar server is shutting down.');

@@ -4,7 +4,8 @@ import type { CreateMachineBody, ExecBody, ExecResult, Machine, MachineAction, S
 import type { Store } from '@/db/client';
 import { deleteMachine, getMachineRow, insertMachine, listMachineRowsInStates, listMachines, toMachine, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
 import { driverFor } from '@/server/drivers/registry';
-import type { MachineSpec } from '@/server/drivers/types';
+import type { Fixups } from '@/server/drivers/qemu/snapshot';
+import type { MachineSpec, StartFrom } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from './errors';
@@ -33,7 +34,7 @@ export class MachineService {
     private readonly images: ImageService,
     private readonly host: HostService,
     private readonly settings: SettingsService,
-    private readonly machinesDir: string,
+    private readonly dirs: { machines: string; layers: string },
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -85,7 +86,7 @@ export class MachineService {
         const runtime = await driverFor(row.driver).create(spec, image);
         await this.patch(machine.id, { state: 'stopped', runtime });
         ctx.log(`disk: qcow2 overlay on image ${body.image}`);
-        if (body.start) await this.doStart(machine.id, ctx, 20);
+        if (body.start) await this.startMachine(machine.id, ctx, 20);
         return { machine: machine.id };
       } catch (err) {
         await this.patch(machine.id, { state: 'failed', stateReason: err instanceof Error ? err.message : String(err) });
@@ -113,25 +114,37 @@ export class MachineService {
       await this.requireDriver(m.driver);
       await this.preflight(m.id, m.memoryMib, m.ports);
     }
-    this.lock(m.id, action);
     const title = `${action[0].toUpperCase()}${action.slice(1)} ${m.name}${action === 'stop' && opts.force ? ' (force)' : ''}`;
-    const { job, done } = await this.jobs.start({ kind: `machine.${action}`, title, ownerId: p.user.id, machineId: m.id }, async (ctx) => {
-      try {
-        if (action === 'start') await this.doStart(m.id, ctx, 0);
-        if (action === 'stop' || action === 'restart') await this.doStop(m.id, ctx, opts);
-        if (action === 'restart') await this.doStart(m.id, ctx, 50);
-        if (action === 'pause' || action === 'resume') {
-          const { row, spec } = await this.spec(m.id);
-          await driverFor(row.driver)[action](spec);
-          await this.patch(m.id, { state: action === 'pause' ? 'paused' : 'running', stateReason: null });
-        }
-        return { machine: m.id, action };
-      } finally {
-        this.unlock(m.id);
+    return this.lockedJob(p, m, action, { kind: `machine.${action}`, title }, async (ctx) => {
+      if (action === 'start') await this.startMachine(m.id, ctx, 0);
+      if (action === 'stop' || action === 'restart') await this.stopMachine(m.id, ctx, opts);
+      if (action === 'restart') await this.startMachine(m.id, ctx, 50);
+      if (action === 'pause' || action === 'resume') {
+        const { row, spec } = await this.spec(m.id);
+        await driverFor(row.driver)[action](spec);
+        await this.patch(m.id, { state: action === 'pause' ? 'paused' : 'running', stateReason: null });
       }
+      return { machine: m.id, action };
     });
-    this.track(m.id, job.id, done);
-    return job;
+  }
+
+  /** A job that holds the machine's lock while `fn` runs: one operation per machine (snapshots use it too). */
+  async lockedJob(p: Principal, m: Machine, what: string, meta: { kind: string; title: string }, fn: (ctx: JobContext) => Promise<unknown>): Promise<Job> {
+    this.lock(m.id, what);
+    try {
+      const { job, done } = await this.jobs.start({ ...meta, ownerId: p.user.id, machineId: m.id }, async (ctx) => {
+        try {
+          return await fn(ctx);
+        } finally {
+          this.unlock(m.id);
+        }
+      });
+      this.track(m.id, job.id, done);
+      return job;
+    } catch (err) {
+      this.unlock(m.id);
+      throw err;
+    }
   }
 
   /** Run a command in a running machine; not a job: the caller waits for its output. */
@@ -189,6 +202,19 @@ export class MachineService {
     this.monitor.unref();
   }
 
+  /**
+   * After a crash in the middle of a checkpoint: the process may be left paused (resume it), and
+   * may already write to a new disk layer the record does not know yet (adopt it).
+   */
+  async recoverInterrupted(id: string): Promise<void> {
+    const { row, spec } = await this.spec(id);
+    const driver = driverFor(row.driver);
+    if (!driver.isRunning(spec)) return;
+    const disk = await driver.activeDisk(spec);
+    if (disk && disk !== spec.runtime.disk) await this.patch(id, { runtime: { ...spec.runtime, disk } });
+    if (row.state === 'running') await driver.resume(spec).catch(() => undefined);
+  }
+
   stopMonitor(): void {
     if (this.monitor) clearInterval(this.monitor);
   }
@@ -205,13 +231,14 @@ export class MachineService {
   }
 
   /** Memory and port checks: at request time for a quick 409, and again in the job. */
-  private async preflight(id: string | null, memoryMib: number, ports: MachineSpec['ports']): Promise<void> {
+  async preflight(id: string | null, memoryMib: number, ports: MachineSpec['ports']): Promise<void> {
     const running = (await listMachines(this.store)).filter((m) => m.id !== id && ACTIVE.includes(m.state)).reduce((a, m) => a + m.memoryMib, 0);
     checkMemory(memoryMib, running, this.settings.get().memoryLimit);
     await checkPortsFree(ports);
   }
 
-  private async doStart(id: string, ctx: JobContext, base: number): Promise<void> {
+  /** Boot, or with `from` carry on from a snapshot (no boot: the guest continues, then gets its fix-ups). */
+  async startMachine(id: string, ctx: JobContext, base: number, from?: StartFrom & { fixups: Fixups }): Promise<void> {
     const { row, spec } = await this.spec(id);
     const driver = driverFor(row.driver);
     await this.preflight(id, row.memoryMib, spec.ports);
@@ -223,12 +250,20 @@ export class MachineService {
     // The machine as this start knows it, pid included: the row may be gone by the time we clean up (destroy).
     let live: MachineSpec = spec;
     try {
-      const runtime = await driver.start(spec, image, accel);
+      const runtime = await driver.start(spec, image, accel, from);
       live = { ...spec, runtime: { ...spec.runtime, ...runtime } };
       await this.patch(id, { runtime: live.runtime });
       ctx.log(`${row.driver} pid ${runtime.pid}, accelerator ${accel}`);
-      ctx.progress(base + 20, 'Booting');
-      await this.waitReady(row, live, ctx, 90_000);
+      if (from) {
+        // The clock and RNG fix-ups are what make a restore safe to use; a guest without the agent still runs.
+        await driver.fixup(live, from.fixups).then(
+          () => ctx.log('guest fix-ups done: clock set, RNG reseeded' + (from.fixups.hostname ? `, hostname ${from.fixups.hostname}` : '')),
+          (err: Error) => ctx.log(`warning: ${err.message}`),
+        );
+      } else {
+        ctx.progress(base + 20, 'Booting');
+        await this.waitReady(row, live, ctx, 90_000);
+      }
       await this.patch(id, { state: 'running' });
     } catch (err) {
       if (driver.isRunning(live)) await driver.stop(live, { force: true, timeoutMs: 0 });
@@ -250,12 +285,12 @@ export class MachineService {
     throw new Error(`The guest did not report ready within ${ms / 1000} s.`);
   }
 
-  private async doStop(id: string, ctx: JobContext, opts: StopMachineBody): Promise<void> {
+  async stopMachine(id: string, ctx: JobContext, opts: StopMachineBody): Promise<void> {
     const { row, spec } = await this.spec(id);
     await this.patch(id, { state: 'stopping' });
     ctx.progress(20, opts.force ? 'Stopping (force)' : `ACPI shutdown (up to ${opts.timeoutS} s)`);
     const { clean } = await driverFor(row.driver).stop(spec, { force: opts.force, timeoutMs: opts.timeoutS * 1000 });
-    ctx.log(clean ? 'guest powered off cleanly' : 'guest did not power off in time: stopped hard');
+    ctx.log(clean ? 'guest powered off cleanly' : opts.force ? 'stopped hard (force)' : 'guest did not power off in time: stopped hard');
     this.onGone(id);
     await this.patch(id, { state: 'stopped', stateReason: clean ? null : 'Stopped hard (no clean shutdown).', runtime: { ...spec.runtime, pid: null } });
   }
@@ -280,14 +315,14 @@ export class MachineService {
     if (destroying || this.busy.get(id)?.what !== 'destroying') this.busy.delete(id);
   }
 
-  private async patch(id: string, patch: MachinePatch): Promise<void> {
+  async patch(id: string, patch: MachinePatch): Promise<void> {
     const m = await updateMachine(this.store, id, { ...patch, updatedAt: this.now() });
     if (m) this.bus.publish('machine:update', m);
   }
 
   private toSpec(row: MachineRow): MachineSpec {
     return {
-      id: row.id, name: row.name, dir: resolveInside(this.machinesDir, row.id), cpus: row.cpus, memoryMib: row.memoryMib,
+      id: row.id, name: row.name, dir: resolveInside(this.dirs.machines, row.id), layers: this.dirs.layers, cpus: row.cpus, memoryMib: row.memoryMib,
       diskGib: row.diskGib, ports: JSON.parse(row.portsJson), runtime: JSON.parse(row.runtimeJson),
     };
   }

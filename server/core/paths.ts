@@ -40,6 +40,8 @@ export function dataLayout(dataDir: string) {
     kernels: path.join(d, 'kernels'),
     images: path.join(d, 'images'),
     machines: path.join(d, 'machines'),
+    layers: path.join(d, 'layers'),
+    snapshots: path.join(d, 'snapshots'),
     /** Downloads worth keeping between builds (packages); HANGAR_CACHE shares one between data dirs. */
     cache: process.env.HANGAR_CACHE ? path.resolve(process.env.HANGAR_CACHE) : path.join(d, 'cache'),
   };

@@ -6,6 +6,8 @@ export interface MachineSpec {
   id: string;
   name: string;
   dir: string;
+  /** Where disk layers live (shared with snapshots, so a frozen layer outlives its machine). */
+  layers: string;
   cpus: number;
   memoryMib: number;
   diskGib: number;
@@ -29,7 +31,7 @@ export interface BootFiles {
 export interface MachineDriver {
   readonly kind: DriverKind;
   create(m: MachineSpec, image: BootFiles): Promise<Record<string, unknown>>;
-  start(m: MachineSpec, image: BootFiles, accel: 'kvm' | 'tcg'): Promise<Record<string, unknown>>;
+  start(m: MachineSpec, image: BootFiles, accel: 'kvm' | 'tcg', from?: StartFrom): Promise<Record<string, unknown>>;
   /** Clean shutdown within `timeoutMs`, else (or with `force`) a hard stop. Resolves once the machine is down. */
   stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }): Promise<{ clean: boolean }>;
   pause(m: MachineSpec): Promise<void>;
@@ -45,4 +47,26 @@ export interface MachineDriver {
   /** Run argv in the guest: stdout, stderr and exit code. */
   exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }): Promise<{ code: number; stdout: string; stderr: string; durationMs: number }>;
   destroy(m: MachineSpec): Promise<void>;
+  /** Freeze the disk layer under a new one and, when running, save memory and devices to `dir`. */
+  checkpoint(m: MachineSpec, dir: string): Promise<CheckpointResult>;
+  /** The disk file the running machine writes to now, asked of the process (to repair a record after a crash). */
+  activeDisk(m: MachineSpec): Promise<string | null>;
+  /** Fix what must differ after a restore or fork (clock, RNG, and for forks hostname, MAC, identity). */
+  fixup(m: MachineSpec, f: { hostname?: string; mac?: string; newIdentity?: boolean }): Promise<void>;
+}
+
+export interface CheckpointResult {
+  live: boolean;
+  /** The layer now frozen (owned by the snapshot) and the machine's new writable layer. */
+  frozenDisk: string;
+  disk: string;
+  pauseMs: number | null;
+  /** Set when a live checkpoint failed after the disk switch: the snapshot keeps the disk only. */
+  liveError?: string;
+}
+
+/** A snapshot to start from instead of booting: its state and RAM files. */
+export interface StartFrom {
+  dir: string;
+  banner: string;
 }

@@ -67,7 +67,10 @@ describe('QEMU machines (busybox, TCG)', () => {
     const m = await api.machines.get('it-bb');
     expect(m).toMatchObject({ id, state: 'running', driver: 'qemu' });
     const dir = path.join(srv.dataDir, 'machines', id);
-    expect(fs.statSync(path.join(dir, 'disk.qcow2')).size).toBeLessThan(1024 * 1024);
+    // Its writable layer lives with the other disk layers (snapshots keep frozen ones there).
+    const layers = fs.readdirSync(path.join(srv.dataDir, 'layers')).filter((f) => f.startsWith(id));
+    expect(layers).toHaveLength(1);
+    expect(fs.statSync(path.join(srv.dataDir, 'layers', layers[0])).size).toBeLessThan(1024 * 1024);
     expect(fs.statSync(path.join(dir, 'ram')).size).toBe(256 * 1024 * 1024);
     await expect(api.machines.create({ name: 'it-bb', image: 'busybox' })).rejects.toMatchObject({ status: 409 });
     await expect(api.machines.act(id, 'start')).rejects.toMatchObject({ status: 409 });

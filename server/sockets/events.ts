@@ -28,6 +28,7 @@ export function mountEvents(io: Server, core: Core): () => void {
     core.bus.subscribe('machine:removed', (m) => nsp.emit('machine:removed', m)),
     core.bus.subscribe('image:update', (i) => nsp.emit('image:update', i)),
     core.bus.subscribe('image:removed', (i) => nsp.emit('image:removed', i)),
+    core.bus.subscribe('snapshots:changed', (m) => nsp.emit('snapshots:changed', m)),
   ];
   return () => offs.forEach((off) => off());
 }

@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { ApiTokens } from '@/components/api-tokens';
 import { ConsoleSettings } from '@/components/console-settings';
 import { HostCapabilities } from '@/components/host-capabilities';
+import { ImageSettings } from '@/components/image-settings';
 import { PageHeader } from '@/components/page-header';
 
 export const metadata: Metadata = { title: 'Settings' };
@@ -13,6 +14,7 @@ export default function SettingsPage() {
       <div className="space-y-8">
         <HostCapabilities />
         <ConsoleSettings />
+        <ImageSettings />
         <ApiTokens />
       </div>
     </>

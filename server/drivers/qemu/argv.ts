@@ -14,6 +14,10 @@ export interface QemuSpec {
   append: string;
   /** Loopback port forwarded to the guest's sshd, when the image has one. */
   sshPort: number | null;
+  /** The machine's writable disk layer. */
+  disk: string;
+  /** Wait for a migration stream (restore or fork from a snapshot) instead of booting. */
+  incoming?: boolean;
 }
 
 /** Files a running machine keeps in its directory. */
@@ -51,7 +55,7 @@ export function qemuArgv(s: QemuSpec): string[] {
     '-kernel', s.kernel,
     '-initrd', s.initrd,
     '-append', s.append,
-    '-drive', `file=${f.disk},if=virtio,format=qcow2`,
+    '-drive', `file=${s.disk},if=virtio,format=qcow2`,
     '-nic', `user,model=virtio-net-pci,mac=${s.mac}${fwd}`,
     '-chardev', `socket,id=ser0,path=${f.serialSock},server=on,wait=off,logfile=${f.serialLog},logappend=on`,
     '-serial', 'chardev:ser0',
@@ -64,5 +68,6 @@ export function qemuArgv(s: QemuSpec): string[] {
     '-no-reboot',
     '-daemonize',
     '-pidfile', f.pid,
+    ...(s.incoming ? ['-incoming', 'defer'] : []),
   ];
 }

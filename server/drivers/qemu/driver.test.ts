@@ -9,7 +9,7 @@ describe('QemuDriver.isReady', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qemu-ready-'));
     const log = path.join(dir, 'serial.log');
     fs.writeFileSync(log, 'boot 1\nhangar-ready m\npoweroff\n');
-    const spec = { id: 'mch_x', name: 'm', dir, cpus: 1, memoryMib: 64, diskGib: 1, ports: [], runtime: { serialFrom: fs.statSync(log).size } };
+    const spec = { id: 'mch_x', name: 'm', dir, layers: dir, cpus: 1, memoryMib: 64, diskGib: 1, ports: [], runtime: { serialFrom: fs.statSync(log).size } };
     const d = new QemuDriver();
     expect(d.isReady(spec)).toBe(false);
     fs.appendFileSync(log, 'boot 2\n');

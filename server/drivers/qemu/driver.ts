@@ -4,11 +4,13 @@ import type { ConsoleSource } from '@/server/core/console/source';
 import { firstLine, run } from '../exec';
 import { pickLoopbackPort } from '../net';
 import { sshExec, sshShell, type SshTarget } from '../ssh';
-import type { BootFiles, MachineDriver, MachineSpec } from '../types';
+import path from 'node:path';
+import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec, StartFrom } from '../types';
 import { machineFiles, qemuArgv } from './argv';
 import { agentExec } from './agent';
 import { Qmp } from './qmp';
 import { serialConsole } from './serial';
+import { fixupScript, incoming, liveCheckpoint, snapshotFiles, sparseCopy } from './snapshot';
 
 /** What the busybox image's init prints on the console once it is up (see busybox-image.ts). */
 const READY_MARKER = 'hangar-ready';
@@ -30,6 +32,13 @@ function sshTarget(m: MachineSpec): SshTarget | null {
   const f = machineFiles(m.dir);
   return { port: m.runtime.sshPort, user: 'root', keyFile: f.sshKey, knownHostFile: f.knownHost };
 }
+
+/** The machine's writable disk layer (machines made before layers existed keep theirs in their own dir). */
+export function diskOf(m: MachineSpec): string {
+  return typeof m.runtime.disk === 'string' ? m.runtime.disk : machineFiles(m.dir).disk;
+}
+
+const newLayer = (m: MachineSpec) => path.join(m.layers, `${m.id}-${randomBytes(4).toString('hex')}.qcow2`);
 
 /** A locally administered MAC in QEMU's 52:54:00 range, random per machine (forks get their own). */
 export function randomMac(): string {
@@ -78,18 +87,20 @@ export class QemuDriver implements MachineDriver {
   async create(m: MachineSpec, image: BootFiles) {
     if (image.diskBytes > m.diskGib * 2 ** 30) throw new Error(`The image's disk is ${Math.ceil(image.diskBytes / 2 ** 30)} GiB: give the machine at least that much.`);
     fs.mkdirSync(m.dir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(m.layers, { recursive: true, mode: 0o700 });
     // A qcow2 overlay on the image: ten machines cost ten small files, not ten copies.
-    const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', image.disk, '-F', 'qcow2', machineFiles(m.dir).disk, `${m.diskGib}G`], { timeoutMs: 30_000 });
+    const disk = newLayer(m);
+    const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', image.disk, '-F', 'qcow2', disk, `${m.diskGib}G`], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
     if (image.ssh) {
       // The machine's own key pair: the public half reaches the guest on the kernel command line at every boot.
       const k = await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `hangar@${m.name}`, '-f', machineFiles(m.dir).sshKey], { timeoutMs: 30_000 });
       if (k.code !== 0) throw new Error(`ssh-keygen failed: ${firstLine(k.stderr)}`);
     }
-    return { mac: randomMac(), ssh: image.ssh };
+    return { mac: randomMac(), ssh: image.ssh, disk };
   }
 
-  async start(m: MachineSpec, image: BootFiles, accel: 'kvm' | 'tcg') {
+  async start(m: MachineSpec, image: BootFiles, accel: 'kvm' | 'tcg', from?: StartFrom) {
     const f = machineFiles(m.dir);
     for (const stale of [f.pid, f.serialSock, f.qmpSock]) fs.rmSync(stale, { force: true });
     if (sizeOf(f.serialLog) > SERIAL_LOG_MAX) fs.renameSync(f.serialLog, `${f.serialLog}.1`);
@@ -99,7 +110,12 @@ export class QemuDriver implements MachineDriver {
     const sshPort = image.ssh ? await pickLoopbackPort(m.runtime.sshPort) : null;
     let append = `${image.append} hangar.hostname=${m.name}`;
     if (image.ssh) append += ` hangar.sshkey=${Buffer.from(fs.readFileSync(`${f.sshKey}.pub`, 'utf8').trim()).toString('base64')}`;
-    const argv = qemuArgv({ name: m.name, dir: m.dir, accel, cpus: m.cpus, memoryMib: m.memoryMib, kernel: image.kernel, initrd: image.initrd, mac, ports: m.ports, append, sshPort });
+    if (from) {
+      // The snapshot's RAM becomes this machine's own shared RAM file, so it can be checkpointed again as fast.
+      await sparseCopy(snapshotFiles(from.dir).ram, f.ram);
+      fs.appendFileSync(f.serialLog, `\r\n\x1b[36m[hangar] ${from.banner}\x1b[0m\r\n`);
+    }
+    const argv = qemuArgv({ name: m.name, dir: m.dir, accel, cpus: m.cpus, memoryMib: m.memoryMib, kernel: image.kernel, initrd: image.initrd, mac, ports: m.ports, append, sshPort, disk: diskOf(m), incoming: !!from });
     // -daemonize: the parent returns once the machine is set up, and reports set-up errors on stderr.
     const r = await run(argv, { timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`qemu failed to start: ${r.stderr.trim() || `exit ${r.code}`}`);
@@ -111,6 +127,7 @@ export class QemuDriver implements MachineDriver {
       pid = readPid(f.pid);
     }
     if (!pid || !isQemuPid(pid)) throw new Error(`qemu exited right after start: ${r.stderr.trim() || 'no message'}`);
+    if (from) await incoming(f.qmpSock, snapshotFiles(from.dir).state);
     return { pid, mac, accel, serialFrom, sshPort };
   }
 
@@ -190,7 +207,41 @@ export class QemuDriver implements MachineDriver {
 
   async destroy(m: MachineSpec) {
     if (this.isRunning(m)) await this.stop(m, { force: true, timeoutMs: 0 });
+    // The writable layer is the machine's own; frozen layers below it belong to snapshots.
+    const disk = diskOf(m);
+    if (disk.startsWith(path.resolve(m.layers) + path.sep)) fs.rmSync(disk, { force: true });
     fs.rmSync(m.dir, { recursive: true, force: true });
+  }
+
+  async checkpoint(m: MachineSpec, dir: string): Promise<CheckpointResult> {
+    const disk = diskOf(m);
+    const next = newLayer(m);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const f = machineFiles(m.dir);
+    const snap = snapshotFiles(dir);
+    for (const [from, to] of [[f.sshKey, snap.sshKey], [`${f.sshKey}.pub`, `${snap.sshKey}.pub`], [f.knownHost, snap.knownHost]]) if (fs.existsSync(from)) fs.copyFileSync(from, to);
+    if (!this.isRunning(m)) {
+      const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', disk, '-F', 'qcow2', next, `${m.diskGib}G`], { timeoutMs: 30_000 });
+      if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
+      return { live: false, frozenDisk: disk, disk: next, pauseMs: null };
+    }
+    try {
+      const { pauseMs } = await liveCheckpoint(f.qmpSock, f.ram, disk, next, m.diskGib, dir);
+      return { live: true, frozenDisk: disk, disk: next, pauseMs };
+    } catch (err) {
+      if (!(err as { switched?: boolean }).switched) throw err;
+      return { live: false, frozenDisk: disk, disk: next, pauseMs: null, liveError: (err as Error).message };
+    }
+  }
+
+  async activeDisk(m: MachineSpec) {
+    const blocks = await this.qmp<{ inserted?: { file?: string } }[]>(m, 'query-block').catch(() => []);
+    return blocks.find((b) => b.inserted?.file)?.inserted?.file ?? null;
+  }
+
+  async fixup(m: MachineSpec, fx: { hostname?: string; mac?: string; newIdentity?: boolean }) {
+    const r = await agentExec(machineFiles(m.dir).agentSock, ['sh', '-c', fixupScript(fx)], 20_000);
+    if (r.code !== 0 || !r.stdout.includes('fixed')) throw new Error(`guest fix-ups failed (exit ${r.code}): ${firstLine(r.stderr)}`);
   }
 
   private async qmp<T>(m: MachineSpec, cmd: string): Promise<T> {

@@ -1,0 +1,62 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Snapshot } from '@/lib/contracts/snapshots';
+import type { Store } from '../client';
+
+export type SnapshotRow = Store['t']['snapshots']['$inferSelect'];
+export type SnapshotInsert = Store['t']['snapshots']['$inferInsert'];
+
+/** What restore and fork need to start a machine like the one the snapshot was taken from. */
+export interface SnapshotSpec {
+  cpus: number;
+  memoryMib: number;
+  diskGib: number;
+  /** The image had sshd: forks get keys and a forwarded port too. */
+  ssh: boolean;
+}
+
+export const specOf = (r: SnapshotRow): SnapshotSpec => JSON.parse(r.specJson);
+
+export async function insertSnapshot(s: Store, v: SnapshotInsert): Promise<SnapshotRow> {
+  const [row] = await s.db.insert(s.t.snapshots).values(v).returning();
+  return row;
+}
+
+export async function updateSnapshot(s: Store, id: string, patch: Partial<SnapshotInsert>): Promise<SnapshotRow | undefined> {
+  const [row] = await s.db.update(s.t.snapshots).set(patch).where(eq(s.t.snapshots.id, id)).returning();
+  return row;
+}
+
+export async function getSnapshotRow(s: Store, id: string): Promise<SnapshotRow | undefined> {
+  const [row] = await s.db.select().from(s.t.snapshots).where(eq(s.t.snapshots.id, id)).limit(1);
+  return row;
+}
+
+export async function listSnapshotRows(s: Store): Promise<SnapshotRow[]> {
+  return s.db.select().from(s.t.snapshots).orderBy(asc(s.t.snapshots.createdAt));
+}
+
+export async function listSnapshotRowsInState(s: Store, state: SnapshotRow['state']): Promise<SnapshotRow[]> {
+  return s.db.select().from(s.t.snapshots).where(eq(s.t.snapshots.state, state));
+}
+
+export async function childrenOf(s: Store, id: string): Promise<SnapshotRow[]> {
+  return s.db.select().from(s.t.snapshots).where(eq(s.t.snapshots.parentId, id));
+}
+
+export async function deleteSnapshots(s: Store, ids: string[]): Promise<void> {
+  if (ids.length) await s.db.delete(s.t.snapshots).where(inArray(s.t.snapshots.id, ids));
+}
+
+/** Machines that run on a node (their disk's backing chain goes through its layer). */
+export async function machinesOn(s: Store, snapshotId: string): Promise<{ id: string; name: string }[]> {
+  return s.db.select({ id: s.t.machines.id, name: s.t.machines.name }).from(s.t.machines).where(and(eq(s.t.machines.snapshotId, snapshotId)));
+}
+
+export function toSnapshot(r: SnapshotRow, names: Map<string, string>, on: { id: string; name: string }[]): Snapshot {
+  const spec = JSON.parse(r.specJson) as Partial<SnapshotSpec>;
+  return {
+    id: r.id, parentId: r.parentId, machineId: r.machineId, machineName: r.machineId ? (names.get(r.machineId) ?? null) : null,
+    kind: r.kind, label: r.label, state: r.state, sizeBytes: r.sizeBytes, pauseMs: r.pauseMs, driver: r.driver, image: r.image,
+    memoryMib: spec.memoryMib ?? null, cpus: spec.cpus ?? null, machines: on, createdAt: r.createdAt,
+  };
+}

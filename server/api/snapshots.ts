@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { idParams, listOf, okSchema } from '@/lib/contracts/common';
+import { jobSchema } from '@/lib/contracts/jobs';
+import { checkpointBodySchema, forkBodySchema, restoreBodySchema, snapshotPatchSchema, snapshotSchema } from '@/lib/contracts/snapshots';
+import { refParams } from './machines';
+import { defineRoute } from './route';
+
+const deleteQuery = z.object({ cascade: z.enum(['true', 'false']).optional() });
+
+export const snapshotRoutes = [
+  defineRoute({
+    method: 'get', path: '/snapshots', tag: 'snapshots', summary: 'The snapshot tree (nodes with parent ids, and the machines on each)', access: 'viewer',
+    response: listOf(snapshotSchema),
+    handler: async ({ core }) => ({ items: await core.snapshots.list() }),
+  }),
+  defineRoute({
+    method: 'get', path: '/snapshots/{id}', tag: 'snapshots', summary: 'One snapshot', access: 'viewer',
+    params: idParams, response: snapshotSchema,
+    handler: async ({ core, params }) => core.snapshots.get(params.id),
+  }),
+  defineRoute({
+    method: 'patch', path: '/snapshots/{id}', tag: 'snapshots', summary: 'Rename a snapshot', access: 'operator',
+    params: idParams, body: snapshotPatchSchema, response: snapshotSchema,
+    handler: async ({ core, principal, params, body, ip }) => {
+      await core.audit.record(principal, { action: 'snapshot.relabel', target: { kind: 'snapshot', id: params.id }, ip, detail: body });
+      return core.snapshots.relabel(params.id, body.label);
+    },
+  }),
+  defineRoute({
+    method: 'delete', path: '/snapshots/{id}', tag: 'snapshots', summary: 'Delete a snapshot (?cascade=true: with everything below it)', access: 'operator',
+    params: idParams, query: deleteQuery, response: okSchema,
+    handler: async ({ core, principal, params, query, ip }) => {
+      await core.snapshots.remove(params.id, query.cascade === 'true');
+      await core.audit.record(principal, { action: 'snapshot.delete', target: { kind: 'snapshot', id: params.id }, ip, detail: query });
+      return { ok: true as const };
+    },
+  }),
+  defineRoute({
+    method: 'post', path: '/snapshots/{id}/restore', tag: 'snapshots', summary: 'Put a machine back to this snapshot; returns the job', access: 'operator', status: 202,
+    params: idParams, body: restoreBodySchema, response: jobSchema,
+    handler: async ({ core, principal, params, body, ip }) => {
+      const job = await core.snapshots.restore(principal, params.id, body);
+      await core.audit.record(principal, { action: 'snapshot.restore', target: { kind: 'snapshot', id: params.id }, ip, detail: { ...body, job: job.id } });
+      return job;
+    },
+  }),
+  defineRoute({
+    method: 'post', path: '/snapshots/{id}/fork', tag: 'snapshots', summary: 'Start N new machines from this snapshot; returns the job', access: 'operator', status: 202,
+    params: idParams, body: forkBodySchema, response: jobSchema,
+    handler: async ({ core, principal, params, body, ip }) => {
+      const job = await core.snapshots.fork(principal, params.id, body);
+      await core.audit.record(principal, { action: 'snapshot.fork', target: { kind: 'snapshot', id: params.id }, ip, detail: { ...body, job: job.id } });
+      return job;
+    },
+  }),
+  // Before /machines/{ref}/{action}: app.ts registers this group ahead of the machine routes.
+  defineRoute({
+    method: 'post', path: '/machines/{ref}/checkpoint', tag: 'snapshots', summary: 'Checkpoint a machine (live when running); returns the job', access: 'operator', status: 202,
+    params: refParams, body: checkpointBodySchema, response: jobSchema,
+    handler: async ({ core, principal, params, body, ip }) => {
+      const job = await core.snapshots.checkpoint(principal, params.ref, body.label);
+      await core.audit.record(principal, { action: 'machine.checkpoint', target: { kind: 'machine', id: job.machineId }, ip, detail: { job: job.id } });
+      return job;
+    },
+  }),
+  defineRoute({
+    method: 'post', path: '/machines/{ref}/fork', tag: 'snapshots', summary: 'Fork now: checkpoint and start N copies from that instant; returns the job', access: 'operator', status: 202,
+    params: refParams, body: forkBodySchema, response: jobSchema,
+    handler: async ({ core, principal, params, body, ip }) => {
+      const job = await core.snapshots.forkNow(principal, params.ref, body);
+      await core.audit.record(principal, { action: 'machine.fork', target: { kind: 'machine', id: job.machineId }, ip, detail: { ...body, job: job.id } });
+      return job;
+    },
+  }),
+];

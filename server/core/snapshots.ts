@@ -1,0 +1,243 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Job } from '@/lib/contracts/jobs';
+import type { Machine } from '@/lib/contracts/machines';
+import type { ForkBody, RestoreBody, Snapshot } from '@/lib/contracts/snapshots';
+import type { Store } from '@/db/client';
+import { getMachineRow, insertMachine, listMachines } from '@/db/repo/machines';
+import { childrenOf, deleteSnapshots, getSnapshotRow, insertSnapshot, listSnapshotRows, listSnapshotRowsInState, specOf, toSnapshot, updateSnapshot, type SnapshotRow } from '@/db/repo/snapshots';
+import { firstLine, run } from '@/server/drivers/exec';
+import { randomMac } from '@/server/drivers/qemu/driver';
+import { snapshotFiles } from '@/server/drivers/qemu/snapshot';
+import { driverFor } from '@/server/drivers/registry';
+import type { Principal } from './auth';
+import type { EventBus } from './events';
+import { ConflictError, NotFoundError } from './errors';
+import { newId } from './ids';
+import type { JobContext, JobRunner } from './jobs';
+import type { MachineService } from './machines';
+import { resolveInside } from './paths';
+
+const allocated = (f: string): number => {
+  try {
+    return fs.statSync(f).blocks * 512;
+  } catch {
+    return 0;
+  }
+};
+
+/** Checkpoint, restore, fork and the snapshot tree. Files go to a temp dir, renamed only when complete. */
+export class SnapshotService {
+  constructor(
+    private readonly store: Store,
+    private readonly jobs: JobRunner,
+    private readonly bus: EventBus,
+    private readonly machines: MachineService,
+    private readonly dirs: { snapshots: string; layers: string; machines: string },
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async list(): Promise<Snapshot[]> {
+    const [rows, ms] = await Promise.all([listSnapshotRows(this.store), listMachines(this.store)]);
+    const names = new Map(ms.map((m) => [m.id, m.name]));
+    return rows.map((r) => toSnapshot(r, names, ms.filter((m) => m.snapshotId === r.id).map((m) => ({ id: m.id, name: m.name }))));
+  }
+
+  async get(id: string): Promise<Snapshot> {
+    const s = (await this.list()).find((x) => x.id === id);
+    if (!s) throw new NotFoundError('Snapshot');
+    return s;
+  }
+
+  /** Start-up: a checkpoint cut off by a stop never looks complete; its machine is resumed, its files removed. */
+  async recover(): Promise<void> {
+    fs.mkdirSync(this.dirs.snapshots, { recursive: true, mode: 0o700 });
+    for (const row of await listSnapshotRowsInState(this.store, 'pending')) {
+      await updateSnapshot(this.store, row.id, { state: 'failed', label: `${row.label} (interrupted)` });
+      if (row.machineId) await this.machines.recoverInterrupted(row.machineId).catch(() => undefined);
+    }
+    for (const e of fs.readdirSync(this.dirs.snapshots)) if (e.startsWith('.')) fs.rmSync(path.join(this.dirs.snapshots, e), { recursive: true, force: true });
+  }
+
+  async checkpoint(p: Principal, ref: string, label?: string): Promise<Job> {
+    const m = await this.checkpointable(p, ref);
+    return this.machines.lockedJob(p, m, 'checkpointing', { kind: 'snapshot.checkpoint', title: `Checkpoint ${m.name}` }, async (ctx) => {
+      const snap = await this.doCheckpoint(m.id, label, ctx);
+      return { snapshot: snap.id, kind: snap.kind, pauseMs: snap.pauseMs };
+    });
+  }
+
+  /** "Fork now": checkpoint the running machine and start forks from that instant, in one job. */
+  async forkNow(p: Principal, ref: string, body: ForkBody): Promise<Job> {
+    const m = await this.checkpointable(p, ref);
+    await this.machines.preflight(null, m.memoryMib * (body.count ?? 1), []);
+    return this.machines.lockedJob(p, m, 'checkpointing', { kind: 'snapshot.fork', title: `Fork ${m.name} now` }, async (ctx) => {
+      const snap = await this.doCheckpoint(m.id, `fork point of ${m.name}`, ctx);
+      return this.doFork(p, snap, body, ctx);
+    });
+  }
+
+  async restore(p: Principal, id: string, body: RestoreBody): Promise<Job> {
+    const snap = await this.complete(id);
+    const ref = body.machine ?? snap.machineId;
+    if (!ref) throw new ConflictError('The machine this snapshot came from is gone: say which machine to restore into, or fork it.');
+    const m = await this.machines.get(p, ref);
+    const spec = specOf(snap);
+    if (m.driver !== snap.driver) throw new ConflictError(`${m.name} is a ${m.driver} machine; this snapshot is ${snap.driver}.`);
+    if (snap.kind === 'live' && m.memoryMib !== spec.memoryMib) throw new ConflictError(`${m.name} has ${m.memoryMib} MiB of memory; this snapshot was taken with ${spec.memoryMib} MiB.`);
+    const checkpointFirst = body.checkpointFirst ?? true;
+    return this.machines.lockedJob(p, m, 'restoring', { kind: 'snapshot.restore', title: `Restore ${m.name} to ${snap.label}` }, async (ctx) => {
+      const was = (await this.machines.get(p, m.id)).state;
+      if (checkpointFirst) await this.doCheckpoint(m.id, `${m.name} before restore`, ctx);
+      ctx.progress(40, 'Stopping the current state');
+      if (was === 'running' || was === 'paused') await this.machines.stopMachine(m.id, ctx, { force: true, timeoutS: 1 });
+      const { spec: ms } = await this.machines.spec(m.id);
+      const old = typeof ms.runtime.disk === 'string' ? ms.runtime.disk : null;
+      const disk = await this.layerOn(snap, m.id, ms.diskGib);
+      this.copyKeys(snap, ms.dir);
+      await this.machines.patch(m.id, { runtime: { ...ms.runtime, disk }, snapshotId: snap.id });
+      // The layer it ran on is no snapshot's (a checkpoint would have frozen it): it goes.
+      if (old && old.startsWith(this.dirs.layers + path.sep)) fs.rmSync(old, { force: true });
+      if (snap.kind === 'live') {
+        ctx.progress(60, 'Loading the saved memory and devices');
+        await this.machines.startMachine(m.id, ctx, 60, { dir: snap.path, banner: `restored to snapshot "${snap.label}"`, fixups: {} });
+      } else if (was === 'running' || was === 'paused') {
+        await this.machines.startMachine(m.id, ctx, 60);
+      }
+      this.changed(snap.id);
+      return { machine: m.id, snapshot: snap.id };
+    });
+  }
+
+  async fork(p: Principal, id: string, body: ForkBody): Promise<Job> {
+    const snap = await this.complete(id);
+    await this.machines.preflight(null, specOf(snap).memoryMib * (body.count ?? 1), []);
+    const { job } = await this.jobs.start({ kind: 'snapshot.fork', title: `Fork ${snap.label} ×${body.count ?? 1}`, ownerId: p.user.id }, (ctx) => this.doFork(p, snap, body, ctx));
+    return job;
+  }
+
+  /** Delete a node: refused while children or machines depend on it, unless `cascade` (then its subtree goes too). */
+  async remove(id: string, cascade: boolean): Promise<void> {
+    const root = await getSnapshotRow(this.store, id);
+    if (!root) throw new NotFoundError('Snapshot');
+    const doomed: SnapshotRow[] = [root];
+    for (let i = 0; i < doomed.length; i++) doomed.push(...(await childrenOf(this.store, doomed[i].id)));
+    if (!cascade && doomed.length > 1) throw new ConflictError(`This snapshot has ${doomed.length - 1} snapshot${doomed.length === 2 ? '' : 's'} below it: delete those first, or delete with cascade.`);
+    const ids = new Set(doomed.map((d) => d.id));
+    const users = (await listMachines(this.store)).filter((m) => m.snapshotId && ids.has(m.snapshotId));
+    if (users.length) throw new ConflictError(`Machines run on this snapshot${cascade ? ' or below it' : ''}: ${users.map((m) => m.name).join(', ')}. Destroy them or restore them elsewhere first.`);
+    for (const d of doomed.reverse()) {
+      fs.rmSync(d.path, { recursive: true, force: true });
+      if (d.diskPath.startsWith(this.dirs.layers + path.sep)) fs.rmSync(d.diskPath, { force: true });
+    }
+    await deleteSnapshots(this.store, [...ids]);
+    this.changed(id);
+  }
+
+  async relabel(id: string, label: string): Promise<Snapshot> {
+    if (!(await updateSnapshot(this.store, id, { label }))) throw new NotFoundError('Snapshot');
+    this.changed(id);
+    return this.get(id);
+  }
+
+  private async checkpointable(p: Principal, ref: string): Promise<Machine> {
+    const m = await this.machines.get(p, ref);
+    if (m.driver !== 'qemu') throw new ConflictError(`Checkpoints of ${m.driver} machines are not available yet.`);
+    if (!['running', 'paused', 'stopped'].includes(m.state)) throw new ConflictError(`Cannot checkpoint ${m.name}: it is ${m.state}.`);
+    return m;
+  }
+
+  private async complete(id: string): Promise<SnapshotRow> {
+    const snap = await getSnapshotRow(this.store, id);
+    if (!snap) throw new NotFoundError('Snapshot');
+    if (snap.state !== 'complete') throw new ConflictError(`This snapshot is ${snap.state}: it cannot be restored or forked.`);
+    return snap;
+  }
+
+  private async doCheckpoint(machineId: string, label: string | undefined, ctx: JobContext): Promise<SnapshotRow> {
+    const { row, spec } = await this.machines.spec(machineId);
+    const live = row.state === 'running' || row.state === 'paused';
+    const id = newId('snp');
+    const final = resolveInside(this.dirs.snapshots, id);
+    const tmp = resolveInside(this.dirs.snapshots, `.${id}.tmp`);
+    await insertSnapshot(this.store, {
+      id, parentId: row.snapshotId, machineId, kind: live ? 'live' : 'disk', state: 'pending', sizeBytes: 0, pauseMs: null, path: final, createdAt: this.now(),
+      label: label?.trim() || `${row.name} ${new Date(this.now()).toISOString().slice(0, 19).replace('T', ' ')}`,
+      driver: row.driver, image: row.image, diskPath: '',
+      specJson: JSON.stringify({ cpus: row.cpus, memoryMib: row.memoryMib, diskGib: row.diskGib, ssh: spec.runtime.ssh === true }),
+    });
+    this.changed(id);
+    ctx.progress(10, live ? 'Saving memory, devices and disk (guest paused)' : 'Freezing the disk layer');
+    try {
+      const res = await driverFor(row.driver).checkpoint(spec, tmp);
+      // The machine writes to its new layer from now on, whatever happens next.
+      await this.machines.patch(machineId, { runtime: { ...spec.runtime, disk: res.disk }, snapshotId: id });
+      if (res.liveError) ctx.log(`warning: live state not saved (${res.liveError}); the snapshot keeps the disk only`);
+      if (!res.live) for (const f of [snapshotFiles(tmp).state, snapshotFiles(tmp).ram]) fs.rmSync(f, { force: true });
+      fs.renameSync(tmp, final);
+      const size = [snapshotFiles(final).state, snapshotFiles(final).ram, res.frozenDisk].reduce((a, f) => a + allocated(f), 0);
+      const done = (await updateSnapshot(this.store, id, { state: 'complete', kind: res.live ? 'live' : 'disk', pauseMs: res.pauseMs, sizeBytes: size, diskPath: res.frozenDisk }))!;
+      ctx.log(res.live ? `live snapshot ${id}: guest paused ${res.pauseMs} ms, ${(size / 2 ** 20).toFixed(1)} MiB on disk` : `disk snapshot ${id}`);
+      this.changed(id);
+      return done;
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      await updateSnapshot(this.store, id, { state: 'failed' });
+      this.changed(id);
+      throw err;
+    }
+  }
+
+  private async doFork(p: Principal, snap: SnapshotRow, body: ForkBody, ctx: JobContext): Promise<{ machines: string[]; snapshot: string }> {
+    const spec = specOf(snap);
+    const source = snap.machineId ? await getMachineRow(this.store, { id: snap.machineId }) : undefined;
+    const prefix = body.namePrefix ?? `${(source?.name ?? 'fork').slice(0, 50)}-fork`;
+    const taken = new Set((await listMachines(this.store)).map((m) => m.name));
+    const names: string[] = [];
+    for (let i = 1; names.length < (body.count ?? 1); i++) if (!taken.has(`${prefix}-${i}`)) names.push(`${prefix}-${i}`);
+    ctx.progress(20, `Starting ${names.length} fork${names.length === 1 ? '' : 's'} of "${snap.label}"`);
+    const made = await Promise.all(names.map((name) => this.forkOne(p, snap, spec, name, !!body.newIdentity, ctx)));
+    this.changed(snap.id);
+    return { machines: made, snapshot: snap.id };
+  }
+
+  private async forkOne(p: Principal, snap: SnapshotRow, spec: ReturnType<typeof specOf>, name: string, newIdentity: boolean, ctx: JobContext): Promise<string> {
+    const id = newId('mch');
+    const disk = await this.layerOn(snap, id, spec.diskGib);
+    const mac = randomMac();
+    const now = this.now();
+    const m = await insertMachine(this.store, {
+      id, name, driver: snap.driver as Machine['driver'], image: snap.image, state: 'stopped', stateReason: null, cpus: spec.cpus, memoryMib: spec.memoryMib,
+      diskGib: spec.diskGib, ports: [], ownerId: p.user.id, createdAt: now, updatedAt: now, snapshotId: snap.id, runtime: { disk, mac, ssh: spec.ssh },
+    });
+    this.bus.publish('machine:update', m);
+    const dir = resolveInside(this.dirs.machines, id);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.copyKeys(snap, dir);
+    const from = snap.kind === 'live' ? { dir: snap.path, banner: `forked from snapshot "${snap.label}"`, fixups: { hostname: name, mac, newIdentity } } : undefined;
+    await this.machines.startMachine(id, ctx, 20, from);
+    ctx.log(`${name} running (${from ? 'carried on from the snapshot' : 'booted from its disk'})`);
+    return id;
+  }
+
+  /** A new writable qcow2 layer on the snapshot's frozen one. */
+  private async layerOn(snap: SnapshotRow, machineId: string, diskGib: number): Promise<string> {
+    fs.mkdirSync(this.dirs.layers, { recursive: true, mode: 0o700 });
+    const disk = path.join(this.dirs.layers, `${machineId}-${newId('snp').slice(4, 12)}.qcow2`);
+    const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', snap.diskPath, '-F', 'qcow2', disk, `${diskGib}G`], { timeoutMs: 30_000 });
+    if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
+    return disk;
+  }
+
+  /** Root's key is in the guest's authorized_keys as of the snapshot: the machine must use that key. */
+  private copyKeys(snap: SnapshotRow, machineDir: string): void {
+    for (const f of ['id_ed25519', 'id_ed25519.pub', 'ssh_host_key.sha256']) {
+      const from = path.join(snap.path, f);
+      if (fs.existsSync(from)) fs.copyFileSync(from, path.join(machineDir, f));
+    }
+  }
+
+  private changed(id: string): void {
+    this.bus.publish('snapshots:changed', { id });
+  }
+}

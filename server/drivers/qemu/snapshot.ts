@@ -1,0 +1,142 @@
+import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { firstLine, run } from '../exec';
+import { shellQuote } from './agent';
+import { Qmp } from './qmp';
+
+/** Files of a QEMU snapshot: device state (migration stream without RAM) and a sparse copy of guest RAM. */
+export const snapshotFiles = (dir: string) => ({ state: `${dir}/state`, ram: `${dir}/ram`, sshKey: `${dir}/id_ed25519`, knownHost: `${dir}/ssh_host_key.sha256` });
+
+/** Wait for a migration (outgoing or incoming) to finish; polls fast because the guest is paused meanwhile. */
+export async function waitMigration(q: Qmp, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await q.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
+    if (s.status === 'completed') return;
+    if (s.status === 'failed' || s.status === 'cancelled') throw new Error(`migration ${s.status}: ${s['error-desc'] ?? 'no reason given'}`);
+    if (Date.now() > end) throw new Error(`migration did not finish within ${timeoutMs} ms (status ${s.status ?? 'none'})`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/**
+ * A state file is complete when it starts with QEMU's magic and ends with the JSON device
+ * description QEMU writes last (a truncated file lacks it, even when QMP said `completed`).
+ */
+export function checkStateFile(file: string): number {
+  const buf = fs.readFileSync(file);
+  if (buf.length < 8 || buf.readUInt32BE(0) !== 0x5145564d) throw new Error(`${file}: not a QEMU migration stream`);
+  const tail = buf.subarray(Math.max(0, buf.length - 1024 * 1024)).toString('latin1');
+  const at = tail.lastIndexOf('{"page_size"');
+  if (at < 0) throw new Error(`${file}: truncated (no device description at the end)`);
+  try {
+    JSON.parse(tail.slice(at));
+  } catch {
+    throw new Error(`${file}: truncated (device description cut short)`);
+  }
+  return buf.length;
+}
+
+/** Copy keeping holes (SEEK_DATA) and turning zero blocks into holes: an idle guest's RAM is mostly zeros. */
+export async function sparseCopy(src: string, dst: string): Promise<void> {
+  const r = await run(['cp', '--sparse=always', '--', src, dst], { timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`copying ${src} failed: ${firstLine(r.stderr)}`);
+}
+
+async function waitFile(file: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > end) throw new Error(`${file} did not appear: the state writer did not finish`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * The QEMU side of a live checkpoint, with the guest paused only for the device state, the
+ * RAM copy and the disk switch: save devices (x-ignore-shared: RAM is a shared file, copied
+ * instead of streamed), copy RAM sparsely, make the current disk layer read-only under a new
+ * overlay, continue. The state is written to a temporary name and renamed by the shell only
+ * once `cat` has written all of it.
+ */
+export async function liveCheckpoint(qmpSock: string, ramFile: string, disk: string, newLayer: string, diskGib: number, outDir: string): Promise<{ pauseMs: number; stateBytes: number }> {
+  const out = snapshotFiles(outDir);
+  const mk = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-u', '-b', disk, '-F', 'qcow2', newLayer, `${diskGib}G`], { timeoutMs: 30_000 });
+  if (mk.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(mk.stderr)}`);
+  const q = await Qmp.connect(qmpSock);
+  let paused = false;
+  let switched = false;
+  let wasRunning = false;
+  let t0 = 0;
+  let pauseMs = 0;
+  try {
+    const blocks = await q.execute<{ device: string; inserted?: unknown }[]>('query-block');
+    const device = blocks.find((b) => b.inserted)?.device;
+    if (!device) throw new Error('no disk attached to the machine');
+    await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+    wasRunning = (await q.execute<{ running: boolean }>('query-status')).running;
+    t0 = performance.now();
+    if (wasRunning) await q.execute('stop');
+    paused = true;
+    // Disk first: a finished migration leaves the block layer inactive until `cont`.
+    await q.execute('blockdev-snapshot-sync', { device, 'snapshot-file': newLayer, format: 'qcow2', mode: 'existing' });
+    switched = true;
+    const part = `${out.state}.part`;
+    await q.execute('migrate', { uri: `exec:cat > ${shellQuote(part)} && mv ${shellQuote(part)} ${shellQuote(out.state)}` });
+    await waitMigration(q, 60_000);
+    await sparseCopy(ramFile, out.ram);
+  } catch (err) {
+    // Once QEMU writes to the new layer it must stay (the caller records it as the machine's disk).
+    if (!switched) fs.rmSync(newLayer, { force: true });
+    throw Object.assign(err as Error, { switched });
+  } finally {
+    if (paused && wasRunning) await q.execute('cont').catch(() => undefined);
+    pauseMs = paused ? performance.now() - t0 : 0;
+    q.close();
+  }
+  await waitFile(out.state, 10_000);
+  return { pauseMs: Math.round(pauseMs), stateBytes: checkStateFile(out.state) };
+}
+
+/** After `-incoming defer`: load the device state (RAM is already in the file), then run. */
+export async function incoming(qmpSock: string, stateFile: string): Promise<void> {
+  const q = await Qmp.connect(qmpSock);
+  try {
+    await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+    await q.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(stateFile)}` });
+    await waitMigration(q, 60_000);
+    await q.execute('cont');
+  } finally {
+    q.close();
+  }
+}
+
+export interface Fixups {
+  /** New hostname (forks). */
+  hostname?: string;
+  /** New MAC for the first NIC (forks: the saved device state carries the source's MAC). */
+  mac?: string;
+  /** New /etc/machine-id and SSH host keys (Debian). */
+  newIdentity?: boolean;
+}
+
+/**
+ * What must differ after a restore or fork, done in the guest by the agent: the clock (it
+ * lags by the time the snapshot sat on disk), the kernel RNG (every fork would otherwise
+ * produce the same numbers), and for forks hostname, MAC and optionally machine-id and host keys.
+ */
+export function fixupScript(f: Fixups, now = Date.now()): string {
+  const lines = [
+    `date -s @${Math.floor(now / 1000)} >/dev/null 2>&1`,
+    `printf '%s' ${shellQuote(randomBytes(64).toString('base64'))} | base64 -d > /dev/urandom`,
+  ];
+  if (f.hostname) lines.push(`hostname ${shellQuote(f.hostname)}`, `[ -f /etc/hostname ] && echo ${shellQuote(f.hostname)} > /etc/hostname`);
+  if (f.mac) lines.push(`for i in /sys/class/net/*; do n=\${i##*/}; [ "$n" = lo ] && continue; ip link set dev "$n" address ${shellQuote(f.mac)}; break; done`);
+  if (f.newIdentity) {
+    lines.push(
+      'if command -v systemd-machine-id-setup >/dev/null; then rm -f /etc/machine-id; systemd-machine-id-setup >/dev/null 2>&1; fi',
+      "if [ -d /etc/ssh ]; then rm -f /etc/ssh/ssh_host_*; ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key; systemctl restart ssh 2>/dev/null; fi",
+    );
+  }
+  lines.push('echo fixed');
+  return lines.join('\n');
+}
