@@ -4,6 +4,7 @@ import { images } from './commands/images';
 import { act, create, exec, ps, rm } from './commands/machines';
 import { login, logout } from './commands/login';
 import { status } from './commands/status';
+import { checkpoint, fork, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
 import { serialConsole, ssh } from './commands/terminal';
 import { CliError, describeError } from './output';
 
@@ -22,6 +23,10 @@ Usage:
   hangar exec NAME -- CMD [ARGS...]               run a command in a machine (exit code passes through)
   hangar ssh NAME [-- CMD [ARGS...]]              login shell over SSH (images with sshd), or run CMD
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
+  hangar checkpoint NAME [-l LABEL]               snapshot a machine (live: memory + devices + disk)
+  hangar snapshots                                the snapshot tree; hangar snapshot rm SNAP [--cascade]
+  hangar restore SNAP [--machine NAME] [--no-checkpoint]   put a machine back to a snapshot
+  hangar fork SNAP|NAME [-n N] [--prefix P]       start N copies from a snapshot (or from a machine, now)
   hangar help
 
 Global: --json (machine-readable output).
@@ -83,6 +88,21 @@ export async function run(argv: string[]): Promise<number> {
         return await ssh(rest, json);
       case 'console':
         return await serialConsole(rest);
+      case 'checkpoint':
+        await checkpoint(rest, json);
+        return 0;
+      case 'snapshots':
+        await listSnapshots(json);
+        return 0;
+      case 'snapshot':
+        await snapshotCmd(rest, json);
+        return 0;
+      case 'restore':
+        await restore(rest, json);
+        return 0;
+      case 'fork':
+        await fork(rest, json);
+        return 0;
       case undefined:
       case 'help':
       case '--help':

@@ -112,6 +112,15 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
       socket.on('viewers', (m) => m.sessionId === sessionId && setViewers(m.count));
       socket.on('closed', (m) => {
         if (m.sessionId !== sessionId) return;
+        if (target.kind === 'machine' && target.channel === 'serial' && !disposed) {
+          // The machine went down (a restart, a restore): its console comes back as a new session.
+          setStatus('reconnecting');
+          setDetail(m.reason);
+          offset = undefined;
+          term.reset();
+          setTimeout(() => !disposed && attach(), 1500);
+          return;
+        }
         setStatus('error');
         setDetail(m.reason);
       });

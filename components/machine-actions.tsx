@@ -8,20 +8,21 @@ import { queries } from '@/lib/queries';
 import { api } from './api';
 import { useToast } from './toasts';
 
-type Verb = MachineAction | 'force-stop' | 'destroy';
+type Verb = MachineAction | 'force-stop' | 'destroy' | 'checkpoint' | 'fork-now';
 
 const available: Record<Machine['state'], Verb[]> = {
   creating: ['destroy'],
-  stopped: ['start', 'destroy'],
+  stopped: ['start', 'checkpoint', 'destroy'],
   failed: ['start', 'destroy'],
   starting: ['force-stop', 'destroy'],
-  running: ['stop', 'force-stop', 'restart', 'pause', 'destroy'],
-  paused: ['resume', 'force-stop', 'destroy'],
+  running: ['checkpoint', 'fork-now', 'stop', 'force-stop', 'restart', 'pause', 'destroy'],
+  paused: ['resume', 'checkpoint', 'force-stop', 'destroy'],
   stopping: ['force-stop'],
 };
 
 const labels: Record<Verb, string> = {
   start: 'Start', stop: 'Stop', 'force-stop': 'Force stop', restart: 'Restart', pause: 'Pause', resume: 'Resume', destroy: 'Destroy',
+  checkpoint: 'Checkpoint', 'fork-now': 'Fork now',
 };
 
 export function MachineActions({ machine }: { machine: Machine }) {
@@ -29,8 +30,13 @@ export function MachineActions({ machine }: { machine: Machine }) {
   const router = useRouter();
   const me = useQuery(queries(api).me()).data;
   const run = useMutation({
-    mutationFn: (verb: Verb) =>
-      verb === 'destroy' ? api.machines.destroy(machine.id) : verb === 'force-stop' ? api.machines.act(machine.id, 'stop', { force: true }) : api.machines.act(machine.id, verb),
+    mutationFn: (verb: Verb) => {
+      if (verb === 'destroy') return api.machines.destroy(machine.id);
+      if (verb === 'force-stop') return api.machines.act(machine.id, 'stop', { force: true });
+      if (verb === 'checkpoint') return api.snapshots.checkpoint(machine.id);
+      if (verb === 'fork-now') return api.snapshots.forkNow(machine.id, { count: 1 });
+      return api.machines.act(machine.id, verb);
+    },
     onSuccess: (job, verb) => {
       toast('info', `${job.title}: started`);
       if (verb === 'destroy') router.push('/machines');
@@ -52,7 +58,9 @@ export function MachineActions({ machine }: { machine: Machine }) {
           onClick={() => go(verb)}
           disabled={run.isPending}
           className={`rounded-md px-3 py-1.5 text-sm font-medium disabled:opacity-60 ${
-            verb === 'destroy' || verb === 'force-stop'
+            verb === 'checkpoint' || verb === 'fork-now'
+              ? 'bg-sky-600 text-white hover:bg-sky-500'
+              : verb === 'destroy' || verb === 'force-stop'
               ? 'text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40'
               : 'border border-zinc-300 bg-white hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800'
           }`}

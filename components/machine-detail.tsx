@@ -10,6 +10,7 @@ import { api } from './api';
 import { Console } from './console';
 import { EmptyState } from './empty-state';
 import { MachineActions } from './machine-actions';
+import { SnapshotTree } from './snapshot-tree';
 import { StateBadge } from './state-badge';
 
 type Tab = 'serial' | 'ssh';
@@ -76,6 +77,10 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
         ) : (
           <Console key="serial" target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} className="h-[28rem]" />
         )}
+      </section>
+      <section aria-label="Snapshots">
+        <h2 className="mb-2 text-sm font-semibold">Snapshots</h2>
+        <SnapshotTree machineId={m.id} />
       </section>
     </div>
   );

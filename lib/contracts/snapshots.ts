@@ -27,6 +27,7 @@ export const snapshotSchema = z.object({
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
 export const labelSchema = z.string().trim().max(120).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
 
 export const checkpointBodySchema = z.object({ label: labelSchema.optional() });

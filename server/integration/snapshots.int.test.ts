@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
+import { run } from '@/server/drivers/exec';
 import { checkStateFile } from '@/server/drivers/qemu/snapshot';
 import { adminToken, client, jobDone, startServer, type RunningServer } from './harness';
 
@@ -109,7 +110,13 @@ describe('live snapshots (busybox, TCG)', () => {
     expect(fs.existsSync(path.join(srv.dataDir, 'snapshots', leaf.id))).toBe(false);
     await expect(api.snapshots.restore('snp_doesnotexist00', {})).rejects.toMatchObject({ status: 404 });
     await expect(api.snapshots.fork(c1, { count: 99 })).rejects.toMatchObject({ status: 400 });
-    for (const n of ['src-fork-1', 'src-fork-2', 'src-fork-3']) await finished(await api.machines.destroy(n));
+    // The CLI: the tree, and a fork by snapshot id.
+    const env = { XDG_CONFIG_HOME: srv.dataDir, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const tree = await run([process.execPath, 'dist/cli.js', 'snapshots'], { env, timeoutMs: 30_000 });
+    expect(tree.stdout).toMatch(new RegExp(`${c1}  c1  \\[live`));
+    const cli = await run([process.execPath, 'dist/cli.js', 'fork', c1, '-n', '1', '--prefix', 'cli'], { env, timeoutMs: 60_000 });
+    expect(cli).toMatchObject({ code: 0, stdout: 'Forked: cli-1\n' });
+    for (const n of ['src-fork-1', 'src-fork-2', 'src-fork-3', 'cli-1']) await finished(await api.machines.destroy(n));
   }, 60_000);
 
   it('survives a kill -9 of the server during a checkpoint: nothing half-complete, the machine runs on', async () => {

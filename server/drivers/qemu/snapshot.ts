@@ -67,7 +67,7 @@ export async function liveCheckpoint(qmpSock: string, ramFile: string, disk: str
   let switched = false;
   let wasRunning = false;
   let t0 = 0;
-  let pauseMs = 0;
+  let pauseMs: number;
   try {
     const blocks = await q.execute<{ device: string; inserted?: unknown }[]>('query-block');
     const device = blocks.find((b) => b.inserted)?.device;

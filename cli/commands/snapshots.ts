@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { createApiClient, type ApiClient } from '@/lib/api-client';
+import { isValidId } from '@/lib/contracts/common';
+import type { Snapshot } from '@/lib/contracts/snapshots';
+import { formatAge, formatBytes } from '@/lib/format';
+import { loadConfig } from '../config';
+import { followJob } from '../follow';
+import { CliError, printJson } from '../output';
+
+function api(): ApiClient {
+  const cfg = loadConfig();
+  return createApiClient({ baseUrl: cfg.url, token: cfg.token });
+}
+
+/** A snapshot by id, or by label when exactly one has it. */
+async function findSnapshot(client: ApiClient, ref: string): Promise<Snapshot> {
+  const items = (await client.snapshots.list()).items;
+  const byId = items.find((s) => s.id === ref);
+  if (byId) return byId;
+  const byLabel = items.filter((s) => s.label === ref);
+  if (byLabel.length === 1) return byLabel[0];
+  throw new CliError(byLabel.length > 1 ? `Several snapshots are labelled "${ref}": use the id (hangar snapshots).` : `No snapshot "${ref}".`);
+}
+
+/** hangar snapshots: the tree, indented under parents. */
+export async function list(json: boolean): Promise<void> {
+  const items = (await api().snapshots.list()).items;
+  if (json) return printJson(items);
+  if (items.length === 0) return void console.log('No snapshots. Take one: hangar checkpoint NAME');
+  const kids = new Map<string | null, Snapshot[]>();
+  for (const s of items) kids.set(s.parentId, [...(kids.get(s.parentId) ?? []), s]);
+  const walk = (parent: string | null, depth: number) => {
+    for (const s of kids.get(parent) ?? []) {
+      const on = s.machines.length ? `  ← ${s.machines.map((m) => m.name).join(', ')}` : '';
+      const pause = s.pauseMs !== null ? `, paused ${s.pauseMs} ms` : '';
+      console.log(`${'  '.repeat(depth)}${s.id}  ${s.label}  [${s.kind}${s.state === 'complete' ? '' : `, ${s.state}`}${pause}, ${formatBytes(s.sizeBytes)}, ${formatAge(s.createdAt)}]${on}`);
+      walk(s.id, depth + 1);
+    }
+  };
+  walk(null, 0);
+}
+
+export async function checkpoint(argv: string[], json: boolean): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { label: { type: 'string', short: 'l' } } });
+  if (!positionals[0]) throw new CliError('Usage: hangar checkpoint NAME [-l LABEL]', 2);
+  const client = api();
+  const job = await followJob(client, await client.snapshots.checkpoint(positionals[0], values.label), json);
+  const id = (job.result as { snapshot?: string } | null)?.snapshot;
+  if (json) printJson(id ? await client.snapshots.get(id) : job);
+  else if (id) {
+    const s = await client.snapshots.get(id);
+    console.log(`Snapshot ${s.id} (${s.kind}${s.pauseMs !== null ? `, guest paused ${s.pauseMs} ms` : ''}, ${formatBytes(s.sizeBytes)}).`);
+  }
+}
+
+export async function restore(argv: string[], json: boolean): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { machine: { type: 'string', short: 'm' }, 'no-checkpoint': { type: 'boolean', default: false } } });
+  if (!positionals[0]) throw new CliError('Usage: hangar restore SNAPSHOT [--machine NAME] [--no-checkpoint]', 2);
+  const client = api();
+  const snap = await findSnapshot(client, positionals[0]);
+  await followJob(client, await client.snapshots.restore(snap.id, { machine: values.machine, checkpointFirst: !values['no-checkpoint'] }), json);
+  if (!json) console.log(`Restored ${values.machine ?? snap.machineName ?? 'the machine'} to "${snap.label}".`);
+}
+
+/** hangar fork SNAPSHOT -n N, or hangar fork MACHINE -n N (fork now: checkpoint + fork). */
+export async function fork(argv: string[], json: boolean): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { n: { type: 'string', short: 'n', default: '1' }, prefix: { type: 'string' }, 'new-identity': { type: 'boolean', default: false } } });
+  const ref = positionals[0];
+  const count = Number(values.n);
+  if (!ref || !Number.isInteger(count)) throw new CliError('Usage: hangar fork SNAPSHOT|MACHINE [-n COUNT] [--prefix NAME] [--new-identity]', 2);
+  const client = api();
+  const body = { count, namePrefix: values.prefix, newIdentity: values['new-identity'] };
+  const snap = isValidId(ref) && ref.startsWith('snp_') ? await findSnapshot(client, ref) : null;
+  const job = snap ? await client.snapshots.fork(snap.id, body) : await client.snapshots.forkNow(ref, body);
+  const done = await followJob(client, job, json);
+  const ids = (done.result as { machines?: string[] } | null)?.machines ?? [];
+  const names = await Promise.all(ids.map(async (id) => (await client.machines.get(id)).name));
+  if (json) printJson({ machines: names });
+  else console.log(`Forked: ${names.join(', ')}`);
+}
+
+export async function snapshotCmd(argv: string[], json: boolean): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === 'ls') return list(json);
+  if (sub === 'rm') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { cascade: { type: 'boolean', default: false } } });
+    if (!positionals[0]) throw new CliError('Usage: hangar snapshot rm SNAPSHOT [--cascade]', 2);
+    const client = api();
+    const snap = await findSnapshot(client, positionals[0]);
+    await client.snapshots.remove(snap.id, values.cascade);
+    if (json) printJson({ removed: snap.id });
+    else console.log(`Deleted snapshot ${snap.id} (${snap.label}).`);
+    return;
+  }
+  throw new CliError(`Unknown: hangar snapshot ${sub}. Try: hangar snapshot [ls | rm SNAPSHOT [--cascade]]`, 2);
+}

@@ -1,0 +1,105 @@
+'use client';
+
+import { useMutation, useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useState } from 'react';
+import type { Snapshot } from '@/lib/contracts/snapshots';
+import { formatAge, formatBytes } from '@/lib/format';
+import { hasRole } from '@/lib/roles';
+import { queries } from '@/lib/queries';
+import { api } from './api';
+import { EmptyState } from './empty-state';
+import { useToast } from './toasts';
+
+/** The snapshot tree, like a git graph: each node with its kind, pause, size and the machines on it. */
+export function SnapshotTree({ machineId }: { machineId?: string }) {
+  const q = useQuery(queries(api).snapshots());
+  const me = useQuery(queries(api).me()).data;
+  if (q.isPending) return <p className="text-sm text-zinc-500">Loading snapshots…</p>;
+  if (q.error) return <p className="text-sm text-red-600">Could not load snapshots: {q.error.message}</p>;
+  const all = machineId ? treeOf(q.data, machineId) : q.data;
+  if (all.length === 0) {
+    return (
+      <EmptyState icon="snapshots" title="No snapshots yet">
+        <p>Checkpoint a running machine (its page has the button, or <code>hangar checkpoint NAME</code>): memory, devices and disk are saved while the guest pauses for a fraction of a second.</p>
+      </EmptyState>
+    );
+  }
+  const kids = new Map<string | null, Snapshot[]>();
+  const ids = new Set(all.map((s) => s.id));
+  for (const s of all) {
+    const parent = s.parentId && ids.has(s.parentId) ? s.parentId : null;
+    kids.set(parent, [...(kids.get(parent) ?? []), s]);
+  }
+  const canOperate = !!me && hasRole(me.role, 'operator');
+  const rows: { s: Snapshot; depth: number }[] = [];
+  const walk = (p: string | null, depth: number) => (kids.get(p) ?? []).forEach((s) => (rows.push({ s, depth }), walk(s.id, depth + 1)));
+  walk(null, 0);
+  const total = all.filter((s) => s.state === 'complete').reduce((a, s) => a + s.sizeBytes, 0);
+  return (
+    <div className="space-y-2">
+      <p className="text-xs text-zinc-500">{all.length} snapshot{all.length === 1 ? '' : 's'} · {formatBytes(total)} on disk</p>
+      <ul className="divide-y divide-zinc-200 overflow-hidden rounded-xl border border-zinc-200 bg-white dark:divide-zinc-800 dark:border-zinc-800 dark:bg-zinc-900" data-testid="snapshot-tree">
+        {rows.map(({ s, depth }) => (
+          <SnapshotRow key={s.id} s={s} depth={depth} canOperate={canOperate} />
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** A machine's own tree: every node it or its snapshots' descendants touch, plus their ancestors. */
+function treeOf(all: Snapshot[], machineId: string): Snapshot[] {
+  const byId = new Map(all.map((s) => [s.id, s]));
+  const keep = new Set<string>();
+  for (const s of all) {
+    if (s.machineId !== machineId && !s.machines.some((m) => m.id === machineId)) continue;
+    for (let cur: Snapshot | undefined = s; cur && !keep.has(cur.id); cur = cur.parentId ? byId.get(cur.parentId) : undefined) keep.add(cur.id);
+  }
+  return all.filter((s) => keep.has(s.id));
+}
+
+function SnapshotRow({ s, depth, canOperate }: { s: Snapshot; depth: number; canOperate: boolean }) {
+  const toast = useToast();
+  const [count, setCount] = useState(1);
+  const act = useMutation({
+    mutationFn: (what: 'restore' | 'fork' | 'delete') =>
+      what === 'restore' ? api.snapshots.restore(s.id, {}) : what === 'fork' ? api.snapshots.fork(s.id, { count }) : api.snapshots.remove(s.id).then(() => null),
+    onSuccess: (job) => toast('info', job ? `${job.title}: started` : 'Snapshot deleted'),
+    onError: (err) => toast('error', err.message),
+  });
+  const ok = s.state === 'complete';
+  return (
+    <li className="flex flex-wrap items-center gap-x-4 gap-y-2 px-4 py-2.5 text-sm" data-testid="snapshot-row" data-label={s.label}>
+      <div className="flex min-w-0 flex-1 items-center gap-2" style={{ paddingLeft: `${depth * 1.25}rem` }}>
+        <span aria-hidden="true" className={`h-2.5 w-2.5 shrink-0 rounded-full ${s.kind === 'live' ? 'bg-sky-500' : 'bg-zinc-400'}`} />
+        <span className="truncate font-medium">{s.label}</span>
+        <span className="shrink-0 rounded bg-zinc-100 px-1.5 py-0.5 text-xs text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300">{s.kind}</span>
+        {s.state !== 'complete' && <span className="shrink-0 rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-800 dark:bg-amber-950 dark:text-amber-300">{s.state}</span>}
+        {s.machines.map((m) => (
+          <Link key={m.id} href={`/machines/${m.name}`} className="shrink-0 rounded-full border border-emerald-300 px-2 py-0.5 text-xs text-emerald-700 dark:border-emerald-800 dark:text-emerald-400">
+            {m.name}
+          </Link>
+        ))}
+      </div>
+      <span className="text-xs text-zinc-500">
+        {s.pauseMs !== null && `paused ${s.pauseMs} ms · `}
+        {formatBytes(s.sizeBytes)} · {s.machineName ?? 'machine gone'} · {formatAge(s.createdAt)}
+      </span>
+      {canOperate && ok && (
+        <span className="flex items-center gap-1.5">
+          <button type="button" disabled={act.isPending || !s.machineName} title={s.machineName ? `Put ${s.machineName} back to this snapshot (its current state is checkpointed first)` : 'The machine is gone: fork instead'} onClick={() => confirm(`Restore ${s.machineName} to "${s.label}"? Its current state is checkpointed first.`) && act.mutate('restore')} className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800">
+            Restore
+          </button>
+          <input aria-label="Number of forks" type="number" min={1} max={20} value={count} onChange={(e) => setCount(Math.max(1, Math.min(20, Number(e.target.value) || 1)))} className="w-12 rounded-md border border-zinc-300 bg-white px-1.5 py-1 text-xs dark:border-zinc-700 dark:bg-zinc-900" />
+          <button type="button" disabled={act.isPending} onClick={() => act.mutate('fork')} className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800">
+            Fork
+          </button>
+          <button type="button" disabled={act.isPending} onClick={() => confirm(`Delete snapshot "${s.label}"?`) && act.mutate('delete')} className="rounded-md px-2 py-1 text-xs font-medium text-red-600 hover:bg-red-50 disabled:opacity-50 dark:text-red-400 dark:hover:bg-red-950/40">
+            Delete
+          </button>
+        </span>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,47 @@
+import { ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, test } from './fixtures';
+import { ConsolePage } from './pages/console-page';
+
+test('checkpoint, fork and restore from the machine page; the console carries on', async ({ page }) => {
+  test.setTimeout(300_000);
+  await loginAsAdmin(page);
+  await ensureBusyboxImage(page);
+  await ConsolePage.useDomRenderer(page);
+  const name = randomName();
+  const baseURL = test.info().project.use.baseURL!;
+  const created = await page.request.post('/api/machines', { data: { name, image: 'busybox', memoryMib: 256 }, headers: { origin: baseURL } });
+  expect(created.status()).toBe(202);
+
+  await page.goto(`/machines/${name}`);
+  await expect(page.getByTestId('machine-state')).toHaveAttribute('data-state', 'running', { timeout: 90_000 });
+  const con = new ConsolePage(page);
+  await expect.poll(() => con.text(), { timeout: 20_000 }).toContain(`hangar-ready ${name}`);
+  await con.type('echo saved-state > /tmp/mark\n');
+
+  await page.getByRole('button', { name: 'Checkpoint' }).click();
+  const tree = page.getByTestId('snapshot-tree');
+  const node = tree.locator('[data-testid="snapshot-row"]').first();
+  await expect(node).toContainText('live', { timeout: 30_000 });
+  await expect(node).toContainText(/paused \d+ ms/);
+
+  // Change the guest after the snapshot, then go back: the change is gone, the shell carries on.
+  await con.type('echo changed > /tmp/mark\n');
+  page.once('dialog', (d) => void d.accept());
+  await node.getByRole('button', { name: 'Restore' }).click();
+  // The console re-attaches by itself to the restored machine's serial line.
+  await expect.poll(() => con.text(), { timeout: 60_000 }).toContain('restored to snapshot');
+  await expect(con.status()).toHaveAttribute('data-status', 'live', { timeout: 20_000 });
+  await con.type('cat /tmp/mark\n');
+  await expect.poll(() => con.text(), { timeout: 20_000 }).toMatch(/cat \/tmp\/mark\s+saved-state/);
+
+  await node.getByRole('button', { name: 'Fork' }).click();
+  await expect(tree.getByRole('link', { name: `${name}-fork-1` })).toBeVisible({ timeout: 60_000 });
+  await screenshotBothThemes(page, 'snapshots-machine');
+  await page.goto('/snapshots');
+  await expect(page.getByTestId('snapshot-tree')).toBeVisible();
+  await screenshotBothThemes(page, 'snapshots');
+
+  for (const m of [`${name}-fork-1`, name]) {
+    const r = await page.request.delete(`/api/machines/${m}`, { headers: { origin: baseURL } });
+    expect(r.status()).toBe(202);
+  }
+});
