@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   console: () => import('./console'),
   startup: () => import('./startup'),
   'qemu-boot': () => import('./qemu-boot'),
+  snapshots: () => import('./snapshots'),
 };
 
 const name = process.argv[2];
