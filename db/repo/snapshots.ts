@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import type { Snapshot } from '@/lib/contracts/snapshots';
 import type { Store } from '../client';
 
@@ -47,15 +47,10 @@ export async function deleteSnapshots(s: Store, ids: string[]): Promise<void> {
   if (ids.length) await s.db.delete(s.t.snapshots).where(inArray(s.t.snapshots.id, ids));
 }
 
-/** Machines that run on a node (their disk's backing chain goes through its layer). */
-export async function machinesOn(s: Store, snapshotId: string): Promise<{ id: string; name: string }[]> {
-  return s.db.select({ id: s.t.machines.id, name: s.t.machines.name }).from(s.t.machines).where(and(eq(s.t.machines.snapshotId, snapshotId)));
-}
-
-export function toSnapshot(r: SnapshotRow, names: Map<string, string>, on: { id: string; name: string }[]): Snapshot {
+export function toSnapshot(r: SnapshotRow, machineName: string | null, on: { id: string; name: string }[]): Snapshot {
   const spec = JSON.parse(r.specJson) as Partial<SnapshotSpec>;
   return {
-    id: r.id, parentId: r.parentId, machineId: r.machineId, machineName: r.machineId ? (names.get(r.machineId) ?? null) : null,
+    id: r.id, parentId: r.parentId, machineId: r.machineId, machineName,
     kind: r.kind, label: r.label, state: r.state, sizeBytes: r.sizeBytes, pauseMs: r.pauseMs, driver: r.driver, image: r.image,
     memoryMib: spec.memoryMib ?? null, cpus: spec.cpus ?? null, machines: on, createdAt: r.createdAt,
   };

@@ -6,35 +6,23 @@ import type { Store } from '@/db/client';
 import { countMachinesUsingImage, deleteImage, failBuildingImages, getImageRow, insertImage, listImages, updateImage } from '@/db/repo/images';
 import { BUSYBOX_APPEND, BUSYBOX_RECIPE, buildBusyboxImage, type BuiltImage } from '@/server/drivers/qemu/busybox-image';
 import { DEBIAN_APPEND, DEBIAN_RECIPE, DEBIAN_SUITE, buildDebianImage, removeTree } from '@/server/drivers/qemu/debian-image';
+import { run } from '@/server/drivers/exec';
 import { ensureKernel } from '@/server/drivers/qemu/kernel';
+import type { BootFiles } from '@/server/drivers/types';
 import { mirrorFor, readHostAptSources } from './apt-sources';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
 import { ConflictError, NotFoundError } from './errors';
 import { newId } from './ids';
 import type { JobContext, JobRunner } from './jobs';
-import { run } from '@/server/drivers/exec';
 import { resolveInside } from './paths';
 import type { SettingsService } from './settings';
 
-export interface ImageFiles {
-  kernel: string;
-  initrd: string;
-  disk: string;
-  /** Kernel command line; the driver adds per-machine parts (hostname, SSH key). */
-  append: string;
-  /** The guest runs sshd and takes root's key from the command line. */
-  ssh: boolean;
-  /** Size of the image's disk: a machine's disk may not be smaller. */
-  diskBytes: number;
-}
+/** What drivers boot an image from: one definition, the driver's. */
+export type ImageFiles = BootFiles;
 
 /** Written next to an image's files: how to boot it. Busybox images from before it existed get the defaults. */
-interface BootInfo {
-  append: string;
-  ssh: boolean;
-  diskBytes: number;
-}
+type BootInfo = Pick<BootFiles, 'append' | 'ssh' | 'diskBytes'>;
 
 const RECIPES: Record<ImageKind, Record<string, unknown>> = { busybox: BUSYBOX_RECIPE, 'debian-12': DEBIAN_RECIPE };
 
@@ -133,7 +121,8 @@ export class ImageService {
   private async debian(scratch: string, ctx: JobContext): Promise<Built> {
     const mirror = debianMirror(this.settings.get().debianMirror);
     const built = await buildDebianImage(scratch, { mirror, cacheDir: path.join(this.layout.cache, 'debootstrap'), log: ctx.log, progress: ctx.progress, signal: ctx.signal });
-    const diskBytes = Number(/virtual-size": (\d+)/.exec((await run(['qemu-img', 'info', '--output=json', built.disk], { timeoutMs: 30_000 })).stdout)?.[1] ?? 0);
+    const info = await run(['qemu-img', 'info', '--output=json', built.disk], { timeoutMs: 30_000 });
+    const diskBytes = (JSON.parse(info.stdout) as { 'virtual-size': number })['virtual-size'];
     return { built, boot: { append: DEBIAN_APPEND, ssh: true, diskBytes }, facts: { kernel: built.kernelVersion, mirror, boot: 'bzimage+initrd' } };
   }
 }

@@ -4,8 +4,7 @@ import type { CreateMachineBody, ExecBody, ExecResult, Machine, MachineAction, S
 import type { Store } from '@/db/client';
 import { deleteMachine, getMachineRow, insertMachine, listMachineRowsInStates, listMachines, toMachine, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
 import { driverFor } from '@/server/drivers/registry';
-import type { Fixups } from '@/server/drivers/qemu/snapshot';
-import type { MachineSpec, StartFrom } from '@/server/drivers/types';
+import type { Fixups, MachineSpec, StartFrom } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from './errors';
@@ -78,8 +77,7 @@ export class MachineService {
       cpus: body.cpus, memoryMib: body.memoryMib, diskGib: body.diskGib, ports: body.ports, ownerId: p.user.id, createdAt: now, updatedAt: now,
     });
     this.bus.publish('machine:update', machine);
-    this.lock(machine.id, 'creating');
-    const { job, done } = await this.jobs.start({ kind: 'machine.create', title: `Create ${body.name}`, ownerId: p.user.id, machineId: machine.id }, async (ctx) => {
+    return this.lockedJob(p, machine, 'creating', { kind: 'machine.create', title: `Create ${body.name}` }, async (ctx) => {
       try {
         const { row, spec } = await this.spec(machine.id);
         ctx.progress(10, 'Creating the disk overlay');
@@ -91,12 +89,8 @@ export class MachineService {
       } catch (err) {
         await this.patch(machine.id, { state: 'failed', stateReason: err instanceof Error ? err.message : String(err) });
         throw err;
-      } finally {
-        this.unlock(machine.id);
       }
     });
-    this.track(machine.id, job.id, done);
-    return job;
   }
 
   async act(p: Principal, id: string, action: MachineAction, opts: StopMachineBody = { force: false, timeoutS: 30 }): Promise<Job> {

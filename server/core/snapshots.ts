@@ -8,7 +8,7 @@ import { getMachineRow, insertMachine, listMachines } from '@/db/repo/machines';
 import { childrenOf, deleteSnapshots, getSnapshotRow, insertSnapshot, listSnapshotRows, listSnapshotRowsInState, specOf, toSnapshot, updateSnapshot, type SnapshotRow } from '@/db/repo/snapshots';
 import { firstLine, run } from '@/server/drivers/exec';
 import { randomMac } from '@/server/drivers/qemu/driver';
-import { snapshotFiles } from '@/server/drivers/qemu/snapshot';
+import { copySshIdentity, snapshotFiles } from '@/server/drivers/qemu/snapshot';
 import { driverFor } from '@/server/drivers/registry';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
@@ -39,14 +39,18 @@ export class SnapshotService {
 
   async list(): Promise<Snapshot[]> {
     const [rows, ms] = await Promise.all([listSnapshotRows(this.store), listMachines(this.store)]);
-    const names = new Map(ms.map((m) => [m.id, m.name]));
-    return rows.map((r) => toSnapshot(r, names, ms.filter((m) => m.snapshotId === r.id).map((m) => ({ id: m.id, name: m.name }))));
+    return rows.map((r) => this.view(r, ms));
   }
 
   async get(id: string): Promise<Snapshot> {
-    const s = (await this.list()).find((x) => x.id === id);
-    if (!s) throw new NotFoundError('Snapshot');
-    return s;
+    const [row, ms] = await Promise.all([getSnapshotRow(this.store, id), listMachines(this.store)]);
+    if (!row) throw new NotFoundError('Snapshot');
+    return this.view(row, ms);
+  }
+
+  private view(r: SnapshotRow, ms: Machine[]): Snapshot {
+    const source = ms.find((m) => m.id === r.machineId);
+    return toSnapshot(r, source?.name ?? null, ms.filter((m) => m.snapshotId === r.id).map((m) => ({ id: m.id, name: m.name })));
   }
 
   /** Start-up: a checkpoint cut off by a stop never looks complete; its machine is resumed, its files removed. */
@@ -94,7 +98,7 @@ export class SnapshotService {
       const { spec: ms } = await this.machines.spec(m.id);
       const old = typeof ms.runtime.disk === 'string' ? ms.runtime.disk : null;
       const disk = await this.layerOn(snap, m.id, ms.diskGib);
-      this.copyKeys(snap, ms.dir);
+      copySshIdentity(snap.path, ms.dir);
       await this.machines.patch(m.id, { runtime: { ...ms.runtime, disk }, snapshotId: snap.id });
       // The layer it ran on is no snapshot's (a checkpoint would have frozen it): it goes.
       if (old && old.startsWith(this.dirs.layers + path.sep)) fs.rmSync(old, { force: true });
@@ -173,7 +177,6 @@ export class SnapshotService {
       // The machine writes to its new layer from now on, whatever happens next.
       await this.machines.patch(machineId, { runtime: { ...spec.runtime, disk: res.disk }, snapshotId: id });
       if (res.liveError) ctx.log(`warning: live state not saved (${res.liveError}); the snapshot keeps the disk only`);
-      if (!res.live) for (const f of [snapshotFiles(tmp).state, snapshotFiles(tmp).ram]) fs.rmSync(f, { force: true });
       fs.renameSync(tmp, final);
       const size = [snapshotFiles(final).state, snapshotFiles(final).ram, res.frozenDisk].reduce((a, f) => a + allocated(f), 0);
       const done = (await updateSnapshot(this.store, id, { state: 'complete', kind: res.live ? 'live' : 'disk', pauseMs: res.pauseMs, sizeBytes: size, diskPath: res.frozenDisk }))!;
@@ -213,7 +216,7 @@ export class SnapshotService {
     this.bus.publish('machine:update', m);
     const dir = resolveInside(this.dirs.machines, id);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.copyKeys(snap, dir);
+    copySshIdentity(snap.path, dir);
     const from = snap.kind === 'live' ? { dir: snap.path, banner: `forked from snapshot "${snap.label}"`, fixups: { hostname: name, mac, newIdentity } } : undefined;
     await this.machines.startMachine(id, ctx, 20, from);
     ctx.log(`${name} running (${from ? 'carried on from the snapshot' : 'booted from its disk'})`);
@@ -227,14 +230,6 @@ export class SnapshotService {
     const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', snap.diskPath, '-F', 'qcow2', disk, `${diskGib}G`], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
     return disk;
-  }
-
-  /** Root's key is in the guest's authorized_keys as of the snapshot: the machine must use that key. */
-  private copyKeys(snap: SnapshotRow, machineDir: string): void {
-    for (const f of ['id_ed25519', 'id_ed25519.pub', 'ssh_host_key.sha256']) {
-      const from = path.join(snap.path, f);
-      if (fs.existsSync(from)) fs.copyFileSync(from, path.join(machineDir, f));
-    }
   }
 
   private changed(id: string): void {

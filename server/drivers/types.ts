@@ -52,7 +52,17 @@ export interface MachineDriver {
   /** The disk file the running machine writes to now, asked of the process (to repair a record after a crash). */
   activeDisk(m: MachineSpec): Promise<string | null>;
   /** Fix what must differ after a restore or fork (clock, RNG, and for forks hostname, MAC, identity). */
-  fixup(m: MachineSpec, f: { hostname?: string; mac?: string; newIdentity?: boolean }): Promise<void>;
+  fixup(m: MachineSpec, f: Fixups): Promise<void>;
+}
+
+/** What must differ after a restore or fork, besides the clock and RNG every restore fixes. */
+export interface Fixups {
+  /** New hostname (forks). */
+  hostname?: string;
+  /** New MAC for the first NIC (forks: the saved device state carries the source's MAC). */
+  mac?: string;
+  /** New /etc/machine-id and SSH host keys (Debian). */
+  newIdentity?: boolean;
 }
 
 export interface CheckpointResult {

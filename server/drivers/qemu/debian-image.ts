@@ -111,7 +111,6 @@ export async function buildDebianImage(outDir: string, o: DebianBuildOptions): P
   await must(['qemu-img', 'convert', '-q', '-O', 'qcow2', raw, disk], 'qemu-img convert', { signal: o.signal });
   await fs.rm(raw, { force: true });
   const sizes = await Promise.all(['kernel', 'initrd.img', 'disk.qcow2'].map((f) => fs.stat(path.join(outDir, f)).then((s) => s.blocks * 512)));
-  const rootfsBytes = await duBytes(root);
-  o.log(`disk ${sizeMib} MiB (qcow2 ${(sizes[2] / 2 ** 20).toFixed(0)} MiB), root filesystem ${(rootfsBytes / 2 ** 20).toFixed(0)} MiB`);
-  return { kernel: path.join(outDir, 'kernel'), initrd: path.join(outDir, 'initrd.img'), disk, sizeBytes: sizes.reduce((a, b) => a + b, 0) + rootfsBytes, kernelVersion: version };
+  o.log(`disk ${sizeMib} MiB (qcow2 ${(sizes[2] / 2 ** 20).toFixed(0)} MiB), root filesystem ${(used / 2 ** 20).toFixed(0)} MiB`);
+  return { kernel: path.join(outDir, 'kernel'), initrd: path.join(outDir, 'initrd.img'), disk, sizeBytes: sizes.reduce((a, b) => a + b, 0) + used, kernelVersion: version };
 }

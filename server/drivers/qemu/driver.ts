@@ -5,12 +5,12 @@ import { firstLine, run } from '../exec';
 import { pickLoopbackPort } from '../net';
 import { sshExec, sshShell, type SshTarget } from '../ssh';
 import path from 'node:path';
-import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec, StartFrom } from '../types';
+import type { BootFiles, CheckpointResult, Fixups, MachineDriver, MachineSpec, StartFrom } from '../types';
 import { machineFiles, qemuArgv } from './argv';
 import { agentExec } from './agent';
 import { Qmp } from './qmp';
 import { serialConsole } from './serial';
-import { fixupScript, incoming, liveCheckpoint, snapshotFiles, sparseCopy } from './snapshot';
+import { copySshIdentity, fixupScript, incoming, liveCheckpoint, snapshotFiles, sparseCopy } from './snapshot';
 
 /** What the busybox image's init prints on the console once it is up (see busybox-image.ts). */
 const READY_MARKER = 'hangar-ready';
@@ -218,8 +218,7 @@ export class QemuDriver implements MachineDriver {
     const next = newLayer(m);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const f = machineFiles(m.dir);
-    const snap = snapshotFiles(dir);
-    for (const [from, to] of [[f.sshKey, snap.sshKey], [`${f.sshKey}.pub`, `${snap.sshKey}.pub`], [f.knownHost, snap.knownHost]]) if (fs.existsSync(from)) fs.copyFileSync(from, to);
+    copySshIdentity(m.dir, dir);
     if (!this.isRunning(m)) {
       const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', disk, '-F', 'qcow2', next, `${m.diskGib}G`], { timeoutMs: 30_000 });
       if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
@@ -230,6 +229,9 @@ export class QemuDriver implements MachineDriver {
       return { live: true, frozenDisk: disk, disk: next, pauseMs };
     } catch (err) {
       if (!(err as { switched?: boolean }).switched) throw err;
+      // The disk is frozen already: the snapshot keeps it, without the partial memory and device state.
+      for (const partial of Object.values(snapshotFiles(dir))) fs.rmSync(partial, { force: true });
+      fs.rmSync(`${snapshotFiles(dir).state}.part`, { force: true });
       return { live: false, frozenDisk: disk, disk: next, pauseMs: null, liveError: (err as Error).message };
     }
   }
@@ -239,7 +241,7 @@ export class QemuDriver implements MachineDriver {
     return blocks.find((b) => b.inserted?.file)?.inserted?.file ?? null;
   }
 
-  async fixup(m: MachineSpec, fx: { hostname?: string; mac?: string; newIdentity?: boolean }) {
+  async fixup(m: MachineSpec, fx: Fixups) {
     const r = await agentExec(machineFiles(m.dir).agentSock, ['sh', '-c', fixupScript(fx)], 20_000);
     if (r.code !== 0 || !r.stdout.includes('fixed')) throw new Error(`guest fix-ups failed (exit ${r.code}): ${firstLine(r.stderr)}`);
   }

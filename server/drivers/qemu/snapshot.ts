@@ -2,10 +2,24 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { firstLine, run } from '../exec';
 import { shellQuote } from './agent';
+import { machineFiles } from './argv';
+import type { Fixups } from '../types';
 import { Qmp } from './qmp';
 
 /** Files of a QEMU snapshot: device state (migration stream without RAM) and a sparse copy of guest RAM. */
-export const snapshotFiles = (dir: string) => ({ state: `${dir}/state`, ram: `${dir}/ram`, sshKey: `${dir}/id_ed25519`, knownHost: `${dir}/ssh_host_key.sha256` });
+export const snapshotFiles = (dir: string) => ({ state: `${dir}/state`, ram: `${dir}/ram` });
+
+/**
+ * A machine's SSH identity (its key pair and the guest's pinned host key), kept under the
+ * same names in machine and snapshot dirs: a snapshot's guest trusts the key of its machine.
+ */
+export function copySshIdentity(fromDir: string, toDir: string): void {
+  const a = machineFiles(fromDir);
+  const b = machineFiles(toDir);
+  for (const [from, to] of [[a.sshKey, b.sshKey], [`${a.sshKey}.pub`, `${b.sshKey}.pub`], [a.knownHost, b.knownHost]]) {
+    if (fs.existsSync(from)) fs.copyFileSync(from, to);
+  }
+}
 
 /** Wait for a migration (outgoing or incoming) to finish; polls fast because the guest is paused meanwhile. */
 export async function waitMigration(q: Qmp, timeoutMs: number): Promise<void> {
@@ -108,15 +122,6 @@ export async function incoming(qmpSock: string, stateFile: string): Promise<void
   } finally {
     q.close();
   }
-}
-
-export interface Fixups {
-  /** New hostname (forks). */
-  hostname?: string;
-  /** New MAC for the first NIC (forks: the saved device state carries the source's MAC). */
-  mac?: string;
-  /** New /etc/machine-id and SSH host keys (Debian). */
-  newIdentity?: boolean;
 }
 
 /**
