@@ -49,8 +49,10 @@ test('checkpoint, fork and restore from the machine page; the console carries on
   await expect(page.getByTestId('snapshot-tree')).toBeVisible();
   await screenshotBothThemes(page, 'snapshots');
 
+  // Destroy jobs must finish before the test ends, or the stopped test server leaves their qemu running.
   for (const m of [`${name}-fork-1`, name]) {
     const r = await page.request.delete(`/api/machines/${m}`, { headers: { origin: baseURL } });
     expect(r.status()).toBe(202);
   }
+  for (const m of [`${name}-fork-1`, name]) await expect.poll(async () => (await page.request.get(`/api/machines/${m}`)).status(), { timeout: 30_000 }).toBe(404);
 });
