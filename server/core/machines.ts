@@ -232,7 +232,7 @@ export class MachineService {
   }
 
   /** Boot, or with `from` carry on from a snapshot (no boot: the guest continues, then gets its fix-ups). */
-  async startMachine(id: string, ctx: JobContext, base: number, from?: StartFrom & { fixups: Fixups }): Promise<void> {
+  async startMachine(id: string, ctx: JobContext, base: number, from?: StartFrom & { fixups: Fixups; onRunning?: () => void }): Promise<void> {
     const { row, spec } = await this.spec(id);
     const driver = driverFor(row.driver);
     await this.preflight(id, row.memoryMib, spec.ports);
@@ -249,6 +249,7 @@ export class MachineService {
       await this.patch(id, { runtime: live.runtime });
       ctx.log(`${row.driver} pid ${runtime.pid}, accelerator ${accel}`);
       if (from) {
+        from.onRunning?.();
         // The clock and RNG fix-ups are what make a restore safe to use; a guest without the agent still runs.
         await driver.fixup(live, from.fixups).then(
           () => ctx.log('guest fix-ups done: clock set, RNG reseeded' + (from.fixups.hostname ? `, hostname ${from.fixups.hostname}` : '')),

@@ -17,6 +17,7 @@ import { newId } from './ids';
 import type { JobContext, JobRunner } from './jobs';
 import type { MachineService } from './machines';
 import { resolveInside } from './paths';
+import { addChecksums, verifyChecksums } from './checksums';
 
 const allocated = (f: string): number => {
   try {
@@ -61,6 +62,12 @@ export class SnapshotService {
       if (row.machineId) await this.machines.recoverInterrupted(row.machineId).catch(() => undefined);
     }
     for (const e of fs.readdirSync(this.dirs.snapshots)) if (e.startsWith('.')) fs.rmSync(path.join(this.dirs.snapshots, e), { recursive: true, force: true });
+    // Sums the previous run had no time to write.
+    for (const row of await listSnapshotRowsInState(this.store, 'complete')) if (row.kind === 'live') this.sumRam(row.path);
+  }
+
+  private sumRam(dir: string): void {
+    addChecksums(dir, ['state', 'ram']).catch(() => undefined); // a snapshot deleted meanwhile: nothing to sum
   }
 
   async checkpoint(p: Principal, ref: string, label?: string): Promise<Job> {
@@ -90,32 +97,41 @@ export class SnapshotService {
     if (m.driver !== snap.driver) throw new ConflictError(`${m.name} is a ${m.driver} machine; this snapshot is ${snap.driver}.`);
     if (snap.kind === 'live' && m.memoryMib !== spec.memoryMib) throw new ConflictError(`${m.name} has ${m.memoryMib} MiB of memory; this snapshot was taken with ${spec.memoryMib} MiB.`);
     const checkpointFirst = body.checkpointFirst ?? true;
+    await this.verified(snap);
     return this.machines.lockedJob(p, m, 'restoring', { kind: 'snapshot.restore', title: `Restore ${m.name} to ${snap.label}` }, async (ctx) => {
       const was = (await this.machines.get(p, m.id)).state;
       if (checkpointFirst) await this.doCheckpoint(m.id, `${m.name} before restore`, ctx);
+      const t0 = performance.now();
       ctx.progress(40, 'Stopping the current state');
-      if (was === 'running' || was === 'paused') await this.machines.stopMachine(m.id, ctx, { force: true, timeoutS: 1 });
       const { spec: ms } = await this.machines.spec(m.id);
+      // The current state is discarded (or was just checkpointed): no clean shutdown to wait for.
+      const [disk] = await Promise.all([
+        this.layerOn(snap, m.id, ms.diskGib),
+        was === 'running' || was === 'paused' ? this.machines.stopMachine(m.id, ctx, { force: true, timeoutS: 1 }) : null,
+      ]);
       const old = typeof ms.runtime.disk === 'string' ? ms.runtime.disk : null;
-      const disk = await this.layerOn(snap, m.id, ms.diskGib);
       copySshIdentity(snap.path, ms.dir);
-      await this.machines.patch(m.id, { runtime: { ...ms.runtime, disk }, snapshotId: snap.id });
+      const { spec: stopped } = await this.machines.spec(m.id);
+      await this.machines.patch(m.id, { runtime: { ...stopped.runtime, disk }, snapshotId: snap.id });
       // The layer it ran on is no snapshot's (a checkpoint would have frozen it): it goes.
       if (old && old.startsWith(this.dirs.layers + path.sep)) fs.rmSync(old, { force: true });
+      let runningMs: number | null = null;
       if (snap.kind === 'live') {
         ctx.progress(60, 'Loading the saved memory and devices');
-        await this.machines.startMachine(m.id, ctx, 60, { dir: snap.path, banner: `restored to snapshot "${snap.label}"`, fixups: {} });
+        await this.machines.startMachine(m.id, ctx, 60, { dir: snap.path, banner: `restored to snapshot "${snap.label}"`, fixups: {}, onRunning: () => (runningMs = Math.round(performance.now() - t0)) });
+        ctx.log(`guest running again ${runningMs} ms after the restore began (stop, new disk layer, device state)`);
       } else if (was === 'running' || was === 'paused') {
         await this.machines.startMachine(m.id, ctx, 60);
       }
       this.changed(snap.id);
-      return { machine: m.id, snapshot: snap.id };
+      return { machine: m.id, snapshot: snap.id, runningMs };
     });
   }
 
   async fork(p: Principal, id: string, body: ForkBody): Promise<Job> {
     const snap = await this.complete(id);
     await this.machines.preflight(null, specOf(snap).memoryMib * (body.count ?? 1), []);
+    await this.verified(snap);
     const { job } = await this.jobs.start({ kind: 'snapshot.fork', title: `Fork ${snap.label} ×${body.count ?? 1}`, ownerId: p.user.id }, (ctx) => this.doFork(p, snap, body, ctx));
     return job;
   }
@@ -177,9 +193,13 @@ export class SnapshotService {
       // The machine writes to its new layer from now on, whatever happens next.
       await this.machines.patch(machineId, { runtime: { ...spec.runtime, disk: res.disk }, snapshotId: id });
       if (res.liveError) ctx.log(`warning: live state not saved (${res.liveError}); the snapshot keeps the disk only`);
+      // Out of the pause already. The device state is summed before the snapshot counts as
+      // complete; the RAM file (hundreds of MB to read) just after, off the job.
+      await addChecksums(tmp, ['state']);
       fs.renameSync(tmp, final);
       const size = [snapshotFiles(final).state, snapshotFiles(final).ram, res.frozenDisk].reduce((a, f) => a + allocated(f), 0);
       const done = (await updateSnapshot(this.store, id, { state: 'complete', kind: res.live ? 'live' : 'disk', pauseMs: res.pauseMs, sizeBytes: size, diskPath: res.frozenDisk }))!;
+      if (res.live) this.sumRam(final);
       ctx.log(res.live ? `live snapshot ${id}: guest paused ${res.pauseMs} ms, ${(size / 2 ** 20).toFixed(1)} MiB on disk` : `disk snapshot ${id}`);
       this.changed(id);
       return done;
@@ -230,6 +250,14 @@ export class SnapshotService {
     const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', snap.diskPath, '-F', 'qcow2', disk, `${diskGib}G`], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
     return disk;
+  }
+
+  /** The device state is read back on every restore and fork: it must be the one written. */
+  private async verified(snap: SnapshotRow): Promise<void> {
+    if (snap.kind !== 'live') return;
+    await verifyChecksums(snap.path, ['state']).catch((err: Error) => {
+      throw new ConflictError(`Snapshot "${snap.label}" is damaged: ${err.message}.`);
+    });
   }
 
   private changed(id: string): void {

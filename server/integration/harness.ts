@@ -35,6 +35,8 @@ export async function startServer(opts: { dataDir?: string; ui?: boolean; env?: 
   let out = '';
   proc.stdout!.on('data', (b) => (out += b));
   proc.stderr!.on('data', (b) => (out += b));
+  // HANGAR_SERVER_STDERR=1: see the server's own diagnostics while a test or bench runs.
+  if (process.env.HANGAR_SERVER_STDERR) proc.stderr!.pipe(process.stderr);
   const url = await new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
     const check = () => {

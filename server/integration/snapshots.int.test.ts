@@ -101,10 +101,31 @@ describe('live snapshots (busybox, TCG)', () => {
     expect(tree.find((s) => s.id === c1)!.machines.map((m) => m.name).sort()).toEqual(['src', 'src-fork-1', 'src-fork-2', 'src-fork-3']);
   }, 60_000);
 
+  it('checkpoints a restored machine (RAM mapped privately from the snapshot, so streamed with the devices) and forks from that', async () => {
+    await sleep(300);
+    const job = await finished(await api.snapshots.checkpoint('src', 'streamed'));
+    const id = (job.result as { snapshot: string }).snapshot;
+    const dir = path.join(srv.dataDir, 'snapshots', id);
+    expect(fs.existsSync(path.join(dir, 'ram'))).toBe(false);
+    expect(fs.readFileSync(path.join(dir, 'SHA256SUMS'), 'utf8')).toMatch(/^[0-9a-f]{64} {2}state$/m);
+    const saved = await counter('src');
+    const fork = await finished(await api.snapshots.fork(id, { count: 1, namePrefix: 'streamed' }));
+    expect((fork.result as { machines: string[] }).machines).toHaveLength(1);
+    const v = await counter('streamed-1');
+    expect(v).toBeGreaterThanOrEqual(saved - 5);
+    await sleep(400);
+    expect(await counter('streamed-1')).toBeGreaterThan(v);
+    // A damaged state file is caught by its checksum before anything is stopped.
+    fs.appendFileSync(path.join(dir, 'state'), 'x');
+    await expect(api.snapshots.restore(id, {})).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/damaged: state: checksum mismatch/) });
+    expect((await api.machines.get('src')).state).toBe('running');
+    await finished(await api.machines.destroy('streamed-1'));
+  }, 60_000);
+
   it('refuses to delete what others depend on, deletes leaves, and cleans up layers', async () => {
     await expect(api.snapshots.remove(c1)).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/below it/) });
     await expect(api.snapshots.remove(c1, true)).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/src/) });
-    const leaf = (await api.snapshots.list()).items.find((s) => s.parentId === c1)!;
+    const leaf = (await api.snapshots.list()).items.find((s) => s.parentId === c1 && s.label === 'src before restore')!;
     await api.snapshots.remove(leaf.id);
     await expect(api.snapshots.get(leaf.id)).rejects.toMatchObject({ status: 404 });
     expect(fs.existsSync(path.join(srv.dataDir, 'snapshots', leaf.id))).toBe(false);

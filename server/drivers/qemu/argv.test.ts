@@ -11,6 +11,11 @@ describe('qemuArgv', () => {
     expect(a.find((x) => x.startsWith('socket,id=ser0'))).toMatch(/logfile=\/data\/machines\/mch_x\/serial.log/);
     expect(a).toContain('-daemonize');
   });
+  it('maps a snapshot RAM file privately for a restore, waiting for the device state', () => {
+    const a = qemuArgv({ ...spec, ram: { path: '/data/snapshots/snp_a/ram', shared: false }, incoming: true });
+    expect(a).toContain('memory-backend-file,id=ram0,size=512M,mem-path=/data/snapshots/snp_a/ram,share=off');
+    expect(a.slice(-2)).toEqual(['-incoming', 'defer']);
+  });
   it('gives -accel once, TCG with a bounded translation cache', () => {
     const a = qemuArgv(spec);
     expect(a.filter((x) => x === '-accel')).toHaveLength(1);

@@ -18,6 +18,16 @@ export interface QemuSpec {
   disk: string;
   /** Wait for a migration stream (restore or fork from a snapshot) instead of booting. */
   incoming?: boolean;
+  /**
+   * Guest RAM: the machine's own shared file (default), or a snapshot's RAM file mapped
+   * privately (copy-on-write: forks share its unmodified pages, nothing is copied).
+   */
+  ram?: GuestRam;
+}
+
+export interface GuestRam {
+  path: string;
+  shared: boolean;
 }
 
 /** Files a running machine keeps in its directory. */
@@ -34,12 +44,14 @@ export const machineFiles = (dir: string) => ({
 });
 
 /**
- * The qemu command line. Guest RAM is a shared file (so snapshots can copy it sparsely);
+ * The qemu command line. Guest RAM is a file (shared: snapshots copy it sparsely; private:
+ * a restored snapshot's RAM, mapped copy-on-write);
  * serial output is logged from process start whether or not anyone is attached; QEMU
  * daemonizes so machines outlive the Hangar server.
  */
 export function qemuArgv(s: QemuSpec): string[] {
   const f = machineFiles(s.dir);
+  const ram = s.ram ?? { path: f.ram, shared: true };
   const ports: PortForward[] = s.sshPort ? [...s.ports, { protocol: 'tcp', host: s.sshPort, guest: 22 }] : s.ports;
   const fwd = ports.map((p) => `,hostfwd=${p.protocol}:127.0.0.1:${p.host}-:${p.guest}`).join('');
   return [
@@ -50,7 +62,7 @@ export function qemuArgv(s: QemuSpec): string[] {
     ...(s.accel === 'kvm' ? ['-cpu', 'host'] : []),
     '-smp', String(s.cpus),
     '-m', `${s.memoryMib}M`,
-    '-object', `memory-backend-file,id=ram0,size=${s.memoryMib}M,mem-path=${f.ram},share=on`,
+    '-object', `memory-backend-file,id=ram0,size=${s.memoryMib}M,mem-path=${ram.path},share=${ram.shared ? 'on' : 'off'}`,
     '-machine', 'pc,memory-backend=ram0',
     '-kernel', s.kernel,
     '-initrd', s.initrd,

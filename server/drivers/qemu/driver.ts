@@ -6,11 +6,11 @@ import { pickLoopbackPort } from '../net';
 import { sshExec, sshShell, type SshTarget } from '../ssh';
 import path from 'node:path';
 import type { BootFiles, CheckpointResult, Fixups, MachineDriver, MachineSpec, StartFrom } from '../types';
-import { machineFiles, qemuArgv } from './argv';
+import { machineFiles, qemuArgv, type GuestRam } from './argv';
 import { agentExec } from './agent';
 import { Qmp } from './qmp';
 import { serialConsole } from './serial';
-import { copySshIdentity, fixupScript, incoming, liveCheckpoint, snapshotFiles, sparseCopy } from './snapshot';
+import { copySshIdentity, fixupScript, incoming, liveCheckpoint, snapshotFiles } from './snapshot';
 
 /** What the busybox image's init prints on the console once it is up (see busybox-image.ts). */
 const READY_MARKER = 'hangar-ready';
@@ -69,9 +69,15 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (!isQemuPid(pid)) return true;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 10));
   }
   return !isQemuPid(pid);
+}
+
+/** The running machine's RAM file: its own shared one unless it was started from a snapshot's. */
+function ramOf(m: MachineSpec): GuestRam {
+  const { ramPath, ramShared } = m.runtime;
+  return typeof ramPath === 'string' ? { path: ramPath, shared: ramShared !== false } : { path: machineFiles(m.dir).ram, shared: true };
 }
 
 /** The machine's qemu pid: the recorded one, else its pid file (a start cut off before recording it). */
@@ -110,12 +116,14 @@ export class QemuDriver implements MachineDriver {
     const sshPort = image.ssh ? await pickLoopbackPort(m.runtime.sshPort) : null;
     let append = `${image.append} hangar.hostname=${m.name}`;
     if (image.ssh) append += ` hangar.sshkey=${Buffer.from(fs.readFileSync(`${f.sshKey}.pub`, 'utf8').trim()).toString('base64')}`;
-    if (from) {
-      // The snapshot's RAM becomes this machine's own shared RAM file, so it can be checkpointed again as fast.
-      await sparseCopy(snapshotFiles(from.dir).ram, f.ram);
-      fs.appendFileSync(f.serialLog, `\r\n\x1b[36m[hangar] ${from.banner}\x1b[0m\r\n`);
-    }
-    const argv = qemuArgv({ name: m.name, dir: m.dir, accel, cpus: m.cpus, memoryMib: m.memoryMib, kernel: image.kernel, initrd: image.initrd, mac, ports: m.ports, append, sshPort, disk: diskOf(m), incoming: !!from });
+    // A snapshot's RAM file is mapped privately: nothing copied, forks share its unmodified pages.
+    // A boot gets a fresh shared file of its own. RAM that comes in the stream must be private
+    // too: QEMU refuses stream pages for a shared block (x-ignore-shared skips those).
+    const snapRam = from ? snapshotFiles(from.dir).ram : null;
+    const ram: GuestRam = snapRam && fs.existsSync(snapRam) ? { path: snapRam, shared: false } : { path: f.ram, shared: !from };
+    if (ram.path === f.ram) fs.rmSync(f.ram, { force: true });
+    if (from) fs.appendFileSync(f.serialLog, `\r\n\x1b[36m[hangar] ${from.banner}\x1b[0m\r\n`);
+    const argv = qemuArgv({ ram, name: m.name, dir: m.dir, accel, cpus: m.cpus, memoryMib: m.memoryMib, kernel: image.kernel, initrd: image.initrd, mac, ports: m.ports, append, sshPort, disk: diskOf(m), incoming: !!from });
     // -daemonize: the parent returns once the machine is set up, and reports set-up errors on stderr.
     const r = await run(argv, { timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`qemu failed to start: ${r.stderr.trim() || `exit ${r.code}`}`);
@@ -127,8 +135,13 @@ export class QemuDriver implements MachineDriver {
       pid = readPid(f.pid);
     }
     if (!pid || !isQemuPid(pid)) throw new Error(`qemu exited right after start: ${r.stderr.trim() || 'no message'}`);
-    if (from) await incoming(f.qmpSock, snapshotFiles(from.dir).state);
-    return { pid, mac, accel, serialFrom, sshPort };
+    if (from) {
+      await incoming(f.qmpSock, snapshotFiles(from.dir).state).catch((err: Error) => {
+        // QEMU exits when it cannot load a stream: say that, not just "connection reset".
+        throw new Error(isQemuPid(pid) ? `loading the snapshot failed: ${err.message}` : `qemu exited while loading the snapshot's state (${err.message})`);
+      });
+    }
+    return { pid, mac, accel, serialFrom, sshPort, ramPath: ram.path, ramShared: ram.shared };
   }
 
   async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {
@@ -225,7 +238,7 @@ export class QemuDriver implements MachineDriver {
       return { live: false, frozenDisk: disk, disk: next, pauseMs: null };
     }
     try {
-      const { pauseMs } = await liveCheckpoint(f.qmpSock, f.ram, disk, next, m.diskGib, dir);
+      const { pauseMs } = await liveCheckpoint(f.qmpSock, ramOf(m), disk, next, m.diskGib, dir);
       return { live: true, frozenDisk: disk, disk: next, pauseMs };
     } catch (err) {
       if (!(err as { switched?: boolean }).switched) throw err;

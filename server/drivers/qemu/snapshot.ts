@@ -2,12 +2,16 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { firstLine, run } from '../exec';
 import { shellQuote } from './agent';
-import { machineFiles } from './argv';
+import { machineFiles, type GuestRam } from './argv';
 import type { Fixups } from '../types';
 import { Qmp } from './qmp';
 
-/** Files of a QEMU snapshot: device state (migration stream without RAM) and a sparse copy of guest RAM. */
-export const snapshotFiles = (dir: string) => ({ state: `${dir}/state`, ram: `${dir}/ram` });
+/**
+ * Files of a QEMU snapshot: the migration stream (device state only when RAM was a shared
+ * file, which is then copied sparsely to `ram`; devices and RAM together when the machine ran
+ * on a privately mapped snapshot), and their checksums in `sha256sum -c` form.
+ */
+export const snapshotFiles = (dir: string) => ({ state: `${dir}/state`, ram: `${dir}/ram`, sums: `${dir}/SHA256SUMS` });
 
 /**
  * A machine's SSH identity (its key pair and the guest's pinned host key), kept under the
@@ -67,12 +71,12 @@ async function waitFile(file: string, ms: number): Promise<void> {
 
 /**
  * The QEMU side of a live checkpoint, with the guest paused only for the device state, the
- * RAM copy and the disk switch: save devices (x-ignore-shared: RAM is a shared file, copied
- * instead of streamed), copy RAM sparsely, make the current disk layer read-only under a new
- * overlay, continue. The state is written to a temporary name and renamed by the shell only
- * once `cat` has written all of it.
+ * RAM copy and the disk switch: save devices (x-ignore-shared: shared RAM is copied sparsely
+ * instead of streamed; private RAM, a restored snapshot's, is streamed with the devices), make
+ * the current disk layer read-only under a new overlay, continue. The state is written to a
+ * temporary name and renamed by the shell only once `cat` has written all of it.
  */
-export async function liveCheckpoint(qmpSock: string, ramFile: string, disk: string, newLayer: string, diskGib: number, outDir: string): Promise<{ pauseMs: number; stateBytes: number }> {
+export async function liveCheckpoint(qmpSock: string, ram: GuestRam, disk: string, newLayer: string, diskGib: number, outDir: string): Promise<{ pauseMs: number; stateBytes: number }> {
   const out = snapshotFiles(outDir);
   const mk = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-u', '-b', disk, '-F', 'qcow2', newLayer, `${diskGib}G`], { timeoutMs: 30_000 });
   if (mk.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(mk.stderr)}`);
@@ -87,6 +91,8 @@ export async function liveCheckpoint(qmpSock: string, ramFile: string, disk: str
     const device = blocks.find((b) => b.inserted)?.device;
     if (!device) throw new Error('no disk attached to the machine');
     await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+    // QEMU's default cap (32 MiB/s) would stretch the pause of a streamed RAM save to seconds.
+    await q.execute('migrate-set-parameters', { 'max-bandwidth': 64 * 2 ** 30 });
     wasRunning = (await q.execute<{ running: boolean }>('query-status')).running;
     t0 = performance.now();
     if (wasRunning) await q.execute('stop');
@@ -96,8 +102,8 @@ export async function liveCheckpoint(qmpSock: string, ramFile: string, disk: str
     switched = true;
     const part = `${out.state}.part`;
     await q.execute('migrate', { uri: `exec:cat > ${shellQuote(part)} && mv ${shellQuote(part)} ${shellQuote(out.state)}` });
-    await waitMigration(q, 60_000);
-    await sparseCopy(ramFile, out.ram);
+    await waitMigration(q, 120_000);
+    if (ram.shared) await sparseCopy(ram.path, out.ram);
   } catch (err) {
     // Once QEMU writes to the new layer it must stay (the caller records it as the machine's disk).
     if (!switched) fs.rmSync(newLayer, { force: true });
@@ -111,7 +117,7 @@ export async function liveCheckpoint(qmpSock: string, ramFile: string, disk: str
   return { pauseMs: Math.round(pauseMs), stateBytes: checkStateFile(out.state) };
 }
 
-/** After `-incoming defer`: load the device state (RAM is already in the file), then run. */
+/** After `-incoming defer`: load the device state (and RAM, when the stream has it), then run. */
 export async function incoming(qmpSock: string, stateFile: string): Promise<void> {
   const q = await Qmp.connect(qmpSock);
   try {
