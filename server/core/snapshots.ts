@@ -67,7 +67,7 @@ export class SnapshotService {
   }
 
   private sumRam(dir: string): void {
-    addChecksums(dir, ['state', 'ram']).catch(() => undefined); // a snapshot deleted meanwhile: nothing to sum
+    addChecksums(dir, ['state', 'ram'], true).catch(() => undefined); // a snapshot deleted meanwhile: nothing to sum
   }
 
   async checkpoint(p: Principal, ref: string, label?: string): Promise<Job> {
@@ -107,7 +107,7 @@ export class SnapshotService {
       // The current state is discarded (or was just checkpointed): no clean shutdown to wait for.
       const [disk] = await Promise.all([
         this.layerOn(snap, m.id, ms.diskGib),
-        was === 'running' || was === 'paused' ? this.machines.stopMachine(m.id, ctx, { force: true, timeoutS: 1 }) : null,
+        was === 'running' || was === 'paused' ? this.machines.stopMachine(m.id, ctx, { force: true, timeoutS: 0 }) : null,
       ]);
       const old = typeof ms.runtime.disk === 'string' ? ms.runtime.disk : null;
       copySshIdentity(snap.path, ms.dir);
@@ -211,7 +211,8 @@ export class SnapshotService {
     }
   }
 
-  private async doFork(p: Principal, snap: SnapshotRow, body: ForkBody, ctx: JobContext): Promise<{ machines: string[]; snapshot: string }> {
+  private async doFork(p: Principal, snap: SnapshotRow, body: ForkBody, ctx: JobContext): Promise<{ machines: string[]; snapshot: string; runningMs: number | null }> {
+    const t0 = performance.now();
     const spec = specOf(snap);
     const source = snap.machineId ? await getMachineRow(this.store, { id: snap.machineId }) : undefined;
     const prefix = body.namePrefix ?? `${(source?.name ?? 'fork').slice(0, 50)}-fork`;
@@ -219,14 +220,21 @@ export class SnapshotService {
     const names: string[] = [];
     for (let i = 1; names.length < (body.count ?? 1); i++) if (!taken.has(`${prefix}-${i}`)) names.push(`${prefix}-${i}`);
     ctx.progress(20, `Starting ${names.length} fork${names.length === 1 ? '' : 's'} of "${snap.label}"`);
-    const made = await Promise.all(names.map((name) => this.forkOne(p, snap, spec, name, !!body.newIdentity, ctx)));
+    const ids = names.map(() => newId('mch'));
+    const disks = await this.layersOn(snap, ids, spec.diskGib);
+    let running = 0;
+    let runningMs: number | null = null;
+    const onRunning = () => {
+      if (++running === names.length) runningMs = Math.round(performance.now() - t0);
+    };
+    await Promise.all(names.map((name, i) => this.forkOne(p, snap, spec, { id: ids[i], name, disk: disks[i] }, !!body.newIdentity, ctx, onRunning)));
+    if (runningMs !== null) ctx.log(`all ${names.length} guests running ${runningMs} ms after the fork began; fix-ups done after ${Math.round(performance.now() - t0)} ms`);
     this.changed(snap.id);
-    return { machines: made, snapshot: snap.id };
+    return { machines: ids, snapshot: snap.id, runningMs };
   }
 
-  private async forkOne(p: Principal, snap: SnapshotRow, spec: ReturnType<typeof specOf>, name: string, newIdentity: boolean, ctx: JobContext): Promise<string> {
-    const id = newId('mch');
-    const disk = await this.layerOn(snap, id, spec.diskGib);
+  private async forkOne(p: Principal, snap: SnapshotRow, spec: ReturnType<typeof specOf>, fork: { id: string; name: string; disk: string }, newIdentity: boolean, ctx: JobContext, onRunning: () => void): Promise<string> {
+    const { id, name, disk } = fork;
     const mac = randomMac();
     const now = this.now();
     const m = await insertMachine(this.store, {
@@ -237,7 +245,7 @@ export class SnapshotService {
     const dir = resolveInside(this.dirs.machines, id);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     copySshIdentity(snap.path, dir);
-    const from = snap.kind === 'live' ? { dir: snap.path, banner: `forked from snapshot "${snap.label}"`, fixups: { hostname: name, mac, newIdentity } } : undefined;
+    const from = snap.kind === 'live' ? { dir: snap.path, banner: `forked from snapshot "${snap.label}"`, fixups: { hostname: name, mac, newIdentity }, onRunning } : undefined;
     await this.machines.startMachine(id, ctx, 20, from);
     ctx.log(`${name} running (${from ? 'carried on from the snapshot' : 'booted from its disk'})`);
     return id;
@@ -245,11 +253,20 @@ export class SnapshotService {
 
   /** A new writable qcow2 layer on the snapshot's frozen one. */
   private async layerOn(snap: SnapshotRow, machineId: string, diskGib: number): Promise<string> {
+    return (await this.layersOn(snap, [machineId], diskGib))[0];
+  }
+
+  /**
+   * New writable layers on the snapshot's frozen one, one per machine. A fresh overlay is
+   * only a header naming its backing file, the same for all: made once, copied for the rest.
+   */
+  private async layersOn(snap: SnapshotRow, machineIds: string[], diskGib: number): Promise<string[]> {
     fs.mkdirSync(this.dirs.layers, { recursive: true, mode: 0o700 });
-    const disk = path.join(this.dirs.layers, `${machineId}-${newId('snp').slice(4, 12)}.qcow2`);
-    const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', snap.diskPath, '-F', 'qcow2', disk, `${diskGib}G`], { timeoutMs: 30_000 });
+    const disks = machineIds.map((id) => path.join(this.dirs.layers, `${id}-${newId('snp').slice(4, 12)}.qcow2`));
+    const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', snap.diskPath, '-F', 'qcow2', disks[0], `${diskGib}G`], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
-    return disk;
+    for (const d of disks.slice(1)) fs.copyFileSync(disks[0], d);
+    return disks;
   }
 
   /** The device state is read back on every restore and fork: it must be the one written. */

@@ -156,13 +156,18 @@ export class QemuDriver implements MachineDriver {
         if (await waitGone(pid, opts.timeoutMs)) return { clean: true };
       }
     }
-    const qmp = await Qmp.connect(f.qmpSock, 2000).catch(() => null);
+    // Force with no time at all (destroy, restore): the state is discarded, so nothing to flush.
+    const qmp = opts.timeoutMs > 0 ? await Qmp.connect(f.qmpSock, 2000).catch(() => null) : null;
     if (qmp) {
       await qmp.execute('quit').catch(() => undefined);
       qmp.close();
     }
-    if (!(await waitGone(pid, 3000))) {
-      process.kill(pid, 'SIGKILL');
+    if (!qmp || !(await waitGone(pid, 3000))) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
       await waitGone(pid, 3000);
     }
     return { clean: false };
