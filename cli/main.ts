@@ -4,7 +4,7 @@ import { images } from './commands/images';
 import { act, create, exec, ps, rm } from './commands/machines';
 import { login, logout } from './commands/login';
 import { status } from './commands/status';
-import { checkpoint, fork, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
+import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
 import { serialConsole, ssh } from './commands/terminal';
 import { CliError, describeError } from './output';
 
@@ -25,8 +25,10 @@ Usage:
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
   hangar checkpoint NAME [-l LABEL]               snapshot a machine (live: memory + devices + disk)
   hangar snapshots                                the snapshot tree; hangar snapshot rm SNAP [--cascade]
+  hangar snapshot export SNAP [-o FILE]           one archive file (state, RAM, flattened disk); snapshot import FILE
   hangar restore SNAP [--machine NAME] [--no-checkpoint]   put a machine back to a snapshot
   hangar fork SNAP|NAME [-n N] [--prefix P]       start N copies from a snapshot (or from a machine, now)
+  hangar gc                                       remove unreferenced disk layers and snapshot files
   hangar help
 
 Global: --json (machine-readable output).
@@ -102,6 +104,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'fork':
         await fork(rest, json);
+        return 0;
+      case 'gc':
+        await gc(json);
         return 0;
       case undefined:
       case 'help':

@@ -4,7 +4,7 @@ import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode } from './contrac
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
 import { imageSchema, type BuildImageBody } from './contracts/images';
-import { snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
+import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
 import { execResultSchema, machineSchema, type CreateMachineBody, type MachineAction, type StopMachineBody } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
@@ -35,31 +35,39 @@ export interface ClientOptions {
 export function createApiClient(opts: ClientOptions) {
   const doFetch = opts.fetch ?? fetch;
 
-  async function call<T extends z.ZodType>(method: string, path: string, schema: T, body?: unknown): Promise<z.infer<T>> {
+  /** One request; a non-2xx answer throws its error envelope as an ApiError. */
+  async function send(method: string, path: string, init: { body?: BodyInit; contentType?: string } = {}): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (init.contentType) headers['content-type'] = init.contentType;
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     let res: Response;
     try {
-      res = await doFetch(`${opts.baseUrl}/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+      // duplex: a streamed upload (a snapshot archive) needs it in Node's fetch.
+      res = await doFetch(`${opts.baseUrl}/api${path}`, { method, headers, body: init.body, credentials: 'same-origin', ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
     } catch (err) {
       // fetch's own message is just "fetch failed": the reason (ECONNREFUSED, a reset) is in its cause.
       const cause = err instanceof Error && err.cause instanceof Error ? `: ${(err.cause as Error & { code?: string }).code ?? err.cause.message}` : '';
       throw new ApiError(0, 'network', `Cannot reach Hangar at ${opts.baseUrl || 'this origin'}: ${err instanceof Error ? err.message : String(err)}${cause}`);
     }
-    const text = await res.text();
-    let json: unknown = undefined;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: reported below
-    }
     if (!res.ok) {
+      const text = await res.text();
+      let json: unknown = undefined;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON: reported below
+      }
       const env = errorEnvelopeSchema.safeParse(json);
       if (env.success) throw new ApiError(res.status, env.data.error.code, env.data.error.message, env.data.error.issues);
       throw new ApiError(res.status, 'internal', `HTTP ${res.status} from ${path}`);
     }
-    return schema.parse(json);
+    return res;
+  }
+
+  async function call<T extends z.ZodType>(method: string, path: string, schema: T, body?: unknown): Promise<z.infer<T>> {
+    const res = await send(method, path, body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' });
+    const text = await res.text();
+    return schema.parse(text ? JSON.parse(text) : undefined);
   }
 
   const q = (params: Record<string, string | number | undefined>) => {
@@ -103,6 +111,10 @@ export function createApiClient(opts: ClientOptions) {
       forkNow: (machine: string, b: ForkBody = {}) => call('POST', `/machines/${encodeURIComponent(machine)}/fork`, jobSchema, b),
       restore: (id: string, b: RestoreBody = {}) => call('POST', `/snapshots/${encodeURIComponent(id)}/restore`, jobSchema, b),
       fork: (id: string, b: ForkBody = {}) => call('POST', `/snapshots/${encodeURIComponent(id)}/fork`, jobSchema, b),
+      gc: () => call('POST', '/snapshots/gc', gcResultSchema, {}),
+      /** The archive as a streamed Response (hangar snapshot export writes it to a file). */
+      exportArchive: (id: string) => send('GET', `/snapshots/${encodeURIComponent(id)}/export`),
+      importArchive: async (body: BodyInit) => snapshotSchema.parse(await (await send('POST', '/snapshots/import', { body, contentType: 'application/x-tar' })).json()),
       relabel: (id: string, label: string) => call('PATCH', `/snapshots/${encodeURIComponent(id)}`, snapshotSchema, { label }),
       remove: (id: string, cascade = false) => call('DELETE', `/snapshots/${encodeURIComponent(id)}${cascade ? '?cascade=true' : ''}`, okSchema),
     },

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
 import { isValidId } from '@/lib/contracts/common';
@@ -29,8 +32,10 @@ export async function list(json: boolean): Promise<void> {
   if (items.length === 0) return void console.log('No snapshots. Take one: hangar checkpoint NAME');
   const kids = new Map<string | null, Snapshot[]>();
   for (const s of items) kids.set(s.parentId, [...(kids.get(s.parentId) ?? []), s]);
+  const treeBytes = (s: Snapshot): number => s.sizeBytes + (kids.get(s.id) ?? []).reduce((a, k) => a + treeBytes(k), 0);
   const walk = (parent: string | null, depth: number) => {
     for (const s of kids.get(parent) ?? []) {
+      if (depth === 0) console.log(`# tree of ${s.image}: ${formatBytes(treeBytes(s))} on disk`);
       const on = s.machines.length ? `  ← ${s.machines.map((m) => m.name).join(', ')}` : '';
       const pause = s.pauseMs !== null ? `, paused ${s.pauseMs} ms` : '';
       console.log(`${'  '.repeat(depth)}${s.id}  ${s.label}  [${s.kind}${s.state === 'complete' ? '' : `, ${s.state}`}${pause}, ${formatBytes(s.sizeBytes)}, ${formatAge(s.createdAt)}]${on}`);
@@ -92,5 +97,33 @@ export async function snapshotCmd(argv: string[], json: boolean): Promise<void> 
     else console.log(`Deleted snapshot ${snap.id} (${snap.label}).`);
     return;
   }
-  throw new CliError(`Unknown: hangar snapshot ${sub}. Try: hangar snapshot [ls | rm SNAPSHOT [--cascade]]`, 2);
+  if (sub === 'export') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { output: { type: 'string', short: 'o' } } });
+    if (!positionals[0]) throw new CliError('Usage: hangar snapshot export SNAPSHOT [-o FILE]', 2);
+    const client = api();
+    const snap = await findSnapshot(client, positionals[0]);
+    const res = await client.snapshots.exportArchive(snap.id);
+    const file = values.output ?? /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `${snap.id}.hangar.tar`;
+    await pipeline(Readable.fromWeb(res.body as never), fs.createWriteStream(`${file}.part`));
+    fs.renameSync(`${file}.part`, file);
+    if (json) printJson({ snapshot: snap.id, file, bytes: fs.statSync(file).size });
+    else console.log(`Wrote ${file} (${formatBytes(fs.statSync(file).size)}): import it elsewhere with hangar snapshot import ${file}`);
+    return;
+  }
+  if (sub === 'import') {
+    if (!rest[0]) throw new CliError('Usage: hangar snapshot import FILE', 2);
+    if (!fs.existsSync(rest[0])) throw new CliError(`No file ${rest[0]}.`);
+    const snap = await api().snapshots.importArchive(Readable.toWeb(fs.createReadStream(rest[0])) as ReadableStream);
+    if (json) printJson(snap);
+    else console.log(`Imported snapshot ${snap.id} (${snap.label}). Start a machine from it: hangar fork ${snap.id}`);
+    return;
+  }
+  throw new CliError(`Unknown: hangar snapshot ${sub}. Try: hangar snapshot [ls | rm SNAPSHOT [--cascade] | export SNAPSHOT [-o FILE] | import FILE]`, 2);
+}
+
+/** hangar gc: remove unreferenced disk layers, stray snapshot files and failed snapshots. */
+export async function gc(json: boolean): Promise<void> {
+  const r = await api().snapshots.gc();
+  if (json) return printJson(r);
+  console.log(`Removed ${r.removedFiles} file${r.removedFiles === 1 ? '' : 's'} and ${r.removedSnapshots} failed snapshot${r.removedSnapshots === 1 ? '' : 's'}; freed ${formatBytes(r.freedBytes)}.`);
 }

@@ -24,6 +24,11 @@ export async function listMachines(s: Store): Promise<Machine[]> {
   return rows.map(toMachine);
 }
 
+/** Every machine row, runtime included (for the files a machine uses). */
+export async function listMachineRows(s: Store): Promise<MachineRow[]> {
+  return s.db.select().from(s.t.machines);
+}
+
 export async function insertMachine(s: Store, m: Omit<Machine, 'accel' | 'ssh' | 'snapshotId'> & { snapshotId?: string | null; runtime?: Record<string, unknown> }): Promise<Machine> {
   const [row] = await s.db
     .insert(s.t.machines)

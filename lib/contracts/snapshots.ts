@@ -51,3 +51,10 @@ export const forkBodySchema = z.object({
 export type ForkBody = z.input<typeof forkBodySchema>;
 
 export const snapshotPatchSchema = z.object({ label: labelSchema });
+
+export const gcResultSchema = z.object({
+  removedFiles: z.number().int().nonnegative(),
+  removedSnapshots: z.number().int().nonnegative(),
+  freedBytes: z.number().int().nonnegative(),
+});
+export type GcResultBody = z.infer<typeof gcResultSchema>;

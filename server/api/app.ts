@@ -10,7 +10,7 @@ import { imageRoutes } from './images';
 import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
 import { settingsRoutes } from './settings';
-import { snapshotRoutes } from './snapshots';
+import { snapshotRoutes, UPLOAD_PATH } from './snapshots';
 import { tokenRoutes } from './tokens';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -31,14 +31,16 @@ export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
     c.header('Cache-Control', 'no-store');
     await next();
   });
-  app.use('*', bodyLimit({
+  const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: (c) => {
       // The rest of the body is never read, so this connection cannot carry another request.
       c.header('Connection', 'close');
       return c.json(envelope('payload_too_large', `Request body over ${MAX_BODY_BYTES} bytes.`), 413);
     },
-  }));
+  });
+  // A snapshot archive is streamed to a file with its own (much larger) cap.
+  app.use('*', (c, next) => (c.req.path === UPLOAD_PATH ? next() : limit(c, next)));
 
   for (const group of routeGroups) for (const spec of group) register(app, routes, spec);
 

@@ -123,6 +123,8 @@ export function register(app: App, table: RouteEntry[], spec: RouteSpec<AnyObjec
       body: spec.body ? valid('json') : undefined,
       ip: clientIp(c),
     } as Parameters<typeof spec.handler>[0]);
+    // A file download (a snapshot archive) answers with its own streamed Response.
+    if (data instanceof Response) return data as never;
     return c.json(data, status);
   });
 }

@@ -1,9 +1,32 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
+import { BadRequestError } from '@/server/core/errors';
 import { idParams, listOf, okSchema } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
-import { checkpointBodySchema, forkBodySchema, restoreBodySchema, snapshotPatchSchema, snapshotSchema } from '@/lib/contracts/snapshots';
+import { checkpointBodySchema, forkBodySchema, gcResultSchema, restoreBodySchema, snapshotPatchSchema, snapshotSchema } from '@/lib/contracts/snapshots';
 import { refParams } from './machines';
 import { defineRoute } from './route';
+
+/** The upload route, exempt from the API's 1 MiB body limit (app.ts). */
+export const UPLOAD_PATH = '/api/snapshots/import';
+/** Largest archive accepted: a 16 GiB guest's RAM plus a big disk. */
+const MAX_ARCHIVE_BYTES = 64 * 2 ** 30;
+
+/** Save a request body to `file`, refusing past `max` bytes. */
+async function saveBody(body: ReadableStream<Uint8Array> | null, file: string, max: number): Promise<void> {
+  if (!body) throw new BadRequestError('Send the archive as the request body (hangar snapshot export makes one).');
+  let seen = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      done(seen > max ? new BadRequestError(`Archive over ${max / 2 ** 30} GiB.`) : null, chunk);
+    },
+  });
+  await pipeline(Readable.fromWeb(body as never), cap, fs.createWriteStream(file, { mode: 0o600 }));
+}
 
 const deleteQuery = z.object({ cascade: z.enum(['true', 'false']).optional() });
 
@@ -12,6 +35,43 @@ export const snapshotRoutes = [
     method: 'get', path: '/snapshots', tag: 'snapshots', summary: 'The snapshot tree (nodes with parent ids, and the machines on each)', access: 'viewer',
     response: listOf(snapshotSchema),
     handler: async ({ core }) => ({ items: await core.snapshots.list() }),
+  }),
+  defineRoute({
+    method: 'post', path: '/snapshots/gc', tag: 'snapshots', summary: 'Remove unreferenced disk layers, stray snapshot files and failed snapshots nothing depends on', access: 'operator',
+    response: gcResultSchema,
+    handler: async ({ core, principal, ip }) => {
+      const r = await core.snapshots.gc();
+      await core.audit.record(principal, { action: 'snapshot.gc', target: { kind: 'snapshot', id: null }, ip, detail: { ...r } });
+      return r;
+    },
+  }),
+  defineRoute({
+    method: 'post', path: '/snapshots/import', tag: 'snapshots', summary: 'Import a snapshot archive (the raw tar as the body) as a new root of the tree', access: 'operator', status: 201,
+    response: snapshotSchema,
+    handler: async ({ c, core, principal, ip }) => {
+      const file = path.join(core.snapshots.tmpDir(), `upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.tar`);
+      try {
+        await saveBody(c.req.raw.body, file, MAX_ARCHIVE_BYTES);
+        const snap = await core.snapshots.importArchive(file);
+        await core.audit.record(principal, { action: 'snapshot.import', target: { kind: 'snapshot', id: snap.id }, ip, detail: { label: snap.label } });
+        return snap;
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/snapshots/{id}/export', tag: 'snapshots', summary: 'Download a snapshot as one archive (tar: state, RAM, flattened disk, checksums, manifest)', access: 'operator',
+    params: idParams, response: z.unknown(),
+    handler: async ({ core, principal, params, ip }) => {
+      const { file, name } = await core.snapshots.exportArchive(params.id);
+      await core.audit.record(principal, { action: 'snapshot.export', target: { kind: 'snapshot', id: params.id }, ip });
+      const stream = fs.createReadStream(file);
+      stream.once('close', () => fs.rmSync(file, { force: true }));
+      return new Response(Readable.toWeb(stream) as ReadableStream, {
+        headers: { 'content-type': 'application/x-tar', 'content-length': String(fs.statSync(file).size), 'content-disposition': `attachment; filename="${name}"` },
+      });
+    },
   }),
   defineRoute({
     method: 'get', path: '/snapshots/{id}', tag: 'snapshots', summary: 'One snapshot', access: 'viewer',

@@ -46,3 +46,12 @@ export function dataLayout(dataDir: string) {
     cache: process.env.HANGAR_CACHE ? path.resolve(process.env.HANGAR_CACHE) : path.join(d, 'cache'),
   };
 }
+
+/** Bytes a file takes on disk (sparse files count only their data); 0 when it is missing. */
+export function allocatedBytes(file: string): number {
+  try {
+    return fs.statSync(file).blocks * 512;
+  } catch {
+    return 0;
+  }
+}

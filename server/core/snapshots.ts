@@ -16,16 +16,10 @@ import { ConflictError, NotFoundError } from './errors';
 import { newId } from './ids';
 import type { JobContext, JobRunner } from './jobs';
 import type { MachineService } from './machines';
-import { resolveInside } from './paths';
+import { allocatedBytes, resolveInside } from './paths';
 import { addChecksums, verifyChecksums } from './checksums';
-
-const allocated = (f: string): number => {
-  try {
-    return fs.statSync(f).blocks * 512;
-  } catch {
-    return 0;
-  }
-};
+import { collectGarbage, type GcResult } from './snapshot-gc';
+import { exportToFile, importFromFile } from './snapshot-archive';
 
 /** Checkpoint, restore, fork and the snapshot tree. Files go to a temp dir, renamed only when complete. */
 export class SnapshotService {
@@ -34,7 +28,7 @@ export class SnapshotService {
     private readonly jobs: JobRunner,
     private readonly bus: EventBus,
     private readonly machines: MachineService,
-    private readonly dirs: { snapshots: string; layers: string; machines: string },
+    private readonly dirs: { root: string; snapshots: string; layers: string; machines: string },
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -62,8 +56,35 @@ export class SnapshotService {
       if (row.machineId) await this.machines.recoverInterrupted(row.machineId).catch(() => undefined);
     }
     for (const e of fs.readdirSync(this.dirs.snapshots)) if (e.startsWith('.')) fs.rmSync(path.join(this.dirs.snapshots, e), { recursive: true, force: true });
+    // Files only: a failed snapshot stays listed (say, "interrupted") until someone collects it.
+    await collectGarbage(this.store, this.dirs, { failed: false, now: this.now() });
     // Sums the previous run had no time to write.
     for (const row of await listSnapshotRowsInState(this.store, 'complete')) if (row.kind === 'live') this.sumRam(row.path);
+  }
+
+  /** The snapshot as one archive file (the caller streams it, then removes it). */
+  async exportArchive(id: string): Promise<{ file: string; name: string }> {
+    return exportToFile(await this.complete(id), this.tmpDir());
+  }
+
+  /** A new root snapshot from an archive file (already saved under the data dir's tmp). */
+  async importArchive(archive: string): Promise<Snapshot> {
+    const id = await importFromFile(this.store, this.dirs, archive, this.now());
+    this.changed(id);
+    return this.get(id);
+  }
+
+  tmpDir(): string {
+    const tmp = path.join(this.dirs.root, 'tmp');
+    fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
+    return tmp;
+  }
+
+  /** Remove unreferenced layers, stray snapshot dirs and failed snapshots nothing depends on. */
+  async gc(): Promise<GcResult> {
+    const r = await collectGarbage(this.store, this.dirs, { failed: true, now: this.now() });
+    if (r.removedSnapshots) this.changed('');
+    return r;
   }
 
   private sumRam(dir: string): void {
@@ -197,7 +218,7 @@ export class SnapshotService {
       // complete; the RAM file (hundreds of MB to read) just after, off the job.
       await addChecksums(tmp, ['state']);
       fs.renameSync(tmp, final);
-      const size = [snapshotFiles(final).state, snapshotFiles(final).ram, res.frozenDisk].reduce((a, f) => a + allocated(f), 0);
+      const size = [snapshotFiles(final).state, snapshotFiles(final).ram, res.frozenDisk].reduce((a, f) => a + allocatedBytes(f), 0);
       const done = (await updateSnapshot(this.store, id, { state: 'complete', kind: res.live ? 'live' : 'disk', pauseMs: res.pauseMs, sizeBytes: size, diskPath: res.frozenDisk }))!;
       if (res.live) this.sumRam(final);
       ctx.log(res.live ? `live snapshot ${id}: guest paused ${res.pauseMs} ms, ${(size / 2 ** 20).toFixed(1)} MiB on disk` : `disk snapshot ${id}`);

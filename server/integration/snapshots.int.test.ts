@@ -129,6 +129,20 @@ describe('live snapshots (busybox, TCG)', () => {
     await api.snapshots.remove(leaf.id);
     await expect(api.snapshots.get(leaf.id)).rejects.toMatchObject({ status: 404 });
     expect(fs.existsSync(path.join(srv.dataDir, 'snapshots', leaf.id))).toBe(false);
+    // GC: unreferenced old files go; every layer in a machine's or snapshot's chain stays, however old.
+    const layers = path.join(srv.dataDir, 'layers');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    fs.writeFileSync(path.join(layers, 'orphan.qcow2'), 'x'.repeat(8192));
+    fs.writeFileSync(path.join(layers, 'young.qcow2'), 'x');
+    fs.mkdirSync(path.join(srv.dataDir, 'snapshots', 'snp_strayfiles0000'));
+    for (const f of fs.readdirSync(layers)) if (f !== 'young.qcow2') fs.utimesSync(path.join(layers, f), hourAgo, hourAgo);
+    fs.utimesSync(path.join(srv.dataDir, 'snapshots', 'snp_strayfiles0000'), hourAgo, hourAgo);
+    const inUse = fs.readdirSync(layers).filter((f) => !['orphan.qcow2', 'young.qcow2'].includes(f));
+    const gc = await api.snapshots.gc();
+    expect(gc.removedFiles).toBeGreaterThanOrEqual(2);
+    expect(fs.readdirSync(layers).sort()).toEqual([...inUse, 'young.qcow2'].sort());
+    expect(fs.existsSync(path.join(srv.dataDir, 'snapshots', 'snp_strayfiles0000'))).toBe(false);
+    expect(await sector('src-fork-2')).toBe('before');
     await expect(api.snapshots.restore('snp_doesnotexist00', {})).rejects.toMatchObject({ status: 404 });
     await expect(api.snapshots.fork(c1, { count: 99 })).rejects.toMatchObject({ status: 400 });
     // The CLI: the tree, and a fork by snapshot id.
@@ -140,6 +154,43 @@ describe('live snapshots (busybox, TCG)', () => {
     for (const n of ['src-fork-1', 'src-fork-2', 'src-fork-3', 'cli-1']) await finished(await api.machines.destroy(n));
   }, 60_000);
 
+  it('exports a snapshot to one archive and imports it as a new root that forks and carries on; bad archives are refused', async () => {
+    const env = { XDG_CONFIG_HOME: srv.dataDir, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const work = fs.mkdtempSync(path.join(srv.dataDir, '..', 'hangar-archive-'));
+    const file = path.join(work, 'c1.tar');
+    const out = await run([process.execPath, 'dist/cli.js', 'snapshot', 'export', c1, '-o', file], { env, timeoutMs: 120_000 });
+    expect(out.code, out.stderr).toBe(0);
+    const members = (await run(['tar', '-tf', file])).stdout.split('\n').filter(Boolean).sort();
+    expect(members).toEqual(expect.arrayContaining(['SHA256SUMS', 'disk.qcow2', 'manifest.json', 'ram', 'state']));
+    const imp = await run([process.execPath, 'dist/cli.js', '--json', 'snapshot', 'import', file], { env, timeoutMs: 120_000 });
+    expect(imp.code, imp.stderr).toBe(0);
+    const imported = JSON.parse(imp.stdout) as { id: string; label: string; parentId: string | null; kind: string };
+    expect(imported).toMatchObject({ label: 'c1 (imported)', parentId: null, kind: 'live' });
+    await finished(await api.snapshots.fork(imported.id, { count: 1, namePrefix: 'imported' }));
+    expect(await counter('imported-1')).toBeGreaterThanOrEqual(before);
+    expect(await sector('imported-1')).toBe('before');
+    await finished(await api.machines.destroy('imported-1'));
+
+    // Refused with a clear 400, leaving nothing behind: not a tar, a stray member, a damaged file.
+    const refuse = async (body: Buffer, why: RegExp) => {
+      await expect(api.snapshots.importArchive(new Uint8Array(body))).rejects.toMatchObject({ status: 400, message: why });
+    };
+    await refuse(Buffer.from('not a tar at all'), /tar could not unpack/);
+    const unpacked = path.join(work, 'x');
+    fs.mkdirSync(unpacked);
+    await run(['tar', '-C', unpacked, '-xf', file]);
+    fs.writeFileSync(path.join(unpacked, 'evil'), 'x');
+    await run(['tar', '-C', unpacked, '-cf', path.join(work, 'stray.tar'), '.']);
+    await refuse(fs.readFileSync(path.join(work, 'stray.tar')), /unexpected member/);
+    fs.rmSync(path.join(unpacked, 'evil'));
+    fs.appendFileSync(path.join(unpacked, 'state'), 'x');
+    await run(['tar', '-C', unpacked, '-cf', path.join(work, 'damaged.tar'), 'manifest.json', 'SHA256SUMS', 'state', 'disk.qcow2']);
+    await refuse(fs.readFileSync(path.join(work, 'damaged.tar')), /state: checksum mismatch/);
+    expect(fs.readdirSync(path.join(srv.dataDir, 'snapshots')).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(fs.readdirSync(path.join(srv.dataDir, 'tmp')).filter((f) => /^(upload|export)-/.test(f))).toEqual([]);
+    fs.rmSync(work, { recursive: true, force: true });
+  }, 180_000);
+
   it('survives a kill -9 of the server during a checkpoint: nothing half-complete, the machine runs on', async () => {
     const job = await api.snapshots.checkpoint('src', 'killed');
     await sleep(30);
@@ -149,7 +200,12 @@ describe('live snapshots (busybox, TCG)', () => {
     const killed = (await api.snapshots.list()).items.find((s) => s.label.startsWith('killed'))!;
     expect(killed).toBeDefined();
     if (killed.state === 'complete') expect(checkStateFile(path.join(srv.dataDir, 'snapshots', killed.id, 'state'))).toBeGreaterThan(0);
-    else expect(killed.state).toBe('failed');
+    else {
+      expect(killed.state).toBe('failed');
+      // Listed as failed until collected; then its row and files go.
+      expect((await api.snapshots.gc()).removedSnapshots).toBe(1);
+      await expect(api.snapshots.get(killed.id)).rejects.toMatchObject({ status: 404 });
+    }
     expect(fs.readdirSync(path.join(srv.dataDir, 'snapshots')).filter((f) => f.startsWith('.'))).toEqual([]);
     expect((await api.jobs.get(job.id)).state).not.toBe('running');
     // Never left paused, and writing to the disk layer QEMU really uses.

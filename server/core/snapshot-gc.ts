@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Store } from '@/db/client';
+import { listMachineRows } from '@/db/repo/machines';
+import { childrenOf, deleteSnapshots, listSnapshotRows, type SnapshotRow } from '@/db/repo/snapshots';
+import { allocatedBytes } from './paths';
+import { backingChain } from '@/server/drivers/qemu/qcow2';
+
+export interface GcResult {
+  removedFiles: number;
+  removedSnapshots: number;
+  freedBytes: number;
+}
+
+/** Files younger than this may belong to an operation still running (a fork makes layers before its rows). */
+export const GC_MIN_AGE_MS = 5 * 60_000;
+
+function sizeOfTree(p: string): number {
+  const st = fs.lstatSync(p);
+  if (!st.isDirectory()) return st.blocks * 512;
+  return fs.readdirSync(p).reduce((a, e) => a + sizeOfTree(path.join(p, e)), 0);
+}
+
+/**
+ * Remove what nothing refers to: disk layers outside every machine's and snapshot's backing
+ * chain, snapshot directories without a row, and (`failed`) failed snapshots nothing depends on. A layer
+ * counts as used when any chain reaches it, whatever the rows say, so a record cut short by a
+ * crash cannot make a machine lose a layer below it.
+ */
+export async function collectGarbage(store: Store, dirs: { snapshots: string; layers: string }, opts: { failed: boolean; now?: number; minAgeMs?: number }): Promise<GcResult> {
+  const { now = Date.now(), minAgeMs = GC_MIN_AGE_MS } = opts;
+  const out: GcResult = { removedFiles: 0, removedSnapshots: 0, freedBytes: 0 };
+  const [machines, snaps] = await Promise.all([listMachineRows(store), listSnapshotRows(store)]);
+  const old = (p: string) => now - fs.lstatSync(p).mtimeMs > minAgeMs;
+
+  // Failed snapshots with nothing below or on them: their row and files go.
+  const usedSnap = new Set(machines.map((m) => m.snapshotId).filter(Boolean));
+  const failed: SnapshotRow[] = [];
+  for (const s of snaps) if (opts.failed && s.state === 'failed' && !usedSnap.has(s.id) && (await childrenOf(store, s.id)).length === 0) failed.push(s);
+  for (const s of failed) {
+    if (fs.existsSync(s.path)) {
+      out.freedBytes += sizeOfTree(s.path);
+      fs.rmSync(s.path, { recursive: true, force: true });
+      out.removedFiles++;
+    }
+  }
+  if (failed.length) await deleteSnapshots(store, failed.map((s) => s.id));
+  out.removedSnapshots = failed.length;
+
+  const used = new Set<string>();
+  const tops = [...machines.map((m) => JSON.parse(m.runtimeJson).disk), ...snaps.filter((s) => !failed.includes(s)).map((s) => s.diskPath)];
+  for (const top of tops) if (typeof top === 'string' && top) for (const f of backingChain(top)) used.add(f);
+  if (fs.existsSync(dirs.layers)) {
+    for (const e of fs.readdirSync(dirs.layers)) {
+      const f = path.join(dirs.layers, e);
+      if (used.has(f) || !old(f)) continue;
+      out.freedBytes += allocatedBytes(f);
+      fs.rmSync(f, { force: true });
+      out.removedFiles++;
+    }
+  }
+
+  const known = new Set(snaps.map((s) => path.resolve(s.path)));
+  if (fs.existsSync(dirs.snapshots)) {
+    for (const e of fs.readdirSync(dirs.snapshots)) {
+      const d = path.join(dirs.snapshots, e);
+      // Dot-names are checkpoints in progress (or cut off: start-up recovery removes those).
+      if (e.startsWith('.') || known.has(d) || !old(d)) continue;
+      out.freedBytes += sizeOfTree(d);
+      fs.rmSync(d, { recursive: true, force: true });
+      out.removedFiles++;
+    }
+  }
+  return out;
+}
