@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { io, type Socket } from 'socket.io-client';
 import type { AttachReply, ConsoleMode, ConsoleTarget } from '@/lib/contracts/console';
 import type { ConsoleClientToServer, ConsoleServerToClient } from '@/lib/events';
+import { isTerminalReport } from '@/lib/terminal-reports';
 import { consoleSessionId, forgetConsoleSessionId, preferredRenderer } from './console-session-id';
 
 type Status = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'error';
@@ -72,6 +73,8 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
       fit.fit();
       const sessionId = consoleSessionId(sessionKey);
       let offset: number | undefined;
+      /** Replays being parsed: terminal replies to their old questions must not reach the guest. */
+      let replaying = 0;
       const socket: Socket<ConsoleServerToClient, ConsoleClientToServer> = io('/console', { transports: ['websocket'] });
 
       /** Write output ending at `end`, skipping what this view already shows; `done` runs once xterm parsed it. */
@@ -90,7 +93,10 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
             return;
           }
           if (r.truncated && offset !== undefined) term.write('\r\n\x1b[33m[some output was missed while disconnected]\x1b[0m\r\n');
-          if (r.replay) write(r.offset, r.replay);
+          if (r.replay) {
+            replaying++;
+            write(r.offset, r.replay, () => replaying--);
+          }
           offset = r.offset;
           setEffectiveMode(r.mode);
           setStatus(r.exited ? 'exited' : 'live');
@@ -124,7 +130,10 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
         setStatus('error');
         setDetail(m.reason);
       });
-      const onData = term.onData((data) => socket.emit('input', { sessionId, data }));
+      const onData = term.onData((data) => {
+        if (replaying > 0 && isTerminalReport(data)) return;
+        socket.emit('input', { sessionId, data });
+      });
       const sendSize = () => {
         fit.fit();
         if (socket.connected) socket.emit('resize', { sessionId, cols: term.cols, rows: term.rows });

@@ -25,6 +25,16 @@ const labels: Record<Verb, string> = {
   checkpoint: 'Checkpoint', 'fork-now': 'Fork now',
 };
 
+/**
+ * What a checkpoint of this machine saves, said on the button: live (memory + devices + disk)
+ * for a running QEMU guest, the disk only for a stopped one, nothing yet for other drivers.
+ */
+export function checkpointHint(m: Machine): { label: string; title: string; disabled: boolean } {
+  if (m.driver !== 'qemu') return { label: 'Checkpoint', title: `Checkpoints of ${m.driver} machines are not available yet.`, disabled: true };
+  if (m.state === 'stopped') return { label: 'Checkpoint (disk only)', title: 'Stopped: only the disk is saved. Start the machine for a live checkpoint with its memory.', disabled: false };
+  return { label: 'Checkpoint', title: 'Live: memory, devices and disk, while the guest pauses for about a tenth of a second.', disabled: false };
+}
+
 export function MachineActions({ machine }: { machine: Machine }) {
   const toast = useToast();
   const router = useRouter();
@@ -49,6 +59,7 @@ export function MachineActions({ machine }: { machine: Machine }) {
     if (verb === 'force-stop' && !confirm(`Force stop ${machine.name}? Like pulling the plug.`)) return;
     run.mutate(verb);
   };
+  const hint = checkpointHint(machine);
   return (
     <div className="flex flex-wrap gap-2">
       {available[machine.state].map((verb) => (
@@ -56,7 +67,8 @@ export function MachineActions({ machine }: { machine: Machine }) {
           key={verb}
           type="button"
           onClick={() => go(verb)}
-          disabled={run.isPending}
+          disabled={run.isPending || ((verb === 'checkpoint' || verb === 'fork-now') && hint.disabled)}
+          title={verb === 'checkpoint' || verb === 'fork-now' ? hint.title : undefined}
           className={`rounded-md px-3 py-1.5 text-sm font-medium disabled:opacity-60 ${
             verb === 'checkpoint' || verb === 'fork-now'
               ? 'bg-sky-600 text-white hover:bg-sky-500'
@@ -65,7 +77,7 @@ export function MachineActions({ machine }: { machine: Machine }) {
               : 'border border-zinc-300 bg-white hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800'
           }`}
         >
-          {labels[verb]}
+          {verb === 'checkpoint' ? hint.label : labels[verb]}
         </button>
       ))}
     </div>

@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { Snapshot } from '@/lib/contracts/snapshots';
 import { formatAge, formatBytes } from '@/lib/format';
 import { hasRole } from '@/lib/roles';
@@ -36,15 +36,50 @@ export function SnapshotTree({ machineId }: { machineId?: string }) {
   const walk = (p: string | null, depth: number) => (kids.get(p) ?? []).forEach((s) => (rows.push({ s, depth }), walk(s.id, depth + 1)));
   walk(null, 0);
   const total = all.filter((s) => s.state === 'complete').reduce((a, s) => a + s.sizeBytes, 0);
+  const treeBytes = (s: Snapshot): number => s.sizeBytes + (kids.get(s.id) ?? []).reduce((a, k) => a + treeBytes(k), 0);
   return (
     <div className="space-y-2">
-      <p className="text-xs text-zinc-500">{all.length} snapshot{all.length === 1 ? '' : 's'} · {formatBytes(total)} on disk</p>
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <p className="text-xs text-zinc-500">
+          {all.length} snapshot{all.length === 1 ? '' : 's'} in {kids.get(null)?.length ?? 0} tree{kids.get(null)?.length === 1 ? '' : 's'} · {formatBytes(total)} on disk
+        </p>
+        {canOperate && !machineId && <TreeTools />}
+      </div>
       <ul className="divide-y divide-zinc-200 overflow-hidden rounded-xl border border-zinc-200 bg-white dark:divide-zinc-800 dark:border-zinc-800 dark:bg-zinc-900" data-testid="snapshot-tree">
         {rows.map(({ s, depth }) => (
-          <SnapshotRow key={s.id} s={s} depth={depth} canOperate={canOperate} />
+          <SnapshotRow key={s.id} s={s} depth={depth} canOperate={canOperate} treeBytes={depth === 0 && kids.has(s.id) ? treeBytes(s) : null} />
         ))}
       </ul>
     </div>
+  );
+}
+
+const toolButton = 'rounded-md border border-zinc-300 px-2.5 py-1 text-xs font-medium hover:bg-zinc-50 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800';
+
+/** Import an archive made by Download (or hangar snapshot export); collect unreferenced files. */
+function TreeTools() {
+  const toast = useToast();
+  const file = useRef<HTMLInputElement>(null);
+  const upload = useMutation({
+    mutationFn: (f: File) => api.snapshots.importArchive(f),
+    onSuccess: (s) => toast('info', `Imported "${s.label}"`),
+    onError: (err) => toast('error', err.message),
+  });
+  const gc = useMutation({
+    mutationFn: () => api.snapshots.gc(),
+    onSuccess: (r) => toast('info', `Collected ${r.removedFiles} file${r.removedFiles === 1 ? '' : 's'}, ${r.removedSnapshots} failed snapshot${r.removedSnapshots === 1 ? '' : 's'}: ${formatBytes(r.freedBytes)} freed`),
+    onError: (err) => toast('error', err.message),
+  });
+  return (
+    <span className="flex items-center gap-1.5">
+      <input ref={file} type="file" accept=".tar,application/x-tar" className="hidden" aria-label="Snapshot archive to import" onChange={(e) => e.target.files?.[0] && upload.mutate(e.target.files[0])} />
+      <button type="button" className={toolButton} disabled={upload.isPending} onClick={() => file.current?.click()}>
+        {upload.isPending ? 'Importing…' : 'Import archive'}
+      </button>
+      <button type="button" className={toolButton} disabled={gc.isPending} title="Remove disk layers and files no machine or snapshot uses, and failed snapshots" onClick={() => gc.mutate()}>
+        Collect garbage
+      </button>
+    </span>
   );
 }
 
@@ -59,7 +94,7 @@ function treeOf(all: Snapshot[], machineId: string): Snapshot[] {
   return all.filter((s) => keep.has(s.id));
 }
 
-function SnapshotRow({ s, depth, canOperate }: { s: Snapshot; depth: number; canOperate: boolean }) {
+function SnapshotRow({ s, depth, canOperate, treeBytes }: { s: Snapshot; depth: number; canOperate: boolean; treeBytes: number | null }) {
   const toast = useToast();
   const [count, setCount] = useState(1);
   const act = useMutation({
@@ -71,21 +106,26 @@ function SnapshotRow({ s, depth, canOperate }: { s: Snapshot; depth: number; can
   const ok = s.state === 'complete';
   return (
     <li className="flex flex-wrap items-center gap-x-4 gap-y-2 px-4 py-2.5 text-sm" data-testid="snapshot-row" data-label={s.label}>
-      <div className="flex min-w-0 flex-1 items-center gap-2" style={{ paddingLeft: `${depth * 1.25}rem` }}>
-        <span aria-hidden="true" className={`h-2.5 w-2.5 shrink-0 rounded-full ${s.kind === 'live' ? 'bg-sky-500' : 'bg-zinc-400'}`} />
-        <span className="truncate font-medium">{s.label}</span>
-        <span className="shrink-0 rounded bg-zinc-100 px-1.5 py-0.5 text-xs text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300">{s.kind}</span>
-        {s.state !== 'complete' && <span className="shrink-0 rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-800 dark:bg-amber-950 dark:text-amber-300">{s.state}</span>}
-        {s.machines.map((m) => (
-          <Link key={m.id} href={`/machines/${m.name}`} className="shrink-0 rounded-full border border-emerald-300 px-2 py-0.5 text-xs text-emerald-700 dark:border-emerald-800 dark:text-emerald-400">
-            {m.name}
-          </Link>
-        ))}
+      <div className="min-w-[16rem] flex-1 space-y-1" style={{ paddingLeft: `${depth * 1.25}rem` }}>
+        <div className="flex min-w-0 items-center gap-2">
+          <span aria-hidden="true" className={`h-2.5 w-2.5 shrink-0 rounded-full ${s.kind === 'live' ? 'bg-sky-500' : 'bg-zinc-400'}`} />
+          <span className="truncate font-medium" title={s.label}>{s.label}</span>
+          <span className="shrink-0 rounded bg-zinc-100 px-1.5 py-0.5 text-xs text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300">{s.kind}</span>
+          {s.state !== 'complete' && <span className="shrink-0 rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-800 dark:bg-amber-950 dark:text-amber-300">{s.state}</span>}
+        </div>
+        <div className="flex flex-wrap items-center gap-x-2 gap-y-1 pl-[1.125rem] text-xs text-zinc-500">
+          <span>
+            {s.pauseMs !== null && `paused ${s.pauseMs} ms · `}
+            {formatBytes(s.sizeBytes)}
+            {treeBytes !== null && ` (tree ${formatBytes(treeBytes)})`} · {s.machineName ?? 'machine gone'} · {formatAge(s.createdAt)}
+          </span>
+          {s.machines.map((m) => (
+            <Link key={m.id} href={`/machines/${m.name}`} title={`${m.name} runs on this snapshot`} className="rounded-full border border-emerald-300 px-2 py-0.5 text-emerald-700 dark:border-emerald-800 dark:text-emerald-400">
+              {m.name}
+            </Link>
+          ))}
+        </div>
       </div>
-      <span className="text-xs text-zinc-500">
-        {s.pauseMs !== null && `paused ${s.pauseMs} ms · `}
-        {formatBytes(s.sizeBytes)} · {s.machineName ?? 'machine gone'} · {formatAge(s.createdAt)}
-      </span>
       {canOperate && ok && (
         <span className="flex items-center gap-1.5">
           <button type="button" disabled={act.isPending || !s.machineName} title={s.machineName ? `Put ${s.machineName} back to this snapshot (its current state is checkpointed first)` : 'The machine is gone: fork instead'} onClick={() => confirm(`Restore ${s.machineName} to "${s.label}"? Its current state is checkpointed first.`) && act.mutate('restore')} className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800">
@@ -95,6 +135,9 @@ function SnapshotRow({ s, depth, canOperate }: { s: Snapshot; depth: number; can
           <button type="button" disabled={act.isPending} onClick={() => act.mutate('fork')} className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800">
             Fork
           </button>
+          <a href={`/api/snapshots/${s.id}/export`} download className="rounded-md px-2 py-1 text-xs font-medium text-zinc-600 hover:bg-zinc-50 dark:text-zinc-300 dark:hover:bg-zinc-800" title="One archive file (memory, devices, disk) to import on another host">
+            Download
+          </a>
           <button type="button" disabled={act.isPending} onClick={() => confirm(`Delete snapshot "${s.label}"?`) && act.mutate('delete')} className="rounded-md px-2 py-1 text-xs font-medium text-red-600 hover:bg-red-50 disabled:opacity-50 dark:text-red-400 dark:hover:bg-red-950/40">
             Delete
           </button>

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { createApiClient } from '@/lib/api-client';
 import type { AttachReply } from '@/lib/contracts/console';
+import { isTerminalReport } from '@/lib/terminal-reports';
 import type { ConsoleClientToServer, ConsoleServerToClient } from '@/lib/events';
 import { loadConfig } from '../config';
 import { CliError } from '../output';
@@ -35,6 +36,9 @@ async function attach(machineRef: string, channel: 'serial' | 'ssh'): Promise<nu
   if (channel === 'serial') process.stderr.write(`Connected to ${machine.name}'s serial console${reply.mode === 'readonly' ? ' (read-only)' : ''}. Ctrl-] leaves.\r\n`);
   if (channel === 'serial' && reply.replay) process.stdout.write(reply.replay.slice(-4000));
   else if (reply.replay) process.stdout.write(reply.replay);
+  // This terminal answers questions in the replay (ash asks for the cursor position at each
+  // prompt); those answers come in just after and must not reach the guest as typing.
+  const replayAnswersUntil = reply.replay ? Date.now() + 500 : 0;
 
   return new Promise<number>((resolve) => {
     let finished = false;
@@ -58,6 +62,7 @@ async function attach(machineRef: string, channel: 'serial' | 'ssh'): Promise<nu
     process.stdin.setEncoding('utf8');
     process.stdin.on('data', (d: string) => {
       if (tty && channel === 'serial' && d.includes(DETACH)) return done(0);
+      if (Date.now() < replayAnswersUntil && isTerminalReport(d)) return;
       s.emit('input', { sessionId, data: d });
     });
     process.stdin.on('end', () => {
