@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Store } from '@/db/client';
 import { listMachineRows } from '@/db/repo/machines';
-import { childrenOf, deleteSnapshots, listSnapshotRows, type SnapshotRow } from '@/db/repo/snapshots';
+import { childrenOf, deleteSnapshots, getSnapshotRow, listSnapshotRows, type SnapshotRow } from '@/db/repo/snapshots';
+import { ConflictError, NotFoundError } from './errors';
 import { allocatedBytes } from './paths';
 import { backingChain } from '@/server/drivers/qemu/qcow2';
 
@@ -11,6 +12,32 @@ export interface GcResult {
   removedSnapshots: number;
   freedBytes: number;
 }
+
+/**
+ * Delete a snapshot: refused while snapshots below it (unless `cascade`, then they go too) or
+ * machines depend on it, by their record or by their disk's backing chain.
+ */
+export async function deleteSnapshotTree(store: Store, dirs: { layers: string }, id: string, cascade: boolean): Promise<void> {
+  const root = await getSnapshotRow(store, id);
+  if (!root) throw new NotFoundError('Snapshot');
+  const doomed: SnapshotRow[] = [root];
+  for (let i = 0; i < doomed.length; i++) doomed.push(...(await childrenOf(store, doomed[i].id)));
+  if (!cascade && doomed.length > 1) throw new ConflictError(`This snapshot has ${doomed.length - 1} snapshot${doomed.length === 2 ? '' : 's'} below it: delete those first, or delete with cascade.`);
+  const ids = new Set(doomed.map((d) => d.id));
+  const disks = new Set(doomed.map((d) => d.diskPath).filter(Boolean));
+  const users = (await listMachineRows(store)).filter((m) => (m.snapshotId && ids.has(m.snapshotId)) || chainOf(m).some((f) => disks.has(f)));
+  if (users.length) throw new ConflictError(`Machines run on this snapshot${cascade ? ' or below it' : ''}: ${users.map((m) => m.name).join(', ')}. Destroy them or restore them elsewhere first.`);
+  for (const d of doomed.reverse()) {
+    fs.rmSync(d.path, { recursive: true, force: true });
+    if (d.diskPath.startsWith(dirs.layers + path.sep)) fs.rmSync(d.diskPath, { force: true });
+  }
+  await deleteSnapshots(store, [...ids]);
+}
+
+const chainOf = (m: { runtimeJson: string }): string[] => {
+  const disk = JSON.parse(m.runtimeJson).disk;
+  return typeof disk === 'string' && disk ? backingChain(disk) : [];
+};
 
 /** Files younger than this may belong to an operation still running (a fork makes layers before its rows). */
 export const GC_MIN_AGE_MS = 5 * 60_000;
@@ -48,8 +75,8 @@ export async function collectGarbage(store: Store, dirs: { snapshots: string; la
   out.removedSnapshots = failed.length;
 
   const used = new Set<string>();
-  const tops = [...machines.map((m) => JSON.parse(m.runtimeJson).disk), ...snaps.filter((s) => !failed.includes(s)).map((s) => s.diskPath)];
-  for (const top of tops) if (typeof top === 'string' && top) for (const f of backingChain(top)) used.add(f);
+  for (const m of machines) for (const f of chainOf(m)) used.add(f);
+  for (const s of snaps) if (!failed.includes(s) && s.diskPath) for (const f of backingChain(s.diskPath)) used.add(f);
   if (fs.existsSync(dirs.layers)) {
     for (const e of fs.readdirSync(dirs.layers)) {
       const f = path.join(dirs.layers, e);

@@ -5,7 +5,7 @@ import type { Machine } from '@/lib/contracts/machines';
 import type { ForkBody, RestoreBody, Snapshot } from '@/lib/contracts/snapshots';
 import type { Store } from '@/db/client';
 import { getMachineRow, insertMachine, listMachines } from '@/db/repo/machines';
-import { childrenOf, deleteSnapshots, getSnapshotRow, insertSnapshot, listSnapshotRows, listSnapshotRowsInState, specOf, toSnapshot, updateSnapshot, type SnapshotRow } from '@/db/repo/snapshots';
+import { getSnapshotRow, insertSnapshot, listSnapshotRows, listSnapshotRowsInState, specOf, toSnapshot, updateSnapshot, type SnapshotRow } from '@/db/repo/snapshots';
 import { firstLine, run } from '@/server/drivers/exec';
 import { randomMac } from '@/server/drivers/qemu/driver';
 import { copySshIdentity, snapshotFiles } from '@/server/drivers/qemu/snapshot';
@@ -18,7 +18,7 @@ import type { JobContext, JobRunner } from './jobs';
 import type { MachineService } from './machines';
 import { allocatedBytes, resolveInside } from './paths';
 import { addChecksums, verifyChecksums } from './checksums';
-import { collectGarbage, type GcResult } from './snapshot-gc';
+import { collectGarbage, deleteSnapshotTree, type GcResult } from './snapshot-gc';
 import { exportToFile, importFromFile } from './snapshot-archive';
 
 /** Checkpoint, restore, fork and the snapshot tree. Files go to a temp dir, renamed only when complete. */
@@ -159,19 +159,7 @@ export class SnapshotService {
 
   /** Delete a node: refused while children or machines depend on it, unless `cascade` (then its subtree goes too). */
   async remove(id: string, cascade: boolean): Promise<void> {
-    const root = await getSnapshotRow(this.store, id);
-    if (!root) throw new NotFoundError('Snapshot');
-    const doomed: SnapshotRow[] = [root];
-    for (let i = 0; i < doomed.length; i++) doomed.push(...(await childrenOf(this.store, doomed[i].id)));
-    if (!cascade && doomed.length > 1) throw new ConflictError(`This snapshot has ${doomed.length - 1} snapshot${doomed.length === 2 ? '' : 's'} below it: delete those first, or delete with cascade.`);
-    const ids = new Set(doomed.map((d) => d.id));
-    const users = (await listMachines(this.store)).filter((m) => m.snapshotId && ids.has(m.snapshotId));
-    if (users.length) throw new ConflictError(`Machines run on this snapshot${cascade ? ' or below it' : ''}: ${users.map((m) => m.name).join(', ')}. Destroy them or restore them elsewhere first.`);
-    for (const d of doomed.reverse()) {
-      fs.rmSync(d.path, { recursive: true, force: true });
-      if (d.diskPath.startsWith(this.dirs.layers + path.sep)) fs.rmSync(d.diskPath, { force: true });
-    }
-    await deleteSnapshots(this.store, [...ids]);
+    await deleteSnapshotTree(this.store, this.dirs, id, cascade);
     this.changed(id);
   }
 

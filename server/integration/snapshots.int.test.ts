@@ -5,7 +5,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
 import { checkStateFile } from '@/server/drivers/qemu/snapshot';
-import { adminToken, client, jobDone, startServer, type RunningServer } from './harness';
+import { adminToken, client, jobDone, startServer, until, type RunningServer } from './harness';
 
 /**
  * Live checkpoint, fork and restore on real QEMU (TCG) with the busybox image: a counter in
@@ -193,7 +193,8 @@ describe('live snapshots (busybox, TCG)', () => {
 
   it('survives a kill -9 of the server during a checkpoint: nothing half-complete, the machine runs on', async () => {
     const job = await api.snapshots.checkpoint('src', 'killed');
-    await sleep(30);
+    // Kill once the checkpoint has begun (its row exists): a server slowed by other work may not be there yet after a fixed delay.
+    await until(async () => (await api.snapshots.list()).items.some((s) => s.label === 'killed'), 'the checkpoint to begin', 10_000, 2);
     await srv.stop('SIGKILL');
     srv = await startServer({ dataDir: srv.dataDir });
     api = client(srv.url, token);
