@@ -35,7 +35,7 @@ export function MachineList() {
       )}
       {machines.data.length === 0 ? (
         <EmptyState icon="machines" title="No machines yet">
-          <p>A machine is a QEMU virtual machine started from an image; it shows up here live, with its state and console.</p>
+          <p>A machine is a QEMU virtual machine or a systemd-nspawn container started from an image; it shows up here live, with its state and console.</p>
           <p>
             Press “New machine” above (build the <strong>busybox</strong> image on the Images page first), or from a terminal: <Cmd>hangar create web-1 --image busybox</Cmd>
           </p>

@@ -15,3 +15,5 @@ const common = {
 
 await build({ ...common, entryPoints: { server: 'server/entry.ts' }, outdir: 'dist' });
 await build({ ...common, entryPoints: { cli: 'cli/main.ts' }, outdir: 'dist', external: ['./server.js'] });
+// The container console holder runs on its own (detached), so it is its own small bundle.
+await build({ ...common, entryPoints: { holder: 'server/drivers/nspawn/holder.ts' }, outdir: 'dist' });

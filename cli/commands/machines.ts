@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createApiClient } from '@/lib/api-client';
-import type { MachineAction } from '@/lib/contracts/machines';
+import { driverKinds, driverKindSchema, type MachineAction } from '@/lib/contracts/machines';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError, printJson } from '../output';
@@ -24,10 +24,12 @@ export async function create(argv: string[], json: boolean): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { image: { type: 'string', default: 'busybox' }, cpus: { type: 'string' }, memory: { type: 'string' }, disk: { type: 'string' }, 'no-start': { type: 'boolean', default: false } },
+    options: { image: { type: 'string', default: 'busybox' }, driver: { type: 'string', default: 'qemu' }, cpus: { type: 'string' }, memory: { type: 'string' }, disk: { type: 'string' }, 'no-start': { type: 'boolean', default: false } },
   });
   const name = positionals[0];
-  if (!name) throw new CliError('Usage: hangar create NAME [--image busybox] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]', 2);
+  if (!name) throw new CliError('Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]', 2);
+  const driver = driverKindSchema.safeParse(values.driver);
+  if (!driver.success) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
   const num = (v: string | undefined, what: string) => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -35,7 +37,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     return n;
   };
   const client = api();
-  const job = await client.machines.create({ name, image: values.image!, cpus: num(values.cpus, 'cpus'), memoryMib: num(values.memory, 'memory'), diskGib: num(values.disk, 'disk'), start: !values['no-start'] });
+  const job = await client.machines.create({ name, driver: driver.data, image: values.image!, cpus: num(values.cpus, 'cpus'), memoryMib: num(values.memory, 'memory'), diskGib: num(values.disk, 'disk'), start: !values['no-start'] });
   await followJob(client, job, json);
   const m = await client.machines.get(name);
   if (json) printJson(m);

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildImageBody, Image, ImageKind } from '@/lib/contracts/images';
 import type { Job } from '@/lib/contracts/jobs';
@@ -63,7 +64,8 @@ export class ImageService {
       .readFile(path.join(row.path, 'boot.json'), 'utf8')
       .then((t) => JSON.parse(t) as BootInfo)
       .catch(() => ({ append: BUSYBOX_APPEND, ssh: false, diskBytes: 0 }));
-    return { kernel: path.join(row.path, 'kernel'), initrd: path.join(row.path, 'initrd.img'), disk: path.join(row.path, 'disk.qcow2'), ...boot };
+    const rootfs = path.join(row.path, 'rootfs');
+    return { kernel: path.join(row.path, 'kernel'), initrd: path.join(row.path, 'initrd.img'), disk: path.join(row.path, 'disk.qcow2'), ...boot, ...(existsSync(rootfs) ? { rootfs } : {}) };
   }
 
   async build(p: Principal, body: BuildImageBody): Promise<Job> {

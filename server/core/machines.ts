@@ -65,6 +65,7 @@ export class MachineService {
     await this.requireDriver(body.driver);
     if (await getMachineRow(this.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
     const image = await this.images.files(body.image);
+    if (body.driver === 'nspawn' && !image.rootfs) throw new BadRequestError(`Image ${body.image} has no root filesystem for containers: use debian-12.`, [{ path: 'image', message: 'no root filesystem for containers' }]);
     const minGib = Math.ceil(image.diskBytes / 2 ** 30);
     if (minGib > body.diskGib) throw new BadRequestError(`Image ${body.image} needs a disk of at least ${minGib} GiB.`, [{ path: 'diskGib', message: `at least ${minGib}` }]);
     const taken = new Set((await listMachines(this.store)).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
@@ -80,10 +81,10 @@ export class MachineService {
     return this.lockedJob(p, machine, 'creating', { kind: 'machine.create', title: `Create ${body.name}` }, async (ctx) => {
       try {
         const { row, spec } = await this.spec(machine.id);
-        ctx.progress(10, 'Creating the disk overlay');
+        ctx.progress(10, row.driver === 'qemu' ? 'Creating the disk overlay' : 'Creating the writable layer');
         const runtime = await driverFor(row.driver).create(spec, image);
         await this.patch(machine.id, { state: 'stopped', runtime });
-        ctx.log(`disk: qcow2 overlay on image ${body.image}`);
+        ctx.log(row.driver === 'qemu' ? `disk: qcow2 overlay on image ${body.image}` : `root: overlay of image ${body.image} and the machine's own upper dir`);
         if (body.start) await this.startMachine(machine.id, ctx, 20);
         return { machine: machine.id };
       } catch (err) {
@@ -240,14 +241,14 @@ export class MachineService {
     const host = await this.host.info();
     const accel = host.capabilities.find((c) => c.name === 'kvm')?.available ? 'kvm' : 'tcg';
     await this.patch(id, { state: 'starting', stateReason: null });
-    ctx.progress(base + 10, `Starting (${row.driver}, ${accel})`);
+    ctx.progress(base + 10, row.driver === 'qemu' ? `Starting (qemu, ${accel})` : `Starting (${row.driver})`);
     // The machine as this start knows it, pid included: the row may be gone by the time we clean up (destroy).
     let live: MachineSpec = spec;
     try {
       const runtime = await driver.start(spec, image, accel, from);
       live = { ...spec, runtime: { ...spec.runtime, ...runtime } };
       await this.patch(id, { runtime: live.runtime });
-      ctx.log(`${row.driver} pid ${runtime.pid}, accelerator ${accel}`);
+      ctx.log(row.driver === 'qemu' ? `qemu pid ${runtime.pid}, accelerator ${accel}` : `${row.driver} holder pid ${runtime.pid}`);
       if (from) {
         from.onRunning?.();
         // The clock and RNG fix-ups are what make a restore safe to use; a guest without the agent still runs.

@@ -1,9 +1,10 @@
 import type { DriverKind } from '@/lib/contracts/machines';
+import { NspawnDriver } from './nspawn/driver';
 import { QemuDriver } from './qemu/driver';
 import type { MachineDriver } from './types';
 
 /** The one place that maps a driver kind to its implementation. */
-const drivers: Partial<Record<DriverKind, MachineDriver>> = { qemu: new QemuDriver() };
+const drivers: Partial<Record<DriverKind, MachineDriver>> = { qemu: new QemuDriver(), nspawn: new NspawnDriver() };
 
 export function driverFor(kind: DriverKind): MachineDriver {
   const d = drivers[kind];

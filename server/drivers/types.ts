@@ -25,6 +25,8 @@ export interface BootFiles {
   /** The guest runs sshd: the machine gets a key pair and a forwarded port. */
   ssh: boolean;
   diskBytes: number;
+  /** The image's root filesystem as a directory (containers run on an overlay of it), when it keeps one. */
+  rootfs?: string;
 }
 
 /** One interface for every machine kind; the registry picks by `driver`. */

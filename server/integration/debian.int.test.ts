@@ -117,3 +117,72 @@ describe('debian-12 image and SSH', () => {
     expect((await api.machines.exec(id, ['systemctl', 'is-system-running', '--wait'], 60)).stdout.trim()).toBe('running');
   }, 300_000);
 });
+
+describe('nspawn containers on the debian-12 root filesystem', () => {
+  const ps = () => run(['ps', '-eo', 'args']).then((r) => r.stdout.split('\n').filter((l) => l.startsWith('systemd-nspawn') && l.includes('--machine=ct-')));
+
+  it('boots an OS container with systemd on an overlay: private network, exec through nsenter, its own writable layer', async () => {
+    await expect(api.machines.create({ name: 'ct-bad', image: 'busybox', driver: 'nspawn' })).rejects.toMatchObject({ status: expect.any(Number) });
+    const job = await api.machines.create({ name: 'ct-1', image: 'debian-12', driver: 'nspawn', memoryMib: 256 });
+    const done = await finished(job, 60_000);
+    expect(done.error).toBeNull();
+    expect(await api.machines.get('ct-1')).toMatchObject({ state: 'running', driver: 'nspawn' });
+    const r = await api.machines.exec('ct-1', ['sh', '-c', 'hostname; ls /sys/class/net; echo err >&2; exit 3']);
+    expect(r).toMatchObject({ code: 3, stdout: 'ct-1\nlo\n', stderr: 'err\n' });
+    expect((await api.machines.exec('ct-1', ['systemctl', 'is-system-running', '--wait'], 60)).stdout.trim()).toMatch(/^(running|degraded)$/);
+    await api.machines.exec('ct-1', ['sh', '-c', 'echo mine > /root/ct-1-file']);
+    await finished(await api.machines.create({ name: 'ct-2', image: 'debian-12', driver: 'nspawn', memoryMib: 256 }), 60_000);
+    expect((await api.machines.exec('ct-2', ['sh', '-c', 'cat /root/ct-1-file 2>/dev/null; hostname'])).stdout).toBe('ct-2\n');
+    // Copy-on-write: the image's root is untouched; each container's changes are in its upper dir.
+    const rootfs = path.join(srv.dataDir, 'images', 'debian-12', 'rootfs');
+    expect(fs.existsSync(path.join(rootfs, 'root/ct-1-file'))).toBe(false);
+    const ct1 = (await api.machines.get('ct-1')).id;
+    expect(fs.readFileSync(path.join(srv.dataDir, 'machines', ct1, 'upper/root/ct-1-file'), 'utf8')).toBe('mine\n');
+    expect(await ps()).toHaveLength(2);
+  }, 180_000);
+
+  it('has a console from the first line through the holder, typed into like a serial line', async () => {
+    const ct1 = (await api.machines.get('ct-1')).id;
+    const s = socket(srv.url, '/console', { token });
+    sockets.push(s);
+    await connected(s);
+    let text = '';
+    s.on('output', (m: ConsoleOutput, ack: () => void) => {
+      text += m.data;
+      ack();
+    });
+    const sessionId = 'it-ct-console-1';
+    const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId: ct1, channel: 'serial' }, cols: 100, rows: 30 }, resolve));
+    expect(reply).toMatchObject({ ok: true, mode: 'interactive' });
+    expect((reply as { replay?: string }).replay ?? '').toMatch(/systemd/);
+    s.emit('input', { sessionId, data: 'echo in-ct-$((6*7))\n' });
+    await until(() => text.includes('in-ct-42'), 'typed command answered on the container console', 20_000);
+  }, 60_000);
+
+  it('pauses and resumes with the cgroup freezer, survives a server restart, stops cleanly and starts again', async () => {
+    await finished(await api.machines.act('ct-1', 'pause'));
+    expect((await api.machines.get('ct-1')).state).toBe('paused');
+    await finished(await api.machines.act('ct-1', 'resume'));
+    expect((await api.machines.exec('ct-1', ['true'])).code).toBe(0);
+    await srv.stop();
+    srv = await startServer({ dataDir: srv.dataDir, env: { HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache') } });
+    api = client(srv.url, token);
+    expect((await api.machines.get('ct-1')).state).toBe('running');
+    expect((await api.machines.exec('ct-1', ['cat', '/root/ct-1-file'])).stdout).toBe('mine\n');
+    const stop = await finished(await api.machines.act('ct-1', 'stop', { timeoutS: 30 }));
+    expect((await api.jobs.logs(stop.id)).items.map((l) => l.line)).toContain('guest powered off cleanly');
+    expect(await ps()).toHaveLength(1);
+    expect((await finished(await api.machines.act('ct-1', 'start'), 60_000)).error).toBeNull();
+    expect((await api.machines.exec('ct-1', ['cat', '/root/ct-1-file'])).stdout).toBe('mine\n');
+  }, 180_000);
+
+  it('destroys containers without leaving a process, a directory or a cgroup behind', async () => {
+    const ids = [(await api.machines.get('ct-1')).id, (await api.machines.get('ct-2')).id];
+    for (const n of ['ct-1', 'ct-2']) await finished(await api.machines.destroy(n));
+    expect(await ps()).toEqual([]);
+    for (const id of ids) {
+      expect(fs.existsSync(path.join(srv.dataDir, 'machines', id))).toBe(false);
+      for (const root of ['/sys/fs/cgroup/unified/hangar', '/sys/fs/cgroup/hangar', '/sys/fs/cgroup/systemd/hangar']) expect(fs.existsSync(path.join(root, id))).toBe(false);
+    }
+  }, 60_000);
+});

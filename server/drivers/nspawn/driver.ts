@@ -1,0 +1,286 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ConsoleSource } from '@/server/core/console/source';
+import { run } from '../exec';
+import { serialConsole } from '../qemu/serial';
+import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec } from '../types';
+import { holderFiles } from './files';
+
+/** A container is ready when its console offers a login, or logs root in (systemd reached getty). */
+const READY = /\blogin: /;
+const PATH_IN_GUEST = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The machine's own writable layer over the image's read-only root. */
+export const containerDirs = (dir: string) => ({ upper: `${dir}/upper` });
+
+/**
+ * The container's own cgroups: unified (pure v2, or hybrid's /unified) first, then the v1
+ * name=systemd hierarchy where there is one. nspawn puts its payload below its own cgroup, so
+ * each container needs one of its own (else two would share `payload`); the freezer is the
+ * unified one's `cgroup.freeze`.
+ */
+export function cgroupDirs(machineId: string): { unified: string | null; all: string[] } {
+  const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : fs.existsSync('/sys/fs/cgroup/unified/cgroup.procs') ? '/sys/fs/cgroup/unified' : null;
+  const v1 = fs.existsSync('/sys/fs/cgroup/systemd/cgroup.procs') ? '/sys/fs/cgroup/systemd' : null;
+  const unified = v2 ? path.join(v2, 'hangar', machineId) : null;
+  return { unified, all: [unified, v1 && path.join(v1, 'hangar', machineId)].filter((d): d is string => !!d) };
+}
+
+/** `sh` moves itself into each cgroup dir before exec'ing the command, so all it starts is in them. */
+const ENTER_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs" || exit 111; shift; done; shift; exec "$@"';
+
+/** Container names: hostnames, from the machine name (already [a-z0-9-]). */
+const hostnameOf = (m: MachineSpec) => m.name.slice(0, 63);
+
+/**
+ * The systemd-nspawn command of an OS container: systemd as init (`--boot`) on an overlay of
+ * the image's read-only root and the machine's own upper dir (no copy per container), private
+ * network unless asked, without machined or dbus (`--register=no --keep-unit`).
+ */
+export function nspawnArgv(m: MachineSpec, rootfs: string): string[] {
+  const d = containerDirs(m.dir);
+  const net = m.runtime.network === 'host' ? [] : ['--private-network'];
+  return [
+    'systemd-nspawn', '--quiet', '--boot', '--register=no', '--keep-unit', ...net,
+    `--machine=${hostnameOf(m)}`, `--hostname=${hostnameOf(m)}`,
+    `--directory=${rootfs}`, `--overlay=${rootfs}:${d.upper}:/`,
+    `--property=MemoryMax=${m.memoryMib}M`, `--property=CPUQuota=${m.cpus * 100}%`,
+  ];
+}
+
+function readPids(dir: string): { holder: number; child: number } | null {
+  try {
+    const p = JSON.parse(fs.readFileSync(holderFiles(dir).pid, 'utf8')) as { holder?: unknown; child?: unknown };
+    return Number.isInteger(p.holder) && Number.isInteger(p.child) ? { holder: p.holder as number, child: p.child as number } : null;
+  } catch {
+    return null;
+  }
+}
+
+const alive = (pid: number, needle: string): boolean => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle);
+  } catch {
+    return false;
+  }
+};
+
+/** The container's init: the child of the nspawn process. */
+function initPid(nspawn: number): number | null {
+  try {
+    const kids = fs.readFileSync(`/proc/${nspawn}/task/${nspawn}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return kids[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every process of the container, nspawn included (cgroup.kill, else SIGKILL to each pid listed). */
+function killCgroup(machineId: string, nspawnPid: number): void {
+  const cg = cgroupDirs(machineId).unified;
+  try {
+    if (cg && fs.existsSync(path.join(cg, 'cgroup.kill'))) return fs.writeFileSync(path.join(cg, 'cgroup.kill'), '1');
+  } catch {
+    // fall through to killing pid by pid
+  }
+  const pids = new Set<number>([nspawnPid]);
+  const walk = (dir: string) => {
+    try {
+      for (const p of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) pids.add(Number(p));
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
+    } catch {
+      // gone
+    }
+  };
+  for (const g of cgroupDirs(machineId).all) walk(g);
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}
+
+/** Some process is still in this cgroup or below. */
+function busy(dir: string): boolean {
+  try {
+    if (fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim()) return true;
+    return fs.readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory() && busy(path.join(dir, e.name)));
+  } catch {
+    return false;
+  }
+}
+
+/** A cgroup and the ones systemd made below it, deepest first (rmdir works only on empty cgroups). */
+function removeCgroup(dir: string): void {
+  let subs: fs.Dirent[];
+  try {
+    subs = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of subs) if (e.isDirectory()) removeCgroup(path.join(dir, e.name));
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // still in use, or gone
+  }
+}
+
+async function waitGone(test: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!test()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return !test();
+}
+
+/** systemd-nspawn OS containers; each runs under a console holder (dist/holder.js) so it outlives the server. */
+export class NspawnDriver implements MachineDriver {
+  readonly kind = 'nspawn' as const;
+
+  async create(m: MachineSpec, image: BootFiles) {
+    if (!image.rootfs || !fs.existsSync(image.rootfs)) throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
+    const { upper } = containerDirs(m.dir);
+    // The machine's own files over the image: its hostname, root logged in on the console (as
+    // on a VM's serial line), and the VM-only units (ttyS agent, disk growth) masked.
+    fs.mkdirSync(path.join(upper, 'etc/systemd/system/console-getty.service.d'), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(upper, 'etc/hostname'), `${hostnameOf(m)}\n`);
+    fs.writeFileSync(path.join(upper, 'etc/systemd/system/console-getty.service.d/autologin.conf'), '[Service]\nExecStart=\nExecStart=-/sbin/agetty --noclear --autologin root --keep-baud console 115200,38400,9600 $TERM\n');
+    for (const unit of ['hangar-agent.service', 'hangar-init.service', 'hangar-ready.service']) fs.symlinkSync('/dev/null', path.join(upper, 'etc/systemd/system', unit));
+    return { rootfs: image.rootfs, network: 'private' };
+  }
+
+  async start(m: MachineSpec, image: BootFiles) {
+    const rootfs = typeof m.runtime.rootfs === 'string' ? m.runtime.rootfs : image.rootfs;
+    if (!rootfs || !fs.existsSync(rootfs)) throw new Error('The image root filesystem is gone: rebuild the image.');
+    const f = holderFiles(m.dir);
+    const holder = fileURLToPath(new URL('./holder.js', import.meta.url));
+    if (!fs.existsSync(holder)) throw new Error(`${holder} is missing: run npm run build.`);
+    const serialFrom = fs.existsSync(f.log) ? fs.statSync(f.log).size : 0;
+    fs.rmSync(f.pid, { force: true });
+    const groups = cgroupDirs(m.id).all;
+    for (const g of groups) fs.mkdirSync(g, { recursive: true });
+    const argv = ['sh', '-c', ENTER_CGROUPS, 'hangar-enter', ...groups, '--', ...nspawnArgv(m, rootfs)];
+    const child = spawn(process.execPath, [holder, m.dir, '--', ...argv], { detached: true, stdio: 'ignore', cwd: m.dir });
+    child.unref();
+    const end = Date.now() + 5000;
+    let pids = readPids(m.dir);
+    while (!pids && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+      pids = readPids(m.dir);
+    }
+    if (!pids) throw new Error('The console holder did not start.');
+    return { pid: pids.holder, nspawnPid: pids.child, serialFrom };
+  }
+
+  async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {
+    const pids = readPids(m.dir);
+    if (!pids || !this.isRunning(m)) return { clean: true };
+    const running = () => alive(pids.child, 'systemd-nspawn');
+    // The freezer would hold the shutdown back.
+    await this.resume(m).catch(() => undefined);
+    if (!opts.force) {
+      // nspawn turns SIGTERM into an orderly poweroff of the container's systemd.
+      process.kill(pids.child, 'SIGTERM');
+      if (await waitGone(running, opts.timeoutMs)) {
+        await waitGone(() => alive(pids.holder, 'holder.js'), 2000);
+        return { clean: true };
+      }
+    }
+    // SIGKILL to nspawn alone would orphan the container's init: kill the whole cgroup.
+    killCgroup(m.id, pids.child);
+    await waitGone(running, 3000);
+    await waitGone(() => alive(pids.holder, 'holder.js'), 2000);
+    return { clean: false };
+  }
+
+  async pause(m: MachineSpec) {
+    fs.writeFileSync(this.freezeFile(m), '1');
+  }
+
+  async resume(m: MachineSpec) {
+    fs.writeFileSync(this.freezeFile(m), '0');
+  }
+
+  private freezeFile(m: MachineSpec): string {
+    const cg = cgroupDirs(m.id).unified;
+    if (!cg || !fs.existsSync(path.join(cg, 'cgroup.freeze'))) throw new Error('Pausing needs the cgroup v2 freezer, which this host does not offer to containers.');
+    return path.join(cg, 'cgroup.freeze');
+  }
+
+  isRunning(m: MachineSpec) {
+    const pids = readPids(m.dir);
+    return !!pids && alive(pids.holder, 'holder.js');
+  }
+
+  isReady(m: MachineSpec) {
+    const from = typeof m.runtime.serialFrom === 'number' ? m.runtime.serialFrom : 0;
+    try {
+      const fd = fs.openSync(holderFiles(m.dir).log, 'r');
+      try {
+        const len = Math.max(0, fs.fstatSync(fd).size - from);
+        const buf = Buffer.alloc(Math.min(len, 1 << 20));
+        fs.readSync(fd, buf, 0, buf.length, from + len - buf.length);
+        return READY.test(buf.toString('utf8'));
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return false;
+    }
+  }
+
+  async status(m: MachineSpec) {
+    if (!this.isRunning(m)) return 'stopped' as const;
+    try {
+      return fs.readFileSync(path.join(path.dirname(this.freezeFile(m)), 'cgroup.events'), 'utf8').includes('frozen 1') ? ('paused' as const) : ('running' as const);
+    } catch {
+      return 'running' as const;
+    }
+  }
+
+  openConsole(m: MachineSpec): ConsoleSource {
+    const f = holderFiles(m.dir);
+    return serialConsole({ serialLog: f.log, serialSock: f.consoleSock }, () => this.isRunning(m));
+  }
+
+  openShell() {
+    return null;
+  }
+
+  /** In the container's namespaces (nsenter into init), with a clean environment. */
+  async exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }) {
+    const pids = readPids(m.dir);
+    const init = pids ? initPid(pids.child) : null;
+    if (!init) throw new Error('The container is not running.');
+    const r = await run(['nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=dumb', ...argv], { timeoutMs: opts.timeoutMs });
+    if (r.timedOut) throw new Error(`The command did not finish within ${opts.timeoutMs / 1000} s.`);
+    return { code: r.code ?? 128, stdout: r.stdout, stderr: r.stderr, durationMs: Math.round(r.durationMs) };
+  }
+
+  async destroy(m: MachineSpec) {
+    if (this.isRunning(m)) await this.stop(m, { force: true, timeoutMs: 0 });
+    const pids = readPids(m.dir);
+    if (pids) killCgroup(m.id, pids.child);
+    await waitGone(() => cgroupDirs(m.id).all.some(busy), 5000);
+    fs.rmSync(m.dir, { recursive: true, force: true });
+    for (const g of cgroupDirs(m.id).all) removeCgroup(g);
+  }
+
+  async checkpoint(): Promise<CheckpointResult> {
+    throw new Error('Checkpoints of nspawn containers are not available yet.');
+  }
+
+  async activeDisk() {
+    return null;
+  }
+
+  async fixup() {
+    // Nothing restores a container's memory yet, so nothing to fix.
+  }
+}
