@@ -5,6 +5,7 @@ import { act, create, exec, ps, rm } from './commands/machines';
 import { login, logout } from './commands/login';
 import { status } from './commands/status';
 import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
+import { runCmd } from './commands/run';
 import { serialConsole, ssh } from './commands/terminal';
 import { CliError, describeError } from './output';
 
@@ -23,6 +24,7 @@ Usage:
   hangar exec NAME -- CMD [ARGS...]               run a command in a machine (exit code passes through)
   hangar ssh NAME [-- CMD [ARGS...]]              login shell over SSH (images with sshd), or run CMD
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
+  hangar run [-it] [--rm] [--driver D] IMAGE [-- CMD]   a container (or VM) from IMAGE, CMD run in it
   hangar checkpoint NAME [-l LABEL]               snapshot a machine (live: memory + devices + disk)
   hangar snapshots                                the snapshot tree; hangar snapshot rm SNAP [--cascade]
   hangar snapshot export SNAP [-o FILE]           one archive file (state, RAM, flattened disk); snapshot import FILE
@@ -90,6 +92,8 @@ export async function run(argv: string[]): Promise<number> {
         return await ssh(rest, json);
       case 'console':
         return await serialConsole(rest);
+      case 'run':
+        return await runCmd(rest);
       case 'checkpoint':
         await checkpoint(rest, json);
         return 0;

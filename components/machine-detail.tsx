@@ -55,8 +55,9 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
       </header>
       <section aria-label="Consoles">
         <div role="tablist" aria-label="Console" className="mb-2 flex items-center gap-1 text-sm">
-          <TabButton id="serial" tab={tab} setTab={setTab}>Serial console</TabButton>
-          {m.ssh && <TabButton id="ssh" tab={tab} setTab={setTab}>SSH</TabButton>}
+          <TabButton id="serial" tab={tab} setTab={setTab}>{m.driver === 'qemu' ? 'Serial console' : 'Console'}</TabButton>
+          {/* A container's login shell comes through nsenter, not sshd: same channel, its own name. */}
+          {m.ssh && <TabButton id="ssh" tab={tab} setTab={setTab}>{m.driver === 'qemu' ? 'SSH' : 'Shell'}</TabButton>}
           {m.ssh && (
             <span className="ml-auto truncate text-xs text-zinc-500" title="From a terminal (the Hangar CLI, logged in to this server)">
               <code className="rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-zinc-800 dark:bg-zinc-800 dark:text-zinc-200" data-testid="ssh-command">hangar ssh {m.name}</code>
@@ -72,7 +73,7 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
           m.state === 'running' ? (
             <Console key="ssh" target={{ kind: 'machine', machineId: m.id, channel: 'ssh' }} sessionKey={`ssh-${m.id}`} className="h-[28rem]" />
           ) : (
-            <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center text-sm text-zinc-500 dark:border-zinc-700">SSH opens once the machine has booted ({m.state}).</p>
+            <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center text-sm text-zinc-500 dark:border-zinc-700">{m.driver === 'qemu' ? 'SSH' : 'The shell'} opens once the machine has booted ({m.state}).</p>
           )
         ) : (
           <Console key="serial" target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} className="h-[28rem]" />

@@ -16,7 +16,8 @@ const DETACH = '\x1d';
  * from any host that can reach Hangar; no SSH key leaves the server). Raw mode on a TTY;
  * piped stdin is typed as-is and ends with Ctrl-D.
  */
-async function attach(machineRef: string, channel: 'serial' | 'ssh'): Promise<number> {
+/** `typed`: sent as the first input (a command line for the shell). */
+export async function attach(machineRef: string, channel: 'serial' | 'ssh', typed?: string): Promise<number> {
   const cfg = loadConfig();
   if (!cfg.token) throw new CliError('Not logged in: run hangar login first.', 2);
   const machine = await createApiClient({ baseUrl: cfg.url, token: cfg.token }).machines.get(machineRef);
@@ -33,6 +34,8 @@ async function attach(machineRef: string, channel: 'serial' | 'ssh'): Promise<nu
     s.disconnect();
     throw new CliError(reply.error.message);
   }
+  // A command to run in the shell, typed as its first line (hangar run -it IMAGE -- CMD).
+  if (typed) s.emit('input', { sessionId, data: typed });
   if (channel === 'serial') process.stderr.write(`Connected to ${machine.name}'s serial console${reply.mode === 'readonly' ? ' (read-only)' : ''}. Ctrl-] leaves.\r\n`);
   if (channel === 'serial' && reply.replay) process.stdout.write(reply.replay.slice(-4000));
   else if (reply.replay) process.stdout.write(reply.replay);

@@ -176,6 +176,20 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect((await api.machines.exec('ct-1', ['cat', '/root/ct-1-file'])).stdout).toBe('mine\n');
   }, 180_000);
 
+  it('hangar run: a throwaway container runs a command (exit code through) or a shell on a tty, and --rm removes it', async () => {
+    const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-run-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const cmd = await run([process.execPath, 'dist/cli.js', 'run', '--rm', '--name', 'run-a', 'debian-12', '--', 'sh', '-c', 'echo hi from $(hostname); echo oops >&2; exit 7'], { env, timeoutMs: 90_000 });
+    expect(cmd).toMatchObject({ code: 7, stdout: 'hi from run-a\n', stderr: 'oops\n' });
+    const it = await run([process.execPath, 'dist/cli.js', 'run', '-it', '--rm', '--name', 'run-b', 'debian-12', '--', 'sh', '-c', 'test -t 0 && echo on-a-tty; exit 3'], { env, input: '', timeoutMs: 90_000 });
+    expect(it.code).toBe(3);
+    expect(it.stdout).toContain('on-a-tty');
+    const names = (await api.machines.list()).items.map((m) => m.name);
+    expect(names).not.toContain('run-a');
+    expect(names).not.toContain('run-b');
+    const bad = await run([process.execPath, 'dist/cli.js', 'run', '--driver', 'lxc', 'debian-12', '--', 'true'], { env, timeoutMs: 30_000 });
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--driver: one of qemu, nspawn, podman') });
+  }, 200_000);
+
   it('destroys containers without leaving a process, a directory or a cgroup behind', async () => {
     const ids = [(await api.machines.get('ct-1')).id, (await api.machines.get('ct-2')).id];
     for (const n of ['ct-1', 'ct-2']) await finished(await api.machines.destroy(n));

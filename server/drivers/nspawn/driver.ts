@@ -1,11 +1,14 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ConsoleSource } from '@/server/core/console/source';
 import { run } from '../exec';
+import { spawnPty } from '../pty';
 import { serialConsole } from '../qemu/serial';
 import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec } from '../types';
+import { busy, cgroupDirs, ENTER_CGROUPS, killCgroup, removeCgroup } from './cgroups';
 import { holderFiles } from './files';
 
 /** A container is ready when its console offers a login, or logs root in (systemd reached getty). */
@@ -14,22 +17,6 @@ const PATH_IN_GUEST = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 
 /** The machine's own writable layer over the image's read-only root. */
 export const containerDirs = (dir: string) => ({ upper: `${dir}/upper` });
-
-/**
- * The container's own cgroups: unified (pure v2, or hybrid's /unified) first, then the v1
- * name=systemd hierarchy where there is one. nspawn puts its payload below its own cgroup, so
- * each container needs one of its own (else two would share `payload`); the freezer is the
- * unified one's `cgroup.freeze`.
- */
-export function cgroupDirs(machineId: string): { unified: string | null; all: string[] } {
-  const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : fs.existsSync('/sys/fs/cgroup/unified/cgroup.procs') ? '/sys/fs/cgroup/unified' : null;
-  const v1 = fs.existsSync('/sys/fs/cgroup/systemd/cgroup.procs') ? '/sys/fs/cgroup/systemd' : null;
-  const unified = v2 ? path.join(v2, 'hangar', machineId) : null;
-  return { unified, all: [unified, v1 && path.join(v1, 'hangar', machineId)].filter((d): d is string => !!d) };
-}
-
-/** `sh` moves itself into each cgroup dir before exec'ing the command, so all it starts is in them. */
-const ENTER_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs" || exit 111; shift; done; shift; exec "$@"';
 
 /** Container names: hostnames, from the machine name (already [a-z0-9-]). */
 const hostnameOf = (m: MachineSpec) => m.name.slice(0, 63);
@@ -77,59 +64,6 @@ function initPid(nspawn: number): number | null {
   }
 }
 
-/** Every process of the container, nspawn included (cgroup.kill, else SIGKILL to each pid listed). */
-function killCgroup(machineId: string, nspawnPid: number): void {
-  const cg = cgroupDirs(machineId).unified;
-  try {
-    if (cg && fs.existsSync(path.join(cg, 'cgroup.kill'))) return fs.writeFileSync(path.join(cg, 'cgroup.kill'), '1');
-  } catch {
-    // fall through to killing pid by pid
-  }
-  const pids = new Set<number>([nspawnPid]);
-  const walk = (dir: string) => {
-    try {
-      for (const p of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) pids.add(Number(p));
-      for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
-    } catch {
-      // gone
-    }
-  };
-  for (const g of cgroupDirs(machineId).all) walk(g);
-  for (const p of pids) {
-    try {
-      process.kill(p, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-}
-
-/** Some process is still in this cgroup or below. */
-function busy(dir: string): boolean {
-  try {
-    if (fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim()) return true;
-    return fs.readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory() && busy(path.join(dir, e.name)));
-  } catch {
-    return false;
-  }
-}
-
-/** A cgroup and the ones systemd made below it, deepest first (rmdir works only on empty cgroups). */
-function removeCgroup(dir: string): void {
-  let subs: fs.Dirent[];
-  try {
-    subs = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of subs) if (e.isDirectory()) removeCgroup(path.join(dir, e.name));
-  try {
-    fs.rmdirSync(dir);
-  } catch {
-    // still in use, or gone
-  }
-}
-
 async function waitGone(test: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -152,7 +86,8 @@ export class NspawnDriver implements MachineDriver {
     fs.writeFileSync(path.join(upper, 'etc/hostname'), `${hostnameOf(m)}\n`);
     fs.writeFileSync(path.join(upper, 'etc/systemd/system/console-getty.service.d/autologin.conf'), '[Service]\nExecStart=\nExecStart=-/sbin/agetty --noclear --autologin root --keep-baud console 115200,38400,9600 $TERM\n');
     for (const unit of ['hangar-agent.service', 'hangar-init.service', 'hangar-ready.service']) fs.symlinkSync('/dev/null', path.join(upper, 'etc/systemd/system', unit));
-    return { rootfs: image.rootfs, network: 'private' };
+    // `ssh`: the machine offers login shells (for a container: bash through nsenter, see openShell).
+    return { rootfs: image.rootfs, network: 'private', ssh: true };
   }
 
   async start(m: MachineSpec, image: BootFiles) {
@@ -244,19 +179,34 @@ export class NspawnDriver implements MachineDriver {
     }
   }
 
+  /** The container's console through its holder: like a serial line, but with a window size. */
   openConsole(m: MachineSpec): ConsoleSource {
     const f = holderFiles(m.dir);
-    return serialConsole({ serialLog: f.log, serialSock: f.consoleSock }, () => this.isRunning(m));
+    const con = serialConsole({ serialLog: f.log, serialSock: f.consoleSock }, () => this.isRunning(m));
+    return {
+      ...con,
+      resize: (cols, rows) => {
+        const s = net.connect(f.controlSock, () => s.end(`${JSON.stringify({ cols, rows })}\n`));
+        s.on('error', () => undefined);
+      },
+    };
   }
 
-  openShell() {
-    return null;
+  /** A login shell in the container (bash on a pty of its own, through nsenter): the "SSH" channel of a container. */
+  openShell(m: MachineSpec, cols: number, rows: number) {
+    const init = this.init(m);
+    if (!init) return Promise.reject(new Error('The container is not running.'));
+    return Promise.resolve(spawnPty(['nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=xterm-256color', '/bin/bash', '-l'], { cols, rows, cwd: '/' }));
+  }
+
+  private init(m: MachineSpec): number | null {
+    const pids = readPids(m.dir);
+    return pids ? initPid(pids.child) : null;
   }
 
   /** In the container's namespaces (nsenter into init), with a clean environment. */
   async exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }) {
-    const pids = readPids(m.dir);
-    const init = pids ? initPid(pids.child) : null;
+    const init = this.init(m);
     if (!init) throw new Error('The container is not running.');
     const r = await run(['nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=dumb', ...argv], { timeoutMs: opts.timeoutMs });
     if (r.timedOut) throw new Error(`The command did not finish within ${opts.timeoutMs / 1000} s.`);
