@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   startup: () => import('./startup'),
   'qemu-boot': () => import('./qemu-boot'),
   snapshots: () => import('./snapshots'),
+  containers: () => import('./containers'),
 };
 
 const name = process.argv[2];

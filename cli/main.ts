@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { images } from './commands/images';
-import { act, create, exec, ps, rm } from './commands/machines';
+import { act, create, exec, ps, rm, unit } from './commands/machines';
 import { login, logout } from './commands/login';
 import { status } from './commands/status';
 import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
@@ -25,6 +25,7 @@ Usage:
   hangar ssh NAME [-- CMD [ARGS...]]              login shell over SSH (images with sshd), or run CMD
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
   hangar run [-it] [--rm] [--driver D] IMAGE [-- CMD]   a container (or VM) from IMAGE, CMD run in it
+  hangar unit NAME                                a container as a systemd unit file for the host
   hangar checkpoint NAME [-l LABEL]               snapshot a machine (live: memory + devices + disk)
   hangar snapshots                                the snapshot tree; hangar snapshot rm SNAP [--cascade]
   hangar snapshot export SNAP [-o FILE]           one archive file (state, RAM, flattened disk); snapshot import FILE
@@ -94,6 +95,9 @@ export async function run(argv: string[]): Promise<number> {
         return await serialConsole(rest);
       case 'run':
         return await runCmd(rest);
+      case 'unit':
+        await unit(rest, json);
+        return 0;
       case 'checkpoint':
         await checkpoint(rest, json);
         return 0;

@@ -6,7 +6,7 @@ import { hostInfoSchema } from './contracts/host';
 import { imageSchema, type BuildImageBody } from './contracts/images';
 import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
-import { execResultSchema, machineSchema, type CreateMachineBody, type MachineAction, type StopMachineBody } from './contracts/machines';
+import { execResultSchema, machineSchema, unitFileSchema, type CreateMachineBody, type MachineAction, type StopMachineBody } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
 
 export class ApiError extends Error {
@@ -102,6 +102,7 @@ export function createApiClient(opts: ClientOptions) {
       create: (b: Partial<CreateMachineBody> & Pick<CreateMachineBody, 'name' | 'image'>) => call('POST', '/machines', jobSchema, b),
       act: (ref: string, action: MachineAction, b: Partial<StopMachineBody> = {}) => call('POST', `/machines/${encodeURIComponent(ref)}/${action}`, jobSchema, b),
       destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),
+      unitFile: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/unit`, unitFileSchema),
       exec: (ref: string, argv: string[], timeoutS?: number) => call('POST', `/machines/${encodeURIComponent(ref)}/exec`, execResultSchema, { argv, timeoutS }),
     },
     snapshots: {

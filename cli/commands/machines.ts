@@ -79,3 +79,11 @@ export async function exec(argv: string[], json: boolean): Promise<number> {
   }
   return r.code;
 }
+
+/** hangar unit NAME: a container as a systemd unit file for the host, on stdout. */
+export async function unit(argv: string[], json: boolean): Promise<void> {
+  if (!argv[0] || argv[0].startsWith('-')) throw new CliError('Usage: hangar unit NAME > /etc/systemd/system/hangar-NAME.service', 2);
+  const u = await api().machines.unitFile(argv[0]);
+  if (json) printJson(u);
+  else process.stdout.write(u.unit);
+}

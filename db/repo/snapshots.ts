@@ -12,6 +12,8 @@ export interface SnapshotSpec {
   diskGib: number;
   /** The image had sshd: forks get keys and a forwarded port too. */
   ssh: boolean;
+  /** Containers: the read-only layers below the frozen one (image root first). */
+  lowers?: string[];
 }
 
 export const specOf = (r: SnapshotRow): SnapshotSpec => JSON.parse(r.specJson);

@@ -73,3 +73,5 @@ export const execResultSchema = z.object({
   durationMs: z.number(),
 });
 export type ExecResult = z.infer<typeof execResultSchema>;
+
+export const unitFileSchema = z.object({ name: z.string(), unit: z.string() });

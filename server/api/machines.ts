@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ID_PATTERN, NAME_PATTERN, listOf } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
-import { createMachineBodySchema, execBodySchema, execResultSchema, machineActions, machineSchema, stopMachineBodySchema } from '@/lib/contracts/machines';
+import { createMachineBodySchema, execBodySchema, execResultSchema, machineActions, machineSchema, stopMachineBodySchema, unitFileSchema } from '@/lib/contracts/machines';
 import { defineRoute } from './route';
 
 /** A machine by id or by name: names never contain `_`, ids always do, so the two cannot collide. */
@@ -27,6 +27,11 @@ export const machineRoutes = [
       await core.audit.record(principal, { action: 'machine.create', target: { kind: 'machine', id: job.machineId }, ip, detail: { name: body.name, image: body.image } });
       return job;
     },
+  }),
+  defineRoute({
+    method: 'get', path: '/machines/{ref}/unit', tag: 'machines', summary: 'A container as a systemd unit file for the host (nspawn)', access: 'operator',
+    params: refParams, response: unitFileSchema,
+    handler: async ({ core, principal, params }) => core.machines.unitFile(principal, params.ref),
   }),
   // Before /{action}: routes match in order, and exec is not an action.
   defineRoute({

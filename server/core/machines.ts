@@ -3,6 +3,7 @@ import { isValidId } from '@/lib/contracts/common';
 import type { CreateMachineBody, ExecBody, ExecResult, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
 import { deleteMachine, getMachineRow, insertMachine, listMachineRowsInStates, listMachines, toMachine, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
+import { unitFile } from '@/server/drivers/nspawn/unit';
 import { driverFor } from '@/server/drivers/registry';
 import type { Fixups, MachineSpec, StartFrom } from '@/server/drivers/types';
 import type { Principal } from './auth';
@@ -140,6 +141,14 @@ export class MachineService {
       this.unlock(m.id);
       throw err;
     }
+  }
+
+  /** A container as a systemd unit file for the host (nspawn only). */
+  async unitFile(p: Principal, ref: string): Promise<{ name: string; unit: string }> {
+    const m = await this.get(p, ref);
+    if (m.driver !== 'nspawn') throw new ConflictError(`${m.name} is a ${m.driver} machine: only nspawn containers export as a unit file.`);
+    const { spec } = await this.spec(m.id);
+    return { name: `hangar-${m.name}.service`, unit: unitFile(spec) };
   }
 
   /** Run a command in a running machine; not a job: the caller waits for its output. */

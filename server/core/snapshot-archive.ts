@@ -7,7 +7,7 @@ import { insertSnapshot, type SnapshotInsert, type SnapshotRow } from '@/db/repo
 import { firstLine, run } from '@/server/drivers/exec';
 import { checkStateFile } from '@/server/drivers/qemu/snapshot';
 import { addChecksums, verifyChecksums } from './checksums';
-import { BadRequestError } from './errors';
+import { BadRequestError, ConflictError } from './errors';
 import { newId } from './ids';
 import { allocatedBytes, resolveInside } from './paths';
 
@@ -98,6 +98,7 @@ async function unpackSnapshot(archive: string, work: string): Promise<{ manifest
 
 /** Export `snap` to a new archive file in `tmp`; returns it and a download name. */
 export async function exportToFile(snap: SnapshotRow, tmp: string): Promise<{ file: string; name: string }> {
+  if (snap.driver !== 'qemu') throw new ConflictError(`Export of ${snap.driver} snapshots is not available yet (QEMU snapshots only).`);
   const file = path.join(tmp, `export-${newId('snp').slice(4)}.tar`);
   try {
     await exportSnapshot(snap, `${file}.d`, file);

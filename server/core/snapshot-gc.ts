@@ -4,7 +4,7 @@ import type { Store } from '@/db/client';
 import { listMachineRows } from '@/db/repo/machines';
 import { childrenOf, deleteSnapshots, getSnapshotRow, listSnapshotRows, type SnapshotRow } from '@/db/repo/snapshots';
 import { ConflictError, NotFoundError } from './errors';
-import { allocatedBytes } from './paths';
+import { diskUsage } from './paths';
 import { backingChain } from '@/server/drivers/qemu/qcow2';
 
 export interface GcResult {
@@ -29,24 +29,20 @@ export async function deleteSnapshotTree(store: Store, dirs: { layers: string },
   if (users.length) throw new ConflictError(`Machines run on this snapshot${cascade ? ' or below it' : ''}: ${users.map((m) => m.name).join(', ')}. Destroy them or restore them elsewhere first.`);
   for (const d of doomed.reverse()) {
     fs.rmSync(d.path, { recursive: true, force: true });
-    if (d.diskPath.startsWith(dirs.layers + path.sep)) fs.rmSync(d.diskPath, { force: true });
+    if (d.diskPath.startsWith(dirs.layers + path.sep)) fs.rmSync(d.diskPath, { recursive: true, force: true });
   }
   await deleteSnapshots(store, [...ids]);
 }
 
+/** Every layer a machine runs on: its qcow2 chain, or a container's frozen lower layers. */
 const chainOf = (m: { runtimeJson: string }): string[] => {
-  const disk = JSON.parse(m.runtimeJson).disk;
-  return typeof disk === 'string' && disk ? backingChain(disk) : [];
+  const rt = JSON.parse(m.runtimeJson) as { disk?: unknown; lowers?: unknown };
+  const lowers = Array.isArray(rt.lowers) ? rt.lowers.filter((l): l is string => typeof l === 'string') : [];
+  return [...(typeof rt.disk === 'string' && rt.disk ? backingChain(rt.disk) : []), ...lowers];
 };
 
 /** Files younger than this may belong to an operation still running (a fork makes layers before its rows). */
 export const GC_MIN_AGE_MS = 5 * 60_000;
-
-function sizeOfTree(p: string): number {
-  const st = fs.lstatSync(p);
-  if (!st.isDirectory()) return st.blocks * 512;
-  return fs.readdirSync(p).reduce((a, e) => a + sizeOfTree(path.join(p, e)), 0);
-}
 
 /**
  * Remove what nothing refers to: disk layers outside every machine's and snapshot's backing
@@ -66,7 +62,7 @@ export async function collectGarbage(store: Store, dirs: { snapshots: string; la
   for (const s of snaps) if (opts.failed && s.state === 'failed' && !usedSnap.has(s.id) && (await childrenOf(store, s.id)).length === 0) failed.push(s);
   for (const s of failed) {
     if (fs.existsSync(s.path)) {
-      out.freedBytes += sizeOfTree(s.path);
+      out.freedBytes += diskUsage(s.path);
       fs.rmSync(s.path, { recursive: true, force: true });
       out.removedFiles++;
     }
@@ -81,8 +77,8 @@ export async function collectGarbage(store: Store, dirs: { snapshots: string; la
     for (const e of fs.readdirSync(dirs.layers)) {
       const f = path.join(dirs.layers, e);
       if (used.has(f) || !old(f)) continue;
-      out.freedBytes += allocatedBytes(f);
-      fs.rmSync(f, { force: true });
+      out.freedBytes += diskUsage(f);
+      fs.rmSync(f, { recursive: true, force: true });
       out.removedFiles++;
     }
   }
@@ -93,7 +89,7 @@ export async function collectGarbage(store: Store, dirs: { snapshots: string; la
       const d = path.join(dirs.snapshots, e);
       // Dot-names are checkpoints in progress (or cut off: start-up recovery removes those).
       if (e.startsWith('.') || known.has(d) || !old(d)) continue;
-      out.freedBytes += sizeOfTree(d);
+      out.freedBytes += diskUsage(d);
       fs.rmSync(d, { recursive: true, force: true });
       out.removedFiles++;
     }

@@ -6,7 +6,6 @@ import type { ForkBody, RestoreBody, Snapshot } from '@/lib/contracts/snapshots'
 import type { Store } from '@/db/client';
 import { getMachineRow, insertMachine, listMachines } from '@/db/repo/machines';
 import { getSnapshotRow, insertSnapshot, listSnapshotRows, listSnapshotRowsInState, specOf, toSnapshot, updateSnapshot, type SnapshotRow } from '@/db/repo/snapshots';
-import { firstLine, run } from '@/server/drivers/exec';
 import { randomMac } from '@/server/drivers/qemu/driver';
 import { copySshIdentity, snapshotFiles } from '@/server/drivers/qemu/snapshot';
 import { driverFor } from '@/server/drivers/registry';
@@ -16,7 +15,7 @@ import { ConflictError, NotFoundError } from './errors';
 import { newId } from './ids';
 import type { JobContext, JobRunner } from './jobs';
 import type { MachineService } from './machines';
-import { allocatedBytes, resolveInside } from './paths';
+import { diskUsage, resolveInside } from './paths';
 import { addChecksums, verifyChecksums } from './checksums';
 import { collectGarbage, deleteSnapshotTree, type GcResult } from './snapshot-gc';
 import { exportToFile, importFromFile } from './snapshot-archive';
@@ -126,14 +125,14 @@ export class SnapshotService {
       ctx.progress(40, 'Stopping the current state');
       const { spec: ms } = await this.machines.spec(m.id);
       // The current state is discarded (or was just checkpointed): no clean shutdown to wait for.
-      const [disk] = await Promise.all([
-        this.layerOn(snap, m.id, ms.diskGib),
-        was === 'running' || was === 'paused' ? this.machines.stopMachine(m.id, ctx, { force: true, timeoutS: 0 }) : null,
-      ]);
+      // A container's new layer replaces its upper dir: it must be stopped first.
+      const stopping = was === 'running' || was === 'paused' ? this.machines.stopMachine(m.id, ctx, { force: true, timeoutS: 0 }) : null;
+      if (snap.driver !== 'qemu') await stopping;
+      const [[branched]] = await Promise.all([this.branch(snap, [{ id: m.id, dir: ms.dir, name: m.name }], ms.diskGib), stopping]);
       const old = typeof ms.runtime.disk === 'string' ? ms.runtime.disk : null;
       copySshIdentity(snap.path, ms.dir);
       const { spec: stopped } = await this.machines.spec(m.id);
-      await this.machines.patch(m.id, { runtime: { ...stopped.runtime, disk }, snapshotId: snap.id });
+      await this.machines.patch(m.id, { runtime: { ...stopped.runtime, ...branched }, snapshotId: snap.id });
       // The layer it ran on is no snapshot's (a checkpoint would have frozen it): it goes.
       if (old && old.startsWith(this.dirs.layers + path.sep)) fs.rmSync(old, { force: true });
       let runningMs: number | null = null;
@@ -171,7 +170,7 @@ export class SnapshotService {
 
   private async checkpointable(p: Principal, ref: string): Promise<Machine> {
     const m = await this.machines.get(p, ref);
-    if (m.driver !== 'qemu') throw new ConflictError(`Checkpoints of ${m.driver} machines are not available yet.`);
+    if (m.driver === 'podman') throw new ConflictError(`Checkpoints of ${m.driver} machines are not available yet.`);
     if (!['running', 'paused', 'stopped'].includes(m.state)) throw new ConflictError(`Cannot checkpoint ${m.name}: it is ${m.state}.`);
     return m;
   }
@@ -193,20 +192,21 @@ export class SnapshotService {
       id, parentId: row.snapshotId, machineId, kind: live ? 'live' : 'disk', state: 'pending', sizeBytes: 0, pauseMs: null, path: final, createdAt: this.now(),
       label: label?.trim() || `${row.name} ${new Date(this.now()).toISOString().slice(0, 19).replace('T', ' ')}`,
       driver: row.driver, image: row.image, diskPath: '',
-      specJson: JSON.stringify({ cpus: row.cpus, memoryMib: row.memoryMib, diskGib: row.diskGib, ssh: spec.runtime.ssh === true }),
+      // Containers also record the layers they stand on, for restores and forks to stack again.
+      specJson: JSON.stringify({ cpus: row.cpus, memoryMib: row.memoryMib, diskGib: row.diskGib, ssh: spec.runtime.ssh === true, ...(row.driver === 'nspawn' ? { rootfs: spec.runtime.rootfs, lowers: spec.runtime.lowers ?? [] } : {}) }),
     });
     this.changed(id);
     ctx.progress(10, live ? 'Saving memory, devices and disk (guest paused)' : 'Freezing the disk layer');
     try {
       const res = await driverFor(row.driver).checkpoint(spec, tmp);
       // The machine writes to its new layer from now on, whatever happens next.
-      await this.machines.patch(machineId, { runtime: { ...spec.runtime, disk: res.disk }, snapshotId: id });
+      await this.machines.patch(machineId, { runtime: { ...spec.runtime, ...(res.disk ? { disk: res.disk } : {}) }, snapshotId: id });
       if (res.liveError) ctx.log(`warning: live state not saved (${res.liveError}); the snapshot keeps the disk only`);
       // Out of the pause already. The device state is summed before the snapshot counts as
       // complete; the RAM file (hundreds of MB to read) just after, off the job.
       await addChecksums(tmp, ['state']);
       fs.renameSync(tmp, final);
-      const size = [snapshotFiles(final).state, snapshotFiles(final).ram, res.frozenDisk].reduce((a, f) => a + allocatedBytes(f), 0);
+      const size = [snapshotFiles(final).state, snapshotFiles(final).ram, res.frozenDisk].reduce((a, f) => a + diskUsage(f), 0);
       const done = (await updateSnapshot(this.store, id, { state: 'complete', kind: res.live ? 'live' : 'disk', pauseMs: res.pauseMs, sizeBytes: size, diskPath: res.frozenDisk }))!;
       if (res.live) this.sumRam(final);
       ctx.log(res.live ? `live snapshot ${id}: guest paused ${res.pauseMs} ms, ${(size / 2 ** 20).toFixed(1)} MiB on disk` : `disk snapshot ${id}`);
@@ -230,25 +230,25 @@ export class SnapshotService {
     for (let i = 1; names.length < (body.count ?? 1); i++) if (!taken.has(`${prefix}-${i}`)) names.push(`${prefix}-${i}`);
     ctx.progress(20, `Starting ${names.length} fork${names.length === 1 ? '' : 's'} of "${snap.label}"`);
     const ids = names.map(() => newId('mch'));
-    const disks = await this.layersOn(snap, ids, spec.diskGib);
+    const runtimes = await this.branch(snap, ids.map((id, i) => ({ id, dir: resolveInside(this.dirs.machines, id), name: names[i] })), spec.diskGib);
     let running = 0;
     let runningMs: number | null = null;
     const onRunning = () => {
       if (++running === names.length) runningMs = Math.round(performance.now() - t0);
     };
-    await Promise.all(names.map((name, i) => this.forkOne(p, snap, spec, { id: ids[i], name, disk: disks[i] }, !!body.newIdentity, ctx, onRunning)));
+    await Promise.all(names.map((name, i) => this.forkOne(p, snap, spec, { id: ids[i], name, runtime: runtimes[i] }, !!body.newIdentity, ctx, onRunning)));
     if (runningMs !== null) ctx.log(`all ${names.length} guests running ${runningMs} ms after the fork began; fix-ups done after ${Math.round(performance.now() - t0)} ms`);
     this.changed(snap.id);
     return { machines: ids, snapshot: snap.id, runningMs };
   }
 
-  private async forkOne(p: Principal, snap: SnapshotRow, spec: ReturnType<typeof specOf>, fork: { id: string; name: string; disk: string }, newIdentity: boolean, ctx: JobContext, onRunning: () => void): Promise<string> {
-    const { id, name, disk } = fork;
+  private async forkOne(p: Principal, snap: SnapshotRow, spec: ReturnType<typeof specOf>, fork: { id: string; name: string; runtime: Record<string, unknown> }, newIdentity: boolean, ctx: JobContext, onRunning: () => void): Promise<string> {
+    const { id, name, runtime } = fork;
     const mac = randomMac();
     const now = this.now();
     const m = await insertMachine(this.store, {
       id, name, driver: snap.driver as Machine['driver'], image: snap.image, state: 'stopped', stateReason: null, cpus: spec.cpus, memoryMib: spec.memoryMib,
-      diskGib: spec.diskGib, ports: [], ownerId: p.user.id, createdAt: now, updatedAt: now, snapshotId: snap.id, runtime: { disk, mac, ssh: spec.ssh },
+      diskGib: spec.diskGib, ports: [], ownerId: p.user.id, createdAt: now, updatedAt: now, snapshotId: snap.id, runtime: { ...runtime, mac, ssh: spec.ssh },
     });
     this.bus.publish('machine:update', m);
     const dir = resolveInside(this.dirs.machines, id);
@@ -260,22 +260,9 @@ export class SnapshotService {
     return id;
   }
 
-  /** A new writable qcow2 layer on the snapshot's frozen one. */
-  private async layerOn(snap: SnapshotRow, machineId: string, diskGib: number): Promise<string> {
-    return (await this.layersOn(snap, [machineId], diskGib))[0];
-  }
-
-  /**
-   * New writable layers on the snapshot's frozen one, one per machine. A fresh overlay is
-   * only a header naming its backing file, the same for all: made once, copied for the rest.
-   */
-  private async layersOn(snap: SnapshotRow, machineIds: string[], diskGib: number): Promise<string[]> {
-    fs.mkdirSync(this.dirs.layers, { recursive: true, mode: 0o700 });
-    const disks = machineIds.map((id) => path.join(this.dirs.layers, `${id}-${newId('snp').slice(4, 12)}.qcow2`));
-    const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', snap.diskPath, '-F', 'qcow2', disks[0], `${diskGib}G`], { timeoutMs: 30_000 });
-    if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
-    for (const d of disks.slice(1)) fs.copyFileSync(disks[0], d);
-    return disks;
+  /** New writable layers on the snapshot's frozen one, one per machine (the driver's kind of layer). */
+  private branch(snap: SnapshotRow, targets: { id: string; dir: string; name: string }[], diskGib: number): Promise<Record<string, unknown>[]> {
+    return driverFor(snap.driver as Machine['driver']).branch(snap.diskPath, targets.map((t) => ({ ...t, layers: this.dirs.layers, diskGib })), JSON.parse(snap.specJson));
   }
 
   /** The device state is read back on every restore and fork: it must be the one written. */

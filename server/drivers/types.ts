@@ -51,6 +51,11 @@ export interface MachineDriver {
   destroy(m: MachineSpec): Promise<void>;
   /** Freeze the disk layer under a new one and, when running, save memory and devices to `dir`. */
   checkpoint(m: MachineSpec, dir: string): Promise<CheckpointResult>;
+  /**
+   * Runtime fields for machines that start from a snapshot's frozen layer (`frozen`), each
+   * with a new writable layer of its own on it; `spec` is what the snapshot recorded.
+   */
+  branch(frozen: string, targets: { id: string; dir: string; layers: string; diskGib: number; name: string }[], spec: Record<string, unknown>): Promise<Record<string, unknown>[]>;
   /** The disk file the running machine writes to now, asked of the process (to repair a record after a crash). */
   activeDisk(m: MachineSpec): Promise<string | null>;
   /** Fix what must differ after a restore or fork (clock, RNG, and for forks hostname, MAC, identity). */

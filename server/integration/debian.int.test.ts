@@ -176,6 +176,34 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect((await api.machines.exec('ct-1', ['cat', '/root/ct-1-file'])).stdout).toBe('mine\n');
   }, 180_000);
 
+  it('checkpoints the files of a container into the snapshot tree, forks and restores from it, stacking layers', async () => {
+    await api.machines.exec('ct-2', ['sh', '-c', 'echo one > /root/f1']);
+    const cp = await finished(await api.snapshots.checkpoint('ct-2', 'ct-c1'));
+    const snap = await api.snapshots.get((cp.result as { snapshot: string }).snapshot);
+    expect(snap).toMatchObject({ kind: 'disk', driver: 'nspawn', state: 'complete', machines: [{ name: 'ct-2' }] });
+    expect(snap.pauseMs).toBeGreaterThanOrEqual(0);
+    await api.machines.exec('ct-2', ['sh', '-c', 'echo two > /root/f2; rm /root/f1']);
+    await finished(await api.snapshots.fork(snap.id, { count: 2, namePrefix: 'ctf' }), 120_000);
+    for (const n of ['ctf-1', 'ctf-2']) expect((await api.machines.exec(n, ['sh', '-c', 'hostname; cat /root/f1; ls /root'])).stdout).toBe(`${n}\none\nf1\n`);
+    // A fork's own checkpoint stacks on the first: a fork of it sees both layers.
+    await api.machines.exec('ctf-1', ['sh', '-c', 'echo fork > /root/f3']);
+    const c2 = (await finished(await api.snapshots.checkpoint('ctf-1', 'ct-c2'))).result as { snapshot: string };
+    await finished(await api.snapshots.fork(c2.snapshot, { count: 1, namePrefix: 'ctg' }), 120_000);
+    expect((await api.machines.exec('ctg-1', ['cat', '/root/f1', '/root/f3'])).stdout).toBe('one\nfork\n');
+    // Restore: back to the files at the checkpoint (f1 back, f2 gone), the state it left kept as a snapshot.
+    await finished(await api.snapshots.restore(snap.id, {}), 120_000);
+    expect((await api.machines.exec('ct-2', ['ls', '/root'])).stdout).toBe('f1\n');
+    expect((await api.snapshots.list()).items.some((x) => x.label === 'ct-2 before restore' && x.parentId === snap.id)).toBe(true);
+    await expect(api.snapshots.remove(snap.id)).rejects.toMatchObject({ status: 409 });
+    await expect(api.snapshots.exportArchive(snap.id)).rejects.toMatchObject({ status: 409 });
+    // GC keeps every layer a container stands on.
+    const layers = fs.readdirSync(path.join(srv.dataDir, 'layers'));
+    await api.snapshots.gc();
+    expect(fs.readdirSync(path.join(srv.dataDir, 'layers'))).toEqual(layers);
+    expect((await api.machines.exec('ctg-1', ['cat', '/root/f1'])).stdout).toBe('one\n');
+    for (const n of ['ctf-1', 'ctf-2', 'ctg-1']) await finished(await api.machines.destroy(n));
+  }, 300_000);
+
   it('hangar run: a throwaway container runs a command (exit code through) or a shell on a tty, and --rm removes it', async () => {
     const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-run-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     const cmd = await run([process.execPath, 'dist/cli.js', 'run', '--rm', '--name', 'run-a', 'debian-12', '--', 'sh', '-c', 'echo hi from $(hostname); echo oops >&2; exit 7'], { env, timeoutMs: 90_000 });
@@ -186,6 +214,10 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     const names = (await api.machines.list()).items.map((m) => m.name);
     expect(names).not.toContain('run-a');
     expect(names).not.toContain('run-b');
+    const unit = await run([process.execPath, 'dist/cli.js', 'unit', 'ct-1'], { env, timeoutMs: 30_000 });
+    expect(unit.code).toBe(0);
+    expect(unit.stdout).toMatch(/^ExecStart=systemd-nspawn --quiet --boot .*--machine=ct-1 /m);
+    expect(await run([process.execPath, 'dist/cli.js', 'unit', 'it-deb'], { env, timeoutMs: 30_000 })).toMatchObject({ code: 1, stderr: expect.stringContaining('only nspawn containers') });
     const bad = await run([process.execPath, 'dist/cli.js', 'run', '--driver', 'lxc', 'debian-12', '--', 'true'], { env, timeoutMs: 30_000 });
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--driver: one of qemu, nspawn, podman') });
   }, 200_000);

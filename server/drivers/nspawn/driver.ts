@@ -19,7 +19,21 @@ const PATH_IN_GUEST = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 export const containerDirs = (dir: string) => ({ upper: `${dir}/upper` });
 
 /** Container names: hostnames, from the machine name (already [a-z0-9-]). */
-const hostnameOf = (m: MachineSpec) => m.name.slice(0, 63);
+const hostnameOf = (m: { name: string }) => m.name.slice(0, 63);
+
+/**
+ * A new writable layer: the machine's own files over the image, its hostname, root logged in
+ * on the console (as on a VM's serial line), and the VM-only units (ttyS agent, disk growth) masked.
+ */
+function prepareUpper(upper: string, hostname: string): void {
+  fs.rmSync(upper, { recursive: true, force: true });
+  fs.mkdirSync(path.join(upper, 'etc/systemd/system/console-getty.service.d'), { recursive: true, mode: 0o755 });
+  fs.writeFileSync(path.join(upper, 'etc/hostname'), `${hostname}\n`);
+  fs.writeFileSync(path.join(upper, 'etc/systemd/system/console-getty.service.d/autologin.conf'), '[Service]\nExecStart=\nExecStart=-/sbin/agetty --noclear --autologin root --keep-baud console 115200,38400,9600 $TERM\n');
+  for (const unit of ['hangar-agent.service', 'hangar-init.service', 'hangar-ready.service']) fs.symlinkSync('/dev/null', path.join(upper, 'etc/systemd/system', unit));
+}
+
+const lowersOf = (m: MachineSpec): string[] => (Array.isArray(m.runtime.lowers) ? m.runtime.lowers.filter((l): l is string => typeof l === 'string') : []);
 
 /**
  * The systemd-nspawn command of an OS container: systemd as init (`--boot`) on an overlay of
@@ -32,8 +46,8 @@ export function nspawnArgv(m: MachineSpec, rootfs: string): string[] {
   return [
     'systemd-nspawn', '--quiet', '--boot', '--register=no', '--keep-unit', ...net,
     `--machine=${hostnameOf(m)}`, `--hostname=${hostnameOf(m)}`,
-    `--directory=${rootfs}`, `--overlay=${rootfs}:${d.upper}:/`,
-    `--property=MemoryMax=${m.memoryMib}M`, `--property=CPUQuota=${m.cpus * 100}%`,
+    // Lowest first: the image root, then the frozen layers of the snapshots it descends from.
+    `--directory=${rootfs}`, `--overlay=${[rootfs, ...lowersOf(m)].join(':')}:${d.upper}:/`,
   ];
 }
 
@@ -79,15 +93,9 @@ export class NspawnDriver implements MachineDriver {
 
   async create(m: MachineSpec, image: BootFiles) {
     if (!image.rootfs || !fs.existsSync(image.rootfs)) throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
-    const { upper } = containerDirs(m.dir);
-    // The machine's own files over the image: its hostname, root logged in on the console (as
-    // on a VM's serial line), and the VM-only units (ttyS agent, disk growth) masked.
-    fs.mkdirSync(path.join(upper, 'etc/systemd/system/console-getty.service.d'), { recursive: true, mode: 0o755 });
-    fs.writeFileSync(path.join(upper, 'etc/hostname'), `${hostnameOf(m)}\n`);
-    fs.writeFileSync(path.join(upper, 'etc/systemd/system/console-getty.service.d/autologin.conf'), '[Service]\nExecStart=\nExecStart=-/sbin/agetty --noclear --autologin root --keep-baud console 115200,38400,9600 $TERM\n');
-    for (const unit of ['hangar-agent.service', 'hangar-init.service', 'hangar-ready.service']) fs.symlinkSync('/dev/null', path.join(upper, 'etc/systemd/system', unit));
+    prepareUpper(containerDirs(m.dir).upper, hostnameOf(m));
     // `ssh`: the machine offers login shells (for a container: bash through nsenter, see openShell).
-    return { rootfs: image.rootfs, network: 'private', ssh: true };
+    return { rootfs: image.rootfs, lowers: [], network: 'private', ssh: true };
   }
 
   async start(m: MachineSpec, image: BootFiles) {
@@ -222,8 +230,39 @@ export class NspawnDriver implements MachineDriver {
     for (const g of cgroupDirs(m.id).all) removeCgroup(g);
   }
 
-  async checkpoint(): Promise<CheckpointResult> {
-    throw new Error('Checkpoints of nspawn containers are not available yet.');
+  /**
+   * A filesystem checkpoint: the upper dir copied (reflinked where the filesystem can) into a
+   * new frozen layer, with the container frozen meanwhile so the copy is consistent. Memory is
+   * not saved: a restore or fork boots from it (about a second).
+   */
+  async checkpoint(m: MachineSpec, dir: string): Promise<CheckpointResult> {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const frozen = path.join(m.layers, `${m.id}-${Date.now().toString(36)}.d`);
+    fs.mkdirSync(m.layers, { recursive: true, mode: 0o700 });
+    const running = this.isRunning(m);
+    const t0 = performance.now();
+    if (running) await this.pause(m);
+    try {
+      const r = await run(['cp', '-a', '--reflink=auto', '--', `${containerDirs(m.dir).upper}/.`, `${frozen}/`], { timeoutMs: 30 * 60_000 });
+      if (r.code !== 0) throw new Error(`copying the container's layer failed: ${r.stderr.trim().split('\n')[0]}`);
+    } catch (err) {
+      fs.rmSync(frozen, { recursive: true, force: true });
+      throw err;
+    } finally {
+      if (running) await this.resume(m).catch(() => undefined);
+    }
+    return { live: false, frozenDisk: frozen, disk: '', pauseMs: running ? Math.round(performance.now() - t0) : null };
+  }
+
+  /** Each machine gets a fresh upper dir over the snapshot's layers and its frozen one. */
+  async branch(frozen: string, targets: { dir: string; name: string }[], spec: Record<string, unknown>) {
+    const lowers = [...(Array.isArray(spec.lowers) ? (spec.lowers as string[]) : []), frozen];
+    const rootfs = typeof spec.rootfs === 'string' ? spec.rootfs : null;
+    if (!rootfs) throw new Error('The snapshot does not say which image root it was taken on.');
+    return targets.map((t) => {
+      prepareUpper(containerDirs(t.dir).upper, hostnameOf(t));
+      return { rootfs, lowers, network: 'private', ssh: true };
+    });
   }
 
   async activeDisk() {

@@ -254,6 +254,16 @@ export class QemuDriver implements MachineDriver {
     }
   }
 
+  /** A fresh qcow2 overlay is only a header naming its backing file, the same for all: made once, copied for the rest. */
+  async branch(frozen: string, targets: { id: string; layers: string; diskGib: number }[]) {
+    const disks = targets.map((t) => path.join(t.layers, `${t.id}-${randomBytes(4).toString('hex')}.qcow2`));
+    fs.mkdirSync(path.dirname(disks[0]), { recursive: true, mode: 0o700 });
+    const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', frozen, '-F', 'qcow2', disks[0], `${targets[0].diskGib}G`], { timeoutMs: 30_000 });
+    if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
+    for (const d of disks.slice(1)) fs.copyFileSync(disks[0], d);
+    return disks.map((disk) => ({ disk }));
+  }
+
   async activeDisk(m: MachineSpec) {
     const blocks = await this.qmp<{ inserted?: { file?: string } }[]>(m, 'query-block').catch(() => []);
     return blocks.find((b) => b.inserted?.file)?.inserted?.file ?? null;

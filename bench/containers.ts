@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import type { ApiClient } from '@/lib/api-client';
+import type { Job } from '@/lib/contracts/jobs';
+import { run } from '@/server/drivers/exec';
+import { cgroupDirs } from '@/server/drivers/nspawn/cgroups';
+import { adminToken, client, jobDone, startServer } from '@/server/integration/harness';
+import { pssMb, round } from './stats';
+
+async function finished(api: ApiClient, job: Job, ms = 120_000): Promise<Job> {
+  const j = await jobDone(api, job, ms);
+  if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error}`);
+  return j;
+}
+const secs = (t0: number) => (performance.now() - t0) / 1000;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function allPids(dir: string): number[] {
+  const out: number[] = [];
+  const walk = (d: string) => {
+    out.push(...fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+  };
+  walk(dir);
+  return out;
+}
+
+const duMb = async (dir: string) => Number((await run(['du', '-sm', dir])).stdout.split('\t')[0]);
+
+/** Bare nspawn under the console holder, no server: boot to the login prompt (the baseline). */
+async function bareBoot(rootfs: string, dir: string): Promise<number> {
+  fs.mkdirSync(path.join(dir, 'upper'), { recursive: true });
+  const t0 = performance.now();
+  const holder = spawn(process.execPath, ['dist/holder.js', dir, '--', 'systemd-nspawn', '--quiet', '--boot', '--register=no', '--keep-unit', '--private-network', '--machine=bare', `--directory=${rootfs}`, `--overlay=${rootfs}:${dir}/upper:/`], { stdio: 'ignore' });
+  try {
+    for (;;) {
+      const log = fs.existsSync(path.join(dir, 'console.log')) ? fs.readFileSync(path.join(dir, 'console.log'), 'utf8') : '';
+      if (/\blogin: /.test(log)) return secs(t0);
+      if (secs(t0) > 60) throw new Error('bare nspawn did not reach a login prompt in 60 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    const pid = JSON.parse(fs.readFileSync(path.join(dir, 'holder.pid'), 'utf8')).child as number;
+    process.kill(pid, 'SIGTERM');
+    await new Promise((r) => holder.once('exit', r));
+  }
+}
+
+/** nspawn OS containers (debian-12 root filesystem) against bare nspawn in the same run. */
+export async function run_() {
+  const srv = await startServer({ env: process.env.HANGAR_CACHE ? { HANGAR_CACHE: process.env.HANGAR_CACHE } : {} });
+  try {
+    const api = client(srv.url, await adminToken(srv.url));
+    await finished(api, await api.images.build({ kind: 'debian-12' }), 20 * 60_000);
+    const rootfs = path.join(srv.dataDir, 'images', 'debian-12', 'rootfs');
+    // The first boot of a fresh root filesystem reads it from disk: warm the cache once, then measure.
+    await bareBoot(rootfs, path.join(srv.dataDir, 'tmp', 'bare-0'));
+    const bare = await bareBoot(rootfs, path.join(srv.dataDir, 'tmp', 'bare'));
+
+    let t0 = performance.now();
+    await finished(api, await api.machines.create({ name: 'ct-bench', image: 'debian-12', driver: 'nspawn', memoryMib: 256 }));
+    const cold = secs(t0);
+    await finished(api, await api.machines.act('ct-bench', 'stop', { timeoutS: 30 }));
+    t0 = performance.now();
+    await finished(api, await api.machines.act('ct-bench', 'start'));
+    const warm = secs(t0);
+    const execs: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const e0 = performance.now();
+      await api.machines.exec('ct-bench', ['true']);
+      execs.push(performance.now() - e0);
+    }
+    const id = (await api.machines.get('ct-bench')).id;
+
+    t0 = performance.now();
+    const ten = await Promise.all(Array.from({ length: 10 }, (_, i) => api.machines.create({ name: `ct-many-${i}`, image: 'debian-12', driver: 'nspawn', memoryMib: 256 })));
+    await Promise.all(ten.map((j) => finished(api, j, 300_000)));
+    const tenS = secs(t0);
+    await new Promise((r) => setTimeout(r, 3000));
+    const pss = mean((await api.machines.list()).items.filter((m) => m.name.startsWith('ct-many-')).map((m) => allPids(cgroupDirs(m.id).unified!).reduce((a, p) => a + pssMb(p), 0)));
+    const upper = await duMb(path.join(srv.dataDir, 'machines', id, 'upper'));
+    const image = await duMb(rootfs);
+
+    const env = { XDG_CONFIG_HOME: path.join(srv.dataDir, 'tmp', 'cli'), HANGAR_URL: srv.url, HANGAR_TOKEN: (await adminToken(srv.url)) };
+    t0 = performance.now();
+    const r = await run([process.execPath, 'dist/cli.js', 'run', '--rm', 'debian-12', '--', 'true'], { env, timeoutMs: 120_000 });
+    if (r.code !== 0) throw new Error(`hangar run failed: ${r.stderr}`);
+    const runS = secs(t0);
+    for (const m of (await api.machines.list()).items) await finished(api, await api.machines.destroy(m.id));
+    return {
+      bare_nspawn_boot_s: round(bare),
+      cold_start_s: round(cold),
+      warm_start_s: round(warm),
+      hangar_overhead_ratio: round(warm / bare),
+      exec_ms: round(mean(execs), 0),
+      ten_containers_s: round(tenS),
+      pss_mb_per_container: round(pss, 0),
+      upper_mb_per_container: upper,
+      image_rootfs_mb: image,
+      hangar_run_rm_true_s: round(runS),
+      note: 'cold_start_s: create -> login prompt (first boot of a new container); warm_start_s: start of a stopped one -> login prompt; bare_nspawn_boot_s: the same boot under the console holder with no server, API or job (after one warm-up boot); ten: 10 created at once until all are ready; pss: proportional memory of all processes in a container cgroup, idle; hangar_run_rm_true_s: the CLI creating, running true in and removing a container',
+    };
+  } finally {
+    await srv.stop();
+  }
+}
+
+export { run_ as run };
