@@ -5,6 +5,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
 import { cgroupDirs } from '@/server/drivers/nspawn/cgroups';
+import { prepareUpper } from '@/server/drivers/nspawn/driver';
 import { adminToken, client, jobDone, startServer } from '@/server/integration/harness';
 import { pssMb, round } from './stats';
 
@@ -30,7 +31,8 @@ const duMb = async (dir: string) => Number((await run(['du', '-sm', dir])).stdou
 
 /** Bare nspawn under the console holder, no server: boot to the login prompt (the baseline). */
 async function bareBoot(rootfs: string, dir: string): Promise<number> {
-  fs.mkdirSync(path.join(dir, 'upper'), { recursive: true });
+  // The same upper dir as a Hangar container gets (VM-only units masked), so the boots compare.
+  prepareUpper(path.join(dir, 'upper'), 'bare');
   const t0 = performance.now();
   const holder = spawn(process.execPath, ['dist/holder.js', dir, '--', 'systemd-nspawn', '--quiet', '--boot', '--register=no', '--keep-unit', '--private-network', '--machine=bare', `--directory=${rootfs}`, `--overlay=${rootfs}:${dir}/upper:/`], { stdio: 'ignore' });
   try {

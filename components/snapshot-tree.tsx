@@ -135,9 +135,9 @@ function SnapshotRow({ s, depth, canOperate, treeBytes }: { s: Snapshot; depth: 
           <button type="button" disabled={act.isPending} onClick={() => act.mutate('fork')} className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800">
             Fork
           </button>
-          <a href={`/api/snapshots/${s.id}/export`} download className="rounded-md px-2 py-1 text-xs font-medium text-zinc-600 hover:bg-zinc-50 dark:text-zinc-300 dark:hover:bg-zinc-800" title="One archive file (memory, devices, disk) to import on another host">
+          {s.driver === 'qemu' && <a href={`/api/snapshots/${s.id}/export`} download className="rounded-md px-2 py-1 text-xs font-medium text-zinc-600 hover:bg-zinc-50 dark:text-zinc-300 dark:hover:bg-zinc-800" title="One archive file (memory, devices, disk) to import on another host">
             Download
-          </a>
+          </a>}
           <button type="button" disabled={act.isPending} onClick={() => confirm(`Delete snapshot "${s.label}"?`) && act.mutate('delete')} className="rounded-md px-2 py-1 text-xs font-medium text-red-600 hover:bg-red-50 disabled:opacity-50 dark:text-red-400 dark:hover:bg-red-950/40">
             Delete
           </button>

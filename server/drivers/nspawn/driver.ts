@@ -25,7 +25,7 @@ const hostnameOf = (m: { name: string }) => m.name.slice(0, 63);
  * A new writable layer: the machine's own files over the image, its hostname, root logged in
  * on the console (as on a VM's serial line), and the VM-only units (ttyS agent, disk growth) masked.
  */
-function prepareUpper(upper: string, hostname: string): void {
+export function prepareUpper(upper: string, hostname: string): void {
   fs.rmSync(upper, { recursive: true, force: true });
   fs.mkdirSync(path.join(upper, 'etc/systemd/system/console-getty.service.d'), { recursive: true, mode: 0o755 });
   fs.writeFileSync(path.join(upper, 'etc/hostname'), `${hostname}\n`);
