@@ -7,7 +7,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { AttachReply, ConsoleExit, ConsoleOutput } from '@/lib/contracts/console';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, connected, jobDone, socket, startServer, until, type RunningServer } from './harness';
+import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer } from './harness';
 
 /**
  * The debian-12 image end to end: debootstrap from the host's apt mirror, boot with systemd,
@@ -143,20 +143,11 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
 
   it('has a console from the first line through the holder, typed into like a serial line', async () => {
     const ct1 = (await api.machines.get('ct-1')).id;
-    const s = socket(srv.url, '/console', { token });
-    sockets.push(s);
-    await connected(s);
-    let text = '';
-    s.on('output', (m: ConsoleOutput, ack: () => void) => {
-      text += m.data;
-      ack();
-    });
-    const sessionId = 'it-ct-console-1';
-    const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId: ct1, channel: 'serial' }, cols: 100, rows: 30 }, resolve));
-    expect(reply).toMatchObject({ ok: true, mode: 'interactive' });
-    expect((reply as { replay?: string }).replay ?? '').toMatch(/systemd/);
-    s.emit('input', { sessionId, data: 'echo in-ct-$((6*7))\n' });
-    await until(() => text.includes('in-ct-42'), 'typed command answered on the container console', 20_000);
+    const con = await serialConsole(srv.url, token, ct1, 'it-ct-console-1', sockets);
+    expect(con.reply).toMatchObject({ ok: true, mode: 'interactive' });
+    expect(con.text()).toMatch(/systemd/);
+    con.type('echo in-ct-$((6*7))\n');
+    await con.waitFor('in-ct-42');
   }, 60_000);
 
   it('pauses and resumes with the cgroup freezer, survives a server restart, stops cleanly and starts again', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
+import type { AttachReply, ConsoleOutput } from '@/lib/contracts/console';
 import { isFinished } from '@/lib/contracts/jobs';
 
 export const ADMIN_PASSWORD = 'integration-admin-pw';
@@ -133,4 +134,22 @@ export async function jobDone(api: ApiClient, job: { id: string; title: string }
     const j = await api.jobs.get(job.id);
     return isFinished(j.state) ? j : null;
   }, `job ${job.title}`, ms);
+}
+
+/**
+ * A machine's serial (or container) console over /console: the text so far (replay first),
+ * typing, and waiting for output. The socket is pushed to `sockets` for the caller to close.
+ */
+export async function serialConsole(url: string, token: string, machineId: string, sessionId: string, sockets: Socket[]) {
+  const s = socket(url, '/console', { token });
+  sockets.push(s);
+  await connected(s);
+  let text = '';
+  s.on('output', (m: ConsoleOutput, ack: () => void) => {
+    text += m.data;
+    ack();
+  });
+  const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId, channel: 'serial' } }, resolve));
+  if (reply.ok) text = reply.replay + text;
+  return { reply, text: () => text, type: (d: string) => s.emit('input', { sessionId, data: d }), waitFor: (n: string) => until(() => text.includes(n), `console output ${n}`, 30_000) };
 }

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { ApiClient } from '@/lib/api-client';
-import type { AttachReply, ConsoleOutput } from '@/lib/contracts/console';
+import type { AttachReply } from '@/lib/contracts/console';
 import type { Job } from '@/lib/contracts/jobs';
 import { isQemuPid } from '@/server/drivers/qemu/driver';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, connected, jobDone, socket, startServer, until, type RunningServer } from './harness';
+import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer } from './harness';
 
 let srv: RunningServer;
 let token: string;
@@ -17,19 +17,7 @@ const sockets: Socket[] = [];
 
 const finished = (job: Job, ms?: number) => jobDone(api, job, ms);
 
-async function serial(machineId: string, sessionId: string) {
-  const s = socket(srv.url, '/console', { token });
-  sockets.push(s);
-  await connected(s);
-  let text = '';
-  s.on('output', (m: ConsoleOutput, ack: () => void) => {
-    text += m.data;
-    ack();
-  });
-  const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId, channel: 'serial' } }, resolve));
-  if (reply.ok) text = reply.replay + text;
-  return { reply, text: () => text, type: (d: string) => s.emit('input', { sessionId, data: d }), waitFor: (n: string) => until(() => text.includes(n), `serial output ${n}`, 30_000) };
-}
+const serial = (machineId: string, sessionId: string) => serialConsole(srv.url, token, machineId, sessionId, sockets);
 
 beforeAll(async () => {
   srv = await startServer();
