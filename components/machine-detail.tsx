@@ -47,7 +47,8 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
           </div>
           <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
             {m.driver} · image {m.image} · {m.cpus} vCPU · {m.memoryMib} MiB · {m.diskGib} GiB disk
-            {m.accel && ` · ${m.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}`} · created {formatAge(m.createdAt)}
+            {m.accel && ` · ${m.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}`}
+            {m.network && ` · ${m.network === 'host' ? 'host network (its services take host ports)' : 'private network (loopback only)'}`} · created {formatAge(m.createdAt)}
           </p>
           {m.stateReason && <p className="mt-1 text-sm text-amber-700 dark:text-amber-400">{m.stateReason}</p>}
         </div>

@@ -24,12 +24,13 @@ export async function create(argv: string[], json: boolean): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { image: { type: 'string', default: 'busybox' }, driver: { type: 'string', default: 'qemu' }, cpus: { type: 'string' }, memory: { type: 'string' }, disk: { type: 'string' }, 'no-start': { type: 'boolean', default: false } },
+    options: { image: { type: 'string', default: 'busybox' }, driver: { type: 'string', default: 'qemu' }, network: { type: 'string', default: 'private' }, cpus: { type: 'string' }, memory: { type: 'string' }, disk: { type: 'string' }, 'no-start': { type: 'boolean', default: false } },
   });
   const name = positionals[0];
-  if (!name) throw new CliError('Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]', 2);
+  if (!name) throw new CliError('Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn] [--network private|host] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]', 2);
   const driver = driverKindSchema.safeParse(values.driver);
   if (!driver.success) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
+  if (values.network !== 'private' && values.network !== 'host') throw new CliError('--network: private or host', 2);
   const num = (v: string | undefined, what: string) => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -37,7 +38,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     return n;
   };
   const client = api();
-  const job = await client.machines.create({ name, driver: driver.data, image: values.image!, cpus: num(values.cpus, 'cpus'), memoryMib: num(values.memory, 'memory'), diskGib: num(values.disk, 'disk'), start: !values['no-start'] });
+  const job = await client.machines.create({ name, driver: driver.data, network: values.network, image: values.image!, cpus: num(values.cpus, 'cpus'), memoryMib: num(values.memory, 'memory'), diskGib: num(values.disk, 'disk'), start: !values['no-start'] });
   await followJob(client, job, json);
   const m = await client.machines.get(name);
   if (json) printJson(m);

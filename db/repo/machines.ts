@@ -11,9 +11,10 @@ export function toMachine(r: MachineRow): Machine {
 }
 
 /** The driver facts the API shows: accelerator, and SSH for images with sshd. */
-function fromRuntime(runtimeJson: string): Pick<Machine, 'accel' | 'ssh'> {
-  const rt = JSON.parse(runtimeJson) as { accel?: unknown; ssh?: unknown; sshPort?: unknown };
+function fromRuntime(runtimeJson: string): Pick<Machine, 'accel' | 'ssh' | 'network'> {
+  const rt = JSON.parse(runtimeJson) as { accel?: unknown; ssh?: unknown; sshPort?: unknown; network?: unknown };
   return {
+    network: rt.network === 'private' || rt.network === 'host' ? rt.network : null,
     accel: rt.accel === 'kvm' || rt.accel === 'tcg' ? rt.accel : null,
     ssh: rt.ssh === true ? { port: typeof rt.sshPort === 'number' ? rt.sshPort : null, user: 'root' } : null,
   };
@@ -29,7 +30,7 @@ export async function listMachineRows(s: Store): Promise<MachineRow[]> {
   return s.db.select().from(s.t.machines);
 }
 
-export async function insertMachine(s: Store, m: Omit<Machine, 'accel' | 'ssh' | 'snapshotId'> & { snapshotId?: string | null; runtime?: Record<string, unknown> }): Promise<Machine> {
+export async function insertMachine(s: Store, m: Omit<Machine, 'accel' | 'ssh' | 'network' | 'snapshotId'> & { snapshotId?: string | null; runtime?: Record<string, unknown> }): Promise<Machine> {
   const [row] = await s.db
     .insert(s.t.machines)
     .values({

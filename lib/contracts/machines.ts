@@ -34,6 +34,8 @@ export const machineSchema = z.object({
   accel: z.enum(['kvm', 'tcg']).nullable(),
   /** SSH into the guest (images with sshd): the loopback port Hangar forwards, and the user. */
   ssh: z.object({ port: z.number().int().nullable(), user: z.string() }).nullable(),
+  /** Containers: their own namespace with loopback only, or the host's network; null for VMs (user-mode NAT). */
+  network: z.enum(['private', 'host']).nullable(),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 });
@@ -48,6 +50,8 @@ export const createMachineBodySchema = z.object({
   diskGib: z.number().int().min(1).max(1024).default(2),
   ports: z.array(portForwardSchema).max(16).default([]),
   start: z.boolean().default(true),
+  /** Containers: their own network namespace with loopback only (default), or the host's (its services take host ports). */
+  network: z.enum(['private', 'host']).default('private'),
 });
 export type CreateMachineBody = z.infer<typeof createMachineBodySchema>;
 

@@ -58,8 +58,12 @@ export class MachineService {
 
   /** The driver's host tool must be there: otherwise a clear 503, not a job that fails later. */
   private async requireDriver(kind: Machine['driver']): Promise<void> {
-    const cap = (await this.host.info()).capabilities.find((c) => c.name === kind);
-    if (!cap?.available) throw new UnavailableError(`The ${kind} driver is unavailable on this host: ${cap?.reason ?? 'not probed'}`);
+    const caps = (await this.host.info()).capabilities;
+    // Containers run on overlays of the image root: no overlayfs, no containers.
+    for (const name of kind === 'nspawn' ? [kind, 'overlayfs'] : [kind]) {
+      const cap = caps.find((c) => c.name === name);
+      if (!cap?.available) throw new UnavailableError(`The ${kind} driver is unavailable on this host: ${cap?.reason ?? `${name} not probed`}`);
+    }
   }
 
   async create(p: Principal, body: CreateMachineBody): Promise<Job> {
@@ -83,7 +87,7 @@ export class MachineService {
       try {
         const { row, spec } = await this.spec(machine.id);
         ctx.progress(10, row.driver === 'qemu' ? 'Creating the disk overlay' : 'Creating the writable layer');
-        const runtime = await driverFor(row.driver).create(spec, image);
+        const runtime = await driverFor(row.driver).create({ ...spec, runtime: { network: body.network } }, image);
         await this.patch(machine.id, { state: 'stopped', runtime });
         ctx.log(row.driver === 'qemu' ? `disk: qcow2 overlay on image ${body.image}` : `root: overlay of image ${body.image} and the machine's own upper dir`);
         if (body.start) await this.startMachine(machine.id, ctx, 20);

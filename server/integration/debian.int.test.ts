@@ -213,6 +213,16 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--driver: one of qemu, nspawn, podman') });
   }, 200_000);
 
+  it('puts a container on the host network on request, with its sshd kept off the host port', async () => {
+    await finished(await api.machines.create({ name: 'ct-host', image: 'debian-12', driver: 'nspawn', network: 'host' }), 60_000);
+    expect((await api.machines.get('ct-host')).network).toBe('host');
+    expect((await api.machines.get('ct-1')).network).toBe('private');
+    const r = await api.machines.exec('ct-host', ['sh', '-c', 'ls /sys/class/net | grep -vx lo | wc -l; systemctl is-active ssh']);
+    expect(Number(r.stdout.split('\n')[0])).toBeGreaterThan(0);
+    expect(r.stdout.split('\n')[1]).not.toBe('active');
+    await finished(await api.machines.destroy('ct-host'));
+  }, 90_000);
+
   it('destroys containers without leaving a process, a directory or a cgroup behind', async () => {
     const ids = [(await api.machines.get('ct-1')).id, (await api.machines.get('ct-2')).id];
     for (const n of ['ct-1', 'ct-2']) await finished(await api.machines.destroy(n));

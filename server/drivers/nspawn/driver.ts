@@ -25,12 +25,14 @@ const hostnameOf = (m: { name: string }) => m.name.slice(0, 63);
  * A new writable layer: the machine's own files over the image, its hostname, root logged in
  * on the console (as on a VM's serial line), and the VM-only units (ttyS agent, disk growth) masked.
  */
-export function prepareUpper(upper: string, hostname: string): void {
+export function prepareUpper(upper: string, hostname: string, network: 'private' | 'host' = 'private'): void {
   fs.rmSync(upper, { recursive: true, force: true });
   fs.mkdirSync(path.join(upper, 'etc/systemd/system/console-getty.service.d'), { recursive: true, mode: 0o755 });
   fs.writeFileSync(path.join(upper, 'etc/hostname'), `${hostname}\n`);
   fs.writeFileSync(path.join(upper, 'etc/systemd/system/console-getty.service.d/autologin.conf'), '[Service]\nExecStart=\nExecStart=-/sbin/agetty --noclear --autologin root --keep-baud console 115200,38400,9600 $TERM\n');
-  for (const unit of ['hangar-agent.service', 'hangar-init.service', 'hangar-ready.service']) fs.symlinkSync('/dev/null', path.join(upper, 'etc/systemd/system', unit));
+  // On the host's network the image's sshd would take the host's port 22, and networkd would manage host links.
+  const masked = ['hangar-agent.service', 'hangar-init.service', 'hangar-ready.service', ...(network === 'host' ? ['ssh.service', 'ssh.socket', 'systemd-networkd.service', 'systemd-networkd.socket', 'systemd-networkd-wait-online.service'] : [])];
+  for (const unit of masked) fs.symlinkSync('/dev/null', path.join(upper, 'etc/systemd/system', unit));
 }
 
 const lowersOf = (m: MachineSpec): string[] => (Array.isArray(m.runtime.lowers) ? m.runtime.lowers.filter((l): l is string => typeof l === 'string') : []);
@@ -93,9 +95,10 @@ export class NspawnDriver implements MachineDriver {
 
   async create(m: MachineSpec, image: BootFiles) {
     if (!image.rootfs || !fs.existsSync(image.rootfs)) throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
-    prepareUpper(containerDirs(m.dir).upper, hostnameOf(m));
+    const network = m.runtime.network === 'host' ? 'host' : 'private';
+    prepareUpper(containerDirs(m.dir).upper, hostnameOf(m), network);
     // `ssh`: the machine offers login shells (for a container: bash through nsenter, see openShell).
-    return { rootfs: image.rootfs, lowers: [], network: 'private', ssh: true };
+    return { rootfs: image.rootfs, lowers: [], network, ssh: true };
   }
 
   async start(m: MachineSpec, image: BootFiles) {
@@ -259,9 +262,10 @@ export class NspawnDriver implements MachineDriver {
     const lowers = [...(Array.isArray(spec.lowers) ? (spec.lowers as string[]) : []), frozen];
     const rootfs = typeof spec.rootfs === 'string' ? spec.rootfs : null;
     if (!rootfs) throw new Error('The snapshot does not say which image root it was taken on.');
+    const network = spec.network === 'host' ? 'host' : 'private';
     return targets.map((t) => {
-      prepareUpper(containerDirs(t.dir).upper, hostnameOf(t));
-      return { rootfs, lowers, network: 'private', ssh: true };
+      prepareUpper(containerDirs(t.dir).upper, hostnameOf(t), network);
+      return { rootfs, lowers, network, ssh: true };
     });
   }
 
