@@ -46,7 +46,9 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
             </span>
           </div>
           <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            {m.driver} · image {m.image} · {m.cpus} vCPU · {m.memoryMib} MiB · {m.diskGib} GiB disk
+            {m.driver} · image {m.image}
+            {/* A container has no disk of its own size, and its limits are not enforced on every host. */}
+            {m.driver === 'qemu' && ` · ${m.cpus} vCPU · ${m.memoryMib} MiB · ${m.diskGib} GiB disk`}
             {m.accel && ` · ${m.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}`}
             {m.network && ` · ${m.network === 'host' ? 'host network (its services take host ports)' : 'private network (loopback only)'}`} · created {formatAge(m.createdAt)}
           </p>
