@@ -5,6 +5,7 @@ import { act, create, exec, ps, rm, unit } from './commands/machines';
 import { login, logout } from './commands/login';
 import { status } from './commands/status';
 import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
+import { probe } from './commands/probe';
 import { runCmd } from './commands/run';
 import { serialConsole, ssh } from './commands/terminal';
 import { CliError, describeError } from './output';
@@ -26,6 +27,7 @@ Usage:
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
   hangar run [-it] [--rm] [--driver D] IMAGE [-- CMD]   a container (or VM) from IMAGE, CMD run in it
   hangar unit NAME                                a container as a systemd unit file for the host
+  hangar probe --package NAME [--check-unit U] [--check-network URL]   install in a throwaway container, check, report
   hangar checkpoint NAME [-l LABEL]               snapshot a machine (live: memory + devices + disk)
   hangar snapshots                                the snapshot tree; hangar snapshot rm SNAP [--cascade]
   hangar snapshot export SNAP [-o FILE]           one archive file (state, RAM, flattened disk); snapshot import FILE
@@ -95,6 +97,8 @@ export async function run(argv: string[]): Promise<number> {
         return await serialConsole(rest);
       case 'run':
         return await runCmd(rest);
+      case 'probe':
+        return await probe(rest, json);
       case 'unit':
         await unit(rest, json);
         return 0;

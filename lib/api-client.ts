@@ -4,6 +4,7 @@ import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode } from './contrac
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
 import { imageSchema, type BuildImageBody } from './contracts/images';
+import type { ProbeBody } from './contracts/probes';
 import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
 import { execResultSchema, machineSchema, unitFileSchema, type CreateMachineBody, type MachineAction, type StopMachineBody } from './contracts/machines';
@@ -104,6 +105,9 @@ export function createApiClient(opts: ClientOptions) {
       destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),
       unitFile: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/unit`, unitFileSchema),
       exec: (ref: string, argv: string[], timeoutS?: number) => call('POST', `/machines/${encodeURIComponent(ref)}/exec`, execResultSchema, { argv, timeoutS }),
+    },
+    probes: {
+      start: (b: ProbeBody) => call('POST', '/probes', jobSchema, b),
     },
     snapshots: {
       list: () => call('GET', '/snapshots', listOf(snapshotSchema)),

@@ -9,13 +9,14 @@ import { hostRoutes } from './host';
 import { imageRoutes } from './images';
 import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
+import { probeRoutes } from './probes';
 import { settingsRoutes } from './settings';
 import { snapshotRoutes, UPLOAD_PATH } from './snapshots';
 import { tokenRoutes } from './tokens';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes];
+const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes];
 
 /** The REST API, mounted by server/main.ts under /api. */
 export function createApi(core: Core): { app: App; routes: RouteEntry[] } {

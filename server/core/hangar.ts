@@ -11,6 +11,7 @@ import { JobRunner } from './jobs';
 import { JobService } from './job-service';
 import { MachineService } from './machines';
 import { dataLayout, projectRoot } from './paths';
+import { ProbeService } from './probes';
 import { SnapshotService } from './snapshots';
 import { SettingsService } from './settings';
 
@@ -37,6 +38,7 @@ export interface Core {
   machines: MachineService;
   images: ImageService;
   snapshots: SnapshotService;
+  probes: ProbeService;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     machines,
     images,
     snapshots,
+    probes: new ProbeService(jobs, machines),
     async close() {
       machines.stopMonitor();
       consoles.closeAll('The Hangar server is shutting down.');

@@ -223,6 +223,17 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     await finished(await api.machines.destroy('ct-host'));
   }, 90_000);
 
+  it('hangar probe: installs a package in a throwaway container, checks its unit and URL, reports, removes it', async () => {
+    const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-probe-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const ok = await run([process.execPath, 'dist/cli.js', '--json', 'probe', '--package', 'nginx', '--check-unit', 'nginx', '--check-network', 'http://127.0.0.1:80/'], { env, timeoutMs: 600_000 });
+    expect(ok.code, ok.stderr.slice(-2000)).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, packages: [{ name: 'nginx', version: expect.stringMatching(/^1\./) }], unit: { name: 'nginx', state: 'active' }, network: { status: 200 } });
+    const bad = await run([process.execPath, 'dist/cli.js', 'probe', '--package', 'no-such-package-xyz'], { env, timeoutMs: 600_000 });
+    expect(bad).toMatchObject({ code: 1, stdout: expect.stringContaining('no-such-package-xyz: not installed') });
+    expect((await api.machines.list()).items.filter((m) => m.name.startsWith('probe-'))).toEqual([]);
+    await expect(api.probes.start({ packages: ['nginx; rm -rf /'] })).rejects.toMatchObject({ status: 400 });
+  }, 600_000);
+
   it('destroys containers without leaving a process, a directory or a cgroup behind', async () => {
     const ids = [(await api.machines.get('ct-1')).id, (await api.machines.get('ct-2')).id];
     for (const n of ['ct-1', 'ct-2']) await finished(await api.machines.destroy(n));

@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import type { Job } from '@/lib/contracts/jobs';
+import { isFinished } from '@/lib/contracts/jobs';
+import { probeBodySchema, type ProbeBody, type ProbeReport } from '@/lib/contracts/probes';
+import type { Principal } from './auth';
+import type { JobContext, JobRunner } from './jobs';
+import type { MachineService } from './machines';
+
+/**
+ * Package probes: a throwaway nspawn container on the host network (apt reaches the image's
+ * mirror, the service answers on the host), the packages installed, the unit and the URL
+ * checked, a report as the job's result, and the container removed whatever happened.
+ */
+export class ProbeService {
+  constructor(
+    private readonly jobs: JobRunner,
+    private readonly machines: MachineService,
+  ) {}
+
+  async start(p: Principal, input: ProbeBody): Promise<Job> {
+    const body = probeBodySchema.parse(input);
+    const { job } = await this.jobs.start({ kind: 'probe', title: `Probe ${body.packages.join(' ')} on ${body.image}`, ownerId: p.user.id }, (ctx) => this.run(p, body, ctx));
+    return job;
+  }
+
+  private async run(p: Principal, body: ReturnType<typeof probeBodySchema.parse>, ctx: JobContext): Promise<ProbeReport> {
+    const t0 = performance.now();
+    const name = `probe-${randomBytes(4).toString('hex')}`;
+    ctx.progress(5, `Starting container ${name}`);
+    const created = await this.machines.create(p, { name, image: body.image, driver: 'nspawn', network: 'host', cpus: 1, memoryMib: 512, diskGib: 2, ports: [], start: true });
+    try {
+      await this.finished(created, ctx);
+      const sh = async (script: string, timeoutS: number) => {
+        const r = await this.machines.exec(p, name, { argv: ['sh', '-c', script], timeoutS });
+        for (const line of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean).slice(-40)) ctx.log(line);
+        return r;
+      };
+      ctx.progress(20, 'apt-get update');
+      const upd = await sh('apt-get update -q > /tmp/probe-apt.log 2>&1; rc=$?; tail -5 /tmp/probe-apt.log; exit $rc', 600);
+      if (upd.code !== 0) throw new Error('apt-get update failed in the container: see the log');
+      ctx.progress(45, `Installing ${body.packages.join(' ')}`);
+      // Package names are checked by the schema ([a-z0-9+.-]): safe as words of this script.
+      const inst = await sh(`DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${body.packages.join(' ')} > /tmp/probe-apt.log 2>&1; rc=$?; tail -15 /tmp/probe-apt.log; exit $rc`, 1800);
+      const versions = await this.machines.exec(p, name, { argv: ['dpkg-query', '-W', '-f', '${Package} ${Version} ${db:Status-Abbrev}\\n', ...body.packages], timeoutS: 30 });
+      const packages = body.packages.map((n) => {
+        const line = versions.stdout.split('\n').find((l) => l.startsWith(`${n} `));
+        const [, version, status] = line?.split(' ') ?? [];
+        return { name: n, version: status === 'ii' ? version : null };
+      });
+      if (inst.code !== 0 && packages.some((x) => !x.version)) ctx.log('warning: apt-get install failed');
+      let unit: ProbeReport['unit'] = null;
+      if (body.checkUnit) {
+        ctx.progress(75, `Checking unit ${body.checkUnit}`);
+        const u = await this.machines.exec(p, name, { argv: ['sh', '-c', 'for i in $(seq 30); do s=$(systemctl is-active "$1"); [ "$s" = active ] && break; sleep 1; done; echo "$s"', 'x', body.checkUnit], timeoutS: 60 });
+        const state = u.stdout.trim() || 'unknown';
+        unit = { name: body.checkUnit, state, ok: state === 'active' };
+      }
+      let network: ProbeReport['network'] = null;
+      if (body.checkNetwork) {
+        ctx.progress(85, `Checking ${body.checkNetwork}`);
+        network = await answers(body.checkNetwork);
+      }
+      const report: ProbeReport = { ok: packages.every((x) => x.version) && (unit?.ok ?? true) && (network?.ok ?? true), image: body.image, packages, unit, network, durationS: Math.round((performance.now() - t0) / 100) / 10 };
+      ctx.log(`probe ${report.ok ? 'passed' : 'FAILED'}: ${packages.map((x) => `${x.name} ${x.version ?? 'not installed'}`).join(', ')}${unit ? `; ${unit.name} ${unit.state}` : ''}${network ? `; ${network.url} ${network.status ?? network.error}` : ''}`);
+      return report;
+    } finally {
+      ctx.progress(95, `Removing ${name}`);
+      await this.machines.destroy(p, name).then((j) => this.finished(j, ctx)).catch((err: Error) => ctx.log(`warning: could not remove ${name}: ${err.message}`));
+    }
+  }
+
+  /** Wait for another job (a create, a destroy) to end; fail with its error. */
+  private async finished(job: Job, ctx: JobContext): Promise<void> {
+    for (;;) {
+      const j = await this.jobs.get(job.id);
+      if (j && isFinished(j.state)) {
+        if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error ?? j.state}`);
+        return;
+      }
+      ctx.signal.throwIfAborted();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** The URL answers from the host with 2xx or 3xx within a few tries (the service may still be starting). */
+async function answers(url: string): Promise<NonNullable<ProbeReport['network']>> {
+  let last: { status: number | null; error: string | null } = { status: null, error: 'no answer' };
+  for (let i = 0; i < 10; i++) {
+    try {
+      const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(5000) });
+      last = { status: res.status, error: null };
+      if (res.status < 400) break;
+    } catch (err) {
+      last = { status: null, error: (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message };
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return { url, ...last, ok: last.status !== null && last.status < 400 };
+}
