@@ -6,6 +6,7 @@ import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
 import { cgroupDirs } from '@/server/drivers/nspawn/cgroups';
 import { prepareUpper } from '@/server/drivers/nspawn/driver';
+import { imageRef } from '@/server/drivers/podman/driver';
 import { adminToken, client, jobDone, startServer } from '@/server/integration/harness';
 import { pssMb, round } from './stats';
 
@@ -90,6 +91,26 @@ export async function run_() {
     if (r.code !== 0) throw new Error(`hangar run failed: ${r.stderr}`);
     const runS = secs(t0);
     for (const m of (await api.machines.list()).items) await finished(api, await api.machines.destroy(m.id));
+
+    // podman: the first create imports the root filesystem as an image; then a shell container.
+    t0 = performance.now();
+    await finished(api, await api.machines.create({ name: 'pd-bench', image: 'debian-12', driver: 'podman' }), 600_000);
+    const podImport = secs(t0);
+    await finished(api, await api.machines.act('pd-bench', 'stop', { timeoutS: 10 }));
+    t0 = performance.now();
+    await finished(api, await api.machines.act('pd-bench', 'start'));
+    const podStart = secs(t0);
+    const podExecs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const e0 = performance.now();
+      await api.machines.exec('pd-bench', ['true']);
+      podExecs.push(performance.now() - e0);
+    }
+    await finished(api, await api.machines.destroy('pd-bench'));
+    t0 = performance.now();
+    const bareRun = await run(['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs', 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1000:1000', '--ulimit', 'nproc=1000:1000', imageRef(rootfs), 'true'], { timeoutMs: 60_000 });
+    const bareRunS = secs(t0);
+    if (bareRun.code !== 0) throw new Error(`bare podman run failed: ${bareRun.stderr}`);
     return {
       bare_nspawn_boot_s: round(bare),
       cold_start_s: round(cold),
@@ -101,7 +122,11 @@ export async function run_() {
       upper_mb_per_container: upper,
       image_rootfs_mb: image,
       hangar_run_rm_true_s: round(runS),
-      note: 'cold_start_s: create -> login prompt (first boot of a new container); warm_start_s: start of a stopped one -> login prompt; bare_nspawn_boot_s: the same boot under the console holder with no server, API or job (after one warm-up boot); ten: 10 created at once until all are ready; pss: proportional memory of all processes in a container cgroup, idle; hangar_run_rm_true_s: the CLI creating, running true in and removing a container',
+      podman_first_create_s: round(podImport),
+      podman_warm_start_s: round(podStart),
+      bare_podman_run_true_s: round(bareRunS),
+      podman_exec_ms: round(mean(podExecs), 0),
+      note: 'cold_start_s: create -> login prompt (first boot of a new container); warm_start_s: start of a stopped one -> login prompt; bare_nspawn_boot_s: the same boot under the console holder with no server, API or job (after one warm-up boot); ten: 10 created at once until all are ready; pss: proportional memory of all processes in a container cgroup, idle; hangar_run_rm_true_s: the CLI creating, running true in and removing a container; podman_first_create_s includes podman import of the root filesystem; podman_warm_start_s: start of a stopped shell container to running, vs bare_podman_run_true_s: podman run --rm IMAGE true by hand',
     };
   } finally {
     await srv.stop();

@@ -17,10 +17,11 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
   const host = useQuery(queries(api).host());
   const qemu = host.data?.capabilities.find((c) => c.name === 'qemu');
   const nspawn = host.data?.capabilities.find((c) => c.name === 'nspawn');
+  const podman = host.data?.capabilities.find((c) => c.name === 'podman');
   const ready = images.data?.filter((i) => i.state === 'ready') ?? [];
   const [errors, setErrors] = useState<Record<string, string>>({});
   const create = useMutation({
-    mutationFn: (b: { name: string; driver: 'qemu' | 'nspawn'; image: string; cpus: number; memoryMib: number }) => api.machines.create(b),
+    mutationFn: (b: { name: string; driver: 'qemu' | 'nspawn' | 'podman'; image: string; cpus: number; memoryMib: number }) => api.machines.create(b),
     onSuccess: (job) => {
       toast('info', `${job.title}: started`);
       void qc.invalidateQueries({ queryKey: keys.machines() });
@@ -35,7 +36,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
     e.preventDefault();
     setErrors({});
     const f = new FormData(e.currentTarget);
-    create.mutate({ name: String(f.get('name')), driver: f.get('driver') === 'nspawn' ? 'nspawn' : 'qemu', image: String(f.get('image')), cpus: Number(f.get('cpus')), memoryMib: Number(f.get('memoryMib')) });
+    create.mutate({ name: String(f.get('name')), driver: f.get('driver') === 'nspawn' ? 'nspawn' : f.get('driver') === 'podman' ? 'podman' : 'qemu', image: String(f.get('image')), cpus: Number(f.get('cpus')), memoryMib: Number(f.get('memoryMib')) });
   }
   if (images.isPending || host.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
   if (qemu && !qemu.available) {
@@ -66,6 +67,9 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
           <option value="qemu">VM (QEMU)</option>
           <option value="nspawn" disabled={!nspawn?.available}>
             Container (nspawn)
+          </option>
+          <option value="podman" disabled={!podman?.available} title={podman?.available ? 'A shell container from the image root (podman import)' : podman?.reason}>
+            Container (podman)
           </option>
         </select>
         {err('driver')}

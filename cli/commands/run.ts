@@ -35,7 +35,7 @@ export async function runCmd(argv: string[]): Promise<number> {
   if (!Number.isInteger(memoryMib)) throw new CliError(`--memory: not a whole number: ${values.memory}`, 2);
   await followJob(api, await api.machines.create({ name, image, driver: driver.data, memoryMib }), true);
   try {
-    if (interactive) return await attach(name, driver.data === 'qemu' ? 'serial' : 'ssh', cmd.length ? `${cmd.map(quote).join(' ')}; exit $?\n` : undefined);
+    if (interactive) return await attach(name, driver.data === 'nspawn' ? 'ssh' : 'serial', cmd.length ? `${cmd.map(quote).join(' ')}; exit $?\n` : undefined);
     const r = await api.machines.exec(name, cmd, 3600);
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);

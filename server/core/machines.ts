@@ -70,7 +70,7 @@ export class MachineService {
     await this.requireDriver(body.driver);
     if (await getMachineRow(this.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
     const image = await this.images.files(body.image);
-    if (body.driver === 'nspawn' && !image.rootfs) throw new BadRequestError(`Image ${body.image} has no root filesystem for containers: use debian-12.`, [{ path: 'image', message: 'no root filesystem for containers' }]);
+    if (body.driver !== 'qemu' && !image.rootfs) throw new BadRequestError(`Image ${body.image} has no root filesystem for containers: use debian-12.`, [{ path: 'image', message: 'no root filesystem for containers' }]);
     const minGib = Math.ceil(image.diskBytes / 2 ** 30);
     if (minGib > body.diskGib) throw new BadRequestError(`Image ${body.image} needs a disk of at least ${minGib} GiB.`, [{ path: 'diskGib', message: `at least ${minGib}` }]);
     const taken = new Set((await listMachines(this.store)).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));

@@ -170,7 +170,7 @@ export class SnapshotService {
 
   private async checkpointable(p: Principal, ref: string): Promise<Machine> {
     const m = await this.machines.get(p, ref);
-    if (m.driver === 'podman') throw new ConflictError(`Checkpoints of ${m.driver} machines are not available yet.`);
+    if (m.driver === 'podman') throw new ConflictError('Checkpoints of podman containers need CRIU, which this host cannot use (Settings → host capabilities says why); filesystem checkpoints of podman containers are not implemented yet: use an nspawn container.');
     if (!['running', 'paused', 'stopped'].includes(m.state)) throw new ConflictError(`Cannot checkpoint ${m.name}: it is ${m.state}.`);
     return m;
   }

@@ -119,26 +119,29 @@ async function probeNspawn(): Promise<Cap> {
   return cap('nspawn', true, bin, version, details);
 }
 
-/** The podman flags that work here: the defaults, else runc + cgroupfs (needed on this kind of host). */
+/** Global podman flags that work on this host: the defaults, else runc + cgroupfs (needed on this kind of host). */
+export async function podmanFlags(bin = 'podman'): Promise<{ flags: string[]; runtime: string } | null> {
+  for (const flags of [['--runtime', 'runc', '--cgroup-manager=cgroupfs'], []]) {
+    const r = await run([bin, ...flags, 'info', '--format', '{{.Host.OCIRuntime.Name}} {{.Host.CgroupManager}}'], { timeoutMs: 15_000 });
+    if (r.code === 0) return { flags, runtime: firstLine(r.stdout) };
+  }
+  return null;
+}
+
+/** Lowered ulimits podman needs here (its defaults exceed what the runtime may set). */
+export const PODMAN_ULIMITS = ['--ulimit', 'nofile=1000:1000', '--ulimit', 'nproc=1000:1000'];
+
 async function probePodman(): Promise<Cap> {
   const bin = await which('podman');
   if (!bin) return cap('podman', false, 'podman is not installed (apt-get install podman runc).');
   const version = firstLine((await run([bin, '--version'], { timeoutMs: 5000 })).stdout).replace(/^podman version /, '');
-  const candidates = [
-    ['--runtime', 'runc', '--cgroup-manager=cgroupfs'],
-    [],
-  ];
-  for (const flags of candidates) {
-    const r = await run([bin, ...flags, 'info', '--format', '{{.Host.OCIRuntime.Name}} {{.Host.CgroupManager}}'], { timeoutMs: 15_000 });
-    if (r.code === 0) {
-      return cap('podman', true, `podman ${version} answers with ${flags.length ? flags.join(' ') : 'its defaults'}`, version, {
-        flags: flags.join(' '),
-        runtime: firstLine(r.stdout),
-        ulimits: '--ulimit nofile=1000:1000 --ulimit nproc=1000:1000',
-      });
-    }
-  }
-  return cap('podman', false, 'podman is installed but `podman info` fails with every known runtime configuration.', version);
+  const found = await podmanFlags(bin);
+  if (!found) return cap('podman', false, 'podman is installed but `podman info` fails with every known runtime configuration.', version);
+  return cap('podman', true, `podman ${version} answers with ${found.flags.length ? found.flags.join(' ') : 'its defaults'}`, version, {
+    flags: found.flags.join(' '),
+    runtime: found.runtime,
+    ulimits: PODMAN_ULIMITS.filter((x) => x !== '--ulimit').join(' '),
+  });
 }
 
 async function probeCriu(): Promise<Cap> {

@@ -1,10 +1,11 @@
 import type { DriverKind } from '@/lib/contracts/machines';
 import { NspawnDriver } from './nspawn/driver';
+import { PodmanDriver } from './podman/driver';
 import { QemuDriver } from './qemu/driver';
 import type { MachineDriver } from './types';
 
 /** The one place that maps a driver kind to its implementation. */
-const drivers: Partial<Record<DriverKind, MachineDriver>> = { qemu: new QemuDriver(), nspawn: new NspawnDriver() };
+const drivers: Partial<Record<DriverKind, MachineDriver>> = { qemu: new QemuDriver(), nspawn: new NspawnDriver(), podman: new PodmanDriver() };
 
 export function driverFor(kind: DriverKind): MachineDriver {
   const d = drivers[kind];

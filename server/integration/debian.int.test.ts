@@ -244,3 +244,25 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     }
   }, 60_000);
 });
+
+describe('podman containers on the debian-12 root filesystem', () => {
+  it('imports the root filesystem, runs a shell container with a console, exec, pause, stop, start and destroy', async () => {
+    const done = await finished(await api.machines.create({ name: 'pd-1', image: 'debian-12', driver: 'podman' }), 300_000);
+    expect(done.error).toBeNull();
+    expect(await api.machines.exec('pd-1', ['sh', '-c', 'hostname; ls /sys/class/net; exit 4'])).toMatchObject({ code: 4, stdout: 'pd-1\nlo\n' });
+    const id = (await api.machines.get('pd-1')).id;
+    const con = await serialConsole(srv.url, token, id, 'it-podman-console-1', sockets);
+    con.type('echo pod-$((6*7))\n');
+    await con.waitFor('pod-42');
+    await finished(await api.machines.act('pd-1', 'pause'));
+    expect((await api.machines.get('pd-1')).state).toBe('paused');
+    await finished(await api.machines.act('pd-1', 'resume'));
+    await expect(api.snapshots.checkpoint('pd-1')).rejects.toMatchObject({ status: 409, message: expect.stringContaining('CRIU') });
+    const stop = await finished(await api.machines.act('pd-1', 'stop', { timeoutS: 10 }));
+    expect(stop.error).toBeNull();
+    expect((await finished(await api.machines.act('pd-1', 'start'))).error).toBeNull();
+    expect((await api.machines.exec('pd-1', ['true'])).code).toBe(0);
+    await finished(await api.machines.destroy('pd-1'));
+    expect((await run(['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs', 'ps', '-a', '--format', '{{.Names}}'])).stdout).not.toContain(`hangar-${id}`);
+  }, 400_000);
+});

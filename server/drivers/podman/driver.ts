@@ -1,0 +1,165 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ConsoleSource } from '@/server/core/console/source';
+import { firstLine, run } from '../exec';
+import { PODMAN_ULIMITS, podmanFlags } from '../host';
+import { holderFiles } from '../nspawn/files';
+import { serialConsole } from '../qemu/serial';
+import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec } from '../types';
+
+let flags: Promise<string[]> | null = null;
+/** `podman` with the global flags this host needs (found once). */
+async function podman(): Promise<string[]> {
+  flags ??= podmanFlags().then((f) => {
+    if (!f) throw new Error('podman does not answer with any known runtime configuration (see Settings → host).');
+    return ['podman', ...f.flags];
+  });
+  return flags;
+}
+
+/** Hangar's podman names: its containers, and the images imported from Hangar-built root filesystems. */
+export const containerName = (m: { id: string }) => `hangar-${m.id}`;
+/** Tagged by the root filesystem's identity: a rebuilt Hangar image gets a new podman image, never a stale one. */
+export const imageRef = (rootfs: string) => {
+  const st = fs.statSync(rootfs);
+  return `localhost/hangar-${path.basename(path.dirname(rootfs))}:${Math.floor(st.mtimeMs).toString(36)}-${st.ino.toString(36)}`;
+};
+
+async function pm(args: string[], timeoutMs = 60_000) {
+  const r = await run([...(await podman()), ...args], { timeoutMs });
+  if (r.code !== 0) throw new Error(`podman ${args[0]} failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
+  return r.stdout;
+}
+
+/**
+ * podman application containers on Hangar-built root filesystems (`podman import`): a login
+ * shell is the main process, on the console holder's pty (`podman run -it` under
+ * dist/holder.js), so the console works like a serial line and the container outlives the
+ * server; exec, pause (cgroup freezer through podman), stop, remove. Checkpoints need CRIU.
+ */
+export class PodmanDriver implements MachineDriver {
+  readonly kind = 'podman' as const;
+
+  async create(m: MachineSpec, image: BootFiles) {
+    if (!image.rootfs || !fs.existsSync(image.rootfs)) throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
+    const ref = imageRef(image.rootfs);
+    const has = await run([...(await podman()), 'image', 'exists', ref], { timeoutMs: 30_000 });
+    if (has.code !== 0) {
+      // The root filesystem as a podman image, once per Hangar image.
+      const tar = await run(['sh', '-c', 'dir=$1; shift; tar -C "$dir" -c . | "$@"', 'import', image.rootfs, ...(await podman()), 'import', '-', ref], { timeoutMs: 10 * 60_000 });
+      if (tar.code !== 0) throw new Error(`podman import failed: ${firstLine(tar.stderr) || `exit ${tar.code}`}`);
+    }
+    fs.mkdirSync(m.dir, { recursive: true, mode: 0o700 });
+    // The console is the container's shell: no separate shell channel.
+    return { image: ref, network: m.runtime.network === 'host' ? 'host' : 'private', ssh: false };
+  }
+
+  async start(m: MachineSpec) {
+    const ref = typeof m.runtime.image === 'string' ? m.runtime.image : null;
+    if (!ref) throw new Error('The machine has no podman image recorded: create it again.');
+    const holder = fileURLToPath(new URL('./holder.js', import.meta.url));
+    if (!fs.existsSync(holder)) throw new Error(`${holder} is missing: run npm run build.`);
+    const f = holderFiles(m.dir);
+    const serialFrom = fs.existsSync(f.log) ? fs.statSync(f.log).size : 0;
+    // The last run's pid and exit files would read as this run's.
+    for (const stale of [f.pid, f.exit]) fs.rmSync(stale, { force: true });
+    await run([...(await podman()), 'rm', '-f', containerName(m)], { timeoutMs: 60_000 });
+    const argv = [
+      ...(await podman()), 'run', '-t', '-i', '--name', containerName(m), '--hostname', m.name, '--network', m.runtime.network === 'host' ? 'host' : 'none',
+      ...PODMAN_ULIMITS, '--stop-signal', 'SIGHUP', ref, '/bin/bash', '-l',
+    ];
+    spawn(process.execPath, [holder, m.dir, '--', ...argv], { detached: true, stdio: 'ignore', cwd: m.dir }).unref();
+    const end = Date.now() + 30_000;
+    while (Date.now() < end) {
+      if ((await this.status(m)) === 'running') return { pid: this.holderPid(m), serialFrom };
+      if (fs.existsSync(f.exit)) throw new Error(`podman run exited: ${fs.readFileSync(f.log, 'utf8').slice(serialFrom).trim().split('\n').slice(-3).join(' ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('The container did not start within 30 s.');
+  }
+
+  private holderPid(m: MachineSpec): number | null {
+    try {
+      return (JSON.parse(fs.readFileSync(holderFiles(m.dir).pid, 'utf8')) as { holder: number }).holder;
+    } catch {
+      return null;
+    }
+  }
+
+  async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {
+    if ((await this.status(m)) === 'stopped') return { clean: true };
+    if ((await this.status(m)) === 'paused') await this.resume(m);
+    if (opts.force) {
+      await pm(['kill', containerName(m)]).catch(() => undefined);
+      return { clean: false };
+    }
+    await pm(['stop', '-t', String(Math.max(1, Math.round(opts.timeoutMs / 1000))), containerName(m)], opts.timeoutMs + 30_000);
+    return { clean: true };
+  }
+
+  async pause(m: MachineSpec) {
+    await pm(['pause', containerName(m)]);
+  }
+
+  async resume(m: MachineSpec) {
+    await pm(['unpause', containerName(m)]);
+  }
+
+  isRunning(m: MachineSpec) {
+    const pid = this.holderPid(m);
+    try {
+      return !!pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('holder.js');
+    } catch {
+      return false;
+    }
+  }
+
+  /** Running as soon as podman says so: the shell is the container. */
+  isReady(m: MachineSpec) {
+    return this.isRunning(m);
+  }
+
+  async status(m: MachineSpec) {
+    const r = await run([...(await podman()), 'inspect', '-f', '{{.State.Status}}', containerName(m)], { timeoutMs: 30_000 });
+    const s = r.stdout.trim();
+    return s === 'running' ? ('running' as const) : s === 'paused' ? ('paused' as const) : ('stopped' as const);
+  }
+
+  openConsole(m: MachineSpec): ConsoleSource {
+    const f = holderFiles(m.dir);
+    return serialConsole({ serialLog: f.log, serialSock: f.consoleSock }, () => this.isRunning(m));
+  }
+
+  openShell() {
+    return null;
+  }
+
+  async exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }) {
+    const r = await run([...(await podman()), 'exec', containerName(m), ...argv], { timeoutMs: opts.timeoutMs });
+    if (r.timedOut) throw new Error(`The command did not finish within ${opts.timeoutMs / 1000} s.`);
+    return { code: r.code ?? 128, stdout: r.stdout, stderr: r.stderr, durationMs: Math.round(r.durationMs) };
+  }
+
+  async destroy(m: MachineSpec) {
+    await run([...(await podman()), 'rm', '-f', '-t', '0', containerName(m)], { timeoutMs: 60_000 });
+    fs.rmSync(m.dir, { recursive: true, force: true });
+  }
+
+  async checkpoint(): Promise<CheckpointResult> {
+    throw new Error('Checkpoints of podman containers need CRIU, which fails on this kernel (Settings shows `criu check`).');
+  }
+
+  async branch(): Promise<Record<string, unknown>[]> {
+    throw new Error('podman containers have no snapshots yet.');
+  }
+
+  async activeDisk() {
+    return null;
+  }
+
+  async fixup() {
+    // No memory is restored, so nothing to fix.
+  }
+}
