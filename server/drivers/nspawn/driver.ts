@@ -132,7 +132,11 @@ export class NspawnDriver implements MachineDriver {
     await this.resume(m).catch(() => undefined);
     if (!opts.force) {
       // nspawn turns SIGTERM into an orderly poweroff of the container's systemd.
-      process.kill(pids.child, 'SIGTERM');
+      try {
+        process.kill(pids.child, 'SIGTERM');
+      } catch {
+        // exited between the check and the signal
+      }
       if (await waitGone(running, opts.timeoutMs)) {
         await waitGone(() => alive(pids.holder, 'holder.js'), 2000);
         return { clean: true };

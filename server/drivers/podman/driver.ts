@@ -73,7 +73,8 @@ export class PodmanDriver implements MachineDriver {
     spawn(process.execPath, [holder, m.dir, '--', ...argv], { detached: true, stdio: 'ignore', cwd: m.dir }).unref();
     const end = Date.now() + 30_000;
     while (Date.now() < end) {
-      if ((await this.status(m)) === 'running') return { pid: this.holderPid(m), serialFrom };
+      const pid = this.holderPid(m);
+      if (pid && (await this.status(m)) === 'running') return { pid, serialFrom };
       if (fs.existsSync(f.exit)) throw new Error(`podman run exited: ${fs.readFileSync(f.log, 'utf8').slice(serialFrom).trim().split('\n').slice(-3).join(' ')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
