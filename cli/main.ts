@@ -19,7 +19,7 @@ Usage:
   hangar status                                   server, login and counts
   hangar images [ls | build KIND | rm NAME]       base images: busybox, debian-12 (build shows progress)
   hangar ps                                       machines
-  hangar create NAME [--image busybox] [--driver qemu|nspawn] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]
+  hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network private|host] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]
   hangar start|stop|restart|pause|resume NAME     (stop: [--force] [--timeout S])
   hangar rm NAME...                               destroy machines and their disks
   hangar exec NAME -- CMD [ARGS...]               run a command in a machine (exit code passes through)

@@ -27,7 +27,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     options: { image: { type: 'string', default: 'busybox' }, driver: { type: 'string', default: 'qemu' }, network: { type: 'string', default: 'private' }, cpus: { type: 'string' }, memory: { type: 'string' }, disk: { type: 'string' }, 'no-start': { type: 'boolean', default: false } },
   });
   const name = positionals[0];
-  if (!name) throw new CliError('Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn] [--network private|host] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]', 2);
+  if (!name) throw new CliError('Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network private|host] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]', 2);
   const driver = driverKindSchema.safeParse(values.driver);
   if (!driver.success) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
   if (values.network !== 'private' && values.network !== 'host') throw new CliError('--network: private or host', 2);
