@@ -31,7 +31,7 @@ const labels: Record<Verb, string> = {
  */
 export function checkpointHint(m: Machine): { label: string; title: string; disabled: boolean } {
   if (m.driver === 'nspawn') return { label: 'Checkpoint (files)', title: 'A container checkpoint saves its files (frozen for the copy), not its memory: a restore or fork boots from them, in about a second.', disabled: false };
-  if (m.driver === 'podman') return { label: 'Checkpoint', title: 'podman checkpoints need CRIU, which this host cannot use (Settings says why); use an nspawn container for snapshots.', disabled: true };
+  if (m.driver === 'podman') return { label: 'Checkpoint (files)', title: 'podman commit saves the files (the container paused meanwhile); memory is not saved: live checkpoints need CRIU, which this host cannot use (Settings says why).', disabled: false };
   if (m.state === 'stopped') return { label: 'Checkpoint (disk only)', title: 'Stopped: only the disk is saved. Start the machine for a live checkpoint with its memory.', disabled: false };
   return { label: 'Checkpoint', title: 'Live: memory, devices and disk, while the guest pauses for about a tenth of a second.', disabled: false };
 }

@@ -5,7 +5,9 @@ import { listMachineRows } from '@/db/repo/machines';
 import { childrenOf, deleteSnapshots, getSnapshotRow, listSnapshotRows, type SnapshotRow } from '@/db/repo/snapshots';
 import { ConflictError, NotFoundError } from './errors';
 import { diskUsage } from './paths';
+import type { DriverKind } from '@/lib/contracts/machines';
 import { backingChain } from '@/server/drivers/qemu/qcow2';
+import { driverFor } from '@/server/drivers/registry';
 
 export interface GcResult {
   removedFiles: number;
@@ -30,6 +32,7 @@ export async function deleteSnapshotTree(store: Store, dirs: { layers: string },
   for (const d of doomed.reverse()) {
     fs.rmSync(d.path, { recursive: true, force: true });
     if (d.diskPath.startsWith(dirs.layers + path.sep)) fs.rmSync(d.diskPath, { recursive: true, force: true });
+    else if (d.diskPath) await driverFor(d.driver as DriverKind).dropLayer?.(d.diskPath).catch(() => undefined);
   }
   await deleteSnapshots(store, [...ids]);
 }

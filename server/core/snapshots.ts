@@ -170,7 +170,6 @@ export class SnapshotService {
 
   private async checkpointable(p: Principal, ref: string): Promise<Machine> {
     const m = await this.machines.get(p, ref);
-    if (m.driver === 'podman') throw new ConflictError('Checkpoints of podman containers need CRIU, which this host cannot use (Settings → host capabilities says why); filesystem checkpoints of podman containers are not implemented yet: use an nspawn container.');
     if (!['running', 'paused', 'stopped'].includes(m.state)) throw new ConflictError(`Cannot checkpoint ${m.name}: it is ${m.state}.`);
     return m;
   }
@@ -193,7 +192,7 @@ export class SnapshotService {
       label: label?.trim() || `${row.name} ${new Date(this.now()).toISOString().slice(0, 19).replace('T', ' ')}`,
       driver: row.driver, image: row.image, diskPath: '',
       // Containers also record the layers they stand on, for restores and forks to stack again.
-      specJson: JSON.stringify({ cpus: row.cpus, memoryMib: row.memoryMib, diskGib: row.diskGib, ssh: spec.runtime.ssh === true, ...(row.driver === 'nspawn' ? { rootfs: spec.runtime.rootfs, lowers: spec.runtime.lowers ?? [], network: spec.runtime.network } : {}) }),
+      specJson: JSON.stringify({ cpus: row.cpus, memoryMib: row.memoryMib, diskGib: row.diskGib, ssh: spec.runtime.ssh === true, ...(row.driver === 'nspawn' ? { rootfs: spec.runtime.rootfs, lowers: spec.runtime.lowers ?? [], network: spec.runtime.network } : {}), ...(row.driver === 'podman' ? { network: spec.runtime.network } : {}) }),
     });
     this.changed(id);
     ctx.progress(10, live ? 'Saving memory, devices and disk (guest paused)' : 'Freezing the disk layer');
@@ -206,7 +205,7 @@ export class SnapshotService {
       // complete; the RAM file (hundreds of MB to read) just after, off the job.
       await addChecksums(tmp, ['state']);
       fs.renameSync(tmp, final);
-      const size = [snapshotFiles(final).state, snapshotFiles(final).ram, res.frozenDisk].reduce((a, f) => a + diskUsage(f), 0);
+      const size = [snapshotFiles(final).state, snapshotFiles(final).ram, res.frozenDisk].reduce((a, f) => a + diskUsage(f), res.frozenBytes ?? 0);
       const done = (await updateSnapshot(this.store, id, { state: 'complete', kind: res.live ? 'live' : 'disk', pauseMs: res.pauseMs, sizeBytes: size, diskPath: res.frozenDisk }))!;
       if (res.live) this.sumRam(final);
       ctx.log(res.live ? `live snapshot ${id}: guest paused ${res.pauseMs} ms, ${(size / 2 ** 20).toFixed(1)} MiB on disk` : `disk snapshot ${id}`);

@@ -56,6 +56,8 @@ export interface MachineDriver {
    * with a new writable layer of its own on it; `spec` is what the snapshot recorded.
    */
   branch(frozen: string, targets: { id: string; dir: string; layers: string; diskGib: number; name: string }[], spec: Record<string, unknown>): Promise<Record<string, unknown>[]>;
+  /** Remove a frozen layer that is not a file under the layers dir (a podman image), when its snapshot is deleted. */
+  dropLayer?(frozen: string): Promise<void>;
   /** The disk file the running machine writes to now, asked of the process (to repair a record after a crash). */
   activeDisk(m: MachineSpec): Promise<string | null>;
   /** Fix what must differ after a restore or fork (clock, RNG, and for forks hostname, MAC, identity). */
@@ -80,6 +82,8 @@ export interface CheckpointResult {
   pauseMs: number | null;
   /** Set when a live checkpoint failed after the disk switch: the snapshot keeps the disk only. */
   liveError?: string;
+  /** Size of a frozen layer that is not a file (a podman image), when the driver knows it. */
+  frozenBytes?: number;
 }
 
 /** A snapshot to start from instead of booting: its state and RAM files. */
