@@ -233,7 +233,7 @@ export class NspawnDriver implements MachineDriver {
     const pids = readPids(m.dir);
     if (pids) killCgroup(m.id, pids.child);
     await waitGone(() => cgroupDirs(m.id).all.some(busy), 5000);
-    fs.rmSync(m.dir, { recursive: true, force: true });
+    fs.rmSync(m.dir, { recursive: true, force: true, maxRetries: 3 });
     for (const g of cgroupDirs(m.id).all) removeCgroup(g);
   }
 

@@ -50,6 +50,10 @@ export class PodmanDriver implements MachineDriver {
       // The root filesystem as a podman image, once per Hangar image.
       const tar = await run(['sh', '-c', 'dir=$1; shift; tar -C "$dir" -c . | "$@"', 'import', image.rootfs, ...(await podman()), 'import', '-', ref], { timeoutMs: 10 * 60_000 });
       if (tar.code !== 0) throw new Error(`podman import failed: ${firstLine(tar.stderr) || `exit ${tar.code}`}`);
+      // Imports of earlier builds of this image go, unless a container still uses them (then rmi refuses).
+      const repo = ref.slice(0, ref.lastIndexOf(':'));
+      const tags = await run([...(await podman()), 'images', '--format', '{{.Repository}}:{{.Tag}}', repo], { timeoutMs: 30_000 });
+      for (const old of tags.stdout.split('\n').filter((t) => t && t !== ref)) await run([...(await podman()), 'rmi', old], { timeoutMs: 60_000 });
     }
     fs.mkdirSync(m.dir, { recursive: true, mode: 0o700 });
     // The console is the container's shell: no separate shell channel.
@@ -147,7 +151,10 @@ export class PodmanDriver implements MachineDriver {
 
   async destroy(m: MachineSpec) {
     await run([...(await podman()), 'rm', '-f', '-t', '0', containerName(m)], { timeoutMs: 60_000 });
-    fs.rmSync(m.dir, { recursive: true, force: true });
+    // The holder writes its exit file into the machine dir as it ends: remove the dir after that.
+    const end = Date.now() + 10_000;
+    while (this.isRunning(m) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    fs.rmSync(m.dir, { recursive: true, force: true, maxRetries: 3 });
   }
 
   /**
