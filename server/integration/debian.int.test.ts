@@ -281,6 +281,8 @@ describe('podman containers on the debian-12 root filesystem', () => {
     expect((await api.machines.exec('pd-1', ['true'])).code).toBe(0);
     await finished(await api.machines.destroy('pd-1'));
     expect((await run(['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs', 'ps', '-a', '--format', '{{.Names}}'])).stdout).not.toContain(`hangar-${id}`);
+    // No console holder outlives its machine (one once did, when its dir was removed under it).
+    await until(async () => !(await run(['ps', '-eo', 'args'])).stdout.split('\n').some((l) => l.includes('holder.js') && (l.includes(id) || l.includes('--hostname pdf-1'))), 'the holders to end', 15_000);
     // Deleting the snapshot removes its committed image.
     const snapImages = () => run(['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs', 'images', '--format', '{{.Repository}}']).then((r) => r.stdout.split('\n').filter((l) => l.includes('hangar-snap-')).length);
     const before = await snapImages();

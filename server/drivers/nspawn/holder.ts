@@ -8,7 +8,6 @@
 //   node holder.js DIR -- ARGV...    (DIR gets console.log, console.sock, control.sock, holder.pid, exit)
 import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import * as pty from 'node-pty';
 import { holderFiles } from './files';
 
@@ -52,17 +51,19 @@ function main(argv: string[]): void {
   control.listen(f.controlSock);
 
   child.onExit(({ exitCode, signal }) => {
-    fs.writeFileSync(f.exit, JSON.stringify({ code: exitCode, signal: signal ?? null }));
-    fs.closeSync(log);
-    input.close();
-    control.close();
-    for (const s of [f.consoleSock, f.controlSock]) fs.rmSync(s, { force: true });
+    // Whatever happens to the machine dir meanwhile (a destroy removes it), the holder must end.
+    try {
+      fs.writeFileSync(f.exit, JSON.stringify({ code: exitCode, signal: signal ?? null }));
+      fs.closeSync(log);
+      for (const s of [f.consoleSock, f.controlSock]) fs.rmSync(s, { force: true });
+    } catch {
+      // the dir is gone: nothing left to tidy
+    }
     process.exit(0);
   });
   // The server may go away; the holder stays until its container ends.
   process.on('SIGHUP', () => undefined);
   process.on('SIGTERM', () => child.kill('SIGTERM'));
-  process.chdir(path.dirname(f.log));
 }
 
 /** nspawn without machined or dbus (see DESIGN.md). */
