@@ -30,6 +30,24 @@ function allPids(dir: string): number[] {
 
 const duMb = async (dir: string) => Number((await run(['du', '-sm', dir])).stdout.split('\t')[0]);
 
+/** Create (to ready), stop, start again (to ready), then `execs` runs of `true`: the timings. */
+async function lifecycle(api: ApiClient, body: Parameters<ApiClient['machines']['create']>[0], stopS: number, execs: number) {
+  let t0 = performance.now();
+  await finished(api, await api.machines.create(body), 600_000);
+  const createS = secs(t0);
+  await finished(api, await api.machines.act(body.name, 'stop', { timeoutS: stopS }));
+  t0 = performance.now();
+  await finished(api, await api.machines.act(body.name, 'start'));
+  const startS = secs(t0);
+  const execMs: number[] = [];
+  for (let i = 0; i < execs; i++) {
+    const e0 = performance.now();
+    await api.machines.exec(body.name, ['true']);
+    execMs.push(performance.now() - e0);
+  }
+  return { createS, startS, execMs };
+}
+
 /** Bare nspawn under the console holder, no server: boot to the login prompt (the baseline). */
 async function bareBoot(rootfs: string, dir: string): Promise<number> {
   // The same upper dir as a Hangar container gets (VM-only units masked), so the boots compare.
@@ -61,22 +79,11 @@ export async function run_() {
     await bareBoot(rootfs, path.join(srv.dataDir, 'tmp', 'bare-0'));
     const bare = await bareBoot(rootfs, path.join(srv.dataDir, 'tmp', 'bare'));
 
-    let t0 = performance.now();
-    await finished(api, await api.machines.create({ name: 'ct-bench', image: 'debian-12', driver: 'nspawn', memoryMib: 256 }));
-    const cold = secs(t0);
-    await finished(api, await api.machines.act('ct-bench', 'stop', { timeoutS: 30 }));
-    t0 = performance.now();
-    await finished(api, await api.machines.act('ct-bench', 'start'));
-    const warm = secs(t0);
-    const execs: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const e0 = performance.now();
-      await api.machines.exec('ct-bench', ['true']);
-      execs.push(performance.now() - e0);
-    }
+    const ct = await lifecycle(api, { name: 'ct-bench', image: 'debian-12', driver: 'nspawn', memoryMib: 256 }, 30, 10);
+    const [cold, warm, execs] = [ct.createS, ct.startS, ct.execMs];
     const id = (await api.machines.get('ct-bench')).id;
 
-    t0 = performance.now();
+    let t0 = performance.now();
     const ten = await Promise.all(Array.from({ length: 10 }, (_, i) => api.machines.create({ name: `ct-many-${i}`, image: 'debian-12', driver: 'nspawn', memoryMib: 256 })));
     await Promise.all(ten.map((j) => finished(api, j, 300_000)));
     const tenS = secs(t0);
@@ -93,19 +100,8 @@ export async function run_() {
     for (const m of (await api.machines.list()).items) await finished(api, await api.machines.destroy(m.id));
 
     // podman: the first create imports the root filesystem as an image; then a shell container.
-    t0 = performance.now();
-    await finished(api, await api.machines.create({ name: 'pd-bench', image: 'debian-12', driver: 'podman' }), 600_000);
-    const podImport = secs(t0);
-    await finished(api, await api.machines.act('pd-bench', 'stop', { timeoutS: 10 }));
-    t0 = performance.now();
-    await finished(api, await api.machines.act('pd-bench', 'start'));
-    const podStart = secs(t0);
-    const podExecs: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const e0 = performance.now();
-      await api.machines.exec('pd-bench', ['true']);
-      podExecs.push(performance.now() - e0);
-    }
+    const pd = await lifecycle(api, { name: 'pd-bench', image: 'debian-12', driver: 'podman' }, 10, 5);
+    const [podImport, podStart, podExecs] = [pd.createS, pd.startS, pd.execMs];
     await finished(api, await api.machines.destroy('pd-bench'));
     t0 = performance.now();
     const bareRun = await run(['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs', 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1000:1000', '--ulimit', 'nproc=1000:1000', imageRef(rootfs), 'true'], { timeoutMs: 60_000 });

@@ -47,15 +47,6 @@ export function dataLayout(dataDir: string) {
   };
 }
 
-/** Bytes a file takes on disk (sparse files count only their data); 0 when it is missing. */
-export function allocatedBytes(file: string): number {
-  try {
-    return fs.statSync(file).blocks * 512;
-  } catch {
-    return 0;
-  }
-}
-
 /** Bytes a file or a whole directory tree takes on disk. */
 export function diskUsage(p: string): number {
   let st: fs.Stats;

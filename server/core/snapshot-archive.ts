@@ -9,7 +9,7 @@ import { checkStateFile } from '@/server/drivers/qemu/snapshot';
 import { addChecksums, verifyChecksums } from './checksums';
 import { BadRequestError, ConflictError } from './errors';
 import { newId } from './ids';
-import { allocatedBytes, resolveInside } from './paths';
+import { diskUsage, resolveInside } from './paths';
 
 /**
  * A snapshot as one tar file, for moving it to another host: its state, RAM, SSH identity and
@@ -120,7 +120,7 @@ export async function importFromFile(store: Store, dirs: { snapshots: string; la
     fs.mkdirSync(dirs.layers, { recursive: true, mode: 0o700 });
     fs.renameSync(path.join(work, 'disk.qcow2'), disk);
     fs.renameSync(work, dir);
-    const sizeBytes = ['state', 'ram'].reduce((a, f) => a + allocatedBytes(path.join(dir, f)), allocatedBytes(disk));
+    const sizeBytes = ['state', 'ram'].reduce((a, f) => a + diskUsage(path.join(dir, f)), diskUsage(disk));
     await insertSnapshot(store, importedRow(manifest, { id, dir, disk, sizeBytes, now }));
     return id;
   } catch (err) {

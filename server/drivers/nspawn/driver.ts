@@ -9,7 +9,7 @@ import { spawnPty } from '../pty';
 import { serialConsole } from '../qemu/serial';
 import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec } from '../types';
 import { busy, cgroupDirs, ENTER_CGROUPS, killCgroup, removeCgroup } from './cgroups';
-import { holderFiles } from './files';
+import { holderAlive, holderFiles, readPids, waitGone } from './files';
 
 /** A container is ready when its console offers a login, or logs root in (systemd reached getty). */
 const READY = /\blogin: /;
@@ -53,15 +53,6 @@ export function nspawnArgv(m: MachineSpec, rootfs: string): string[] {
   ];
 }
 
-function readPids(dir: string): { holder: number; child: number } | null {
-  try {
-    const p = JSON.parse(fs.readFileSync(holderFiles(dir).pid, 'utf8')) as { holder?: unknown; child?: unknown };
-    return Number.isInteger(p.holder) && Number.isInteger(p.child) ? { holder: p.holder as number, child: p.child as number } : null;
-  } catch {
-    return null;
-  }
-}
-
 const alive = (pid: number, needle: string): boolean => {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle);
@@ -78,15 +69,6 @@ function initPid(nspawn: number): number | null {
   } catch {
     return null;
   }
-}
-
-async function waitGone(test: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (!test()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return !test();
 }
 
 /** systemd-nspawn OS containers; each runs under a console holder (dist/holder.js) so it outlives the server. */
@@ -138,14 +120,14 @@ export class NspawnDriver implements MachineDriver {
         // exited between the check and the signal
       }
       if (await waitGone(running, opts.timeoutMs)) {
-        await waitGone(() => alive(pids.holder, 'holder.js'), 2000);
+        await waitGone(() => holderAlive(m.dir), 2000);
         return { clean: true };
       }
     }
     // SIGKILL to nspawn alone would orphan the container's init: kill the whole cgroup.
     killCgroup(m.id, pids.child);
     await waitGone(running, 3000);
-    await waitGone(() => alive(pids.holder, 'holder.js'), 2000);
+    await waitGone(() => holderAlive(m.dir), 2000);
     return { clean: false };
   }
 
@@ -164,8 +146,7 @@ export class NspawnDriver implements MachineDriver {
   }
 
   isRunning(m: MachineSpec) {
-    const pids = readPids(m.dir);
-    return !!pids && alive(pids.holder, 'holder.js');
+    return holderAlive(m.dir);
   }
 
   isReady(m: MachineSpec) {

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+
 /** Files of a container's console holder, in the machine's directory. */
 export const holderFiles = (dir: string) => ({
   log: `${dir}/console.log`,
@@ -6,3 +8,33 @@ export const holderFiles = (dir: string) => ({
   pid: `${dir}/holder.pid`,
   exit: `${dir}/exit.json`,
 });
+
+/** The holder's pid and its command's (nspawn, podman run), as the holder recorded them. */
+export function readPids(dir: string): { holder: number; child: number } | null {
+  try {
+    const p = JSON.parse(fs.readFileSync(holderFiles(dir).pid, 'utf8')) as { holder?: unknown; child?: unknown };
+    return Number.isInteger(p.holder) && Number.isInteger(p.child) ? { holder: p.holder as number, child: p.child as number } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The holder of this machine dir is alive. */
+export const holderAlive = (dir: string): boolean => {
+  const pids = readPids(dir);
+  try {
+    return !!pids && fs.readFileSync(`/proc/${pids.holder}/cmdline`, 'utf8').includes('holder.js');
+  } catch {
+    return false;
+  }
+};
+
+/** Poll `busy` every 20 ms until it is false or `ms` pass; true when it became false. */
+export async function waitGone(busy: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!busy()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return !busy();
+}

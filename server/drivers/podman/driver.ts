@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConsoleSource } from '@/server/core/console/source';
 import { firstLine, run } from '../exec';
 import { PODMAN_ULIMITS, podmanFlags } from '../host';
-import { holderFiles } from '../nspawn/files';
+import { holderAlive, holderFiles, readPids, waitGone } from '../nspawn/files';
 import { serialConsole } from '../qemu/serial';
 import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec } from '../types';
 
@@ -77,20 +77,12 @@ export class PodmanDriver implements MachineDriver {
     spawn(process.execPath, [holder, m.dir, '--', ...argv], { detached: true, stdio: 'ignore', cwd: m.dir }).unref();
     const end = Date.now() + 30_000;
     while (Date.now() < end) {
-      const pid = this.holderPid(m);
+      const pid = readPids(m.dir)?.holder;
       if (pid && (await this.status(m)) === 'running') return { pid, serialFrom };
       if (fs.existsSync(f.exit)) throw new Error(`podman run exited: ${fs.readFileSync(f.log, 'utf8').slice(serialFrom).trim().split('\n').slice(-3).join(' ')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('The container did not start within 30 s.');
-  }
-
-  private holderPid(m: MachineSpec): number | null {
-    try {
-      return (JSON.parse(fs.readFileSync(holderFiles(m.dir).pid, 'utf8')) as { holder: number }).holder;
-    } catch {
-      return null;
-    }
   }
 
   async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {
@@ -101,8 +93,7 @@ export class PodmanDriver implements MachineDriver {
       else await pm(['stop', '-t', String(Math.max(1, Math.round(opts.timeoutMs / 1000))), containerName(m)], opts.timeoutMs + 30_000);
     }
     // The holder ends with its `podman run`; a start before that would read its exit file as its own.
-    const end = Date.now() + 10_000;
-    while (this.isRunning(m) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    await waitGone(() => this.isRunning(m), 10_000);
     return { clean: !opts.force };
   }
 
@@ -115,12 +106,7 @@ export class PodmanDriver implements MachineDriver {
   }
 
   isRunning(m: MachineSpec) {
-    const pid = this.holderPid(m);
-    try {
-      return !!pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('holder.js');
-    } catch {
-      return false;
-    }
+    return holderAlive(m.dir);
   }
 
   /** Running as soon as podman says so: the shell is the container. */
@@ -152,8 +138,7 @@ export class PodmanDriver implements MachineDriver {
   async destroy(m: MachineSpec) {
     await run([...(await podman()), 'rm', '-f', '-t', '0', containerName(m)], { timeoutMs: 60_000 });
     // The holder writes its exit file into the machine dir as it ends: remove the dir after that.
-    const end = Date.now() + 10_000;
-    while (this.isRunning(m) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    await waitGone(() => this.isRunning(m), 10_000);
     fs.rmSync(m.dir, { recursive: true, force: true, maxRetries: 3 });
   }
 
