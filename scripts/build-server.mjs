@@ -14,6 +14,9 @@ const common = {
 };
 
 await build({ ...common, entryPoints: { server: 'server/entry.ts' }, outdir: 'dist' });
-await build({ ...common, entryPoints: { cli: 'cli/main.ts' }, outdir: 'dist', external: ['./server.js'] });
+// The CLI carries its packages (resolving them from node_modules is most of a cold start), except
+// socket.io-client: only the console commands load it (a dynamic import), and its CommonJS parts
+// (ws) cannot run from an ESM bundle.
+await build({ ...common, packages: undefined, minify: true, entryPoints: { cli: 'cli/main.ts' }, outdir: 'dist', external: ['./server.js', 'socket.io-client'] });
 // The container console holder runs on its own (detached), so it is its own small bundle.
 await build({ ...common, entryPoints: { holder: 'server/drivers/nspawn/holder.ts' }, outdir: 'dist' });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { createApiClient } from '@/lib/api-client';
 import type { AttachReply } from '@/lib/contracts/console';
 import { isTerminalReport } from '@/lib/terminal-reports';
@@ -21,6 +21,8 @@ export async function attach(machineRef: string, channel: 'serial' | 'ssh', type
   const cfg = loadConfig();
   if (!cfg.token) throw new CliError('Not logged in: run hangar login first.', 2);
   const machine = await createApiClient({ baseUrl: cfg.url, token: cfg.token }).machines.get(machineRef);
+  // Loaded here, not at start-up: most commands never open a socket, and it is a third of the CLI's load time.
+  const { io } = await import('socket.io-client');
   const s: Socket<ConsoleServerToClient, ConsoleClientToServer> = io(`${cfg.url}/console`, { transports: ['websocket'], auth: { token: cfg.token }, reconnection: false });
   const sessionId = `cli-${randomBytes(9).toString('base64url')}`;
   const tty = process.stdin.isTTY === true;
