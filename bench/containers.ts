@@ -17,6 +17,13 @@ async function finished(api: ApiClient, job: Job, ms = 120_000): Promise<Job> {
 }
 const secs = (t0: number) => (performance.now() - t0) / 1000;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** The median of `n` runs, after one warm-up run. */
+async function repeat(fn: () => Promise<number>, n: number): Promise<number> {
+  await fn();
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) xs.push(await fn());
+  return xs.sort((a, b) => a - b)[Math.floor(n / 2)];
+}
 
 function allPids(dir: string): number[] {
   const out: number[] = [];
@@ -92,22 +99,58 @@ export async function run_() {
     const upper = await duMb(path.join(srv.dataDir, 'machines', id, 'upper'));
     const image = await duMb(rootfs);
 
-    const env = { XDG_CONFIG_HOME: path.join(srv.dataDir, 'tmp', 'cli'), HANGAR_URL: srv.url, HANGAR_TOKEN: (await adminToken(srv.url)) };
+    for (const m of (await api.machines.list()).items.filter((x) => x.name.startsWith('ct-many-'))) await finished(api, await api.machines.destroy(m.id));
+    // Fork 10 from a checkpoint of a running OS container, until all 10 offer a login.
+    await finished(api, await api.snapshots.checkpoint('ct-bench', 'bench'));
+    const snap = (await api.machines.get('ct-bench')).snapshotId!;
     t0 = performance.now();
-    const r = await run([process.execPath, 'dist/cli.js', 'run', '--rm', 'debian-12', '--', 'true'], { env, timeoutMs: 120_000 });
-    if (r.code !== 0) throw new Error(`hangar run failed: ${r.stderr}`);
-    const runS = secs(t0);
+    await finished(api, await api.snapshots.fork(snap, { count: 10, namePrefix: 'ct-fork' }), 300_000);
+    const fork10S = secs(t0);
     for (const m of (await api.machines.list()).items) await finished(api, await api.machines.destroy(m.id));
+    await api.snapshots.remove(snap);
+
+    // Application containers (no init): `hangar run --rm debian-12 -- true` end to end through the
+    // CLI (a new node process each time), and the same request from a warm client (the server's part).
+    const env = { XDG_CONFIG_HOME: path.join(srv.dataDir, 'tmp', 'cli'), HANGAR_URL: srv.url, HANGAR_TOKEN: (await adminToken(srv.url)) };
+    const cliRun = async (args: string[]) => {
+      const r0 = performance.now();
+      const r = await run([process.execPath, 'dist/cli.js', 'run', '--rm', ...args, 'debian-12', '--', 'true'], { env, timeoutMs: 120_000 });
+      if (r.code !== 0) throw new Error(`hangar run failed: ${r.stderr}`);
+      return performance.now() - r0;
+    };
+    const runMs = await repeat(() => cliRun([]), 7);
+    const apiRunMs = await repeat(async () => {
+      const r0 = performance.now();
+      const last = await api.machines.runOnce({ image: 'debian-12', argv: ['true'] }, () => undefined);
+      if (last?.t !== 'exit' || last.code !== 0) throw new Error(`run failed: ${JSON.stringify(last)}`);
+      return performance.now() - r0;
+    }, 7);
+    const bareAppMs = await repeat(async () => {
+      const up = fs.mkdtempSync(path.join(srv.dataDir, 'tmp', 'app-'));
+      const r0 = performance.now();
+      const r = await run(['systemd-nspawn', '--quiet', '--register=no', '--keep-unit', '--private-network', '--as-pid2', '--console=pipe', '--machine=bare-app', `--directory=${rootfs}`, `--overlay=${rootfs}:${up}:/`, '--', 'true'], { env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' } });
+      const ms = performance.now() - r0;
+      fs.rmSync(up, { recursive: true, force: true });
+      if (r.code !== 0) throw new Error(`bare nspawn run failed: ${r.stderr}`);
+      return ms;
+    }, 7);
 
     // podman: the first create imports the root filesystem as an image; then a shell container.
     const pd = await lifecycle(api, { name: 'pd-bench', image: 'debian-12', driver: 'podman' }, 10, 5);
     const [podImport, podStart, podExecs] = [pd.createS, pd.startS, pd.execMs];
     await finished(api, await api.machines.destroy('pd-bench'));
+    const podRunMs = await repeat(() => cliRun(['--driver', 'podman']), 5);
     t0 = performance.now();
     const bareRun = await run(['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs', 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1000:1000', '--ulimit', 'nproc=1000:1000', imageRef(rootfs), 'true'], { timeoutMs: 60_000 });
     const bareRunS = secs(t0);
     if (bareRun.code !== 0) throw new Error(`bare podman run failed: ${bareRun.stderr}`);
     return {
+      nspawn_run_rm_true_ms: round(runMs, 0),
+      nspawn_os_login_s: round(cold),
+      podman_run_rm_true_ms: round(podRunMs, 0),
+      fork10_s: round(fork10S),
+      nspawn_run_rm_true_api_ms: round(apiRunMs, 0),
+      bare_nspawn_run_true_ms: round(bareAppMs, 0),
       bare_nspawn_boot_s: round(bare),
       cold_start_s: round(cold),
       warm_start_s: round(warm),
@@ -117,12 +160,11 @@ export async function run_() {
       pss_mb_per_container: round(pss, 0),
       upper_mb_per_container: upper,
       image_rootfs_mb: image,
-      hangar_run_rm_true_s: round(runS),
       podman_first_create_s: round(podImport),
       podman_warm_start_s: round(podStart),
       bare_podman_run_true_s: round(bareRunS),
       podman_exec_ms: round(mean(podExecs), 0),
-      note: 'cold_start_s: create -> login prompt (first boot of a new container); warm_start_s: start of a stopped one -> login prompt; bare_nspawn_boot_s: the same boot under the console holder with no server, API or job (after one warm-up boot); ten: 10 created at once until all are ready; pss: proportional memory of all processes in a container cgroup, idle; hangar_run_rm_true_s: the CLI creating, running true in and removing a container; podman_first_create_s includes podman import of the root filesystem; podman_warm_start_s: start of a stopped shell container to running, vs bare_podman_run_true_s: podman run --rm IMAGE true by hand',
+      note: 'cold_start_s: create -> login prompt (first boot of a new container); warm_start_s: start of a stopped one -> login prompt; bare_nspawn_boot_s: the same boot under the console holder with no server, API or job (after one warm-up boot); ten: 10 created at once until all are ready; pss: proportional memory of all processes in a container cgroup, idle; nspawn_run_rm_true_ms: median wall time of `hangar run --rm debian-12 -- true` (a new CLI process: node start-up included; an application container, no init), vs nspawn_run_rm_true_api_ms: the same request from a warm client, vs bare_nspawn_run_true_ms: systemd-nspawn --as-pid2 on the same overlay by hand; nspawn_os_login_s: create of an OS container to its login prompt; fork10_s: fork of 10 from a checkpoint of a running OS container until all 10 offer a login; podman_run_rm_true_ms: the same CLI run with --driver podman; podman_first_create_s includes podman import of the root filesystem; podman_warm_start_s: start of a stopped shell container to running, vs bare_podman_run_true_s: podman run --rm IMAGE true by hand',
     };
   } finally {
     await srv.stop();

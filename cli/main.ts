@@ -19,13 +19,15 @@ Usage:
   hangar status                                   server, login and counts
   hangar images [ls | build KIND | rm NAME]       base images: busybox, debian-12 (build shows progress)
   hangar ps                                       machines
-  hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network private|host] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]
+  hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network private|nat|host] [-p HOST:GUEST]...
+                [--cpus N] [--memory MiB] [--disk GiB] [--no-start]
   hangar start|stop|restart|pause|resume NAME     (stop: [--force] [--timeout S])
   hangar rm NAME...                               destroy machines and their disks
   hangar exec NAME -- CMD [ARGS...]               run a command in a machine (exit code passes through)
   hangar ssh NAME [-- CMD [ARGS...]]              login shell over SSH (images with sshd), or run CMD
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
-  hangar run [-it] [--rm] [--driver D] IMAGE [-- CMD]   a container (or VM) from IMAGE, CMD run in it
+  hangar run [-it] [--rm] [--driver D] [--network N] IMAGE [-- CMD]   CMD in a new application container
+                                                  (output and exit code pass through); -it: a shell on a tty
   hangar unit NAME                                a container as a systemd unit file for the host
   hangar probe --package NAME [--check-unit U] [--check-network URL]   install in a throwaway container, check, report
   hangar checkpoint NAME [-l LABEL]               snapshot a machine (live: memory + devices + disk)

@@ -50,7 +50,9 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
             {/* A container has no disk of its own size, and its limits are not enforced on every host. */}
             {m.driver === 'qemu' && ` · ${m.cpus} vCPU · ${m.memoryMib} MiB · ${m.diskGib} GiB disk`}
             {m.accel && ` · ${m.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}`}
-            {m.network && ` · ${m.network === 'host' ? 'host network (its services take host ports)' : 'private network (loopback only)'}`} · created {formatAge(m.createdAt)}
+            {m.network && ` · ${m.network === 'host' ? 'host network (its services take host ports)' : m.network === 'nat' ? `NAT network, address ${m.address ?? 'none yet'}` : 'private network (loopback only)'}`}
+            {m.ports.length > 0 && ` · forwards ${m.ports.map((p) => `127.0.0.1:${p.host}→${p.guest}`).join(', ')}`}
+            {m.command && ` · runs ${m.command.join(' ')}`} · created {formatAge(m.createdAt)}
           </p>
           {m.stateReason && <p className="mt-1 text-sm text-amber-700 dark:text-amber-400">{m.stateReason}</p>}
         </div>

@@ -18,10 +18,11 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
   const qemu = host.data?.capabilities.find((c) => c.name === 'qemu');
   const nspawn = host.data?.capabilities.find((c) => c.name === 'nspawn');
   const podman = host.data?.capabilities.find((c) => c.name === 'podman');
+  const nat = host.data?.capabilities.find((c) => c.name === 'nat');
   const ready = images.data?.filter((i) => i.state === 'ready') ?? [];
   const [errors, setErrors] = useState<Record<string, string>>({});
   const create = useMutation({
-    mutationFn: (b: { name: string; driver: 'qemu' | 'nspawn' | 'podman'; image: string; cpus: number; memoryMib: number }) => api.machines.create(b),
+    mutationFn: (b: Parameters<typeof api.machines.create>[0]) => api.machines.create(b),
     onSuccess: (job) => {
       toast('info', `${job.title}: started`);
       void qc.invalidateQueries({ queryKey: keys.machines() });
@@ -36,7 +37,11 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
     e.preventDefault();
     setErrors({});
     const f = new FormData(e.currentTarget);
-    create.mutate({ name: String(f.get('name')), driver: f.get('driver') === 'nspawn' ? 'nspawn' : f.get('driver') === 'podman' ? 'podman' : 'qemu', image: String(f.get('image')), cpus: Number(f.get('cpus')), memoryMib: Number(f.get('memoryMib')) });
+    const driver = f.get('driver') === 'nspawn' ? 'nspawn' : f.get('driver') === 'podman' ? 'podman' : 'qemu';
+    const ports = parsePorts(String(f.get('ports') ?? ''));
+    if (typeof ports === 'string') return setErrors({ ports });
+    const network = f.get('network') === 'nat' ? 'nat' : f.get('network') === 'host' ? 'host' : 'private';
+    create.mutate({ name: String(f.get('name')), driver, image: String(f.get('image')), cpus: Number(f.get('cpus')), memoryMib: Number(f.get('memoryMib')), ports, ...(driver === 'qemu' ? {} : { network }) });
   }
   if (images.isPending || host.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
   if (qemu && !qemu.available) {
@@ -93,6 +98,22 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
         <input name="memoryMib" type="number" min={64} max={65536} step={64} defaultValue={512} className={field} />
         {err('memoryMib')}
       </label>
+      <label className="text-sm font-medium sm:col-span-2">
+        Network <span className="font-normal text-zinc-500">(containers)</span>
+        <select name="network" className={field} defaultValue="private">
+          <option value="private">Private (loopback only)</option>
+          <option value="nat" disabled={!nat?.available} title={nat?.available ? 'A veth with its own address, outbound NAT, port forwards (nspawn)' : nat?.reason}>
+            NAT (own address, port forwards)
+          </option>
+          <option value="host">Host network (shares host ports)</option>
+        </select>
+        {err('network')}
+      </label>
+      <label className="text-sm font-medium sm:col-span-4">
+        Forward ports <span className="font-normal text-zinc-500">(host:guest, comma-separated, on 127.0.0.1)</span>
+        <input name="ports" placeholder="8080:80, 2222:22" className={field} />
+        {err('ports')}
+      </label>
       <div className="flex items-center gap-3 sm:col-span-6">
         <button type="submit" disabled={create.isPending} className="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-500 disabled:opacity-60">
           {create.isPending ? 'Creating…' : 'Create and start'}
@@ -104,4 +125,15 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
       </div>
     </form>
   );
+}
+
+/** "8080:80, 2222:22" as port forwards, or what is wrong with it. */
+function parsePorts(text: string): { host: number; guest: number; protocol: 'tcp' }[] | string {
+  const out: { host: number; guest: number; protocol: 'tcp' }[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\d{1,5}):(\d{1,5})$/.exec(part);
+    if (!m) return `"${part}": write host:guest, like 8080:80`;
+    out.push({ host: Number(m[1]), guest: Number(m[2]), protocol: 'tcp' });
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import { imageSchema, type BuildImageBody } from './contracts/images';
 import type { ProbeBody } from './contracts/probes';
 import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
-import { execResultSchema, machineSchema, unitFileSchema, type CreateMachineBody, type MachineAction, type StopMachineBody } from './contracts/machines';
+import { execResultSchema, machineSchema, runOnceEventSchema, unitFileSchema, type CreateMachineBody, type MachineAction, type RunOnceBody, type RunOnceEvent, type StopMachineBody } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
 
 export class ApiError extends Error {
@@ -105,6 +105,27 @@ export function createApiClient(opts: ClientOptions) {
       destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),
       unitFile: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/unit`, unitFileSchema),
       exec: (ref: string, argv: string[], timeoutS?: number) => call('POST', `/machines/${encodeURIComponent(ref)}/exec`, execResultSchema, { argv, timeoutS }),
+      /** A command once in a fresh application container: each event of its NDJSON stream as it comes; resolves with the last. */
+      runOnce: async (b: Partial<RunOnceBody> & Pick<RunOnceBody, 'image' | 'argv'>, onEvent: (e: RunOnceEvent) => void): Promise<RunOnceEvent | null> => {
+        const res = await send('POST', '/machines/run', { body: JSON.stringify(b), contentType: 'application/json' });
+        let last: RunOnceEvent | null = null;
+        let buf = '';
+        const dec = new TextDecoder();
+        const take = (line: string) => {
+          if (!line.trim()) return;
+          last = runOnceEventSchema.parse(JSON.parse(line));
+          onEvent(last);
+        };
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          buf += dec.decode(chunk, { stream: true });
+          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+            take(buf.slice(0, i));
+            buf = buf.slice(i + 1);
+          }
+        }
+        take(buf);
+        return last;
+      },
     },
     probes: {
       start: (b: ProbeBody) => call('POST', '/probes', jobSchema, b),

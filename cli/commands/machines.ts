@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createApiClient } from '@/lib/api-client';
-import { driverKinds, driverKindSchema, type MachineAction } from '@/lib/contracts/machines';
+import { containerNetworks, driverKinds, driverKindSchema, type MachineAction } from '@/lib/contracts/machines';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError, printJson } from '../output';
@@ -24,13 +24,19 @@ export async function create(argv: string[], json: boolean): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { image: { type: 'string', default: 'busybox' }, driver: { type: 'string', default: 'qemu' }, network: { type: 'string', default: 'private' }, cpus: { type: 'string' }, memory: { type: 'string' }, disk: { type: 'string' }, 'no-start': { type: 'boolean', default: false } },
+    options: { image: { type: 'string', default: 'busybox' }, driver: { type: 'string', default: 'qemu' }, network: { type: 'string', default: 'private' }, publish: { type: 'string', short: 'p', multiple: true, default: [] }, cpus: { type: 'string' }, memory: { type: 'string' }, disk: { type: 'string' }, 'no-start': { type: 'boolean', default: false } },
   });
   const name = positionals[0];
-  if (!name) throw new CliError('Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network private|host] [--cpus N] [--memory MiB] [--disk GiB] [--no-start]', 2);
+  if (!name) throw new CliError('Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network private|nat|host] [-p HOST:GUEST]... [--cpus N] [--memory MiB] [--disk GiB] [--no-start]', 2);
   const driver = driverKindSchema.safeParse(values.driver);
   if (!driver.success) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
-  if (values.network !== 'private' && values.network !== 'host') throw new CliError('--network: private or host', 2);
+  const network = containerNetworks.find((n) => n === values.network);
+  if (!network) throw new CliError(`--network: one of ${containerNetworks.join(', ')}`, 2);
+  const ports = (values.publish ?? []).map((p) => {
+    const m = /^(\d{1,5}):(\d{1,5})$/.exec(p);
+    if (!m) throw new CliError(`-p ${p}: write HOST:GUEST, like 8080:80`, 2);
+    return { host: Number(m[1]), guest: Number(m[2]), protocol: 'tcp' as const };
+  });
   const num = (v: string | undefined, what: string) => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -38,7 +44,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     return n;
   };
   const client = api();
-  const job = await client.machines.create({ name, driver: driver.data, network: values.network, image: values.image!, cpus: num(values.cpus, 'cpus'), memoryMib: num(values.memory, 'memory'), diskGib: num(values.disk, 'disk'), start: !values['no-start'] });
+  const job = await client.machines.create({ name, driver: driver.data, network, ports, image: values.image!, cpus: num(values.cpus, 'cpus'), memoryMib: num(values.memory, 'memory'), diskGib: num(values.disk, 'disk'), start: !values['no-start'] });
   await followJob(client, job, json);
   const m = await client.machines.get(name);
   if (json) printJson(m);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
-import { driverKinds, driverKindSchema } from '@/lib/contracts/machines';
+import { containerNetworks, driverKinds, driverKindSchema } from '@/lib/contracts/machines';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError } from '../output';
@@ -10,30 +10,50 @@ import { attach } from './terminal';
 const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 
 /**
+ * A command in a fresh application container, attached: its stdout and stderr as they come, its
+ * exit code as ours (125 when Hangar itself failed, as docker does).
+ */
+async function runOnce(api: ApiClient, body: Parameters<ApiClient['machines']['runOnce']>[0]): Promise<number> {
+  let name = '';
+  const last = await api.machines.runOnce(body, (e) => {
+    if (e.t === 'start') name = e.machine;
+    else if (e.t === 'stdout') process.stdout.write(e.d);
+    else if (e.t === 'stderr') process.stderr.write(e.d);
+  });
+  if (!body.rm && name) process.stderr.write(`${name} stays, stopped (hangar start ${name} runs the command again; hangar rm ${name} removes it).\n`);
+  if (last?.t === 'exit') return last.code;
+  throw new CliError(last?.t === 'error' ? `run failed: ${last.message}` : 'run failed: the server ended the stream early', 125);
+}
+
+/**
  * hangar run [-it] [--rm] [--driver D] [--name N] IMAGE [-- CMD...]: a machine from an image
- * (a container by default, a VM for busybox), then CMD run in it (its output and exit code
- * pass through), or with -it an interactive shell on a tty (CMD typed into it). --rm removes
- * the machine afterwards, whatever happened.
+ * (a container by default, a VM for busybox). With CMD and no -it, a container runs just CMD as
+ * an application container (no init; output and exit code pass through); a VM runs it through
+ * exec. With -it, an interactive shell on a tty of an OS container (CMD typed into it). --rm
+ * removes the machine afterwards, whatever happened.
  */
 export async function runCmd(argv: string[]): Promise<number> {
   const sep = argv.indexOf('--');
   const { values, positionals } = parseArgs({
     args: sep >= 0 ? argv.slice(0, sep) : argv,
     allowPositionals: true,
-    options: { interactive: { type: 'boolean', short: 'i', default: false }, tty: { type: 'boolean', short: 't', default: false }, rm: { type: 'boolean', default: false }, driver: { type: 'string' }, name: { type: 'string' }, memory: { type: 'string' } },
+    options: { interactive: { type: 'boolean', short: 'i', default: false }, tty: { type: 'boolean', short: 't', default: false }, rm: { type: 'boolean', default: false }, driver: { type: 'string' }, network: { type: 'string', default: 'private' }, name: { type: 'string' }, memory: { type: 'string' } },
   });
   const [image, ...rest] = positionals;
   const cmd = sep >= 0 ? argv.slice(sep + 1) : rest;
-  if (!image) throw new CliError('Usage: hangar run [-it] [--rm] [--driver nspawn|qemu] [--name NAME] IMAGE [-- CMD [ARGS...]]', 2);
+  if (!image) throw new CliError('Usage: hangar run [-it] [--rm] [--driver nspawn|podman|qemu] [--network private|nat|host] [--name NAME] IMAGE [-- CMD [ARGS...]]', 2);
   const driver = driverKindSchema.safeParse(values.driver ?? (image === 'busybox' ? 'qemu' : 'nspawn'));
   if (!driver.success) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
+  const network = containerNetworks.find((n) => n === values.network);
+  if (!network) throw new CliError(`--network: one of ${containerNetworks.join(', ')}`, 2);
   const interactive = values.interactive || values.tty || cmd.length === 0;
   const cfg = loadConfig();
   const api: ApiClient = createApiClient({ baseUrl: cfg.url, token: cfg.token });
+  if (!interactive && driver.data !== 'qemu') return runOnce(api, { image, driver: driver.data, argv: cmd, rm: values.rm, network, ...(values.name ? { name: values.name } : {}) });
   const name = values.name ?? `run-${randomBytes(4).toString('hex')}`;
   const memoryMib = values.memory ? Number(values.memory) : 256;
   if (!Number.isInteger(memoryMib)) throw new CliError(`--memory: not a whole number: ${values.memory}`, 2);
-  await followJob(api, await api.machines.create({ name, image, driver: driver.data, memoryMib }), true);
+  await followJob(api, await api.machines.create({ name, image, driver: driver.data, memoryMib, ...(driver.data === 'qemu' ? {} : { network }) }), true);
   try {
     if (interactive) return await attach(name, driver.data === 'nspawn' ? 'ssh' : 'serial', cmd.length ? `${cmd.map(quote).join(' ')}; exit $?\n` : undefined);
     const r = await api.machines.exec(name, cmd, 3600);

@@ -11,10 +11,12 @@ export function toMachine(r: MachineRow): Machine {
 }
 
 /** The driver facts the API shows: accelerator, and SSH for images with sshd. */
-function fromRuntime(runtimeJson: string): Pick<Machine, 'accel' | 'ssh' | 'network'> {
-  const rt = JSON.parse(runtimeJson) as { accel?: unknown; ssh?: unknown; sshPort?: unknown; network?: unknown };
+function fromRuntime(runtimeJson: string): Pick<Machine, 'accel' | 'ssh' | 'network' | 'address' | 'command'> {
+  const rt = JSON.parse(runtimeJson) as { accel?: unknown; ssh?: unknown; sshPort?: unknown; network?: unknown; address?: unknown; command?: unknown };
   return {
-    network: rt.network === 'private' || rt.network === 'host' ? rt.network : null,
+    address: typeof rt.address === 'string' ? rt.address : null,
+    command: Array.isArray(rt.command) && rt.command.every((a) => typeof a === 'string') ? rt.command : null,
+    network: rt.network === 'private' || rt.network === 'nat' || rt.network === 'host' ? rt.network : null,
     accel: rt.accel === 'kvm' || rt.accel === 'tcg' ? rt.accel : null,
     ssh: rt.ssh === true ? { port: typeof rt.sshPort === 'number' ? rt.sshPort : null, user: 'root' } : null,
   };
@@ -30,7 +32,7 @@ export async function listMachineRows(s: Store): Promise<MachineRow[]> {
   return s.db.select().from(s.t.machines);
 }
 
-export async function insertMachine(s: Store, m: Omit<Machine, 'accel' | 'ssh' | 'network' | 'snapshotId'> & { snapshotId?: string | null; runtime?: Record<string, unknown> }): Promise<Machine> {
+export async function insertMachine(s: Store, m: Omit<Machine, 'accel' | 'ssh' | 'network' | 'address' | 'command' | 'snapshotId'> & { snapshotId?: string | null; runtime?: Record<string, unknown> }): Promise<Machine> {
   const [row] = await s.db
     .insert(s.t.machines)
     .values({

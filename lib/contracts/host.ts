@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const capabilityNames = ['qemu', 'kvm', 'tcg', 'nspawn', 'podman', 'criu', 'overlayfs', 'reflink'] as const;
+export const capabilityNames = ['qemu', 'kvm', 'tcg', 'nspawn', 'podman', 'criu', 'overlayfs', 'reflink', 'nat'] as const;
 export type CapabilityName = (typeof capabilityNames)[number];
 
 export const capabilitySchema = z.object({

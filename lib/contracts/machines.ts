@@ -9,6 +9,8 @@ export const driverKinds = ['qemu', 'nspawn', 'podman'] as const;
 export const driverKindSchema = z.enum(driverKinds);
 export type DriverKind = z.infer<typeof driverKindSchema>;
 
+export const containerNetworks = ['private', 'nat', 'host'] as const;
+
 export const portForwardSchema = z.object({
   host: z.number().int().min(1024).max(65535),
   guest: z.number().int().min(1).max(65535),
@@ -34,12 +36,18 @@ export const machineSchema = z.object({
   accel: z.enum(['kvm', 'tcg']).nullable(),
   /** SSH into the guest (images with sshd): the loopback port Hangar forwards, and the user. */
   ssh: z.object({ port: z.number().int().nullable(), user: z.string() }).nullable(),
-  /** Containers: their own namespace with loopback only, or the host's network; null for VMs (user-mode NAT). */
-  network: z.enum(['private', 'host']).nullable(),
+  /** Containers: their own namespace with loopback only, a veth with an address and NAT (port forwards), or the host's network; null for VMs (user-mode NAT). */
+  network: z.enum(containerNetworks).nullable(),
+  /** A container's own IPv4 address (network nat), reachable from the host. */
+  address: z.string().nullable(),
+  /** Application containers: the command they run (no init); null for OS containers and VMs. */
+  command: z.array(z.string()).nullable(),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 });
 export type Machine = z.infer<typeof machineSchema>;
+
+const commandSchema = z.array(z.string().min(1, 'an empty argument').max(65536)).min(1).max(1024);
 
 export const createMachineBodySchema = z.object({
   name: nameSchema,
@@ -50,8 +58,13 @@ export const createMachineBodySchema = z.object({
   diskGib: z.number().int().min(1).max(1024).default(2),
   ports: z.array(portForwardSchema).max(16).default([]),
   start: z.boolean().default(true),
-  /** Containers: their own network namespace with loopback only (default), or the host's (its services take host ports). */
-  network: z.enum(['private', 'host']).default('private'),
+  /**
+   * Containers: their own network namespace with loopback only (default); `nat`: a veth with an
+   * address of its own, outbound NAT and port forwards (nspawn); or the host's (its services take host ports).
+   */
+  network: z.enum(containerNetworks).default('private'),
+  /** Containers: an application container runs this command (argv) instead of booting systemd; it stops when the command ends. */
+  command: commandSchema.optional(),
 });
 export type CreateMachineBody = z.infer<typeof createMachineBodySchema>;
 
@@ -79,3 +92,26 @@ export const execResultSchema = z.object({
 export type ExecResult = z.infer<typeof execResultSchema>;
 
 export const unitFileSchema = z.object({ name: z.string(), unit: z.string() });
+
+/** Run a command once in a fresh application container (docker run): output streams back as it comes. */
+export const runOnceBodySchema = z.object({
+  image: createMachineBodySchema.shape.image,
+  driver: z.enum(['nspawn', 'podman']).default('nspawn'),
+  argv: commandSchema,
+  /** The machine's name; a generated one when omitted. */
+  name: nameSchema.optional(),
+  /** Remove the container when the command ends (otherwise it stays, stopped, with its files and exit code). */
+  rm: z.boolean().default(true),
+  network: z.enum(containerNetworks).default('private'),
+  timeoutS: z.number().int().min(1).max(86400).default(3600),
+});
+export type RunOnceBody = z.infer<typeof runOnceBodySchema>;
+
+/** One line of a run's NDJSON stream: output chunks, then the end with the exit code. */
+export const runOnceEventSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('start'), machine: nameSchema }),
+  z.object({ t: z.enum(['stdout', 'stderr']), d: z.string() }),
+  z.object({ t: z.literal('exit'), code: z.number().int(), durationMs: z.number(), removed: z.boolean() }),
+  z.object({ t: z.literal('error'), message: z.string() }),
+]);
+export type RunOnceEvent = z.infer<typeof runOnceEventSchema>;

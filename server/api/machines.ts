@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ID_PATTERN, NAME_PATTERN, listOf } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
-import { createMachineBodySchema, execBodySchema, execResultSchema, machineActions, machineSchema, stopMachineBodySchema, unitFileSchema } from '@/lib/contracts/machines';
+import { createMachineBodySchema, execBodySchema, runOnceBodySchema, execResultSchema, machineActions, machineSchema, stopMachineBodySchema, unitFileSchema } from '@/lib/contracts/machines';
 import { defineRoute } from './route';
 
 /** A machine by id or by name: names never contain `_`, ids always do, so the two cannot collide. */
@@ -26,6 +26,33 @@ export const machineRoutes = [
       const job = await core.machines.create(principal, body);
       await core.audit.record(principal, { action: 'machine.create', target: { kind: 'machine', id: job.machineId }, ip, detail: { name: body.name, image: body.image } });
       return job;
+    },
+  }),
+  defineRoute({
+    method: 'post', path: '/machines/run', tag: 'machines', access: 'operator', body: runOnceBodySchema, response: z.unknown(),
+    summary: 'Run a command once in a fresh application container (docker run): NDJSON lines {t: start|stdout|stderr|exit|error}, streamed as they come',
+    handler: async ({ c, core, principal, body, ip }) => {
+      const prepared = await core.runs.prepare(principal, body);
+      await core.audit.record(principal, { action: 'machine.run', target: { kind: 'machine', id: prepared.machine.id }, ip, detail: { image: body.image, driver: body.driver, argv: body.argv.slice(0, 32).map((a) => a.slice(0, 200)), rm: body.rm } });
+      // The caller going away (Ctrl-C on hangar run) kills the command.
+      const abort = new AbortController();
+      c.req.raw.signal.addEventListener('abort', () => abort.abort(), { once: true });
+      const enc = new TextEncoder();
+      const stream = new ReadableStream<Uint8Array>({
+        start(ctl) {
+          void prepared
+            .run((e) => {
+              if (!abort.signal.aborted) ctl.enqueue(enc.encode(`${JSON.stringify(e)}\n`));
+            }, abort.signal)
+            .finally(() => {
+              if (!abort.signal.aborted) ctl.close();
+            });
+        },
+        cancel() {
+          abort.abort();
+        },
+      });
+      return new Response(stream, { headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } });
     },
   }),
   defineRoute({

@@ -12,6 +12,7 @@ import { JobService } from './job-service';
 import { MachineService } from './machines';
 import { dataLayout, projectRoot } from './paths';
 import { ProbeService } from './probes';
+import { RunOnceService } from './run-once';
 import { SnapshotService } from './snapshots';
 import { SettingsService } from './settings';
 
@@ -39,6 +40,7 @@ export interface Core {
   images: ImageService;
   snapshots: SnapshotService;
   probes: ProbeService;
+  runs: RunOnceService;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     images,
     snapshots,
     probes: new ProbeService(jobs, machines),
+    runs: new RunOnceService(store, bus, machines, images),
     async close() {
       machines.stopMonitor();
       consoles.closeAll('The Hangar server is shutting down.');

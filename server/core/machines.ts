@@ -2,18 +2,20 @@ import type { Job } from '@/lib/contracts/jobs';
 import { isValidId } from '@/lib/contracts/common';
 import type { CreateMachineBody, ExecBody, ExecResult, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
-import { deleteMachine, getMachineRow, insertMachine, listMachineRowsInStates, listMachines, toMachine, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
+import { deleteMachine, getMachineRow, insertMachine, listMachines, toMachine, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
 import { unitFile } from '@/server/drivers/nspawn/unit';
 import { driverFor } from '@/server/drivers/registry';
-import type { Fixups, MachineSpec, StartFrom } from '@/server/drivers/types';
+import type { BootFiles, Fixups, MachineSpec, StartFrom } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
-import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from './errors';
+import { ConflictError, NotFoundError, UnavailableError } from './errors';
 import type { HostService } from './host';
 import { newId } from './ids';
 import type { ImageService } from './images';
 import type { JobContext, JobRunner } from './jobs';
-import { checkMemory, checkPortsFree } from './machine-guards';
+import { checkImageFits, checkMachineBody, checkMemory, checkPortsFree } from './machine-guards';
+import { MachineLocks } from './machine-locks';
+import { MachineMonitor } from './machine-monitor';
 import { resolveInside } from './paths';
 import type { SettingsService } from './settings';
 
@@ -21,9 +23,9 @@ const ACTIVE: Machine['state'][] = ['starting', 'running', 'paused', 'stopping']
 
 /** Machines: lifecycle as jobs, one operation per machine at a time, state kept true to the processes. */
 export class MachineService {
-  /** The one operation each machine is in, with its job, so destroy can cancel it and wait. */
-  private readonly busy = new Map<string, { what: string; jobId?: string; done?: Promise<unknown> }>();
-  private monitor: NodeJS.Timeout | null = null;
+  /** The one operation each machine is in (runs of a command hold it too). */
+  readonly locks = new MachineLocks();
+  private readonly monitor: MachineMonitor;
   /** Called when a machine goes down or away, so its console sessions can be closed. */
   onGone: (machineId: string) => void = () => undefined;
 
@@ -36,7 +38,9 @@ export class MachineService {
     private readonly settings: SettingsService,
     private readonly dirs: { machines: string; layers: string },
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.monitor = new MachineMonitor(store, this);
+  }
 
   list(_p: Principal): Promise<Machine[]> {
     return listMachines(this.store);
@@ -57,22 +61,40 @@ export class MachineService {
   }
 
   /** The driver's host tool must be there: otherwise a clear 503, not a job that fails later. */
-  private async requireDriver(kind: Machine['driver']): Promise<void> {
+  async requireDriver(kind: Machine['driver'], network?: Machine['network']): Promise<void> {
     const caps = (await this.host.info()).capabilities;
     // Containers run on overlays of the image root: no overlayfs, no containers.
-    for (const name of kind === 'nspawn' ? [kind, 'overlayfs'] : [kind]) {
+    for (const name of [kind, ...(kind === 'nspawn' ? ['overlayfs'] : []), ...(kind === 'nspawn' && network === 'nat' ? ['nat'] : [])]) {
       const cap = caps.find((c) => c.name === name);
       if (!cap?.available) throw new UnavailableError(`The ${kind} driver is unavailable on this host: ${cap?.reason ?? `${name} not probed`}`);
     }
   }
 
   async create(p: Principal, body: CreateMachineBody): Promise<Job> {
-    await this.requireDriver(body.driver);
+    const { machine, image } = await this.admit(p, body);
+    return this.lockedJob(p, machine, 'creating', { kind: 'machine.create', title: `Create ${body.name}` }, async (ctx) => {
+      try {
+        const { row, spec } = await this.spec(machine.id);
+        ctx.progress(10, row.driver === 'qemu' ? 'Creating the disk overlay' : 'Creating the writable layer');
+        const runtime = await driverFor(row.driver).create({ ...spec, runtime: { network: body.network, command: body.command } }, image);
+        await this.patch(machine.id, { state: 'stopped', runtime });
+        ctx.log(row.driver === 'qemu' ? `disk: qcow2 overlay on image ${body.image}` : `root: overlay of image ${body.image} and the machine's own upper dir`);
+        if (body.start) await this.startMachine(machine.id, ctx, 20);
+        return { machine: machine.id };
+      } catch (err) {
+        await this.patch(machine.id, { state: 'failed', stateReason: err instanceof Error ? err.message : String(err) });
+        throw err;
+      }
+    });
+  }
+
+  /** The checks a new machine must pass (driver, name, image, disk, ports, memory), then its row, `creating`. */
+  async admit(p: Principal, body: CreateMachineBody): Promise<{ machine: Machine; image: BootFiles }> {
+    checkMachineBody(body);
+    await this.requireDriver(body.driver, body.network);
     if (await getMachineRow(this.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
     const image = await this.images.files(body.image);
-    if (body.driver !== 'qemu' && !image.rootfs) throw new BadRequestError(`Image ${body.image} has no root filesystem for containers: use debian-12.`, [{ path: 'image', message: 'no root filesystem for containers' }]);
-    const minGib = Math.ceil(image.diskBytes / 2 ** 30);
-    if (minGib > body.diskGib) throw new BadRequestError(`Image ${body.image} needs a disk of at least ${minGib} GiB.`, [{ path: 'diskGib', message: `at least ${minGib}` }]);
+    checkImageFits(body, image);
     const taken = new Set((await listMachines(this.store)).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
     const clash = body.ports.find((x) => taken.has(`${x.protocol}:${x.host}`));
     if (clash) throw new ConflictError(`Host port ${clash.host} is forwarded to another machine already.`);
@@ -83,20 +105,7 @@ export class MachineService {
       cpus: body.cpus, memoryMib: body.memoryMib, diskGib: body.diskGib, ports: body.ports, ownerId: p.user.id, createdAt: now, updatedAt: now,
     });
     this.bus.publish('machine:update', machine);
-    return this.lockedJob(p, machine, 'creating', { kind: 'machine.create', title: `Create ${body.name}` }, async (ctx) => {
-      try {
-        const { row, spec } = await this.spec(machine.id);
-        ctx.progress(10, row.driver === 'qemu' ? 'Creating the disk overlay' : 'Creating the writable layer');
-        const runtime = await driverFor(row.driver).create({ ...spec, runtime: { network: body.network } }, image);
-        await this.patch(machine.id, { state: 'stopped', runtime });
-        ctx.log(row.driver === 'qemu' ? `disk: qcow2 overlay on image ${body.image}` : `root: overlay of image ${body.image} and the machine's own upper dir`);
-        if (body.start) await this.startMachine(machine.id, ctx, 20);
-        return { machine: machine.id };
-      } catch (err) {
-        await this.patch(machine.id, { state: 'failed', stateReason: err instanceof Error ? err.message : String(err) });
-        throw err;
-      }
-    });
+    return { machine, image };
   }
 
   async act(p: Principal, id: string, action: MachineAction, opts: StopMachineBody = { force: false, timeoutS: 30 }): Promise<Job> {
@@ -109,9 +118,9 @@ export class MachineService {
       resume: ['paused'],
     };
     if (!allowed[action].includes(m.state)) throw new ConflictError(`Cannot ${action} ${m.name}: it is ${m.state}.`);
-    this.assertFree(m.id);
+    this.locks.assertFree(m.id);
     if (action === 'start') {
-      await this.requireDriver(m.driver);
+      await this.requireDriver(m.driver, m.network);
       await this.preflight(m.id, m.memoryMib, m.ports);
     }
     const title = `${action[0].toUpperCase()}${action.slice(1)} ${m.name}${action === 'stop' && opts.force ? ' (force)' : ''}`;
@@ -130,19 +139,19 @@ export class MachineService {
 
   /** A job that holds the machine's lock while `fn` runs: one operation per machine (snapshots use it too). */
   async lockedJob(p: Principal, m: Machine, what: string, meta: { kind: string; title: string }, fn: (ctx: JobContext) => Promise<unknown>): Promise<Job> {
-    this.lock(m.id, what);
+    this.locks.lock(m.id, what);
     try {
       const { job, done } = await this.jobs.start({ ...meta, ownerId: p.user.id, machineId: m.id }, async (ctx) => {
         try {
           return await fn(ctx);
         } finally {
-          this.unlock(m.id);
+          this.locks.unlock(m.id);
         }
       });
-      this.track(m.id, job.id, done);
+      this.locks.track(m.id, job.id, done);
       return job;
     } catch (err) {
-      this.unlock(m.id);
+      this.locks.unlock(m.id);
       throw err;
     }
   }
@@ -169,10 +178,8 @@ export class MachineService {
 
   async destroy(p: Principal, id: string): Promise<Job> {
     const m = await this.get(p, id);
-    const current = this.busy.get(m.id);
-    if (current?.what === 'destroying') throw new ConflictError(`${m.name} is being destroyed already.`);
     // Destroy interrupts whatever runs (a start, say): cancel it and let it clean up first.
-    this.busy.set(m.id, { what: 'destroying' });
+    const current = this.locks.takeForDestroy(m.id);
     const { job } = await this.jobs.start({ kind: 'machine.destroy', title: `Destroy ${m.name}`, ownerId: p.user.id, machineId: m.id }, async (ctx) => {
       try {
         if (current?.jobId) {
@@ -188,26 +195,20 @@ export class MachineService {
         this.bus.publish('machine:removed', { id: m.id });
         return { machine: m.id };
       } finally {
-        this.unlock(m.id, true);
+        this.locks.unlock(m.id, true);
       }
     });
     return job;
   }
 
-  /** Start-up: machines whose process still runs are running (or paused) again; the others say why they stopped. */
+  /** Start-up: machines whose process still runs are running (or paused) again; the others say why they stopped. Then watch them. */
   async reattach(): Promise<void> {
-    for (const row of await listMachineRowsInStates(this.store, [...ACTIVE, 'creating'])) {
-      const driver = driverFor(row.driver);
-      const status = row.state === 'creating' ? 'stopped' : await driver.status(this.toSpec(row));
-      if (status === 'stopped') {
-        const reason = row.state === 'creating' ? 'Creation was cut off by a server stop.' : 'The machine stopped while Hangar was not running.';
-        await this.patch(row.id, { state: row.state === 'creating' ? 'failed' : 'stopped', stateReason: reason });
-      } else if (status !== row.state) {
-        await this.patch(row.id, { state: status, stateReason: null });
-      }
-    }
-    this.monitor = setInterval(() => void this.check(), 2000);
-    this.monitor.unref();
+    await this.monitor.reattach();
+    this.monitor.start();
+  }
+
+  stopMonitor(): void {
+    this.monitor.stop();
   }
 
   /**
@@ -221,21 +222,6 @@ export class MachineService {
     const disk = await driver.activeDisk(spec);
     if (disk && disk !== spec.runtime.disk) await this.patch(id, { runtime: { ...spec.runtime, disk } });
     if (row.state === 'running') await driver.resume(spec).catch(() => undefined);
-  }
-
-  stopMonitor(): void {
-    if (this.monitor) clearInterval(this.monitor);
-  }
-
-  /** A machine whose process died on its own (guest poweroff, crash, kill) is marked stopped. */
-  private async check(): Promise<void> {
-    for (const row of await listMachineRowsInStates(this.store, ['running', 'paused'])) {
-      if (this.busy.has(row.id)) continue;
-      if (!driverFor(row.driver).isRunning(this.toSpec(row))) {
-        await this.patch(row.id, { state: 'stopped', stateReason: 'The machine powered off or its process exited.' });
-        this.onGone(row.id);
-      }
-    }
   }
 
   /** Memory and port checks: at request time for a quick 409, and again in the job. */
@@ -271,7 +257,12 @@ export class MachineService {
         );
       } else {
         ctx.progress(base + 20, 'Booting');
-        await this.waitReady(row, live, ctx, 90_000);
+        const exited = await this.waitReady(row, live, ctx, 90_000);
+        // An application container whose command is done already: it ran, and stopped.
+        if (exited) {
+          ctx.log(exited);
+          return await this.patch(id, { state: 'stopped', stateReason: exited });
+        }
       }
       await this.patch(id, { state: 'running' });
     } catch (err) {
@@ -281,14 +272,21 @@ export class MachineService {
     }
   }
 
-  /** Ready when the driver says the guest booted. A destroy meanwhile cancels the job (the signal). */
-  private async waitReady(row: MachineRow, spec: MachineSpec, ctx: JobContext, ms: number): Promise<void> {
+  /**
+   * Ready when the driver says the guest booted; for an application container whose command
+   * ended already, how it ended. A destroy meanwhile cancels the job (the signal).
+   */
+  private async waitReady(row: MachineRow, spec: MachineSpec, ctx: JobContext, ms: number): Promise<string | null> {
     const driver = driverFor(row.driver);
     const end = Date.now() + ms;
     while (Date.now() < end) {
       ctx.signal.throwIfAborted();
-      if (driver.isReady(spec)) return;
-      if (!driver.isRunning(spec)) throw new Error('The machine exited during boot: see its console log.');
+      if (driver.isReady(spec)) return null;
+      if (!driver.isRunning(spec)) {
+        const exited = driver.exitReason?.(spec);
+        if (exited) return exited;
+        throw new Error('The machine exited during boot: see its console log.');
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`The guest did not report ready within ${ms / 1000} s.`);
@@ -304,32 +302,13 @@ export class MachineService {
     await this.patch(id, { state: 'stopped', stateReason: clean ? null : 'Stopped hard (no clean shutdown).', runtime: { ...spec.runtime, pid: null } });
   }
 
-  private assertFree(id: string): void {
-    const current = this.busy.get(id);
-    if (current) throw new ConflictError(`The machine is busy (${current.what}); try again when that finishes.`);
-  }
-
-  private lock(id: string, what: string): void {
-    this.assertFree(id);
-    this.busy.set(id, { what });
-  }
-
-  private track(id: string, jobId: string, done: Promise<unknown>): void {
-    const entry = this.busy.get(id);
-    if (entry && entry.what !== 'destroying') Object.assign(entry, { jobId, done });
-  }
-
-  /** Release, unless a destroy has taken the machine over meanwhile. */
-  private unlock(id: string, destroying = false): void {
-    if (destroying || this.busy.get(id)?.what !== 'destroying') this.busy.delete(id);
-  }
-
   async patch(id: string, patch: MachinePatch): Promise<void> {
     const m = await updateMachine(this.store, id, { ...patch, updatedAt: this.now() });
     if (m) this.bus.publish('machine:update', m);
   }
 
-  private toSpec(row: MachineRow): MachineSpec {
+  /** A row as its driver sees it. */
+  toSpec(row: MachineRow): MachineSpec {
     return {
       id: row.id, name: row.name, dir: resolveInside(this.dirs.machines, row.id), layers: this.dirs.layers, cpus: row.cpus, memoryMib: row.memoryMib,
       diskGib: row.diskGib, ports: JSON.parse(row.portsJson), runtime: JSON.parse(row.runtimeJson),

@@ -192,7 +192,7 @@ export class SnapshotService {
       label: label?.trim() || `${row.name} ${new Date(this.now()).toISOString().slice(0, 19).replace('T', ' ')}`,
       driver: row.driver, image: row.image, diskPath: '',
       // Containers also record the layers they stand on, for restores and forks to stack again.
-      specJson: JSON.stringify({ cpus: row.cpus, memoryMib: row.memoryMib, diskGib: row.diskGib, ssh: spec.runtime.ssh === true, ...(row.driver === 'nspawn' ? { rootfs: spec.runtime.rootfs, lowers: spec.runtime.lowers ?? [], network: spec.runtime.network } : {}), ...(row.driver === 'podman' ? { network: spec.runtime.network } : {}) }),
+      specJson: JSON.stringify({ cpus: row.cpus, memoryMib: row.memoryMib, diskGib: row.diskGib, ssh: spec.runtime.ssh === true, ...(row.driver === 'nspawn' ? { rootfs: spec.runtime.rootfs, lowers: spec.runtime.lowers ?? [] } : {}), ...(row.driver !== 'qemu' ? { network: spec.runtime.network, command: spec.runtime.command ?? null } : {}) }),
     });
     this.changed(id);
     ctx.progress(10, live ? 'Saving memory, devices and disk (guest paused)' : 'Freezing the disk layer');

@@ -20,6 +20,10 @@ export interface RunOptions {
   stdoutFile?: string;
   /** Called with each complete output line as it arrives (progress of long builds). */
   onLine?: (line: string) => void;
+  /** Called with the pid once the process runs. */
+  onSpawn?: (pid: number) => void;
+  /** Called with each chunk of output as it arrives (streamed to a caller). */
+  onData?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 export interface RunResult {
@@ -66,7 +70,10 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   };
   return new Promise((resolve) => {
     const child = spawn(argv[0], argv.slice(1), spawnOpts);
-    if (child.pid !== undefined) live.add(child.pid);
+    if (child.pid !== undefined) {
+      live.add(child.pid);
+      opts.onSpawn?.(child.pid);
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outLen = 0;
@@ -99,6 +106,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       for (const l of parts) opts.onLine(l);
     };
     child.stdout?.on('data', (b: Buffer) => {
+      opts.onData?.('stdout', b);
       lines('out', b);
       if (outLen < max) {
         out.push(b);
@@ -110,6 +118,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       }
     });
     child.stderr?.on('data', (b: Buffer) => {
+      opts.onData?.('stderr', b);
       lines('err', b);
       if (errLen < max) {
         err.push(b);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Capability, CapabilityName, HostInfo } from '@/lib/contracts/host';
 import { firstLine, lastLine, run, which } from './exec';
+import { natSupport } from './nspawn/network';
 
 /**
  * A 512-byte x86 boot sector that prints HANGAR-OK on COM1 and halts: the smallest real
@@ -38,13 +39,14 @@ const cap = (name: CapabilityName, available: boolean, reason: string, version: 
 export async function probeHost(opts: ProbeOptions): Promise<HostInfo> {
   const t0 = performance.now();
   await fs.mkdir(opts.workDir, { recursive: true });
-  const [qemuCaps, nspawn, podman, criu, overlayfs, reflink] = await Promise.all([
+  const [qemuCaps, nspawn, podman, criu, overlayfs, reflink, nat] = await Promise.all([
     probeQemu(opts),
     probeNspawn(),
     probePodman(),
     probeCriu(),
     probeOverlay(opts.workDir),
     probeReflink(opts.workDir),
+    natSupport().then((n) => cap('nat', n.ok, n.ok ? 'veth + iptables masquerade for containers (network "nat")' : (n.reason ?? 'unavailable'))),
   ]);
   return {
     hostname: os.hostname(),
@@ -53,7 +55,7 @@ export async function probeHost(opts: ProbeOptions): Promise<HostInfo> {
     memoryMib: Math.round(os.totalmem() / 1048576),
     probedAt: Date.now(),
     probeMs: Math.round(performance.now() - t0),
-    capabilities: [...qemuCaps, nspawn, podman, criu, overlayfs, reflink],
+    capabilities: [...qemuCaps, nspawn, podman, criu, overlayfs, reflink, nat],
   };
 }
 

@@ -39,6 +39,8 @@ export interface MachineDriver {
   pause(m: MachineSpec): Promise<void>;
   resume(m: MachineSpec): Promise<void>;
   isRunning(m: MachineSpec): boolean;
+  /** Why a machine that ended on its own stopped, when the driver knows (an application container's exit code). */
+  exitReason?(m: MachineSpec): string | null;
   /** The guest finished booting (for busybox: its init announced itself on the console). */
   isReady(m: MachineSpec): boolean;
   /** Paused or running, asked of the live machine (after a server restart). */
@@ -56,12 +58,24 @@ export interface MachineDriver {
    * with a new writable layer of its own on it; `spec` is what the snapshot recorded.
    */
   branch(frozen: string, targets: { id: string; dir: string; layers: string; diskGib: number; name: string }[], spec: Record<string, unknown>): Promise<Record<string, unknown>[]>;
+  /**
+   * Containers: run the application container's command (`runtime.command`, made by create())
+   * once, its stdout and stderr streamed to `io`, stdin empty; resolves with its exit code. An
+   * abort (the caller went away) or the timeout kills the whole container.
+   */
+  runOnce?(m: MachineSpec, io: RunOnceIo): Promise<{ code: number; timedOut: boolean }>;
   /** Remove a frozen layer that is not a file under the layers dir (a podman image), when its snapshot is deleted. */
   dropLayer?(frozen: string): Promise<void>;
   /** The disk file the running machine writes to now, asked of the process (to repair a record after a crash). */
   activeDisk(m: MachineSpec): Promise<string | null>;
   /** Fix what must differ after a restore or fork (clock, RNG, and for forks hostname, MAC, identity). */
   fixup(m: MachineSpec, f: Fixups): Promise<void>;
+}
+
+export interface RunOnceIo {
+  onData(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+  signal: AbortSignal;
+  timeoutMs: number;
 }
 
 /** What must differ after a restore or fork, besides the clock and RNG every restore fixes. */

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,6 +214,38 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--driver: one of qemu, nspawn, podman') });
   }, 200_000);
 
+  it('application containers: one command without init, output streamed apart, exit code kept, start runs it again', async () => {
+    const events: string[] = [];
+    const last = await api.machines.runOnce({ image: 'debian-12', name: 'app-a', rm: false, argv: ['sh', '-c', 'echo $$ out; echo err >&2; echo kept > /f; exit 4'] }, (e) => events.push(e.t === 'stdout' || e.t === 'stderr' ? `${e.t}:${e.d}` : e.t));
+    // --as-pid2: the command is PID 2 under nspawn's stub init, not systemd.
+    expect(events).toEqual(['start', 'stdout:2 out\n', 'stderr:err\n', 'exit']);
+    expect(last).toMatchObject({ t: 'exit', code: 4, removed: false });
+    expect(await api.machines.get('app-a')).toMatchObject({ state: 'stopped', stateReason: 'The command exited with code 4.', command: ['sh', '-c', expect.any(String)] });
+    // Kept: a machine like any other; start runs the command again on the same files.
+    await finished(await api.machines.act('app-a', 'start'));
+    await until(async () => (await api.machines.get('app-a')).state === 'stopped', 'the command to end again', 15_000);
+    expect((await api.machines.get('app-a')).stateReason).toBe('The command exited with code 4.');
+    const id = (await api.machines.get('app-a')).id;
+    expect(fs.readFileSync(path.join(srv.dataDir, 'machines', id, 'upper', 'f'), 'utf8')).toBe('kept\n');
+    expect(fs.readFileSync(path.join(srv.dataDir, 'machines', id, 'console.log'), 'utf8')).toContain('2 out');
+    await finished(await api.machines.destroy('app-a'));
+
+    // The caller going away kills the command, and --rm still removes the container.
+    const ctl = new AbortController();
+    const res = await fetch(`${srv.url}/api/machines/run`, { method: 'POST', signal: ctl.signal, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ image: 'debian-12', name: 'app-c', argv: ['sleep', '300'] }) });
+    const reader = res.body!.getReader();
+    await reader.read();
+    ctl.abort();
+    await until(async () => !(await api.machines.list()).items.some((m) => m.name === 'app-c'), 'the abandoned run to be removed', 15_000);
+    expect(await ps()).not.toContainEqual(expect.stringContaining('--machine=app-c'));
+
+    // Refused before anything runs: a command for a VM, an unknown image, an empty argv.
+    await expect(api.machines.create({ name: 'app-vm', image: 'debian-12', driver: 'qemu', command: ['true'] })).rejects.toMatchObject({ status: 400 });
+    await expect(api.machines.runOnce({ image: 'no-such-image', argv: ['true'] }, () => undefined)).rejects.toMatchObject({ status: 404 });
+    await expect(api.machines.runOnce({ image: 'debian-12', argv: [] }, () => undefined)).rejects.toMatchObject({ status: 400 });
+    expect((await api.machines.list()).items.filter((m) => m.name.startsWith('app-'))).toEqual([]);
+  }, 120_000);
+
   it('puts a container on the host network on request, with its sshd kept off the host port', async () => {
     await finished(await api.machines.create({ name: 'ct-host', image: 'debian-12', driver: 'nspawn', network: 'host' }), 60_000);
     expect((await api.machines.get('ct-host')).network).toBe('host');
@@ -222,6 +255,40 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect(r.stdout.split('\n')[1]).not.toBe('active');
     await finished(await api.machines.destroy('ct-host'));
   }, 90_000);
+
+  it('NAT network: its own address and default route, the host reachable through it, a port forward, nothing left after destroy', async () => {
+    const hostSide = await new Promise<net.Server>((resolve) => {
+      const srv2 = net.createServer((c) => c.end('hello from the host\n'));
+      srv2.listen(0, '0.0.0.0', () => resolve(srv2));
+    });
+    const hostPort = (hostSide.address() as net.AddressInfo).port;
+    try {
+      const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-nat-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+      const made = await run([process.execPath, 'dist/cli.js', 'create', 'ct-nat', '--image', 'debian-12', '--driver', 'nspawn', '--network', 'nat', '-p', '18480:8000'], { env, timeoutMs: 90_000 });
+      expect(made.code, made.stderr).toBe(0);
+      const m = await api.machines.get('ct-nat');
+      expect(m).toMatchObject({ network: 'nat', address: expect.stringMatching(/^10\.213\.\d+\.\d+$/), ports: [{ host: 18480, guest: 8000 }] });
+      const gw = m.address!.replace(/\d+$/, (d) => String(Number(d) - 1));
+      const r = await api.machines.exec('ct-nat', ['bash', '-c', `ip -4 -br addr show host0; ip route show default; exec 3<>/dev/tcp/${gw}/${hostPort}; cat <&3`], 30);
+      expect(r.stdout).toContain(`${m.address}/30`);
+      expect(r.stdout).toContain(`default via ${gw} dev host0`);
+      expect(r.stdout).toContain('hello from the host');
+      // perl-base is in every Debian: a one-line TCP server on the forwarded port.
+      const perl = 'my $s = IO::Socket::INET->new(LocalPort => 8000, Listen => 5, ReuseAddr => 1) or die; while (my $c = $s->accept) { print $c "hello from the container\\n"; close $c }';
+      await api.machines.exec('ct-nat', ['sh', '-c', 'setsid -f "$@" >/dev/null 2>&1 </dev/null', 'x', 'perl', '-MIO::Socket::INET', '-e', perl]);
+      await until(async () => (await run(['bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/18480 && cat <&3'], { timeoutMs: 5000 })).stdout.includes('hello from the container'), 'the forwarded port to answer', 15_000);
+      expect((await run(['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).stdout).toContain(`-s ${m.address!.replace(/\d+$/, (d) => String(Number(d) - 2))}/30`);
+      await finished(await api.machines.destroy('ct-nat'));
+      expect((await run(['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).stdout).not.toContain('hangar hg-');
+      expect(fs.readdirSync(path.join(srv.dataDir, 'net', 'leases'))).toEqual([]);
+      expect((await run(['bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/18480'], { timeoutMs: 5000 })).code).not.toBe(0);
+      // Forwards need an address; podman has no NAT here.
+      await expect(api.machines.create({ name: 'ct-nat2', image: 'debian-12', driver: 'nspawn', ports: [{ host: 18481, guest: 80, protocol: 'tcp' }] })).rejects.toMatchObject({ status: 400 });
+      await expect(api.machines.create({ name: 'ct-nat2', image: 'debian-12', driver: 'podman', network: 'nat' })).rejects.toMatchObject({ status: 400 });
+    } finally {
+      hostSide.close();
+    }
+  }, 120_000);
 
   it('hangar probe: installs a package in a throwaway container, checks its unit and URL, reports, removes it', async () => {
     const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-probe-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };

@@ -18,14 +18,14 @@ export function cgroupDirs(machineId: string): { unified: string | null; all: st
 export const ENTER_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs" || exit 111; shift; done; shift; exec "$@"';
 
 /** Every process of the container, nspawn included (cgroup.kill, else SIGKILL to each pid listed). */
-export function killCgroup(machineId: string, nspawnPid: number): void {
+export function killCgroup(machineId: string, nspawnPid?: number): void {
   const cg = cgroupDirs(machineId).unified;
   try {
     if (cg && fs.existsSync(path.join(cg, 'cgroup.kill'))) return fs.writeFileSync(path.join(cg, 'cgroup.kill'), '1');
   } catch {
     // fall through to killing pid by pid
   }
-  const pids = new Set<number>([nspawnPid]);
+  const pids = new Set<number>(nspawnPid ? [nspawnPid] : []);
   const walk = (dir: string) => {
     try {
       for (const p of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) pids.add(Number(p));

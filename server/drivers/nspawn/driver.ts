@@ -7,9 +7,11 @@ import type { ConsoleSource } from '@/server/core/console/source';
 import { run } from '../exec';
 import { spawnPty } from '../pty';
 import { serialConsole } from '../qemu/serial';
-import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec } from '../types';
+import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec, RunOnceIo } from '../types';
 import { busy, cgroupDirs, ENTER_CGROUPS, killCgroup, removeCgroup } from './cgroups';
-import { holderAlive, holderFiles, readPids, waitGone } from './files';
+import { commandOf, exitReason, holderAlive, holderFiles, readPids, waitGone } from './files';
+import { leaseSubnet, natPlan, NETWORKD_UNMANAGED, networkOf, resolvConfMode, releaseSubnet, setUpNat, tearDownNat, type NatPlan, type NetworkMode } from './network';
+import { dropNspawnNoise } from './noise';
 
 /** A container is ready when its console offers a login, or logs root in (systemd reached getty). */
 const READY = /\blogin: /;
@@ -25,8 +27,12 @@ const hostnameOf = (m: { name: string }) => m.name.slice(0, 63);
  * A new writable layer: the machine's own files over the image, its hostname, root logged in
  * on the console (as on a VM's serial line), and the VM-only units (ttyS agent, disk growth) masked.
  */
-export function prepareUpper(upper: string, hostname: string, network: 'private' | 'host' = 'private'): void {
+export function prepareUpper(upper: string, hostname: string, network: NetworkMode = 'private'): void {
   fs.rmSync(upper, { recursive: true, force: true });
+  if (network === 'nat') {
+    fs.mkdirSync(path.join(upper, 'etc/systemd/network'), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(upper, 'etc/systemd/network/10-hangar-host0.network'), NETWORKD_UNMANAGED);
+  }
   fs.mkdirSync(path.join(upper, 'etc/systemd/system/console-getty.service.d'), { recursive: true, mode: 0o755 });
   fs.writeFileSync(path.join(upper, 'etc/hostname'), `${hostname}\n`);
   fs.writeFileSync(path.join(upper, 'etc/systemd/system/console-getty.service.d/autologin.conf'), '[Service]\nExecStart=\nExecStart=-/sbin/agetty --noclear --autologin root --keep-baud console 115200,38400,9600 $TERM\n');
@@ -35,21 +41,32 @@ export function prepareUpper(upper: string, hostname: string, network: 'private'
   for (const unit of masked) fs.symlinkSync('/dev/null', path.join(upper, 'etc/systemd/system', unit));
 }
 
+/** The NAT plan of a machine on the `nat` network (its leased subnet), else null. */
+export const natOf = (m: MachineSpec): NatPlan | null => (networkOf(m.runtime) === 'nat' && typeof m.runtime.netIndex === 'number' ? natPlan(m.id, m.runtime.netIndex) : null);
+
 const lowersOf = (m: MachineSpec): string[] => (Array.isArray(m.runtime.lowers) ? m.runtime.lowers.filter((l): l is string => typeof l === 'string') : []);
 
 /**
- * The systemd-nspawn command of an OS container: systemd as init (`--boot`) on an overlay of
- * the image's read-only root and the machine's own upper dir (no copy per container), private
- * network unless asked, without machined or dbus (`--register=no --keep-unit`).
+ * The systemd-nspawn command of a container on an overlay of the image's read-only root and the
+ * machine's own upper dir (no copy per container), private network unless asked, without
+ * machined or dbus (`--register=no --keep-unit`). An OS container boots systemd (`--boot`); an
+ * application container runs its command under nspawn's stub init (`--as-pid2`: signals and
+ * orphans handled), and `pipe` hands it the caller's stdin, stdout and stderr instead of a pty.
  */
-export function nspawnArgv(m: MachineSpec, rootfs: string): string[] {
+export function nspawnArgv(m: MachineSpec, rootfs: string, opts: { pipe?: boolean } = {}): string[] {
   const d = containerDirs(m.dir);
-  const net = m.runtime.network === 'host' ? [] : ['--private-network'];
+  const mode = networkOf(m.runtime);
+  const nat = natOf(m);
+  const net = mode === 'host' ? [] : nat ? [`--network-veth-extra=${nat.hostIf}:host0`, `--resolv-conf=${resolvConfMode()}`] : ['--private-network'];
+  let command = commandOf(m);
+  // An application container's command waits (up to 10 s) for Hangar to give host0 its address and route.
+  if (command && nat) command = ['/bin/sh', '-c', 'i=0; while ! grep -q "^host0[[:space:]]00000000" /proc/net/route && [ $i -lt 500 ]; do sleep 0.02; i=$((i+1)); done; exec "$@"', 'hangar-wait-net', ...command];
   return [
-    'systemd-nspawn', '--quiet', '--boot', '--register=no', '--keep-unit', ...net,
+    'systemd-nspawn', '--quiet', ...(command ? ['--as-pid2'] : ['--boot']), '--register=no', '--keep-unit', ...net, ...(opts.pipe ? ['--console=pipe'] : []),
     `--machine=${hostnameOf(m)}`, `--hostname=${hostnameOf(m)}`,
     // Lowest first: the image root, then the frozen layers of the snapshots it descends from.
     `--directory=${rootfs}`, `--overlay=${[rootfs, ...lowersOf(m)].join(':')}:${d.upper}:/`,
+    ...(command ? ['--', ...command] : []),
   ];
 }
 
@@ -77,24 +94,79 @@ export class NspawnDriver implements MachineDriver {
 
   async create(m: MachineSpec, image: BootFiles) {
     if (!image.rootfs || !fs.existsSync(image.rootfs)) throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
-    const network = m.runtime.network === 'host' ? 'host' : 'private';
+    const network = networkOf(m.runtime);
+    const netIndex = network === 'nat' ? leaseSubnet(m) : null;
     prepareUpper(containerDirs(m.dir).upper, hostnameOf(m), network);
     // `ssh`: the machine offers login shells (for a container: bash through nsenter, see openShell).
-    return { rootfs: image.rootfs, lowers: [], network, ssh: true };
+    return { rootfs: image.rootfs, lowers: [], network, netIndex, address: netIndex === null ? null : natPlan(m.id, netIndex).guestAddr, ssh: true, command: commandOf(m) };
+  }
+
+  private rootfsOf(m: MachineSpec, image?: BootFiles): string {
+    const rootfs = typeof m.runtime.rootfs === 'string' ? m.runtime.rootfs : image?.rootfs;
+    if (!rootfs || !fs.existsSync(rootfs)) throw new Error('The image root filesystem is gone: rebuild the image.');
+    return rootfs;
+  }
+
+  /** The container's cgroups, made; a command run through ENTER_CGROUPS starts inside them. */
+  private enterCgroups(m: MachineSpec): string[] {
+    const groups = cgroupDirs(m.id).all;
+    for (const g of groups) fs.mkdirSync(g, { recursive: true });
+    return ['sh', '-c', ENTER_CGROUPS, 'hangar-enter', ...groups, '--'];
+  }
+
+  /**
+   * An application container's command run once, attached to the caller (no holder, no pty):
+   * stdout and stderr stay apart, the exit code is the command's. Killing goes through the
+   * cgroup, since the container's processes are not in nspawn's process group.
+   */
+  async runOnce(m: MachineSpec, io: RunOnceIo) {
+    if (!commandOf(m)) throw new Error('Not an application container: it has no command.');
+    const argv = [...this.enterCgroups(m), ...nspawnArgv(m, this.rootfsOf(m), { pipe: true })];
+    const err = dropNspawnNoise((t) => io.onData('stderr', Buffer.from(t)));
+    let timedOut = false;
+    const kill = () => killCgroup(m.id);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, io.timeoutMs);
+    io.signal.addEventListener('abort', kill, { once: true });
+    try {
+      const nat = natOf(m);
+      let net: Promise<void> = Promise.resolve();
+      const r = await run(argv, {
+        env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' }, maxOutputBytes: 64 * 1024,
+        // `sh` execs nspawn: its pid is nspawn's. A network that cannot be set up ends the run.
+        onSpawn: (pid) => {
+          if (nat) net = this.netUp(m, nat, pid).catch((e: Error) => {
+            err.push(`hangar: ${e.message}\n`);
+            kill();
+          });
+        },
+        onData: (stream, chunk) => (stream === 'stdout' ? io.onData('stdout', chunk) : err.push(chunk.toString('utf8'))),
+      });
+      await net;
+      err.end();
+      return { code: r.code ?? 137, timedOut };
+    } finally {
+      clearTimeout(timer);
+      io.signal.removeEventListener('abort', kill);
+      await waitGone(() => cgroupDirs(m.id).all.some(busy), 5000);
+      await this.netDown(m);
+    }
   }
 
   async start(m: MachineSpec, image: BootFiles) {
-    const rootfs = typeof m.runtime.rootfs === 'string' ? m.runtime.rootfs : image.rootfs;
-    if (!rootfs || !fs.existsSync(rootfs)) throw new Error('The image root filesystem is gone: rebuild the image.');
+    const rootfs = this.rootfsOf(m, image);
     const f = holderFiles(m.dir);
     const holder = fileURLToPath(new URL('./holder.js', import.meta.url));
     if (!fs.existsSync(holder)) throw new Error(`${holder} is missing: run npm run build.`);
     const serialFrom = fs.existsSync(f.log) ? fs.statSync(f.log).size : 0;
     fs.rmSync(f.pid, { force: true });
-    const groups = cgroupDirs(m.id).all;
-    for (const g of groups) fs.mkdirSync(g, { recursive: true });
-    const argv = ['sh', '-c', ENTER_CGROUPS, 'hangar-enter', ...groups, '--', ...nspawnArgv(m, rootfs)];
-    const child = spawn(process.execPath, [holder, m.dir, '--', ...argv], { detached: true, stdio: 'ignore', cwd: m.dir });
+    const argv = [...this.enterCgroups(m), ...nspawnArgv(m, rootfs)];
+    const nat = natOf(m);
+    // Port forwards live in the holder: they answer exactly while the container runs.
+    const forwards = nat && m.ports.length ? JSON.stringify(m.ports.map((p) => ({ port: p.host, to: nat.guestAddr, toPort: p.guest }))) : '';
+    const child = spawn(process.execPath, [holder, m.dir, '--', ...argv], { detached: true, stdio: 'ignore', cwd: m.dir, env: { ...process.env, HANGAR_FORWARDS: forwards } });
     child.unref();
     const end = Date.now() + 5000;
     let pids = readPids(m.dir);
@@ -103,7 +175,30 @@ export class NspawnDriver implements MachineDriver {
       pids = readPids(m.dir);
     }
     if (!pids) throw new Error('The console holder did not start.');
+    if (nat) await this.netUp(m, nat, pids.child);
     return { pid: pids.holder, nspawnPid: pids.child, serialFrom };
+  }
+
+  /** The NAT network of a container nspawn has just started (pid: nspawn's). */
+  private async netUp(m: MachineSpec, nat: NatPlan, nspawn: number): Promise<void> {
+    // nspawn's first child is a helper that forks the container's init and goes: wait for the
+    // process whose network namespace is not ours, and for the host end of the veth.
+    const ownNs = fs.readlinkSync('/proc/self/ns/net');
+    const nsOf = (pid: number | null) => {
+      try {
+        return pid ? fs.readlinkSync(`/proc/${pid}/ns/net`) : null;
+      } catch {
+        return null;
+      }
+    };
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const init = initPid(nspawn);
+      const ns = nsOf(init);
+      if (init && ns && ns !== ownNs && fs.existsSync(`/sys/class/net/${nat.hostIf}`)) return setUpNat(nat, init);
+      if (Date.now() > end || !alive(nspawn, 'systemd-nspawn')) throw new Error('The container exited before its network could be set up: see its console log.');
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {
@@ -121,6 +216,7 @@ export class NspawnDriver implements MachineDriver {
       }
       if (await waitGone(running, opts.timeoutMs)) {
         await waitGone(() => holderAlive(m.dir), 2000);
+        await this.netDown(m);
         return { clean: true };
       }
     }
@@ -128,7 +224,13 @@ export class NspawnDriver implements MachineDriver {
     killCgroup(m.id, pids.child);
     await waitGone(running, 3000);
     await waitGone(() => holderAlive(m.dir), 2000);
+    await this.netDown(m);
     return { clean: false };
+  }
+
+  private async netDown(m: MachineSpec): Promise<void> {
+    const nat = natOf(m);
+    if (nat) await tearDownNat(nat).catch(() => undefined);
   }
 
   async pause(m: MachineSpec) {
@@ -149,7 +251,13 @@ export class NspawnDriver implements MachineDriver {
     return holderAlive(m.dir);
   }
 
+  exitReason(m: MachineSpec) {
+    return exitReason(m);
+  }
+
   isReady(m: MachineSpec) {
+    // An application container is ready once its command runs; an OS container once it offers a login.
+    if (commandOf(m)) return this.isRunning(m);
     const from = typeof m.runtime.serialFrom === 'number' ? m.runtime.serialFrom : 0;
     try {
       const fd = fs.openSync(holderFiles(m.dir).log, 'r');
@@ -214,8 +322,18 @@ export class NspawnDriver implements MachineDriver {
     const pids = readPids(m.dir);
     if (pids) killCgroup(m.id, pids.child);
     await waitGone(() => cgroupDirs(m.id).all.some(busy), 5000);
+    await this.netDown(m);
+    releaseSubnet(m, m.runtime.netIndex);
     fs.rmSync(m.dir, { recursive: true, force: true, maxRetries: 3 });
     for (const g of cgroupDirs(m.id).all) removeCgroup(g);
+    // nspawn leaves its (empty) propagation dir behind where /run is not a tmpfs.
+    for (const d of ['incoming', '']) {
+      try {
+        fs.rmdirSync(path.join('/run/systemd/nspawn/propagate', hostnameOf(m), d));
+      } catch {
+        // not there, or not empty: left alone
+      }
+    }
   }
 
   /**
@@ -243,14 +361,16 @@ export class NspawnDriver implements MachineDriver {
   }
 
   /** Each machine gets a fresh upper dir over the snapshot's layers and its frozen one. */
-  async branch(frozen: string, targets: { dir: string; name: string }[], spec: Record<string, unknown>) {
+  async branch(frozen: string, targets: { id: string; dir: string; layers: string; name: string }[], spec: Record<string, unknown>) {
     const lowers = [...(Array.isArray(spec.lowers) ? (spec.lowers as string[]) : []), frozen];
     const rootfs = typeof spec.rootfs === 'string' ? spec.rootfs : null;
     if (!rootfs) throw new Error('The snapshot does not say which image root it was taken on.');
-    const network = spec.network === 'host' ? 'host' : 'private';
+    const network = networkOf(spec);
     return targets.map((t) => {
+      // Each machine on the NAT network gets a subnet of its own (a restore: a new lease, the old one goes with destroy or stays leased by the same id).
+      const netIndex = network === 'nat' ? leaseSubnet(t) : null;
       prepareUpper(containerDirs(t.dir).upper, hostnameOf(t), network);
-      return { rootfs, lowers, network, ssh: true };
+      return { rootfs, lowers, network, netIndex, address: netIndex === null ? null : natPlan(t.id, netIndex).guestAddr, ssh: true, command: Array.isArray(spec.command) ? spec.command : null };
     });
   }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { MachineSpec } from '../types';
 
 /** Files of a container's console holder, in the machine's directory. */
 export const holderFiles = (dir: string) => ({
@@ -37,4 +38,19 @@ export async function waitGone(busy: () => boolean, ms: number): Promise<boolean
     await new Promise((r) => setTimeout(r, 20));
   }
   return !busy();
+}
+
+/** An application container's command (argv), or null for an OS container (or a VM). */
+export const commandOf = (m: MachineSpec): string[] | null =>
+  Array.isArray(m.runtime.command) && m.runtime.command.length > 0 && m.runtime.command.every((a) => typeof a === 'string') ? (m.runtime.command as string[]) : null;
+
+/** How the holder's command ended, in words, for an application container (its exit code is the news); null otherwise. */
+export function exitReason(m: MachineSpec): string | null {
+  if (!commandOf(m)) return null;
+  try {
+    const e = JSON.parse(fs.readFileSync(holderFiles(m.dir).exit, 'utf8')) as { code?: unknown; signal?: unknown };
+    return typeof e.signal === 'number' && e.signal > 0 ? `The command was killed by signal ${e.signal}.` : `The command exited with code ${String(e.code)}.`;
+  } catch {
+    return null;
+  }
 }

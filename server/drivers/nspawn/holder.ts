@@ -50,6 +50,9 @@ function main(argv: string[]): void {
   });
   control.listen(f.controlSock);
 
+  // Problems show on the console, where the user looks.
+  forwardPorts(process.env.HANGAR_FORWARDS, (line) => fs.writeSync(log, `\r\nhangar: ${line}\r\n`));
+
   child.onExit(({ exitCode, signal }) => {
     // Whatever happens to the machine dir meanwhile (a destroy removes it), the holder must end.
     try {
@@ -64,6 +67,28 @@ function main(argv: string[]): void {
   // The server may go away; the holder stays until its container ends.
   process.on('SIGHUP', () => undefined);
   process.on('SIGTERM', () => child.kill('SIGTERM'));
+}
+
+/**
+ * Port forwards of a NAT container (HANGAR_FORWARDS: [{port, to, toPort}]): host loopback port
+ * to the container's address, proxied here so they live exactly as long as the container.
+ */
+function forwardPorts(spec: string | undefined, say: (line: string) => void): void {
+  if (!spec) return;
+  for (const f of JSON.parse(spec) as { port: number; to: string; toPort: number }[]) {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(f.toPort, f.to);
+      client.pipe(upstream).pipe(client);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', close);
+      upstream.on('error', close);
+    });
+    server.on('error', (err) => say(`port forward 127.0.0.1:${f.port} -> ${f.toPort} failed: ${err.message}`));
+    server.listen(f.port, '127.0.0.1');
+  }
 }
 
 /** nspawn without machined or dbus (see DESIGN.md). */

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import type { ConsoleSource } from '@/server/core/console/source';
 import { firstLine, run } from '../exec';
 import { PODMAN_ULIMITS, podmanFlags } from '../host';
-import { holderAlive, holderFiles, readPids, waitGone } from '../nspawn/files';
+import { commandOf, exitReason, holderAlive, holderFiles, readPids, waitGone } from '../nspawn/files';
 import { serialConsole } from '../qemu/serial';
-import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec } from '../types';
+import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec, RunOnceIo } from '../types';
 
 let flags: Promise<string[]> | null = null;
 /** `podman` with the global flags this host needs (found once). */
@@ -56,8 +56,8 @@ export class PodmanDriver implements MachineDriver {
       for (const old of tags.stdout.split('\n').filter((t) => t && t !== ref)) await run([...(await podman()), 'rmi', old], { timeoutMs: 60_000 });
     }
     fs.mkdirSync(m.dir, { recursive: true, mode: 0o700 });
-    // The console is the container's shell: no separate shell channel.
-    return { image: ref, network: m.runtime.network === 'host' ? 'host' : 'private', ssh: false };
+    // The console is the container's shell (or its command): no separate shell channel.
+    return { image: ref, network: m.runtime.network === 'host' ? 'host' : 'private', ssh: false, command: commandOf(m) };
   }
 
   async start(m: MachineSpec) {
@@ -72,7 +72,7 @@ export class PodmanDriver implements MachineDriver {
     await run([...(await podman()), 'rm', '-f', containerName(m)], { timeoutMs: 60_000 });
     const argv = [
       ...(await podman()), 'run', '-t', '-i', '--name', containerName(m), '--hostname', m.name, '--network', m.runtime.network === 'host' ? 'host' : 'none',
-      ...PODMAN_ULIMITS, '--stop-signal', 'SIGHUP', ref, '/bin/bash', '-l',
+      ...PODMAN_ULIMITS, '--stop-signal', 'SIGHUP', ref, ...(commandOf(m) ?? ['/bin/bash', '-l']),
     ];
     spawn(process.execPath, [holder, m.dir, '--', ...argv], { detached: true, stdio: 'ignore', cwd: m.dir }).unref();
     const end = Date.now() + 30_000;
@@ -83,6 +83,29 @@ export class PodmanDriver implements MachineDriver {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('The container did not start within 30 s.');
+  }
+
+  /** `podman run --rm` of the application container's command, attached: stdout and stderr apart, its exit code. */
+  async runOnce(m: MachineSpec, io: RunOnceIo) {
+    const ref = typeof m.runtime.image === 'string' ? m.runtime.image : null;
+    const command = commandOf(m);
+    if (!ref || !command) throw new Error('Not an application container: it has no image or command.');
+    const pod = await podman();
+    let timedOut = false;
+    const kill = () => void run([...pod, 'rm', '-f', '-t', '0', containerName(m)], { timeoutMs: 60_000 });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, io.timeoutMs);
+    io.signal.addEventListener('abort', kill, { once: true });
+    try {
+      const argv = [...pod, 'run', '--rm', '--name', containerName(m), '--hostname', m.name, '--network', m.runtime.network === 'host' ? 'host' : 'none', ...PODMAN_ULIMITS, ref, ...command];
+      const r = await run(argv, { maxOutputBytes: 64 * 1024, onData: io.onData });
+      return { code: r.code ?? 137, timedOut };
+    } finally {
+      clearTimeout(timer);
+      io.signal.removeEventListener('abort', kill);
+    }
   }
 
   async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {
@@ -107,6 +130,10 @@ export class PodmanDriver implements MachineDriver {
 
   isRunning(m: MachineSpec) {
     return holderAlive(m.dir);
+  }
+
+  exitReason(m: MachineSpec) {
+    return exitReason(m);
   }
 
   /** Running as soon as podman says so: the shell is the container. */
@@ -158,7 +185,7 @@ export class PodmanDriver implements MachineDriver {
 
   /** Machines from a snapshot run its committed image. */
   async branch(frozen: string, targets: unknown[], spec: Record<string, unknown>) {
-    return targets.map(() => ({ image: frozen, network: spec.network === 'host' ? 'host' : 'private', ssh: false }));
+    return targets.map(() => ({ image: frozen, network: spec.network === 'host' ? 'host' : 'private', ssh: false, command: Array.isArray(spec.command) ? spec.command : null }));
   }
 
   async dropLayer(frozen: string) {

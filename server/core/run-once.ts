@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import type { Machine, RunOnceBody, RunOnceEvent } from '@/lib/contracts/machines';
+import type { Store } from '@/db/client';
+import { deleteMachine } from '@/db/repo/machines';
+import { driverFor } from '@/server/drivers/registry';
+import type { Principal } from './auth';
+import { ConflictError } from './errors';
+import type { EventBus } from './events';
+import type { ImageService } from './images';
+import type { MachineService } from './machines';
+
+export interface PreparedRun {
+  machine: Machine;
+  /** Runs the command, emitting its output and then its end; never throws (errors are events). */
+  run(emit: (e: RunOnceEvent) => void, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * `docker run` for Hangar: a fresh application container (the image's root under an upper dir
+ * of its own) running one command attached to the caller, output streamed, exit code passed
+ * back; removed afterwards unless asked to stay (then it is a stopped machine like any other,
+ * and `start` runs the command again). No job: a run is as long as its command, and a warm one
+ * is about the cost of nspawn itself.
+ */
+export class RunOnceService {
+  constructor(
+    private readonly store: Store,
+    private readonly bus: EventBus,
+    private readonly machines: MachineService,
+    private readonly images: ImageService,
+  ) {}
+
+  /** Everything that can be refused is checked here, before any output: a bad run is an HTTP error. */
+  async prepare(p: Principal, body: RunOnceBody): Promise<PreparedRun> {
+    const name = body.name ?? `run-${randomBytes(4).toString('hex')}`;
+    const { machine, image } = await this.machines.admit(p, {
+      name, image: body.image, driver: body.driver, network: body.network, command: body.argv,
+      cpus: 1, memoryMib: 256, diskGib: Math.max(2, Math.ceil((await this.images.files(body.image)).diskBytes / 2 ** 30)), ports: [], start: true,
+    });
+    const driver = driverFor(machine.driver);
+    if (!driver.runOnce) throw new ConflictError(`The ${machine.driver} driver cannot run a command once.`);
+    this.machines.locks.lock(machine.id, 'running a command');
+    try {
+      const { spec } = await this.machines.spec(machine.id);
+      const runtime = await driver.create({ ...spec, runtime: { network: body.network, command: body.argv } }, image);
+      await this.machines.patch(machine.id, { state: 'running', runtime });
+    } catch (err) {
+      await this.remove(machine.id).catch(() => undefined);
+      this.machines.locks.unlock(machine.id);
+      throw err;
+    }
+    return { machine, run: (emit, signal) => this.run(machine, body, emit, signal) };
+  }
+
+  private async run(machine: Machine, body: RunOnceBody, emit: (e: RunOnceEvent) => void, signal: AbortSignal): Promise<void> {
+    const t0 = performance.now();
+    let reason = 'The command did not run.';
+    try {
+      emit({ t: 'start', machine: machine.name });
+      const { spec } = await this.machines.spec(machine.id);
+      const r = await driverFor(machine.driver).runOnce!(spec, {
+        onData: (stream, chunk) => emit({ t: stream, d: chunk.toString('utf8') }),
+        signal, timeoutMs: body.timeoutS * 1000,
+      });
+      reason = r.timedOut ? `The command was killed after ${body.timeoutS} s.` : signal.aborted ? 'The caller went away: the command was killed.' : `The command exited with code ${r.code}.`;
+      if (r.timedOut) emit({ t: 'stderr', d: `hangar: ${reason}\n` });
+      let removed = false;
+      if (body.rm) removed = await this.remove(machine.id).then(() => true, () => false);
+      emit({ t: 'exit', code: r.timedOut ? 124 : r.code, durationMs: Math.round(performance.now() - t0), removed });
+    } catch (err) {
+      reason = err instanceof Error ? err.message : String(err);
+      emit({ t: 'error', message: reason });
+      if (body.rm) await this.remove(machine.id).catch(() => undefined);
+    } finally {
+      if (!body.rm) await this.machines.patch(machine.id, { state: 'stopped', stateReason: reason }).catch(() => undefined);
+      this.machines.locks.unlock(machine.id);
+    }
+  }
+
+  private async remove(id: string): Promise<void> {
+    const { row, spec } = await this.machines.spec(id);
+    await driverFor(row.driver).destroy(spec);
+    await deleteMachine(this.store, id);
+    this.bus.publish('machine:removed', { id });
+  }
+}
