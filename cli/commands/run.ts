@@ -49,10 +49,10 @@ export async function runCmd(argv: string[]): Promise<number> {
   const interactive = values.interactive || values.tty || cmd.length === 0;
   const cfg = loadConfig();
   const api: ApiClient = createApiClient({ baseUrl: cfg.url, token: cfg.token });
-  if (!interactive && driver.data !== 'qemu') return runOnce(api, { image, driver: driver.data, argv: cmd, rm: values.rm, network, ...(values.name ? { name: values.name } : {}) });
-  const name = values.name ?? `run-${randomBytes(4).toString('hex')}`;
   const memoryMib = values.memory ? Number(values.memory) : 256;
   if (!Number.isInteger(memoryMib)) throw new CliError(`--memory: not a whole number: ${values.memory}`, 2);
+  if (!interactive && driver.data !== 'qemu') return runOnce(api, { image, driver: driver.data, argv: cmd, rm: values.rm, network, memoryMib, ...(values.name ? { name: values.name } : {}) });
+  const name = values.name ?? `run-${randomBytes(4).toString('hex')}`;
   await followJob(api, await api.machines.create({ name, image, driver: driver.data, memoryMib, ...(driver.data === 'qemu' ? {} : { network }) }), true);
   try {
     if (interactive) return await attach(name, driver.data === 'nspawn' ? 'ssh' : 'serial', cmd.length ? `${cmd.map(quote).join(' ')}; exit $?\n` : undefined);

@@ -103,6 +103,9 @@ export const runOnceBodySchema = z.object({
   /** Remove the container when the command ends (otherwise it stays, stopped, with its files and exit code). */
   rm: z.boolean().default(true),
   network: z.enum(containerNetworks).default('private'),
+  /** Limits of the container's cgroup (enforced). */
+  memoryMib: z.number().int().min(16).max(65536).default(256),
+  cpus: z.number().int().min(1).max(16).default(1),
   timeoutS: z.number().int().min(1).max(86400).default(3600),
 });
 export type RunOnceBody = z.infer<typeof runOnceBodySchema>;

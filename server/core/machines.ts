@@ -248,6 +248,7 @@ export class MachineService {
       live = { ...spec, runtime: { ...spec.runtime, ...runtime } };
       await this.patch(id, { runtime: live.runtime });
       ctx.log(row.driver === 'qemu' ? `qemu pid ${runtime.pid}, accelerator ${accel}` : `${row.driver} holder pid ${runtime.pid}`);
+      if (typeof runtime.limitsNote === 'string') ctx.log(`warning: ${runtime.limitsNote}`);
       if (from) {
         from.onRunning?.();
         // The clock and RNG fix-ups are what make a restore safe to use; a guest without the agent still runs.

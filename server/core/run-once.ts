@@ -35,7 +35,7 @@ export class RunOnceService {
     const name = body.name ?? `run-${randomBytes(4).toString('hex')}`;
     const { machine, image } = await this.machines.admit(p, {
       name, image: body.image, driver: body.driver, network: body.network, command: body.argv,
-      cpus: 1, memoryMib: 256, diskGib: Math.max(2, Math.ceil((await this.images.files(body.image)).diskBytes / 2 ** 30)), ports: [], start: true,
+      cpus: body.cpus, memoryMib: body.memoryMib, diskGib: Math.max(2, Math.ceil((await this.images.files(body.image)).diskBytes / 2 ** 30)), ports: [], start: true,
     });
     const driver = driverFor(machine.driver);
     if (!driver.runOnce) throw new ConflictError(`The ${machine.driver} driver cannot run a command once.`);

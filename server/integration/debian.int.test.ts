@@ -239,6 +239,10 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     await until(async () => !(await api.machines.list()).items.some((m) => m.name === 'app-c'), 'the abandoned run to be removed', 15_000);
     expect(await ps()).not.toContainEqual(expect.stringContaining('--machine=app-c'));
 
+    // Limits are the container cgroup's and enforced: past 64 MiB the command is killed.
+    expect(await api.machines.runOnce({ image: 'debian-12', memoryMib: 64, argv: ['sh', '-c', 'tail /dev/zero'] }, () => undefined)).toMatchObject({ t: 'exit', code: 137 });
+    expect(await api.machines.runOnce({ image: 'debian-12', memoryMib: 64, argv: ['sh', '-c', 'head -c 20000000 /dev/zero | wc -c'] }, () => undefined)).toMatchObject({ t: 'exit', code: 0 });
+
     // Refused before anything runs: a command for a VM, an unknown image, an empty argv.
     await expect(api.machines.create({ name: 'app-vm', image: 'debian-12', driver: 'qemu', command: ['true'] })).rejects.toMatchObject({ status: 400 });
     await expect(api.machines.runOnce({ image: 'no-such-image', argv: ['true'] }, () => undefined)).rejects.toMatchObject({ status: 404 });
@@ -356,5 +360,10 @@ describe('podman containers on the debian-12 root filesystem', () => {
     expect(before).toBeGreaterThan(0);
     await api.snapshots.remove(snap.id);
     expect(await snapImages()).toBe(before - 1);
+    // hangar run --driver podman: podman run --rm with the machine's limits, output and exit code through.
+    const out: string[] = [];
+    expect(await api.machines.runOnce({ image: 'debian-12', driver: 'podman', argv: ['sh', '-c', 'echo pod; exit 3'] }, (e) => e.t === 'stdout' && out.push(e.d))).toMatchObject({ t: 'exit', code: 3, removed: true });
+    expect(out.join('')).toBe('pod\n');
+    expect(await api.machines.runOnce({ image: 'debian-12', driver: 'podman', memoryMib: 64, argv: ['sh', '-c', 'tail /dev/zero'] }, () => undefined)).toMatchObject({ t: 'exit', code: 137 });
   }, 400_000);
 });

@@ -7,11 +7,74 @@ import path from 'node:path';
  * each container needs one of its own (else two would share `payload`); the freezer is the
  * unified one's `cgroup.freeze`.
  */
-export function cgroupDirs(machineId: string): { unified: string | null; all: string[] } {
+export function cgroupDirs(machineId: string): { unified: string | null; all: string[]; memory: string | null; cpu: string | null } {
   const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : fs.existsSync('/sys/fs/cgroup/unified/cgroup.procs') ? '/sys/fs/cgroup/unified' : null;
   const v1 = fs.existsSync('/sys/fs/cgroup/systemd/cgroup.procs') ? '/sys/fs/cgroup/systemd' : null;
   const unified = v2 ? path.join(v2, 'hangar', machineId) : null;
-  return { unified, all: [unified, v1 && path.join(v1, 'hangar', machineId)].filter((d): d is string => !!d) };
+  // Limits: in the unified hierarchy when it has the controller (pure v2), else in v1's (hybrid hosts).
+  const hasV2 = (c: string) => !!v2 && readText(path.join(v2, 'cgroup.controllers')).split(/\s+/).includes(c);
+  const v1Of = (...candidates: string[]) => {
+    const root = candidates.map((c) => `/sys/fs/cgroup/${c}`).find((d) => fs.existsSync(path.join(d, 'cgroup.procs')));
+    return root ? path.join(root, 'hangar', machineId) : null;
+  };
+  const memory = hasV2('memory') ? unified : v1Of('memory');
+  const cpu = hasV2('cpu') ? unified : v1Of('cpu', 'cpu,cpuacct');
+  const all = [unified, v1 && path.join(v1, 'hangar', machineId), memory, cpu].filter((d): d is string => !!d);
+  return { unified, all: [...new Set(all)], memory, cpu };
+}
+
+const readText = (f: string) => {
+  try {
+    return fs.readFileSync(f, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * Memory and CPU limits on the container's cgroups, made if need be: memory.max / cpu.max on
+ * pure cgroup v2 (the controllers enabled for Hangar's subtree), memory.limit_in_bytes and the
+ * CFS quota on v1. A limit the host cannot set is reported, not silently skipped.
+ */
+export function applyLimits(machineId: string, limits: { memoryMib: number; cpus: number }): string[] {
+  const d = cgroupDirs(machineId);
+  const problems: string[] = [];
+  const set = (file: string, value: string) => {
+    try {
+      fs.writeFileSync(file, value);
+    } catch (err) {
+      problems.push(`${path.basename(file)}: ${(err as Error).message}`);
+    }
+  };
+  for (const g of d.all) fs.mkdirSync(g, { recursive: true });
+  const bytes = String(limits.memoryMib * 1048576);
+  if (!d.memory) problems.push('no memory controller');
+  else if (d.memory === d.unified) {
+    enableV2(path.dirname(path.dirname(d.memory)), ['memory', 'cpu'], problems);
+    set(path.join(d.memory, 'memory.max'), bytes);
+    set(path.join(d.memory, 'memory.swap.max'), '0');
+  } else set(path.join(d.memory, 'memory.limit_in_bytes'), bytes);
+  if (!d.cpu) problems.push('no cpu controller');
+  else if (d.cpu === d.unified) set(path.join(d.cpu, 'cpu.max'), `${limits.cpus * 100000} 100000`);
+  else {
+    set(path.join(d.cpu, 'cpu.cfs_period_us'), '100000');
+    set(path.join(d.cpu, 'cpu.cfs_quota_us'), String(limits.cpus * 100000));
+  }
+  return problems;
+}
+
+/** Controllers on for the cgroups below `root`/hangar (the root's subtree first, then hangar's). */
+function enableV2(root: string, controllers: string[], problems: string[]): void {
+  for (const dir of [root, path.join(root, 'hangar')]) {
+    const on = readText(path.join(dir, 'cgroup.subtree_control')).split(/\s+/);
+    for (const c of controllers.filter((x) => !on.includes(x))) {
+      try {
+        fs.writeFileSync(path.join(dir, 'cgroup.subtree_control'), `+${c}`);
+      } catch (err) {
+        problems.push(`enabling ${c} in ${dir}: ${(err as Error).message}`);
+      }
+    }
+  }
 }
 
 /** `sh` moves itself into each cgroup dir before exec'ing the command, so all it starts is in them. */

@@ -8,7 +8,7 @@ import { run } from '../exec';
 import { spawnPty } from '../pty';
 import { serialConsole } from '../qemu/serial';
 import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec, RunOnceIo } from '../types';
-import { busy, cgroupDirs, ENTER_CGROUPS, killCgroup, removeCgroup } from './cgroups';
+import { applyLimits, busy, cgroupDirs, ENTER_CGROUPS, killCgroup, removeCgroup } from './cgroups';
 import { commandOf, exitReason, holderAlive, holderFiles, readPids, waitGone } from './files';
 import { leaseSubnet, natPlan, NETWORKD_UNMANAGED, networkOf, resolvConfMode, releaseSubnet, setUpNat, tearDownNat, type NatPlan, type NetworkMode } from './network';
 import { dropNspawnNoise } from './noise';
@@ -107,11 +107,13 @@ export class NspawnDriver implements MachineDriver {
     return rootfs;
   }
 
-  /** The container's cgroups, made; a command run through ENTER_CGROUPS starts inside them. */
-  private enterCgroups(m: MachineSpec): string[] {
-    const groups = cgroupDirs(m.id).all;
-    for (const g of groups) fs.mkdirSync(g, { recursive: true });
-    return ['sh', '-c', ENTER_CGROUPS, 'hangar-enter', ...groups, '--'];
+  /**
+   * The container's cgroups, made, with its memory and CPU limits; a command run through
+   * ENTER_CGROUPS starts inside them. `limitsNote`: the limits the host would not take.
+   */
+  private enterCgroups(m: MachineSpec): { argv: string[]; limitsNote: string | null } {
+    const problems = applyLimits(m.id, { memoryMib: m.memoryMib, cpus: m.cpus });
+    return { argv: ['sh', '-c', ENTER_CGROUPS, 'hangar-enter', ...cgroupDirs(m.id).all, '--'], limitsNote: problems.length ? `limits not applied: ${problems.join('; ')}` : null };
   }
 
   /**
@@ -121,7 +123,9 @@ export class NspawnDriver implements MachineDriver {
    */
   async runOnce(m: MachineSpec, io: RunOnceIo) {
     if (!commandOf(m)) throw new Error('Not an application container: it has no command.');
-    const argv = [...this.enterCgroups(m), ...nspawnArgv(m, this.rootfsOf(m), { pipe: true })];
+    const cg = this.enterCgroups(m);
+    if (cg.limitsNote) io.onData('stderr', Buffer.from(`hangar: ${cg.limitsNote}\n`));
+    const argv = [...cg.argv, ...nspawnArgv(m, this.rootfsOf(m), { pipe: true })];
     const err = dropNspawnNoise((t) => io.onData('stderr', Buffer.from(t)));
     let timedOut = false;
     const kill = () => killCgroup(m.id);
@@ -162,7 +166,8 @@ export class NspawnDriver implements MachineDriver {
     if (!fs.existsSync(holder)) throw new Error(`${holder} is missing: run npm run build.`);
     const serialFrom = fs.existsSync(f.log) ? fs.statSync(f.log).size : 0;
     fs.rmSync(f.pid, { force: true });
-    const argv = [...this.enterCgroups(m), ...nspawnArgv(m, rootfs)];
+    const cg = this.enterCgroups(m);
+    const argv = [...cg.argv, ...nspawnArgv(m, rootfs)];
     const nat = natOf(m);
     // Port forwards live in the holder: they answer exactly while the container runs.
     const forwards = nat && m.ports.length ? JSON.stringify(m.ports.map((p) => ({ port: p.host, to: nat.guestAddr, toPort: p.guest }))) : '';
@@ -176,7 +181,7 @@ export class NspawnDriver implements MachineDriver {
     }
     if (!pids) throw new Error('The console holder did not start.');
     if (nat) await this.netUp(m, nat, pids.child);
-    return { pid: pids.holder, nspawnPid: pids.child, serialFrom };
+    return { pid: pids.holder, nspawnPid: pids.child, serialFrom, limitsNote: cg.limitsNote };
   }
 
   /** The NAT network of a container nspawn has just started (pid: nspawn's). */

@@ -27,6 +27,9 @@ export const imageRef = (rootfs: string) => {
   return `localhost/hangar-${path.basename(path.dirname(rootfs))}:${Math.floor(st.mtimeMs).toString(36)}-${st.ino.toString(36)}`;
 };
 
+/** The machine's memory and CPU as podman limits (its cgroup, v1 or v2). */
+const limitFlags = (m: MachineSpec) => ['--memory', `${m.memoryMib}m`, '--memory-swap', `${m.memoryMib}m`, '--cpus', String(m.cpus)];
+
 async function pm(args: string[], timeoutMs = 60_000) {
   const r = await run([...(await podman()), ...args], { timeoutMs });
   if (r.code !== 0) throw new Error(`podman ${args[0]} failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
@@ -72,7 +75,7 @@ export class PodmanDriver implements MachineDriver {
     await run([...(await podman()), 'rm', '-f', containerName(m)], { timeoutMs: 60_000 });
     const argv = [
       ...(await podman()), 'run', '-t', '-i', '--name', containerName(m), '--hostname', m.name, '--network', m.runtime.network === 'host' ? 'host' : 'none',
-      ...PODMAN_ULIMITS, '--stop-signal', 'SIGHUP', ref, ...(commandOf(m) ?? ['/bin/bash', '-l']),
+      ...PODMAN_ULIMITS, ...limitFlags(m), '--stop-signal', 'SIGHUP', ref, ...(commandOf(m) ?? ['/bin/bash', '-l']),
     ];
     spawn(process.execPath, [holder, m.dir, '--', ...argv], { detached: true, stdio: 'ignore', cwd: m.dir }).unref();
     const end = Date.now() + 30_000;
@@ -99,7 +102,7 @@ export class PodmanDriver implements MachineDriver {
     }, io.timeoutMs);
     io.signal.addEventListener('abort', kill, { once: true });
     try {
-      const argv = [...pod, 'run', '--rm', '--name', containerName(m), '--hostname', m.name, '--network', m.runtime.network === 'host' ? 'host' : 'none', ...PODMAN_ULIMITS, ref, ...command];
+      const argv = [...pod, 'run', '--rm', '--name', containerName(m), '--hostname', m.name, '--network', m.runtime.network === 'host' ? 'host' : 'none', ...PODMAN_ULIMITS, ...limitFlags(m), ref, ...command];
       const r = await run(argv, { maxOutputBytes: 64 * 1024, onData: io.onData });
       return { code: r.code ?? 137, timedOut };
     } finally {
