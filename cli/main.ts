@@ -29,7 +29,7 @@ Usage:
   hangar run [-it] [--rm] [--driver D] [--network N] IMAGE [-- CMD]   CMD in a new application container
                                                   (output and exit code pass through); -it: a shell on a tty
   hangar unit NAME                                a container as a systemd unit file for the host
-  hangar probe --package NAME [--check-unit U] [--check-network URL]   install in a throwaway container, check, report
+  hangar probe --package NAME|FILE.deb [--check-unit U] [--check-network URL]   install in a throwaway container, check, report
   hangar checkpoint NAME [-l LABEL]               snapshot a machine (live: memory + devices + disk)
   hangar snapshots                                the snapshot tree; hangar snapshot rm SNAP [--cascade]
   hangar snapshot export SNAP [-o FILE]           one archive file (state, RAM, flattened disk); snapshot import FILE

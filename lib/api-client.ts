@@ -4,7 +4,7 @@ import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode } from './contrac
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
 import { imageSchema, type BuildImageBody } from './contracts/images';
-import type { ProbeBody } from './contracts/probes';
+import { uploadedPackageSchema, type ProbeBody } from './contracts/probes';
 import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
 import { execResultSchema, machineSchema, runOnceEventSchema, unitFileSchema, type CreateMachineBody, type MachineAction, type RunOnceBody, type RunOnceEvent, type StopMachineBody } from './contracts/machines';
@@ -129,6 +129,8 @@ export function createApiClient(opts: ClientOptions) {
     },
     probes: {
       start: (b: ProbeBody) => call('POST', '/probes', jobSchema, b),
+      /** A local .deb for a probe (hangar probe --package FILE.deb): its upload id and what it is. */
+      upload: async (body: BodyInit) => uploadedPackageSchema.parse(await (await send('POST', '/probes/packages', { body, contentType: 'application/vnd.debian.binary-package' })).json()),
     },
     snapshots: {
       list: () => call('GET', '/snapshots', listOf(snapshotSchema)),

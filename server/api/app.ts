@@ -11,7 +11,8 @@ import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
 import { probeRoutes } from './probes';
 import { settingsRoutes } from './settings';
-import { snapshotRoutes, UPLOAD_PATH } from './snapshots';
+import { snapshotRoutes } from './snapshots';
+import { UPLOAD_PATHS } from './upload';
 import { tokenRoutes } from './tokens';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -40,8 +41,8 @@ export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
       return c.json(envelope('payload_too_large', `Request body over ${MAX_BODY_BYTES} bytes.`), 413);
     },
   });
-  // A snapshot archive is streamed to a file with its own (much larger) cap.
-  app.use('*', (c, next) => (c.req.path === UPLOAD_PATH ? next() : limit(c, next)));
+  // Uploads (snapshot archives, packages to probe) are streamed to a file with caps of their own.
+  app.use('*', (c, next) => (UPLOAD_PATHS.has(c.req.path) ? next() : limit(c, next)));
 
   for (const group of routeGroups) for (const spec of group) register(app, routes, spec);
 

@@ -1,32 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { BadRequestError } from '@/server/core/errors';
 import { idParams, listOf, okSchema } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
 import { checkpointBodySchema, forkBodySchema, gcResultSchema, restoreBodySchema, snapshotPatchSchema, snapshotSchema } from '@/lib/contracts/snapshots';
 import { refParams } from './machines';
 import { defineRoute } from './route';
+import { saveBody } from './upload';
 
-/** The upload route, exempt from the API's 1 MiB body limit (app.ts). */
-export const UPLOAD_PATH = '/api/snapshots/import';
 /** Largest archive accepted: a 16 GiB guest's RAM plus a big disk. */
 const MAX_ARCHIVE_BYTES = 64 * 2 ** 30;
-
-/** Save a request body to `file`, refusing past `max` bytes. */
-async function saveBody(body: ReadableStream<Uint8Array> | null, file: string, max: number): Promise<void> {
-  if (!body) throw new BadRequestError('Send the archive as the request body (hangar snapshot export makes one).');
-  let seen = 0;
-  const cap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      seen += chunk.length;
-      done(seen > max ? new BadRequestError(`Archive over ${max / 2 ** 30} GiB.`) : null, chunk);
-    },
-  });
-  await pipeline(Readable.fromWeb(body as never), cap, fs.createWriteStream(file, { mode: 0o600 }));
-}
 
 const deleteQuery = z.object({ cascade: z.enum(['true', 'false']).optional() });
 
@@ -51,7 +35,7 @@ export const snapshotRoutes = [
     handler: async ({ c, core, principal, ip }) => {
       const file = path.join(core.snapshots.tmpDir(), `upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.tar`);
       try {
-        await saveBody(c.req.raw.body, file, MAX_ARCHIVE_BYTES);
+        await saveBody(c.req.raw.body, file, MAX_ARCHIVE_BYTES, 'snapshot archive (hangar snapshot export makes one)');
         const snap = await core.snapshots.importArchive(file);
         await core.audit.record(principal, { action: 'snapshot.import', target: { kind: 'snapshot', id: snap.id }, ip, detail: { label: snap.label } });
         return snap;

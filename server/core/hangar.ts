@@ -80,7 +80,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     machines,
     images,
     snapshots,
-    probes: new ProbeService(jobs, machines),
+    probes: new ProbeService(jobs, machines, path.join(layout.root, 'tmp', 'probe-uploads')),
     runs: new RunOnceService(store, bus, machines, images),
     async close() {
       machines.stopMonitor();

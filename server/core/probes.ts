@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Job } from '@/lib/contracts/jobs';
 import { isFinished } from '@/lib/contracts/jobs';
-import { probeBodySchema, type ProbeBody, type ProbeReport } from '@/lib/contracts/probes';
+import { probeBodySchema, type ProbeBody, type ProbeReport, type UploadedPackage } from '@/lib/contracts/probes';
+import { firstLine, run } from '@/server/drivers/exec';
+import { containerDirs } from '@/server/drivers/nspawn/driver';
 import type { Principal } from './auth';
+import { BadRequestError, NotFoundError } from './errors';
+import { newId } from './ids';
 import type { JobContext, JobRunner } from './jobs';
 import type { MachineService } from './machines';
 
@@ -15,21 +21,77 @@ export class ProbeService {
   constructor(
     private readonly jobs: JobRunner,
     private readonly machines: MachineService,
+    /** Where uploaded .deb files wait for their probe (under the data dir). */
+    private readonly uploadDir: string,
   ) {}
+
+  /** A file for an upload to be saved to (the route streams the body there, then calls `register`). */
+  newUploadFile(): { id: string; file: string } {
+    fs.mkdirSync(this.uploadDir, { recursive: true, mode: 0o700 });
+    const id = newId('upl');
+    return { id, file: path.join(this.uploadDir, `${id}.deb`) };
+  }
+
+  /** An uploaded file that dpkg-deb reads as a binary package; anything else is refused and removed. */
+  async register(id: string, file: string): Promise<UploadedPackage> {
+    this.expireUploads();
+    const r = await run(['dpkg-deb', '--field', file, 'Package', 'Version', 'Architecture'], { timeoutMs: 30_000 });
+    const f = Object.fromEntries(r.stdout.split('\n').map((l) => l.split(': ')).filter((kv) => kv.length === 2)) as Record<string, string>;
+    if (r.code !== 0 || !f.Package || !/^[a-z0-9][a-z0-9+.-]{0,99}$/.test(f.Package)) {
+      fs.rmSync(file, { force: true });
+      throw new BadRequestError(`Not a Debian binary package: ${firstLine(r.stderr) || 'no Package field'}`);
+    }
+    return { id, package: f.Package, version: f.Version ?? '', architecture: f.Architecture ?? '', sizeBytes: fs.statSync(file).size };
+  }
+
+  /** Uploads nobody probed within an hour go. */
+  private expireUploads(): void {
+    try {
+      for (const e of fs.readdirSync(this.uploadDir)) {
+        const f = path.join(this.uploadDir, e);
+        if (Date.now() - fs.statSync(f).mtimeMs > 3600_000) fs.rmSync(f, { force: true });
+      }
+    } catch {
+      // no uploads yet
+    }
+  }
 
   async start(p: Principal, input: ProbeBody): Promise<Job> {
     const body = probeBodySchema.parse(input);
-    const { job } = await this.jobs.start({ kind: 'probe', title: `Probe ${body.packages.join(' ')} on ${body.image}`, ownerId: p.user.id }, (ctx) => this.run(p, body, ctx));
+    const uploads = await Promise.all(body.uploads.map((id) => this.uploaded(id)));
+    const names = [...body.packages, ...uploads.map((u) => u.package)];
+    const { job } = await this.jobs.start({ kind: 'probe', title: `Probe ${names.join(' ')} on ${body.image}`, ownerId: p.user.id }, (ctx) => this.run(p, body, uploads, ctx));
     return job;
   }
 
-  private async run(p: Principal, body: ReturnType<typeof probeBodySchema.parse>, ctx: JobContext): Promise<ProbeReport> {
+  /** An upload by id, with what its package says. */
+  private async uploaded(id: string): Promise<UploadedPackage & { file: string }> {
+    const file = path.join(this.uploadDir, `${id}.deb`);
+    if (!/^upl_[a-z0-9]+$/.test(id) || !fs.existsSync(file)) throw new NotFoundError(`Upload ${id}`);
+    return { ...(await this.register(id, file)), file };
+  }
+
+  private async run(p: Principal, body: ReturnType<typeof probeBodySchema.parse>, uploads: (UploadedPackage & { file: string })[], ctx: JobContext): Promise<ProbeReport> {
     const t0 = performance.now();
     const name = `probe-${randomBytes(4).toString('hex')}`;
     ctx.progress(5, `Starting container ${name}`);
-    const created = await this.machines.create(p, { name, image: body.image, driver: 'nspawn', network: 'host', cpus: 1, memoryMib: 512, diskGib: 2, ports: [], start: true });
+    // Made stopped first: uploaded packages go into its writable layer before the overlay is mounted.
+    const created = await this.machines.create(p, { name, image: body.image, driver: 'nspawn', network: 'host', cpus: 1, memoryMib: 512, diskGib: 2, ports: [], start: uploads.length === 0 });
+    const files: string[] = [];
     try {
       await this.finished(created, ctx);
+      if (uploads.length) {
+        const { spec } = await this.machines.spec((await this.machines.get(p, name)).id);
+        const dir = path.join(containerDirs(spec.dir).upper, 'root', 'hangar-probe');
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        for (const u of uploads) {
+          // Named by upload id: the file name a user gave never reaches the container's shell.
+          fs.renameSync(u.file, path.join(dir, `${u.id}.deb`));
+          files.push(`/root/hangar-probe/${u.id}.deb`);
+          ctx.log(`uploaded ${u.package} ${u.version} (${u.architecture})`);
+        }
+        await this.finished(await this.machines.act(p, name, 'start'), ctx);
+      }
       const sh = async (script: string, timeoutS: number) => {
         const r = await this.machines.exec(p, name, { argv: ['sh', '-c', script], timeoutS });
         for (const line of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean).slice(-40)) ctx.log(line);
@@ -38,11 +100,12 @@ export class ProbeService {
       ctx.progress(20, 'apt-get update');
       const upd = await sh('apt-get update -q > /tmp/probe-apt.log 2>&1; rc=$?; tail -5 /tmp/probe-apt.log; exit $rc', 600);
       if (upd.code !== 0) throw new Error('apt-get update failed in the container: see the log');
-      ctx.progress(45, `Installing ${body.packages.join(' ')}`);
-      // Package names are checked by the schema ([a-z0-9+.-]): safe as words of this script.
-      const inst = await sh(`DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${body.packages.join(' ')} > /tmp/probe-apt.log 2>&1; rc=$?; tail -15 /tmp/probe-apt.log; exit $rc`, 1800);
-      const versions = await this.machines.exec(p, name, { argv: ['dpkg-query', '-W', '-f', '${Package} ${Version} ${db:Status-Abbrev}\\n', ...body.packages], timeoutS: 30 });
-      const packages = body.packages.map((n) => {
+      const names = [...body.packages, ...uploads.map((u) => u.package)];
+      ctx.progress(45, `Installing ${names.join(' ')}`);
+      // Package names are checked by the schema ([a-z0-9+.-]) and files are named by upload id: safe as words of this script.
+      const inst = await sh(`DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${[...body.packages, ...files].join(' ')} > /tmp/probe-apt.log 2>&1; rc=$?; tail -15 /tmp/probe-apt.log; exit $rc`, 1800);
+      const versions = await this.machines.exec(p, name, { argv: ['dpkg-query', '-W', '-f', '${Package} ${Version} ${db:Status-Abbrev}\\n', ...names], timeoutS: 30 });
+      const packages = names.map((n) => {
         const line = versions.stdout.split('\n').find((l) => l.startsWith(`${n} `));
         const [, version, status] = line?.split(' ') ?? [];
         return { name: n, version: status === 'ii' ? version : null };

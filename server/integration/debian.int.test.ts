@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -32,6 +33,22 @@ afterAll(async () => {
   for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await finished(await api.machines.destroy(m.id)).catch(() => undefined);
   await srv?.stop();
 }, 120_000);
+
+/** A small .deb: a unit serving HTTP on 18090 with perl (perl-base is in every Debian), started by its postinst. */
+function makeDeb(dir: string): string {
+  const root = path.join(dir, 'pkg');
+  fs.mkdirSync(path.join(root, 'DEBIAN'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'lib/systemd/system'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'DEBIAN/control'), 'Package: hangar-hello\nVersion: 1.0-1\nArchitecture: all\nMaintainer: Hangar <hangar@example.org>\nDepends: perl-base\nDescription: a probe test package\n');
+  fs.writeFileSync(path.join(root, 'DEBIAN/postinst'), '#!/bin/sh\nset -e\nsystemctl enable --now hangar-hello.service || true\n', { mode: 0o755 });
+  fs.mkdirSync(path.join(root, 'usr/lib/hangar-hello'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'usr/lib/hangar-hello/serve.pl'), 'use IO::Socket::INET;\nmy $s = IO::Socket::INET->new(LocalPort => 18090, Listen => 5, ReuseAddr => 1) or die;\nwhile (my $c = $s->accept) { print $c "HTTP/1.0 200 OK\\r\\n\\r\\nhello\\n"; close $c }\n');
+  fs.writeFileSync(path.join(root, 'lib/systemd/system/hangar-hello.service'), '[Service]\nExecStart=/usr/bin/perl /usr/lib/hangar-hello/serve.pl\n\n[Install]\nWantedBy=multi-user.target\n');
+  const out = path.join(dir, 'hangar-hello_1.0-1_all.deb');
+  const r = spawnSync('dpkg-deb', ['--build', '--root-owner-group', root, out]);
+  if (r.status !== 0) throw new Error(`dpkg-deb: ${r.stderr}`);
+  return out;
+}
 
 describe('debian-12 image and SSH', () => {
   let id: string;
@@ -303,7 +320,18 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect(bad).toMatchObject({ code: 1, stdout: expect.stringContaining('no-such-package-xyz: not installed') });
     expect((await api.machines.list()).items.filter((m) => m.name.startsWith('probe-'))).toEqual([]);
     await expect(api.probes.start({ packages: ['nginx; rm -rf /'] })).rejects.toMatchObject({ status: 400 });
-  }, 600_000);
+
+    // A local .deb: uploaded, installed with its dependencies from the mirror, its unit and port checked.
+    const deb = makeDeb(fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-deb-')));
+    const local = await run([process.execPath, 'dist/cli.js', '--json', 'probe', '--package', deb, '--check-unit', 'hangar-hello', '--check-network', 'http://127.0.0.1:18090/'], { env, timeoutMs: 600_000 });
+    expect(local.code, local.stderr.slice(-2000)).toBe(0);
+    expect(JSON.parse(local.stdout)).toMatchObject({ ok: true, packages: [{ name: 'hangar-hello', version: '1.0-1' }], unit: { state: 'active' }, network: { status: 200 } });
+    const notDeb = path.join(path.dirname(deb), 'fake.deb');
+    fs.writeFileSync(notDeb, 'not a package');
+    expect(await run([process.execPath, 'dist/cli.js', 'probe', '--package', notDeb], { env, timeoutMs: 60_000 })).toMatchObject({ code: 1, stderr: expect.stringContaining('Not a Debian binary package') });
+    await expect(api.probes.start({ uploads: ['upl_doesnotexist1'] })).rejects.toMatchObject({ status: 404 });
+    expect((await api.machines.list()).items.filter((m) => m.name.startsWith('probe-'))).toEqual([]);
+  }, 900_000);
 
   it('destroys containers without leaving a process, a directory or a cgroup behind', async () => {
     const ids = [(await api.machines.get('ct-1')).id, (await api.machines.get('ct-2')).id];
