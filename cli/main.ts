@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { images } from './commands/images';
-import { act, create, exec, ps, rm, unit } from './commands/machines';
+import { act, create, exec, logs, ps, rm, unit } from './commands/machines';
 import { login, logout } from './commands/login';
 import { status } from './commands/status';
 import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
@@ -26,6 +26,7 @@ Usage:
   hangar exec NAME -- CMD [ARGS...]               run a command in a machine (exit code passes through)
   hangar ssh NAME [-- CMD [ARGS...]]              login shell over SSH (images with sshd), or run CMD
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
+  hangar logs NAME [-n BYTES] [-f]                the console log (a container's output), -f follows it
   hangar run [-it] [--rm] [--driver D] [--network N] IMAGE [-- CMD]   CMD in a new application container
                                                   (output and exit code pass through); -it: a shell on a tty
   hangar unit NAME                                a container as a systemd unit file for the host
@@ -101,6 +102,9 @@ export async function run(argv: string[]): Promise<number> {
         return await runCmd(rest);
       case 'probe':
         return await probe(rest, json);
+      case 'logs':
+        await logs(rest, json);
+        return 0;
       case 'unit':
         await unit(rest, json);
         return 0;

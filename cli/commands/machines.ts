@@ -94,3 +94,20 @@ export async function unit(argv: string[], json: boolean): Promise<void> {
   if (json) printJson(u);
   else process.stdout.write(u.unit);
 }
+
+/** hangar logs NAME [-n BYTES] [-f]: the console log's tail (the serial line, or a container's output), and with -f what follows. */
+export async function logs(argv: string[], json: boolean): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { follow: { type: 'boolean', short: 'f', default: false }, bytes: { type: 'string', short: 'n' } } });
+  if (!positionals[0]) throw new CliError('Usage: hangar logs NAME [-n BYTES] [-f]', 2);
+  const tail = values.bytes === undefined ? undefined : Number(values.bytes);
+  if (tail !== undefined && (!Number.isInteger(tail) || tail < 1)) throw new CliError(`-n: a number of bytes, not ${values.bytes}`, 2);
+  const client = api();
+  let piece = await client.machines.logs(positionals[0], { tail });
+  if (json && !values.follow) return printJson(piece);
+  process.stdout.write(piece.text);
+  while (values.follow) {
+    await new Promise((r) => setTimeout(r, 500));
+    piece = await client.machines.logs(positionals[0], { from: piece.next });
+    process.stdout.write(piece.text);
+  }
+}

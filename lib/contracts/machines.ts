@@ -118,3 +118,12 @@ export const runOnceEventSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('error'), message: z.string() }),
 ]);
 export type RunOnceEvent = z.infer<typeof runOnceEventSchema>;
+
+export const logsQuerySchema = z.object({
+  /** Byte offset to read from (the `next` of the last answer, to follow); default: the last `tail` bytes. */
+  from: z.coerce.number().int().min(0).optional(),
+  tail: z.coerce.number().int().min(1).max(4 * 2 ** 20).default(64 * 1024),
+});
+
+/** A piece of a machine's console log: its text, and the offset to ask from next. */
+export const logsSchema = z.object({ text: z.string(), next: z.number().int(), size: z.number().int() });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ID_PATTERN, NAME_PATTERN, listOf } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
-import { createMachineBodySchema, execBodySchema, runOnceBodySchema, execResultSchema, machineActions, machineSchema, stopMachineBodySchema, unitFileSchema } from '@/lib/contracts/machines';
+import { createMachineBodySchema, execBodySchema, logsQuerySchema, logsSchema, runOnceBodySchema, execResultSchema, machineActions, machineSchema, stopMachineBodySchema, unitFileSchema } from '@/lib/contracts/machines';
 import { defineRoute } from './route';
 
 /** A machine by id or by name: names never contain `_`, ids always do, so the two cannot collide. */
@@ -54,6 +54,11 @@ export const machineRoutes = [
       });
       return new Response(stream, { headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } });
     },
+  }),
+  defineRoute({
+    method: 'get', path: '/machines/{ref}/logs', tag: 'machines', summary: 'The console log (serial line, or a container\'s pty) from an offset, or its tail', access: 'viewer',
+    params: refParams, query: logsQuerySchema, response: logsSchema,
+    handler: async ({ core, principal, params, query }) => core.machines.logs(principal, params.ref, query),
   }),
   defineRoute({
     method: 'get', path: '/machines/{ref}/unit', tag: 'machines', summary: 'A container as a systemd unit file for the host (nspawn)', access: 'operator',

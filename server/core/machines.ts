@@ -13,7 +13,7 @@ import type { HostService } from './host';
 import { newId } from './ids';
 import type { ImageService } from './images';
 import type { JobContext, JobRunner } from './jobs';
-import { checkImageFits, checkMachineBody, checkMemory, checkPortsFree } from './machine-guards';
+import { checkImageFits, checkMachineBody, checkMemory, checkPortsFree, readLogPiece } from './machine-guards';
 import { MachineLocks } from './machine-locks';
 import { MachineMonitor } from './machine-monitor';
 import { resolveInside } from './paths';
@@ -162,6 +162,13 @@ export class MachineService {
     if (m.driver !== 'nspawn') throw new ConflictError(`${m.name} is a ${m.driver} machine: only nspawn containers export as a unit file.`);
     const { spec } = await this.spec(m.id);
     return { name: `hangar-${m.name}.service`, unit: unitFile(spec) };
+  }
+
+  /** The console log (serial line or container pty) from `from`, or its last `tail` bytes: `hangar logs`. */
+  async logs(p: Principal, ref: string, q: { from?: number; tail: number }): Promise<{ text: string; next: number; size: number }> {
+    const m = await this.get(p, ref);
+    const { row, spec } = await this.spec(m.id);
+    return readLogPiece(driverFor(row.driver).consoleLog(spec), q);
   }
 
   /** Run a command in a running machine; not a job: the caller waits for its output. */

@@ -46,6 +46,8 @@ export interface MachineDriver {
   /** Paused or running, asked of the live machine (after a server restart). */
   status(m: MachineSpec): Promise<'running' | 'paused' | 'stopped'>;
   openConsole(m: MachineSpec): ConsoleSource;
+  /** The file the console's output is logged to, from the first boot (serial line, or the container's pty). */
+  consoleLog(m: MachineSpec): string;
   /** A login shell over SSH, for machines whose image has sshd; null when it has none. */
   openShell(m: MachineSpec, cols: number, rows: number): Promise<ConsoleSource> | null;
   /** Run argv in the guest: stdout, stderr and exit code. */

@@ -244,7 +244,12 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect((await api.machines.get('app-a')).stateReason).toBe('The command exited with code 4.');
     const id = (await api.machines.get('app-a')).id;
     expect(fs.readFileSync(path.join(srv.dataDir, 'machines', id, 'upper', 'f'), 'utf8')).toBe('kept\n');
-    expect(fs.readFileSync(path.join(srv.dataDir, 'machines', id, 'console.log'), 'utf8')).toContain('2 out');
+    // Its output is the console log: hangar logs shows it, -n the tail, and an offset follows on.
+    const logs = await api.machines.logs('app-a');
+    expect(logs.text).toContain('2 out');
+    expect((await api.machines.logs('app-a', { from: logs.next })).text).toBe('');
+    const cliEnv = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-logs-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    expect(await run([process.execPath, 'dist/cli.js', 'logs', 'app-a', '-n', '4000'], { env: cliEnv, timeoutMs: 30_000 })).toMatchObject({ code: 0, stdout: expect.stringContaining('2 out') });
     await finished(await api.machines.destroy('app-a'));
 
     // The caller going away kills the command, and --rm still removes the container.

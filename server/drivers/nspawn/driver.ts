@@ -288,6 +288,10 @@ export class NspawnDriver implements MachineDriver {
     }
   }
 
+  consoleLog(m: MachineSpec) {
+    return holderFiles(m.dir).log;
+  }
+
   /** The container's console through its holder: like a serial line, but with a window size. */
   openConsole(m: MachineSpec): ConsoleSource {
     const f = holderFiles(m.dir);

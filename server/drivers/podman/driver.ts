@@ -150,6 +150,10 @@ export class PodmanDriver implements MachineDriver {
     return s === 'running' ? ('running' as const) : s === 'paused' ? ('paused' as const) : ('stopped' as const);
   }
 
+  consoleLog(m: MachineSpec) {
+    return holderFiles(m.dir).log;
+  }
+
   openConsole(m: MachineSpec): ConsoleSource {
     const f = holderFiles(m.dir);
     return serialConsole({ serialLog: f.log, serialSock: f.consoleSock }, () => this.isRunning(m));

@@ -208,6 +208,10 @@ export class QemuDriver implements MachineDriver {
     return s && !s.running && s.status === 'paused' ? ('paused' as const) : ('running' as const);
   }
 
+  consoleLog(m: MachineSpec) {
+    return machineFiles(m.dir).serialLog;
+  }
+
   openConsole(m: MachineSpec): ConsoleSource {
     return serialConsole(machineFiles(m.dir), () => this.isRunning(m));
   }
