@@ -5,7 +5,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
 import { cgroupDirs } from '@/server/drivers/nspawn/cgroups';
-import { prepareUpper } from '@/server/drivers/nspawn/driver';
+import { prepareUpper } from '@/server/drivers/nspawn/argv';
 import { imageRef } from '@/server/drivers/podman/driver';
 import { adminToken, client, jobDone, startServer } from '@/server/integration/harness';
 import { pssMb, round } from './stats';

@@ -5,7 +5,7 @@ import type { Job } from '@/lib/contracts/jobs';
 import { isFinished } from '@/lib/contracts/jobs';
 import { probeBodySchema, type ProbeBody, type ProbeReport, type UploadedPackage } from '@/lib/contracts/probes';
 import { firstLine, run } from '@/server/drivers/exec';
-import { containerDirs } from '@/server/drivers/nspawn/driver';
+import { containerDirs } from '@/server/drivers/nspawn/argv';
 import type { Principal } from './auth';
 import { BadRequestError, NotFoundError } from './errors';
 import { newId } from './ids';

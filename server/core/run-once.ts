@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import type { Machine, RunOnceBody, RunOnceEvent } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
 import { deleteMachine } from '@/db/repo/machines';
@@ -58,8 +59,13 @@ export class RunOnceService {
     try {
       emit({ t: 'start', machine: machine.name });
       const { spec } = await this.machines.spec(machine.id);
+      // A character split between two chunks must not come out as two broken ones.
+      const text = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
       const r = await driverFor(machine.driver).runOnce!(spec, {
-        onData: (stream, chunk) => emit({ t: stream, d: chunk.toString('utf8') }),
+        onData: (stream, chunk) => {
+          const d = text[stream].write(chunk);
+          if (d) emit({ t: stream, d });
+        },
         signal, timeoutMs: body.timeoutS * 1000,
       });
       reason = r.timedOut ? `The command was killed after ${body.timeoutS} s.` : signal.aborted ? 'The caller went away: the command was killed.' : `The command exited with code ${r.code}.`;

@@ -174,3 +174,23 @@ export async function which(cmd: string): Promise<string | null> {
 
 export const firstLine = (s: string): string => s.split('\n').find((l) => l.trim())?.trim() ?? '';
 export const lastLine = (s: string): string => s.split('\n').filter((l) => l.trim()).pop()?.trim() ?? '';
+
+/**
+ * Runs `fn` with `kill` wired to the caller's abort signal and to a timeout (a run whose caller
+ * went away, or that takes too long); says whether the timeout fired.
+ */
+export async function killable<T>(signal: AbortSignal, timeoutMs: number, kill: () => void, fn: () => Promise<T>): Promise<{ value: T; timedOut: boolean }> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, timeoutMs);
+  signal.addEventListener('abort', kill, { once: true });
+  try {
+    const value = await fn();
+    return { value, timedOut };
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', kill);
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nspawnArgv } from './driver';
+import { nspawnArgv } from './argv';
 import { natPlan } from './network';
 import { unitFile } from './unit';
 

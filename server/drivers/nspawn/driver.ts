@@ -2,91 +2,22 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { ConsoleSource } from '@/server/core/console/source';
-import { run } from '../exec';
+import { killable, run } from '../exec';
 import { spawnPty } from '../pty';
 import { serialConsole } from '../qemu/serial';
 import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec, RunOnceIo } from '../types';
 import { applyLimits, busy, cgroupDirs, ENTER_CGROUPS, killCgroup, removeCgroup } from './cgroups';
-import { commandOf, exitReason, holderAlive, holderFiles, readPids, waitGone } from './files';
-import { leaseSubnet, natPlan, NETWORKD_UNMANAGED, networkOf, resolvConfMode, releaseSubnet, setUpNat, tearDownNat, type NatPlan, type NetworkMode } from './network';
+import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareUpper } from './argv';
+import { alive, commandOf, exitReason, holderAlive, holderFiles, initPid, readPids, waitGone } from './files';
+import { leaseSubnet, natPlan, natUpFor, networkOf, releaseSubnet, tearDownNat } from './network';
 import { dropNspawnNoise } from './noise';
 
 /** A container is ready when its console offers a login, or logs root in (systemd reached getty). */
 const READY = /\blogin: /;
 const PATH_IN_GUEST = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** The machine's own writable layer over the image's read-only root. */
-export const containerDirs = (dir: string) => ({ upper: `${dir}/upper` });
-
-/** Container names: hostnames, from the machine name (already [a-z0-9-]). */
-const hostnameOf = (m: { name: string }) => m.name.slice(0, 63);
-
-/**
- * A new writable layer: the machine's own files over the image, its hostname, root logged in
- * on the console (as on a VM's serial line), and the VM-only units (ttyS agent, disk growth) masked.
- */
-export function prepareUpper(upper: string, hostname: string, network: NetworkMode = 'private'): void {
-  fs.rmSync(upper, { recursive: true, force: true });
-  if (network === 'nat') {
-    fs.mkdirSync(path.join(upper, 'etc/systemd/network'), { recursive: true, mode: 0o755 });
-    fs.writeFileSync(path.join(upper, 'etc/systemd/network/10-hangar-host0.network'), NETWORKD_UNMANAGED);
-  }
-  fs.mkdirSync(path.join(upper, 'etc/systemd/system/console-getty.service.d'), { recursive: true, mode: 0o755 });
-  fs.writeFileSync(path.join(upper, 'etc/hostname'), `${hostname}\n`);
-  fs.writeFileSync(path.join(upper, 'etc/systemd/system/console-getty.service.d/autologin.conf'), '[Service]\nExecStart=\nExecStart=-/sbin/agetty --noclear --autologin root --keep-baud console 115200,38400,9600 $TERM\n');
-  // On the host's network the image's sshd would take the host's port 22, and networkd would manage host links.
-  const masked = ['hangar-agent.service', 'hangar-init.service', 'hangar-ready.service', ...(network === 'host' ? ['ssh.service', 'ssh.socket', 'systemd-networkd.service', 'systemd-networkd.socket', 'systemd-networkd-wait-online.service'] : [])];
-  for (const unit of masked) fs.symlinkSync('/dev/null', path.join(upper, 'etc/systemd/system', unit));
-}
-
-/** The NAT plan of a machine on the `nat` network (its leased subnet), else null. */
-export const natOf = (m: MachineSpec): NatPlan | null => (networkOf(m.runtime) === 'nat' && typeof m.runtime.netIndex === 'number' ? natPlan(m.id, m.runtime.netIndex) : null);
-
-const lowersOf = (m: MachineSpec): string[] => (Array.isArray(m.runtime.lowers) ? m.runtime.lowers.filter((l): l is string => typeof l === 'string') : []);
-
-/**
- * The systemd-nspawn command of a container on an overlay of the image's read-only root and the
- * machine's own upper dir (no copy per container), private network unless asked, without
- * machined or dbus (`--register=no --keep-unit`). An OS container boots systemd (`--boot`); an
- * application container runs its command under nspawn's stub init (`--as-pid2`: signals and
- * orphans handled), and `pipe` hands it the caller's stdin, stdout and stderr instead of a pty.
- */
-export function nspawnArgv(m: MachineSpec, rootfs: string, opts: { pipe?: boolean } = {}): string[] {
-  const d = containerDirs(m.dir);
-  const mode = networkOf(m.runtime);
-  const nat = natOf(m);
-  const net = mode === 'host' ? [] : nat ? [`--network-veth-extra=${nat.hostIf}:host0`, `--resolv-conf=${resolvConfMode()}`] : ['--private-network'];
-  let command = commandOf(m);
-  // An application container's command waits (up to 10 s) for Hangar to give host0 its address and route.
-  if (command && nat) command = ['/bin/sh', '-c', 'i=0; while ! grep -q "^host0[[:space:]]00000000" /proc/net/route && [ $i -lt 500 ]; do sleep 0.02; i=$((i+1)); done; exec "$@"', 'hangar-wait-net', ...command];
-  return [
-    'systemd-nspawn', '--quiet', ...(command ? ['--as-pid2'] : ['--boot']), '--register=no', '--keep-unit', ...net, ...(opts.pipe ? ['--console=pipe'] : []),
-    `--machine=${hostnameOf(m)}`, `--hostname=${hostnameOf(m)}`,
-    // Lowest first: the image root, then the frozen layers of the snapshots it descends from.
-    `--directory=${rootfs}`, `--overlay=${[rootfs, ...lowersOf(m)].join(':')}:${d.upper}:/`,
-    ...(command ? ['--', ...command] : []),
-  ];
-}
-
-const alive = (pid: number, needle: string): boolean => {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle);
-  } catch {
-    return false;
-  }
-};
-
-/** The container's init: the child of the nspawn process. */
-function initPid(nspawn: number): number | null {
-  try {
-    const kids = fs.readFileSync(`/proc/${nspawn}/task/${nspawn}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    return kids[0] ?? null;
-  } catch {
-    return null;
-  }
-}
 
 /** systemd-nspawn OS containers; each runs under a console holder (dist/holder.js) so it outlives the server. */
 export class NspawnDriver implements MachineDriver {
@@ -127,33 +58,28 @@ export class NspawnDriver implements MachineDriver {
     if (cg.limitsNote) io.onData('stderr', Buffer.from(`hangar: ${cg.limitsNote}\n`));
     const argv = [...cg.argv, ...nspawnArgv(m, this.rootfsOf(m), { pipe: true })];
     const err = dropNspawnNoise((t) => io.onData('stderr', Buffer.from(t)));
-    let timedOut = false;
+    const errText = new StringDecoder('utf8');
     const kill = () => killCgroup(m.id);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, io.timeoutMs);
-    io.signal.addEventListener('abort', kill, { once: true });
+    const nat = natOf(m);
+    let net: Promise<void> = Promise.resolve();
     try {
-      const nat = natOf(m);
-      let net: Promise<void> = Promise.resolve();
-      const r = await run(argv, {
-        env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' }, maxOutputBytes: 64 * 1024,
-        // `sh` execs nspawn: its pid is nspawn's. A network that cannot be set up ends the run.
-        onSpawn: (pid) => {
-          if (nat) net = this.netUp(m, nat, pid).catch((e: Error) => {
-            err.push(`hangar: ${e.message}\n`);
-            kill();
-          });
-        },
-        onData: (stream, chunk) => (stream === 'stdout' ? io.onData('stdout', chunk) : err.push(chunk.toString('utf8'))),
-      });
+      const { value: r, timedOut } = await killable(io.signal, io.timeoutMs, kill, () =>
+        run(argv, {
+          env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' }, maxOutputBytes: 64 * 1024,
+          // `sh` execs nspawn: its pid is nspawn's. A network that cannot be set up ends the run.
+          onSpawn: (pid) => {
+            if (nat) net = natUpFor(nat, pid).catch((e: Error) => {
+              err.push(`hangar: ${e.message}\n`);
+              kill();
+            });
+          },
+          onData: (stream, chunk) => (stream === 'stdout' ? io.onData('stdout', chunk) : err.push(errText.write(chunk))),
+        }),
+      );
       await net;
       err.end();
       return { code: r.code ?? 137, timedOut };
     } finally {
-      clearTimeout(timer);
-      io.signal.removeEventListener('abort', kill);
       await waitGone(() => cgroupDirs(m.id).all.some(busy), 5000);
       await this.netDown(m);
     }
@@ -180,30 +106,8 @@ export class NspawnDriver implements MachineDriver {
       pids = readPids(m.dir);
     }
     if (!pids) throw new Error('The console holder did not start.');
-    if (nat) await this.netUp(m, nat, pids.child);
+    if (nat) await natUpFor(nat, pids.child);
     return { pid: pids.holder, nspawnPid: pids.child, serialFrom, limitsNote: cg.limitsNote };
-  }
-
-  /** The NAT network of a container nspawn has just started (pid: nspawn's). */
-  private async netUp(m: MachineSpec, nat: NatPlan, nspawn: number): Promise<void> {
-    // nspawn's first child is a helper that forks the container's init and goes: wait for the
-    // process whose network namespace is not ours, and for the host end of the veth.
-    const ownNs = fs.readlinkSync('/proc/self/ns/net');
-    const nsOf = (pid: number | null) => {
-      try {
-        return pid ? fs.readlinkSync(`/proc/${pid}/ns/net`) : null;
-      } catch {
-        return null;
-      }
-    };
-    const end = Date.now() + 10_000;
-    for (;;) {
-      const init = initPid(nspawn);
-      const ns = nsOf(init);
-      if (init && ns && ns !== ownNs && fs.existsSync(`/sys/class/net/${nat.hostIf}`)) return setUpNat(nat, init);
-      if (Date.now() > end || !alive(nspawn, 'systemd-nspawn')) throw new Error('The container exited before its network could be set up: see its console log.');
-      await new Promise((r) => setTimeout(r, 10));
-    }
   }
 
   async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {

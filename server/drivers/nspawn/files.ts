@@ -54,3 +54,22 @@ export function exitReason(m: MachineSpec): string | null {
     return null;
   }
 }
+
+/** The process `pid` runs and its command line contains `needle` (a pid is not reused under us). */
+export const alive = (pid: number, needle: string): boolean => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle);
+  } catch {
+    return false;
+  }
+};
+
+/** The container's init: the child of the nspawn process. */
+export function initPid(nspawn: number): number | null {
+  try {
+    const kids = fs.readFileSync(`/proc/${nspawn}/task/${nspawn}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return kids[0] ?? null;
+  } catch {
+    return null;
+  }
+}

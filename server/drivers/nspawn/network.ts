@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { firstLine, run } from '../exec';
+import { alive, initPid } from './files';
 import type { MachineSpec } from '../types';
 
 /**
@@ -129,4 +130,26 @@ export async function natSupport(): Promise<{ ok: boolean; reason: string | null
     return { ok: false, reason: 'IP forwarding cannot be switched on (read-only /proc/sys)' };
   }
   return { ok: true, reason: null };
+}
+
+/** The NAT network of a container nspawn has just started (`nspawn`: its pid). */
+export async function natUpFor(nat: NatPlan, nspawn: number): Promise<void> {
+  // nspawn's first child is a helper that forks the container's init and goes: wait for the
+  // process whose network namespace is not ours, and for the host end of the veth.
+  const ownNs = fs.readlinkSync('/proc/self/ns/net');
+  const nsOf = (pid: number | null) => {
+    try {
+      return pid ? fs.readlinkSync(`/proc/${pid}/ns/net`) : null;
+    } catch {
+      return null;
+    }
+  };
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const init = initPid(nspawn);
+    const ns = nsOf(init);
+    if (init && ns && ns !== ownNs && fs.existsSync(`/sys/class/net/${nat.hostIf}`)) return setUpNat(nat, init);
+    if (Date.now() > end || !alive(nspawn, 'systemd-nspawn')) throw new Error('The container exited before its network could be set up: see its console log.');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -1,5 +1,5 @@
 import type { MachineSpec } from '../types';
-import { natOf, nspawnArgv } from './driver';
+import { natOf, nspawnArgv } from './argv';
 import { masqueradeRule, type NatPlan } from './network';
 
 const shWord = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ConsoleSource } from '@/server/core/console/source';
-import { firstLine, run } from '../exec';
+import { firstLine, killable, run } from '../exec';
 import { PODMAN_ULIMITS, podmanFlags } from '../host';
 import { commandOf, exitReason, holderAlive, holderFiles, readPids, waitGone } from '../nspawn/files';
 import { serialConsole } from '../qemu/serial';
@@ -94,21 +94,10 @@ export class PodmanDriver implements MachineDriver {
     const command = commandOf(m);
     if (!ref || !command) throw new Error('Not an application container: it has no image or command.');
     const pod = await podman();
-    let timedOut = false;
     const kill = () => void run([...pod, 'rm', '-f', '-t', '0', containerName(m)], { timeoutMs: 60_000 });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, io.timeoutMs);
-    io.signal.addEventListener('abort', kill, { once: true });
-    try {
-      const argv = [...pod, 'run', '--rm', '--name', containerName(m), '--hostname', m.name, '--network', m.runtime.network === 'host' ? 'host' : 'none', ...PODMAN_ULIMITS, ...limitFlags(m), ref, ...command];
-      const r = await run(argv, { maxOutputBytes: 64 * 1024, onData: io.onData });
-      return { code: r.code ?? 137, timedOut };
-    } finally {
-      clearTimeout(timer);
-      io.signal.removeEventListener('abort', kill);
-    }
+    const argv = [...pod, 'run', '--rm', '--name', containerName(m), '--hostname', m.name, '--network', m.runtime.network === 'host' ? 'host' : 'none', ...PODMAN_ULIMITS, ...limitFlags(m), ref, ...command];
+    const { value: r, timedOut } = await killable(io.signal, io.timeoutMs, kill, () => run(argv, { maxOutputBytes: 64 * 1024, onData: io.onData }));
+    return { code: r.code ?? 137, timedOut };
   }
 
   async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {

@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MachineSpec } from '../types';
+import { commandOf } from './files';
+import { natPlan, NETWORKD_UNMANAGED, networkOf, resolvConfMode, type NatPlan, type NetworkMode } from './network';
+
+/** The machine's own writable layer over the image's read-only root. */
+export const containerDirs = (dir: string) => ({ upper: `${dir}/upper` });
+
+/** Container names: hostnames, from the machine name (already [a-z0-9-]). */
+export const hostnameOf = (m: { name: string }) => m.name.slice(0, 63);
+
+/**
+ * A new writable layer: the machine's own files over the image, its hostname, root logged in
+ * on the console (as on a VM's serial line), and the VM-only units (ttyS agent, disk growth) masked.
+ */
+export function prepareUpper(upper: string, hostname: string, network: NetworkMode = 'private'): void {
+  fs.rmSync(upper, { recursive: true, force: true });
+  if (network === 'nat') {
+    fs.mkdirSync(path.join(upper, 'etc/systemd/network'), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(upper, 'etc/systemd/network/10-hangar-host0.network'), NETWORKD_UNMANAGED);
+  }
+  fs.mkdirSync(path.join(upper, 'etc/systemd/system/console-getty.service.d'), { recursive: true, mode: 0o755 });
+  fs.writeFileSync(path.join(upper, 'etc/hostname'), `${hostname}\n`);
+  fs.writeFileSync(path.join(upper, 'etc/systemd/system/console-getty.service.d/autologin.conf'), '[Service]\nExecStart=\nExecStart=-/sbin/agetty --noclear --autologin root --keep-baud console 115200,38400,9600 $TERM\n');
+  // On the host's network the image's sshd would take the host's port 22, and networkd would manage host links;
+  // on a loopback-only network nobody could reach sshd (shells go through nsenter), so it is not started either.
+  const ssh = ['ssh.service', 'ssh.socket'];
+  const networkd = ['systemd-networkd.service', 'systemd-networkd.socket', 'systemd-networkd-wait-online.service'];
+  const masked = ['hangar-agent.service', 'hangar-init.service', 'hangar-ready.service', ...(network === 'host' ? [...ssh, ...networkd] : network === 'private' ? ssh : [])];
+  for (const unit of masked) fs.symlinkSync('/dev/null', path.join(upper, 'etc/systemd/system', unit));
+}
+
+/** The NAT plan of a machine on the `nat` network (its leased subnet), else null. */
+export const natOf = (m: MachineSpec): NatPlan | null => (networkOf(m.runtime) === 'nat' && typeof m.runtime.netIndex === 'number' ? natPlan(m.id, m.runtime.netIndex) : null);
+
+const lowersOf = (m: MachineSpec): string[] => (Array.isArray(m.runtime.lowers) ? m.runtime.lowers.filter((l): l is string => typeof l === 'string') : []);
+
+/**
+ * The systemd-nspawn command of a container on an overlay of the image's read-only root and the
+ * machine's own upper dir (no copy per container), private network unless asked, without
+ * machined or dbus (`--register=no --keep-unit`). An OS container boots systemd (`--boot`); an
+ * application container runs its command under nspawn's stub init (`--as-pid2`: signals and
+ * orphans handled), and `pipe` hands it the caller's stdin, stdout and stderr instead of a pty.
+ */
+export function nspawnArgv(m: MachineSpec, rootfs: string, opts: { pipe?: boolean } = {}): string[] {
+  const d = containerDirs(m.dir);
+  const mode = networkOf(m.runtime);
+  const nat = natOf(m);
+  const net = mode === 'host' ? [] : nat ? [`--network-veth-extra=${nat.hostIf}:host0`, `--resolv-conf=${resolvConfMode()}`] : ['--private-network'];
+  let command = commandOf(m);
+  // An application container's command waits (up to 10 s) for Hangar to give host0 its address and route.
+  if (command && nat) command = ['/bin/sh', '-c', 'i=0; while ! grep -q "^host0[[:space:]]00000000" /proc/net/route && [ $i -lt 500 ]; do sleep 0.02; i=$((i+1)); done; exec "$@"', 'hangar-wait-net', ...command];
+  return [
+    'systemd-nspawn', '--quiet', ...(command ? ['--as-pid2'] : ['--boot']), '--register=no', '--keep-unit', ...net, ...(opts.pipe ? ['--console=pipe'] : []),
+    `--machine=${hostnameOf(m)}`, `--hostname=${hostnameOf(m)}`,
+    // Lowest first: the image root, then the frozen layers of the snapshots it descends from.
+    `--directory=${rootfs}`, `--overlay=${[rootfs, ...lowersOf(m)].join(':')}:${d.upper}:/`,
+    ...(command ? ['--', ...command] : []),
+  ];
+}
