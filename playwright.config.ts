@@ -30,7 +30,8 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,
-    env: { HANGAR_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD },
+    // The Debian packages downloaded by the integration tier (or an earlier run) are reused.
+    env: { HANGAR_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD, HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache') },
     stdout: 'ignore',
     stderr: 'pipe',
   },

@@ -66,7 +66,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
         <input name="name" required maxLength={63} placeholder="web-1" pattern="[a-z0-9]([a-z0-9-]*[a-z0-9])?" title="lowercase letters, digits and dashes" className={field} />
         {err('name')}
       </label>
-      <label className="text-sm font-medium">
+      <label className="text-sm font-medium sm:col-span-2">
         Kind
         <select name="driver" className={field} title={nspawn?.available ? 'Containers boot in about a second, on the debian-12 root filesystem' : `Containers: ${nspawn?.reason ?? 'not probed'}`}>
           <option value="qemu">VM (QEMU)</option>
@@ -79,7 +79,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
         </select>
         {err('driver')}
       </label>
-      <label className="text-sm font-medium">
+      <label className="text-sm font-medium sm:col-span-2">
         Image
         <select name="image" className={field}>
           {ready.map((i) => (
@@ -109,8 +109,8 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
         </select>
         {err('network')}
       </label>
-      <label className="text-sm font-medium sm:col-span-4">
-        Forward ports <span className="font-normal text-zinc-500">(host:guest, comma-separated, on 127.0.0.1)</span>
+      <label className="text-sm font-medium sm:col-span-2" title="Host ports on 127.0.0.1 forwarded to the machine (containers: network NAT)">
+        Forward ports <span className="font-normal text-zinc-500">(host:guest)</span>
         <input name="ports" placeholder="8080:80, 2222:22" className={field} />
         {err('ports')}
       </label>

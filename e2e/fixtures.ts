@@ -31,15 +31,18 @@ export const randomName = (prefix = 'e2e') => `${prefix}-${Math.random().toStrin
 export const test = base.extend<Record<string, never>>({});
 export { E2E_ADMIN_PASSWORD };
 
-/** The busybox image, built through the API if an earlier test has not built it. */
-export async function ensureBusyboxImage(page: Page): Promise<void> {
+/** An image, built through the API if an earlier test has not built it (debian-12 takes a minute or two). */
+export async function ensureImage(page: Page, kind: 'busybox' | 'debian-12'): Promise<void> {
   const baseURL = test.info().project.use.baseURL!;
   const list = await (await page.request.get('/api/images')).json();
-  if (list.items.some((i: { name: string; state: string }) => i.name === 'busybox' && i.state === 'ready')) return;
-  const res = await page.request.post('/api/images', { data: { kind: 'busybox' }, headers: { origin: baseURL } });
+  if (list.items.some((i: { name: string; state: string }) => i.name === kind && i.state === 'ready')) return;
+  const res = await page.request.post('/api/images', { data: { kind }, headers: { origin: baseURL } });
   expect(res.status()).toBe(202);
   const job = await res.json();
   await expect
-    .poll(async () => (await (await page.request.get(`/api/jobs/${job.id}`)).json()).state, { timeout: 200_000 })
+    .poll(async () => (await (await page.request.get(`/api/jobs/${job.id}`)).json()).state, { timeout: 600_000, intervals: [1000] })
     .toBe('succeeded');
 }
+
+/** The busybox image, built through the API if an earlier test has not built it. */
+export const ensureBusyboxImage = (page: Page) => ensureImage(page, 'busybox');
