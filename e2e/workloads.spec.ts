@@ -1,6 +1,8 @@
 import { ensureImage, expect, loginAsAdmin, randomName, screenshotBothThemes, test } from './fixtures';
 import { ConsolePage } from './pages/console-page';
 
+// Named to run after images.spec.ts (files run in name order): that test starts from an empty image list.
+
 test('start an nspawn container from the UI on a NAT network with a port forward, type in its console, destroy it', async ({ page }) => {
   test.setTimeout(900_000);
   await loginAsAdmin(page);
