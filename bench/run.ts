@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'qemu-boot': () => import('./qemu-boot'),
   snapshots: () => import('./snapshots'),
   containers: () => import('./containers'),
+  steps: () => import('./steps'),
 };
 
 const name = process.argv[2];

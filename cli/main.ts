@@ -7,6 +7,7 @@ import { status } from './commands/status';
 import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
 import { probe } from './commands/probe';
 import { runCmd } from './commands/run';
+import { build, steps } from './commands/steps';
 import { serialConsole, ssh } from './commands/terminal';
 import { CliError, describeError } from './output';
 
@@ -37,6 +38,9 @@ Usage:
   hangar restore SNAP [--machine NAME] [--no-checkpoint]   put a machine back to a snapshot
   hangar fork SNAP|NAME [-n N] [--prefix P]       start N copies from a snapshot (or from a machine, now)
   hangar gc                                       remove unreferenced disk layers and snapshot files
+  hangar build BASE [+ STEP ARGS]... [--name N]   a machine from chained steps, each result cached
+                                                  (e.g. debian-12 + apt nginx + exec -- nginx -v)
+  hangar steps [rm KEY]                           the step cache as a tree; rm invalidates a node and below
   hangar help
 
 Global: --json (machine-readable output).
@@ -102,6 +106,12 @@ export async function run(argv: string[]): Promise<number> {
         return await runCmd(rest);
       case 'probe':
         return await probe(rest, json);
+      case 'build':
+        await build(rest, json);
+        return 0;
+      case 'steps':
+        await steps(rest, json);
+        return 0;
       case 'logs':
         await logs(rest, json);
         return 0;

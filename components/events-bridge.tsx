@@ -42,6 +42,7 @@ export function EventsBridge() {
     socket.on('image:update', (img) => qc.setQueryData<Image[]>(keys.images(), (list) => (list ? upsert(list, img, false) : list)));
     socket.on('image:removed', ({ id }) => qc.setQueryData<Image[]>(keys.images(), (list) => list?.filter((i) => i.id !== id)));
     socket.on('snapshots:changed', () => void qc.invalidateQueries({ queryKey: keys.snapshots() }));
+    socket.on('steps:changed', () => void qc.invalidateQueries({ queryKey: keys.steps() }));
     // After a reconnect we may have missed updates: refetch what is on screen.
     socket.io.on('reconnect', () => void qc.invalidateQueries());
     return () => {

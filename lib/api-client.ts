@@ -5,6 +5,7 @@ import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
 import { imageSchema, type BuildImageBody } from './contracts/images';
 import { uploadedPackageSchema, type ProbeBody } from './contracts/probes';
+import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from './contracts/steps';
 import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
 import { execResultSchema, logsSchema, machineSchema, runOnceEventSchema, unitFileSchema, type CreateMachineBody, type MachineAction, type RunOnceBody, type RunOnceEvent, type StopMachineBody } from './contracts/machines';
@@ -146,6 +147,12 @@ export function createApiClient(opts: ClientOptions) {
       importArchive: async (body: BodyInit) => snapshotSchema.parse(await (await send('POST', '/snapshots/import', { body, contentType: 'application/x-tar' })).json()),
       relabel: (id: string, label: string) => call('PATCH', `/snapshots/${encodeURIComponent(id)}`, snapshotSchema, { label }),
       remove: (id: string, cascade = false) => call('DELETE', `/snapshots/${encodeURIComponent(id)}${cascade ? '?cascade=true' : ''}`, okSchema),
+    },
+    steps: {
+      catalog: () => call('GET', '/steps/catalog', listOf(stepInfoSchema)),
+      nodes: () => call('GET', '/steps/nodes', listOf(stepTreeNodeSchema)),
+      build: (b: BuildBody) => call('POST', '/steps/build', jobSchema, b),
+      invalidate: (key: string) => call('DELETE', `/steps/nodes/${encodeURIComponent(key)}`, z.object({ removed: z.number() })),
     },
     images: {
       list: () => call('GET', '/images', listOf(imageSchema)),

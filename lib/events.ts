@@ -13,6 +13,8 @@ export interface EventsServerToClient {
   'image:removed': (msg: { id: string }) => void;
   /** The snapshot tree changed (a checkpoint, restore, fork or delete): refetch it. */
   'snapshots:changed': (msg: { id: string }) => void;
+  /** The step cache changed (a step cached, a node invalidated): refetch the tree. */
+  'steps:changed': (msg: { key: string }) => void;
 }
 export type EventsClientToServer = Record<string, never>;
 

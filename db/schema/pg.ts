@@ -73,6 +73,26 @@ export const snapshots = pgTable('snapshots', {
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
 }, (t) => [index('snapshots_parent_idx').on(t.parentId)]);
 
+/**
+ * The step cache: one node per step result, keyed by hash(parent key, step, version, canonical
+ * args, content of local files read); its machine state is a snapshot. Roots are base images.
+ */
+export const stepNodes = pgTable('step_nodes', {
+  key: text('key').primaryKey(),
+  parentKey: text('parent_key'),
+  step: text('step').notNull(),
+  version: text('version').notNull(),
+  argsJson: text('args_json').notNull().default('{}'),
+  image: text('image').notNull(),
+  driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] }).notNull(),
+  snapshotId: text('snapshot_id'),
+  /** How long the step took to build: what a cache hit saves. */
+  durationMs: bigint('duration_ms', { mode: 'number' }).notNull().default(0),
+  hits: bigint('hits', { mode: 'number' }).notNull().default(0),
+  lastUsedAt: bigint('last_used_at', { mode: 'number' }).notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+}, (t) => [index('step_nodes_parent_idx').on(t.parentKey)]);
+
 export const images = pgTable('images', {
   id: text('id').primaryKey(),
   name: text('name').notNull().unique(),

@@ -45,6 +45,8 @@ export const forkBodySchema = z.object({
   count: z.number().int().min(1).max(20).default(1),
   /** Forks are named PREFIX-1, PREFIX-2...; default: the source machine's name + "-fork". */
   namePrefix: nameSchema.refine((n) => n.length <= 56, 'at most 56 characters (room for the number)').optional(),
+  /** Exact names for the forks instead (one per fork: count follows). */
+  names: z.array(nameSchema).min(1).max(20).optional(),
   /** Regenerate /etc/machine-id and SSH host keys in each fork (Debian guests). */
   newIdentity: z.boolean().default(false),
 });

@@ -12,12 +12,13 @@ import { machineRoutes } from './machines';
 import { probeRoutes } from './probes';
 import { settingsRoutes } from './settings';
 import { snapshotRoutes } from './snapshots';
+import { stepRoutes } from './steps';
 import { UPLOAD_PATHS } from './upload';
 import { tokenRoutes } from './tokens';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes];
+const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes, stepRoutes];
 
 /** The REST API, mounted by server/main.ts under /api. */
 export function createApi(core: Core): { app: App; routes: RouteEntry[] } {

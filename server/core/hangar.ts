@@ -13,6 +13,7 @@ import { MachineService } from './machines';
 import { dataLayout, projectRoot } from './paths';
 import { ProbeService } from './probes';
 import { RunOnceService } from './run-once';
+import { StepService } from './steps/service';
 import { SnapshotService } from './snapshots';
 import { SettingsService } from './settings';
 
@@ -41,6 +42,7 @@ export interface Core {
   snapshots: SnapshotService;
   probes: ProbeService;
   runs: RunOnceService;
+  steps: StepService;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     snapshots,
     probes: new ProbeService(jobs, machines, path.join(layout.root, 'tmp', 'probe-uploads')),
     runs: new RunOnceService(store, bus, machines, images),
+    steps: new StepService(store, jobs, machines, snapshots, images, bus),
     async close() {
       machines.stopMonitor();
       consoles.closeAll('The Hangar server is shutting down.');

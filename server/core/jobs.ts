@@ -84,6 +84,22 @@ export class JobRunner {
     return r ? Promise.resolve(r.job) : getJob(this.store, id);
   }
 
+  /**
+   * Wait for another job (a create, a checkpoint, a fork) started by this one; its result, or
+   * its error thrown. `signal`: the waiting job's, so cancelling it stops the wait.
+   */
+  async waitFor(job: Job, signal: AbortSignal): Promise<Job> {
+    for (;;) {
+      const j = await this.get(job.id);
+      if (j && isFinished(j.state)) {
+        if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error ?? j.state}`);
+        return j;
+      }
+      signal.throwIfAborted();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Owner of a job that is running now (log events are only published while running). */
   ownerOf(id: string): string | null {
     return this.running.get(id)?.job.ownerId ?? null;

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Job } from '@/lib/contracts/jobs';
-import { isFinished } from '@/lib/contracts/jobs';
 import { probeBodySchema, type ProbeBody, type ProbeReport, type UploadedPackage } from '@/lib/contracts/probes';
 import { firstLine, run } from '@/server/drivers/exec';
 import { containerDirs } from '@/server/drivers/nspawn/argv';
@@ -79,7 +78,7 @@ export class ProbeService {
     const created = await this.machines.create(p, { name, image: body.image, driver: 'nspawn', network: 'host', cpus: 1, memoryMib: 512, diskGib: 2, ports: [], start: uploads.length === 0 });
     const files: string[] = [];
     try {
-      await this.finished(created, ctx);
+      await this.jobs.waitFor(created, ctx.signal);
       if (uploads.length) {
         const { spec } = await this.machines.spec((await this.machines.get(p, name)).id);
         const dir = path.join(containerDirs(spec.dir).upper, 'root', 'hangar-probe');
@@ -90,7 +89,7 @@ export class ProbeService {
           files.push(`/root/hangar-probe/${u.id}.deb`);
           ctx.log(`uploaded ${u.package} ${u.version} (${u.architecture})`);
         }
-        await this.finished(await this.machines.act(p, name, 'start'), ctx);
+        await this.jobs.waitFor(await this.machines.act(p, name, 'start'), ctx.signal);
       }
       const sh = async (script: string, timeoutS: number) => {
         const r = await this.machines.exec(p, name, { argv: ['sh', '-c', script], timeoutS });
@@ -128,22 +127,10 @@ export class ProbeService {
       return report;
     } finally {
       ctx.progress(95, `Removing ${name}`);
-      await this.machines.destroy(p, name).then((j) => this.finished(j, ctx)).catch((err: Error) => ctx.log(`warning: could not remove ${name}: ${err.message}`));
+      await this.machines.destroy(p, name).then((j) => this.jobs.waitFor(j, ctx.signal)).catch((err: Error) => ctx.log(`warning: could not remove ${name}: ${err.message}`));
     }
   }
 
-  /** Wait for another job (a create, a destroy) to end; fail with its error. */
-  private async finished(job: Job, ctx: JobContext): Promise<void> {
-    for (;;) {
-      const j = await this.jobs.get(job.id);
-      if (j && isFinished(j.state)) {
-        if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error ?? j.state}`);
-        return;
-      }
-      ctx.signal.throwIfAborted();
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 /** The URL answers from the host with 2xx or 3xx within a few tries (the service may still be starting). */

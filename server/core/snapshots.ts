@@ -225,7 +225,9 @@ export class SnapshotService {
     const source = snap.machineId ? await getMachineRow(this.store, { id: snap.machineId }) : undefined;
     const prefix = body.namePrefix ?? `${(source?.name ?? 'fork').slice(0, 50)}-fork`;
     const taken = new Set((await listMachines(this.store)).map((m) => m.name));
-    const names: string[] = [];
+    const names: string[] = body.names ? [...body.names] : [];
+    const clash = names.find((n) => taken.has(n));
+    if (clash) throw new ConflictError(`A machine named "${clash}" exists already.`);
     for (let i = 1; names.length < (body.count ?? 1); i++) if (!taken.has(`${prefix}-${i}`)) names.push(`${prefix}-${i}`);
     ctx.progress(20, `Starting ${names.length} fork${names.length === 1 ? '' : 's'} of "${snap.label}"`);
     const ids = names.map(() => newId('mch'));

@@ -29,6 +29,7 @@ export function mountEvents(io: Server, core: Core): () => void {
     core.bus.subscribe('image:update', (i) => nsp.emit('image:update', i)),
     core.bus.subscribe('image:removed', (i) => nsp.emit('image:removed', i)),
     core.bus.subscribe('snapshots:changed', (m) => nsp.emit('snapshots:changed', m)),
+    core.bus.subscribe('steps:changed', (m) => nsp.emit('steps:changed', m)),
   ];
   return () => offs.forEach((off) => off());
 }

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/**
+ * The built-in steps as the CLI, the API and the UI know them: name, version (a new version
+ * invalidates cached results), argument schema, and how command-line words become arguments.
+ * What each step does lives on the server (server/core/steps/builtins.ts).
+ */
+export interface StepSpec<A extends z.ZodType = z.ZodType> {
+  name: string;
+  version: string;
+  /** A base step starts the chain: it makes the machine. */
+  base?: boolean;
+  /** Never cached (its result depends on the moment, not on its arguments). */
+  transient?: boolean;
+  schema: A;
+  usage: string;
+  description: string;
+  fromWords(words: string[]): z.input<A>;
+}
+
+const pkg = z.string().regex(/^[a-z0-9][a-z0-9+.-]{0,99}$/, 'a Debian package name');
+const unit = z.string().regex(/^[A-Za-z0-9@_.:-]{1,128}$/, 'a unit name');
+const absPath = z.string().regex(/^\/[^\0]{0,4095}$/, 'an absolute path');
+
+const spec = <A extends z.ZodType>(s: StepSpec<A>) => s;
+
+export const STEP_CATALOG = [
+  spec({
+    name: 'os.busybox', version: '1', base: true, usage: 'busybox', description: 'a busybox initramfs VM (QEMU): boots in seconds, for tests',
+    schema: z.object({ memoryMib: z.number().int().min(64).max(4096).default(256) }),
+    fromWords: () => ({}),
+  }),
+  spec({
+    name: 'os.debian', version: '1', base: true, usage: 'debian-12 [--driver nspawn|qemu]', description: 'Debian 12: an nspawn OS container (default) or a QEMU VM',
+    schema: z.object({ driver: z.enum(['nspawn', 'qemu']).default('nspawn'), memoryMib: z.number().int().min(128).max(65536).default(512) }),
+    fromWords: (w) => (w[0] === '--driver' && w[1] ? { driver: w[1] as 'nspawn' | 'qemu' } : {}),
+  }),
+  spec({
+    name: 'exec', version: '1', usage: 'exec -- CMD [ARGS...]', description: 'run a command (argv, no shell); a non-zero exit fails the step',
+    schema: z.object({ argv: z.array(z.string().max(65536)).min(1).max(1024), timeoutS: z.number().int().min(1).max(86400).default(600) }),
+    fromWords: (w) => ({ argv: w[0] === '--' ? w.slice(1) : w }),
+  }),
+  spec({
+    name: 'sh', version: '1', usage: 'sh SCRIPT_FILE | sh -c "SCRIPT"', description: 'run a shell script (its text is part of the cache key)',
+    schema: z.object({ script: z.string().min(1).max(262144), timeoutS: z.number().int().min(1).max(86400).default(600) }),
+    fromWords: (w) => ({ script: w[0] === '-c' ? w.slice(1).join(' ') : w.join(' ') }),
+  }),
+  spec({
+    name: 'file', version: '1', usage: 'file PATH CONTENT | file PATH @LOCAL_FILE [MODE]', description: 'write a file (the content is part of the cache key)',
+    schema: z.object({ path: absPath, content: z.string().max(49152), mode: z.string().regex(/^[0-7]{3,4}$/).default('644') }),
+    fromWords: (w) => ({ path: w[0] ?? '', content: w[1] ?? '', ...(w[2] ? { mode: w[2] } : {}) }),
+  }),
+  spec({
+    name: 'apt', version: '1', usage: 'apt PACKAGE...', description: 'install Debian packages (apt-get, from the image mirror)',
+    schema: z.object({ packages: z.array(pkg).min(1).max(100) }),
+    fromWords: (w) => ({ packages: w }),
+  }),
+  spec({
+    name: 'service', version: '1', usage: 'service UNIT', description: 'enable and start a systemd unit',
+    schema: z.object({ unit }),
+    fromWords: (w) => ({ unit: w[0] ?? '' }),
+  }),
+  spec({
+    name: 'user', version: '1', usage: 'user NAME', description: 'create a user with a home directory',
+    schema: z.object({ name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a user name') }),
+    fromWords: (w) => ({ name: w[0] ?? '' }),
+  }),
+  spec({
+    name: 'wait-port', version: '1', transient: true, usage: 'wait-port PORT [TIMEOUT_S]', description: 'wait until a TCP port accepts connections inside the machine',
+    schema: z.object({ port: z.number().int().min(1).max(65535), timeoutS: z.number().int().min(1).max(3600).default(60) }),
+    fromWords: (w) => ({ port: Number(w[0]), ...(w[1] ? { timeoutS: Number(w[1]) } : {}) }),
+  }),
+] as const;
+
+export type CatalogName = (typeof STEP_CATALOG)[number]['name'];
+
+/** Base image names as a chain may start: `busybox`, `debian-12`, or the step names. */
+export const BASE_ALIASES: Record<string, CatalogName> = { busybox: 'os.busybox', 'os.busybox': 'os.busybox', 'debian-12': 'os.debian', debian: 'os.debian', 'os.debian': 'os.debian' };
+
+export function findStep(name: string): StepSpec | undefined {
+  return (STEP_CATALOG as readonly StepSpec[]).find((s) => s.name === name);
+}

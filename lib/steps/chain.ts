@@ -1,0 +1,88 @@
+import type { ChainStep } from '@/lib/contracts/steps';
+import { BASE_ALIASES, findStep } from './catalog';
+
+export class ChainError extends Error {
+  constructor(
+    message: string,
+    /** Where, for a chain given as text: 1-based line and column. */
+    readonly at?: { line: number; column: number },
+    /** The step argument at fault, zod style (`packages.0`). */
+    readonly field?: string,
+  ) {
+    super(at ? `${message} (line ${at.line}, column ${at.column})` : message);
+  }
+}
+
+/** Shell-like words of a chain written as text: quotes ('...' and "..."), backslash escapes, newlines as spaces. */
+export function tokenize(text: string): string[] {
+  const words: string[] = [];
+  let cur: string | null = null;
+  let quote: { ch: string; line: number; column: number } | null = null;
+  let line = 1;
+  let column = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    column++;
+    if (quote) {
+      if (ch === quote.ch) quote = null;
+      else if (ch === '\\' && quote.ch === '"' && i + 1 < text.length) cur += text[++i];
+      else cur += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = { ch, line, column };
+      cur ??= '';
+    } else if (ch === '\\' && i + 1 < text.length) {
+      cur = (cur ?? '') + text[++i];
+    } else if (/\s/.test(ch)) {
+      if (cur !== null) words.push(cur);
+      cur = null;
+    } else {
+      cur = (cur ?? '') + ch;
+    }
+    if (ch === '\n') {
+      line++;
+      column = 0;
+    }
+  }
+  if (quote) throw new ChainError(`Unterminated ${quote.ch === '"' ? 'double' : 'single'} quote`, { line: quote.line, column: quote.column });
+  if (cur !== null) words.push(cur);
+  return words;
+}
+
+/**
+ * A chain from words (`debian-12 + apt nginx + exec -- nginx -v`): the base, then steps split
+ * at `+`, each step's words turned into arguments and checked against its schema (defaults
+ * filled in, so equal chains have equal arguments and hit the same cache entries).
+ */
+export function parseChain(words: string[]): ChainStep[] {
+  const segments: string[][] = [[]];
+  for (const w of words) {
+    if (w === '+') segments.push([]);
+    else segments[segments.length - 1].push(w);
+  }
+  if (segments.some((s) => s.length === 0)) throw new ChainError('Empty step: write BASE + STEP ARGS + STEP ARGS...');
+  const [baseWords, ...rest] = segments;
+  const base = BASE_ALIASES[baseWords[0]];
+  if (!base) throw new ChainError(`Unknown base "${baseWords[0]}": a chain starts with busybox or debian-12.`);
+  return [[base, ...baseWords.slice(1)], ...rest].map(([name, ...args], i) => checkStep({ step: name, args: stepArgs(name, args) }, i));
+}
+
+function stepArgs(name: string, words: string[]): Record<string, unknown> {
+  const s = findStep(name);
+  if (!s) throw new ChainError(`Unknown step "${name}".`);
+  return s.fromWords(words) as Record<string, unknown>;
+}
+
+/** A step checked against the catalog: the base only first, known names, arguments by schema. */
+export function checkStep(st: ChainStep, index: number): ChainStep {
+  const s = findStep(st.step);
+  if (!s) throw new ChainError(`Unknown step "${st.step}".`);
+  if (index === 0 && !s.base) throw new ChainError(`A chain starts with a base (os.busybox, os.debian), not "${st.step}".`);
+  if (index > 0 && s.base) throw new ChainError(`"${st.step}" is a base: it can only start a chain.`);
+  const r = s.schema.safeParse(st.args);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const field = issue.path.map(String).join('.') || '(arguments)';
+    throw new ChainError(`${st.step}: ${field}: ${issue.message} (usage: ${s.usage})`, undefined, field);
+  }
+  return { step: st.step, args: r.data as Record<string, unknown> };
+}

@@ -1,0 +1,199 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Job } from '@/lib/contracts/jobs';
+import { buildBodySchema, type BuildBody, type BuildResult, type ChainStep, type StepNode } from '@/lib/contracts/steps';
+import { STEP_CATALOG, findStep } from '@/lib/steps/catalog';
+import { ChainError, checkStep, parseChain, tokenize } from '@/lib/steps/chain';
+import type { Store } from '@/db/client';
+import { deleteStepNodes, getStepNode, insertStepNode, listStepNodes, touchStepNode } from '@/db/repo/steps';
+import type { Principal } from '../auth';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors';
+import type { EventBus } from '../events';
+import type { ImageService } from '../images';
+import type { JobContext, JobRunner } from '../jobs';
+import type { MachineService } from '../machines';
+import type { SnapshotService } from '../snapshots';
+import { STEP_RUNNERS, type StepMachine } from './builtins';
+
+/** Canonical JSON: keys sorted at every level, so equal arguments hash equally. */
+export function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** hash(parent key, step name, step version, canonical args); the base's parent is the image build it starts from. */
+export function stepKey(parent: string, step: ChainStep): string {
+  return createHash('sha256').update(`${parent}\0${step.step}\0${findStep(step.step)?.version ?? '?'}\0${canonical(step.args)}`).digest('hex').slice(0, 32);
+}
+
+const baseOf = (st: ChainStep) => (st.step === 'os.busybox' ? { image: 'busybox', driver: 'qemu' as const } : { image: 'debian-12', driver: (st.args.driver === 'qemu' ? 'qemu' : 'nspawn') as 'qemu' | 'nspawn' });
+
+/**
+ * Cached step trees (the fingertip idea): a chain runs from the deepest cached result (a fork of
+ * its snapshot: a live one for VMs) and only the rest of the steps run, each result checkpointed
+ * as a node of the tree. Identical chains started together build their shared prefix once.
+ */
+export class StepService {
+  /** Keys being built now, so a second chain waits for them instead of building them again. */
+  private readonly inflight = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly jobs: JobRunner,
+    private readonly machines: MachineService,
+    private readonly snapshots: SnapshotService,
+    private readonly images: ImageService,
+    private readonly bus: EventBus,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  catalog() {
+    return STEP_CATALOG.map((s) => ({ name: s.name, version: s.version, base: !!('base' in s && s.base), transient: !!('transient' in s && s.transient), usage: s.usage, description: s.description }));
+  }
+
+  async tree(): Promise<(StepNode & { sizeBytes: number })[]> {
+    const sizes = new Map((await this.snapshots.list()).map((s) => [s.id, s.sizeBytes]));
+    return (await listStepNodes(this.store)).map((n) => ({ ...n, sizeBytes: (n.snapshotId && sizes.get(n.snapshotId)) || 0 }));
+  }
+
+  /** A chain checked before any job starts: a bad step or argument is a 400 naming it. */
+  parse(body: BuildBody): ChainStep[] {
+    const b = buildBodySchema.parse(body);
+    try {
+      return b.steps ? b.steps.map((s, i) => checkStep(s, i)) : parseChain(tokenize(b.chain!));
+    } catch (err) {
+      if (err instanceof ChainError) throw new BadRequestError(err.message, [{ path: err.field ? `steps.${err.field}` : 'chain', message: err.message }]);
+      throw err;
+    }
+  }
+
+  async build(p: Principal, body: BuildBody): Promise<Job> {
+    const steps = this.parse(body);
+    const { image } = baseOf(steps[0]);
+    await this.images.files(image);
+    const name = body.name ?? `build-${randomBytes(3).toString('hex')}`;
+    if (await this.machines.get(p, name).then(() => true, () => false)) throw new ConflictError(`A machine named "${name}" exists already.`);
+    const title = `Build ${steps.map((s) => s.step).join(' + ')} → ${name}`;
+    const { job } = await this.jobs.start({ kind: 'steps.build', title, ownerId: p.user.id }, (ctx) => this.run(p, steps, name, !!body.transient, ctx));
+    return job;
+  }
+
+  private async run(p: Principal, steps: ChainStep[], name: string, transientLast: boolean, ctx: JobContext): Promise<BuildResult> {
+    const img = (await this.images.list()).find((i) => i.name === baseOf(steps[0]).image);
+    if (!img) throw new NotFoundError(`Image ${baseOf(steps[0]).image}`);
+    const keys: string[] = [];
+    steps.forEach((s, i) => keys.push(stepKey(i === 0 ? `image:${img.id}:${img.updatedAt}` : keys[i - 1], s)));
+    // A transient step is never cached, and nothing after it can be (its state is not its key's).
+    const firstTransient = steps.findIndex((s, i) => findStep(s.step)?.transient || (transientLast && i === steps.length - 1));
+    const cacheable = (i: number) => firstTransient < 0 || i < firstTransient;
+
+    let hit = -1;
+    const mine: (() => void)[] = [];
+    try {
+      for (;;) {
+        hit = await this.deepestHit(keys, cacheable);
+        const waits = keys.slice(hit + 1).map((k) => this.inflight.get(k)).filter((w): w is Promise<void> => !!w);
+        if (!waits.length) break;
+        ctx.progress(2, 'Waiting for the same steps another build is running');
+        await Promise.allSettled(waits);
+      }
+      for (const k of keys.slice(hit + 1).filter((_, j) => cacheable(hit + 1 + j))) {
+        this.inflight.set(k, new Promise<void>((resolve) => mine.push(() => (this.inflight.delete(k), resolve()))));
+      }
+      const t0 = performance.now();
+      let machineId: string;
+      if (hit >= 0) {
+        const node = (await getStepNode(this.store, keys[hit]))!;
+        ctx.progress(5, `Cache hit: ${hit + 1} of ${steps.length} steps; starting from ${node.step}`);
+        const fork = await this.jobs.waitFor(await this.snapshots.fork(p, node.snapshotId!, { names: [name] }), ctx.signal);
+        machineId = ((fork.result as { machines?: string[] }).machines ?? [])[0];
+        for (const k of keys.slice(0, hit + 1)) await touchStepNode(this.store, k, this.now());
+        this.bus.publish('steps:changed', { key: keys[hit] });
+        ctx.log(`restored ${node.step} (key ${keys[hit].slice(0, 12)}) in ${Math.round(performance.now() - t0)} ms; it took ${node.durationMs} ms to build`);
+      } else {
+        const base = baseOf(steps[0]);
+        ctx.progress(5, `Starting ${base.image} (${base.driver})`);
+        const created = await this.jobs.waitFor(await this.machines.create(p, { name, image: base.image, driver: base.driver, memoryMib: steps[0].args.memoryMib as number, cpus: 1, diskGib: 2, ports: [], start: true, network: 'private' }), ctx.signal);
+        machineId = (created.result as { machine: string }).machine;
+        await this.record(p, machineId, keys, steps, 0, performance.now() - t0, cacheable(0), ctx);
+      }
+      const m = this.stepMachine(p, machineId, name, ctx);
+      for (let i = Math.max(hit + 1, 1); i < steps.length; i++) {
+        const s = steps[i];
+        ctx.progress(10 + Math.round((80 * i) / steps.length), `Step ${i + 1}/${steps.length}: ${s.step}`);
+        const t1 = performance.now();
+        try {
+          await STEP_RUNNERS[s.step](m, s.args);
+        } catch (err) {
+          throw new Error(`Step ${i + 1} (${s.step}) failed: ${(err as Error).message} — machine ${name} is left as the step left it (hangar rm ${name} removes it).`, { cause: err });
+        }
+        await this.record(p, machineId, keys, steps, i, performance.now() - t1, cacheable(i), ctx);
+      }
+      return { machine: name, hits: hit + 1, ran: steps.length - hit - 1, keys };
+    } finally {
+      for (const done of mine) done();
+    }
+  }
+
+  /** The deepest step whose result is cached with a complete snapshot. */
+  private async deepestHit(keys: string[], cacheable: (i: number) => boolean): Promise<number> {
+    for (let i = keys.length - 1; i >= 0; i--) {
+      if (!cacheable(i)) continue;
+      const node = await getStepNode(this.store, keys[i]);
+      if (node?.snapshotId && (await this.snapshots.get(node.snapshotId).then((s) => s.state === 'complete', () => false))) return i;
+    }
+    return -1;
+  }
+
+  /** A step's result as a node of the tree: the machine checkpointed (live where it can be). */
+  private async record(p: Principal, machineId: string, keys: string[], steps: ChainStep[], i: number, ms: number, cacheable: boolean, ctx: JobContext): Promise<void> {
+    if (!cacheable) return ctx.log(`step ${steps[i].step}: not cached (transient)`);
+    const cp = await this.jobs.waitFor(await this.snapshots.checkpoint(p, machineId, `step ${steps[i].step} ${keys[i].slice(0, 8)}`), ctx.signal);
+    const snapshotId = (cp.result as { snapshot: string }).snapshot;
+    const img = baseOf(steps[0]);
+    await insertStepNode(this.store, {
+      key: keys[i], parentKey: i === 0 ? null : keys[i - 1], step: steps[i].step, version: findStep(steps[i].step)!.version, args: steps[i].args,
+      image: img.image, driver: img.driver, snapshotId, durationMs: Math.round(ms), lastUsedAt: this.now(), createdAt: this.now(),
+    });
+    this.bus.publish('steps:changed', { key: keys[i] });
+    ctx.log(`cached ${steps[i].step} as ${keys[i].slice(0, 12)} (snapshot ${snapshotId}, ${Math.round(ms)} ms to build)`);
+  }
+
+  private stepMachine(p: Principal, machineId: string, name: string, ctx: JobContext): StepMachine {
+    const exec = async (argv: string[], timeoutS = 600) => {
+      const r = await this.machines.exec(p, machineId, { argv, timeoutS });
+      if (r.code !== 0) throw new Error(`${argv[0]} exited with ${r.code}: ${`${r.stderr}${r.stdout}`.trim().split('\n').slice(-5).join(' | ')}`);
+      return r;
+    };
+    return {
+      name,
+      exec,
+      writeFile: async (path, content, mode) => {
+        await exec(['sh', '-c', 'mkdir -p "$(dirname "$1")" && printf %s "$2" | base64 -d > "$1" && chmod "$3" "$1"', 'file', path, Buffer.from(content).toString('base64'), mode], 60);
+      },
+      log: (line) => ctx.log(line),
+    };
+  }
+
+  /** A node and everything built on it leave the cache (their snapshots go too, unless a machine runs on them). */
+  async invalidate(key: string): Promise<{ removed: number }> {
+    const nodes = await listStepNodes(this.store);
+    if (!nodes.some((n) => n.key === key)) throw new NotFoundError('Step node');
+    const doomed = new Set([key]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const n of nodes) {
+        if (n.parentKey && doomed.has(n.parentKey) && !doomed.has(n.key)) {
+          doomed.add(n.key);
+          grew = true;
+        }
+      }
+    }
+    const snaps = nodes.filter((n) => doomed.has(n.key) && n.snapshotId).map((n) => n.snapshotId!);
+    await deleteStepNodes(this.store, [...doomed]);
+    this.bus.publish('steps:changed', { key });
+    // Deepest first: a snapshot with children is refused while they exist.
+    for (const id of snaps.reverse()) await this.snapshots.remove(id, false).catch(() => undefined);
+    return { removed: doomed.size };
+  }
+}

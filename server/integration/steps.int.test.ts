@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from '@/lib/api-client';
+import type { Job } from '@/lib/contracts/jobs';
+import type { BuildResult } from '@/lib/contracts/steps';
+import { run } from '@/server/drivers/exec';
+import { adminToken, client, jobDone, startServer, type RunningServer } from './harness';
+
+/**
+ * Cached step trees on real QEMU (busybox): a chain's results are live snapshots, a second run
+ * restores the deepest cached one, a changed argument reruns from that step only, transient
+ * steps are never cached, two identical chains started together build once.
+ */
+let srv: RunningServer;
+let token: string;
+let api: ApiClient;
+const finished = async (job: Job, ms = 300_000) => {
+  const j = await jobDone(api, job, ms);
+  if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error}`);
+  return j;
+};
+const build = async (chain: string, name: string, transient = false) => {
+  const t0 = performance.now();
+  const j = await finished(await api.steps.build({ chain, name, transient }));
+  return { ...(j.result as BuildResult), ms: performance.now() - t0 };
+};
+const CHAIN = 'busybox + file /etc/motd "hello from a step" + exec -- sh -c "cat /etc/motd > /tmp/seen"';
+
+beforeAll(async () => {
+  srv = await startServer();
+  token = await adminToken(srv.url);
+  api = client(srv.url, token);
+  await finished(await api.images.build({ kind: 'busybox' }), 240_000);
+}, 300_000);
+
+afterAll(async () => {
+  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
+  await srv?.stop();
+}, 120_000);
+
+describe('step trees', () => {
+  it('caches each step of a chain; the second run restores the last one and runs nothing', async () => {
+    const cold = await build(CHAIN, 'st-a');
+    expect(cold).toMatchObject({ machine: 'st-a', hits: 0, ran: 3 });
+    expect((await api.machines.exec('st-a', ['cat', '/tmp/seen'])).stdout).toBe('hello from a step');
+    const nodes = (await api.steps.nodes()).items;
+    expect(nodes.map((n) => n.step)).toEqual(['os.busybox', 'file', 'exec']);
+    expect(nodes[1].parentKey).toBe(nodes[0].key);
+    expect(nodes.every((n) => n.snapshotId && n.sizeBytes > 0 && n.durationMs > 0)).toBe(true);
+
+    const warm = await build(CHAIN, 'st-b');
+    expect(warm).toMatchObject({ machine: 'st-b', hits: 3, ran: 0, keys: cold.keys });
+    // The restored machine is in the chain's last state (memory included: /tmp is a tmpfs).
+    expect((await api.machines.exec('st-b', ['cat', '/tmp/seen'])).stdout).toBe('hello from a step');
+    expect(warm.ms * 2).toBeLessThan(cold.ms);
+    expect((await api.steps.nodes()).items.find((n) => n.key === cold.keys[2])?.hits).toBe(1);
+  }, 600_000);
+
+  it('reruns from a changed argument only, keeps transient steps out of the cache, and a failing step fails the build', async () => {
+    const changed = await build(CHAIN.replace('hello from a step', 'hello again'), 'st-c');
+    expect(changed).toMatchObject({ hits: 1, ran: 2 });
+    expect((await api.machines.exec('st-c', ['cat', '/tmp/seen'])).stdout).toBe('hello again');
+    const before = (await api.steps.nodes()).items.length;
+    const t = await build(`${CHAIN} + exec -- touch /tmp/transient`, 'st-d', true);
+    expect(t).toMatchObject({ hits: 3, ran: 1 });
+    expect((await api.steps.nodes()).items.length).toBe(before);
+    const bad = await jobDone(api, await api.steps.build({ chain: 'busybox + exec -- sh -c "echo broken >&2; exit 3"', name: 'st-e' }));
+    expect(bad.state).toBe('failed');
+    expect(bad.error).toMatch(/Step 2 \(exec\) failed: sh exited with 3: broken/);
+    expect((await api.steps.nodes()).items.filter((n) => n.step === 'exec' && (n.args.argv as string[]).includes('echo broken >&2; exit 3'))).toEqual([]);
+  }, 600_000);
+
+  it('builds a shared prefix once when two identical chains start together', async () => {
+    const chain = 'busybox + exec -- sh -c "echo $RANDOM > /tmp/once"';
+    const [a, b] = await Promise.all([build(chain, 'st-f'), build(chain, 'st-g')]);
+    expect([a.ran, b.ran].sort()).toEqual([0, 1]);
+    const once = async (m: string) => (await api.machines.exec(m, ['cat', '/tmp/once'])).stdout;
+    expect(await once('st-f')).toBe(await once('st-g'));
+  }, 600_000);
+
+  it('refuses bad chains with the step and field named, from the API and the CLI', async () => {
+    await expect(api.steps.build({ chain: 'busybox + nosuch' })).rejects.toMatchObject({ status: 400, message: 'Unknown step "nosuch".' });
+    await expect(api.steps.build({ chain: 'busybox + apt "bad name"' })).rejects.toMatchObject({ status: 400, issues: [{ path: 'steps.packages.0' }] });
+    await expect(api.steps.build({ chain: 'busybox + file /x "open' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('line 1, column 19') });
+    const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-steps-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    expect(await run([process.execPath, 'dist/cli.js', 'build', 'busybox', '+', 'wat'], { env, timeoutMs: 30_000 })).toMatchObject({ code: 2, stderr: expect.stringContaining('Unknown step "wat"') });
+    const tree = await run([process.execPath, 'dist/cli.js', 'steps'], { env, timeoutMs: 30_000 });
+    expect(tree.stdout).toMatch(/^[0-9a-f]{12} {2}os\.busybox/m);
+    expect(tree.stdout).toMatch(/^ {2}[0-9a-f]{12} {2}file /m);
+  }, 60_000);
+
+  it('invalidates a node and its subtree, with their snapshots', async () => {
+    const nodes = (await api.steps.nodes()).items;
+    const file = nodes.find((n) => n.step === 'file' && n.args.content === 'hello again')!;
+    const below = nodes.filter((n) => n.parentKey === file.key);
+    expect(below.length).toBeGreaterThan(0);
+    const r = await api.steps.invalidate(file.key);
+    expect(r.removed).toBe(1 + below.length);
+    const left = (await api.steps.nodes()).items.map((n) => n.key);
+    expect(left).not.toContain(file.key);
+    for (const n of below) expect(left).not.toContain(n.key);
+  }, 60_000);
+});
