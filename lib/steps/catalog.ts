@@ -31,9 +31,13 @@ export const STEP_CATALOG = [
     fromWords: () => ({}),
   }),
   spec({
-    name: 'os.debian', version: '1', base: true, usage: 'debian-12 [--driver nspawn|qemu]', description: 'Debian 12: an nspawn OS container (default) or a QEMU VM',
-    schema: z.object({ driver: z.enum(['nspawn', 'qemu']).default('nspawn'), memoryMib: z.number().int().min(128).max(65536).default(512) }),
-    fromWords: (w) => (w[0] === '--driver' && w[1] ? { driver: w[1] as 'nspawn' | 'qemu' } : {}),
+    name: 'os.debian', version: '1', base: true, usage: 'debian-12 [--driver nspawn|qemu] [--network nat|host|private]', description: 'Debian 12: an nspawn OS container (default; on the NAT network, so apt reaches the mirror) or a QEMU VM',
+    schema: z.object({ driver: z.enum(['nspawn', 'qemu']).default('nspawn'), network: z.enum(['nat', 'host', 'private']).default('nat'), memoryMib: z.number().int().min(128).max(65536).default(512) }),
+    fromWords: (w) => {
+      const opts: Record<string, string> = {};
+      for (let i = 0; i + 1 < w.length; i += 2) if (w[i] === '--driver' || w[i] === '--network') opts[w[i].slice(2)] = w[i + 1];
+      return opts as { driver?: 'nspawn' | 'qemu'; network?: 'nat' | 'host' | 'private' };
+    },
   }),
   spec({
     name: 'exec', version: '1', usage: 'exec -- CMD [ARGS...]', description: 'run a command (argv, no shell); a non-zero exit fails the step',

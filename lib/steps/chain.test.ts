@@ -4,7 +4,7 @@ import { ChainError, parseChain, tokenize } from './chain';
 describe('chains', () => {
   it('parses the fingertip-style chain, filling in defaults', () => {
     expect(parseChain(tokenize('debian-12 + apt nginx curl + exec -- nginx -v'))).toEqual([
-      { step: 'os.debian', args: { driver: 'nspawn', memoryMib: 512 } },
+      { step: 'os.debian', args: { driver: 'nspawn', network: 'nat', memoryMib: 512 } },
       { step: 'apt', args: { packages: ['nginx', 'curl'] } },
       { step: 'exec', args: { argv: ['nginx', '-v'], timeoutS: 600 } },
     ]);

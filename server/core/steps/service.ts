@@ -26,7 +26,10 @@ export function stepKey(parent: string, step: ChainStep): string {
   return createHash('sha256').update(`${parent}\0${step.step}\0${findStep(step.step)?.version ?? '?'}\0${canonical(step.args)}`).digest('hex').slice(0, 32);
 }
 
-const baseOf = (st: ChainStep) => (st.step === 'os.busybox' ? { image: 'busybox', driver: 'qemu' as const } : { image: 'debian-12', driver: (st.args.driver === 'qemu' ? 'qemu' : 'nspawn') as 'qemu' | 'nspawn' });
+const baseOf = (st: ChainStep) =>
+  st.step === 'os.busybox'
+    ? { image: 'busybox', driver: 'qemu' as const, network: 'private' as const }
+    : { image: 'debian-12', driver: (st.args.driver === 'qemu' ? 'qemu' : 'nspawn') as 'qemu' | 'nspawn', network: (st.args.network === 'host' || st.args.network === 'private' ? st.args.network : 'nat') as 'nat' | 'host' | 'private' };
 
 /**
  * Cached step trees (the fingertip idea): a chain runs from the deepest cached result (a fork of
@@ -113,7 +116,7 @@ export class StepService {
       } else {
         const base = baseOf(steps[0]);
         ctx.progress(5, `Starting ${base.image} (${base.driver})`);
-        const created = await this.jobs.waitFor(await this.machines.create(p, { name, image: base.image, driver: base.driver, memoryMib: steps[0].args.memoryMib as number, cpus: 1, diskGib: 2, ports: [], start: true, network: 'private' }), ctx.signal);
+        const created = await this.jobs.waitFor(await this.machines.create(p, { name, image: base.image, driver: base.driver, memoryMib: steps[0].args.memoryMib as number, cpus: 1, diskGib: 2, ports: [], start: true, network: base.driver === 'qemu' ? 'private' : base.network }), ctx.signal);
         machineId = (created.result as { machine: string }).machine;
         await this.record(p, machineId, keys, steps, 0, performance.now() - t0, cacheable(0), ctx);
       }
