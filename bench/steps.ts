@@ -43,7 +43,6 @@ export async function run() {
     const t0 = performance.now();
     await finished(api, await api.snapshots.fork(last.snapshotId!, { names: ['bb-direct'] }));
     const directS = (performance.now() - t0) / 1000;
-    for (const m of (await api.machines.list()).items) await finished(api, await api.machines.destroy(m.id));
     return {
       cold_s: round(debCold.s),
       warm_s: round(debWarm.s),
@@ -56,6 +55,9 @@ export async function run() {
       note: 'cold: no cached step (create, run every step, checkpoint each); warm: the same chain again (the last step restored from its snapshot, nothing run). Debian: os.debian (nspawn container) + apt hello + exec hello; busybox: a QEMU VM (live snapshots). hit_overhead_ms: warm busybox build minus forking the same snapshot directly',
     };
   } finally {
+    // Machines outlive the server by design: a failed run must not leave its VMs and containers behind.
+    const api = client(srv.url, await adminToken(srv.url));
+    for (const m of (await api.machines.list()).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
     await srv.stop();
   }
 }
