@@ -4,7 +4,6 @@ test('build a chain on the Steps page, watch the tree grow, start a machine from
   test.setTimeout(300_000);
   await loginAsAdmin(page);
   await ensureBusyboxImage(page);
-  const baseURL = test.info().project.use.baseURL!;
   const word = randomName('motd');
 
   await page.goto('/steps');
@@ -27,7 +26,11 @@ test('build a chain on the Steps page, watch the tree grow, start a machine from
   await tree.locator('[data-step="file"]').first().getByRole('button', { name: 'Start machine' }).click();
   await expect.poll(async () => (await (await page.request.get('/api/machines')).json()).items.filter((m: { state: string }) => m.state === 'running').length, { timeout: 60_000 }).toBeGreaterThan(before);
 
+});
+
+// Whatever happened: the build's machine and the fork go before the test server stops (machines outlive it by design).
+test.afterEach(async ({ page }) => {
+  const baseURL = test.info().project.use.baseURL!;
   for (const m of (await (await page.request.get('/api/machines')).json()).items) await page.request.delete(`/api/machines/${m.id}`, { headers: { origin: baseURL } });
-  // Gone before the test server stops (a destroy still running then would leave qemu behind).
   await expect.poll(async () => (await (await page.request.get('/api/machines')).json()).items.length, { timeout: 60_000 }).toBe(0);
 });
