@@ -121,9 +121,9 @@ export async function snapshotCmd(argv: string[], json: boolean): Promise<void> 
   throw new CliError(`Unknown: hangar snapshot ${sub}. Try: hangar snapshot [ls | rm SNAPSHOT [--cascade] | export SNAPSHOT [-o FILE] | import FILE]`, 2);
 }
 
-/** hangar gc: remove unreferenced disk layers, stray snapshot files and failed snapshots. */
+/** hangar gc: the step cache within its limits, then unreferenced disk layers, stray snapshot files and failed snapshots. */
 export async function gc(json: boolean): Promise<void> {
   const r = await api().snapshots.gc();
   if (json) return printJson(r);
-  console.log(`Removed ${r.removedFiles} file${r.removedFiles === 1 ? '' : 's'} and ${r.removedSnapshots} failed snapshot${r.removedSnapshots === 1 ? '' : 's'}; freed ${formatBytes(r.freedBytes)}.`);
+  console.log(`Removed ${r.removedSteps} cached step${r.removedSteps === 1 ? '' : 's'} past the step cache's limits, ${r.removedFiles} file${r.removedFiles === 1 ? '' : 's'} and ${r.removedSnapshots} failed snapshot${r.removedSnapshots === 1 ? '' : 's'}; freed ${formatBytes(r.freedBytes)}.`);
 }

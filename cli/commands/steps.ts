@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { createApiClient } from '@/lib/api-client';
 import type { ChainStep, StepNode } from '@/lib/contracts/steps';
 import { ChainError, parseChain } from '@/lib/steps/chain';
+import { parseChainFile } from '@/lib/steps/chain-file';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError, printJson } from '../output';
@@ -12,40 +14,45 @@ function api() {
 }
 
 /** Local files a chain reads become part of its arguments (so their content is in the cache key): `file PATH @LOCAL`, `sh SCRIPT_FILE`. */
-function readLocal(steps: ChainStep[]): ChainStep[] {
+function readLocal(steps: ChainStep[], dir = '.'): ChainStep[] {
   return steps.map((s) => {
     if (s.step === 'file' && typeof s.args.content === 'string' && s.args.content.startsWith('@')) {
-      const f = s.args.content.slice(1);
+      const f = path.resolve(dir, s.args.content.slice(1));
       if (!fs.existsSync(f)) throw new CliError(`file: no local file ${f}`, 2);
       return { ...s, args: { ...s.args, content: fs.readFileSync(f, 'utf8') } };
     }
-    if (s.step === 'sh' && typeof s.args.script === 'string' && !/\s/.test(s.args.script) && fs.existsSync(s.args.script)) {
-      return { ...s, args: { ...s.args, script: fs.readFileSync(s.args.script, 'utf8') } };
+    const script = typeof s.args.script === 'string' && !/\s/.test(s.args.script) ? path.resolve(dir, s.args.script) : null;
+    if (s.step === 'sh' && script && fs.existsSync(script)) {
+      return { ...s, args: { ...s.args, script: fs.readFileSync(script, 'utf8') } };
     }
     return s;
   });
 }
 
 /**
- * hangar build CHAIN [--name NAME] [--transient]: `hangar build debian-12 + apt nginx + exec -- nginx -v`.
+ * hangar build CHAIN | -f CHAIN.yaml [--name NAME] [--transient]: `hangar build debian-12 + apt nginx + exec -- nginx -v`.
  * The deepest cached prefix is restored, the rest run and are cached; prints the machine's name.
  */
 export async function build(argv: string[], json: boolean): Promise<void> {
   const words: string[] = [];
   let name: string | undefined;
+  let file: string | undefined;
   let transient = false;
   for (let i = 0; i < argv.length; i++) {
     // Options only before the chain's first `--` (an exec step's own words may look like options).
     if (!words.includes('--') && argv[i] === '--name') name = argv[++i];
+    else if (!words.includes('--') && (argv[i] === '-f' || argv[i] === '--file')) file = argv[++i];
     else if (!words.includes('--') && argv[i] === '--transient') transient = true;
     else words.push(argv[i]);
   }
-  if (words.length === 0) throw new CliError('Usage: hangar build BASE [+ STEP ARGS...]... [--name NAME] [--transient]   e.g. hangar build busybox + file /etc/motd hello + exec -- cat /etc/motd', 2);
+  if (words.length === 0 && !file) throw new CliError('Usage: hangar build BASE [+ STEP ARGS...]... | -f CHAIN.yaml   [--name NAME] [--transient]   e.g. hangar build busybox + file /etc/motd hello + exec -- cat /etc/motd', 2);
+  if (file && words.length) throw new CliError('Give a chain on the command line or a chain file (-f), not both.', 2);
   let steps: ChainStep[];
   try {
-    steps = readLocal(parseChain(words));
+    if (file && !fs.existsSync(file)) throw new CliError(`No chain file ${file}.`, 2);
+    steps = file ? readLocal(await parseChainFile(fs.readFileSync(file, 'utf8')), path.dirname(file)) : readLocal(parseChain(words));
   } catch (err) {
-    if (err instanceof ChainError) throw new CliError(err.message, 2);
+    if (err instanceof ChainError) throw new CliError(file ? `${file}: ${err.message}` : err.message, 2);
     throw err;
   }
   const client = api();

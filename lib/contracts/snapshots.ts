@@ -58,5 +58,7 @@ export const gcResultSchema = z.object({
   removedFiles: z.number().int().nonnegative(),
   removedSnapshots: z.number().int().nonnegative(),
   freedBytes: z.number().int().nonnegative(),
+  /** Cached steps removed by the step cache's budget and age limits. */
+  removedSteps: z.number().int().nonnegative().default(0),
 });
 export type GcResultBody = z.infer<typeof gcResultSchema>;

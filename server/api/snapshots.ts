@@ -24,7 +24,10 @@ export const snapshotRoutes = [
     method: 'post', path: '/snapshots/gc', tag: 'snapshots', summary: 'Remove unreferenced disk layers, stray snapshot files and failed snapshots nothing depends on', access: 'operator',
     response: gcResultSchema,
     handler: async ({ core, principal, ip }) => {
-      const r = await core.snapshots.gc();
+      // The step cache's limits first: what it lets go, the file collection then sweeps.
+      const steps = await core.steps.cleanup();
+      const files = await core.snapshots.gc();
+      const r = { ...files, freedBytes: files.freedBytes + steps.freedBytes, removedSteps: steps.removed };
       await core.audit.record(principal, { action: 'snapshot.gc', target: { kind: 'snapshot', id: null }, ip, detail: { ...r } });
       return r;
     },

@@ -91,6 +91,23 @@ describe('step trees', () => {
     expect(tree.stdout).toMatch(/^ {2}[0-9a-f]{12} {2}file /m);
   }, 60_000);
 
+  it('builds from a chain file that reads a local file: its content is in the key', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-chain-'));
+    const env = { XDG_CONFIG_HOME: path.join(dir, 'cfg'), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    fs.writeFileSync(path.join(dir, 'motd.txt'), 'from a local file');
+    fs.writeFileSync(path.join(dir, 'web.yaml'), 'base: busybox\nsteps:\n  - file: { path: /etc/motd, content: "@motd.txt" }\n  - exec: [sh, -c, "cat /etc/motd > /tmp/seen"]\n');
+    const first = await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'web.yaml'), '--name', 'st-y1'], { env, timeoutMs: 300_000 });
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ machine: 'st-y1', hits: 1, ran: 2 });
+    expect((await api.machines.exec('st-y1', ['cat', '/tmp/seen'])).stdout).toBe('from a local file');
+    // The same file again hits the cache; changed content reruns from the file step.
+    expect(JSON.parse((await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'web.yaml'), '--name', 'st-y2'], { env, timeoutMs: 300_000 })).stdout)).toMatchObject({ hits: 3, ran: 0 });
+    fs.writeFileSync(path.join(dir, 'motd.txt'), 'changed');
+    expect(JSON.parse((await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'web.yaml'), '--name', 'st-y3'], { env, timeoutMs: 300_000 })).stdout)).toMatchObject({ hits: 1, ran: 2 });
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), 'base: busybox\nsteps:\n  - exec: [a, b\n');
+    expect(await run([process.execPath, 'dist/cli.js', 'build', '-f', path.join(dir, 'bad.yaml')], { env, timeoutMs: 30_000 })).toMatchObject({ code: 2, stderr: expect.stringMatching(/bad\.yaml: YAML: .*\(line \d+, column \d+\)/) });
+  }, 600_000);
+
   it('invalidates a node and its subtree, with their snapshots', async () => {
     const nodes = (await api.steps.nodes()).items;
     const file = nodes.find((n) => n.step === 'file' && n.args.content === 'hello again')!;
@@ -102,4 +119,24 @@ describe('step trees', () => {
     expect(left).not.toContain(file.key);
     for (const n of below) expect(left).not.toContain(n.key);
   }, 60_000);
+
+  it('keeps the cache within its budget: least recently used unreferenced steps go, steps machines run on stay', async () => {
+    const lone = await build('busybox + exec -- sh -c "echo lonely > /tmp/lone"', 'st-h');
+    await finished(await api.machines.destroy('st-h'));
+    const before = (await api.steps.nodes()).items;
+    expect(before.map((n) => n.key)).toContain(lone.keys[1]);
+    await api.settings.update({ stepCacheBudgetMib: 1 });
+    try {
+      const r = await api.snapshots.gc();
+      expect(r.removedSteps).toBeGreaterThanOrEqual(1);
+      const after = (await api.steps.nodes()).items;
+      expect(after.map((n) => n.key)).not.toContain(lone.keys[1]);
+      // What is left is in use: a machine runs on its snapshot, or other cached steps are built on it.
+      const snaps = new Map((await api.snapshots.list()).items.map((s) => [s.id, s]));
+      for (const n of after) expect(!!snaps.get(n.snapshotId!)?.machines.length || after.some((c) => c.parentKey === n.key)).toBe(true);
+      expect(after.length).toBeGreaterThan(0);
+    } finally {
+      await api.settings.update({ stepCacheBudgetMib: 20480 });
+    }
+  }, 300_000);
 });

@@ -4,6 +4,7 @@ import { ConsoleSettings } from '@/components/console-settings';
 import { HostCapabilities } from '@/components/host-capabilities';
 import { ImageSettings } from '@/components/image-settings';
 import { PageHeader } from '@/components/page-header';
+import { StepCacheSettings } from '@/components/step-cache-settings';
 
 export const metadata: Metadata = { title: 'Settings' };
 
@@ -15,6 +16,7 @@ export default function SettingsPage() {
         <HostCapabilities />
         <ConsoleSettings />
         <ImageSettings />
+        <StepCacheSettings />
         <ApiTokens />
       </div>
     </>

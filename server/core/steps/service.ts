@@ -47,6 +47,8 @@ export class StepService {
     private readonly snapshots: SnapshotService,
     private readonly images: ImageService,
     private readonly bus: EventBus,
+    /** The cache's limits (Settings: step cache budget and max age). */
+    private readonly limits: () => { budgetMib: number; maxAgeDays: number },
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -132,6 +134,9 @@ export class StepService {
         }
         await this.record(p, machineId, keys, steps, i, performance.now() - t1, cacheable(i), ctx);
       }
+      // The cache stays within its limits as it grows (what this build uses is in use: kept).
+      const clean = await this.cleanup().catch((err: Error) => (ctx.log(`warning: step cache clean-up failed: ${err.message}`), null));
+      if (clean?.removed) ctx.log(`step cache over its limits: removed ${clean.removed} least recently used step${clean.removed === 1 ? '' : 's'}`);
       return { machine: name, hits: hit + 1, ran: steps.length - hit - 1, keys };
     } finally {
       for (const done of mine) done();
@@ -176,6 +181,44 @@ export class StepService {
       },
       log: (line) => ctx.log(line),
     };
+  }
+
+  /**
+   * The cache within its limits: least recently used first, nodes unused for longer than
+   * `maxAgeDays` go, then more while the cache is over `budgetMib`. Only leaves of the tree
+   * (nothing cached on them) whose snapshot no machine runs on are taken; a removal that the
+   * snapshot tree refuses (a user's checkpoint was made on it) keeps the node.
+   */
+  async cleanup(limits = this.limits()): Promise<{ removed: number; freedBytes: number }> {
+    const snaps = new Map((await this.snapshots.list()).map((s) => [s.id, s]));
+    let nodes = await listStepNodes(this.store);
+    const size = (n: StepNode) => (n.snapshotId ? (snaps.get(n.snapshotId)?.sizeBytes ?? 0) : 0);
+    let total = nodes.reduce((a, n) => a + size(n), 0);
+    const budget = limits.budgetMib * 2 ** 20;
+    const oldest = limits.maxAgeDays > 0 ? this.now() - limits.maxAgeDays * 86_400_000 : -Infinity;
+    const kept = new Set<string>();
+    let removed = 0;
+    let freedBytes = 0;
+    for (;;) {
+      const parents = new Set(nodes.map((n) => n.parentKey));
+      const leaf = nodes
+        .filter((n) => !parents.has(n.key) && !kept.has(n.key) && !(n.snapshotId && snaps.get(n.snapshotId)?.machines.length))
+        .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
+      if (!leaf || (leaf.lastUsedAt >= oldest && (budget === 0 || total <= budget))) break;
+      try {
+        if (leaf.snapshotId && snaps.has(leaf.snapshotId)) await this.snapshots.remove(leaf.snapshotId, false);
+      } catch {
+        kept.add(leaf.key);
+        continue;
+      }
+      await deleteStepNodes(this.store, [leaf.key]);
+      total -= size(leaf);
+      freedBytes += size(leaf);
+      removed++;
+      nodes = nodes.filter((n) => n.key !== leaf.key);
+    }
+    if (removed) this.bus.publish('steps:changed', { key: '' });
+    return { removed, freedBytes };
   }
 
   /** A node and everything built on it leave the cache (their snapshots go too, unless a machine runs on them). */
