@@ -47,16 +47,18 @@ export async function build(argv: string[], json: boolean): Promise<void> {
   }
   if (words.length === 0 && !file) throw new CliError('Usage: hangar build BASE [+ STEP ARGS...]... | -f CHAIN.yaml   [--name NAME] [--transient]   e.g. hangar build busybox + file /etc/motd hello + exec -- cat /etc/motd', 2);
   if (file && words.length) throw new CliError('Give a chain on the command line or a chain file (-f), not both.', 2);
-  let steps: ChainStep[];
+  let body: { steps: ChainStep[] } | { chain: string };
   try {
     if (file && !fs.existsSync(file)) throw new CliError(`No chain file ${file}.`, 2);
-    steps = file ? readLocal(await parseChainFile(fs.readFileSync(file, 'utf8')), path.dirname(file)) : readLocal(parseChain(words));
+    body = { steps: file ? readLocal(await parseChainFile(fs.readFileSync(file, 'utf8')), path.dirname(file)) : readLocal(parseChain(words)) };
   } catch (err) {
-    if (err instanceof ChainError) throw new CliError(file ? `${file}: ${err.message}` : err.message, 2);
-    throw err;
+    // A step this CLI does not know may be a user step of the server's: it parses the chain then.
+    if (err instanceof ChainError && !file && err.message.startsWith('Unknown step')) body = { chain: words.map((w) => (w === '+' ? w : `"${w.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(' ') };
+    else if (err instanceof ChainError) throw new CliError(file ? `${file}: ${err.message}` : err.message, 2);
+    else throw err;
   }
   const client = api();
-  const done = await followJob(client, await client.steps.build({ steps, name, transient }), json);
+  const done = await followJob(client, await client.steps.build({ ...body, name, transient }), json);
   const r = done.result as { machine: string; hits: number; ran: number };
   if (json) printJson(r);
   else console.log(`${r.machine}: ${r.hits} step${r.hits === 1 ? '' : 's'} from the cache, ${r.ran} run.`);

@@ -1,7 +1,7 @@
 import type { Node } from 'yaml';
 import type { ChainStep } from '@/lib/contracts/steps';
 import { BASE_ALIASES, findStep } from './catalog';
-import { ChainError, checkStep } from './chain';
+import { ChainError, checkStep, type FindStep } from './chain';
 
 /**
  * A chain file (YAML), for recipes too long for one command line:
@@ -15,7 +15,7 @@ import { ChainError, checkStep } from './chain';
  *
  * Errors say the line and column: YAML syntax, an unknown step, a wrong argument.
  */
-export async function parseChainFile(text: string): Promise<ChainStep[]> {
+export async function parseChainFile(text: string, find: FindStep = findStep): Promise<ChainStep[]> {
   // Loaded when a chain file is read, not with every CLI command.
   const { isMap, isScalar, isSeq, LineCounter, parseDocument } = await import('yaml');
   const lineCounter = new LineCounter();
@@ -45,12 +45,12 @@ export async function parseChainFile(text: string): Promise<ChainStep[]> {
       throw new ChainError('Each step is one "name: arguments" pair', at(node.range?.[0]));
     }
     const stepName = index === 0 ? (BASE_ALIASES[name] ?? name) : name;
-    const spec = findStep(stepName);
+    const spec = find(stepName);
     try {
       if (!spec) throw new ChainError(`Unknown ${index === 0 ? 'base' : 'step'} "${name}"`);
       const args =
         value === null ? spec.fromWords([]) : Array.isArray(value) ? spec.fromWords(value.map(String)) : typeof value === 'object' ? value : spec.fromWords([String(value)]);
-      return checkStep({ step: stepName, args: args as Record<string, unknown> }, index);
+      return checkStep({ step: stepName, args: args as Record<string, unknown> }, index, find);
     } catch (err) {
       if (err instanceof ChainError && !err.at) throw new ChainError(err.message, at(node.range?.[0]), err.field);
       throw err;

@@ -1,5 +1,8 @@
 import type { ChainStep } from '@/lib/contracts/steps';
-import { BASE_ALIASES, findStep } from './catalog';
+import { BASE_ALIASES, findStep, type StepSpec } from './catalog';
+
+/** Looks a step up by name: the built-in catalog, or the server's (built-ins plus user steps). */
+export type FindStep = (name: string) => StepSpec | undefined;
 
 export class ChainError extends Error {
   constructor(
@@ -53,7 +56,7 @@ export function tokenize(text: string): string[] {
  * at `+`, each step's words turned into arguments and checked against its schema (defaults
  * filled in, so equal chains have equal arguments and hit the same cache entries).
  */
-export function parseChain(words: string[]): ChainStep[] {
+export function parseChain(words: string[], find: FindStep = findStep): ChainStep[] {
   const segments: string[][] = [[]];
   for (const w of words) {
     if (w === '+') segments.push([]);
@@ -63,18 +66,18 @@ export function parseChain(words: string[]): ChainStep[] {
   const [baseWords, ...rest] = segments;
   const base = BASE_ALIASES[baseWords[0]];
   if (!base) throw new ChainError(`Unknown base "${baseWords[0]}": a chain starts with busybox or debian-12.`);
-  return [[base, ...baseWords.slice(1)], ...rest].map(([name, ...args], i) => checkStep({ step: name, args: stepArgs(name, args) }, i));
+  return [[base, ...baseWords.slice(1)], ...rest].map(([name, ...args], i) => checkStep({ step: name, args: stepArgs(name, args, find) }, i, find));
 }
 
-function stepArgs(name: string, words: string[]): Record<string, unknown> {
-  const s = findStep(name);
+function stepArgs(name: string, words: string[], find: FindStep): Record<string, unknown> {
+  const s = find(name);
   if (!s) throw new ChainError(`Unknown step "${name}".`);
   return s.fromWords(words) as Record<string, unknown>;
 }
 
 /** A step checked against the catalog: the base only first, known names, arguments by schema. */
-export function checkStep(st: ChainStep, index: number): ChainStep {
-  const s = findStep(st.step);
+export function checkStep(st: ChainStep, index: number, find: FindStep = findStep): ChainStep {
+  const s = find(st.step);
   if (!s) throw new ChainError(`Unknown step "${st.step}".`);
   if (index === 0 && !s.base) throw new ChainError(`A chain starts with a base (os.busybox, os.debian), not "${st.step}".`);
   if (index > 0 && s.base) throw new ChainError(`"${st.step}" is a base: it can only start a chain.`);

@@ -10,7 +10,7 @@ export const stepRoutes = [
   defineRoute({
     method: 'get', path: '/steps/catalog', tag: 'steps', summary: 'The steps a chain can use: name, version, usage', access: 'viewer',
     response: listOf(stepInfoSchema),
-    handler: async ({ core }) => ({ items: core.steps.catalog() }),
+    handler: async ({ core }) => ({ items: await core.steps.catalog() }),
   }),
   defineRoute({
     method: 'get', path: '/steps/nodes', tag: 'steps', summary: 'The step cache as a tree: nodes with parent keys, snapshot, size, hits, last use, build time', access: 'viewer',

@@ -14,6 +14,7 @@ import { dataLayout, projectRoot } from './paths';
 import { ProbeService } from './probes';
 import { RunOnceService } from './run-once';
 import { StepService } from './steps/service';
+import { StepRegistry } from './steps/user-steps';
 import { SnapshotService } from './snapshots';
 import { SettingsService } from './settings';
 
@@ -84,7 +85,12 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     snapshots,
     probes: new ProbeService(jobs, machines, path.join(layout.root, 'tmp', 'probe-uploads')),
     runs: new RunOnceService(store, bus, machines, images),
-    steps: new StepService(store, jobs, machines, snapshots, images, bus, () => ({ budgetMib: settings.get().stepCacheBudgetMib, maxAgeDays: settings.get().stepCacheMaxAgeDays })),
+    steps: new StepService(
+      store, jobs, machines, snapshots, images, bus,
+      () => ({ budgetMib: settings.get().stepCacheBudgetMib, maxAgeDays: settings.get().stepCacheMaxAgeDays }),
+      // User steps: HANGAR_STEPS_DIR, or steps/ in the data dir.
+      new StepRegistry(process.env.HANGAR_STEPS_DIR ? path.resolve(process.env.HANGAR_STEPS_DIR) : path.join(layout.root, 'steps'), path.join(layout.root, 'tmp', 'steps')),
+    ),
     async close() {
       machines.stopMonitor();
       consoles.closeAll('The Hangar server is shutting down.');

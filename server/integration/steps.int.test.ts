@@ -85,7 +85,8 @@ describe('step trees', () => {
     await expect(api.steps.build({ chain: 'busybox + apt "bad name"' })).rejects.toMatchObject({ status: 400, issues: [{ path: 'steps.packages.0' }] });
     await expect(api.steps.build({ chain: 'busybox + file /x "open' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('line 1, column 19') });
     const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-steps-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
-    expect(await run([process.execPath, 'dist/cli.js', 'build', 'busybox', '+', 'wat'], { env, timeoutMs: 30_000 })).toMatchObject({ code: 2, stderr: expect.stringContaining('Unknown step "wat"') });
+    // A step the CLI does not know goes to the server (it may be a user step there), which refuses it.
+    expect(await run([process.execPath, 'dist/cli.js', 'build', 'busybox', '+', 'wat'], { env, timeoutMs: 30_000 })).toMatchObject({ code: 1, stderr: expect.stringContaining('Unknown step "wat"') });
     const tree = await run([process.execPath, 'dist/cli.js', 'steps'], { env, timeoutMs: 30_000 });
     expect(tree.stdout).toMatch(/^[0-9a-f]{12} {2}os\.busybox/m);
     expect(tree.stdout).toMatch(/^ {2}[0-9a-f]{12} {2}file /m);
@@ -106,6 +107,40 @@ describe('step trees', () => {
     expect(JSON.parse((await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'web.yaml'), '--name', 'st-y3'], { env, timeoutMs: 300_000 })).stdout)).toMatchObject({ hits: 1, ran: 2 });
     fs.writeFileSync(path.join(dir, 'bad.yaml'), 'base: busybox\nsteps:\n  - exec: [a, b\n');
     expect(await run([process.execPath, 'dist/cli.js', 'build', '-f', path.join(dir, 'bad.yaml')], { env, timeoutMs: 30_000 })).toMatchObject({ code: 2, stderr: expect.stringMatching(/bad\.yaml: YAML: .*\(line \d+, column \d+\)/) });
+  }, 600_000);
+
+  it('loads user steps from the steps directory: schema, words, apply(), and an edit invalidates what they cached', async () => {
+    const dir = path.join(srv.dataDir, 'steps');
+    fs.mkdirSync(dir, { recursive: true });
+    const stepSource = (greeting: string) => `import { z } from 'zod';
+export default {
+  name: 'greet',
+  version: 1,
+  usage: 'greet WHO',
+  args: z.object({ who: z.string().regex(/^[a-z]+$/, 'lowercase letters') }),
+  fromWords: (words: string[]) => ({ who: words[0] ?? '' }),
+  async run(machine, args) {
+    await machine.writeFile('/tmp/greeting', '${greeting} ' + args.who, '644');
+    await machine.apply('exec', { argv: ['sh', '-c', 'cat /tmp/greeting > /tmp/greeted'] });
+  },
+};
+`;
+    fs.writeFileSync(path.join(dir, 'greet.ts'), stepSource('hello'));
+    fs.writeFileSync(path.join(dir, 'broken.ts'), 'export default { name: 42 };\n');
+    const catalog = (await api.steps.catalog()).items;
+    expect(catalog.find((s) => s.name === 'greet')).toMatchObject({ usage: 'greet WHO', version: expect.stringMatching(/^1\+[0-9a-f]{12}$/) });
+    expect(catalog.find((s) => s.name === 'broken.ts')?.description).toMatch(/does not load: .*not a step/);
+    const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-greet-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const first = await run([process.execPath, 'dist/cli.js', '--json', 'build', 'busybox', '+', 'greet', 'world', '--name', 'st-u1'], { env, timeoutMs: 300_000 });
+    expect(first.code, first.stderr).toBe(0);
+    expect((await api.machines.exec('st-u1', ['cat', '/tmp/greeted'])).stdout).toBe('hello world');
+    await expect(api.steps.build({ chain: 'busybox + greet World' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('greet: who: lowercase letters') });
+    expect((await build('busybox + greet world', 'st-u2')).ran).toBe(0);
+    // Editing the module changes its version: what it cached no longer hits.
+    fs.writeFileSync(path.join(dir, 'greet.ts'), stepSource('bonjour'));
+    expect((await build('busybox + greet world', 'st-u3')).ran).toBe(1);
+    expect((await api.machines.exec('st-u3', ['cat', '/tmp/greeted'])).stdout).toBe('bonjour world');
+    fs.rmSync(path.join(dir, 'broken.ts'));
   }, 600_000);
 
   it('invalidates a node and its subtree, with their snapshots', async () => {

@@ -9,6 +9,8 @@ export interface StepMachine {
   exec(argv: string[], timeoutS?: number): Promise<{ stdout: string; stderr: string }>;
   /** Write a file (content as text), with a mode. */
   writeFile(path: string, content: string, mode: string): Promise<void>;
+  /** Run another step (built-in or user) here, its arguments checked by its schema. */
+  apply(step: string, args?: Record<string, unknown>): Promise<void>;
   log(line: string): void;
 }
 

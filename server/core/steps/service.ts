@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Job } from '@/lib/contracts/jobs';
 import { buildBodySchema, type BuildBody, type BuildResult, type ChainStep, type StepNode } from '@/lib/contracts/steps';
-import { STEP_CATALOG, findStep } from '@/lib/steps/catalog';
+import { STEP_CATALOG, type StepSpec } from '@/lib/steps/catalog';
 import { ChainError, checkStep, parseChain, tokenize } from '@/lib/steps/chain';
 import type { Store } from '@/db/client';
 import { deleteStepNodes, getStepNode, insertStepNode, listStepNodes, touchStepNode } from '@/db/repo/steps';
@@ -12,7 +13,8 @@ import type { ImageService } from '../images';
 import type { JobContext, JobRunner } from '../jobs';
 import type { MachineService } from '../machines';
 import type { SnapshotService } from '../snapshots';
-import { STEP_RUNNERS, type StepMachine } from './builtins';
+import type { StepMachine } from './builtins';
+import { lookup, type StepRegistry } from './user-steps';
 
 /** Canonical JSON: keys sorted at every level, so equal arguments hash equally. */
 export function canonical(v: unknown): string {
@@ -22,9 +24,11 @@ export function canonical(v: unknown): string {
 }
 
 /** hash(parent key, step name, step version, canonical args); the base's parent is the image build it starts from. */
-export function stepKey(parent: string, step: ChainStep): string {
-  return createHash('sha256').update(`${parent}\0${step.step}\0${findStep(step.step)?.version ?? '?'}\0${canonical(step.args)}`).digest('hex').slice(0, 32);
+export function stepKey(parent: string, step: ChainStep, version: string): string {
+  return createHash('sha256').update(`${parent}\0${step.step}\0${version}\0${canonical(step.args)}`).digest('hex').slice(0, 32);
 }
+
+type Lookup = ReturnType<typeof lookup>;
 
 const baseOf = (st: ChainStep) =>
   st.step === 'os.busybox'
@@ -49,11 +53,21 @@ export class StepService {
     private readonly bus: EventBus,
     /** The cache's limits (Settings: step cache budget and max age). */
     private readonly limits: () => { budgetMib: number; maxAgeDays: number },
+    /** User steps from the steps directory. */
+    private readonly registry: StepRegistry,
     private readonly now: () => number = Date.now,
   ) {}
 
-  catalog() {
-    return STEP_CATALOG.map((s) => ({ name: s.name, version: s.version, base: !!('base' in s && s.base), transient: !!('transient' in s && s.transient), usage: s.usage, description: s.description }));
+  /** Built-in and user steps (a user step module that does not load is listed with its error). */
+  async catalog() {
+    const user = await this.registry.scan();
+    const specs: StepSpec[] = [...STEP_CATALOG, ...[...user.values()].map((u) => u.spec)];
+    const broken = this.registry.problems.map((x) => ({ name: path.basename(x.file), version: '', base: false, transient: false, usage: '', description: `does not load: ${x.error}` }));
+    return [...specs.map((s) => ({ name: s.name, version: s.version, base: !!s.base, transient: !!s.transient, usage: s.usage, description: s.description })), ...broken];
+  }
+
+  private async lookup(): Promise<Lookup> {
+    return lookup(await this.registry.scan());
   }
 
   async tree(): Promise<(StepNode & { sizeBytes: number })[]> {
@@ -62,10 +76,10 @@ export class StepService {
   }
 
   /** A chain checked before any job starts: a bad step or argument is a 400 naming it. */
-  parse(body: BuildBody): ChainStep[] {
+  parse(body: BuildBody, lk: Lookup): ChainStep[] {
     const b = buildBodySchema.parse(body);
     try {
-      return b.steps ? b.steps.map((s, i) => checkStep(s, i)) : parseChain(tokenize(b.chain!));
+      return b.steps ? b.steps.map((s, i) => checkStep(s, i, lk.find)) : parseChain(tokenize(b.chain!), lk.find);
     } catch (err) {
       if (err instanceof ChainError) throw new BadRequestError(err.message, [{ path: err.field ? `steps.${err.field}` : 'chain', message: err.message }]);
       throw err;
@@ -73,23 +87,24 @@ export class StepService {
   }
 
   async build(p: Principal, body: BuildBody): Promise<Job> {
-    const steps = this.parse(body);
+    const lk = await this.lookup();
+    const steps = this.parse(body, lk);
     const { image } = baseOf(steps[0]);
     await this.images.files(image);
     const name = body.name ?? `build-${randomBytes(3).toString('hex')}`;
     if (await this.machines.get(p, name).then(() => true, () => false)) throw new ConflictError(`A machine named "${name}" exists already.`);
     const title = `Build ${steps.map((s) => s.step).join(' + ')} → ${name}`;
-    const { job } = await this.jobs.start({ kind: 'steps.build', title, ownerId: p.user.id }, (ctx) => this.run(p, steps, name, !!body.transient, ctx));
+    const { job } = await this.jobs.start({ kind: 'steps.build', title, ownerId: p.user.id }, (ctx) => this.run(p, steps, name, !!body.transient, lk, ctx));
     return job;
   }
 
-  private async run(p: Principal, steps: ChainStep[], name: string, transientLast: boolean, ctx: JobContext): Promise<BuildResult> {
+  private async run(p: Principal, steps: ChainStep[], name: string, transientLast: boolean, lk: Lookup, ctx: JobContext): Promise<BuildResult> {
     const img = (await this.images.list()).find((i) => i.name === baseOf(steps[0]).image);
     if (!img) throw new NotFoundError(`Image ${baseOf(steps[0]).image}`);
     const keys: string[] = [];
-    steps.forEach((s, i) => keys.push(stepKey(i === 0 ? `image:${img.id}:${img.updatedAt}` : keys[i - 1], s)));
+    steps.forEach((s, i) => keys.push(stepKey(i === 0 ? `image:${img.id}:${img.updatedAt}` : keys[i - 1], s, lk.find(s.step)?.version ?? '?')));
     // A transient step is never cached, and nothing after it can be (its state is not its key's).
-    const firstTransient = steps.findIndex((s, i) => findStep(s.step)?.transient || (transientLast && i === steps.length - 1));
+    const firstTransient = steps.findIndex((s, i) => lk.find(s.step)?.transient || (transientLast && i === steps.length - 1));
     const cacheable = (i: number) => firstTransient < 0 || i < firstTransient;
 
     let hit = -1;
@@ -120,19 +135,19 @@ export class StepService {
         ctx.progress(5, `Starting ${base.image} (${base.driver})`);
         const created = await this.jobs.waitFor(await this.machines.create(p, { name, image: base.image, driver: base.driver, memoryMib: steps[0].args.memoryMib as number, cpus: 1, diskGib: 2, ports: [], start: true, network: base.driver === 'qemu' ? 'private' : base.network }), ctx.signal);
         machineId = (created.result as { machine: string }).machine;
-        await this.record(p, machineId, keys, steps, 0, performance.now() - t0, cacheable(0), ctx);
+        await this.record(p, machineId, keys, steps, 0, performance.now() - t0, cacheable(0), lk, ctx);
       }
-      const m = this.stepMachine(p, machineId, name, ctx);
+      const m = this.stepMachine(p, machineId, name, lk, ctx);
       for (let i = Math.max(hit + 1, 1); i < steps.length; i++) {
         const s = steps[i];
         ctx.progress(10 + Math.round((80 * i) / steps.length), `Step ${i + 1}/${steps.length}: ${s.step}`);
         const t1 = performance.now();
         try {
-          await STEP_RUNNERS[s.step](m, s.args);
+          await lk.runner(s.step)!(m, s.args);
         } catch (err) {
           throw new Error(`Step ${i + 1} (${s.step}) failed: ${(err as Error).message} — machine ${name} is left as the step left it (hangar rm ${name} removes it).`, { cause: err });
         }
-        await this.record(p, machineId, keys, steps, i, performance.now() - t1, cacheable(i), ctx);
+        await this.record(p, machineId, keys, steps, i, performance.now() - t1, cacheable(i), lk, ctx);
       }
       // The cache stays within its limits as it grows (what this build uses is in use: kept).
       const clean = await this.cleanup().catch((err: Error) => (ctx.log(`warning: step cache clean-up failed: ${err.message}`), null));
@@ -154,33 +169,40 @@ export class StepService {
   }
 
   /** A step's result as a node of the tree: the machine checkpointed (live where it can be). */
-  private async record(p: Principal, machineId: string, keys: string[], steps: ChainStep[], i: number, ms: number, cacheable: boolean, ctx: JobContext): Promise<void> {
+  private async record(p: Principal, machineId: string, keys: string[], steps: ChainStep[], i: number, ms: number, cacheable: boolean, lk: Lookup, ctx: JobContext): Promise<void> {
     if (!cacheable) return ctx.log(`step ${steps[i].step}: not cached (transient)`);
     const cp = await this.jobs.waitFor(await this.snapshots.checkpoint(p, machineId, `step ${steps[i].step} ${keys[i].slice(0, 8)}`), ctx.signal);
     const snapshotId = (cp.result as { snapshot: string }).snapshot;
     const img = baseOf(steps[0]);
     await insertStepNode(this.store, {
-      key: keys[i], parentKey: i === 0 ? null : keys[i - 1], step: steps[i].step, version: findStep(steps[i].step)!.version, args: steps[i].args,
+      key: keys[i], parentKey: i === 0 ? null : keys[i - 1], step: steps[i].step, version: lk.find(steps[i].step)?.version ?? '?', args: steps[i].args,
       image: img.image, driver: img.driver, snapshotId, durationMs: Math.round(ms), lastUsedAt: this.now(), createdAt: this.now(),
     });
     this.bus.publish('steps:changed', { key: keys[i] });
     ctx.log(`cached ${steps[i].step} as ${keys[i].slice(0, 12)} (snapshot ${snapshotId}, ${Math.round(ms)} ms to build)`);
   }
 
-  private stepMachine(p: Principal, machineId: string, name: string, ctx: JobContext): StepMachine {
+  private stepMachine(p: Principal, machineId: string, name: string, lk: Lookup, ctx: JobContext): StepMachine {
     const exec = async (argv: string[], timeoutS = 600) => {
       const r = await this.machines.exec(p, machineId, { argv, timeoutS });
       if (r.code !== 0) throw new Error(`${argv[0]} exited with ${r.code}: ${`${r.stderr}${r.stdout}`.trim().split('\n').slice(-5).join(' | ')}`);
       return r;
     };
-    return {
+    const m: StepMachine = {
       name,
       exec,
       writeFile: async (path, content, mode) => {
         await exec(['sh', '-c', 'mkdir -p "$(dirname "$1")" && printf %s "$2" | base64 -d > "$1" && chmod "$3" "$1"', 'file', path, Buffer.from(content).toString('base64'), mode], 60);
       },
+      // Another step inside this one: its arguments checked by its schema; cached as part of the calling step.
+      apply: async (step, args = {}) => {
+        const checked = checkStep({ step, args }, 1, lk.find);
+        ctx.log(`  apply ${step}`);
+        await lk.runner(step)!(m, checked.args);
+      },
       log: (line) => ctx.log(line),
     };
+    return m;
   }
 
   /**
