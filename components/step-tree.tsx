@@ -113,6 +113,9 @@ function ChainBuilder() {
     parseChain(tokenize(chain));
   } catch (err) {
     problem = err instanceof ChainError ? err.message : String(err);
+    // A user step (from the server's steps directory) is checked by the server when the build starts.
+    const unknown = /^Unknown step "([^"]+)"/.exec(problem)?.[1];
+    if (unknown && catalog.some((s) => s.name === unknown)) problem = null;
   }
   const build = useMutation({
     mutationFn: () => api.steps.build({ chain }),
