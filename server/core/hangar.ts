@@ -84,7 +84,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     images,
     snapshots,
     probes: new ProbeService(jobs, machines, path.join(layout.root, 'tmp', 'probe-uploads')),
-    runs: new RunOnceService(store, bus, machines, images),
+    runs: new RunOnceService(machines, images),
     steps: new StepService(
       store, jobs, machines, snapshots, images, bus,
       () => ({ budgetMib: settings.get().stepCacheBudgetMib, maxAgeDays: settings.get().stepCacheMaxAgeDays }),

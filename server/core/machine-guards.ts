@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import type { CreateMachineBody, PortForward } from '@/lib/contracts/machines';
 import type { BootFiles } from '@/server/drivers/types';
@@ -39,24 +38,4 @@ export function checkImageFits(body: CreateMachineBody, image: BootFiles): void 
   if (body.driver !== 'qemu' && !image.rootfs) throw new BadRequestError(`Image ${body.image} has no root filesystem for containers: use debian-12.`, [{ path: 'image', message: 'no root filesystem for containers' }]);
   const minGib = Math.ceil(image.diskBytes / 2 ** 30);
   if (minGib > body.diskGib) throw new BadRequestError(`Image ${body.image} needs a disk of at least ${minGib} GiB.`, [{ path: 'diskGib', message: `at least ${minGib}` }]);
-}
-
-/** Up to `tail` bytes of a log file from `from` (or its end), and where to go on from; an absent log is empty. */
-export function readLogPiece(file: string, q: { from?: number; tail: number }): { text: string; next: number; size: number } {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return { text: '', next: 0, size: 0 };
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    // A log rotated since the last read starts over.
-    const start = q.from === undefined ? Math.max(0, size - q.tail) : q.from > size ? 0 : q.from;
-    const buf = Buffer.alloc(Math.min(q.tail, size - start));
-    const n = fs.readSync(fd, buf, 0, buf.length, start);
-    return { text: buf.subarray(0, n).toString('utf8'), next: start + n, size };
-  } finally {
-    fs.closeSync(fd);
-  }
 }

@@ -13,10 +13,10 @@ import type { HostService } from './host';
 import { newId } from './ids';
 import type { ImageService } from './images';
 import type { JobContext, JobRunner } from './jobs';
-import { checkImageFits, checkMachineBody, checkMemory, checkPortsFree, readLogPiece } from './machine-guards';
+import { checkImageFits, checkMachineBody, checkMemory, checkPortsFree } from './machine-guards';
 import { MachineLocks } from './machine-locks';
 import { MachineMonitor } from './machine-monitor';
-import { resolveInside } from './paths';
+import { readLogPiece, resolveInside } from './paths';
 import type { SettingsService } from './settings';
 
 const ACTIVE: Machine['state'][] = ['starting', 'running', 'paused', 'stopping'];
@@ -89,11 +89,11 @@ export class MachineService {
   }
 
   /** The checks a new machine must pass (driver, name, image, disk, ports, memory), then its row, `creating`. */
-  async admit(p: Principal, body: CreateMachineBody): Promise<{ machine: Machine; image: BootFiles }> {
+  async admit(p: Principal, body: CreateMachineBody, files?: BootFiles): Promise<{ machine: Machine; image: BootFiles }> {
     checkMachineBody(body);
     await this.requireDriver(body.driver, body.network);
     if (await getMachineRow(this.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
-    const image = await this.images.files(body.image);
+    const image = files ?? (await this.images.files(body.image));
     checkImageFits(body, image);
     const taken = new Set((await listMachines(this.store)).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
     const clash = body.ports.find((x) => taken.has(`${x.protocol}:${x.host}`));
@@ -194,18 +194,23 @@ export class MachineService {
           await this.jobs.cancel(current.jobId).catch(() => undefined);
           await current.done?.catch(() => undefined);
         }
-        const { row, spec } = await this.spec(m.id);
         ctx.progress(20, 'Stopping and removing files');
-        await driverFor(row.driver).destroy(spec);
-        this.onGone(m.id);
-        await deleteMachine(this.store, m.id);
-        this.bus.publish('machine:removed', { id: m.id });
+        await this.remove(m.id);
         return { machine: m.id };
       } finally {
         this.locks.unlock(m.id, true);
       }
     });
     return job;
+  }
+
+  /** The machine's processes, files and record gone, its consoles closed (the destroy job's work; a run's --rm too). */
+  async remove(id: string): Promise<void> {
+    const { row, spec } = await this.spec(id);
+    await driverFor(row.driver).destroy(spec);
+    this.onGone(id);
+    await deleteMachine(this.store, id);
+    this.bus.publish('machine:removed', { id });
   }
 
   /** Start-up: machines whose process still runs are running (or paused) again; the others say why they stopped. Then watch them. */

@@ -58,3 +58,23 @@ export function diskUsage(p: string): number {
   if (!st.isDirectory()) return st.blocks * 512;
   return fs.readdirSync(p).reduce((a, e) => a + diskUsage(`${p}/${e}`), st.blocks * 512);
 }
+
+/** Up to `tail` bytes of a log file from `from` (or its end), and where to go on from; an absent log is empty. */
+export function readLogPiece(file: string, q: { from?: number; tail: number }): { text: string; next: number; size: number } {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return { text: '', next: 0, size: 0 };
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    // A log rotated since the last read starts over.
+    const start = q.from === undefined ? Math.max(0, size - q.tail) : q.from > size ? 0 : q.from;
+    const buf = Buffer.alloc(Math.min(q.tail, size - start));
+    const n = fs.readSync(fd, buf, 0, buf.length, start);
+    return { text: buf.subarray(0, n).toString('utf8'), next: start + n, size };
+  } finally {
+    fs.closeSync(fd);
+  }
+}

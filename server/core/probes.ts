@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Job } from '@/lib/contracts/jobs';
-import { probeBodySchema, type ProbeBody, type ProbeReport, type UploadedPackage } from '@/lib/contracts/probes';
+import { probeBodySchema, uploadedPackageSchema, type ProbeBody, type ProbeReport, type UploadedPackage } from '@/lib/contracts/probes';
 import { firstLine, run } from '@/server/drivers/exec';
 import { containerDirs } from '@/server/drivers/nspawn/argv';
 import type { Principal } from './auth';
@@ -40,7 +40,14 @@ export class ProbeService {
       fs.rmSync(file, { force: true });
       throw new BadRequestError(`Not a Debian binary package: ${firstLine(r.stderr) || 'no Package field'}`);
     }
-    return { id, package: f.Package, version: f.Version ?? '', architecture: f.Architecture ?? '', sizeBytes: fs.statSync(file).size };
+    const up = { id, package: f.Package, version: f.Version ?? '', architecture: f.Architecture ?? '', sizeBytes: fs.statSync(file).size };
+    // What dpkg-deb read, kept next to the file: a probe of it reads this instead of asking again.
+    fs.writeFileSync(this.metaFile(id), JSON.stringify(up), { mode: 0o600 });
+    return up;
+  }
+
+  private metaFile(id: string): string {
+    return path.join(this.uploadDir, `${id}.json`);
   }
 
   /** Uploads nobody probed within an hour go. */
@@ -57,17 +64,17 @@ export class ProbeService {
 
   async start(p: Principal, input: ProbeBody): Promise<Job> {
     const body = probeBodySchema.parse(input);
-    const uploads = await Promise.all(body.uploads.map((id) => this.uploaded(id)));
+    const uploads = body.uploads.map((id) => this.uploaded(id));
     const names = [...body.packages, ...uploads.map((u) => u.package)];
     const { job } = await this.jobs.start({ kind: 'probe', title: `Probe ${names.join(' ')} on ${body.image}`, ownerId: p.user.id }, (ctx) => this.run(p, body, uploads, ctx));
     return job;
   }
 
   /** An upload by id, with what its package says. */
-  private async uploaded(id: string): Promise<UploadedPackage & { file: string }> {
+  private uploaded(id: string): UploadedPackage & { file: string } {
     const file = path.join(this.uploadDir, `${id}.deb`);
-    if (!/^upl_[a-z0-9]+$/.test(id) || !fs.existsSync(file)) throw new NotFoundError(`Upload ${id}`);
-    return { ...(await this.register(id, file)), file };
+    if (!/^upl_[a-z0-9]+$/.test(id) || !fs.existsSync(file) || !fs.existsSync(this.metaFile(id))) throw new NotFoundError(`Upload ${id}`);
+    return { ...uploadedPackageSchema.parse(JSON.parse(fs.readFileSync(this.metaFile(id), 'utf8'))), file };
   }
 
   private async run(p: Principal, body: ReturnType<typeof probeBodySchema.parse>, uploads: (UploadedPackage & { file: string })[], ctx: JobContext): Promise<ProbeReport> {
@@ -86,6 +93,7 @@ export class ProbeService {
         for (const u of uploads) {
           // Named by upload id: the file name a user gave never reaches the container's shell.
           fs.renameSync(u.file, path.join(dir, `${u.id}.deb`));
+          fs.rmSync(this.metaFile(u.id), { force: true });
           files.push(`/root/hangar-probe/${u.id}.deb`);
           ctx.log(`uploaded ${u.package} ${u.version} (${u.architecture})`);
         }

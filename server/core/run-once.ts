@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Machine, RunOnceBody, RunOnceEvent } from '@/lib/contracts/machines';
-import type { Store } from '@/db/client';
-import { deleteMachine } from '@/db/repo/machines';
 import { driverFor } from '@/server/drivers/registry';
 import type { Principal } from './auth';
 import { ConflictError } from './errors';
-import type { EventBus } from './events';
 import type { ImageService } from './images';
 import type { MachineService } from './machines';
 
@@ -25,8 +22,6 @@ export interface PreparedRun {
  */
 export class RunOnceService {
   constructor(
-    private readonly store: Store,
-    private readonly bus: EventBus,
     private readonly machines: MachineService,
     private readonly images: ImageService,
   ) {}
@@ -34,10 +29,11 @@ export class RunOnceService {
   /** Everything that can be refused is checked here, before any output: a bad run is an HTTP error. */
   async prepare(p: Principal, body: RunOnceBody): Promise<PreparedRun> {
     const name = body.name ?? `run-${randomBytes(4).toString('hex')}`;
+    const files = await this.images.files(body.image);
     const { machine, image } = await this.machines.admit(p, {
       name, image: body.image, driver: body.driver, network: body.network, command: body.argv,
-      cpus: body.cpus, memoryMib: body.memoryMib, diskGib: Math.max(2, Math.ceil((await this.images.files(body.image)).diskBytes / 2 ** 30)), ports: [], start: true,
-    });
+      cpus: body.cpus, memoryMib: body.memoryMib, diskGib: Math.max(2, Math.ceil(files.diskBytes / 2 ** 30)), ports: [], start: true,
+    }, files);
     const driver = driverFor(machine.driver);
     if (!driver.runOnce) throw new ConflictError(`The ${machine.driver} driver cannot run a command once.`);
     this.machines.locks.lock(machine.id, 'running a command');
@@ -46,7 +42,7 @@ export class RunOnceService {
       const runtime = await driver.create({ ...spec, runtime: { network: body.network, command: body.argv } }, image);
       await this.machines.patch(machine.id, { state: 'running', runtime });
     } catch (err) {
-      await this.remove(machine.id).catch(() => undefined);
+      await this.machines.remove(machine.id).catch(() => undefined);
       this.machines.locks.unlock(machine.id);
       throw err;
     }
@@ -71,22 +67,16 @@ export class RunOnceService {
       reason = r.timedOut ? `The command was killed after ${body.timeoutS} s.` : signal.aborted ? 'The caller went away: the command was killed.' : `The command exited with code ${r.code}.`;
       if (r.timedOut) emit({ t: 'stderr', d: `hangar: ${reason}\n` });
       let removed = false;
-      if (body.rm) removed = await this.remove(machine.id).then(() => true, () => false);
+      if (body.rm) removed = await this.machines.remove(machine.id).then(() => true, () => false);
       emit({ t: 'exit', code: r.timedOut ? 124 : r.code, durationMs: Math.round(performance.now() - t0), removed });
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err);
       emit({ t: 'error', message: reason });
-      if (body.rm) await this.remove(machine.id).catch(() => undefined);
+      if (body.rm) await this.machines.remove(machine.id).catch(() => undefined);
     } finally {
       if (!body.rm) await this.machines.patch(machine.id, { state: 'stopped', stateReason: reason }).catch(() => undefined);
       this.machines.locks.unlock(machine.id);
     }
   }
 
-  private async remove(id: string): Promise<void> {
-    const { row, spec } = await this.machines.spec(id);
-    await driverFor(row.driver).destroy(spec);
-    await deleteMachine(this.store, id);
-    this.bus.publish('machine:removed', { id });
-  }
 }

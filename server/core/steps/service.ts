@@ -29,6 +29,8 @@ export function stepKey(parent: string, step: ChainStep, version: string): strin
 }
 
 type Lookup = ReturnType<typeof lookup>;
+/** A parsed chain with its base, and the identity of the image build it starts from. */
+type Chain = { steps: ChainStep[]; base: ReturnType<typeof baseOf>; imageKey: string };
 
 const baseOf = (st: ChainStep) =>
   st.step === 'os.busybox'
@@ -89,20 +91,21 @@ export class StepService {
   async build(p: Principal, body: BuildBody): Promise<Job> {
     const lk = await this.lookup();
     const steps = this.parse(body, lk);
-    const { image } = baseOf(steps[0]);
-    await this.images.files(image);
+    const base = baseOf(steps[0]);
+    // The image build is the base's parent in the keys: read once, here, so a missing image is a 404 before any job.
+    const img = (await this.images.list()).find((i) => i.name === base.image && i.state === 'ready');
+    if (!img) throw new NotFoundError(`Image "${base.image}" (build it on the Images page)`);
     const name = body.name ?? `build-${randomBytes(3).toString('hex')}`;
     if (await this.machines.get(p, name).then(() => true, () => false)) throw new ConflictError(`A machine named "${name}" exists already.`);
     const title = `Build ${steps.map((s) => s.step).join(' + ')} → ${name}`;
-    const { job } = await this.jobs.start({ kind: 'steps.build', title, ownerId: p.user.id }, (ctx) => this.run(p, steps, name, !!body.transient, lk, ctx));
+    const { job } = await this.jobs.start({ kind: 'steps.build', title, ownerId: p.user.id }, (ctx) => this.run(p, { steps, base, imageKey: `image:${img.id}:${img.updatedAt}` }, name, !!body.transient, lk, ctx));
     return job;
   }
 
-  private async run(p: Principal, steps: ChainStep[], name: string, transientLast: boolean, lk: Lookup, ctx: JobContext): Promise<BuildResult> {
-    const img = (await this.images.list()).find((i) => i.name === baseOf(steps[0]).image);
-    if (!img) throw new NotFoundError(`Image ${baseOf(steps[0]).image}`);
+  private async run(p: Principal, chain: Chain, name: string, transientLast: boolean, lk: Lookup, ctx: JobContext): Promise<BuildResult> {
+    const { steps, base } = chain;
     const keys: string[] = [];
-    steps.forEach((s, i) => keys.push(stepKey(i === 0 ? `image:${img.id}:${img.updatedAt}` : keys[i - 1], s, lk.find(s.step)?.version ?? '?')));
+    steps.forEach((s, i) => keys.push(stepKey(i === 0 ? chain.imageKey : keys[i - 1], s, lk.find(s.step)?.version ?? '?')));
     // A transient step is never cached, and nothing after it can be (its state is not its key's).
     const firstTransient = steps.findIndex((s, i) => lk.find(s.step)?.transient || (transientLast && i === steps.length - 1));
     const cacheable = (i: number) => firstTransient < 0 || i < firstTransient;
@@ -110,8 +113,9 @@ export class StepService {
     let hit = -1;
     const mine: (() => void)[] = [];
     try {
+      let hitNode: StepNode | null = null;
       for (;;) {
-        hit = await this.deepestHit(keys, cacheable);
+        ({ index: hit, node: hitNode } = await this.deepestHit(keys, cacheable));
         const waits = keys.slice(hit + 1).map((k) => this.inflight.get(k)).filter((w): w is Promise<void> => !!w);
         if (!waits.length) break;
         ctx.progress(2, 'Waiting for the same steps another build is running');
@@ -122,8 +126,8 @@ export class StepService {
       }
       const t0 = performance.now();
       let machineId: string;
-      if (hit >= 0) {
-        const node = (await getStepNode(this.store, keys[hit]))!;
+      if (hitNode) {
+        const node = hitNode;
         ctx.progress(5, `Cache hit: ${hit + 1} of ${steps.length} steps; starting from ${node.step}`);
         const fork = await this.jobs.waitFor(await this.snapshots.fork(p, node.snapshotId!, { names: [name] }), ctx.signal);
         machineId = ((fork.result as { machines?: string[] }).machines ?? [])[0];
@@ -131,11 +135,10 @@ export class StepService {
         this.bus.publish('steps:changed', { key: keys[hit] });
         ctx.log(`restored ${node.step} (key ${keys[hit].slice(0, 12)}) in ${Math.round(performance.now() - t0)} ms; it took ${node.durationMs} ms to build`);
       } else {
-        const base = baseOf(steps[0]);
         ctx.progress(5, `Starting ${base.image} (${base.driver})`);
         const created = await this.jobs.waitFor(await this.machines.create(p, { name, image: base.image, driver: base.driver, memoryMib: steps[0].args.memoryMib as number, cpus: 1, diskGib: 2, ports: [], start: true, network: base.driver === 'qemu' ? 'private' : base.network }), ctx.signal);
         machineId = (created.result as { machine: string }).machine;
-        await this.record(p, machineId, keys, steps, 0, performance.now() - t0, cacheable(0), lk, ctx);
+        await this.record(p, machineId, keys, chain, 0, performance.now() - t0, cacheable(0), lk, ctx);
       }
       const m = this.stepMachine(p, machineId, name, lk, ctx);
       for (let i = Math.max(hit + 1, 1); i < steps.length; i++) {
@@ -147,10 +150,11 @@ export class StepService {
         } catch (err) {
           throw new Error(`Step ${i + 1} (${s.step}) failed: ${(err as Error).message} — machine ${name} is left as the step left it (hangar rm ${name} removes it).`, { cause: err });
         }
-        await this.record(p, machineId, keys, steps, i, performance.now() - t1, cacheable(i), lk, ctx);
+        await this.record(p, machineId, keys, chain, i, performance.now() - t1, cacheable(i), lk, ctx);
       }
-      // The cache stays within its limits as it grows (what this build uses is in use: kept).
-      const clean = await this.cleanup().catch((err: Error) => (ctx.log(`warning: step cache clean-up failed: ${err.message}`), null));
+      // The cache stays within its limits as it grows (what this build uses is in use: kept); a build that cached nothing new leaves it as it was.
+      const grew = mine.length > 0;
+      const clean = grew ? await this.cleanup().catch((err: Error) => (ctx.log(`warning: step cache clean-up failed: ${err.message}`), null)) : null;
       if (clean?.removed) ctx.log(`step cache over its limits: removed ${clean.removed} least recently used step${clean.removed === 1 ? '' : 's'}`);
       return { machine: name, hits: hit + 1, ran: steps.length - hit - 1, keys };
     } finally {
@@ -158,25 +162,24 @@ export class StepService {
     }
   }
 
-  /** The deepest step whose result is cached with a complete snapshot. */
-  private async deepestHit(keys: string[], cacheable: (i: number) => boolean): Promise<number> {
+  /** The deepest step whose result is cached with a complete snapshot, and its node. */
+  private async deepestHit(keys: string[], cacheable: (i: number) => boolean): Promise<{ index: number; node: StepNode | null }> {
     for (let i = keys.length - 1; i >= 0; i--) {
       if (!cacheable(i)) continue;
       const node = await getStepNode(this.store, keys[i]);
-      if (node?.snapshotId && (await this.snapshots.get(node.snapshotId).then((s) => s.state === 'complete', () => false))) return i;
+      if (node?.snapshotId && (await this.snapshots.get(node.snapshotId).then((s) => s.state === 'complete', () => false))) return { index: i, node };
     }
-    return -1;
+    return { index: -1, node: null };
   }
 
   /** A step's result as a node of the tree: the machine checkpointed (live where it can be). */
-  private async record(p: Principal, machineId: string, keys: string[], steps: ChainStep[], i: number, ms: number, cacheable: boolean, lk: Lookup, ctx: JobContext): Promise<void> {
+  private async record(p: Principal, machineId: string, keys: string[], { steps, base }: Chain, i: number, ms: number, cacheable: boolean, lk: Lookup, ctx: JobContext): Promise<void> {
     if (!cacheable) return ctx.log(`step ${steps[i].step}: not cached (transient)`);
     const cp = await this.jobs.waitFor(await this.snapshots.checkpoint(p, machineId, `step ${steps[i].step} ${keys[i].slice(0, 8)}`), ctx.signal);
     const snapshotId = (cp.result as { snapshot: string }).snapshot;
-    const img = baseOf(steps[0]);
     await insertStepNode(this.store, {
       key: keys[i], parentKey: i === 0 ? null : keys[i - 1], step: steps[i].step, version: lk.find(steps[i].step)?.version ?? '?', args: steps[i].args,
-      image: img.image, driver: img.driver, snapshotId, durationMs: Math.round(ms), lastUsedAt: this.now(), createdAt: this.now(),
+      image: base.image, driver: base.driver, snapshotId, durationMs: Math.round(ms), lastUsedAt: this.now(), createdAt: this.now(),
     });
     this.bus.publish('steps:changed', { key: keys[i] });
     ctx.log(`cached ${steps[i].step} as ${keys[i].slice(0, 12)} (snapshot ${snapshotId}, ${Math.round(ms)} ms to build)`);

@@ -8,19 +8,28 @@ import path from 'node:path';
  * unified one's `cgroup.freeze`.
  */
 export function cgroupDirs(machineId: string): { unified: string | null; all: string[]; memory: string | null; cpu: string | null } {
-  const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : fs.existsSync('/sys/fs/cgroup/unified/cgroup.procs') ? '/sys/fs/cgroup/unified' : null;
-  const v1 = fs.existsSync('/sys/fs/cgroup/systemd/cgroup.procs') ? '/sys/fs/cgroup/systemd' : null;
-  const unified = v2 ? path.join(v2, 'hangar', machineId) : null;
-  // Limits: in the unified hierarchy when it has the controller (pure v2), else in v1's (hybrid hosts).
+  const r = roots();
+  const at = (root: string | null) => (root ? path.join(root, 'hangar', machineId) : null);
+  const unified = at(r.unified);
+  const all = [unified, at(r.systemd), at(r.memory), at(r.cpu)].filter((d): d is string => !!d);
+  return { unified, all: [...new Set(all)], memory: at(r.memory), cpu: at(r.cpu) };
+}
+
+let found: { unified: string | null; systemd: string | null; memory: string | null; cpu: string | null } | null = null;
+
+/**
+ * The hierarchies, found once (they do not change while Hangar runs; callers poll cgroupDirs every
+ * 20 ms while a container stops). Limits go in the unified hierarchy when it has the controller
+ * (pure v2), else in v1's (hybrid hosts).
+ */
+function roots() {
+  if (found) return found;
+  const has = (d: string) => fs.existsSync(path.join(d, 'cgroup.procs'));
+  const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : has('/sys/fs/cgroup/unified') ? '/sys/fs/cgroup/unified' : null;
   const hasV2 = (c: string) => !!v2 && readText(path.join(v2, 'cgroup.controllers')).split(/\s+/).includes(c);
-  const v1Of = (...candidates: string[]) => {
-    const root = candidates.map((c) => `/sys/fs/cgroup/${c}`).find((d) => fs.existsSync(path.join(d, 'cgroup.procs')));
-    return root ? path.join(root, 'hangar', machineId) : null;
-  };
-  const memory = hasV2('memory') ? unified : v1Of('memory');
-  const cpu = hasV2('cpu') ? unified : v1Of('cpu', 'cpu,cpuacct');
-  const all = [unified, v1 && path.join(v1, 'hangar', machineId), memory, cpu].filter((d): d is string => !!d);
-  return { unified, all: [...new Set(all)], memory, cpu };
+  const v1 = (...names: string[]) => names.map((n) => `/sys/fs/cgroup/${n}`).find(has) ?? null;
+  found = { unified: v2, systemd: v1('systemd'), memory: hasV2('memory') ? v2 : v1('memory'), cpu: hasV2('cpu') ? v2 : v1('cpu', 'cpu,cpuacct') };
+  return found;
 }
 
 const readText = (f: string) => {
