@@ -106,4 +106,37 @@ describe('JobRunner', () => {
     expect(await next.recover()).toBe(1);
     expect(await getJob(store, job.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/server stopped/) });
   });
+
+  it('waitFor wakes on the end of the job it waits for: its result, its error, or the waiter cancelled', async () => {
+    const runner = new JobRunner(store, bus);
+    let finish!: (v: unknown) => void;
+    const a = await runner.start({ kind: 't', title: 'A', ownerId: null }, () => new Promise((r) => (finish = r)));
+    const waiting = runner.waitFor(a.job, { jobId: 'x', signal: new AbortController().signal });
+    setTimeout(() => finish({ n: 1 }), 10);
+    expect(await waiting).toMatchObject({ state: 'succeeded', result: { n: 1 } });
+    // Already finished: read from the store.
+    expect(await runner.waitFor(a.job, { jobId: 'x', signal: new AbortController().signal })).toMatchObject({ state: 'succeeded' });
+    const b = await runner.start({ kind: 't', title: 'B', ownerId: null }, async () => {
+      throw new Error('boom');
+    });
+    await expect(runner.waitFor(b.job, { jobId: 'x', signal: new AbortController().signal })).rejects.toThrow('B: boom');
+    const c = await runner.start({ kind: 't', title: 'C', ownerId: null }, () => new Promise(() => undefined));
+    const ac = new AbortController();
+    const w = runner.waitFor(c.job, { jobId: 'x', signal: ac.signal });
+    ac.abort(new Error('waiter cancelled'));
+    await expect(w).rejects.toThrow('waiter cancelled');
+    await runner.cancel(c.job.id);
+  });
+
+  it('a job waiting for a job it started lends its slot, so jobs that wait on sub-jobs cannot fill every slot', async () => {
+    const runner = new JobRunner(store, bus, 1);
+    const parent = await runner.start({ kind: 't', title: 'P', ownerId: null }, async (ctx) => {
+      const child = await runner.start({ kind: 't', title: 'C', ownerId: null }, async () => 'child ran');
+      return (await runner.waitFor(child.job, ctx)).result;
+    });
+    expect(await parent.done).toMatchObject({ state: 'succeeded', result: 'child ran' });
+    // The slot came back: another job still runs.
+    const after = await runner.start({ kind: 't', title: 'A', ownerId: null }, async () => 1);
+    expect(await after.done).toMatchObject({ state: 'succeeded' });
+  });
 });

@@ -38,6 +38,10 @@ interface Running {
   /** Writes for one job are applied in order. */
   chain: Promise<unknown>;
   flushTimer: NodeJS.Timeout | null;
+  /** Settles when the job has finished and its state is written. */
+  done?: Promise<Job>;
+  /** Holds one of the `concurrency` slots now (given back while it waits for a job it started). */
+  slot: boolean;
 }
 
 const LOG_FLUSH_MS = 100;
@@ -72,10 +76,11 @@ export class JobRunner {
       result: null, ownerId: spec.ownerId, machineId: spec.machineId ?? null, createdAt: this.now(), startedAt: null, finishedAt: null,
     };
     await insertJob(this.store, job);
-    const r: Running = { job, abort: new AbortController(), logs: [], seq: 0, chain: Promise.resolve(), flushTimer: null };
+    const r: Running = { job, abort: new AbortController(), logs: [], seq: 0, chain: Promise.resolve(), flushTimer: null, slot: false };
     this.running.set(job.id, r);
     this.bus.publish('job:update', job);
     const done = this.run(r, fn);
+    r.done = done;
     return { job, done };
   }
 
@@ -88,16 +93,37 @@ export class JobRunner {
    * Wait for another job (a create, a checkpoint, a fork) started by this one; its result, or
    * its error thrown. `signal`: the waiting job's, so cancelling it stops the wait.
    */
-  async waitFor(job: Job, signal: AbortSignal): Promise<Job> {
-    for (;;) {
-      const j = await this.get(job.id);
-      if (j && isFinished(j.state)) {
-        if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error ?? j.state}`);
-        return j;
+  async waitFor(job: Job, waiter: Pick<JobContext, 'jobId' | 'signal'>): Promise<Job> {
+    const { signal } = waiter;
+    const r = this.running.get(job.id);
+    if (r?.done) {
+      // The waiter gives its slot back meanwhile: builds waiting on the forks and checkpoints they
+      // started would otherwise fill every slot and wait for each other for ever.
+      const w = this.running.get(waiter.jobId);
+      const lent = !!w?.slot;
+      if (lent) {
+        w!.slot = false;
+        this.release();
       }
-      signal.throwIfAborted();
-      await new Promise((r) => setTimeout(r, 50));
+      try {
+        // Woken by the job's end, not by polling: a cache hit waits on a fork job, and 50 ms polls were a tenth of it.
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () => reject(signal.reason);
+          if (signal.aborted) return onAbort();
+          signal.addEventListener('abort', onAbort, { once: true });
+          void r.done!.finally(() => (signal.removeEventListener('abort', onAbort), resolve()));
+        });
+      } finally {
+        if (lent) {
+          await this.acquire(w!.abort.signal);
+          w!.slot = true;
+        }
+      }
     }
+    const j = r?.done ? r.job : await this.get(job.id);
+    if (!j || !isFinished(j.state)) throw new Error(`${job.title}: not finished (the server stopped while it ran?)`);
+    if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error ?? j.state}`);
+    return j;
   }
 
   /** Owner of a job that is running now (log events are only published while running). */
@@ -160,10 +186,9 @@ export class JobRunner {
   }
 
   private async run(r: Running, fn: JobFn): Promise<Job> {
-    let acquired = false;
     try {
       await this.acquire(r.abort.signal);
-      acquired = true;
+      r.slot = true;
       this.patch(r, { state: 'running', startedAt: this.now(), message: 'Running' });
       const result = await fn(this.context(r));
       r.abort.signal.throwIfAborted();
@@ -174,7 +199,8 @@ export class JobRunner {
       if (!cancelled) this.log(r, `error: ${message}`);
       this.patch(r, { state: cancelled ? 'cancelled' : 'failed', error: message, message: cancelled ? 'Cancelled' : 'Failed', finishedAt: this.now() });
     } finally {
-      if (acquired) this.release();
+      if (r.slot) this.release();
+      r.slot = false;
       await this.flush(r);
       this.running.delete(r.job.id);
     }

@@ -85,7 +85,7 @@ export class ProbeService {
     const created = await this.machines.create(p, { name, image: body.image, driver: 'nspawn', network: 'host', cpus: 1, memoryMib: 512, diskGib: 2, ports: [], start: uploads.length === 0 });
     const files: string[] = [];
     try {
-      await this.jobs.waitFor(created, ctx.signal);
+      await this.jobs.waitFor(created, ctx);
       if (uploads.length) {
         const { spec } = await this.machines.spec((await this.machines.get(p, name)).id);
         const dir = path.join(containerDirs(spec.dir).upper, 'root', 'hangar-probe');
@@ -97,7 +97,7 @@ export class ProbeService {
           files.push(`/root/hangar-probe/${u.id}.deb`);
           ctx.log(`uploaded ${u.package} ${u.version} (${u.architecture})`);
         }
-        await this.jobs.waitFor(await this.machines.act(p, name, 'start'), ctx.signal);
+        await this.jobs.waitFor(await this.machines.act(p, name, 'start'), ctx);
       }
       const sh = async (script: string, timeoutS: number) => {
         const r = await this.machines.exec(p, name, { argv: ['sh', '-c', script], timeoutS });
@@ -135,7 +135,7 @@ export class ProbeService {
       return report;
     } finally {
       ctx.progress(95, `Removing ${name}`);
-      await this.machines.destroy(p, name).then((j) => this.jobs.waitFor(j, ctx.signal)).catch((err: Error) => ctx.log(`warning: could not remove ${name}: ${err.message}`));
+      await this.machines.destroy(p, name).then((j) => this.jobs.waitFor(j, ctx)).catch((err: Error) => ctx.log(`warning: could not remove ${name}: ${err.message}`));
     }
   }
 
