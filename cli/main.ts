@@ -38,8 +38,9 @@ Usage:
   hangar restore SNAP [--machine NAME] [--no-checkpoint]   put a machine back to a snapshot
   hangar fork SNAP|NAME [-n N] [--prefix P]       start N copies from a snapshot (or from a machine, now)
   hangar gc                                       remove unreferenced disk layers and snapshot files
-  hangar build BASE [+ STEP ARGS]... | -f FILE.yaml [--name N]   a machine from chained steps, each result cached
-                                                  (e.g. debian-12 + apt nginx + exec -- nginx -v)
+  hangar build BASE [+ STEP ARGS]... | -f FILE.yaml|FILE.ts [--name N]   a machine from chained steps, each
+                                                  result cached (e.g. debian-12 + apt nginx + exec -- nginx -v)
+  hangar run BASE + STEP... [--keep]              build the chain, then a shell in it; removed at exit unless --keep
   hangar steps [rm KEY]                           the step cache as a tree; rm invalidates a node and below
   hangar help
 

@@ -5,7 +5,29 @@ import { containerNetworks, driverKinds, driverKindSchema } from '@/lib/contract
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError } from '../output';
+import { buildChain, chainOptions } from './steps';
 import { attach } from './terminal';
+
+/**
+ * hangar run CHAIN [--keep] (fingertip's `fingertip os.fedora + ssh`): the chain built from the
+ * cache, then a shell in the result (a container's shell, a VM's SSH, or busybox's serial
+ * console); the machine is removed when the shell ends, unless --keep.
+ */
+async function runChain(argv: string[]): Promise<number> {
+  const o = chainOptions(argv);
+  o.name ??= `run-${randomBytes(4).toString('hex')}`;
+  const r = await buildChain(o, true);
+  const cfg = loadConfig();
+  const api = createApiClient({ baseUrl: cfg.url, token: cfg.token });
+  const m = await api.machines.get(r.machine);
+  process.stderr.write(`${r.machine}: ${r.hits} step${r.hits === 1 ? '' : 's'} from the cache, ${r.ran} run.\n`);
+  try {
+    return await attach(r.machine, m.driver !== 'qemu' || m.ssh ? 'ssh' : 'serial');
+  } finally {
+    if (o.keep) process.stderr.write(`${r.machine} keeps running (hangar rm ${r.machine} removes it).\n`);
+    else await followJob(api, await api.machines.destroy(r.machine), true).catch((err: Error) => process.stderr.write(`hangar: could not remove ${r.machine}: ${err.message}\n`));
+  }
+}
 
 const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 
@@ -34,6 +56,8 @@ async function runOnce(api: ApiClient, body: Parameters<ApiClient['machines']['r
  */
 export async function runCmd(argv: string[]): Promise<number> {
   const sep = argv.indexOf('--');
+  const head = sep >= 0 ? argv.slice(0, sep) : argv;
+  if (head.includes('+') || head.includes('-f') || head.includes('--file')) return runChain(argv);
   const { values, positionals } = parseArgs({
     args: sep >= 0 ? argv.slice(0, sep) : argv,
     allowPositionals: true,

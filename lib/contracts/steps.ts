@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { nameSchema } from './common';
 
 /** One step of a chain: a catalog step by name and its arguments (checked against the step's schema). */
-export const chainStepSchema = z.object({ step: z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/, 'a step name'), args: z.record(z.string(), z.unknown()).default({}) });
+export const chainStepSchema = z.object({
+  step: z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/, 'a step name'),
+  args: z.record(z.string(), z.unknown()).default({}),
+  /** Or its command-line words, turned into arguments by the server (for user steps a client does not know). */
+  words: z.array(z.string().max(65536)).max(4096).optional(),
+});
 export type ChainStep = z.infer<typeof chainStepSchema>;
 
 export const buildBodySchema = z.object({

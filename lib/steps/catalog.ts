@@ -50,8 +50,10 @@ export const STEP_CATALOG = [
     fromWords: (w) => ({ script: w[0] === '-c' ? w.slice(1).join(' ') : w.join(' ') }),
   }),
   spec({
-    name: 'file', version: '1', usage: 'file PATH CONTENT | file PATH @LOCAL_FILE [MODE]', description: 'write a file (the content is part of the cache key)',
-    schema: z.object({ path: absPath, content: z.string().max(49152), mode: z.string().regex(/^[0-7]{3,4}$/).default('644') }),
+    name: 'file', version: '1', usage: 'file PATH CONTENT [MODE] | file PATH @LOCAL_FILE_OR_DIR [MODE]', description: 'write a file, or copy a local file or directory (the content is part of the cache key)',
+    schema: z
+      .object({ path: absPath, content: z.string().max(786432).optional(), archive: z.string().regex(/^[A-Za-z0-9+/=]*$/, 'base64 of a .tar.gz').max(960000).optional(), mode: z.string().regex(/^[0-7]{3,4}$/).default('644') })
+      .refine((a) => (a.content === undefined) !== (a.archive === undefined), { message: 'give the content, or an archive of a directory (not both)', path: ['content'] }),
     fromWords: (w) => ({ path: w[0] ?? '', content: w[1] ?? '', ...(w[2] ? { mode: w[2] } : {}) }),
   }),
   spec({
@@ -73,6 +75,24 @@ export const STEP_CATALOG = [
     name: 'wait-port', version: '1', transient: true, usage: 'wait-port PORT [TIMEOUT_S]', description: 'wait until a TCP port accepts connections inside the machine',
     schema: z.object({ port: z.number().int().min(1).max(65535), timeoutS: z.number().int().min(1).max(3600).default(60) }),
     fromWords: (w) => ({ port: Number(w[0]), ...(w[1] ? { timeoutS: Number(w[1]) } : {}) }),
+  }),
+  spec({
+    name: 'ssh', version: '1', usage: 'ssh [--user NAME] [PUBLIC_KEY | @KEY_FILE]', description: 'an SSH server running, and a public key allowed to log in (the CLI offers yours from ~/.ssh when none is given)',
+    schema: z.object({ user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a user name').default('root'), key: z.string().regex(/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]{16,16384}( [^\n\0]{0,256})?$/, 'an OpenSSH public key line').optional() }),
+    fromWords: (w) => {
+      const i = w.indexOf('--user');
+      const rest = i >= 0 ? [...w.slice(0, i), ...w.slice(i + 2)] : w;
+      return { ...(i >= 0 ? { user: w[i + 1] ?? '' } : {}), ...(rest.length ? { key: rest.join(' ') } : {}) };
+    },
+  }),
+  spec({
+    name: 'probe', version: '1', transient: true, usage: 'probe URL [EXPECTED_TEXT] [--timeout S]', description: 'check that a URL answers inside the machine (2xx, and the text if given); retried until the timeout',
+    schema: z.object({ url: z.string().regex(/^https?:\/\/[^\s\0]{1,2000}$/, 'an http:// or https:// URL'), expect: z.string().min(1).max(1000).optional(), timeoutS: z.number().int().min(1).max(3600).default(60) }),
+    fromWords: (w) => {
+      const i = w.indexOf('--timeout');
+      const rest = i >= 0 ? [...w.slice(0, i), ...w.slice(i + 2)] : w;
+      return { url: rest[0] ?? '', ...(rest[1] ? { expect: rest.slice(1).join(' ') } : {}), ...(i >= 0 ? { timeoutS: Number(w[i + 1]) } : {}) };
+    },
   }),
 ] as const;
 

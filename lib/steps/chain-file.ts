@@ -1,7 +1,8 @@
 import type { Node } from 'yaml';
 import type { ChainStep } from '@/lib/contracts/steps';
-import { BASE_ALIASES, findStep } from './catalog';
-import { ChainError, checkStep, type FindStep } from './chain';
+import { findStep } from './catalog';
+import { ChainError, type FindStep } from './chain';
+import { stepFromValue } from './chain-value';
 
 /**
  * A chain file (YAML), for recipes too long for one command line:
@@ -13,9 +14,10 @@ import { ChainError, checkStep, type FindStep } from './chain';
  *     - service: nginx         # a scalar: one word
  *     - exec: [nginx, -v]
  *
- * Errors say the line and column: YAML syntax, an unknown step, a wrong argument.
+ * Errors say the line and column: YAML syntax, an unknown step, a wrong argument. `pass`: steps
+ * this side does not know go on unchecked (the server may have them as user steps).
  */
-export async function parseChainFile(text: string, find: FindStep = findStep): Promise<ChainStep[]> {
+export async function parseChainFile(text: string, find: FindStep = findStep, pass = false): Promise<ChainStep[]> {
   // Loaded when a chain file is read, not with every CLI command.
   const { isMap, isScalar, isSeq, LineCounter, parseDocument } = await import('yaml');
   const lineCounter = new LineCounter();
@@ -44,13 +46,8 @@ export async function parseChainFile(text: string, find: FindStep = findStep): P
     } else {
       throw new ChainError('Each step is one "name: arguments" pair', at(node.range?.[0]));
     }
-    const stepName = index === 0 ? (BASE_ALIASES[name] ?? name) : name;
-    const spec = find(stepName);
     try {
-      if (!spec) throw new ChainError(`Unknown ${index === 0 ? 'base' : 'step'} "${name}"`);
-      const args =
-        value === null ? spec.fromWords([]) : Array.isArray(value) ? spec.fromWords(value.map(String)) : typeof value === 'object' ? value : spec.fromWords([String(value)]);
-      return checkStep({ step: stepName, args: args as Record<string, unknown> }, index, find);
+      return stepFromValue(name, value, index, find, pass);
     } catch (err) {
       if (err instanceof ChainError && !err.at) throw new ChainError(err.message, at(node.range?.[0]), err.field);
       throw err;

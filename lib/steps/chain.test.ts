@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChainError, parseChain, tokenize } from './chain';
 import { parseChainFile } from './chain-file';
+import { chainFromValue } from './chain-value';
 
 describe('chains', () => {
   it('parses the fingertip-style chain, filling in defaults', () => {
@@ -50,5 +51,41 @@ describe('chain files', () => {
     await expect(parseChainFile('base: busybox\nsteps:\n  - nosuch: 1\n')).rejects.toThrow('Unknown step "nosuch" (line 3, column 5)');
     await expect(parseChainFile('base: busybox\nsteps:\n  - exec: []\n  - apt: ["bad name"]\n')).rejects.toThrow(/exec: argv: .* \(line 3, column 5\)/);
     await expect(parseChainFile('steps: []\n')).rejects.toThrow(/No base/);
+  });
+
+  it('reads ssh, probe and directory-copy steps from words, and checks their fields', () => {
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJx0 me@host';
+    expect(parseChain(['debian-12', '+', 'ssh', '--user', 'dev', ...key.split(' '), '+', 'probe', 'http://localhost/', 'Welcome', 'home', '--timeout', '9'])).toEqual([
+      { step: 'os.debian', args: { driver: 'nspawn', network: 'nat', memoryMib: 512 } },
+      { step: 'ssh', args: { user: 'dev', key } },
+      { step: 'probe', args: { url: 'http://localhost/', expect: 'Welcome home', timeoutS: 9 } },
+    ]);
+    expect(parseChain(['debian-12', '+', 'ssh'])[1]).toEqual({ step: 'ssh', args: { user: 'root' } });
+    expect(() => parseChain(['debian-12', '+', 'ssh', 'not-a-key'])).toThrow(/ssh: key: an OpenSSH public key line/);
+    expect(() => parseChain(['debian-12', '+', 'probe', 'file:///etc/passwd'])).toThrow(/probe: url: an http/);
+    expect(() => parseChain(['debian-12', '+', 'ssh', '--user', '../root'])).toThrow(/ssh: user: a user name/);
+    // A directory copy carries an archive instead of content; both, or neither, is refused.
+    expect(chainFromValue([{ step: 'busybox', args: {} }, { step: 'file', args: { path: '/srv', archive: 'H4sIAAAA' } }])[1]).toEqual({ step: 'file', args: { path: '/srv', archive: 'H4sIAAAA', mode: '644' } });
+    expect(() => chainFromValue([{ step: 'busybox' }, { step: 'file', args: { path: '/srv', archive: 'H4sI', content: 'x' } }])).toThrow(/step 1: file: content: give the content, or an archive/);
+  });
+
+  it('reads a TypeScript recipe export: the YAML shape or a list of { step, args }, errors naming the step', () => {
+    expect(chainFromValue({ base: { 'debian-12': { driver: 'qemu' } }, steps: [{ apt: ['hello'] }, 'ssh', { exec: ['hello'] }] })).toEqual([
+      { step: 'os.debian', args: { driver: 'qemu', network: 'nat', memoryMib: 512 } },
+      { step: 'apt', args: { packages: ['hello'] } },
+      { step: 'ssh', args: { user: 'root' } },
+      { step: 'exec', args: { argv: ['hello'], timeoutS: 600 } },
+    ]);
+    expect(() => chainFromValue({ base: 'busybox', steps: [{ exec: ['true'] }, { nosuch: 1 }] })).toThrow('step 2: Unknown step "nosuch"');
+    expect(() => chainFromValue({ base: 'busybox', steps: [{ apt: [], exec: [] }] })).toThrow(/step 1: Each step is one/);
+    expect(() => chainFromValue({ steps: [] })).toThrow(/exports \{ base, steps \}/);
+    expect(() => chainFromValue([{ step: 'busybox' }, { step: 'exec', args: { argv: [] } }])).toThrow(/step 1: exec: argv/);
+    // Steps only the server knows (user steps) go on unchecked: words for it to read, or arguments.
+    expect(chainFromValue({ base: 'busybox', steps: [{ greet: ['world'] }, { greet: { who: 'x' } }, 'greet'] }, undefined, true).slice(1)).toEqual([
+      { step: 'greet', args: {}, words: ['world'] },
+      { step: 'greet', args: { who: 'x' } },
+      { step: 'greet', args: {}, words: [] },
+    ]);
+    expect(() => chainFromValue({ base: 'nosuch' }, undefined, true)).toThrow('base: Unknown base "nosuch"');
   });
 });

@@ -66,10 +66,11 @@ export function parseChain(words: string[], find: FindStep = findStep): ChainSte
   const [baseWords, ...rest] = segments;
   const base = BASE_ALIASES[baseWords[0]];
   if (!base) throw new ChainError(`Unknown base "${baseWords[0]}": a chain starts with busybox or debian-12.`);
-  return [[base, ...baseWords.slice(1)], ...rest].map(([name, ...args], i) => checkStep({ step: name, args: stepArgs(name, args, find) }, i, find));
+  return [[base, ...baseWords.slice(1)], ...rest].map(([name, ...args], i) => checkStep({ step: name, args: wordsToArgs(name, args, find) }, i, find));
 }
 
-function stepArgs(name: string, words: string[], find: FindStep): Record<string, unknown> {
+/** A step's command-line words as its arguments (its own fromWords), before the schema check. */
+export function wordsToArgs(name: string, words: string[], find: FindStep): Record<string, unknown> {
   const s = find(name);
   if (!s) throw new ChainError(`Unknown step "${name}".`);
   return s.fromWords(words) as Record<string, unknown>;

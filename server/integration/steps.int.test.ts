@@ -143,6 +143,84 @@ export default {
     fs.rmSync(path.join(dir, 'broken.ts'));
   }, 600_000);
 
+  it('builds from a TypeScript recipe: a directory copied in, a web server probed, the console typed into, files read back', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-recipe-it-'));
+    fs.mkdirSync(path.join(dir, 'site', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'site', 'index.html'), 'from a directory\n');
+    fs.writeFileSync(path.join(dir, 'site', 'sub', 'a.txt'), 'nested');
+    fs.writeFileSync(path.join(dir, 'helper.ts'), "export const page: string = 'from a directory';\n");
+    fs.writeFileSync(path.join(dir, 'recipe.ts'), `import { page } from './helper';
+export default {
+  base: 'busybox',
+  steps: [
+    { file: { path: '/srv/site', content: '@site' } },
+    { sh: ['-c', 'httpd -h /srv/site -p 8080'] },
+    'console-check',
+    { probe: ['http://127.0.0.1:8080/', page] },
+  ],
+};
+`);
+    fs.mkdirSync(path.join(srv.dataDir, 'steps'), { recursive: true });
+    fs.writeFileSync(path.join(srv.dataDir, 'steps', 'console-check.ts'), `export default {
+  name: 'console-check',
+  version: 1,
+  async run(m) {
+    await m.console.sendline('echo $((6*7))-typed');
+    const seen = await m.console.expect(/(\\d+)-typed/, 30);
+    if (!seen.includes('42-typed')) throw new Error('expect returned ' + seen);
+    await m.writeFile('/tmp/page-copy', await m.readFile('/srv/site/index.html'));
+    await m.writeFile('/tmp/bytes', new Uint8Array([0, 1, 2, 255]), '600');
+    if ((await m.readFile('/tmp/bytes')).join(',') !== '0,1,2,255') throw new Error('bytes changed on the way');
+  },
+};
+`);
+    const env = { XDG_CONFIG_HOME: path.join(dir, 'cfg'), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const first = await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'recipe.ts'), '--name', 'st-ts1'], { env, timeoutMs: 300_000 });
+    expect(first.code, first.stderr).toBe(0);
+    // The probe is transient: everything before it is cached, it is not (the base may be cached by earlier tests).
+    const one = JSON.parse(first.stdout) as BuildResult;
+    expect(one.hits + one.ran).toBe(5);
+    expect(one.ran).toBeGreaterThanOrEqual(4);
+    const cat = await api.machines.exec('st-ts1', ['sh', '-c', 'cat /srv/site/sub/a.txt /tmp/page-copy; stat -c %a /tmp/bytes']);
+    expect(cat.stdout).toBe('nestedfrom a directory\n600\n');
+    const second = await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'recipe.ts'), '--name', 'st-ts2'], { env, timeoutMs: 300_000 });
+    expect(JSON.parse(second.stdout)).toMatchObject({ hits: 4, ran: 1 });
+    // A probe that gets no answer fails the build with what it saw.
+    const bad = await jobDone(api, await api.steps.build({ chain: 'busybox + probe http://127.0.0.1:9/ --timeout 2', name: 'st-ts3' }));
+    expect(bad.error).toMatch(/Step 2 \(probe\) failed: sh exited with 1: last answer/);
+    fs.writeFileSync(path.join(dir, 'broken.ts'), 'export default { base: "busybox", steps: [ { exec: [] } ] };\n');
+    expect(await run([process.execPath, 'dist/cli.js', 'build', '-f', path.join(dir, 'broken.ts')], { env, timeoutMs: 30_000 })).toMatchObject({ code: 2, stderr: expect.stringContaining('step 1: exec: argv') });
+    fs.writeFileSync(path.join(dir, 'syntax.ts'), 'export default { base: ;\n');
+    expect(await run([process.execPath, 'dist/cli.js', 'build', '-f', path.join(dir, 'syntax.ts')], { env, timeoutMs: 30_000 })).toMatchObject({ code: 2, stderr: expect.stringMatching(/syntax\.ts: .*\(line 1, column \d+\)/) });
+  }, 600_000);
+
+  it('reboots a machine from a step and waits for it; hangar run CHAIN opens a shell in the result and removes it after', async () => {
+    fs.writeFileSync(path.join(srv.dataDir, 'steps', 'reboot-check.ts'), `export default {
+  name: 'reboot-check',
+  version: 1,
+  async run(m) {
+    await m.exec(['sh', '-c', 'echo before > /tmp/before-reboot']);
+    await m.reboot();
+    const r = await m.exec(['sh', '-c', 'test -e /tmp/before-reboot && echo kept || echo gone']);
+    await m.writeFile('/tmp/after-reboot', r.stdout.trim());
+    await m.console.sendline('echo up-$((1+1))');
+    await m.console.expect('up-2', 60);
+  },
+};
+`);
+    const r = await build('busybox + reboot-check', 'st-rb');
+    // busybox lives in an initramfs: a reboot starts it afresh.
+    expect((await api.machines.exec('st-rb', ['cat', '/tmp/after-reboot'])).stdout).toBe('gone');
+    const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-runchain-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const shell = await run([process.execPath, 'dist/cli.js', 'run', 'busybox', '+', 'file', '/etc/motd', 'hello from run'], { env, input: 'cat /etc/motd; echo end-$((2+3))\n', timeoutMs: 300_000 });
+    expect(shell.code, shell.stderr).toBe(0);
+    expect(shell.stdout).toContain('hello from run');
+    expect(shell.stdout).toContain('end-5');
+    expect(shell.stderr).toMatch(/run-[0-9a-f]{8}: \d+ steps? from the cache/);
+    expect((await api.machines.list()).items.filter((m) => m.name.startsWith('run-'))).toEqual([]);
+    expect(r.keys.length).toBe(2);
+  }, 600_000);
+
   it('invalidates a node and its subtree, with their snapshots', async () => {
     const nodes = (await api.steps.nodes()).items;
     const file = nodes.find((n) => n.step === 'file' && n.args.content === 'hello again')!;

@@ -3,17 +3,18 @@ import path from 'node:path';
 import type { Job } from '@/lib/contracts/jobs';
 import { buildBodySchema, type BuildBody, type BuildResult, type ChainStep, type StepNode } from '@/lib/contracts/steps';
 import { STEP_CATALOG, type StepSpec } from '@/lib/steps/catalog';
-import { ChainError, checkStep, parseChain, tokenize } from '@/lib/steps/chain';
+import { ChainError, checkStep, parseChain, tokenize, wordsToArgs } from '@/lib/steps/chain';
 import type { Store } from '@/db/client';
 import { deleteStepNodes, getStepNode, insertStepNode, listStepNodes, touchStepNode } from '@/db/repo/steps';
 import type { Principal } from '../auth';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors';
+import type { ConsoleRegistry } from '../console/registry';
 import type { EventBus } from '../events';
 import type { ImageService } from '../images';
 import type { JobContext, JobRunner } from '../jobs';
 import type { MachineService } from '../machines';
 import type { SnapshotService } from '../snapshots';
-import type { StepMachine } from './builtins';
+import { stepMachine } from './step-machine';
 import { lookup, type StepRegistry } from './user-steps';
 
 /** Canonical JSON: keys sorted at every level, so equal arguments hash equally. */
@@ -53,12 +54,17 @@ export class StepService {
     private readonly snapshots: SnapshotService,
     private readonly images: ImageService,
     private readonly bus: EventBus,
+    private readonly consoles: ConsoleRegistry,
     /** The cache's limits (Settings: step cache budget and max age). */
     private readonly limits: () => { budgetMib: number; maxAgeDays: number },
     /** User steps from the steps directory. */
     private readonly registry: StepRegistry,
     private readonly now: () => number = Date.now,
   ) {}
+
+  private get deps() {
+    return { machines: this.machines, jobs: this.jobs, consoles: this.consoles };
+  }
 
   /** Built-in and user steps (a user step module that does not load is listed with its error). */
   async catalog() {
@@ -81,7 +87,7 @@ export class StepService {
   parse(body: BuildBody, lk: Lookup): ChainStep[] {
     const b = buildBodySchema.parse(body);
     try {
-      return b.steps ? b.steps.map((s, i) => checkStep(s, i, lk.find)) : parseChain(tokenize(b.chain!), lk.find);
+      return b.steps ? b.steps.map((s, i) => checkStep(s.words ? { step: s.step, args: wordsToArgs(s.step, s.words, lk.find) } : s, i, lk.find)) : parseChain(tokenize(b.chain!), lk.find);
     } catch (err) {
       if (err instanceof ChainError) throw new BadRequestError(err.message, [{ path: err.field ? `steps.${err.field}` : 'chain', message: err.message }]);
       throw err;
@@ -111,6 +117,7 @@ export class StepService {
     const cacheable = (i: number) => firstTransient < 0 || i < firstTransient;
 
     let hit = -1;
+    let m: ReturnType<typeof stepMachine> | null = null;
     const mine: (() => void)[] = [];
     try {
       let hitNode: StepNode | null = null;
@@ -129,18 +136,18 @@ export class StepService {
       if (hitNode) {
         const node = hitNode;
         ctx.progress(5, `Cache hit: ${hit + 1} of ${steps.length} steps; starting from ${node.step}`);
-        const fork = await this.jobs.waitFor(await this.snapshots.fork(p, node.snapshotId!, { names: [name] }), ctx.signal);
+        const fork = await this.jobs.waitFor(await this.snapshots.fork(p, node.snapshotId!, { names: [name] }), ctx);
         machineId = ((fork.result as { machines?: string[] }).machines ?? [])[0];
         for (const k of keys.slice(0, hit + 1)) await touchStepNode(this.store, k, this.now());
         this.bus.publish('steps:changed', { key: keys[hit] });
         ctx.log(`restored ${node.step} (key ${keys[hit].slice(0, 12)}) in ${Math.round(performance.now() - t0)} ms; it took ${node.durationMs} ms to build`);
       } else {
         ctx.progress(5, `Starting ${base.image} (${base.driver})`);
-        const created = await this.jobs.waitFor(await this.machines.create(p, { name, image: base.image, driver: base.driver, memoryMib: steps[0].args.memoryMib as number, cpus: 1, diskGib: 2, ports: [], start: true, network: base.driver === 'qemu' ? 'private' : base.network }), ctx.signal);
+        const created = await this.jobs.waitFor(await this.machines.create(p, { name, image: base.image, driver: base.driver, memoryMib: steps[0].args.memoryMib as number, cpus: 1, diskGib: 2, ports: [], start: true, network: base.driver === 'qemu' ? 'private' : base.network }), ctx);
         machineId = (created.result as { machine: string }).machine;
         await this.record(p, machineId, keys, chain, 0, performance.now() - t0, cacheable(0), lk, ctx);
       }
-      const m = this.stepMachine(p, machineId, name, lk, ctx);
+      m = stepMachine(this.deps, p, { id: machineId, name, driver: base.driver }, lk, ctx);
       for (let i = Math.max(hit + 1, 1); i < steps.length; i++) {
         const s = steps[i];
         ctx.progress(10 + Math.round((80 * i) / steps.length), `Step ${i + 1}/${steps.length}: ${s.step}`);
@@ -158,6 +165,7 @@ export class StepService {
       if (clean?.removed) ctx.log(`step cache over its limits: removed ${clean.removed} least recently used step${clean.removed === 1 ? '' : 's'}`);
       return { machine: name, hits: hit + 1, ran: steps.length - hit - 1, keys };
     } finally {
+      m?.close();
       for (const done of mine) done();
     }
   }
@@ -175,7 +183,7 @@ export class StepService {
   /** A step's result as a node of the tree: the machine checkpointed (live where it can be). */
   private async record(p: Principal, machineId: string, keys: string[], { steps, base }: Chain, i: number, ms: number, cacheable: boolean, lk: Lookup, ctx: JobContext): Promise<void> {
     if (!cacheable) return ctx.log(`step ${steps[i].step}: not cached (transient)`);
-    const cp = await this.jobs.waitFor(await this.snapshots.checkpoint(p, machineId, `step ${steps[i].step} ${keys[i].slice(0, 8)}`), ctx.signal);
+    const cp = await this.jobs.waitFor(await this.snapshots.checkpoint(p, machineId, `step ${steps[i].step} ${keys[i].slice(0, 8)}`), ctx);
     const snapshotId = (cp.result as { snapshot: string }).snapshot;
     await insertStepNode(this.store, {
       key: keys[i], parentKey: i === 0 ? null : keys[i - 1], step: steps[i].step, version: lk.find(steps[i].step)?.version ?? '?', args: steps[i].args,
@@ -183,29 +191,6 @@ export class StepService {
     });
     this.bus.publish('steps:changed', { key: keys[i] });
     ctx.log(`cached ${steps[i].step} as ${keys[i].slice(0, 12)} (snapshot ${snapshotId}, ${Math.round(ms)} ms to build)`);
-  }
-
-  private stepMachine(p: Principal, machineId: string, name: string, lk: Lookup, ctx: JobContext): StepMachine {
-    const exec = async (argv: string[], timeoutS = 600) => {
-      const r = await this.machines.exec(p, machineId, { argv, timeoutS });
-      if (r.code !== 0) throw new Error(`${argv[0]} exited with ${r.code}: ${`${r.stderr}${r.stdout}`.trim().split('\n').slice(-5).join(' | ')}`);
-      return r;
-    };
-    const m: StepMachine = {
-      name,
-      exec,
-      writeFile: async (path, content, mode) => {
-        await exec(['sh', '-c', 'mkdir -p "$(dirname "$1")" && printf %s "$2" | base64 -d > "$1" && chmod "$3" "$1"', 'file', path, Buffer.from(content).toString('base64'), mode], 60);
-      },
-      // Another step inside this one: its arguments checked by its schema; cached as part of the calling step.
-      apply: async (step, args = {}) => {
-        const checked = checkStep({ step, args }, 1, lk.find);
-        ctx.log(`  apply ${step}`);
-        await lk.runner(step)!(m, checked.args);
-      },
-      log: (line) => ctx.log(line),
-    };
-    return m;
   }
 
   /**

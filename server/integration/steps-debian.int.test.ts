@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from '@/lib/api-client';
+import type { BuildResult } from '@/lib/contracts/steps';
+import { run } from '@/server/drivers/exec';
+import { adminToken, client, jobDone, startServer, type RunningServer } from './harness';
+
+/**
+ * A Debian step chain on real parts: an nspawn container on the NAT network, apt installing a
+ * package from the host's mirror, the ssh step letting a key in (used from the host), and the
+ * second run of the chain coming from the cache. Packages are shared through HANGAR_CACHE.
+ */
+let srv: RunningServer;
+let api: ApiClient;
+let env: Record<string, string>;
+let dir: string;
+
+beforeAll(async () => {
+  srv = await startServer({ env: { HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache') } });
+  const token = await adminToken(srv.url);
+  api = client(srv.url, token);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-steps-deb-'));
+  env = { XDG_CONFIG_HOME: path.join(dir, 'cfg'), HOME: dir, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+  const img = await jobDone(api, await api.images.build({ kind: 'debian-12' }), 15 * 60_000);
+  expect(img.error).toBeNull();
+}, 16 * 60_000);
+
+afterAll(async () => {
+  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
+  await srv?.stop();
+}, 120_000);
+
+const cli = (args: string[], input?: string) => run([process.execPath, 'dist/cli.js', ...args], { env, input, timeoutMs: 600_000 });
+
+describe('a Debian step chain', () => {
+  it('debian-12 + apt hello + ssh KEY + exec -- hello: built once, then from the cache; the key logs in from the host', async () => {
+    expect((await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id')])).code).toBe(0);
+    const chain = ['debian-12', '+', 'apt', 'hello', '+', 'ssh', `@${path.join(dir, 'id.pub')}`, '+', 'exec', '--', 'hello'];
+    let t0 = performance.now();
+    const cold = await cli(['--json', 'build', '--name', 'sd-a', ...chain]);
+    const coldMs = performance.now() - t0;
+    expect(cold.code, cold.stderr).toBe(0);
+    expect(JSON.parse(cold.stdout)).toMatchObject({ machine: 'sd-a', hits: 0, ran: 4 });
+    expect((await api.machines.exec('sd-a', ['hello'])).stdout).toBe('Hello, world!\n');
+    const m = await api.machines.get('sd-a');
+    expect(m.address).toMatch(/^10\.213\./);
+    const ssh = await run(['ssh', '-i', path.join(dir, 'id'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=20', `root@${m.address}`, 'hello'], { timeoutMs: 60_000 });
+    expect(ssh.stdout, ssh.stderr).toBe('Hello, world!\n');
+
+    t0 = performance.now();
+    const warm = await cli(['--json', 'build', '--name', 'sd-b', ...chain]);
+    const warmMs = performance.now() - t0;
+    expect(JSON.parse(warm.stdout) as BuildResult).toMatchObject({ machine: 'sd-b', hits: 4, ran: 0 });
+    expect((await api.machines.exec('sd-b', ['hello'])).stdout).toBe('Hello, world!\n');
+    expect(warmMs * 2).toBeLessThan(coldMs);
+    // A failing apt step fails the build with apt's own words, and nothing of it is cached.
+    const bad = await cli(['build', 'debian-12', '+', 'apt', 'no-such-package-hangar', '--name', 'sd-c']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Step 2 \(apt\) failed: .*Unable to locate package no-such-package-hangar/);
+    expect((await api.steps.nodes()).items.filter((n) => n.step === 'apt' && (n.args.packages as string[])[0] === 'no-such-package-hangar')).toEqual([]);
+  }, 900_000);
+
+  it('hangar run CHAIN: a shell in the built container, the machine removed when it ends', async () => {
+    const r = await cli(['run', 'debian-12', '+', 'apt', 'hello'], 'hello; exit 0\n');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Hello, world!');
+    expect(r.stderr).toMatch(/2 steps from the cache, 0 run/);
+    expect((await api.machines.list()).items.filter((x) => x.name.startsWith('run-'))).toEqual([]);
+  }, 300_000);
+});
