@@ -49,7 +49,9 @@ function argsText(n: StepNode): string {
   const a = n.args;
   if (n.step === 'exec' && Array.isArray(a.argv)) return (a.argv as string[]).join(' ');
   if (n.step === 'apt' && Array.isArray(a.packages)) return (a.packages as string[]).join(' ');
-  if (n.step === 'file') return `${String(a.path)} (${String(a.content ?? '').length} bytes)`;
+  if (n.step === 'file' && a.archive !== undefined) return `${String(a.path)} (a directory)`;
+  if (n.step === 'file') return `${String(a.path)} (${/^sha256:\S+ \((\d+) chars\)$/.exec(String(a.content))?.[1] ?? String(a.content ?? '').length} bytes)`;
+  if (n.step === 'ssh') return `${String(a.user)}${typeof a.key === 'string' ? `, key …${a.key.split(' ')[2] ?? a.key.slice(-12)}` : ''}`;
   if (n.step === 'os.debian') return String(a.driver ?? '');
   const s = JSON.stringify(a);
   return s === '{}' ? '' : s;
@@ -103,6 +105,15 @@ function StepRow({ n, depth, canOperate }: { n: TreeNode; depth: number; canOper
   );
 }
 
+/** A picked step added to the chain: a base replaces the chain's base, another step goes at the end. */
+function pick(chain: string, name: string, base: boolean): string {
+  if (base) {
+    const rest = chain.indexOf(' + ');
+    return `${name === 'os.busybox' ? 'busybox' : name === 'os.debian' ? 'debian-12' : name}${rest >= 0 ? chain.slice(rest) : ''}`;
+  }
+  return `${chain.trimEnd()} + ${name} `;
+}
+
 /** A chain written as on the command line, checked as you type against each step's schema. */
 function ChainBuilder() {
   const toast = useToast();
@@ -144,15 +155,20 @@ function ChainBuilder() {
         </button>
         {problem ? <span role="alert" className="text-xs text-red-600 dark:text-red-400">{problem}</span> : <span className="text-xs text-zinc-500">cached steps are restored, the rest run and are cached</span>}
       </div>
-      <p className="text-xs text-zinc-500">
-        Steps:{' '}
-        {catalog.map((s, i) => (
-          <span key={s.name} title={s.description}>
-            {i > 0 && ' · '}
-            <code>{s.usage}</code>
-          </span>
+      <div className="flex flex-wrap items-baseline gap-1.5 text-xs text-zinc-500">
+        <span>Add a step:</span>
+        {catalog.map((s) => (
+          <button
+            key={s.name}
+            type="button"
+            title={`${s.usage} — ${s.description}`}
+            onClick={() => setChain((c) => pick(c, s.name, s.base))}
+            className="rounded border border-zinc-200 px-1.5 py-0.5 font-mono hover:border-sky-400 hover:text-sky-700 dark:border-zinc-700 dark:hover:text-sky-300"
+          >
+            {s.name}
+          </button>
         ))}
-      </p>
+      </div>
     </form>
   );
 }

@@ -13,6 +13,12 @@ test('build a chain on the Steps page, watch the tree grow, start a machine from
   await chain.fill('busybox + apt "not a package"');
   await expect(form.getByRole('alert')).toContainText('apt: packages.0: a Debian package name');
   await expect(form.getByRole('button', { name: 'Build' })).toBeDisabled();
+  // Steps are picked from the catalog: a base replaces the chain's base, a step goes at the end.
+  await chain.fill('debian-12 + exec -- true');
+  await form.getByRole('button', { name: 'os.busybox' }).click();
+  await form.getByRole('button', { name: 'probe', exact: true }).click();
+  await expect(chain).toHaveValue('busybox + exec -- true + probe ');
+  await expect(form.getByRole('alert')).toContainText('probe: url');
   await chain.fill(`busybox + file /etc/motd "${word}" + exec -- cat /etc/motd`);
   await form.getByRole('button', { name: 'Build' }).click();
 

@@ -29,6 +29,17 @@ export function stepKey(parent: string, step: ChainStep, version: string): strin
   return createHash('sha256').update(`${parent}\0${step.step}\0${version}\0${canonical(step.args)}`).digest('hex').slice(0, 32);
 }
 
+/**
+ * Arguments as the tree keeps them: long values (a file's content, a packed directory) stand as
+ * their digest and length, so listing the tree does not carry megabytes; the key has them whole.
+ */
+export function storedArgs(v: unknown): unknown {
+  if (typeof v === 'string' && v.length > 4096) return `sha256:${createHash('sha256').update(v).digest('hex').slice(0, 16)} (${v.length} chars)`;
+  if (Array.isArray(v)) return v.map(storedArgs);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, storedArgs(x)]));
+  return v;
+}
+
 type Lookup = ReturnType<typeof lookup>;
 /** A parsed chain with its base, and the identity of the image build it starts from. */
 type Chain = { steps: ChainStep[]; base: ReturnType<typeof baseOf>; imageKey: string };
@@ -46,6 +57,8 @@ const baseOf = (st: ChainStep) =>
 export class StepService {
   /** Keys being built now, so a second chain waits for them instead of building them again. */
   private readonly inflight = new Map<string, Promise<void>>();
+  /** Nodes a build is forking now: the clean-up leaves them alone. */
+  private readonly pinned = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -136,8 +149,16 @@ export class StepService {
       if (hitNode) {
         const node = hitNode;
         ctx.progress(5, `Cache hit: ${hit + 1} of ${steps.length} steps; starting from ${node.step}`);
-        const fork = await this.jobs.waitFor(await this.snapshots.fork(p, node.snapshotId!, { names: [name] }), ctx);
-        machineId = ((fork.result as { machines?: string[] }).machines ?? [])[0];
+        const key = keys[hit];
+        this.pinned.set(key, (this.pinned.get(key) ?? 0) + 1);
+        try {
+          const fork = await this.jobs.waitFor(await this.snapshots.fork(p, node.snapshotId!, { names: [name] }), ctx);
+          machineId = ((fork.result as { machines?: string[] }).machines ?? [])[0];
+        } finally {
+          const n = (this.pinned.get(key) ?? 1) - 1;
+          if (n > 0) this.pinned.set(key, n);
+          else this.pinned.delete(key);
+        }
         for (const k of keys.slice(0, hit + 1)) await touchStepNode(this.store, k, this.now());
         this.bus.publish('steps:changed', { key: keys[hit] });
         ctx.log(`restored ${node.step} (key ${keys[hit].slice(0, 12)}) in ${Math.round(performance.now() - t0)} ms; it took ${node.durationMs} ms to build`);
@@ -186,7 +207,7 @@ export class StepService {
     const cp = await this.jobs.waitFor(await this.snapshots.checkpoint(p, machineId, `step ${steps[i].step} ${keys[i].slice(0, 8)}`), ctx);
     const snapshotId = (cp.result as { snapshot: string }).snapshot;
     await insertStepNode(this.store, {
-      key: keys[i], parentKey: i === 0 ? null : keys[i - 1], step: steps[i].step, version: lk.find(steps[i].step)?.version ?? '?', args: steps[i].args,
+      key: keys[i], parentKey: i === 0 ? null : keys[i - 1], step: steps[i].step, version: lk.find(steps[i].step)?.version ?? '?', args: storedArgs(steps[i].args) as Record<string, unknown>,
       image: base.image, driver: base.driver, snapshotId, durationMs: Math.round(ms), lastUsedAt: this.now(), createdAt: this.now(),
     });
     this.bus.publish('steps:changed', { key: keys[i] });
@@ -196,7 +217,7 @@ export class StepService {
   /**
    * The cache within its limits: least recently used first, nodes unused for longer than
    * `maxAgeDays` go, then more while the cache is over `budgetMib`. Only leaves of the tree
-   * (nothing cached on them) whose snapshot no machine runs on are taken; a removal that the
+   * (nothing cached on them) whose snapshot no machine runs on, and that no build is forking now, are taken; a removal that the
    * snapshot tree refuses (a user's checkpoint was made on it) keeps the node.
    */
   async cleanup(limits = this.limits()): Promise<{ removed: number; freedBytes: number }> {
@@ -212,7 +233,7 @@ export class StepService {
     for (;;) {
       const parents = new Set(nodes.map((n) => n.parentKey));
       const leaf = nodes
-        .filter((n) => !parents.has(n.key) && !kept.has(n.key) && !(n.snapshotId && snaps.get(n.snapshotId)?.machines.length))
+        .filter((n) => !parents.has(n.key) && !kept.has(n.key) && !this.pinned.has(n.key) && !(n.snapshotId && snaps.get(n.snapshotId)?.machines.length))
         .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
       if (!leaf || (leaf.lastUsedAt >= oldest && (budget === 0 || total <= budget))) break;
       try {
