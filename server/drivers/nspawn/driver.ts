@@ -106,7 +106,17 @@ export class NspawnDriver implements MachineDriver {
       pids = readPids(m.dir);
     }
     if (!pids) throw new Error('The console holder did not start.');
-    if (nat) await natUpFor(nat, pids.child);
+    if (nat) {
+      try {
+        await natUpFor(nat, pids.child);
+      } catch (err) {
+        // A container without its network is no use, and must not stay behind running.
+        killCgroup(m.id, pids.child);
+        await waitGone(() => alive(pids.child, 'systemd-nspawn') || holderAlive(m.dir), 5000);
+        await this.netDown(m);
+        throw err;
+      }
+    }
     return { pid: pids.holder, nspawnPid: pids.child, serialFrom, limitsNote: cg.limitsNote };
   }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { firstLine, run } from '../exec';
-import { alive, initPid } from './files';
+import { initPid } from './files';
 import type { MachineSpec } from '../types';
 
 /**
@@ -132,6 +132,15 @@ export async function natSupport(): Promise<{ ok: boolean; reason: string | null
   return { ok: true, reason: null };
 }
 
+/** A process that exists and has not ended (a zombie has ended). */
+function processLives(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** The NAT network of a container nspawn has just started (`nspawn`: its pid). */
 export async function natUpFor(nat: NatPlan, nspawn: number): Promise<void> {
   // nspawn's first child is a helper that forks the container's init and goes: wait for the
@@ -144,12 +153,15 @@ export async function natUpFor(nat: NatPlan, nspawn: number): Promise<void> {
       return null;
     }
   };
-  const end = Date.now() + 10_000;
+  // The pid is first a shell that moves itself into the container's cgroups and then execs
+  // nspawn: on a busy host that takes a while, so it counts as alive until it is gone.
+  const end = Date.now() + 30_000;
   for (;;) {
     const init = initPid(nspawn);
     const ns = nsOf(init);
     if (init && ns && ns !== ownNs && fs.existsSync(`/sys/class/net/${nat.hostIf}`)) return setUpNat(nat, init);
-    if (Date.now() > end || !alive(nspawn, 'systemd-nspawn')) throw new Error('The container exited before its network could be set up: see its console log.');
+    if (!processLives(nspawn)) throw new Error('The container exited before its network could be set up: see its console log.');
+    if (Date.now() > end) throw new Error(`The container's network did not come up within 30 s (no ${nat.hostIf} on the host).`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
