@@ -104,7 +104,16 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
         });
       };
       socket.on('connect', attach);
-      socket.on('disconnect', () => !disposed && setStatus('reconnecting'));
+      socket.on('disconnect', (reason) => {
+        if (disposed) return;
+        // The server let go of us on purpose (the session ended, the access changed): no retrying.
+        if (reason === 'io server disconnect') {
+          setStatus('error');
+          setDetail('The server closed this console: your session ended or your access changed. Reload the page.');
+          return;
+        }
+        setStatus('reconnecting');
+      });
       socket.on('connect_error', (err) => {
         setStatus('reconnecting');
         setDetail(err.message);

@@ -45,6 +45,11 @@ export function EventsBridge() {
     socket.on('steps:changed', () => void qc.invalidateQueries({ queryKey: keys.steps() }));
     // After a reconnect we may have missed updates: refetch what is on screen.
     socket.io.on('reconnect', () => void qc.invalidateQueries());
+    // Dropped by the server (the session ended or the role changed): connect again once, as
+    // whoever we are now; if the session is gone, the API's 401s take the page to the login.
+    socket.on('disconnect', (reason) => {
+      if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
+    });
     return () => {
       socket.disconnect();
     };

@@ -10,7 +10,7 @@ test('anonymous visitors are sent to login, and land where they were going', asy
   await screenshotBothThemes(page, 'login');
   await login.login('admin', E2E_ADMIN_PASSWORD);
   await expect(page).toHaveURL(/\/jobs$/);
-  await expect(page.getByRole('heading', { name: 'Jobs' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Jobs', exact: true })).toBeVisible();
 });
 
 test('sidebar and empty states say what to do next', async ({ page }) => {
@@ -22,7 +22,7 @@ test('sidebar and empty states say what to do next', async ({ page }) => {
   await screenshotBothThemes(page, 'machines');
   for (const [link, heading] of [['Snapshots', 'No snapshots yet'], ['Steps', 'No cached steps yet'], ['Images', 'Images']] as const) {
     await nav.getByRole('link', { name: link }).click();
-    await expect(page.getByRole('heading', { name: heading })).toBeVisible();
+    await expect(page.getByRole('heading', { name: heading, exact: true })).toBeVisible();
   }
 });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { apiTokenSchema, createdTokenSchema, meSchema, type CreateTokenBody, type LoginBody } from './contracts/auth';
+import { apiTokenSchema, createdTokenSchema, meSchema, sessionInfoSchema, userSchema, userWithPasswordSchema, type ChangePasswordBody, type CreateTokenBody, type CreateUserBody, type LoginBody, type UpdateUserBody } from './contracts/auth';
+import { auditPageSchema, type AuditQuery } from './contracts/audit';
 import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode } from './contracts/common';
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
@@ -85,6 +86,20 @@ export function createApiClient(opts: ClientOptions) {
       login: (b: LoginBody) => call('POST', '/auth/login', meSchema, b),
       logout: () => call('POST', '/auth/logout', okSchema),
       me: () => call('GET', '/auth/me', meSchema),
+      changePassword: (b: ChangePasswordBody) => call('POST', '/auth/password', okSchema, b),
+      sessions: () => call('GET', '/auth/sessions', listOf(sessionInfoSchema)),
+      endSession: (id: string) => call('DELETE', `/auth/sessions/${encodeURIComponent(id)}`, okSchema),
+    },
+    users: {
+      list: () => call('GET', '/users', listOf(userSchema)),
+      create: (b: CreateUserBody) => call('POST', '/users', userWithPasswordSchema, b),
+      update: (id: string, b: UpdateUserBody) => call('PATCH', `/users/${encodeURIComponent(id)}`, userSchema, b),
+      remove: (id: string) => call('DELETE', `/users/${encodeURIComponent(id)}`, okSchema),
+      resetPassword: (id: string, password?: string) => call('POST', `/users/${encodeURIComponent(id)}/password`, z.object({ password: z.string().optional() }), password ? { password } : {}),
+    },
+    audit: {
+      list: (p: AuditQuery = {}) => call('GET', `/audit${q(p)}`, auditPageSchema),
+      exportUrl: (p: Omit<AuditQuery, 'before' | 'limit'> = {}) => `${opts.baseUrl}/api/audit/export${q(p)}`,
     },
     tokens: {
       list: () => call('GET', '/tokens', listOf(apiTokenSchema)),

@@ -6,6 +6,7 @@ import type { Core } from './core/hangar';
 import { createApi } from './api/app';
 import { mountConsole } from './sockets/console';
 import { mountEvents } from './sockets/events';
+import { disconnectRevoked } from './sockets/auth';
 
 export interface UiHandler {
   request: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
@@ -13,12 +14,36 @@ export interface UiHandler {
   upgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
-const SECURITY_HEADERS: Record<string, string> = {
+/**
+ * What the pages may load: our own scripts, styles and sockets, nothing from elsewhere, never
+ * framed. Next's app router writes its boot data as inline scripts and xterm sizes itself with
+ * inline styles, hence 'unsafe-inline' there (no third-party origin is allowed either way);
+ * development adds 'unsafe-eval' for Next's hot reload.
+ */
+export function contentSecurityPolicy(dev: boolean): string {
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'unsafe-inline'${dev ? " 'unsafe-eval'" : ''}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+const securityHeaders = (dev: boolean): Record<string, string> => ({
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'same-origin',
-  'Content-Security-Policy': "frame-ancestors 'none'",
-};
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), payment=()',
+  'Content-Security-Policy': contentSecurityPolicy(dev),
+});
 
 /**
  * The one module that owns the HTTP server: /api goes to Hono, /socket.io to socket.io,
@@ -28,8 +53,9 @@ const SECURITY_HEADERS: Record<string, string> = {
 export function createHttpServer(core: Core, ui: UiHandler | null) {
   const { app, routes } = createApi(core);
   const api = getRequestListener(app.fetch);
+  const headers = Object.entries(securityHeaders(!!ui?.upgrade));
   const server = http.createServer((req, res) => {
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    for (const [k, v] of headers) res.setHeader(k, v);
     const url = req.url ?? '/';
     if (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')) return void api(req, res);
     if (ui) return void ui.request(req, res);
@@ -54,12 +80,14 @@ export function createHttpServer(core: Core, ui: UiHandler | null) {
   });
   const unsubscribe = mountEvents(io, core);
   mountConsole(io, core);
+  const stopRevoking = disconnectRevoked(io, core);
   return {
     server,
     io,
     routes,
     async close() {
       unsubscribe();
+      stopRevoking();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       server.closeAllConnections();

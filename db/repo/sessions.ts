@@ -1,4 +1,4 @@
-import { eq, lt } from 'drizzle-orm';
+import { and, desc, eq, lt, ne } from 'drizzle-orm';
 import type { Store } from '../client';
 import { toUser } from './users';
 
@@ -39,4 +39,18 @@ export async function deleteSession(s: Store, id: string): Promise<void> {
 
 export async function deleteExpiredSessions(s: Store, now: number): Promise<void> {
   await s.db.delete(s.t.sessions).where(lt(s.t.sessions.expiresAt, now));
+}
+
+export async function listSessions(s: Store, userId: string) {
+  return s.db.select().from(s.t.sessions).where(eq(s.t.sessions.userId, userId)).orderBy(desc(s.t.sessions.lastSeenAt));
+}
+
+export async function getSession(s: Store, id: string) {
+  const [row] = await s.db.select().from(s.t.sessions).where(eq(s.t.sessions.id, id)).limit(1);
+  return row;
+}
+
+/** Every session of a user, or all but one (a password change keeps the session it came from). */
+export async function deleteUserSessions(s: Store, userId: string, except?: string): Promise<void> {
+  await s.db.delete(s.t.sessions).where(except ? and(eq(s.t.sessions.userId, userId), ne(s.t.sessions.id, except)) : eq(s.t.sessions.userId, userId));
 }

@@ -47,3 +47,38 @@ export type CreateTokenBody = z.infer<typeof createTokenBodySchema>;
 /** The secret is shown once, at creation; only its hash is stored. */
 export const createdTokenSchema = z.object({ token: apiTokenSchema, secret: z.string() });
 export type CreatedToken = z.infer<typeof createdTokenSchema>;
+
+/** Usernames: what people type at the login form; also safe in logs and URLs. */
+export const usernameSchema = z.string().regex(/^[a-z][a-z0-9._-]{1,31}$/, 'a username: 2-32 of a-z 0-9 . _ -, starting with a letter');
+/** Long enough to resist guessing at the login's rate limit; no upper rules beyond length. */
+export const passwordSchema = z.string().min(10, 'at least 10 characters').max(1024);
+
+export const createUserBodySchema = z.object({
+  username: usernameSchema,
+  role: roleSchema.default('viewer'),
+  /** Omitted: one is generated and returned once. */
+  password: passwordSchema.optional(),
+});
+export type CreateUserBody = z.input<typeof createUserBodySchema>;
+
+export const updateUserBodySchema = z.object({ role: roleSchema.optional(), disabled: z.boolean().optional() }).refine((b) => b.role !== undefined || b.disabled !== undefined, { message: 'give role or disabled', path: ['role'] });
+export type UpdateUserBody = z.input<typeof updateUserBodySchema>;
+
+export const resetPasswordBodySchema = z.object({ password: passwordSchema.optional() });
+export const changePasswordBodySchema = z.object({ current: z.string().min(1).max(1024), password: passwordSchema });
+export type ChangePasswordBody = z.infer<typeof changePasswordBodySchema>;
+
+/** A user with, when Hangar made it, the password to hand over (shown once). */
+export const userWithPasswordSchema = z.object({ user: userSchema, password: z.string().optional() });
+
+export const sessionInfoSchema = z.object({
+  id: idSchema,
+  createdAt: timestampSchema,
+  lastSeenAt: timestampSchema,
+  expiresAt: timestampSchema,
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  /** The session this request came with. */
+  current: z.boolean(),
+});
+export type SessionInfo = z.infer<typeof sessionInfoSchema>;

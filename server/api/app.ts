@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Core } from '@/server/core/hangar';
+import { RateLimitedError } from '@/server/core/errors';
 import { envelope, errorToResponse, register, zodIssues, type App, type AppEnv, type RouteEntry } from './route';
 import { authRoutes } from './auth';
 import { healthRoutes } from './health';
@@ -15,10 +16,12 @@ import { snapshotRoutes } from './snapshots';
 import { stepRoutes } from './steps';
 import { UPLOAD_PATHS } from './upload';
 import { tokenRoutes } from './tokens';
+import { userRoutes } from './users';
+import { auditRoutes } from './audit';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes, stepRoutes];
+const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes, stepRoutes, userRoutes, auditRoutes];
 
 /** The REST API, mounted by server/main.ts under /api. */
 export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
@@ -60,6 +63,7 @@ export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
       return c.json(envelope(status === 413 ? 'payload_too_large' : 'bad_request', err.message || 'Bad request.'), status);
     }
     const { status, body } = errorToResponse(err);
+    if (err instanceof RateLimitedError) c.header('Retry-After', String(err.retryAfterS));
     if (status >= 500) console.error(`${c.req.method} ${c.req.path}:`, err);
     return c.json(body, status as 400);
   });

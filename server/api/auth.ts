@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { loginBodySchema, meSchema } from '@/lib/contracts/auth';
 import { okSchema } from '@/lib/contracts/common';
 import { SESSION_COOKIE, type Principal } from '@/server/core/auth';
+import { RateLimitedError } from '@/server/core/errors';
 import { defineRoute, type AppEnv } from './route';
 
 /** Secure when the request came over HTTPS, directly or through a proxy that says so. */
@@ -24,7 +25,7 @@ export const authRoutes = [
         await core.audit.record({ user, role: user.role, via: 'session' }, { action: 'auth.login', ip });
         return { user, role: user.role, via: 'session' as const };
       } catch (err) {
-        await core.audit.record(null, { action: 'auth.login_failed', ip, detail: { username: body.username.slice(0, 64) } });
+        await core.audit.record(null, { action: err instanceof RateLimitedError ? 'auth.login_locked' : 'auth.login_failed', ip, detail: { username: body.username.slice(0, 64) } });
         throw err;
       }
     },

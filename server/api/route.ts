@@ -104,6 +104,8 @@ export function register(app: App, table: RouteEntry[], spec: RouteSpec<AnyObjec
     tags: [spec.tag],
     middleware: [guard(spec.access)],
     security: spec.access === 'public' ? [] : [{ cookie: [] }, { bearer: [] }],
+    // Who may call it, in the published spec too: the authorization matrix test reads it from there.
+    'x-hangar-access': spec.access,
     request: {
       ...(spec.params ? { params: spec.params } : {}),
       ...(spec.query ? { query: spec.query } : {}),

@@ -1,5 +1,5 @@
 import type { Store } from '@/db/client';
-import { insertAuditEvent, listAuditEvents, type AuditEvent } from '@/db/repo/audit';
+import { insertAuditEvent, listAuditEvents, type AuditEvent, type AuditFilter } from '@/db/repo/audit';
 import type { Principal } from './auth';
 import { newId } from './ids';
 
@@ -31,7 +31,18 @@ export class AuditLog {
     });
   }
 
-  list(limit: number): Promise<AuditEvent[]> {
-    return listAuditEvents(this.store, limit);
+  list(f: AuditFilter): Promise<AuditEvent[]> {
+    return listAuditEvents(this.store, f);
+  }
+
+  /** Every matching event, newest first, a page at a time (for the JSON lines export). */
+  async *all(f: Omit<AuditFilter, 'limit' | 'before'>, page = 1000): AsyncGenerator<AuditEvent> {
+    let before: AuditFilter['before'];
+    for (;;) {
+      const rows = await listAuditEvents(this.store, { ...f, before, limit: page });
+      yield* rows;
+      if (rows.length < page) return;
+      before = { ts: rows[rows.length - 1].ts, id: rows[rows.length - 1].id };
+    }
   }
 }

@@ -7,7 +7,8 @@ import { deleteExpiredSessions, deleteSession, findSessionByHash, insertSession,
 import { findTokenByHash, insertToken, listTokens, revokeToken, touchToken } from '@/db/repo/tokens';
 import { newId, newSecret } from './ids';
 import { dummyPasswordHash, generatePassword, hashPassword, verifyPassword } from './passwords';
-import { ForbiddenError, NotFoundError, UnauthorizedError } from './errors';
+import { ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError } from './errors';
+import { LoginThrottle } from './login-throttle';
 
 export const SESSION_COOKIE = 'hangar_session';
 export const TOKEN_PREFIX = 'hgr_';
@@ -32,11 +33,27 @@ export interface ClientMeta {
 
 export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 
+/** What was revoked: every session and socket of a user, or one session. */
+export type Revocation = { userId: string; sessionId?: string; reason: string; consolesOnly?: boolean };
+
 export class AuthService {
+  /** Told when sessions end early (logout, revoke, password change, user disabled): open sockets close. */
+  private readonly revokeListeners = new Set<(r: Revocation) => void>();
+
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
+    private readonly throttle = new LoginThrottle(undefined, now),
   ) {}
+
+  onRevoke(fn: (r: Revocation) => void): () => void {
+    this.revokeListeners.add(fn);
+    return () => this.revokeListeners.delete(fn);
+  }
+
+  revoked(r: Revocation): void {
+    for (const fn of this.revokeListeners) fn(r);
+  }
 
   /** First run: create the admin account. Returns the generated password, to be shown once. */
   async ensureAdmin(password?: string): Promise<{ created: boolean; username: string; password?: string }> {
@@ -52,9 +69,16 @@ export class AuthService {
 
   /** Returns the session secret for the cookie. Same error and similar timing for unknown user and bad password. */
   async login(username: string, password: string, meta: ClientMeta): Promise<{ secret: string; user: User; expiresAt: number }> {
+    // Locked before the password is even checked: a guesser learns nothing while locked out.
+    const wait = this.throttle.retryAfterMs(username, meta.ip);
+    if (wait > 0) throw new RateLimitedError(`Too many failed logins: try again in ${Math.ceil(wait / 1000)} s.`, Math.ceil(wait / 1000));
     const row = await findUserRowByUsername(this.store, username);
     const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyPasswordHash()));
-    if (!row || !ok || row.disabled) throw new UnauthorizedError('Wrong username or password.');
+    if (!row || !ok || row.disabled) {
+      this.throttle.fail(username, meta.ip);
+      throw new UnauthorizedError('Wrong username or password.');
+    }
+    this.throttle.succeed(username);
     const secret = newSecret();
     const now = this.now();
     const expiresAt = now + SESSION_TTL_MS;
@@ -65,7 +89,9 @@ export class AuthService {
   }
 
   async logout(p: Principal): Promise<void> {
-    if (p.sessionId) await deleteSession(this.store, p.sessionId);
+    if (!p.sessionId) return;
+    await deleteSession(this.store, p.sessionId);
+    this.revoked({ userId: p.user.id, sessionId: p.sessionId, reason: 'Logged out.' });
   }
 
   /** Resolve a cookie secret or bearer token. Null when missing, unknown, expired, revoked or disabled. */

@@ -42,6 +42,16 @@ export class UnavailableError extends HangarError {
   }
 }
 
+export class RateLimitedError extends HangarError {
+  constructor(
+    message: string,
+    /** Seconds until a retry may succeed (the Retry-After header). */
+    readonly retryAfterS: number,
+  ) {
+    super('rate_limited', message);
+  }
+}
+
 export const statusOf: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503 | 500> = {
   bad_request: 400,
   validation_failed: 400,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { openDatabase, type Store } from '@/db/client';
 import { AuditLog } from './audit';
 import { AuthService } from './auth';
+import { UserService } from './users';
 import { ConsoleRegistry } from './console/registry';
 import { EventBus } from './events';
 import { HostService } from './host';
@@ -32,6 +33,7 @@ export interface Core {
   store: Store;
   bus: EventBus;
   auth: AuthService;
+  users: UserService;
   jobRunner: JobRunner;
   jobs: JobService;
   settings: SettingsService;
@@ -57,6 +59,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   await settings.load();
   const jobs = new JobRunner(store, bus);
   await jobs.recover();
+  const auth = new AuthService(store);
   const consoles = new ConsoleRegistry(settings);
   const images = new ImageService(store, jobs, bus, settings, layout);
   await images.recover();
@@ -73,7 +76,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     layout,
     store,
     bus,
-    auth: new AuthService(store),
+    auth,
+    users: new UserService(store, auth),
     jobRunner: jobs,
     jobs: new JobService(jobs),
     settings,

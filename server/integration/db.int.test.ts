@@ -62,7 +62,7 @@ describe.each(dialects)('%s', (dialect, open) => {
       expect(await readSettingRows(s)).toEqual({ consoleHostShell: false });
 
       await insertAuditEvent(s, { id: 'aud_aaaaaaaaaaaaaaaaaaaa', ts: now, actorKind: 'user', actorId: u.id, actorName: 'alice', action: 'x.y', targetKind: null, targetId: null, ip: null, detail: { a: 1 } });
-      expect(await listAuditEvents(s, 10)).toMatchObject([{ action: 'x.y', detail: { a: 1 } }]);
+      expect(await listAuditEvents(s, { limit: 10 })).toMatchObject([{ action: 'x.y', detail: { a: 1 } }]);
     } finally {
       await s.close();
     }

@@ -1,4 +1,4 @@
-import type { Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import type { Principal } from '@/server/core/auth';
 import type { Core } from '@/server/core/hangar';
 import { credentialsFrom, isSameOrigin } from '@/server/api/credentials';
@@ -28,4 +28,20 @@ export function socketAuth(core: Core) {
       next(err instanceof Error ? err : new Error(String(err)));
     }
   };
+}
+
+/**
+ * Sockets of ended sessions close at once: a logout, a revoked session, a disabled or deleted
+ * user, a reset password. A role change closes the user's consoles (their mode was decided on
+ * attach); the events socket connects again by itself as the new role.
+ */
+export function disconnectRevoked(io: Server, core: Core): () => void {
+  return core.auth.onRevoke((r) => {
+    for (const name of r.consolesOnly ? ['/console'] : ['/console', '/events']) {
+      for (const s of io.of(name).sockets.values()) {
+        const p = (s.data as Partial<SocketData>).principal;
+        if (p && p.user.id === r.userId && (!r.sessionId || p.sessionId === r.sessionId)) s.disconnect(!r.consolesOnly);
+      }
+    }
+  });
 }
