@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Role } from '@/lib/roles';
+import { hasRole } from '@/lib/roles';
+import { adminToken, client, socket, startServer, type RunningServer } from './harness';
+
+/**
+ * The authorization matrix, generated from the route table the server publishes (each
+ * operation's x-hangar-access in /api/openapi.json): every route, called by every kind of
+ * caller, is allowed or refused exactly as RULES says. A route added without a rule here, or
+ * whose rule changed, fails the test; so does one whose handler lets the wrong caller in.
+ */
+type Access = 'public' | Role;
+const RULES: Record<string, Access> = {
+  'get /health': 'public',
+  'post /auth/login': 'public',
+  'post /auth/logout': 'viewer',
+  'get /auth/me': 'viewer',
+  'post /auth/password': 'viewer',
+  'get /auth/sessions': 'viewer',
+  'delete /auth/sessions/{id}': 'viewer',
+  'get /tokens': 'viewer',
+  'post /tokens': 'viewer',
+  'delete /tokens/{id}': 'viewer',
+  'get /users': 'admin',
+  'post /users': 'admin',
+  'patch /users/{id}': 'admin',
+  'delete /users/{id}': 'admin',
+  'post /users/{id}/password': 'admin',
+  'get /audit': 'admin',
+  'get /audit/export': 'admin',
+  'get /host': 'viewer',
+  'get /settings': 'viewer',
+  'patch /settings': 'admin',
+  'get /jobs': 'viewer',
+  'get /jobs/{id}': 'viewer',
+  'get /jobs/{id}/logs': 'viewer',
+  'post /jobs/{id}/cancel': 'operator',
+  'post /jobs/demo': 'operator',
+  'get /images': 'viewer',
+  'post /images': 'operator',
+  'delete /images/{id}': 'operator',
+  'get /machines': 'viewer',
+  'post /machines': 'operator',
+  'post /machines/run': 'operator',
+  'get /machines/{ref}': 'viewer',
+  'delete /machines/{ref}': 'operator',
+  'post /machines/{ref}/{action}': 'operator',
+  'post /machines/{ref}/checkpoint': 'operator',
+  'post /machines/{ref}/exec': 'operator',
+  'post /machines/{ref}/fork': 'operator',
+  'get /machines/{ref}/logs': 'viewer',
+  'get /machines/{ref}/unit': 'operator',
+  'get /snapshots': 'viewer',
+  'get /snapshots/{id}': 'viewer',
+  'patch /snapshots/{id}': 'operator',
+  'delete /snapshots/{id}': 'operator',
+  'get /snapshots/{id}/export': 'operator',
+  'post /snapshots/{id}/fork': 'operator',
+  'post /snapshots/{id}/restore': 'operator',
+  'post /snapshots/gc': 'operator',
+  'post /snapshots/import': 'operator',
+  'post /probes': 'operator',
+  'post /probes/packages': 'operator',
+  'post /steps/build': 'operator',
+  'get /steps/catalog': 'viewer',
+  'get /steps/nodes': 'viewer',
+  'delete /steps/nodes/{key}': 'operator',
+};
+
+type Caller = { name: string; token: string | null; role: Role | null };
+let srv: RunningServer;
+const callers: Caller[] = [];
+
+async function tokenFor(username: string, password: string): Promise<string> {
+  const login = await fetch(`${srv.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url }, body: JSON.stringify({ username, password }) });
+  const cookie = login.headers.get('set-cookie')!.split(';')[0];
+  const r = await fetch(`${srv.url}/api/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url, cookie }, body: JSON.stringify({ name: `matrix-${username}` }) });
+  return ((await r.json()) as { secret: string }).secret;
+}
+
+beforeAll(async () => {
+  srv = await startServer();
+  const adminTok = await adminToken(srv.url);
+  const admin = client(srv.url, adminTok);
+  for (const role of ['viewer', 'operator'] as const) await admin.users.create({ username: `m-${role}`, role, password: `${role}-password-1` });
+  await admin.users.create({ username: 'm-gone', role: 'admin', password: 'gone-password-1' });
+  const revoked = await admin.tokens.create({ name: 'revoked' });
+  await admin.tokens.revoke(revoked.token.id);
+  // A token whose user was disabled afterwards, and an operator's token asking for less.
+  const goneTok = await tokenFor('m-gone', 'gone-password-1');
+  await admin.users.update((await admin.users.list()).items.find((u) => u.username === 'm-gone')!.id, { disabled: true });
+  const opAsViewer = client(srv.url, await tokenFor('m-operator', 'operator-password-1'));
+  callers.push(
+    { name: 'anonymous', token: null, role: null },
+    { name: 'malformed token', token: 'hgr_not-a-real-token', role: null },
+    { name: 'revoked token', token: revoked.secret, role: null },
+    { name: 'disabled user', token: goneTok, role: null },
+    { name: 'viewer', token: await tokenFor('m-viewer', 'viewer-password-1'), role: 'viewer' },
+    { name: 'operator token with the viewer role', token: (await opAsViewer.tokens.create({ name: 'low', role: 'viewer' })).secret, role: 'viewer' },
+    { name: 'operator', token: await tokenFor('m-operator', 'operator-password-1'), role: 'operator' },
+    { name: 'admin', token: adminTok, role: 'admin' },
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await srv?.stop();
+});
+
+/** A value for each kind of path parameter: well-formed, naming nothing. */
+const fill = (p: string) => p.replace('{id}', 'zz_aaaaaaaaaaaaaaaaaaaa').replace('{ref}', 'no-such-machine').replace('{action}', 'start').replace('{key}', '0123456789abcdef0123456789abcdef');
+
+describe('authorization matrix', () => {
+  it('has a rule for every published route, and the server enforces each for every kind of caller', async () => {
+    const spec = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { 'x-hangar-access'?: Access }>> };
+    const published = Object.entries(spec.paths).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => ({ key: `${m} ${p.replace(/^\/api/, '')}`, access: op['x-hangar-access'] })));
+    expect(published.filter((r) => !(r.key in RULES)).map((r) => r.key), 'routes without a rule in RULES').toEqual([]);
+    expect(Object.keys(RULES).filter((k) => !published.some((r) => r.key === k)), 'rules for routes that no longer exist').toEqual([]);
+    for (const r of published) expect(r.access, r.key).toBe(RULES[r.key]);
+
+    const wrong: string[] = [];
+    let calls = 0;
+    for (const { key } of published) {
+      const [method, p] = key.split(' ');
+      const access = RULES[key];
+      for (const c of callers) {
+        // Logging in and out change nothing here (tokens), but a login by the anonymous caller is a real attempt: skip it.
+        if (key === 'post /auth/login') continue;
+        const res = await fetch(`${srv.url}/api${fill(p)}`, {
+          method: method.toUpperCase(),
+          headers: { ...(c.token ? { authorization: `Bearer ${c.token}` } : {}), ...(method === 'get' ? {} : { 'content-type': 'application/json' }) },
+          ...(method === 'get' || method === 'delete' ? {} : { body: '{}' }),
+        });
+        await res.arrayBuffer();
+        calls++;
+        const expected = access === 'public' ? 'allowed' : c.role === null ? 401 : hasRole(c.role, access) ? 'allowed' : 403;
+        const got = res.status === 401 || res.status === 403 ? res.status : 'allowed';
+        if (got !== expected) wrong.push(`${key} as ${c.name}: expected ${expected}, got ${res.status}`);
+        if (res.status >= 500) wrong.push(`${key} as ${c.name}: ${res.status}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(calls).toBeGreaterThan(published.length * 7);
+  }, 120_000);
+
+  it('refuses sockets without valid credentials, and cross-site sockets with a cookie', async () => {
+    for (const nsp of ['/events', '/console'] as const) {
+      for (const c of callers.filter((x) => x.role === null)) {
+        const s = socket(srv.url, nsp, c.token ? { token: c.token } : {});
+        const err = await new Promise<Error | null>((resolve) => {
+          s.once('connect', () => resolve(null));
+          s.once('connect_error', (e) => resolve(e));
+        });
+        s.disconnect();
+        expect(err?.message, `${nsp} as ${c.name}`).toMatch(/unauthorized/);
+      }
+    }
+    const login = await fetch(`${srv.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url }, body: JSON.stringify({ username: 'm-viewer', password: 'viewer-password-1' }) });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0];
+    const cross = socket(srv.url, '/console', { cookie, origin: 'https://evil.example' });
+    const err = await new Promise<Error | null>((resolve) => {
+      cross.once('connect', () => resolve(null));
+      cross.once('connect_error', (e) => resolve(e));
+    });
+    cross.disconnect();
+    expect(err?.message).toMatch(/cross-site/);
+  });
+});
