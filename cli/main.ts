@@ -7,6 +7,7 @@ import { status } from './commands/status';
 import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
 import { probe } from './commands/probe';
 import { runCmd } from './commands/run';
+import { audit, passwd, users } from './commands/users';
 import { build, steps } from './commands/steps';
 import { serialConsole, ssh } from './commands/terminal';
 import { CliError, describeError } from './output';
@@ -42,6 +43,9 @@ Usage:
                                                   result cached (e.g. debian-12 + apt nginx + exec -- nginx -v)
   hangar run BASE + STEP... [--keep]              build the chain, then a shell in it; removed at exit unless --keep
   hangar steps [rm KEY]                           the step cache as a tree; rm invalidates a node and below
+  hangar users [add NAME --role R | role NAME R | disable|enable NAME | reset-password NAME | rm NAME]   people (admins)
+  hangar passwd                                   change your password (current and new on two stdin lines)
+  hangar audit [--action A] [--actor U] [--target ID] [-n N] [--jsonl]   the audit log, newest first (admins)
   hangar help
 
 Global: --json (machine-readable output).
@@ -136,6 +140,15 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'gc':
         await gc(json);
+        return 0;
+      case 'users':
+        await users(rest, json);
+        return 0;
+      case 'passwd':
+        await passwd(json);
+        return 0;
+      case 'audit':
+        await audit(rest, json);
         return 0;
       case undefined:
       case 'help':

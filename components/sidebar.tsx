@@ -23,7 +23,7 @@ export function Sidebar() {
   const router = useRouter();
   const qc = useQueryClient();
   const me = useQuery(queries(api).me()).data;
-  const items = me && hasRole(me.role, 'admin') ? [...nav, { href: '/console', label: 'Host console', icon: 'console' as const }] : nav;
+  const items = me && hasRole(me.role, 'admin') ? [...nav, { href: '/audit', label: 'Audit log', icon: 'audit' as const }, { href: '/console', label: 'Host console', icon: 'console' as const }] : nav;
 
   async function logout() {
     await api.auth.logout().catch(() => undefined);

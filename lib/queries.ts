@@ -15,6 +15,9 @@ export const keys = {
   host: () => ['host'] as const,
   settings: () => ['settings'] as const,
   tokens: () => ['tokens'] as const,
+  users: () => ['users'] as const,
+  sessions: () => ['sessions'] as const,
+  audit: (f: object) => ['audit', f] as const,
 };
 
 /** Query factories: key + fetcher pairs for useQuery. */
@@ -32,5 +35,7 @@ export function queries(api: ApiClient) {
     host: () => ({ queryKey: keys.host(), queryFn: () => api.host.get(), staleTime: 60_000 }),
     settings: () => ({ queryKey: keys.settings(), queryFn: () => api.settings.get() }),
     tokens: () => ({ queryKey: keys.tokens(), queryFn: async () => (await api.tokens.list()).items }),
+    users: () => ({ queryKey: keys.users(), queryFn: async () => (await api.users.list()).items }),
+    sessions: () => ({ queryKey: keys.sessions(), queryFn: async () => (await api.auth.sessions()).items }),
   };
 }

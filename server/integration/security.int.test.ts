@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ApiError, createApiClient, type ApiClient } from '@/lib/api-client';
+import { run } from '@/server/drivers/exec';
 import { ADMIN_PASSWORD, adminToken, client, connected, socket, startServer, until, type RunningServer } from './harness';
 
 /**
@@ -172,5 +176,26 @@ describe('audit log', () => {
     const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { action: string });
     expect(lines.length).toBe(users.length);
     await expect(admin.audit.list({ action: 'DROP TABLE' })).rejects.toBeInstanceOf(ApiError);
+  });
+
+  it('hangar users, passwd and audit from the CLI', async () => {
+    const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-users-')), HANGAR_URL: srv.url, HANGAR_TOKEN: await adminToken(srv.url) };
+    const cli = (args: string[], input?: string) => run([process.execPath, 'dist/cli.js', ...args], { env, input, timeoutMs: 30_000 });
+    const add = await cli(['users', 'add', 'clio', '--role', 'operator']);
+    expect(add.code, add.stderr).toBe(0);
+    const pw = /Password \(shown once\): (\S+)/.exec(add.stdout)![1];
+    expect((await login('clio', pw)).status).toBe(200);
+    expect((await cli(['users', 'role', 'clio', 'viewer'])).stdout).toContain('clio is now viewer.');
+    expect(await cli(['users', 'role', 'clio', 'root'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--role: one of viewer, operator, admin') });
+    expect((await cli(['users'])).stdout).toMatch(/^clio\s+viewer/m);
+    const jsonl = await cli(['audit', '--action', 'user.', '-n', '2', '--jsonl']);
+    expect(jsonl.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action)).toEqual(['user.update', 'user.create']);
+    // Your own password, from stdin: clio changes hers with a token of her own.
+    const clioTok = (await asCookie((await login('clio', pw)).cookie!).tokens.create({ name: 'cli' })).secret;
+    const mine = await run([process.execPath, 'dist/cli.js', 'passwd'], { env: { ...env, HANGAR_TOKEN: clioTok }, input: `${pw}\nclio-new-password\n`, timeoutMs: 30_000 });
+    expect(mine.code, mine.stderr).toBe(0);
+    expect((await login('clio', 'clio-new-password')).status).toBe(200);
+    expect((await cli(['users', 'rm', 'clio'])).code).toBe(0);
+    expect(await cli(['users', 'rm', 'clio'])).toMatchObject({ code: 1, stderr: expect.stringContaining('No user clio') });
   });
 });

@@ -1,0 +1,14 @@
+import type { Metadata } from 'next';
+import { AuditLog } from '@/components/audit-log';
+import { PageHeader } from '@/components/page-header';
+
+export const metadata: Metadata = { title: 'Audit log' };
+
+export default function AuditPage() {
+  return (
+    <>
+      <PageHeader title="Audit log" description="Every change and every console attach: who, what, when, from where, and through which token." />
+      <AuditLog />
+    </>
+  );
+}
