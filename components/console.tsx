@@ -24,13 +24,15 @@ export interface ConsoleProps {
   sessionKey: string;
   mode?: ConsoleMode;
   className?: string;
+  /** A share link's token: the socket authenticates with it instead of the session cookie. */
+  share?: string;
 }
 
 /**
  * An xterm.js terminal attached to a server-side console session over `/console`. Output
  * carries absolute offsets: on reconnect the server replays only what this view missed.
  */
-export function Console({ target, sessionKey, mode = 'interactive', className = '' }: ConsoleProps) {
+export function Console({ target, sessionKey, mode = 'interactive', className = '', share }: ConsoleProps) {
   const hostRef = useRef<HTMLDivElement>(null);
   const [status, setStatus] = useState<Status>('connecting');
   const [detail, setDetail] = useState<string | null>(null);
@@ -75,7 +77,7 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
       let offset: number | undefined;
       /** Replays being parsed: terminal replies to their old questions must not reach the guest. */
       let replaying = 0;
-      const socket: Socket<ConsoleServerToClient, ConsoleClientToServer> = io('/console', { transports: ['websocket'] });
+      const socket: Socket<ConsoleServerToClient, ConsoleClientToServer> = io('/console', { transports: ['websocket'], ...(share ? { auth: { share }, forceNew: true } : {}) });
 
       /** Write output ending at `end`, skipping what this view already shows; `done` runs once xterm parsed it. */
       const write = (end: number, data: string, done?: () => void) => {
@@ -165,7 +167,7 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
     };
     // targetKey stands for `target` (a fresh object each render).
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [targetKey, sessionKey, mode, generation]);
+  }, [targetKey, sessionKey, mode, generation, share]);
 
   const renew = () => {
     forgetConsoleSessionId(sessionKey);

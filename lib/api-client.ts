@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { apiTokenSchema, createdTokenSchema, meSchema, sessionInfoSchema, userSchema, userWithPasswordSchema, type ChangePasswordBody, type CreateTokenBody, type CreateUserBody, type LoginBody, type UpdateUserBody } from './contracts/auth';
 import { auditPageSchema, type AuditQuery } from './contracts/audit';
+import { createdShareSchema, shareInfoSchema, shareSchema, type CreateShareBody } from './contracts/shares';
 import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode } from './contracts/common';
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
@@ -28,6 +29,8 @@ export interface ClientOptions {
   baseUrl: string;
   /** API token (CLI). Browsers use the httpOnly session cookie instead. */
   token?: string;
+  /** A share link's token (the share page): sent as X-Hangar-Share. */
+  share?: string;
   fetch?: typeof fetch;
 }
 
@@ -43,6 +46,7 @@ export function createApiClient(opts: ClientOptions) {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (init.contentType) headers['content-type'] = init.contentType;
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.share) headers['x-hangar-share'] = opts.share;
     let res: Response;
     try {
       // duplex: a streamed upload (a snapshot archive) needs it in Node's fetch.
@@ -96,6 +100,13 @@ export function createApiClient(opts: ClientOptions) {
       update: (id: string, b: UpdateUserBody) => call('PATCH', `/users/${encodeURIComponent(id)}`, userSchema, b),
       remove: (id: string) => call('DELETE', `/users/${encodeURIComponent(id)}`, okSchema),
       resetPassword: (id: string, password?: string) => call('POST', `/users/${encodeURIComponent(id)}/password`, z.object({ password: z.string().optional() }), password ? { password } : {}),
+    },
+    shares: {
+      list: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/shares`, listOf(shareSchema)),
+      create: (ref: string, b: CreateShareBody) => call('POST', `/machines/${encodeURIComponent(ref)}/shares`, createdShareSchema, b),
+      revoke: (id: string) => call('DELETE', `/shares/${encodeURIComponent(id)}`, shareSchema),
+      /** With a client made with `share`: what the link opens. */
+      info: () => call('GET', '/share', shareInfoSchema),
     },
     audit: {
       list: (p: AuditQuery = {}) => call('GET', `/audit${q(p)}`, auditPageSchema),

@@ -17,6 +17,7 @@ export const keys = {
   tokens: () => ['tokens'] as const,
   users: () => ['users'] as const,
   sessions: () => ['sessions'] as const,
+  shares: (machineId: string) => ['shares', machineId] as const,
   audit: (f: object) => ['audit', f] as const,
 };
 

@@ -23,7 +23,7 @@ export const meSchema = z.object({
   user: userSchema,
   /** The effective role of this request: a token's role may be lower than its user's. */
   role: roleSchema,
-  via: z.enum(['session', 'token']),
+  via: z.enum(['session', 'token', 'share']),
 });
 export type Me = z.infer<typeof meSchema>;
 

@@ -17,11 +17,13 @@ import { stepRoutes } from './steps';
 import { UPLOAD_PATHS } from './upload';
 import { tokenRoutes } from './tokens';
 import { userRoutes } from './users';
+import { shareRoutes } from './shares';
 import { auditRoutes } from './audit';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes, stepRoutes, userRoutes, auditRoutes];
+// shareRoutes before machineRoutes: /machines/{ref}/shares must win over /machines/{ref}/{action}.
+const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, shareRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes, stepRoutes, userRoutes, auditRoutes];
 
 /** The REST API, mounted by server/main.ts under /api. */
 export function createApi(core: Core): { app: App; routes: RouteEntry[] } {

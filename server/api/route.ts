@@ -24,6 +24,8 @@ export interface RouteSpec<P extends AnyObject | undefined, Q extends AnyObject 
   summary: string;
   tag: string;
   access: Access;
+  /** A share link may call it (only the share routes: a link opens its machine's console and nothing else). */
+  share?: boolean;
   params?: P;
   query?: Q;
   body?: B;
@@ -69,15 +71,16 @@ export function clientIp(c: Context<AppEnv>): string | null {
 }
 
 /** Authenticate, enforce the route's access rule, and guard cookie-authenticated changes against CSRF. */
-function guard(access: Access): MiddlewareHandler<AppEnv> {
+function guard(access: Access, share: boolean): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const core = c.get('core');
-    const principal = await core.auth.authenticate(credentialsFrom({ cookie: c.req.header('cookie'), authorization: c.req.header('authorization') }));
+    const principal = await core.auth.authenticate(credentialsFrom({ cookie: c.req.header('cookie'), authorization: c.req.header('authorization'), share: c.req.header('x-hangar-share') }));
     c.set('principal', principal);
-    if (access !== 'public' && !principal) throw new UnauthorizedError();
+    if (access !== 'public' && !principal) throw new UnauthorizedError(c.req.header('x-hangar-share') ? 'This share link has expired or was revoked.' : undefined);
+    if (principal?.via === 'share' && !share) throw new ForbiddenError('A share link opens its machine\'s console and nothing else.');
     // A browser sends our cookie on its own, so cookie-authenticated changes (and the public
     // login form: login CSRF) must come from our own pages. Token callers are not browsers.
-    if (MUTATING.has(c.req.method) && principal?.via !== 'token' && !isSameOrigin({
+    if (MUTATING.has(c.req.method) && (!principal || principal.via === 'session') && !isSameOrigin({
       origin: c.req.header('origin'), host: c.req.header('host'), 'sec-fetch-site': c.req.header('sec-fetch-site'),
     })) {
       throw new ForbiddenError('Cross-site request refused: changes with a session cookie must come from Hangar\'s own pages (scripts use an API token).');
@@ -102,7 +105,7 @@ export function register(app: App, table: RouteEntry[], spec: RouteSpec<AnyObjec
     path: spec.path,
     summary: spec.summary,
     tags: [spec.tag],
-    middleware: [guard(spec.access)],
+    middleware: [guard(spec.access, !!spec.share)],
     security: spec.access === 'public' ? [] : [{ cookie: [] }, { bearer: [] }],
     // Who may call it, in the published spec too: the authorization matrix test reads it from there.
     'x-hangar-access': spec.access,

@@ -20,14 +20,14 @@ export class AuditLog {
     await insertAuditEvent(this.store, {
       id: newId('aud'),
       ts: this.now(),
-      actorKind: who ? (who.via === 'token' ? 'token' : 'user') : 'anonymous',
+      actorKind: who ? (who.via === 'token' ? 'token' : who.via === 'share' ? 'share' : 'user') : 'anonymous',
       actorId: who?.user.id ?? null,
       actorName: who?.user.username ?? null,
       action: e.action,
       targetKind: e.target?.kind ?? null,
       targetId: e.target?.id ?? null,
       ip: e.ip ?? null,
-      detail: { ...(who?.tokenId ? { tokenId: who.tokenId } : {}), ...e.detail },
+      detail: { ...(who?.tokenId ? { tokenId: who.tokenId } : {}), ...(who?.share ? { shareId: who.share.id } : {}), ...e.detail },
     });
   }
 

@@ -5,6 +5,7 @@ import type { Store } from '@/db/client';
 import { countUsers, findUserRowByUsername, insertUser, toUser } from '@/db/repo/users';
 import { deleteExpiredSessions, deleteSession, findSessionByHash, insertSession, touchSession } from '@/db/repo/sessions';
 import { findTokenByHash, insertToken, listTokens, revokeToken, touchToken } from '@/db/repo/tokens';
+import { findShareByHash, touchShare } from '@/db/repo/shares';
 import { newId, newSecret } from './ids';
 import { dummyPasswordHash, generatePassword, hashPassword, verifyPassword } from './passwords';
 import { ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError } from './errors';
@@ -12,6 +13,7 @@ import { LoginThrottle } from './login-throttle';
 
 export const SESSION_COOKIE = 'hangar_session';
 export const TOKEN_PREFIX = 'hgr_';
+export const SHARE_PREFIX = 'hgs_';
 const SESSION_TTL_MS = 7 * 24 * 3600_000;
 /** Sliding expiry is written at most this often, so reads do not turn into writes. */
 const TOUCH_EVERY_MS = 60_000;
@@ -21,9 +23,11 @@ export interface Principal {
   user: User;
   /** Effective role: a token's role never exceeds its user's. */
   role: Role;
-  via: 'session' | 'token';
+  via: 'session' | 'token' | 'share';
   sessionId?: string;
   tokenId?: string;
+  /** A share link: it opens one machine's console, nothing else. */
+  share?: { id: string; machineId: string; expiresAt: number };
 }
 
 export interface ClientMeta {
@@ -34,7 +38,7 @@ export interface ClientMeta {
 export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 
 /** What was revoked: every session and socket of a user, or one session. */
-export type Revocation = { userId: string; sessionId?: string; reason: string; consolesOnly?: boolean };
+export type Revocation = { userId?: string; sessionId?: string; shareId?: string; reason: string; consolesOnly?: boolean };
 
 export class AuthService {
   /** Told when sessions end early (logout, revoke, password change, user disabled): open sockets close. */
@@ -95,8 +99,18 @@ export class AuthService {
   }
 
   /** Resolve a cookie secret or bearer token. Null when missing, unknown, expired, revoked or disabled. */
-  async authenticate(creds: { session?: string | null; bearer?: string | null }): Promise<Principal | null> {
+  async authenticate(creds: { session?: string | null; bearer?: string | null; share?: string | null }): Promise<Principal | null> {
     const now = this.now();
+    if (creds.share) {
+      if (!creds.share.startsWith(SHARE_PREFIX)) return null;
+      const link = await findShareByHash(this.store, hashSecret(creds.share));
+      if (!link || link.revokedAt != null || link.expiresAt <= now) return null;
+      if (link.lastUsedAt == null || now - link.lastUsedAt > TOUCH_EVERY_MS) await touchShare(this.store, link.id, now);
+      const role: Role = link.role === 'operator' ? 'operator' : 'viewer';
+      // Not a user: a stand-in with the link's id, so audit entries and console sessions name the link.
+      const user: User = { id: link.id, username: link.label ? `link "${link.label}"` : 'share link', role, disabled: false, createdAt: link.createdAt };
+      return { user, role, via: 'share', share: { id: link.id, machineId: link.machineId, expiresAt: link.expiresAt } };
+    }
     if (creds.bearer) {
       if (!creds.bearer.startsWith(TOKEN_PREFIX)) return null;
       const found = await findTokenByHash(this.store, hashSecret(creds.bearer));

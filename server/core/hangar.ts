@@ -4,6 +4,7 @@ import { openDatabase, type Store } from '@/db/client';
 import { AuditLog } from './audit';
 import { AuthService } from './auth';
 import { UserService } from './users';
+import { ShareService } from './shares';
 import { ConsoleRegistry } from './console/registry';
 import { EventBus } from './events';
 import { HostService } from './host';
@@ -34,6 +35,7 @@ export interface Core {
   bus: EventBus;
   auth: AuthService;
   users: UserService;
+  shares: ShareService;
   jobRunner: JobRunner;
   jobs: JobService;
   settings: SettingsService;
@@ -78,6 +80,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     bus,
     auth,
     users: new UserService(store, auth),
+    shares: new ShareService(store, auth, machines),
     jobRunner: jobs,
     jobs: new JobService(jobs),
     settings,

@@ -3,6 +3,7 @@ import { isValidId } from '@/lib/contracts/common';
 import type { CreateMachineBody, ExecBody, ExecResult, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
 import { deleteMachine, getMachineRow, insertMachine, listMachines, toMachine, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
+import { deleteMachineShares } from '@/db/repo/shares';
 import { unitFile } from '@/server/drivers/nspawn/unit';
 import { driverFor } from '@/server/drivers/registry';
 import type { BootFiles, Fixups, MachineSpec, StartFrom } from '@/server/drivers/types';
@@ -209,6 +210,7 @@ export class MachineService {
     const { row, spec } = await this.spec(id);
     await driverFor(row.driver).destroy(spec);
     this.onGone(id);
+    await deleteMachineShares(this.store, id);
     await deleteMachine(this.store, id);
     this.bus.publish('machine:removed', { id });
   }

@@ -65,6 +65,10 @@ const RULES: Record<string, Access> = {
   'get /steps/catalog': 'viewer',
   'get /steps/nodes': 'viewer',
   'delete /steps/nodes/{key}': 'operator',
+  'post /machines/{ref}/shares': 'operator',
+  'get /machines/{ref}/shares': 'operator',
+  'delete /shares/{id}': 'operator',
+  'get /share': 'viewer',
 };
 
 type Caller = { name: string; token: string | null; role: Role | null };

@@ -100,10 +100,10 @@ export function client(url: string, token: string): ApiClient {
   return createApiClient({ baseUrl: url, token });
 }
 
-export function socket(url: string, nsp: '/events' | '/console', auth: { token?: string; cookie?: string; origin?: string }): Socket {
+export function socket(url: string, nsp: '/events' | '/console', auth: { token?: string; cookie?: string; origin?: string; share?: string }): Socket {
   return io(`${url}${nsp}`, {
     transports: ['websocket'],
-    auth: auth.token ? { token: auth.token } : {},
+    auth: auth.share ? { share: auth.share } : auth.token ? { token: auth.token } : {},
     extraHeaders: { ...(auth.cookie ? { cookie: auth.cookie } : {}), ...(auth.origin ? { origin: auth.origin } : {}) },
     reconnection: false,
     forceNew: true,

@@ -11,18 +11,25 @@ export interface SocketData {
  * Namespace middleware: a session cookie (browsers, and then the Origin must be ours, or any
  * site could open a socket with the visitor's cookie) or an API token in `auth.token`.
  */
-export function socketAuth(core: Core) {
+export function socketAuth(core: Core, opts: { share?: boolean } = {}) {
   return async (socket: Socket, next: (err?: Error) => void) => {
     try {
       const h = socket.request.headers;
       const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : null;
-      const creds = token ? { session: null, bearer: token } : credentialsFrom({ cookie: h.cookie });
+      const share = typeof socket.handshake.auth?.share === 'string' ? socket.handshake.auth.share : null;
+      const creds = share ? { share } : token ? { session: null, bearer: token } : credentialsFrom({ cookie: h.cookie });
       const principal = await core.auth.authenticate(creds);
-      if (!principal) return next(new Error('unauthorized: log in first'));
+      if (!principal) return next(new Error(share ? 'unauthorized: this share link has expired or was revoked' : 'unauthorized: log in first'));
+      if (principal.share && !opts.share) return next(new Error('forbidden: a share link opens its machine\'s console only'));
       if (principal.via === 'session' && !isSameOrigin({ origin: h.origin ?? null, host: h.host ?? null, 'sec-fetch-site': (h['sec-fetch-site'] as string) ?? null })) {
         return next(new Error('forbidden: cross-site socket refused'));
       }
       (socket.data as SocketData).principal = principal;
+      // A link's console closes when the link expires, whether or not anyone revokes it.
+      if (principal.share) {
+        const timer = setTimeout(() => socket.disconnect(true), Math.min(2 ** 31 - 1, Math.max(0, principal.share.expiresAt - Date.now())));
+        socket.once('disconnect', () => clearTimeout(timer));
+      }
       next();
     } catch (err) {
       next(err instanceof Error ? err : new Error(String(err)));
@@ -40,7 +47,8 @@ export function disconnectRevoked(io: Server, core: Core): () => void {
     for (const name of r.consolesOnly ? ['/console'] : ['/console', '/events']) {
       for (const s of io.of(name).sockets.values()) {
         const p = (s.data as Partial<SocketData>).principal;
-        if (p && p.user.id === r.userId && (!r.sessionId || p.sessionId === r.sessionId)) s.disconnect(!r.consolesOnly);
+        const hit = r.shareId ? p?.share?.id === r.shareId : !!p && p.user.id === r.userId && (!r.sessionId || p.sessionId === r.sessionId);
+        if (hit) s.disconnect(!r.consolesOnly);
       }
     }
   });

@@ -25,7 +25,7 @@ function sinkFor(socket: ConsoleSocket, sessionId: string): ViewerSink {
 export function mountConsole(io: Server, core: Core): void {
   // socket.io types one event map per Server; each namespace here has its own, hence the cast.
   const nsp = io.of('/console') as unknown as Namespace<ConsoleClientToServer, ConsoleServerToClient, Record<string, never>, SocketData>;
-  nsp.use(socketAuth(core));
+  nsp.use(socketAuth(core, { share: true }));
   nsp.on('connection', (socket: ConsoleSocket) => {
     // This socket's sessions by the client's id (a machine console is shared under another key).
     const attached = new Map<string, ConsoleSession>();

@@ -97,6 +97,8 @@ export class ConsoleRegistry {
   }
 
   private async authorize(p: Principal, target: ConsoleTarget): Promise<void> {
+    // A share link opens the serial console of its own machine; anything else does not exist for it.
+    if (p.share && (target.kind !== 'machine' || target.machineId !== p.share.machineId || target.channel !== 'serial')) throw new NotFoundError('Console');
     switch (target.kind) {
       case 'host-shell':
         // Same answer for "not allowed" and "turned off" to non-admins: they need not know it exists.

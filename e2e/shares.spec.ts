@@ -1,0 +1,58 @@
+import { ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, test } from './fixtures';
+import { ConsolePage } from './pages/console-page';
+
+test('a read-only share link: a second browser without an account watches live and cannot type; revoking closes it', async ({ page, browser }) => {
+  test.setTimeout(300_000);
+  await loginAsAdmin(page);
+  await ensureBusyboxImage(page);
+  await ConsolePage.useDomRenderer(page);
+  const name = randomName('shr');
+  const baseURL = test.info().project.use.baseURL!;
+  expect((await page.request.post('/api/machines', { data: { name, image: 'busybox', memoryMib: 256 }, headers: { origin: baseURL } })).status()).toBe(202);
+  await page.goto(`/machines/${name}`);
+  await expect(page.getByTestId('machine-state')).toHaveAttribute('data-state', 'running', { timeout: 90_000 });
+  const mine = new ConsolePage(page);
+  await expect.poll(() => mine.text(), { timeout: 20_000 }).toContain(`hangar-ready ${name}`);
+
+  const panel = page.getByRole('region', { name: 'Share' });
+  const form = panel.getByRole('form', { name: 'New share link' });
+  await form.getByLabel('Access').selectOption('viewer');
+  await form.getByLabel('Expires in').selectOption('86400');
+  await form.getByLabel('Label (optional)').fill('for a teammate');
+  await form.getByRole('button', { name: 'Create link' }).click();
+  const link = (await panel.getByTestId('share-link').textContent())!;
+  expect(link).toMatch(new RegExp(`^${baseURL}/s/hgs_`));
+  await expect(panel.getByRole('list', { name: 'Share links' }).locator('li[data-state="active"]')).toContainText('for a teammate');
+  await panel.evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  await screenshotBothThemes(page, 'share-panel');
+
+  // The teammate: a fresh browser, no account, no cookie.
+  const ctx = await browser.newContext();
+  const guestPage = await ctx.newPage();
+  await ConsolePage.useDomRenderer(guestPage);
+  await guestPage.goto(link);
+  await expect(guestPage.getByRole('heading', { name })).toBeVisible();
+  await expect(guestPage.getByText('read-only: you can watch, not type')).toBeVisible();
+  const guest = new ConsolePage(guestPage);
+  await expect(guest.status()).toHaveAttribute('data-status', 'live', { timeout: 20_000 });
+  await mine.type('echo live-$((6*7))\n');
+  await expect.poll(() => guest.text(), { timeout: 20_000 }).toContain('live-42');
+  await guest.type('echo guest-typed-$((1+1))\n');
+  await mine.type('echo after-$((2+3))\n');
+  await expect.poll(() => mine.text(), { timeout: 20_000 }).toContain('after-5');
+  expect(await mine.text()).not.toContain('guest-typed-2');
+  await screenshotBothThemes(guestPage, 'shared-console');
+
+  // Revoked: the guest's console closes at once, and the page says the link is dead.
+  await panel.getByRole('list', { name: 'Share links' }).locator('li[data-state="active"]').getByRole('button', { name: 'Revoke' }).click();
+  await expect(guest.status()).toHaveAttribute('data-status', 'error', { timeout: 10_000 });
+  await guestPage.reload();
+  await expect(guestPage.getByRole('heading', { name: 'This link does not open anything' })).toBeVisible();
+  await ctx.close();
+});
+
+test.afterEach(async ({ page }) => {
+  const baseURL = test.info().project.use.baseURL!;
+  for (const m of (await (await page.request.get('/api/machines')).json()).items) await page.request.delete(`/api/machines/${m.id}`, { headers: { origin: baseURL } });
+  await expect.poll(async () => (await (await page.request.get('/api/machines')).json()).items.length, { timeout: 60_000 }).toBe(0);
+});

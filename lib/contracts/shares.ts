@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { idSchema, timestampSchema } from './common';
+
+/** What a share link lets its holder do: watch the console, or type into it too. */
+export const shareRoleSchema = z.enum(['viewer', 'operator']);
+
+export const shareSchema = z.object({
+  id: idSchema,
+  machineId: idSchema,
+  role: shareRoleSchema,
+  label: z.string().nullable(),
+  createdBy: z.string().nullable(),
+  createdAt: timestampSchema,
+  expiresAt: timestampSchema,
+  revokedAt: timestampSchema.nullable(),
+  lastUsedAt: timestampSchema.nullable(),
+  state: z.enum(['active', 'expired', 'revoked']),
+});
+export type Share = z.infer<typeof shareSchema>;
+
+export const createShareBodySchema = z.object({
+  role: shareRoleSchema.default('viewer'),
+  /** Default 24 h; at most 30 days. */
+  expiresInSeconds: z.number().int().min(5).max(30 * 86400).default(86400),
+  label: z.string().trim().min(1).max(64).optional(),
+});
+export type CreateShareBody = z.input<typeof createShareBodySchema>;
+
+/** The token is shown once; the link is the page that opens the console with it. */
+export const createdShareSchema = z.object({ share: shareSchema, token: z.string(), path: z.string() });
+
+/** What the holder of a link learns: the machine it opens, and for how long. */
+export const shareInfoSchema = z.object({
+  machine: z.object({ id: idSchema, name: z.string(), state: z.string() }),
+  role: shareRoleSchema,
+  label: z.string().nullable(),
+  expiresAt: timestampSchema,
+});
+export type ShareInfo = z.infer<typeof shareInfoSchema>;

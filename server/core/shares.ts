@@ -1,0 +1,62 @@
+import type { CreateShareBody, Share, ShareInfo } from '@/lib/contracts/shares';
+import type { Store } from '@/db/client';
+import { getShare, insertShare, listShares, revokeShare, type ShareRow } from '@/db/repo/shares';
+import { getUser } from '@/db/repo/users';
+import { hashSecret, SHARE_PREFIX, type AuthService, type Principal } from './auth';
+import { NotFoundError } from './errors';
+import { newId, newSecret } from './ids';
+import type { MachineService } from './machines';
+
+/**
+ * Share links: a machine's console for someone without an account, read-only or to type into,
+ * until the link expires (24 h by default) or is revoked. The token is a long random value,
+ * shown once and stored hashed. Revoking (or expiry) closes consoles already open through it.
+ */
+export class ShareService {
+  constructor(
+    private readonly store: Store,
+    private readonly auth: AuthService,
+    private readonly machines: MachineService,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private async toShare(r: ShareRow): Promise<Share> {
+    const by = r.createdBy ? ((await getUser(this.store, r.createdBy))?.username ?? null) : null;
+    const state = r.revokedAt != null ? 'revoked' : r.expiresAt <= this.now() ? 'expired' : 'active';
+    return { id: r.id, machineId: r.machineId, role: r.role === 'operator' ? 'operator' : 'viewer', label: r.label, createdBy: by, createdAt: r.createdAt, expiresAt: r.expiresAt, revokedAt: r.revokedAt, lastUsedAt: r.lastUsedAt, state };
+  }
+
+  async create(p: Principal, ref: string, body: Required<Pick<CreateShareBody, 'role' | 'expiresInSeconds'>> & { label?: string }): Promise<{ share: Share; token: string; path: string }> {
+    const m = await this.machines.get(p, ref);
+    const token = newSecret(SHARE_PREFIX);
+    const now = this.now();
+    const row: ShareRow = {
+      id: newId('shr'), machineId: m.id, tokenHash: hashSecret(token), role: body.role, label: body.label ?? null,
+      createdBy: p.via === 'share' ? null : p.user.id, createdAt: now, expiresAt: now + body.expiresInSeconds * 1000, revokedAt: null, lastUsedAt: null,
+    };
+    await insertShare(this.store, row);
+    return { share: await this.toShare(row), token, path: `/s/${token}` };
+  }
+
+  async list(p: Principal, ref: string): Promise<Share[]> {
+    const m = await this.machines.get(p, ref);
+    return Promise.all((await listShares(this.store, m.id)).map((r) => this.toShare(r)));
+  }
+
+  /** Revoked at once: requests with it fail, and consoles opened through it close. */
+  async revoke(id: string): Promise<Share> {
+    const row = await getShare(this.store, id);
+    if (!row) throw new NotFoundError('Share link');
+    await revokeShare(this.store, id, this.now());
+    this.auth.revoked({ shareId: id, reason: 'The share link was revoked.' });
+    return this.toShare((await getShare(this.store, id))!);
+  }
+
+  /** What a link's holder may know: its machine and until when. */
+  async info(p: Principal): Promise<ShareInfo> {
+    if (!p.share) throw new NotFoundError('Share link');
+    const m = await this.machines.get(p, p.share.machineId);
+    const row = (await getShare(this.store, p.share.id))!;
+    return { machine: { id: m.id, name: m.name, state: m.state }, role: row.role === 'operator' ? 'operator' : 'viewer', label: row.label, expiresAt: row.expiresAt };
+  }
+}

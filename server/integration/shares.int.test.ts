@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import type { ApiClient } from '@/lib/api-client';
+import type { AttachReply, ConsoleOutput } from '@/lib/contracts/console';
+import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer } from './harness';
+
+/**
+ * Share links on a real busybox VM: the holder of a link (no account) watches the console,
+ * types only with an operator link, reaches nothing but its machine's serial console, and is
+ * cut off the moment the link is revoked or expires.
+ */
+let srv: RunningServer;
+let token: string;
+let api: ApiClient;
+const sockets: Socket[] = [];
+const ids: Record<string, string> = {};
+
+beforeAll(async () => {
+  srv = await startServer();
+  token = await adminToken(srv.url);
+  api = client(srv.url, token);
+  expect((await jobDone(api, await api.images.build({ kind: 'busybox' }), 240_000)).error).toBeNull();
+  for (const n of ['sh-a', 'sh-b']) {
+    expect((await jobDone(api, await api.machines.create({ name: n, image: 'busybox', memoryMib: 128 }), 120_000)).error).toBeNull();
+    ids[n] = (await api.machines.get(n)).id;
+  }
+}, 400_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
+  await srv?.stop();
+}, 120_000);
+
+/** The share page's console: a socket authenticated by the link, attached to a machine's serial console. */
+async function shareConsole(share: string, machineId: string, channel: 'serial' | 'ssh' = 'serial') {
+  const s = socket(srv.url, '/console', { share });
+  sockets.push(s);
+  await connected(s);
+  let text = '';
+  s.on('output', (m: ConsoleOutput, ack: () => void) => {
+    text += m.data;
+    ack();
+  });
+  const sessionId = `share-${Math.random().toString(36).slice(2, 10)}`;
+  const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId, channel }, mode: 'interactive' }, resolve));
+  return { s, reply, text: () => text, type: (d: string) => s.emit('input', { sessionId, data: d }), waitFor: (n: string) => until(() => text.includes(n), `shared console output ${n}`, 30_000) };
+}
+
+const info = (share: string) => fetch(`${srv.url}/api/share`, { headers: { 'x-hangar-share': share } });
+
+describe('share links', () => {
+  let viewerLink: string;
+  let viewerId: string;
+
+  it('a read-only link shows the console live and drops its keystrokes; it opens nothing else', async () => {
+    const made = await api.shares.create('sh-a', { role: 'viewer', label: 'for sam' });
+    expect(made.path).toBe(`/s/${made.token}`);
+    expect(made.token).toMatch(/^hgs_[A-Za-z0-9_-]{40,}$/);
+    expect(made.share).toMatchObject({ role: 'viewer', label: 'for sam', state: 'active', createdBy: 'admin' });
+    expect(made.share.expiresAt - made.share.createdAt).toBe(86_400_000);
+    viewerLink = made.token;
+    viewerId = made.share.id;
+    expect(await (await info(viewerLink)).json()).toMatchObject({ machine: { name: 'sh-a', id: ids['sh-a'] }, role: 'viewer', label: 'for sam' });
+
+    const admin = await serialConsole(srv.url, token, ids['sh-a'], 'admin-share-1', sockets);
+    const guest = await shareConsole(viewerLink, ids['sh-a']);
+    expect(guest.reply).toMatchObject({ ok: true, mode: 'readonly' });
+    admin.type('echo shared-$((6*7))\n');
+    await guest.waitFor('shared-42');
+    guest.type('echo typed-by-guest-$((1+1))\n');
+    admin.type('echo after-$((2+3))\n');
+    await guest.waitFor('after-5');
+    expect(admin.text()).not.toContain('typed-by-guest-2');
+
+    // Its own machine's serial console only.
+    expect((await shareConsole(viewerLink, ids['sh-b'])).reply).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect((await shareConsole(viewerLink, ids['sh-a'], 'ssh')).reply).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    const events = socket(srv.url, '/events', { share: viewerLink });
+    sockets.push(events);
+    await expect(connected(events)).rejects.toThrow(/forbidden/);
+    // Every other API route refuses a link (generated from the published routes).
+    const spec = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { 'x-hangar-access'?: string }>> };
+    const wrong: string[] = [];
+    for (const [p, ops] of Object.entries(spec.paths)) {
+      for (const [m, op] of Object.entries(ops)) {
+        if (op['x-hangar-access'] === 'public') continue;
+        const res = await fetch(`${srv.url}${p.replace('{ref}', 'sh-a').replace('{action}', 'stop').replace(/\{[a-z]+\}/g, 'zz_aaaaaaaaaaaaaaaaaaaa')}`, { method: m.toUpperCase(), headers: { 'x-hangar-share': viewerLink, authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(m === 'get' || m === 'delete' ? {} : { body: '{}' }) });
+        const expected = p === '/api/share' ? 200 : 403;
+        if (res.status !== expected) wrong.push(`${m} ${p}: ${res.status}, expected ${expected}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect((await api.machines.get('sh-a')).state).toBe('running');
+  }, 120_000);
+
+  it('an operator link types; the owner sees each link, when it was used, and the uses in the audit log', async () => {
+    const op = await api.shares.create('sh-a', { role: 'operator', expiresInSeconds: 3600 });
+    const guest = await shareConsole(op.token, ids['sh-a']);
+    expect(guest.reply).toMatchObject({ ok: true, mode: 'interactive' });
+    guest.type('echo from-the-link-$((3*3))\n');
+    await guest.waitFor('from-the-link-9');
+    const list = (await api.shares.list('sh-a')).items;
+    expect(list.map((s) => s.role).sort()).toEqual(['operator', 'viewer']);
+    expect(list.every((s) => s.lastUsedAt !== null && s.state === 'active')).toBe(true);
+    const uses = (await api.audit.list({ action: 'console.attach', actor: op.share.id })).items;
+    expect(uses[0]).toMatchObject({ actorKind: 'share', detail: { shareId: op.share.id, mode: 'interactive' } });
+    expect(uses[0].ip).toBeTruthy();
+  }, 60_000);
+
+  it('a revoked link stops at once: its open console closes, requests and new sockets are refused', async () => {
+    const guest = await shareConsole(viewerLink, ids['sh-a']);
+    expect(guest.reply.ok).toBe(true);
+    expect((await api.shares.revoke(viewerId)).state).toBe('revoked');
+    await until(() => !guest.s.connected, 'the shared console to close', 5000);
+    expect((await info(viewerLink)).status).toBe(401);
+    const again = socket(srv.url, '/console', { share: viewerLink });
+    sockets.push(again);
+    await expect(connected(again)).rejects.toThrow(/expired or was revoked/);
+    expect((await api.audit.list({ action: 'share.revoke' })).items[0].detail).toMatchObject({ shareId: viewerId });
+  }, 30_000);
+
+  it('an expired link stops too, open consoles included; destroying the machine removes its links', async () => {
+    const short = await api.shares.create('sh-a', { role: 'viewer', expiresInSeconds: 5 });
+    const guest = await shareConsole(short.token, ids['sh-a']);
+    expect(guest.reply.ok).toBe(true);
+    await until(() => !guest.s.connected, 'the expired link console to close', 10_000);
+    expect((await info(short.token)).status).toBe(401);
+    expect((await api.shares.list('sh-a')).items.find((s) => s.id === short.share.id)?.state).toBe('expired');
+    await expect(api.shares.create('sh-a', { role: 'admin' as never })).rejects.toMatchObject({ status: 400 });
+    await expect(api.shares.create('no-such', {})).rejects.toMatchObject({ status: 404 });
+    await jobDone(api, await api.machines.destroy('sh-b'));
+    const b = await api.shares.create('sh-a', {});
+    await jobDone(api, await api.machines.destroy('sh-a'));
+    expect((await info(b.token)).status).toBe(401);
+  }, 60_000);
+});
