@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   snapshots: () => import('./snapshots'),
   containers: () => import('./containers'),
   steps: () => import('./steps'),
+  'api-load': () => import('./api-load'),
 };
 
 const name = process.argv[2];

@@ -41,10 +41,31 @@ export class MachineService {
     private readonly now: () => number = Date.now,
   ) {
     this.monitor = new MachineMonitor(store, this);
+    // Every change to a machine row is published: the cached list goes with it.
+    const drop = () => (this.listed = null);
+    bus.subscribe('machine:update', drop);
+    bus.subscribe('machine:removed', drop);
   }
 
+  /** The machine list and its JSON, kept until a machine changes (dashboards poll it; 1,000 rows are 300 KB). */
+  private listed: { items: Promise<Machine[]>; json?: string } | null = null;
+
   list(_p: Principal): Promise<Machine[]> {
-    return listMachines(this.store);
+    this.listed ??= { items: listMachines(this.store) };
+    const mine = this.listed;
+    // A failed read is not kept.
+    mine.items.catch(() => this.listed === mine && (this.listed = null));
+    return mine.items;
+  }
+
+  /** `{ items }` as JSON, serialized once per change. */
+  async listJson(p: Principal): Promise<string> {
+    const items = await this.list(p);
+    const mine = this.listed;
+    if (mine?.json !== undefined) return mine.json;
+    const json = JSON.stringify({ items });
+    if (mine) mine.json = json;
+    return json;
   }
 
   /** By id or by name (names never contain `_`, ids always do). */
