@@ -39,7 +39,8 @@ export function checkpointHint(m: Machine): { label: string; title: string; disa
 export function MachineActions({ machine }: { machine: Machine }) {
   const toast = useToast();
   const router = useRouter();
-  const me = useQuery(queries(api).me()).data;
+  // The role on this machine: a grant may let a viewer operate it.
+  const access = useQuery(queries(api).access(machine.id)).data;
   const run = useMutation({
     mutationFn: (verb: Verb) => {
       if (verb === 'destroy') return api.machines.destroy(machine.id);
@@ -54,7 +55,10 @@ export function MachineActions({ machine }: { machine: Machine }) {
     },
     onError: (err) => toast('error', err.message),
   });
-  if (!me || !hasRole(me.role, 'operator')) return null;
+  if (!access || !hasRole(access.role, 'operator')) return null;
+  // A grant covers this machine's own actions; forking makes new machines (the global role), destroying needs the owner grant.
+  const globalOp = hasRole(access.global, 'operator');
+  const may = (verb: Verb) => (verb === 'fork-now' ? globalOp : verb === 'destroy' ? globalOp || access.grant === 'owner' : true);
   const go = (verb: Verb) => {
     if (verb === 'destroy' && !confirm(`Destroy ${machine.name}? Its disk is deleted.`)) return;
     if (verb === 'force-stop' && !confirm(`Force stop ${machine.name}? Like pulling the plug.`)) return;
@@ -63,7 +67,7 @@ export function MachineActions({ machine }: { machine: Machine }) {
   const hint = checkpointHint(machine);
   return (
     <div className="flex flex-wrap gap-2">
-      {available[machine.state].map((verb) => (
+      {available[machine.state].filter(may).map((verb) => (
         <button
           key={verb}
           type="button"

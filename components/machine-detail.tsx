@@ -9,6 +9,7 @@ import { queries } from '@/lib/queries';
 import { api } from './api';
 import { Console } from './console';
 import { SharePanel } from './share-panel';
+import { GrantPanel } from './grant-panel';
 import { hasRole } from '@/lib/roles';
 import { EmptyState } from './empty-state';
 import { MachineActions } from './machine-actions';
@@ -19,8 +20,9 @@ type Tab = 'serial' | 'ssh';
 
 export function MachineDetail({ machineRef }: { machineRef: string }) {
   const q = useQuery(queries(api).machine(machineRef));
-  const me = useQuery(queries(api).me()).data;
-  const canOperate = !!me && hasRole(me.role, 'operator');
+  const access = useQuery(queries(api).access(machineRef)).data;
+  // Sharing and granting: global operators, and the machine's owners.
+  const canShare = !!access && (hasRole(access.global, 'operator') || access.grant === 'owner');
   const [tab, setTab] = useState<Tab>('serial');
   if (q.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
   if (q.error) {
@@ -88,7 +90,8 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
           <Console key="serial" target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} className="h-[28rem]" />
         )}
       </section>
-      {canOperate && <SharePanel machineId={m.id} machineName={m.name} />}
+      {canShare && <SharePanel machineId={m.id} machineName={m.name} />}
+      {canShare && <GrantPanel machineId={m.id} machineName={m.name} />}
       <section aria-label="Snapshots">
         <h2 className="mb-2 text-sm font-semibold">Snapshots</h2>
         <SnapshotTree machineId={m.id} />

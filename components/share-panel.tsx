@@ -39,6 +39,7 @@ export function SharePanel({ machineId, machineName }: { machineId: string; mach
     mutationFn: (id: string) => api.shares.revoke(id),
     onSuccess: () => {
       toast('info', 'Link revoked: consoles opened with it are closed.');
+      setLink(null);
       refresh();
     },
     onError: (err) => toast('error', err.message),

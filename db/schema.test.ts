@@ -19,7 +19,7 @@ describe('schemas', () => {
   });
   it('has the tables the design names', () => {
     expect(Object.keys(shape(sqlite)).sort()).toEqual(
-      ['api_tokens', 'audit_events', 'images', 'job_logs', 'jobs', 'machines', 'sessions', 'settings', 'share_links', 'snapshots', 'step_nodes', 'users'].sort(),
+      ['api_tokens', 'audit_events', 'images', 'job_logs', 'jobs', 'machine_grants', 'machines', 'sessions', 'settings', 'share_links', 'snapshots', 'step_nodes', 'users'].sort(),
     );
   });
 });

@@ -1,7 +1,8 @@
 import { ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, test } from './fixtures';
 import { ConsolePage } from './pages/console-page';
+import { LoginPage } from './pages/login-page';
 
-test('a read-only share link: a second browser without an account watches live and cannot type; revoking closes it', async ({ page, browser }) => {
+test('a read-only share link: a second browser without an account watches live and cannot type; revoking closes it; a teammate given the machine operates it', async ({ page, browser }) => {
   test.setTimeout(300_000);
   await loginAsAdmin(page);
   await ensureBusyboxImage(page);
@@ -49,6 +50,32 @@ test('a read-only share link: a second browser without an account watches live a
   await guestPage.reload();
   await expect(guestPage.getByRole('heading', { name: 'This link does not open anything' })).toBeVisible();
   await ctx.close();
+
+  // A teammate with a viewer account, given this one machine to operate.
+  expect((await page.request.post('/api/users', { data: { username: 'gina', role: 'viewer', password: 'gina-password-1' }, headers: { origin: baseURL } })).status()).toBe(201);
+  const people = page.getByRole('region', { name: 'People' });
+  await people.getByLabel('Username').fill('gina');
+  await people.getByLabel('Role here').selectOption('operator');
+  await people.getByRole('button', { name: 'Give access' }).click();
+  await expect(people.locator('li[data-grant="gina"]')).toContainText('operator');
+  await people.evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  await screenshotBothThemes(page, 'machine-people');
+  const ctx2 = await browser.newContext();
+  const gina = await ctx2.newPage();
+  await ConsolePage.useDomRenderer(gina);
+  await gina.goto(`/machines/${name}/console`);
+  await new LoginPage(gina).login('gina', 'gina-password-1');
+  await expect(gina).toHaveURL(new RegExp(`/machines/${name}/console$`));
+  const ginaCon = new ConsolePage(gina);
+  await expect(ginaCon.status()).toHaveAttribute('data-status', 'live', { timeout: 20_000 });
+  await expect(gina.getByText('read-only for you')).toHaveCount(0);
+  await ginaCon.type('echo gina-$((7*6))\n');
+  await expect.poll(() => mine.text(), { timeout: 20_000 }).toContain('gina-42');
+  await gina.goto(`/machines/${name}`);
+  await expect(gina.getByRole('button', { name: 'Pause' })).toBeVisible();
+  await expect(gina.getByRole('button', { name: 'Destroy' })).toHaveCount(0);
+  await expect(gina.getByRole('region', { name: 'Share' })).toHaveCount(0);
+  await ctx2.close();
 });
 
 test.afterEach(async ({ page }) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { apiTokenSchema, createdTokenSchema, meSchema, sessionInfoSchema, userSchema, userWithPasswordSchema, type ChangePasswordBody, type CreateTokenBody, type CreateUserBody, type LoginBody, type UpdateUserBody } from './contracts/auth';
 import { auditPageSchema, type AuditQuery } from './contracts/audit';
+import { grantSchema, machineAccessSchema, type PutGrantBody } from './contracts/grants';
 import { createdShareSchema, shareInfoSchema, shareSchema, type CreateShareBody } from './contracts/shares';
 import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode } from './contracts/common';
 import { healthSchema } from './contracts/health';
@@ -107,6 +108,12 @@ export function createApiClient(opts: ClientOptions) {
       revoke: (id: string) => call('DELETE', `/shares/${encodeURIComponent(id)}`, shareSchema),
       /** With a client made with `share`: what the link opens. */
       info: () => call('GET', '/share', shareInfoSchema),
+    },
+    grants: {
+      mine: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/access`, machineAccessSchema),
+      list: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/grants`, listOf(grantSchema)),
+      put: (ref: string, b: PutGrantBody) => call('POST', `/machines/${encodeURIComponent(ref)}/grants`, grantSchema, b),
+      remove: (ref: string, userId: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}/grants/${encodeURIComponent(userId)}`, okSchema),
     },
     audit: {
       list: (p: AuditQuery = {}) => call('GET', `/audit${q(p)}`, auditPageSchema),

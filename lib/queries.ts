@@ -18,6 +18,8 @@ export const keys = {
   users: () => ['users'] as const,
   sessions: () => ['sessions'] as const,
   shares: (machineId: string) => ['shares', machineId] as const,
+  access: (machineId: string) => ['access', machineId] as const,
+  grants: (machineId: string) => ['grants', machineId] as const,
   audit: (f: object) => ['audit', f] as const,
 };
 
@@ -37,6 +39,7 @@ export function queries(api: ApiClient) {
     settings: () => ({ queryKey: keys.settings(), queryFn: () => api.settings.get() }),
     tokens: () => ({ queryKey: keys.tokens(), queryFn: async () => (await api.tokens.list()).items }),
     users: () => ({ queryKey: keys.users(), queryFn: async () => (await api.users.list()).items }),
+    access: (ref: string) => ({ queryKey: keys.access(ref), queryFn: () => api.grants.mine(ref) }),
     sessions: () => ({ queryKey: keys.sessions(), queryFn: async () => (await api.auth.sessions()).items }),
   };
 }

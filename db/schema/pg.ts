@@ -159,3 +159,12 @@ export const settings = pgTable('settings', {
   valueJson: text('value_json').notNull(),
   updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
 });
+
+/** Per-machine roles: a teammate given one machine (owner: may also share it and grant it; operator; viewer). */
+export const machineGrants = pgTable('machine_grants', {
+  machineId: text('machine_id').notNull().references(() => machines.id, { onDelete: 'cascade' }),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  role: text('role', { enum: ['owner', 'operator', 'viewer'] }).notNull(),
+  createdBy: text('created_by'),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+}, (t) => [primaryKey({ columns: [t.machineId, t.userId] }), index('machine_grants_user_idx').on(t.userId)]);

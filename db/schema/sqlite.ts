@@ -159,3 +159,12 @@ export const settings = sqliteTable('settings', {
   valueJson: text('value_json').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/** Per-machine roles: a teammate given one machine (owner: may also share it and grant it; operator; viewer). */
+export const machineGrants = sqliteTable('machine_grants', {
+  machineId: text('machine_id').notNull().references(() => machines.id, { onDelete: 'cascade' }),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  role: text('role', { enum: ['owner', 'operator', 'viewer'] }).notNull(),
+  createdBy: text('created_by'),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.machineId, t.userId] }), index('machine_grants_user_idx').on(t.userId)]);

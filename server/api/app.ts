@@ -18,12 +18,13 @@ import { UPLOAD_PATHS } from './upload';
 import { tokenRoutes } from './tokens';
 import { userRoutes } from './users';
 import { shareRoutes } from './shares';
+import { grantRoutes } from './grants';
 import { auditRoutes } from './audit';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-// shareRoutes before machineRoutes: /machines/{ref}/shares must win over /machines/{ref}/{action}.
-const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, shareRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes, stepRoutes, userRoutes, auditRoutes];
+// shareRoutes and grantRoutes before machineRoutes: /machines/{ref}/shares must win over /machines/{ref}/{action}.
+const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, shareRoutes, grantRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes, stepRoutes, userRoutes, auditRoutes];
 
 /** The REST API, mounted by server/main.ts under /api. */
 export function createApi(core: Core): { app: App; routes: RouteEntry[] } {

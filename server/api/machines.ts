@@ -68,7 +68,7 @@ export const machineRoutes = [
   }),
   // Before /{action}: routes match in order, and exec is not an action.
   defineRoute({
-    method: 'post', path: '/machines/{ref}/exec', tag: 'machines', summary: 'Run a command (argv) in a running machine: stdout, stderr, exit code', access: 'operator',
+    method: 'post', path: '/machines/{ref}/exec', tag: 'machines', summary: 'Run a command (argv) in a running machine: stdout, stderr, exit code', access: 'operator', machineGrant: 'operator',
     params: refParams, body: execBodySchema, response: execResultSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       const m = await core.machines.get(principal, params.ref);
@@ -77,7 +77,7 @@ export const machineRoutes = [
     },
   }),
   defineRoute({
-    method: 'post', path: '/machines/{ref}/{action}', tag: 'machines', summary: 'start | stop | restart | pause | resume; returns the job', access: 'operator', status: 202,
+    method: 'post', path: '/machines/{ref}/{action}', tag: 'machines', summary: 'start | stop | restart | pause | resume; returns the job', access: 'operator', machineGrant: 'operator', status: 202,
     params: actionParams, body: stopMachineBodySchema, response: jobSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       const job = await core.machines.act(principal, params.ref, params.action, body);
@@ -86,7 +86,7 @@ export const machineRoutes = [
     },
   }),
   defineRoute({
-    method: 'delete', path: '/machines/{ref}', tag: 'machines', summary: 'Destroy a machine and its disk; returns the job', access: 'operator', status: 202,
+    method: 'delete', path: '/machines/{ref}', tag: 'machines', summary: 'Destroy a machine and its disk; returns the job', access: 'operator', machineGrant: 'owner', status: 202,
     params: refParams, response: jobSchema,
     handler: async ({ core, principal, params, ip }) => {
       const job = await core.machines.destroy(principal, params.ref);

@@ -8,6 +8,8 @@ import type { Principal } from '@/server/core/auth';
 import type { Core } from '@/server/core/hangar';
 import { ForbiddenError, HangarError, UnauthorizedError, statusOf } from '@/server/core/errors';
 import { credentialsFrom, isSameOrigin } from './credentials';
+import type { GrantRole } from '@/lib/contracts/grants';
+import { grantAtLeast } from '@/server/core/grants';
 
 export type AppEnv = { Variables: { principal: Principal | null; core: Core } };
 export type App = OpenAPIHono<AppEnv>;
@@ -26,6 +28,8 @@ export interface RouteSpec<P extends AnyObject | undefined, Q extends AnyObject 
   access: Access;
   /** A share link may call it (only the share routes: a link opens its machine's console and nothing else). */
   share?: boolean;
+  /** On a /machines/{ref} route: the grant on that machine that lets in a caller whose global role is too weak. */
+  machineGrant?: GrantRole;
   params?: P;
   query?: Q;
   body?: B;
@@ -50,6 +54,7 @@ export interface RouteEntry {
   method: Method;
   path: string;
   access: Access;
+  machineGrant?: GrantRole;
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -71,7 +76,7 @@ export function clientIp(c: Context<AppEnv>): string | null {
 }
 
 /** Authenticate, enforce the route's access rule, and guard cookie-authenticated changes against CSRF. */
-function guard(access: Access, share: boolean): MiddlewareHandler<AppEnv> {
+function guard(access: Access, share: boolean, machineGrant?: GrantRole): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const core = c.get('core');
     const principal = await core.auth.authenticate(credentialsFrom({ cookie: c.req.header('cookie'), authorization: c.req.header('authorization'), share: c.req.header('x-hangar-share') }));
@@ -86,8 +91,11 @@ function guard(access: Access, share: boolean): MiddlewareHandler<AppEnv> {
       throw new ForbiddenError('Cross-site request refused: changes with a session cookie must come from Hangar\'s own pages (scripts use an API token).');
     }
     if (access === 'public') return next();
-    if (!hasRole(principal!.role, access)) throw new ForbiddenError(`This needs the ${access} role; you have ${principal!.role}.`);
-    return next();
+    if (hasRole(principal!.role, access)) return next();
+    // A teammate given this one machine (a grant) may do here what their global role does not allow elsewhere.
+    const ref = machineGrant ? c.req.param('ref') : undefined;
+    if (ref && grantAtLeast(await core.grants.grantOn(principal!, ref).catch(() => null), machineGrant!)) return next();
+    throw new ForbiddenError(`This needs the ${access} role${machineGrant ? ` or the ${machineGrant} grant on this machine` : ''}; you have ${principal!.role}.`);
   };
 }
 
@@ -105,10 +113,11 @@ export function register(app: App, table: RouteEntry[], spec: RouteSpec<AnyObjec
     path: spec.path,
     summary: spec.summary,
     tags: [spec.tag],
-    middleware: [guard(spec.access, !!spec.share)],
+    middleware: [guard(spec.access, !!spec.share, spec.machineGrant)],
     security: spec.access === 'public' ? [] : [{ cookie: [] }, { bearer: [] }],
     // Who may call it, in the published spec too: the authorization matrix test reads it from there.
     'x-hangar-access': spec.access,
+    ...(spec.machineGrant ? { 'x-hangar-machine-grant': spec.machineGrant } : {}),
     request: {
       ...(spec.params ? { params: spec.params } : {}),
       ...(spec.query ? { query: spec.query } : {}),
@@ -116,7 +125,7 @@ export function register(app: App, table: RouteEntry[], spec: RouteSpec<AnyObjec
     },
     responses: { [status]: { description: 'OK', content: { 'application/json': { schema: spec.response } } }, default: errorResponse },
   } as RouteConfig;
-  table.push({ method: spec.method, path: spec.path, access: spec.access });
+  table.push({ method: spec.method, path: spec.path, access: spec.access, ...(spec.machineGrant ? { machineGrant: spec.machineGrant } : {}) });
   app.openapi(createRoute(config), async (c) => {
     // The validators of this very route parsed these with the spec's schemas, so the casts hold.
     const valid = (target: 'param' | 'query' | 'json'): unknown => c.req.valid(target as never);

@@ -7,7 +7,7 @@ const refParams = z.object({ ref: z.string().min(1).max(128) });
 
 export const shareRoutes = [
   defineRoute({
-    method: 'post', path: '/machines/{ref}/shares', tag: 'shares', summary: 'Make a share link to this machine\'s console (the token is returned once)', access: 'operator', status: 201,
+    method: 'post', path: '/machines/{ref}/shares', tag: 'shares', summary: 'Make a share link to this machine\'s console (the token is returned once)', access: 'operator', machineGrant: 'owner', status: 201,
     params: refParams, body: createShareBodySchema, response: createdShareSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       const r = await core.shares.create(principal, params.ref, body);
@@ -16,7 +16,7 @@ export const shareRoutes = [
     },
   }),
   defineRoute({
-    method: 'get', path: '/machines/{ref}/shares', tag: 'shares', summary: 'This machine\'s share links (never their tokens)', access: 'operator',
+    method: 'get', path: '/machines/{ref}/shares', tag: 'shares', summary: 'This machine\'s share links (never their tokens)', access: 'operator', machineGrant: 'owner',
     params: refParams, response: listOf(shareSchema),
     handler: async ({ core, principal, params }) => ({ items: await core.shares.list(principal, params.ref) }),
   }),

@@ -102,7 +102,7 @@ export const snapshotRoutes = [
   }),
   // Before /machines/{ref}/{action}: app.ts registers this group ahead of the machine routes.
   defineRoute({
-    method: 'post', path: '/machines/{ref}/checkpoint', tag: 'snapshots', summary: 'Checkpoint a machine (live when running); returns the job', access: 'operator', status: 202,
+    method: 'post', path: '/machines/{ref}/checkpoint', tag: 'snapshots', summary: 'Checkpoint a machine (live when running); returns the job', access: 'operator', machineGrant: 'operator', status: 202,
     params: refParams, body: checkpointBodySchema, response: jobSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       const job = await core.snapshots.checkpoint(principal, params.ref, body.label);

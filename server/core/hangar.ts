@@ -5,6 +5,7 @@ import { AuditLog } from './audit';
 import { AuthService } from './auth';
 import { UserService } from './users';
 import { ShareService } from './shares';
+import { GrantService } from './grants';
 import { ConsoleRegistry } from './console/registry';
 import { EventBus } from './events';
 import { HostService } from './host';
@@ -36,6 +37,7 @@ export interface Core {
   auth: AuthService;
   users: UserService;
   shares: ShareService;
+  grants: GrantService;
   jobRunner: JobRunner;
   jobs: JobService;
   settings: SettingsService;
@@ -68,6 +70,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const host = new HostService(layout);
   const machines = new MachineService(store, jobs, bus, images, host, settings, layout);
   consoles.machines = machines;
+  const grants = new GrantService(store, machines);
+  consoles.roleOn = (p, id) => grants.roleOn(p, id);
   machines.onGone = (id) => consoles.closeMachine(id, 'The machine stopped.');
   await machines.reattach();
   const snapshots = new SnapshotService(store, jobs, bus, machines, layout);
@@ -81,6 +85,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     auth,
     users: new UserService(store, auth),
     shares: new ShareService(store, auth, machines),
+    grants,
     jobRunner: jobs,
     jobs: new JobService(jobs),
     settings,

@@ -69,6 +69,10 @@ const RULES: Record<string, Access> = {
   'get /machines/{ref}/shares': 'operator',
   'delete /shares/{id}': 'operator',
   'get /share': 'viewer',
+  'get /machines/{ref}/grants': 'operator',
+  'get /machines/{ref}/access': 'viewer',
+  'post /machines/{ref}/grants': 'operator',
+  'delete /machines/{ref}/grants/{userId}': 'operator',
 };
 
 type Caller = { name: string; token: string | null; role: Role | null };
@@ -111,7 +115,7 @@ afterAll(async () => {
 });
 
 /** A value for each kind of path parameter: well-formed, naming nothing. */
-const fill = (p: string) => p.replace('{id}', 'zz_aaaaaaaaaaaaaaaaaaaa').replace('{ref}', 'no-such-machine').replace('{action}', 'start').replace('{key}', '0123456789abcdef0123456789abcdef');
+const fill = (p: string) => p.replace('{id}', 'zz_aaaaaaaaaaaaaaaaaaaa').replace('{ref}', 'no-such-machine').replace('{action}', 'start').replace('{key}', '0123456789abcdef0123456789abcdef').replace('{userId}', 'usr_aaaaaaaaaaaaaaaaaaaa');
 
 describe('authorization matrix', () => {
   it('has a rule for every published route, and the server enforces each for every kind of caller', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
-import type { ApiClient } from '@/lib/api-client';
+import { createApiClient, type ApiClient } from '@/lib/api-client';
 import type { AttachReply, ConsoleOutput } from '@/lib/contracts/console';
 import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer } from './harness';
 
@@ -119,6 +119,40 @@ describe('share links', () => {
     await expect(connected(again)).rejects.toThrow(/expired or was revoked/);
     expect((await api.audit.list({ action: 'share.revoke' })).items[0].detail).toMatchObject({ shareId: viewerId });
   }, 30_000);
+
+  it('a viewer given one machine operates it, and only it, from the browser; an owner grant also shares it; removing the grant takes it back', async () => {
+    await api.users.create({ username: 'vic', role: 'viewer', password: 'vic-password-1' });
+    const login = await fetch(`${srv.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url }, body: JSON.stringify({ username: 'vic', password: 'vic-password-1' }) });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0];
+    const vic = createApiClient({ baseUrl: srv.url, fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie, origin: srv.url } }) });
+    await expect(vic.machines.act('sh-a', 'pause')).rejects.toMatchObject({ status: 403 });
+    const g = await api.grants.put('sh-a', { username: 'vic', role: 'operator' });
+    expect(g).toMatchObject({ username: 'vic', role: 'operator' });
+    expect((await jobDone(api, await vic.machines.act('sh-a', 'pause'))).error).toBeNull();
+    expect((await jobDone(api, await vic.machines.act('sh-a', 'resume'))).error).toBeNull();
+    await expect(vic.machines.act('sh-b', 'pause')).rejects.toMatchObject({ status: 403 });
+    // Destroying, sharing and granting need the owner grant.
+    await expect(vic.machines.destroy('sh-a')).rejects.toMatchObject({ status: 403 });
+    await expect(vic.shares.create('sh-a', {})).rejects.toMatchObject({ status: 403 });
+    // The console: typing on the granted machine, watching the other.
+    const cons = socket(srv.url, '/console', { cookie, origin: srv.url });
+    sockets.push(cons);
+    await connected(cons);
+    const attach = (machineId: string) => new Promise<AttachReply>((resolve) => cons.emit('attach', { sessionId: `vic-${machineId.slice(-6)}`, target: { kind: 'machine', machineId, channel: 'serial' }, mode: 'interactive' }, resolve));
+    expect(await attach(ids['sh-a'])).toMatchObject({ ok: true, mode: 'interactive' });
+    expect(await attach(ids['sh-b'])).toMatchObject({ ok: true, mode: 'readonly' });
+    // A token of vic's is not raised by the grant (scripts get the global role).
+    const tok = await vic.tokens.create({ name: 'vic-cli' });
+    await expect(client(srv.url, tok.secret).machines.act('sh-a', 'pause')).rejects.toMatchObject({ status: 403 });
+    await api.grants.put('sh-a', { username: 'vic', role: 'owner' });
+    expect((await vic.shares.create('sh-a', { expiresInSeconds: 60 })).share.role).toBe('viewer');
+    expect((await vic.grants.list('sh-a')).items.map((x) => [x.username, x.role])).toEqual([['vic', 'owner']]);
+    await api.grants.remove('sh-a', g.userId);
+    await expect(vic.machines.act('sh-a', 'pause')).rejects.toMatchObject({ status: 403 });
+    await expect(api.grants.put('sh-a', { username: 'nobody-here', role: 'viewer' })).rejects.toMatchObject({ status: 404 });
+    await expect(api.grants.put('sh-a', { username: 'vic', role: 'admin' as never })).rejects.toMatchObject({ status: 400 });
+    expect((await api.audit.list({ action: 'grant.' })).items.map((e) => e.action)).toEqual(['grant.remove', 'grant.put', 'grant.put']);
+  }, 120_000);
 
   it('an expired link stops too, open consoles included; destroying the machine removes its links', async () => {
     const short = await api.shares.create('sh-a', { role: 'viewer', expiresInSeconds: 5 });

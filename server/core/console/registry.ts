@@ -1,5 +1,5 @@
 import type { ConsoleMode, ConsoleTarget } from '@/lib/contracts/console';
-import { hasRole } from '@/lib/roles';
+import { hasRole, type Role } from '@/lib/roles';
 import { spawnPty } from '@/server/drivers/pty';
 import { driverFor } from '@/server/drivers/registry';
 import type { Principal } from '../auth';
@@ -39,6 +39,8 @@ export class ConsoleRegistry {
   private readonly sweeper: NodeJS.Timeout;
   /** Set once machines exist (the two services refer to each other). */
   machines: MachineService | null = null;
+  /** A caller's role on a machine (its global role, or a grant there). */
+  roleOn: (p: Principal, machineId: string) => Promise<Role> = async (p) => p.role;
 
   constructor(private readonly settings: SettingsService) {
     this.sweeper = setInterval(() => this.sweep(), 30_000);
@@ -69,7 +71,8 @@ export class ConsoleRegistry {
       session = new ConsoleSession(key, req.target, p.user.id, await this.open(req), { scrollbackChars: this.settings.get().consoleScrollbackKib * 1024 });
       this.sessions.set(key, session);
     }
-    const mode: ConsoleMode = hasRole(p.role, 'operator') ? req.mode : 'readonly';
+    const role = req.target.kind === 'machine' ? await this.roleOn(p, req.target.machineId) : p.role;
+    const mode: ConsoleMode = hasRole(role, 'operator') ? req.mode : 'readonly';
     return { session, mode, ...session.attach(sink, mode, req.since) };
   }
 
@@ -111,7 +114,7 @@ export class ConsoleRegistry {
         if (target.channel === 'ssh') {
           if (!m.ssh) throw new ConflictError(`${m.name}'s image (${m.image}) has no SSH server: use its serial console.`);
           if (m.state !== 'running') throw new ConflictError(`${m.name} is ${m.state}: SSH needs a running machine.`);
-          if (!hasRole(p.role, 'operator')) throw new ForbiddenError('An SSH shell needs the operator role; viewers can watch the serial console.');
+          if (!hasRole(await this.roleOn(p, target.machineId), 'operator')) throw new ForbiddenError('An SSH shell needs the operator role (or grant); viewers can watch the serial console.');
           return;
         }
         if (m.state !== 'running' && m.state !== 'paused' && m.state !== 'starting') throw new ConflictError(`${m.name} is ${m.state}: start it to use its console.`);

@@ -1,0 +1,60 @@
+import type { Grant, GrantRole, PutGrantBody } from '@/lib/contracts/grants';
+import { hasRole, type Role } from '@/lib/roles';
+import type { Store } from '@/db/client';
+import { deleteGrant, grantFor, grantsOf, putGrant } from '@/db/repo/grants';
+import { findUserRowByUsername } from '@/db/repo/users';
+import type { Principal } from './auth';
+import { NotFoundError } from './errors';
+import type { MachineService } from './machines';
+
+/** What a grant lets its holder do, in global role terms: an owner operates (and may share and grant). */
+const asRole: Record<GrantRole, Role> = { owner: 'operator', operator: 'operator', viewer: 'viewer' };
+
+/**
+ * Per-machine roles: a teammate given one machine to operate without an operator role over
+ * all. A caller's role on a machine is the stronger of its global role and its grant there
+ * (API tokens and share links are never raised by grants).
+ */
+export class GrantService {
+  constructor(
+    private readonly store: Store,
+    private readonly machines: MachineService,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The caller's grant on this machine (by id or name), for browser sessions; null when none. The machine must exist. */
+  async grantOn(p: Principal, ref: string): Promise<GrantRole | null> {
+    const m = await this.machines.get(p, ref);
+    if (p.via !== 'session') return null;
+    return (await grantFor(this.store, m.id, p.user.id))?.role ?? null;
+  }
+
+  /** The caller's role on a machine: the stronger of its global role and its grant there. */
+  async roleOn(p: Principal, ref: string): Promise<Role> {
+    const g = await this.grantOn(p, ref);
+    return g && !hasRole(p.role, asRole[g]) ? asRole[g] : p.role;
+  }
+
+  async list(p: Principal, ref: string): Promise<Grant[]> {
+    const m = await this.machines.get(p, ref);
+    return (await grantsOf(this.store, m.id)).map(({ grant, username }) => ({ userId: grant.userId, username, role: grant.role, createdAt: grant.createdAt }));
+  }
+
+  async put(p: Principal, ref: string, body: PutGrantBody): Promise<Grant> {
+    const m = await this.machines.get(p, ref);
+    const user = await findUserRowByUsername(this.store, body.username);
+    if (!user) throw new NotFoundError(`User "${body.username}"`);
+    const createdAt = this.now();
+    await putGrant(this.store, { machineId: m.id, userId: user.id, role: body.role, createdBy: p.user.id, createdAt });
+    return { userId: user.id, username: user.username, role: body.role, createdAt };
+  }
+
+  async remove(p: Principal, ref: string, userId: string): Promise<void> {
+    const m = await this.machines.get(p, ref);
+    if (!(await deleteGrant(this.store, m.id, userId))) throw new NotFoundError('Grant');
+  }
+}
+
+const rank: Record<GrantRole, number> = { viewer: 1, operator: 2, owner: 3 };
+/** True when grant `have` is at least `need`. */
+export const grantAtLeast = (have: GrantRole | null, need: GrantRole): boolean => !!have && rank[have] >= rank[need];
