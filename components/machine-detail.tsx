@@ -92,10 +92,12 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
       </section>
       {canShare && <SharePanel machineId={m.id} machineName={m.name} />}
       {canShare && <GrantPanel machineId={m.id} machineName={m.name} />}
-      <section aria-label="Snapshots">
-        <h2 className="mb-2 text-sm font-semibold">Snapshots</h2>
-        <SnapshotTree machineId={m.id} />
-      </section>
+      {access && hasRole(access.global, 'viewer') && (
+        <section aria-label="Snapshots">
+          <h2 className="mb-2 text-sm font-semibold">Snapshots</h2>
+          <SnapshotTree machineId={m.id} />
+        </section>
+      )}
     </div>
   );
 }

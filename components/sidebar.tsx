@@ -23,7 +23,8 @@ export function Sidebar() {
   const router = useRouter();
   const qc = useQueryClient();
   const me = useQuery(queries(api).me()).data;
-  const items = me && hasRole(me.role, 'admin') ? [...nav, { href: '/audit', label: 'Audit log', icon: 'audit' as const }, { href: '/console', label: 'Host console', icon: 'console' as const }] : nav;
+  const base = me && !hasRole(me.role, 'viewer') ? nav.filter((i) => i.href === '/machines' || i.href === '/settings') : nav;
+  const items = me && hasRole(me.role, 'admin') ? [...base, { href: '/audit', label: 'Audit log', icon: 'audit' as const }, { href: '/console', label: 'Host console', icon: 'console' as const }] : base;
 
   async function logout() {
     await api.auth.logout().catch(() => undefined);

@@ -51,7 +51,7 @@ export function UserAdmin() {
     e.currentTarget.reset();
   }
   return (
-    <Section title="Users" description="Who may log in, and with which role: viewers watch, operators run machines, admins also manage users and settings.">
+    <Section title="Users" description="Who may log in, and with which role: members see only the machines given to them, viewers watch everything, operators run machines, admins also manage users and settings.">
       <form onSubmit={onSubmit} aria-label="Add user" className="flex flex-wrap items-end gap-2">
         <label className="text-sm">
           <span className="mb-1 block text-xs text-zinc-500">Username</span>

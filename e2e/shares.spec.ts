@@ -76,6 +76,17 @@ test('a read-only share link: a second browser without an account watches live a
   await expect(gina.getByRole('button', { name: 'Destroy' })).toHaveCount(0);
   await expect(gina.getByRole('region', { name: 'Share' })).toHaveCount(0);
   await ctx2.close();
+
+  // A member not given this machine: the link lands on "ask the owner", with no hint that it exists.
+  expect((await page.request.post('/api/users', { data: { username: 'milo', role: 'member', password: 'milo-password-1' }, headers: { origin: baseURL } })).status()).toBe(201);
+  const ctx3 = await browser.newContext();
+  const milo = await ctx3.newPage();
+  await milo.goto(`/machines/${name}`);
+  await new LoginPage(milo).login('milo', 'milo-password-1');
+  await expect(milo.getByRole('heading', { name: 'No such machine here' })).toBeVisible();
+  await expect(milo.getByText('Ask its owner for access')).toBeVisible();
+  await expect(milo.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Images' })).toHaveCount(0);
+  await ctx3.close();
 });
 
 test.afterEach(async ({ page }) => {

@@ -26,3 +26,7 @@ export async function deleteGrant(s: Store, machineId: string, userId: string): 
   const rows = await s.db.delete(s.t.machineGrants).where(and(eq(s.t.machineGrants.machineId, machineId), eq(s.t.machineGrants.userId, userId))).returning({ u: s.t.machineGrants.userId });
   return rows.length > 0;
 }
+
+export async function grantsOfUser(s: Store, userId: string): Promise<GrantRow[]> {
+  return s.db.select().from(s.t.machineGrants).where(eq(s.t.machineGrants.userId, userId));
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { usernameSchema } from './auth';
 import { idSchema, timestampSchema } from './common';
+import { roles } from '../roles';
 
 /** A user's role on one machine: owner (also shares and grants it), operator, viewer. */
 export const grantRoleSchema = z.enum(['owner', 'operator', 'viewer']);
@@ -13,5 +14,5 @@ export const putGrantBodySchema = z.object({ username: usernameSchema, role: gra
 export type PutGrantBody = z.infer<typeof putGrantBodySchema>;
 
 /** The caller's standing on one machine: its effective role there, and its grant if any. */
-export const machineAccessSchema = z.object({ role: z.enum(['viewer', 'operator', 'admin']), global: z.enum(['viewer', 'operator', 'admin']), grant: grantRoleSchema.nullable() });
+export const machineAccessSchema = z.object({ role: z.enum(roles), global: z.enum(roles), grant: grantRoleSchema.nullable() });
 export type MachineAccess = z.infer<typeof machineAccessSchema>;

@@ -31,7 +31,7 @@ export const authRoutes = [
     },
   }),
   defineRoute({
-    method: 'post', path: '/auth/logout', tag: 'auth', summary: 'End this session', access: 'viewer',
+    method: 'post', path: '/auth/logout', tag: 'auth', summary: 'End this session', access: 'member',
     response: okSchema,
     handler: async ({ c, core, principal, ip }) => {
       await core.auth.logout(principal);
@@ -41,7 +41,7 @@ export const authRoutes = [
     },
   }),
   defineRoute({
-    method: 'get', path: '/auth/me', tag: 'auth', summary: 'The caller and its effective role', access: 'viewer',
+    method: 'get', path: '/auth/me', tag: 'auth', summary: 'The caller and its effective role', access: 'member',
     response: meSchema,
     handler: async ({ principal }) => me(principal),
   }),

@@ -8,7 +8,7 @@ const refParams = z.object({ ref: z.string().min(1).max(128) });
 /** Per-machine roles: operators and the machine's owners give teammates this one machine. */
 export const grantRoutes = [
   defineRoute({
-    method: 'get', path: '/machines/{ref}/access', tag: 'grants', summary: 'Your role on this machine (global or granted), for the page to show what you may do', access: 'viewer',
+    method: 'get', path: '/machines/{ref}/access', tag: 'grants', summary: 'Your role on this machine (global or granted), for the page to show what you may do', access: 'viewer', machineGrant: 'viewer',
     params: refParams, response: machineAccessSchema,
     handler: async ({ core, principal, params }) => ({ role: await core.grants.roleOn(principal, params.ref), global: principal.role, grant: await core.grants.grantOn(principal, params.ref) }),
   }),

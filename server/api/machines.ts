@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ID_PATTERN, NAME_PATTERN, listOf } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
 import { createMachineBodySchema, execBodySchema, logsQuerySchema, logsSchema, runOnceBodySchema, execResultSchema, machineActions, machineSchema, stopMachineBodySchema, unitFileSchema } from '@/lib/contracts/machines';
+import { hasRole } from '@/lib/roles';
 import { defineRoute } from './route';
 
 /** A machine by id or by name: names never contain `_`, ids always do, so the two cannot collide. */
@@ -10,13 +11,17 @@ const actionParams = refParams.extend({ action: z.enum(machineActions) });
 
 export const machineRoutes = [
   defineRoute({
-    method: 'get', path: '/machines', tag: 'machines', summary: 'Machines', access: 'viewer',
+    method: 'get', path: '/machines', tag: 'machines', summary: 'Machines (a member: the ones given to them)', access: 'member',
     response: listOf(machineSchema),
     // Sent as the cached JSON: the same bytes for every caller until a machine changes.
-    handler: async ({ core, principal }) => new Response(await core.machines.listJson(principal), { headers: { 'content-type': 'application/json; charset=UTF-8', 'cache-control': 'no-store' } }) as never,
+    handler: async ({ core, principal }) => {
+      // A member sees the machines given to them; everyone else the whole (cached) list.
+      const json = hasRole(principal.role, 'viewer') ? await core.machines.listJson(principal) : JSON.stringify({ items: await core.grants.visible(principal, await core.machines.list(principal)) });
+      return new Response(json, { headers: { 'content-type': 'application/json; charset=UTF-8', 'cache-control': 'no-store' } }) as never;
+    },
   }),
   defineRoute({
-    method: 'get', path: '/machines/{ref}', tag: 'machines', summary: 'One machine, by id or name', access: 'viewer',
+    method: 'get', path: '/machines/{ref}', tag: 'machines', summary: 'One machine, by id or name', access: 'viewer', machineGrant: 'viewer',
     params: refParams, response: machineSchema,
     handler: async ({ core, principal, params }) => core.machines.get(principal, params.ref),
   }),
@@ -57,7 +62,7 @@ export const machineRoutes = [
     },
   }),
   defineRoute({
-    method: 'get', path: '/machines/{ref}/logs', tag: 'machines', summary: 'The console log (serial line, or a container\'s pty) from an offset, or its tail', access: 'viewer',
+    method: 'get', path: '/machines/{ref}/logs', tag: 'machines', summary: 'The console log (serial line, or a container\'s pty) from an offset, or its tail', access: 'viewer', machineGrant: 'viewer',
     params: refParams, query: logsQuerySchema, response: logsSchema,
     handler: async ({ core, principal, params, query }) => core.machines.logs(principal, params.ref, query),
   }),

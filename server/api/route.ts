@@ -6,7 +6,7 @@ import { errorEnvelopeSchema, type ErrorCode } from '@/lib/contracts/common';
 import { hasRole, type Role } from '@/lib/roles';
 import type { Principal } from '@/server/core/auth';
 import type { Core } from '@/server/core/hangar';
-import { ForbiddenError, HangarError, UnauthorizedError, statusOf } from '@/server/core/errors';
+import { ForbiddenError, HangarError, NotFoundError, UnauthorizedError, statusOf } from '@/server/core/errors';
 import { credentialsFrom, isSameOrigin } from './credentials';
 import type { GrantRole } from '@/lib/contracts/grants';
 import { grantAtLeast } from '@/server/core/grants';
@@ -82,7 +82,7 @@ function guard(access: Access, share: boolean, machineGrant?: GrantRole): Middle
     const principal = await core.auth.authenticate(credentialsFrom({ cookie: c.req.header('cookie'), authorization: c.req.header('authorization'), share: c.req.header('x-hangar-share') }));
     c.set('principal', principal);
     if (access !== 'public' && !principal) throw new UnauthorizedError(c.req.header('x-hangar-share') ? 'This share link has expired or was revoked.' : undefined);
-    if (principal?.via === 'share' && !share) throw new ForbiddenError('A share link opens its machine\'s console and nothing else.');
+    if (principal?.via === 'share' && !share && access !== 'public') throw new ForbiddenError('A share link opens its machine\'s console and nothing else.');
     // A browser sends our cookie on its own, so cookie-authenticated changes (and the public
     // login form: login CSRF) must come from our own pages. Token callers are not browsers.
     if (MUTATING.has(c.req.method) && (!principal || principal.via === 'session') && !isSameOrigin({
@@ -94,7 +94,10 @@ function guard(access: Access, share: boolean, machineGrant?: GrantRole): Middle
     if (hasRole(principal!.role, access)) return next();
     // A teammate given this one machine (a grant) may do here what their global role does not allow elsewhere.
     const ref = machineGrant ? c.req.param('ref') : undefined;
-    if (ref && grantAtLeast(await core.grants.grantOn(principal!, ref).catch(() => null), machineGrant!)) return next();
+    const grant = ref ? await core.grants.grantOn(principal!, ref).catch(() => null) : null;
+    if (grantAtLeast(grant, machineGrant!)) return next();
+    // A member (who sees only machines given to them) is told nothing about any other: missing and not theirs look the same.
+    if (ref && !grant && !hasRole(principal!.role, 'viewer')) throw new NotFoundError('Machine');
     throw new ForbiddenError(`This needs the ${access} role${machineGrant ? ` or the ${machineGrant} grant on this machine` : ''}; you have ${principal!.role}.`);
   };
 }

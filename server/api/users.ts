@@ -46,7 +46,7 @@ export const userRoutes = [
     },
   }),
   defineRoute({
-    method: 'post', path: '/auth/password', tag: 'auth', summary: 'Change your own password; your other sessions end', access: 'viewer',
+    method: 'post', path: '/auth/password', tag: 'auth', summary: 'Change your own password; your other sessions end', access: 'member',
     body: changePasswordBodySchema, response: okSchema,
     handler: async ({ core, principal, body, ip }) => {
       await core.users.changeOwnPassword(principal, body);
@@ -55,12 +55,12 @@ export const userRoutes = [
     },
   }),
   defineRoute({
-    method: 'get', path: '/auth/sessions', tag: 'auth', summary: 'Your sessions (browsers logged in as you)', access: 'viewer',
+    method: 'get', path: '/auth/sessions', tag: 'auth', summary: 'Your sessions (browsers logged in as you)', access: 'member',
     response: listOf(sessionInfoSchema),
     handler: async ({ core, principal }) => ({ items: await core.users.sessions(principal) }),
   }),
   defineRoute({
-    method: 'delete', path: '/auth/sessions/{id}', tag: 'auth', summary: 'End a session: its browser is logged out and its consoles close', access: 'viewer',
+    method: 'delete', path: '/auth/sessions/{id}', tag: 'auth', summary: 'End a session: its browser is logged out and its consoles close', access: 'member',
     params: idParams, response: okSchema,
     handler: async ({ core, principal, params, ip }) => {
       await core.users.endSession(principal, params.id);

@@ -1,9 +1,9 @@
 import type { Grant, GrantRole, PutGrantBody } from '@/lib/contracts/grants';
 import { hasRole, type Role } from '@/lib/roles';
 import type { Store } from '@/db/client';
-import { deleteGrant, grantFor, grantsOf, putGrant } from '@/db/repo/grants';
+import { deleteGrant, grantFor, grantsOf, grantsOfUser, putGrant } from '@/db/repo/grants';
 import { findUserRowByUsername } from '@/db/repo/users';
-import type { Principal } from './auth';
+import type { AuthService, Principal } from './auth';
 import { NotFoundError } from './errors';
 import type { MachineService } from './machines';
 
@@ -19,6 +19,7 @@ export class GrantService {
   constructor(
     private readonly store: Store,
     private readonly machines: MachineService,
+    private readonly auth: AuthService,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -35,6 +36,17 @@ export class GrantService {
     return g && !hasRole(p.role, asRole[g]) ? asRole[g] : p.role;
   }
 
+  /** The machines a member may see: those given to them. */
+  async visible<M extends { id: string }>(p: Principal, all: M[]): Promise<M[]> {
+    const mine = new Set((await grantsOfUser(this.store, p.user.id)).map((g) => g.machineId));
+    return all.filter((m) => mine.has(m.id));
+  }
+
+  /** Machine ids a user was given (the events socket puts a member in their rooms). */
+  async machineIdsOf(userId: string): Promise<string[]> {
+    return (await grantsOfUser(this.store, userId)).map((g) => g.machineId);
+  }
+
   async list(p: Principal, ref: string): Promise<Grant[]> {
     const m = await this.machines.get(p, ref);
     return (await grantsOf(this.store, m.id)).map(({ grant, username }) => ({ userId: grant.userId, username, role: grant.role, createdAt: grant.createdAt }));
@@ -46,12 +58,15 @@ export class GrantService {
     if (!user) throw new NotFoundError(`User "${body.username}"`);
     const createdAt = this.now();
     await putGrant(this.store, { machineId: m.id, userId: user.id, role: body.role, createdBy: p.user.id, createdAt });
+    // Their sockets reconnect with what they may now see and do (a console's mode is fixed on attach).
+    this.auth.revoked({ userId: user.id, reason: `You are now ${body.role} of ${m.name}.` });
     return { userId: user.id, username: user.username, role: body.role, createdAt };
   }
 
   async remove(p: Principal, ref: string, userId: string): Promise<void> {
     const m = await this.machines.get(p, ref);
     if (!(await deleteGrant(this.store, m.id, userId))) throw new NotFoundError('Grant');
+    this.auth.revoked({ userId, reason: `Your access to ${m.name} was taken away.` });
   }
 }
 

@@ -70,8 +70,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const host = new HostService(layout);
   const machines = new MachineService(store, jobs, bus, images, host, settings, layout);
   consoles.machines = machines;
-  const grants = new GrantService(store, machines);
+  const grants = new GrantService(store, machines, auth);
   consoles.roleOn = (p, id) => grants.roleOn(p, id);
+  consoles.canSee = async (p, id) => (await grants.grantOn(p, id)) !== null;
   machines.onGone = (id) => consoles.closeMachine(id, 'The machine stopped.');
   await machines.reattach();
   const snapshots = new SnapshotService(store, jobs, bus, machines, layout);

@@ -2,8 +2,9 @@ import type { Job } from '@/lib/contracts/jobs';
 import { isValidId } from '@/lib/contracts/common';
 import type { CreateMachineBody, ExecBody, ExecResult, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
-import { deleteMachine, getMachineRow, insertMachine, listMachines, toMachine, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
+import { deleteMachine, getMachineRow, insertMachine, toMachine, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
 import { deleteMachineShares } from '@/db/repo/shares';
+import { MachineList } from './machine-list';
 import { unitFile } from '@/server/drivers/nspawn/unit';
 import { driverFor } from '@/server/drivers/registry';
 import type { BootFiles, Fixups, MachineSpec, StartFrom } from '@/server/drivers/types';
@@ -41,31 +42,18 @@ export class MachineService {
     private readonly now: () => number = Date.now,
   ) {
     this.monitor = new MachineMonitor(store, this);
-    // Every change to a machine row is published: the cached list goes with it.
-    const drop = () => (this.listed = null);
-    bus.subscribe('machine:update', drop);
-    bus.subscribe('machine:removed', drop);
+    this.listing = new MachineList(store, bus);
   }
 
-  /** The machine list and its JSON, kept until a machine changes (dashboards poll it; 1,000 rows are 300 KB). */
-  private listed: { items: Promise<Machine[]>; json?: string } | null = null;
+  private readonly listing: MachineList;
 
   list(_p: Principal): Promise<Machine[]> {
-    this.listed ??= { items: listMachines(this.store) };
-    const mine = this.listed;
-    // A failed read is not kept.
-    mine.items.catch(() => this.listed === mine && (this.listed = null));
-    return mine.items;
+    return this.listing.items();
   }
 
   /** `{ items }` as JSON, serialized once per change. */
-  async listJson(p: Principal): Promise<string> {
-    const items = await this.list(p);
-    const mine = this.listed;
-    if (mine?.json !== undefined) return mine.json;
-    const json = JSON.stringify({ items });
-    if (mine) mine.json = json;
-    return json;
+  listJson(_p: Principal): Promise<string> {
+    return this.listing.json();
   }
 
   /** By id or by name (names never contain `_`, ids always do). */
@@ -117,7 +105,7 @@ export class MachineService {
     if (await getMachineRow(this.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
     const image = files ?? (await this.images.files(body.image));
     checkImageFits(body, image);
-    const taken = new Set((await listMachines(this.store)).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
+    const taken = new Set((await this.listing.items()).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
     const clash = body.ports.find((x) => taken.has(`${x.protocol}:${x.host}`));
     if (clash) throw new ConflictError(`Host port ${clash.host} is forwarded to another machine already.`);
     if (body.start) await this.preflight(null, body.memoryMib, body.ports);
@@ -261,7 +249,7 @@ export class MachineService {
 
   /** Memory and port checks: at request time for a quick 409, and again in the job. */
   async preflight(id: string | null, memoryMib: number, ports: MachineSpec['ports']): Promise<void> {
-    const running = (await listMachines(this.store)).filter((m) => m.id !== id && ACTIVE.includes(m.state)).reduce((a, m) => a + m.memoryMib, 0);
+    const running = (await this.listing.items()).filter((m) => m.id !== id && ACTIVE.includes(m.state)).reduce((a, m) => a + m.memoryMib, 0);
     checkMemory(memoryMib, running, this.settings.get().memoryLimit);
     await checkPortsFree(ports);
   }

@@ -13,14 +13,14 @@ type Access = 'public' | Role;
 const RULES: Record<string, Access> = {
   'get /health': 'public',
   'post /auth/login': 'public',
-  'post /auth/logout': 'viewer',
-  'get /auth/me': 'viewer',
-  'post /auth/password': 'viewer',
-  'get /auth/sessions': 'viewer',
-  'delete /auth/sessions/{id}': 'viewer',
-  'get /tokens': 'viewer',
-  'post /tokens': 'viewer',
-  'delete /tokens/{id}': 'viewer',
+  'post /auth/logout': 'member',
+  'get /auth/me': 'member',
+  'post /auth/password': 'member',
+  'get /auth/sessions': 'member',
+  'delete /auth/sessions/{id}': 'member',
+  'get /tokens': 'member',
+  'post /tokens': 'member',
+  'delete /tokens/{id}': 'member',
   'get /users': 'admin',
   'post /users': 'admin',
   'patch /users/{id}': 'admin',
@@ -39,7 +39,7 @@ const RULES: Record<string, Access> = {
   'get /images': 'viewer',
   'post /images': 'operator',
   'delete /images/{id}': 'operator',
-  'get /machines': 'viewer',
+  'get /machines': 'member',
   'post /machines': 'operator',
   'post /machines/run': 'operator',
   'get /machines/{ref}': 'viewer',
@@ -90,7 +90,7 @@ beforeAll(async () => {
   srv = await startServer();
   const adminTok = await adminToken(srv.url);
   const admin = client(srv.url, adminTok);
-  for (const role of ['viewer', 'operator'] as const) await admin.users.create({ username: `m-${role}`, role, password: `${role}-password-1` });
+  for (const role of ['member', 'viewer', 'operator'] as const) await admin.users.create({ username: `m-${role}`, role, password: `${role}-password-1` });
   await admin.users.create({ username: 'm-gone', role: 'admin', password: 'gone-password-1' });
   const revoked = await admin.tokens.create({ name: 'revoked' });
   await admin.tokens.revoke(revoked.token.id);
@@ -103,6 +103,7 @@ beforeAll(async () => {
     { name: 'malformed token', token: 'hgr_not-a-real-token', role: null },
     { name: 'revoked token', token: revoked.secret, role: null },
     { name: 'disabled user', token: goneTok, role: null },
+    { name: 'member', token: await tokenFor('m-member', 'member-password-1'), role: 'member' },
     { name: 'viewer', token: await tokenFor('m-viewer', 'viewer-password-1'), role: 'viewer' },
     { name: 'operator token with the viewer role', token: (await opAsViewer.tokens.create({ name: 'low', role: 'viewer' })).secret, role: 'viewer' },
     { name: 'operator', token: await tokenFor('m-operator', 'operator-password-1'), role: 'operator' },
@@ -119,15 +120,15 @@ const fill = (p: string) => p.replace('{id}', 'zz_aaaaaaaaaaaaaaaaaaaa').replace
 
 describe('authorization matrix', () => {
   it('has a rule for every published route, and the server enforces each for every kind of caller', async () => {
-    const spec = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { 'x-hangar-access'?: Access }>> };
-    const published = Object.entries(spec.paths).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => ({ key: `${m} ${p.replace(/^\/api/, '')}`, access: op['x-hangar-access'] })));
+    const spec = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { 'x-hangar-access'?: Access; 'x-hangar-machine-grant'?: string }>> };
+    const published = Object.entries(spec.paths).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => ({ key: `${m} ${p.replace(/^\/api/, '')}`, access: op['x-hangar-access'], grant: op['x-hangar-machine-grant'] })));
     expect(published.filter((r) => !(r.key in RULES)).map((r) => r.key), 'routes without a rule in RULES').toEqual([]);
     expect(Object.keys(RULES).filter((k) => !published.some((r) => r.key === k)), 'rules for routes that no longer exist').toEqual([]);
     for (const r of published) expect(r.access, r.key).toBe(RULES[r.key]);
 
     const wrong: string[] = [];
     let calls = 0;
-    for (const { key } of published) {
+    for (const { key, grant } of published) {
       const [method, p] = key.split(' ');
       const access = RULES[key];
       for (const c of callers) {
@@ -140,8 +141,10 @@ describe('authorization matrix', () => {
         });
         await res.arrayBuffer();
         calls++;
-        const expected = access === 'public' ? 'allowed' : c.role === null ? 401 : hasRole(c.role, access) ? 'allowed' : 403;
-        const got = res.status === 401 || res.status === 403 ? res.status : 'allowed';
+        // A member is told nothing about machines not given to them: 404 where others hear 403.
+        const denied = c.role === 'member' && grant ? 404 : 403;
+        const expected = access === 'public' ? 'allowed' : c.role === null ? 401 : hasRole(c.role, access) ? 'allowed' : denied;
+        const got = res.status === 401 || res.status === 403 || (denied === 404 && res.status === 404) ? res.status : 'allowed';
         if (got !== expected) wrong.push(`${key} as ${c.name}: expected ${expected}, got ${res.status}`);
         if (res.status >= 500) wrong.push(`${key} as ${c.name}: ${res.status}`);
       }

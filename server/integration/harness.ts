@@ -140,8 +140,8 @@ export async function jobDone(api: ApiClient, job: { id: string; title: string }
  * A machine's serial (or container) console over /console: the text so far (replay first),
  * typing, and waiting for output. The socket is pushed to `sockets` for the caller to close.
  */
-export async function serialConsole(url: string, token: string, machineId: string, sessionId: string, sockets: Socket[]) {
-  const s = socket(url, '/console', { token });
+export async function serialConsole(url: string, auth: string | { share: string }, machineId: string, sessionId: string, sockets: Socket[], channel: 'serial' | 'ssh' = 'serial') {
+  const s = socket(url, '/console', typeof auth === 'string' ? { token: auth } : auth);
   sockets.push(s);
   await connected(s);
   let text = '';
@@ -149,7 +149,7 @@ export async function serialConsole(url: string, token: string, machineId: strin
     text += m.data;
     ack();
   });
-  const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId, channel: 'serial' } }, resolve));
+  const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId, channel } }, resolve));
   if (reply.ok) text = reply.replay + text;
-  return { reply, text: () => text, type: (d: string) => s.emit('input', { sessionId, data: d }), waitFor: (n: string) => until(() => text.includes(n), `console output ${n}`, 30_000) };
+  return { s, reply, text: () => text, type: (d: string) => s.emit('input', { sessionId, data: d }), waitFor: (n: string) => until(() => text.includes(n), `console output ${n}`, 30_000) };
 }

@@ -186,7 +186,7 @@ describe('audit log', () => {
     const pw = /Password \(shown once\): (\S+)/.exec(add.stdout)![1];
     expect((await login('clio', pw)).status).toBe(200);
     expect((await cli(['users', 'role', 'clio', 'viewer'])).stdout).toContain('clio is now viewer.');
-    expect(await cli(['users', 'role', 'clio', 'root'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--role: one of viewer, operator, admin') });
+    expect(await cli(['users', 'role', 'clio', 'root'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--role: one of member, viewer, operator, admin') });
     expect((await cli(['users'])).stdout).toMatch(/^clio\s+viewer/m);
     const jsonl = await cli(['audit', '--action', 'user.', '-n', '2', '--jsonl']);
     expect(jsonl.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action)).toEqual(['user.update', 'user.create']);

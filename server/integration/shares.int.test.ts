@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
-import type { AttachReply, ConsoleOutput } from '@/lib/contracts/console';
+import type { AttachReply } from '@/lib/contracts/console';
 import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer } from './harness';
 
 /**
@@ -32,20 +32,8 @@ afterAll(async () => {
   await srv?.stop();
 }, 120_000);
 
-/** The share page's console: a socket authenticated by the link, attached to a machine's serial console. */
-async function shareConsole(share: string, machineId: string, channel: 'serial' | 'ssh' = 'serial') {
-  const s = socket(srv.url, '/console', { share });
-  sockets.push(s);
-  await connected(s);
-  let text = '';
-  s.on('output', (m: ConsoleOutput, ack: () => void) => {
-    text += m.data;
-    ack();
-  });
-  const sessionId = `share-${Math.random().toString(36).slice(2, 10)}`;
-  const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId, channel }, mode: 'interactive' }, resolve));
-  return { s, reply, text: () => text, type: (d: string) => s.emit('input', { sessionId, data: d }), waitFor: (n: string) => until(() => text.includes(n), `shared console output ${n}`, 30_000) };
-}
+/** The share page's console: a socket authenticated by the link, attached to a machine's console. */
+const shareConsole = (share: string, machineId: string, channel: 'serial' | 'ssh' = 'serial') => serialConsole(srv.url, { share }, machineId, `share-${Math.random().toString(36).slice(2, 10)}`, sockets, channel);
 
 const info = (share: string) => fetch(`${srv.url}/api/share`, { headers: { 'x-hangar-share': share } });
 
@@ -152,6 +140,42 @@ describe('share links', () => {
     await expect(api.grants.put('sh-a', { username: 'nobody-here', role: 'viewer' })).rejects.toMatchObject({ status: 404 });
     await expect(api.grants.put('sh-a', { username: 'vic', role: 'admin' as never })).rejects.toMatchObject({ status: 400 });
     expect((await api.audit.list({ action: 'grant.' })).items.map((e) => e.action)).toEqual(['grant.remove', 'grant.put', 'grant.put']);
+  }, 120_000);
+
+  it('a member sees only the machines given to them: the list, the events, the console; any other machine is not found', async () => {
+    await api.users.create({ username: 'mia', role: 'member', password: 'mia-password-1' });
+    const login = await fetch(`${srv.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url }, body: JSON.stringify({ username: 'mia', password: 'mia-password-1' }) });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0];
+    const mia = createApiClient({ baseUrl: srv.url, fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie, origin: srv.url } }) });
+    expect((await mia.machines.list()).items).toEqual([]);
+    await expect(mia.machines.get('sh-a')).rejects.toMatchObject({ status: 404 });
+    await expect(mia.machines.get('no-such')).rejects.toMatchObject({ status: 404, message: 'Machine not found.' });
+    await expect(mia.images.list()).rejects.toMatchObject({ status: 403 });
+    await api.grants.put('sh-a', { username: 'mia', role: 'viewer' });
+    expect((await mia.machines.list()).items.map((m) => m.name)).toEqual(['sh-a']);
+    expect((await mia.machines.get('sh-a')).name).toBe('sh-a');
+    await expect(mia.machines.get('sh-b')).rejects.toMatchObject({ status: 404, message: 'Machine not found.' });
+    await expect(mia.machines.act('sh-a', 'pause')).rejects.toMatchObject({ status: 403 });
+    await expect(mia.machines.act('sh-b', 'pause')).rejects.toMatchObject({ status: 404 });
+    const cons = socket(srv.url, '/console', { cookie, origin: srv.url });
+    sockets.push(cons);
+    await connected(cons);
+    const attach = (machineId: string) => new Promise<AttachReply>((resolve) => cons.emit('attach', { sessionId: `mia-${machineId.slice(-6)}`, target: { kind: 'machine', machineId, channel: 'serial' }, mode: 'interactive' }, resolve));
+    expect(await attach(ids['sh-a'])).toMatchObject({ ok: true, mode: 'readonly' });
+    expect(await attach(ids['sh-b'])).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    // Events: changes of sh-a reach her, those of sh-b do not.
+    const events = socket(srv.url, '/events', { cookie, origin: srv.url });
+    sockets.push(events);
+    const seen: string[] = [];
+    events.on('machine:update', (m: { name: string; state: string }) => seen.push(`${m.name}:${m.state}`));
+    await connected(events);
+    await new Promise((r) => setTimeout(r, 300));
+    await jobDone(api, await api.machines.act('sh-b', 'pause'));
+    await jobDone(api, await api.machines.act('sh-a', 'pause'));
+    await until(() => seen.includes('sh-a:paused'), 'the paused event of sh-a', 10_000);
+    expect(seen.filter((x) => x.startsWith('sh-b'))).toEqual([]);
+    await jobDone(api, await api.machines.act('sh-a', 'resume'));
+    await jobDone(api, await api.machines.act('sh-b', 'resume'));
   }, 120_000);
 
   it('an expired link stops too, open consoles included; destroying the machine removes its links', async () => {

@@ -5,6 +5,7 @@ import { ConsoleSettings } from '@/components/console-settings';
 import { HostCapabilities } from '@/components/host-capabilities';
 import { ImageSettings } from '@/components/image-settings';
 import { PageHeader } from '@/components/page-header';
+import { RoleGate } from '@/components/role-gate';
 import { StepCacheSettings } from '@/components/step-cache-settings';
 import { UserAdmin } from '@/components/user-admin';
 
@@ -15,13 +16,17 @@ export default function SettingsPage() {
     <>
       <PageHeader title="Settings" description="What this host can do, server settings, users, your account and API tokens." />
       <div className="space-y-8">
-        <HostCapabilities />
+        <RoleGate role="viewer">
+          <HostCapabilities />
+        </RoleGate>
         <UserAdmin />
         <AccountSettings />
         <ApiTokens />
-        <ConsoleSettings />
-        <ImageSettings />
-        <StepCacheSettings />
+        <RoleGate role="viewer">
+          <ConsoleSettings />
+          <ImageSettings />
+          <StepCacheSettings />
+        </RoleGate>
       </div>
     </>
   );

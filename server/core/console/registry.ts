@@ -41,6 +41,8 @@ export class ConsoleRegistry {
   machines: MachineService | null = null;
   /** A caller's role on a machine (its global role, or a grant there). */
   roleOn: (p: Principal, machineId: string) => Promise<Role> = async (p) => p.role;
+  /** Whether a member was given this machine. */
+  canSee: (p: Principal, machineId: string) => Promise<boolean> = async () => false;
 
   constructor(private readonly settings: SettingsService) {
     this.sweeper = setInterval(() => this.sweep(), 30_000);
@@ -111,6 +113,8 @@ export class ConsoleRegistry {
       case 'machine': {
         if (!this.machines) throw new NotFoundError('Machine');
         const m = await this.machines.get(p, target.machineId);
+        // A member sees only machines given to them: any other is "not found", like a missing one.
+        if (!hasRole(p.role, 'viewer') && !p.share && !(await this.canSee(p, m.id))) throw new NotFoundError('Machine');
         if (target.channel === 'ssh') {
           if (!m.ssh) throw new ConflictError(`${m.name}'s image (${m.image}) has no SSH server: use its serial console.`);
           if (m.state !== 'running') throw new ConflictError(`${m.name} is ${m.state}: SSH needs a running machine.`);
