@@ -23,10 +23,14 @@ export class GrantService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The caller's grant on this machine (by id or name), for browser sessions; null when none. The machine must exist. */
+  /**
+   * The caller's grant on this machine (by id or name); null when none. The machine must exist.
+   * Sessions and full-strength API tokens act as their user; a token made weaker than its user,
+   * and a share link, never gain from grants.
+   */
   async grantOn(p: Principal, ref: string): Promise<GrantRole | null> {
     const m = await this.machines.get(p, ref);
-    if (p.via !== 'session') return null;
+    if (p.via === 'share' || (p.via === 'token' && p.role !== p.user.role)) return null;
     return (await grantFor(this.store, m.id, p.user.id))?.role ?? null;
   }
 
