@@ -35,6 +35,34 @@ afterAll(async () => {
 /** The share page's console: a socket authenticated by the link, attached to a machine's console. */
 const shareConsole = (share: string, machineId: string, channel: 'serial' | 'ssh' = 'serial') => serialConsole(srv.url, { share }, machineId, `share-${Math.random().toString(36).slice(2, 10)}`, sockets, channel);
 
+type Op = { 'x-hangar-access'?: string; 'x-hangar-machine-grant'?: string };
+
+/**
+ * Every published non-public route called with these headers, on machine sh-a: the routes
+ * whose answer differs from `expected` ('allowed' is anything but 401 and 403).
+ */
+async function everyRoute(headers: Record<string, string>, expected: (path: string, op: Op) => number | 'allowed'): Promise<string[]> {
+  const spec = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, Op>> };
+  const wrong: string[] = [];
+  for (const [p, ops] of Object.entries(spec.paths)) {
+    for (const [m, op] of Object.entries(ops)) {
+      // Public routes, and the logout that would end the caller's session for the routes after it.
+      if (op['x-hangar-access'] === 'public' || p === '/api/auth/logout') continue;
+      // resume on a running machine: allowed callers hear 409, nothing changes.
+      const url = `${srv.url}${p.replace('{ref}', 'sh-a').replace('{action}', 'resume').replace(/\{[a-zA-Z]+\}/g, 'zz_aaaaaaaaaaaaaaaaaaaa')}`;
+      const res = await fetch(url, { method: m.toUpperCase(), headers: { ...headers, 'content-type': 'application/json' }, ...(m === 'get' || m === 'delete' ? {} : { body: '{}' }) });
+      await res.arrayBuffer();
+      const want = expected(p, op);
+      const got = res.status === 401 || res.status === 403 ? res.status : 'allowed';
+      if (want === 'allowed' ? got !== 'allowed' : res.status !== want) wrong.push(`${m} ${p}: ${res.status}, expected ${want}`);
+    }
+  }
+  return wrong;
+}
+
+/** A share link (an admin token beside it, which the link overrides). */
+const withLink = (share: string) => ({ 'x-hangar-share': share, authorization: `Bearer ${token}` });
+
 const info = (share: string) => fetch(`${srv.url}/api/share`, { headers: { 'x-hangar-share': share } });
 
 describe('share links', () => {
@@ -67,18 +95,8 @@ describe('share links', () => {
     const events = socket(srv.url, '/events', { share: viewerLink });
     sockets.push(events);
     await expect(connected(events)).rejects.toThrow(/forbidden/);
-    // Every other API route refuses a link (generated from the published routes).
-    const spec = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { 'x-hangar-access'?: string }>> };
-    const wrong: string[] = [];
-    for (const [p, ops] of Object.entries(spec.paths)) {
-      for (const [m, op] of Object.entries(ops)) {
-        if (op['x-hangar-access'] === 'public') continue;
-        const res = await fetch(`${srv.url}${p.replace('{ref}', 'sh-a').replace('{action}', 'stop').replace(/\{[a-z]+\}/g, 'zz_aaaaaaaaaaaaaaaaaaaa')}`, { method: m.toUpperCase(), headers: { 'x-hangar-share': viewerLink, authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(m === 'get' || m === 'delete' ? {} : { body: '{}' }) });
-        const expected = p === '/api/share' ? 200 : 403;
-        if (res.status !== expected) wrong.push(`${m} ${p}: ${res.status}, expected ${expected}`);
-      }
-    }
-    expect(wrong).toEqual([]);
+    // Every other API route refuses a link (generated from the published routes), even with an admin token beside it.
+    expect(await everyRoute(withLink(viewerLink), (p) => (p === '/api/share' ? 200 : 403))).toEqual([]);
     expect((await api.machines.get('sh-a')).state).toBe('running');
   }, 120_000);
 
@@ -102,6 +120,7 @@ describe('share links', () => {
     expect((await api.shares.revoke(viewerId)).state).toBe('revoked');
     await until(() => !guest.s.connected, 'the shared console to close', 5000);
     expect((await info(viewerLink)).status).toBe(401);
+    expect(await everyRoute(withLink(viewerLink), () => 401)).toEqual([]);
     const again = socket(srv.url, '/console', { share: viewerLink });
     sockets.push(again);
     await expect(connected(again)).rejects.toThrow(/expired or was revoked/);
@@ -119,6 +138,18 @@ describe('share links', () => {
     expect((await jobDone(api, await vic.machines.act('sh-a', 'pause'))).error).toBeNull();
     expect((await jobDone(api, await vic.machines.act('sh-a', 'resume'))).error).toBeNull();
     await expect(vic.machines.act('sh-b', 'pause')).rejects.toMatchObject({ status: 403 });
+    // Every route as this grant holder: a viewer's, plus what an operator grant opens on sh-a.
+    const rank: Record<string, number> = { member: 0, viewer: 1, operator: 2, admin: 3 };
+    const grantRank: Record<string, number> = { viewer: 1, operator: 2, owner: 3 };
+    const asVic = { cookie, origin: srv.url };
+    expect(await everyRoute(asVic, (p, op) => {
+      const access = op['x-hangar-access']!;
+      if (rank[access] <= rank.viewer) return 'allowed';
+      const grant = op['x-hangar-machine-grant'];
+      return p.includes('{ref}') && grant && grantRank[grant] <= grantRank.operator ? 'allowed' : 403;
+    })).toEqual([]);
+    // The checkpoint it was allowed to start runs to its end before the next steps.
+    await until(async () => (await api.jobs.list({ limit: 20 })).items.every((j) => j.state !== 'running' && j.state !== 'queued'), 'jobs to settle', 60_000);
     // Destroying, sharing and granting need the owner grant.
     await expect(vic.machines.destroy('sh-a')).rejects.toMatchObject({ status: 403 });
     await expect(vic.shares.create('sh-a', {})).rejects.toMatchObject({ status: 403 });
@@ -188,6 +219,7 @@ describe('share links', () => {
     expect(guest.reply.ok).toBe(true);
     await until(() => !guest.s.connected, 'the expired link console to close', 10_000);
     expect((await info(short.token)).status).toBe(401);
+    expect(await everyRoute(withLink(short.token), () => 401)).toEqual([]);
     expect((await api.shares.list('sh-a')).items.find((s) => s.id === short.share.id)?.state).toBe('expired');
     await expect(api.shares.create('sh-a', { role: 'admin' as never })).rejects.toMatchObject({ status: 400 });
     await expect(api.shares.create('no-such', {})).rejects.toMatchObject({ status: 404 });

@@ -59,6 +59,12 @@ export function stepMachine(deps: StepMachineDeps, p: Principal, target: { id: s
     reboot: async () => {
       ctx.log(`  restarting ${target.name}`);
       await deps.jobs.waitFor(await deps.machines.act(p, target.id, 'restart', { force: false, timeoutS: 20 }), ctx);
+      // Ready is not yet "answers exec" on every image: ask with short timeouts until it does.
+      for (let i = 0; ; i++) {
+        const ok = await deps.machines.exec(p, target.id, { argv: ['true'], timeoutS: 3 }).then((r) => r.code === 0, () => false);
+        if (ok) break;
+        if (i >= 20) throw new Error(`${target.name} does not answer exec after the restart`);
+      }
       // What the console showed before the restart is not matched by the next expect.
       con.skip();
     },

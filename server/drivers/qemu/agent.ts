@@ -23,6 +23,8 @@ export function scriptFor(argv: string[]): string {
 export const AGENT_SCRIPT = `#!/bin/sh
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 exec 3<>/dev/ttyS1
+# Listening: the busybox init waits for this before it says the machine is ready.
+: > /tmp/.hangar-agent-ready
 while read -r id req <&3; do
   echo "$req" | base64 -d > /tmp/.agent.sh
   sh /tmp/.agent.sh </dev/null >/tmp/.agent.out 2>/tmp/.agent.err

@@ -25,8 +25,13 @@ if ip link show eth0 >/dev/null 2>&1; then
   ip link set eth0 up
   udhcpc -i eth0 -q -n -t 5 -s /etc/udhcpc.script >/dev/null 2>&1
 fi
-# Guest agent on ttyS1 (exec): see agent.ts.
-[ -e /dev/ttyS1 ] && /bin/hangar-agent &
+# Guest agent on ttyS1 (exec): see agent.ts. Ready only once it listens, or the first exec
+# after a boot could be written to a line nobody reads yet (and wait for its whole timeout).
+if [ -e /dev/ttyS1 ]; then
+  rm -f /tmp/.hangar-agent-ready
+  /bin/hangar-agent &
+  i=0; while [ ! -e /tmp/.hangar-agent-ready ] && [ $i -lt 100 ]; do usleep 20000; i=$((i+1)); done
+fi
 # ACPI shutdown: the power button event powers the guest off cleanly.
 acpid -c /etc/acpi -d >/dev/null 2>&1 &
 echo "hangar-ready $(hostname)"
