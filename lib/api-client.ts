@@ -11,6 +11,8 @@ import { uploadedPackageSchema, type ProbeBody } from './contracts/probes';
 import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from './contracts/steps';
 import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
+import { recordingSchema, type PatchMachineBody } from './contracts/recordings';
+import { prefsSchema, type Prefs } from './contracts/prefs';
 import { execResultSchema, logsSchema, machineSchema, runOnceEventSchema, unitFileSchema, type CreateMachineBody, type MachineAction, type RunOnceBody, type RunOnceEvent, type StopMachineBody } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
 
@@ -90,6 +92,8 @@ export function createApiClient(opts: ClientOptions) {
     auth: {
       login: (b: LoginBody) => call('POST', '/auth/login', meSchema, b),
       logout: () => call('POST', '/auth/logout', okSchema),
+      prefs: () => call('GET', '/auth/prefs', prefsSchema),
+      setPrefs: (b: Prefs) => call('PUT', '/auth/prefs', prefsSchema, b),
       me: () => call('GET', '/auth/me', meSchema),
       changePassword: (b: ChangePasswordBody) => call('POST', '/auth/password', okSchema, b),
       sessions: () => call('GET', '/auth/sessions', listOf(sessionInfoSchema)),
@@ -139,6 +143,11 @@ export function createApiClient(opts: ClientOptions) {
       destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),
       logs: (ref: string, o: { from?: number; tail?: number } = {}) => call('GET', `/machines/${encodeURIComponent(ref)}/logs${q(o)}`, logsSchema),
       unitFile: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/unit`, unitFileSchema),
+      update: (ref: string, b: PatchMachineBody) => call('PATCH', `/machines/${encodeURIComponent(ref)}`, machineSchema, b),
+      recordings: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/recordings`, listOf(recordingSchema)),
+      deleteRecording: (ref: string, id: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}`, okSchema),
+      /** Where a recording's asciicast file is served (for the player, or a download with ?download=1). */
+      recordingUrl: (ref: string, id: string) => `/api/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}`,
       exec: (ref: string, argv: string[], timeoutS?: number) => call('POST', `/machines/${encodeURIComponent(ref)}/exec`, execResultSchema, { argv, timeoutS }),
       /** A command once in a fresh application container: each event of its NDJSON stream as it comes; resolves with the last. */
       runOnce: async (b: Partial<RunOnceBody> & Pick<RunOnceBody, 'image' | 'argv'>, onEvent: (e: RunOnceEvent) => void): Promise<RunOnceEvent | null> => {

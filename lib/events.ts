@@ -32,4 +32,6 @@ export interface ConsoleClientToServer {
   input: (msg: unknown) => void;
   resize: (msg: unknown) => void;
   detach: (msg: unknown) => void;
+  /** Take, release or give the keyboard of a shared console. */
+  keyboard: (msg: unknown, reply: (r: import('./contracts/console').KeyboardReply) => void) => void;
 }

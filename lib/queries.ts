@@ -19,6 +19,8 @@ export const keys = {
   sessions: () => ['sessions'] as const,
   shares: (machineId: string) => ['shares', machineId] as const,
   access: (machineId: string) => ['access', machineId] as const,
+  recordings: (machineId: string) => ['recordings', machineId] as const,
+  prefs: () => ['prefs'] as const,
   grants: (machineId: string) => ['grants', machineId] as const,
   audit: (f: object) => ['audit', f] as const,
 };
@@ -40,6 +42,8 @@ export function queries(api: ApiClient) {
     tokens: () => ({ queryKey: keys.tokens(), queryFn: async () => (await api.tokens.list()).items }),
     users: () => ({ queryKey: keys.users(), queryFn: async () => (await api.users.list()).items }),
     access: (ref: string) => ({ queryKey: keys.access(ref), queryFn: () => api.grants.mine(ref) }),
+    recordings: (ref: string) => ({ queryKey: keys.recordings(ref), queryFn: () => api.machines.recordings(ref) }),
+    prefs: () => ({ queryKey: keys.prefs(), queryFn: () => api.auth.prefs() }),
     sessions: () => ({ queryKey: keys.sessions(), queryFn: async () => (await api.auth.sessions()).items }),
   };
 }

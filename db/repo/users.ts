@@ -55,3 +55,12 @@ export async function countActiveAdmins(s: Store): Promise<number> {
   const [row] = await s.db.select({ n: sql<number>`count(*)` }).from(s.t.users).where(and(eq(s.t.users.role, 'admin'), eq(s.t.users.disabled, false)));
   return Number(row?.n ?? 0);
 }
+
+export async function getUserPrefs(s: Store, id: string): Promise<string> {
+  const [row] = await s.db.select({ prefsJson: s.t.users.prefsJson }).from(s.t.users).where(eq(s.t.users.id, id)).limit(1);
+  return row?.prefsJson ?? '{}';
+}
+
+export async function setUserPrefs(s: Store, id: string, prefsJson: string): Promise<void> {
+  await s.db.update(s.t.users).set({ prefsJson }).where(eq(s.t.users.id, id));
+}

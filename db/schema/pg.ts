@@ -9,6 +9,8 @@ export const users = pgTable('users', {
   passwordHash: text('password_hash').notNull(),
   role: text('role', { enum: ['member', 'viewer', 'operator', 'admin'] }).notNull(),
   disabled: boolean('disabled').notNull().default(false),
+  /** The user's own UI preferences (the console workspace layout), JSON. */
+  prefsJson: text('prefs_json').notNull().default('{}'),
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
 });
@@ -50,6 +52,8 @@ export const machines = pgTable('machines', {
   ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
   snapshotId: text('snapshot_id'),
   runtimeJson: text('runtime_json').notNull().default('{}'),
+  /** Console sessions of this machine are recorded (asciicast). */
+  recordConsole: boolean('record_console').notNull().default(false),
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
 });

@@ -9,6 +9,8 @@ export const users = sqliteTable('users', {
   passwordHash: text('password_hash').notNull(),
   role: text('role', { enum: ['member', 'viewer', 'operator', 'admin'] }).notNull(),
   disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
+  /** The user's own UI preferences (the console workspace layout), JSON. */
+  prefsJson: text('prefs_json').notNull().default('{}'),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
@@ -50,6 +52,8 @@ export const machines = sqliteTable('machines', {
   ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
   snapshotId: text('snapshot_id'),
   runtimeJson: text('runtime_json').notNull().default('{}'),
+  /** Console sessions of this machine are recorded (asciicast). */
+  recordConsole: integer('record_console', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });

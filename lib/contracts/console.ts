@@ -38,6 +38,8 @@ export const attachReplySchema = z.union([
     /** True when the viewer's `since` fell out of the ring buffer and some output was lost. */
     truncated: z.boolean(),
     exited: z.boolean(),
+    /** The session's output is being recorded (asciicast), per the machine's setting. */
+    recording: z.boolean(),
   }),
   z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
 ]);
@@ -57,7 +59,28 @@ export interface ConsoleExit {
   sessionId: string;
   code: number | null;
 }
+/** One viewer of a console, as the others see them. */
+export interface ConsolePresence {
+  /** Opaque, per attach: not a socket or user id. */
+  id: string;
+  name: string;
+  via: 'session' | 'token' | 'share';
+  mode: ConsoleMode;
+}
+
 export interface ConsoleViewers {
   sessionId: string;
   count: number;
+  viewers: ConsolePresence[];
+  /** The presence id holding the keyboard; null: any operator may type. */
+  keyboard: string | null;
+  /** Your own presence id in `viewers`. */
+  you: string;
 }
+
+export const keyboardRequestSchema = z.object({
+  sessionId: consoleSessionIdSchema,
+  action: z.enum(['take', 'release', 'give']),
+  to: z.string().regex(/^[0-9a-f]{12}$/).optional(),
+});
+export type KeyboardReply = { ok: true } | { ok: false; error: { code: string; message: string } };

@@ -42,6 +42,8 @@ export const machineSchema = z.object({
   address: z.string().nullable(),
   /** Application containers: the command they run (no init); null for OS containers and VMs. */
   command: z.array(z.string()).nullable(),
+  /** Its console sessions are recorded as asciicast files (Settings tab). */
+  recordConsole: z.boolean(),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 });

@@ -13,10 +13,12 @@ export const settingsSchema = z.object({
   stepCacheBudgetMib: z.number().int().min(0).max(16 * 2 ** 20),
   /** Cached steps unused this long go (unless a machine runs on them). 0: keep forever. */
   stepCacheMaxAgeDays: z.number().int().min(0).max(3650),
+  /** Console recordings older than this go. 0: keep them. */
+  recordingRetentionDays: z.number().int().min(0).max(3650),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
-export const defaultSettings: Settings = { consoleHostShell: false, consoleScrollbackKib: 512, memoryLimit: 0.9, debianMirror: '', stepCacheBudgetMib: 20480, stepCacheMaxAgeDays: 30 };
+export const defaultSettings: Settings = { consoleHostShell: false, consoleScrollbackKib: 512, memoryLimit: 0.9, debianMirror: '', stepCacheBudgetMib: 20480, stepCacheMaxAgeDays: 30, recordingRetentionDays: 30 };
 
 export const settingsPatchSchema = settingsSchema.partial();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;

@@ -10,6 +10,7 @@ import { hostRoutes } from './host';
 import { imageRoutes } from './images';
 import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
+import { recordingRoutes } from './recordings';
 import { probeRoutes } from './probes';
 import { settingsRoutes } from './settings';
 import { snapshotRoutes } from './snapshots';
@@ -24,7 +25,7 @@ import { auditRoutes } from './audit';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 // shareRoutes and grantRoutes before machineRoutes: /machines/{ref}/shares must win over /machines/{ref}/{action}.
-const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, shareRoutes, grantRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes, stepRoutes, userRoutes, auditRoutes];
+const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, shareRoutes, grantRoutes, recordingRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes, stepRoutes, userRoutes, auditRoutes];
 
 /** The REST API, mounted by server/main.ts under /api. */
 export function createApi(core: Core): { app: App; routes: RouteEntry[] } {

@@ -5,6 +5,9 @@ import { okSchema } from '@/lib/contracts/common';
 import { SESSION_COOKIE, type Principal } from '@/server/core/auth';
 import { RateLimitedError } from '@/server/core/errors';
 import { defineRoute, type AppEnv } from './route';
+import { prefsSchema } from '@/lib/contracts/prefs';
+import { getUserPrefs, setUserPrefs } from '@/db/repo/users';
+import { ForbiddenError } from '@/server/core/errors';
 
 /** Secure when the request came over HTTPS, directly or through a proxy that says so. */
 function isHttps(c: Context<AppEnv>): boolean {
@@ -44,5 +47,22 @@ export const authRoutes = [
     method: 'get', path: '/auth/me', tag: 'auth', summary: 'The caller and its effective role', access: 'member',
     response: meSchema,
     handler: async ({ principal }) => me(principal),
+  }),
+  defineRoute({
+    method: 'get', path: '/auth/prefs', tag: 'auth', summary: 'Your UI preferences (the console workspace layout)', access: 'member',
+    response: prefsSchema,
+    handler: async ({ core, principal }) => {
+      const parsed = prefsSchema.safeParse(JSON.parse(await getUserPrefs(core.store, principal.user.id)));
+      return parsed.success ? parsed.data : {};
+    },
+  }),
+  defineRoute({
+    method: 'put', path: '/auth/prefs', tag: 'auth', summary: 'Replace your UI preferences', access: 'member',
+    body: prefsSchema, response: prefsSchema,
+    handler: async ({ core, principal, body }) => {
+      if (principal.share) throw new ForbiddenError('A share link has no preferences.');
+      await setUserPrefs(core.store, principal.user.id, JSON.stringify(body));
+      return body;
+    },
   }),
 ];

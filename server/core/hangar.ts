@@ -14,6 +14,7 @@ import { JobRunner } from './jobs';
 import { JobService } from './job-service';
 import { MachineService } from './machines';
 import { dataLayout, projectRoot } from './paths';
+import { RecordingService } from './console/recordings';
 import { ProbeService } from './probes';
 import { RunOnceService } from './run-once';
 import { StepService } from './steps/service';
@@ -43,6 +44,7 @@ export interface Core {
   settings: SettingsService;
   audit: AuditLog;
   consoles: ConsoleRegistry;
+  recordings: RecordingService;
   host: HostService;
   machines: MachineService;
   images: ImageService;
@@ -70,6 +72,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const host = new HostService(layout);
   const machines = new MachineService(store, jobs, bus, images, host, settings, layout);
   consoles.machines = machines;
+  const recordings = new RecordingService(path.join(layout.root, 'recordings'));
+  consoles.recordings = recordings;
+  bus.subscribe('machine:removed', ({ id }) => recordings.removeMachine(id));
   const grants = new GrantService(store, machines, auth);
   consoles.roleOn = (p, id) => grants.roleOn(p, id);
   consoles.canSee = async (p, id) => (await grants.grantOn(p, id)) !== null;
@@ -92,6 +97,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     settings,
     audit: new AuditLog(store),
     consoles,
+    recordings,
     host,
     machines,
     images,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
-import type { AttachReply, ConsoleOutput } from '@/lib/contracts/console';
+import type { AttachReply, ConsoleOutput, ConsoleViewers } from '@/lib/contracts/console';
 import { isFinished } from '@/lib/contracts/jobs';
 
 export const ADMIN_PASSWORD = 'integration-admin-pw';
@@ -145,11 +145,14 @@ export async function serialConsole(url: string, auth: string | { share: string 
   sockets.push(s);
   await connected(s);
   let text = '';
+  // Who watches, as last announced (the first announcement comes with the attach itself).
+  let presence: ConsoleViewers | null = null;
+  s.on('viewers', (m: ConsoleViewers) => (presence = m));
   s.on('output', (m: ConsoleOutput, ack: () => void) => {
     text += m.data;
     ack();
   });
   const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId, channel } }, resolve));
   if (reply.ok) text = reply.replay + text;
-  return { s, reply, text: () => text, type: (d: string) => s.emit('input', { sessionId, data: d }), waitFor: (n: string) => until(() => text.includes(n), `console output ${n}`, 30_000) };
+  return { s, reply, text: () => text, presence: () => presence, type: (d: string) => s.emit('input', { sessionId, data: d }), waitFor: (n: string) => until(() => text.includes(n), `console output ${n}`, 30_000) };
 }

@@ -1,5 +1,5 @@
 import type { Namespace, Server, Socket } from 'socket.io';
-import { attachRequestSchema, detachSchema, inputSchema, resizeSchema, type AttachReply } from '@/lib/contracts/console';
+import { attachRequestSchema, detachSchema, inputSchema, keyboardRequestSchema, resizeSchema, type AttachReply, type KeyboardReply } from '@/lib/contracts/console';
 import type { ConsoleClientToServer, ConsoleServerToClient } from '@/lib/events';
 import type { Core } from '@/server/core/hangar';
 import type { ConsoleSession, ViewerSink } from '@/server/core/console/session';
@@ -16,7 +16,7 @@ function sinkFor(socket: ConsoleSocket, sessionId: string): ViewerSink {
     id: viewerIdOf(socket, sessionId),
     output: (offset, data, ack) => socket.emit('output', { sessionId, offset, data }, ack),
     exit: (code) => socket.emit('exit', { sessionId, code }),
-    viewers: (count) => socket.emit('viewers', { sessionId, count }),
+    viewers: (viewers, keyboard, you) => socket.emit('viewers', { sessionId, count: viewers.length, viewers, keyboard, you }),
     closed: (reason) => socket.emit('closed', { sessionId, reason }),
   };
 }
@@ -43,7 +43,7 @@ export function mountConsole(io: Server, core: Core): void {
         attached.set(req.sessionId, a.session);
         const ip = socket.handshake.address;
         void core.audit.record(socket.data.principal, { action: 'console.attach', target: { kind: 'console', id: req.sessionId }, ip, detail: { target: req.target, mode: a.mode } });
-        const r: AttachReply = { ok: true, sessionId: req.sessionId, mode: a.mode, offset: a.offset, replay: a.replay, truncated: a.truncated, exited: a.session.exited };
+        const r: AttachReply = { ok: true, sessionId: req.sessionId, mode: a.mode, offset: a.offset, replay: a.replay, truncated: a.truncated, exited: a.session.exited, recording: a.session.recording };
         respond(r);
       } catch (err) {
         const { body } = errorToResponse(err);
@@ -59,6 +59,18 @@ export function mountConsole(io: Server, core: Core): void {
     socket.on('resize', (raw) => {
       const m = resizeSchema.safeParse(raw);
       if (m.success) attached.get(m.data.sessionId)?.resize(viewerId(m.data.sessionId), m.data.cols, m.data.rows);
+    });
+
+    socket.on('keyboard', (raw, reply) => {
+      const respond: (r: KeyboardReply) => void = typeof reply === 'function' ? reply : () => undefined;
+      const m = keyboardRequestSchema.safeParse(raw);
+      if (!m.success) return respond({ ok: false, error: { code: 'validation_failed', message: m.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+      const session = attached.get(m.data.sessionId);
+      if (!session) return respond({ ok: false, error: { code: 'not_found', message: 'Attach to this console first.' } });
+      const why = session.keyboardAction(viewerId(m.data.sessionId), m.data.action, m.data.to);
+      if (why) return respond({ ok: false, error: { code: 'conflict', message: why } });
+      void core.audit.record(socket.data.principal, { action: `console.keyboard.${m.data.action}`, target: { kind: 'console', id: m.data.sessionId }, ip: socket.handshake.address, detail: m.data.to ? { to: m.data.to } : undefined });
+      respond({ ok: true });
     });
 
     socket.on('detach', (raw) => {

@@ -6,6 +6,7 @@ import type { Principal } from '../auth';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import type { MachineService } from '../machines';
 import type { SettingsService } from '../settings';
+import type { RecordingService } from './recordings';
 import { ConsoleSession, type ViewerSink } from './session';
 import type { ConsoleSource } from './source';
 
@@ -41,6 +42,8 @@ export class ConsoleRegistry {
   machines: MachineService | null = null;
   /** A caller's role on a machine (its global role, or a grant there). */
   roleOn: (p: Principal, machineId: string) => Promise<Role> = async (p) => p.role;
+  /** Where recorded sessions go (set with the machines). */
+  recordings: RecordingService | null = null;
   /** Whether a member was given this machine. */
   canSee: (p: Principal, machineId: string) => Promise<boolean> = async () => false;
 
@@ -72,10 +75,23 @@ export class ConsoleRegistry {
     if (!session) {
       session = new ConsoleSession(key, req.target, p.user.id, await this.open(req), { scrollbackChars: this.settings.get().consoleScrollbackKib * 1024 });
       this.sessions.set(key, session);
+      await this.maybeRecord(session, req);
     }
     const role = req.target.kind === 'machine' ? await this.roleOn(p, req.target.machineId) : p.role;
     const mode: ConsoleMode = hasRole(role, 'operator') ? req.mode : 'readonly';
-    return { session, mode, ...session.attach(sink, mode, req.since) };
+    return { session, mode, ...session.attach(sink, mode, req.since, { name: p.user.username, via: p.via }) };
+  }
+
+  /** A machine that records its consoles: this session's output goes to an asciicast file from now on. */
+  private async maybeRecord(session: ConsoleSession, req: AttachParams): Promise<void> {
+    if (req.target.kind !== 'machine' || !this.recordings || !this.machines) return;
+    const { row } = await this.machines.spec(req.target.machineId);
+    if (!row.recordConsole) return;
+    try {
+      session.record(this.recordings.start(row.id, req.target.channel, `${row.name} (${req.target.channel})`, req.cols, req.rows));
+    } catch {
+      // No room for the file (disk, permissions): the console works, unrecorded.
+    }
   }
 
   /** Close a session and its source now. */
@@ -94,6 +110,7 @@ export class ConsoleRegistry {
   }
 
   sweep(now = Date.now()): void {
+    this.recordings?.prune(this.settings.get().recordingRetentionDays, now);
     for (const [key, s] of this.sessions) {
       if (s.viewerCount > 0) continue;
       const idle = now - s.lastViewerAt;

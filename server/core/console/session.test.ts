@@ -41,7 +41,7 @@ class FakeSource implements ConsoleSource {
 function sink(id: string, autoAck = true) {
   const got: { offset: number; data: string }[] = [];
   const acks: (() => void)[] = [];
-  const s: ViewerSink & { got: typeof got; acks: typeof acks; exitCode?: number | null; closedReason?: string; count?: number } = {
+  const s: ViewerSink & { got: typeof got; acks: typeof acks; exitCode?: number | null; closedReason?: string; count?: number; keyboard?: string | null; you?: string; names?: string[] } = {
     id,
     got,
     acks,
@@ -53,8 +53,11 @@ function sink(id: string, autoAck = true) {
     exit(code) {
       s.exitCode = code;
     },
-    viewers(n) {
-      s.count = n;
+    viewers(list, keyboard, you) {
+      s.count = list.length;
+      s.keyboard = keyboard;
+      s.you = you;
+      s.names = list.map((v) => v.name);
     },
     closed(reason) {
       s.closedReason = reason;
@@ -146,5 +149,58 @@ describe('ConsoleSession', () => {
     s2.close('shutdown');
     expect(t.closed).toBe(true);
     expect(b.closedReason).toBe('shutdown');
+  });
+
+  it('shows who watches, and lets the keyboard be taken, handed over and freed', () => {
+    const src = new FakeSource();
+    const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000 });
+    const ann = sink('ann');
+    const bob = sink('bob');
+    const eve = sink('eve');
+    s.attach(ann, 'interactive', undefined, { name: 'ann', via: 'session' });
+    s.attach(bob, 'interactive', undefined, { name: 'bob', via: 'session' });
+    s.attach(eve, 'readonly', undefined, { name: 'Share link', via: 'share' });
+    expect(ann.names).toEqual(['ann', 'bob', 'Share link']);
+    expect(new Set([ann.you, bob.you, eve.you]).size).toBe(3);
+    expect(ann.keyboard).toBeNull();
+    // Free keyboard: both operators type.
+    expect(s.input('ann', 'a')).toBe(true);
+    expect(s.input('bob', 'b')).toBe(true);
+    expect(s.keyboardAction('eve', 'take')).toMatch(/read-only/i);
+    expect(s.keyboardAction('ann', 'take')).toBeNull();
+    expect(bob.keyboard).toBe(ann.you);
+    expect(s.input('bob', 'x')).toBe(false);
+    expect(s.resize('bob', 50, 20)).toBe(false);
+    expect(s.keyboardAction('bob', 'take')).toMatch(/ann has the keyboard/);
+    expect(s.keyboardAction('ann', 'give', eve.you)).toMatch(/read-only/);
+    expect(s.keyboardAction('ann', 'give', bob.you)).toBeNull();
+    expect(ann.keyboard).toBe(bob.you);
+    expect(s.input('ann', 'y')).toBe(false);
+    expect(s.input('bob', 'z')).toBe(true);
+    expect(s.keyboardAction('ann', 'release')).toMatch(/do not hold/);
+    // The holder leaves: the keyboard is free again.
+    s.detach('bob');
+    expect(ann.keyboard).toBeNull();
+    expect(ann.names).toEqual(['ann', 'Share link']);
+    expect(s.input('ann', 'w')).toBe(true);
+    expect(src.written).toEqual(['a', 'b', 'z', 'w']);
+  });
+
+  it('writes output to a recorder until the session ends', async () => {
+    const src = new FakeSource();
+    const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000 });
+    const rec = { out: [] as string[], sizes: [] as number[][], closed: 0, output(d: string) { this.out.push(d); }, resize(c: number, r: number) { this.sizes.push([c, r]); }, close() { this.closed++; } };
+    s.record(rec);
+    s.attach(sink('a'), 'interactive');
+    src.emit('one');
+    await tick();
+    s.resize('a', 100, 30);
+    src.emit('two');
+    src.exit(0);
+    expect(rec.out).toEqual(['one', 'two']);
+    expect(rec.sizes).toEqual([[100, 30]]);
+    expect(rec.closed).toBe(1);
+    s.close('bye');
+    expect(rec.closed).toBe(1);
   });
 });

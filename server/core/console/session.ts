@@ -1,4 +1,5 @@
-import type { ConsoleMode, ConsoleTarget } from '@/lib/contracts/console';
+import { randomBytes } from 'node:crypto';
+import type { ConsoleMode, ConsolePresence, ConsoleTarget } from '@/lib/contracts/console';
 import { RingBuffer } from './ring-buffer';
 import type { ConsoleSource } from './source';
 
@@ -7,13 +8,30 @@ export interface ViewerSink {
   readonly id: string;
   output(offset: number, data: string, ack: () => void): void;
   exit(code: number | null): void;
-  viewers(count: number): void;
+  /** Who is watching, who holds the keyboard (a presence id, or null when any operator may type), and which one is you. */
+  viewers(list: ConsolePresence[], keyboard: string | null, you: string): void;
   closed(reason: string): void;
+}
+
+/** Who a viewer is, as other viewers see them. */
+export interface ViewerIdentity {
+  name: string;
+  via: ConsolePresence['via'];
+}
+
+/** Where a session's output is also written (an asciicast recording). */
+export interface OutputRecorder {
+  output(data: string): void;
+  resize(cols: number, rows: number): void;
+  close(): void;
 }
 
 interface Viewer {
   sink: ViewerSink;
   mode: ConsoleMode;
+  /** An opaque id other viewers see (never the socket's). */
+  presenceId: string;
+  who: ViewerIdentity;
   /** Characters sent and not yet acknowledged. */
   inFlight: number;
   lastAckAt: number;
@@ -45,6 +63,9 @@ export class ConsoleSession {
   exited = false;
   exitCode: number | null = null;
   lastViewerAt = Date.now();
+  /** The viewer holding the keyboard; null: every interactive viewer may type. */
+  private keyboard: string | null = null;
+  private recorder: OutputRecorder | null = null;
   private readonly high: number;
   private readonly low: number;
   private readonly stallMs: number;
@@ -68,10 +89,20 @@ export class ConsoleSession {
     return this.viewers.size;
   }
 
-  attach(sink: ViewerSink, mode: ConsoleMode, since?: number): { replay: string; offset: number; truncated: boolean } {
+  /** Record output from now on (a session opened on a machine that records its consoles). */
+  record(recorder: OutputRecorder): void {
+    this.recorder = recorder;
+  }
+
+  get recording(): boolean {
+    return this.recorder !== null;
+  }
+
+  attach(sink: ViewerSink, mode: ConsoleMode, since?: number, who: ViewerIdentity = { name: 'someone', via: 'session' }): { replay: string; offset: number; truncated: boolean } {
     this.flush();
     const { data, truncated } = this.ring.since(since);
-    this.viewers.set(sink.id, { sink, mode, inFlight: 0, lastAckAt: Date.now() });
+    const presenceId = this.viewers.get(sink.id)?.presenceId ?? randomBytes(6).toString('hex');
+    this.viewers.set(sink.id, { sink, mode, presenceId, who, inFlight: 0, lastAckAt: Date.now() });
     this.lastViewerAt = Date.now();
     this.announceViewers();
     return { replay: data, offset: this.ring.end, truncated };
@@ -79,6 +110,7 @@ export class ConsoleSession {
 
   detach(viewerId: string): void {
     if (!this.viewers.delete(viewerId)) return;
+    if (this.keyboard === viewerId) this.keyboard = null;
     this.lastViewerAt = Date.now();
     this.announceViewers();
     this.maybeResume();
@@ -88,19 +120,56 @@ export class ConsoleSession {
     return this.viewers.get(viewerId)?.mode;
   }
 
-  /** Keystrokes from read-only viewers are dropped here, whatever the client sends. */
-  input(viewerId: string, data: string): boolean {
+  /** Whether this viewer's keys reach the source: interactive, and the keyboard is free or theirs. */
+  private mayType(viewerId: string): boolean {
     const v = this.viewers.get(viewerId);
-    if (!v || v.mode !== 'interactive' || this.exited) return false;
+    return !!v && v.mode === 'interactive' && !this.exited && (this.keyboard === null || this.keyboard === viewerId);
+  }
+
+  /** Keystrokes from read-only viewers (and from operators while another holds the keyboard) are dropped here, whatever the client sends. */
+  input(viewerId: string, data: string): boolean {
+    if (!this.mayType(viewerId)) return false;
     this.source.write(data);
     return true;
   }
 
   resize(viewerId: string, cols: number, rows: number): boolean {
-    const v = this.viewers.get(viewerId);
-    if (!v || v.mode !== 'interactive' || this.exited) return false;
+    if (!this.mayType(viewerId)) return false;
     this.source.resize(cols, rows);
+    this.recorder?.resize(cols, rows);
     return true;
+  }
+
+  /**
+   * The keyboard: an interactive viewer takes it while it is free (the others then watch),
+   * the holder gives it to another interactive viewer or lets it go; it is free again when
+   * the holder leaves. Returns why not, or null when done.
+   */
+  keyboardAction(viewerId: string, action: 'take' | 'release' | 'give', toPresenceId?: string): string | null {
+    const v = this.viewers.get(viewerId);
+    if (!v) return 'You are not attached to this console.';
+    if (v.mode !== 'interactive') return 'Read-only viewers cannot hold the keyboard.';
+    const holder = this.keyboard ? this.viewers.get(this.keyboard) : undefined;
+    switch (action) {
+      case 'take':
+        if (this.keyboard !== null && this.keyboard !== viewerId) return `${holder?.who.name ?? 'Someone'} has the keyboard: ask them to hand it over.`;
+        this.keyboard = viewerId;
+        break;
+      case 'release':
+        if (this.keyboard !== viewerId) return 'You do not hold the keyboard.';
+        this.keyboard = null;
+        break;
+      case 'give': {
+        if (this.keyboard !== null && this.keyboard !== viewerId) return `${holder?.who.name ?? 'Someone'} has the keyboard.`;
+        const to = [...this.viewers].find(([, o]) => o.presenceId === toPresenceId);
+        if (!to) return 'That viewer has left.';
+        if (to[1].mode !== 'interactive') return `${to[1].who.name} is read-only here and cannot type.`;
+        this.keyboard = to[0];
+        break;
+      }
+    }
+    this.announceViewers();
+    return null;
   }
 
   close(reason: string): void {
@@ -108,6 +177,8 @@ export class ConsoleSession {
     this.viewers.clear();
     if (this.stallTimer) clearTimeout(this.stallTimer);
     if (!this.exited) this.source.close();
+    this.recorder?.close();
+    this.recorder = null;
   }
 
   private onData(data: string): void {
@@ -127,6 +198,7 @@ export class ConsoleSession {
     const data = this.pending;
     this.pending = '';
     this.ring.append(data);
+    this.recorder?.output(data);
     const offset = this.ring.end;
     for (const v of this.viewers.values()) {
       v.inFlight += data.length;
@@ -170,9 +242,17 @@ export class ConsoleSession {
     this.exited = true;
     this.exitCode = code;
     for (const v of this.viewers.values()) v.sink.exit(code);
+    this.recorder?.close();
+    this.recorder = null;
+  }
+
+  presence(): ConsolePresence[] {
+    return [...this.viewers.values()].map((v) => ({ id: v.presenceId, name: v.who.name, via: v.who.via, mode: v.mode }));
   }
 
   private announceViewers(): void {
-    for (const v of this.viewers.values()) v.sink.viewers(this.viewers.size);
+    const list = this.presence();
+    const keyboard = this.keyboard ? (this.viewers.get(this.keyboard)?.presenceId ?? null) : null;
+    for (const v of this.viewers.values()) v.sink.viewers(list, keyboard, v.presenceId);
   }
 }

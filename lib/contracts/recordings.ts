@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { idSchema, timestampSchema } from './common';
+
+/** One recorded console session (asciicast v2). */
+export const recordingSchema = z.object({
+  id: z.string(),
+  machineId: idSchema,
+  /** Which console: serial, or ssh. */
+  console: z.string(),
+  startedAt: timestampSchema,
+  bytes: z.number().int(),
+  durationS: z.number(),
+  /** Still being written (the session is open). */
+  active: z.boolean(),
+});
+export type Recording = z.infer<typeof recordingSchema>;
+
+export const recordingParams = z.object({ id: z.string().regex(/^rec-[0-9]{13}-[a-z0-9-]{1,80}$/, 'a recording id') });
+
+export const patchMachineBodySchema = z.object({
+  /** Record this machine's console sessions from their next start. */
+  recordConsole: z.boolean().optional(),
+}).strict();
+export type PatchMachineBody = z.infer<typeof patchMachineBodySchema>;
