@@ -24,6 +24,14 @@ export function ConsoleSettings() {
   });
   const isAdmin = !!me && hasRole(me.role, 'admin');
   const on = wanted ?? settings.data?.consoleHostShell ?? false;
+  const retention = useMutation({
+    mutationFn: (recordingRetentionDays: number) => api.settings.update({ recordingRetentionDays }),
+    onSuccess: (s) => {
+      qc.setQueryData(keys.settings(), s);
+      toast('success', s.recordingRetentionDays ? `Recordings are kept ${s.recordingRetentionDays} days.` : 'Recordings are kept until deleted.');
+    },
+    onError: (err) => toast('error', err.message),
+  });
   return (
     <Section title="Consoles" description="Console sessions live in the server: reloading a page or losing the connection returns to the same terminal with its scrollback.">
       <label className="flex items-start gap-3 text-sm">
@@ -43,6 +51,24 @@ export function ConsoleSettings() {
             A shell on the Hangar host itself, as the user Hangar runs as (often root). Off by default. {!isAdmin && 'Only admins can change this.'}
           </span>
         </span>
+      </label>
+      <label className="mt-4 flex flex-wrap items-center gap-3 text-sm">
+        <span className="font-medium">Keep console recordings</span>
+        <input
+          key={settings.data?.recordingRetentionDays}
+          type="number"
+          min={0}
+          max={3650}
+          className="w-20 rounded-md border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900"
+          defaultValue={settings.data?.recordingRetentionDays ?? 30}
+          disabled={!isAdmin || !settings.data}
+          aria-label="Days to keep console recordings"
+          onBlur={(e) => {
+            const n = Number(e.target.value);
+            if (Number.isInteger(n) && n >= 0 && n <= 3650 && n !== settings.data?.recordingRetentionDays) retention.mutate(n);
+          }}
+        />
+        <span className="text-zinc-600 dark:text-zinc-400">days (0: until deleted). Machines record their consoles when their Recordings setting is on.</span>
       </label>
     </Section>
   );

@@ -33,7 +33,7 @@ export function MachineConsole({ machineRef }: { machineRef: string }) {
         <span className="text-xs text-zinc-500">serial console{access && !hasRole(access.role, 'operator') ? ' · read-only for you' : ''}</span>
       </header>
       {live ? (
-        <Console target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} className="min-h-0 flex-1" />
+        <Console target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} title={m.name} className="min-h-0 flex-1" />
       ) : (
         <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center text-sm text-zinc-500 dark:border-zinc-700">{m.name} is {m.state}: the console is live while it runs.</p>
       )}

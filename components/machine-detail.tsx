@@ -10,6 +10,7 @@ import { api } from './api';
 import { Console } from './console';
 import { SharePanel } from './share-panel';
 import { GrantPanel } from './grant-panel';
+import { RecordingsPanel } from './recordings-panel';
 import { hasRole } from '@/lib/roles';
 import { EmptyState } from './empty-state';
 import { MachineActions } from './machine-actions';
@@ -82,14 +83,15 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
           </p>
         ) : tab === 'ssh' && m.ssh ? (
           m.state === 'running' ? (
-            <Console key="ssh" target={{ kind: 'machine', machineId: m.id, channel: 'ssh' }} sessionKey={`ssh-${m.id}`} className="h-[28rem]" />
+            <Console key="ssh" target={{ kind: 'machine', machineId: m.id, channel: 'ssh' }} sessionKey={`ssh-${m.id}`} title={`${m.name}-ssh`} className="h-[28rem]" />
           ) : (
             <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center text-sm text-zinc-500 dark:border-zinc-700">{m.driver === 'qemu' ? 'SSH' : 'The shell'} opens once the machine has booted ({m.state}).</p>
           )
         ) : (
-          <Console key="serial" target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} className="h-[28rem]" />
+          <Console key="serial" target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} title={m.name} className="h-[28rem]" />
         )}
       </section>
+      {access && <RecordingsPanel machine={m} canChange={canShare} />}
       {canShare && <SharePanel machineId={m.id} machineName={m.name} />}
       {canShare && <GrantPanel machineId={m.id} machineName={m.name} />}
       {access && hasRole(access.global, 'viewer') && (

@@ -11,6 +11,7 @@ import { ThemeToggle } from './theme-toggle';
 
 const nav: { href: string; label: string; icon: IconName }[] = [
   { href: '/machines', label: 'Machines', icon: 'machines' },
+  { href: '/workspace', label: 'Workspace', icon: 'console' },
   { href: '/snapshots', label: 'Snapshots', icon: 'snapshots' },
   { href: '/steps', label: 'Steps', icon: 'steps' },
   { href: '/images', label: 'Images', icon: 'images' },

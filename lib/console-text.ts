@@ -1,0 +1,45 @@
+/**
+ * Pure helpers of the console's copy, paste and download: kept apart from xterm so they can
+ * be tested without a browser.
+ */
+
+/** A paste this big asks first: several lines reach a shell as several commands. */
+export const PASTE_CONFIRM_LINES = 5;
+export const PASTE_CONFIRM_BYTES = 4096;
+
+export interface PasteCheck {
+  lines: number;
+  bytes: number;
+  /** Ask the user before sending it. */
+  confirm: boolean;
+  /** The first few lines, for the question. */
+  preview: string;
+}
+
+export function checkPaste(text: string): PasteCheck {
+  const lines = text.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n').length;
+  const bytes = new TextEncoder().encode(text).length;
+  const preview = text.replace(/\r\n?/g, '\n').split('\n').slice(0, 6).map((l) => (l.length > 120 ? `${l.slice(0, 120)}…` : l)).join('\n');
+  return { lines, bytes, confirm: lines >= PASTE_CONFIRM_LINES || (lines > 1 && bytes > PASTE_CONFIRM_BYTES) || bytes > 4 * PASTE_CONFIRM_BYTES, preview };
+}
+
+/** Lines of a terminal buffer as a text file: trailing blanks and trailing empty lines dropped. */
+export function scrollbackText(lines: Iterable<string>): string {
+  const out = [...lines].map((l) => l.replace(/\s+$/, ''));
+  while (out.length && out[out.length - 1] === '') out.pop();
+  return out.length ? `${out.join('\n')}\n` : '';
+}
+
+/** Initials for a presence avatar: "ann" -> "AN", "link "ops"" -> "OP", "Bob Smith" -> "BS". */
+export function initials(name: string): string {
+  const words = name.replace(/^link\s+/, '').replace(/["'“”]/g, '').split(/[\s._@-]+/).filter(Boolean);
+  if (words.length >= 2) return (words[0][0] + words[1][0]).toUpperCase();
+  return (words[0] ?? '?').slice(0, 2).toUpperCase();
+}
+
+/** A stable hue per name, so each person keeps their colour on every console. */
+export function hueOf(name: string): number {
+  let h = 0;
+  for (const ch of name) h = (h * 31 + ch.codePointAt(0)!) % 360;
+  return h;
+}
