@@ -3,7 +3,7 @@ import { ConsolePage } from './pages/console-page';
 
 test('host console: off by default, turned on in Settings, echoes typing and survives a reload', async ({ page }) => {
   await loginAsAdmin(page);
-  await ConsolePage.useDomRenderer(page);
+  await ConsolePage.preferDomRenderer(page);
   await page.goto('/console');
   await expect(page.getByRole('heading', { name: 'The host shell is turned off' })).toBeVisible();
 

@@ -5,7 +5,7 @@ test('create a machine in the UI, watch it run, type uname -a in its serial cons
   test.setTimeout(300_000);
   await loginAsAdmin(page);
   await ensureBusyboxImage(page);
-  await ConsolePage.useDomRenderer(page);
+  await ConsolePage.preferDomRenderer(page);
   const name = randomName();
 
   await page.goto('/machines');

@@ -6,7 +6,7 @@ test('a read-only share link: a second browser without an account watches live a
   test.setTimeout(300_000);
   await loginAsAdmin(page);
   await ensureBusyboxImage(page);
-  await ConsolePage.useDomRenderer(page);
+  await ConsolePage.preferDomRenderer(page);
   const name = randomName('shr');
   const baseURL = test.info().project.use.baseURL!;
   expect((await page.request.post('/api/machines', { data: { name, image: 'busybox', memoryMib: 256 }, headers: { origin: baseURL } })).status()).toBe(202);
@@ -30,7 +30,7 @@ test('a read-only share link: a second browser without an account watches live a
   // The teammate: a fresh browser, no account, no cookie.
   const ctx = await browser.newContext();
   const guestPage = await ctx.newPage();
-  await ConsolePage.useDomRenderer(guestPage);
+  await ConsolePage.preferDomRenderer(guestPage);
   await guestPage.goto(link);
   await expect(guestPage.getByRole('heading', { name })).toBeVisible();
   await expect(guestPage.getByText('read-only: you can watch, not type')).toBeVisible();
@@ -62,7 +62,7 @@ test('a read-only share link: a second browser without an account watches live a
   await screenshotBothThemes(page, 'machine-people');
   const ctx2 = await browser.newContext();
   const gina = await ctx2.newPage();
-  await ConsolePage.useDomRenderer(gina);
+  await ConsolePage.preferDomRenderer(gina);
   await gina.goto(`/machines/${name}/console`);
   await new LoginPage(gina).login('gina', 'gina-password-1');
   await expect(gina).toHaveURL(new RegExp(`/machines/${name}/console$`));

@@ -5,7 +5,7 @@ test('checkpoint, fork and restore from the machine page; the console carries on
   test.setTimeout(300_000);
   await loginAsAdmin(page);
   await ensureBusyboxImage(page);
-  await ConsolePage.useDomRenderer(page);
+  await ConsolePage.preferDomRenderer(page);
   const name = randomName();
   const baseURL = test.info().project.use.baseURL!;
   const created = await page.request.post('/api/machines', { data: { name, image: 'busybox', memoryMib: 256 }, headers: { origin: baseURL } });

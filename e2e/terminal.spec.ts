@@ -7,19 +7,24 @@ const setHostShell = async (page: import('@playwright/test').Page, on: boolean) 
   expect((await page.request.patch('/api/settings', { data: { consoleHostShell: on }, headers: { origin: baseURL } })).ok()).toBeTruthy();
 };
 
+/** Signed in, the host shell turned on and open (DOM renderer, so its text can be read): the console and a fresh tag. */
+async function openHostShell(page: import('@playwright/test').Page) {
+  await loginAsAdmin(page);
+  await setHostShell(page, true);
+  await ConsolePage.preferDomRenderer(page);
+  await page.goto('/console');
+  const con = new ConsolePage(page);
+  await expect(con.status()).toHaveAttribute('data-status', 'live');
+  return { con, tag: Date.now().toString(36) };
+}
+
 test.afterEach(async ({ page }) => {
   await setHostShell(page, false);
 });
 
 test('console tools: find, copy and paste with a confirmation for large pastes, OSC 52, download, font size', async ({ page, context }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
-  await loginAsAdmin(page);
-  await setHostShell(page, true);
-  await ConsolePage.useDomRenderer(page);
-  await page.goto('/console');
-  const con = new ConsolePage(page);
-  await expect(con.status()).toHaveAttribute('data-status', 'live');
-  const tag = Date.now().toString(36);
+  const { con, tag } = await openHostShell(page);
   // The output has beta-TAG; the command line does not (the word is split), so find sees one match.
   await con.type(`printf 'alpha\\nbe%s\\ngamma\\n' ta-${tag}\n`);
   await expect.poll(() => con.text()).toContain('gamma');
@@ -81,13 +86,7 @@ test('console tools: find, copy and paste with a confirmation for large pastes, 
 });
 
 test('pop-out keeps the session; two viewers see each other; the keyboard is taken and handed over', async ({ page, context }) => {
-  await loginAsAdmin(page);
-  await setHostShell(page, true);
-  await ConsolePage.useDomRenderer(page);
-  await page.goto('/console');
-  const con = new ConsolePage(page);
-  await expect(con.status()).toHaveAttribute('data-status', 'live');
-  const tag = Date.now().toString(36);
+  const { con, tag } = await openHostShell(page);
   await con.type(`echo opener-${tag}\n`);
   await expect.poll(() => con.text()).toContain(`opener-${tag}`);
 
@@ -129,7 +128,7 @@ test('a machine records its console; the recording is replayed in the browser wi
   test.setTimeout(300_000);
   await loginAsAdmin(page);
   await ensureBusyboxImage(page);
-  await ConsolePage.useDomRenderer(page);
+  await ConsolePage.preferDomRenderer(page);
   const baseURL = test.info().project.use.baseURL!;
   const name = randomName('rec');
   const create = await page.request.post('/api/machines', { data: { name, image: 'busybox', memoryMib: 128, start: false }, headers: { origin: baseURL } });
@@ -173,7 +172,7 @@ test('workspace: two consoles side by side, the layout kept across reloads, broa
   test.setTimeout(300_000);
   await loginAsAdmin(page);
   await ensureBusyboxImage(page);
-  await ConsolePage.useDomRenderer(page);
+  await ConsolePage.preferDomRenderer(page);
   const baseURL = test.info().project.use.baseURL!;
   const names = [randomName('ws'), randomName('ws')];
   for (const name of names) {

@@ -7,7 +7,7 @@ test('start an nspawn container from the UI on a NAT network with a port forward
   test.setTimeout(900_000);
   await loginAsAdmin(page);
   await ensureImage(page, 'debian-12');
-  await ConsolePage.useDomRenderer(page);
+  await ConsolePage.preferDomRenderer(page);
   const name = randomName('ct');
 
   await page.goto('/machines');

@@ -4,7 +4,7 @@ import type { Page } from '@playwright/test';
 export class ConsolePage {
   constructor(private readonly page: Page) {}
 
-  static async useDomRenderer(page: Page) {
+  static async preferDomRenderer(page: Page) {
     await page.addInitScript(() => localStorage.setItem('hangar.console.renderer', 'dom'));
   }
 
