@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { images } from './commands/images';
-import { act, create, exec, logs, ps, rm, unit } from './commands/machines';
+import { act, create, exec, logs, ps, rm, tag, unit } from './commands/machines';
 import { login, logout } from './commands/login';
 import { status } from './commands/status';
 import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
@@ -20,10 +20,12 @@ Usage:
   hangar logout
   hangar status                                   server, login and counts
   hangar images [ls | build KIND | rm NAME]       base images: busybox, debian-12 (build shows progress)
-  hangar ps                                       machines
+  hangar ps [TEXT] [--state S] [--driver D] [--tag T]...   machines (filtered: name contains TEXT, every tag)
   hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network private|nat|host] [-p HOST:GUEST]...
-                [--cpus N] [--memory MiB] [--disk GiB] [--no-start]
-  hangar start|stop|restart|pause|resume NAME     (stop: [--force] [--timeout S])
+                [--cpus N] [--memory MiB] [--disk GiB] [--tag T]... [--no-start]
+  hangar start|stop|restart|pause|resume NAME...  (stop: [--force] [--timeout S]); several names, or
+                [--tag T] [--state S] [--driver D] for every machine that matches (one job each)
+  hangar tag NAME [+TAG | -TAG]...                add or remove tags; no changes: list them
   hangar rm NAME...                               destroy machines and their disks
   hangar exec NAME -- CMD [ARGS...]               run a command in a machine (exit code passes through)
   hangar ssh NAME [-- CMD [ARGS...]]              login shell over SSH (images with sshd), or run CMD
@@ -86,7 +88,10 @@ export async function run(argv: string[]): Promise<number> {
         await images(rest, json);
         return 0;
       case 'ps':
-        await ps(json);
+        await ps(rest, json);
+        return 0;
+      case 'tag':
+        await tag(rest, json);
         return 0;
       case 'create':
         await create(rest, json);

@@ -13,7 +13,8 @@ import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from 
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
 import { recordingSchema, type PatchMachineBody } from './contracts/recordings';
 import { prefsSchema, type Prefs } from './contracts/prefs';
-import { execResultSchema, logsSchema, machineSchema, runOnceEventSchema, unitFileSchema, type CreateMachineBody, type MachineAction, type RunOnceBody, type RunOnceEvent, type StopMachineBody } from './contracts/machines';
+import { hostUsageSchema, machineStatsHistorySchema, machineStatsSampleSchema } from './contracts/stats';
+import { bulkResultSchema, execResultSchema, logsSchema, machineSchema, runOnceEventSchema, unitFileSchema, type BulkBody, type CreateMachineBody, type MachineAction, type RunOnceBody, type RunOnceEvent, type StopMachineBody } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
 
 export class ApiError extends Error {
@@ -141,6 +142,8 @@ export function createApiClient(opts: ClientOptions) {
       create: (b: Partial<CreateMachineBody> & Pick<CreateMachineBody, 'name' | 'image'>) => call('POST', '/machines', jobSchema, b),
       act: (ref: string, action: MachineAction, b: Partial<StopMachineBody> = {}) => call('POST', `/machines/${encodeURIComponent(ref)}/${action}`, jobSchema, b),
       destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),
+      bulk: (b: BulkBody) => call('POST', '/machines/bulk', bulkResultSchema, b),
+      stats: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/stats`, machineStatsHistorySchema),
       logs: (ref: string, o: { from?: number; tail?: number } = {}) => call('GET', `/machines/${encodeURIComponent(ref)}/logs${q(o)}`, logsSchema),
       unitFile: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/unit`, unitFileSchema),
       update: (ref: string, b: PatchMachineBody) => call('PATCH', `/machines/${encodeURIComponent(ref)}`, machineSchema, b),
@@ -202,6 +205,10 @@ export function createApiClient(opts: ClientOptions) {
       remove: (id: string) => call('DELETE', `/images/${encodeURIComponent(id)}`, okSchema),
     },
     host: { get: (refresh = false) => call('GET', `/host${refresh ? '?refresh=1' : ''}`, hostInfoSchema) },
+    stats: {
+      host: () => call('GET', '/stats/host', hostUsageSchema),
+      machines: () => call('GET', '/stats/machines', z.object({ intervalS: z.number(), items: z.array(z.object({ id: z.string(), samples: z.array(machineStatsSampleSchema) })) })),
+    },
     settings: {
       get: () => call('GET', '/settings', settingsSchema),
       update: (p: SettingsPatch) => call('PATCH', '/settings', settingsSchema, p),

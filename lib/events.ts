@@ -2,6 +2,7 @@ import type { ConsoleExit, ConsoleOutput, ConsoleViewers } from './contracts/con
 import type { Image } from './contracts/images';
 import type { Job, JobLogLine } from './contracts/jobs';
 import type { Machine } from './contracts/machines';
+import type { HostStatsTick, MachineStatsTick } from './contracts/stats';
 
 /** Server -> client messages on the `/events` namespace. */
 export interface EventsServerToClient {
@@ -15,8 +16,16 @@ export interface EventsServerToClient {
   'snapshots:changed': (msg: { id: string }) => void;
   /** The step cache changed (a step cached, a node invalidated): refetch the tree. */
   'steps:changed': (msg: { key: string }) => void;
+  /** Every 2 s while anyone is connected: the running machines the receiver sees, with rates over the last interval. */
+  'stats:machines': (tick: MachineStatsTick) => void;
+  'stats:host': (tick: HostStatsTick) => void;
 }
-export type EventsClientToServer = Record<string, never>;
+
+/** Client -> server on `/events`; payloads parsed with zod (contracts/stats.ts). */
+export interface EventsClientToServer {
+  /** The machine page this socket shows (its guest-side figures are sampled while it does), or null. */
+  'stats:watch': (msg: unknown) => void;
+}
 
 /** Server -> client messages on the `/console` namespace. Output is acked: the ack is the flow control. */
 export interface ConsoleServerToClient {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createApiClient } from '@/lib/api-client';
-import { containerNetworks, driverKinds, driverKindSchema, type MachineAction } from '@/lib/contracts/machines';
+import { containerNetworks, driverKinds, driverKindSchema, machineStates, type BulkAction, type Machine, type MachineAction } from '@/lib/contracts/machines';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError, printJson } from '../output';
@@ -10,24 +10,55 @@ function api() {
   return createApiClient({ baseUrl: cfg.url, token: cfg.token });
 }
 
-export async function ps(json: boolean): Promise<void> {
+/** The machines `--state`, `--driver` and `--tag` (each may repeat) and a name substring select. */
+async function selectMachines(values: { state?: string[]; driver?: string[]; tag?: string[] }, search?: string): Promise<Machine[]> {
+  for (const s of values.state ?? []) if (!machineStates.includes(s as Machine['state'])) throw new CliError(`--state: one of ${machineStates.join(', ')}`, 2);
+  for (const d of values.driver ?? []) if (!driverKinds.includes(d as Machine['driver'])) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
   const { items } = await api().machines.list();
+  return items.filter((m) =>
+    (!values.state?.length || values.state.includes(m.state)) &&
+    (!values.driver?.length || values.driver.includes(m.driver)) &&
+    (values.tag ?? []).every((t) => m.tags.includes(t)) &&
+    (!search || m.name.includes(search)));
+}
+
+const filterOptions = { state: { type: 'string', multiple: true }, driver: { type: 'string', multiple: true }, tag: { type: 'string', short: 't', multiple: true } } as const;
+
+export async function ps(argv: string[], json: boolean): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: filterOptions });
+  const items = await selectMachines(values, positionals[0]);
   if (json) return printJson(items);
-  if (items.length === 0) return void console.log('No machines. Create one: hangar create NAME --image busybox');
-  console.log(`${'NAME'.padEnd(20)} ${'STATE'.padEnd(9)} ${'DRIVER'.padEnd(11)} ${'IMAGE'.padEnd(12)} RESOURCES`);
+  if (items.length === 0) return void console.log(argv.length ? 'No machines match.' : 'No machines. Create one: hangar create NAME --image busybox');
+  console.log(`${'NAME'.padEnd(20)} ${'STATE'.padEnd(9)} ${'DRIVER'.padEnd(11)} ${'IMAGE'.padEnd(12)} ${'RESOURCES'.padEnd(18)} TAGS`);
   for (const m of items) {
-    console.log(`${m.name.padEnd(20)} ${m.state.padEnd(9)} ${`${m.driver}${m.accel ? `/${m.accel}` : ''}`.padEnd(11)} ${m.image.padEnd(12)} ${m.cpus} vCPU, ${m.memoryMib} MiB`);
+    console.log(`${m.name.padEnd(20)} ${m.state.padEnd(9)} ${`${m.driver}${m.accel ? `/${m.accel}` : ''}`.padEnd(11)} ${m.image.padEnd(12)} ${`${m.cpus} vCPU, ${m.memoryMib} MiB`.padEnd(18)} ${m.tags.join(',')}`);
   }
+}
+
+/** hangar tag NAME [+TAG | -TAG]...: add and remove tags (a bare TAG adds); no changes: print them. */
+export async function tag(argv: string[], json: boolean): Promise<void> {
+  const [name, ...changes] = argv;
+  if (!name || name.startsWith('-')) throw new CliError('Usage: hangar tag NAME [+TAG | -TAG]...', 2);
+  const client = api();
+  const m = await client.machines.get(name);
+  const tags = new Set(m.tags);
+  for (const c of changes) {
+    if (c.startsWith('-')) tags.delete(c.slice(1));
+    else tags.add(c.replace(/^\+/, ''));
+  }
+  const after = changes.length ? await client.machines.update(name, { tags: [...tags] }) : m;
+  if (json) printJson(after.tags);
+  else console.log(after.tags.length ? after.tags.join(' ') : `${name} has no tags.`);
 }
 
 export async function create(argv: string[], json: boolean): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { image: { type: 'string', default: 'busybox' }, driver: { type: 'string', default: 'qemu' }, network: { type: 'string', default: 'private' }, publish: { type: 'string', short: 'p', multiple: true, default: [] }, cpus: { type: 'string' }, memory: { type: 'string' }, disk: { type: 'string' }, 'no-start': { type: 'boolean', default: false } },
+    options: { image: { type: 'string', default: 'busybox' }, driver: { type: 'string', default: 'qemu' }, network: { type: 'string', default: 'private' }, publish: { type: 'string', short: 'p', multiple: true, default: [] }, cpus: { type: 'string' }, memory: { type: 'string' }, disk: { type: 'string' }, 'no-start': { type: 'boolean', default: false }, tag: { type: 'string', short: 't', multiple: true, default: [] } },
   });
   const name = positionals[0];
-  if (!name) throw new CliError('Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network private|nat|host] [-p HOST:GUEST]... [--cpus N] [--memory MiB] [--disk GiB] [--no-start]', 2);
+  if (!name) throw new CliError('Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network private|nat|host] [-p HOST:GUEST]... [--cpus N] [--memory MiB] [--disk GiB] [--tag T]... [--no-start]', 2);
   const driver = driverKindSchema.safeParse(values.driver);
   if (!driver.success) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
   const network = containerNetworks.find((n) => n === values.network);
@@ -44,7 +75,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     return n;
   };
   const client = api();
-  const job = await client.machines.create({ name, driver: driver.data, network, ports, image: values.image!, cpus: num(values.cpus, 'cpus'), memoryMib: num(values.memory, 'memory'), diskGib: num(values.disk, 'disk'), start: !values['no-start'] });
+  const job = await client.machines.create({ name, driver: driver.data, network, ports, image: values.image!, cpus: num(values.cpus, 'cpus'), memoryMib: num(values.memory, 'memory'), diskGib: num(values.disk, 'disk'), tags: values.tag, start: !values['no-start'] });
   await followJob(client, job, json);
   const m = await client.machines.get(name);
   if (json) printJson(m);
@@ -52,14 +83,40 @@ export async function create(argv: string[], json: boolean): Promise<void> {
 }
 
 export async function act(action: MachineAction, argv: string[], json: boolean): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { force: { type: 'boolean', default: false }, timeout: { type: 'string' } } });
-  if (!positionals[0]) throw new CliError(`Usage: hangar ${action} NAME${action === 'stop' ? ' [--force] [--timeout S]' : ''}`, 2);
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { force: { type: 'boolean', default: false }, timeout: { type: 'string' }, ...filterOptions } });
+  const selecting = !!(values.state?.length || values.driver?.length || values.tag?.length);
+  if (selecting || positionals.length > 1) return bulk(action === 'stop' && values.force ? 'force-stop' : action, selecting ? (await selectMachines(values)).map((m) => m.name) : positionals, json);
+  if (!positionals[0]) throw new CliError(`Usage: hangar ${action} NAME... | --tag T | --state S${action === 'stop' ? ' [--force] [--timeout S]' : ''}`, 2);
   const client = api();
   const job = await client.machines.act(positionals[0], action, { force: values.force, ...(values.timeout ? { timeoutS: Number(values.timeout) } : {}) });
   await followJob(client, job, json);
   const m = await client.machines.get(positionals[0]);
   if (json) printJson(m);
   else console.log(`${m.name} is ${m.state}.`);
+}
+
+/** One action on several machines (POST /machines/bulk): each one's job followed; non-zero exit when any was refused or failed. */
+async function bulk(action: BulkAction, names: string[], json: boolean): Promise<void> {
+  if (names.length === 0) throw new CliError('No machines match.', 1);
+  const client = api();
+  const { results } = await client.machines.bulk({ action, machines: names });
+  let failed = 0;
+  for (const r of results) {
+    if (!r.job) {
+      failed++;
+      if (!json) console.error(`${r.machine}: ${r.error?.message ?? 'refused'}`);
+      continue;
+    }
+    try {
+      await followJob(client, r.job, true);
+      if (!json) console.log(`${r.machine}: ${action} done.`);
+    } catch (err) {
+      failed++;
+      if (!json) console.error(`${r.machine}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (json) printJson(results);
+  if (failed) throw new CliError(`${failed} of ${results.length} machines: not done.`, 1);
 }
 
 export async function rm(argv: string[], json: boolean): Promise<void> {

@@ -54,6 +54,8 @@ export const machines = pgTable('machines', {
   runtimeJson: text('runtime_json').notNull().default('{}'),
   /** Console sessions of this machine are recorded (asciicast). */
   recordConsole: boolean('record_console').notNull().default(false),
+  /** Labels for filtering the machine list (a JSON array of tag strings). */
+  tagsJson: text('tags_json').notNull().default('[]'),
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
 });

@@ -54,6 +54,8 @@ export const machines = sqliteTable('machines', {
   runtimeJson: text('runtime_json').notNull().default('{}'),
   /** Console sessions of this machine are recorded (asciicast). */
   recordConsole: integer('record_console', { mode: 'boolean' }).notNull().default(false),
+  /** Labels for filtering the machine list (a JSON array of tag strings). */
+  tagsJson: text('tags_json').notNull().default('[]'),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });

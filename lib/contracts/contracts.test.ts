@@ -48,9 +48,9 @@ describe('safeNext', () => {
   it.each([
     ['/jobs', '/jobs'],
     ['/machines/web?tab=console', '/machines/web?tab=console'],
-    ['https://evil.example/', '/machines'],
-    ['//evil.example', '/machines'],
-    ['/\\evil.example', '/machines'],
-    [null, '/machines'],
+    ['https://evil.example/', '/'],
+    ['//evil.example', '/'],
+    ['/\\evil.example', '/'],
+    [null, '/'],
   ])('%s -> %s', (input, out) => expect(safeNext(input)).toBe(out));
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { idSchema, nameSchema, timestampSchema } from './common';
+import { errorCodes, idSchema, nameSchema, timestampSchema } from './common';
+import { jobSchema } from './jobs';
 
 export const machineStates = ['creating', 'stopped', 'starting', 'running', 'paused', 'stopping', 'failed'] as const;
 export const machineStateSchema = z.enum(machineStates);
@@ -10,6 +11,10 @@ export const driverKindSchema = z.enum(driverKinds);
 export type DriverKind = z.infer<typeof driverKindSchema>;
 
 export const containerNetworks = ['private', 'nat', 'host'] as const;
+
+/** A label for filtering and grouping machines: lowercase, as typed in a search box. */
+export const tagSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,31}$/, 'a tag: lowercase letters, digits, ".", "_" or "-", 1-32 characters, starting with a letter or digit');
+export const tagsSchema = z.array(tagSchema).max(16, 'at most 16 tags').refine((t) => new Set(t).size === t.length, 'a tag given twice');
 
 export const portForwardSchema = z.object({
   host: z.number().int().min(1024).max(65535),
@@ -44,6 +49,7 @@ export const machineSchema = z.object({
   command: z.array(z.string()).nullable(),
   /** Its console sessions are recorded as asciicast files (Settings tab). */
   recordConsole: z.boolean(),
+  tags: z.array(z.string()),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 });
@@ -67,6 +73,7 @@ export const createMachineBodySchema = z.object({
   network: z.enum(containerNetworks).default('private'),
   /** Containers: an application container runs this command (argv) instead of booting systemd; it stops when the command ends. */
   command: commandSchema.optional(),
+  tags: tagsSchema.default([]),
 });
 export type CreateMachineBody = z.infer<typeof createMachineBodySchema>;
 
@@ -129,3 +136,24 @@ export const logsQuerySchema = z.object({
 
 /** A piece of a machine's console log: its text, and the offset to ask from next. */
 export const logsSchema = z.object({ text: z.string(), next: z.number().int(), size: z.number().int() });
+
+/** What the machine list's bulk bar (and `hangar stop a b c`) can do to several machines at once. */
+export const bulkActions = ['start', 'stop', 'force-stop', 'restart', 'pause', 'resume', 'checkpoint', 'destroy'] as const;
+export type BulkAction = (typeof bulkActions)[number];
+
+export const bulkBodySchema = z.object({
+  action: z.enum(bulkActions),
+  /** Machine names or ids, each once. */
+  machines: z.array(z.string().max(64)).min(1).max(500).refine((m) => new Set(m).size === m.length, 'a machine given twice'),
+});
+export type BulkBody = z.infer<typeof bulkBodySchema>;
+
+/** Per machine, in the order asked: the job it started, or why it did not (the others go on). */
+export const bulkResultSchema = z.object({
+  results: z.array(z.object({
+    machine: z.string(),
+    job: jobSchema.nullable(),
+    error: z.object({ code: z.enum(errorCodes), message: z.string() }).nullable(),
+  })),
+});
+export type BulkResult = z.infer<typeof bulkResultSchema>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema, timestampSchema } from './common';
+import { tagsSchema } from './machines';
 
 /** One recorded console session (asciicast v2). */
 export const recordingSchema = z.object({
@@ -20,5 +21,7 @@ export const recordingParams = z.object({ id: z.string().regex(/^rec-[0-9]{13}-[
 export const patchMachineBodySchema = z.object({
   /** Record this machine's console sessions from their next start. */
   recordConsole: z.boolean().optional(),
+  /** Replace the machine's tags. */
+  tags: tagsSchema.optional(),
 }).strict();
 export type PatchMachineBody = z.infer<typeof patchMachineBodySchema>;

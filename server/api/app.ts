@@ -21,11 +21,12 @@ import { userRoutes } from './users';
 import { shareRoutes } from './shares';
 import { grantRoutes } from './grants';
 import { auditRoutes } from './audit';
+import { statsRoutes } from './stats';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 // shareRoutes and grantRoutes before machineRoutes: /machines/{ref}/shares must win over /machines/{ref}/{action}.
-const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, shareRoutes, grantRoutes, recordingRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes, stepRoutes, userRoutes, auditRoutes];
+const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, shareRoutes, grantRoutes, recordingRoutes, statsRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes, stepRoutes, userRoutes, auditRoutes];
 
 /** The REST API, mounted by server/main.ts under /api. */
 export function createApi(core: Core): { app: App; routes: RouteEntry[] } {

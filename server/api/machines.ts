@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { ID_PATTERN, NAME_PATTERN, listOf } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
-import { createMachineBodySchema, execBodySchema, logsQuerySchema, logsSchema, runOnceBodySchema, execResultSchema, machineActions, machineSchema, stopMachineBodySchema, unitFileSchema } from '@/lib/contracts/machines';
+import { bulkBodySchema, bulkResultSchema, createMachineBodySchema, execBodySchema, logsQuerySchema, logsSchema, runOnceBodySchema, execResultSchema, machineActions, machineSchema, stopMachineBodySchema, unitFileSchema } from '@/lib/contracts/machines';
 import { hasRole } from '@/lib/roles';
+import { bulkAct } from '@/server/core/machine-bulk';
 import { defineRoute } from './route';
 
 /** A machine by id or by name: names never contain `_`, ids always do, so the two cannot collide. */
@@ -33,6 +34,11 @@ export const machineRoutes = [
       await core.audit.record(principal, { action: 'machine.create', target: { kind: 'machine', id: job.machineId }, ip, detail: { name: body.name, image: body.image } });
       return job;
     },
+  }),
+  defineRoute({
+    method: 'post', path: '/machines/bulk', tag: 'machines', access: 'member', body: bulkBodySchema, response: bulkResultSchema,
+    summary: 'One action on several machines: each authorized (global role or grant), started as its own job and audited; refusals are reported per machine',
+    handler: async ({ core, principal, body, ip }) => bulkAct(core, principal, body, ip),
   }),
   defineRoute({
     method: 'post', path: '/machines/run', tag: 'machines', access: 'operator', body: runOnceBodySchema, response: z.unknown(),

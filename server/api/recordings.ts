@@ -13,12 +13,13 @@ const downloadQuery = z.object({ download: z.enum(['1', 'true']).optional() });
 /** A machine's settings, and the recordings of its console sessions (asciicast v2). */
 export const recordingRoutes = [
   defineRoute({
-    method: 'patch', path: '/machines/{ref}', tag: 'machines', summary: 'Change a machine\'s settings (console recording)', access: 'operator', machineGrant: 'owner',
+    method: 'patch', path: '/machines/{ref}', tag: 'machines', summary: 'Change a machine\'s settings (console recording, tags)', access: 'operator', machineGrant: 'owner',
     params: refParams, body: patchMachineBodySchema, response: machineSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       const m = await core.machines.get(principal, params.ref);
-      if (body.recordConsole !== undefined && body.recordConsole !== m.recordConsole) {
-        await core.machines.patch(m.id, { recordConsole: body.recordConsole });
+      const changed = (body.recordConsole !== undefined && body.recordConsole !== m.recordConsole) || (body.tags !== undefined && body.tags.join(',') !== m.tags.join(','));
+      if (changed) {
+        await core.machines.patch(m.id, { recordConsole: body.recordConsole, tags: body.tags });
         await core.audit.record(principal, { action: 'machine.settings', target: { kind: 'machine', id: m.id }, ip, detail: body });
       }
       return core.machines.get(principal, m.id);

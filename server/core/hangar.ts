@@ -21,6 +21,8 @@ import { StepService } from './steps/service';
 import { StepRegistry } from './steps/user-steps';
 import { SnapshotService } from './snapshots';
 import { SettingsService } from './settings';
+import { StatsService } from './stats';
+import { HostUsageService } from './host-usage';
 
 export interface CoreOptions {
   dataDir: string;
@@ -52,6 +54,8 @@ export interface Core {
   probes: ProbeService;
   runs: RunOnceService;
   steps: StepService;
+  stats: StatsService;
+  usage: HostUsageService;
   close(): Promise<void>;
 }
 
@@ -82,6 +86,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   await machines.reattach();
   const snapshots = new SnapshotService(store, jobs, bus, machines, layout);
   await snapshots.recover();
+  const stats = new StatsService(store, bus, machines);
+  stats.start();
   return {
     version: opts.version,
     startedAt: Date.now(),
@@ -110,7 +116,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       // User steps: HANGAR_STEPS_DIR, or steps/ in the data dir.
       new StepRegistry(process.env.HANGAR_STEPS_DIR ? path.resolve(process.env.HANGAR_STEPS_DIR) : path.join(layout.root, 'steps'), path.join(layout.root, 'tmp', 'steps')),
     ),
+    stats,
+    usage: new HostUsageService(store, settings, stats, layout),
     async close() {
+      stats.stop();
       machines.stopMonitor();
       consoles.closeAll('The Hangar server is shutting down.');
       await jobs.stopAll();

@@ -112,7 +112,7 @@ export class MachineService {
     const now = this.now();
     const machine = await insertMachine(this.store, {
       id: newId('mch'), name: body.name, driver: body.driver, image: body.image, state: 'creating', stateReason: null,
-      cpus: body.cpus, memoryMib: body.memoryMib, diskGib: body.diskGib, ports: body.ports, ownerId: p.user.id, createdAt: now, updatedAt: now,
+      cpus: body.cpus, memoryMib: body.memoryMib, diskGib: body.diskGib, ports: body.ports, tags: body.tags, ownerId: p.user.id, createdAt: now, updatedAt: now,
     });
     this.bus.publish('machine:update', machine);
     return { machine, image };

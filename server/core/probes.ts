@@ -82,7 +82,7 @@ export class ProbeService {
     const name = `probe-${randomBytes(4).toString('hex')}`;
     ctx.progress(5, `Starting container ${name}`);
     // Made stopped first: uploaded packages go into its writable layer before the overlay is mounted.
-    const created = await this.machines.create(p, { name, image: body.image, driver: 'nspawn', network: 'host', cpus: 1, memoryMib: 512, diskGib: 2, ports: [], start: uploads.length === 0 });
+    const created = await this.machines.create(p, { name, image: body.image, driver: 'nspawn', network: 'host', cpus: 1, memoryMib: 512, diskGib: 2, ports: [], tags: ['probe'], start: uploads.length === 0 });
     const files: string[] = [];
     try {
       await this.jobs.waitFor(created, ctx);

@@ -32,7 +32,7 @@ export class RunOnceService {
     const files = await this.images.files(body.image);
     const { machine, image } = await this.machines.admit(p, {
       name, image: body.image, driver: body.driver, network: body.network, command: body.argv,
-      cpus: body.cpus, memoryMib: body.memoryMib, diskGib: Math.max(2, Math.ceil(files.diskBytes / 2 ** 30)), ports: [], start: true,
+      cpus: body.cpus, memoryMib: body.memoryMib, diskGib: Math.max(2, Math.ceil(files.diskBytes / 2 ** 30)), ports: [], tags: ['run'], start: true,
     }, files);
     const driver = driverFor(machine.driver);
     if (!driver.runOnce) throw new ConflictError(`The ${machine.driver} driver cannot run a command once.`);

@@ -1,5 +1,6 @@
 import type { DriverKind, PortForward } from '@/lib/contracts/machines';
 import type { ConsoleSource } from '@/server/core/console/source';
+import type { MachineCounters } from './proc-stats';
 
 /** What a driver needs to know about a machine; `dir` is its own directory under the data dir. */
 export interface MachineSpec {
@@ -72,6 +73,12 @@ export interface MachineDriver {
   activeDisk(m: MachineSpec): Promise<string | null>;
   /** Fix what must differ after a restore or fork (clock, RNG, and for forks hostname, MAC, identity). */
   fixup(m: MachineSpec, f: Fixups): Promise<void>;
+  /**
+   * Cumulative counters for the live graphs, read from the host (procfs, cgroups, QMP); with
+   * `guest`, also what only the guest knows (a VM's network and memory use, through its agent).
+   * Null when the machine is not running.
+   */
+  stats(m: MachineSpec, opts: { guest: boolean }): Promise<MachineCounters | null>;
 }
 
 export interface RunOnceIo {

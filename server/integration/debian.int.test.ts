@@ -9,7 +9,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { AttachReply, ConsoleExit, ConsoleOutput } from '@/lib/contracts/console';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer } from './harness';
+import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, statsWhere, until, type RunningServer } from './harness';
 
 /**
  * The debian-12 image end to end: debootstrap from the host's apt mirror, boot with systemd,
@@ -158,6 +158,30 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect(fs.readFileSync(path.join(srv.dataDir, 'machines', ct1, 'upper/root/ct-1-file'), 'utf8')).toBe('mine\n');
     expect(await ps()).toHaveLength(2);
   }, 180_000);
+
+  it('has live figures from its cgroups: CPU, memory against its limit, writes, its writable layer, no traffic on a private network', async () => {
+    const ct1 = (await api.machines.get('ct-1')).id;
+    const s = socket(srv.url, '/events', { token });
+    sockets.push(s);
+    await connected(s);
+    const first = await statsWhere(s, ct1, (x) => x.cpuPct !== null, 'a container sample with rates');
+    expect(first.memBytes).toBeGreaterThan(1 * 2 ** 20);
+    expect(first.memLimitBytes).toBe(256 * 2 ** 20);
+    expect(first.diskUsedBytes).toBeGreaterThan(0);
+    // Only loopback in its namespace: nothing goes in or out, and that is known (0, not unknown).
+    expect(first.netRxBps).toBe(0);
+    // A service of the container writes (its I/O is counted in the processes that reap it, inside the container).
+    const writes = statsWhere(s, ct1, (x) => (x.diskWriteBps ?? 0) > 1_000_000, 'writes of a container');
+    expect((await api.machines.exec('ct-1', ['systemd-run', '--wait', '--quiet', 'dd', 'if=/dev/zero', 'of=/root/big', 'bs=1M', 'count=32', 'conv=fsync'], 60)).code).toBe(0);
+    expect((await writes).diskWriteBps).toBeGreaterThan(1_000_000);
+    // A command run through exec is in the container's cgroups: its CPU counts (and its limits hold).
+    const busy = statsWhere(s, ct1, (x) => (x.cpuPct ?? 0) > 40, 'a busy container', 30_000);
+    await api.machines.exec('ct-1', ['timeout', '5', 'sh', '-c', 'while :; do :; done']);
+    expect((await busy).cpuPct).toBeGreaterThan(40);
+    expect((await api.machines.exec('ct-1', ['cat', '/proc/self/cgroup'])).stdout).toContain('hangar-exec');
+    await api.machines.exec('ct-1', ['rm', '/root/big']);
+    s.disconnect();
+  }, 60_000);
 
   it('has a console from the first line through the holder, typed into like a serial line', async () => {
     const ct1 = (await api.machines.get('ct-1')).id;
@@ -361,6 +385,13 @@ describe('podman containers on the debian-12 root filesystem', () => {
     expect(tags[0]).not.toBe('stale');
     expect(await api.machines.exec('pd-1', ['sh', '-c', 'hostname; ls /sys/class/net; exit 4'])).toMatchObject({ code: 4, stdout: 'pd-1\nlo\n' });
     const id = (await api.machines.get('pd-1')).id;
+    // Live figures from the cgroups podman made for it, found through its main process.
+    const events = socket(srv.url, '/events', { token });
+    sockets.push(events);
+    await connected(events);
+    const sample = await statsWhere(events, id, (x) => x.cpuPct !== null && (x.memBytes ?? 0) > 0, 'a podman container sample');
+    expect(sample.netRxBps).toBe(0);
+    events.disconnect();
     const con = await serialConsole(srv.url, token, id, 'it-podman-console-1', sockets);
     con.type('echo pod-$((6*7))\n');
     await con.waitFor('pod-42');

@@ -7,6 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
 import type { AttachReply, ConsoleOutput, ConsoleViewers } from '@/lib/contracts/console';
 import { isFinished } from '@/lib/contracts/jobs';
+import type { MachineStatsTick } from '@/lib/contracts/stats';
 
 export const ADMIN_PASSWORD = 'integration-admin-pw';
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -155,4 +156,28 @@ export async function serialConsole(url: string, auth: string | { share: string 
   const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId, channel } }, resolve));
   if (reply.ok) text = reply.replay + text;
   return { s, reply, text: () => text, presence: () => presence, type: (d: string) => s.emit('input', { sessionId, data: d }), waitFor: (n: string) => until(() => text.includes(n), `console output ${n}`, 30_000) };
+}
+
+/**
+ * Resolve with the first `stats:machines` item of machine `id` that satisfies `pred`, as the
+ * /events socket `s` receives them (every 2 s while someone is connected).
+ */
+export function statsWhere(s: Socket, id: string, pred: (x: MachineStatsTick['items'][number]) => boolean, what: string, ms = 30_000): Promise<MachineStatsTick['items'][number]> {
+  return new Promise((resolve, reject) => {
+    const seen: unknown[] = [];
+    const t = setTimeout(() => {
+      s.off('stats:machines', on);
+      reject(new Error(`timed out waiting for ${what}; last samples: ${JSON.stringify(seen.slice(-3))}`));
+    }, ms);
+    const on = (tick: MachineStatsTick) => {
+      const item = tick.items.find((x) => x.id === id);
+      if (!item) return;
+      seen.push(item);
+      if (!pred(item)) return;
+      clearTimeout(t);
+      s.off('stats:machines', on);
+      resolve(item);
+    };
+    s.on('stats:machines', on);
+  });
 }

@@ -2,6 +2,7 @@ import type { Namespace, Server } from 'socket.io';
 import type { EventsClientToServer, EventsServerToClient } from '@/lib/events';
 import type { Core } from '@/server/core/hangar';
 import { hasRole } from '@/lib/roles';
+import { statsWatchSchema } from '@/lib/contracts/stats';
 import { socketAuth, type SocketData } from './auth';
 
 const ADMINS = 'admins';
@@ -22,7 +23,25 @@ export function mountEvents(io: Server, core: Core): () => void {
     if (hasRole(p.role, 'viewer')) void socket.join(SEERS);
     // A grant given or taken later disconnects the member's sockets: they come back with fresh rooms.
     else for (const id of await core.grants.machineIdsOf(p.user.id)) void socket.join(machineRoom(id));
+    // One watched machine page per socket: its guest-side figures are sampled while it is open.
+    let unwatch: (() => void) | null = null;
+    let asked = 0;
+    socket.on('stats:watch', async (msg) => {
+      // A later ask (or a disconnect) while this one checks access wins.
+      const mine = ++asked;
+      unwatch?.();
+      unwatch = null;
+      const parsed = statsWatchSchema.safeParse(msg);
+      if (!parsed.success || !parsed.data.machineId) return;
+      const id = parsed.data.machineId;
+      const sees = hasRole(p.role, 'viewer') ? await core.machines.get(p, id).then(() => true, () => false) : !!(await core.grants.grantOn(p, id).catch(() => null));
+      if (!sees) return;
+      if (mine === asked && socket.connected) unwatch = core.stats.watch(id);
+    });
+    socket.on('disconnect', () => unwatch?.());
   });
+  // Sample only while someone is here to see it.
+  core.stats.audience = () => nsp.sockets.size > 0;
   const rooms = (ownerId: string | null) => (ownerId ? [ADMINS, userRoom(ownerId)] : [ADMINS]);
   const offs = [
     core.bus.subscribe('job:update', (job) => nsp.to(rooms(job.ownerId)).emit('job:update', job)),
@@ -36,6 +55,12 @@ export function mountEvents(io: Server, core: Core): () => void {
     core.bus.subscribe('image:removed', (i) => nsp.to(SEERS).emit('image:removed', i)),
     core.bus.subscribe('snapshots:changed', (m) => nsp.to(SEERS).emit('snapshots:changed', m)),
     core.bus.subscribe('steps:changed', (m) => nsp.to(SEERS).emit('steps:changed', m)),
+    core.bus.subscribe('stats:machines', (tick) => {
+      nsp.to(SEERS).emit('stats:machines', tick);
+      // Members get the machines given to them, one message each (their sockets are in those rooms only).
+      for (const item of tick.items) nsp.to(machineRoom(item.id)).except(SEERS).emit('stats:machines', { t: tick.t, items: [item] });
+    }),
+    core.bus.subscribe('stats:host', (tick) => nsp.to(SEERS).emit('stats:host', tick)),
   ];
   return () => offs.forEach((off) => off());
 }

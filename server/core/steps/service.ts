@@ -164,7 +164,7 @@ export class StepService {
         ctx.log(`restored ${node.step} (key ${keys[hit].slice(0, 12)}) in ${Math.round(performance.now() - t0)} ms; it took ${node.durationMs} ms to build`);
       } else {
         ctx.progress(5, `Starting ${base.image} (${base.driver})`);
-        const created = await this.jobs.waitFor(await this.machines.create(p, { name, image: base.image, driver: base.driver, memoryMib: steps[0].args.memoryMib as number, cpus: 1, diskGib: 2, ports: [], start: true, network: base.driver === 'qemu' ? 'private' : base.network }), ctx);
+        const created = await this.jobs.waitFor(await this.machines.create(p, { name, image: base.image, driver: base.driver, memoryMib: steps[0].args.memoryMib as number, cpus: 1, diskGib: 2, ports: [], tags: ['build'], start: true, network: base.driver === 'qemu' ? 'private' : base.network }), ctx);
         machineId = (created.result as { machine: string }).machine;
         await this.record(p, machineId, keys, chain, 0, performance.now() - t0, cacheable(0), lk, ctx);
       }

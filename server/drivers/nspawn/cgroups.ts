@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseProcCgroup } from '../proc-stats';
 
 /**
  * The container's own cgroups: unified (pure v2, or hybrid's /unified) first, then the v1
@@ -30,6 +31,18 @@ function roots() {
   const v1 = (...names: string[]) => names.map((n) => `/sys/fs/cgroup/${n}`).find(has) ?? null;
   found = { unified: v2, systemd: v1('systemd'), memory: hasV2('memory') ? v2 : v1('memory'), cpu: hasV2('cpu') ? v2 : v1('cpu', 'cpu,cpuacct') };
   return found;
+}
+
+/** The cgroup dirs (unified, memory, cpu) a process is in, from /proc/PID/cgroup and the hierarchies' mount points. */
+export function cgroupDirsOfPid(pid: number): { unified: string | null; memory: string | null; cpu: string | null } {
+  const r = roots();
+  const own = parseProcCgroup(readText(`/proc/${pid}/cgroup`));
+  const at = (root: string | null, controller: string) => {
+    // A controller on the unified hierarchy (pure v2) is listed under '', not by name.
+    const rel = root && root === r.unified ? own.get('') : own.get(controller);
+    return root && rel !== undefined ? path.join(root, rel) : null;
+  };
+  return { unified: at(r.unified, ''), memory: at(r.memory, 'memory'), cpu: at(r.cpu, 'cpu') };
 }
 
 const readText = (f: string) => {
@@ -84,6 +97,27 @@ function enableV2(root: string, controllers: string[], problems: string[]): void
       }
     }
   }
+}
+
+/**
+ * Where commands run into a running container (exec, the Shell tab) go: a `hangar-exec` cgroup
+ * beside nspawn's payload in each of the container's hierarchies, so they count against its
+ * memory and CPU limits and show in its figures (nsenter alone joins namespaces, not cgroups). A
+ * leaf of its own, as cgroup v2 allows processes only in leaves once controllers are on below.
+ * Hierarchies where it cannot be made are left out.
+ */
+export function execCgroups(machineId: string): string[] {
+  const out: string[] = [];
+  for (const dir of cgroupDirs(machineId).all) {
+    const leaf = path.join(dir, 'hangar-exec');
+    try {
+      fs.mkdirSync(leaf, { recursive: true });
+      out.push(leaf);
+    } catch {
+      // that hierarchy keeps exec'd commands where Hangar runs
+    }
+  }
+  return out;
 }
 
 /** `sh` moves itself into each cgroup dir before exec'ing the command, so all it starts is in them. */

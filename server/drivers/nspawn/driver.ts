@@ -9,11 +9,12 @@ import { killable, run } from '../exec';
 import { spawnPty } from '../pty';
 import { serialConsole } from '../qemu/serial';
 import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec, RunOnceIo } from '../types';
-import { applyLimits, busy, cgroupDirs, ENTER_CGROUPS, killCgroup, removeCgroup } from './cgroups';
+import { applyLimits, busy, cgroupDirs, ENTER_CGROUPS, execCgroups, killCgroup, removeCgroup } from './cgroups';
 import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareUpper } from './argv';
 import { alive, commandOf, exitReason, holderAlive, holderFiles, initPid, readPids, waitGone } from './files';
 import { leaseSubnet, natPlan, natUpFor, networkOf, releaseSubnet, tearDownNat } from './network';
 import { dropNspawnNoise } from './noise';
+import { containerCounters } from '../container-stats';
 
 /** A container is ready when its console offers a login, or logs root in (systemd reached getty). */
 const READY = /\blogin: /;
@@ -223,7 +224,13 @@ export class NspawnDriver implements MachineDriver {
   openShell(m: MachineSpec, cols: number, rows: number) {
     const init = this.init(m);
     if (!init) return Promise.reject(new Error('The container is not running.'));
-    return Promise.resolve(spawnPty(['nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=xterm-256color', '/bin/bash', '-l'], { cols, rows, cwd: '/' }));
+    return Promise.resolve(spawnPty([...this.inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=xterm-256color', '/bin/bash', '-l'], { cols, rows, cwd: '/' }));
+  }
+
+  /** The argv prefix that puts a command into the container's cgroups first (its limits, its figures). */
+  private inCgroups(m: MachineSpec): string[] {
+    const dirs = execCgroups(m.id);
+    return dirs.length ? ['sh', '-c', ENTER_CGROUPS, 'hangar-exec', ...dirs, '--'] : [];
   }
 
   private init(m: MachineSpec): number | null {
@@ -235,7 +242,7 @@ export class NspawnDriver implements MachineDriver {
   async exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }) {
     const init = this.init(m);
     if (!init) throw new Error('The container is not running.');
-    const r = await run(['nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=dumb', ...argv], { timeoutMs: opts.timeoutMs });
+    const r = await run([...this.inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=dumb', ...argv], { timeoutMs: opts.timeoutMs });
     if (r.timedOut) throw new Error(`The command did not finish within ${opts.timeoutMs / 1000} s.`);
     return { code: r.code ?? 128, stdout: r.stdout, stderr: r.stderr, durationMs: Math.round(r.durationMs) };
   }
@@ -303,5 +310,17 @@ export class NspawnDriver implements MachineDriver {
 
   async fixup() {
     // Nothing restores a container's memory yet, so nothing to fix.
+  }
+
+  async stats(m: MachineSpec) {
+    const pids = readPids(m.dir);
+    if (!pids || !this.isRunning(m)) return null;
+    const d = cgroupDirs(m.id);
+    const network = networkOf(m.runtime);
+    return containerCounters({
+      cpuDir: d.unified ?? d.cpu, memoryDir: d.memory, procsDir: d.unified ?? d.memory,
+      netPid: network === 'host' ? null : initPid(pids.child), loopbackOnly: network === 'private',
+      upper: containerDirs(m.dir).upper, memLimitBytes: m.memoryMib * 2 ** 20,
+    });
   }
 }

@@ -7,6 +7,8 @@ import { firstLine, killable, run } from '../exec';
 import { PODMAN_ULIMITS, podmanFlags } from '../host';
 import { commandOf, exitReason, holderAlive, holderFiles, readPids, waitGone } from '../nspawn/files';
 import { serialConsole } from '../qemu/serial';
+import { cgroupDirsOfPid } from '../nspawn/cgroups';
+import { containerCounters } from '../container-stats';
 import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec, RunOnceIo } from '../types';
 
 let flags: Promise<string[]> | null = null;
@@ -194,5 +196,27 @@ export class PodmanDriver implements MachineDriver {
 
   async fixup() {
     // No memory is restored, so nothing to fix.
+  }
+
+  /** The container's main process, asked of podman once per run (the holder's pid tells runs apart). */
+  private readonly mainPids = new Map<string, { holder: number; pid: number }>();
+
+  async stats(m: MachineSpec) {
+    const pids = readPids(m.dir);
+    if (!pids || !this.isRunning(m)) return null;
+    let main = this.mainPids.get(m.id);
+    if (!main || main.holder !== pids.holder || !fs.existsSync(`/proc/${main.pid}`)) {
+      const pid = Number((await pm(['inspect', '--format', '{{.State.Pid}}', containerName(m)], 10_000).catch(() => '')).trim());
+      if (!Number.isInteger(pid) || pid <= 0) return null;
+      main = { holder: pids.holder, pid };
+      this.mainPids.set(m.id, main);
+    }
+    const d = cgroupDirsOfPid(main.pid);
+    return containerCounters({
+      cpuDir: d.unified ?? d.cpu, memoryDir: d.memory, procsDir: d.unified ?? d.memory,
+      // No network of its own but loopback, or the host's (whose figures are not the container's).
+      netPid: m.runtime.network === 'host' ? null : main.pid, loopbackOnly: true,
+      upper: null, memLimitBytes: m.memoryMib * 2 ** 20,
+    });
   }
 }

@@ -34,6 +34,10 @@ done
 `;
 
 const tails = new Map<string, Promise<unknown>>();
+const inFlight = new Map<string, number>();
+
+/** Nothing is running or queued on this machine's agent (the stats sampler asks only then, so no exec waits behind it). */
+export const agentIdle = (sockPath: string): boolean => !inFlight.get(sockPath);
 
 /**
  * Run argv in a busybox guest through its agent on ttyS1. The request is base64 on one line
@@ -42,8 +46,19 @@ const tails = new Map<string, Promise<unknown>>();
  */
 export function agentExec(sockPath: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
   const prev = tails.get(sockPath) ?? Promise.resolve();
+  inFlight.set(sockPath, (inFlight.get(sockPath) ?? 0) + 1);
   const next = prev.catch(() => undefined).then(() => once(sockPath, argv, timeoutMs));
   tails.set(sockPath, next);
+  const done = () => {
+    const n = (inFlight.get(sockPath) ?? 1) - 1;
+    if (n > 0) inFlight.set(sockPath, n);
+    else {
+      inFlight.delete(sockPath);
+      // The last request is over: keep no promise (nor the map entry) for a machine that may be gone.
+      if (tails.get(sockPath) === next) tails.delete(sockPath);
+    }
+  };
+  next.then(done, done);
   return next;
 }
 

@@ -37,6 +37,8 @@ export const machineFiles = (dir: string) => ({
   serialSock: `${dir}/serial.sock`,
   serialLog: `${dir}/serial.log`,
   qmpSock: `${dir}/qmp.sock`,
+  /** A second monitor for the stats sampler, so its queries never wait for (or hold up) a checkpoint on the first. */
+  statsSock: `${dir}/qmp-stats.sock`,
   agentSock: `${dir}/agent.sock`,
   pid: `${dir}/qemu.pid`,
   sshKey: `${dir}/id_ed25519`,
@@ -75,6 +77,7 @@ export function qemuArgv(s: QemuSpec): string[] {
     '-chardev', `socket,id=agent0,path=${f.agentSock},server=on,wait=off`,
     '-serial', 'chardev:agent0',
     '-qmp', `unix:${f.qmpSock},server=on,wait=off`,
+    '-qmp', `unix:${f.statsSock},server=on,wait=off`,
     '-display', 'none',
     '-nodefaults',
     '-no-reboot',

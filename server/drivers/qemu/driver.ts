@@ -9,6 +9,7 @@ import type { BootFiles, CheckpointResult, Fixups, MachineDriver, MachineSpec, S
 import { machineFiles, qemuArgv, type GuestRam } from './argv';
 import { agentExec } from './agent';
 import { Qmp } from './qmp';
+import { qemuCounters } from './stats';
 import { serialConsole } from './serial';
 import { copySshIdentity, fixupScript, incoming, liveCheckpoint, snapshotFiles } from './snapshot';
 
@@ -108,7 +109,7 @@ export class QemuDriver implements MachineDriver {
 
   async start(m: MachineSpec, image: BootFiles, accel: 'kvm' | 'tcg', from?: StartFrom) {
     const f = machineFiles(m.dir);
-    for (const stale of [f.pid, f.serialSock, f.qmpSock]) fs.rmSync(stale, { force: true });
+    for (const stale of [f.pid, f.serialSock, f.qmpSock, f.statsSock]) fs.rmSync(stale, { force: true });
     if (sizeOf(f.serialLog) > SERIAL_LOG_MAX) fs.renameSync(f.serialLog, `${f.serialLog}.1`);
     // This boot's output starts here: readiness is looked for after it, not in an earlier boot's log.
     const serialFrom = sizeOf(f.serialLog);
@@ -276,6 +277,11 @@ export class QemuDriver implements MachineDriver {
   async fixup(m: MachineSpec, fx: Fixups) {
     const r = await agentExec(machineFiles(m.dir).agentSock, ['sh', '-c', fixupScript(fx)], 20_000);
     if (r.code !== 0 || !r.stdout.includes('fixed')) throw new Error(`guest fix-ups failed (exit ${r.code}): ${firstLine(r.stderr)}`);
+  }
+
+  async stats(m: MachineSpec, opts: { guest: boolean }) {
+    const pid = pidOf(m);
+    return pid === null ? null : qemuCounters(m, pid, diskOf(m), opts);
   }
 
   private async qmp<T>(m: MachineSpec, cmd: string): Promise<T> {

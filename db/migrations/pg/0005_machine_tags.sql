@@ -1,0 +1,1 @@
+ALTER TABLE "machines" ADD COLUMN "tags_json" text DEFAULT '[]' NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE `machines` ADD `tags_json` text DEFAULT '[]' NOT NULL;

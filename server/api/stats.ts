@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { idSchema } from '@/lib/contracts/common';
+import { hostUsageSchema, machineStatsHistorySchema, machineStatsSampleSchema } from '@/lib/contracts/stats';
+import { hasRole } from '@/lib/roles';
+import { STATS_INTERVAL_MS } from '@/server/core/stats';
+import { refParams } from './machines';
+import { defineRoute } from './route';
+
+/** Samples per machine for the list's sparklines: the last minute. */
+const SPARK_SAMPLES = 30;
+
+/** Live figures: the host overview, sparklines for the list, graphs for one machine. */
+export const statsRoutes = [
+  defineRoute({
+    method: 'get', path: '/stats/host', tag: 'stats', summary: 'The host: capacity, use, Hangar\'s disk use, machines by state', access: 'viewer',
+    response: hostUsageSchema,
+    handler: async ({ core, principal }) => core.usage.usage(await core.machines.list(principal)),
+  }),
+  defineRoute({
+    method: 'get', path: '/stats/machines', tag: 'stats', summary: 'The last minute of samples of every machine the caller sees (sparklines)', access: 'member',
+    response: z.object({ intervalS: z.number(), items: z.array(z.object({ id: idSchema, samples: z.array(machineStatsSampleSchema) })) }),
+    handler: async ({ core, principal }) => {
+      const all = await core.machines.list(principal);
+      const seen = hasRole(principal.role, 'viewer') ? all : await core.grants.visible(principal, all);
+      return {
+        intervalS: STATS_INTERVAL_MS / 1000,
+        items: seen.map((m) => ({ id: m.id, samples: core.stats.historyOf(m.id, SPARK_SAMPLES) })).filter((x) => x.samples.length > 0),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/machines/{ref}/stats', tag: 'stats', summary: 'The last six minutes of a machine\'s samples (CPU, memory, disk, network)', access: 'viewer', machineGrant: 'viewer',
+    params: refParams, response: machineStatsHistorySchema,
+    handler: async ({ core, principal, params }) => {
+      const m = await core.machines.get(principal, params.ref);
+      return { id: m.id, intervalS: STATS_INTERVAL_MS / 1000, samples: core.stats.historyOf(m.id) };
+    },
+  }),
+];
