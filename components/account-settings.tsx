@@ -39,18 +39,18 @@ export function AccountSettings() {
     <Section title="Your account" description="Change your password (your other sessions end), and see where you are logged in.">
       <form onSubmit={onSubmit} aria-label="Change password" className="flex flex-wrap items-end gap-2">
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Current password</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Current password</span>
           <input name="current" type="password" required autoComplete="current-password" className={field} />
         </label>
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">New password</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">New password</span>
           <input name="password" type="password" required minLength={10} autoComplete="new-password" className={field} />
         </label>
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Again</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Again</span>
           <input name="again" type="password" required minLength={10} autoComplete="new-password" className={field} />
         </label>
-        <button type="submit" disabled={change.isPending} className="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-500 disabled:opacity-60">
+        <button type="submit" disabled={change.isPending} className="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-60">
           Change password
         </button>
       </form>
@@ -62,8 +62,8 @@ export function AccountSettings() {
               {s.userAgent ? s.userAgent.replace(/^Mozilla\/5\.0 /, '').slice(0, 80) : 'unknown client'}
               {s.current && <span className="ml-2 rounded bg-emerald-100 px-1.5 py-0.5 text-xs text-emerald-800 dark:bg-emerald-900/50 dark:text-emerald-200">this browser</span>}
             </span>
-            <span className="text-xs text-zinc-500">{s.ip ?? 'unknown address'}</span>
-            <span className="text-xs text-zinc-500">active {formatAge(s.lastSeenAt)}</span>
+            <span className="text-xs text-zinc-500 dark:text-zinc-400">{s.ip ?? 'unknown address'}</span>
+            <span className="text-xs text-zinc-500 dark:text-zinc-400">active {formatAge(s.lastSeenAt)}</span>
             {!s.current && (
               <button type="button" onClick={() => end.mutate(s.id)} className="rounded px-2 py-1 text-xs text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40">
                 Log out

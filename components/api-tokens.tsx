@@ -40,18 +40,18 @@ export function ApiTokens() {
     <Section title="API tokens" description={<>For the CLI and scripts: <code className="font-mono text-xs">hangar login --token TOKEN</code>. A token never has a stronger role than yours.</>}>
       <form onSubmit={onSubmit} className="flex flex-wrap items-end gap-2">
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Name</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Name</span>
           <input name="name" required maxLength={64} placeholder="laptop CLI" className={field} />
         </label>
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Role</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Role</span>
           <select name="role" defaultValue={me?.role} className={field}>
             {allowed.map((r) => (
               <option key={r}>{r}</option>
             ))}
           </select>
         </label>
-        <button type="submit" disabled={create.isPending} className="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-500 disabled:opacity-60">
+        <button type="submit" disabled={create.isPending} className="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-60">
           Create token
         </button>
       </form>
@@ -65,12 +65,12 @@ export function ApiTokens() {
         </div>
       )}
       <ul className="mt-4 divide-y divide-zinc-100 text-sm dark:divide-zinc-800">
-        {tokens.data?.length === 0 && <li className="py-2 text-zinc-500">No tokens yet.</li>}
+        {tokens.data?.length === 0 && <li className="py-2 text-zinc-500 dark:text-zinc-400">No tokens yet.</li>}
         {tokens.data?.map((t) => (
           <li key={t.id} className="flex items-center gap-3 py-2">
             <span className="flex-1 font-medium">{t.name}</span>
-            <span className="text-xs text-zinc-500">{t.role}</span>
-            <span className="text-xs text-zinc-500">{t.lastUsedAt ? `used ${formatAge(t.lastUsedAt)}` : 'never used'}</span>
+            <span className="text-xs text-zinc-500 dark:text-zinc-400">{t.role}</span>
+            <span className="text-xs text-zinc-500 dark:text-zinc-400">{t.lastUsedAt ? `used ${formatAge(t.lastUsedAt)}` : 'never used'}</span>
             <button type="button" onClick={() => revoke.mutate(t.id)} className="rounded px-2 py-1 text-xs text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40">
               Revoke
             </button>

@@ -41,18 +41,18 @@ export function AuditLog() {
     <div className="space-y-4">
       <form onSubmit={onSubmit} aria-label="Filter audit events" className="flex flex-wrap items-end gap-2">
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Action (or prefix, e.g. machine.)</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Action (or prefix, e.g. machine.)</span>
           <input name="action" placeholder="user." pattern="[a-z_.]{1,64}" className={field} />
         </label>
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Who (username or token id)</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Who (username or token id)</span>
           <input name="actor" placeholder="alice" maxLength={64} className={field} />
         </label>
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Target id</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Target id</span>
           <input name="target" placeholder="mch_…" maxLength={64} className={field} />
         </label>
-        <button type="submit" className="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-500">
+        <button type="submit" className="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-600">
           Filter
         </button>
         <a href={api.audit.exportUrl(filter)} download className="rounded-md border border-zinc-300 px-3 py-1.5 text-sm hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800">
@@ -64,7 +64,7 @@ export function AuditLog() {
       ) : (
         <div className="overflow-x-auto rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
           <table className="w-full text-left text-sm">
-            <thead className="border-b border-zinc-200 text-xs text-zinc-500 dark:border-zinc-800">
+            <thead className="border-b border-zinc-200 text-xs text-zinc-500 dark:text-zinc-400 dark:border-zinc-800">
               <tr>
                 <th className="px-3 py-2 font-medium">When</th>
                 <th className="px-3 py-2 font-medium">Who</th>
@@ -76,18 +76,18 @@ export function AuditLog() {
             <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
               {events.map((e) => (
                 <tr key={e.id} data-action={e.action}>
-                  <td className="px-3 py-1.5 whitespace-nowrap text-zinc-500" title={new Date(e.ts).toISOString()}>
+                  <td className="px-3 py-1.5 whitespace-nowrap text-zinc-500 dark:text-zinc-400" title={new Date(e.ts).toISOString()}>
                     {formatAge(e.ts)}
                   </td>
                   <td className="px-3 py-1.5 whitespace-nowrap">
                     {e.actorName ?? '—'}
-                    {e.actorKind !== 'user' && <span className="ml-1 text-xs text-zinc-500">({e.actorKind === 'token' ? `token ${String(e.detail.tokenId ?? '')}` : e.actorKind})</span>}
+                    {e.actorKind !== 'user' && <span className="ml-1 text-xs text-zinc-500 dark:text-zinc-400">({e.actorKind === 'token' ? `token ${String(e.detail.tokenId ?? '')}` : e.actorKind})</span>}
                   </td>
                   <td className="px-3 py-1.5 font-mono text-xs whitespace-nowrap">{e.action}</td>
                   <td className="max-w-md truncate px-3 py-1.5 text-xs text-zinc-600 dark:text-zinc-400" title={JSON.stringify(e.detail)}>
                     {about(e)}
                   </td>
-                  <td className="px-3 py-1.5 text-xs whitespace-nowrap text-zinc-500">{e.ip ?? ''}</td>
+                  <td className="px-3 py-1.5 text-xs whitespace-nowrap text-zinc-500 dark:text-zinc-400">{e.ip ?? ''}</td>
                 </tr>
               ))}
             </tbody>

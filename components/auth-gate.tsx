@@ -22,5 +22,5 @@ export function AuthGate({ children }: { children: ReactNode }) {
   if (me.error && !unauthorized) {
     return <p className="p-8 text-sm text-red-600">Hangar did not answer: {me.error.message}</p>;
   }
-  return <p className="p-8 text-sm text-zinc-500" aria-busy="true">Loading…</p>;
+  return <p className="p-8 text-sm text-zinc-500 dark:text-zinc-400" aria-busy="true">Loading…</p>;
 }

@@ -27,7 +27,7 @@ export function ConsoleSearch({ onFind, onClose, results }: { onFind: (q: string
           if (e.key === 'Escape') onClose();
         }}
       />
-      <span data-testid="search-results" className="tabular-nums text-zinc-500">
+      <span data-testid="search-results" className="tabular-nums text-zinc-500 dark:text-zinc-400">
         {q && results ? (results.count ? `${results.index + 1} of ${results.count}` : 'no matches') : ''}
       </span>
       <button type="button" className={btn} onClick={() => onFind(q, 'prev')} aria-label="Previous match">↑</button>
@@ -77,7 +77,7 @@ export function ConsoleMenu({ x, y, items, onClose }: { x: number; y: number; it
           className="flex w-full items-center justify-between rounded px-2 py-1 text-left text-zinc-800 hover:bg-zinc-100 focus:bg-zinc-100 focus:outline-none disabled:opacity-40 dark:text-zinc-100 dark:hover:bg-zinc-800 dark:focus:bg-zinc-800"
         >
           {it.label}
-          {it.hint && <span className="text-xs text-zinc-500">{it.hint}</span>}
+          {it.hint && <span className="text-xs text-zinc-500 dark:text-zinc-400">{it.hint}</span>}
         </button>
       ))}
     </div>
@@ -98,7 +98,7 @@ export function PasteConfirm({ check, onPaste, onCancel }: { check: PasteCheck; 
         <pre className="mt-3 max-h-40 overflow-auto rounded bg-zinc-100 p-2 font-mono text-xs dark:bg-zinc-950">{check.preview}</pre>
         <div className="mt-4 flex justify-end gap-2">
           <button type="button" onClick={onCancel} className="rounded-md px-3 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800">Cancel</button>
-          <button ref={ok} type="button" onClick={onPaste} className="rounded-md bg-sky-600 px-3 py-1.5 font-medium text-white hover:bg-sky-500">Paste</button>
+          <button ref={ok} type="button" onClick={onPaste} className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-600">Paste</button>
         </div>
       </div>
     </div>

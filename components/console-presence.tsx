@@ -18,7 +18,7 @@ function Avatar({ v, you, holder }: { v: ConsolePresence; you: boolean; holder: 
       aria-label={label}
       title={label}
       className={`relative -ml-1.5 flex h-6 w-6 items-center justify-center rounded-full text-[10px] font-semibold text-white ring-2 first:ml-0 ${you ? 'ring-sky-400' : 'ring-white dark:ring-zinc-950'}`}
-      style={{ backgroundColor: `hsl(${hueOf(v.name)} 55% 40%)` }}
+      style={{ backgroundColor: `hsl(${hueOf(v.name)} 55% 30%)` }}
     >
       {initials(v.name)}
       {holder && <span className="absolute -bottom-1 -right-1 rounded-full bg-amber-400 px-0.5 text-[8px] leading-3 text-zinc-900" aria-hidden="true">⌨</span>}
@@ -46,7 +46,7 @@ export function ConsolePresenceBar({ state, interactive, onKeyboard }: { state: 
       {holder && !mine && <span data-testid="keyboard-holder">{holder.name} has the keyboard</span>}
       {mine && (
         <span className="relative flex items-center gap-1" data-testid="keyboard-holder">
-          <span className="font-medium text-amber-600 dark:text-amber-300">You have the keyboard</span>
+          <span className="font-medium text-amber-700 dark:text-amber-300">You have the keyboard</span>
           {others.length > 0 && (
             <button type="button" aria-expanded={handing} onClick={() => setHanding((h) => !h)} className="rounded px-1.5 py-0.5 hover:bg-zinc-200 dark:hover:bg-zinc-800">
               Hand over…

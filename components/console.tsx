@@ -41,6 +41,8 @@ export interface ConsoleProps {
   onTyped?: (data: string) => void;
   /** Lets a workspace type into this console (broadcast). */
   inputRef?: (send: ((data: string) => void) | null) => void;
+  /** Take the keyboard focus once attached (not when the user is moving through tabs with the keyboard). */
+  autoFocus?: boolean;
 }
 
 /** Where a console opens in a window of its own, on the same session. */
@@ -53,14 +55,14 @@ export function popoutUrl(target: ConsoleTarget, sessionId: string, title: strin
   return `/popout?${q}`;
 }
 
-const tool = 'rounded px-1.5 py-0.5 hover:bg-zinc-200 disabled:opacity-40 dark:hover:bg-zinc-800';
+const tool = 'whitespace-nowrap rounded px-1.5 py-0.5 hover:bg-zinc-200 disabled:opacity-40 dark:hover:bg-zinc-800';
 
 /**
  * An xterm.js terminal attached to a server-side console session over `/console`. Output
  * carries absolute offsets: on reconnect the server replays only what this view missed.
  * Copy/paste, find, download, font size, pop-out, presence and the keyboard live here too.
  */
-export function Console({ target, sessionKey, mode = 'interactive', className = '', share, sessionId: fixedSessionId, title = 'console', popout = false, onTyped, inputRef }: ConsoleProps) {
+export function Console({ target, sessionKey, mode = 'interactive', className = '', share, sessionId: fixedSessionId, title = 'console', popout = false, onTyped, inputRef, autoFocus = true }: ConsoleProps) {
   const hostRef = useRef<HTMLDivElement>(null);
   const kitRef = useRef<TerminalKit | null>(null);
   const socketRef = useRef<Socket<ConsoleServerToClient, ConsoleClientToServer> | null>(null);
@@ -68,6 +70,9 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
   const modeRef = useRef<ConsoleMode>(mode);
   const typedRef = useRef(onTyped);
   typedRef.current = onTyped;
+  // Read when the terminal attaches (a ref: a later change must not reconnect the session).
+  const autoFocusRef = useRef(autoFocus);
+  autoFocusRef.current = autoFocus;
   const [status, setStatus] = useState<Status>('connecting');
   const [detail, setDetail] = useState<string | null>(null);
   const [presence, setPresence] = useState<PresenceState>({ viewers: [], keyboard: null, you: null });
@@ -204,7 +209,7 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
       };
       const ro = new ResizeObserver(() => sendSize());
       ro.observe(hostRef.current!);
-      if (!onTyped) term.focus();
+      if (!onTyped && autoFocusRef.current) term.focus();
       cleanup = () => {
         ro.disconnect();
         onData.dispose();
@@ -317,7 +322,7 @@ export function Console({ target, sessionKey, mode = 'interactive', className = 
       </div>
       {finding && <ConsoleSearch results={results} onFind={find} onClose={() => { setFinding(false); kit?.search.clearDecorations(); kit?.term.focus(); }} />}
       {detail && <p className="border-b border-zinc-200 px-3 py-1.5 text-xs text-amber-700 dark:border-zinc-800 dark:text-amber-300">{detail}</p>}
-      {keyboardBlocked && <p className="border-b border-zinc-200 px-3 py-1 text-xs text-zinc-500 dark:border-zinc-800">Someone else has the keyboard: you are watching until they hand it over.</p>}
+      {keyboardBlocked && <p className="border-b border-zinc-200 px-3 py-1 text-xs text-zinc-500 dark:text-zinc-400 dark:border-zinc-800">Someone else has the keyboard: you are watching until they hand it over.</p>}
       <div ref={hostRef} className="min-h-0 flex-1 p-2" data-testid="terminal" />
       {menu && <ConsoleMenu x={menu.x} y={menu.y} items={menuItems} onClose={() => setMenu(null)} />}
       {pending && <PasteConfirm check={pending.check} onCancel={() => { setPending(null); kit?.term.focus(); }} onPaste={() => { paste(pending.text, true); setPending(null); }} />}

@@ -5,7 +5,7 @@ import { Icon, type IconName } from './icon';
 export function EmptyState({ icon, title, children }: { icon: IconName; title: string; children: ReactNode }) {
   return (
     <section className="rounded-xl border border-dashed border-zinc-300 bg-white px-6 py-12 text-center dark:border-zinc-700 dark:bg-zinc-900/40">
-      <div className="mx-auto mb-4 flex h-12 w-12 items-center justify-center rounded-full bg-sky-50 text-sky-600 dark:bg-sky-950/60 dark:text-sky-300">
+      <div className="mx-auto mb-4 flex h-12 w-12 items-center justify-center rounded-full bg-sky-50 text-sky-700 dark:bg-sky-950/60 dark:text-sky-300">
         <Icon name={icon} className="h-6 w-6" />
       </div>
       <h2 className="text-base font-semibold">{title}</h2>

@@ -4,11 +4,14 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { io, type Socket } from 'socket.io-client';
 import type { Image } from '@/lib/contracts/images';
-import type { Job, JobLogLine } from '@/lib/contracts/jobs';
+import { isFinished, type Job, type JobLogLine } from '@/lib/contracts/jobs';
+import type { Me } from '@/lib/contracts/auth';
 import type { Machine } from '@/lib/contracts/machines';
 import type { EventsClientToServer, EventsServerToClient } from '@/lib/events';
 import { keys } from '@/lib/queries';
 import { useToast } from './toasts';
+import { liveStats } from './live-stats';
+import { bindStatsSocket } from './stats-watch';
 
 /** Turns `/events` messages into query cache updates and toasts, so every page is live without polling. */
 export function EventsBridge() {
@@ -17,13 +20,19 @@ export function EventsBridge() {
 
   useEffect(() => {
     const socket: Socket<EventsServerToClient, EventsClientToServer> = io('/events', { transports: ['websocket'] });
+    // The states this page has seen, so a job's end is told once, whichever page is open (the jobs list may never have loaded).
+    const seen = new Map<string, Job['state']>();
     socket.on('job:update', (job) => {
-      const before = qc.getQueryData<Job[]>(keys.jobs())?.find((j) => j.id === job.id);
+      const before = seen.get(job.id) ?? qc.getQueryData<Job[]>(keys.jobs())?.find((j) => j.id === job.id)?.state;
+      seen.set(job.id, job.state);
       qc.setQueryData<Job[]>(keys.jobs(), (list) => (list ? upsert(list, job, true) : list));
       qc.setQueryData(keys.job(job.id), job);
-      if (before && before.state !== job.state) {
+      // Your own jobs (an admin receives everyone's): the end of one you watched start is worth a toast.
+      const mine = job.ownerId === qc.getQueryData<Me>(keys.me())?.user.id;
+      if (mine && before && before !== job.state && isFinished(job.state)) {
         if (job.state === 'succeeded') toast('success', `${job.title}: done`);
         if (job.state === 'failed') toast('error', `${job.title}: ${job.error ?? 'failed'}`);
+        seen.delete(job.id);
       }
     });
     socket.on('job:log', ({ jobId, lines }) => {
@@ -35,7 +44,11 @@ export function EventsBridge() {
       qc.setQueryData(keys.machine(m.id), m);
       qc.setQueryData(keys.machine(m.name), m);
     });
+    socket.on('stats:machines', (tick) => liveStats.push(tick));
+    socket.on('stats:host', (tick) => liveStats.pushHost(tick));
+    const unbind = bindStatsSocket(socket as unknown as Socket);
     socket.on('machine:removed', ({ id }) => {
+      liveStats.forget(id);
       qc.setQueryData<Machine[]>(keys.machines(), (list) => list?.filter((m) => m.id !== id));
       void qc.invalidateQueries({ queryKey: keys.machines() });
     });
@@ -51,6 +64,7 @@ export function EventsBridge() {
       if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
     });
     return () => {
+      unbind();
       socket.disconnect();
     };
   }, [qc, toast]);

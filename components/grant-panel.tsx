@@ -39,14 +39,14 @@ export function GrantPanel({ machineId, machineName }: { machineId: string; mach
   return (
     <section aria-label="People" className="rounded-xl border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
       <h2 className="text-sm font-semibold">People on {machineName}</h2>
-      <p className="mt-0.5 text-xs text-zinc-500">Give a teammate this machine: their role here, whatever their role elsewhere. They open it at /machines/{machineName}.</p>
+      <p className="mt-0.5 text-xs text-zinc-500 dark:text-zinc-400">Give a teammate this machine: their role here, whatever their role elsewhere. They open it at /machines/{machineName}.</p>
       <form onSubmit={onSubmit} aria-label="Give access" className="mt-3 flex flex-wrap items-end gap-2">
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Username</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Username</span>
           <input name="username" required pattern="[a-z][a-z0-9._\-]{1,31}" placeholder="sam" className={field} />
         </label>
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Role here</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Role here</span>
           <select name="role" defaultValue="operator" className={field}>
             {(['operator', 'owner', 'viewer'] as const).map((r) => (
               <option key={r} value={r}>
@@ -55,7 +55,7 @@ export function GrantPanel({ machineId, machineName }: { machineId: string; mach
             ))}
           </select>
         </label>
-        <button type="submit" disabled={put.isPending} className="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-500 disabled:opacity-60">
+        <button type="submit" disabled={put.isPending} className="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-60">
           Give access
         </button>
       </form>
@@ -63,8 +63,8 @@ export function GrantPanel({ machineId, machineName }: { machineId: string; mach
         {grants.data?.map((g) => (
           <li key={g.userId} data-grant={g.username} className="flex items-center gap-3 py-2">
             <span className="flex-1 font-medium">{g.username}</span>
-            <span className="text-xs text-zinc-500">{g.role}</span>
-            <span className="text-xs text-zinc-500">since {formatAge(g.createdAt)}</span>
+            <span className="text-xs text-zinc-500 dark:text-zinc-400">{g.role}</span>
+            <span className="text-xs text-zinc-500 dark:text-zinc-400">since {formatAge(g.createdAt)}</span>
             <button type="button" onClick={() => remove.mutate(g.userId)} className="rounded px-2 py-1 text-xs text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40">
               Remove
             </button>

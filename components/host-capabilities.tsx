@@ -31,7 +31,7 @@ export function HostCapabilities() {
       }
     >
       {host.error && <p className="text-sm text-red-600">{host.error.message}</p>}
-      {!d && !host.error && <p className="text-sm text-zinc-500" aria-busy="true">Booting a tiny test guest under each accelerator; this takes a few seconds.</p>}
+      {!d && !host.error && <p className="text-sm text-zinc-500 dark:text-zinc-400" aria-busy="true">Booting a tiny test guest under each accelerator; this takes a few seconds.</p>}
       {d && (
         <table className="w-full text-left text-sm">
           <thead className="sr-only">
@@ -46,15 +46,15 @@ export function HostCapabilities() {
               <tr key={c.name} className="border-b border-zinc-100 align-top last:border-0 dark:border-zinc-800/70" data-capability={c.name} data-available={c.available}>
                 <td className="w-28 py-2 pr-3 font-mono text-xs font-medium">{c.name}</td>
                 <td className="w-8 py-2 pr-3">
-                  <span className={c.available ? 'text-emerald-600 dark:text-emerald-400' : 'text-zinc-400'} aria-label={c.available ? 'available' : 'not available'}>
+                  <span className={c.available ? 'text-emerald-700 dark:text-emerald-400' : 'text-zinc-500'} aria-label={c.available ? 'available' : 'not available'}>
                     {c.available ? '●' : '○'}
                   </span>
                 </td>
                 <td className="py-2 text-zinc-600 dark:text-zinc-400">
                   {c.reason}
-                  {c.version && <span className="ml-2 text-xs text-zinc-400 dark:text-zinc-500">{c.version}</span>}
+                  {c.version && <span className="ml-2 text-xs text-zinc-500 dark:text-zinc-400">{c.version}</span>}
                   {Object.entries(c.details).map(([k, v]) => (
-                    <span key={k} className="mt-0.5 block text-xs text-zinc-500 dark:text-zinc-500">
+                    <span key={k} className="mt-0.5 block text-xs text-zinc-500 dark:text-zinc-400">
                       {k}: {v}
                     </span>
                   ))}

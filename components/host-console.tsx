@@ -11,13 +11,13 @@ const target = { kind: 'host-shell' } as const;
 
 export function HostConsole() {
   const settings = useQuery(queries(api).settings());
-  if (settings.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
+  if (settings.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>;
   if (!settings.data?.consoleHostShell) {
     return (
       <EmptyState icon="console" title="The host shell is turned off">
         <p>It gives a root-level shell on this server, so it is off until an admin turns it on.</p>
         <p>
-          <Link href="/settings" className="font-medium text-sky-600 underline dark:text-sky-400">
+          <Link href="/settings" className="font-medium text-sky-700 underline dark:text-sky-400">
             Turn it on in Settings → Consoles
           </Link>
         </p>

@@ -1,4 +1,7 @@
 const paths = {
+  overview: 'M4 4h7v7H4zM13 4h7v4h-7zM13 10h7v10h-7zM4 13h7v7H4z',
+  search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4-4',
+  keyboard: 'M3 7h18v10H3zM7 11h.01M11 11h.01M15 11h.01M8 14h8',
   machines: 'M4 5h16v10H4zM8 19h8M12 15v4',
   snapshots: 'M12 3v6m0 0a3 3 0 1 0 0 6 3 3 0 0 0 0-6zm0 6v0M6 21a3 3 0 1 0 0-6 3 3 0 0 0 0 6zm12 0a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM12 15l-4 2m4-2 4 2',
   steps: 'M4 6h6M4 12h10M4 18h16M14 6h6',

@@ -9,6 +9,7 @@ import { api } from './api';
 import { EmptyState } from './empty-state';
 import { StateBadge } from './state-badge';
 import { useToast } from './toasts';
+import { useConfirm } from './confirm-dialog';
 
 const about: Record<ImageKind, string> = {
   busybox: 'Debian kernel + busybox initramfs: boots to a shell in seconds. Good for trying things and for tests.',
@@ -16,6 +17,7 @@ const about: Record<ImageKind, string> = {
 };
 
 export function ImageList() {
+  const confirm = useConfirm();
   const qc = useQueryClient();
   const toast = useToast();
   const me = useQuery(queries(api).me()).data;
@@ -34,7 +36,7 @@ export function ImageList() {
     onError: (err) => toast('error', err.message),
   });
   const canBuild = !!me && hasRole(me.role, 'operator');
-  if (images.isPending) return <p className="text-sm text-zinc-500">Loading images…</p>;
+  if (images.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading images…</p>;
   if (images.error) return <p className="text-sm text-red-600">Could not load images: {images.error.message}</p>;
   const built = new Set(images.data.map((i) => i.name));
   const buildable = imageKinds.filter((k) => !built.has(k));
@@ -59,7 +61,7 @@ export function ImageList() {
               </div>
               <StateBadge state={img.state === 'ready' ? 'succeeded' : img.state === 'building' ? 'running' : 'failed'} label={img.state} />
               {canBuild && img.state !== 'building' && (
-                <button type="button" onClick={() => confirm(`Delete image ${img.name}?`) && remove.mutate(img.id)} className="rounded-md px-2 py-1 text-xs font-medium text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40">
+                <button type="button" onClick={async () => (await confirm({ title: `Delete image ${img.name}?`, body: 'Its files are removed; machines made from it must be destroyed first.', confirmLabel: 'Delete', danger: true })) && remove.mutate(img.id)} className="rounded-md px-2 py-1 text-xs font-medium text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40">
                   Delete
                 </button>
               )}
@@ -78,7 +80,7 @@ export function ImageList() {
             <div key={kind} className="rounded-xl border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900/40">
               <div className="text-sm font-semibold">{kind}</div>
               <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">{about[kind]}</p>
-              <button type="button" onClick={() => build.mutate(kind)} disabled={build.isPending} className="mt-3 rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-500 disabled:opacity-60">
+              <button type="button" onClick={() => build.mutate(kind)} disabled={build.isPending} className="mt-3 rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-60">
                 Build {kind}
               </button>
             </div>

@@ -49,7 +49,7 @@ export function ImageSettings() {
         <button type="submit" disabled={!isAdmin || draft === null || save.isPending} className="rounded-lg bg-zinc-900 px-3 py-1.5 font-medium text-white disabled:opacity-40 dark:bg-zinc-100 dark:text-zinc-900">
           Save
         </button>
-        {!isAdmin && <span className="text-zinc-500">Only admins can change this.</span>}
+        {!isAdmin && <span className="text-zinc-500 dark:text-zinc-400">Only admins can change this.</span>}
       </form>
     </Section>
   );

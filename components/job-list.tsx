@@ -8,7 +8,7 @@ import { JobRow } from './job-row';
 
 export function JobList() {
   const jobs = useQuery(queries(api).jobs());
-  if (jobs.isPending) return <p className="text-sm text-zinc-500">Loading jobs…</p>;
+  if (jobs.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading jobs…</p>;
   if (jobs.error) return <p className="text-sm text-red-600">Could not load jobs: {jobs.error.message}</p>;
   if (jobs.data.length === 0) {
     return (

@@ -2,28 +2,17 @@
 
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import type { Machine, MachineAction } from '@/lib/contracts/machines';
+import type { Machine } from '@/lib/contracts/machines';
+import { verbLabels, verbsByState, type MachineVerb } from '@/lib/machine-actions';
 import { hasRole } from '@/lib/roles';
 import { queries } from '@/lib/queries';
 import { api } from './api';
 import { useToast } from './toasts';
+import { useConfirm } from './confirm-dialog';
 
-type Verb = MachineAction | 'force-stop' | 'destroy' | 'checkpoint' | 'fork-now';
-
-const available: Record<Machine['state'], Verb[]> = {
-  creating: ['destroy'],
-  stopped: ['start', 'checkpoint', 'destroy'],
-  failed: ['start', 'destroy'],
-  starting: ['force-stop', 'destroy'],
-  running: ['checkpoint', 'fork-now', 'stop', 'force-stop', 'restart', 'pause', 'destroy'],
-  paused: ['resume', 'checkpoint', 'force-stop', 'destroy'],
-  stopping: ['force-stop'],
-};
-
-const labels: Record<Verb, string> = {
-  start: 'Start', stop: 'Stop', 'force-stop': 'Force stop', restart: 'Restart', pause: 'Pause', resume: 'Resume', destroy: 'Destroy',
-  checkpoint: 'Checkpoint', 'fork-now': 'Fork now',
-};
+type Verb = MachineVerb;
+const available = verbsByState;
+const labels = verbLabels;
 
 /**
  * What a checkpoint of this machine saves, said on the button: live (memory + devices + disk)
@@ -38,6 +27,7 @@ export function checkpointHint(m: Machine): { label: string; title: string; disa
 
 export function MachineActions({ machine }: { machine: Machine }) {
   const toast = useToast();
+  const confirm = useConfirm();
   const router = useRouter();
   // The role on this machine: a grant may let a viewer operate it.
   const access = useQuery(queries(api).access(machine.id)).data;
@@ -59,9 +49,9 @@ export function MachineActions({ machine }: { machine: Machine }) {
   // A grant covers this machine's own actions; forking makes new machines (the global role), destroying needs the owner grant.
   const globalOp = hasRole(access.global, 'operator');
   const may = (verb: Verb) => (verb === 'fork-now' ? globalOp : verb === 'destroy' ? globalOp || access.grant === 'owner' : true);
-  const go = (verb: Verb) => {
-    if (verb === 'destroy' && !confirm(`Destroy ${machine.name}? Its disk is deleted.`)) return;
-    if (verb === 'force-stop' && !confirm(`Force stop ${machine.name}? Like pulling the plug.`)) return;
+  const go = async (verb: Verb) => {
+    if (verb === 'destroy' && !(await confirm({ title: `Destroy ${machine.name}?`, body: 'Its disk and console log are deleted; snapshots taken of it stay.', confirmLabel: 'Destroy', danger: true }))) return;
+    if (verb === 'force-stop' && !(await confirm({ title: `Force stop ${machine.name}?`, body: 'Like pulling the plug: what the guest has not written to disk is lost.', confirmLabel: 'Force stop', danger: true }))) return;
     run.mutate(verb);
   };
   const hint = checkpointHint(machine);
@@ -71,12 +61,12 @@ export function MachineActions({ machine }: { machine: Machine }) {
         <button
           key={verb}
           type="button"
-          onClick={() => go(verb)}
+          onClick={() => void go(verb)}
           disabled={run.isPending || ((verb === 'checkpoint' || verb === 'fork-now') && hint.disabled)}
           title={verb === 'checkpoint' || verb === 'fork-now' ? hint.title : undefined}
           className={`rounded-md px-3 py-1.5 text-sm font-medium disabled:opacity-60 ${
             verb === 'checkpoint' || verb === 'fork-now'
-              ? 'bg-sky-600 text-white hover:bg-sky-500'
+              ? 'bg-sky-700 text-white hover:bg-sky-600'
               : verb === 'destroy' || verb === 'force-stop'
               ? 'text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40'
               : 'border border-zinc-300 bg-white hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800'

@@ -13,7 +13,7 @@ import { StateBadge } from './state-badge';
 export function MachineConsole({ machineRef }: { machineRef: string }) {
   const q = useQuery(queries(api).machine(machineRef));
   const access = useQuery(queries(api).access(machineRef)).data;
-  if (q.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
+  if (q.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>;
   if (q.error) {
     return (
       <EmptyState icon="machines" title="No such machine here">
@@ -25,17 +25,17 @@ export function MachineConsole({ machineRef }: { machineRef: string }) {
   const live = m.state === 'running' || m.state === 'paused' || m.state === 'starting';
   return (
     <div className="flex h-[calc(100vh-6rem)] flex-col gap-3">
-      <header className="flex items-center gap-3">
+      <header className="flex flex-wrap items-center gap-x-3 gap-y-1">
         <Link href={`/machines/${m.name}`} className="text-xl font-semibold tracking-tight hover:underline">
           {m.name}
         </Link>
         <StateBadge state={m.state} />
-        <span className="text-xs text-zinc-500">serial console{access && !hasRole(access.role, 'operator') ? ' · read-only for you' : ''}</span>
+        <span className="text-xs text-zinc-500 dark:text-zinc-400">serial console{access && !hasRole(access.role, 'operator') ? ' · read-only for you' : ''}</span>
       </header>
       {live ? (
         <Console target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} title={m.name} className="min-h-0 flex-1" />
       ) : (
-        <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center text-sm text-zinc-500 dark:border-zinc-700">{m.name} is {m.state}: the console is live while it runs.</p>
+        <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center text-sm text-zinc-500 dark:text-zinc-400 dark:border-zinc-700">{m.name} is {m.state}: the console is live while it runs.</p>
       )}
     </div>
   );

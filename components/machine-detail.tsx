@@ -1,31 +1,50 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
 import Link from 'next/link';
+import { useSearchParams } from 'next/navigation';
+import { useCallback, useState } from 'react';
 import { ApiError } from '@/lib/api-client';
-import { formatAge } from '@/lib/format';
+import type { Machine } from '@/lib/contracts/machines';
 import { queries } from '@/lib/queries';
-import { api } from './api';
-import { Console } from './console';
-import { SharePanel } from './share-panel';
-import { GrantPanel } from './grant-panel';
-import { RecordingsPanel } from './recordings-panel';
 import { hasRole } from '@/lib/roles';
+import { api } from './api';
+import { BootLog } from './boot-log';
+import { Console } from './console';
 import { EmptyState } from './empty-state';
+import { GrantPanel } from './grant-panel';
 import { MachineActions } from './machine-actions';
+import { MachineOverview } from './machine-overview';
+import { RecordingsPanel } from './recordings-panel';
+import { SharePanel } from './share-panel';
 import { SnapshotTree } from './snapshot-tree';
 import { StateBadge } from './state-badge';
+import { TagEditor } from './tag-editor';
+import { tabPanelProps, Tabs, type TabDef } from './tabs';
 
-type Tab = 'serial' | 'ssh';
+type Tab = 'overview' | 'console' | 'ssh' | 'snapshots' | 'log' | 'settings';
 
+function Placeholder({ children }: { children: React.ReactNode }) {
+  return <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center text-sm text-zinc-600 dark:border-zinc-700 dark:text-zinc-400">{children}</p>;
+}
+
+/** A machine's page: header with its actions, then tabs (the tab is in the URL: ?tab=console can be sent to a teammate). */
 export function MachineDetail({ machineRef }: { machineRef: string }) {
   const q = useQuery(queries(api).machine(machineRef));
   const access = useQuery(queries(api).access(machineRef)).data;
-  // Sharing and granting: global operators, and the machine's owners.
-  const canShare = !!access && (hasRole(access.global, 'operator') || access.grant === 'owner');
-  const [tab, setTab] = useState<Tab>('serial');
-  if (q.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
+  const params = useSearchParams();
+  const asked = params.get('tab') as Tab | null;
+  // Moving through the tabs with the arrow keys: the console must not take the focus away from them.
+  const [byKeys, setByKeys] = useState(false);
+  const setTab = useCallback((t: Tab, by: 'keyboard' | 'pointer') => {
+    setByKeys(by === 'keyboard');
+    const p = new URLSearchParams(window.location.search);
+    if (t === 'overview') p.delete('tab');
+    else p.set('tab', t);
+    const qs = p.toString();
+    window.history.replaceState(null, '', qs ? `?${qs}` : window.location.pathname);
+  }, []);
+  if (q.isPending) return <p className="text-sm text-zinc-600 dark:text-zinc-400">Loading…</p>;
   if (q.error) {
     // Missing and not-yours look the same, on purpose.
     if (q.error instanceof ApiError && q.error.status === 404) {
@@ -33,7 +52,7 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
         <EmptyState icon="machines" title="No such machine here">
           <p>It does not exist, or you have no access to it. Ask its owner for access.</p>
           <p>
-            <Link href="/machines" className="font-medium text-sky-600 underline dark:text-sky-400">All machines</Link>
+            <Link href="/machines" className="font-medium text-sky-700 underline dark:text-sky-300">All machines</Link>
           </p>
         </EmptyState>
       );
@@ -41,80 +60,95 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
     return <p className="text-sm text-red-600">{q.error.message}</p>;
   }
   const m = q.data;
-  const live = m.state === 'running' || m.state === 'paused' || m.state === 'starting';
+  // Sharing, granting, settings: global operators, and the machine's owners.
+  const canShare = !!access && (hasRole(access.global, 'operator') || access.grant === 'owner');
+  const seesSnapshots = !!access && hasRole(access.global, 'viewer');
+  const tabs: TabDef<Tab>[] = [
+    { id: 'overview', label: 'Overview' },
+    { id: 'console', label: m.driver === 'qemu' ? 'Serial console' : 'Console' },
+    // A container's login shell comes through nsenter, not sshd: same channel, its own name.
+    ...(m.ssh ? [{ id: 'ssh' as const, label: m.driver === 'qemu' ? 'SSH' : 'Shell' }] : []),
+    ...(seesSnapshots ? [{ id: 'snapshots' as const, label: 'Snapshots' }] : []),
+    { id: 'log', label: 'Boot log' },
+    { id: 'settings', label: 'Settings' },
+  ];
+  const tab: Tab = tabs.some((t) => t.id === asked) ? asked! : 'overview';
   return (
-    <div className="space-y-6">
+    <div className="space-y-5">
       <header className="flex flex-wrap items-start justify-between gap-4">
-        <div>
-          <div className="flex items-center gap-3">
-            <h1 className="text-xl font-semibold tracking-tight">{m.name}</h1>
+        <div className="min-w-0">
+          <div className="flex flex-wrap items-center gap-3">
+            <h1 className="truncate text-xl font-semibold tracking-tight">{m.name}</h1>
             <span data-testid="machine-state" data-state={m.state}>
               <StateBadge state={m.state} />
             </span>
           </div>
           <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
             {m.driver} · image {m.image}
-            {/* A container has no disk of its own size, and its limits are not enforced on every host. */}
             {m.driver === 'qemu' && ` · ${m.cpus} vCPU · ${m.memoryMib} MiB · ${m.diskGib} GiB disk`}
             {m.accel && ` · ${m.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}`}
             {m.network && ` · ${m.network === 'host' ? 'host network (its services take host ports)' : m.network === 'nat' ? `NAT network, address ${m.address ?? 'none yet'}` : 'private network (loopback only)'}`}
-            {m.ports.length > 0 && ` · forwards ${m.ports.map((p) => `127.0.0.1:${p.host}→${p.guest}`).join(', ')}`}
-            {m.command && ` · runs ${m.command.join(' ')}`} · created {formatAge(m.createdAt)}
           </p>
-          {m.stateReason && <p className="mt-1 text-sm text-amber-700 dark:text-amber-400">{m.stateReason}</p>}
+          {m.stateReason && <p className="mt-1 text-sm text-amber-800 dark:text-amber-300">{m.stateReason}</p>}
         </div>
         <MachineActions machine={m} />
       </header>
-      <section aria-label="Consoles">
-        <div role="tablist" aria-label="Console" className="mb-2 flex items-center gap-1 text-sm">
-          <TabButton id="serial" tab={tab} setTab={setTab}>{m.driver === 'qemu' ? 'Serial console' : 'Console'}</TabButton>
-          {/* A container's login shell comes through nsenter, not sshd: same channel, its own name. */}
-          {m.ssh && <TabButton id="ssh" tab={tab} setTab={setTab}>{m.driver === 'qemu' ? 'SSH' : 'Shell'}</TabButton>}
-          {m.ssh && (
-            <span className="ml-auto truncate text-xs text-zinc-500" title="From a terminal (the Hangar CLI, logged in to this server)">
+      <Tabs
+        tabs={tabs}
+        current={tab}
+        onSelect={setTab}
+        label="Machine"
+        idPrefix="machine"
+        trailing={
+          (tab === 'ssh' || tab === 'console') && m.ssh ? (
+            <span className="block truncate text-xs text-zinc-600 dark:text-zinc-400" title="From a terminal (the Hangar CLI, logged in to this server)">
               <code className="rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-zinc-800 dark:bg-zinc-800 dark:text-zinc-200" data-testid="ssh-command">hangar ssh {m.name}</code>
               {m.ssh.port && <span className="ml-2 hidden sm:inline">sshd on 127.0.0.1:{m.ssh.port} of the Hangar host</span>}
             </span>
-          )}
-        </div>
-        {!live ? (
-          <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center text-sm text-zinc-500 dark:border-zinc-700">
-            The console is live while the machine runs. {m.state === 'stopped' || m.state === 'failed' ? 'Start it to see it boot from the first line.' : ''}
-          </p>
-        ) : tab === 'ssh' && m.ssh ? (
-          m.state === 'running' ? (
-            <Console key="ssh" target={{ kind: 'machine', machineId: m.id, channel: 'ssh' }} sessionKey={`ssh-${m.id}`} title={`${m.name}-ssh`} className="h-[28rem]" />
-          ) : (
-            <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-8 text-center text-sm text-zinc-500 dark:border-zinc-700">{m.driver === 'qemu' ? 'SSH' : 'The shell'} opens once the machine has booted ({m.state}).</p>
-          )
-        ) : (
-          <Console key="serial" target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} title={m.name} className="h-[28rem]" />
-        )}
-      </section>
-      {access && <RecordingsPanel machine={m} canChange={canShare} />}
-      {canShare && <SharePanel machineId={m.id} machineName={m.name} />}
-      {canShare && <GrantPanel machineId={m.id} machineName={m.name} />}
-      {access && hasRole(access.global, 'viewer') && (
-        <section aria-label="Snapshots">
-          <h2 className="mb-2 text-sm font-semibold">Snapshots</h2>
-          <SnapshotTree machineId={m.id} />
-        </section>
-      )}
+          ) : null
+        }
+      />
+      <div {...tabPanelProps('machine', tab)} className="focus:outline-none">
+        <TabBody tab={tab} m={m} canShare={canShare} hasAccess={!!access} focusConsole={!byKeys} />
+      </div>
     </div>
   );
 }
 
-function TabButton({ id, tab, setTab, children }: { id: Tab; tab: Tab; setTab: (t: Tab) => void; children: React.ReactNode }) {
-  const on = id === tab;
-  return (
-    <button
-      type="button"
-      role="tab"
-      aria-selected={on}
-      onClick={() => setTab(id)}
-      className={`rounded-lg px-3 py-1.5 font-medium ${on ? 'bg-zinc-900 text-white dark:bg-zinc-100 dark:text-zinc-900' : 'text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800'}`}
-    >
-      {children}
-    </button>
-  );
+function TabBody({ tab, m, canShare, hasAccess, focusConsole }: { tab: Tab; m: Machine; canShare: boolean; hasAccess: boolean; focusConsole: boolean }) {
+  const live = m.state === 'running' || m.state === 'paused' || m.state === 'starting';
+  switch (tab) {
+    case 'overview':
+      return <MachineOverview m={m} />;
+    case 'console':
+      return (
+        <div className="space-y-6">
+          {live ? (
+            <Console key="serial" target={{ kind: 'machine', machineId: m.id, channel: 'serial' }} sessionKey={`serial-${m.id}`} title={m.name} className="h-[28rem]" autoFocus={focusConsole} />
+          ) : (
+            <Placeholder>The console is live while the machine runs. {m.state === 'stopped' || m.state === 'failed' ? 'Start it to see it boot from the first line (the Boot log tab keeps the last boot).' : ''}</Placeholder>
+          )}
+          {hasAccess && <RecordingsPanel machine={m} canChange={canShare} />}
+        </div>
+      );
+    case 'ssh':
+      return m.state === 'running' ? (
+        <Console key="ssh" target={{ kind: 'machine', machineId: m.id, channel: 'ssh' }} sessionKey={`ssh-${m.id}`} title={`${m.name}-ssh`} className="h-[28rem]" autoFocus={focusConsole} />
+      ) : (
+        <Placeholder>{m.driver === 'qemu' ? 'SSH' : 'The shell'} opens once the machine runs ({m.state}).</Placeholder>
+      );
+    case 'snapshots':
+      return <SnapshotTree machineId={m.id} />;
+    case 'log':
+      return <BootLog m={m} />;
+    case 'settings':
+      return (
+        <div className="space-y-6">
+          <TagEditor machine={m} canChange={canShare} />
+          {canShare && <SharePanel machineId={m.id} machineName={m.name} />}
+          {canShare && <GrantPanel machineId={m.id} machineName={m.name} />}
+          {!canShare && <p className="text-sm text-zinc-600 dark:text-zinc-400">Sharing, people and tags are changed by operators and the machine&apos;s owners.</p>}
+        </div>
+      );
+  }
 }

@@ -1,23 +1,102 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import Link from 'next/link';
-import { useState } from 'react';
-import { formatAge } from '@/lib/format';
+import { useSearchParams } from 'next/navigation';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { applyView, paramsFromView, tagCounts, viewFromParams, type MachineView, type SortKey } from '@/lib/machine-filter';
 import { hasRole } from '@/lib/roles';
 import { queries } from '@/lib/queries';
 import { api } from './api';
+import { BulkBar } from './bulk-bar';
 import { Cmd, EmptyState } from './empty-state';
+import { liveStats } from './live-stats';
+import { MachineRow } from './machine-row';
+import { MachineToolbar } from './machine-toolbar';
 import { NewMachineForm } from './new-machine-form';
-import { StateBadge } from './state-badge';
 
+const columns: { key: SortKey | null; label: string; className?: string }[] = [
+  { key: 'name', label: 'Name' },
+  { key: 'state', label: 'State' },
+  { key: 'driver', label: 'Driver', className: 'hidden sm:table-cell' },
+  { key: 'image', label: 'Image', className: 'hidden md:table-cell' },
+  { key: 'cpu', label: 'CPU', className: 'hidden lg:table-cell' },
+  { key: 'memory', label: 'Memory', className: 'hidden lg:table-cell' },
+  { key: null, label: 'Resources', className: 'hidden md:table-cell' },
+  { key: 'created', label: 'Created', className: 'hidden xl:table-cell' },
+];
+
+/** Machines, searched, filtered, sorted (the view lives in the URL), selected for bulk actions, with live sparklines. */
 export function MachineList() {
   const machines = useQuery(queries(api).machines());
   const me = useQuery(queries(api).me()).data;
-  const [creating, setCreating] = useState(false);
+  const params = useSearchParams();
+  const view = useMemo(() => viewFromParams(new URLSearchParams(params.toString())), [params]);
+  // ?new=1 (the palette's New machine, the n key from another page) opens the form.
+  const [creating, setCreating] = useState(() => params.get('new') === '1');
+  const [selected, setSelected] = useState<Set<string>>(() => new Set());
+  const lastClicked = useRef<string | null>(null);
   const canCreate = !!me && hasRole(me.role, 'operator');
-  if (machines.isPending) return <p className="text-sm text-zinc-500">Loading machines…</p>;
+  // Operators act on any machine; a member may hold operator grants on some (the server decides per machine).
+  const canSelect = !!me && (hasRole(me.role, 'operator') || me.role === 'member');
+
+  // Sparklines for the machines already running when the page opens: the last minute, from the server.
+  useEffect(() => {
+    let gone = false;
+    api.stats.machines().then((r) => !gone && r.items.forEach((x) => liveStats.seed(x.id, x.samples)), () => undefined);
+    return () => {
+      gone = true;
+    };
+  }, []);
+
+  const setView = useCallback(
+    (patch: Partial<MachineView>) => {
+      const qs = paramsFromView({ ...viewFromParams(new URLSearchParams(window.location.search)), ...patch }).toString();
+      // Next keeps useSearchParams in step with the History API, without a navigation per keystroke.
+      window.history.replaceState(null, '', qs ? `?${qs}` : window.location.pathname);
+    },
+    [],
+  );
+
+  const all = useMemo(() => machines.data ?? [], [machines.data]);
+  // Sorting by CPU or memory reads the live figures when the list changes, not on every tick (rows would jump about).
+  const shown = useMemo(() => applyView(all, view, (id) => liveStats.last(id)), [all, view]);
+  const tags = useMemo(() => tagCounts(all), [all]);
+  const selectedMachines = useMemo(() => all.filter((m) => selected.has(m.id)), [all, selected]);
+
+  // The rows' callbacks stay the same across updates (the rows are memoized): they read the list through a ref.
+  const shownRef = useRef(shown);
+  shownRef.current = shown;
+  const onSelect = useCallback(
+    (id: string, on: boolean, range: boolean) => {
+      setSelected((prev) => {
+        const next = new Set(prev);
+        // Shift-click selects everything shown between the last click and this one.
+        const ids = shownRef.current.map((m) => m.id);
+        const a = lastClicked.current ? ids.indexOf(lastClicked.current) : -1;
+        const b = ids.indexOf(id);
+        const span = range && a >= 0 && b >= 0 ? ids.slice(Math.min(a, b), Math.max(a, b) + 1) : [id];
+        for (const x of span) if (on) next.add(x); else next.delete(x);
+        return next;
+      });
+      lastClicked.current = id;
+    },
+    [],
+  );
+  const onTag = useCallback((t: string) => setView({ tags: [t] }), [setView]);
+
+  // Machines destroyed meanwhile leave the selection.
+  useEffect(() => {
+    setSelected((prev) => {
+      const ids = new Set(all.map((m) => m.id));
+      const kept = [...prev].filter((id) => ids.has(id));
+      return kept.length === prev.size ? prev : new Set(kept);
+    });
+  }, [all]);
+
+  if (machines.isPending) return <p className="text-sm text-zinc-600 dark:text-zinc-400">Loading machines…</p>;
   if (machines.error) return <p className="text-sm text-red-600">Could not load machines: {machines.error.message}</p>;
+  const allShownSelected = shown.length > 0 && shown.every((m) => selected.has(m.id));
+  const someShownSelected = shown.some((m) => selected.has(m.id));
   return (
     <div className="space-y-4">
       {canCreate && (
@@ -27,13 +106,13 @@ export function MachineList() {
               <NewMachineForm onDone={() => setCreating(false)} />
             </div>
           ) : (
-            <button type="button" onClick={() => setCreating(true)} className="w-full px-4 py-3 text-left text-sm font-medium text-sky-700 hover:bg-sky-50/60 dark:text-sky-300 dark:hover:bg-sky-950/30">
+            <button type="button" onClick={() => setCreating(true)} data-hotkey-new className="w-full px-4 py-3 text-left text-sm font-medium text-sky-700 hover:bg-sky-50/60 dark:text-sky-300 dark:hover:bg-sky-950/30">
               + New machine
             </button>
           )}
         </div>
       )}
-      {machines.data.length === 0 ? (
+      {all.length === 0 ? (
         <EmptyState icon="machines" title="No machines yet">
           <p>A machine is a QEMU virtual machine or a systemd-nspawn container started from an image; it shows up here live, with its state and console.</p>
           <p>
@@ -41,36 +120,54 @@ export function MachineList() {
           </p>
         </EmptyState>
       ) : (
-        <div className="overflow-x-auto rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900/40">
-          <table className="w-full text-left text-sm">
-            <thead className="border-b border-zinc-200 text-xs text-zinc-500 uppercase dark:border-zinc-800 dark:text-zinc-400">
-              <tr>
-                <th className="px-4 py-2 font-medium">Name</th>
-                <th className="px-4 py-2 font-medium">State</th>
-                <th className="px-4 py-2 font-medium">Driver</th>
-                <th className="px-4 py-2 font-medium">Image</th>
-                <th className="px-4 py-2 font-medium">Resources</th>
-                <th className="px-4 py-2 font-medium">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {machines.data.map((m) => (
-                <tr key={m.id} className="border-b border-zinc-100 last:border-0 hover:bg-zinc-50 dark:border-zinc-800/70 dark:hover:bg-zinc-800/40" data-testid="machine-row" data-machine={m.name} data-state={m.state}>
-                  <td className="px-4 py-2 font-medium">
-                    <Link href={`/machines/${encodeURIComponent(m.name)}`} className="text-sky-700 hover:underline dark:text-sky-300">
-                      {m.name}
-                    </Link>
-                  </td>
-                  <td className="px-4 py-2"><StateBadge state={m.state} /></td>
-                  <td className="px-4 py-2">{m.driver}{m.accel ? ` (${m.accel})` : ''}</td>
-                  <td className="px-4 py-2">{m.image}</td>
-                  <td className="px-4 py-2 text-zinc-600 dark:text-zinc-400">{m.cpus} vCPU · {m.memoryMib} MiB</td>
-                  <td className="px-4 py-2 text-zinc-600 dark:text-zinc-400">{formatAge(m.createdAt)}</td>
+        <>
+          <MachineToolbar view={view} onChange={setView} tags={tags} shown={shown.length} total={all.length} />
+          {canSelect && selectedMachines.length > 0 && <BulkBar selected={selectedMachines} onClear={() => setSelected(new Set())} />}
+          <div className="overflow-x-auto rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900/40">
+            <table className="w-full text-left text-sm">
+              <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
+                <tr>
+                  <th className="w-8 py-2 pr-1 pl-3">
+                    {canSelect && (
+                      <input
+                        type="checkbox"
+                        checked={allShownSelected}
+                        ref={(el) => {
+                          if (el) el.indeterminate = someShownSelected && !allShownSelected;
+                        }}
+                        onChange={(e) => setSelected((prev) => {
+                          const next = new Set(prev);
+                          for (const m of shown) if (e.target.checked) next.add(m.id); else next.delete(m.id);
+                          return next;
+                        })}
+                        aria-label={allShownSelected ? 'Select none' : `Select all ${shown.length} shown`}
+                        className="h-4 w-4 accent-sky-600"
+                      />
+                    )}
+                  </th>
+                  {columns.map((c) => (
+                    <th key={c.label} className={`px-3 py-2 font-medium ${c.className ?? ''}`} aria-sort={c.key && view.sort === c.key ? (view.desc ? 'descending' : 'ascending') : undefined}>
+                      {c.key ? (
+                        <button type="button" onClick={() => setView({ sort: c.key!, desc: view.sort === c.key ? !view.desc : c.key === 'cpu' || c.key === 'memory' || c.key === 'created' })} className="inline-flex items-center gap-1 uppercase hover:text-zinc-900 dark:hover:text-zinc-100">
+                          {c.label}
+                          <span aria-hidden="true" className={view.sort === c.key ? '' : 'invisible'}>{view.desc ? '↓' : '↑'}</span>
+                        </button>
+                      ) : (
+                        c.label
+                      )}
+                    </th>
+                  ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              </thead>
+              <tbody>
+                {shown.map((m) => (
+                  <MachineRow key={m.id} m={m} selectable={canSelect} selected={selected.has(m.id)} onSelect={onSelect} onTag={onTag} />
+                ))}
+              </tbody>
+            </table>
+            {shown.length === 0 && <p className="px-4 py-8 text-center text-sm text-zinc-600 dark:text-zinc-400">No machine matches these filters.</p>}
+          </div>
+        </>
       )}
     </div>
   );

@@ -41,9 +41,10 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
     const ports = parsePorts(String(f.get('ports') ?? ''));
     if (typeof ports === 'string') return setErrors({ ports });
     const network = f.get('network') === 'nat' ? 'nat' : f.get('network') === 'host' ? 'host' : 'private';
-    create.mutate({ name: String(f.get('name')), driver, image: String(f.get('image')), cpus: Number(f.get('cpus')), memoryMib: Number(f.get('memoryMib')), ports, ...(driver === 'qemu' ? {} : { network }) });
+    const tags = String(f.get('tags') ?? '').toLowerCase().split(/[\s,]+/).filter(Boolean);
+    create.mutate({ name: String(f.get('name')), driver, image: String(f.get('image')), cpus: Number(f.get('cpus')), memoryMib: Number(f.get('memoryMib')), ports, tags: [...new Set(tags)], ...(driver === 'qemu' ? {} : { network }) });
   }
-  if (images.isPending || host.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
+  if (images.isPending || host.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>;
   if (qemu && !qemu.available) {
     return (
       <p className="text-sm text-zinc-600 dark:text-zinc-400" role="note">
@@ -54,7 +55,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
   if (ready.length === 0) {
     return (
       <p className="text-sm text-zinc-600 dark:text-zinc-400">
-        No image is ready yet. <Link href="/images" className="font-medium text-sky-600 underline dark:text-sky-400">Build one on the Images page</Link> first.
+        No image is ready yet. <Link href="/images" className="font-medium text-sky-700 underline dark:text-sky-400">Build one on the Images page</Link> first.
       </p>
     );
   }
@@ -99,7 +100,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
         {err('memoryMib')}
       </label>
       <label className="text-sm font-medium sm:col-span-2">
-        Network <span className="font-normal text-zinc-500">(containers)</span>
+        Network <span className="font-normal text-zinc-500 dark:text-zinc-400">(containers)</span>
         <select name="network" className={field} defaultValue="private">
           <option value="private">Private (loopback only)</option>
           <option value="nat" disabled={!nat?.available} title={nat?.available ? 'A veth with its own address, outbound NAT, port forwards (nspawn)' : nat?.reason}>
@@ -110,12 +111,17 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
         {err('network')}
       </label>
       <label className="text-sm font-medium sm:col-span-2" title="Host ports on 127.0.0.1 forwarded to the machine (containers: network NAT)">
-        Forward ports <span className="font-normal text-zinc-500">(host:guest)</span>
+        Forward ports <span className="font-normal text-zinc-500 dark:text-zinc-400">(host:guest)</span>
         <input name="ports" placeholder="8080:80, 2222:22" className={field} />
         {err('ports')}
       </label>
-      <div className="flex items-center gap-3 sm:col-span-6">
-        <button type="submit" disabled={create.isPending} className="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-500 disabled:opacity-60">
+      <label className="text-sm font-medium sm:col-span-2" title="Labels to find and filter machines by, and to act on them together (hangar stop --tag web)">
+        Tags <span className="font-normal text-zinc-600 dark:text-zinc-400">(optional)</span>
+        <input name="tags" placeholder="web, ci" className={field} />
+        {Object.entries(errors).filter(([k]) => k.startsWith('tags')).map(([k, v]) => <span key={k} className="mt-1 block text-xs text-red-600 dark:text-red-400">{v}</span>)}
+      </label>
+      <div className="flex items-end gap-3 sm:col-span-4">
+        <button type="submit" disabled={create.isPending} className="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-60">
           {create.isPending ? 'Creating…' : 'Create and start'}
         </button>
         <button type="button" onClick={onDone} className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800">

@@ -9,9 +9,11 @@ import { api } from './api';
 import { RecordingPlayer } from './recording-player';
 import { Section } from './section';
 import { useToast } from './toasts';
+import { useConfirm } from './confirm-dialog';
 
 /** A machine's console recordings: the setting, the list, a player with a scrubber, download and delete. */
 export function RecordingsPanel({ machine, canChange }: { machine: Machine; canChange: boolean }) {
+  const confirm = useConfirm();
   const qc = useQueryClient();
   const toast = useToast();
   const list = useQuery(queries(api).recordings(machine.id));
@@ -54,21 +56,21 @@ export function RecordingsPanel({ machine, canChange }: { machine: Machine; canC
       }
     >
       {items.length === 0 ? (
-        <p className="text-sm text-zinc-500">{machine.recordConsole ? 'No recordings yet: the next console session is recorded (a running console from when it is next opened after a restart).' : 'Nothing recorded. Turn recording on to keep each console session.'}</p>
+        <p className="text-sm text-zinc-500 dark:text-zinc-400">{machine.recordConsole ? 'No recordings yet: the next console session is recorded (a running console from when it is next opened after a restart).' : 'Nothing recorded. Turn recording on to keep each console session.'}</p>
       ) : (
         <ul className="divide-y divide-zinc-200 text-sm dark:divide-zinc-800" aria-label="Recordings list">
           {items.map((r) => (
             <li key={r.id} className="py-2" data-testid="recording">
               <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
                 <span className="font-medium">{r.console}</span>
-                <span className="text-zinc-500">{formatAge(r.startedAt)}</span>
-                <span className="tabular-nums text-zinc-500">{formatDuration(r.durationS * 1000)} · {formatBytes(r.bytes)}</span>
+                <span className="text-zinc-500 dark:text-zinc-400">{formatAge(r.startedAt)}</span>
+                <span className="tabular-nums text-zinc-500 dark:text-zinc-400">{formatDuration(r.durationS * 1000)} · {formatBytes(r.bytes)}</span>
                 {r.active && <span className="rounded bg-red-100 px-1.5 py-0.5 text-xs text-red-700 dark:bg-red-950 dark:text-red-300">recording</span>}
                 <span className="ml-auto flex gap-1">
                   <button type="button" onClick={() => setPlaying(playing === r.id ? null : r.id)} className="rounded px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-800">{playing === r.id ? 'Close' : 'Play'}</button>
                   <a href={`${api.machines.recordingUrl(machine.id, r.id)}?download=1`} className="rounded px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-800" download>Download</a>
                   {canChange && !r.active && (
-                    <button type="button" onClick={() => window.confirm('Delete this recording?') && remove.mutate(r.id)} className="rounded px-2 py-1 text-red-600 hover:bg-red-50 dark:hover:bg-red-950">Delete</button>
+                    <button type="button" onClick={async () => (await confirm({ title: 'Delete this recording?', confirmLabel: 'Delete', danger: true })) && remove.mutate(r.id)} className="rounded px-2 py-1 text-red-600 hover:bg-red-50 dark:hover:bg-red-950">Delete</button>
                   )}
                 </span>
               </div>

@@ -55,17 +55,17 @@ export function SharePanel({ machineId, machineName }: { machineId: string; mach
   return (
     <section aria-label="Share" className="rounded-xl border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
       <h2 className="text-sm font-semibold">Share {machineName}&apos;s console</h2>
-      <p className="mt-0.5 text-xs text-zinc-500">Anyone with the link sees the console without an account, until it expires or you revoke it.</p>
+      <p className="mt-0.5 text-xs text-zinc-500 dark:text-zinc-400">Anyone with the link sees the console without an account, until it expires or you revoke it.</p>
       <form onSubmit={onSubmit} aria-label="New share link" className="mt-3 flex flex-wrap items-end gap-2">
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Access</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Access</span>
           <select name="role" defaultValue="viewer" className={field}>
             <option value="viewer">Watch (read-only)</option>
             <option value="operator">Watch and type</option>
           </select>
         </label>
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Expires in</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Expires in</span>
           <select name="expires" defaultValue={86400} className={field}>
             {EXPIRY.map(([l, s]) => (
               <option key={s} value={s}>
@@ -75,10 +75,10 @@ export function SharePanel({ machineId, machineName }: { machineId: string; mach
           </select>
         </label>
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Label (optional)</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Label (optional)</span>
           <input name="label" maxLength={64} placeholder="for Sam" className={field} />
         </label>
-        <button type="submit" disabled={create.isPending} className="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-500 disabled:opacity-60">
+        <button type="submit" disabled={create.isPending} className="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-60">
           Create link
         </button>
       </form>
@@ -100,10 +100,10 @@ export function SharePanel({ machineId, machineName }: { machineId: string; mach
         {[...active, ...past].map((s: Share) => (
           <li key={s.id} data-share={s.id} data-state={s.state} className="flex flex-wrap items-center gap-3 py-2">
             <span className="min-w-0 flex-1 truncate">
-              {s.label ?? 'link'} <span className="text-xs text-zinc-500">· {s.role === 'operator' ? 'watch and type' : 'read-only'}</span>
+              {s.label ?? 'link'} <span className="text-xs text-zinc-500 dark:text-zinc-400">· {s.role === 'operator' ? 'watch and type' : 'read-only'}</span>
             </span>
-            <span className="text-xs text-zinc-500">{s.lastUsedAt ? `used ${formatAge(s.lastUsedAt)}` : 'not used yet'}</span>
-            <span className="text-xs text-zinc-500">{s.state === 'active' ? `expires in ${until(s.expiresAt)}` : s.state}</span>
+            <span className="text-xs text-zinc-500 dark:text-zinc-400">{s.lastUsedAt ? `used ${formatAge(s.lastUsedAt)}` : 'not used yet'}</span>
+            <span className="text-xs text-zinc-500 dark:text-zinc-400">{s.state === 'active' ? `expires in ${until(s.expiresAt)}` : s.state}</span>
             {s.state === 'active' && (
               <button type="button" onClick={() => revoke.mutate(s.id)} className="rounded px-2 py-1 text-xs text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40">
                 Revoke

@@ -10,7 +10,7 @@ import { StateBadge } from './state-badge';
 export function SharedConsole({ token }: { token: string }) {
   const client = useMemo(() => createApiClient({ baseUrl: '', share: token }), [token]);
   const info = useQuery({ queryKey: ['share', token], queryFn: () => client.shares.info(), retry: false, refetchInterval: 15_000 });
-  if (info.isPending) return <p className="p-6 text-sm text-zinc-500">Opening the shared console…</p>;
+  if (info.isPending) return <p className="p-6 text-sm text-zinc-500 dark:text-zinc-400">Opening the shared console…</p>;
   if (info.error) {
     return (
       <main className="mx-auto max-w-lg p-8 text-center">
@@ -26,7 +26,7 @@ export function SharedConsole({ token }: { token: string }) {
         <span className="font-semibold">Hangar</span>
         <h1 className="text-base font-medium">{s.machine.name}</h1>
         <StateBadge state={s.machine.state as never} />
-        <span className="text-xs text-zinc-500">
+        <span className="text-xs text-zinc-500 dark:text-zinc-400">
           {s.role === 'operator' ? 'you can type here' : 'read-only: you can watch, not type'} · link {s.label ? `"${s.label}" ` : ''}expires {new Date(s.expiresAt).toLocaleString()}
         </span>
       </header>

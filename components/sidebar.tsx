@@ -8,8 +8,10 @@ import { queries } from '@/lib/queries';
 import { api } from './api';
 import { Icon, type IconName } from './icon';
 import { ThemeToggle } from './theme-toggle';
+import { openPalette } from './global-keys';
 
 const nav: { href: string; label: string; icon: IconName }[] = [
+  { href: '/', label: 'Overview', icon: 'overview' },
   { href: '/machines', label: 'Machines', icon: 'machines' },
   { href: '/workspace', label: 'Workspace', icon: 'console' },
   { href: '/snapshots', label: 'Snapshots', icon: 'snapshots' },
@@ -39,9 +41,14 @@ export function Sidebar() {
         <img src="/favicon.svg" alt="" width={24} height={24} />
         <span className="text-lg font-semibold tracking-tight">Hangar</span>
       </div>
+      <button type="button" onClick={openPalette} className="mx-2 mb-2 hidden items-center gap-2 rounded-md border border-zinc-200 px-3 py-1.5 text-left text-sm text-zinc-600 hover:bg-zinc-50 md:flex dark:border-zinc-700 dark:text-zinc-400 dark:hover:bg-zinc-800" aria-keyshortcuts="Control+K Meta+K">
+        <Icon name="search" />
+        <span className="flex-1">Search…</span>
+        <kbd className="rounded border border-zinc-300 px-1 font-mono text-[10px] dark:border-zinc-600">Ctrl K</kbd>
+      </button>
       <nav aria-label="Main" className="order-last flex w-full gap-1 overflow-x-auto px-2 pb-2 md:order-none md:flex-1 md:flex-col md:overflow-visible">
         {items.map((item) => {
-          const active = pathname === item.href || pathname.startsWith(`${item.href}/`);
+          const active = pathname === item.href || (item.href !== '/' && pathname.startsWith(`${item.href}/`));
           return (
             <Link
               key={item.href}
@@ -64,6 +71,9 @@ export function Sidebar() {
             <div className="truncate text-sm font-medium">{me.user.username}</div>
             <div className="text-xs text-zinc-500 dark:text-zinc-400">{me.role}</div>
           </div>
+          <button type="button" onClick={openPalette} className="rounded-md p-2 text-zinc-600 hover:bg-zinc-200/70 hover:text-zinc-900 md:hidden dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-zinc-100" aria-label="Search (command palette)">
+            <Icon name="search" />
+          </button>
           <ThemeToggle />
           <button type="button" onClick={logout} className="rounded-md p-2 text-zinc-500 hover:bg-zinc-200/70 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-zinc-100" aria-label="Log out" title="Log out">
             <Icon name="logout" />

@@ -10,12 +10,13 @@ import { queries } from '@/lib/queries';
 import { api } from './api';
 import { EmptyState } from './empty-state';
 import { useToast } from './toasts';
+import { useConfirm } from './confirm-dialog';
 
 /** The snapshot tree, like a git graph: each node with its kind, pause, size and the machines on it. */
 export function SnapshotTree({ machineId }: { machineId?: string }) {
   const q = useQuery(queries(api).snapshots());
   const me = useQuery(queries(api).me()).data;
-  if (q.isPending) return <p className="text-sm text-zinc-500">Loading snapshots…</p>;
+  if (q.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading snapshots…</p>;
   if (q.error) return <p className="text-sm text-red-600">Could not load snapshots: {q.error.message}</p>;
   const all = machineId ? treeOf(q.data, machineId) : q.data;
   if (all.length === 0) {
@@ -40,7 +41,7 @@ export function SnapshotTree({ machineId }: { machineId?: string }) {
   return (
     <div className="space-y-2">
       <div className="flex flex-wrap items-center justify-between gap-2">
-        <p className="text-xs text-zinc-500">
+        <p className="text-xs text-zinc-500 dark:text-zinc-400">
           {all.length} snapshot{all.length === 1 ? '' : 's'} in {kids.get(null)?.length ?? 0} tree{kids.get(null)?.length === 1 ? '' : 's'} · {formatBytes(total)} on disk
         </p>
         {canOperate && !machineId && <TreeTools />}
@@ -95,6 +96,7 @@ function treeOf(all: Snapshot[], machineId: string): Snapshot[] {
 }
 
 function SnapshotRow({ s, depth, canOperate, treeBytes }: { s: Snapshot; depth: number; canOperate: boolean; treeBytes: number | null }) {
+  const confirm = useConfirm();
   const toast = useToast();
   const [count, setCount] = useState(1);
   const act = useMutation({
@@ -113,7 +115,7 @@ function SnapshotRow({ s, depth, canOperate, treeBytes }: { s: Snapshot; depth: 
           <span className="shrink-0 rounded bg-zinc-100 px-1.5 py-0.5 text-xs text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300">{s.kind}</span>
           {s.state !== 'complete' && <span className="shrink-0 rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-800 dark:bg-amber-950 dark:text-amber-300">{s.state}</span>}
         </div>
-        <div className="flex flex-wrap items-center gap-x-2 gap-y-1 pl-[1.125rem] text-xs text-zinc-500">
+        <div className="flex flex-wrap items-center gap-x-2 gap-y-1 pl-[1.125rem] text-xs text-zinc-500 dark:text-zinc-400">
           <span>
             {s.pauseMs !== null && `paused ${s.pauseMs} ms · `}
             {formatBytes(s.sizeBytes)}
@@ -128,7 +130,7 @@ function SnapshotRow({ s, depth, canOperate, treeBytes }: { s: Snapshot; depth: 
       </div>
       {canOperate && ok && (
         <span className="flex items-center gap-1.5">
-          <button type="button" disabled={act.isPending || !s.machineName} title={s.machineName ? `Put ${s.machineName} back to this snapshot (its current state is checkpointed first)` : 'The machine is gone: fork instead'} onClick={() => confirm(`Restore ${s.machineName} to "${s.label}"? Its current state is checkpointed first.`) && act.mutate('restore')} className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800">
+          <button type="button" disabled={act.isPending || !s.machineName} title={s.machineName ? `Put ${s.machineName} back to this snapshot (its current state is checkpointed first)` : 'The machine is gone: fork instead'} onClick={async () => (await confirm({ title: `Restore ${s.machineName} to "${s.label}"?`, body: 'Its current state is checkpointed first, so nothing is lost.', confirmLabel: 'Restore' })) && act.mutate('restore')} className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800">
             Restore
           </button>
           <input aria-label="Number of forks" type="number" min={1} max={20} value={count} onChange={(e) => setCount(Math.max(1, Math.min(20, Number(e.target.value) || 1)))} className="w-12 rounded-md border border-zinc-300 bg-white px-1.5 py-1 text-xs dark:border-zinc-700 dark:bg-zinc-900" />
@@ -138,7 +140,7 @@ function SnapshotRow({ s, depth, canOperate, treeBytes }: { s: Snapshot; depth: 
           {s.driver === 'qemu' && <a href={`/api/snapshots/${s.id}/export`} download className="rounded-md px-2 py-1 text-xs font-medium text-zinc-600 hover:bg-zinc-50 dark:text-zinc-300 dark:hover:bg-zinc-800" title="One archive file (memory, devices, disk) to import on another host">
             Download
           </a>}
-          <button type="button" disabled={act.isPending} onClick={() => confirm(`Delete snapshot "${s.label}"?`) && act.mutate('delete')} className="rounded-md px-2 py-1 text-xs font-medium text-red-600 hover:bg-red-50 disabled:opacity-50 dark:text-red-400 dark:hover:bg-red-950/40">
+          <button type="button" disabled={act.isPending} onClick={async () => (await confirm({ title: `Delete snapshot "${s.label}"?`, body: 'Its memory, device state and frozen disk layer are removed.', confirmLabel: 'Delete', danger: true })) && act.mutate('delete')} className="rounded-md px-2 py-1 text-xs font-medium text-red-600 hover:bg-red-50 disabled:opacity-50 dark:text-red-400 dark:hover:bg-red-950/40">
             Delete
           </button>
         </span>

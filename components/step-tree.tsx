@@ -10,6 +10,7 @@ import { ChainError, parseChain, tokenize } from '@/lib/steps/chain';
 import { api } from './api';
 import { EmptyState } from './empty-state';
 import { useToast } from './toasts';
+import { useConfirm } from './confirm-dialog';
 
 type TreeNode = StepNode & { sizeBytes: number };
 
@@ -20,7 +21,7 @@ export function StepTree() {
   const q = useQuery(queries(api).steps());
   const me = useQuery(queries(api).me()).data;
   const canOperate = !!me && hasRole(me.role, 'operator');
-  if (q.isPending) return <p className="text-sm text-zinc-500">Loading the step cache…</p>;
+  if (q.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading the step cache…</p>;
   if (q.error) return <p className="text-sm text-red-600">Could not load the step cache: {q.error.message}</p>;
   const kids = new Map<string | null, TreeNode[]>();
   for (const n of q.data) kids.set(n.parentKey, [...(kids.get(n.parentKey) ?? []), n]);
@@ -58,6 +59,7 @@ function argsText(n: StepNode): string {
 }
 
 function StepRow({ n, depth, canOperate }: { n: TreeNode; depth: number; canOperate: boolean }) {
+  const confirm = useConfirm();
   const toast = useToast();
   const qc = useQueryClient();
   const start = useMutation({
@@ -75,7 +77,7 @@ function StepRow({ n, depth, canOperate }: { n: TreeNode; depth: number; canOper
   });
   return (
     <li className="flex flex-wrap items-center gap-x-4 gap-y-1 px-4 py-2.5 text-sm" data-testid="step-node" data-step={n.step} style={{ paddingLeft: `${1 + depth * 1.5}rem` }}>
-      <span className="font-mono text-xs text-zinc-400" title={n.key}>
+      <span className="font-mono text-xs text-zinc-500 dark:text-zinc-400" title={n.key}>
         {depth > 0 ? '└ ' : ''}
         {n.key.slice(0, 8)}
       </span>
@@ -83,7 +85,7 @@ function StepRow({ n, depth, canOperate }: { n: TreeNode; depth: number; canOper
       <span className="min-w-0 flex-1 truncate font-mono text-xs text-zinc-600 dark:text-zinc-400" title={JSON.stringify(n.args)}>
         {argsText(n)}
       </span>
-      <span className="text-xs text-zinc-500">
+      <span className="text-xs text-zinc-500 dark:text-zinc-400">
         {formatBytes(n.sizeBytes)} · {n.hits} hit{n.hits === 1 ? '' : 's'} · used {formatAge(n.lastUsedAt)} · saves {(n.durationMs / 1000).toFixed(1)} s
       </span>
       {canOperate && (
@@ -95,7 +97,7 @@ function StepRow({ n, depth, canOperate }: { n: TreeNode; depth: number; canOper
             type="button"
             className={`${button} text-red-600 dark:text-red-400`}
             disabled={drop.isPending}
-            onClick={() => window.confirm(`Invalidate ${n.step} and every step built on it?`) && drop.mutate()}
+            onClick={async () => (await confirm({ title: `Invalidate ${n.step} and every step built on it?`, body: 'The next build runs them again.', confirmLabel: 'Invalidate', danger: true })) && drop.mutate()}
           >
             Invalidate
           </button>
@@ -150,12 +152,12 @@ function ChainBuilder() {
         />
       </label>
       <div className="flex flex-wrap items-center gap-3">
-        <button type="submit" disabled={!!problem || build.isPending} className="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-500 disabled:opacity-60">
+        <button type="submit" disabled={!!problem || build.isPending} className="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-60">
           {build.isPending ? 'Starting…' : 'Build'}
         </button>
-        {problem ? <span role="alert" className="text-xs text-red-600 dark:text-red-400">{problem}</span> : <span className="text-xs text-zinc-500">cached steps are restored, the rest run and are cached</span>}
+        {problem ? <span role="alert" className="text-xs text-red-600 dark:text-red-400">{problem}</span> : <span className="text-xs text-zinc-500 dark:text-zinc-400">cached steps are restored, the rest run and are cached</span>}
       </div>
-      <div className="flex flex-wrap items-baseline gap-1.5 text-xs text-zinc-500">
+      <div className="flex flex-wrap items-baseline gap-1.5 text-xs text-zinc-500 dark:text-zinc-400">
         <span>Add a step:</span>
         {catalog.map((s) => (
           <button

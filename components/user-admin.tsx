@@ -8,11 +8,13 @@ import { hasRole, roles, type Role } from '@/lib/roles';
 import { api } from './api';
 import { Section } from './section';
 import { useToast } from './toasts';
+import { useConfirm } from './confirm-dialog';
 
 const field = 'rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
 
 /** Admins: people and their roles; passwords Hangar makes are shown once. */
 export function UserAdmin() {
+  const confirm = useConfirm();
   const qc = useQueryClient();
   const toast = useToast();
   const me = useQuery(queries(api).me()).data;
@@ -54,18 +56,18 @@ export function UserAdmin() {
     <Section title="Users" description="Who may log in, and with which role: members see only the machines given to them, viewers watch everything, operators run machines, admins also manage users and settings.">
       <form onSubmit={onSubmit} aria-label="Add user" className="flex flex-wrap items-end gap-2">
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Username</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Username</span>
           <input name="username" required pattern="[a-z][a-z0-9._\-]{1,31}" title="2-32 of a-z 0-9 . _ -, starting with a letter" placeholder="alice" className={field} />
         </label>
         <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500">Role</span>
+          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Role</span>
           <select name="role" defaultValue="operator" className={field}>
             {roles.map((r) => (
               <option key={r}>{r}</option>
             ))}
           </select>
         </label>
-        <button type="submit" disabled={create.isPending} className="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-500 disabled:opacity-60">
+        <button type="submit" disabled={create.isPending} className="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-60">
           Add user
         </button>
       </form>
@@ -81,11 +83,11 @@ export function UserAdmin() {
       <ul className="mt-4 divide-y divide-zinc-100 text-sm dark:divide-zinc-800" aria-label="Users">
         {users.data?.map((u) => (
           <li key={u.id} data-user={u.username} className="flex flex-wrap items-center gap-3 py-2">
-            <span className={`min-w-28 flex-1 font-medium ${u.disabled ? 'text-zinc-400 line-through' : ''}`}>
+            <span className={`min-w-28 flex-1 font-medium ${u.disabled ? 'text-zinc-500 dark:text-zinc-400 line-through' : ''}`}>
               {u.username}
-              {u.id === me.user.id && <span className="ml-2 text-xs font-normal text-zinc-500">(you)</span>}
+              {u.id === me.user.id && <span className="ml-2 text-xs font-normal text-zinc-500 dark:text-zinc-400">(you)</span>}
             </span>
-            <span className="text-xs text-zinc-500">added {formatAge(u.createdAt)}</span>
+            <span className="text-xs text-zinc-500 dark:text-zinc-400">added {formatAge(u.createdAt)}</span>
             <select aria-label={`Role of ${u.username}`} value={u.role} disabled={u.id === me.user.id} onChange={(e) => update.mutate({ id: u.id, role: e.target.value as Role })} className={`${field} py-1 text-xs`}>
               {roles.map((r) => (
                 <option key={r}>{r}</option>
@@ -101,7 +103,7 @@ export function UserAdmin() {
                 </button>
                 <button
                   type="button"
-                  onClick={() => window.confirm(`Delete ${u.username}? Their sessions and tokens end; their machines stay.`) && remove.mutate(u.id)}
+                  onClick={async () => (await confirm({ title: `Delete ${u.username}?`, body: 'Their sessions and tokens end; their machines stay.', confirmLabel: 'Delete', danger: true })) && remove.mutate(u.id)}
                   className="rounded px-2 py-1 text-xs text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40"
                 >
                   Delete

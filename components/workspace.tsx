@@ -73,7 +73,7 @@ export function Workspace() {
     ...(m.ssh ? [{ value: `${m.id}:ssh`, label: `${m.name} · ${m.driver === 'qemu' ? 'SSH' : 'shell'}` }] : []),
   ]).filter((o) => !layout.panes.some((p) => paneKey(p) === o.value));
 
-  if (prefs.isPending || machines.isPending) return <p className="text-sm text-zinc-500">Loading…</p>;
+  if (prefs.isPending || machines.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>;
   return (
     <div className="space-y-3">
       <div className="flex flex-wrap items-center gap-3 text-sm">
@@ -84,7 +84,7 @@ export function Workspace() {
             {options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
           </select>
         </label>
-        <button type="button" onClick={add} disabled={!pick} className="rounded-md bg-sky-600 px-3 py-1.5 font-medium text-white hover:bg-sky-500 disabled:opacity-40">Add</button>
+        <button type="button" onClick={add} disabled={!pick} className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-600 disabled:opacity-40">Add</button>
         <label className="ml-auto flex items-center gap-2">
           Columns
           <select aria-label="Columns" value={layout.columns} onChange={(e) => set({ columns: Number(e.target.value) })} className="rounded-md border border-zinc-300 bg-white px-2 py-1.5 dark:border-zinc-700 dark:bg-zinc-900">
@@ -112,7 +112,7 @@ export function Workspace() {
               <section key={k} aria-label={`${m?.name ?? 'gone'} ${p.channel}`} className={`flex flex-col rounded-xl ${on ? 'ring-2 ring-red-500' : ''}`} data-testid="workspace-pane">
                 <header className="flex flex-wrap items-center gap-2 px-1 pb-1 text-xs">
                   <span className="font-semibold">{m?.name ?? 'a machine that is gone'}</span>
-                  <span className="text-zinc-500">{p.channel}</span>
+                  <span className="text-zinc-500 dark:text-zinc-400">{p.channel}</span>
                   {m && <StateBadge state={m.state} />}
                   <label className={`ml-auto flex items-center gap-1 ${on ? 'font-semibold text-red-700 dark:text-red-300' : ''}`}>
                     <input type="checkbox" checked={on} onChange={() => toggleBroadcast(k)} disabled={!live} />
@@ -135,7 +135,7 @@ export function Workspace() {
                     }}
                   />
                 ) : (
-                  <p className="flex h-80 items-center justify-center rounded-xl border border-dashed border-zinc-300 text-sm text-zinc-500 dark:border-zinc-700">{m ? `${m.name} is ${m.state}.` : 'Remove this pane.'}</p>
+                  <p className="flex h-80 items-center justify-center rounded-xl border border-dashed border-zinc-300 text-sm text-zinc-500 dark:text-zinc-400 dark:border-zinc-700">{m ? `${m.name} is ${m.state}.` : 'Remove this pane.'}</p>
                 )}
               </section>
             );

@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Page } from '@playwright/test';
 import { E2E_ADMIN_PASSWORD } from '../playwright.config';
 
@@ -13,17 +14,11 @@ export async function loginAsAdmin(page: Page): Promise<void> {
 /** Screenshots for the README, in both themes. */
 export async function screenshotBothThemes(page: Page, name: string): Promise<void> {
   for (const theme of ['light', 'dark'] as const) {
-    await page.evaluate((t) => {
-      localStorage.setItem('hangar.theme', t);
-      document.documentElement.classList.toggle('dark', t === 'dark');
-    }, theme);
+    await setTheme(page, theme);
     await page.waitForTimeout(150);
     await page.screenshot({ path: `docs/screenshots/${name}-${theme}.png` });
   }
-  await page.evaluate(() => {
-    localStorage.setItem('hangar.theme', 'light');
-    document.documentElement.classList.remove('dark');
-  });
+  await setTheme(page, 'light');
 }
 
 export const randomName = (prefix = 'e2e') => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
@@ -46,3 +41,17 @@ export async function ensureImage(page: Page, kind: 'busybox' | 'debian-12'): Pr
 
 /** The busybox image, built through the API if an earlier test has not built it. */
 export const ensureBusyboxImage = (page: Page) => ensureImage(page, 'busybox');
+
+/** axe's serious and critical findings on the page as it is now (WCAG 2 A and AA rules), one line each. */
+export async function axeProblems(page: Page): Promise<string[]> {
+  const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.slice(0, 3).map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')} ${n.failureSummary?.split('\n').slice(1, 2).join('') ?? ''}`));
+}
+
+export const setTheme = (page: Page, theme: 'light' | 'dark') =>
+  page.evaluate((t) => {
+    localStorage.setItem('hangar.theme', t);
+    document.documentElement.classList.toggle('dark', t === 'dark');
+  }, theme);

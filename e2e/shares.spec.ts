@@ -1,4 +1,4 @@
-import { ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, test } from './fixtures';
+import { axeProblems, ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, setTheme, test } from './fixtures';
 import { ConsolePage } from './pages/console-page';
 import { LoginPage } from './pages/login-page';
 
@@ -10,11 +10,14 @@ test('a read-only share link: a second browser without an account watches live a
   const name = randomName('shr');
   const baseURL = test.info().project.use.baseURL!;
   expect((await page.request.post('/api/machines', { data: { name, image: 'busybox', memoryMib: 256 }, headers: { origin: baseURL } })).status()).toBe(202);
-  await page.goto(`/machines/${name}`);
+  await page.goto(`/machines/${name}?tab=console`);
   await expect(page.getByTestId('machine-state')).toHaveAttribute('data-state', 'running', { timeout: 90_000 });
   const mine = new ConsolePage(page);
   await expect.poll(() => mine.text(), { timeout: 20_000 }).toContain(`hangar-ready ${name}`);
+  const consoleTab = page.getByRole('tab', { name: 'Serial console' });
+  const settingsTab = page.getByRole('tab', { name: 'Settings' });
 
+  await settingsTab.click();
   const panel = page.getByRole('region', { name: 'Share' });
   const form = panel.getByRole('form', { name: 'New share link' });
   await form.getByLabel('Access').selectOption('viewer');
@@ -36,6 +39,8 @@ test('a read-only share link: a second browser without an account watches live a
   await expect(guestPage.getByText('read-only: you can watch, not type')).toBeVisible();
   const guest = new ConsolePage(guestPage);
   await expect(guest.status()).toHaveAttribute('data-status', 'live', { timeout: 20_000 });
+  await consoleTab.click();
+  await expect(mine.status()).toHaveAttribute('data-status', 'live', { timeout: 20_000 });
   await mine.type('echo live-$((6*7))\n');
   await expect.poll(() => guest.text(), { timeout: 20_000 }).toContain('live-42');
   await guest.type('echo guest-typed-$((1+1))\n');
@@ -43,8 +48,13 @@ test('a read-only share link: a second browser without an account watches live a
   await expect.poll(() => mine.text(), { timeout: 20_000 }).toContain('after-5');
   expect(await mine.text()).not.toContain('guest-typed-2');
   await screenshotBothThemes(guestPage, 'shared-console');
+  for (const theme of ['light', 'dark'] as const) {
+    await setTheme(guestPage, theme);
+    expect(await axeProblems(guestPage), `the shared console page, ${theme}`).toEqual([]);
+  }
 
   // Revoked: the guest's console closes at once, and the page says the link is dead.
+  await settingsTab.click();
   await panel.getByRole('list', { name: 'Share links' }).locator('li[data-state="active"]').getByRole('button', { name: 'Revoke' }).click();
   await expect(guest.status()).toHaveAttribute('data-status', 'error', { timeout: 10_000 });
   await guestPage.reload();
@@ -70,10 +80,13 @@ test('a read-only share link: a second browser without an account watches live a
   await expect(ginaCon.status()).toHaveAttribute('data-status', 'live', { timeout: 20_000 });
   await expect(gina.getByText('read-only for you')).toHaveCount(0);
   await ginaCon.type('echo gina-$((7*6))\n');
+  await consoleTab.click();
   await expect.poll(() => mine.text(), { timeout: 20_000 }).toContain('gina-42');
   await gina.goto(`/machines/${name}`);
   await expect(gina.getByRole('button', { name: 'Pause' })).toBeVisible();
   await expect(gina.getByRole('button', { name: 'Destroy' })).toHaveCount(0);
+  await gina.getByRole('tab', { name: 'Settings' }).click();
+  await expect(gina.getByRole('heading', { name: 'Tags' })).toBeVisible();
   await expect(gina.getByRole('region', { name: 'Share' })).toHaveCount(0);
   await ctx2.close();
 

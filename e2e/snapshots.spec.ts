@@ -11,33 +11,40 @@ test('checkpoint, fork and restore from the machine page; the console carries on
   const created = await page.request.post('/api/machines', { data: { name, image: 'busybox', memoryMib: 256 }, headers: { origin: baseURL } });
   expect(created.status()).toBe(202);
 
-  await page.goto(`/machines/${name}`);
+  await page.goto(`/machines/${name}?tab=console`);
   await expect(page.getByTestId('machine-state')).toHaveAttribute('data-state', 'running', { timeout: 90_000 });
   const con = new ConsolePage(page);
   await expect.poll(() => con.text(), { timeout: 20_000 }).toContain(`hangar-ready ${name}`);
   await con.type('echo saved-state > /tmp/mark\n');
 
+  // The Checkpoint button is in the header: it works from any tab.
   await page.getByRole('button', { name: 'Checkpoint' }).click();
+  await page.getByRole('tab', { name: 'Snapshots' }).click();
   const tree = page.getByTestId('snapshot-tree');
   const node = tree.locator('[data-testid="snapshot-row"]').first();
   await expect(node).toContainText('live', { timeout: 30_000 });
   await expect(node).toContainText(/paused \d+ ms/);
 
   // Change the guest after the snapshot, then go back: the change is gone, the shell carries on.
+  await page.getByRole('tab', { name: 'Serial console' }).click();
   await con.type('echo changed > /tmp/mark\n');
-  page.once('dialog', (d) => void d.accept());
+  await expect.poll(() => con.text()).toContain('echo changed');
+  await page.getByRole('tab', { name: 'Snapshots' }).click();
   await node.getByRole('button', { name: 'Restore' }).click();
-  // The console re-attaches by itself to the restored machine's serial line.
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Restore' }).click();
+  await expect(tree.locator('[data-testid="snapshot-row"]').filter({ hasText: 'before restore' })).toBeVisible({ timeout: 30_000 });
+  // Back on the console: the session carries on, re-attached to the restored machine's serial line.
+  await page.getByRole('tab', { name: 'Serial console' }).click();
   await expect.poll(() => con.text(), { timeout: 60_000 }).toContain('restored to snapshot');
   await expect(con.status()).toHaveAttribute('data-status', 'live', { timeout: 20_000 });
   // Typing before the restore job has loaded the guest's devices would be lost: wait for it to run.
   await expect(page.getByTestId('machine-state')).toHaveAttribute('data-state', 'running', { timeout: 60_000 });
-  await expect(tree.locator('[data-testid="snapshot-row"]').filter({ hasText: 'before restore' })).toBeVisible({ timeout: 30_000 });
   // Typed once: the replayed log's old cursor-position questions must not have typed their answers into the shell.
   await con.type('cat /tmp/mark\n');
   await expect.poll(() => con.text(), { timeout: 20_000 }).toMatch(/cat \/tmp\/mark\s+saved-state/);
   expect(await con.text()).not.toMatch(/\[\d+;\d+R/);
 
+  await page.getByRole('tab', { name: 'Snapshots' }).click();
   await node.getByRole('button', { name: 'Fork' }).click();
   await expect(tree.getByRole('link', { name: `${name}-fork-1` })).toBeVisible({ timeout: 60_000 });
   await screenshotBothThemes(page, 'snapshots-machine');

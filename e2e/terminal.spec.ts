@@ -135,7 +135,7 @@ test('a machine records its console; the recording is replayed in the browser wi
   expect(create.status()).toBe(202);
   await expect.poll(async () => (await (await page.request.get(`/api/machines/${name}`)).json()).state, { timeout: 60_000 }).toBe('stopped');
 
-  await page.goto(`/machines/${name}`);
+  await page.goto(`/machines/${name}?tab=console`);
   const recordings = page.getByRole('region', { name: 'Recordings' });
   await recordings.getByRole('checkbox', { name: 'Record console sessions' }).check();
   await expect(recordings.getByRole('checkbox', { name: 'Record console sessions' })).toBeChecked();

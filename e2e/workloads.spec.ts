@@ -28,6 +28,7 @@ test('start an nspawn container from the UI on a NAT network with a port forward
   await expect(page.getByText(/NAT network, address 10\.213\./)).toBeVisible();
   await expect(page.getByText('127.0.0.1:18580→80')).toBeVisible();
 
+  await page.getByRole('tab', { name: 'Console' }).click();
   const con = new ConsolePage(page);
   await expect(con.status()).toHaveAttribute('data-status', 'live');
   // systemd's boot and the autologin, from the first line.
@@ -37,8 +38,8 @@ test('start an nspawn container from the UI on a NAT network with a port forward
   await expect.poll(() => con.text(), { timeout: 20_000 }).toMatch(/host0\S*\s+UP\s+10\.213\./);
   await screenshotBothThemes(page, 'container');
 
-  page.once('dialog', (d) => void d.accept());
   await page.getByRole('button', { name: 'Destroy' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Destroy' }).click();
   await expect(page).toHaveURL(/\/machines$/);
   await expect(page.locator(`[data-testid="machine-row"][data-machine="${name}"]`)).toHaveCount(0, { timeout: 30_000 });
 });

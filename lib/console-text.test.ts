@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPaste, hueOf, initials, scrollbackText } from './console-text';
+import { checkPaste, hueOf, initials, plainLog, scrollbackText } from './console-text';
 
 describe('console text helpers', () => {
   it('asks before large or many-line pastes, not before a word or one command', () => {
@@ -29,5 +29,14 @@ describe('console text helpers', () => {
     expect(initials('')).toBe('?');
     expect(hueOf('ann')).toBe(hueOf('ann'));
     expect(hueOf('ann')).not.toBe(hueOf('bob'));
+  });
+});
+
+describe('plainLog', () => {
+  it('drops colours, cursor moves and titles, keeps the last redraw of a line, and turns CR LF into LF', () => {
+    expect(plainLog('\x1b[1;32mOK\x1b[0m booted\r\n')).toBe('OK booted\n');
+    expect(plainLog('\x1b]0;title\x07prompt# ')).toBe('prompt# ');
+    expect(plainLog('progress 10%\rprogress 100%\n')).toBe('progress 100%\n');
+    expect(plainLog('a\x00b\tc\x7f')).toBe('ab\tc');
   });
 });

@@ -43,3 +43,27 @@ export function hueOf(name: string): number {
   for (const ch of name) h = (h * 31 + ch.codePointAt(0)!) % 360;
   return h;
 }
+
+/**
+ * A console log as plain text: escape sequences (colours, cursor moves, OSC titles) removed,
+ * CR LF as LF, and a line redrawn with a bare CR keeps what was drawn last.
+ */
+/* eslint-disable no-control-regex -- escape sequences are what these patterns remove */
+export function plainLog(raw: string): string {
+  const noEsc = raw
+    // OSC ... BEL or ST, then CSI sequences, then other two-byte escapes.
+    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, '')
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
+    .replace(/\x1b[@-Z\\-_]/g, '')
+    .replace(/\r\n/g, '\n');
+  return noEsc
+    .split('\n')
+    .map((line) => {
+      const parts = line.split('\r');
+      return parts.length > 1 ? parts.filter(Boolean).pop() ?? '' : line;
+    })
+    .join('\n')
+    // Other control characters but tab and newline.
+    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+}
+/* eslint-enable no-control-regex */

@@ -27,3 +27,8 @@ export function formatAge(ts: number, now = Date.now()): string {
   if (d < 86400_000) return `${Math.round(d / 3600_000)} h ago`;
   return `${Math.round(d / 86400_000)} d ago`;
 }
+
+/** A rate in bytes per second. */
+export const formatRate = (bps: number): string => `${formatBytes(Math.round(bps))}/s`;
+
+export const formatPct = (v: number): string => `${v < 10 ? v.toFixed(1) : Math.round(v)}%`;

@@ -13,6 +13,7 @@ export const keys = {
   steps: () => ['steps'] as const,
   stepCatalog: () => ['steps', 'catalog'] as const,
   host: () => ['host'] as const,
+  hostUsage: () => ['host', 'usage'] as const,
   settings: () => ['settings'] as const,
   tokens: () => ['tokens'] as const,
   users: () => ['users'] as const,

@@ -2,11 +2,13 @@ import type { ReactNode } from 'react';
 import { AuthGate } from '@/components/auth-gate';
 import { Sidebar } from '@/components/sidebar';
 import { EventsBridge } from '@/components/events-bridge';
+import { GlobalKeys } from '@/components/global-keys';
 
 export default function DashLayout({ children }: { children: ReactNode }) {
   return (
     <AuthGate>
       <EventsBridge />
+      <GlobalKeys />
       <div className="flex min-h-full flex-col md:flex-row">
         <Sidebar />
         <main className="min-w-0 flex-1 px-4 py-6 md:px-8">{children}</main>

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { Suspense } from 'react';
 import { MachineDetail } from '@/components/machine-detail';
 
 export async function generateMetadata({ params }: { params: Promise<{ ref: string }> }): Promise<Metadata> {
@@ -6,5 +7,9 @@ export async function generateMetadata({ params }: { params: Promise<{ ref: stri
 }
 
 export default async function MachinePage({ params }: { params: Promise<{ ref: string }> }) {
-  return <MachineDetail machineRef={decodeURIComponent((await params).ref)} />;
+  return (
+    <Suspense>
+      <MachineDetail machineRef={decodeURIComponent((await params).ref)} />
+    </Suspense>
+  );
 }

@@ -1,0 +1,108 @@
+'use client';
+
+import { useEffect, type ReactNode } from 'react';
+import type { Machine } from '@/lib/contracts/machines';
+import type { MachineStatsSample } from '@/lib/contracts/stats';
+import { formatAge, formatBytes, formatPct, formatRate } from '@/lib/format';
+import { api } from './api';
+import { liveStats, useMachineStats } from './live-stats';
+import { niceCeil } from '@/lib/chart';
+import { StatChart } from './stat-chart';
+import { useWatchMachineStats } from './stats-watch';
+
+/** Three minutes of samples on the charts. */
+const SLOTS = 90;
+
+const pick = (samples: MachineStatsSample[], k: keyof MachineStatsSample) => samples.slice(-SLOTS).map((s) => s[k] as number | null);
+
+function Fact({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="min-w-0">
+      <dt className="text-xs text-zinc-600 dark:text-zinc-400">{label}</dt>
+      <dd className="mt-0.5 truncate text-sm">{children}</dd>
+    </div>
+  );
+}
+
+/** A machine at a glance: what it is, and live CPU, memory, disk and network graphs while it runs. */
+export function MachineOverview({ m }: { m: Machine }) {
+  const live = m.state === 'running' || m.state === 'paused';
+  useWatchMachineStats(live ? m.id : null);
+  useEffect(() => {
+    api.machines.stats(m.id).then((h) => liveStats.seed(m.id, h.samples), () => undefined);
+  }, [m.id]);
+  const samples = useMachineStats(m.id);
+  const last = samples[samples.length - 1];
+  const memLimit = last?.memLimitBytes ?? m.memoryMib * 2 ** 20;
+  // A VM's qemu holds more than its guest's RAM (its own code, TCG's translation cache): the scale grows to fit.
+  const memPeak = Math.max(0, ...pick(samples, 'memBytes').filter((v): v is number => v !== null));
+  const memMax = memPeak > memLimit ? niceCeil(memPeak) : memLimit;
+  const guestMem = pick(samples, 'guestMemBytes');
+  const hasGuestMem = guestMem.some((v) => v !== null);
+  const hasNet = pick(samples, 'netRxBps').some((v) => v !== null);
+  const netNote = hasNet
+    ? undefined
+    : m.driver === 'qemu'
+      ? 'A VM\'s network is counted by its guest agent while this page is open (user-mode networking has no counters on the host); the first figures come a few seconds after opening.'
+      : m.network === 'host'
+        ? 'This container shares the host\'s network: its traffic cannot be told apart from the host\'s.'
+        : undefined;
+  return (
+    <div className="space-y-6">
+      <dl className="grid grid-cols-2 gap-x-6 gap-y-3 rounded-xl border border-zinc-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-4 dark:border-zinc-800 dark:bg-zinc-900/40">
+        <Fact label="Kind">{m.driver === 'qemu' ? `VM (QEMU${m.accel ? `, ${m.accel === 'kvm' ? 'KVM' : 'TCG'}` : ''})` : `Container (${m.driver})`}</Fact>
+        <Fact label="Image">{m.image}</Fact>
+        <Fact label="Resources">{m.cpus} vCPU · {m.memoryMib} MiB{m.driver === 'qemu' ? ` · ${m.diskGib} GiB disk` : ''}</Fact>
+        <Fact label="Own disk layer">{last?.diskUsedBytes != null ? formatBytes(last.diskUsedBytes) : '–'}</Fact>
+        <Fact label="Network">
+          {m.network === 'nat' ? `NAT, ${m.address ?? 'no address yet'}` : m.network === 'host' ? 'host network' : m.network === 'private' ? 'private (loopback only)' : 'user-mode NAT'}
+        </Fact>
+        <Fact label="Port forwards">{m.ports.length ? m.ports.map((p) => `127.0.0.1:${p.host}→${p.guest}`).join(', ') : 'none'}</Fact>
+        <Fact label={m.driver === 'qemu' ? 'SSH' : 'Shell'}>{m.ssh ? (m.ssh.port ? `127.0.0.1:${m.ssh.port} (hangar ssh ${m.name})` : `hangar ssh ${m.name}`) : 'no sshd in this image'}</Fact>
+        {m.command && <Fact label="Runs">{m.command.join(' ')}</Fact>}
+        <Fact label="Created">{formatAge(m.createdAt)}</Fact>
+        <Fact label="Tags">{m.tags.length ? m.tags.join(', ') : 'none'}</Fact>
+      </dl>
+      {!live && (
+        <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-6 text-center text-sm text-zinc-600 dark:border-zinc-700 dark:text-zinc-400">
+          Live graphs show while the machine runs{samples.length ? '; below are its last figures' : ''}.
+        </p>
+      )}
+      {(live || samples.length > 0) && (
+        <div className="grid gap-4 md:grid-cols-2" data-testid="machine-charts">
+          <StatChart title="CPU" slots={SLOTS} since="3 min ago" max={100} format={formatPct} series={[{ label: `of ${m.cpus} vCPU`, color: 'text-sky-700 dark:text-sky-400', values: pick(samples, 'cpuPct') }]} />
+          <StatChart
+            title="Memory"
+            slots={SLOTS} since="3 min ago"
+            max={memMax}
+            format={formatBytes}
+            series={[
+              { label: m.driver === 'qemu' ? 'host (qemu RSS)' : 'in use', color: 'text-violet-600 dark:text-violet-400', values: pick(samples, 'memBytes') },
+              ...(hasGuestMem ? [{ label: 'guest used', color: 'text-emerald-700 dark:text-emerald-400', values: guestMem }] : []),
+            ]}
+            note={m.driver === 'qemu' ? `Its RAM: ${formatBytes(memLimit)}. qemu's resident set also holds its own code and TCG's translation cache.` : `Its limit: ${formatBytes(memLimit)}.`}
+          />
+          <StatChart
+            title="Disk I/O"
+            slots={SLOTS} since="3 min ago"
+            format={formatRate}
+            series={[
+              { label: 'read', color: 'text-sky-700 dark:text-sky-400', values: pick(samples, 'diskReadBps') },
+              { label: 'write', color: 'text-amber-700 dark:text-amber-400', values: pick(samples, 'diskWriteBps') },
+            ]}
+          />
+          <StatChart
+            title="Network"
+            slots={SLOTS} since="3 min ago"
+            format={formatRate}
+            series={[
+              { label: 'in', color: 'text-emerald-700 dark:text-emerald-400', values: pick(samples, 'netRxBps') },
+              { label: 'out', color: 'text-rose-600 dark:text-rose-400', values: pick(samples, 'netTxBps') },
+            ]}
+            note={netNote}
+          />
+        </div>
+      )}
+    </div>
+  );
+}
