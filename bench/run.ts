@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   containers: () => import('./containers'),
   steps: () => import('./steps'),
   'api-load': () => import('./api-load'),
+  ui: () => import('./ui'),
 };
 
 const name = process.argv[2];
