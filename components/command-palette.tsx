@@ -1,7 +1,8 @@
 'use client';
 
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import { fuzzyScore } from '@/lib/fuzzy';
+import { Modal } from './modal';
 
 export interface Command {
   id: string;
@@ -21,7 +22,6 @@ const MAX_SHOWN = 50;
  * go. A WAI-ARIA combobox over a listbox, in a modal dialog (Esc closes, focus returns).
  */
 export function CommandPalette({ commands, onClose }: { commands: Command[]; onClose: () => void }) {
-  const dialog = useRef<HTMLDialogElement>(null);
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);
   const listId = useId();
@@ -34,11 +34,6 @@ export function CommandPalette({ commands, onClose }: { commands: Command[]; onC
   const current = Math.min(active, shown.length - 1);
 
   useEffect(() => {
-    const d = dialog.current;
-    d?.showModal();
-    return () => d?.close();
-  }, []);
-  useEffect(() => {
     document.getElementById(`${listId}-${current}`)?.scrollIntoView({ block: 'nearest' });
   }, [current, listId]);
 
@@ -48,15 +43,11 @@ export function CommandPalette({ commands, onClose }: { commands: Command[]; onC
     c.run();
   };
   return (
-    <dialog
-      ref={dialog}
+    <Modal
       aria-label="Command palette"
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-      onClick={(e) => e.target === dialog.current && onClose()}
-      className="mx-auto mt-[12vh] mb-auto w-[calc(100%-2rem)] max-w-xl overflow-hidden rounded-xl border border-zinc-200 bg-white p-0 text-zinc-900 shadow-2xl backdrop:bg-zinc-950/50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+      onClose={onClose}
+      closeOnBackdrop
+      className="mx-auto mt-[12vh] mb-auto w-[calc(100%-2rem)] max-w-xl overflow-hidden rounded-xl border border-zinc-200 bg-white p-0 text-zinc-900 shadow-2xl dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
     >
       <input
         autoFocus
@@ -102,6 +93,6 @@ export function CommandPalette({ commands, onClose }: { commands: Command[]; onC
         ))}
       </ul>
       <p className="border-t border-zinc-200 px-4 py-2 text-xs text-zinc-600 dark:border-zinc-700 dark:text-zinc-400">↑↓ to choose · Enter to go · Esc to close · ? for all shortcuts</p>
-    </dialog>
+    </Modal>
   );
 }

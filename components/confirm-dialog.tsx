@@ -1,6 +1,7 @@
 'use client';
 
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import { Modal } from './modal';
 
 export interface ConfirmOptions {
   title: string;
@@ -34,28 +35,19 @@ export function ConfirmProvider({ children }: { children: ReactNode }) {
 }
 
 function ConfirmDialog({ options, onAnswer }: { options: ConfirmOptions; onAnswer: (ok: boolean) => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
   const ok = useRef<HTMLButtonElement>(null);
   useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    d.showModal();
     // A dangerous action does not go ahead on a stray Enter: focus starts on Cancel.
     (options.danger ? cancel : ok).current?.focus();
-    return () => d.close();
   }, [options.danger]);
   return (
-    <dialog
-      ref={ref}
+    <Modal
       role="alertdialog"
       aria-labelledby="confirm-title"
       aria-describedby={options.body ? 'confirm-body' : undefined}
-      onCancel={(e) => {
-        e.preventDefault();
-        onAnswer(false);
-      }}
-      className="m-auto w-[calc(100%-2rem)] max-w-md rounded-xl border border-zinc-200 bg-white p-5 text-sm text-zinc-800 shadow-xl backdrop:bg-zinc-950/50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+      onClose={() => onAnswer(false)}
+      className="m-auto w-[calc(100%-2rem)] max-w-md rounded-xl border border-zinc-200 bg-white p-5 text-sm text-zinc-800 shadow-xl dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
     >
       <h2 id="confirm-title" className="text-base font-semibold">{options.title}</h2>
       {options.body && <div id="confirm-body" className="mt-2 space-y-2 text-zinc-600 dark:text-zinc-300">{options.body}</div>}
@@ -65,6 +57,6 @@ function ConfirmDialog({ options, onAnswer }: { options: ConfirmOptions; onAnswe
           {options.confirmLabel}
         </button>
       </div>
-    </dialog>
+    </Modal>
   );
 }

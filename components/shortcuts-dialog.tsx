@@ -1,26 +1,16 @@
 'use client';
 
-import { useEffect, useRef } from 'react';
 import { shortcutGroups } from '@/lib/shortcuts';
+import { Modal } from './modal';
 
 /** The list of keyboard shortcuts (press ?). */
 export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    d?.showModal();
-    return () => d?.close();
-  }, []);
   return (
-    <dialog
-      ref={ref}
+    <Modal
       aria-labelledby="shortcuts-title"
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-      onClick={(e) => e.target === ref.current && onClose()}
-      className="m-auto max-h-[85vh] w-[calc(100%-2rem)] max-w-2xl overflow-y-auto rounded-xl border border-zinc-200 bg-white p-6 text-zinc-900 shadow-2xl backdrop:bg-zinc-950/50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+      onClose={onClose}
+      closeOnBackdrop
+      className="m-auto max-h-[85vh] w-[calc(100%-2rem)] max-w-2xl overflow-y-auto rounded-xl border border-zinc-200 bg-white p-6 text-zinc-900 shadow-2xl dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
     >
       <div className="flex items-start justify-between gap-4">
         <h2 id="shortcuts-title" className="text-base font-semibold">Keyboard shortcuts</h2>
@@ -45,6 +35,6 @@ export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
           </section>
         ))}
       </div>
-    </dialog>
+    </Modal>
   );
 }

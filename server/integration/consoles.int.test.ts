@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { ApiClient } from '@/lib/api-client';
 import type { KeyboardReply } from '@/lib/contracts/console';
-import { adminToken, client, jobDone, serialConsole, startServer, until, type RunningServer } from './harness';
+import { adminToken, client, jobDone, serialConsole, startServer, until, type RunningServer, tearDown } from './harness';
 
 /**
  * Shared consoles on a real busybox VM: who watches (presence), the keyboard taken, handed
@@ -30,11 +30,7 @@ beforeAll(async () => {
   machineId = (await api.machines.get('rec-a')).id;
 }, 400_000);
 
-afterAll(async () => {
-  for (const s of sockets) s.disconnect();
-  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
-  await srv?.stop();
-}, 120_000);
+afterAll(() => tearDown(srv, api, sockets), 120_000);
 
 const keyboard = (s: Socket, sessionId: string, action: string, to?: string) => new Promise<KeyboardReply>((r) => s.emit('keyboard', { sessionId, action, to }, r));
 

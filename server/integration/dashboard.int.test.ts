@@ -5,7 +5,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import type { MachineStatsTick } from '@/lib/contracts/stats';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, connected, jobDone, socket, startServer, statsWhere, type RunningServer } from './harness';
+import { adminToken, client, connected, jobDone, socket, startServer, statsWhere, type RunningServer, tearDown } from './harness';
 
 /**
  * What the dashboard stands on, against real QEMU guests: tags, bulk actions (each machine
@@ -35,11 +35,7 @@ beforeAll(async () => {
   expect((await finished(await api.images.build({ kind: 'busybox' }), 240_000)).state).toBe('succeeded');
 }, 300_000);
 
-afterAll(async () => {
-  for (const s of sockets) s.disconnect();
-  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await finished(await api.machines.destroy(m.id)).catch(() => undefined);
-  await srv?.stop();
-}, 120_000);
+afterAll(() => tearDown(srv, api, sockets), 120_000);
 
 describe('dashboard: tags, bulk actions, live figures', () => {
   let id1: string;

@@ -9,7 +9,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { AttachReply, ConsoleExit, ConsoleOutput } from '@/lib/contracts/console';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, statsWhere, until, type RunningServer } from './harness';
+import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, statsWhere, until, type RunningServer, tearDown } from './harness';
 
 /**
  * The debian-12 image end to end: debootstrap from the host's apt mirror, boot with systemd,
@@ -28,11 +28,7 @@ beforeAll(async () => {
   api = client(srv.url, token);
 }, 60_000);
 
-afterAll(async () => {
-  for (const s of sockets) s.disconnect();
-  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await finished(await api.machines.destroy(m.id)).catch(() => undefined);
-  await srv?.stop();
-}, 120_000);
+afterAll(() => tearDown(srv, api, sockets), 120_000);
 
 /** A small .deb: a unit serving HTTP on 18090 with perl (perl-base is in every Debian), started by its postinst. */
 function makeDeb(dir: string): string {

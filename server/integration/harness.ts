@@ -181,3 +181,13 @@ export function statsWhere(s: Socket, id: string, pred: (x: MachineStatsTick['it
     s.on('stats:machines', on);
   });
 }
+
+/**
+ * After a test file: close its sockets, destroy every machine it left (machines outlive the
+ * server by design, so a stopped test server would leave their processes running), stop it.
+ */
+export async function tearDown(srv: RunningServer | undefined, api: ApiClient | undefined, sockets: Socket[] = []): Promise<void> {
+  for (const s of sockets) s.disconnect();
+  if (api) for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
+  await srv?.stop();
+}

@@ -8,7 +8,7 @@ import type { AttachReply } from '@/lib/contracts/console';
 import type { Job } from '@/lib/contracts/jobs';
 import { isQemuPid } from '@/server/drivers/qemu/driver';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer } from './harness';
+import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer, tearDown } from './harness';
 
 let srv: RunningServer;
 let token: string;
@@ -26,12 +26,7 @@ beforeAll(async () => {
   expect((await finished(await api.images.build({ kind: 'busybox' }), 240_000)).state).toBe('succeeded');
 }, 300_000);
 
-afterAll(async () => {
-  for (const s of sockets) s.disconnect();
-  // Machines outlive the server by design: clean up ours.
-  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await finished(await api.machines.destroy(m.id)).catch(() => undefined);
-  await srv?.stop();
-}, 120_000);
+afterAll(() => tearDown(srv, api, sockets), 120_000);
 
 describe('QEMU machines (busybox, TCG)', () => {
   let id: string;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
 import type { AttachReply } from '@/lib/contracts/console';
-import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer } from './harness';
+import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer, tearDown } from './harness';
 
 /**
  * Share links on a real busybox VM: the holder of a link (no account) watches the console,
@@ -26,11 +26,7 @@ beforeAll(async () => {
   }
 }, 400_000);
 
-afterAll(async () => {
-  for (const s of sockets) s.disconnect();
-  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
-  await srv?.stop();
-}, 120_000);
+afterAll(() => tearDown(srv, api, sockets), 120_000);
 
 /** The share page's console: a socket authenticated by the link, attached to a machine's console. */
 const shareConsole = (share: string, machineId: string, channel: 'serial' | 'ssh' = 'serial') => serialConsole(srv.url, { share }, machineId, `share-${Math.random().toString(36).slice(2, 10)}`, sockets, channel);

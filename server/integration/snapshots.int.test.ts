@@ -5,7 +5,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
 import { checkStateFile } from '@/server/drivers/qemu/snapshot';
-import { adminToken, client, jobDone, startServer, until, type RunningServer } from './harness';
+import { adminToken, client, jobDone, startServer, until, type RunningServer, tearDown } from './harness';
 
 /**
  * Live checkpoint, fork and restore on real QEMU (TCG) with the busybox image: a counter in
@@ -34,10 +34,7 @@ beforeAll(async () => {
   await api.machines.exec('src', ['sh', '-c', 'i=0; (while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done) >/dev/null 2>&1 & true']);
 }, 300_000);
 
-afterAll(async () => {
-  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
-  await srv?.stop();
-}, 120_000);
+afterAll(() => tearDown(srv, api), 120_000);
 
 describe('live snapshots (busybox, TCG)', () => {
   let c1: string;

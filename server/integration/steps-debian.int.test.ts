@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import type { BuildResult } from '@/lib/contracts/steps';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, jobDone, startServer, type RunningServer } from './harness';
+import { adminToken, client, jobDone, startServer, type RunningServer, tearDown } from './harness';
 
 /**
  * A Debian step chain on real parts: an nspawn container on the NAT network, apt installing a
@@ -27,10 +27,7 @@ beforeAll(async () => {
   expect(img.error).toBeNull();
 }, 16 * 60_000);
 
-afterAll(async () => {
-  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
-  await srv?.stop();
-}, 120_000);
+afterAll(() => tearDown(srv, api), 120_000);
 
 const cli = (args: string[], input?: string) => run([process.execPath, 'dist/cli.js', ...args], { env, input, timeoutMs: 600_000 });
 

@@ -6,7 +6,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import type { BuildResult } from '@/lib/contracts/steps';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, jobDone, startServer, type RunningServer } from './harness';
+import { adminToken, client, jobDone, startServer, type RunningServer, tearDown } from './harness';
 
 /**
  * Cached step trees on real QEMU (busybox): a chain's results are live snapshots, a second run
@@ -35,10 +35,7 @@ beforeAll(async () => {
   await finished(await api.images.build({ kind: 'busybox' }), 240_000);
 }, 300_000);
 
-afterAll(async () => {
-  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
-  await srv?.stop();
-}, 120_000);
+afterAll(() => tearDown(srv, api), 120_000);
 
 describe('step trees', () => {
   it('caches each step of a chain; the second run restores the last one and runs nothing', async () => {

@@ -1,6 +1,8 @@
 import type { APIRequestContext, Page } from '@playwright/test';
 import { axeProblems, ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, setTheme, test } from './fixtures';
 
+// Named to run after images.spec.ts (files run in name order): that test starts from an empty image list.
+
 /** Two running busybox machines with tags, made through the API; the tests share them. */
 const names = { a: randomName('dash'), b: randomName('dash') };
 const tagA = `t-${names.a.slice(-6)}`;
