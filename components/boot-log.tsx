@@ -29,12 +29,13 @@ export function BootLog({ m }: { m: Machine }) {
       try {
         const piece = await api.machines.logs(m.id, next === null ? { tail: TAIL } : { from: next });
         if (gone) return;
+        // The first read (again when the machine starts or stops) is the tail: it replaces what is shown.
         // A log rotated since (a restart) is shorter than where we were: the server read it from its start.
-        const restarted = next !== null && piece.size < next;
+        const fresh = next === null || piece.size < next;
         next = piece.next;
         setSize(piece.size);
         setText((old) => {
-          const joined = (restarted || old === null ? '' : old) + piece.text;
+          const joined = (fresh || old === null ? '' : old) + piece.text;
           return joined.length > TAIL ? joined.slice(joined.length - TAIL) : joined;
         });
         setError(null);

@@ -62,7 +62,7 @@ export class StatsService {
   private readonly history = new Map<string, MachineStatsSample[]>();
   private readonly last = new Map<string, Readings>();
   private readonly watchers = new Map<string, number>();
-  private hostLast: CpuTimes | null = null;
+  private hostLast: { at: number; cpu: CpuTimes } | null = null;
   private hostTicks: HostStatsTick[] = [];
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
@@ -113,8 +113,8 @@ export class StatsService {
   }
 
   /** One round: every running or paused machine, then the host; published as `stats:machines` and `stats:host`. */
-  async tick(force = false): Promise<void> {
-    if (this.ticking || (!force && !this.audience())) return;
+  async tick(): Promise<void> {
+    if (this.ticking || !this.audience()) return;
     this.ticking = true;
     try {
       const rows = await listMachineRowsInStates(this.store, ['running', 'paused']);
@@ -139,8 +139,10 @@ export class StatsService {
       this.bus.publish('stats:machines', { t, items });
       const cpu = hostCpuTimes();
       const mem = hostMemory();
-      const hostTick = { t, cpuPct: cpu && this.hostLast ? cpuBusyPct(this.hostLast, cpu) : null, load: loadavg(), memAvailableBytes: mem.availableBytes };
-      this.hostLast = cpu;
+      // After a while without an audience the last reading would average hours: no figure this time.
+      const before = this.hostLast && t - this.hostLast.at <= MAX_GAP_MS ? this.hostLast.cpu : null;
+      const hostTick = { t, cpuPct: cpu && before ? cpuBusyPct(before, cpu) : null, load: loadavg(), memAvailableBytes: mem.availableBytes };
+      this.hostLast = cpu ? { at: t, cpu } : null;
       this.hostTicks = [...this.hostTicks.slice(1 - STATS_HISTORY), hostTick];
       this.bus.publish('stats:host', hostTick);
     } finally {

@@ -9,11 +9,12 @@ async function upperBytes(upper: string): Promise<number | undefined> {
   const hit = treeCache.get(upper);
   if (hit && Date.now() - hit.at < TREE_TTL_MS) return hit.bytes;
   const bytes = await treeBytes(upper);
-  treeCache.set(upper, { at: Date.now(), bytes });
+  const now = Date.now();
+  // Containers come and go: walks nobody asked for again lately are dropped.
+  for (const [k, v] of treeCache) if (now - v.at > 10 * TREE_TTL_MS) treeCache.delete(k);
+  treeCache.set(upper, { at: now, bytes });
   return bytes;
 }
-
-export const forgetUpper = (upper: string) => treeCache.delete(upper);
 
 /**
  * A container's counters from its cgroups: CPU from the unified hierarchy's cpu.stat (or v1

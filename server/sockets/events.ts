@@ -18,12 +18,8 @@ export function mountEvents(io: Server, core: Core): () => void {
   nsp.use(socketAuth(core));
   nsp.on('connection', async (socket) => {
     const p = socket.data.principal;
-    void socket.join(userRoom(p.user.id));
-    if (hasRole(p.role, 'admin')) void socket.join(ADMINS);
-    if (hasRole(p.role, 'viewer')) void socket.join(SEERS);
-    // A grant given or taken later disconnects the member's sockets: they come back with fresh rooms.
-    else for (const id of await core.grants.machineIdsOf(p.user.id)) void socket.join(machineRoom(id));
     // One watched machine page per socket: its guest-side figures are sampled while it is open.
+    // Listening before the rooms are joined (a member's take a query): an ask sent on connect is not lost.
     let unwatch: (() => void) | null = null;
     let asked = 0;
     socket.on('stats:watch', async (msg) => {
@@ -39,6 +35,11 @@ export function mountEvents(io: Server, core: Core): () => void {
       if (mine === asked && socket.connected) unwatch = core.stats.watch(id);
     });
     socket.on('disconnect', () => unwatch?.());
+    void socket.join(userRoom(p.user.id));
+    if (hasRole(p.role, 'admin')) void socket.join(ADMINS);
+    if (hasRole(p.role, 'viewer')) void socket.join(SEERS);
+    // A grant given or taken later disconnects the member's sockets: they come back with fresh rooms.
+    else for (const id of await core.grants.machineIdsOf(p.user.id)) void socket.join(machineRoom(id));
   });
   // Sample only while someone is here to see it.
   core.stats.audience = () => nsp.sockets.size > 0;

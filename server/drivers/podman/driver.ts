@@ -203,7 +203,10 @@ export class PodmanDriver implements MachineDriver {
 
   async stats(m: MachineSpec) {
     const pids = readPids(m.dir);
-    if (!pids || !this.isRunning(m)) return null;
+    if (!pids || !this.isRunning(m)) {
+      this.mainPids.delete(m.id);
+      return null;
+    }
     let main = this.mainPids.get(m.id);
     if (!main || main.holder !== pids.holder || !fs.existsSync(`/proc/${main.pid}`)) {
       const pid = Number((await pm(['inspect', '--format', '{{.State.Pid}}', containerName(m)], 10_000).catch(() => '')).trim());

@@ -30,7 +30,12 @@ const agentQuietUntil = new Map<string, number>();
  * is using the agent, and not again for a minute after it failed to answer.
  */
 async function guestFigures(agentSock: string): Promise<{ net: { rx: number; tx: number } | null; memUsed: number | null } | null> {
-  if (!agentIdle(agentSock) || (agentQuietUntil.get(agentSock) ?? 0) > Date.now()) return null;
+  const quietUntil = agentQuietUntil.get(agentSock);
+  if (quietUntil !== undefined) {
+    if (quietUntil > Date.now()) return null;
+    agentQuietUntil.delete(agentSock);
+  }
+  if (!agentIdle(agentSock)) return null;
   try {
     const r = await agentExec(agentSock, ['cat', '/proc/net/dev', '/proc/meminfo'], 2000);
     if (r.code !== 0) throw new Error(r.stderr);
