@@ -62,7 +62,7 @@ export function AuditLog() {
       {q.isSuccess && events.length === 0 ? (
         <EmptyState icon="audit" title="No events match">Change the filter, or do something worth recording.</EmptyState>
       ) : (
-        <div className="overflow-x-auto rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
+        <div tabIndex={0} role="region" aria-label="Audit events" className="overflow-x-auto rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
           <table className="w-full text-left text-sm">
             <thead className="border-b border-zinc-200 text-xs text-zinc-500 dark:text-zinc-400 dark:border-zinc-800">
               <tr>

@@ -42,7 +42,7 @@ export function BulkBar({ selected, onClear }: { selected: Machine[]; onClear: (
       title: `${verbLabels[action]} ${targets.length} ${targets.length === 1 ? 'machine' : 'machines'}?`,
       body: (
         <>
-          <p className="max-h-32 overflow-auto font-mono text-xs">{targets.map((m) => m.name).join(', ')}</p>
+          <p tabIndex={0} className="max-h-32 overflow-auto font-mono text-xs">{targets.map((m) => m.name).join(', ')}</p>
           {consequence[action] && <p>{consequence[action]}</p>}
           {skipped > 0 && <p>{skipped} other selected {skipped === 1 ? 'machine is' : 'machines are'} left alone (not in a state where this applies).</p>}
         </>

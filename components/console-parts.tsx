@@ -95,7 +95,7 @@ export function PasteConfirm({ check, onPaste, onCancel }: { check: PasteCheck; 
           Paste {check.lines} {check.lines === 1 ? 'line' : 'lines'} ({check.bytes.toLocaleString()} bytes)?
         </h2>
         <p className="mt-1 text-zinc-600 dark:text-zinc-400">Each line may run as a command as soon as it arrives.</p>
-        <pre className="mt-3 max-h-40 overflow-auto rounded bg-zinc-100 p-2 font-mono text-xs dark:bg-zinc-950">{check.preview}</pre>
+        <pre tabIndex={0} aria-label="What will be pasted" className="mt-3 max-h-40 overflow-auto rounded bg-zinc-100 p-2 font-mono text-xs dark:bg-zinc-950">{check.preview}</pre>
         <div className="mt-4 flex justify-end gap-2">
           <button type="button" onClick={onCancel} className="rounded-md px-3 py-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800">Cancel</button>
           <button ref={ok} type="button" onClick={onPaste} className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-600">Paste</button>

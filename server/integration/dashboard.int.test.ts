@@ -5,7 +5,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import type { MachineStatsTick } from '@/lib/contracts/stats';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, connected, jobDone, socket, startServer, statsWhere, type RunningServer, tearDown } from './harness';
+import { client, connected, jobDone, socket, statsWhere, type RunningServer, tearDown, serverWithBusybox } from './harness';
 
 /**
  * What the dashboard stands on, against real QEMU guests: tags, bulk actions (each machine
@@ -29,10 +29,7 @@ async function eventsAs(tok: string): Promise<Socket> {
 const cli = (args: string[]) => run([process.execPath, 'dist/cli.js', ...args], { timeoutMs: 120_000, env: { HANGAR_URL: srv.url, HANGAR_TOKEN: token, XDG_CONFIG_HOME: os.tmpdir() } });
 
 beforeAll(async () => {
-  srv = await startServer();
-  token = await adminToken(srv.url);
-  api = client(srv.url, token);
-  expect((await finished(await api.images.build({ kind: 'busybox' }), 240_000)).state).toBe('succeeded');
+  ({ srv, token, api } = await serverWithBusybox());
 }, 300_000);
 
 afterAll(() => tearDown(srv, api, sockets), 120_000);

@@ -191,3 +191,13 @@ export async function tearDown(srv: RunningServer | undefined, api: ApiClient | 
   if (api) for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
   await srv?.stop();
 }
+
+/** A fresh server, an admin token and client, and the busybox image built (where most machine tests start). */
+export async function serverWithBusybox(): Promise<{ srv: RunningServer; token: string; api: ApiClient }> {
+  const srv = await startServer();
+  const token = await adminToken(srv.url);
+  const api = client(srv.url, token);
+  const built = await jobDone(api, await api.images.build({ kind: 'busybox' }), 240_000);
+  if (built.state !== 'succeeded') throw new Error(`the busybox image did not build: ${built.error}`);
+  return { srv, token, api };
+}

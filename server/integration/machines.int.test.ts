@@ -8,7 +8,7 @@ import type { AttachReply } from '@/lib/contracts/console';
 import type { Job } from '@/lib/contracts/jobs';
 import { isQemuPid } from '@/server/drivers/qemu/driver';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer, tearDown } from './harness';
+import { client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer, tearDown, serverWithBusybox } from './harness';
 
 let srv: RunningServer;
 let token: string;
@@ -20,10 +20,7 @@ const finished = (job: Job, ms?: number) => jobDone(api, job, ms);
 const serial = (machineId: string, sessionId: string) => serialConsole(srv.url, token, machineId, sessionId, sockets);
 
 beforeAll(async () => {
-  srv = await startServer();
-  token = await adminToken(srv.url);
-  api = client(srv.url, token);
-  expect((await finished(await api.images.build({ kind: 'busybox' }), 240_000)).state).toBe('succeeded');
+  ({ srv, token, api } = await serverWithBusybox());
 }, 300_000);
 
 afterAll(() => tearDown(srv, api, sockets), 120_000);

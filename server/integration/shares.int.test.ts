@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
 import type { AttachReply } from '@/lib/contracts/console';
-import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer, tearDown } from './harness';
+import { client, connected, jobDone, serialConsole, socket, until, type RunningServer, tearDown, serverWithBusybox } from './harness';
 
 /**
  * Share links on a real busybox VM: the holder of a link (no account) watches the console,
@@ -16,10 +16,7 @@ const sockets: Socket[] = [];
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  srv = await startServer();
-  token = await adminToken(srv.url);
-  api = client(srv.url, token);
-  expect((await jobDone(api, await api.images.build({ kind: 'busybox' }), 240_000)).error).toBeNull();
+  ({ srv, token, api } = await serverWithBusybox());
   for (const n of ['sh-a', 'sh-b']) {
     expect((await jobDone(api, await api.machines.create({ name: n, image: 'busybox', memoryMib: 128 }), 120_000)).error).toBeNull();
     ids[n] = (await api.machines.get(n)).id;
