@@ -29,10 +29,11 @@ export function EventsBridge() {
       qc.setQueryData(keys.job(job.id), job);
       // Your own jobs (an admin receives everyone's): the end of one you watched start is worth a toast.
       const mine = job.ownerId === qc.getQueryData<Me>(keys.me())?.user.id;
-      if (mine && before && before !== job.state && isFinished(job.state)) {
-        if (job.state === 'succeeded') toast('success', `${job.title}: done`);
-        if (job.state === 'failed') toast('error', `${job.title}: ${job.error ?? 'failed'}`);
+      if (isFinished(job.state)) {
+        // A finished job changes no more: forget it (an admin's page sees every job go by).
         seen.delete(job.id);
+        if (mine && before && before !== job.state && job.state === 'succeeded') toast('success', `${job.title}: done`);
+        if (mine && before && before !== job.state && job.state === 'failed') toast('error', `${job.title}: ${job.error ?? 'failed'}`);
       }
     });
     socket.on('job:log', ({ jobId, lines }) => {

@@ -4,13 +4,14 @@ import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Machine } from '@/lib/contracts/machines';
-import { appliesTo, dangerous, verbLabels, type MachineVerb } from '@/lib/machine-actions';
+import { appliesTo, verbLabels, type MachineVerb } from '@/lib/machine-actions';
 import { queries } from '@/lib/queries';
 import { hasRole } from '@/lib/roles';
-import { goKeys } from '@/lib/shortcuts';
+import { goKeys, pagesFor } from '@/lib/shortcuts';
 import { api } from './api';
 import { CommandPalette, type Command } from './command-palette';
 import { useConfirm } from './confirm-dialog';
+import { runVerb, verbQuestion } from './machine-verb';
 import { ShortcutsDialog } from './shortcuts-dialog';
 import { useToast } from './toasts';
 
@@ -46,14 +47,10 @@ export function GlobalKeys() {
 
   const act = useCallback(
     async (verb: MachineVerb, m: Machine) => {
-      if (dangerous(verb) && !(await confirm({ title: `${verbLabels[verb]} ${m.name}?`, body: verb === 'destroy' ? 'Its disk and console log are deleted; snapshots taken of it stay.' : 'Like pulling the plug.', confirmLabel: verbLabels[verb], danger: true }))) return;
+      const question = verbQuestion(verb, m.name);
+      if (question && !(await confirm(question))) return;
       try {
-        const job =
-          verb === 'destroy' ? await api.machines.destroy(m.id)
-          : verb === 'checkpoint' ? await api.snapshots.checkpoint(m.id)
-          : verb === 'fork-now' ? await api.snapshots.forkNow(m.id, { count: 1 })
-          : verb === 'force-stop' ? await api.machines.act(m.id, 'stop', { force: true })
-          : await api.machines.act(m.id, verb);
+        const job = await runVerb(verb, m.id);
         toast('info', `${job.title}: started`);
       } catch (err) {
         toast('error', err instanceof Error ? err.message : String(err));
@@ -64,10 +61,7 @@ export function GlobalKeys() {
 
   const commands = useMemo<Command[]>(() => {
     const go = (href: string) => () => router.push(href);
-    const pages = Object.values(goKeys)
-      .filter((p) => viewer || p.href === '/machines' || p.href === '/settings')
-      .map((p) => ({ id: `page:${p.href}`, group: 'Page', label: p.label, hint: `g ${Object.entries(goKeys).find(([, v]) => v === p)![0]}`, run: go(p.href) }));
-    const admin = me && hasRole(me.role, 'admin') ? [{ id: 'page:/audit', group: 'Page', label: 'Audit log', run: go('/audit') }, { id: 'page:/console', group: 'Page', label: 'Host console', run: go('/console') }] : [];
+    const pages = pagesFor(me?.role).map((p) => ({ id: `page:${p.href}`, group: 'Page', label: p.label, hint: p.key ? `g ${p.key}` : undefined, run: go(p.href) }));
     const actions: Command[] = [
       ...(operator ? [{ id: 'new-machine', group: 'Action', label: 'New machine', hint: 'n', keywords: 'create vm container', run: go('/machines?new=1') }] : []),
       { id: 'theme', group: 'Action', label: 'Switch light / dark theme', keywords: 'dark mode', run: toggleTheme },
@@ -82,8 +76,8 @@ export function GlobalKeys() {
       id: `s:${s.id}`, group: 'Snapshot', label: `${s.label}${s.machineName ? ` (${s.machineName})` : ''}`, hint: s.kind,
       run: go(s.machineName ? `/machines/${encodeURIComponent(s.machineName)}?tab=snapshots` : '/snapshots'),
     }));
-    return [...pages, ...admin, ...actions, ...ms, ...snaps];
-  }, [router, viewer, operator, me, machines, snapshots, act]);
+    return [...pages, ...actions, ...ms, ...snaps];
+  }, [router, operator, me, machines, snapshots, act]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

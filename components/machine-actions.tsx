@@ -9,10 +9,8 @@ import { queries } from '@/lib/queries';
 import { api } from './api';
 import { useToast } from './toasts';
 import { useConfirm } from './confirm-dialog';
+import { runVerb, verbQuestion } from './machine-verb';
 
-type Verb = MachineVerb;
-const available = verbsByState;
-const labels = verbLabels;
 
 /**
  * What a checkpoint of this machine saves, said on the button: live (memory + devices + disk)
@@ -32,13 +30,7 @@ export function MachineActions({ machine }: { machine: Machine }) {
   // The role on this machine: a grant may let a viewer operate it.
   const access = useQuery(queries(api).access(machine.id)).data;
   const run = useMutation({
-    mutationFn: (verb: Verb) => {
-      if (verb === 'destroy') return api.machines.destroy(machine.id);
-      if (verb === 'force-stop') return api.machines.act(machine.id, 'stop', { force: true });
-      if (verb === 'checkpoint') return api.snapshots.checkpoint(machine.id);
-      if (verb === 'fork-now') return api.snapshots.forkNow(machine.id, { count: 1 });
-      return api.machines.act(machine.id, verb);
-    },
+    mutationFn: (verb: MachineVerb) => runVerb(verb, machine.id),
     onSuccess: (job, verb) => {
       toast('info', `${job.title}: started`);
       if (verb === 'destroy') router.push('/machines');
@@ -48,16 +40,16 @@ export function MachineActions({ machine }: { machine: Machine }) {
   if (!access || !hasRole(access.role, 'operator')) return null;
   // A grant covers this machine's own actions; forking makes new machines (the global role), destroying needs the owner grant.
   const globalOp = hasRole(access.global, 'operator');
-  const may = (verb: Verb) => (verb === 'fork-now' ? globalOp : verb === 'destroy' ? globalOp || access.grant === 'owner' : true);
-  const go = async (verb: Verb) => {
-    if (verb === 'destroy' && !(await confirm({ title: `Destroy ${machine.name}?`, body: 'Its disk and console log are deleted; snapshots taken of it stay.', confirmLabel: 'Destroy', danger: true }))) return;
-    if (verb === 'force-stop' && !(await confirm({ title: `Force stop ${machine.name}?`, body: 'Like pulling the plug: what the guest has not written to disk is lost.', confirmLabel: 'Force stop', danger: true }))) return;
+  const may = (verb: MachineVerb) => (verb === 'fork-now' ? globalOp : verb === 'destroy' ? globalOp || access.grant === 'owner' : true);
+  const go = async (verb: MachineVerb) => {
+    const question = verbQuestion(verb, machine.name);
+    if (question && !(await confirm(question))) return;
     run.mutate(verb);
   };
   const hint = checkpointHint(machine);
   return (
     <div className="flex flex-wrap gap-2">
-      {available[machine.state].filter(may).map((verb) => (
+      {verbsByState[machine.state].filter(may).map((verb) => (
         <button
           key={verb}
           type="button"
@@ -72,7 +64,7 @@ export function MachineActions({ machine }: { machine: Machine }) {
               : 'border border-zinc-300 bg-white hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800'
           }`}
         >
-          {verb === 'checkpoint' ? hint.label : labels[verb]}
+          {verb === 'checkpoint' ? hint.label : verbLabels[verb]}
         </button>
       ))}
     </div>

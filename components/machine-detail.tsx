@@ -20,6 +20,7 @@ import { SharePanel } from './share-panel';
 import { SnapshotTree } from './snapshot-tree';
 import { StateBadge } from './state-badge';
 import { TagEditor } from './tag-editor';
+import { replaceQuery } from './url-query';
 import { tabPanelProps, Tabs, type TabDef } from './tabs';
 
 type Tab = 'overview' | 'console' | 'ssh' | 'snapshots' | 'log' | 'settings';
@@ -41,8 +42,7 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
     const p = new URLSearchParams(window.location.search);
     if (t === 'overview') p.delete('tab');
     else p.set('tab', t);
-    const qs = p.toString();
-    window.history.replaceState(null, '', qs ? `?${qs}` : window.location.pathname);
+    replaceQuery(p);
   }, []);
   if (q.isPending) return <p className="text-sm text-zinc-600 dark:text-zinc-400">Loading…</p>;
   if (q.error) {

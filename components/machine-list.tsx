@@ -13,6 +13,7 @@ import { liveStats } from './live-stats';
 import { MachineRow } from './machine-row';
 import { MachineToolbar } from './machine-toolbar';
 import { NewMachineForm } from './new-machine-form';
+import { replaceQuery } from './url-query';
 
 const columns: { key: SortKey | null; label: string; className?: string }[] = [
   { key: 'name', label: 'Name' },
@@ -50,9 +51,7 @@ export function MachineList() {
 
   const setView = useCallback(
     (patch: Partial<MachineView>) => {
-      const qs = paramsFromView({ ...viewFromParams(new URLSearchParams(window.location.search)), ...patch }).toString();
-      // Next keeps useSearchParams in step with the History API, without a navigation per keystroke.
-      window.history.replaceState(null, '', qs ? `?${qs}` : window.location.pathname);
+      replaceQuery(paramsFromView({ ...viewFromParams(new URLSearchParams(window.location.search)), ...patch }));
     },
     [],
   );
@@ -61,6 +60,7 @@ export function MachineList() {
   // Sorting by CPU or memory reads the live figures when the list changes, not on every tick (rows would jump about).
   const shown = useMemo(() => applyView(all, view, (id) => liveStats.last(id)), [all, view]);
   const tags = useMemo(() => tagCounts(all), [all]);
+  // Machines destroyed meanwhile drop out here: their ids in `selected` name nothing.
   const selectedMachines = useMemo(() => all.filter((m) => selected.has(m.id)), [all, selected]);
 
   // The rows' callbacks stay the same across updates (the rows are memoized): they read the list through a ref.
@@ -83,15 +83,6 @@ export function MachineList() {
     [],
   );
   const onTag = useCallback((t: string) => setView({ tags: [t] }), [setView]);
-
-  // Machines destroyed meanwhile leave the selection.
-  useEffect(() => {
-    setSelected((prev) => {
-      const ids = new Set(all.map((m) => m.id));
-      const kept = [...prev].filter((id) => ids.has(id));
-      return kept.length === prev.size ? prev : new Set(kept);
-    });
-  }, [all]);
 
   if (machines.isPending) return <p className="text-sm text-zinc-600 dark:text-zinc-400">Loading machines…</p>;
   if (machines.error) return <p className="text-sm text-red-600">Could not load machines: {machines.error.message}</p>;

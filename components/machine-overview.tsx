@@ -6,14 +6,17 @@ import type { MachineStatsSample } from '@/lib/contracts/stats';
 import { formatAge, formatBytes, formatPct, formatRate } from '@/lib/format';
 import { api } from './api';
 import { liveStats, useMachineStats } from './live-stats';
-import { niceCeil } from '@/lib/chart';
-import { StatChart } from './stat-chart';
+import { memoryScale } from '@/lib/chart';
+import { StatChart, type ChartSeries } from './stat-chart';
 import { useWatchMachineStats } from './stats-watch';
 
 /** Three minutes of samples on the charts. */
 const SLOTS = 90;
 
 const pick = (samples: MachineStatsSample[], k: keyof MachineStatsSample) => samples.slice(-SLOTS).map((s) => s[k] as number | null);
+
+/** One line of a chart: a figure of the samples, its name and its colour. */
+const line = (samples: MachineStatsSample[], label: string, color: string, k: keyof MachineStatsSample): ChartSeries => ({ label, color, values: pick(samples, k) });
 
 function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -34,11 +37,8 @@ export function MachineOverview({ m }: { m: Machine }) {
   const samples = useMachineStats(m.id);
   const last = samples[samples.length - 1];
   const memLimit = last?.memLimitBytes ?? m.memoryMib * 2 ** 20;
-  // A VM's qemu holds more than its guest's RAM (its own code, TCG's translation cache): the scale grows to fit.
-  const memPeak = Math.max(0, ...pick(samples, 'memBytes').filter((v): v is number => v !== null));
-  const memMax = memPeak > memLimit ? niceCeil(memPeak) : memLimit;
-  const guestMem = pick(samples, 'guestMemBytes');
-  const hasGuestMem = guestMem.some((v) => v !== null);
+  const memMax = memoryScale(memLimit, pick(samples, 'memBytes'));
+  const hasGuestMem = pick(samples, 'guestMemBytes').some((v) => v !== null);
   const hasNet = pick(samples, 'netRxBps').some((v) => v !== null);
   const netNote = hasNet
     ? undefined
@@ -70,15 +70,15 @@ export function MachineOverview({ m }: { m: Machine }) {
       )}
       {(live || samples.length > 0) && (
         <div className="grid gap-4 md:grid-cols-2" data-testid="machine-charts">
-          <StatChart title="CPU" slots={SLOTS} since="3 min ago" max={100} format={formatPct} series={[{ label: `of ${m.cpus} vCPU`, color: 'text-sky-700 dark:text-sky-400', values: pick(samples, 'cpuPct') }]} />
+          <StatChart title="CPU" slots={SLOTS} since="3 min ago" max={100} format={formatPct} series={[line(samples, `of ${m.cpus} vCPU`, 'text-sky-700 dark:text-sky-400', 'cpuPct')]} />
           <StatChart
             title="Memory"
             slots={SLOTS} since="3 min ago"
             max={memMax}
             format={formatBytes}
             series={[
-              { label: m.driver === 'qemu' ? 'host (qemu RSS)' : 'in use', color: 'text-violet-600 dark:text-violet-400', values: pick(samples, 'memBytes') },
-              ...(hasGuestMem ? [{ label: 'guest used', color: 'text-emerald-700 dark:text-emerald-400', values: guestMem }] : []),
+              line(samples, m.driver === 'qemu' ? 'host (qemu RSS)' : 'in use', 'text-violet-600 dark:text-violet-400', 'memBytes'),
+              ...(hasGuestMem ? [line(samples, 'guest used', 'text-emerald-700 dark:text-emerald-400', 'guestMemBytes')] : []),
             ]}
             note={m.driver === 'qemu' ? `Its RAM: ${formatBytes(memLimit)}. qemu's resident set also holds its own code and TCG's translation cache.` : `Its limit: ${formatBytes(memLimit)}.`}
           />
@@ -86,19 +86,13 @@ export function MachineOverview({ m }: { m: Machine }) {
             title="Disk I/O"
             slots={SLOTS} since="3 min ago"
             format={formatRate}
-            series={[
-              { label: 'read', color: 'text-sky-700 dark:text-sky-400', values: pick(samples, 'diskReadBps') },
-              { label: 'write', color: 'text-amber-700 dark:text-amber-400', values: pick(samples, 'diskWriteBps') },
-            ]}
+            series={[line(samples, 'read', 'text-sky-700 dark:text-sky-400', 'diskReadBps'), line(samples, 'write', 'text-amber-700 dark:text-amber-400', 'diskWriteBps')]}
           />
           <StatChart
             title="Network"
             slots={SLOTS} since="3 min ago"
             format={formatRate}
-            series={[
-              { label: 'in', color: 'text-emerald-700 dark:text-emerald-400', values: pick(samples, 'netRxBps') },
-              { label: 'out', color: 'text-rose-600 dark:text-rose-400', values: pick(samples, 'netTxBps') },
-            ]}
+            series={[line(samples, 'in', 'text-emerald-700 dark:text-emerald-400', 'netRxBps'), line(samples, 'out', 'text-rose-600 dark:text-rose-400', 'netTxBps')]}
             note={netNote}
           />
         </div>

@@ -3,6 +3,7 @@
 import Link from 'next/link';
 import { memo } from 'react';
 import type { Machine } from '@/lib/contracts/machines';
+import { memoryScale } from '@/lib/chart';
 import { formatAge, formatBytes, formatPct } from '@/lib/format';
 import { useMachineStats } from './live-stats';
 import { Sparkline } from './sparkline';
@@ -17,8 +18,7 @@ function LiveCells({ m }: { m: Machine }) {
   const last = live ? samples[samples.length - 1] : undefined;
   const cpu = samples.map((s) => s.cpuPct);
   const mem = samples.map((s) => s.memBytes);
-  // A VM's qemu holds more than its RAM (its own code, TCG's cache): the line's scale grows to fit.
-  const memMax = Math.max(last?.memLimitBytes ?? m.memoryMib * 2 ** 20, ...mem.filter((v): v is number => v !== null));
+  const memMax = memoryScale(last?.memLimitBytes ?? m.memoryMib * 2 ** 20, mem);
   return (
     <>
       <td className="hidden px-3 py-2 lg:table-cell">

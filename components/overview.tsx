@@ -7,7 +7,7 @@ import { useEffect } from 'react';
 import { hasRole } from '@/lib/roles';
 import { machineStates } from '@/lib/contracts/machines';
 import { formatBytes, formatPct } from '@/lib/format';
-import { keys, queries } from '@/lib/queries';
+import { queries } from '@/lib/queries';
 import { api } from './api';
 import { HostCapabilities } from './host-capabilities';
 import { HostUsageCards } from './host-usage-cards';
@@ -49,7 +49,7 @@ export function Overview() {
   useEffect(() => {
     if (member) router.replace('/machines');
   }, [member, router]);
-  const usage = useQuery({ queryKey: keys.hostUsage(), queryFn: () => api.stats.host(), refetchInterval: 15_000, enabled: !!me && !member });
+  const usage = useQuery({ ...queries(api).hostUsage(), enabled: !!me && !member });
   const history = usage.data?.history;
   useEffect(() => {
     if (history) liveStats.seedHost(history);

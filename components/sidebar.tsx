@@ -3,31 +3,24 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
-import { hasRole } from '@/lib/roles';
+import { pagesFor } from '@/lib/shortcuts';
 import { queries } from '@/lib/queries';
 import { api } from './api';
 import { Icon, type IconName } from './icon';
 import { ThemeToggle } from './theme-toggle';
 import { openPalette } from './global-keys';
 
-const nav: { href: string; label: string; icon: IconName }[] = [
-  { href: '/', label: 'Overview', icon: 'overview' },
-  { href: '/machines', label: 'Machines', icon: 'machines' },
-  { href: '/workspace', label: 'Workspace', icon: 'console' },
-  { href: '/snapshots', label: 'Snapshots', icon: 'snapshots' },
-  { href: '/steps', label: 'Steps', icon: 'steps' },
-  { href: '/images', label: 'Images', icon: 'images' },
-  { href: '/jobs', label: 'Jobs', icon: 'jobs' },
-  { href: '/settings', label: 'Settings', icon: 'settings' },
-];
+const icons: Record<string, IconName> = {
+  '/': 'overview', '/machines': 'machines', '/workspace': 'console', '/snapshots': 'snapshots', '/steps': 'steps',
+  '/images': 'images', '/jobs': 'jobs', '/settings': 'settings', '/audit': 'audit', '/console': 'console',
+};
 
 export function Sidebar() {
   const pathname = usePathname();
   const router = useRouter();
   const qc = useQueryClient();
   const me = useQuery(queries(api).me()).data;
-  const base = me && !hasRole(me.role, 'viewer') ? nav.filter((i) => i.href === '/machines' || i.href === '/settings') : nav;
-  const items = me && hasRole(me.role, 'admin') ? [...base, { href: '/audit', label: 'Audit log', icon: 'audit' as const }, { href: '/console', label: 'Host console', icon: 'console' as const }] : base;
+  const items = pagesFor(me?.role);
 
   async function logout() {
     await api.auth.logout().catch(() => undefined);
@@ -58,7 +51,7 @@ export function Sidebar() {
                 active ? 'bg-sky-50 font-medium text-sky-700 dark:bg-sky-950/60 dark:text-sky-300' : 'text-zinc-600 hover:bg-zinc-100 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-zinc-100'
               }`}
             >
-              <Icon name={item.icon} />
+              <Icon name={icons[item.href]} />
               {item.label}
             </Link>
           );

@@ -13,7 +13,7 @@ import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from 
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
 import { recordingSchema, type PatchMachineBody } from './contracts/recordings';
 import { prefsSchema, type Prefs } from './contracts/prefs';
-import { hostUsageSchema, machineStatsHistorySchema, machineStatsSampleSchema } from './contracts/stats';
+import { hostUsageSchema, machineStatsHistorySchema, machineStatsListSchema } from './contracts/stats';
 import { bulkResultSchema, execResultSchema, logsSchema, machineSchema, runOnceEventSchema, unitFileSchema, type BulkBody, type CreateMachineBody, type MachineAction, type RunOnceBody, type RunOnceEvent, type StopMachineBody } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
 
@@ -207,7 +207,7 @@ export function createApiClient(opts: ClientOptions) {
     host: { get: (refresh = false) => call('GET', `/host${refresh ? '?refresh=1' : ''}`, hostInfoSchema) },
     stats: {
       host: () => call('GET', '/stats/host', hostUsageSchema),
-      machines: () => call('GET', '/stats/machines', z.object({ intervalS: z.number(), items: z.array(z.object({ id: z.string(), samples: z.array(machineStatsSampleSchema) })) })),
+      machines: () => call('GET', '/stats/machines', machineStatsListSchema),
     },
     settings: {
       get: () => call('GET', '/settings', settingsSchema),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linePath, niceCeil } from './chart';
+import { linePath, memoryScale, niceCeil } from './chart';
 
 describe('charts', () => {
   it('draws a line right-aligned in its slots, breaks it at gaps, and dots a lone point', () => {
@@ -10,6 +10,11 @@ describe('charts', () => {
     // Above the scale is drawn at the top, not off the chart.
     expect(linePath([500, 0], 10, 10, 100, 2)).toBe('M0.0 0.0L10.0 10.0');
     expect(linePath([1, 2], 10, 10, 0)).toBe('');
+  });
+
+  it('scales memory to the RAM, or above a peak that outgrows it', () => {
+    expect(memoryScale(256, [100, null, 200])).toBe(256);
+    expect(memoryScale(256, [300, null])).toBe(500);
   });
 
   it('rounds a scale up to 1, 2 or 5 times a power of ten', () => {

@@ -28,3 +28,12 @@ export function niceCeil(v: number): number {
   const m = v / p;
   return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
 }
+
+/**
+ * The scale of a memory line: the machine's RAM or limit, or a round number above the peak when
+ * the figure outgrows it (a VM's qemu holds its own code and TCG's cache besides the guest's RAM).
+ */
+export function memoryScale(limit: number, values: (number | null)[]): number {
+  const peak = Math.max(0, ...values.filter((v): v is number => v !== null));
+  return peak > limit ? niceCeil(peak) : limit;
+}

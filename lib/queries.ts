@@ -39,6 +39,7 @@ export function queries(api: ApiClient) {
     steps: () => ({ queryKey: keys.steps(), queryFn: async () => (await api.steps.nodes()).items }),
     stepCatalog: () => ({ queryKey: keys.stepCatalog(), queryFn: async () => (await api.steps.catalog()).items, staleTime: Infinity }),
     host: () => ({ queryKey: keys.host(), queryFn: () => api.host.get(), staleTime: 60_000 }),
+    hostUsage: () => ({ queryKey: keys.hostUsage(), queryFn: () => api.stats.host(), refetchInterval: 15_000 }),
     settings: () => ({ queryKey: keys.settings(), queryFn: () => api.settings.get() }),
     tokens: () => ({ queryKey: keys.tokens(), queryFn: async () => (await api.tokens.list()).items }),
     users: () => ({ queryKey: keys.users(), queryFn: async () => (await api.users.list()).items }),

@@ -1,14 +1,33 @@
+import { hasRole, type Role } from './roles';
+
+export interface PageLink {
+  href: string;
+  label: string;
+  /** The letter after g that goes there. */
+  key?: string;
+  /** Who sees it: a member only the machines given to them (and their settings), an admin also the audit log and the host shell. */
+  need: Role;
+}
+
+/** The dashboard's pages, in the sidebar's order: the sidebar, the palette and the g-shortcuts all read this list. */
+export const pageLinks: PageLink[] = [
+  { href: '/', label: 'Overview', key: 'o', need: 'viewer' },
+  { href: '/machines', label: 'Machines', key: 'm', need: 'member' },
+  { href: '/workspace', label: 'Workspace', key: 'w', need: 'viewer' },
+  { href: '/snapshots', label: 'Snapshots', key: 's', need: 'viewer' },
+  { href: '/steps', label: 'Steps', key: 't', need: 'viewer' },
+  { href: '/images', label: 'Images', key: 'i', need: 'viewer' },
+  { href: '/jobs', label: 'Jobs', key: 'j', need: 'viewer' },
+  { href: '/settings', label: 'Settings', key: ',', need: 'member' },
+  { href: '/audit', label: 'Audit log', need: 'admin' },
+  { href: '/console', label: 'Host console', need: 'admin' },
+];
+
+/** The pages a role sees; before the role is known, all but the admin's. */
+export const pagesFor = (role: Role | undefined): PageLink[] => pageLinks.filter((p) => (role ? hasRole(role, p.need) : p.need !== 'admin'));
+
 /** Two-key "go to" shortcuts: g then a letter. */
-export const goKeys: Record<string, { href: string; label: string }> = {
-  o: { href: '/', label: 'Overview' },
-  m: { href: '/machines', label: 'Machines' },
-  w: { href: '/workspace', label: 'Workspace' },
-  s: { href: '/snapshots', label: 'Snapshots' },
-  t: { href: '/steps', label: 'Steps' },
-  i: { href: '/images', label: 'Images' },
-  j: { href: '/jobs', label: 'Jobs' },
-  ',': { href: '/settings', label: 'Settings' },
-};
+export const goKeys: Record<string, PageLink> = Object.fromEntries(pageLinks.filter((p) => p.key).map((p) => [p.key!, p]));
 
 /** Every shortcut, for the help dialog (and the README). */
 export const shortcutGroups: { title: string; items: { keys: string[]; what: string }[] }[] = [

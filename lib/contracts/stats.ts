@@ -34,6 +34,12 @@ export const machineStatsHistorySchema = z.object({
 });
 export type MachineStatsHistory = z.infer<typeof machineStatsHistorySchema>;
 
+/** The last minute of every machine a caller sees that has figures (the list's sparklines). */
+export const machineStatsListSchema = z.object({
+  intervalS: z.number(),
+  items: z.array(z.object({ id: idSchema, samples: z.array(machineStatsSampleSchema) })),
+});
+
 /** One tick of every running machine the receiver may see: the `stats:machines` event. */
 export const machineStatsTickSchema = z.object({
   t: timestampSchema,

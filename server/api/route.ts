@@ -6,10 +6,9 @@ import { errorEnvelopeSchema, type ErrorCode } from '@/lib/contracts/common';
 import { hasRole, type Role } from '@/lib/roles';
 import type { Principal } from '@/server/core/auth';
 import type { Core } from '@/server/core/hangar';
-import { ForbiddenError, HangarError, NotFoundError, UnauthorizedError, statusOf } from '@/server/core/errors';
+import { ForbiddenError, HangarError, UnauthorizedError, statusOf } from '@/server/core/errors';
 import { credentialsFrom, isSameOrigin } from './credentials';
 import type { GrantRole } from '@/lib/contracts/grants';
-import { grantAtLeast } from '@/server/core/grants';
 
 export type AppEnv = { Variables: { principal: Principal | null; core: Core } };
 export type App = OpenAPIHono<AppEnv>;
@@ -91,14 +90,14 @@ function guard(access: Access, share: boolean, machineGrant?: GrantRole): Middle
       throw new ForbiddenError('Cross-site request refused: changes with a session cookie must come from Hangar\'s own pages (scripts use an API token).');
     }
     if (access === 'public') return next();
-    if (hasRole(principal!.role, access)) return next();
     // A teammate given this one machine (a grant) may do here what their global role does not allow elsewhere.
     const ref = machineGrant ? c.req.param('ref') : undefined;
-    const grant = ref ? await core.grants.grantOn(principal!, ref).catch(() => null) : null;
-    if (grantAtLeast(grant, machineGrant!)) return next();
-    // A member (who sees only machines given to them) is told nothing about any other: missing and not theirs look the same.
-    if (ref && !grant && !hasRole(principal!.role, 'viewer')) throw new NotFoundError('Machine');
-    throw new ForbiddenError(`This needs the ${access} role${machineGrant ? ` or the ${machineGrant} grant on this machine` : ''}; you have ${principal!.role}.`);
+    if (ref) {
+      await core.grants.authorize(principal!, ref, access, machineGrant!);
+      return next();
+    }
+    if (hasRole(principal!.role, access)) return next();
+    throw new ForbiddenError(`This needs the ${access} role; you have ${principal!.role}.`);
   };
 }
 

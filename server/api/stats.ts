@@ -1,7 +1,4 @@
-import { z } from 'zod';
-import { idSchema } from '@/lib/contracts/common';
-import { hostUsageSchema, machineStatsHistorySchema, machineStatsSampleSchema } from '@/lib/contracts/stats';
-import { hasRole } from '@/lib/roles';
+import { hostUsageSchema, machineStatsHistorySchema, machineStatsListSchema } from '@/lib/contracts/stats';
 import { STATS_INTERVAL_MS } from '@/server/core/stats';
 import { refParams } from './machines';
 import { defineRoute } from './route';
@@ -18,10 +15,9 @@ export const statsRoutes = [
   }),
   defineRoute({
     method: 'get', path: '/stats/machines', tag: 'stats', summary: 'The last minute of samples of every machine the caller sees (sparklines)', access: 'member',
-    response: z.object({ intervalS: z.number(), items: z.array(z.object({ id: idSchema, samples: z.array(machineStatsSampleSchema) })) }),
+    response: machineStatsListSchema,
     handler: async ({ core, principal }) => {
-      const all = await core.machines.list(principal);
-      const seen = hasRole(principal.role, 'viewer') ? all : await core.grants.visible(principal, all);
+      const seen = await core.grants.visible(principal, await core.machines.list(principal));
       return {
         intervalS: STATS_INTERVAL_MS / 1000,
         items: seen.map((m) => ({ id: m.id, samples: core.stats.historyOf(m.id, SPARK_SAMPLES) })).filter((x) => x.samples.length > 0),

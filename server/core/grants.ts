@@ -4,7 +4,7 @@ import type { Store } from '@/db/client';
 import { deleteGrant, grantFor, grantsOf, grantsOfUser, putGrant } from '@/db/repo/grants';
 import { findUserRowByUsername } from '@/db/repo/users';
 import type { AuthService, Principal } from './auth';
-import { NotFoundError } from './errors';
+import { ForbiddenError, NotFoundError } from './errors';
 import type { MachineService } from './machines';
 
 /** What a grant lets its holder do, in global role terms: an owner operates (and may share and grant). */
@@ -40,8 +40,22 @@ export class GrantService {
     return g && !hasRole(p.role, asRole[g]) ? asRole[g] : p.role;
   }
 
-  /** The machines a member may see: those given to them. */
+  /**
+   * Let `p` act on a machine when its global role is at least `access` or, failing that, its
+   * grant there is at least `need`. A member without a grant on it hears 404, as if it did not
+   * exist; anyone else 403. The route guard and the bulk actions both decide here.
+   */
+  async authorize(p: Principal, ref: string, access: Role, need: GrantRole): Promise<void> {
+    if (hasRole(p.role, access)) return;
+    const grant = await this.grantOn(p, ref).catch(() => null);
+    if (grantAtLeast(grant, need)) return;
+    if (!grant && !hasRole(p.role, 'viewer')) throw new NotFoundError('Machine');
+    throw new ForbiddenError(`This needs the ${access} role or the ${need} grant on this machine; you have ${p.role}.`);
+  }
+
+  /** The machines a caller may see: every one from viewer up; a member, those given to them. */
   async visible<M extends { id: string }>(p: Principal, all: M[]): Promise<M[]> {
+    if (hasRole(p.role, 'viewer')) return all;
     const mine = new Set((await grantsOfUser(this.store, p.user.id)).map((g) => g.machineId));
     return all.filter((m) => mine.has(m.id));
   }
@@ -76,4 +90,4 @@ export class GrantService {
 
 const rank: Record<GrantRole, number> = { viewer: 1, operator: 2, owner: 3 };
 /** True when grant `have` is at least `need`. */
-export const grantAtLeast = (have: GrantRole | null, need: GrantRole): boolean => !!have && rank[have] >= rank[need];
+const grantAtLeast = (have: GrantRole | null, need: GrantRole): boolean => !!have && rank[have] >= rank[need];

@@ -1,9 +1,8 @@
 import type { BulkBody, BulkResult } from '@/lib/contracts/machines';
 import type { Job } from '@/lib/contracts/jobs';
-import { hasRole } from '@/lib/roles';
 import type { AuditLog } from './audit';
 import type { Principal } from './auth';
-import { ForbiddenError, HangarError, NotFoundError } from './errors';
+import { HangarError } from './errors';
 import type { GrantService } from './grants';
 import type { MachineService } from './machines';
 import type { SnapshotService } from './snapshots';
@@ -24,11 +23,8 @@ export async function bulkAct(
   for (const ref of body.machines) {
     try {
       const m = await deps.machines.get(p, ref);
-      const grant = await deps.grants.grantOn(p, m.id);
-      // A member is told nothing about machines not given to them.
-      if (!hasRole(p.role, 'viewer') && !grant) throw new NotFoundError('Machine');
-      const allowed = body.action === 'destroy' ? hasRole(p.role, 'operator') || grant === 'owner' : hasRole(p.role, 'operator') || grant === 'owner' || grant === 'operator';
-      if (!allowed) throw new ForbiddenError(`${body.action} on ${m.name} needs the operator role or ${body.action === 'destroy' ? 'the owner' : 'an operator'} grant on it.`);
+      // As the machine's own routes decide: destroying needs the owner grant, the rest an operator one.
+      await deps.grants.authorize(p, m.id, 'operator', body.action === 'destroy' ? 'owner' : 'operator');
       const job = await start(deps, p, m.id, body.action);
       const verb = body.action === 'force-stop' ? 'stop' : body.action;
       await deps.audit.record(p, { action: `machine.${verb}`, target: { kind: 'machine', id: m.id }, ip, detail: { bulk: true, job: job.id, ...(body.action === 'force-stop' ? { force: true } : {}) } });

@@ -130,22 +130,21 @@ export function cgroupMemory(dir: string): { bytes?: number; limit?: number } {
   return { bytes: Math.max(0, Number(cur) - inactive), limit };
 }
 
-/** Every pid in a cgroup and below it. */
+/** Every pid in a cgroup and below it (a container's stats; killing it pid by pid). */
 export function cgroupPids(dir: string): number[] {
   const out: number[] = [];
-  const walk = (d: string, depth: number) => {
+  const walk = (d: string) => {
     const procs = readText(path.join(d, 'cgroup.procs'));
     if (procs) for (const p of procs.split('\n')) if (p) out.push(Number(p));
-    if (depth > 8) return;
     let subs: fs.Dirent[];
     try {
       subs = fs.readdirSync(d, { withFileTypes: true });
     } catch {
       return;
     }
-    for (const e of subs) if (e.isDirectory()) walk(path.join(d, e.name), depth + 1);
+    for (const e of subs) if (e.isDirectory()) walk(path.join(d, e.name));
   };
-  walk(dir, 0);
+  walk(dir);
   return out;
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseProcCgroup } from '../proc-stats';
+import { cgroupPids, parseProcCgroup, readText } from '../proc-stats';
 
 /**
  * The container's own cgroups: unified (pure v2, or hybrid's /unified) first, then the v1
@@ -27,7 +27,7 @@ function roots() {
   if (found) return found;
   const has = (d: string) => fs.existsSync(path.join(d, 'cgroup.procs'));
   const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : has('/sys/fs/cgroup/unified') ? '/sys/fs/cgroup/unified' : null;
-  const hasV2 = (c: string) => !!v2 && readText(path.join(v2, 'cgroup.controllers')).split(/\s+/).includes(c);
+  const hasV2 = (c: string) => !!v2 && (readText(path.join(v2, 'cgroup.controllers')) ?? '').split(/\s+/).includes(c);
   const v1 = (...names: string[]) => names.map((n) => `/sys/fs/cgroup/${n}`).find(has) ?? null;
   found = { unified: v2, systemd: v1('systemd'), memory: hasV2('memory') ? v2 : v1('memory'), cpu: hasV2('cpu') ? v2 : v1('cpu', 'cpu,cpuacct') };
   return found;
@@ -36,7 +36,7 @@ function roots() {
 /** The cgroup dirs (unified, memory, cpu) a process is in, from /proc/PID/cgroup and the hierarchies' mount points. */
 export function cgroupDirsOfPid(pid: number): { unified: string | null; memory: string | null; cpu: string | null } {
   const r = roots();
-  const own = parseProcCgroup(readText(`/proc/${pid}/cgroup`));
+  const own = parseProcCgroup(readText(`/proc/${pid}/cgroup`) ?? '');
   const at = (root: string | null, controller: string) => {
     // A controller on the unified hierarchy (pure v2) is listed under '', not by name.
     const rel = root && root === r.unified ? own.get('') : own.get(controller);
@@ -44,14 +44,6 @@ export function cgroupDirsOfPid(pid: number): { unified: string | null; memory: 
   };
   return { unified: at(r.unified, ''), memory: at(r.memory, 'memory'), cpu: at(r.cpu, 'cpu') };
 }
-
-const readText = (f: string) => {
-  try {
-    return fs.readFileSync(f, 'utf8');
-  } catch {
-    return '';
-  }
-};
 
 /**
  * Memory and CPU limits on the container's cgroups, made if need be: memory.max / cpu.max on
@@ -88,7 +80,7 @@ export function applyLimits(machineId: string, limits: { memoryMib: number; cpus
 /** Controllers on for the cgroups below `root`/hangar (the root's subtree first, then hangar's). */
 function enableV2(root: string, controllers: string[], problems: string[]): void {
   for (const dir of [root, path.join(root, 'hangar')]) {
-    const on = readText(path.join(dir, 'cgroup.subtree_control')).split(/\s+/);
+    const on = (readText(path.join(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/);
     for (const c of controllers.filter((x) => !on.includes(x))) {
       try {
         fs.writeFileSync(path.join(dir, 'cgroup.subtree_control'), `+${c}`);
@@ -131,16 +123,7 @@ export function killCgroup(machineId: string, nspawnPid?: number): void {
   } catch {
     // fall through to killing pid by pid
   }
-  const pids = new Set<number>(nspawnPid ? [nspawnPid] : []);
-  const walk = (dir: string) => {
-    try {
-      for (const p of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) pids.add(Number(p));
-      for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
-    } catch {
-      // gone
-    }
-  };
-  for (const g of cgroupDirs(machineId).all) walk(g);
+  const pids = new Set<number>([...(nspawnPid ? [nspawnPid] : []), ...cgroupDirs(machineId).all.flatMap(cgroupPids)]);
   for (const p of pids) {
     try {
       process.kill(p, 'SIGKILL');
