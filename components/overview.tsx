@@ -20,13 +20,13 @@ import { StateBadge } from './state-badge';
 function Busiest() {
   useHostStats();
   const machines = useQuery(queries(api).machines()).data ?? [];
-  const top = machines
-    .filter((m) => m.state === 'running')
+  const running = machines.filter((m) => m.state === 'running');
+  const top = running
     .map((m) => ({ m, s: liveStats.last(m.id) }))
     .filter((x) => x.s?.cpuPct != null)
     .sort((a, b) => (b.s!.cpuPct ?? 0) - (a.s!.cpuPct ?? 0))
     .slice(0, 5);
-  if (top.length === 0) return <p className="text-sm text-zinc-600 dark:text-zinc-400">No machine is running.</p>;
+  if (top.length === 0) return <p className="text-sm text-zinc-600 dark:text-zinc-400">{running.length ? 'Their figures come every 2 s…' : 'No machine is running.'}</p>;
   return (
     <ul className="divide-y divide-zinc-100 text-sm dark:divide-zinc-800">
       {top.map(({ m, s }) => (
