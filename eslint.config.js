@@ -16,19 +16,28 @@ export default tseslint.config(
       'react-hooks/exhaustive-deps': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/ban-ts-comment': 'error',
-      'no-restricted-imports': ['error', { paths: [{ name: 'node:child_process', importNames: ['exec', 'execSync'], message: 'Use server/drivers/exec.ts (argv arrays, no shell).' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'node:child_process', importNames: ['exec', 'execSync'], message: 'Use server/drivers/exec.ts (argv arrays, no shell).' }] },
+      ],
     },
   },
   {
     files: ['lib/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'child_process'], message: 'lib/ is shared with the browser: no Node-only imports.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', 'fs', 'path', 'child_process'], message: 'lib/ is shared with the browser: no Node-only imports.' }] },
+      ],
     },
   },
   {
     files: ['server/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['hono', 'hono/*', '@hono/*', 'socket.io', 'next', 'next/*'], message: 'server/core is transport-free.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['hono', 'hono/*', '@hono/*', 'socket.io', 'next', 'next/*'], message: 'server/core is transport-free.' }] },
+      ],
     },
   },
 );

@@ -1,7 +1,7 @@
 import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
 import './globals.css';
-import { Providers } from '@/components/providers';
+import { Providers } from '@/components/shell/providers';
 
 export const metadata: Metadata = {
   title: { default: 'Hangar', template: '%s · Hangar' },
@@ -12,7 +12,10 @@ export const metadata: Metadata = {
 export const viewport: Viewport = { width: 'device-width', initialScale: 1 };
 
 // Runs before paint so the page never flashes the wrong theme.
-const themeScript = `try{var t=localStorage.getItem('hangar.theme');var d=t==='dark'||(t!=='light'&&matchMedia('(prefers-color-scheme: dark)').matches);document.documentElement.classList.toggle('dark',d)}catch(e){}`;
+const themeScript =
+  `try{var t=localStorage.getItem('hangar.theme');var ` +
+  `d=t==='dark'||(t!=='light'&&matchMedia('(prefers-color-scheme: ` +
+  `dark)').matches);document.documentElement.classList.toggle('dark',d)}catch(e){}`;
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (

@@ -45,8 +45,19 @@ export async function run() {
   const now = Date.now();
   for (let i = 0; i < MACHINES; i++) {
     await insertMachine(store, {
-      id: `mch_bench${String(i).padStart(12, '0')}`, name: `load-${i}`, driver: i % 3 === 0 ? 'nspawn' : 'qemu', image: 'busybox', state: 'stopped', stateReason: null,
-      cpus: 1, memoryMib: 256, diskGib: 2, ports: [], ownerId: null, createdAt: now - i * 1000, updatedAt: now,
+      id: `mch_bench${String(i).padStart(12, '0')}`,
+      name: `load-${i}`,
+      driver: i % 3 === 0 ? 'nspawn' : 'qemu',
+      image: 'busybox',
+      state: 'stopped',
+      stateReason: null,
+      cpus: 1,
+      memoryMib: 256,
+      diskGib: 2,
+      ports: [],
+      ownerId: null,
+      createdAt: now - i * 1000,
+      updatedAt: now,
     });
   }
   await store.close();
@@ -59,7 +70,13 @@ export async function run() {
     await load(400, 50, () => fetch(`${srv.url}/api/machines`, { headers: auth })); // warm-up
     const list = await load(REQUESTS, CONCURRENCY, () => fetch(`${srv.url}/api/machines`, { headers: auth }));
     const one = await load(REQUESTS, CONCURRENCY, () => fetch(`${srv.url}/api/machines/load-500`, { headers: auth }));
-    const login = await load(100, 10, () => fetch(`${srv.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) }));
+    const login = await load(100, 10, () =>
+      fetch(`${srv.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: srv.url },
+        body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+      }),
+    );
     return {
       rps: list.rps,
       p99_ms: list.p99_ms,
@@ -73,7 +90,10 @@ export async function run() {
       login_rps: login.rps,
       login_p99_ms: login.p99_ms,
       response_kb: round(JSON.stringify(first).length / 1024, 0),
-      note: 'GET /api/machines (all 1,000, admin token) with 200 requests in flight; one_machine: GET /api/machines/NAME; login: POST /api/auth/login (scrypt) 10 at a time. Client and server share the 2 cores.',
+      note:
+        'GET /api/machines (all 1,000, admin token) with 200 requests in flight; one_machine: GET ' +
+        '/api/machines/NAME; login: POST /api/auth/login (scrypt) 10 at a time. Client and server share the ' +
+        '2 cores.',
     };
   } finally {
     await srv.stop();

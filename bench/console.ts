@@ -19,10 +19,11 @@ async function rawPty() {
     buf = (buf + d).slice(-8192);
     if (waiter && buf.includes(waiter.needle)) waiter.resolve();
   });
-  const waitFor = (needle: string) => new Promise<void>((resolve) => {
-    if (buf.includes(needle)) return resolve();
-    waiter = { needle, resolve };
-  });
+  const waitFor = (needle: string) =>
+    new Promise<void>((resolve) => {
+      if (buf.includes(needle)) return resolve();
+      waiter = { needle, resolve };
+    });
   // Raw mode: each byte reaches `dd` at once and comes straight back; dd ends after SAMPLES bytes (head would buffer them).
   p.write(`stty raw -echo; dd bs=1 count=${SAMPLES} status=none; stty sane\n`);
   await new Promise((r) => setTimeout(r, 300));
@@ -60,17 +61,23 @@ function consoleViewer(s: Socket, sessionId: string, ackDelayMs = 0) {
     if (waiter && tail.includes(waiter.needle)) waiter.resolve();
   });
   return {
-    attach: () => new Promise<void>((resolve, reject) => s.emit('attach', { sessionId, target: { kind: 'host-shell' }, cols: 200, rows: 50 }, (r: { ok: boolean }) => (r.ok ? resolve() : reject(new Error(JSON.stringify(r)))))),
+    attach: () =>
+      new Promise<void>((resolve, reject) =>
+        s.emit('attach', { sessionId, target: { kind: 'host-shell' }, cols: 200, rows: 50 }, (r: { ok: boolean }) =>
+          r.ok ? resolve() : reject(new Error(JSON.stringify(r))),
+        ),
+      ),
     type: (data: string) => s.emit('input', { sessionId, data }),
     reset: () => {
       tail = '';
       bytes = 0;
     },
     bytes: () => bytes,
-    waitFor: (needle: string) => new Promise<void>((resolve) => {
-      if (tail.includes(needle)) return resolve();
-      waiter = { needle, resolve };
-    }),
+    waitFor: (needle: string) =>
+      new Promise<void>((resolve) => {
+        if (tail.includes(needle)) return resolve();
+        waiter = { needle, resolve };
+      }),
   };
 }
 

@@ -60,7 +60,24 @@ async function bareBoot(rootfs: string, dir: string): Promise<number> {
   // The same upper dir as a Hangar container gets (VM-only units masked), so the boots compare.
   prepareUpper(path.join(dir, 'upper'), 'bare');
   const t0 = performance.now();
-  const holder = spawn(process.execPath, ['dist/holder.js', dir, '--', 'systemd-nspawn', '--quiet', '--boot', '--register=no', '--keep-unit', '--private-network', '--machine=bare', `--directory=${rootfs}`, `--overlay=${rootfs}:${dir}/upper:/`], { stdio: 'ignore' });
+  const holder = spawn(
+    process.execPath,
+    [
+      'dist/holder.js',
+      dir,
+      '--',
+      'systemd-nspawn',
+      '--quiet',
+      '--boot',
+      '--register=no',
+      '--keep-unit',
+      '--private-network',
+      '--machine=bare',
+      `--directory=${rootfs}`,
+      `--overlay=${rootfs}:${dir}/upper:/`,
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     for (;;) {
       const log = fs.existsSync(path.join(dir, 'console.log')) ? fs.readFileSync(path.join(dir, 'console.log'), 'utf8') : '';
@@ -91,11 +108,17 @@ export async function run_() {
     const id = (await api.machines.get('ct-bench')).id;
 
     let t0 = performance.now();
-    const ten = await Promise.all(Array.from({ length: 10 }, (_, i) => api.machines.create({ name: `ct-many-${i}`, image: 'debian-12', driver: 'nspawn', memoryMib: 256 })));
+    const ten = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => api.machines.create({ name: `ct-many-${i}`, image: 'debian-12', driver: 'nspawn', memoryMib: 256 })),
+    );
     await Promise.all(ten.map((j) => finished(api, j, 300_000)));
     const tenS = secs(t0);
     await new Promise((r) => setTimeout(r, 3000));
-    const pss = mean((await api.machines.list()).items.filter((m) => m.name.startsWith('ct-many-')).map((m) => allPids(cgroupDirs(m.id).unified!).reduce((a, p) => a + pssMb(p), 0)));
+    const pss = mean(
+      (await api.machines.list()).items
+        .filter((m) => m.name.startsWith('ct-many-'))
+        .map((m) => allPids(cgroupDirs(m.id).unified!).reduce((a, p) => a + pssMb(p), 0)),
+    );
     const upper = await duMb(path.join(srv.dataDir, 'machines', id, 'upper'));
     const image = await duMb(rootfs);
 
@@ -111,7 +134,7 @@ export async function run_() {
 
     // Application containers (no init): `hangar run --rm debian-12 -- true` end to end through the
     // CLI (a new node process each time), and the same request from a warm client (the server's part).
-    const env = { XDG_CONFIG_HOME: path.join(srv.dataDir, 'tmp', 'cli'), HANGAR_URL: srv.url, HANGAR_TOKEN: (await adminToken(srv.url)) };
+    const env = { XDG_CONFIG_HOME: path.join(srv.dataDir, 'tmp', 'cli'), HANGAR_URL: srv.url, HANGAR_TOKEN: await adminToken(srv.url) };
     const cliRun = async (args: string[]) => {
       const r0 = performance.now();
       const r = await run([process.execPath, 'dist/cli.js', 'run', '--rm', ...args, 'debian-12', '--', 'true'], { env, timeoutMs: 120_000 });
@@ -128,7 +151,23 @@ export async function run_() {
     const bareAppMs = await repeat(async () => {
       const up = fs.mkdtempSync(path.join(srv.dataDir, 'tmp', 'app-'));
       const r0 = performance.now();
-      const r = await run(['systemd-nspawn', '--quiet', '--register=no', '--keep-unit', '--private-network', '--as-pid2', '--console=pipe', '--machine=bare-app', `--directory=${rootfs}`, `--overlay=${rootfs}:${up}:/`, '--', 'true'], { env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' } });
+      const r = await run(
+        [
+          'systemd-nspawn',
+          '--quiet',
+          '--register=no',
+          '--keep-unit',
+          '--private-network',
+          '--as-pid2',
+          '--console=pipe',
+          '--machine=bare-app',
+          `--directory=${rootfs}`,
+          `--overlay=${rootfs}:${up}:/`,
+          '--',
+          'true',
+        ],
+        { env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' } },
+      );
       const ms = performance.now() - r0;
       fs.rmSync(up, { recursive: true, force: true });
       if (r.code !== 0) throw new Error(`bare nspawn run failed: ${r.stderr}`);
@@ -141,7 +180,25 @@ export async function run_() {
     await finished(api, await api.machines.destroy('pd-bench'));
     const podRunMs = await repeat(() => cliRun(['--driver', 'podman']), 5);
     t0 = performance.now();
-    const bareRun = await run(['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs', 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1000:1000', '--ulimit', 'nproc=1000:1000', imageRef(rootfs), 'true'], { timeoutMs: 60_000 });
+    const bareRun = await run(
+      [
+        'podman',
+        '--runtime',
+        'runc',
+        '--cgroup-manager=cgroupfs',
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--ulimit',
+        'nofile=1000:1000',
+        '--ulimit',
+        'nproc=1000:1000',
+        imageRef(rootfs),
+        'true',
+      ],
+      { timeoutMs: 60_000 },
+    );
     const bareRunS = secs(t0);
     if (bareRun.code !== 0) throw new Error(`bare podman run failed: ${bareRun.stderr}`);
     return {
@@ -164,7 +221,19 @@ export async function run_() {
       podman_warm_start_s: round(podStart),
       bare_podman_run_true_s: round(bareRunS),
       podman_exec_ms: round(mean(podExecs), 0),
-      note: 'cold_start_s: create -> login prompt (first boot of a new container); warm_start_s: start of a stopped one -> login prompt; bare_nspawn_boot_s: the same boot under the console holder with no server, API or job (after one warm-up boot); ten: 10 created at once until all are ready; pss: proportional memory of all processes in a container cgroup, idle; nspawn_run_rm_true_ms: median wall time of `hangar run --rm debian-12 -- true` (a new CLI process: node start-up included; an application container, no init), vs nspawn_run_rm_true_api_ms: the same request from a warm client, vs bare_nspawn_run_true_ms: systemd-nspawn --as-pid2 on the same overlay by hand; nspawn_os_login_s: create of an OS container to its login prompt; fork10_s: fork of 10 from a checkpoint of a running OS container until all 10 offer a login; podman_run_rm_true_ms: the same CLI run with --driver podman; podman_first_create_s includes podman import of the root filesystem; podman_warm_start_s: start of a stopped shell container to running, vs bare_podman_run_true_s: podman run --rm IMAGE true by hand',
+      note:
+        'cold_start_s: create -> login prompt (first boot of a new container); warm_start_s: start of a ' +
+        'stopped one -> login prompt; bare_nspawn_boot_s: the same boot under the console holder with no ' +
+        'server, API or job (after one warm-up boot); ten: 10 created at once until all are ready; pss: ' +
+        'proportional memory of all processes in a container cgroup, idle; nspawn_run_rm_true_ms: median ' +
+        'wall time of `hangar run --rm debian-12 -- true` (a new CLI process: node start-up included; an ' +
+        'application container, no init), vs nspawn_run_rm_true_api_ms: the same request from a warm client, ' +
+        'vs bare_nspawn_run_true_ms: systemd-nspawn --as-pid2 on the same overlay by hand; ' +
+        'nspawn_os_login_s: create of an OS container to its login prompt; fork10_s: fork of 10 from a ' +
+        'checkpoint of a running OS container until all 10 offer a login; podman_run_rm_true_ms: the same ' +
+        'CLI run with --driver podman; podman_first_create_s includes podman import of the root filesystem; ' +
+        'podman_warm_start_s: start of a stopped shell container to running, vs bare_podman_run_true_s: ' +
+        'podman run --rm IMAGE true by hand',
     };
   } finally {
     await srv.stop();

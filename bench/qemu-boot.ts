@@ -24,8 +24,25 @@ export async function run_() {
 
     // Baseline, same run: bare qemu on the same kernel and initramfs, to the same marker, no Hangar in between.
     const bare = await run(
-      ['qemu-system-x86_64', '-accel', 'tcg,tb-size=64', '-m', '512', '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
-        '-kernel', path.join(img, 'kernel'), '-initrd', path.join(img, 'initrd.img'), '-append', 'console=ttyS0 panic=-1 hangar.hostname=bare'],
+      [
+        'qemu-system-x86_64',
+        '-accel',
+        'tcg,tb-size=64',
+        '-m',
+        '512',
+        '-nodefaults',
+        '-display',
+        'none',
+        '-no-reboot',
+        '-serial',
+        'stdio',
+        '-kernel',
+        path.join(img, 'kernel'),
+        '-initrd',
+        path.join(img, 'initrd.img'),
+        '-append',
+        'console=ttyS0 panic=-1 hangar.hostname=bare',
+      ],
       { until: 'hangar-ready bare', timeoutMs: 120_000 },
     );
 
@@ -42,7 +59,12 @@ export async function run_() {
       const j = await api.machines.create({ name: `bench-disk-${i}`, image: 'busybox', start: false });
       await finished(api, j);
       const layers = path.join(srv.dataDir, 'layers');
-      overlays.push(fs.readdirSync(layers).filter((f) => f.startsWith(j.machineId!)).reduce((a, f) => a + allocated(path.join(layers, f)), 0));
+      overlays.push(
+        fs
+          .readdirSync(layers)
+          .filter((f) => f.startsWith(j.machineId!))
+          .reduce((a, f) => a + allocated(path.join(layers, f)), 0),
+      );
     }
     const imageBytes = ['kernel', 'initrd.img', 'disk.qcow2'].reduce((a, f) => a + allocated(path.join(img, f)), 0);
     const one = imageBytes + overlays[0];

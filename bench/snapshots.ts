@@ -72,7 +72,13 @@ export async function run() {
       guest_ram_mb: 512,
       ...busybox,
       ...debian,
-      note: 'restore_s: restore start to the guest running (stop the current qemu, new disk layer, qemu -incoming on the snapshot RAM mapped copy-on-write, device state); restore_job_s adds the job and the guest fix-ups; cold_boot_s: create to ready (busybox: shell; Debian: sshd up); checkpoint_s: the whole checkpoint job, state checksum included; fork10_s: fork start to all 10 guests running; fork10_fixed_s: request to the job done, fix-ups (clock, RNG, hostname, MAC) included; state_mb: state + RAM + frozen disk layer on disk',
+      note:
+        'restore_s: restore start to the guest running (stop the current qemu, new disk layer, qemu ' +
+        '-incoming on the snapshot RAM mapped copy-on-write, device state); restore_job_s adds the job and ' +
+        'the guest fix-ups; cold_boot_s: create to ready (busybox: shell; Debian: sshd up); checkpoint_s: ' +
+        'the whole checkpoint job, state checksum included; fork10_s: fork start to all 10 guests running; ' +
+        'fork10_fixed_s: request to the job done, fix-ups (clock, RNG, hostname, MAC) included; state_mb: ' +
+        'state + RAM + frozen disk layer on disk',
     };
   } finally {
     await srv.stop();

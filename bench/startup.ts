@@ -24,7 +24,10 @@ async function timeToHealthy(args: string[], env: Record<string, string>, pathNa
       proc.once('exit', (c) => reject(new Error(`exited ${c}: ${out}`)));
     });
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}${pathName}`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}${pathName}`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return performance.now() - t0;
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -39,7 +42,8 @@ export async function run() {
     throw new Error('Build first: npm run build (./hangar test does).');
   }
   // Baseline: a bare Node http server answering the same kind of request, measured the same way.
-  const bare = `require('http').createServer((q,s)=>s.end('ok')).listen(0,'127.0.0.1',function(){console.log('LISTENING http://127.0.0.1:'+this.address().port)})`;
+  const bare =
+    `require('http').createServer((q,s)=>s.end('ok')).listen(0,'127.0.0.1',function(){console.log('LISTENING ` + `http://127.0.0.1:'+this.address().port)})`;
   const baseline: number[] = [];
   for (let i = 0; i < RUNS; i++) baseline.push(await timeToHealthy(['-e', bare], {}, '/'));
 

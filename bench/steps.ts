@@ -67,7 +67,12 @@ export async function run() {
       busybox_warm_s: round(bb.warm.s),
       busybox_speedup: round(bb.cold.s / bb.warm.s, 1),
       busybox_direct_fork_s: round(directS),
-      note: 'cold: no cached step (create, run every step, checkpoint each); warm: the same chain again, median of 3 (the last step restored from its snapshot, nothing run), to a running machine. cold_s/warm_s/speedup: debian-12 --driver qemu + apt hello + exec hello (a VM under TCG, live snapshots); nspawn_*: the same chain in an nspawn container; busybox_*: a busybox VM. hit_overhead_ms: warm busybox build minus forking the same snapshot directly (medians)',
+      note:
+        'cold: no cached step (create, run every step, checkpoint each); warm: the same chain again, median ' +
+        'of 3 (the last step restored from its snapshot, nothing run), to a running machine. ' +
+        'cold_s/warm_s/speedup: debian-12 --driver qemu + apt hello + exec hello (a VM under TCG, live ' +
+        'snapshots); nspawn_*: the same chain in an nspawn container; busybox_*: a busybox VM. ' +
+        'hit_overhead_ms: warm busybox build minus forking the same snapshot directly (medians)',
     };
   } finally {
     // Machines outlive the server by design: a failed run must not leave its VMs and containers behind.

@@ -13,7 +13,15 @@ import { percentile, round } from './stats';
 
 const MACHINES = 200;
 const PASSWORD = 'bench-ui-password';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const CONSOLE_BYTES = 16 * 1000 * 1000;
 
 /** Frame-to-frame times (requestAnimationFrame) in the page for `ms`, and the long tasks (> 50 ms) meanwhile. */
@@ -35,10 +43,18 @@ async function frames(page: Page, ms: number): Promise<{ p50: number; p95: numbe
     requestAnimationFrame(step);
   })`)) as { deltas: number[]; long: number };
   const d = r.deltas.slice(1);
-  return { p50: round(percentile(d, 50), 1), p95: round(percentile(d, 95), 1), p99: round(percentile(d, 99), 1), max: round(Math.max(...d), 1), frames: d.length, longTasks: r.long };
+  return {
+    p50: round(percentile(d, 50), 1),
+    p95: round(percentile(d, 95), 1),
+    p99: round(percentile(d, 99), 1),
+    max: round(Math.max(...d), 1),
+    frames: d.length,
+    longTasks: r.long,
+  };
 }
 
-const floodCommand = (mark: string) => `yes 'hangar console throughput: the quick brown fox jumps over the lazy dog 0123456789' | head -c ${CONSOLE_BYTES}; printf '%s-%s\\n' ${mark} done\n`;
+const floodCommand = (mark: string) =>
+  `yes 'hangar console throughput: the quick brown fox jumps over the lazy dog 0123456789' | head -c ${CONSOLE_BYTES}; printf '%s-%s\\n' ${mark} done\n`;
 
 /** Baseline: the same output through the same server, read by a socket.io client in Node (acking each chunk, rendering nothing). */
 async function consoleWithoutBrowser(url: string, password: string): Promise<number> {
@@ -46,7 +62,9 @@ async function consoleWithoutBrowser(url: string, password: string): Promise<num
   await connected(s);
   try {
     const sessionId = `benchui-node-${Date.now().toString(36)}`;
-    const reply = await new Promise<{ ok: boolean }>((resolve) => s.emit('attach', { sessionId, target: { kind: 'host-shell' }, cols: 160, rows: 48 }, resolve));
+    const reply = await new Promise<{ ok: boolean }>((resolve) =>
+      s.emit('attach', { sessionId, target: { kind: 'host-shell' }, cols: 160, rows: 48 }, resolve),
+    );
     if (!reply.ok) throw new Error(`attach: ${JSON.stringify(reply)}`);
     const mark = `UIBASE${Date.now().toString(36)}`;
     let tail = '';
@@ -70,9 +88,15 @@ async function consoleWithoutBrowser(url: string, password: string): Promise<num
 async function firstLoadJs(page: Page, url: string): Promise<{ transferKb: number; decodedKb: number; files: number }> {
   await page.goto(url, { waitUntil: 'networkidle' });
   const js = await page.evaluate(() =>
-    (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) => e.name.endsWith('.js')).map((e) => ({ transfer: e.transferSize, decoded: e.decodedBodySize })),
+    (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+      .filter((e) => e.name.endsWith('.js'))
+      .map((e) => ({ transfer: e.transferSize, decoded: e.decodedBodySize })),
   );
-  return { transferKb: round(js.reduce((a, e) => a + e.transfer, 0) / 1024, 1), decodedKb: round(js.reduce((a, e) => a + e.decoded, 0) / 1024, 1), files: js.length };
+  return {
+    transferKb: round(js.reduce((a, e) => a + e.transfer, 0) / 1024, 1),
+    decodedKb: round(js.reduce((a, e) => a + e.decoded, 0) / 1024, 1),
+    files: js.length,
+  };
 }
 
 /**
@@ -95,8 +119,20 @@ export async function run() {
     const id = `mch_benchui${String(i).padStart(10, '0')}`;
     ids.push(id);
     await insertMachine(store, {
-      id, name: `ui-${String(i).padStart(3, '0')}`, driver: i % 3 === 0 ? 'nspawn' : 'qemu', image: i % 3 === 0 ? 'debian-12' : 'busybox', state: 'running', stateReason: null,
-      cpus: 1, memoryMib: 256, diskGib: 2, ports: [], ownerId: null, tags: i % 4 === 0 ? ['web', 'bench'] : ['bench'], createdAt: now - i * 1000, updatedAt: now,
+      id,
+      name: `ui-${String(i).padStart(3, '0')}`,
+      driver: i % 3 === 0 ? 'nspawn' : 'qemu',
+      image: i % 3 === 0 ? 'debian-12' : 'busybox',
+      state: 'running',
+      stateReason: null,
+      cpus: 1,
+      memoryMib: 256,
+      diskGib: 2,
+      ports: [],
+      ownerId: null,
+      tags: i % 4 === 0 ? ['web', 'bench'] : ['bench'],
+      createdAt: now - i * 1000,
+      updatedAt: now,
     });
   }
   await store.close();
@@ -116,7 +152,10 @@ export async function run() {
 
     // First load of the machines page, nothing cached.
     const load = await firstLoadJs(page, `${srv.url}/machines`);
-    await page.locator('[data-testid="machine-row"]').nth(MACHINES - 1).waitFor({ timeout: 60_000 });
+    await page
+      .locator('[data-testid="machine-row"]')
+      .nth(MACHINES - 1)
+      .waitFor({ timeout: 60_000 });
     // Written by `npm run build` (scripts/bundle-report.mjs); a build from before it has none.
     const reportFile = path.join(projectRoot(), '.next', 'bundle-report.json');
     const report = fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { pages: { route: string; gzipKb: number }[] }) : null;
@@ -133,10 +172,13 @@ export async function run() {
     const flip = () => {
       tick++;
       ids.forEach((id, i) => {
-        setTimeout(() => {
-          void srv.core.machines.patch(id, { state: cycle[(tick + i) % cycle.length] });
-          updates++;
-        }, (i * 1000) / MACHINES);
+        setTimeout(
+          () => {
+            void srv.core.machines.patch(id, { state: cycle[(tick + i) % cycle.length] });
+            updates++;
+          },
+          (i * 1000) / MACHINES,
+        );
       });
     };
     const publishStats = () => {
@@ -144,8 +186,17 @@ export async function run() {
       srv.core.bus.publish('stats:machines', {
         t,
         items: ids.map((id, i) => ({
-          id, t, cpuPct: (i * 7 + t / 100) % 100, memBytes: (100 + ((i * 13 + t / 50) % 150)) * 2 ** 20, memLimitBytes: 256 * 2 ** 20, guestMemBytes: null,
-          diskReadBps: 0, diskWriteBps: 1000, diskUsedBytes: 2 ** 20, netRxBps: null, netTxBps: null,
+          id,
+          t,
+          cpuPct: (i * 7 + t / 100) % 100,
+          memBytes: (100 + ((i * 13 + t / 50) % 150)) * 2 ** 20,
+          memLimitBytes: 256 * 2 ** 20,
+          guestMemBytes: null,
+          diskReadBps: 0,
+          diskWriteBps: 1000,
+          diskUsedBytes: 2 ** 20,
+          netRxBps: null,
+          netTxBps: null,
         })),
       });
     };
@@ -170,7 +221,10 @@ export async function run() {
     await page.getByTestId('terminal').click();
     await page.keyboard.type(floodCommand(mark));
     const t0 = performance.now();
-    await page.waitForFunction((m) => (document.querySelector('.xterm-rows') as HTMLElement | null)?.innerText.includes(`${m}-done`), mark, { timeout: 300_000, polling: 100 });
+    await page.waitForFunction((m) => (document.querySelector('.xterm-rows') as HTMLElement | null)?.innerText.includes(`${m}-done`), mark, {
+      timeout: 300_000,
+      polling: 100,
+    });
     const consoleS = (performance.now() - t0) / 1000;
 
     return {
@@ -191,7 +245,13 @@ export async function run() {
       console_render_s: round(consoleS, 2),
       console_node_client_mb_s: round(CONSOLE_BYTES / 1e6 / nodeS, 1),
       console_render_vs_node_client: round(nodeS / consoleS, 2),
-      note: `${MACHINES} machine records changing state every second (~${MACHINES} machine:update events/s over /events) and a stats tick of all of them every 2 s; frame times are requestAnimationFrame deltas in Debian Chromium (headless, no GPU) over 10 s, against 5 s of the same page idle. First load: JavaScript transferred on a cold visit of /machines. Console: ${CONSOLE_BYTES / 1e6} MB of text lines from the host shell through pty, socket.io (acked) and xterm's DOM renderer until the last line is on screen.`,
+      note:
+        `${MACHINES} machine records changing state every second (~${MACHINES} machine:update events/s over ` +
+        `/events) and a stats tick of all of them every 2 s; frame times are requestAnimationFrame deltas in ` +
+        `Debian Chromium (headless, no GPU) over 10 s, against 5 s of the same page idle. First load: ` +
+        `JavaScript transferred on a cold visit of /machines. Console: ${CONSOLE_BYTES / 1e6} MB of text ` +
+        `lines from the host shell through pty, socket.io (acked) and xterm's DOM renderer until the last ` +
+        `line is on screen.`,
     };
   } finally {
     if (flipper) clearInterval(flipper);

@@ -16,10 +16,13 @@ import { CliError } from './output';
  * owners and the gzip header fixed): the same tree gives the same cache key.
  */
 function packDir(dir: string): string {
-  const tar = spawnSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-cf', '-', '-C', dir, '.'], { maxBuffer: 64 * 2 ** 20 });
+  const tar = spawnSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-cf', '-', '-C', dir, '.'], {
+    maxBuffer: 64 * 2 ** 20,
+  });
   if (tar.status !== 0) throw new CliError(`file: cannot pack ${dir}: ${tar.stderr?.toString().trim() || tar.error?.message}`);
   const b64 = gzipSync(tar.stdout, { level: 9 }).toString('base64');
-  if (b64.length > 960000) throw new CliError(`file: ${dir} is ${Math.round(b64.length / 1365)} KiB packed; a chain carries at most 700 KiB (use an apt or sh step to fetch more)`, 2);
+  if (b64.length > 960000)
+    throw new CliError(`file: ${dir} is ${Math.round(b64.length / 1365)} KiB packed; a chain carries at most 700 KiB (use an apt or sh step to fetch more)`, 2);
   return b64;
 }
 
@@ -57,10 +60,12 @@ export function readLocal(steps: ChainStep[], dir = '.'): ChainStep[] {
 /** A TypeScript (or JavaScript) recipe: bundled with esbuild (it may import helpers next to it), run, its default export read. */
 async function tsRecipe(file: string): Promise<unknown> {
   const { build } = await import('esbuild');
-  const out = await build({ entryPoints: [file], bundle: true, write: false, platform: 'node', format: 'esm', target: 'node20', logLevel: 'silent' }).catch((err: { errors?: { text: string; location?: { line: number; column: number } }[] }) => {
-    const e = err.errors?.[0];
-    throw new CliError(`${file}: ${e ? `${e.text}${e.location ? ` (line ${e.location.line}, column ${e.location.column + 1})` : ''}` : String(err)}`, 2);
-  });
+  const out = await build({ entryPoints: [file], bundle: true, write: false, platform: 'node', format: 'esm', target: 'node20', logLevel: 'silent' }).catch(
+    (err: { errors?: { text: string; location?: { line: number; column: number } }[] }) => {
+      const e = err.errors?.[0];
+      throw new CliError(`${file}: ${e ? `${e.text}${e.location ? ` (line ${e.location.line}, column ${e.location.column + 1})` : ''}` : String(err)}`, 2);
+    },
+  );
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-recipe-'));
   try {
     const js = path.join(tmp, 'recipe.mjs');
@@ -106,12 +111,15 @@ export async function chainBody(words: string[], file?: string): Promise<{ steps
   try {
     if (file) {
       if (!fs.existsSync(file)) throw new CliError(`No chain file ${file}.`, 2);
-      const steps = /\.(ts|mts|js|mjs)$/.test(file) ? chainFromValue(await tsRecipe(file), cliFind(path.dirname(file)), true) : await parseChainFile(fs.readFileSync(file, 'utf8'), cliFind(path.dirname(file)), true);
+      const steps = /\.(ts|mts|js|mjs)$/.test(file)
+        ? chainFromValue(await tsRecipe(file), cliFind(path.dirname(file)), true)
+        : await parseChainFile(fs.readFileSync(file, 'utf8'), cliFind(path.dirname(file)), true);
       return { steps: readLocal(steps, path.dirname(file)) };
     }
     return { steps: readLocal(parseChain(words, cliFind('.'))) };
   } catch (err) {
-    if (err instanceof ChainError && !file && err.message.startsWith('Unknown step')) return { chain: words.map((w) => (w === '+' ? w : `"${w.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(' ') };
+    if (err instanceof ChainError && !file && err.message.startsWith('Unknown step'))
+      return { chain: words.map((w) => (w === '+' ? w : `"${w.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(' ') };
     if (err instanceof ChainError) throw new CliError(file ? `${file}: ${err.message}` : err.message, 2);
     throw err;
   }

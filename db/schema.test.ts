@@ -6,9 +6,7 @@ import * as sqlite from './schema/sqlite';
 function shape(schema: Record<string, unknown>) {
   const out: Record<string, Record<string, { notNull: boolean; primary: boolean }>> = {};
   for (const t of Object.values(schema) as Table[]) {
-    out[getTableName(t)] = Object.fromEntries(
-      Object.values(getTableColumns(t)).map((c) => [c.name, { notNull: c.notNull, primary: c.primary }]),
-    );
+    out[getTableName(t)] = Object.fromEntries(Object.values(getTableColumns(t)).map((c) => [c.name, { notNull: c.notNull, primary: c.primary }]));
   }
   return out;
 }
@@ -19,7 +17,21 @@ describe('schemas', () => {
   });
   it('has the tables the design names', () => {
     expect(Object.keys(shape(sqlite)).sort()).toEqual(
-      ['api_tokens', 'audit_events', 'images', 'job_logs', 'jobs', 'machine_grants', 'machines', 'sessions', 'settings', 'share_links', 'snapshots', 'step_nodes', 'users'].sort(),
+      [
+        'api_tokens',
+        'audit_events',
+        'images',
+        'job_logs',
+        'jobs',
+        'machine_grants',
+        'machines',
+        'sessions',
+        'settings',
+        'share_links',
+        'snapshots',
+        'step_nodes',
+        'users',
+      ].sort(),
     );
   });
 });

@@ -2,7 +2,9 @@ import { axeProblems, ensureBusyboxImage, expect, loginAsAdmin, randomName, scre
 import { ConsolePage } from './pages/console-page';
 import { LoginPage } from './pages/login-page';
 
-test('a read-only share link: a second browser without an account watches live and cannot type; revoking closes it; a teammate given the machine operates it', async ({ page, browser }) => {
+const title =
+  'a read-only share link: a second browser without an account watches live and cannot type; revoking closes it; ' + 'a teammate given the machine operates it';
+test(title, async ({ page, browser }) => {
   test.setTimeout(300_000);
   await loginAsAdmin(page);
   await ensureBusyboxImage(page);
@@ -62,7 +64,9 @@ test('a read-only share link: a second browser without an account watches live a
   await ctx.close();
 
   // A teammate with a viewer account, given this one machine to operate.
-  expect((await page.request.post('/api/users', { data: { username: 'gina', role: 'viewer', password: 'gina-password-1' }, headers: { origin: baseURL } })).status()).toBe(201);
+  expect(
+    (await page.request.post('/api/users', { data: { username: 'gina', role: 'viewer', password: 'gina-password-1' }, headers: { origin: baseURL } })).status(),
+  ).toBe(201);
   const people = page.getByRole('region', { name: 'People' });
   await people.getByLabel('Username').fill('gina');
   await people.getByLabel('Role here').selectOption('operator');
@@ -91,7 +95,9 @@ test('a read-only share link: a second browser without an account watches live a
   await ctx2.close();
 
   // A member not given this machine: the link lands on "ask the owner", with no hint that it exists.
-  expect((await page.request.post('/api/users', { data: { username: 'milo', role: 'member', password: 'milo-password-1' }, headers: { origin: baseURL } })).status()).toBe(201);
+  expect(
+    (await page.request.post('/api/users', { data: { username: 'milo', role: 'member', password: 'milo-password-1' }, headers: { origin: baseURL } })).status(),
+  ).toBe(201);
   const ctx3 = await browser.newContext();
   const milo = await ctx3.newPage();
   await milo.goto(`/machines/${name}`);
@@ -104,6 +110,7 @@ test('a read-only share link: a second browser without an account watches live a
 
 test.afterEach(async ({ page }) => {
   const baseURL = test.info().project.use.baseURL!;
-  for (const m of (await (await page.request.get('/api/machines')).json()).items) await page.request.delete(`/api/machines/${m.id}`, { headers: { origin: baseURL } });
+  for (const m of (await (await page.request.get('/api/machines')).json()).items)
+    await page.request.delete(`/api/machines/${m.id}`, { headers: { origin: baseURL } });
   await expect.poll(async () => (await (await page.request.get('/api/machines')).json()).items.length, { timeout: 60_000 }).toBe(0);
 });

@@ -20,7 +20,11 @@ test('sidebar and empty states say what to do next', async ({ page }) => {
   for (const item of ['Machines', 'Snapshots', 'Steps', 'Images', 'Jobs', 'Settings']) await expect(nav.getByRole('link', { name: item })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'No machines yet' })).toBeVisible();
   await screenshotBothThemes(page, 'machines');
-  for (const [link, heading] of [['Snapshots', 'No snapshots yet'], ['Steps', 'No cached steps yet'], ['Images', 'Images']] as const) {
+  for (const [link, heading] of [
+    ['Snapshots', 'No snapshots yet'],
+    ['Steps', 'No cached steps yet'],
+    ['Images', 'Images'],
+  ] as const) {
     await nav.getByRole('link', { name: link }).click();
     await expect(page.getByRole('heading', { name: heading, exact: true })).toBeVisible();
   }

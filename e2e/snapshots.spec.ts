@@ -60,5 +60,6 @@ test('checkpoint, fork and restore from the machine page; the console carries on
     const r = await page.request.delete(`/api/machines/${m}`, { headers: { origin: baseURL } });
     expect(r.status()).toBe(202);
   }
-  for (const m of [`${name}-fork-1`, name]) await expect.poll(async () => (await page.request.get(`/api/machines/${m}`)).status(), { timeout: 30_000 }).toBe(404);
+  for (const m of [`${name}-fork-1`, name])
+    await expect.poll(async () => (await page.request.get(`/api/machines/${m}`)).status(), { timeout: 30_000 }).toBe(404);
 });

@@ -30,13 +30,17 @@ test('build a chain on the Steps page, watch the tree grow, start a machine from
 
   const before = (await (await page.request.get('/api/machines')).json()).items.length;
   await tree.locator('[data-step="file"]').first().getByRole('button', { name: 'Start machine' }).click();
-  await expect.poll(async () => (await (await page.request.get('/api/machines')).json()).items.filter((m: { state: string }) => m.state === 'running').length, { timeout: 60_000 }).toBeGreaterThan(before);
-
+  await expect
+    .poll(async () => (await (await page.request.get('/api/machines')).json()).items.filter((m: { state: string }) => m.state === 'running').length, {
+      timeout: 60_000,
+    })
+    .toBeGreaterThan(before);
 });
 
 // Whatever happened: the build's machine and the fork go before the test server stops (machines outlive it by design).
 test.afterEach(async ({ page }) => {
   const baseURL = test.info().project.use.baseURL!;
-  for (const m of (await (await page.request.get('/api/machines')).json()).items) await page.request.delete(`/api/machines/${m.id}`, { headers: { origin: baseURL } });
+  for (const m of (await (await page.request.get('/api/machines')).json()).items)
+    await page.request.delete(`/api/machines/${m.id}`, { headers: { origin: baseURL } });
   await expect.poll(async () => (await (await page.request.get('/api/machines')).json()).items.length, { timeout: 60_000 }).toBe(0);
 });

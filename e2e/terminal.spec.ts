@@ -179,7 +179,8 @@ test('workspace: two consoles side by side, the layout kept across reloads, broa
     const res = await page.request.post('/api/machines', { data: { name, image: 'busybox', memoryMib: 128 }, headers: { origin: baseURL } });
     expect(res.status()).toBe(202);
   }
-  for (const name of names) await expect.poll(async () => (await (await page.request.get(`/api/machines/${name}`)).json()).state, { timeout: 120_000 }).toBe('running');
+  for (const name of names)
+    await expect.poll(async () => (await (await page.request.get(`/api/machines/${name}`)).json()).state, { timeout: 120_000 }).toBe('running');
 
   await page.goto('/workspace');
   await expect(page.getByRole('heading', { name: 'No consoles here yet' })).toBeVisible();

@@ -21,7 +21,10 @@ test.describe.serial('dashboard', () => {
     await ensureBusyboxImage(page);
     const origin = test.info().project.use.baseURL!;
     for (const [k, n] of Object.entries(names)) {
-      const res = await page.request.post('/api/machines', { data: { name: n, image: 'busybox', memoryMib: 128, tags: k === 'a' ? [tagA, 'dash'] : ['dash'] }, headers: { origin } });
+      const res = await page.request.post('/api/machines', {
+        data: { name: n, image: 'busybox', memoryMib: 128, tags: k === 'a' ? [tagA, 'dash'] : ['dash'] },
+        headers: { origin },
+      });
       expect(res.status()).toBe(202);
     }
     await machinesRunning(page.request);
@@ -167,7 +170,7 @@ test.describe.serial('dashboard', () => {
     await expect(page.getByRole('searchbox', { name: 'Search machines' })).toBeFocused();
   });
 
-  test('on a phone: the overview, the list, a machine\'s actions and a read-only console', async ({ page, browser }) => {
+  test("on a phone: the overview, the list, a machine's actions and a read-only console", async ({ page, browser }) => {
     await page.setViewportSize({ width: 390, height: 844 });
     await loginAsAdmin(page);
     await page.goto('/');
@@ -185,7 +188,9 @@ test.describe.serial('dashboard', () => {
     // A viewer on a phone watches the console.
     const origin = test.info().project.use.baseURL!;
     const user = randomName('viewer');
-    expect((await page.request.post('/api/users', { data: { username: user, role: 'viewer', password: 'viewer-password-1' }, headers: { origin } })).status()).toBe(201);
+    expect(
+      (await page.request.post('/api/users', { data: { username: user, role: 'viewer', password: 'viewer-password-1' }, headers: { origin } })).status(),
+    ).toBe(201);
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const phone = await ctx.newPage();
     const login = await phone.request.post('/api/auth/login', { data: { username: user, password: 'viewer-password-1' }, headers: { origin } });

@@ -50,7 +50,11 @@ test('admin adds a user who logs in with that role; disabling them logs them out
   const download = page.waitForEvent('download');
   await filter.getByRole('link', { name: 'Export JSON lines' }).click();
   const file = await (await download).path();
-  const lines = (await import('node:fs')).readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string });
+  const lines = (await import('node:fs'))
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { action: string });
   expect(lines.length).toBeGreaterThanOrEqual(2);
   expect(lines.every((l) => l.action.startsWith('user.'))).toBe(true);
 });

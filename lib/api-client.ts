@@ -1,5 +1,17 @@
 import { z } from 'zod';
-import { apiTokenSchema, createdTokenSchema, meSchema, sessionInfoSchema, userSchema, userWithPasswordSchema, type ChangePasswordBody, type CreateTokenBody, type CreateUserBody, type LoginBody, type UpdateUserBody } from './contracts/auth';
+import {
+  apiTokenSchema,
+  createdTokenSchema,
+  meSchema,
+  sessionInfoSchema,
+  userSchema,
+  userWithPasswordSchema,
+  type ChangePasswordBody,
+  type CreateTokenBody,
+  type CreateUserBody,
+  type LoginBody,
+  type UpdateUserBody,
+} from './contracts/auth';
 import { auditPageSchema, type AuditQuery } from './contracts/audit';
 import { grantSchema, machineAccessSchema, type PutGrantBody } from './contracts/grants';
 import { createdShareSchema, shareInfoSchema, shareSchema, type CreateShareBody } from './contracts/shares';
@@ -14,7 +26,20 @@ import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './
 import { recordingSchema, type PatchMachineBody } from './contracts/recordings';
 import { prefsSchema, type Prefs } from './contracts/prefs';
 import { hostUsageSchema, machineStatsHistorySchema, machineStatsListSchema } from './contracts/stats';
-import { bulkResultSchema, execResultSchema, logsSchema, machineSchema, runOnceEventSchema, unitFileSchema, type BulkBody, type CreateMachineBody, type MachineAction, type RunOnceBody, type RunOnceEvent, type StopMachineBody } from './contracts/machines';
+import {
+  bulkResultSchema,
+  execResultSchema,
+  logsSchema,
+  machineSchema,
+  runOnceEventSchema,
+  unitFileSchema,
+  type BulkBody,
+  type CreateMachineBody,
+  type MachineAction,
+  type RunOnceBody,
+  type RunOnceEvent,
+  type StopMachineBody,
+} from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
 
 export class ApiError extends Error {
@@ -54,7 +79,13 @@ export function createApiClient(opts: ClientOptions) {
     let res: Response;
     try {
       // duplex: a streamed upload (a snapshot archive) needs it in Node's fetch.
-      res = await doFetch(`${opts.baseUrl}/api${path}`, { method, headers, body: init.body, credentials: 'same-origin', ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
+      res = await doFetch(`${opts.baseUrl}/api${path}`, {
+        method,
+        headers,
+        body: init.body,
+        credentials: 'same-origin',
+        ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+      } as RequestInit);
     } catch (err) {
       // fetch's own message is just "fetch failed": the reason (ECONNREFUSED, a reset) is in its cause.
       const cause = err instanceof Error && err.cause instanceof Error ? `: ${(err.cause as Error & { code?: string }).code ?? err.cause.message}` : '';
@@ -105,7 +136,8 @@ export function createApiClient(opts: ClientOptions) {
       create: (b: CreateUserBody) => call('POST', '/users', userWithPasswordSchema, b),
       update: (id: string, b: UpdateUserBody) => call('PATCH', `/users/${encodeURIComponent(id)}`, userSchema, b),
       remove: (id: string) => call('DELETE', `/users/${encodeURIComponent(id)}`, okSchema),
-      resetPassword: (id: string, password?: string) => call('POST', `/users/${encodeURIComponent(id)}/password`, z.object({ password: z.string().optional() }), password ? { password } : {}),
+      resetPassword: (id: string, password?: string) =>
+        call('POST', `/users/${encodeURIComponent(id)}/password`, z.object({ password: z.string().optional() }), password ? { password } : {}),
     },
     shares: {
       list: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/shares`, listOf(shareSchema)),
@@ -140,7 +172,8 @@ export function createApiClient(opts: ClientOptions) {
       list: () => call('GET', '/machines', listOf(machineSchema)),
       get: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}`, machineSchema),
       create: (b: Partial<CreateMachineBody> & Pick<CreateMachineBody, 'name' | 'image'>) => call('POST', '/machines', jobSchema, b),
-      act: (ref: string, action: MachineAction, b: Partial<StopMachineBody> = {}) => call('POST', `/machines/${encodeURIComponent(ref)}/${action}`, jobSchema, b),
+      act: (ref: string, action: MachineAction, b: Partial<StopMachineBody> = {}) =>
+        call('POST', `/machines/${encodeURIComponent(ref)}/${action}`, jobSchema, b),
       destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),
       bulk: (b: BulkBody) => call('POST', '/machines/bulk', bulkResultSchema, b),
       stats: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/stats`, machineStatsHistorySchema),
@@ -177,7 +210,8 @@ export function createApiClient(opts: ClientOptions) {
     probes: {
       start: (b: ProbeBody) => call('POST', '/probes', jobSchema, b),
       /** A local .deb for a probe (hangar probe --package FILE.deb): its upload id and what it is. */
-      upload: async (body: BodyInit) => uploadedPackageSchema.parse(await (await send('POST', '/probes/packages', { body, contentType: 'application/vnd.debian.binary-package' })).json()),
+      upload: async (body: BodyInit) =>
+        uploadedPackageSchema.parse(await (await send('POST', '/probes/packages', { body, contentType: 'application/vnd.debian.binary-package' })).json()),
     },
     snapshots: {
       list: () => call('GET', '/snapshots', listOf(snapshotSchema)),
@@ -189,7 +223,8 @@ export function createApiClient(opts: ClientOptions) {
       gc: () => call('POST', '/snapshots/gc', gcResultSchema, {}),
       /** The archive as a streamed Response (hangar snapshot export writes it to a file). */
       exportArchive: (id: string) => send('GET', `/snapshots/${encodeURIComponent(id)}/export`),
-      importArchive: async (body: BodyInit) => snapshotSchema.parse(await (await send('POST', '/snapshots/import', { body, contentType: 'application/x-tar' })).json()),
+      importArchive: async (body: BodyInit) =>
+        snapshotSchema.parse(await (await send('POST', '/snapshots/import', { body, contentType: 'application/x-tar' })).json()),
       relabel: (id: string, label: string) => call('PATCH', `/snapshots/${encodeURIComponent(id)}`, snapshotSchema, { label }),
       remove: (id: string, cascade = false) => call('DELETE', `/snapshots/${encodeURIComponent(id)}${cascade ? '?cascade=true' : ''}`, okSchema),
     },

@@ -19,7 +19,12 @@ export interface PasteCheck {
 export function checkPaste(text: string): PasteCheck {
   const lines = text.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n').length;
   const bytes = new TextEncoder().encode(text).length;
-  const preview = text.replace(/\r\n?/g, '\n').split('\n').slice(0, 6).map((l) => (l.length > 120 ? `${l.slice(0, 120)}…` : l)).join('\n');
+  const preview = text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .slice(0, 6)
+    .map((l) => (l.length > 120 ? `${l.slice(0, 120)}…` : l))
+    .join('\n');
   return { lines, bytes, confirm: lines >= PASTE_CONFIRM_LINES || (lines > 1 && bytes > PASTE_CONFIRM_BYTES) || bytes > 4 * PASTE_CONFIRM_BYTES, preview };
 }
 
@@ -32,7 +37,11 @@ export function scrollbackText(lines: Iterable<string>): string {
 
 /** Initials for a presence avatar: "ann" -> "AN", "link "ops"" -> "OP", "Bob Smith" -> "BS". */
 export function initials(name: string): string {
-  const words = name.replace(/^link\s+/, '').replace(/["'“”]/g, '').split(/[\s._@-]+/).filter(Boolean);
+  const words = name
+    .replace(/^link\s+/, '')
+    .replace(/["'“”]/g, '')
+    .split(/[\s._@-]+/)
+    .filter(Boolean);
   if (words.length >= 2) return (words[0][0] + words[1][0]).toUpperCase();
   return (words[0] ?? '?').slice(0, 2).toUpperCase();
 }
@@ -56,14 +65,16 @@ export function plainLog(raw: string): string {
     .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
     .replace(/\x1b[@-Z\\-_]/g, '')
     .replace(/\r\n/g, '\n');
-  return noEsc
-    .split('\n')
-    .map((line) => {
-      const parts = line.split('\r');
-      return parts.length > 1 ? parts.filter(Boolean).pop() ?? '' : line;
-    })
-    .join('\n')
-    // Other control characters but tab and newline.
-    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+  return (
+    noEsc
+      .split('\n')
+      .map((line) => {
+        const parts = line.split('\r');
+        return parts.length > 1 ? (parts.filter(Boolean).pop() ?? '') : line;
+      })
+      .join('\n')
+      // Other control characters but tab and newline.
+      .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')
+  );
 }
 /* eslint-enable no-control-regex */

@@ -14,8 +14,15 @@ export const verbsByState: Record<Machine['state'], MachineVerb[]> = {
 };
 
 export const verbLabels: Record<MachineVerb, string> = {
-  start: 'Start', stop: 'Stop', 'force-stop': 'Force stop', restart: 'Restart', pause: 'Pause', resume: 'Resume', destroy: 'Destroy',
-  checkpoint: 'Checkpoint', 'fork-now': 'Fork now',
+  start: 'Start',
+  stop: 'Stop',
+  'force-stop': 'Force stop',
+  restart: 'Restart',
+  pause: 'Pause',
+  resume: 'Resume',
+  destroy: 'Destroy',
+  checkpoint: 'Checkpoint',
+  'fork-now': 'Fork now',
 };
 
 export const appliesTo = (verb: MachineVerb, m: Pick<Machine, 'state'>): boolean => verbsByState[m.state].includes(verb);

@@ -5,8 +5,27 @@ import { applyView, defaultView, matchesQuery, paramsFromView, tagCounts, viewFr
 /** A machine with the fields a test cares about; the rest defaulted. */
 function machine(p: Partial<Machine> & { name: string }): Machine {
   return {
-    id: `mch_${p.name.replace(/-/g, '')}aaaaaaaaaa`, driver: 'qemu', image: 'busybox', state: 'stopped', stateReason: null, cpus: 1, memoryMib: 256, diskGib: 2, ports: [],
-    ownerId: null, snapshotId: null, accel: null, ssh: null, network: null, address: null, command: null, recordConsole: false, tags: [], createdAt: 0, updatedAt: 0, ...p,
+    id: `mch_${p.name.replace(/-/g, '')}aaaaaaaaaa`,
+    driver: 'qemu',
+    image: 'busybox',
+    state: 'stopped',
+    stateReason: null,
+    cpus: 1,
+    memoryMib: 256,
+    diskGib: 2,
+    ports: [],
+    ownerId: null,
+    snapshotId: null,
+    accel: null,
+    ssh: null,
+    network: null,
+    address: null,
+    command: null,
+    recordConsole: false,
+    tags: [],
+    createdAt: 0,
+    updatedAt: 0,
+    ...p,
   };
 }
 
@@ -52,6 +71,10 @@ describe('machine list view', () => {
   });
 
   it('counts tags, most used first', () => {
-    expect(tagCounts(fleet)).toEqual([{ tag: 'prod', count: 2 }, { tag: 'web', count: 2 }, { tag: 'db', count: 1 }]);
+    expect(tagCounts(fleet)).toEqual([
+      { tag: 'prod', count: 2 },
+      { tag: 'web', count: 2 },
+      { tag: 'db', count: 1 },
+    ]);
   });
 });

@@ -24,7 +24,9 @@ export function viewFromParams(p: URLSearchParams): MachineView {
     q: (p.get('q') ?? '').slice(0, 100),
     states: list(p.get('state')).filter((s): s is Machine['state'] => (machineStates as readonly string[]).includes(s)),
     drivers: list(p.get('driver')).filter((d): d is Machine['driver'] => (driverKinds as readonly string[]).includes(d)),
-    tags: list(p.get('tag')).filter((t) => /^[a-z0-9][a-z0-9._-]{0,31}$/.test(t)).slice(0, 16),
+    tags: list(p.get('tag'))
+      .filter((t) => /^[a-z0-9][a-z0-9._-]{0,31}$/.test(t))
+      .slice(0, 16),
     sort: (sortKeys as readonly string[]).includes(sort ?? '') ? (sort as SortKey) : 'name',
     desc: p.get('dir') === 'desc',
   };

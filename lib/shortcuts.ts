@@ -34,7 +34,7 @@ export const shortcutGroups: { title: string; items: { keys: string[]; what: str
   {
     title: 'Anywhere',
     items: [
-      { keys: ['Ctrl', 'K'], what: 'Command palette: go to a page, machine or snapshot, run an action (⌘K on macOS; in a console Ctrl+K stays the shell\'s)' },
+      { keys: ['Ctrl', 'K'], what: "Command palette: go to a page, machine or snapshot, run an action (⌘K on macOS; in a console Ctrl+K stays the shell's)" },
       { keys: ['?'], what: 'This list of shortcuts' },
       ...Object.entries(goKeys).map(([k, v]) => ({ keys: ['g', k], what: `Go to ${v.label}` })),
     ],
@@ -58,7 +58,7 @@ export const shortcutGroups: { title: string; items: { keys: string[]; what: str
   {
     title: 'Tabs and dialogs',
     items: [
-      { keys: ['←', '→'], what: 'Move between a machine page\'s tabs' },
+      { keys: ['←', '→'], what: "Move between a machine page's tabs" },
       { keys: ['Esc'], what: 'Close a dialog or the palette' },
     ],
   },

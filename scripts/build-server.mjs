@@ -19,8 +19,16 @@ await build({ ...common, entryPoints: { server: 'server/entry.ts' }, outdir: 'di
 // socket.io-client: only the console commands load it (a dynamic import), and its CommonJS parts
 // (ws) cannot run from an ESM bundle.
 // yaml likewise (its CommonJS build asks for require('process')); only chain files load it.
-await build({ ...common, packages: undefined, minify: true, entryPoints: { cli: 'cli/main.ts' }, outdir: 'dist', external: ['./server.js', 'socket.io-client', 'yaml', 'esbuild'] });
+await build({
+  ...common,
+  packages: undefined,
+  minify: true,
+  entryPoints: { cli: 'cli/main.ts' },
+  outdir: 'dist',
+  external: ['./server.js', 'socket.io-client', 'yaml', 'esbuild'],
+});
 // A CommonJS package bundled into the ESM CLI fails only when the command that loads it runs: refuse it here.
-if (readFileSync('dist/cli.js', 'utf8').includes('Dynamic require of')) throw new Error('dist/cli.js bundles a CommonJS package (esbuild left a require shim): add it to the CLI build\'s external list');
+if (readFileSync('dist/cli.js', 'utf8').includes('Dynamic require of'))
+  throw new Error("dist/cli.js bundles a CommonJS package (esbuild left a require shim): add it to the CLI build's external list");
 // The container console holder runs on its own (detached), so it is its own small bundle.
 await build({ ...common, entryPoints: { holder: 'server/drivers/nspawn/holder.ts' }, outdir: 'dist' });

@@ -43,7 +43,12 @@ for (const file of manifests(appDir)) {
   const entries = Object.values(ctx.__RSC_MANIFEST ?? {})[0]?.entryJSFiles ?? {};
   const files = new Set(shared);
   for (const list of Object.values(entries)) for (const f of list) files.add(f);
-  const route = `/${path.relative(appDir, path.dirname(file)).split(path.sep).filter((s) => !/^\(.*\)$/.test(s)).join('/')}`.replace(/\/$/, '') || '/';
+  const route =
+    `/${path
+      .relative(appDir, path.dirname(file))
+      .split(path.sep)
+      .filter((s) => !/^\(.*\)$/.test(s))
+      .join('/')}`.replace(/\/$/, '') || '/';
   if (route.startsWith('/_')) continue;
   let raw = 0;
   let gzip = 0;

@@ -88,16 +88,22 @@ export async function main(argv: string[]): Promise<void> {
   console.log(`Hangar ${s.core.version} listening on ${s.url}`);
   console.log(`  data: ${opts.dataDir}  database: ${s.core.store.dialect} (${s.core.store.location})${opts.ui ? '' : '  web UI: off'}`);
   if (s.admin.created) {
-    console.log(s.admin.password
-      ? `  First run: created user "admin" with one-time password: ${s.admin.password}\n  Log in at ${s.url}/login and create an API token for the CLI (hangar login).`
-      : '  First run: created user "admin" with the password from HANGAR_ADMIN_PASSWORD.');
+    console.log(
+      s.admin.password
+        ? `  First run: created user "admin" with one-time password: ${s.admin.password}\n  Log in at ` +
+            `${s.url}/login and create an API token for the CLI (hangar login).`
+        : '  First run: created user "admin" with the password from HANGAR_ADMIN_PASSWORD.',
+    );
   }
   let signals = 0;
   const stop = (sig: string) => {
     if (++signals > 1) process.exit(130);
     console.log(`\n${sig}: stopping Hangar…`);
     setTimeout(() => process.exit(1), 5000).unref();
-    s.close().then(() => process.exit(0), (e) => (console.error(e), process.exit(1)));
+    s.close().then(
+      () => process.exit(0),
+      (e) => (console.error(e), process.exit(1)),
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

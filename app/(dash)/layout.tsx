@@ -1,8 +1,8 @@
 import type { ReactNode } from 'react';
-import { AuthGate } from '@/components/auth-gate';
-import { Sidebar } from '@/components/sidebar';
-import { EventsBridge } from '@/components/events-bridge';
-import { GlobalKeys } from '@/components/global-keys';
+import { AuthGate } from '@/components/shell/auth-gate';
+import { Sidebar } from '@/components/shell/sidebar';
+import { EventsBridge } from '@/components/shell/events-bridge';
+import { GlobalKeys } from '@/components/shell/global-keys';
 
 export default function DashLayout({ children }: { children: ReactNode }) {
   return (

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
-import { Overview } from '@/components/overview';
-import { PageHeader } from '@/components/page-header';
+import { Overview } from '@/components/overview/overview';
+import { PageHeader } from '@/components/shell/page-header';
 
 export const metadata: Metadata = { title: 'Overview' };
 

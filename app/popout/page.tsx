@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
-import { AuthGate } from '@/components/auth-gate';
-import { PopoutConsole } from '@/components/popout-console';
+import { AuthGate } from '@/components/shell/auth-gate';
+import { PopoutConsole } from '@/components/console/popout-console';
 
 export const metadata: Metadata = { title: 'Console' };
 

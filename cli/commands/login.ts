@@ -20,7 +20,9 @@ export async function login(argv: string[], json: boolean): Promise<void> {
 
   if (!token) {
     const username = values.username ?? 'admin';
-    const password = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : process.env.HANGAR_PASSWORD || (await promptHidden(`Password for ${username}@${url}: `));
+    const password = values['password-stdin']
+      ? (await readStdin()).replace(/\r?\n$/, '')
+      : process.env.HANGAR_PASSWORD || (await promptHidden(`Password for ${username}@${url}: `));
     token = await tokenFromPassword(url, username, password);
   }
   const me = await createApiClient({ baseUrl: url, token }).auth.me();

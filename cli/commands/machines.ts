@@ -15,14 +15,20 @@ async function selectMachines(values: { state?: string[]; driver?: string[]; tag
   for (const s of values.state ?? []) if (!machineStates.includes(s as Machine['state'])) throw new CliError(`--state: one of ${machineStates.join(', ')}`, 2);
   for (const d of values.driver ?? []) if (!driverKinds.includes(d as Machine['driver'])) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
   const { items } = await api().machines.list();
-  return items.filter((m) =>
-    (!values.state?.length || values.state.includes(m.state)) &&
-    (!values.driver?.length || values.driver.includes(m.driver)) &&
-    (values.tag ?? []).every((t) => m.tags.includes(t)) &&
-    (!search || m.name.includes(search)));
+  return items.filter(
+    (m) =>
+      (!values.state?.length || values.state.includes(m.state)) &&
+      (!values.driver?.length || values.driver.includes(m.driver)) &&
+      (values.tag ?? []).every((t) => m.tags.includes(t)) &&
+      (!search || m.name.includes(search)),
+  );
 }
 
-const filterOptions = { state: { type: 'string', multiple: true }, driver: { type: 'string', multiple: true }, tag: { type: 'string', short: 't', multiple: true } } as const;
+const filterOptions = {
+  state: { type: 'string', multiple: true },
+  driver: { type: 'string', multiple: true },
+  tag: { type: 'string', short: 't', multiple: true },
+} as const;
 
 export async function ps(argv: string[], json: boolean): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: filterOptions });
@@ -31,7 +37,11 @@ export async function ps(argv: string[], json: boolean): Promise<void> {
   if (items.length === 0) return void console.log(argv.length ? 'No machines match.' : 'No machines. Create one: hangar create NAME --image busybox');
   console.log(`${'NAME'.padEnd(20)} ${'STATE'.padEnd(9)} ${'DRIVER'.padEnd(11)} ${'IMAGE'.padEnd(12)} ${'RESOURCES'.padEnd(18)} TAGS`);
   for (const m of items) {
-    console.log(`${m.name.padEnd(20)} ${m.state.padEnd(9)} ${`${m.driver}${m.accel ? `/${m.accel}` : ''}`.padEnd(11)} ${m.image.padEnd(12)} ${`${m.cpus} vCPU, ${m.memoryMib} MiB`.padEnd(18)} ${m.tags.join(',')}`);
+    console.log(
+      `${m.name.padEnd(20)} ${m.state.padEnd(9)} ` +
+        `${`${m.driver}${m.accel ? `/${m.accel}` : ''}`.padEnd(11)} ${m.image.padEnd(12)} ` +
+        `${`${m.cpus} vCPU, ${m.memoryMib} MiB`.padEnd(18)} ${m.tags.join(',')}`,
+    );
   }
 }
 
@@ -55,10 +65,26 @@ export async function create(argv: string[], json: boolean): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { image: { type: 'string', default: 'busybox' }, driver: { type: 'string', default: 'qemu' }, network: { type: 'string', default: 'private' }, publish: { type: 'string', short: 'p', multiple: true, default: [] }, cpus: { type: 'string' }, memory: { type: 'string' }, disk: { type: 'string' }, 'no-start': { type: 'boolean', default: false }, tag: { type: 'string', short: 't', multiple: true, default: [] } },
+    options: {
+      image: { type: 'string', default: 'busybox' },
+      driver: { type: 'string', default: 'qemu' },
+      network: { type: 'string', default: 'private' },
+      publish: { type: 'string', short: 'p', multiple: true, default: [] },
+      cpus: { type: 'string' },
+      memory: { type: 'string' },
+      disk: { type: 'string' },
+      'no-start': { type: 'boolean', default: false },
+      tag: { type: 'string', short: 't', multiple: true, default: [] },
+    },
   });
   const name = positionals[0];
-  if (!name) throw new CliError('Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network private|nat|host] [-p HOST:GUEST]... [--cpus N] [--memory MiB] [--disk GiB] [--tag T]... [--no-start]', 2);
+  if (!name)
+    throw new CliError(
+      'Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network ' +
+        'private|nat|host] [-p HOST:GUEST]... [--cpus N] [--memory MiB] [--disk GiB] [--tag T]... ' +
+        '[--no-start]',
+      2,
+    );
   const driver = driverKindSchema.safeParse(values.driver);
   if (!driver.success) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
   const network = containerNetworks.find((n) => n === values.network);
@@ -75,7 +101,18 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     return n;
   };
   const client = api();
-  const job = await client.machines.create({ name, driver: driver.data, network, ports, image: values.image!, cpus: num(values.cpus, 'cpus'), memoryMib: num(values.memory, 'memory'), diskGib: num(values.disk, 'disk'), tags: values.tag, start: !values['no-start'] });
+  const job = await client.machines.create({
+    name,
+    driver: driver.data,
+    network,
+    ports,
+    image: values.image!,
+    cpus: num(values.cpus, 'cpus'),
+    memoryMib: num(values.memory, 'memory'),
+    diskGib: num(values.disk, 'disk'),
+    tags: values.tag,
+    start: !values['no-start'],
+  });
   await followJob(client, job, json);
   const m = await client.machines.get(name);
   if (json) printJson(m);
@@ -83,9 +120,14 @@ export async function create(argv: string[], json: boolean): Promise<void> {
 }
 
 export async function act(action: MachineAction, argv: string[], json: boolean): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { force: { type: 'boolean', default: false }, timeout: { type: 'string' }, ...filterOptions } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { force: { type: 'boolean', default: false }, timeout: { type: 'string' }, ...filterOptions },
+  });
   const selecting = !!(values.state?.length || values.driver?.length || values.tag?.length);
-  if (selecting || positionals.length > 1) return bulk(action === 'stop' && values.force ? 'force-stop' : action, selecting ? (await selectMachines(values)).map((m) => m.name) : positionals, json);
+  if (selecting || positionals.length > 1)
+    return bulk(action === 'stop' && values.force ? 'force-stop' : action, selecting ? (await selectMachines(values)).map((m) => m.name) : positionals, json);
   if (!positionals[0]) throw new CliError(`Usage: hangar ${action} NAME... | --tag T | --state S${action === 'stop' ? ' [--force] [--timeout S]' : ''}`, 2);
   const client = api();
   const job = await client.machines.act(positionals[0], action, { force: values.force, ...(values.timeout ? { timeoutS: Number(values.timeout) } : {}) });
@@ -154,7 +196,11 @@ export async function unit(argv: string[], json: boolean): Promise<void> {
 
 /** hangar logs NAME [-n BYTES] [-f]: the console log's tail (the serial line, or a container's output), and with -f what follows. */
 export async function logs(argv: string[], json: boolean): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { follow: { type: 'boolean', short: 'f', default: false }, bytes: { type: 'string', short: 'n' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { follow: { type: 'boolean', short: 'f', default: false }, bytes: { type: 'string', short: 'n' } },
+  });
   if (!positionals[0]) throw new CliError('Usage: hangar logs NAME [-n BYTES] [-f]', 2);
   const tail = values.bytes === undefined ? undefined : Number(values.bytes);
   if (tail !== undefined && (!Number.isInteger(tail) || tail < 1)) throw new CliError(`-n: a number of bytes, not ${values.bytes}`, 2);

@@ -14,9 +14,15 @@ import { CliError, printJson } from '../output';
 export async function probe(argv: string[], json: boolean): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { image: { type: 'string', default: 'debian-12' }, package: { type: 'string', multiple: true }, 'check-unit': { type: 'string' }, 'check-network': { type: 'string' } },
+    options: {
+      image: { type: 'string', default: 'debian-12' },
+      package: { type: 'string', multiple: true },
+      'check-unit': { type: 'string' },
+      'check-network': { type: 'string' },
+    },
   });
-  if (!values.package?.length) throw new CliError('Usage: hangar probe [--image debian-12] --package NAME|FILE.deb [--package ...] [--check-unit UNIT] [--check-network URL]', 2);
+  if (!values.package?.length)
+    throw new CliError('Usage: hangar probe [--image debian-12] --package NAME|FILE.deb [--package ...] [--check-unit UNIT] [--check-network URL]', 2);
   const cfg = loadConfig();
   const api = createApiClient({ baseUrl: cfg.url, token: cfg.token });
   // A path to a .deb (or any existing file) is uploaded; anything else is a package name from the mirror.
@@ -28,7 +34,13 @@ export async function probe(argv: string[], json: boolean): Promise<number> {
     if (!json) process.stderr.write(`uploaded ${file}: ${up.package} ${up.version} (${up.architecture})\n`);
     uploads.push(up.id);
   }
-  const job = await api.probes.start({ image: values.image, packages: values.package.filter((p) => !isFile(p)), uploads, checkUnit: values['check-unit'], checkNetwork: values['check-network'] });
+  const job = await api.probes.start({
+    image: values.image,
+    packages: values.package.filter((p) => !isFile(p)),
+    uploads,
+    checkUnit: values['check-unit'],
+    checkNetwork: values['check-network'],
+  });
   const done = await followJob(api, job, json);
   const r = probeReportSchema.parse(done.result);
   if (json) printJson(r);

@@ -25,7 +25,10 @@ async function runChain(argv: string[]): Promise<number> {
     return await attach(r.machine, m.driver !== 'qemu' || m.ssh ? 'ssh' : 'serial');
   } finally {
     if (o.keep) process.stderr.write(`${r.machine} keeps running (hangar rm ${r.machine} removes it).\n`);
-    else await followJob(api, await api.machines.destroy(r.machine), true).catch((err: Error) => process.stderr.write(`hangar: could not remove ${r.machine}: ${err.message}\n`));
+    else
+      await followJob(api, await api.machines.destroy(r.machine), true).catch((err: Error) =>
+        process.stderr.write(`hangar: could not remove ${r.machine}: ${err.message}\n`),
+      );
   }
 }
 
@@ -61,11 +64,20 @@ export async function runCmd(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: sep >= 0 ? argv.slice(0, sep) : argv,
     allowPositionals: true,
-    options: { interactive: { type: 'boolean', short: 'i', default: false }, tty: { type: 'boolean', short: 't', default: false }, rm: { type: 'boolean', default: false }, driver: { type: 'string' }, network: { type: 'string', default: 'private' }, name: { type: 'string' }, memory: { type: 'string' } },
+    options: {
+      interactive: { type: 'boolean', short: 'i', default: false },
+      tty: { type: 'boolean', short: 't', default: false },
+      rm: { type: 'boolean', default: false },
+      driver: { type: 'string' },
+      network: { type: 'string', default: 'private' },
+      name: { type: 'string' },
+      memory: { type: 'string' },
+    },
   });
   const [image, ...rest] = positionals;
   const cmd = sep >= 0 ? argv.slice(sep + 1) : rest;
-  if (!image) throw new CliError('Usage: hangar run [-it] [--rm] [--driver nspawn|podman|qemu] [--network private|nat|host] [--name NAME] IMAGE [-- CMD [ARGS...]]', 2);
+  if (!image)
+    throw new CliError('Usage: hangar run [-it] [--rm] [--driver nspawn|podman|qemu] [--network private|nat|host] [--name NAME] IMAGE [-- CMD [ARGS...]]', 2);
   const driver = driverKindSchema.safeParse(values.driver ?? (image === 'busybox' ? 'qemu' : 'nspawn'));
   if (!driver.success) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
   const network = containerNetworks.find((n) => n === values.network);
@@ -75,7 +87,8 @@ export async function runCmd(argv: string[]): Promise<number> {
   const api: ApiClient = createApiClient({ baseUrl: cfg.url, token: cfg.token });
   const memoryMib = values.memory ? Number(values.memory) : 256;
   if (!Number.isInteger(memoryMib)) throw new CliError(`--memory: not a whole number: ${values.memory}`, 2);
-  if (!interactive && driver.data !== 'qemu') return runOnce(api, { image, driver: driver.data, argv: cmd, rm: values.rm, network, memoryMib, ...(values.name ? { name: values.name } : {}) });
+  if (!interactive && driver.data !== 'qemu')
+    return runOnce(api, { image, driver: driver.data, argv: cmd, rm: values.rm, network, memoryMib, ...(values.name ? { name: values.name } : {}) });
   const name = values.name ?? `run-${randomBytes(4).toString('hex')}`;
   await followJob(api, await api.machines.create({ name, image, driver: driver.data, memoryMib, ...(driver.data === 'qemu' ? {} : { network }) }), true);
   try {
@@ -85,7 +98,10 @@ export async function runCmd(argv: string[]): Promise<number> {
     process.stderr.write(r.stderr);
     return r.code;
   } finally {
-    if (values.rm) await followJob(api, await api.machines.destroy(name), true).catch((err: Error) => process.stderr.write(`hangar: could not remove ${name}: ${err.message}\n`));
+    if (values.rm)
+      await followJob(api, await api.machines.destroy(name), true).catch((err: Error) =>
+        process.stderr.write(`hangar: could not remove ${name}: ${err.message}\n`),
+      );
     else process.stderr.write(`${name} keeps running (hangar rm ${name} removes it).\n`);
   }
 }

@@ -38,7 +38,11 @@ export async function list(json: boolean): Promise<void> {
       if (depth === 0) console.log(`# tree of ${s.image}: ${formatBytes(treeBytes(s))} on disk`);
       const on = s.machines.length ? `  ← ${s.machines.map((m) => m.name).join(', ')}` : '';
       const pause = s.pauseMs !== null ? `, paused ${s.pauseMs} ms` : '';
-      console.log(`${'  '.repeat(depth)}${s.id}  ${s.label}  [${s.kind}${s.state === 'complete' ? '' : `, ${s.state}`}${pause}, ${formatBytes(s.sizeBytes)}, ${formatAge(s.createdAt)}]${on}`);
+      console.log(
+        `${'  '.repeat(depth)}${s.id}  ${s.label}  ` +
+          `[${s.kind}${s.state === 'complete' ? '' : `, ${s.state}`}${pause}, ${formatBytes(s.sizeBytes)}, ` +
+          `${formatAge(s.createdAt)}]${on}`,
+      );
       walk(s.id, depth + 1);
     }
   };
@@ -59,7 +63,11 @@ export async function checkpoint(argv: string[], json: boolean): Promise<void> {
 }
 
 export async function restore(argv: string[], json: boolean): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { machine: { type: 'string', short: 'm' }, 'no-checkpoint': { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { machine: { type: 'string', short: 'm' }, 'no-checkpoint': { type: 'boolean', default: false } },
+  });
   if (!positionals[0]) throw new CliError('Usage: hangar restore SNAPSHOT [--machine NAME] [--no-checkpoint]', 2);
   const client = api();
   const snap = await findSnapshot(client, positionals[0]);
@@ -69,7 +77,11 @@ export async function restore(argv: string[], json: boolean): Promise<void> {
 
 /** hangar fork SNAPSHOT -n N, or hangar fork MACHINE -n N (fork now: checkpoint + fork). */
 export async function fork(argv: string[], json: boolean): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { n: { type: 'string', short: 'n', default: '1' }, prefix: { type: 'string' }, 'new-identity': { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { n: { type: 'string', short: 'n', default: '1' }, prefix: { type: 'string' }, 'new-identity': { type: 'boolean', default: false } },
+  });
   const ref = positionals[0];
   const count = Number(values.n);
   if (!ref || !Number.isInteger(count)) throw new CliError('Usage: hangar fork SNAPSHOT|MACHINE [-n COUNT] [--prefix NAME] [--new-identity]', 2);
@@ -125,5 +137,9 @@ export async function snapshotCmd(argv: string[], json: boolean): Promise<void> 
 export async function gc(json: boolean): Promise<void> {
   const r = await api().snapshots.gc();
   if (json) return printJson(r);
-  console.log(`Removed ${r.removedSteps} cached step${r.removedSteps === 1 ? '' : 's'} past the step cache's limits, ${r.removedFiles} file${r.removedFiles === 1 ? '' : 's'} and ${r.removedSnapshots} failed snapshot${r.removedSnapshots === 1 ? '' : 's'}; freed ${formatBytes(r.freedBytes)}.`);
+  console.log(
+    `Removed ${r.removedSteps} cached step${r.removedSteps === 1 ? '' : 's'} past the step cache's ` +
+      `limits, ${r.removedFiles} file${r.removedFiles === 1 ? '' : 's'} and ${r.removedSnapshots} failed ` +
+      `snapshot${r.removedSnapshots === 1 ? '' : 's'}; freed ${formatBytes(r.freedBytes)}.`,
+  );
 }

@@ -10,7 +10,13 @@ export async function status(json: boolean): Promise<void> {
   const [machines, jobs] = me ? await Promise.all([api.machines.list(), api.jobs.list({ limit: 500 })]) : [null, null];
   const running = jobs?.items.filter((j) => j.state === 'running' || j.state === 'queued').length ?? null;
   if (json) {
-    printJson({ url: cfg.url, health, user: me ? { username: me.user.username, role: me.role } : null, machines: machines?.items.length ?? null, activeJobs: running });
+    printJson({
+      url: cfg.url,
+      health,
+      user: me ? { username: me.user.username, role: me.role } : null,
+      machines: machines?.items.length ?? null,
+      activeJobs: running,
+    });
     return;
   }
   console.log(`Hangar ${health.version} at ${cfg.url}: up ${Math.round(health.uptimeS)} s, database ${health.db}`);

@@ -46,7 +46,12 @@ export async function buildChain(o: ChainOptions, json: boolean): Promise<{ mach
  */
 export async function build(argv: string[], json: boolean): Promise<void> {
   const o = chainOptions(argv);
-  if (o.words.length === 0 && !o.file) throw new CliError('Usage: hangar build BASE [+ STEP ARGS...]... | -f CHAIN.yaml|CHAIN.ts   [--name NAME] [--transient]   e.g. hangar build busybox + file /etc/motd hello + exec -- cat /etc/motd', 2);
+  if (o.words.length === 0 && !o.file)
+    throw new CliError(
+      'Usage: hangar build BASE [+ STEP ARGS...]... | -f CHAIN.yaml|CHAIN.ts   [--name NAME] [--transient] ' +
+        '  e.g. hangar build busybox + file /etc/motd hello + exec -- cat /etc/motd',
+      2,
+    );
   const r = await buildChain(o, json);
   if (json) printJson(r);
   else console.log(`${r.machine}: ${r.hits} step${r.hits === 1 ? '' : 's'} from the cache, ${r.ran} run.`);
@@ -71,7 +76,11 @@ export async function steps(argv: string[], json: boolean): Promise<void> {
   const show = (parent: string | null, depth: number) => {
     for (const n of kids.get(parent) ?? []) {
       const args = JSON.stringify(n.args);
-      console.log(`${'  '.repeat(depth)}${n.key.slice(0, 12)}  ${n.step} ${args.length > 60 ? `${args.slice(0, 57)}...` : args}  [${n.hits} hits, saves ${(n.durationMs / 1000).toFixed(1)} s]`);
+      console.log(
+        `${'  '.repeat(depth)}${n.key.slice(0, 12)}  ${n.step} ` +
+          `${args.length > 60 ? `${args.slice(0, 57)}...` : args}  [${n.hits} hits, saves ` +
+          `${(n.durationMs / 1000).toFixed(1)} s]`,
+      );
       show(n.key, depth + 1);
     }
   };

@@ -23,7 +23,11 @@ export async function attach(machineRef: string, channel: 'serial' | 'ssh', type
   const machine = await createApiClient({ baseUrl: cfg.url, token: cfg.token }).machines.get(machineRef);
   // Loaded here, not at start-up: most commands never open a socket, and it is a third of the CLI's load time.
   const { io } = await import('socket.io-client');
-  const s: Socket<ConsoleServerToClient, ConsoleClientToServer> = io(`${cfg.url}/console`, { transports: ['websocket'], auth: { token: cfg.token }, reconnection: false });
+  const s: Socket<ConsoleServerToClient, ConsoleClientToServer> = io(`${cfg.url}/console`, {
+    transports: ['websocket'],
+    auth: { token: cfg.token },
+    reconnection: false,
+  });
   const sessionId = `cli-${randomBytes(9).toString('base64url')}`;
   const tty = process.stdin.isTTY === true;
   const size = () => ({ cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 });
@@ -31,14 +35,17 @@ export async function attach(machineRef: string, channel: 'serial' | 'ssh', type
     s.once('connect', () => resolve());
     s.once('connect_error', (e) => reject(new CliError(`Cannot reach ${cfg.url}: ${e.message}`)));
   });
-  const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId: machine.id, channel }, ...size() }, resolve));
+  const reply = await new Promise<AttachReply>((resolve) =>
+    s.emit('attach', { sessionId, target: { kind: 'machine', machineId: machine.id, channel }, ...size() }, resolve),
+  );
   if (!reply.ok) {
     s.disconnect();
     throw new CliError(reply.error.message);
   }
   // A command to run in the shell, typed as its first line (hangar run -it IMAGE -- CMD).
   if (typed) s.emit('input', { sessionId, data: typed });
-  if (channel === 'serial') process.stderr.write(`Connected to ${machine.name}'s serial console${reply.mode === 'readonly' ? ' (read-only)' : ''}. Ctrl-] leaves.\r\n`);
+  if (channel === 'serial')
+    process.stderr.write(`Connected to ${machine.name}'s serial console${reply.mode === 'readonly' ? ' (read-only)' : ''}. Ctrl-] leaves.\r\n`);
   if (channel === 'serial' && reply.replay) process.stdout.write(reply.replay.slice(-4000));
   else if (reply.replay) process.stdout.write(reply.replay);
   // This terminal answers questions in the replay (ash asks for the cursor position at each

@@ -35,7 +35,10 @@ export async function users(argv: string[], json: boolean): Promise<void> {
       return;
     }
     case 'add': {
-      const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'viewer' }, 'password-stdin': { type: 'boolean', default: false } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { role: { type: 'string', default: 'viewer' }, 'password-stdin': { type: 'boolean', default: false } },
+      });
       if (!name) throw new CliError(USAGE, 2);
       const password = values['password-stdin'] ? (await readStdin()).split('\n')[0] : undefined;
       const r = await client.users.create({ username: name, role: role(values.role), ...(password ? { password } : {}) });
@@ -76,7 +79,16 @@ export async function passwd(json: boolean): Promise<void> {
 
 /** hangar audit [--action A] [--actor U] [--target ID] [-n N] [--jsonl]: the audit log, newest first. */
 export async function audit(argv: string[], json: boolean): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { action: { type: 'string' }, actor: { type: 'string' }, target: { type: 'string' }, n: { type: 'string', short: 'n', default: '50' }, jsonl: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      action: { type: 'string' },
+      actor: { type: 'string' },
+      target: { type: 'string' },
+      n: { type: 'string', short: 'n', default: '50' },
+      jsonl: { type: 'boolean', default: false },
+    },
+  });
   const limit = Number(values.n);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError('-n: 1 to 1000', 2);
   const items = (await api().audit.list({ action: values.action, actor: values.actor, target: values.target, limit })).items;
@@ -84,6 +96,8 @@ export async function audit(argv: string[], json: boolean): Promise<void> {
   if (values.jsonl) return void process.stdout.write(items.map((e) => `${JSON.stringify(e)}\n`).join(''));
   for (const e of items) {
     const who = `${e.actorName ?? '-'}${e.actorKind === 'token' ? ' (token)' : ''}`;
-    console.log(`${new Date(e.ts).toISOString()}  ${who.padEnd(18)} ${e.action.padEnd(22)} ${e.targetKind ? `${e.targetKind} ${e.targetId ?? ''}` : ''}  ${e.ip ?? ''}`);
+    console.log(
+      `${new Date(e.ts).toISOString()}  ${who.padEnd(18)} ${e.action.padEnd(22)} ${e.targetKind ? `${e.targetKind} ${e.targetId ?? ''}` : ''}  ${e.ip ?? ''}`,
+    );
   }
 }

@@ -41,6 +41,11 @@ export async function listAuditEvents(s: Store, f: AuditFilter): Promise<AuditEv
   if (f.since !== undefined) where.push(gte(a.ts, f.since));
   if (f.until !== undefined) where.push(lte(a.ts, f.until));
   if (f.before) where.push(or(lt(a.ts, f.before.ts), and(eq(a.ts, f.before.ts), lt(a.id, f.before.id)))!);
-  const rows = await s.db.select().from(a).where(where.length ? and(...where) : undefined).orderBy(desc(a.ts), desc(a.id)).limit(f.limit);
+  const rows = await s.db
+    .select()
+    .from(a)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(desc(a.ts), desc(a.id))
+    .limit(f.limit);
   return rows.map(({ detailJson, ...r }) => ({ ...r, detail: JSON.parse(detailJson) }));
 }

@@ -13,17 +13,30 @@ export async function grantsOf(s: Store, machineId: string) {
 }
 
 export async function grantFor(s: Store, machineId: string, userId: string): Promise<GrantRow | undefined> {
-  const [row] = await s.db.select().from(s.t.machineGrants).where(and(eq(s.t.machineGrants.machineId, machineId), eq(s.t.machineGrants.userId, userId))).limit(1);
+  const [row] = await s.db
+    .select()
+    .from(s.t.machineGrants)
+    .where(and(eq(s.t.machineGrants.machineId, machineId), eq(s.t.machineGrants.userId, userId)))
+    .limit(1);
   return row;
 }
 
 /** One grant per user and machine: a new role replaces the old. */
 export async function putGrant(s: Store, g: GrantRow): Promise<void> {
-  await s.db.insert(s.t.machineGrants).values(g).onConflictDoUpdate({ target: [s.t.machineGrants.machineId, s.t.machineGrants.userId], set: { role: g.role, createdBy: g.createdBy, createdAt: g.createdAt } });
+  await s.db
+    .insert(s.t.machineGrants)
+    .values(g)
+    .onConflictDoUpdate({
+      target: [s.t.machineGrants.machineId, s.t.machineGrants.userId],
+      set: { role: g.role, createdBy: g.createdBy, createdAt: g.createdAt },
+    });
 }
 
 export async function deleteGrant(s: Store, machineId: string, userId: string): Promise<boolean> {
-  const rows = await s.db.delete(s.t.machineGrants).where(and(eq(s.t.machineGrants.machineId, machineId), eq(s.t.machineGrants.userId, userId))).returning({ u: s.t.machineGrants.userId });
+  const rows = await s.db
+    .delete(s.t.machineGrants)
+    .where(and(eq(s.t.machineGrants.machineId, machineId), eq(s.t.machineGrants.userId, userId)))
+    .returning({ u: s.t.machineGrants.userId });
   return rows.length > 0;
 }
 

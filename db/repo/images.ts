@@ -6,13 +6,32 @@ type ImageRow = Store['t']['images']['$inferSelect'];
 export type ImagePatch = Partial<Pick<ImageRow, 'state' | 'sizeBytes' | 'updatedAt' | 'path'>> & { recipe?: Record<string, unknown> };
 
 function toImage(r: ImageRow): Image {
-  return { id: r.id, name: r.name, kind: r.kind, state: r.state, sizeBytes: r.sizeBytes, recipe: JSON.parse(r.recipeJson), createdAt: r.createdAt, updatedAt: r.updatedAt };
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    state: r.state,
+    sizeBytes: r.sizeBytes,
+    recipe: JSON.parse(r.recipeJson),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
 }
 
 export async function insertImage(s: Store, i: Image & { path: string }): Promise<Image> {
   const [row] = await s.db
     .insert(s.t.images)
-    .values({ id: i.id, name: i.name, kind: i.kind, state: i.state, sizeBytes: i.sizeBytes, recipeJson: JSON.stringify(i.recipe), path: i.path, createdAt: i.createdAt, updatedAt: i.updatedAt })
+    .values({
+      id: i.id,
+      name: i.name,
+      kind: i.kind,
+      state: i.state,
+      sizeBytes: i.sizeBytes,
+      recipeJson: JSON.stringify(i.recipe),
+      path: i.path,
+      createdAt: i.createdAt,
+      updatedAt: i.updatedAt,
+    })
     .returning();
   return toImage(row);
 }
@@ -39,7 +58,10 @@ export async function deleteImage(s: Store, id: string): Promise<void> {
 }
 
 export async function countMachinesUsingImage(s: Store, name: string): Promise<number> {
-  const [row] = await s.db.select({ n: sql<number>`count(*)` }).from(s.t.machines).where(eq(s.t.machines.image, name));
+  const [row] = await s.db
+    .select({ n: sql<number>`count(*)` })
+    .from(s.t.machines)
+    .where(eq(s.t.machines.image, name));
   return Number(row?.n ?? 0);
 }
 

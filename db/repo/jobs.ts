@@ -7,17 +7,37 @@ export type JobPatch = Partial<Pick<JobRow, 'state' | 'progress' | 'message' | '
 
 export function toJob(r: JobRow): Job {
   return {
-    id: r.id, kind: r.kind, title: r.title, state: r.state, progress: r.progress, message: r.message, error: r.error,
-    result: r.resultJson == null ? null : JSON.parse(r.resultJson), ownerId: r.ownerId, machineId: r.machineId,
-    createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt,
+    id: r.id,
+    kind: r.kind,
+    title: r.title,
+    state: r.state,
+    progress: r.progress,
+    message: r.message,
+    error: r.error,
+    result: r.resultJson == null ? null : JSON.parse(r.resultJson),
+    ownerId: r.ownerId,
+    machineId: r.machineId,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
   };
 }
 
 export async function insertJob(s: Store, j: Job): Promise<void> {
   await s.db.insert(s.t.jobs).values({
-    id: j.id, kind: j.kind, title: j.title, state: j.state, progress: j.progress, message: j.message, error: j.error,
-    resultJson: j.result == null ? null : JSON.stringify(j.result), ownerId: j.ownerId, machineId: j.machineId,
-    createdAt: j.createdAt, startedAt: j.startedAt, finishedAt: j.finishedAt,
+    id: j.id,
+    kind: j.kind,
+    title: j.title,
+    state: j.state,
+    progress: j.progress,
+    message: j.message,
+    error: j.error,
+    resultJson: j.result == null ? null : JSON.stringify(j.result),
+    ownerId: j.ownerId,
+    machineId: j.machineId,
+    createdAt: j.createdAt,
+    startedAt: j.startedAt,
+    finishedAt: j.finishedAt,
   });
 }
 
@@ -37,7 +57,12 @@ export async function listJobs(s: Store, q: { ownerId?: string; state?: JobState
   const conds: SQL[] = [];
   if (q.ownerId) conds.push(eq(s.t.jobs.ownerId, q.ownerId));
   if (q.state) conds.push(eq(s.t.jobs.state, q.state));
-  const rows = await s.db.select().from(s.t.jobs).where(conds.length ? and(...conds) : undefined).orderBy(desc(s.t.jobs.createdAt)).limit(q.limit);
+  const rows = await s.db
+    .select()
+    .from(s.t.jobs)
+    .where(conds.length ? and(...conds) : undefined)
+    .orderBy(desc(s.t.jobs.createdAt))
+    .limit(q.limit);
   return rows.map(toJob);
 }
 

@@ -4,9 +4,23 @@ import type { Store } from '../client';
 
 export function toMachine(r: MachineRow): Machine {
   return {
-    id: r.id, name: r.name, driver: r.driver, image: r.image, state: r.state, stateReason: r.stateReason,
-    cpus: r.cpus, memoryMib: r.memoryMib, diskGib: r.diskGib, ports: JSON.parse(r.portsJson), ownerId: r.ownerId, snapshotId: r.snapshotId,
-    ...fromRuntime(r.runtimeJson), recordConsole: r.recordConsole, tags: JSON.parse(r.tagsJson), createdAt: r.createdAt, updatedAt: r.updatedAt,
+    id: r.id,
+    name: r.name,
+    driver: r.driver,
+    image: r.image,
+    state: r.state,
+    stateReason: r.stateReason,
+    cpus: r.cpus,
+    memoryMib: r.memoryMib,
+    diskGib: r.diskGib,
+    ports: JSON.parse(r.portsJson),
+    ownerId: r.ownerId,
+    snapshotId: r.snapshotId,
+    ...fromRuntime(r.runtimeJson),
+    recordConsole: r.recordConsole,
+    tags: JSON.parse(r.tagsJson),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
   };
 }
 
@@ -32,20 +46,45 @@ export async function listMachineRows(s: Store): Promise<MachineRow[]> {
   return s.db.select().from(s.t.machines);
 }
 
-export async function insertMachine(s: Store, m: Omit<Machine, 'accel' | 'ssh' | 'network' | 'address' | 'command' | 'snapshotId' | 'recordConsole' | 'tags'> & { recordConsole?: boolean; tags?: string[]; snapshotId?: string | null; runtime?: Record<string, unknown> }): Promise<Machine> {
+export async function insertMachine(
+  s: Store,
+  m: Omit<Machine, 'accel' | 'ssh' | 'network' | 'address' | 'command' | 'snapshotId' | 'recordConsole' | 'tags'> & {
+    recordConsole?: boolean;
+    tags?: string[];
+    snapshotId?: string | null;
+    runtime?: Record<string, unknown>;
+  },
+): Promise<Machine> {
   const [row] = await s.db
     .insert(s.t.machines)
     .values({
-      id: m.id, name: m.name, driver: m.driver, image: m.image, state: m.state, stateReason: m.stateReason, cpus: m.cpus,
-      memoryMib: m.memoryMib, diskGib: m.diskGib, portsJson: JSON.stringify(m.ports), ownerId: m.ownerId,
-      snapshotId: m.snapshotId ?? null, recordConsole: m.recordConsole ?? false, tagsJson: JSON.stringify(m.tags ?? []), runtimeJson: JSON.stringify(m.runtime ?? {}), createdAt: m.createdAt, updatedAt: m.updatedAt,
+      id: m.id,
+      name: m.name,
+      driver: m.driver,
+      image: m.image,
+      state: m.state,
+      stateReason: m.stateReason,
+      cpus: m.cpus,
+      memoryMib: m.memoryMib,
+      diskGib: m.diskGib,
+      portsJson: JSON.stringify(m.ports),
+      ownerId: m.ownerId,
+      snapshotId: m.snapshotId ?? null,
+      recordConsole: m.recordConsole ?? false,
+      tagsJson: JSON.stringify(m.tags ?? []),
+      runtimeJson: JSON.stringify(m.runtime ?? {}),
+      createdAt: m.createdAt,
+      updatedAt: m.updatedAt,
     })
     .returning();
   return toMachine(row);
 }
 
 export type MachineRow = Store['t']['machines']['$inferSelect'];
-export type MachinePatch = Partial<Pick<MachineRow, 'state' | 'stateReason' | 'updatedAt' | 'snapshotId' | 'recordConsole'>> & { runtime?: Record<string, unknown>; tags?: string[] };
+export type MachinePatch = Partial<Pick<MachineRow, 'state' | 'stateReason' | 'updatedAt' | 'snapshotId' | 'recordConsole'>> & {
+  runtime?: Record<string, unknown>;
+  tags?: string[];
+};
 
 export async function getMachineRow(s: Store, by: { id: string } | { name: string }): Promise<MachineRow | undefined> {
   const cond = 'id' in by ? eq(s.t.machines.id, by.id) : eq(s.t.machines.name, by.name);
@@ -55,7 +94,11 @@ export async function getMachineRow(s: Store, by: { id: string } | { name: strin
 
 export async function updateMachine(s: Store, id: string, patch: MachinePatch): Promise<Machine | undefined> {
   const { runtime, tags, ...rest } = patch;
-  const values = { ...rest, ...(runtime === undefined ? {} : { runtimeJson: JSON.stringify(runtime) }), ...(tags === undefined ? {} : { tagsJson: JSON.stringify(tags) }) };
+  const values = {
+    ...rest,
+    ...(runtime === undefined ? {} : { runtimeJson: JSON.stringify(runtime) }),
+    ...(tags === undefined ? {} : { tagsJson: JSON.stringify(tags) }),
+  };
   const [row] = await s.db.update(s.t.machines).set(values).where(eq(s.t.machines.id, id)).returning();
   return row ? toMachine(row) : undefined;
 }

@@ -14,8 +14,14 @@ export interface NewSession {
 
 export async function insertSession(s: Store, n: NewSession): Promise<void> {
   await s.db.insert(s.t.sessions).values({
-    id: n.id, userId: n.userId, tokenHash: n.tokenHash, createdAt: n.now, lastSeenAt: n.now,
-    expiresAt: n.expiresAt, ip: n.ip, userAgent: n.userAgent,
+    id: n.id,
+    userId: n.userId,
+    tokenHash: n.tokenHash,
+    createdAt: n.now,
+    lastSeenAt: n.now,
+    expiresAt: n.expiresAt,
+    ip: n.ip,
+    userAgent: n.userAgent,
   });
 }
 

@@ -22,7 +22,11 @@ export async function findShareByHash(s: Store, tokenHash: string): Promise<Shar
 }
 
 export async function revokeShare(s: Store, id: string, now: number): Promise<boolean> {
-  const rows = await s.db.update(s.t.shareLinks).set({ revokedAt: now }).where(and(eq(s.t.shareLinks.id, id), isNull(s.t.shareLinks.revokedAt))).returning({ id: s.t.shareLinks.id });
+  const rows = await s.db
+    .update(s.t.shareLinks)
+    .set({ revokedAt: now })
+    .where(and(eq(s.t.shareLinks.id, id), isNull(s.t.shareLinks.revokedAt)))
+    .returning({ id: s.t.shareLinks.id });
   return rows.length > 0;
 }
 

@@ -52,8 +52,20 @@ export async function deleteSnapshots(s: Store, ids: string[]): Promise<void> {
 export function toSnapshot(r: SnapshotRow, machineName: string | null, on: { id: string; name: string }[]): Snapshot {
   const spec = JSON.parse(r.specJson) as Partial<SnapshotSpec>;
   return {
-    id: r.id, parentId: r.parentId, machineId: r.machineId, machineName,
-    kind: r.kind, label: r.label, state: r.state, sizeBytes: r.sizeBytes, pauseMs: r.pauseMs, driver: r.driver, image: r.image,
-    memoryMib: spec.memoryMib ?? null, cpus: spec.cpus ?? null, machines: on, createdAt: r.createdAt,
+    id: r.id,
+    parentId: r.parentId,
+    machineId: r.machineId,
+    machineName,
+    kind: r.kind,
+    label: r.label,
+    state: r.state,
+    sizeBytes: r.sizeBytes,
+    pauseMs: r.pauseMs,
+    driver: r.driver,
+    image: r.image,
+    memoryMib: spec.memoryMib ?? null,
+    cpus: spec.cpus ?? null,
+    machines: on,
+    createdAt: r.createdAt,
   };
 }

@@ -5,8 +5,18 @@ import type { Store } from '../client';
 type StepRow = Store['t']['stepNodes']['$inferSelect'];
 
 const toNode = (r: StepRow): StepNode => ({
-  key: r.key, parentKey: r.parentKey, step: r.step, version: r.version, args: JSON.parse(r.argsJson), image: r.image, driver: r.driver,
-  snapshotId: r.snapshotId, durationMs: r.durationMs, hits: r.hits, lastUsedAt: r.lastUsedAt, createdAt: r.createdAt,
+  key: r.key,
+  parentKey: r.parentKey,
+  step: r.step,
+  version: r.version,
+  args: JSON.parse(r.argsJson),
+  image: r.image,
+  driver: r.driver,
+  snapshotId: r.snapshotId,
+  durationMs: r.durationMs,
+  hits: r.hits,
+  lastUsedAt: r.lastUsedAt,
+  createdAt: r.createdAt,
 });
 
 export async function getStepNode(s: Store, key: string): Promise<StepNode | null> {
@@ -20,14 +30,27 @@ export async function listStepNodes(s: Store): Promise<StepNode[]> {
 
 export async function insertStepNode(s: Store, n: Omit<StepNode, 'hits'>): Promise<void> {
   await s.db.insert(s.t.stepNodes).values({
-    key: n.key, parentKey: n.parentKey, step: n.step, version: n.version, argsJson: JSON.stringify(n.args), image: n.image, driver: n.driver,
-    snapshotId: n.snapshotId, durationMs: n.durationMs, hits: 0, lastUsedAt: n.lastUsedAt, createdAt: n.createdAt,
+    key: n.key,
+    parentKey: n.parentKey,
+    step: n.step,
+    version: n.version,
+    argsJson: JSON.stringify(n.args),
+    image: n.image,
+    driver: n.driver,
+    snapshotId: n.snapshotId,
+    durationMs: n.durationMs,
+    hits: 0,
+    lastUsedAt: n.lastUsedAt,
+    createdAt: n.createdAt,
   });
 }
 
 /** A cache hit: counted, and the node is fresh again for the LRU clean-up. */
 export async function touchStepNode(s: Store, key: string, now: number): Promise<void> {
-  await s.db.update(s.t.stepNodes).set({ hits: sql`${s.t.stepNodes.hits} + 1`, lastUsedAt: now }).where(eq(s.t.stepNodes.key, key));
+  await s.db
+    .update(s.t.stepNodes)
+    .set({ hits: sql`${s.t.stepNodes.hits} + 1`, lastUsedAt: now })
+    .where(eq(s.t.stepNodes.key, key));
 }
 
 export async function deleteStepNodes(s: Store, keys: string[]): Promise<void> {

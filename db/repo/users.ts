@@ -43,7 +43,10 @@ export async function getUserRow(s: Store, id: string): Promise<UserRow | undefi
 }
 
 export async function updateUser(s: Store, id: string, patch: Partial<Pick<UserRow, 'role' | 'disabled' | 'passwordHash'>>, now: number): Promise<void> {
-  await s.db.update(s.t.users).set({ ...patch, updatedAt: now }).where(eq(s.t.users.id, id));
+  await s.db
+    .update(s.t.users)
+    .set({ ...patch, updatedAt: now })
+    .where(eq(s.t.users.id, id));
 }
 
 export async function deleteUser(s: Store, id: string): Promise<void> {
@@ -52,7 +55,10 @@ export async function deleteUser(s: Store, id: string): Promise<void> {
 
 /** Admins who can still log in: the last one may not be demoted, disabled or deleted. */
 export async function countActiveAdmins(s: Store): Promise<number> {
-  const [row] = await s.db.select({ n: sql<number>`count(*)` }).from(s.t.users).where(and(eq(s.t.users.role, 'admin'), eq(s.t.users.disabled, false)));
+  const [row] = await s.db
+    .select({ n: sql<number>`count(*)` })
+    .from(s.t.users)
+    .where(and(eq(s.t.users.role, 'admin'), eq(s.t.users.disabled, false)));
   return Number(row?.n ?? 0);
 }
 

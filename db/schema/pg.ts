@@ -15,28 +15,40 @@ export const users = pgTable('users', {
   updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
 });
 
-export const sessions = pgTable('sessions', {
-  id: text('id').primaryKey(),
-  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-  tokenHash: text('token_hash').notNull().unique(),
-  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
-  expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
-  lastSeenAt: bigint('last_seen_at', { mode: 'number' }).notNull(),
-  ip: text('ip'),
-  userAgent: text('user_agent'),
-}, (t) => [index('sessions_user_idx').on(t.userId)]);
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+    lastSeenAt: bigint('last_seen_at', { mode: 'number' }).notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
 
-export const apiTokens = pgTable('api_tokens', {
-  id: text('id').primaryKey(),
-  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-  name: text('name').notNull(),
-  tokenHash: text('token_hash').notNull().unique(),
-  role: text('role', { enum: ['member', 'viewer', 'operator', 'admin'] }).notNull(),
-  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
-  lastUsedAt: bigint('last_used_at', { mode: 'number' }),
-  expiresAt: bigint('expires_at', { mode: 'number' }),
-  revokedAt: bigint('revoked_at', { mode: 'number' }),
-}, (t) => [index('api_tokens_user_idx').on(t.userId)]);
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    role: text('role', { enum: ['member', 'viewer', 'operator', 'admin'] }).notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    lastUsedAt: bigint('last_used_at', { mode: 'number' }),
+    expiresAt: bigint('expires_at', { mode: 'number' }),
+    revokedAt: bigint('revoked_at', { mode: 'number' }),
+  },
+  (t) => [index('api_tokens_user_idx').on(t.userId)],
+);
 
 export const machines = pgTable('machines', {
   id: text('id').primaryKey(),
@@ -60,44 +72,54 @@ export const machines = pgTable('machines', {
   updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
 });
 
-export const snapshots = pgTable('snapshots', {
-  id: text('id').primaryKey(),
-  parentId: text('parent_id'),
-  machineId: text('machine_id'),
-  kind: text('kind', { enum: ['live', 'disk'] }).notNull(),
-  label: text('label').notNull(),
-  state: text('state', { enum: ['pending', 'complete', 'failed'] }).notNull(),
-  sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull().default(0),
-  pauseMs: bigint('pause_ms', { mode: 'number' }),
-  /** What a restore or fork needs to start it again: driver, image, and the machine's shape when it was taken. */
-  driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] }).notNull().default('qemu'),
-  image: text('image').notNull().default(''),
-  specJson: text('spec_json').notNull().default('{}'),
-  /** The frozen disk layer (qcow2) this snapshot owns; its backing chain runs through its ancestors' layers. */
-  diskPath: text('disk_path').notNull().default(''),
-  path: text('path').notNull(),
-  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
-}, (t) => [index('snapshots_parent_idx').on(t.parentId)]);
+export const snapshots = pgTable(
+  'snapshots',
+  {
+    id: text('id').primaryKey(),
+    parentId: text('parent_id'),
+    machineId: text('machine_id'),
+    kind: text('kind', { enum: ['live', 'disk'] }).notNull(),
+    label: text('label').notNull(),
+    state: text('state', { enum: ['pending', 'complete', 'failed'] }).notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull().default(0),
+    pauseMs: bigint('pause_ms', { mode: 'number' }),
+    /** What a restore or fork needs to start it again: driver, image, and the machine's shape when it was taken. */
+    driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] })
+      .notNull()
+      .default('qemu'),
+    image: text('image').notNull().default(''),
+    specJson: text('spec_json').notNull().default('{}'),
+    /** The frozen disk layer (qcow2) this snapshot owns; its backing chain runs through its ancestors' layers. */
+    diskPath: text('disk_path').notNull().default(''),
+    path: text('path').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('snapshots_parent_idx').on(t.parentId)],
+);
 
 /**
  * The step cache: one node per step result, keyed by hash(parent key, step, version, canonical
  * args, content of local files read); its machine state is a snapshot. Roots are base images.
  */
-export const stepNodes = pgTable('step_nodes', {
-  key: text('key').primaryKey(),
-  parentKey: text('parent_key'),
-  step: text('step').notNull(),
-  version: text('version').notNull(),
-  argsJson: text('args_json').notNull().default('{}'),
-  image: text('image').notNull(),
-  driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] }).notNull(),
-  snapshotId: text('snapshot_id'),
-  /** How long the step took to build: what a cache hit saves. */
-  durationMs: bigint('duration_ms', { mode: 'number' }).notNull().default(0),
-  hits: bigint('hits', { mode: 'number' }).notNull().default(0),
-  lastUsedAt: bigint('last_used_at', { mode: 'number' }).notNull(),
-  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
-}, (t) => [index('step_nodes_parent_idx').on(t.parentKey)]);
+export const stepNodes = pgTable(
+  'step_nodes',
+  {
+    key: text('key').primaryKey(),
+    parentKey: text('parent_key'),
+    step: text('step').notNull(),
+    version: text('version').notNull(),
+    argsJson: text('args_json').notNull().default('{}'),
+    image: text('image').notNull(),
+    driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] }).notNull(),
+    snapshotId: text('snapshot_id'),
+    /** How long the step took to build: what a cache hit saves. */
+    durationMs: bigint('duration_ms', { mode: 'number' }).notNull().default(0),
+    hits: bigint('hits', { mode: 'number' }).notNull().default(0),
+    lastUsedAt: bigint('last_used_at', { mode: 'number' }).notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('step_nodes_parent_idx').on(t.parentKey)],
+);
 
 export const images = pgTable('images', {
   id: text('id').primaryKey(),
@@ -111,28 +133,38 @@ export const images = pgTable('images', {
   updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
 });
 
-export const jobs = pgTable('jobs', {
-  id: text('id').primaryKey(),
-  kind: text('kind').notNull(),
-  title: text('title').notNull(),
-  state: text('state', { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }).notNull(),
-  progress: bigint('progress', { mode: 'number' }).notNull().default(0),
-  message: text('message').notNull().default(''),
-  error: text('error'),
-  resultJson: text('result_json'),
-  ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
-  machineId: text('machine_id'),
-  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
-  startedAt: bigint('started_at', { mode: 'number' }),
-  finishedAt: bigint('finished_at', { mode: 'number' }),
-}, (t) => [index('jobs_created_idx').on(t.createdAt)]);
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    title: text('title').notNull(),
+    state: text('state', { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }).notNull(),
+    progress: bigint('progress', { mode: 'number' }).notNull().default(0),
+    message: text('message').notNull().default(''),
+    error: text('error'),
+    resultJson: text('result_json'),
+    ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
+    machineId: text('machine_id'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    startedAt: bigint('started_at', { mode: 'number' }),
+    finishedAt: bigint('finished_at', { mode: 'number' }),
+  },
+  (t) => [index('jobs_created_idx').on(t.createdAt)],
+);
 
-export const jobLogs = pgTable('job_logs', {
-  jobId: text('job_id').notNull().references(() => jobs.id, { onDelete: 'cascade' }),
-  seq: bigint('seq', { mode: 'number' }).notNull(),
-  ts: bigint('ts', { mode: 'number' }).notNull(),
-  line: text('line').notNull(),
-}, (t) => [primaryKey({ columns: [t.jobId, t.seq] })]);
+export const jobLogs = pgTable(
+  'job_logs',
+  {
+    jobId: text('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    ts: bigint('ts', { mode: 'number' }).notNull(),
+    line: text('line').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.seq] })],
+);
 
 export const shareLinks = pgTable('share_links', {
   id: text('id').primaryKey(),
@@ -147,18 +179,22 @@ export const shareLinks = pgTable('share_links', {
   lastUsedAt: bigint('last_used_at', { mode: 'number' }),
 });
 
-export const auditEvents = pgTable('audit_events', {
-  id: text('id').primaryKey(),
-  ts: bigint('ts', { mode: 'number' }).notNull(),
-  actorKind: text('actor_kind', { enum: ['user', 'token', 'share', 'system', 'anonymous'] }).notNull(),
-  actorId: text('actor_id'),
-  actorName: text('actor_name'),
-  action: text('action').notNull(),
-  targetKind: text('target_kind'),
-  targetId: text('target_id'),
-  ip: text('ip'),
-  detailJson: text('detail_json').notNull().default('{}'),
-}, (t) => [index('audit_ts_idx').on(t.ts)]);
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: text('id').primaryKey(),
+    ts: bigint('ts', { mode: 'number' }).notNull(),
+    actorKind: text('actor_kind', { enum: ['user', 'token', 'share', 'system', 'anonymous'] }).notNull(),
+    actorId: text('actor_id'),
+    actorName: text('actor_name'),
+    action: text('action').notNull(),
+    targetKind: text('target_kind'),
+    targetId: text('target_id'),
+    ip: text('ip'),
+    detailJson: text('detail_json').notNull().default('{}'),
+  },
+  (t) => [index('audit_ts_idx').on(t.ts)],
+);
 
 export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
@@ -167,10 +203,18 @@ export const settings = pgTable('settings', {
 });
 
 /** Per-machine roles: a teammate given one machine (owner: may also share it and grant it; operator; viewer). */
-export const machineGrants = pgTable('machine_grants', {
-  machineId: text('machine_id').notNull().references(() => machines.id, { onDelete: 'cascade' }),
-  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-  role: text('role', { enum: ['owner', 'operator', 'viewer'] }).notNull(),
-  createdBy: text('created_by'),
-  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
-}, (t) => [primaryKey({ columns: [t.machineId, t.userId] }), index('machine_grants_user_idx').on(t.userId)]);
+export const machineGrants = pgTable(
+  'machine_grants',
+  {
+    machineId: text('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['owner', 'operator', 'viewer'] }).notNull(),
+    createdBy: text('created_by'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.machineId, t.userId] }), index('machine_grants_user_idx').on(t.userId)],
+);

@@ -15,28 +15,40 @@ export const users = sqliteTable('users', {
   updatedAt: integer('updated_at').notNull(),
 });
 
-export const sessions = sqliteTable('sessions', {
-  id: text('id').primaryKey(),
-  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-  tokenHash: text('token_hash').notNull().unique(),
-  createdAt: integer('created_at').notNull(),
-  expiresAt: integer('expires_at').notNull(),
-  lastSeenAt: integer('last_seen_at').notNull(),
-  ip: text('ip'),
-  userAgent: text('user_agent'),
-}, (t) => [index('sessions_user_idx').on(t.userId)]);
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
 
-export const apiTokens = sqliteTable('api_tokens', {
-  id: text('id').primaryKey(),
-  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-  name: text('name').notNull(),
-  tokenHash: text('token_hash').notNull().unique(),
-  role: text('role', { enum: ['member', 'viewer', 'operator', 'admin'] }).notNull(),
-  createdAt: integer('created_at').notNull(),
-  lastUsedAt: integer('last_used_at'),
-  expiresAt: integer('expires_at'),
-  revokedAt: integer('revoked_at'),
-}, (t) => [index('api_tokens_user_idx').on(t.userId)]);
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    role: text('role', { enum: ['member', 'viewer', 'operator', 'admin'] }).notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+    expiresAt: integer('expires_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('api_tokens_user_idx').on(t.userId)],
+);
 
 export const machines = sqliteTable('machines', {
   id: text('id').primaryKey(),
@@ -60,44 +72,54 @@ export const machines = sqliteTable('machines', {
   updatedAt: integer('updated_at').notNull(),
 });
 
-export const snapshots = sqliteTable('snapshots', {
-  id: text('id').primaryKey(),
-  parentId: text('parent_id'),
-  machineId: text('machine_id'),
-  kind: text('kind', { enum: ['live', 'disk'] }).notNull(),
-  label: text('label').notNull(),
-  state: text('state', { enum: ['pending', 'complete', 'failed'] }).notNull(),
-  sizeBytes: integer('size_bytes').notNull().default(0),
-  pauseMs: integer('pause_ms'),
-  /** What a restore or fork needs to start it again: driver, image, and the machine's shape when it was taken. */
-  driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] }).notNull().default('qemu'),
-  image: text('image').notNull().default(''),
-  specJson: text('spec_json').notNull().default('{}'),
-  /** The frozen disk layer (qcow2) this snapshot owns; its backing chain runs through its ancestors' layers. */
-  diskPath: text('disk_path').notNull().default(''),
-  path: text('path').notNull(),
-  createdAt: integer('created_at').notNull(),
-}, (t) => [index('snapshots_parent_idx').on(t.parentId)]);
+export const snapshots = sqliteTable(
+  'snapshots',
+  {
+    id: text('id').primaryKey(),
+    parentId: text('parent_id'),
+    machineId: text('machine_id'),
+    kind: text('kind', { enum: ['live', 'disk'] }).notNull(),
+    label: text('label').notNull(),
+    state: text('state', { enum: ['pending', 'complete', 'failed'] }).notNull(),
+    sizeBytes: integer('size_bytes').notNull().default(0),
+    pauseMs: integer('pause_ms'),
+    /** What a restore or fork needs to start it again: driver, image, and the machine's shape when it was taken. */
+    driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] })
+      .notNull()
+      .default('qemu'),
+    image: text('image').notNull().default(''),
+    specJson: text('spec_json').notNull().default('{}'),
+    /** The frozen disk layer (qcow2) this snapshot owns; its backing chain runs through its ancestors' layers. */
+    diskPath: text('disk_path').notNull().default(''),
+    path: text('path').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('snapshots_parent_idx').on(t.parentId)],
+);
 
 /**
  * The step cache: one node per step result, keyed by hash(parent key, step, version, canonical
  * args, content of local files read); its machine state is a snapshot. Roots are base images.
  */
-export const stepNodes = sqliteTable('step_nodes', {
-  key: text('key').primaryKey(),
-  parentKey: text('parent_key'),
-  step: text('step').notNull(),
-  version: text('version').notNull(),
-  argsJson: text('args_json').notNull().default('{}'),
-  image: text('image').notNull(),
-  driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] }).notNull(),
-  snapshotId: text('snapshot_id'),
-  /** How long the step took to build: what a cache hit saves. */
-  durationMs: integer('duration_ms').notNull().default(0),
-  hits: integer('hits').notNull().default(0),
-  lastUsedAt: integer('last_used_at').notNull(),
-  createdAt: integer('created_at').notNull(),
-}, (t) => [index('step_nodes_parent_idx').on(t.parentKey)]);
+export const stepNodes = sqliteTable(
+  'step_nodes',
+  {
+    key: text('key').primaryKey(),
+    parentKey: text('parent_key'),
+    step: text('step').notNull(),
+    version: text('version').notNull(),
+    argsJson: text('args_json').notNull().default('{}'),
+    image: text('image').notNull(),
+    driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] }).notNull(),
+    snapshotId: text('snapshot_id'),
+    /** How long the step took to build: what a cache hit saves. */
+    durationMs: integer('duration_ms').notNull().default(0),
+    hits: integer('hits').notNull().default(0),
+    lastUsedAt: integer('last_used_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('step_nodes_parent_idx').on(t.parentKey)],
+);
 
 export const images = sqliteTable('images', {
   id: text('id').primaryKey(),
@@ -111,28 +133,38 @@ export const images = sqliteTable('images', {
   updatedAt: integer('updated_at').notNull(),
 });
 
-export const jobs = sqliteTable('jobs', {
-  id: text('id').primaryKey(),
-  kind: text('kind').notNull(),
-  title: text('title').notNull(),
-  state: text('state', { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }).notNull(),
-  progress: integer('progress').notNull().default(0),
-  message: text('message').notNull().default(''),
-  error: text('error'),
-  resultJson: text('result_json'),
-  ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
-  machineId: text('machine_id'),
-  createdAt: integer('created_at').notNull(),
-  startedAt: integer('started_at'),
-  finishedAt: integer('finished_at'),
-}, (t) => [index('jobs_created_idx').on(t.createdAt)]);
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    title: text('title').notNull(),
+    state: text('state', { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }).notNull(),
+    progress: integer('progress').notNull().default(0),
+    message: text('message').notNull().default(''),
+    error: text('error'),
+    resultJson: text('result_json'),
+    ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
+    machineId: text('machine_id'),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('jobs_created_idx').on(t.createdAt)],
+);
 
-export const jobLogs = sqliteTable('job_logs', {
-  jobId: text('job_id').notNull().references(() => jobs.id, { onDelete: 'cascade' }),
-  seq: integer('seq').notNull(),
-  ts: integer('ts').notNull(),
-  line: text('line').notNull(),
-}, (t) => [primaryKey({ columns: [t.jobId, t.seq] })]);
+export const jobLogs = sqliteTable(
+  'job_logs',
+  {
+    jobId: text('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    ts: integer('ts').notNull(),
+    line: text('line').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.seq] })],
+);
 
 export const shareLinks = sqliteTable('share_links', {
   id: text('id').primaryKey(),
@@ -147,18 +179,22 @@ export const shareLinks = sqliteTable('share_links', {
   lastUsedAt: integer('last_used_at'),
 });
 
-export const auditEvents = sqliteTable('audit_events', {
-  id: text('id').primaryKey(),
-  ts: integer('ts').notNull(),
-  actorKind: text('actor_kind', { enum: ['user', 'token', 'share', 'system', 'anonymous'] }).notNull(),
-  actorId: text('actor_id'),
-  actorName: text('actor_name'),
-  action: text('action').notNull(),
-  targetKind: text('target_kind'),
-  targetId: text('target_id'),
-  ip: text('ip'),
-  detailJson: text('detail_json').notNull().default('{}'),
-}, (t) => [index('audit_ts_idx').on(t.ts)]);
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: text('id').primaryKey(),
+    ts: integer('ts').notNull(),
+    actorKind: text('actor_kind', { enum: ['user', 'token', 'share', 'system', 'anonymous'] }).notNull(),
+    actorId: text('actor_id'),
+    actorName: text('actor_name'),
+    action: text('action').notNull(),
+    targetKind: text('target_kind'),
+    targetId: text('target_id'),
+    ip: text('ip'),
+    detailJson: text('detail_json').notNull().default('{}'),
+  },
+  (t) => [index('audit_ts_idx').on(t.ts)],
+);
 
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
@@ -167,10 +203,18 @@ export const settings = sqliteTable('settings', {
 });
 
 /** Per-machine roles: a teammate given one machine (owner: may also share it and grant it; operator; viewer). */
-export const machineGrants = sqliteTable('machine_grants', {
-  machineId: text('machine_id').notNull().references(() => machines.id, { onDelete: 'cascade' }),
-  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-  role: text('role', { enum: ['owner', 'operator', 'viewer'] }).notNull(),
-  createdBy: text('created_by'),
-  createdAt: integer('created_at').notNull(),
-}, (t) => [primaryKey({ columns: [t.machineId, t.userId] }), index('machine_grants_user_idx').on(t.userId)]);
+export const machineGrants = sqliteTable(
+  'machine_grants',
+  {
+    machineId: text('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['owner', 'operator', 'viewer'] }).notNull(),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.machineId, t.userId] }), index('machine_grants_user_idx').on(t.userId)],
+);

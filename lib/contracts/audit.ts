@@ -19,13 +19,19 @@ export type AuditEventInfo = z.infer<typeof auditEventSchema>;
 const ms = z.coerce.number().int().min(0).max(8.64e15);
 
 export const auditQuerySchema = z.object({
-  action: z.string().regex(/^[a-z_.]{1,64}$/, 'an action such as machine.create, or a prefix such as machine.').optional(),
+  action: z
+    .string()
+    .regex(/^[a-z_.]{1,64}$/, 'an action such as machine.create, or a prefix such as machine.')
+    .optional(),
   actor: z.string().min(1).max(64).optional(),
   target: z.string().min(1).max(64).optional(),
   since: ms.optional(),
   until: ms.optional(),
   /** Cursor from the previous page: `TS:ID` of its last event. */
-  before: z.string().regex(/^\d{1,16}:[A-Za-z0-9_]{1,64}$/, 'TS:ID of the last event seen').optional(),
+  before: z
+    .string()
+    .regex(/^\d{1,16}:[A-Za-z0-9_]{1,64}$/, 'TS:ID of the last event seen')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 /** As a client writes it (the server coerces the query string). */

@@ -61,7 +61,9 @@ export const createUserBodySchema = z.object({
 });
 export type CreateUserBody = z.input<typeof createUserBodySchema>;
 
-export const updateUserBodySchema = z.object({ role: roleSchema.optional(), disabled: z.boolean().optional() }).refine((b) => b.role !== undefined || b.disabled !== undefined, { message: 'give role or disabled', path: ['role'] });
+export const updateUserBodySchema = z
+  .object({ role: roleSchema.optional(), disabled: z.boolean().optional() })
+  .refine((b) => b.role !== undefined || b.disabled !== undefined, { message: 'give role or disabled', path: ['role'] });
 export type UpdateUserBody = z.input<typeof updateUserBodySchema>;
 
 export const resetPasswordBodySchema = z.object({ password: passwordSchema.optional() });

@@ -81,6 +81,9 @@ export interface ConsoleViewers {
 export const keyboardRequestSchema = z.object({
   sessionId: consoleSessionIdSchema,
   action: z.enum(['take', 'release', 'give']),
-  to: z.string().regex(/^[0-9a-f]{12}$/).optional(),
+  to: z
+    .string()
+    .regex(/^[0-9a-f]{12}$/)
+    .optional(),
 });
 export type KeyboardReply = { ok: true } | { ok: false; error: { code: string; message: string } };

@@ -13,8 +13,13 @@ export type DriverKind = z.infer<typeof driverKindSchema>;
 export const containerNetworks = ['private', 'nat', 'host'] as const;
 
 /** A label for filtering and grouping machines: lowercase, as typed in a search box. */
-export const tagSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,31}$/, 'a tag: lowercase letters, digits, ".", "_" or "-", 1-32 characters, starting with a letter or digit');
-export const tagsSchema = z.array(tagSchema).max(16, 'at most 16 tags').refine((t) => new Set(t).size === t.length, 'a tag given twice');
+export const tagSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,31}$/, 'a tag: lowercase letters, digits, ".", "_" or "-", 1-32 characters, starting with a letter or digit');
+export const tagsSchema = z
+  .array(tagSchema)
+  .max(16, 'at most 16 tags')
+  .refine((t) => new Set(t).size === t.length, 'a tag given twice');
 
 export const portForwardSchema = z.object({
   host: z.number().int().min(1024).max(65535),
@@ -41,7 +46,10 @@ export const machineSchema = z.object({
   accel: z.enum(['kvm', 'tcg']).nullable(),
   /** SSH into the guest (images with sshd): the loopback port Hangar forwards, and the user. */
   ssh: z.object({ port: z.number().int().nullable(), user: z.string() }).nullable(),
-  /** Containers: their own namespace with loopback only, a veth with an address and NAT (port forwards), or the host's network; null for VMs (user-mode NAT). */
+  /**
+   * Containers: their own namespace with loopback only, a veth with an address and NAT (port forwards),
+   * or the host's network; null for VMs (user-mode NAT).
+   */
   network: z.enum(containerNetworks).nullable(),
   /** A container's own IPv4 address (network nat), reachable from the host. */
   address: z.string().nullable(),
@@ -131,7 +139,12 @@ export type RunOnceEvent = z.infer<typeof runOnceEventSchema>;
 export const logsQuerySchema = z.object({
   /** Byte offset to read from (the `next` of the last answer, to follow); default: the last `tail` bytes. */
   from: z.coerce.number().int().min(0).optional(),
-  tail: z.coerce.number().int().min(1).max(4 * 2 ** 20).default(64 * 1024),
+  tail: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(4 * 2 ** 20)
+    .default(64 * 1024),
 });
 
 /** A piece of a machine's console log: its text, and the offset to ask from next. */
@@ -144,16 +157,22 @@ export type BulkAction = (typeof bulkActions)[number];
 export const bulkBodySchema = z.object({
   action: z.enum(bulkActions),
   /** Machine names or ids, each once. */
-  machines: z.array(z.string().max(64)).min(1).max(500).refine((m) => new Set(m).size === m.length, 'a machine given twice'),
+  machines: z
+    .array(z.string().max(64))
+    .min(1)
+    .max(500)
+    .refine((m) => new Set(m).size === m.length, 'a machine given twice'),
 });
 export type BulkBody = z.infer<typeof bulkBodySchema>;
 
 /** Per machine, in the order asked: the job it started, or why it did not (the others go on). */
 export const bulkResultSchema = z.object({
-  results: z.array(z.object({
-    machine: z.string(),
-    job: jobSchema.nullable(),
-    error: z.object({ code: z.enum(errorCodes), message: z.string() }).nullable(),
-  })),
+  results: z.array(
+    z.object({
+      machine: z.string(),
+      job: jobSchema.nullable(),
+      error: z.object({ code: z.enum(errorCodes), message: z.string() }).nullable(),
+    }),
+  ),
 });
 export type BulkResult = z.infer<typeof bulkResultSchema>;

@@ -3,16 +3,30 @@ import { z } from 'zod';
 const packageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]{0,99}$/, 'a Debian package name');
 
 /** A package probe (the racker/postroj idea): install into a throwaway container, check it works, report, remove everything. */
-export const probeBodySchema = z.object({
-  image: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'an image name').default('debian-12'),
-  packages: z.array(packageName).max(20).default([]),
-  /** Local .deb files uploaded first (POST /probes/packages), by upload id: installed with their dependencies. */
-  uploads: z.array(z.string().regex(/^upl_[a-z0-9]{10,40}$/, 'an upload id')).max(5).default([]),
-  /** A systemd unit that must be active after the install (default: none). */
-  checkUnit: z.string().regex(/^[A-Za-z0-9@_.:-]{1,128}$/, 'a unit name').optional(),
-  /** A URL that must answer (2xx or 3xx) from the host, the container being on the host network. */
-  checkNetwork: z.url({ protocol: /^https?$/ }).max(2048).optional(),
-}).refine((b) => b.packages.length + b.uploads.length > 0, { message: 'name a package or upload a .deb', path: ['packages'] });
+export const probeBodySchema = z
+  .object({
+    image: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'an image name')
+      .default('debian-12'),
+    packages: z.array(packageName).max(20).default([]),
+    /** Local .deb files uploaded first (POST /probes/packages), by upload id: installed with their dependencies. */
+    uploads: z
+      .array(z.string().regex(/^upl_[a-z0-9]{10,40}$/, 'an upload id'))
+      .max(5)
+      .default([]),
+    /** A systemd unit that must be active after the install (default: none). */
+    checkUnit: z
+      .string()
+      .regex(/^[A-Za-z0-9@_.:-]{1,128}$/, 'a unit name')
+      .optional(),
+    /** A URL that must answer (2xx or 3xx) from the host, the container being on the host network. */
+    checkNetwork: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional(),
+  })
+  .refine((b) => b.packages.length + b.uploads.length > 0, { message: 'name a package or upload a .deb', path: ['packages'] });
 export type ProbeBody = z.input<typeof probeBodySchema>;
 
 /** A .deb uploaded for a probe: what dpkg-deb read from it. */

@@ -18,10 +18,12 @@ export type Recording = z.infer<typeof recordingSchema>;
 
 export const recordingParams = z.object({ id: z.string().regex(/^rec-[0-9]{13}-[a-z0-9-]{1,80}$/, 'a recording id') });
 
-export const patchMachineBodySchema = z.object({
-  /** Record this machine's console sessions from their next start. */
-  recordConsole: z.boolean().optional(),
-  /** Replace the machine's tags. */
-  tags: tagsSchema.optional(),
-}).strict();
+export const patchMachineBodySchema = z
+  .object({
+    /** Record this machine's console sessions from their next start. */
+    recordConsole: z.boolean().optional(),
+    /** Replace the machine's tags. */
+    tags: tagsSchema.optional(),
+  })
+  .strict();
 export type PatchMachineBody = z.infer<typeof patchMachineBodySchema>;

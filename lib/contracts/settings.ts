@@ -8,9 +8,19 @@ export const settingsSchema = z.object({
   /** Machines may not take more than this share of host memory together (guest RAM as configured). */
   memoryLimit: z.number().min(0.1).max(4),
   /** Debian archive for image builds; empty = the one in the host's apt sources. */
-  debianMirror: z.union([z.literal(''), z.string().max(500).regex(/^(https?|file):\/\/[^\s'"\\]+$/, 'an http(s):// or file:// URL')]),
+  debianMirror: z.union([
+    z.literal(''),
+    z
+      .string()
+      .max(500)
+      .regex(/^(https?|file):\/\/[^\s'"\\]+$/, 'an http(s):// or file:// URL'),
+  ]),
   /** The step cache may take this much disk (its snapshots); least recently used unreferenced steps go first. 0: no budget. */
-  stepCacheBudgetMib: z.number().int().min(0).max(16 * 2 ** 20),
+  stepCacheBudgetMib: z
+    .number()
+    .int()
+    .min(0)
+    .max(16 * 2 ** 20),
   /** Cached steps unused this long go (unless a machine runs on them). 0: keep forever. */
   stepCacheMaxAgeDays: z.number().int().min(0).max(3650),
   /** Console recordings older than this go. 0: keep them. */
@@ -18,7 +28,15 @@ export const settingsSchema = z.object({
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
-export const defaultSettings: Settings = { consoleHostShell: false, consoleScrollbackKib: 512, memoryLimit: 0.9, debianMirror: '', stepCacheBudgetMib: 20480, stepCacheMaxAgeDays: 30, recordingRetentionDays: 30 };
+export const defaultSettings: Settings = {
+  consoleHostShell: false,
+  consoleScrollbackKib: 512,
+  memoryLimit: 0.9,
+  debianMirror: '',
+  stepCacheBudgetMib: 20480,
+  stepCacheMaxAgeDays: 30,
+  recordingRetentionDays: 30,
+};
 
 export const settingsPatchSchema = settingsSchema.partial();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;

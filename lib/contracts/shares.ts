@@ -21,7 +21,12 @@ export type Share = z.infer<typeof shareSchema>;
 export const createShareBodySchema = z.object({
   role: shareRoleSchema.default('viewer'),
   /** Default 24 h; at most 30 days. */
-  expiresInSeconds: z.number().int().min(5).max(30 * 86400).default(86400),
+  expiresInSeconds: z
+    .number()
+    .int()
+    .min(5)
+    .max(30 * 86400)
+    .default(86400),
   label: z.string().trim().min(1).max(64).optional(),
 });
 export type CreateShareBody = z.input<typeof createShareBodySchema>;

@@ -27,8 +27,12 @@ export const snapshotSchema = z.object({
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 
-// eslint-disable-next-line no-control-regex -- refusing control characters is the point
-export const labelSchema = z.string().trim().max(120).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
+export const labelSchema = z
+  .string()
+  .trim()
+  .max(120)
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
 
 export const checkpointBodySchema = z.object({ label: labelSchema.optional() });
 export type CheckpointBody = z.infer<typeof checkpointBodySchema>;

@@ -81,6 +81,5 @@ export const hostUsageSchema = z.object({
 });
 export type HostUsage = z.infer<typeof hostUsageSchema>;
 
-
 /** A socket asks for the guest-side figures (network, guest memory) of the machine whose page it shows; null stops. */
 export const statsWatchSchema = z.object({ machineId: idSchema.nullable() });

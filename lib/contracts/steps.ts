@@ -10,16 +10,18 @@ export const chainStepSchema = z.object({
 });
 export type ChainStep = z.infer<typeof chainStepSchema>;
 
-export const buildBodySchema = z.object({
-  /** The chain as written on the command line: `debian-12 + apt nginx + exec -- nginx -v`. */
-  chain: z.string().min(1).max(65536).optional(),
-  /** Or the steps themselves; the first is the base (os.busybox, os.debian). */
-  steps: z.array(chainStepSchema).min(1).max(64).optional(),
-  /** The machine that ends up in the chain's last state; a generated name when omitted. */
-  name: nameSchema.optional(),
-  /** Run the last step without caching it (on the resulting machine only). */
-  transient: z.boolean().default(false),
-}).refine((b) => !!b.chain !== !!b.steps, { message: 'give either chain or steps', path: ['chain'] });
+export const buildBodySchema = z
+  .object({
+    /** The chain as written on the command line: `debian-12 + apt nginx + exec -- nginx -v`. */
+    chain: z.string().min(1).max(65536).optional(),
+    /** Or the steps themselves; the first is the base (os.busybox, os.debian). */
+    steps: z.array(chainStepSchema).min(1).max(64).optional(),
+    /** The machine that ends up in the chain's last state; a generated name when omitted. */
+    name: nameSchema.optional(),
+    /** Run the last step without caching it (on the resulting machine only). */
+    transient: z.boolean().default(false),
+  })
+  .refine((b) => !!b.chain !== !!b.steps, { message: 'give either chain or steps', path: ['chain'] });
 export type BuildBody = z.input<typeof buildBodySchema>;
 
 export const stepNodeSchema = z.object({
@@ -51,4 +53,11 @@ export const buildResultSchema = z.object({
 });
 export type BuildResult = z.infer<typeof buildResultSchema>;
 
-export const stepInfoSchema = z.object({ name: z.string(), version: z.string(), base: z.boolean(), transient: z.boolean(), usage: z.string(), description: z.string() });
+export const stepInfoSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  base: z.boolean(),
+  transient: z.boolean(),
+  usage: z.string(),
+  description: z.string(),
+});

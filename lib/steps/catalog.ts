@@ -26,13 +26,25 @@ const spec = <A extends z.ZodType>(s: StepSpec<A>) => s;
 
 export const STEP_CATALOG = [
   spec({
-    name: 'os.busybox', version: '1', base: true, usage: 'busybox', description: 'a busybox initramfs VM (QEMU): boots in seconds, for tests',
+    name: 'os.busybox',
+    version: '1',
+    base: true,
+    usage: 'busybox',
+    description: 'a busybox initramfs VM (QEMU): boots in seconds, for tests',
     schema: z.object({ memoryMib: z.number().int().min(64).max(4096).default(256) }),
     fromWords: () => ({}),
   }),
   spec({
-    name: 'os.debian', version: '1', base: true, usage: 'debian-12 [--driver nspawn|qemu] [--network nat|host|private]', description: 'Debian 12: an nspawn OS container (default; on the NAT network, so apt reaches the mirror) or a QEMU VM',
-    schema: z.object({ driver: z.enum(['nspawn', 'qemu']).default('nspawn'), network: z.enum(['nat', 'host', 'private']).default('nat'), memoryMib: z.number().int().min(128).max(65536).default(512) }),
+    name: 'os.debian',
+    version: '1',
+    base: true,
+    usage: 'debian-12 [--driver nspawn|qemu] [--network nat|host|private]',
+    description: 'Debian 12: an nspawn OS container (default; on the NAT network, so apt reaches the mirror) or a QEMU VM',
+    schema: z.object({
+      driver: z.enum(['nspawn', 'qemu']).default('nspawn'),
+      network: z.enum(['nat', 'host', 'private']).default('nat'),
+      memoryMib: z.number().int().min(128).max(65536).default(512),
+    }),
     fromWords: (w) => {
       const opts: Record<string, string> = {};
       for (let i = 0; i + 1 < w.length; i += 2) if (w[i] === '--driver' || w[i] === '--network') opts[w[i].slice(2)] = w[i + 1];
@@ -40,45 +52,97 @@ export const STEP_CATALOG = [
     },
   }),
   spec({
-    name: 'exec', version: '1', usage: 'exec -- CMD [ARGS...]', description: 'run a command (argv, no shell); a non-zero exit fails the step',
+    name: 'exec',
+    version: '1',
+    usage: 'exec -- CMD [ARGS...]',
+    description: 'run a command (argv, no shell); a non-zero exit fails the step',
     schema: z.object({ argv: z.array(z.string().max(65536)).min(1).max(1024), timeoutS: z.number().int().min(1).max(86400).default(600) }),
     fromWords: (w) => ({ argv: w[0] === '--' ? w.slice(1) : w }),
   }),
   spec({
-    name: 'sh', version: '1', usage: 'sh SCRIPT_FILE | sh -c "SCRIPT"', description: 'run a shell script (its text is part of the cache key)',
+    name: 'sh',
+    version: '1',
+    usage: 'sh SCRIPT_FILE | sh -c "SCRIPT"',
+    description: 'run a shell script (its text is part of the cache key)',
     schema: z.object({ script: z.string().min(1).max(262144), timeoutS: z.number().int().min(1).max(86400).default(600) }),
     fromWords: (w) => ({ script: w[0] === '-c' ? w.slice(1).join(' ') : w.join(' ') }),
   }),
   spec({
-    name: 'file', version: '1', usage: 'file PATH CONTENT [MODE] | file PATH @LOCAL_FILE_OR_DIR [MODE]', description: 'write a file, or copy a local file or directory (the content is part of the cache key)',
+    name: 'file',
+    version: '1',
+    usage: 'file PATH CONTENT [MODE] | file PATH @LOCAL_FILE_OR_DIR [MODE]',
+    description: 'write a file, or copy a local file or directory (the content is part of the cache key)',
     schema: z
-      .object({ path: absPath, content: z.string().max(786432).optional(), archive: z.string().regex(/^[A-Za-z0-9+/=]*$/, 'base64 of a .tar.gz').max(960000).optional(), mode: z.string().regex(/^[0-7]{3,4}$/).default('644') })
-      .refine((a) => (a.content === undefined) !== (a.archive === undefined), { message: 'give the content, or an archive of a directory (not both)', path: ['content'] }),
+      .object({
+        path: absPath,
+        content: z.string().max(786432).optional(),
+        archive: z
+          .string()
+          .regex(/^[A-Za-z0-9+/=]*$/, 'base64 of a .tar.gz')
+          .max(960000)
+          .optional(),
+        mode: z
+          .string()
+          .regex(/^[0-7]{3,4}$/)
+          .default('644'),
+      })
+      .refine((a) => (a.content === undefined) !== (a.archive === undefined), {
+        message: 'give the content, or an archive of a directory (not both)',
+        path: ['content'],
+      }),
     fromWords: (w) => ({ path: w[0] ?? '', content: w[1] ?? '', ...(w[2] ? { mode: w[2] } : {}) }),
   }),
   spec({
-    name: 'apt', version: '1', usage: 'apt PACKAGE...', description: 'install Debian packages (apt-get, from the image mirror)',
+    name: 'apt',
+    version: '1',
+    usage: 'apt PACKAGE...',
+    description: 'install Debian packages (apt-get, from the image mirror)',
     schema: z.object({ packages: z.array(pkg).min(1).max(100) }),
     fromWords: (w) => ({ packages: w }),
   }),
   spec({
-    name: 'service', version: '1', usage: 'service UNIT', description: 'enable and start a systemd unit',
+    name: 'service',
+    version: '1',
+    usage: 'service UNIT',
+    description: 'enable and start a systemd unit',
     schema: z.object({ unit }),
     fromWords: (w) => ({ unit: w[0] ?? '' }),
   }),
   spec({
-    name: 'user', version: '1', usage: 'user NAME', description: 'create a user with a home directory',
+    name: 'user',
+    version: '1',
+    usage: 'user NAME',
+    description: 'create a user with a home directory',
     schema: z.object({ name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a user name') }),
     fromWords: (w) => ({ name: w[0] ?? '' }),
   }),
   spec({
-    name: 'wait-port', version: '1', transient: true, usage: 'wait-port PORT [TIMEOUT_S]', description: 'wait until a TCP port accepts connections inside the machine',
+    name: 'wait-port',
+    version: '1',
+    transient: true,
+    usage: 'wait-port PORT [TIMEOUT_S]',
+    description: 'wait until a TCP port accepts connections inside the machine',
     schema: z.object({ port: z.number().int().min(1).max(65535), timeoutS: z.number().int().min(1).max(3600).default(60) }),
     fromWords: (w) => ({ port: Number(w[0]), ...(w[1] ? { timeoutS: Number(w[1]) } : {}) }),
   }),
   spec({
-    name: 'ssh', version: '1', usage: 'ssh [--user NAME] [PUBLIC_KEY | @KEY_FILE]', description: 'an SSH server running, and a public key allowed to log in (the CLI offers yours from ~/.ssh when none is given)',
-    schema: z.object({ user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a user name').default('root'), key: z.string().regex(/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]{16,16384}( [^\n\0]{0,256})?$/, 'an OpenSSH public key line').optional() }),
+    name: 'ssh',
+    version: '1',
+    usage: 'ssh [--user NAME] [PUBLIC_KEY | @KEY_FILE]',
+    description: 'an SSH server running, and a public key allowed to log in (the CLI offers yours from ~/.ssh when none is given)',
+    schema: z.object({
+      user: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a user name')
+        .default('root'),
+      key: z
+        .string()
+        .regex(
+          /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]{16,16384}( [^\n\0]{0,256})?$/,
+          'an OpenSSH public key line',
+        )
+        .optional(),
+    }),
     fromWords: (w) => {
       const i = w.indexOf('--user');
       const rest = i >= 0 ? [...w.slice(0, i), ...w.slice(i + 2)] : w;
@@ -86,8 +150,16 @@ export const STEP_CATALOG = [
     },
   }),
   spec({
-    name: 'probe', version: '1', transient: true, usage: 'probe URL [EXPECTED_TEXT] [--timeout S]', description: 'check that a URL answers inside the machine (2xx, and the text if given); retried until the timeout',
-    schema: z.object({ url: z.string().regex(/^https?:\/\/[^\s\0]{1,2000}$/, 'an http:// or https:// URL'), expect: z.string().min(1).max(1000).optional(), timeoutS: z.number().int().min(1).max(3600).default(60) }),
+    name: 'probe',
+    version: '1',
+    transient: true,
+    usage: 'probe URL [EXPECTED_TEXT] [--timeout S]',
+    description: 'check that a URL answers inside the machine (2xx, and the text if given); retried until the timeout',
+    schema: z.object({
+      url: z.string().regex(/^https?:\/\/[^\s\0]{1,2000}$/, 'an http:// or https:// URL'),
+      expect: z.string().min(1).max(1000).optional(),
+      timeoutS: z.number().int().min(1).max(3600).default(60),
+    }),
     fromWords: (w) => {
       const i = w.indexOf('--timeout');
       const rest = i >= 0 ? [...w.slice(0, i), ...w.slice(i + 2)] : w;
@@ -99,7 +171,13 @@ export const STEP_CATALOG = [
 export type CatalogName = (typeof STEP_CATALOG)[number]['name'];
 
 /** Base image names as a chain may start: `busybox`, `debian-12`, or the step names. */
-export const BASE_ALIASES: Record<string, CatalogName> = { busybox: 'os.busybox', 'os.busybox': 'os.busybox', 'debian-12': 'os.debian', debian: 'os.debian', 'os.debian': 'os.debian' };
+export const BASE_ALIASES: Record<string, CatalogName> = {
+  busybox: 'os.busybox',
+  'os.busybox': 'os.busybox',
+  'debian-12': 'os.debian',
+  debian: 'os.debian',
+  'os.debian': 'os.debian',
+};
 
 export function findStep(name: string): StepSpec | undefined {
   return (STEP_CATALOG as readonly StepSpec[]).find((s) => s.name === name);

@@ -35,7 +35,18 @@ describe('chains', () => {
 
 describe('chain files', () => {
   it('reads base and steps from YAML: lists as words, maps as arguments, scalars as one word', async () => {
-    const steps = await parseChainFile(['# a recipe', 'base: debian-12', 'steps:', '  - apt: [nginx, curl]', '  - file: { path: /etc/motd, content: hello }', '  - service: nginx', '  - exec: [nginx, -v]', ''].join('\n'));
+    const steps = await parseChainFile(
+      [
+        '# a recipe',
+        'base: debian-12',
+        'steps:',
+        '  - apt: [nginx, curl]',
+        '  - file: { path: /etc/motd, content: hello }',
+        '  - service: nginx',
+        '  - exec: [nginx, -v]',
+        '',
+      ].join('\n'),
+    );
     expect(steps).toEqual([
       { step: 'os.debian', args: { driver: 'nspawn', network: 'nat', memoryMib: 512 } },
       { step: 'apt', args: { packages: ['nginx', 'curl'] } },
@@ -43,7 +54,10 @@ describe('chain files', () => {
       { step: 'service', args: { unit: 'nginx' } },
       { step: 'exec', args: { argv: ['nginx', '-v'], timeoutS: 600 } },
     ]);
-    expect((await parseChainFile('base: { debian-12: { driver: qemu } }\n'))[0]).toEqual({ step: 'os.debian', args: { driver: 'qemu', network: 'nat', memoryMib: 512 } });
+    expect((await parseChainFile('base: { debian-12: { driver: qemu } }\n'))[0]).toEqual({
+      step: 'os.debian',
+      args: { driver: 'qemu', network: 'nat', memoryMib: 512 },
+    });
   });
 
   it('says the line and column of a syntax error, an unknown step and a wrong argument', async () => {
@@ -55,7 +69,9 @@ describe('chain files', () => {
 
   it('reads ssh, probe and directory-copy steps from words, and checks their fields', () => {
     const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJx0 me@host';
-    expect(parseChain(['debian-12', '+', 'ssh', '--user', 'dev', ...key.split(' '), '+', 'probe', 'http://localhost/', 'Welcome', 'home', '--timeout', '9'])).toEqual([
+    expect(
+      parseChain(['debian-12', '+', 'ssh', '--user', 'dev', ...key.split(' '), '+', 'probe', 'http://localhost/', 'Welcome', 'home', '--timeout', '9']),
+    ).toEqual([
       { step: 'os.debian', args: { driver: 'nspawn', network: 'nat', memoryMib: 512 } },
       { step: 'ssh', args: { user: 'dev', key } },
       { step: 'probe', args: { url: 'http://localhost/', expect: 'Welcome home', timeoutS: 9 } },
@@ -65,8 +81,15 @@ describe('chain files', () => {
     expect(() => parseChain(['debian-12', '+', 'probe', 'file:///etc/passwd'])).toThrow(/probe: url: an http/);
     expect(() => parseChain(['debian-12', '+', 'ssh', '--user', '../root'])).toThrow(/ssh: user: a user name/);
     // A directory copy carries an archive instead of content; both, or neither, is refused.
-    expect(chainFromValue([{ step: 'busybox', args: {} }, { step: 'file', args: { path: '/srv', archive: 'H4sIAAAA' } }])[1]).toEqual({ step: 'file', args: { path: '/srv', archive: 'H4sIAAAA', mode: '644' } });
-    expect(() => chainFromValue([{ step: 'busybox' }, { step: 'file', args: { path: '/srv', archive: 'H4sI', content: 'x' } }])).toThrow(/step 1: file: content: give the content, or an archive/);
+    expect(
+      chainFromValue([
+        { step: 'busybox', args: {} },
+        { step: 'file', args: { path: '/srv', archive: 'H4sIAAAA' } },
+      ])[1],
+    ).toEqual({ step: 'file', args: { path: '/srv', archive: 'H4sIAAAA', mode: '644' } });
+    expect(() => chainFromValue([{ step: 'busybox' }, { step: 'file', args: { path: '/srv', archive: 'H4sI', content: 'x' } }])).toThrow(
+      /step 1: file: content: give the content, or an archive/,
+    );
   });
 
   it('reads a TypeScript recipe export: the YAML shape or a list of { step, args }, errors naming the step', () => {

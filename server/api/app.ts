@@ -26,7 +26,25 @@ import { statsRoutes } from './stats';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 // shareRoutes and grantRoutes before machineRoutes: /machines/{ref}/shares must win over /machines/{ref}/{action}.
-const routeGroups = [healthRoutes, authRoutes, tokenRoutes, jobRoutes, snapshotRoutes, shareRoutes, grantRoutes, recordingRoutes, statsRoutes, machineRoutes, imageRoutes, hostRoutes, settingsRoutes, probeRoutes, stepRoutes, userRoutes, auditRoutes];
+const routeGroups = [
+  healthRoutes,
+  authRoutes,
+  tokenRoutes,
+  jobRoutes,
+  snapshotRoutes,
+  shareRoutes,
+  grantRoutes,
+  recordingRoutes,
+  statsRoutes,
+  machineRoutes,
+  imageRoutes,
+  hostRoutes,
+  settingsRoutes,
+  probeRoutes,
+  stepRoutes,
+  userRoutes,
+  auditRoutes,
+];
 
 /** The REST API, mounted by server/main.ts under /api. */
 export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
@@ -56,7 +74,11 @@ export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
   for (const group of routeGroups) for (const spec of group) register(app, routes, spec);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'cookie', { type: 'apiKey', in: 'cookie', name: 'hangar_session' });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'API token (hangar login, Settings > API tokens)' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'API token (hangar login, Settings > API tokens)',
+  });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Hangar API', version: core.version } });
   routes.push({ method: 'get', path: '/openapi.json', access: 'public' });
 

@@ -18,8 +18,13 @@ const me = (p: Principal) => ({ user: p.user, role: p.role, via: p.via });
 
 export const authRoutes = [
   defineRoute({
-    method: 'post', path: '/auth/login', tag: 'auth', summary: 'Log in with username and password; sets the session cookie', access: 'public',
-    body: loginBodySchema, response: meSchema,
+    method: 'post',
+    path: '/auth/login',
+    tag: 'auth',
+    summary: 'Log in with username and password; sets the session cookie',
+    access: 'public',
+    body: loginBodySchema,
+    response: meSchema,
     handler: async ({ c, core, body, ip }) => {
       const meta = { ip, userAgent: c.req.header('user-agent')?.slice(0, 256) ?? null };
       try {
@@ -28,13 +33,21 @@ export const authRoutes = [
         await core.audit.record({ user, role: user.role, via: 'session' }, { action: 'auth.login', ip });
         return { user, role: user.role, via: 'session' as const };
       } catch (err) {
-        await core.audit.record(null, { action: err instanceof RateLimitedError ? 'auth.login_locked' : 'auth.login_failed', ip, detail: { username: body.username.slice(0, 64) } });
+        await core.audit.record(null, {
+          action: err instanceof RateLimitedError ? 'auth.login_locked' : 'auth.login_failed',
+          ip,
+          detail: { username: body.username.slice(0, 64) },
+        });
         throw err;
       }
     },
   }),
   defineRoute({
-    method: 'post', path: '/auth/logout', tag: 'auth', summary: 'End this session', access: 'member',
+    method: 'post',
+    path: '/auth/logout',
+    tag: 'auth',
+    summary: 'End this session',
+    access: 'member',
     response: okSchema,
     handler: async ({ c, core, principal, ip }) => {
       await core.auth.logout(principal);
@@ -44,12 +57,20 @@ export const authRoutes = [
     },
   }),
   defineRoute({
-    method: 'get', path: '/auth/me', tag: 'auth', summary: 'The caller and its effective role', access: 'member',
+    method: 'get',
+    path: '/auth/me',
+    tag: 'auth',
+    summary: 'The caller and its effective role',
+    access: 'member',
     response: meSchema,
     handler: async ({ principal }) => me(principal),
   }),
   defineRoute({
-    method: 'get', path: '/auth/prefs', tag: 'auth', summary: 'Your UI preferences (the console workspace layout)', access: 'member',
+    method: 'get',
+    path: '/auth/prefs',
+    tag: 'auth',
+    summary: 'Your UI preferences (the console workspace layout)',
+    access: 'member',
     response: prefsSchema,
     handler: async ({ core, principal }) => {
       const parsed = prefsSchema.safeParse(JSON.parse(await getUserPrefs(core.store, principal.user.id)));
@@ -57,8 +78,13 @@ export const authRoutes = [
     },
   }),
   defineRoute({
-    method: 'put', path: '/auth/prefs', tag: 'auth', summary: 'Replace your UI preferences', access: 'member',
-    body: prefsSchema, response: prefsSchema,
+    method: 'put',
+    path: '/auth/prefs',
+    tag: 'auth',
+    summary: 'Replace your UI preferences',
+    access: 'member',
+    body: prefsSchema,
+    response: prefsSchema,
     handler: async ({ core, principal, body }) => {
       if (principal.share) throw new ForbiddenError('A share link has no preferences.');
       await setUserPrefs(core.store, principal.user.id, JSON.stringify(body));

@@ -1,7 +1,11 @@
 import { SESSION_COOKIE } from '@/server/core/auth';
 
 /** Session cookie and bearer token from request headers (HTTP and socket.io handshakes alike). */
-export function credentialsFrom(headers: { cookie?: string | null; authorization?: string | null; share?: string | null }): { session: string | null; bearer: string | null; share: string | null } {
+export function credentialsFrom(headers: { cookie?: string | null; authorization?: string | null; share?: string | null }): {
+  session: string | null;
+  bearer: string | null;
+  share: string | null;
+} {
   // A share link's page sends its token in X-Hangar-Share; it wins, so a logged-in visitor sees exactly what the link gives.
   if (headers.share) return { session: null, bearer: null, share: headers.share };
   return { session: readCookie(headers.cookie ?? null, SESSION_COOKIE), bearer: readBearer(headers.authorization ?? null), share: null };

@@ -3,7 +3,11 @@ import { defineRoute } from './route';
 
 export const healthRoutes = [
   defineRoute({
-    method: 'get', path: '/health', tag: 'system', summary: 'Liveness and version', access: 'public',
+    method: 'get',
+    path: '/health',
+    tag: 'system',
+    summary: 'Liveness and version',
+    access: 'public',
     response: healthSchema,
     handler: async ({ core }) => ({ ok: true as const, version: core.version, uptimeS: (Date.now() - core.startedAt) / 1000, db: core.store.dialect }),
   }),

@@ -33,10 +33,24 @@ function app() {
     await next();
   });
   const routes = [
-    defineRoute({ method: 'get', path: '/open', tag: 't', summary: 's', access: 'public', response: z.object({ ok: z.boolean() }), handler: async () => ({ ok: true }) }),
     defineRoute({
-      method: 'post', path: '/things/{id}', tag: 't', summary: 's', access: 'operator',
-      params: z.object({ id: z.string().regex(/^[a-z]+$/) }), body: z.object({ n: z.number().int().max(10) }), response: z.object({ id: z.string(), n: z.number() }),
+      method: 'get',
+      path: '/open',
+      tag: 't',
+      summary: 's',
+      access: 'public',
+      response: z.object({ ok: z.boolean() }),
+      handler: async () => ({ ok: true }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/things/{id}',
+      tag: 't',
+      summary: 's',
+      access: 'operator',
+      params: z.object({ id: z.string().regex(/^[a-z]+$/) }),
+      body: z.object({ n: z.number().int().max(10) }),
+      response: z.object({ id: z.string(), n: z.number() }),
       handler: async ({ params, body }) => {
         if (params.id === 'missing') throw new NotFoundError('Thing');
         if (params.id === 'busy') throw new ConflictError('Thing is busy.');
@@ -54,7 +68,11 @@ function app() {
 }
 
 const post = (a: App, path: string, body: unknown, headers: Record<string, string>) =>
-  a.request(path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', host: 'h', ...headers } });
+  a.request(path, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json', host: 'h', ...headers },
+  });
 
 describe('route helper', () => {
   it('records every route with its access rule', () => {

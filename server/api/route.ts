@@ -78,16 +78,25 @@ export function clientIp(c: Context<AppEnv>): string | null {
 function guard(access: Access, share: boolean, machineGrant?: GrantRole): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const core = c.get('core');
-    const principal = await core.auth.authenticate(credentialsFrom({ cookie: c.req.header('cookie'), authorization: c.req.header('authorization'), share: c.req.header('x-hangar-share') }));
+    const principal = await core.auth.authenticate(
+      credentialsFrom({ cookie: c.req.header('cookie'), authorization: c.req.header('authorization'), share: c.req.header('x-hangar-share') }),
+    );
     c.set('principal', principal);
-    if (access !== 'public' && !principal) throw new UnauthorizedError(c.req.header('x-hangar-share') ? 'This share link has expired or was revoked.' : undefined);
-    if (principal?.via === 'share' && !share && access !== 'public') throw new ForbiddenError('A share link opens its machine\'s console and nothing else.');
+    if (access !== 'public' && !principal)
+      throw new UnauthorizedError(c.req.header('x-hangar-share') ? 'This share link has expired or was revoked.' : undefined);
+    if (principal?.via === 'share' && !share && access !== 'public') throw new ForbiddenError("A share link opens its machine's console and nothing else.");
     // A browser sends our cookie on its own, so cookie-authenticated changes (and the public
     // login form: login CSRF) must come from our own pages. Token callers are not browsers.
-    if (MUTATING.has(c.req.method) && (!principal || principal.via === 'session') && !isSameOrigin({
-      origin: c.req.header('origin'), host: c.req.header('host'), 'sec-fetch-site': c.req.header('sec-fetch-site'),
-    })) {
-      throw new ForbiddenError('Cross-site request refused: changes with a session cookie must come from Hangar\'s own pages (scripts use an API token).');
+    if (
+      MUTATING.has(c.req.method) &&
+      (!principal || principal.via === 'session') &&
+      !isSameOrigin({
+        origin: c.req.header('origin'),
+        host: c.req.header('host'),
+        'sec-fetch-site': c.req.header('sec-fetch-site'),
+      })
+    ) {
+      throw new ForbiddenError("Cross-site request refused: changes with a session cookie must come from Hangar's own pages (scripts use an API token).");
     }
     if (access === 'public') return next();
     // A teammate given this one machine (a grant) may do here what their global role does not allow elsewhere.
@@ -133,7 +142,10 @@ export function register(app: App, table: RouteEntry[], spec: RouteSpec<AnyObjec
     const valid = (target: 'param' | 'query' | 'json'): unknown => c.req.valid(target as never);
     const principal = c.get('principal');
     const data = await spec.handler({
-      c, core: c.get('core'), principal: principal as Principal, maybePrincipal: principal,
+      c,
+      core: c.get('core'),
+      principal: principal as Principal,
+      maybePrincipal: principal,
       params: spec.params ? valid('param') : undefined,
       query: spec.query ? valid('query') : undefined,
       body: spec.body ? valid('json') : undefined,

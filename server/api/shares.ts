@@ -7,22 +7,46 @@ const refParams = z.object({ ref: z.string().min(1).max(128) });
 
 export const shareRoutes = [
   defineRoute({
-    method: 'post', path: '/machines/{ref}/shares', tag: 'shares', summary: 'Make a share link to this machine\'s console (the token is returned once)', access: 'operator', machineGrant: 'owner', status: 201,
-    params: refParams, body: createShareBodySchema, response: createdShareSchema,
+    method: 'post',
+    path: '/machines/{ref}/shares',
+    tag: 'shares',
+    summary: "Make a share link to this machine's console (the token is returned once)",
+    access: 'operator',
+    machineGrant: 'owner',
+    status: 201,
+    params: refParams,
+    body: createShareBodySchema,
+    response: createdShareSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       const r = await core.shares.create(principal, params.ref, body);
-      await core.audit.record(principal, { action: 'share.create', target: { kind: 'machine', id: r.share.machineId }, ip, detail: { shareId: r.share.id, role: r.share.role, expiresAt: r.share.expiresAt, label: r.share.label } });
+      await core.audit.record(principal, {
+        action: 'share.create',
+        target: { kind: 'machine', id: r.share.machineId },
+        ip,
+        detail: { shareId: r.share.id, role: r.share.role, expiresAt: r.share.expiresAt, label: r.share.label },
+      });
       return r;
     },
   }),
   defineRoute({
-    method: 'get', path: '/machines/{ref}/shares', tag: 'shares', summary: 'This machine\'s share links (never their tokens)', access: 'operator', machineGrant: 'owner',
-    params: refParams, response: listOf(shareSchema),
+    method: 'get',
+    path: '/machines/{ref}/shares',
+    tag: 'shares',
+    summary: "This machine's share links (never their tokens)",
+    access: 'operator',
+    machineGrant: 'owner',
+    params: refParams,
+    response: listOf(shareSchema),
     handler: async ({ core, principal, params }) => ({ items: await core.shares.list(principal, params.ref) }),
   }),
   defineRoute({
-    method: 'delete', path: '/shares/{id}', tag: 'shares', summary: 'Revoke a share link: it stops working at once, its open consoles close', access: 'operator',
-    params: idParams, response: shareSchema,
+    method: 'delete',
+    path: '/shares/{id}',
+    tag: 'shares',
+    summary: 'Revoke a share link: it stops working at once, its open consoles close',
+    access: 'operator',
+    params: idParams,
+    response: shareSchema,
     handler: async ({ core, principal, params, ip }) => {
       const s = await core.shares.revoke(params.id);
       await core.audit.record(principal, { action: 'share.revoke', target: { kind: 'machine', id: s.machineId }, ip, detail: { shareId: s.id } });
@@ -30,7 +54,12 @@ export const shareRoutes = [
     },
   }),
   defineRoute({
-    method: 'get', path: '/share', tag: 'shares', summary: 'For the holder of a share link (X-Hangar-Share): the machine it opens, and until when', access: 'viewer', share: true,
+    method: 'get',
+    path: '/share',
+    tag: 'shares',
+    summary: 'For the holder of a share link (X-Hangar-Share): the machine it opens, and until when',
+    access: 'viewer',
+    share: true,
     response: shareInfoSchema,
     handler: async ({ core, principal }) => core.shares.info(principal),
   }),

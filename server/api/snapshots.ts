@@ -16,12 +16,20 @@ const deleteQuery = z.object({ cascade: z.enum(['true', 'false']).optional() });
 
 export const snapshotRoutes = [
   defineRoute({
-    method: 'get', path: '/snapshots', tag: 'snapshots', summary: 'The snapshot tree (nodes with parent ids, and the machines on each)', access: 'viewer',
+    method: 'get',
+    path: '/snapshots',
+    tag: 'snapshots',
+    summary: 'The snapshot tree (nodes with parent ids, and the machines on each)',
+    access: 'viewer',
     response: listOf(snapshotSchema),
     handler: async ({ core }) => ({ items: await core.snapshots.list() }),
   }),
   defineRoute({
-    method: 'post', path: '/snapshots/gc', tag: 'snapshots', summary: 'Remove unreferenced disk layers, stray snapshot files and failed snapshots nothing depends on', access: 'operator',
+    method: 'post',
+    path: '/snapshots/gc',
+    tag: 'snapshots',
+    summary: 'Remove unreferenced disk layers, stray snapshot files and failed snapshots nothing depends on',
+    access: 'operator',
     response: gcResultSchema,
     handler: async ({ core, principal, ip }) => {
       // The step cache's limits first: what it lets go, the file collection then sweeps.
@@ -33,7 +41,12 @@ export const snapshotRoutes = [
     },
   }),
   defineRoute({
-    method: 'post', path: '/snapshots/import', tag: 'snapshots', summary: 'Import a snapshot archive (the raw tar as the body) as a new root of the tree', access: 'operator', status: 201,
+    method: 'post',
+    path: '/snapshots/import',
+    tag: 'snapshots',
+    summary: 'Import a snapshot archive (the raw tar as the body) as a new root of the tree',
+    access: 'operator',
+    status: 201,
     response: snapshotSchema,
     handler: async ({ c, core, principal, ip }) => {
       const file = path.join(core.snapshots.tmpDir(), `upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.tar`);
@@ -48,34 +61,60 @@ export const snapshotRoutes = [
     },
   }),
   defineRoute({
-    method: 'get', path: '/snapshots/{id}/export', tag: 'snapshots', summary: 'Download a snapshot as one archive (tar: state, RAM, flattened disk, checksums, manifest)', access: 'operator',
-    params: idParams, response: z.unknown(),
+    method: 'get',
+    path: '/snapshots/{id}/export',
+    tag: 'snapshots',
+    summary: 'Download a snapshot as one archive (tar: state, RAM, flattened disk, checksums, manifest)',
+    access: 'operator',
+    params: idParams,
+    response: z.unknown(),
     handler: async ({ core, principal, params, ip }) => {
       const { file, name } = await core.snapshots.exportArchive(params.id);
       await core.audit.record(principal, { action: 'snapshot.export', target: { kind: 'snapshot', id: params.id }, ip });
       const stream = fs.createReadStream(file);
       stream.once('close', () => fs.rmSync(file, { force: true }));
       return new Response(Readable.toWeb(stream) as ReadableStream, {
-        headers: { 'content-type': 'application/x-tar', 'content-length': String(fs.statSync(file).size), 'content-disposition': `attachment; filename="${name}"` },
+        headers: {
+          'content-type': 'application/x-tar',
+          'content-length': String(fs.statSync(file).size),
+          'content-disposition': `attachment; filename="${name}"`,
+        },
       });
     },
   }),
   defineRoute({
-    method: 'get', path: '/snapshots/{id}', tag: 'snapshots', summary: 'One snapshot', access: 'viewer',
-    params: idParams, response: snapshotSchema,
+    method: 'get',
+    path: '/snapshots/{id}',
+    tag: 'snapshots',
+    summary: 'One snapshot',
+    access: 'viewer',
+    params: idParams,
+    response: snapshotSchema,
     handler: async ({ core, params }) => core.snapshots.get(params.id),
   }),
   defineRoute({
-    method: 'patch', path: '/snapshots/{id}', tag: 'snapshots', summary: 'Rename a snapshot', access: 'operator',
-    params: idParams, body: snapshotPatchSchema, response: snapshotSchema,
+    method: 'patch',
+    path: '/snapshots/{id}',
+    tag: 'snapshots',
+    summary: 'Rename a snapshot',
+    access: 'operator',
+    params: idParams,
+    body: snapshotPatchSchema,
+    response: snapshotSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       await core.audit.record(principal, { action: 'snapshot.relabel', target: { kind: 'snapshot', id: params.id }, ip, detail: body });
       return core.snapshots.relabel(params.id, body.label);
     },
   }),
   defineRoute({
-    method: 'delete', path: '/snapshots/{id}', tag: 'snapshots', summary: 'Delete a snapshot (?cascade=true: with everything below it)', access: 'operator',
-    params: idParams, query: deleteQuery, response: okSchema,
+    method: 'delete',
+    path: '/snapshots/{id}',
+    tag: 'snapshots',
+    summary: 'Delete a snapshot (?cascade=true: with everything below it)',
+    access: 'operator',
+    params: idParams,
+    query: deleteQuery,
+    response: okSchema,
     handler: async ({ core, principal, params, query, ip }) => {
       await core.snapshots.remove(params.id, query.cascade === 'true');
       await core.audit.record(principal, { action: 'snapshot.delete', target: { kind: 'snapshot', id: params.id }, ip, detail: query });
@@ -83,8 +122,15 @@ export const snapshotRoutes = [
     },
   }),
   defineRoute({
-    method: 'post', path: '/snapshots/{id}/restore', tag: 'snapshots', summary: 'Put a machine back to this snapshot; returns the job', access: 'operator', status: 202,
-    params: idParams, body: restoreBodySchema, response: jobSchema,
+    method: 'post',
+    path: '/snapshots/{id}/restore',
+    tag: 'snapshots',
+    summary: 'Put a machine back to this snapshot; returns the job',
+    access: 'operator',
+    status: 202,
+    params: idParams,
+    body: restoreBodySchema,
+    response: jobSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       const job = await core.snapshots.restore(principal, params.id, body);
       await core.audit.record(principal, { action: 'snapshot.restore', target: { kind: 'snapshot', id: params.id }, ip, detail: { ...body, job: job.id } });
@@ -92,8 +138,15 @@ export const snapshotRoutes = [
     },
   }),
   defineRoute({
-    method: 'post', path: '/snapshots/{id}/fork', tag: 'snapshots', summary: 'Start N new machines from this snapshot; returns the job', access: 'operator', status: 202,
-    params: idParams, body: forkBodySchema, response: jobSchema,
+    method: 'post',
+    path: '/snapshots/{id}/fork',
+    tag: 'snapshots',
+    summary: 'Start N new machines from this snapshot; returns the job',
+    access: 'operator',
+    status: 202,
+    params: idParams,
+    body: forkBodySchema,
+    response: jobSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       const job = await core.snapshots.fork(principal, params.id, body);
       await core.audit.record(principal, { action: 'snapshot.fork', target: { kind: 'snapshot', id: params.id }, ip, detail: { ...body, job: job.id } });
@@ -102,8 +155,16 @@ export const snapshotRoutes = [
   }),
   // Before /machines/{ref}/{action}: app.ts registers this group ahead of the machine routes.
   defineRoute({
-    method: 'post', path: '/machines/{ref}/checkpoint', tag: 'snapshots', summary: 'Checkpoint a machine (live when running); returns the job', access: 'operator', machineGrant: 'operator', status: 202,
-    params: refParams, body: checkpointBodySchema, response: jobSchema,
+    method: 'post',
+    path: '/machines/{ref}/checkpoint',
+    tag: 'snapshots',
+    summary: 'Checkpoint a machine (live when running); returns the job',
+    access: 'operator',
+    machineGrant: 'operator',
+    status: 202,
+    params: refParams,
+    body: checkpointBodySchema,
+    response: jobSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       const job = await core.snapshots.checkpoint(principal, params.ref, body.label);
       await core.audit.record(principal, { action: 'machine.checkpoint', target: { kind: 'machine', id: job.machineId }, ip, detail: { job: job.id } });
@@ -111,8 +172,15 @@ export const snapshotRoutes = [
     },
   }),
   defineRoute({
-    method: 'post', path: '/machines/{ref}/fork', tag: 'snapshots', summary: 'Fork now: checkpoint and start N copies from that instant; returns the job', access: 'operator', status: 202,
-    params: refParams, body: forkBodySchema, response: jobSchema,
+    method: 'post',
+    path: '/machines/{ref}/fork',
+    tag: 'snapshots',
+    summary: 'Fork now: checkpoint and start N copies from that instant; returns the job',
+    access: 'operator',
+    status: 202,
+    params: refParams,
+    body: forkBodySchema,
+    response: jobSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       const job = await core.snapshots.forkNow(principal, params.ref, body);
       await core.audit.record(principal, { action: 'machine.fork', target: { kind: 'machine', id: job.machineId }, ip, detail: { ...body, job: job.id } });

@@ -9,12 +9,20 @@ const SPARK_SAMPLES = 30;
 /** Live figures: the host overview, sparklines for the list, graphs for one machine. */
 export const statsRoutes = [
   defineRoute({
-    method: 'get', path: '/stats/host', tag: 'stats', summary: 'The host: capacity, use, Hangar\'s disk use, machines by state', access: 'viewer',
+    method: 'get',
+    path: '/stats/host',
+    tag: 'stats',
+    summary: "The host: capacity, use, Hangar's disk use, machines by state",
+    access: 'viewer',
     response: hostUsageSchema,
     handler: async ({ core, principal }) => core.usage.usage(await core.machines.list(principal)),
   }),
   defineRoute({
-    method: 'get', path: '/stats/machines', tag: 'stats', summary: 'The last minute of samples of every machine the caller sees (sparklines)', access: 'member',
+    method: 'get',
+    path: '/stats/machines',
+    tag: 'stats',
+    summary: 'The last minute of samples of every machine the caller sees (sparklines)',
+    access: 'member',
     response: machineStatsListSchema,
     handler: async ({ core, principal }) => {
       const seen = await core.grants.visible(principal, await core.machines.list(principal));
@@ -25,8 +33,14 @@ export const statsRoutes = [
     },
   }),
   defineRoute({
-    method: 'get', path: '/machines/{ref}/stats', tag: 'stats', summary: 'The last six minutes of a machine\'s samples (CPU, memory, disk, network)', access: 'viewer', machineGrant: 'viewer',
-    params: refParams, response: machineStatsHistorySchema,
+    method: 'get',
+    path: '/machines/{ref}/stats',
+    tag: 'stats',
+    summary: "The last six minutes of a machine's samples (CPU, memory, disk, network)",
+    access: 'viewer',
+    machineGrant: 'viewer',
+    params: refParams,
+    response: machineStatsHistorySchema,
     handler: async ({ core, principal, params }) => {
       const m = await core.machines.get(principal, params.ref);
       return { id: m.id, intervalS: STATS_INTERVAL_MS / 1000, samples: core.stats.historyOf(m.id) };

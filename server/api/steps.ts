@@ -8,27 +8,51 @@ const keyParams = z.object({ key: z.string().regex(/^[0-9a-f]{32}$/, 'a step nod
 
 export const stepRoutes = [
   defineRoute({
-    method: 'get', path: '/steps/catalog', tag: 'steps', summary: 'The steps a chain can use: name, version, usage', access: 'viewer',
+    method: 'get',
+    path: '/steps/catalog',
+    tag: 'steps',
+    summary: 'The steps a chain can use: name, version, usage',
+    access: 'viewer',
     response: listOf(stepInfoSchema),
     handler: async ({ core }) => ({ items: await core.steps.catalog() }),
   }),
   defineRoute({
-    method: 'get', path: '/steps/nodes', tag: 'steps', summary: 'The step cache as a tree: nodes with parent keys, snapshot, size, hits, last use, build time', access: 'viewer',
+    method: 'get',
+    path: '/steps/nodes',
+    tag: 'steps',
+    summary: 'The step cache as a tree: nodes with parent keys, snapshot, size, hits, last use, build time',
+    access: 'viewer',
     response: listOf(stepTreeNodeSchema),
     handler: async ({ core }) => ({ items: await core.steps.tree() }),
   }),
   defineRoute({
-    method: 'post', path: '/steps/build', tag: 'steps', summary: 'Build a machine from a chain (text or steps): cached prefix restored, the rest run; returns the job', access: 'operator', status: 202,
-    body: buildBodySchema, response: jobSchema,
+    method: 'post',
+    path: '/steps/build',
+    tag: 'steps',
+    summary: 'Build a machine from a chain (text or steps): cached prefix restored, the rest run; returns the job',
+    access: 'operator',
+    status: 202,
+    body: buildBodySchema,
+    response: jobSchema,
     handler: async ({ core, principal, body, ip }) => {
       const job = await core.steps.build(principal, body);
-      await core.audit.record(principal, { action: 'steps.build', target: { kind: 'job', id: job.id }, ip, detail: { chain: body.chain?.slice(0, 500) ?? null, steps: body.steps?.map((s) => s.step) ?? null, name: body.name ?? null } });
+      await core.audit.record(principal, {
+        action: 'steps.build',
+        target: { kind: 'job', id: job.id },
+        ip,
+        detail: { chain: body.chain?.slice(0, 500) ?? null, steps: body.steps?.map((s) => s.step) ?? null, name: body.name ?? null },
+      });
       return job;
     },
   }),
   defineRoute({
-    method: 'delete', path: '/steps/nodes/{key}', tag: 'steps', summary: 'Invalidate a cached step and everything built on it', access: 'operator',
-    params: keyParams, response: z.object({ removed: z.number().int() }),
+    method: 'delete',
+    path: '/steps/nodes/{key}',
+    tag: 'steps',
+    summary: 'Invalidate a cached step and everything built on it',
+    access: 'operator',
+    params: keyParams,
+    response: z.object({ removed: z.number().int() }),
     handler: async ({ core, principal, params, ip }) => {
       const r = await core.steps.invalidate(params.key);
       await core.audit.record(principal, { action: 'steps.invalidate', target: { kind: 'step', id: params.key }, ip, detail: r });

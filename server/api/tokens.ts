@@ -4,13 +4,23 @@ import { defineRoute } from './route';
 
 export const tokenRoutes = [
   defineRoute({
-    method: 'get', path: '/tokens', tag: 'auth', summary: 'Your API tokens (never their secrets)', access: 'member',
+    method: 'get',
+    path: '/tokens',
+    tag: 'auth',
+    summary: 'Your API tokens (never their secrets)',
+    access: 'member',
     response: listOf(apiTokenSchema),
     handler: async ({ core, principal }) => ({ items: await core.auth.listTokens(principal) }),
   }),
   defineRoute({
-    method: 'post', path: '/tokens', tag: 'auth', summary: 'Create an API token; the secret is returned once', access: 'member', status: 201,
-    body: createTokenBodySchema, response: createdTokenSchema,
+    method: 'post',
+    path: '/tokens',
+    tag: 'auth',
+    summary: 'Create an API token; the secret is returned once',
+    access: 'member',
+    status: 201,
+    body: createTokenBodySchema,
+    response: createdTokenSchema,
     handler: async ({ core, principal, body, ip }) => {
       const created = await core.auth.createToken(principal, body);
       await core.audit.record(principal, { action: 'token.create', target: { kind: 'token', id: created.token.id }, ip, detail: { role: created.token.role } });
@@ -18,8 +28,13 @@ export const tokenRoutes = [
     },
   }),
   defineRoute({
-    method: 'delete', path: '/tokens/{id}', tag: 'auth', summary: 'Revoke one of your API tokens', access: 'member',
-    params: idParams, response: okSchema,
+    method: 'delete',
+    path: '/tokens/{id}',
+    tag: 'auth',
+    summary: 'Revoke one of your API tokens',
+    access: 'member',
+    params: idParams,
+    response: okSchema,
     handler: async ({ core, principal, params, ip }) => {
       await core.auth.revokeToken(principal, params.id);
       await core.audit.record(principal, { action: 'token.revoke', target: { kind: 'token', id: params.id }, ip });

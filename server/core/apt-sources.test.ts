@@ -25,7 +25,10 @@ describe('apt sources', () => {
   it('reads deb822 and one-line files, skipping disabled entries and deb-src', () => {
     const s = parseAptSources([
       { name: 'debian.sources', text: DEB822 },
-      { name: 'extra.list', text: 'deb-src http://src.example/debian bookworm main\ndeb [arch=amd64 signed-by=/k.gpg] https://one.example/debian/ trixie main contrib # note\n' },
+      {
+        name: 'extra.list',
+        text: 'deb-src http://src.example/debian bookworm main\ndeb [arch=amd64 signed-by=/k.gpg] https://one.example/debian/ trixie main contrib # note\n',
+      },
       { name: 'old.list.disabled', text: 'deb http://ignored.example/debian bookworm main' },
     ]);
     expect(s.map((x) => x.uri)).toEqual(['http://mirror.example/debian', 'http://mirror.example/debian-security', 'https://one.example/debian/']);

@@ -13,7 +13,11 @@ function parseList(text: string): AptSource[] {
   for (const raw of text.split('\n')) {
     const line = raw.replace(/#.*$/, '').trim();
     if (!line.startsWith('deb ') && !line.startsWith('deb\t')) continue;
-    const words = line.slice(3).replace(/\[[^\]]*\]/, ' ').trim().split(/\s+/);
+    const words = line
+      .slice(3)
+      .replace(/\[[^\]]*\]/, ' ')
+      .trim()
+      .split(/\s+/);
     if (words.length >= 2) out.push({ uri: words[0], suites: [words[1]], components: words.slice(2) });
   }
   return out;

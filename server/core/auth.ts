@@ -134,7 +134,12 @@ export class AuthService {
     const secret = newSecret(TOKEN_PREFIX);
     const now = this.now();
     const token = await insertToken(this.store, {
-      id: newId('tok'), userId: p.user.id, name: body.name, tokenHash: hashSecret(secret), role, now,
+      id: newId('tok'),
+      userId: p.user.id,
+      name: body.name,
+      tokenHash: hashSecret(secret),
+      role,
+      now,
       expiresAt: body.expiresInDays ? now + body.expiresInDays * 86400_000 : null,
     });
     return { token, secret };

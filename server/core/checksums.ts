@@ -7,7 +7,9 @@ const SUMS = 'SHA256SUMS';
 /** SHA-256 of a file by openssl (SHA-NI where the CPU has it), off the server's event loop: RAM files are large. */
 export async function sha256File(file: string, background = false): Promise<string> {
   // In the background (RAM files summed after a checkpoint) it yields the CPU and disk to machines.
-  const r = await run([...(background ? ['nice', '-n', '19', 'ionice', '-c', '3'] : []), 'openssl', 'dgst', '-sha256', '-r', '--', file], { timeoutMs: 300_000 });
+  const r = await run([...(background ? ['nice', '-n', '19', 'ionice', '-c', '3'] : []), 'openssl', 'dgst', '-sha256', '-r', '--', file], {
+    timeoutMs: 300_000,
+  });
   const hex = /^([0-9a-f]{64}) /.exec(r.stdout)?.[1];
   if (r.code !== 0 || !hex) throw new Error(`checksum of ${path.basename(file)} failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
   return hex;

@@ -111,10 +111,19 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     probes: new ProbeService(jobs, machines, path.join(layout.root, 'tmp', 'probe-uploads')),
     runs: new RunOnceService(machines, images),
     steps: new StepService(
-      store, jobs, machines, snapshots, images, bus, consoles,
+      store,
+      jobs,
+      machines,
+      snapshots,
+      images,
+      bus,
+      consoles,
       () => ({ budgetMib: settings.get().stepCacheBudgetMib, maxAgeDays: settings.get().stepCacheMaxAgeDays }),
       // User steps: HANGAR_STEPS_DIR, or steps/ in the data dir.
-      new StepRegistry(process.env.HANGAR_STEPS_DIR ? path.resolve(process.env.HANGAR_STEPS_DIR) : path.join(layout.root, 'steps'), path.join(layout.root, 'tmp', 'steps')),
+      new StepRegistry(
+        process.env.HANGAR_STEPS_DIR ? path.resolve(process.env.HANGAR_STEPS_DIR) : path.join(layout.root, 'steps'),
+        path.join(layout.root, 'tmp', 'steps'),
+      ),
     ),
     stats,
     usage: new HostUsageService(store, settings, stats, layout),

@@ -92,7 +92,10 @@ export class HostUsageService {
   /** Machines' files (disk layers, RAM files, container layers), walked at most every 30 s. */
   private machineFiles(): Promise<number | null> {
     if (!this.machineBytes || Date.now() - this.machineBytes.at > TREE_TTL_MS) {
-      const bytes = Promise.all([treeBytes(this.dirs.layers, 200_000), treeBytes(this.dirs.machines, 200_000)]).then(([a, b]) => (a ?? 0) + (b ?? 0), () => null);
+      const bytes = Promise.all([treeBytes(this.dirs.layers, 200_000), treeBytes(this.dirs.machines, 200_000)]).then(
+        ([a, b]) => (a ?? 0) + (b ?? 0),
+        () => null,
+      );
       this.machineBytes = { at: Date.now(), bytes };
     }
     return this.machineBytes.bytes;

@@ -12,9 +12,18 @@ export class HostService {
   /** A cached guest kernel (kernels/<version>/vmlinuz), once an image build has fetched one. */
   private async kernel(): Promise<string | null> {
     const versions = await fs.readdir(this.layout.kernels).catch(() => [] as string[]);
-    for (const v of versions.filter((x) => !x.startsWith('.')).sort().reverse()) {
+    for (const v of versions
+      .filter((x) => !x.startsWith('.'))
+      .sort()
+      .reverse()) {
       const p = path.join(this.layout.kernels, v, 'vmlinuz');
-      if (await fs.stat(p).then(() => true, () => false)) return p;
+      if (
+        await fs.stat(p).then(
+          () => true,
+          () => false,
+        )
+      )
+        return p;
     }
     return null;
   }

@@ -65,7 +65,13 @@ export class ImageService {
       .then((t) => JSON.parse(t) as BootInfo)
       .catch(() => ({ append: BUSYBOX_APPEND, ssh: false, diskBytes: 0 }));
     const rootfs = path.join(row.path, 'rootfs');
-    return { kernel: path.join(row.path, 'kernel'), initrd: path.join(row.path, 'initrd.img'), disk: path.join(row.path, 'disk.qcow2'), ...boot, ...(existsSync(rootfs) ? { rootfs } : {}) };
+    return {
+      kernel: path.join(row.path, 'kernel'),
+      initrd: path.join(row.path, 'initrd.img'),
+      disk: path.join(row.path, 'disk.qcow2'),
+      ...boot,
+      ...(existsSync(rootfs) ? { rootfs } : {}),
+    };
   }
 
   async build(p: Principal, body: BuildImageBody): Promise<Job> {
@@ -78,7 +84,17 @@ export class ImageService {
     const recipe = { ...RECIPES[body.kind] };
     const image = existing
       ? (await updateImage(this.store, existing.id, { state: 'building', updatedAt: now, recipe }))!
-      : await insertImage(this.store, { id: newId('img'), name, kind: body.kind, state: 'building', sizeBytes: 0, recipe, createdAt: now, updatedAt: now, path: dir });
+      : await insertImage(this.store, {
+          id: newId('img'),
+          name,
+          kind: body.kind,
+          state: 'building',
+          sizeBytes: 0,
+          recipe,
+          createdAt: now,
+          updatedAt: now,
+          path: dir,
+        });
     this.bus.publish('image:update', image);
     const { job } = await this.jobs.start({ kind: 'image.build', title: `Build image ${name}`, ownerId: p.user.id }, async (ctx) => {
       const scratch = path.join(this.layout.images, `.${name}-${ctx.jobId}`);
@@ -88,7 +104,13 @@ export class ImageService {
         await fs.writeFile(path.join(scratch, 'boot.json'), JSON.stringify(boot, null, 2));
         await removeTree(dir);
         await fs.rename(scratch, dir);
-        const done = await updateImage(this.store, image.id, { state: 'ready', sizeBytes: built.sizeBytes, updatedAt: this.now(), path: dir, recipe: { ...recipe, ...facts } });
+        const done = await updateImage(this.store, image.id, {
+          state: 'ready',
+          sizeBytes: built.sizeBytes,
+          updatedAt: this.now(),
+          path: dir,
+          recipe: { ...recipe, ...facts },
+        });
         if (done) this.bus.publish('image:update', done);
         return { image: name, sizeBytes: built.sizeBytes, ...facts };
       } catch (err) {
@@ -122,7 +144,13 @@ export class ImageService {
 
   private async debian(scratch: string, ctx: JobContext): Promise<Built> {
     const mirror = debianMirror(this.settings.get().debianMirror);
-    const built = await buildDebianImage(scratch, { mirror, cacheDir: path.join(this.layout.cache, 'debootstrap'), log: ctx.log, progress: ctx.progress, signal: ctx.signal });
+    const built = await buildDebianImage(scratch, {
+      mirror,
+      cacheDir: path.join(this.layout.cache, 'debootstrap'),
+      log: ctx.log,
+      progress: ctx.progress,
+      signal: ctx.signal,
+    });
     const info = await run(['qemu-img', 'info', '--output=json', built.disk], { timeoutMs: 30_000 });
     const diskBytes = (JSON.parse(info.stdout) as { 'virtual-size': number })['virtual-size'];
     return { built, boot: { append: DEBIAN_APPEND, ssh: true, diskBytes }, facts: { kernel: built.kernelVersion, mirror, boot: 'bzimage+initrd' } };

@@ -58,8 +58,9 @@ describe('JobRunner', () => {
 
   it('cancels through the abort signal', async () => {
     const runner = new JobRunner(store, bus);
-    const { job, done } = await runner.start({ kind: 't', title: 'T', ownerId: null }, (ctx) =>
-      new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+    const { job, done } = await runner.start(
+      { kind: 't', title: 'T', ownerId: null },
+      (ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
     );
     await new Promise((r) => setTimeout(r, 10));
     await runner.cancel(job.id);

@@ -72,8 +72,19 @@ export class JobRunner {
   /** Returns at once with the queued job; `done` settles when it finishes. */
   async start(spec: JobSpec, fn: JobFn): Promise<{ job: Job; done: Promise<Job> }> {
     const job: Job = {
-      id: newId('job'), kind: spec.kind, title: spec.title, state: 'queued', progress: 0, message: 'Queued', error: null,
-      result: null, ownerId: spec.ownerId, machineId: spec.machineId ?? null, createdAt: this.now(), startedAt: null, finishedAt: null,
+      id: newId('job'),
+      kind: spec.kind,
+      title: spec.title,
+      state: 'queued',
+      progress: 0,
+      message: 'Queued',
+      error: null,
+      result: null,
+      ownerId: spec.ownerId,
+      machineId: spec.machineId ?? null,
+      createdAt: this.now(),
+      startedAt: null,
+      finishedAt: null,
     };
     await insertJob(this.store, job);
     const r: Running = { job, abort: new AbortController(), logs: [], seq: 0, chain: Promise.resolve(), flushTimer: null, slot: false };

@@ -27,10 +27,22 @@ export async function bulkAct(
       await deps.grants.authorize(p, m.id, 'operator', body.action === 'destroy' ? 'owner' : 'operator');
       const job = await start(deps, p, m.id, body.action);
       const verb = body.action === 'force-stop' ? 'stop' : body.action;
-      await deps.audit.record(p, { action: `machine.${verb}`, target: { kind: 'machine', id: m.id }, ip, detail: { bulk: true, job: job.id, ...(body.action === 'force-stop' ? { force: true } : {}) } });
+      await deps.audit.record(p, {
+        action: `machine.${verb}`,
+        target: { kind: 'machine', id: m.id },
+        ip,
+        detail: { bulk: true, job: job.id, ...(body.action === 'force-stop' ? { force: true } : {}) },
+      });
       results.push({ machine: ref, job, error: null });
     } catch (err) {
-      results.push({ machine: ref, job: null, error: err instanceof HangarError ? { code: err.code, message: err.message } : { code: 'internal', message: err instanceof Error ? err.message : String(err) } });
+      results.push({
+        machine: ref,
+        job: null,
+        error:
+          err instanceof HangarError
+            ? { code: err.code, message: err.message }
+            : { code: 'internal', message: err instanceof Error ? err.message : String(err) },
+      });
     }
   }
   return { results };

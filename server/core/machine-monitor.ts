@@ -19,7 +19,10 @@ export class MachineMonitor {
       const spec = this.machines.toSpec(row);
       const status = row.state === 'creating' ? 'stopped' : await driver.status(spec);
       if (status === 'stopped') {
-        const reason = row.state === 'creating' ? 'Creation was cut off by a server stop.' : (driver.exitReason?.(spec) ?? 'The machine stopped while Hangar was not running.');
+        const reason =
+          row.state === 'creating'
+            ? 'Creation was cut off by a server stop.'
+            : (driver.exitReason?.(spec) ?? 'The machine stopped while Hangar was not running.');
         await this.machines.patch(row.id, { state: row.state === 'creating' ? 'failed' : 'stopped', stateReason: reason });
       } else if (status !== row.state) {
         await this.machines.patch(row.id, { state: status, stateReason: null });

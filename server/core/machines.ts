@@ -111,8 +111,20 @@ export class MachineService {
     if (body.start) await this.preflight(null, body.memoryMib, body.ports);
     const now = this.now();
     const machine = await insertMachine(this.store, {
-      id: newId('mch'), name: body.name, driver: body.driver, image: body.image, state: 'creating', stateReason: null,
-      cpus: body.cpus, memoryMib: body.memoryMib, diskGib: body.diskGib, ports: body.ports, tags: body.tags, ownerId: p.user.id, createdAt: now, updatedAt: now,
+      id: newId('mch'),
+      name: body.name,
+      driver: body.driver,
+      image: body.image,
+      state: 'creating',
+      stateReason: null,
+      cpus: body.cpus,
+      memoryMib: body.memoryMib,
+      diskGib: body.diskGib,
+      ports: body.ports,
+      tags: body.tags,
+      ownerId: p.user.id,
+      createdAt: now,
+      updatedAt: now,
     });
     this.bus.publish('machine:update', machine);
     return { machine, image };
@@ -334,8 +346,15 @@ export class MachineService {
   /** A row as its driver sees it. */
   toSpec(row: MachineRow): MachineSpec {
     return {
-      id: row.id, name: row.name, dir: resolveInside(this.dirs.machines, row.id), layers: this.dirs.layers, cpus: row.cpus, memoryMib: row.memoryMib,
-      diskGib: row.diskGib, ports: JSON.parse(row.portsJson), runtime: JSON.parse(row.runtimeJson),
+      id: row.id,
+      name: row.name,
+      dir: resolveInside(this.dirs.machines, row.id),
+      layers: this.dirs.layers,
+      cpus: row.cpus,
+      memoryMib: row.memoryMib,
+      diskGib: row.diskGib,
+      ports: JSON.parse(row.portsJson),
+      runtime: JSON.parse(row.runtimeJson),
     };
   }
 }

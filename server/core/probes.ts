@@ -35,7 +35,12 @@ export class ProbeService {
   async register(id: string, file: string): Promise<UploadedPackage> {
     this.expireUploads();
     const r = await run(['dpkg-deb', '--field', file, 'Package', 'Version', 'Architecture'], { timeoutMs: 30_000 });
-    const f = Object.fromEntries(r.stdout.split('\n').map((l) => l.split(': ')).filter((kv) => kv.length === 2)) as Record<string, string>;
+    const f = Object.fromEntries(
+      r.stdout
+        .split('\n')
+        .map((l) => l.split(': '))
+        .filter((kv) => kv.length === 2),
+    ) as Record<string, string>;
     if (r.code !== 0 || !f.Package || !/^[a-z0-9][a-z0-9+.-]{0,99}$/.test(f.Package)) {
       fs.rmSync(file, { force: true });
       throw new BadRequestError(`Not a Debian binary package: ${firstLine(r.stderr) || 'no Package field'}`);
@@ -66,7 +71,9 @@ export class ProbeService {
     const body = probeBodySchema.parse(input);
     const uploads = body.uploads.map((id) => this.uploaded(id));
     const names = [...body.packages, ...uploads.map((u) => u.package)];
-    const { job } = await this.jobs.start({ kind: 'probe', title: `Probe ${names.join(' ')} on ${body.image}`, ownerId: p.user.id }, (ctx) => this.run(p, body, uploads, ctx));
+    const { job } = await this.jobs.start({ kind: 'probe', title: `Probe ${names.join(' ')} on ${body.image}`, ownerId: p.user.id }, (ctx) =>
+      this.run(p, body, uploads, ctx),
+    );
     return job;
   }
 
@@ -77,12 +84,28 @@ export class ProbeService {
     return { ...uploadedPackageSchema.parse(JSON.parse(fs.readFileSync(this.metaFile(id), 'utf8'))), file };
   }
 
-  private async run(p: Principal, body: ReturnType<typeof probeBodySchema.parse>, uploads: (UploadedPackage & { file: string })[], ctx: JobContext): Promise<ProbeReport> {
+  private async run(
+    p: Principal,
+    body: ReturnType<typeof probeBodySchema.parse>,
+    uploads: (UploadedPackage & { file: string })[],
+    ctx: JobContext,
+  ): Promise<ProbeReport> {
     const t0 = performance.now();
     const name = `probe-${randomBytes(4).toString('hex')}`;
     ctx.progress(5, `Starting container ${name}`);
     // Made stopped first: uploaded packages go into its writable layer before the overlay is mounted.
-    const created = await this.machines.create(p, { name, image: body.image, driver: 'nspawn', network: 'host', cpus: 1, memoryMib: 512, diskGib: 2, ports: [], tags: ['probe'], start: uploads.length === 0 });
+    const created = await this.machines.create(p, {
+      name,
+      image: body.image,
+      driver: 'nspawn',
+      network: 'host',
+      cpus: 1,
+      memoryMib: 512,
+      diskGib: 2,
+      ports: [],
+      tags: ['probe'],
+      start: uploads.length === 0,
+    });
     const files: string[] = [];
     try {
       await this.jobs.waitFor(created, ctx);
@@ -110,8 +133,16 @@ export class ProbeService {
       const names = [...body.packages, ...uploads.map((u) => u.package)];
       ctx.progress(45, `Installing ${names.join(' ')}`);
       // Package names are checked by the schema ([a-z0-9+.-]) and files are named by upload id: safe as words of this script.
-      const inst = await sh(`DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${[...body.packages, ...files].join(' ')} > /tmp/probe-apt.log 2>&1; rc=$?; tail -15 /tmp/probe-apt.log; exit $rc`, 1800);
-      const versions = await this.machines.exec(p, name, { argv: ['dpkg-query', '-W', '-f', '${Package} ${Version} ${db:Status-Abbrev}\\n', ...names], timeoutS: 30 });
+      const inst = await sh(
+        `DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ` +
+          `${[...body.packages, ...files].join(' ')} > /tmp/probe-apt.log 2>&1; rc=$?; tail -15 ` +
+          `/tmp/probe-apt.log; exit $rc`,
+        1800,
+      );
+      const versions = await this.machines.exec(p, name, {
+        argv: ['dpkg-query', '-W', '-f', '${Package} ${Version} ${db:Status-Abbrev}\\n', ...names],
+        timeoutS: 30,
+      });
       const packages = names.map((n) => {
         const line = versions.stdout.split('\n').find((l) => l.startsWith(`${n} `));
         const [, version, status] = line?.split(' ') ?? [];
@@ -121,7 +152,10 @@ export class ProbeService {
       let unit: ProbeReport['unit'] = null;
       if (body.checkUnit) {
         ctx.progress(75, `Checking unit ${body.checkUnit}`);
-        const u = await this.machines.exec(p, name, { argv: ['sh', '-c', 'for i in $(seq 30); do s=$(systemctl is-active "$1"); [ "$s" = active ] && break; sleep 1; done; echo "$s"', 'x', body.checkUnit], timeoutS: 60 });
+        const u = await this.machines.exec(p, name, {
+          argv: ['sh', '-c', 'for i in $(seq 30); do s=$(systemctl is-active "$1"); [ "$s" = active ] && break; sleep 1; done; echo "$s"', 'x', body.checkUnit],
+          timeoutS: 60,
+        });
         const state = u.stdout.trim() || 'unknown';
         unit = { name: body.checkUnit, state, ok: state === 'active' };
       }
@@ -130,15 +164,29 @@ export class ProbeService {
         ctx.progress(85, `Checking ${body.checkNetwork}`);
         network = await answers(body.checkNetwork);
       }
-      const report: ProbeReport = { ok: packages.every((x) => x.version) && (unit?.ok ?? true) && (network?.ok ?? true), image: body.image, packages, unit, network, durationS: Math.round((performance.now() - t0) / 100) / 10 };
-      ctx.log(`probe ${report.ok ? 'passed' : 'FAILED'}: ${packages.map((x) => `${x.name} ${x.version ?? 'not installed'}`).join(', ')}${unit ? `; ${unit.name} ${unit.state}` : ''}${network ? `; ${network.url} ${network.status ?? network.error}` : ''}`);
+      const report: ProbeReport = {
+        ok: packages.every((x) => x.version) && (unit?.ok ?? true) && (network?.ok ?? true),
+        image: body.image,
+        packages,
+        unit,
+        network,
+        durationS: Math.round((performance.now() - t0) / 100) / 10,
+      };
+      ctx.log(
+        `probe ${report.ok ? 'passed' : 'FAILED'}: ` +
+          packages.map((x) => `${x.name} ${x.version ?? 'not installed'}`).join(', ') +
+          (unit ? `; ${unit.name} ${unit.state}` : '') +
+          (network ? `; ${network.url} ${network.status ?? network.error}` : ''),
+      );
       return report;
     } finally {
       ctx.progress(95, `Removing ${name}`);
-      await this.machines.destroy(p, name).then((j) => this.jobs.waitFor(j, ctx)).catch((err: Error) => ctx.log(`warning: could not remove ${name}: ${err.message}`));
+      await this.machines
+        .destroy(p, name)
+        .then((j) => this.jobs.waitFor(j, ctx))
+        .catch((err: Error) => ctx.log(`warning: could not remove ${name}: ${err.message}`));
     }
   }
-
 }
 
 /** The URL answers from the host with 2xx or 3xx within a few tries (the service may still be starting). */

@@ -30,10 +30,23 @@ export class RunOnceService {
   async prepare(p: Principal, body: RunOnceBody): Promise<PreparedRun> {
     const name = body.name ?? `run-${randomBytes(4).toString('hex')}`;
     const files = await this.images.files(body.image);
-    const { machine, image } = await this.machines.admit(p, {
-      name, image: body.image, driver: body.driver, network: body.network, command: body.argv,
-      cpus: body.cpus, memoryMib: body.memoryMib, diskGib: Math.max(2, Math.ceil(files.diskBytes / 2 ** 30)), ports: [], tags: ['run'], start: true,
-    }, files);
+    const { machine, image } = await this.machines.admit(
+      p,
+      {
+        name,
+        image: body.image,
+        driver: body.driver,
+        network: body.network,
+        command: body.argv,
+        cpus: body.cpus,
+        memoryMib: body.memoryMib,
+        diskGib: Math.max(2, Math.ceil(files.diskBytes / 2 ** 30)),
+        ports: [],
+        tags: ['run'],
+        start: true,
+      },
+      files,
+    );
     const driver = driverFor(machine.driver);
     if (!driver.runOnce) throw new ConflictError(`The ${machine.driver} driver cannot run a command once.`);
     this.machines.locks.lock(machine.id, 'running a command');
@@ -62,12 +75,21 @@ export class RunOnceService {
           const d = text[stream].write(chunk);
           if (d) emit({ t: stream, d });
         },
-        signal, timeoutMs: body.timeoutS * 1000,
+        signal,
+        timeoutMs: body.timeoutS * 1000,
       });
-      reason = r.timedOut ? `The command was killed after ${body.timeoutS} s.` : signal.aborted ? 'The caller went away: the command was killed.' : `The command exited with code ${r.code}.`;
+      reason = r.timedOut
+        ? `The command was killed after ${body.timeoutS} s.`
+        : signal.aborted
+          ? 'The caller went away: the command was killed.'
+          : `The command exited with code ${r.code}.`;
       if (r.timedOut) emit({ t: 'stderr', d: `hangar: ${reason}\n` });
       let removed = false;
-      if (body.rm) removed = await this.machines.remove(machine.id).then(() => true, () => false);
+      if (body.rm)
+        removed = await this.machines.remove(machine.id).then(
+          () => true,
+          () => false,
+        );
       emit({ t: 'exit', code: r.timedOut ? 124 : r.code, durationMs: Math.round(performance.now() - t0), removed });
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err);
@@ -78,5 +100,4 @@ export class RunOnceService {
       this.machines.locks.unlock(machine.id);
     }
   }
-
 }

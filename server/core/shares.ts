@@ -23,16 +23,39 @@ export class ShareService {
   private async toShare(r: ShareRow): Promise<Share> {
     const by = r.createdBy ? ((await getUser(this.store, r.createdBy))?.username ?? null) : null;
     const state = r.revokedAt != null ? 'revoked' : r.expiresAt <= this.now() ? 'expired' : 'active';
-    return { id: r.id, machineId: r.machineId, role: r.role === 'operator' ? 'operator' : 'viewer', label: r.label, createdBy: by, createdAt: r.createdAt, expiresAt: r.expiresAt, revokedAt: r.revokedAt, lastUsedAt: r.lastUsedAt, state };
+    return {
+      id: r.id,
+      machineId: r.machineId,
+      role: r.role === 'operator' ? 'operator' : 'viewer',
+      label: r.label,
+      createdBy: by,
+      createdAt: r.createdAt,
+      expiresAt: r.expiresAt,
+      revokedAt: r.revokedAt,
+      lastUsedAt: r.lastUsedAt,
+      state,
+    };
   }
 
-  async create(p: Principal, ref: string, body: Required<Pick<CreateShareBody, 'role' | 'expiresInSeconds'>> & { label?: string }): Promise<{ share: Share; token: string; path: string }> {
+  async create(
+    p: Principal,
+    ref: string,
+    body: Required<Pick<CreateShareBody, 'role' | 'expiresInSeconds'>> & { label?: string },
+  ): Promise<{ share: Share; token: string; path: string }> {
     const m = await this.machines.get(p, ref);
     const token = newSecret(SHARE_PREFIX);
     const now = this.now();
     const row: ShareRow = {
-      id: newId('shr'), machineId: m.id, tokenHash: hashSecret(token), role: body.role, label: body.label ?? null,
-      createdBy: p.via === 'share' ? null : p.user.id, createdAt: now, expiresAt: now + body.expiresInSeconds * 1000, revokedAt: null, lastUsedAt: null,
+      id: newId('shr'),
+      machineId: m.id,
+      tokenHash: hashSecret(token),
+      role: body.role,
+      label: body.label ?? null,
+      createdBy: p.via === 'share' ? null : p.user.id,
+      createdAt: now,
+      expiresAt: now + body.expiresInSeconds * 1000,
+      revokedAt: null,
+      lastUsedAt: null,
     };
     await insertShare(this.store, row);
     return { share: await this.toShare(row), token, path: `/s/${token}` };
@@ -57,6 +80,11 @@ export class ShareService {
     if (!p.share) throw new NotFoundError('Share link');
     const m = await this.machines.get(p, p.share.machineId);
     const row = (await getShare(this.store, p.share.id))!;
-    return { machine: { id: m.id, name: m.name, state: m.state }, role: row.role === 'operator' ? 'operator' : 'viewer', label: row.label, expiresAt: row.expiresAt };
+    return {
+      machine: { id: m.id, name: m.name, state: m.state },
+      role: row.role === 'operator' ? 'operator' : 'viewer',
+      label: row.label,
+      expiresAt: row.expiresAt,
+    };
   }
 }

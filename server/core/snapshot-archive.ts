@@ -25,7 +25,16 @@ const manifestSchema = z.object({
   kind: z.enum(snapshotKinds),
   driver: z.enum(['qemu']),
   image: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
-  spec: z.object({ cpus: z.number().int().min(1).max(64), memoryMib: z.number().int().min(64).max(1 << 20), diskGib: z.number().int().min(1).max(4096), ssh: z.boolean() }),
+  spec: z.object({
+    cpus: z.number().int().min(1).max(64),
+    memoryMib: z
+      .number()
+      .int()
+      .min(64)
+      .max(1 << 20),
+    diskGib: z.number().int().min(1).max(4096),
+    ssh: z.boolean(),
+  }),
   pauseMs: z.number().int().nonnegative().nullable(),
   createdAt: z.number().int().nonnegative(),
 });
@@ -41,7 +50,16 @@ async function exportSnapshot(snap: SnapshotRow, work: string, out: string): Pro
     }
     const flat = await run(['qemu-img', 'convert', '-O', 'qcow2', snap.diskPath, path.join(work, 'disk.qcow2')], { timeoutMs: 30 * 60_000 });
     if (flat.code !== 0) throw new Error(`flattening the disk failed: ${firstLine(flat.stderr)}`);
-    const manifest = { format: ARCHIVE_FORMAT, label: snap.label, kind: snap.kind, driver: snap.driver, image: snap.image, spec: JSON.parse(snap.specJson), pauseMs: snap.pauseMs, createdAt: snap.createdAt };
+    const manifest = {
+      format: ARCHIVE_FORMAT,
+      label: snap.label,
+      kind: snap.kind,
+      driver: snap.driver,
+      image: snap.image,
+      spec: JSON.parse(snap.specJson),
+      pauseMs: snap.pauseMs,
+      createdAt: snap.createdAt,
+    };
     fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     // The staged sums file is a link to the snapshot's: drop it so the original is never rewritten.
     const sums = fs.readFileSync(path.join(work, 'SHA256SUMS'), 'utf8');
@@ -89,7 +107,10 @@ async function unpackSnapshot(archive: string, work: string): Promise<{ manifest
     }
   }
   const info = await run(['qemu-img', 'info', '--output=json', path.join(work, 'disk.qcow2')], { timeoutMs: 30_000 });
-  const disk = info.code === 0 ? (JSON.parse(info.stdout) as { format?: string; 'backing-filename'?: string; 'format-specific'?: { data?: { 'data-file'?: string } } }) : null;
+  const disk =
+    info.code === 0
+      ? (JSON.parse(info.stdout) as { format?: string; 'backing-filename'?: string; 'format-specific'?: { data?: { 'data-file'?: string } } })
+      : null;
   if (!disk || disk.format !== 'qcow2') throw bad('disk.qcow2 is not a qcow2 image');
   if (disk['backing-filename'] || disk['format-specific']?.data?.['data-file']) throw bad('disk.qcow2 refers to other files');
   fs.rmSync(path.join(work, 'manifest.json'));
@@ -132,7 +153,19 @@ export async function importFromFile(store: Store, dirs: { snapshots: string; la
 /** The row of an imported snapshot: a new root of the tree, from no machine of this host. */
 function importedRow(m: z.infer<typeof manifestSchema>, v: { id: string; dir: string; disk: string; sizeBytes: number; now: number }): SnapshotInsert {
   return {
-    id: v.id, parentId: null, machineId: null, kind: m.kind, state: 'complete', label: `${m.label} (imported)`.slice(0, 120), sizeBytes: v.sizeBytes, pauseMs: m.pauseMs,
-    path: v.dir, createdAt: v.now, driver: m.driver, image: m.image, diskPath: v.disk, specJson: JSON.stringify(m.spec),
+    id: v.id,
+    parentId: null,
+    machineId: null,
+    kind: m.kind,
+    state: 'complete',
+    label: `${m.label} (imported)`.slice(0, 120),
+    sizeBytes: v.sizeBytes,
+    pauseMs: m.pauseMs,
+    path: v.dir,
+    createdAt: v.now,
+    driver: m.driver,
+    image: m.image,
+    diskPath: v.disk,
+    specJson: JSON.stringify(m.spec),
   };
 }

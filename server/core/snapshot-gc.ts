@@ -24,15 +24,24 @@ export async function deleteSnapshotTree(store: Store, dirs: { layers: string },
   if (!root) throw new NotFoundError('Snapshot');
   const doomed: SnapshotRow[] = [root];
   for (let i = 0; i < doomed.length; i++) doomed.push(...(await childrenOf(store, doomed[i].id)));
-  if (!cascade && doomed.length > 1) throw new ConflictError(`This snapshot has ${doomed.length - 1} snapshot${doomed.length === 2 ? '' : 's'} below it: delete those first, or delete with cascade.`);
+  if (!cascade && doomed.length > 1)
+    throw new ConflictError(
+      `This snapshot has ${doomed.length - 1} snapshot${doomed.length === 2 ? '' : 's'} below it: delete those first, or delete with cascade.`,
+    );
   const ids = new Set(doomed.map((d) => d.id));
   const disks = new Set(doomed.map((d) => d.diskPath).filter(Boolean));
   const users = (await listMachineRows(store)).filter((m) => (m.snapshotId && ids.has(m.snapshotId)) || chainOf(m).some((f) => disks.has(f)));
-  if (users.length) throw new ConflictError(`Machines run on this snapshot${cascade ? ' or below it' : ''}: ${users.map((m) => m.name).join(', ')}. Destroy them or restore them elsewhere first.`);
+  if (users.length)
+    throw new ConflictError(
+      `Machines run on this snapshot${cascade ? ' or below it' : ''}: ${users.map((m) => m.name).join(', ')}. Destroy them or restore them elsewhere first.`,
+    );
   for (const d of doomed.reverse()) {
     fs.rmSync(d.path, { recursive: true, force: true });
     if (d.diskPath.startsWith(dirs.layers + path.sep)) fs.rmSync(d.diskPath, { recursive: true, force: true });
-    else if (d.diskPath) await driverFor(d.driver as DriverKind).dropLayer?.(d.diskPath).catch(() => undefined);
+    else if (d.diskPath)
+      await driverFor(d.driver as DriverKind)
+        .dropLayer?.(d.diskPath)
+        .catch(() => undefined);
   }
   await deleteSnapshots(store, [...ids]);
 }
@@ -53,7 +62,11 @@ export const GC_MIN_AGE_MS = 5 * 60_000;
  * counts as used when any chain reaches it, whatever the rows say, so a record cut short by a
  * crash cannot make a machine lose a layer below it.
  */
-export async function collectGarbage(store: Store, dirs: { snapshots: string; layers: string }, opts: { failed: boolean; now?: number; minAgeMs?: number }): Promise<GcResult> {
+export async function collectGarbage(
+  store: Store,
+  dirs: { snapshots: string; layers: string },
+  opts: { failed: boolean; now?: number; minAgeMs?: number },
+): Promise<GcResult> {
   const { now = Date.now(), minAgeMs = GC_MIN_AGE_MS } = opts;
   const out: GcResult = { removedFiles: 0, removedSnapshots: 0, freedBytes: 0 };
   const [machines, snaps] = await Promise.all([listMachineRows(store), listSnapshotRows(store)]);
@@ -70,7 +83,11 @@ export async function collectGarbage(store: Store, dirs: { snapshots: string; la
       out.removedFiles++;
     }
   }
-  if (failed.length) await deleteSnapshots(store, failed.map((s) => s.id));
+  if (failed.length)
+    await deleteSnapshots(
+      store,
+      failed.map((s) => s.id),
+    );
   out.removedSnapshots = failed.length;
 
   const used = new Set<string>();

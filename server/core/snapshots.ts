@@ -5,7 +5,16 @@ import type { Machine } from '@/lib/contracts/machines';
 import type { ForkBody, RestoreBody, Snapshot } from '@/lib/contracts/snapshots';
 import type { Store } from '@/db/client';
 import { getMachineRow, insertMachine, listMachines } from '@/db/repo/machines';
-import { getSnapshotRow, insertSnapshot, listSnapshotRows, listSnapshotRowsInState, specOf, toSnapshot, updateSnapshot, type SnapshotRow } from '@/db/repo/snapshots';
+import {
+  getSnapshotRow,
+  insertSnapshot,
+  listSnapshotRows,
+  listSnapshotRowsInState,
+  specOf,
+  toSnapshot,
+  updateSnapshot,
+  type SnapshotRow,
+} from '@/db/repo/snapshots';
 import { randomMac } from '@/server/drivers/qemu/driver';
 import { copySshIdentity, snapshotFiles } from '@/server/drivers/qemu/snapshot';
 import { driverFor } from '@/server/drivers/registry';
@@ -44,7 +53,11 @@ export class SnapshotService {
 
   private view(r: SnapshotRow, ms: Machine[]): Snapshot {
     const source = ms.find((m) => m.id === r.machineId);
-    return toSnapshot(r, source?.name ?? null, ms.filter((m) => m.snapshotId === r.id).map((m) => ({ id: m.id, name: m.name })));
+    return toSnapshot(
+      r,
+      source?.name ?? null,
+      ms.filter((m) => m.snapshotId === r.id).map((m) => ({ id: m.id, name: m.name })),
+    );
   }
 
   /** Start-up: a checkpoint cut off by a stop never looks complete; its machine is resumed, its files removed. */
@@ -115,7 +128,8 @@ export class SnapshotService {
     const m = await this.machines.get(p, ref);
     const spec = specOf(snap);
     if (m.driver !== snap.driver) throw new ConflictError(`${m.name} is a ${m.driver} machine; this snapshot is ${snap.driver}.`);
-    if (snap.kind === 'live' && m.memoryMib !== spec.memoryMib) throw new ConflictError(`${m.name} has ${m.memoryMib} MiB of memory; this snapshot was taken with ${spec.memoryMib} MiB.`);
+    if (snap.kind === 'live' && m.memoryMib !== spec.memoryMib)
+      throw new ConflictError(`${m.name} has ${m.memoryMib} MiB of memory; this snapshot was taken with ${spec.memoryMib} MiB.`);
     const checkpointFirst = body.checkpointFirst ?? true;
     await this.verified(snap);
     return this.machines.lockedJob(p, m, 'restoring', { kind: 'snapshot.restore', title: `Restore ${m.name} to ${snap.label}` }, async (ctx) => {
@@ -138,7 +152,12 @@ export class SnapshotService {
       let runningMs: number | null = null;
       if (snap.kind === 'live') {
         ctx.progress(60, 'Loading the saved memory and devices');
-        await this.machines.startMachine(m.id, ctx, 60, { dir: snap.path, banner: `restored to snapshot "${snap.label}"`, fixups: {}, onRunning: () => (runningMs = Math.round(performance.now() - t0)) });
+        await this.machines.startMachine(m.id, ctx, 60, {
+          dir: snap.path,
+          banner: `restored to snapshot "${snap.label}"`,
+          fixups: {},
+          onRunning: () => (runningMs = Math.round(performance.now() - t0)),
+        });
         ctx.log(`guest running again ${runningMs} ms after the restore began (stop, new disk layer, device state)`);
       } else if (was === 'running' || was === 'paused') {
         await this.machines.startMachine(m.id, ctx, 60);
@@ -152,7 +171,9 @@ export class SnapshotService {
     const snap = await this.complete(id);
     await this.machines.preflight(null, specOf(snap).memoryMib * (body.count ?? 1), []);
     await this.verified(snap);
-    const { job } = await this.jobs.start({ kind: 'snapshot.fork', title: `Fork ${snap.label} ×${body.count ?? 1}`, ownerId: p.user.id }, (ctx) => this.doFork(p, snap, body, ctx));
+    const { job } = await this.jobs.start({ kind: 'snapshot.fork', title: `Fork ${snap.label} ×${body.count ?? 1}`, ownerId: p.user.id }, (ctx) =>
+      this.doFork(p, snap, body, ctx),
+    );
     return job;
   }
 
@@ -188,11 +209,28 @@ export class SnapshotService {
     const final = resolveInside(this.dirs.snapshots, id);
     const tmp = resolveInside(this.dirs.snapshots, `.${id}.tmp`);
     await insertSnapshot(this.store, {
-      id, parentId: row.snapshotId, machineId, kind: live ? 'live' : 'disk', state: 'pending', sizeBytes: 0, pauseMs: null, path: final, createdAt: this.now(),
+      id,
+      parentId: row.snapshotId,
+      machineId,
+      kind: live ? 'live' : 'disk',
+      state: 'pending',
+      sizeBytes: 0,
+      pauseMs: null,
+      path: final,
+      createdAt: this.now(),
       label: label?.trim() || `${row.name} ${new Date(this.now()).toISOString().slice(0, 19).replace('T', ' ')}`,
-      driver: row.driver, image: row.image, diskPath: '',
+      driver: row.driver,
+      image: row.image,
+      diskPath: '',
       // Containers also record the layers they stand on, for restores and forks to stack again.
-      specJson: JSON.stringify({ cpus: row.cpus, memoryMib: row.memoryMib, diskGib: row.diskGib, ssh: spec.runtime.ssh === true, ...(row.driver === 'nspawn' ? { rootfs: spec.runtime.rootfs, lowers: spec.runtime.lowers ?? [] } : {}), ...(row.driver !== 'qemu' ? { network: spec.runtime.network, command: spec.runtime.command ?? null } : {}) }),
+      specJson: JSON.stringify({
+        cpus: row.cpus,
+        memoryMib: row.memoryMib,
+        diskGib: row.diskGib,
+        ssh: spec.runtime.ssh === true,
+        ...(row.driver === 'nspawn' ? { rootfs: spec.runtime.rootfs, lowers: spec.runtime.lowers ?? [] } : {}),
+        ...(row.driver !== 'qemu' ? { network: spec.runtime.network, command: spec.runtime.command ?? null } : {}),
+      }),
     });
     this.changed(id);
     ctx.progress(10, live ? 'Saving memory, devices and disk (guest paused)' : 'Freezing the disk layer');
@@ -206,7 +244,13 @@ export class SnapshotService {
       await addChecksums(tmp, ['state']);
       fs.renameSync(tmp, final);
       const size = [snapshotFiles(final).state, snapshotFiles(final).ram, res.frozenDisk].reduce((a, f) => a + diskUsage(f), res.frozenBytes ?? 0);
-      const done = (await updateSnapshot(this.store, id, { state: 'complete', kind: res.live ? 'live' : 'disk', pauseMs: res.pauseMs, sizeBytes: size, diskPath: res.frozenDisk }))!;
+      const done = (await updateSnapshot(this.store, id, {
+        state: 'complete',
+        kind: res.live ? 'live' : 'disk',
+        pauseMs: res.pauseMs,
+        sizeBytes: size,
+        diskPath: res.frozenDisk,
+      }))!;
       if (res.live) this.sumRam(final);
       ctx.log(res.live ? `live snapshot ${id}: guest paused ${res.pauseMs} ms, ${(size / 2 ** 20).toFixed(1)} MiB on disk` : `disk snapshot ${id}`);
       this.changed(id);
@@ -219,7 +263,12 @@ export class SnapshotService {
     }
   }
 
-  private async doFork(p: Principal, snap: SnapshotRow, body: ForkBody, ctx: JobContext): Promise<{ machines: string[]; snapshot: string; runningMs: number | null }> {
+  private async doFork(
+    p: Principal,
+    snap: SnapshotRow,
+    body: ForkBody,
+    ctx: JobContext,
+  ): Promise<{ machines: string[]; snapshot: string; runningMs: number | null }> {
     const t0 = performance.now();
     const spec = specOf(snap);
     const source = snap.machineId ? await getMachineRow(this.store, { id: snap.machineId }) : undefined;
@@ -231,31 +280,60 @@ export class SnapshotService {
     for (let i = 1; names.length < (body.count ?? 1); i++) if (!taken.has(`${prefix}-${i}`)) names.push(`${prefix}-${i}`);
     ctx.progress(20, `Starting ${names.length} fork${names.length === 1 ? '' : 's'} of "${snap.label}"`);
     const ids = names.map(() => newId('mch'));
-    const runtimes = await this.branch(snap, ids.map((id, i) => ({ id, dir: resolveInside(this.dirs.machines, id), name: names[i] })), spec.diskGib);
+    const runtimes = await this.branch(
+      snap,
+      ids.map((id, i) => ({ id, dir: resolveInside(this.dirs.machines, id), name: names[i] })),
+      spec.diskGib,
+    );
     let running = 0;
     let runningMs: number | null = null;
     const onRunning = () => {
       if (++running === names.length) runningMs = Math.round(performance.now() - t0);
     };
     await Promise.all(names.map((name, i) => this.forkOne(p, snap, spec, { id: ids[i], name, runtime: runtimes[i] }, !!body.newIdentity, ctx, onRunning)));
-    if (runningMs !== null) ctx.log(`all ${names.length} guests running ${runningMs} ms after the fork began; fix-ups done after ${Math.round(performance.now() - t0)} ms`);
+    if (runningMs !== null)
+      ctx.log(`all ${names.length} guests running ${runningMs} ms after the fork began; fix-ups done after ${Math.round(performance.now() - t0)} ms`);
     this.changed(snap.id);
     return { machines: ids, snapshot: snap.id, runningMs };
   }
 
-  private async forkOne(p: Principal, snap: SnapshotRow, spec: ReturnType<typeof specOf>, fork: { id: string; name: string; runtime: Record<string, unknown> }, newIdentity: boolean, ctx: JobContext, onRunning: () => void): Promise<string> {
+  private async forkOne(
+    p: Principal,
+    snap: SnapshotRow,
+    spec: ReturnType<typeof specOf>,
+    fork: { id: string; name: string; runtime: Record<string, unknown> },
+    newIdentity: boolean,
+    ctx: JobContext,
+    onRunning: () => void,
+  ): Promise<string> {
     const { id, name, runtime } = fork;
     const mac = randomMac();
     const now = this.now();
     const m = await insertMachine(this.store, {
-      id, name, driver: snap.driver as Machine['driver'], image: snap.image, state: 'stopped', stateReason: null, cpus: spec.cpus, memoryMib: spec.memoryMib,
-      diskGib: spec.diskGib, ports: [], ownerId: p.user.id, createdAt: now, updatedAt: now, snapshotId: snap.id, runtime: { ...runtime, mac, ssh: spec.ssh },
+      id,
+      name,
+      driver: snap.driver as Machine['driver'],
+      image: snap.image,
+      state: 'stopped',
+      stateReason: null,
+      cpus: spec.cpus,
+      memoryMib: spec.memoryMib,
+      diskGib: spec.diskGib,
+      ports: [],
+      ownerId: p.user.id,
+      createdAt: now,
+      updatedAt: now,
+      snapshotId: snap.id,
+      runtime: { ...runtime, mac, ssh: spec.ssh },
     });
     this.bus.publish('machine:update', m);
     const dir = resolveInside(this.dirs.machines, id);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     copySshIdentity(snap.path, dir);
-    const from = snap.kind === 'live' ? { dir: snap.path, banner: `forked from snapshot "${snap.label}"`, fixups: { hostname: name, mac, newIdentity }, onRunning } : undefined;
+    const from =
+      snap.kind === 'live'
+        ? { dir: snap.path, banner: `forked from snapshot "${snap.label}"`, fixups: { hostname: name, mac, newIdentity }, onRunning }
+        : undefined;
     await this.machines.startMachine(id, ctx, 20, from);
     ctx.log(`${name} running (${from ? 'carried on from the snapshot' : 'booted from its disk'})`);
     return id;
@@ -263,7 +341,11 @@ export class SnapshotService {
 
   /** New writable layers on the snapshot's frozen one, one per machine (the driver's kind of layer). */
   private branch(snap: SnapshotRow, targets: { id: string; dir: string; name: string }[], diskGib: number): Promise<Record<string, unknown>[]> {
-    return driverFor(snap.driver as Machine['driver']).branch(snap.diskPath, targets.map((t) => ({ ...t, layers: this.dirs.layers, diskGib })), JSON.parse(snap.specJson));
+    return driverFor(snap.driver as Machine['driver']).branch(
+      snap.diskPath,
+      targets.map((t) => ({ ...t, layers: this.dirs.layers, diskGib })),
+      JSON.parse(snap.specJson),
+    );
   }
 
   /** The device state is read back on every restore and fork: it must be the one written. */

@@ -122,7 +122,9 @@ export class StatsService {
       await Promise.all(
         rows.map(async (row) => {
           const guest = row.state === 'running' && this.watchers.has(row.id);
-          const c = await driverFor(row.driver).stats(this.machines.toSpec(row), { guest }).catch(() => null);
+          const c = await driverFor(row.driver)
+            .stats(this.machines.toSpec(row), { guest })
+            .catch(() => null);
           if (!c) return;
           const at = Date.now();
           const prev = this.last.get(row.id) ?? {};

@@ -41,12 +41,14 @@ export class UserService {
   private async keepAnAdmin(row: { role: Role; disabled: boolean }, after: { role: Role; disabled: boolean }): Promise<void> {
     const wasActiveAdmin = row.role === 'admin' && !row.disabled;
     const staysActiveAdmin = after.role === 'admin' && !after.disabled;
-    if (wasActiveAdmin && !staysActiveAdmin && (await countActiveAdmins(this.store)) <= 1) throw new ConflictError('This is the last active admin: make another admin first.');
+    if (wasActiveAdmin && !staysActiveAdmin && (await countActiveAdmins(this.store)) <= 1)
+      throw new ConflictError('This is the last active admin: make another admin first.');
   }
 
   async update(p: Principal, id: string, body: UpdateUserBody): Promise<User> {
     const row = await this.row(id);
-    if (id === p.user.id && (body.disabled || (body.role && body.role !== row.role))) throw new ConflictError('Change your own role or disable yourself from another admin account.');
+    if (id === p.user.id && (body.disabled || (body.role && body.role !== row.role)))
+      throw new ConflictError('Change your own role or disable yourself from another admin account.');
     const after = { role: body.role ?? row.role, disabled: body.disabled ?? row.disabled };
     await this.keepAnAdmin(row, after);
     await updateUser(this.store, id, after, this.now());
@@ -85,7 +87,15 @@ export class UserService {
   }
 
   async sessions(p: Principal): Promise<SessionInfo[]> {
-    return (await listSessions(this.store, p.user.id)).map((s) => ({ id: s.id, createdAt: s.createdAt, lastSeenAt: s.lastSeenAt, expiresAt: s.expiresAt, ip: s.ip, userAgent: s.userAgent, current: s.id === p.sessionId }));
+    return (await listSessions(this.store, p.user.id)).map((s) => ({
+      id: s.id,
+      createdAt: s.createdAt,
+      lastSeenAt: s.lastSeenAt,
+      expiresAt: s.expiresAt,
+      ip: s.ip,
+      userAgent: s.userAgent,
+      current: s.id === p.sessionId,
+    }));
   }
 
   /** End one of your sessions (an admin may end anyone's). Same answer for "not yours" and "no such session". */

@@ -133,7 +133,11 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       resolve({
-        argv: [...argv], code, signal, timedOut, matched,
+        argv: [...argv],
+        code,
+        signal,
+        timedOut,
+        matched,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: spawnError ? `${spawnError.message}\n` : Buffer.concat(err).toString('utf8'),
         durationMs: performance.now() - started,
@@ -172,8 +176,17 @@ export async function which(cmd: string): Promise<string | null> {
   return null;
 }
 
-export const firstLine = (s: string): string => s.split('\n').find((l) => l.trim())?.trim() ?? '';
-export const lastLine = (s: string): string => s.split('\n').filter((l) => l.trim()).pop()?.trim() ?? '';
+export const firstLine = (s: string): string =>
+  s
+    .split('\n')
+    .find((l) => l.trim())
+    ?.trim() ?? '';
+export const lastLine = (s: string): string =>
+  s
+    .split('\n')
+    .filter((l) => l.trim())
+    .pop()
+    ?.trim() ?? '';
 
 /**
  * Runs `fn` with `kill` wired to the caller's abort signal and to a timeout (a run whose caller

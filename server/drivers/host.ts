@@ -33,7 +33,11 @@ export interface ProbeOptions {
 
 type Cap = Capability;
 const cap = (name: CapabilityName, available: boolean, reason: string, version: string | null = null, details: Record<string, string> = {}): Cap => ({
-  name, available, reason, version, details,
+  name,
+  available,
+  reason,
+  version,
+  details,
 });
 
 export async function probeHost(opts: ProbeOptions): Promise<HostInfo> {
@@ -87,12 +91,33 @@ async function probeKvm(bin: string, img: string, opts: ProbeOptions): Promise<C
   const sector = await bootProbe(bin, 'kvm', img, timeout);
   if (!sector.ok) return cap('kvm', false, `/dev/kvm exists but a guest did not run: ${sector.why} Using TCG.`);
   if (!opts.kernel) {
-    return cap('kvm', false, '/dev/kvm runs a boot sector, but no Linux kernel is cached yet to confirm it (on some hosts KVM hangs real kernels). Using TCG until an image is built.');
+    return cap(
+      'kvm',
+      false,
+      '/dev/kvm runs a boot sector, but no Linux kernel is cached yet to confirm it (on some hosts KVM hangs real kernels). Using TCG until an image is built.',
+    );
   }
   // A kernel with no root fs panics after its whole early boot: reaching the panic proves it ran.
   const r = await run(
-    [bin, '-accel', 'kvm', '-cpu', 'host', '-nodefaults', '-display', 'none', '-no-reboot', '-m', '256', '-serial', 'stdio',
-      '-kernel', opts.kernel, '-append', 'console=ttyS0 panic=-1 root=/dev/hangar-none'],
+    [
+      bin,
+      '-accel',
+      'kvm',
+      '-cpu',
+      'host',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-no-reboot',
+      '-m',
+      '256',
+      '-serial',
+      'stdio',
+      '-kernel',
+      opts.kernel,
+      '-append',
+      'console=ttyS0 panic=-1 root=/dev/hangar-none',
+    ],
     { timeoutMs: timeout * 3, until: 'Kernel panic' },
   );
   if (r.matched) return cap('kvm', true, `KVM boots a Linux kernel (${Math.round(r.durationMs)} ms to its first panic).`);
@@ -114,9 +139,15 @@ async function probeNspawn(): Promise<Cap> {
   const version = firstLine((await run([bin, '--version'], { timeoutMs: 5000 })).stdout);
   const details: Record<string, string> = {};
   // machined is reached over the system bus: without the bus, nspawn cannot register machines.
-  const machined = await fs.access('/run/dbus/system_bus_socket').then(() => true, () => false);
+  const machined = await fs.access('/run/dbus/system_bus_socket').then(
+    () => true,
+    () => false,
+  );
   details.register = machined ? 'yes (systemd-machined runs)' : 'no: --register=no --keep-unit (no machined/dbus)';
-  const unified = await fs.access('/sys/fs/cgroup/cgroup.controllers').then(() => true, () => false);
+  const unified = await fs.access('/sys/fs/cgroup/cgroup.controllers').then(
+    () => true,
+    () => false,
+  );
   details.cgroup = unified ? 'v2 (unified)' : 'v1 or hybrid: SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1';
   return cap('nspawn', true, bin, version, details);
 }
@@ -168,7 +199,9 @@ async function probeOverlay(workDir: string): Promise<Cap> {
     if (m.code !== 0) return cap('overlayfs', false, `mounting an overlay failed: ${firstLine(m.stderr)}`);
     const seen = await fs.readFile(path.join(merged, 'probe'), 'utf8').catch(() => '');
     await run(['umount', merged], { timeoutMs: 5000 });
-    return seen === 'x' ? cap('overlayfs', true, 'kernel overlayfs mounts here') : cap('overlayfs', false, 'an overlay mounted but did not show its lower layer.');
+    return seen === 'x'
+      ? cap('overlayfs', true, 'kernel overlayfs mounts here')
+      : cap('overlayfs', false, 'an overlay mounted but did not show its lower layer.');
   } finally {
     await fs.rm(base, { recursive: true, force: true });
   }

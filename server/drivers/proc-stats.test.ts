@@ -2,7 +2,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cgroupCpuNs, cgroupMemory, kbField, parseFlatKeyed, parseMeminfoUsed, parseNetDev, parseProcCgroup, parseProcStatCpuNs, treeBytes } from './proc-stats';
+import {
+  cgroupCpuNs,
+  cgroupMemory,
+  kbField,
+  parseFlatKeyed,
+  parseMeminfoUsed,
+  parseNetDev,
+  parseProcCgroup,
+  parseProcStatCpuNs,
+  treeBytes,
+} from './proc-stats';
 
 describe('procfs and cgroup readers', () => {
   it('reads utime + stime from /proc/PID/stat even when the command name has spaces and parentheses', () => {
@@ -33,8 +43,11 @@ describe('procfs and cgroup readers', () => {
     expect(parseMeminfoUsed('MemTotal: 1 kB')).toBeNull();
   });
 
-  it('parses flat-keyed files and a process\'s cgroups (v1 controllers, joined ones, named ones, and v2)', () => {
-    expect([...parseFlatKeyed('usage_usec 12\nuser_usec 5\nbogus\n')]).toEqual([['usage_usec', 12], ['user_usec', 5]]);
+  it("parses flat-keyed files and a process's cgroups (v1 controllers, joined ones, named ones, and v2)", () => {
+    expect([...parseFlatKeyed('usage_usec 12\nuser_usec 5\nbogus\n')]).toEqual([
+      ['usage_usec', 12],
+      ['user_usec', 5],
+    ]);
     expect(parseFlatKeyed('read_bytes: 4096\nwrite_bytes: 8192').get('write_bytes')).toBe(8192);
     const cg = parseProcCgroup('9:name=systemd:/hangar/mch_a\n4:memory:/hangar/mch_a\n2:cpu,cpuacct:/x\n0::/hangar/mch_a\n');
     expect(cg.get('systemd')).toBe('/hangar/mch_a');
@@ -43,7 +56,7 @@ describe('procfs and cgroup readers', () => {
     expect(cg.get('')).toBe('/hangar/mch_a');
   });
 
-  it('reads a cgroup\'s CPU and memory from v2 or v1 files, leaving out the file cache it can drop', () => {
+  it("reads a cgroup's CPU and memory from v2 or v1 files, leaving out the file cache it can drop", () => {
     const v2 = fs.mkdtempSync(path.join(os.tmpdir(), 'cg2-'));
     fs.writeFileSync(path.join(v2, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\n');
     fs.writeFileSync(path.join(v2, 'memory.current'), '10000000\n');

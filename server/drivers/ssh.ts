@@ -43,12 +43,21 @@ export async function sshConnect(t: SshTarget, timeoutMs = 15_000): Promise<Clie
           c.end();
           reject(e);
         });
-        c.connect({ host: '127.0.0.1', port: t.port, username: t.user, privateKey: fs.readFileSync(t.keyFile), readyTimeout: Math.max(1000, end - Date.now()), hostVerifier: verifier(t), keepaliveInterval: 15_000 });
+        c.connect({
+          host: '127.0.0.1',
+          port: t.port,
+          username: t.user,
+          privateKey: fs.readFileSync(t.keyFile),
+          readyTimeout: Math.max(1000, end - Date.now()),
+          hostVerifier: verifier(t),
+          keepaliveInterval: 15_000,
+        });
       });
     } catch (e) {
       last = e as Error;
       // A changed host key is not a reason to retry: say so.
-      if (/verification failed/i.test(last.message)) throw new Error(`SSH host key of the machine changed (pinned in ${t.knownHostFile}): refusing to connect.`, { cause: e });
+      if (/verification failed/i.test(last.message))
+        throw new Error(`SSH host key of the machine changed (pinned in ${t.knownHostFile}): refusing to connect.`, { cause: e });
       await new Promise((r) => setTimeout(r, 300));
     }
   }

@@ -60,7 +60,11 @@ export interface MachineDriver {
    * Runtime fields for machines that start from a snapshot's frozen layer (`frozen`), each
    * with a new writable layer of its own on it; `spec` is what the snapshot recorded.
    */
-  branch(frozen: string, targets: { id: string; dir: string; layers: string; diskGib: number; name: string }[], spec: Record<string, unknown>): Promise<Record<string, unknown>[]>;
+  branch(
+    frozen: string,
+    targets: { id: string; dir: string; layers: string; diskGib: number; name: string }[],
+    spec: Record<string, unknown>,
+  ): Promise<Record<string, unknown>[]>;
   /**
    * Containers: run the application container's command (`runtime.command`, made by create())
    * once, its stdout and stderr streamed to `io`, stdin empty; resolves with its exit code. An

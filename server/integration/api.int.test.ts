@@ -38,14 +38,22 @@ describe('public endpoints', () => {
 describe('login', () => {
   it('refuses a wrong password without saying which part was wrong', async () => {
     for (const username of ['admin', 'nobody']) {
-      const res = await req('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ username, password: 'nope' }) });
+      const res = await req('/api/auth/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: url },
+        body: JSON.stringify({ username, password: 'nope' }),
+      });
       const body = await expectEnvelope(res, 401, 'unauthorized');
       expect(body.error.message).toBe('Wrong username or password.');
     }
   });
 
   it('sets an httpOnly SameSite session cookie that works until logout', async () => {
-    const res = await req('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
+    const res = await req('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: url },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
     expect(res.status).toBe(200);
     const setCookie = res.headers.get('set-cookie')!;
     expect(setCookie).toMatch(/hangar_session=/);
@@ -97,13 +105,18 @@ describe('bad input gets the right status and envelope, and the server keeps ser
   beforeAll(async () => {
     token = await adminToken(url);
   });
-  const authed = (p: string, init: RequestInit = {}) => req(p, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+  const authed = (p: string, init: RequestInit = {}) =>
+    req(p, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
 
   it('malformed JSON', async () => {
     await expectEnvelope(await authed('/api/jobs/demo', { method: 'POST', body: '{"seconds": 1' }), 400, 'bad_request');
   });
   it('wrong types, with the field named', async () => {
-    const body = await expectEnvelope(await authed('/api/jobs/demo', { method: 'POST', body: JSON.stringify({ seconds: 'ten', steps: 1.5 }) }), 400, 'validation_failed');
+    const body = await expectEnvelope(
+      await authed('/api/jobs/demo', { method: 'POST', body: JSON.stringify({ seconds: 'ten', steps: 1.5 }) }),
+      400,
+      'validation_failed',
+    );
     expect(body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['seconds', 'steps']);
   });
   it('bad ids in the path', async () => {
@@ -112,7 +125,11 @@ describe('bad input gets the right status and envelope, and the server keeps ser
     await expectEnvelope(await authed('/api/jobs/job_zzzzzzzzzzzzzzzzzzzz'), 404, 'not_found');
   });
   it('an oversized body', async () => {
-    await expectEnvelope(await authed('/api/jobs/demo', { method: 'POST', body: JSON.stringify({ seconds: 1, pad: 'x'.repeat(2 * 1024 * 1024) }) }), 413, 'payload_too_large');
+    await expectEnvelope(
+      await authed('/api/jobs/demo', { method: 'POST', body: JSON.stringify({ seconds: 1, pad: 'x'.repeat(2 * 1024 * 1024) }) }),
+      413,
+      'payload_too_large',
+    );
   });
   it('an unknown route', async () => {
     await expectEnvelope(await authed('/api/no/such/route'), 404, 'not_found');
@@ -135,7 +152,7 @@ describe('bad input gets the right status and envelope, and the server keeps ser
 });
 
 describe('visibility', () => {
-  it('answers 404, not 403, for another user\'s job', async () => {
+  it("answers 404, not 403, for another user's job", async () => {
     // A second user, added straight to the server's database (user management is its own issue).
     const store = openDatabase({ sqlitePath: path.join(srv.dataDir, 'hangar.db'), migrationsDir: path.resolve('db/migrations') });
     await new AuthService(store).createUser('ops', 'ops-password-123', 'operator');

@@ -90,9 +90,17 @@ let srv: RunningServer;
 const callers: Caller[] = [];
 
 async function tokenFor(username: string, password: string): Promise<string> {
-  const login = await fetch(`${srv.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url }, body: JSON.stringify({ username, password }) });
+  const login = await fetch(`${srv.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: srv.url },
+    body: JSON.stringify({ username, password }),
+  });
   const cookie = login.headers.get('set-cookie')!.split(';')[0];
-  const r = await fetch(`${srv.url}/api/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url, cookie }, body: JSON.stringify({ name: `matrix-${username}` }) });
+  const r = await fetch(`${srv.url}/api/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: srv.url, cookie },
+    body: JSON.stringify({ name: `matrix-${username}` }),
+  });
   return ((await r.json()) as { secret: string }).secret;
 }
 
@@ -126,14 +134,30 @@ afterAll(async () => {
 });
 
 /** A value for each kind of path parameter: well-formed, naming nothing. */
-const fill = (p: string) => p.replace('{id}', 'zz_aaaaaaaaaaaaaaaaaaaa').replace('{ref}', 'no-such-machine').replace('{action}', 'start').replace('{key}', '0123456789abcdef0123456789abcdef').replace('{userId}', 'usr_aaaaaaaaaaaaaaaaaaaa');
+const fill = (p: string) =>
+  p
+    .replace('{id}', 'zz_aaaaaaaaaaaaaaaaaaaa')
+    .replace('{ref}', 'no-such-machine')
+    .replace('{action}', 'start')
+    .replace('{key}', '0123456789abcdef0123456789abcdef')
+    .replace('{userId}', 'usr_aaaaaaaaaaaaaaaaaaaa');
 
 describe('authorization matrix', () => {
   it('has a rule for every published route, and the server enforces each for every kind of caller', async () => {
-    const spec = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { 'x-hangar-access'?: Access; 'x-hangar-machine-grant'?: string }>> };
-    const published = Object.entries(spec.paths).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => ({ key: `${m} ${p.replace(/^\/api/, '')}`, access: op['x-hangar-access'], grant: op['x-hangar-machine-grant'] })));
-    expect(published.filter((r) => !(r.key in RULES)).map((r) => r.key), 'routes without a rule in RULES').toEqual([]);
-    expect(Object.keys(RULES).filter((k) => !published.some((r) => r.key === k)), 'rules for routes that no longer exist').toEqual([]);
+    const spec = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { 'x-hangar-access'?: Access; 'x-hangar-machine-grant'?: string }>>;
+    };
+    const published = Object.entries(spec.paths).flatMap(([p, ops]) =>
+      Object.entries(ops).map(([m, op]) => ({ key: `${m} ${p.replace(/^\/api/, '')}`, access: op['x-hangar-access'], grant: op['x-hangar-machine-grant'] })),
+    );
+    expect(
+      published.filter((r) => !(r.key in RULES)).map((r) => r.key),
+      'routes without a rule in RULES',
+    ).toEqual([]);
+    expect(
+      Object.keys(RULES).filter((k) => !published.some((r) => r.key === k)),
+      'rules for routes that no longer exist',
+    ).toEqual([]);
     for (const r of published) expect(r.access, r.key).toBe(RULES[r.key]);
 
     const wrong: string[] = [];
@@ -175,7 +199,11 @@ describe('authorization matrix', () => {
         expect(err?.message, `${nsp} as ${c.name}`).toMatch(/unauthorized/);
       }
     }
-    const login = await fetch(`${srv.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url }, body: JSON.stringify({ username: 'm-viewer', password: 'viewer-password-1' }) });
+    const login = await fetch(`${srv.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: srv.url },
+      body: JSON.stringify({ username: 'm-viewer', password: 'viewer-password-1' }),
+    });
     const cookie = login.headers.get('set-cookie')!.split(';')[0];
     const cross = socket(srv.url, '/console', { cookie, origin: 'https://evil.example' });
     const err = await new Promise<Error | null>((resolve) => {

@@ -32,7 +32,8 @@ beforeAll(async () => {
 
 afterAll(() => tearDown(srv, api, sockets), 120_000);
 
-const keyboard = (s: Socket, sessionId: string, action: string, to?: string) => new Promise<KeyboardReply>((r) => s.emit('keyboard', { sessionId, action, to }, r));
+const keyboard = (s: Socket, sessionId: string, action: string, to?: string) =>
+  new Promise<KeyboardReply>((r) => s.emit('keyboard', { sessionId, action, to }, r));
 
 describe('console sessions', () => {
   it('records a machine console as asciicast when the machine says so, and serves, lists and deletes it', async () => {
@@ -61,7 +62,10 @@ describe('console sessions', () => {
     const res = await fetch(`${srv.url}/api/machines/rec-a/recordings/${rec.id}?download=1`, { headers: { authorization: `Bearer ${viewerToken}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toContain(`rec-a-${rec.id}.cast`);
-    const lines = (await res.text()).trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = (await res.text())
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ version: 2, width: 80, height: 24 });
     const events = lines.slice(1) as [number, string, string][];
     expect(events.every(([t, kind]) => typeof t === 'number' && (kind === 'o' || kind === 'r'))).toBe(true);
@@ -98,7 +102,11 @@ describe('console sessions', () => {
     const pv = v.presence;
     await a.waitFor('hangar-ready');
     await until(() => pv()?.count === 3 && pa()?.count === 3, 'three viewers');
-    expect(pv()!.viewers.map((x) => x.mode).sort()).toEqual(['interactive', 'interactive', 'readonly']);
+    expect(
+      pv()!
+        .viewers.map((x) => x.mode)
+        .sort(),
+    ).toEqual(['interactive', 'interactive', 'readonly']);
     const you = { a: pa()!.you, b: pb()!.you, v: pv()!.you };
     expect(new Set(Object.values(you)).size).toBe(3);
     // A viewer cannot take it; bad payloads are refused with a reason.

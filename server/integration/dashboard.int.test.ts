@@ -26,7 +26,8 @@ async function eventsAs(tok: string): Promise<Socket> {
   return s;
 }
 
-const cli = (args: string[]) => run([process.execPath, 'dist/cli.js', ...args], { timeoutMs: 120_000, env: { HANGAR_URL: srv.url, HANGAR_TOKEN: token, XDG_CONFIG_HOME: os.tmpdir() } });
+const cli = (args: string[]) =>
+  run([process.execPath, 'dist/cli.js', ...args], { timeoutMs: 120_000, env: { HANGAR_URL: srv.url, HANGAR_TOKEN: token, XDG_CONFIG_HOME: os.tmpdir() } });
 
 beforeAll(async () => {
   ({ srv, token, api } = await serverWithBusybox());
@@ -39,9 +40,14 @@ describe('dashboard: tags, bulk actions, live figures', () => {
   let id2: string;
 
   it('keeps tags given at creation and replaced later; refuses bad ones with the field named', async () => {
-    await expect(api.machines.create({ name: 'bad-tags', image: 'busybox', tags: ['Web'] })).rejects.toMatchObject({ status: 400, issues: [expect.objectContaining({ path: 'tags.0' })] });
+    await expect(api.machines.create({ name: 'bad-tags', image: 'busybox', tags: ['Web'] })).rejects.toMatchObject({
+      status: 400,
+      issues: [expect.objectContaining({ path: 'tags.0' })],
+    });
     await expect(api.machines.create({ name: 'bad-tags', image: 'busybox', tags: ['a', 'a'] })).rejects.toMatchObject({ status: 400 });
-    await expect(api.machines.create({ name: 'bad-tags', image: 'busybox', tags: Array.from({ length: 17 }, (_, i) => `t${i}`) })).rejects.toMatchObject({ status: 400 });
+    await expect(api.machines.create({ name: 'bad-tags', image: 'busybox', tags: Array.from({ length: 17 }, (_, i) => `t${i}`) })).rejects.toMatchObject({
+      status: 400,
+    });
     const [j1, j2] = await Promise.all([
       api.machines.create({ name: 'dash-1', image: 'busybox', memoryMib: 128, tags: ['web', 'blue'] }),
       api.machines.create({ name: 'dash-2', image: 'busybox', memoryMib: 128, tags: ['web'] }),
@@ -52,7 +58,10 @@ describe('dashboard: tags, bulk actions, live figures', () => {
     expect((await api.machines.get('dash-1')).tags).toEqual(['web', 'blue']);
     expect((await api.machines.update('dash-2', { tags: ['web', 'green'] })).tags).toEqual(['web', 'green']);
     await expect(api.machines.update('dash-2', { tags: ['no spaces'] })).rejects.toMatchObject({ status: 400 });
-    expect((await api.machines.list()).items.map((m) => [m.name, m.tags])).toEqual([['dash-1', ['web', 'blue']], ['dash-2', ['web', 'green']]]);
+    expect((await api.machines.list()).items.map((m) => [m.name, m.tags])).toEqual([
+      ['dash-1', ['web', 'blue']],
+      ['dash-2', ['web', 'green']],
+    ]);
     const audit = await api.audit.list({ action: 'machine.settings' });
     expect(audit.items.some((e) => e.targetId === id2)).toBe(true);
   }, 120_000);
@@ -114,7 +123,11 @@ describe('dashboard: tags, bulk actions, live figures', () => {
     await expect(api.machines.bulk({ action: 'pause', machines: ['dash-1', 'dash-1'] })).rejects.toMatchObject({ status: 400 });
     await expect(api.machines.bulk({ action: 'pause', machines: [] })).rejects.toMatchObject({ status: 400 });
     const r = await api.machines.bulk({ action: 'pause', machines: ['dash-1', 'no-such', 'dash-2'] });
-    expect(r.results.map((x) => [x.machine, x.error?.code ?? 'ok'])).toEqual([['dash-1', 'ok'], ['no-such', 'not_found'], ['dash-2', 'ok']]);
+    expect(r.results.map((x) => [x.machine, x.error?.code ?? 'ok'])).toEqual([
+      ['dash-1', 'ok'],
+      ['no-such', 'not_found'],
+      ['dash-2', 'ok'],
+    ]);
     for (const x of r.results) if (x.job) expect((await finished(x.job)).error).toBeNull();
     expect((await api.machines.list()).items.map((m) => m.state)).toEqual(['paused', 'paused']);
     const again = await api.machines.bulk({ action: 'pause', machines: ['dash-1'] });
@@ -132,18 +145,26 @@ describe('dashboard: tags, bulk actions, live figures', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/no-such: .*not found/i);
     expect(refused.stderr).toMatch(/1 of 2 machines: not done/);
-    await finished((await api.machines.act('dash-1', 'resume')));
+    await finished(await api.machines.act('dash-1', 'resume'));
   }, 120_000);
 
-  it('lets a teammate act only on the machines given to them, and sends them only those machines\' figures', async () => {
+  it("lets a teammate act only on the machines given to them, and sends them only those machines' figures", async () => {
     await api.users.create({ username: 'dash-member', role: 'member', password: 'member-password-1' });
     await api.users.create({ username: 'dash-viewer', role: 'viewer', password: 'viewer-password-1' });
     const member = (await api.users.list()).items.find((u) => u.username === 'dash-member')!;
     await api.grants.put('dash-2', { username: member.username, role: 'operator' });
     const tokenOf = async (username: string, password: string) => {
-      const login = await fetch(`${srv.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url }, body: JSON.stringify({ username, password }) });
+      const login = await fetch(`${srv.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: srv.url },
+        body: JSON.stringify({ username, password }),
+      });
       const cookie = login.headers.get('set-cookie')!.split(';')[0];
-      const t = await fetch(`${srv.url}/api/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url, cookie }, body: JSON.stringify({ name: 'dash' }) });
+      const t = await fetch(`${srv.url}/api/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: srv.url, cookie },
+        body: JSON.stringify({ name: 'dash' }),
+      });
       return ((await t.json()) as { secret: string }).secret;
     };
     const memberTok = await tokenOf('dash-member', 'member-password-1');

@@ -45,23 +45,65 @@ describe.each(dialects)('%s', (dialect, open) => {
       expect(await findTokenByHash(s, 'th')).toBeUndefined();
       expect(await listTokens(s, u.id)).toEqual([]);
 
-      const job = { id: 'job_aaaaaaaaaaaaaaaaaaaa', kind: 'demo', title: 'T', state: 'running' as const, progress: 5, message: 'm', error: null, result: null, ownerId: u.id, machineId: null, createdAt: now, startedAt: now, finishedAt: null };
+      const job = {
+        id: 'job_aaaaaaaaaaaaaaaaaaaa',
+        kind: 'demo',
+        title: 'T',
+        state: 'running' as const,
+        progress: 5,
+        message: 'm',
+        error: null,
+        result: null,
+        ownerId: u.id,
+        machineId: null,
+        createdAt: now,
+        startedAt: now,
+        finishedAt: null,
+      };
       await insertJob(s, job);
       expect(await updateJob(s, job.id, { progress: 60, result: { big: 2 ** 40 } })).toMatchObject({ progress: 60, result: { big: 2 ** 40 } });
-      await appendJobLogs(s, job.id, [{ seq: 0, ts: now, line: 'a' }, { seq: 1, ts: now, line: 'ünïcödé ✓' }]);
+      await appendJobLogs(s, job.id, [
+        { seq: 0, ts: now, line: 'a' },
+        { seq: 1, ts: now, line: 'ünïcödé ✓' },
+      ]);
       expect((await getJobLogs(s, job.id, 0)).map((l) => l.line)).toEqual(['ünïcödé ✓']);
       expect(await listJobs(s, { ownerId: u.id, limit: 10 })).toHaveLength(1);
       expect(await failUnfinishedJobs(s, 'restart', now)).toBe(1);
       expect(await getJob(s, job.id)).toMatchObject({ state: 'failed', error: 'restart' });
 
-      await insertMachine(s, { id: 'mch_aaaaaaaaaaaaaaaaaaaa', name: 'web', driver: 'qemu', image: 'busybox', state: 'stopped', stateReason: null, cpus: 2, memoryMib: 512, diskGib: 4, ports: [{ host: 8080, guest: 80, protocol: 'tcp' }], ownerId: u.id, createdAt: now, updatedAt: now });
+      await insertMachine(s, {
+        id: 'mch_aaaaaaaaaaaaaaaaaaaa',
+        name: 'web',
+        driver: 'qemu',
+        image: 'busybox',
+        state: 'stopped',
+        stateReason: null,
+        cpus: 2,
+        memoryMib: 512,
+        diskGib: 4,
+        ports: [{ host: 8080, guest: 80, protocol: 'tcp' }],
+        ownerId: u.id,
+        createdAt: now,
+        updatedAt: now,
+      });
       expect(await listMachines(s)).toMatchObject([{ name: 'web', ports: [{ host: 8080, guest: 80 }] }]);
 
       await writeSetting(s, 'consoleHostShell', true, now);
       await writeSetting(s, 'consoleHostShell', false, now + 1);
       expect(await readSettingRows(s)).toEqual({ consoleHostShell: false });
 
-      await insertAuditEvent(s, { id: 'aud_aaaaaaaaaaaaaaaaaaaa', ts: now, actorKind: 'user', actorId: u.id, actorName: 'alice', action: 'x.y', targetKind: null, targetId: null, ip: null, detail: { a: 1 } });
+      await insertAuditEvent(s, {
+        id: 'aud_aaaaaaaaaaaaaaaaaaaa',
+        ts: now,
+        actorKind: 'user',
+        actorId: u.id,
+        actorName: 'alice',
+        action: 'x.y',
+        targetKind: null,
+        targetId: null,
+        ip: null,
+        detail: { a: 1 },
+      });
       expect(await listAuditEvents(s, { limit: 10 })).toMatchObject([{ action: 'x.y', detail: { a: 1 } }]);
     } finally {
       await s.close();

@@ -35,11 +35,23 @@ function makeDeb(dir: string): string {
   const root = path.join(dir, 'pkg');
   fs.mkdirSync(path.join(root, 'DEBIAN'), { recursive: true });
   fs.mkdirSync(path.join(root, 'lib/systemd/system'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'DEBIAN/control'), 'Package: hangar-hello\nVersion: 1.0-1\nArchitecture: all\nMaintainer: Hangar <hangar@example.org>\nDepends: perl-base\nDescription: a probe test package\n');
+  fs.writeFileSync(
+    path.join(root, 'DEBIAN/control'),
+    'Package: hangar-hello\nVersion: 1.0-1\nArchitecture: all\nMaintainer: Hangar ' +
+      '<hangar@example.org>\nDepends: perl-base\nDescription: a probe test package\n',
+  );
   fs.writeFileSync(path.join(root, 'DEBIAN/postinst'), '#!/bin/sh\nset -e\nsystemctl enable --now hangar-hello.service || true\n', { mode: 0o755 });
   fs.mkdirSync(path.join(root, 'usr/lib/hangar-hello'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'usr/lib/hangar-hello/serve.pl'), 'use IO::Socket::INET;\nmy $s = IO::Socket::INET->new(LocalPort => 18090, Listen => 5, ReuseAddr => 1) or die;\nwhile (my $c = $s->accept) { print $c "HTTP/1.0 200 OK\\r\\n\\r\\nhello\\n"; close $c }\n');
-  fs.writeFileSync(path.join(root, 'lib/systemd/system/hangar-hello.service'), '[Service]\nExecStart=/usr/bin/perl /usr/lib/hangar-hello/serve.pl\n\n[Install]\nWantedBy=multi-user.target\n');
+  fs.writeFileSync(
+    path.join(root, 'usr/lib/hangar-hello/serve.pl'),
+    'use IO::Socket::INET;\nmy $s = IO::Socket::INET->new(LocalPort => 18090, Listen => 5, ReuseAddr => ' +
+      '1) or die;\nwhile (my $c = $s->accept) { print $c "HTTP/1.0 200 OK\\r\\n\\r\\nhello\\n"; close $c ' +
+      '}\n',
+  );
+  fs.writeFileSync(
+    path.join(root, 'lib/systemd/system/hangar-hello.service'),
+    '[Service]\nExecStart=/usr/bin/perl /usr/lib/hangar-hello/serve.pl\n\n[Install]\nWantedBy=multi-user.target\n',
+  );
   const out = path.join(dir, 'hangar-hello_1.0-1_all.deb');
   const r = spawnSync('dpkg-deb', ['--build', '--root-owner-group', root, out]);
   if (r.status !== 0) throw new Error(`dpkg-deb: ${r.stderr}`);
@@ -49,20 +61,24 @@ function makeDeb(dir: string): string {
 describe('debian-12 image and SSH', () => {
   let id: string;
 
-  it('builds the image with debootstrap from the host apt mirror, with progress and logs', async () => {
-    const job = await api.images.build({ kind: 'debian-12' });
-    const done = await finished(job, 15 * 60_000);
-    const logs = (await api.jobs.logs(job.id)).items.map((l) => l.line);
-    expect(done.error, logs.slice(-20).join('\n')).toBeNull();
-    expect(logs.some((l) => /^mirror: https?:\/\//.test(l))).toBe(true);
-    expect(logs).toContain('I: Base system installed successfully.');
-    const img = (await api.images.list()).items.find((i) => i.name === 'debian-12')!;
-    expect(img).toMatchObject({ state: 'ready', recipe: expect.objectContaining({ suite: 'bookworm', kernel: expect.stringMatching(/amd64$/) }) });
-    const dir = path.join(srv.dataDir, 'images', 'debian-12');
-    // Host keys and machine-id are made per machine at first boot, never baked into the image.
-    expect(fs.readdirSync(path.join(dir, 'rootfs/etc/ssh')).filter((n) => n.startsWith('ssh_host_'))).toEqual([]);
-    expect(fs.readFileSync(path.join(dir, 'rootfs/etc/machine-id'), 'utf8')).toBe('');
-  }, 16 * 60_000);
+  it(
+    'builds the image with debootstrap from the host apt mirror, with progress and logs',
+    async () => {
+      const job = await api.images.build({ kind: 'debian-12' });
+      const done = await finished(job, 15 * 60_000);
+      const logs = (await api.jobs.logs(job.id)).items.map((l) => l.line);
+      expect(done.error, logs.slice(-20).join('\n')).toBeNull();
+      expect(logs.some((l) => /^mirror: https?:\/\//.test(l))).toBe(true);
+      expect(logs).toContain('I: Base system installed successfully.');
+      const img = (await api.images.list()).items.find((i) => i.name === 'debian-12')!;
+      expect(img).toMatchObject({ state: 'ready', recipe: expect.objectContaining({ suite: 'bookworm', kernel: expect.stringMatching(/amd64$/) }) });
+      const dir = path.join(srv.dataDir, 'images', 'debian-12');
+      // Host keys and machine-id are made per machine at first boot, never baked into the image.
+      expect(fs.readdirSync(path.join(dir, 'rootfs/etc/ssh')).filter((n) => n.startsWith('ssh_host_'))).toEqual([]);
+      expect(fs.readFileSync(path.join(dir, 'rootfs/etc/machine-id'), 'utf8')).toBe('');
+    },
+    16 * 60_000,
+  );
 
   it('boots to SSH with the machine key; exec runs over SSH with exit codes and verbatim arguments', async () => {
     await expect(api.machines.create({ name: 'tiny', image: 'debian-12', diskGib: 0 })).rejects.toMatchObject({ status: 400 });
@@ -75,7 +91,7 @@ describe('debian-12 image and SSH', () => {
 
     const r = await api.machines.exec(id, ['sh', '-c', 'hostname; echo err >&2; exit 3']);
     expect(r).toMatchObject({ code: 3, stdout: 'it-deb\n', stderr: 'err\n' });
-    const hostile = "it's $(reboot) `id` ; rm -rf / \\ \"q\"";
+    const hostile = 'it\'s $(reboot) `id` ; rm -rf / \\ "q"';
     expect((await api.machines.exec(id, ['printf', '%s', hostile])).stdout).toBe(hostile);
     // Root by key only; the machine-id is this machine's own; the filesystem grew to the 3 GiB disk.
     const sshd = (await api.machines.exec(id, ['sshd', '-T'])).stdout;
@@ -98,7 +114,9 @@ describe('debian-12 image and SSH', () => {
     });
     s.on('exit', (m: ConsoleExit) => (exit = m));
     const sessionId = 'it-ssh-session-1';
-    const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId: id, channel: 'ssh' }, cols: 100, rows: 30 }, resolve));
+    const reply = await new Promise<AttachReply>((resolve) =>
+      s.emit('attach', { sessionId, target: { kind: 'machine', machineId: id, channel: 'ssh' }, cols: 100, rows: 30 }, resolve),
+    );
     expect(reply).toMatchObject({ ok: true, mode: 'interactive' });
     s.emit('input', { sessionId, data: 'echo tty-$(tty | cut -c1-8) size-$(stty size | tr " " x)\n' });
     await until(() => text.includes('tty-/dev/pts size-30x100'), 'pty with the requested size', 20_000);
@@ -168,7 +186,9 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect(first.netRxBps).toBe(0);
     // A service of the container writes (its I/O is counted in the processes that reap it, inside the container).
     const writes = statsWhere(s, ct1, (x) => (x.diskWriteBps ?? 0) > 1_000_000, 'writes of a container');
-    expect((await api.machines.exec('ct-1', ['systemd-run', '--wait', '--quiet', 'dd', 'if=/dev/zero', 'of=/root/big', 'bs=1M', 'count=32', 'conv=fsync'], 60)).code).toBe(0);
+    expect(
+      (await api.machines.exec('ct-1', ['systemd-run', '--wait', '--quiet', 'dd', 'if=/dev/zero', 'of=/root/big', 'bs=1M', 'count=32', 'conv=fsync'], 60)).code,
+    ).toBe(0);
     expect((await writes).diskWriteBps).toBeGreaterThan(1_000_000);
     // A command run through exec is in the container's cgroups: its CPU counts (and its limits hold).
     const busy = statsWhere(s, ct1, (x) => (x.cpuPct ?? 0) > 40, 'a busy container', 30_000);
@@ -235,9 +255,15 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
 
   it('hangar run: a throwaway container runs a command (exit code through) or a shell on a tty, and --rm removes it', async () => {
     const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-run-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
-    const cmd = await run([process.execPath, 'dist/cli.js', 'run', '--rm', '--name', 'run-a', 'debian-12', '--', 'sh', '-c', 'echo hi from $(hostname); echo oops >&2; exit 7'], { env, timeoutMs: 90_000 });
+    const cmd = await run(
+      [process.execPath, 'dist/cli.js', 'run', '--rm', '--name', 'run-a', 'debian-12', '--', 'sh', '-c', 'echo hi from $(hostname); echo oops >&2; exit 7'],
+      { env, timeoutMs: 90_000 },
+    );
     expect(cmd).toMatchObject({ code: 7, stdout: 'hi from run-a\n', stderr: 'oops\n' });
-    const it = await run([process.execPath, 'dist/cli.js', 'run', '-it', '--rm', '--name', 'run-b', 'debian-12', '--', 'sh', '-c', 'test -t 0 && echo on-a-tty; exit 3'], { env, input: '', timeoutMs: 90_000 });
+    const it = await run(
+      [process.execPath, 'dist/cli.js', 'run', '-it', '--rm', '--name', 'run-b', 'debian-12', '--', 'sh', '-c', 'test -t 0 && echo on-a-tty; exit 3'],
+      { env, input: '', timeoutMs: 90_000 },
+    );
     expect(it.code).toBe(3);
     expect(it.stdout).toContain('on-a-tty');
     const names = (await api.machines.list()).items.map((m) => m.name);
@@ -246,18 +272,28 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     const unit = await run([process.execPath, 'dist/cli.js', 'unit', 'ct-1'], { env, timeoutMs: 30_000 });
     expect(unit.code).toBe(0);
     expect(unit.stdout).toMatch(/^ExecStart=systemd-nspawn --quiet --boot .*--machine=ct-1 /m);
-    expect(await run([process.execPath, 'dist/cli.js', 'unit', 'it-deb'], { env, timeoutMs: 30_000 })).toMatchObject({ code: 1, stderr: expect.stringContaining('only nspawn containers') });
+    expect(await run([process.execPath, 'dist/cli.js', 'unit', 'it-deb'], { env, timeoutMs: 30_000 })).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('only nspawn containers'),
+    });
     const bad = await run([process.execPath, 'dist/cli.js', 'run', '--driver', 'lxc', 'debian-12', '--', 'true'], { env, timeoutMs: 30_000 });
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--driver: one of qemu, nspawn, podman') });
   }, 200_000);
 
   it('application containers: one command without init, output streamed apart, exit code kept, start runs it again', async () => {
     const events: string[] = [];
-    const last = await api.machines.runOnce({ image: 'debian-12', name: 'app-a', rm: false, argv: ['sh', '-c', 'echo $$ out; echo err >&2; echo kept > /f; exit 4'] }, (e) => events.push(e.t === 'stdout' || e.t === 'stderr' ? `${e.t}:${e.d}` : e.t));
+    const last = await api.machines.runOnce(
+      { image: 'debian-12', name: 'app-a', rm: false, argv: ['sh', '-c', 'echo $$ out; echo err >&2; echo kept > /f; exit 4'] },
+      (e) => events.push(e.t === 'stdout' || e.t === 'stderr' ? `${e.t}:${e.d}` : e.t),
+    );
     // --as-pid2: the command is PID 2 under nspawn's stub init, not systemd.
     expect(events).toEqual(['start', 'stdout:2 out\n', 'stderr:err\n', 'exit']);
     expect(last).toMatchObject({ t: 'exit', code: 4, removed: false });
-    expect(await api.machines.get('app-a')).toMatchObject({ state: 'stopped', stateReason: 'The command exited with code 4.', command: ['sh', '-c', expect.any(String)] });
+    expect(await api.machines.get('app-a')).toMatchObject({
+      state: 'stopped',
+      stateReason: 'The command exited with code 4.',
+      command: ['sh', '-c', expect.any(String)],
+    });
     // Kept: a machine like any other; start runs the command again on the same files.
     await finished(await api.machines.act('app-a', 'start'));
     await until(async () => (await api.machines.get('app-a')).state === 'stopped', 'the command to end again', 15_000);
@@ -269,12 +305,20 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect(logs.text).toContain('2 out');
     expect((await api.machines.logs('app-a', { from: logs.next })).text).toBe('');
     const cliEnv = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-logs-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
-    expect(await run([process.execPath, 'dist/cli.js', 'logs', 'app-a', '-n', '4000'], { env: cliEnv, timeoutMs: 30_000 })).toMatchObject({ code: 0, stdout: expect.stringContaining('2 out') });
+    expect(await run([process.execPath, 'dist/cli.js', 'logs', 'app-a', '-n', '4000'], { env: cliEnv, timeoutMs: 30_000 })).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('2 out'),
+    });
     await finished(await api.machines.destroy('app-a'));
 
     // The caller going away kills the command, and --rm still removes the container.
     const ctl = new AbortController();
-    const res = await fetch(`${srv.url}/api/machines/run`, { method: 'POST', signal: ctl.signal, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ image: 'debian-12', name: 'app-c', argv: ['sleep', '300'] }) });
+    const res = await fetch(`${srv.url}/api/machines/run`, {
+      method: 'POST',
+      signal: ctl.signal,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ image: 'debian-12', name: 'app-c', argv: ['sleep', '300'] }),
+    });
     const reader = res.body!.getReader();
     await reader.read();
     ctl.abort();
@@ -282,8 +326,13 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect(await ps()).not.toContainEqual(expect.stringContaining('--machine=app-c'));
 
     // Limits are the container cgroup's and enforced: past 64 MiB the command is killed.
-    expect(await api.machines.runOnce({ image: 'debian-12', memoryMib: 64, argv: ['sh', '-c', 'tail /dev/zero'] }, () => undefined)).toMatchObject({ t: 'exit', code: 137 });
-    expect(await api.machines.runOnce({ image: 'debian-12', memoryMib: 64, argv: ['sh', '-c', 'head -c 20000000 /dev/zero | wc -c'] }, () => undefined)).toMatchObject({ t: 'exit', code: 0 });
+    expect(await api.machines.runOnce({ image: 'debian-12', memoryMib: 64, argv: ['sh', '-c', 'tail /dev/zero'] }, () => undefined)).toMatchObject({
+      t: 'exit',
+      code: 137,
+    });
+    expect(
+      await api.machines.runOnce({ image: 'debian-12', memoryMib: 64, argv: ['sh', '-c', 'head -c 20000000 /dev/zero | wc -c'] }, () => undefined),
+    ).toMatchObject({ t: 'exit', code: 0 });
 
     // Refused before anything runs: a command for a VM, an unknown image, an empty argv.
     await expect(api.machines.create({ name: 'app-vm', image: 'debian-12', driver: 'qemu', command: ['true'] })).rejects.toMatchObject({ status: 400 });
@@ -310,26 +359,41 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     const hostPort = (hostSide.address() as net.AddressInfo).port;
     try {
       const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-nat-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
-      const made = await run([process.execPath, 'dist/cli.js', 'create', 'ct-nat', '--image', 'debian-12', '--driver', 'nspawn', '--network', 'nat', '-p', '18480:8000'], { env, timeoutMs: 90_000 });
+      const made = await run(
+        [process.execPath, 'dist/cli.js', 'create', 'ct-nat', '--image', 'debian-12', '--driver', 'nspawn', '--network', 'nat', '-p', '18480:8000'],
+        { env, timeoutMs: 90_000 },
+      );
       expect(made.code, made.stderr).toBe(0);
       const m = await api.machines.get('ct-nat');
       expect(m).toMatchObject({ network: 'nat', address: expect.stringMatching(/^10\.213\.\d+\.\d+$/), ports: [{ host: 18480, guest: 8000 }] });
       const gw = m.address!.replace(/\d+$/, (d) => String(Number(d) - 1));
-      const r = await api.machines.exec('ct-nat', ['bash', '-c', `ip -4 -br addr show host0; ip route show default; exec 3<>/dev/tcp/${gw}/${hostPort}; cat <&3`], 30);
+      const r = await api.machines.exec(
+        'ct-nat',
+        ['bash', '-c', `ip -4 -br addr show host0; ip route show default; exec 3<>/dev/tcp/${gw}/${hostPort}; cat <&3`],
+        30,
+      );
       expect(r.stdout).toContain(`${m.address}/30`);
       expect(r.stdout).toContain(`default via ${gw} dev host0`);
       expect(r.stdout).toContain('hello from the host');
       // perl-base is in every Debian: a one-line TCP server on the forwarded port.
-      const perl = 'my $s = IO::Socket::INET->new(LocalPort => 8000, Listen => 5, ReuseAddr => 1) or die; while (my $c = $s->accept) { print $c "hello from the container\\n"; close $c }';
+      const perl =
+        'my $s = IO::Socket::INET->new(LocalPort => 8000, Listen => 5, ReuseAddr => 1) or die; while (my $c ' +
+        '= $s->accept) { print $c "hello from the container\\n"; close $c }';
       await api.machines.exec('ct-nat', ['sh', '-c', 'setsid -f "$@" >/dev/null 2>&1 </dev/null', 'x', 'perl', '-MIO::Socket::INET', '-e', perl]);
-      await until(async () => (await run(['bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/18480 && cat <&3'], { timeoutMs: 5000 })).stdout.includes('hello from the container'), 'the forwarded port to answer', 15_000);
+      await until(
+        async () => (await run(['bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/18480 && cat <&3'], { timeoutMs: 5000 })).stdout.includes('hello from the container'),
+        'the forwarded port to answer',
+        15_000,
+      );
       expect((await run(['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).stdout).toContain(`-s ${m.address!.replace(/\d+$/, (d) => String(Number(d) - 2))}/30`);
       await finished(await api.machines.destroy('ct-nat'));
       expect((await run(['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).stdout).not.toContain('hangar hg-');
       expect(fs.readdirSync(path.join(srv.dataDir, 'net', 'leases'))).toEqual([]);
       expect((await run(['bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/18480'], { timeoutMs: 5000 })).code).not.toBe(0);
       // Forwards need an address; podman has no NAT here.
-      await expect(api.machines.create({ name: 'ct-nat2', image: 'debian-12', driver: 'nspawn', ports: [{ host: 18481, guest: 80, protocol: 'tcp' }] })).rejects.toMatchObject({ status: 400 });
+      await expect(
+        api.machines.create({ name: 'ct-nat2', image: 'debian-12', driver: 'nspawn', ports: [{ host: 18481, guest: 80, protocol: 'tcp' }] }),
+      ).rejects.toMatchObject({ status: 400 });
       await expect(api.machines.create({ name: 'ct-nat2', image: 'debian-12', driver: 'podman', network: 'nat' })).rejects.toMatchObject({ status: 400 });
     } finally {
       hostSide.close();
@@ -338,9 +402,17 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
 
   it('hangar probe: installs a package in a throwaway container, checks its unit and URL, reports, removes it', async () => {
     const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-probe-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
-    const ok = await run([process.execPath, 'dist/cli.js', '--json', 'probe', '--package', 'nginx', '--check-unit', 'nginx', '--check-network', 'http://127.0.0.1:80/'], { env, timeoutMs: 600_000 });
+    const ok = await run(
+      [process.execPath, 'dist/cli.js', '--json', 'probe', '--package', 'nginx', '--check-unit', 'nginx', '--check-network', 'http://127.0.0.1:80/'],
+      { env, timeoutMs: 600_000 },
+    );
     expect(ok.code, ok.stderr.slice(-2000)).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, packages: [{ name: 'nginx', version: expect.stringMatching(/^1\./) }], unit: { name: 'nginx', state: 'active' }, network: { status: 200 } });
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      ok: true,
+      packages: [{ name: 'nginx', version: expect.stringMatching(/^1\./) }],
+      unit: { name: 'nginx', state: 'active' },
+      network: { status: 200 },
+    });
     const bad = await run([process.execPath, 'dist/cli.js', 'probe', '--package', 'no-such-package-xyz'], { env, timeoutMs: 600_000 });
     expect(bad).toMatchObject({ code: 1, stdout: expect.stringContaining('no-such-package-xyz: not installed') });
     expect((await api.machines.list()).items.filter((m) => m.name.startsWith('probe-'))).toEqual([]);
@@ -348,12 +420,23 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
 
     // A local .deb: uploaded, installed with its dependencies from the mirror, its unit and port checked.
     const deb = makeDeb(fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-deb-')));
-    const local = await run([process.execPath, 'dist/cli.js', '--json', 'probe', '--package', deb, '--check-unit', 'hangar-hello', '--check-network', 'http://127.0.0.1:18090/'], { env, timeoutMs: 600_000 });
+    const local = await run(
+      [process.execPath, 'dist/cli.js', '--json', 'probe', '--package', deb, '--check-unit', 'hangar-hello', '--check-network', 'http://127.0.0.1:18090/'],
+      { env, timeoutMs: 600_000 },
+    );
     expect(local.code, local.stderr.slice(-2000)).toBe(0);
-    expect(JSON.parse(local.stdout)).toMatchObject({ ok: true, packages: [{ name: 'hangar-hello', version: '1.0-1' }], unit: { state: 'active' }, network: { status: 200 } });
+    expect(JSON.parse(local.stdout)).toMatchObject({
+      ok: true,
+      packages: [{ name: 'hangar-hello', version: '1.0-1' }],
+      unit: { state: 'active' },
+      network: { status: 200 },
+    });
     const notDeb = path.join(path.dirname(deb), 'fake.deb');
     fs.writeFileSync(notDeb, 'not a package');
-    expect(await run([process.execPath, 'dist/cli.js', 'probe', '--package', notDeb], { env, timeoutMs: 60_000 })).toMatchObject({ code: 1, stderr: expect.stringContaining('Not a Debian binary package') });
+    expect(await run([process.execPath, 'dist/cli.js', 'probe', '--package', notDeb], { env, timeoutMs: 60_000 })).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('Not a Debian binary package'),
+    });
     await expect(api.probes.start({ uploads: ['upl_doesnotexist1'] })).rejects.toMatchObject({ status: 404 });
     expect((await api.machines.list()).items.filter((m) => m.name.startsWith('probe-'))).toEqual([]);
   }, 900_000);
@@ -364,7 +447,8 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect(await ps()).toEqual([]);
     for (const id of ids) {
       expect(fs.existsSync(path.join(srv.dataDir, 'machines', id))).toBe(false);
-      for (const root of ['/sys/fs/cgroup/unified/hangar', '/sys/fs/cgroup/hangar', '/sys/fs/cgroup/systemd/hangar']) expect(fs.existsSync(path.join(root, id))).toBe(false);
+      for (const root of ['/sys/fs/cgroup/unified/hangar', '/sys/fs/cgroup/hangar', '/sys/fs/cgroup/systemd/hangar'])
+        expect(fs.existsSync(path.join(root, id))).toBe(false);
     }
   }, 60_000);
 });
@@ -373,7 +457,10 @@ describe('podman containers on the debian-12 root filesystem', () => {
   it('imports the root filesystem, runs a shell container with a console, exec, pause, stop, start and destroy', async () => {
     const podman = ['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs'];
     // An import of an earlier build: the new import replaces it.
-    expect((await run(['sh', '-c', 'tar -cf - -T /dev/null | "$@"', 'sh', ...podman, 'import', '-', 'localhost/hangar-debian-12:stale'], { timeoutMs: 60_000 })).code).toBe(0);
+    expect(
+      (await run(['sh', '-c', 'tar -cf - -T /dev/null | "$@"', 'sh', ...podman, 'import', '-', 'localhost/hangar-debian-12:stale'], { timeoutMs: 60_000 }))
+        .code,
+    ).toBe(0);
     const done = await finished(await api.machines.create({ name: 'pd-1', image: 'debian-12', driver: 'podman' }), 300_000);
     expect(done.error).toBeNull();
     const tags = (await run([...podman, 'images', '--format', '{{.Tag}}', 'localhost/hangar-debian-12'])).stdout.split('\n').filter(Boolean);
@@ -411,19 +498,33 @@ describe('podman containers on the debian-12 root filesystem', () => {
     expect((await finished(await api.machines.act('pd-1', 'start'))).error).toBeNull();
     expect((await api.machines.exec('pd-1', ['true'])).code).toBe(0);
     await finished(await api.machines.destroy('pd-1'));
-    expect((await run(['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs', 'ps', '-a', '--format', '{{.Names}}'])).stdout).not.toContain(`hangar-${id}`);
+    expect((await run(['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs', 'ps', '-a', '--format', '{{.Names}}'])).stdout).not.toContain(
+      `hangar-${id}`,
+    );
     // No console holder outlives its machine (one once did, when its dir was removed under it).
-    await until(async () => !(await run(['ps', '-eo', 'args'])).stdout.split('\n').some((l) => l.includes('holder.js') && (l.includes(id) || l.includes('--hostname pdf-1'))), 'the holders to end', 15_000);
+    await until(
+      async () =>
+        !(await run(['ps', '-eo', 'args'])).stdout.split('\n').some((l) => l.includes('holder.js') && (l.includes(id) || l.includes('--hostname pdf-1'))),
+      'the holders to end',
+      15_000,
+    );
     // Deleting the snapshot removes its committed image.
-    const snapImages = () => run(['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs', 'images', '--format', '{{.Repository}}']).then((r) => r.stdout.split('\n').filter((l) => l.includes('hangar-snap-')).length);
+    const snapImages = () =>
+      run(['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs', 'images', '--format', '{{.Repository}}']).then(
+        (r) => r.stdout.split('\n').filter((l) => l.includes('hangar-snap-')).length,
+      );
     const before = await snapImages();
     expect(before).toBeGreaterThan(0);
     await api.snapshots.remove(snap.id);
     expect(await snapImages()).toBe(before - 1);
     // hangar run --driver podman: podman run --rm with the machine's limits, output and exit code through.
     const out: string[] = [];
-    expect(await api.machines.runOnce({ image: 'debian-12', driver: 'podman', argv: ['sh', '-c', 'echo pod; exit 3'] }, (e) => e.t === 'stdout' && out.push(e.d))).toMatchObject({ t: 'exit', code: 3, removed: true });
+    expect(
+      await api.machines.runOnce({ image: 'debian-12', driver: 'podman', argv: ['sh', '-c', 'echo pod; exit 3'] }, (e) => e.t === 'stdout' && out.push(e.d)),
+    ).toMatchObject({ t: 'exit', code: 3, removed: true });
     expect(out.join('')).toBe('pod\n');
-    expect(await api.machines.runOnce({ image: 'debian-12', driver: 'podman', memoryMib: 64, argv: ['sh', '-c', 'tail /dev/zero'] }, () => undefined)).toMatchObject({ t: 'exit', code: 137 });
+    expect(
+      await api.machines.runOnce({ image: 'debian-12', driver: 'podman', memoryMib: 64, argv: ['sh', '-c', 'tail /dev/zero'] }, () => undefined),
+    ).toMatchObject({ t: 'exit', code: 137 });
   }, 400_000);
 });

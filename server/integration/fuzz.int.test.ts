@@ -17,11 +17,55 @@ type Op = { method: string; path: string; body?: Schema; params: string[]; query
 
 const MARK = `hangar-fuzz-${randomBytes(4).toString('hex')}`;
 const STRINGS = [
-  '', ' ', 'a'.repeat(70_000), 'nul\u0000byte', '\u0000', `../../../../../../tmp/${MARK}`, `/tmp/${MARK}`, '..', '.', '/', '../../etc/passwd',
-  `$(touch /tmp/${MARK})`, `; touch /tmp/${MARK} #`, `\`touch /tmp/${MARK}\``, `|| touch /tmp/${MARK}`, `a\ntouch /tmp/${MARK}`, '%2e%2e%2f%2e%2e%2f', 'ü', '🦄'.repeat(200),
-  '\u202eevil', "' OR '1'='1", '<img src=x onerror=alert(1)>', '-1', 'NaN', 'null', '--help', '-rf', 'Name With Spaces', 'CON', '\\\\server\\share',
+  '',
+  ' ',
+  'a'.repeat(70_000),
+  'nul\u0000byte',
+  '\u0000',
+  `../../../../../../tmp/${MARK}`,
+  `/tmp/${MARK}`,
+  '..',
+  '.',
+  '/',
+  '../../etc/passwd',
+  `$(touch /tmp/${MARK})`,
+  `; touch /tmp/${MARK} #`,
+  `\`touch /tmp/${MARK}\``,
+  `|| touch /tmp/${MARK}`,
+  `a\ntouch /tmp/${MARK}`,
+  '%2e%2e%2f%2e%2e%2f',
+  'ü',
+  '🦄'.repeat(200),
+  '\u202eevil',
+  "' OR '1'='1",
+  '<img src=x onerror=alert(1)>',
+  '-1',
+  'NaN',
+  'null',
+  '--help',
+  '-rf',
+  'Name With Spaces',
+  'CON',
+  '\\\\server\\share',
 ];
-const OTHERS: unknown[] = [-1, 0, 1.5, 2 ** 31, 2 ** 53 + 2, -1e308, 1e308, null, true, false, [], [null], Array(5000).fill('x'), {}, { $ne: null }, JSON.parse('{"__proto__":{"polluted":true}}')];
+const OTHERS: unknown[] = [
+  -1,
+  0,
+  1.5,
+  2 ** 31,
+  2 ** 53 + 2,
+  -1e308,
+  1e308,
+  null,
+  true,
+  false,
+  [],
+  [null],
+  Array(5000).fill('x'),
+  {},
+  { $ne: null },
+  JSON.parse('{"__proto__":{"polluted":true}}'),
+];
 const HOSTILE: unknown[] = [...STRINGS, ...OTHERS];
 
 let srv: RunningServer;
@@ -41,12 +85,19 @@ afterAll(async () => {
 /** A plausible value of a schema's type that is not an enum member (so nothing real is started by accident). */
 function plausible(s: Schema | undefined): unknown {
   switch (s?.type) {
-    case 'string': return 'fuzz';
-    case 'integer': case 'number': return 1;
-    case 'boolean': return false;
-    case 'array': return [];
-    case 'object': return Object.fromEntries((s.required ?? []).map((k) => [k, plausible(s.properties?.[k])]));
-    default: return 'fuzz';
+    case 'string':
+      return 'fuzz';
+    case 'integer':
+    case 'number':
+      return 1;
+    case 'boolean':
+      return false;
+    case 'array':
+      return [];
+    case 'object':
+      return Object.fromEntries((s.required ?? []).map((k) => [k, plausible(s.properties?.[k])]));
+    default:
+      return 'fuzz';
   }
 }
 
@@ -56,7 +107,20 @@ function cases(op: Op): { path: string; body?: string }[] {
   const base = op.body ? plausible(op.body) : undefined;
   const json = (v: unknown) => JSON.stringify(v);
   if (op.body) {
-    for (const whole of ['null', '[]', '"x"', '1e308', 'true', '{', '', '{"a":', '['.repeat(5000) + ']'.repeat(5000), json(Array(10_000).fill({})), json({ x: 'y'.repeat(2_000_000) })]) out.push({ path: fill(op.path), body: whole });
+    for (const whole of [
+      'null',
+      '[]',
+      '"x"',
+      '1e308',
+      'true',
+      '{',
+      '',
+      '{"a":',
+      '['.repeat(5000) + ']'.repeat(5000),
+      json(Array(10_000).fill({})),
+      json({ x: 'y'.repeat(2_000_000) }),
+    ])
+      out.push({ path: fill(op.path), body: whole });
     for (const prop of Object.keys(op.body.properties ?? {})) {
       for (const v of HOSTILE) out.push({ path: fill(op.path), body: json({ ...(base as object), [prop]: v }) });
       // One level down too: array items and nested objects get the hostile strings.
@@ -64,10 +128,11 @@ function cases(op: Op): { path: string; body?: string }[] {
       if (inner.type === 'array') for (const v of STRINGS) out.push({ path: fill(op.path), body: json({ ...(base as object), [prop]: [v] }) });
       if (inner.type === 'object' || inner.items?.type === 'object') {
         const obj = inner.type === 'object' ? inner : inner.items!;
-        for (const k of Object.keys(obj.properties ?? {})) for (const v of HOSTILE) {
-          const o = { ...(plausible(obj) as object), [k]: v };
-          out.push({ path: fill(op.path), body: json({ ...(base as object), [prop]: inner.type === 'object' ? o : [o] }) });
-        }
+        for (const k of Object.keys(obj.properties ?? {}))
+          for (const v of HOSTILE) {
+            const o = { ...(plausible(obj) as object), [k]: v };
+            out.push({ path: fill(op.path), body: json({ ...(base as object), [prop]: inner.type === 'object' ? o : [o] }) });
+          }
       }
     }
   }
@@ -80,7 +145,8 @@ function cases(op: Op): { path: string; body?: string }[] {
       out.push({ path: op.path, body: json({ steps: [{ step: 'os.busybox' }, { step: v, words: [v] }] }) });
     }
   }
-  for (let i = 0; i < op.params.length; i++) for (const v of STRINGS.filter((x) => x.length < 10_000)) out.push({ path: fill(op.path, v), ...(op.body ? { body: json(base) } : {}) });
+  for (let i = 0; i < op.params.length; i++)
+    for (const v of STRINGS.filter((x) => x.length < 10_000)) out.push({ path: fill(op.path, v), ...(op.body ? { body: json(base) } : {}) });
   for (const q of op.query) for (const v of STRINGS) out.push({ path: `${fill(op.path)}?${q}=${encodeURIComponent(v)}` });
   return out;
 }
@@ -90,12 +156,17 @@ describe('hostile input', () => {
     const spec = (await (await fetch(`${srv.url}/api/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: Schema }> } }>>;
     };
-    const ops: Op[] = Object.entries(spec.paths).flatMap(([p, byMethod]) =>
-      Object.entries(byMethod).map(([method, op]) => ({
-        method, path: p, body: op.requestBody?.content['application/json']?.schema,
-        params: (op.parameters ?? []).filter((x) => x.in === 'path').map((x) => x.name), query: (op.parameters ?? []).filter((x) => x.in === 'query').map((x) => x.name),
-      })),
-    ).filter((o) => o.path !== '/api/auth/logout');
+    const ops: Op[] = Object.entries(spec.paths)
+      .flatMap(([p, byMethod]) =>
+        Object.entries(byMethod).map(([method, op]) => ({
+          method,
+          path: p,
+          body: op.requestBody?.content['application/json']?.schema,
+          params: (op.parameters ?? []).filter((x) => x.in === 'path').map((x) => x.name),
+          query: (op.parameters ?? []).filter((x) => x.in === 'query').map((x) => x.name),
+        })),
+      )
+      .filter((o) => o.path !== '/api/auth/logout');
     const all = ops.flatMap((op) => cases(op).map((c) => ({ op, ...c })));
     const problems: string[] = [];
     const t0 = performance.now();
@@ -136,7 +207,8 @@ describe('hostile input', () => {
     console.log(`fuzz: ${all.length} requests over ${ops.length} operations in ${seconds.toFixed(1)} s`);
     // Still healthy, nothing escaped, nothing ran.
     expect((await fetch(`${srv.url}/api/health`)).status).toBe(200);
-    for (const p of [`/tmp/${MARK}`, `/${MARK}`, path.resolve(srv.dataDir, '..', MARK), path.resolve(srv.dataDir, '..', '..', MARK)]) expect(fs.existsSync(p), p).toBe(false);
+    for (const p of [`/tmp/${MARK}`, `/${MARK}`, path.resolve(srv.dataDir, '..', MARK), path.resolve(srv.dataDir, '..', '..', MARK)])
+      expect(fs.existsSync(p), p).toBe(false);
     expect(fs.readdirSync('/tmp').filter((f) => f.includes(MARK))).toEqual([]);
     expect(createHash('sha256').update(fs.readFileSync('/etc/passwd')).digest('hex')).toBe(passwdHash);
   }, 240_000);

@@ -131,17 +131,28 @@ export async function until<T>(fn: () => T | Promise<T>, what: string, ms = 15_0
 
 /** Poll a job until it finishes; returns it in its final state (succeeded or not). */
 export async function jobDone(api: ApiClient, job: { id: string; title: string }, ms = 120_000) {
-  return until(async () => {
-    const j = await api.jobs.get(job.id);
-    return isFinished(j.state) ? j : null;
-  }, `job ${job.title}`, ms);
+  return until(
+    async () => {
+      const j = await api.jobs.get(job.id);
+      return isFinished(j.state) ? j : null;
+    },
+    `job ${job.title}`,
+    ms,
+  );
 }
 
 /**
  * A machine's serial (or container) console over /console: the text so far (replay first),
  * typing, and waiting for output. The socket is pushed to `sockets` for the caller to close.
  */
-export async function serialConsole(url: string, auth: string | { share: string }, machineId: string, sessionId: string, sockets: Socket[], channel: 'serial' | 'ssh' = 'serial') {
+export async function serialConsole(
+  url: string,
+  auth: string | { share: string },
+  machineId: string,
+  sessionId: string,
+  sockets: Socket[],
+  channel: 'serial' | 'ssh' = 'serial',
+) {
   const s = socket(url, '/console', typeof auth === 'string' ? { token: auth } : auth);
   sockets.push(s);
   await connected(s);
@@ -155,14 +166,27 @@ export async function serialConsole(url: string, auth: string | { share: string 
   });
   const reply = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId, target: { kind: 'machine', machineId, channel } }, resolve));
   if (reply.ok) text = reply.replay + text;
-  return { s, reply, text: () => text, presence: () => presence, type: (d: string) => s.emit('input', { sessionId, data: d }), waitFor: (n: string) => until(() => text.includes(n), `console output ${n}`, 30_000) };
+  return {
+    s,
+    reply,
+    text: () => text,
+    presence: () => presence,
+    type: (d: string) => s.emit('input', { sessionId, data: d }),
+    waitFor: (n: string) => until(() => text.includes(n), `console output ${n}`, 30_000),
+  };
 }
 
 /**
  * Resolve with the first `stats:machines` item of machine `id` that satisfies `pred`, as the
  * /events socket `s` receives them (every 2 s while someone is connected).
  */
-export function statsWhere(s: Socket, id: string, pred: (x: MachineStatsTick['items'][number]) => boolean, what: string, ms = 30_000): Promise<MachineStatsTick['items'][number]> {
+export function statsWhere(
+  s: Socket,
+  id: string,
+  pred: (x: MachineStatsTick['items'][number]) => boolean,
+  what: string,
+  ms = 30_000,
+): Promise<MachineStatsTick['items'][number]> {
   return new Promise((resolve, reject) => {
     const seen: unknown[] = [];
     const t = setTimeout(() => {
@@ -188,7 +212,8 @@ export function statsWhere(s: Socket, id: string, pred: (x: MachineStatsTick['it
  */
 export async function tearDown(srv: RunningServer | undefined, api: ApiClient | undefined, sockets: Socket[] = []): Promise<void> {
   for (const s of sockets) s.disconnect();
-  if (api) for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
+  if (api)
+    for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
   await srv?.stop();
 }
 

@@ -41,8 +41,25 @@ describe('images', () => {
 
     // The image is real: its kernel and init reach the shell on the serial console.
     const boot = await run(
-      ['qemu-system-x86_64', '-accel', 'tcg', '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
-        '-kernel', path.join(dir, 'kernel'), '-initrd', path.join(dir, 'initrd.img'), '-append', 'console=ttyS0 quiet panic=-1 hangar.hostname=probe'],
+      [
+        'qemu-system-x86_64',
+        '-accel',
+        'tcg',
+        '-m',
+        '256',
+        '-nodefaults',
+        '-display',
+        'none',
+        '-no-reboot',
+        '-serial',
+        'stdio',
+        '-kernel',
+        path.join(dir, 'kernel'),
+        '-initrd',
+        path.join(dir, 'initrd.img'),
+        '-append',
+        'console=ttyS0 quiet panic=-1 hangar.hostname=probe',
+      ],
       { until: 'hangar-ready probe', timeoutMs: 90_000 },
     );
     expect(boot.matched).toBe(true);

@@ -34,7 +34,10 @@ describe('QEMU machines (busybox, TCG)', () => {
     await expect(api.machines.create({ name: 'x', image: 'busybox', cpus: 99 })).rejects.toMatchObject({ status: 400 });
     await expect(api.machines.create({ name: 'x', image: 'busybox', memoryMib: 1 })).rejects.toMatchObject({ status: 400 });
     await api.settings.update({ memoryLimit: 0.1 });
-    await expect(api.machines.create({ name: 'huge', image: 'busybox', memoryMib: 60000 })).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/Not enough host memory/) });
+    await expect(api.machines.create({ name: 'huge', image: 'busybox', memoryMib: 60000 })).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringMatching(/Not enough host memory/),
+    });
     await api.settings.update({ memoryLimit: 0.9 });
     expect((await api.machines.list()).items).toEqual([]);
   });
@@ -69,7 +72,9 @@ describe('QEMU machines (busybox, TCG)', () => {
     const s = socket(srv.url, '/console', { token });
     sockets.push(s);
     await connected(s);
-    const ssh = await new Promise<AttachReply>((resolve) => s.emit('attach', { sessionId: 'it-ssh-none', target: { kind: 'machine', machineId: id, channel: 'ssh' } }, resolve));
+    const ssh = await new Promise<AttachReply>((resolve) =>
+      s.emit('attach', { sessionId: 'it-ssh-none', target: { kind: 'machine', machineId: id, channel: 'ssh' } }, resolve),
+    );
     expect(ssh).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/no SSH server/) } });
     expect((await api.machines.get(id)).ssh).toBeNull();
   });
@@ -77,7 +82,7 @@ describe('QEMU machines (busybox, TCG)', () => {
   it('runs commands through the guest agent: stdout, stderr and exit code apart, arguments verbatim', async () => {
     const r = await api.machines.exec(id, ['sh', '-c', 'echo out; echo err >&2; exit 3']);
     expect(r).toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n' });
-    const hostile = "it's $(reboot) `id` ; rm -rf / \\ \"q\"";
+    const hostile = 'it\'s $(reboot) `id` ; rm -rf / \\ "q"';
     expect((await api.machines.exec(id, ['printf', '%s', hostile])).stdout).toBe(hostile);
     expect((await api.machines.exec(id, ['cat', '/proc/sys/kernel/hostname'])).stdout).toBe('it-bb\n');
     expect((await api.machines.exec(id, ['no-such-command'])).code).toBe(127);

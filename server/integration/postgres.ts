@@ -19,7 +19,10 @@ function pgBin(name: string): string {
 
 /** The uid and gid of Debian's `postgres` account. */
 function postgresUser(): { uid?: number; gid?: number } {
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
   if (!line) throw new Error('No postgres user: apt-get install postgresql creates it.');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };

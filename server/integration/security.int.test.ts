@@ -28,12 +28,26 @@ afterAll(async () => {
 
 /** A browser-like login: the session cookie, and the Origin our pages would send. */
 async function login(username: string, password: string, headers: Record<string, string> = {}) {
-  const r = await fetch(`${srv.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url, ...headers }, body: JSON.stringify({ username, password }) });
+  const r = await fetch(`${srv.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: srv.url, ...headers },
+    body: JSON.stringify({ username, password }),
+  });
   const cookie = r.headers.get('set-cookie');
-  return { status: r.status, cookie: cookie?.split(';')[0] ?? null, setCookie: cookie, retryAfter: r.headers.get('retry-after'), body: (await r.json()) as { error?: { code: string; message: string } } };
+  return {
+    status: r.status,
+    cookie: cookie?.split(';')[0] ?? null,
+    setCookie: cookie,
+    retryAfter: r.headers.get('retry-after'),
+    body: (await r.json()) as { error?: { code: string; message: string } },
+  };
 }
 
-const asCookie = (cookie: string) => createApiClient({ baseUrl: srv.url, fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie, origin: srv.url } }) });
+const asCookie = (cookie: string) =>
+  createApiClient({
+    baseUrl: srv.url,
+    fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie, origin: srv.url } }),
+  });
 
 describe('users and sessions', () => {
   it('admin creates a user (a generated password shown once), who logs in with that role only', async () => {
@@ -47,7 +61,10 @@ describe('users and sessions', () => {
     await expect(vera.users.list()).rejects.toMatchObject({ status: 403 });
     await expect(vera.machines.create({ name: 'nope', image: 'busybox' })).rejects.toMatchObject({ status: 403 });
     await expect(admin.users.create({ username: 'vera' })).rejects.toMatchObject({ status: 409 });
-    await expect(admin.users.create({ username: '../etc', password: 'x' })).rejects.toMatchObject({ status: 400, issues: expect.arrayContaining([expect.objectContaining({ path: 'username' })]) });
+    await expect(admin.users.create({ username: '../etc', password: 'x' })).rejects.toMatchObject({
+      status: 400,
+      issues: expect.arrayContaining([expect.objectContaining({ path: 'username' })]),
+    });
   });
 
   it('a disabled user is out at once: requests 401, open sockets closed; enabling lets them log in again', async () => {
@@ -150,7 +167,11 @@ describe('login hardening and headers', () => {
     expect(csp).not.toMatch(/'unsafe-eval'|\*/);
     expect(csp).toContain("'wasm-unsafe-eval'");
     // A cookie-authenticated change from another site is refused (CSRF).
-    const cross = await fetch(`${srv.url}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: plain.cookie!, origin: 'https://evil.example' }, body: JSON.stringify({ username: 'mallory' }) });
+    const cross = await fetch(`${srv.url}/api/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: plain.cookie!, origin: 'https://evil.example' },
+      body: JSON.stringify({ username: 'mallory' }),
+    });
     expect(cross.status).toBe(403);
   });
 });
@@ -175,7 +196,10 @@ describe('audit log', () => {
     const r = await fetch(admin.audit.exportUrl({ action: 'user.' }), { headers: { authorization: `Bearer ${await adminToken(srv.url)}` } });
     expect(r.headers.get('content-type')).toMatch(/application\/x-ndjson/);
     expect(r.headers.get('content-disposition')).toMatch(/attachment; filename="hangar-audit-/);
-    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { action: string });
+    const lines = (await r.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string });
     expect(lines.length).toBe(users.length);
     await expect(admin.audit.list({ action: 'DROP TABLE' })).rejects.toBeInstanceOf(ApiError);
   });
@@ -188,13 +212,25 @@ describe('audit log', () => {
     const pw = /Password \(shown once\): (\S+)/.exec(add.stdout)![1];
     expect((await login('clio', pw)).status).toBe(200);
     expect((await cli(['users', 'role', 'clio', 'viewer'])).stdout).toContain('clio is now viewer.');
-    expect(await cli(['users', 'role', 'clio', 'root'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--role: one of member, viewer, operator, admin') });
+    expect(await cli(['users', 'role', 'clio', 'root'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--role: one of member, viewer, operator, admin'),
+    });
     expect((await cli(['users'])).stdout).toMatch(/^clio\s+viewer/m);
     const jsonl = await cli(['audit', '--action', 'user.', '-n', '2', '--jsonl']);
-    expect(jsonl.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action)).toEqual(['user.update', 'user.create']);
+    expect(
+      jsonl.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { action: string }).action),
+    ).toEqual(['user.update', 'user.create']);
     // Your own password, from stdin: clio changes hers with a token of her own.
     const clioTok = (await asCookie((await login('clio', pw)).cookie!).tokens.create({ name: 'cli' })).secret;
-    const mine = await run([process.execPath, 'dist/cli.js', 'passwd'], { env: { ...env, HANGAR_TOKEN: clioTok }, input: `${pw}\nclio-new-password\n`, timeoutMs: 30_000 });
+    const mine = await run([process.execPath, 'dist/cli.js', 'passwd'], {
+      env: { ...env, HANGAR_TOKEN: clioTok },
+      input: `${pw}\nclio-new-password\n`,
+      timeoutMs: 30_000,
+    });
     expect(mine.code, mine.stderr).toBe(0);
     expect((await login('clio', 'clio-new-password')).status).toBe(200);
     expect((await cli(['users', 'rm', 'clio'])).code).toBe(0);

@@ -26,7 +26,8 @@ beforeAll(async () => {
 afterAll(() => tearDown(srv, api, sockets), 120_000);
 
 /** The share page's console: a socket authenticated by the link, attached to a machine's console. */
-const shareConsole = (share: string, machineId: string, channel: 'serial' | 'ssh' = 'serial') => serialConsole(srv.url, { share }, machineId, `share-${Math.random().toString(36).slice(2, 10)}`, sockets, channel);
+const shareConsole = (share: string, machineId: string, channel: 'serial' | 'ssh' = 'serial') =>
+  serialConsole(srv.url, { share }, machineId, `share-${Math.random().toString(36).slice(2, 10)}`, sockets, channel);
 
 type Op = { 'x-hangar-access'?: string; 'x-hangar-machine-grant'?: string };
 
@@ -42,8 +43,15 @@ async function everyRoute(headers: Record<string, string>, expected: (path: stri
       // Public routes, and the logout that would end the caller's session for the routes after it.
       if (op['x-hangar-access'] === 'public' || p === '/api/auth/logout') continue;
       // resume on a running machine: allowed callers hear 409, nothing changes.
-      const url = `${srv.url}${p.replace('{ref}', 'sh-a').replace('{action}', 'resume').replace(/\{[a-zA-Z]+\}/g, 'zz_aaaaaaaaaaaaaaaaaaaa')}`;
-      const res = await fetch(url, { method: m.toUpperCase(), headers: { ...headers, 'content-type': 'application/json' }, ...(m === 'get' || m === 'delete' ? {} : { body: '{}' }) });
+      const url = `${srv.url}${p
+        .replace('{ref}', 'sh-a')
+        .replace('{action}', 'resume')
+        .replace(/\{[a-zA-Z]+\}/g, 'zz_aaaaaaaaaaaaaaaaaaaa')}`;
+      const res = await fetch(url, {
+        method: m.toUpperCase(),
+        headers: { ...headers, 'content-type': 'application/json' },
+        ...(m === 'get' || m === 'delete' ? {} : { body: '{}' }),
+      });
       await res.arrayBuffer();
       const want = expected(p, op);
       const got = res.status === 401 || res.status === 403 ? res.status : 'allowed';
@@ -122,9 +130,16 @@ describe('share links', () => {
 
   it('a viewer given one machine operates it, and only it, from the browser; an owner grant also shares it; removing the grant takes it back', async () => {
     await api.users.create({ username: 'vic', role: 'viewer', password: 'vic-password-1' });
-    const login = await fetch(`${srv.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url }, body: JSON.stringify({ username: 'vic', password: 'vic-password-1' }) });
+    const login = await fetch(`${srv.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: srv.url },
+      body: JSON.stringify({ username: 'vic', password: 'vic-password-1' }),
+    });
     const cookie = login.headers.get('set-cookie')!.split(';')[0];
-    const vic = createApiClient({ baseUrl: srv.url, fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie, origin: srv.url } }) });
+    const vic = createApiClient({
+      baseUrl: srv.url,
+      fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie, origin: srv.url } }),
+    });
     await expect(vic.machines.act('sh-a', 'pause')).rejects.toMatchObject({ status: 403 });
     const g = await api.grants.put('sh-a', { username: 'vic', role: 'operator' });
     expect(g).toMatchObject({ username: 'vic', role: 'operator' });
@@ -135,12 +150,14 @@ describe('share links', () => {
     const rank: Record<string, number> = { member: 0, viewer: 1, operator: 2, admin: 3 };
     const grantRank: Record<string, number> = { viewer: 1, operator: 2, owner: 3 };
     const asVic = { cookie, origin: srv.url };
-    expect(await everyRoute(asVic, (p, op) => {
-      const access = op['x-hangar-access']!;
-      if (rank[access] <= rank.viewer) return 'allowed';
-      const grant = op['x-hangar-machine-grant'];
-      return p.includes('{ref}') && grant && grantRank[grant] <= grantRank.operator ? 'allowed' : 403;
-    })).toEqual([]);
+    expect(
+      await everyRoute(asVic, (p, op) => {
+        const access = op['x-hangar-access']!;
+        if (rank[access] <= rank.viewer) return 'allowed';
+        const grant = op['x-hangar-machine-grant'];
+        return p.includes('{ref}') && grant && grantRank[grant] <= grantRank.operator ? 'allowed' : 403;
+      }),
+    ).toEqual([]);
     // The checkpoint it was allowed to start runs to its end before the next steps.
     await until(async () => (await api.jobs.list({ limit: 20 })).items.every((j) => j.state !== 'running' && j.state !== 'queued'), 'jobs to settle', 60_000);
     // Destroying, sharing and granting need the owner grant.
@@ -150,7 +167,14 @@ describe('share links', () => {
     const cons = socket(srv.url, '/console', { cookie, origin: srv.url });
     sockets.push(cons);
     await connected(cons);
-    const attach = (machineId: string) => new Promise<AttachReply>((resolve) => cons.emit('attach', { sessionId: `vic-${machineId.slice(-6)}`, target: { kind: 'machine', machineId, channel: 'serial' }, mode: 'interactive' }, resolve));
+    const attach = (machineId: string) =>
+      new Promise<AttachReply>((resolve) =>
+        cons.emit(
+          'attach',
+          { sessionId: `vic-${machineId.slice(-6)}`, target: { kind: 'machine', machineId, channel: 'serial' }, mode: 'interactive' },
+          resolve,
+        ),
+      );
     expect(await attach(ids['sh-a'])).toMatchObject({ ok: true, mode: 'interactive' });
     expect(await attach(ids['sh-b'])).toMatchObject({ ok: true, mode: 'readonly' });
     // vic's API token acts as vic (the CLI); one made weaker than vic does not gain from the grant.
@@ -172,9 +196,16 @@ describe('share links', () => {
 
   it('a member sees only the machines given to them: the list, the events, the console; any other machine is not found', async () => {
     await api.users.create({ username: 'mia', role: 'member', password: 'mia-password-1' });
-    const login = await fetch(`${srv.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: srv.url }, body: JSON.stringify({ username: 'mia', password: 'mia-password-1' }) });
+    const login = await fetch(`${srv.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: srv.url },
+      body: JSON.stringify({ username: 'mia', password: 'mia-password-1' }),
+    });
     const cookie = login.headers.get('set-cookie')!.split(';')[0];
-    const mia = createApiClient({ baseUrl: srv.url, fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie, origin: srv.url } }) });
+    const mia = createApiClient({
+      baseUrl: srv.url,
+      fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie, origin: srv.url } }),
+    });
     expect((await mia.machines.list()).items).toEqual([]);
     await expect(mia.machines.get('sh-a')).rejects.toMatchObject({ status: 404 });
     await expect(mia.machines.get('no-such')).rejects.toMatchObject({ status: 404, message: 'Machine not found.' });
@@ -188,7 +219,14 @@ describe('share links', () => {
     const cons = socket(srv.url, '/console', { cookie, origin: srv.url });
     sockets.push(cons);
     await connected(cons);
-    const attach = (machineId: string) => new Promise<AttachReply>((resolve) => cons.emit('attach', { sessionId: `mia-${machineId.slice(-6)}`, target: { kind: 'machine', machineId, channel: 'serial' }, mode: 'interactive' }, resolve));
+    const attach = (machineId: string) =>
+      new Promise<AttachReply>((resolve) =>
+        cons.emit(
+          'attach',
+          { sessionId: `mia-${machineId.slice(-6)}`, target: { kind: 'machine', machineId, channel: 'serial' }, mode: 'interactive' },
+          resolve,
+        ),
+      );
     expect(await attach(ids['sh-a'])).toMatchObject({ ok: true, mode: 'readonly' });
     expect(await attach(ids['sh-b'])).toMatchObject({ ok: false, error: { code: 'not_found' } });
     // Events: changes of sh-a reach her, those of sh-b do not.

@@ -22,7 +22,8 @@ const finished = async (job: Job, ms?: number) => {
 };
 const counter = async (m: string) => Number((await api.machines.exec(m, ['cat', '/tmp/counter'])).stdout.trim());
 const sector = async (m: string) => (await api.machines.exec(m, ['sh', '-c', 'dd if=/dev/vda bs=512 skip=100 count=1 2>/dev/null | head -c 6'])).stdout;
-const writeSector = (m: string, text: string) => api.machines.exec(m, ['sh', '-c', `printf '%s' "$1" | dd of=/dev/vda bs=512 seek=100 conv=notrunc 2>/dev/null; sync`, 'x', text]);
+const writeSector = (m: string, text: string) =>
+  api.machines.exec(m, ['sh', '-c', `printf '%s' "$1" | dd of=/dev/vda bs=512 seek=100 conv=notrunc 2>/dev/null; sync`, 'x', text]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -95,7 +96,12 @@ describe('live snapshots (busybox, TCG)', () => {
     const tree = (await api.snapshots.list()).items;
     const saved = tree.find((s) => s.parentId === c1 && s.label === 'src before restore');
     expect(saved).toMatchObject({ kind: 'live', state: 'complete' });
-    expect(tree.find((s) => s.id === c1)!.machines.map((m) => m.name).sort()).toEqual(['src', 'src-fork-1', 'src-fork-2', 'src-fork-3']);
+    expect(
+      tree
+        .find((s) => s.id === c1)!
+        .machines.map((m) => m.name)
+        .sort(),
+    ).toEqual(['src', 'src-fork-1', 'src-fork-2', 'src-fork-3']);
   }, 60_000);
 
   it('checkpoints a restored machine (RAM mapped privately from the snapshot, so streamed with the devices) and forks from that', async () => {

@@ -43,7 +43,24 @@ describe('a Debian step chain', () => {
     expect((await api.machines.exec('sd-a', ['hello'])).stdout).toBe('Hello, world!\n');
     const m = await api.machines.get('sd-a');
     expect(m.address).toMatch(/^10\.213\./);
-    const ssh = await run(['ssh', '-i', path.join(dir, 'id'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=20', `root@${m.address}`, 'hello'], { timeoutMs: 60_000 });
+    const ssh = await run(
+      [
+        'ssh',
+        '-i',
+        path.join(dir, 'id'),
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'ConnectTimeout=20',
+        `root@${m.address}`,
+        'hello',
+      ],
+      { timeoutMs: 60_000 },
+    );
     expect(ssh.stdout, ssh.stderr).toBe('Hello, world!\n');
 
     t0 = performance.now();

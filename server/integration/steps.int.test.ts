@@ -80,10 +80,16 @@ describe('step trees', () => {
   it('refuses bad chains with the step and field named, from the API and the CLI', async () => {
     await expect(api.steps.build({ chain: 'busybox + nosuch' })).rejects.toMatchObject({ status: 400, message: 'Unknown step "nosuch".' });
     await expect(api.steps.build({ chain: 'busybox + apt "bad name"' })).rejects.toMatchObject({ status: 400, issues: [{ path: 'steps.packages.0' }] });
-    await expect(api.steps.build({ chain: 'busybox + file /x "open' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('line 1, column 19') });
+    await expect(api.steps.build({ chain: 'busybox + file /x "open' })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('line 1, column 19'),
+    });
     const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-steps-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     // A step the CLI does not know goes to the server (it may be a user step there), which refuses it.
-    expect(await run([process.execPath, 'dist/cli.js', 'build', 'busybox', '+', 'wat'], { env, timeoutMs: 30_000 })).toMatchObject({ code: 1, stderr: expect.stringContaining('Unknown step "wat"') });
+    expect(await run([process.execPath, 'dist/cli.js', 'build', 'busybox', '+', 'wat'], { env, timeoutMs: 30_000 })).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('Unknown step "wat"'),
+    });
     const tree = await run([process.execPath, 'dist/cli.js', 'steps'], { env, timeoutMs: 30_000 });
     expect(tree.stdout).toMatch(/^[0-9a-f]{12} {2}os\.busybox/m);
     expect(tree.stdout).toMatch(/^ {2}[0-9a-f]{12} {2}file /m);
@@ -93,17 +99,36 @@ describe('step trees', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-chain-'));
     const env = { XDG_CONFIG_HOME: path.join(dir, 'cfg'), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     fs.writeFileSync(path.join(dir, 'motd.txt'), 'from a local file');
-    fs.writeFileSync(path.join(dir, 'web.yaml'), 'base: busybox\nsteps:\n  - file: { path: /etc/motd, content: "@motd.txt" }\n  - exec: [sh, -c, "cat /etc/motd > /tmp/seen"]\n');
-    const first = await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'web.yaml'), '--name', 'st-y1'], { env, timeoutMs: 300_000 });
+    fs.writeFileSync(
+      path.join(dir, 'web.yaml'),
+      'base: busybox\nsteps:\n  - file: { path: /etc/motd, content: "@motd.txt" }\n  - exec: [sh, -c, "cat /etc/motd > /tmp/seen"]\n',
+    );
+    const first = await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'web.yaml'), '--name', 'st-y1'], {
+      env,
+      timeoutMs: 300_000,
+    });
     expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ machine: 'st-y1', hits: 1, ran: 2 });
     expect((await api.machines.exec('st-y1', ['cat', '/tmp/seen'])).stdout).toBe('from a local file');
     // The same file again hits the cache; changed content reruns from the file step.
-    expect(JSON.parse((await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'web.yaml'), '--name', 'st-y2'], { env, timeoutMs: 300_000 })).stdout)).toMatchObject({ hits: 3, ran: 0 });
+    expect(
+      JSON.parse(
+        (await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'web.yaml'), '--name', 'st-y2'], { env, timeoutMs: 300_000 }))
+          .stdout,
+      ),
+    ).toMatchObject({ hits: 3, ran: 0 });
     fs.writeFileSync(path.join(dir, 'motd.txt'), 'changed');
-    expect(JSON.parse((await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'web.yaml'), '--name', 'st-y3'], { env, timeoutMs: 300_000 })).stdout)).toMatchObject({ hits: 1, ran: 2 });
+    expect(
+      JSON.parse(
+        (await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'web.yaml'), '--name', 'st-y3'], { env, timeoutMs: 300_000 }))
+          .stdout,
+      ),
+    ).toMatchObject({ hits: 1, ran: 2 });
     fs.writeFileSync(path.join(dir, 'bad.yaml'), 'base: busybox\nsteps:\n  - exec: [a, b\n');
-    expect(await run([process.execPath, 'dist/cli.js', 'build', '-f', path.join(dir, 'bad.yaml')], { env, timeoutMs: 30_000 })).toMatchObject({ code: 2, stderr: expect.stringMatching(/bad\.yaml: YAML: .*\(line \d+, column \d+\)/) });
+    expect(await run([process.execPath, 'dist/cli.js', 'build', '-f', path.join(dir, 'bad.yaml')], { env, timeoutMs: 30_000 })).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/bad\.yaml: YAML: .*\(line \d+, column \d+\)/),
+    });
   }, 600_000);
 
   it('loads user steps from the steps directory: schema, words, apply(), and an edit invalidates what they cached', async () => {
@@ -128,10 +153,16 @@ export default {
     expect(catalog.find((s) => s.name === 'greet')).toMatchObject({ usage: 'greet WHO', version: expect.stringMatching(/^1\+[0-9a-f]{12}$/) });
     expect(catalog.find((s) => s.name === 'broken.ts')?.description).toMatch(/does not load: .*not a step/);
     const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-greet-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
-    const first = await run([process.execPath, 'dist/cli.js', '--json', 'build', 'busybox', '+', 'greet', 'world', '--name', 'st-u1'], { env, timeoutMs: 300_000 });
+    const first = await run([process.execPath, 'dist/cli.js', '--json', 'build', 'busybox', '+', 'greet', 'world', '--name', 'st-u1'], {
+      env,
+      timeoutMs: 300_000,
+    });
     expect(first.code, first.stderr).toBe(0);
     expect((await api.machines.exec('st-u1', ['cat', '/tmp/greeted'])).stdout).toBe('hello world');
-    await expect(api.steps.build({ chain: 'busybox + greet World' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('greet: who: lowercase letters') });
+    await expect(api.steps.build({ chain: 'busybox + greet World' })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('greet: who: lowercase letters'),
+    });
     expect((await build('busybox + greet world', 'st-u2')).ran).toBe(0);
     // Editing the module changes its version: what it cached no longer hits.
     fs.writeFileSync(path.join(dir, 'greet.ts'), stepSource('bonjour'));
@@ -146,7 +177,9 @@ export default {
     fs.writeFileSync(path.join(dir, 'site', 'index.html'), 'from a directory\n');
     fs.writeFileSync(path.join(dir, 'site', 'sub', 'a.txt'), 'nested');
     fs.writeFileSync(path.join(dir, 'helper.ts'), "export const page: string = 'from a directory';\n");
-    fs.writeFileSync(path.join(dir, 'recipe.ts'), `import { page } from './helper';
+    fs.writeFileSync(
+      path.join(dir, 'recipe.ts'),
+      `import { page } from './helper';
 export default {
   base: 'busybox',
   steps: [
@@ -156,9 +189,12 @@ export default {
     { probe: ['http://127.0.0.1:8080/', page] },
   ],
 };
-`);
+`,
+    );
     fs.mkdirSync(path.join(srv.dataDir, 'steps'), { recursive: true });
-    fs.writeFileSync(path.join(srv.dataDir, 'steps', 'console-check.ts'), `export default {
+    fs.writeFileSync(
+      path.join(srv.dataDir, 'steps', 'console-check.ts'),
+      `export default {
   name: 'console-check',
   version: 1,
   async run(m) {
@@ -170,9 +206,13 @@ export default {
     if ((await m.readFile('/tmp/bytes')).join(',') !== '0,1,2,255') throw new Error('bytes changed on the way');
   },
 };
-`);
+`,
+    );
     const env = { XDG_CONFIG_HOME: path.join(dir, 'cfg'), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
-    const first = await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'recipe.ts'), '--name', 'st-ts1'], { env, timeoutMs: 300_000 });
+    const first = await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'recipe.ts'), '--name', 'st-ts1'], {
+      env,
+      timeoutMs: 300_000,
+    });
     expect(first.code, first.stderr).toBe(0);
     // The probe is transient: everything before it is cached, it is not (the base may be cached by earlier tests).
     const one = JSON.parse(first.stdout) as BuildResult;
@@ -180,19 +220,30 @@ export default {
     expect(one.ran).toBeGreaterThanOrEqual(4);
     const cat = await api.machines.exec('st-ts1', ['sh', '-c', 'cat /srv/site/sub/a.txt /tmp/page-copy; stat -c %a /tmp/bytes']);
     expect(cat.stdout).toBe('nestedfrom a directory\n600\n');
-    const second = await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'recipe.ts'), '--name', 'st-ts2'], { env, timeoutMs: 300_000 });
+    const second = await run([process.execPath, 'dist/cli.js', '--json', 'build', '-f', path.join(dir, 'recipe.ts'), '--name', 'st-ts2'], {
+      env,
+      timeoutMs: 300_000,
+    });
     expect(JSON.parse(second.stdout)).toMatchObject({ hits: 4, ran: 1 });
     // A probe that gets no answer fails the build with what it saw.
     const bad = await jobDone(api, await api.steps.build({ chain: 'busybox + probe http://127.0.0.1:9/ --timeout 2', name: 'st-ts3' }));
     expect(bad.error).toMatch(/Step 2 \(probe\) failed: sh exited with 1: last answer/);
     fs.writeFileSync(path.join(dir, 'broken.ts'), 'export default { base: "busybox", steps: [ { exec: [] } ] };\n');
-    expect(await run([process.execPath, 'dist/cli.js', 'build', '-f', path.join(dir, 'broken.ts')], { env, timeoutMs: 30_000 })).toMatchObject({ code: 2, stderr: expect.stringContaining('step 1: exec: argv') });
+    expect(await run([process.execPath, 'dist/cli.js', 'build', '-f', path.join(dir, 'broken.ts')], { env, timeoutMs: 30_000 })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('step 1: exec: argv'),
+    });
     fs.writeFileSync(path.join(dir, 'syntax.ts'), 'export default { base: ;\n');
-    expect(await run([process.execPath, 'dist/cli.js', 'build', '-f', path.join(dir, 'syntax.ts')], { env, timeoutMs: 30_000 })).toMatchObject({ code: 2, stderr: expect.stringMatching(/syntax\.ts: .*\(line 1, column \d+\)/) });
+    expect(await run([process.execPath, 'dist/cli.js', 'build', '-f', path.join(dir, 'syntax.ts')], { env, timeoutMs: 30_000 })).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/syntax\.ts: .*\(line 1, column \d+\)/),
+    });
   }, 600_000);
 
   it('reboots a machine from a step and waits for it; hangar run CHAIN opens a shell in the result and removes it after', async () => {
-    fs.writeFileSync(path.join(srv.dataDir, 'steps', 'reboot-check.ts'), `export default {
+    fs.writeFileSync(
+      path.join(srv.dataDir, 'steps', 'reboot-check.ts'),
+      `export default {
   name: 'reboot-check',
   version: 1,
   async run(m) {
@@ -204,12 +255,17 @@ export default {
     await m.console.expect('up-2', 60);
   },
 };
-`);
+`,
+    );
     const r = await build('busybox + reboot-check', 'st-rb');
     // busybox lives in an initramfs: a reboot starts it afresh.
     expect((await api.machines.exec('st-rb', ['cat', '/tmp/after-reboot'])).stdout).toBe('gone');
     const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-runchain-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
-    const shell = await run([process.execPath, 'dist/cli.js', 'run', 'busybox', '+', 'file', '/etc/motd', 'hello from run'], { env, input: 'cat /etc/motd; echo end-$((2+3))\n', timeoutMs: 300_000 });
+    const shell = await run([process.execPath, 'dist/cli.js', 'run', 'busybox', '+', 'file', '/etc/motd', 'hello from run'], {
+      env,
+      input: 'cat /etc/motd; echo end-$((2+3))\n',
+      timeoutMs: 300_000,
+    });
     expect(shell.code, shell.stderr).toBe(0);
     expect(shell.stdout).toContain('hello from run');
     expect(shell.stdout).toContain('end-5');

@@ -20,8 +20,11 @@ export function socketAuth(core: Core, opts: { share?: boolean } = {}) {
       const creds = share ? { share } : token ? { session: null, bearer: token } : credentialsFrom({ cookie: h.cookie });
       const principal = await core.auth.authenticate(creds);
       if (!principal) return next(new Error(share ? 'unauthorized: this share link has expired or was revoked' : 'unauthorized: log in first'));
-      if (principal.share && !opts.share) return next(new Error('forbidden: a share link opens its machine\'s console only'));
-      if (principal.via === 'session' && !isSameOrigin({ origin: h.origin ?? null, host: h.host ?? null, 'sec-fetch-site': (h['sec-fetch-site'] as string) ?? null })) {
+      if (principal.share && !opts.share) return next(new Error("forbidden: a share link opens its machine's console only"));
+      if (
+        principal.via === 'session' &&
+        !isSameOrigin({ origin: h.origin ?? null, host: h.host ?? null, 'sec-fetch-site': (h['sec-fetch-site'] as string) ?? null })
+      ) {
         return next(new Error('forbidden: cross-site socket refused'));
       }
       (socket.data as SocketData).principal = principal;

@@ -1,5 +1,13 @@
 import type { Namespace, Server, Socket } from 'socket.io';
-import { attachRequestSchema, detachSchema, inputSchema, keyboardRequestSchema, resizeSchema, type AttachReply, type KeyboardReply } from '@/lib/contracts/console';
+import {
+  attachRequestSchema,
+  detachSchema,
+  inputSchema,
+  keyboardRequestSchema,
+  resizeSchema,
+  type AttachReply,
+  type KeyboardReply,
+} from '@/lib/contracts/console';
 import type { ConsoleClientToServer, ConsoleServerToClient } from '@/lib/events';
 import type { Core } from '@/server/core/hangar';
 import type { ConsoleSession, ViewerSink } from '@/server/core/console/session';
@@ -34,7 +42,11 @@ export function mountConsole(io: Server, core: Core): void {
     socket.on('attach', async (raw, reply) => {
       const respond = typeof reply === 'function' ? reply : () => undefined;
       const parsed = attachRequestSchema.safeParse(raw);
-      if (!parsed.success) return respond({ ok: false, error: { code: 'validation_failed', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+      if (!parsed.success)
+        return respond({
+          ok: false,
+          error: { code: 'validation_failed', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') },
+        });
       const req = parsed.data;
       try {
         attached.get(req.sessionId)?.detach(viewerId(req.sessionId));
@@ -42,8 +54,22 @@ export function mountConsole(io: Server, core: Core): void {
         const a = await core.consoles.attach(socket.data.principal, sinkFor(socket, req.sessionId), req);
         attached.set(req.sessionId, a.session);
         const ip = socket.handshake.address;
-        void core.audit.record(socket.data.principal, { action: 'console.attach', target: { kind: 'console', id: req.sessionId }, ip, detail: { target: req.target, mode: a.mode } });
-        const r: AttachReply = { ok: true, sessionId: req.sessionId, mode: a.mode, offset: a.offset, replay: a.replay, truncated: a.truncated, exited: a.session.exited, recording: a.session.recording };
+        void core.audit.record(socket.data.principal, {
+          action: 'console.attach',
+          target: { kind: 'console', id: req.sessionId },
+          ip,
+          detail: { target: req.target, mode: a.mode },
+        });
+        const r: AttachReply = {
+          ok: true,
+          sessionId: req.sessionId,
+          mode: a.mode,
+          offset: a.offset,
+          replay: a.replay,
+          truncated: a.truncated,
+          exited: a.session.exited,
+          recording: a.session.recording,
+        };
         respond(r);
       } catch (err) {
         const { body } = errorToResponse(err);
@@ -64,12 +90,18 @@ export function mountConsole(io: Server, core: Core): void {
     socket.on('keyboard', (raw, reply) => {
       const respond: (r: KeyboardReply) => void = typeof reply === 'function' ? reply : () => undefined;
       const m = keyboardRequestSchema.safeParse(raw);
-      if (!m.success) return respond({ ok: false, error: { code: 'validation_failed', message: m.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+      if (!m.success)
+        return respond({ ok: false, error: { code: 'validation_failed', message: m.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
       const session = attached.get(m.data.sessionId);
       if (!session) return respond({ ok: false, error: { code: 'not_found', message: 'Attach to this console first.' } });
       const why = session.keyboardAction(viewerId(m.data.sessionId), m.data.action, m.data.to);
       if (why) return respond({ ok: false, error: { code: 'conflict', message: why } });
-      void core.audit.record(socket.data.principal, { action: `console.keyboard.${m.data.action}`, target: { kind: 'console', id: m.data.sessionId }, ip: socket.handshake.address, detail: m.data.to ? { to: m.data.to } : undefined });
+      void core.audit.record(socket.data.principal, {
+        action: `console.keyboard.${m.data.action}`,
+        target: { kind: 'console', id: m.data.sessionId },
+        ip: socket.handshake.address,
+        detail: m.data.to ? { to: m.data.to } : undefined,
+      });
       respond({ ok: true });
     });
 

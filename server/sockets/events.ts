@@ -30,7 +30,12 @@ export function mountEvents(io: Server, core: Core): () => void {
       const parsed = statsWatchSchema.safeParse(msg);
       if (!parsed.success || !parsed.data.machineId) return;
       const id = parsed.data.machineId;
-      const sees = hasRole(p.role, 'viewer') ? await core.machines.get(p, id).then(() => true, () => false) : !!(await core.grants.grantOn(p, id).catch(() => null));
+      const sees = hasRole(p.role, 'viewer')
+        ? await core.machines.get(p, id).then(
+            () => true,
+            () => false,
+          )
+        : !!(await core.grants.grantOn(p, id).catch(() => null));
       if (!sees) return;
       if (mine === asked && socket.connected) unwatch = core.stats.watch(id);
     });
@@ -59,7 +64,11 @@ export function mountEvents(io: Server, core: Core): () => void {
     core.bus.subscribe('stats:machines', (tick) => {
       nsp.to(SEERS).emit('stats:machines', tick);
       // Members get the machines given to them, one message each (their sockets are in those rooms only).
-      for (const item of tick.items) nsp.to(machineRoom(item.id)).except(SEERS).emit('stats:machines', { t: tick.t, items: [item] });
+      for (const item of tick.items)
+        nsp
+          .to(machineRoom(item.id))
+          .except(SEERS)
+          .emit('stats:machines', { t: tick.t, items: [item] });
     }),
     core.bus.subscribe('stats:host', (tick) => nsp.to(SEERS).emit('stats:host', tick)),
   ];

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
-import { AuditLog } from '@/components/audit-log';
-import { PageHeader } from '@/components/page-header';
+import { AuditLog } from '@/components/audit/audit-log';
+import { PageHeader } from '@/components/shell/page-header';
 
 export const metadata: Metadata = { title: 'Audit log' };
 

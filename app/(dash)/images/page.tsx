@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
-import { ImageList } from '@/components/image-list';
-import { PageHeader } from '@/components/page-header';
+import { ImageList } from '@/components/images/image-list';
+import { PageHeader } from '@/components/shell/page-header';
 
 export const metadata: Metadata = { title: 'Images' };
 

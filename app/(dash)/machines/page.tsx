@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
-import { MachineList } from '@/components/machine-list';
-import { PageHeader } from '@/components/page-header';
+import { MachineList } from '@/components/machines/machine-list';
+import { PageHeader } from '@/components/shell/page-header';
 
 export const metadata: Metadata = { title: 'Machines' };
 

@@ -1,13 +1,13 @@
 import type { Metadata } from 'next';
-import { AccountSettings } from '@/components/account-settings';
-import { ApiTokens } from '@/components/api-tokens';
-import { ConsoleSettings } from '@/components/console-settings';
-import { HostCapabilities } from '@/components/host-capabilities';
-import { ImageSettings } from '@/components/image-settings';
-import { PageHeader } from '@/components/page-header';
-import { RoleGate } from '@/components/role-gate';
-import { StepCacheSettings } from '@/components/step-cache-settings';
-import { UserAdmin } from '@/components/user-admin';
+import { AccountSettings } from '@/components/settings/account-settings';
+import { ApiTokens } from '@/components/settings/api-tokens';
+import { ConsoleSettings } from '@/components/console/console-settings';
+import { HostCapabilities } from '@/components/settings/host-capabilities';
+import { ImageSettings } from '@/components/images/image-settings';
+import { PageHeader } from '@/components/shell/page-header';
+import { RoleGate } from '@/components/shell/role-gate';
+import { StepCacheSettings } from '@/components/steps/step-cache-settings';
+import { UserAdmin } from '@/components/settings/user-admin';
 
 export const metadata: Metadata = { title: 'Settings' };
 

@@ -1,13 +1,16 @@
 import type { Metadata } from 'next';
-import { PageHeader } from '@/components/page-header';
-import { SnapshotTree } from '@/components/snapshot-tree';
+import { PageHeader } from '@/components/shell/page-header';
+import { SnapshotTree } from '@/components/snapshots/snapshot-tree';
 
 export const metadata: Metadata = { title: 'Snapshots' };
 
 export default function SnapshotsPage() {
   return (
     <>
-      <PageHeader title="Snapshots" description="Every checkpoint is a node in a tree: restore a machine to any node, or fork new machines that carry on from it." />
+      <PageHeader
+        title="Snapshots"
+        description="Every checkpoint is a node in a tree: restore a machine to any node, or fork new machines that carry on from it."
+      />
       <SnapshotTree />
     </>
   );

@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import { SharedConsole } from '@/components/shared-console';
+import { SharedConsole } from '@/components/console/shared-console';
 
 export const metadata: Metadata = { title: 'Shared console', referrer: 'no-referrer' };
 

@@ -30,7 +30,14 @@ export class AsciicastRecorder implements OutputRecorder {
     this.t0 = now();
     this.out = fs.createWriteStream(file, { flags: 'wx', mode: 0o600 });
     this.out.on('error', () => this.close());
-    this.line({ version: 2, width: header.cols, height: header.rows, timestamp: Math.floor(Date.now() / 1000), title: header.title, env: { TERM: 'xterm-256color' } });
+    this.line({
+      version: 2,
+      width: header.cols,
+      height: header.rows,
+      timestamp: Math.floor(Date.now() / 1000),
+      title: header.title,
+      env: { TERM: 'xterm-256color' },
+    });
   }
 
   private line(v: unknown): void {
@@ -101,7 +108,12 @@ export class RecordingService {
   start(machineId: string, label: string, title: string, cols: number, rows: number): AsciicastRecorder {
     const dir = this.dirOf(machineId);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const id = `rec-${Date.now()}-${label.replace(/[^a-z0-9-]/gi, '').toLowerCase().slice(0, 40) || 'console'}`;
+    const id = `rec-${Date.now()}-${
+      label
+        .replace(/[^a-z0-9-]/gi, '')
+        .toLowerCase()
+        .slice(0, 40) || 'console'
+    }`;
     const file = resolveInside(dir, `${id}.cast`);
     const key = `${machineId}/${id}`;
     this.active.add(key);
@@ -122,7 +134,15 @@ export class RecordingService {
       const file = path.join(this.dirOf(machineId), name);
       try {
         const st = fs.statSync(file);
-        out.push({ id, machineId, console: id.replace(/^rec-[0-9]{13}-/, ''), startedAt: Number(id.slice(4, 17)), bytes: st.size, durationS: durationOf(file, st.size), active: this.active.has(`${machineId}/${id}`) });
+        out.push({
+          id,
+          machineId,
+          console: id.replace(/^rec-[0-9]{13}-/, ''),
+          startedAt: Number(id.slice(4, 17)),
+          bytes: st.size,
+          durationS: durationOf(file, st.size),
+          active: this.active.has(`${machineId}/${id}`),
+        });
       } catch {
         // Removed while listing.
       }

@@ -135,10 +135,12 @@ export class ConsoleRegistry {
         if (target.channel === 'ssh') {
           if (!m.ssh) throw new ConflictError(`${m.name}'s image (${m.image}) has no SSH server: use its serial console.`);
           if (m.state !== 'running') throw new ConflictError(`${m.name} is ${m.state}: SSH needs a running machine.`);
-          if (!hasRole(await this.roleOn(p, target.machineId), 'operator')) throw new ForbiddenError('An SSH shell needs the operator role (or grant); viewers can watch the serial console.');
+          if (!hasRole(await this.roleOn(p, target.machineId), 'operator'))
+            throw new ForbiddenError('An SSH shell needs the operator role (or grant); viewers can watch the serial console.');
           return;
         }
-        if (m.state !== 'running' && m.state !== 'paused' && m.state !== 'starting') throw new ConflictError(`${m.name} is ${m.state}: start it to use its console.`);
+        if (m.state !== 'running' && m.state !== 'paused' && m.state !== 'starting')
+          throw new ConflictError(`${m.name} is ${m.state}: start it to use its console.`);
         return;
       }
     }

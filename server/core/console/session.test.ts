@@ -41,7 +41,16 @@ class FakeSource implements ConsoleSource {
 function sink(id: string, autoAck = true) {
   const got: { offset: number; data: string }[] = [];
   const acks: (() => void)[] = [];
-  const s: ViewerSink & { got: typeof got; acks: typeof acks; exitCode?: number | null; closedReason?: string; count?: number; keyboard?: string | null; you?: string; names?: string[] } = {
+  const s: ViewerSink & {
+    got: typeof got;
+    acks: typeof acks;
+    exitCode?: number | null;
+    closedReason?: string;
+    count?: number;
+    keyboard?: string | null;
+    you?: string;
+    names?: string[];
+  } = {
     id,
     got,
     acks,
@@ -189,7 +198,20 @@ describe('ConsoleSession', () => {
   it('writes output to a recorder until the session ends', async () => {
     const src = new FakeSource();
     const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000 });
-    const rec = { out: [] as string[], sizes: [] as number[][], closed: 0, output(d: string) { this.out.push(d); }, resize(c: number, r: number) { this.sizes.push([c, r]); }, close() { this.closed++; } };
+    const rec = {
+      out: [] as string[],
+      sizes: [] as number[][],
+      closed: 0,
+      output(d: string) {
+        this.out.push(d);
+      },
+      resize(c: number, r: number) {
+        this.sizes.push([c, r]);
+      },
+      close() {
+        this.closed++;
+      },
+    };
     s.record(rec);
     s.attach(sink('a'), 'interactive');
     src.emit('one');

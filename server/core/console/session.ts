@@ -98,7 +98,12 @@ export class ConsoleSession {
     return this.recorder !== null;
   }
 
-  attach(sink: ViewerSink, mode: ConsoleMode, since?: number, who: ViewerIdentity = { name: 'someone', via: 'session' }): { replay: string; offset: number; truncated: boolean } {
+  attach(
+    sink: ViewerSink,
+    mode: ConsoleMode,
+    since?: number,
+    who: ViewerIdentity = { name: 'someone', via: 'session' },
+  ): { replay: string; offset: number; truncated: boolean } {
     this.flush();
     const { data, truncated } = this.ring.since(since);
     const presenceId = this.viewers.get(sink.id)?.presenceId ?? randomBytes(6).toString('hex');

@@ -38,7 +38,14 @@ const logTail = (m: StepMachine, r: { stdout: string; stderr: string }, n = 20) 
 /** apt-get from the image's mirror, quiet unless it fails (its last lines then say why). */
 const aptInstall = (m: StepMachine, pkgs: string[]) =>
   // Package names are checked by the schema ([a-z0-9+.-]): passed as arguments, never parsed.
-  sh(m, 'export DEBIAN_FRONTEND=noninteractive; (apt-get update -q && apt-get install -y -q --no-install-recommends "$@") > /tmp/hangar-apt.log 2>&1; rc=$?; tail -5 /tmp/hangar-apt.log; exit $rc', 1800, ...pkgs);
+  sh(
+    m,
+    'export DEBIAN_FRONTEND=noninteractive; (apt-get update -q && apt-get install -y -q ' +
+      '--no-install-recommends "$@") > /tmp/hangar-apt.log 2>&1; rc=$?; tail -5 /tmp/hangar-apt.log; exit ' +
+      '$rc',
+    1800,
+    ...pkgs,
+  );
 
 export const STEP_RUNNERS: Record<string, Run> = {
   exec: async (m, a) => logTail(m, await m.exec(a.argv as string[], a.timeoutS as number)),
@@ -57,29 +64,63 @@ export const STEP_RUNNERS: Record<string, Run> = {
   },
   ssh: async (m, a) => {
     const user = a.user as string;
-    const has = await sh(m, 'command -v sshd >/dev/null || test -x /usr/sbin/sshd && echo yes || { command -v apt-get >/dev/null && echo apt || echo no; }', 30);
+    const has = await sh(
+      m,
+      'command -v sshd >/dev/null || test -x /usr/sbin/sshd && echo yes || { command -v apt-get >/dev/null && echo apt || echo no; }',
+      30,
+    );
     if (has.stdout.trim() === 'no') throw new Error('no SSH server here and no apt-get to install one (busybox has none: use debian-12)');
     if (has.stdout.trim() === 'apt') logTail(m, await aptInstall(m, ['openssh-server']), 3);
     if (user !== 'root') await sh(m, 'id "$1" >/dev/null 2>&1 || useradd -m -s /bin/bash "$1"', 60, user);
     if (typeof a.key === 'string') {
-      await sh(m, 'h=$(getent passwd "$1" | cut -d: -f6); mkdir -p "$h/.ssh" && touch "$h/.ssh/authorized_keys" && (grep -qxF "$2" "$h/.ssh/authorized_keys" || echo "$2" >> "$h/.ssh/authorized_keys") && chmod 700 "$h/.ssh" && chmod 600 "$h/.ssh/authorized_keys" && chown -R "$1:" "$h/.ssh"', 30, user, a.key);
+      await sh(
+        m,
+        'h=$(getent passwd "$1" | cut -d: -f6); mkdir -p "$h/.ssh" && touch "$h/.ssh/authorized_keys" && ' +
+          '(grep -qxF "$2" "$h/.ssh/authorized_keys" || echo "$2" >> "$h/.ssh/authorized_keys") && chmod 700 ' +
+          '"$h/.ssh" && chmod 600 "$h/.ssh/authorized_keys" && chown -R "$1:" "$h/.ssh"',
+        30,
+        user,
+        a.key,
+      );
     }
     // Host keys made here when missing (a fresh install makes them; an image may have had them removed).
-    await sh(m, 'ssh-keygen -A >/dev/null; if [ -d /run/systemd/system ]; then systemctl unmask ssh.service >/dev/null 2>&1; systemctl enable --now ssh.service; else /usr/sbin/sshd; fi', 120);
-    const port = await sh(m, 'i=0; while ! grep -q ":0016 [0-9A-F:]* 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null; do i=$((i+1)); [ $i -gt 100 ] && exit 1; sleep 0.1; done; echo listening', 30);
+    await sh(
+      m,
+      'ssh-keygen -A >/dev/null; if [ -d /run/systemd/system ]; then systemctl unmask ssh.service ' +
+        '>/dev/null 2>&1; systemctl enable --now ssh.service; else /usr/sbin/sshd; fi',
+      120,
+    );
+    const port = await sh(
+      m,
+      'i=0; while ! grep -q ":0016 [0-9A-F:]* 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null; do i=$((i+1)); ' +
+        '[ $i -gt 100 ] && exit 1; sleep 0.1; done; echo listening',
+      30,
+    );
     m.log(`sshd ${port.stdout.trim()} on port 22${typeof a.key === 'string' ? `; key ${String(a.key).split(' ').slice(0, 1).join('')}… for ${user}` : ''}`);
   },
   'wait-port': async (m, a) => {
     // /proc/net/tcp lists listening sockets (state 0A) with the port in hex: no tools needed in the guest.
     const hex = (a.port as number).toString(16).toUpperCase().padStart(4, '0');
-    await sh(m, `i=0; while ! grep -q ":${hex} [0-9A-F:]* 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null; do i=$((i+1)); [ $i -gt $1 ] && exit 1; sleep 0.2; done`, (a.timeoutS as number) + 30, String((a.timeoutS as number) * 5));
+    await sh(
+      m,
+      `i=0; while ! grep -q ":${hex} [0-9A-F:]* 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null; do i=$((i+1)); [ $i -gt $1 ] && exit 1; sleep 0.2; done`,
+      (a.timeoutS as number) + 30,
+      String((a.timeoutS as number) * 5),
+    );
   },
   probe: async (m, a) => {
     // curl where there is one, else wget (busybox has it; its -T crashes, so `timeout` bounds it); retried until it answers or time is up.
     const r = await sh(
       m,
-      'end=$(( $(date +%s) + $2 )); while :; do if command -v curl >/dev/null; then out=$(curl -fsSL --max-time 10 "$1" 2>&1); else out=$(timeout 10 wget -q -O - "$1" 2>&1); fi; rc=$?; if [ $rc -eq 0 ] && { [ -z "$3" ] || printf %s "$out" | grep -qF -- "$3"; }; then printf %s "$out" | head -c 300; exit 0; fi; [ $(date +%s) -ge $end ] && { echo "last answer (exit $rc): $(printf %s "$out" | head -c 300)"; exit 1; }; sleep 0.5; done',
-      (a.timeoutS as number) + 30, a.url as string, String(a.timeoutS), (a.expect as string | undefined) ?? '',
+      'end=$(( $(date +%s) + $2 )); while :; do if command -v curl >/dev/null; then out=$(curl -fsSL ' +
+        '--max-time 10 "$1" 2>&1); else out=$(timeout 10 wget -q -O - "$1" 2>&1); fi; rc=$?; if [ $rc -eq 0 ' +
+        '] && { [ -z "$3" ] || printf %s "$out" | grep -qF -- "$3"; }; then printf %s "$out" | head -c 300; ' +
+        'exit 0; fi; [ $(date +%s) -ge $end ] && { echo "last answer (exit $rc): $(printf %s "$out" | head ' +
+        '-c 300)"; exit 1; }; sleep 0.5; done',
+      (a.timeoutS as number) + 30,
+      a.url as string,
+      String(a.timeoutS),
+      (a.expect as string | undefined) ?? '',
     );
     m.log(`${a.url as string} answered${a.expect ? ` with "${a.expect as string}"` : ''}: ${r.stdout.split('\n')[0].slice(0, 120)}`);
   },

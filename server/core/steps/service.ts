@@ -20,13 +20,20 @@ import { lookup, type StepRegistry } from './user-steps';
 /** Canonical JSON: keys sorted at every level, so equal arguments hash equally. */
 export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
 /** hash(parent key, step name, step version, canonical args); the base's parent is the image build it starts from. */
 export function stepKey(parent: string, step: ChainStep, version: string): string {
-  return createHash('sha256').update(`${parent}\0${step.step}\0${version}\0${canonical(step.args)}`).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(`${parent}\0${step.step}\0${version}\0${canonical(step.args)}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /**
@@ -47,7 +54,11 @@ type Chain = { steps: ChainStep[]; base: ReturnType<typeof baseOf>; imageKey: st
 const baseOf = (st: ChainStep) =>
   st.step === 'os.busybox'
     ? { image: 'busybox', driver: 'qemu' as const, network: 'private' as const }
-    : { image: 'debian-12', driver: (st.args.driver === 'qemu' ? 'qemu' : 'nspawn') as 'qemu' | 'nspawn', network: (st.args.network === 'host' || st.args.network === 'private' ? st.args.network : 'nat') as 'nat' | 'host' | 'private' };
+    : {
+        image: 'debian-12',
+        driver: (st.args.driver === 'qemu' ? 'qemu' : 'nspawn') as 'qemu' | 'nspawn',
+        network: (st.args.network === 'host' || st.args.network === 'private' ? st.args.network : 'nat') as 'nat' | 'host' | 'private',
+      };
 
 /**
  * Cached step trees (the fingertip idea): a chain runs from the deepest cached result (a fork of
@@ -83,8 +94,18 @@ export class StepService {
   async catalog() {
     const user = await this.registry.scan();
     const specs: StepSpec[] = [...STEP_CATALOG, ...[...user.values()].map((u) => u.spec)];
-    const broken = this.registry.problems.map((x) => ({ name: path.basename(x.file), version: '', base: false, transient: false, usage: '', description: `does not load: ${x.error}` }));
-    return [...specs.map((s) => ({ name: s.name, version: s.version, base: !!s.base, transient: !!s.transient, usage: s.usage, description: s.description })), ...broken];
+    const broken = this.registry.problems.map((x) => ({
+      name: path.basename(x.file),
+      version: '',
+      base: false,
+      transient: false,
+      usage: '',
+      description: `does not load: ${x.error}`,
+    }));
+    return [
+      ...specs.map((s) => ({ name: s.name, version: s.version, base: !!s.base, transient: !!s.transient, usage: s.usage, description: s.description })),
+      ...broken,
+    ];
   }
 
   private async lookup(): Promise<Lookup> {
@@ -100,7 +121,9 @@ export class StepService {
   parse(body: BuildBody, lk: Lookup): ChainStep[] {
     const b = buildBodySchema.parse(body);
     try {
-      return b.steps ? b.steps.map((s, i) => checkStep(s.words ? { step: s.step, args: wordsToArgs(s.step, s.words, lk.find) } : s, i, lk.find)) : parseChain(tokenize(b.chain!), lk.find);
+      return b.steps
+        ? b.steps.map((s, i) => checkStep(s.words ? { step: s.step, args: wordsToArgs(s.step, s.words, lk.find) } : s, i, lk.find))
+        : parseChain(tokenize(b.chain!), lk.find);
     } catch (err) {
       if (err instanceof ChainError) throw new BadRequestError(err.message, [{ path: err.field ? `steps.${err.field}` : 'chain', message: err.message }]);
       throw err;
@@ -115,9 +138,17 @@ export class StepService {
     const img = (await this.images.list()).find((i) => i.name === base.image && i.state === 'ready');
     if (!img) throw new NotFoundError(`Image "${base.image}" (build it on the Images page)`);
     const name = body.name ?? `build-${randomBytes(3).toString('hex')}`;
-    if (await this.machines.get(p, name).then(() => true, () => false)) throw new ConflictError(`A machine named "${name}" exists already.`);
+    if (
+      await this.machines.get(p, name).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new ConflictError(`A machine named "${name}" exists already.`);
     const title = `Build ${steps.map((s) => s.step).join(' + ')} → ${name}`;
-    const { job } = await this.jobs.start({ kind: 'steps.build', title, ownerId: p.user.id }, (ctx) => this.run(p, { steps, base, imageKey: `image:${img.id}:${img.updatedAt}` }, name, !!body.transient, lk, ctx));
+    const { job } = await this.jobs.start({ kind: 'steps.build', title, ownerId: p.user.id }, (ctx) =>
+      this.run(p, { steps, base, imageKey: `image:${img.id}:${img.updatedAt}` }, name, !!body.transient, lk, ctx),
+    );
     return job;
   }
 
@@ -136,7 +167,10 @@ export class StepService {
       let hitNode: StepNode | null = null;
       for (;;) {
         ({ index: hit, node: hitNode } = await this.deepestHit(keys, cacheable));
-        const waits = keys.slice(hit + 1).map((k) => this.inflight.get(k)).filter((w): w is Promise<void> => !!w);
+        const waits = keys
+          .slice(hit + 1)
+          .map((k) => this.inflight.get(k))
+          .filter((w): w is Promise<void> => !!w);
         if (!waits.length) break;
         ctx.progress(2, 'Waiting for the same steps another build is running');
         await Promise.allSettled(waits);
@@ -164,7 +198,21 @@ export class StepService {
         ctx.log(`restored ${node.step} (key ${keys[hit].slice(0, 12)}) in ${Math.round(performance.now() - t0)} ms; it took ${node.durationMs} ms to build`);
       } else {
         ctx.progress(5, `Starting ${base.image} (${base.driver})`);
-        const created = await this.jobs.waitFor(await this.machines.create(p, { name, image: base.image, driver: base.driver, memoryMib: steps[0].args.memoryMib as number, cpus: 1, diskGib: 2, ports: [], tags: ['build'], start: true, network: base.driver === 'qemu' ? 'private' : base.network }), ctx);
+        const created = await this.jobs.waitFor(
+          await this.machines.create(p, {
+            name,
+            image: base.image,
+            driver: base.driver,
+            memoryMib: steps[0].args.memoryMib as number,
+            cpus: 1,
+            diskGib: 2,
+            ports: [],
+            tags: ['build'],
+            start: true,
+            network: base.driver === 'qemu' ? 'private' : base.network,
+          }),
+          ctx,
+        );
         machineId = (created.result as { machine: string }).machine;
         await this.record(p, machineId, keys, chain, 0, performance.now() - t0, cacheable(0), lk, ctx);
       }
@@ -176,7 +224,10 @@ export class StepService {
         try {
           await lk.runner(s.step)!(m, s.args);
         } catch (err) {
-          throw new Error(`Step ${i + 1} (${s.step}) failed: ${(err as Error).message} — machine ${name} is left as the step left it (hangar rm ${name} removes it).`, { cause: err });
+          throw new Error(
+            `Step ${i + 1} (${s.step}) failed: ${(err as Error).message} — machine ${name} is left as the step left it (hangar rm ${name} removes it).`,
+            { cause: err },
+          );
         }
         await this.record(p, machineId, keys, chain, i, performance.now() - t1, cacheable(i), lk, ctx);
       }
@@ -196,19 +247,45 @@ export class StepService {
     for (let i = keys.length - 1; i >= 0; i--) {
       if (!cacheable(i)) continue;
       const node = await getStepNode(this.store, keys[i]);
-      if (node?.snapshotId && (await this.snapshots.get(node.snapshotId).then((s) => s.state === 'complete', () => false))) return { index: i, node };
+      if (
+        node?.snapshotId &&
+        (await this.snapshots.get(node.snapshotId).then(
+          (s) => s.state === 'complete',
+          () => false,
+        ))
+      )
+        return { index: i, node };
     }
     return { index: -1, node: null };
   }
 
   /** A step's result as a node of the tree: the machine checkpointed (live where it can be). */
-  private async record(p: Principal, machineId: string, keys: string[], { steps, base }: Chain, i: number, ms: number, cacheable: boolean, lk: Lookup, ctx: JobContext): Promise<void> {
+  private async record(
+    p: Principal,
+    machineId: string,
+    keys: string[],
+    { steps, base }: Chain,
+    i: number,
+    ms: number,
+    cacheable: boolean,
+    lk: Lookup,
+    ctx: JobContext,
+  ): Promise<void> {
     if (!cacheable) return ctx.log(`step ${steps[i].step}: not cached (transient)`);
     const cp = await this.jobs.waitFor(await this.snapshots.checkpoint(p, machineId, `step ${steps[i].step} ${keys[i].slice(0, 8)}`), ctx);
     const snapshotId = (cp.result as { snapshot: string }).snapshot;
     await insertStepNode(this.store, {
-      key: keys[i], parentKey: i === 0 ? null : keys[i - 1], step: steps[i].step, version: lk.find(steps[i].step)?.version ?? '?', args: storedArgs(steps[i].args) as Record<string, unknown>,
-      image: base.image, driver: base.driver, snapshotId, durationMs: Math.round(ms), lastUsedAt: this.now(), createdAt: this.now(),
+      key: keys[i],
+      parentKey: i === 0 ? null : keys[i - 1],
+      step: steps[i].step,
+      version: lk.find(steps[i].step)?.version ?? '?',
+      args: storedArgs(steps[i].args) as Record<string, unknown>,
+      image: base.image,
+      driver: base.driver,
+      snapshotId,
+      durationMs: Math.round(ms),
+      lastUsedAt: this.now(),
+      createdAt: this.now(),
     });
     this.bus.publish('steps:changed', { key: keys[i] });
     ctx.log(`cached ${steps[i].step} as ${keys[i].slice(0, 12)} (snapshot ${snapshotId}, ${Math.round(ms)} ms to build)`);
@@ -257,7 +334,7 @@ export class StepService {
     const nodes = await listStepNodes(this.store);
     if (!nodes.some((n) => n.key === key)) throw new NotFoundError('Step node');
     const doomed = new Set([key]);
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       for (const n of nodes) {
         if (n.parentKey && doomed.has(n.parentKey) && !doomed.has(n.key)) {

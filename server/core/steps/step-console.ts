@@ -49,7 +49,13 @@ export class StepConsole {
         this.attached = null;
       },
     };
-    this.attached = await this.consoles.attach(this.principal, sink, { sessionId: this.sinkId, target: { kind: 'machine', machineId: this.machineId, channel: 'serial' }, mode: 'interactive', cols: 160, rows: 48 });
+    this.attached = await this.consoles.attach(this.principal, sink, {
+      sessionId: this.sinkId,
+      target: { kind: 'machine', machineId: this.machineId, channel: 'serial' },
+      mode: 'interactive',
+      cols: 160,
+      rows: 48,
+    });
     if (this.attached.mode !== 'interactive') throw new Error('the console is read-only for this user');
     return this.attached.session;
   }

@@ -21,7 +21,13 @@ export interface StepMachineDeps {
  * uploads in chunks through exec (so any driver can take them), the serial console pexpect style,
  * reboot as a restart job. `close()` lets go of the console when the build ends.
  */
-export function stepMachine(deps: StepMachineDeps, p: Principal, target: { id: string; name: string; driver: StepMachine['driver'] }, lk: ReturnType<typeof lookup>, ctx: JobContext): StepMachine & { close(): void } {
+export function stepMachine(
+  deps: StepMachineDeps,
+  p: Principal,
+  target: { id: string; name: string; driver: StepMachine['driver'] },
+  lk: ReturnType<typeof lookup>,
+  ctx: JobContext,
+): StepMachine & { close(): void } {
   const exec = async (argv: string[], timeoutS = 600) => {
     const r = await deps.machines.exec(p, target.id, { argv, timeoutS: Math.min(timeoutS, 3600) });
     if (r.code !== 0) throw new Error(`${argv[0]} exited with ${r.code}: ${`${r.stderr}${r.stdout}`.trim().split('\n').slice(-5).join(' | ')}`);
@@ -61,7 +67,10 @@ export function stepMachine(deps: StepMachineDeps, p: Principal, target: { id: s
       await deps.jobs.waitFor(await deps.machines.act(p, target.id, 'restart', { force: false, timeoutS: 20 }), ctx);
       // Ready is not yet "answers exec" on every image: ask with short timeouts until it does.
       for (let i = 0; ; i++) {
-        const ok = await deps.machines.exec(p, target.id, { argv: ['true'], timeoutS: 3 }).then((r) => r.code === 0, () => false);
+        const ok = await deps.machines.exec(p, target.id, { argv: ['true'], timeoutS: 3 }).then(
+          (r) => r.code === 0,
+          () => false,
+        );
         if (ok) break;
         if (i >= 20) throw new Error(`${target.name} does not answer exec after the restart`);
       }

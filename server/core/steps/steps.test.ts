@@ -22,7 +22,11 @@ function fakeConsole() {
   const session = new ConsoleSession('machine:m1:serial', { kind: 'machine', machineId: 'm1', channel: 'serial' }, null, source, { scrollbackChars: 1 << 16 });
   session.ring.append('old output: 42-typed\n');
   const registry = {
-    attach: async (_p: Principal, sink: Parameters<ConsoleRegistry['attach']>[1]) => ({ session, mode: 'interactive' as const, ...session.attach(sink, 'interactive') }),
+    attach: async (_p: Principal, sink: Parameters<ConsoleRegistry['attach']>[1]) => ({
+      session,
+      mode: 'interactive' as const,
+      ...session.attach(sink, 'interactive'),
+    }),
   } as unknown as ConsoleRegistry;
   // Output goes out in batches on the next tick, as a real session does.
   const out = (d: string) => emit(d);

@@ -52,7 +52,10 @@ export class StepRegistry {
     this.problems = [];
     let files: string[];
     try {
-      files = fs.readdirSync(this.dir).filter((f) => /\.(ts|mts|js|mjs)$/.test(f) && !f.endsWith('.d.ts')).sort();
+      files = fs
+        .readdirSync(this.dir)
+        .filter((f) => /\.(ts|mts|js|mjs)$/.test(f) && !f.endsWith('.d.ts'))
+        .sort();
     } catch {
       return out;
     }
@@ -79,7 +82,13 @@ export class StepRegistry {
     fs.mkdirSync(this.buildDir, { recursive: true, mode: 0o700 });
     const outfile = path.join(this.buildDir, `${path.basename(file).replace(/\.[^.]+$/, '')}-${hash}.mjs`);
     await build({
-      entryPoints: [file], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'silent',
+      entryPoints: [file],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'silent',
       nodePaths: [path.join(projectRoot(), 'node_modules')],
     });
     const mod = (await import(pathToFileURL(outfile).href)) as { default?: unknown };
@@ -99,8 +108,12 @@ export class StepRegistry {
       file,
       run: (machine, args) => m.run(machine, args),
       spec: {
-        name: m.name, version: `${m.version}+${hash}`, transient: !!m.transient, schema,
-        usage: m.usage ?? `${m.name} ARGS...`, description: m.description ?? `user step from ${path.basename(file)}`,
+        name: m.name,
+        version: `${m.version}+${hash}`,
+        transient: !!m.transient,
+        schema,
+        usage: m.usage ?? `${m.name} ARGS...`,
+        description: m.description ?? `user step from ${path.basename(file)}`,
         fromWords: (words) => (m.fromWords ? m.fromWords(words) : { words }) as never,
       },
     };

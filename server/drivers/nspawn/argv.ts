@@ -22,17 +22,26 @@ export function prepareUpper(upper: string, hostname: string, network: NetworkMo
   }
   fs.mkdirSync(path.join(upper, 'etc/systemd/system/console-getty.service.d'), { recursive: true, mode: 0o755 });
   fs.writeFileSync(path.join(upper, 'etc/hostname'), `${hostname}\n`);
-  fs.writeFileSync(path.join(upper, 'etc/systemd/system/console-getty.service.d/autologin.conf'), '[Service]\nExecStart=\nExecStart=-/sbin/agetty --noclear --autologin root --keep-baud console 115200,38400,9600 $TERM\n');
+  fs.writeFileSync(
+    path.join(upper, 'etc/systemd/system/console-getty.service.d/autologin.conf'),
+    '[Service]\nExecStart=\nExecStart=-/sbin/agetty --noclear --autologin root --keep-baud console 115200,38400,9600 $TERM\n',
+  );
   // On the host's network the image's sshd would take the host's port 22, and networkd would manage host links;
   // on a loopback-only network nobody could reach sshd (shells go through nsenter), so it is not started either.
   const ssh = ['ssh.service', 'ssh.socket'];
   const networkd = ['systemd-networkd.service', 'systemd-networkd.socket', 'systemd-networkd-wait-online.service'];
-  const masked = ['hangar-agent.service', 'hangar-init.service', 'hangar-ready.service', ...(network === 'host' ? [...ssh, ...networkd] : network === 'private' ? ssh : [])];
+  const masked = [
+    'hangar-agent.service',
+    'hangar-init.service',
+    'hangar-ready.service',
+    ...(network === 'host' ? [...ssh, ...networkd] : network === 'private' ? ssh : []),
+  ];
   for (const unit of masked) fs.symlinkSync('/dev/null', path.join(upper, 'etc/systemd/system', unit));
 }
 
 /** The NAT plan of a machine on the `nat` network (its leased subnet), else null. */
-export const natOf = (m: MachineSpec): NatPlan | null => (networkOf(m.runtime) === 'nat' && typeof m.runtime.netIndex === 'number' ? natPlan(m.id, m.runtime.netIndex) : null);
+export const natOf = (m: MachineSpec): NatPlan | null =>
+  networkOf(m.runtime) === 'nat' && typeof m.runtime.netIndex === 'number' ? natPlan(m.id, m.runtime.netIndex) : null;
 
 const lowersOf = (m: MachineSpec): string[] => (Array.isArray(m.runtime.lowers) ? m.runtime.lowers.filter((l): l is string => typeof l === 'string') : []);
 
@@ -50,12 +59,27 @@ export function nspawnArgv(m: MachineSpec, rootfs: string, opts: { pipe?: boolea
   const net = mode === 'host' ? [] : nat ? [`--network-veth-extra=${nat.hostIf}:host0`, `--resolv-conf=${resolvConfMode()}`] : ['--private-network'];
   let command = commandOf(m);
   // An application container's command waits (up to 10 s) for Hangar to give host0 its address and route.
-  if (command && nat) command = ['/bin/sh', '-c', 'i=0; while ! grep -q "^host0[[:space:]]00000000" /proc/net/route && [ $i -lt 500 ]; do sleep 0.02; i=$((i+1)); done; exec "$@"', 'hangar-wait-net', ...command];
+  if (command && nat)
+    command = [
+      '/bin/sh',
+      '-c',
+      'i=0; while ! grep -q "^host0[[:space:]]00000000" /proc/net/route && [ $i -lt 500 ]; do sleep 0.02; i=$((i+1)); done; exec "$@"',
+      'hangar-wait-net',
+      ...command,
+    ];
   return [
-    'systemd-nspawn', '--quiet', ...(command ? ['--as-pid2'] : ['--boot']), '--register=no', '--keep-unit', ...net, ...(opts.pipe ? ['--console=pipe'] : []),
-    `--machine=${hostnameOf(m)}`, `--hostname=${hostnameOf(m)}`,
+    'systemd-nspawn',
+    '--quiet',
+    ...(command ? ['--as-pid2'] : ['--boot']),
+    '--register=no',
+    '--keep-unit',
+    ...net,
+    ...(opts.pipe ? ['--console=pipe'] : []),
+    `--machine=${hostnameOf(m)}`,
+    `--hostname=${hostnameOf(m)}`,
     // Lowest first: the image root, then the frozen layers of the snapshots it descends from.
-    `--directory=${rootfs}`, `--overlay=${[rootfs, ...lowersOf(m)].join(':')}:${d.upper}:/`,
+    `--directory=${rootfs}`,
+    `--overlay=${[rootfs, ...lowersOf(m)].join(':')}:${d.upper}:/`,
     ...(command ? ['--', ...command] : []),
   ];
 }

@@ -3,7 +3,17 @@ import { nspawnArgv } from './argv';
 import { natPlan } from './network';
 import { unitFile } from './unit';
 
-const spec = { id: 'mch_abc', name: 'ct-1', dir: '/data/machines/mch_abc', layers: '/data/layers', cpus: 2, memoryMib: 256, diskGib: 2, ports: [], runtime: { rootfs: '/data/images/debian-12/rootfs', lowers: ['/data/layers/snap one.d'] } };
+const spec = {
+  id: 'mch_abc',
+  name: 'ct-1',
+  dir: '/data/machines/mch_abc',
+  layers: '/data/layers',
+  cpus: 2,
+  memoryMib: 256,
+  diskGib: 2,
+  ports: [],
+  runtime: { rootfs: '/data/images/debian-12/rootfs', lowers: ['/data/layers/snap one.d'] },
+};
 
 describe('nspawn', () => {
   it('boots systemd on an overlay: image root lowest, snapshot layers above, the machine upper dir on top; private network by default', () => {
@@ -14,7 +24,12 @@ describe('nspawn', () => {
   });
   it('exports a unit file whose ExecStart quotes what systemd would split', () => {
     const unit = unitFile(spec);
-    expect(unit).toMatch(/^ExecStart=systemd-nspawn --quiet --boot .* "--overlay=\/data\/images\/debian-12\/rootfs:\/data\/layers\/snap one.d:\/data\/machines\/mch_abc\/upper:\/"$/m);
+    expect(unit).toMatch(
+      new RegExp(
+        '^ExecStart=systemd-nspawn --quiet --boot .* ' + '"--overlay=/data/images/debian-12/rootfs:/data/layers/snap one\\.d:/data/machines/mch_abc/upper:/"$',
+        'm',
+      ),
+    );
     expect(unit).toMatch(/^MemoryMax=256M\nCPUQuota=200%$/m);
     expect(unitFile({ ...spec, runtime: { ...spec.runtime, lowers: ['/l/a$b"c'] } })).toContain('"--overlay=/data/images/debian-12/rootfs:/l/a$$b\\"c:');
     expect(unit).toContain('Environment=SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1');

@@ -25,12 +25,21 @@ export class NspawnDriver implements MachineDriver {
   readonly kind = 'nspawn' as const;
 
   async create(m: MachineSpec, image: BootFiles) {
-    if (!image.rootfs || !fs.existsSync(image.rootfs)) throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
+    if (!image.rootfs || !fs.existsSync(image.rootfs))
+      throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
     const network = networkOf(m.runtime);
     const netIndex = network === 'nat' ? leaseSubnet(m) : null;
     prepareUpper(containerDirs(m.dir).upper, hostnameOf(m), network);
     // `ssh`: the machine offers login shells (for a container: bash through nsenter, see openShell).
-    return { rootfs: image.rootfs, lowers: [], network, netIndex, address: netIndex === null ? null : natPlan(m.id, netIndex).guestAddr, ssh: true, command: commandOf(m) };
+    return {
+      rootfs: image.rootfs,
+      lowers: [],
+      network,
+      netIndex,
+      address: netIndex === null ? null : natPlan(m.id, netIndex).guestAddr,
+      ssh: true,
+      command: commandOf(m),
+    };
   }
 
   private rootfsOf(m: MachineSpec, image?: BootFiles): string {
@@ -45,7 +54,10 @@ export class NspawnDriver implements MachineDriver {
    */
   private enterCgroups(m: MachineSpec): { argv: string[]; limitsNote: string | null } {
     const problems = applyLimits(m.id, { memoryMib: m.memoryMib, cpus: m.cpus });
-    return { argv: ['sh', '-c', ENTER_CGROUPS, 'hangar-enter', ...cgroupDirs(m.id).all, '--'], limitsNote: problems.length ? `limits not applied: ${problems.join('; ')}` : null };
+    return {
+      argv: ['sh', '-c', ENTER_CGROUPS, 'hangar-enter', ...cgroupDirs(m.id).all, '--'],
+      limitsNote: problems.length ? `limits not applied: ${problems.join('; ')}` : null,
+    };
   }
 
   /**
@@ -66,13 +78,15 @@ export class NspawnDriver implements MachineDriver {
     try {
       const { value: r, timedOut } = await killable(io.signal, io.timeoutMs, kill, () =>
         run(argv, {
-          env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' }, maxOutputBytes: 64 * 1024,
+          env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' },
+          maxOutputBytes: 64 * 1024,
           // `sh` execs nspawn: its pid is nspawn's. A network that cannot be set up ends the run.
           onSpawn: (pid) => {
-            if (nat) net = natUpFor(nat, pid).catch((e: Error) => {
-              err.push(`hangar: ${e.message}\n`);
-              kill();
-            });
+            if (nat)
+              net = natUpFor(nat, pid).catch((e: Error) => {
+                err.push(`hangar: ${e.message}\n`);
+                kill();
+              });
           },
           onData: (stream, chunk) => (stream === 'stdout' ? io.onData('stdout', chunk) : err.push(errText.write(chunk))),
         }),
@@ -98,7 +112,12 @@ export class NspawnDriver implements MachineDriver {
     const nat = natOf(m);
     // Port forwards live in the holder: they answer exactly while the container runs.
     const forwards = nat && m.ports.length ? JSON.stringify(m.ports.map((p) => ({ port: p.host, to: nat.guestAddr, toPort: p.guest }))) : '';
-    const child = spawn(process.execPath, [holder, m.dir, '--', ...argv], { detached: true, stdio: 'ignore', cwd: m.dir, env: { ...process.env, HANGAR_FORWARDS: forwards } });
+    const child = spawn(process.execPath, [holder, m.dir, '--', ...argv], {
+      detached: true,
+      stdio: 'ignore',
+      cwd: m.dir,
+      env: { ...process.env, HANGAR_FORWARDS: forwards },
+    });
     child.unref();
     const end = Date.now() + 5000;
     let pids = readPids(m.dir);
@@ -163,7 +182,8 @@ export class NspawnDriver implements MachineDriver {
 
   private freezeFile(m: MachineSpec): string {
     const cg = cgroupDirs(m.id).unified;
-    if (!cg || !fs.existsSync(path.join(cg, 'cgroup.freeze'))) throw new Error('Pausing needs the cgroup v2 freezer, which this host does not offer to containers.');
+    if (!cg || !fs.existsSync(path.join(cg, 'cgroup.freeze')))
+      throw new Error('Pausing needs the cgroup v2 freezer, which this host does not offer to containers.');
     return path.join(cg, 'cgroup.freeze');
   }
 
@@ -197,7 +217,9 @@ export class NspawnDriver implements MachineDriver {
   async status(m: MachineSpec) {
     if (!this.isRunning(m)) return 'stopped' as const;
     try {
-      return fs.readFileSync(path.join(path.dirname(this.freezeFile(m)), 'cgroup.events'), 'utf8').includes('frozen 1') ? ('paused' as const) : ('running' as const);
+      return fs.readFileSync(path.join(path.dirname(this.freezeFile(m)), 'cgroup.events'), 'utf8').includes('frozen 1')
+        ? ('paused' as const)
+        : ('running' as const);
     } catch {
       return 'running' as const;
     }
@@ -224,7 +246,26 @@ export class NspawnDriver implements MachineDriver {
   openShell(m: MachineSpec, cols: number, rows: number) {
     const init = this.init(m);
     if (!init) return Promise.reject(new Error('The container is not running.'));
-    return Promise.resolve(spawnPty([...this.inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=xterm-256color', '/bin/bash', '-l'], { cols, rows, cwd: '/' }));
+    return Promise.resolve(
+      spawnPty(
+        [
+          ...this.inCgroups(m),
+          'nsenter',
+          '-t',
+          String(init),
+          '-a',
+          '--',
+          '/usr/bin/env',
+          '-i',
+          PATH_IN_GUEST,
+          'HOME=/root',
+          'TERM=xterm-256color',
+          '/bin/bash',
+          '-l',
+        ],
+        { cols, rows, cwd: '/' },
+      ),
+    );
   }
 
   /** The argv prefix that puts a command into the container's cgroups first (its limits, its figures). */
@@ -242,7 +283,10 @@ export class NspawnDriver implements MachineDriver {
   async exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }) {
     const init = this.init(m);
     if (!init) throw new Error('The container is not running.');
-    const r = await run([...this.inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=dumb', ...argv], { timeoutMs: opts.timeoutMs });
+    const r = await run(
+      [...this.inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=dumb', ...argv],
+      { timeoutMs: opts.timeoutMs },
+    );
     if (r.timedOut) throw new Error(`The command did not finish within ${opts.timeoutMs / 1000} s.`);
     return { code: r.code ?? 128, stdout: r.stdout, stderr: r.stderr, durationMs: Math.round(r.durationMs) };
   }
@@ -300,7 +344,15 @@ export class NspawnDriver implements MachineDriver {
       // Each machine on the NAT network gets a subnet of its own (a restore: a new lease, the old one goes with destroy or stays leased by the same id).
       const netIndex = network === 'nat' ? leaseSubnet(t) : null;
       prepareUpper(containerDirs(t.dir).upper, hostnameOf(t), network);
-      return { rootfs, lowers, network, netIndex, address: netIndex === null ? null : natPlan(t.id, netIndex).guestAddr, ssh: true, command: Array.isArray(spec.command) ? spec.command : null };
+      return {
+        rootfs,
+        lowers,
+        network,
+        netIndex,
+        address: netIndex === null ? null : natPlan(t.id, netIndex).guestAddr,
+        ssh: true,
+        command: Array.isArray(spec.command) ? spec.command : null,
+      };
     });
   }
 
@@ -318,9 +370,13 @@ export class NspawnDriver implements MachineDriver {
     const d = cgroupDirs(m.id);
     const network = networkOf(m.runtime);
     return containerCounters({
-      cpuDir: d.unified ?? d.cpu, memoryDir: d.memory, procsDir: d.unified ?? d.memory,
-      netPid: network === 'host' ? null : initPid(pids.child), loopbackOnly: network === 'private',
-      upper: containerDirs(m.dir).upper, memLimitBytes: m.memoryMib * 2 ** 20,
+      cpuDir: d.unified ?? d.cpu,
+      memoryDir: d.memory,
+      procsDir: d.unified ?? d.memory,
+      netPid: network === 'host' ? null : initPid(pids.child),
+      loopbackOnly: network === 'private',
+      upper: containerDirs(m.dir).upper,
+      memLimitBytes: m.memoryMib * 2 ** 20,
     });
   }
 }

@@ -42,7 +42,9 @@ export async function waitGone(busy: () => boolean, ms: number): Promise<boolean
 
 /** An application container's command (argv), or null for an OS container (or a VM). */
 export const commandOf = (m: MachineSpec): string[] | null =>
-  Array.isArray(m.runtime.command) && m.runtime.command.length > 0 && m.runtime.command.every((a) => typeof a === 'string') ? (m.runtime.command as string[]) : null;
+  Array.isArray(m.runtime.command) && m.runtime.command.length > 0 && m.runtime.command.every((a) => typeof a === 'string')
+    ? (m.runtime.command as string[])
+    : null;
 
 /** How the holder's command ended, in words, for an application container (its exit code is the news); null otherwise. */
 export function exitReason(m: MachineSpec): string | null {

@@ -22,7 +22,13 @@ function main(argv: string[]): void {
   const f = holderFiles(dir);
   for (const s of [f.consoleSock, f.controlSock, f.exit]) fs.rmSync(s, { force: true });
   const log = fs.openSync(f.log, 'a', 0o600);
-  const child = pty.spawn(cmd[0], cmd.slice(1), { name: 'xterm-256color', cols: 120, rows: 36, cwd: '/', env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TERM: 'xterm-256color', ...nspawnEnv() } });
+  const child = pty.spawn(cmd[0], cmd.slice(1), {
+    name: 'xterm-256color',
+    cols: 120,
+    rows: 36,
+    cwd: '/',
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TERM: 'xterm-256color', ...nspawnEnv() },
+  });
   fs.writeFileSync(f.pid, JSON.stringify({ holder: process.pid, child: child.pid }));
   child.onData((d) => fs.writeSync(log, d));
 
@@ -40,7 +46,8 @@ function main(argv: string[]): void {
         buf = buf.slice(i + 1);
         try {
           const m = JSON.parse(line) as { cols?: unknown; rows?: unknown };
-          if (Number.isInteger(m.cols) && Number.isInteger(m.rows)) child.resize(Math.min(500, Math.max(10, m.cols as number)), Math.min(300, Math.max(5, m.rows as number)));
+          if (Number.isInteger(m.cols) && Number.isInteger(m.rows))
+            child.resize(Math.min(500, Math.max(10, m.cols as number)), Math.min(300, Math.max(5, m.rows as number)));
         } catch {
           // not a control line: ignored
         }

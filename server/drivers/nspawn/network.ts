@@ -84,7 +84,22 @@ async function must(argv: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`${argv.slice(0, 3).join(' ')} failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
 }
 
-const masquerade = (plan: NatPlan) => ['-t', 'nat', 'POSTROUTING', '-s', plan.cidr, '!', '-o', plan.hostIf, '-j', 'MASQUERADE', '-m', 'comment', '--comment', `hangar ${plan.hostIf}`];
+const masquerade = (plan: NatPlan) => [
+  '-t',
+  'nat',
+  'POSTROUTING',
+  '-s',
+  plan.cidr,
+  '!',
+  '-o',
+  plan.hostIf,
+  '-j',
+  'MASQUERADE',
+  '-m',
+  'comment',
+  '--comment',
+  `hangar ${plan.hostIf}`,
+];
 const rule = (op: '-A' | '-D' | '-C', r: string[]) => ['iptables', '-w', '5', r[0], r[1], op, ...r.slice(2)];
 /** The iptables command that adds (-A), checks (-C) or removes (-D) the container's masquerade rule. */
 export const masqueradeRule = (plan: NatPlan, op: '-A' | '-D' | '-C') => rule(op, masquerade(plan));

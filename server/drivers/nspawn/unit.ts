@@ -6,12 +6,20 @@ const shWord = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'
 
 /** What Hangar does for a NAT container at start (see setUpNat), as shell for ExecStartPost. */
 function natScript(n: NatPlan): string {
-  const inside = ['ip link set lo up', `ip addr replace ${n.guestAddr}/30 dev host0`, 'ip link set host0 up', `ip route replace default via ${n.hostAddr}`].join('; ');
+  const inside = [
+    'ip link set lo up',
+    `ip addr replace ${n.guestAddr}/30 dev host0`,
+    'ip link set host0 up',
+    `ip route replace default via ${n.hostAddr}`,
+  ].join('; ');
   return [
     `for i in $(seq 100); do [ -e /sys/class/net/${n.hostIf} ] && break; sleep 0.1; done`,
-    `ip addr replace ${n.hostAddr}/30 dev ${n.hostIf}`, `ip link set ${n.hostIf} up`,
-    'init=$(cut -d" " -f1 /proc/$MAINPID/task/$MAINPID/children)', `nsenter -t "$init" -n sh -c '${inside}'`,
-    'echo 1 > /proc/sys/net/ipv4/ip_forward', `${masqueradeRule(n, '-C').map(shWord).join(' ')} 2>/dev/null || ${masqueradeRule(n, '-A').map(shWord).join(' ')}`,
+    `ip addr replace ${n.hostAddr}/30 dev ${n.hostIf}`,
+    `ip link set ${n.hostIf} up`,
+    'init=$(cut -d" " -f1 /proc/$MAINPID/task/$MAINPID/children)',
+    `nsenter -t "$init" -n sh -c '${inside}'`,
+    'echo 1 > /proc/sys/net/ipv4/ip_forward',
+    `${masqueradeRule(n, '-C').map(shWord).join(' ')} 2>/dev/null || ${masqueradeRule(n, '-A').map(shWord).join(' ')}`,
   ].join('; ');
 }
 
@@ -29,7 +37,9 @@ export function unitFile(m: MachineSpec): string {
   };
   return [
     `# ${m.name}: a Hangar container as a host service. Stop or destroy it in Hangar first:`,
-    ...(nat && m.ports.length ? [`# (its port forwards, ${m.ports.map((p) => `127.0.0.1:${p.host} -> ${p.guest}`).join(', ')}, are Hangar's and not part of this unit)`] : []),
+    ...(nat && m.ports.length
+      ? [`# (its port forwards, ${m.ports.map((p) => `127.0.0.1:${p.host} -> ${p.guest}`).join(', ')}, are Hangar's and not part of this unit)`]
+      : []),
     '# both must never run it at once. Install: copy to /etc/systemd/system/, then',
     `#   systemctl daemon-reload && systemctl enable --now hangar-${m.name}.service`,
     '[Unit]',

@@ -48,12 +48,15 @@ export class PodmanDriver implements MachineDriver {
   readonly kind = 'podman' as const;
 
   async create(m: MachineSpec, image: BootFiles) {
-    if (!image.rootfs || !fs.existsSync(image.rootfs)) throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
+    if (!image.rootfs || !fs.existsSync(image.rootfs))
+      throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
     const ref = imageRef(image.rootfs);
     const has = await run([...(await podman()), 'image', 'exists', ref], { timeoutMs: 30_000 });
     if (has.code !== 0) {
       // The root filesystem as a podman image, once per Hangar image.
-      const tar = await run(['sh', '-c', 'dir=$1; shift; tar -C "$dir" -c . | "$@"', 'import', image.rootfs, ...(await podman()), 'import', '-', ref], { timeoutMs: 10 * 60_000 });
+      const tar = await run(['sh', '-c', 'dir=$1; shift; tar -C "$dir" -c . | "$@"', 'import', image.rootfs, ...(await podman()), 'import', '-', ref], {
+        timeoutMs: 10 * 60_000,
+      });
       if (tar.code !== 0) throw new Error(`podman import failed: ${firstLine(tar.stderr) || `exit ${tar.code}`}`);
       // Imports of earlier builds of this image go, unless a container still uses them (then rmi refuses).
       const repo = ref.slice(0, ref.lastIndexOf(':'));
@@ -76,15 +79,30 @@ export class PodmanDriver implements MachineDriver {
     for (const stale of [f.pid, f.exit]) fs.rmSync(stale, { force: true });
     await run([...(await podman()), 'rm', '-f', containerName(m)], { timeoutMs: 60_000 });
     const argv = [
-      ...(await podman()), 'run', '-t', '-i', '--name', containerName(m), '--hostname', m.name, '--network', m.runtime.network === 'host' ? 'host' : 'none',
-      ...PODMAN_ULIMITS, ...limitFlags(m), '--stop-signal', 'SIGHUP', ref, ...(commandOf(m) ?? ['/bin/bash', '-l']),
+      ...(await podman()),
+      'run',
+      '-t',
+      '-i',
+      '--name',
+      containerName(m),
+      '--hostname',
+      m.name,
+      '--network',
+      m.runtime.network === 'host' ? 'host' : 'none',
+      ...PODMAN_ULIMITS,
+      ...limitFlags(m),
+      '--stop-signal',
+      'SIGHUP',
+      ref,
+      ...(commandOf(m) ?? ['/bin/bash', '-l']),
     ];
     spawn(process.execPath, [holder, m.dir, '--', ...argv], { detached: true, stdio: 'ignore', cwd: m.dir }).unref();
     const end = Date.now() + 30_000;
     while (Date.now() < end) {
       const pid = readPids(m.dir)?.holder;
       if (pid && (await this.status(m)) === 'running') return { pid, serialFrom };
-      if (fs.existsSync(f.exit)) throw new Error(`podman run exited: ${fs.readFileSync(f.log, 'utf8').slice(serialFrom).trim().split('\n').slice(-3).join(' ')}`);
+      if (fs.existsSync(f.exit))
+        throw new Error(`podman run exited: ${fs.readFileSync(f.log, 'utf8').slice(serialFrom).trim().split('\n').slice(-3).join(' ')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('The container did not start within 30 s.');
@@ -97,7 +115,21 @@ export class PodmanDriver implements MachineDriver {
     if (!ref || !command) throw new Error('Not an application container: it has no image or command.');
     const pod = await podman();
     const kill = () => void run([...pod, 'rm', '-f', '-t', '0', containerName(m)], { timeoutMs: 60_000 });
-    const argv = [...pod, 'run', '--rm', '--name', containerName(m), '--hostname', m.name, '--network', m.runtime.network === 'host' ? 'host' : 'none', ...PODMAN_ULIMITS, ...limitFlags(m), ref, ...command];
+    const argv = [
+      ...pod,
+      'run',
+      '--rm',
+      '--name',
+      containerName(m),
+      '--hostname',
+      m.name,
+      '--network',
+      m.runtime.network === 'host' ? 'host' : 'none',
+      ...PODMAN_ULIMITS,
+      ...limitFlags(m),
+      ref,
+      ...command,
+    ];
     const { value: r, timedOut } = await killable(io.signal, io.timeoutMs, kill, () => run(argv, { maxOutputBytes: 64 * 1024, onData: io.onData }));
     return { code: r.code ?? 137, timedOut };
   }
@@ -183,7 +215,12 @@ export class PodmanDriver implements MachineDriver {
 
   /** Machines from a snapshot run its committed image. */
   async branch(frozen: string, targets: unknown[], spec: Record<string, unknown>) {
-    return targets.map(() => ({ image: frozen, network: spec.network === 'host' ? 'host' : 'private', ssh: false, command: Array.isArray(spec.command) ? spec.command : null }));
+    return targets.map(() => ({
+      image: frozen,
+      network: spec.network === 'host' ? 'host' : 'private',
+      ssh: false,
+      command: Array.isArray(spec.command) ? spec.command : null,
+    }));
   }
 
   async dropLayer(frozen: string) {
@@ -216,10 +253,14 @@ export class PodmanDriver implements MachineDriver {
     }
     const d = cgroupDirsOfPid(main.pid);
     return containerCounters({
-      cpuDir: d.unified ?? d.cpu, memoryDir: d.memory, procsDir: d.unified ?? d.memory,
+      cpuDir: d.unified ?? d.cpu,
+      memoryDir: d.memory,
+      procsDir: d.unified ?? d.memory,
       // No network of its own but loopback, or the host's (whose figures are not the container's).
-      netPid: m.runtime.network === 'host' ? null : main.pid, loopbackOnly: true,
-      upper: null, memLimitBytes: m.memoryMib * 2 ** 20,
+      netPid: m.runtime.network === 'host' ? null : main.pid,
+      loopbackOnly: true,
+      upper: null,
+      memLimitBytes: m.memoryMib * 2 ** 20,
     });
   }
 }

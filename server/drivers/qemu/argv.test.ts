@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { qemuArgv } from './argv';
 
-const spec = { name: 'web', dir: '/data/machines/mch_x', accel: 'tcg' as const, cpus: 2, memoryMib: 512, kernel: '/k', initrd: '/i', mac: '52:54:00:12:34:56', ports: [{ host: 8080, guest: 80, protocol: 'tcp' as const }], append: 'console=ttyS0', sshPort: null, disk: '/data/layers/l1.qcow2' };
+const spec = {
+  name: 'web',
+  dir: '/data/machines/mch_x',
+  accel: 'tcg' as const,
+  cpus: 2,
+  memoryMib: 512,
+  kernel: '/k',
+  initrd: '/i',
+  mac: '52:54:00:12:34:56',
+  ports: [{ host: 8080, guest: 80, protocol: 'tcp' as const }],
+  append: 'console=ttyS0',
+  sshPort: null,
+  disk: '/data/layers/l1.qcow2',
+};
 
 describe('qemuArgv', () => {
   it('backs guest RAM with a shared file and logs the serial console from the start', () => {

@@ -74,7 +74,9 @@ export async function buildBusyboxImage(outDir: string, kernel: KernelFiles, log
   const busybox = await fs.readFile('/bin/busybox').catch(() => {
     throw new Error('/bin/busybox is missing: apt-get install busybox-static');
   });
-  const entries: CpioEntry[] = ['bin', 'sbin', 'etc', 'etc/acpi', 'etc/acpi/PWRF', 'proc', 'sys', 'dev', 'tmp', 'run', 'root', 'lib', 'lib/modules', 'mnt'].map((d) => ({ kind: 'dir' as const, path: d }));
+  const entries: CpioEntry[] = ['bin', 'sbin', 'etc', 'etc/acpi', 'etc/acpi/PWRF', 'proc', 'sys', 'dev', 'tmp', 'run', 'root', 'lib', 'lib/modules', 'mnt'].map(
+    (d) => ({ kind: 'dir' as const, path: d }),
+  );
   entries.push(
     { kind: 'file', path: 'bin/busybox', data: busybox, mode: 0o755 },
     { kind: 'symlink', path: 'bin/sh', target: 'busybox' },

@@ -21,8 +21,20 @@ export function writeCpio(entries: CpioEntry[]): Buffer {
   const push = (name: string, mode: number, data: Buffer) => {
     const nameBuf = Buffer.from(`${name}\0`, 'utf8');
     const header =
-      '070701' + hex8(ino++) + hex8(mode) + hex8(0) + hex8(0) + hex8(mode & S_IFDIR ? 2 : 1) + hex8(0) + hex8(data.length) +
-      hex8(0) + hex8(0) + hex8(0) + hex8(0) + hex8(nameBuf.length) + hex8(0);
+      '070701' +
+      hex8(ino++) +
+      hex8(mode) +
+      hex8(0) +
+      hex8(0) +
+      hex8(mode & S_IFDIR ? 2 : 1) +
+      hex8(0) +
+      hex8(data.length) +
+      hex8(0) +
+      hex8(0) +
+      hex8(0) +
+      hex8(0) +
+      hex8(nameBuf.length) +
+      hex8(0);
     parts.push(Buffer.from(header, 'ascii'), nameBuf, Buffer.alloc(pad4(110 + nameBuf.length)), data, Buffer.alloc(pad4(data.length)));
   };
   for (const e of entries) {

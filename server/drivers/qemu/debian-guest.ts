@@ -58,7 +58,11 @@ export const GUEST_FILES: Record<string, { text: string; mode?: number }> = {
   },
   'etc/systemd/system/hangar-ready.service': {
     text: unit({
-      Unit: ['Description=Tell Hangar the machine is up (SSH listening, network configured)', 'After=ssh.service hangar-init.service systemd-networkd-wait-online.service', 'Wants=systemd-networkd-wait-online.service'],
+      Unit: [
+        'Description=Tell Hangar the machine is up (SSH listening, network configured)',
+        'After=ssh.service hangar-init.service systemd-networkd-wait-online.service',
+        'Wants=systemd-networkd-wait-online.service',
+      ],
       Service: ['Type=oneshot', 'ExecStart=/bin/sh -c \'echo "hangar-ready $(hostname)" > /dev/ttyS0\''],
       Install: ['WantedBy=multi-user.target'],
     }),
@@ -66,7 +70,11 @@ export const GUEST_FILES: Record<string, { text: string; mode?: number }> = {
   // Host keys are made at the machine's first boot (ed25519 only: RSA takes seconds under TCG).
   'etc/systemd/system/ssh.service.d/hangar.conf': {
     text: unit({
-      Service: ['ExecStartPre=', 'ExecStartPre=/bin/sh -c \'test -s /etc/ssh/ssh_host_ed25519_key || ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key\'', 'ExecStartPre=/usr/sbin/sshd -t'],
+      Service: [
+        'ExecStartPre=',
+        'ExecStartPre=/bin/sh -c \'test -s /etc/ssh/ssh_host_ed25519_key || ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key\'',
+        'ExecStartPre=/usr/sbin/sshd -t',
+      ],
     }),
   },
   'etc/ssh/sshd_config.d/hangar.conf': {
@@ -92,15 +100,33 @@ export const GUEST_MASK = ['apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scru
 
 /** Kernel module trees a virtual machine never loads (real GPUs, Wi-Fi, sound...): most of the image's size. */
 export const PRUNED_MODULES = [
-  'kernel/sound', 'kernel/drivers/gpu', 'kernel/drivers/media', 'kernel/drivers/net/wireless', 'kernel/drivers/net/ethernet',
-  'kernel/drivers/infiniband', 'kernel/drivers/staging', 'kernel/drivers/bluetooth', 'kernel/drivers/isdn', 'kernel/drivers/iio',
-  'kernel/drivers/usb', 'kernel/drivers/hid', 'kernel/drivers/input/touchscreen', 'kernel/net/wireless', 'kernel/net/mac80211', 'kernel/net/bluetooth',
+  'kernel/sound',
+  'kernel/drivers/gpu',
+  'kernel/drivers/media',
+  'kernel/drivers/net/wireless',
+  'kernel/drivers/net/ethernet',
+  'kernel/drivers/infiniband',
+  'kernel/drivers/staging',
+  'kernel/drivers/bluetooth',
+  'kernel/drivers/isdn',
+  'kernel/drivers/iio',
+  'kernel/drivers/usb',
+  'kernel/drivers/hid',
+  'kernel/drivers/input/touchscreen',
+  'kernel/net/wireless',
+  'kernel/net/mac80211',
+  'kernel/net/bluetooth',
 ];
 
 /** Per-image leftovers that must not be shared by every machine, and caches nobody needs. */
 export const GUEST_REMOVE = [
-  'etc/ssh/ssh_host_rsa_key', 'etc/ssh/ssh_host_rsa_key.pub', 'etc/ssh/ssh_host_ecdsa_key', 'etc/ssh/ssh_host_ecdsa_key.pub',
-  'etc/ssh/ssh_host_ed25519_key', 'etc/ssh/ssh_host_ed25519_key.pub', 'var/lib/dbus/machine-id',
+  'etc/ssh/ssh_host_rsa_key',
+  'etc/ssh/ssh_host_rsa_key.pub',
+  'etc/ssh/ssh_host_ecdsa_key',
+  'etc/ssh/ssh_host_ecdsa_key.pub',
+  'etc/ssh/ssh_host_ed25519_key',
+  'etc/ssh/ssh_host_ed25519_key.pub',
+  'var/lib/dbus/machine-id',
 ];
 export const GUEST_EMPTY_DIRS = ['var/cache/apt/archives', 'var/lib/apt/lists', 'usr/share/doc', 'usr/share/man', 'usr/share/locale'];
 

@@ -75,15 +75,19 @@ export async function buildDebianImage(outDir: string, o: DebianBuildOptions): P
   o.progress(3, `debootstrap ${DEBIAN_SUITE} from ${o.mirror}`);
   o.log(`mirror: ${o.mirror}`);
   let lines = 0;
-  await must(['debootstrap', '--variant=minbase', `--include=${DEBIAN_PACKAGES.join(',')}`, `--cache-dir=${o.cacheDir}`, DEBIAN_SUITE, root, o.mirror], 'debootstrap', {
-    signal: o.signal,
-    timeoutMs: 20 * 60_000,
-    onLine: (l) => {
-      if (!l.trim()) return;
-      o.log(l);
-      if (++lines % 10 === 0) o.progress(3 + Math.min(67, Math.round((67 * lines) / EXPECTED_LINES)), firstLine(l).slice(0, 80));
+  await must(
+    ['debootstrap', '--variant=minbase', `--include=${DEBIAN_PACKAGES.join(',')}`, `--cache-dir=${o.cacheDir}`, DEBIAN_SUITE, root, o.mirror],
+    'debootstrap',
+    {
+      signal: o.signal,
+      timeoutMs: 20 * 60_000,
+      onLine: (l) => {
+        if (!l.trim()) return;
+        o.log(l);
+        if (++lines % 10 === 0) o.progress(3 + Math.min(67, Math.round((67 * lines) / EXPECTED_LINES)), firstLine(l).slice(0, 80));
+      },
     },
-  });
+  );
   o.progress(72, 'Configuring the guest');
   await writeGuestFiles(root);
   await must(['chroot', root, 'systemctl', 'enable', ...GUEST_ENABLE], 'systemctl enable', { signal: o.signal, timeoutMs: 60_000 });
@@ -112,5 +116,11 @@ export async function buildDebianImage(outDir: string, o: DebianBuildOptions): P
   await fs.rm(raw, { force: true });
   const sizes = await Promise.all(['kernel', 'initrd.img', 'disk.qcow2'].map((f) => fs.stat(path.join(outDir, f)).then((s) => s.blocks * 512)));
   o.log(`disk ${sizeMib} MiB (qcow2 ${(sizes[2] / 2 ** 20).toFixed(0)} MiB), root filesystem ${(used / 2 ** 20).toFixed(0)} MiB`);
-  return { kernel: path.join(outDir, 'kernel'), initrd: path.join(outDir, 'initrd.img'), disk, sizeBytes: sizes.reduce((a, b) => a + b, 0) + used, kernelVersion: version };
+  return {
+    kernel: path.join(outDir, 'kernel'),
+    initrd: path.join(outDir, 'initrd.img'),
+    disk,
+    sizeBytes: sizes.reduce((a, b) => a + b, 0) + used,
+    kernelVersion: version,
+  };
 }

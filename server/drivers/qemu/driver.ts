@@ -92,7 +92,8 @@ export class QemuDriver implements MachineDriver {
   readonly kind = 'qemu' as const;
 
   async create(m: MachineSpec, image: BootFiles) {
-    if (image.diskBytes > m.diskGib * 2 ** 30) throw new Error(`The image's disk is ${Math.ceil(image.diskBytes / 2 ** 30)} GiB: give the machine at least that much.`);
+    if (image.diskBytes > m.diskGib * 2 ** 30)
+      throw new Error(`The image's disk is ${Math.ceil(image.diskBytes / 2 ** 30)} GiB: give the machine at least that much.`);
     fs.mkdirSync(m.dir, { recursive: true, mode: 0o700 });
     fs.mkdirSync(m.layers, { recursive: true, mode: 0o700 });
     // A qcow2 overlay on the image: ten machines cost ten small files, not ten copies.
@@ -124,7 +125,22 @@ export class QemuDriver implements MachineDriver {
     const ram: GuestRam = snapRam && fs.existsSync(snapRam) ? { path: snapRam, shared: false } : { path: f.ram, shared: !from };
     if (ram.path === f.ram) fs.rmSync(f.ram, { force: true });
     if (from) fs.appendFileSync(f.serialLog, `\r\n\x1b[36m[hangar] ${from.banner}\x1b[0m\r\n`);
-    const argv = qemuArgv({ ram, name: m.name, dir: m.dir, accel, cpus: m.cpus, memoryMib: m.memoryMib, kernel: image.kernel, initrd: image.initrd, mac, ports: m.ports, append, sshPort, disk: diskOf(m), incoming: !!from });
+    const argv = qemuArgv({
+      ram,
+      name: m.name,
+      dir: m.dir,
+      accel,
+      cpus: m.cpus,
+      memoryMib: m.memoryMib,
+      kernel: image.kernel,
+      initrd: image.initrd,
+      mac,
+      ports: m.ports,
+      append,
+      sshPort,
+      disk: diskOf(m),
+      incoming: !!from,
+    });
     // -daemonize: the parent returns once the machine is set up, and reports set-up errors on stderr.
     const r = await run(argv, { timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`qemu failed to start: ${r.stderr.trim() || `exit ${r.code}`}`);

@@ -52,7 +52,11 @@ export async function ensureKernel(kernelsDir: string, log: Log, signal?: AbortS
   const dir = path.join(kernelsDir, version);
   const vmlinux = path.join(dir, 'vmlinux');
   const files = { version, vmlinuz: path.join(dir, 'vmlinuz'), vmlinux: null as string | null, modules: path.join(dir, 'modules') };
-  const exists = (p: string) => fs.stat(p).then(() => true, () => false);
+  const exists = (p: string) =>
+    fs.stat(p).then(
+      () => true,
+      () => false,
+    );
   const cached = [files.vmlinuz, ...GUEST_MODULES.map((m) => path.join(files.modules, path.basename(m)))];
   if ((await Promise.all(cached.map(exists))).every(Boolean)) {
     log(`kernel ${version}: cached`);

@@ -25,6 +25,7 @@ export function backingFile(file: string): string | null {
 /** A qcow2 file and everything below it, top first; stops at a missing or non-qcow2 file (a directory layer is itself alone). */
 export function backingChain(file: string): string[] {
   const chain: string[] = [];
-  for (let f: string | null = path.resolve(file); f && !chain.includes(f) && fs.existsSync(f); f = fs.statSync(f).isFile() ? backingFile(f) : null) chain.push(f);
+  for (let f: string | null = path.resolve(file); f && !chain.includes(f) && fs.existsSync(f); f = fs.statSync(f).isFile() ? backingFile(f) : null)
+    chain.push(f);
   return chain;
 }

@@ -20,7 +20,11 @@ export const snapshotFiles = (dir: string) => ({ state: `${dir}/state`, ram: `${
 export function copySshIdentity(fromDir: string, toDir: string): void {
   const a = machineFiles(fromDir);
   const b = machineFiles(toDir);
-  for (const [from, to] of [[a.sshKey, b.sshKey], [`${a.sshKey}.pub`, `${b.sshKey}.pub`], [a.knownHost, b.knownHost]]) {
+  for (const [from, to] of [
+    [a.sshKey, b.sshKey],
+    [`${a.sshKey}.pub`, `${b.sshKey}.pub`],
+    [a.knownHost, b.knownHost],
+  ]) {
     if (fs.existsSync(from)) fs.copyFileSync(from, to);
   }
 }
@@ -76,7 +80,14 @@ async function waitFile(file: string, ms: number): Promise<void> {
  * the current disk layer read-only under a new overlay, continue. The state is written to a
  * temporary name and renamed by the shell only once `cat` has written all of it.
  */
-export async function liveCheckpoint(qmpSock: string, ram: GuestRam, disk: string, newLayer: string, diskGib: number, outDir: string): Promise<{ pauseMs: number; stateBytes: number }> {
+export async function liveCheckpoint(
+  qmpSock: string,
+  ram: GuestRam,
+  disk: string,
+  newLayer: string,
+  diskGib: number,
+  outDir: string,
+): Promise<{ pauseMs: number; stateBytes: number }> {
   const out = snapshotFiles(outDir);
   const mk = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-u', '-b', disk, '-F', 'qcow2', newLayer, `${diskGib}G`], { timeoutMs: 30_000 });
   if (mk.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(mk.stderr)}`);
@@ -145,7 +156,8 @@ export function fixupScript(f: Fixups, now = Date.now()): string {
   if (f.newIdentity) {
     lines.push(
       'if command -v systemd-machine-id-setup >/dev/null; then rm -f /etc/machine-id; systemd-machine-id-setup >/dev/null 2>&1; fi',
-      "if [ -d /etc/ssh ]; then rm -f /etc/ssh/ssh_host_*; ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key; systemctl restart ssh 2>/dev/null; fi",
+      'if [ -d /etc/ssh ]; then rm -f /etc/ssh/ssh_host_*; ' +
+        "ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key; systemctl restart ssh 2>/dev/null; fi",
     );
   }
   lines.push('echo fixed');

@@ -54,7 +54,12 @@ async function guestFigures(agentSock: string): Promise<{ net: { rx: number; tx:
  */
 export async function qemuCounters(m: MachineSpec, pid: number, disk: string, opts: { guest: boolean }): Promise<MachineCounters> {
   const f = machineFiles(m.dir);
-  const out: MachineCounters = { cpuNs: procCpuNs(pid), memBytes: procRssBytes(pid), memLimitBytes: m.memoryMib * 2 ** 20, diskUsedBytes: allocatedBytes(disk) };
+  const out: MachineCounters = {
+    cpuNs: procCpuNs(pid),
+    memBytes: procRssBytes(pid),
+    memLimitBytes: m.memoryMib * 2 ** 20,
+    diskUsedBytes: allocatedBytes(disk),
+  };
   const blk = await blockStats(f.statsSock).catch(() => null);
   if (blk) {
     out.diskReadBytes = blk.read;

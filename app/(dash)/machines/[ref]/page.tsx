@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
-import { MachineDetail } from '@/components/machine-detail';
+import { MachineDetail } from '@/components/machines/machine-detail';
 
 export async function generateMetadata({ params }: { params: Promise<{ ref: string }> }): Promise<Metadata> {
   return { title: decodeURIComponent((await params).ref) };

@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import { MachineConsole } from '@/components/machine-console';
+import { MachineConsole } from '@/components/console/machine-console';
 
 export async function generateMetadata({ params }: { params: Promise<{ ref: string }> }): Promise<Metadata> {
   return { title: `${decodeURIComponent((await params).ref)} console` };

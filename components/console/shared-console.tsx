@@ -1,0 +1,43 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { useMemo } from 'react';
+import { createApiClient } from '@/lib/api-client';
+import { Console } from '@/components/console/console';
+import { StateBadge } from '@/components/machines/state-badge';
+
+/** The page a share link opens: the machine's console as the link allows, nothing else of Hangar. */
+export function SharedConsole({ token }: { token: string }) {
+  const client = useMemo(() => createApiClient({ baseUrl: '', share: token }), [token]);
+  const info = useQuery({ queryKey: ['share', token], queryFn: () => client.shares.info(), retry: false, refetchInterval: 15_000 });
+  if (info.isPending) return <p className="p-6 text-sm text-zinc-500 dark:text-zinc-400">Opening the shared console…</p>;
+  if (info.error) {
+    return (
+      <main className="mx-auto max-w-lg p-8 text-center">
+        <h1 className="text-lg font-semibold">This link does not open anything</h1>
+        <p className="mt-2 text-sm text-zinc-600 dark:text-zinc-400">It has expired or was revoked. Ask whoever sent it for a new one.</p>
+      </main>
+    );
+  }
+  const s = info.data;
+  return (
+    <main className="flex min-h-screen flex-col gap-3 p-4">
+      <header className="flex flex-wrap items-center gap-3">
+        <span className="font-semibold">Hangar</span>
+        <h1 className="text-base font-medium">{s.machine.name}</h1>
+        <StateBadge state={s.machine.state as never} />
+        <span className="text-xs text-zinc-500 dark:text-zinc-400">
+          {s.role === 'operator' ? 'you can type here' : 'read-only: you can watch, not type'} · link {s.label ? `"${s.label}" ` : ''}expires{' '}
+          {new Date(s.expiresAt).toLocaleString()}
+        </span>
+      </header>
+      <Console
+        target={{ kind: 'machine', machineId: s.machine.id, channel: 'serial' }}
+        sessionKey={`share-${s.machine.id}`}
+        mode={s.role === 'operator' ? 'interactive' : 'readonly'}
+        share={token}
+        className="h-[75vh]"
+      />
+    </main>
+  );
+}

@@ -1,0 +1,88 @@
+'use client';
+
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
+import type { Machine } from '@/lib/contracts/machines';
+import { verbLabels, verbsByState, type MachineVerb } from '@/lib/machine-actions';
+import { hasRole } from '@/lib/roles';
+import { queries } from '@/lib/queries';
+import { api } from '@/components/ui/api';
+import { useToast } from '@/components/shell/toasts';
+import { useConfirm } from '@/components/ui/confirm-dialog';
+import { runVerb, verbQuestion } from '@/components/machines/machine-verb';
+
+/**
+ * What a checkpoint of this machine saves, said on the button: live (memory + devices + disk)
+ * for a running QEMU guest, the disk only for a stopped one, nothing yet for other drivers.
+ */
+export function checkpointHint(m: Machine): { label: string; title: string; disabled: boolean } {
+  if (m.driver === 'nspawn')
+    return {
+      label: 'Checkpoint (files)',
+      title: 'A container checkpoint saves its files (frozen for the copy), not its memory: a restore or fork boots from them, in about a second.',
+      disabled: false,
+    };
+  if (m.driver === 'podman')
+    return {
+      label: 'Checkpoint (files)',
+      title:
+        'podman commit saves the files (the container paused meanwhile); memory is not saved: live ' +
+        'checkpoints need CRIU, which this host cannot use (Settings says why).',
+      disabled: false,
+    };
+  if (m.state === 'stopped')
+    return {
+      label: 'Checkpoint (disk only)',
+      title: 'Stopped: only the disk is saved. Start the machine for a live checkpoint with its memory.',
+      disabled: false,
+    };
+  return { label: 'Checkpoint', title: 'Live: memory, devices and disk, while the guest pauses for about a tenth of a second.', disabled: false };
+}
+
+export function MachineActions({ machine }: { machine: Machine }) {
+  const toast = useToast();
+  const confirm = useConfirm();
+  const router = useRouter();
+  // The role on this machine: a grant may let a viewer operate it.
+  const access = useQuery(queries(api).access(machine.id)).data;
+  const run = useMutation({
+    mutationFn: (verb: MachineVerb) => runVerb(verb, machine.id),
+    onSuccess: (job, verb) => {
+      toast('info', `${job.title}: started`);
+      if (verb === 'destroy') router.push('/machines');
+    },
+    onError: (err) => toast('error', err.message),
+  });
+  if (!access || !hasRole(access.role, 'operator')) return null;
+  // A grant covers this machine's own actions; forking makes new machines (the global role), destroying needs the owner grant.
+  const globalOp = hasRole(access.global, 'operator');
+  const may = (verb: MachineVerb) => (verb === 'fork-now' ? globalOp : verb === 'destroy' ? globalOp || access.grant === 'owner' : true);
+  const go = async (verb: MachineVerb) => {
+    const question = verbQuestion(verb, machine.name);
+    if (question && !(await confirm(question))) return;
+    run.mutate(verb);
+  };
+  const hint = checkpointHint(machine);
+  return (
+    <div className="flex flex-wrap gap-2">
+      {verbsByState[machine.state].filter(may).map((verb) => (
+        <button
+          key={verb}
+          type="button"
+          onClick={() => void go(verb)}
+          disabled={run.isPending || ((verb === 'checkpoint' || verb === 'fork-now') && hint.disabled)}
+          title={verb === 'checkpoint' || verb === 'fork-now' ? hint.title : undefined}
+          className={`rounded-md px-3 py-1.5 text-sm font-medium disabled:opacity-60 ${
+            verb === 'checkpoint' || verb === 'fork-now'
+              ? 'bg-sky-700 text-white hover:bg-sky-600'
+              : verb === 'destroy' || verb === 'force-stop'
+                ? 'text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40'
+                : 'border border-zinc-300 bg-white hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800'
+          }`}
+        >
+          {verb === 'checkpoint' ? hint.label : verbLabels[verb]}
+        </button>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,202 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useState, type FormEvent } from 'react';
+import { ApiError } from '@/lib/api-client';
+import { keys, queries } from '@/lib/queries';
+import { api } from '@/components/ui/api';
+import { useToast } from '@/components/shell/toasts';
+
+const field = 'mt-1 block w-full rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
+
+export function NewMachineForm({ onDone }: { onDone: () => void }) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const images = useQuery(queries(api).images());
+  const host = useQuery(queries(api).host());
+  const qemu = host.data?.capabilities.find((c) => c.name === 'qemu');
+  const nspawn = host.data?.capabilities.find((c) => c.name === 'nspawn');
+  const podman = host.data?.capabilities.find((c) => c.name === 'podman');
+  const nat = host.data?.capabilities.find((c) => c.name === 'nat');
+  const ready = images.data?.filter((i) => i.state === 'ready') ?? [];
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const create = useMutation({
+    mutationFn: (b: Parameters<typeof api.machines.create>[0]) => api.machines.create(b),
+    onSuccess: (job) => {
+      toast('info', `${job.title}: started`);
+      void qc.invalidateQueries({ queryKey: keys.machines() });
+      onDone();
+    },
+    onError: (err) => {
+      if (err instanceof ApiError && err.issues) setErrors(Object.fromEntries(err.issues.map((i) => [i.path, i.message])));
+      else setErrors({ form: err.message });
+    },
+  });
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    setErrors({});
+    const f = new FormData(e.currentTarget);
+    const driver = f.get('driver') === 'nspawn' ? 'nspawn' : f.get('driver') === 'podman' ? 'podman' : 'qemu';
+    const ports = parsePorts(String(f.get('ports') ?? ''));
+    if (typeof ports === 'string') return setErrors({ ports });
+    const network = f.get('network') === 'nat' ? 'nat' : f.get('network') === 'host' ? 'host' : 'private';
+    const tags = String(f.get('tags') ?? '')
+      .toLowerCase()
+      .split(/[\s,]+/)
+      .filter(Boolean);
+    create.mutate({
+      name: String(f.get('name')),
+      driver,
+      image: String(f.get('image')),
+      cpus: Number(f.get('cpus')),
+      memoryMib: Number(f.get('memoryMib')),
+      ports,
+      tags: [...new Set(tags)],
+      ...(driver === 'qemu' ? {} : { network }),
+    });
+  }
+  if (images.isPending || host.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>;
+  if (qemu && !qemu.available) {
+    return (
+      <p className="text-sm text-zinc-600 dark:text-zinc-400" role="note">
+        Machines need QEMU, which this host lacks: {qemu.reason}
+      </p>
+    );
+  }
+  if (ready.length === 0) {
+    return (
+      <p className="text-sm text-zinc-600 dark:text-zinc-400">
+        No image is ready yet.{' '}
+        <Link href="/images" className="font-medium text-sky-700 underline dark:text-sky-400">
+          Build one on the Images page
+        </Link>{' '}
+        first.
+      </p>
+    );
+  }
+  const err = (k: string) => errors[k] && <span className="mt-1 block text-xs text-red-600 dark:text-red-400">{errors[k]}</span>;
+  return (
+    <form onSubmit={onSubmit} className="grid gap-4 sm:grid-cols-6" aria-label="New machine">
+      <label className="text-sm font-medium sm:col-span-2">
+        Name
+        <input
+          name="name"
+          required
+          maxLength={63}
+          placeholder="web-1"
+          pattern="[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+          title="lowercase letters, digits and dashes"
+          className={field}
+        />
+        {err('name')}
+      </label>
+      <label className="text-sm font-medium sm:col-span-2">
+        Kind
+        <select
+          name="driver"
+          className={field}
+          title={nspawn?.available ? 'Containers boot in about a second, on the debian-12 root filesystem' : `Containers: ${nspawn?.reason ?? 'not probed'}`}
+        >
+          <option value="qemu">VM (QEMU)</option>
+          <option value="nspawn" disabled={!nspawn?.available}>
+            Container (nspawn)
+          </option>
+          <option
+            value="podman"
+            disabled={!podman?.available}
+            title={podman?.available ? 'A shell container from the image root (podman import)' : podman?.reason}
+          >
+            Container (podman)
+          </option>
+        </select>
+        {err('driver')}
+      </label>
+      <label className="text-sm font-medium sm:col-span-2">
+        Image
+        <select name="image" className={field}>
+          {ready.map((i) => (
+            <option key={i.id}>{i.name}</option>
+          ))}
+        </select>
+        {err('image')}
+      </label>
+      <label className="text-sm font-medium">
+        vCPUs
+        <input name="cpus" type="number" min={1} max={16} defaultValue={1} className={field} />
+        {err('cpus')}
+      </label>
+      <label className="text-sm font-medium">
+        Memory (MiB)
+        <input name="memoryMib" type="number" min={64} max={65536} step={64} defaultValue={512} className={field} />
+        {err('memoryMib')}
+      </label>
+      <label className="text-sm font-medium sm:col-span-2">
+        Network <span className="font-normal text-zinc-500 dark:text-zinc-400">(containers)</span>
+        <select name="network" className={field} defaultValue="private">
+          <option value="private">Private (loopback only)</option>
+          <option
+            value="nat"
+            disabled={!nat?.available}
+            title={nat?.available ? 'A veth with its own address, outbound NAT, port forwards (nspawn)' : nat?.reason}
+          >
+            NAT (own address, port forwards)
+          </option>
+          <option value="host">Host network (shares host ports)</option>
+        </select>
+        {err('network')}
+      </label>
+      <label className="text-sm font-medium sm:col-span-2" title="Host ports on 127.0.0.1 forwarded to the machine (containers: network NAT)">
+        Forward ports <span className="font-normal text-zinc-500 dark:text-zinc-400">(host:guest)</span>
+        <input name="ports" placeholder="8080:80, 2222:22" className={field} />
+        {err('ports')}
+      </label>
+      <label className="text-sm font-medium sm:col-span-2" title="Labels to find and filter machines by, and to act on them together (hangar stop --tag web)">
+        Tags <span className="font-normal text-zinc-600 dark:text-zinc-400">(optional)</span>
+        <input name="tags" placeholder="web, ci" className={field} />
+        {Object.entries(errors)
+          .filter(([k]) => k.startsWith('tags'))
+          .map(([k, v]) => (
+            <span key={k} className="mt-1 block text-xs text-red-600 dark:text-red-400">
+              {v}
+            </span>
+          ))}
+      </label>
+      <div className="flex items-end gap-3 sm:col-span-4">
+        <button
+          type="submit"
+          disabled={create.isPending}
+          className="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-60"
+        >
+          {create.isPending ? 'Creating…' : 'Create and start'}
+        </button>
+        <button
+          type="button"
+          onClick={onDone}
+          className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
+        >
+          Cancel
+        </button>
+        {errors.form && (
+          <span role="alert" className="text-sm text-red-600 dark:text-red-400">
+            {errors.form}
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}
+
+/** "8080:80, 2222:22" as port forwards, or what is wrong with it. */
+function parsePorts(text: string): { host: number; guest: number; protocol: 'tcp' }[] | string {
+  const out: { host: number; guest: number; protocol: 'tcp' }[] = [];
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^(\d{1,5}):(\d{1,5})$/.exec(part);
+    if (!m) return `"${part}": write host:guest, like 8080:80`;
+    out.push({ host: Number(m[1]), guest: Number(m[2]), protocol: 'tcp' });
+  }
+  return out;
+}

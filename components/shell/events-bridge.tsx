@@ -1,0 +1,87 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { io, type Socket } from 'socket.io-client';
+import type { Image } from '@/lib/contracts/images';
+import { isFinished, type Job, type JobLogLine } from '@/lib/contracts/jobs';
+import type { Me } from '@/lib/contracts/auth';
+import type { Machine } from '@/lib/contracts/machines';
+import type { EventsClientToServer, EventsServerToClient } from '@/lib/events';
+import { keys } from '@/lib/queries';
+import { useToast } from '@/components/shell/toasts';
+import { liveStats } from '@/components/overview/live-stats';
+import { bindStatsSocket } from '@/components/overview/stats-watch';
+
+/** Turns `/events` messages into query cache updates and toasts, so every page is live without polling. */
+export function EventsBridge() {
+  const qc = useQueryClient();
+  const toast = useToast();
+
+  useEffect(() => {
+    const socket: Socket<EventsServerToClient, EventsClientToServer> = io('/events', { transports: ['websocket'] });
+    // The states this page has seen, so a job's end is told once, whichever page is open (the jobs list may never have loaded).
+    const seen = new Map<string, Job['state']>();
+    socket.on('job:update', (job) => {
+      const before = seen.get(job.id) ?? qc.getQueryData<Job[]>(keys.jobs())?.find((j) => j.id === job.id)?.state;
+      seen.set(job.id, job.state);
+      qc.setQueryData<Job[]>(keys.jobs(), (list) => (list ? upsert(list, job, true) : list));
+      qc.setQueryData(keys.job(job.id), job);
+      // Your own jobs (an admin receives everyone's): the end of one you watched start is worth a toast.
+      const mine = job.ownerId === qc.getQueryData<Me>(keys.me())?.user.id;
+      if (isFinished(job.state)) {
+        // A finished job changes no more: forget it (an admin's page sees every job go by).
+        seen.delete(job.id);
+        if (mine && before && before !== job.state && job.state === 'succeeded') toast('success', `${job.title}: done`);
+        if (mine && before && before !== job.state && job.state === 'failed') toast('error', `${job.title}: ${job.error ?? 'failed'}`);
+      }
+    });
+    socket.on('job:log', ({ jobId, lines }) => {
+      qc.setQueryData<JobLogLine[]>(keys.jobLogs(jobId), (old) => (old ? mergeLines(old, lines) : old));
+    });
+    socket.on('machine:update', (m) => {
+      qc.setQueryData<Machine[]>(keys.machines(), (list) => (list ? upsert(list, m, false) : list));
+      // The machine page may be open under its id or its name.
+      qc.setQueryData(keys.machine(m.id), m);
+      qc.setQueryData(keys.machine(m.name), m);
+    });
+    socket.on('stats:machines', (tick) => liveStats.push(tick));
+    socket.on('stats:host', (tick) => liveStats.pushHost(tick));
+    const unbind = bindStatsSocket(socket as unknown as Socket);
+    socket.on('machine:removed', ({ id }) => {
+      liveStats.forget(id);
+      qc.setQueryData<Machine[]>(keys.machines(), (list) => list?.filter((m) => m.id !== id));
+      void qc.invalidateQueries({ queryKey: keys.machines() });
+    });
+    socket.on('image:update', (img) => qc.setQueryData<Image[]>(keys.images(), (list) => (list ? upsert(list, img, false) : list)));
+    socket.on('image:removed', ({ id }) => qc.setQueryData<Image[]>(keys.images(), (list) => list?.filter((i) => i.id !== id)));
+    socket.on('snapshots:changed', () => void qc.invalidateQueries({ queryKey: keys.snapshots() }));
+    socket.on('steps:changed', () => void qc.invalidateQueries({ queryKey: keys.steps() }));
+    // After a reconnect we may have missed updates: refetch what is on screen.
+    socket.io.on('reconnect', () => void qc.invalidateQueries());
+    // Dropped by the server (the session ended or the role changed): connect again once, as
+    // whoever we are now; if the session is gone, the API's 401s take the page to the login.
+    socket.on('disconnect', (reason) => {
+      if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
+    });
+    return () => {
+      unbind();
+      socket.disconnect();
+    };
+  }, [qc, toast]);
+
+  return null;
+}
+
+function upsert<T extends { id: string }>(list: T[], item: T, prepend: boolean): T[] {
+  const i = list.findIndex((x) => x.id === item.id);
+  if (i === -1) return prepend ? [item, ...list] : [...list, item];
+  const copy = list.slice();
+  copy[i] = item;
+  return copy;
+}
+
+function mergeLines(old: JobLogLine[], lines: JobLogLine[]): JobLogLine[] {
+  const last = old.length ? old[old.length - 1].seq : -1;
+  return [...old, ...lines.filter((l) => l.seq > last)];
+}
