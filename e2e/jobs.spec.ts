@@ -38,7 +38,7 @@ test('a job started by a job folds under it, and only the job you started raises
   const kids = row.getByRole('list', { name: `Sub-jobs of ${parent.title}` });
   // Open while it runs: the sub-jobs show under it as they start, not as rows of their own.
   await expect.poll(() => kids.getByTestId('job-row').count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
-  await expect(page.locator('main [data-testid="job-row"][data-depth="0"]').filter({ hasText: 'Demo sub-job' })).toHaveCount(0);
+  await expect(page.locator('main [data-testid="job-row"][data-depth="0"] > div').filter({ hasText: 'Demo sub-job' })).toHaveCount(0);
   for (const theme of ['light', 'dark'] as const) {
     await setTheme(page, theme);
     await page.screenshot({ path: `test-results/jobs-nested-${theme}.png` });

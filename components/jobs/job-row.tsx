@@ -22,18 +22,24 @@ export function JobRow({ job, subJobs = [], depth = 0 }: { job: Job; subJobs?: J
   return (
     <li className={depth ? 'py-2 pr-3 pl-3' : 'px-4 py-3'} data-testid="job-row" data-job-id={job.id} data-state={job.state} data-depth={depth}>
       <div className="flex flex-wrap items-center gap-3">
-        <button type="button" onClick={() => setOpen(!open)} aria-expanded={open} className="min-w-0 flex-1 text-left">
+        <button type="button" onClick={() => setOpen(!open)} aria-expanded={open} className="min-w-40 flex-1 text-left">
           <span className={`block truncate font-medium ${depth ? 'text-xs' : 'text-sm'}`}>{job.title}</span>
           <span className="block truncate text-xs text-zinc-500 dark:text-zinc-400">
             {job.error ?? job.message} · {formatAge(job.createdAt)}
             {took ? ` · took ${took}` : ''}
           </span>
         </button>
-        <div className={depth ? 'w-32' : 'w-40'}>
-          <ProgressBar value={job.progress} state={job.state} label={`${job.title} progress`} />
+        {/* Progress and state wrap together under the title on a narrow screen. */}
+        <div className="flex items-center gap-3">
+          <div className={depth ? 'w-32' : 'w-40'}>
+            <ProgressBar value={job.progress} state={job.state} label={`${job.title} progress`} />
+          </div>
+          {/* A fixed slot: progress bars line up whatever the state's word. */}
+          <div className="flex w-20 justify-end">
+            <StateBadge state={job.state} />
+          </div>
+          {!isFinished(job.state) && !depth && <CancelJobButton job={job} />}
         </div>
-        <StateBadge state={job.state} />
-        {!isFinished(job.state) && !depth && <CancelJobButton job={job} />}
       </div>
       {subJobs.length > 0 && (
         <button

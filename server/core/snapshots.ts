@@ -129,10 +129,16 @@ export class SnapshotService {
 
   async checkpoint(p: Principal, ref: string, label?: string): Promise<Job> {
     const m = await this.checkpointable(p, ref);
-    return this.machines.lockedJob(p, m, 'checkpointing', { kind: 'snapshot.checkpoint', title: `Checkpoint ${m.name}` }, async (ctx) => {
-      const snap = await this.doCheckpoint(m.id, label, ctx);
-      return { snapshot: snap.id, kind: snap.kind, pauseMs: snap.pauseMs };
-    });
+    return this.machines.lockedJob(
+      p,
+      m,
+      'checkpointing',
+      { kind: 'snapshot.checkpoint', title: `Checkpoint ${m.name}${label?.trim() ? ` as "${label.trim()}"` : ''}` },
+      async (ctx) => {
+        const snap = await this.doCheckpoint(m.id, label, ctx);
+        return { snapshot: snap.id, kind: snap.kind, pauseMs: snap.pauseMs };
+      },
+    );
   }
 
   /** "Fork now": checkpoint the running machine and start forks from that instant, in one job. */

@@ -106,7 +106,8 @@ export function runUserStep(o: { module: string; name: string; args: Record<stri
       const rss = child.pid ? rssBytes(child.pid) : 0;
       if (rss > capBytes)
         stop(
-          `used ${Math.round(rss / 2 ** 20)} MiB of memory, over its limit of ${memoryMib} MiB (+${RSS_SLACK_MIB} for Node; memoryMib in the step's module sets it)`,
+          `used ${Math.round(rss / 2 ** 20)} MiB of memory, over its limit of ${memoryMib} MiB ` +
+            `(+${RSS_SLACK_MIB} for Node; memoryMib in the step's module sets it)`,
         );
     }, WATCH_MS);
     const signal = o.machine.signal;
