@@ -14,7 +14,13 @@ const MAX_ARCHIVE_BYTES = 64 * 2 ** 30;
 
 /** Every snapshot route names it the same way (SnapshotService.resolve): its id, or its label when exactly one snapshot has it. */
 const snapshotRefParams = z.object({
-  ref: z.string().min(1).max(120).describe('a snapshot id, or its label when exactly one snapshot has it (several: 409 listing them)'),
+  ref: z
+    .string()
+    .min(1)
+    .max(120)
+    // eslint-disable-next-line no-control-regex -- labels cannot hold them either (labelSchema)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters')
+    .describe('a snapshot id, or its label when exactly one snapshot has it (several: 409 listing them)'),
 });
 
 const deleteQuery = z.object({ cascade: z.enum(['true', 'false']).optional() });

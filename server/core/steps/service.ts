@@ -233,7 +233,7 @@ export class StepService {
         if (transient(i)) {
           // Never on the chain's machine: on a throwaway fork of its state, removed after (fingertip's `with m.transient()`).
           at ??= await checkpointFor(this.transientDeps, p, machineId, `${name} before ${s.step}`, ctx);
-          await runTransient(this.transientDeps, p, { snapshotId: at, chainMachine: name, driver: base.driver, index: i, total: steps.length }, s, lk, ctx);
+          await runTransient(this.transientDeps, p, { snapshotId: at, chainMachine: name, driver: base.driver, index: i }, s, lk, ctx);
           continue;
         }
         try {

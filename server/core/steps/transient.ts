@@ -29,7 +29,7 @@ export async function checkpointFor(deps: TransientDeps, p: Principal, machineId
 export async function runTransient(
   deps: TransientDeps,
   p: Principal,
-  where: { snapshotId: string; chainMachine: string; driver: StepMachine['driver']; index: number; total: number },
+  where: { snapshotId: string; chainMachine: string; driver: StepMachine['driver']; index: number },
   step: ChainStep,
   lk: ReturnType<typeof lookup>,
   ctx: JobContext,
