@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Job } from '@/lib/contracts/jobs';
 import { buildBodySchema, type BuildBody, type BuildResult, type ChainStep, type StepNode } from '@/lib/contracts/steps';
-import { STEP_CATALOG, type StepSpec } from '@/lib/steps/catalog';
-import { ChainError, checkStep, parseChain, tokenize, wordsToArgs } from '@/lib/steps/chain';
+import { STEP_CATALOG } from '@/lib/steps/catalog';
+import { ChainError, splitChain, tokenize } from '@/lib/steps/chain';
 import type { Store } from '@/db/client';
 import { deleteStepNodes, getStepNode, insertStepNode, listStepNodes, touchStepNode } from '@/db/repo/steps';
 import type { Principal } from '../auth';
@@ -16,7 +16,7 @@ import type { MachineService } from '../machines';
 import type { SnapshotService } from '../snapshots';
 import { stepMachine } from './step-machine';
 import { checkpointFor, runTransient } from './transient';
-import { lookup, type StepRegistry } from './user-steps';
+import { lookup, type Lookup, type StepRegistry } from './user-steps';
 
 /** Canonical JSON: keys sorted at every level, so equal arguments hash equally. */
 export function canonical(v: unknown): string {
@@ -48,7 +48,6 @@ export function storedArgs(v: unknown): unknown {
   return v;
 }
 
-type Lookup = ReturnType<typeof lookup>;
 /** A parsed chain with its base, and the identity of the image build it starts from. */
 type Chain = { steps: ChainStep[]; base: ReturnType<typeof baseOf>; imageKey: string };
 
@@ -97,9 +96,8 @@ export class StepService {
 
   /** Built-in and user steps (a user step module that does not load is listed with its error). */
   async catalog() {
-    const user = await this.registry.scan();
-    const specs: StepSpec[] = [...STEP_CATALOG, ...[...user.values()].map((u) => u.spec)];
-    const broken = this.registry.problems.map((x) => ({
+    const { steps: user, problems } = await this.registry.scan();
+    const broken = problems.map((x) => ({
       name: path.basename(x.file),
       version: '',
       base: false,
@@ -108,7 +106,8 @@ export class StepService {
       description: `does not load: ${x.error}`,
     }));
     return [
-      ...specs.map((s) => ({ name: s.name, version: s.version, base: !!s.base, transient: !!s.transient, usage: s.usage, description: s.description })),
+      ...STEP_CATALOG.map((s) => ({ name: s.name, version: s.version, base: !!s.base, transient: !!s.transient, usage: s.usage, description: s.description })),
+      ...[...user.values()].map((u) => u.info),
       ...broken,
     ];
   }
@@ -122,13 +121,13 @@ export class StepService {
     return (await listStepNodes(this.store)).map((n) => ({ ...n, sizeBytes: (n.snapshotId && sizes.get(n.snapshotId)) || 0 }));
   }
 
-  /** A chain checked before any job starts: a bad step or argument is a 400 naming it. */
-  parse(body: BuildBody, lk: Lookup): ChainStep[] {
+  /** A chain checked before any job starts, step by step (a user step's in its module's process): a bad step or argument is a 400 naming it. */
+  async parse(body: BuildBody, lk: Lookup): Promise<ChainStep[]> {
     const b = buildBodySchema.parse(body);
     try {
-      return b.steps
-        ? b.steps.map((s, i) => checkStep(s.words ? { step: s.step, args: wordsToArgs(s.step, s.words, lk.find) } : s, i, lk.find))
-        : parseChain(tokenize(b.chain!), lk.find);
+      const steps: ChainStep[] = [];
+      for (const [i, s] of (b.steps ?? splitChain(tokenize(b.chain!))).entries()) steps.push(await lk.check(s, i));
+      return steps;
     } catch (err) {
       if (err instanceof ChainError) throw new BadRequestError(err.message, [{ path: err.field ? `steps.${err.field}` : 'chain', message: err.message }]);
       throw err;
@@ -137,7 +136,7 @@ export class StepService {
 
   async build(p: Principal, body: BuildBody): Promise<Job> {
     const lk = await this.lookup();
-    const steps = this.parse(body, lk);
+    const steps = await this.parse(body, lk);
     const base = baseOf(steps[0]);
     // The image build is the base's parent in the keys: read once, here, so a missing image is a 404 before any job.
     const img = (await this.images.list()).find((i) => i.name === base.image && i.state === 'ready');
@@ -160,9 +159,9 @@ export class StepService {
   private async run(p: Principal, chain: Chain, name: string, transientLast: boolean, lk: Lookup, ctx: JobContext): Promise<BuildResult> {
     const { steps, base } = chain;
     const keys: string[] = [];
-    steps.forEach((s, i) => keys.push(stepKey(i === 0 ? chain.imageKey : keys[i - 1], s, lk.find(s.step)?.version ?? '?')));
+    steps.forEach((s, i) => keys.push(stepKey(i === 0 ? chain.imageKey : keys[i - 1], s, lk.info(s.step)?.version ?? '?')));
     // A transient step is never cached, and nothing after it is (the keys after it name it as their parent).
-    const transient = (i: number) => i > 0 && (!!lk.find(steps[i].step)?.transient || (transientLast && i === steps.length - 1));
+    const transient = (i: number) => i > 0 && (!!lk.info(steps[i].step)?.transient || (transientLast && i === steps.length - 1));
     const firstTransient = steps.findIndex((_, i) => transient(i));
     const cacheable = (i: number) => firstTransient < 0 || i < firstTransient;
 
@@ -293,7 +292,7 @@ export class StepService {
       key: keys[i],
       parentKey: i === 0 ? null : keys[i - 1],
       step: steps[i].step,
-      version: lk.find(steps[i].step)?.version ?? '?',
+      version: lk.info(steps[i].step)?.version ?? '?',
       args: storedArgs(steps[i].args) as Record<string, unknown>,
       image: base.image,
       driver: base.driver,
