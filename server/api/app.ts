@@ -7,6 +7,7 @@ import { envelope, errorToResponse, register, zodIssues, type App, type AppEnv, 
 import { authRoutes } from './auth';
 import { healthRoutes } from './health';
 import { hostRoutes } from './host';
+import { driverRoutes } from './drivers';
 import { imageRoutes } from './images';
 import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
@@ -39,6 +40,7 @@ const routeGroups = [
   machineRoutes,
   imageRoutes,
   hostRoutes,
+  driverRoutes,
   settingsRoutes,
   probeRoutes,
   stepRoutes,

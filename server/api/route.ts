@@ -2,12 +2,14 @@ import { createRoute, type OpenAPIHono, type RouteConfig } from '@hono/zod-opena
 import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { z } from 'zod';
-import { errorEnvelopeSchema, type ErrorCode } from '@/lib/contracts/common';
+import { errorEnvelopeSchema } from '@/lib/contracts/common';
 import { hasRole, type Role } from '@/lib/roles';
 import type { Principal } from '@/server/core/auth';
 import type { Core } from '@/server/core/hangar';
-import { ForbiddenError, HangarError, UnauthorizedError, statusOf } from '@/server/core/errors';
-import { credentialsFrom, isSameOrigin } from './credentials';
+import { ForbiddenError, UnauthorizedError } from '@/server/core/errors';
+import { credentialsFrom, isSameOrigin } from '@/server/transport/credentials';
+// Shared with the socket namespaces (server/transport): one error envelope for both.
+export { envelope, errorToResponse, zodIssues } from '@/server/transport/errors';
 import type { GrantRole } from '@/lib/contracts/grants';
 
 export type AppEnv = { Variables: { principal: Principal | null; core: Core } };
@@ -57,14 +59,6 @@ export interface RouteEntry {
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-export function envelope(code: ErrorCode, message: string, issues?: { path: string; message: string }[]) {
-  return { error: { code, message, ...(issues ? { issues } : {}) } };
-}
-
-export function zodIssues(err: z.ZodError): { path: string; message: string }[] {
-  return err.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
-}
 
 export function clientIp(c: Context<AppEnv>): string | null {
   try {
@@ -155,23 +149,4 @@ export function register(app: App, table: RouteEntry[], spec: RouteSpec<AnyObjec
     if (data instanceof Response) return data as never;
     return c.json(data, status);
   });
-}
-
-/** SQLite's and PostgreSQL's "duplicate key", directly or wrapped by Drizzle. */
-function isUniqueViolation(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) {
-    if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === '23505') return true;
-  }
-  return false;
-}
-
-/** Map anything thrown to the one envelope; unexpected errors are logged and told apart from ours. */
-export function errorToResponse(err: unknown): { status: number; body: ReturnType<typeof envelope> } {
-  if (err instanceof HangarError) {
-    return { status: statusOf[err.code], body: envelope(err.code, err.message, err.issues) };
-  }
-  if (err instanceof z.ZodError) return { status: 400, body: envelope('validation_failed', 'Invalid input.', zodIssues(err)) };
-  // Two requests creating the same name at once: the database's unique index decides, the loser hears 409.
-  if (isUniqueViolation(err)) return { status: 409, body: envelope('conflict', 'It exists already (made by another request just now).') };
-  return { status: 500, body: envelope('internal', 'Internal error: see the server log.') };
 }

@@ -34,6 +34,15 @@ export class GrantService {
     return (await grantFor(this.store, m.id, p.user.id))?.role ?? null;
   }
 
+  /**
+   * The caller's role on a machine already read (its id), and whether it was given one: the grant
+   * read once, the machine not again (a console attach reads the machine's row itself).
+   */
+  async accessTo(p: Principal, machineId: string): Promise<{ role: Role; granted: boolean }> {
+    const g = p.via === 'share' || (p.via === 'token' && p.role !== p.user.role) ? null : ((await grantFor(this.store, machineId, p.user.id))?.role ?? null);
+    return { role: g && !hasRole(p.role, asRole[g]) ? asRole[g] : p.role, granted: g !== null };
+  }
+
   /** The caller's role on a machine: the stronger of its global role and its grant there. */
   async roleOn(p: Principal, ref: string): Promise<Role> {
     const g = await this.grantOn(p, ref);

@@ -1,27 +1,29 @@
 import type { Machine } from '@/lib/contracts/machines';
-import type { Store } from '@/db/client';
-import { listMachines } from '@/db/repo/machines';
 import type { EventBus } from './events';
 
 /**
  * The machine list and its JSON, kept until a machine changes: dashboards and scripts poll it,
  * and 1,000 rows are 300 KB to read, parse and serialize each time. Every write to a machine
- * row publishes machine:update or machine:removed, which drops the copy.
+ * row publishes machine:update or machine:removed, which drops the copy (and so does a new host
+ * probe: what machines can do depends on it).
  */
 export class MachineList {
   private kept: { items: Promise<Machine[]>; json?: string } | null = null;
 
   constructor(
-    private readonly store: Store,
+    private readonly load: () => Promise<Machine[]>,
     bus: EventBus,
   ) {
-    const drop = () => (this.kept = null);
-    bus.subscribe('machine:update', drop);
-    bus.subscribe('machine:removed', drop);
+    bus.subscribe('machine:update', this.drop);
+    bus.subscribe('machine:removed', this.drop);
   }
 
+  readonly drop = (): void => {
+    this.kept = null;
+  };
+
   items(): Promise<Machine[]> {
-    const mine = (this.kept ??= { items: listMachines(this.store) });
+    const mine = (this.kept ??= { items: this.load() });
     // A failed read is not kept.
     mine.items.catch(() => this.kept === mine && (this.kept = null));
     return mine.items;

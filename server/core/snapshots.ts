@@ -15,16 +15,14 @@ import {
   updateSnapshot,
   type SnapshotRow,
 } from '@/db/repo/snapshots';
-import { randomMac } from '@/server/drivers/qemu/driver';
-import { copySshIdentity, snapshotFiles } from '@/server/drivers/qemu/snapshot';
-import { driverFor } from '@/server/drivers/registry';
+import type { DriverRuntime } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
 import { ConflictError, NotFoundError } from './errors';
 import { newId } from './ids';
 import type { JobContext, JobRunner } from './jobs';
 import type { MachineService } from './machines';
-import { diskUsage, resolveInside } from './paths';
+import { resolveInside } from './paths';
 import { addChecksums, verifyChecksums } from './checksums';
 import { collectGarbage, deleteSnapshotTree, type GcResult } from './snapshot-gc';
 import { exportToFile, importFromFile } from './snapshot-archive';
@@ -51,7 +49,7 @@ export class SnapshotService {
     return this.view(row, ms);
   }
 
-  private view(r: SnapshotRow, ms: Machine[]): Snapshot {
+  private view(r: SnapshotRow, ms: Pick<Machine, 'id' | 'name' | 'snapshotId'>[]): Snapshot {
     const source = ms.find((m) => m.id === r.machineId);
     return toSnapshot(
       r,
@@ -69,19 +67,20 @@ export class SnapshotService {
     }
     for (const e of fs.readdirSync(this.dirs.snapshots)) if (e.startsWith('.')) fs.rmSync(path.join(this.dirs.snapshots, e), { recursive: true, force: true });
     // Files only: a failed snapshot stays listed (say, "interrupted") until someone collects it.
-    await collectGarbage(this.store, this.dirs, { failed: false, now: this.now() });
+    await collectGarbage(this.store, this.dirs, this.machines, { failed: false, now: this.now() });
     // Sums the previous run had no time to write.
-    for (const row of await listSnapshotRowsInState(this.store, 'complete')) if (row.kind === 'live') this.sumRam(row.path);
+    for (const row of await listSnapshotRowsInState(this.store, 'complete')) if (row.kind === 'live') this.sumFiles(row);
   }
 
   /** The snapshot as one archive file (the caller streams it, then removes it). */
   async exportArchive(id: string): Promise<{ file: string; name: string }> {
-    return exportToFile(await this.complete(id), this.tmpDir());
+    const snap = await this.complete(id);
+    return exportToFile(snap, this.machines.describe(this.kindOf(snap)).archiveExport, this.machines.driver(this.kindOf(snap)).archive, this.tmpDir());
   }
 
   /** A new root snapshot from an archive file (already saved under the data dir's tmp). */
   async importArchive(archive: string): Promise<Snapshot> {
-    const id = await importFromFile(this.store, this.dirs, archive, this.now());
+    const id = await importFromFile(this.store, this.dirs, (kind) => this.machines.driver(kind).archive, archive, this.now());
     this.changed(id);
     return this.get(id);
   }
@@ -94,13 +93,19 @@ export class SnapshotService {
 
   /** Remove unreferenced layers, stray snapshot dirs and failed snapshots nothing depends on. */
   async gc(): Promise<GcResult> {
-    const r = await collectGarbage(this.store, this.dirs, { failed: true, now: this.now() });
+    const r = await collectGarbage(this.store, this.dirs, this.machines, { failed: true, now: this.now() });
     if (r.removedSnapshots) this.changed('');
     return r;
   }
 
-  private sumRam(dir: string): void {
-    addChecksums(dir, ['state', 'ram'], true).catch(() => undefined); // a snapshot deleted meanwhile: nothing to sum
+  /** Its live files, summed in the background (RAM files are large). */
+  private sumFiles(snap: SnapshotRow): void {
+    const files = this.machines.driver(this.kindOf(snap)).snapshotFiles;
+    addChecksums(snap.path, [...files.checked, ...files.bulk], true).catch(() => undefined); // a snapshot deleted meanwhile: nothing to sum
+  }
+
+  private kindOf(snap: SnapshotRow): Machine['driver'] {
+    return snap.driver as Machine['driver'];
   }
 
   async checkpoint(p: Principal, ref: string, label?: string): Promise<Job> {
@@ -138,29 +143,34 @@ export class SnapshotService {
       const t0 = performance.now();
       ctx.progress(40, 'Stopping the current state');
       const { spec: ms } = await this.machines.spec(m.id);
+      const driver = this.machines.driver(m.driver);
       // The current state is discarded (or was just checkpointed): no clean shutdown to wait for.
-      // A container's new layer replaces its upper dir: it must be stopped first.
+      // A driver whose new layer replaces the machine's files needs it stopped first.
       const stopping = was === 'running' || was === 'paused' ? this.machines.stopMachine(m.id, ctx, { force: true, timeoutS: 0 }) : null;
-      if (snap.driver !== 'qemu') await stopping;
-      const [[branched]] = await Promise.all([this.branch(snap, [{ id: m.id, dir: ms.dir, name: m.name }], ms.diskGib), stopping]);
-      const old = typeof ms.runtime.disk === 'string' ? ms.runtime.disk : null;
-      copySshIdentity(snap.path, ms.dir);
-      const { spec: stopped } = await this.machines.spec(m.id);
-      await this.machines.patch(m.id, { runtime: { ...stopped.runtime, ...branched }, snapshotId: snap.id });
+      if (!driver.branchesBesideRunning) await stopping;
+      const [[branched], stoppedRow] = await Promise.all([this.branch(snap, [{ id: m.id, dir: ms.dir, name: m.name }], ms.diskGib, 'restore'), stopping]);
+      const stopped = stoppedRow ? this.machines.toSpec(stoppedRow) : ms;
+      const restored = await this.machines.patch(m.id, { runtime: { ...stopped.runtime, ...branched }, snapshotId: snap.id });
       // The layer it ran on is no snapshot's (a checkpoint would have frozen it): it goes.
-      if (old && old.startsWith(this.dirs.layers + path.sep)) fs.rmSync(old, { force: true });
+      driver.discard?.(ms);
       let runningMs: number | null = null;
       if (snap.kind === 'live') {
         ctx.progress(60, 'Loading the saved memory and devices');
-        await this.machines.startMachine(m.id, ctx, 60, {
-          dir: snap.path,
-          banner: `restored to snapshot "${snap.label}"`,
-          fixups: {},
-          onRunning: () => (runningMs = Math.round(performance.now() - t0)),
-        });
+        await this.machines.startMachine(
+          m.id,
+          ctx,
+          60,
+          {
+            dir: snap.path,
+            banner: `restored to snapshot "${snap.label}"`,
+            fixups: {},
+            onRunning: () => (runningMs = Math.round(performance.now() - t0)),
+          },
+          restored,
+        );
         ctx.log(`guest running again ${runningMs} ms after the restore began (stop, new disk layer, device state)`);
       } else if (was === 'running' || was === 'paused') {
-        await this.machines.startMachine(m.id, ctx, 60);
+        await this.machines.startMachine(m.id, ctx, 60, undefined, restored);
       }
       this.changed(snap.id);
       return { machine: m.id, snapshot: snap.id, runningMs };
@@ -179,7 +189,7 @@ export class SnapshotService {
 
   /** Delete a node: refused while children or machines depend on it, unless `cascade` (then its subtree goes too). */
   async remove(id: string, cascade: boolean): Promise<void> {
-    await deleteSnapshotTree(this.store, this.dirs, id, cascade);
+    await deleteSnapshotTree(this.store, this.dirs, this.machines, id, cascade);
     this.changed(id);
   }
 
@@ -204,6 +214,7 @@ export class SnapshotService {
 
   private async doCheckpoint(machineId: string, label: string | undefined, ctx: JobContext): Promise<SnapshotRow> {
     const { row, spec } = await this.machines.spec(machineId);
+    const driver = this.machines.driver(row.driver);
     const live = row.state === 'running' || row.state === 'paused';
     const id = newId('snp');
     const final = resolveInside(this.dirs.snapshots, id);
@@ -222,28 +233,21 @@ export class SnapshotService {
       driver: row.driver,
       image: row.image,
       diskPath: '',
-      // Containers also record the layers they stand on, for restores and forks to stack again.
-      specJson: JSON.stringify({
-        cpus: row.cpus,
-        memoryMib: row.memoryMib,
-        diskGib: row.diskGib,
-        ssh: spec.runtime.ssh === true,
-        ...(row.driver === 'nspawn' ? { rootfs: spec.runtime.rootfs, lowers: spec.runtime.lowers ?? [] } : {}),
-        ...(row.driver !== 'qemu' ? { network: spec.runtime.network, command: spec.runtime.command ?? null } : {}),
-      }),
+      // And what its driver needs to make machines from it again (containers: the layers they stand on).
+      specJson: JSON.stringify({ cpus: row.cpus, memoryMib: row.memoryMib, diskGib: row.diskGib, ...driver.snapshotRecord(spec) }),
     });
     this.changed(id);
     ctx.progress(10, live ? 'Saving memory, devices and disk (guest paused)' : 'Freezing the disk layer');
     try {
-      const res = await driverFor(row.driver).checkpoint(spec, tmp);
+      const res = await driver.checkpoint(spec, tmp);
       // The machine writes to its new layer from now on, whatever happens next.
-      await this.machines.patch(machineId, { runtime: { ...spec.runtime, ...(res.disk ? { disk: res.disk } : {}) }, snapshotId: id });
+      await this.machines.patch(machineId, { runtime: res.runtime ?? spec.runtime, snapshotId: id });
       if (res.liveError) ctx.log(`warning: live state not saved (${res.liveError}); the snapshot keeps the disk only`);
       // Out of the pause already. The device state is summed before the snapshot counts as
       // complete; the RAM file (hundreds of MB to read) just after, off the job.
-      await addChecksums(tmp, ['state']);
+      await addChecksums(tmp, driver.snapshotFiles.checked);
       fs.renameSync(tmp, final);
-      const size = [snapshotFiles(final).state, snapshotFiles(final).ram, res.frozenDisk].reduce((a, f) => a + diskUsage(f), res.frozenBytes ?? 0);
+      const size = res.sizeBytes;
       const done = (await updateSnapshot(this.store, id, {
         state: 'complete',
         kind: res.live ? 'live' : 'disk',
@@ -251,7 +255,7 @@ export class SnapshotService {
         sizeBytes: size,
         diskPath: res.frozenDisk,
       }))!;
-      if (res.live) this.sumRam(final);
+      if (res.live) this.sumFiles(done);
       ctx.log(res.live ? `live snapshot ${id}: guest paused ${res.pauseMs} ms, ${(size / 2 ** 20).toFixed(1)} MiB on disk` : `disk snapshot ${id}`);
       this.changed(id);
       return done;
@@ -284,6 +288,7 @@ export class SnapshotService {
       snap,
       ids.map((id, i) => ({ id, dir: resolveInside(this.dirs.machines, id), name: names[i] })),
       spec.diskGib,
+      'fork',
     );
     let running = 0;
     let runningMs: number | null = null;
@@ -301,18 +306,17 @@ export class SnapshotService {
     p: Principal,
     snap: SnapshotRow,
     spec: ReturnType<typeof specOf>,
-    fork: { id: string; name: string; runtime: Record<string, unknown> },
+    fork: { id: string; name: string; runtime: DriverRuntime },
     newIdentity: boolean,
     ctx: JobContext,
     onRunning: () => void,
   ): Promise<string> {
     const { id, name, runtime } = fork;
-    const mac = randomMac();
     const now = this.now();
     const m = await insertMachine(this.store, {
       id,
       name,
-      driver: snap.driver as Machine['driver'],
+      driver: this.kindOf(snap),
       image: snap.image,
       state: 'stopped',
       stateReason: null,
@@ -324,34 +328,30 @@ export class SnapshotService {
       createdAt: now,
       updatedAt: now,
       snapshotId: snap.id,
-      runtime: { ...runtime, mac, ssh: spec.ssh },
+      runtime,
     });
-    this.bus.publish('machine:update', m);
-    const dir = resolveInside(this.dirs.machines, id);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    copySshIdentity(snap.path, dir);
+    this.bus.publish('machine:update', this.machines.views.view(m));
+    fs.mkdirSync(resolveInside(this.dirs.machines, id), { recursive: true, mode: 0o700 });
     const from =
-      snap.kind === 'live'
-        ? { dir: snap.path, banner: `forked from snapshot "${snap.label}"`, fixups: { hostname: name, mac, newIdentity }, onRunning }
-        : undefined;
-    await this.machines.startMachine(id, ctx, 20, from);
+      snap.kind === 'live' ? { dir: snap.path, banner: `forked from snapshot "${snap.label}"`, fixups: { hostname: name, newIdentity }, onRunning } : undefined;
+    await this.machines.startMachine(id, ctx, 20, from, m);
     ctx.log(`${name} running (${from ? 'carried on from the snapshot' : 'booted from its disk'})`);
     return id;
   }
 
   /** New writable layers on the snapshot's frozen one, one per machine (the driver's kind of layer). */
-  private branch(snap: SnapshotRow, targets: { id: string; dir: string; name: string }[], diskGib: number): Promise<Record<string, unknown>[]> {
-    return driverFor(snap.driver as Machine['driver']).branch(
-      snap.diskPath,
+  private branch(snap: SnapshotRow, targets: { id: string; dir: string; name: string }[], diskGib: number, mode: 'restore' | 'fork'): Promise<DriverRuntime[]> {
+    return this.machines.driver(this.kindOf(snap)).branch(
+      { frozen: snap.diskPath, dir: snap.path, record: JSON.parse(snap.specJson) },
       targets.map((t) => ({ ...t, layers: this.dirs.layers, diskGib })),
-      JSON.parse(snap.specJson),
+      mode,
     );
   }
 
   /** The device state is read back on every restore and fork: it must be the one written. */
   private async verified(snap: SnapshotRow): Promise<void> {
     if (snap.kind !== 'live') return;
-    await verifyChecksums(snap.path, ['state']).catch((err: Error) => {
+    await verifyChecksums(snap.path, this.machines.driver(this.kindOf(snap)).snapshotFiles.checked).catch((err: Error) => {
       throw new ConflictError(`Snapshot "${snap.label}" is damaged: ${err.message}.`);
     });
   }
