@@ -28,6 +28,7 @@ import { prefsSchema, type Prefs } from './contracts/prefs';
 import { hostUsageSchema, machineStatsHistorySchema, machineStatsListSchema } from './contracts/stats';
 import {
   bulkResultSchema,
+  driverInfoSchema,
   execResultSchema,
   logsSchema,
   machineSchema,
@@ -240,6 +241,8 @@ export function createApiClient(opts: ClientOptions) {
       remove: (id: string) => call('DELETE', `/images/${encodeURIComponent(id)}`, okSchema),
     },
     host: { get: (refresh = false) => call('GET', `/host${refresh ? '?refresh=1' : ''}`, hostInfoSchema) },
+    /** The machine drivers and what each can do on this host. */
+    drivers: { list: () => call('GET', '/drivers', listOf(driverInfoSchema)) },
     stats: {
       host: () => call('GET', '/stats/host', hostUsageSchema),
       machines: () => call('GET', '/stats/machines', machineStatsListSchema),

@@ -16,6 +16,8 @@ import { useConfirm } from '@/components/ui/confirm-dialog';
 export function SnapshotTree({ machineId }: { machineId?: string }) {
   const q = useQuery(queries(api).snapshots());
   const me = useQuery(queries(api).me()).data;
+  // Which snapshots download as an archive: their driver's description says.
+  const drivers = useQuery(queries(api).drivers()).data;
   if (q.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading snapshots…</p>;
   if (q.error) return <p className="text-sm text-red-600">Could not load snapshots: {q.error.message}</p>;
   const all = machineId ? treeOf(q.data, machineId) : q.data;
@@ -56,7 +58,14 @@ export function SnapshotTree({ machineId }: { machineId?: string }) {
         data-testid="snapshot-tree"
       >
         {rows.map(({ s, depth }) => (
-          <SnapshotRow key={s.id} s={s} depth={depth} canOperate={canOperate} treeBytes={depth === 0 && kids.has(s.id) ? treeBytes(s) : null} />
+          <SnapshotRow
+            key={s.id}
+            s={s}
+            depth={depth}
+            canOperate={canOperate}
+            exportable={!!drivers?.find((d) => d.kind === s.driver)?.archiveExport.available}
+            treeBytes={depth === 0 && kids.has(s.id) ? treeBytes(s) : null}
+          />
         ))}
       </ul>
     </div>
@@ -122,7 +131,8 @@ function treeOf(all: Snapshot[], machineId: string): Snapshot[] {
   return all.filter((s) => keep.has(s.id));
 }
 
-function SnapshotRow({ s, depth, canOperate, treeBytes }: { s: Snapshot; depth: number; canOperate: boolean; treeBytes: number | null }) {
+function SnapshotRow(props: { s: Snapshot; depth: number; canOperate: boolean; exportable: boolean; treeBytes: number | null }) {
+  const { s, depth, canOperate, exportable, treeBytes } = props;
   const confirm = useConfirm();
   const toast = useToast();
   const [count, setCount] = useState(1);
@@ -204,7 +214,7 @@ function SnapshotRow({ s, depth, canOperate, treeBytes }: { s: Snapshot; depth: 
           >
             Fork
           </button>
-          {s.driver === 'qemu' && (
+          {exportable && (
             <a
               href={`/api/snapshots/${s.id}/export`}
               download

@@ -45,7 +45,7 @@ export const driverDescriptionSchema = z.object({
   }),
   consoles: z.object({
     main: consoleChannelSchema,
-    /** A login shell channel; on a machine, null when this one has none (an image without sshd). */
+    /** The login shell channel it offers, if any; a machine has it when its `ssh` is set (a VM's image runs sshd). */
     shell: consoleChannelSchema.nullable(),
     /** The sentence a placeholder starts with while the shell cannot open: "SSH", "The shell". */
     shellSubject: z.string(),

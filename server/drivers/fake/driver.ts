@@ -87,9 +87,8 @@ export class FakeDriver implements MachineDriver {
     return file;
   }
 
-  describe(_host: unknown, runtime?: DriverRuntime): DriverDescription {
-    const d = fakeDescription(this.kind, this.over);
-    return runtime && runtime.shell === false ? { ...d, consoles: { ...d.consoles, shell: null } } : d;
+  describe(): DriverDescription {
+    return fakeDescription(this.kind, this.over);
   }
 
   facts(runtime: DriverRuntime) {

@@ -7,8 +7,6 @@ import { qemuRuntime } from './runtime';
 /** The accelerator a start uses here: KVM when the probe says it really works, else TCG. */
 export const accelFor = (host: HostInfo | null): 'kvm' | 'tcg' => (capOf(host, 'kvm')?.available ? 'kvm' : 'tcg');
 
-const SHELL = { kind: 'ssh-shell', label: 'SSH', short: 'SSH' } as const;
-
 /** QEMU VMs: a serial console, SSH where the image has sshd, live checkpoints, archives. */
 export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): DriverDescription {
   const rt = runtime ? qemuRuntime(runtime) : null;
@@ -28,8 +26,8 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
     },
     consoles: {
       main: { kind: 'serial', label: 'Serial console', short: 'serial' },
-      // A machine has the SSH channel when its image runs sshd.
-      shell: !rt || rt.ssh === true ? SHELL : null,
+      // A machine has it when its image runs sshd (its `ssh` is set).
+      shell: { kind: 'ssh-shell', label: 'SSH', short: 'SSH' },
       shellSubject: 'SSH',
     },
     checkpoint: {
