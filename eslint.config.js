@@ -84,7 +84,7 @@ export default tseslint.config(
   { files: ['server/core/hangar.ts'], rules: rule(transportFree, coreArrows, coreIntoDrivers) },
   // Unit tests of core run on the fake driver.
   {
-    files: ['server/core/**/*.test.ts'],
+    files: ['server/core/**/*.test.ts', 'server/core/testing/**/*.ts'],
     rules: rule(
       transportFree,
       coreArrows,

@@ -1,9 +1,13 @@
 import type { DriverDescription } from '@/lib/contracts/drivers';
+import type { HostInfo } from '@/lib/contracts/host';
 import type { DriverKind } from '@/lib/contracts/machines';
+import { hostHas } from '../shared/describe';
 
-/** A description like a real driver's of this kind, for tests; `over` changes any part of it. */
-export function fakeDescription(kind: DriverKind, over: Partial<DriverDescription> = {}): DriverDescription {
+/** A description like a real driver's of this kind, for tests (availability from the host given); `over` changes any part of it. */
+export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: Partial<DriverDescription> = {}): DriverDescription {
   const vm = kind === 'qemu';
+  const here = hostHas(host, [kind]);
+  const nat = hostHas(host, ['nat']);
   const no = (reason: string) => ({ available: false, reason });
   const yes = { available: true, reason: null };
   return {
@@ -38,7 +42,7 @@ export function fakeDescription(kind: DriverKind, over: Partial<DriverDescriptio
       ? []
       : [
           { mode: 'private', label: 'Private', available: true, reason: null },
-          { mode: 'nat', label: 'NAT', available: kind === 'nspawn', reason: kind === 'nspawn' ? null : 'no NAT here' },
+          ...(kind === 'nspawn' ? [{ mode: 'nat' as const, label: 'NAT', ...nat }] : []),
           { mode: 'host', label: 'Host', available: true, reason: null },
         ],
     portForwards: vm
@@ -48,8 +52,8 @@ export function fakeDescription(kind: DriverKind, over: Partial<DriverDescriptio
     needsRootfs: !vm,
     limits: { cpus: true, memory: true, disk: vm },
     needs: [kind],
-    available: true,
-    reason: null,
+    available: here.available,
+    reason: here.reason,
     ...over,
   };
 }

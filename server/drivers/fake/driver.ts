@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DriverDescription } from '@/lib/contracts/drivers';
+import type { HostInfo } from '@/lib/contracts/host';
 import type { DriverKind } from '@/lib/contracts/machines';
 import type {
   BootFiles,
@@ -87,8 +88,8 @@ export class FakeDriver implements MachineDriver {
     return file;
   }
 
-  describe(): DriverDescription {
-    return fakeDescription(this.kind, this.over);
+  describe(host: HostInfo | null): DriverDescription {
+    return fakeDescription(this.kind, host, this.over);
   }
 
   facts(runtime: DriverRuntime) {
@@ -106,7 +107,8 @@ export class FakeDriver implements MachineDriver {
     this.scripted('create');
     fs.mkdirSync(m.dir, { recursive: true });
     const disk = this.layer(m.layers, m.id, null);
-    return { runtime: { ...m.runtime, disk }, log: [`fake: created on image ${image.image}`] };
+    // A login shell where the image has sshd (as a VM's), like the real drivers' `ssh`.
+    return { runtime: { ...m.runtime, disk, shell: image.ssh }, log: [`fake: created on image ${image.image}`] };
   }
 
   async start(m: MachineSpec, _image: BootFiles, opts: StartOptions) {
