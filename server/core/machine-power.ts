@@ -100,4 +100,18 @@ export class MachinePower {
     this.machines.onGone(id);
     return this.machines.patch(id, { state: 'stopped', stateReason: clean ? null : 'Stopped hard (no clean shutdown).', runtime });
   }
+
+  /**
+   * After a crash in the middle of a checkpoint: the process may be left paused (resume it), and
+   * may already write to a new disk layer the record does not know yet (the driver repairs it).
+   */
+  async recover(id: string): Promise<void> {
+    const row = await this.machines.row(id);
+    const spec = this.machines.toSpec(row);
+    const driver = this.machines.driver(row.driver);
+    if (!driver.isRunning(spec)) return;
+    const repaired = await driver.repair(spec);
+    if (repaired) await this.machines.patch(id, { runtime: repaired });
+    if (row.state === 'running') await driver.resume(spec).catch(() => undefined);
+  }
 }

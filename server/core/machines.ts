@@ -3,17 +3,17 @@ import { isValidId } from '@/lib/contracts/common';
 import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { CreateMachineBody, DriverInfo, ExecBody, ExecResult, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
-import { deleteMachine, getMachineRow, insertMachine, listMachineRows, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
+import { deleteMachine, getMachineRow, listMachineRows, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
 import { deleteMachineShares } from '@/db/repo/shares';
 import type { BootFiles, DriverRegistry, MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
 import { ConflictError, NotFoundError, UnavailableError } from './errors';
 import type { HostService } from './host';
-import { newId } from './ids';
 import type { ImageService } from './images';
 import type { JobContext, JobRunner } from './jobs';
-import { checkHostAllows, checkImageFits, checkMachineBody, checkMemory, checkPortsFree } from './machine-guards';
+import { admitMachine, type Admitted } from './machine-admission';
+import { checkHostAllows, checkMemory, checkPortsFree } from './machine-guards';
 import { MachineList } from './machine-list';
 import { MachineLocks } from './machine-locks';
 import { MachineMonitor, type MonitoredMachines } from './machine-monitor';
@@ -121,37 +121,14 @@ export class MachineService implements MonitoredMachines {
   }
 
   /** The checks a new machine must pass (driver, name, image, disk, ports, memory), then its row, `creating`. */
-  async admit(p: Principal, body: CreateMachineBody, files?: BootFiles): Promise<{ machine: Machine; image: BootFiles; row: MachineRow }> {
-    const d = this.views.describe(body.driver);
-    checkMachineBody(body, d);
-    await this.requireDriver(body.driver, body.network);
-    if (await getMachineRow(this.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
-    const image = files ?? (await this.images.files(body.image));
-    checkImageFits(body, image, d);
-    const taken = new Set((await this.listing.items()).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
-    const clash = body.ports.find((x) => taken.has(`${x.protocol}:${x.host}`));
-    if (clash) throw new ConflictError(`Host port ${clash.host} is forwarded to another machine already.`);
-    if (body.start) await this.preflight(null, body.memoryMib, body.ports);
-    const now = this.now();
-    const row = await insertMachine(this.store, {
-      id: newId('mch'),
-      name: body.name,
-      driver: body.driver,
-      image: body.image,
-      state: 'creating',
-      stateReason: null,
-      cpus: body.cpus,
-      memoryMib: body.memoryMib,
-      diskGib: body.diskGib,
-      ports: body.ports,
-      tags: body.tags,
-      ownerId: p.user.id,
-      createdAt: now,
-      updatedAt: now,
-    });
-    const machine = this.views.view(row);
-    this.bus.publish('machine:update', machine);
-    return { machine, image, row };
+  admit(p: Principal, body: CreateMachineBody, files?: BootFiles): Promise<Admitted> {
+    const { store, images, bus, views, now, listing } = this;
+    return admitMachine(
+      { store, images, bus, views, now, listing, requireDriver: (k, n) => this.requireDriver(k, n), preflight: (...a) => this.preflight(...a) },
+      p,
+      body,
+      files,
+    );
   }
 
   async act(p: Principal, id: string, action: MachineAction, opts: StopMachineBody = { force: false, timeoutS: 30 }): Promise<Job> {
@@ -275,17 +252,9 @@ export class MachineService implements MonitoredMachines {
     return this.locks.has(id);
   }
 
-  /**
-   * After a crash in the middle of a checkpoint: the process may be left paused (resume it), and
-   * may already write to a new disk layer the record does not know yet (the driver repairs it).
-   */
-  async recoverInterrupted(id: string): Promise<void> {
-    const { row, spec } = await this.spec(id);
-    const driver = this.driver(row.driver);
-    if (!driver.isRunning(spec)) return;
-    const repaired = await driver.repair(spec);
-    if (repaired) await this.patch(id, { runtime: repaired });
-    if (row.state === 'running') await driver.resume(spec).catch(() => undefined);
+  /** After a crash in the middle of a checkpoint: the process resumed, its record repaired (see MachinePower). */
+  recoverInterrupted(id: string): Promise<void> {
+    return this.power.recover(id);
   }
 
   /** Memory and port checks: at request time for a quick 409, and again in the job. */

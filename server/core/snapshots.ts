@@ -4,7 +4,7 @@ import type { Job } from '@/lib/contracts/jobs';
 import type { Machine } from '@/lib/contracts/machines';
 import type { ForkBody, RestoreBody, Snapshot } from '@/lib/contracts/snapshots';
 import type { Store } from '@/db/client';
-import { getMachineRow, insertMachine, listMachines } from '@/db/repo/machines';
+import { listMachines } from '@/db/repo/machines';
 import {
   getSnapshotRow,
   insertSnapshot,
@@ -15,7 +15,6 @@ import {
   updateSnapshot,
   type SnapshotRow,
 } from '@/db/repo/snapshots';
-import type { DriverRuntime } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
 import { ConflictError, NotFoundError } from './errors';
@@ -26,6 +25,7 @@ import { resolveInside } from './paths';
 import { addChecksums, verifyChecksums } from './checksums';
 import { collectGarbage, deleteSnapshotTree, type GcResult } from './snapshot-gc';
 import { exportToFile, importFromFile } from './snapshot-archive';
+import { SnapshotForks } from './snapshot-fork';
 
 /** Checkpoint, restore, fork and the snapshot tree. Files go to a temp dir, renamed only when complete. */
 export class SnapshotService {
@@ -36,7 +36,11 @@ export class SnapshotService {
     private readonly machines: MachineService,
     private readonly dirs: { root: string; snapshots: string; layers: string; machines: string },
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.forks = new SnapshotForks({ store, bus, machines, dirs, now });
+  }
+
+  private readonly forks: SnapshotForks;
 
   async list(): Promise<Snapshot[]> {
     const [rows, ms] = await Promise.all([listSnapshotRows(this.store), listMachines(this.store)]);
@@ -148,7 +152,7 @@ export class SnapshotService {
       // A driver whose new layer replaces the machine's files needs it stopped first.
       const stopping = was === 'running' || was === 'paused' ? this.machines.stopMachine(m.id, ctx, { force: true, timeoutS: 0 }) : null;
       if (!driver.branchesBesideRunning) await stopping;
-      const [[branched], stoppedRow] = await Promise.all([this.branch(snap, [{ id: m.id, dir: ms.dir, name: m.name }], ms.diskGib, 'restore'), stopping]);
+      const [[branched], stoppedRow] = await Promise.all([this.forks.branch(snap, [{ id: m.id, dir: ms.dir, name: m.name }], ms.diskGib, 'restore'), stopping]);
       const stopped = stoppedRow ? this.machines.toSpec(stoppedRow) : ms;
       const restored = await this.machines.patch(m.id, { runtime: { ...stopped.runtime, ...branched }, snapshotId: snap.id });
       // The layer it ran on is no snapshot's (a checkpoint would have frozen it): it goes.
@@ -267,85 +271,11 @@ export class SnapshotService {
     }
   }
 
-  private async doFork(
-    p: Principal,
-    snap: SnapshotRow,
-    body: ForkBody,
-    ctx: JobContext,
-  ): Promise<{ machines: string[]; snapshot: string; runningMs: number | null }> {
-    const t0 = performance.now();
-    const spec = specOf(snap);
-    const source = snap.machineId ? await getMachineRow(this.store, { id: snap.machineId }) : undefined;
-    const prefix = body.namePrefix ?? `${(source?.name ?? 'fork').slice(0, 50)}-fork`;
-    const taken = new Set((await listMachines(this.store)).map((m) => m.name));
-    const names: string[] = body.names ? [...body.names] : [];
-    const clash = names.find((n) => taken.has(n));
-    if (clash) throw new ConflictError(`A machine named "${clash}" exists already.`);
-    for (let i = 1; names.length < (body.count ?? 1); i++) if (!taken.has(`${prefix}-${i}`)) names.push(`${prefix}-${i}`);
-    ctx.progress(20, `Starting ${names.length} fork${names.length === 1 ? '' : 's'} of "${snap.label}"`);
-    const ids = names.map(() => newId('mch'));
-    const runtimes = await this.branch(
-      snap,
-      ids.map((id, i) => ({ id, dir: resolveInside(this.dirs.machines, id), name: names[i] })),
-      spec.diskGib,
-      'fork',
-    );
-    let running = 0;
-    let runningMs: number | null = null;
-    const onRunning = () => {
-      if (++running === names.length) runningMs = Math.round(performance.now() - t0);
-    };
-    await Promise.all(names.map((name, i) => this.forkOne(p, snap, spec, { id: ids[i], name, runtime: runtimes[i] }, !!body.newIdentity, ctx, onRunning)));
-    if (runningMs !== null)
-      ctx.log(`all ${names.length} guests running ${runningMs} ms after the fork began; fix-ups done after ${Math.round(performance.now() - t0)} ms`);
+  /** Forks of a snapshot, in one job (see snapshot-fork.ts). */
+  private async doFork(p: Principal, snap: SnapshotRow, body: ForkBody, ctx: JobContext) {
+    const r = await this.forks.fork(p, snap, body, ctx);
     this.changed(snap.id);
-    return { machines: ids, snapshot: snap.id, runningMs };
-  }
-
-  private async forkOne(
-    p: Principal,
-    snap: SnapshotRow,
-    spec: ReturnType<typeof specOf>,
-    fork: { id: string; name: string; runtime: DriverRuntime },
-    newIdentity: boolean,
-    ctx: JobContext,
-    onRunning: () => void,
-  ): Promise<string> {
-    const { id, name, runtime } = fork;
-    const now = this.now();
-    const m = await insertMachine(this.store, {
-      id,
-      name,
-      driver: this.kindOf(snap),
-      image: snap.image,
-      state: 'stopped',
-      stateReason: null,
-      cpus: spec.cpus,
-      memoryMib: spec.memoryMib,
-      diskGib: spec.diskGib,
-      ports: [],
-      ownerId: p.user.id,
-      createdAt: now,
-      updatedAt: now,
-      snapshotId: snap.id,
-      runtime,
-    });
-    this.bus.publish('machine:update', this.machines.views.view(m));
-    fs.mkdirSync(resolveInside(this.dirs.machines, id), { recursive: true, mode: 0o700 });
-    const from =
-      snap.kind === 'live' ? { dir: snap.path, banner: `forked from snapshot "${snap.label}"`, fixups: { hostname: name, newIdentity }, onRunning } : undefined;
-    await this.machines.startMachine(id, ctx, 20, from, m);
-    ctx.log(`${name} running (${from ? 'carried on from the snapshot' : 'booted from its disk'})`);
-    return id;
-  }
-
-  /** New writable layers on the snapshot's frozen one, one per machine (the driver's kind of layer). */
-  private branch(snap: SnapshotRow, targets: { id: string; dir: string; name: string }[], diskGib: number, mode: 'restore' | 'fork'): Promise<DriverRuntime[]> {
-    return this.machines.driver(this.kindOf(snap)).branch(
-      { frozen: snap.diskPath, dir: snap.path, record: JSON.parse(snap.specJson) },
-      targets.map((t) => ({ ...t, layers: this.dirs.layers, diskGib })),
-      mode,
-    );
+    return r;
   }
 
   /** The device state is read back on every restore and fork: it must be the one written. */
