@@ -32,7 +32,12 @@ export const machineRoutes = [
     access: 'member',
     response: listOf(machineSchema),
     // Sent as the cached JSON: the same bytes for every caller until a machine changes.
-    handler: async ({ core, principal }) => {
+    handler: async ({ c, core, principal }) => {
+      // The whole list, gzipped once per change, to every client that takes gzip (browsers, fetch).
+      if (hasRole(principal.role, 'viewer') && /\bgzip\b/.test(c.req.header('accept-encoding') ?? ''))
+        return new Response(new Uint8Array(await core.machines.listGzip(principal)), {
+          headers: { 'content-type': 'application/json; charset=UTF-8', 'content-encoding': 'gzip', vary: 'accept-encoding', 'cache-control': 'no-store' },
+        }) as never;
       // A member sees the machines given to them; everyone else the whole (cached) list.
       const json = hasRole(principal.role, 'viewer')
         ? await core.machines.listJson(principal)

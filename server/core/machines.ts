@@ -57,10 +57,9 @@ export class MachineService implements MonitoredMachines {
     return this.listing.items();
   }
 
-  /** `{ items }` as JSON, serialized once per change. */
-  listJson(_p: Principal): Promise<string> {
-    return this.listing.json();
-  }
+  /** `{ items }` as JSON, serialized (and gzipped) once per change. */
+  listJson = (_p: Principal): Promise<string> => this.listing.json();
+  listGzip = (_p: Principal): Promise<Buffer> => this.listing.gzip();
 
   /** By id or by name (names never contain `_`, ids always do). */
   async get(_p: Principal, ref: string): Promise<Machine> {
