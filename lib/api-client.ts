@@ -163,7 +163,7 @@ export function createApiClient(opts: ClientOptions) {
       revoke: (id: string) => call('DELETE', `/tokens/${encodeURIComponent(id)}`, okSchema),
     },
     jobs: {
-      list: (p: { state?: JobState; limit?: number } = {}) => call('GET', `/jobs${q(p)}`, listOf(jobSchema)),
+      list: (p: { state?: JobState; parent?: string; limit?: number } = {}) => call('GET', `/jobs${q(p)}`, listOf(jobSchema)),
       get: (id: string) => call('GET', `/jobs/${encodeURIComponent(id)}`, jobSchema),
       logs: (id: string, after = -1) => call('GET', `/jobs/${encodeURIComponent(id)}/logs${q({ after })}`, listOf(jobLogLineSchema)),
       cancel: (id: string) => call('POST', `/jobs/${encodeURIComponent(id)}/cancel`, jobSchema),

@@ -5,6 +5,7 @@ import { queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { EmptyState } from '@/components/ui/empty-state';
 import { JobRow } from '@/components/jobs/job-row';
+import { jobTree } from '@/components/jobs/job-tree';
 
 export function JobList() {
   const jobs = useQuery(queries(api).jobs());
@@ -23,8 +24,8 @@ export function JobList() {
       className={`divide-y divide-zinc-100 overflow-hidden rounded-xl border border-zinc-200 bg-white dark:divide-zinc-800
       dark:border-zinc-800 dark:bg-zinc-900/40`}
     >
-      {jobs.data.map((job) => (
-        <JobRow key={job.id} job={job} />
+      {jobTree(jobs.data).map((n) => (
+        <JobRow key={n.job.id} job={n.job} subJobs={n.children} />
       ))}
     </ul>
   );

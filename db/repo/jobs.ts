@@ -17,6 +17,7 @@ export function toJob(r: JobRow): Job {
     result: r.resultJson == null ? null : JSON.parse(r.resultJson),
     ownerId: r.ownerId,
     machineId: r.machineId,
+    parentId: r.parentId,
     createdAt: r.createdAt,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
@@ -35,6 +36,7 @@ export async function insertJob(s: Store, j: Job): Promise<void> {
     resultJson: j.result == null ? null : JSON.stringify(j.result),
     ownerId: j.ownerId,
     machineId: j.machineId,
+    parentId: j.parentId,
     createdAt: j.createdAt,
     startedAt: j.startedAt,
     finishedAt: j.finishedAt,
@@ -53,8 +55,9 @@ export async function getJob(s: Store, id: string): Promise<Job | undefined> {
   return row ? toJob(row) : undefined;
 }
 
-export async function listJobs(s: Store, q: { ownerId?: string; state?: JobState; limit: number }): Promise<Job[]> {
+export async function listJobs(s: Store, q: { ownerId?: string; state?: JobState; parentId?: string; limit: number }): Promise<Job[]> {
   const conds: SQL[] = [];
+  if (q.parentId) conds.push(eq(s.t.jobs.parentId, q.parentId));
   if (q.ownerId) conds.push(eq(s.t.jobs.ownerId, q.ownerId));
   if (q.state) conds.push(eq(s.t.jobs.state, q.state));
   const rows = await s.db

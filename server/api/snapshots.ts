@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { idParams, listOf, okSchema } from '@/lib/contracts/common';
+import { listOf, okSchema } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
 import { checkpointBodySchema, forkBodySchema, gcResultSchema, restoreBodySchema, snapshotPatchSchema, snapshotSchema } from '@/lib/contracts/snapshots';
 import { refParams } from './machines';
@@ -11,6 +11,17 @@ import { saveBody } from './upload';
 
 /** Largest archive accepted: a 16 GiB guest's RAM plus a big disk. */
 const MAX_ARCHIVE_BYTES = 64 * 2 ** 30;
+
+/** Every snapshot route names it the same way (SnapshotService.resolve): its id, or its label when exactly one snapshot has it. */
+const snapshotRefParams = z.object({
+  ref: z
+    .string()
+    .min(1)
+    .max(120)
+    // eslint-disable-next-line no-control-regex -- labels cannot hold them either (labelSchema)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters')
+    .describe('a snapshot id, or its label when exactly one snapshot has it (several: 409 listing them)'),
+});
 
 const deleteQuery = z.object({ cascade: z.enum(['true', 'false']).optional() });
 
@@ -62,15 +73,16 @@ export const snapshotRoutes = [
   }),
   defineRoute({
     method: 'get',
-    path: '/snapshots/{id}/export',
+    path: '/snapshots/{ref}/export',
     tag: 'snapshots',
     summary: 'Download a snapshot as one archive (tar: state, RAM, flattened disk, checksums, manifest)',
     access: 'operator',
-    params: idParams,
+    params: snapshotRefParams,
     response: z.unknown(),
     handler: async ({ core, principal, params, ip }) => {
-      const { file, name } = await core.snapshots.exportArchive(params.id);
-      await core.audit.record(principal, { action: 'snapshot.export', target: { kind: 'snapshot', id: params.id }, ip });
+      const { id } = await core.snapshots.resolve(params.ref);
+      const { file, name } = await core.snapshots.exportArchive(id);
+      await core.audit.record(principal, { action: 'snapshot.export', target: { kind: 'snapshot', id }, ip });
       const stream = fs.createReadStream(file);
       stream.once('close', () => fs.rmSync(file, { force: true }));
       return new Response(Readable.toWeb(stream) as ReadableStream, {
@@ -84,72 +96,76 @@ export const snapshotRoutes = [
   }),
   defineRoute({
     method: 'get',
-    path: '/snapshots/{id}',
+    path: '/snapshots/{ref}',
     tag: 'snapshots',
     summary: 'One snapshot',
     access: 'viewer',
-    params: idParams,
+    params: snapshotRefParams,
     response: snapshotSchema,
-    handler: async ({ core, params }) => core.snapshots.get(params.id),
+    handler: async ({ core, params }) => core.snapshots.get(params.ref),
   }),
   defineRoute({
     method: 'patch',
-    path: '/snapshots/{id}',
+    path: '/snapshots/{ref}',
     tag: 'snapshots',
     summary: 'Rename a snapshot',
     access: 'operator',
-    params: idParams,
+    params: snapshotRefParams,
     body: snapshotPatchSchema,
     response: snapshotSchema,
     handler: async ({ core, principal, params, body, ip }) => {
-      await core.audit.record(principal, { action: 'snapshot.relabel', target: { kind: 'snapshot', id: params.id }, ip, detail: body });
-      return core.snapshots.relabel(params.id, body.label);
+      const { id } = await core.snapshots.resolve(params.ref);
+      await core.audit.record(principal, { action: 'snapshot.relabel', target: { kind: 'snapshot', id }, ip, detail: body });
+      return core.snapshots.relabel(id, body.label);
     },
   }),
   defineRoute({
     method: 'delete',
-    path: '/snapshots/{id}',
+    path: '/snapshots/{ref}',
     tag: 'snapshots',
     summary: 'Delete a snapshot (?cascade=true: with everything below it)',
     access: 'operator',
-    params: idParams,
+    params: snapshotRefParams,
     query: deleteQuery,
     response: okSchema,
     handler: async ({ core, principal, params, query, ip }) => {
-      await core.snapshots.remove(params.id, query.cascade === 'true');
-      await core.audit.record(principal, { action: 'snapshot.delete', target: { kind: 'snapshot', id: params.id }, ip, detail: query });
+      const { id } = await core.snapshots.resolve(params.ref);
+      await core.snapshots.remove(id, query.cascade === 'true');
+      await core.audit.record(principal, { action: 'snapshot.delete', target: { kind: 'snapshot', id }, ip, detail: query });
       return { ok: true as const };
     },
   }),
   defineRoute({
     method: 'post',
-    path: '/snapshots/{id}/restore',
+    path: '/snapshots/{ref}/restore',
     tag: 'snapshots',
     summary: 'Put a machine back to this snapshot; returns the job',
     access: 'operator',
     status: 202,
-    params: idParams,
+    params: snapshotRefParams,
     body: restoreBodySchema,
     response: jobSchema,
     handler: async ({ core, principal, params, body, ip }) => {
-      const job = await core.snapshots.restore(principal, params.id, body);
-      await core.audit.record(principal, { action: 'snapshot.restore', target: { kind: 'snapshot', id: params.id }, ip, detail: { ...body, job: job.id } });
+      const { id } = await core.snapshots.resolve(params.ref);
+      const job = await core.snapshots.restore(principal, id, body);
+      await core.audit.record(principal, { action: 'snapshot.restore', target: { kind: 'snapshot', id }, ip, detail: { ...body, job: job.id } });
       return job;
     },
   }),
   defineRoute({
     method: 'post',
-    path: '/snapshots/{id}/fork',
+    path: '/snapshots/{ref}/fork',
     tag: 'snapshots',
     summary: 'Start N new machines from this snapshot; returns the job',
     access: 'operator',
     status: 202,
-    params: idParams,
+    params: snapshotRefParams,
     body: forkBodySchema,
     response: jobSchema,
     handler: async ({ core, principal, params, body, ip }) => {
-      const job = await core.snapshots.fork(principal, params.id, body);
-      await core.audit.record(principal, { action: 'snapshot.fork', target: { kind: 'snapshot', id: params.id }, ip, detail: { ...body, job: job.id } });
+      const { id } = await core.snapshots.resolve(params.ref);
+      const job = await core.snapshots.fork(principal, id, body);
+      await core.audit.record(principal, { action: 'snapshot.fork', target: { kind: 'snapshot', id }, ip, detail: { ...body, job: job.id } });
       return job;
     },
   }),

@@ -7,24 +7,24 @@ import type { Store } from '@/db/client';
 import { listMachines } from '@/db/repo/machines';
 import {
   getSnapshotRow,
-  insertSnapshot,
   listSnapshotRows,
   listSnapshotRowsInState,
+  snapshotRowsLabelled,
   specOf,
   toSnapshot,
   updateSnapshot,
   type SnapshotRow,
 } from '@/db/repo/snapshots';
+import { isValidId } from '@/lib/contracts/common';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
 import { ConflictError, NotFoundError } from './errors';
-import { newId } from './ids';
 import type { JobContext, JobRunner } from './jobs';
 import type { MachineService } from './machines';
-import { resolveInside } from './paths';
-import { addChecksums, verifyChecksums } from './checksums';
+import { verifyChecksums } from './checksums';
 import { collectGarbage, deleteSnapshotTree, type GcResult } from './snapshot-gc';
 import { exportToFile, importFromFile } from './snapshot-archive';
+import { sumLiveFiles, takeCheckpoint } from './snapshot-checkpoint';
 import { SnapshotForks } from './snapshot-fork';
 
 /** Checkpoint, restore, fork and the snapshot tree. Files go to a temp dir, renamed only when complete. */
@@ -47,9 +47,31 @@ export class SnapshotService {
     return rows.map((r) => this.view(r, ms));
   }
 
-  async get(id: string): Promise<Snapshot> {
-    const [row, ms] = await Promise.all([getSnapshotRow(this.store, id), listMachines(this.store)]);
-    if (!row) throw new NotFoundError('Snapshot');
+  /**
+   * The one way a snapshot is named, by every verb (API and CLI): its id, or its label when
+   * exactly one snapshot has it. An id wins over a label that looks like one; a label several
+   * snapshots share is a 409 listing them (id, label, machine, created), so the caller can pick.
+   */
+  async resolve(ref: string): Promise<SnapshotRow> {
+    const byId = isValidId(ref) ? await getSnapshotRow(this.store, ref) : undefined;
+    if (byId) return byId;
+    const labelled = await snapshotRowsLabelled(this.store, ref);
+    if (labelled.length === 1) return labelled[0];
+    if (labelled.length === 0) throw new NotFoundError(`Snapshot "${ref}" (no snapshot has this id or label)`);
+    const ms = await listMachines(this.store);
+    throw new ConflictError(
+      `${labelled.length} snapshots are labelled "${ref}": name one by its id.`,
+      labelled.map((r) => ({
+        path: r.id,
+        message:
+          `label "${r.label}", machine ${ms.find((m) => m.id === r.machineId)?.name ?? '(gone)'}, ` +
+          `created ${new Date(r.createdAt).toISOString().slice(0, 19).replace('T', ' ')} UTC`,
+      })),
+    );
+  }
+
+  async get(ref: string): Promise<Snapshot> {
+    const [row, ms] = await Promise.all([this.resolve(ref), listMachines(this.store)]);
     return this.view(row, ms);
   }
 
@@ -73,12 +95,12 @@ export class SnapshotService {
     // Files only: a failed snapshot stays listed (say, "interrupted") until someone collects it.
     await collectGarbage(this.store, this.dirs, this.machines, { failed: false, now: this.now() });
     // Sums the previous run had no time to write.
-    for (const row of await listSnapshotRowsInState(this.store, 'complete')) if (row.kind === 'live') this.sumFiles(row);
+    for (const row of await listSnapshotRowsInState(this.store, 'complete')) if (row.kind === 'live') sumLiveFiles(this.machines, row);
   }
 
   /** The snapshot as one archive file (the caller streams it, then removes it). */
-  async exportArchive(id: string): Promise<{ file: string; name: string }> {
-    const snap = await this.complete(id);
+  async exportArchive(ref: string): Promise<{ file: string; name: string }> {
+    const snap = await this.complete(ref);
     return exportToFile(snap, this.machines.describe(this.kindOf(snap)).archiveExport, this.machines.driver(this.kindOf(snap)).archive, this.tmpDir());
   }
 
@@ -102,22 +124,22 @@ export class SnapshotService {
     return r;
   }
 
-  /** Its live files, summed in the background (RAM files are large). */
-  private sumFiles(snap: SnapshotRow): void {
-    const files = this.machines.driver(this.kindOf(snap)).snapshotFiles;
-    addChecksums(snap.path, [...files.checked, ...files.bulk], true).catch(() => undefined); // a snapshot deleted meanwhile: nothing to sum
-  }
-
   private kindOf(snap: SnapshotRow): Machine['driver'] {
     return snap.driver as Machine['driver'];
   }
 
   async checkpoint(p: Principal, ref: string, label?: string): Promise<Job> {
     const m = await this.checkpointable(p, ref);
-    return this.machines.lockedJob(p, m, 'checkpointing', { kind: 'snapshot.checkpoint', title: `Checkpoint ${m.name}` }, async (ctx) => {
-      const snap = await this.doCheckpoint(m.id, label, ctx);
-      return { snapshot: snap.id, kind: snap.kind, pauseMs: snap.pauseMs };
-    });
+    return this.machines.lockedJob(
+      p,
+      m,
+      'checkpointing',
+      { kind: 'snapshot.checkpoint', title: `Checkpoint ${m.name}${label?.trim() ? ` as "${label.trim()}"` : ''}` },
+      async (ctx) => {
+        const snap = await this.doCheckpoint(m.id, label, ctx);
+        return { snapshot: snap.id, kind: snap.kind, pauseMs: snap.pauseMs };
+      },
+    );
   }
 
   /** "Fork now": checkpoint the running machine and start forks from that instant, in one job. */
@@ -130,8 +152,8 @@ export class SnapshotService {
     });
   }
 
-  async restore(p: Principal, id: string, body: RestoreBody): Promise<Job> {
-    const snap = await this.complete(id);
+  async restore(p: Principal, snapshotRef: string, body: RestoreBody): Promise<Job> {
+    const snap = await this.complete(snapshotRef);
     const ref = body.machine ?? snap.machineId;
     if (!ref) throw new ConflictError('The machine this snapshot came from is gone: say which machine to restore into, or fork it.');
     const m = await this.machines.get(p, ref);
@@ -181,8 +203,8 @@ export class SnapshotService {
     });
   }
 
-  async fork(p: Principal, id: string, body: ForkBody): Promise<Job> {
-    const snap = await this.complete(id);
+  async fork(p: Principal, snapshotRef: string, body: ForkBody): Promise<Job> {
+    const snap = await this.complete(snapshotRef);
     await this.machines.preflight(null, specOf(snap).memoryMib * (body.count ?? 1), []);
     await this.verified(snap);
     const { job } = await this.jobs.start({ kind: 'snapshot.fork', title: `Fork ${snap.label} ×${body.count ?? 1}`, ownerId: p.user.id }, (ctx) =>
@@ -192,12 +214,14 @@ export class SnapshotService {
   }
 
   /** Delete a node: refused while children or machines depend on it, unless `cascade` (then its subtree goes too). */
-  async remove(id: string, cascade: boolean): Promise<void> {
+  async remove(ref: string, cascade: boolean): Promise<void> {
+    const { id } = await this.resolve(ref);
     await deleteSnapshotTree(this.store, this.dirs, this.machines, id, cascade);
     this.changed(id);
   }
 
-  async relabel(id: string, label: string): Promise<Snapshot> {
+  async relabel(ref: string, label: string): Promise<Snapshot> {
+    const { id } = await this.resolve(ref);
     if (!(await updateSnapshot(this.store, id, { label }))) throw new NotFoundError('Snapshot');
     this.changed(id);
     return this.get(id);
@@ -209,66 +233,20 @@ export class SnapshotService {
     return m;
   }
 
-  private async complete(id: string): Promise<SnapshotRow> {
-    const snap = await getSnapshotRow(this.store, id);
-    if (!snap) throw new NotFoundError('Snapshot');
+  private async complete(ref: string): Promise<SnapshotRow> {
+    const snap = await this.resolve(ref);
     if (snap.state !== 'complete') throw new ConflictError(`This snapshot is ${snap.state}: it cannot be restored or forked.`);
     return snap;
   }
 
-  private async doCheckpoint(machineId: string, label: string | undefined, ctx: JobContext): Promise<SnapshotRow> {
-    const { row, spec } = await this.machines.spec(machineId);
-    const driver = this.machines.driver(row.driver);
-    const live = row.state === 'running' || row.state === 'paused';
-    const id = newId('snp');
-    const final = resolveInside(this.dirs.snapshots, id);
-    const tmp = resolveInside(this.dirs.snapshots, `.${id}.tmp`);
-    await insertSnapshot(this.store, {
-      id,
-      parentId: row.snapshotId,
+  /** A checkpoint of the machine as a new node (see snapshot-checkpoint.ts). */
+  private doCheckpoint(machineId: string, label: string | undefined, ctx: JobContext): Promise<SnapshotRow> {
+    return takeCheckpoint(
+      { store: this.store, machines: this.machines, dirs: this.dirs, now: this.now, changed: (id) => this.changed(id) },
       machineId,
-      kind: live ? 'live' : 'disk',
-      state: 'pending',
-      sizeBytes: 0,
-      pauseMs: null,
-      path: final,
-      createdAt: this.now(),
-      label: label?.trim() || `${row.name} ${new Date(this.now()).toISOString().slice(0, 19).replace('T', ' ')}`,
-      driver: row.driver,
-      image: row.image,
-      diskPath: '',
-      // And what its driver needs to make machines from it again (containers: the layers they stand on).
-      specJson: JSON.stringify({ cpus: row.cpus, memoryMib: row.memoryMib, diskGib: row.diskGib, ...driver.snapshotRecord(spec) }),
-    });
-    this.changed(id);
-    ctx.progress(10, live ? 'Saving memory, devices and disk (guest paused)' : 'Freezing the disk layer');
-    try {
-      const res = await driver.checkpoint(spec, tmp);
-      // The machine writes to its new layer from now on, whatever happens next.
-      await this.machines.patch(machineId, { runtime: res.runtime ?? spec.runtime, snapshotId: id });
-      if (res.liveError) ctx.log(`warning: live state not saved (${res.liveError}); the snapshot keeps the disk only`);
-      // Out of the pause already. The device state is summed before the snapshot counts as
-      // complete; the RAM file (hundreds of MB to read) just after, off the job.
-      await addChecksums(tmp, driver.snapshotFiles.checked);
-      fs.renameSync(tmp, final);
-      const size = res.sizeBytes;
-      const done = (await updateSnapshot(this.store, id, {
-        state: 'complete',
-        kind: res.live ? 'live' : 'disk',
-        pauseMs: res.pauseMs,
-        sizeBytes: size,
-        diskPath: res.frozenDisk,
-      }))!;
-      if (res.live) this.sumFiles(done);
-      ctx.log(res.live ? `live snapshot ${id}: guest paused ${res.pauseMs} ms, ${(size / 2 ** 20).toFixed(1)} MiB on disk` : `disk snapshot ${id}`);
-      this.changed(id);
-      return done;
-    } catch (err) {
-      fs.rmSync(tmp, { recursive: true, force: true });
-      await updateSnapshot(this.store, id, { state: 'failed' });
-      this.changed(id);
-      throw err;
-    }
+      label,
+      ctx,
+    );
   }
 
   /** Forks of a snapshot, in one job (see snapshot-fork.ts). */
