@@ -1,6 +1,7 @@
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Machine } from '@/lib/contracts/machines';
 import type { Store } from '../client';
+import { prepared } from './prepared';
 
 export function toMachine(r: MachineRow): Machine {
   return {
@@ -90,6 +91,15 @@ export async function getMachineRow(s: Store, by: { id: string } | { name: strin
   const cond = 'id' in by ? eq(s.t.machines.id, by.id) : eq(s.t.machines.name, by.name);
   const [row] = await s.db.select().from(s.t.machines).where(cond).limit(1);
   return row;
+}
+
+/** Machines by id (the list cache re-reads the ones that changed); a missing id is left out. */
+export async function getMachinesByIds(s: Store, ids: string[]): Promise<Machine[]> {
+  if (ids.length === 1) {
+    const q = prepared(s, 'getMachineById', () => s.db.select().from(s.t.machines).where(eq(s.t.machines.id, sql.placeholder('id'))).prepare('getMachineById'));
+    return (await q.execute({ id: ids[0] })).map(toMachine);
+  }
+  return ids.length ? (await s.db.select().from(s.t.machines).where(inArray(s.t.machines.id, ids))).map(toMachine) : [];
 }
 
 export async function updateMachine(s: Store, id: string, patch: MachinePatch): Promise<Machine | undefined> {

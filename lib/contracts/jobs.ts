@@ -26,10 +26,7 @@ export type Job = z.infer<typeof jobSchema>;
 export const jobLogLineSchema = z.object({ seq: z.number().int(), ts: timestampSchema, line: z.string() });
 export type JobLogLine = z.infer<typeof jobLogLineSchema>;
 
-export const jobListQuerySchema = z.object({
-  state: jobStateSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
+export const jobListQuerySchema = z.object({ state: jobStateSchema.optional() });
 
 export const jobLogQuerySchema = z.object({ after: z.coerce.number().int().min(-1).default(-1) });
 

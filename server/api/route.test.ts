@@ -36,6 +36,7 @@ function app() {
     defineRoute({
       method: 'get',
       path: '/open',
+      name: 'open',
       tag: 't',
       summary: 's',
       access: 'public',
@@ -45,6 +46,7 @@ function app() {
     defineRoute({
       method: 'post',
       path: '/things/{id}',
+      name: 'postThing',
       tag: 't',
       summary: 's',
       access: 'operator',

@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { idParams, listOf, okSchema } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
 import { checkpointBodySchema, forkBodySchema, gcResultSchema, restoreBodySchema, snapshotPatchSchema, snapshotSchema } from '@/lib/contracts/snapshots';
-import { refParams } from './machines';
-import { defineRoute } from './route';
+import { pageOf, padKey } from '@/server/core/paging';
+import { defineRoute, refParams } from './route';
 import { saveBody } from './upload';
 
 /** Largest archive accepted: a 16 GiB guest's RAM plus a big disk. */
@@ -18,15 +18,18 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'get',
     path: '/snapshots',
+    name: 'listSnapshots',
     tag: 'snapshots',
-    summary: 'The snapshot tree (nodes with parent ids, and the machines on each)',
+    summary: 'The snapshot tree (nodes with parent ids, and the machines on each), oldest first: a parent comes before its children',
     access: 'viewer',
+    list: {},
     response: listOf(snapshotSchema),
-    handler: async ({ core }) => ({ items: await core.snapshots.list() }),
+    handler: async ({ core, page }) => pageOf(await core.snapshots.list(), page, (s) => `${padKey(s.createdAt)}:${s.id}`),
   }),
   defineRoute({
     method: 'post',
     path: '/snapshots/gc',
+    name: 'collectGarbage',
     tag: 'snapshots',
     summary: 'Remove unreferenced disk layers, stray snapshot files and failed snapshots nothing depends on',
     access: 'operator',
@@ -43,10 +46,13 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/import',
+    name: 'importSnapshot',
     tag: 'snapshots',
     summary: 'Import a snapshot archive (the raw tar as the body) as a new root of the tree',
     access: 'operator',
     status: 201,
+    upload: { type: 'application/x-tar', description: 'An archive made by hangar snapshot export (at most 64 GiB)' },
+    errors: [409],
     response: snapshotSchema,
     handler: async ({ c, core, principal, ip }) => {
       const file = path.join(core.snapshots.tmpDir(), `upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.tar`);
@@ -63,11 +69,14 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'get',
     path: '/snapshots/{id}/export',
+    name: 'exportSnapshot',
     tag: 'snapshots',
     summary: 'Download a snapshot as one archive (tar: state, RAM, flattened disk, checksums, manifest)',
     access: 'operator',
     params: idParams,
     response: z.unknown(),
+    produces: { type: 'application/x-tar', description: 'The archive (an attachment)' },
+    errors: [409],
     handler: async ({ core, principal, params, ip }) => {
       const { file, name } = await core.snapshots.exportArchive(params.id);
       await core.audit.record(principal, { action: 'snapshot.export', target: { kind: 'snapshot', id: params.id }, ip });
@@ -85,6 +94,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'get',
     path: '/snapshots/{id}',
+    name: 'getSnapshot',
     tag: 'snapshots',
     summary: 'One snapshot',
     access: 'viewer',
@@ -95,6 +105,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'patch',
     path: '/snapshots/{id}',
+    name: 'relabelSnapshot',
     tag: 'snapshots',
     summary: 'Rename a snapshot',
     access: 'operator',
@@ -109,12 +120,14 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'delete',
     path: '/snapshots/{id}',
+    name: 'deleteSnapshot',
     tag: 'snapshots',
     summary: 'Delete a snapshot (?cascade=true: with everything below it)',
     access: 'operator',
     params: idParams,
     query: deleteQuery,
     response: okSchema,
+    errors: [409],
     handler: async ({ core, principal, params, query, ip }) => {
       await core.snapshots.remove(params.id, query.cascade === 'true');
       await core.audit.record(principal, { action: 'snapshot.delete', target: { kind: 'snapshot', id: params.id }, ip, detail: query });
@@ -124,10 +137,12 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/{id}/restore',
+    name: 'restoreSnapshot',
     tag: 'snapshots',
     summary: 'Put a machine back to this snapshot; returns the job',
     access: 'operator',
     status: 202,
+    errors: [409],
     params: idParams,
     body: restoreBodySchema,
     response: jobSchema,
@@ -140,10 +155,12 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/{id}/fork',
+    name: 'forkSnapshot',
     tag: 'snapshots',
     summary: 'Start N new machines from this snapshot; returns the job',
     access: 'operator',
     status: 202,
+    errors: [409],
     params: idParams,
     body: forkBodySchema,
     response: jobSchema,
@@ -157,6 +174,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/checkpoint',
+    name: 'checkpointMachine',
     tag: 'snapshots',
     summary: 'Checkpoint a machine (live when running); returns the job',
     access: 'operator',
@@ -165,8 +183,9 @@ export const snapshotRoutes = [
     params: refParams,
     body: checkpointBodySchema,
     response: jobSchema,
-    handler: async ({ core, principal, params, body, ip }) => {
-      const job = await core.snapshots.checkpoint(principal, params.ref, body.label);
+    errors: [409],
+    handler: async ({ core, principal, machine, body, ip }) => {
+      const job = await core.snapshots.checkpoint(principal, machine.id, body.label);
       await core.audit.record(principal, { action: 'machine.checkpoint', target: { kind: 'machine', id: job.machineId }, ip, detail: { job: job.id } });
       return job;
     },
@@ -174,6 +193,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/fork',
+    name: 'forkMachineNow',
     tag: 'snapshots',
     summary: 'Fork now: checkpoint and start N copies from that instant; returns the job',
     access: 'operator',
@@ -181,8 +201,9 @@ export const snapshotRoutes = [
     params: refParams,
     body: forkBodySchema,
     response: jobSchema,
-    handler: async ({ core, principal, params, body, ip }) => {
-      const job = await core.snapshots.forkNow(principal, params.ref, body);
+    errors: [409],
+    handler: async ({ core, principal, machine, body, ip }) => {
+      const job = await core.snapshots.forkNow(principal, machine.id, body);
       await core.audit.record(principal, { action: 'machine.fork', target: { kind: 'machine', id: job.machineId }, ip, detail: { ...body, job: job.id } });
       return job;
     },

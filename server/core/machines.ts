@@ -5,6 +5,7 @@ import type { Store } from '@/db/client';
 import { deleteMachine, getMachineRow, insertMachine, toMachine, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
 import { deleteMachineShares } from '@/db/repo/shares';
 import { MachineList } from './machine-list';
+import type { CachedJson } from './cached-json';
 import { unitFile } from '@/server/drivers/nspawn/unit';
 import { driverFor } from '@/server/drivers/registry';
 import type { BootFiles, Fixups, MachineSpec, StartFrom } from '@/server/drivers/types';
@@ -51,9 +52,14 @@ export class MachineService {
     return this.listing.items();
   }
 
-  /** `{ items }` as JSON, serialized once per change. */
-  listJson(_p: Principal): Promise<string> {
-    return this.listing.json();
+  /** `{ items, next }` as JSON (with its ETag and compressed forms), made once per change: every machine, or a page by name. */
+  listJson(_p: Principal, page?: { after: string | undefined; limit: number }): Promise<CachedJson> {
+    return page ? this.listing.page(page.after, page.limit) : this.listing.json();
+  }
+
+  /** By id or name from the kept list, with its JSON: what the API's machine routes load once per request. */
+  cached(ref: string): Promise<{ machine: Machine; body: CachedJson } | undefined> {
+    return this.listing.one(ref);
   }
 
   /** By id or by name (names never contain `_`, ids always do). */
