@@ -44,7 +44,7 @@ export function listOf<T extends z.ZodType>(item: T) {
 }
 
 /** Asking for a page: at most `limit` items after `cursor` (the `next` of the previous page). */
-export interface PageQuery {
+export type PageQuery = {
   limit?: number;
   cursor?: string;
-}
+};
