@@ -102,7 +102,9 @@ export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
     info: {
       title: 'Hangar API',
       version: core.version,
-      description: 'Disposable machines (QEMU VMs, nspawn and podman containers): lifecycle as jobs, snapshots, consoles. Errors: `{ error: { code, message, issues? } }`.',
+      description:
+        'Disposable machines (QEMU VMs, nspawn and podman containers): lifecycle as jobs, snapshots, consoles. ' +
+        'Errors: `{ error: { code, message, issues? } }`.',
       // OpenAPI 3.1's SPDX identifier (the library's types know only 3.0's url).
       license: { name: 'MIT', identifier: 'MIT' } as { name: string },
     },

@@ -19,7 +19,8 @@ export const jobRoutes = [
     handler: async ({ core, principal, query, page }) => {
       const limit = page.limit ?? JOB_PAGE;
       const after = page.after === undefined ? undefined : parseTimeIdKey(page.after);
-      const rows = await core.jobs.list(principal, { state: query.state, limit: limit + 1, ...(after ? { before: { createdAt: after.n, id: after.id } } : {}) });
+      const before = after ? { before: { createdAt: after.n, id: after.id } } : {};
+      const rows = await core.jobs.list(principal, { state: query.state, limit: limit + 1, ...before });
       return pageFromRows(rows, limit, (j) => timeIdKey(j.createdAt, j.id));
     },
   }),

@@ -36,7 +36,8 @@ export const machineRoutes = [
     response: listOf(machineSchema),
     handler: async ({ core, principal, page }) => {
       // Everyone from viewer up sees the same list: its JSON (and pages) are kept until a machine changes.
-      if (hasRole(principal.role, 'viewer')) return core.machines.listJson(principal, page.limit === undefined && !page.after ? undefined : { after: page.after, limit: page.limit ?? Infinity });
+      const whole = page.limit === undefined && !page.after;
+      if (hasRole(principal.role, 'viewer')) return core.machines.listJson(principal, whole ? undefined : { after: page.after, limit: page.limit ?? Infinity });
       return pageOf(await core.grants.visible(principal, await core.machines.list(principal)), page, (m) => m.name);
     },
   }),

@@ -46,6 +46,7 @@ export function errorStatuses(spec: AnyRouteSpec): ErrorStatus[] {
 }
 
 const binary = { type: 'string', format: 'binary' };
+const ETAG_TEXT = 'Validator of this answer: send it back in If-None-Match to get 304 while it holds';
 /** One schema component for every error answer. */
 const errorEnvelope = errorEnvelopeSchema.openapi('ErrorEnvelope');
 
@@ -60,7 +61,7 @@ export function responseRules(spec: AnyRouteSpec): Map<number, ResponseRule> {
     media: spec.produces?.type ?? 'application/json',
     schema: spec.produces ? null : spec.response,
     docSchema: spec.produces ? (spec.produces.schema ?? binary) : spec.response,
-    ...(etag ? { headers: { ETag: { description: 'Validator of this answer: send it back in If-None-Match to get 304 while it holds', schema: { type: 'string' } } } } : {}),
+    ...(etag ? { headers: { ETag: { description: ETAG_TEXT, schema: { type: 'string' } } } } : {}),
   });
   if (etag) rules.set(304, { status: 304, description: 'Not modified: If-None-Match named the current ETag', media: null, schema: null });
   for (const s of errorStatuses(spec)) {

@@ -38,7 +38,8 @@ export const shareRoutes = [
     params: refParams,
     list: {},
     response: listOf(shareSchema),
-    handler: async ({ core, principal, machine, page }) => pageOf(await core.shares.list(principal, machine.id), page, (x) => timeIdKey(x.createdAt, x.id), true),
+    handler: async ({ core, principal, machine, page }) =>
+      pageOf(await core.shares.list(principal, machine.id), page, (x) => timeIdKey(x.createdAt, x.id), true),
   }),
   defineRoute({
     method: 'delete',
