@@ -46,9 +46,9 @@ export function errorStatuses(spec: AnyRouteSpec): ErrorStatus[] {
 }
 
 const binary = { type: 'string', format: 'binary' };
+/** One schema component for every error answer (zod's `id` meta makes each use a $ref). */
+const errorEnvelope = errorEnvelopeSchema.meta({ id: 'ErrorEnvelope' });
 const ETAG_TEXT = 'Validator of this answer: send it back in If-None-Match to get 304 while it holds';
-/** One schema component for every error answer. */
-const errorEnvelope = errorEnvelopeSchema.openapi('ErrorEnvelope');
 
 /** Every documented answer of an operation, by status: the route table, the OpenAPI document and the integration suite's response validator read this. */
 export function responseRules(spec: AnyRouteSpec): Map<number, ResponseRule> {

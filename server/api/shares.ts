@@ -65,6 +65,8 @@ export const shareRoutes = [
     access: 'viewer',
     share: true,
     response: shareInfoSchema,
+    // Called without a share link: there is no link to describe.
+    errors: [404],
     handler: async ({ core, principal }) => core.shares.info(principal),
   }),
 ];
