@@ -80,6 +80,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   consoles.recordings = recordings;
   bus.subscribe('machine:removed', ({ id }) => recordings.removeMachine(id));
   const grants = new GrantService(store, machines, auth);
+  // A user deleted (or disabled) is revoked: their machines' owner may have changed underneath the kept list.
+  auth.onRevoke((r) => r.userId && !r.sessionId && machines.ownerChanged(r.userId));
   consoles.roleOn = (p, id) => grants.roleOn(p, id);
   consoles.canSee = async (p, id) => (await grants.grantOn(p, id)) !== null;
   machines.onGone = (id) => consoles.closeMachine(id, 'The machine stopped.');

@@ -91,6 +91,14 @@ export class MachineList {
     return body;
   }
 
+  /**
+   * A user's machines may have changed without a machine event: deleting a user sets their
+   * machines' owner to none in the database itself (a foreign key). Read those again.
+   */
+  ownerChanged(userId: string): void {
+    for (const e of this.entries?.values() ?? []) if (e.machine.ownerId === userId) this.changed(e.machine.id);
+  }
+
   private changed(id: string): void {
     this.stale.set(id, ++this.changes);
     this.full = null;

@@ -57,6 +57,11 @@ export class MachineService {
     return page ? this.listing.page(page.after, page.limit) : this.listing.json();
   }
 
+  /** A user's machines may have changed in the database without a machine event (a user deleted): read them again. */
+  ownerChanged(userId: string): void {
+    this.listing.ownerChanged(userId);
+  }
+
   /** By id or name from the kept list, with its JSON: what the API's machine routes load once per request. */
   cached(ref: string): Promise<{ machine: Machine; body: CachedJson } | undefined> {
     return this.listing.one(ref);
