@@ -90,6 +90,8 @@ export interface RouteEntry {
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Answers a browser must not keep (send.ts): who is who, and who did what. */
+const PRIVATE_TAGS = new Set(['auth', 'users', 'audit', 'shares', 'grants']);
 
 export function envelope(code: ErrorCode, message: string, issues?: { path: string; message: string }[]) {
   return { error: { code, message, ...(issues ? { issues } : {}) } };
@@ -230,7 +232,7 @@ export function register(app: App, table: RouteEntry[], spec: AnyRouteSpec): voi
     } as Parameters<typeof spec.handler>[0]);
     // A file download (a snapshot archive) or a stream answers with its own Response.
     if (data instanceof Response) return data as never;
-    return sendJson(c, data instanceof CachedJson ? data : new CachedJson(JSON.stringify(data)), status) as never;
+    return sendJson(c, data instanceof CachedJson ? data : new CachedJson(JSON.stringify(data)), status, !PRIVATE_TAGS.has(spec.tag)) as never;
   });
 }
 

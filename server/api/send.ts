@@ -3,14 +3,15 @@ import { etagMatches, pickEncoding, type CachedJson } from '@/server/core/cached
 import type { AppEnv } from './route';
 
 /**
- * Send a JSON answer. GETs carry a weak ETag and answer 304 when If-None-Match names it (the
- * browser may keep them, but must ask each time: `private, no-cache`); other answers are never
- * kept. Bodies of 1 KB and more go compressed when the client accepts brotli or gzip; the
+ * Send a JSON answer. GETs carry a weak ETag and answer 304 when If-None-Match names it; the
+ * browser may keep them (`private, no-cache`: it must ask each time) unless `keep` is false
+ * (accounts, tokens, sessions, the audit log: nothing of those stays in a browser's cache).
+ * Other answers are never kept. Bodies of 1 KB and more go compressed when the client accepts brotli or gzip; the
  * compressed bytes are the body's own (kept with it when a cache keeps the body).
  */
-export async function sendJson(c: Context<AppEnv>, body: CachedJson, status: number): Promise<Response> {
+export async function sendJson(c: Context<AppEnv>, body: CachedJson, status: number, keep = true): Promise<Response> {
   const get = c.req.method === 'GET';
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Cache-Control': get ? 'private, no-cache' : 'no-store' };
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Cache-Control': get && keep ? 'private, no-cache' : 'no-store' };
   if (get) {
     headers.ETag = body.etag;
     if (etagMatches(c.req.header('if-none-match'), body.etag)) return c.body(null, 304, headers);
