@@ -54,7 +54,8 @@ async function echoProbe(url: string, token: string) {
   const tsx = path.join(projectRoot(), 'node_modules', '.bin', 'tsx');
   const p = spawn(tsx, [path.join(projectRoot(), 'bench', 'echo-probe.ts'), url, token, '300', '10'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: p.stdout! });
-  const next = () => new Promise<string>((resolve, reject) => (lines.once('line', resolve), p.once('exit', (c) => reject(new Error(`echo probe exited ${c}`)))));
+  const next = () =>
+    new Promise<string>((resolve, reject) => (lines.once('line', resolve), p.once('exit', (c) => reject(new Error(`echo probe exited ${c}`)))));
   if ((await next()) !== 'ready') throw new Error('echo probe: not ready');
   return {
     go: async () => {
@@ -110,6 +111,8 @@ export async function run() {
     await load(400, 50, () => get('/api/machines')); // warm-up
 
     const list = await load(REQUESTS, CONCURRENCY, () => get('/api/machines'));
+    // The same uncompressed: what the server sends without the client's inflating (undici's, through web streams, is slow).
+    const plain = await load(REQUESTS, CONCURRENCY, () => get('/api/machines', { 'accept-encoding': 'identity' }));
 
     // A console's echo, idle, then while the whole list is fetched 200 at a time (the heaviest answer).
     const settings = await fetch(`${srv.url}/api/settings`, {
@@ -123,12 +126,18 @@ export async function run() {
     let probing = true;
     const [underLoad, during] = await Promise.all([
       probe.go().finally(() => (probing = false)),
-      load(0, CONCURRENCY, () => get('/api/machines'), undefined, () => !probing),
+      load(
+        0,
+        CONCURRENCY,
+        () => get('/api/machines'),
+        undefined,
+        () => !probing,
+      ),
     ]);
 
     // Pages of 50: the cursors of every page, then pages picked at random.
     const cursors: (string | null)[] = [null];
-    for (let c: string | null = null; ; ) {
+    for (let c: string | null = null; ;) {
       const page = (await (await get(`/api/machines?limit=${PAGE}${c ? `&cursor=${c}` : ''}`)).json()) as { next: string | null };
       if (!page.next) break;
       cursors.push((c = page.next));
@@ -160,7 +169,7 @@ export async function run() {
       machines: MACHINES,
       concurrency: CONCURRENCY,
       requests: REQUESTS,
-      failed: list.failed + one.failed + login.failed + pages.failed + notModified.failed + during.failed,
+      failed: list.failed + plain.failed + one.failed + login.failed + pages.failed + notModified.failed + during.failed,
       one_machine_rps: one.rps,
       one_machine_p99_ms: one.p99_ms,
       login_rps: login.rps,
@@ -168,6 +177,8 @@ export async function run() {
       response_kb: round(raw.length / 1024, 0),
       response_gzip_kb: round(gzipped / 1024, 0),
       full_list_p99_ms: list.p99_ms,
+      full_list_identity_rps: plain.rps,
+      full_list_identity_p99_ms: plain.p99_ms,
       page_p99_ms: pages.p99_ms,
       page_p50_ms: pages.p50_ms,
       page_rps: pages.rps,
@@ -180,7 +191,7 @@ export async function run() {
       echo_max_under_load_ms: underLoad.max_ms,
       list_rps_during_echo: during.rps,
       note:
-        'GET /api/machines (all 1,000, admin token, gzip) with 200 requests in flight; page: ?limit=50 at a random cursor, 200 in ' +
+        'GET /api/machines (all 1,000, admin token, gzip; identity: uncompressed) with 200 requests in flight; page: ?limit=50 at a random cursor, 200 in ' +
         'flight; one_machine: GET /api/machines/NAME, 200 in flight; list_304: If-None-Match with the current ETag, 10 in flight; ' +
         'echo: one character typed into the host shell console (raw pty, dd) and timed until it comes back, from a process of ' +
         'its own, 300 samples 10 ms apart, idle and while the whole list is fetched 200 at a time; login: POST /api/auth/login ' +
