@@ -45,6 +45,8 @@ for (let i = 0; i < SAMPLES; i++) {
   lat.push(performance.now() - t);
   await new Promise((r) => setTimeout(r, GAP_MS));
 }
-console.log(JSON.stringify({ p50_ms: round(percentile(lat, 50), 2), p99_ms: round(percentile(lat, 99), 2), max_ms: round(Math.max(...lat), 2), samples: lat.length }));
+console.log(
+  JSON.stringify({ p50_ms: round(percentile(lat, 50), 2), p99_ms: round(percentile(lat, 99), 2), max_ms: round(Math.max(...lat), 2), samples: lat.length }),
+);
 s.disconnect();
 process.exit(0);

@@ -96,7 +96,13 @@ export async function getMachineRow(s: Store, by: { id: string } | { name: strin
 /** Machines by id (the list cache re-reads the ones that changed); a missing id is left out. */
 export async function getMachinesByIds(s: Store, ids: string[]): Promise<Machine[]> {
   if (ids.length === 1) {
-    const q = prepared(s, 'getMachineById', () => s.db.select().from(s.t.machines).where(eq(s.t.machines.id, sql.placeholder('id'))).prepare('getMachineById'));
+    const q = prepared(s, 'getMachineById', () =>
+      s.db
+        .select()
+        .from(s.t.machines)
+        .where(eq(s.t.machines.id, sql.placeholder('id')))
+        .prepare('getMachineById'),
+    );
     return (await q.execute({ id: ids[0] })).map(toMachine);
   }
   return ids.length ? (await s.db.select().from(s.t.machines).where(inArray(s.t.machines.id, ids))).map(toMachine) : [];

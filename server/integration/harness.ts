@@ -25,7 +25,12 @@ export interface RunningServer {
  * fresh data dir. The web UI is left out unless asked: these tests talk to the API and sockets.
  */
 export async function startServer(
-  opts: { dataDir?: string; ui?: boolean; env?: Record<string, string>; /** Node's own flags, e.g. --cpu-prof (a bench's profile). */ nodeArgs?: string[] } = {},
+  opts: {
+    dataDir?: string;
+    ui?: boolean;
+    env?: Record<string, string>;
+    /** Node's own flags, e.g. --cpu-prof (a bench's profile). */ nodeArgs?: string[];
+  } = {},
 ): Promise<RunningServer> {
   const entry = path.join(root, 'dist', 'server.js');
   if (!fs.existsSync(entry)) throw new Error('dist/server.js is missing: run `npm run build` (./hangar test does).');
