@@ -38,10 +38,13 @@ Usage:
   hangar unit NAME                                a container as a systemd unit file for the host
   hangar probe --package NAME|FILE.deb [--check-unit U] [--check-network URL]   install in a throwaway container, check, report
   hangar checkpoint NAME [-l LABEL]               snapshot a machine (live: memory + devices + disk)
-  hangar snapshots [--limit N [--cursor C]]       the snapshot tree (a page, oldest first); hangar snapshot rm SNAP [--cascade]
+  hangar snapshots [--limit N [--cursor C]]       the snapshot tree (a page, oldest first); hangar snapshot show SNAP | rm SNAP [--cascade]
   hangar snapshot export SNAP [-o FILE]           one archive file (state, RAM, flattened disk); snapshot import FILE
   hangar restore SNAP [--machine NAME] [--no-checkpoint]   put a machine back to a snapshot
   hangar fork SNAP|NAME [-n N] [--prefix P]       start N copies from a snapshot (or from a machine, now)
+                                                  SNAP: a snapshot id, or its label when one snapshot alone has it
+                                                  (several: they are listed). fork REF reads REF as a snapshot id, then
+                                                  a machine name (fork now), then a label: a machine wins over a label
   hangar gc                                       remove unreferenced disk layers and snapshot files
   hangar build BASE [+ STEP ARGS]... | -f FILE.yaml|FILE.ts [--name N]   a machine from chained steps, each
                                                   result cached (e.g. debian-12 + apt nginx + exec -- nginx -v)

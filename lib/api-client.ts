@@ -162,8 +162,8 @@ export function createApiClient(opts: ClientOptions) {
       revoke: (id: string) => call('DELETE', `/tokens/${encodeURIComponent(id)}`, okSchema),
     },
     jobs: {
-      /** Newest first, 100 a page unless `limit` says otherwise; `cursor`: the `next` of the previous page. */
-      list: (p: { state?: JobState } & PageQuery = {}) => call('GET', `/jobs${q(p)}`, listOf(jobSchema)),
+      /** Newest first, 100 a page unless `limit` says otherwise; `cursor`: the `next` of the previous page; `parent`: only that job's children. */
+      list: (p: { state?: JobState; parent?: string } & PageQuery = {}) => call('GET', `/jobs${q(p)}`, listOf(jobSchema)),
       get: (id: string) => call('GET', `/jobs/${encodeURIComponent(id)}`, jobSchema),
       logs: (id: string, after = -1) => call('GET', `/jobs/${encodeURIComponent(id)}/logs${q({ after })}`, listOf(jobLogLineSchema)),
       cancel: (id: string) => call('POST', `/jobs/${encodeURIComponent(id)}/cancel`, jobSchema),

@@ -11,7 +11,7 @@ export async function status(json: boolean): Promise<void> {
   const health = await api.health();
   const me = cfg.token ? await api.auth.me() : null;
   const [machines, jobs] = me ? await Promise.all([api.machines.list(), api.jobs.list({ limit: 500 })]) : [null, null];
-  const running = jobs?.items.filter((j) => j.state === 'running' || j.state === 'queued').length ?? null;
+  const running = jobs?.items.filter((j) => !j.parentId && (j.state === 'running' || j.state === 'queued')).length ?? null;
   if (json) {
     printJson({
       url: cfg.url,

@@ -29,7 +29,8 @@ export function EventsBridge() {
       qc.setQueryData<InfiniteData<{ items: Job[]; next: string | null }>>(keys.jobPages(), (d) => (d ? upsertPaged(d, job) : d));
       qc.setQueryData(keys.job(job.id), job);
       // Your own jobs (an admin receives everyone's): the end of one you watched start is worth a toast.
-      const mine = job.ownerId === qc.getQueryData<Me>(keys.me())?.user.id;
+      // Only the job a person started: a build's creates, checkpoints and forks (its children) end quietly, the build speaks for them.
+      const mine = job.ownerId === qc.getQueryData<Me>(keys.me())?.user.id && !job.parentId;
       if (isFinished(job.state)) {
         // A finished job changes no more: forget it (an admin's page sees every job go by).
         seen.delete(job.id);

@@ -17,6 +17,7 @@ export function toJob(r: JobRow): Job {
     result: r.resultJson == null ? null : JSON.parse(r.resultJson),
     ownerId: r.ownerId,
     machineId: r.machineId,
+    parentId: r.parentId,
     createdAt: r.createdAt,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
@@ -35,6 +36,7 @@ export async function insertJob(s: Store, j: Job): Promise<void> {
     resultJson: j.result == null ? null : JSON.stringify(j.result),
     ownerId: j.ownerId,
     machineId: j.machineId,
+    parentId: j.parentId,
     createdAt: j.createdAt,
     startedAt: j.startedAt,
     finishedAt: j.finishedAt,
@@ -56,6 +58,8 @@ export async function getJob(s: Store, id: string): Promise<Job | undefined> {
 export interface JobListQuery {
   ownerId?: string;
   state?: JobState;
+  /** Only the jobs this job started. */
+  parentId?: string;
   limit: number;
   /** Older than this job (created at, id): the next page. */
   before?: { createdAt: number; id: string };
@@ -65,6 +69,7 @@ export interface JobListQuery {
 export async function listJobs(s: Store, q: JobListQuery): Promise<Job[]> {
   const j = s.t.jobs;
   const conds: SQL[] = [];
+  if (q.parentId) conds.push(eq(j.parentId, q.parentId));
   if (q.ownerId) conds.push(eq(j.ownerId, q.ownerId));
   if (q.state) conds.push(eq(j.state, q.state));
   if (q.before) conds.push(or(lt(j.createdAt, q.before.createdAt), and(eq(j.createdAt, q.before.createdAt), lt(j.id, q.before.id)))!);

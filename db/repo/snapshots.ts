@@ -33,6 +33,11 @@ export async function getSnapshotRow(s: Store, id: string): Promise<SnapshotRow 
   return row;
 }
 
+/** Snapshots with exactly this label, oldest first. */
+export async function snapshotRowsLabelled(s: Store, label: string): Promise<SnapshotRow[]> {
+  return s.db.select().from(s.t.snapshots).where(eq(s.t.snapshots.label, label)).orderBy(asc(s.t.snapshots.createdAt));
+}
+
 export async function listSnapshotRows(s: Store): Promise<SnapshotRow[]> {
   return s.db.select().from(s.t.snapshots).orderBy(asc(s.t.snapshots.createdAt));
 }

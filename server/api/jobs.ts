@@ -11,7 +11,7 @@ export const jobRoutes = [
     path: '/jobs',
     name: 'listJobs',
     tag: 'jobs',
-    summary: 'Jobs you may see, newest first',
+    summary: 'Jobs you may see, newest first (`parent`: only the jobs that job started)',
     access: 'viewer',
     query: jobListQuerySchema,
     list: { defaultLimit: JOB_PAGE, maxLimit: 500 },
@@ -20,7 +20,7 @@ export const jobRoutes = [
       const limit = page.limit ?? JOB_PAGE;
       const after = page.after === undefined ? undefined : parseTimeIdKey(page.after);
       const before = after ? { before: { createdAt: after.n, id: after.id } } : {};
-      const rows = await core.jobs.list(principal, { state: query.state, limit: limit + 1, ...before });
+      const rows = await core.jobs.list(principal, { state: query.state, parentId: query.parent, limit: limit + 1, ...before });
       return pageFromRows(rows, limit, (j) => timeIdKey(j.createdAt, j.id));
     },
   }),

@@ -21,7 +21,7 @@ const errorText: Record<ErrorStatus, string> = {
   401: 'No valid session, API token or share link',
   403: "The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site",
   404: 'No such resource, or one the caller may not see',
-  409: 'Conflicts with the current state (busy, in the wrong state, exists already)',
+  409: 'Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates)',
   413: 'The request body is over its limit',
   429: 'Too many failed logins: wait for Retry-After seconds',
   503: 'A host tool the operation needs is unavailable here',

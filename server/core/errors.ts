@@ -32,8 +32,8 @@ export class NotFoundError extends HangarError {
   }
 }
 export class ConflictError extends HangarError {
-  constructor(message: string) {
-    super('conflict', message);
+  constructor(message: string, issues?: { path: string; message: string }[]) {
+    super('conflict', message, issues);
   }
 }
 export class UnavailableError extends HangarError {

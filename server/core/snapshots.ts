@@ -10,11 +10,13 @@ import {
   insertSnapshot,
   listSnapshotRows,
   listSnapshotRowsInState,
+  snapshotRowsLabelled,
   specOf,
   toSnapshot,
   updateSnapshot,
   type SnapshotRow,
 } from '@/db/repo/snapshots';
+import { isValidId } from '@/lib/contracts/common';
 import { randomMac } from '@/server/drivers/qemu/driver';
 import { copySshIdentity, snapshotFiles } from '@/server/drivers/qemu/snapshot';
 import { driverFor } from '@/server/drivers/registry';
@@ -45,9 +47,31 @@ export class SnapshotService {
     return rows.map((r) => this.view(r, ms));
   }
 
-  async get(id: string): Promise<Snapshot> {
-    const [row, ms] = await Promise.all([getSnapshotRow(this.store, id), listMachines(this.store)]);
-    if (!row) throw new NotFoundError('Snapshot');
+  /**
+   * The one way a snapshot is named, by every verb (API and CLI): its id, or its label when
+   * exactly one snapshot has it. An id wins over a label that looks like one; a label several
+   * snapshots share is a 409 listing them (id, label, machine, created), so the caller can pick.
+   */
+  async resolve(ref: string): Promise<SnapshotRow> {
+    const byId = isValidId(ref) ? await getSnapshotRow(this.store, ref) : undefined;
+    if (byId) return byId;
+    const labelled = await snapshotRowsLabelled(this.store, ref);
+    if (labelled.length === 1) return labelled[0];
+    if (labelled.length === 0) throw new NotFoundError(`Snapshot "${ref}" (no snapshot has this id or label)`);
+    const ms = await listMachines(this.store);
+    throw new ConflictError(
+      `${labelled.length} snapshots are labelled "${ref}": name one by its id.`,
+      labelled.map((r) => ({
+        path: r.id,
+        message:
+          `label "${r.label}", machine ${ms.find((m) => m.id === r.machineId)?.name ?? '(gone)'}, ` +
+          `created ${new Date(r.createdAt).toISOString().slice(0, 19).replace('T', ' ')} UTC`,
+      })),
+    );
+  }
+
+  async get(ref: string): Promise<Snapshot> {
+    const [row, ms] = await Promise.all([this.resolve(ref), listMachines(this.store)]);
     return this.view(row, ms);
   }
 
@@ -75,8 +99,8 @@ export class SnapshotService {
   }
 
   /** The snapshot as one archive file (the caller streams it, then removes it). */
-  async exportArchive(id: string): Promise<{ file: string; name: string }> {
-    return exportToFile(await this.complete(id), this.tmpDir());
+  async exportArchive(ref: string): Promise<{ file: string; name: string }> {
+    return exportToFile(await this.complete(ref), this.tmpDir());
   }
 
   /** A new root snapshot from an archive file (already saved under the data dir's tmp). */
@@ -105,10 +129,16 @@ export class SnapshotService {
 
   async checkpoint(p: Principal, ref: string, label?: string): Promise<Job> {
     const m = await this.checkpointable(p, ref);
-    return this.machines.lockedJob(p, m, 'checkpointing', { kind: 'snapshot.checkpoint', title: `Checkpoint ${m.name}` }, async (ctx) => {
-      const snap = await this.doCheckpoint(m.id, label, ctx);
-      return { snapshot: snap.id, kind: snap.kind, pauseMs: snap.pauseMs };
-    });
+    return this.machines.lockedJob(
+      p,
+      m,
+      'checkpointing',
+      { kind: 'snapshot.checkpoint', title: `Checkpoint ${m.name}${label?.trim() ? ` as "${label.trim()}"` : ''}` },
+      async (ctx) => {
+        const snap = await this.doCheckpoint(m.id, label, ctx);
+        return { snapshot: snap.id, kind: snap.kind, pauseMs: snap.pauseMs };
+      },
+    );
   }
 
   /** "Fork now": checkpoint the running machine and start forks from that instant, in one job. */
@@ -121,8 +151,8 @@ export class SnapshotService {
     });
   }
 
-  async restore(p: Principal, id: string, body: RestoreBody): Promise<Job> {
-    const snap = await this.complete(id);
+  async restore(p: Principal, snapshotRef: string, body: RestoreBody): Promise<Job> {
+    const snap = await this.complete(snapshotRef);
     const ref = body.machine ?? snap.machineId;
     if (!ref) throw new ConflictError('The machine this snapshot came from is gone: say which machine to restore into, or fork it.');
     const m = await this.machines.get(p, ref);
@@ -167,8 +197,8 @@ export class SnapshotService {
     });
   }
 
-  async fork(p: Principal, id: string, body: ForkBody): Promise<Job> {
-    const snap = await this.complete(id);
+  async fork(p: Principal, snapshotRef: string, body: ForkBody): Promise<Job> {
+    const snap = await this.complete(snapshotRef);
     await this.machines.preflight(null, specOf(snap).memoryMib * (body.count ?? 1), []);
     await this.verified(snap);
     const { job } = await this.jobs.start({ kind: 'snapshot.fork', title: `Fork ${snap.label} ×${body.count ?? 1}`, ownerId: p.user.id }, (ctx) =>
@@ -178,12 +208,14 @@ export class SnapshotService {
   }
 
   /** Delete a node: refused while children or machines depend on it, unless `cascade` (then its subtree goes too). */
-  async remove(id: string, cascade: boolean): Promise<void> {
+  async remove(ref: string, cascade: boolean): Promise<void> {
+    const { id } = await this.resolve(ref);
     await deleteSnapshotTree(this.store, this.dirs, id, cascade);
     this.changed(id);
   }
 
-  async relabel(id: string, label: string): Promise<Snapshot> {
+  async relabel(ref: string, label: string): Promise<Snapshot> {
+    const { id } = await this.resolve(ref);
     if (!(await updateSnapshot(this.store, id, { label }))) throw new NotFoundError('Snapshot');
     this.changed(id);
     return this.get(id);
@@ -195,9 +227,8 @@ export class SnapshotService {
     return m;
   }
 
-  private async complete(id: string): Promise<SnapshotRow> {
-    const snap = await getSnapshotRow(this.store, id);
-    if (!snap) throw new NotFoundError('Snapshot');
+  private async complete(ref: string): Promise<SnapshotRow> {
+    const snap = await this.resolve(ref);
     if (snap.state !== 'complete') throw new ConflictError(`This snapshot is ${snap.state}: it cannot be restored or forked.`);
     return snap;
   }
