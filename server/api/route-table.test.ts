@@ -44,12 +44,15 @@ describe('the route table', () => {
     expect(doc.servers.length).toBeGreaterThan(0);
     expect(doc.info.license.identifier).toBe('MIT');
     const op = (p: string, m: string) => doc.paths[`/api${p}`][m];
-    expect(Object.keys(op('/snapshots/{id}/export', 'get').responses['200'].content!)).toEqual(['application/x-tar']);
+    expect(Object.keys(op('/snapshots/{ref}/export', 'get').responses['200'].content!)).toEqual(['application/x-tar']);
     expect(Object.keys(op('/snapshots/import', 'post').requestBody!.content)).toEqual(['application/x-tar']);
     expect(Object.keys(op('/probes/packages', 'post').requestBody!.content)).toEqual(['application/vnd.debian.binary-package']);
     expect(Object.keys(op('/audit/export', 'get').responses['200'].content!)).toEqual(['application/x-ndjson']);
     expect(Object.keys(op('/machines/{ref}/recordings/{id}', 'get').responses['200'].content!)).toEqual(['application/x-asciicast']);
     expect(Object.keys(op('/auth/login', 'post').responses)).toEqual(expect.arrayContaining(['401', '403', '429']));
+    // A snapshot ref that is a label several snapshots share answers 409, on every verb that resolves one.
+    for (const [p, ms] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/api/snapshots/{ref}')))
+      for (const [m, o] of Object.entries(ms)) expect(Object.keys(o.responses), `${m} ${p}`).toEqual(expect.arrayContaining(['400', '404', '409']));
     for (const ops of Object.values(doc.paths))
       for (const o of Object.values(ops)) {
         expect(o.operationId).toBeTruthy();
