@@ -1,8 +1,8 @@
 'use client';
 
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Snapshot } from '@/lib/contracts/snapshots';
 import { formatAge, formatBytes } from '@/lib/format';
 import { hasRole } from '@/lib/roles';
@@ -14,13 +14,19 @@ import { useConfirm } from '@/components/ui/confirm-dialog';
 
 /** The snapshot tree, like a git graph: each node with its kind, pause, size and the machines on it. */
 export function SnapshotTree({ machineId }: { machineId?: string }) {
-  const q = useQuery(queries(api).snapshots());
+  // A page at a time, oldest first: every page only adds nodes below ones already shown, so a big tree grows as it loads.
+  const q = useInfiniteQuery(queries(api).snapshotPages());
   const me = useQuery(queries(api).me()).data;
   // Which snapshots download as an archive: their driver's description says.
   const drivers = useQuery(queries(api).drivers()).data;
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = q;
+  useEffect(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
   if (q.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading snapshots…</p>;
   if (q.error) return <p className="text-sm text-red-600">Could not load snapshots: {q.error.message}</p>;
-  const all = machineId ? treeOf(q.data, machineId) : q.data;
+  const loaded = q.data.pages.flatMap((p) => p.items);
+  const all = machineId ? treeOf(loaded, machineId) : loaded;
   if (all.length === 0) {
     return (
       <EmptyState icon="snapshots" title="No snapshots yet">

@@ -1,6 +1,7 @@
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Machine } from '@/lib/contracts/machines';
 import type { Store } from '../client';
+import { prepared } from './prepared';
 
 /** What a machine's driver says of it (from its runtime record) and what it can do: added by core. */
 export type DriverFields = 'accel' | 'ssh' | 'network' | 'address' | 'command' | 'capabilities';
@@ -81,6 +82,21 @@ export async function getMachineRow(s: Store, by: { id: string } | { name: strin
   const cond = 'id' in by ? eq(s.t.machines.id, by.id) : eq(s.t.machines.name, by.name);
   const [row] = await s.db.select().from(s.t.machines).where(cond).limit(1);
   return row;
+}
+
+/** Machine rows by id (the list cache re-reads the ones that changed); a missing id is left out. */
+export async function getMachineRowsByIds(s: Store, ids: string[]): Promise<MachineRow[]> {
+  if (ids.length === 1) {
+    const q = prepared(s, 'getMachineById', () =>
+      s.db
+        .select()
+        .from(s.t.machines)
+        .where(eq(s.t.machines.id, sql.placeholder('id')))
+        .prepare('getMachineById'),
+    );
+    return q.execute({ id: ids[0] });
+  }
+  return ids.length ? s.db.select().from(s.t.machines).where(inArray(s.t.machines.id, ids)) : [];
 }
 
 export async function updateMachine(s: Store, id: string, patch: MachinePatch): Promise<MachineRow | undefined> {

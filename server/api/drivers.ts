@@ -6,6 +6,7 @@ export const driverRoutes = [
   defineRoute({
     method: 'get',
     path: '/drivers',
+    name: 'listDrivers',
     tag: 'system',
     summary: 'The machine drivers and what each can do on this host (consoles, checkpoints, networks, limits...)',
     access: 'viewer',

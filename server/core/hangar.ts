@@ -86,6 +86,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   consoles.recordings = recordings;
   bus.subscribe('machine:removed', ({ id }) => recordings.removeMachine(id));
   const grants = new GrantService(store, machines, auth);
+  // A user deleted (or disabled) is revoked: their machines' owner may have changed underneath the kept list.
+  auth.onRevoke((r) => r.userId && !r.sessionId && machines.listing.ownerChanged(r.userId));
   consoles.accessTo = (p, id) => grants.accessTo(p, id);
   machines.onGone = (id) => consoles.closeMachine(id, 'The machine stopped.');
   await machines.reattach();

@@ -3,7 +3,7 @@ import { isValidId } from '@/lib/contracts/common';
 import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { CreateMachineBody, DriverInfo, ExecBody, ExecResult, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
-import { deleteMachine, getMachineRow, listMachineRows, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
+import { deleteMachine, getMachineRow, getMachineRowsByIds, listMachineRows, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
 import { deleteMachineShares } from '@/db/repo/shares';
 import type { BootFiles, DriverRegistry, MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { Principal } from './auth';
@@ -30,7 +30,8 @@ export class MachineService implements MonitoredMachines {
   readonly locks = new MachineLocks();
   readonly views: MachineViews;
   private readonly monitor: MachineMonitor;
-  private readonly listing: MachineList;
+  /** Every machine and its JSON, kept until it changes (the list routes and the route guard read it). */
+  readonly listing: MachineList;
   private readonly power: MachinePower;
   /** Called when a machine goes down or away, so its console sessions can be closed. */
   onGone: (machineId: string) => void = () => undefined;
@@ -48,18 +49,20 @@ export class MachineService implements MonitoredMachines {
   ) {
     this.views = new MachineViews(drivers, host);
     this.monitor = new MachineMonitor(store, drivers, this);
-    this.listing = new MachineList(async () => (await listMachineRows(store)).map((r) => this.views.view(r)), bus);
+    this.listing = new MachineList(
+      {
+        all: async () => (await listMachineRows(store)).map((r) => this.views.view(r)),
+        byIds: async (ids) => (await getMachineRowsByIds(store, ids)).map((r) => this.views.view(r)),
+      },
+      bus,
+    );
     this.power = new MachinePower(this, images, host);
-    host.onProbed = () => this.listing.drop();
+    host.onProbed = () => this.listing.changedAll();
   }
 
   list(_p: Principal): Promise<Machine[]> {
     return this.listing.items();
   }
-
-  /** `{ items }` as JSON, serialized (and gzipped) once per change. */
-  listJson = (_p: Principal): Promise<string> => this.listing.json();
-  listGzip = (_p: Principal): Promise<Buffer> => this.listing.gzip();
 
   /** By id or by name (names never contain `_`, ids always do). */
   async get(_p: Principal, ref: string): Promise<Machine> {
