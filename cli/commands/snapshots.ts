@@ -9,7 +9,7 @@ import type { Snapshot } from '@/lib/contracts/snapshots';
 import { formatAge, formatBytes } from '@/lib/format';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
-import { CliError, printJson } from '../output';
+import { CliError, pageArgs, printJson, printNextPage } from '../output';
 
 function api(): ApiClient {
   const cfg = loadConfig();
@@ -24,13 +24,21 @@ const findSnapshot = (client: ApiClient, ref: string): Promise<Snapshot> => clie
 
 const notFound = (err: unknown) => err instanceof ApiError && err.status === 404;
 
-/** hangar snapshots: the tree, indented under parents. */
-export async function list(json: boolean): Promise<void> {
-  const items = (await api().snapshots.list()).items;
+/** hangar snapshots [--limit N [--cursor C]]: the tree, indented under parents; a page of it (oldest first) with --limit. */
+export async function list(argv: string[], json: boolean): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { limit: { type: 'string' }, cursor: { type: 'string' } } });
+  const page = pageArgs(values);
+  const { items, next } = await api().snapshots.list(page);
+  printNextPage(next, 'hangar snapshots', page.limit);
   if (json) return printJson(items);
   if (items.length === 0) return void console.log('No snapshots. Take one: hangar checkpoint NAME');
+  // On a page, a node whose parent is on an earlier page starts a tree of its own.
+  const ids = new Set(items.map((s) => s.id));
   const kids = new Map<string | null, Snapshot[]>();
-  for (const s of items) kids.set(s.parentId, [...(kids.get(s.parentId) ?? []), s]);
+  for (const s of items) {
+    const parent = s.parentId && ids.has(s.parentId) ? s.parentId : null;
+    kids.set(parent, [...(kids.get(parent) ?? []), s]);
+  }
   const treeBytes = (s: Snapshot): number => s.sizeBytes + (kids.get(s.id) ?? []).reduce((a, k) => a + treeBytes(k), 0);
   const walk = (parent: string | null, depth: number) => {
     for (const s of kids.get(parent) ?? []) {
@@ -124,7 +132,7 @@ export async function fork(argv: string[], json: boolean): Promise<void> {
 
 export async function snapshotCmd(argv: string[], json: boolean): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === 'ls') return list(json);
+  if (sub === undefined || sub === 'ls') return list(rest, json);
   if (sub === 'show') {
     if (!rest[0]) throw new CliError('Usage: hangar snapshot show SNAPSHOT', 2);
     const s = await findSnapshot(api(), rest[0]);

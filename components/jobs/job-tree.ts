@@ -7,8 +7,8 @@ export interface JobNode {
 
 /**
  * Jobs as a forest: a job started by another job (a build's create, checkpoints and forks) goes
- * under it, oldest first, in the order it ran; a job whose parent is not in the list (older than
- * the page holds) stands at the top. The list's own order (newest first) is kept for the top.
+ * under it, oldest first, in the order it ran; a job whose parent is not in the list (on an older
+ * page not loaded yet) stands at the top. The list's own order (newest first) is kept for the top.
  */
 export function jobTree(jobs: Job[]): JobNode[] {
   const nodes = new Map(jobs.map((j) => [j.id, { job: j, children: [] as JobNode[] }]));

@@ -5,15 +5,14 @@ import type { Store } from '../client';
 export type SnapshotRow = Store['t']['snapshots']['$inferSelect'];
 export type SnapshotInsert = Store['t']['snapshots']['$inferInsert'];
 
-/** What restore and fork need to start a machine like the one the snapshot was taken from. */
+/**
+ * What restore and fork need to start a machine like the one the snapshot was taken from; the
+ * rest of the spec is what its driver recorded (read by that driver only).
+ */
 export interface SnapshotSpec {
   cpus: number;
   memoryMib: number;
   diskGib: number;
-  /** The image had sshd: forks get keys and a forwarded port too. */
-  ssh: boolean;
-  /** Containers: the read-only layers below the frozen one (image root first). */
-  lowers?: string[];
 }
 
 export const specOf = (r: SnapshotRow): SnapshotSpec => JSON.parse(r.specJson);

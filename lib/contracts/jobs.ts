@@ -18,7 +18,7 @@ export const jobSchema = z.object({
   ownerId: idSchema.nullable(),
   machineId: idSchema.nullable(),
   /** The job that started this one (a build's create, checkpoints and forks): null for a job a person started. */
-  parentId: idSchema.nullable(),
+  parentId: idSchema.nullable().describe("The job that started this one (a build's create, checkpoints and forks); null for a job a person started"),
   createdAt: timestampSchema,
   startedAt: timestampSchema.nullable(),
   finishedAt: timestampSchema.nullable(),
@@ -30,9 +30,7 @@ export type JobLogLine = z.infer<typeof jobLogLineSchema>;
 
 export const jobListQuerySchema = z.object({
   state: jobStateSchema.optional(),
-  /** Only the jobs this job started. */
-  parent: idSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  parent: idSchema.optional().describe('Only the jobs this job started (its children)'),
 });
 
 export const jobLogQuerySchema = z.object({ after: z.coerce.number().int().min(-1).default(-1) });

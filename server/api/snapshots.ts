@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { listOf, okSchema } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
 import { checkpointBodySchema, forkBodySchema, gcResultSchema, restoreBodySchema, snapshotPatchSchema, snapshotSchema } from '@/lib/contracts/snapshots';
-import { refParams } from './machines';
-import { defineRoute } from './route';
+import { pageOf, padKey } from '@/server/core/paging';
+import { defineRoute, refParams } from './route';
 import { saveBody } from './upload';
 
 /** Largest archive accepted: a 16 GiB guest's RAM plus a big disk. */
@@ -29,15 +29,18 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'get',
     path: '/snapshots',
+    name: 'listSnapshots',
     tag: 'snapshots',
-    summary: 'The snapshot tree (nodes with parent ids, and the machines on each)',
+    summary: 'The snapshot tree (nodes with parent ids, and the machines on each), oldest first: a parent comes before its children',
     access: 'viewer',
+    list: {},
     response: listOf(snapshotSchema),
-    handler: async ({ core }) => ({ items: await core.snapshots.list() }),
+    handler: async ({ core, page }) => pageOf(await core.snapshots.list(), page, (s) => `${padKey(s.createdAt)}:${s.id}`),
   }),
   defineRoute({
     method: 'post',
     path: '/snapshots/gc',
+    name: 'collectGarbage',
     tag: 'snapshots',
     summary: 'Remove unreferenced disk layers, stray snapshot files and failed snapshots nothing depends on',
     access: 'operator',
@@ -54,10 +57,13 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/import',
+    name: 'importSnapshot',
     tag: 'snapshots',
     summary: 'Import a snapshot archive (the raw tar as the body) as a new root of the tree',
     access: 'operator',
     status: 201,
+    upload: { type: 'application/x-tar', description: 'An archive made by hangar snapshot export (at most 64 GiB)' },
+    errors: [409],
     response: snapshotSchema,
     handler: async ({ c, core, principal, ip }) => {
       const file = path.join(core.snapshots.tmpDir(), `upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.tar`);
@@ -74,11 +80,14 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'get',
     path: '/snapshots/{ref}/export',
+    name: 'exportSnapshot',
     tag: 'snapshots',
     summary: 'Download a snapshot as one archive (tar: state, RAM, flattened disk, checksums, manifest)',
     access: 'operator',
     params: snapshotRefParams,
     response: z.unknown(),
+    produces: { type: 'application/x-tar', description: 'The archive (an attachment)' },
+    errors: [409],
     handler: async ({ core, principal, params, ip }) => {
       const { id } = await core.snapshots.resolve(params.ref);
       const { file, name } = await core.snapshots.exportArchive(id);
@@ -97,22 +106,26 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'get',
     path: '/snapshots/{ref}',
+    name: 'getSnapshot',
     tag: 'snapshots',
     summary: 'One snapshot',
     access: 'viewer',
     params: snapshotRefParams,
     response: snapshotSchema,
+    errors: [409],
     handler: async ({ core, params }) => core.snapshots.get(params.ref),
   }),
   defineRoute({
     method: 'patch',
     path: '/snapshots/{ref}',
+    name: 'relabelSnapshot',
     tag: 'snapshots',
     summary: 'Rename a snapshot',
     access: 'operator',
     params: snapshotRefParams,
     body: snapshotPatchSchema,
     response: snapshotSchema,
+    errors: [409],
     handler: async ({ core, principal, params, body, ip }) => {
       const { id } = await core.snapshots.resolve(params.ref);
       await core.audit.record(principal, { action: 'snapshot.relabel', target: { kind: 'snapshot', id }, ip, detail: body });
@@ -122,12 +135,14 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'delete',
     path: '/snapshots/{ref}',
+    name: 'deleteSnapshot',
     tag: 'snapshots',
     summary: 'Delete a snapshot (?cascade=true: with everything below it)',
     access: 'operator',
     params: snapshotRefParams,
     query: deleteQuery,
     response: okSchema,
+    errors: [409],
     handler: async ({ core, principal, params, query, ip }) => {
       const { id } = await core.snapshots.resolve(params.ref);
       await core.snapshots.remove(id, query.cascade === 'true');
@@ -138,10 +153,12 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/{ref}/restore',
+    name: 'restoreSnapshot',
     tag: 'snapshots',
     summary: 'Put a machine back to this snapshot; returns the job',
     access: 'operator',
     status: 202,
+    errors: [409],
     params: snapshotRefParams,
     body: restoreBodySchema,
     response: jobSchema,
@@ -155,10 +172,12 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/{ref}/fork',
+    name: 'forkSnapshot',
     tag: 'snapshots',
     summary: 'Start N new machines from this snapshot; returns the job',
     access: 'operator',
     status: 202,
+    errors: [409],
     params: snapshotRefParams,
     body: forkBodySchema,
     response: jobSchema,
@@ -173,6 +192,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/checkpoint',
+    name: 'checkpointMachine',
     tag: 'snapshots',
     summary: 'Checkpoint a machine (live when running); returns the job',
     access: 'operator',
@@ -181,8 +201,9 @@ export const snapshotRoutes = [
     params: refParams,
     body: checkpointBodySchema,
     response: jobSchema,
-    handler: async ({ core, principal, params, body, ip }) => {
-      const job = await core.snapshots.checkpoint(principal, params.ref, body.label);
+    errors: [409],
+    handler: async ({ core, principal, machine, body, ip }) => {
+      const job = await core.snapshots.checkpoint(principal, machine.id, body.label);
       await core.audit.record(principal, { action: 'machine.checkpoint', target: { kind: 'machine', id: job.machineId }, ip, detail: { job: job.id } });
       return job;
     },
@@ -190,6 +211,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/fork',
+    name: 'forkMachineNow',
     tag: 'snapshots',
     summary: 'Fork now: checkpoint and start N copies from that instant; returns the job',
     access: 'operator',
@@ -197,8 +219,9 @@ export const snapshotRoutes = [
     params: refParams,
     body: forkBodySchema,
     response: jobSchema,
-    handler: async ({ core, principal, params, body, ip }) => {
-      const job = await core.snapshots.forkNow(principal, params.ref, body);
+    errors: [409],
+    handler: async ({ core, principal, machine, body, ip }) => {
+      const job = await core.snapshots.forkNow(principal, machine.id, body);
       await core.audit.record(principal, { action: 'machine.fork', target: { kind: 'machine', id: job.machineId }, ip, detail: { ...body, job: job.id } });
       return job;
     },

@@ -42,6 +42,12 @@ export class UnavailableError extends HangarError {
   }
 }
 
+export class PayloadTooLargeError extends HangarError {
+  constructor(message: string) {
+    super('payload_too_large', message);
+  }
+}
+
 export class RateLimitedError extends HangarError {
   constructor(
     message: string,

@@ -1,5 +1,6 @@
-import type { DemoJobBody, Job, JobLogLine, JobState } from '@/lib/contracts/jobs';
+import type { DemoJobBody, Job, JobLogLine } from '@/lib/contracts/jobs';
 import { hasRole } from '@/lib/roles';
+import type { JobListQuery } from '@/db/repo/jobs';
 import type { Principal } from './auth';
 import { NotFoundError } from './errors';
 import type { JobRunner } from './jobs';
@@ -12,9 +13,8 @@ export class JobService {
     return hasRole(p.role, 'admin') || job.ownerId === p.user.id;
   }
 
-  list(p: Principal, q: { state?: JobState; parent?: string; limit: number }): Promise<Job[]> {
-    const { parent, ...rest } = q;
-    return this.runner.list({ ...rest, parentId: parent, ownerId: hasRole(p.role, 'admin') ? undefined : p.user.id });
+  list(p: Principal, q: Omit<JobListQuery, 'ownerId'>): Promise<Job[]> {
+    return this.runner.list({ ...q, ownerId: hasRole(p.role, 'admin') ? undefined : p.user.id });
   }
 
   async get(p: Principal, id: string): Promise<Job> {

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Job, JobLogLine, JobState } from '@/lib/contracts/jobs';
+import type { Job, JobLogLine } from '@/lib/contracts/jobs';
 import { isFinished } from '@/lib/contracts/jobs';
 import type { Store } from '@/db/client';
-import { appendJobLogs, failUnfinishedJobs, getJob, getJobLogs, insertJob, listJobs, updateJob, type JobPatch } from '@/db/repo/jobs';
+import { appendJobLogs, failUnfinishedJobs, getJob, getJobLogs, insertJob, listJobs, updateJob, type JobListQuery, type JobPatch } from '@/db/repo/jobs';
 import type { EventBus } from './events';
 import { newId } from './ids';
 import { ConflictError, NotFoundError } from './errors';
@@ -162,7 +162,7 @@ export class JobRunner {
     return this.running.get(id)?.job.ownerId ?? null;
   }
 
-  list(q: { ownerId?: string; state?: JobState; parentId?: string; limit: number }): Promise<Job[]> {
+  list(q: JobListQuery): Promise<Job[]> {
     return listJobs(this.store, q);
   }
 

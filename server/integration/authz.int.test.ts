@@ -31,6 +31,7 @@ const RULES: Record<string, Access> = {
   'get /audit': 'admin',
   'get /audit/export': 'admin',
   'get /host': 'viewer',
+  'get /drivers': 'viewer',
   'get /settings': 'viewer',
   'patch /settings': 'admin',
   'get /jobs': 'viewer',

@@ -56,7 +56,7 @@ const baseOf = (st: ChainStep) =>
     ? { image: 'busybox', driver: 'qemu' as const, network: 'private' as const }
     : {
         image: 'debian-12',
-        driver: (st.args.driver === 'qemu' ? 'qemu' : 'nspawn') as 'qemu' | 'nspawn',
+        driver: ((st.args.driver as string | undefined) ?? 'nspawn') as 'qemu' | 'nspawn', // checked by os.debian's schema
         network: (st.args.network === 'host' || st.args.network === 'private' ? st.args.network : 'nat') as 'nat' | 'host' | 'private',
       };
 
@@ -217,7 +217,7 @@ export class StepService {
             ports: [],
             tags: ['build'],
             start: true,
-            network: base.driver === 'qemu' ? 'private' : base.network,
+            network: this.machines.describe(base.driver).networks.some((n) => n.mode === base.network) ? base.network : 'private',
           }),
           ctx,
         );
