@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Job } from '@/lib/contracts/jobs';
 import { buildBodySchema, type BuildBody, type BuildResult, type ChainStep, type StepNode } from '@/lib/contracts/steps';
 import { STEP_CATALOG } from '@/lib/steps/catalog';
 import { ChainError, splitChain, tokenize } from '@/lib/steps/chain';
 import type { Store } from '@/db/client';
-import { deleteStepNodes, getStepNode, insertStepNode, listStepNodes, touchStepNode } from '@/db/repo/steps';
+import { getStepNode, insertStepNode, listStepNodes, touchStepNode } from '@/db/repo/steps';
 import type { Principal } from '../auth';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors';
 import type { ConsoleRegistry } from '../console/registry';
@@ -14,39 +14,11 @@ import type { ImageService } from '../images';
 import type { JobContext, JobRunner } from '../jobs';
 import type { MachineService } from '../machines';
 import type { SnapshotService } from '../snapshots';
+import { cleanupCache, invalidateNode, type CacheDeps } from './step-cache';
+import { storedArgs, stepKey } from './step-keys';
 import { stepMachine } from './step-machine';
 import { checkpointFor, runTransient } from './transient';
 import { lookup, type Lookup, type StepRegistry } from './user-steps';
-
-/** Canonical JSON: keys sorted at every level, so equal arguments hash equally. */
-export function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
-}
-
-/** hash(parent key, step name, step version, canonical args); the base's parent is the image build it starts from. */
-export function stepKey(parent: string, step: ChainStep, version: string): string {
-  return createHash('sha256')
-    .update(`${parent}\0${step.step}\0${version}\0${canonical(step.args)}`)
-    .digest('hex')
-    .slice(0, 32);
-}
-
-/**
- * Arguments as the tree keeps them: long values (a file's content, a packed directory) stand as
- * their digest and length, so listing the tree does not carry megabytes; the key has them whole.
- */
-export function storedArgs(v: unknown): unknown {
-  if (typeof v === 'string' && v.length > 4096) return `sha256:${createHash('sha256').update(v).digest('hex').slice(0, 16)} (${v.length} chars)`;
-  if (Array.isArray(v)) return v.map(storedArgs);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, storedArgs(x)]));
-  return v;
-}
 
 /** A parsed chain with its base, and the identity of the image build it starts from. */
 type Chain = { steps: ChainStep[]; base: ReturnType<typeof baseOf>; imageKey: string };
@@ -88,6 +60,10 @@ export class StepService {
 
   private get deps() {
     return { machines: this.machines, jobs: this.jobs, consoles: this.consoles };
+  }
+
+  private get cacheDeps(): CacheDeps {
+    return { store: this.store, snapshots: this.snapshots, bus: this.bus, pinned: this.pinned, now: this.now };
   }
 
   private get transientDeps() {
@@ -306,63 +282,13 @@ export class StepService {
     return snapshotId;
   }
 
-  /**
-   * The cache within its limits: least recently used first, nodes unused for longer than
-   * `maxAgeDays` go, then more while the cache is over `budgetMib`. Only leaves of the tree
-   * (nothing cached on them) whose snapshot no machine runs on, and that no build is forking now, are taken; a removal that the
-   * snapshot tree refuses (a user's checkpoint was made on it) keeps the node.
-   */
-  async cleanup(limits = this.limits()): Promise<{ removed: number; freedBytes: number }> {
-    const snaps = new Map((await this.snapshots.list()).map((s) => [s.id, s]));
-    let nodes = await listStepNodes(this.store);
-    const size = (n: StepNode) => (n.snapshotId ? (snaps.get(n.snapshotId)?.sizeBytes ?? 0) : 0);
-    let total = nodes.reduce((a, n) => a + size(n), 0);
-    const budget = limits.budgetMib * 2 ** 20;
-    const oldest = limits.maxAgeDays > 0 ? this.now() - limits.maxAgeDays * 86_400_000 : -Infinity;
-    const kept = new Set<string>();
-    let removed = 0;
-    let freedBytes = 0;
-    for (;;) {
-      const parents = new Set(nodes.map((n) => n.parentKey));
-      const leaf = nodes
-        .filter((n) => !parents.has(n.key) && !kept.has(n.key) && !this.pinned.has(n.key) && !(n.snapshotId && snaps.get(n.snapshotId)?.machines.length))
-        .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
-      if (!leaf || (leaf.lastUsedAt >= oldest && (budget === 0 || total <= budget))) break;
-      try {
-        if (leaf.snapshotId && snaps.has(leaf.snapshotId)) await this.snapshots.remove(leaf.snapshotId, false);
-      } catch {
-        kept.add(leaf.key);
-        continue;
-      }
-      await deleteStepNodes(this.store, [leaf.key]);
-      total -= size(leaf);
-      freedBytes += size(leaf);
-      removed++;
-      nodes = nodes.filter((n) => n.key !== leaf.key);
-    }
-    if (removed) this.bus.publish('steps:changed', { key: '' });
-    return { removed, freedBytes };
+  /** The cache within its limits (step-cache.ts). */
+  cleanup(limits = this.limits()): Promise<{ removed: number; freedBytes: number }> {
+    return cleanupCache(this.cacheDeps, limits);
   }
 
   /** A node and everything built on it leave the cache (their snapshots go too, unless a machine runs on them). */
-  async invalidate(key: string): Promise<{ removed: number }> {
-    const nodes = await listStepNodes(this.store);
-    if (!nodes.some((n) => n.key === key)) throw new NotFoundError('Step node');
-    const doomed = new Set([key]);
-    for (let grew = true; grew;) {
-      grew = false;
-      for (const n of nodes) {
-        if (n.parentKey && doomed.has(n.parentKey) && !doomed.has(n.key)) {
-          doomed.add(n.key);
-          grew = true;
-        }
-      }
-    }
-    const snaps = nodes.filter((n) => doomed.has(n.key) && n.snapshotId).map((n) => n.snapshotId!);
-    await deleteStepNodes(this.store, [...doomed]);
-    this.bus.publish('steps:changed', { key });
-    // Deepest first: a snapshot with children is refused while they exist.
-    for (const id of snaps.reverse()) await this.snapshots.remove(id, false).catch(() => undefined);
-    return { removed: doomed.size };
+  invalidate(key: string): Promise<{ removed: number }> {
+    return invalidateNode(this.cacheDeps, key);
   }
 }
