@@ -23,10 +23,12 @@ export function WebhookSettings() {
     onError: (err) => toast('error', err.message),
   });
   const remove = useMutation({ mutationFn: (id: string) => api.webhooks.remove(id), onSuccess: done, onError: (err) => toast('error', err.message) });
+  // Shown as clicked at once (the server's answer follows); put back if the change is refused.
+  const [allow, setAllow] = useState<boolean | null>(null);
   const allowPrivate = useMutation({
     mutationFn: (on: boolean) => api.settings.update({ webhookAllowPrivate: on }),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: keys.settings() }),
-    onError: (err) => toast('error', err.message),
+    onSuccess: (s) => qc.setQueryData(keys.settings(), s),
+    onError: (err) => (setAllow(null), toast('error', err.message)),
   });
   return (
     <Section
@@ -40,7 +42,11 @@ export function WebhookSettings() {
     >
       <WebhookForm />
       <label className="mt-4 flex items-center gap-2 text-sm">
-        <input type="checkbox" checked={!!settings.data?.webhookAllowPrivate} onChange={(e) => allowPrivate.mutate(e.target.checked)} />
+        <input
+          type="checkbox"
+          checked={allow ?? !!settings.data?.webhookAllowPrivate}
+          onChange={(e) => (setAllow(e.target.checked), allowPrivate.mutate(e.target.checked))}
+        />
         Allow webhooks to this host, loopback and link-local addresses (off: refused, against SSRF)
       </label>
       <ul className="mt-4 divide-y divide-zinc-100 text-sm dark:divide-zinc-800" aria-label="Webhooks">
