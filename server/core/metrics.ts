@@ -154,10 +154,19 @@ export class MetricsService {
     this.httpDuration.observe({ method, route }, seconds);
   }
 
-  /** The text exposition format, every collector fresh. */
-  async render(): Promise<string> {
-    await Promise.all(this.collectors.map((f) => f()));
-    return this.registry.metrics();
+  private rendering: Promise<string> | null = null;
+
+  /** The text exposition format, every collector fresh. Scrapes at the same time share one answer (collectors reset and refill gauges). */
+  render(): Promise<string> {
+    this.rendering ??= (async () => {
+      try {
+        await Promise.all(this.collectors.map((f) => f()));
+        return await this.registry.metrics();
+      } finally {
+        this.rendering = null;
+      }
+    })();
+    return this.rendering;
   }
 
   get contentType(): string {
