@@ -57,6 +57,11 @@ export function tokenize(text: string): string[] {
  * filled in, so equal chains have equal arguments and hit the same cache entries).
  */
 export function parseChain(words: string[], find: FindStep = findStep): ChainStep[] {
+  return splitChain(words).map((st, i) => checkStep({ step: st.step, args: wordsToArgs(st.step, st.words!, find) }, i, find));
+}
+
+/** A chain's words split at `+` into steps with their words (the base's alias resolved), not yet checked. */
+export function splitChain(words: string[]): (ChainStep & { words: string[] })[] {
   const segments: string[][] = [[]];
   for (const w of words) {
     if (w === '+') segments.push([]);
@@ -66,7 +71,7 @@ export function parseChain(words: string[], find: FindStep = findStep): ChainSte
   const [baseWords, ...rest] = segments;
   const base = BASE_ALIASES[baseWords[0]];
   if (!base) throw new ChainError(`Unknown base "${baseWords[0]}": a chain starts with busybox or debian-12.`);
-  return [[base, ...baseWords.slice(1)], ...rest].map(([name, ...args], i) => checkStep({ step: name, args: wordsToArgs(name, args, find) }, i, find));
+  return [[base, ...baseWords.slice(1)], ...rest].map(([step, ...w]) => ({ step, args: {}, words: w }));
 }
 
 /** A step's command-line words as its arguments (its own fromWords), before the schema check. */
@@ -76,17 +81,24 @@ export function wordsToArgs(name: string, words: string[], find: FindStep): Reco
   return s.fromWords(words) as Record<string, unknown>;
 }
 
+/** The base first and only first. */
+export function checkPlace(step: string, base: boolean, index: number): void {
+  if (index === 0 && !base) throw new ChainError(`A chain starts with a base (os.busybox, os.debian), not "${step}".`);
+  if (index > 0 && base) throw new ChainError(`"${step}" is a base: it can only start a chain.`);
+}
+
+/** A step's arguments refused by its schema: the first issue, with the field it names. */
+export function argsError(step: string, usage: string, issue: { path: readonly PropertyKey[]; message: string }): ChainError {
+  const field = issue.path.map(String).join('.') || '(arguments)';
+  return new ChainError(`${step}: ${field}: ${issue.message} (usage: ${usage})`, undefined, field);
+}
+
 /** A step checked against the catalog: the base only first, known names, arguments by schema. */
 export function checkStep(st: ChainStep, index: number, find: FindStep = findStep): ChainStep {
   const s = find(st.step);
   if (!s) throw new ChainError(`Unknown step "${st.step}".`);
-  if (index === 0 && !s.base) throw new ChainError(`A chain starts with a base (os.busybox, os.debian), not "${st.step}".`);
-  if (index > 0 && s.base) throw new ChainError(`"${st.step}" is a base: it can only start a chain.`);
+  checkPlace(st.step, !!s.base, index);
   const r = s.schema.safeParse(st.args);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const field = issue.path.map(String).join('.') || '(arguments)';
-    throw new ChainError(`${st.step}: ${field}: ${issue.message} (usage: ${s.usage})`, undefined, field);
-  }
+  if (!r.success) throw argsError(st.step, s.usage, r.error.issues[0]);
   return { step: st.step, args: r.data as Record<string, unknown> };
 }

@@ -100,6 +100,11 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const snapshots = new SnapshotService(store, jobs, bus, machines, layout);
   await snapshots.recover();
   const stats = new StatsService(store, bus, machines);
+  // User steps: HANGAR_STEPS_DIR, or steps/ in the data dir.
+  const userSteps = new StepRegistry(
+    process.env.HANGAR_STEPS_DIR ? path.resolve(process.env.HANGAR_STEPS_DIR) : path.join(layout.root, 'steps'),
+    path.join(layout.root, 'tmp', 'steps'),
+  );
   stats.start();
   const audit = new AuditLog(store);
   const webhooks = new WebhookService(store, settings, {
@@ -144,11 +149,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       bus,
       consoles,
       () => ({ budgetMib: settings.get().stepCacheBudgetMib, maxAgeDays: settings.get().stepCacheMaxAgeDays }),
-      // User steps: HANGAR_STEPS_DIR, or steps/ in the data dir.
-      new StepRegistry(
-        process.env.HANGAR_STEPS_DIR ? path.resolve(process.env.HANGAR_STEPS_DIR) : path.join(layout.root, 'steps'),
-        path.join(layout.root, 'tmp', 'steps'),
-      ),
+      userSteps,
     ),
     stats,
     usage: new HostUsageService(store, settings, stats, layout),
@@ -161,6 +162,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       machines.stopMonitor();
       consoles.closeAll('The Hangar server is shutting down.');
       await jobs.stopAll();
+      userSteps.close();
       await store.close();
     },
   };

@@ -76,6 +76,24 @@ describe('a Debian step chain', () => {
     expect((await api.steps.nodes()).items.filter((n) => n.step === 'apt' && (n.args.packages as string[])[0] === 'no-such-package-hangar')).toEqual([]);
   }, 900_000);
 
+  it('transient steps on a container run on a throwaway fork: the chain machine untouched, no fork left', async () => {
+    const chain = ['debian-12', '+', 'apt', 'hello', '+', 'ssh', `@${path.join(dir, 'id.pub')}`, '+', 'exec', '--', 'hello'];
+    const machines = async () => (await api.machines.list()).items.map((x) => x.name).sort();
+    const before = await machines();
+    // wait-port is transient: it checks a fork; the step after it runs on the chain's machine, not cached.
+    const r = await cli(['--json', 'build', '--name', 'sd-t', ...chain, '+', 'wait-port', '22', '+', 'exec', '--', 'sh', '-c', 'echo after > /root/after']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ machine: 'sd-t', hits: 4, ran: 2 });
+    expect((await api.machines.exec('sd-t', ['cat', '/root/after'])).stdout).toBe('after\n');
+    // --transient: the last step runs on a fork only.
+    const t = await cli(['--json', 'build', '--transient', '--name', 'sd-u', ...chain, '+', 'exec', '--', 'touch', '/root/mark']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(JSON.parse(t.stdout)).toMatchObject({ machine: 'sd-u', hits: 4, ran: 1 });
+    expect((await api.machines.exec('sd-u', ['sh', '-c', 'test -e /root/mark && echo there || echo absent'])).stdout).toBe('absent\n');
+    expect((await api.machines.exec('sd-u', ['hello'])).stdout).toBe('Hello, world!\n');
+    expect(await machines()).toEqual([...before, 'sd-t', 'sd-u'].sort());
+  }, 600_000);
+
   it('hangar run CHAIN: a shell in the built container, the machine removed when it ends', async () => {
     const r = await cli(['run', 'debian-12', '+', 'apt', 'hello'], 'hello; exit 0\n');
     expect(r.code, r.stderr).toBe(0);

@@ -26,6 +26,20 @@ const build = async (chain: string, name: string, transient = false) => {
   const j = await finished(await api.steps.build({ chain, name, transient }));
   return { ...(j.result as BuildResult), ms: performance.now() - t0, job: j.id };
 };
+/** The step processes running now (node ... dist/step-runner.js ROLE MODULE): their role and module. */
+const stepProcesses = () =>
+  fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        const argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+        const at = argv.indexOf(path.resolve('dist/step-runner.js'));
+        return at > 0 ? [{ role: argv[at + 1], module: argv[at + 2] ?? '' }] : [];
+      } catch {
+        return [];
+      }
+    });
 const CHAIN = 'busybox + file /etc/motd "hello from a step" + exec -- sh -c "cat /etc/motd > /tmp/seen"';
 
 beforeAll(async () => {
@@ -334,20 +348,60 @@ export default {
     }
     expect((await health()).status).toBe(200);
     // No step process is left behind, and user steps still work.
-    const runners = fs
-      .readdirSync('/proc')
-      .filter((d) => /^\d+$/.test(d))
-      .filter((d) => {
-        try {
-          return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(path.resolve('dist/step-runner.js'));
-        } catch {
-          return false;
-        }
-      });
-    expect(runners).toEqual([]);
+    expect(stepProcesses().filter((p) => p.role === 'run')).toEqual([]);
     for (const f of ['spin.ts', 'late-throw.ts', 'hog.ts']) fs.rmSync(path.join(dir, f));
     expect((await build('busybox + greet world', 'st-after')).ran).toBeLessThanOrEqual(1);
   }, 300_000);
+
+  it('loads user step modules outside the server: a top level that loops, throws (at once or later) or eats memory is listed with why', async () => {
+    const dir = path.join(srv.dataDir, 'steps');
+    const modules: Record<string, string> = {
+      'top-spin.ts': 'for (;;) {}',
+      'top-throw.ts': "throw new Error('thrown at import');",
+      'top-late.ts': "setTimeout(() => { throw new Error('thrown at load'); }, 10);",
+      // Buffers: outside the V8 heap, so the RSS watchdog is what stops it.
+      'top-hog.ts': 'const keep: Buffer[] = [];\nfor (;;) keep.push(Buffer.alloc(32 * 2 ** 20, 1));',
+    };
+    for (const [f, top] of Object.entries(modules))
+      fs.writeFileSync(path.join(dir, f), `${top}\nexport default { name: '${f.replace('.ts', '')}', version: 1, async run() {} };\n`);
+    const health = async () => (await fetch(`${srv.url}/api/health`)).status;
+    // The catalog waits for them to load (the one that loops, its 10 s); the server answers meanwhile.
+    let settled = false;
+    const listing = api.steps.catalog().finally(() => (settled = true));
+    const during: number[] = [];
+    while (!settled) {
+      during.push(await health());
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const catalog = (await listing).items;
+    expect(during.length).toBeGreaterThan(10);
+    expect(during.every((s) => s === 200)).toBe(true);
+    const said = (f: string) => catalog.find((s) => s.name === f)?.description;
+    expect(said('top-spin.ts')).toBe('does not load: it did not load within 10 s (its top level runs too long)');
+    expect(said('top-throw.ts')).toBe('does not load: thrown at import');
+    expect(said('top-late.ts')).toBe('does not load: its code threw asynchronously: thrown at load');
+    expect(said('top-hog.ts')).toMatch(
+      /^does not load: it used \d+ MiB of memory, over its limit of 256 MiB \(\+128 for Node; the limit for loading a module\)$/,
+    );
+    expect(catalog.find((s) => s.name === 'greet')).toMatchObject({ usage: 'greet WHO' });
+    // Once per content: the next listing does not load them again.
+    const t0 = performance.now();
+    expect((await api.steps.catalog()).items.filter((s) => s.name.startsWith('top-')).map((s) => s.description)).toEqual(
+      catalog.filter((s) => s.name.startsWith('top-')).map((s) => s.description),
+    );
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(await health()).toBe(200);
+    expect(stepProcesses().filter((p) => p.module.includes('/top-'))).toEqual([]);
+    // A step of theirs is unknown; the other user steps are checked (in their module's process) and run.
+    await expect(api.steps.build({ chain: 'busybox + top-spin' })).rejects.toMatchObject({ status: 400, message: 'Unknown step "top-spin".' });
+    await expect(api.steps.build({ chain: 'busybox + greet World' })).rejects.toMatchObject({
+      status: 400,
+      message: 'greet: who: lowercase letters (usage: greet WHO)',
+      issues: [{ path: 'steps.who' }],
+    });
+    expect((await build('busybox + greet world', 'st-after-load')).ran).toBe(0);
+    for (const f of Object.keys(modules)) fs.rmSync(path.join(dir, f));
+  }, 120_000);
 
   it('invalidates a node and its subtree, with their snapshots', async () => {
     const nodes = (await api.steps.nodes()).items;

@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Job } from '@/lib/contracts/jobs';
 import { buildBodySchema, type BuildBody, type BuildResult, type ChainStep, type StepNode } from '@/lib/contracts/steps';
-import { STEP_CATALOG, type StepSpec } from '@/lib/steps/catalog';
-import { ChainError, checkStep, parseChain, tokenize, wordsToArgs } from '@/lib/steps/chain';
+import { STEP_CATALOG } from '@/lib/steps/catalog';
+import { ChainError, splitChain, tokenize } from '@/lib/steps/chain';
 import type { Store } from '@/db/client';
-import { deleteStepNodes, getStepNode, insertStepNode, listStepNodes, touchStepNode } from '@/db/repo/steps';
+import { getStepNode, insertStepNode, listStepNodes, touchStepNode } from '@/db/repo/steps';
 import type { Principal } from '../auth';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors';
 import type { ConsoleRegistry } from '../console/registry';
@@ -14,41 +14,12 @@ import type { ImageService } from '../images';
 import type { JobContext, JobRunner } from '../jobs';
 import type { MachineService } from '../machines';
 import type { SnapshotService } from '../snapshots';
+import { cleanupCache, invalidateNode, type CacheDeps } from './step-cache';
+import { storedArgs, stepKey } from './step-keys';
 import { stepMachine } from './step-machine';
 import { checkpointFor, runTransient } from './transient';
-import { lookup, type StepRegistry } from './user-steps';
+import { lookup, type Lookup, type StepRegistry } from './user-steps';
 
-/** Canonical JSON: keys sorted at every level, so equal arguments hash equally. */
-export function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
-}
-
-/** hash(parent key, step name, step version, canonical args); the base's parent is the image build it starts from. */
-export function stepKey(parent: string, step: ChainStep, version: string): string {
-  return createHash('sha256')
-    .update(`${parent}\0${step.step}\0${version}\0${canonical(step.args)}`)
-    .digest('hex')
-    .slice(0, 32);
-}
-
-/**
- * Arguments as the tree keeps them: long values (a file's content, a packed directory) stand as
- * their digest and length, so listing the tree does not carry megabytes; the key has them whole.
- */
-export function storedArgs(v: unknown): unknown {
-  if (typeof v === 'string' && v.length > 4096) return `sha256:${createHash('sha256').update(v).digest('hex').slice(0, 16)} (${v.length} chars)`;
-  if (Array.isArray(v)) return v.map(storedArgs);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, storedArgs(x)]));
-  return v;
-}
-
-type Lookup = ReturnType<typeof lookup>;
 /** A parsed chain with its base, and the identity of the image build it starts from. */
 type Chain = { steps: ChainStep[]; base: ReturnType<typeof baseOf>; imageKey: string };
 
@@ -91,15 +62,18 @@ export class StepService {
     return { machines: this.machines, jobs: this.jobs, consoles: this.consoles };
   }
 
+  private get cacheDeps(): CacheDeps {
+    return { store: this.store, snapshots: this.snapshots, bus: this.bus, pinned: this.pinned, now: this.now };
+  }
+
   private get transientDeps() {
     return { ...this.deps, snapshots: this.snapshots };
   }
 
   /** Built-in and user steps (a user step module that does not load is listed with its error). */
   async catalog() {
-    const user = await this.registry.scan();
-    const specs: StepSpec[] = [...STEP_CATALOG, ...[...user.values()].map((u) => u.spec)];
-    const broken = this.registry.problems.map((x) => ({
+    const { steps: user, problems } = await this.registry.scan();
+    const broken = problems.map((x) => ({
       name: path.basename(x.file),
       version: '',
       base: false,
@@ -108,7 +82,8 @@ export class StepService {
       description: `does not load: ${x.error}`,
     }));
     return [
-      ...specs.map((s) => ({ name: s.name, version: s.version, base: !!s.base, transient: !!s.transient, usage: s.usage, description: s.description })),
+      ...STEP_CATALOG.map((s) => ({ name: s.name, version: s.version, base: !!s.base, transient: !!s.transient, usage: s.usage, description: s.description })),
+      ...[...user.values()].map((u) => u.info),
       ...broken,
     ];
   }
@@ -122,13 +97,13 @@ export class StepService {
     return (await listStepNodes(this.store)).map((n) => ({ ...n, sizeBytes: (n.snapshotId && sizes.get(n.snapshotId)) || 0 }));
   }
 
-  /** A chain checked before any job starts: a bad step or argument is a 400 naming it. */
-  parse(body: BuildBody, lk: Lookup): ChainStep[] {
+  /** A chain checked before any job starts, step by step (a user step's in its module's process): a bad step or argument is a 400 naming it. */
+  async parse(body: BuildBody, lk: Lookup): Promise<ChainStep[]> {
     const b = buildBodySchema.parse(body);
     try {
-      return b.steps
-        ? b.steps.map((s, i) => checkStep(s.words ? { step: s.step, args: wordsToArgs(s.step, s.words, lk.find) } : s, i, lk.find))
-        : parseChain(tokenize(b.chain!), lk.find);
+      const steps: ChainStep[] = [];
+      for (const [i, s] of (b.steps ?? splitChain(tokenize(b.chain!))).entries()) steps.push(await lk.check(s, i));
+      return steps;
     } catch (err) {
       if (err instanceof ChainError) throw new BadRequestError(err.message, [{ path: err.field ? `steps.${err.field}` : 'chain', message: err.message }]);
       throw err;
@@ -137,7 +112,7 @@ export class StepService {
 
   async build(p: Principal, body: BuildBody): Promise<Job> {
     const lk = await this.lookup();
-    const steps = this.parse(body, lk);
+    const steps = await this.parse(body, lk);
     const base = baseOf(steps[0]);
     // The image build is the base's parent in the keys: read once, here, so a missing image is a 404 before any job.
     const img = (await this.images.list()).find((i) => i.name === base.image && i.state === 'ready');
@@ -160,9 +135,9 @@ export class StepService {
   private async run(p: Principal, chain: Chain, name: string, transientLast: boolean, lk: Lookup, ctx: JobContext): Promise<BuildResult> {
     const { steps, base } = chain;
     const keys: string[] = [];
-    steps.forEach((s, i) => keys.push(stepKey(i === 0 ? chain.imageKey : keys[i - 1], s, lk.find(s.step)?.version ?? '?')));
+    steps.forEach((s, i) => keys.push(stepKey(i === 0 ? chain.imageKey : keys[i - 1], s, lk.info(s.step)?.version ?? '?')));
     // A transient step is never cached, and nothing after it is (the keys after it name it as their parent).
-    const transient = (i: number) => i > 0 && (!!lk.find(steps[i].step)?.transient || (transientLast && i === steps.length - 1));
+    const transient = (i: number) => i > 0 && (!!lk.info(steps[i].step)?.transient || (transientLast && i === steps.length - 1));
     const firstTransient = steps.findIndex((_, i) => transient(i));
     const cacheable = (i: number) => firstTransient < 0 || i < firstTransient;
 
@@ -293,7 +268,7 @@ export class StepService {
       key: keys[i],
       parentKey: i === 0 ? null : keys[i - 1],
       step: steps[i].step,
-      version: lk.find(steps[i].step)?.version ?? '?',
+      version: lk.info(steps[i].step)?.version ?? '?',
       args: storedArgs(steps[i].args) as Record<string, unknown>,
       image: base.image,
       driver: base.driver,
@@ -307,63 +282,13 @@ export class StepService {
     return snapshotId;
   }
 
-  /**
-   * The cache within its limits: least recently used first, nodes unused for longer than
-   * `maxAgeDays` go, then more while the cache is over `budgetMib`. Only leaves of the tree
-   * (nothing cached on them) whose snapshot no machine runs on, and that no build is forking now, are taken; a removal that the
-   * snapshot tree refuses (a user's checkpoint was made on it) keeps the node.
-   */
-  async cleanup(limits = this.limits()): Promise<{ removed: number; freedBytes: number }> {
-    const snaps = new Map((await this.snapshots.list()).map((s) => [s.id, s]));
-    let nodes = await listStepNodes(this.store);
-    const size = (n: StepNode) => (n.snapshotId ? (snaps.get(n.snapshotId)?.sizeBytes ?? 0) : 0);
-    let total = nodes.reduce((a, n) => a + size(n), 0);
-    const budget = limits.budgetMib * 2 ** 20;
-    const oldest = limits.maxAgeDays > 0 ? this.now() - limits.maxAgeDays * 86_400_000 : -Infinity;
-    const kept = new Set<string>();
-    let removed = 0;
-    let freedBytes = 0;
-    for (;;) {
-      const parents = new Set(nodes.map((n) => n.parentKey));
-      const leaf = nodes
-        .filter((n) => !parents.has(n.key) && !kept.has(n.key) && !this.pinned.has(n.key) && !(n.snapshotId && snaps.get(n.snapshotId)?.machines.length))
-        .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
-      if (!leaf || (leaf.lastUsedAt >= oldest && (budget === 0 || total <= budget))) break;
-      try {
-        if (leaf.snapshotId && snaps.has(leaf.snapshotId)) await this.snapshots.remove(leaf.snapshotId, false);
-      } catch {
-        kept.add(leaf.key);
-        continue;
-      }
-      await deleteStepNodes(this.store, [leaf.key]);
-      total -= size(leaf);
-      freedBytes += size(leaf);
-      removed++;
-      nodes = nodes.filter((n) => n.key !== leaf.key);
-    }
-    if (removed) this.bus.publish('steps:changed', { key: '' });
-    return { removed, freedBytes };
+  /** The cache within its limits (step-cache.ts). */
+  cleanup(limits = this.limits()): Promise<{ removed: number; freedBytes: number }> {
+    return cleanupCache(this.cacheDeps, limits);
   }
 
   /** A node and everything built on it leave the cache (their snapshots go too, unless a machine runs on them). */
-  async invalidate(key: string): Promise<{ removed: number }> {
-    const nodes = await listStepNodes(this.store);
-    if (!nodes.some((n) => n.key === key)) throw new NotFoundError('Step node');
-    const doomed = new Set([key]);
-    for (let grew = true; grew;) {
-      grew = false;
-      for (const n of nodes) {
-        if (n.parentKey && doomed.has(n.parentKey) && !doomed.has(n.key)) {
-          doomed.add(n.key);
-          grew = true;
-        }
-      }
-    }
-    const snaps = nodes.filter((n) => doomed.has(n.key) && n.snapshotId).map((n) => n.snapshotId!);
-    await deleteStepNodes(this.store, [...doomed]);
-    this.bus.publish('steps:changed', { key });
-    // Deepest first: a snapshot with children is refused while they exist.
-    for (const id of snaps.reverse()) await this.snapshots.remove(id, false).catch(() => undefined);
-    return { removed: doomed.size };
+  invalidate(key: string): Promise<{ removed: number }> {
+    return invalidateNode(this.cacheDeps, key);
   }
 }

@@ -1,11 +1,10 @@
-import { checkStep } from '@/lib/steps/chain';
 import type { Principal } from '../auth';
 import type { ConsoleRegistry } from '../console/registry';
 import type { JobContext, JobRunner } from '../jobs';
 import type { MachineService } from '../machines';
 import type { StepMachine } from './builtins';
 import { StepConsole } from './step-console';
-import type { lookup } from './user-steps';
+import type { Lookup } from './user-steps';
 
 /** Bytes per exec when uploading: base64 of it stays under an exec argument's 64 KiB. */
 const CHUNK = 36 * 1024;
@@ -25,7 +24,7 @@ export function stepMachine(
   deps: StepMachineDeps,
   p: Principal,
   target: { id: string; name: string; driver: StepMachine['driver'] },
-  lk: ReturnType<typeof lookup>,
+  lk: Lookup,
   ctx: JobContext,
 ): StepMachine & { close(): void } {
   const exec = async (argv: string[], timeoutS = 600) => {
@@ -79,7 +78,7 @@ export function stepMachine(
     },
     // Another step inside this one: its arguments checked by its schema; cached as part of the calling step.
     apply: async (step, args = {}) => {
-      const checked = checkStep({ step, args }, 1, lk.find);
+      const checked = await lk.check({ step, args }, 1);
       ctx.log(`  apply ${step}`);
       await lk.runner(step)!(m, checked.args);
     },

@@ -3,7 +3,7 @@ import type { Principal } from '../auth';
 import type { ConsoleRegistry } from '../console/registry';
 import { ConsoleSession } from '../console/session';
 import type { ConsoleSource } from '@/server/drivers/types';
-import { canonical, storedArgs, stepKey } from './service';
+import { canonical, storedArgs, stepKey } from './step-keys';
 import { StepConsole } from './step-console';
 
 /** A console whose output the test writes and whose input it reads. */

@@ -5,7 +5,7 @@ import type { JobContext } from '../jobs';
 import type { SnapshotService } from '../snapshots';
 import type { StepMachine } from './builtins';
 import { stepMachine, type StepMachineDeps } from './step-machine';
-import type { lookup } from './user-steps';
+import type { Lookup } from './user-steps';
 
 export interface TransientDeps extends StepMachineDeps {
   snapshots: SnapshotService;
@@ -31,7 +31,7 @@ export async function runTransient(
   p: Principal,
   where: { snapshotId: string; chainMachine: string; driver: StepMachine['driver']; index: number },
   step: ChainStep,
-  lk: ReturnType<typeof lookup>,
+  lk: Lookup,
   ctx: JobContext,
 ): Promise<void> {
   const name = `${where.chainMachine.slice(0, 50).replace(/-+$/, '')}-t${randomBytes(3).toString('hex')}`;
