@@ -10,6 +10,7 @@ import { runCmd } from './commands/run';
 import { audit, passwd, users } from './commands/users';
 import { build, steps } from './commands/steps';
 import { serialConsole, ssh } from './commands/terminal';
+import { webhooks } from './commands/webhooks';
 import { CliError, describeError } from './output';
 
 const HELP = `hangar: disposable machines (QEMU VMs, nspawn and podman containers)
@@ -53,6 +54,8 @@ Usage:
   hangar users [add NAME --role R | role NAME R | disable|enable NAME | reset-password NAME | rm NAME]   people (admins)
   hangar passwd                                   change your password (current and new on two stdin lines)
   hangar audit [--action A] [--actor U] [--target ID] [-n N] [--cursor C] [--jsonl]   the audit log, newest first (admins)
+  hangar webhooks [ls | add URL --event E... [--secret S] | rm ID | deliveries ID | redeliver ID DELIVERY]   signed event
+                                                  deliveries to other services (admins; the secret is shown once)
   hangar help
 
 Global: --json (machine-readable output).
@@ -156,6 +159,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'users':
         await users(rest, json);
+        return 0;
+      case 'webhooks':
+        await webhooks(rest, json);
         return 0;
       case 'passwd':
         await passwd(json);

@@ -31,6 +31,8 @@ describe('schemas', () => {
         'snapshots',
         'step_nodes',
         'users',
+        'webhooks',
+        'webhook_deliveries',
       ].sort(),
     );
   });

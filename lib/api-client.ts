@@ -42,6 +42,8 @@ import {
   type StopMachineBody,
 } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
+import { createdScrapeTokenSchema, scrapeTokenInfoSchema } from './contracts/metrics';
+import { createdWebhookSchema, webhookDeliverySchema, webhookSchema, type CreateWebhookBody, type UpdateWebhookBody } from './contracts/webhooks';
 
 export class ApiError extends Error {
   constructor(
@@ -253,6 +255,22 @@ export function createApiClient(opts: ClientOptions) {
     settings: {
       get: () => call('GET', '/settings', settingsSchema),
       update: (p: SettingsPatch) => call('PATCH', '/settings', settingsSchema, p),
+    },
+    /** The Prometheus scrape token for GET /metrics (admins). */
+    metrics: {
+      tokenInfo: () => call('GET', '/metrics/token', scrapeTokenInfoSchema),
+      newToken: () => call('POST', '/metrics/token', createdScrapeTokenSchema),
+      removeToken: () => call('DELETE', '/metrics/token', scrapeTokenInfoSchema),
+    },
+    webhooks: {
+      list: (p: PageQuery = {}) => call('GET', `/webhooks${q({ ...p })}`, listOf(webhookSchema)),
+      get: (id: string) => call('GET', `/webhooks/${encodeURIComponent(id)}`, webhookSchema),
+      create: (b: CreateWebhookBody) => call('POST', '/webhooks', createdWebhookSchema, b),
+      update: (id: string, b: UpdateWebhookBody) => call('PATCH', `/webhooks/${encodeURIComponent(id)}`, webhookSchema, b),
+      remove: (id: string) => call('DELETE', `/webhooks/${encodeURIComponent(id)}`, webhookSchema),
+      deliveries: (id: string, p: PageQuery = {}) => call('GET', `/webhooks/${encodeURIComponent(id)}/deliveries${q({ ...p })}`, listOf(webhookDeliverySchema)),
+      redeliver: (id: string, delivery: string) =>
+        call('POST', `/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(delivery)}/redeliver`, webhookDeliverySchema),
     },
   };
 }

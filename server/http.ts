@@ -7,6 +7,7 @@ import { createApi } from './api/app';
 import { mountConsole } from './sockets/console';
 import { mountEvents } from './sockets/events';
 import { disconnectRevoked } from './sockets/auth';
+import { serveMetrics } from './transport/metrics';
 
 export interface UiHandler {
   request: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
@@ -59,6 +60,7 @@ export function createHttpServer(core: Core, ui: UiHandler | null) {
     for (const [k, v] of headers) res.setHeader(k, v);
     const url = req.url ?? '/';
     if (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')) return void api(req, res);
+    if (url === '/metrics' || url.startsWith('/metrics?')) return void serveMetrics(core, req, res);
     if (ui) return void ui.request(req, res);
     res
       .writeHead(404, { 'Content-Type': 'application/json' })
@@ -95,6 +97,7 @@ export function createHttpServer(core: Core, ui: UiHandler | null) {
     if (ui?.upgrade) return ui.upgrade(req, socket, head);
     socket.destroy();
   });
+  core.metrics.socketsOpen = () => Object.fromEntries(['/events', '/console'].map((n) => [n, io.of(n).sockets.size]));
   const unsubscribe = mountEvents(io, core);
   mountConsole(io, core);
   const stopRevoking = disconnectRevoked(io, core);

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { Job, JobLogLine, JobState } from '@/lib/contracts/jobs';
 import type { Store } from '../client';
 
@@ -105,4 +105,11 @@ export async function failUnfinishedJobs(s: Store, reason: string, now: number):
     .where(inArray(s.t.jobs.state, ['queued', 'running']))
     .returning({ id: s.t.jobs.id });
   return rows.length;
+}
+
+/** How many jobs there are of each kind in each state (/metrics). */
+export async function countJobsByKindAndState(s: Store): Promise<{ kind: string; state: JobState; n: number }[]> {
+  const j = s.t.jobs;
+  const rows = await s.db.select({ kind: j.kind, state: j.state, n: count() }).from(j).groupBy(j.kind, j.state);
+  return rows.map((r) => ({ kind: r.kind, state: r.state as JobState, n: Number(r.n) }));
 }

@@ -220,3 +220,39 @@ export const machineGrants = pgTable(
   },
   (t) => [primaryKey({ columns: [t.machineId, t.userId] }), index('machine_grants_user_idx').on(t.userId)],
 );
+
+/** Webhooks: where to send which events, signed with `secret` (kept here: signing needs it; never returned after creation). */
+export const webhooks = pgTable('webhooks', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  eventsJson: text('events_json').notNull(),
+  secret: text('secret').notNull(),
+  description: text('description'),
+  enabled: boolean('enabled').notNull().default(true),
+  createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+});
+
+/** A webhook's recent deliveries (the last few are kept per webhook), with the body sent, for redelivery. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    webhookId: text('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    event: text('event').notNull(),
+    body: text('body').notNull(),
+    state: text('state', { enum: ['pending', 'retrying', 'succeeded', 'failed'] }).notNull(),
+    attempts: bigint('attempts', { mode: 'number' }).notNull().default(0),
+    responseCode: bigint('response_code', { mode: 'number' }),
+    durationMs: bigint('duration_ms', { mode: 'number' }),
+    error: text('error'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    lastAttemptAt: bigint('last_attempt_at', { mode: 'number' }),
+    nextAttemptAt: bigint('next_attempt_at', { mode: 'number' }),
+    redeliveryOf: text('redelivery_of'),
+  },
+  (t) => [index('webhook_deliveries_hook_idx').on(t.webhookId, t.createdAt)],
+);

@@ -25,6 +25,8 @@ export const settingsSchema = z.object({
   stepCacheMaxAgeDays: z.number().int().min(0).max(3650),
   /** Console recordings older than this go. 0: keep them. */
   recordingRetentionDays: z.number().int().min(0).max(3650),
+  /** Webhooks may point at this host, loopback or link-local addresses (off: refused, SSRF). */
+  webhookAllowPrivate: z.boolean(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -36,6 +38,7 @@ export const defaultSettings: Settings = {
   stepCacheBudgetMib: 20480,
   stepCacheMaxAgeDays: 30,
   recordingRetentionDays: 30,
+  webhookAllowPrivate: false,
 };
 
 export const settingsPatchSchema = settingsSchema.partial();

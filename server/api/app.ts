@@ -22,6 +22,8 @@ import { shareRoutes } from './shares';
 import { grantRoutes } from './grants';
 import { auditRoutes } from './audit';
 import { statsRoutes } from './stats';
+import { webhookRoutes } from './webhooks';
+import { metricsRoutes } from './metrics';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -40,6 +42,8 @@ const API_TAGS = [
   { name: 'probes', description: 'Package probes in throwaway containers' },
   { name: 'steps', description: 'Cached step trees' },
   { name: 'audit', description: 'The audit log (admins)' },
+  { name: 'webhooks', description: 'Signed event deliveries to other services (admins)' },
+  { name: 'metrics', description: 'The Prometheus scrape token (admins); the metrics are at /metrics' },
 ];
 
 // shareRoutes and grantRoutes before machineRoutes: /machines/{ref}/shares must win over /machines/{ref}/{action}.
@@ -62,6 +66,8 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   stepRoutes,
   userRoutes,
   auditRoutes,
+  webhookRoutes,
+  metricsRoutes,
 ];
 
 /** The REST API, mounted by server/main.ts under /api. */
@@ -76,7 +82,10 @@ export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
   app.use('*', async (c, next) => {
     c.set('core', core);
     c.header('Cache-Control', 'no-store');
+    const t0 = performance.now();
     await next();
+    // By the operation's template (bounded label values); anything no route matched counts as one.
+    core.metrics?.observeHttp(c.req.method, c.get('route') ?? 'unmatched', c.res.status, (performance.now() - t0) / 1000);
   });
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,

@@ -11,7 +11,8 @@ import type { PageRequest } from '@/server/core/paging';
 
 // The route helper's types, apart from route.ts so that what route.ts uses (responses.ts, send.ts) can name them.
 
-export type AppEnv = { Variables: { principal: Principal | null; core: Core; machine: Machine | undefined } };
+/** `route`: the template of the operation that answers (set by its guard), for /metrics. */
+export type AppEnv = { Variables: { principal: Principal | null; core: Core; machine: Machine | undefined; route: string | undefined } };
 export type App = OpenAPIHono<AppEnv>;
 
 /** Who may call a route: anyone, or a signed-in caller with at least this role. */

@@ -42,7 +42,9 @@ function guard(spec: AnyRouteSpec): MiddlewareHandler<AppEnv> {
   const { access, machineGrant } = spec;
   const share = !!spec.share;
   const machineRoute = MACHINE_ROUTE.test(spec.path);
+  const template = `/api${spec.path}`;
   return async (c, next) => {
+    c.set('route', template);
     const core = c.get('core');
     const shareHeader = c.req.header('x-hangar-share');
     const principal = await core.auth.authenticate(

@@ -11,13 +11,20 @@ export interface AuditInput {
 }
 
 export class AuditLog {
+  private readonly listeners: ((e: AuditEvent) => void)[] = [];
+
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Told of every event once it is stored (webhooks); a listener must not throw or wait. */
+  onRecord(fn: (e: AuditEvent) => void): void {
+    this.listeners.push(fn);
+  }
+
   async record(who: Principal | null, e: AuditInput): Promise<void> {
-    await insertAuditEvent(this.store, {
+    const event: AuditEvent = {
       id: newId('aud'),
       ts: this.now(),
       actorKind: who ? (who.via === 'token' ? 'token' : who.via === 'share' ? 'share' : 'user') : 'anonymous',
@@ -28,7 +35,15 @@ export class AuditLog {
       targetId: e.target?.id ?? null,
       ip: e.ip ?? null,
       detail: { ...(who?.tokenId ? { tokenId: who.tokenId } : {}), ...(who?.share ? { shareId: who.share.id } : {}), ...e.detail },
-    });
+    };
+    await insertAuditEvent(this.store, event);
+    for (const fn of this.listeners) {
+      try {
+        fn(event);
+      } catch (err) {
+        console.error(`audit listener failed on ${event.action}:`, err);
+      }
+    }
   }
 
   list(f: AuditFilter): Promise<AuditEvent[]> {

@@ -25,6 +25,10 @@ import { SnapshotService } from './snapshots';
 import { SettingsService } from './settings';
 import { StatsService } from './stats';
 import { HostUsageService } from './host-usage';
+import { WebhookService } from './webhooks/service';
+import { feedWebhooks } from './webhooks/sources';
+import { listMachineRows } from '@/db/repo/machines';
+import { MetricsService } from './metrics';
 
 export interface CoreOptions {
   dataDir: string;
@@ -61,6 +65,8 @@ export interface Core {
   steps: StepService;
   stats: StatsService;
   usage: HostUsageService;
+  webhooks: WebhookService;
+  metrics: MetricsService;
   close(): Promise<void>;
 }
 
@@ -100,6 +106,17 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     path.join(layout.root, 'tmp', 'steps'),
   );
   stats.start();
+  const audit = new AuditLog(store);
+  const webhooks = new WebhookService(store, settings, {
+    // Tests shorten the waits between attempts and the time a receiver is given.
+    backoffMs: Number(process.env.HANGAR_WEBHOOK_BACKOFF_MS) || undefined,
+    timeoutMs: Number(process.env.HANGAR_WEBHOOK_TIMEOUT_MS) || undefined,
+  });
+  await webhooks.load();
+  const stopFeeding = feedWebhooks(webhooks, bus, audit, await listMachineRows(store));
+  const metrics = new MetricsService(store, bus, stats, () => machines.listing.items());
+  metrics.webhooksQueued = () => webhooks.queued;
+  await metrics.loadToken();
   return {
     version: opts.version,
     startedAt: Date.now(),
@@ -114,7 +131,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     jobRunner: jobs,
     jobs: new JobService(jobs),
     settings,
-    audit: new AuditLog(store),
+    audit,
     consoles,
     recordings,
     host,
@@ -136,8 +153,12 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     ),
     stats,
     usage: new HostUsageService(store, settings, stats, layout),
+    webhooks,
+    metrics,
     async close() {
       stats.stop();
+      stopFeeding();
+      webhooks.stop();
       machines.stopMonitor();
       consoles.closeAll('The Hangar server is shutting down.');
       await jobs.stopAll();

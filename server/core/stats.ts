@@ -65,6 +65,9 @@ export class StatsService {
   private hostTicks: HostStatsTick[] = [];
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
+  private lastTickAt = 0;
+  /** A Prometheus scrape keeps sampling on (with no one on the dashboard) until then. */
+  private scrapedUntil = 0;
   /** Someone is connected to /events (set by that namespace). */
   audience: () => boolean = () => false;
 
@@ -111,10 +114,27 @@ export class StatsService {
     return this.hostTicks;
   }
 
+  /** The counters last read from a machine (CPU ns, bytes), for /metrics. */
+  countersOf(machineId: string): Partial<MachineCounters> {
+    const r = this.last.get(machineId) ?? {};
+    return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.v]));
+  }
+
+  /**
+   * A scrape asks: sampling stays on for `keepMs` more (so rates hold between scrapes), and when
+   * the last round is older than one interval a round runs now, so the answer is fresh. The same
+   * sampler as the dashboard's, not a second one.
+   */
+  async forScrape(keepMs = 5 * 60_000): Promise<void> {
+    this.scrapedUntil = Date.now() + keepMs;
+    if (Date.now() - this.lastTickAt >= STATS_INTERVAL_MS) await this.tick();
+  }
+
   /** One round: every running or paused machine, then the host; published as `stats:machines` and `stats:host`. */
   async tick(): Promise<void> {
-    if (this.ticking || !this.audience()) return;
+    if (this.ticking || !(this.audience() || Date.now() < this.scrapedUntil)) return;
     this.ticking = true;
+    this.lastTickAt = Date.now();
     try {
       const rows = await listMachineRowsInStates(this.store, ['running', 'paused']);
       const items: MachineStatsTick['items'] = [];

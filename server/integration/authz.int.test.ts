@@ -84,6 +84,16 @@ const RULES: Record<string, Access> = {
   'get /machines/{ref}/access': 'viewer',
   'post /machines/{ref}/grants': 'operator',
   'delete /machines/{ref}/grants/{userId}': 'operator',
+  'get /webhooks': 'admin',
+  'post /webhooks': 'admin',
+  'get /webhooks/{id}': 'admin',
+  'patch /webhooks/{id}': 'admin',
+  'delete /webhooks/{id}': 'admin',
+  'get /webhooks/{id}/deliveries': 'admin',
+  'post /webhooks/{id}/deliveries/{delivery}/redeliver': 'admin',
+  'get /metrics/token': 'admin',
+  'post /metrics/token': 'admin',
+  'delete /metrics/token': 'admin',
 };
 
 type Caller = { name: string; token: string | null; role: Role | null };
@@ -141,7 +151,8 @@ const fill = (p: string) =>
     .replace('{ref}', 'no-such-machine')
     .replace('{action}', 'start')
     .replace('{key}', '0123456789abcdef0123456789abcdef')
-    .replace('{userId}', 'usr_aaaaaaaaaaaaaaaaaaaa');
+    .replace('{userId}', 'usr_aaaaaaaaaaaaaaaaaaaa')
+    .replace('{delivery}', 'whd_aaaaaaaaaaaaaaaaaaaa');
 
 describe('authorization matrix', () => {
   it('has a rule for every published route, and the server enforces each for every kind of caller', async () => {

@@ -3,13 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openDatabase, type Store } from '@/db/client';
-import { appendJobLogs, failUnfinishedJobs, getJob, getJobLogs, insertJob, listJobs, updateJob } from '@/db/repo/jobs';
+import { appendJobLogs, countJobsByKindAndState, failUnfinishedJobs, getJob, getJobLogs, insertJob, listJobs, updateJob } from '@/db/repo/jobs';
 import { insertMachine, listMachines } from '@/db/repo/machines';
 import { findSessionByHash, insertSession } from '@/db/repo/sessions';
 import { readSettingRows, writeSetting } from '@/db/repo/settings';
 import { findTokenByHash, insertToken, listTokens, revokeToken } from '@/db/repo/tokens';
 import { countUsers, findUserRowByUsername, insertUser } from '@/db/repo/users';
 import { insertAuditEvent, listAuditEvents } from '@/db/repo/audit';
+import * as hooks from '@/db/repo/webhooks';
 
 const migrationsDir = path.resolve('db/migrations');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-db-'));
@@ -74,6 +75,10 @@ describe.each(dialects)('%s', (dialect, open) => {
       expect(await listJobs(s, { ownerId: u.id, limit: 10 })).toHaveLength(2);
       expect(await failUnfinishedJobs(s, 'restart', now)).toBe(1);
       expect(await getJob(s, job.id)).toMatchObject({ state: 'failed', error: 'restart' });
+      expect((await countJobsByKindAndState(s)).sort((a, b) => a.state.localeCompare(b.state))).toEqual([
+        { kind: 'demo', state: 'failed', n: 1 },
+        { kind: 'demo', state: 'succeeded', n: 1 },
+      ]);
 
       await insertMachine(s, {
         id: 'mch_aaaaaaaaaaaaaaaaaaaa',
@@ -109,6 +114,34 @@ describe.each(dialects)('%s', (dialect, open) => {
         detail: { a: 1 },
       });
       expect(await listAuditEvents(s, { limit: 10 })).toMatchObject([{ action: 'x.y', detail: { a: 1 } }]);
+
+      // Webhooks: the secret kept for signing, deliveries newest first, the oldest finished ones pruned, gone with their hook.
+      const hook = { id: 'whk_aaaaaaaaaaaaaaaaaaaa', url: 'https://example.com/h', eventsJson: '["machine.state"]', secret: 'whsec_x' };
+      await hooks.insertWebhook(s, { ...hook, description: null, enabled: true, createdBy: u.id, createdAt: now, updatedAt: now });
+      await hooks.updateWebhookRow(s, hook.id, { enabled: false });
+      expect(await hooks.listWebhookRows(s)).toMatchObject([{ ...hook, enabled: false }]);
+      const delivery = (i: number, state: 'succeeded' | 'retrying') => ({
+        id: `whd_aaaaaaaaaaaaaaaaaaa${i}`,
+        webhookId: hook.id,
+        event: 'machine.state',
+        body: '{}',
+        state,
+        attempts: 1,
+        responseCode: 200,
+        durationMs: 5,
+        error: null,
+        createdAt: now + i,
+        lastAttemptAt: now + i,
+        nextAttemptAt: null,
+        redeliveryOf: null,
+      });
+      for (let i = 0; i < 5; i++) await hooks.insertDelivery(s, delivery(i, i === 0 ? 'retrying' : 'succeeded'));
+      await hooks.pruneDeliveries(s, hook.id, 2);
+      // The two newest stay, and the one still being retried.
+      expect((await hooks.listDeliveries(s, hook.id)).map((d) => d.id.slice(-1))).toEqual(['4', '3', '0']);
+      expect((await hooks.listUnfinishedDeliveries(s)).map((d) => d.state)).toEqual(['retrying']);
+      expect(await hooks.deleteWebhookRow(s, hook.id)).toBe(true);
+      expect(await hooks.getDelivery(s, delivery(4, 'succeeded').id)).toBeUndefined();
     } finally {
       await s.close();
     }

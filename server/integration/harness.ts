@@ -225,8 +225,8 @@ export async function tearDown(srv: RunningServer | undefined, api: ApiClient | 
 }
 
 /** A fresh server, an admin token and client, and the busybox image built (where most machine tests start). */
-export async function serverWithBusybox(): Promise<{ srv: RunningServer; token: string; api: ApiClient }> {
-  const srv = await startServer();
+export async function serverWithBusybox(opts: Parameters<typeof startServer>[0] = {}): Promise<{ srv: RunningServer; token: string; api: ApiClient }> {
+  const srv = await startServer(opts);
   const token = await adminToken(srv.url);
   const api = client(srv.url, token);
   const built = await jobDone(api, await api.images.build({ kind: 'busybox' }), 240_000);

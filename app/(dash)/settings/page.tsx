@@ -8,13 +8,15 @@ import { PageHeader } from '@/components/shell/page-header';
 import { RoleGate } from '@/components/shell/role-gate';
 import { StepCacheSettings } from '@/components/steps/step-cache-settings';
 import { UserAdmin } from '@/components/settings/user-admin';
+import { MetricsSettings } from '@/components/settings/metrics-settings';
+import { WebhookSettings } from '@/components/webhooks/webhook-settings';
 
 export const metadata: Metadata = { title: 'Settings' };
 
 export default function SettingsPage() {
   return (
     <>
-      <PageHeader title="Settings" description="What this host can do, server settings, users, your account and API tokens." />
+      <PageHeader title="Settings" description="What this host can do, server settings, users, your account, API tokens, webhooks and metrics." />
       <div className="space-y-8">
         <RoleGate role="viewer">
           <HostCapabilities />
@@ -26,6 +28,10 @@ export default function SettingsPage() {
           <ConsoleSettings />
           <ImageSettings />
           <StepCacheSettings />
+        </RoleGate>
+        <RoleGate role="admin">
+          <WebhookSettings />
+          <MetricsSettings />
         </RoleGate>
       </div>
     </>
