@@ -12,6 +12,7 @@ import { ConsoleMenu, ConsoleSearch, PasteConfirm, type MenuItem } from '@/compo
 import { ConsolePresenceBar, type PresenceState } from '@/components/console/console-presence';
 import { consoleSessionId, forgetConsoleSessionId } from '@/components/console/console-session-id';
 import { createTerminal, downloadText, type TerminalKit } from '@/components/console/console-terminal';
+import { OutputWriter } from '@/components/console/output-writer';
 
 type Status = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'error';
 
@@ -150,11 +151,13 @@ export function Console({
       });
       socketRef.current = socket;
 
+      // Everything for the screen goes through one writer, in order; output is coalesced while xterm is busy.
+      const out = new OutputWriter(term);
       /** Write output ending at `end`, skipping what this view already shows; `done` runs once xterm parsed it. */
       const write = (end: number, data: string, done?: () => void) => {
         const start = end - data.length;
         if (offset !== undefined && end <= offset) return done?.();
-        term.write(offset !== undefined && start < offset ? data.slice(offset - start) : data, done);
+        out.write(offset !== undefined && start < offset ? data.slice(offset - start) : data, done);
         offset = end;
       };
       const attach = () => {
@@ -162,10 +165,10 @@ export function Console({
           if (!r.ok) {
             setStatus('error');
             setDetail(r.error.message);
-            term.write(`\r\n\x1b[31m${r.error.message}\x1b[0m\r\n`);
+            out.write(`\r\n\x1b[31m${r.error.message}\x1b[0m\r\n`);
             return;
           }
-          if (r.truncated && offset !== undefined) term.write('\r\n\x1b[33m[some output was missed while disconnected]\x1b[0m\r\n');
+          if (r.truncated && offset !== undefined) out.write('\r\n\x1b[33m[some output was missed while disconnected]\x1b[0m\r\n');
           if (r.replay) {
             replaying++;
             write(r.offset, r.replay, () => replaying--);
@@ -207,6 +210,7 @@ export function Console({
           setStatus('reconnecting');
           setDetail(m.reason);
           offset = undefined;
+          out.drop();
           term.reset();
           setTimeout(() => !disposed && attach(), 1500);
           return;
@@ -238,6 +242,7 @@ export function Console({
         socket.disconnect();
         socketRef.current = null;
         kitRef.current = null;
+        out.dispose();
         kit.dispose();
       };
     })();
