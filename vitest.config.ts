@@ -22,6 +22,8 @@ export default defineConfig({
           name: 'integration',
           include: ['server/integration/**/*.int.test.ts'],
           globalSetup: ['server/integration/global-setup.ts'],
+          // Every API answer checked against the documented operation (the response validator).
+          setupFiles: ['server/integration/validate-responses.ts'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 120_000,

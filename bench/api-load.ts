@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { openDatabase } from '@/db/client';
 import { insertMachine } from '@/db/repo/machines';
 import { dataLayout, projectRoot } from '@/server/core/paths';
@@ -10,33 +13,66 @@ import { percentile, round } from './stats';
 const MACHINES = 1000;
 const CONCURRENCY = 200;
 const REQUESTS = 4000;
+const PAGE = 50;
 
-/** `total` requests, `concurrency` at a time (a bounded loop on loopback): requests per second and latency percentiles. */
-async function load(total: number, concurrency: number, one: () => Promise<Response>) {
+/** `total` requests, `concurrency` at a time (a bounded loop on loopback, or until `until` says stop): requests per second and latency percentiles. */
+async function load(total: number, concurrency: number, one: () => Promise<Response>, ok = (r: Response) => r.ok, until?: () => boolean) {
   const times: number[] = [];
   let next = 0;
   let failed = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
+      while (until ? !until() : next++ < total) {
         const s = performance.now();
         const r = await one();
         await r.arrayBuffer();
-        if (!r.ok) failed++;
+        if (!ok(r)) failed++;
         times.push(performance.now() - s);
       }
     }),
   );
   const s = (performance.now() - t0) / 1000;
-  return { rps: round(times.length / s, 0), p50_ms: round(percentile(times, 50), 1), p99_ms: round(percentile(times, 99), 1), failed };
+  return { rps: round(times.length / s, 0), p50_ms: round(percentile(times, 50), 1), p99_ms: round(percentile(times, 99), 1), failed, n: times.length };
+}
+
+/** The body's size as sent (node:http does not decompress, as fetch does). */
+function bytesOnTheWire(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers }, (res) => {
+        let n = 0;
+        res.on('data', (b: Buffer) => (n += b.length));
+        res.on('end', () => resolve(n));
+      })
+      .on('error', reject);
+  });
+}
+
+/** The echo probe (echo-probe.ts) in a process of its own: resolves when it is attached and ready; `go()` starts it and resolves with its figures. */
+async function echoProbe(url: string, token: string) {
+  const tsx = path.join(projectRoot(), 'node_modules', '.bin', 'tsx');
+  const p = spawn(tsx, [path.join(projectRoot(), 'bench', 'echo-probe.ts'), url, token, '300', '10'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: p.stdout! });
+  const next = () =>
+    new Promise<string>((resolve, reject) => (lines.once('line', resolve), p.once('exit', (c) => reject(new Error(`echo probe exited ${c}`)))));
+  if ((await next()) !== 'ready') throw new Error('echo probe: not ready');
+  return {
+    go: async () => {
+      p.stdin!.write('go\n');
+      return JSON.parse(await next()) as { p50_ms: number; p99_ms: number; max_ms: number; samples: number };
+    },
+  };
 }
 
 /**
- * The API under load: GET /api/machines with 1,000 machines in the database, 200 requests in
- * flight at once (client and server on this 2-core host), and logins (scrypt) at a lower
- * concurrency. The machines are written straight into a fresh data dir's SQLite before the
- * server starts (records only: stopped machines, no VM behind them).
+ * The API under load: 1,000 machines in the database, 200 requests in flight at once (client and
+ * server on this 2-core host). The whole list (and a console's echo while it is fetched), pages
+ * of 50, one machine, the list revalidated with If-None-Match (304), and logins (scrypt) at a
+ * lower concurrency. The machines are written straight into a fresh data dir's SQLite before
+ * the server starts (records only: stopped machines, no VM behind them). Node's fetch asks for
+ * gzip, so the list travels compressed. HANGAR_BENCH_CPU_PROF=DIR: the server writes a CPU
+ * profile there (node --cpu-prof) when it stops.
  */
 export async function run() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-bench-api-'));
@@ -61,15 +97,64 @@ export async function run() {
     });
   }
   await store.close();
-  const srv = await startServer({ dataDir });
+  const prof = process.env.HANGAR_BENCH_CPU_PROF;
+  const srv = await startServer({ dataDir, nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [] });
   try {
     const token = await adminToken(srv.url);
     const auth = { authorization: `Bearer ${token}` };
-    const first = (await (await fetch(`${srv.url}/api/machines`, { headers: auth })).json()) as { items: unknown[] };
-    if (first.items.length !== MACHINES) throw new Error(`expected ${MACHINES} machines, got ${first.items.length}`);
-    await load(400, 50, () => fetch(`${srv.url}/api/machines`, { headers: auth })); // warm-up
-    const list = await load(REQUESTS, CONCURRENCY, () => fetch(`${srv.url}/api/machines`, { headers: auth }));
-    const one = await load(REQUESTS, CONCURRENCY, () => fetch(`${srv.url}/api/machines/load-500`, { headers: auth }));
+    const get = (p: string, headers: Record<string, string> = {}) => fetch(`${srv.url}${p}`, { headers: { ...auth, ...headers } });
+    const first = await get('/api/machines');
+    const raw = await first.text();
+    if ((JSON.parse(raw) as { items: unknown[] }).items.length !== MACHINES) throw new Error(`expected ${MACHINES} machines`);
+    const etag = first.headers.get('etag');
+    const gzipped = await bytesOnTheWire(`${srv.url}/api/machines`, { ...auth, 'accept-encoding': 'gzip' });
+    await load(400, 50, () => get('/api/machines')); // warm-up
+
+    const list = await load(REQUESTS, CONCURRENCY, () => get('/api/machines'));
+    // The same uncompressed: what the server sends without the client's inflating (undici's, through web streams, is slow).
+    const plain = await load(REQUESTS, CONCURRENCY, () => get('/api/machines', { 'accept-encoding': 'identity' }));
+
+    // A console's echo, idle, then while the whole list is fetched 200 at a time (the heaviest answer).
+    const settings = await fetch(`${srv.url}/api/settings`, {
+      method: 'PATCH',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ consoleHostShell: true }),
+    });
+    if (!settings.ok) throw new Error(`settings: ${settings.status}`);
+    const idle = await (await echoProbe(srv.url, token)).go();
+    const probe = await echoProbe(srv.url, token);
+    let probing = true;
+    const [underLoad, during] = await Promise.all([
+      probe.go().finally(() => (probing = false)),
+      load(
+        0,
+        CONCURRENCY,
+        () => get('/api/machines'),
+        undefined,
+        () => !probing,
+      ),
+    ]);
+
+    // Pages of 50: the cursors of every page, then pages picked at random.
+    const cursors: (string | null)[] = [null];
+    for (let c: string | null = null; ;) {
+      const page = (await (await get(`/api/machines?limit=${PAGE}${c ? `&cursor=${c}` : ''}`)).json()) as { next: string | null };
+      if (!page.next) break;
+      cursors.push((c = page.next));
+    }
+    const pageUrl = () => {
+      const c = cursors[Math.floor(Math.random() * cursors.length)];
+      return `/api/machines?limit=${PAGE}${c ? `&cursor=${c}` : ''}`;
+    };
+    const pages = await load(REQUESTS, CONCURRENCY, () => get(pageUrl()));
+    const one = await load(REQUESTS, CONCURRENCY, () => get('/api/machines/load-500'));
+    // Revalidation as a polling dashboard does it: a few at a time, the list unchanged.
+    const notModified = await load(
+      2000,
+      10,
+      () => get('/api/machines', { 'if-none-match': etag ?? '' }),
+      (r) => r.status === 304,
+    );
     const login = await load(100, 10, () =>
       fetch(`${srv.url}/api/auth/login`, {
         method: 'POST',
@@ -84,16 +169,33 @@ export async function run() {
       machines: MACHINES,
       concurrency: CONCURRENCY,
       requests: REQUESTS,
-      failed: list.failed + one.failed + login.failed,
+      failed: list.failed + plain.failed + one.failed + login.failed + pages.failed + notModified.failed + during.failed,
       one_machine_rps: one.rps,
       one_machine_p99_ms: one.p99_ms,
       login_rps: login.rps,
       login_p99_ms: login.p99_ms,
-      response_kb: round(JSON.stringify(first).length / 1024, 0),
+      response_kb: round(raw.length / 1024, 0),
+      response_gzip_kb: round(gzipped / 1024, 0),
+      full_list_p99_ms: list.p99_ms,
+      full_list_identity_rps: plain.rps,
+      full_list_identity_p99_ms: plain.p99_ms,
+      page_p99_ms: pages.p99_ms,
+      page_p50_ms: pages.p50_ms,
+      page_rps: pages.rps,
+      list_304_p50_ms: notModified.p50_ms,
+      list_304_p99_ms: notModified.p99_ms,
+      echo_p99_idle_ms: idle.p99_ms,
+      echo_p50_idle_ms: idle.p50_ms,
+      echo_p99_under_load_ms: underLoad.p99_ms,
+      echo_p50_under_load_ms: underLoad.p50_ms,
+      echo_max_under_load_ms: underLoad.max_ms,
+      list_rps_during_echo: during.rps,
       note:
-        'GET /api/machines (all 1,000, admin token) with 200 requests in flight; one_machine: GET ' +
-        '/api/machines/NAME; login: POST /api/auth/login (scrypt) 10 at a time. Client and server share the ' +
-        '2 cores.',
+        'GET /api/machines (all 1,000, admin token, gzip; identity: uncompressed) with 200 requests in flight; page: ?limit=50 at a random cursor, 200 in ' +
+        'flight; one_machine: GET /api/machines/NAME, 200 in flight; list_304: If-None-Match with the current ETag, 10 in flight; ' +
+        'echo: one character typed into the host shell console (raw pty, dd) and timed until it comes back, from a process of ' +
+        'its own, 300 samples 10 ms apart, idle and while the whole list is fetched 200 at a time; login: POST /api/auth/login ' +
+        '(scrypt) 10 at a time. Client and server share the 2 cores.',
     };
   } finally {
     await srv.stop();

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
-import { cgroupDirs } from '@/server/drivers/nspawn/cgroups';
+import { cgroupDirs } from '@/server/drivers/shared/cgroups';
 import { prepareUpper } from '@/server/drivers/nspawn/argv';
 import { imageRef } from '@/server/drivers/podman/driver';
 import { adminToken, client, jobDone, startServer } from '@/server/integration/harness';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { images } from './commands/images';
 import { act, create, exec, logs, ps, rm, tag, unit } from './commands/machines';
 import { login, logout } from './commands/login';
-import { status } from './commands/status';
+import { jobs, status } from './commands/status';
 import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
 import { probe } from './commands/probe';
 import { runCmd } from './commands/run';
@@ -20,7 +20,9 @@ Usage:
   hangar logout
   hangar status                                   server, login and counts
   hangar images [ls | build KIND | rm NAME]       base images: busybox, debian-12 (build shows progress)
-  hangar ps [TEXT] [--state S] [--driver D] [--tag T]...   machines (filtered: name contains TEXT, every tag)
+  hangar ps [TEXT] [--state S] [--driver D] [--tag T]... [--limit N [--cursor C]]   machines (filtered: name contains
+                                                  TEXT, every tag); --limit: a page of N, by name
+  hangar jobs [--state S] [--limit N [--cursor C]]   jobs, newest first (a page: 100 unless --limit)
   hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network private|nat|host] [-p HOST:GUEST]...
                 [--cpus N] [--memory MiB] [--disk GiB] [--tag T]... [--no-start]
   hangar start|stop|restart|pause|resume NAME...  (stop: [--force] [--timeout S]); several names, or
@@ -36,10 +38,13 @@ Usage:
   hangar unit NAME                                a container as a systemd unit file for the host
   hangar probe --package NAME|FILE.deb [--check-unit U] [--check-network URL]   install in a throwaway container, check, report
   hangar checkpoint NAME [-l LABEL]               snapshot a machine (live: memory + devices + disk)
-  hangar snapshots                                the snapshot tree; hangar snapshot rm SNAP [--cascade]
+  hangar snapshots [--limit N [--cursor C]]       the snapshot tree (a page, oldest first); hangar snapshot show SNAP | rm SNAP [--cascade]
   hangar snapshot export SNAP [-o FILE]           one archive file (state, RAM, flattened disk); snapshot import FILE
   hangar restore SNAP [--machine NAME] [--no-checkpoint]   put a machine back to a snapshot
   hangar fork SNAP|NAME [-n N] [--prefix P]       start N copies from a snapshot (or from a machine, now)
+                                                  SNAP: a snapshot id, or its label when one snapshot alone has it
+                                                  (several: they are listed). fork REF reads REF as a snapshot id, then
+                                                  a machine name (fork now), then a label: a machine wins over a label
   hangar gc                                       remove unreferenced disk layers and snapshot files
   hangar build BASE [+ STEP ARGS]... | -f FILE.yaml|FILE.ts [--name N]   a machine from chained steps, each
                                                   result cached (e.g. debian-12 + apt nginx + exec -- nginx -v)
@@ -47,7 +52,7 @@ Usage:
   hangar steps [rm KEY]                           the step cache as a tree; rm invalidates a node and below
   hangar users [add NAME --role R | role NAME R | disable|enable NAME | reset-password NAME | rm NAME]   people (admins)
   hangar passwd                                   change your password (current and new on two stdin lines)
-  hangar audit [--action A] [--actor U] [--target ID] [-n N] [--jsonl]   the audit log, newest first (admins)
+  hangar audit [--action A] [--actor U] [--target ID] [-n N] [--cursor C] [--jsonl]   the audit log, newest first (admins)
   hangar help
 
 Global: --json (machine-readable output).
@@ -83,6 +88,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'status':
         await status(json);
+        return 0;
+      case 'jobs':
+        await jobs(rest, json);
         return 0;
       case 'images':
         await images(rest, json);
@@ -132,7 +140,7 @@ export async function run(argv: string[]): Promise<number> {
         await checkpoint(rest, json);
         return 0;
       case 'snapshots':
-        await listSnapshots(json);
+        await listSnapshots(rest, json);
         return 0;
       case 'snapshot':
         await snapshotCmd(rest, json);

@@ -15,7 +15,7 @@ import {
 import { auditPageSchema, type AuditQuery } from './contracts/audit';
 import { grantSchema, machineAccessSchema, type PutGrantBody } from './contracts/grants';
 import { createdShareSchema, shareInfoSchema, shareSchema, type CreateShareBody } from './contracts/shares';
-import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode } from './contracts/common';
+import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode, type PageQuery } from './contracts/common';
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
 import { imageSchema, type BuildImageBody } from './contracts/images';
@@ -28,6 +28,7 @@ import { prefsSchema, type Prefs } from './contracts/prefs';
 import { hostUsageSchema, machineStatsHistorySchema, machineStatsListSchema } from './contracts/stats';
 import {
   bulkResultSchema,
+  driverInfoSchema,
   execResultSchema,
   logsSchema,
   machineSchema,
@@ -128,11 +129,11 @@ export function createApiClient(opts: ClientOptions) {
       setPrefs: (b: Prefs) => call('PUT', '/auth/prefs', prefsSchema, b),
       me: () => call('GET', '/auth/me', meSchema),
       changePassword: (b: ChangePasswordBody) => call('POST', '/auth/password', okSchema, b),
-      sessions: () => call('GET', '/auth/sessions', listOf(sessionInfoSchema)),
+      sessions: (p: PageQuery = {}) => call('GET', `/auth/sessions${q({ ...p })}`, listOf(sessionInfoSchema)),
       endSession: (id: string) => call('DELETE', `/auth/sessions/${encodeURIComponent(id)}`, okSchema),
     },
     users: {
-      list: () => call('GET', '/users', listOf(userSchema)),
+      list: (p: PageQuery = {}) => call('GET', `/users${q({ ...p })}`, listOf(userSchema)),
       create: (b: CreateUserBody) => call('POST', '/users', userWithPasswordSchema, b),
       update: (id: string, b: UpdateUserBody) => call('PATCH', `/users/${encodeURIComponent(id)}`, userSchema, b),
       remove: (id: string) => call('DELETE', `/users/${encodeURIComponent(id)}`, okSchema),
@@ -140,7 +141,7 @@ export function createApiClient(opts: ClientOptions) {
         call('POST', `/users/${encodeURIComponent(id)}/password`, z.object({ password: z.string().optional() }), password ? { password } : {}),
     },
     shares: {
-      list: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/shares`, listOf(shareSchema)),
+      list: (ref: string, p: PageQuery = {}) => call('GET', `/machines/${encodeURIComponent(ref)}/shares${q({ ...p })}`, listOf(shareSchema)),
       create: (ref: string, b: CreateShareBody) => call('POST', `/machines/${encodeURIComponent(ref)}/shares`, createdShareSchema, b),
       revoke: (id: string) => call('DELETE', `/shares/${encodeURIComponent(id)}`, shareSchema),
       /** With a client made with `share`: what the link opens. */
@@ -148,28 +149,30 @@ export function createApiClient(opts: ClientOptions) {
     },
     grants: {
       mine: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/access`, machineAccessSchema),
-      list: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/grants`, listOf(grantSchema)),
+      list: (ref: string, p: PageQuery = {}) => call('GET', `/machines/${encodeURIComponent(ref)}/grants${q({ ...p })}`, listOf(grantSchema)),
       put: (ref: string, b: PutGrantBody) => call('POST', `/machines/${encodeURIComponent(ref)}/grants`, grantSchema, b),
       remove: (ref: string, userId: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}/grants/${encodeURIComponent(userId)}`, okSchema),
     },
     audit: {
       list: (p: AuditQuery = {}) => call('GET', `/audit${q(p)}`, auditPageSchema),
-      exportUrl: (p: Omit<AuditQuery, 'before' | 'limit'> = {}) => `${opts.baseUrl}/api/audit/export${q(p)}`,
+      exportUrl: (p: Omit<AuditQuery, 'cursor' | 'limit'> = {}) => `${opts.baseUrl}/api/audit/export${q(p)}`,
     },
     tokens: {
-      list: () => call('GET', '/tokens', listOf(apiTokenSchema)),
+      list: (p: PageQuery = {}) => call('GET', `/tokens${q({ ...p })}`, listOf(apiTokenSchema)),
       create: (b: CreateTokenBody) => call('POST', '/tokens', createdTokenSchema, b),
       revoke: (id: string) => call('DELETE', `/tokens/${encodeURIComponent(id)}`, okSchema),
     },
     jobs: {
-      list: (p: { state?: JobState; limit?: number } = {}) => call('GET', `/jobs${q(p)}`, listOf(jobSchema)),
+      /** Newest first, 100 a page unless `limit` says otherwise; `cursor`: the `next` of the previous page; `parent`: only that job's children. */
+      list: (p: { state?: JobState; parent?: string } & PageQuery = {}) => call('GET', `/jobs${q(p)}`, listOf(jobSchema)),
       get: (id: string) => call('GET', `/jobs/${encodeURIComponent(id)}`, jobSchema),
       logs: (id: string, after = -1) => call('GET', `/jobs/${encodeURIComponent(id)}/logs${q({ after })}`, listOf(jobLogLineSchema)),
       cancel: (id: string) => call('POST', `/jobs/${encodeURIComponent(id)}/cancel`, jobSchema),
       demo: (b: Partial<DemoJobBody> = {}) => call('POST', '/jobs/demo', jobSchema, b),
     },
     machines: {
-      list: () => call('GET', '/machines', listOf(machineSchema)),
+      /** By name; every machine unless `limit` (and `cursor`, the `next` of the previous page) asks for a page. */
+      list: (p: PageQuery = {}) => call('GET', `/machines${q({ ...p })}`, listOf(machineSchema)),
       get: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}`, machineSchema),
       create: (b: Partial<CreateMachineBody> & Pick<CreateMachineBody, 'name' | 'image'>) => call('POST', '/machines', jobSchema, b),
       act: (ref: string, action: MachineAction, b: Partial<StopMachineBody> = {}) =>
@@ -180,7 +183,7 @@ export function createApiClient(opts: ClientOptions) {
       logs: (ref: string, o: { from?: number; tail?: number } = {}) => call('GET', `/machines/${encodeURIComponent(ref)}/logs${q(o)}`, logsSchema),
       unitFile: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/unit`, unitFileSchema),
       update: (ref: string, b: PatchMachineBody) => call('PATCH', `/machines/${encodeURIComponent(ref)}`, machineSchema, b),
-      recordings: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/recordings`, listOf(recordingSchema)),
+      recordings: (ref: string, p: PageQuery = {}) => call('GET', `/machines/${encodeURIComponent(ref)}/recordings${q({ ...p })}`, listOf(recordingSchema)),
       deleteRecording: (ref: string, id: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}`, okSchema),
       /** Where a recording's asciicast file is served (for the player, or a download with ?download=1). */
       recordingUrl: (ref: string, id: string) => `/api/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}`,
@@ -214,7 +217,8 @@ export function createApiClient(opts: ClientOptions) {
         uploadedPackageSchema.parse(await (await send('POST', '/probes/packages', { body, contentType: 'application/vnd.debian.binary-package' })).json()),
     },
     snapshots: {
-      list: () => call('GET', '/snapshots', listOf(snapshotSchema)),
+      /** Oldest first (a parent before its children); every snapshot unless `limit` asks for a page. */
+      list: (p: PageQuery = {}) => call('GET', `/snapshots${q({ ...p })}`, listOf(snapshotSchema)),
       get: (id: string) => call('GET', `/snapshots/${encodeURIComponent(id)}`, snapshotSchema),
       checkpoint: (machine: string, label?: string) => call('POST', `/machines/${encodeURIComponent(machine)}/checkpoint`, jobSchema, label ? { label } : {}),
       forkNow: (machine: string, b: ForkBody = {}) => call('POST', `/machines/${encodeURIComponent(machine)}/fork`, jobSchema, b),
@@ -229,17 +233,19 @@ export function createApiClient(opts: ClientOptions) {
       remove: (id: string, cascade = false) => call('DELETE', `/snapshots/${encodeURIComponent(id)}${cascade ? '?cascade=true' : ''}`, okSchema),
     },
     steps: {
-      catalog: () => call('GET', '/steps/catalog', listOf(stepInfoSchema)),
-      nodes: () => call('GET', '/steps/nodes', listOf(stepTreeNodeSchema)),
+      catalog: (p: PageQuery = {}) => call('GET', `/steps/catalog${q({ ...p })}`, listOf(stepInfoSchema)),
+      nodes: (p: PageQuery = {}) => call('GET', `/steps/nodes${q({ ...p })}`, listOf(stepTreeNodeSchema)),
       build: (b: BuildBody) => call('POST', '/steps/build', jobSchema, b),
       invalidate: (key: string) => call('DELETE', `/steps/nodes/${encodeURIComponent(key)}`, z.object({ removed: z.number() })),
     },
     images: {
-      list: () => call('GET', '/images', listOf(imageSchema)),
+      list: (p: PageQuery = {}) => call('GET', `/images${q({ ...p })}`, listOf(imageSchema)),
       build: (b: BuildImageBody) => call('POST', '/images', jobSchema, b),
       remove: (id: string) => call('DELETE', `/images/${encodeURIComponent(id)}`, okSchema),
     },
     host: { get: (refresh = false) => call('GET', `/host${refresh ? '?refresh=1' : ''}`, hostInfoSchema) },
+    /** The machine drivers and what each can do on this host. */
+    drivers: { list: () => call('GET', '/drivers', listOf(driverInfoSchema)) },
     stats: {
       host: () => call('GET', '/stats/host', hostUsageSchema),
       machines: () => call('GET', '/stats/machines', machineStatsListSchema),

@@ -25,6 +25,8 @@ function machine(p: Partial<Machine> & { name: string }): Machine {
     tags: [],
     createdAt: 0,
     updatedAt: 0,
+    // What the driver can do does not matter to filtering.
+    capabilities: {} as Machine['capabilities'],
     ...p,
   };
 }

@@ -1,18 +1,27 @@
 import type { ApiClient } from './api-client';
 
+/** Page sizes where lists can be long: the jobs page and the snapshot tree fetch in pages of these. */
+export const JOB_PAGE = 50;
+export const SNAPSHOT_PAGE = 200;
+
 /** Query keys in one place: mutations and socket events invalidate through these, never literals. */
 export const keys = {
   me: () => ['me'] as const,
   machines: () => ['machines'] as const,
   machine: (id: string) => ['machines', id] as const,
   jobs: () => ['jobs'] as const,
+  /** The jobs page: newest first, a page at a time (an infinite query). */
+  jobPages: () => ['jobs', 'pages'] as const,
   job: (id: string) => ['jobs', id] as const,
   jobLogs: (id: string) => ['jobs', id, 'logs'] as const,
   images: () => ['images'] as const,
   snapshots: () => ['snapshots'] as const,
+  /** The snapshot tree, fetched a page at a time (an infinite query; parents come before their children). */
+  snapshotPages: () => ['snapshots', 'pages'] as const,
   steps: () => ['steps'] as const,
   stepCatalog: () => ['steps', 'catalog'] as const,
   host: () => ['host'] as const,
+  drivers: () => ['drivers'] as const,
   hostUsage: () => ['host', 'usage'] as const,
   settings: () => ['settings'] as const,
   tokens: () => ['tokens'] as const,
@@ -33,12 +42,25 @@ export function queries(api: ApiClient) {
     machines: () => ({ queryKey: keys.machines(), queryFn: async () => (await api.machines.list()).items }),
     machine: (ref: string) => ({ queryKey: keys.machine(ref), queryFn: () => api.machines.get(ref) }),
     jobs: () => ({ queryKey: keys.jobs(), queryFn: async () => (await api.jobs.list({ limit: 100 })).items }),
+    jobPages: () => ({
+      queryKey: keys.jobPages(),
+      queryFn: ({ pageParam }: { pageParam: string | null }) => api.jobs.list({ limit: JOB_PAGE, ...(pageParam ? { cursor: pageParam } : {}) }),
+      initialPageParam: null as string | null,
+      getNextPageParam: (last: { next: string | null }) => last.next,
+    }),
     jobLogs: (id: string) => ({ queryKey: keys.jobLogs(id), queryFn: async () => (await api.jobs.logs(id)).items }),
     images: () => ({ queryKey: keys.images(), queryFn: async () => (await api.images.list()).items }),
     snapshots: () => ({ queryKey: keys.snapshots(), queryFn: async () => (await api.snapshots.list()).items }),
+    snapshotPages: () => ({
+      queryKey: keys.snapshotPages(),
+      queryFn: ({ pageParam }: { pageParam: string | null }) => api.snapshots.list({ limit: SNAPSHOT_PAGE, ...(pageParam ? { cursor: pageParam } : {}) }),
+      initialPageParam: null as string | null,
+      getNextPageParam: (last: { next: string | null }) => last.next,
+    }),
     steps: () => ({ queryKey: keys.steps(), queryFn: async () => (await api.steps.nodes()).items }),
     stepCatalog: () => ({ queryKey: keys.stepCatalog(), queryFn: async () => (await api.steps.catalog()).items, staleTime: Infinity }),
     host: () => ({ queryKey: keys.host(), queryFn: () => api.host.get(), staleTime: 60_000 }),
+    drivers: () => ({ queryKey: keys.drivers(), queryFn: async () => (await api.drivers.list()).items, staleTime: 60_000 }),
     hostUsage: () => ({ queryKey: keys.hostUsage(), queryFn: () => api.stats.host(), refetchInterval: 15_000 }),
     settings: () => ({ queryKey: keys.settings(), queryFn: () => api.settings.get() }),
     tokens: () => ({ queryKey: keys.tokens(), queryFn: async () => (await api.tokens.list()).items }),

@@ -31,4 +31,6 @@ await build({
 if (readFileSync('dist/cli.js', 'utf8').includes('Dynamic require of'))
   throw new Error("dist/cli.js bundles a CommonJS package (esbuild left a require shim): add it to the CLI build's external list");
 // The container console holder runs on its own (detached), so it is its own small bundle.
-await build({ ...common, entryPoints: { holder: 'server/drivers/nspawn/holder.ts' }, outdir: 'dist' });
+await build({ ...common, entryPoints: { holder: 'server/drivers/shared/holder.ts' }, outdir: 'dist' });
+// A user step runs in a process of its own (server/core/steps/step-process.ts): its small entry point.
+await build({ ...common, entryPoints: { 'step-runner': 'server/core/steps/step-runner.ts' }, outdir: 'dist' });

@@ -15,7 +15,8 @@ tier() {
 }
 
 tier typecheck npx tsc --noEmit -p tsconfig.json
-tier lint npx eslint --max-warnings 0 .
+# Lint includes the layer arrows (eslint.config.js), the import-cycle check and the OpenAPI document (Redocly).
+tier lint sh -c 'npx eslint --max-warnings 0 . && node scripts/check-cycles.mjs && bash scripts/lint-openapi.sh'
 tier format sh -c 'npx prettier --check --log-level warn . && node scripts/check-line-length.mjs'
 tier unit npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$OUT/unit.json"
 tier integration npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$OUT/integration.json"

@@ -3,7 +3,7 @@ import { createApiClient } from '@/lib/api-client';
 import { containerNetworks, driverKinds, driverKindSchema, machineStates, type BulkAction, type Machine, type MachineAction } from '@/lib/contracts/machines';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
-import { CliError, printJson } from '../output';
+import { CliError, pageArgs, printJson, printNextPage } from '../output';
 
 function api() {
   const cfg = loadConfig();
@@ -11,17 +11,22 @@ function api() {
 }
 
 /** The machines `--state`, `--driver` and `--tag` (each may repeat) and a name substring select. */
-async function selectMachines(values: { state?: string[]; driver?: string[]; tag?: string[] }, search?: string): Promise<Machine[]> {
+async function selectMachines(
+  values: { state?: string[]; driver?: string[]; tag?: string[] },
+  search?: string,
+  page: { limit?: number; cursor?: string } = {},
+): Promise<{ items: Machine[]; next: string | null }> {
   for (const s of values.state ?? []) if (!machineStates.includes(s as Machine['state'])) throw new CliError(`--state: one of ${machineStates.join(', ')}`, 2);
   for (const d of values.driver ?? []) if (!driverKinds.includes(d as Machine['driver'])) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
-  const { items } = await api().machines.list();
-  return items.filter(
+  const { items, next } = await api().machines.list(page);
+  const matching = items.filter(
     (m) =>
       (!values.state?.length || values.state.includes(m.state)) &&
       (!values.driver?.length || values.driver.includes(m.driver)) &&
       (values.tag ?? []).every((t) => m.tags.includes(t)) &&
       (!search || m.name.includes(search)),
   );
+  return { items: matching, next };
 }
 
 const filterOptions = {
@@ -30,9 +35,21 @@ const filterOptions = {
   tag: { type: 'string', short: 't', multiple: true },
 } as const;
 
+/** Every machine the filters select (all pages). */
+async function selectAll(values: { state?: string[]; driver?: string[]; tag?: string[] }, search?: string): Promise<Machine[]> {
+  return (await selectMachines(values, search)).items;
+}
+
 export async function ps(argv: string[], json: boolean): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: filterOptions });
-  const items = await selectMachines(values, positionals[0]);
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...filterOptions, limit: { type: 'string' }, cursor: { type: 'string' } },
+  });
+  // --limit: one page of that many machines (by name), filtered; --cursor: the page after.
+  const page = pageArgs(values);
+  const { items, next } = await selectMachines(values, positionals[0], page);
+  printNextPage(next, 'hangar ps', page.limit);
   if (json) return printJson(items);
   if (items.length === 0) return void console.log(argv.length ? 'No machines match.' : 'No machines. Create one: hangar create NAME --image busybox');
   console.log(`${'NAME'.padEnd(20)} ${'STATE'.padEnd(9)} ${'DRIVER'.padEnd(11)} ${'IMAGE'.padEnd(12)} ${'RESOURCES'.padEnd(18)} TAGS`);
@@ -127,7 +144,7 @@ export async function act(action: MachineAction, argv: string[], json: boolean):
   });
   const selecting = !!(values.state?.length || values.driver?.length || values.tag?.length);
   if (selecting || positionals.length > 1)
-    return bulk(action === 'stop' && values.force ? 'force-stop' : action, selecting ? (await selectMachines(values)).map((m) => m.name) : positionals, json);
+    return bulk(action === 'stop' && values.force ? 'force-stop' : action, selecting ? (await selectAll(values)).map((m) => m.name) : positionals, json);
   if (!positionals[0]) throw new CliError(`Usage: hangar ${action} NAME... | --tag T | --state S${action === 'stop' ? ' [--force] [--timeout S]' : ''}`, 2);
   const client = api();
   const job = await client.machines.act(positionals[0], action, { force: values.force, ...(values.timeout ? { timeoutS: Number(values.timeout) } : {}) });

@@ -22,7 +22,8 @@ async function runChain(argv: string[]): Promise<number> {
   const m = await api.machines.get(r.machine);
   process.stderr.write(`${r.machine}: ${r.hits} step${r.hits === 1 ? '' : 's'} from the cache, ${r.ran} run.\n`);
   try {
-    return await attach(r.machine, m.driver !== 'qemu' || m.ssh ? 'ssh' : 'serial');
+    // A login shell where the machine offers one (a container's, a VM's sshd), else its console.
+    return await attach(r.machine, m.ssh && m.capabilities.consoles.shell ? 'ssh' : 'serial');
   } finally {
     if (o.keep) process.stderr.write(`${r.machine} keeps running (hangar rm ${r.machine} removes it).\n`);
     else
@@ -87,12 +88,17 @@ export async function runCmd(argv: string[]): Promise<number> {
   const api: ApiClient = createApiClient({ baseUrl: cfg.url, token: cfg.token });
   const memoryMib = values.memory ? Number(values.memory) : 256;
   if (!Number.isInteger(memoryMib)) throw new CliError(`--memory: not a whole number: ${values.memory}`, 2);
-  if (!interactive && driver.data !== 'qemu')
+  // What the driver can do here: run one command as an application container, offer networks.
+  const d = (await api.drivers.list()).items.find((x) => x.kind === driver.data);
+  if (!d) throw new CliError(`--driver: the server has no ${driver.data} driver`, 2);
+  if (!interactive && d.appContainers.available)
     return runOnce(api, { image, driver: driver.data, argv: cmd, rm: values.rm, network, memoryMib, ...(values.name ? { name: values.name } : {}) });
   const name = values.name ?? `run-${randomBytes(4).toString('hex')}`;
-  await followJob(api, await api.machines.create({ name, image, driver: driver.data, memoryMib, ...(driver.data === 'qemu' ? {} : { network }) }), true);
+  await followJob(api, await api.machines.create({ name, image, driver: driver.data, memoryMib, ...(d.networks.length ? { network } : {}) }), true);
   try {
-    if (interactive) return await attach(name, driver.data === 'nspawn' ? 'ssh' : 'serial', cmd.length ? `${cmd.map(quote).join(' ')}; exit $?\n` : undefined);
+    // A container's own shell (through nsenter), else the console (a VM's serial line, a podman container's shell).
+    const shell = d.consoles.shell?.kind === 'container-shell' ? 'ssh' : 'serial';
+    if (interactive) return await attach(name, shell, cmd.length ? `${cmd.map(quote).join(' ')}; exit $?\n` : undefined);
     const r = await api.machines.exec(name, cmd, 3600);
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);

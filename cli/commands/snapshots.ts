@@ -3,35 +3,42 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
-import { isValidId } from '@/lib/contracts/common';
+import { ApiError } from '@/lib/api-client';
+import { isValidId, isValidName } from '@/lib/contracts/common';
 import type { Snapshot } from '@/lib/contracts/snapshots';
 import { formatAge, formatBytes } from '@/lib/format';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
-import { CliError, printJson } from '../output';
+import { CliError, pageArgs, printJson, printNextPage } from '../output';
 
 function api(): ApiClient {
   const cfg = loadConfig();
   return createApiClient({ baseUrl: cfg.url, token: cfg.token });
 }
 
-/** A snapshot by id, or by label when exactly one has it. */
-async function findSnapshot(client: ApiClient, ref: string): Promise<Snapshot> {
-  const items = (await client.snapshots.list()).items;
-  const byId = items.find((s) => s.id === ref);
-  if (byId) return byId;
-  const byLabel = items.filter((s) => s.label === ref);
-  if (byLabel.length === 1) return byLabel[0];
-  throw new CliError(byLabel.length > 1 ? `Several snapshots are labelled "${ref}": use the id (hangar snapshots).` : `No snapshot "${ref}".`);
-}
+/**
+ * A snapshot as the server resolves it (SnapshotService.resolve): its id, or its label when exactly
+ * one snapshot has it; several answer 409 with the candidates listed.
+ */
+const findSnapshot = (client: ApiClient, ref: string): Promise<Snapshot> => client.snapshots.get(ref);
 
-/** hangar snapshots: the tree, indented under parents. */
-export async function list(json: boolean): Promise<void> {
-  const items = (await api().snapshots.list()).items;
+const notFound = (err: unknown) => err instanceof ApiError && err.status === 404;
+
+/** hangar snapshots [--limit N [--cursor C]]: the tree, indented under parents; a page of it (oldest first) with --limit. */
+export async function list(argv: string[], json: boolean): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { limit: { type: 'string' }, cursor: { type: 'string' } } });
+  const page = pageArgs(values);
+  const { items, next } = await api().snapshots.list(page);
+  printNextPage(next, 'hangar snapshots', page.limit);
   if (json) return printJson(items);
   if (items.length === 0) return void console.log('No snapshots. Take one: hangar checkpoint NAME');
+  // On a page, a node whose parent is on an earlier page starts a tree of its own.
+  const ids = new Set(items.map((s) => s.id));
   const kids = new Map<string | null, Snapshot[]>();
-  for (const s of items) kids.set(s.parentId, [...(kids.get(s.parentId) ?? []), s]);
+  for (const s of items) {
+    const parent = s.parentId && ids.has(s.parentId) ? s.parentId : null;
+    kids.set(parent, [...(kids.get(parent) ?? []), s]);
+  }
   const treeBytes = (s: Snapshot): number => s.sizeBytes + (kids.get(s.id) ?? []).reduce((a, k) => a + treeBytes(k), 0);
   const walk = (parent: string | null, depth: number) => {
     for (const s of kids.get(parent) ?? []) {
@@ -75,7 +82,12 @@ export async function restore(argv: string[], json: boolean): Promise<void> {
   if (!json) console.log(`Restored ${values.machine ?? snap.machineName ?? 'the machine'} to "${snap.label}".`);
 }
 
-/** hangar fork SNAPSHOT -n N, or hangar fork MACHINE -n N (fork now: checkpoint + fork). */
+/**
+ * hangar fork SNAPSHOT -n N, or hangar fork MACHINE -n N (fork now: checkpoint + fork). REF is read as,
+ * in order: a snapshot id; a machine (name or id: "fork now"); a snapshot label. A machine's name
+ * wins over a snapshot label that happens to be the same text: names are unique and labels are
+ * not, so the name is the sure reading; the snapshot's id forks the snapshot instead.
+ */
 export async function fork(argv: string[], json: boolean): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -87,8 +99,30 @@ export async function fork(argv: string[], json: boolean): Promise<void> {
   if (!ref || !Number.isInteger(count)) throw new CliError('Usage: hangar fork SNAPSHOT|MACHINE [-n COUNT] [--prefix NAME] [--new-identity]', 2);
   const client = api();
   const body = { count, namePrefix: values.prefix, newIdentity: values['new-identity'] };
-  const snap = isValidId(ref) && ref.startsWith('snp_') ? await findSnapshot(client, ref) : null;
-  const job = snap ? await client.snapshots.fork(snap.id, body) : await client.snapshots.forkNow(ref, body);
+  const snapshotId = isValidId(ref) && ref.startsWith('snp_');
+  const machine =
+    !snapshotId && (isValidName(ref) || isValidId(ref))
+      ? await client.machines.get(ref).catch((err: unknown) => {
+          if (notFound(err)) return null;
+          throw err;
+        })
+      : null;
+  let job;
+  if (machine) {
+    // Said once, on stderr, when the text also labels a snapshot: the person may have meant that.
+    const alsoLabel = await client.snapshots.get(ref).then(
+      (s) => s.id,
+      (err: unknown) => (err instanceof ApiError && err.status === 409 ? 'its id' : null),
+    );
+    if (alsoLabel && !json)
+      process.stderr.write(`note: "${ref}" is a machine and also a snapshot label: forking the machine now (hangar fork ${alsoLabel} forks the snapshot)\n`);
+    job = await client.snapshots.forkNow(machine.id, body);
+  } else {
+    job = await client.snapshots.fork(ref, body).catch((err: unknown) => {
+      if (notFound(err)) throw new CliError(`No snapshot or machine "${ref}" (hangar snapshots, hangar ps).`);
+      throw err;
+    });
+  }
   const done = await followJob(client, job, json);
   const ids = (done.result as { machines?: string[] } | null)?.machines ?? [];
   const names = await Promise.all(ids.map(async (id) => (await client.machines.get(id)).name));
@@ -98,7 +132,22 @@ export async function fork(argv: string[], json: boolean): Promise<void> {
 
 export async function snapshotCmd(argv: string[], json: boolean): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === 'ls') return list(json);
+  if (sub === undefined || sub === 'ls') return list(rest, json);
+  if (sub === 'show') {
+    if (!rest[0]) throw new CliError('Usage: hangar snapshot show SNAPSHOT', 2);
+    const s = await findSnapshot(api(), rest[0]);
+    if (json) return printJson(s);
+    console.log(
+      [
+        `${s.id}  ${s.label}`,
+        `  ${s.kind} snapshot of ${s.machineName ?? '(a machine since removed)'} (${s.driver}, image ${s.image}), ${s.state}, ${formatBytes(s.sizeBytes)}`,
+        `  created ${new Date(s.createdAt).toISOString().slice(0, 19).replace('T', ' ')} UTC (${formatAge(s.createdAt)})` +
+          (s.pauseMs !== null ? `, guest paused ${s.pauseMs} ms` : ''),
+        `  parent: ${s.parentId ?? '(a root)'}; machines on it: ${s.machines.map((m) => m.name).join(', ') || 'none'}`,
+      ].join('\n'),
+    );
+    return;
+  }
   if (sub === 'rm') {
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { cascade: { type: 'boolean', default: false } } });
     if (!positionals[0]) throw new CliError('Usage: hangar snapshot rm SNAPSHOT [--cascade]', 2);
@@ -130,7 +179,10 @@ export async function snapshotCmd(argv: string[], json: boolean): Promise<void> 
     else console.log(`Imported snapshot ${snap.id} (${snap.label}). Start a machine from it: hangar fork ${snap.id}`);
     return;
   }
-  throw new CliError(`Unknown: hangar snapshot ${sub}. Try: hangar snapshot [ls | rm SNAPSHOT [--cascade] | export SNAPSHOT [-o FILE] | import FILE]`, 2);
+  throw new CliError(
+    `Unknown: hangar snapshot ${sub}. Try: hangar snapshot [ls | show SNAPSHOT | rm SNAPSHOT [--cascade] | export SNAPSHOT [-o FILE] | import FILE]`,
+    2,
+  );
 }
 
 /** hangar gc: the step cache within its limits, then unreferenced disk layers, stray snapshot files and failed snapshots. */

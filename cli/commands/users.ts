@@ -77,7 +77,7 @@ export async function passwd(json: boolean): Promise<void> {
   return json ? printJson({ ok: true }) : console.log('Password changed; your other sessions ended.');
 }
 
-/** hangar audit [--action A] [--actor U] [--target ID] [-n N] [--jsonl]: the audit log, newest first. */
+/** hangar audit [--action A] [--actor U] [--target ID] [-n N] [--cursor C] [--jsonl]: the audit log, newest first, a page at a time. */
 export async function audit(argv: string[], json: boolean): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -86,12 +86,20 @@ export async function audit(argv: string[], json: boolean): Promise<void> {
       actor: { type: 'string' },
       target: { type: 'string' },
       n: { type: 'string', short: 'n', default: '50' },
+      cursor: { type: 'string' },
       jsonl: { type: 'boolean', default: false },
     },
   });
   const limit = Number(values.n);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError('-n: 1 to 1000', 2);
-  const items = (await api().audit.list({ action: values.action, actor: values.actor, target: values.target, limit })).items;
+  const filter = { action: values.action, actor: values.actor, target: values.target };
+  const { items, next } = await api().audit.list({ ...filter, limit, ...(values.cursor ? { cursor: values.cursor } : {}) });
+  if (next)
+    console.error(
+      `More: hangar audit${Object.entries(filter)
+        .map(([k, v]) => (v ? ` --${k} ${v}` : ''))
+        .join('')} -n ${limit} --cursor ${next}`,
+    );
   if (json) return printJson(items);
   if (values.jsonl) return void process.stdout.write(items.map((e) => `${JSON.stringify(e)}\n`).join(''));
   for (const e of items) {

@@ -26,7 +26,7 @@ export function AuditLog() {
   const [filter, setFilter] = useState<Omit<AuditQuery, 'before' | 'limit'>>({});
   const q = useInfiniteQuery({
     queryKey: keys.audit(filter),
-    queryFn: ({ pageParam }) => api.audit.list({ ...filter, limit: 100, ...(pageParam ? { before: pageParam } : {}) }),
+    queryFn: ({ pageParam }) => api.audit.list({ ...filter, limit: 100, ...(pageParam ? { cursor: pageParam } : {}) }),
     initialPageParam: '',
     getNextPageParam: (last) => last.next ?? undefined,
   });

@@ -2,27 +2,15 @@
 
 import '@xterm/xterm/css/xterm.css';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { io, type Socket } from 'socket.io-client';
-import type { AttachReply, ConsoleMode, ConsoleTarget, KeyboardReply } from '@/lib/contracts/console';
-import type { ConsoleClientToServer, ConsoleServerToClient } from '@/lib/events';
+import type { ConsoleMode, ConsoleTarget, KeyboardReply } from '@/lib/contracts/console';
 import { checkPaste, type PasteCheck } from '@/lib/console-text';
-import { isTerminalReport } from '@/lib/terminal-reports';
-import { FONT_MAX, FONT_MIN, isMac, selectToCopyPref, setFontSizePref, setSelectToCopyPref } from '@/components/console/console-prefs';
+import { isMac, selectToCopyPref, setFontSizePref, setSelectToCopyPref } from '@/components/console/console-prefs';
 import { ConsoleMenu, ConsoleSearch, PasteConfirm, type MenuItem } from '@/components/console/console-parts';
-import { ConsolePresenceBar, type PresenceState } from '@/components/console/console-presence';
+import type { PresenceState } from '@/components/console/console-presence';
+import { ConsoleToolbar } from '@/components/console/console-toolbar';
 import { consoleSessionId, forgetConsoleSessionId } from '@/components/console/console-session-id';
 import { createTerminal, downloadText, type TerminalKit } from '@/components/console/console-terminal';
-import { OutputWriter } from '@/components/console/output-writer';
-
-type Status = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'error';
-
-const statusText: Record<Status, string> = {
-  connecting: 'Connecting…',
-  live: 'Live',
-  reconnecting: 'Reconnecting…',
-  exited: 'Session ended',
-  error: 'Error',
-};
+import { linkConsole, type ConsoleSocket, type ConsoleStatus } from '@/components/console/console-link';
 
 export interface ConsoleProps {
   target: ConsoleTarget;
@@ -56,8 +44,6 @@ export function popoutUrl(target: ConsoleTarget, sessionId: string, title: strin
   return `/popout?${q}`;
 }
 
-const tool = 'whitespace-nowrap rounded px-1.5 py-0.5 hover:bg-zinc-200 disabled:opacity-40 dark:hover:bg-zinc-800';
-
 /**
  * An xterm.js terminal attached to a server-side console session over `/console`. Output
  * carries absolute offsets: on reconnect the server replays only what this view missed.
@@ -78,7 +64,7 @@ export function Console({
 }: ConsoleProps) {
   const hostRef = useRef<HTMLDivElement>(null);
   const kitRef = useRef<TerminalKit | null>(null);
-  const socketRef = useRef<Socket<ConsoleServerToClient, ConsoleClientToServer> | null>(null);
+  const socketRef = useRef<ConsoleSocket | null>(null);
   const sidRef = useRef<string>('');
   const modeRef = useRef<ConsoleMode>(mode);
   const typedRef = useRef(onTyped);
@@ -86,7 +72,7 @@ export function Console({
   // Read when the terminal attaches (a ref: a later change must not reconnect the session).
   const autoFocusRef = useRef(autoFocus);
   autoFocusRef.current = autoFocus;
-  const [status, setStatus] = useState<Status>('connecting');
+  const [status, setStatus] = useState<ConsoleStatus>('connecting');
   const [detail, setDetail] = useState<string | null>(null);
   const [presence, setPresence] = useState<PresenceState>({ viewers: [], keyboard: null, you: null });
   const [effectiveMode, setEffectiveMode] = useState<ConsoleMode>(mode);
@@ -142,107 +128,33 @@ export function Console({
       fit.fit();
       const sessionId = fixedSessionId ?? consoleSessionId(sessionKey);
       sidRef.current = sessionId;
-      let offset: number | undefined;
-      /** Replays being parsed: terminal replies to their old questions must not reach the guest. */
-      let replaying = 0;
-      const socket: Socket<ConsoleServerToClient, ConsoleClientToServer> = io('/console', {
-        transports: ['websocket'],
-        ...(share ? { auth: { share }, forceNew: true } : {}),
+      const link = linkConsole(kit, {
+        target,
+        mode,
+        sessionId,
+        share,
+        host: hostRef.current!,
+        status: (st, d) => {
+          setStatus(st);
+          if (d !== undefined) setDetail(d);
+        },
+        presence: setPresence,
+        attached: (a) => {
+          modeRef.current = a.mode;
+          setEffectiveMode(a.mode);
+          setRecording(a.recording);
+        },
+        typed: (data) => typedRef.current?.(data),
+        inputRef,
       });
-      socketRef.current = socket;
-
-      // Everything for the screen goes through one writer, in order; output is coalesced while xterm is busy.
-      const out = new OutputWriter(term);
-      /** Write output ending at `end`, skipping what this view already shows; `done` runs once xterm parsed it. */
-      const write = (end: number, data: string, done?: () => void) => {
-        const start = end - data.length;
-        if (offset !== undefined && end <= offset) return done?.();
-        out.write(offset !== undefined && start < offset ? data.slice(offset - start) : data, done);
-        offset = end;
-      };
-      const attach = () => {
-        socket.emit('attach', { sessionId, target, mode, cols: term.cols, rows: term.rows, since: offset }, (r: AttachReply) => {
-          if (!r.ok) {
-            setStatus('error');
-            setDetail(r.error.message);
-            out.write(`\r\n\x1b[31m${r.error.message}\x1b[0m\r\n`);
-            return;
-          }
-          if (r.truncated && offset !== undefined) out.write('\r\n\x1b[33m[some output was missed while disconnected]\x1b[0m\r\n');
-          if (r.replay) {
-            replaying++;
-            write(r.offset, r.replay, () => replaying--);
-          }
-          offset = r.offset;
-          modeRef.current = r.mode;
-          setEffectiveMode(r.mode);
-          setRecording(r.recording);
-          setStatus(r.exited ? 'exited' : 'live');
-          setDetail(null);
-        });
-      };
-      socket.on('connect', attach);
-      socket.on('disconnect', (reason) => {
-        if (disposed) return;
-        // The server let go of us on purpose (the session ended, the access changed): no retrying.
-        if (reason === 'io server disconnect') {
-          setStatus('error');
-          setDetail('The server closed this console: your session ended or your access changed. Reload the page.');
-          return;
-        }
-        setStatus('reconnecting');
-      });
-      socket.on('connect_error', (err) => {
-        setStatus('reconnecting');
-        setDetail(err.message);
-      });
-      socket.on('output', (msg, ack) => {
-        if (msg.sessionId !== sessionId) return;
-        // Ack once xterm has parsed the chunk: this is the flow control back to the server.
-        write(msg.offset, msg.data, ack);
-      });
-      socket.on('exit', (m) => m.sessionId === sessionId && setStatus('exited'));
-      socket.on('viewers', (m) => m.sessionId === sessionId && setPresence({ viewers: m.viewers, keyboard: m.keyboard, you: m.you }));
-      socket.on('closed', (m) => {
-        if (m.sessionId !== sessionId) return;
-        if (target.kind === 'machine' && target.channel === 'serial' && !disposed) {
-          // The machine went down (a restart, a restore): its console comes back as a new session.
-          setStatus('reconnecting');
-          setDetail(m.reason);
-          offset = undefined;
-          out.drop();
-          term.reset();
-          setTimeout(() => !disposed && attach(), 1500);
-          return;
-        }
-        setStatus('error');
-        setDetail(m.reason);
-      });
-      const send = (data: string) => socket.emit('input', { sessionId, data });
-      inputRef?.(send);
-      const onData = term.onData((data) => {
-        if (replaying > 0 && isTerminalReport(data)) return;
-        send(data);
-        if (!isTerminalReport(data)) typedRef.current?.(data);
-      });
-      const sendSize = () => {
-        fit.fit();
-        if (socket.connected) socket.emit('resize', { sessionId, cols: term.cols, rows: term.rows });
-      };
-      const ro = new ResizeObserver(() => sendSize());
-      ro.observe(hostRef.current!);
+      socketRef.current = link.socket;
       if (!onTyped && autoFocusRef.current) term.focus();
       cleanup = () => {
-        ro.disconnect();
-        onData.dispose();
         resultsSub.dispose();
-        inputRef?.(null);
         // Detach, not close: the session lives on in the server for the next viewer or a reload.
-        socket.emit('detach', { sessionId });
-        socket.disconnect();
+        link.close();
         socketRef.current = null;
         kitRef.current = null;
-        out.dispose();
         kit.dispose();
       };
     })();
@@ -327,79 +239,30 @@ export function Console({
   ];
   const keyboardBlocked = effectiveMode === 'interactive' && presence.keyboard !== null && presence.keyboard !== presence.you;
 
-  const dot = status === 'live' ? 'bg-emerald-500' : status === 'error' ? 'bg-red-500' : status === 'exited' ? 'bg-zinc-400' : 'bg-amber-400 animate-pulse';
   return (
     <div
       className={`relative flex flex-col overflow-hidden rounded-xl border border-zinc-300 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-950 ${className}`}
       data-testid="console"
     >
-      <div
-        className={`flex flex-wrap items-center gap-x-3 gap-y-1 border-b border-zinc-200 px-3 py-1.5 text-xs text-zinc-600
-        dark:border-zinc-800 dark:text-zinc-400`}
-      >
-        <span className="flex items-center gap-1.5" data-testid="console-status" data-status={status}>
-          <span className={`h-2 w-2 rounded-full ${dot}`} aria-hidden="true" />
-          {statusText[status]}
-        </span>
-        {effectiveMode === 'readonly' && <span className="rounded bg-zinc-200 px-1.5 py-0.5 text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">read-only</span>}
-        {recording && (
-          <span className="rounded bg-red-100 px-1.5 py-0.5 text-red-700 dark:bg-red-950 dark:text-red-300" title="This session is being recorded">
-            ● REC
-          </span>
-        )}
-        {personal && (status === 'exited' || status === 'error') && (
-          <button
-            type="button"
-            onClick={renew}
-            className="rounded bg-zinc-200 px-2 py-0.5 text-zinc-800 hover:bg-zinc-300 dark:bg-zinc-800 dark:text-zinc-200 dark:hover:bg-zinc-700"
-          >
-            New session
-          </button>
-        )}
-        <span className="flex items-center gap-0.5" role="toolbar" aria-label="Console tools">
-          <button type="button" className={tool} onClick={() => setFinding((f) => !f)} aria-label="Find in scrollback" title={`Find (${chord}F)`}>
-            Find
-          </button>
-          <button type="button" className={tool} onClick={() => void kit?.copySelection()} aria-label="Copy selection" title={`Copy (${chord}C)`}>
-            Copy
-          </button>
-          <button
-            type="button"
-            className={tool}
-            disabled={effectiveMode !== 'interactive'}
-            onClick={menuItems[1].run}
-            aria-label="Paste"
-            title={`Paste (${chord}V)`}
-          >
-            Paste
-          </button>
-          <button type="button" className={tool} onClick={download} aria-label="Download scrollback" title="Download scrollback as text">
-            Save
-          </button>
-          <button type="button" className={tool} onClick={() => kit?.term.clear()} aria-label="Clear view" title="Clear this view (the session keeps running)">
-            Clear
-          </button>
-          <button type="button" className={tool} disabled={fontSize <= FONT_MIN} onClick={() => zoom(-1)} aria-label="Smaller text">
-            A−
-          </button>
-          <button type="button" className={tool} disabled={fontSize >= FONT_MAX} onClick={() => zoom(1)} aria-label="Larger text">
-            A+
-          </button>
-          {!popout && !share && (
-            <button type="button" className={tool} onClick={doPopout} aria-label="Pop out" title="Open in its own window (same session)">
-              Pop out ↗
-            </button>
-          )}
-        </span>
-        {flash && (
-          <span role="status" className="text-sky-700 dark:text-sky-300">
-            {flash}
-          </span>
-        )}
-        <span className="ml-auto">
-          <ConsolePresenceBar state={presence} interactive={effectiveMode === 'interactive'} onKeyboard={keyboard} />
-        </span>
-      </div>
+      <ConsoleToolbar
+        status={status}
+        mode={effectiveMode}
+        recording={recording}
+        canRenew={personal && (status === 'exited' || status === 'error')}
+        onRenew={renew}
+        chord={chord}
+        onFind={() => setFinding((f) => !f)}
+        onCopy={() => void kit?.copySelection()}
+        onPaste={menuItems[1].run}
+        onDownload={download}
+        onClear={() => kit?.term.clear()}
+        fontSize={fontSize}
+        onZoom={zoom}
+        onPopout={popout || share ? null : doPopout}
+        flash={flash}
+        presence={presence}
+        onKeyboard={keyboard}
+      />
       {finding && (
         <ConsoleSearch
           results={results}

@@ -71,8 +71,8 @@ export function Workspace() {
   };
   const options = (machines.data ?? [])
     .flatMap((m: Machine) => [
-      { value: `${m.id}:serial`, label: `${m.name} · ${m.driver === 'qemu' ? 'serial' : 'console'}` },
-      ...(m.ssh ? [{ value: `${m.id}:ssh`, label: `${m.name} · ${m.driver === 'qemu' ? 'SSH' : 'shell'}` }] : []),
+      { value: `${m.id}:serial`, label: `${m.name} · ${m.capabilities.consoles.main.short}` },
+      ...(m.ssh && m.capabilities.consoles.shell ? [{ value: `${m.id}:ssh`, label: `${m.name} · ${m.capabilities.consoles.shell.short}` }] : []),
     ])
     .filter((o) => !layout.panes.some((p) => paneKey(p) === o.value));
 

@@ -66,7 +66,7 @@ export function BootLog({ m }: { m: Machine }) {
     <section aria-label="Boot log" className="space-y-2">
       <div className="flex flex-wrap items-center gap-3 text-sm">
         <span className="text-zinc-600 dark:text-zinc-400">
-          {m.driver === 'qemu' ? 'Serial line' : 'Container output'} since the first boot · {formatBytes(size)}
+          {m.capabilities.words.consoleLog} since the first boot · {formatBytes(size)}
           {size > TAIL ? ' (the last 512 KiB shown)' : ''}
           {running ? ' · following' : ''}
         </span>

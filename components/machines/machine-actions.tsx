@@ -12,31 +12,13 @@ import { useConfirm } from '@/components/ui/confirm-dialog';
 import { runVerb, verbQuestion } from '@/components/machines/machine-verb';
 
 /**
- * What a checkpoint of this machine saves, said on the button: live (memory + devices + disk)
- * for a running QEMU guest, the disk only for a stopped one, nothing yet for other drivers.
+ * What a checkpoint of this machine saves, said on the button, as its driver describes it: live
+ * (memory + devices + disk) for a running VM, the disk only for a stopped one, files for containers.
  */
 export function checkpointHint(m: Machine): { label: string; title: string; disabled: boolean } {
-  if (m.driver === 'nspawn')
-    return {
-      label: 'Checkpoint (files)',
-      title: 'A container checkpoint saves its files (frozen for the copy), not its memory: a restore or fork boots from them, in about a second.',
-      disabled: false,
-    };
-  if (m.driver === 'podman')
-    return {
-      label: 'Checkpoint (files)',
-      title:
-        'podman commit saves the files (the container paused meanwhile); memory is not saved: live ' +
-        'checkpoints need CRIU, which this host cannot use (Settings says why).',
-      disabled: false,
-    };
-  if (m.state === 'stopped')
-    return {
-      label: 'Checkpoint (disk only)',
-      title: 'Stopped: only the disk is saved. Start the machine for a live checkpoint with its memory.',
-      disabled: false,
-    };
-  return { label: 'Checkpoint', title: 'Live: memory, devices and disk, while the guest pauses for about a tenth of a second.', disabled: false };
+  const c = m.capabilities.checkpoint;
+  if (m.state === 'stopped') return { label: c.stoppedLabel, title: c.stoppedTitle, disabled: c.stopped === 'none' };
+  return { label: c.label, title: c.title, disabled: c.running === 'none' };
 }
 
 export function MachineActions({ machine }: { machine: Machine }) {

@@ -69,11 +69,12 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
   // Sharing, granting, settings: global operators, and the machine's owners.
   const canShare = !!access && (hasRole(access.global, 'operator') || access.grant === 'owner');
   const seesSnapshots = !!access && hasRole(access.global, 'viewer');
+  const { consoles, limits } = m.capabilities;
   const tabs: TabDef<Tab>[] = [
     { id: 'overview', label: 'Overview' },
-    { id: 'console', label: m.driver === 'qemu' ? 'Serial console' : 'Console' },
-    // A container's login shell comes through nsenter, not sshd: same channel, its own name.
-    ...(m.ssh ? [{ id: 'ssh' as const, label: m.driver === 'qemu' ? 'SSH' : 'Shell' }] : []),
+    { id: 'console', label: consoles.main.label },
+    // A container's login shell comes through nsenter, not sshd: the same channel, its own name.
+    ...(m.ssh && consoles.shell ? [{ id: 'ssh' as const, label: consoles.shell.label }] : []),
     ...(seesSnapshots ? [{ id: 'snapshots' as const, label: 'Snapshots' }] : []),
     { id: 'log', label: 'Boot log' },
     { id: 'settings', label: 'Settings' },
@@ -91,7 +92,7 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
           </div>
           <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
             {m.driver} · image {m.image}
-            {m.driver === 'qemu' && ` · ${m.cpus} vCPU · ${m.memoryMib} MiB · ${m.diskGib} GiB disk`}
+            {limits.disk && ` · ${m.cpus} vCPU · ${m.memoryMib} MiB · ${m.diskGib} GiB disk`}
             {m.accel && ` · ${m.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}`}
             {m.network === 'host' && ' · host network (its services take host ports)'}
             {m.network === 'nat' && ` · NAT network, address ${m.address ?? 'none yet'}`}
@@ -163,7 +164,7 @@ function TabBody({ tab, m, canShare, hasAccess, focusConsole }: { tab: Tab; m: M
         />
       ) : (
         <Placeholder>
-          {m.driver === 'qemu' ? 'SSH' : 'The shell'} opens once the machine runs ({m.state}).
+          {m.capabilities.consoles.shellSubject} opens once the machine runs ({m.state}).
         </Placeholder>
       );
     case 'snapshots':

@@ -47,24 +47,20 @@ export function MachineOverview({ m }: { m: Machine }) {
   const memMax = memoryScale(memLimit, pick(samples, 'memBytes'));
   const hasGuestMem = pick(samples, 'guestMemBytes').some((v) => v !== null);
   const hasNet = pick(samples, 'netRxBps').some((v) => v !== null);
+  const { words, limits, consoles } = m.capabilities;
   const netNote = hasNet
     ? undefined
-    : m.driver === 'qemu'
-      ? "A VM's network is counted by its guest agent while this page is open (user-mode networking has no counters on the host); " +
-        'the first figures come a few seconds after opening.'
-      : m.network === 'host'
-        ? "This container shares the host's network: its traffic cannot be told apart from the host's."
-        : undefined;
+    : (words.networkNote ?? (m.network === 'host' ? "This container shares the host's network: its traffic cannot be told apart from the host's." : undefined));
   return (
     <div className="space-y-6">
       <dl
         className={`grid grid-cols-2 gap-x-6 gap-y-3 rounded-xl border border-zinc-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-4
         dark:border-zinc-800 dark:bg-zinc-900/40`}
       >
-        <Fact label="Kind">{m.driver === 'qemu' ? `VM (QEMU${m.accel ? `, ${m.accel === 'kvm' ? 'KVM' : 'TCG'}` : ''})` : `Container (${m.driver})`}</Fact>
+        <Fact label="Kind">{words.kind}</Fact>
         <Fact label="Image">{m.image}</Fact>
         <Fact label="Resources">
-          {m.cpus} vCPU · {m.memoryMib} MiB{m.driver === 'qemu' ? ` · ${m.diskGib} GiB disk` : ''}
+          {m.cpus} vCPU · {m.memoryMib} MiB{limits.disk ? ` · ${m.diskGib} GiB disk` : ''}
         </Fact>
         <Fact label="Own disk layer">{last?.diskUsedBytes != null ? formatBytes(last.diskUsedBytes) : '–'}</Fact>
         <Fact label="Network">
@@ -77,7 +73,7 @@ export function MachineOverview({ m }: { m: Machine }) {
                 : 'user-mode NAT'}
         </Fact>
         <Fact label="Port forwards">{m.ports.length ? m.ports.map((p) => `127.0.0.1:${p.host}→${p.guest}`).join(', ') : 'none'}</Fact>
-        <Fact label={m.driver === 'qemu' ? 'SSH' : 'Shell'}>
+        <Fact label={consoles.shell?.label ?? 'Shell'}>
           {m.ssh ? (m.ssh.port ? `127.0.0.1:${m.ssh.port} (hangar ssh ${m.name})` : `hangar ssh ${m.name}`) : 'no sshd in this image'}
         </Fact>
         {m.command && <Fact label="Runs">{m.command.join(' ')}</Fact>}
@@ -106,14 +102,10 @@ export function MachineOverview({ m }: { m: Machine }) {
             max={memMax}
             format={formatBytes}
             series={[
-              line(samples, m.driver === 'qemu' ? 'host (qemu RSS)' : 'in use', 'text-violet-600 dark:text-violet-400', 'memBytes'),
+              line(samples, words.memorySeries, 'text-violet-600 dark:text-violet-400', 'memBytes'),
               ...(hasGuestMem ? [line(samples, 'guest used', 'text-emerald-700 dark:text-emerald-400', 'guestMemBytes')] : []),
             ]}
-            note={
-              m.driver === 'qemu'
-                ? `Its RAM: ${formatBytes(memLimit)}. qemu's resident set also holds its own code and TCG's translation cache.`
-                : `Its limit: ${formatBytes(memLimit)}.`
-            }
+            note={`${words.memoryLimit}: ${formatBytes(memLimit)}.${words.memoryNote ? ` ${words.memoryNote}` : ''}`}
           />
           <StatChart
             title="Disk I/O"

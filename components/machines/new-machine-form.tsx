@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api-client';
+import { driverKindSchema, type DriverInfo, type DriverKind } from '@/lib/contracts/machines';
 import { keys, queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
@@ -14,13 +15,13 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
   const qc = useQueryClient();
   const toast = useToast();
   const images = useQuery(queries(api).images());
-  const host = useQuery(queries(api).host());
-  const qemu = host.data?.capabilities.find((c) => c.name === 'qemu');
-  const nspawn = host.data?.capabilities.find((c) => c.name === 'nspawn');
-  const podman = host.data?.capabilities.find((c) => c.name === 'podman');
-  const nat = host.data?.capabilities.find((c) => c.name === 'nat');
+  // What each driver can do here: its name in the list, whether this host has it, its networks.
+  const drivers = useQuery(queries(api).drivers());
   const ready = images.data?.filter((i) => i.state === 'ready') ?? [];
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const [kind, setKind] = useState<DriverKind | null>(null);
+  const usable = drivers.data?.filter((d) => d.available) ?? [];
+  const chosen = drivers.data?.find((d) => d.kind === kind) ?? usable[0];
   const create = useMutation({
     mutationFn: (b: Parameters<typeof api.machines.create>[0]) => api.machines.create(b),
     onSuccess: (job) => {
@@ -37,7 +38,8 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
     e.preventDefault();
     setErrors({});
     const f = new FormData(e.currentTarget);
-    const driver = f.get('driver') === 'nspawn' ? 'nspawn' : f.get('driver') === 'podman' ? 'podman' : 'qemu';
+    const driver = driverKindSchema.parse(f.get('driver'));
+    const d = drivers.data?.find((x) => x.kind === driver);
     const ports = parsePorts(String(f.get('ports') ?? ''));
     if (typeof ports === 'string') return setErrors({ ports });
     const network = f.get('network') === 'nat' ? 'nat' : f.get('network') === 'host' ? 'host' : 'private';
@@ -53,14 +55,15 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
       memoryMib: Number(f.get('memoryMib')),
       ports,
       tags: [...new Set(tags)],
-      ...(driver === 'qemu' ? {} : { network }),
+      // A driver without networks to choose from (a VM's user-mode NAT) takes none.
+      ...(d?.networks.length ? { network } : {}),
     });
   }
-  if (images.isPending || host.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>;
-  if (qemu && !qemu.available) {
+  if (images.isPending || drivers.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>;
+  if (!chosen) {
     return (
       <p className="text-sm text-zinc-600 dark:text-zinc-400" role="note">
-        Machines need QEMU, which this host lacks: {qemu.reason}
+        No machine driver works on this host: {drivers.data?.map((d) => `${d.words.kind}: ${d.reason}`).join('; ') ?? drivers.error?.message}
       </p>
     );
   }
@@ -93,22 +96,12 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
       </label>
       <label className="text-sm font-medium sm:col-span-2">
         Kind
-        <select
-          name="driver"
-          className={field}
-          title={nspawn?.available ? 'Containers boot in about a second, on the debian-12 root filesystem' : `Containers: ${nspawn?.reason ?? 'not probed'}`}
-        >
-          <option value="qemu">VM (QEMU)</option>
-          <option value="nspawn" disabled={!nspawn?.available}>
-            Container (nspawn)
-          </option>
-          <option
-            value="podman"
-            disabled={!podman?.available}
-            title={podman?.available ? 'A shell container from the image root (podman import)' : podman?.reason}
-          >
-            Container (podman)
-          </option>
+        <select name="driver" className={field} value={chosen.kind} onChange={(e) => setKind(driverKindSchema.parse(e.target.value))}>
+          {drivers.data?.map((d) => (
+            <option key={d.kind} value={d.kind} disabled={!d.available} title={d.available ? undefined : (d.reason ?? undefined)}>
+              {d.words.kind}
+            </option>
+          ))}
         </select>
         {err('driver')}
       </label>
@@ -133,20 +126,22 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
       </label>
       <label className="text-sm font-medium sm:col-span-2">
         Network <span className="font-normal text-zinc-500 dark:text-zinc-400">(containers)</span>
-        <select name="network" className={field} defaultValue="private">
-          <option value="private">Private (loopback only)</option>
-          <option
-            value="nat"
-            disabled={!nat?.available}
-            title={nat?.available ? 'A veth with its own address, outbound NAT, port forwards (nspawn)' : nat?.reason}
-          >
-            NAT (own address, port forwards)
-          </option>
-          <option value="host">Host network (shares host ports)</option>
+        <select
+          name="network"
+          className={field}
+          defaultValue="private"
+          disabled={chosen.networks.length === 0}
+          title={chosen.networks.length === 0 ? `${chosen.words.kind}: a network of its own` : undefined}
+        >
+          {chosen.networks.map((n) => (
+            <option key={n.mode} value={n.mode} disabled={!n.available} title={n.available ? undefined : (n.reason ?? undefined)}>
+              {n.label}
+            </option>
+          ))}
         </select>
         {err('network')}
       </label>
-      <label className="text-sm font-medium sm:col-span-2" title="Host ports on 127.0.0.1 forwarded to the machine (containers: network NAT)">
+      <label className="text-sm font-medium sm:col-span-2" title={forwardsTitle(chosen.portForwards)}>
         Forward ports <span className="font-normal text-zinc-500 dark:text-zinc-400">(host:guest)</span>
         <input name="ports" placeholder="8080:80, 2222:22" className={field} />
         {err('ports')}
@@ -199,4 +194,10 @@ function parsePorts(text: string): { host: number; guest: number; protocol: 'tcp
     out.push({ host: Number(m[1]), guest: Number(m[2]), protocol: 'tcp' });
   }
   return out;
+}
+
+/** What the forward-ports field does for the chosen driver, or why it does nothing. */
+function forwardsTitle(f: DriverInfo['portForwards']): string | undefined {
+  if (!f.available) return f.reason ?? undefined;
+  return `Host ports on 127.0.0.1 forwarded to the machine${f.networks.length ? ` (network ${f.networks.join(' or ')})` : ''}`;
 }

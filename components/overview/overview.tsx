@@ -103,9 +103,13 @@ export function Overview() {
         >
           {jobs.data?.length ? (
             <ul className="-mx-5 -my-4 divide-y divide-zinc-100 dark:divide-zinc-800">
-              {jobs.data.slice(0, 6).map((j) => (
-                <JobRow key={j.id} job={j} />
-              ))}
+              {/* The jobs people started: a build's sub-jobs are on the Jobs page, under it. */}
+              {jobs.data
+                .filter((j) => !j.parentId)
+                .slice(0, 6)
+                .map((j) => (
+                  <JobRow key={j.id} job={j} />
+                ))}
             </ul>
           ) : (
             <p className="text-sm text-zinc-600 dark:text-zinc-400">

@@ -1,6 +1,6 @@
 'use client';
 
-import { useQueryClient } from '@tanstack/react-query';
+import { useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { io, type Socket } from 'socket.io-client';
 import type { Image } from '@/lib/contracts/images';
@@ -28,9 +28,11 @@ export function EventsBridge() {
       const before = seen.get(job.id) ?? qc.getQueryData<Job[]>(keys.jobs())?.find((j) => j.id === job.id)?.state;
       seen.set(job.id, job.state);
       qc.setQueryData<Job[]>(keys.jobs(), (list) => (list ? upsert(list, job, true) : list));
+      qc.setQueryData<InfiniteData<{ items: Job[]; next: string | null }>>(keys.jobPages(), (d) => (d ? upsertPaged(d, job) : d));
       qc.setQueryData(keys.job(job.id), job);
       // Your own jobs (an admin receives everyone's): the end of one you watched start is worth a toast.
-      const mine = job.ownerId === qc.getQueryData<Me>(keys.me())?.user.id;
+      // Only the job a person started: a build's creates, checkpoints and forks (its children) end quietly, the build speaks for them.
+      const mine = job.ownerId === qc.getQueryData<Me>(keys.me())?.user.id && !job.parentId;
       if (isFinished(job.state)) {
         // A finished job changes no more: forget it (an admin's page sees every job go by).
         seen.delete(job.id);
@@ -80,6 +82,13 @@ function upsert<T extends { id: string }>(list: T[], item: T, prepend: boolean):
   const copy = list.slice();
   copy[i] = item;
   return copy;
+}
+
+/** A job into the jobs page's pages: replaced where it is, or (a new one) put first on the first page. */
+function upsertPaged<P extends { items: Job[] }>(d: InfiniteData<P>, job: Job): InfiniteData<P> {
+  const at = d.pages.findIndex((p) => p.items.some((j) => j.id === job.id));
+  const pages = d.pages.map((p, i) => (i === (at === -1 ? 0 : at) ? { ...p, items: upsert(p.items, job, true) } : p));
+  return { ...d, pages };
 }
 
 function mergeLines(old: JobLogLine[], lines: JobLogLine[]): JobLogLine[] {

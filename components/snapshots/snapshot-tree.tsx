@@ -1,8 +1,8 @@
 'use client';
 
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Snapshot } from '@/lib/contracts/snapshots';
 import { formatAge, formatBytes } from '@/lib/format';
 import { hasRole } from '@/lib/roles';
@@ -14,11 +14,19 @@ import { useConfirm } from '@/components/ui/confirm-dialog';
 
 /** The snapshot tree, like a git graph: each node with its kind, pause, size and the machines on it. */
 export function SnapshotTree({ machineId }: { machineId?: string }) {
-  const q = useQuery(queries(api).snapshots());
+  // A page at a time, oldest first: every page only adds nodes below ones already shown, so a big tree grows as it loads.
+  const q = useInfiniteQuery(queries(api).snapshotPages());
   const me = useQuery(queries(api).me()).data;
+  // Which snapshots download as an archive: their driver's description says.
+  const drivers = useQuery(queries(api).drivers()).data;
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = q;
+  useEffect(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
   if (q.isPending) return <p className="text-sm text-zinc-500 dark:text-zinc-400">Loading snapshots…</p>;
   if (q.error) return <p className="text-sm text-red-600">Could not load snapshots: {q.error.message}</p>;
-  const all = machineId ? treeOf(q.data, machineId) : q.data;
+  const loaded = q.data.pages.flatMap((p) => p.items);
+  const all = machineId ? treeOf(loaded, machineId) : loaded;
   if (all.length === 0) {
     return (
       <EmptyState icon="snapshots" title="No snapshots yet">
@@ -56,7 +64,14 @@ export function SnapshotTree({ machineId }: { machineId?: string }) {
         data-testid="snapshot-tree"
       >
         {rows.map(({ s, depth }) => (
-          <SnapshotRow key={s.id} s={s} depth={depth} canOperate={canOperate} treeBytes={depth === 0 && kids.has(s.id) ? treeBytes(s) : null} />
+          <SnapshotRow
+            key={s.id}
+            s={s}
+            depth={depth}
+            canOperate={canOperate}
+            exportable={!!drivers?.find((d) => d.kind === s.driver)?.archiveExport.available}
+            treeBytes={depth === 0 && kids.has(s.id) ? treeBytes(s) : null}
+          />
         ))}
       </ul>
     </div>
@@ -122,7 +137,8 @@ function treeOf(all: Snapshot[], machineId: string): Snapshot[] {
   return all.filter((s) => keep.has(s.id));
 }
 
-function SnapshotRow({ s, depth, canOperate, treeBytes }: { s: Snapshot; depth: number; canOperate: boolean; treeBytes: number | null }) {
+function SnapshotRow(props: { s: Snapshot; depth: number; canOperate: boolean; exportable: boolean; treeBytes: number | null }) {
+  const { s, depth, canOperate, exportable, treeBytes } = props;
   const confirm = useConfirm();
   const toast = useToast();
   const [count, setCount] = useState(1);
@@ -204,7 +220,7 @@ function SnapshotRow({ s, depth, canOperate, treeBytes }: { s: Snapshot; depth: 
           >
             Fork
           </button>
-          {s.driver === 'qemu' && (
+          {exportable && (
             <a
               href={`/api/snapshots/${s.id}/export`}
               download

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { Job, JobLogLine, JobState } from '@/lib/contracts/jobs';
 import type { Store } from '../client';
 
@@ -17,6 +17,7 @@ export function toJob(r: JobRow): Job {
     result: r.resultJson == null ? null : JSON.parse(r.resultJson),
     ownerId: r.ownerId,
     machineId: r.machineId,
+    parentId: r.parentId,
     createdAt: r.createdAt,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
@@ -35,6 +36,7 @@ export async function insertJob(s: Store, j: Job): Promise<void> {
     resultJson: j.result == null ? null : JSON.stringify(j.result),
     ownerId: j.ownerId,
     machineId: j.machineId,
+    parentId: j.parentId,
     createdAt: j.createdAt,
     startedAt: j.startedAt,
     finishedAt: j.finishedAt,
@@ -53,15 +55,29 @@ export async function getJob(s: Store, id: string): Promise<Job | undefined> {
   return row ? toJob(row) : undefined;
 }
 
-export async function listJobs(s: Store, q: { ownerId?: string; state?: JobState; limit: number }): Promise<Job[]> {
+export interface JobListQuery {
+  ownerId?: string;
+  state?: JobState;
+  /** Only the jobs this job started. */
+  parentId?: string;
+  limit: number;
+  /** Older than this job (created at, id): the next page. */
+  before?: { createdAt: number; id: string };
+}
+
+/** Newest first (then by id, so a page boundary between jobs made in the same millisecond is exact). */
+export async function listJobs(s: Store, q: JobListQuery): Promise<Job[]> {
+  const j = s.t.jobs;
   const conds: SQL[] = [];
-  if (q.ownerId) conds.push(eq(s.t.jobs.ownerId, q.ownerId));
-  if (q.state) conds.push(eq(s.t.jobs.state, q.state));
+  if (q.parentId) conds.push(eq(j.parentId, q.parentId));
+  if (q.ownerId) conds.push(eq(j.ownerId, q.ownerId));
+  if (q.state) conds.push(eq(j.state, q.state));
+  if (q.before) conds.push(or(lt(j.createdAt, q.before.createdAt), and(eq(j.createdAt, q.before.createdAt), lt(j.id, q.before.id)))!);
   const rows = await s.db
     .select()
-    .from(s.t.jobs)
+    .from(j)
     .where(conds.length ? and(...conds) : undefined)
-    .orderBy(desc(s.t.jobs.createdAt))
+    .orderBy(desc(j.createdAt), desc(j.id))
     .limit(q.limit);
   return rows.map(toJob);
 }

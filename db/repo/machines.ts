@@ -1,8 +1,14 @@
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Machine } from '@/lib/contracts/machines';
 import type { Store } from '../client';
+import { prepared } from './prepared';
 
-export function toMachine(r: MachineRow): Machine {
+/** What a machine's driver says of it (from its runtime record) and what it can do: added by core. */
+export type DriverFields = 'accel' | 'ssh' | 'network' | 'address' | 'command' | 'capabilities';
+export type MachineBase = Omit<Machine, DriverFields>;
+
+/** A machine as the database knows it; its runtime record is its driver's to read (core adds what the driver says). */
+export function toMachineBase(r: MachineRow): MachineBase {
   return {
     id: r.id,
     name: r.name,
@@ -16,7 +22,6 @@ export function toMachine(r: MachineRow): Machine {
     ports: JSON.parse(r.portsJson),
     ownerId: r.ownerId,
     snapshotId: r.snapshotId,
-    ...fromRuntime(r.runtimeJson),
     recordConsole: r.recordConsole,
     tags: JSON.parse(r.tagsJson),
     createdAt: r.createdAt,
@@ -24,37 +29,24 @@ export function toMachine(r: MachineRow): Machine {
   };
 }
 
-/** The driver facts the API shows: accelerator, and SSH for images with sshd. */
-function fromRuntime(runtimeJson: string): Pick<Machine, 'accel' | 'ssh' | 'network' | 'address' | 'command'> {
-  const rt = JSON.parse(runtimeJson) as { accel?: unknown; ssh?: unknown; sshPort?: unknown; network?: unknown; address?: unknown; command?: unknown };
-  return {
-    address: typeof rt.address === 'string' ? rt.address : null,
-    command: Array.isArray(rt.command) && rt.command.every((a) => typeof a === 'string') ? rt.command : null,
-    network: rt.network === 'private' || rt.network === 'nat' || rt.network === 'host' ? rt.network : null,
-    accel: rt.accel === 'kvm' || rt.accel === 'tcg' ? rt.accel : null,
-    ssh: rt.ssh === true ? { port: typeof rt.sshPort === 'number' ? rt.sshPort : null, user: 'root' } : null,
-  };
+export async function listMachines(s: Store): Promise<MachineBase[]> {
+  return (await listMachineRows(s)).map(toMachineBase);
 }
 
-export async function listMachines(s: Store): Promise<Machine[]> {
-  const rows = await s.db.select().from(s.t.machines).orderBy(asc(s.t.machines.name));
-  return rows.map(toMachine);
-}
-
-/** Every machine row, runtime included (for the files a machine uses). */
+/** Every machine row by name, runtime included. */
 export async function listMachineRows(s: Store): Promise<MachineRow[]> {
-  return s.db.select().from(s.t.machines);
+  return s.db.select().from(s.t.machines).orderBy(asc(s.t.machines.name));
 }
 
 export async function insertMachine(
   s: Store,
-  m: Omit<Machine, 'accel' | 'ssh' | 'network' | 'address' | 'command' | 'snapshotId' | 'recordConsole' | 'tags'> & {
+  m: Omit<Machine, DriverFields | 'snapshotId' | 'recordConsole' | 'tags'> & {
     recordConsole?: boolean;
     tags?: string[];
     snapshotId?: string | null;
-    runtime?: Record<string, unknown>;
+    runtime?: Readonly<Record<string, unknown>>;
   },
-): Promise<Machine> {
+): Promise<MachineRow> {
   const [row] = await s.db
     .insert(s.t.machines)
     .values({
@@ -77,12 +69,12 @@ export async function insertMachine(
       updatedAt: m.updatedAt,
     })
     .returning();
-  return toMachine(row);
+  return row;
 }
 
 export type MachineRow = Store['t']['machines']['$inferSelect'];
 export type MachinePatch = Partial<Pick<MachineRow, 'state' | 'stateReason' | 'updatedAt' | 'snapshotId' | 'recordConsole'>> & {
-  runtime?: Record<string, unknown>;
+  runtime?: Readonly<Record<string, unknown>>;
   tags?: string[];
 };
 
@@ -92,7 +84,22 @@ export async function getMachineRow(s: Store, by: { id: string } | { name: strin
   return row;
 }
 
-export async function updateMachine(s: Store, id: string, patch: MachinePatch): Promise<Machine | undefined> {
+/** Machine rows by id (the list cache re-reads the ones that changed); a missing id is left out. */
+export async function getMachineRowsByIds(s: Store, ids: string[]): Promise<MachineRow[]> {
+  if (ids.length === 1) {
+    const q = prepared(s, 'getMachineById', () =>
+      s.db
+        .select()
+        .from(s.t.machines)
+        .where(eq(s.t.machines.id, sql.placeholder('id')))
+        .prepare('getMachineById'),
+    );
+    return q.execute({ id: ids[0] });
+  }
+  return ids.length ? s.db.select().from(s.t.machines).where(inArray(s.t.machines.id, ids)) : [];
+}
+
+export async function updateMachine(s: Store, id: string, patch: MachinePatch): Promise<MachineRow | undefined> {
   const { runtime, tags, ...rest } = patch;
   const values = {
     ...rest,
@@ -100,7 +107,7 @@ export async function updateMachine(s: Store, id: string, patch: MachinePatch): 
     ...(tags === undefined ? {} : { tagsJson: JSON.stringify(tags) }),
   };
   const [row] = await s.db.update(s.t.machines).set(values).where(eq(s.t.machines.id, id)).returning();
-  return row ? toMachine(row) : undefined;
+  return row;
 }
 
 export async function deleteMachine(s: Store, id: string): Promise<void> {

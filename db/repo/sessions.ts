@@ -1,5 +1,6 @@
-import { and, desc, eq, lt, ne } from 'drizzle-orm';
+import { and, desc, eq, lt, ne, sql } from 'drizzle-orm';
 import type { Store } from '../client';
+import { prepared } from './prepared';
 import { toUser } from './users';
 
 export interface NewSession {
@@ -26,12 +27,16 @@ export async function insertSession(s: Store, n: NewSession): Promise<void> {
 }
 
 export async function findSessionByHash(s: Store, tokenHash: string) {
-  const [row] = await s.db
-    .select({ session: s.t.sessions, user: s.t.users })
-    .from(s.t.sessions)
-    .innerJoin(s.t.users, eq(s.t.users.id, s.t.sessions.userId))
-    .where(eq(s.t.sessions.tokenHash, tokenHash))
-    .limit(1);
+  const q = prepared(s, 'findSessionByHash', () =>
+    s.db
+      .select({ session: s.t.sessions, user: s.t.users })
+      .from(s.t.sessions)
+      .innerJoin(s.t.users, eq(s.t.users.id, s.t.sessions.userId))
+      .where(eq(s.t.sessions.tokenHash, sql.placeholder('hash')))
+      .limit(1)
+      .prepare('findSessionByHash'),
+  );
+  const [row] = await q.execute({ hash: tokenHash });
   return row ? { session: row.session, user: toUser(row.user) } : undefined;
 }
 

@@ -5,15 +5,14 @@ import type { Store } from '../client';
 export type SnapshotRow = Store['t']['snapshots']['$inferSelect'];
 export type SnapshotInsert = Store['t']['snapshots']['$inferInsert'];
 
-/** What restore and fork need to start a machine like the one the snapshot was taken from. */
+/**
+ * What restore and fork need to start a machine like the one the snapshot was taken from; the
+ * rest of the spec is what its driver recorded (read by that driver only).
+ */
 export interface SnapshotSpec {
   cpus: number;
   memoryMib: number;
   diskGib: number;
-  /** The image had sshd: forks get keys and a forwarded port too. */
-  ssh: boolean;
-  /** Containers: the read-only layers below the frozen one (image root first). */
-  lowers?: string[];
 }
 
 export const specOf = (r: SnapshotRow): SnapshotSpec => JSON.parse(r.specJson);
@@ -31,6 +30,11 @@ export async function updateSnapshot(s: Store, id: string, patch: Partial<Snapsh
 export async function getSnapshotRow(s: Store, id: string): Promise<SnapshotRow | undefined> {
   const [row] = await s.db.select().from(s.t.snapshots).where(eq(s.t.snapshots.id, id)).limit(1);
   return row;
+}
+
+/** Snapshots with exactly this label, oldest first. */
+export async function snapshotRowsLabelled(s: Store, label: string): Promise<SnapshotRow[]> {
+  return s.db.select().from(s.t.snapshots).where(eq(s.t.snapshots.label, label)).orderBy(asc(s.t.snapshots.createdAt));
 }
 
 export async function listSnapshotRows(s: Store): Promise<SnapshotRow[]> {

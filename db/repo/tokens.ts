@@ -1,7 +1,8 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { ApiToken } from '@/lib/contracts/auth';
 import type { Role } from '@/lib/roles';
 import type { Store } from '../client';
+import { prepared } from './prepared';
 import { toUser } from './users';
 
 type TokenRow = Store['t']['apiTokens']['$inferSelect'];
@@ -23,12 +24,16 @@ export async function insertToken(
 
 /** A live (not revoked) token with its user. Expiry is checked by the caller against its clock. */
 export async function findTokenByHash(s: Store, tokenHash: string) {
-  const [row] = await s.db
-    .select({ token: s.t.apiTokens, user: s.t.users })
-    .from(s.t.apiTokens)
-    .innerJoin(s.t.users, eq(s.t.users.id, s.t.apiTokens.userId))
-    .where(and(eq(s.t.apiTokens.tokenHash, tokenHash), isNull(s.t.apiTokens.revokedAt)))
-    .limit(1);
+  const q = prepared(s, 'findTokenByHash', () =>
+    s.db
+      .select({ token: s.t.apiTokens, user: s.t.users })
+      .from(s.t.apiTokens)
+      .innerJoin(s.t.users, eq(s.t.users.id, s.t.apiTokens.userId))
+      .where(and(eq(s.t.apiTokens.tokenHash, sql.placeholder('hash')), isNull(s.t.apiTokens.revokedAt)))
+      .limit(1)
+      .prepare('findTokenByHash'),
+  );
+  const [row] = await q.execute({ hash: tokenHash });
   return row ? { token: row.token, user: toUser(row.user) } : undefined;
 }
 

@@ -146,11 +146,13 @@ export const jobs = pgTable(
     resultJson: text('result_json'),
     ownerId: text('owner_id').references(() => users.id, { onDelete: 'set null' }),
     machineId: text('machine_id'),
+    /** The job that started this one (null: a person did). */
+    parentId: text('parent_id'),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     startedAt: bigint('started_at', { mode: 'number' }),
     finishedAt: bigint('finished_at', { mode: 'number' }),
   },
-  (t) => [index('jobs_created_idx').on(t.createdAt)],
+  (t) => [index('jobs_created_idx').on(t.createdAt), index('jobs_parent_idx').on(t.parentId)],
 );
 
 export const jobLogs = pgTable(

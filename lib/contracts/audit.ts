@@ -27,14 +27,8 @@ export const auditQuerySchema = z.object({
   target: z.string().min(1).max(64).optional(),
   since: ms.optional(),
   until: ms.optional(),
-  /** Cursor from the previous page: `TS:ID` of its last event. */
-  before: z
-    .string()
-    .regex(/^\d{1,16}:[A-Za-z0-9_]{1,64}$/, 'TS:ID of the last event seen')
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
-/** As a client writes it (the server coerces the query string). */
-export type AuditQuery = { action?: string; actor?: string; target?: string; since?: number; until?: number; before?: string; limit?: number };
+/** As a client writes it (the server coerces the query string); `cursor` and `limit` page (the `next` of the previous page). */
+export type AuditQuery = { action?: string; actor?: string; target?: string; since?: number; until?: number; cursor?: string; limit?: number };
 
 export const auditPageSchema = z.object({ items: z.array(auditEventSchema), next: z.string().nullable() });

@@ -38,6 +38,13 @@ export type ErrorEnvelope = z.infer<typeof errorEnvelopeSchema>;
 
 export const okSchema = z.object({ ok: z.literal(true) });
 
+/** A list answer: a page of items, and the cursor of the next page (null on the last). Every list pages with `limit` and `cursor`. */
 export function listOf<T extends z.ZodType>(item: T) {
-  return z.object({ items: z.array(item) });
+  return z.object({ items: z.array(item), next: z.string().nullable() });
 }
+
+/** Asking for a page: at most `limit` items after `cursor` (the `next` of the previous page). */
+export type PageQuery = {
+  limit?: number;
+  cursor?: string;
+};

@@ -27,7 +27,8 @@ describe('roles', () => {
 
 describe('contracts', () => {
   it('fills defaults and bounds numbers', () => {
-    expect(demoJobBodySchema.parse({})).toEqual({ seconds: 5, steps: 10, fail: false });
+    expect(demoJobBodySchema.parse({})).toEqual({ seconds: 5, steps: 10, fail: false, children: 0 });
+    expect(demoJobBodySchema.safeParse({ children: 6 }).success).toBe(false);
     expect(demoJobBodySchema.safeParse({ seconds: 1e9 }).success).toBe(false);
     expect(demoJobBodySchema.safeParse({ seconds: '1' }).success).toBe(false);
   });

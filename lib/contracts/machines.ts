@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { errorCodes, idSchema, nameSchema, timestampSchema } from './common';
+import { driverDescriptionSchema } from './drivers';
 import { jobSchema } from './jobs';
 
 export const machineStates = ['creating', 'stopped', 'starting', 'running', 'paused', 'stopping', 'failed'] as const;
@@ -60,8 +61,14 @@ export const machineSchema = z.object({
   tags: z.array(z.string()),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
+  /** What its driver can do for this machine on this host: ask this, never the driver's name. */
+  capabilities: driverDescriptionSchema,
 });
 export type Machine = z.infer<typeof machineSchema>;
+
+/** A driver as GET /api/drivers lists it: its kind and what it can do on this host. */
+export const driverInfoSchema = driverDescriptionSchema.extend({ kind: driverKindSchema });
+export type DriverInfo = z.infer<typeof driverInfoSchema>;
 
 const commandSchema = z.array(z.string().min(1, 'an empty argument').max(65536)).min(1).max(1024);
 
@@ -113,7 +120,8 @@ export const unitFileSchema = z.object({ name: z.string(), unit: z.string() });
 /** Run a command once in a fresh application container (docker run): output streams back as it comes. */
 export const runOnceBodySchema = z.object({
   image: createMachineBodySchema.shape.image,
-  driver: z.enum(['nspawn', 'podman']).default('nspawn'),
+  /** A driver that runs application containers (its description says so). */
+  driver: driverKindSchema.default('nspawn'),
   argv: commandSchema,
   /** The machine's name; a generated one when omitted. */
   name: nameSchema.optional(),

@@ -3,10 +3,11 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Core } from '@/server/core/hangar';
 import { RateLimitedError } from '@/server/core/errors';
-import { envelope, errorToResponse, register, zodIssues, type App, type AppEnv, type RouteEntry } from './route';
+import { envelope, errorToResponse, register, zodIssues, type AnyRouteSpec, type App, type AppEnv, type RouteEntry } from './route';
 import { authRoutes } from './auth';
 import { healthRoutes } from './health';
 import { hostRoutes } from './host';
+import { driverRoutes } from './drivers';
 import { imageRoutes } from './images';
 import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
@@ -15,7 +16,6 @@ import { probeRoutes } from './probes';
 import { settingsRoutes } from './settings';
 import { snapshotRoutes } from './snapshots';
 import { stepRoutes } from './steps';
-import { UPLOAD_PATHS } from './upload';
 import { tokenRoutes } from './tokens';
 import { userRoutes } from './users';
 import { shareRoutes } from './shares';
@@ -25,8 +25,25 @@ import { statsRoutes } from './stats';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** The operations' tags, described (outside tools list operations under them). */
+const API_TAGS = [
+  { name: 'system', description: 'Health, host capabilities, server settings' },
+  { name: 'auth', description: 'Logging in, sessions, API tokens, your preferences' },
+  { name: 'users', description: 'Accounts and roles (admins)' },
+  { name: 'jobs', description: 'Long work: progress, logs, cancel' },
+  { name: 'machines', description: 'Machines: lifecycle, exec, logs, settings, recordings' },
+  { name: 'snapshots', description: 'Checkpoint, restore, fork, export and import' },
+  { name: 'shares', description: 'Share links to one console' },
+  { name: 'grants', description: 'Per-machine roles' },
+  { name: 'stats', description: 'Live figures of the host and machines' },
+  { name: 'images', description: 'Base images' },
+  { name: 'probes', description: 'Package probes in throwaway containers' },
+  { name: 'steps', description: 'Cached step trees' },
+  { name: 'audit', description: 'The audit log (admins)' },
+];
+
 // shareRoutes and grantRoutes before machineRoutes: /machines/{ref}/shares must win over /machines/{ref}/{action}.
-const routeGroups = [
+export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   healthRoutes,
   authRoutes,
   tokenRoutes,
@@ -39,6 +56,7 @@ const routeGroups = [
   machineRoutes,
   imageRoutes,
   hostRoutes,
+  driverRoutes,
   settingsRoutes,
   probeRoutes,
   stepRoutes,
@@ -68,8 +86,10 @@ export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
       return c.json(envelope('payload_too_large', `Request body over ${MAX_BODY_BYTES} bytes.`), 413);
     },
   });
-  // Uploads (snapshot archives, packages to probe) are streamed to a file with caps of their own.
-  app.use('*', (c, next) => (UPLOAD_PATHS.has(c.req.path) ? next() : limit(c, next)));
+  // Uploads (snapshot archives, packages to probe) are streamed to a file with caps of their own. GET and HEAD
+  // carry no body: the limit is not even asked there (it builds the whole Request to look).
+  const uploads = new Set(routeGroups.flat().flatMap((r) => (r.upload ? [`/api${r.path}`] : [])));
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' || uploads.has(c.req.path) ? next() : limit(c, next)));
 
   for (const group of routeGroups) for (const spec of group) register(app, routes, spec);
 
@@ -79,7 +99,21 @@ export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
     scheme: 'bearer',
     description: 'API token (hangar login, Settings > API tokens)',
   });
-  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Hangar API', version: core.version } });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Hangar API',
+      version: core.version,
+      description:
+        'Disposable machines (QEMU VMs, nspawn and podman containers): lifecycle as jobs, snapshots, consoles. ' +
+        'Errors: `{ error: { code, message, issues? } }`.',
+      // OpenAPI 3.1's SPDX identifier (the library's types know only 3.0's url).
+      license: { name: 'MIT', identifier: 'MIT' } as { name: string },
+    },
+    // Relative: the document is served by the Hangar it describes, and its paths carry /api.
+    servers: [{ url: '/', description: 'The Hangar server that serves this document' }],
+    tags: API_TAGS,
+  });
   routes.push({ method: 'get', path: '/openapi.json', access: 'public' });
 
   app.notFound((c) => c.json(envelope('not_found', `No route ${c.req.method} ${c.req.path}.`), 404));

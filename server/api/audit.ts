@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { auditPageSchema, auditQuerySchema } from '@/lib/contracts/audit';
+import { auditEventSchema, auditPageSchema, auditQuerySchema } from '@/lib/contracts/audit';
+import { pageFromRows, parseTimeIdKey, timeIdKey } from '@/server/core/paging';
 import { defineRoute } from './route';
 
-const filterOf = (q: Omit<z.infer<typeof auditQuerySchema>, 'limit' | 'before'>) => ({
+const AUDIT_PAGE = 200;
+
+const filterOf = (q: z.infer<typeof auditQuerySchema>) => ({
   action: q.action,
   actor: q.actor,
   targetId: q.target,
@@ -14,26 +17,30 @@ export const auditRoutes = [
   defineRoute({
     method: 'get',
     path: '/audit',
+    name: 'listAuditEvents',
     tag: 'audit',
     summary: 'Audit events, newest first, filtered; `next` pages on',
     access: 'admin',
     query: auditQuerySchema,
+    list: { defaultLimit: AUDIT_PAGE, maxLimit: 1000 },
     response: auditPageSchema,
-    handler: async ({ core, query }) => {
-      const [ts, id] = query.before?.split(':') ?? [];
-      const items = await core.audit.list({ ...filterOf(query), limit: query.limit, ...(query.before ? { before: { ts: Number(ts), id } } : {}) });
-      const last = items[items.length - 1];
-      return { items, next: items.length === query.limit && last ? `${last.ts}:${last.id}` : null };
+    handler: async ({ core, query, page }) => {
+      const limit = page.limit ?? AUDIT_PAGE;
+      const after = page.after === undefined ? undefined : parseTimeIdKey(page.after);
+      const rows = await core.audit.list({ ...filterOf(query), limit: limit + 1, ...(after ? { before: { ts: after.n, id: after.id } } : {}) });
+      return pageFromRows(rows, limit, (e) => timeIdKey(e.ts, e.id));
     },
   }),
   defineRoute({
     method: 'get',
     path: '/audit/export',
+    name: 'exportAuditEvents',
     tag: 'audit',
     summary: 'Every matching audit event as JSON lines (a download)',
     access: 'admin',
-    query: auditQuerySchema.omit({ before: true, limit: true }),
-    response: z.string(),
+    query: auditQuerySchema,
+    response: z.unknown(),
+    produces: { type: 'application/x-ndjson', description: 'One audit event per line (an attachment)', schema: auditEventSchema },
     handler: async ({ core, query, principal, ip }) => {
       await core.audit.record(principal, { action: 'audit.export', ip, detail: { filter: filterOf(query) } });
       const events = core.audit.all(filterOf(query));

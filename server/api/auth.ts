@@ -20,11 +20,13 @@ export const authRoutes = [
   defineRoute({
     method: 'post',
     path: '/auth/login',
+    name: 'login',
     tag: 'auth',
     summary: 'Log in with username and password; sets the session cookie',
     access: 'public',
     body: loginBodySchema,
     response: meSchema,
+    errors: [401, 429],
     handler: async ({ c, core, body, ip }) => {
       const meta = { ip, userAgent: c.req.header('user-agent')?.slice(0, 256) ?? null };
       try {
@@ -45,6 +47,7 @@ export const authRoutes = [
   defineRoute({
     method: 'post',
     path: '/auth/logout',
+    name: 'logout',
     tag: 'auth',
     summary: 'End this session',
     access: 'member',
@@ -59,6 +62,7 @@ export const authRoutes = [
   defineRoute({
     method: 'get',
     path: '/auth/me',
+    name: 'getMe',
     tag: 'auth',
     summary: 'The caller and its effective role',
     access: 'member',
@@ -68,6 +72,7 @@ export const authRoutes = [
   defineRoute({
     method: 'get',
     path: '/auth/prefs',
+    name: 'getPrefs',
     tag: 'auth',
     summary: 'Your UI preferences (the console workspace layout)',
     access: 'member',
@@ -80,6 +85,7 @@ export const authRoutes = [
   defineRoute({
     method: 'put',
     path: '/auth/prefs',
+    name: 'setPrefs',
     tag: 'auth',
     summary: 'Replace your UI preferences',
     access: 'member',

@@ -5,6 +5,7 @@ export const healthRoutes = [
   defineRoute({
     method: 'get',
     path: '/health',
+    name: 'getHealth',
     tag: 'system',
     summary: 'Liveness and version',
     access: 'public',

@@ -6,6 +6,7 @@ export const hostRoutes = [
   defineRoute({
     method: 'get',
     path: '/host',
+    name: 'getHostInfo',
     tag: 'system',
     summary: 'What this host can do, with reasons',
     access: 'viewer',

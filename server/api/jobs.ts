@@ -1,21 +1,33 @@
 import { idParams, listOf } from '@/lib/contracts/common';
 import { demoJobBodySchema, jobListQuerySchema, jobLogLineSchema, jobLogQuerySchema, jobSchema } from '@/lib/contracts/jobs';
+import { pageFromRows, parseNumberKey, parseTimeIdKey, timeIdKey } from '@/server/core/paging';
 import { defineRoute } from './route';
+
+const JOB_PAGE = 100;
 
 export const jobRoutes = [
   defineRoute({
     method: 'get',
     path: '/jobs',
+    name: 'listJobs',
     tag: 'jobs',
-    summary: 'Recent jobs you may see',
+    summary: 'Jobs you may see, newest first (`parent`: only the jobs that job started)',
     access: 'viewer',
     query: jobListQuerySchema,
+    list: { defaultLimit: JOB_PAGE, maxLimit: 500 },
     response: listOf(jobSchema),
-    handler: async ({ core, principal, query }) => ({ items: await core.jobs.list(principal, query) }),
+    handler: async ({ core, principal, query, page }) => {
+      const limit = page.limit ?? JOB_PAGE;
+      const after = page.after === undefined ? undefined : parseTimeIdKey(page.after);
+      const before = after ? { before: { createdAt: after.n, id: after.id } } : {};
+      const rows = await core.jobs.list(principal, { state: query.state, parentId: query.parent, limit: limit + 1, ...before });
+      return pageFromRows(rows, limit, (j) => timeIdKey(j.createdAt, j.id));
+    },
   }),
   defineRoute({
     method: 'get',
     path: '/jobs/{id}',
+    name: 'getJob',
     tag: 'jobs',
     summary: 'One job',
     access: 'viewer',
@@ -26,22 +38,30 @@ export const jobRoutes = [
   defineRoute({
     method: 'get',
     path: '/jobs/{id}/logs',
+    name: 'getJobLogs',
     tag: 'jobs',
-    summary: 'Log lines after a sequence number',
+    summary: 'Log lines after a sequence number (`after`), or after the cursor of the previous page',
     access: 'viewer',
     params: idParams,
     query: jobLogQuerySchema,
+    list: { maxLimit: 5000 },
     response: listOf(jobLogLineSchema),
-    handler: async ({ core, principal, params, query }) => ({ items: await core.jobs.logs(principal, params.id, query.after) }),
+    handler: async ({ core, principal, params, query, page }) => {
+      const lines = await core.jobs.logs(principal, params.id, page.after === undefined ? query.after : parseNumberKey(page.after));
+      const limit = page.limit ?? lines.length;
+      return pageFromRows(lines, limit, (l) => String(l.seq));
+    },
   }),
   defineRoute({
     method: 'post',
     path: '/jobs/{id}/cancel',
+    name: 'cancelJob',
     tag: 'jobs',
     summary: 'Cancel a queued or running job',
     access: 'operator',
     params: idParams,
     response: jobSchema,
+    errors: [409],
     handler: async ({ core, principal, params, ip }) => {
       const job = await core.jobs.cancel(principal, params.id);
       await core.audit.record(principal, { action: 'job.cancel', target: { kind: 'job', id: job.id }, ip });
@@ -51,6 +71,7 @@ export const jobRoutes = [
   defineRoute({
     method: 'post',
     path: '/jobs/demo',
+    name: 'startDemoJob',
     tag: 'jobs',
     summary: 'Start a demo job that sleeps and reports progress',
     access: 'operator',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ID_PATTERN, NAME_PATTERN, listOf } from '@/lib/contracts/common';
+import { listOf } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
 import {
   bulkBodySchema,
@@ -12,52 +12,57 @@ import {
   execResultSchema,
   machineActions,
   machineSchema,
+  runOnceEventSchema,
   stopMachineBodySchema,
   unitFileSchema,
 } from '@/lib/contracts/machines';
 import { hasRole } from '@/lib/roles';
 import { bulkAct } from '@/server/core/machine-bulk';
-import { defineRoute } from './route';
+import { pageOf } from '@/server/core/paging';
+import { defineRoute, refParams } from './route';
 
-/** A machine by id or by name: names never contain `_`, ids always do, so the two cannot collide. */
-export const refParams = z.object({ ref: z.string().refine((s) => ID_PATTERN.test(s) || NAME_PATTERN.test(s), 'a machine id or name') });
+export { refParams };
 const actionParams = refParams.extend({ action: z.enum(machineActions) });
 
 export const machineRoutes = [
   defineRoute({
     method: 'get',
     path: '/machines',
+    name: 'listMachines',
     tag: 'machines',
-    summary: 'Machines (a member: the ones given to them)',
+    summary: 'Machines by name (a member: the ones given to them)',
     access: 'member',
+    list: {},
     response: listOf(machineSchema),
-    // Sent as the cached JSON: the same bytes for every caller until a machine changes.
-    handler: async ({ core, principal }) => {
-      // A member sees the machines given to them; everyone else the whole (cached) list.
-      const json = hasRole(principal.role, 'viewer')
-        ? await core.machines.listJson(principal)
-        : JSON.stringify({ items: await core.grants.visible(principal, await core.machines.list(principal)) });
-      return new Response(json, { headers: { 'content-type': 'application/json; charset=UTF-8', 'cache-control': 'no-store' } }) as never;
+    handler: async ({ core, principal, page }) => {
+      // Everyone from viewer up sees the same list: its JSON (and pages) are kept until a machine changes.
+      const whole = page.limit === undefined && !page.after;
+      if (hasRole(principal.role, 'viewer')) return whole ? core.machines.listing.json() : core.machines.listing.page(page.after, page.limit ?? Infinity);
+      return pageOf(await core.grants.visible(principal, await core.machines.list(principal)), page, (m) => m.name);
     },
   }),
   defineRoute({
     method: 'get',
     path: '/machines/{ref}',
+    name: 'getMachine',
     tag: 'machines',
     summary: 'One machine, by id or name',
     access: 'viewer',
     machineGrant: 'viewer',
     params: refParams,
     response: machineSchema,
-    handler: async ({ core, principal, params }) => core.machines.get(principal, params.ref),
+    // The machine the guard loaded, as kept JSON (with its ETag).
+    handler: async ({ core, machine }) => (await core.machines.listing.one(machine.id))?.body ?? machine,
   }),
   defineRoute({
     method: 'post',
     path: '/machines',
     tag: 'machines',
+    name: 'createMachine',
     summary: 'Create (and by default start) a machine; returns the job',
     access: 'operator',
     status: 202,
+    errors: [404, 409, 503],
     body: createMachineBodySchema,
     response: jobSchema,
     handler: async ({ core, principal, body, ip }) => {
@@ -74,6 +79,7 @@ export const machineRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/bulk',
+    name: 'bulkMachineAction',
     tag: 'machines',
     access: 'member',
     body: bulkBodySchema,
@@ -84,10 +90,13 @@ export const machineRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/run',
+    name: 'runOnce',
     tag: 'machines',
     access: 'operator',
     body: runOnceBodySchema,
     response: z.unknown(),
+    produces: { type: 'application/x-ndjson', description: 'JSON lines, one event each, as they come', schema: runOnceEventSchema },
+    errors: [404, 409, 503],
     summary: 'Run a command once in a fresh application container (docker run): NDJSON lines {t: start|stdout|stderr|exit|error}, streamed as they come',
     handler: async ({ c, core, principal, body, ip }) => {
       const prepared = await core.runs.prepare(principal, body);
@@ -121,6 +130,7 @@ export const machineRoutes = [
   defineRoute({
     method: 'get',
     path: '/machines/{ref}/logs',
+    name: 'getMachineLogs',
     tag: 'machines',
     summary: "The console log (serial line, or a container's pty) from an offset, or its tail",
     access: 'viewer',
@@ -128,22 +138,25 @@ export const machineRoutes = [
     params: refParams,
     query: logsQuerySchema,
     response: logsSchema,
-    handler: async ({ core, principal, params, query }) => core.machines.logs(principal, params.ref, query),
+    handler: async ({ core, principal, machine, query }) => core.machines.logs(principal, machine.id, query),
   }),
   defineRoute({
     method: 'get',
     path: '/machines/{ref}/unit',
+    name: 'getMachineUnitFile',
     tag: 'machines',
     summary: 'A container as a systemd unit file for the host (nspawn)',
     access: 'operator',
     params: refParams,
     response: unitFileSchema,
-    handler: async ({ core, principal, params }) => core.machines.unitFile(principal, params.ref),
+    errors: [409],
+    handler: async ({ core, principal, machine }) => core.machines.unitFile(principal, machine.id),
   }),
   // Before /{action}: routes match in order, and exec is not an action.
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/exec',
+    name: 'execInMachine',
     tag: 'machines',
     summary: 'Run a command (argv) in a running machine: stdout, stderr, exit code',
     access: 'operator',
@@ -151,8 +164,8 @@ export const machineRoutes = [
     params: refParams,
     body: execBodySchema,
     response: execResultSchema,
-    handler: async ({ core, principal, params, body, ip }) => {
-      const m = await core.machines.get(principal, params.ref);
+    errors: [409, 503],
+    handler: async ({ core, principal, machine: m, body, ip }) => {
       await core.audit.record(principal, {
         action: 'machine.exec',
         target: { kind: 'machine', id: m.id },
@@ -165,6 +178,7 @@ export const machineRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/{action}',
+    name: 'machineAction',
     tag: 'machines',
     summary: 'start | stop | restart | pause | resume; returns the job',
     access: 'operator',
@@ -173,8 +187,9 @@ export const machineRoutes = [
     params: actionParams,
     body: stopMachineBodySchema,
     response: jobSchema,
-    handler: async ({ core, principal, params, body, ip }) => {
-      const job = await core.machines.act(principal, params.ref, params.action, body);
+    errors: [409],
+    handler: async ({ core, principal, params, machine, body, ip }) => {
+      const job = await core.machines.act(principal, machine.id, params.action, body);
       await core.audit.record(principal, { action: `machine.${params.action}`, target: { kind: 'machine', id: job.machineId }, ip, detail: body });
       return job;
     },
@@ -182,6 +197,7 @@ export const machineRoutes = [
   defineRoute({
     method: 'delete',
     path: '/machines/{ref}',
+    name: 'destroyMachine',
     tag: 'machines',
     summary: 'Destroy a machine and its disk; returns the job',
     access: 'operator',
@@ -189,8 +205,9 @@ export const machineRoutes = [
     status: 202,
     params: refParams,
     response: jobSchema,
-    handler: async ({ core, principal, params, ip }) => {
-      const job = await core.machines.destroy(principal, params.ref);
+    errors: [409],
+    handler: async ({ core, principal, machine, ip }) => {
+      const job = await core.machines.destroy(principal, machine.id);
       await core.audit.record(principal, { action: 'machine.destroy', target: { kind: 'machine', id: job.machineId }, ip });
       return job;
     },

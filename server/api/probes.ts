@@ -10,10 +10,12 @@ export const probeRoutes = [
   defineRoute({
     method: 'post',
     path: '/probes/packages',
+    name: 'uploadPackage',
     tag: 'probes',
     summary: 'Upload a .deb (the raw file as the body) to probe: its upload id, package name and version; kept an hour',
     access: 'operator',
     status: 201,
+    upload: { type: 'application/vnd.debian.binary-package', description: 'A Debian package (at most 256 MiB)' },
     response: uploadedPackageSchema,
     handler: async ({ c, core, principal, ip }) => {
       const { id, file } = core.probes.newUploadFile();
@@ -31,12 +33,14 @@ export const probeRoutes = [
   defineRoute({
     method: 'post',
     path: '/probes',
+    name: 'startProbe',
     tag: 'probes',
     summary: 'Probe packages in a throwaway container (install, unit active, URL answers); returns the job, whose result is the report',
     access: 'operator',
     status: 202,
     body: probeBodySchema,
     response: jobSchema,
+    errors: [404, 503],
     handler: async ({ core, principal, body, ip }) => {
       const job = await core.probes.start(principal, body);
       await core.audit.record(principal, { action: 'probe.start', target: { kind: 'probe', id: job.id }, ip, detail: body });

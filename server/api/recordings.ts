@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { listOf, okSchema } from '@/lib/contracts/common';
 import { machineSchema } from '@/lib/contracts/machines';
 import { patchMachineBodySchema, recordingParams, recordingSchema } from '@/lib/contracts/recordings';
-import { refParams } from './machines';
-import { defineRoute } from './route';
+import { pageOf, timeIdKey } from '@/server/core/paging';
+import { defineRoute, refParams } from './route';
 
 const recParams = refParams.extend(recordingParams.shape);
 const downloadQuery = z.object({ download: z.enum(['1', 'true']).optional() });
@@ -15,6 +15,7 @@ export const recordingRoutes = [
   defineRoute({
     method: 'patch',
     path: '/machines/{ref}',
+    name: 'updateMachine',
     tag: 'machines',
     summary: "Change a machine's settings (console recording, tags)",
     access: 'operator',
@@ -22,8 +23,7 @@ export const recordingRoutes = [
     params: refParams,
     body: patchMachineBodySchema,
     response: machineSchema,
-    handler: async ({ core, principal, params, body, ip }) => {
-      const m = await core.machines.get(principal, params.ref);
+    handler: async ({ core, principal, machine: m, body, ip }) => {
       const changed =
         (body.recordConsole !== undefined && body.recordConsole !== m.recordConsole) || (body.tags !== undefined && body.tags.join(',') !== m.tags.join(','));
       if (changed) {
@@ -36,20 +36,20 @@ export const recordingRoutes = [
   defineRoute({
     method: 'get',
     path: '/machines/{ref}/recordings',
+    name: 'listRecordings',
     tag: 'machines',
     summary: 'Recorded console sessions of a machine, newest first',
     access: 'viewer',
     machineGrant: 'viewer',
     params: refParams,
+    list: {},
     response: listOf(recordingSchema),
-    handler: async ({ core, principal, params }) => {
-      const m = await core.machines.get(principal, params.ref);
-      return { items: core.recordings.list(m.id) };
-    },
+    handler: async ({ core, machine, page }) => pageOf(core.recordings.list(machine.id), page, (r) => timeIdKey(r.startedAt, r.id), true),
   }),
   defineRoute({
     method: 'get',
     path: '/machines/{ref}/recordings/{id}',
+    name: 'getRecording',
     tag: 'machines',
     summary: 'One recording as an asciicast v2 file (?download=1: as an attachment)',
     access: 'viewer',
@@ -57,8 +57,8 @@ export const recordingRoutes = [
     params: recParams,
     query: downloadQuery,
     response: z.unknown(),
-    handler: async ({ core, principal, params, query }) => {
-      const m = await core.machines.get(principal, params.ref);
+    produces: { type: 'application/x-asciicast', description: 'The recording (asciicast v2: a JSON header line, then one JSON event per line)' },
+    handler: async ({ machine: m, core, params, query }) => {
       const file = core.recordings.file(m.id, params.id);
       const headers: Record<string, string> = {
         'content-type': 'application/x-asciicast',
@@ -72,14 +72,14 @@ export const recordingRoutes = [
   defineRoute({
     method: 'delete',
     path: '/machines/{ref}/recordings/{id}',
+    name: 'deleteRecording',
     tag: 'machines',
     summary: 'Delete a recording',
     access: 'operator',
     machineGrant: 'owner',
     params: recParams,
     response: okSchema,
-    handler: async ({ core, principal, params, ip }) => {
-      const m = await core.machines.get(principal, params.ref);
+    handler: async ({ core, principal, params, machine: m, ip }) => {
       core.recordings.delete(m.id, params.id);
       await core.audit.record(principal, { action: 'recording.delete', target: { kind: 'machine', id: m.id }, ip, detail: { recording: params.id } });
       return { ok: true as const };

@@ -6,6 +6,8 @@ import type { Role } from '@/lib/roles';
 import type { Core } from '@/server/core/hangar';
 import type { Principal } from '@/server/core/auth';
 import { ConflictError, NotFoundError } from '@/server/core/errors';
+import { listOf } from '@/lib/contracts/common';
+import { pageOf } from '@/server/core/paging';
 import { defineRoute, envelope, errorToResponse, register, zodIssues, type App, type AppEnv, type RouteEntry } from './route';
 
 const user = (role: Role): User => ({ id: 'usr_aaaaaaaaaaaaaaaaaaaa', username: role, role, disabled: false, createdAt: 0 });
@@ -36,6 +38,7 @@ function app() {
     defineRoute({
       method: 'get',
       path: '/open',
+      name: 'open',
       tag: 't',
       summary: 's',
       access: 'public',
@@ -45,6 +48,7 @@ function app() {
     defineRoute({
       method: 'post',
       path: '/things/{id}',
+      name: 'postThing',
       tag: 't',
       summary: 's',
       access: 'operator',
@@ -57,6 +61,22 @@ function app() {
         if (params.id === 'boom') throw new Error('secret internals');
         return { id: params.id, n: body.n };
       },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/letters',
+      name: 'listLetters',
+      tag: 't',
+      summary: 's',
+      access: 'viewer',
+      list: {},
+      response: listOf(z.object({ id: z.string(), pad: z.string() })),
+      handler: async ({ page }) =>
+        pageOf(
+          'abcdefgh'.split('').map((id) => ({ id, pad: 'x'.repeat(300) })),
+          page,
+          (x) => x.id,
+        ),
     }),
   ];
   for (const r of routes) register(a, table, r);
@@ -79,6 +99,7 @@ describe('route helper', () => {
     expect(app().table).toEqual([
       { method: 'get', path: '/open', access: 'public' },
       { method: 'post', path: '/things/{id}', access: 'operator' },
+      { method: 'get', path: '/letters', access: 'viewer' },
     ]);
   });
 
@@ -132,6 +153,34 @@ describe('route helper', () => {
 function a0() {
   return app().a;
 }
+
+describe('lists, ETags and compression', () => {
+  const get = (path: string, headers: Record<string, string> = {}) => a0().request(path, { headers: { authorization: 'Bearer viewer', ...headers } });
+
+  it('pages with limit and an opaque cursor, and refuses a cursor it did not make', async () => {
+    const p1 = await (await get('/letters?limit=3')).json();
+    expect(p1.items.map((x: { id: string }) => x.id)).toEqual(['a', 'b', 'c']);
+    const p2 = await (await get(`/letters?limit=3&cursor=${p1.next}`)).json();
+    expect(p2.items.map((x: { id: string }) => x.id)).toEqual(['d', 'e', 'f']);
+    expect((await (await get('/letters')).json()).items).toHaveLength(8);
+    expect((await get('/letters?limit=0')).status).toBe(400);
+    expect((await get('/letters?cursor=AAAA%3D')).status).toBe(400);
+  });
+
+  it('answers 304 to If-None-Match with the ETag, and compresses bodies over 1 KB when asked', async () => {
+    const first = await get('/letters');
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^W\//);
+    expect(first.headers.get('cache-control')).toBe('private, no-cache');
+    const again = await get('/letters', { 'if-none-match': etag });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+    const gz = await get('/letters', { 'accept-encoding': 'gzip' });
+    expect(gz.headers.get('content-encoding')).toBe('gzip');
+    expect(gz.headers.get('vary')).toBe('Accept-Encoding');
+    expect((await get('/open', { 'accept-encoding': 'gzip' })).headers.get('content-encoding')).toBeNull();
+  });
+});
 
 describe('errorToResponse', () => {
   it('turns zod errors into validation envelopes', () => {

@@ -5,6 +5,7 @@ export const settingsRoutes = [
   defineRoute({
     method: 'get',
     path: '/settings',
+    name: 'getSettings',
     tag: 'system',
     summary: 'Server settings',
     access: 'viewer',
@@ -14,6 +15,7 @@ export const settingsRoutes = [
   defineRoute({
     method: 'patch',
     path: '/settings',
+    name: 'updateSettings',
     tag: 'system',
     summary: 'Change server settings',
     access: 'admin',

@@ -1,14 +1,13 @@
-import { z } from 'zod';
 import { idParams, listOf } from '@/lib/contracts/common';
 import { createdShareSchema, createShareBodySchema, shareInfoSchema, shareSchema } from '@/lib/contracts/shares';
-import { defineRoute } from './route';
-
-const refParams = z.object({ ref: z.string().min(1).max(128) });
+import { pageOf, timeIdKey } from '@/server/core/paging';
+import { defineRoute, refParams } from './route';
 
 export const shareRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/shares',
+    name: 'createShare',
     tag: 'shares',
     summary: "Make a share link to this machine's console (the token is returned once)",
     access: 'operator',
@@ -17,8 +16,8 @@ export const shareRoutes = [
     params: refParams,
     body: createShareBodySchema,
     response: createdShareSchema,
-    handler: async ({ core, principal, params, body, ip }) => {
-      const r = await core.shares.create(principal, params.ref, body);
+    handler: async ({ core, principal, machine, body, ip }) => {
+      const r = await core.shares.create(principal, machine.id, body);
       await core.audit.record(principal, {
         action: 'share.create',
         target: { kind: 'machine', id: r.share.machineId },
@@ -31,17 +30,21 @@ export const shareRoutes = [
   defineRoute({
     method: 'get',
     path: '/machines/{ref}/shares',
+    name: 'listShares',
     tag: 'shares',
-    summary: "This machine's share links (never their tokens)",
+    summary: "This machine's share links (never their tokens), newest first",
     access: 'operator',
     machineGrant: 'owner',
     params: refParams,
+    list: {},
     response: listOf(shareSchema),
-    handler: async ({ core, principal, params }) => ({ items: await core.shares.list(principal, params.ref) }),
+    handler: async ({ core, principal, machine, page }) =>
+      pageOf(await core.shares.list(principal, machine.id), page, (x) => timeIdKey(x.createdAt, x.id), true),
   }),
   defineRoute({
     method: 'delete',
     path: '/shares/{id}',
+    name: 'revokeShare',
     tag: 'shares',
     summary: 'Revoke a share link: it stops working at once, its open consoles close',
     access: 'operator',
@@ -56,11 +59,14 @@ export const shareRoutes = [
   defineRoute({
     method: 'get',
     path: '/share',
+    name: 'getShareInfo',
     tag: 'shares',
     summary: 'For the holder of a share link (X-Hangar-Share): the machine it opens, and until when',
     access: 'viewer',
     share: true,
     response: shareInfoSchema,
+    // Called without a share link: there is no link to describe.
+    errors: [404],
     handler: async ({ core, principal }) => core.shares.info(principal),
   }),
 ];

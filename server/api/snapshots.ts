@@ -2,15 +2,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { idParams, listOf, okSchema } from '@/lib/contracts/common';
+import { listOf, okSchema } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
 import { checkpointBodySchema, forkBodySchema, gcResultSchema, restoreBodySchema, snapshotPatchSchema, snapshotSchema } from '@/lib/contracts/snapshots';
-import { refParams } from './machines';
-import { defineRoute } from './route';
+import { pageOf, padKey } from '@/server/core/paging';
+import { defineRoute, refParams } from './route';
 import { saveBody } from './upload';
 
 /** Largest archive accepted: a 16 GiB guest's RAM plus a big disk. */
 const MAX_ARCHIVE_BYTES = 64 * 2 ** 30;
+
+/** Every snapshot route names it the same way (SnapshotService.resolve): its id, or its label when exactly one snapshot has it. */
+const snapshotRefParams = z.object({
+  ref: z
+    .string()
+    .min(1)
+    .max(120)
+    // eslint-disable-next-line no-control-regex -- labels cannot hold them either (labelSchema)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters')
+    .describe('a snapshot id, or its label when exactly one snapshot has it (several: 409 listing them)'),
+});
 
 const deleteQuery = z.object({ cascade: z.enum(['true', 'false']).optional() });
 
@@ -18,15 +29,18 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'get',
     path: '/snapshots',
+    name: 'listSnapshots',
     tag: 'snapshots',
-    summary: 'The snapshot tree (nodes with parent ids, and the machines on each)',
+    summary: 'The snapshot tree (nodes with parent ids, and the machines on each), oldest first: a parent comes before its children',
     access: 'viewer',
+    list: {},
     response: listOf(snapshotSchema),
-    handler: async ({ core }) => ({ items: await core.snapshots.list() }),
+    handler: async ({ core, page }) => pageOf(await core.snapshots.list(), page, (s) => `${padKey(s.createdAt)}:${s.id}`),
   }),
   defineRoute({
     method: 'post',
     path: '/snapshots/gc',
+    name: 'collectGarbage',
     tag: 'snapshots',
     summary: 'Remove unreferenced disk layers, stray snapshot files and failed snapshots nothing depends on',
     access: 'operator',
@@ -43,10 +57,13 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/import',
+    name: 'importSnapshot',
     tag: 'snapshots',
     summary: 'Import a snapshot archive (the raw tar as the body) as a new root of the tree',
     access: 'operator',
     status: 201,
+    upload: { type: 'application/x-tar', description: 'An archive made by hangar snapshot export (at most 64 GiB)' },
+    errors: [409],
     response: snapshotSchema,
     handler: async ({ c, core, principal, ip }) => {
       const file = path.join(core.snapshots.tmpDir(), `upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.tar`);
@@ -62,15 +79,19 @@ export const snapshotRoutes = [
   }),
   defineRoute({
     method: 'get',
-    path: '/snapshots/{id}/export',
+    path: '/snapshots/{ref}/export',
+    name: 'exportSnapshot',
     tag: 'snapshots',
     summary: 'Download a snapshot as one archive (tar: state, RAM, flattened disk, checksums, manifest)',
     access: 'operator',
-    params: idParams,
+    params: snapshotRefParams,
     response: z.unknown(),
+    produces: { type: 'application/x-tar', description: 'The archive (an attachment)' },
+    errors: [409],
     handler: async ({ core, principal, params, ip }) => {
-      const { file, name } = await core.snapshots.exportArchive(params.id);
-      await core.audit.record(principal, { action: 'snapshot.export', target: { kind: 'snapshot', id: params.id }, ip });
+      const { id } = await core.snapshots.resolve(params.ref);
+      const { file, name } = await core.snapshots.exportArchive(id);
+      await core.audit.record(principal, { action: 'snapshot.export', target: { kind: 'snapshot', id }, ip });
       const stream = fs.createReadStream(file);
       stream.once('close', () => fs.rmSync(file, { force: true }));
       return new Response(Readable.toWeb(stream) as ReadableStream, {
@@ -84,72 +105,86 @@ export const snapshotRoutes = [
   }),
   defineRoute({
     method: 'get',
-    path: '/snapshots/{id}',
+    path: '/snapshots/{ref}',
+    name: 'getSnapshot',
     tag: 'snapshots',
     summary: 'One snapshot',
     access: 'viewer',
-    params: idParams,
+    params: snapshotRefParams,
     response: snapshotSchema,
-    handler: async ({ core, params }) => core.snapshots.get(params.id),
+    errors: [409],
+    handler: async ({ core, params }) => core.snapshots.get(params.ref),
   }),
   defineRoute({
     method: 'patch',
-    path: '/snapshots/{id}',
+    path: '/snapshots/{ref}',
+    name: 'relabelSnapshot',
     tag: 'snapshots',
     summary: 'Rename a snapshot',
     access: 'operator',
-    params: idParams,
+    params: snapshotRefParams,
     body: snapshotPatchSchema,
     response: snapshotSchema,
+    errors: [409],
     handler: async ({ core, principal, params, body, ip }) => {
-      await core.audit.record(principal, { action: 'snapshot.relabel', target: { kind: 'snapshot', id: params.id }, ip, detail: body });
-      return core.snapshots.relabel(params.id, body.label);
+      const { id } = await core.snapshots.resolve(params.ref);
+      await core.audit.record(principal, { action: 'snapshot.relabel', target: { kind: 'snapshot', id }, ip, detail: body });
+      return core.snapshots.relabel(id, body.label);
     },
   }),
   defineRoute({
     method: 'delete',
-    path: '/snapshots/{id}',
+    path: '/snapshots/{ref}',
+    name: 'deleteSnapshot',
     tag: 'snapshots',
     summary: 'Delete a snapshot (?cascade=true: with everything below it)',
     access: 'operator',
-    params: idParams,
+    params: snapshotRefParams,
     query: deleteQuery,
     response: okSchema,
+    errors: [409],
     handler: async ({ core, principal, params, query, ip }) => {
-      await core.snapshots.remove(params.id, query.cascade === 'true');
-      await core.audit.record(principal, { action: 'snapshot.delete', target: { kind: 'snapshot', id: params.id }, ip, detail: query });
+      const { id } = await core.snapshots.resolve(params.ref);
+      await core.snapshots.remove(id, query.cascade === 'true');
+      await core.audit.record(principal, { action: 'snapshot.delete', target: { kind: 'snapshot', id }, ip, detail: query });
       return { ok: true as const };
     },
   }),
   defineRoute({
     method: 'post',
-    path: '/snapshots/{id}/restore',
+    path: '/snapshots/{ref}/restore',
+    name: 'restoreSnapshot',
     tag: 'snapshots',
     summary: 'Put a machine back to this snapshot; returns the job',
     access: 'operator',
     status: 202,
-    params: idParams,
+    errors: [409],
+    params: snapshotRefParams,
     body: restoreBodySchema,
     response: jobSchema,
     handler: async ({ core, principal, params, body, ip }) => {
-      const job = await core.snapshots.restore(principal, params.id, body);
-      await core.audit.record(principal, { action: 'snapshot.restore', target: { kind: 'snapshot', id: params.id }, ip, detail: { ...body, job: job.id } });
+      const { id } = await core.snapshots.resolve(params.ref);
+      const job = await core.snapshots.restore(principal, id, body);
+      await core.audit.record(principal, { action: 'snapshot.restore', target: { kind: 'snapshot', id }, ip, detail: { ...body, job: job.id } });
       return job;
     },
   }),
   defineRoute({
     method: 'post',
-    path: '/snapshots/{id}/fork',
+    path: '/snapshots/{ref}/fork',
+    name: 'forkSnapshot',
     tag: 'snapshots',
     summary: 'Start N new machines from this snapshot; returns the job',
     access: 'operator',
     status: 202,
-    params: idParams,
+    errors: [409],
+    params: snapshotRefParams,
     body: forkBodySchema,
     response: jobSchema,
     handler: async ({ core, principal, params, body, ip }) => {
-      const job = await core.snapshots.fork(principal, params.id, body);
-      await core.audit.record(principal, { action: 'snapshot.fork', target: { kind: 'snapshot', id: params.id }, ip, detail: { ...body, job: job.id } });
+      const { id } = await core.snapshots.resolve(params.ref);
+      const job = await core.snapshots.fork(principal, id, body);
+      await core.audit.record(principal, { action: 'snapshot.fork', target: { kind: 'snapshot', id }, ip, detail: { ...body, job: job.id } });
       return job;
     },
   }),
@@ -157,6 +192,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/checkpoint',
+    name: 'checkpointMachine',
     tag: 'snapshots',
     summary: 'Checkpoint a machine (live when running); returns the job',
     access: 'operator',
@@ -165,8 +201,9 @@ export const snapshotRoutes = [
     params: refParams,
     body: checkpointBodySchema,
     response: jobSchema,
-    handler: async ({ core, principal, params, body, ip }) => {
-      const job = await core.snapshots.checkpoint(principal, params.ref, body.label);
+    errors: [409],
+    handler: async ({ core, principal, machine, body, ip }) => {
+      const job = await core.snapshots.checkpoint(principal, machine.id, body.label);
       await core.audit.record(principal, { action: 'machine.checkpoint', target: { kind: 'machine', id: job.machineId }, ip, detail: { job: job.id } });
       return job;
     },
@@ -174,6 +211,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/fork',
+    name: 'forkMachineNow',
     tag: 'snapshots',
     summary: 'Fork now: checkpoint and start N copies from that instant; returns the job',
     access: 'operator',
@@ -181,8 +219,9 @@ export const snapshotRoutes = [
     params: refParams,
     body: forkBodySchema,
     response: jobSchema,
-    handler: async ({ core, principal, params, body, ip }) => {
-      const job = await core.snapshots.forkNow(principal, params.ref, body);
+    errors: [409],
+    handler: async ({ core, principal, machine, body, ip }) => {
+      const job = await core.snapshots.forkNow(principal, machine.id, body);
       await core.audit.record(principal, { action: 'machine.fork', target: { kind: 'machine', id: job.machineId }, ip, detail: { ...body, job: job.id } });
       return job;
     },

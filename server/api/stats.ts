@@ -1,7 +1,6 @@
 import { hostUsageSchema, machineStatsHistorySchema, machineStatsListSchema } from '@/lib/contracts/stats';
 import { STATS_INTERVAL_MS } from '@/server/core/stats';
-import { refParams } from './machines';
-import { defineRoute } from './route';
+import { defineRoute, refParams } from './route';
 
 /** Samples per machine for the list's sparklines: the last minute. */
 const SPARK_SAMPLES = 30;
@@ -11,6 +10,7 @@ export const statsRoutes = [
   defineRoute({
     method: 'get',
     path: '/stats/host',
+    name: 'getHostUsage',
     tag: 'stats',
     summary: "The host: capacity, use, Hangar's disk use, machines by state",
     access: 'viewer',
@@ -20,6 +20,7 @@ export const statsRoutes = [
   defineRoute({
     method: 'get',
     path: '/stats/machines',
+    name: 'listMachineStats',
     tag: 'stats',
     summary: 'The last minute of samples of every machine the caller sees (sparklines)',
     access: 'member',
@@ -35,14 +36,14 @@ export const statsRoutes = [
   defineRoute({
     method: 'get',
     path: '/machines/{ref}/stats',
+    name: 'getMachineStats',
     tag: 'stats',
     summary: "The last six minutes of a machine's samples (CPU, memory, disk, network)",
     access: 'viewer',
     machineGrant: 'viewer',
     params: refParams,
     response: machineStatsHistorySchema,
-    handler: async ({ core, principal, params }) => {
-      const m = await core.machines.get(principal, params.ref);
+    handler: async ({ core, machine: m }) => {
       return { id: m.id, intervalS: STATS_INTERVAL_MS / 1000, samples: core.stats.historyOf(m.id) };
     },
   }),

@@ -1,20 +1,24 @@
 import { apiTokenSchema, createTokenBodySchema, createdTokenSchema } from '@/lib/contracts/auth';
 import { idParams, listOf, okSchema } from '@/lib/contracts/common';
+import { pageOf, timeIdKey } from '@/server/core/paging';
 import { defineRoute } from './route';
 
 export const tokenRoutes = [
   defineRoute({
     method: 'get',
     path: '/tokens',
+    name: 'listTokens',
     tag: 'auth',
-    summary: 'Your API tokens (never their secrets)',
+    summary: 'Your API tokens (never their secrets), newest first',
     access: 'member',
+    list: {},
     response: listOf(apiTokenSchema),
-    handler: async ({ core, principal }) => ({ items: await core.auth.listTokens(principal) }),
+    handler: async ({ core, principal, page }) => pageOf(await core.auth.listTokens(principal), page, (t) => timeIdKey(t.createdAt, t.id), true),
   }),
   defineRoute({
     method: 'post',
     path: '/tokens',
+    name: 'createToken',
     tag: 'auth',
     summary: 'Create an API token; the secret is returned once',
     access: 'member',
@@ -30,6 +34,7 @@ export const tokenRoutes = [
   defineRoute({
     method: 'delete',
     path: '/tokens/{id}',
+    name: 'revokeToken',
     tag: 'auth',
     summary: 'Revoke one of your API tokens',
     access: 'member',

@@ -9,27 +9,32 @@ import {
 } from '@/lib/contracts/auth';
 import { idParams, listOf, okSchema } from '@/lib/contracts/common';
 import { z } from 'zod';
+import { pageOf, timeIdKey } from '@/server/core/paging';
 import { defineRoute } from './route';
 
 export const userRoutes = [
   defineRoute({
     method: 'get',
     path: '/users',
+    name: 'listUsers',
     tag: 'users',
-    summary: 'Every user',
+    summary: 'Every user, by username',
     access: 'admin',
+    list: {},
     response: listOf(userSchema),
-    handler: async ({ core }) => ({ items: await core.users.list() }),
+    handler: async ({ core, page }) => pageOf(await core.users.list(), page, (u) => u.username),
   }),
   defineRoute({
     method: 'post',
     path: '/users',
+    name: 'createUser',
     tag: 'users',
     summary: 'Create a user; a generated password is returned once',
     access: 'admin',
     status: 201,
     body: createUserBodySchema,
     response: userWithPasswordSchema,
+    errors: [409],
     handler: async ({ core, principal, body, ip }) => {
       const r = await core.users.create(body);
       await core.audit.record(principal, {
@@ -44,12 +49,14 @@ export const userRoutes = [
   defineRoute({
     method: 'patch',
     path: '/users/{id}',
+    name: 'updateUser',
     tag: 'users',
     summary: "Change a user's role, or disable or enable it",
     access: 'admin',
     params: idParams,
     body: updateUserBodySchema,
     response: userSchema,
+    errors: [409],
     handler: async ({ core, principal, params, body, ip }) => {
       const user = await core.users.update(principal, params.id, body);
       await core.audit.record(principal, { action: 'user.update', target: { kind: 'user', id: user.id }, ip, detail: { username: user.username, ...body } });
@@ -59,11 +66,13 @@ export const userRoutes = [
   defineRoute({
     method: 'delete',
     path: '/users/{id}',
+    name: 'deleteUser',
     tag: 'users',
     summary: 'Delete a user (its machines stay, owned by nobody)',
     access: 'admin',
     params: idParams,
     response: okSchema,
+    errors: [409],
     handler: async ({ core, principal, params, ip }) => {
       await core.users.remove(principal, params.id);
       await core.audit.record(principal, { action: 'user.delete', target: { kind: 'user', id: params.id }, ip });
@@ -73,6 +82,7 @@ export const userRoutes = [
   defineRoute({
     method: 'post',
     path: '/users/{id}/password',
+    name: 'resetUserPassword',
     tag: 'users',
     summary: "Reset a user's password (generated and returned once when not given); their sessions end",
     access: 'admin',
@@ -88,6 +98,7 @@ export const userRoutes = [
   defineRoute({
     method: 'post',
     path: '/auth/password',
+    name: 'changeOwnPassword',
     tag: 'auth',
     summary: 'Change your own password; your other sessions end',
     access: 'member',
@@ -102,15 +113,18 @@ export const userRoutes = [
   defineRoute({
     method: 'get',
     path: '/auth/sessions',
+    name: 'listSessions',
     tag: 'auth',
-    summary: 'Your sessions (browsers logged in as you)',
+    summary: 'Your sessions (browsers logged in as you), last seen first',
     access: 'member',
+    list: {},
     response: listOf(sessionInfoSchema),
-    handler: async ({ core, principal }) => ({ items: await core.users.sessions(principal) }),
+    handler: async ({ core, principal, page }) => pageOf(await core.users.sessions(principal), page, (x) => timeIdKey(x.lastSeenAt, x.id), true),
   }),
   defineRoute({
     method: 'delete',
     path: '/auth/sessions/{id}',
+    name: 'endSession',
     tag: 'auth',
     summary: 'End a session: its browser is logged out and its consoles close',
     access: 'member',

@@ -32,13 +32,19 @@ export class NotFoundError extends HangarError {
   }
 }
 export class ConflictError extends HangarError {
-  constructor(message: string) {
-    super('conflict', message);
+  constructor(message: string, issues?: { path: string; message: string }[]) {
+    super('conflict', message, issues);
   }
 }
 export class UnavailableError extends HangarError {
   constructor(message: string) {
     super('unavailable', message);
+  }
+}
+
+export class PayloadTooLargeError extends HangarError {
+  constructor(message: string) {
+    super('payload_too_large', message);
   }
 }
 

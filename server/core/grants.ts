@@ -28,14 +28,23 @@ export class GrantService {
    * Sessions and full-strength API tokens act as their user; a token made weaker than its user,
    * and a share link, never gain from grants.
    */
-  async grantOn(p: Principal, ref: string): Promise<GrantRole | null> {
-    const m = await this.machines.get(p, ref);
+  async grantOn(p: Principal, ref: string | { id: string }): Promise<GrantRole | null> {
+    const m = typeof ref === 'string' ? await this.machines.get(p, ref) : ref;
     if (p.via === 'share' || (p.via === 'token' && p.role !== p.user.role)) return null;
     return (await grantFor(this.store, m.id, p.user.id))?.role ?? null;
   }
 
+  /**
+   * The caller's role on a machine already read (its id), and whether it was given one: the grant
+   * read once, the machine not again (a console attach reads the machine's row itself).
+   */
+  async accessTo(p: Principal, machineId: string): Promise<{ role: Role; granted: boolean }> {
+    const g = p.via === 'share' || (p.via === 'token' && p.role !== p.user.role) ? null : ((await grantFor(this.store, machineId, p.user.id))?.role ?? null);
+    return { role: g && !hasRole(p.role, asRole[g]) ? asRole[g] : p.role, granted: g !== null };
+  }
+
   /** The caller's role on a machine: the stronger of its global role and its grant there. */
-  async roleOn(p: Principal, ref: string): Promise<Role> {
+  async roleOn(p: Principal, ref: string | { id: string }): Promise<Role> {
     const g = await this.grantOn(p, ref);
     return g && !hasRole(p.role, asRole[g]) ? asRole[g] : p.role;
   }
@@ -43,11 +52,12 @@ export class GrantService {
   /**
    * Let `p` act on a machine when its global role is at least `access` or, failing that, its
    * grant there is at least `need`. A member without a grant on it hears 404, as if it did not
-   * exist; anyone else 403. The route guard and the bulk actions both decide here.
+   * exist; anyone else 403. The route guard and the bulk actions both decide here. The guard
+   * passes the machine it loaded (null: there is none), so the row is not read again.
    */
-  async authorize(p: Principal, ref: string, access: Role, need: GrantRole): Promise<void> {
+  async authorize(p: Principal, ref: string | { id: string } | null, access: Role, need: GrantRole): Promise<void> {
     if (hasRole(p.role, access)) return;
-    const grant = await this.grantOn(p, ref).catch(() => null);
+    const grant = ref === null ? null : await this.grantOn(p, ref).catch(() => null);
     if (grantAtLeast(grant, need)) return;
     if (!grant && !hasRole(p.role, 'viewer')) throw new NotFoundError('Machine');
     throw new ForbiddenError(`This needs the ${access} role or the ${need} grant on this machine; you have ${p.role}.`);

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openDatabase, type Store } from '@/db/client';
+import { createDriverRegistry } from '@/server/drivers/registry';
+import type { DriverRegistry } from '@/server/drivers/types';
 import { AuditLog } from './audit';
 import { AuthService } from './auth';
 import { UserService } from './users';
@@ -28,6 +30,8 @@ export interface CoreOptions {
   dataDir: string;
   databaseUrl?: string;
   version: string;
+  /** The drivers, image recipes and host probe core reaches the host through; the real ones unless given (tests pass a fake). */
+  drivers?: DriverRegistry;
 }
 
 /** Every domain service, wired once; transports (HTTP, sockets, CLI) take what they need from here. */
@@ -36,6 +40,7 @@ export interface Core {
   startedAt: number;
   layout: ReturnType<typeof dataLayout>;
   store: Store;
+  drivers: DriverRegistry;
   bus: EventBus;
   auth: AuthService;
   users: UserService;
@@ -61,6 +66,7 @@ export interface Core {
 
 export async function createCore(opts: CoreOptions): Promise<Core> {
   const layout = dataLayout(opts.dataDir);
+  const drivers = opts.drivers ?? createDriverRegistry();
   fs.mkdirSync(layout.root, { recursive: true, mode: 0o700 });
   const store = openDatabase({ url: opts.databaseUrl, sqlitePath: layout.db, migrationsDir: path.join(projectRoot(), 'db', 'migrations') });
   await store.migrate();
@@ -70,18 +76,19 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const jobs = new JobRunner(store, bus);
   await jobs.recover();
   const auth = new AuthService(store);
-  const consoles = new ConsoleRegistry(settings);
-  const images = new ImageService(store, jobs, bus, settings, layout);
+  const consoles = new ConsoleRegistry(settings, drivers);
+  const images = new ImageService(store, jobs, bus, settings, layout, drivers);
   await images.recover();
-  const host = new HostService(layout);
-  const machines = new MachineService(store, jobs, bus, images, host, settings, layout);
+  const host = new HostService(layout, drivers);
+  const machines = new MachineService(store, jobs, bus, images, host, settings, layout, drivers);
   consoles.machines = machines;
   const recordings = new RecordingService(path.join(layout.root, 'recordings'));
   consoles.recordings = recordings;
   bus.subscribe('machine:removed', ({ id }) => recordings.removeMachine(id));
   const grants = new GrantService(store, machines, auth);
-  consoles.roleOn = (p, id) => grants.roleOn(p, id);
-  consoles.canSee = async (p, id) => (await grants.grantOn(p, id)) !== null;
+  // A user deleted (or disabled) is revoked: their machines' owner may have changed underneath the kept list.
+  auth.onRevoke((r) => r.userId && !r.sessionId && machines.listing.ownerChanged(r.userId));
+  consoles.accessTo = (p, id) => grants.accessTo(p, id);
   machines.onGone = (id) => consoles.closeMachine(id, 'The machine stopped.');
   await machines.reattach();
   const snapshots = new SnapshotService(store, jobs, bus, machines, layout);
@@ -93,6 +100,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     startedAt: Date.now(),
     layout,
     store,
+    drivers,
     bus,
     auth,
     users: new UserService(store, auth),

@@ -4,10 +4,9 @@ import type { Store } from '@/db/client';
 import { listImages } from '@/db/repo/images';
 import { listSnapshotRows } from '@/db/repo/snapshots';
 import { machineStates, type Machine } from '@/lib/contracts/machines';
-import type { HostUsage } from '@/lib/contracts/stats';
+import type { HostStatsTick, HostUsage } from '@/lib/contracts/stats';
 import { kbField, readText, treeBytes } from '@/server/drivers/proc-stats';
 import type { SettingsService } from './settings';
-import type { StatsService } from './stats';
 
 export interface CpuTimes {
   idle: number;
@@ -51,7 +50,8 @@ export class HostUsageService {
   constructor(
     private readonly store: Store,
     private readonly settings: SettingsService,
-    private readonly stats: StatsService,
+    /** The sampled host figures (the stats service, which reads the helpers above: hence only this much of it). */
+    private readonly stats: { hostHistory(): HostStatsTick[] },
     private readonly dirs: { root: string; machines: string; layers: string },
   ) {}
 

@@ -1,13 +1,19 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { HostInfo } from '@/lib/contracts/host';
-import { probeHost } from '@/server/drivers/host';
+import type { DriverRegistry } from '@/server/drivers/types';
 
 /** Host capabilities, probed in the background at start-up and on request; never blocks a request for long. */
 export class HostService {
   private current: Promise<HostInfo> | null = null;
+  private last: HostInfo | null = null;
+  /** Called after each probe (machine views say what the host allows: they change with it). */
+  onProbed: (info: HostInfo) => void = () => undefined;
 
-  constructor(private readonly layout: { probe: string; kernels: string }) {}
+  constructor(
+    private readonly layout: { probe: string; kernels: string },
+    private readonly drivers: Pick<DriverRegistry, 'probeHost'>,
+  ) {}
 
   /** A cached guest kernel (kernels/<version>/vmlinuz), once an image build has fetched one. */
   private async kernel(): Promise<string | null> {
@@ -33,7 +39,15 @@ export class HostService {
     return this.current;
   }
 
+  /** The last probe's answer without waiting for one; null before the first has finished. */
+  known(): HostInfo | null {
+    return this.last;
+  }
+
   private async probe(): Promise<HostInfo> {
-    return probeHost({ workDir: this.layout.probe, kernel: await this.kernel() });
+    const info = await this.drivers.probeHost({ workDir: this.layout.probe, kernel: await this.kernel() });
+    this.last = info;
+    this.onProbed(info);
+    return info;
   }
 }

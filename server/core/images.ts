@@ -1,40 +1,27 @@
 import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { BuildImageBody, Image, ImageKind } from '@/lib/contracts/images';
+import type { BuildImageBody, Image } from '@/lib/contracts/images';
 import type { Job } from '@/lib/contracts/jobs';
 import type { Store } from '@/db/client';
 import { countMachinesUsingImage, deleteImage, failBuildingImages, getImageRow, insertImage, listImages, updateImage } from '@/db/repo/images';
-import { BUSYBOX_APPEND, BUSYBOX_RECIPE, buildBusyboxImage, type BuiltImage } from '@/server/drivers/qemu/busybox-image';
-import { DEBIAN_APPEND, DEBIAN_RECIPE, DEBIAN_SUITE, buildDebianImage, removeTree } from '@/server/drivers/qemu/debian-image';
-import { run } from '@/server/drivers/exec';
-import { ensureKernel } from '@/server/drivers/qemu/kernel';
-import type { BootFiles } from '@/server/drivers/types';
-import { mirrorFor, readHostAptSources } from './apt-sources';
+import { removeTree } from '@/server/drivers/shared/tree';
+import type { BootFiles, BootInfo, DriverRegistry } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
 import { ConflictError, NotFoundError } from './errors';
 import { newId } from './ids';
-import type { JobContext, JobRunner } from './jobs';
+import type { JobRunner } from './jobs';
 import { resolveInside } from './paths';
 import type { SettingsService } from './settings';
 
 /** What drivers boot an image from: one definition, the driver's. */
 export type ImageFiles = BootFiles;
 
-/** Written next to an image's files: how to boot it. Busybox images from before it existed get the defaults. */
-type BootInfo = Pick<BootFiles, 'append' | 'ssh' | 'diskBytes'>;
-
-const RECIPES: Record<ImageKind, Record<string, unknown>> = { busybox: BUSYBOX_RECIPE, 'debian-12': DEBIAN_RECIPE };
-
-/** The archive to bootstrap Debian from: the setting, else HANGAR_DEBIAN_MIRROR, else the host's apt sources. */
-export function debianMirror(setting: string): string {
-  const m = setting || process.env.HANGAR_DEBIAN_MIRROR || mirrorFor(readHostAptSources(), DEBIAN_SUITE);
-  if (!m) throw new Error(`No Debian mirror: the host's apt sources have no "${DEBIAN_SUITE}" entry; set one in Settings (Debian mirror).`);
-  return m;
-}
-
-/** Base images, built by jobs into `<data>/images/<name>/` and renamed into place only when complete. */
+/**
+ * Base images, built by jobs into `<data>/images/<name>/` and renamed into place only when
+ * complete, each by its recipe (found by kind in the driver registry).
+ */
 export class ImageService {
   constructor(
     private readonly store: Store,
@@ -42,6 +29,7 @@ export class ImageService {
     private readonly bus: EventBus,
     private readonly settings: SettingsService,
     private readonly layout: { images: string; kernels: string; cache: string },
+    private readonly drivers: Pick<DriverRegistry, 'recipe'>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -63,9 +51,11 @@ export class ImageService {
     const boot: BootInfo = await fs
       .readFile(path.join(row.path, 'boot.json'), 'utf8')
       .then((t) => JSON.parse(t) as BootInfo)
-      .catch(() => ({ append: BUSYBOX_APPEND, ssh: false, diskBytes: 0 }));
+      // Built before boot.json existed: as its recipe boots such images.
+      .catch(() => this.drivers.recipe(row.kind as BuildImageBody['kind'])?.legacyBoot ?? { append: '', ssh: false, diskBytes: 0 });
     const rootfs = path.join(row.path, 'rootfs');
     return {
+      image: name,
       kernel: path.join(row.path, 'kernel'),
       initrd: path.join(row.path, 'initrd.img'),
       disk: path.join(row.path, 'disk.qcow2'),
@@ -81,7 +71,8 @@ export class ImageService {
     if (existing?.state === 'ready') throw new ConflictError(`Image "${name}" is already built; delete it first to rebuild.`);
     if (existing?.state === 'building') throw new ConflictError(`Image "${name}" is being built already.`);
     const now = this.now();
-    const recipe = { ...RECIPES[body.kind] };
+    const builder = this.drivers.recipe(body.kind);
+    const recipe = { ...builder.recipe };
     const image = existing
       ? (await updateImage(this.store, existing.id, { state: 'building', updatedAt: now, recipe }))!
       : await insertImage(this.store, {
@@ -99,20 +90,27 @@ export class ImageService {
     const { job } = await this.jobs.start({ kind: 'image.build', title: `Build image ${name}`, ownerId: p.user.id }, async (ctx) => {
       const scratch = path.join(this.layout.images, `.${name}-${ctx.jobId}`);
       try {
-        const { built, boot, facts } = body.kind === 'busybox' ? await this.busybox(scratch, ctx) : await this.debian(scratch, ctx);
+        const { sizeBytes, boot, facts } = await builder.build(scratch, {
+          log: ctx.log,
+          progress: ctx.progress,
+          signal: ctx.signal,
+          kernels: this.layout.kernels,
+          cache: this.layout.cache,
+          debianMirror: this.settings.get().debianMirror,
+        });
         ctx.signal.throwIfAborted();
         await fs.writeFile(path.join(scratch, 'boot.json'), JSON.stringify(boot, null, 2));
         await removeTree(dir);
         await fs.rename(scratch, dir);
         const done = await updateImage(this.store, image.id, {
           state: 'ready',
-          sizeBytes: built.sizeBytes,
+          sizeBytes,
           updatedAt: this.now(),
           path: dir,
           recipe: { ...recipe, ...facts },
         });
         if (done) this.bus.publish('image:update', done);
-        return { image: name, sizeBytes: built.sizeBytes, ...facts };
+        return { image: name, sizeBytes, ...facts };
       } catch (err) {
         await removeTree(scratch);
         const failed = await updateImage(this.store, image.id, { state: 'failed', updatedAt: this.now() });
@@ -133,32 +131,4 @@ export class ImageService {
     await deleteImage(this.store, id);
     this.bus.publish('image:removed', { id });
   }
-
-  private async busybox(scratch: string, ctx: JobContext): Promise<Built> {
-    ctx.progress(5, 'Fetching the guest kernel');
-    const kernel = await ensureKernel(this.layout.kernels, ctx.log, ctx.signal);
-    ctx.progress(60, 'Writing the initramfs');
-    const built = await buildBusyboxImage(scratch, kernel, ctx.log);
-    return { built, boot: { append: BUSYBOX_APPEND, ssh: false, diskBytes: 0 }, facts: { kernel: kernel.version, boot: kernel.vmlinux ? 'pvh' : 'bzimage' } };
-  }
-
-  private async debian(scratch: string, ctx: JobContext): Promise<Built> {
-    const mirror = debianMirror(this.settings.get().debianMirror);
-    const built = await buildDebianImage(scratch, {
-      mirror,
-      cacheDir: path.join(this.layout.cache, 'debootstrap'),
-      log: ctx.log,
-      progress: ctx.progress,
-      signal: ctx.signal,
-    });
-    const info = await run(['qemu-img', 'info', '--output=json', built.disk], { timeoutMs: 30_000 });
-    const diskBytes = (JSON.parse(info.stdout) as { 'virtual-size': number })['virtual-size'];
-    return { built, boot: { append: DEBIAN_APPEND, ssh: true, diskBytes }, facts: { kernel: built.kernelVersion, mirror, boot: 'bzimage+initrd' } };
-  }
-}
-
-interface Built {
-  built: BuiltImage;
-  boot: BootInfo;
-  facts: Record<string, unknown>;
 }

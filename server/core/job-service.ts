@@ -1,5 +1,6 @@
-import type { DemoJobBody, Job, JobLogLine, JobState } from '@/lib/contracts/jobs';
+import type { DemoJobBody, Job, JobLogLine } from '@/lib/contracts/jobs';
 import { hasRole } from '@/lib/roles';
+import type { JobListQuery } from '@/db/repo/jobs';
 import type { Principal } from './auth';
 import { NotFoundError } from './errors';
 import type { JobRunner } from './jobs';
@@ -12,7 +13,7 @@ export class JobService {
     return hasRole(p.role, 'admin') || job.ownerId === p.user.id;
   }
 
-  list(p: Principal, q: { state?: JobState; limit: number }): Promise<Job[]> {
+  list(p: Principal, q: Omit<JobListQuery, 'ownerId'>): Promise<Job[]> {
     return this.runner.list({ ...q, ownerId: hasRole(p.role, 'admin') ? undefined : p.user.id });
   }
 
@@ -32,9 +33,23 @@ export class JobService {
     return this.runner.cancel(id);
   }
 
-  /** A job that only sleeps and reports: exercises progress, logs, cancel and events end to end. */
-  async startDemo(p: Principal, body: DemoJobBody): Promise<Job> {
-    const { job } = await this.runner.start({ kind: 'demo', title: `Demo job (${body.seconds} s)`, ownerId: p.user.id }, async (ctx) => {
+  /**
+   * A job that only sleeps and reports: exercises progress, logs, cancel and events end to end.
+   * With `children`, it starts that many demo jobs one after another and waits for each, as a build
+   * does with its creates and checkpoints: they are its children.
+   */
+  async startDemo(p: Principal, body: DemoJobBody, title = `Demo job (${body.seconds} s)`): Promise<Job> {
+    const { job } = await this.runner.start({ kind: 'demo', title, ownerId: p.user.id }, async (ctx) => {
+      const n = body.children ?? 0;
+      if (n > 0) {
+        for (let i = 1; i <= n; i++) {
+          ctx.progress(((i - 1) / n) * 100, `Sub-job ${i} of ${n}`);
+          const child = { ...body, seconds: body.seconds / n, children: 0, fail: body.fail && i === n };
+          await this.runner.waitFor(await this.startDemo(p, child, `Demo sub-job ${i}/${n}`), ctx);
+          ctx.log(`sub-job ${i}/${n} done`);
+        }
+        return { children: n };
+      }
       const stepMs = (body.seconds * 1000) / body.steps;
       for (let i = 1; i <= body.steps; i++) {
         await sleep(stepMs, ctx.signal);

@@ -140,4 +140,45 @@ describe('JobRunner', () => {
     const after = await runner.start({ kind: 't', title: 'A', ownerId: null }, async () => 1);
     expect(await after.done).toMatchObject({ state: 'succeeded' });
   });
+
+  it('a job started while another job runs is its child, through awaits and timers; a callback that outlives its job starts a top-level one', async () => {
+    const runner = new JobRunner(store, bus);
+    let late!: () => Promise<Job>;
+    const parent = await runner.start({ kind: 't', title: 'P', ownerId: null }, async (ctx) => {
+      await new Promise((r) => setTimeout(r, 5));
+      const a = await runner.start({ kind: 't', title: 'A', ownerId: null }, async () => {
+        // A grandchild: the child's own scope.
+        const g = await runner.start({ kind: 't', title: 'G', ownerId: null }, async () => 1);
+        return g.job.parentId;
+      });
+      const b = await new Promise<Job>((resolve) =>
+        setTimeout(() => void runner.start({ kind: 't', title: 'B', ownerId: null }, async () => 2).then((x) => resolve(x.job)), 5),
+      );
+      late = async () => (await runner.start({ kind: 't', title: 'L', ownerId: null }, async () => 3)).job;
+      const done = await runner.waitFor(a.job, ctx);
+      return { a: a.job.parentId, g: done.result, b: b.parentId };
+    });
+    expect(parent.job.parentId).toBeNull();
+    const done = await parent.done;
+    expect(done.result).toEqual({ a: parent.job.id, g: expect.stringMatching(/^job_/), b: parent.job.id });
+    expect((await runner.list({ parentId: parent.job.id, limit: 10 })).map((j) => j.title).sort()).toEqual(['A', 'B']);
+    expect(await getJob(store, (done.result as { g: string }).g)).toMatchObject({ title: 'A' });
+    // Called after the parent finished (a closure it left behind): no parent.
+    expect((await late()).parentId).toBeNull();
+  });
+
+  it('cancelling a job cancels the jobs it started', async () => {
+    const runner = new JobRunner(store, bus);
+    const hang = (ctx: { signal: AbortSignal }) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+    let child!: Promise<Job>;
+    const parent = await runner.start({ kind: 't', title: 'P', ownerId: null }, async (ctx) => {
+      const c = await runner.start({ kind: 't', title: 'C', ownerId: null }, hang);
+      child = c.done;
+      return runner.waitFor(c.job, ctx);
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    await runner.cancel(parent.job.id);
+    expect(await parent.done).toMatchObject({ state: 'cancelled' });
+    expect(await child).toMatchObject({ state: 'cancelled' });
+  });
 });

@@ -1,7 +1,8 @@
-import type { Job, JobLogLine, JobState } from '@/lib/contracts/jobs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Job, JobLogLine } from '@/lib/contracts/jobs';
 import { isFinished } from '@/lib/contracts/jobs';
 import type { Store } from '@/db/client';
-import { appendJobLogs, failUnfinishedJobs, getJob, getJobLogs, insertJob, listJobs, updateJob, type JobPatch } from '@/db/repo/jobs';
+import { appendJobLogs, failUnfinishedJobs, getJob, getJobLogs, insertJob, listJobs, updateJob, type JobListQuery, type JobPatch } from '@/db/repo/jobs';
 import type { EventBus } from './events';
 import { newId } from './ids';
 import { ConflictError, NotFoundError } from './errors';
@@ -22,6 +23,8 @@ export interface JobSpec {
   title: string;
   ownerId: string | null;
   machineId?: string | null;
+  /** The job that started this one; by default the job whose code is running (see JobRunner). */
+  parentId?: string | null;
 }
 
 export class JobCancelledError extends Error {
@@ -51,9 +54,18 @@ const MAX_LINE = 4000;
  * Runs long operations: persists each job and its log, publishes `job:update` and
  * `job:log` on the bus, and honours cancel through an AbortSignal. At most
  * `concurrency` jobs run at once; the rest wait as `queued`.
+ *
+ * A job started while another job's code runs is that job's child (a build's create, checkpoints
+ * and forks; a step's reboot): each job's function runs inside an AsyncLocalStorage scope holding
+ * its id, so `start` knows the parent without every service passing a context down (the services
+ * that start jobs stay as they are, and a new one gets it right without thinking of it). Only a
+ * parent still running counts: a callback that outlives its job (a process exit handler set up
+ * during a create) starts top-level jobs. Cancelling a job cancels its running children.
  */
 export class JobRunner {
   private readonly running = new Map<string, Running>();
+  /** The id of the job whose function is running in this async context. */
+  private readonly scope = new AsyncLocalStorage<string>();
   private readonly waiting: Array<() => void> = [];
   private active = 0;
 
@@ -82,6 +94,7 @@ export class JobRunner {
       result: null,
       ownerId: spec.ownerId,
       machineId: spec.machineId ?? null,
+      parentId: spec.parentId !== undefined ? spec.parentId : this.current(),
       createdAt: this.now(),
       startedAt: null,
       finishedAt: null,
@@ -93,6 +106,13 @@ export class JobRunner {
     const done = this.run(r, fn);
     r.done = done;
     return { job, done };
+  }
+
+  /** The running job whose code called this, if any. */
+  current(): string | null {
+    const id = this.scope.getStore();
+    const r = id ? this.running.get(id) : undefined;
+    return r && !isFinished(r.job.state) ? r.job.id : null;
   }
 
   get(id: string): Promise<Job | undefined> {
@@ -142,7 +162,7 @@ export class JobRunner {
     return this.running.get(id)?.job.ownerId ?? null;
   }
 
-  list(q: { ownerId?: string; state?: JobState; limit: number }): Promise<Job[]> {
+  list(q: JobListQuery): Promise<Job[]> {
     return listJobs(this.store, q);
   }
 
@@ -160,6 +180,8 @@ export class JobRunner {
       throw new ConflictError(`Job already ${job.state}.`);
     }
     r.abort.abort(new JobCancelledError());
+    // What it started goes with it: a cancelled build does not go on creating and checkpointing.
+    for (const c of [...this.running.values()]) if (c.job.parentId === id && !c.abort.signal.aborted) void this.cancel(c.job.id).catch(() => undefined);
     return r.job;
   }
 
@@ -201,7 +223,7 @@ export class JobRunner {
       await this.acquire(r.abort.signal);
       r.slot = true;
       this.patch(r, { state: 'running', startedAt: this.now(), message: 'Running' });
-      const result = await fn(this.context(r));
+      const result = await this.scope.run(r.job.id, () => fn(this.context(r)));
       r.abort.signal.throwIfAborted();
       this.patch(r, { state: 'succeeded', progress: 100, message: 'Done', finishedAt: this.now(), result: result ?? null });
     } catch (err) {

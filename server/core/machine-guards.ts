@@ -1,8 +1,9 @@
 import os from 'node:os';
+import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { CreateMachineBody, PortForward } from '@/lib/contracts/machines';
 import type { BootFiles } from '@/server/drivers/types';
 import { loopbackPortFree } from '@/server/drivers/net';
-import { BadRequestError, ConflictError } from './errors';
+import { BadRequestError, ConflictError, UnavailableError } from './errors';
 
 /** Refuse to start when running machines plus this one would take more than `limit` of host memory. */
 export function checkMemory(wantMib: number, runningMib: number, limit: number, totalMib = os.totalmem() / 1048576): void {
@@ -23,27 +24,44 @@ export async function checkPortsFree(ports: PortForward[]): Promise<void> {
   }
 }
 
-/** What a new machine's body may not ask, whatever the host: combinations of driver, network, ports, command and image. */
-export function checkMachineBody(body: CreateMachineBody): void {
+/**
+ * What a new machine's body may not ask of its driver, whatever the host: a command where the
+ * driver runs no application containers, a network it does not offer, port forwards it cannot
+ * make (or not on that network, or not of that protocol). All from the driver's description.
+ */
+export function checkMachineBody(body: CreateMachineBody, d: DriverDescription): void {
   const bad = (path: string, message: string, text: string) => {
     throw new BadRequestError(text, [{ path, message }]);
   };
-  if (body.command && body.driver === 'qemu')
-    bad('command', 'containers only', 'A command (application container) needs a container driver: nspawn or podman.');
-  if (body.driver === 'qemu') return;
-  if (body.driver === 'podman' && body.network === 'nat')
-    bad('network', 'nspawn only', 'NAT networking is for nspawn containers; podman ones are private or on the host network.');
-  if (body.ports.length > 0 && body.network !== 'nat') bad('ports', 'needs network nat', 'Port forwards of a container need its own address: network "nat".');
-  if (body.ports.some((x) => x.protocol !== 'tcp')) bad('ports', 'tcp only', 'Containers forward TCP ports only.');
+  if (body.command && !d.appContainers.available) bad('command', 'containers only', d.appContainers.reason ?? 'This driver runs no application containers.');
+  // A driver without networks to choose from has its own (a VM's user-mode NAT): the field does not apply.
+  if (d.networks.length > 0 && !d.networks.some((n) => n.mode === body.network)) {
+    const modes = d.networks.map((n) => n.mode).join(', ');
+    bad('network', `one of ${modes}`, `Network "${body.network}" is not one for ${d.words.kind} machines: ${modes}.`);
+  }
+  if (body.ports.length === 0) return;
+  const fwd = d.portForwards;
+  if (!fwd.available) bad('ports', 'not for this driver', fwd.reason ?? 'This driver forwards no ports.');
+  if (fwd.networks.length > 0 && !fwd.networks.includes(body.network))
+    bad('ports', `needs network ${fwd.networks.join(' or ')}`, `Port forwards of a container need its own address: network "${fwd.networks.join('" or "')}".`);
+  if (body.ports.some((x) => !fwd.protocols.includes(x.protocol)))
+    bad('ports', `${fwd.protocols.join(' or ')} only`, `${d.words.kind} machines forward ${fwd.protocols.join(' and ').toUpperCase()} ports only.`);
 }
 
-/** The image must suit the machine: a root filesystem for containers, a disk no smaller than the image's. */
-export function checkImageFits(body: CreateMachineBody, image: BootFiles): void {
-  if (body.driver !== 'qemu' && !image.rootfs)
+/** The image must suit the machine: a root filesystem where the driver needs one, a disk no smaller than the image's. */
+export function checkImageFits(body: CreateMachineBody, image: BootFiles, d: DriverDescription): void {
+  if (d.needsRootfs && !image.rootfs)
     throw new BadRequestError(`Image ${body.image} has no root filesystem for containers: use debian-12.`, [
       { path: 'image', message: 'no root filesystem for containers' },
     ]);
   const minGib = Math.ceil(image.diskBytes / 2 ** 30);
   if (minGib > body.diskGib)
     throw new BadRequestError(`Image ${body.image} needs a disk of at least ${minGib} GiB.`, [{ path: 'diskGib', message: `at least ${minGib}` }]);
+}
+
+/** The host features the driver needs (and its network, when it has a choice) must be there: else a clear 503, not a job that fails later. */
+export function checkHostAllows(kind: string, d: DriverDescription, network: string | null | undefined): void {
+  if (!d.available) throw new UnavailableError(`The ${kind} driver is unavailable on this host: ${d.reason ?? 'not probed'}`);
+  const net = d.networks.find((n) => n.mode === network);
+  if (net && !net.available) throw new UnavailableError(`The ${kind} driver is unavailable on this host: ${net.reason ?? `network ${network} not probed`}`);
 }

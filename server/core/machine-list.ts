@@ -1,38 +1,191 @@
 import type { Machine } from '@/lib/contracts/machines';
-import type { Store } from '@/db/client';
-import { listMachines } from '@/db/repo/machines';
+import { isValidId } from '@/lib/contracts/common';
+import { CachedJson } from './cached-json';
 import type { EventBus } from './events';
+import { encodeCursor, firstAfter } from './paging';
+
+/** How the list reads machines (core turns rows into machines with what their drivers say). */
+export interface MachineReader {
+  all(): Promise<Machine[]>;
+  /** The machines with these ids; a missing id is left out. */
+  byIds(ids: string[]): Promise<Machine[]>;
+}
+
+interface Entry {
+  machine: Machine;
+  /** Its JSON, made when the machine last changed. */
+  body: CachedJson;
+  /** Sort key (the name), for the paging search. */
+  k: string;
+}
+
+/** Re-reading this many changed machines one by one costs more than reading the whole list again. */
+const RELOAD_OVER = 64;
+/** Pages kept per version of the list (each distinct cursor and limit asked for). */
+const MAX_PAGES = 256;
 
 /**
- * The machine list and its JSON, kept until a machine changes: dashboards and scripts poll it,
- * and 1,000 rows are 300 KB to read, parse and serialize each time. Every write to a machine
- * row publishes machine:update or machine:removed, which drops the copy.
+ * The machine list kept in memory, machine by machine, with each machine's JSON, and the list's
+ * and its pages' JSON, ETags and compressed forms made once per change. Every write to a machine
+ * row publishes machine:update or machine:removed: that machine alone is read again (when next
+ * asked for), so 1,000 machines changing state cost one row each, not the whole list per change.
  */
 export class MachineList {
-  private kept: { items: Promise<Machine[]>; json?: string } | null = null;
+  private entries: Map<string, Entry> | null = null;
+  private readonly idOf = new Map<string, string>();
+  private loading: Promise<void> | null = null;
+  /** Changed since read: machine id -> the change's number. */
+  private readonly stale = new Map<string, number>();
+  private changes = 0;
+  private refreshing: Promise<void> | null = null;
+  private sortedCache: Entry[] | null = null;
+  private full: CachedJson | null = null;
+  private readonly pages = new Map<string, { body: CachedJson }>();
 
   constructor(
-    private readonly store: Store,
+    private readonly read: MachineReader,
     bus: EventBus,
   ) {
-    const drop = () => (this.kept = null);
-    bus.subscribe('machine:update', drop);
-    bus.subscribe('machine:removed', drop);
+    bus.subscribe('machine:update', (m) => this.changed(m.id));
+    bus.subscribe('machine:removed', ({ id }) => {
+      // Stale as well: a full read in flight may still bring it back, and the next reader drops it for good.
+      this.changed(id);
+      this.drop(id);
+    });
   }
 
-  items(): Promise<Machine[]> {
-    const mine = (this.kept ??= { items: listMachines(this.store) });
-    // A failed read is not kept.
-    mine.items.catch(() => this.kept === mine && (this.kept = null));
-    return mine.items;
+  /** Every machine, by name. */
+  async items(): Promise<Machine[]> {
+    return (await this.sorted()).map((e) => e.machine);
   }
 
-  async json(): Promise<string> {
-    const items = await this.items();
-    const mine = this.kept;
-    if (mine?.json !== undefined) return mine.json;
-    const json = JSON.stringify({ items });
-    if (mine) mine.json = json;
-    return json;
+  /** One machine by id or by name (names never contain `_`, ids always do); undefined when there is none. */
+  async one(ref: string): Promise<{ machine: Machine; body: CachedJson } | undefined> {
+    await this.load();
+    const id = isValidId(ref) ? ref : this.idOf.get(ref);
+    if (id && this.stale.has(id)) await this.reread([id]);
+    const e = id ? this.entries!.get(id) : undefined;
+    if (e) return e;
+    // A name not seen: it may be a machine made since the last change we heard of.
+    if (!id && this.stale.size) {
+      await this.fresh();
+      const again = this.idOf.get(ref);
+      return again ? this.entries!.get(again) : undefined;
+    }
+    return undefined;
   }
+
+  /** `{ items, next: null }` of every machine. */
+  async json(): Promise<CachedJson> {
+    const sorted = await this.sorted();
+    return (this.full ??= new CachedJson(listJson(sorted, null)));
+  }
+
+  /** `limit` machines after the one named `after` (a name), as `{ items, next }`. */
+  async page(after: string | undefined, limit: number): Promise<CachedJson> {
+    const sorted = await this.sorted();
+    const key = `${after ?? ''}\n${limit}`;
+    const kept = this.pages.get(key);
+    if (kept) return kept.body;
+    const start = after === undefined ? 0 : firstAfter(sorted, after);
+    const items = sorted.slice(start, start + limit);
+    const next = start + limit < sorted.length && items.length ? encodeCursor(items[items.length - 1].k) : null;
+    const body = new CachedJson(listJson(items, next));
+    if (this.pages.size >= MAX_PAGES) this.pages.clear();
+    this.pages.set(key, { body });
+    return body;
+  }
+
+  /**
+   * A user's machines may have changed without a machine event: deleting a user sets their
+   * machines' owner to none in the database itself (a foreign key). Read those again.
+   */
+  ownerChanged(userId: string): void {
+    for (const e of this.entries?.values() ?? []) if (e.machine.ownerId === userId) this.changed(e.machine.id);
+  }
+
+  /** Every machine is read again (what machines can do depends on the host's last probe). */
+  changedAll(): void {
+    for (const id of this.entries?.keys() ?? []) this.changed(id);
+  }
+
+  private changed(id: string): void {
+    this.stale.set(id, ++this.changes);
+    this.full = null;
+    this.pages.clear();
+  }
+
+  private drop(id: string): void {
+    const e = this.entries?.get(id);
+    if (!e) return;
+    this.entries!.delete(id);
+    if (this.idOf.get(e.machine.name) === id) this.idOf.delete(e.machine.name);
+    this.sortedCache = null;
+  }
+
+  private put(m: Machine): void {
+    const old = this.entries!.get(m.id);
+    if (old && old.machine.name !== m.name) this.idOf.delete(old.machine.name);
+    if (!old || old.machine.name !== m.name) this.sortedCache = null;
+    const e: Entry = { machine: m, body: new CachedJson(JSON.stringify(m)), k: m.name };
+    this.entries!.set(m.id, e);
+    this.idOf.set(m.name, m.id);
+    // Same position in the sorted list: swap the entry in place.
+    if (old && this.sortedCache) {
+      const i = this.sortedCache.indexOf(old);
+      if (i >= 0) this.sortedCache[i] = e;
+    }
+  }
+
+  private async sorted(): Promise<Entry[]> {
+    await this.fresh();
+    return (this.sortedCache ??= [...this.entries!.values()].sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)));
+  }
+
+  private async load(): Promise<void> {
+    if (!this.entries) await (this.loading ??= this.readAll().finally(() => (this.loading = null)));
+  }
+
+  /** Read every machine and swap the new list in whole. */
+  private async readAll(): Promise<void> {
+    // Changes heard during the read are read again afterwards (their number is above `from`).
+    const from = this.changes;
+    const all = await this.read.all();
+    this.entries = new Map();
+    this.idOf.clear();
+    this.sortedCache = null;
+    for (const m of all) this.put(m);
+    for (const [id, n] of this.stale) if (n <= from) this.stale.delete(id);
+  }
+
+  /** Every change published before this call is in the list when it resolves. */
+  private async fresh(): Promise<void> {
+    await this.load();
+    const upTo = this.changes;
+    const pending = () => [...this.stale.values()].some((n) => n <= upTo);
+    while (pending()) await (this.refreshing ??= this.reread([...this.stale.keys()]).finally(() => (this.refreshing = null)));
+  }
+
+  private async reread(ids: string[]): Promise<void> {
+    if (ids.length > RELOAD_OVER) return this.readAll();
+    const seen = new Map(ids.map((id) => [id, this.stale.get(id)]));
+    const rows = await this.read.byIds(ids);
+    const found = new Set<string>();
+    for (const m of rows) {
+      found.add(m.id);
+      // Changed again while we read: left stale for the next reader.
+      if (this.stale.get(m.id) !== seen.get(m.id)) continue;
+      this.stale.delete(m.id);
+      this.put(m);
+    }
+    for (const id of ids) {
+      if (found.has(id) || this.stale.get(id) !== seen.get(id)) continue;
+      this.stale.delete(id);
+      this.drop(id);
+    }
+  }
+}
+
+function listJson(entries: readonly Entry[], next: string | null): string {
+  return `{"items":[${entries.map((e) => e.body.json).join(',')}],"next":${JSON.stringify(next)}}`;
 }

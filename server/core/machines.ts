@@ -1,33 +1,38 @@
 import type { Job } from '@/lib/contracts/jobs';
 import { isValidId } from '@/lib/contracts/common';
-import type { CreateMachineBody, ExecBody, ExecResult, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
+import type { DriverDescription } from '@/lib/contracts/drivers';
+import type { CreateMachineBody, DriverInfo, ExecBody, ExecResult, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
-import { deleteMachine, getMachineRow, insertMachine, toMachine, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
+import { deleteMachine, getMachineRow, getMachineRowsByIds, listMachineRows, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
 import { deleteMachineShares } from '@/db/repo/shares';
-import { MachineList } from './machine-list';
-import { unitFile } from '@/server/drivers/nspawn/unit';
-import { driverFor } from '@/server/drivers/registry';
-import type { BootFiles, Fixups, MachineSpec, StartFrom } from '@/server/drivers/types';
+import type { BootFiles, DriverRegistry, MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
 import { ConflictError, NotFoundError, UnavailableError } from './errors';
 import type { HostService } from './host';
-import { newId } from './ids';
 import type { ImageService } from './images';
 import type { JobContext, JobRunner } from './jobs';
-import { checkImageFits, checkMachineBody, checkMemory, checkPortsFree } from './machine-guards';
+import { admitMachine, type Admitted } from './machine-admission';
+import { checkHostAllows, checkMemory, checkPortsFree } from './machine-guards';
+import { MachineList } from './machine-list';
 import { MachineLocks } from './machine-locks';
-import { MachineMonitor } from './machine-monitor';
+import { MachineMonitor, type MonitoredMachines } from './machine-monitor';
+import { MachinePower, type StartFromSnapshot } from './machine-power';
+import { MachineViews } from './machine-views';
 import { readLogPiece, resolveInside } from './paths';
 import type { SettingsService } from './settings';
 
 const ACTIVE: Machine['state'][] = ['starting', 'running', 'paused', 'stopping'];
 
 /** Machines: lifecycle as jobs, one operation per machine at a time, state kept true to the processes. */
-export class MachineService {
+export class MachineService implements MonitoredMachines {
   /** The one operation each machine is in (runs of a command hold it too). */
   readonly locks = new MachineLocks();
+  readonly views: MachineViews;
   private readonly monitor: MachineMonitor;
+  /** Every machine and its JSON, kept until it changes (the list routes and the route guard read it). */
+  readonly listing: MachineList;
+  private readonly power: MachinePower;
   /** Called when a machine goes down or away, so its console sessions can be closed. */
   onGone: (machineId: string) => void = () => undefined;
 
@@ -39,57 +44,76 @@ export class MachineService {
     private readonly host: HostService,
     private readonly settings: SettingsService,
     private readonly dirs: { machines: string; layers: string },
+    private readonly drivers: DriverRegistry,
     private readonly now: () => number = Date.now,
   ) {
-    this.monitor = new MachineMonitor(store, this);
-    this.listing = new MachineList(store, bus);
+    this.views = new MachineViews(drivers, host);
+    this.monitor = new MachineMonitor(store, drivers, this);
+    this.listing = new MachineList(
+      {
+        all: async () => (await listMachineRows(store)).map((r) => this.views.view(r)),
+        byIds: async (ids) => (await getMachineRowsByIds(store, ids)).map((r) => this.views.view(r)),
+      },
+      bus,
+    );
+    this.power = new MachinePower(this, images, host);
+    host.onProbed = () => this.listing.changedAll();
   }
-
-  private readonly listing: MachineList;
 
   list(_p: Principal): Promise<Machine[]> {
     return this.listing.items();
   }
 
-  /** `{ items }` as JSON, serialized once per change. */
-  listJson(_p: Principal): Promise<string> {
-    return this.listing.json();
-  }
-
   /** By id or by name (names never contain `_`, ids always do). */
   async get(_p: Principal, ref: string): Promise<Machine> {
+    return this.views.view(await this.row(ref));
+  }
+
+  /** The row of a machine, by id or name: the one read an operation needs. */
+  async row(ref: string): Promise<MachineRow> {
     const row = await getMachineRow(this.store, isValidId(ref) ? { id: ref } : { name: ref });
     if (!row) throw new NotFoundError('Machine');
-    return toMachine(row);
+    return row;
   }
 
   /** The driver's view of a machine, for consoles and tests. */
   async spec(id: string): Promise<{ row: MachineRow; spec: MachineSpec }> {
-    const row = await getMachineRow(this.store, { id });
-    if (!row) throw new NotFoundError('Machine');
+    const row = await this.row(id);
     return { row, spec: this.toSpec(row) };
   }
 
-  /** The driver's host tool must be there: otherwise a clear 503, not a job that fails later. */
+  driver(kind: Machine['driver']): MachineDriver {
+    return this.drivers.get(kind);
+  }
+
+  /** What a driver can do on this host (the step service asks which networks it offers). */
+  describe(kind: Machine['driver']): DriverDescription {
+    return this.views.describe(kind);
+  }
+
+  /** Every driver, with what it can do here (GET /api/drivers). */
+  async driverList(): Promise<DriverInfo[]> {
+    await this.host.info();
+    return this.views.all();
+  }
+
+  /** The driver's host tools and features must be there: otherwise a clear 503, not a job that fails later. */
   async requireDriver(kind: Machine['driver'], network?: Machine['network']): Promise<void> {
-    const caps = (await this.host.info()).capabilities;
-    // Containers run on overlays of the image root: no overlayfs, no containers.
-    for (const name of [kind, ...(kind === 'nspawn' ? ['overlayfs'] : []), ...(kind === 'nspawn' && network === 'nat' ? ['nat'] : [])]) {
-      const cap = caps.find((c) => c.name === name);
-      if (!cap?.available) throw new UnavailableError(`The ${kind} driver is unavailable on this host: ${cap?.reason ?? `${name} not probed`}`);
-    }
+    await this.host.info();
+    checkHostAllows(kind, this.views.describe(kind), network);
   }
 
   async create(p: Principal, body: CreateMachineBody): Promise<Job> {
-    const { machine, image } = await this.admit(p, body);
+    const { machine, image, row: inserted } = await this.admit(p, body);
+    const driver = this.driver(machine.driver);
     return this.lockedJob(p, machine, 'creating', { kind: 'machine.create', title: `Create ${body.name}` }, async (ctx) => {
       try {
-        const { row, spec } = await this.spec(machine.id);
-        ctx.progress(10, row.driver === 'qemu' ? 'Creating the disk overlay' : 'Creating the writable layer');
-        const runtime = await driverFor(row.driver).create({ ...spec, runtime: { network: body.network, command: body.command } }, image);
-        await this.patch(machine.id, { state: 'stopped', runtime });
-        ctx.log(row.driver === 'qemu' ? `disk: qcow2 overlay on image ${body.image}` : `root: overlay of image ${body.image} and the machine's own upper dir`);
-        if (body.start) await this.startMachine(machine.id, ctx, 20);
+        const spec = this.toSpec(inserted);
+        ctx.progress(10, machine.capabilities.words.creating);
+        const made = await driver.create({ ...spec, runtime: { network: body.network, command: body.command } }, image);
+        const row = await this.patch(machine.id, { state: 'stopped', runtime: made.runtime });
+        for (const line of made.log) ctx.log(line);
+        if (body.start) await this.startMachine(machine.id, ctx, 20, undefined, row);
         return { machine: machine.id };
       } catch (err) {
         await this.patch(machine.id, { state: 'failed', stateReason: err instanceof Error ? err.message : String(err) });
@@ -99,39 +123,20 @@ export class MachineService {
   }
 
   /** The checks a new machine must pass (driver, name, image, disk, ports, memory), then its row, `creating`. */
-  async admit(p: Principal, body: CreateMachineBody, files?: BootFiles): Promise<{ machine: Machine; image: BootFiles }> {
-    checkMachineBody(body);
-    await this.requireDriver(body.driver, body.network);
-    if (await getMachineRow(this.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
-    const image = files ?? (await this.images.files(body.image));
-    checkImageFits(body, image);
-    const taken = new Set((await this.listing.items()).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
-    const clash = body.ports.find((x) => taken.has(`${x.protocol}:${x.host}`));
-    if (clash) throw new ConflictError(`Host port ${clash.host} is forwarded to another machine already.`);
-    if (body.start) await this.preflight(null, body.memoryMib, body.ports);
-    const now = this.now();
-    const machine = await insertMachine(this.store, {
-      id: newId('mch'),
-      name: body.name,
-      driver: body.driver,
-      image: body.image,
-      state: 'creating',
-      stateReason: null,
-      cpus: body.cpus,
-      memoryMib: body.memoryMib,
-      diskGib: body.diskGib,
-      ports: body.ports,
-      tags: body.tags,
-      ownerId: p.user.id,
-      createdAt: now,
-      updatedAt: now,
-    });
-    this.bus.publish('machine:update', machine);
-    return { machine, image };
+  admit(p: Principal, body: CreateMachineBody, files?: BootFiles): Promise<Admitted> {
+    const { store, images, bus, views, now, listing } = this;
+    return admitMachine(
+      { store, images, bus, views, now, listing, requireDriver: (k, n) => this.requireDriver(k, n), preflight: (...a) => this.preflight(...a) },
+      p,
+      body,
+      files,
+    );
   }
 
   async act(p: Principal, id: string, action: MachineAction, opts: StopMachineBody = { force: false, timeoutS: 30 }): Promise<Job> {
-    const m = await this.get(p, id);
+    // The one read of the machine for this action: the job goes on from this row and what its writes return.
+    const row = await this.row(id);
+    const m = this.views.view(row);
     const allowed: Record<MachineAction, Machine['state'][]> = {
       start: ['stopped', 'failed'],
       stop: ['running', 'paused', 'starting'],
@@ -147,12 +152,11 @@ export class MachineService {
     }
     const title = `${action[0].toUpperCase()}${action.slice(1)} ${m.name}${action === 'stop' && opts.force ? ' (force)' : ''}`;
     return this.lockedJob(p, m, action, { kind: `machine.${action}`, title }, async (ctx) => {
-      if (action === 'start') await this.startMachine(m.id, ctx, 0);
-      if (action === 'stop' || action === 'restart') await this.stopMachine(m.id, ctx, opts);
-      if (action === 'restart') await this.startMachine(m.id, ctx, 50);
+      let now: MachineRow | undefined = row;
+      if (action === 'stop' || action === 'restart') now = await this.stopMachine(m.id, ctx, opts, now);
+      if (action === 'start' || action === 'restart') await this.startMachine(m.id, ctx, action === 'start' ? 0 : 50, undefined, now);
       if (action === 'pause' || action === 'resume') {
-        const { row, spec } = await this.spec(m.id);
-        await driverFor(row.driver)[action](spec);
+        await this.driver(m.driver)[action](this.toSpec(row));
         await this.patch(m.id, { state: action === 'pause' ? 'paused' : 'running', stateReason: null });
       }
       return { machine: m.id, action };
@@ -178,28 +182,28 @@ export class MachineService {
     }
   }
 
-  /** A container as a systemd unit file for the host (nspawn only). */
+  /** The machine as a systemd unit file for the host, where its driver makes one. */
   async unitFile(p: Principal, ref: string): Promise<{ name: string; unit: string }> {
-    const m = await this.get(p, ref);
-    if (m.driver !== 'nspawn') throw new ConflictError(`${m.name} is a ${m.driver} machine: only nspawn containers export as a unit file.`);
-    const { spec } = await this.spec(m.id);
-    return { name: `hangar-${m.name}.service`, unit: unitFile(spec) };
+    const row = await this.row(ref);
+    const m = this.views.view(row);
+    const driver = this.driver(m.driver);
+    if (!m.capabilities.unitFile.available || !driver.unitFile)
+      throw new ConflictError(`${m.name} is a ${m.driver} machine: ${m.capabilities.unitFile.reason ?? 'its driver makes no unit file'}.`);
+    return { name: `hangar-${m.name}.service`, unit: driver.unitFile(this.toSpec(row)) };
   }
 
   /** The console log (serial line or container pty) from `from`, or its last `tail` bytes: `hangar logs`. */
   async logs(p: Principal, ref: string, q: { from?: number; tail: number }): Promise<{ text: string; next: number; size: number }> {
-    const m = await this.get(p, ref);
-    const { row, spec } = await this.spec(m.id);
-    return readLogPiece(driverFor(row.driver).consoleLog(spec), q);
+    const row = await this.row(ref);
+    return readLogPiece(this.driver(row.driver).consoleLog(this.toSpec(row)), q);
   }
 
   /** Run a command in a running machine; not a job: the caller waits for its output. */
   async exec(p: Principal, ref: string, body: ExecBody): Promise<ExecResult> {
-    const m = await this.get(p, ref);
-    if (m.state !== 'running') throw new ConflictError(`${m.name} is ${m.state}: exec needs a running machine.`);
-    const { row, spec } = await this.spec(m.id);
+    const row = await this.row(ref);
+    if (row.state !== 'running') throw new ConflictError(`${row.name} is ${row.state}: exec needs a running machine.`);
     try {
-      return await driverFor(row.driver).exec(spec, body.argv, { timeoutMs: body.timeoutS * 1000 });
+      return await this.driver(row.driver).exec(this.toSpec(row), body.argv, { timeoutMs: body.timeoutS * 1000 });
     } catch (err) {
       throw new UnavailableError(err instanceof Error ? err.message : String(err));
     }
@@ -229,7 +233,7 @@ export class MachineService {
   /** The machine's processes, files and record gone, its consoles closed (the destroy job's work; a run's --rm too). */
   async remove(id: string): Promise<void> {
     const { row, spec } = await this.spec(id);
-    await driverFor(row.driver).destroy(spec);
+    await this.driver(row.driver).destroy(spec);
     this.onGone(id);
     await deleteMachineShares(this.store, id);
     await deleteMachine(this.store, id);
@@ -246,17 +250,13 @@ export class MachineService {
     this.monitor.stop();
   }
 
-  /**
-   * After a crash in the middle of a checkpoint: the process may be left paused (resume it), and
-   * may already write to a new disk layer the record does not know yet (adopt it).
-   */
-  async recoverInterrupted(id: string): Promise<void> {
-    const { row, spec } = await this.spec(id);
-    const driver = driverFor(row.driver);
-    if (!driver.isRunning(spec)) return;
-    const disk = await driver.activeDisk(spec);
-    if (disk && disk !== spec.runtime.disk) await this.patch(id, { runtime: { ...spec.runtime, disk } });
-    if (row.state === 'running') await driver.resume(spec).catch(() => undefined);
+  busy(id: string): boolean {
+    return this.locks.has(id);
+  }
+
+  /** After a crash in the middle of a checkpoint: the process resumed, its record repaired (see MachinePower). */
+  recoverInterrupted(id: string): Promise<void> {
+    return this.power.recover(id);
   }
 
   /** Memory and port checks: at request time for a quick 409, and again in the job. */
@@ -266,81 +266,21 @@ export class MachineService {
     await checkPortsFree(ports);
   }
 
-  /** Boot, or with `from` carry on from a snapshot (no boot: the guest continues, then gets its fix-ups). */
-  async startMachine(id: string, ctx: JobContext, base: number, from?: StartFrom & { fixups: Fixups; onRunning?: () => void }): Promise<void> {
-    const { row, spec } = await this.spec(id);
-    const driver = driverFor(row.driver);
-    await this.preflight(id, row.memoryMib, spec.ports);
-    const image = await this.images.files(row.image);
-    const host = await this.host.info();
-    const accel = host.capabilities.find((c) => c.name === 'kvm')?.available ? 'kvm' : 'tcg';
-    await this.patch(id, { state: 'starting', stateReason: null });
-    ctx.progress(base + 10, row.driver === 'qemu' ? `Starting (qemu, ${accel})` : `Starting (${row.driver})`);
-    // The machine as this start knows it, pid included: the row may be gone by the time we clean up (destroy).
-    let live: MachineSpec = spec;
-    try {
-      const runtime = await driver.start(spec, image, accel, from);
-      live = { ...spec, runtime: { ...spec.runtime, ...runtime } };
-      await this.patch(id, { runtime: live.runtime });
-      ctx.log(row.driver === 'qemu' ? `qemu pid ${runtime.pid}, accelerator ${accel}` : `${row.driver} holder pid ${runtime.pid}`);
-      if (typeof runtime.limitsNote === 'string') ctx.log(`warning: ${runtime.limitsNote}`);
-      if (from) {
-        from.onRunning?.();
-        // The clock and RNG fix-ups are what make a restore safe to use; a guest without the agent still runs.
-        await driver.fixup(live, from.fixups).then(
-          () => ctx.log('guest fix-ups done: clock set, RNG reseeded' + (from.fixups.hostname ? `, hostname ${from.fixups.hostname}` : '')),
-          (err: Error) => ctx.log(`warning: ${err.message}`),
-        );
-      } else {
-        ctx.progress(base + 20, 'Booting');
-        const exited = await this.waitReady(row, live, ctx, 90_000);
-        // An application container whose command is done already: it ran, and stopped.
-        if (exited) {
-          ctx.log(exited);
-          return await this.patch(id, { state: 'stopped', stateReason: exited });
-        }
-      }
-      await this.patch(id, { state: 'running' });
-    } catch (err) {
-      if (driver.isRunning(live)) await driver.stop(live, { force: true, timeoutMs: 0 });
-      await this.patch(id, { state: 'failed', stateReason: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
-      throw err;
-    }
+  /** Boot, or with `from` carry on from a snapshot; `row`: the machine as the caller just read or wrote it. */
+  startMachine(id: string, ctx: JobContext, base: number, from?: StartFromSnapshot, row?: MachineRow): Promise<void> {
+    return this.power.start(id, ctx, base, from, row);
   }
 
-  /**
-   * Ready when the driver says the guest booted; for an application container whose command
-   * ended already, how it ended. A destroy meanwhile cancels the job (the signal).
-   */
-  private async waitReady(row: MachineRow, spec: MachineSpec, ctx: JobContext, ms: number): Promise<string | null> {
-    const driver = driverFor(row.driver);
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      ctx.signal.throwIfAborted();
-      if (driver.isReady(spec)) return null;
-      if (!driver.isRunning(spec)) {
-        const exited = driver.exitReason?.(spec);
-        if (exited) return exited;
-        throw new Error('The machine exited during boot: see its console log.');
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`The guest did not report ready within ${ms / 1000} s.`);
+  /** Returns the stopped machine's row. */
+  stopMachine(id: string, ctx: JobContext, opts: StopMachineBody, row?: MachineRow): Promise<MachineRow | undefined> {
+    return this.power.stop(id, ctx, opts, row);
   }
 
-  async stopMachine(id: string, ctx: JobContext, opts: StopMachineBody): Promise<void> {
-    const { row, spec } = await this.spec(id);
-    await this.patch(id, { state: 'stopping' });
-    ctx.progress(20, opts.force ? 'Stopping (force)' : `ACPI shutdown (up to ${opts.timeoutS} s)`);
-    const { clean } = await driverFor(row.driver).stop(spec, { force: opts.force, timeoutMs: opts.timeoutS * 1000 });
-    ctx.log(clean ? 'guest powered off cleanly' : opts.force ? 'stopped hard (force)' : 'guest did not power off in time: stopped hard');
-    this.onGone(id);
-    await this.patch(id, { state: 'stopped', stateReason: clean ? null : 'Stopped hard (no clean shutdown).', runtime: { ...spec.runtime, pid: null } });
-  }
-
-  async patch(id: string, patch: MachinePatch): Promise<void> {
-    const m = await updateMachine(this.store, id, { ...patch, updatedAt: this.now() });
-    if (m) this.bus.publish('machine:update', m);
+  /** Write a change and tell the listeners; returns the row as written (so the caller need not read it again). */
+  async patch(id: string, patch: MachinePatch): Promise<MachineRow | undefined> {
+    const row = await updateMachine(this.store, id, { ...patch, updatedAt: this.now() });
+    if (row) this.bus.publish('machine:update', this.views.view(row));
+    return row;
   }
 
   /** A row as its driver sees it. */

@@ -47,18 +47,6 @@ export function dataLayout(dataDir: string) {
   };
 }
 
-/** Bytes a file or a whole directory tree takes on disk. */
-export function diskUsage(p: string): number {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(p);
-  } catch {
-    return 0;
-  }
-  if (!st.isDirectory()) return st.blocks * 512;
-  return fs.readdirSync(p).reduce((a, e) => a + diskUsage(`${p}/${e}`), st.blocks * 512);
-}
-
 /** Up to `tail` bytes of a log file from `from` (or its end), and where to go on from; an absent log is empty. */
 export function readLogPiece(file: string, q: { from?: number; tail: number }): { text: string; next: number; size: number } {
   let fd: number;

@@ -4,9 +4,8 @@ import path from 'node:path';
 import type { Job } from '@/lib/contracts/jobs';
 import { probeBodySchema, uploadedPackageSchema, type ProbeBody, type ProbeReport, type UploadedPackage } from '@/lib/contracts/probes';
 import { firstLine, run } from '@/server/drivers/exec';
-import { containerDirs } from '@/server/drivers/nspawn/argv';
 import type { Principal } from './auth';
-import { BadRequestError, NotFoundError } from './errors';
+import { BadRequestError, ConflictError, NotFoundError } from './errors';
 import { newId } from './ids';
 import type { JobContext, JobRunner } from './jobs';
 import type { MachineService } from './machines';
@@ -108,16 +107,20 @@ export class ProbeService {
     });
     const files: string[] = [];
     try {
-      await this.jobs.waitFor(created, ctx);
+      const made = await this.jobs.waitFor(created, ctx);
       if (uploads.length) {
-        const { spec } = await this.machines.spec((await this.machines.get(p, name)).id);
-        const dir = path.join(containerDirs(spec.dir).upper, 'root', 'hangar-probe');
-        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const { row, spec } = await this.machines.spec((made.result as { machine: string }).machine);
+        const driver = this.machines.driver(row.driver);
+        if (!driver.addFiles) throw new ConflictError(`The ${row.driver} driver cannot take files into a stopped machine.`);
+        // Named by upload id: the file name a user gave never reaches the container's shell.
+        files.push(
+          ...driver.addFiles(
+            spec,
+            uploads.map((u) => ({ from: u.file, to: `/root/hangar-probe/${u.id}.deb` })),
+          ),
+        );
         for (const u of uploads) {
-          // Named by upload id: the file name a user gave never reaches the container's shell.
-          fs.renameSync(u.file, path.join(dir, `${u.id}.deb`));
           fs.rmSync(this.metaFile(u.id), { force: true });
-          files.push(`/root/hangar-probe/${u.id}.deb`);
           ctx.log(`uploaded ${u.package} ${u.version} (${u.architecture})`);
         }
         await this.jobs.waitFor(await this.machines.act(p, name, 'start'), ctx);

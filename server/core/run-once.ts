@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Machine, RunOnceBody, RunOnceEvent } from '@/lib/contracts/machines';
-import { driverFor } from '@/server/drivers/registry';
+import type { MachineRow } from '@/db/repo/machines';
 import type { Principal } from './auth';
 import { ConflictError } from './errors';
 import type { ImageService } from './images';
@@ -30,7 +30,7 @@ export class RunOnceService {
   async prepare(p: Principal, body: RunOnceBody): Promise<PreparedRun> {
     const name = body.name ?? `run-${randomBytes(4).toString('hex')}`;
     const files = await this.images.files(body.image);
-    const { machine, image } = await this.machines.admit(
+    const { machine, image, row } = await this.machines.admit(
       p,
       {
         name,
@@ -47,30 +47,33 @@ export class RunOnceService {
       },
       files,
     );
-    const driver = driverFor(machine.driver);
+    const driver = this.machines.driver(machine.driver);
     if (!driver.runOnce) throw new ConflictError(`The ${machine.driver} driver cannot run a command once.`);
     this.machines.locks.lock(machine.id, 'running a command');
+    let written: MachineRow | undefined;
     try {
-      const { spec } = await this.machines.spec(machine.id);
-      const runtime = await driver.create({ ...spec, runtime: { network: body.network, command: body.argv } }, image);
-      await this.machines.patch(machine.id, { state: 'running', runtime });
+      const spec = this.machines.toSpec(row);
+      const made = await driver.create({ ...spec, runtime: { network: body.network, command: body.argv } }, image);
+      written = await this.machines.patch(machine.id, { state: 'running', runtime: made.runtime });
+      if (!written) throw new ConflictError(`${machine.name} was removed meanwhile.`);
     } catch (err) {
       await this.machines.remove(machine.id).catch(() => undefined);
       this.machines.locks.unlock(machine.id);
       throw err;
     }
-    return { machine, run: (emit, signal) => this.run(machine, body, emit, signal) };
+    const ready = written;
+    return { machine, run: (emit, signal) => this.run(machine, ready, body, emit, signal) };
   }
 
-  private async run(machine: Machine, body: RunOnceBody, emit: (e: RunOnceEvent) => void, signal: AbortSignal): Promise<void> {
+  private async run(machine: Machine, row: MachineRow, body: RunOnceBody, emit: (e: RunOnceEvent) => void, signal: AbortSignal): Promise<void> {
     const t0 = performance.now();
     let reason = 'The command did not run.';
     try {
       emit({ t: 'start', machine: machine.name });
-      const { spec } = await this.machines.spec(machine.id);
+      const spec = this.machines.toSpec(row);
       // A character split between two chunks must not come out as two broken ones.
       const text = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-      const r = await driverFor(machine.driver).runOnce!(spec, {
+      const r = await this.machines.driver(machine.driver).runOnce!(spec, {
         onData: (stream, chunk) => {
           const d = text[stream].write(chunk);
           if (d) emit({ t: stream, d });

@@ -1,60 +1,55 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { Feature } from '@/lib/contracts/drivers';
+import { driverKindSchema, type DriverKind } from '@/lib/contracts/machines';
 import { snapshotKinds } from '@/lib/contracts/snapshots';
 import type { Store } from '@/db/client';
 import { insertSnapshot, type SnapshotInsert, type SnapshotRow } from '@/db/repo/snapshots';
 import { firstLine, run } from '@/server/drivers/exec';
-import { checkStateFile } from '@/server/drivers/qemu/snapshot';
+import { diskUsage } from '@/server/drivers/shared/disk-usage';
+import type { SnapshotArchiver } from '@/server/drivers/types';
 import { addChecksums, verifyChecksums } from './checksums';
 import { BadRequestError, ConflictError } from './errors';
 import { newId } from './ids';
-import { diskUsage, resolveInside } from './paths';
+import { resolveInside } from './paths';
 
 /**
- * A snapshot as one tar file, for moving it to another host: its state, RAM, SSH identity and
- * checksums, its disk flattened into one standalone qcow2 (the chain of layers and the image
- * below it), and a manifest. The other host needs an image of the same name for the kernel.
+ * A snapshot as one tar file, for moving it to another host: a manifest, checksums, and what its
+ * driver's archiver puts in (for QEMU: state, RAM, SSH identity, and the disk flattened into one
+ * standalone file). The other host needs an image of the same name for the kernel.
  */
 export const ARCHIVE_FORMAT = 'hangar-snapshot/1';
-const MEMBERS = ['manifest.json', 'SHA256SUMS', 'state', 'ram', 'disk.qcow2', 'id_ed25519', 'id_ed25519.pub', 'ssh_host_key.sha256'];
+const OWN = ['manifest.json', 'SHA256SUMS'];
 
 const manifestSchema = z.object({
   format: z.literal(ARCHIVE_FORMAT),
   label: z.string().max(120),
   kind: z.enum(snapshotKinds),
-  driver: z.enum(['qemu']),
+  driver: driverKindSchema,
   image: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
-  spec: z.object({
-    cpus: z.number().int().min(1).max(64),
-    memoryMib: z
-      .number()
-      .int()
-      .min(64)
-      .max(1 << 20),
-    diskGib: z.number().int().min(1).max(4096),
-    ssh: z.boolean(),
-  }),
+  /** What the driver recorded of the machine (its archiver checks it). */
+  spec: z.record(z.string(), z.unknown()),
   pauseMs: z.number().int().nonnegative().nullable(),
   createdAt: z.number().int().nonnegative(),
 });
+type Manifest = z.infer<typeof manifestSchema>;
 
 /** Write the archive of `snap` to `out` (a file under the data dir's tmp), staging in `work`. */
-async function exportSnapshot(snap: SnapshotRow, work: string, out: string): Promise<void> {
+async function exportSnapshot(snap: SnapshotRow, archiver: SnapshotArchiver, work: string, out: string): Promise<void> {
   fs.mkdirSync(work, { recursive: true, mode: 0o700 });
   try {
-    await addChecksums(snap.path, ['state', 'ram']);
-    for (const m of MEMBERS) {
+    await addChecksums(snap.path, archiver.summed);
+    for (const m of ['SHA256SUMS', ...archiver.members]) {
       const from = path.join(snap.path, m);
       if (fs.existsSync(from)) fs.linkSync(from, path.join(work, m));
     }
-    const flat = await run(['qemu-img', 'convert', '-O', 'qcow2', snap.diskPath, path.join(work, 'disk.qcow2')], { timeoutMs: 30 * 60_000 });
-    if (flat.code !== 0) throw new Error(`flattening the disk failed: ${firstLine(flat.stderr)}`);
-    const manifest = {
+    await archiver.flatten(snap.diskPath, path.join(work, archiver.disk));
+    const manifest: Manifest = {
       format: ARCHIVE_FORMAT,
       label: snap.label,
       kind: snap.kind,
-      driver: snap.driver,
+      driver: snap.driver as DriverKind,
       image: snap.image,
       spec: JSON.parse(snap.specJson),
       pauseMs: snap.pauseMs,
@@ -65,8 +60,8 @@ async function exportSnapshot(snap: SnapshotRow, work: string, out: string): Pro
     const sums = fs.readFileSync(path.join(work, 'SHA256SUMS'), 'utf8');
     fs.rmSync(path.join(work, 'SHA256SUMS'));
     fs.writeFileSync(path.join(work, 'SHA256SUMS'), sums);
-    await addChecksums(work, ['disk.qcow2', 'manifest.json']);
-    const members = MEMBERS.filter((m) => fs.existsSync(path.join(work, m)));
+    await addChecksums(work, [archiver.disk, 'manifest.json']);
+    const members = [...OWN, ...archiver.members, archiver.disk].filter((m) => fs.existsSync(path.join(work, m)));
     const tar = await run(['tar', '--sparse', '-C', work, '-cf', out, '--', ...members], { timeoutMs: 30 * 60_000 });
     if (tar.code !== 0) throw new Error(`tar failed: ${firstLine(tar.stderr)}`);
   } finally {
@@ -75,54 +70,56 @@ async function exportSnapshot(snap: SnapshotRow, work: string, out: string): Pro
 }
 
 /**
- * Unpack and check an uploaded archive in `work`: only known regular files, a valid manifest,
- * every checksum right, a complete state file, and a standalone qcow2 disk (no backing or
- * external data file that could point anywhere on this host). Returns the row to insert once
- * the caller has moved the files into place.
+ * Unpack and check an uploaded archive in `work`: only known regular files, a valid manifest of
+ * a driver with archives here, every checksum right, and the driver's own checks of its files
+ * (for QEMU: a complete state file, a standalone qcow2 disk with no backing or data file that
+ * could point anywhere on this host).
  */
-async function unpackSnapshot(archive: string, work: string): Promise<{ manifest: z.infer<typeof manifestSchema> }> {
+async function unpackSnapshot(archive: string, work: string, archiverOf: (kind: DriverKind) => SnapshotArchiver | undefined, known: Set<string>) {
   fs.mkdirSync(work, { recursive: true, mode: 0o700 });
   const bad = (msg: string) => new BadRequestError(`Not a Hangar snapshot archive: ${msg}.`);
   const tar = await run(['tar', '-C', work, '--no-same-owner', '--no-same-permissions', '-xf', archive], { timeoutMs: 30 * 60_000 });
   if (tar.code !== 0) throw bad(`tar could not unpack it (${firstLine(tar.stderr) || `exit ${tar.code}`})`);
   for (const e of fs.readdirSync(work)) {
     const st = fs.lstatSync(path.join(work, e));
-    if (!MEMBERS.includes(e) || !st.isFile() || st.nlink !== 1) throw bad(`unexpected member "${e.slice(0, 80)}"`);
+    if (!known.has(e) || !st.isFile() || st.nlink !== 1) throw bad(`unexpected member "${e.slice(0, 80)}"`);
   }
-  let manifest: z.infer<typeof manifestSchema>;
+  let manifest: Manifest;
   try {
     manifest = manifestSchema.parse(JSON.parse(fs.readFileSync(path.join(work, 'manifest.json'), 'utf8')));
   } catch (err) {
     throw bad(err instanceof z.ZodError ? `manifest: ${err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` : 'no readable manifest.json');
   }
+  const archiver = archiverOf(manifest.driver);
+  if (!archiver) throw bad(`${manifest.driver} snapshots have no archive format here`);
+  for (const e of fs.readdirSync(work)) if (![...OWN, ...archiver.members, archiver.disk].includes(e)) throw bad(`unexpected member "${e.slice(0, 80)}"`);
+  try {
+    manifest.spec = archiver.checkRecord(manifest.spec);
+  } catch (err) {
+    throw bad(`manifest: ${(err as Error).message}`);
+  }
   const live = manifest.kind === 'live';
-  await verifyChecksums(work, undefined, ['disk.qcow2', 'manifest.json', ...(live ? ['state'] : [])]).catch((err: Error) => {
+  await verifyChecksums(work, undefined, [archiver.disk, 'manifest.json', ...(live ? archiver.liveRequired : [])]).catch((err: Error) => {
     throw bad(err.message);
   });
-  if (live) {
-    try {
-      checkStateFile(path.join(work, 'state'));
-    } catch (err) {
-      throw bad((err as Error).message.replace(work + '/', ''));
-    }
-  }
-  const info = await run(['qemu-img', 'info', '--output=json', path.join(work, 'disk.qcow2')], { timeoutMs: 30_000 });
-  const disk =
-    info.code === 0
-      ? (JSON.parse(info.stdout) as { format?: string; 'backing-filename'?: string; 'format-specific'?: { data?: { 'data-file'?: string } } })
-      : null;
-  if (!disk || disk.format !== 'qcow2') throw bad('disk.qcow2 is not a qcow2 image');
-  if (disk['backing-filename'] || disk['format-specific']?.data?.['data-file']) throw bad('disk.qcow2 refers to other files');
+  await archiver.check(work, live).catch((err: Error) => {
+    throw bad(err.message);
+  });
   fs.rmSync(path.join(work, 'manifest.json'));
-  return { manifest };
+  return { manifest, archiver };
 }
 
 /** Export `snap` to a new archive file in `tmp`; returns it and a download name. */
-export async function exportToFile(snap: SnapshotRow, tmp: string): Promise<{ file: string; name: string }> {
-  if (snap.driver !== 'qemu') throw new ConflictError(`Export of ${snap.driver} snapshots is not available yet (QEMU snapshots only).`);
+export async function exportToFile(
+  snap: SnapshotRow,
+  can: Feature,
+  archiver: SnapshotArchiver | undefined,
+  tmp: string,
+): Promise<{ file: string; name: string }> {
+  if (!can.available || !archiver) throw new ConflictError(can.reason ?? `Export of ${snap.driver} snapshots is not available.`);
   const file = path.join(tmp, `export-${newId('snp').slice(4)}.tar`);
   try {
-    await exportSnapshot(snap, `${file}.d`, file);
+    await exportSnapshot(snap, archiver, `${file}.d`, file);
   } catch (err) {
     fs.rmSync(file, { force: true });
     throw err;
@@ -131,27 +128,37 @@ export async function exportToFile(snap: SnapshotRow, tmp: string): Promise<{ fi
 }
 
 /** Unpack, check and record an archive as a new root snapshot; returns its id. Nothing stays behind on failure. */
-export async function importFromFile(store: Store, dirs: { snapshots: string; layers: string }, archive: string, now: number): Promise<string> {
+export async function importFromFile(
+  store: Store,
+  dirs: { snapshots: string; layers: string },
+  archiverOf: (kind: DriverKind) => SnapshotArchiver | undefined,
+  archive: string,
+  now: number,
+): Promise<string> {
   const id = newId('snp');
   const work = resolveInside(dirs.snapshots, `.${id}.import`);
   const dir = resolveInside(dirs.snapshots, id);
-  const disk = path.join(dirs.layers, `${id}-imported.qcow2`);
+  // Any member any driver's archives have: the manifest then says which driver, and its archiver which members.
+  const archivers = driverKindSchema.options.map((k) => archiverOf(k)).filter((a): a is SnapshotArchiver => !!a);
+  const known = new Set([...OWN, ...archivers.flatMap((a) => [...a.members, a.disk])]);
+  let disk: string | null = null;
   try {
-    const { manifest } = await unpackSnapshot(archive, work);
+    const { manifest, archiver } = await unpackSnapshot(archive, work, archiverOf, known);
+    disk = path.join(dirs.layers, `${id}-imported${path.extname(archiver.disk)}`);
     fs.mkdirSync(dirs.layers, { recursive: true, mode: 0o700 });
-    fs.renameSync(path.join(work, 'disk.qcow2'), disk);
+    fs.renameSync(path.join(work, archiver.disk), disk);
     fs.renameSync(work, dir);
-    const sizeBytes = ['state', 'ram'].reduce((a, f) => a + diskUsage(path.join(dir, f)), diskUsage(disk));
+    const sizeBytes = archiver.summed.reduce((a, f) => a + diskUsage(path.join(dir, f)), diskUsage(disk));
     await insertSnapshot(store, importedRow(manifest, { id, dir, disk, sizeBytes, now }));
     return id;
   } catch (err) {
-    for (const p of [work, dir, disk]) fs.rmSync(p, { recursive: true, force: true });
+    for (const p of [work, dir, disk]) if (p) fs.rmSync(p, { recursive: true, force: true });
     throw err;
   }
 }
 
 /** The row of an imported snapshot: a new root of the tree, from no machine of this host. */
-function importedRow(m: z.infer<typeof manifestSchema>, v: { id: string; dir: string; disk: string; sizeBytes: number; now: number }): SnapshotInsert {
+function importedRow(m: Manifest, v: { id: string; dir: string; disk: string; sizeBytes: number; now: number }): SnapshotInsert {
   return {
     id: v.id,
     parentId: null,

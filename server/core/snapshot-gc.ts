@@ -3,11 +3,15 @@ import path from 'node:path';
 import type { Store } from '@/db/client';
 import { listMachineRows } from '@/db/repo/machines';
 import { childrenOf, deleteSnapshots, getSnapshotRow, listSnapshotRows, type SnapshotRow } from '@/db/repo/snapshots';
-import { ConflictError, NotFoundError } from './errors';
-import { diskUsage } from './paths';
 import type { DriverKind } from '@/lib/contracts/machines';
-import { backingChain } from '@/server/drivers/qemu/qcow2';
-import { driverFor } from '@/server/drivers/registry';
+import { diskUsage } from '@/server/drivers/shared/disk-usage';
+import type { MachineDriver } from '@/server/drivers/types';
+import { ConflictError, NotFoundError } from './errors';
+
+/** Each machine's and snapshot's driver, asked which layers they stand on. */
+export interface LayerOwners {
+  driver(kind: DriverKind): MachineDriver;
+}
 
 export interface GcResult {
   removedFiles: number;
@@ -19,7 +23,7 @@ export interface GcResult {
  * Delete a snapshot: refused while snapshots below it (unless `cascade`, then they go too) or
  * machines depend on it, by their record or by their disk's backing chain.
  */
-export async function deleteSnapshotTree(store: Store, dirs: { layers: string }, id: string, cascade: boolean): Promise<void> {
+export async function deleteSnapshotTree(store: Store, dirs: { layers: string }, owners: LayerOwners, id: string, cascade: boolean): Promise<void> {
   const root = await getSnapshotRow(store, id);
   if (!root) throw new NotFoundError('Snapshot');
   const doomed: SnapshotRow[] = [root];
@@ -30,7 +34,7 @@ export async function deleteSnapshotTree(store: Store, dirs: { layers: string },
     );
   const ids = new Set(doomed.map((d) => d.id));
   const disks = new Set(doomed.map((d) => d.diskPath).filter(Boolean));
-  const users = (await listMachineRows(store)).filter((m) => (m.snapshotId && ids.has(m.snapshotId)) || chainOf(m).some((f) => disks.has(f)));
+  const users = (await listMachineRows(store)).filter((m) => (m.snapshotId && ids.has(m.snapshotId)) || layersOf(owners, m).some((f) => disks.has(f)));
   if (users.length)
     throw new ConflictError(
       `Machines run on this snapshot${cascade ? ' or below it' : ''}: ${users.map((m) => m.name).join(', ')}. Destroy them or restore them elsewhere first.`,
@@ -39,19 +43,21 @@ export async function deleteSnapshotTree(store: Store, dirs: { layers: string },
     fs.rmSync(d.path, { recursive: true, force: true });
     if (d.diskPath.startsWith(dirs.layers + path.sep)) fs.rmSync(d.diskPath, { recursive: true, force: true });
     else if (d.diskPath)
-      await driverFor(d.driver as DriverKind)
+      await owners
+        .driver(d.driver as DriverKind)
         .dropLayer?.(d.diskPath)
         .catch(() => undefined);
   }
   await deleteSnapshots(store, [...ids]);
 }
 
-/** Every layer a machine runs on: its qcow2 chain, or a container's frozen lower layers. */
-const chainOf = (m: { runtimeJson: string }): string[] => {
-  const rt = JSON.parse(m.runtimeJson) as { disk?: unknown; lowers?: unknown };
-  const lowers = Array.isArray(rt.lowers) ? rt.lowers.filter((l): l is string => typeof l === 'string') : [];
-  return [...(typeof rt.disk === 'string' && rt.disk ? backingChain(rt.disk) : []), ...lowers];
-};
+/**
+ * Every layer a machine runs on (its qcow2 chain, a container's frozen lower layers), as its
+ * driver reads its record; a record the driver cannot read keeps everything (nothing is known
+ * to be free), so the caller stops.
+ */
+const layersOf = (owners: LayerOwners, m: { driver: DriverKind; runtimeJson: string }): string[] =>
+  owners.driver(m.driver).layersOf(JSON.parse(m.runtimeJson) as Record<string, unknown>);
 
 /** Files younger than this may belong to an operation still running (a fork makes layers before its rows). */
 export const GC_MIN_AGE_MS = 5 * 60_000;
@@ -65,6 +71,7 @@ export const GC_MIN_AGE_MS = 5 * 60_000;
 export async function collectGarbage(
   store: Store,
   dirs: { snapshots: string; layers: string },
+  owners: LayerOwners,
   opts: { failed: boolean; now?: number; minAgeMs?: number },
 ): Promise<GcResult> {
   const { now = Date.now(), minAgeMs = GC_MIN_AGE_MS } = opts;
@@ -91,8 +98,8 @@ export async function collectGarbage(
   out.removedSnapshots = failed.length;
 
   const used = new Set<string>();
-  for (const m of machines) for (const f of chainOf(m)) used.add(f);
-  for (const s of snaps) if (!failed.includes(s) && s.diskPath) for (const f of backingChain(s.diskPath)) used.add(f);
+  for (const m of machines) for (const f of layersOf(owners, m)) used.add(f);
+  for (const s of snaps) if (!failed.includes(s) && s.diskPath) for (const f of owners.driver(s.driver as DriverKind).chainOf(s.diskPath)) used.add(f);
   if (fs.existsSync(dirs.layers)) {
     for (const e of fs.readdirSync(dirs.layers)) {
       const f = path.join(dirs.layers, e);

@@ -1,11 +1,10 @@
 import type { Store } from '@/db/client';
 import { listMachineRowsInStates } from '@/db/repo/machines';
 import type { HostStatsTick, MachineStatsSample, MachineStatsTick } from '@/lib/contracts/stats';
-import type { MachineCounters } from '@/server/drivers/proc-stats';
-import { driverFor } from '@/server/drivers/registry';
+import type { MachineRow } from '@/db/repo/machines';
+import type { MachineCounters, MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { EventBus } from './events';
 import { hostCpuTimes, hostMemory, loadavg, type CpuTimes } from './host-usage';
-import type { MachineService } from './machines';
 
 export const STATS_INTERVAL_MS = 2000;
 /** Samples kept per machine: six minutes at one every 2 s. */
@@ -72,7 +71,7 @@ export class StatsService {
   constructor(
     private readonly store: Store,
     private readonly bus: EventBus,
-    private readonly machines: MachineService,
+    private readonly machines: { toSpec(row: MachineRow): MachineSpec; driver(kind: MachineRow['driver']): MachineDriver },
   ) {
     bus.subscribe('machine:removed', ({ id }) => {
       this.history.delete(id);
@@ -122,8 +121,8 @@ export class StatsService {
       await Promise.all(
         rows.map(async (row) => {
           const guest = row.state === 'running' && this.watchers.has(row.id);
-          const c = await driverFor(row.driver)
-            .stats(this.machines.toSpec(row), { guest })
+          const c = await Promise.resolve()
+            .then(() => this.machines.driver(row.driver).stats(this.machines.toSpec(row), { guest }))
             .catch(() => null);
           if (!c) return;
           const at = Date.now();

@@ -62,9 +62,10 @@ export class UserService {
     const row = await this.row(id);
     if (id === p.user.id) throw new ConflictError('Delete your own account from another admin account.');
     await this.keepAnAdmin(row, { role: 'viewer', disabled: true });
-    this.auth.revoked({ userId: id, reason: 'Your account was deleted.' });
-    // Sessions and tokens go with it (foreign keys); its machines stay, owned by nobody.
+    // Sessions and tokens go with it (foreign keys); its machines stay, owned by nobody. Told after
+    // the row is gone, so whoever listens (open sockets, the kept machine list) sees the result.
     await deleteUser(this.store, id);
+    this.auth.revoked({ userId: id, reason: 'Your account was deleted.' });
   }
 
   /** An admin sets a new password (or Hangar makes one, returned once); the user's sessions end. */

@@ -1,4 +1,5 @@
-import { cgroupCpuNs, cgroupMemory, cgroupPids, procNetDev, procsIo, treeBytes, type MachineCounters } from './proc-stats';
+import { cgroupCpuNs, cgroupMemory, cgroupPids, procNetDev, procsIo, treeBytes } from './proc-stats';
+import type { MachineCounters } from './types';
 
 /** How long a container's upper-dir size is kept before it is walked again. */
 const TREE_TTL_MS = 30_000;

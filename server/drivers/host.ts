@@ -1,9 +1,9 @@
+import { accessSync, constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Capability, CapabilityName, HostInfo } from '@/lib/contracts/host';
 import { firstLine, lastLine, run, which } from './exec';
-import { natSupport } from './nspawn/network';
 
 /**
  * A 512-byte x86 boot sector that prints HANGAR-OK on COM1 and halts: the smallest real
@@ -219,4 +219,18 @@ async function probeReflink(workDir: string): Promise<Cap> {
     await fs.rm(a, { force: true });
     await fs.rm(b, { force: true });
   }
+}
+
+/** The host can do NAT for containers: iproute2, iptables and a writable ip_forward. */
+async function natSupport(): Promise<{ ok: boolean; reason: string | null }> {
+  const ip = await run(['ip', '-V'], { timeoutMs: 5000 });
+  if (ip.code !== 0) return { ok: false, reason: 'iproute2 (ip) is missing' };
+  const ipt = await run(['iptables', '-w', '5', '-t', 'nat', '-S', 'POSTROUTING'], { timeoutMs: 10_000 });
+  if (ipt.code !== 0) return { ok: false, reason: `iptables cannot edit the nat table: ${firstLine(ipt.stderr) || 'not installed'}` };
+  try {
+    accessSync('/proc/sys/net/ipv4/ip_forward', fsConstants.W_OK);
+  } catch {
+    return { ok: false, reason: 'IP forwarding cannot be switched on (read-only /proc/sys)' };
+  }
+  return { ok: true, reason: null };
 }

@@ -1,23 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/**
- * Cumulative counters of one machine, read from the host (procfs, cgroups, QMP) or its guest
- * agent; the stats service turns two of them into rates. A field is left out when unknown.
- */
-export interface MachineCounters {
-  /** CPU time used, nanoseconds. */
-  cpuNs?: number;
-  memBytes?: number;
-  memLimitBytes?: number;
-  guestMemBytes?: number;
-  diskReadBytes?: number;
-  diskWriteBytes?: number;
-  diskUsedBytes?: number;
-  netRxBytes?: number;
-  netTxBytes?: number;
-}
-
 /** Linux's USER_HZ: the unit of utime and stime in /proc/PID/stat (100 on every architecture Hangar runs on). */
 const USER_HZ = 100;
 

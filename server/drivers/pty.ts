@@ -1,5 +1,5 @@
 import * as pty from 'node-pty';
-import type { ConsoleSource } from '@/server/core/console/source';
+import type { ConsoleSource } from './types';
 
 export interface PtyOptions {
   cols: number;

@@ -1,14 +1,30 @@
+import type { ImageKind } from '@/lib/contracts/images';
 import type { DriverKind } from '@/lib/contracts/machines';
+import { probeHost } from './host';
+import { busyboxRecipe } from './images/busybox';
+import { debianRecipe } from './images/debian';
 import { NspawnDriver } from './nspawn/driver';
 import { PodmanDriver } from './podman/driver';
+import { spawnPty } from './pty';
 import { QemuDriver } from './qemu/driver';
-import type { MachineDriver } from './types';
+import type { DriverRegistry, ImageRecipe, MachineDriver } from './types';
 
-/** The one place that maps a driver kind to its implementation. */
-const drivers: Partial<Record<DriverKind, MachineDriver>> = { qemu: new QemuDriver(), nspawn: new NspawnDriver(), podman: new PodmanDriver() };
-
-export function driverFor(kind: DriverKind): MachineDriver {
-  const d = drivers[kind];
-  if (!d) throw new Error(`The ${kind} driver is not available in this build.`);
-  return d;
+/**
+ * The real drivers, image recipes and host probe: the one place that maps a kind to its
+ * implementation. createCore makes one (tests pass a fake instead); nothing keeps it globally.
+ */
+export function createDriverRegistry(): DriverRegistry {
+  const drivers: Partial<Record<DriverKind, MachineDriver>> = { qemu: new QemuDriver(), nspawn: new NspawnDriver(), podman: new PodmanDriver() };
+  const recipes: Record<ImageKind, ImageRecipe> = { busybox: busyboxRecipe, 'debian-12': debianRecipe };
+  return {
+    get(kind) {
+      const d = drivers[kind];
+      if (!d) throw new Error(`The ${kind} driver is not available in this build.`);
+      return d;
+    },
+    all: () => Object.values(drivers),
+    recipe: (kind) => recipes[kind],
+    probeHost: (opts) => probeHost(opts),
+    hostShell: ({ cols, rows }) => spawnPty([process.env.SHELL || '/bin/bash', '-l'], { cols, rows, cwd: process.env.HOME || '/' }),
+  };
 }

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Client, type ClientChannel } from 'ssh2';
-import type { ConsoleSource } from '@/server/core/console/source';
-import { shellQuote, type ExecResult } from './qemu/agent';
+import { shellQuote } from './shared/shell';
+import type { ConsoleSource, ExecResult } from './types';
 
 /** How Hangar reaches a machine's sshd: a forwarded port on loopback and the machine's own key. */
 export interface SshTarget {

@@ -1,6 +1,48 @@
-import type { DriverKind, PortForward } from '@/lib/contracts/machines';
-import type { ConsoleSource } from '@/server/core/console/source';
-import type { MachineCounters } from './proc-stats';
+import type { DriverDescription } from '@/lib/contracts/drivers';
+import type { HostInfo } from '@/lib/contracts/host';
+import type { ImageKind } from '@/lib/contracts/images';
+import type { DriverKind, Machine, PortForward } from '@/lib/contracts/machines';
+
+/** Something a console session reads from and types into: a pty, a serial socket, an SSH channel. */
+export interface ConsoleSource {
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+  /** Stop reading output until resume(): the backpressure path. */
+  pause(): void;
+  resume(): void;
+  onData(fn: (data: string) => void): void;
+  onExit(fn: (code: number | null) => void): void;
+  close(): void;
+}
+
+/** A command run in a guest. */
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** Cumulative counters of a running machine (the stats service turns them into rates). */
+export interface MachineCounters {
+  /** CPU time used, nanoseconds. */
+  cpuNs?: number;
+  memBytes?: number;
+  memLimitBytes?: number;
+  guestMemBytes?: number;
+  diskReadBytes?: number;
+  diskWriteBytes?: number;
+  diskUsedBytes?: number;
+  netRxBytes?: number;
+  netTxBytes?: number;
+}
+
+/**
+ * A driver's own record of a machine (pid, MAC, disk layer, network lease...), kept by core in
+ * the machine's row and never read outside the driver: each driver parses it with its own zod
+ * schema (see runtime.ts beside it). Core only stores what drivers return and merges patches.
+ */
+export type DriverRuntime = Readonly<Record<string, unknown>>;
 
 /** What a driver needs to know about a machine; `dir` is its own directory under the data dir. */
 export interface MachineSpec {
@@ -13,30 +55,128 @@ export interface MachineSpec {
   memoryMib: number;
   diskGib: number;
   ports: PortForward[];
-  /** Driver-owned facts that must survive a server restart (pid, MAC, accelerator). */
-  runtime: Record<string, unknown>;
+  runtime: DriverRuntime;
 }
 
-export interface BootFiles {
-  kernel: string;
-  initrd: string;
-  disk: string;
+/** How to boot an image: written next to its files when it is built. */
+export interface BootInfo {
   /** Kernel command line of the image; the driver adds the per-machine parts. */
   append: string;
   /** The guest runs sshd: the machine gets a key pair and a forwarded port. */
   ssh: boolean;
   diskBytes: number;
+}
+
+export interface BootFiles extends BootInfo {
+  /** The image's name. */
+  image: string;
+  kernel: string;
+  initrd: string;
+  disk: string;
   /** The image's root filesystem as a directory (containers run on an overlay of it), when it keeps one. */
   rootfs?: string;
+}
+
+/** The facts of a machine the API shows that only its driver's record holds. */
+export type MachineFacts = Pick<Machine, 'accel' | 'ssh' | 'network' | 'address' | 'command'>;
+
+/** A driver's new record of a machine, and what it did in words (for the job's log). */
+export interface DriverResult {
+  runtime: DriverRuntime;
+  log: string[];
+}
+
+/** A snapshot to start from instead of booting: its state and RAM files. */
+export interface StartFrom {
+  dir: string;
+  banner: string;
+}
+
+export interface StartOptions {
+  /** The host probe (which accelerator works, say). */
+  host: HostInfo;
+  from?: StartFrom;
+}
+
+/** What must differ after a restore or fork, besides the clock and RNG every restore fixes. */
+export interface Fixups {
+  /** New hostname (forks: also a new MAC where the saved device state carries the source's). */
+  hostname?: string;
+  /** New /etc/machine-id and SSH host keys (Debian). */
+  newIdentity?: boolean;
+}
+
+export interface CheckpointResult {
+  live: boolean;
+  /** The layer now frozen (owned by the snapshot). */
+  frozenDisk: string;
+  /** The machine's record from now on (a new writable layer), when it changed. */
+  runtime?: DriverRuntime;
+  pauseMs: number | null;
+  /** Set when a live checkpoint failed after the disk switch: the snapshot keeps the disk only. */
+  liveError?: string;
+  /** What the snapshot takes on disk: its files and its frozen layer. */
+  sizeBytes: number;
+}
+
+/** A snapshot as branch() needs it: its frozen layer, its directory, and what its driver recorded. */
+export interface SnapshotSource {
+  frozen: string;
+  dir: string;
+  record: Record<string, unknown>;
+}
+
+export interface BranchTarget {
+  id: string;
+  name: string;
+  dir: string;
+  layers: string;
+  diskGib: number;
+}
+
+export interface RunOnceIo {
+  onData(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+/** A driver's snapshot archives (one file to move a snapshot to another host). */
+export interface SnapshotArchiver {
+  /** Files of a snapshot's directory that go into its archive when present. */
+  readonly members: string[];
+  /** Of those, the ones summed (SHA256SUMS) before an export, and the ones a live snapshot's archive must have sums for. */
+  readonly summed: string[];
+  readonly liveRequired: string[];
+  /** The archive member holding the frozen layer flattened into one standalone file. */
+  readonly disk: string;
+  /** The snapshot's record as its manifest carries it; throws a message naming what is wrong. */
+  checkRecord(record: unknown): Record<string, unknown>;
+  /** The frozen layer and everything below it as one standalone file. */
+  flatten(frozen: string, out: string): Promise<void>;
+  /** Unpacked files are what they claim (complete state, a standalone disk); throws a message naming the file. */
+  check(dir: string, live: boolean): Promise<void>;
 }
 
 /** One interface for every machine kind; the registry picks by `driver`. */
 export interface MachineDriver {
   readonly kind: DriverKind;
-  create(m: MachineSpec, image: BootFiles): Promise<Record<string, unknown>>;
-  start(m: MachineSpec, image: BootFiles, accel: 'kvm' | 'tcg', from?: StartFrom): Promise<Record<string, unknown>>;
-  /** Clean shutdown within `timeoutMs`, else (or with `force`) a hard stop. Resolves once the machine is down. */
-  stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }): Promise<{ clean: boolean }>;
+  /** What it can do on this host (`host` null: not probed yet), for one machine when its record is given. */
+  describe(host: HostInfo | null, runtime?: DriverRuntime): DriverDescription;
+  /** The facts of a machine the API shows, from its record. */
+  facts(runtime: DriverRuntime): MachineFacts;
+  /**
+   * Files of its live snapshots: `checked` are summed before the snapshot counts as complete and
+   * verified before each restore or fork; `bulk` (large) are summed just after.
+   */
+  readonly snapshotFiles: { checked: string[]; bulk: string[] };
+  /** branch() for a restore touches none of the running machine's files, so it may run while that one stops. */
+  readonly branchesBesideRunning: boolean;
+  readonly archive?: SnapshotArchiver;
+
+  create(m: MachineSpec, image: BootFiles): Promise<DriverResult>;
+  start(m: MachineSpec, image: BootFiles, opts: StartOptions): Promise<DriverResult>;
+  /** Clean shutdown within `timeoutMs`, else (or with `force`) a hard stop. Resolves once the machine is down, with its record. */
+  stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }): Promise<{ clean: boolean; runtime: DriverRuntime }>;
   pause(m: MachineSpec): Promise<void>;
   resume(m: MachineSpec): Promise<void>;
   isRunning(m: MachineSpec): boolean;
@@ -49,32 +189,36 @@ export interface MachineDriver {
   openConsole(m: MachineSpec): ConsoleSource;
   /** The file the console's output is logged to, from the first boot (serial line, or the container's pty). */
   consoleLog(m: MachineSpec): string;
-  /** A login shell over SSH, for machines whose image has sshd; null when it has none. */
+  /** A login shell (over SSH, or into a container); null when the machine has none. */
   openShell(m: MachineSpec, cols: number, rows: number): Promise<ConsoleSource> | null;
   /** Run argv in the guest: stdout, stderr and exit code. */
-  exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }): Promise<{ code: number; stdout: string; stderr: string; durationMs: number }>;
+  exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }): Promise<ExecResult>;
   destroy(m: MachineSpec): Promise<void>;
   /** Freeze the disk layer under a new one and, when running, save memory and devices to `dir`. */
   checkpoint(m: MachineSpec, dir: string): Promise<CheckpointResult>;
+  /** What a snapshot of this machine records, for branch() to make machines from it again. */
+  snapshotRecord(m: MachineSpec): Record<string, unknown>;
   /**
-   * Runtime fields for machines that start from a snapshot's frozen layer (`frozen`), each
-   * with a new writable layer of its own on it; `spec` is what the snapshot recorded.
+   * Records for machines that start from a snapshot's frozen layer, each with a new writable
+   * layer of its own on it: a restore (merged over the machine's record) or new forks.
    */
-  branch(
-    frozen: string,
-    targets: { id: string; dir: string; layers: string; diskGib: number; name: string }[],
-    spec: Record<string, unknown>,
-  ): Promise<Record<string, unknown>[]>;
+  branch(snap: SnapshotSource, targets: BranchTarget[], mode: 'restore' | 'fork'): Promise<DriverRuntime[]>;
+  /** After a restore recorded its new layer: the one the machine ran on before, which no snapshot owns. */
+  discard?(m: MachineSpec): void;
   /**
-   * Containers: run the application container's command (`runtime.command`, made by create())
-   * once, its stdout and stderr streamed to `io`, stdin empty; resolves with its exit code. An
-   * abort (the caller went away) or the timeout kills the whole container.
+   * Containers: run the application container's command (from create()) once, its stdout and
+   * stderr streamed to `io`, stdin empty; resolves with its exit code. An abort (the caller went
+   * away) or the timeout kills the whole container.
    */
   runOnce?(m: MachineSpec, io: RunOnceIo): Promise<{ code: number; timedOut: boolean }>;
   /** Remove a frozen layer that is not a file under the layers dir (a podman image), when its snapshot is deleted. */
   dropLayer?(frozen: string): Promise<void>;
-  /** The disk file the running machine writes to now, asked of the process (to repair a record after a crash). */
-  activeDisk(m: MachineSpec): Promise<string | null>;
+  /** Every layer a machine with this record stands on (garbage collection keeps them). */
+  layersOf(runtime: DriverRuntime): string[];
+  /** A frozen layer and the layers below it. */
+  chainOf(frozen: string): string[];
+  /** After a crash in the middle of a checkpoint: the record as the live machine says it is, when that differs. */
+  repair(m: MachineSpec): Promise<DriverRuntime | null>;
   /** Fix what must differ after a restore or fork (clock, RNG, and for forks hostname, MAC, identity). */
   fixup(m: MachineSpec, f: Fixups): Promise<void>;
   /**
@@ -83,38 +227,49 @@ export interface MachineDriver {
    * Null when the machine is not running.
    */
   stats(m: MachineSpec, opts: { guest: boolean }): Promise<MachineCounters | null>;
+  /** The machine as a systemd unit file of the host. */
+  unitFile?(m: MachineSpec): string;
+  /** Host files into a stopped machine's root filesystem (`to`: a path inside it); returns the paths as the guest sees them. */
+  addFiles?(m: MachineSpec, files: { from: string; to: string }[]): string[];
 }
 
-export interface RunOnceIo {
-  onData(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+export interface ImageBuildContext {
+  log(line: string): void;
+  progress(percent: number, message?: string): void;
   signal: AbortSignal;
-  timeoutMs: number;
+  /** Guest kernels, fetched once and kept. */
+  kernels: string;
+  /** Downloads worth keeping between builds. */
+  cache: string;
+  /** The Debian mirror setting ('' : the environment's, else the host's apt sources). */
+  debianMirror: string;
 }
 
-/** What must differ after a restore or fork, besides the clock and RNG every restore fixes. */
-export interface Fixups {
-  /** New hostname (forks). */
-  hostname?: string;
-  /** New MAC for the first NIC (forks: the saved device state carries the source's MAC). */
-  mac?: string;
-  /** New /etc/machine-id and SSH host keys (Debian). */
-  newIdentity?: boolean;
+export interface BuiltImage {
+  sizeBytes: number;
+  boot: BootInfo;
+  /** Shown with the image (kernel version, mirror...). */
+  facts: Record<string, unknown>;
 }
 
-export interface CheckpointResult {
-  live: boolean;
-  /** The layer now frozen (owned by the snapshot) and the machine's new writable layer. */
-  frozenDisk: string;
-  disk: string;
-  pauseMs: number | null;
-  /** Set when a live checkpoint failed after the disk switch: the snapshot keeps the disk only. */
-  liveError?: string;
-  /** Size of a frozen layer that is not a file (a podman image), when the driver knows it. */
-  frozenBytes?: number;
+/** One image recipe (busybox, Debian): builds into a scratch dir that core renames into place. */
+export interface ImageRecipe {
+  readonly kind: ImageKind;
+  /** What the image records as its recipe. */
+  readonly recipe: Record<string, unknown>;
+  /** How to boot images of this recipe built before boot.json existed. */
+  readonly legacyBoot: BootInfo;
+  build(scratch: string, ctx: ImageBuildContext): Promise<BuiltImage>;
 }
 
-/** A snapshot to start from instead of booting: its state and RAM files. */
-export interface StartFrom {
-  dir: string;
-  banner: string;
+/** Everything core reaches on the host side, injected by createCore (tests pass a fake). */
+export interface DriverRegistry {
+  /** The driver of a kind; throws when this build has none. */
+  get(kind: DriverKind): MachineDriver;
+  all(): MachineDriver[];
+  recipe(kind: ImageKind): ImageRecipe;
+  /** What the host can do (see host.ts). */
+  probeHost(opts: { workDir: string; kernel: string | null }): Promise<HostInfo>;
+  /** A login shell on the host itself (the admin's host console). */
+  hostShell(size: { cols: number; rows: number }): ConsoleSource;
 }

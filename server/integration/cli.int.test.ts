@@ -47,4 +47,15 @@ describe('hangar CLI', () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/Cannot reach Hangar/);
   });
+
+  it('names snapshots one way: the help says how, and a name that matches nothing says so', async () => {
+    const help = await cli(['help']);
+    expect(help.stdout).toContain('SNAP: a snapshot id, or its label when one snapshot alone has it');
+    expect(help.stdout).toContain('a machine name (fork now), then a label: a machine wins over a label');
+    const show = await cli(['snapshot', 'show', 'no such snapshot']);
+    expect(show).toMatchObject({ code: 1, stderr: 'hangar: Snapshot "no such snapshot" (no snapshot has this id or label) not found.\n' });
+    expect(await cli(['fork', 'nobody', '-n', '2'])).toMatchObject({ code: 1, stderr: expect.stringContaining('No snapshot or machine "nobody"') });
+    expect(await cli(['restore', 'snp_doesnotexist00'])).toMatchObject({ code: 1, stderr: expect.stringContaining('not found') });
+    expect(await cli(['snapshot', 'show'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: hangar snapshot show SNAPSHOT') });
+  });
 });

@@ -56,18 +56,22 @@ describe.each(dialects)('%s', (dialect, open) => {
         result: null,
         ownerId: u.id,
         machineId: null,
+        parentId: null,
         createdAt: now,
         startedAt: now,
         finishedAt: null,
       };
       await insertJob(s, job);
+      // A job another job started: found by its parent.
+      await insertJob(s, { ...job, id: 'job_bbbbbbbbbbbbbbbbbbbb', parentId: job.id, state: 'succeeded', finishedAt: now });
+      expect((await listJobs(s, { parentId: job.id, limit: 10 })).map((j) => j.id)).toEqual(['job_bbbbbbbbbbbbbbbbbbbb']);
       expect(await updateJob(s, job.id, { progress: 60, result: { big: 2 ** 40 } })).toMatchObject({ progress: 60, result: { big: 2 ** 40 } });
       await appendJobLogs(s, job.id, [
         { seq: 0, ts: now, line: 'a' },
         { seq: 1, ts: now, line: 'ünïcödé ✓' },
       ]);
       expect((await getJobLogs(s, job.id, 0)).map((l) => l.line)).toEqual(['ünïcödé ✓']);
-      expect(await listJobs(s, { ownerId: u.id, limit: 10 })).toHaveLength(1);
+      expect(await listJobs(s, { ownerId: u.id, limit: 10 })).toHaveLength(2);
       expect(await failUnfinishedJobs(s, 'restart', now)).toBe(1);
       expect(await getJob(s, job.id)).toMatchObject({ state: 'failed', error: 'restart' });
 

@@ -24,11 +24,18 @@ export interface RunningServer {
  * The real built server (dist/server.js, as `./hangar up` runs it) on a random port with a
  * fresh data dir. The web UI is left out unless asked: these tests talk to the API and sockets.
  */
-export async function startServer(opts: { dataDir?: string; ui?: boolean; env?: Record<string, string> } = {}): Promise<RunningServer> {
+export async function startServer(
+  opts: {
+    dataDir?: string;
+    ui?: boolean;
+    env?: Record<string, string>;
+    /** Node's own flags, e.g. --cpu-prof (a bench's profile). */ nodeArgs?: string[];
+  } = {},
+): Promise<RunningServer> {
   const entry = path.join(root, 'dist', 'server.js');
   if (!fs.existsSync(entry)) throw new Error('dist/server.js is missing: run `npm run build` (./hangar test does).');
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-it-'));
-  const args = [entry, '--port', '0', '--data', dataDir, ...(opts.ui ? [] : ['--no-ui'])];
+  const args = [...(opts.nodeArgs ?? []), entry, '--port', '0', '--data', dataDir, ...(opts.ui ? [] : ['--no-ui'])];
   const proc = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, HANGAR_ADMIN_PASSWORD: ADMIN_PASSWORD, DATABASE_URL: '', ...opts.env },

@@ -6,7 +6,7 @@ import type { Socket } from 'socket.io-client';
 import type { ApiClient } from '@/lib/api-client';
 import type { AttachReply } from '@/lib/contracts/console';
 import type { Job } from '@/lib/contracts/jobs';
-import { isQemuPid } from '@/server/drivers/qemu/driver';
+import { isQemuPid } from '@/server/drivers/qemu/runtime';
 import { run } from '@/server/drivers/exec';
 import { client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer, tearDown, serverWithBusybox } from './harness';
 

@@ -190,7 +190,7 @@ describe('audit log', () => {
     expect((await admin.audit.list({ actor: 'sam' })).items.every((e) => e.actorName === 'sam')).toBe(true);
     const page1 = await admin.audit.list({ limit: 3 });
     expect(page1.items).toHaveLength(3);
-    const page2 = await admin.audit.list({ limit: 3, before: page1.next! });
+    const page2 = await admin.audit.list({ limit: 3, cursor: page1.next! });
     expect(page2.items[0].ts).toBeLessThanOrEqual(page1.items[2].ts);
     expect(page2.items.map((e) => e.id)).not.toContain(page1.items[2].id);
     const r = await fetch(admin.audit.exportUrl({ action: 'user.' }), { headers: { authorization: `Bearer ${await adminToken(srv.url)}` } });

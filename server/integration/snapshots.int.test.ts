@@ -161,7 +161,8 @@ describe('live snapshots (busybox, TCG)', () => {
     const env = { XDG_CONFIG_HOME: srv.dataDir, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     const work = fs.mkdtempSync(path.join(srv.dataDir, '..', 'hangar-archive-'));
     const file = path.join(work, 'c1.tar');
-    const out = await run([process.execPath, 'dist/cli.js', 'snapshot', 'export', c1, '-o', file], { env, timeoutMs: 120_000 });
+    // By its label (one snapshot has it), as `hangar snapshot export clean` in the README.
+    const out = await run([process.execPath, 'dist/cli.js', 'snapshot', 'export', 'c1', '-o', file], { env, timeoutMs: 120_000 });
     expect(out.code, out.stderr).toBe(0);
     const members = (await run(['tar', '-tf', file])).stdout.split('\n').filter(Boolean).sort();
     expect(members).toEqual(expect.arrayContaining(['SHA256SUMS', 'disk.qcow2', 'manifest.json', 'ram', 'state']));
@@ -193,6 +194,88 @@ describe('live snapshots (busybox, TCG)', () => {
     expect(fs.readdirSync(path.join(srv.dataDir, 'tmp')).filter((f) => /^(upload|export)-/.test(f))).toEqual([]);
     fs.rmSync(work, { recursive: true, force: true });
   }, 180_000);
+
+  it('names a snapshot by its label in every verb (API and CLI); a shared label is refused with the candidates; a machine name wins in fork', async () => {
+    const env = { XDG_CONFIG_HOME: srv.dataDir, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const cli = (...args: string[]) => run([process.execPath, 'dist/cli.js', ...args], { env, timeoutMs: 120_000 });
+    const snap = async (m: string, label: string) => ((await finished(await api.snapshots.checkpoint(m, label))).result as { snapshot: string }).snapshot;
+    // API: show, rename, fork, restore and export by label; a label with a slash and spaces travels encoded.
+    const a = await snap('src', 'clean / label');
+    expect((await api.snapshots.get('clean / label')).id).toBe(a);
+    expect((await api.snapshots.relabel('clean / label', 'clean')).id).toBe(a);
+    expect((await api.snapshots.get('clean')).id).toBe(a);
+    const forked = await finished(await api.snapshots.fork('clean', { count: 2, namePrefix: 'bylabel' }));
+    expect((forked.result as { snapshot: string }).snapshot).toBe(a);
+    expect((await api.machines.get('bylabel-1')).snapshotId).toBe(a);
+    expect((await api.audit.list({ action: 'snapshot.fork' })).items[0]).toMatchObject({ targetKind: 'snapshot', targetId: a });
+    const restored = await finished(await api.snapshots.restore('clean', { machine: 'bylabel-1', checkpointFirst: false }));
+    expect((restored.result as { snapshot: string }).snapshot).toBe(a);
+    const archive = await api.snapshots.exportArchive('clean');
+    expect(archive.headers.get('content-type')).toBe('application/x-tar');
+    await archive.body?.cancel();
+    await expect(api.snapshots.get('no such label')).rejects.toMatchObject({
+      status: 404,
+      message: 'Snapshot "no such label" (no snapshot has this id or label) not found.',
+    });
+
+    // Two snapshots with one label: every verb refuses it (409) and lists both; the ids still work.
+    const del = await snap('bylabel-2', 'to delete');
+    const d1 = await snap('bylabel-2', 'twice');
+    const d2 = await snap('bylabel-2', 'twice');
+    for (const call of [
+      () => api.snapshots.get('twice'),
+      () => api.snapshots.fork('twice', { count: 1 }),
+      () => api.snapshots.restore('twice', {}),
+      () => api.snapshots.remove('twice'),
+      () => api.snapshots.relabel('twice', 'x'),
+      () => api.snapshots.exportArchive('twice'),
+    ]) {
+      await expect(call()).rejects.toMatchObject({
+        status: 409,
+        message: '2 snapshots are labelled "twice": name one by its id.',
+        issues: [
+          { path: d1, message: expect.stringMatching(/^label "twice", machine bylabel-2, created \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/) },
+          { path: d2, message: expect.stringContaining('machine bylabel-2') },
+        ],
+      });
+    }
+    expect((await api.snapshots.get(d2)).label).toBe('twice');
+
+    // The CLI: the README's `hangar fork clean -n N`, restore and show by label, the shared label with its candidates, rm by id and label.
+    expect(await cli('fork', 'clean', '-n', '1', '--prefix', 'readme')).toMatchObject({ code: 0, stdout: 'Forked: readme-1\n' });
+    expect((await api.machines.get('readme-1')).snapshotId).toBe(a);
+    const show = await cli('snapshot', 'show', 'clean');
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toMatch(new RegExp(`^${a}  clean\n  live snapshot of src`));
+    expect(show.stdout).toContain('readme-1');
+    expect(await cli('restore', 'clean', '--machine', 'readme-1', '--no-checkpoint')).toMatchObject({ code: 0, stdout: 'Restored readme-1 to "clean".\n' });
+    const shared = await cli('fork', 'twice');
+    expect(shared.code).toBe(1);
+    expect(shared.stderr).toContain('2 snapshots are labelled "twice": name one by its id.');
+    expect(shared.stderr).toContain(`${d1}: label "twice", machine bylabel-2`);
+    expect(shared.stderr).toContain(`${d2}: label "twice", machine bylabel-2`);
+    expect(await cli('fork', 'nothing-by-this-name')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('No snapshot or machine "nothing-by-this-name"'),
+    });
+    await finished(await api.machines.destroy('bylabel-2'));
+    expect(await cli('snapshot', 'rm', d2)).toMatchObject({ code: 0 });
+    expect(await cli('snapshot', 'rm', 'twice')).toMatchObject({ code: 0, stdout: `Deleted snapshot ${d1} (twice).\n` });
+    await api.snapshots.remove('to delete');
+    await expect(api.snapshots.get(del)).rejects.toMatchObject({ status: 404 });
+
+    // A text that is a machine's name and a snapshot's label: fork takes the machine (fork now) and says so; the id forks the snapshot.
+    const clash = await snap('readme-1', 'bylabel-1');
+    const now = await cli('fork', 'bylabel-1', '-n', '1', '--prefix', 'machine-won');
+    expect(now).toMatchObject({ code: 0, stdout: 'Forked: machine-won-1\n' });
+    expect(now.stderr).toContain(`note: "bylabel-1" is a machine and also a snapshot label: forking the machine now (hangar fork ${clash} forks the snapshot)`);
+    const point = (await api.machines.get('machine-won-1')).snapshotId!;
+    expect((await api.snapshots.get(point)).label).toBe('fork point of bylabel-1');
+    await finished(await api.machines.destroy('machine-won-1'));
+    expect(await cli('fork', clash, '-n', '1', '--prefix', 'snapshot-won')).toMatchObject({ code: 0, stdout: 'Forked: snapshot-won-1\n' });
+    expect((await api.machines.get('snapshot-won-1')).snapshotId).toBe(clash);
+    for (const n of ['bylabel-1', 'readme-1', 'snapshot-won-1']) await finished(await api.machines.destroy(n));
+  }, 240_000);
 
   it('survives a kill -9 of the server during a checkpoint: nothing half-complete, the machine runs on', async () => {
     const job = await api.snapshots.checkpoint('src', 'killed');

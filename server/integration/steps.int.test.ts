@@ -24,7 +24,7 @@ const finished = async (job: Job, ms = 300_000) => {
 const build = async (chain: string, name: string, transient = false) => {
   const t0 = performance.now();
   const j = await finished(await api.steps.build({ chain, name, transient }));
-  return { ...(j.result as BuildResult), ms: performance.now() - t0 };
+  return { ...(j.result as BuildResult), ms: performance.now() - t0, job: j.id };
 };
 const CHAIN = 'busybox + file /etc/motd "hello from a step" + exec -- sh -c "cat /etc/motd > /tmp/seen"';
 
@@ -60,9 +60,25 @@ describe('step trees', () => {
     expect(changed).toMatchObject({ hits: 1, ran: 2 });
     expect((await api.machines.exec('st-c', ['cat', '/tmp/seen'])).stdout).toBe('hello again');
     const before = (await api.steps.nodes()).items.length;
+    const machinesBefore = (await api.machines.list()).items.length;
     const t = await build(`${CHAIN} + exec -- touch /tmp/transient`, 'st-d', true);
     expect(t).toMatchObject({ hits: 3, ran: 1 });
     expect((await api.steps.nodes()).items.length).toBe(before);
+    // It ran on a throwaway fork, removed after: the chain's machine does not have its file, and no other machine is left.
+    expect((await api.machines.exec('st-d', ['sh', '-c', 'test -e /tmp/transient && echo there || echo absent'])).stdout.trim()).toBe('absent');
+    expect((await api.machines.exec('st-d', ['cat', '/tmp/seen'])).stdout).toBe('hello from a step');
+    expect((await api.machines.list()).items.map((m) => m.name).filter((n) => n.startsWith('st-d'))).toEqual(['st-d']);
+    expect((await api.machines.list()).items.length).toBe(machinesBefore + 1);
+    const log = (await api.jobs.logs(t.job)).items.map((l) => l.line);
+    expect(log).toEqual(expect.arrayContaining([expect.stringMatching(/^step exec: transient, ran on a throwaway fork st-d-t[0-9a-f]{6} in \d+ ms/)]));
+    // A transient step that fails fails the build, and its fork goes too.
+    const failed = await jobDone(api, await api.steps.build({ chain: `${CHAIN} + probe http://127.0.0.1:9/ --timeout 1`, name: 'st-d2' }));
+    expect(failed.error).toMatch(/Step 4 \(probe\) failed: .* it ran on a throwaway fork \(removed\); st-d2 is as the steps before it left it/);
+    expect((await api.machines.list()).items.map((m) => m.name).filter((n) => n.startsWith('st-d2'))).toEqual(['st-d2']);
+    // A build's creates, checkpoints and forks are its children: one job for the person, the rest under it.
+    const kids = (await api.jobs.list({ parent: t.job })).items;
+    expect(kids.map((k) => k.kind).sort()).toEqual(['machine.destroy', 'snapshot.fork', 'snapshot.fork']);
+    expect(kids.every((k) => k.parentId === t.job && k.state === 'succeeded')).toBe(true);
     const bad = await jobDone(api, await api.steps.build({ chain: 'busybox + exec -- sh -c "echo broken >&2; exit 3"', name: 'st-e' }));
     expect(bad.state).toBe('failed');
     expect(bad.error).toMatch(/Step 2 \(exec\) failed: sh exited with 3: broken/);
@@ -273,6 +289,65 @@ export default {
     expect((await api.machines.list()).items.filter((m) => m.name.startsWith('run-'))).toEqual([]);
     expect(r.keys.length).toBe(2);
   }, 600_000);
+
+  it('runs user steps in a process of their own: a loop past its time limit, a late throw, memory eaten fail the build; the server serves', async () => {
+    const dir = path.join(srv.dataDir, 'steps');
+    fs.writeFileSync(path.join(dir, 'spin.ts'), `export default { name: 'spin', version: 1, timeoutS: 3, async run() { for (;;) {} } };\n`);
+    fs.writeFileSync(
+      path.join(dir, 'late-throw.ts'),
+      `export default { name: 'late-throw', version: 1, async run(m) {
+  await m.exec(['true']);
+  setTimeout(() => { throw new Error('thrown from a timer'); }, 50);
+  await new Promise(() => {});
+} };\n`,
+    );
+    fs.writeFileSync(
+      path.join(dir, 'hog.ts'),
+      `export default { name: 'hog', version: 1, memoryMib: 64, async run() {
+  const keep: unknown[] = [];
+  for (;;) keep.push(new Array(1e5).fill({ x: Math.random() }));
+} };\n`,
+    );
+    const health = async () => {
+      const t0 = performance.now();
+      const r = await fetch(`${srv.url}/api/health`);
+      return { status: r.status, ms: performance.now() - t0 };
+    };
+    const cases: [string, RegExp][] = [
+      ['spin', /Step 2 \(spin\) failed: the step did not finish within its time limit of 3 s/],
+      ['late-throw', /Step 2 \(late-throw\) failed: threw outside its run\(\) \(asynchronously\): thrown from a timer/],
+      ['hog', /Step 2 \(hog\) failed: the step ran out of memory: its JavaScript heap reached its limit of 64 MiB/],
+    ];
+    for (const [step, why] of cases) {
+      const job = await api.steps.build({ chain: `busybox + ${step}`, name: `st-${step}` });
+      const during: { status: number; ms: number }[] = [];
+      for (let j = await api.jobs.get(job.id); !j.finishedAt; j = await api.jobs.get(job.id)) {
+        during.push(await health());
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const done = await api.jobs.get(job.id);
+      expect(done.state, step).toBe('failed');
+      expect(done.error).toMatch(why);
+      expect(during.length).toBeGreaterThan(2);
+      expect(during.every((h) => h.status === 200)).toBe(true);
+      console.log(`${step}: /api/health answered ${during.length} times while it ran, slowest ${Math.round(Math.max(...during.map((h) => h.ms)))} ms`);
+    }
+    expect((await health()).status).toBe(200);
+    // No step process is left behind, and user steps still work.
+    const runners = fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(path.resolve('dist/step-runner.js'));
+        } catch {
+          return false;
+        }
+      });
+    expect(runners).toEqual([]);
+    for (const f of ['spin.ts', 'late-throw.ts', 'hog.ts']) fs.rmSync(path.join(dir, f));
+    expect((await build('busybox + greet world', 'st-after')).ran).toBeLessThanOrEqual(1);
+  }, 300_000);
 
   it('invalidates a node and its subtree, with their snapshots', async () => {
     const nodes = (await api.steps.nodes()).items;

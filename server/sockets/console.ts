@@ -11,7 +11,7 @@ import {
 import type { ConsoleClientToServer, ConsoleServerToClient } from '@/lib/events';
 import type { Core } from '@/server/core/hangar';
 import type { ConsoleSession, ViewerSink } from '@/server/core/console/session';
-import { errorToResponse } from '@/server/api/route';
+import { errorToResponse } from '@/server/transport/errors';
 import { socketAuth, type SocketData } from './auth';
 
 type ConsoleSocket = Socket<ConsoleClientToServer, ConsoleServerToClient, Record<string, never>, SocketData>;

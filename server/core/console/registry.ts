@@ -1,14 +1,27 @@
 import type { ConsoleMode, ConsoleTarget } from '@/lib/contracts/console';
+import type { Machine } from '@/lib/contracts/machines';
 import { hasRole, type Role } from '@/lib/roles';
-import { spawnPty } from '@/server/drivers/pty';
-import { driverFor } from '@/server/drivers/registry';
+import type { MachineRow } from '@/db/repo/machines';
+import type { ConsoleSource, DriverRegistry, MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { Principal } from '../auth';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
-import type { MachineService } from '../machines';
 import type { SettingsService } from '../settings';
 import type { RecordingService } from './recordings';
 import { ConsoleSession, type ViewerSink } from './session';
-import type { ConsoleSource } from './source';
+
+/** What consoles need of the machine service: the row, read once per attach, and how to see it. */
+export interface ConsoleMachines {
+  row(id: string): Promise<MachineRow>;
+  views: { view(row: MachineRow): Machine };
+  toSpec(row: MachineRow): MachineSpec;
+  driver(kind: Machine['driver']): MachineDriver;
+}
+
+/** A caller's standing on one machine: its role there (global role or grant) and whether it was given the machine. */
+export interface MachineAccess {
+  role: Role;
+  granted: boolean;
+}
 
 export interface AttachParams {
   sessionId: string;
@@ -39,15 +52,16 @@ export class ConsoleRegistry {
   private readonly sessions = new Map<string, ConsoleSession>();
   private readonly sweeper: NodeJS.Timeout;
   /** Set once machines exist (the two services refer to each other). */
-  machines: MachineService | null = null;
-  /** A caller's role on a machine (its global role, or a grant there). */
-  roleOn: (p: Principal, machineId: string) => Promise<Role> = async (p) => p.role;
+  machines: ConsoleMachines | null = null;
+  /** A caller's role on a machine that exists (its global role, or a grant there), read once per attach. */
+  accessTo: (p: Principal, machineId: string) => Promise<MachineAccess> = async (p) => ({ role: p.role, granted: false });
   /** Where recorded sessions go (set with the machines). */
   recordings: RecordingService | null = null;
-  /** Whether a member was given this machine. */
-  canSee: (p: Principal, machineId: string) => Promise<boolean> = async () => false;
 
-  constructor(private readonly settings: SettingsService) {
+  constructor(
+    private readonly settings: SettingsService,
+    private readonly drivers: Pick<DriverRegistry, 'hostShell'>,
+  ) {
     this.sweeper = setInterval(() => this.sweep(), 30_000);
     this.sweeper.unref();
   }
@@ -63,7 +77,8 @@ export class ConsoleRegistry {
   }
 
   async attach(p: Principal, sink: ViewerSink, req: AttachParams): Promise<Attached> {
-    await this.authorize(p, req.target);
+    // A machine's row is read once here, and its caller's access once: everything below uses them.
+    const on = await this.authorize(p, req.target);
     const key = this.keyOf(req);
     let session = this.sessions.get(key);
     if (session && this.personal(req.target) && session.ownerId !== p.user.id) throw new NotFoundError('Console session');
@@ -73,20 +88,20 @@ export class ConsoleRegistry {
       session = undefined;
     }
     if (!session) {
-      session = new ConsoleSession(key, req.target, p.user.id, await this.open(req), { scrollbackChars: this.settings.get().consoleScrollbackKib * 1024 });
+      session = new ConsoleSession(key, req.target, p.user.id, await this.open(req, on?.row), {
+        scrollbackChars: this.settings.get().consoleScrollbackKib * 1024,
+      });
       this.sessions.set(key, session);
-      await this.maybeRecord(session, req);
+      if (on) this.maybeRecord(session, req, on.row);
     }
-    const role = req.target.kind === 'machine' ? await this.roleOn(p, req.target.machineId) : p.role;
+    const role = on ? on.access.role : p.role;
     const mode: ConsoleMode = hasRole(role, 'operator') ? req.mode : 'readonly';
     return { session, mode, ...session.attach(sink, mode, req.since, { name: p.user.username, via: p.via }) };
   }
 
   /** A machine that records its consoles: this session's output goes to an asciicast file from now on. */
-  private async maybeRecord(session: ConsoleSession, req: AttachParams): Promise<void> {
-    if (req.target.kind !== 'machine' || !this.recordings || !this.machines) return;
-    const { row } = await this.machines.spec(req.target.machineId);
-    if (!row.recordConsole) return;
+  private maybeRecord(session: ConsoleSession, req: AttachParams, row: MachineRow): void {
+    if (req.target.kind !== 'machine' || !this.recordings || !row.recordConsole) return;
     try {
       session.record(this.recordings.start(row.id, req.target.channel, `${row.name} (${req.target.channel})`, req.cols, req.rows));
     } catch {
@@ -118,7 +133,8 @@ export class ConsoleRegistry {
     }
   }
 
-  private async authorize(p: Principal, target: ConsoleTarget): Promise<void> {
+  /** Who may open what; for a machine, its row and the caller's access there. */
+  private async authorize(p: Principal, target: ConsoleTarget): Promise<{ row: MachineRow; access: MachineAccess } | null> {
     // A share link opens the serial console of its own machine; anything else does not exist for it.
     if (p.share && (target.kind !== 'machine' || target.machineId !== p.share.machineId || target.channel !== 'serial')) throw new NotFoundError('Console');
     switch (target.kind) {
@@ -126,33 +142,35 @@ export class ConsoleRegistry {
         // Same answer for "not allowed" and "turned off" to non-admins: they need not know it exists.
         if (!hasRole(p.role, 'admin')) throw new NotFoundError('Console');
         if (!this.settings.get().consoleHostShell) throw new ForbiddenError('The host shell console is turned off. An admin can turn it on in Settings.');
-        return;
+        return null;
       case 'machine': {
         if (!this.machines) throw new NotFoundError('Machine');
-        const m = await this.machines.get(p, target.machineId);
+        const row = await this.machines.row(target.machineId);
+        const m = this.machines.views.view(row);
+        const access = await this.accessTo(p, m.id);
         // A member sees only machines given to them: any other is "not found", like a missing one.
-        if (!hasRole(p.role, 'viewer') && !p.share && !(await this.canSee(p, m.id))) throw new NotFoundError('Machine');
+        if (!hasRole(p.role, 'viewer') && !p.share && !access.granted) throw new NotFoundError('Machine');
         if (target.channel === 'ssh') {
-          if (!m.ssh) throw new ConflictError(`${m.name}'s image (${m.image}) has no SSH server: use its serial console.`);
+          if (!m.ssh || !m.capabilities.consoles.shell) throw new ConflictError(`${m.name}'s image (${m.image}) has no SSH server: use its serial console.`);
           if (m.state !== 'running') throw new ConflictError(`${m.name} is ${m.state}: SSH needs a running machine.`);
-          if (!hasRole(await this.roleOn(p, target.machineId), 'operator'))
+          if (!hasRole(access.role, 'operator'))
             throw new ForbiddenError('An SSH shell needs the operator role (or grant); viewers can watch the serial console.');
-          return;
+          return { row, access };
         }
         if (m.state !== 'running' && m.state !== 'paused' && m.state !== 'starting')
           throw new ConflictError(`${m.name} is ${m.state}: start it to use its console.`);
-        return;
+        return { row, access };
       }
     }
   }
 
-  private async open(req: AttachParams): Promise<ConsoleSource> {
+  private async open(req: AttachParams, row: MachineRow | undefined): Promise<ConsoleSource> {
     switch (req.target.kind) {
       case 'host-shell':
-        return spawnPty([process.env.SHELL || '/bin/bash', '-l'], { cols: req.cols, rows: req.rows, cwd: process.env.HOME || '/' });
+        return this.drivers.hostShell({ cols: req.cols, rows: req.rows });
       case 'machine': {
-        const { row, spec } = await this.machines!.spec(req.target.machineId);
-        const driver = driverFor(row.driver);
+        const spec = this.machines!.toSpec(row!);
+        const driver = this.machines!.driver(row!.driver);
         if (req.target.channel === 'serial') return driver.openConsole(spec);
         const shell = driver.openShell(spec, req.cols, req.rows);
         if (!shell) throw new ConflictError('This machine has no SSH server.');

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ConsoleSession, type ViewerSink } from './session';
-import type { ConsoleSource } from './source';
+import type { ConsoleSource } from '@/server/drivers/types';
 
 class FakeSource implements ConsoleSource {
   written: string[] = [];

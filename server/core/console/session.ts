@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ConsoleMode, ConsolePresence, ConsoleTarget } from '@/lib/contracts/console';
 import { RingBuffer } from './ring-buffer';
-import type { ConsoleSource } from './source';
+import type { ConsoleSource } from '@/server/drivers/types';
 
 /** One viewer's transport (a socket.io socket in production, a fake in tests). */
 export interface ViewerSink {

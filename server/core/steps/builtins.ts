@@ -26,6 +26,8 @@ export interface StepMachine {
   /** Run another step (built-in or user) here, its arguments checked by its schema. */
   apply(step: string, args?: Record<string, unknown>): Promise<void>;
   log(line: string): void;
+  /** The build's: aborted when it is cancelled (a user step's process is ended then). */
+  readonly signal?: AbortSignal;
 }
 
 type Run = (m: StepMachine, args: Record<string, unknown>) => Promise<void>;

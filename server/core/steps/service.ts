@@ -15,6 +15,7 @@ import type { JobContext, JobRunner } from '../jobs';
 import type { MachineService } from '../machines';
 import type { SnapshotService } from '../snapshots';
 import { stepMachine } from './step-machine';
+import { checkpointFor, runTransient } from './transient';
 import { lookup, type StepRegistry } from './user-steps';
 
 /** Canonical JSON: keys sorted at every level, so equal arguments hash equally. */
@@ -56,7 +57,7 @@ const baseOf = (st: ChainStep) =>
     ? { image: 'busybox', driver: 'qemu' as const, network: 'private' as const }
     : {
         image: 'debian-12',
-        driver: (st.args.driver === 'qemu' ? 'qemu' : 'nspawn') as 'qemu' | 'nspawn',
+        driver: ((st.args.driver as string | undefined) ?? 'nspawn') as 'qemu' | 'nspawn', // checked by os.debian's schema
         network: (st.args.network === 'host' || st.args.network === 'private' ? st.args.network : 'nat') as 'nat' | 'host' | 'private',
       };
 
@@ -88,6 +89,10 @@ export class StepService {
 
   private get deps() {
     return { machines: this.machines, jobs: this.jobs, consoles: this.consoles };
+  }
+
+  private get transientDeps() {
+    return { ...this.deps, snapshots: this.snapshots };
   }
 
   /** Built-in and user steps (a user step module that does not load is listed with its error). */
@@ -156,8 +161,9 @@ export class StepService {
     const { steps, base } = chain;
     const keys: string[] = [];
     steps.forEach((s, i) => keys.push(stepKey(i === 0 ? chain.imageKey : keys[i - 1], s, lk.find(s.step)?.version ?? '?')));
-    // A transient step is never cached, and nothing after it can be (its state is not its key's).
-    const firstTransient = steps.findIndex((s, i) => lk.find(s.step)?.transient || (transientLast && i === steps.length - 1));
+    // A transient step is never cached, and nothing after it is (the keys after it name it as their parent).
+    const transient = (i: number) => i > 0 && (!!lk.find(steps[i].step)?.transient || (transientLast && i === steps.length - 1));
+    const firstTransient = steps.findIndex((_, i) => transient(i));
     const cacheable = (i: number) => firstTransient < 0 || i < firstTransient;
 
     let hit = -1;
@@ -180,6 +186,8 @@ export class StepService {
       }
       const t0 = performance.now();
       let machineId: string;
+      // The snapshot the chain's machine is still in the state of (the hit's, or the last step cached): a transient step forks it.
+      let at: string | null = null;
       if (hitNode) {
         const node = hitNode;
         ctx.progress(5, `Cache hit: ${hit + 1} of ${steps.length} steps; starting from ${node.step}`);
@@ -193,6 +201,7 @@ export class StepService {
           if (n > 0) this.pinned.set(key, n);
           else this.pinned.delete(key);
         }
+        at = node.snapshotId;
         for (const k of keys.slice(0, hit + 1)) await touchStepNode(this.store, k, this.now());
         this.bus.publish('steps:changed', { key: keys[hit] });
         ctx.log(`restored ${node.step} (key ${keys[hit].slice(0, 12)}) in ${Math.round(performance.now() - t0)} ms; it took ${node.durationMs} ms to build`);
@@ -209,18 +218,24 @@ export class StepService {
             ports: [],
             tags: ['build'],
             start: true,
-            network: base.driver === 'qemu' ? 'private' : base.network,
+            network: this.machines.describe(base.driver).networks.some((n) => n.mode === base.network) ? base.network : 'private',
           }),
           ctx,
         );
         machineId = (created.result as { machine: string }).machine;
-        await this.record(p, machineId, keys, chain, 0, performance.now() - t0, cacheable(0), lk, ctx);
+        at = await this.record(p, machineId, keys, chain, 0, performance.now() - t0, cacheable(0), lk, ctx);
       }
       m = stepMachine(this.deps, p, { id: machineId, name, driver: base.driver }, lk, ctx);
       for (let i = Math.max(hit + 1, 1); i < steps.length; i++) {
         const s = steps[i];
         ctx.progress(10 + Math.round((80 * i) / steps.length), `Step ${i + 1}/${steps.length}: ${s.step}`);
         const t1 = performance.now();
+        if (transient(i)) {
+          // Never on the chain's machine: on a throwaway fork of its state, removed after (fingertip's `with m.transient()`).
+          at ??= await checkpointFor(this.transientDeps, p, machineId, `${name} before ${s.step}`, ctx);
+          await runTransient(this.transientDeps, p, { snapshotId: at, chainMachine: name, driver: base.driver, index: i }, s, lk, ctx);
+          continue;
+        }
         try {
           await lk.runner(s.step)!(m, s.args);
         } catch (err) {
@@ -229,7 +244,7 @@ export class StepService {
             { cause: err },
           );
         }
-        await this.record(p, machineId, keys, chain, i, performance.now() - t1, cacheable(i), lk, ctx);
+        at = await this.record(p, machineId, keys, chain, i, performance.now() - t1, cacheable(i), lk, ctx);
       }
       // The cache stays within its limits as it grows (what this build uses is in use: kept); a build that cached nothing new leaves it as it was.
       const grew = mine.length > 0;
@@ -270,8 +285,8 @@ export class StepService {
     cacheable: boolean,
     lk: Lookup,
     ctx: JobContext,
-  ): Promise<void> {
-    if (!cacheable) return ctx.log(`step ${steps[i].step}: not cached (transient)`);
+  ): Promise<string | null> {
+    if (!cacheable) return (ctx.log(`step ${steps[i].step}: not cached (after a transient step)`), null);
     const cp = await this.jobs.waitFor(await this.snapshots.checkpoint(p, machineId, `step ${steps[i].step} ${keys[i].slice(0, 8)}`), ctx);
     const snapshotId = (cp.result as { snapshot: string }).snapshot;
     await insertStepNode(this.store, {
@@ -289,6 +304,7 @@ export class StepService {
     });
     this.bus.publish('steps:changed', { key: keys[i] });
     ctx.log(`cached ${steps[i].step} as ${keys[i].slice(0, 12)} (snapshot ${snapshotId}, ${Math.round(ms)} ms to build)`);
+    return snapshotId;
   }
 
   /**

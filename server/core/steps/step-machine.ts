@@ -84,6 +84,7 @@ export function stepMachine(
       await lk.runner(step)!(m, checked.args);
     },
     log: (line) => ctx.log(line),
+    signal: ctx.signal,
     close: () => con.close(),
   };
   return m;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Principal } from '../auth';
 import type { ConsoleRegistry } from '../console/registry';
 import { ConsoleSession } from '../console/session';
-import type { ConsoleSource } from '../console/source';
+import type { ConsoleSource } from '@/server/drivers/types';
 import { canonical, storedArgs, stepKey } from './service';
 import { StepConsole } from './step-console';
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MachineSpec } from '../types';
-import { commandOf } from './files';
-import { natPlan, NETWORKD_UNMANAGED, networkOf, resolvConfMode, type NatPlan, type NetworkMode } from './network';
+import { natPlan, NETWORKD_UNMANAGED, resolvConfMode, type NatPlan } from './network';
+import { commandOf, lowersOf, networkOf, nspawnRuntime, type NetworkMode } from './runtime';
 
 /** The machine's own writable layer over the image's read-only root. */
 export const containerDirs = (dir: string) => ({ upper: `${dir}/upper` });
@@ -40,10 +40,10 @@ export function prepareUpper(upper: string, hostname: string, network: NetworkMo
 }
 
 /** The NAT plan of a machine on the `nat` network (its leased subnet), else null. */
-export const natOf = (m: MachineSpec): NatPlan | null =>
-  networkOf(m.runtime) === 'nat' && typeof m.runtime.netIndex === 'number' ? natPlan(m.id, m.runtime.netIndex) : null;
-
-const lowersOf = (m: MachineSpec): string[] => (Array.isArray(m.runtime.lowers) ? m.runtime.lowers.filter((l): l is string => typeof l === 'string') : []);
+export const natOf = (m: MachineSpec): NatPlan | null => {
+  const rt = nspawnRuntime(m.runtime);
+  return networkOf(rt) === 'nat' && typeof rt.netIndex === 'number' ? natPlan(m.id, rt.netIndex) : null;
+};
 
 /**
  * The systemd-nspawn command of a container on an overlay of the image's read-only root and the
@@ -54,7 +54,7 @@ const lowersOf = (m: MachineSpec): string[] => (Array.isArray(m.runtime.lowers) 
  */
 export function nspawnArgv(m: MachineSpec, rootfs: string, opts: { pipe?: boolean } = {}): string[] {
   const d = containerDirs(m.dir);
-  const mode = networkOf(m.runtime);
+  const mode = networkOf(nspawnRuntime(m.runtime));
   const nat = natOf(m);
   const net = mode === 'host' ? [] : nat ? [`--network-veth-extra=${nat.hostIf}:host0`, `--resolv-conf=${resolvConfMode()}`] : ['--private-network'];
   let command = commandOf(m);

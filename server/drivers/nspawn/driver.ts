@@ -1,124 +1,69 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { StringDecoder } from 'node:string_decoder';
-import { fileURLToPath } from 'node:url';
-import type { ConsoleSource } from '@/server/core/console/source';
-import { killable, run } from '../exec';
-import { spawnPty } from '../pty';
-import { serialConsole } from '../qemu/serial';
-import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec, RunOnceIo } from '../types';
-import { applyLimits, busy, cgroupDirs, ENTER_CGROUPS, execCgroups, killCgroup, removeCgroup } from './cgroups';
-import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareUpper } from './argv';
-import { alive, commandOf, exitReason, holderAlive, holderFiles, initPid, readPids, waitGone } from './files';
-import { leaseSubnet, natPlan, natUpFor, networkOf, releaseSubnet, tearDownNat } from './network';
-import { dropNspawnNoise } from './noise';
+import { run } from '../exec';
 import { containerCounters } from '../container-stats';
+import { busy, cgroupDirs, killCgroup, removeCgroup } from '../shared/cgroups';
+import { diskUsage } from '../shared/disk-usage';
+import { alive, holderAlive, holderExit, holderFiles, initPid, readPids, spawnHolder, waitGone } from '../shared/holder-files';
+import { logConsole, logSince } from '../shared/log-console';
+import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource } from '../types';
+import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareUpper } from './argv';
+import { describeNspawn, nspawnFacts } from './describe';
+import { enterCgroups, execIn, netDown, runOnceIn, shellIn } from './inside';
+import { leaseSubnet, natPlan, natUpFor, releaseSubnet } from './network';
+import { commandOf, lowersOf, networkOf, nspawnRuntime } from './runtime';
+import { unitFile } from './unit';
 
 /** A container is ready when its console offers a login, or logs root in (systemd reached getty). */
 const READY = /\blogin: /;
-const PATH_IN_GUEST = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** A new record's layers and network, leased for machine `t` (a restore keeps its lease). */
+function layered(t: { id: string; layers: string; dir: string; name: string }, rec: ReturnType<typeof nspawnRuntime>, lowers: string[], rootfs: string) {
+  const network = networkOf(rec);
+  const netIndex = network === 'nat' ? leaseSubnet(t) : null;
+  prepareUpper(containerDirs(t.dir).upper, hostnameOf(t), network);
+  // `ssh`: the machine offers login shells (for a container: bash through nsenter, see openShell).
+  const command = rec.command && rec.command.length ? rec.command : null;
+  return { rootfs, lowers, network, netIndex, address: netIndex === null ? null : natPlan(t.id, netIndex).guestAddr, ssh: true, command };
+}
 
 /** systemd-nspawn OS containers; each runs under a console holder (dist/holder.js) so it outlives the server. */
 export class NspawnDriver implements MachineDriver {
   readonly kind = 'nspawn' as const;
+  readonly snapshotFiles = { checked: [], bulk: [] };
+  // A restore's new upper dir replaces the machine's: it must be stopped first.
+  readonly branchesBesideRunning = false;
+  readonly describe = describeNspawn;
+  readonly facts = nspawnFacts;
 
   async create(m: MachineSpec, image: BootFiles) {
     if (!image.rootfs || !fs.existsSync(image.rootfs))
       throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
-    const network = networkOf(m.runtime);
-    const netIndex = network === 'nat' ? leaseSubnet(m) : null;
-    prepareUpper(containerDirs(m.dir).upper, hostnameOf(m), network);
-    // `ssh`: the machine offers login shells (for a container: bash through nsenter, see openShell).
-    return {
-      rootfs: image.rootfs,
-      lowers: [],
-      network,
-      netIndex,
-      address: netIndex === null ? null : natPlan(m.id, netIndex).guestAddr,
-      ssh: true,
-      command: commandOf(m),
-    };
+    const runtime = layered(m, nspawnRuntime(m.runtime), [], image.rootfs);
+    return { runtime, log: [`root: overlay of image ${image.image} and the machine's own upper dir`] };
   }
 
   private rootfsOf(m: MachineSpec, image?: BootFiles): string {
-    const rootfs = typeof m.runtime.rootfs === 'string' ? m.runtime.rootfs : image?.rootfs;
+    const rootfs = nspawnRuntime(m.runtime).rootfs ?? image?.rootfs;
     if (!rootfs || !fs.existsSync(rootfs)) throw new Error('The image root filesystem is gone: rebuild the image.');
     return rootfs;
   }
 
-  /**
-   * The container's cgroups, made, with its memory and CPU limits; a command run through
-   * ENTER_CGROUPS starts inside them. `limitsNote`: the limits the host would not take.
-   */
-  private enterCgroups(m: MachineSpec): { argv: string[]; limitsNote: string | null } {
-    const problems = applyLimits(m.id, { memoryMib: m.memoryMib, cpus: m.cpus });
-    return {
-      argv: ['sh', '-c', ENTER_CGROUPS, 'hangar-enter', ...cgroupDirs(m.id).all, '--'],
-      limitsNote: problems.length ? `limits not applied: ${problems.join('; ')}` : null,
-    };
-  }
-
-  /**
-   * An application container's command run once, attached to the caller (no holder, no pty):
-   * stdout and stderr stay apart, the exit code is the command's. Killing goes through the
-   * cgroup, since the container's processes are not in nspawn's process group.
-   */
-  async runOnce(m: MachineSpec, io: RunOnceIo) {
-    if (!commandOf(m)) throw new Error('Not an application container: it has no command.');
-    const cg = this.enterCgroups(m);
-    if (cg.limitsNote) io.onData('stderr', Buffer.from(`hangar: ${cg.limitsNote}\n`));
-    const argv = [...cg.argv, ...nspawnArgv(m, this.rootfsOf(m), { pipe: true })];
-    const err = dropNspawnNoise((t) => io.onData('stderr', Buffer.from(t)));
-    const errText = new StringDecoder('utf8');
-    const kill = () => killCgroup(m.id);
-    const nat = natOf(m);
-    let net: Promise<void> = Promise.resolve();
-    try {
-      const { value: r, timedOut } = await killable(io.signal, io.timeoutMs, kill, () =>
-        run(argv, {
-          env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' },
-          maxOutputBytes: 64 * 1024,
-          // `sh` execs nspawn: its pid is nspawn's. A network that cannot be set up ends the run.
-          onSpawn: (pid) => {
-            if (nat)
-              net = natUpFor(nat, pid).catch((e: Error) => {
-                err.push(`hangar: ${e.message}\n`);
-                kill();
-              });
-          },
-          onData: (stream, chunk) => (stream === 'stdout' ? io.onData('stdout', chunk) : err.push(errText.write(chunk))),
-        }),
-      );
-      await net;
-      err.end();
-      return { code: r.code ?? 137, timedOut };
-    } finally {
-      await waitGone(() => cgroupDirs(m.id).all.some(busy), 5000);
-      await this.netDown(m);
-    }
+  runOnce(m: MachineSpec, io: RunOnceIo) {
+    return runOnceIn(m, this.rootfsOf(m), io);
   }
 
   async start(m: MachineSpec, image: BootFiles) {
     const rootfs = this.rootfsOf(m, image);
     const f = holderFiles(m.dir);
-    const holder = fileURLToPath(new URL('./holder.js', import.meta.url));
-    if (!fs.existsSync(holder)) throw new Error(`${holder} is missing: run npm run build.`);
     const serialFrom = fs.existsSync(f.log) ? fs.statSync(f.log).size : 0;
     fs.rmSync(f.pid, { force: true });
-    const cg = this.enterCgroups(m);
-    const argv = [...cg.argv, ...nspawnArgv(m, rootfs)];
+    const cg = enterCgroups(m);
     const nat = natOf(m);
     // Port forwards live in the holder: they answer exactly while the container runs.
     const forwards = nat && m.ports.length ? JSON.stringify(m.ports.map((p) => ({ port: p.host, to: nat.guestAddr, toPort: p.guest }))) : '';
-    const child = spawn(process.execPath, [holder, m.dir, '--', ...argv], {
-      detached: true,
-      stdio: 'ignore',
-      cwd: m.dir,
-      env: { ...process.env, HANGAR_FORWARDS: forwards },
-    });
-    child.unref();
+    spawnHolder(m.dir, [...cg.argv, ...nspawnArgv(m, rootfs)], { HANGAR_FORWARDS: forwards });
     const end = Date.now() + 5000;
     let pids = readPids(m.dir);
     while (!pids && Date.now() < end) {
@@ -133,16 +78,18 @@ export class NspawnDriver implements MachineDriver {
         // A container without its network is no use, and must not stay behind running.
         killCgroup(m.id, pids.child);
         await waitGone(() => alive(pids.child, 'systemd-nspawn') || holderAlive(m.dir), 5000);
-        await this.netDown(m);
+        await netDown(m);
         throw err;
       }
     }
-    return { pid: pids.holder, nspawnPid: pids.child, serialFrom, limitsNote: cg.limitsNote };
+    const log = [`nspawn holder pid ${pids.holder}`, ...(cg.limitsNote ? [`warning: ${cg.limitsNote}`] : [])];
+    return { runtime: { ...m.runtime, pid: pids.holder, nspawnPid: pids.child, serialFrom }, log };
   }
 
   async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {
+    const runtime = { ...m.runtime, pid: null };
     const pids = readPids(m.dir);
-    if (!pids || !this.isRunning(m)) return { clean: true };
+    if (!pids || !this.isRunning(m)) return { clean: true, runtime };
     const running = () => alive(pids.child, 'systemd-nspawn');
     // The freezer would hold the shutdown back.
     await this.resume(m).catch(() => undefined);
@@ -155,21 +102,16 @@ export class NspawnDriver implements MachineDriver {
       }
       if (await waitGone(running, opts.timeoutMs)) {
         await waitGone(() => holderAlive(m.dir), 2000);
-        await this.netDown(m);
-        return { clean: true };
+        await netDown(m);
+        return { clean: true, runtime };
       }
     }
     // SIGKILL to nspawn alone would orphan the container's init: kill the whole cgroup.
     killCgroup(m.id, pids.child);
     await waitGone(running, 3000);
     await waitGone(() => holderAlive(m.dir), 2000);
-    await this.netDown(m);
-    return { clean: false };
-  }
-
-  private async netDown(m: MachineSpec): Promise<void> {
-    const nat = natOf(m);
-    if (nat) await tearDownNat(nat).catch(() => undefined);
+    await netDown(m);
+    return { clean: false, runtime };
   }
 
   async pause(m: MachineSpec) {
@@ -192,26 +134,13 @@ export class NspawnDriver implements MachineDriver {
   }
 
   exitReason(m: MachineSpec) {
-    return exitReason(m);
+    return commandOf(m) ? holderExit(m.dir) : null;
   }
 
   isReady(m: MachineSpec) {
     // An application container is ready once its command runs; an OS container once it offers a login.
     if (commandOf(m)) return this.isRunning(m);
-    const from = typeof m.runtime.serialFrom === 'number' ? m.runtime.serialFrom : 0;
-    try {
-      const fd = fs.openSync(holderFiles(m.dir).log, 'r');
-      try {
-        const len = Math.max(0, fs.fstatSync(fd).size - from);
-        const buf = Buffer.alloc(Math.min(len, 1 << 20));
-        fs.readSync(fd, buf, 0, buf.length, from + len - buf.length);
-        return READY.test(buf.toString('utf8'));
-      } finally {
-        fs.closeSync(fd);
-      }
-    } catch {
-      return false;
-    }
+    return READY.test(logSince(holderFiles(m.dir).log, nspawnRuntime(m.runtime).serialFrom ?? 0));
   }
 
   async status(m: MachineSpec) {
@@ -232,7 +161,7 @@ export class NspawnDriver implements MachineDriver {
   /** The container's console through its holder: like a serial line, but with a window size. */
   openConsole(m: MachineSpec): ConsoleSource {
     const f = holderFiles(m.dir);
-    const con = serialConsole({ serialLog: f.log, serialSock: f.consoleSock }, () => this.isRunning(m));
+    const con = logConsole({ serialLog: f.log, serialSock: f.consoleSock }, () => this.isRunning(m));
     return {
       ...con,
       resize: (cols, rows) => {
@@ -242,53 +171,12 @@ export class NspawnDriver implements MachineDriver {
     };
   }
 
-  /** A login shell in the container (bash on a pty of its own, through nsenter): the "SSH" channel of a container. */
   openShell(m: MachineSpec, cols: number, rows: number) {
-    const init = this.init(m);
-    if (!init) return Promise.reject(new Error('The container is not running.'));
-    return Promise.resolve(
-      spawnPty(
-        [
-          ...this.inCgroups(m),
-          'nsenter',
-          '-t',
-          String(init),
-          '-a',
-          '--',
-          '/usr/bin/env',
-          '-i',
-          PATH_IN_GUEST,
-          'HOME=/root',
-          'TERM=xterm-256color',
-          '/bin/bash',
-          '-l',
-        ],
-        { cols, rows, cwd: '/' },
-      ),
-    );
+    return shellIn(m, cols, rows);
   }
 
-  /** The argv prefix that puts a command into the container's cgroups first (its limits, its figures). */
-  private inCgroups(m: MachineSpec): string[] {
-    const dirs = execCgroups(m.id);
-    return dirs.length ? ['sh', '-c', ENTER_CGROUPS, 'hangar-exec', ...dirs, '--'] : [];
-  }
-
-  private init(m: MachineSpec): number | null {
-    const pids = readPids(m.dir);
-    return pids ? initPid(pids.child) : null;
-  }
-
-  /** In the container's namespaces (nsenter into init), with a clean environment. */
-  async exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }) {
-    const init = this.init(m);
-    if (!init) throw new Error('The container is not running.');
-    const r = await run(
-      [...this.inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=dumb', ...argv],
-      { timeoutMs: opts.timeoutMs },
-    );
-    if (r.timedOut) throw new Error(`The command did not finish within ${opts.timeoutMs / 1000} s.`);
-    return { code: r.code ?? 128, stdout: r.stdout, stderr: r.stderr, durationMs: Math.round(r.durationMs) };
+  exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }) {
+    return execIn(m, argv, opts);
   }
 
   async destroy(m: MachineSpec) {
@@ -296,8 +184,8 @@ export class NspawnDriver implements MachineDriver {
     const pids = readPids(m.dir);
     if (pids) killCgroup(m.id, pids.child);
     await waitGone(() => cgroupDirs(m.id).all.some(busy), 5000);
-    await this.netDown(m);
-    releaseSubnet(m, m.runtime.netIndex);
+    await netDown(m);
+    releaseSubnet(m, nspawnRuntime(m.runtime).netIndex);
     fs.rmSync(m.dir, { recursive: true, force: true, maxRetries: 3 });
     for (const g of cgroupDirs(m.id).all) removeCgroup(g);
     // nspawn leaves its (empty) propagation dir behind where /run is not a tmpfs.
@@ -331,32 +219,33 @@ export class NspawnDriver implements MachineDriver {
     } finally {
       if (running) await this.resume(m).catch(() => undefined);
     }
-    return { live: false, frozenDisk: frozen, disk: '', pauseMs: running ? Math.round(performance.now() - t0) : null };
+    return { live: false, frozenDisk: frozen, pauseMs: running ? Math.round(performance.now() - t0) : null, sizeBytes: diskUsage(frozen) };
+  }
+
+  /** What branch() stacks again: the image root and the layers below, the network and command. */
+  snapshotRecord(m: MachineSpec) {
+    const rt = nspawnRuntime(m.runtime);
+    return { ssh: rt.ssh === true, rootfs: rt.rootfs, lowers: rt.lowers ?? [], network: rt.network, command: rt.command ?? null };
   }
 
   /** Each machine gets a fresh upper dir over the snapshot's layers and its frozen one. */
-  async branch(frozen: string, targets: { id: string; dir: string; layers: string; name: string }[], spec: Record<string, unknown>) {
-    const lowers = [...(Array.isArray(spec.lowers) ? (spec.lowers as string[]) : []), frozen];
-    const rootfs = typeof spec.rootfs === 'string' ? spec.rootfs : null;
-    if (!rootfs) throw new Error('The snapshot does not say which image root it was taken on.');
-    const network = networkOf(spec);
-    return targets.map((t) => {
-      // Each machine on the NAT network gets a subnet of its own (a restore: a new lease, the old one goes with destroy or stays leased by the same id).
-      const netIndex = network === 'nat' ? leaseSubnet(t) : null;
-      prepareUpper(containerDirs(t.dir).upper, hostnameOf(t), network);
-      return {
-        rootfs,
-        lowers,
-        network,
-        netIndex,
-        address: netIndex === null ? null : natPlan(t.id, netIndex).guestAddr,
-        ssh: true,
-        command: Array.isArray(spec.command) ? spec.command : null,
-      };
-    });
+  async branch(snap: SnapshotSource, targets: BranchTarget[]) {
+    const rec = nspawnRuntime(snap.record);
+    if (!rec.rootfs) throw new Error('The snapshot does not say which image root it was taken on.');
+    const lowers = [...(rec.lowers ?? []), snap.frozen];
+    // Each machine on the NAT network gets a subnet of its own (a restore: a new lease, the old one goes with destroy or stays leased by the same id).
+    return targets.map((t) => layered(t, rec, lowers, rec.rootfs!));
   }
 
-  async activeDisk() {
+  layersOf(runtime: Record<string, unknown>) {
+    return lowersOf({ runtime });
+  }
+
+  chainOf(frozen: string) {
+    return fs.existsSync(frozen) ? [path.resolve(frozen)] : [];
+  }
+
+  async repair() {
     return null;
   }
 
@@ -364,11 +253,26 @@ export class NspawnDriver implements MachineDriver {
     // Nothing restores a container's memory yet, so nothing to fix.
   }
 
+  unitFile(m: MachineSpec) {
+    return unitFile(m);
+  }
+
+  /** Files land in the writable layer before the overlay is mounted. */
+  addFiles(m: MachineSpec, files: { from: string; to: string }[]) {
+    return files.map((f) => {
+      const rel = path.posix.normalize(`/${f.to}`);
+      const target = path.join(containerDirs(m.dir).upper, rel);
+      fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+      fs.renameSync(f.from, target);
+      return rel;
+    });
+  }
+
   async stats(m: MachineSpec) {
     const pids = readPids(m.dir);
     if (!pids || !this.isRunning(m)) return null;
     const d = cgroupDirs(m.id);
-    const network = networkOf(m.runtime);
+    const network = networkOf(nspawnRuntime(m.runtime));
     return containerCounters({
       cpuDir: d.unified ?? d.cpu,
       memoryDir: d.memory,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { firstLine, run } from '../exec';
-import { initPid } from './files';
+import { initPid } from '../shared/holder-files';
 import type { MachineSpec } from '../types';
 
 /**
@@ -11,8 +11,6 @@ import type { MachineSpec } from '../types';
  * masqueraded by iptables, forwarding on. Port forwards are proxied by the console holder (so
  * they answer on the host's loopback too, like QEMU's hostfwd, and need no DNAT).
  */
-export type NetworkMode = 'private' | 'nat' | 'host';
-export const networkOf = (rt: Record<string, unknown>): NetworkMode => (rt.network === 'host' || rt.network === 'nat' ? rt.network : 'private');
 
 const SLOTS = 16384;
 export interface NatPlan {
@@ -131,20 +129,6 @@ export async function tearDownNat(plan: NatPlan): Promise<void> {
   while ((await run(rule('-D', masquerade(plan)), { timeoutMs: 15_000 })).code === 0) {
     // one rule per start, normally; repeated starts after a crash could leave more
   }
-}
-
-/** The host can do NAT for containers: iproute2, iptables and a writable ip_forward. */
-export async function natSupport(): Promise<{ ok: boolean; reason: string | null }> {
-  const ip = await run(['ip', '-V'], { timeoutMs: 5000 });
-  if (ip.code !== 0) return { ok: false, reason: 'iproute2 (ip) is missing' };
-  const ipt = await run(['iptables', '-w', '5', '-t', 'nat', '-S', 'POSTROUTING'], { timeoutMs: 10_000 });
-  if (ipt.code !== 0) return { ok: false, reason: `iptables cannot edit the nat table: ${firstLine(ipt.stderr) || 'not installed'}` };
-  try {
-    fs.accessSync('/proc/sys/net/ipv4/ip_forward', fs.constants.W_OK);
-  } catch {
-    return { ok: false, reason: 'IP forwarding cannot be switched on (read-only /proc/sys)' };
-  }
-  return { ok: true, reason: null };
 }
 
 /** A process that exists and has not ended (a zombie has ended). */

@@ -1,6 +1,7 @@
 import type { MachineSpec } from '../types';
 import { natOf, nspawnArgv } from './argv';
 import { masqueradeRule, type NatPlan } from './network';
+import { nspawnRuntime } from './runtime';
 
 const shWord = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 
@@ -28,7 +29,7 @@ function natScript(n: NatPlan): string {
  * the same command, layers and limits, started at boot. Not while Hangar runs it too.
  */
 export function unitFile(m: MachineSpec): string {
-  const rootfs = typeof m.runtime.rootfs === 'string' ? m.runtime.rootfs : '';
+  const rootfs = nspawnRuntime(m.runtime).rootfs ?? '';
   const nat = natOf(m);
   // systemd's own syntax: % and $ double up, whitespace and quotes need a quoted word.
   const q = (a: string) => {

@@ -1,15 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { ConsoleSource } from '@/server/core/console/source';
 import { firstLine, killable, run } from '../exec';
 import { PODMAN_ULIMITS, podmanFlags } from '../host';
-import { commandOf, exitReason, holderAlive, holderFiles, readPids, waitGone } from '../nspawn/files';
-import { serialConsole } from '../qemu/serial';
-import { cgroupDirsOfPid } from '../nspawn/cgroups';
 import { containerCounters } from '../container-stats';
-import type { BootFiles, CheckpointResult, MachineDriver, MachineSpec, RunOnceIo } from '../types';
+import { cgroupDirsOfPid } from '../shared/cgroups';
+import { holderAlive, holderExit, holderFiles, readPids, spawnHolder, waitGone } from '../shared/holder-files';
+import { logConsole } from '../shared/log-console';
+import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource } from '../types';
+import { describePodman, podmanFacts } from './describe';
+import { commandOf, hostNetwork, podmanRuntime } from './runtime';
 
 let flags: Promise<string[]> | null = null;
 /** `podman` with the global flags this host needs (found once). */
@@ -46,6 +45,11 @@ async function pm(args: string[], timeoutMs = 60_000) {
  */
 export class PodmanDriver implements MachineDriver {
   readonly kind = 'podman' as const;
+  readonly snapshotFiles = { checked: [], bulk: [] };
+  // A restore's new image replaces the container: it must be gone first.
+  readonly branchesBesideRunning = false;
+  readonly describe = describePodman;
+  readonly facts = podmanFacts;
 
   async create(m: MachineSpec, image: BootFiles) {
     if (!image.rootfs || !fs.existsSync(image.rootfs))
@@ -65,14 +69,13 @@ export class PodmanDriver implements MachineDriver {
     }
     fs.mkdirSync(m.dir, { recursive: true, mode: 0o700 });
     // The console is the container's shell (or its command): no separate shell channel.
-    return { image: ref, network: m.runtime.network === 'host' ? 'host' : 'private', ssh: false, command: commandOf(m) };
+    const network = podmanRuntime(m.runtime).network === 'host' ? 'host' : 'private';
+    return { runtime: { image: ref, network, ssh: false, command: commandOf(m) }, log: [`root: podman image ${ref} of image ${image.image}`] };
   }
 
   async start(m: MachineSpec) {
-    const ref = typeof m.runtime.image === 'string' ? m.runtime.image : null;
+    const ref = podmanRuntime(m.runtime).image;
     if (!ref) throw new Error('The machine has no podman image recorded: create it again.');
-    const holder = fileURLToPath(new URL('./holder.js', import.meta.url));
-    if (!fs.existsSync(holder)) throw new Error(`${holder} is missing: run npm run build.`);
     const f = holderFiles(m.dir);
     const serialFrom = fs.existsSync(f.log) ? fs.statSync(f.log).size : 0;
     // The last run's pid and exit files would read as this run's.
@@ -88,7 +91,7 @@ export class PodmanDriver implements MachineDriver {
       '--hostname',
       m.name,
       '--network',
-      m.runtime.network === 'host' ? 'host' : 'none',
+      hostNetwork(m) ? 'host' : 'none',
       ...PODMAN_ULIMITS,
       ...limitFlags(m),
       '--stop-signal',
@@ -96,11 +99,11 @@ export class PodmanDriver implements MachineDriver {
       ref,
       ...(commandOf(m) ?? ['/bin/bash', '-l']),
     ];
-    spawn(process.execPath, [holder, m.dir, '--', ...argv], { detached: true, stdio: 'ignore', cwd: m.dir }).unref();
+    spawnHolder(m.dir, argv);
     const end = Date.now() + 30_000;
     while (Date.now() < end) {
       const pid = readPids(m.dir)?.holder;
-      if (pid && (await this.status(m)) === 'running') return { pid, serialFrom };
+      if (pid && (await this.status(m)) === 'running') return { runtime: { ...m.runtime, pid, serialFrom }, log: [`podman holder pid ${pid}`] };
       if (fs.existsSync(f.exit))
         throw new Error(`podman run exited: ${fs.readFileSync(f.log, 'utf8').slice(serialFrom).trim().split('\n').slice(-3).join(' ')}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -110,7 +113,7 @@ export class PodmanDriver implements MachineDriver {
 
   /** `podman run --rm` of the application container's command, attached: stdout and stderr apart, its exit code. */
   async runOnce(m: MachineSpec, io: RunOnceIo) {
-    const ref = typeof m.runtime.image === 'string' ? m.runtime.image : null;
+    const ref = podmanRuntime(m.runtime).image;
     const command = commandOf(m);
     if (!ref || !command) throw new Error('Not an application container: it has no image or command.');
     const pod = await podman();
@@ -124,7 +127,7 @@ export class PodmanDriver implements MachineDriver {
       '--hostname',
       m.name,
       '--network',
-      m.runtime.network === 'host' ? 'host' : 'none',
+      hostNetwork(m) ? 'host' : 'none',
       ...PODMAN_ULIMITS,
       ...limitFlags(m),
       ref,
@@ -135,6 +138,7 @@ export class PodmanDriver implements MachineDriver {
   }
 
   async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {
+    const runtime = { ...m.runtime, pid: null };
     const status = await this.status(m);
     if (status === 'paused') await this.resume(m);
     if (status !== 'stopped') {
@@ -143,7 +147,7 @@ export class PodmanDriver implements MachineDriver {
     }
     // The holder ends with its `podman run`; a start before that would read its exit file as its own.
     await waitGone(() => this.isRunning(m), 10_000);
-    return { clean: !opts.force };
+    return { clean: !opts.force, runtime };
   }
 
   async pause(m: MachineSpec) {
@@ -159,7 +163,7 @@ export class PodmanDriver implements MachineDriver {
   }
 
   exitReason(m: MachineSpec) {
-    return exitReason(m);
+    return commandOf(m) ? holderExit(m.dir) : null;
   }
 
   /** Running as soon as podman says so: the shell is the container. */
@@ -179,7 +183,7 @@ export class PodmanDriver implements MachineDriver {
 
   openConsole(m: MachineSpec): ConsoleSource {
     const f = holderFiles(m.dir);
-    return serialConsole({ serialLog: f.log, serialSock: f.consoleSock }, () => this.isRunning(m));
+    return logConsole({ serialLog: f.log, serialSock: f.consoleSock }, () => this.isRunning(m));
   }
 
   openShell() {
@@ -210,24 +214,36 @@ export class PodmanDriver implements MachineDriver {
     await pm(['commit', '--pause=true', containerName(m), ref], 30 * 60_000);
     const pauseMs = Math.round(performance.now() - t0);
     const size = Number((await pm(['image', 'inspect', '--format', '{{.Size}}', ref])).trim()) || 0;
-    return { live: false, frozenDisk: ref, disk: '', pauseMs, frozenBytes: size };
+    return { live: false, frozenDisk: ref, pauseMs, sizeBytes: size };
+  }
+
+  snapshotRecord(m: MachineSpec) {
+    const rt = podmanRuntime(m.runtime);
+    return { ssh: rt.ssh === true, network: rt.network, command: rt.command ?? null };
   }
 
   /** Machines from a snapshot run its committed image. */
-  async branch(frozen: string, targets: unknown[], spec: Record<string, unknown>) {
-    return targets.map(() => ({
-      image: frozen,
-      network: spec.network === 'host' ? 'host' : 'private',
-      ssh: false,
-      command: Array.isArray(spec.command) ? spec.command : null,
-    }));
+  async branch(snap: SnapshotSource, targets: BranchTarget[]) {
+    const rec = podmanRuntime(snap.record);
+    return targets.map((t) => {
+      fs.mkdirSync(t.dir, { recursive: true, mode: 0o700 });
+      return { image: snap.frozen, network: rec.network === 'host' ? 'host' : 'private', ssh: false, command: rec.command ?? null };
+    });
+  }
+
+  layersOf() {
+    return [];
+  }
+
+  chainOf() {
+    return [];
   }
 
   async dropLayer(frozen: string) {
     if (frozen.startsWith('localhost/hangar-snap-')) await pm(['rmi', '-f', frozen]);
   }
 
-  async activeDisk() {
+  async repair() {
     return null;
   }
 
@@ -257,7 +273,7 @@ export class PodmanDriver implements MachineDriver {
       memoryDir: d.memory,
       procsDir: d.unified ?? d.memory,
       // No network of its own but loopback, or the host's (whose figures are not the container's).
-      netPid: m.runtime.network === 'host' ? null : main.pid,
+      netPid: hostNetwork(m) ? null : main.pid,
       loopbackOnly: true,
       upper: null,
       memLimitBytes: m.memoryMib * 2 ** 20,

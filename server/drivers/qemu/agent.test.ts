@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../exec';
-import { scriptFor, shellQuote } from './agent';
+import { shellQuote } from '../shared/shell';
+import { scriptFor } from './agent';
 
 describe('guest agent scripts', () => {
   it('quote every argument so a shell reads it back byte for byte', async () => {

@@ -1,37 +1,12 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-}
-
-/** POSIX single-quoting: inside '...' nothing is special, and ' itself is written '\''. */
-export const shellQuote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
+import { shellQuote } from '../shared/shell';
+import type { ExecResult } from '../types';
 
 /** The script the guest runs for an argv: each argument quoted, so none is parsed by the guest shell. */
 export function scriptFor(argv: string[]): string {
   return `exec ${argv.map(shellQuote).join(' ')}\n`;
 }
-
-/**
- * The guest side, installed in every image (busybox runs it from its init, Debian as a unit):
- * one request per line on ttyS1, "ID BASE64(script)"; answers "ID RC BASE64(stdout) BASE64(stderr)".
- */
-export const AGENT_SCRIPT = `#!/bin/sh
-stty -F /dev/ttyS1 raw -echo 2>/dev/null
-exec 3<>/dev/ttyS1
-# Listening: the busybox init waits for this before it says the machine is ready.
-: > /tmp/.hangar-agent-ready
-while read -r id req <&3; do
-  echo "$req" | base64 -d > /tmp/.agent.sh
-  sh /tmp/.agent.sh </dev/null >/tmp/.agent.out 2>/tmp/.agent.err
-  rc=$?
-  echo "$id $rc $(base64 -w 0 /tmp/.agent.out) $(base64 -w 0 /tmp/.agent.err)" >&3
-done
-`;
 
 const tails = new Map<string, Promise<unknown>>();
 const inFlight = new Map<string, number>();
@@ -40,7 +15,7 @@ const inFlight = new Map<string, number>();
 export const agentIdle = (sockPath: string): boolean => !inFlight.get(sockPath);
 
 /**
- * Run argv in a busybox guest through its agent on ttyS1. The request is base64 on one line
+ * Run argv in a guest through its agent on ttyS1 (the guest side: images/guest-agent.ts). The request is base64 on one line
  * and the answer carries base64 stdout and stderr, so no byte of either can break the framing.
  * One request at a time per machine (the agent is a loop).
  */

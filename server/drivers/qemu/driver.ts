@@ -1,19 +1,22 @@
 import fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import type { ConsoleSource } from '@/server/core/console/source';
+import path from 'node:path';
 import { firstLine, run } from '../exec';
 import { pickLoopbackPort } from '../net';
-import { sshExec, sshShell, type SshTarget } from '../ssh';
-import path from 'node:path';
-import type { BootFiles, CheckpointResult, Fixups, MachineDriver, MachineSpec, StartFrom } from '../types';
-import { machineFiles, qemuArgv, type GuestRam } from './argv';
+import { diskUsage } from '../shared/disk-usage';
+import { logConsole, logSince } from '../shared/log-console';
+import { sshExec, sshShell } from '../ssh';
+import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, Fixups, MachineDriver, MachineSpec, SnapshotSource, StartOptions } from '../types';
 import { agentExec } from './agent';
+import { qemuArchiver } from './archive';
+import { machineFiles, qemuArgv, type GuestRam } from './argv';
+import { accelFor, describeQemu, qemuFacts } from './describe';
+import { backingChain } from './qcow2';
 import { Qmp } from './qmp';
-import { qemuCounters } from './stats';
-import { serialConsole } from './serial';
+import { diskOf, isQemuPid, newLayer, pidOf, qemuRuntime, ramOf, randomMac, readPid, sshTarget, waitGone } from './runtime';
 import { copySshIdentity, fixupScript, incoming, liveCheckpoint, snapshotFiles } from './snapshot';
+import { qemuCounters } from './stats';
 
-/** What the busybox image's init prints on the console once it is up (see busybox-image.ts). */
+/** What the busybox image's init prints on the console once it is up (see images/busybox.ts). */
 const READY_MARKER = 'hangar-ready';
 
 /** Past this size the serial log is rotated at the next start (serial.log.1 keeps the previous one). */
@@ -27,69 +30,19 @@ const sizeOf = (file: string): number => {
   }
 };
 
-/** Where the driver reaches a machine's sshd, or null for images without one. */
-function sshTarget(m: MachineSpec): SshTarget | null {
-  if (typeof m.runtime.sshPort !== 'number') return null;
-  const f = machineFiles(m.dir);
-  return { port: m.runtime.sshPort, user: 'root', keyFile: f.sshKey, knownHostFile: f.knownHost };
-}
-
-/** The machine's writable disk layer (machines made before layers existed keep theirs in their own dir). */
-export function diskOf(m: MachineSpec): string {
-  return typeof m.runtime.disk === 'string' ? m.runtime.disk : machineFiles(m.dir).disk;
-}
-
-const newLayer = (m: MachineSpec) => path.join(m.layers, `${m.id}-${randomBytes(4).toString('hex')}.qcow2`);
-
-/** A locally administered MAC in QEMU's 52:54:00 range, random per machine (forks get their own). */
-export function randomMac(): string {
-  const b = randomBytes(3);
-  return `52:54:00:${[...b].map((x) => x.toString(16).padStart(2, '0')).join(':')}`;
-}
-
-/** True when `pid` is alive and is still a qemu process (pids get reused). */
-export function isQemuPid(pid: unknown): boolean {
-  if (typeof pid !== 'number' || pid <= 1) return false;
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('qemu-system');
-  } catch {
-    return false;
-  }
-}
-
-const readPid = (file: string): number | null => {
-  try {
-    const n = Number(fs.readFileSync(file, 'utf8').trim());
-    return Number.isInteger(n) && n > 1 ? n : null;
-  } catch {
-    return null;
-  }
+const qcow2Overlay = async (backing: string, file: string, diskGib: number) => {
+  const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', backing, '-F', 'qcow2', file, `${diskGib}G`], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
 };
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (!isQemuPid(pid)) return true;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return !isQemuPid(pid);
-}
-
-/** The running machine's RAM file: its own shared one unless it was started from a snapshot's. */
-function ramOf(m: MachineSpec): GuestRam {
-  const { ramPath, ramShared } = m.runtime;
-  return typeof ramPath === 'string' ? { path: ramPath, shared: ramShared !== false } : { path: machineFiles(m.dir).ram, shared: true };
-}
-
-/** The machine's qemu pid: the recorded one, else its pid file (a start cut off before recording it). */
-function pidOf(m: MachineSpec): number | null {
-  if (isQemuPid(m.runtime.pid)) return m.runtime.pid as number;
-  const fromFile = readPid(machineFiles(m.dir).pid);
-  return fromFile && isQemuPid(fromFile) ? fromFile : null;
-}
 
 export class QemuDriver implements MachineDriver {
   readonly kind = 'qemu' as const;
+  readonly snapshotFiles = { checked: ['state'], bulk: ['ram'] };
+  // A restore's new layer is a new file: it can be made while the old process goes.
+  readonly branchesBesideRunning = true;
+  readonly archive = qemuArchiver;
+  readonly describe = describeQemu;
+  readonly facts = qemuFacts;
 
   async create(m: MachineSpec, image: BootFiles) {
     if (image.diskBytes > m.diskGib * 2 ** 30)
@@ -98,24 +51,25 @@ export class QemuDriver implements MachineDriver {
     fs.mkdirSync(m.layers, { recursive: true, mode: 0o700 });
     // A qcow2 overlay on the image: ten machines cost ten small files, not ten copies.
     const disk = newLayer(m);
-    const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', image.disk, '-F', 'qcow2', disk, `${m.diskGib}G`], { timeoutMs: 30_000 });
-    if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
+    await qcow2Overlay(image.disk, disk, m.diskGib);
     if (image.ssh) {
       // The machine's own key pair: the public half reaches the guest on the kernel command line at every boot.
       const k = await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `hangar@${m.name}`, '-f', machineFiles(m.dir).sshKey], { timeoutMs: 30_000 });
       if (k.code !== 0) throw new Error(`ssh-keygen failed: ${firstLine(k.stderr)}`);
     }
-    return { mac: randomMac(), ssh: image.ssh, disk };
+    return { runtime: { mac: randomMac(), ssh: image.ssh, disk }, log: [`disk: qcow2 overlay on image ${image.image}`] };
   }
 
-  async start(m: MachineSpec, image: BootFiles, accel: 'kvm' | 'tcg', from?: StartFrom) {
+  async start(m: MachineSpec, image: BootFiles, { host, from }: StartOptions) {
+    const rt = qemuRuntime(m.runtime);
+    const accel = accelFor(host);
     const f = machineFiles(m.dir);
     for (const stale of [f.pid, f.serialSock, f.qmpSock, f.statsSock]) fs.rmSync(stale, { force: true });
     if (sizeOf(f.serialLog) > SERIAL_LOG_MAX) fs.renameSync(f.serialLog, `${f.serialLog}.1`);
     // This boot's output starts here: readiness is looked for after it, not in an earlier boot's log.
     const serialFrom = sizeOf(f.serialLog);
-    const mac = typeof m.runtime.mac === 'string' ? m.runtime.mac : randomMac();
-    const sshPort = image.ssh ? await pickLoopbackPort(m.runtime.sshPort) : null;
+    const mac = rt.mac ?? randomMac();
+    const sshPort = image.ssh ? await pickLoopbackPort(rt.sshPort ?? undefined) : null;
     let append = `${image.append} hangar.hostname=${m.name}`;
     if (image.ssh) append += ` hangar.sshkey=${Buffer.from(fs.readFileSync(`${f.sshKey}.pub`, 'utf8').trim()).toString('base64')}`;
     // A snapshot's RAM file is mapped privately: nothing copied, forks share its unmodified pages.
@@ -152,25 +106,27 @@ export class QemuDriver implements MachineDriver {
       pid = readPid(f.pid);
     }
     if (!pid || !isQemuPid(pid)) throw new Error(`qemu exited right after start: ${r.stderr.trim() || 'no message'}`);
+    const runtime = { ...rt, pid, mac, accel, serialFrom, sshPort, ramPath: ram.path, ramShared: ram.shared };
     if (from) {
       await incoming(f.qmpSock, snapshotFiles(from.dir).state).catch((err: Error) => {
         // QEMU exits when it cannot load a stream: say that, not just "connection reset".
         throw new Error(isQemuPid(pid) ? `loading the snapshot failed: ${err.message}` : `qemu exited while loading the snapshot's state (${err.message})`);
       });
     }
-    return { pid, mac, accel, serialFrom, sshPort, ramPath: ram.path, ramShared: ram.shared };
+    return { runtime, log: [`qemu pid ${pid}, accelerator ${accel}`] };
   }
 
   async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {
+    const runtime = { ...m.runtime, pid: null };
     const pid = pidOf(m);
-    if (pid === null) return { clean: true };
+    if (pid === null) return { clean: true, runtime };
     const f = machineFiles(m.dir);
     if (!opts.force) {
       const qmp = await Qmp.connect(f.qmpSock).catch(() => null);
       if (qmp) {
         await qmp.execute('system_powerdown').catch(() => undefined);
         qmp.close();
-        if (await waitGone(pid, opts.timeoutMs)) return { clean: true };
+        if (await waitGone(pid, opts.timeoutMs)) return { clean: true, runtime };
       }
     }
     // Force with no time at all (destroy, restore): the state is discarded, so nothing to flush.
@@ -187,7 +143,7 @@ export class QemuDriver implements MachineDriver {
       }
       await waitGone(pid, 3000);
     }
-    return { clean: false };
+    return { clean: false, runtime };
   }
 
   async pause(m: MachineSpec) {
@@ -203,20 +159,7 @@ export class QemuDriver implements MachineDriver {
   }
 
   isReady(m: MachineSpec) {
-    const from = typeof m.runtime.serialFrom === 'number' ? m.runtime.serialFrom : 0;
-    let fd: number | null = null;
-    try {
-      fd = fs.openSync(machineFiles(m.dir).serialLog, 'r');
-      const len = fs.fstatSync(fd).size - from;
-      if (len <= 0) return false;
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, from);
-      return buf.includes(READY_MARKER);
-    } catch {
-      return false;
-    } finally {
-      if (fd !== null) fs.closeSync(fd);
-    }
+    return logSince(machineFiles(m.dir).serialLog, qemuRuntime(m.runtime).serialFrom ?? 0, Infinity).includes(READY_MARKER);
   }
 
   async status(m: MachineSpec) {
@@ -230,7 +173,7 @@ export class QemuDriver implements MachineDriver {
   }
 
   openConsole(m: MachineSpec): ConsoleSource {
-    return serialConsole(machineFiles(m.dir), () => this.isRunning(m));
+    return logConsole(machineFiles(m.dir), () => this.isRunning(m));
   }
 
   /** Over SSH where the image has sshd, else through the guest agent on ttyS1. */
@@ -246,10 +189,14 @@ export class QemuDriver implements MachineDriver {
 
   async destroy(m: MachineSpec) {
     if (this.isRunning(m)) await this.stop(m, { force: true, timeoutMs: 0 });
-    // The writable layer is the machine's own; frozen layers below it belong to snapshots.
+    this.discard(m);
+    fs.rmSync(m.dir, { recursive: true, force: true });
+  }
+
+  /** The writable layer is the machine's own; frozen layers below it belong to snapshots. */
+  discard(m: MachineSpec) {
     const disk = diskOf(m);
     if (disk.startsWith(path.resolve(m.layers) + path.sep)) fs.rmSync(disk, { force: true });
-    fs.rmSync(m.dir, { recursive: true, force: true });
   }
 
   async checkpoint(m: MachineSpec, dir: string): Promise<CheckpointResult> {
@@ -258,40 +205,66 @@ export class QemuDriver implements MachineDriver {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const f = machineFiles(m.dir);
     copySshIdentity(m.dir, dir);
+    const runtime = { ...m.runtime, disk: next };
+    const size = () => [snapshotFiles(dir).state, snapshotFiles(dir).ram, disk].reduce((a, file) => a + diskUsage(file), 0);
     if (!this.isRunning(m)) {
-      const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', disk, '-F', 'qcow2', next, `${m.diskGib}G`], { timeoutMs: 30_000 });
-      if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
-      return { live: false, frozenDisk: disk, disk: next, pauseMs: null };
+      await qcow2Overlay(disk, next, m.diskGib);
+      return { live: false, frozenDisk: disk, runtime, pauseMs: null, sizeBytes: size() };
     }
     try {
       const { pauseMs } = await liveCheckpoint(f.qmpSock, ramOf(m), disk, next, m.diskGib, dir);
-      return { live: true, frozenDisk: disk, disk: next, pauseMs };
+      return { live: true, frozenDisk: disk, runtime, pauseMs, sizeBytes: size() };
     } catch (err) {
       if (!(err as { switched?: boolean }).switched) throw err;
       // The disk is frozen already: the snapshot keeps it, without the partial memory and device state.
       for (const partial of Object.values(snapshotFiles(dir))) fs.rmSync(partial, { force: true });
       fs.rmSync(`${snapshotFiles(dir).state}.part`, { force: true });
-      return { live: false, frozenDisk: disk, disk: next, pauseMs: null, liveError: (err as Error).message };
+      return { live: false, frozenDisk: disk, runtime, pauseMs: null, liveError: (err as Error).message, sizeBytes: size() };
     }
   }
 
-  /** A fresh qcow2 overlay is only a header naming its backing file, the same for all: made once, copied for the rest. */
-  async branch(frozen: string, targets: { id: string; layers: string; diskGib: number }[]) {
-    const disks = targets.map((t) => path.join(t.layers, `${t.id}-${randomBytes(4).toString('hex')}.qcow2`));
-    fs.mkdirSync(path.dirname(disks[0]), { recursive: true, mode: 0o700 });
-    const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', frozen, '-F', 'qcow2', disks[0], `${targets[0].diskGib}G`], { timeoutMs: 30_000 });
-    if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
-    for (const d of disks.slice(1)) fs.copyFileSync(disks[0], d);
-    return disks.map((disk) => ({ disk }));
+  snapshotRecord(m: MachineSpec) {
+    return { ssh: qemuRuntime(m.runtime).ssh === true };
   }
 
-  async activeDisk(m: MachineSpec) {
+  /**
+   * A fresh qcow2 overlay is only a header naming its backing file, the same for all: made once,
+   * copied for the rest. Each machine gets the snapshot's SSH identity (its guest trusts that
+   * key); forks also a MAC of their own.
+   */
+  async branch(snap: SnapshotSource, targets: BranchTarget[], mode: 'restore' | 'fork') {
+    const disks = targets.map((t) => newLayer(t));
+    fs.mkdirSync(path.dirname(disks[0]), { recursive: true, mode: 0o700 });
+    await qcow2Overlay(snap.frozen, disks[0], targets[0].diskGib);
+    for (const d of disks.slice(1)) fs.copyFileSync(disks[0], d);
+    for (const t of targets) {
+      fs.mkdirSync(t.dir, { recursive: true, mode: 0o700 });
+      copySshIdentity(snap.dir, t.dir);
+    }
+    return disks.map((disk) => (mode === 'fork' ? { disk, mac: randomMac(), ssh: snap.record.ssh === true } : { disk }));
+  }
+
+  layersOf(runtime: Record<string, unknown>) {
+    const disk = qemuRuntime(runtime).disk;
+    return disk ? backingChain(disk) : [];
+  }
+
+  chainOf(frozen: string) {
+    return backingChain(frozen);
+  }
+
+  /** The disk the process writes to, asked of QEMU: a checkpoint cut off after its disk switch leaves the record behind. */
+  async repair(m: MachineSpec) {
+    if (!this.isRunning(m)) return null;
     const blocks = await this.qmp<{ inserted?: { file?: string } }[]>(m, 'query-block').catch(() => []);
-    return blocks.find((b) => b.inserted?.file)?.inserted?.file ?? null;
+    const disk = blocks.find((b) => b.inserted?.file)?.inserted?.file ?? null;
+    return disk && disk !== qemuRuntime(m.runtime).disk ? { ...m.runtime, disk } : null;
   }
 
   async fixup(m: MachineSpec, fx: Fixups) {
-    const r = await agentExec(machineFiles(m.dir).agentSock, ['sh', '-c', fixupScript(fx)], 20_000);
+    // A fork's saved device state carries its source's MAC: the guest takes its own.
+    const script = fixupScript({ ...fx, mac: fx.hostname ? qemuRuntime(m.runtime).mac : undefined });
+    const r = await agentExec(machineFiles(m.dir).agentSock, ['sh', '-c', script], 20_000);
     if (r.code !== 0 || !r.stdout.includes('fixed')) throw new Error(`guest fix-ups failed (exit ${r.code}): ${firstLine(r.stderr)}`);
   }
 

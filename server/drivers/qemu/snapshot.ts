@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { firstLine, run } from '../exec';
-import { shellQuote } from './agent';
+import { shellQuote } from '../shared/shell';
 import { machineFiles, type GuestRam } from './argv';
 import type { Fixups } from '../types';
 import { Qmp } from './qmp';
@@ -146,7 +146,7 @@ export async function incoming(qmpSock: string, stateFile: string): Promise<void
  * lags by the time the snapshot sat on disk), the kernel RNG (every fork would otherwise
  * produce the same numbers), and for forks hostname, MAC and optionally machine-id and host keys.
  */
-export function fixupScript(f: Fixups, now = Date.now()): string {
+export function fixupScript(f: Fixups & { mac?: string }, now = Date.now()): string {
   const lines = [
     `date -s @${Math.floor(now / 1000)} >/dev/null 2>&1`,
     `printf '%s' ${shellQuote(randomBytes(64).toString('base64'))} | base64 -d > /dev/urandom`,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { MachineSpec } from '../types';
-import { allocatedBytes, parseMeminfoUsed, parseNetDev, procCpuNs, procRssBytes, type MachineCounters } from '../proc-stats';
+import { allocatedBytes, parseMeminfoUsed, parseNetDev, procCpuNs, procRssBytes } from '../proc-stats';
+import type { MachineCounters } from '../types';
 import { agentExec, agentIdle } from './agent';
 import { machineFiles } from './argv';
 import { Qmp } from './qmp';

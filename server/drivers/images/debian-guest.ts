@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { AGENT_SCRIPT } from './agent';
+import { AGENT_SCRIPT } from './guest-agent';
 
 /**
  * What Hangar adds to a debootstrapped Debian so it works as a machine: per-boot hostname

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import type { MachineSpec } from '../types';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 /** Files of a container's console holder, in the machine's directory. */
 export const holderFiles = (dir: string) => ({
@@ -40,21 +41,25 @@ export async function waitGone(busy: () => boolean, ms: number): Promise<boolean
   return !busy();
 }
 
-/** An application container's command (argv), or null for an OS container (or a VM). */
-export const commandOf = (m: MachineSpec): string[] | null =>
-  Array.isArray(m.runtime.command) && m.runtime.command.length > 0 && m.runtime.command.every((a) => typeof a === 'string')
-    ? (m.runtime.command as string[])
-    : null;
-
-/** How the holder's command ended, in words, for an application container (its exit code is the news); null otherwise. */
-export function exitReason(m: MachineSpec): string | null {
-  if (!commandOf(m)) return null;
+/** How the holder's command ended, in words (an application container's exit code is the news); null while it runs. */
+export function holderExit(dir: string): string | null {
   try {
-    const e = JSON.parse(fs.readFileSync(holderFiles(m.dir).exit, 'utf8')) as { code?: unknown; signal?: unknown };
+    const e = JSON.parse(fs.readFileSync(holderFiles(dir).exit, 'utf8')) as { code?: unknown; signal?: unknown };
     return typeof e.signal === 'number' && e.signal > 0 ? `The command was killed by signal ${e.signal}.` : `The command exited with code ${String(e.code)}.`;
   } catch {
     return null;
   }
+}
+
+/**
+ * Run `argv` under the console holder (dist/holder.js, detached), which keeps it on a pty of its
+ * own with `dir` for its files, so it outlives the server; see holder.ts.
+ */
+export function spawnHolder(dir: string, argv: string[], env: Record<string, string> = {}): void {
+  const holder = fileURLToPath(new URL('./holder.js', import.meta.url));
+  if (!fs.existsSync(holder)) throw new Error(`${holder} is missing: run npm run build.`);
+  const child = spawn(process.execPath, [holder, dir, '--', ...argv], { detached: true, stdio: 'ignore', cwd: dir, env: { ...process.env, ...env } });
+  child.unref();
 }
 
 /** The process `pid` runs and its command line contains `needle` (a pid is not reused under us). */

@@ -2,9 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { firstLine, run } from '../exec';
-import { AGENT_SCRIPT } from './agent';
+import type { ImageRecipe } from '../types';
+import { AGENT_SCRIPT } from './guest-agent';
 import { writeCpio, type CpioEntry } from './cpio';
-import { GUEST_MODULES, type KernelFiles } from './kernel';
+import { ensureKernel, GUEST_MODULES, type KernelFiles } from './kernel';
 
 /** The guest's /init: mounts, modules, hostname from the kernel command line, DHCP, ACPI power button, then a shell on the console. */
 const INIT = `#!/bin/sh
@@ -59,7 +60,7 @@ export const BUSYBOX_APPEND = 'console=ttyS0 panic=-1';
 
 export const BUSYBOX_RECIPE = { kind: 'busybox', busybox: '/bin/busybox (busybox-static)', init: 'hangar-init v3 (agent on ttyS1)' } as const;
 
-export interface BuiltImage {
+export interface ImageFiles {
   kernel: string;
   initrd: string;
   disk: string;
@@ -70,7 +71,7 @@ export interface BuiltImage {
  * The `busybox` image: Debian's kernel plus an initramfs holding the static busybox and a tiny
  * init, and an empty qcow2 disk machines put their overlays on. Built as plain files: no root.
  */
-export async function buildBusyboxImage(outDir: string, kernel: KernelFiles, log: (l: string) => void): Promise<BuiltImage> {
+export async function buildBusyboxImage(outDir: string, kernel: KernelFiles, log: (l: string) => void): Promise<ImageFiles> {
   const busybox = await fs.readFile('/bin/busybox').catch(() => {
     throw new Error('/bin/busybox is missing: apt-get install busybox-static');
   });
@@ -104,3 +105,21 @@ export async function buildBusyboxImage(outDir: string, kernel: KernelFiles, log
   const sizes = await Promise.all([initrd, vmlinuz, disk].map((f) => fs.stat(f).then((s) => s.blocks * 512)));
   return { kernel: vmlinuz, initrd, disk, sizeBytes: sizes.reduce((a, b) => a + b, 0) };
 }
+
+/** The busybox recipe: seconds to build, seconds to boot (VMs only: it keeps no root filesystem). */
+export const busyboxRecipe: ImageRecipe = {
+  kind: 'busybox',
+  recipe: BUSYBOX_RECIPE,
+  legacyBoot: { append: BUSYBOX_APPEND, ssh: false, diskBytes: 0 },
+  async build(scratch, ctx) {
+    ctx.progress(5, 'Fetching the guest kernel');
+    const kernel = await ensureKernel(ctx.kernels, ctx.log, ctx.signal);
+    ctx.progress(60, 'Writing the initramfs');
+    const built = await buildBusyboxImage(scratch, kernel, ctx.log);
+    return {
+      sizeBytes: built.sizeBytes,
+      boot: { append: BUSYBOX_APPEND, ssh: false, diskBytes: 0 },
+      facts: { kernel: kernel.version, boot: kernel.vmlinux ? 'pvh' : 'bzimage' },
+    };
+  },
+};

@@ -1,20 +1,21 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import type { ConsoleSource } from '@/server/core/console/source';
+import type { ConsoleSource } from '../types';
 
 /** How much of an old log a newly opened console starts with (the session's ring buffer keeps less anyway). */
 const START_TAIL = 1024 * 1024;
 const CHUNK = 64 * 1024;
 
 /**
- * A machine's serial console. Output is read from QEMU's serial log, which holds everything
- * the guest printed since the process started, whether or not anyone was attached, so boot
+ * A console read from a log file and typed into through a socket: QEMU's serial chardev, or a
+ * container's console holder (holder.ts), which work alike. The log holds everything the guest
+ * printed since the process started, whether or not anyone was attached, so boot
  * messages are never missed and a restarted server simply reads on. Input goes through the
- * chardev socket, whose own output copy is read and dropped (else QEMU would stall the guest).
+ * socket, whose own output copy is read and dropped (else QEMU would stall the guest).
  * Pausing stops reading the log: the file, not memory, holds what a slow viewer has not taken.
  */
-export function serialConsole(files: { serialLog: string; serialSock: string }, isAlive: () => boolean): ConsoleSource {
+export function logConsole(files: { serialLog: string; serialSock: string }, isAlive: () => boolean): ConsoleSource {
   let dataFn: (d: string) => void = () => undefined;
   let exitFn: (code: number | null) => void = () => undefined;
   const decoder = new StringDecoder('utf8');
@@ -114,4 +115,20 @@ export function serialConsole(files: { serialLog: string; serialSock: string }, 
       cleanup();
     },
   };
+}
+
+/** What a log file holds from byte `from` on (at most its last `max` bytes), or '' when there is none. */
+export function logSince(file: string, from: number, max = 1 << 20): string {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(file, 'r');
+    const len = Math.max(0, fs.fstatSync(fd).size - from);
+    const buf = Buffer.alloc(Math.min(len, max));
+    fs.readSync(fd, buf, 0, buf.length, from + len - buf.length);
+    return buf.toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
 }

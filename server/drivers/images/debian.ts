@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { firstLine, run } from '../exec';
 import { GUEST_EMPTY_DIRS, GUEST_ENABLE, GUEST_MASK, PRUNED_MODULES, writeGuestFiles } from './debian-guest';
-import type { BuiltImage } from './busybox-image';
+import type { ImageRecipe } from '../types';
+import { mirrorFor, readHostAptSources } from './apt-sources';
+import type { ImageFiles } from './busybox';
 
 export const DEBIAN_SUITE = 'bookworm';
 export const DEBIAN_PACKAGES = ['systemd', 'systemd-sysv', 'udev', 'dbus', 'openssh-server', 'iproute2', 'linux-image-amd64', 'e2fsprogs', 'kmod'];
@@ -30,23 +31,6 @@ export interface DebianBuildOptions {
   signal: AbortSignal;
 }
 
-/** Mount points at or under `dir`, deepest first (debootstrap mounts /proc, /sys and /dev in its target). */
-export function mountsUnder(dir: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
-  const root = path.resolve(dir);
-  return mountinfo
-    .split('\n')
-    .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
-    .filter((m): m is string => !!m && (m === root || m.startsWith(root + '/')))
-    .sort((a, b) => b.length - a.length);
-}
-
-/** Never `rm -r` a tree with the host's /proc or /dev mounted inside it: unmount first. */
-export async function removeTree(dir: string): Promise<void> {
-  for (const m of mountsUnder(dir)) await run(['umount', '-l', m], { timeoutMs: 30_000 });
-  if (mountsUnder(dir).length > 0) throw new Error(`refusing to remove ${dir}: it still has mounts inside`);
-  await fs.rm(dir, { recursive: true, force: true });
-}
-
 async function must(argv: string[], what: string, opts: { signal?: AbortSignal; timeoutMs?: number; onLine?: (l: string) => void } = {}): Promise<void> {
   const r = await run(argv, { timeoutMs: opts.timeoutMs ?? 300_000, signal: opts.signal, onLine: opts.onLine });
   opts.signal?.throwIfAborted();
@@ -68,7 +52,7 @@ async function duBytes(dir: string): Promise<number> {
  * guest files, then `mkfs.ext4 -d` (no loop mounts) and a qcow2. The root filesystem stays
  * next to it for containers. Kernel and initrd are taken from the image's /boot.
  */
-export async function buildDebianImage(outDir: string, o: DebianBuildOptions): Promise<BuiltImage & { kernelVersion: string }> {
+export async function buildDebianImage(outDir: string, o: DebianBuildOptions): Promise<ImageFiles & { kernelVersion: string }> {
   const root = path.join(outDir, 'rootfs');
   await fs.mkdir(root, { recursive: true });
   await fs.mkdir(o.cacheDir, { recursive: true });
@@ -124,3 +108,34 @@ export async function buildDebianImage(outDir: string, o: DebianBuildOptions): P
     kernelVersion: version,
   };
 }
+
+/** The archive to bootstrap Debian from: the setting, else HANGAR_DEBIAN_MIRROR, else the host's apt sources. */
+export function debianMirror(setting: string): string {
+  const m = setting || process.env.HANGAR_DEBIAN_MIRROR || mirrorFor(readHostAptSources(), DEBIAN_SUITE);
+  if (!m) throw new Error(`No Debian mirror: the host's apt sources have no "${DEBIAN_SUITE}" entry; set one in Settings (Debian mirror).`);
+  return m;
+}
+
+/** The debian-12 recipe: a disk for VMs and a root filesystem for containers, from the configured mirror. */
+export const debianRecipe: ImageRecipe = {
+  kind: 'debian-12',
+  recipe: DEBIAN_RECIPE,
+  legacyBoot: { append: DEBIAN_APPEND, ssh: true, diskBytes: 0 },
+  async build(scratch, ctx) {
+    const mirror = debianMirror(ctx.debianMirror);
+    const built = await buildDebianImage(scratch, {
+      mirror,
+      cacheDir: path.join(ctx.cache, 'debootstrap'),
+      log: ctx.log,
+      progress: ctx.progress,
+      signal: ctx.signal,
+    });
+    const info = await run(['qemu-img', 'info', '--output=json', built.disk], { timeoutMs: 30_000 });
+    const diskBytes = (JSON.parse(info.stdout) as { 'virtual-size': number })['virtual-size'];
+    return {
+      sizeBytes: built.sizeBytes,
+      boot: { append: DEBIAN_APPEND, ssh: true, diskBytes },
+      facts: { kernel: built.kernelVersion, mirror, boot: 'bzimage+initrd' },
+    };
+  },
+};

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import * as pty from 'node-pty';
-import { holderFiles } from './files';
+import { holderFiles } from './holder-files';
 
 function main(argv: string[]): void {
   const sep = argv.indexOf('--');

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { capabilityNames } from './host';
+
+/**
+ * What a driver can do, as it describes itself: shared code (core, components, the CLI) asks
+ * these questions instead of comparing driver names. It travels on every machine (its
+ * `capabilities`, with what this host allows) and, per kind, on GET /api/drivers.
+ */
+
+/** Console kinds: a VM's serial line, a container's pty (its holder), a login shell over SSH or through nsenter. */
+export const consoleKinds = ['serial', 'container-pty', 'ssh-shell', 'container-shell'] as const;
+
+export const consoleChannelSchema = z.object({
+  kind: z.enum(consoleKinds),
+  /** Its tab: "Serial console", "Console", "SSH", "Shell". */
+  label: z.string(),
+  /** In a list of consoles (the workspace's picker): "serial", "console", "SSH", "shell". */
+  short: z.string(),
+});
+export type ConsoleChannel = z.infer<typeof consoleChannelSchema>;
+
+/** Something a driver may or may not do, with the reason when it cannot. */
+export const featureSchema = z.object({ available: z.boolean(), reason: z.string().nullable() });
+export type Feature = z.infer<typeof featureSchema>;
+
+export const networkModes = ['private', 'nat', 'host'] as const;
+
+export const driverDescriptionSchema = z.object({
+  /** Display words: the kind ("VM (QEMU, TCG)", "Container (nspawn)"), and what job logs and charts say. */
+  words: z.object({
+    kind: z.string(),
+    /** Progress of a create (before the driver's own log lines): "Creating the disk overlay". */
+    creating: z.string(),
+    /** Progress of a start: "Starting (qemu, tcg)". */
+    starting: z.string(),
+    /** The console log (Boot log tab): "Serial line", "Container output". */
+    consoleLog: z.string(),
+    /** The memory chart's host-side line ("host (qemu RSS)", "in use") and what the limit is called ("Its RAM", "Its limit"). */
+    memorySeries: z.string(),
+    memoryLimit: z.string(),
+    /** Why the memory figure is larger than the guest's use, when it is. */
+    memoryNote: z.string().nullable(),
+    /** Where network figures come from when the host has none. */
+    networkNote: z.string().nullable(),
+  }),
+  consoles: z.object({
+    main: consoleChannelSchema,
+    /** The login shell channel it offers, if any; a machine has it when its `ssh` is set (a VM's image runs sshd). */
+    shell: consoleChannelSchema.nullable(),
+    /** The sentence a placeholder starts with while the shell cannot open: "SSH", "The shell". */
+    shellSubject: z.string(),
+  }),
+  checkpoint: z.object({
+    /** Of a running machine: memory and devices too (live), its files only, or nothing. */
+    running: z.enum(['live', 'filesystem', 'none']),
+    /** Of a stopped one. */
+    stopped: z.enum(['disk', 'filesystem', 'none']),
+    /** Why live checkpoints are not available (from the host probe), when they are not. */
+    reason: z.string().nullable(),
+    /** The button and its explanation, for a running and for a stopped machine. */
+    label: z.string(),
+    title: z.string(),
+    stoppedLabel: z.string(),
+    stoppedTitle: z.string(),
+  }),
+  fork: featureSchema,
+  /** A snapshot as one archive file to move to another host. */
+  archiveExport: featureSchema,
+  /** The machine as a systemd unit file of the host. */
+  unitFile: featureSchema,
+  /** Networks a machine of this kind can be put on; empty: it has its own, no choice (a VM's user-mode NAT). */
+  networks: z.array(z.object({ mode: z.enum(networkModes), label: z.string(), available: z.boolean(), reason: z.string().nullable() })),
+  portForwards: z.object({
+    available: z.boolean(),
+    reason: z.string().nullable(),
+    protocols: z.array(z.enum(['tcp', 'udp'])),
+    /** Networks forwards need (empty: any). */
+    networks: z.array(z.enum(networkModes)),
+  }),
+  /** Runs one command without an init (an application container; `command` on create, `hangar run`). */
+  appContainers: featureSchema,
+  /** Needs an image that keeps its root filesystem as a directory (containers). */
+  needsRootfs: z.boolean(),
+  /** Which resources apply to it (and are limits it enforces). */
+  limits: z.object({ cpus: z.boolean(), memory: z.boolean(), disk: z.boolean() }),
+  /** Host features it needs (see the host probe), and whether this host has them. */
+  needs: z.array(z.enum(capabilityNames)),
+  available: z.boolean(),
+  reason: z.string().nullable(),
+});
+export type DriverDescription = z.infer<typeof driverDescriptionSchema>;

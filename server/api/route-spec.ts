@@ -1,0 +1,80 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import type { GrantRole } from '@/lib/contracts/grants';
+import type { Machine } from '@/lib/contracts/machines';
+import type { Role } from '@/lib/roles';
+import type { Principal } from '@/server/core/auth';
+import type { CachedJson } from '@/server/core/cached-json';
+import type { Core } from '@/server/core/hangar';
+import type { PageRequest } from '@/server/core/paging';
+
+// The route helper's types, apart from route.ts so that what route.ts uses (responses.ts, send.ts) can name them.
+
+export type AppEnv = { Variables: { principal: Principal | null; core: Core; machine: Machine | undefined } };
+export type App = OpenAPIHono<AppEnv>;
+
+/** Who may call a route: anyone, or a signed-in caller with at least this role. */
+export type Access = 'public' | Role;
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type AnyObject = z.ZodObject<z.ZodRawShape>;
+/** The error statuses an operation may answer with (the helper derives most; see responses.ts). */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503;
+/** What a handler may answer besides its JSON: a streamed file or stream, or a body a cache keeps. */
+export type Sent = Response | CachedJson;
+
+type MachineOf<P> = P extends AnyObject ? (z.infer<P> extends { ref: string } ? Machine : undefined) : undefined;
+
+export interface RouteSpec<P extends AnyObject | undefined, Q extends AnyObject | undefined, B extends z.ZodType | undefined, R extends z.ZodType> {
+  method: Method;
+  /** OpenAPI style, under /api: `/jobs/{id}`. */
+  path: string;
+  /** The operationId: camelCase, unique (route.test.ts checks), stable (SDK generators name methods from it). */
+  name: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  /** A share link may call it (only the share routes: a link opens its machine's console and nothing else). */
+  share?: boolean;
+  /** On a /machines/{ref} route: the grant on that machine that lets in a caller whose global role is too weak. */
+  machineGrant?: GrantRole;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** The body is a file, streamed to disk by the handler with its own cap (not JSON, not under the 1 MiB limit). */
+  upload?: { type: string; description: string };
+  response: R;
+  /** Not JSON: the handler answers a Response of this media type (schema: of one line, for JSON lines). */
+  produces?: { type: string; description: string; schema?: z.ZodType };
+  status?: 200 | 201 | 202;
+  /** Errors the domain may answer beyond those the helper derives (responses.ts): 409, 503, a 404 on a name in the body. */
+  errors?: ErrorStatus[];
+  /** A list: `limit` and `cursor` in the query, `{ items, next }` in the answer. Without a limit, every item (or `defaultLimit`). */
+  list?: { defaultLimit?: number; maxLimit?: number };
+  // Method syntax on purpose: specs with narrower inputs go into one route table.
+  handler(ctx: {
+    c: Context<AppEnv>;
+    core: Core;
+    /** Non-null whenever access is not 'public'. */
+    principal: Principal;
+    maybePrincipal: Principal | null;
+    params: P extends AnyObject ? z.infer<P> : undefined;
+    query: Q extends AnyObject ? z.infer<Q> : undefined;
+    body: B extends z.ZodType ? z.infer<B> : undefined;
+    /** On /machines/{ref} routes: the machine, loaded once by the guard. */
+    machine: MachineOf<P>;
+    /** On list routes: the page asked for. */
+    page: PageRequest;
+    ip: string | null;
+  }): Promise<z.infer<R> | Sent>;
+}
+
+export type AnyRouteSpec = RouteSpec<AnyObject | undefined, AnyObject | undefined, z.ZodType | undefined, z.ZodType>;
+
+/** The route table: every registered route, its access rule and its spec (the authorization matrix and the response validator read it). */
+export interface RouteEntry {
+  method: Method;
+  path: string;
+  access: Access;
+  machineGrant?: GrantRole;
+}

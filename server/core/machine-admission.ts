@@ -1,0 +1,68 @@
+import type { CreateMachineBody, Machine } from '@/lib/contracts/machines';
+import type { Store } from '@/db/client';
+import { getMachineRow, insertMachine, type MachineRow } from '@/db/repo/machines';
+import type { BootFiles } from '@/server/drivers/types';
+import type { Principal } from './auth';
+import { ConflictError } from './errors';
+import type { EventBus } from './events';
+import { newId } from './ids';
+import type { ImageService } from './images';
+import { checkImageFits, checkMachineBody } from './machine-guards';
+import type { MachineViews } from './machine-views';
+
+export interface Admitted {
+  machine: Machine;
+  image: BootFiles;
+  /** Its row as written (the create job goes on from it without reading it again). */
+  row: MachineRow;
+}
+
+/** What admission needs of the machine service. */
+export interface AdmissionDeps {
+  store: Store;
+  images: Pick<ImageService, 'files'>;
+  bus: EventBus;
+  views: MachineViews;
+  now: () => number;
+  listing: { items(): Promise<Machine[]> };
+  requireDriver(kind: Machine['driver'], network?: Machine['network']): Promise<void>;
+  preflight(id: string | null, memoryMib: number, ports: Machine['ports']): Promise<void>;
+}
+
+/**
+ * The checks a new machine must pass, in this order: what its driver's description allows
+ * (command, network, forwards), what this host has, a free name, an image that suits it, host
+ * ports nobody forwards yet, and (when it starts at once) memory; then its row, `creating`.
+ */
+export async function admitMachine(d: AdmissionDeps, p: Principal, body: CreateMachineBody, files?: BootFiles): Promise<Admitted> {
+  const description = d.views.describe(body.driver);
+  checkMachineBody(body, description);
+  await d.requireDriver(body.driver, body.network);
+  if (await getMachineRow(d.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
+  const image = files ?? (await d.images.files(body.image));
+  checkImageFits(body, image, description);
+  const taken = new Set((await d.listing.items()).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
+  const clash = body.ports.find((x) => taken.has(`${x.protocol}:${x.host}`));
+  if (clash) throw new ConflictError(`Host port ${clash.host} is forwarded to another machine already.`);
+  if (body.start) await d.preflight(null, body.memoryMib, body.ports);
+  const now = d.now();
+  const row = await insertMachine(d.store, {
+    id: newId('mch'),
+    name: body.name,
+    driver: body.driver,
+    image: body.image,
+    state: 'creating',
+    stateReason: null,
+    cpus: body.cpus,
+    memoryMib: body.memoryMib,
+    diskGib: body.diskGib,
+    ports: body.ports,
+    tags: body.tags,
+    ownerId: p.user.id,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const machine = d.views.view(row);
+  d.bus.publish('machine:update', machine);
+  return { machine, image, row };
+}

@@ -1,0 +1,117 @@
+import type { StopMachineBody } from '@/lib/contracts/machines';
+import type { MachinePatch, MachineRow } from '@/db/repo/machines';
+import type { Fixups, MachineDriver, MachineSpec, StartFrom } from '@/server/drivers/types';
+import type { HostService } from './host';
+import type { ImageService } from './images';
+import type { JobContext } from './jobs';
+import type { MachineViews } from './machine-views';
+
+/** A start from a snapshot: its files, the fix-ups after it, and a callback once the guest runs again. */
+export type StartFromSnapshot = StartFrom & { fixups: Fixups; onRunning?: () => void };
+
+/** What starting and stopping need of the machine service (an interface: the two modules do not import each other). */
+export interface PoweredMachines {
+  readonly views: MachineViews;
+  row(id: string): Promise<MachineRow>;
+  toSpec(row: MachineRow): MachineSpec;
+  driver(kind: MachineRow['driver']): MachineDriver;
+  patch(id: string, patch: MachinePatch): Promise<MachineRow | undefined>;
+  preflight(id: string | null, memoryMib: number, ports: MachineSpec['ports']): Promise<void>;
+  onGone(id: string): void;
+}
+
+/** Boot and shutdown of a machine inside a job: progress and log lines in its driver's words. */
+export class MachinePower {
+  constructor(
+    private readonly machines: PoweredMachines,
+    private readonly images: ImageService,
+    private readonly host: HostService,
+  ) {}
+
+  /** Boot, or with `from` carry on from a snapshot (no boot: the guest continues, then gets its fix-ups). */
+  async start(id: string, ctx: JobContext, base: number, from?: StartFromSnapshot, known?: MachineRow): Promise<void> {
+    const row = known ?? (await this.machines.row(id));
+    const spec = this.machines.toSpec(row);
+    const driver = this.machines.driver(row.driver);
+    await this.machines.preflight(id, row.memoryMib, spec.ports);
+    const image = await this.images.files(row.image);
+    const host = await this.host.info();
+    await this.machines.patch(id, { state: 'starting', stateReason: null });
+    ctx.progress(base + 10, this.machines.views.describe(row.driver).words.starting);
+    // The machine as this start knows it, pid included: the row may be gone by the time we clean up (destroy).
+    let live: MachineSpec = spec;
+    try {
+      const started = await driver.start(spec, image, { host, from });
+      live = { ...spec, runtime: { ...spec.runtime, ...started.runtime } };
+      await this.machines.patch(id, { runtime: live.runtime });
+      for (const line of started.log) ctx.log(line);
+      if (from) {
+        from.onRunning?.();
+        // The clock and RNG fix-ups are what make a restore safe to use; a guest without the agent still runs.
+        await driver.fixup(live, from.fixups).then(
+          () => ctx.log('guest fix-ups done: clock set, RNG reseeded' + (from.fixups.hostname ? `, hostname ${from.fixups.hostname}` : '')),
+          (err: Error) => ctx.log(`warning: ${err.message}`),
+        );
+      } else {
+        ctx.progress(base + 20, 'Booting');
+        const exited = await this.waitReady(driver, live, ctx, 90_000);
+        // An application container whose command is done already: it ran, and stopped.
+        if (exited) {
+          ctx.log(exited);
+          await this.machines.patch(id, { state: 'stopped', stateReason: exited });
+          return;
+        }
+      }
+      await this.machines.patch(id, { state: 'running' });
+    } catch (err) {
+      if (driver.isRunning(live)) await driver.stop(live, { force: true, timeoutMs: 0 });
+      await this.machines.patch(id, { state: 'failed', stateReason: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Ready when the driver says the guest booted; for an application container whose command
+   * ended already, how it ended. A destroy meanwhile cancels the job (the signal).
+   */
+  private async waitReady(driver: MachineDriver, spec: MachineSpec, ctx: JobContext, ms: number): Promise<string | null> {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      ctx.signal.throwIfAborted();
+      if (driver.isReady(spec)) return null;
+      if (!driver.isRunning(spec)) {
+        const exited = driver.exitReason?.(spec);
+        if (exited) return exited;
+        throw new Error('The machine exited during boot: see its console log.');
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`The guest did not report ready within ${ms / 1000} s.`);
+  }
+
+  /** Shut down (ACPI or the container's init; hard when forced or late); returns the row as written. */
+  async stop(id: string, ctx: JobContext, opts: StopMachineBody, known?: MachineRow): Promise<MachineRow | undefined> {
+    const row = known ?? (await this.machines.row(id));
+    const spec = this.machines.toSpec(row);
+    await this.machines.patch(id, { state: 'stopping' });
+    ctx.progress(20, opts.force ? 'Stopping (force)' : `ACPI shutdown (up to ${opts.timeoutS} s)`);
+    const { clean, runtime } = await this.machines.driver(row.driver).stop(spec, { force: opts.force, timeoutMs: opts.timeoutS * 1000 });
+    ctx.log(clean ? 'guest powered off cleanly' : opts.force ? 'stopped hard (force)' : 'guest did not power off in time: stopped hard');
+    this.machines.onGone(id);
+    return this.machines.patch(id, { state: 'stopped', stateReason: clean ? null : 'Stopped hard (no clean shutdown).', runtime });
+  }
+
+  /**
+   * After a crash in the middle of a checkpoint: the process may be left paused (resume it), and
+   * may already write to a new disk layer the record does not know yet (the driver repairs it).
+   */
+  async recover(id: string): Promise<void> {
+    const row = await this.machines.row(id);
+    const spec = this.machines.toSpec(row);
+    const driver = this.machines.driver(row.driver);
+    if (!driver.isRunning(spec)) return;
+    const repaired = await driver.repair(spec);
+    if (repaired) await this.machines.patch(id, { runtime: repaired });
+    if (row.state === 'running') await driver.resume(spec).catch(() => undefined);
+  }
+}

@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import type { Machine } from '@/lib/contracts/machines';
+import type { ForkBody } from '@/lib/contracts/snapshots';
+import type { Store } from '@/db/client';
+import { getMachineRow, insertMachine, listMachines } from '@/db/repo/machines';
+import { specOf, type SnapshotRow } from '@/db/repo/snapshots';
+import type { DriverRuntime } from '@/server/drivers/types';
+import type { Principal } from './auth';
+import { ConflictError } from './errors';
+import type { EventBus } from './events';
+import { newId } from './ids';
+import type { JobContext } from './jobs';
+import type { MachineService } from './machines';
+import { resolveInside } from './paths';
+
+/** Machines made from a snapshot: its driver branches new writable layers on its frozen one. */
+export class SnapshotForks {
+  constructor(
+    private readonly d: {
+      store: Store;
+      bus: EventBus;
+      machines: MachineService;
+      dirs: { machines: string; layers: string };
+      now: () => number;
+    },
+  ) {}
+
+  /** `count` forks (or `names`) of a snapshot, each on a new layer of its own, started in parallel. */
+  async fork(p: Principal, snap: SnapshotRow, body: ForkBody, ctx: JobContext): Promise<{ machines: string[]; snapshot: string; runningMs: number | null }> {
+    const t0 = performance.now();
+    const spec = specOf(snap);
+    const source = snap.machineId ? await getMachineRow(this.d.store, { id: snap.machineId }) : undefined;
+    const prefix = body.namePrefix ?? `${(source?.name ?? 'fork').slice(0, 50)}-fork`;
+    const taken = new Set((await listMachines(this.d.store)).map((m) => m.name));
+    const names: string[] = body.names ? [...body.names] : [];
+    const clash = names.find((n) => taken.has(n));
+    if (clash) throw new ConflictError(`A machine named "${clash}" exists already.`);
+    for (let i = 1; names.length < (body.count ?? 1); i++) if (!taken.has(`${prefix}-${i}`)) names.push(`${prefix}-${i}`);
+    ctx.progress(20, `Starting ${names.length} fork${names.length === 1 ? '' : 's'} of "${snap.label}"`);
+    const ids = names.map(() => newId('mch'));
+    const runtimes = await this.branch(
+      snap,
+      ids.map((id, i) => ({ id, dir: resolveInside(this.d.dirs.machines, id), name: names[i] })),
+      spec.diskGib,
+      'fork',
+    );
+    let running = 0;
+    let runningMs: number | null = null;
+    const onRunning = () => {
+      if (++running === names.length) runningMs = Math.round(performance.now() - t0);
+    };
+    await Promise.all(names.map((name, i) => this.forkOne(p, snap, spec, { id: ids[i], name, runtime: runtimes[i] }, !!body.newIdentity, ctx, onRunning)));
+    if (runningMs !== null)
+      ctx.log(`all ${names.length} guests running ${runningMs} ms after the fork began; fix-ups done after ${Math.round(performance.now() - t0)} ms`);
+    return { machines: ids, snapshot: snap.id, runningMs };
+  }
+
+  private async forkOne(
+    p: Principal,
+    snap: SnapshotRow,
+    spec: ReturnType<typeof specOf>,
+    fork: { id: string; name: string; runtime: DriverRuntime },
+    newIdentity: boolean,
+    ctx: JobContext,
+    onRunning: () => void,
+  ): Promise<string> {
+    const { id, name, runtime } = fork;
+    const now = this.d.now();
+    const m = await insertMachine(this.d.store, {
+      id,
+      name,
+      driver: snap.driver as Machine['driver'],
+      image: snap.image,
+      state: 'stopped',
+      stateReason: null,
+      cpus: spec.cpus,
+      memoryMib: spec.memoryMib,
+      diskGib: spec.diskGib,
+      ports: [],
+      ownerId: p.user.id,
+      createdAt: now,
+      updatedAt: now,
+      snapshotId: snap.id,
+      runtime,
+    });
+    this.d.bus.publish('machine:update', this.d.machines.views.view(m));
+    fs.mkdirSync(resolveInside(this.d.dirs.machines, id), { recursive: true, mode: 0o700 });
+    const from =
+      snap.kind === 'live' ? { dir: snap.path, banner: `forked from snapshot "${snap.label}"`, fixups: { hostname: name, newIdentity }, onRunning } : undefined;
+    await this.d.machines.startMachine(id, ctx, 20, from, m);
+    ctx.log(`${name} running (${from ? 'carried on from the snapshot' : 'booted from its disk'})`);
+    return id;
+  }
+
+  /** New writable layers on the snapshot's frozen one, one per machine (the driver's kind of layer). */
+  branch(snap: SnapshotRow, targets: { id: string; dir: string; name: string }[], diskGib: number, mode: 'restore' | 'fork'): Promise<DriverRuntime[]> {
+    return this.d.machines.driver(snap.driver as Machine['driver']).branch(
+      { frozen: snap.diskPath, dir: snap.path, record: JSON.parse(snap.specJson) },
+      targets.map((t) => ({ ...t, layers: this.d.dirs.layers, diskGib })),
+      mode,
+    );
+  }
+}

@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Job } from '@/lib/contracts/jobs';
+import type { Role } from '@/lib/roles';
+import { insertUser } from '@/db/repo/users';
+import { fakeRegistry, type FakeRegistry } from '@/server/drivers/fake/registry';
+import type { HostInfo } from '@/lib/contracts/host';
+import type { Principal } from '../auth';
+import { createCore, type Core } from '../hangar';
+import { newId } from '../ids';
+
+export interface FakeCore {
+  core: Core;
+  drivers: FakeRegistry;
+  dataDir: string;
+  /** An admin, and a caller with any role. */
+  admin: Principal;
+  as(role: Role, username?: string): Promise<Principal>;
+  /** Wait for a job to end; throws with its error when it failed. */
+  done(job: Job): Promise<Job>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real core (services, jobs, locks, a real SQLite file in a temp dir) on the fake driver
+ * registry: no QEMU, nspawn or podman, no host tool. Images build at once (fake recipes).
+ */
+export async function fakeCore(opts: { host?: HostInfo; images?: ('busybox' | 'debian-12')[] } = {}): Promise<FakeCore> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-unit-'));
+  const drivers = fakeRegistry({ host: opts.host });
+  const core = await createCore({ dataDir, version: 'test', drivers });
+  const as = async (role: Role, username = `${role}-${newId('usr').slice(4, 12)}`): Promise<Principal> => {
+    const user = await insertUser(core.store, { id: newId('usr'), username, passwordHash: 'x', role, now: Date.now() });
+    return { user, role, via: 'session' };
+  };
+  const done = async (job: Job): Promise<Job> => {
+    const j = await core.jobRunner.waitFor(job, { jobId: 'test', signal: new AbortController().signal });
+    if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.state}: ${j.error}`);
+    return j;
+  };
+  const admin = await as('admin', 'admin');
+  for (const kind of opts.images ?? ['busybox', 'debian-12']) await done(await core.images.build(admin, { kind }));
+  return {
+    core,
+    drivers,
+    dataDir,
+    admin,
+    as,
+    done,
+    async close() {
+      await core.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { DriverDescription } from '@/lib/contracts/drivers';
+import type { HostInfo } from '@/lib/contracts/host';
+import { hostHas, yes } from '../shared/describe';
+import type { DriverRuntime, MachineFacts } from '../types';
+import { nspawnRuntime } from './runtime';
+
+/** systemd-nspawn containers: OS or application containers on overlays, NAT, files checkpoints, unit files. */
+export function describeNspawn(host: HostInfo | null): DriverDescription {
+  // Containers run on overlays of the image root: no overlayfs, no containers.
+  const here = hostHas(host, ['nspawn', 'overlayfs']);
+  const nat = hostHas(host, ['nat']);
+  const title = 'A container checkpoint saves its files (frozen for the copy), not its memory: a restore or fork boots from them, in about a second.';
+  return {
+    words: {
+      kind: 'Container (nspawn)',
+      creating: 'Creating the writable layer',
+      starting: 'Starting (nspawn)',
+      consoleLog: 'Container output',
+      memorySeries: 'in use',
+      memoryLimit: 'Its limit',
+      memoryNote: null,
+      networkNote: null,
+    },
+    consoles: {
+      main: { kind: 'container-pty', label: 'Console', short: 'console' },
+      // A login shell through nsenter, not sshd: the same channel, its own name.
+      shell: { kind: 'container-shell', label: 'Shell', short: 'shell' },
+      shellSubject: 'The shell',
+    },
+    checkpoint: {
+      running: 'filesystem',
+      stopped: 'filesystem',
+      reason: "Nothing restores a container's memory yet: checkpoints keep its files.",
+      label: 'Checkpoint (files)',
+      title,
+      stoppedLabel: 'Checkpoint (files)',
+      stoppedTitle: title,
+    },
+    fork: yes,
+    archiveExport: { available: false, reason: 'Export of nspawn snapshots is not available yet (QEMU snapshots only).' },
+    unitFile: yes,
+    networks: [
+      { mode: 'private', label: 'Private (loopback only)', available: true, reason: null },
+      { mode: 'nat', label: 'NAT (own address, port forwards)', ...nat },
+      { mode: 'host', label: 'Host network (shares host ports)', available: true, reason: null },
+    ],
+    portForwards: { available: true, reason: null, protocols: ['tcp'], networks: ['nat'] },
+    appContainers: yes,
+    needsRootfs: true,
+    limits: { cpus: true, memory: true, disk: false },
+    needs: ['nspawn', 'overlayfs'],
+    available: here.available,
+    reason: here.reason,
+  };
+}
+
+export function nspawnFacts(runtime: DriverRuntime): MachineFacts {
+  const rt = nspawnRuntime(runtime);
+  const command = rt.command && rt.command.length ? rt.command : null;
+  return {
+    accel: null,
+    ssh: rt.ssh === true ? { port: null, user: 'root' } : null,
+    network: rt.network ?? null,
+    address: rt.address ?? null,
+    command,
+  };
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { runtimeParser } from '../shared/runtime';
+import type { MachineSpec } from '../types';
+
+/**
+ * nspawn's record of a container. Containers made before snapshots have no `lowers`, before
+ * NAT no `network` (private) or `netIndex`; each falls back to what those versions did.
+ */
+export const nspawnRuntimeSchema = z.looseObject({
+  /** The image's root filesystem, lowest layer of the overlay. */
+  rootfs: z.string().optional(),
+  /** Frozen layers of the snapshots it descends from, lowest first. */
+  lowers: z.array(z.string()).optional(),
+  network: z.enum(['private', 'nat', 'host']).optional(),
+  /** Its /30 on the NAT network, and the container's address there. */
+  netIndex: z.number().int().nullable().optional(),
+  address: z.string().nullable().optional(),
+  /** Offers login shells (through nsenter). */
+  ssh: z.boolean().optional(),
+  /** An application container's command (no init); null for an OS container. */
+  command: z.array(z.string()).nullable().optional(),
+  /** The console holder and nspawn under it; null once stopped. */
+  pid: z.number().int().nullable().optional(),
+  nspawnPid: z.number().int().nullable().optional(),
+  serialFrom: z.number().int().nonnegative().optional(),
+});
+export type NspawnRuntime = z.infer<typeof nspawnRuntimeSchema>;
+
+export const nspawnRuntime = runtimeParser('nspawn', nspawnRuntimeSchema);
+
+export type NetworkMode = 'private' | 'nat' | 'host';
+export const networkOf = (rt: { network?: NetworkMode }): NetworkMode => rt.network ?? 'private';
+
+/** An application container's command (argv), or null for an OS container. */
+export const commandOf = (m: Pick<MachineSpec, 'runtime'>): string[] | null => {
+  const c = nspawnRuntime(m.runtime).command;
+  return c && c.length > 0 ? c : null;
+};
+
+export const lowersOf = (m: Pick<MachineSpec, 'runtime'>): string[] => nspawnRuntime(m.runtime).lowers ?? [];

@@ -1,0 +1,55 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { firstLine, run } from '../exec';
+import type { SnapshotArchiver } from '../types';
+import { checkStateFile } from './snapshot';
+
+/** What a QEMU snapshot's manifest must say about the machine it came from. */
+const recordSchema = z.looseObject({
+  cpus: z.number().int().min(1).max(64),
+  memoryMib: z
+    .number()
+    .int()
+    .min(64)
+    .max(1 << 20),
+  diskGib: z.number().int().min(1).max(4096),
+  ssh: z.boolean(),
+});
+
+/**
+ * QEMU snapshot archives: the state and RAM files, the SSH identity, and the disk flattened
+ * into one standalone qcow2 (the chain of layers and the image below it).
+ */
+export const qemuArchiver: SnapshotArchiver = {
+  members: ['state', 'ram', 'id_ed25519', 'id_ed25519.pub', 'ssh_host_key.sha256'],
+  summed: ['state', 'ram'],
+  // RAM may have gone into the state stream (a snapshot of a restored machine): only the state must be there.
+  liveRequired: ['state'],
+  disk: 'disk.qcow2',
+  checkRecord(record) {
+    const r = recordSchema.safeParse(record);
+    if (!r.success) throw new Error(r.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; '));
+    return r.data;
+  },
+  async flatten(frozen, out) {
+    const flat = await run(['qemu-img', 'convert', '-O', 'qcow2', frozen, out], { timeoutMs: 30 * 60_000 });
+    if (flat.code !== 0) throw new Error(`flattening the disk failed: ${firstLine(flat.stderr)}`);
+  },
+  async check(dir, live) {
+    if (live) {
+      try {
+        checkStateFile(path.join(dir, 'state'));
+      } catch (err) {
+        throw new Error((err as Error).message.replace(dir + '/', ''), { cause: err });
+      }
+    }
+    const info = await run(['qemu-img', 'info', '--output=json', path.join(dir, 'disk.qcow2')], { timeoutMs: 30_000 });
+    const disk =
+      info.code === 0
+        ? (JSON.parse(info.stdout) as { format?: string; 'backing-filename'?: string; 'format-specific'?: { data?: { 'data-file'?: string } } })
+        : null;
+    if (!disk || disk.format !== 'qcow2') throw new Error('disk.qcow2 is not a qcow2 image');
+    // A backing or external data file could point anywhere on this host.
+    if (disk['backing-filename'] || disk['format-specific']?.data?.['data-file']) throw new Error('disk.qcow2 refers to other files');
+  },
+};

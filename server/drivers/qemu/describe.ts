@@ -1,0 +1,66 @@
+import type { DriverDescription } from '@/lib/contracts/drivers';
+import type { HostInfo } from '@/lib/contracts/host';
+import { capOf, hostHas, no, yes } from '../shared/describe';
+import type { DriverRuntime, MachineFacts } from '../types';
+import { qemuRuntime } from './runtime';
+
+/** The accelerator a start uses here: KVM when the probe says it really works, else TCG. */
+export const accelFor = (host: HostInfo | null): 'kvm' | 'tcg' => (capOf(host, 'kvm')?.available ? 'kvm' : 'tcg');
+
+/** QEMU VMs: a serial console, SSH where the image has sshd, live checkpoints, archives. */
+export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): DriverDescription {
+  const rt = runtime ? qemuRuntime(runtime) : null;
+  const here = hostHas(host, ['qemu']);
+  return {
+    words: {
+      kind: rt?.accel ? `VM (QEMU, ${rt.accel === 'kvm' ? 'KVM' : 'TCG'})` : 'VM (QEMU)',
+      creating: 'Creating the disk overlay',
+      starting: `Starting (qemu, ${accelFor(host)})`,
+      consoleLog: 'Serial line',
+      memorySeries: 'host (qemu RSS)',
+      memoryLimit: 'Its RAM',
+      memoryNote: "qemu's resident set also holds its own code and TCG's translation cache.",
+      networkNote:
+        "A VM's network is counted by its guest agent while this page is open (user-mode networking has no counters on the host); " +
+        'the first figures come a few seconds after opening.',
+    },
+    consoles: {
+      main: { kind: 'serial', label: 'Serial console', short: 'serial' },
+      // A machine has it when its image runs sshd (its `ssh` is set).
+      shell: { kind: 'ssh-shell', label: 'SSH', short: 'SSH' },
+      shellSubject: 'SSH',
+    },
+    checkpoint: {
+      running: 'live',
+      stopped: 'disk',
+      reason: null,
+      label: 'Checkpoint',
+      title: 'Live: memory, devices and disk, while the guest pauses for about a tenth of a second.',
+      stoppedLabel: 'Checkpoint (disk only)',
+      stoppedTitle: 'Stopped: only the disk is saved. Start the machine for a live checkpoint with its memory.',
+    },
+    fork: yes,
+    archiveExport: yes,
+    unitFile: no('only nspawn containers export as a unit file'),
+    // User-mode NAT of its own: no choice of network.
+    networks: [],
+    portForwards: { available: true, reason: null, protocols: ['tcp', 'udp'], networks: [] },
+    appContainers: no('A command (application container) needs a container driver: nspawn or podman.'),
+    needsRootfs: false,
+    limits: { cpus: true, memory: true, disk: true },
+    needs: ['qemu'],
+    available: here.available,
+    reason: here.reason,
+  };
+}
+
+export function qemuFacts(runtime: DriverRuntime): MachineFacts {
+  const rt = qemuRuntime(runtime);
+  return {
+    accel: rt.accel ?? null,
+    ssh: rt.ssh === true ? { port: typeof rt.sshPort === 'number' ? rt.sshPort : null, user: 'root' } : null,
+    network: null,
+    address: null,
+    command: null,
+  };
+}

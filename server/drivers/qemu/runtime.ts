@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import { runtimeParser } from '../shared/runtime';
+import type { MachineSpec } from '../types';
+import { machineFiles, type GuestRam } from './argv';
+import type { SshTarget } from '../ssh';
+
+/**
+ * QEMU's record of a machine. Every field is optional: machines made by older versions lack
+ * some (before disk layers, `disk`; before file-backed RAM, `ramPath`), and the driver falls
+ * back to the machine's own directory for those.
+ */
+export const qemuRuntimeSchema = z.looseObject({
+  /** The daemonized qemu process; null once stopped. */
+  pid: z.number().int().nullable().optional(),
+  mac: z.string().optional(),
+  accel: z.enum(['kvm', 'tcg']).optional(),
+  /** Where this boot's output starts in the serial log. */
+  serialFrom: z.number().int().nonnegative().optional(),
+  /** The image runs sshd: the machine has a key pair, and while running a forwarded port. */
+  ssh: z.boolean().optional(),
+  sshPort: z.number().int().nullable().optional(),
+  /** The guest RAM file and whether it is the machine's own (shared) or a snapshot's mapped privately. */
+  ramPath: z.string().optional(),
+  ramShared: z.boolean().optional(),
+  /** The writable qcow2 layer under the layers dir. */
+  disk: z.string().optional(),
+});
+export type QemuRuntime = z.infer<typeof qemuRuntimeSchema>;
+
+export const qemuRuntime = runtimeParser('qemu', qemuRuntimeSchema);
+
+/** The machine's writable disk layer (machines made before layers existed keep theirs in their own dir). */
+export const diskOf = (m: MachineSpec): string => qemuRuntime(m.runtime).disk ?? machineFiles(m.dir).disk;
+
+/** A new writable layer's file name for a machine. */
+export const newLayer = (m: { id: string; layers: string }) => path.join(m.layers, `${m.id}-${randomBytes(4).toString('hex')}.qcow2`);
+
+/** A locally administered MAC in QEMU's 52:54:00 range, random per machine (forks get their own). */
+export function randomMac(): string {
+  const b = randomBytes(3);
+  return `52:54:00:${[...b].map((x) => x.toString(16).padStart(2, '0')).join(':')}`;
+}
+
+/** Where the driver reaches a machine's sshd, or null for images without one. */
+export function sshTarget(m: MachineSpec): SshTarget | null {
+  const port = qemuRuntime(m.runtime).sshPort;
+  if (typeof port !== 'number') return null;
+  const f = machineFiles(m.dir);
+  return { port, user: 'root', keyFile: f.sshKey, knownHostFile: f.knownHost };
+}
+
+/** The running machine's RAM file: its own shared one unless it was started from a snapshot's. */
+export function ramOf(m: MachineSpec): GuestRam {
+  const { ramPath, ramShared } = qemuRuntime(m.runtime);
+  return typeof ramPath === 'string' ? { path: ramPath, shared: ramShared !== false } : { path: machineFiles(m.dir).ram, shared: true };
+}
+
+/** True when `pid` is alive and is still a qemu process (pids get reused). */
+export function isQemuPid(pid: unknown): boolean {
+  if (typeof pid !== 'number' || pid <= 1) return false;
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('qemu-system');
+  } catch {
+    return false;
+  }
+}
+
+export const readPid = (file: string): number | null => {
+  try {
+    const n = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 1 ? n : null;
+  } catch {
+    return null;
+  }
+};
+
+/** The machine's qemu pid: the recorded one, else its pid file (a start cut off before recording it). */
+export function pidOf(m: MachineSpec): number | null {
+  const pid = qemuRuntime(m.runtime).pid;
+  if (isQemuPid(pid)) return pid as number;
+  const fromFile = readPid(machineFiles(m.dir).pid);
+  return fromFile && isQemuPid(fromFile) ? fromFile : null;
+}
+
+export async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!isQemuPid(pid)) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return !isQemuPid(pid);
+}
