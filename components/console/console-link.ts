@@ -4,6 +4,7 @@ import type { ConsoleClientToServer, ConsoleServerToClient } from '@/lib/events'
 import { isTerminalReport } from '@/lib/terminal-reports';
 import type { TerminalKit } from '@/components/console/console-terminal';
 import type { PresenceState } from '@/components/console/console-presence';
+import { OutputWriter } from '@/components/console/output-writer';
 
 export type ConsoleStatus = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'error';
 export type ConsoleSocket = Socket<ConsoleServerToClient, ConsoleClientToServer>;
@@ -39,22 +40,24 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
   /** Replays being parsed: terminal replies to their old questions must not reach the guest. */
   let replaying = 0;
   const socket: ConsoleSocket = io('/console', { transports: ['websocket'], ...(o.share ? { auth: { share: o.share }, forceNew: true } : {}) });
+  // Everything for the screen goes through one writer, in order; output is coalesced while xterm is busy.
+  const out = new OutputWriter(term);
 
   /** Write output ending at `end`, skipping what this view already shows; `done` runs once xterm parsed it. */
   const write = (end: number, data: string, done?: () => void) => {
     const start = end - data.length;
     if (offset !== undefined && end <= offset) return done?.();
-    term.write(offset !== undefined && start < offset ? data.slice(offset - start) : data, done);
+    out.write(offset !== undefined && start < offset ? data.slice(offset - start) : data, done);
     offset = end;
   };
   const attach = () => {
     socket.emit('attach', { sessionId, target, mode: o.mode, cols: term.cols, rows: term.rows, since: offset }, (r: AttachReply) => {
       if (!r.ok) {
         o.status('error', r.error.message);
-        term.write(`\r\n\x1b[31m${r.error.message}\x1b[0m\r\n`);
+        out.write(`\r\n\x1b[31m${r.error.message}\x1b[0m\r\n`);
         return;
       }
-      if (r.truncated && offset !== undefined) term.write('\r\n\x1b[33m[some output was missed while disconnected]\x1b[0m\r\n');
+      if (r.truncated && offset !== undefined) out.write('\r\n\x1b[33m[some output was missed while disconnected]\x1b[0m\r\n');
       if (r.replay) {
         replaying++;
         write(r.offset, r.replay, () => replaying--);
@@ -85,6 +88,7 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
       // The machine went down (a restart, a restore): its console comes back as a new session.
       o.status('reconnecting', m.reason);
       offset = undefined;
+      out.drop();
       term.reset();
       setTimeout(() => !closed && attach(), 1500);
       return;
@@ -112,6 +116,7 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
       o.inputRef?.(null);
       socket.emit('detach', { sessionId });
       socket.disconnect();
+      out.dispose();
     },
   };
 }

@@ -20,7 +20,11 @@ export function forgetConsoleSessionId(key: string): void {
   sessionStorage.removeItem(`hangar.console.${key}`);
 }
 
-/** Renderer choice, a user setting: WebGL is fastest, the DOM renderer works everywhere. */
-export function preferredRenderer(): 'webgl' | 'dom' {
-  return localStorage.getItem('hangar.console.renderer') === 'dom' ? 'dom' : 'webgl';
+/**
+ * Renderer choice, a user setting: WebGL is fastest where a GPU draws it, the DOM renderer works
+ * everywhere. Unset ('auto'): WebGL when the browser draws it in hardware, else the DOM renderer.
+ */
+export function preferredRenderer(): 'webgl' | 'dom' | 'auto' {
+  const v = localStorage.getItem('hangar.console.renderer');
+  return v === 'webgl' || v === 'dom' ? v : 'auto';
 }

@@ -3,28 +3,17 @@
 import { useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { applyView, paramsFromView, tagCounts, viewFromParams, type MachineView, type SortKey } from '@/lib/machine-filter';
+import { applyView, paramsFromView, tagCounts, viewFromParams, type MachineView } from '@/lib/machine-filter';
 import { hasRole } from '@/lib/roles';
 import { queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { BulkBar } from '@/components/machines/bulk-bar';
 import { Cmd, EmptyState } from '@/components/ui/empty-state';
 import { liveStats } from '@/components/overview/live-stats';
-import { MachineRow } from '@/components/machines/machine-row';
+import { MachineTable } from '@/components/machines/machine-table';
 import { MachineToolbar } from '@/components/machines/machine-toolbar';
 import { NewMachineForm } from '@/components/machines/new-machine-form';
 import { replaceQuery } from '@/components/ui/url-query';
-
-const columns: { key: SortKey | null; label: string; className?: string }[] = [
-  { key: 'name', label: 'Name' },
-  { key: 'state', label: 'State' },
-  { key: 'driver', label: 'Driver', className: 'hidden sm:table-cell' },
-  { key: 'image', label: 'Image', className: 'hidden md:table-cell' },
-  { key: 'cpu', label: 'CPU', className: 'hidden lg:table-cell' },
-  { key: 'memory', label: 'Memory', className: 'hidden lg:table-cell' },
-  { key: null, label: 'Resources', className: 'hidden md:table-cell' },
-  { key: 'created', label: 'Created', className: 'hidden xl:table-cell' },
-];
 
 /** Machines, searched, filtered, sorted (the view lives in the URL), selected for bulk actions, with live sparklines. */
 export function MachineList() {
@@ -82,11 +71,20 @@ export function MachineList() {
     lastClicked.current = id;
   }, []);
   const onTag = useCallback((t: string) => setView({ tags: [t] }), [setView]);
+  const onSelectAll = useCallback(
+    (on: boolean) =>
+      setSelected((prev) => {
+        const next = new Set(prev);
+        for (const m of shownRef.current)
+          if (on) next.add(m.id);
+          else next.delete(m.id);
+        return next;
+      }),
+    [],
+  );
 
   if (machines.isPending) return <p className="text-sm text-zinc-600 dark:text-zinc-400">Loading machines…</p>;
   if (machines.error) return <p className="text-sm text-red-600">Could not load machines: {machines.error.message}</p>;
-  const allShownSelected = shown.length > 0 && shown.every((m) => selected.has(m.id));
-  const someShownSelected = shown.some((m) => selected.has(m.id));
   return (
     <div className="space-y-4">
       {canCreate && (
@@ -118,67 +116,22 @@ export function MachineList() {
       ) : (
         <>
           <MachineToolbar view={view} onChange={setView} tags={tags} shown={shown.length} total={all.length} />
-          {canSelect && selectedMachines.length > 0 && <BulkBar selected={selectedMachines} onClear={() => setSelected(new Set())} />}
-          <div className="overflow-x-auto rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900/40">
-            <table className="w-full text-left text-sm">
-              <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
-                <tr>
-                  <th className="w-8 py-2 pr-1 pl-3">
-                    {canSelect && (
-                      <input
-                        type="checkbox"
-                        checked={allShownSelected}
-                        ref={(el) => {
-                          if (el) el.indeterminate = someShownSelected && !allShownSelected;
-                        }}
-                        onChange={(e) =>
-                          setSelected((prev) => {
-                            const next = new Set(prev);
-                            for (const m of shown)
-                              if (e.target.checked) next.add(m.id);
-                              else next.delete(m.id);
-                            return next;
-                          })
-                        }
-                        aria-label={allShownSelected ? 'Select none' : `Select all ${shown.length} shown`}
-                        className="h-4 w-4 accent-sky-600"
-                      />
-                    )}
-                  </th>
-                  {columns.map((c) => (
-                    <th
-                      key={c.label}
-                      className={`px-3 py-2 font-medium ${c.className ?? ''}`}
-                      aria-sort={c.key && view.sort === c.key ? (view.desc ? 'descending' : 'ascending') : undefined}
-                    >
-                      {c.key ? (
-                        <button
-                          type="button"
-                          onClick={() =>
-                            setView({ sort: c.key!, desc: view.sort === c.key ? !view.desc : c.key === 'cpu' || c.key === 'memory' || c.key === 'created' })
-                          }
-                          className="inline-flex items-center gap-1 uppercase hover:text-zinc-900 dark:hover:text-zinc-100"
-                        >
-                          {c.label}
-                          <span aria-hidden="true" className={view.sort === c.key ? '' : 'invisible'}>
-                            {view.desc ? '↓' : '↑'}
-                          </span>
-                        </button>
-                      ) : (
-                        c.label
-                      )}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {shown.map((m) => (
-                  <MachineRow key={m.id} m={m} selectable={canSelect} selected={selected.has(m.id)} onSelect={onSelect} onTag={onTag} />
-                ))}
-              </tbody>
-            </table>
-            {shown.length === 0 && <p className="px-4 py-8 text-center text-sm text-zinc-600 dark:text-zinc-400">No machine matches these filters.</p>}
-          </div>
+          <MachineTable
+            shown={shown}
+            selected={selected}
+            selectable={canSelect}
+            view={view}
+            setView={setView}
+            onSelect={onSelect}
+            onSelectAll={onSelectAll}
+            onTag={onTag}
+          />
+          {/* Below the rows and stuck to the bottom of the window: in a long list the selection is made far from the top. */}
+          {canSelect && selectedMachines.length > 0 && (
+            <div className="sticky bottom-3 z-20 rounded-xl bg-white shadow-lg dark:bg-zinc-950">
+              <BulkBar selected={selectedMachines} onClear={() => setSelected(new Set())} />
+            </div>
+          )}
         </>
       )}
     </div>

@@ -8,6 +8,7 @@ import { formatAge, formatBytes, formatPct } from '@/lib/format';
 import { useMachineStats } from '@/components/overview/live-stats';
 import { Sparkline } from '@/components/overview/sparkline';
 import { StateBadge } from '@/components/machines/state-badge';
+import { columnClass } from '@/components/machines/machine-columns';
 
 const LIVE: Machine['state'][] = ['running', 'paused', 'starting', 'stopping'];
 
@@ -21,7 +22,7 @@ function LiveCells({ m }: { m: Machine }) {
   const memMax = memoryScale(last?.memLimitBytes ?? m.memoryMib * 2 ** 20, mem);
   return (
     <>
-      <td className="hidden px-3 py-2 lg:table-cell">
+      <td className={`py-2 ${columnClass.cpu}`}>
         {last ? (
           <span className="flex items-center gap-2">
             <Sparkline
@@ -30,13 +31,15 @@ function LiveCells({ m }: { m: Machine }) {
               label={`CPU ${last.cpuPct === null ? 'unknown' : formatPct(last.cpuPct)}`}
               className="text-sky-700 dark:text-sky-400"
             />
-            <span className="w-10 text-right text-xs text-zinc-700 tabular-nums dark:text-zinc-300">{last.cpuPct === null ? '–' : formatPct(last.cpuPct)}</span>
+            <span className="w-10 text-right text-xs whitespace-nowrap text-zinc-700 tabular-nums dark:text-zinc-300">
+              {last.cpuPct === null ? '–' : formatPct(last.cpuPct)}
+            </span>
           </span>
         ) : (
           <span className="text-xs text-zinc-500 dark:text-zinc-400">–</span>
         )}
       </td>
-      <td className="hidden px-3 py-2 lg:table-cell">
+      <td className={`py-2 ${columnClass.memory}`}>
         {last ? (
           <span className="flex items-center gap-2">
             <Sparkline
@@ -45,7 +48,7 @@ function LiveCells({ m }: { m: Machine }) {
               label={`Memory ${last.memBytes === null ? 'unknown' : formatBytes(last.memBytes)}`}
               className="text-violet-600 dark:text-violet-400"
             />
-            <span className="w-16 text-right text-xs tabular-nums text-zinc-700 dark:text-zinc-300">
+            <span className="w-14 text-right text-xs whitespace-nowrap text-zinc-700 tabular-nums dark:text-zinc-300">
               {last.memBytes === null ? '–' : formatBytes(last.memBytes)}
             </span>
           </span>
@@ -58,18 +61,21 @@ function LiveCells({ m }: { m: Machine }) {
 }
 
 /**
- * One machine in the list. Memoized on the machine object: an update to one machine replaces
- * that object only, so the other rows do not render again; live figures come through
- * LiveCells' own subscription.
+ * One machine in the list, one line high (the list renders only the rows on screen and counts on
+ * one height). Memoized on the machine object: an update to one machine replaces that object
+ * only, so the other rows do not render again; live figures come through LiveCells' own subscription.
  */
 export const MachineRow = memo(function MachineRow({
   m,
+  index,
   selectable,
   selected,
   onSelect,
   onTag,
 }: {
   m: Machine;
+  /** Its place in the list shown (0 first). */
+  index: number;
   selectable: boolean;
   selected: boolean;
   onSelect: (id: string, on: boolean, range: boolean) => void;
@@ -78,58 +84,68 @@ export const MachineRow = memo(function MachineRow({
   return (
     <tr
       className={
-        `border-b border-zinc-100 last:border-0 dark:border-zinc-800/70 ` +
+        `h-10 border-b border-zinc-100 whitespace-nowrap last:border-0 dark:border-zinc-800/70 ` +
         `${selected ? 'bg-sky-50/70 dark:bg-sky-950/30' : 'hover:bg-zinc-50 dark:hover:bg-zinc-800/40'}`
       }
       data-testid="machine-row"
       data-machine={m.name}
       data-state={m.state}
+      data-index={index}
+      aria-rowindex={index + 2}
     >
-      <td className="w-8 py-2 pr-1 pl-3">
+      <td className={`py-2 ${columnClass.select}`}>
         {selectable && (
           <input
             type="checkbox"
             checked={selected}
             onChange={(e) => onSelect(m.id, e.target.checked, (e.nativeEvent as MouseEvent).shiftKey)}
             aria-label={`Select ${m.name}`}
-            className="h-4 w-4 rounded border-zinc-300 accent-sky-600 dark:border-zinc-600"
+            className="block h-4 w-4 rounded border-zinc-300 accent-sky-600 dark:border-zinc-600"
           />
         )}
       </td>
-      <td className="px-3 py-2 font-medium">
-        <Link href={`/machines/${encodeURIComponent(m.name)}`} className="text-sky-700 hover:underline dark:text-sky-300">
-          {m.name}
-        </Link>
-        {m.tags.length > 0 && (
-          <span className="ml-2 inline-flex flex-wrap gap-1 align-middle">
-            {m.tags.map((t) => (
-              <button
-                key={t}
-                type="button"
-                onClick={() => onTag(t)}
-                title={`Show machines tagged ${t}`}
-                className={`rounded-full bg-zinc-100 px-1.5 py-px text-[11px] font-normal text-zinc-700 hover:bg-sky-100
-                  hover:text-sky-800 dark:bg-zinc-800 dark:text-zinc-300 dark:hover:bg-sky-950 dark:hover:text-sky-200`}
-              >
-                {t}
-              </button>
-            ))}
-          </span>
-        )}
+      <td className={`overflow-hidden py-2 font-medium ${columnClass.name}`}>
+        <div className="flex min-w-0 items-baseline gap-2">
+          <Link
+            href={`/machines/${encodeURIComponent(m.name)}`}
+            title={m.name}
+            className="max-w-full shrink-0 truncate text-sky-700 hover:underline dark:text-sky-300"
+          >
+            {m.name}
+          </Link>
+          {m.tags.length > 0 && (
+            <span className="flex min-w-0 gap-1 overflow-hidden">
+              {m.tags.map((t) => (
+                <button
+                  key={t}
+                  type="button"
+                  onClick={() => onTag(t)}
+                  title={`Show machines tagged ${t}`}
+                  className={`shrink-0 rounded-full bg-zinc-100 px-1.5 py-px text-[11px] font-normal text-zinc-700 hover:bg-sky-100
+                    hover:text-sky-800 dark:bg-zinc-800 dark:text-zinc-300 dark:hover:bg-sky-950 dark:hover:text-sky-200`}
+                >
+                  {t}
+                </button>
+              ))}
+            </span>
+          )}
+        </div>
       </td>
-      <td className="px-3 py-2">
+      <td className={`py-2 ${columnClass.state}`}>
         <StateBadge state={m.state} />
       </td>
-      <td className="hidden px-3 py-2 whitespace-nowrap sm:table-cell">
+      <td className={`truncate py-2 ${columnClass.driver}`}>
         {m.driver}
         {m.accel ? ` (${m.accel})` : ''}
       </td>
-      <td className="hidden px-3 py-2 md:table-cell">{m.image}</td>
+      <td className={`truncate py-2 ${columnClass.image}`} title={m.image}>
+        {m.image}
+      </td>
       <LiveCells m={m} />
-      <td className="hidden px-3 py-2 whitespace-nowrap text-zinc-600 md:table-cell dark:text-zinc-400">
+      <td className={`truncate py-2 text-zinc-600 dark:text-zinc-400 ${columnClass.resources}`}>
         {m.cpus} vCPU · {m.memoryMib} MiB
       </td>
-      <td className="hidden px-3 py-2 whitespace-nowrap text-zinc-600 xl:table-cell dark:text-zinc-400">{formatAge(m.createdAt)}</td>
+      <td className={`truncate py-2 text-zinc-600 dark:text-zinc-400 ${columnClass.created}`}>{formatAge(m.createdAt)}</td>
     </tr>
   );
 });

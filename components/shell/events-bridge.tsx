@@ -6,12 +6,14 @@ import { io, type Socket } from 'socket.io-client';
 import type { Image } from '@/lib/contracts/images';
 import { isFinished, type Job, type JobLogLine } from '@/lib/contracts/jobs';
 import type { Me } from '@/lib/contracts/auth';
-import type { Machine } from '@/lib/contracts/machines';
+import type { MachineStatsTick } from '@/lib/contracts/stats';
 import type { EventsClientToServer, EventsServerToClient } from '@/lib/events';
 import { keys } from '@/lib/queries';
 import { useToast } from '@/components/shell/toasts';
 import { liveStats } from '@/components/overview/live-stats';
 import { bindStatsSocket } from '@/components/overview/stats-watch';
+import { FrameBatch } from '@/components/ui/next-frame';
+import { machineEventBatch } from '@/components/shell/machine-events';
 
 /** Turns `/events` messages into query cache updates and toasts, so every page is live without polling. */
 export function EventsBridge() {
@@ -41,19 +43,16 @@ export function EventsBridge() {
     socket.on('job:log', ({ jobId, lines }) => {
       qc.setQueryData<JobLogLine[]>(keys.jobLogs(jobId), (old) => (old ? mergeLines(old, lines) : old));
     });
-    socket.on('machine:update', (m) => {
-      qc.setQueryData<Machine[]>(keys.machines(), (list) => (list ? upsert(list, m, false) : list));
-      // The machine page may be open under its id or its name.
-      qc.setQueryData(keys.machine(m.id), m);
-      qc.setQueryData(keys.machine(m.name), m);
-    });
-    socket.on('stats:machines', (tick) => liveStats.push(tick));
+    // Machine changes and figures come in bursts (every machine every second or two): applied once per frame.
+    const machineChanges = machineEventBatch(qc);
+    const statsTicks = new FrameBatch<MachineStatsTick>((ticks) => ticks.forEach((t) => liveStats.push(t)));
+    socket.on('machine:update', (m) => machineChanges.push({ id: m.id, machine: m }));
+    socket.on('stats:machines', (tick) => statsTicks.push(tick));
     socket.on('stats:host', (tick) => liveStats.pushHost(tick));
     const unbind = bindStatsSocket(socket as unknown as Socket);
     socket.on('machine:removed', ({ id }) => {
       liveStats.forget(id);
-      qc.setQueryData<Machine[]>(keys.machines(), (list) => list?.filter((m) => m.id !== id));
-      void qc.invalidateQueries({ queryKey: keys.machines() });
+      machineChanges.push({ id, machine: null });
     });
     socket.on('image:update', (img) => qc.setQueryData<Image[]>(keys.images(), (list) => (list ? upsert(list, img, false) : list)));
     socket.on('image:removed', ({ id }) => qc.setQueryData<Image[]>(keys.images(), (list) => list?.filter((i) => i.id !== id)));
@@ -67,6 +66,8 @@ export function EventsBridge() {
       if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
     });
     return () => {
+      machineChanges.dispose();
+      statsTicks.dispose();
       unbind();
       socket.disconnect();
     };

@@ -1,6 +1,6 @@
 import { driverInfoSchema } from '@/lib/contracts/machines';
 import { listOf } from '@/lib/contracts/common';
-import { pageOf } from '@/server/core/paging';
+import { padKey, pageOf } from '@/server/core/paging';
 import { defineRoute } from './route';
 
 export const driverRoutes = [
@@ -13,6 +13,10 @@ export const driverRoutes = [
     access: 'viewer',
     list: {},
     response: listOf(driverInfoSchema),
-    handler: async ({ core, page }) => pageOf(await core.machines.driverList(), page, (d) => d.kind),
+    // In the host's order, not by name: the new-machine form offers the first usable driver first (QEMU before nspawn).
+    handler: async ({ core, page }) => {
+      const all = await core.machines.driverList();
+      return pageOf(all, page, (d) => `${padKey(all.indexOf(d))}:${d.kind}`);
+    },
   }),
 ];

@@ -120,6 +120,48 @@ describe('ConsoleSession', () => {
     expect(src.paused).toBe(false);
   });
 
+  it('gathers output into one message while a viewer is behind, and sends at once to one that keeps up', async () => {
+    const src = new FakeSource();
+    const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 10_000, holdAbove: 100 });
+    const slow = sink('slow', false);
+    s.attach(slow, 'interactive');
+    src.emit('a'.repeat(150));
+    await tick();
+    expect(slow.got.map((g) => g.data.length)).toEqual([150]);
+    // 150 unacknowledged: what comes now waits for the ack instead of going out read by read.
+    src.emit('b');
+    await tick();
+    src.emit('c');
+    await tick();
+    expect(slow.got).toHaveLength(1);
+    slow.acks.shift()!();
+    expect(slow.got.slice(1)).toEqual([{ offset: 152, data: 'bc' }]);
+    // Caught up: an echo goes out in the next turn.
+    slow.acks.shift()!();
+    src.emit('d');
+    await tick();
+    expect(slow.got.slice(2)).toEqual([{ offset: 153, data: 'd' }]);
+  });
+
+  it('holds output for a viewer that is behind no longer than a moment', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const src = new FakeSource();
+      const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 10_000, holdAbove: 10 });
+      const slow = sink('slow', false);
+      s.attach(slow, 'interactive');
+      src.emit('x'.repeat(20));
+      await tick();
+      src.emit('y');
+      await tick();
+      expect(slow.got).toHaveLength(1);
+      vi.advanceTimersByTime(30);
+      expect(slow.got.map((g) => g.data)).toEqual(['x'.repeat(20), 'y']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('disconnects a viewer that stops reading, so others are not held forever', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     try {

@@ -44,9 +44,13 @@ export interface SessionOptions {
   lowWater?: number;
   /** A viewer that acknowledges nothing for this long while the source is paused is dropped. */
   stallMs?: number;
+  /** While a viewer has more than this unacknowledged, output is gathered into bigger messages (see scheduleFlush). */
+  holdAbove?: number;
 }
 
 const BATCH_MAX = 262144;
+/** The longest output is held for a viewer that is behind. */
+const HOLD_MAX_MS = 25;
 
 /**
  * A console that lives in the server, independent of viewers: output goes into a ring
@@ -58,6 +62,7 @@ export class ConsoleSession {
   private readonly viewers = new Map<string, Viewer>();
   private pending = '';
   private flushScheduled = false;
+  private holdTimer: NodeJS.Timeout | null = null;
   private paused = false;
   private stallTimer: NodeJS.Timeout | null = null;
   exited = false;
@@ -69,6 +74,7 @@ export class ConsoleSession {
   private readonly high: number;
   private readonly low: number;
   private readonly stallMs: number;
+  private readonly holdAbove: number;
 
   constructor(
     readonly id: string,
@@ -81,6 +87,7 @@ export class ConsoleSession {
     this.high = opts.highWater ?? 1024 * 1024;
     this.low = opts.lowWater ?? 256 * 1024;
     this.stallMs = opts.stallMs ?? 30_000;
+    this.holdAbove = opts.holdAbove ?? 64 * 1024;
     source.onData((d) => this.onData(d));
     source.onExit((code) => this.onExit(code));
   }
@@ -181,6 +188,7 @@ export class ConsoleSession {
     for (const v of this.viewers.values()) v.sink.closed(reason);
     this.viewers.clear();
     if (this.stallTimer) clearTimeout(this.stallTimer);
+    if (this.holdTimer) clearTimeout(this.holdTimer);
     if (!this.exited) this.source.close();
     this.recorder?.close();
     this.recorder = null;
@@ -189,16 +197,34 @@ export class ConsoleSession {
   private onData(data: string): void {
     this.pending += data;
     if (this.pending.length >= BATCH_MAX) this.flush();
-    else if (!this.flushScheduled) {
+    else this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    if (this.behind()) {
+      // A viewer still working through earlier output (a browser parsing and painting a flood)
+      // gains nothing from more small messages, and each costs it and us as much as a big one:
+      // gather output until it acknowledges (or HOLD_MAX_MS), as Nagle does for TCP. A viewer
+      // that keeps up never holds anything back.
+      this.holdTimer = setTimeout(() => this.flush(), HOLD_MAX_MS);
+    } else {
       // setImmediate, not a timer: an echo goes out in the same turn of the loop (latency),
       // while a burst of pty reads in one turn still goes out as one message (throughput).
-      this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
+  private behind(): boolean {
+    for (const v of this.viewers.values()) if (v.inFlight > this.holdAbove) return true;
+    return false;
+  }
+
   private flush(): void {
     this.flushScheduled = false;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
     if (!this.pending) return;
     const data = this.pending;
     this.pending = '';
@@ -211,6 +237,7 @@ export class ConsoleSession {
         v.inFlight -= data.length;
         v.lastAckAt = Date.now();
         this.maybeResume();
+        if (this.holdTimer && !this.behind()) this.flush();
       });
     }
     if (!this.paused && [...this.viewers.values()].some((v) => v.inFlight > this.high)) {
