@@ -201,7 +201,7 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect((await api.machines.exec('ct-1', ['cat', '/proc/self/cgroup'])).stdout).toContain('hangar-exec');
     await api.machines.exec('ct-1', ['rm', '/root/big']);
     s.disconnect();
-  }, 60_000);
+  }, 120_000);
 
   it('has a console from the first line through the holder, typed into like a serial line', async () => {
     const ct1 = (await api.machines.get('ct-1')).id;
