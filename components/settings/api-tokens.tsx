@@ -6,6 +6,7 @@ import { roles, hasRole, type Role } from '@/lib/roles';
 import { formatAge } from '@/lib/format';
 import { keys, queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
+import { ShownOnce } from '@/components/ui/shown-once';
 import { Section } from '@/components/ui/section';
 import { useToast } from '@/components/shell/toasts';
 
@@ -66,17 +67,7 @@ export function ApiTokens() {
           Create token
         </button>
       </form>
-      {secret && (
-        <div className="mt-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-800 dark:bg-amber-950/40" role="alert">
-          <p className="font-medium">Copy this token now: it will not be shown again.</p>
-          <code className="mt-2 block font-mono text-xs break-all select-all" data-testid="new-token">
-            {secret}
-          </code>
-          <button type="button" className="mt-2 text-xs underline" onClick={() => setSecret(null)}>
-            Done
-          </button>
-        </div>
-      )}
+      {secret && <ShownOnce what="this token" value={secret} testId="new-token" onDone={() => setSecret(null)} />}
       <ul className="mt-4 divide-y divide-zinc-100 text-sm dark:divide-zinc-800">
         {tokens.data?.length === 0 && <li className="py-2 text-zinc-500 dark:text-zinc-400">No tokens yet.</li>}
         {tokens.data?.map((t) => (

@@ -5,6 +5,7 @@ import { useState, type FormEvent } from 'react';
 import { WEBHOOK_EVENTS, type WebhookEvent } from '@/lib/contracts/webhooks';
 import { keys } from '@/lib/queries';
 import { api } from '@/components/ui/api';
+import { ShownOnce } from '@/components/ui/shown-once';
 import { useToast } from '@/components/shell/toasts';
 
 const field = 'rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
@@ -72,17 +73,7 @@ export function WebhookForm() {
           ))}
         </fieldset>
       </form>
-      {secret && (
-        <div className="mt-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-800 dark:bg-amber-950/40" role="alert">
-          <p className="font-medium">Copy the signing secret now: it will not be shown again.</p>
-          <code className="mt-2 block font-mono text-xs break-all select-all" data-testid="new-webhook-secret">
-            {secret}
-          </code>
-          <button type="button" className="mt-2 text-xs underline" onClick={() => setSecret(null)}>
-            Done
-          </button>
-        </div>
-      )}
+      {secret && <ShownOnce what="the signing secret" value={secret} testId="new-webhook-secret" onDone={() => setSecret(null)} />}
     </>
   );
 }
