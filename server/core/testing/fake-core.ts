@@ -9,6 +9,7 @@ import type { HostInfo } from '@/lib/contracts/host';
 import type { Principal } from '../auth';
 import { createCore, type Core } from '../hangar';
 import { newId } from '../ids';
+import type { ScheduleOptions } from '../schedules/service';
 
 export interface FakeCore {
   core: Core;
@@ -26,10 +27,10 @@ export interface FakeCore {
  * The real core (services, jobs, locks, a real SQLite file in a temp dir) on the fake driver
  * registry: no QEMU, nspawn or podman, no host tool. Images build at once (fake recipes).
  */
-export async function fakeCore(opts: { host?: HostInfo; images?: ('busybox' | 'debian-12')[] } = {}): Promise<FakeCore> {
+export async function fakeCore(opts: { host?: HostInfo; images?: ('busybox' | 'debian-12')[]; schedules?: ScheduleOptions } = {}): Promise<FakeCore> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-unit-'));
   const drivers = fakeRegistry({ host: opts.host });
-  const core = await createCore({ dataDir, version: 'test', drivers });
+  const core = await createCore({ dataDir, version: 'test', drivers, schedules: opts.schedules });
   const as = async (role: Role, username = `${role}-${newId('usr').slice(4, 12)}`): Promise<Principal> => {
     const user = await insertUser(core.store, { id: newId('usr'), username, passwordHash: 'x', role, now: Date.now() });
     return { user, role, via: 'session' };
