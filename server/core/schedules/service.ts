@@ -140,9 +140,14 @@ export class ScheduleService {
   private async fire(row: ScheduleRow, ownerId: string | null): Promise<{ job: Job; done: Promise<Job> }> {
     this.running.add(row.id);
     const keep = JSON.parse(row.keepJson) as Keep;
-    const what = row.machineId ? 'machine' : `tag ${row.tag}`;
     try {
-      const r = await this.jobs.start({ kind: 'schedule.run', title: `Scheduled snapshot (${what}, ${row.cron})`, ownerId }, async (ctx) => {
+      const what = row.machineId
+        ? await this.machines.row(row.machineId).then(
+            (m) => m.name,
+            () => 'a machine gone',
+          )
+        : `tag ${row.tag}`;
+      const r = await this.jobs.start({ kind: 'schedule.run', title: `Scheduled snapshot of ${what} (${row.cron})`, ownerId }, async (ctx) => {
         await updateScheduleRow(this.store, row.id, { lastRunAt: this.now(), lastStatus: 'running', lastJobId: ctx.jobId, lastError: null });
         const targets = await this.targets(row);
         return runSchedule({ store: this.store, machines: this.machines, snapshots: this.snapshots, now: this.now }, row, keep, targets, ctx);
