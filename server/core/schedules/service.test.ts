@@ -66,6 +66,18 @@ describe('ScheduleService on the fake driver, with a clock the test moves', () =
     expect(await t.core.schedules.tick()).toEqual([]);
   });
 
+  it('after a restart (a new core on the same data dir), a schedule whose slots passed while down runs once', async () => {
+    const m = await vm('web');
+    const s = await t.core.schedules.create(t.admin, { machine: 'web', cron: '15 * * * *', keep: { last: 10 } });
+    advance(7 * HOUR); // seven slots, 00:15 to 06:15, pass while the server is down
+    const core = await t.restart({ now: () => clock, timer: true });
+    const job = await vi.waitFor(async () => (await core.schedules.get(s.id)).lastJobId!);
+    await t.done(await core.jobs.get(t.admin, job));
+    expect(await scheduled(m.id)).toHaveLength(1);
+    expect(await core.schedules.get(s.id)).toMatchObject({ lastStatus: 'succeeded', nextRunAt: Date.parse('2026-03-02T07:15:00Z') });
+    expect((await core.jobs.list(t.admin, { limit: 100 })).filter((j) => j.kind === 'schedule.run')).toHaveLength(1);
+  });
+
   it('prunes what falls out of retention, but keeps what a machine runs on or others build on', async () => {
     const m = await vm('web');
     await t.core.schedules.create(t.admin, { machine: 'web', cron: '0 * * * *', keep: { last: 1 } });
