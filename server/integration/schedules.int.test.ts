@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
+import { run } from '@/server/drivers/exec';
 import { jobDone, serverWithBusybox, tearDown, type RunningServer } from './harness';
 
 /**
@@ -10,6 +11,7 @@ import { jobDone, serverWithBusybox, tearDown, type RunningServer } from './harn
  */
 let srv: RunningServer;
 let api: ApiClient;
+let token: string;
 const finished = async (job: Job, ms?: number) => {
   const j = await jobDone(api, job, ms);
   if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error}`);
@@ -19,7 +21,7 @@ type RunResult = { taken: string[]; pruned: string[]; keptInUse: string[] };
 const ids = async () => (await api.snapshots.list()).items.filter((s) => s.machineName === 'sched' && s.state === 'complete').map((s) => s.id);
 
 beforeAll(async () => {
-  ({ srv, api } = await serverWithBusybox());
+  ({ srv, api, token } = await serverWithBusybox());
   await finished(await api.machines.create({ name: 'sched', image: 'busybox', memoryMib: 256, tags: ['nightly'] }));
 }, 300_000);
 
@@ -79,4 +81,20 @@ describe('snapshot schedules (busybox, TCG)', () => {
     expect(await api.snapshots.get(r.taken[0])).toMatchObject({ kind: 'disk', state: 'complete' });
     expect((await api.schedules.ofMachine('sched')).items.map((x) => x.tag)).toEqual(['nightly']);
   }, 120_000);
+
+  it('hangar schedule add|ls|rm, a bad cron named with a non-zero exit', async () => {
+    const cli = (args: string[]) =>
+      run([process.execPath, 'dist/cli.js', 'schedule', ...args], { timeoutMs: 30_000, env: { HANGAR_URL: srv.url, HANGAR_TOKEN: token } });
+    const bad = await cli(['add', 'sched', '--cron', '0 3 * *', '--keep-last', '2']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/cron: not a cron expression/);
+    expect(await cli(['add', 'sched', '--cron', '0 3 * * *'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/keep: would keep nothing/) });
+    expect(await cli(['add', '--cron', '0 3 * * *'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: hangar schedule') });
+    const added = await cli(['add', 'sched', '--cron', '30 2 * * 1', '--tz', 'UTC', '--keep-last', '2', '--keep-weekly', '4', '--json']);
+    expect(added.code).toBe(0);
+    const id = (JSON.parse(added.stdout) as { id: string }).id;
+    const ls = await cli(['ls', 'sched']);
+    expect(ls.stdout).toMatch(new RegExp(`${id}  sched  "30 2 \\* \\* 1" UTC  keep last 2, weekly 4  next \\d{4}-\\d\\d-\\d\\d 02:30  last never run`));
+    expect(await cli(['rm', id])).toMatchObject({ code: 0, stdout: `Deleted ${id} (its snapshots stay).\n` });
+  });
 });
