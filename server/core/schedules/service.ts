@@ -41,6 +41,8 @@ export class ScheduleService {
   private stopped = false;
   /** Schedules whose run is under way: a due schedule is not started twice. */
   private readonly running = new Set<string>();
+  /** The tick under way: the timer's and start()'s never overlap (both would see a schedule due and fire it). */
+  private ticking: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -122,8 +124,14 @@ export class ScheduleService {
     this.timer = null;
   }
 
-  /** Run every enabled schedule that is due by the clock, once, and count its next run from now. */
-  async tick(): Promise<Job[]> {
+  /** Run every enabled schedule that is due by the clock, once, and count its next run from now. One tick at a time. */
+  tick(): Promise<Job[]> {
+    const r = this.ticking.then(() => this.tickOnce());
+    this.ticking = r.catch(() => undefined);
+    return r;
+  }
+
+  private async tickOnce(): Promise<Job[]> {
     const now = this.now();
     const started: Job[] = [];
     for (const row of await listScheduleRows(this.store)) {
