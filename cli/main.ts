@@ -11,6 +11,7 @@ import { audit, passwd, users } from './commands/users';
 import { build, steps } from './commands/steps';
 import { serialConsole, ssh } from './commands/terminal';
 import { webhooks } from './commands/webhooks';
+import { schedule } from './commands/schedules';
 import { CliError, describeError } from './output';
 
 const HELP = `hangar: disposable machines (QEMU VMs, nspawn and podman containers)
@@ -56,6 +57,8 @@ Usage:
   hangar audit [--action A] [--actor U] [--target ID] [-n N] [--cursor C] [--jsonl]   the audit log, newest first (admins)
   hangar webhooks [ls | add URL --event E... [--secret S] | rm ID | deliveries ID | redeliver ID DELIVERY]   signed event
                                                   deliveries to other services (admins; the secret is shown once)
+  hangar schedule [ls [MACHINE] | add MACHINE|--tag T --cron EXPR [--tz ZONE] --keep-last N [--keep-hourly|daily|weekly|monthly N] | rm ID | run ID]
+                                                  snapshots on a schedule, pruned by retention (like restic forget --keep-*)
   hangar help
 
 Global: --json (machine-readable output).
@@ -162,6 +165,10 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'webhooks':
         await webhooks(rest, json);
+        return 0;
+      case 'schedule':
+      case 'schedules':
+        await schedule(rest, json);
         return 0;
       case 'passwd':
         await passwd(json);

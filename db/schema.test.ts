@@ -33,6 +33,7 @@ describe('schemas', () => {
         'users',
         'webhooks',
         'webhook_deliveries',
+        'schedules',
       ].sort(),
     );
   });

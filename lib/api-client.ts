@@ -43,6 +43,7 @@ import {
 } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
 import { createdScrapeTokenSchema, scrapeTokenInfoSchema } from './contracts/metrics';
+import { scheduleSchema, type CreateScheduleBody } from './contracts/schedules';
 import { createdWebhookSchema, webhookDeliverySchema, webhookSchema, type CreateWebhookBody, type UpdateWebhookBody } from './contracts/webhooks';
 
 export class ApiError extends Error {
@@ -271,6 +272,14 @@ export function createApiClient(opts: ClientOptions) {
       deliveries: (id: string, p: PageQuery = {}) => call('GET', `/webhooks/${encodeURIComponent(id)}/deliveries${q({ ...p })}`, listOf(webhookDeliverySchema)),
       redeliver: (id: string, delivery: string) =>
         call('POST', `/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(delivery)}/redeliver`, webhookDeliverySchema),
+    },
+    schedules: {
+      list: (p: PageQuery = {}) => call('GET', `/schedules${q({ ...p })}`, listOf(scheduleSchema)),
+      get: (id: string) => call('GET', `/schedules/${encodeURIComponent(id)}`, scheduleSchema),
+      ofMachine: (ref: string, p: PageQuery = {}) => call('GET', `/machines/${encodeURIComponent(ref)}/schedules${q({ ...p })}`, listOf(scheduleSchema)),
+      create: (b: CreateScheduleBody) => call('POST', '/schedules', scheduleSchema, b),
+      remove: (id: string) => call('DELETE', `/schedules/${encodeURIComponent(id)}`, scheduleSchema),
+      run: (id: string) => call('POST', `/schedules/${encodeURIComponent(id)}/run`, jobSchema),
     },
   };
 }

@@ -18,6 +18,8 @@ export const keys = {
   snapshots: () => ['snapshots'] as const,
   /** The snapshot tree, fetched a page at a time (an infinite query; parents come before their children). */
   snapshotPages: () => ['snapshots', 'pages'] as const,
+  /** Under snapshots: a run's new snapshot (snapshots:changed) refreshes its last run too. */
+  machineSchedules: (id: string) => ['snapshots', 'schedules', id] as const,
   steps: () => ['steps'] as const,
   stepCatalog: () => ['steps', 'catalog'] as const,
   host: () => ['host'] as const,
@@ -60,6 +62,7 @@ export function queries(api: ApiClient) {
       initialPageParam: null as string | null,
       getNextPageParam: (last: { next: string | null }) => last.next,
     }),
+    machineSchedules: (id: string) => ({ queryKey: keys.machineSchedules(id), queryFn: async () => (await api.schedules.ofMachine(id)).items }),
     steps: () => ({ queryKey: keys.steps(), queryFn: async () => (await api.steps.nodes()).items }),
     stepCatalog: () => ({ queryKey: keys.stepCatalog(), queryFn: async () => (await api.steps.catalog()).items, staleTime: Infinity }),
     host: () => ({ queryKey: keys.host(), queryFn: () => api.host.get(), staleTime: 60_000 }),

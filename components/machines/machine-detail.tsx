@@ -17,6 +17,7 @@ import { MachineActions } from '@/components/machines/machine-actions';
 import { MachineOverview } from '@/components/machines/machine-overview';
 import { RecordingsPanel } from '@/components/console/recordings-panel';
 import { SharePanel } from '@/components/machines/share-panel';
+import { SchedulePanel } from '@/components/schedules/schedule-panel';
 import { SnapshotTree } from '@/components/snapshots/snapshot-tree';
 import { StateBadge } from '@/components/machines/state-badge';
 import { TagEditor } from '@/components/machines/tag-editor';
@@ -168,7 +169,12 @@ function TabBody({ tab, m, canShare, hasAccess, focusConsole }: { tab: Tab; m: M
         </Placeholder>
       );
     case 'snapshots':
-      return <SnapshotTree machineId={m.id} />;
+      return (
+        <div className="space-y-6">
+          <SchedulePanel machineId={m.id} canChange={canShare} />
+          <SnapshotTree machineId={m.id} />
+        </div>
+      );
     case 'log':
       return <BootLog m={m} />;
     case 'settings':

@@ -93,6 +93,8 @@ export const snapshots = pgTable(
     diskPath: text('disk_path').notNull().default(''),
     path: text('path').notNull(),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    /** The schedule that took it (its retention may prune it); null when taken by hand or by a step. */
+    scheduleId: text('schedule_id'),
   },
   (t) => [index('snapshots_parent_idx').on(t.parentId)],
 );
@@ -256,3 +258,22 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [index('webhook_deliveries_hook_idx').on(t.webhookId, t.createdAt)],
 );
+
+/** Snapshot schedules: a cron in a time zone for one machine or every machine with a tag, and the retention of what it took. */
+export const schedules = pgTable('schedules', {
+  id: text('id').primaryKey(),
+  machineId: text('machine_id'),
+  tag: text('tag'),
+  cron: text('cron').notNull(),
+  timeZone: text('time_zone').notNull(),
+  keepJson: text('keep_json').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  nextRunAt: bigint('next_run_at', { mode: 'number' }),
+  lastRunAt: bigint('last_run_at', { mode: 'number' }),
+  lastStatus: text('last_status', { enum: ['running', 'succeeded', 'failed'] }),
+  lastJobId: text('last_job_id'),
+  lastError: text('last_error'),
+});

@@ -24,6 +24,7 @@ import { auditRoutes } from './audit';
 import { statsRoutes } from './stats';
 import { webhookRoutes } from './webhooks';
 import { metricsRoutes } from './metrics';
+import { scheduleRoutes } from './schedules';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -57,6 +58,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   grantRoutes,
   recordingRoutes,
   statsRoutes,
+  scheduleRoutes,
   machineRoutes,
   imageRoutes,
   hostRoutes,

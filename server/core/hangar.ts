@@ -29,6 +29,8 @@ import { WebhookService } from './webhooks/service';
 import { feedWebhooks } from './webhooks/sources';
 import { listMachineRows } from '@/db/repo/machines';
 import { MetricsService } from './metrics';
+import { ScheduleService, type ScheduleOptions } from './schedules/service';
+import { deleteMachineSchedules } from '@/db/repo/schedules';
 
 export interface CoreOptions {
   dataDir: string;
@@ -36,6 +38,8 @@ export interface CoreOptions {
   version: string;
   /** The drivers, image recipes and host probe core reaches the host through; the real ones unless given (tests pass a fake). */
   drivers?: DriverRegistry;
+  /** The schedules' clock and timer: the server's own unless given (unit tests move a clock and call tick()). */
+  schedules?: ScheduleOptions;
 }
 
 /** Every domain service, wired once; transports (HTTP, sockets, CLI) take what they need from here. */
@@ -67,6 +71,7 @@ export interface Core {
   usage: HostUsageService;
   webhooks: WebhookService;
   metrics: MetricsService;
+  schedules: ScheduleService;
   close(): Promise<void>;
 }
 
@@ -117,6 +122,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const metrics = new MetricsService(store, bus, stats, () => machines.listing.items());
   metrics.webhooksQueued = () => webhooks.queued;
   await metrics.loadToken();
+  const schedules = new ScheduleService(store, jobs, machines, snapshots, opts.schedules ?? { timer: true });
+  bus.subscribe('machine:removed', ({ id }) => void deleteMachineSchedules(store, id).catch(() => undefined));
+  // Runs missed while the server was down: each due schedule once, now.
+  if (opts.schedules?.timer ?? true) await schedules.start();
   return {
     version: opts.version,
     startedAt: Date.now(),
@@ -155,7 +164,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     usage: new HostUsageService(store, settings, stats, layout),
     webhooks,
     metrics,
+    schedules,
     async close() {
+      schedules.stop();
       stats.stop();
       stopFeeding();
       webhooks.stop();

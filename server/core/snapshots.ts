@@ -142,6 +142,20 @@ export class SnapshotService {
     );
   }
 
+  /**
+   * A checkpoint inside another job (a schedule's run): the machine's lock held meanwhile (busy:
+   * ConflictError), the snapshot marked as the schedule's so that its retention may prune it.
+   */
+  async checkpointFor(scheduleId: string, machineId: string, label: string, ctx: JobContext): Promise<SnapshotRow> {
+    this.machines.locks.lock(machineId, 'checkpointing');
+    try {
+      const snap = await this.doCheckpoint(machineId, label, ctx);
+      return (await updateSnapshot(this.store, snap.id, { scheduleId })) ?? snap;
+    } finally {
+      this.machines.locks.unlock(machineId);
+    }
+  }
+
   /** "Fork now": checkpoint the running machine and start forks from that instant, in one job. */
   async forkNow(p: Principal, ref: string, body: ForkBody): Promise<Job> {
     const m = await this.checkpointable(p, ref);

@@ -11,6 +11,8 @@ import { findTokenByHash, insertToken, listTokens, revokeToken } from '@/db/repo
 import { countUsers, findUserRowByUsername, insertUser } from '@/db/repo/users';
 import { insertAuditEvent, listAuditEvents } from '@/db/repo/audit';
 import * as hooks from '@/db/repo/webhooks';
+import * as sched from '@/db/repo/schedules';
+import { insertSnapshot } from '@/db/repo/snapshots';
 
 const migrationsDir = path.resolve('db/migrations');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-db-'));
@@ -142,6 +144,29 @@ describe.each(dialects)('%s', (dialect, open) => {
       expect((await hooks.listUnfinishedDeliveries(s)).map((d) => d.state)).toEqual(['retrying']);
       expect(await hooks.deleteWebhookRow(s, hook.id)).toBe(true);
       expect(await hooks.getDelivery(s, delivery(4, 'succeeded').id)).toBeUndefined();
+
+      // Schedules: the row round-trips; the snapshots a schedule took of a machine (complete ones) are what its retention sees.
+      const row = { id: 'sch_aaaaaaaaaaaaaaaaaaaa', machineId: 'mch_sched0000000000000', tag: null, cron: '0 3 * * *', timeZone: 'Europe/Berlin' };
+      const rest = { keepJson: '{"last":2}', enabled: true, createdBy: u.id, createdAt: now, updatedAt: now, nextRunAt: now + 10, lastRunAt: null };
+      await sched.insertSchedule(s, { ...row, ...rest, lastStatus: null, lastJobId: null, lastError: null });
+      await sched.updateScheduleRow(s, row.id, { lastStatus: 'succeeded', lastRunAt: now + 1 });
+      expect(await sched.listScheduleRows(s)).toMatchObject([{ ...row, lastStatus: 'succeeded', lastRunAt: now + 1, enabled: true }]);
+      const snap = (i: number, state: 'complete' | 'failed') =>
+        insertSnapshot(s, {
+          id: `snp_sched00000000000${i}`,
+          machineId: row.machineId,
+          scheduleId: row.id,
+          kind: 'live',
+          label: `s${i}`,
+          state,
+          path: '/x',
+          createdAt: now + i,
+        });
+      await snap(1, 'complete');
+      await snap(2, 'failed');
+      expect((await sched.scheduledSnapshots(s, row.id, row.machineId)).map((x) => x.label)).toEqual(['s1']);
+      await sched.deleteMachineSchedules(s, row.machineId);
+      expect(await sched.getScheduleRow(s, row.id)).toBeUndefined();
     } finally {
       await s.close();
     }

@@ -9,6 +9,7 @@ import type { HostInfo } from '@/lib/contracts/host';
 import type { Principal } from '../auth';
 import { createCore, type Core } from '../hangar';
 import { newId } from '../ids';
+import type { ScheduleOptions } from '../schedules/service';
 
 export interface FakeCore {
   core: Core;
@@ -19,6 +20,8 @@ export interface FakeCore {
   as(role: Role, username?: string): Promise<Principal>;
   /** Wait for a job to end; throws with its error when it failed. */
   done(job: Job): Promise<Job>;
+  /** Stop the core and start a new one on the same data dir and drivers (a server restart). */
+  restart(schedules?: ScheduleOptions): Promise<Core>;
   close(): Promise<void>;
 }
 
@@ -26,31 +29,39 @@ export interface FakeCore {
  * The real core (services, jobs, locks, a real SQLite file in a temp dir) on the fake driver
  * registry: no QEMU, nspawn or podman, no host tool. Images build at once (fake recipes).
  */
-export async function fakeCore(opts: { host?: HostInfo; images?: ('busybox' | 'debian-12')[] } = {}): Promise<FakeCore> {
+export async function fakeCore(opts: { host?: HostInfo; images?: ('busybox' | 'debian-12')[]; schedules?: ScheduleOptions } = {}): Promise<FakeCore> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-unit-'));
   const drivers = fakeRegistry({ host: opts.host });
-  const core = await createCore({ dataDir, version: 'test', drivers });
+  const core = await createCore({ dataDir, version: 'test', drivers, schedules: opts.schedules });
+  // The core of now: restart() replaces it.
+  let cur = core;
   const as = async (role: Role, username = `${role}-${newId('usr').slice(4, 12)}`): Promise<Principal> => {
-    const user = await insertUser(core.store, { id: newId('usr'), username, passwordHash: 'x', role, now: Date.now() });
+    const user = await insertUser(cur.store, { id: newId('usr'), username, passwordHash: 'x', role, now: Date.now() });
     return { user, role, via: 'session' };
   };
   const done = async (job: Job): Promise<Job> => {
-    const j = await core.jobRunner.waitFor(job, { jobId: 'test', signal: new AbortController().signal });
+    const j = await cur.jobRunner.waitFor(job, { jobId: 'test', signal: new AbortController().signal });
     if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.state}: ${j.error}`);
     return j;
   };
   const admin = await as('admin', 'admin');
   for (const kind of opts.images ?? ['busybox', 'debian-12']) await done(await core.images.build(admin, { kind }));
-  return {
+  const f: FakeCore = {
     core,
     drivers,
     dataDir,
     admin,
     as,
     done,
+    async restart(schedules) {
+      await f.core.close();
+      f.core = cur = await createCore({ dataDir, version: 'test', drivers, schedules });
+      return cur;
+    },
     async close() {
-      await core.close();
+      await f.core.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return f;
 }
