@@ -26,7 +26,7 @@ export class SkopeoError extends Error {
 export function skopeoError(output: string, ref: ImageRef, opts: { sentCredentials: boolean }): SkopeoError {
   const plain = output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
   const m = /msg="((?:[^"\\]|\\.)*)"/.exec(plain);
-  const text = (m ? m[1].replace(/\\"/g, '"') : (plain.trim().split('\n').pop() ?? '')).slice(0, 500);
+  const text = (m ? m[1].replace(/\\"/g, '"') : (plain.trim().split('\n').pop() ?? '')).replace(/^Error parsing image name "[^"]*": /, '').slice(0, 500);
   const host = ref.registry;
   const digest = /Digest did not match, expected (sha256:[0-9a-f]{64})/.exec(plain);
   if (digest) return new SkopeoError('corrupt', `layer ${digest[1]} of ${ref.full} is corrupt (digest mismatch); nothing was imported.`);
