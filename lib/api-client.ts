@@ -246,7 +246,7 @@ export function createApiClient(opts: ClientOptions) {
       pull: (b: { ref: string; policy?: 'always' | 'missing' }) => call('POST', '/images/pull', jobSchema, b),
     },
     registries: {
-      list: () => call('GET', '/registries', z.object({ items: z.array(registrySchema) })),
+      list: () => call('GET', '/registries', listOf(registrySchema)),
       put: (host: string, b: PutRegistryBody) => call('PUT', `/registries/${encodeURIComponent(host)}`, registrySchema, b),
       remove: (host: string) => call('DELETE', `/registries/${encodeURIComponent(host)}`, okSchema),
     },
@@ -257,7 +257,7 @@ export function createApiClient(opts: ClientOptions) {
     },
     host: { get: (refresh = false) => call('GET', `/host${refresh ? '?refresh=1' : ''}`, hostInfoSchema) },
     /** The machine drivers and what each can do on this host. */
-    drivers: { list: () => call('GET', '/drivers', z.object({ items: z.array(driverInfoSchema) })) },
+    drivers: { list: () => call('GET', '/drivers', listOf(driverInfoSchema)) },
     stats: {
       host: () => call('GET', '/stats/host', hostUsageSchema),
       machines: () => call('GET', '/stats/machines', machineStatsListSchema),

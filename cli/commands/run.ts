@@ -43,7 +43,7 @@ const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
  */
 async function runOnce(api: ApiClient, body: Parameters<ApiClient['machines']['runOnce']>[0]): Promise<number> {
   let name = '';
-  let last: Awaited<ReturnType<ApiClient['machines']['runOnce']>> = null;
+  let last: Awaited<ReturnType<ApiClient['machines']['runOnce']>>;
   try {
     last = await api.machines.runOnce(body, (e) => {
       if (e.t === 'start') {

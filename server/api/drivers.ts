@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import { listOf } from '@/lib/contracts/common';
 import { driverInfoSchema } from '@/lib/contracts/machines';
+import { pageOf } from '@/server/core/paging';
 import { defineRoute } from './route';
 
 export const driverRoutes = [
@@ -10,7 +11,8 @@ export const driverRoutes = [
     tag: 'system',
     summary: 'The machine drivers and what each can do on this host (consoles, checkpoints, networks, limits...)',
     access: 'viewer',
-    response: z.object({ items: z.array(driverInfoSchema) }),
-    handler: async ({ core }) => ({ items: await core.machines.driverList() }),
+    list: {},
+    response: listOf(driverInfoSchema),
+    handler: async ({ core, page }) => pageOf(await core.machines.driverList(), page, (d) => d.kind),
   }),
 ];

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { idParams, listOf, okSchema } from '@/lib/contracts/common';
 import { buildImageBodySchema, imageSchema, pullImageBodySchema, putRegistryBodySchema, registryParams, registrySchema } from '@/lib/contracts/images';
 import { jobSchema } from '@/lib/contracts/jobs';
@@ -75,8 +74,9 @@ export const imageRoutes = [
     tag: 'images',
     summary: 'Registries with settings of their own (insecure switch, CA, whether credentials are kept; never a password)',
     access: 'admin',
-    response: z.object({ items: z.array(registrySchema) }),
-    handler: async ({ core }) => ({ items: core.registries.list() }),
+    list: {},
+    response: listOf(registrySchema),
+    handler: async ({ core, page }) => pageOf(core.registries.list(), page, (r) => r.host),
   }),
   defineRoute({
     method: 'put',

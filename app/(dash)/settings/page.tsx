@@ -4,6 +4,7 @@ import { ApiTokens } from '@/components/settings/api-tokens';
 import { ConsoleSettings } from '@/components/console/console-settings';
 import { HostCapabilities } from '@/components/settings/host-capabilities';
 import { ImageSettings } from '@/components/images/image-settings';
+import { RegistrySettings } from '@/components/images/registry-settings';
 import { PageHeader } from '@/components/shell/page-header';
 import { RoleGate } from '@/components/shell/role-gate';
 import { StepCacheSettings } from '@/components/steps/step-cache-settings';
@@ -26,6 +27,9 @@ export default function SettingsPage() {
           <ConsoleSettings />
           <ImageSettings />
           <StepCacheSettings />
+        </RoleGate>
+        <RoleGate role="admin">
+          <RegistrySettings />
         </RoleGate>
       </div>
     </>

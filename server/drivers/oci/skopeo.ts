@@ -10,6 +10,9 @@ export interface RegistryAccess {
   certDir: string | null;
 }
 
+// eslint-disable-next-line no-control-regex -- the terminal escapes of skopeo's progress bars are what this removes
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
 export type SkopeoFailure = 'not-found' | 'unauthorized' | 'tls' | 'unreachable' | 'corrupt' | 'platform' | 'bad-ref' | 'other';
 
 /** What went wrong, in Hangar's words, and which kind of failure it is (core maps kinds to HTTP statuses). */
@@ -24,7 +27,7 @@ export class SkopeoError extends Error {
 
 /** skopeo's message (the text after `msg=`, or its last line) turned into a SkopeoError that names the ref and host. */
 export function skopeoError(output: string, ref: ImageRef, opts: { sentCredentials: boolean }): SkopeoError {
-  const plain = output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  const plain = output.replace(ANSI, '');
   const m = /msg="((?:[^"\\]|\\.)*)"/.exec(plain);
   const text = (m ? m[1].replace(/\\"/g, '"') : (plain.trim().split('\n').pop() ?? '')).replace(/^Error parsing image name "[^"]*": /, '').slice(0, 500);
   const host = ref.registry;
@@ -149,7 +152,7 @@ export function copyToStore(
     let partial = '';
     const seen = new Set<string>();
     const onLine = (raw: string) => {
-      const l = raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').trim();
+      const l = raw.replace(ANSI, '').trim();
       if (!l) return;
       const bar = /^Copying (?:blob|config) ([0-9a-f]{10,12})\b.*?([\d.]+\s*[KMG]?i?B|[\d.]+b) \/ ([\d.]+\s*[KMG]?i?B|[\d.]+b)/.exec(l);
       const fin = /^Copying (?:blob|config) ([0-9a-f]{10,12}) (done|skipped: already exists)/.exec(l);
