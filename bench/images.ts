@@ -49,7 +49,8 @@ export async function run_(): Promise<Record<string, unknown>> {
     }
     const warm: number[] = [];
     for (let i = 0; i < 5; i++) warm.push(await pull());
-    const cli = (args: string[]) => run([process.execPath, 'dist/cli.js', ...args], { input: '', timeoutMs: 60_000, env: { HANGAR_URL: srv.url, HANGAR_TOKEN: token } });
+    const cli = (args: string[]) =>
+      run([process.execPath, 'dist/cli.js', ...args], { input: '', timeoutMs: 60_000, env: { HANGAR_URL: srv.url, HANGAR_TOKEN: token } });
     const runMs: number[] = [];
     for (let i = 0; i < 6; i++) {
       const t0 = performance.now();
@@ -65,7 +66,16 @@ export async function run_(): Promise<Record<string, unknown>> {
     for (let i = 0; i < 3; i++) {
       const st = path.join(tmp, `bare${i}`);
       let t0 = performance.now();
-      const c = await run(['skopeo', '--policy', policy, 'copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `containers-storage:[overlay@${st}/root+${st}/run]bench/big:1`]);
+      const c = await run([
+        'skopeo',
+        '--policy',
+        policy,
+        'copy',
+        '-q',
+        '--src-tls-verify=false',
+        `docker://${ref}`,
+        `containers-storage:[overlay@${st}/root+${st}/run]bench/big:1`,
+      ]);
       if (c.code !== 0) throw new Error(`skopeo: ${c.stderr}`);
       bare.push(secs(t0));
       await removeTree(st);
