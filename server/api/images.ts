@@ -60,7 +60,7 @@ export const imageRoutes = [
     status: 202,
     body: pullImageBodySchema,
     response: jobSchema,
-    errors: [404, 409, 503],
+    errors: [404, 409],
     handler: async ({ core, principal, body, ip }) => {
       const job = await core.images.oci.pull(principal, body);
       await core.audit.record(principal, { action: 'image.pull', target: { kind: 'image', id: body.ref.slice(0, 200) }, ip, detail: { job: job.id } });
@@ -88,7 +88,7 @@ export const imageRoutes = [
     params: registryParams,
     body: putRegistryBodySchema,
     response: registrySchema,
-    errors: [404, 503],
+    errors: [404],
     handler: async ({ core, principal, params, body, ip }) => {
       const scratch = resolveInside(core.layout.root, 'tmp', `login-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
       const r = await core.registries.put(params.host, body, scratch);
