@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   steps: () => import('./steps'),
   'api-load': () => import('./api-load'),
   ui: () => import('./ui'),
+  images: () => import('./images'),
 };
 
 const name = process.argv[2];

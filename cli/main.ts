@@ -6,6 +6,7 @@ import { login, logout } from './commands/login';
 import { jobs, status } from './commands/status';
 import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
 import { probe } from './commands/probe';
+import { pullCmd, registryCmd } from './commands/pull';
 import { runCmd } from './commands/run';
 import { audit, passwd, users } from './commands/users';
 import { build, steps } from './commands/steps';
@@ -22,6 +23,8 @@ Usage:
   hangar logout
   hangar status                                   server, login and counts
   hangar images [ls | build KIND | rm NAME]       base images: busybox, debian-12 (build shows progress)
+  hangar pull REF                                 an OCI image from a registry (docker://HOST/NAME:TAG, NAME:TAG, @sha256:)
+  hangar registry [ls | login HOST | logout HOST] registry settings: -u USER --password-stdin, --insecure, --ca FILE
   hangar ps [TEXT] [--state S] [--driver D] [--tag T]... [--limit N [--cursor C]]   machines (filtered: name contains
                                                   TEXT, every tag); --limit: a page of N, by name
   hangar jobs [--state S] [--limit N [--cursor C]]   jobs, newest first (a page: 100 unless --limit)
@@ -97,6 +100,12 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'jobs':
         await jobs(rest, json);
+        return 0;
+      case 'pull':
+        await pullCmd(rest, json);
+        return 0;
+      case 'registry':
+        await registryCmd(rest, json);
         return 0;
       case 'images':
         await images(rest, json);

@@ -18,7 +18,7 @@ import { createdShareSchema, shareInfoSchema, shareSchema, type CreateShareBody 
 import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode, type PageQuery } from './contracts/common';
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
-import { imageSchema, type BuildImageBody } from './contracts/images';
+import { imageSchema, registrySchema, type BuildImageBody, type PutRegistryBody } from './contracts/images';
 import { uploadedPackageSchema, type ProbeBody } from './contracts/probes';
 import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from './contracts/steps';
 import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
@@ -245,6 +245,18 @@ export function createApiClient(opts: ClientOptions) {
       list: (p: PageQuery = {}) => call('GET', `/images${q({ ...p })}`, listOf(imageSchema)),
       build: (b: BuildImageBody) => call('POST', '/images', jobSchema, b),
       remove: (id: string) => call('DELETE', `/images/${encodeURIComponent(id)}`, okSchema),
+      /** Pull an OCI image from a registry: the pull job (already finished when the image was there). */
+      pull: (b: { ref: string; policy?: 'always' | 'missing' }) => call('POST', '/images/pull', jobSchema, b),
+    },
+    registries: {
+      list: () => call('GET', '/registries', listOf(registrySchema)),
+      put: (host: string, b: PutRegistryBody) => call('PUT', `/registries/${encodeURIComponent(host)}`, registrySchema, b),
+      remove: (host: string) => call('DELETE', `/registries/${encodeURIComponent(host)}`, okSchema),
+    },
+    runs: {
+      /** A run's stdin (the id from its start event), streamed; the stream's end is the command's EOF. */
+      stdin: async (id: string, body: ReadableStream<Uint8Array>) =>
+        okSchema.parse(await (await send('POST', `/runs/${encodeURIComponent(id)}/stdin`, { body, contentType: 'application/octet-stream' })).json()),
     },
     host: { get: (refresh = false) => call('GET', `/host${refresh ? '?refresh=1' : ''}`, hostInfoSchema) },
     /** The machine drivers and what each can do on this host. */

@@ -4,6 +4,7 @@ import { containerNetworks, driverKinds, driverKindSchema, machineStates, type B
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError, pageArgs, printJson, printNextPage } from '../output';
+import { imageFor } from './pull';
 
 function api() {
   const cfg = loadConfig();
@@ -123,7 +124,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     driver: driver.data,
     network,
     ports,
-    image: values.image!,
+    image: await imageFor(client, values.image!),
     cpus: num(values.cpus, 'cpus'),
     memoryMib: num(values.memory, 'memory'),
     diskGib: num(values.disk, 'disk'),

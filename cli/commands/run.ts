@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
 import { containerNetworks, driverKinds, driverKindSchema } from '@/lib/contracts/machines';
@@ -6,6 +7,7 @@ import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError } from '../output';
 import { buildChain, chainOptions } from './steps';
+import { pullImage, isImageName } from './pull';
 import { attach } from './terminal';
 
 /**
@@ -41,11 +43,20 @@ const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
  */
 async function runOnce(api: ApiClient, body: Parameters<ApiClient['machines']['runOnce']>[0]): Promise<number> {
   let name = '';
-  const last = await api.machines.runOnce(body, (e) => {
-    if (e.t === 'start') name = e.machine;
-    else if (e.t === 'stdout') process.stdout.write(e.d);
-    else if (e.t === 'stderr') process.stderr.write(e.d);
-  });
+  let last: Awaited<ReturnType<ApiClient['machines']['runOnce']>>;
+  try {
+    last = await api.machines.runOnce(body, (e) => {
+      if (e.t === 'start') {
+        name = e.machine;
+        // Our stdin streamed to the command as it comes; its end is the command's EOF.
+        if (e.stdin) void api.runs.stdin(e.stdin, Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>).catch(() => undefined);
+      } else if (e.t === 'stdout') process.stdout.write(e.d);
+      else if (e.t === 'stderr') process.stderr.write(e.d);
+    });
+  } finally {
+    // The command is over: whatever stdin still holds is not read (and must not keep us waiting).
+    if (body.stdin) process.stdin.destroy();
+  }
   if (!body.rm && name) process.stderr.write(`${name} stays, stopped (hangar start ${name} runs the command again; hangar rm ${name} removes it).\n`);
   if (last?.t === 'exit') return last.code;
   throw new CliError(last?.t === 'error' ? `run failed: ${last.message}` : 'run failed: the server ended the stream early', 125);
@@ -75,24 +86,37 @@ export async function runCmd(argv: string[]): Promise<number> {
       memory: { type: 'string' },
     },
   });
-  const [image, ...rest] = positionals;
+  const [ref, ...rest] = positionals;
   const cmd = sep >= 0 ? argv.slice(sep + 1) : rest;
-  if (!image)
+  if (!ref)
     throw new CliError('Usage: hangar run [-it] [--rm] [--driver nspawn|podman|qemu] [--network private|nat|host] [--name NAME] IMAGE [-- CMD [ARGS...]]', 2);
-  const driver = driverKindSchema.safeParse(values.driver ?? (image === 'busybox' ? 'qemu' : 'nspawn'));
+  const driver = driverKindSchema.safeParse(values.driver ?? (ref === 'busybox' ? 'qemu' : 'nspawn'));
   if (!driver.success) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
   const network = containerNetworks.find((n) => n === values.network);
   if (!network) throw new CliError(`--network: one of ${containerNetworks.join(', ')}`, 2);
-  const interactive = values.interactive || values.tty || cmd.length === 0;
   const cfg = loadConfig();
   const api: ApiClient = createApiClient({ baseUrl: cfg.url, token: cfg.token });
+  // A registry ref is pulled on first use (its progress on stderr when that is a terminal); an OCI image runs its own command without CMD.
+  const pulled = isImageName(ref) ? null : await pullImage(api, ref, { policy: 'missing', quiet: !process.stderr.isTTY });
+  const image = pulled?.image ?? ref;
+  const ownCommand = pulled !== null || /^oci-[0-9a-f]{12}$/.test(ref);
+  const interactive = values.interactive || values.tty || (cmd.length === 0 && !ownCommand);
   const memoryMib = values.memory ? Number(values.memory) : 256;
   if (!Number.isInteger(memoryMib)) throw new CliError(`--memory: not a whole number: ${values.memory}`, 2);
   // What the driver can do here: run one command as an application container, offer networks.
   const d = (await api.drivers.list()).items.find((x) => x.kind === driver.data);
   if (!d) throw new CliError(`--driver: the server has no ${driver.data} driver`, 2);
   if (!interactive && d.appContainers.available)
-    return runOnce(api, { image, driver: driver.data, argv: cmd, rm: values.rm, network, memoryMib, ...(values.name ? { name: values.name } : {}) });
+    return runOnce(api, {
+      image,
+      driver: driver.data,
+      argv: cmd,
+      rm: values.rm,
+      network,
+      memoryMib,
+      stdin: !process.stdin.isTTY,
+      ...(values.name ? { name: values.name } : {}),
+    });
   const name = values.name ?? `run-${randomBytes(4).toString('hex')}`;
   await followJob(api, await api.machines.create({ name, image, driver: driver.data, memoryMib, ...(d.networks.length ? { network } : {}) }), true);
   try {

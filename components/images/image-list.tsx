@@ -10,6 +10,7 @@ import { EmptyState } from '@/components/ui/empty-state';
 import { StateBadge } from '@/components/machines/state-badge';
 import { useToast } from '@/components/shell/toasts';
 import { useConfirm } from '@/components/ui/confirm-dialog';
+import { OciFacts, OciPull } from './oci-pull';
 
 const about: Record<ImageKind, string> = {
   busybox: 'Debian kernel + busybox initramfs: boots to a shell in seconds. Good for trying things and for tests.',
@@ -40,9 +41,11 @@ export function ImageList() {
   if (images.error) return <p className="text-sm text-red-600">Could not load images: {images.error.message}</p>;
   const built = new Set(images.data.map((i) => i.name));
   const buildable = imageKinds.filter((k) => !built.has(k));
+  const kindOf = (k: string): k is ImageKind => (imageKinds as readonly string[]).includes(k);
 
   return (
     <div className="space-y-6">
+      <OciPull />
       {images.data.length === 0 && (
         <EmptyState icon="images" title="No images yet">
           <p>Build one below. Builds run as jobs, with progress and logs on the Jobs page, and are cached under the data dir.</p>
@@ -61,6 +64,7 @@ export function ImageList() {
                   {formatBytes(img.sizeBytes)} · {typeof img.recipe.kernel === 'string' ? `kernel ${img.recipe.kernel} · ` : ''}
                   {formatAge(img.updatedAt)}
                 </div>
+                {img.kind === 'oci' && <OciFacts img={img} />}
               </div>
               <StateBadge state={img.state === 'ready' ? 'succeeded' : img.state === 'building' ? 'running' : 'failed'} label={img.state} />
               {canBuild && img.state !== 'building' && (
@@ -82,7 +86,7 @@ export function ImageList() {
               {canBuild && img.state === 'failed' && (
                 <button
                   type="button"
-                  onClick={() => build.mutate(img.kind as ImageKind)}
+                  onClick={() => kindOf(img.kind) && build.mutate(img.kind)}
                   className="rounded-md border border-zinc-300 px-2 py-1 text-xs dark:border-zinc-700"
                 >
                   Retry

@@ -81,6 +81,8 @@ export const driverDescriptionSchema = z.object({
   appContainers: featureSchema,
   /** Needs an image that keeps its root filesystem as a directory (containers). */
   needsRootfs: z.boolean(),
+  /** Image kinds it runs: recipes' (`busybox`, `debian-12`) and `oci` (images pulled from a registry). */
+  imageKinds: z.array(z.string()),
   /** Which resources apply to it (and are limits it enforces). */
   limits: z.object({ cpus: z.boolean(), memory: z.boolean(), disk: z.boolean() }),
   /** Host features it needs (see the host probe), and whether this host has them. */

@@ -22,3 +22,42 @@ export type Image = z.infer<typeof imageSchema>;
 
 export const buildImageBodySchema = z.object({ kind: imageKindSchema });
 export type BuildImageBody = z.infer<typeof buildImageBodySchema>;
+
+/** Pull an image from a registry: `docker://HOST[:PORT]/NAME:TAG`, `NAME[:TAG]` (the default registry) or `NAME@sha256:…`. */
+export const pullImageBodySchema = z.object({
+  ref: z.string().min(1).max(512).describe('docker://HOST[:PORT]/NAME[:TAG], NAME[:TAG] on the default registry (Settings), or NAME@sha256:DIGEST'),
+  /** `always`: ask the registry which digest the ref names now; `missing`: an image pulled under this ref before is used as it is. */
+  policy: z.enum(['always', 'missing']).default('always'),
+});
+export type PullImageBody = z.infer<typeof pullImageBodySchema>;
+
+/** What a pull job returns: the Hangar image (by name) the ref became, and whether it was there already. */
+export const pullResultSchema = z.object({ image: z.string(), digest: z.string(), ref: z.string(), reused: z.boolean(), sizeBytes: z.number() });
+export type PullResult = z.infer<typeof pullResultSchema>;
+
+/** A registry's settings as the API shows them: never its password. */
+export const registrySchema = z.object({
+  host: z.string(),
+  /** No TLS verification (plain HTTP too): for test registries only. */
+  insecure: z.boolean(),
+  username: z.string().nullable(),
+  hasPassword: z.boolean(),
+  /** A CA certificate of its own is kept for it (PEM). */
+  hasCa: z.boolean(),
+});
+export type Registry = z.infer<typeof registrySchema>;
+
+export const registryParams = z.object({ host: z.string().min(1).max(255).describe('host or host:port') });
+
+export const putRegistryBodySchema = z.object({
+  insecure: z.boolean().default(false),
+  /** With a password: checked against the registry before they are kept (a wrong pair is refused: "login failed for HOST"). */
+  username: z.string().min(1).max(256).optional(),
+  password: z.string().min(1).max(4096).optional(),
+  /** The registry's CA certificate (PEM); `""` drops the one kept. */
+  ca: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
+});
+export type PutRegistryBody = z.infer<typeof putRegistryBodySchema>;

@@ -122,7 +122,10 @@ export const runOnceBodySchema = z.object({
   image: createMachineBodySchema.shape.image,
   /** A driver that runs application containers (its description says so). */
   driver: driverKindSchema.default('nspawn'),
-  argv: commandSchema,
+  /** The command; empty: an OCI image's own Entrypoint and Cmd. */
+  argv: z.array(z.string().min(1, 'an empty argument').max(65536)).max(1024),
+  /** The caller sends its stdin (POST /runs/{id}/stdin, the id in the `start` event); its end is the command's EOF. */
+  stdin: z.boolean().default(false),
   /** The machine's name; a generated one when omitted. */
   name: nameSchema.optional(),
   /** Remove the container when the command ends (otherwise it stays, stopped, with its files and exit code). */
@@ -137,7 +140,7 @@ export type RunOnceBody = z.infer<typeof runOnceBodySchema>;
 
 /** One line of a run's NDJSON stream: output chunks, then the end with the exit code. */
 export const runOnceEventSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('start'), machine: nameSchema }),
+  z.object({ t: z.literal('start'), machine: nameSchema, stdin: z.string().optional() }),
   z.object({ t: z.enum(['stdout', 'stderr']), d: z.string() }),
   z.object({ t: z.literal('exit'), code: z.number().int(), durationMs: z.number(), removed: z.boolean() }),
   z.object({ t: z.literal('error'), message: z.string() }),

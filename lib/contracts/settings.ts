@@ -15,6 +15,11 @@ export const settingsSchema = z.object({
       .max(500)
       .regex(/^(https?|file):\/\/[^\s'"\\]+$/, 'an http(s):// or file:// URL'),
   ]),
+  /** Where bare image names (`alpine:3.20`) are pulled from; on docker.io a one-part name is under `library/`. */
+  defaultRegistry: z
+    .string()
+    .max(255)
+    .regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, 'host or host:port'),
   /** The step cache may take this much disk (its snapshots); least recently used unreferenced steps go first. 0: no budget. */
   stepCacheBudgetMib: z
     .number()
@@ -35,6 +40,7 @@ export const defaultSettings: Settings = {
   consoleScrollbackKib: 512,
   memoryLimit: 0.9,
   debianMirror: '',
+  defaultRegistry: 'docker.io',
   stepCacheBudgetMib: 20480,
   stepCacheMaxAgeDays: 30,
   recordingRetentionDays: 30,

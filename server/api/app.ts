@@ -13,6 +13,7 @@ import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
 import { recordingRoutes } from './recordings';
 import { probeRoutes } from './probes';
+import { runRoutes } from './runs';
 import { settingsRoutes } from './settings';
 import { snapshotRoutes } from './snapshots';
 import { stepRoutes } from './steps';
@@ -60,6 +61,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   statsRoutes,
   scheduleRoutes,
   machineRoutes,
+  runRoutes,
   imageRoutes,
   hostRoutes,
   driverRoutes,
@@ -99,8 +101,10 @@ export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
   });
   // Uploads (snapshot archives, packages to probe) are streamed to a file with caps of their own. GET and HEAD
   // carry no body: the limit is not even asked there (it builds the whole Request to look).
-  const uploads = new Set(routeGroups.flat().flatMap((r) => (r.upload ? [`/api${r.path}`] : [])));
-  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' || uploads.has(c.req.path) ? next() : limit(c, next)));
+  // A path parameter ({id}) matches one segment.
+  const uploads = routeGroups.flat().flatMap((r) => (r.upload ? [new RegExp(`^/api${r.path.replace(/\{[^}]+\}/g, '[^/]+')}$`)] : []));
+  const isUpload = (p: string) => uploads.some((re) => re.test(p));
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' || isUpload(c.req.path) ? next() : limit(c, next)));
 
   for (const group of routeGroups) for (const spec of group) register(app, routes, spec);
 

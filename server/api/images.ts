@@ -1,7 +1,8 @@
 import { idParams, listOf, okSchema } from '@/lib/contracts/common';
-import { buildImageBodySchema, imageSchema } from '@/lib/contracts/images';
+import { buildImageBodySchema, imageSchema, pullImageBodySchema, putRegistryBodySchema, registryParams, registrySchema } from '@/lib/contracts/images';
 import { jobSchema } from '@/lib/contracts/jobs';
 import { pageOf } from '@/server/core/paging';
+import { resolveInside } from '@/server/core/paths';
 import { defineRoute } from './route';
 
 export const imageRoutes = [
@@ -46,6 +47,73 @@ export const imageRoutes = [
     handler: async ({ core, principal, params, ip }) => {
       await core.images.remove(params.id);
       await core.audit.record(principal, { action: 'image.delete', target: { kind: 'image', id: params.id }, ip });
+      return { ok: true as const };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/images/pull',
+    name: 'pullImage',
+    tag: 'images',
+    summary: 'Pull an OCI image from a registry (checked first: the ref, the registry, the platform, the space); returns the pull job',
+    access: 'operator',
+    status: 202,
+    body: pullImageBodySchema,
+    response: jobSchema,
+    errors: [404, 409],
+    handler: async ({ core, principal, body, ip }) => {
+      const job = await core.images.oci.pull(principal, body);
+      await core.audit.record(principal, { action: 'image.pull', target: { kind: 'image', id: body.ref.slice(0, 200) }, ip, detail: { job: job.id } });
+      return job;
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/registries',
+    name: 'listRegistries',
+    tag: 'images',
+    summary: 'Registries with settings of their own (insecure switch, CA, whether credentials are kept; never a password)',
+    access: 'admin',
+    list: {},
+    response: listOf(registrySchema),
+    handler: async ({ core, page }) => pageOf(core.registries.list(), page, (r) => r.host),
+  }),
+  defineRoute({
+    method: 'put',
+    path: '/registries/{host}',
+    name: 'putRegistry',
+    tag: 'images',
+    summary: 'Set how a registry is reached: TLS verification, its CA, credentials (checked against it before they are kept)',
+    access: 'admin',
+    params: registryParams,
+    body: putRegistryBodySchema,
+    response: registrySchema,
+    errors: [404],
+    handler: async ({ core, principal, params, body, ip }) => {
+      const scratch = resolveInside(core.layout.root, 'tmp', `login-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
+      const r = await core.registries.put(params.host, body, scratch);
+      await core.audit.record(principal, {
+        action: 'registry.put',
+        target: { kind: 'registry', id: r.host },
+        ip,
+        detail: { insecure: r.insecure, username: r.username },
+      });
+      return r;
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/registries/{host}',
+    name: 'deleteRegistry',
+    tag: 'images',
+    summary: "Forget a registry's settings and credentials",
+    access: 'admin',
+    params: registryParams,
+    response: okSchema,
+    errors: [404],
+    handler: async ({ core, principal, params, ip }) => {
+      core.registries.remove(params.host);
+      await core.audit.record(principal, { action: 'registry.delete', target: { kind: 'registry', id: params.host }, ip });
       return { ok: true as const };
     },
   }),

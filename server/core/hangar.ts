@@ -12,6 +12,9 @@ import { ConsoleRegistry } from './console/registry';
 import { EventBus } from './events';
 import { HostService } from './host';
 import { ImageService } from './images';
+import { OciImageService } from './oci-images';
+import { RegistryService } from './registries';
+import { ociPaths } from '@/server/drivers/oci/store';
 import { JobRunner } from './jobs';
 import { JobService } from './job-service';
 import { MachineService } from './machines';
@@ -63,6 +66,7 @@ export interface Core {
   host: HostService;
   machines: MachineService;
   images: ImageService;
+  registries: RegistryService;
   snapshots: SnapshotService;
   probes: ProbeService;
   runs: RunOnceService;
@@ -88,7 +92,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   await jobs.recover();
   const auth = new AuthService(store);
   const consoles = new ConsoleRegistry(settings, drivers);
-  const images = new ImageService(store, jobs, bus, settings, layout, drivers);
+  const registries = new RegistryService(ociPaths(layout.root));
+  const oci = new OciImageService(store, jobs, bus, settings, ociPaths(layout.root), registries);
+  oci.recover();
+  const images = new ImageService(store, jobs, bus, settings, layout, drivers, oci);
   await images.recover();
   const host = new HostService(layout, drivers);
   const machines = new MachineService(store, jobs, bus, images, host, settings, layout, drivers);
@@ -146,6 +153,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     host,
     machines,
     images,
+    registries,
     snapshots,
     probes: new ProbeService(jobs, machines, path.join(layout.root, 'tmp', 'probe-uploads')),
     runs: new RunOnceService(machines, images),

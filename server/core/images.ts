@@ -13,6 +13,7 @@ import { ConflictError, NotFoundError } from './errors';
 import { newId } from './ids';
 import type { JobRunner } from './jobs';
 import { resolveInside } from './paths';
+import type { OciImageService } from './oci-images';
 import type { SettingsService } from './settings';
 
 /** What drivers boot an image from: one definition, the driver's. */
@@ -30,6 +31,8 @@ export class ImageService {
     private readonly settings: SettingsService,
     private readonly layout: { images: string; kernels: string; cache: string },
     private readonly drivers: Pick<DriverRegistry, 'recipe'>,
+    /** Images pulled from registries (kind `oci`). */
+    readonly oci: OciImageService,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -48,6 +51,7 @@ export class ImageService {
   async files(name: string): Promise<ImageFiles> {
     const row = await getImageRow(this.store, { name });
     if (!row || row.state !== 'ready') throw new NotFoundError(`Image "${name}" (build it on the Images page)`);
+    if (row.kind === 'oci') return this.oci.files({ name: row.name, recipe: JSON.parse(row.recipeJson) });
     const boot: BootInfo = await fs
       .readFile(path.join(row.path, 'boot.json'), 'utf8')
       .then((t) => JSON.parse(t) as BootInfo)
@@ -56,6 +60,7 @@ export class ImageService {
     const rootfs = path.join(row.path, 'rootfs');
     return {
       image: name,
+      kind: row.kind,
       kernel: path.join(row.path, 'kernel'),
       initrd: path.join(row.path, 'initrd.img'),
       disk: path.join(row.path, 'disk.qcow2'),
@@ -127,7 +132,8 @@ export class ImageService {
     if (row.state === 'building') throw new ConflictError('This image is being built; cancel its job first.');
     const users = await countMachinesUsingImage(this.store, row.name);
     if (users > 0) throw new ConflictError(`Image "${row.name}" is used by ${users} machine${users === 1 ? '' : 's'}; destroy them first.`);
-    await removeTree(resolveInside(this.layout.images, row.name));
+    if (row.kind === 'oci') await this.oci.remove(JSON.parse(row.recipeJson));
+    else await removeTree(resolveInside(this.layout.images, row.name));
     await deleteImage(this.store, id);
     this.bus.publish('image:removed', { id });
   }

@@ -54,6 +54,10 @@ export function checkImageFits(body: CreateMachineBody, image: BootFiles, d: Dri
     throw new BadRequestError(`Image ${body.image} has no root filesystem for containers: use debian-12.`, [
       { path: 'image', message: 'no root filesystem for containers' },
     ]);
+  if (image.kind && !d.imageKinds.includes(image.kind))
+    throw new BadRequestError(`${d.words.kind} machines do not run ${image.kind} images (they run: ${d.imageKinds.join(', ')}).`, [
+      { path: 'image', message: `not a ${d.imageKinds.join(' or ')} image` },
+    ]);
   const minGib = Math.ceil(image.diskBytes / 2 ** 30);
   if (minGib > body.diskGib)
     throw new BadRequestError(`Image ${body.image} needs a disk of at least ${minGib} GiB.`, [{ path: 'diskGib', message: `at least ${minGib}` }]);

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Machine, RunOnceBody, RunOnceEvent } from '@/lib/contracts/machines';
 import type { MachineRow } from '@/db/repo/machines';
 import type { Principal } from './auth';
-import { ConflictError } from './errors';
+import { BadRequestError, ConflictError, NotFoundError } from './errors';
 import type { ImageService } from './images';
 import type { MachineService } from './machines';
 
@@ -21,6 +22,9 @@ export interface PreparedRun {
  * is about the cost of nspawn itself.
  */
 export class RunOnceService {
+  /** Runs waiting for or reading their caller's stdin, by the id their `start` event gave. */
+  private readonly inputs = new Map<string, { userId: string; pipe: PassThrough; taken: boolean }>();
+
   constructor(
     private readonly machines: MachineService,
     private readonly images: ImageService,
@@ -30,6 +34,8 @@ export class RunOnceService {
   async prepare(p: Principal, body: RunOnceBody): Promise<PreparedRun> {
     const name = body.name ?? `run-${randomBytes(4).toString('hex')}`;
     const files = await this.images.files(body.image);
+    if (body.argv.length === 0 && !files.oci)
+      throw new BadRequestError(`Image ${body.image} has no command of its own: give one (hangar run IMAGE -- CMD).`, [{ path: 'argv', message: 'a command' }]);
     const { machine, image, row } = await this.machines.admit(
       p,
       {
@@ -37,7 +43,7 @@ export class RunOnceService {
         image: body.image,
         driver: body.driver,
         network: body.network,
-        command: body.argv,
+        command: body.argv.length ? body.argv : undefined,
         cpus: body.cpus,
         memoryMib: body.memoryMib,
         diskGib: Math.max(2, Math.ceil(files.diskBytes / 2 ** 30)),
@@ -62,14 +68,48 @@ export class RunOnceService {
       throw err;
     }
     const ready = written;
-    return { machine, run: (emit, signal) => this.run(machine, ready, body, emit, signal) };
+    const input = body.stdin ? this.openInput(p.user.id) : null;
+    return { machine, run: (emit, signal) => this.run(machine, ready, body, emit, signal, input) };
   }
 
-  private async run(machine: Machine, row: MachineRow, body: RunOnceBody, emit: (e: RunOnceEvent) => void, signal: AbortSignal): Promise<void> {
+  private openInput(userId: string): { id: string; pipe: PassThrough } {
+    const id = randomBytes(16).toString('hex');
+    const pipe = new PassThrough();
+    this.inputs.set(id, { userId, pipe, taken: false });
+    return { id, pipe };
+  }
+
+  /** The caller's stdin for a run (once, by the user who started it): streamed until the body ends, which is the command's EOF. */
+  async feed(p: Principal, id: string, body: ReadableStream<Uint8Array> | null): Promise<void> {
+    const input = this.inputs.get(id);
+    if (!input || input.userId !== p.user.id) throw new NotFoundError(`Run input ${id.slice(0, 8)}`);
+    if (input.taken) throw new ConflictError('This run has its stdin already.');
+    input.taken = true;
+    if (!body) return void input.pipe.end();
+    try {
+      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+        if (input.pipe.destroyed) return;
+        if (!input.pipe.write(chunk)) await new Promise((r) => input.pipe.once('drain', r).once('close', r));
+      }
+      input.pipe.end();
+    } catch {
+      // the caller went away: the command gets EOF
+      input.pipe.end();
+    }
+  }
+
+  private async run(
+    machine: Machine,
+    row: MachineRow,
+    body: RunOnceBody,
+    emit: (e: RunOnceEvent) => void,
+    signal: AbortSignal,
+    input: { id: string; pipe: PassThrough } | null,
+  ): Promise<void> {
     const t0 = performance.now();
     let reason = 'The command did not run.';
     try {
-      emit({ t: 'start', machine: machine.name });
+      emit({ t: 'start', machine: machine.name, ...(input ? { stdin: input.id } : {}) });
       const spec = this.machines.toSpec(row);
       // A character split between two chunks must not come out as two broken ones.
       const text = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
@@ -78,6 +118,7 @@ export class RunOnceService {
           const d = text[stream].write(chunk);
           if (d) emit({ t: stream, d });
         },
+        ...(input ? { stdin: input.pipe } : {}),
         signal,
         timeoutMs: body.timeoutS * 1000,
       });
@@ -99,6 +140,10 @@ export class RunOnceService {
       emit({ t: 'error', message: reason });
       if (body.rm) await this.machines.remove(machine.id).catch(() => undefined);
     } finally {
+      if (input) {
+        this.inputs.delete(input.id);
+        input.pipe.destroy();
+      }
       if (!body.rm) await this.machines.patch(machine.id, { state: 'stopped', stateReason: reason }).catch(() => undefined);
       this.machines.locks.unlock(machine.id);
     }

@@ -7,6 +7,8 @@ export interface RunOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   input?: string | Buffer;
+  /** Streamed to the process's stdin as it comes, which is closed at its end (EOF passed on). */
+  stdin?: AsyncIterable<Uint8Array>;
   env?: Record<string, string>;
   cwd?: string;
   /** Output kept per stream; the rest is dropped (a runaway tool cannot fill memory). */
@@ -61,7 +63,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   const spawnOpts: SpawnOptions = {
     cwd: opts.cwd,
     env: opts.env ? { ...process.env, ...opts.env } : process.env,
-    stdio: [opts.input === undefined ? 'ignore' : 'pipe', outFd ?? 'pipe', 'pipe'],
+    stdio: [opts.input === undefined && !opts.stdin ? 'ignore' : 'pipe', outFd ?? 'pipe', 'pipe'],
     shell: false,
     uid: opts.uid,
     gid: opts.gid,
@@ -157,6 +159,18 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       // is not an error of ours, and unhandled it would take the whole server down.
       child.stdin?.on('error', () => undefined);
       child.stdin?.end(opts.input);
+    }
+    const sink = child.stdin;
+    if (opts.stdin && sink) {
+      sink.on('error', () => undefined);
+      const feed = async () => {
+        for await (const chunk of opts.stdin!) {
+          if (sink.destroyed) return;
+          if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r).once('close', r));
+        }
+        sink.end();
+      };
+      feed().catch(() => sink.destroy());
     }
   });
 }

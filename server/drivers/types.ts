@@ -2,6 +2,7 @@ import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import type { ImageKind } from '@/lib/contracts/images';
 import type { DriverKind, Machine, PortForward } from '@/lib/contracts/machines';
+import type { OciImageConfig } from './oci/bundle';
 
 /** Something a console session reads from and types into: a pty, a serial socket, an SSH channel. */
 export interface ConsoleSource {
@@ -75,6 +76,10 @@ export interface BootFiles extends BootInfo {
   disk: string;
   /** The image's root filesystem as a directory (containers run on an overlay of it), when it keeps one. */
   rootfs?: string;
+  /** The image's kind (a recipe's, or `oci`): drivers say in their description which kinds they run. */
+  kind?: string;
+  /** An OCI image: its unpacked layers (lowest first, over `rootfs`, an empty shim) and its kept config. */
+  oci?: { layers: string[]; config: OciImageConfig };
 }
 
 /** The facts of a machine the API shows that only its driver's record holds. */
@@ -136,6 +141,8 @@ export interface BranchTarget {
 
 export interface RunOnceIo {
   onData(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+  /** The caller's stdin, streamed to the command (its end is the command's EOF); none: empty. */
+  stdin?: AsyncIterable<Uint8Array>;
   signal: AbortSignal;
   timeoutMs: number;
 }
@@ -207,7 +214,7 @@ export interface MachineDriver {
   discard?(m: MachineSpec): void;
   /**
    * Containers: run the application container's command (from create()) once, its stdout and
-   * stderr streamed to `io`, stdin empty; resolves with its exit code. An abort (the caller went
+   * stderr streamed to `io`, stdin from `io` (or empty); resolves with its exit code. An abort (the caller went
    * away) or the timeout kills the whole container.
    */
   runOnce?(m: MachineSpec, io: RunOnceIo): Promise<{ code: number; timedOut: boolean }>;

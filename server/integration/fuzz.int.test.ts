@@ -76,6 +76,13 @@ beforeAll(async () => {
   srv = await startServer();
   token = await adminToken(srv.url);
   passwdHash = createHash('sha256').update(fs.readFileSync('/etc/passwd')).digest('hex');
+  // Bare image names in pulls go to a port nothing listens on: refused at once, nothing leaves the host.
+  const res = await fetch(`${srv.url}/api/settings`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ defaultRegistry: '127.0.0.1:9' }),
+  });
+  if (!res.ok) throw new Error(`settings: ${res.status}`);
 }, 60_000);
 
 afterAll(async () => {

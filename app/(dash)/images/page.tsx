@@ -7,7 +7,10 @@ export const metadata: Metadata = { title: 'Images' };
 export default function ImagesPage() {
   return (
     <>
-      <PageHeader title="Images" description="Base systems that machines start from, built here from Debian's archive and cached under the data dir." />
+      <PageHeader
+        title="Images"
+        description="Base systems that machines start from: built here from Debian's archive, or pulled from OCI registries; kept under the data dir."
+      />
       <ImageList />
     </>
   );

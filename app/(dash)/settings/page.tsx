@@ -4,6 +4,7 @@ import { ApiTokens } from '@/components/settings/api-tokens';
 import { ConsoleSettings } from '@/components/console/console-settings';
 import { HostCapabilities } from '@/components/settings/host-capabilities';
 import { ImageSettings } from '@/components/images/image-settings';
+import { RegistrySettings } from '@/components/images/registry-settings';
 import { PageHeader } from '@/components/shell/page-header';
 import { RoleGate } from '@/components/shell/role-gate';
 import { StepCacheSettings } from '@/components/steps/step-cache-settings';
@@ -32,6 +33,7 @@ export default function SettingsPage() {
         <RoleGate role="admin">
           <WebhookSettings />
           <MetricsSettings />
+          <RegistrySettings />
         </RoleGate>
       </div>
     </>

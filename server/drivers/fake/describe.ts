@@ -50,6 +50,7 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
       : { available: true, reason: null, protocols: ['tcp'], networks: ['nat'] },
     appContainers: vm ? no('A command needs a container driver.') : yes,
     needsRootfs: !vm,
+    imageKinds: vm ? ['busybox', 'debian-12'] : ['debian-12', 'oci'],
     limits: { cpus: true, memory: true, disk: vm },
     needs: [kind],
     available: here.available,

@@ -1,11 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeBundle } from '../oci/bundle';
 import type { MachineSpec } from '../types';
 import { natPlan, NETWORKD_UNMANAGED, resolvConfMode, type NatPlan } from './network';
-import { commandOf, lowersOf, networkOf, nspawnRuntime, type NetworkMode } from './runtime';
+import { commandOf, networkOf, nspawnRuntime, stackOf, type NetworkMode } from './runtime';
 
 /** The machine's own writable layer over the image's read-only root. */
-export const containerDirs = (dir: string) => ({ upper: `${dir}/upper` });
+export const containerDirs = (dir: string) => ({ upper: `${dir}/upper`, bundle: `${dir}/bundle` });
+
+/** An OCI image's container starts from an empty upper dir, with its working directory made when the image has none. */
+export function prepareOciUpper(upper: string, layers: string[], cwd: string): void {
+  fs.rmSync(upper, { recursive: true, force: true });
+  fs.mkdirSync(upper, { recursive: true, mode: 0o755 });
+  const rel = path.posix.normalize(`/${cwd}`).slice(1);
+  if (rel && !layers.some((l) => fs.existsSync(path.join(l, rel)))) fs.mkdirSync(path.join(upper, rel), { recursive: true, mode: 0o755 });
+}
 
 /** Container names: hostnames, from the machine name (already [a-z0-9-]). */
 export const hostnameOf = (m: { name: string }) => m.name.slice(0, 63);
@@ -54,10 +63,13 @@ export const natOf = (m: MachineSpec): NatPlan | null => {
  */
 export function nspawnArgv(m: MachineSpec, rootfs: string, opts: { pipe?: boolean } = {}): string[] {
   const d = containerDirs(m.dir);
-  const mode = networkOf(nspawnRuntime(m.runtime));
+  const rt = nspawnRuntime(m.runtime);
+  const mode = networkOf(rt);
   const nat = natOf(m);
   const net = mode === 'host' ? [] : nat ? [`--network-veth-extra=${nat.hostIf}:host0`, `--resolv-conf=${resolvConfMode()}`] : ['--private-network'];
   let command = commandOf(m);
+  // An OCI image's process (user, env, cwd) goes in through a bundle: nspawn's --user would need getent in the image.
+  if (rt.oci && command) writeBundle(d.bundle, { shim: rootfs, hostname: hostnameOf(m), process: rt.oci, argv: command, ownNetwork: mode !== 'host' });
   // An application container's command waits (up to 10 s) for Hangar to give host0 its address and route.
   if (command && nat)
     command = [
@@ -75,11 +87,12 @@ export function nspawnArgv(m: MachineSpec, rootfs: string, opts: { pipe?: boolea
     '--keep-unit',
     ...net,
     ...(opts.pipe ? ['--console=pipe'] : []),
+    ...(rt.oci ? [`--oci-bundle=${d.bundle}`] : []),
     `--machine=${hostnameOf(m)}`,
     `--hostname=${hostnameOf(m)}`,
-    // Lowest first: the image root, then the frozen layers of the snapshots it descends from.
+    // Lowest first: the image root (an OCI image's: an empty shim, then its layers), then the frozen layers of the snapshots it descends from.
     `--directory=${rootfs}`,
-    `--overlay=${[rootfs, ...lowersOf(m)].join(':')}:${d.upper}:/`,
+    `--overlay=${[rootfs, ...stackOf(m)].join(':')}:${d.upper}:/`,
     ...(command ? ['--', ...command] : []),
   ];
 }

@@ -47,6 +47,8 @@ export function describeNspawn(host: HostInfo | null): DriverDescription {
     portForwards: { available: true, reason: null, protocols: ['tcp'], networks: ['nat'] },
     appContainers: yes,
     needsRootfs: true,
+    // OCI images run as application containers from their unpacked layers (an OCI runtime bundle).
+    imageKinds: ['debian-12', 'oci'],
     limits: { cpus: true, memory: true, disk: false },
     needs: ['nspawn', 'overlayfs'],
     available: here.available,

@@ -8,7 +8,8 @@ import { diskUsage } from '../shared/disk-usage';
 import { alive, holderAlive, holderExit, holderFiles, initPid, readPids, spawnHolder, waitGone } from '../shared/holder-files';
 import { logConsole, logSince } from '../shared/log-console';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource } from '../types';
-import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareUpper } from './argv';
+import { ociProcess } from '../oci/bundle';
+import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareOciUpper, prepareUpper } from './argv';
 import { describeNspawn, nspawnFacts } from './describe';
 import { enterCgroups, execIn, netDown, runOnceIn, shellIn } from './inside';
 import { leaseSubnet, natPlan, natUpFor, releaseSubnet } from './network';
@@ -22,10 +23,13 @@ const READY = /\blogin: /;
 function layered(t: { id: string; layers: string; dir: string; name: string }, rec: ReturnType<typeof nspawnRuntime>, lowers: string[], rootfs: string) {
   const network = networkOf(rec);
   const netIndex = network === 'nat' ? leaseSubnet(t) : null;
-  prepareUpper(containerDirs(t.dir).upper, hostnameOf(t), network);
-  // `ssh`: the machine offers login shells (for a container: bash through nsenter, see openShell).
+  const oci = rec.oci ? { oci: rec.oci, imageLayers: rec.imageLayers ?? [] } : {};
+  if (rec.oci) prepareOciUpper(containerDirs(t.dir).upper, rec.imageLayers ?? [], rec.oci.cwd);
+  else prepareUpper(containerDirs(t.dir).upper, hostnameOf(t), network);
+  // `ssh`: the machine offers login shells (for a container: bash through nsenter, see openShell); an OCI image may have no shell.
   const command = rec.command && rec.command.length ? rec.command : null;
-  return { rootfs, lowers, network, netIndex, address: netIndex === null ? null : natPlan(t.id, netIndex).guestAddr, ssh: true, command };
+  const address = netIndex === null ? null : natPlan(t.id, netIndex).guestAddr;
+  return { rootfs, lowers, network, netIndex, address, ssh: !rec.oci, command, ...oci };
 }
 
 /** systemd-nspawn OS containers; each runs under a console holder (dist/holder.js) so it outlives the server. */
@@ -40,8 +44,15 @@ export class NspawnDriver implements MachineDriver {
   async create(m: MachineSpec, image: BootFiles) {
     if (!image.rootfs || !fs.existsSync(image.rootfs))
       throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
-    const runtime = layered(m, nspawnRuntime(m.runtime), [], image.rootfs);
-    return { runtime, log: [`root: overlay of image ${image.image} and the machine's own upper dir`] };
+    let rec = nspawnRuntime(m.runtime);
+    if (image.oci) {
+      // The image's entrypoint and command (or the one given), env, working dir and numeric user.
+      const { argv, process } = ociProcess(image.oci.config, image.oci.layers, rec.command ?? null);
+      rec = { ...rec, command: argv, oci: process, imageLayers: image.oci.layers };
+    }
+    const runtime = layered(m, rec, [], image.rootfs);
+    const what = image.oci ? `${image.oci.layers.length} layers of OCI image ${image.image}` : `image ${image.image}`;
+    return { runtime, log: [`root: overlay of ${what} and the machine's own upper dir`] };
   }
 
   private rootfsOf(m: MachineSpec, image?: BootFiles): string {
@@ -225,7 +236,8 @@ export class NspawnDriver implements MachineDriver {
   /** What branch() stacks again: the image root and the layers below, the network and command. */
   snapshotRecord(m: MachineSpec) {
     const rt = nspawnRuntime(m.runtime);
-    return { ssh: rt.ssh === true, rootfs: rt.rootfs, lowers: rt.lowers ?? [], network: rt.network, command: rt.command ?? null };
+    const oci = rt.oci ? { oci: rt.oci, imageLayers: rt.imageLayers ?? [] } : {};
+    return { ssh: rt.ssh === true, rootfs: rt.rootfs, lowers: rt.lowers ?? [], network: rt.network, command: rt.command ?? null, ...oci };
   }
 
   /** Each machine gets a fresh upper dir over the snapshot's layers and its frozen one. */

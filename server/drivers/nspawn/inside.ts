@@ -80,6 +80,7 @@ export async function runOnceIn(m: MachineSpec, rootfs: string, io: RunOnceIo): 
       run(argv, {
         env: { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' },
         maxOutputBytes: 64 * 1024,
+        stdin: io.stdin,
         // `sh` execs nspawn: its pid is nspawn's. A network that cannot be set up ends the run.
         onSpawn: (pid) => {
           if (nat)

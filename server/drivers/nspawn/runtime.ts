@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ociProcessSchema } from '../oci/bundle';
 import { runtimeParser } from '../shared/runtime';
 import type { MachineSpec } from '../types';
 
@@ -9,6 +10,10 @@ import type { MachineSpec } from '../types';
 export const nspawnRuntimeSchema = z.looseObject({
   /** The image's root filesystem, lowest layer of the overlay. */
   rootfs: z.string().optional(),
+  /** An OCI image's unpacked layers over `rootfs` (then an empty shim), lowest first. */
+  imageLayers: z.array(z.string()).optional(),
+  /** An OCI image's process (env, cwd, numeric user), written into the bundle nspawn reads. */
+  oci: ociProcessSchema.optional(),
   /** Frozen layers of the snapshots it descends from, lowest first. */
   lowers: z.array(z.string()).optional(),
   network: z.enum(['private', 'nat', 'host']).optional(),
@@ -38,3 +43,6 @@ export const commandOf = (m: Pick<MachineSpec, 'runtime'>): string[] | null => {
 };
 
 export const lowersOf = (m: Pick<MachineSpec, 'runtime'>): string[] => nspawnRuntime(m.runtime).lowers ?? [];
+
+/** Everything under the machine's upper dir, lowest first: an OCI image's layers, then the snapshots' frozen layers. */
+export const stackOf = (m: Pick<MachineSpec, 'runtime'>): string[] => [...(nspawnRuntime(m.runtime).imageLayers ?? []), ...lowersOf(m)];

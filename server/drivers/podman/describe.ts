@@ -54,6 +54,7 @@ export function describePodman(host: HostInfo | null): DriverDescription {
     },
     appContainers: yes,
     needsRootfs: true,
+    imageKinds: ['debian-12'],
     limits: { cpus: true, memory: true, disk: false },
     needs: ['podman'],
     available: here.available,

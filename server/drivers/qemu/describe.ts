@@ -47,6 +47,7 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
     portForwards: { available: true, reason: null, protocols: ['tcp', 'udp'], networks: [] },
     appContainers: no('A command (application container) needs a container driver: nspawn or podman.'),
     needsRootfs: false,
+    imageKinds: ['busybox', 'debian-12'],
     limits: { cpus: true, memory: true, disk: true },
     needs: ['qemu'],
     available: here.available,

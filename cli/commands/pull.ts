@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createApiClient, type ApiClient } from '@/lib/api-client';
+import { imageKinds, pullResultSchema } from '@/lib/contracts/images';
+import { formatBytes } from '@/lib/format';
+import { loadConfig } from '../config';
+import { followJob } from '../follow';
+import { CliError, printJson } from '../output';
+
+const client = () => {
+  const cfg = loadConfig();
+  return createApiClient({ baseUrl: cfg.url, token: cfg.token });
+};
+
+/** A Hangar image's own name (a recipe's, or a pulled image's `oci-<12 hex>`), as opposed to a registry ref. */
+export const isImageName = (s: string) => (imageKinds as readonly string[]).includes(s) || /^oci-[0-9a-f]{12}$/.test(s);
+
+/** Pull REF (a job; its progress on stderr unless quiet) and return what it became. */
+export async function pullImage(api: ApiClient, ref: string, opts: { policy: 'always' | 'missing'; quiet: boolean }) {
+  const job = await api.images.pull({ ref, policy: opts.policy });
+  const done = job.state === 'succeeded' ? job : await followJob(api, job, opts.quiet);
+  return pullResultSchema.parse(done.result);
+}
+
+/** The image name to create a machine from: a Hangar image as it is, a registry ref pulled first when it is not here yet. */
+export async function imageFor(api: ApiClient, image: string): Promise<string> {
+  if (isImageName(image)) return image;
+  return (await pullImage(api, image, { policy: 'missing', quiet: !process.stderr.isTTY })).image;
+}
+
+/** hangar pull REF: an OCI image from a registry into Hangar's store, progress per layer. */
+export async function pullCmd(argv: string[], json: boolean): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { quiet: { type: 'boolean', short: 'q', default: false } } });
+  const ref = positionals[0];
+  if (!ref || positionals.length > 1) throw new CliError('Usage: hangar pull [-q] REF   (docker://HOST[:PORT]/NAME:TAG, NAME:TAG, NAME@sha256:…)', 2);
+  const r = await pullImage(client(), ref, { policy: 'always', quiet: values.quiet || json });
+  if (json) return printJson(r);
+  console.log(`${r.ref}: image ${r.image} (${r.digest}, ${formatBytes(r.sizeBytes)})${r.reused ? ', already here' : ''}`);
+}
+
+/**
+ * hangar registry [ls | login HOST [-u USER --password-stdin] [--insecure] [--ca FILE] | logout HOST]:
+ * how Hangar reaches a registry. The password is read from stdin, never from argv.
+ */
+export async function registryCmd(argv: string[], json: boolean): Promise<void> {
+  const api = client();
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === 'ls') {
+    const { items } = await api.registries.list();
+    if (json) return printJson(items);
+    if (!items.length) return void console.log('No registries set. Add one: hangar registry login HOST -u USER --password-stdin');
+    for (const r of items) console.log(`${r.host.padEnd(30)} ${r.insecure ? 'insecure' : 'tls'.padEnd(8)} ${r.username ?? '-'}${r.hasCa ? ' (own CA)' : ''}`);
+    return;
+  }
+  if (sub === 'login') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        username: { type: 'string', short: 'u' },
+        'password-stdin': { type: 'boolean', default: false },
+        insecure: { type: 'boolean', default: false },
+        ca: { type: 'string' },
+      },
+    });
+    const host = positionals[0];
+    if (!host) throw new CliError('Usage: hangar registry login HOST [-u USER --password-stdin] [--insecure] [--ca FILE]', 2);
+    if (values.username && !values['password-stdin']) throw new CliError('-u goes with --password-stdin (the password is read from stdin).', 2);
+    const password = values['password-stdin'] ? fs.readFileSync(0, 'utf8').replace(/\r?\n$/, '') : undefined;
+    let ca: string | undefined;
+    if (values.ca) {
+      try {
+        ca = fs.readFileSync(values.ca, 'utf8');
+      } catch (err) {
+        throw new CliError(`--ca ${values.ca}: ${(err as Error).message}`, 2);
+      }
+    }
+    const r = await api.registries.put(host, {
+      insecure: values.insecure,
+      ...(values.username && password ? { username: values.username, password } : {}),
+      ...(ca !== undefined ? { ca } : {}),
+    });
+    if (json) return printJson(r);
+    console.log(`${r.host}: ${r.username ? `logged in as ${r.username}` : 'set'}${r.insecure ? ' (insecure: no TLS verification)' : ''}.`);
+    return;
+  }
+  if (sub === 'logout' || sub === 'rm') {
+    if (!rest[0]) throw new CliError('Usage: hangar registry logout HOST', 2);
+    await api.registries.remove(rest[0]);
+    if (json) printJson({ removed: rest[0] });
+    else console.log(`${rest[0]}: settings and credentials removed.`);
+    return;
+  }
+  throw new CliError(`Unknown: hangar registry ${sub}. Try: hangar registry [ls | login HOST | logout HOST]`, 2);
+}

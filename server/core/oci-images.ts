@@ -1,0 +1,234 @@
+import fs from 'node:fs';
+import type { Image, PullImageBody, PullResult } from '@/lib/contracts/images';
+import type { Job } from '@/lib/contracts/jobs';
+import { formatBytes } from '@/lib/format';
+import type { Store } from '@/db/client';
+import { getImageRow, insertImage, listImages, updateImage } from '@/db/repo/images';
+import { keptConfig, type OciImageConfig } from '@/server/drivers/oci/bundle';
+import { parseImageRef, RefError, type ImageRef } from '@/server/drivers/oci/ref';
+import { copyToStore, deleteFromStore, resolveImage, SkopeoError, touchStore, type ResolvedImage } from '@/server/drivers/oci/skopeo';
+import { imageLayers, prepareStore, type OciPaths } from '@/server/drivers/oci/store';
+import type { BootFiles } from '@/server/drivers/types';
+import type { Principal } from './auth';
+import { BadRequestError, ConflictError } from './errors';
+import type { EventBus } from './events';
+import { newId } from './ids';
+import type { JobContext, JobRunner } from './jobs';
+import { ociFailure } from './oci-errors';
+import { resolveInside } from './paths';
+import type { RegistryService } from './registries';
+import type { SettingsService } from './settings';
+
+/** What an OCI image row keeps in its recipe: where it came from, what it is, and its config. */
+export type OciRecipe = {
+  source: string;
+  refs: string[];
+  digest: string;
+  indexDigest: string | null;
+  configDigest: string;
+  architecture: string;
+  os: string;
+  created: string | null;
+  layers: { digest: string; diffDigest: string; size: number; compressedSize: number }[];
+  config: OciImageConfig;
+};
+
+/** Space left free on the data dir's filesystem beyond what a pull needs. */
+const RESERVE = 512 * 2 ** 20;
+
+/**
+ * Images from registries: skopeo copies each manifest (by digest) into Hangar's own
+ * containers-storage, which unpacks each layer once (whiteouts as overlay whiteouts) and shares
+ * layers between images. Each digest is one Hangar image (`oci-<12 hex>`), whatever refs named it.
+ */
+export class OciImageService {
+  constructor(
+    private readonly store: Store,
+    private readonly jobs: JobRunner,
+    private readonly bus: EventBus,
+    private readonly settings: SettingsService,
+    readonly paths: OciPaths,
+    private readonly registries: RegistryService,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Start-up: the fixed files, an empty run root, and scratch dirs of pulls cut off by a stop removed. */
+  recover(): void {
+    prepareStore(this.paths);
+    for (const e of fs.readdirSync(this.paths.tmp)) if (e.startsWith('pull-')) fs.rmSync(resolveInside(this.paths.tmp, e), { recursive: true, force: true });
+  }
+
+  private parse(raw: string): ImageRef {
+    try {
+      return parseImageRef(raw, this.settings.get().defaultRegistry);
+    } catch (err) {
+      if (err instanceof RefError) throw new BadRequestError(err.message, [{ path: 'ref', message: 'an image reference' }]);
+      throw err;
+    }
+  }
+
+  private async ociRows(): Promise<(Image & { recipe: OciRecipe })[]> {
+    return (await listImages(this.store)).filter((i): i is Image & { recipe: OciRecipe } => i.kind === 'oci' && i.state === 'ready');
+  }
+
+  /** A finished job for an image that is here already (the warm pull), its ref added to the names it answers to. */
+  private async reuse(p: Principal, ref: ImageRef, img: Image & { recipe: OciRecipe }): Promise<Job> {
+    // Answered finished: `hangar run` of a pulled image waits for nothing.
+    const { done } = await this.jobs.start({ kind: 'image.pull', title: `Pull ${ref.full}`, ownerId: p.user.id }, async (ctx) => {
+      if (!img.recipe.refs.includes(ref.full)) {
+        const done = await updateImage(this.store, img.id, { updatedAt: this.now(), recipe: { ...img.recipe, refs: [...img.recipe.refs, ref.full] } });
+        if (done) this.bus.publish('image:update', done);
+      }
+      ctx.log(`${ref.full} is ${img.recipe.digest}, already here as image ${img.name}: nothing copied`);
+      ctx.progress(100, 'Already pulled');
+      return { image: img.name, digest: img.recipe.digest, ref: ref.full, reused: true, sizeBytes: img.sizeBytes } satisfies PullResult;
+    });
+    return done;
+  }
+
+  /**
+   * Checked before the job starts, so a bad pull is an HTTP error: the ref, the registry's
+   * answer (unknown image, credentials, TLS), this host's platform, and room for the layers.
+   */
+  async pull(p: Principal, body: PullImageBody): Promise<Job> {
+    const ref = this.parse(body.ref);
+    const rows = await this.ociRows();
+    if (body.policy === 'missing') {
+      const hit = rows.find((r) => r.recipe.refs.includes(ref.full) || (ref.digest && r.recipe.digest === ref.digest));
+      if (hit && imageLayers(this.paths, hit.recipe.digest)) return this.reuse(p, ref, hit);
+    }
+    const access = this.registries.access(ref.registry);
+    let img: ResolvedImage;
+    try {
+      img = await resolveImage(this.paths, ref, access, access.creds);
+    } catch (err) {
+      throw err instanceof SkopeoError ? ociFailure(err) : err;
+    }
+    const known = rows.find((r) => r.recipe.digest === img.digest);
+    if (known && imageLayers(this.paths, img.digest)) return this.reuse(p, ref, known);
+    const declared = img.layers.reduce((a, l) => a + l.size, 0);
+    const fsStat = fs.statfsSync(this.paths.storage);
+    const free = fsStat.bavail * fsStat.bsize;
+    if (declared + RESERVE > free)
+      throw new BadRequestError(
+        `${ref.full} declares ${formatBytes(declared)} of layers; the data dir has ${formatBytes(free)} free (${formatBytes(RESERVE)} kept in reserve).`,
+      );
+    const { job } = await this.jobs.start({ kind: 'image.pull', title: `Pull ${ref.full}`, ownerId: p.user.id }, (ctx) => this.copy(ctx, ref, img, access));
+    return job;
+  }
+
+  private async copy(ctx: JobContext, ref: ImageRef, img: ResolvedImage, access: ReturnType<RegistryService['access']>): Promise<PullResult> {
+    const scratch = resolveInside(this.paths.tmp, `pull-${ctx.jobId}`);
+    fs.mkdirSync(scratch, { recursive: true, mode: 0o700 });
+    const total = img.layers.reduce((a, l) => a + l.size, 0) || 1;
+    const got = new Map<string, number>();
+    const short = new Map(img.layers.map((l, i) => [l.digest.replace(/^sha256:/, '').slice(0, 12), i]));
+    let last = 0;
+    ctx.log(`${ref.full} is ${img.digest}: ${img.layers.length} layers, ${formatBytes(total)} to copy`);
+    try {
+      await copyToStore(this.paths, ref, img.digest, access, {
+        tmp: scratch,
+        creds: access.creds,
+        signal: ctx.signal,
+        progress: {
+          line: (l) => ctx.log(l),
+          blob: (s, bytes, done) => {
+            const i = short.get(s);
+            if (i === undefined) return;
+            const size = img.layers[i].size;
+            got.set(s, done ? size : Math.min(bytes, size));
+            const now = Date.now();
+            if (!done && now - last < 200) return;
+            last = now;
+            const sum = [...got.values()].reduce((a, b) => a + b, 0);
+            const msg = `Layer ${i + 1}/${img.layers.length} ${s}: ${done ? 'done' : `${formatBytes(got.get(s)!)} / ${formatBytes(size)}`}`;
+            ctx.progress(Math.min(90, 5 + Math.floor((85 * sum) / total)), msg);
+          },
+        },
+      });
+      ctx.progress(92, `Unpacked ${img.layers.length} layers`);
+      const stored = imageLayers(this.paths, img.digest);
+      if (!stored) throw new Error(`skopeo finished, but the store has no image ${img.digest}`);
+      // c/storage does not compare what it unpacked with the config's diff_ids: Hangar does.
+      const diffIds = ((img.config.rootfs as { diff_ids?: string[] } | undefined)?.diff_ids ?? []).map(String);
+      const have = stored.layers.map((l) => l.diffDigest);
+      if (diffIds.length !== have.length || diffIds.some((d, i) => d !== have[i])) {
+        await deleteFromStore(this.paths, img.digest);
+        throw new Error(`the layers of ${ref.full} do not match its config (diff_ids): nothing was imported`);
+      }
+      return await this.record(ctx, ref, img, stored.layers, total);
+    } catch (err) {
+      await touchStore(this.paths);
+      throw err instanceof SkopeoError ? new Error(err.message) : err;
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+
+  private async record(
+    ctx: JobContext,
+    ref: ImageRef,
+    img: ResolvedImage,
+    stored: { diffDigest: string; size: number }[],
+    compressed: number,
+  ): Promise<PullResult> {
+    const name = `oci-${img.digest.replace(/^sha256:/, '').slice(0, 12)}`;
+    const sizeBytes = stored.reduce((a, l) => a + l.size, 0);
+    const recipe: OciRecipe = {
+      source: ref.full,
+      refs: [ref.full],
+      digest: img.digest,
+      indexDigest: img.indexDigest,
+      configDigest: img.configDigest,
+      architecture: String(img.config.architecture ?? ''),
+      os: String(img.config.os ?? ''),
+      created: typeof img.config.created === 'string' ? img.config.created : null,
+      layers: img.layers.map((l, i) => ({ digest: l.digest, diffDigest: stored[i]?.diffDigest ?? '', size: stored[i]?.size ?? 0, compressedSize: l.size })),
+      config: keptConfig(img.config),
+    };
+    const now = this.now();
+    const existing = await getImageRow(this.store, { name });
+    if (existing && existing.kind !== 'oci') throw new ConflictError(`An image named ${name} exists already.`);
+    const row = existing
+      ? await updateImage(this.store, existing.id, { state: 'ready', sizeBytes, updatedAt: now, recipe })
+      : await insertImage(this.store, {
+          id: newId('img'),
+          name,
+          kind: 'oci',
+          state: 'ready',
+          sizeBytes,
+          recipe,
+          createdAt: now,
+          updatedAt: now,
+          path: this.paths.storage,
+        });
+    if (row) this.bus.publish('image:update', row);
+    ctx.log(`image ${name}: ${stored.length} layers, ${formatBytes(sizeBytes)} unpacked (${formatBytes(compressed)} compressed)`);
+    ctx.progress(100, `Pulled ${ref.full}`);
+    return { image: name, digest: img.digest, ref: ref.full, reused: false, sizeBytes };
+  }
+
+  /** What the nspawn driver runs an image on: the shim as root, the image's layers over it, and its config. */
+  files(row: { name: string; recipe: unknown }): BootFiles {
+    const recipe = row.recipe as OciRecipe;
+    const stored = imageLayers(this.paths, recipe.digest);
+    if (!stored) throw new ConflictError(`The layers of image ${row.name} are gone from the store: pull ${recipe.source} again.`);
+    return {
+      image: row.name,
+      kind: 'oci',
+      kernel: '',
+      initrd: '',
+      disk: '',
+      append: '',
+      ssh: false,
+      diskBytes: 0,
+      rootfs: this.paths.shim,
+      oci: { layers: stored.layers.map((l) => l.dir), config: recipe.config },
+    };
+  }
+
+  /** The image out of the store (layers other images share stay). */
+  remove(recipe: unknown): Promise<void> {
+    return deleteFromStore(this.paths, (recipe as OciRecipe).digest);
+  }
+}
