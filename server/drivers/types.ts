@@ -2,6 +2,7 @@ import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import type { ImageKind } from '@/lib/contracts/images';
 import type { DriverKind, Machine, PortForward } from '@/lib/contracts/machines';
+import type { PhaseMarks } from '@/lib/phases';
 
 /** Something a console session reads from and types into: a pty, a serial socket, an SSH channel. */
 export interface ConsoleSource {
@@ -90,6 +91,8 @@ export interface DriverResult {
 export interface StartFrom {
   dir: string;
   banner: string;
+  /** Where the start's time goes (a restore's phases, read by the snapshots bench). */
+  phases?: PhaseMarks;
 }
 
 export interface StartOptions {
