@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { firstLine, run } from '../exec';
 import { shellQuote } from '../shared/shell';
 import { machineFiles, type GuestRam } from './argv';
+import type { PhaseMarks } from '@/lib/phases';
 import type { Fixups } from '../types';
+import { keepTemplate, qcow2Overlay } from './overlay';
 import { Qmp } from './qmp';
 
 /**
@@ -89,8 +91,9 @@ export async function liveCheckpoint(
   outDir: string,
 ): Promise<{ pauseMs: number; stateBytes: number }> {
   const out = snapshotFiles(outDir);
-  const mk = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-u', '-b', disk, '-F', 'qcow2', newLayer, `${diskGib}G`], { timeoutMs: 30_000 });
-  if (mk.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(mk.stderr)}`);
+  await qcow2Overlay(disk, newLayer, diskGib, true);
+  // Still empty: restores and forks of this snapshot copy it instead of running qemu-img.
+  keepTemplate(newLayer, outDir, diskGib);
   const q = await Qmp.connect(qmpSock);
   let paused = false;
   let switched = false;
@@ -129,13 +132,16 @@ export async function liveCheckpoint(
 }
 
 /** After `-incoming defer`: load the device state (and RAM, when the stream has it), then run. */
-export async function incoming(qmpSock: string, stateFile: string): Promise<void> {
+export async function incoming(qmpSock: string, stateFile: string, phases?: PhaseMarks): Promise<void> {
   const q = await Qmp.connect(qmpSock);
+  phases?.mark('qmp_ready');
   try {
     await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
     await q.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(stateFile)}` });
     await waitMigration(q, 60_000);
+    phases?.mark('migrate_incoming');
     await q.execute('cont');
+    phases?.mark('cont');
   } finally {
     q.close();
   }
