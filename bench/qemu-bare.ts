@@ -10,7 +10,7 @@ export const cmdlineOf = (pid: number): string[] => fs.readFileSync(`/proc/${pid
 
 /**
  * The same qemu (machine, devices, accelerator, RAM backend: `argv` is a restored machine's own
- * command line) with its files in a scratch dir and a scratch disk, not daemonized, started
+ * command line) with its files in a scratch dir, a scratch disk and no host forwards, not daemonized, started
  * paused (`-S`) instead of waiting for a migration stream.
  */
 export function bareArgv(argv: string[], machineDir: string, scratch: string, disk: string): string[] {
@@ -23,6 +23,8 @@ export function bareArgv(argv: string[], machineDir: string, scratch: string, di
       continue;
     }
     if (a.startsWith('file=') && argv[i - 1] === '-drive') out.push(a.replace(/^file=[^,]*/, `file=${disk}`));
+    // The same NIC without its host forwards: the machine (paused meanwhile) holds those ports.
+    else if (argv[i - 1] === '-nic') out.push(a.replace(/,hostfwd=[^,]*/g, ''));
     else out.push(a.split(machineDir).join(scratch));
   }
   return [...out, '-S'];

@@ -35,25 +35,36 @@ async function measure(api: ApiClient, dataDir: string, image: 'busybox' | 'debi
   const restores: Job[] = [];
   const bare: number[] = [];
   const machineDir = path.join(dataDir, 'machines', (await api.machines.get(name)).id);
-  for (let i = 0; i < RESTORES; i++) {
-    if (i > 0) {
-      const argv = cmdlineOf(Number(fs.readFileSync(path.join(machineDir, 'qemu.pid'), 'utf8')));
-      await finished(api, await api.machines.act(name, 'pause'));
-      bare.push(await bareStartMs(argv, machineDir));
-      await finished(api, await api.machines.act(name, 'resume'));
+  const destroyAll = async () => {
+    for (const m of (await api.machines.list()).items) await finished(api, await api.machines.destroy(m.id));
+  };
+  let forks: Job;
+  let forkJobS: number;
+  let rss: number;
+  let pss: number;
+  try {
+    for (let i = 0; i < RESTORES; i++) {
+      if (i > 0) {
+        const argv = cmdlineOf(Number(fs.readFileSync(path.join(machineDir, 'qemu.pid'), 'utf8')));
+        await finished(api, await api.machines.act(name, 'pause'));
+        bare.push(await bareStartMs(argv, machineDir));
+        await finished(api, await api.machines.act(name, 'resume'));
+      }
+      restores.push(await finished(api, await api.snapshots.restore(snap.id, { checkpointFirst: false })));
+      const answered = await api.machines.exec(name, ['true']);
+      if (answered.code !== 0) throw new Error(`${name} does not answer after the restore: ${answered.stderr}`);
     }
-    restores.push(await finished(api, await api.snapshots.restore(snap.id, { checkpointFirst: false })));
-    const answered = await api.machines.exec(name, ['true']);
-    if (answered.code !== 0) throw new Error(`${name} does not answer after the restore: ${answered.stderr}`);
+    const f0 = performance.now();
+    forks = await finished(api, await api.snapshots.fork(snap.id, { count: 10, namePrefix: `${prefix}-f` }));
+    forkJobS = (performance.now() - f0) / 1000;
+    await new Promise((r) => setTimeout(r, 2000));
+    const pids = (forks.result as { machines: string[] }).machines.map((id) => Number(fs.readFileSync(path.join(dataDir, 'machines', id, 'qemu.pid'), 'utf8')));
+    rss = mean(pids.map(rssMb));
+    pss = mean(pids.map(pssMb));
+  } finally {
+    // Also after a failure: machines are daemonized, the server's stop leaves them running.
+    await destroyAll();
   }
-  const f0 = performance.now();
-  const forks = await finished(api, await api.snapshots.fork(snap.id, { count: 10, namePrefix: `${prefix}-f` }));
-  const forkJobS = (performance.now() - f0) / 1000;
-  await new Promise((r) => setTimeout(r, 2000));
-  const pids = (forks.result as { machines: string[] }).machines.map((id) => Number(fs.readFileSync(path.join(dataDir, 'machines', id, 'qemu.pid'), 'utf8')));
-  const rss = mean(pids.map(rssMb));
-  const pss = mean(pids.map(pssMb));
-  for (const m of (await api.machines.list()).items) await finished(api, await api.machines.destroy(m.id));
   const results = restores.map((j) => j.result as { runningMs: number; phases: Record<string, number> });
   const restoreS = median(results.map((r) => r.runningMs)) / 1000;
   const phaseNames = [...new Set(results.flatMap((r) => Object.keys(r.phases)))];
