@@ -31,6 +31,8 @@ test('add a schedule on the Snapshots tab (a bad cron named), run it, see its sn
     timeout: 60_000,
   });
   await expect(row).toContainText('succeeded', { timeout: 30_000 });
+  // The toasts of the steps above would cover the snapshot row's buttons: they go by themselves.
+  await expect(page.getByText(/Schedule added|Scheduled snapshot/)).toHaveCount(0, { timeout: 15_000 });
   await screenshotBothThemes(page, 'schedules');
 
   await row.getByRole('button', { name: /Remove schedule/ }).click();
