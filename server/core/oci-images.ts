@@ -143,6 +143,8 @@ export class OciImageService {
             const sum = [...got.values()].reduce((a, b) => a + b, 0);
             const msg = `Layer ${i + 1}/${img.layers.length} ${s}: ${done ? 'done' : `${formatBytes(got.get(s)!)} / ${formatBytes(size)}`}`;
             ctx.progress(Math.min(90, 5 + Math.floor((85 * sum) / total)), msg);
+            // A finished layer stays in the job's log: a quick pull's progress messages may all pass before a watcher looks.
+            if (done) ctx.log(msg);
           },
         },
       });
