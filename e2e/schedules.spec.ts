@@ -40,4 +40,9 @@ test('add a schedule on the Snapshots tab (a bad cron named), run it, see its sn
   await expect(row).toHaveCount(0);
   const r = await page.request.delete(`/api/machines/${name}`, { headers });
   await expect.poll(async () => (await (await page.request.get(`/api/jobs/${(await r.json()).id}`)).json()).state, { timeout: 60_000 }).toBe('succeeded');
+  // Snapshots outlive their machine: the scheduled one goes too, so later specs start from an empty tree.
+  const snaps = (await (await page.request.get('/api/snapshots')).json()).items as { id: string; label: string }[];
+  for (const s of snaps.filter((x) => x.label.startsWith(`${name} `))) {
+    expect((await page.request.delete(`/api/snapshots/${s.id}?cascade=true`, { headers })).status()).toBe(200);
+  }
 });
