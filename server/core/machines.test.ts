@@ -2,21 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CreateMachineBody } from '@/lib/contracts/machines';
 import { fakeHost } from '@/server/drivers/fake/registry';
 import { BadRequestError, ConflictError, UnavailableError } from './errors';
-import { fakeCore, type FakeCore } from './testing/fake-core';
-
-/** A create body with the fields a test cares about; the rest as the API defaults them. */
-const body = (b: Partial<CreateMachineBody> & { name: string }): CreateMachineBody => ({
-  image: 'busybox',
-  driver: 'qemu',
-  cpus: 1,
-  memoryMib: 64,
-  diskGib: 2,
-  ports: [],
-  start: true,
-  network: 'private',
-  tags: [],
-  ...b,
-});
+import { createBody, fakeCore, type FakeCore } from './testing/fake-core';
 
 let t: FakeCore;
 beforeEach(async () => {
@@ -30,7 +16,7 @@ const logOf = async (jobId: string) => (await t.core.jobRunner.logs(jobId, -1)).
 
 describe('MachineService on the fake driver', () => {
   it('creates and boots a machine: the driver creates then starts it, the job says it in the driver words, the row keeps its record', async () => {
-    const job = await t.core.machines.create(t.admin, body({ name: 'vm-1' }));
+    const job = await t.core.machines.create(t.admin, createBody({ name: 'vm-1' }));
     await t.done(job);
     const m = await t.core.machines.get(t.admin, 'vm-1');
     expect(m).toMatchObject({ state: 'running', driver: 'qemu', capabilities: { words: { kind: 'VM (fake)' } } });
@@ -42,7 +28,7 @@ describe('MachineService on the fake driver', () => {
   });
 
   it('creates without starting when asked, and a start later boots it', async () => {
-    await t.done(await t.core.machines.create(t.admin, body({ name: 'vm-2', start: false })));
+    await t.done(await t.core.machines.create(t.admin, createBody({ name: 'vm-2', start: false })));
     expect((await t.core.machines.get(t.admin, 'vm-2')).state).toBe('stopped');
     expect(t.drivers.fake('qemu').callsOf('start')).toHaveLength(0);
     await t.done(await t.core.machines.act(t.admin, 'vm-2', 'start'));
@@ -50,7 +36,7 @@ describe('MachineService on the fake driver', () => {
   });
 
   it('one operation per machine: a second action while a start runs is refused with what holds it', async () => {
-    await t.done(await t.core.machines.create(t.admin, body({ name: 'vm-3', start: false })));
+    await t.done(await t.core.machines.create(t.admin, createBody({ name: 'vm-3', start: false })));
     let release!: () => void;
     t.drivers.fake('qemu').startGate = new Promise((r) => (release = r));
     const start = await t.core.machines.act(t.admin, 'vm-3', 'start');
@@ -63,7 +49,7 @@ describe('MachineService on the fake driver', () => {
   });
 
   it('stops (the record loses its pid), pauses and resumes; an action the state does not allow is a conflict', async () => {
-    await t.done(await t.core.machines.create(t.admin, body({ name: 'vm-4' })));
+    await t.done(await t.core.machines.create(t.admin, createBody({ name: 'vm-4' })));
     await expect(t.core.machines.act(t.admin, 'vm-4', 'start')).rejects.toThrow(/Cannot start vm-4: it is running/);
     await t.done(await t.core.machines.act(t.admin, 'vm-4', 'pause'));
     expect((await t.core.machines.get(t.admin, 'vm-4')).state).toBe('paused');
@@ -76,7 +62,7 @@ describe('MachineService on the fake driver', () => {
   });
 
   it('a start that fails leaves the machine failed, with the driver’s reason', async () => {
-    await t.done(await t.core.machines.create(t.admin, body({ name: 'vm-5', start: false })));
+    await t.done(await t.core.machines.create(t.admin, createBody({ name: 'vm-5', start: false })));
     t.drivers.fake('qemu').failNext('start', new Error('no accelerator today'));
     await expect(t.done(await t.core.machines.act(t.admin, 'vm-5', 'start'))).rejects.toThrow(/no accelerator today/);
     expect(await t.core.machines.get(t.admin, 'vm-5')).toMatchObject({ state: 'failed', stateReason: 'no accelerator today' });
@@ -88,30 +74,30 @@ describe('MachineService on the fake driver', () => {
       expect(err).toBeInstanceOf(BadRequestError);
       expect((err as BadRequestError).issues?.[0].path).toBe(path);
     };
-    await bad(body({ name: 'a', command: ['true'] }), 'command');
-    await bad(body({ name: 'b', driver: 'podman', image: 'debian-12', network: 'nat' }), 'network');
-    await bad(body({ name: 'c', driver: 'nspawn', image: 'debian-12', ports: [{ host: 18080, guest: 80, protocol: 'tcp' }] }), 'ports');
-    await bad(body({ name: 'd', driver: 'nspawn', image: 'debian-12', network: 'nat', ports: [{ host: 18080, guest: 80, protocol: 'udp' }] }), 'ports');
-    await bad(body({ name: 'e', driver: 'nspawn', image: 'busybox' }), 'image');
+    await bad(createBody({ name: 'a', command: ['true'] }), 'command');
+    await bad(createBody({ name: 'b', driver: 'podman', image: 'debian-12', network: 'nat' }), 'network');
+    await bad(createBody({ name: 'c', driver: 'nspawn', image: 'debian-12', ports: [{ host: 18080, guest: 80, protocol: 'tcp' }] }), 'ports');
+    await bad(createBody({ name: 'd', driver: 'nspawn', image: 'debian-12', network: 'nat', ports: [{ host: 18080, guest: 80, protocol: 'udp' }] }), 'ports');
+    await bad(createBody({ name: 'e', driver: 'nspawn', image: 'busybox' }), 'image');
     // A VM has its own network: the field does not apply to it.
-    await t.done(await t.core.machines.create(t.admin, body({ name: 'f', network: 'nat' })));
+    await t.done(await t.core.machines.create(t.admin, createBody({ name: 'f', network: 'nat' })));
     expect(t.drivers.fake('nspawn').calls).toEqual([]);
   });
 
   it('a driver (or network) this host lacks is a 503 with the probe’s reason, before any job', async () => {
     await t.close();
     t = await fakeCore({ host: fakeHost({ podman: 'podman is not installed', nat: 'iptables cannot edit the nat table' }) });
-    await expect(t.core.machines.create(t.admin, body({ name: 'p', driver: 'podman', image: 'debian-12' }))).rejects.toThrow(
+    await expect(t.core.machines.create(t.admin, createBody({ name: 'p', driver: 'podman', image: 'debian-12' }))).rejects.toThrow(
       /podman driver is unavailable on this host: podman is not installed/,
     );
-    const err = await t.core.machines.create(t.admin, body({ name: 'n', driver: 'nspawn', image: 'debian-12', network: 'nat' })).catch((e) => e);
+    const err = await t.core.machines.create(t.admin, createBody({ name: 'n', driver: 'nspawn', image: 'debian-12', network: 'nat' })).catch((e) => e);
     expect(err).toBeInstanceOf(UnavailableError);
     expect((err as Error).message).toMatch(/iptables/);
     expect((await t.core.machines.driverList()).find((d) => d.kind === 'podman')).toMatchObject({ available: false, reason: 'podman is not installed' });
   });
 
   it('destroy removes the machine through its driver, closes its consoles and tells the listeners', async () => {
-    await t.done(await t.core.machines.create(t.admin, body({ name: 'vm-6' })));
+    await t.done(await t.core.machines.create(t.admin, createBody({ name: 'vm-6' })));
     const m = await t.core.machines.get(t.admin, 'vm-6');
     const removed: string[] = [];
     t.core.bus.subscribe('machine:removed', ({ id }) => removed.push(id));
@@ -126,7 +112,7 @@ describe('MachineService on the fake driver', () => {
   });
 
   it('a start reads the machine once (the act), then goes on from what its writes return', async () => {
-    await t.done(await t.core.machines.create(t.admin, body({ name: 'vm-7', start: false })));
+    await t.done(await t.core.machines.create(t.admin, createBody({ name: 'vm-7', start: false })));
     const reads = vi.spyOn(t.core.machines, 'row');
     await t.done(await t.core.machines.act(t.admin, 'vm-7', 'start'));
     expect(reads).toHaveBeenCalledTimes(1);
@@ -136,15 +122,15 @@ describe('MachineService on the fake driver', () => {
   });
 
   it('the unit file comes from the driver that makes one; others say why not', async () => {
-    await t.done(await t.core.machines.create(t.admin, body({ name: 'ct-1', driver: 'nspawn', image: 'debian-12', start: false })));
+    await t.done(await t.core.machines.create(t.admin, createBody({ name: 'ct-1', driver: 'nspawn', image: 'debian-12', start: false })));
     expect(await t.core.machines.unitFile(t.admin, 'ct-1')).toEqual({ name: 'hangar-ct-1.service', unit: expect.stringContaining('# ct-1') });
-    await t.done(await t.core.machines.create(t.admin, body({ name: 'vm-8', start: false })));
+    await t.done(await t.core.machines.create(t.admin, createBody({ name: 'vm-8', start: false })));
     await expect(t.core.machines.unitFile(t.admin, 'vm-8')).rejects.toThrow(/fake VMs have no unit file/);
   });
 
   it('the monitor marks a machine whose process went away as stopped, and leaves one in an operation alone', async () => {
-    await t.done(await t.core.machines.create(t.admin, body({ name: 'vm-9' })));
-    await t.done(await t.core.machines.create(t.admin, body({ name: 'vm-10' })));
+    await t.done(await t.core.machines.create(t.admin, createBody({ name: 'vm-9' })));
+    await t.done(await t.core.machines.create(t.admin, createBody({ name: 'vm-10' })));
     const [a, b] = [await t.core.machines.get(t.admin, 'vm-9'), await t.core.machines.get(t.admin, 'vm-10')];
     const fake = t.drivers.fake('qemu');
     // Both processes die; vm-10 is in an operation meanwhile.

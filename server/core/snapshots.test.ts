@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getSnapshotRow, insertSnapshot } from '@/db/repo/snapshots';
 import { ConflictError } from './errors';
 import { collectGarbage } from './snapshot-gc';
-import { fakeCore, type FakeCore } from './testing/fake-core';
+import { createBody, fakeCore, type FakeCore } from './testing/fake-core';
 
 let t: FakeCore;
 beforeEach(async () => {
@@ -17,9 +17,7 @@ afterEach(async () => {
 /** A running machine of the fake VM driver (live checkpoints), or of the fake nspawn one (files only). */
 async function machine(name: string, driver: 'qemu' | 'nspawn' = 'qemu', start = true) {
   const image = driver === 'qemu' ? 'busybox' : 'debian-12';
-  await t.done(
-    await t.core.machines.create(t.admin, { name, image, driver, cpus: 1, memoryMib: 64, diskGib: 2, ports: [], start, network: 'private', tags: [] }),
-  );
+  await t.done(await t.core.machines.create(t.admin, createBody({ name, image, driver, start })));
   return t.core.machines.get(t.admin, name);
 }
 

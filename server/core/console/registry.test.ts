@@ -2,27 +2,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Machine } from '@/lib/contracts/machines';
 import type { Principal } from '../auth';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
-import { fakeCore, type FakeCore } from '../testing/fake-core';
+import { createBody, fakeCore, type FakeCore } from '../testing/fake-core';
 import type { ViewerSink } from './session';
 
 let t: FakeCore;
 let vm: Machine;
 beforeEach(async () => {
   t = await fakeCore();
-  await t.done(
-    await t.core.machines.create(t.admin, {
-      name: 'con',
-      image: 'busybox',
-      driver: 'qemu',
-      cpus: 1,
-      memoryMib: 64,
-      diskGib: 2,
-      ports: [],
-      start: true,
-      network: 'private',
-      tags: [],
-    }),
-  );
+  await t.done(await t.core.machines.create(t.admin, createBody({ name: 'con' })));
   vm = await t.core.machines.get(t.admin, 'con');
 });
 afterEach(async () => {
@@ -89,20 +76,7 @@ describe('ConsoleRegistry on the fake driver', () => {
   it('the SSH shell needs a machine with sshd, the operator role, and a running machine', async () => {
     // Its image has no sshd (the busybox image): no shell to open.
     await expect(attach(t.admin, 'ssh')).rejects.toThrow(/has no SSH server/);
-    await t.done(
-      await t.core.machines.create(t.admin, {
-        name: 'deb',
-        image: 'debian-12',
-        driver: 'qemu',
-        cpus: 1,
-        memoryMib: 64,
-        diskGib: 2,
-        ports: [],
-        start: true,
-        network: 'private',
-        tags: [],
-      }),
-    );
+    await t.done(await t.core.machines.create(t.admin, createBody({ name: 'deb', image: 'debian-12' })));
     const deb = await t.core.machines.get(t.admin, 'deb');
     const shell = (p: Principal) =>
       t.core.consoles.attach(p, sink('s'), {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Job } from '@/lib/contracts/jobs';
 import { getSnapshotRow } from '@/db/repo/snapshots';
-import { fakeCore, type FakeCore } from '../testing/fake-core';
+import { createBody, fakeCore, type FakeCore } from '../testing/fake-core';
 import type { RunResult } from './run';
 
 let t: FakeCore;
@@ -18,20 +18,7 @@ afterEach(async () => {
 });
 
 async function vm(name: string, start = true) {
-  await t.done(
-    await t.core.machines.create(t.admin, {
-      name,
-      image: 'busybox',
-      driver: 'qemu',
-      cpus: 1,
-      memoryMib: 64,
-      diskGib: 2,
-      ports: [],
-      start,
-      network: 'private',
-      tags: ['nightly'],
-    }),
-  );
+  await t.done(await t.core.machines.create(t.admin, createBody({ name, start, tags: ['nightly'] })));
   return t.core.machines.get(t.admin, name);
 }
 const results = async (jobs: Job[]) => Promise.all(jobs.map(async (j) => (await t.done(j)).result as RunResult));

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Job } from '@/lib/contracts/jobs';
+import type { CreateMachineBody } from '@/lib/contracts/machines';
 import type { Role } from '@/lib/roles';
 import { insertUser } from '@/db/repo/users';
 import { fakeRegistry, type FakeRegistry } from '@/server/drivers/fake/registry';
@@ -10,6 +11,20 @@ import type { Principal } from '../auth';
 import { createCore, type Core } from '../hangar';
 import { newId } from '../ids';
 import type { ScheduleOptions } from '../schedules/service';
+
+/** A create body with the fields a test cares about; the rest as the API defaults them (a small busybox VM, started). */
+export const createBody = (b: Partial<CreateMachineBody> & { name: string }): CreateMachineBody => ({
+  image: 'busybox',
+  driver: 'qemu',
+  cpus: 1,
+  memoryMib: 64,
+  diskGib: 2,
+  ports: [],
+  start: true,
+  network: 'private',
+  tags: [],
+  ...b,
+});
 
 export interface FakeCore {
   core: Core;
