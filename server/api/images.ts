@@ -2,7 +2,6 @@ import { idParams, listOf, okSchema } from '@/lib/contracts/common';
 import { buildImageBodySchema, imageSchema, pullImageBodySchema, putRegistryBodySchema, registryParams, registrySchema } from '@/lib/contracts/images';
 import { jobSchema } from '@/lib/contracts/jobs';
 import { pageOf } from '@/server/core/paging';
-import { resolveInside } from '@/server/core/paths';
 import { defineRoute } from './route';
 
 export const imageRoutes = [
@@ -90,8 +89,7 @@ export const imageRoutes = [
     response: registrySchema,
     errors: [404],
     handler: async ({ core, principal, params, body, ip }) => {
-      const scratch = resolveInside(core.layout.root, 'tmp', `login-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
-      const r = await core.registries.put(params.host, body, scratch);
+      const r = await core.registries.put(params.host, body);
       await core.audit.record(principal, {
         action: 'registry.put',
         target: { kind: 'registry', id: r.host },

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PutRegistryBody, Registry } from '@/lib/contracts/images';
@@ -74,7 +75,7 @@ export class RegistryService {
   }
 
   /** Set a registry's switch, CA and credentials; new credentials are checked against the registry first. */
-  async put(rawHost: string, body: PutRegistryBody, scratch: string): Promise<Registry> {
+  async put(rawHost: string, body: PutRegistryBody): Promise<Registry> {
     const host = this.host(rawHost);
     if ((body.username === undefined) !== (body.password === undefined))
       throw new BadRequestError('Give both a username and a password, or neither.', [
@@ -96,6 +97,8 @@ export class RegistryService {
     }
     const next: Stored = { insecure: body.insecure, username: body.username ?? prev.username, password: body.password ?? prev.password };
     if (body.username && body.password) {
+      // The login is tried with an auth file of its own, beside the pulls' scratch dirs.
+      const scratch = resolveInside(this.p.tmp, `login-${randomBytes(6).toString('hex')}`);
       fs.mkdirSync(scratch, { recursive: true, mode: 0o700 });
       try {
         await checkLogin(
