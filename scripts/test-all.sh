@@ -20,6 +20,9 @@ tier lint sh -c 'npx eslint --max-warnings 0 . && node scripts/check-cycles.mjs 
 tier format sh -c 'npx prettier --check --log-level warn . && node scripts/check-line-length.mjs'
 tier unit npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$OUT/unit.json"
 tier integration npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$OUT/integration.json"
-tier e2e env E2E_JSON="$OUT/e2e.json" npx playwright test
+# The e2e server's data dir is made here so it can be removed after (with its mounts), pass or fail.
+E2E_DATA=$(mktemp -d /tmp/hangar-e2e-XXXXXX)
+tier e2e env E2E_JSON="$OUT/e2e.json" E2E_DATA="$E2E_DATA" npx playwright test
+[ -n "${HANGAR_KEEP_TEST_DATA:-}" ] || node scripts/remove-tree.mjs "$E2E_DATA"
 
 node scripts/summarize-tests.mjs "$OUT" "${failed_tiers[@]}"

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '@/db/client';
 import { AuthService } from '@/server/core/auth';
-import { ADMIN_PASSWORD, adminToken, client, loginCookie, startServer, type RunningServer } from './harness';
+import { ADMIN_PASSWORD, adminToken, client, loginCookie, type RunningServer, startServer, tearDown } from './harness';
 
 let srv: RunningServer;
 let url: string;
@@ -13,7 +13,7 @@ beforeAll(async () => {
   url = srv.url;
 });
 afterAll(async () => {
-  await srv?.stop();
+  await tearDown(srv, undefined);
 });
 
 const req = (p: string, init: RequestInit & { headers?: Record<string, string> } = {}) => fetch(`${url}${p}`, init);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '@/lib/roles';
 import { hasRole } from '@/lib/roles';
-import { adminToken, client, socket, startServer, type RunningServer } from './harness';
+import { adminToken, client, type RunningServer, socket, startServer, tearDown } from './harness';
 
 /**
  * The authorization matrix, generated from the route table the server publishes (each
@@ -153,7 +153,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await srv?.stop();
+  await tearDown(srv, undefined);
 });
 
 /** A value for each kind of path parameter: well-formed, naming nothing. */

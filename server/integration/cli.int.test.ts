@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '@/server/drivers/exec';
-import { ADMIN_PASSWORD, startServer, type RunningServer } from './harness';
+import { ADMIN_PASSWORD, type RunningServer, startServer, tearDown } from './harness';
 
 let srv: RunningServer;
 let home: string;
@@ -13,7 +13,7 @@ beforeAll(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-'));
 });
 afterAll(async () => {
-  await srv?.stop();
+  await tearDown(srv, undefined);
   fs.rmSync(home, { recursive: true, force: true });
 });
 

@@ -218,7 +218,7 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     await finished(await api.machines.act('ct-1', 'resume'));
     expect((await api.machines.exec('ct-1', ['true'])).code).toBe(0);
     await srv.stop();
-    srv = await startServer({ dataDir: srv.dataDir, env: { HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache') } });
+    srv = await startServer({ dataDir: srv.dataDir, ownDataDir: srv.owned, env: { HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache') } });
     api = client(srv.url, token);
     expect((await api.machines.get('ct-1')).state).toBe('running');
     expect((await api.machines.exec('ct-1', ['cat', '/root/ct-1-file'])).stdout).toBe('mine\n');

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, startServer, type RunningServer } from './harness';
+import { adminToken, type RunningServer, startServer, tearDown } from './harness';
 
 /**
  * Hostile input for every JSON API, generated from the published spec: each body property,
@@ -86,7 +86,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await srv?.stop();
+  await tearDown(srv, undefined);
 });
 
 /** A plausible value of a schema's type that is not an enum member (so nothing real is started by accident). */

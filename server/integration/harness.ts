@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 export interface RunningServer {
   url: string;
   dataDir: string;
+  /** The harness made the data dir (not passed in): tearDown deletes it. */
+  owned: boolean;
   proc: ChildProcess;
   output: () => string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -27,6 +29,8 @@ export interface RunningServer {
 export async function startServer(
   opts: {
     dataDir?: string;
+    /** Delete the data dir at tearDown; default: only when the harness made it. A restart passes the old server's `owned`. */
+    ownDataDir?: boolean;
     ui?: boolean;
     env?: Record<string, string>;
     /** Node's own flags, e.g. --cpu-prof (a bench's profile). */ nodeArgs?: string[];
@@ -61,6 +65,7 @@ export async function startServer(
       reject(new Error(`server exited with ${code}:\n${out}`));
     });
   });
+  const owned = opts.ownDataDir ?? !opts.dataDir;
   let stopping = false;
   // A server that dies on its own must say why in the test output.
   proc.once('exit', (code, signal) => {
@@ -69,6 +74,7 @@ export async function startServer(
   return {
     url,
     dataDir,
+    owned,
     proc,
     output: () => out,
     stop: (signal = 'SIGTERM') =>
@@ -215,13 +221,23 @@ export function statsWhere(
 
 /**
  * After a test file: close its sockets, destroy every machine it left (machines outlive the
- * server by design, so a stopped test server would leave their processes running), stop it.
+ * server by design, so a stopped test server would leave their processes running), stop it,
+ * and delete the data dir it made (HANGAR_KEEP_TEST_DATA=1 keeps it for a post-mortem).
  */
 export async function tearDown(srv: RunningServer | undefined, api: ApiClient | undefined, sockets: Socket[] = []): Promise<void> {
   for (const s of sockets) s.disconnect();
   if (api)
     for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
   await srv?.stop();
+  // A data dir holds about a gigabyte (images, containers-storage with its overlay mount): a
+  // full integration run would fill /tmp if each were left behind.
+  if (srv?.owned && !process.env.HANGAR_KEEP_TEST_DATA) removeDataDir(srv.dataDir);
+}
+
+/** Deletes a test data dir with whatever is mounted beneath it (scripts/remove-tree.mjs). */
+export function removeDataDir(dir: string): void {
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'remove-tree.mjs'), dir], { encoding: 'utf8' });
+  if (r.status !== 0) console.error(`could not remove ${dir}: ${r.stderr}`);
 }
 
 /** A fresh server, an admin token and client, and the busybox image built (where most machine tests start). */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, jobDone, startServer, type RunningServer } from './harness';
+import { adminToken, client, jobDone, type RunningServer, startServer, tearDown } from './harness';
 
 let srv: RunningServer;
 let token: string;
@@ -12,7 +12,7 @@ beforeAll(async () => {
   token = await adminToken(srv.url);
 });
 afterAll(async () => {
-  await srv?.stop();
+  await tearDown(srv, undefined);
 });
 
 describe('images', () => {

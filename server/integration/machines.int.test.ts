@@ -106,7 +106,7 @@ describe('QEMU machines (busybox, TCG)', () => {
 
   it('survives a restart of the Hangar server and re-attaches', async () => {
     await srv.stop('SIGTERM');
-    srv = await startServer({ dataDir: srv.dataDir });
+    srv = await startServer({ dataDir: srv.dataDir, ownDataDir: srv.owned });
     api = client(srv.url, token);
     expect((await api.machines.get(id)).state).toBe('running');
     const con = await serial(id, 'it-serial-2');

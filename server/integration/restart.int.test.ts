@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adminToken, client, startServer, until } from './harness';
+import { adminToken, client, removeDataDir, startServer, until } from './harness';
 
 describe('server restart', () => {
   it('keeps users and jobs, fails jobs it could not finish, and stops cleanly on Ctrl-C (SIGINT)', async () => {
@@ -24,6 +24,7 @@ describe('server restart', () => {
       expect(lost.error).toMatch(/server stopped/);
     } finally {
       await second.stop();
+      removeDataDir(first.dataDir);
     }
   });
 });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiError, createApiClient, type ApiClient } from '@/lib/api-client';
 import { run } from '@/server/drivers/exec';
-import { ADMIN_PASSWORD, adminToken, client, connected, socket, startServer, until, type RunningServer } from './harness';
+import { ADMIN_PASSWORD, adminToken, client, connected, type RunningServer, socket, startServer, tearDown, until } from './harness';
 
 /**
  * Users, sessions and login hardening on a real server: admin manages users, access ends at
@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of sockets) s.disconnect();
-  await srv?.stop();
+  await tearDown(srv, undefined);
 });
 
 /** A browser-like login: the session cookie, and the Origin our pages would send. */

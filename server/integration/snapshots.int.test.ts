@@ -282,7 +282,7 @@ describe('live snapshots (busybox, TCG)', () => {
     // Kill once the checkpoint has begun (its row exists): a server slowed by other work may not be there yet after a fixed delay.
     await until(async () => (await api.snapshots.list()).items.some((s) => s.label === 'killed'), 'the checkpoint to begin', 10_000, 2);
     await srv.stop('SIGKILL');
-    srv = await startServer({ dataDir: srv.dataDir });
+    srv = await startServer({ dataDir: srv.dataDir, ownDataDir: srv.owned });
     api = client(srv.url, token);
     const killed = (await api.snapshots.list()).items.find((s) => s.label.startsWith('killed'))!;
     expect(killed).toBeDefined();

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { AttachReply, ConsoleOutput } from '@/lib/contracts/console';
 import type { Job, JobLogLine } from '@/lib/contracts/jobs';
-import { adminToken, client, connected, loginCookie, socket, startServer, until, type RunningServer } from './harness';
+import { adminToken, client, connected, loginCookie, type RunningServer, socket, startServer, tearDown, until } from './harness';
 
 let srv: RunningServer;
 let token: string;
@@ -16,7 +16,7 @@ afterEach(() => {
   for (const s of open.splice(0)) s.disconnect();
 });
 afterAll(async () => {
-  await srv?.stop();
+  await tearDown(srv, undefined);
 });
 
 function track(s: Socket) {
