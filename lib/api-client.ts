@@ -247,6 +247,9 @@ export function createApiClient(opts: ClientOptions) {
       remove: (id: string) => call('DELETE', `/images/${encodeURIComponent(id)}`, okSchema),
       /** Pull an OCI image from a registry: the pull job (already finished when the image was there). */
       pull: (b: { ref: string; policy?: 'always' | 'missing' }) => call('POST', '/images/pull', jobSchema, b),
+      /** Upload an image archive (docker save / podman save / OCI layout tar): the import job. */
+      importArchive: async (body: BodyInit, name?: string) =>
+        jobSchema.parse(await (await send('POST', `/images/import${q({ name })}`, { body, contentType: 'application/x-tar' })).json()),
     },
     registries: {
       list: () => call('GET', '/registries', listOf(registrySchema)),

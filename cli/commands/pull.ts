@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
 import { imageKinds, pullResultSchema } from '@/lib/contracts/images';
@@ -15,9 +18,28 @@ const client = () => {
 /** A Hangar image's own name (a recipe's, or a pulled image's `oci-<12 hex>`), as opposed to a registry ref. */
 export const isImageName = (s: string) => (imageKinds as readonly string[]).includes(s) || /^oci-[0-9a-f]{12}$/.test(s);
 
+/** `oci-archive:FILE`, `docker-archive:FILE` (what docker/podman save write) or `oci:DIR` (an OCI layout): a local image, uploaded. */
+const LOCAL = /^(oci-archive|docker-archive|oci):(.+)$/;
+
+/** The archive as an upload body: the file as it is, or an OCI layout directory put into a tar on the way. */
+function archiveBody(kind: string, where: string): { body: ReadableStream<Uint8Array>; name: string } {
+  const abs = path.resolve(where);
+  const st = fs.statSync(abs, { throwIfNoEntry: false });
+  if (kind !== 'oci') {
+    if (!st?.isFile()) throw new CliError(`${kind}:${where}: no such file`, 2);
+    return { body: Readable.toWeb(fs.createReadStream(abs)) as ReadableStream<Uint8Array>, name: path.basename(abs) };
+  }
+  if (!st?.isDirectory() || !fs.existsSync(path.join(abs, 'oci-layout')))
+    throw new CliError(`oci:${where}: not an OCI layout directory (no oci-layout file in it)`, 2);
+  const tar = spawn('tar', ['--create', '--file', '-', '--directory', abs, '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return { body: Readable.toWeb(tar.stdout) as ReadableStream<Uint8Array>, name: `${path.basename(abs)}.tar` };
+}
+
 /** Pull REF (a job; its progress on stderr unless quiet) and return what it became. */
 export async function pullImage(api: ApiClient, ref: string, opts: { policy: 'always' | 'missing'; quiet: boolean }) {
-  const job = await api.images.pull({ ref, policy: opts.policy });
+  const local = LOCAL.exec(ref);
+  const archive = local ? archiveBody(local[1], local[2]) : null;
+  const job = archive ? await api.images.importArchive(archive.body, archive.name) : await api.images.pull({ ref, policy: opts.policy });
   const done = job.state === 'succeeded' ? job : await followJob(api, job, opts.quiet);
   return pullResultSchema.parse(done.result);
 }
@@ -32,7 +54,11 @@ export async function imageFor(api: ApiClient, image: string): Promise<string> {
 export async function pullCmd(argv: string[], json: boolean): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { quiet: { type: 'boolean', short: 'q', default: false } } });
   const ref = positionals[0];
-  if (!ref || positionals.length > 1) throw new CliError('Usage: hangar pull [-q] REF   (docker://HOST[:PORT]/NAME:TAG, NAME:TAG, NAME@sha256:…)', 2);
+  if (!ref || positionals.length > 1)
+    throw new CliError(
+      'Usage: hangar pull [-q] REF   (docker://HOST[:PORT]/NAME:TAG, NAME:TAG, NAME@sha256:…, oci-archive:FILE, docker-archive:FILE, oci:DIR)',
+      2,
+    );
   const r = await pullImage(client(), ref, { policy: 'always', quiet: values.quiet || json });
   if (json) return printJson(r);
   console.log(`${r.ref}: image ${r.image} (${r.digest}, ${formatBytes(r.sizeBytes)})${r.reused ? ', already here' : ''}`);

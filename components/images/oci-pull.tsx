@@ -1,7 +1,7 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { Image } from '@/lib/contracts/images';
 import { hasRole } from '@/lib/roles';
 import { keys, queries } from '@/lib/queries';
@@ -14,6 +14,18 @@ export function OciPull() {
   const toast = useToast();
   const me = useQuery(queries(api).me()).data;
   const [ref, setRef] = useState('');
+  const file = useRef<HTMLInputElement>(null);
+  const upload = useMutation({
+    mutationFn: (f: File) => api.images.importArchive(f, f.name),
+    onSuccess: (job) => {
+      toast('info', job.state === 'succeeded' ? 'That image is here already: nothing to copy.' : `${job.title}: follow it on the Jobs page.`);
+      void qc.invalidateQueries({ queryKey: keys.images() });
+    },
+    onError: (err) => toast('error', err.message),
+    onSettled: () => {
+      if (file.current) file.current.value = '';
+    },
+  });
   const pull = useMutation({
     mutationFn: (r: string) => api.images.pull({ ref: r }),
     onSuccess: (job) => {
@@ -44,6 +56,24 @@ export function OciPull() {
       </label>
       <button type="submit" disabled={pull.isPending || !ref.trim()} className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white disabled:opacity-60">
         Pull
+      </button>
+      <input
+        ref={file}
+        type="file"
+        accept=".tar,application/x-tar"
+        className="hidden"
+        aria-label="Image archive to import"
+        data-testid="import-archive"
+        onChange={(e) => e.target.files?.[0] && upload.mutate(e.target.files[0])}
+      />
+      <button
+        type="button"
+        disabled={upload.isPending}
+        title="A tar made by docker save, podman save or skopeo (docker-archive or oci-archive), one image"
+        onClick={() => file.current?.click()}
+        className="rounded-md border border-zinc-300 px-3 py-1.5 font-medium disabled:opacity-60 dark:border-zinc-700"
+      >
+        {upload.isPending ? 'Uploading…' : 'Import archive…'}
       </button>
     </form>
   );

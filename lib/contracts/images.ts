@@ -31,6 +31,17 @@ export const pullImageBodySchema = z.object({
 });
 export type PullImageBody = z.infer<typeof pullImageBodySchema>;
 
+/** An uploaded archive's file name, as the import's job and the image's source show it. */
+export const importImageQuerySchema = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^/\\\0]+$/, 'a file name, without a path')
+    .optional()
+    .describe('The archive file name, shown in the job and as the image source'),
+});
+
 /** What a pull job returns: the Hangar image (by name) the ref became, and whether it was there already. */
 export const pullResultSchema = z.object({ image: z.string(), digest: z.string(), ref: z.string(), reused: z.boolean(), sizeBytes: z.number() });
 export type PullResult = z.infer<typeof pullResultSchema>;

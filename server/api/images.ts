@@ -1,7 +1,16 @@
 import { idParams, listOf, okSchema } from '@/lib/contracts/common';
-import { buildImageBodySchema, imageSchema, pullImageBodySchema, putRegistryBodySchema, registryParams, registrySchema } from '@/lib/contracts/images';
+import {
+  buildImageBodySchema,
+  imageSchema,
+  importImageQuerySchema,
+  pullImageBodySchema,
+  putRegistryBodySchema,
+  registryParams,
+  registrySchema,
+} from '@/lib/contracts/images';
 import { jobSchema } from '@/lib/contracts/jobs';
 import { pageOf } from '@/server/core/paging';
+import { saveBody } from './upload';
 import { defineRoute } from './route';
 
 export const imageRoutes = [
@@ -63,6 +72,33 @@ export const imageRoutes = [
     handler: async ({ core, principal, body, ip }) => {
       const job = await core.images.oci.pull(principal, body);
       await core.audit.record(principal, { action: 'image.pull', target: { kind: 'image', id: body.ref.slice(0, 200) }, ip, detail: { job: job.id } });
+      return job;
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/images/import',
+    name: 'importImage',
+    tag: 'images',
+    summary: 'Import an image archive (the raw tar as the body: docker save, podman save, or an OCI layout in a tar); returns the import job',
+    access: 'operator',
+    status: 202,
+    query: importImageQuerySchema,
+    upload: {
+      type: 'application/x-tar',
+      description: 'One image: a docker-archive (manifest.json) or an oci-archive (oci-layout, index.json); at most the free space of the data dir',
+    },
+    response: jobSchema,
+    handler: async ({ c, core, principal, query, ip }) => {
+      const { file, maxBytes } = core.images.oci.uploadTarget();
+      await saveBody(c.req.raw.body, file, maxBytes, 'image archive (docker save or an OCI layout in a tar)');
+      const job = await core.images.oci.importArchive(principal, file, query.name ?? 'upload.tar');
+      await core.audit.record(principal, {
+        action: 'image.import',
+        target: { kind: 'image', id: null },
+        ip,
+        detail: { job: job.id, name: query.name ?? null },
+      });
       return job;
     },
   }),

@@ -4,6 +4,7 @@ import type { Job } from '@/lib/contracts/jobs';
 import { formatBytes } from '@/lib/format';
 import type { Store } from '@/db/client';
 import { getImageRow, insertImage, listImages, updateImage } from '@/db/repo/images';
+import { ArchiveError, readArchive } from '@/server/drivers/oci/archive';
 import { keptConfig, type OciImageConfig } from '@/server/drivers/oci/bundle';
 import { parseImageRef, RefError, type ImageRef } from '@/server/drivers/oci/ref';
 import { copyToStore, deleteFromStore, resolveImage, SkopeoError, touchStore, type ResolvedImage } from '@/server/drivers/oci/skopeo';
@@ -55,7 +56,8 @@ export class OciImageService {
   /** Start-up: the fixed files, an empty run root, and scratch dirs of pulls cut off by a stop removed. */
   recover(): void {
     prepareStore(this.paths);
-    for (const e of fs.readdirSync(this.paths.tmp)) if (e.startsWith('pull-')) fs.rmSync(resolveInside(this.paths.tmp, e), { recursive: true, force: true });
+    for (const e of fs.readdirSync(this.paths.tmp))
+      if (e.startsWith('pull-') || e.startsWith('import-')) fs.rmSync(resolveInside(this.paths.tmp, e), { recursive: true, force: true });
   }
 
   private parse(raw: string): ImageRef {
@@ -72,11 +74,12 @@ export class OciImageService {
   }
 
   /** A finished job for an image that is here already (the warm pull), its ref added to the names it answers to. */
-  private async reuse(p: Principal, ref: ImageRef, img: Image & { recipe: OciRecipe }): Promise<Job> {
+  private async reuse(p: Principal, ref: ImageRef, img: Image & { recipe: OciRecipe }, names = [ref.full]): Promise<Job> {
     // Answered finished: `hangar run` of a pulled image waits for nothing.
     const { done } = await this.jobs.start({ kind: 'image.pull', title: `Pull ${ref.full}`, ownerId: p.user.id }, async (ctx) => {
-      if (!img.recipe.refs.includes(ref.full)) {
-        const done = await updateImage(this.store, img.id, { updatedAt: this.now(), recipe: { ...img.recipe, refs: [...img.recipe.refs, ref.full] } });
+      const added = names.filter((n) => !img.recipe.refs.includes(n));
+      if (added.length) {
+        const done = await updateImage(this.store, img.id, { updatedAt: this.now(), recipe: { ...img.recipe, refs: [...img.recipe.refs, ...added] } });
         if (done) this.bus.publish('image:update', done);
       }
       ctx.log(`${ref.full} is ${img.recipe.digest}, already here as image ${img.name}: nothing copied`);
@@ -106,18 +109,79 @@ export class OciImageService {
     }
     const known = rows.find((r) => r.recipe.digest === img.digest);
     if (known && imageLayers(this.paths, img.digest)) return this.reuse(p, ref, known);
-    const declared = img.layers.reduce((a, l) => a + l.size, 0);
-    const fsStat = fs.statfsSync(this.paths.storage);
-    const free = fsStat.bavail * fsStat.bsize;
-    if (declared + RESERVE > free)
-      throw new BadRequestError(
-        `${ref.full} declares ${formatBytes(declared)} of layers; the data dir has ${formatBytes(free)} free (${formatBytes(RESERVE)} kept in reserve).`,
-      );
+    this.checkSpace(ref, img);
     const { job } = await this.jobs.start({ kind: 'image.pull', title: `Pull ${ref.full}`, ownerId: p.user.id }, (ctx) => this.copy(ctx, ref, img, access));
     return job;
   }
 
-  private async copy(ctx: JobContext, ref: ImageRef, img: ResolvedImage, access: ReturnType<RegistryService['access']>): Promise<PullResult> {
+  private free(): number {
+    const st = fs.statfsSync(this.paths.storage);
+    return st.bavail * st.bsize;
+  }
+
+  private checkSpace(ref: ImageRef, img: ResolvedImage): void {
+    const declared = img.layers.reduce((a, l) => a + l.size, 0);
+    const free = this.free();
+    if (declared + RESERVE > free)
+      throw new BadRequestError(
+        `${ref.full} declares ${formatBytes(declared)} of layers; the data dir has ${formatBytes(free)} free (${formatBytes(RESERVE)} kept in reserve).`,
+      );
+  }
+
+  /** Where an uploaded archive is written (the store's tmp, removed after its import or at start-up), and how big it may be. */
+  uploadTarget(): { file: string; maxBytes: number } {
+    return { file: resolveInside(this.paths.tmp, `import-${newId('job')}.tar`), maxBytes: Math.max(0, this.free() - RESERVE) };
+  }
+
+  /**
+   * An uploaded archive (`docker save`, `podman save`, an OCI layout in a tar) into the store as a
+   * pull is: the same digest and diff_id checks, space check and reuse of a digest already here.
+   * The names the archive gives its image (RepoTags) become refs of the image, so `hangar run
+   * NAME:TAG` finds it without a registry. The file is removed once the job ends (or at once on refusal).
+   */
+  async importArchive(p: Principal, file: string, label: string): Promise<Job> {
+    let handedOver = false;
+    try {
+      const info = await readArchive(file).catch((err: unknown) => {
+        throw err instanceof ArchiveError ? new BadRequestError(`${label}: ${err.message}`) : err;
+      });
+      const names = info.names
+        .filter((n) => /[/:]/.test(n))
+        .flatMap((n) => {
+          try {
+            return [parseImageRef(n, this.settings.get().defaultRegistry).full];
+          } catch {
+            return [];
+          }
+        });
+      const ref: ImageRef = { registry: '', repository: '', tag: null, digest: null, full: `${info.format}:${label}`, archive: `${info.format}:${file}` };
+      const access = { insecure: false, certDir: null, creds: false };
+      let img: ResolvedImage;
+      try {
+        img = await resolveImage(this.paths, ref, access, false);
+      } catch (err) {
+        throw err instanceof SkopeoError ? ociFailure(err) : err;
+      }
+      const known = (await this.ociRows()).find((r) => r.recipe.digest === img.digest);
+      if (known && imageLayers(this.paths, img.digest)) return await this.reuse(p, ref, known, names);
+      this.checkSpace(ref, img);
+      const { job } = await this.jobs.start({ kind: 'image.pull', title: `Import ${label}`, ownerId: p.user.id }, (ctx) =>
+        this.copy(ctx, ref, img, access, names).finally(() => fs.rmSync(file, { force: true })),
+      );
+      handedOver = true;
+      return job;
+    } finally {
+      if (!handedOver) fs.rmSync(file, { force: true });
+    }
+  }
+
+  private async copy(
+    ctx: JobContext,
+    ref: ImageRef,
+    img: ResolvedImage,
+    access: ReturnType<RegistryService['access']>,
+    names = [ref.full],
+  ): Promise<PullResult> {
     const scratch = resolveInside(this.paths.tmp, `pull-${ctx.jobId}`);
     fs.mkdirSync(scratch, { recursive: true, mode: 0o700 });
     const total = img.layers.reduce((a, l) => a + l.size, 0) || 1;
@@ -158,7 +222,7 @@ export class OciImageService {
         await deleteFromStore(this.paths, img.digest);
         throw new Error(`the layers of ${ref.full} do not match its config (diff_ids): nothing was imported`);
       }
-      return await this.record(ctx, ref, img, stored.layers, total);
+      return await this.record(ctx, ref, img, stored.layers, total, names);
     } catch (err) {
       await touchStore(this.paths);
       throw err instanceof SkopeoError ? new Error(err.message) : err;
@@ -173,12 +237,13 @@ export class OciImageService {
     img: ResolvedImage,
     stored: { diffDigest: string; size: number }[],
     compressed: number,
+    names: string[],
   ): Promise<PullResult> {
     const name = `oci-${img.digest.replace(/^sha256:/, '').slice(0, 12)}`;
     const sizeBytes = stored.reduce((a, l) => a + l.size, 0);
     const recipe: OciRecipe = {
       source: ref.full,
-      refs: [ref.full],
+      refs: names,
       digest: img.digest,
       indexDigest: img.indexDigest,
       configDigest: img.configDigest,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dockerRef, parseImageRef } from './ref';
+import { sourceRef, parseImageRef } from './ref';
 
 describe('image references', () => {
   it("follows docker's rules: registry by dot, colon or localhost; library/ on docker.io only; latest by default", () => {
@@ -16,8 +16,8 @@ describe('image references', () => {
     const d = `sha256:${'ab'.repeat(32)}`;
     const r = parseImageRef(`r.example/a/b:1.0@${d}`);
     expect(r).toMatchObject({ tag: null, digest: d, full: `r.example/a/b@${d}` });
-    expect(dockerRef(r)).toBe(`docker://r.example/a/b@${d}`);
-    expect(dockerRef(parseImageRef('r.example/a:1'), d)).toBe(`docker://r.example/a@${d}`);
+    expect(sourceRef(r)).toBe(`docker://r.example/a/b@${d}`);
+    expect(sourceRef(parseImageRef('r.example/a:1'), d)).toBe(`docker://r.example/a@${d}`);
   });
 
   it('refuses malformed refs with the reason', () => {

@@ -10,8 +10,10 @@ export interface ImageRef {
   repository: string;
   tag: string | null;
   digest: string | null;
-  /** registry/repository:tag or registry/repository@digest: what Hangar stores and shows. */
+  /** registry/repository:tag or registry/repository@digest: what Hangar stores and shows (for an archive, its format and file name). */
   full: string;
+  /** A local archive instead of a registry: skopeo's reference to it (`oci-archive:/path`, `docker-archive:/path`). */
+  archive?: string;
 }
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
@@ -63,6 +65,6 @@ export function parseImageRef(input: string, defaultRegistry = 'docker.io'): Ima
   return { registry, repository, tag, digest, full };
 }
 
-/** The reference skopeo reads (docker transport). */
-export const dockerRef = (r: ImageRef, digest?: string) =>
-  `docker://${r.registry}/${r.repository}${digest ? `@${digest}` : r.digest ? `@${r.digest}` : `:${r.tag}`}`;
+/** The reference skopeo reads: the registry's (docker transport; a manifest by digest when given) or the archive's (one image). */
+export const sourceRef = (r: ImageRef, digest?: string) =>
+  r.archive ?? `docker://${r.registry}/${r.repository}${digest ? `@${digest}` : r.digest ? `@${r.digest}` : `:${r.tag}`}`;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { run } from '../exec';
 import { spawnPty } from '../pty';
-import { dockerRef, type ImageRef } from './ref';
+import { sourceRef, type ImageRef } from './ref';
 import { skopeoEnv, storageRef, type OciPaths } from './store';
 
 /** How to reach one registry: TLS verification (off: the "insecure" switch, plain HTTP too) and its CA dir. */
@@ -33,6 +33,8 @@ export function skopeoError(output: string, ref: ImageRef, opts: { sentCredentia
   const host = ref.registry;
   const digest = /Digest did not match, expected (sha256:[0-9a-f]{64})/.exec(plain);
   if (digest) return new SkopeoError('corrupt', `layer ${digest[1]} of ${ref.full} is corrupt (digest mismatch); nothing was imported.`);
+  const unpack = /(gzip: invalid (?:checksum|header)|flate: corrupt input[^"\n]*|zstd: [^"\n]*corrupt[^"\n]*)/.exec(plain);
+  if (unpack) return new SkopeoError('corrupt', `a layer of ${ref.full} is corrupt (${unpack[1]}); nothing was imported.`);
   if (/manifest unknown|name unknown|not found/i.test(text)) return new SkopeoError('not-found', `image not found: ${ref.full} (${text})`);
   if (/unauthorized|authentication required|invalid username\/password|denied/i.test(text))
     return new SkopeoError(
@@ -50,16 +52,15 @@ export function skopeoError(output: string, ref: ImageRef, opts: { sentCredentia
   return new SkopeoError('other', `skopeo failed for ${ref.full}: ${text || 'no message'}`);
 }
 
-const accessArgs = (p: OciPaths, a: RegistryAccess, prefix: '' | 'src-') => [
-  `--${prefix}tls-verify=${a.insecure ? 'false' : 'true'}`,
-  ...(a.certDir ? [`--${prefix}cert-dir`, a.certDir] : []),
-  `--${prefix}authfile`,
-  p.auth,
-];
+/** How skopeo reaches the registry (an archive is a local file: nothing). */
+const accessArgs = (p: OciPaths, ref: ImageRef, a: RegistryAccess, prefix: '' | 'src-') =>
+  ref.archive
+    ? []
+    : [`--${prefix}tls-verify=${a.insecure ? 'false' : 'true'}`, ...(a.certDir ? [`--${prefix}cert-dir`, a.certDir] : []), `--${prefix}authfile`, p.auth];
 
 /** The raw bytes skopeo inspect returns (a manifest, or with `config` the config blob). */
 async function inspectRaw(p: OciPaths, ref: ImageRef, a: RegistryAccess, o: { digest?: string; config?: boolean; creds: boolean; signal?: AbortSignal }) {
-  const argv = ['skopeo', '--policy', p.policy, 'inspect', '--raw', ...(o.config ? ['--config'] : []), ...accessArgs(p, a, ''), dockerRef(ref, o.digest)];
+  const argv = ['skopeo', '--policy', p.policy, 'inspect', '--raw', ...(o.config ? ['--config'] : []), ...accessArgs(p, ref, a, ''), sourceRef(ref, o.digest)];
   const r = await run(argv, { env: skopeoEnv(p), timeoutMs: 120_000, signal: o.signal, maxOutputBytes: 8 * 2 ** 20 });
   if (r.code !== 0)
     throw r.timedOut
@@ -94,6 +95,8 @@ export async function resolveImage(p: OciPaths, ref: ImageRef, a: RegistryAccess
   let indexDigest: string | null = null;
   let manifest = JSON.parse(raw) as Record<string, unknown>;
   if (INDEX_TYPES.includes(String(manifest.mediaType)) || Array.isArray(manifest.manifests)) {
+    // An archive's image is read whole (skopeo cannot pick one of its manifests by digest): one platform per archive.
+    if (ref.archive) throw new SkopeoError('platform', `${ref.full} holds a multi-platform index: save one platform (docker save, podman save --format)`);
     const entries = (manifest.manifests ?? []) as { digest: string; platform?: { architecture?: string; os?: string } }[];
     const pick = entries.find((e) => e.platform?.os === 'linux' && e.platform.architecture === arch);
     if (!pick) {
@@ -145,7 +148,7 @@ export function copyToStore(
   a: RegistryAccess,
   o: { tmp: string; creds: boolean; signal: AbortSignal; progress: CopyProgress },
 ) {
-  const argv = ['skopeo', '--policy', p.policy, '--tmpdir', o.tmp, 'copy', ...accessArgs(p, a, 'src-'), dockerRef(ref, digest), storageRef(p, digest)];
+  const argv = ['skopeo', '--policy', p.policy, '--tmpdir', o.tmp, 'copy', ...accessArgs(p, ref, a, 'src-'), sourceRef(ref, digest), storageRef(p, digest)];
   return new Promise<void>((resolve, reject) => {
     const proc = spawnPty(argv, { cols: 200, rows: 50, cwd: o.tmp, env: skopeoEnv(p) });
     let out = '';
