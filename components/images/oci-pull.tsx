@@ -96,7 +96,8 @@ export function OciFacts({ img }: { img: Image }) {
   return (
     <div className="mt-0.5 space-y-0.5 text-xs text-zinc-500 dark:text-zinc-400">
       <div className="truncate font-mono" title={r.source}>
-        {r.source} · {short(r.digest)} · {r.layers?.length ?? 0} layers{r.created ? ` · created ${r.created.slice(0, 10)}` : ''}
+        {r.source} · {short(r.digest)} · {r.layers?.length ?? 0} layer{r.layers?.length === 1 ? '' : 's'}
+        {r.created ? ` · created ${r.created.slice(0, 10)}` : ''}
       </div>
       <div className="truncate font-mono" title={argv}>
         {argv || 'no command'}

@@ -107,10 +107,17 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
       </label>
       <label className="text-sm font-medium sm:col-span-2">
         Image
-        <select name="image" className={field}>
-          {ready.map((i) => (
-            <option key={i.id}>{i.name}</option>
-          ))}
+        <select name="image" className={field} key={chosen.kind}>
+          {ready.map((i) => {
+            // An image this kind of machine does not run stays listed, greyed, with the reason.
+            const runs = chosen.imageKinds.includes(i.kind);
+            const source = typeof i.recipe.source === 'string' ? i.recipe.source : null;
+            return (
+              <option key={i.id} value={i.name} disabled={!runs} title={runs ? undefined : `${chosen.words.kind} does not run ${i.kind} images`}>
+                {source ? `${i.name} · ${source}` : i.name}
+              </option>
+            );
+          })}
         </select>
         {err('image')}
       </label>
