@@ -66,6 +66,13 @@ test('pull an image from the Images page, follow its job, start a container from
   const con = new ConsolePage(page);
   await expect.poll(() => con.text(), { timeout: 20_000 }).toContain('web server up');
 
+  // The Images page says who uses the image, and it cannot be deleted while they do.
+  await page.goto('/images');
+  const used = page.locator(`[data-testid="image-row"][data-image="${imageName}"]`);
+  await expect(used.getByTestId('image-users')).toContainText(`in use by ${name}`);
+  await expect(used.getByRole('button', { name: 'Delete' })).toBeDisabled();
+  await page.goto(`/machines/${name}`);
+
   await page.getByRole('button', { name: 'Destroy' }).click();
   await page.getByRole('alertdialog').getByRole('button', { name: 'Destroy' }).click();
   await expect(page).toHaveURL(/\/machines$/);

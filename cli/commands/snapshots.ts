@@ -185,13 +185,14 @@ export async function snapshotCmd(argv: string[], json: boolean): Promise<void> 
   );
 }
 
-/** hangar gc: the step cache within its limits, then unreferenced disk layers, stray snapshot files and failed snapshots. */
+/** hangar gc: the step cache within its limits, then unreferenced disk layers, stray snapshot files, failed snapshots and pulled images nothing names. */
 export async function gc(json: boolean): Promise<void> {
   const r = await api().snapshots.gc();
   if (json) return printJson(r);
+  const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+  const images = r.removedImages ? `, ${n(r.removedImages, 'unnamed pulled image')}` : '';
   console.log(
-    `Removed ${r.removedSteps} cached step${r.removedSteps === 1 ? '' : 's'} past the step cache's ` +
-      `limits, ${r.removedFiles} file${r.removedFiles === 1 ? '' : 's'} and ${r.removedSnapshots} failed ` +
-      `snapshot${r.removedSnapshots === 1 ? '' : 's'}; freed ${formatBytes(r.freedBytes)}.`,
+    `Removed ${n(r.removedSteps, 'cached step')} past the step cache's limits, ${n(r.removedFiles, 'file')} and ` +
+      `${n(r.removedSnapshots, 'failed snapshot')}${images}; freed ${formatBytes(r.freedBytes)}.`,
   );
 }

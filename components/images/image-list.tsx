@@ -23,6 +23,9 @@ export function ImageList() {
   const toast = useToast();
   const me = useQuery(queries(api).me()).data;
   const images = useQuery(queries(api).images());
+  // Which machines each image is in use by (a member sees the ones given to them).
+  const machines = useQuery(queries(api).machines()).data ?? [];
+  const usersOf = (name: string) => machines.filter((m) => m.image === name).map((m) => m.name);
   const build = useMutation({
     mutationFn: (kind: ImageKind) => api.images.build({ kind }),
     onSuccess: () => {
@@ -63,6 +66,13 @@ export function ImageList() {
                 <div className="text-xs text-zinc-500 dark:text-zinc-400">
                   {formatBytes(img.sizeBytes)} · {typeof img.recipe.kernel === 'string' ? `kernel ${img.recipe.kernel} · ` : ''}
                   {formatAge(img.updatedAt)}
+                  {usersOf(img.name).length > 0 && (
+                    <span data-testid="image-users">
+                      {' '}
+                      · in use by {usersOf(img.name).slice(0, 3).join(', ')}
+                      {usersOf(img.name).length > 3 ? ` and ${usersOf(img.name).length - 3} more` : ''}
+                    </span>
+                  )}
                 </div>
                 {img.kind === 'oci' && <OciFacts img={img} />}
               </div>
@@ -70,6 +80,8 @@ export function ImageList() {
               {canBuild && img.state !== 'building' && (
                 <button
                   type="button"
+                  disabled={usersOf(img.name).length > 0}
+                  title={usersOf(img.name).length > 0 ? 'In use: destroy the machines made from it first' : undefined}
                   onClick={async () =>
                     (await confirm({
                       title: `Delete image ${img.name}?`,
@@ -78,7 +90,8 @@ export function ImageList() {
                       danger: true,
                     })) && remove.mutate(img.id)
                   }
-                  className="rounded-md px-2 py-1 text-xs font-medium text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40"
+                  className={`rounded-md px-2 py-1 text-xs font-medium text-red-600 hover:bg-red-50 disabled:cursor-not-allowed disabled:opacity-40
+                    dark:text-red-400 dark:hover:bg-red-950/40`}
                 >
                   Delete
                 </button>

@@ -64,5 +64,7 @@ export const gcResultSchema = z.object({
   freedBytes: z.number().int().nonnegative(),
   /** Cached steps removed by the step cache's budget and age limits. */
   removedSteps: z.number().int().nonnegative().default(0),
+  /** Pulled images' store entries no image names any more (their layers only they used go with them). */
+  removedImages: z.number().int().nonnegative().default(0),
 });
 export type GcResultBody = z.infer<typeof gcResultSchema>;

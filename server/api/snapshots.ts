@@ -49,7 +49,8 @@ export const snapshotRoutes = [
       // The step cache's limits first: what it lets go, the file collection then sweeps.
       const steps = await core.steps.cleanup();
       const files = await core.snapshots.gc();
-      const r = { ...files, freedBytes: files.freedBytes + steps.freedBytes, removedSteps: steps.removed };
+      const images = await core.images.oci.gc();
+      const r = { ...files, freedBytes: files.freedBytes + steps.freedBytes + images.freedBytes, removedSteps: steps.removed, removedImages: images.removed };
       await core.audit.record(principal, { action: 'snapshot.gc', target: { kind: 'snapshot', id: null }, ip, detail: { ...r } });
       return r;
     },

@@ -8,7 +8,7 @@ import { ArchiveError, readArchive } from '@/server/drivers/oci/archive';
 import { keptConfig, type OciImageConfig } from '@/server/drivers/oci/bundle';
 import { parseImageRef, RefError, type ImageRef } from '@/server/drivers/oci/ref';
 import { copyToStore, deleteFromStore, resolveImage, SkopeoError, touchStore, type ResolvedImage } from '@/server/drivers/oci/skopeo';
-import { imageLayers, prepareStore, type OciPaths } from '@/server/drivers/oci/store';
+import { imageLayers, prepareStore, storedImages, type OciPaths } from '@/server/drivers/oci/store';
 import type { BootFiles } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import { BadRequestError, ConflictError } from './errors';
@@ -43,6 +43,9 @@ const RESERVE = 512 * 2 ** 20;
  * layers between images. Each digest is one Hangar image (`oci-<12 hex>`), whatever refs named it.
  */
 export class OciImageService {
+  /** Manifest digests being copied into the store now: not garbage. */
+  private readonly inFlight = new Set<string>();
+
   constructor(
     private readonly store: Store,
     private readonly jobs: JobRunner,
@@ -175,6 +178,23 @@ export class OciImageService {
     }
   }
 
+  /**
+   * Images in the store that no Hangar image row names (a pull cut off between skopeo's copy and
+   * its record, a row deleted by hand), deleted with the layers only they use. Pulls in flight are kept.
+   */
+  async gc(): Promise<{ removed: number; freedBytes: number }> {
+    const kept = new Set((await listImages(this.store)).filter((i) => i.kind === 'oci').map((i) => String((i.recipe as OciRecipe).digest)));
+    let removed = 0;
+    let freedBytes = 0;
+    for (const s of storedImages(this.paths)) {
+      if (kept.has(s.digest) || this.inFlight.has(s.digest)) continue;
+      await deleteFromStore(this.paths, s.digest);
+      removed++;
+      freedBytes += s.ownBytes;
+    }
+    return { removed, freedBytes };
+  }
+
   private async copy(
     ctx: JobContext,
     ref: ImageRef,
@@ -184,6 +204,7 @@ export class OciImageService {
   ): Promise<PullResult> {
     const scratch = resolveInside(this.paths.tmp, `pull-${ctx.jobId}`);
     fs.mkdirSync(scratch, { recursive: true, mode: 0o700 });
+    this.inFlight.add(img.digest);
     const total = img.layers.reduce((a, l) => a + l.size, 0) || 1;
     const got = new Map<string, number>();
     const short = new Map(img.layers.map((l, i) => [l.digest.replace(/^sha256:/, '').slice(0, 12), i]));
@@ -227,6 +248,7 @@ export class OciImageService {
       await touchStore(this.paths);
       throw err instanceof SkopeoError ? new Error(err.message) : err;
     } finally {
+      this.inFlight.delete(img.digest);
       fs.rmSync(scratch, { recursive: true, force: true });
     }
   }

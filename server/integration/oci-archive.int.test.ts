@@ -110,4 +110,30 @@ describe('image archives', () => {
     expect({ layers: storedLayers(), images: (await ociImages()).length }).toEqual(before);
     expect(leftovers()).toEqual([]);
   });
+
+  it('hangar gc deletes store entries no image names (a pull cut off before its record) and keeps every named image', async () => {
+    const images = await ociImages();
+    const orphan = path.join(tmp, 'orphan');
+    const junk = path.join(tmp, 'l-orphan');
+    fs.mkdirSync(junk);
+    fs.writeFileSync(path.join(junk, 'orphan.bin'), crypto.randomBytes(300_000));
+    writeLayout(orphan, [{ tag: 'o', layers: [path.join(tmp, 'l-base'), junk], config: { Cmd: ['/bin/true'] } }]);
+    const digest = (JSON.parse(fs.readFileSync(path.join(orphan, 'index.json'), 'utf8')) as { manifests: { digest: string }[] }).manifests[0].digest;
+    const store = `containers-storage:[overlay@${path.join(srv.dataDir, 'oci/storage')}+${path.join(srv.dataDir, 'oci/run')}]`;
+    const env = { CONTAINERS_STORAGE_CONF: path.join(srv.dataDir, 'oci/storage.conf') };
+    const copied = await run(['skopeo', '--policy', policy(), 'copy', '--quiet', `oci:${orphan}:o`, `${store}hangar.local/oci:${digest.slice(7)}`], {
+      env,
+      timeoutMs: 60_000,
+    });
+    expect(copied.code, copied.stderr).toBe(0);
+    const layers = storedLayers();
+    const r = await cli(['gc', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ removedImages: 1, freedBytes: expect.any(Number) });
+    expect(JSON.parse(r.stdout).freedBytes).toBeGreaterThanOrEqual(300_000);
+    expect(storedLayers()).toBe(layers - 1);
+    expect(await ociImages()).toEqual(images);
+    const ran = await cli(['run', '--rm', 'example.org/team/arch:v1']);
+    expect([ran.code, ran.stdout.trim()]).toEqual([0, 'archive says hello']);
+  });
 });

@@ -125,3 +125,27 @@ export function imageLayers(p: OciPaths, manifestDigest: string): ImageLayers | 
 
 /** Every layer id c/storage holds (to show that shared layers are stored once). */
 export const storedLayerIds = (p: OciPaths): string[] => readJson<StoredLayer[]>(path.join(p.storage, 'overlay-layers', 'layers.json'), []).map((l) => l.id);
+
+/**
+ * Images in the store named by Hangar (`hangar.local/oci:HEX`), by manifest digest, each with the
+ * bytes of the layers no other stored image uses (what deleting it alone frees).
+ */
+export function storedImages(p: OciPaths): { digest: string; ownBytes: number }[] {
+  const images = readJson<StoredImage[]>(path.join(p.storage, 'overlay-images', 'images.json'), []);
+  const layers = new Map(readJson<StoredLayer[]>(path.join(p.storage, 'overlay-layers', 'layers.json'), []).map((l) => [l.id, l]));
+  const chainOf = (top: string | undefined) => {
+    const ids: string[] = [];
+    for (let id = top; id && !ids.includes(id); id = layers.get(id)?.parent) ids.push(id);
+    return ids;
+  };
+  const users = new Map<string, number>();
+  const chains = images.map((i) => chainOf(i.layer));
+  for (const c of chains) for (const id of c) users.set(id, (users.get(id) ?? 0) + 1);
+  const prefix = storageName('');
+  return images.flatMap((img, i) => {
+    const name = img.names?.find((n) => n.startsWith(prefix) && /^[0-9a-f]{64}$/.test(n.slice(prefix.length)));
+    if (!name) return [];
+    const ownBytes = chains[i].filter((id) => users.get(id) === 1).reduce((a, id) => a + (layers.get(id)?.['diff-size'] ?? 0), 0);
+    return [{ digest: `sha256:${name.slice(prefix.length)}`, ownBytes }];
+  });
+}
