@@ -118,8 +118,12 @@ export async function runCmd(argv: string[]): Promise<number> {
       ...(values.name ? { name: values.name } : {}),
     });
   const name = values.name ?? `run-${randomBytes(4).toString('hex')}`;
-  await followJob(api, await api.machines.create({ name, image, driver: driver.data, memoryMib, ...(d.networks.length ? { network } : {}) }), true);
+  // An OCI image with -it (docker run -it): its own process (or CMD) on the console's tty, no shell around it.
+  const app = interactive && ownCommand && d.appContainers.available;
+  const body = { name, image, driver: driver.data, memoryMib, ...(d.networks.length ? { network } : {}), ...(app && cmd.length ? { command: cmd } : {}) };
+  await followJob(api, await api.machines.create(body), true);
   try {
+    if (app) return await attach(name, 'serial', undefined, { quiet: true });
     // A container's own shell (through nsenter), else the console (a VM's serial line, a podman container's shell).
     const shell = d.consoles.shell?.kind === 'container-shell' ? 'ssh' : 'serial';
     if (interactive) return await attach(name, shell, cmd.length ? `${cmd.map(quote).join(' ')}; exit $?\n` : undefined);
@@ -132,6 +136,7 @@ export async function runCmd(argv: string[]): Promise<number> {
       await followJob(api, await api.machines.destroy(name), true).catch((err: Error) =>
         process.stderr.write(`hangar: could not remove ${name}: ${err.message}\n`),
       );
+    else if (app) process.stderr.write(`${name} stays, stopped (hangar start ${name} runs it again; hangar rm ${name} removes it).\n`);
     else process.stderr.write(`${name} keeps running (hangar rm ${name} removes it).\n`);
   }
 }

@@ -17,7 +17,7 @@ const DETACH = '\x1d';
  * piped stdin is typed as-is and ends with Ctrl-D.
  */
 /** `typed`: sent as the first input (a command line for the shell). */
-export async function attach(machineRef: string, channel: 'serial' | 'ssh', typed?: string): Promise<number> {
+export async function attach(machineRef: string, channel: 'serial' | 'ssh', typed?: string, opts: { quiet?: boolean } = {}): Promise<number> {
   const cfg = loadConfig();
   if (!cfg.token) throw new CliError('Not logged in: run hangar login first.', 2);
   const machine = await createApiClient({ baseUrl: cfg.url, token: cfg.token }).machines.get(machineRef);
@@ -44,7 +44,7 @@ export async function attach(machineRef: string, channel: 'serial' | 'ssh', type
   }
   // A command to run in the shell, typed as its first line (hangar run -it IMAGE -- CMD).
   if (typed) s.emit('input', { sessionId, data: typed });
-  if (channel === 'serial')
+  if (channel === 'serial' && !opts.quiet)
     process.stderr.write(`Connected to ${machine.name}'s serial console${reply.mode === 'readonly' ? ' (read-only)' : ''}. Ctrl-] leaves.\r\n`);
   if (channel === 'serial' && reply.replay) process.stdout.write(reply.replay.slice(-4000));
   else if (reply.replay) process.stdout.write(reply.replay);

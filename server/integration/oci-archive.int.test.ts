@@ -63,6 +63,19 @@ describe('image archives', () => {
     expect(leftovers()).toEqual([]);
   });
 
+  it('run -it puts the image (here its CMD) on a tty, like docker run -it: typed into, exit code through, removed with --rm', async () => {
+    const before = (await api.machines.list()).items.length;
+    // `script` gives the CLI a terminal, as a person's would be.
+    const r = await run(['script', '-qec', `${process.execPath} dist/cli.js run -it --rm example.org/team/arch:v1 -- sh`, '/dev/null'], {
+      input: 'echo inside-$((6*7))\nexit 5\n',
+      timeoutMs: 90_000,
+      env: { HANGAR_URL: srv.url, HANGAR_TOKEN: token },
+    });
+    expect(r.stdout).toContain('inside-42');
+    expect(r.code, r.stdout + r.stderr).toBe(5);
+    expect((await api.machines.list()).items.length).toBe(before);
+  });
+
   it('imports an OCI layout directory (the CLI tars it on the way) and reuses the digest for the same image as an oci-archive', async () => {
     const dir = path.join(tmp, 'one');
     await skopeo(`oci:${path.join(tmp, 'layout')}:motd`, `oci:${dir}:motd`);

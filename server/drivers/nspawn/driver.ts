@@ -5,7 +5,7 @@ import { run } from '../exec';
 import { containerCounters } from '../container-stats';
 import { busy, cgroupDirs, killCgroup, removeCgroup } from '../shared/cgroups';
 import { diskUsage } from '../shared/disk-usage';
-import { alive, holderAlive, holderExit, holderFiles, initPid, readPids, spawnHolder, waitGone } from '../shared/holder-files';
+import { alive, holderAlive, holderExit, holderExitCode, holderFiles, initPid, readPids, spawnHolder, waitGone } from '../shared/holder-files';
 import { logConsole, logSince } from '../shared/log-console';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource } from '../types';
 import { ociProcess } from '../oci/bundle';
@@ -172,7 +172,11 @@ export class NspawnDriver implements MachineDriver {
   /** The container's console through its holder: like a serial line, but with a window size. */
   openConsole(m: MachineSpec): ConsoleSource {
     const f = holderFiles(m.dir);
-    const con = logConsole({ serialLog: f.log, serialSock: f.consoleSock }, () => this.isRunning(m));
+    const con = logConsole(
+      { serialLog: f.log, serialSock: f.consoleSock },
+      () => this.isRunning(m),
+      () => holderExitCode(m.dir),
+    );
     return {
       ...con,
       resize: (cols, rows) => {

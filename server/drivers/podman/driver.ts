@@ -4,7 +4,7 @@ import { firstLine, killable, run } from '../exec';
 import { PODMAN_ULIMITS, podmanFlags } from '../host';
 import { containerCounters } from '../container-stats';
 import { cgroupDirsOfPid } from '../shared/cgroups';
-import { holderAlive, holderExit, holderFiles, readPids, spawnHolder, waitGone } from '../shared/holder-files';
+import { holderAlive, holderExit, holderExitCode, holderFiles, readPids, spawnHolder, waitGone } from '../shared/holder-files';
 import { logConsole } from '../shared/log-console';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource } from '../types';
 import { describePodman, podmanFacts } from './describe';
@@ -183,7 +183,11 @@ export class PodmanDriver implements MachineDriver {
 
   openConsole(m: MachineSpec): ConsoleSource {
     const f = holderFiles(m.dir);
-    return logConsole({ serialLog: f.log, serialSock: f.consoleSock }, () => this.isRunning(m));
+    return logConsole(
+      { serialLog: f.log, serialSock: f.consoleSock },
+      () => this.isRunning(m),
+      () => holderExitCode(m.dir),
+    );
   }
 
   openShell() {

@@ -41,6 +41,17 @@ export async function waitGone(busy: () => boolean, ms: number): Promise<boolean
   return !busy();
 }
 
+/** The holder's command's exit code (128 + N when killed by signal N, as shells say); null while it runs or when unknown. */
+export function holderExitCode(dir: string): number | null {
+  try {
+    const e = JSON.parse(fs.readFileSync(holderFiles(dir).exit, 'utf8')) as { code?: unknown; signal?: unknown };
+    if (typeof e.signal === 'number' && e.signal > 0) return 128 + e.signal;
+    return typeof e.code === 'number' ? e.code : null;
+  } catch {
+    return null;
+  }
+}
+
 /** How the holder's command ended, in words (an application container's exit code is the news); null while it runs. */
 export function holderExit(dir: string): string | null {
   try {

@@ -15,7 +15,12 @@ const CHUNK = 64 * 1024;
  * socket, whose own output copy is read and dropped (else QEMU would stall the guest).
  * Pausing stops reading the log: the file, not memory, holds what a slow viewer has not taken.
  */
-export function logConsole(files: { serialLog: string; serialSock: string }, isAlive: () => boolean): ConsoleSource {
+export function logConsole(
+  files: { serialLog: string; serialSock: string },
+  isAlive: () => boolean,
+  /** The exit code of what ended (a console holder's command), read once it has; null when unknown. */
+  exitCode?: () => number | null,
+): ConsoleSource {
   let dataFn: (d: string) => void = () => undefined;
   let exitFn: (code: number | null) => void = () => undefined;
   const decoder = new StringDecoder('utf8');
@@ -63,7 +68,15 @@ export function logConsole(files: { serialLog: string; serialSock: string }, isA
       pump();
       closed = true;
       cleanup();
-      exitFn(null);
+      // The holder writes its command's exit code just after the command ends: wait for it a moment.
+      void (async () => {
+        let code = exitCode?.() ?? null;
+        for (let i = 0; exitCode && code === null && i < 40; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          code = exitCode();
+        }
+        exitFn(code);
+      })();
     }
   }, 250);
 
