@@ -26,15 +26,15 @@ interface Target {
 
 /** Counts what passes and checks tar member names on the way (a guest may not write outside the destination). */
 async function* guarded(from: AsyncIterable<Uint8Array>, tar: TarChecker | null, seen: { bytes: number; error: Error | null }) {
-  for await (const chunk of from) {
-    seen.bytes += chunk.length;
-    try {
+  try {
+    for await (const chunk of from) {
+      seen.bytes += chunk.length;
       tar?.push(chunk);
-    } catch (err) {
-      seen.error = err as Error;
-      throw err;
+      yield chunk;
     }
-    yield chunk;
+  } catch (err) {
+    seen.error = err as Error;
+    throw err;
   }
 }
 
@@ -142,14 +142,11 @@ export class MachineFiles {
 
   private async write(t: Target, argv: string[], body: AsyncIterable<Uint8Array>, tar: TarChecker | null, signal: AbortSignal): Promise<number> {
     const seen = { bytes: 0, error: null as Error | null };
-    let r;
-    try {
-      r = await t.driver.execStream(t.spec, argv, { stdin: guarded(body, tar, seen), signal, timeoutMs: COPY_TIMEOUT_MS });
-    } catch (err) {
-      throw new UnavailableError(err instanceof Error ? err.message : String(err));
-    }
+    const r = await t.driver.execStream(t.spec, argv, { stdin: guarded(body, tar, seen), signal, timeoutMs: COPY_TIMEOUT_MS }).catch((err: Error) => err);
+    // The upload's own fault first: a refused member (or a broken-off body) ends the guest's command too.
     if (seen.error instanceof UnsafeTarError) throw new BadRequestError(seen.error.message);
     if (seen.error) throw new BadRequestError(`The upload broke off: ${seen.error.message}`);
+    if (r instanceof Error) throw new UnavailableError(r.message);
     if (r.code !== 0) {
       if (isDiskFull(r.stderr)) throw new ConflictError(`${t.name}'s disk is full (no space left on device): ${firstLine(r.stderr)}`);
       throw new BadRequestError(`${argv[0]} in ${t.name} failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
