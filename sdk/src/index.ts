@@ -10,10 +10,10 @@ type Json<P extends keyof paths, M extends 'get' | 'post', S extends number> = p
 }
   ? T
   : never;
-export type Job = Json<'/jobs/{id}', 'get', 200>;
-export type ExecResult = Json<'/machines/{ref}/exec', 'post', 200>;
-export type MachineInfo = Json<'/machines/{ref}', 'get', 200>;
-type ChainStep = NonNullable<NonNullable<paths['/steps/build']['post']['requestBody']>['content']['application/json']['steps']>[number];
+export type Job = Json<'/api/jobs/{id}', 'get', 200>;
+export type ExecResult = Json<'/api/machines/{ref}/exec', 'post', 200>;
+export type MachineInfo = Json<'/api/machines/{ref}', 'get', 200>;
+type ChainStep = NonNullable<NonNullable<paths['/api/steps/build']['post']['requestBody']>['content']['application/json']['steps']>[number];
 
 export interface HangarOptions {
   /** The server, e.g. http://127.0.0.1:3000 (the API is under /api). */
@@ -56,19 +56,19 @@ export class Machine {
   /** Run argv (no shell) in the running machine; `check` (default): a non-zero exit throws with its stderr. */
   async exec(argv: string[], opts: { timeoutS?: number; check?: boolean } = {}): Promise<ExecResult> {
     const r = unwrap(
-      await this.hangar.api.POST('/machines/{ref}/exec', { params: { path: { ref: this.name } }, body: { argv, timeoutS: opts.timeoutS ?? 600 } }),
+      await this.hangar.api.POST('/api/machines/{ref}/exec', { params: { path: { ref: this.name } }, body: { argv, timeoutS: opts.timeoutS ?? 600 } }),
     );
     if (opts.check !== false && r.code !== 0) throw new HangarError(200, 'exec_failed', `${argv.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
     return r;
   }
 
   info(): Promise<MachineInfo> {
-    return this.hangar.api.GET('/machines/{ref}', { params: { path: { ref: this.name } } }).then(unwrap);
+    return this.hangar.api.GET('/api/machines/{ref}', { params: { path: { ref: this.name } } }).then(unwrap);
   }
 
   /** Destroy it and wait until it is gone. */
   async destroy(): Promise<void> {
-    await this.hangar.wait(unwrap(await this.hangar.api.DELETE('/machines/{ref}', { params: { path: { ref: this.name } } })));
+    await this.hangar.wait(unwrap(await this.hangar.api.DELETE('/api/machines/{ref}', { params: { path: { ref: this.name } } })));
   }
 }
 
@@ -95,7 +95,7 @@ export class Chain implements PromiseLike<Machine> {
 
   /** Build it now: the job runs on the server; resolves with the machine in the chain's last state. */
   async build(): Promise<Machine> {
-    const job = unwrap(await this.hangar.api.POST('/steps/build', { body: { steps: this.steps, transient: false, ...this.opts } }));
+    const job = unwrap(await this.hangar.api.POST('/api/steps/build', { body: { steps: this.steps, transient: false, ...this.opts } }));
     const done = await this.hangar.wait(job);
     return new Machine(this.hangar, (done.result as { machine: string }).machine);
   }
@@ -106,12 +106,12 @@ export class Chain implements PromiseLike<Machine> {
 }
 
 export class Hangar {
-  /** Every operation, typed from the OpenAPI document: `hangar.api.GET('/machines')`. */
+  /** Every operation, typed from the OpenAPI document: `hangar.api.GET('/api/machines')`. */
   readonly api: HangarClient;
 
   constructor(opts: HangarOptions) {
     this.api = createClient<paths>({
-      baseUrl: `${opts.baseUrl.replace(/\/+$/, '')}/api`,
+      baseUrl: opts.baseUrl.replace(/\/+$/, ''),
       headers: { authorization: `Bearer ${opts.token}` },
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
     });
@@ -130,7 +130,7 @@ export class Hangar {
   async wait(job: { id: string }, timeoutMs = 30 * 60_000): Promise<Job> {
     const end = Date.now() + timeoutMs;
     for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
-      const j = unwrap(await this.api.GET('/jobs/{id}', { params: { path: { id: job.id } } }));
+      const j = unwrap(await this.api.GET('/api/jobs/{id}', { params: { path: { id: job.id } } }));
       if (j.state === 'succeeded') return j;
       if (j.state === 'failed' || j.state === 'cancelled') throw new HangarError(409, `job_${j.state}`, `${j.title}: ${j.error ?? j.state}`);
       if (Date.now() > end) throw new HangarError(0, 'timeout', `${j.title}: not done after ${timeoutMs / 1000} s`);

@@ -26,7 +26,7 @@ const modeOf = (f: string) => (fs.statSync(f).mode & 0o777).toString(8);
  */
 export function cpCases(name: string, ctx: () => FilesContext): void {
   it('copies a directory in and back out with its modes, and a file to a new name', async () => {
-    const { srv, token, api, home, cli } = ctx();
+    const { api, home, cli } = ctx();
     const src = path.join(home, `${name}-src`);
     fs.mkdirSync(path.join(src, 'bin'), { recursive: true });
     fs.mkdirSync(path.join(src, 'empty'));

@@ -45,3 +45,19 @@ describe('hangar open', () => {
     expect(await cli(['open', 'fc-vm', '--tab', 'bogus'])).toMatchObject({ code: 2 });
   });
 });
+
+describe('the SDK (sdk/)', () => {
+  it('runs its example against this server: a chain built through the typed client, a command run in the machine, removed', async () => {
+    const r = await run([process.execPath, 'node_modules/tsx/dist/cli.mjs', 'sdk/examples/hello.ts'], {
+      timeoutMs: 180_000,
+      env: { HANGAR_URL: srv.url, HANGAR_TOKEN: token, HANGAR_EXAMPLE_BASE: 'busybox' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [name, said] = r.stdout.trim().split(': ');
+    expect(said).toBe('hello from the sdk');
+    // The example destroys its machine; the step it ran is cached for the next run.
+    expect((await api.machines.list()).items.map((m) => m.name)).not.toContain(name);
+    expect((await api.steps.nodes()).items.some((n) => n.step === 'file' && n.args.path === '/etc/motd')).toBe(true);
+  }, 200_000);
+});
