@@ -14,6 +14,7 @@ import { serialConsole, ssh } from './commands/terminal';
 import { webhooks } from './commands/webhooks';
 import { cp } from './commands/files';
 import { open } from './commands/open';
+import { ansibleInventory } from './commands/ansible';
 import { schedule } from './commands/schedules';
 import { CliError, describeError } from './output';
 
@@ -40,6 +41,8 @@ Usage:
   hangar cp SRC DEST                              copy files and directories in or out of a running machine (one side
                                                   NAME:PATH; modes kept; into an existing directory, else to that name)
   hangar open NAME [--tab console|files|...]      print the machine's page and open it in a browser (xdg-open, if any)
+  hangar ansible-inventory --list | --host hangar.NAME   a dynamic Ansible inventory of your machines (JSON; SSH
+                                                  through hangar ssh --stdio as ProxyCommand)
   hangar ssh NAME [-- CMD [ARGS...]]              login shell over SSH (images with sshd), or run CMD
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
   hangar logs NAME [-n BYTES] [-f]                the console log (a container's output), -f follows it
@@ -143,6 +146,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'open':
         await open(rest, json);
+        return 0;
+      case 'ansible-inventory':
+        await ansibleInventory(rest);
         return 0;
       case 'console':
         return await serialConsole(rest);
