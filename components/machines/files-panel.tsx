@@ -7,8 +7,10 @@ import { formatBytes } from '@/lib/format';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
 
-const input =
-  'w-full rounded-lg border border-zinc-300 bg-white px-3 py-1.5 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-950 focus:outline-none focus:ring-2 focus:ring-sky-500';
+const input = [
+  'w-full rounded-lg border border-zinc-300 bg-white px-3 py-1.5 font-mono text-sm',
+  'dark:border-zinc-700 dark:bg-zinc-950 focus:outline-none focus:ring-2 focus:ring-sky-500',
+].join(' ');
 const button = 'rounded-lg bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-50 dark:bg-sky-600 dark:hover:bg-sky-500';
 
 const pathProblem = (p: string) => {

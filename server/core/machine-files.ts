@@ -11,7 +11,8 @@ const COPY_TIMEOUT_MS = 60 * 60_000;
 const STAT_TIMEOUT_MS = 20_000;
 
 const STAT_SCRIPT =
-  'if [ -d "$1" ]; then echo directory; elif [ -f "$1" ]; then echo "file $(wc -c < "$1")"; elif [ -e "$1" ] || [ -L "$1" ]; then echo other; else echo missing; fi';
+  'if [ -d "$1" ]; then echo directory; elif [ -f "$1" ]; then echo "file $(wc -c < "$1")"; ' +
+  'elif [ -e "$1" ] || [ -L "$1" ]; then echo other; else echo missing; fi';
 /** A file written beside its place and renamed at the end: a failed upload leaves the old file, not half a new one. */
 const WRITE_SCRIPT = 'cat > "$1.hangar-part" && mv -f "$1.hangar-part" "$1" || { rc=$?; rm -f "$1.hangar-part"; exit $rc; }';
 

@@ -4,16 +4,28 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '@/server/drivers/exec';
 import { projectRoot } from '../paths';
-import type { StepMachine } from './builtins';
+
+/** What of a step's machine (builtins.ts's StepMachine) Ansible uses: named here, so the two files do not import each other. */
+interface StepMachine {
+  readonly name: string;
+  execRaw?(argv: string[], timeoutS?: number): Promise<{ code: number; stdout: string; stderr: string }>;
+  writeFile(path: string, content: string | Uint8Array, mode?: string): Promise<void>;
+  readFile(path: string): Promise<Buffer>;
+  log(line: string): void;
+  readonly signal?: AbortSignal;
+}
 
 /** A request body of the bridge: module payloads are some hundred KiB; past this it is refused. */
 const MAX_BRIDGE_BODY = 64 * 1024 * 1024;
 
 /** Python for modules: Debian guests get python3 (and python3-apt, which apt modules want) from their mirror. */
-const PYTHON_BOOTSTRAP =
-  'command -v python3 >/dev/null && exit 0; command -v apt-get >/dev/null || { echo "no python3 in the machine, and no apt-get to install it" >&2; exit 3; }; ' +
-  'export DEBIAN_FRONTEND=noninteractive; (apt-get update -q && apt-get install -y -q --no-install-recommends python3 python3-apt) > /tmp/hangar-ansible-py.log 2>&1 ' +
-  '|| { tail -5 /tmp/hangar-ansible-py.log >&2; exit 1; }';
+const PYTHON_BOOTSTRAP = [
+  'command -v python3 >/dev/null && exit 0',
+  'command -v apt-get >/dev/null || { echo "no python3 in the machine, and no apt-get to install it" >&2; exit 3; }',
+  'export DEBIAN_FRONTEND=noninteractive',
+  '(apt-get update -q && apt-get install -y -q --no-install-recommends python3 python3-apt) > /tmp/hangar-ansible-py.log 2>&1 ' +
+    '|| { tail -5 /tmp/hangar-ansible-py.log >&2; exit 1; }',
+].join('; ');
 
 const readBody = (req: http.IncomingMessage): Promise<Record<string, unknown>> =>
   new Promise((resolve, reject) => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TarChecker, UnsafeTarError } from './tar-check';
+import { TarChecker, UnsafeTarError } from '@/lib/tar-check';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tar-check-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { findStep } from './steps/catalog';
-import { hostVars, inventoryList } from './ansible-inventory';
+import { findStep } from '@/lib/steps/catalog';
+import { hostVars, inventoryList } from '@/lib/ansible-inventory';
 
 const web = { name: 'web-1', driver: 'qemu' as const, state: 'running' as const, image: 'debian-12', tags: ['web', 'blue-green'] };
 const db = { name: 'db', driver: 'nspawn' as const, state: 'stopped' as const, image: 'debian-12', tags: [] };
