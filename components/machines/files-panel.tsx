@@ -13,6 +13,12 @@ const input = [
 ].join(' ');
 const button = 'rounded-lg bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-50 dark:bg-sky-600 dark:hover:bg-sky-500';
 
+/** The file input's own button, styled like the form's other controls. */
+const fileButton = [
+  'file:mr-3 file:rounded-lg file:border file:border-zinc-300 file:bg-white file:px-3 file:py-1.5 file:text-sm file:font-medium',
+  'file:text-zinc-800 hover:file:bg-zinc-50 dark:file:border-zinc-700 dark:file:bg-zinc-900 dark:file:text-zinc-100',
+].join(' ');
+
 const pathProblem = (p: string) => {
   const r = guestPathSchema.safeParse(p);
   return r.success ? null : r.error.issues[0].message;
@@ -78,7 +84,12 @@ export function FilesPanel({ m }: { m: Machine }) {
           {dirProblem && <p className="text-xs text-red-700 dark:text-red-400">{dirProblem}</p>}
           <label className="block text-sm">
             File
-            <input type="file" className="mt-1 block w-full text-sm" onChange={(e) => setFile(e.target.files?.[0] ?? null)} data-testid="upload-file" />
+            <input
+              type="file"
+              className={`mt-1 block w-full text-sm ${fileButton}`}
+              onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+              data-testid="upload-file"
+            />
           </label>
           <div className="flex items-center gap-3">
             <button type="submit" className={button} disabled={!file || busy || !!dirProblem}>
