@@ -37,7 +37,7 @@ function defaultKey(): string | undefined {
 
 /**
  * Local files a chain reads become part of its arguments (so their content is in the cache key):
- * `file PATH @LOCAL` (a file or a directory), `sh SCRIPT_FILE`.
+ * `file PATH @LOCAL` (a file or a directory), `sh SCRIPT_FILE`, `ansible-playbook @site.yml`.
  */
 export function readLocal(steps: ChainStep[], dir = '.'): ChainStep[] {
   return steps.map((s) => {
@@ -50,6 +50,11 @@ export function readLocal(steps: ChainStep[], dir = '.'): ChainStep[] {
         return { ...s, args: { ...rest, archive: packDir(f) } };
       }
       return { ...s, args: { ...s.args, content: fs.readFileSync(f, 'utf8') } };
+    }
+    if (s.step === 'ansible-playbook' && at(s.args.playbook)) {
+      const f = at(s.args.playbook)!;
+      if (!fs.existsSync(f)) throw new CliError(`ansible-playbook: no local file ${f}`, 2);
+      return { ...s, args: { ...s.args, playbook: fs.readFileSync(f, 'utf8') } };
     }
     const script = typeof s.args.script === 'string' && !/\s/.test(s.args.script) ? path.resolve(dir, s.args.script) : null;
     if (s.step === 'sh' && script && fs.existsSync(script)) return { ...s, args: { ...s.args, script: fs.readFileSync(script, 'utf8') } };

@@ -12,6 +12,9 @@ import { audit, passwd, users } from './commands/users';
 import { build, steps } from './commands/steps';
 import { serialConsole, ssh } from './commands/terminal';
 import { webhooks } from './commands/webhooks';
+import { cp } from './commands/files';
+import { open } from './commands/open';
+import { ansibleInventory } from './commands/ansible';
 import { schedule } from './commands/schedules';
 import { CliError, describeError } from './output';
 
@@ -35,6 +38,11 @@ Usage:
   hangar tag NAME [+TAG | -TAG]...                add or remove tags; no changes: list them
   hangar rm NAME...                               destroy machines and their disks
   hangar exec NAME -- CMD [ARGS...]               run a command in a machine (exit code passes through)
+  hangar cp SRC DEST                              copy files and directories in or out of a running machine (one side
+                                                  NAME:PATH; modes kept; into an existing directory, else to that name)
+  hangar open NAME [--tab console|files|...]      print the machine's page and open it in a browser (xdg-open, if any)
+  hangar ansible-inventory --list | --host hangar.NAME   a dynamic Ansible inventory of your machines (JSON; SSH
+                                                  through hangar ssh --stdio as ProxyCommand)
   hangar ssh NAME [-- CMD [ARGS...]]              login shell over SSH (images with sshd), or run CMD
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
   hangar logs NAME [-n BYTES] [-f]                the console log (a container's output), -f follows it
@@ -133,6 +141,15 @@ export async function run(argv: string[]): Promise<number> {
         return await exec(rest, json);
       case 'ssh':
         return await ssh(rest, json);
+      case 'cp':
+        await cp(rest, json);
+        return 0;
+      case 'open':
+        await open(rest, json);
+        return 0;
+      case 'ansible-inventory':
+        await ansibleInventory(rest);
+        return 0;
       case 'console':
         return await serialConsole(rest);
       case 'run':

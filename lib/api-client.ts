@@ -1,3 +1,4 @@
+import { fileStatSchema, filesPushedSchema } from './contracts/files';
 import { z } from 'zod';
 import {
   apiTokenSchema,
@@ -190,6 +191,26 @@ export function createApiClient(opts: ClientOptions) {
       deleteRecording: (ref: string, id: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}`, okSchema),
       /** Where a recording's asciicast file is served (for the player, or a download with ?download=1). */
       recordingUrl: (ref: string, id: string) => `/api/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}`,
+      files: {
+        stat: (ref: string, path: string) => call('GET', `/machines/${encodeURIComponent(ref)}/files${q({ path })}`, fileStatSchema),
+        /** A tar stream of the file or directory at `path` (its name at the top). */
+        pull: (ref: string, path: string) => send('GET', `/machines/${encodeURIComponent(ref)}/files/archive${q({ path })}`),
+        push: async (ref: string, dir: string, body: BodyInit) =>
+          filesPushedSchema.parse(
+            await (
+              await send('PUT', `/machines/${encodeURIComponent(ref)}/files/archive${q({ path: dir })}`, { body, contentType: 'application/x-tar' })
+            ).json(),
+          ),
+        /** Where one file is served (a download link with ?download=1). */
+        contentUrl: (ref: string, path: string, download = false) =>
+          `/api/machines/${encodeURIComponent(ref)}/files/content${q({ path, download: download ? 1 : undefined })}`,
+        upload: async (ref: string, path: string, body: BodyInit) =>
+          filesPushedSchema.parse(
+            await (
+              await send('PUT', `/machines/${encodeURIComponent(ref)}/files/content${q({ path })}`, { body, contentType: 'application/octet-stream' })
+            ).json(),
+          ),
+      },
       exec: (ref: string, argv: string[], timeoutS?: number) => call('POST', `/machines/${encodeURIComponent(ref)}/exec`, execResultSchema, { argv, timeoutS }),
       /** A command once in a fresh application container: each event of its NDJSON stream as it comes; resolves with the last. */
       runOnce: async (b: Partial<RunOnceBody> & Pick<RunOnceBody, 'image' | 'argv'>, onEvent: (e: RunOnceEvent) => void): Promise<RunOnceEvent | null> => {

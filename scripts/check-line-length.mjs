@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 const MAX = 160;
 const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.tsx', '*.js', '*.mjs'], { encoding: 'utf8' })
   .split('\n')
-  .filter((f) => f && !f.startsWith('db/migrations/') && fs.existsSync(f));
+  .filter((f) => f && !f.startsWith('db/migrations/') && f !== 'sdk/src/openapi.ts' && fs.existsSync(f));
 let bad = 0;
 for (const f of files) {
   fs.readFileSync(f, 'utf8')

@@ -15,8 +15,9 @@ tier() {
 }
 
 tier typecheck npx tsc --noEmit -p tsconfig.json
-# Lint includes the layer arrows (eslint.config.js), the import-cycle check and the OpenAPI document (Redocly).
-tier lint sh -c 'npx eslint --max-warnings 0 . && node scripts/check-cycles.mjs && bash scripts/lint-openapi.sh'
+# Lint includes the layer arrows (eslint.config.js), the import-cycle check, the OpenAPI document (Redocly) and the SDK's
+# generated types (sdk/src/openapi.ts regenerated and compared: a route change fails until `npm run sdk:generate`).
+tier lint sh -c 'npx eslint --max-warnings 0 . && node scripts/check-cycles.mjs && bash scripts/lint-openapi.sh && bash scripts/gen-sdk.sh --check'
 tier format sh -c 'npx prettier --check --log-level warn . && node scripts/check-line-length.mjs'
 tier unit npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$OUT/unit.json"
 tier integration npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$OUT/integration.json"

@@ -12,6 +12,7 @@ import { api } from '@/components/ui/api';
 import { BootLog } from '@/components/machines/boot-log';
 import { Console } from '@/components/console/console';
 import { EmptyState } from '@/components/ui/empty-state';
+import { FilesPanel } from '@/components/machines/files-panel';
 import { GrantPanel } from '@/components/machines/grant-panel';
 import { MachineActions } from '@/components/machines/machine-actions';
 import { MachineOverview } from '@/components/machines/machine-overview';
@@ -24,7 +25,7 @@ import { TagEditor } from '@/components/machines/tag-editor';
 import { replaceQuery } from '@/components/ui/url-query';
 import { tabPanelProps, Tabs, type TabDef } from '@/components/ui/tabs';
 
-type Tab = 'overview' | 'console' | 'ssh' | 'snapshots' | 'log' | 'settings';
+type Tab = 'overview' | 'console' | 'ssh' | 'files' | 'snapshots' | 'log' | 'settings';
 
 function Placeholder({ children }: { children: React.ReactNode }) {
   return (
@@ -70,12 +71,15 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
   // Sharing, granting, settings: global operators, and the machine's owners.
   const canShare = !!access && (hasRole(access.global, 'operator') || access.grant === 'owner');
   const seesSnapshots = !!access && hasRole(access.global, 'viewer');
+  // Files are read and written like exec: operators, and the machine's operators and owners.
+  const movesFiles = !!access && (hasRole(access.global, 'operator') || access.grant === 'operator' || access.grant === 'owner');
   const { consoles, limits } = m.capabilities;
   const tabs: TabDef<Tab>[] = [
     { id: 'overview', label: 'Overview' },
     { id: 'console', label: consoles.main.label },
     // A container's login shell comes through nsenter, not sshd: the same channel, its own name.
     ...(m.ssh && consoles.shell ? [{ id: 'ssh' as const, label: consoles.shell.label }] : []),
+    ...(movesFiles && m.capabilities.files.available ? [{ id: 'files' as const, label: 'Files' }] : []),
     ...(seesSnapshots ? [{ id: 'snapshots' as const, label: 'Snapshots' }] : []),
     { id: 'log', label: 'Boot log' },
     { id: 'settings', label: 'Settings' },
@@ -168,6 +172,8 @@ function TabBody({ tab, m, canShare, hasAccess, focusConsole }: { tab: Tab; m: M
           {m.capabilities.consoles.shellSubject} opens once the machine runs ({m.state}).
         </Placeholder>
       );
+    case 'files':
+      return m.state === 'running' ? <FilesPanel m={m} /> : <Placeholder>Files can be copied in and out while the machine runs ({m.state}).</Placeholder>;
     case 'snapshots':
       return (
         <div className="space-y-6">

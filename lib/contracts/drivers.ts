@@ -68,6 +68,8 @@ export const driverDescriptionSchema = z.object({
   archiveExport: featureSchema,
   /** The machine as a systemd unit file of the host. */
   unitFile: featureSchema,
+  /** Files copied in and out of a running machine (`hangar cp`, the Files tab). */
+  files: featureSchema,
   /** Networks a machine of this kind can be put on; empty: it has its own, no choice (a VM's user-mode NAT). */
   networks: z.array(z.object({ mode: z.enum(networkModes), label: z.string(), available: z.boolean(), reason: z.string().nullable() })),
   portForwards: z.object({

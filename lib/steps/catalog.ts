@@ -101,6 +101,36 @@ export const STEP_CATALOG = [
     fromWords: (w) => ({ packages: w }),
   }),
   spec({
+    name: 'ansible',
+    version: '1',
+    usage: 'ansible MODULE [--KEY=VALUE | KEY=VALUE]... [-- FREE FORM]',
+    description: 'run one Ansible module against the machine (ansible-core on the host), e.g. ansible package --name=patch --state=present',
+    schema: z.object({
+      module: z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*){0,2}$/, 'a module name (package, ansible.builtin.copy)'),
+      args: z.record(z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, 'an argument name'), z.unknown()).default({}),
+      timeoutS: z.number().int().min(1).max(86400).default(1800),
+    }),
+    fromWords: (w) => {
+      const args: Record<string, string> = {};
+      const free: string[] = [];
+      for (const word of w.slice(1)) {
+        const m = /^(?:--)?([a-z_][a-z0-9_]*)=(.*)$/s.exec(word);
+        if (m) args[m[1]] = m[2];
+        else if (word !== '--') free.push(word);
+      }
+      // Other words are the module's free form, as ansible -a gives it (ansible command -- uname -r).
+      return { module: w[0] ?? '', args: free.length ? { ...args, _raw_params: free.join(' ') } : args };
+    },
+  }),
+  spec({
+    name: 'ansible-playbook',
+    version: '1',
+    usage: 'ansible-playbook @site.yml | ansible-playbook "PLAYBOOK YAML"',
+    description: "run a playbook against the machine (hosts: all; the playbook's text is part of the cache key)",
+    schema: z.object({ playbook: z.string().min(1).max(262144), timeoutS: z.number().int().min(1).max(86400).default(1800) }),
+    fromWords: (w) => ({ playbook: w.join(' ') }),
+  }),
+  spec({
     name: 'service',
     version: '1',
     usage: 'service UNIT',

@@ -12,6 +12,7 @@ import { imageRoutes } from './images';
 import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
 import { recordingRoutes } from './recordings';
+import { fileRoutes } from './files';
 import { probeRoutes } from './probes';
 import { runRoutes } from './runs';
 import { settingsRoutes } from './settings';
@@ -58,6 +59,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   shareRoutes,
   grantRoutes,
   recordingRoutes,
+  fileRoutes,
   statsRoutes,
   scheduleRoutes,
   machineRoutes,

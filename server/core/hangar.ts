@@ -17,6 +17,7 @@ import { RegistryService } from './registries';
 import { ociPaths } from '@/server/drivers/oci/store';
 import { JobRunner } from './jobs';
 import { JobService } from './job-service';
+import { MachineFiles } from './machine-files';
 import { MachineService } from './machines';
 import { dataLayout, projectRoot } from './paths';
 import { RecordingService } from './console/recordings';
@@ -65,6 +66,7 @@ export interface Core {
   recordings: RecordingService;
   host: HostService;
   machines: MachineService;
+  files: MachineFiles;
   images: ImageService;
   registries: RegistryService;
   snapshots: SnapshotService;
@@ -152,6 +154,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     recordings,
     host,
     machines,
+    files: new MachineFiles(machines),
     images,
     registries,
     snapshots,

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Client, type ClientChannel } from 'ssh2';
 import { shellQuote } from './shared/shell';
-import type { ConsoleSource, ExecResult } from './types';
+import { feed, tailKeeper } from './exec-stream';
+import type { ConsoleSource, ExecResult, StreamIo } from './types';
 
 /** How Hangar reaches a machine's sshd: a forwarded port on loopback and the machine's own key. */
 export interface SshTarget {
@@ -94,6 +95,47 @@ export async function sshExec(t: SshTarget, argv: string[], timeoutMs: number): 
       });
     });
   } finally {
+    c.end();
+  }
+}
+
+/** Run argv over SSH with streamed stdin and stdout (backpressure both ways: the channel's window). */
+export async function sshExecStream(t: SshTarget, argv: string[], io: StreamIo): Promise<{ code: number; stderr: string }> {
+  const c = await sshConnect(t, Math.min(io.timeoutMs, 15_000));
+  const onAbort = () => c.end();
+  io.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        c.end();
+        reject(new Error(`The copy did not finish within ${io.timeoutMs / 1000} s.`));
+      }, io.timeoutMs);
+      c.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      c.exec(argv.map(shellQuote).join(' '), (err, stream) => {
+        if (err) {
+          clearTimeout(timer);
+          return reject(err);
+        }
+        const errs = tailKeeper();
+        let code = -1;
+        stream.stderr.on('data', (b: Buffer) => errs.push(b));
+        stream.on('exit', (c2: number | null, signal?: string) => {
+          code = c2 ?? (signal ? 128 + 9 : -1);
+        });
+        if (io.stdout) stream.pipe(io.stdout as NodeJS.WritableStream, { end: false });
+        else stream.resume();
+        feed(io.stdin, stream).catch(() => c.end());
+        stream.on('close', () => {
+          clearTimeout(timer);
+          resolve({ code, stderr: errs.text() });
+        });
+      });
+    });
+  } finally {
+    io.signal.removeEventListener('abort', onAbort);
     c.end();
   }
 }

@@ -147,6 +147,16 @@ export interface RunOnceIo {
   timeoutMs: number;
 }
 
+/** A command's streams for file copies (tar both ways): nothing is held whole in memory. */
+export interface StreamIo {
+  /** Fed to the command's stdin as it comes (its end is the command's EOF); none: empty. */
+  stdin?: AsyncIterable<Uint8Array>;
+  /** Where its stdout goes, with backpressure (a slow reader slows the command); none: dropped. */
+  stdout?: NodeJS.WritableStream;
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
 /** A driver's snapshot archives (one file to move a snapshot to another host). */
 export interface SnapshotArchiver {
   /** Files of a snapshot's directory that go into its archive when present. */
@@ -200,6 +210,8 @@ export interface MachineDriver {
   openShell(m: MachineSpec, cols: number, rows: number): Promise<ConsoleSource> | null;
   /** Run argv in the guest: stdout, stderr and exit code. */
   exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }): Promise<ExecResult>;
+  /** Run argv in the guest with streamed stdin and stdout (`hangar cp`); stderr is kept (its last 64 KiB). */
+  execStream?(m: MachineSpec, argv: string[], io: StreamIo): Promise<{ code: number; stderr: string }>;
   destroy(m: MachineSpec): Promise<void>;
   /** Freeze the disk layer under a new one and, when running, save memory and devices to `dir`. */
   checkpoint(m: MachineSpec, dir: string): Promise<CheckpointResult>;

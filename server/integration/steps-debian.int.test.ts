@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import type { BuildResult } from '@/lib/contracts/steps';
 import { run } from '@/server/drivers/exec';
+import { cpCases } from './files-cases';
 import { adminToken, client, jobDone, startServer, type RunningServer, tearDown } from './harness';
 
 /**
@@ -16,10 +17,11 @@ let srv: RunningServer;
 let api: ApiClient;
 let env: Record<string, string>;
 let dir: string;
+let token: string;
 
 beforeAll(async () => {
   srv = await startServer({ env: { HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache') } });
-  const token = await adminToken(srv.url);
+  token = await adminToken(srv.url);
   api = client(srv.url, token);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-steps-deb-'));
   env = { XDG_CONFIG_HOME: path.join(dir, 'cfg'), HOME: dir, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
@@ -100,5 +102,36 @@ describe('a Debian step chain', () => {
     expect(r.stdout).toContain('Hello, world!');
     expect(r.stderr).toMatch(/2 steps from the cache, 0 run/);
     expect((await api.machines.list()).items.filter((x) => x.name.startsWith('run-'))).toEqual([]);
+  }, 300_000);
+});
+
+describe('hangar cp with an nspawn container (nsenter)', () =>
+  cpCases('sd-a', () => ({ srv, token, api, home: dir, cli: (args) => run([process.execPath, 'dist/cli.js', ...args], { env, timeoutMs: 120_000 }) })));
+
+describe('Ansible steps (ansible-core on the host, through the step bridge)', () => {
+  it('ansible package --name=patch --state=present installs it; a playbook runs after it from the cache; a failing module caches nothing', async () => {
+    const base = ['debian-12', '+', 'ansible', 'package', '--name=patch', '--state=present'];
+    const first = await cli(['--json', 'build', '--name', 'sd-an', ...base]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ machine: 'sd-an', ran: 1 });
+    expect((await api.machines.exec('sd-an', ['patch', '--version'])).stdout).toMatch(/GNU patch/);
+
+    fs.writeFileSync(
+      path.join(dir, 'site.yml'),
+      '- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: { dest: /etc/motd, content: "from a playbook\\n", mode: "0640" }\n',
+    );
+    const play = await cli(['--json', 'build', '--name', 'sd-ap', ...base, '+', 'ansible-playbook', `@${path.join(dir, 'site.yml')}`]);
+    expect(play.code, play.stderr).toBe(0);
+    expect(JSON.parse(play.stdout)).toMatchObject({ machine: 'sd-ap', hits: 2, ran: 1 });
+    expect((await api.machines.exec('sd-ap', ['stat', '-c', '%a %n', '/etc/motd'])).stdout).toBe('640 /etc/motd\n');
+    const node = (await api.steps.nodes()).items.find((n) => n.step === 'ansible-playbook');
+    expect(node?.args.playbook).toContain('from a playbook');
+
+    const bad = await cli(['build', '--name', 'sd-ab', ...base, '+', 'ansible', 'package', '--name=no-such-package-hangar', '--state=present']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Step 3 \(ansible\) failed: ansible-playbook failed .*no-such-package-hangar/);
+    expect((await api.steps.nodes()).items.filter((n) => n.step === 'ansible' && n.args.args && (n.args.args as { name?: string }).name !== 'patch')).toEqual(
+      [],
+    );
   }, 300_000);
 });

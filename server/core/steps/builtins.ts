@@ -1,3 +1,5 @@
+import { modulePlay, runPlaybook } from './ansible-step';
+
 /**
  * What the catalog's steps do to a machine (lib/steps/catalog.ts has their names, versions and
  * argument schemas). A step gets a StepMachine and its checked arguments; a failing command
@@ -8,6 +10,8 @@ export interface StepMachine {
   readonly driver: 'qemu' | 'nspawn' | 'podman';
   /** Run argv; a non-zero exit throws with the command's output. */
   exec(argv: string[], timeoutS?: number): Promise<{ stdout: string; stderr: string }>;
+  /** Run argv and get its exit code whatever it is (the Ansible bridge passes it on); built-in steps only. */
+  execRaw?(argv: string[], timeoutS?: number): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Upload: write a file (text or bytes), parent directories made, with a mode (default 644). */
   writeFile(path: string, content: string | Uint8Array, mode?: string): Promise<void>;
   /** Upload a directory: a gzipped tar unpacked into `path` (made if missing). */
@@ -57,6 +61,8 @@ export const STEP_RUNNERS: Record<string, Run> = {
     else await m.writeFile(a.path as string, a.content as string, a.mode as string);
   },
   apt: async (m, a) => logTail(m, await aptInstall(m, a.packages as string[]), 5),
+  ansible: (m, a) => runPlaybook(m, modulePlay(a.module as string, a.args as Record<string, unknown>), a.timeoutS as number),
+  'ansible-playbook': (m, a) => runPlaybook(m, a.playbook as string, a.timeoutS as number),
   service: async (m, a) => {
     await m.exec(['systemctl', 'enable', '--now', a.unit as string], 120);
     await m.exec(['systemctl', 'is-active', a.unit as string], 60);

@@ -47,6 +47,7 @@ export function stepMachine(
     name: target.name,
     driver: target.driver,
     exec,
+    execRaw: (argv, timeoutS = 600) => deps.machines.exec(p, target.id, { argv, timeoutS: Math.min(timeoutS, 3600) }),
     writeFile: async (path, content, mode = '644') => {
       const tmp = await send(path, typeof content === 'string' ? Buffer.from(content) : content);
       await exec(['sh', '-c', 'chmod "$3" "$1" && mv -f "$1" "$2"', 'file', tmp, path, mode], 60);

@@ -38,6 +38,7 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
     fork: yes,
     archiveExport: vm ? yes : no('fake containers do not export'),
     unitFile: vm ? no('fake VMs have no unit file') : yes,
+    files: no('fake machines hold no files'),
     networks: vm
       ? []
       : [

@@ -39,6 +39,7 @@ export function describeNspawn(host: HostInfo | null): DriverDescription {
     fork: yes,
     archiveExport: { available: false, reason: 'Export of nspawn snapshots is not available yet (QEMU snapshots only).' },
     unitFile: yes,
+    files: yes,
     networks: [
       { mode: 'private', label: 'Private (loopback only)', available: true, reason: null },
       { mode: 'nat', label: 'NAT (own address, port forwards)', ...nat },

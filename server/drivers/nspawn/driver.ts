@@ -7,11 +7,11 @@ import { busy, cgroupDirs, killCgroup, removeCgroup } from '../shared/cgroups';
 import { diskUsage } from '../shared/disk-usage';
 import { alive, holderAlive, holderExit, holderExitCode, holderFiles, initPid, readPids, spawnHolder, waitGone } from '../shared/holder-files';
 import { logConsole, logSince } from '../shared/log-console';
-import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource } from '../types';
+import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource, StreamIo } from '../types';
 import { ociProcess } from '../oci/bundle';
 import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareOciUpper, prepareUpper } from './argv';
 import { describeNspawn, nspawnFacts } from './describe';
-import { enterCgroups, execIn, netDown, runOnceIn, shellIn } from './inside';
+import { enterCgroups, execIn, execStreamIn, netDown, runOnceIn, shellIn } from './inside';
 import { leaseSubnet, natPlan, natUpFor, releaseSubnet } from './network';
 import { commandOf, lowersOf, networkOf, nspawnRuntime } from './runtime';
 import { unitFile } from './unit';
@@ -192,6 +192,10 @@ export class NspawnDriver implements MachineDriver {
 
   exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }) {
     return execIn(m, argv, opts);
+  }
+
+  execStream(m: MachineSpec, argv: string[], io: StreamIo) {
+    return execStreamIn(m, argv, io);
   }
 
   async destroy(m: MachineSpec) {

@@ -1,9 +1,10 @@
 import { StringDecoder } from 'node:string_decoder';
 import { killable, run } from '../exec';
+import { streamProcess } from '../exec-stream';
 import { spawnPty } from '../pty';
 import { applyLimits, busy, cgroupDirs, ENTER_CGROUPS, execCgroups, killCgroup } from '../shared/cgroups';
 import { initPid, readPids, waitGone } from '../shared/holder-files';
-import type { ConsoleSource, ExecResult, MachineSpec, RunOnceIo } from '../types';
+import type { ConsoleSource, ExecResult, MachineSpec, RunOnceIo, StreamIo } from '../types';
 import { natOf, nspawnArgv } from './argv';
 import { natUpFor, tearDownNat } from './network';
 import { dropNspawnNoise } from './noise';
@@ -50,6 +51,13 @@ export async function execIn(m: MachineSpec, argv: string[], opts: { timeoutMs: 
   });
   if (r.timedOut) throw new Error(`The command did not finish within ${opts.timeoutMs / 1000} s.`);
   return { code: r.code ?? 128, stdout: r.stdout, stderr: r.stderr, durationMs: Math.round(r.durationMs) };
+}
+
+/** Like execIn, with streamed stdin and stdout (`hangar cp`'s tar both ways). */
+export function execStreamIn(m: MachineSpec, argv: string[], io: StreamIo): Promise<{ code: number; stderr: string }> {
+  const init = initOf(m);
+  if (!init) return Promise.reject(new Error('The container is not running.'));
+  return streamProcess([...inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', ...argv], io);
 }
 
 /** A login shell in the container (bash on a pty of its own, through nsenter): the "SSH" channel of a container. */

@@ -42,6 +42,7 @@ export function describePodman(host: HostInfo | null): DriverDescription {
     fork: yes,
     archiveExport: no('Export of podman snapshots is not available yet (QEMU snapshots only).'),
     unitFile: no('only nspawn containers export as a unit file'),
+    files: yes,
     networks: [
       { mode: 'private', label: 'Private (loopback only)', available: true, reason: null },
       { mode: 'host', label: 'Host network (shares host ports)', available: true, reason: null },

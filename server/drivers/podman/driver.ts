@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { firstLine, killable, run } from '../exec';
+import { streamProcess } from '../exec-stream';
 import { PODMAN_ULIMITS, podmanFlags } from '../host';
 import { containerCounters } from '../container-stats';
 import { cgroupDirsOfPid } from '../shared/cgroups';
 import { holderAlive, holderExit, holderExitCode, holderFiles, readPids, spawnHolder, waitGone } from '../shared/holder-files';
 import { logConsole } from '../shared/log-console';
-import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource } from '../types';
+import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource, StreamIo } from '../types';
 import { describePodman, podmanFacts } from './describe';
 import { commandOf, hostNetwork, podmanRuntime } from './runtime';
 
@@ -198,6 +199,11 @@ export class PodmanDriver implements MachineDriver {
     const r = await run([...(await podman()), 'exec', containerName(m), ...argv], { timeoutMs: opts.timeoutMs });
     if (r.timedOut) throw new Error(`The command did not finish within ${opts.timeoutMs / 1000} s.`);
     return { code: r.code ?? 128, stdout: r.stdout, stderr: r.stderr, durationMs: Math.round(r.durationMs) };
+  }
+
+  /** `podman exec -i`: the container's own tools read and write the streams (`hangar cp`). */
+  async execStream(m: MachineSpec, argv: string[], io: StreamIo) {
+    return streamProcess([...(await podman()), 'exec', '-i', containerName(m), ...argv], io);
   }
 
   async destroy(m: MachineSpec) {

@@ -42,6 +42,8 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
     fork: yes,
     archiveExport: yes,
     unitFile: no('only nspawn containers export as a unit file'),
+    // Over SSH, or a chunk at a time through the serial agent (busybox images).
+    files: yes,
     // User-mode NAT of its own: no choice of network.
     networks: [],
     portForwards: { available: true, reason: null, protocols: ['tcp', 'udp'], networks: [] },

@@ -4,9 +4,21 @@ import { firstLine, run } from '../exec';
 import { pickLoopbackPort } from '../net';
 import { diskUsage } from '../shared/disk-usage';
 import { logConsole, logSince } from '../shared/log-console';
-import { sshExec, sshShell } from '../ssh';
-import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, Fixups, MachineDriver, MachineSpec, SnapshotSource, StartOptions } from '../types';
+import { sshExec, sshExecStream, sshShell } from '../ssh';
+import type {
+  BootFiles,
+  BranchTarget,
+  CheckpointResult,
+  ConsoleSource,
+  Fixups,
+  MachineDriver,
+  MachineSpec,
+  SnapshotSource,
+  StartOptions,
+  StreamIo,
+} from '../types';
 import { agentExec } from './agent';
+import { agentExecStream } from './agent-stream';
 import { qemuArchiver } from './archive';
 import { machineFiles, qemuArgv, type GuestRam } from './argv';
 import { accelFor, describeQemu, qemuFacts } from './describe';
@@ -180,6 +192,12 @@ export class QemuDriver implements MachineDriver {
   exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }) {
     const ssh = sshTarget(m);
     return ssh ? sshExec(ssh, argv, opts.timeoutMs) : agentExec(machineFiles(m.dir).agentSock, argv, opts.timeoutMs);
+  }
+
+  /** Streams over SSH; through the serial agent a chunk at a time where the image has no sshd. */
+  execStream(m: MachineSpec, argv: string[], io: StreamIo) {
+    const ssh = sshTarget(m);
+    return ssh ? sshExecStream(ssh, argv, io) : agentExecStream(machineFiles(m.dir).agentSock, argv, io);
   }
 
   openShell(m: MachineSpec, cols: number, rows: number) {
