@@ -1,10 +1,14 @@
 import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { firstLine, run } from '../exec';
 import { shellQuote } from '../shared/shell';
 import { machineFiles, type GuestRam } from './argv';
+import type { PhaseMarks } from '@/lib/phases';
 import type { Fixups } from '../types';
-import { Qmp } from './qmp';
+import { keepTemplate, qcow2Overlay } from './overlay';
+import { Qmp, type QmpEvent } from './qmp';
 
 /**
  * Files of a QEMU snapshot: the migration stream (device state only when RAM was a shared
@@ -89,8 +93,9 @@ export async function liveCheckpoint(
   outDir: string,
 ): Promise<{ pauseMs: number; stateBytes: number }> {
   const out = snapshotFiles(outDir);
-  const mk = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-u', '-b', disk, '-F', 'qcow2', newLayer, `${diskGib}G`], { timeoutMs: 30_000 });
-  if (mk.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(mk.stderr)}`);
+  await qcow2Overlay(disk, newLayer, diskGib, true);
+  // Still empty: restores and forks of this snapshot copy it instead of running qemu-img.
+  keepTemplate(newLayer, outDir, diskGib);
   const q = await Qmp.connect(qmpSock);
   let paused = false;
   let switched = false;
@@ -128,18 +133,51 @@ export async function liveCheckpoint(
   return { pauseMs: Math.round(pauseMs), stateBytes: checkStateFile(out.state) };
 }
 
-/** After `-incoming defer`: load the device state (and RAM, when the stream has it), then run. */
-export async function incoming(qmpSock: string, stateFile: string): Promise<void> {
-  const q = await Qmp.connect(qmpSock);
+/**
+ * After `-incoming defer`: load the device state (and RAM, when the stream has it), then run.
+ * One write sets the capabilities (x-ignore-shared as the checkpoint saved with; `events` for
+ * the completion event, so nothing polls) and starts loading; then `cont`, asked with the status
+ * in the same write (a `cont` that lands before QEMU leaves the incoming state only arms autostart,
+ * which a stream saved paused ignores: then it is sent again).
+ */
+export async function incoming(qmpSock: string, stateFile: string, phases?: PhaseMarks): Promise<void> {
+  // The stream comes over a socket QEMU listens on (from migrate-incoming on, gone once it accepts), sent from here:
+  // `exec:cat` would fork qemu, then sh, then cat.
+  const streamSock = path.join(path.dirname(qmpSock), 'incoming.sock');
+  fs.rmSync(streamSock, { force: true });
+  const { qmp: q } = await Qmp.session(qmpSock, [
+    ['migrate-set-capabilities', { capabilities: ['x-ignore-shared', 'events'].map((capability) => ({ capability, state: true })) }],
+    ['migrate-incoming', { uri: `unix:${streamSock}` }],
+  ]);
+  // Connected, negotiated, and QEMU waits for the stream.
+  phases?.mark('qmp_ready');
+  const sender = net.connect(streamSock);
+  // A stream QEMU refuses makes it exit: the QMP connection closing says so, not this socket's error.
+  sender.on('error', () => undefined);
+  fs.createReadStream(stateFile)
+    .on('error', (err) => sender.destroy(err))
+    .pipe(sender);
   try {
-    await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
-    await q.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(stateFile)}` });
-    await waitMigration(q, 60_000);
-    await q.execute('cont');
+    const done = await q.waitEvent((e) => e.event === 'MIGRATION' && ['completed', 'failed', 'cancelled'].includes(statusOf(e)), 60_000);
+    if (statusOf(done) !== 'completed') {
+      const s = await q.execute<{ 'error-desc'?: string }>('query-migrate').catch(() => ({}) as { 'error-desc'?: string });
+      throw new Error(`migration ${statusOf(done)}: ${s['error-desc'] ?? 'no reason given'}`);
+    }
+    phases?.mark('migrate_incoming');
+    for (let i = 0; ; i++) {
+      const [, status] = (await q.executeAll([['cont'], ['query-status']])) as [unknown, { running: boolean; status: string }];
+      if (status.running) break;
+      if (i >= 100) throw new Error(`the guest did not run after loading its state (status ${status.status})`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    phases?.mark('cont');
   } finally {
     q.close();
+    sender.destroy();
   }
 }
+
+const statusOf = (e: QmpEvent): string => (e.data as { status?: string } | undefined)?.status ?? '';
 
 /**
  * What must differ after a restore or fork, done in the guest by the agent: the clock (it
