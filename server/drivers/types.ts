@@ -123,6 +123,8 @@ export interface CheckpointResult {
   pauseMs: number | null;
   /** Set when a live checkpoint failed after the disk switch: the snapshot keeps the disk only. */
   liveError?: string;
+  /** Set when the machine did not run again after its checkpoint (the snapshot is good; the machine stays paused). */
+  resumeError?: string;
   /** What the snapshot takes on disk: its files and its frozen layer. */
   sizeBytes: number;
 }

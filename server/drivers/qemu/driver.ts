@@ -212,14 +212,15 @@ export class QemuDriver implements MachineDriver {
       return { live: false, frozenDisk: disk, runtime, pauseMs: null, sizeBytes: size() };
     }
     try {
-      const { pauseMs } = await liveCheckpoint(f.qmpSock, ramOf(m), disk, next, m.diskGib, dir);
-      return { live: true, frozenDisk: disk, runtime, pauseMs, sizeBytes: size() };
+      const { pauseMs, resumeError } = await liveCheckpoint(f.qmpSock, ramOf(m), disk, next, m.diskGib, dir);
+      return { live: true, frozenDisk: disk, runtime, pauseMs, sizeBytes: size(), resumeError };
     } catch (err) {
       if (!(err as { switched?: boolean }).switched) throw err;
       // The disk is frozen already: the snapshot keeps it, without the partial memory and device state.
       for (const partial of Object.values(snapshotFiles(dir))) fs.rmSync(partial, { force: true });
       fs.rmSync(`${snapshotFiles(dir).state}.part`, { force: true });
-      return { live: false, frozenDisk: disk, runtime, pauseMs: null, liveError: (err as Error).message, sizeBytes: size() };
+      const { message, resumeError } = err as Error & { resumeError?: string };
+      return { live: false, frozenDisk: disk, runtime, pauseMs: null, liveError: message, sizeBytes: size(), resumeError };
     }
   }
 

@@ -5,6 +5,9 @@ export interface QmpEvent {
   data?: unknown;
 }
 
+/** How long a command's answer is awaited by default: QMP answers in milliseconds unless QEMU is stuck. */
+const COMMAND_TIMEOUT_MS = 30_000;
+
 /** A command and its arguments. */
 export type QmpCommand = [string, Record<string, unknown>?];
 
@@ -52,21 +55,32 @@ export class Qmp {
     }
   }
 
-  /** Several commands in one write (after any in flight); their answers in order, or the first error. */
-  executeAll(commands: QmpCommand[]): Promise<unknown[]> {
+  /**
+   * Several commands in one write (after any in flight); their answers in order, or the first error.
+   * Each answer is awaited at most `timeoutMs`: past it the connection is closed (a lost answer
+   * would hand the next command's answer to the wrong waiter), and every waiter fails.
+   */
+  executeAll(commands: QmpCommand[], timeoutMs = COMMAND_TIMEOUT_MS): Promise<unknown[]> {
     const run = () => {
-      const answers = commands.map(
-        () =>
-          new Promise<unknown>((resolve, reject) => {
-            this.pending.push({ resolve, reject });
-          }),
-      );
+      const answers = commands.map(([execute]) => this.await(execute, timeoutMs));
       this.sock.write(commands.map(([execute, args]) => JSON.stringify(args ? { execute, arguments: args } : { execute }) + '\n').join(''));
       return Promise.all(answers);
     };
     const p = this.chain.then(run, run);
     this.chain = p.catch(() => undefined);
     return p;
+  }
+
+  /** The next answer in order, at most `timeoutMs` away (then the connection is closed). */
+  private await(command: string, timeoutMs: number): Promise<unknown> {
+    if (this.sock.destroyed) return Promise.reject(new Error(`QMP connection closed before ${command}`));
+    return new Promise<unknown>((resolve, reject) => {
+      const t = setTimeout(() => {
+        reject(new Error(`QMP: no answer to ${command} within ${timeoutMs} ms`));
+        this.close();
+      }, timeoutMs);
+      this.pending.push({ resolve: (v) => (clearTimeout(t), resolve(v)), reject: (e) => (clearTimeout(t), reject(e)) });
+    });
   }
 
   /** The first event (already received or to come) that `match` accepts; rejects if the connection closes first. */
@@ -89,15 +103,10 @@ export class Qmp {
     });
   }
 
-  execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T> {
-    const run = () =>
-      new Promise<T>((resolve, reject) => {
-        this.pending.push({ resolve: resolve as (v: unknown) => void, reject });
-        this.sock.write(JSON.stringify(args ? { execute: command, arguments: args } : { execute: command }) + '\n');
-      });
-    const p = this.chain.then(run, run);
-    this.chain = p.catch(() => undefined);
-    return p;
+  /** One command; its answer (at most `timeoutMs` away, as for executeAll). */
+  async execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs = COMMAND_TIMEOUT_MS): Promise<T> {
+    const [answer] = await this.executeAll([[command, args]], timeoutMs);
+    return answer as T;
   }
 
   close(): void {
