@@ -24,6 +24,10 @@ const absPath = z.string().regex(/^\/[^\0]{0,4095}$/, 'an absolute path');
 
 const spec = <A extends z.ZodType>(s: StepSpec<A>) => s;
 
+/** A leading `--timeout S` (a step's time limit in seconds; the schema checks the number), and the words after it. */
+const timeoutWord = (w: string[]): { w: string[]; limit: { timeoutS?: number } } =>
+  w[0] === '--timeout' ? { w: w.slice(2), limit: { timeoutS: Number(w[1]) } } : { w, limit: {} };
+
 export const STEP_CATALOG = [
   spec({
     name: 'os.busybox',
@@ -54,18 +58,24 @@ export const STEP_CATALOG = [
   spec({
     name: 'exec',
     version: '1',
-    usage: 'exec -- CMD [ARGS...]',
-    description: 'run a command (argv, no shell); a non-zero exit fails the step',
-    schema: z.object({ argv: z.array(z.string().max(65536)).min(1).max(1024), timeoutS: z.number().int().min(1).max(86400).default(600) }),
-    fromWords: (w) => ({ argv: w[0] === '--' ? w.slice(1) : w }),
+    usage: 'exec [--timeout S] -- CMD [ARGS...]',
+    description: 'run a command (argv, no shell); a non-zero exit fails the step, and so does one still running after its time limit (600 s)',
+    schema: z.object({ argv: z.array(z.string().max(65536)).min(1).max(1024), timeoutS: z.number().int().min(1).max(3600).default(600) }),
+    fromWords: (words) => {
+      const { w, limit } = timeoutWord(words);
+      return { argv: w[0] === '--' ? w.slice(1) : w, ...limit };
+    },
   }),
   spec({
     name: 'sh',
     version: '1',
-    usage: 'sh SCRIPT_FILE | sh -c "SCRIPT"',
-    description: 'run a shell script (its text is part of the cache key)',
-    schema: z.object({ script: z.string().min(1).max(262144), timeoutS: z.number().int().min(1).max(86400).default(600) }),
-    fromWords: (w) => ({ script: w[0] === '-c' ? w.slice(1).join(' ') : w.join(' ') }),
+    usage: 'sh [--timeout S] SCRIPT_FILE | sh [--timeout S] -c "SCRIPT"',
+    description: 'run a shell script (its text is part of the cache key); one still running after its time limit (600 s) fails',
+    schema: z.object({ script: z.string().min(1).max(262144), timeoutS: z.number().int().min(1).max(3600).default(600) }),
+    fromWords: (words) => {
+      const { w, limit } = timeoutWord(words);
+      return { script: w[0] === '-c' ? w.slice(1).join(' ') : w.join(' '), ...limit };
+    },
   }),
   spec({
     name: 'file',

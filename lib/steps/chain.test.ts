@@ -10,6 +10,13 @@ describe('chains', () => {
       { step: 'apt', args: { packages: ['nginx', 'curl'] } },
       { step: 'exec', args: { argv: ['nginx', '-v'], timeoutS: 600 } },
     ]);
+    expect(parseChain(tokenize('busybox + exec --timeout 2 -- sleep 30 + sh --timeout 5 -c "sleep 9"'))).toEqual([
+      { step: 'os.busybox', args: { memoryMib: 256 } },
+      { step: 'exec', args: { argv: ['sleep', '30'], timeoutS: 2 } },
+      { step: 'sh', args: { script: 'sleep 9', timeoutS: 5 } },
+    ]);
+    expect(() => parseChain(tokenize('busybox + exec --timeout soon -- true'))).toThrow(/exec: timeoutS/);
+    expect(() => parseChain(tokenize('busybox + exec --timeout 7200 -- true'))).toThrow(/exec: timeoutS/);
     expect(parseChain(['busybox', '+', 'file', '/etc/motd', 'hi there'])).toEqual([
       { step: 'os.busybox', args: { memoryMib: 256 } },
       { step: 'file', args: { path: '/etc/motd', content: 'hi there', mode: '644' } },

@@ -110,9 +110,11 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   auth.onRevoke((r) => r.userId && !r.sessionId && machines.listing.ownerChanged(r.userId));
   consoles.accessTo = (p, id) => grants.accessTo(p, id);
   machines.onGone = (id) => consoles.closeMachine(id, 'The machine stopped.');
-  await machines.reattach();
   const snapshots = new SnapshotService(store, jobs, bus, machines, layout);
+  // Before the re-attach: a checkpoint cut off while its guest was paused resumes the machines
+  // whose record says running; re-attaching first would record them paused, and they would stay so.
   await snapshots.recover();
+  await machines.reattach();
   const stats = new StatsService(store, bus, machines);
   // User steps: HANGAR_STEPS_DIR, or steps/ in the data dir.
   const userSteps = new StepRegistry(

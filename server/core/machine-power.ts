@@ -33,11 +33,12 @@ export class MachinePower {
     const row = known ?? (await this.machines.row(id));
     const spec = this.machines.toSpec(row);
     const driver = this.machines.driver(row.driver);
-    await this.machines.preflight(id, row.memoryMib, spec.ports);
-    const image = await this.images.files(row.image);
-    const host = await this.host.info();
+    // Independent reads, side by side: a restore waits for this before its qemu starts.
+    const [, image, host] = await Promise.all([this.machines.preflight(id, row.memoryMib, spec.ports), this.images.files(row.image), this.host.info()]);
+    from?.phases?.mark('start_checks');
     await this.machines.patch(id, { state: 'starting', stateReason: null });
     ctx.progress(base + 10, this.machines.views.describe(row.driver).words.starting);
+    from?.phases?.mark('record_starting');
     // The machine as this start knows it, pid included: the row may be gone by the time we clean up (destroy).
     let live: MachineSpec = spec;
     try {
@@ -46,12 +47,14 @@ export class MachinePower {
       await this.machines.patch(id, { runtime: live.runtime });
       for (const line of started.log) ctx.log(line);
       if (from) {
+        from.phases?.mark('record_runtime');
         from.onRunning?.();
         // The clock and RNG fix-ups are what make a restore safe to use; a guest without the agent still runs.
         await driver.fixup(live, from.fixups).then(
           () => ctx.log('guest fix-ups done: clock set, RNG reseeded' + (from.fixups.hostname ? `, hostname ${from.fixups.hostname}` : '')),
           (err: Error) => ctx.log(`warning: ${err.message}`),
         );
+        from.phases?.mark('fixups');
       } else {
         ctx.progress(base + 20, 'Booting');
         const exited = await this.waitReady(driver, live, ctx, 90_000);

@@ -5,6 +5,7 @@ import { insertSnapshot, updateSnapshot, type SnapshotRow } from '@/db/repo/snap
 import { addChecksums } from './checksums';
 import { newId } from './ids';
 import type { JobContext } from './jobs';
+import type { MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { MachineService } from './machines';
 import { resolveInside } from './paths';
 
@@ -48,6 +49,23 @@ export async function takeCheckpoint(d: CheckpointDeps, machineId: string, label
   });
   d.changed(id);
   ctx.progress(10, live ? 'Saving memory, devices and disk (guest paused)' : 'Freezing the disk layer');
+  const done = await complete(d, { id, machineId, spec, tmp, final }, driver, ctx);
+  if (done.resumeError) {
+    // The snapshot is good; the machine is not running: say so where its state shows (`resume` may run it), and fail the job.
+    const why = `did not run again after checkpoint ${id}: ${done.resumeError}`;
+    await d.machines.patch(machineId, { state: 'paused', stateReason: why });
+    throw new Error(`${row.name} ${why}`);
+  }
+  return done.row;
+}
+
+/** The driver's checkpoint into `tmp`, made the complete snapshot `id` at `final` (or marked failed, its files gone). */
+async function complete(
+  d: CheckpointDeps,
+  { id, machineId, spec, tmp, final }: { id: string; machineId: string; spec: MachineSpec; tmp: string; final: string },
+  driver: MachineDriver,
+  ctx: JobContext,
+): Promise<{ row: SnapshotRow; resumeError?: string }> {
   try {
     const res = await driver.checkpoint(spec, tmp);
     // The machine writes to its new layer from now on, whatever happens next.
@@ -68,7 +86,7 @@ export async function takeCheckpoint(d: CheckpointDeps, machineId: string, label
     if (res.live) sumLiveFiles(d.machines, done);
     ctx.log(res.live ? `live snapshot ${id}: guest paused ${res.pauseMs} ms, ${(size / 2 ** 20).toFixed(1)} MiB on disk` : `disk snapshot ${id}`);
     d.changed(id);
-    return done;
+    return { row: done, resumeError: res.resumeError };
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     await updateSnapshot(d.store, id, { state: 'failed' });

@@ -16,6 +16,7 @@ import {
   type SnapshotRow,
 } from '@/db/repo/snapshots';
 import { isValidId } from '@/lib/contracts/common';
+import { PhaseTimer } from '@/lib/phases';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
 import { ConflictError, NotFoundError } from './errors';
@@ -180,19 +181,23 @@ export class SnapshotService {
     return this.machines.lockedJob(p, m, 'restoring', { kind: 'snapshot.restore', title: `Restore ${m.name} to ${snap.label}` }, async (ctx) => {
       const was = (await this.machines.get(p, m.id)).state;
       if (checkpointFirst) await this.doCheckpoint(m.id, `${m.name} before restore`, ctx);
-      const t0 = performance.now();
+      const timer = new PhaseTimer();
       ctx.progress(40, 'Stopping the current state');
       const { spec: ms } = await this.machines.spec(m.id);
       const driver = this.machines.driver(m.driver);
       // The current state is discarded (or was just checkpointed): no clean shutdown to wait for.
       // A driver whose new layer replaces the machine's files needs it stopped first.
-      const stopping = was === 'running' || was === 'paused' ? this.machines.stopMachine(m.id, ctx, { force: true, timeoutS: 0 }) : null;
+      const stop = was === 'running' || was === 'paused' ? this.machines.stopMachine(m.id, ctx, { force: true, timeoutS: 0 }) : null;
+      const stopping = stop && timer.beside('stop_old', stop);
       if (!driver.branchesBesideRunning) await stopping;
-      const [[branched], stoppedRow] = await Promise.all([this.forks.branch(snap, [{ id: m.id, dir: ms.dir, name: m.name }], ms.diskGib, 'restore'), stopping]);
+      const branching = timer.beside('new_layer', this.forks.branch(snap, [{ id: m.id, dir: ms.dir, name: m.name }], ms.diskGib, 'restore'));
+      const [[branched], stoppedRow] = await Promise.all([branching, stopping]);
+      timer.mark('stop_and_layer');
       const stopped = stoppedRow ? this.machines.toSpec(stoppedRow) : ms;
       const restored = await this.machines.patch(m.id, { runtime: { ...stopped.runtime, ...branched }, snapshotId: snap.id });
       // The layer it ran on is no snapshot's (a checkpoint would have frozen it): it goes.
       driver.discard?.(ms);
+      timer.mark('record_layer');
       let runningMs: number | null = null;
       if (snap.kind === 'live') {
         ctx.progress(60, 'Loading the saved memory and devices');
@@ -204,7 +209,8 @@ export class SnapshotService {
             dir: snap.path,
             banner: `restored to snapshot "${snap.label}"`,
             fixups: {},
-            onRunning: () => (runningMs = Math.round(performance.now() - t0)),
+            phases: timer,
+            onRunning: () => (runningMs = Math.round(timer.elapsed())),
           },
           restored,
         );
@@ -213,7 +219,13 @@ export class SnapshotService {
         await this.machines.startMachine(m.id, ctx, 60, undefined, restored);
       }
       this.changed(snap.id);
-      return { machine: m.id, snapshot: snap.id, runningMs };
+      const phases = timer.record();
+      ctx.log(
+        `phases (ms): ${Object.entries(phases)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
+      return { machine: m.id, snapshot: snap.id, runningMs, phases };
     });
   }
 

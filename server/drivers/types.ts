@@ -2,6 +2,7 @@ import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import type { ImageKind } from '@/lib/contracts/images';
 import type { DriverKind, Machine, PortForward } from '@/lib/contracts/machines';
+import type { PhaseMarks } from '@/lib/phases';
 import type { OciImageConfig } from './oci/bundle';
 
 /** Something a console session reads from and types into: a pty, a serial socket, an SSH channel. */
@@ -95,6 +96,8 @@ export interface DriverResult {
 export interface StartFrom {
   dir: string;
   banner: string;
+  /** Where the start's time goes (a restore's phases, read by the snapshots bench). */
+  phases?: PhaseMarks;
 }
 
 export interface StartOptions {
@@ -120,6 +123,8 @@ export interface CheckpointResult {
   pauseMs: number | null;
   /** Set when a live checkpoint failed after the disk switch: the snapshot keeps the disk only. */
   liveError?: string;
+  /** Set when the machine did not run again after its checkpoint (the snapshot is good; the machine stays paused). */
+  resumeError?: string;
   /** What the snapshot takes on disk: its files and its frozen layer. */
   sizeBytes: number;
 }

@@ -99,6 +99,20 @@ describe('step trees', () => {
     expect((await api.steps.nodes()).items.filter((n) => n.step === 'exec' && (n.args.argv as string[]).includes('echo broken >&2; exit 3'))).toEqual([]);
   }, 600_000);
 
+  it('fails a command past its time limit with that reason; the server serves and the machine answers again', async () => {
+    const t0 = performance.now();
+    const slow = await jobDone(api, await api.steps.build({ chain: 'busybox + exec --timeout 2 -- sleep 30', name: 'st-slow' }), 120_000);
+    expect(slow.state).toBe('failed');
+    expect(slow.error).toMatch(/^Step 2 \(exec\) failed: sleep did not finish within its time limit of 2 s \(the step's timeoutS, or --timeout S, sets it\)/);
+    // Well before the sleep would have ended on its own (the base step is cached by the tests before this one).
+    expect(performance.now() - t0).toBeLessThan(28_000);
+    expect((await api.steps.nodes()).items.filter((n) => n.step === 'exec' && (n.args.argv as string[]).join(' ') === 'sleep 30')).toEqual([]);
+    // The guest ended the command too: its agent runs the next one.
+    const again = await api.machines.exec('st-slow', ['echo', 'back'], 10);
+    expect(again).toMatchObject({ code: 0, stdout: 'back\n' });
+    await finished(await api.machines.destroy('st-slow'));
+  }, 180_000);
+
   it('builds a shared prefix once when two identical chains start together', async () => {
     const chain = 'busybox + exec -- sh -c "echo $RANDOM > /tmp/once"';
     const [a, b] = await Promise.all([build(chain, 'st-f'), build(chain, 'st-g')]);

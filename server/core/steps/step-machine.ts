@@ -8,6 +8,25 @@ import type { Lookup } from './user-steps';
 
 /** Bytes per exec when uploading: base64 of it stays under an exec argument's 64 KiB. */
 const CHUNK = 36 * 1024;
+/** The longest a step's command may run (a machine exec's limit). */
+const MAX_EXEC_S = 3600;
+
+/**
+ * A command of a step, bounded here whatever the driver does: past `limitS` it fails with a clear
+ * reason (the driver, given the same limit, ends the command too), and the build stops.
+ */
+export function withinLimit<T>(work: Promise<T>, limitS: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not finish within its time limit of ${limitS} s (the step's timeoutS, or --timeout S, sets it)`)),
+      limitS * 1000,
+    );
+  });
+  // The driver's own timeout may end the command a moment later: that failure is the same one, already said.
+  work.catch(() => undefined);
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
 
 export interface StepMachineDeps {
   machines: MachineService;
@@ -28,7 +47,8 @@ export function stepMachine(
   ctx: JobContext,
 ): StepMachine & { close(): void } {
   const exec = async (argv: string[], timeoutS = 600) => {
-    const r = await deps.machines.exec(p, target.id, { argv, timeoutS: Math.min(timeoutS, 3600) });
+    const limitS = Math.min(timeoutS, MAX_EXEC_S);
+    const r = await withinLimit(deps.machines.exec(p, target.id, { argv, timeoutS: limitS }), limitS, argv[0]);
     if (r.code !== 0) throw new Error(`${argv[0]} exited with ${r.code}: ${`${r.stderr}${r.stdout}`.trim().split('\n').slice(-5).join(' | ')}`);
     return r;
   };

@@ -5,6 +5,8 @@ import { ConsoleSession } from '../console/session';
 import type { ConsoleSource } from '@/server/drivers/types';
 import { canonical, storedArgs, stepKey } from './step-keys';
 import { StepConsole } from './step-console';
+import { stepMachine } from './step-machine';
+import type { Lookup } from './user-steps';
 
 /** A console whose output the test writes and whose input it reads. */
 function fakeConsole() {
@@ -73,5 +75,39 @@ describe('step keys', () => {
       mode: '644',
       argv: ['x', expect.stringMatching(/^sha256:/)],
     });
+  });
+});
+
+describe("a step's commands", () => {
+  const deps = (exec: () => Promise<unknown>) => ({ machines: { exec }, jobs: {}, consoles: {} }) as unknown as Parameters<typeof stepMachine>[0];
+  const ctx = { log: () => undefined } as unknown as Parameters<typeof stepMachine>[4];
+
+  it('fail with a clear reason once past their time limit, whatever the driver does', async () => {
+    // A driver whose exec never answers (a guest left paused did that once).
+    const m = stepMachine(
+      deps(() => new Promise(() => undefined)),
+      principal,
+      { id: 'm1', name: 'm1', driver: 'qemu' },
+      {} as Lookup,
+      ctx,
+    );
+    const t0 = performance.now();
+    await expect(m.exec(['sleep', '30'], 1)).rejects.toThrow(
+      "sleep did not finish within its time limit of 1 s (the step's timeoutS, or --timeout S, sets it)",
+    );
+    expect(performance.now() - t0).toBeLessThan(5000);
+    m.close();
+  });
+
+  it('pass on what the command said when it fails in time', async () => {
+    const m = stepMachine(
+      deps(async () => ({ code: 3, stdout: '', stderr: 'broken\n', durationMs: 1 })),
+      principal,
+      { id: 'm1', name: 'm1', driver: 'qemu' },
+      {} as Lookup,
+      ctx,
+    );
+    await expect(m.exec(['sh', '-c', 'exit 3'], 5)).rejects.toThrow('sh exited with 3: broken');
+    m.close();
   });
 });

@@ -3,9 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { shellQuote } from '../shared/shell';
 import type { ExecResult } from '../types';
 
-/** The script the guest runs for an argv: each argument quoted, so none is parsed by the guest shell. */
-export function scriptFor(argv: string[]): string {
-  return `exec ${argv.map(shellQuote).join(' ')}\n`;
+/**
+ * The script the guest runs for an argv: each argument quoted, so none is parsed by the guest shell.
+ * With a limit, the guest kills the command once it is past (where it has `timeout`, as busybox and
+ * coreutils do): the agent runs one command at a time, and one left running would hold every later exec.
+ */
+export function scriptFor(argv: string[], limitS?: number): string {
+  const cmd = argv.map(shellQuote).join(' ');
+  if (!limitS) return `exec ${cmd}\n`;
+  return `if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL ${Math.ceil(limitS)} ${cmd}; fi\nexec ${cmd}\n`;
 }
 
 const tails = new Map<string, Promise<unknown>>();
@@ -45,10 +51,16 @@ function once(sockPath: string, argv: string[], timeoutMs: number): Promise<Exec
     let buf = '';
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new Error(`The guest agent did not answer within ${timeoutMs / 1000} s (a long command, or an image built before the agent: rebuild it).`));
+      reject(
+        new Error(
+          `The command did not finish within ${timeoutMs / 1000} s (no answer from the guest agent: ` +
+            'the command still ran, the guest is not running, or its image was built before the agent and needs a rebuild).',
+        ),
+      );
     }, timeoutMs);
     sock.setEncoding('latin1');
-    sock.on('connect', () => sock.write(`${id} ${Buffer.from(scriptFor(argv)).toString('base64')}\n`));
+    // The guest ends the command a second after the host stops waiting (the guest's clock may lag a little).
+    sock.on('connect', () => sock.write(`${id} ${Buffer.from(scriptFor(argv, timeoutMs / 1000 + 1)).toString('base64')}\n`));
     sock.on('data', (d: string) => {
       buf += d;
       // Only whole lines: an answer can arrive split over several reads.

@@ -22,6 +22,7 @@ import { agentExecStream } from './agent-stream';
 import { qemuArchiver } from './archive';
 import { machineFiles, qemuArgv, type GuestRam } from './argv';
 import { accelFor, describeQemu, qemuFacts } from './describe';
+import { keepTemplate, overlayOn, qcow2Overlay } from './overlay';
 import { backingChain } from './qcow2';
 import { Qmp } from './qmp';
 import { diskOf, isQemuPid, newLayer, pidOf, qemuRuntime, ramOf, randomMac, readPid, sshTarget, waitGone } from './runtime';
@@ -40,11 +41,6 @@ const sizeOf = (file: string): number => {
   } catch {
     return 0;
   }
-};
-
-const qcow2Overlay = async (backing: string, file: string, diskGib: number) => {
-  const r = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', backing, '-F', 'qcow2', file, `${diskGib}G`], { timeoutMs: 30_000 });
-  if (r.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(r.stderr)}`);
 };
 
 export class QemuDriver implements MachineDriver {
@@ -91,6 +87,7 @@ export class QemuDriver implements MachineDriver {
     const ram: GuestRam = snapRam && fs.existsSync(snapRam) ? { path: snapRam, shared: false } : { path: f.ram, shared: !from };
     if (ram.path === f.ram) fs.rmSync(f.ram, { force: true });
     if (from) fs.appendFileSync(f.serialLog, `\r\n\x1b[36m[hangar] ${from.banner}\x1b[0m\r\n`);
+    from?.phases?.mark('qemu_prepare');
     const argv = qemuArgv({
       ram,
       name: m.name,
@@ -110,6 +107,7 @@ export class QemuDriver implements MachineDriver {
     // -daemonize: the parent returns once the machine is set up, and reports set-up errors on stderr.
     const r = await run(argv, { timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`qemu failed to start: ${r.stderr.trim() || `exit ${r.code}`}`);
+    from?.phases?.mark('spawn');
     // The daemonized child writes the pid file, and may do so just after the parent returns.
     const end = Date.now() + 3000;
     let pid = readPid(f.pid);
@@ -118,9 +116,10 @@ export class QemuDriver implements MachineDriver {
       pid = readPid(f.pid);
     }
     if (!pid || !isQemuPid(pid)) throw new Error(`qemu exited right after start: ${r.stderr.trim() || 'no message'}`);
+    from?.phases?.mark('pid_file');
     const runtime = { ...rt, pid, mac, accel, serialFrom, sshPort, ramPath: ram.path, ramShared: ram.shared };
     if (from) {
-      await incoming(f.qmpSock, snapshotFiles(from.dir).state).catch((err: Error) => {
+      await incoming(f.qmpSock, snapshotFiles(from.dir).state, from.phases).catch((err: Error) => {
         // QEMU exits when it cannot load a stream: say that, not just "connection reset".
         throw new Error(isQemuPid(pid) ? `loading the snapshot failed: ${err.message}` : `qemu exited while loading the snapshot's state (${err.message})`);
       });
@@ -227,17 +226,19 @@ export class QemuDriver implements MachineDriver {
     const size = () => [snapshotFiles(dir).state, snapshotFiles(dir).ram, disk].reduce((a, file) => a + diskUsage(file), 0);
     if (!this.isRunning(m)) {
       await qcow2Overlay(disk, next, m.diskGib);
+      keepTemplate(next, dir, m.diskGib);
       return { live: false, frozenDisk: disk, runtime, pauseMs: null, sizeBytes: size() };
     }
     try {
-      const { pauseMs } = await liveCheckpoint(f.qmpSock, ramOf(m), disk, next, m.diskGib, dir);
-      return { live: true, frozenDisk: disk, runtime, pauseMs, sizeBytes: size() };
+      const { pauseMs, resumeError } = await liveCheckpoint(f.qmpSock, ramOf(m), disk, next, m.diskGib, dir);
+      return { live: true, frozenDisk: disk, runtime, pauseMs, sizeBytes: size(), resumeError };
     } catch (err) {
       if (!(err as { switched?: boolean }).switched) throw err;
       // The disk is frozen already: the snapshot keeps it, without the partial memory and device state.
       for (const partial of Object.values(snapshotFiles(dir))) fs.rmSync(partial, { force: true });
       fs.rmSync(`${snapshotFiles(dir).state}.part`, { force: true });
-      return { live: false, frozenDisk: disk, runtime, pauseMs: null, liveError: (err as Error).message, sizeBytes: size() };
+      const { message, resumeError } = err as Error & { resumeError?: string };
+      return { live: false, frozenDisk: disk, runtime, pauseMs: null, liveError: message, sizeBytes: size(), resumeError };
     }
   }
 
@@ -253,7 +254,7 @@ export class QemuDriver implements MachineDriver {
   async branch(snap: SnapshotSource, targets: BranchTarget[], mode: 'restore' | 'fork') {
     const disks = targets.map((t) => newLayer(t));
     fs.mkdirSync(path.dirname(disks[0]), { recursive: true, mode: 0o700 });
-    await qcow2Overlay(snap.frozen, disks[0], targets[0].diskGib);
+    await overlayOn(snap.frozen, snap.dir, disks[0], targets[0].diskGib);
     for (const d of disks.slice(1)) fs.copyFileSync(disks[0], d);
     for (const t of targets) {
       fs.mkdirSync(t.dir, { recursive: true, mode: 0o700 });

@@ -85,11 +85,12 @@ export function pidOf(m: MachineSpec): number | null {
   return fromFile && isQemuPid(fromFile) ? fromFile : null;
 }
 
+/** Polls every millisecond at first (a killed qemu is usually gone within a few), then every 10. */
 export async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
+  const start = Date.now();
+  while (Date.now() < start + ms) {
     if (!isQemuPid(pid)) return true;
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, Date.now() - start < 100 ? 1 : 10));
   }
   return !isQemuPid(pid);
 }

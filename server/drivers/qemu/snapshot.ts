@@ -1,10 +1,14 @@
 import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { firstLine, run } from '../exec';
 import { shellQuote } from '../shared/shell';
 import { machineFiles, type GuestRam } from './argv';
+import type { PhaseMarks } from '@/lib/phases';
 import type { Fixups } from '../types';
-import { Qmp } from './qmp';
+import { keepTemplate, qcow2Overlay } from './overlay';
+import { Qmp, type QmpCommand, type QmpEvent } from './qmp';
 
 /**
  * Files of a QEMU snapshot: the migration stream (device state only when RAM was a shared
@@ -87,21 +91,24 @@ export async function liveCheckpoint(
   newLayer: string,
   diskGib: number,
   outDir: string,
-): Promise<{ pauseMs: number; stateBytes: number }> {
+): Promise<{ pauseMs: number; stateBytes: number; resumeError?: string }> {
   const out = snapshotFiles(outDir);
-  const mk = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-u', '-b', disk, '-F', 'qcow2', newLayer, `${diskGib}G`], { timeoutMs: 30_000 });
-  if (mk.code !== 0) throw new Error(`qemu-img create failed: ${firstLine(mk.stderr)}`);
+  await qcow2Overlay(disk, newLayer, diskGib, true);
+  // Still empty: restores and forks of this snapshot copy it instead of running qemu-img.
+  keepTemplate(newLayer, outDir, diskGib);
   const q = await Qmp.connect(qmpSock);
   let paused = false;
   let switched = false;
   let wasRunning = false;
   let t0 = 0;
-  let pauseMs: number;
+  let resumeError: string | undefined;
+  let failure: Error | null = null;
   try {
     const blocks = await q.execute<{ device: string; inserted?: unknown }[]>('query-block');
     const device = blocks.find((b) => b.inserted)?.device;
     if (!device) throw new Error('no disk attached to the machine');
-    await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+    // All the capabilities this save depends on, stated: a restored qemu may still have `events` on from its incoming migration.
+    await q.execute('migrate-set-capabilities', { capabilities: capabilities({ 'x-ignore-shared': true, events: false }) });
     // QEMU's default cap (32 MiB/s) would stretch the pause of a streamed RAM save to seconds.
     await q.execute('migrate-set-parameters', { 'max-bandwidth': 64 * 2 ** 30 });
     wasRunning = (await q.execute<{ running: boolean }>('query-status')).running;
@@ -118,28 +125,96 @@ export async function liveCheckpoint(
   } catch (err) {
     // Once QEMU writes to the new layer it must stay (the caller records it as the machine's disk).
     if (!switched) fs.rmSync(newLayer, { force: true });
-    throw Object.assign(err as Error, { switched });
-  } finally {
-    if (paused && wasRunning) await q.execute('cont').catch(() => undefined);
-    pauseMs = paused ? performance.now() - t0 : 0;
-    q.close();
+    failure = Object.assign(err as Error, { switched });
   }
+  if (paused && wasRunning) {
+    resumeError = await resume(q).then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+  }
+  const pauseMs = paused ? performance.now() - t0 : 0;
+  q.close();
+  if (failure) throw Object.assign(failure, { resumeError });
   await waitFile(out.state, 10_000);
-  return { pauseMs: Math.round(pauseMs), stateBytes: checkStateFile(out.state) };
+  return { pauseMs: Math.round(pauseMs), stateBytes: checkStateFile(out.state), resumeError };
 }
 
-/** After `-incoming defer`: load the device state (and RAM, when the stream has it), then run. */
-export async function incoming(qmpSock: string, stateFile: string): Promise<void> {
-  const q = await Qmp.connect(qmpSock);
-  try {
-    await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
-    await q.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(stateFile)}` });
-    await waitMigration(q, 60_000);
-    await q.execute('cont');
-  } finally {
-    q.close();
+/** QMP's form of a capability set. */
+const capabilities = (caps: Record<string, boolean>) => Object.entries(caps).map(([capability, state]) => ({ capability, state }));
+
+/**
+ * Run the guest again after an outgoing migration, and check that it runs. QEMU says `completed`
+ * (query-migrate, and the MIGRATION event) from its migration thread a moment before it leaves the
+ * finish-migrate run state, and refuses `cont` until then ("Migration is not finalized yet"): a
+ * `cont` sent at once can be lost, leaving the guest paused for good. So: wait for that state to
+ * pass, `cont`, and ask again until the guest runs, within `timeoutMs`.
+ */
+export async function resume(q: Qmp, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let refused = '';
+  for (;;) {
+    const s = await q.execute<{ running: boolean; status: string }>('query-status');
+    if (s.running) return;
+    if (s.status !== 'finish-migrate')
+      refused = await q.execute('cont').then(
+        () => '',
+        (err: Error) => err.message,
+      );
+    if (Date.now() > end) throw new Error(`the guest did not run again within ${timeoutMs} ms (status ${s.status}${refused ? `; cont: ${refused}` : ''})`);
+    await new Promise((r) => setTimeout(r, 1));
   }
 }
+
+/**
+ * After `-incoming defer`: load the device state (and RAM, when the stream has it), then run.
+ * One write sets the capabilities (x-ignore-shared as the checkpoint saved with; `events` for
+ * the completion event, so nothing polls) and starts loading; then `cont` (with `events` off again), asked with the status
+ * in the same write (a `cont` that lands before QEMU leaves the incoming state only arms autostart,
+ * which a stream saved paused ignores: then it is sent again).
+ */
+export async function incoming(qmpSock: string, stateFile: string, phases?: PhaseMarks): Promise<void> {
+  // The stream comes over a socket QEMU listens on (from migrate-incoming on, gone once it accepts), sent from here:
+  // `exec:cat` would fork qemu, then sh, then cat.
+  const streamSock = path.join(path.dirname(qmpSock), 'incoming.sock');
+  fs.rmSync(streamSock, { force: true });
+  const { qmp: q } = await Qmp.session(qmpSock, [
+    ['migrate-set-capabilities', { capabilities: capabilities({ 'x-ignore-shared': true, events: true }) }],
+    ['migrate-incoming', { uri: `unix:${streamSock}` }],
+  ]);
+  // Connected, negotiated, and QEMU waits for the stream.
+  phases?.mark('qmp_ready');
+  const sender = net.connect(streamSock);
+  // A stream QEMU refuses makes it exit: the QMP connection closing says so, not this socket's error.
+  sender.on('error', () => undefined);
+  fs.createReadStream(stateFile)
+    .on('error', (err) => sender.destroy(err))
+    .pipe(sender);
+  try {
+    const done = await q.waitEvent((e) => e.event === 'MIGRATION' && ['completed', 'failed', 'cancelled'].includes(statusOf(e)), 60_000);
+    if (statusOf(done) !== 'completed') {
+      const s = await q.execute<{ 'error-desc'?: string }>('query-migrate').catch(() => ({}) as { 'error-desc'?: string });
+      throw new Error(`migration ${statusOf(done)}: ${s['error-desc'] ?? 'no reason given'}`);
+    }
+    phases?.mark('migrate_incoming');
+    // `events` off again with the first `cont`: left on, a later checkpoint's save would announce its end from QEMU's
+    // migration thread too, and `completed` would come before the run state allows `cont` more often (see resume()).
+    const eventsOff: QmpCommand = ['migrate-set-capabilities', { capabilities: capabilities({ events: false }) }];
+    for (let i = 0; ; i++) {
+      const answers = await q.executeAll([...(i === 0 ? [eventsOff] : []), ['cont'], ['query-status']]);
+      const status = answers[answers.length - 1] as { running: boolean; status: string };
+      if (status.running) break;
+      if (i >= 100) throw new Error(`the guest did not run after loading its state (status ${status.status})`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    phases?.mark('cont');
+  } finally {
+    q.close();
+    sender.destroy();
+  }
+}
+
+const statusOf = (e: QmpEvent): string => (e.data as { status?: string } | undefined)?.status ?? '';
 
 /**
  * What must differ after a restore or fork, done in the guest by the agent: the clock (it
