@@ -90,6 +90,8 @@ export class ScheduleService {
       lastStatus: null,
       lastJobId: null,
       lastError: null,
+      backupTargetId: null,
+      backupKeep: null,
     };
     await insertSchedule(this.store, row);
     this.arm();
