@@ -13,6 +13,7 @@ import { build, steps } from './commands/steps';
 import { serialConsole, ssh } from './commands/terminal';
 import { webhooks } from './commands/webhooks';
 import { schedule } from './commands/schedules';
+import { backup, backups } from './commands/backups';
 import { CliError, describeError } from './output';
 
 const HELP = `hangar: disposable machines (QEMU VMs, nspawn and podman containers)
@@ -62,6 +63,10 @@ Usage:
                                                   deliveries to other services (admins; the secret is shown once)
   hangar schedule [ls [MACHINE] | add MACHINE|--tag T --cron EXPR [--tz ZONE] --keep-last N [--keep-hourly|daily|weekly|monthly N] | rm ID | run ID]
                                                   snapshots on a schedule, pruned by retention (like restic forget --keep-*)
+  hangar backups targets [ls | add NAME --dir PATH | add NAME --s3 --bucket B [--endpoint URL] [--prefix P] --access-key ID
+                 --secret-file F | rm NAME]         where backups go (admins)
+  hangar backups [ls TARGET | restore TARGET ID --name NEW | rm TARGET ID]   what a target holds; restore into a new machine
+  hangar backup SNAPSHOT --to TARGET              back up a snapshot (layers already on the target are not sent again)
   hangar help
 
 Global: --json (machine-readable output).
@@ -178,6 +183,12 @@ export async function run(argv: string[]): Promise<number> {
       case 'schedule':
       case 'schedules':
         await schedule(rest, json);
+        return 0;
+      case 'backups':
+        await backups(rest, json);
+        return 0;
+      case 'backup':
+        await backup(rest, json);
         return 0;
       case 'passwd':
         await passwd(json);

@@ -171,8 +171,19 @@ export class BackupService {
       // Last: until the manifest is there, the backup does not exist.
       await t.store.put(manifestKey(id), Readable.from([Buffer.from(JSON.stringify(manifest, null, 2) + '\n')]), ctx.signal);
       const uploadedBytes = upload.reduce((a, o) => a + (stored.get(o.key) ?? 0), 0);
+      const uploadedLayers = upload.filter((o) => o.key.startsWith('layers/'));
+      const uploadedLayerBytes = uploadedLayers.reduce((a, o) => a + (stored.get(o.key) ?? 0), 0);
       ctx.log(`backup ${id}: ${upload.length} objects uploaded (${MiB(uploadedBytes)} stored), ${skip.length} already there`);
-      return { backup: id, target: t.row.name, uploadedObjects: upload.length, uploadedBytes, skippedObjects: skip.length, sizeBytes: total };
+      return {
+        backup: id,
+        target: t.row.name,
+        uploadedObjects: upload.length,
+        uploadedBytes,
+        uploadedLayers: uploadedLayers.length,
+        uploadedLayerBytes,
+        skippedObjects: skip.length,
+        sizeBytes: total,
+      };
     });
   }
 

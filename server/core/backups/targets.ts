@@ -115,7 +115,8 @@ export class BackupTargetService {
   /** Write, read back and delete a small object: wrong keys, a missing bucket or a read-only directory show now, not at the first backup. */
   private async probe(row: BackupTargetRow): Promise<void> {
     const t = this.open(row);
-    const key = `probe/${randomBytes(8).toString('hex')}`;
+    // At the top: a directory target keeps no empty folder of it.
+    const key = `probe-${randomBytes(8).toString('hex')}`;
     try {
       await t.store.put(key, Readable.from([Buffer.from('hangar probe\n')]));
       if ((await t.store.head(key)) === null) throw new Error('an object written could not be found again');
