@@ -61,7 +61,8 @@ Usage:
   hangar audit [--action A] [--actor U] [--target ID] [-n N] [--cursor C] [--jsonl]   the audit log, newest first (admins)
   hangar webhooks [ls | add URL --event E... [--secret S] | rm ID | deliveries ID | redeliver ID DELIVERY]   signed event
                                                   deliveries to other services (admins; the secret is shown once)
-  hangar schedule [ls [MACHINE] | add MACHINE|--tag T --cron EXPR [--tz ZONE] --keep-last N [--keep-hourly|daily|weekly|monthly N] | rm ID | run ID]
+  hangar schedule [ls [MACHINE] | add MACHINE|--tag T --cron EXPR [--tz ZONE] --keep-last N [--keep-hourly|daily|weekly|monthly N]
+                  [--backup-to T --backup-keep N] | rm ID | run ID]
                                                   snapshots on a schedule, pruned by retention (like restic forget --keep-*)
   hangar backups targets [ls | add NAME --dir PATH | add NAME --s3 --bucket B [--endpoint URL] [--prefix P] --access-key ID
                  --secret-file F | rm NAME]         where backups go (admins)

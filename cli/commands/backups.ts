@@ -92,10 +92,10 @@ export async function backups(argv: string[], json: boolean): Promise<void> {
       if (json) return printJson(items);
       if (!items.length) return console.log(`No backups on ${target}.`);
       console.log(`${'ID'.padEnd(26)} ${'MACHINE'.padEnd(16)} ${'SNAPSHOT'.padEnd(24)} ${'TIME (UTC)'.padEnd(19)}  SIZE       STORED`);
-      for (const b of items)
-        console.log(
-          `${b.id.padEnd(26)} ${(b.machineName ?? '-').padEnd(16)} ${b.snapshotLabel.slice(0, 24).padEnd(24)} ${when(b.createdAt)}  ${formatBytes(b.sizeBytes).padEnd(10)} ${formatBytes(b.storedBytes)}`,
-        );
+      for (const b of items) {
+        const who = `${b.id.padEnd(26)} ${(b.machineName ?? '-').padEnd(16)} ${b.snapshotLabel.slice(0, 24).padEnd(24)}`;
+        console.log(`${who} ${when(b.createdAt)}  ${formatBytes(b.sizeBytes).padEnd(10)} ${formatBytes(b.storedBytes)}`);
+      }
       return;
     }
     case 'restore': {

@@ -133,6 +133,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   await metrics.loadToken();
   const backups = new BackupService(store, jobs, machines, snapshots, layout.root);
   const schedules = new ScheduleService(store, jobs, machines, snapshots, opts.schedules ?? { timer: true });
+  schedules.backups = backups;
   bus.subscribe('machine:removed', ({ id }) => void deleteMachineSchedules(store, id).catch(() => undefined));
   // Runs missed while the server was down: each due schedule once, now.
   if (opts.schedules?.timer ?? true) await schedules.start();

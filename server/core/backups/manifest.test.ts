@@ -70,8 +70,11 @@ describe('backup manifests', () => {
   it("keeps a schedule's newest N on the target, never another's", () => {
     const ms = [1, 2, 3, 4].map((t) => manifest(newBackupId(t), ['x'], { scheduleId: 'sch_a' }));
     ms.push(manifest(newBackupId(0), ['x'], { scheduleId: 'sch_b' }));
-    expect(beyondKeep(ms, 'sch_a', 2)).toEqual([ms[1].id, ms[0].id]);
-    expect(beyondKeep(ms, 'sch_a', 0)).toHaveLength(3);
+    ms.push(manifest(newBackupId(0), ['x'], { scheduleId: 'sch_a', machine: { id: 'mch_other0000000000000', name: 'db' } }));
+    const web = 'mch_aaaaaaaaaaaaaaaaaaaa';
+    expect(beyondKeep(ms, 'sch_a', web, 2)).toEqual([ms[1].id, ms[0].id]);
+    expect(beyondKeep(ms, 'sch_a', web, 0)).toHaveLength(3);
+    expect(beyondKeep(ms, 'sch_a', 'mch_other0000000000000', 1)).toEqual([]);
   });
 
   it('the schema refuses a manifest naming odd files, and sums sizes for the list', () => {

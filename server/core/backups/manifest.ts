@@ -78,10 +78,15 @@ export function unreferenced(manifests: Pick<BackupManifest, 'files' | 'layers'>
   return stored.map((s) => s.key).filter((k) => /^(blobs|layers)\//.test(k) && !used.has(k));
 }
 
-/** A schedule's backups on a target beyond its newest `keep`: the ones to delete. */
-export function beyondKeep(manifests: Pick<BackupManifest, 'id' | 'createdAt' | 'scheduleId'>[], scheduleId: string, keep: number): string[] {
+/** A schedule's backups of one machine on a target beyond its newest `keep` (a tag's schedule keeps N of each machine): the ones to delete. */
+export function beyondKeep(
+  manifests: Pick<BackupManifest, 'id' | 'createdAt' | 'scheduleId' | 'machine'>[],
+  scheduleId: string,
+  machineId: string | null,
+  keep: number,
+): string[] {
   return manifests
-    .filter((m) => m.scheduleId === scheduleId)
+    .filter((m) => m.scheduleId === scheduleId && (m.machine?.id ?? null) === machineId)
     .sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id))
     .slice(Math.max(keep, 1))
     .map((m) => m.id);

@@ -237,10 +237,10 @@ export class BackupService {
     return gone.length;
   }
 
-  /** A schedule's backups on a target beyond its newest `keep`, deleted (and what they alone held). */
-  async prune(targetRef: string, scheduleId: string, keep: number, ctx: JobContext): Promise<string[]> {
+  /** A schedule's backups of a machine on a target beyond its newest `keep`, deleted (and what they alone held). */
+  async prune(targetRef: string, scheduleId: string, machineId: string | null, keep: number, ctx: JobContext): Promise<string[]> {
     return this.on(targetRef, async (t) => {
-      const drop = beyondKeep(await this.manifests(t), scheduleId, keep);
+      const drop = beyondKeep(await this.manifests(t), scheduleId, machineId, keep);
       for (const id of drop) await t.store.remove(manifestKey(id));
       if (drop.length) ctx.log(`pruned ${drop.length} backups on ${t.row.name} (keeping the last ${keep}); ${await this.collect(t)} objects freed`);
       return drop;
