@@ -190,4 +190,16 @@ describe('backups (busybox VM, s3rver and a directory)', () => {
     expect((await a.api.backups.list('dir')).items.map((x) => x.snapshotLabel)).toEqual(['c2']);
     expect(rm.stdout).toMatch(/Deleted .* \([1-9]\d* objects/);
   }, 120_000);
+
+  it('a schedule backs up after each checkpoint and keeps its own last N on the target', async () => {
+    const sch = await a.api.schedules.create({ machine: 'src', cron: '0 3 * * *', keep: { last: 5 }, backup: { target: 'dir', keep: 1 } });
+    expect(sch.backup).toMatchObject({ keep: 1 });
+    for (let i = 0; i < 2; i++) await finished(a.api, await a.api.schedules.run(sch.id), 120_000);
+    const list = (await a.api.backups.list('dir')).items;
+    // c2's backup (by hand) stays; of the schedule's two, only the newest.
+    expect(list.filter((x) => x.scheduleId === sch.id)).toHaveLength(1);
+    expect(list.filter((x) => x.scheduleId === null).map((x) => x.snapshotLabel)).toEqual(['c2']);
+    expect(list.find((x) => x.scheduleId === sch.id)!.snapshotLabel).toMatch(/^src scheduled /);
+    await a.api.schedules.remove(sch.id);
+  }, 240_000);
 });
