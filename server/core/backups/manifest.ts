@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { BACKUP_ID_PATTERN, type Backup } from '@/lib/contracts/backups';
+import { chunkKey } from './chunks';
 
 /**
  * A backup on a target is a small manifest (`backups/ID.json`) naming content-addressed objects:
@@ -31,8 +32,18 @@ export const backupManifestSchema = z.object({
   driver: z.string().regex(/^[a-z0-9-]{1,32}$/),
   image: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
   spec: z.record(z.string(), z.unknown()),
-  /** The snapshot's files by archive member name. */
-  files: z.array(objectSchema.extend({ name: z.string().regex(/^[A-Za-z0-9_][\w.-]{0,63}$/) })).max(32),
+  /** The snapshot's files by archive member name; a large one (RAM) as chunks (`chunks/SHA256`, null: zeros) instead of one blob. */
+  files: z
+    .array(
+      objectSchema.extend({
+        name: z.string().regex(/^[A-Za-z0-9_][\w.-]{0,63}$/),
+        chunks: z
+          .array(z.object({ sha256: sha256Schema.nullable(), size: z.number().int().positive(), stored: z.number().int().nonnegative() }))
+          .max(1 << 20)
+          .optional(),
+      }),
+    )
+    .max(32),
   /** The disk, bottom layer (the image's) first. */
   layers: z.array(objectSchema).min(1).max(512),
 });
@@ -53,7 +64,8 @@ export function idOfManifestKey(key: string): string | null {
 
 /** Every object key a manifest stands on. */
 export function keysOf(m: Pick<BackupManifest, 'files' | 'layers'>): string[] {
-  return [...m.files.map((f) => blobKey(f.sha256)), ...m.layers.map((l) => layerKey(l.sha256))];
+  const files = m.files.flatMap((f) => (f.chunks ? f.chunks.flatMap((c) => (c.sha256 ? [chunkKey(c.sha256)] : [])) : [blobKey(f.sha256)]));
+  return [...files, ...m.layers.map((l) => layerKey(l.sha256))];
 }
 
 /**
@@ -75,7 +87,7 @@ export function planUpload<T extends { key: string }>(wanted: T[], present: Map<
 /** Objects (under blobs/ and layers/) that no manifest names: what deleting backups frees. */
 export function unreferenced(manifests: Pick<BackupManifest, 'files' | 'layers'>[], stored: { key: string }[]): string[] {
   const used = new Set(manifests.flatMap(keysOf));
-  return stored.map((s) => s.key).filter((k) => /^(blobs|layers)\//.test(k) && !used.has(k));
+  return stored.map((s) => s.key).filter((k) => /^(blobs|layers|chunks)\//.test(k) && !used.has(k));
 }
 
 /** A schedule's backups of one machine on a target beyond its newest `keep` (a tag's schedule keeps N of each machine): the ones to delete. */

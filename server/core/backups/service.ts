@@ -29,6 +29,7 @@ import {
   unreferenced,
   type BackupManifest,
 } from './manifest';
+import { CHUNK_BYTES, downloadChunked, uploadChunked, type Chunk } from './chunks';
 import { ObjectMissingError } from './object-store';
 import { BackupTargetService, type OpenTarget } from './targets';
 import { downloadFile, readSmall, uploadFile } from './transfer';
@@ -129,7 +130,8 @@ export class BackupService {
         const file = path.join(snap.path, name);
         if (!fs.existsSync(file)) continue;
         const sha256 = sums.get(name) ?? (await sha256File(file));
-        files.push({ name, file, sha256, size: fs.statSync(file).size, key: blobKey(sha256) });
+        const size = fs.statSync(file).size;
+        files.push({ name, file, sha256, size, key: blobKey(sha256), chunked: size > CHUNK_BYTES });
       }
       const layers = [];
       // Bottom first: the image's disk, then each frozen layer up to the snapshot's.
@@ -138,19 +140,36 @@ export class BackupService {
         layers.push({ name: path.basename(file), file, sha256, size: fs.statSync(file).size, key: layerKey(sha256) });
       }
       ctx.progress(4, 'Asking the target what it holds');
+      const whole = [...files.filter((f) => !f.chunked), ...layers];
       const present = new Map<string, number>();
-      for (const o of [...files, ...layers]) {
+      for (const o of whole) {
         const size = present.has(o.key) ? null : await t.store.head(o.key);
         if (size !== null) present.set(o.key, size);
       }
-      const { upload, skip } = planUpload([...files, ...layers], present);
+      const { upload, skip } = planUpload(whole, present);
       for (const o of skip) ctx.log(`${o.key} (${o.name}) is on the target already: not uploaded`);
-      const total = upload.reduce((a, o) => a + o.size, 0);
+      const chunked = files.filter((f) => f.chunked);
+      const chunksThere = new Map((await t.store.list('chunks/')).map((o) => [o.key, o.size]));
+      const total = [...upload, ...chunked].reduce((a, o) => a + o.size, 0);
       const step = stepper(ctx, 5, 97, total, 'Uploaded');
       const stored = new Map(present);
       for (const o of upload) {
         ctx.log(`uploading ${o.key} (${o.name}, ${MiB(o.size)})`);
         stored.set(o.key, await uploadFile(t.store, o.key, o.file, o.sha256, step, ctx.signal));
+      }
+      const chunksOf = new Map<string, Chunk[]>();
+      let chunksSent = 0;
+      let chunkBytes = 0;
+      let chunksSkipped = 0;
+      for (const f of chunked) {
+        const r = await uploadChunked(t.store, f.file, f.sha256, chunksThere, step, ctx.signal);
+        chunksOf.set(f.name, r.chunks);
+        const nonzero = r.chunks.filter((c) => c.sha256).length;
+        const zeros = r.chunks.length - nonzero;
+        ctx.log(`${f.name} (${MiB(f.size)}): ${zeros} chunks of zeros, ${r.sent} sent (${MiB(r.sentBytes)}), ${nonzero - r.sent} on the target already`);
+        chunksSent += r.sent;
+        chunkBytes += r.sentBytes;
+        chunksSkipped += nonzero - r.sent;
       }
       const id = newBackupId(this.now());
       const ms = await listMachines(this.store);
@@ -165,23 +184,27 @@ export class BackupService {
         driver: snap.driver,
         image: snap.image,
         spec: JSON.parse(snap.specJson) as Record<string, unknown>,
-        files: files.map((f) => ({ name: f.name, sha256: f.sha256, size: f.size, stored: stored.get(f.key) ?? 0 })),
+        files: files.map((f) => {
+          const chunks = chunksOf.get(f.name);
+          if (chunks) return { name: f.name, sha256: f.sha256, size: f.size, stored: chunks.reduce((a, c) => a + c.stored, 0), chunks };
+          return { name: f.name, sha256: f.sha256, size: f.size, stored: stored.get(f.key) ?? 0 };
+        }),
         layers: layers.map((l) => ({ sha256: l.sha256, size: l.size, stored: stored.get(l.key) ?? 0 })),
       };
       // Last: until the manifest is there, the backup does not exist.
       await t.store.put(manifestKey(id), Readable.from([Buffer.from(JSON.stringify(manifest, null, 2) + '\n')]), ctx.signal);
-      const uploadedBytes = upload.reduce((a, o) => a + (stored.get(o.key) ?? 0), 0);
+      const uploadedBytes = upload.reduce((a, o) => a + (stored.get(o.key) ?? 0), 0) + chunkBytes;
       const uploadedLayers = upload.filter((o) => o.key.startsWith('layers/'));
       const uploadedLayerBytes = uploadedLayers.reduce((a, o) => a + (stored.get(o.key) ?? 0), 0);
-      ctx.log(`backup ${id}: ${upload.length} objects uploaded (${MiB(uploadedBytes)} stored), ${skip.length} already there`);
+      ctx.log(`backup ${id}: ${upload.length + chunksSent} objects uploaded (${MiB(uploadedBytes)} stored), ${skip.length + chunksSkipped} already there`);
       return {
         backup: id,
         target: t.row.name,
-        uploadedObjects: upload.length,
+        uploadedObjects: upload.length + chunksSent,
         uploadedBytes,
         uploadedLayers: uploadedLayers.length,
         uploadedLayerBytes,
-        skippedObjects: skip.length,
+        skippedObjects: skip.length + chunksSkipped,
         sizeBytes: total,
       };
     });
@@ -231,7 +254,7 @@ export class BackupService {
 
   private async collect(t: OpenTarget): Promise<number> {
     const manifests = await this.manifests(t);
-    const stored = [...(await t.store.list('blobs/')), ...(await t.store.list('layers/'))];
+    const stored = [...(await t.store.list('blobs/')), ...(await t.store.list('layers/')), ...(await t.store.list('chunks/'))];
     const gone = unreferenced(manifests, stored);
     for (const key of gone) await t.store.remove(key);
     return gone.length;
@@ -271,7 +294,11 @@ export class BackupService {
       const total = [...m.files, ...m.layers].reduce((a, o) => a + o.size, 0);
       const step = stepper(ctx, 2, 80, total, 'Downloaded and checked');
       return this.snapshots.importStaged(async (work) => {
-        for (const f of m.files) await downloadFile(t.store, blobKey(f.sha256), path.join(work, f.name), f, step, ctx.signal);
+        for (const f of m.files) {
+          const out = path.join(work, f.name);
+          if (f.chunks) await downloadChunked(t.store, out, { sha256: f.sha256, size: f.size, chunks: f.chunks }, step, ctx.signal);
+          else await downloadFile(t.store, blobKey(f.sha256), out, f, step, ctx.signal);
+        }
         const dir = path.join(work, '.layers');
         fs.mkdirSync(dir, { mode: 0o700 });
         const layers: string[] = [];

@@ -55,7 +55,7 @@ export async function uploadFile(
 
 const ZERO = Buffer.alloc(1 << 16);
 /** All zeros, by memcmp against a zero buffer (a loop over the bytes would cost seconds per guest). */
-const isZero = (b: Buffer): boolean => {
+export const isZero = (b: Buffer): boolean => {
   for (let i = 0; i < b.length; i += ZERO.length) {
     const part = b.subarray(i, i + ZERO.length);
     if (!part.equals(ZERO.subarray(0, part.length))) return false;
