@@ -115,7 +115,7 @@ describe('backups (busybox VM, s3rver and a directory)', () => {
       expect(list[0].sizeBytes).toBeGreaterThan(list[0].storedBytes);
     }
     expect(fs.readdirSync(path.join(dirTarget, 'layers'))).toHaveLength(2);
-    expect(fs.readdirSync(dirTarget).sort()).toEqual(['backups', 'blobs', 'layers']);
+    expect(fs.readdirSync(dirTarget).sort()).toEqual(['backups', 'blobs', 'chunks', 'layers']);
   }, 240_000);
 
   it('a backup of the successor snapshot uploads only the new layer and what changed', async () => {

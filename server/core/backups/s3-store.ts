@@ -49,6 +49,8 @@ export class S3Store implements ObjectStore {
       ...(cfg.endpoint ? { endpoint: cfg.endpoint, forcePathStyle: true } : {}),
       credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey },
       maxAttempts: 2,
+      // An endpoint that does not answer fails the job (or the save) instead of holding it.
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
     });
     this.base = cfg.prefix ? `${cfg.prefix.replace(/\/+$/, '')}/` : '';
   }
