@@ -82,7 +82,7 @@ export async function run() {
       restore_ratio: round(secs(restore) / secs(local), 1),
       note:
         'backup_mb_s: raw snapshot bytes (RAM, state, every disk layer) over the backup job time, gzip level 1 on the way; ' +
-        'incremental: a second live snapshot after 1 MiB written (the RAM and device state of a live snapshot are new each time); ' +
+        'incremental: a second live snapshot after 1 MiB written (its new disk layer, device state and the RAM chunks that changed); ' +
         'restore_ratio: restore from the S3 backup into a new machine (download, verify, join layers, import, fork) over a fork ' +
         'of the same local snapshot',
     };
