@@ -13,7 +13,6 @@ import { ConflictError, HangarError, NotFoundError } from '../errors';
 import type { JobContext, JobRunner } from '../jobs';
 import type { MachineService } from '../machines';
 import type { SnapshotService } from '../snapshots';
-import { ARCHIVE_FORMAT, type ArchiveManifest } from '../snapshot-archive';
 import {
   BACKUP_FORMAT,
   backupManifestSchema,
@@ -29,26 +28,11 @@ import {
   unreferenced,
   type BackupManifest,
 } from './manifest';
-import { CHUNK_BYTES, downloadChunked, uploadChunked, type Chunk } from './chunks';
+import { CHUNK_BYTES, uploadChunked, type Chunk } from './chunks';
 import { ObjectMissingError } from './object-store';
 import { BackupTargetService, type OpenTarget } from './targets';
-import { downloadFile, readSmall, uploadFile } from './transfer';
-
-const MiB = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-
-/** Progress that only goes out when the whole percent changes: uploads report every megabyte. */
-function stepper(ctx: JobContext, from: number, to: number, total: number, what: string) {
-  let done = 0;
-  let last = -1;
-  return (n: number) => {
-    done += n;
-    const pct = Math.floor(from + ((to - from) * done) / Math.max(total, 1));
-    if (pct > last) {
-      last = pct;
-      ctx.progress(Math.min(pct, to), `${what} ${MiB(done)} of ${MiB(total)}`);
-    }
-  };
-}
+import { fillFromBackup } from './restore';
+import { MiB, readSmall, stepper, uploadFile } from './transfer';
 
 /**
  * Backups of snapshots to targets (see manifest.ts for the layout on a target), their list, and
@@ -293,37 +277,7 @@ export class BackupService {
       for (const f of m.files) if (!archiver.members.includes(f.name)) throw new ConflictError(`Backup ${id}: unexpected file "${f.name}".`);
       const total = [...m.files, ...m.layers].reduce((a, o) => a + o.size, 0);
       const step = stepper(ctx, 2, 80, total, 'Downloaded and checked');
-      return this.snapshots.importStaged(async (work) => {
-        for (const f of m.files) {
-          const out = path.join(work, f.name);
-          if (f.chunks) await downloadChunked(t.store, out, { sha256: f.sha256, size: f.size, chunks: f.chunks }, step, ctx.signal);
-          else await downloadFile(t.store, blobKey(f.sha256), out, f, step, ctx.signal);
-        }
-        const dir = path.join(work, '.layers');
-        fs.mkdirSync(dir, { mode: 0o700 });
-        const layers: string[] = [];
-        for (const [i, l] of m.layers.entries()) {
-          layers.push(path.join(dir, `${i}.layer`));
-          await downloadFile(t.store, layerKey(l.sha256), layers[i], l, step, ctx.signal);
-        }
-        ctx.progress(82, 'Joining the disk layers');
-        await archiver.join!(layers, path.join(work, archiver.disk));
-        fs.rmSync(dir, { recursive: true, force: true });
-        const am: ArchiveManifest = {
-          format: ARCHIVE_FORMAT,
-          label: `${m.snapshot.label} (backup ${id})`.slice(0, 120),
-          kind: m.snapshot.kind,
-          driver: m.driver as DriverKind,
-          image: m.image,
-          spec: m.spec,
-          pauseMs: m.snapshot.pauseMs,
-          createdAt: m.snapshot.createdAt,
-        };
-        fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify(am, null, 2) + '\n');
-        fs.writeFileSync(path.join(work, 'SHA256SUMS'), m.files.map((f) => `${f.sha256}  ${f.name}\n`).join(''), { mode: 0o600 });
-        await addChecksums(work, [archiver.disk, 'manifest.json']);
-        ctx.progress(90, 'Checking the restored snapshot');
-      });
+      return this.snapshots.importStaged((work) => fillFromBackup(t.store, m, archiver, work, step, ctx));
     }).catch((err: Error) => {
       ctx.log(`restore failed: ${err.message}`);
       throw err;

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { pipeline, Transform, Writable, type Readable } from 'node:stream';
 import { pipeline as pipe } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
+import type { JobContext } from '../jobs';
 import type { ObjectStore } from './object-store';
 
 /** Counts and hashes what passes through it. */
@@ -128,4 +129,20 @@ export async function readSmall(store: ObjectStore, key: string, limit = 1 << 20
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+export const MiB = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+
+/** Progress that only goes out when the whole percent changes: uploads report every megabyte. */
+export function stepper(ctx: JobContext, from: number, to: number, total: number, what: string) {
+  let done = 0;
+  let last = -1;
+  return (n: number) => {
+    done += n;
+    const pct = Math.floor(from + ((to - from) * done) / Math.max(total, 1));
+    if (pct > last) {
+      last = pct;
+      ctx.progress(Math.min(pct, to), `${what} ${MiB(done)} of ${MiB(total)}`);
+    }
+  };
 }
