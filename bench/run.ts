@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   ui: () => import('./ui'),
   images: () => import('./images'),
   metrics: () => import('./metrics'),
+  backups: () => import('./backups'),
 };
 
 const name = process.argv[2];

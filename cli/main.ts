@@ -16,6 +16,7 @@ import { cp } from './commands/files';
 import { open } from './commands/open';
 import { ansibleInventory } from './commands/ansible';
 import { schedule } from './commands/schedules';
+import { backup, backups } from './commands/backups';
 import { CliError, describeError } from './output';
 
 const HELP = `hangar: disposable machines (QEMU VMs, nspawn and podman containers)
@@ -68,8 +69,13 @@ Usage:
   hangar audit [--action A] [--actor U] [--target ID] [-n N] [--cursor C] [--jsonl]   the audit log, newest first (admins)
   hangar webhooks [ls | add URL --event E... [--secret S] | rm ID | deliveries ID | redeliver ID DELIVERY]   signed event
                                                   deliveries to other services (admins; the secret is shown once)
-  hangar schedule [ls [MACHINE] | add MACHINE|--tag T --cron EXPR [--tz ZONE] --keep-last N [--keep-hourly|daily|weekly|monthly N] | rm ID | run ID]
+  hangar schedule [ls [MACHINE] | add MACHINE|--tag T --cron EXPR [--tz ZONE] --keep-last N [--keep-hourly|daily|weekly|monthly N]
+                  [--backup-to T --backup-keep N] | rm ID | run ID]
                                                   snapshots on a schedule, pruned by retention (like restic forget --keep-*)
+  hangar backups targets [ls | add NAME --dir PATH | add NAME --s3 --bucket B [--endpoint URL] [--prefix P] --access-key ID
+                 --secret-file F | rm NAME]         where backups go (admins)
+  hangar backups [ls TARGET | restore TARGET ID --name NEW | rm TARGET ID]   what a target holds; restore into a new machine
+  hangar backup SNAPSHOT --to TARGET              back up a snapshot (layers already on the target are not sent again)
   hangar help
 
 Global: --json (machine-readable output).
@@ -195,6 +201,12 @@ export async function run(argv: string[]): Promise<number> {
       case 'schedule':
       case 'schedules':
         await schedule(rest, json);
+        return 0;
+      case 'backups':
+        await backups(rest, json);
+        return 0;
+      case 'backup':
+        await backup(rest, json);
         return 0;
       case 'passwd':
         await passwd(json);

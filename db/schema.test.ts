@@ -20,6 +20,7 @@ describe('schemas', () => {
       [
         'api_tokens',
         'audit_events',
+        'backup_targets',
         'images',
         'job_logs',
         'jobs',

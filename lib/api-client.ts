@@ -23,6 +23,7 @@ import { imageSchema, registrySchema, type BuildImageBody, type PutRegistryBody 
 import { uploadedPackageSchema, type ProbeBody } from './contracts/probes';
 import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from './contracts/steps';
 import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
+import { backupSchema, backupTargetSchema, type CreateBackupTargetBody } from './contracts/backups';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
 import { recordingSchema, type PatchMachineBody } from './contracts/recordings';
 import { prefsSchema, type Prefs } from './contracts/prefs';
@@ -316,6 +317,17 @@ export function createApiClient(opts: ClientOptions) {
       create: (b: CreateScheduleBody) => call('POST', '/schedules', scheduleSchema, b),
       remove: (id: string) => call('DELETE', `/schedules/${encodeURIComponent(id)}`, scheduleSchema),
       run: (id: string) => call('POST', `/schedules/${encodeURIComponent(id)}/run`, jobSchema),
+    },
+    backups: {
+      targets: () => call('GET', '/backup-targets', listOf(backupTargetSchema)),
+      addTarget: (b: CreateBackupTargetBody) => call('POST', '/backup-targets', backupTargetSchema, b),
+      removeTarget: (target: string) => call('DELETE', `/backup-targets/${encodeURIComponent(target)}`, backupTargetSchema),
+      list: (target: string, p: PageQuery = {}) => call('GET', `/backup-targets/${encodeURIComponent(target)}/backups${q({ ...p })}`, listOf(backupSchema)),
+      create: (snapshot: string, target: string) => call('POST', `/snapshots/${encodeURIComponent(snapshot)}/backup`, jobSchema, { target }),
+      restore: (target: string, backup: string, name: string) =>
+        call('POST', `/backup-targets/${encodeURIComponent(target)}/backups/${encodeURIComponent(backup)}/restore`, jobSchema, { name }),
+      remove: (target: string, backup: string) =>
+        call('DELETE', `/backup-targets/${encodeURIComponent(target)}/backups/${encodeURIComponent(backup)}`, z.object({ removedObjects: z.number() })),
     },
   };
 }

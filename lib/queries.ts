@@ -28,6 +28,8 @@ export const keys = {
   settings: () => ['settings'] as const,
   tokens: () => ['tokens'] as const,
   webhooks: () => ['webhooks'] as const,
+  backupTargets: () => ['backups', 'targets'] as const,
+  backups: (target: string) => ['backups', 'list', target] as const,
   webhookDeliveries: (id: string) => ['webhooks', id, 'deliveries'] as const,
   scrapeToken: () => ['metrics', 'token'] as const,
   users: () => ['users'] as const,
@@ -71,6 +73,8 @@ export function queries(api: ApiClient) {
     settings: () => ({ queryKey: keys.settings(), queryFn: () => api.settings.get() }),
     tokens: () => ({ queryKey: keys.tokens(), queryFn: async () => (await api.tokens.list()).items }),
     webhooks: () => ({ queryKey: keys.webhooks(), queryFn: async () => (await api.webhooks.list()).items }),
+    backupTargets: () => ({ queryKey: keys.backupTargets(), queryFn: async () => (await api.backups.targets()).items }),
+    backups: (target: string) => ({ queryKey: keys.backups(target), queryFn: async () => (await api.backups.list(target, { limit: 200 })).items }),
     webhookDeliveries: (id: string) => ({
       queryKey: keys.webhookDeliveries(id),
       queryFn: async () => (await api.webhooks.deliveries(id, { limit: 20 })).items,

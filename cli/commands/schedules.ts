@@ -5,7 +5,7 @@ import { loadConfig } from '../config';
 import { CliError, printJson } from '../output';
 
 const USAGE = `Usage: hangar schedule [ls [MACHINE] | add MACHINE|--tag TAG --cron EXPR [--tz ZONE] [--keep-last N] [--keep-hourly N]
-       [--keep-daily N] [--keep-weekly N] [--keep-monthly N] | rm ID | run ID]
+       [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--backup-to TARGET [--backup-keep N]] | rm ID | run ID]
 Example: hangar schedule add web --cron '0 3 * * *' --tz Europe/Berlin --keep-last 3 --keep-daily 7`;
 
 function api(): ApiClient {
@@ -58,6 +58,8 @@ export async function schedule(argv: string[], json: boolean): Promise<void> {
           'keep-daily': { type: 'string' },
           'keep-weekly': { type: 'string' },
           'keep-monthly': { type: 'string' },
+          'backup-to': { type: 'string' },
+          'backup-keep': { type: 'string' },
         },
       });
       const machine = positionals[0];
@@ -72,6 +74,7 @@ export async function schedule(argv: string[], json: boolean): Promise<void> {
         cron: values.cron,
         ...(values.tz ? { timeZone: values.tz } : {}),
         keep,
+        ...(values['backup-to'] ? { backup: { target: values['backup-to'], keep: Number(values['backup-keep'] ?? 3) } } : {}),
       });
       return json ? printJson(s) : console.log(`Added ${line(s)}`);
     }

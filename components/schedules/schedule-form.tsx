@@ -1,10 +1,10 @@
 'use client';
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api-client';
 import { KEEP_RULES, type Keep } from '@/lib/contracts/schedules';
-import { keys } from '@/lib/queries';
+import { keys, queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
 
@@ -16,9 +16,12 @@ export function ScheduleForm({ machineId }: { machineId: string }) {
   const qc = useQueryClient();
   const toast = useToast();
   const [problems, setProblems] = useState<string[]>([]);
+  // Back each checkpoint up to a target too, when any exists.
+  const targets = useQuery(queries(api).backupTargets()).data ?? [];
   const zone = typeof Intl !== 'undefined' ? Intl.DateTimeFormat().resolvedOptions().timeZone : 'UTC';
   const create = useMutation({
-    mutationFn: (b: { cron: string; timeZone: string; keep: Keep }) => api.schedules.create({ machine: machineId, ...b }),
+    mutationFn: (b: { cron: string; timeZone: string; keep: Keep; backup?: { target: string; keep: number } }) =>
+      api.schedules.create({ machine: machineId, ...b }),
     onSuccess: (s) => {
       setProblems([]);
       toast('success', `Schedule added: "${s.cron}" (${s.timeZone})`);
@@ -37,7 +40,9 @@ export function ScheduleForm({ machineId }: { machineId: string }) {
       const n = Number(f.get(`keep-${r}`) || 0);
       if (n > 0) keep[r] = n;
     }
-    create.mutate({ cron: String(f.get('cron')).trim(), timeZone: String(f.get('timeZone')).trim() || 'UTC', keep });
+    const target = String(f.get('backupTarget') ?? '');
+    const backup = target ? { target, keep: Number(f.get('backupKeep') || 3) } : undefined;
+    create.mutate({ cron: String(f.get('cron')).trim(), timeZone: String(f.get('timeZone')).trim() || 'UTC', keep, ...(backup ? { backup } : {}) });
   }
   return (
     <form onSubmit={onSubmit} className="space-y-2" aria-label="Add a schedule">
@@ -56,6 +61,25 @@ export function ScheduleForm({ machineId }: { machineId: string }) {
             <input name={`keep-${r}`} type="number" min={0} max={1000} defaultValue={r === 'last' ? 3 : r === 'daily' ? 7 : 0} className={`${field} w-20`} />
           </label>
         ))}
+        {targets.length > 0 && (
+          <>
+            <label className="text-sm">
+              <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Back up to</span>
+              <select name="backupTarget" defaultValue="" className={field}>
+                <option value="">(no backup)</option>
+                {targets.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="text-sm">
+              <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Keep there</span>
+              <input name="backupKeep" type="number" min={1} max={1000} defaultValue={3} className={`${field} w-20`} />
+            </label>
+          </>
+        )}
         <button
           type="submit"
           disabled={create.isPending}

@@ -13,7 +13,7 @@ const when = (t: number | null) => (t ? new Date(t).toLocaleString(undefined, { 
 const keepWords = (s: Schedule) =>
   KEEP_RULES.filter((r) => (s.keep[r] ?? 0) > 0)
     .map((r) => `${r} ${s.keep[r]}`)
-    .join(', ');
+    .join(', ') + (s.backup ? `; backed up, last ${s.backup.keep} kept on the target` : '');
 const status: Record<NonNullable<Schedule['lastStatus']>, string> = {
   running: 'text-sky-700 dark:text-sky-400',
   succeeded: 'text-emerald-700 dark:text-emerald-400',

@@ -11,6 +11,7 @@ import { api } from '@/components/ui/api';
 import { EmptyState } from '@/components/ui/empty-state';
 import { useToast } from '@/components/shell/toasts';
 import { useConfirm } from '@/components/ui/confirm-dialog';
+import { BackupButton } from './backup-button';
 
 /** The snapshot tree, like a git graph: each node with its kind, pause, size and the machines on it. */
 export function SnapshotTree({ machineId }: { machineId?: string }) {
@@ -220,6 +221,7 @@ function SnapshotRow(props: { s: Snapshot; depth: number; canOperate: boolean; e
           >
             Fork
           </button>
+          {exportable && <BackupButton snapshotId={s.id} />}
           {exportable && (
             <a
               href={`/api/snapshots/${s.id}/export`}

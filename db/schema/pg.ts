@@ -1,4 +1,4 @@
-import { pgTable, text, bigint, boolean, primaryKey, index } from 'drizzle-orm/pg-core';
+import { pgTable, text, bigint, integer, boolean, primaryKey, index } from 'drizzle-orm/pg-core';
 
 // Keep in step with ./sqlite.ts: db/schema.test.ts checks both have the same tables and columns.
 // Ids are text made by the app; timestamps are app-side integer milliseconds.
@@ -276,4 +276,19 @@ export const schedules = pgTable('schedules', {
   lastStatus: text('last_status', { enum: ['running', 'succeeded', 'failed'] }),
   lastJobId: text('last_job_id'),
   lastError: text('last_error'),
+  /** After each checkpoint: back it up to this target, keeping the schedule's last `backupKeep` backups there. */
+  backupTargetId: text('backup_target_id'),
+  backupKeep: integer('backup_keep'),
+});
+
+/** Where backups go: an S3-compatible bucket or a host directory. `secret` (the S3 secret key) is the server's: never returned. */
+export const backupTargets = pgTable('backup_targets', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  kind: text('kind', { enum: ['s3', 'dir'] }).notNull(),
+  configJson: text('config_json').notNull(),
+  secret: text('secret'),
+  createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
 });

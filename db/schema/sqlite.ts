@@ -276,4 +276,19 @@ export const schedules = sqliteTable('schedules', {
   lastStatus: text('last_status', { enum: ['running', 'succeeded', 'failed'] }),
   lastJobId: text('last_job_id'),
   lastError: text('last_error'),
+  /** After each checkpoint: back it up to this target, keeping the schedule's last `backupKeep` backups there. */
+  backupTargetId: text('backup_target_id'),
+  backupKeep: integer('backup_keep'),
+});
+
+/** Where backups go: an S3-compatible bucket or a host directory. `secret` (the S3 secret key) is the server's: never returned. */
+export const backupTargets = sqliteTable('backup_targets', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  kind: text('kind', { enum: ['s3', 'dir'] }).notNull(),
+  configJson: text('config_json').notNull(),
+  secret: text('secret'),
+  createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
 });

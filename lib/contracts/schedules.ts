@@ -68,8 +68,13 @@ export const scheduleSchema = z.object({
   lastStatus: scheduleStatusSchema.nullable(),
   lastJobId: z.string().nullable(),
   lastError: z.string().nullable(),
+  /** After each checkpoint: back it up to this target, keeping the schedule's newest `keep` backups there. */
+  backup: z.object({ targetId: z.string(), keep: z.number().int() }).nullable(),
 });
 export type Schedule = z.infer<typeof scheduleSchema>;
+
+/** Back each new snapshot up to a target (id or name), with its own keep-last-N there. */
+export const scheduleBackupSchema = z.object({ target: z.string().min(1).max(64), keep: z.number().int().min(1).max(1000) }).strict();
 
 export const createScheduleBodySchema = z
   .object({
@@ -79,6 +84,7 @@ export const createScheduleBodySchema = z
     cron: cronSchema,
     timeZone: timeZoneSchema.default('UTC'),
     keep: keepSchema,
+    backup: scheduleBackupSchema.optional(),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -88,4 +94,6 @@ export const createScheduleBodySchema = z
 export type CreateScheduleBody = z.input<typeof createScheduleBodySchema>;
 
 /** A machine's own schedule: the machine is the one in the path. */
-export const createMachineScheduleBodySchema = z.object({ cron: cronSchema, timeZone: timeZoneSchema.default('UTC'), keep: keepSchema }).strict();
+export const createMachineScheduleBodySchema = z
+  .object({ cron: cronSchema, timeZone: timeZoneSchema.default('UTC'), keep: keepSchema, backup: scheduleBackupSchema.optional() })
+  .strict();

@@ -25,6 +25,7 @@ import { grantRoutes } from './grants';
 import { auditRoutes } from './audit';
 import { statsRoutes } from './stats';
 import { webhookRoutes } from './webhooks';
+import { backupRoutes } from './backups';
 import { metricsRoutes } from './metrics';
 import { scheduleRoutes } from './schedules';
 
@@ -46,6 +47,7 @@ const API_TAGS = [
   { name: 'steps', description: 'Cached step trees' },
   { name: 'audit', description: 'The audit log (admins)' },
   { name: 'webhooks', description: 'Signed event deliveries to other services (admins)' },
+  { name: 'backups', description: 'Backup targets (admins), backups of snapshots and restores from them' },
   { name: 'metrics', description: 'The Prometheus scrape token (admins); the metrics are at /metrics' },
 ];
 
@@ -73,6 +75,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   userRoutes,
   auditRoutes,
   webhookRoutes,
+  backupRoutes,
   metricsRoutes,
 ];
 

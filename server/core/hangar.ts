@@ -35,6 +35,7 @@ import { listMachineRows } from '@/db/repo/machines';
 import { MetricsService } from './metrics';
 import { ScheduleService, type ScheduleOptions } from './schedules/service';
 import { deleteMachineSchedules } from '@/db/repo/schedules';
+import { BackupService } from './backups/service';
 
 export interface CoreOptions {
   dataDir: string;
@@ -78,6 +79,7 @@ export interface Core {
   webhooks: WebhookService;
   metrics: MetricsService;
   schedules: ScheduleService;
+  backups: BackupService;
   close(): Promise<void>;
 }
 
@@ -133,7 +135,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const metrics = new MetricsService(store, bus, stats, () => machines.listing.items());
   metrics.webhooksQueued = () => webhooks.queued;
   await metrics.loadToken();
+  const backups = new BackupService(store, jobs, machines, snapshots, layout.root);
   const schedules = new ScheduleService(store, jobs, machines, snapshots, opts.schedules ?? { timer: true });
+  schedules.backups = backups;
   bus.subscribe('machine:removed', ({ id }) => void deleteMachineSchedules(store, id).catch(() => undefined));
   // Runs missed while the server was down: each due schedule once, now.
   if (opts.schedules?.timer ?? true) await schedules.start();
@@ -178,6 +182,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     webhooks,
     metrics,
     schedules,
+    backups,
     async close() {
       schedules.stop();
       stats.stop();

@@ -33,7 +33,8 @@ const manifestSchema = z.object({
   pauseMs: z.number().int().nonnegative().nullable(),
   createdAt: z.number().int().nonnegative(),
 });
-type Manifest = z.infer<typeof manifestSchema>;
+export type ArchiveManifest = z.infer<typeof manifestSchema>;
+type Manifest = ArchiveManifest;
 
 /** Write the archive of `snap` to `out` (a file under the data dir's tmp), staging in `work`. */
 async function exportSnapshot(snap: SnapshotRow, archiver: SnapshotArchiver, work: string, out: string): Promise<void> {
@@ -80,6 +81,12 @@ async function unpackSnapshot(archive: string, work: string, archiverOf: (kind: 
   const bad = (msg: string) => new BadRequestError(`Not a Hangar snapshot archive: ${msg}.`);
   const tar = await run(['tar', '-C', work, '--no-same-owner', '--no-same-permissions', '-xf', archive], { timeoutMs: 30 * 60_000 });
   if (tar.code !== 0) throw bad(`tar could not unpack it (${firstLine(tar.stderr) || `exit ${tar.code}`})`);
+  return checkUnpacked(work, archiverOf, known);
+}
+
+/** The checks of an unpacked archive's files in `work` (see unpackSnapshot), whoever put them there. */
+async function checkUnpacked(work: string, archiverOf: (kind: DriverKind) => SnapshotArchiver | undefined, known: Set<string>) {
+  const bad = (msg: string) => new BadRequestError(`Not a Hangar snapshot archive: ${msg}.`);
   for (const e of fs.readdirSync(work)) {
     const st = fs.lstatSync(path.join(work, e));
     if (!known.has(e) || !st.isFile() || st.nlink !== 1) throw bad(`unexpected member "${e.slice(0, 80)}"`);
@@ -135,6 +142,34 @@ export async function importFromFile(
   archive: string,
   now: number,
 ): Promise<string> {
+  return importInto(store, dirs, archiverOf, now, (work, known) => unpackSnapshot(archive, work, archiverOf, known));
+}
+
+/**
+ * As importFromFile, for archive members that `fill` writes into the work dir (a restore from a
+ * backup downloads them there): checked the same way, nothing left behind on failure.
+ */
+export async function importFilled(
+  store: Store,
+  dirs: { snapshots: string; layers: string },
+  archiverOf: (kind: DriverKind) => SnapshotArchiver | undefined,
+  fill: (work: string) => Promise<void>,
+  now: number,
+): Promise<string> {
+  return importInto(store, dirs, archiverOf, now, async (work, known) => {
+    fs.mkdirSync(work, { recursive: true, mode: 0o700 });
+    await fill(work);
+    return checkUnpacked(work, archiverOf, known);
+  });
+}
+
+async function importInto(
+  store: Store,
+  dirs: { snapshots: string; layers: string },
+  archiverOf: (kind: DriverKind) => SnapshotArchiver | undefined,
+  now: number,
+  unpack: (work: string, known: Set<string>) => Promise<{ manifest: Manifest; archiver: SnapshotArchiver }>,
+): Promise<string> {
   const id = newId('snp');
   const work = resolveInside(dirs.snapshots, `.${id}.import`);
   const dir = resolveInside(dirs.snapshots, id);
@@ -143,7 +178,7 @@ export async function importFromFile(
   const known = new Set([...OWN, ...archivers.flatMap((a) => [...a.members, a.disk])]);
   let disk: string | null = null;
   try {
-    const { manifest, archiver } = await unpackSnapshot(archive, work, archiverOf, known);
+    const { manifest, archiver } = await unpack(work, known);
     disk = path.join(dirs.layers, `${id}-imported${path.extname(archiver.disk)}`);
     fs.mkdirSync(dirs.layers, { recursive: true, mode: 0o700 });
     fs.renameSync(path.join(work, archiver.disk), disk);

@@ -24,7 +24,7 @@ import type { JobContext, JobRunner } from './jobs';
 import type { MachineService } from './machines';
 import { verifyChecksums } from './checksums';
 import { collectGarbage, deleteSnapshotTree, type GcResult } from './snapshot-gc';
-import { exportToFile, importFromFile } from './snapshot-archive';
+import { exportToFile, importFilled, importFromFile } from './snapshot-archive';
 import { sumLiveFiles, takeCheckpoint } from './snapshot-checkpoint';
 import { SnapshotForks } from './snapshot-fork';
 
@@ -108,6 +108,13 @@ export class SnapshotService {
   /** A new root snapshot from an archive file (already saved under the data dir's tmp). */
   async importArchive(archive: string): Promise<Snapshot> {
     const id = await importFromFile(this.store, this.dirs, (kind) => this.machines.driver(kind).archive, archive, this.now());
+    this.changed(id);
+    return this.get(id);
+  }
+
+  /** A new root snapshot from archive members that `fill` writes into a work dir (a restore from a backup). */
+  async importStaged(fill: (work: string) => Promise<void>): Promise<Snapshot> {
+    const id = await importFilled(this.store, this.dirs, (kind) => this.machines.driver(kind).archive, fill, this.now());
     this.changed(id);
     return this.get(id);
   }

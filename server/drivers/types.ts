@@ -175,6 +175,11 @@ export interface SnapshotArchiver {
   checkRecord(record: unknown): Record<string, unknown>;
   /** The frozen layer and everything below it as one standalone file. */
   flatten(frozen: string, out: string): Promise<void>;
+  /**
+   * Backups keep the frozen layers apart (an unchanged one is not uploaded again): join such
+   * layers, bottom first, each a standalone file as the chain held it, into the archive's disk.
+   */
+  join?(layers: string[], out: string): Promise<void>;
   /** Unpacked files are what they claim (complete state, a standalone disk); throws a message naming the file. */
   check(dir: string, live: boolean): Promise<void>;
 }

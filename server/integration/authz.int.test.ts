@@ -101,6 +101,13 @@ const RULES: Record<string, Access> = {
   'delete /webhooks/{id}': 'admin',
   'get /webhooks/{id}/deliveries': 'admin',
   'post /webhooks/{id}/deliveries/{delivery}/redeliver': 'admin',
+  'get /backup-targets': 'operator',
+  'post /backup-targets': 'admin',
+  'delete /backup-targets/{target}': 'admin',
+  'get /backup-targets/{target}/backups': 'operator',
+  'delete /backup-targets/{target}/backups/{backup}': 'operator',
+  'post /backup-targets/{target}/backups/{backup}/restore': 'operator',
+  'post /snapshots/{snapshot}/backup': 'operator',
   'get /schedules': 'viewer',
   'post /schedules': 'operator',
   'get /schedules/{id}': 'viewer',
@@ -169,7 +176,10 @@ const fill = (p: string) =>
     .replace('{action}', 'start')
     .replace('{key}', '0123456789abcdef0123456789abcdef')
     .replace('{userId}', 'usr_aaaaaaaaaaaaaaaaaaaa')
-    .replace('{delivery}', 'whd_aaaaaaaaaaaaaaaaaaaa');
+    .replace('{delivery}', 'whd_aaaaaaaaaaaaaaaaaaaa')
+    .replace('{target}', 'no-such-target')
+    .replace('{backup}', 'bk-0000000000000-aaaaaaaa')
+    .replace('{snapshot}', 'no-such-snapshot');
 
 describe('authorization matrix', () => {
   it('has a rule for every published route, and the server enforces each for every kind of caller', async () => {

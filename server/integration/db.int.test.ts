@@ -148,7 +148,7 @@ describe.each(dialects)('%s', (dialect, open) => {
       // Schedules: the row round-trips; the snapshots a schedule took of a machine (complete ones) are what its retention sees.
       const row = { id: 'sch_aaaaaaaaaaaaaaaaaaaa', machineId: 'mch_sched0000000000000', tag: null, cron: '0 3 * * *', timeZone: 'Europe/Berlin' };
       const rest = { keepJson: '{"last":2}', enabled: true, createdBy: u.id, createdAt: now, updatedAt: now, nextRunAt: now + 10, lastRunAt: null };
-      await sched.insertSchedule(s, { ...row, ...rest, lastStatus: null, lastJobId: null, lastError: null });
+      await sched.insertSchedule(s, { ...row, ...rest, lastStatus: null, lastJobId: null, lastError: null, backupTargetId: null, backupKeep: null });
       await sched.updateScheduleRow(s, row.id, { lastStatus: 'succeeded', lastRunAt: now + 1 });
       expect(await sched.listScheduleRows(s)).toMatchObject([{ ...row, lastStatus: 'succeeded', lastRunAt: now + 1, enabled: true }]);
       const snap = (i: number, state: 'complete' | 'failed') =>

@@ -11,13 +11,14 @@ import { StepCacheSettings } from '@/components/steps/step-cache-settings';
 import { UserAdmin } from '@/components/settings/user-admin';
 import { MetricsSettings } from '@/components/settings/metrics-settings';
 import { WebhookSettings } from '@/components/webhooks/webhook-settings';
+import { BackupSettings } from '@/components/backups/backup-settings';
 
 export const metadata: Metadata = { title: 'Settings' };
 
 export default function SettingsPage() {
   return (
     <>
-      <PageHeader title="Settings" description="What this host can do, server settings, users, your account, API tokens, webhooks and metrics." />
+      <PageHeader title="Settings" description="What this host can do, server settings, users, your account, API tokens, backups, webhooks and metrics." />
       <div className="space-y-8">
         <RoleGate role="viewer">
           <HostCapabilities />
@@ -31,6 +32,7 @@ export default function SettingsPage() {
           <StepCacheSettings />
         </RoleGate>
         <RoleGate role="admin">
+          <BackupSettings />
           <WebhookSettings />
           <MetricsSettings />
           <RegistrySettings />

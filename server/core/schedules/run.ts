@@ -6,14 +6,18 @@ import { ConflictError } from '../errors';
 import type { JobContext } from '../jobs';
 import type { MachineService } from '../machines';
 import type { SnapshotService } from '../snapshots';
+import type { BackupService } from '../backups/service';
 import { selectKept } from './retention';
 
 export interface RunDeps {
   store: Store;
   machines: Pick<MachineService, 'describe'>;
   snapshots: Pick<SnapshotService, 'checkpointFor' | 'remove'>;
+  backups?: ScheduleBackups | null;
   now: () => number;
 }
+
+export type ScheduleBackups = Pick<BackupService, 'backupIn' | 'prune' | 'targets'>;
 
 export interface RunResult {
   taken: string[];
@@ -51,6 +55,7 @@ export async function runSchedule(d: RunDeps, row: ScheduleRow, keep: Keep, targ
       const snap = await d.snapshots.checkpointFor(row.id, m.id, label, ctx);
       r.taken.push(snap.id);
       ctx.log(`${m.name}: ${snap.kind} snapshot ${snap.id}`);
+      if (row.backupTargetId && d.backups) await backUp(d.backups, row, snap.id, m, r, ctx);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       ctx.log(`${m.name}: checkpoint failed: ${msg}`);
@@ -62,6 +67,19 @@ export async function runSchedule(d: RunDeps, row: ScheduleRow, keep: Keep, targ
   ctx.progress(100, 'done');
   if (r.failed.length) throw new Error(`checkpoint failed on ${r.failed.map((f) => `${f.machine} (${f.error})`).join(', ')}`);
   return r;
+}
+
+/** The new snapshot to the schedule's target, then its keep-last-N there; a failure fails the run, the snapshot stays. */
+async function backUp(b: ScheduleBackups, row: ScheduleRow, snapId: string, m: MachineBase, r: RunResult, ctx: JobContext): Promise<void> {
+  try {
+    const done = await b.backupIn(snapId, row.backupTargetId!, row.id, ctx);
+    ctx.log(`${m.name}: backed up as ${done.backup} (${done.uploadedObjects} objects sent, ${done.skippedObjects} on ${done.target} already)`);
+    await b.prune(row.backupTargetId!, row.id, m.id, row.backupKeep ?? 1, ctx);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    ctx.log(`${m.name}: backup failed: ${msg}`);
+    r.failed.push({ machine: m.name, error: `backup: ${msg}` });
+  }
 }
 
 async function prune(d: RunDeps, row: ScheduleRow, keep: Keep, m: MachineBase, r: RunResult, ctx: JobContext): Promise<void> {

@@ -7,12 +7,12 @@ import type { Store } from '@/db/client';
 import { listMachines, type MachineBase } from '@/db/repo/machines';
 import { deleteScheduleRow, getScheduleRow, insertSchedule, listScheduleRows, updateScheduleRow, type ScheduleRow } from '@/db/repo/schedules';
 import type { Principal } from '../auth';
-import { ConflictError, NotFoundError } from '../errors';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors';
 import { newId } from '../ids';
 import type { JobRunner } from '../jobs';
 import type { MachineService } from '../machines';
 import type { SnapshotService } from '../snapshots';
-import { runSchedule } from './run';
+import { runSchedule, type ScheduleBackups } from './run';
 
 /** The longest the timer sleeps before looking again (a clock change, a schedule added elsewhere). */
 const MAX_SLEEP_MS = 60_000;
@@ -43,6 +43,9 @@ export class ScheduleService {
   private readonly running = new Set<string>();
   /** The tick under way: the timer's and start()'s never overlap (both would see a schedule due and fire it). */
   private ticking: Promise<unknown> = Promise.resolve();
+
+  /** Backups after each checkpoint, where a schedule asks for them (set once by createCore). */
+  backups: ScheduleBackups | null = null;
 
   constructor(
     private readonly store: Store,
@@ -90,6 +93,8 @@ export class ScheduleService {
       lastStatus: null,
       lastJobId: null,
       lastError: null,
+      backupTargetId: body.backup ? (await this.backupTarget(body.backup.target)).id : null,
+      backupKeep: body.backup?.keep ?? null,
     };
     await insertSchedule(this.store, row);
     this.arm();
@@ -158,7 +163,8 @@ export class ScheduleService {
       const r = await this.jobs.start({ kind: 'schedule.run', title: `Scheduled snapshot of ${what} (${row.cron})`, ownerId }, async (ctx) => {
         await updateScheduleRow(this.store, row.id, { lastRunAt: this.now(), lastStatus: 'running', lastJobId: ctx.jobId, lastError: null });
         const targets = await this.targets(row);
-        return runSchedule({ store: this.store, machines: this.machines, snapshots: this.snapshots, now: this.now }, row, keep, targets, ctx);
+        const deps = { store: this.store, machines: this.machines, snapshots: this.snapshots, backups: this.backups, now: this.now };
+        return runSchedule(deps, row, keep, targets, ctx);
       });
       r.done
         .then((j) => updateScheduleRow(this.store, row.id, { lastStatus: j.state === 'succeeded' ? 'succeeded' : 'failed', lastError: j.error ?? null }))
@@ -191,6 +197,11 @@ export class ScheduleService {
       .catch(() => undefined); // the store is closing
   }
 
+  private async backupTarget(ref: string): Promise<{ id: string }> {
+    if (!this.backups) throw new BadRequestError('Backups are not available here.');
+    return this.backups.targets.row(ref);
+  }
+
   private view(r: ScheduleRow, ms: Pick<MachineBase, 'id' | 'name'>[]): Schedule {
     return {
       id: r.id,
@@ -208,6 +219,7 @@ export class ScheduleService {
       lastStatus: r.lastStatus,
       lastJobId: r.lastJobId,
       lastError: r.lastError,
+      backup: r.backupTargetId ? { targetId: r.backupTargetId, keep: r.backupKeep ?? 1 } : null,
     };
   }
 }

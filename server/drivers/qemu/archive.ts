@@ -35,6 +35,20 @@ export const qemuArchiver: SnapshotArchiver = {
     const flat = await run(['qemu-img', 'convert', '-O', 'qcow2', frozen, out], { timeoutMs: 30 * 60_000 });
     if (flat.code !== 0) throw new Error(`flattening the disk failed: ${firstLine(flat.stderr)}`);
   },
+  async join(layers, out) {
+    // Each layer came from elsewhere (a backup target): a qcow2 with no external data file, its
+    // backing file set here to the layer below (none for the bottom), never to what its header said.
+    for (const [i, layer] of layers.entries()) {
+      const info = await run(['qemu-img', 'info', '--output=json', '-f', 'qcow2', layer], { timeoutMs: 30_000 });
+      const d = info.code === 0 ? (JSON.parse(info.stdout) as { format?: string; 'format-specific'?: { data?: { 'data-file'?: string } } }) : null;
+      if (!d || d.format !== 'qcow2') throw new Error(`disk layer ${i + 1} is not a qcow2 image`);
+      if (d['format-specific']?.data?.['data-file']) throw new Error(`disk layer ${i + 1} refers to an external data file`);
+      const below = i ? ['-b', layers[i - 1], '-F', 'qcow2'] : ['-b', ''];
+      const r = await run(['qemu-img', 'rebase', '-u', '-f', 'qcow2', ...below, layer], { timeoutMs: 30_000 });
+      if (r.code !== 0) throw new Error(`linking disk layer ${i + 1} failed: ${firstLine(r.stderr)}`);
+    }
+    await qemuArchiver.flatten(layers[layers.length - 1], out);
+  },
   async check(dir, live) {
     if (live) {
       try {
