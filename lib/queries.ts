@@ -7,6 +7,7 @@ export const SNAPSHOT_PAGE = 200;
 /** Query keys in one place: mutations and socket events invalidate through these, never literals. */
 export const keys = {
   me: () => ['me'] as const,
+  health: () => ['health'] as const,
   machines: () => ['machines'] as const,
   machine: (id: string) => ['machines', id] as const,
   jobs: () => ['jobs'] as const,
@@ -44,6 +45,8 @@ export const keys = {
 export function queries(api: ApiClient) {
   return {
     me: () => ({ queryKey: keys.me(), queryFn: () => api.auth.me(), retry: false }),
+    /** How the server is reached (HTTPS or plain HTTP and why): fixed while it runs. */
+    health: () => ({ queryKey: keys.health(), queryFn: () => api.health(), staleTime: Infinity }),
     machines: () => ({ queryKey: keys.machines(), queryFn: async () => (await api.machines.list()).items }),
     machine: (ref: string) => ({ queryKey: keys.machine(ref), queryFn: () => api.machines.get(ref) }),
     jobs: () => ({ queryKey: keys.jobs(), queryFn: async () => (await api.jobs.list({ limit: 100 })).items }),

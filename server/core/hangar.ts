@@ -43,12 +43,23 @@ export interface CoreOptions {
   drivers?: DriverRegistry;
   /** The schedules' clock and timer: the server's own unless given (unit tests move a clock and call tick()). */
   schedules?: ScheduleOptions;
+  /** How the server is reached (for /api/health and the UI's warning banner); plain loopback HTTP unless given. */
+  transport?: TransportInfo;
+}
+
+/** HTTPS, or plain HTTP and why: loopback, behind a TLS proxy, or forced beyond loopback with --insecure-http. */
+export interface TransportInfo {
+  scheme: 'http' | 'https';
+  plainReason?: 'loopback' | 'proxy' | 'insecure';
+  /** The certificate's SHA-256 fingerprint (HTTPS). */
+  fingerprint256?: string;
 }
 
 /** Every domain service, wired once; transports (HTTP, sockets, CLI) take what they need from here. */
 export interface Core {
   version: string;
   startedAt: number;
+  transport: TransportInfo;
   layout: ReturnType<typeof dataLayout>;
   store: Store;
   drivers: DriverRegistry;
@@ -136,6 +147,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   return {
     version: opts.version,
     startedAt: Date.now(),
+    transport: opts.transport ?? { scheme: 'http', plainReason: 'loopback' },
     layout,
     store,
     drivers,

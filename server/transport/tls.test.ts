@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { isTrustedPeer } from './listener';
+import { TlsConfigError, isLoopback } from './tls';
+import { chooseTransport } from './tls-setup';
+
+describe('isLoopback', () => {
+  it('knows 127/8, ::1, IPv4-mapped loopback and localhost; nothing else', () => {
+    for (const h of ['127.0.0.1', '127.0.0.2', '::1', '[::1]', '::ffff:127.0.0.1', 'localhost', 'a.localhost']) expect(isLoopback(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.0.2.2', 'example.com', '::ffff:10.0.0.1', '128.0.0.1']) expect(isLoopback(h), h).toBe(false);
+  });
+});
+
+describe('chooseTransport', () => {
+  it('HTTPS beyond loopback unless plain HTTP is asked for; loopback stays plain HTTP', () => {
+    expect(chooseTransport({ host: '127.0.0.1' })).toEqual({ scheme: 'http', reason: 'loopback' });
+    expect(chooseTransport({ host: '0.0.0.0' })).toEqual({ scheme: 'https', own: false });
+    expect(chooseTransport({ host: '0.0.0.0', insecureHttp: true })).toEqual({ scheme: 'http', reason: 'insecure' });
+    expect(chooseTransport({ host: '::', trustedProxies: ['10.0.0.5'] })).toEqual({ scheme: 'http', reason: 'proxy' });
+    expect(chooseTransport({ host: '127.0.0.1', tls: true })).toEqual({ scheme: 'https', own: false });
+    expect(chooseTransport({ host: '127.0.0.1', tlsCert: 'c', tlsKey: 'k' })).toEqual({ scheme: 'https', own: true });
+  });
+
+  it('refuses flags that contradict each other', () => {
+    expect(() => chooseTransport({ host: '0.0.0.0', tlsCert: 'c' })).toThrow(TlsConfigError);
+    expect(() => chooseTransport({ host: '0.0.0.0', tlsCert: 'c', tlsKey: 'k', insecureHttp: true })).toThrow(/cannot go with/);
+    expect(() => chooseTransport({ host: '0.0.0.0', tls: true, trustedProxies: ['10.0.0.5'] })).toThrow(/cannot go with/);
+  });
+});
+
+describe('isTrustedPeer', () => {
+  it('loopback and the listed proxies, IPv4-mapped or not', () => {
+    expect(isTrustedPeer('::ffff:10.0.0.5', ['10.0.0.5'])).toBe(true);
+    expect(isTrustedPeer('10.0.0.5', ['::ffff:10.0.0.5'])).toBe(true);
+    expect(isTrustedPeer('127.0.0.1', ['10.0.0.5'])).toBe(true);
+    expect(isTrustedPeer('10.0.0.6', ['10.0.0.5'])).toBe(false);
+    expect(isTrustedPeer(undefined, ['10.0.0.5'])).toBe(false);
+  });
+});
