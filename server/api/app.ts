@@ -19,6 +19,7 @@ import { snapshotRoutes } from './snapshots';
 import { stepRoutes } from './steps';
 import { tokenRoutes } from './tokens';
 import { userRoutes } from './users';
+import { limitRoutes } from './limits';
 import { shareRoutes } from './shares';
 import { grantRoutes } from './grants';
 import { auditRoutes } from './audit';
@@ -68,6 +69,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   settingsRoutes,
   probeRoutes,
   stepRoutes,
+  limitRoutes,
   userRoutes,
   auditRoutes,
   webhookRoutes,

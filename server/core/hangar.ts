@@ -26,6 +26,7 @@ import { StepService } from './steps/service';
 import { StepRegistry } from './steps/user-steps';
 import { SnapshotService } from './snapshots';
 import { SettingsService } from './settings';
+import type { LimitService } from './limits';
 import { StatsService } from './stats';
 import { HostUsageService } from './host-usage';
 import { WebhookService } from './webhooks/service';
@@ -71,6 +72,7 @@ export interface Core {
   jobRunner: JobRunner;
   jobs: JobService;
   settings: SettingsService;
+  limits: LimitService;
   audit: AuditLog;
   consoles: ConsoleRegistry;
   recordings: RecordingService;
@@ -159,6 +161,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     jobRunner: jobs,
     jobs: new JobService(jobs),
     settings,
+    limits: machines.limits,
     audit,
     consoles,
     recordings,
