@@ -12,6 +12,7 @@ import { audit, passwd, users } from './commands/users';
 import { build, steps } from './commands/steps';
 import { serialConsole, ssh } from './commands/terminal';
 import { webhooks } from './commands/webhooks';
+import { limits } from './commands/limits';
 import { schedule } from './commands/schedules';
 import { CliError, describeError } from './output';
 import { loadConfig } from './config';
@@ -61,6 +62,8 @@ Usage:
   hangar run BASE + STEP... [--keep]              build the chain, then a shell in it; removed at exit unless --keep
   hangar steps [rm KEY]                           the step cache as a tree; rm invalidates a node and below
   hangar users [add NAME --role R | role NAME R | disable|enable NAME | reset-password NAME | rm NAME]   people (admins)
+  hangar limits [USER [--machines N|none|role] [--vcpus N] [--memory MiB] [--disk GiB] | USER --reset]
+                                                  what you (or USER: admins) may hold and hold now; flags set USER's own
   hangar passwd                                   change your password (current and new on two stdin lines)
   hangar audit [--action A] [--actor U] [--target ID] [-n N] [--cursor C] [--jsonl]   the audit log, newest first (admins)
   hangar webhooks [ls | add URL --event E... [--secret S] | rm ID | deliveries ID | redeliver ID DELIVERY]   signed event
@@ -105,6 +108,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'logout':
         await logout(json);
+        return 0;
+      case 'limits':
+        await limits(rest, json);
         return 0;
       case 'status':
         await status(json);

@@ -32,6 +32,9 @@ export const keys = {
   webhookDeliveries: (id: string) => ['webhooks', id, 'deliveries'] as const,
   scrapeToken: () => ['metrics', 'token'] as const,
   users: () => ['users'] as const,
+  /** Under users: a user's change (role) refreshes the limits shown with it. */
+  userLimits: () => ['users', 'limits'] as const,
+  myLimits: () => ['me', 'limits'] as const,
   sessions: () => ['sessions'] as const,
   shares: (machineId: string) => ['shares', machineId] as const,
   access: (machineId: string) => ['access', machineId] as const,
@@ -80,6 +83,8 @@ export function queries(api: ApiClient) {
     }),
     scrapeToken: () => ({ queryKey: keys.scrapeToken(), queryFn: () => api.metrics.tokenInfo() }),
     users: () => ({ queryKey: keys.users(), queryFn: async () => (await api.users.list()).items }),
+    userLimits: () => ({ queryKey: keys.userLimits(), queryFn: async () => (await api.limits.list()).items }),
+    myLimits: () => ({ queryKey: keys.myLimits(), queryFn: () => api.limits.mine() }),
     access: (ref: string) => ({ queryKey: keys.access(ref), queryFn: () => api.grants.mine(ref) }),
     recordings: (ref: string) => ({ queryKey: keys.recordings(ref), queryFn: () => api.machines.recordings(ref) }),
     prefs: () => ({ queryKey: keys.prefs(), queryFn: () => api.auth.prefs() }),

@@ -9,6 +9,8 @@ import { PageHeader } from '@/components/shell/page-header';
 import { RoleGate } from '@/components/shell/role-gate';
 import { StepCacheSettings } from '@/components/steps/step-cache-settings';
 import { UserAdmin } from '@/components/settings/user-admin';
+import { UserLimits } from '@/components/settings/user-limits';
+import { MyLimits } from '@/components/settings/my-limits';
 import { MetricsSettings } from '@/components/settings/metrics-settings';
 import { WebhookSettings } from '@/components/webhooks/webhook-settings';
 
@@ -23,7 +25,11 @@ export default function SettingsPage() {
           <HostCapabilities />
         </RoleGate>
         <UserAdmin />
+        <RoleGate role="admin">
+          <UserLimits />
+        </RoleGate>
         <AccountSettings />
+        <MyLimits />
         <ApiTokens />
         <RoleGate role="viewer">
           <ConsoleSettings />
