@@ -10,6 +10,7 @@ import { mountConsole } from './sockets/console';
 import { mountEvents } from './sockets/events';
 import { disconnectRevoked } from './sockets/auth';
 import { serveMetrics } from './transport/metrics';
+import { isSsoPath, serveSso } from './transport/sso';
 import { plainHttpRefusal, isTrustedPeer } from './transport/listener';
 
 export interface UiHandler {
@@ -80,6 +81,7 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
     const url = req.url ?? '/';
     if (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')) return void api(req, res);
     if (url === '/metrics' || url.startsWith('/metrics?')) return void serveMetrics(core, req, res);
+    if (isSsoPath(url)) return void serveSso(core, req, res);
     if (ui) return void ui.request(req, res);
     res
       .writeHead(404, { 'Content-Type': 'application/json' })

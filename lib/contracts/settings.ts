@@ -35,6 +35,10 @@ export const settingsSchema = z.object({
   webhookAllowPrivate: z.boolean(),
   /** What a user of each role may hold at once (machines, vCPUs, memory, disk); null: no limit. Users may have overrides. */
   roleLimits: roleLimitsSchema,
+  /** Password logins. Off (with a sign-in provider set up): only the break-glass admin below may still use a password. */
+  localLogin: z.boolean(),
+  /** The local admin account that may always log in with its password (for when the provider is down). */
+  breakGlassAdmin: z.string().regex(/^[a-z][a-z0-9._-]{1,31}$/, 'a username'),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -49,6 +53,8 @@ export const defaultSettings: Settings = {
   recordingRetentionDays: 30,
   webhookAllowPrivate: false,
   roleLimits: defaultRoleLimits,
+  localLogin: true,
+  breakGlassAdmin: 'admin',
 };
 
 export const settingsPatchSchema = settingsSchema.partial();

@@ -20,6 +20,7 @@ import { stepRoutes } from './steps';
 import { tokenRoutes } from './tokens';
 import { userRoutes } from './users';
 import { limitRoutes } from './limits';
+import { ssoRoutes } from './sso';
 import { shareRoutes } from './shares';
 import { grantRoutes } from './grants';
 import { auditRoutes } from './audit';
@@ -70,6 +71,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   probeRoutes,
   stepRoutes,
   limitRoutes,
+  ssoRoutes,
   userRoutes,
   auditRoutes,
   webhookRoutes,

@@ -27,6 +27,7 @@ import { StepRegistry } from './steps/user-steps';
 import { SnapshotService } from './snapshots';
 import { SettingsService } from './settings';
 import type { LimitService } from './limits';
+import { SsoService } from './sso';
 import { StatsService } from './stats';
 import { HostUsageService } from './host-usage';
 import { WebhookService } from './webhooks/service';
@@ -73,6 +74,7 @@ export interface Core {
   jobs: JobService;
   settings: SettingsService;
   limits: LimitService;
+  sso: SsoService;
   audit: AuditLog;
   consoles: ConsoleRegistry;
   recordings: RecordingService;
@@ -162,6 +164,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     jobs: new JobService(jobs),
     settings,
     limits: machines.limits,
+    sso: new SsoService(store, auth, settings),
     audit,
     consoles,
     recordings,
