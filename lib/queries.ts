@@ -8,6 +8,8 @@ export const SNAPSHOT_PAGE = 200;
 export const keys = {
   me: () => ['me'] as const,
   health: () => ['health'] as const,
+  signInOptions: () => ['sign-in-options'] as const,
+  ssoProviders: () => ['sso-providers'] as const,
   machines: () => ['machines'] as const,
   machine: (id: string) => ['machines', id] as const,
   jobs: () => ['jobs'] as const,
@@ -50,6 +52,8 @@ export function queries(api: ApiClient) {
     me: () => ({ queryKey: keys.me(), queryFn: () => api.auth.me(), retry: false }),
     /** How the server is reached (HTTPS or plain HTTP and why): fixed while it runs. */
     health: () => ({ queryKey: keys.health(), queryFn: () => api.health(), staleTime: Infinity }),
+    signInOptions: () => ({ queryKey: keys.signInOptions(), queryFn: () => api.sso.options() }),
+    ssoProviders: () => ({ queryKey: keys.ssoProviders(), queryFn: async () => (await api.sso.list()).items }),
     machines: () => ({ queryKey: keys.machines(), queryFn: async () => (await api.machines.list()).items }),
     machine: (ref: string) => ({ queryKey: keys.machine(ref), queryFn: () => api.machines.get(ref) }),
     jobs: () => ({ queryKey: keys.jobs(), queryFn: async () => (await api.jobs.list({ limit: 100 })).items }),

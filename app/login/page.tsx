@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { LoginForm } from '@/components/shell/login-form';
 import { InsecureBanner } from '@/components/shell/insecure-banner';
+import { SsoButtons } from '@/components/shell/sso-buttons';
 
 export const metadata: Metadata = { title: 'Log in' };
 
@@ -16,6 +17,7 @@ export default function LoginPage() {
             <h1 className="text-2xl font-semibold tracking-tight">Hangar</h1>
           </div>
           <Suspense>
+            <SsoButtons />
             <LoginForm />
           </Suspense>
           <p className="mt-6 text-center text-xs text-zinc-500 dark:text-zinc-400">

@@ -11,6 +11,7 @@ import { StepCacheSettings } from '@/components/steps/step-cache-settings';
 import { UserAdmin } from '@/components/settings/user-admin';
 import { UserLimits } from '@/components/settings/user-limits';
 import { MyLimits } from '@/components/settings/my-limits';
+import { SignInProviders } from '@/components/settings/sign-in-providers';
 import { MetricsSettings } from '@/components/settings/metrics-settings';
 import { WebhookSettings } from '@/components/webhooks/webhook-settings';
 
@@ -27,6 +28,7 @@ export default function SettingsPage() {
         <UserAdmin />
         <RoleGate role="admin">
           <UserLimits />
+          <SignInProviders />
         </RoleGate>
         <AccountSettings />
         <MyLimits />
