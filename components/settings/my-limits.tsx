@@ -15,7 +15,7 @@ export function MyLimits() {
       <dl className="grid grid-cols-2 gap-3 text-sm sm:grid-cols-4" aria-label="Your limits">
         {limitRows(mine.limits, mine.usage).map((r) => (
           <div key={r.key} data-limit={r.key}>
-            <dt className="text-xs text-zinc-500 capitalize dark:text-zinc-400">{r.name}</dt>
+            <dt className="text-xs text-zinc-500 dark:text-zinc-400">{r.name}</dt>
             <dd className={r.full ? 'font-medium text-amber-700 dark:text-amber-400' : ''}>{r.text}</dd>
           </div>
         ))}

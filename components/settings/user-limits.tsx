@@ -79,7 +79,7 @@ export function UserLimits() {
             <tr className="text-left text-xs text-zinc-500 dark:text-zinc-400">
               <th className="pr-3 font-normal">Role</th>
               {limitKeys.map((k) => (
-                <th key={k} className="pr-3 font-normal capitalize">
+                <th key={k} className="pr-3 font-normal">
                   {limitWords[k].name}
                   {limitWords[k].unit}
                 </th>
@@ -126,7 +126,7 @@ export function UserLimits() {
                   key={k}
                   name={k}
                   aria-label={`${limitWords[k].name} of ${u.username}`}
-                  placeholder={`${limitWords[k].name}: ${u.role}'s`}
+                  placeholder="role's"
                   defaultValue={u.overrides[k] === undefined ? '' : (u.overrides[k] ?? 'none')}
                   className={field}
                 />
