@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TlsTrust } from './tls-trust';
+import { normalizeFingerprint, type TlsTrust } from './tls-trust';
 
 export interface CliConfig {
   url: string;
@@ -26,7 +26,7 @@ export function loadConfig(): CliConfig {
   // A pin is for the server it was made with; another URL (HANGAR_URL) gets the trust its own variables give.
   let tls = saved.tls && saved.url && sameOrigin(saved.url, url) ? saved.tls : undefined;
   if (process.env.HANGAR_CA) tls = { ca: fs.readFileSync(process.env.HANGAR_CA, 'utf8') };
-  else if (process.env.HANGAR_TLS_FINGERPRINT) tls = { fingerprint256: process.env.HANGAR_TLS_FINGERPRINT.toUpperCase() };
+  else if (process.env.HANGAR_TLS_FINGERPRINT) tls = { fingerprint256: normalizeFingerprint(process.env.HANGAR_TLS_FINGERPRINT) };
   return { url, token: process.env.HANGAR_TOKEN || saved.token, tls };
 }
 

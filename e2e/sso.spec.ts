@@ -1,5 +1,5 @@
 import { startTestProvider, type TestProvider } from '../server/integration/oidc-world';
-import { expect, loginAsAdmin, screenshotBothThemes, test } from './fixtures';
+import { axeProblems, expect, loginAsAdmin, screenshotBothThemes, test } from './fixtures';
 
 /** Single sign-on in Chromium through a real OpenID provider (oidc-provider on 127.0.0.1): its login and consent pages, back signed in. */
 let idp: TestProvider;
@@ -36,12 +36,14 @@ test('signs in with the test provider: the button on the login page, the provide
     await page.getByRole('region', { name: 'Limits', exact: true }).scrollIntoViewIfNeeded();
     await page.getByRole('region', { name: 'Limits', exact: true }).screenshot({ path: 'docs/screenshots/settings-limits-light.png' });
     await section.screenshot({ path: 'docs/screenshots/settings-sso-light.png' });
+    expect(await axeProblems(page)).toEqual([]);
     const ctx = await browser.newContext();
     const other = await ctx.newPage();
     await other.goto('/login');
     const button = other.getByRole('link', { name: 'Sign in with Test IdP' });
     await expect(button).toBeVisible();
     await screenshotBothThemes(other, 'login-sso');
+    expect(await axeProblems(other)).toEqual([]);
     await button.click();
     // The provider's own pages (its development login and consent forms).
     await other.locator('input[name="login"]').fill('erin');

@@ -36,3 +36,33 @@ describe('isTrustedPeer', () => {
     expect(isTrustedPeer(undefined, ['10.0.0.5'])).toBe(false);
   });
 });
+
+describe('ensureSelfSigned', () => {
+  it('makes a certificate with a 0600 key, keeps it while valid, renews it on the same key before it expires', async () => {
+    const { ensureSelfSigned, loadTlsMaterial } = await import('./tls');
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { X509Certificate } = await import('node:crypto');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-tls-unit-'));
+    try {
+      const now = new Date();
+      const made = await ensureSelfSigned(dir, '127.0.0.1', now);
+      expect(made.action).toBe('made');
+      expect(fs.statSync(made.keyFile).mode & 0o777).toBe(0o600);
+      const first = loadTlsMaterial(made.certFile, made.keyFile, now);
+      expect(first.names).toEqual(expect.arrayContaining(['localhost', '127.0.0.1']));
+      expect((await ensureSelfSigned(dir, '127.0.0.1', now)).action).toBe('kept');
+      // 380 days on: under 30 days left, so renewed; the key stays.
+      const later = new Date(now.getTime() + 380 * 86_400_000);
+      const renewed = await ensureSelfSigned(dir, '127.0.0.1', later);
+      expect(renewed.action).toBe('renewed');
+      const second = loadTlsMaterial(renewed.certFile, renewed.keyFile);
+      expect(second.fingerprint256).not.toBe(first.fingerprint256);
+      const spki = (pem: Buffer) => new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }).toString('hex');
+      expect(spki(second.cert)).toBe(spki(first.cert));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
