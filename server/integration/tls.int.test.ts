@@ -161,6 +161,12 @@ describe('the operator certificate', () => {
     const saved = JSON.parse(fs.readFileSync(path.join(home, 'hangar', 'config.json'), 'utf8'));
     expect(saved.tls.fingerprint256).toBe(pki.leaf.fingerprint256);
     expect(await cli(['status', '--json'])).toMatchObject({ code: 0 });
+    // A script's one-off trust: the fingerprint in the environment, in any form.
+    const viaEnv = await run([process.execPath, 'dist/cli.js', 'status'], {
+      timeoutMs: 30_000,
+      env: { XDG_CONFIG_HOME: path.join(home, 'none'), HANGAR_URL: srv.url, HANGAR_TOKEN: token, HANGAR_TLS_FINGERPRINT: fp },
+    });
+    expect(viaEnv.code, viaEnv.stderr).toBe(0);
     // A CA file: verified the ordinary way, nothing pinned.
     const caHome = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-ca-'));
     try {
