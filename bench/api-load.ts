@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { openDatabase } from '@/db/client';
 import { insertMachine } from '@/db/repo/machines';
 import { dataLayout, projectRoot } from '@/server/core/paths';
 import { ADMIN_PASSWORD, adminToken, startServer } from '@/server/integration/harness';
+import { echoProbe } from './echo-probe-client';
 import { percentile, round } from './stats';
 
 const MACHINES = 1000;
@@ -47,22 +46,6 @@ function bytesOnTheWire(url: string, headers: Record<string, string>): Promise<n
       })
       .on('error', reject);
   });
-}
-
-/** The echo probe (echo-probe.ts) in a process of its own: resolves when it is attached and ready; `go()` starts it and resolves with its figures. */
-async function echoProbe(url: string, token: string) {
-  const tsx = path.join(projectRoot(), 'node_modules', '.bin', 'tsx');
-  const p = spawn(tsx, [path.join(projectRoot(), 'bench', 'echo-probe.ts'), url, token, '300', '10'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = readline.createInterface({ input: p.stdout! });
-  const next = () =>
-    new Promise<string>((resolve, reject) => (lines.once('line', resolve), p.once('exit', (c) => reject(new Error(`echo probe exited ${c}`)))));
-  if ((await next()) !== 'ready') throw new Error('echo probe: not ready');
-  return {
-    go: async () => {
-      p.stdin!.write('go\n');
-      return JSON.parse(await next()) as { p50_ms: number; p99_ms: number; max_ms: number; samples: number };
-    },
-  };
 }
 
 /**

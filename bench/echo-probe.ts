@@ -3,6 +3,7 @@
 // argv[2] with the token argv[3], put the pty in raw mode with `dd` reading one byte at a time,
 // then once "go" arrives on stdin type argv[4] characters one by one, argv[5] ms apart, each
 // timed until it comes back through the server. Prints "ready", then one JSON line of figures.
+import fs from 'node:fs';
 import readline from 'node:readline';
 import { io } from 'socket.io-client';
 import type { ConsoleOutput } from '@/lib/contracts/console';
@@ -13,7 +14,9 @@ const SAMPLES = Number(samplesArg ?? 200);
 const GAP_MS = Number(gapArg ?? 20);
 const sessionId = `echo-probe-${process.pid}`;
 
-const s = io(`${url}/console`, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true });
+// HANGAR_BENCH_CA: the certificate to trust for wss:// (the TLS bench's self-signed one).
+const ca = process.env.HANGAR_BENCH_CA ? fs.readFileSync(process.env.HANGAR_BENCH_CA, 'utf8') : undefined;
+const s = io(`${url}/console`, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true, ...(ca ? { ca } : {}) });
 await new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('connect_error', reject)));
 let tail = '';
 let waiter: { needle: string; resolve: () => void } | null = null;

@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   images: () => import('./images'),
   metrics: () => import('./metrics'),
   backups: () => import('./backups'),
+  tls: () => import('./tls'),
 };
 
 const name = process.argv[2];

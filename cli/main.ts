@@ -15,15 +15,21 @@ import { webhooks } from './commands/webhooks';
 import { cp } from './commands/files';
 import { open } from './commands/open';
 import { ansibleInventory } from './commands/ansible';
+import { limits } from './commands/limits';
 import { schedule } from './commands/schedules';
 import { backup, backups } from './commands/backups';
 import { CliError, describeError } from './output';
+import { loadConfig } from './config';
+import { installTrust, lastRefusal } from './tls-trust';
 
 const HELP = `hangar: disposable machines (QEMU VMs, nspawn and podman containers)
 
 Usage:
   hangar up [--host H] [--port P] [--data DIR]   run the server (default 127.0.0.1:3000)
-  hangar login [--url URL] [--token T | -u USER [--password-stdin]]
+  hangar up ... [--tls-cert F --tls-key F | --tls | --insecure-http | --trusted-proxy ADDR]   HTTPS beyond loopback
+                                                  (a self-signed certificate unless given; SIGHUP reloads it)
+  hangar login [--url URL] [--token T | -u USER [--password-stdin]] [--ca FILE | --fingerprint SHA256 | --accept-new]
+                                                  https:// with a self-signed certificate: its fingerprint is pinned
   hangar logout
   hangar status                                   server, login and counts
   hangar images [ls | build KIND | rm NAME]       base images: busybox, debian-12 (build shows progress)
@@ -65,6 +71,8 @@ Usage:
   hangar run BASE + STEP... [--keep]              build the chain, then a shell in it; removed at exit unless --keep
   hangar steps [rm KEY]                           the step cache as a tree; rm invalidates a node and below
   hangar users [add NAME --role R | role NAME R | disable|enable NAME | reset-password NAME | rm NAME]   people (admins)
+  hangar limits [USER [--machines N|none|role] [--vcpus N] [--memory MiB] [--disk GiB] | USER --reset]
+                                                  what you (or USER: admins) may hold and hold now; flags set USER's own
   hangar passwd                                   change your password (current and new on two stdin lines)
   hangar audit [--action A] [--actor U] [--target ID] [-n N] [--cursor C] [--jsonl]   the audit log, newest first (admins)
   hangar webhooks [ls | add URL --event E... [--secret S] | rm ID | deliveries ID | redeliver ID DELIVERY]   signed event
@@ -79,7 +87,8 @@ Usage:
   hangar help
 
 Global: --json (machine-readable output).
-Environment: HANGAR_URL, HANGAR_TOKEN, HANGAR_DATA, HANGAR_HOST, HANGAR_PORT, DATABASE_URL,
+Environment: HANGAR_URL, HANGAR_TOKEN, HANGAR_CA, HANGAR_TLS_FINGERPRINT, HANGAR_TLS_CERT, HANGAR_TLS_KEY, HANGAR_TLS,
+HANGAR_INSECURE_HTTP, HANGAR_TRUSTED_PROXIES, HANGAR_DATA, HANGAR_HOST, HANGAR_PORT, DATABASE_URL,
 HANGAR_ADMIN_PASSWORD (first-run admin password).`;
 
 /** `hangar up` runs the server in this process: the bundled dist/server.js, or the sources under tsx. */
@@ -98,6 +107,11 @@ export async function run(argv: string[]): Promise<number> {
   const args = [...argv.slice(0, end).filter((a) => a !== '--json'), ...argv.slice(end)];
   const [cmd, ...rest] = args;
   try {
+    // A pinned or CA-verified https:// server: every request of this run goes through that check (login sets its own).
+    if (cmd !== 'up' && cmd !== 'serve' && cmd !== 'login') {
+      const cfg = loadConfig();
+      if (cfg.tls && cfg.url.startsWith('https:')) await installTrust(cfg.tls);
+    }
     switch (cmd) {
       case 'up':
       case 'serve':
@@ -108,6 +122,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'logout':
         await logout(json);
+        return 0;
+      case 'limits':
+        await limits(rest, json);
         return 0;
       case 'status':
         await status(json);
@@ -223,7 +240,9 @@ export async function run(argv: string[]): Promise<number> {
       default:
         throw new CliError(`Unknown command "${cmd}". Run \`hangar help\`.`, 2);
     }
-  } catch (err) {
+  } catch (caught) {
+    // A pinned certificate refused inside fetch: its own loud message and exit code, not "fetch failed".
+    const err = lastRefusal ?? caught;
     if (json) process.stdout.write(JSON.stringify({ error: describeError(err) }) + '\n');
     else console.error(`hangar: ${describeError(err)}`);
     return err instanceof CliError ? err.exitCode : 1;

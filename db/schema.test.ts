@@ -35,6 +35,7 @@ describe('schemas', () => {
         'webhooks',
         'webhook_deliveries',
         'schedules',
+        'sign_in_providers',
       ].sort(),
     );
   });

@@ -44,6 +44,8 @@ import {
   type StopMachineBody,
 } from './contracts/machines';
 import { settingsSchema, type SettingsPatch } from './contracts/settings';
+import { userLimitsSchema, type PutLimitsBody } from './contracts/limits';
+import { signInOptionsSchema, ssoProviderSchema, type CreateSsoProviderBody, type UpdateSsoProviderBody } from './contracts/sso';
 import { createdScrapeTokenSchema, scrapeTokenInfoSchema } from './contracts/metrics';
 import { scheduleSchema, type CreateScheduleBody } from './contracts/schedules';
 import { createdWebhookSchema, webhookDeliverySchema, webhookSchema, type CreateWebhookBody, type UpdateWebhookBody } from './contracts/webhooks';
@@ -144,6 +146,20 @@ export function createApiClient(opts: ClientOptions) {
       remove: (id: string) => call('DELETE', `/users/${encodeURIComponent(id)}`, okSchema),
       resetPassword: (id: string, password?: string) =>
         call('POST', `/users/${encodeURIComponent(id)}/password`, z.object({ password: z.string().optional() }), password ? { password } : {}),
+    },
+    sso: {
+      options: () => call('GET', '/auth/sign-in-options', signInOptionsSchema),
+      list: (p: PageQuery = {}) => call('GET', `/sso/providers${q({ ...p })}`, listOf(ssoProviderSchema)),
+      create: (b: Partial<CreateSsoProviderBody> & Pick<CreateSsoProviderBody, 'name' | 'issuer' | 'clientId' | 'clientSecret' | 'roleMap'>) =>
+        call('POST', '/sso/providers', ssoProviderSchema, b),
+      update: (id: string, b: UpdateSsoProviderBody) => call('PATCH', `/sso/providers/${encodeURIComponent(id)}`, ssoProviderSchema, b),
+      remove: (id: string) => call('DELETE', `/sso/providers/${encodeURIComponent(id)}`, okSchema),
+    },
+    limits: {
+      /** What the caller may hold and holds now. */
+      mine: () => call('GET', '/auth/limits', userLimitsSchema),
+      list: (p: PageQuery = {}) => call('GET', `/users/limits${q({ ...p })}`, listOf(userLimitsSchema)),
+      put: (userId: string, b: PutLimitsBody) => call('PUT', `/users/${encodeURIComponent(userId)}/limits`, userLimitsSchema, b),
     },
     shares: {
       list: (ref: string, p: PageQuery = {}) => call('GET', `/machines/${encodeURIComponent(ref)}/shares${q({ ...p })}`, listOf(shareSchema)),

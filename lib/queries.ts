@@ -7,6 +7,9 @@ export const SNAPSHOT_PAGE = 200;
 /** Query keys in one place: mutations and socket events invalidate through these, never literals. */
 export const keys = {
   me: () => ['me'] as const,
+  health: () => ['health'] as const,
+  signInOptions: () => ['sign-in-options'] as const,
+  ssoProviders: () => ['sso-providers'] as const,
   machines: () => ['machines'] as const,
   machine: (id: string) => ['machines', id] as const,
   jobs: () => ['jobs'] as const,
@@ -33,6 +36,9 @@ export const keys = {
   webhookDeliveries: (id: string) => ['webhooks', id, 'deliveries'] as const,
   scrapeToken: () => ['metrics', 'token'] as const,
   users: () => ['users'] as const,
+  /** Under users: a user's change (role) refreshes the limits shown with it. */
+  userLimits: () => ['users', 'limits'] as const,
+  myLimits: () => ['me', 'limits'] as const,
   sessions: () => ['sessions'] as const,
   shares: (machineId: string) => ['shares', machineId] as const,
   access: (machineId: string) => ['access', machineId] as const,
@@ -46,6 +52,10 @@ export const keys = {
 export function queries(api: ApiClient) {
   return {
     me: () => ({ queryKey: keys.me(), queryFn: () => api.auth.me(), retry: false }),
+    /** How the server is reached (HTTPS or plain HTTP and why): fixed while it runs. */
+    health: () => ({ queryKey: keys.health(), queryFn: () => api.health(), staleTime: Infinity }),
+    signInOptions: () => ({ queryKey: keys.signInOptions(), queryFn: () => api.sso.options() }),
+    ssoProviders: () => ({ queryKey: keys.ssoProviders(), queryFn: async () => (await api.sso.list()).items }),
     machines: () => ({ queryKey: keys.machines(), queryFn: async () => (await api.machines.list()).items }),
     machine: (ref: string) => ({ queryKey: keys.machine(ref), queryFn: () => api.machines.get(ref) }),
     jobs: () => ({ queryKey: keys.jobs(), queryFn: async () => (await api.jobs.list({ limit: 100 })).items }),
@@ -81,6 +91,8 @@ export function queries(api: ApiClient) {
     }),
     scrapeToken: () => ({ queryKey: keys.scrapeToken(), queryFn: () => api.metrics.tokenInfo() }),
     users: () => ({ queryKey: keys.users(), queryFn: async () => (await api.users.list()).items }),
+    userLimits: () => ({ queryKey: keys.userLimits(), queryFn: async () => (await api.limits.list()).items }),
+    myLimits: () => ({ queryKey: keys.myLimits(), queryFn: () => api.limits.mine() }),
     access: (ref: string) => ({ queryKey: keys.access(ref), queryFn: () => api.grants.mine(ref) }),
     recordings: (ref: string) => ({ queryKey: keys.recordings(ref), queryFn: () => api.machines.recordings(ref) }),
     prefs: () => ({ queryKey: keys.prefs(), queryFn: () => api.auth.prefs() }),

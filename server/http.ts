@@ -1,4 +1,6 @@
 import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { Server as SocketServer } from 'socket.io';
@@ -8,6 +10,8 @@ import { mountConsole } from './sockets/console';
 import { mountEvents } from './sockets/events';
 import { disconnectRevoked } from './sockets/auth';
 import { serveMetrics } from './transport/metrics';
+import { isSsoPath, serveSso } from './transport/sso';
+import { plainHttpRefusal, isTrustedPeer } from './transport/listener';
 
 export interface UiHandler {
   request: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
@@ -52,20 +56,43 @@ const securityHeaders = (dev: boolean): Record<string, string> => ({
  * everything else to Next. Upgrades for socket.io are socket.io's; any other upgrade goes
  * to Next in development and is refused otherwise.
  */
-export function createHttpServer(core: Core, ui: UiHandler | null) {
+export interface ListenOptions {
+  /** Serve HTTPS with this certificate and key (reloadable with setSecureContext). */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Plain HTTP behind a TLS-terminating proxy: only these peers (and loopback) are served. */
+  trustedProxies?: string[];
+}
+
+export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenOptions = {}) {
   const { app, routes } = createApi(core);
   const api = getRequestListener(app.fetch);
   const headers = Object.entries(securityHeaders(!!ui?.upgrade));
-  const server = http.createServer((req, res) => {
+  // A year, as browsers' preload lists ask; only ever sent over HTTPS (a browser ignores it on HTTP anyway).
+  if (opts.tls) headers.push(['Strict-Transport-Security', 'max-age=31536000']);
+  const proxies = opts.trustedProxies ?? [];
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (proxies.length && !isTrustedPeer(req.socket.remoteAddress, proxies)) {
+      const body = JSON.stringify({
+        error: { code: 'forbidden', message: 'This Hangar serves plain HTTP only to its trusted TLS proxy: connect through the proxy.' },
+      });
+      return void res.writeHead(403, { 'Content-Type': 'application/json' }).end(body);
+    }
     for (const [k, v] of headers) res.setHeader(k, v);
     const url = req.url ?? '/';
     if (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')) return void api(req, res);
     if (url === '/metrics' || url.startsWith('/metrics?')) return void serveMetrics(core, req, res);
+    if (isSsoPath(url)) return void serveSso(core, req, res);
     if (ui) return void ui.request(req, res);
     res
       .writeHead(404, { 'Content-Type': 'application/json' })
       .end(JSON.stringify({ error: { code: 'not_found', message: 'The web UI is not served by this process (--no-ui).' } }));
-  });
+  };
+  const server: http.Server = opts.tls
+    ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ALPNProtocols: ['http/1.1'] }, handler)
+    : http.createServer(handler);
+  // On HTTPS, one port answers both: a TLS hello goes to the TLS server, plain HTTP gets a clear refusal
+  // (a browser a redirect to https://) instead of a reset connection.
+  const listener: net.Server = opts.tls ? net.createServer((socket) => plainHttpRefusal(socket, server)) : server;
   // Idle keep-alive connections outlive the client's own idle timeout (undici: 4 s), so the client
   // always closes first; with Node's default 5 s, a request could meet the server's close (ECONNRESET).
   // What Node's parser refuses before any handler runs (a 70 KB URL, broken framing) still gets the envelope.
@@ -91,6 +118,7 @@ export function createHttpServer(core: Core, ui: UiHandler | null) {
     maxHttpBufferSize: 256 * 1024,
     pingInterval: 10_000,
     pingTimeout: 10_000,
+    ...(proxies.length ? { allowRequest: (req, cb) => cb(null, isTrustedPeer(req.socket.remoteAddress, proxies)) } : {}),
   });
   server.on('upgrade', (req, socket, head) => {
     if (req.url?.startsWith('/socket.io/')) return;
@@ -103,9 +131,15 @@ export function createHttpServer(core: Core, ui: UiHandler | null) {
   const stopRevoking = disconnectRevoked(io, core);
   return {
     server,
+    listener,
     io,
     routes,
+    /** A new certificate for the connections from now on; open ones (consoles) keep theirs. */
+    setCertificate(cert: Buffer, key: Buffer) {
+      (server as https.Server).setSecureContext({ cert, key });
+    },
     async close() {
+      if (listener !== server) listener.close();
       unsubscribe();
       stopRevoking();
       io.disconnectSockets(true);

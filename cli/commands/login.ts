@@ -4,6 +4,8 @@ import { Writable } from 'node:stream';
 import { createApiClient } from '@/lib/api-client';
 import { clearConfig, loadConfig, saveConfig } from '../config';
 import { CliError, printJson, readStdin } from '../output';
+import { installTrust } from '../tls-trust';
+import { trustForLogin } from './login-tls';
 
 export async function login(argv: string[], json: boolean): Promise<void> {
   const { values } = parseArgs({
@@ -13,9 +15,15 @@ export async function login(argv: string[], json: boolean): Promise<void> {
       token: { type: 'string' },
       username: { type: 'string', short: 'u' },
       'password-stdin': { type: 'boolean', default: false },
+      ca: { type: 'string' },
+      fingerprint: { type: 'string' },
+      'accept-new': { type: 'boolean', default: false },
     },
   });
   const url = (values.url ?? loadConfig().url).replace(/\/+$/, '');
+  // The certificate is settled before a password or token goes out.
+  const tls = await trustForLogin(url, { ca: values.ca, fingerprint: values.fingerprint, acceptNew: values['accept-new'] }, (l) => console.error(l));
+  if (tls) await installTrust(tls);
   let token = values.token ?? (values['password-stdin'] || values.username ? undefined : process.env.HANGAR_TOKEN);
 
   if (!token) {
@@ -26,8 +34,8 @@ export async function login(argv: string[], json: boolean): Promise<void> {
     token = await tokenFromPassword(url, username, password);
   }
   const me = await createApiClient({ baseUrl: url, token }).auth.me();
-  saveConfig({ url, token });
-  if (json) printJson({ url, user: me.user.username, role: me.role });
+  saveConfig({ url, token, ...(tls ? { tls } : {}) });
+  if (json) printJson({ url, user: me.user.username, role: me.role, ...(tls?.fingerprint256 ? { fingerprint256: tls.fingerprint256 } : {}) });
   else console.log(`Logged in to ${url} as ${me.user.username} (${me.role}).`);
 }
 

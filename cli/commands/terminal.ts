@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import { createApiClient } from '@/lib/api-client';
+import { trustedAgent } from '../tls-trust';
 import type { AttachReply } from '@/lib/contracts/console';
 import { isTerminalReport } from '@/lib/terminal-reports';
 import type { ConsoleClientToServer, ConsoleServerToClient } from '@/lib/events';
@@ -27,6 +28,8 @@ export async function attach(machineRef: string, channel: 'serial' | 'ssh', type
     transports: ['websocket'],
     auth: { token: cfg.token },
     reconnection: false,
+    // wss:// to a pinned or CA-verified server: the same check as the API's requests.
+    ...(cfg.tls && cfg.url.startsWith('https:') ? { agent: trustedAgent(cfg.tls) as unknown as string } : {}),
   });
   const sessionId = `cli-${randomBytes(9).toString('base64url')}`;
   const tty = process.stdin.isTTY === true;

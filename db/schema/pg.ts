@@ -1,19 +1,28 @@
-import { pgTable, text, bigint, integer, boolean, primaryKey, index } from 'drizzle-orm/pg-core';
+import { pgTable, text, bigint, integer, boolean, primaryKey, index, uniqueIndex } from 'drizzle-orm/pg-core';
 
 // Keep in step with ./sqlite.ts: db/schema.test.ts checks both have the same tables and columns.
 // Ids are text made by the app; timestamps are app-side integer milliseconds.
 
-export const users = pgTable('users', {
-  id: text('id').primaryKey(),
-  username: text('username').notNull().unique(),
-  passwordHash: text('password_hash').notNull(),
-  role: text('role', { enum: ['member', 'viewer', 'operator', 'admin'] }).notNull(),
-  disabled: boolean('disabled').notNull().default(false),
-  /** The user's own UI preferences (the console workspace layout), JSON. */
-  prefsJson: text('prefs_json').notNull().default('{}'),
-  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
-  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
-});
+export const users = pgTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    username: text('username').notNull().unique(),
+    passwordHash: text('password_hash').notNull(),
+    role: text('role', { enum: ['member', 'viewer', 'operator', 'admin'] }).notNull(),
+    disabled: boolean('disabled').notNull().default(false),
+    /** The user's own UI preferences (the console workspace layout), JSON. */
+    prefsJson: text('prefs_json').notNull().default('{}'),
+    /** Per-user overrides of the role's limits (machines, vCPUs, memory, disk), JSON; a key absent: the role's. */
+    limitsJson: text('limits_json').notNull().default('{}'),
+    /** A user made by single sign-on: the provider's id and the subject it names the person by. */
+    oidcProvider: text('oidc_provider'),
+    oidcSubject: text('oidc_subject'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [uniqueIndex('users_oidc_idx').on(t.oidcProvider, t.oidcSubject)],
+);
 
 export const sessions = pgTable(
   'sessions',
@@ -289,6 +298,22 @@ export const backupTargets = pgTable('backup_targets', {
   configJson: text('config_json').notNull(),
   secret: text('secret'),
   createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+});
+
+/** OpenID Connect providers people may sign in with. The client secret never leaves the server (no API returns it). */
+export const signInProviders = pgTable('sign_in_providers', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  issuer: text('issuer').notNull(),
+  clientId: text('client_id').notNull(),
+  clientSecret: text('client_secret').notNull(),
+  scopes: text('scopes').notNull(),
+  roleClaim: text('role_claim').notNull(),
+  roleMapJson: text('role_map_json').notNull(),
+  allowedDomainsJson: text('allowed_domains_json').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
 });

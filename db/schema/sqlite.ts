@@ -1,19 +1,28 @@
-import { sqliteTable, text, integer, primaryKey, index } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // Keep in step with ./pg.ts: db/schema.test.ts checks both have the same tables and columns.
 // Ids are text made by the app; timestamps are app-side integer milliseconds.
 
-export const users = sqliteTable('users', {
-  id: text('id').primaryKey(),
-  username: text('username').notNull().unique(),
-  passwordHash: text('password_hash').notNull(),
-  role: text('role', { enum: ['member', 'viewer', 'operator', 'admin'] }).notNull(),
-  disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
-  /** The user's own UI preferences (the console workspace layout), JSON. */
-  prefsJson: text('prefs_json').notNull().default('{}'),
-  createdAt: integer('created_at').notNull(),
-  updatedAt: integer('updated_at').notNull(),
-});
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    username: text('username').notNull().unique(),
+    passwordHash: text('password_hash').notNull(),
+    role: text('role', { enum: ['member', 'viewer', 'operator', 'admin'] }).notNull(),
+    disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
+    /** The user's own UI preferences (the console workspace layout), JSON. */
+    prefsJson: text('prefs_json').notNull().default('{}'),
+    /** Per-user overrides of the role's limits (machines, vCPUs, memory, disk), JSON; a key absent: the role's. */
+    limitsJson: text('limits_json').notNull().default('{}'),
+    /** A user made by single sign-on: the provider's id and the subject it names the person by. */
+    oidcProvider: text('oidc_provider'),
+    oidcSubject: text('oidc_subject'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('users_oidc_idx').on(t.oidcProvider, t.oidcSubject)],
+);
 
 export const sessions = sqliteTable(
   'sessions',
@@ -289,6 +298,22 @@ export const backupTargets = sqliteTable('backup_targets', {
   configJson: text('config_json').notNull(),
   secret: text('secret'),
   createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** OpenID Connect providers people may sign in with. The client secret never leaves the server (no API returns it). */
+export const signInProviders = sqliteTable('sign_in_providers', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  issuer: text('issuer').notNull(),
+  clientId: text('client_id').notNull(),
+  clientSecret: text('client_secret').notNull(),
+  scopes: text('scopes').notNull(),
+  roleClaim: text('role_claim').notNull(),
+  roleMapJson: text('role_map_json').notNull(),
+  allowedDomainsJson: text('allowed_domains_json').notNull(),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });

@@ -5,5 +5,11 @@ export const healthSchema = z.object({
   version: z.string(),
   uptimeS: z.number(),
   db: z.enum(['sqlite', 'postgres']),
+  /** How this server is reached: HTTPS, or plain HTTP and why (the UI warns on 'insecure': plain HTTP beyond loopback). */
+  transport: z.object({
+    scheme: z.enum(['http', 'https']),
+    plainReason: z.enum(['loopback', 'proxy', 'insecure']).optional(),
+    fingerprint256: z.string().optional(),
+  }),
 });
 export type Health = z.infer<typeof healthSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultRoleLimits, roleLimitsSchema } from './limits';
 
 export const settingsSchema = z.object({
   /** Lets admins open a shell on the Hangar host from the browser. Off by default: it is root on the host. */
@@ -32,6 +33,12 @@ export const settingsSchema = z.object({
   recordingRetentionDays: z.number().int().min(0).max(3650),
   /** Webhooks may point at this host, loopback or link-local addresses (off: refused, SSRF). */
   webhookAllowPrivate: z.boolean(),
+  /** What a user of each role may hold at once (machines, vCPUs, memory, disk); null: no limit. Users may have overrides. */
+  roleLimits: roleLimitsSchema,
+  /** Password logins. Off (with a sign-in provider set up): only the break-glass admin below may still use a password. */
+  localLogin: z.boolean(),
+  /** The local admin account that may always log in with its password (for when the provider is down). */
+  breakGlassAdmin: z.string().regex(/^[a-z][a-z0-9._-]{1,31}$/, 'a username'),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -45,6 +52,9 @@ export const defaultSettings: Settings = {
   stepCacheMaxAgeDays: 30,
   recordingRetentionDays: 30,
   webhookAllowPrivate: false,
+  roleLimits: defaultRoleLimits,
+  localLogin: true,
+  breakGlassAdmin: 'admin',
 };
 
 export const settingsPatchSchema = settingsSchema.partial();

@@ -20,6 +20,8 @@ import { snapshotRoutes } from './snapshots';
 import { stepRoutes } from './steps';
 import { tokenRoutes } from './tokens';
 import { userRoutes } from './users';
+import { limitRoutes } from './limits';
+import { ssoRoutes } from './sso';
 import { shareRoutes } from './shares';
 import { grantRoutes } from './grants';
 import { auditRoutes } from './audit';
@@ -72,6 +74,8 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   settingsRoutes,
   probeRoutes,
   stepRoutes,
+  limitRoutes,
+  ssoRoutes,
   userRoutes,
   auditRoutes,
   webhookRoutes,

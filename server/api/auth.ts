@@ -29,6 +29,7 @@ export const authRoutes = [
     errors: [401, 429],
     handler: async ({ c, core, body, ip }) => {
       const meta = { ip, userAgent: c.req.header('user-agent')?.slice(0, 256) ?? null };
+      core.sso.checkLocalLogin(body.username);
       try {
         const { secret, user, expiresAt } = await core.auth.login(body.username, body.password, meta);
         setCookie(c, SESSION_COOKIE, secret, { httpOnly: true, sameSite: 'Lax', path: '/', secure: isHttps(c), expires: new Date(expiresAt) });

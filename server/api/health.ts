@@ -10,6 +10,12 @@ export const healthRoutes = [
     summary: 'Liveness and version',
     access: 'public',
     response: healthSchema,
-    handler: async ({ core }) => ({ ok: true as const, version: core.version, uptimeS: (Date.now() - core.startedAt) / 1000, db: core.store.dialect }),
+    handler: async ({ core }) => ({
+      ok: true as const,
+      version: core.version,
+      uptimeS: (Date.now() - core.startedAt) / 1000,
+      db: core.store.dialect,
+      transport: core.transport,
+    }),
   }),
 ];

@@ -105,6 +105,16 @@ export class AuthService {
     return { secret, user: toUser(row), expiresAt };
   }
 
+  /** A session for a user who proved who they are elsewhere (single sign-on). */
+  async startSession(userId: string, meta: ClientMeta): Promise<{ secret: string; expiresAt: number }> {
+    const secret = newSecret();
+    const now = this.now();
+    const expiresAt = now + SESSION_TTL_MS;
+    await deleteExpiredSessions(this.store, now);
+    await insertSession(this.store, { id: newId('ses'), userId, tokenHash: hashSecret(secret), now, expiresAt, ...meta });
+    return { secret, expiresAt };
+  }
+
   async logout(p: Principal): Promise<void> {
     if (!p.sessionId) return;
     await deleteSession(this.store, p.sessionId);

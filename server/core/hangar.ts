@@ -27,6 +27,8 @@ import { StepService } from './steps/service';
 import { StepRegistry } from './steps/user-steps';
 import { SnapshotService } from './snapshots';
 import { SettingsService } from './settings';
+import type { LimitService } from './limits';
+import { SsoService } from './sso';
 import { StatsService } from './stats';
 import { HostUsageService } from './host-usage';
 import { WebhookService } from './webhooks/service';
@@ -45,12 +47,23 @@ export interface CoreOptions {
   drivers?: DriverRegistry;
   /** The schedules' clock and timer: the server's own unless given (unit tests move a clock and call tick()). */
   schedules?: ScheduleOptions;
+  /** How the server is reached (for /api/health and the UI's warning banner); plain loopback HTTP unless given. */
+  transport?: TransportInfo;
+}
+
+/** HTTPS, or plain HTTP and why: loopback, behind a TLS proxy, or forced beyond loopback with --insecure-http. */
+export interface TransportInfo {
+  scheme: 'http' | 'https';
+  plainReason?: 'loopback' | 'proxy' | 'insecure';
+  /** The certificate's SHA-256 fingerprint (HTTPS). */
+  fingerprint256?: string;
 }
 
 /** Every domain service, wired once; transports (HTTP, sockets, CLI) take what they need from here. */
 export interface Core {
   version: string;
   startedAt: number;
+  transport: TransportInfo;
   layout: ReturnType<typeof dataLayout>;
   store: Store;
   drivers: DriverRegistry;
@@ -62,6 +75,8 @@ export interface Core {
   jobRunner: JobRunner;
   jobs: JobService;
   settings: SettingsService;
+  limits: LimitService;
+  sso: SsoService;
   audit: AuditLog;
   consoles: ConsoleRegistry;
   recordings: RecordingService;
@@ -144,6 +159,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   return {
     version: opts.version,
     startedAt: Date.now(),
+    transport: opts.transport ?? { scheme: 'http', plainReason: 'loopback' },
     layout,
     store,
     drivers,
@@ -155,6 +171,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     jobRunner: jobs,
     jobs: new JobService(jobs),
     settings,
+    limits: machines.limits,
+    sso: new SsoService(store, auth, settings),
     audit,
     consoles,
     recordings,

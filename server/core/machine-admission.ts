@@ -34,7 +34,7 @@ export interface AdmissionDeps {
  * (command, network, forwards), what this host has, a free name, an image that suits it, host
  * ports nobody forwards yet, and (when it starts at once) memory; then its row, `creating`.
  */
-export async function admitMachine(d: AdmissionDeps, p: Principal, body: CreateMachineBody, files?: BootFiles): Promise<Admitted> {
+export async function admitMachine(d: AdmissionDeps, p: Principal, body: CreateMachineBody, files?: BootFiles, ownerId = p.user.id): Promise<Admitted> {
   const description = d.views.describe(body.driver);
   checkMachineBody(body, description);
   await d.requireDriver(body.driver, body.network);
@@ -58,7 +58,7 @@ export async function admitMachine(d: AdmissionDeps, p: Principal, body: CreateM
     diskGib: body.diskGib,
     ports: body.ports,
     tags: body.tags,
-    ownerId: p.user.id,
+    ownerId,
     createdAt: now,
     updatedAt: now,
   });

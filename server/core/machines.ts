@@ -13,6 +13,7 @@ import type { HostService } from './host';
 import type { ImageService } from './images';
 import type { JobContext, JobRunner } from './jobs';
 import { admitMachine, type Admitted } from './machine-admission';
+import { LimitService, askFor } from './limits';
 import { checkHostAllows, checkMemory, checkPortsFree } from './machine-guards';
 import { MachineList } from './machine-list';
 import { MachineLocks } from './machine-locks';
@@ -33,6 +34,8 @@ export class MachineService implements MonitoredMachines {
   /** Every machine and its JSON, kept until it changes (the list routes and the route guard read it). */
   readonly listing: MachineList;
   private readonly power: MachinePower;
+  /** What each user may hold: checked here at create, and by snapshots at fork. */
+  readonly limits: LimitService;
   /** Called when a machine goes down or away, so its console sessions can be closed. */
   onGone: (machineId: string) => void = () => undefined;
 
@@ -57,6 +60,7 @@ export class MachineService implements MonitoredMachines {
       bus,
     );
     this.power = new MachinePower(this, images, host);
+    this.limits = new LimitService(store, settings, now);
     host.onProbed = () => this.listing.changedAll();
   }
 
@@ -122,14 +126,21 @@ export class MachineService implements MonitoredMachines {
     });
   }
 
-  /** The checks a new machine must pass (driver, name, image, disk, ports, memory), then its row, `creating`. */
-  admit(p: Principal, body: CreateMachineBody, files?: BootFiles): Promise<Admitted> {
+  /**
+   * The checks a new machine must pass (driver, name, image, disk, ports, memory), then its row,
+   * `creating`; the owner's limits are checked and the row written under the owner's lock.
+   */
+  async admit(p: Principal, body: CreateMachineBody, files?: BootFiles): Promise<Admitted> {
     const { store, images, bus, views, now, listing } = this;
-    return admitMachine(
-      { store, images, bus, views, now, listing, requireDriver: (k, n) => this.requireDriver(k, n), preflight: (...a) => this.preflight(...a) },
-      p,
-      body,
-      files,
+    const owner = await this.limits.chargeTo(p);
+    return this.limits.admit(owner, askFor(1, body), () =>
+      admitMachine(
+        { store, images, bus, views, now, listing, requireDriver: (k, n) => this.requireDriver(k, n), preflight: (...a) => this.preflight(...a) },
+        p,
+        body,
+        files,
+        owner,
+      ),
     );
   }
 

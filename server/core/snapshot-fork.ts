@@ -9,6 +9,7 @@ import type { Principal } from './auth';
 import { ConflictError } from './errors';
 import type { EventBus } from './events';
 import { newId } from './ids';
+import { askFor, type Reservation } from './limits';
 import type { JobContext } from './jobs';
 import type { MachineService } from './machines';
 import { resolveInside } from './paths';
@@ -26,7 +27,14 @@ export class SnapshotForks {
   ) {}
 
   /** `count` forks (or `names`) of a snapshot, each on a new layer of its own, started in parallel. */
-  async fork(p: Principal, snap: SnapshotRow, body: ForkBody, ctx: JobContext): Promise<{ machines: string[]; snapshot: string; runningMs: number | null }> {
+  async fork(
+    p: Principal,
+    snap: SnapshotRow,
+    body: ForkBody,
+    ctx: JobContext,
+    held?: Reservation,
+  ): Promise<{ machines: string[]; snapshot: string; runningMs: number | null }> {
+    const ownerId = await this.d.machines.limits.chargeTo(p);
     const t0 = performance.now();
     const spec = specOf(snap);
     const source = snap.machineId ? await getMachineRow(this.d.store, { id: snap.machineId }) : undefined;
@@ -49,20 +57,23 @@ export class SnapshotForks {
     const onRunning = () => {
       if (++running === names.length) runningMs = Math.round(performance.now() - t0);
     };
-    await Promise.all(names.map((name, i) => this.forkOne(p, snap, spec, { id: ids[i], name, runtime: runtimes[i] }, !!body.newIdentity, ctx, onRunning)));
+    await Promise.all(
+      names.map((name, i) => this.forkOne(ownerId, snap, spec, { id: ids[i], name, runtime: runtimes[i] }, !!body.newIdentity, ctx, onRunning, held)),
+    );
     if (runningMs !== null)
       ctx.log(`all ${names.length} guests running ${runningMs} ms after the fork began; fix-ups done after ${Math.round(performance.now() - t0)} ms`);
     return { machines: ids, snapshot: snap.id, runningMs };
   }
 
   private async forkOne(
-    p: Principal,
+    ownerId: string,
     snap: SnapshotRow,
     spec: ReturnType<typeof specOf>,
     fork: { id: string; name: string; runtime: DriverRuntime },
     newIdentity: boolean,
     ctx: JobContext,
     onRunning: () => void,
+    held?: Reservation,
   ): Promise<string> {
     const { id, name, runtime } = fork;
     const now = this.d.now();
@@ -77,12 +88,14 @@ export class SnapshotForks {
       memoryMib: spec.memoryMib,
       diskGib: spec.diskGib,
       ports: [],
-      ownerId: p.user.id,
+      ownerId,
       createdAt: now,
       updatedAt: now,
       snapshotId: snap.id,
       runtime,
     });
+    // Its row counts from now on: the reservation that stood for it goes.
+    held?.settle(askFor(1, spec));
     this.d.bus.publish('machine:update', this.d.machines.views.view(m));
     fs.mkdirSync(resolveInside(this.d.dirs.machines, id), { recursive: true, mode: 0o700 });
     const from =

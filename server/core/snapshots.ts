@@ -19,6 +19,7 @@ import { isValidId } from '@/lib/contracts/common';
 import { PhaseTimer } from '@/lib/phases';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
+import { askFor, type Reservation } from './limits';
 import { ConflictError, NotFoundError } from './errors';
 import type { JobContext, JobRunner } from './jobs';
 import type { MachineService } from './machines';
@@ -168,10 +169,26 @@ export class SnapshotService {
   async forkNow(p: Principal, ref: string, body: ForkBody): Promise<Job> {
     const m = await this.checkpointable(p, ref);
     await this.machines.preflight(null, m.memoryMib * (body.count ?? 1), []);
-    return this.machines.lockedJob(p, m, 'checkpointing', { kind: 'snapshot.fork', title: `Fork ${m.name} now` }, async (ctx) => {
-      const snap = await this.doCheckpoint(m.id, `fork point of ${m.name}`, ctx);
-      return this.doFork(p, snap, body, ctx);
-    });
+    const held = await this.reserveForks(p, body, m);
+    try {
+      return await this.machines.lockedJob(p, m, 'checkpointing', { kind: 'snapshot.fork', title: `Fork ${m.name} now` }, async (ctx) => {
+        try {
+          const snap = await this.doCheckpoint(m.id, `fork point of ${m.name}`, ctx);
+          return await this.doFork(p, snap, body, ctx, held);
+        } finally {
+          held.release();
+        }
+      });
+    } catch (err) {
+      held.release();
+      throw err;
+    }
+  }
+
+  /** The forks' owner's limits: checked now (a 409 before any job) and held until the job wrote their rows. */
+  private async reserveForks(p: Principal, body: ForkBody, size: { cpus: number; memoryMib: number; diskGib: number }): Promise<Reservation> {
+    const n = body.names?.length ?? body.count ?? 1;
+    return this.machines.limits.reserve(await this.machines.limits.chargeTo(p), askFor(n, size));
   }
 
   async restore(p: Principal, snapshotRef: string, body: RestoreBody): Promise<Job> {
@@ -240,10 +257,16 @@ export class SnapshotService {
     const snap = await this.complete(snapshotRef);
     await this.machines.preflight(null, specOf(snap).memoryMib * (body.count ?? 1), []);
     await this.verified(snap);
-    const { job } = await this.jobs.start({ kind: 'snapshot.fork', title: `Fork ${snap.label} ×${body.count ?? 1}`, ownerId: p.user.id }, (ctx) =>
-      this.doFork(p, snap, body, ctx),
-    );
-    return job;
+    const held = await this.reserveForks(p, body, specOf(snap));
+    try {
+      const { job } = await this.jobs.start({ kind: 'snapshot.fork', title: `Fork ${snap.label} ×${body.count ?? 1}`, ownerId: p.user.id }, (ctx) =>
+        this.doFork(p, snap, body, ctx, held).finally(() => held.release()),
+      );
+      return job;
+    } catch (err) {
+      held.release();
+      throw err;
+    }
   }
 
   /** Delete a node: refused while children or machines depend on it, unless `cascade` (then its subtree goes too). */
@@ -283,8 +306,8 @@ export class SnapshotService {
   }
 
   /** Forks of a snapshot, in one job (see snapshot-fork.ts). */
-  private async doFork(p: Principal, snap: SnapshotRow, body: ForkBody, ctx: JobContext) {
-    const r = await this.forks.fork(p, snap, body, ctx);
+  private async doFork(p: Principal, snap: SnapshotRow, body: ForkBody, ctx: JobContext, held: Reservation) {
+    const r = await this.forks.fork(p, snap, body, ctx, held);
     this.changed(snap.id);
     return r;
   }

@@ -34,12 +34,14 @@ export async function startServer(
     ui?: boolean;
     env?: Record<string, string>;
     /** Node's own flags, e.g. --cpu-prof (a bench's profile). */ nodeArgs?: string[];
+    /** More server flags (--host, --tls-cert ...). */
+    args?: string[];
   } = {},
 ): Promise<RunningServer> {
   const entry = path.join(root, 'dist', 'server.js');
   if (!fs.existsSync(entry)) throw new Error('dist/server.js is missing: run `npm run build` (./hangar test does).');
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-it-'));
-  const args = [...(opts.nodeArgs ?? []), entry, '--port', '0', '--data', dataDir, ...(opts.ui ? [] : ['--no-ui'])];
+  const args = [...(opts.nodeArgs ?? []), entry, '--port', '0', '--data', dataDir, ...(opts.ui ? [] : ['--no-ui']), ...(opts.args ?? [])];
   const proc = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, HANGAR_ADMIN_PASSWORD: ADMIN_PASSWORD, DATABASE_URL: '', ...opts.env },
@@ -53,7 +55,7 @@ export async function startServer(
   const url = await new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
     const check = () => {
-      const m = out.match(/listening on (http:\/\/\S+)/);
+      const m = out.match(/listening on (https?:\/\/\S+)/);
       if (m) {
         clearTimeout(t);
         resolve(m[1]);

@@ -9,6 +9,9 @@ import { PageHeader } from '@/components/shell/page-header';
 import { RoleGate } from '@/components/shell/role-gate';
 import { StepCacheSettings } from '@/components/steps/step-cache-settings';
 import { UserAdmin } from '@/components/settings/user-admin';
+import { UserLimits } from '@/components/settings/user-limits';
+import { MyLimits } from '@/components/settings/my-limits';
+import { SignInProviders } from '@/components/settings/sign-in-providers';
 import { MetricsSettings } from '@/components/settings/metrics-settings';
 import { WebhookSettings } from '@/components/webhooks/webhook-settings';
 import { BackupSettings } from '@/components/backups/backup-settings';
@@ -24,7 +27,12 @@ export default function SettingsPage() {
           <HostCapabilities />
         </RoleGate>
         <UserAdmin />
+        <RoleGate role="admin">
+          <UserLimits />
+          <SignInProviders />
+        </RoleGate>
         <AccountSettings />
+        <MyLimits />
         <ApiTokens />
         <RoleGate role="viewer">
           <ConsoleSettings />

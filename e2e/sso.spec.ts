@@ -1,0 +1,60 @@
+import { startTestProvider, type TestProvider } from '../server/integration/oidc-world';
+import { axeProblems, expect, loginAsAdmin, screenshotBothThemes, test } from './fixtures';
+
+/** Single sign-on in Chromium through a real OpenID provider (oidc-provider on 127.0.0.1): its login and consent pages, back signed in. */
+let idp: TestProvider;
+
+test.afterAll(async () => {
+  await idp?.close();
+});
+
+test('signs in with the test provider: the button on the login page, the provider pages, back with the mapped role', async ({ page, browser }) => {
+  const baseURL = test.info().project.use.baseURL!;
+  idp = await startTestProvider([`${baseURL}/sso/callback`], {
+    erin: { email: 'erin@example.com', email_verified: true, groups: ['hangar-ops'] },
+  });
+  await loginAsAdmin(page);
+  const made = await page.request.post('/api/sso/providers', {
+    headers: { origin: baseURL },
+    data: {
+      name: 'Test IdP',
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      scopes: 'openid email profile groups',
+      roleClaim: 'groups',
+      roleMap: { 'hangar-ops': 'operator' },
+      allowedDomains: ['example.com'],
+    },
+  });
+  expect(made.status()).toBe(201);
+  const provider = await made.json();
+  try {
+    await page.goto('/settings');
+    const section = page.getByRole('region', { name: 'Sign-in providers' });
+    await expect(section.getByText('Test IdP', { exact: true })).toBeVisible();
+    await page.getByRole('region', { name: 'Limits', exact: true }).scrollIntoViewIfNeeded();
+    await page.getByRole('region', { name: 'Limits', exact: true }).screenshot({ path: 'docs/screenshots/settings-limits-light.png' });
+    await section.screenshot({ path: 'docs/screenshots/settings-sso-light.png' });
+    expect(await axeProblems(page)).toEqual([]);
+    const ctx = await browser.newContext();
+    const other = await ctx.newPage();
+    await other.goto('/login');
+    const button = other.getByRole('link', { name: 'Sign in with Test IdP' });
+    await expect(button).toBeVisible();
+    await screenshotBothThemes(other, 'login-sso');
+    expect(await axeProblems(other)).toEqual([]);
+    await button.click();
+    // The provider's own pages (its development login and consent forms).
+    await other.locator('input[name="login"]').fill('erin');
+    await other.locator('input[name="password"]').fill('any');
+    await other.getByRole('button', { name: /sign-in/i }).click();
+    await other.getByRole('button', { name: 'Continue' }).click();
+    await expect(other).toHaveURL(new RegExp(`^${baseURL}/(machines)?$`));
+    const me = await (await other.request.get('/api/auth/me')).json();
+    expect(me).toMatchObject({ user: { username: 'erin' }, role: 'operator' });
+    await ctx.close();
+  } finally {
+    await page.request.delete(`/api/sso/providers/${provider.id}`, { headers: { origin: baseURL } });
+  }
+});
