@@ -1094,6 +1094,110 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/auth/limits': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** What the caller may hold (machines, vCPUs, memory, disk) and holds now */
+    get: operations['getMyLimits'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/users/limits': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every user's limits as they apply, their overrides and what each holds */
+    get: operations['listUserLimits'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/users/{id}/limits': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Set a user's own limits (a key given replaces the role's default; null: no limit; absent: the role's) */
+    put: operations['putUserLimits'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/auth/sign-in-options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The sign-in providers the login page offers, and whether password logins are on */
+    get: operations['getSignInOptions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/sso/providers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** OpenID Connect sign-in providers (their client secrets are never returned) */
+    get: operations['listSsoProviders'];
+    put?: never;
+    /** Add an OpenID Connect sign-in provider */
+    post: operations['createSsoProvider'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/sso/providers/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove a sign-in provider (its users stay, and can no longer sign in through it) */
+    delete: operations['deleteSsoProvider'];
+    options?: never;
+    head?: never;
+    /** Change a sign-in provider (a client secret given replaces the stored one) */
+    patch: operations['updateSsoProvider'];
+    trace?: never;
+  };
   '/api/users': {
     parameters: {
       query?: never;
@@ -1303,6 +1407,109 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/backup-targets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Backup targets (never their secret keys), by name; operators see them to choose one */
+    get: operations['listBackupTargets'];
+    put?: never;
+    /** Add an S3-compatible or directory target; a write and delete test runs first (wrong keys, a missing bucket or directory: 400) */
+    post: operations['createBackupTarget'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/backup-targets/{target}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Forget a target (what it holds stays there) */
+    delete: operations['deleteBackupTarget'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/backup-targets/{target}/backups': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The backups a target holds, newest first */
+    get: operations['listBackups'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/backup-targets/{target}/backups/{backup}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a backup; layers and files no other backup names go with it */
+    delete: operations['deleteBackup'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/backup-targets/{target}/backups/{backup}/restore': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Restore a backup into a new machine (every object checked before anything runs); returns the job */
+    post: operations['restoreBackup'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/snapshots/{snapshot}/backup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Back up a snapshot to a target (layers the target holds already are not uploaded again); returns the job */
+    post: operations['backupSnapshot'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/metrics/token': {
     parameters: {
       query?: never;
@@ -1380,6 +1587,13 @@ export interface operations {
             uptimeS: number;
             /** @enum {string} */
             db: 'sqlite' | 'postgres';
+            transport: {
+              /** @enum {string} */
+              scheme: 'http' | 'https';
+              /** @enum {string} */
+              plainReason?: 'loopback' | 'proxy' | 'insecure';
+              fingerprint256?: string;
+            };
           };
         };
       };
@@ -5478,6 +5692,10 @@ export interface operations {
               lastStatus: 'running' | 'succeeded' | 'failed' | null;
               lastJobId: string | null;
               lastError: string | null;
+              backup: {
+                targetId: string;
+                keep: number;
+              } | null;
             }[];
             next: string | null;
           };
@@ -5545,6 +5763,10 @@ export interface operations {
             weekly?: number;
             monthly?: number;
           };
+          backup?: {
+            target: string;
+            keep: number;
+          };
         };
       };
     };
@@ -5581,6 +5803,10 @@ export interface operations {
             lastStatus: 'running' | 'succeeded' | 'failed' | null;
             lastJobId: string | null;
             lastError: string | null;
+            backup: {
+              targetId: string;
+              keep: number;
+            } | null;
           };
         };
       };
@@ -5676,6 +5902,10 @@ export interface operations {
             lastStatus: 'running' | 'succeeded' | 'failed' | null;
             lastJobId: string | null;
             lastError: string | null;
+            backup: {
+              targetId: string;
+              keep: number;
+            } | null;
           };
         };
       };
@@ -5767,6 +5997,10 @@ export interface operations {
             lastStatus: 'running' | 'succeeded' | 'failed' | null;
             lastJobId: string | null;
             lastError: string | null;
+            backup: {
+              targetId: string;
+              keep: number;
+            } | null;
           };
         };
       };
@@ -5964,6 +6198,10 @@ export interface operations {
               lastStatus: 'running' | 'succeeded' | 'failed' | null;
               lastJobId: string | null;
               lastError: string | null;
+              backup: {
+                targetId: string;
+                keep: number;
+              } | null;
             }[];
             next: string | null;
           };
@@ -6040,6 +6278,10 @@ export interface operations {
             weekly?: number;
             monthly?: number;
           };
+          backup?: {
+            target: string;
+            keep: number;
+          };
         };
       };
     };
@@ -6076,6 +6318,10 @@ export interface operations {
             lastStatus: 'running' | 'succeeded' | 'failed' | null;
             lastJobId: string | null;
             lastError: string | null;
+            backup: {
+              targetId: string;
+              keep: number;
+            } | null;
           };
         };
       };
@@ -8043,6 +8289,34 @@ export interface operations {
             stepCacheMaxAgeDays: number;
             recordingRetentionDays: number;
             webhookAllowPrivate: boolean;
+            roleLimits: {
+              member: {
+                machines: number | null;
+                vcpus: number | null;
+                memoryMib: number | null;
+                diskGib: number | null;
+              };
+              viewer: {
+                machines: number | null;
+                vcpus: number | null;
+                memoryMib: number | null;
+                diskGib: number | null;
+              };
+              operator: {
+                machines: number | null;
+                vcpus: number | null;
+                memoryMib: number | null;
+                diskGib: number | null;
+              };
+              admin: {
+                machines: number | null;
+                vcpus: number | null;
+                memoryMib: number | null;
+                diskGib: number | null;
+              };
+            };
+            localLogin: boolean;
+            breakGlassAdmin: string;
           };
         };
       };
@@ -8092,6 +8366,34 @@ export interface operations {
           stepCacheMaxAgeDays?: number;
           recordingRetentionDays?: number;
           webhookAllowPrivate?: boolean;
+          roleLimits?: {
+            member: {
+              machines: number | null;
+              vcpus: number | null;
+              memoryMib: number | null;
+              diskGib: number | null;
+            };
+            viewer: {
+              machines: number | null;
+              vcpus: number | null;
+              memoryMib: number | null;
+              diskGib: number | null;
+            };
+            operator: {
+              machines: number | null;
+              vcpus: number | null;
+              memoryMib: number | null;
+              diskGib: number | null;
+            };
+            admin: {
+              machines: number | null;
+              vcpus: number | null;
+              memoryMib: number | null;
+              diskGib: number | null;
+            };
+          };
+          localLogin?: boolean;
+          breakGlassAdmin?: string;
         };
       };
     };
@@ -8112,6 +8414,34 @@ export interface operations {
             stepCacheMaxAgeDays: number;
             recordingRetentionDays: number;
             webhookAllowPrivate: boolean;
+            roleLimits: {
+              member: {
+                machines: number | null;
+                vcpus: number | null;
+                memoryMib: number | null;
+                diskGib: number | null;
+              };
+              viewer: {
+                machines: number | null;
+                vcpus: number | null;
+                memoryMib: number | null;
+                diskGib: number | null;
+              };
+              operator: {
+                machines: number | null;
+                vcpus: number | null;
+                memoryMib: number | null;
+                diskGib: number | null;
+              };
+              admin: {
+                machines: number | null;
+                vcpus: number | null;
+                memoryMib: number | null;
+                diskGib: number | null;
+              };
+            };
+            localLogin: boolean;
+            breakGlassAdmin: string;
           };
         };
       };
@@ -8619,6 +8949,653 @@ export interface operations {
         content: {
           'application/json': {
             removed: number;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  getMyLimits: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            userId: string;
+            username: string;
+            /** @enum {string} */
+            role: 'member' | 'viewer' | 'operator' | 'admin';
+            limits: {
+              machines: number | null;
+              vcpus: number | null;
+              memoryMib: number | null;
+              diskGib: number | null;
+            };
+            overrides: {
+              machines?: number | null;
+              vcpus?: number | null;
+              memoryMib?: number | null;
+              diskGib?: number | null;
+            };
+            usage: {
+              machines: number;
+              vcpus: number;
+              memoryMib: number;
+              diskGib: number;
+            };
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  listUserLimits: {
+    parameters: {
+      query?: {
+        /** @description At most this many items (default: all) */
+        limit?: number;
+        /** @description The `next` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              userId: string;
+              username: string;
+              /** @enum {string} */
+              role: 'member' | 'viewer' | 'operator' | 'admin';
+              limits: {
+                machines: number | null;
+                vcpus: number | null;
+                memoryMib: number | null;
+                diskGib: number | null;
+              };
+              overrides: {
+                machines?: number | null;
+                vcpus?: number | null;
+                memoryMib?: number | null;
+                diskGib?: number | null;
+              };
+              usage: {
+                machines: number;
+                vcpus: number;
+                memoryMib: number;
+                diskGib: number;
+              };
+            }[];
+            next: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  putUserLimits: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          overrides: {
+            machines?: number | null;
+            vcpus?: number | null;
+            memoryMib?: number | null;
+            diskGib?: number | null;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            userId: string;
+            username: string;
+            /** @enum {string} */
+            role: 'member' | 'viewer' | 'operator' | 'admin';
+            limits: {
+              machines: number | null;
+              vcpus: number | null;
+              memoryMib: number | null;
+              diskGib: number | null;
+            };
+            overrides: {
+              machines?: number | null;
+              vcpus?: number | null;
+              memoryMib?: number | null;
+              diskGib?: number | null;
+            };
+            usage: {
+              machines: number;
+              vcpus: number;
+              memoryMib: number;
+              diskGib: number;
+            };
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  getSignInOptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            providers: {
+              id: string;
+              name: string;
+            }[];
+            localLogin: boolean;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  listSsoProviders: {
+    parameters: {
+      query?: {
+        /** @description At most this many items (default: all) */
+        limit?: number;
+        /** @description The `next` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              id: string;
+              name: string;
+              issuer: string;
+              clientId: string;
+              scopes: string;
+              roleClaim: string;
+              roleMap: {
+                [key: string]: 'member' | 'viewer' | 'operator' | 'admin';
+              };
+              allowedDomains: string[];
+              enabled: boolean;
+              createdAt: number;
+            }[];
+            next: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  createSsoProvider: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name: string;
+          issuer: string;
+          clientId: string;
+          clientSecret: string;
+          /** @default openid email profile */
+          scopes?: string;
+          /** @default groups */
+          roleClaim?: string;
+          roleMap: {
+            [key: string]: 'member' | 'viewer' | 'operator' | 'admin';
+          };
+          /** @default [] */
+          allowedDomains?: string[];
+          /** @default true */
+          enabled?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            name: string;
+            issuer: string;
+            clientId: string;
+            scopes: string;
+            roleClaim: string;
+            roleMap: {
+              [key: string]: 'member' | 'viewer' | 'operator' | 'admin';
+            };
+            allowedDomains: string[];
+            enabled: boolean;
+            createdAt: number;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  deleteSsoProvider: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            ok: true;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  updateSsoProvider: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name?: string;
+          issuer?: string;
+          clientId?: string;
+          clientSecret?: string;
+          /** @default openid email profile */
+          scopes?: string;
+          /** @default groups */
+          roleClaim?: string;
+          roleMap?: {
+            [key: string]: 'member' | 'viewer' | 'operator' | 'admin';
+          };
+          /** @default [] */
+          allowedDomains?: string[];
+          /** @default true */
+          enabled?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            name: string;
+            issuer: string;
+            clientId: string;
+            scopes: string;
+            roleClaim: string;
+            roleMap: {
+              [key: string]: 'member' | 'viewer' | 'operator' | 'admin';
+            };
+            allowedDomains: string[];
+            enabled: boolean;
+            createdAt: number;
           };
         };
       };
@@ -10129,6 +11106,657 @@ export interface operations {
       };
       /** @description No such resource, or one the caller may not see */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  listBackupTargets: {
+    parameters: {
+      query?: {
+        /** @description At most this many items (default: all) */
+        limit?: number;
+        /** @description The `next` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              id: string;
+              name: string;
+              /** @enum {string} */
+              kind: 's3' | 'dir';
+              s3: {
+                endpoint: string | null;
+                bucket: string;
+                prefix: string;
+                region: string;
+                accessKeyId: string;
+                hasSecret: boolean;
+              } | null;
+              dir: {
+                path: string;
+              } | null;
+              /** @description milliseconds since the Unix epoch */
+              createdAt: number;
+              /** @description milliseconds since the Unix epoch */
+              updatedAt: number;
+            }[];
+            next: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  createBackupTarget: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json':
+          | {
+              /** @enum {string} */
+              kind: 's3';
+              name: string;
+              endpoint?: string;
+              bucket: string;
+              /** @default  */
+              prefix?: string;
+              /** @default us-east-1 */
+              region?: string;
+              accessKeyId: string;
+              secretAccessKey: string;
+            }
+          | {
+              /** @enum {string} */
+              kind: 'dir';
+              name: string;
+              path: string;
+            };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: 's3' | 'dir';
+            s3: {
+              endpoint: string | null;
+              bucket: string;
+              prefix: string;
+              region: string;
+              accessKeyId: string;
+              hasSecret: boolean;
+            } | null;
+            dir: {
+              path: string;
+            } | null;
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+            /** @description milliseconds since the Unix epoch */
+            updatedAt: number;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  deleteBackupTarget: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        target: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: 's3' | 'dir';
+            s3: {
+              endpoint: string | null;
+              bucket: string;
+              prefix: string;
+              region: string;
+              accessKeyId: string;
+              hasSecret: boolean;
+            } | null;
+            dir: {
+              path: string;
+            } | null;
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+            /** @description milliseconds since the Unix epoch */
+            updatedAt: number;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  listBackups: {
+    parameters: {
+      query?: {
+        /** @description At most this many items (default: all) */
+        limit?: number;
+        /** @description The `next` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        target: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              id: string;
+              targetId: string;
+              machineId: string | null;
+              machineName: string | null;
+              snapshotId: string;
+              snapshotLabel: string;
+              /** @enum {string} */
+              kind: 'live' | 'disk';
+              driver: string;
+              image: string;
+              scheduleId: string | null;
+              /** @description milliseconds since the Unix epoch */
+              createdAt: number;
+              /** @description milliseconds since the Unix epoch */
+              snapshotCreatedAt: number;
+              sizeBytes: number;
+              storedBytes: number;
+              layers: number;
+            }[];
+            next: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  deleteBackup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        target: string;
+        backup: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            removedObjects: number;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  restoreBackup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        target: string;
+        backup: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description the new machine */
+          name: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Accepted: the job that does it */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            kind: string;
+            title: string;
+            /** @enum {string} */
+            state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+            progress: number;
+            message: string;
+            error: string | null;
+            result?: unknown;
+            ownerId: string | null;
+            machineId: string | null;
+            /** @description The job that started this one (a build's create, checkpoints and forks); null for a job a person started */
+            parentId: string | null;
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+            /** @description milliseconds since the Unix epoch */
+            startedAt: number | null;
+            /** @description milliseconds since the Unix epoch */
+            finishedAt: number | null;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  backupSnapshot: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description a snapshot id, or its label when exactly one snapshot has it */
+        snapshot: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description a target id or name */
+          target: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Accepted: the job that does it */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            kind: string;
+            title: string;
+            /** @enum {string} */
+            state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+            progress: number;
+            message: string;
+            error: string | null;
+            result?: unknown;
+            ownerId: string | null;
+            machineId: string | null;
+            /** @description The job that started this one (a build's create, checkpoints and forks); null for a job a person started */
+            parentId: string | null;
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+            /** @description milliseconds since the Unix epoch */
+            startedAt: number | null;
+            /** @description milliseconds since the Unix epoch */
+            finishedAt: number | null;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
         headers: {
           [name: string]: unknown;
         };
