@@ -37,7 +37,8 @@ export function dataLayout(dataDir: string) {
     root: d,
     db: path.join(d, 'hangar.db'),
     probe: path.join(d, 'tmp', 'probe'),
-    kernels: path.join(d, 'kernels'),
+    /** Guest kernels extracted from Debian's package (a cache: images copy what they boot); with HANGAR_CACHE, shared between data dirs. */
+    kernels: process.env.HANGAR_CACHE ? path.join(path.resolve(process.env.HANGAR_CACHE), 'kernels') : path.join(d, 'kernels'),
     images: path.join(d, 'images'),
     machines: path.join(d, 'machines'),
     layers: path.join(d, 'layers'),

@@ -10,6 +10,8 @@ import { isFinished } from '@/lib/contracts/jobs';
 import type { MachineStatsTick } from '@/lib/contracts/stats';
 
 export const ADMIN_PASSWORD = 'integration-admin-pw';
+/** Shared by the test servers and the e2e server (playwright.config.ts). */
+export const TEST_CACHE = path.join(os.tmpdir(), 'hangar-test-cache');
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface RunningServer {
@@ -44,7 +46,8 @@ export async function startServer(
   const args = [...(opts.nodeArgs ?? []), entry, '--port', '0', '--data', dataDir, ...(opts.ui ? [] : ['--no-ui']), ...(opts.args ?? [])];
   const proc = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, HANGAR_ADMIN_PASSWORD: ADMIN_PASSWORD, DATABASE_URL: '', ...opts.env },
+    // One download cache for every test server (Debian packages, guest kernels): each would fetch the same again.
+    env: { ...process.env, HANGAR_ADMIN_PASSWORD: ADMIN_PASSWORD, DATABASE_URL: '', HANGAR_CACHE: TEST_CACHE, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

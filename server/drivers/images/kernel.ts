@@ -83,7 +83,11 @@ export async function ensureKernel(kernelsDir: string, log: Log, signal?: AbortS
     const made = await uncompressedKernel(path.join(out, 'vmlinuz'), path.join(out, 'vmlinux'));
     log(made ? 'uncompressed kernel with a PVH entry: direct boot' : 'no PVH kernel could be made: booting the compressed kernel');
     // Renamed into place whole: a crash mid-way leaves only a dot-dir, never a half kernel.
-    await fs.rename(out, dir);
+    // Another server sharing the cache (HANGAR_CACHE) may have put the same kernel there first: use it.
+    await fs.rename(out, dir).catch(async (err: NodeJS.ErrnoException) => {
+      if (!['ENOTEMPTY', 'EEXIST'].includes(err.code ?? '') || !(await Promise.all(cached.map(exists))).every(Boolean)) throw err;
+      log(`kernel ${version}: made meanwhile by another build`);
+    });
     log(`kernel ${version} ready`);
     return { ...files, vmlinux: (await exists(vmlinux)) ? vmlinux : null };
   } finally {
