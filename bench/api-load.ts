@@ -1,12 +1,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '@/db/client';
-import { insertMachine } from '@/db/repo/machines';
-import { dataLayout, projectRoot } from '@/server/core/paths';
 import { ADMIN_PASSWORD, adminToken, startServer } from '@/server/integration/harness';
 import { echoProbe } from './echo-probe-client';
+import { seededDataDir } from './seed';
 import { percentile, round } from './stats';
 
 const MACHINES = 1000;
@@ -58,28 +55,7 @@ function bytesOnTheWire(url: string, headers: Record<string, string>): Promise<n
  * profile there (node --cpu-prof) when it stops.
  */
 export async function run() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-bench-api-'));
-  const store = openDatabase({ sqlitePath: dataLayout(dataDir).db, migrationsDir: path.join(projectRoot(), 'db', 'migrations') });
-  await store.migrate();
-  const now = Date.now();
-  for (let i = 0; i < MACHINES; i++) {
-    await insertMachine(store, {
-      id: `mch_bench${String(i).padStart(12, '0')}`,
-      name: `load-${i}`,
-      driver: i % 3 === 0 ? 'nspawn' : 'qemu',
-      image: 'busybox',
-      state: 'stopped',
-      stateReason: null,
-      cpus: 1,
-      memoryMib: 256,
-      diskGib: 2,
-      ports: [],
-      ownerId: null,
-      createdAt: now - i * 1000,
-      updatedAt: now,
-    });
-  }
-  await store.close();
+  const dataDir = await seededDataDir(MACHINES, 'load');
   const prof = process.env.HANGAR_BENCH_CPU_PROF;
   const srv = await startServer({ dataDir, nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [] });
   try {

@@ -1,10 +1,5 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openDatabase } from '@/db/client';
-import { insertMachine } from '@/db/repo/machines';
-import { dataLayout, projectRoot } from '@/server/core/paths';
 import { adminToken, removeDataDir, startServer } from '@/server/integration/harness';
+import { seededDataDir } from './seed';
 import { percentile, round } from './stats';
 
 const MACHINES = 200;
@@ -31,28 +26,7 @@ async function timed(n: number, one: () => Promise<Response>) {
  * figures). Baseline in the same server and run: GET /api/health, the cheapest authenticated-free answer.
  */
 export async function run() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-bench-metrics-'));
-  const store = openDatabase({ sqlitePath: dataLayout(dataDir).db, migrationsDir: path.join(projectRoot(), 'db', 'migrations') });
-  await store.migrate();
-  const now = Date.now();
-  for (let i = 0; i < MACHINES; i++) {
-    await insertMachine(store, {
-      id: `mch_bench${String(i).padStart(12, '0')}`,
-      name: `m-${i}`,
-      driver: i % 3 === 0 ? 'nspawn' : 'qemu',
-      image: 'busybox',
-      state: 'stopped',
-      stateReason: null,
-      cpus: 1,
-      memoryMib: 256,
-      diskGib: 2,
-      ports: [],
-      ownerId: null,
-      createdAt: now - i * 1000,
-      updatedAt: now,
-    });
-  }
-  await store.close();
+  const dataDir = await seededDataDir(MACHINES, 'm');
   const srv = await startServer({ dataDir });
   try {
     const token = await adminToken(srv.url);
