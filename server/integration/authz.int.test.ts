@@ -51,6 +51,7 @@ const RULES: Record<string, Access> = {
   'post /images': 'operator',
   'delete /images/{id}': 'operator',
   'post /images/pull': 'operator',
+  'post /images/import': 'operator',
   'get /registries': 'admin',
   'put /registries/{host}': 'admin',
   'delete /registries/{host}': 'admin',
