@@ -1,5 +1,5 @@
 import { startTestProvider, type TestProvider } from '../server/integration/oidc-world';
-import { axeProblems, expect, loginAsAdmin, screenshotBothThemes, test } from './fixtures';
+import { axeProblems, ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, test } from './fixtures';
 
 /** Single sign-on in Chromium through a real OpenID provider (oidc-provider on 127.0.0.1): its login and consent pages, back signed in. */
 let idp: TestProvider;
@@ -37,9 +37,16 @@ test('signs in with the test provider: the button on the login page, the provide
     await page.getByRole('region', { name: 'Limits', exact: true }).screenshot({ path: 'docs/screenshots/settings-limits-light.png' });
     await section.screenshot({ path: 'docs/screenshots/settings-sso-light.png' });
     expect(await axeProblems(page)).toEqual([]);
+    // A teammate sent a machine's link: signing in through the provider lands on that machine.
+    await ensureBusyboxImage(page);
+    const machine = randomName('sso');
+    const created = await page.request.post('/api/machines', { headers: { origin: baseURL }, data: { name: machine, image: 'busybox', start: false } });
+    expect(created.status()).toBe(202);
+    await expect.poll(async () => (await page.request.get(`/api/machines/${machine}`)).status(), { timeout: 30_000 }).toBe(200);
     const ctx = await browser.newContext();
     const other = await ctx.newPage();
-    await other.goto('/login');
+    await other.goto(`/machines/${machine}`);
+    await expect(other).toHaveURL(new RegExp(`/login\\?next=${encodeURIComponent(`/machines/${machine}`).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     const button = other.getByRole('link', { name: 'Sign in with Test IdP' });
     await expect(button).toBeVisible();
     await screenshotBothThemes(other, 'login-sso');
@@ -50,10 +57,12 @@ test('signs in with the test provider: the button on the login page, the provide
     await other.locator('input[name="password"]').fill('any');
     await other.getByRole('button', { name: /sign-in/i }).click();
     await other.getByRole('button', { name: 'Continue' }).click();
-    await expect(other).toHaveURL(new RegExp(`^${baseURL}/(machines)?$`));
+    await expect(other).toHaveURL(`${baseURL}/machines/${machine}`);
+    await expect(other.getByTestId('machine-state')).toBeVisible();
     const me = await (await other.request.get('/api/auth/me')).json();
     expect(me).toMatchObject({ user: { username: 'erin' }, role: 'operator' });
     await ctx.close();
+    await page.request.delete(`/api/machines/${machine}`, { headers: { origin: baseURL } });
   } finally {
     await page.request.delete(`/api/sso/providers/${provider.id}`, { headers: { origin: baseURL } });
   }

@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'next/navigation';
 import { queries } from '@/lib/queries';
+import { safeNext } from '@/lib/safe-next';
 import { api } from '@/components/ui/api';
 
 /** "Sign in with NAME" for each provider, and why the last single sign-on failed (the server sends it back as ?sso_error=). */
@@ -10,6 +11,8 @@ export function SsoButtons() {
   const params = useSearchParams();
   const options = useQuery(queries(api).signInOptions()).data;
   const error = params.get('sso_error');
+  // Where the person was going (a machine link sent by a teammate): the sign-in comes back there.
+  const next = safeNext(params.get('next'));
   return (
     <div className="mb-4 space-y-3">
       {error && (
@@ -21,7 +24,7 @@ export function SsoButtons() {
         // A full navigation (not the router): the provider's page is elsewhere.
         <a
           key={p.id}
-          href={`/sso/${encodeURIComponent(p.id)}/start`}
+          href={`/sso/${encodeURIComponent(p.id)}/start${next === '/' ? '' : `?next=${encodeURIComponent(next)}`}`}
           className={
             'block w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-center text-sm font-medium shadow-sm hover:bg-zinc-50 ' +
             'dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800'

@@ -3,9 +3,12 @@ import type { TLSSocket } from 'node:tls';
 import { SESSION_COOKIE } from '@/server/core/auth';
 import type { Core } from '@/server/core/hangar';
 import { SsoError } from '@/server/core/sso';
+import { safeNext } from '@/lib/safe-next';
 import { readCookie } from './credentials';
 
 const FLOW_COOKIE = 'hangar_sso';
+/** The page to land on after the sign-in (a same-site path only: see safeNext). */
+const NEXT_COOKIE = 'hangar_sso_next';
 
 /** The browser's single sign-on: /sso/{provider}/start sends it to the provider, /sso/callback brings it back. Redirects, not API answers. */
 export function isSsoPath(url: string): boolean {
@@ -39,13 +42,19 @@ export async function serveSso(core: Core, req: http.IncomingMessage, res: http.
     const start = /^\/sso\/([A-Za-z0-9_]{1,64})\/start$/.exec(url.pathname);
     if (start) {
       const { url: to, flow } = await core.sso.start(start[1], `${base}/sso/callback`);
-      return redirect(res, to, [`${FLOW_COOKIE}=${flow}; Path=/sso; HttpOnly; SameSite=Lax; Max-Age=600${secure}`]);
+      const next = safeNext(url.searchParams.get('next'));
+      return redirect(res, to, [
+        `${FLOW_COOKIE}=${flow}; Path=/sso; HttpOnly; SameSite=Lax; Max-Age=600${secure}`,
+        `${NEXT_COOKIE}=${encodeURIComponent(next)}; Path=/sso; HttpOnly; SameSite=Lax; Max-Age=600${secure}`,
+      ]);
     }
     if (url.pathname === '/sso/callback') {
       const { secret, expiresAt, user } = await core.sso.finish(readCookie(req.headers.cookie ?? null, FLOW_COOKIE) ?? undefined, url, meta);
       await core.audit.record({ user, role: user.role, via: 'session' }, { action: 'auth.login', ip: meta.ip, detail: { via: 'sso' } });
-      return redirect(res, '/', [
+      const next = safeNext(decodeURIComponent(readCookie(req.headers.cookie ?? null, NEXT_COOKIE) ?? '/'));
+      return redirect(res, next, [
         `${FLOW_COOKIE}=; Path=/sso; HttpOnly; SameSite=Lax; Max-Age=0`,
+        `${NEXT_COOKIE}=; Path=/sso; HttpOnly; SameSite=Lax; Max-Age=0`,
         `${SESSION_COOKIE}=${secret}; Path=/; HttpOnly; SameSite=Lax; Expires=${new Date(expiresAt).toUTCString()}${secure}`,
       ]);
     }
