@@ -13,6 +13,8 @@ import { build, steps } from './commands/steps';
 import { serialConsole, ssh } from './commands/terminal';
 import { webhooks } from './commands/webhooks';
 import { schedule } from './commands/schedules';
+import { keys } from './commands/keys';
+import { sshConfig } from './commands/ssh-tunnel';
 import { CliError, describeError } from './output';
 
 const HELP = `hangar: disposable machines (QEMU VMs, nspawn and podman containers)
@@ -36,6 +38,10 @@ Usage:
   hangar rm NAME...                               destroy machines and their disks
   hangar exec NAME -- CMD [ARGS...]               run a command in a machine (exit code passes through)
   hangar ssh NAME [-- CMD [ARGS...]]              login shell over SSH (images with sshd), or run CMD
+  hangar ssh --stdio NAME                         a raw stream to the machine's sshd (OpenSSH ProxyCommand; see ssh-config)
+  hangar ssh-config [--file F]                    Host hangar.NAME blocks in ~/.ssh/config (and Hangar's known_hosts), so
+                                                  ssh, scp, rsync and VS Code reach your machines through Hangar
+  hangar keys [ls | add FILE [--name N] | rm ID]  your SSH public keys: machines you may operate let them in
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
   hangar logs NAME [-n BYTES] [-f]                the console log (a container's output), -f follows it
   hangar run [-it] [--rm] [--driver D] [--network N] IMAGE [-- CMD]   CMD in a new application container
@@ -135,6 +141,12 @@ export async function run(argv: string[]): Promise<number> {
         return await ssh(rest, json);
       case 'console':
         return await serialConsole(rest);
+      case 'keys':
+        await keys(rest, json);
+        return 0;
+      case 'ssh-config':
+        await sshConfig(rest);
+        return 0;
       case 'run':
         return await runCmd(rest);
       case 'probe':

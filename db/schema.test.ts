@@ -34,6 +34,7 @@ describe('schemas', () => {
         'webhooks',
         'webhook_deliveries',
         'schedules',
+        'ssh_keys',
       ].sort(),
     );
   });

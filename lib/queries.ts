@@ -27,6 +27,7 @@ export const keys = {
   hostUsage: () => ['host', 'usage'] as const,
   settings: () => ['settings'] as const,
   tokens: () => ['tokens'] as const,
+  sshKeys: () => ['ssh-keys'] as const,
   webhooks: () => ['webhooks'] as const,
   webhookDeliveries: (id: string) => ['webhooks', id, 'deliveries'] as const,
   scrapeToken: () => ['metrics', 'token'] as const,
@@ -70,6 +71,7 @@ export function queries(api: ApiClient) {
     hostUsage: () => ({ queryKey: keys.hostUsage(), queryFn: () => api.stats.host(), refetchInterval: 15_000 }),
     settings: () => ({ queryKey: keys.settings(), queryFn: () => api.settings.get() }),
     tokens: () => ({ queryKey: keys.tokens(), queryFn: async () => (await api.tokens.list()).items }),
+    sshKeys: () => ({ queryKey: keys.sshKeys(), queryFn: async () => (await api.sshKeys.list()).items }),
     webhooks: () => ({ queryKey: keys.webhooks(), queryFn: async () => (await api.webhooks.list()).items }),
     webhookDeliveries: (id: string) => ({
       queryKey: keys.webhookDeliveries(id),

@@ -8,6 +8,7 @@ import { mountConsole } from './sockets/console';
 import { mountEvents } from './sockets/events';
 import { disconnectRevoked } from './sockets/auth';
 import { serveMetrics } from './transport/metrics';
+import { isTunnelUpgrade, sshTunnels } from './transport/ssh-tunnel';
 
 export interface UiHandler {
   request: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
@@ -92,8 +93,10 @@ export function createHttpServer(core: Core, ui: UiHandler | null) {
     pingInterval: 10_000,
     pingTimeout: 10_000,
   });
+  const tunnels = sshTunnels(core);
   server.on('upgrade', (req, socket, head) => {
     if (req.url?.startsWith('/socket.io/')) return;
+    if (isTunnelUpgrade(req.url)) return void tunnels.upgrade(req, socket, head);
     if (ui?.upgrade) return ui.upgrade(req, socket, head);
     socket.destroy();
   });
@@ -108,6 +111,7 @@ export function createHttpServer(core: Core, ui: UiHandler | null) {
     async close() {
       unsubscribe();
       stopRevoking();
+      tunnels.close();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       server.closeAllConnections();

@@ -1,4 +1,4 @@
-import { sqliteTable, text, integer, primaryKey, index } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // Keep in step with ./pg.ts: db/schema.test.ts checks both have the same tables and columns.
 // Ids are text made by the app; timestamps are app-side integer milliseconds.
@@ -277,3 +277,21 @@ export const schedules = sqliteTable('schedules', {
   lastJobId: text('last_job_id'),
   lastError: text('last_error'),
 });
+
+/** Users' SSH public keys: put into the authorized_keys of the machines they may operate. */
+export const sshKeys = sqliteTable(
+  'ssh_keys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    bits: integer('bits'),
+    fingerprint: text('fingerprint').notNull(),
+    publicKey: text('public_key').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('ssh_keys_user_fingerprint_idx').on(t.userId, t.fingerprint)],
+);

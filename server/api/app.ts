@@ -18,6 +18,7 @@ import { settingsRoutes } from './settings';
 import { snapshotRoutes } from './snapshots';
 import { stepRoutes } from './steps';
 import { tokenRoutes } from './tokens';
+import { sshRoutes } from './ssh';
 import { userRoutes } from './users';
 import { shareRoutes } from './shares';
 import { grantRoutes } from './grants';
@@ -39,6 +40,7 @@ const API_TAGS = [
   { name: 'snapshots', description: 'Checkpoint, restore, fork, export and import' },
   { name: 'shares', description: 'Share links to one console' },
   { name: 'grants', description: 'Per-machine roles' },
+  { name: 'ssh', description: 'Your SSH keys; OpenSSH to machines through Hangar (host keys, the tunnel)' },
   { name: 'stats', description: 'Live figures of the host and machines' },
   { name: 'images', description: 'Base images' },
   { name: 'probes', description: 'Package probes in throwaway containers' },
@@ -58,6 +60,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   shareRoutes,
   grantRoutes,
   recordingRoutes,
+  sshRoutes,
   statsRoutes,
   scheduleRoutes,
   machineRoutes,

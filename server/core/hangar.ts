@@ -34,6 +34,8 @@ import { listMachineRows } from '@/db/repo/machines';
 import { MetricsService } from './metrics';
 import { ScheduleService, type ScheduleOptions } from './schedules/service';
 import { deleteMachineSchedules } from '@/db/repo/schedules';
+import { SshKeyService } from './ssh/keys';
+import { SshAccessService } from './ssh/access';
 
 export interface CoreOptions {
   dataDir: string;
@@ -76,6 +78,8 @@ export interface Core {
   webhooks: WebhookService;
   metrics: MetricsService;
   schedules: ScheduleService;
+  sshKeys: SshKeyService;
+  ssh: SshAccessService;
   close(): Promise<void>;
 }
 
@@ -133,6 +137,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   bus.subscribe('machine:removed', ({ id }) => void deleteMachineSchedules(store, id).catch(() => undefined));
   // Runs missed while the server was down: each due schedule once, now.
   if (opts.schedules?.timer ?? true) await schedules.start();
+  // Users' SSH keys go into the machines they may operate, and follow every change.
+  const sshKeys = new SshKeyService(store);
+  const ssh = new SshAccessService(store, machines, grants, auth, bus);
+  sshKeys.onChange = () => ssh.syncAll();
   return {
     version: opts.version,
     startedAt: Date.now(),
@@ -173,7 +181,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     webhooks,
     metrics,
     schedules,
+    sshKeys,
+    ssh,
     async close() {
+      ssh.close();
       schedules.stop();
       stats.stop();
       stopFeeding();

@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { AccountSettings } from '@/components/settings/account-settings';
 import { ApiTokens } from '@/components/settings/api-tokens';
+import { SshKeys } from '@/components/settings/ssh-keys';
 import { ConsoleSettings } from '@/components/console/console-settings';
 import { HostCapabilities } from '@/components/settings/host-capabilities';
 import { ImageSettings } from '@/components/images/image-settings';
@@ -17,13 +18,14 @@ export const metadata: Metadata = { title: 'Settings' };
 export default function SettingsPage() {
   return (
     <>
-      <PageHeader title="Settings" description="What this host can do, server settings, users, your account, API tokens, webhooks and metrics." />
+      <PageHeader title="Settings" description="What this host can do, server settings, users, your account, SSH keys, API tokens, webhooks and metrics." />
       <div className="space-y-8">
         <RoleGate role="viewer">
           <HostCapabilities />
         </RoleGate>
         <UserAdmin />
         <AccountSettings />
+        <SshKeys />
         <ApiTokens />
         <RoleGate role="viewer">
           <ConsoleSettings />
