@@ -18,14 +18,14 @@ await build({ ...common, entryPoints: { server: 'server/entry.ts' }, outdir: 'di
 // The CLI carries its packages (resolving them from node_modules is most of a cold start), except
 // socket.io-client: only the console commands load it (a dynamic import), and its CommonJS parts
 // (ws) cannot run from an ESM bundle.
-// yaml likewise (its CommonJS build asks for require('process')); only chain files load it.
+// yaml likewise (its CommonJS build asks for require('process')); only chain files load it. ws: only `ssh --stdio` loads it.
 await build({
   ...common,
   packages: undefined,
   minify: true,
   entryPoints: { cli: 'cli/main.ts' },
   outdir: 'dist',
-  external: ['./server.js', 'socket.io-client', 'yaml', 'esbuild'],
+  external: ['./server.js', 'socket.io-client', 'yaml', 'esbuild', 'ws'],
 });
 // A CommonJS package bundled into the ESM CLI fails only when the command that loads it runs: refuse it here.
 if (readFileSync('dist/cli.js', 'utf8').includes('Dynamic require of'))

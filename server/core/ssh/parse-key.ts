@@ -1,5 +1,6 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import { utils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader finds `Client` among its named exports but not `utils`.
+import ssh2 from 'ssh2';
 
 /** A public key as Hangar keeps it. */
 export interface ParsedKey {
@@ -30,7 +31,7 @@ export function parsePublicKey(text: string): ParsedKey {
   const [type = '', b64 = '', ...rest] = line.split(/\s+/);
   if (!ACCEPTED.includes(type))
     throw new Error(`Not an accepted SSH public key type: "${type.slice(0, 40)}" (accepted: ed25519, RSA of ${MIN_RSA_BITS} bits or more, ECDSA).`);
-  const parsed = utils.parseKey(`${type} ${b64}`);
+  const parsed = ssh2.utils.parseKey(`${type} ${b64}`);
   if (parsed instanceof Error || Array.isArray(parsed)) throw new Error(`Malformed ${type} key: its data does not decode to a key.`);
   if (parsed.isPrivateKey()) throw new Error('That is a private key: give its .pub file.');
   if (parsed.type !== type) throw new Error(`Malformed key: it says ${type} but holds ${parsed.type}.`);
