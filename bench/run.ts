@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'api-load': () => import('./api-load'),
   ui: () => import('./ui'),
   images: () => import('./images'),
+  tunnel: () => import('./tunnel'),
 };
 
 const name = process.argv[2];

@@ -47,7 +47,7 @@ export function SshKeys() {
         </>
       }
     >
-      <form onSubmit={onSubmit} className="flex flex-wrap items-end gap-2" aria-label="Add an SSH key">
+      <form onSubmit={onSubmit} onChange={() => setError(null)} className="flex flex-wrap items-end gap-2" aria-label="Add an SSH key">
         <label className="text-sm">
           <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Name</span>
           <input name="name" maxLength={64} placeholder="laptop" className={field} />

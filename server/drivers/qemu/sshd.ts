@@ -13,7 +13,8 @@ export function qemuSshd(driver: Pick<MachineDriver, 'exec'>): SshdAccess {
       const t = sshTarget(m);
       if (!t) return Promise.reject(new Error('This machine has no SSH server running.'));
       return new Promise((resolve, reject) => {
-        const s = net.connect({ host: '127.0.0.1', port: t.port, noDelay: true });
+        // Half-open: the client's EOF (a text frame "eof") is passed on as a FIN while sshd's answer still comes back.
+        const s = net.connect({ host: '127.0.0.1', port: t.port, noDelay: true, allowHalfOpen: true });
         s.once('connect', () => {
           s.off('error', reject);
           resolve(s);
