@@ -81,6 +81,8 @@ export function opensshSuite(ctx: () => { srv: RunningServer; api: ApiClient; vm
 
     it("ssh, scp and rsync reach the VM and a container through ssh-config's ProxyCommand with the member's key", async () => {
       const { api, vm } = ctx();
+      // On a loaded host the VM's first boot may have missed its ready limit (the test before says so): a start brings it up.
+      if ((await api.machines.get(vm)).state !== 'running') await finished(await api.machines.act(vm, 'start'), 240_000);
       const ct = await finished(await api.machines.create({ name: 'ct-ssh', image: 'debian-12', driver: 'nspawn', memoryMib: 256 }), 60_000);
       expect(ct.error).toBeNull();
       // A member sees nothing until given the machines; then it may operate them.
