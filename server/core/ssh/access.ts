@@ -50,7 +50,8 @@ export class SshAccessService {
       // A grant given or taken, a role changed, a user disabled: keys and tunnels follow.
       auth.onRevoke((r) => {
         if (r.shareId) return;
-        this.syncAll();
+        // One session ending (a logout) changes nobody's keys; a grant, a role or a disabled user may.
+        if (!r.sessionId) this.syncAll();
         void this.recheckTunnels(r.userId ?? null);
       }),
     );
