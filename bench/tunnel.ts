@@ -51,7 +51,7 @@ async function measureAll(srv: RunningServer, api: ApiClient) {
     const file = path.join(home, 'f100');
     await must(['dd', 'if=/dev/urandom', `of=${file}`, 'bs=1M', 'count=100', 'status=none'], {});
     const mb = fs.statSync(file).size / 2 ** 20;
-    const opts = ['-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes'];
+    const opts = ['-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes'];
     const direct = (port: number, host = '127.0.0.1') => [
       ...opts,
       '-o',
@@ -66,7 +66,7 @@ async function measureAll(srv: RunningServer, api: ApiClient) {
     /** One machine: the tunnel and the direct way, alternated so that host noise falls on both. */
     async function measure(name: string, directArgs: string[]) {
       await must([process.execPath, 'dist/cli.js', 'ssh-config', '--file', cfg], env);
-      const viaTunnel = ['-F', cfg, ...opts];
+      const viaTunnel = ['-F', cfg, ...opts, '-o', 'StrictHostKeyChecking=yes'];
       const host = `hangar.${name}`;
       // Keys reach the guest in the background after the add: wait for them.
       for (let i = 0; ; i++) {
