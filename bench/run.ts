@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   metrics: () => import('./metrics'),
   backups: () => import('./backups'),
   tls: () => import('./tls'),
+  tunnel: () => import('./tunnel'),
 };
 
 const name = process.argv[2];

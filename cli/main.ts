@@ -18,6 +18,8 @@ import { ansibleInventory } from './commands/ansible';
 import { limits } from './commands/limits';
 import { schedule } from './commands/schedules';
 import { backup, backups } from './commands/backups';
+import { keys } from './commands/keys';
+import { sshConfig } from './commands/ssh-tunnel';
 import { CliError, describeError } from './output';
 import { loadConfig } from './config';
 import { installTrust, lastRefusal } from './tls-trust';
@@ -51,6 +53,10 @@ Usage:
   hangar ansible-inventory --list | --host hangar.NAME   a dynamic Ansible inventory of your machines (JSON; SSH
                                                   through hangar ssh --stdio as ProxyCommand)
   hangar ssh NAME [-- CMD [ARGS...]]              login shell over SSH (images with sshd), or run CMD
+  hangar ssh --stdio NAME                         a raw stream to the machine's sshd (OpenSSH ProxyCommand; see ssh-config)
+  hangar ssh-config [--file F]                    Host hangar.NAME blocks in ~/.ssh/config (and Hangar's known_hosts), so
+                                                  ssh, scp, rsync and VS Code reach your machines through Hangar
+  hangar keys [ls | add FILE [--name N] | rm ID]  your SSH public keys: machines you may operate let them in
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
   hangar logs NAME [-n BYTES] [-f]                the console log (a container's output), -f follows it
   hangar run [-it] [--rm] [--driver D] [--network N] IMAGE [-- CMD]   CMD in a new application container
@@ -175,6 +181,12 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'console':
         return await serialConsole(rest);
+      case 'keys':
+        await keys(rest, json);
+        return 0;
+      case 'ssh-config':
+        await sshConfig(rest);
+        return 0;
       case 'run':
         return await runCmd(rest);
       case 'probe':

@@ -36,6 +36,7 @@ describe('schemas', () => {
         'webhook_deliveries',
         'schedules',
         'sign_in_providers',
+        'ssh_keys',
       ].sort(),
     );
   });

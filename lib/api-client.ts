@@ -48,6 +48,7 @@ import { userLimitsSchema, type PutLimitsBody } from './contracts/limits';
 import { signInOptionsSchema, ssoProviderSchema, type CreateSsoProviderBody, type UpdateSsoProviderBody } from './contracts/sso';
 import { createdScrapeTokenSchema, scrapeTokenInfoSchema } from './contracts/metrics';
 import { scheduleSchema, type CreateScheduleBody } from './contracts/schedules';
+import { sshHostKeysSchema, sshHostSchema, sshKeySchema, sshTunnelInfoSchema, type AddSshKeyBody } from './contracts/ssh-keys';
 import { createdWebhookSchema, webhookDeliverySchema, webhookSchema, type CreateWebhookBody, type UpdateWebhookBody } from './contracts/webhooks';
 
 export class ApiError extends Error {
@@ -315,6 +316,16 @@ export function createApiClient(opts: ClientOptions) {
       tokenInfo: () => call('GET', '/metrics/token', scrapeTokenInfoSchema),
       newToken: () => call('POST', '/metrics/token', createdScrapeTokenSchema),
       removeToken: () => call('DELETE', '/metrics/token', scrapeTokenInfoSchema),
+    },
+    sshKeys: {
+      list: (p: PageQuery = {}) => call('GET', `/ssh-keys${q({ ...p })}`, listOf(sshKeySchema)),
+      add: (b: AddSshKeyBody) => call('POST', '/ssh-keys', sshKeySchema, b),
+      remove: (id: string) => call('DELETE', `/ssh-keys/${encodeURIComponent(id)}`, sshKeySchema),
+    },
+    ssh: {
+      hosts: (p: PageQuery = {}) => call('GET', `/ssh/hosts${q({ ...p })}`, listOf(sshHostSchema)),
+      hostKeys: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/ssh-host-keys`, sshHostKeysSchema),
+      tunnel: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/ssh-tunnel`, sshTunnelInfoSchema),
     },
     webhooks: {
       list: (p: PageQuery = {}) => call('GET', `/webhooks${q({ ...p })}`, listOf(webhookSchema)),

@@ -19,14 +19,14 @@ await build({ ...common, entryPoints: { server: 'server/entry.ts' }, outdir: 'di
 // socket.io-client: only the console commands load it (a dynamic import), and its CommonJS parts
 // (ws) cannot run from an ESM bundle.
 // yaml likewise (its CommonJS build asks for require('process')); only chain files load it. undici too: only a
-// pinned or CA-verified https:// server loads it.
+// pinned or CA-verified https:// server loads it. ws: only `ssh --stdio` loads it.
 await build({
   ...common,
   packages: undefined,
   minify: true,
   entryPoints: { cli: 'cli/main.ts' },
   outdir: 'dist',
-  external: ['./server.js', 'socket.io-client', 'yaml', 'esbuild', 'undici'],
+  external: ['./server.js', 'socket.io-client', 'yaml', 'esbuild', 'undici', 'ws'],
 });
 // A CommonJS package bundled into the ESM CLI fails only when the command that loads it runs: refuse it here.
 if (readFileSync('dist/cli.js', 'utf8').includes('Dynamic require of'))

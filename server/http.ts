@@ -12,6 +12,7 @@ import { disconnectRevoked } from './sockets/auth';
 import { serveMetrics } from './transport/metrics';
 import { isSsoPath, serveSso } from './transport/sso';
 import { plainHttpRefusal, isTrustedPeer } from './transport/listener';
+import { isTunnelUpgrade, sshTunnels } from './transport/ssh-tunnel';
 
 export interface UiHandler {
   request: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
@@ -120,8 +121,10 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
     pingTimeout: 10_000,
     ...(proxies.length ? { allowRequest: (req, cb) => cb(null, isTrustedPeer(req.socket.remoteAddress, proxies)) } : {}),
   });
+  const tunnels = sshTunnels(core);
   server.on('upgrade', (req, socket, head) => {
     if (req.url?.startsWith('/socket.io/')) return;
+    if (isTunnelUpgrade(req.url)) return void tunnels.upgrade(req, socket, head);
     if (ui?.upgrade) return ui.upgrade(req, socket, head);
     socket.destroy();
   });
@@ -142,6 +145,7 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
       if (listener !== server) listener.close();
       unsubscribe();
       stopRevoking();
+      tunnels.close();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       server.closeAllConnections();

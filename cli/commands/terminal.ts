@@ -91,6 +91,7 @@ export async function attach(machineRef: string, channel: 'serial' | 'ssh', type
 
 /** hangar ssh NAME: a login shell over SSH; hangar ssh NAME -- CMD: run it (like exec, over SSH). */
 export async function ssh(argv: string[], json: boolean): Promise<number> {
+  if (argv[0] === '--stdio') return (await import('./ssh-tunnel')).sshStdio(argv[1]);
   const name = argv[0];
   if (!name || name.startsWith('-')) throw new CliError('Usage: hangar ssh NAME [-- CMD [ARGS...]]', 2);
   if (argv.includes('--')) return exec(argv, json);

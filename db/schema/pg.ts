@@ -317,3 +317,21 @@ export const signInProviders = pgTable('sign_in_providers', {
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
 });
+
+/** Users' SSH public keys: put into the authorized_keys of the machines they may operate. */
+export const sshKeys = pgTable(
+  'ssh_keys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    bits: integer('bits'),
+    fingerprint: text('fingerprint').notNull(),
+    publicKey: text('public_key').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [uniqueIndex('ssh_keys_user_fingerprint_idx').on(t.userId, t.fingerprint)],
+);

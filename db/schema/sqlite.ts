@@ -317,3 +317,21 @@ export const signInProviders = sqliteTable('sign_in_providers', {
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/** Users' SSH public keys: put into the authorized_keys of the machines they may operate. */
+export const sshKeys = sqliteTable(
+  'ssh_keys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    bits: integer('bits'),
+    fingerprint: text('fingerprint').notNull(),
+    publicKey: text('public_key').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('ssh_keys_user_fingerprint_idx').on(t.userId, t.fingerprint)],
+);

@@ -79,6 +79,11 @@ export const driverDescriptionSchema = z.object({
     /** Networks forwards need (empty: any). */
     networks: z.array(z.enum(networkModes)),
   }),
+  /**
+   * OpenSSH through Hangar (`hangar ssh-config`, `hangar ssh --stdio`): the guest's sshd is reached
+   * through the server, lets in the keys of the users who may operate it, and shows its host keys.
+   */
+  sshd: featureSchema,
   /** Runs one command without an init (an application container; `command` on create, `hangar run`). */
   appContainers: featureSchema,
   /** Needs an image that keeps its root filesystem as a directory (containers). */

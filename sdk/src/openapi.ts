@@ -577,6 +577,92 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/ssh-keys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your SSH public keys, oldest first */
+    get: operations['listSshKeys'];
+    put?: never;
+    /** Add an SSH public key (ed25519, RSA of 2048 bits or more, ECDSA); machines you may operate let it in */
+    post: operations['addSshKey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/ssh-keys/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove one of your SSH keys (machines stop letting it in) */
+    delete: operations['removeSshKey'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/ssh/hosts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Machines you may reach with OpenSSH through Hangar (operate access, an SSH server), by name */
+    get: operations['listSshHosts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/machines/{ref}/ssh-host-keys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A running machine's SSH host keys (for a known_hosts file) and its login user */
+    get: operations['getMachineSshHostKeys'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/machines/{ref}/ssh-tunnel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A raw byte stream to the machine's sshd: open with a websocket upgrade (Authorization: Bearer TOKEN). Binary frames carry the bytes both ways; a text frame "eof" half-closes its direction. Without an upgrade: what it would reach, or why not. */
+    get: operations['getMachineSshTunnel'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/stats/host': {
     parameters: {
       query?: never;
@@ -4389,6 +4475,10 @@ export interface operations {
                 protocols: ('tcp' | 'udp')[];
                 networks: ('private' | 'nat' | 'host')[];
               };
+              sshd: {
+                available: boolean;
+                reason: string | null;
+              };
               appContainers: {
                 available: boolean;
                 reason: string | null;
@@ -4676,6 +4766,10 @@ export interface operations {
                 reason: string | null;
                 protocols: ('tcp' | 'udp')[];
                 networks: ('private' | 'nat' | 'host')[];
+              };
+              sshd: {
+                available: boolean;
+                reason: string | null;
               };
               appContainers: {
                 available: boolean;
@@ -5399,6 +5493,466 @@ export interface operations {
       };
       /** @description A host tool the operation needs is unavailable here */
       503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  listSshKeys: {
+    parameters: {
+      query?: {
+        /** @description At most this many items (default: all) */
+        limit?: number;
+        /** @description The `next` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              id: string;
+              name: string;
+              type: string;
+              bits: number | null;
+              fingerprint: string;
+              publicKey: string;
+              /** @description milliseconds since the Unix epoch */
+              createdAt: number;
+            }[];
+            next: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  addSshKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name?: string;
+          publicKey: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            name: string;
+            type: string;
+            bits: number | null;
+            fingerprint: string;
+            publicKey: string;
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  removeSshKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            name: string;
+            type: string;
+            bits: number | null;
+            fingerprint: string;
+            publicKey: string;
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  listSshHosts: {
+    parameters: {
+      query?: {
+        /** @description At most this many items (default: all) */
+        limit?: number;
+        /** @description The `next` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              id: string;
+              name: string;
+              state: string;
+              user: string;
+            }[];
+            next: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  getMachineSshHostKeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            machine: string;
+            keys: string[];
+            user: string;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  getMachineSshTunnel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            machine: string;
+            user: string;
+            /** @enum {string} */
+            protocol: 'hangar-ssh-tunnel.v1';
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
         headers: {
           [name: string]: unknown;
         };
@@ -6499,6 +7053,10 @@ export interface operations {
                   reason: string | null;
                   protocols: ('tcp' | 'udp')[];
                   networks: ('private' | 'nat' | 'host')[];
+                };
+                sshd: {
+                  available: boolean;
+                  reason: string | null;
                 };
                 appContainers: {
                   available: boolean;
@@ -8204,6 +8762,10 @@ export interface operations {
                 reason: string | null;
                 protocols: ('tcp' | 'udp')[];
                 networks: ('private' | 'nat' | 'host')[];
+              };
+              sshd: {
+                available: boolean;
+                reason: string | null;
               };
               appContainers: {
                 available: boolean;

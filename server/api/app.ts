@@ -19,6 +19,7 @@ import { settingsRoutes } from './settings';
 import { snapshotRoutes } from './snapshots';
 import { stepRoutes } from './steps';
 import { tokenRoutes } from './tokens';
+import { sshRoutes } from './ssh';
 import { userRoutes } from './users';
 import { limitRoutes } from './limits';
 import { ssoRoutes } from './sso';
@@ -43,6 +44,7 @@ const API_TAGS = [
   { name: 'snapshots', description: 'Checkpoint, restore, fork, export and import' },
   { name: 'shares', description: 'Share links to one console' },
   { name: 'grants', description: 'Per-machine roles' },
+  { name: 'ssh', description: 'Your SSH keys; OpenSSH to machines through Hangar (host keys, the tunnel)' },
   { name: 'stats', description: 'Live figures of the host and machines' },
   { name: 'images', description: 'Base images' },
   { name: 'probes', description: 'Package probes in throwaway containers' },
@@ -64,6 +66,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   grantRoutes,
   recordingRoutes,
   fileRoutes,
+  sshRoutes,
   statsRoutes,
   scheduleRoutes,
   machineRoutes,

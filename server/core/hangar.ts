@@ -38,6 +38,8 @@ import { MetricsService } from './metrics';
 import { ScheduleService, type ScheduleOptions } from './schedules/service';
 import { deleteMachineSchedules } from '@/db/repo/schedules';
 import { BackupService } from './backups/service';
+import { SshKeyService } from './ssh/keys';
+import { SshAccessService } from './ssh/access';
 
 export interface CoreOptions {
   dataDir: string;
@@ -95,6 +97,8 @@ export interface Core {
   metrics: MetricsService;
   schedules: ScheduleService;
   backups: BackupService;
+  sshKeys: SshKeyService;
+  ssh: SshAccessService;
   close(): Promise<void>;
 }
 
@@ -156,6 +160,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   bus.subscribe('machine:removed', ({ id }) => void deleteMachineSchedules(store, id).catch(() => undefined));
   // Runs missed while the server was down: each due schedule once, now.
   if (opts.schedules?.timer ?? true) await schedules.start();
+  // Users' SSH keys go into the machines they may operate, and follow every change.
+  const sshKeys = new SshKeyService(store);
+  const ssh = new SshAccessService(store, machines, grants, auth, bus);
+  sshKeys.onChange = () => ssh.syncAll();
   return {
     version: opts.version,
     startedAt: Date.now(),
@@ -201,7 +209,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     metrics,
     schedules,
     backups,
+    sshKeys,
+    ssh,
     async close() {
+      ssh.close();
       schedules.stop();
       stats.stop();
       stopFeeding();

@@ -2,6 +2,7 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
+import { Duplex } from 'node:stream';
 
 export interface RunOptions {
   timeoutMs?: number;
@@ -220,4 +221,29 @@ export async function killable<T>(signal: AbortSignal, timeoutMs: number, kill: 
     clearTimeout(timer);
     signal.removeEventListener('abort', kill);
   }
+}
+
+/**
+ * A process as a byte stream (its stdin and stdout; stderr dropped): for a protocol spoken over
+ * pipes, such as sshd in inetd mode. Ending the stream's writable side closes the process's
+ * stdin (EOF); destroying it kills the process group.
+ */
+export function spawnDuplex(argv: readonly string[]): Duplex {
+  if (argv.length === 0 || !argv[0]) throw new TypeError('spawnDuplex: empty argv');
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'ignore'], shell: false, detached: true });
+  const pid = child.pid;
+  if (pid !== undefined) live.add(pid);
+  const kill = () => {
+    if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  child.once('exit', () => pid !== undefined && live.delete(pid));
+  const d = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
+  d.once('close', kill);
+  child.once('error', (e) => d.destroy(e));
+  return d;
 }

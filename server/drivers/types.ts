@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import type { ImageKind } from '@/lib/contracts/images';
@@ -184,6 +185,21 @@ export interface SnapshotArchiver {
   check(dir: string, live: boolean): Promise<void>;
 }
 
+/**
+ * OpenSSH through Hangar, for machines whose description says `sshd` is available: a byte stream
+ * to the guest's sshd (the tunnel of `hangar ssh --stdio`), its host keys, and the users' keys it
+ * lets in (root's authorized_keys, kept by Hangar in a block of its own).
+ */
+export interface SshdAccess {
+  /** The user OpenSSH logs in as. */
+  readonly user: string;
+  connect(m: MachineSpec): Promise<Duplex>;
+  /** "TYPE BASE64" lines of the guest's host public keys. */
+  hostKeys(m: MachineSpec): Promise<string[]>;
+  /** Replace the users' keys in the running guest ("TYPE BASE64 COMMENT" lines). */
+  authorize(m: MachineSpec, keys: string[]): Promise<void>;
+}
+
 /** One interface for every machine kind; the registry picks by `driver`. */
 export interface MachineDriver {
   readonly kind: DriverKind;
@@ -258,6 +274,8 @@ export interface MachineDriver {
   stats(m: MachineSpec, opts: { guest: boolean }): Promise<MachineCounters | null>;
   /** The machine as a systemd unit file of the host. */
   unitFile?(m: MachineSpec): string;
+  /** OpenSSH through Hangar (see SshdAccess); absent where the kind has no sshd. */
+  readonly sshd?: SshdAccess;
   /** Host files into a stopped machine's root filesystem (`to`: a path inside it); returns the paths as the guest sees them. */
   addFiles?(m: MachineSpec, files: { from: string; to: string }[]): string[];
 }

@@ -9,6 +9,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { AttachReply, ConsoleExit, ConsoleOutput } from '@/lib/contracts/console';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
+import { opensshSuite } from './openssh';
 import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, statsWhere, until, type RunningServer, tearDown } from './harness';
 
 /**
@@ -149,6 +150,9 @@ describe('debian-12 image and SSH', () => {
     expect((await api.machines.exec(id, ['systemctl', 'is-system-running', '--wait'], 60)).stdout.trim()).toBe('running');
   }, 300_000);
 });
+
+// On this file's server and VM (the image is built once): OpenSSH's own client through Hangar's tunnel.
+opensshSuite(() => ({ srv, api, vm: 'it-deb' }));
 
 describe('nspawn containers on the debian-12 root filesystem', () => {
   const ps = () => run(['ps', '-eo', 'args']).then((r) => r.stdout.split('\n').filter((l) => l.startsWith('systemd-nspawn') && l.includes('--machine=ct-')));

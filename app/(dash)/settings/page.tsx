@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { AccountSettings } from '@/components/settings/account-settings';
 import { ApiTokens } from '@/components/settings/api-tokens';
+import { SshKeys } from '@/components/settings/ssh-keys';
 import { ConsoleSettings } from '@/components/console/console-settings';
 import { HostCapabilities } from '@/components/settings/host-capabilities';
 import { ImageSettings } from '@/components/images/image-settings';
@@ -21,7 +22,10 @@ export const metadata: Metadata = { title: 'Settings' };
 export default function SettingsPage() {
   return (
     <>
-      <PageHeader title="Settings" description="What this host can do, server settings, users, your account, API tokens, backups, webhooks and metrics." />
+      <PageHeader
+        title="Settings"
+        description="What this host can do, server settings, users, your account, SSH keys, tokens, backups, webhooks and metrics."
+      />
       <div className="space-y-8">
         <RoleGate role="viewer">
           <HostCapabilities />
@@ -32,6 +36,7 @@ export default function SettingsPage() {
           <SignInProviders />
         </RoleGate>
         <AccountSettings />
+        <SshKeys />
         <MyLimits />
         <ApiTokens />
         <RoleGate role="viewer">

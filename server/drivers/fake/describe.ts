@@ -49,6 +49,7 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
     portForwards: vm
       ? { available: true, reason: null, protocols: ['tcp', 'udp'], networks: [] }
       : { available: true, reason: null, protocols: ['tcp'], networks: ['nat'] },
+    sshd: kind === 'podman' ? no('No SSH server (fake podman).') : yes,
     appContainers: vm ? no('A command needs a container driver.') : yes,
     needsRootfs: !vm,
     imageKinds: vm ? ['busybox', 'debian-12'] : ['debian-12', 'oci'],

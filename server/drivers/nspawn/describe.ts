@@ -1,11 +1,12 @@
 import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
-import { hostHas, yes } from '../shared/describe';
+import { hostHas, no, yes } from '../shared/describe';
 import type { DriverRuntime, MachineFacts } from '../types';
 import { nspawnRuntime } from './runtime';
 
 /** systemd-nspawn containers: OS or application containers on overlays, NAT, files checkpoints, unit files. */
-export function describeNspawn(host: HostInfo | null): DriverDescription {
+export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): DriverDescription {
+  const rt = runtime ? nspawnRuntime(runtime) : null;
   // Containers run on overlays of the image root: no overlayfs, no containers.
   const here = hostHas(host, ['nspawn', 'overlayfs']);
   const nat = hostHas(host, ['nat']);
@@ -46,6 +47,11 @@ export function describeNspawn(host: HostInfo | null): DriverDescription {
       { mode: 'host', label: 'Host network (shares host ports)', available: true, reason: null },
     ],
     portForwards: { available: true, reason: null, protocols: ['tcp'], networks: ['nat'] },
+    // sshd in inetd mode inside the container (any network: a private one has no port to reach).
+    sshd:
+      rt && (rt.ssh !== true || (rt.command?.length ?? 0) > 0)
+        ? no('This container runs no SSH server (an OCI image or an application container): use hangar exec or its shell.')
+        : yes,
     appContainers: yes,
     needsRootfs: true,
     // OCI images run as application containers from their unpacked layers (an OCI runtime bundle).

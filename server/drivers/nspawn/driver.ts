@@ -11,6 +11,7 @@ import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineD
 import { ociProcess } from '../oci/bundle';
 import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareOciUpper, prepareUpper } from './argv';
 import { describeNspawn, nspawnFacts } from './describe';
+import { nspawnSshd } from './sshd';
 import { enterCgroups, execIn, execStreamIn, netDown, runOnceIn, shellIn } from './inside';
 import { leaseSubnet, natPlan, natUpFor, releaseSubnet } from './network';
 import { commandOf, lowersOf, networkOf, nspawnRuntime } from './runtime';
@@ -40,6 +41,7 @@ export class NspawnDriver implements MachineDriver {
   readonly branchesBesideRunning = false;
   readonly describe = describeNspawn;
   readonly facts = nspawnFacts;
+  readonly sshd = nspawnSshd;
 
   async create(m: MachineSpec, image: BootFiles) {
     if (!image.rootfs || !fs.existsSync(image.rootfs))

@@ -10,7 +10,7 @@ import { natUpFor, tearDownNat } from './network';
 import { dropNspawnNoise } from './noise';
 import { commandOf } from './runtime';
 
-const PATH_IN_GUEST = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const PATH_IN_GUEST = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
  * The container's cgroups, made, with its memory and CPU limits; a command run through

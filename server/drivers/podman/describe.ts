@@ -53,6 +53,7 @@ export function describePodman(host: HostInfo | null): DriverDescription {
       protocols: ['tcp'],
       networks: ['nat'],
     },
+    sshd: no('Podman containers run no SSH server Hangar reaches: use hangar exec, or an nspawn container or a VM.'),
     appContainers: yes,
     needsRootfs: true,
     imageKinds: ['debian-12'],

@@ -47,6 +47,8 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
     // User-mode NAT of its own: no choice of network.
     networks: [],
     portForwards: { available: true, reason: null, protocols: ['tcp', 'udp'], networks: [] },
+    // Its forwarded port 22 (the image runs sshd); busybox images have none.
+    sshd: rt && rt.ssh !== true ? no("This machine's image runs no SSH server: use its serial console.") : yes,
     appContainers: no('A command (application container) needs a container driver: nspawn or podman.'),
     needsRootfs: false,
     imageKinds: ['busybox', 'debian-12'],

@@ -27,6 +27,7 @@ import { backingChain } from './qcow2';
 import { Qmp } from './qmp';
 import { diskOf, isQemuPid, newLayer, pidOf, qemuRuntime, ramOf, randomMac, readPid, sshTarget, waitGone } from './runtime';
 import { copySshIdentity, fixupScript, incoming, liveCheckpoint, snapshotFiles } from './snapshot';
+import { qemuSshd } from './sshd';
 import { qemuCounters } from './stats';
 
 /** What the busybox image's init prints on the console once it is up (see images/busybox.ts). */
@@ -51,6 +52,7 @@ export class QemuDriver implements MachineDriver {
   readonly archive = qemuArchiver;
   readonly describe = describeQemu;
   readonly facts = qemuFacts;
+  readonly sshd = qemuSshd(this);
 
   async create(m: MachineSpec, image: BootFiles) {
     if (image.diskBytes > m.diskGib * 2 ** 30)
