@@ -30,7 +30,7 @@ Usage:
   hangar up [--host H] [--port P] [--data DIR]   run the server (default 127.0.0.1:3000)
   hangar up ... [--tls-cert F --tls-key F | --tls | --insecure-http | --trusted-proxy ADDR]   HTTPS beyond loopback
                                                   (a self-signed certificate unless given; SIGHUP reloads it)
-  hangar login [--url URL] [--token T | -u USER [--password-stdin]] [--ca FILE | --fingerprint SHA256 | --accept-new]
+  hangar login [--url URL] [--token T | -u USER [--password-stdin] | --browser] [--ca FILE | --fingerprint SHA256 | --accept-new]
                                                   https:// with a self-signed certificate: its fingerprint is pinned
   hangar logout
   hangar status                                   server, login and counts

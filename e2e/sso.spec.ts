@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startTestProvider, type TestProvider } from '../server/integration/oidc-world';
 import { axeProblems, ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, test } from './fixtures';
 
@@ -61,6 +65,30 @@ test('signs in with the test provider: the button on the login page, the provide
     await expect(other.getByTestId('machine-state')).toBeVisible();
     const me = await (await other.request.get('/api/auth/me')).json();
     expect(me).toMatchObject({ user: { username: 'erin' }, role: 'operator' });
+
+    // The CLI signs in through this browser (no password exists for erin): hangar login --browser.
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-e2e-cli-'));
+    const cli = spawn(process.execPath, ['dist/cli.js', 'login', '--url', baseURL, '--browser'], {
+      env: { ...process.env, XDG_CONFIG_HOME: home, HANGAR_URL: '', HANGAR_TOKEN: '', HANGAR_PASSWORD: '', HANGAR_NO_BROWSER: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    cli.stdout.on('data', (b) => (out += b));
+    cli.stderr.on('data', (b) => (err += b));
+    const exited = new Promise<number | null>((resolve) => cli.on('exit', resolve));
+    try {
+      await expect.poll(() => /(http\S+\/cli-login\?\S+)/.exec(err)?.[1] ?? null).not.toBeNull();
+      await other.goto(/(http\S+\/cli-login\?\S+)/.exec(err)![1]);
+      await expect(other.getByText('cli@', { exact: false }).first()).toBeVisible();
+      await other.screenshot({ path: 'docs/screenshots/cli-login-light.png' });
+      await other.getByRole('button', { name: 'Sign in the CLI' }).click();
+      expect(await exited).toBe(0);
+      expect(out).toContain(`Logged in to ${baseURL} as erin (operator)`);
+    } finally {
+      cli.kill();
+      fs.rmSync(home, { recursive: true, force: true });
+    }
     await ctx.close();
     await page.request.delete(`/api/machines/${machine}`, { headers: { origin: baseURL } });
   } finally {

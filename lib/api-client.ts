@@ -2,6 +2,7 @@ import { fileStatSchema, filesPushedSchema } from './contracts/files';
 import { z } from 'zod';
 import {
   apiTokenSchema,
+  cliLoginCodeSchema,
   createdTokenSchema,
   meSchema,
   sessionInfoSchema,
@@ -139,6 +140,10 @@ export function createApiClient(opts: ClientOptions) {
       changePassword: (b: ChangePasswordBody) => call('POST', '/auth/password', okSchema, b),
       sessions: (p: PageQuery = {}) => call('GET', `/auth/sessions${q({ ...p })}`, listOf(sessionInfoSchema)),
       endSession: (id: string) => call('DELETE', `/auth/sessions/${encodeURIComponent(id)}`, okSchema),
+      /** The signed-in browser's yes to a CLI (`hangar login --browser`): a one-time code. */
+      approveCliLogin: (b: { challenge: string; name: string }) => call('POST', '/auth/cli-login', cliLoginCodeSchema, b),
+      /** The CLI's trade of that code and its verifier for an API token. */
+      redeemCliLogin: (b: { code: string; verifier: string }) => call('POST', '/auth/cli-token', createdTokenSchema, b),
     },
     users: {
       list: (p: PageQuery = {}) => call('GET', `/users${q({ ...p })}`, listOf(userSchema)),

@@ -5,6 +5,7 @@ import { createApiClient } from '@/lib/api-client';
 import { clearConfig, loadConfig, saveConfig } from '../config';
 import { CliError, printJson, readStdin } from '../output';
 import { installTrust } from '../tls-trust';
+import { tokenFromBrowser } from './login-browser';
 import { trustForLogin } from './login-tls';
 
 export async function login(argv: string[], json: boolean): Promise<void> {
@@ -18,6 +19,7 @@ export async function login(argv: string[], json: boolean): Promise<void> {
       ca: { type: 'string' },
       fingerprint: { type: 'string' },
       'accept-new': { type: 'boolean', default: false },
+      browser: { type: 'boolean', default: false },
     },
   });
   const url = (values.url ?? loadConfig().url).replace(/\/+$/, '');
@@ -26,6 +28,10 @@ export async function login(argv: string[], json: boolean): Promise<void> {
   if (tls) await installTrust(tls);
   let token = values.token ?? (values['password-stdin'] || values.username ? undefined : process.env.HANGAR_TOKEN);
 
+  // Through the browser when asked, or when the server takes no passwords (single sign-on only) and none was given.
+  const browser =
+    !token && (values.browser || (!values.username && !values['password-stdin'] && !process.env.HANGAR_PASSWORD && !(await passwordsAccepted(url))));
+  if (browser) token = await tokenFromBrowser(url, (l) => console.error(l));
   if (!token) {
     const username = values.username ?? 'admin';
     const password = values['password-stdin']
@@ -37,6 +43,15 @@ export async function login(argv: string[], json: boolean): Promise<void> {
   saveConfig({ url, token, ...(tls ? { tls } : {}) });
   if (json) printJson({ url, user: me.user.username, role: me.role, ...(tls?.fingerprint256 ? { fingerprint256: tls.fingerprint256 } : {}) });
   else console.log(`Logged in to ${url} as ${me.user.username} (${me.role}).`);
+}
+
+/** Whether the server's login page takes passwords (no: single sign-on only, save the break-glass admin). */
+async function passwordsAccepted(url: string): Promise<boolean> {
+  try {
+    return (await createApiClient({ baseUrl: url }).sso.options()).localLogin;
+  } catch {
+    return true;
+  }
 }
 
 /** Log in with the password once, and keep an API token instead of the password or a cookie. */

@@ -84,3 +84,14 @@ export const sessionInfoSchema = z.object({
   current: z.boolean(),
 });
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;
+
+/** `hangar login --browser`: the browser's yes to a CLI, bound to the SHA-256 of a verifier the CLI keeps (PKCE S256). */
+export const cliLoginBodySchema = z.object({
+  challenge: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'base64url SHA-256 of the verifier (43 characters)'),
+  name: z.string().trim().min(1).max(64).describe('The token name, e.g. cli@laptop'),
+});
+export const cliLoginCodeSchema = z.object({ code: z.string(), expiresAt: timestampSchema });
+export const cliTokenBodySchema = z.object({
+  code: z.string().min(1).max(200),
+  verifier: z.string().regex(/^[A-Za-z0-9_-]{43,128}$/, 'the verifier the challenge was made from'),
+});

@@ -5,6 +5,7 @@ import type { Core } from '@/server/core/hangar';
 import { RateLimitedError } from '@/server/core/errors';
 import { envelope, errorToResponse, register, zodIssues, type AnyRouteSpec, type App, type AppEnv, type RouteEntry } from './route';
 import { authRoutes } from './auth';
+import { cliLoginRoutes } from './cli-login';
 import { healthRoutes } from './health';
 import { hostRoutes } from './host';
 import { driverRoutes } from './drivers';
@@ -59,6 +60,7 @@ const API_TAGS = [
 export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   healthRoutes,
   authRoutes,
+  cliLoginRoutes,
   tokenRoutes,
   jobRoutes,
   snapshotRoutes,

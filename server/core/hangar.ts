@@ -29,6 +29,7 @@ import { SnapshotService } from './snapshots';
 import { SettingsService } from './settings';
 import type { LimitService } from './limits';
 import { SsoService } from './sso';
+import { CliLoginService } from './cli-login';
 import { StatsService } from './stats';
 import { HostUsageService } from './host-usage';
 import { WebhookService } from './webhooks/service';
@@ -79,6 +80,7 @@ export interface Core {
   settings: SettingsService;
   limits: LimitService;
   sso: SsoService;
+  cliLogin: CliLoginService;
   audit: AuditLog;
   consoles: ConsoleRegistry;
   recordings: RecordingService;
@@ -181,6 +183,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     settings,
     limits: machines.limits,
     sso: new SsoService(store, auth, settings),
+    cliLogin: new CliLoginService(auth),
     audit,
     consoles,
     recordings,
