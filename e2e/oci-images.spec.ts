@@ -76,4 +76,6 @@ test('pull an image from the Images page, follow its job, start a container from
   await page.getByRole('button', { name: 'Destroy' }).click();
   await page.getByRole('alertdialog').getByRole('button', { name: 'Destroy' }).click();
   await expect(page).toHaveURL(/\/machines$/);
+  // The test registry's settings go with it (later specs look at Settings).
+  await page.request.delete(`/api/registries/${encodeURIComponent(reg.host)}`, { headers: { origin: baseURL } });
 });

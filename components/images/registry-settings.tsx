@@ -74,7 +74,7 @@ export function RegistrySettings() {
         {(list.data ?? []).map((r) => (
           <li key={r.host} className="flex items-center gap-3 py-2">
             <span className="flex-1 font-mono">{r.host}</span>
-            <span className="text-xs text-zinc-500">
+            <span className="text-xs text-zinc-500 dark:text-zinc-400">
               {r.insecure ? 'insecure' : 'TLS verified'}
               {r.hasCa ? ' · own CA' : ''}
               {r.username ? ` · ${r.username}` : ''}
