@@ -102,6 +102,14 @@ export class LimitService {
     });
   }
 
+  /**
+   * Refuse at once (an HTTP 409 rather than a job that fails later) when the user has no room for
+   * `ask`: a chain build's machine. Its create inside the job checks again under the lock.
+   */
+  async ensureRoom(userId: string, ask: Partial<Usage>): Promise<void> {
+    await this.check(userId, { ...zero, ...ask });
+  }
+
   /** Check and hold `ask` for machines a job writes later. */
   async reserve(userId: string, ask: Usage): Promise<Reservation> {
     await this.locked(userId, async () => {

@@ -65,6 +65,37 @@ describe('limits per user', () => {
     await api.settings.update({ roleLimits });
   }, 240_000);
 
+  it('forks of a snapshot, 6 at once against room for 2, make at most 2; a chain build at the limit is refused; each 409 names the limit', async () => {
+    const roleLimits = (await api.settings.get()).roleLimits;
+    // Its own source: the machines above have 64 MiB, too little for a fork to boot busybox.
+    await api.settings.update({ roleLimits: { ...roleLimits, admin: noLimits } });
+    expect((await jobDone(api, await api.machines.create({ name: 'lim-src', image: 'busybox', memoryMib: 256, diskGib: 1, start: false }))).error).toBeNull();
+    const held = (await api.limits.mine()).usage.machines;
+    await api.settings.update({ roleLimits: { ...roleLimits, admin: { ...noLimits, machines: held + 2 } } });
+    try {
+      const source = { name: 'lim-src' };
+      const snapId = ((await jobDone(api, await api.snapshots.checkpoint(source.name, 'lim-base'))).result as { snapshot: string }).snapshot;
+      const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => api.snapshots.fork(snapId, { names: [`limfork-${i}`] })));
+      const started = results.filter((r) => r.status === 'fulfilled');
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      for (const r of refused) expect(r.reason).toMatchObject({ status: 409, issues: [{ path: 'limits.machines' }] });
+      for (const r of started)
+        expect((await jobDone(api, (r as PromiseFulfilledResult<Awaited<ReturnType<ApiClient['snapshots']['fork']>>>).value)).error).toBeNull();
+      const forks = (await api.machines.list()).items.filter((m) => m.name.startsWith('limfork-'));
+      expect(forks.length).toBeLessThanOrEqual(2);
+      expect(refused.length).toBeGreaterThanOrEqual(4);
+      expect((await api.limits.mine()).usage.machines).toBeLessThanOrEqual(held + 2);
+      // Full now (or made full): a chain build needs a machine and is refused before anything runs.
+      await api.settings.update({ roleLimits: { ...roleLimits, admin: { ...noLimits, machines: (await api.limits.mine()).usage.machines } } });
+      await expect(api.steps.build({ chain: 'busybox + exec -- true', name: 'lim-chain' })).rejects.toMatchObject({
+        status: 409,
+        issues: [{ path: 'limits.machines' }],
+      });
+    } finally {
+      await api.settings.update({ roleLimits });
+    }
+  }, 240_000);
+
   it('a member cannot change limits', async () => {
     const u = await api.users.create({ username: 'lim-member', role: 'member', password: 'member-password-1' });
     const res = await fetch(`${srv.url}/api/auth/login`, {

@@ -125,6 +125,8 @@ export class StepService {
       )
     )
       throw new ConflictError(`A machine named "${name}" exists already.`);
+    // The build ends in a machine of this person's: no room for one is a 409 now, not a failed job later.
+    await this.machines.limits.ensureRoom(await this.machines.limits.chargeTo(p), { machines: 1 });
     const title = `Build ${steps.map((s) => s.step).join(' + ')} → ${name}`;
     const { job } = await this.jobs.start({ kind: 'steps.build', title, ownerId: p.user.id }, (ctx) =>
       this.run(p, { steps, base, imageKey: `image:${img.id}:${img.updatedAt}` }, name, !!body.transient, lk, ctx),
