@@ -21,6 +21,15 @@ function origin(req: http.IncomingMessage): string | null {
   return `${(req.socket as TLSSocket).encrypted ? 'https' : 'http'}://${host}`;
 }
 
+/** The kept path, or '/' when there is none or it does not decode (safeNext checks the rest). */
+function decodeNext(raw: string | null | undefined): string {
+  try {
+    return raw ? decodeURIComponent(raw) : '/';
+  } catch {
+    return '/';
+  }
+}
+
 function redirect(res: http.ServerResponse, to: string, cookies: string[] = []): void {
   res.writeHead(302, { Location: to, 'Cache-Control': 'no-store', ...(cookies.length ? { 'Set-Cookie': cookies } : {}) }).end();
 }
@@ -51,7 +60,7 @@ export async function serveSso(core: Core, req: http.IncomingMessage, res: http.
     if (url.pathname === '/sso/callback') {
       const { secret, expiresAt, user } = await core.sso.finish(readCookie(req.headers.cookie ?? null, FLOW_COOKIE) ?? undefined, url, meta);
       await core.audit.record({ user, role: user.role, via: 'session' }, { action: 'auth.login', ip: meta.ip, detail: { via: 'sso' } });
-      const next = safeNext(decodeURIComponent(readCookie(req.headers.cookie ?? null, NEXT_COOKIE) ?? '/'));
+      const next = safeNext(decodeNext(readCookie(req.headers.cookie ?? null, NEXT_COOKIE)));
       return redirect(res, next, [
         `${FLOW_COOKIE}=; Path=/sso; HttpOnly; SameSite=Lax; Max-Age=0`,
         `${NEXT_COOKIE}=; Path=/sso; HttpOnly; SameSite=Lax; Max-Age=0`,
