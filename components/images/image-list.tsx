@@ -25,7 +25,10 @@ export function ImageList() {
   const images = useQuery(queries(api).images());
   // Which machines each image is in use by (a member sees the ones given to them).
   const machines = useQuery(queries(api).machines()).data ?? [];
-  const usersOf = (name: string) => machines.filter((m) => m.image === name).map((m) => m.name);
+  // One pass over the machines, not one per image and per use below.
+  const users = new Map<string, string[]>();
+  for (const m of machines) users.set(m.image, [...(users.get(m.image) ?? []), m.name]);
+  const usersOf = (name: string) => users.get(name) ?? [];
   const build = useMutation({
     mutationFn: (kind: ImageKind) => api.images.build({ kind }),
     onSuccess: () => {
