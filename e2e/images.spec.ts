@@ -4,8 +4,10 @@ test('build the busybox image from the Images page and watch it become ready', a
   test.setTimeout(240_000);
   await loginAsAdmin(page);
   // Specs that run before this one (backups, files) built busybox for their machines and destroyed
-  // them: the image goes first (refused until their destroy jobs end), so the build starts from nothing.
+  // them: the image goes first (refused until their destroy jobs end, and while snapshots stand on it), so the build starts from nothing.
   const origin = test.info().project.use.baseURL!;
+  const snaps = ((await (await page.request.get('/api/snapshots')).json()) as { items: { id: string; image: string }[] }).items;
+  for (const s of snaps.filter((x) => x.image === 'busybox')) await page.request.delete(`/api/snapshots/${s.id}?cascade=true`, { headers: { origin } });
   const built = ((await (await page.request.get('/api/images')).json()) as { items: { id: string; name: string }[] }).items.find((i) => i.name === 'busybox');
   if (built)
     await expect

@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { Image } from '@/lib/contracts/images';
 import type { Store } from '../client';
 
@@ -62,6 +62,15 @@ export async function countMachinesUsingImage(s: Store, name: string): Promise<n
     .select({ n: sql<number>`count(*)` })
     .from(s.t.machines)
     .where(eq(s.t.machines.image, name));
+  return Number(row?.n ?? 0);
+}
+
+/** Snapshots made from machines of this image: their disk chains and layers stand on its files. */
+export async function countSnapshotsOfImage(s: Store, name: string): Promise<number> {
+  const [row] = await s.db
+    .select({ n: sql<number>`count(*)` })
+    .from(s.t.snapshots)
+    .where(and(eq(s.t.snapshots.image, name), ne(s.t.snapshots.state, 'failed')));
   return Number(row?.n ?? 0);
 }
 

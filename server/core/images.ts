@@ -4,7 +4,16 @@ import path from 'node:path';
 import type { BuildImageBody, Image } from '@/lib/contracts/images';
 import type { Job } from '@/lib/contracts/jobs';
 import type { Store } from '@/db/client';
-import { countMachinesUsingImage, deleteImage, failBuildingImages, getImageRow, insertImage, listImages, updateImage } from '@/db/repo/images';
+import {
+  countMachinesUsingImage,
+  countSnapshotsOfImage,
+  deleteImage,
+  failBuildingImages,
+  getImageRow,
+  insertImage,
+  listImages,
+  updateImage,
+} from '@/db/repo/images';
 import { removeTree } from '@/server/drivers/shared/tree';
 import type { BootFiles, BootInfo, DriverRegistry } from '@/server/drivers/types';
 import type { Principal } from './auth';
@@ -132,6 +141,9 @@ export class ImageService {
     if (row.state === 'building') throw new ConflictError('This image is being built; cancel its job first.');
     const users = await countMachinesUsingImage(this.store, row.name);
     if (users > 0) throw new ConflictError(`Image "${row.name}" is used by ${users} machine${users === 1 ? '' : 's'}; destroy them first.`);
+    // A snapshot's disk chain (or a container's layers) ends in the image's files: deleting them would break it for good.
+    const snaps = await countSnapshotsOfImage(this.store, row.name);
+    if (snaps > 0) throw new ConflictError(`Image "${row.name}" is the base of ${snaps} snapshot${snaps === 1 ? '' : 's'}; delete them first.`);
     if (row.kind === 'oci') await this.oci.remove(JSON.parse(row.recipeJson));
     else await removeTree(resolveInside(this.layout.images, row.name));
     await deleteImage(this.store, id);

@@ -65,9 +65,18 @@ describe('images', () => {
     expect(boot.matched).toBe(true);
   }, 300_000);
 
-  it('deletes an image and its files', async () => {
+  it('deletes an image and its files, not while a machine or a snapshot stands on it', async () => {
     const api = client(srv.url, token);
     const [img] = (await api.images.list()).items;
+    // A machine made from it (never started), then a disk snapshot of that machine: each holds the image.
+    expect((await jobDone(api, await api.machines.create({ name: 'holder', image: 'busybox', memoryMib: 128, start: false }))).error).toBeNull();
+    await expect(api.images.remove(img.id)).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/used by 1 machine/) });
+    expect((await jobDone(api, await api.snapshots.checkpoint('holder', 'held'))).error).toBeNull();
+    expect((await jobDone(api, await api.machines.destroy('holder'))).error).toBeNull();
+    await expect(api.images.remove(img.id)).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/base of 1 snapshot/) });
+    expect(fs.existsSync(path.join(srv.dataDir, 'images', 'busybox', 'disk.qcow2'))).toBe(true);
+    const [snap] = (await api.snapshots.list()).items;
+    await api.snapshots.remove(snap.id);
     await api.images.remove(img.id);
     expect((await api.images.list()).items).toEqual([]);
     expect(fs.existsSync(path.join(srv.dataDir, 'images', 'busybox'))).toBe(false);
