@@ -14,6 +14,8 @@ export default defineConfig({
           include: ['{lib,server,db,cli,components}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
           environment: 'node',
+          // Some unit tests run real tools (ssh-keygen, scrypt, file chunking): on a busy 2-core host 5 s is not enough.
+          testTimeout: 30_000,
         },
       },
       {
