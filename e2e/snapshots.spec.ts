@@ -23,7 +23,14 @@ test('checkpoint, fork and restore from the machine page; the console carries on
   const tree = page.getByTestId('snapshot-tree');
   const node = tree.locator('[data-testid="snapshot-row"]').first();
   await expect(node).toContainText('live', { timeout: 30_000 });
-  await expect(node).toContainText(/paused \d+ ms/);
+  // A loaded host can take a while; if it never completes, say what the checkpoint job said (the page alone shows "pending").
+  await expect(node)
+    .toContainText(/paused \d+ ms/, { timeout: 60_000 })
+    .catch(async (err: Error) => {
+      const jobs = (await (await page.request.get('/api/jobs?limit=20')).json()) as { items: { title: string; state: string; error: string | null }[] };
+      const cp = jobs.items.filter((j) => /checkpoint/i.test(j.title)).map((j) => `${j.title}: ${j.state} ${j.error ?? ''}`);
+      throw new Error(`${err.message}\ncheckpoint jobs: ${cp.join('; ') || 'none'}`);
+    });
 
   // Change the guest after the snapshot, then go back: the change is gone, the shell carries on.
   await page.getByRole('tab', { name: 'Serial console' }).click();

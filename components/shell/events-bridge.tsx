@@ -58,8 +58,13 @@ export function EventsBridge() {
     socket.on('image:removed', ({ id }) => qc.setQueryData<Image[]>(keys.images(), (list) => list?.filter((i) => i.id !== id)));
     socket.on('snapshots:changed', () => void qc.invalidateQueries({ queryKey: keys.snapshots() }));
     socket.on('steps:changed', () => void qc.invalidateQueries({ queryKey: keys.steps() }));
-    // After a reconnect we may have missed updates: refetch what is on screen.
-    socket.io.on('reconnect', () => void qc.invalidateQueries());
+    // Connected again (by the manager after a drop, or by us after the server dropped us): we may have missed updates, so
+    // refetch what is on screen. The manager's `reconnect` alone would miss the second kind.
+    let connectedBefore = false;
+    socket.on('connect', () => {
+      if (connectedBefore) void qc.invalidateQueries();
+      connectedBefore = true;
+    });
     // Dropped by the server (the session ended or the role changed): connect again once, as
     // whoever we are now; if the session is gone, the API's 401s take the page to the login.
     socket.on('disconnect', (reason) => {
