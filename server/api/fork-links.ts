@@ -35,7 +35,7 @@ export const forkLinkRoutes = [
     handler: async ({ core, principal, body, ip }) => {
       const r = await core.forkLinks.create(principal, body);
       await core.audit.record(principal, {
-        action: 'forkLink.create',
+        action: 'forklink.create',
         target: { kind: 'snapshot', id: r.link.snapshotId },
         ip,
         detail: { linkId: r.link.id, maxForks: r.link.maxForks, lifetimeSeconds: r.link.lifetimeSeconds, expiresAt: r.link.expiresAt, label: r.link.label },
@@ -90,7 +90,7 @@ export const forkLinkRoutes = [
     handler: async ({ core, principal, params, query, ip }) => {
       const r = await core.forkLinks.revoke(params.id, query.forks);
       await core.audit.record(principal, {
-        action: 'forkLink.revoke',
+        action: 'forklink.revoke',
         target: { kind: 'snapshot', id: r.link.snapshotId },
         ip,
         detail: { linkId: r.link.id, forks: query.forks, destroyed: r.destroyed },
@@ -111,7 +111,7 @@ export const forkLinkRoutes = [
     handler: async ({ core, principal, params, ip }) => {
       const r = await core.forkLinks.act(params.id, params.forkId, params.action);
       await core.audit.record(principal, {
-        action: `forkLink.${params.action}`,
+        action: `forklink.${params.action}`,
         target: { kind: 'machine', id: r.fork.machineId },
         ip,
         detail: { linkId: params.id, forkId: params.forkId },
@@ -136,12 +136,12 @@ export const forkLinkRoutes = [
       const r = await openForkLink(core.forkLinks, core.auth, body.token, cookieOf, meta).catch(async (err: unknown) => {
         const state = (err as { state?: string }).state;
         if (state === 'failed' || state === 'used_up')
-          await core.audit.record(null, { action: 'forkLink.refuse', target: { kind: 'fork-link', id: null }, ip, detail: { state, reason: String(err) } });
+          await core.audit.record(null, { action: 'forklink.refuse', target: { kind: 'fork-link', id: null }, ip, detail: { state, reason: String(err) } });
         throw err;
       });
       if (!r.reopened) {
         await core.audit.record(null, {
-          action: 'forkLink.open',
+          action: 'forklink.open',
           target: { kind: 'machine', id: r.machine.id },
           ip,
           detail: { linkId: r.linkId, forkId: r.forkId, userAgent: meta.userAgent },
