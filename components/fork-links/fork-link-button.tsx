@@ -81,7 +81,8 @@ export function ForkLinkButton({ source, what, className }: { source: { snapshot
         <Modal
           onClose={close}
           aria-label="Fork link"
-          className="w-[28rem] max-w-[95vw] rounded-xl bg-white p-5 text-zinc-900 dark:bg-zinc-900 dark:text-zinc-100"
+          className={`m-auto w-[calc(100%-2rem)] max-w-md rounded-xl border border-zinc-200 bg-white p-5 text-zinc-900 shadow-xl
+            dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100`}
         >
           <h2 className="text-base font-semibold">Fork link of {what}</h2>
           <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
