@@ -38,8 +38,8 @@ export async function run(): Promise<Record<string, unknown>> {
       });
       if (res.status !== 200) throw new Error(`open ${i}: ${res.status} ${await res.text()}`);
       const opened = (await res.json()) as { share: string; machine: { id: string } };
-      const con = await serialConsole(srv.url, { share: opened.share }, opened.machine.id, `bench-${i}`, sockets);
-      if (!con.reply.ok) throw new Error(`attach ${i} refused`);
+      const con = await serialConsole(srv.url, { share: opened.share }, opened.machine.id, `bench-${i}-${Math.random().toString(36).slice(2, 10)}`, sockets);
+      if (!con.reply.ok) throw new Error(`attach ${i} refused: ${JSON.stringify(con.reply)}`);
       con.type(`echo prompt-${i}-$((40+2))\n`);
       await con.waitFor(`prompt-${i}-42`);
       times.push((performance.now() - t0) / 1000);
