@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { ApiClient } from '@/lib/api-client';
 import type { OpenedFork } from '@/lib/contracts/fork-links';
+import { run } from '@/server/drivers/exec';
 import { client, jobDone, serialConsole, serverWithBusybox, startServer, tearDown, until, type RunningServer } from './harness';
 
 /**
@@ -140,6 +141,21 @@ describe('fork links', () => {
       await api.limits.put(me.userId, { overrides: {} });
     }
   }, 120_000);
+
+  it('the CLI makes, lists and revokes a link; a bad duration is a usage error', async () => {
+    const env = { HANGAR_URL: srv.url, HANGAR_TOKEN: token, XDG_CONFIG_HOME: `${srv.dataDir}/cli-home` };
+    const hangar = (...args: string[]) => run([process.execPath, 'dist/cli.js', ...args], { timeoutMs: 30_000, env });
+    const made = await hangar('fork-link', 'create', snapshotId, '--max', '2', '--lifetime', '2h', '--expires', '1d', '--label', 'from-cli', '--json');
+    expect(made.code).toBe(0);
+    const link = JSON.parse(made.stdout) as { link: { id: string; maxForks: number; lifetimeSeconds: number }; url: string };
+    expect(link.link).toMatchObject({ maxForks: 2, lifetimeSeconds: 7200 });
+    expect(link.url).toMatch(new RegExp(`^${srv.url}/f/hgf_`));
+    expect((await hangar('fork-link', 'ls')).stdout).toMatch(new RegExp(`${link.link.id} "from-cli"  active  0/2 forks  each 2h`));
+    const bad = await hangar('fork-link', 'create', snapshotId, '--lifetime', '2x');
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('--lifetime 2x: a duration like 90s, 30m, 2h or 1d')]);
+    expect((await hangar('fork-link', 'revoke', link.link.id, '--keep-forks')).stdout).toMatch(/its forks are kept/);
+    expect((await api.forkLinks.get(link.link.id)).state).toBe('revoked');
+  }, 60_000);
 
   it('after the lifetime (a restart, the clock moved on) the server destroys the forks; the expired link opens nothing', async () => {
     await srv.stop();
