@@ -17,6 +17,7 @@ import { open } from './commands/open';
 import { ansibleInventory } from './commands/ansible';
 import { limits } from './commands/limits';
 import { schedule } from './commands/schedules';
+import { forkLink } from './commands/fork-links';
 import { backup, backups } from './commands/backups';
 import { keys } from './commands/keys';
 import { sshConfig } from './commands/ssh-tunnel';
@@ -86,6 +87,9 @@ Usage:
   hangar schedule [ls [MACHINE] | add MACHINE|--tag T --cron EXPR [--tz ZONE] --keep-last N [--keep-hourly|daily|weekly|monthly N]
                   [--backup-to T --backup-keep N] | rm ID | run ID]
                                                   snapshots on a schedule, pruned by retention (like restic forget --keep-*)
+  hangar fork-link [ls | create SNAP|--machine M [--max N] [--lifetime 2h] [--expires 1d] [--cpus N] [--memory MiB] [--label L]
+                   | forks LINK | revoke LINK [--keep-forks]]
+                                                  links that give each opener a private running fork (the link is shown once)
   hangar backups targets [ls | add NAME --dir PATH | add NAME --s3 --bucket B [--endpoint URL] [--prefix P] --access-key ID
                  --secret-file F | rm NAME]         where backups go (admins)
   hangar backups [ls TARGET | restore TARGET ID --name NEW | rm TARGET ID]   what a target holds; restore into a new machine
@@ -230,6 +234,10 @@ export async function run(argv: string[]): Promise<number> {
       case 'schedule':
       case 'schedules':
         await schedule(rest, json);
+        return 0;
+      case 'fork-link':
+      case 'fork-links':
+        await forkLink(rest, json);
         return 0;
       case 'backups':
         await backups(rest, json);

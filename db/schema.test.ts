@@ -37,6 +37,8 @@ describe('schemas', () => {
         'schedules',
         'sign_in_providers',
         'ssh_keys',
+        'fork_links',
+        'fork_link_forks',
       ].sort(),
     );
   });

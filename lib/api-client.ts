@@ -16,6 +16,7 @@ import {
 } from './contracts/auth';
 import { auditPageSchema, type AuditQuery } from './contracts/audit';
 import { grantSchema, machineAccessSchema, type PutGrantBody } from './contracts/grants';
+import { createdForkLinkSchema, forkLinkForkSchema, forkLinkSchema, openedForkSchema, type CreateForkLinkBody, type ForkAction } from './contracts/fork-links';
 import { createdShareSchema, shareInfoSchema, shareSchema, type CreateShareBody } from './contracts/shares';
 import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode, type PageQuery } from './contracts/common';
 import { healthSchema } from './contracts/health';
@@ -173,6 +174,21 @@ export function createApiClient(opts: ClientOptions) {
       revoke: (id: string) => call('DELETE', `/shares/${encodeURIComponent(id)}`, shareSchema),
       /** With a client made with `share`: what the link opens. */
       info: () => call('GET', '/share', shareInfoSchema),
+    },
+    forkLinks: {
+      list: (p: PageQuery = {}) => call('GET', `/fork-links${q({ ...p })}`, listOf(forkLinkSchema)),
+      get: (id: string) => call('GET', `/fork-links/${encodeURIComponent(id)}`, forkLinkSchema),
+      create: (b: CreateForkLinkBody) => call('POST', '/fork-links', createdForkLinkSchema, b),
+      revoke: (id: string, forks: 'destroy' | 'keep' = 'destroy') => call('DELETE', `/fork-links/${encodeURIComponent(id)}${q({ forks })}`, forkLinkSchema),
+      forks: (id: string, p: PageQuery = {}) => call('GET', `/fork-links/${encodeURIComponent(id)}/forks${q({ ...p })}`, listOf(forkLinkForkSchema)),
+      act: (id: string, forkId: string, action: ForkAction) =>
+        call(
+          'POST',
+          `/fork-links/${encodeURIComponent(id)}/forks/${encodeURIComponent(forkId)}/${action}`,
+          z.object({ fork: forkLinkForkSchema, job: jobSchema.nullable() }),
+        ),
+      /** No account needed: the opener's own fork (the browser's cookie brings it back). */
+      open: (token: string) => call('POST', '/fork-link/open', openedForkSchema, { token }),
     },
     grants: {
       mine: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/access`, machineAccessSchema),

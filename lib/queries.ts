@@ -42,6 +42,9 @@ export const keys = {
   myLimits: () => ['me', 'limits'] as const,
   sessions: () => ['sessions'] as const,
   shares: (machineId: string) => ['shares', machineId] as const,
+  forkLinks: () => ['forkLinks'] as const,
+  /** Under forkLinks: a link's change (revoke, an action on a fork) refreshes its forks. */
+  forkLinkForks: (linkId: string) => ['forkLinks', linkId, 'forks'] as const,
   access: (machineId: string) => ['access', machineId] as const,
   recordings: (machineId: string) => ['recordings', machineId] as const,
   prefs: () => ['prefs'] as const,

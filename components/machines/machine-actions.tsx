@@ -10,6 +10,7 @@ import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { runVerb, verbQuestion } from '@/components/machines/machine-verb';
+import { ForkLinkButton } from '@/components/fork-links/fork-link-button';
 
 /**
  * What a checkpoint of this machine saves, said on the button, as its driver describes it: live
@@ -65,6 +66,14 @@ export function MachineActions({ machine }: { machine: Machine }) {
           {verb === 'checkpoint' ? hint.label : verbLabels[verb]}
         </button>
       ))}
+      {globalOp && machine.state === 'running' && !hint.disabled && (
+        <ForkLinkButton
+          source={{ machine: machine.id }}
+          what={`${machine.name}, as it is now`}
+          className={`rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-zinc-50
+            dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800`}
+        />
+      )}
     </div>
   );
 }

@@ -18,6 +18,7 @@ import { MachineActions } from '@/components/machines/machine-actions';
 import { MachineOverview } from '@/components/machines/machine-overview';
 import { RecordingsPanel } from '@/components/console/recordings-panel';
 import { SharePanel } from '@/components/machines/share-panel';
+import { ForkLinksPanel } from '@/components/fork-links/fork-links-panel';
 import { SchedulePanel } from '@/components/schedules/schedule-panel';
 import { SnapshotTree } from '@/components/snapshots/snapshot-tree';
 import { StateBadge } from '@/components/machines/state-badge';
@@ -188,6 +189,7 @@ function TabBody({ tab, m, canShare, hasAccess, focusConsole }: { tab: Tab; m: M
         <div className="space-y-6">
           <TagEditor machine={m} canChange={canShare} />
           {canShare && <SharePanel machineId={m.id} machineName={m.name} />}
+          {canShare && <ForkLinksPanel machineId={m.id} />}
           {canShare && <GrantPanel machineId={m.id} machineName={m.name} />}
           {!canShare && (
             <p className="text-sm text-zinc-600 dark:text-zinc-400">Sharing, people and tags are changed by operators and the machine&apos;s owners.</p>

@@ -12,6 +12,7 @@ import { EmptyState } from '@/components/ui/empty-state';
 import { useToast } from '@/components/shell/toasts';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { BackupButton } from './backup-button';
+import { ForkLinkButton } from '@/components/fork-links/fork-link-button';
 
 /** The snapshot tree, like a git graph: each node with its kind, pause, size and the machines on it. */
 export function SnapshotTree({ machineId }: { machineId?: string }) {
@@ -221,6 +222,7 @@ function SnapshotRow(props: { s: Snapshot; depth: number; canOperate: boolean; e
           >
             Fork
           </button>
+          <ForkLinkButton source={{ snapshot: s.id }} what={`"${s.label}"`} />
           {exportable && <BackupButton snapshotId={s.id} />}
           {exportable && (
             <a

@@ -335,3 +335,40 @@ export const sshKeys = sqliteTable(
   },
   (t) => [uniqueIndex('ssh_keys_user_fingerprint_idx').on(t.userId, t.fingerprint)],
 );
+
+/** Fork links: each opener gets a private fork of the snapshot; `used` is reserved by one conditional UPDATE (used < max_forks). */
+export const forkLinks = sqliteTable('fork_links', {
+  id: text('id').primaryKey(),
+  snapshotId: text('snapshot_id').notNull(),
+  machineId: text('machine_id'),
+  tokenHash: text('token_hash').notNull().unique(),
+  label: text('label'),
+  maxForks: integer('max_forks').notNull(),
+  used: integer('used').notNull(),
+  lifetimeS: integer('lifetime_s').notNull(),
+  cpus: integer('cpus'),
+  memoryMib: integer('memory_mib'),
+  createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: integer('created_at').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  revokedAt: integer('revoked_at'),
+});
+
+/** The forks made through a link: stored, so their lifetimes hold across restarts. */
+export const forkLinkForks = sqliteTable(
+  'fork_link_forks',
+  {
+    id: text('id').primaryKey(),
+    linkId: text('link_id').notNull(),
+    machineId: text('machine_id'),
+    shareId: text('share_id'),
+    state: text('state', { enum: ['starting', 'running', 'failed', 'destroyed', 'adopted'] }).notNull(),
+    reason: text('reason'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    endedAt: integer('ended_at'),
+  },
+  (t) => [index('fork_link_forks_link_idx').on(t.linkId)],
+);

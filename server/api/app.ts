@@ -25,6 +25,7 @@ import { userRoutes } from './users';
 import { limitRoutes } from './limits';
 import { ssoRoutes } from './sso';
 import { shareRoutes } from './shares';
+import { forkLinkRoutes } from './fork-links';
 import { grantRoutes } from './grants';
 import { auditRoutes } from './audit';
 import { statsRoutes } from './stats';
@@ -65,6 +66,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   jobRoutes,
   snapshotRoutes,
   shareRoutes,
+  forkLinkRoutes,
   grantRoutes,
   recordingRoutes,
   fileRoutes,

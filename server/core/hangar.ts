@@ -41,6 +41,7 @@ import { deleteMachineSchedules } from '@/db/repo/schedules';
 import { BackupService } from './backups/service';
 import { SshKeyService } from './ssh/keys';
 import { SshAccessService } from './ssh/access';
+import { ForkLinkService } from './fork-links/service';
 
 export interface CoreOptions {
   dataDir: string;
@@ -74,6 +75,7 @@ export interface Core {
   auth: AuthService;
   users: UserService;
   shares: ShareService;
+  forkLinks: ForkLinkService;
   grants: GrantService;
   jobRunner: JobRunner;
   jobs: JobService;
@@ -166,6 +168,11 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const sshKeys = new SshKeyService(store);
   const ssh = new SshAccessService(store, machines, grants, auth, bus);
   sshKeys.onChange = () => ssh.syncAll();
+  const shares = new ShareService(store, auth, machines);
+  // HANGAR_CLOCK_SKEW_MS moves the fork links' clock (link expiry, fork lifetimes): tests see a lifetime end without waiting for it.
+  const skewMs = Number(process.env.HANGAR_CLOCK_SKEW_MS) || 0;
+  const forkLinks = new ForkLinkService({ store, jobs, machines, snapshots, shares, now: () => Date.now() + skewMs });
+  if (opts.schedules?.timer ?? true) forkLinks.start();
   return {
     version: opts.version,
     startedAt: Date.now(),
@@ -176,7 +183,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     bus,
     auth,
     users: new UserService(store, auth),
-    shares: new ShareService(store, auth, machines),
+    shares,
+    forkLinks,
     grants,
     jobRunner: jobs,
     jobs: new JobService(jobs),
@@ -217,6 +225,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     async close() {
       ssh.close();
       schedules.stop();
+      forkLinks.stop();
       stats.stop();
       stopFeeding();
       webhooks.stop();

@@ -14,6 +14,9 @@ import type { JobContext } from './jobs';
 import type { MachineService } from './machines';
 import { resolveInside } from './paths';
 
+/** CPUs and memory of forks when not the snapshot's. */
+export type ForkSize = { cpus?: number; memoryMib?: number };
+
 /** Machines made from a snapshot: its driver branches new writable layers on its frozen one. */
 export class SnapshotForks {
   constructor(
@@ -33,10 +36,11 @@ export class SnapshotForks {
     body: ForkBody,
     ctx: JobContext,
     held?: Reservation,
+    size?: ForkSize,
   ): Promise<{ machines: string[]; snapshot: string; runningMs: number | null }> {
     const ownerId = await this.d.machines.limits.chargeTo(p);
     const t0 = performance.now();
-    const spec = specOf(snap);
+    const spec = { ...specOf(snap), ...size };
     const source = snap.machineId ? await getMachineRow(this.d.store, { id: snap.machineId }) : undefined;
     const prefix = body.namePrefix ?? `${(source?.name ?? 'fork').slice(0, 50)}-fork`;
     const taken = new Set((await listMachines(this.d.store)).map((m) => m.name));

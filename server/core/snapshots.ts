@@ -27,7 +27,7 @@ import { verifyChecksums } from './checksums';
 import { collectGarbage, deleteSnapshotTree, type GcResult } from './snapshot-gc';
 import { exportToFile, importFilled, importFromFile } from './snapshot-archive';
 import { sumLiveFiles, takeCheckpoint } from './snapshot-checkpoint';
-import { SnapshotForks } from './snapshot-fork';
+import { SnapshotForks, type ForkSize } from './snapshot-fork';
 
 /** Checkpoint, restore, fork and the snapshot tree. Files go to a temp dir, renamed only when complete. */
 export class SnapshotService {
@@ -253,14 +253,16 @@ export class SnapshotService {
     });
   }
 
-  async fork(p: Principal, snapshotRef: string, body: ForkBody): Promise<Job> {
+  /** `size`: the forks' CPUs and memory when not the snapshot's (a fork link's; a disk snapshot's forks boot afresh). */
+  async fork(p: Principal, snapshotRef: string, body: ForkBody, size?: ForkSize): Promise<Job> {
     const snap = await this.complete(snapshotRef);
-    await this.machines.preflight(null, specOf(snap).memoryMib * (body.count ?? 1), []);
+    const spec = { ...specOf(snap), ...size };
+    await this.machines.preflight(null, spec.memoryMib * (body.count ?? 1), []);
     await this.verified(snap);
-    const held = await this.reserveForks(p, body, specOf(snap));
+    const held = await this.reserveForks(p, body, spec);
     try {
       const { job } = await this.jobs.start({ kind: 'snapshot.fork', title: `Fork ${snap.label} ×${body.count ?? 1}`, ownerId: p.user.id }, (ctx) =>
-        this.doFork(p, snap, body, ctx, held).finally(() => held.release()),
+        this.doFork(p, snap, body, ctx, held, size).finally(() => held.release()),
       );
       return job;
     } catch (err) {
@@ -306,8 +308,8 @@ export class SnapshotService {
   }
 
   /** Forks of a snapshot, in one job (see snapshot-fork.ts). */
-  private async doFork(p: Principal, snap: SnapshotRow, body: ForkBody, ctx: JobContext, held: Reservation) {
-    const r = await this.forks.fork(p, snap, body, ctx, held);
+  private async doFork(p: Principal, snap: SnapshotRow, body: ForkBody, ctx: JobContext, held: Reservation, size?: ForkSize) {
+    const r = await this.forks.fork(p, snap, body, ctx, held, size);
     this.changed(snap.id);
     return r;
   }

@@ -101,6 +101,14 @@ const RULES: Record<string, Access> = {
   'get /machines/{ref}/shares': 'operator',
   'delete /shares/{id}': 'operator',
   'get /share': 'viewer',
+  'post /fork-links': 'operator',
+  'get /fork-links': 'operator',
+  'get /fork-links/{id}': 'operator',
+  'delete /fork-links/{id}': 'operator',
+  'get /fork-links/{id}/forks': 'operator',
+  'post /fork-links/{id}/forks/{forkId}/{action}': 'operator',
+  // Whoever holds a fork link opens it: no account (the token in the body is the credential).
+  'post /fork-link/open': 'public',
   'get /machines/{ref}/grants': 'operator',
   'get /machines/{ref}/access': 'viewer',
   'post /machines/{ref}/grants': 'operator',
@@ -192,6 +200,7 @@ const fill = (p: string) =>
     .replace('{ref}', 'no-such-machine')
     .replace('{action}', 'start')
     .replace('{key}', '0123456789abcdef0123456789abcdef')
+    .replace('{forkId}', 'fkf_aaaaaaaaaaaaaaaaaaaa')
     .replace('{userId}', 'usr_aaaaaaaaaaaaaaaaaaaa')
     .replace('{delivery}', 'whd_aaaaaaaaaaaaaaaaaaaa')
     .replace('{target}', 'no-such-target')
