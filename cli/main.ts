@@ -17,6 +17,7 @@ import { open } from './commands/open';
 import { ansibleInventory } from './commands/ansible';
 import { limits } from './commands/limits';
 import { schedule } from './commands/schedules';
+import { undo } from './commands/undo';
 import { backup, backups } from './commands/backups';
 import { keys } from './commands/keys';
 import { sshConfig } from './commands/ssh-tunnel';
@@ -86,6 +87,9 @@ Usage:
   hangar schedule [ls [MACHINE] | add MACHINE|--tag T --cron EXPR [--tz ZONE] --keep-last N [--keep-hourly|daily|weekly|monthly N]
                   [--backup-to T --backup-keep N] | rm ID | run ID]
                                                   snapshots on a schedule, pruned by retention (like restic forget --keep-*)
+  hangar undo enable NAME --every 5m --keep 6 | disable NAME | ls NAME
+                                                  a ring of recent checkpoints of a machine, the oldest pruned
+  hangar undo NAME --minutes 10                   back to the newest undo point at least 10 minutes old
   hangar backups targets [ls | add NAME --dir PATH | add NAME --s3 --bucket B [--endpoint URL] [--prefix P] --access-key ID
                  --secret-file F | rm NAME]         where backups go (admins)
   hangar backups [ls TARGET | restore TARGET ID --name NEW | rm TARGET ID]   what a target holds; restore into a new machine
@@ -230,6 +234,9 @@ export async function run(argv: string[]): Promise<number> {
       case 'schedule':
       case 'schedules':
         await schedule(rest, json);
+        return 0;
+      case 'undo':
+        await undo(rest, json);
         return 0;
       case 'backups':
         await backups(rest, json);
