@@ -18,6 +18,7 @@ import { ansibleInventory } from './commands/ansible';
 import { limits } from './commands/limits';
 import { schedule } from './commands/schedules';
 import { forkLink } from './commands/fork-links';
+import { undo } from './commands/undo';
 import { backup, backups } from './commands/backups';
 import { keys } from './commands/keys';
 import { sshConfig } from './commands/ssh-tunnel';
@@ -90,6 +91,9 @@ Usage:
   hangar fork-link [ls | create SNAP|--machine M [--max N] [--lifetime 2h] [--expires 1d] [--cpus N] [--memory MiB] [--label L]
                    | forks LINK | revoke LINK [--keep-forks]]
                                                   links that give each opener a private running fork (the link is shown once)
+  hangar undo enable NAME --every 5m --keep 6 | disable NAME | ls NAME
+                                                  a ring of recent checkpoints of a machine, the oldest pruned
+  hangar undo NAME --minutes 10                   back to the newest undo point at least 10 minutes old
   hangar backups targets [ls | add NAME --dir PATH | add NAME --s3 --bucket B [--endpoint URL] [--prefix P] --access-key ID
                  --secret-file F | rm NAME]         where backups go (admins)
   hangar backups [ls TARGET | restore TARGET ID --name NEW | rm TARGET ID]   what a target holds; restore into a new machine
@@ -238,6 +242,9 @@ export async function run(argv: string[]): Promise<number> {
       case 'fork-link':
       case 'fork-links':
         await forkLink(rest, json);
+        return 0;
+      case 'undo':
+        await undo(rest, json);
         return 0;
       case 'backups':
         await backups(rest, json);

@@ -50,6 +50,7 @@ import { userLimitsSchema, type PutLimitsBody } from './contracts/limits';
 import { signInOptionsSchema, ssoProviderSchema, type CreateSsoProviderBody, type UpdateSsoProviderBody } from './contracts/sso';
 import { createdScrapeTokenSchema, scrapeTokenInfoSchema } from './contracts/metrics';
 import { scheduleSchema, type CreateScheduleBody } from './contracts/schedules';
+import { undoRingSchema, type UndoSettingsBody } from './contracts/undo';
 import { sshHostKeysSchema, sshHostSchema, sshKeySchema, sshTunnelInfoSchema, type AddSshKeyBody } from './contracts/ssh-keys';
 import { createdWebhookSchema, webhookDeliverySchema, webhookSchema, type CreateWebhookBody, type UpdateWebhookBody } from './contracts/webhooks';
 
@@ -365,6 +366,12 @@ export function createApiClient(opts: ClientOptions) {
       create: (b: CreateScheduleBody) => call('POST', '/schedules', scheduleSchema, b),
       remove: (id: string) => call('DELETE', `/schedules/${encodeURIComponent(id)}`, scheduleSchema),
       run: (id: string) => call('POST', `/schedules/${encodeURIComponent(id)}/run`, jobSchema),
+    },
+    undo: {
+      get: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/undo`, undoRingSchema),
+      enable: (ref: string, b: UndoSettingsBody) => call('PUT', `/machines/${encodeURIComponent(ref)}/undo`, undoRingSchema, b),
+      disable: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}/undo`, undoRingSchema),
+      undo: (ref: string, minutes: number) => call('POST', `/machines/${encodeURIComponent(ref)}/undo`, jobSchema, { minutes }),
     },
     backups: {
       targets: () => call('GET', '/backup-targets', listOf(backupTargetSchema)),

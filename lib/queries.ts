@@ -23,6 +23,7 @@ export const keys = {
   snapshotPages: () => ['snapshots', 'pages'] as const,
   /** Under snapshots: a run's new snapshot (snapshots:changed) refreshes its last run too. */
   machineSchedules: (id: string) => ['snapshots', 'schedules', id] as const,
+  machineUndo: (id: string) => ['snapshots', 'undo', id] as const,
   steps: () => ['steps'] as const,
   stepCatalog: () => ['steps', 'catalog'] as const,
   host: () => ['host'] as const,
@@ -79,6 +80,7 @@ export function queries(api: ApiClient) {
       getNextPageParam: (last: { next: string | null }) => last.next,
     }),
     machineSchedules: (id: string) => ({ queryKey: keys.machineSchedules(id), queryFn: async () => (await api.schedules.ofMachine(id)).items }),
+    machineUndo: (id: string) => ({ queryKey: keys.machineUndo(id), queryFn: () => api.undo.get(id) }),
     steps: () => ({ queryKey: keys.steps(), queryFn: async () => (await api.steps.nodes()).items }),
     stepCatalog: () => ({ queryKey: keys.stepCatalog(), queryFn: async () => (await api.steps.catalog()).items, staleTime: Infinity }),
     host: () => ({ queryKey: keys.host(), queryFn: () => api.host.get(), staleTime: 60_000 }),

@@ -20,6 +20,8 @@ import { RecordingsPanel } from '@/components/console/recordings-panel';
 import { SharePanel } from '@/components/machines/share-panel';
 import { ForkLinksPanel } from '@/components/fork-links/fork-links-panel';
 import { SchedulePanel } from '@/components/schedules/schedule-panel';
+import { UndoButton } from '@/components/schedules/undo-button';
+import { UndoPanel } from '@/components/schedules/undo-panel';
 import { SnapshotTree } from '@/components/snapshots/snapshot-tree';
 import { StateBadge } from '@/components/machines/state-badge';
 import { TagEditor } from '@/components/machines/tag-editor';
@@ -106,7 +108,10 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
           </p>
           {m.stateReason && <p className="mt-1 text-sm text-amber-800 dark:text-amber-300">{m.stateReason}</p>}
         </div>
-        <MachineActions machine={m} />
+        <div className="flex flex-col items-end gap-2">
+          <MachineActions machine={m} />
+          {movesFiles && <UndoButton machineId={m.id} machineName={m.name} />}
+        </div>
       </header>
       <Tabs
         tabs={tabs}
@@ -179,6 +184,7 @@ function TabBody({ tab, m, canShare, hasAccess, focusConsole }: { tab: Tab; m: M
       return (
         <div className="space-y-6">
           <SchedulePanel machineId={m.id} canChange={canShare} />
+          <UndoPanel machineId={m.id} canChange={canShare} />
           <SnapshotTree machineId={m.id} />
         </div>
       );

@@ -6,6 +6,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { Image } from '@/lib/contracts/images';
 import { isFinished, type Job, type JobLogLine } from '@/lib/contracts/jobs';
 import type { Me } from '@/lib/contracts/auth';
+import { jobToast } from '@/lib/job-toast';
 import type { MachineStatsTick } from '@/lib/contracts/stats';
 import type { EventsClientToServer, EventsServerToClient } from '@/lib/events';
 import { keys } from '@/lib/queries';
@@ -30,15 +31,11 @@ export function EventsBridge() {
       qc.setQueryData<Job[]>(keys.jobs(), (list) => (list ? upsert(list, job, true) : list));
       qc.setQueryData<InfiniteData<{ items: Job[]; next: string | null }>>(keys.jobPages(), (d) => (d ? upsertPaged(d, job) : d));
       qc.setQueryData(keys.job(job.id), job);
-      // Your own jobs (an admin receives everyone's): the end of one you watched start is worth a toast.
-      // Only the job a person started: a build's creates, checkpoints and forks (its children) end quietly, the build speaks for them.
-      const mine = job.ownerId === qc.getQueryData<Me>(keys.me())?.user.id && !job.parentId;
-      if (isFinished(job.state)) {
-        // A finished job changes no more: forget it (an admin's page sees every job go by).
-        seen.delete(job.id);
-        if (mine && before && before !== job.state && job.state === 'succeeded') toast('success', `${job.title}: done`);
-        if (mine && before && before !== job.state && job.state === 'failed') toast('error', `${job.title}: ${job.error ?? 'failed'}`);
-      }
+      // Your own jobs (an admin receives everyone's): the end of one you watched start, or a scheduled run or backup that failed.
+      const told = jobToast(job, before, qc.getQueryData<Me>(keys.me())?.user.id);
+      if (told) toast(told.kind, told.text);
+      // A finished job changes no more: forget it (an admin's page sees every job go by).
+      if (isFinished(job.state)) seen.delete(job.id);
     });
     socket.on('job:log', ({ jobId, lines }) => {
       qc.setQueryData<JobLogLine[]>(keys.jobLogs(jobId), (old) => (old ? mergeLines(old, lines) : old));

@@ -164,6 +164,14 @@ function SnapshotRow(props: { s: Snapshot; depth: number; canOperate: boolean; e
             {s.label}
           </span>
           <span className="shrink-0 rounded bg-zinc-100 px-1.5 py-0.5 text-xs text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300">{s.kind}</span>
+          {s.undoPoint && (
+            <span
+              className="shrink-0 rounded bg-violet-100 px-1.5 py-0.5 text-xs text-violet-800 dark:bg-violet-950 dark:text-violet-300"
+              title="Taken by the machine's undo ring: pruned as the ring turns"
+            >
+              undo point
+            </span>
+          )}
           {s.state !== 'complete' && (
             <span className="shrink-0 rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-800 dark:bg-amber-950 dark:text-amber-300">{s.state}</span>
           )}

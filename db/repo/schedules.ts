@@ -2,6 +2,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { Store } from '../client';
 
 export type ScheduleRow = Store['t']['schedules']['$inferSelect'];
+export type ScheduleInsert = Store['t']['schedules']['$inferInsert'];
 
 export async function listScheduleRows(s: Store): Promise<ScheduleRow[]> {
   return s.db.select().from(s.t.schedules).orderBy(asc(s.t.schedules.createdAt), asc(s.t.schedules.id));
@@ -12,7 +13,7 @@ export async function getScheduleRow(s: Store, id: string): Promise<ScheduleRow 
   return row;
 }
 
-export async function insertSchedule(s: Store, row: ScheduleRow): Promise<void> {
+export async function insertSchedule(s: Store, row: ScheduleInsert): Promise<void> {
   await s.db.insert(s.t.schedules).values(row);
 }
 

@@ -71,5 +71,6 @@ export function toSnapshot(r: SnapshotRow, machineName: string | null, on: { id:
     cpus: spec.cpus ?? null,
     machines: on,
     createdAt: r.createdAt,
+    undoPoint: r.undoPoint,
   };
 }

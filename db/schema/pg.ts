@@ -104,6 +104,8 @@ export const snapshots = pgTable(
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     /** The schedule that took it (its retention may prune it); null when taken by hand or by a step. */
     scheduleId: text('schedule_id'),
+    /** A point of its machine's undo ring (taken by its undo schedule, pruned as the ring turns). */
+    undoPoint: boolean('undo_point').notNull().default(false),
   },
   (t) => [index('snapshots_parent_idx').on(t.parentId)],
 );
@@ -288,6 +290,11 @@ export const schedules = pgTable('schedules', {
   /** After each checkpoint: back it up to this target, keeping the schedule's last `backupKeep` backups there. */
   backupTargetId: text('backup_target_id'),
   backupKeep: integer('backup_keep'),
+  /** 'snapshot': cron and retention; 'undo': a machine's undo ring, a checkpoint every `everyMs`, keeping the last N. */
+  kind: text('kind', { enum: ['snapshot', 'undo'] })
+    .notNull()
+    .default('snapshot'),
+  everyMs: bigint('every_ms', { mode: 'number' }),
 });
 
 /** Where backups go: an S3-compatible bucket or a host directory. `secret` (the S3 secret key) is the server's: never returned. */

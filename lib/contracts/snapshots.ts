@@ -24,6 +24,8 @@ export const snapshotSchema = z.object({
   /** Machines running on this node now (restored to it or forked from it, with no checkpoint since). */
   machines: z.array(z.object({ id: idSchema, name: z.string() })),
   createdAt: timestampSchema,
+  /** A point of its machine's undo ring: taken every few minutes, pruned as the ring turns. */
+  undoPoint: z.boolean(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 

@@ -906,6 +906,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/machines/{ref}/undo': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A machine's undo ring: its period and size (null when off) and its undo points, newest first */
+    get: operations['getUndoRing'];
+    /** Turn the undo ring on or change it: a checkpoint every N minutes (live when running), keeping the newest K, the oldest pruned */
+    put: operations['setUndoRing'];
+    /** Undo the last N minutes: restore the machine to the newest undo point taken at or before then. 409 when the ring is off or holds none that old */
+    post: operations['undoMachine'];
+    /** Turn the undo ring off (the undo points taken stay, as snapshots) */
+    delete: operations['deleteUndoRing'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/machines': {
     parameters: {
       query?: never;
@@ -2991,6 +3011,7 @@ export interface operations {
               }[];
               /** @description milliseconds since the Unix epoch */
               createdAt: number;
+              undoPoint: boolean;
             }[];
             next: string | null;
           };
@@ -3129,6 +3150,7 @@ export interface operations {
             }[];
             /** @description milliseconds since the Unix epoch */
             createdAt: number;
+            undoPoint: boolean;
           };
         };
       };
@@ -3289,6 +3311,7 @@ export interface operations {
             }[];
             /** @description milliseconds since the Unix epoch */
             createdAt: number;
+            undoPoint: boolean;
           };
         };
       };
@@ -3474,6 +3497,7 @@ export interface operations {
             }[];
             /** @description milliseconds since the Unix epoch */
             createdAt: number;
+            undoPoint: boolean;
           };
         };
       };
@@ -7799,6 +7823,372 @@ export interface operations {
               targetId: string;
               keep: number;
             } | null;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  getUndoRing: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            machineId: string;
+            scheduleId: string | null;
+            everyMinutes: number | null;
+            keep: number | null;
+            /** @description milliseconds since the Unix epoch */
+            nextRunAt: number | null;
+            /** @description milliseconds since the Unix epoch */
+            lastRunAt: number | null;
+            /** @enum {string|null} */
+            lastStatus: 'running' | 'succeeded' | 'failed' | null;
+            lastError: string | null;
+            points: {
+              id: string;
+              label: string;
+              /** @description milliseconds since the Unix epoch */
+              createdAt: number;
+            }[];
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  setUndoRing: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description minutes between undo points */
+          everyMinutes: number;
+          /** @description undo points kept: the oldest is pruned as a new one is taken */
+          keep: number;
+        };
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            machineId: string;
+            scheduleId: string | null;
+            everyMinutes: number | null;
+            keep: number | null;
+            /** @description milliseconds since the Unix epoch */
+            nextRunAt: number | null;
+            /** @description milliseconds since the Unix epoch */
+            lastRunAt: number | null;
+            /** @enum {string|null} */
+            lastStatus: 'running' | 'succeeded' | 'failed' | null;
+            lastError: string | null;
+            points: {
+              id: string;
+              label: string;
+              /** @description milliseconds since the Unix epoch */
+              createdAt: number;
+            }[];
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  undoMachine: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          minutes: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Accepted: the job that does it */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            kind: string;
+            title: string;
+            /** @enum {string} */
+            state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+            progress: number;
+            message: string;
+            error: string | null;
+            result?: unknown;
+            ownerId: string | null;
+            machineId: string | null;
+            /** @description The job that started this one (a build's create, checkpoints and forks); null for a job a person started */
+            parentId: string | null;
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+            /** @description milliseconds since the Unix epoch */
+            startedAt: number | null;
+            /** @description milliseconds since the Unix epoch */
+            finishedAt: number | null;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  deleteUndoRing: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            machineId: string;
+            scheduleId: string | null;
+            everyMinutes: number | null;
+            keep: number | null;
+            /** @description milliseconds since the Unix epoch */
+            nextRunAt: number | null;
+            /** @description milliseconds since the Unix epoch */
+            lastRunAt: number | null;
+            /** @enum {string|null} */
+            lastStatus: 'running' | 'succeeded' | 'failed' | null;
+            lastError: string | null;
+            points: {
+              id: string;
+              label: string;
+              /** @description milliseconds since the Unix epoch */
+              createdAt: number;
+            }[];
           };
         };
       };

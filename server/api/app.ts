@@ -33,6 +33,7 @@ import { webhookRoutes } from './webhooks';
 import { backupRoutes } from './backups';
 import { metricsRoutes } from './metrics';
 import { scheduleRoutes } from './schedules';
+import { undoRoutes } from './undo';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -73,6 +74,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   sshRoutes,
   statsRoutes,
   scheduleRoutes,
+  undoRoutes,
   machineRoutes,
   runRoutes,
   imageRoutes,

@@ -38,6 +38,8 @@ import { listMachineRows } from '@/db/repo/machines';
 import { MetricsService } from './metrics';
 import { ScheduleService, type ScheduleOptions } from './schedules/service';
 import { deleteMachineSchedules } from '@/db/repo/schedules';
+import { serverClock } from './clock';
+import { UndoService } from './schedules/undo';
 import { BackupService } from './backups/service';
 import { SshKeyService } from './ssh/keys';
 import { SshAccessService } from './ssh/access';
@@ -100,6 +102,7 @@ export interface Core {
   webhooks: WebhookService;
   metrics: MetricsService;
   schedules: ScheduleService;
+  undo: UndoService;
   backups: BackupService;
   sshKeys: SshKeyService;
   ssh: SshAccessService;
@@ -135,7 +138,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   auth.onRevoke((r) => r.userId && !r.sessionId && machines.listing.ownerChanged(r.userId));
   consoles.accessTo = (p, id) => grants.accessTo(p, id);
   machines.onGone = (id) => consoles.closeMachine(id, 'The machine stopped.');
-  const snapshots = new SnapshotService(store, jobs, bus, machines, layout);
+  const clock = opts.schedules?.now ?? serverClock();
+  const snapshots = new SnapshotService(store, jobs, bus, machines, layout, clock);
   // Before the re-attach: a checkpoint cut off while its guest was paused resumes the machines
   // whose record says running; re-attaching first would record them paused, and they would stay so.
   await snapshots.recover();
@@ -159,7 +163,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   metrics.webhooksQueued = () => webhooks.queued;
   await metrics.loadToken();
   const backups = new BackupService(store, jobs, machines, snapshots, layout.root);
-  const schedules = new ScheduleService(store, jobs, machines, snapshots, opts.schedules ?? { timer: true });
+  const schedules = new ScheduleService(store, jobs, machines, snapshots, { ...(opts.schedules ?? { timer: true }), now: clock });
   schedules.backups = backups;
   bus.subscribe('machine:removed', ({ id }) => void deleteMachineSchedules(store, id).catch(() => undefined));
   // Runs missed while the server was down: each due schedule once, now.
@@ -219,6 +223,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     webhooks,
     metrics,
     schedules,
+    undo: new UndoService(store, schedules, snapshots, clock),
     backups,
     sshKeys,
     ssh,

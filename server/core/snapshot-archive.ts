@@ -45,7 +45,7 @@ async function exportSnapshot(snap: SnapshotRow, archiver: SnapshotArchiver, wor
       const from = path.join(snap.path, m);
       if (fs.existsSync(from)) fs.linkSync(from, path.join(work, m));
     }
-    await archiver.flatten(snap.diskPath, path.join(work, archiver.disk));
+    await archiver.flatten(snap.diskPath, path.join(work, archiver.disk), JSON.parse(snap.specJson) as Record<string, unknown>);
     const manifest: Manifest = {
       format: ARCHIVE_FORMAT,
       label: snap.label,
@@ -176,18 +176,24 @@ async function importInto(
   // Any member any driver's archives have: the manifest then says which driver, and its archiver which members.
   const archivers = driverKindSchema.options.map((k) => archiverOf(k)).filter((a): a is SnapshotArchiver => !!a);
   const known = new Set([...OWN, ...archivers.flatMap((a) => [...a.members, a.disk])]);
-  let disk: string | null = null;
+  let made: string[] = [];
   try {
     const { manifest, archiver } = await unpack(work, known);
-    disk = path.join(dirs.layers, `${id}-imported${path.extname(archiver.disk)}`);
+    let disk = path.join(dirs.layers, `${id}-imported${path.extname(archiver.disk)}`);
     fs.mkdirSync(dirs.layers, { recursive: true, mode: 0o700 });
     fs.renameSync(path.join(work, archiver.disk), disk);
+    made = [disk];
+    // A driver whose layers are no single file makes its own of the archive's disk.
+    if (archiver.adopt) {
+      const a = await archiver.adopt(disk, manifest.spec);
+      [disk, manifest.spec, made] = [a.disk, a.record, [...made, ...a.made]];
+    }
     fs.renameSync(work, dir);
-    const sizeBytes = archiver.summed.reduce((a, f) => a + diskUsage(path.join(dir, f)), diskUsage(disk));
+    const sizeBytes = archiver.summed.reduce((a, f) => a + diskUsage(path.join(dir, f)), 0) + made.reduce((a, f) => a + diskUsage(f), 0);
     await insertSnapshot(store, importedRow(manifest, { id, dir, disk, sizeBytes, now }));
     return id;
   } catch (err) {
-    for (const p of [work, dir, disk]) if (p) fs.rmSync(p, { recursive: true, force: true });
+    for (const p of [work, dir, ...made]) if (p) fs.rmSync(p, { recursive: true, force: true });
     throw err;
   }
 }

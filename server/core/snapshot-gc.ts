@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Store } from '@/db/client';
 import { listMachineRows } from '@/db/repo/machines';
-import { childrenOf, deleteSnapshots, getSnapshotRow, listSnapshotRows, type SnapshotRow } from '@/db/repo/snapshots';
+import { childrenOf, deleteSnapshots, getSnapshotRow, listSnapshotRows, updateSnapshot, type SnapshotRow } from '@/db/repo/snapshots';
 import type { DriverKind } from '@/lib/contracts/machines';
 import { diskUsage } from '@/server/drivers/shared/disk-usage';
 import type { MachineDriver } from '@/server/drivers/types';
@@ -52,12 +52,42 @@ export async function deleteSnapshotTree(store: Store, dirs: { layers: string },
 }
 
 /**
+ * An undo point out of its ring. A leaf goes as any snapshot does (refused while a machine runs
+ * on it). A point the ring's newer points stand on goes as a node only: its memory and device
+ * files are removed, its children hang from its parent, and its disk layer stays as long as a
+ * layer above it is backed by it (garbage collection removes it after). Refused (ConflictError)
+ * while a machine runs on it or a snapshot other than an undo point builds on it.
+ */
+export async function pruneUndoPoint(store: Store, dirs: { layers: string }, owners: LayerOwners, id: string): Promise<void> {
+  const row = await getSnapshotRow(store, id);
+  if (!row) throw new NotFoundError('Snapshot');
+  const children = await childrenOf(store, id);
+  if (children.length === 0) return deleteSnapshotTree(store, dirs, owners, id, false);
+  const on = (await listMachineRows(store)).filter((m) => m.snapshotId === id);
+  if (on.length) throw new ConflictError(`Machines run on this snapshot: ${on.map((m) => m.name).join(', ')}.`);
+  const others = children.filter((c) => !c.undoPoint);
+  if (others.length) throw new ConflictError(`${others.length} snapshot${others.length === 1 ? ' is' : 's are'} below it that are not undo points.`);
+  for (const c of children) await updateSnapshot(store, c.id, { parentId: row.parentId });
+  await deleteSnapshots(store, [id]);
+  fs.rmSync(row.path, { recursive: true, force: true });
+}
+
+/**
  * Every layer a machine runs on (its qcow2 chain, a container's frozen lower layers), as its
  * driver reads its record; a record the driver cannot read keeps everything (nothing is known
  * to be free), so the caller stops.
  */
 const layersOf = (owners: LayerOwners, m: { driver: DriverKind; runtimeJson: string }): string[] =>
   owners.driver(m.driver).layersOf(JSON.parse(m.runtimeJson) as Record<string, unknown>);
+
+/** The layers a snapshot's record names (its driver reads it as a machine record); none when unreadable. */
+function recordLayers(owners: LayerOwners, s: SnapshotRow): string[] {
+  try {
+    return owners.driver(s.driver as DriverKind).layersOf(JSON.parse(s.specJson) as Record<string, unknown>);
+  } catch {
+    return [];
+  }
+}
 
 /** Files younger than this may belong to an operation still running (a fork makes layers before its rows). */
 export const GC_MIN_AGE_MS = 5 * 60_000;
@@ -100,6 +130,8 @@ export async function collectGarbage(
   const used = new Set<string>();
   for (const m of machines) for (const f of layersOf(owners, m)) used.add(f);
   for (const s of snaps) if (!failed.includes(s) && s.diskPath) for (const f of owners.driver(s.driver as DriverKind).chainOf(s.diskPath)) used.add(f);
+  // And the layers a snapshot's record says it stands on (a container's lower layers, kept when an undo point below went).
+  for (const s of snaps) if (!failed.includes(s)) for (const f of recordLayers(owners, s)) used.add(f);
   if (fs.existsSync(dirs.layers)) {
     for (const e of fs.readdirSync(dirs.layers)) {
       const f = path.join(dirs.layers, e);

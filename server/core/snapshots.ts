@@ -24,7 +24,7 @@ import { ConflictError, NotFoundError } from './errors';
 import type { JobContext, JobRunner } from './jobs';
 import type { MachineService } from './machines';
 import { verifyChecksums } from './checksums';
-import { collectGarbage, deleteSnapshotTree, type GcResult } from './snapshot-gc';
+import { collectGarbage, deleteSnapshotTree, pruneUndoPoint, type GcResult } from './snapshot-gc';
 import { exportToFile, importFilled, importFromFile } from './snapshot-archive';
 import { sumLiveFiles, takeCheckpoint } from './snapshot-checkpoint';
 import { SnapshotForks, type ForkSize } from './snapshot-fork';
@@ -155,11 +155,11 @@ export class SnapshotService {
    * A checkpoint inside another job (a schedule's run): the machine's lock held meanwhile (busy:
    * ConflictError), the snapshot marked as the schedule's so that its retention may prune it.
    */
-  async checkpointFor(scheduleId: string, machineId: string, label: string, ctx: JobContext): Promise<SnapshotRow> {
+  async checkpointFor(scheduleId: string, machineId: string, label: string, ctx: JobContext, undoPoint = false): Promise<SnapshotRow> {
     this.machines.locks.lock(machineId, 'checkpointing');
     try {
       const snap = await this.doCheckpoint(machineId, label, ctx);
-      return (await updateSnapshot(this.store, snap.id, { scheduleId })) ?? snap;
+      return (await updateSnapshot(this.store, snap.id, { scheduleId, undoPoint })) ?? snap;
     } finally {
       this.machines.locks.unlock(machineId);
     }
@@ -275,6 +275,12 @@ export class SnapshotService {
   async remove(ref: string, cascade: boolean): Promise<void> {
     const { id } = await this.resolve(ref);
     await deleteSnapshotTree(this.store, this.dirs, this.machines, id, cascade);
+    this.changed(id);
+  }
+
+  /** An undo point out of its ring (see pruneUndoPoint in snapshot-gc.ts). */
+  async pruneUndoPoint(id: string): Promise<void> {
+    await pruneUndoPoint(this.store, this.dirs, this.machines, id);
     this.changed(id);
   }
 

@@ -174,8 +174,18 @@ export interface SnapshotArchiver {
   readonly disk: string;
   /** The snapshot's record as its manifest carries it; throws a message naming what is wrong. */
   checkRecord(record: unknown): Record<string, unknown>;
-  /** The frozen layer and everything below it as one standalone file. */
-  flatten(frozen: string, out: string): Promise<void>;
+  /** The frozen layer and everything below it as one standalone file (`record`: the snapshot's, as snapshotRecord() made it). */
+  flatten(frozen: string, out: string, record?: Record<string, unknown>): Promise<void>;
+  /**
+   * Backups: the frozen layer and those below it as files, bottom first, the same bytes for an
+   * unchanged layer; made in `tmp` (the caller removes it). None: chainOf(frozen) as they are.
+   */
+  layerFiles?(frozen: string, record: Record<string, unknown>, tmp: string): Promise<string[]>;
+  /**
+   * An import's disk (moved into the layers dir) made what this driver's machines stand on:
+   * the snapshot's frozen layer, its record, and every path it made (removed if the import fails).
+   */
+  adopt?(disk: string, record: Record<string, unknown>): Promise<{ disk: string; record: Record<string, unknown>; made: string[] }>;
   /**
    * Backups keep the frozen layers apart (an unchanged one is not uploaded again): join such
    * layers, bottom first, each a standalone file as the chain held it, into the archive's disk.

@@ -252,7 +252,6 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     expect((await api.machines.exec('ct-2', ['ls', '/root'])).stdout).toBe('f1\n');
     expect((await api.snapshots.list()).items.some((x) => x.label === 'ct-2 before restore' && x.parentId === snap.id)).toBe(true);
     await expect(api.snapshots.remove(snap.id)).rejects.toMatchObject({ status: 409 });
-    await expect(api.snapshots.exportArchive(snap.id)).rejects.toMatchObject({ status: 409 });
     // GC keeps every layer a container stands on.
     const layers = fs.readdirSync(path.join(srv.dataDir, 'layers'));
     await api.snapshots.gc();

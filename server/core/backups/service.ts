@@ -103,6 +103,18 @@ export class BackupService {
   /** A backup inside a job (its own, or a schedule's run); `scheduleId` marks it for that schedule's keep-last-N on the target. */
   async backupIn(snapRef: string, targetRef: string, scheduleId: string | null, ctx: JobContext) {
     const snap = await this.backable(snapRef);
+    const kind = snap.driver as DriverKind;
+    const archiver = this.machines.driver(kind).archive!;
+    // A driver whose layers are no files (container directories) packs each into a file here first.
+    const tmp = archiver.layerFiles ? fs.mkdtempSync(path.join(this.snapshots.tmpDir(), 'backup-')) : null;
+    try {
+      return await this.upload(snap, targetRef, scheduleId, ctx, tmp);
+    } finally {
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  private upload(snap: SnapshotRow, targetRef: string, scheduleId: string | null, ctx: JobContext, tmp: string | null) {
     return this.on(targetRef, async (t) => {
       const kind = snap.driver as DriverKind;
       const archiver = this.machines.driver(kind).archive!;
@@ -119,7 +131,10 @@ export class BackupService {
       }
       const layers = [];
       // Bottom first: the image's disk, then each frozen layer up to the snapshot's.
-      for (const file of this.machines.driver(kind).chainOf(snap.diskPath).reverse()) {
+      const layerFiles = archiver.layerFiles
+        ? await archiver.layerFiles(snap.diskPath, JSON.parse(snap.specJson) as Record<string, unknown>, tmp!)
+        : this.machines.driver(kind).chainOf(snap.diskPath).reverse();
+      for (const file of layerFiles) {
         const sha256 = await sha256File(file);
         layers.push({ name: path.basename(file), file, sha256, size: fs.statSync(file).size, key: layerKey(sha256) });
       }

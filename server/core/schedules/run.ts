@@ -12,7 +12,7 @@ import { selectKept } from './retention';
 export interface RunDeps {
   store: Store;
   machines: Pick<MachineService, 'describe'>;
-  snapshots: Pick<SnapshotService, 'checkpointFor' | 'remove'>;
+  snapshots: Pick<SnapshotService, 'checkpointFor' | 'remove' | 'pruneUndoPoint'>;
   backups?: ScheduleBackups | null;
   now: () => number;
 }
@@ -51,8 +51,9 @@ export async function runSchedule(d: RunDeps, row: ScheduleRow, keep: Keep, targ
       continue;
     }
     try {
-      const label = `${m.name} scheduled ${new Date(d.now()).toISOString().slice(0, 16).replace('T', ' ')}`;
-      const snap = await d.snapshots.checkpointFor(row.id, m.id, label, ctx);
+      const undo = row.kind === 'undo';
+      const label = `${m.name} ${undo ? 'undo point' : 'scheduled'} ${new Date(d.now()).toISOString().slice(0, 16).replace('T', ' ')}`;
+      const snap = await d.snapshots.checkpointFor(row.id, m.id, label, ctx, undo);
       r.taken.push(snap.id);
       ctx.log(`${m.name}: ${snap.kind} snapshot ${snap.id}`);
       if (row.backupTargetId && d.backups) await backUp(d.backups, row, snap.id, m, r, ctx);
@@ -89,7 +90,9 @@ async function prune(d: RunDeps, row: ScheduleRow, keep: Keep, m: MachineBase, r
   for (const s of [...snaps].sort((a, b) => a.createdAt - b.createdAt)) {
     if (kept.has(s.id)) continue;
     try {
-      await d.snapshots.remove(s.id, false);
+      // An undo ring's points stand on each other: the oldest goes, its disk layer stays under the newer ones.
+      if (row.kind === 'undo') await d.snapshots.pruneUndoPoint(s.id);
+      else await d.snapshots.remove(s.id, false);
       r.pruned.push(s.id);
       ctx.log(`${m.name}: pruned ${s.id} (${s.label})`);
     } catch (err) {

@@ -29,6 +29,11 @@ export function nextRun(cron: string, timeZone: string, after: number): number |
   return new Cron(cron, { paused: true, timezone: timeZone }).nextRun(new Date(after))?.getTime() ?? null;
 }
 
+/** A schedule's next run after `after`: by its cron, or (an undo ring) `everyMs` later. */
+export function nextRunOf(row: Pick<ScheduleRow, 'cron' | 'timeZone' | 'everyMs'>, after: number): number | null {
+  return row.everyMs ? after + row.everyMs : nextRun(row.cron, row.timeZone, after);
+}
+
 /**
  * Snapshot schedules: a cron in a time zone for a machine or every machine with a tag. A run is a
  * job: checkpoint each machine (live when it runs, disk when stopped, as its driver can), then
@@ -57,9 +62,10 @@ export class ScheduleService {
     this.now = opts.now ?? Date.now;
   }
 
+  /** The snapshot schedules (undo rings show on their machine's undo view). */
   async list(): Promise<Schedule[]> {
     const [rows, ms] = await Promise.all([listScheduleRows(this.store), listMachines(this.store)]);
-    return rows.map((r) => this.view(r, ms));
+    return rows.filter((r) => r.kind === 'snapshot').map((r) => this.view(r, ms));
   }
 
   /** A machine's schedules: its own and those of its tags. */
@@ -95,6 +101,8 @@ export class ScheduleService {
       lastError: null,
       backupTargetId: body.backup ? (await this.backupTarget(body.backup.target)).id : null,
       backupKeep: body.backup?.keep ?? null,
+      kind: 'snapshot',
+      everyMs: null,
     };
     await insertSchedule(this.store, row);
     this.arm();
@@ -143,7 +151,7 @@ export class ScheduleService {
       if (!row.enabled || this.running.has(row.id)) continue;
       if (row.nextRunAt === null || row.nextRunAt > now) continue;
       // The next run from now, whatever slots passed meanwhile: missed runs collapse into this one.
-      await updateScheduleRow(this.store, row.id, { nextRunAt: nextRun(row.cron, row.timeZone, now) });
+      await updateScheduleRow(this.store, row.id, { nextRunAt: nextRunOf(row, now) });
       started.push((await this.fire(row, row.createdBy)).job);
     }
     this.arm();
@@ -160,7 +168,8 @@ export class ScheduleService {
             () => 'a machine gone',
           )
         : `tag ${row.tag}`;
-      const r = await this.jobs.start({ kind: 'schedule.run', title: `Scheduled snapshot of ${what} (${row.cron})`, ownerId }, async (ctx) => {
+      const title = row.kind === 'undo' ? `Undo point of ${what}` : `Scheduled snapshot of ${what} (${row.cron})`;
+      const r = await this.jobs.start({ kind: 'schedule.run', title, ownerId }, async (ctx) => {
         await updateScheduleRow(this.store, row.id, { lastRunAt: this.now(), lastStatus: 'running', lastJobId: ctx.jobId, lastError: null });
         const targets = await this.targets(row);
         const deps = { store: this.store, machines: this.machines, snapshots: this.snapshots, backups: this.backups, now: this.now };
@@ -182,8 +191,8 @@ export class ScheduleService {
     return all.filter((m) => m.id === row.machineId || (row.tag !== null && m.tags.includes(row.tag)));
   }
 
-  /** Sleep until the nearest next run (at most a minute), then tick. */
-  private arm(): void {
+  /** Sleep until the nearest next run (at most a minute), then tick; again after a schedule changed. */
+  arm(): void {
     if (!this.opts.timer || this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     void listScheduleRows(this.store)

@@ -38,7 +38,7 @@ export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): 
       stoppedTitle: title,
     },
     fork: yes,
-    archiveExport: { available: false, reason: 'Export of nspawn snapshots is not available yet (QEMU snapshots only).' },
+    archiveExport: { available: true, reason: null },
     unitFile: yes,
     files: yes,
     networks: [

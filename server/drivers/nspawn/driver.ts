@@ -12,9 +12,10 @@ import { ociProcess } from '../oci/bundle';
 import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareOciUpper, prepareUpper } from './argv';
 import { describeNspawn, nspawnFacts } from './describe';
 import { nspawnSshd } from './sshd';
+import { nspawnArchiver } from './archive';
 import { enterCgroups, execIn, execStreamIn, netDown, runOnceIn, shellIn } from './inside';
 import { leaseSubnet, natPlan, natUpFor, releaseSubnet } from './network';
-import { commandOf, lowersOf, networkOf, nspawnRuntime } from './runtime';
+import { commandOf, networkOf, nspawnRuntime, stackOf } from './runtime';
 import { unitFile } from './unit';
 
 /** A container is ready when its console offers a login, or logs root in (systemd reached getty). */
@@ -39,6 +40,7 @@ export class NspawnDriver implements MachineDriver {
   readonly snapshotFiles = { checked: [], bulk: [] };
   // A restore's new upper dir replaces the machine's: it must be stopped first.
   readonly branchesBesideRunning = false;
+  readonly archive = nspawnArchiver;
   readonly describe = describeNspawn;
   readonly facts = nspawnFacts;
   readonly sshd = nspawnSshd;
@@ -259,8 +261,10 @@ export class NspawnDriver implements MachineDriver {
     return targets.map((t) => layered(t, rec, lowers, rec.rootfs!));
   }
 
+  /** Its image root too: an imported snapshot's root is a layer of the data dir, kept while machines or snapshots stand on it. */
   layersOf(runtime: Record<string, unknown>) {
-    return lowersOf({ runtime });
+    const root = nspawnRuntime(runtime).rootfs;
+    return [...(root ? [root] : []), ...stackOf({ runtime })];
   }
 
   chainOf(frozen: string) {

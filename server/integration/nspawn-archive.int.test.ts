@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from '@/lib/api-client';
+import type { Job } from '@/lib/contracts/jobs';
+import { run } from '@/server/drivers/exec';
+import { adminToken, client, jobDone, startServer, tearDown, type RunningServer } from './harness';
+
+/**
+ * nspawn container snapshots as one-file archives and as backups: a checkpoint of a debian-12
+ * container exported, imported as a new root snapshot and forked (the file written before the
+ * checkpoint is there, the one after is not); backed up to a directory target (a second backup
+ * does not send the image root again) and restored into a new container.
+ */
+let srv: RunningServer;
+let api: ApiClient;
+let dirTarget: string;
+let work: string;
+const finished = async (job: Job, ms = 300_000) => {
+  const j = await jobDone(api, job, ms);
+  if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error}`);
+  return j;
+};
+const cat = async (m: string, f: string) => (await api.machines.exec(m, ['sh', '-c', `cat ${f} 2>/dev/null || echo none`])).stdout.trim();
+type BackupResult = { backup: string; uploadedLayers: number; skippedObjects: number };
+
+beforeAll(async () => {
+  dirTarget = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-ct-bk-'));
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-ct-arch-'));
+  srv = await startServer({ env: { HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache') } });
+  api = client(srv.url, await adminToken(srv.url));
+  await finished(await api.images.build({ kind: 'debian-12' }), 1_500_000);
+  await finished(await api.machines.create({ name: 'ct-src', image: 'debian-12', driver: 'nspawn', memoryMib: 256 }));
+}, 1_600_000);
+
+afterAll(async () => {
+  await tearDown(srv, api);
+  for (const d of [dirTarget, work]) fs.rmSync(d, { recursive: true, force: true });
+}, 120_000);
+
+describe('nspawn snapshot archives and backups', () => {
+  let snapId: string;
+
+  it('exports a container snapshot as one archive with checksums; the import forks into a container with its files', async () => {
+    await api.machines.exec('ct-src', ['sh', '-c', 'echo kept > /root/kept; rm /etc/motd; sync']);
+    snapId = ((await finished(await api.snapshots.checkpoint('ct-src', 'ct-point'))).result as { snapshot: string }).snapshot;
+    await api.machines.exec('ct-src', ['sh', '-c', 'echo later > /root/later']);
+
+    const res = await api.snapshots.exportArchive(snapId);
+    const file = path.join(work, 'ct.hangar.tar');
+    fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    const members = (await run(['tar', '-tf', file])).stdout.trim().split('\n').sort();
+    expect(members).toEqual(['SHA256SUMS', 'manifest.json', 'rootfs.tar']);
+    const sums = (await run(['tar', '-xOf', file, 'SHA256SUMS'])).stdout;
+    expect(sums).toMatch(/^[0-9a-f]{64} {2}rootfs\.tar$/m);
+    expect(sums).toMatch(/^[0-9a-f]{64} {2}manifest\.json$/m);
+    // No host path of this server travels in the manifest's record.
+    const manifest = JSON.parse((await run(['tar', '-xOf', file, 'manifest.json'])).stdout) as { driver: string; spec: Record<string, unknown> };
+    expect(manifest.driver).toBe('nspawn');
+
+    const imported = await api.snapshots.importArchive(new Uint8Array(fs.readFileSync(file)));
+    expect(imported).toMatchObject({ driver: 'nspawn', parentId: null, label: 'ct-point (imported)', state: 'complete' });
+    await finished(await api.snapshots.fork(imported.id, { count: 1, names: ['ct-imp'] }));
+    expect(await cat('ct-imp', '/root/kept')).toBe('kept');
+    expect(await cat('ct-imp', '/root/later')).toBe('none');
+    expect(await cat('ct-imp', '/etc/motd')).toBe('none');
+    expect((await api.machines.exec('ct-imp', ['hostname'])).stdout.trim()).toBe('ct-imp');
+
+    // A damaged member is refused before anything is made.
+    const bad = path.join(work, 'bad');
+    fs.mkdirSync(bad);
+    await run(['tar', '-C', bad, '-xf', file]);
+    fs.appendFileSync(path.join(bad, 'rootfs.tar'), 'x');
+    await run(['tar', '-C', bad, '-cf', path.join(work, 'bad.tar'), 'manifest.json', 'SHA256SUMS', 'rootfs.tar']);
+    await expect(api.snapshots.importArchive(new Uint8Array(fs.readFileSync(path.join(work, 'bad.tar'))))).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/rootfs\.tar: checksum mismatch/),
+    });
+
+    // The imported root is a layer garbage collection keeps while the container stands on it.
+    await api.snapshots.gc();
+    expect(await cat('ct-imp', '/root/kept')).toBe('kept');
+    await finished(await api.machines.act('ct-imp', 'stop', { force: true }));
+    await finished(await api.machines.act('ct-imp', 'start'));
+    expect(await cat('ct-imp', '/root/kept')).toBe('kept');
+  }, 900_000);
+
+  it('backs a container snapshot up to a directory, the second backup without the unchanged layers, and restores it', async () => {
+    await api.backups.addTarget({ kind: 'dir', name: 'dir', path: dirTarget });
+    const first = (await finished(await api.backups.create(snapId, 'dir'))).result as BackupResult;
+    expect(first.uploadedLayers).toBeGreaterThanOrEqual(2);
+    await api.machines.exec('ct-src', ['sh', '-c', 'echo second > /root/second; sync']);
+    const c2 = ((await finished(await api.snapshots.checkpoint('ct-src', 'ct-point-2'))).result as { snapshot: string }).snapshot;
+    const second = (await finished(await api.backups.create(c2, 'dir'))).result as BackupResult;
+    // The image root is on the target already (the same tar bytes): only the new checkpoint's layer goes.
+    expect(second.uploadedLayers).toBe(1);
+    expect(second.skippedObjects).toBeGreaterThanOrEqual(1);
+
+    const list = (await api.backups.list('dir')).items;
+    const b2 = list.find((b) => b.id === second.backup)!;
+    expect(b2).toMatchObject({ machineName: 'ct-src', snapshotLabel: 'ct-point-2' });
+    await finished(await api.backups.restore('dir', b2.id, 'ct-rest'));
+    expect(await api.machines.get('ct-rest')).toMatchObject({ driver: 'nspawn', state: 'running' });
+    expect(await cat('ct-rest', '/root/kept')).toBe('kept');
+    expect(await cat('ct-rest', '/root/second')).toBe('second');
+    expect(await cat('ct-rest', '/root/later')).toBe('later');
+    expect(await cat('ct-rest', '/etc/motd')).toBe('none');
+  }, 900_000);
+});
