@@ -22,6 +22,7 @@ import { ConflictError, NotFoundError } from './errors';
 import { newId } from './ids';
 import type { JobRunner } from './jobs';
 import { resolveInside } from './paths';
+import { imageBuildCache } from './image-build-cache';
 import type { OciImageService } from './oci-images';
 import type { SettingsService } from './settings';
 
@@ -104,15 +105,23 @@ export class ImageService {
     const { job } = await this.jobs.start({ kind: 'image.build', title: `Build image ${name}`, ownerId: p.user.id }, async (ctx) => {
       const scratch = path.join(this.layout.images, `.${name}-${ctx.jobId}`);
       try {
-        const { sizeBytes, boot, facts } = await builder.build(scratch, {
-          log: ctx.log,
-          progress: ctx.progress,
-          signal: ctx.signal,
-          kernels: this.layout.kernels,
-          cache: this.layout.cache,
-          debianMirror: this.settings.get().debianMirror,
-        });
+        const kept = await imageBuildCache(recipe);
+        const started = Date.now();
+        const reused = await kept?.restore(scratch);
+        if (reused) ctx.log('copied from the test image cache (HANGAR_TEST_IMAGE_CACHE): built by an earlier test server of this run');
+        const built = reused ?? {
+          ...(await builder.build(scratch, {
+            log: ctx.log,
+            progress: ctx.progress,
+            signal: ctx.signal,
+            kernels: this.layout.kernels,
+            cache: this.layout.cache,
+            debianMirror: this.settings.get().debianMirror,
+          })),
+        };
         ctx.signal.throwIfAborted();
+        if (!reused) await kept?.keep(scratch, built, Date.now() - started);
+        const { sizeBytes, boot, facts } = built as Awaited<ReturnType<typeof builder.build>>;
         await fs.writeFile(path.join(scratch, 'boot.json'), JSON.stringify(boot, null, 2));
         await removeTree(dir);
         await fs.rename(scratch, dir);

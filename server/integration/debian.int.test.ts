@@ -24,7 +24,8 @@ const sockets: Socket[] = [];
 const finished = (job: Job, ms?: number) => jobDone(api, job, ms);
 
 beforeAll(async () => {
-  srv = await startServer({ env: { HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache') } });
+  // This file tests the build itself: never a copy kept by another test server.
+  srv = await startServer({ env: { HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache'), HANGAR_TEST_IMAGE_CACHE: '' } });
   token = await adminToken(srv.url);
   api = client(srv.url, token);
 }, 60_000);

@@ -47,7 +47,15 @@ export async function startServer(
   const proc = spawn(process.execPath, args, {
     cwd: root,
     // One download cache for every test server (Debian packages, guest kernels): each would fetch the same again.
-    env: { ...process.env, HANGAR_ADMIN_PASSWORD: ADMIN_PASSWORD, DATABASE_URL: '', HANGAR_CACHE: TEST_CACHE, ...opts.env },
+    env: {
+      ...process.env,
+      HANGAR_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      DATABASE_URL: '',
+      HANGAR_CACHE: TEST_CACHE,
+      // debian-12 built once per run and copied by the next server that needs it (debian.int.test.ts turns it off: it tests the build).
+      HANGAR_TEST_IMAGE_CACHE: path.join(TEST_CACHE, 'built-images'),
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
