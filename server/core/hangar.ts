@@ -41,6 +41,7 @@ import { deleteMachineSchedules } from '@/db/repo/schedules';
 import { BackupService } from './backups/service';
 import { SshKeyService } from './ssh/keys';
 import { SshAccessService } from './ssh/access';
+import { DisplayService } from './display';
 
 export interface CoreOptions {
   dataDir: string;
@@ -101,6 +102,7 @@ export interface Core {
   backups: BackupService;
   sshKeys: SshKeyService;
   ssh: SshAccessService;
+  display: DisplayService;
   close(): Promise<void>;
 }
 
@@ -214,6 +216,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     backups,
     sshKeys,
     ssh,
+    display: new DisplayService(machines, grants, auth),
     async close() {
       ssh.close();
       schedules.stop();
