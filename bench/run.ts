@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   backups: () => import('./backups'),
   tls: () => import('./tls'),
   tunnel: () => import('./tunnel'),
+  display: () => import('./display'),
 };
 
 const name = process.argv[2];
