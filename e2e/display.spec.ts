@@ -23,10 +23,22 @@ test("a VM's Display tab draws its screen with noVNC; the header shows a screens
     await expect(page.getByTestId('machine-state')).toHaveAttribute('data-state', 'running', { timeout: 90_000 });
     await expect(page.getByRole('tab', { name: 'Display' })).toHaveAttribute('aria-selected', 'true');
     await expect(page.getByTestId('display-status')).toHaveAttribute('data-status', 'live', { timeout: 30_000 });
-    const text = 'printf "\\033[2J\\033[H"; echo "Hangar display: hello from the VGA console"; uname -sr; date';
-    const r = await page.request.post(`/api/machines/${name}/exec`, { data: { argv: ['sh', '-c', `(${text}) > /dev/tty1`] }, headers });
-    expect((await r.json()).code).toBe(0);
+    // The firmware's text first; then the guest writes its own (QEMU refreshes an idle screen less often: wait for the change).
     await expect.poll(() => litPixels(page), { timeout: 30_000 }).toBeGreaterThan(100);
+    const before = await litPixels(page);
+    // Hangar's guests boot their kernel directly with the console on the serial line (the kernel draws nothing on the
+    // VGA): the test writes into the VGA text buffer itself, a line of white on blue on a cleared screen.
+    const line = (row: number, text: string) =>
+      `printf '${[...text].map((c) => `${c}\\037`).join('')}' | dd of=/dev/mem bs=1 seek=$((0xb8000 + 160 * ${row} + 40)) conv=notrunc 2>/dev/null`;
+    const script = [
+      'dd if=/dev/zero of=/dev/mem bs=32 seek=23552 count=125 conv=notrunc 2>/dev/null',
+      line(10, ' Hangar: the Display tab shows the VM screen    '),
+      line(12, ' drawn by noVNC through the Hangar websocket    '),
+    ].join('; ');
+    const r = await page.request.post(`/api/machines/${name}/exec`, { data: { argv: ['sh', '-c', script] }, headers });
+    expect((await r.json()).code).toBe(0);
+    // Two lines of white on blue: thousands of pixels more than the firmware's few words (a blinking cursor is not enough).
+    await expect.poll(async () => (await litPixels(page)) - before, { timeout: 30_000 }).toBeGreaterThan(5000);
     await expect(page.getByTestId('display-readonly')).toHaveCount(0);
     await expect(page.getByTestId('display-keys')).toBeEnabled();
     const thumb = page.getByTestId('screen-thumbnail');
