@@ -115,6 +115,16 @@ describe('display', () => {
     expect(png.length).toBeGreaterThan(100);
   }, 60_000);
 
+  it('a fork from a live checkpoint carries the screen: its device state loads with the VGA, its display answers', async () => {
+    const forked = await jobDone(api, await api.snapshots.forkNow(VM, { names: ['disp-fork'] }), 180_000);
+    expect(forked.error).toBeNull();
+    const c = await RfbClient.overWebsocket(`${srv.url.replace(/^http/, 'ws')}/api/machines/disp-fork/display`, { authorization: `Bearer ${token}` });
+    clients.push(c);
+    c.requestUpdate(false);
+    expect((await c.readUpdate()).rects).toBeGreaterThan(0);
+    expect((await api.machines.get('disp-fork')).capabilities.display.available).toBe(true);
+  }, 240_000);
+
   it('refuses the display of a stopped machine and callers without credentials', async () => {
     const anon = await fetch(`${srv.url}/api/machines/${VM}/screenshot`);
     expect(anon.status).toBe(401);
