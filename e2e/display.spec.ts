@@ -45,6 +45,14 @@ test("a VM's Display tab draws its screen with noVNC; the header shows a screens
     await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 30_000 }).toBeGreaterThan(0);
     expect(await axeProblems(page)).toEqual([]);
     await screenshotBothThemes(page, 'machine-display');
+
+    // A read-only share link watches the same screen below its console; the page says it cannot type.
+    const link = await (await page.request.post(`/api/machines/${name}/shares`, { data: { role: 'viewer' }, headers })).json();
+    await page.goto(link.path);
+    await expect(page.getByTestId('display-status')).toHaveAttribute('data-status', 'live', { timeout: 30_000 });
+    await expect(page.getByTestId('display-readonly')).toBeVisible();
+    await expect(page.getByTestId('display-keys')).toHaveCount(0);
+    await expect.poll(() => litPixels(page), { timeout: 30_000 }).toBeGreaterThan(5000);
   } finally {
     await page.request.delete(`/api/machines/${name}`, { headers });
   }

@@ -4201,6 +4201,7 @@ export interface operations {
               id: string;
               name: string;
               state: string;
+              display: boolean;
             };
             /** @enum {string} */
             role: 'viewer' | 'operator';
