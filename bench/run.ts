@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   tls: () => import('./tls'),
   tunnel: () => import('./tunnel'),
   beyond: () => import('./beyond'),
+  display: () => import('./display'),
 };
 
 const name = process.argv[2];

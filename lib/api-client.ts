@@ -1,4 +1,5 @@
 import { fileStatSchema, filesPushedSchema } from './contracts/files';
+import { displayInfoSchema } from './contracts/display';
 import { z } from 'zod';
 import {
   apiTokenSchema,
@@ -251,6 +252,10 @@ export function createApiClient(opts: ClientOptions) {
             ).json(),
           ),
       },
+      /** Whether the caller may type on the machine's screen, or why it cannot be shown (409). */
+      display: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/display`, displayInfoSchema),
+      /** Where a PNG of the screen is served. */
+      screenshotUrl: (ref: string) => `/api/machines/${encodeURIComponent(ref)}/screenshot`,
       exec: (ref: string, argv: string[], timeoutS?: number) => call('POST', `/machines/${encodeURIComponent(ref)}/exec`, execResultSchema, { argv, timeoutS }),
       /** A command once in a fresh application container: each event of its NDJSON stream as it comes; resolves with the last. */
       runOnce: async (b: Partial<RunOnceBody> & Pick<RunOnceBody, 'image' | 'argv'>, onEvent: (e: RunOnceEvent) => void): Promise<RunOnceEvent | null> => {

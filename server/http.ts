@@ -13,6 +13,7 @@ import { serveMetrics } from './transport/metrics';
 import { isSsoPath, serveSso } from './transport/sso';
 import { plainHttpRefusal, isTrustedPeer } from './transport/listener';
 import { isTunnelUpgrade, sshTunnels } from './transport/ssh-tunnel';
+import { displayBridges, isDisplayUpgrade } from './transport/display-bridge';
 
 export interface UiHandler {
   request: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
@@ -122,9 +123,11 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
     ...(proxies.length ? { allowRequest: (req, cb) => cb(null, isTrustedPeer(req.socket.remoteAddress, proxies)) } : {}),
   });
   const tunnels = sshTunnels(core);
+  const displays = displayBridges(core);
   server.on('upgrade', (req, socket, head) => {
     if (req.url?.startsWith('/socket.io/')) return;
     if (isTunnelUpgrade(req.url)) return void tunnels.upgrade(req, socket, head);
+    if (isDisplayUpgrade(req.url)) return void displays.upgrade(req, socket, head);
     if (ui?.upgrade) return ui.upgrade(req, socket, head);
     socket.destroy();
   });
@@ -146,6 +149,7 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
       unsubscribe();
       stopRevoking();
       tunnels.close();
+      displays.close();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       server.closeAllConnections();

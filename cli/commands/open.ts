@@ -7,7 +7,7 @@ import { loadConfig } from '../config';
 import { CliError, printJson } from '../output';
 
 /** The machine page's tabs (components/machines/machine-detail.tsx reads ?tab=). */
-export const MACHINE_TABS = ['overview', 'console', 'ssh', 'files', 'snapshots', 'log', 'settings'] as const;
+export const MACHINE_TABS = ['overview', 'console', 'display', 'ssh', 'files', 'snapshots', 'log', 'settings'] as const;
 
 /** An executable on PATH, or null. */
 function onPath(cmd: string): string | null {

@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { createApiClient } from '@/lib/api-client';
 import { Console } from '@/components/console/console';
+import { DisplayView } from '@/components/display/display-view';
 import { StateBadge } from '@/components/machines/state-badge';
 
 /** The page a share link opens: the machine's console as the link allows, nothing else of Hangar. */
@@ -38,6 +39,12 @@ export function SharedConsole({ token }: { token: string }) {
         share={token}
         className="h-[75vh]"
       />
+      {s.machine.display && s.machine.state === 'running' && (
+        <section aria-label="Screen" className="space-y-1">
+          <h2 className="text-sm font-medium">Screen (watch only)</h2>
+          <DisplayView machine={s.machine} readOnly share={token} className="h-[60vh]" />
+        </section>
+      )}
     </main>
   );
 }

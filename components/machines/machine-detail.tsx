@@ -11,6 +11,8 @@ import { hasRole } from '@/lib/roles';
 import { api } from '@/components/ui/api';
 import { BootLog } from '@/components/machines/boot-log';
 import { Console } from '@/components/console/console';
+import { DisplayTab } from '@/components/display/display-tab';
+import { ScreenThumbnail } from '@/components/display/screen-thumbnail';
 import { EmptyState } from '@/components/ui/empty-state';
 import { FilesPanel } from '@/components/machines/files-panel';
 import { GrantPanel } from '@/components/machines/grant-panel';
@@ -28,7 +30,7 @@ import { TagEditor } from '@/components/machines/tag-editor';
 import { replaceQuery } from '@/components/ui/url-query';
 import { tabPanelProps, Tabs, type TabDef } from '@/components/ui/tabs';
 
-type Tab = 'overview' | 'console' | 'ssh' | 'files' | 'snapshots' | 'log' | 'settings';
+type Tab = 'overview' | 'console' | 'display' | 'ssh' | 'files' | 'snapshots' | 'log' | 'settings';
 
 function Placeholder({ children }: { children: React.ReactNode }) {
   return (
@@ -80,6 +82,8 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
   const tabs: TabDef<Tab>[] = [
     { id: 'overview', label: 'Overview' },
     { id: 'console', label: consoles.main.label },
+    // A VM's screen (noVNC); containers have none, and their driver says so.
+    ...(m.capabilities.display.available ? [{ id: 'display' as const, label: 'Display' }] : []),
     // A container's login shell comes through nsenter, not sshd: the same channel, its own name.
     ...(m.ssh && consoles.shell ? [{ id: 'ssh' as const, label: consoles.shell.label }] : []),
     ...(movesFiles && m.capabilities.files.available ? [{ id: 'files' as const, label: 'Files' }] : []),
@@ -108,9 +112,14 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
           </p>
           {m.stateReason && <p className="mt-1 text-sm text-amber-800 dark:text-amber-300">{m.stateReason}</p>}
         </div>
-        <div className="flex flex-col items-end gap-2">
-          <MachineActions machine={m} />
-          {movesFiles && <UndoButton machineId={m.id} machineName={m.name} />}
+        <div className="flex items-start gap-3">
+          {m.capabilities.display.available && m.state === 'running' && (
+            <ScreenThumbnail key={m.state} machine={m} onOpen={() => setTab('display', 'pointer')} />
+          )}
+          <div className="flex flex-col items-end gap-2">
+            <MachineActions machine={m} />
+            {movesFiles && <UndoButton machineId={m.id} machineName={m.name} />}
+          </div>
         </div>
       </header>
       <Tabs
@@ -163,6 +172,8 @@ function TabBody({ tab, m, canShare, hasAccess, focusConsole }: { tab: Tab; m: M
           {hasAccess && <RecordingsPanel machine={m} canChange={canShare} />}
         </div>
       );
+    case 'display':
+      return <DisplayTab machine={m} live={live && m.state !== 'starting'} className="h-[32rem]" />;
     case 'ssh':
       return m.state === 'running' ? (
         <Console

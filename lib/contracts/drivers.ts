@@ -84,6 +84,11 @@ export const driverDescriptionSchema = z.object({
    * through the server, lets in the keys of the users who may operate it, and shows its host keys.
    */
   sshd: featureSchema,
+  /**
+   * A graphical screen: the Display tab (a VNC stream bridged by the server, viewers read-only)
+   * and screenshots of it. A machine has it while it runs with a display device.
+   */
+  display: featureSchema,
   /** Runs one command without an init (an application container; `command` on create, `hangar run`). */
   appContainers: featureSchema,
   /** Needs an image that keeps its root filesystem as a directory (containers). */

@@ -36,7 +36,8 @@ export const createdShareSchema = z.object({ share: shareSchema, token: z.string
 
 /** What the holder of a link learns: the machine it opens, and for how long. */
 export const shareInfoSchema = z.object({
-  machine: z.object({ id: idSchema, name: z.string(), state: z.string() }),
+  /** `display`: the machine has a screen the link may watch (never type on), when it runs. */
+  machine: z.object({ id: idSchema, name: z.string(), state: z.string(), display: z.boolean() }),
   role: shareRoleSchema,
   label: z.string().nullable(),
   expiresAt: timestampSchema,

@@ -784,6 +784,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/machines/{ref}/display': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A running machine's screen as an RFB (VNC) stream: open with a websocket upgrade (cookie, Authorization: Bearer TOKEN, or ?share=TOKEN). Binary frames carry the bytes both ways; read-only callers may ask for the screen but their input is dropped. Without an upgrade: whether you would watch only, or why the screen cannot be shown. */
+    get: operations['getMachineDisplay'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/machines/{ref}/screenshot': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A PNG of a running machine's screen as it is now (taken by the machine's display device; at most one a second is taken) */
+    get: operations['getMachineScreenshot'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/stats/host': {
     parameters: {
       query?: never;
@@ -4278,6 +4312,7 @@ export interface operations {
               id: string;
               name: string;
               state: string;
+              display: boolean;
             };
             /** @enum {string} */
             role: 'viewer' | 'operator';
@@ -5426,6 +5461,10 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              display: {
+                available: boolean;
+                reason: string | null;
+              };
               appContainers: {
                 available: boolean;
                 reason: string | null;
@@ -5715,6 +5754,10 @@ export interface operations {
                 networks: ('private' | 'nat' | 'host')[];
               };
               sshd: {
+                available: boolean;
+                reason: string | null;
+              };
+              display: {
                 available: boolean;
                 reason: string | null;
               };
@@ -6861,6 +6904,154 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  getMachineDisplay: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            machine: string;
+            readOnly: boolean;
+            /** @enum {string} */
+            protocol: 'rfb-over-websocket.v1';
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  getMachineScreenshot: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The screen, at its own size */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/png': string;
+        };
       };
       /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
       400: {
@@ -8368,6 +8559,10 @@ export interface operations {
                   networks: ('private' | 'nat' | 'host')[];
                 };
                 sshd: {
+                  available: boolean;
+                  reason: string | null;
+                };
+                display: {
                   available: boolean;
                   reason: string | null;
                 };
@@ -10077,6 +10272,10 @@ export interface operations {
                 networks: ('private' | 'nat' | 'host')[];
               };
               sshd: {
+                available: boolean;
+                reason: string | null;
+              };
+              display: {
                 available: boolean;
                 reason: string | null;
               };

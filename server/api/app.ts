@@ -21,6 +21,7 @@ import { snapshotRoutes } from './snapshots';
 import { stepRoutes } from './steps';
 import { tokenRoutes } from './tokens';
 import { sshRoutes } from './ssh';
+import { displayRoutes } from './display';
 import { userRoutes } from './users';
 import { limitRoutes } from './limits';
 import { ssoRoutes } from './sso';
@@ -72,6 +73,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   recordingRoutes,
   fileRoutes,
   sshRoutes,
+  displayRoutes,
   statsRoutes,
   scheduleRoutes,
   undoRoutes,

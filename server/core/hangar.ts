@@ -44,6 +44,7 @@ import { BackupService } from './backups/service';
 import { SshKeyService } from './ssh/keys';
 import { SshAccessService } from './ssh/access';
 import { ForkLinkService } from './fork-links/service';
+import { DisplayService } from './display';
 
 export interface CoreOptions {
   dataDir: string;
@@ -106,6 +107,7 @@ export interface Core {
   backups: BackupService;
   sshKeys: SshKeyService;
   ssh: SshAccessService;
+  display: DisplayService;
   close(): Promise<void>;
 }
 
@@ -227,6 +229,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     backups,
     sshKeys,
     ssh,
+    display: new DisplayService(machines, grants, auth),
     async close() {
       ssh.close();
       schedules.stop();

@@ -81,7 +81,7 @@ export class ShareService {
     const m = await this.machines.get(p, p.share.machineId);
     const row = (await getShare(this.store, p.share.id))!;
     return {
-      machine: { id: m.id, name: m.name, state: m.state },
+      machine: { id: m.id, name: m.name, state: m.state, display: m.capabilities.display.available },
       role: row.role === 'operator' ? 'operator' : 'viewer',
       label: row.label,
       expiresAt: row.expiresAt,

@@ -210,6 +210,15 @@ export interface SshdAccess {
   authorize(m: MachineSpec, keys: string[]): Promise<void>;
 }
 
+/**
+ * A machine's screen, for machines whose description says `display` is available: the raw RFB
+ * (VNC) byte stream of its display server, and a PNG of the screen as it is now.
+ */
+export interface DisplayAccess {
+  connect(m: MachineSpec): Promise<Duplex>;
+  screenshot(m: MachineSpec): Promise<Buffer>;
+}
+
 /** One interface for every machine kind; the registry picks by `driver`. */
 export interface MachineDriver {
   readonly kind: DriverKind;
@@ -286,6 +295,8 @@ export interface MachineDriver {
   unitFile?(m: MachineSpec): string;
   /** OpenSSH through Hangar (see SshdAccess); absent where the kind has no sshd. */
   readonly sshd?: SshdAccess;
+  /** The screen (see DisplayAccess); absent where the kind has none. */
+  readonly display?: DisplayAccess;
   /** Host files into a stopped machine's root filesystem (`to`: a path inside it); returns the paths as the guest sees them. */
   addFiles?(m: MachineSpec, files: { from: string; to: string }[]): string[];
 }

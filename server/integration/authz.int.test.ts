@@ -144,6 +144,8 @@ const RULES: Record<string, Access> = {
   'get /ssh/hosts': 'member',
   'get /machines/{ref}/ssh-host-keys': 'operator',
   'get /machines/{ref}/ssh-tunnel': 'operator',
+  'get /machines/{ref}/display': 'viewer',
+  'get /machines/{ref}/screenshot': 'viewer',
   'get /metrics/token': 'admin',
   'post /metrics/token': 'admin',
   'delete /metrics/token': 'admin',

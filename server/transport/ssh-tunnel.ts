@@ -6,19 +6,12 @@ import { pipeSocket } from '@/lib/ws-pipe';
 import type { Core } from '@/server/core/hangar';
 import { NotFoundError, UnauthorizedError } from '@/server/core/errors';
 import { credentialsFrom, isSameOrigin } from './credentials';
-import { errorToResponse } from './errors';
+import { refuse } from './upgrade-refusal';
 
 const PATH = /^\/api\/machines\/([^/?#]+)\/ssh-tunnel(?:\?.*)?$/;
 
 /** True for the tunnel's upgrade requests (http.ts routes them here). */
 export const isTunnelUpgrade = (url: string | undefined): boolean => !!url && PATH.test(url);
-
-/** An error before the upgrade: the status and envelope a REST call would get, then the socket closed. */
-function refuse(socket: Duplex, err: unknown): void {
-  const { status, body } = errorToResponse(err);
-  const text = JSON.stringify(body);
-  socket.end(`HTTP/1.1 ${status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
-}
 
 /**
  * `hangar ssh --stdio NAME` (OpenSSH's ProxyCommand) ends here: a websocket upgrade on

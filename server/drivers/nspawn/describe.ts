@@ -48,6 +48,7 @@ export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): 
     ],
     portForwards: { available: true, reason: null, protocols: ['tcp'], networks: ['nat'] },
     // sshd in inetd mode inside the container (any network: a private one has no port to reach).
+    display: no('Containers have no screen: use the console.'),
     sshd:
       rt && (rt.ssh !== true || (rt.command?.length ?? 0) > 0)
         ? no('This container runs no SSH server (an OCI image or an application container): use hangar exec or its shell.')

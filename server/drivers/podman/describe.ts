@@ -53,6 +53,7 @@ export function describePodman(host: HostInfo | null): DriverDescription {
       protocols: ['tcp'],
       networks: ['nat'],
     },
+    display: no('Containers have no screen: use the console.'),
     sshd: no('Podman containers run no SSH server Hangar reaches: use hangar exec, or an nspawn container or a VM.'),
     appContainers: yes,
     needsRootfs: true,

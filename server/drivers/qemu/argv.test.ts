@@ -29,6 +29,15 @@ describe('qemuArgv', () => {
     expect(a).toContain('memory-backend-file,id=ram0,size=512M,mem-path=/data/snapshots/snp_a/ram,share=off');
     expect(a.slice(-2)).toEqual(['-incoming', 'defer']);
   });
+  it('draws a VGA screen served by VNC on a unix socket in the machine dir, never TCP, shared by every viewer', () => {
+    const a = qemuArgv(spec);
+    expect(a[a.indexOf('-vnc') + 1]).toBe('unix:/data/machines/mch_x/vnc.sock,share=force-shared');
+    expect(a).toEqual(expect.arrayContaining(['-device', 'VGA', '-display', 'none']));
+    // A snapshot saved without a screen loads into a QEMU without one.
+    const old = qemuArgv({ ...spec, display: false, incoming: true });
+    expect(old).not.toContain('-vnc');
+    expect(old).not.toContain('VGA');
+  });
   it('gives -accel once, TCG with a bounded translation cache', () => {
     const a = qemuArgv(spec);
     expect(a.filter((x) => x === '-accel')).toHaveLength(1);

@@ -23,6 +23,11 @@ export interface QemuSpec {
    * privately (copy-on-write: forks share its unmodified pages, nothing is copied).
    */
   ram?: GuestRam;
+  /**
+   * A VGA device and QEMU's VNC server on a unix socket (the Display tab). False only to load a
+   * live snapshot saved before machines had one: its device state has no VGA to load into.
+   */
+  display?: boolean;
 }
 
 export interface GuestRam {
@@ -39,6 +44,10 @@ export const machineFiles = (dir: string) => ({
   qmpSock: `${dir}/qmp.sock`,
   /** A second monitor for the stats sampler, so its queries never wait for (or hold up) a checkpoint on the first. */
   statsSock: `${dir}/qmp-stats.sock`,
+  /** A third monitor for screenshots (screendump), apart from checkpoints and stats. */
+  displayQmpSock: `${dir}/qmp-display.sock`,
+  /** QEMU's VNC server: a unix socket only the server reaches (never a TCP port on the host). */
+  vncSock: `${dir}/vnc.sock`,
   agentSock: `${dir}/agent.sock`,
   pid: `${dir}/qemu.pid`,
   sshKey: `${dir}/id_ed25519`,
@@ -97,6 +106,7 @@ export function qemuArgv(s: QemuSpec): string[] {
     `unix:${f.statsSock},server=on,wait=off`,
     '-display',
     'none',
+    ...(s.display === false ? [] : displayArgv(f)),
     '-nodefaults',
     '-no-reboot',
     '-daemonize',
@@ -104,4 +114,14 @@ export function qemuArgv(s: QemuSpec): string[] {
     f.pid,
     ...(s.incoming ? ['-incoming', 'defer'] : []),
   ];
+}
+
+/**
+ * The screen: a standard VGA (text mode for the busybox and Debian guests, whose consoles stay on
+ * the serial line) and VNC on a unix socket. force-shared: every viewer (several tabs, read-only
+ * watchers, the bench) stays connected; QEMU's default would drop the others when one asks for
+ * exclusive access. -display none still applies: no window, no SDL/GTK.
+ */
+function displayArgv(f: ReturnType<typeof machineFiles>): string[] {
+  return ['-device', 'VGA', '-vnc', `unix:${f.vncSock},share=force-shared`, '-qmp', `unix:${f.displayQmpSock},server=on,wait=off`];
 }

@@ -49,6 +49,11 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
     portForwards: { available: true, reason: null, protocols: ['tcp', 'udp'], networks: [] },
     // Its forwarded port 22 (the image runs sshd); busybox images have none.
     sshd: rt && rt.ssh !== true ? no("This machine's image runs no SSH server: use its serial console.") : yes,
+    // A VGA screen through VNC; a run restored from a snapshot older than screens has none until it boots again.
+    display:
+      rt && rt.display === false && typeof rt.pid === 'number'
+        ? no('This run was restored from a snapshot saved before machines had a screen: stop and start the machine for one.')
+        : yes,
     appContainers: no('A command (application container) needs a container driver: nspawn or podman.'),
     needsRootfs: false,
     imageKinds: ['busybox', 'debian-12'],

@@ -22,6 +22,7 @@ import { agentExecStream } from './agent-stream';
 import { qemuArchiver } from './archive';
 import { machineFiles, qemuArgv, type GuestRam } from './argv';
 import { accelFor, describeQemu, qemuFacts } from './describe';
+import { qemuDisplay, stateHasDisplay } from './display';
 import { keepTemplate, overlayOn, qcow2Overlay } from './overlay';
 import { backingChain } from './qcow2';
 import { Qmp } from './qmp';
@@ -53,6 +54,7 @@ export class QemuDriver implements MachineDriver {
   readonly describe = describeQemu;
   readonly facts = qemuFacts;
   readonly sshd = qemuSshd(this);
+  readonly display = qemuDisplay;
 
   async create(m: MachineSpec, image: BootFiles) {
     if (image.diskBytes > m.diskGib * 2 ** 30)
@@ -74,7 +76,7 @@ export class QemuDriver implements MachineDriver {
     const rt = qemuRuntime(m.runtime);
     const accel = accelFor(host);
     const f = machineFiles(m.dir);
-    for (const stale of [f.pid, f.serialSock, f.qmpSock, f.statsSock]) fs.rmSync(stale, { force: true });
+    for (const stale of [f.pid, f.serialSock, f.qmpSock, f.statsSock, f.displayQmpSock, f.vncSock]) fs.rmSync(stale, { force: true });
     if (sizeOf(f.serialLog) > SERIAL_LOG_MAX) fs.renameSync(f.serialLog, `${f.serialLog}.1`);
     // This boot's output starts here: readiness is looked for after it, not in an earlier boot's log.
     const serialFrom = sizeOf(f.serialLog);
@@ -89,6 +91,8 @@ export class QemuDriver implements MachineDriver {
     const ram: GuestRam = snapRam && fs.existsSync(snapRam) ? { path: snapRam, shared: false } : { path: f.ram, shared: !from };
     if (ram.path === f.ram) fs.rmSync(f.ram, { force: true });
     if (from) fs.appendFileSync(f.serialLog, `\r\n\x1b[36m[hangar] ${from.banner}\x1b[0m\r\n`);
+    // A snapshot loads into the devices it was saved with: one from before screens existed gets none.
+    const display = from ? stateHasDisplay(snapshotFiles(from.dir).state) : true;
     from?.phases?.mark('qemu_prepare');
     const argv = qemuArgv({
       ram,
@@ -105,6 +109,7 @@ export class QemuDriver implements MachineDriver {
       sshPort,
       disk: diskOf(m),
       incoming: !!from,
+      display,
     });
     // -daemonize: the parent returns once the machine is set up, and reports set-up errors on stderr.
     const r = await run(argv, { timeoutMs: 60_000 });
@@ -119,7 +124,7 @@ export class QemuDriver implements MachineDriver {
     }
     if (!pid || !isQemuPid(pid)) throw new Error(`qemu exited right after start: ${r.stderr.trim() || 'no message'}`);
     from?.phases?.mark('pid_file');
-    const runtime = { ...rt, pid, mac, accel, serialFrom, sshPort, ramPath: ram.path, ramShared: ram.shared };
+    const runtime = { ...rt, pid, mac, accel, serialFrom, sshPort, ramPath: ram.path, ramShared: ram.shared, display };
     if (from) {
       await incoming(f.qmpSock, snapshotFiles(from.dir).state, from.phases).catch((err: Error) => {
         // QEMU exits when it cannot load a stream: say that, not just "connection reset".

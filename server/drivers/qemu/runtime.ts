@@ -25,6 +25,8 @@ export const qemuRuntimeSchema = z.looseObject({
   /** The guest RAM file and whether it is the machine's own (shared) or a snapshot's mapped privately. */
   ramPath: z.string().optional(),
   ramShared: z.boolean().optional(),
+  /** This run has a screen (false: started from a live snapshot saved before machines had one). */
+  display: z.boolean().optional(),
   /** The writable qcow2 layer under the layers dir. */
   disk: z.string().optional(),
 });
