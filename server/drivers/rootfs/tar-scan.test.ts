@@ -75,6 +75,7 @@ describe('TarScanner', () => {
     ['a setuid file', [{ name: 'bin/su', mode: 0o4755, data: 'x' }], /setuid\/setgid \(mode 4755\)/],
     ['a setgid file', [{ name: 'bin/wall', mode: 0o2755, data: 'x' }], /setuid\/setgid/],
     ['a sparse file', [{ name: 'big', type: 'S' }], /GNU sparse file/],
+    ['the root as a symlink', [{ name: '.', type: '2', link: '/' }], /the image root itself, and not a directory/],
   ])('refuses %s', (_what, entries, why) => {
     expect(refused([...base, ...entries])).toMatch(why);
   });

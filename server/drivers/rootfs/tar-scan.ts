@@ -191,6 +191,7 @@ export class TarScanner {
     if (!KNOWN_TYPES.has(type)) throw new TarRefusal(`entry ${JSON.stringify(rawName)} is ${TYPE_NAMES[type] ?? `of tar type "${type}"`}: not kept`);
     const name = confinedPath(rawName);
     const what = JSON.stringify(rawName);
+    if (name === '' && type !== '5') throw new TarRefusal(`entry ${what} is the image root itself, and not a directory`);
     // A path below a symlink of this archive would be written wherever the link points.
     const parts = name.split('/');
     for (let i = 1; i < parts.length; i++) {
