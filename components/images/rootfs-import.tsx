@@ -52,12 +52,13 @@ export function RootfsImport() {
         if (name.trim() && url.trim()) download.mutate();
       }}
     >
-      <label className="flex w-44 flex-col gap-1">
-        <span className="font-medium">Import a root filesystem as</span>
+      <div className="w-full font-medium">Import a root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst) as an image</div>
+      <label className="flex w-40 flex-col gap-1">
+        <span>Image name</span>
         <input value={name} onChange={(e) => setName(e.target.value)} placeholder="alpine-rootfs" className={field} data-testid="rootfs-name" />
       </label>
-      <label className="flex min-w-56 flex-1 flex-col gap-1">
-        <span className="font-medium">from a URL (.tar, .tar.gz, .tar.xz, .tar.zst)</span>
+      <label className="flex min-w-48 flex-1 flex-col gap-1">
+        <span>From a URL</span>
         <input
           value={url}
           onChange={(e) => setUrl(e.target.value)}
@@ -66,13 +67,13 @@ export function RootfsImport() {
           data-testid="rootfs-url"
         />
       </label>
-      <label className="flex w-56 flex-col gap-1">
-        <span className="font-medium">SHA-256 (optional)</span>
+      <label className="flex w-44 flex-col gap-1">
+        <span>SHA-256 (optional)</span>
         <input value={sha256} onChange={(e) => setSha256(e.target.value)} placeholder="64 hex digits" className={field} data-testid="rootfs-sha256" />
       </label>
       <label className="flex items-center gap-1.5 py-1.5" title="An OS image's su, passwd and mount are setuid root; refused unless allowed">
         <input type="checkbox" checked={allowSetuid} onChange={(e) => setAllowSetuid(e.target.checked)} data-testid="rootfs-setuid" />
-        Keep setuid files
+        Keep setuid
       </label>
       <button
         type="submit"
@@ -81,6 +82,7 @@ export function RootfsImport() {
       >
         Download
       </button>
+      <span className="py-1.5 text-zinc-500 dark:text-zinc-400">or</span>
       <input
         ref={file}
         type="file"
