@@ -1,13 +1,33 @@
 import fs from 'node:fs';
+import type { Image } from '@/lib/contracts/images';
 import type { Job } from '@/lib/contracts/jobs';
 import { ArchiveError, readArchive } from '@/server/drivers/oci/archive';
 import { parseImageRef, type ImageRef } from '@/server/drivers/oci/ref';
 import { resolveImage, SkopeoError, type ResolvedImage } from '@/server/drivers/oci/skopeo';
-import { imageLayers } from '@/server/drivers/oci/store';
+import { imageLayers, type OciPaths } from '@/server/drivers/oci/store';
 import type { Principal } from './auth';
 import { BadRequestError } from './errors';
 import { ociFailure } from './oci-errors';
-import type { OciImageService } from './oci-images';
+import type { RegistryService } from './registries';
+
+type Pulled = Image & { recipe: { digest: string } };
+
+/** What the import needs of the OCI image service (its pull's checks, reuse and copy job). */
+export interface ArchiveImporter {
+  readonly paths: OciPaths;
+  ociRows(): Promise<Pulled[]>;
+  reuse(p: Principal, ref: ImageRef, img: Pulled, names?: string[]): Promise<Job>;
+  checkSpace(ref: ImageRef, img: ResolvedImage): void;
+  startCopy(
+    p: Principal,
+    title: string,
+    ref: ImageRef,
+    img: ResolvedImage,
+    access: ReturnType<RegistryService['access']>,
+    names?: string[],
+    after?: () => void,
+  ): Promise<Job>;
+}
 
 /**
  * An uploaded archive (`docker save`, `podman save`, an OCI layout in a tar) into the store as a
@@ -15,7 +35,7 @@ import type { OciImageService } from './oci-images';
  * The names the archive gives its image (RepoTags) become refs of the image, so `hangar run
  * NAME:TAG` finds it without a registry. The file is removed once the job ends (or at once on refusal).
  */
-export async function importOciArchive(oci: OciImageService, defaultRegistry: string, p: Principal, file: string, label: string): Promise<Job> {
+export async function importOciArchive(oci: ArchiveImporter, defaultRegistry: string, p: Principal, file: string, label: string): Promise<Job> {
   let handedOver = false;
   try {
     const info = await readArchive(file).catch((err: unknown) => {
