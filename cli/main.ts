@@ -36,7 +36,9 @@ Usage:
                                                   https:// with a self-signed certificate: its fingerprint is pinned
   hangar logout
   hangar status                                   server, login and counts
-  hangar images [ls | build KIND | rm NAME]       base images: busybox, debian-12 (build shows progress)
+  hangar images [ls | build KIND | rm NAME]       base images: busybox, debian-12, debian-13 (build shows progress)
+  hangar images import FILE|URL --name N [--sha256 HEX] [--allow-setuid]   a root filesystem tarball (.tar, .tar.gz,
+                                                  .tar.xz, .tar.zst) as image N, checked entry by entry first
   hangar pull REF                                 an OCI image from a registry (docker://HOST/NAME:TAG, NAME:TAG, @sha256:)
   hangar registry [ls | login HOST | logout HOST] registry settings: -u USER --password-stdin, --insecure, --ca FILE
   hangar ps [TEXT] [--state S] [--driver D] [--tag T]... [--limit N [--cursor C]]   machines (filtered: name contains

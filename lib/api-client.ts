@@ -22,7 +22,7 @@ import { createdShareSchema, shareInfoSchema, shareSchema, type CreateShareBody 
 import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode, type PageQuery } from './contracts/common';
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
-import { imageSchema, registrySchema, type BuildImageBody, type PutRegistryBody } from './contracts/images';
+import { imageSchema, registrySchema, type BuildImageBody, type ImportRootfsUrlBody, type PutRegistryBody } from './contracts/images';
 import { uploadedPackageSchema, type ProbeBody } from './contracts/probes';
 import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from './contracts/steps';
 import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
@@ -316,6 +316,18 @@ export function createApiClient(opts: ClientOptions) {
       /** Upload an image archive (docker save / podman save / OCI layout tar): the import job. */
       importArchive: async (body: BodyInit, name?: string) =>
         jobSchema.parse(await (await send('POST', `/images/import${q({ name })}`, { body, contentType: 'application/x-tar' })).json()),
+      /** Upload a root filesystem tarball (plain or compressed) as image `query.name`: the unpack job. */
+      importRootfs: async (body: BodyInit, query: { name: string; sha256?: string; file?: string; allowSetuid?: boolean }) =>
+        jobSchema.parse(
+          await (
+            await send('POST', `/images/rootfs${q({ ...query, allowSetuid: query.allowSetuid ? '1' : undefined })}`, {
+              body,
+              contentType: 'application/octet-stream',
+            })
+          ).json(),
+        ),
+      /** A root filesystem tarball the server downloads: the job. */
+      importRootfsUrl: (b: ImportRootfsUrlBody) => call('POST', '/images/rootfs/url', jobSchema, b),
     },
     registries: {
       list: () => call('GET', '/registries', listOf(registrySchema)),

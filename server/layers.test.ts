@@ -33,7 +33,7 @@ describe('layer arrows (no-restricted-imports)', () => {
     expect(await refused('server/core/probe-x.ts', "import { randomMac } from '@/server/drivers/qemu/runtime';")).toEqual([
       expect.stringMatching(/through the registry/),
     ]);
-    expect(await refused('server/core/probe-x.ts', "import { debianRecipe } from '@/server/drivers/images/debian';")).toHaveLength(1);
+    expect(await refused('server/core/probe-x.ts', "import { debianRecipeFor } from '@/server/drivers/images/debian';")).toHaveLength(1);
     expect(await refused('server/core/probe-x.ts', "import { createDriverRegistry } from '@/server/drivers/registry';")).toEqual([
       expect.stringMatching(/Only createCore/),
     ]);

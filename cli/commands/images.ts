@@ -1,4 +1,8 @@
-import { imageKindSchema } from '@/lib/contracts/images';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { imageKindSchema, rootfsResultSchema } from '@/lib/contracts/images';
 import { createApiClient } from '@/lib/api-client';
 import { formatBytes } from '@/lib/format';
 import { loadConfig } from '../config';
@@ -26,6 +30,7 @@ export async function images(argv: string[], json: boolean): Promise<void> {
     else console.log(`Building ${kind.data}: job ${job.id}`);
     return;
   }
+  if (sub === 'import') return importRootfs(api, rest, json);
   if (sub === 'rm') {
     const name = rest[0];
     const found = (await api.images.list()).items.find((i) => i.name === name || i.id === name);
@@ -35,5 +40,37 @@ export async function images(argv: string[], json: boolean): Promise<void> {
     else console.log(`Deleted image ${found.name}.`);
     return;
   }
-  throw new CliError(`Unknown: hangar images ${sub}. Try: hangar images [ls | build NAME | rm NAME]`, 2);
+  throw new CliError(`Unknown: hangar images ${sub}. Try: hangar images [ls | build NAME | import FILE|URL --name N | rm NAME]`, 2);
+}
+
+const IMPORT_USAGE = 'Usage: hangar images import FILE|URL --name NAME [--sha256 HEX] [--allow-setuid]   (.tar, .tar.gz, .tar.xz, .tar.zst)';
+
+/** hangar images import FILE|URL --name N: a root filesystem tarball, uploaded (a file) or downloaded by the server (a URL). */
+async function importRootfs(api: ReturnType<typeof createApiClient>, argv: string[], json: boolean): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      sha256: { type: 'string' },
+      'allow-setuid': { type: 'boolean', default: false },
+      'no-wait': { type: 'boolean', default: false },
+    },
+  });
+  const [where] = positionals;
+  if (!where || positionals.length > 1 || !values.name) throw new CliError(IMPORT_USAGE, 2);
+  const opts = { name: values.name, ...(values.sha256 ? { sha256: values.sha256 } : {}), allowSetuid: values['allow-setuid'] };
+  let job;
+  if (/^https?:\/\//i.test(where)) job = await api.images.importRootfsUrl({ url: where, ...opts });
+  else {
+    const st = fs.statSync(where, { throwIfNoEntry: false });
+    if (!st?.isFile()) throw new CliError(`${where}: no such file`, 2);
+    const body = Readable.toWeb(fs.createReadStream(where)) as ReadableStream<Uint8Array>;
+    job = await api.images.importRootfs(body, { ...opts, file: path.basename(where) });
+  }
+  const done = values['no-wait'] ? job : await followJob(api, job, json);
+  if (json) return printJson(done);
+  if (done.state !== 'succeeded') return void console.log(`Importing ${values.name}: job ${job.id}`);
+  const r = rootfsResultSchema.parse(done.result);
+  console.log(`Image ${r.image} is ready: ${r.entries} entries, ${formatBytes(r.sizeBytes)} (sha256 ${r.sha256}).`);
 }

@@ -18,6 +18,13 @@ const client = () => {
 /** A Hangar image's own name (a recipe's, or a pulled image's `oci-<12 hex>`), as opposed to a registry ref. */
 export const isImageName = (s: string) => (imageKinds as readonly string[]).includes(s) || /^oci-[0-9a-f]{12}$/.test(s);
 
+/** A Hangar image here by this name (a recipe's, a pulled one's, or an imported root filesystem's): nothing to pull. */
+export async function isLocalImage(api: ApiClient, s: string): Promise<boolean> {
+  if (isImageName(s)) return true;
+  if (!/^[a-z][a-z0-9-]{0,39}$/.test(s)) return false;
+  return (await api.images.list()).items.some((i) => i.name === s);
+}
+
 /** `oci-archive:FILE`, `docker-archive:FILE` (what docker/podman save write) or `oci:DIR` (an OCI layout): a local image, uploaded. */
 const LOCAL = /^(oci-archive|docker-archive|oci):(.+)$/;
 
@@ -46,7 +53,7 @@ export async function pullImage(api: ApiClient, ref: string, opts: { policy: 'al
 
 /** The image name to create a machine from: a Hangar image as it is, a registry ref pulled first when it is not here yet. */
 export async function imageFor(api: ApiClient, image: string): Promise<string> {
-  if (isImageName(image)) return image;
+  if (await isLocalImage(api, image)) return image;
   return (await pullImage(api, image, { policy: 'missing', quiet: !process.stderr.isTTY })).image;
 }
 

@@ -7,7 +7,7 @@ import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError } from '../output';
 import { buildChain, chainOptions } from './steps';
-import { pullImage, isImageName } from './pull';
+import { pullImage, isLocalImage } from './pull';
 import { attach } from './terminal';
 
 /**
@@ -97,7 +97,7 @@ export async function runCmd(argv: string[]): Promise<number> {
   const cfg = loadConfig();
   const api: ApiClient = createApiClient({ baseUrl: cfg.url, token: cfg.token });
   // A registry ref is pulled on first use (its progress on stderr when that is a terminal); an OCI image runs its own command without CMD.
-  const pulled = isImageName(ref) ? null : await pullImage(api, ref, { policy: 'missing', quiet: !process.stderr.isTTY });
+  const pulled = (await isLocalImage(api, ref)) ? null : await pullImage(api, ref, { policy: 'missing', quiet: !process.stderr.isTTY });
   const image = pulled?.image ?? ref;
   const ownCommand = pulled !== null || /^oci-[0-9a-f]{12}$/.test(ref);
   const interactive = values.interactive || values.tty || (cmd.length === 0 && !ownCommand);

@@ -11,10 +11,12 @@ import { StateBadge } from '@/components/machines/state-badge';
 import { useToast } from '@/components/shell/toasts';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { OciFacts, OciPull } from './oci-pull';
+import { RootfsFacts, RootfsImport } from './rootfs-import';
 
 const about: Record<ImageKind, string> = {
   busybox: 'Debian kernel + busybox initramfs: boots to a shell in seconds. Good for trying things and for tests.',
   'debian-12': 'Debian 12 (bookworm) with systemd and OpenSSH, from your apt mirror: SSH terminal, root login by key. Takes a few minutes to build.',
+  'debian-13': 'Debian 13 (trixie), built the same way from the same mirror: systemd, OpenSSH, root login by key. Takes a few minutes to build.',
 };
 
 export function ImageList() {
@@ -52,6 +54,7 @@ export function ImageList() {
   return (
     <div className="space-y-6">
       <OciPull />
+      <RootfsImport />
       {images.data.length === 0 && (
         <EmptyState icon="images" title="No images yet">
           <p>Build one below. Builds run as jobs, with progress and logs on the Jobs page, and are cached under the data dir.</p>
@@ -78,6 +81,7 @@ export function ImageList() {
                   )}
                 </div>
                 {img.kind === 'oci' && <OciFacts img={img} />}
+                {img.kind === 'rootfs' && <RootfsFacts img={img} />}
               </div>
               <StateBadge state={img.state === 'ready' ? 'succeeded' : img.state === 'building' ? 'running' : 'failed'} label={img.state} />
               {canBuild && img.state !== 'building' && (

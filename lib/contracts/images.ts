@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { idSchema, timestampSchema } from './common';
 
-/** Image recipes Hangar can build: a seconds-to-boot busybox, and Debian 12 with systemd and SSH. */
-export const imageKinds = ['busybox', 'debian-12'] as const;
+/** Image recipes Hangar can build: a seconds-to-boot busybox, and Debian 12 and 13 with systemd and SSH. */
+export const imageKinds = ['busybox', 'debian-12', 'debian-13'] as const;
 export const imageKindSchema = z.enum(imageKinds);
 export type ImageKind = z.infer<typeof imageKindSchema>;
 
@@ -72,3 +72,47 @@ export const putRegistryBodySchema = z.object({
     .optional(),
 });
 export type PutRegistryBody = z.infer<typeof putRegistryBodySchema>;
+
+/** The name an imported root filesystem gets: its own, not a recipe's (busybox, debian-12) nor a pulled image's (`oci-…`). */
+export const rootfsNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'lowercase letters, digits and -, starting with a letter, at most 40')
+  .refine((n) => !(imageKinds as readonly string[]).includes(n) && !n.startsWith('oci-'), 'a name of its own (not a built image kind nor oci-…)')
+  .describe('The image name machines are created from');
+
+const sha256Schema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, '64 hex digits')
+  .transform((s) => s.toLowerCase());
+
+/** A root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst, .tar.bz2; known by its bytes) uploaded as the raw body. */
+export const importRootfsQuerySchema = z.object({
+  name: rootfsNameSchema,
+  sha256: sha256Schema.optional().describe('The tarball must have this SHA-256, checked before anything is unpacked'),
+  file: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^/\\\0]+$/, 'a file name, without a path')
+    .optional()
+    .describe('The tarball file name, kept as the image source'),
+  allowSetuid: z.enum(['1', 'true']).optional().describe('Keep setuid/setgid files and file capabilities (refused otherwise)'),
+});
+export type ImportRootfsQuery = z.infer<typeof importRootfsQuerySchema>;
+
+/** A root filesystem tarball downloaded by the server: a job (download with progress, the checksum, the checks, the unpack). */
+export const importRootfsUrlBodySchema = z.object({
+  url: z
+    .string()
+    .url()
+    .max(2048)
+    .refine((u) => /^https?:\/\//i.test(u), 'an http or https URL'),
+  name: rootfsNameSchema,
+  sha256: sha256Schema.optional(),
+  allowSetuid: z.boolean().default(false),
+});
+export type ImportRootfsUrlBody = z.infer<typeof importRootfsUrlBodySchema>;
+
+/** What a root filesystem import job returns. */
+export const rootfsResultSchema = z.object({ image: z.string(), sha256: z.string(), entries: z.number(), sizeBytes: z.number(), compression: z.string() });
+export type RootfsResult = z.infer<typeof rootfsResultSchema>;

@@ -1166,6 +1166,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/images/rootfs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Import a root filesystem tarball (the raw body: .tar, .tar.gz, .tar.xz, .tar.zst), checked entry by entry first; returns the unpack job */
+    post: operations['importRootfs'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/images/rootfs/url': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Import a root filesystem tarball the server downloads (size-limited, optional SHA-256 checked before use); returns the job */
+    post: operations['importRootfsUrl'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/registries': {
     parameters: {
       query?: never;
@@ -9531,7 +9565,7 @@ export interface operations {
       content: {
         'application/json': {
           /** @enum {string} */
-          kind: 'busybox' | 'debian-12';
+          kind: 'busybox' | 'debian-12' | 'debian-13';
         };
       };
     };
@@ -9863,6 +9897,202 @@ export interface operations {
       };
       /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  importRootfs: {
+    parameters: {
+      query: {
+        /** @description The image name machines are created from */
+        name: string;
+        /** @description The tarball must have this SHA-256, checked before anything is unpacked */
+        sha256?: string;
+        /** @description The tarball file name, kept as the image source */
+        file?: string;
+        /** @description Keep setuid/setgid files and file capabilities (refused otherwise) */
+        allowSetuid?: '1' | 'true';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description A tar of a root filesystem, plain or compressed (known by its bytes); at most the free space of the data dir */
+    requestBody: {
+      content: {
+        'application/octet-stream': string;
+      };
+    };
+    responses: {
+      /** @description Accepted: the job that does it */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            kind: string;
+            title: string;
+            /** @enum {string} */
+            state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+            progress: number;
+            message: string;
+            error: string | null;
+            result?: unknown;
+            ownerId: string | null;
+            machineId: string | null;
+            /** @description The job that started this one (a build's create, checkpoints and forks); null for a job a person started */
+            parentId: string | null;
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+            /** @description milliseconds since the Unix epoch */
+            startedAt: number | null;
+            /** @description milliseconds since the Unix epoch */
+            finishedAt: number | null;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  importRootfsUrl: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** Format: uri */
+          url: string;
+          /** @description The image name machines are created from */
+          name: string;
+          sha256?: string;
+          /** @default false */
+          allowSetuid?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Accepted: the job that does it */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            kind: string;
+            title: string;
+            /** @enum {string} */
+            state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+            progress: number;
+            message: string;
+            error: string | null;
+            result?: unknown;
+            ownerId: string | null;
+            machineId: string | null;
+            /** @description The job that started this one (a build's create, checkpoints and forks); null for a job a person started */
+            parentId: string | null;
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+            /** @description milliseconds since the Unix epoch */
+            startedAt: number | null;
+            /** @description milliseconds since the Unix epoch */
+            finishedAt: number | null;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
         headers: {
           [name: string]: unknown;
         };

@@ -3,6 +3,8 @@ import {
   buildImageBodySchema,
   imageSchema,
   importImageQuerySchema,
+  importRootfsQuerySchema,
+  importRootfsUrlBodySchema,
   pullImageBodySchema,
   putRegistryBodySchema,
   registryParams,
@@ -98,6 +100,56 @@ export const imageRoutes = [
         target: { kind: 'image', id: null },
         ip,
         detail: { job: job.id, name: query.name ?? null },
+      });
+      return job;
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/images/rootfs',
+    name: 'importRootfs',
+    tag: 'images',
+    summary: 'Import a root filesystem tarball (the raw body: .tar, .tar.gz, .tar.xz, .tar.zst), checked entry by entry first; returns the unpack job',
+    access: 'operator',
+    status: 202,
+    query: importRootfsQuerySchema,
+    upload: {
+      type: 'application/octet-stream',
+      description: 'A tar of a root filesystem, plain or compressed (known by its bytes); at most the free space of the data dir',
+    },
+    response: jobSchema,
+    errors: [409],
+    handler: async ({ c, core, principal, query, ip }) => {
+      const { file, maxBytes } = core.images.rootfs.uploadTarget();
+      await saveBody(c.req.raw.body, file, maxBytes, 'root filesystem tarball');
+      const job = await core.images.rootfs.importFile(principal, file, { ...query, allowSetuid: query.allowSetuid !== undefined });
+      await core.audit.record(principal, {
+        action: 'image.import',
+        target: { kind: 'image', id: query.name },
+        ip,
+        detail: { job: job.id, file: query.file ?? null },
+      });
+      return job;
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/images/rootfs/url',
+    name: 'importRootfsUrl',
+    tag: 'images',
+    summary: 'Import a root filesystem tarball the server downloads (size-limited, optional SHA-256 checked before use); returns the job',
+    access: 'operator',
+    status: 202,
+    body: importRootfsUrlBodySchema,
+    response: jobSchema,
+    errors: [409],
+    handler: async ({ core, principal, body, ip }) => {
+      const job = await core.images.rootfs.importUrl(principal, body);
+      await core.audit.record(principal, {
+        action: 'image.import',
+        target: { kind: 'image', id: body.name },
+        ip,
+        detail: { job: job.id, url: body.url.slice(0, 500) },
       });
       return job;
     },

@@ -24,6 +24,7 @@ import type { JobRunner } from './jobs';
 import { resolveInside } from './paths';
 import { imageBuildCache } from './image-build-cache';
 import type { OciImageService } from './oci-images';
+import type { RootfsImageService } from './rootfs-images';
 import type { SettingsService } from './settings';
 
 /** What drivers boot an image from: one definition, the driver's. */
@@ -43,6 +44,8 @@ export class ImageService {
     private readonly drivers: Pick<DriverRegistry, 'recipe'>,
     /** Images pulled from registries (kind `oci`). */
     readonly oci: OciImageService,
+    /** Root filesystem tarballs imported (kind `rootfs`). */
+    readonly rootfs: RootfsImageService,
     private readonly now: () => number = Date.now,
   ) {}
 

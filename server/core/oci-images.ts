@@ -4,18 +4,19 @@ import type { Job } from '@/lib/contracts/jobs';
 import { formatBytes } from '@/lib/format';
 import type { Store } from '@/db/client';
 import { getImageRow, insertImage, listImages, updateImage } from '@/db/repo/images';
-import { ArchiveError, readArchive } from '@/server/drivers/oci/archive';
 import { keptConfig, type OciImageConfig } from '@/server/drivers/oci/bundle';
 import { parseImageRef, RefError, type ImageRef } from '@/server/drivers/oci/ref';
 import { copyToStore, deleteFromStore, resolveImage, SkopeoError, touchStore, type ResolvedImage } from '@/server/drivers/oci/skopeo';
-import { imageLayers, prepareStore, storedImages, type OciPaths } from '@/server/drivers/oci/store';
+import { imageLayers, prepareStore, type OciPaths } from '@/server/drivers/oci/store';
 import type { BootFiles } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import { BadRequestError, ConflictError } from './errors';
 import type { EventBus } from './events';
 import { newId } from './ids';
 import type { JobContext, JobRunner } from './jobs';
+import { importOciArchive } from './oci-archive-import';
 import { ociFailure } from './oci-errors';
+import { collectOciGarbage } from './oci-gc';
 import { resolveInside } from './paths';
 import type { RegistryService } from './registries';
 import type { SettingsService } from './settings';
@@ -72,12 +73,12 @@ export class OciImageService {
     }
   }
 
-  private async ociRows(): Promise<(Image & { recipe: OciRecipe })[]> {
+  async ociRows(): Promise<(Image & { recipe: OciRecipe })[]> {
     return (await listImages(this.store)).filter((i): i is Image & { recipe: OciRecipe } => i.kind === 'oci' && i.state === 'ready');
   }
 
   /** A finished job for an image that is here already (the warm pull), its ref added to the names it answers to. */
-  private async reuse(p: Principal, ref: ImageRef, img: Image & { recipe: OciRecipe }, names = [ref.full]): Promise<Job> {
+  async reuse(p: Principal, ref: ImageRef, img: Image & { recipe: OciRecipe }, names = [ref.full]): Promise<Job> {
     // Answered finished: `hangar run` of a pulled image waits for nothing.
     const { done } = await this.jobs.start({ kind: 'image.pull', title: `Pull ${ref.full}`, ownerId: p.user.id }, async (ctx) => {
       const added = names.filter((n) => !img.recipe.refs.includes(n));
@@ -113,8 +114,7 @@ export class OciImageService {
     const known = rows.find((r) => r.recipe.digest === img.digest);
     if (known && imageLayers(this.paths, img.digest)) return this.reuse(p, ref, known);
     this.checkSpace(ref, img);
-    const { job } = await this.jobs.start({ kind: 'image.pull', title: `Pull ${ref.full}`, ownerId: p.user.id }, (ctx) => this.copy(ctx, ref, img, access));
-    return job;
+    return this.startCopy(p, `Pull ${ref.full}`, ref, img, access);
   }
 
   private free(): number {
@@ -122,7 +122,7 @@ export class OciImageService {
     return st.bavail * st.bsize;
   }
 
-  private checkSpace(ref: ImageRef, img: ResolvedImage): void {
+  checkSpace(ref: ImageRef, img: ResolvedImage): void {
     const declared = img.layers.reduce((a, l) => a + l.size, 0);
     const free = this.free();
     if (declared + RESERVE > free)
@@ -136,63 +136,28 @@ export class OciImageService {
     return { file: resolveInside(this.paths.tmp, `import-${newId('job')}.tar`), maxBytes: Math.max(0, this.free() - RESERVE) };
   }
 
-  /**
-   * An uploaded archive (`docker save`, `podman save`, an OCI layout in a tar) into the store as a
-   * pull is: the same digest and diff_id checks, space check and reuse of a digest already here.
-   * The names the archive gives its image (RepoTags) become refs of the image, so `hangar run
-   * NAME:TAG` finds it without a registry. The file is removed once the job ends (or at once on refusal).
-   */
-  async importArchive(p: Principal, file: string, label: string): Promise<Job> {
-    let handedOver = false;
-    try {
-      const info = await readArchive(file).catch((err: unknown) => {
-        throw err instanceof ArchiveError ? new BadRequestError(`${label}: ${err.message}`) : err;
-      });
-      const names = info.names
-        .filter((n) => /[/:]/.test(n))
-        .flatMap((n) => {
-          try {
-            return [parseImageRef(n, this.settings.get().defaultRegistry).full];
-          } catch {
-            return [];
-          }
-        });
-      const ref: ImageRef = { registry: '', repository: '', tag: null, digest: null, full: `${info.format}:${label}`, archive: `${info.format}:${file}` };
-      const access = { insecure: false, certDir: null, creds: false };
-      let img: ResolvedImage;
-      try {
-        img = await resolveImage(this.paths, ref, access, false);
-      } catch (err) {
-        throw err instanceof SkopeoError ? ociFailure(err) : err;
-      }
-      const known = (await this.ociRows()).find((r) => r.recipe.digest === img.digest);
-      if (known && imageLayers(this.paths, img.digest)) return await this.reuse(p, ref, known, names);
-      this.checkSpace(ref, img);
-      const { job } = await this.jobs.start({ kind: 'image.pull', title: `Import ${label}`, ownerId: p.user.id }, (ctx) =>
-        this.copy(ctx, ref, img, access, names).finally(() => fs.rmSync(file, { force: true })),
-      );
-      handedOver = true;
-      return job;
-    } finally {
-      if (!handedOver) fs.rmSync(file, { force: true });
-    }
+  /** An uploaded archive (docker save, podman save, an OCI layout in a tar) into the store: see oci-archive-import. */
+  importArchive(p: Principal, file: string, label: string): Promise<Job> {
+    return importOciArchive(this, this.settings.get().defaultRegistry, p, file, label);
   }
 
-  /**
-   * Images in the store that no Hangar image row names (a pull cut off between skopeo's copy and
-   * its record, a row deleted by hand), deleted with the layers only they use. Pulls in flight are kept.
-   */
-  async gc(): Promise<{ removed: number; freedBytes: number }> {
-    const kept = new Set((await listImages(this.store)).filter((i) => i.kind === 'oci').map((i) => String((i.recipe as OciRecipe).digest)));
-    let removed = 0;
-    let freedBytes = 0;
-    for (const s of storedImages(this.paths)) {
-      if (kept.has(s.digest) || this.inFlight.has(s.digest)) continue;
-      await deleteFromStore(this.paths, s.digest);
-      removed++;
-      freedBytes += s.ownBytes;
-    }
-    return { removed, freedBytes };
+  /** Images in the store no row names, and the layers only they use: see oci-gc. */
+  gc(): Promise<{ removed: number; freedBytes: number }> {
+    return collectOciGarbage(this.store, this.paths, this.inFlight);
+  }
+
+  /** The copy as a job (after: run once it ends, either way). */
+  async startCopy(
+    p: Principal,
+    title: string,
+    ref: ImageRef,
+    img: ResolvedImage,
+    access: ReturnType<RegistryService['access']>,
+    names = [ref.full],
+    after: () => void = () => {},
+  ): Promise<Job> {
+    const { job } = await this.jobs.start({ kind: 'image.pull', title, ownerId: p.user.id }, (ctx) => this.copy(ctx, ref, img, access, names).finally(after));
+    return job;
   }
 
   private async copy(

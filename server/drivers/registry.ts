@@ -2,7 +2,7 @@ import type { ImageKind } from '@/lib/contracts/images';
 import type { DriverKind } from '@/lib/contracts/machines';
 import { probeHost } from './host';
 import { busyboxRecipe } from './images/busybox';
-import { debianRecipe } from './images/debian';
+import { DEBIAN_RELEASES, debianRecipeFor } from './images/debian';
 import { NspawnDriver } from './nspawn/driver';
 import { PodmanDriver } from './podman/driver';
 import { spawnPty } from './pty';
@@ -15,7 +15,10 @@ import type { DriverRegistry, ImageRecipe, MachineDriver } from './types';
  */
 export function createDriverRegistry(): DriverRegistry {
   const drivers: Partial<Record<DriverKind, MachineDriver>> = { qemu: new QemuDriver(), nspawn: new NspawnDriver(), podman: new PodmanDriver() };
-  const recipes: Record<ImageKind, ImageRecipe> = { busybox: busyboxRecipe, 'debian-12': debianRecipe };
+  const recipes = {
+    busybox: busyboxRecipe,
+    ...Object.fromEntries(DEBIAN_RELEASES.map((r) => [r.kind, debianRecipeFor(r)])),
+  } as Record<ImageKind, ImageRecipe>;
   return {
     get(kind) {
       const d = drivers[kind];

@@ -54,6 +54,8 @@ const RULES: Record<string, Access> = {
   'delete /images/{id}': 'operator',
   'post /images/pull': 'operator',
   'post /images/import': 'operator',
+  'post /images/rootfs': 'operator',
+  'post /images/rootfs/url': 'operator',
   'get /registries': 'admin',
   'put /registries/{host}': 'admin',
   'delete /registries/{host}': 'admin',

@@ -9,7 +9,10 @@ export default function ImagesPage() {
     <>
       <PageHeader
         title="Images"
-        description="Base systems that machines start from: built here from Debian's archive, or pulled from OCI registries; kept under the data dir."
+        description={
+          "Base systems that machines start from: built here from Debian's archive, pulled from OCI registries, " +
+          'or imported from root filesystem tarballs; kept under the data dir.'
+        }
       />
       <ImageList />
     </>

@@ -53,7 +53,7 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
     display: vm ? no('Fake VMs draw no screen.') : no('Containers have no screen: use the console.'),
     appContainers: vm ? no('A command needs a container driver.') : yes,
     needsRootfs: !vm,
-    imageKinds: vm ? ['busybox', 'debian-12'] : ['debian-12', 'oci'],
+    imageKinds: vm ? ['busybox', 'debian-12', 'debian-13'] : ['debian-12', 'debian-13', 'rootfs', 'oci'],
     limits: { cpus: true, memory: true, disk: vm },
     needs: [kind],
     available: here.available,

@@ -27,7 +27,7 @@ export function fakeHost(missing: Partial<Record<Capability['name'], string>> = 
   };
 }
 
-/** An image recipe that writes empty boot files (and a root directory for `debian-12`) at once. */
+/** An image recipe that writes empty boot files (and a root directory for Debian's) at once. */
 function fakeRecipe(kind: ImageKind): ImageRecipe {
   return {
     kind,
@@ -37,8 +37,8 @@ function fakeRecipe(kind: ImageKind): ImageRecipe {
       ctx.progress(50, 'fake build');
       fs.mkdirSync(scratch, { recursive: true });
       for (const f of ['kernel', 'initrd.img', 'disk.qcow2']) fs.writeFileSync(path.join(scratch, f), '');
-      if (kind === 'debian-12') fs.mkdirSync(path.join(scratch, 'rootfs'));
-      return { sizeBytes: 1, boot: { append: '', ssh: kind === 'debian-12', diskBytes: 0 }, facts: { fake: true } };
+      if (kind !== 'busybox') fs.mkdirSync(path.join(scratch, 'rootfs'));
+      return { sizeBytes: 1, boot: { append: '', ssh: kind !== 'busybox', diskBytes: 0 }, facts: { fake: true } };
     },
   };
 }

@@ -2,19 +2,44 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { firstLine, run } from '../exec';
 import { GUEST_EMPTY_DIRS, GUEST_ENABLE, GUEST_MASK, PRUNED_MODULES, writeGuestFiles } from './debian-guest';
+import type { ImageKind } from '@/lib/contracts/images';
 import type { ImageRecipe } from '../types';
-import { mirrorFor, readHostAptSources } from './apt-sources';
+import { mirrorFor, readHostAptSources, type AptSource } from './apt-sources';
 import type { ImageFiles } from './busybox';
 
-export const DEBIAN_SUITE = 'bookworm';
 export const DEBIAN_PACKAGES = ['systemd', 'systemd-sysv', 'udev', 'dbus', 'openssh-server', 'iproute2', 'linux-image-amd64', 'e2fsprogs', 'kmod'];
-export const DEBIAN_RECIPE = {
-  kind: 'debian-12',
+
+/** A Debian-family release the recipe builds: the image kind and the archive suite debootstrap takes. */
+export interface DebianRelease {
+  kind: ImageKind;
+  suite: string;
+}
+
+/** The releases Hangar builds; another suite the configured mirror serves is one more line here. */
+export const DEBIAN_RELEASES: readonly DebianRelease[] = [
+  { kind: 'debian-12', suite: 'bookworm' },
+  { kind: 'debian-13', suite: 'trixie' },
+];
+
+/** What an image of the release records as its recipe. */
+export const debianRecipeFacts = (r: DebianRelease) => ({
+  kind: r.kind,
   tool: 'debootstrap --variant=minbase',
-  suite: DEBIAN_SUITE,
+  suite: r.suite,
   packages: DEBIAN_PACKAGES.join(' '),
   guest: 'hangar-guest v1 (key from kernel command line, agent on ttyS1, ready marker after sshd)',
-} as const;
+});
+
+/** debootstrap's argv for a release: minbase with the guest packages, from the mirror, .debs kept in the cache. */
+export const debootstrapArgv = (suite: string, root: string, mirror: string, cacheDir: string): string[] => [
+  'debootstrap',
+  '--variant=minbase',
+  `--include=${DEBIAN_PACKAGES.join(',')}`,
+  `--cache-dir=${cacheDir}`,
+  suite,
+  root,
+  mirror,
+];
 
 /** The kernel command line of Debian machines; the driver adds the hostname and SSH key. */
 export const DEBIAN_APPEND = 'root=/dev/vda rw console=ttyS0 panic=-1';
@@ -23,6 +48,7 @@ export const DEBIAN_APPEND = 'root=/dev/vda rw console=ttyS0 panic=-1';
 const EXPECTED_LINES = 670;
 
 export interface DebianBuildOptions {
+  suite: string;
   mirror: string;
   /** Downloaded .debs, kept between builds. */
   cacheDir: string;
@@ -48,7 +74,7 @@ async function duBytes(dir: string): Promise<number> {
 }
 
 /**
- * The `debian-12` image: debootstrap minbase with systemd, sshd and Debian's kernel, Hangar's
+ * A Debian image (`debian-12`, `debian-13`): debootstrap minbase with systemd, sshd and Debian's kernel, Hangar's
  * guest files, then `mkfs.ext4 -d` (no loop mounts) and a qcow2. The root filesystem stays
  * next to it for containers. Kernel and initrd are taken from the image's /boot.
  */
@@ -56,22 +82,18 @@ export async function buildDebianImage(outDir: string, o: DebianBuildOptions): P
   const root = path.join(outDir, 'rootfs');
   await fs.mkdir(root, { recursive: true });
   await fs.mkdir(o.cacheDir, { recursive: true });
-  o.progress(3, `debootstrap ${DEBIAN_SUITE} from ${o.mirror}`);
+  o.progress(3, `debootstrap ${o.suite} from ${o.mirror}`);
   o.log(`mirror: ${o.mirror}`);
   let lines = 0;
-  await must(
-    ['debootstrap', '--variant=minbase', `--include=${DEBIAN_PACKAGES.join(',')}`, `--cache-dir=${o.cacheDir}`, DEBIAN_SUITE, root, o.mirror],
-    'debootstrap',
-    {
-      signal: o.signal,
-      timeoutMs: 20 * 60_000,
-      onLine: (l) => {
-        if (!l.trim()) return;
-        o.log(l);
-        if (++lines % 10 === 0) o.progress(3 + Math.min(67, Math.round((67 * lines) / EXPECTED_LINES)), firstLine(l).slice(0, 80));
-      },
+  await must(debootstrapArgv(o.suite, root, o.mirror, o.cacheDir), 'debootstrap', {
+    signal: o.signal,
+    timeoutMs: 20 * 60_000,
+    onLine: (l) => {
+      if (!l.trim()) return;
+      o.log(l);
+      if (++lines % 10 === 0) o.progress(3 + Math.min(67, Math.round((67 * lines) / EXPECTED_LINES)), firstLine(l).slice(0, 80));
     },
-  );
+  });
   o.progress(72, 'Configuring the guest');
   await writeGuestFiles(root);
   await must(['chroot', root, 'systemctl', 'enable', ...GUEST_ENABLE], 'systemctl enable', { signal: o.signal, timeoutMs: 60_000 });
@@ -109,33 +131,42 @@ export async function buildDebianImage(outDir: string, o: DebianBuildOptions): P
   };
 }
 
-/** The archive to bootstrap Debian from: the setting, else HANGAR_DEBIAN_MIRROR, else the host's apt sources. */
-export function debianMirror(setting: string): string {
-  const m = setting || process.env.HANGAR_DEBIAN_MIRROR || mirrorFor(readHostAptSources(), DEBIAN_SUITE);
-  if (!m) throw new Error(`No Debian mirror: the host's apt sources have no "${DEBIAN_SUITE}" entry; set one in Settings (Debian mirror).`);
+/**
+ * The archive to bootstrap `suite` from: the setting, else HANGAR_DEBIAN_MIRROR, else the host's apt
+ * source for that suite, else the host's source of another Debian release (one archive serves them all).
+ */
+export function debianMirror(setting: string, suite: string, hostSources: () => AptSource[] = readHostAptSources): string {
+  const fixed = setting || process.env.HANGAR_DEBIAN_MIRROR;
+  if (fixed) return fixed;
+  const sources = hostSources();
+  const m = mirrorFor(sources, suite) ?? DEBIAN_RELEASES.map((r) => mirrorFor(sources, r.suite)).find((x) => x !== null);
+  if (!m) throw new Error(`No Debian mirror: the host's apt sources have no Debian release (${suite} or another); set one in Settings (Debian mirror).`);
   return m;
 }
 
-/** The debian-12 recipe: a disk for VMs and a root filesystem for containers, from the configured mirror. */
-export const debianRecipe: ImageRecipe = {
-  kind: 'debian-12',
-  recipe: DEBIAN_RECIPE,
-  legacyBoot: { append: DEBIAN_APPEND, ssh: true, diskBytes: 0 },
-  async build(scratch, ctx) {
-    const mirror = debianMirror(ctx.debianMirror);
-    const built = await buildDebianImage(scratch, {
-      mirror,
-      cacheDir: path.join(ctx.cache, 'debootstrap'),
-      log: ctx.log,
-      progress: ctx.progress,
-      signal: ctx.signal,
-    });
-    const info = await run(['qemu-img', 'info', '--output=json', built.disk], { timeoutMs: 30_000 });
-    const diskBytes = (JSON.parse(info.stdout) as { 'virtual-size': number })['virtual-size'];
-    return {
-      sizeBytes: built.sizeBytes,
-      boot: { append: DEBIAN_APPEND, ssh: true, diskBytes },
-      facts: { kernel: built.kernelVersion, mirror, boot: 'bzimage+initrd' },
-    };
-  },
-};
+/** The recipe of a Debian release: a disk for VMs and a root filesystem for containers, from the configured mirror. */
+export function debianRecipeFor(release: DebianRelease): ImageRecipe {
+  return {
+    kind: release.kind,
+    recipe: debianRecipeFacts(release),
+    legacyBoot: { append: DEBIAN_APPEND, ssh: true, diskBytes: 0 },
+    async build(scratch, ctx) {
+      const mirror = debianMirror(ctx.debianMirror, release.suite);
+      const built = await buildDebianImage(scratch, {
+        suite: release.suite,
+        mirror,
+        cacheDir: path.join(ctx.cache, 'debootstrap'),
+        log: ctx.log,
+        progress: ctx.progress,
+        signal: ctx.signal,
+      });
+      const info = await run(['qemu-img', 'info', '--output=json', built.disk], { timeoutMs: 30_000 });
+      const diskBytes = (JSON.parse(info.stdout) as { 'virtual-size': number })['virtual-size'];
+      return {
+        sizeBytes: built.sizeBytes,
+        boot: { append: DEBIAN_APPEND, ssh: true, diskBytes },
+        facts: { kernel: built.kernelVersion, mirror, suite: release.suite, boot: 'bzimage+initrd' },
+      };
+    },
+  };
+}

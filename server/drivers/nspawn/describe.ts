@@ -55,8 +55,8 @@ export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): 
         : yes,
     appContainers: yes,
     needsRootfs: true,
-    // OCI images run as application containers from their unpacked layers (an OCI runtime bundle).
-    imageKinds: ['debian-12', 'oci'],
+    // OCI images run as application containers from their unpacked layers (an OCI runtime bundle); imported root filesystems as any tree.
+    imageKinds: ['debian-12', 'debian-13', 'rootfs', 'oci'],
     limits: { cpus: true, memory: true, disk: false },
     needs: ['nspawn', 'overlayfs'],
     available: here.available,

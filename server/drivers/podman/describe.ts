@@ -57,7 +57,7 @@ export function describePodman(host: HostInfo | null): DriverDescription {
     sshd: no('Podman containers run no SSH server Hangar reaches: use hangar exec, or an nspawn container or a VM.'),
     appContainers: yes,
     needsRootfs: true,
-    imageKinds: ['debian-12'],
+    imageKinds: ['debian-12', 'debian-13', 'rootfs'],
     limits: { cpus: true, memory: true, disk: false },
     needs: ['podman'],
     available: here.available,

@@ -56,7 +56,7 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
         : yes,
     appContainers: no('A command (application container) needs a container driver: nspawn or podman.'),
     needsRootfs: false,
-    imageKinds: ['busybox', 'debian-12'],
+    imageKinds: ['busybox', 'debian-12', 'debian-13'],
     limits: { cpus: true, memory: true, disk: true },
     needs: ['qemu'],
     available: here.available,
