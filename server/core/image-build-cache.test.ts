@@ -12,6 +12,7 @@ const tmp = () => {
 };
 afterEach(() => {
   delete process.env.HANGAR_TEST_IMAGE_CACHE;
+  delete process.env.HANGAR_TEST_IMAGE_CACHE_FILL_ONLY;
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -40,6 +41,10 @@ describe('the test image build cache', () => {
     expect(fs.readFileSync(path.join(b, 'rootfs/etc/hostname'), 'utf8')).toBe('img\n');
     expect(fs.readlinkSync(path.join(b, 'rootfs/link'))).toBe('etc/hostname');
     expect(await (await imageBuildCache({ kind: 'debian-13' }))!.restore(path.join(tmp(), 'scratch'))).toBeNull();
+    // A server that tests the build fills the cache but never copies from it.
+    process.env.HANGAR_TEST_IMAGE_CACHE_FILL_ONLY = '1';
+    expect(await (await imageBuildCache({ kind: 'debian-12' }))!.restore(path.join(tmp(), 'scratch'))).toBeNull();
+    delete process.env.HANGAR_TEST_IMAGE_CACHE_FILL_ONLY;
     // Nothing half-kept is left beside the entries.
     expect(fs.readdirSync(process.env.HANGAR_TEST_IMAGE_CACHE).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });

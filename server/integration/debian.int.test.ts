@@ -24,8 +24,8 @@ const sockets: Socket[] = [];
 const finished = (job: Job, ms?: number) => jobDone(api, job, ms);
 
 beforeAll(async () => {
-  // This file tests the build itself: never a copy kept by another test server.
-  srv = await startServer({ env: { HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache'), HANGAR_TEST_IMAGE_CACHE: '' } });
+  // This file tests the build itself: never a copy kept by another test server (but the others may copy its build).
+  srv = await startServer({ env: { HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache'), HANGAR_TEST_IMAGE_CACHE_FILL_ONLY: '1' } });
   token = await adminToken(srv.url);
   api = client(srv.url, token);
 }, 60_000);
