@@ -36,7 +36,8 @@ describe('the test image build cache', () => {
     const cache = (await imageBuildCache({ kind: 'debian-12' }))!;
     expect(await cache.restore(path.join(tmp(), 'scratch'))).toBeNull();
     await cache.keep(a, built, 120_000);
-    const b = path.join(tmp(), 'scratch');
+    // Into a data dir whose images directory does not exist yet (a fresh server's first build).
+    const b = path.join(tmp(), 'images', '.debian-12-job');
     expect(await (await imageBuildCache({ kind: 'debian-12' }))!.restore(b)).toEqual(built);
     expect(fs.readFileSync(path.join(b, 'rootfs/etc/hostname'), 'utf8')).toBe('img\n');
     expect(fs.readlinkSync(path.join(b, 'rootfs/link'))).toBe('etc/hostname');

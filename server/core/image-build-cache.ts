@@ -65,6 +65,7 @@ export async function imageBuildCache(recipe: object): Promise<{
       // A server that tests the build itself fills the cache for the others but always builds.
       if (process.env.HANGAR_TEST_IMAGE_CACHE_FILL_ONLY === '1' || !existsSync(path.join(dir, 'built.json'))) return null;
       await removeTree(scratch);
+      await fs.mkdir(path.dirname(scratch), { recursive: true });
       await copyTree(path.join(dir, 'files'), scratch);
       return JSON.parse(await fs.readFile(path.join(dir, 'built.json'), 'utf8')) as BuiltImage;
     },
