@@ -52,7 +52,7 @@ test('checkpoint, fork and restore from the machine page; the console carries on
   expect(await con.text()).not.toMatch(/\[\d+;\d+R/);
 
   await page.getByRole('tab', { name: 'Snapshots' }).click();
-  await node.getByRole('button', { name: 'Fork' }).click();
+  await node.getByRole('button', { name: 'Fork', exact: true }).click();
   await expect(tree.getByRole('link', { name: `${name}-fork-1` })).toBeVisible({ timeout: 60_000 });
   await screenshotBothThemes(page, 'snapshots-machine');
   await page.goto('/snapshots');
