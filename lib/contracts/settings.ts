@@ -33,6 +33,8 @@ export const settingsSchema = z.object({
   recordingRetentionDays: z.number().int().min(0).max(3650),
   /** Webhooks may point at this host, loopback or link-local addresses (off: refused, SSRF). */
   webhookAllowPrivate: z.boolean(),
+  /** Downloads (image tarballs, ISOs from a URL) may fetch from this host, loopback or link-local addresses (off: refused, SSRF). */
+  downloadAllowPrivate: z.boolean(),
   /** What a user of each role may hold at once (machines, vCPUs, memory, disk); null: no limit. Users may have overrides. */
   roleLimits: roleLimitsSchema,
   /** Password logins. Off (with a sign-in provider set up): only the break-glass admin below may still use a password. */
@@ -52,6 +54,7 @@ export const defaultSettings: Settings = {
   stepCacheMaxAgeDays: 30,
   recordingRetentionDays: 30,
   webhookAllowPrivate: false,
+  downloadAllowPrivate: false,
   roleLimits: defaultRoleLimits,
   localLogin: true,
   breakGlassAdmin: 'admin',

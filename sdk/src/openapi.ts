@@ -10593,6 +10593,7 @@ export interface operations {
             stepCacheMaxAgeDays: number;
             recordingRetentionDays: number;
             webhookAllowPrivate: boolean;
+            downloadAllowPrivate: boolean;
             roleLimits: {
               member: {
                 machines: number | null;
@@ -10670,6 +10671,7 @@ export interface operations {
           stepCacheMaxAgeDays?: number;
           recordingRetentionDays?: number;
           webhookAllowPrivate?: boolean;
+          downloadAllowPrivate?: boolean;
           roleLimits?: {
             member: {
               machines: number | null;
@@ -10718,6 +10720,7 @@ export interface operations {
             stepCacheMaxAgeDays: number;
             recordingRetentionDays: number;
             webhookAllowPrivate: boolean;
+            downloadAllowPrivate: boolean;
             roleLimits: {
               member: {
                 machines: number | null;

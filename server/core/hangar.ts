@@ -128,7 +128,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const registries = new RegistryService(ociPaths(layout.root));
   const oci = new OciImageService(store, jobs, bus, settings, ociPaths(layout.root), registries);
   oci.recover();
-  const rootfs = new RootfsImageService(store, jobs, bus, layout.images);
+  const rootfs = new RootfsImageService(store, jobs, bus, layout.images, () => settings.get().downloadAllowPrivate);
   const images = new ImageService(store, jobs, bus, settings, layout, drivers, oci, rootfs);
   await images.recover();
   await rootfs.recover();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Image, ImportRootfsUrlBody, RootfsResult } from '@/lib/contracts/images';
 import type { Job } from '@/lib/contracts/jobs';
@@ -14,6 +14,7 @@ import { removeTree } from '@/server/drivers/shared/tree';
 import type { Principal } from './auth';
 import { BadRequestError, ConflictError } from './errors';
 import type { EventBus } from './events';
+import { guardedGet, resolveTarget, TargetRefused } from './guarded-fetch';
 import { newId } from './ids';
 import type { JobContext, JobRunner } from './jobs';
 import { resolveInside } from './paths';
@@ -38,6 +39,8 @@ export class RootfsImageService {
     private readonly jobs: JobRunner,
     private readonly bus: EventBus,
     private readonly imagesDir: string,
+    /** Whether downloads may reach this host, loopback or link-local addresses (Settings: downloadAllowPrivate). */
+    private readonly allowPrivate: () => boolean = () => false,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -126,6 +129,10 @@ export class RootfsImageService {
 
   /** A tarball from a URL: the download (size-limited, with progress), its checksum and the scan are the job's first part. */
   async importUrl(p: Principal, body: ImportRootfsUrlBody): Promise<Job> {
+    // Checked now for a clear 400; the download checks every hop again, on the address it connects to.
+    await resolveTarget(body.url, this.allowPrivate()).catch((err: Error) => {
+      throw err instanceof TargetRefused ? new BadRequestError(`Download refused: ${err.message}`, [{ path: 'url', message: err.message }]) : err;
+    });
     const row = await this.claimName(body.name, body.url);
     const { job } = await this.jobs.start({ kind: 'image.import', title: `Import ${body.url} as ${body.name}`, ownerId: p.user.id }, async (ctx) => {
       const file = resolveInside(this.imagesDir, `.download-${ctx.jobId}.tar`);
@@ -148,12 +155,14 @@ export class RootfsImageService {
   private async download(ctx: JobContext, url: string, file: string): Promise<void> {
     const max = Math.min(MAX_DOWNLOAD, Math.max(0, this.free() - RESERVE));
     ctx.log(`downloading ${url} (at most ${formatBytes(max)})`);
-    const res = await fetch(url, { signal: ctx.signal, redirect: 'follow' }).catch((err: Error) => {
-      throw new Error(`${url}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+    const res = await guardedGet(url, { allowPrivate: this.allowPrivate(), signal: ctx.signal }).catch((err: Error) => {
+      throw new Error(err instanceof TargetRefused ? `${url} refused: ${err.message}` : err.message);
     });
-    if (!res.ok || !res.body) throw new Error(`${url}: the server answered ${res.status} ${res.statusText}`);
-    const length = Number(res.headers.get('content-length')) || 0;
-    if (length > max) throw new Error(`${url} is ${formatBytes(length)}: more than the ${formatBytes(max)} a download may take here`);
+    const length = res.length;
+    if (length > max) {
+      res.body.destroy();
+      throw new Error(`${url} is ${formatBytes(length)}: more than the ${formatBytes(max)} a download may take here`);
+    }
     let got = 0;
     let last = 0;
     const count = new Transform({
@@ -168,7 +177,7 @@ export class RootfsImageService {
         done(null, chunk);
       },
     });
-    await pipeline(Readable.fromWeb(res.body as never), count, fs.createWriteStream(file, { mode: 0o600 }), { signal: ctx.signal });
+    await pipeline(res.body, count, fs.createWriteStream(file, { mode: 0o600 }), { signal: ctx.signal });
     ctx.log(`downloaded ${formatBytes(got)}`);
   }
 

@@ -95,6 +95,11 @@ describe('root filesystem tarballs', () => {
     const a = await jobDone(api, await api.images.importRootfs(body(fs.readFileSync(path.join(tmp, 'bb.tar'))), { name: 'bb-plain', file: 'bb.tar' }));
     const b = await jobDone(api, await api.images.importRootfs(body(fs.readFileSync(path.join(tmp, 'bb.tar.xz'))), { name: 'bb-xz' }));
     const file = path.join(tmp, 'bb.download');
+    // A download from this host is refused (SSRF) until an admin allows private addresses.
+    const refused = await cli(['images', 'import', `${base}/bb.download`, '--name', 'bb-zst']);
+    expect([refused.code, refused.stderr]).toEqual([1, expect.stringMatching(/Download refused: .*127\.0\.0\.1.*loopback/)]);
+    expect((await rows()).some((i) => i.name === 'bb-zst')).toBe(false);
+    await api.settings.update({ downloadAllowPrivate: true });
     const c = await cli(['images', 'import', `${base}/bb.download`, '--name', 'bb-zst', '--sha256', sha(file)]);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stderr).toMatch(/Downloaded|downloaded/);
