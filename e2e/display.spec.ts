@@ -46,6 +46,18 @@ test("a VM's Display tab draws its screen with noVNC; the header shows a screens
     expect(await axeProblems(page)).toEqual([]);
     await screenshotBothThemes(page, 'machine-display');
 
+    // The machine list shows running VMs' screens beside their names when asked (kept in the URL); a click opens the Display tab.
+    await page.goto(`/machines?q=${name}`);
+    await expect(page.locator(`[data-machine="${name}"]`)).toBeVisible();
+    await expect(page.getByTestId('screen-thumbnail')).toHaveCount(0);
+    await page.getByLabel('Screens').check();
+    await expect(page).toHaveURL(/screens=1/);
+    const rowThumb = page.locator(`[data-machine="${name}"]`).getByTestId('screen-thumbnail');
+    await expect.poll(() => rowThumb.evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 30_000 }).toBeGreaterThan(0);
+    await screenshotBothThemes(page, 'machines-screens');
+    await rowThumb.click();
+    await expect(page.getByRole('tab', { name: 'Display' })).toHaveAttribute('aria-selected', 'true');
+
     // A read-only share link watches the same screen below its console; the page says it cannot type.
     const link = await (await page.request.post(`/api/machines/${name}/shares`, { data: { role: 'viewer' }, headers })).json();
     await page.goto(link.path);

@@ -40,9 +40,10 @@ const fleet = [
 
 describe('machine list view', () => {
   it('reads the view from the URL, dropping what it does not know, and writes back only what differs from the default', () => {
-    const v = viewFromParams(new URLSearchParams('q=web&state=running,bogus&driver=qemu,xen&tag=prod,Bad%20Tag&sort=cpu&dir=desc'));
-    expect(v).toEqual({ q: 'web', states: ['running'], drivers: ['qemu'], tags: ['prod'], sort: 'cpu', desc: true });
-    expect(paramsFromView(v).toString()).toBe('q=web&state=running&driver=qemu&tag=prod&sort=cpu&dir=desc');
+    const v = viewFromParams(new URLSearchParams('q=web&state=running,bogus&driver=qemu,xen&tag=prod,Bad%20Tag&sort=cpu&dir=desc&screens=1'));
+    expect(v).toEqual({ q: 'web', states: ['running'], drivers: ['qemu'], tags: ['prod'], sort: 'cpu', desc: true, screens: true });
+    expect(paramsFromView(v).toString()).toBe('q=web&state=running&driver=qemu&tag=prod&sort=cpu&dir=desc&screens=1');
+    expect(viewFromParams(new URLSearchParams('screens=yes')).screens).toBe(false);
     expect(viewFromParams(new URLSearchParams('sort=;drop table'))).toEqual(defaultView);
     expect(paramsFromView(defaultView).toString()).toBe('');
   });

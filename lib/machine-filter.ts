@@ -11,9 +11,11 @@ export interface MachineView {
   tags: string[];
   sort: SortKey;
   desc: boolean;
+  /** A small live picture of each running VM's screen beside its name. */
+  screens: boolean;
 }
 
-export const defaultView: MachineView = { q: '', states: [], drivers: [], tags: [], sort: 'name', desc: false };
+export const defaultView: MachineView = { q: '', states: [], drivers: [], tags: [], sort: 'name', desc: false, screens: false };
 
 const list = (v: string | null) => (v ? v.split(',').filter(Boolean) : []);
 
@@ -29,6 +31,7 @@ export function viewFromParams(p: URLSearchParams): MachineView {
       .slice(0, 16),
     sort: (sortKeys as readonly string[]).includes(sort ?? '') ? (sort as SortKey) : 'name',
     desc: p.get('dir') === 'desc',
+    screens: p.get('screens') === '1',
   };
 }
 
@@ -41,6 +44,7 @@ export function paramsFromView(v: MachineView): URLSearchParams {
   if (v.tags.length) p.set('tag', v.tags.join(','));
   if (v.sort !== 'name') p.set('sort', v.sort);
   if (v.desc) p.set('dir', 'desc');
+  if (v.screens) p.set('screens', '1');
   return p;
 }
 

@@ -1,6 +1,7 @@
 'use client';
 
 import Link from 'next/link';
+import { useRouter } from 'next/navigation';
 import { memo } from 'react';
 import type { Machine } from '@/lib/contracts/machines';
 import { memoryScale } from '@/lib/chart';
@@ -9,6 +10,7 @@ import { useMachineStats } from '@/components/overview/live-stats';
 import { Sparkline } from '@/components/overview/sparkline';
 import { StateBadge } from '@/components/machines/state-badge';
 import { columnClass } from '@/components/machines/machine-columns';
+import { ScreenThumbnail } from '@/components/display/screen-thumbnail';
 
 const LIVE: Machine['state'][] = ['running', 'paused', 'starting', 'stopping'];
 
@@ -72,6 +74,7 @@ export const MachineRow = memo(function MachineRow({
   selected,
   onSelect,
   onTag,
+  screens = false,
 }: {
   m: Machine;
   /** Its place in the list shown (0 first). */
@@ -80,7 +83,10 @@ export const MachineRow = memo(function MachineRow({
   selected: boolean;
   onSelect: (id: string, on: boolean, range: boolean) => void;
   onTag: (tag: string) => void;
+  /** Show running VMs' screens beside their names. */
+  screens?: boolean;
 }) {
+  const router = useRouter();
   return (
     <tr
       className={
@@ -105,7 +111,10 @@ export const MachineRow = memo(function MachineRow({
         )}
       </td>
       <td className={`overflow-hidden py-2 font-medium ${columnClass.name}`}>
-        <div className="flex min-w-0 items-baseline gap-2">
+        <div className={`flex min-w-0 gap-2 ${screens ? 'items-center' : 'items-baseline'}`}>
+          {screens && m.capabilities.display.available && m.state === 'running' && (
+            <ScreenThumbnail small machine={m} onOpen={() => router.push(`/machines/${encodeURIComponent(m.name)}?tab=display`)} />
+          )}
           <Link
             href={`/machines/${encodeURIComponent(m.name)}`}
             title={m.name}

@@ -100,7 +100,16 @@ export function MachineTable({
         <tbody ref={rows.bodyRef}>
           {rows.padTop > 0 && <Spacer height={rows.padTop} />}
           {shown.slice(rows.start, rows.end).map((m, i) => (
-            <MachineRow key={m.id} m={m} index={rows.start + i} selectable={selectable} selected={selected.has(m.id)} onSelect={onSelect} onTag={onTag} />
+            <MachineRow
+              key={m.id}
+              m={m}
+              index={rows.start + i}
+              selectable={selectable}
+              selected={selected.has(m.id)}
+              onSelect={onSelect}
+              onTag={onTag}
+              screens={view.screens}
+            />
           ))}
           {rows.padBottom > 0 && <Spacer height={rows.padBottom} />}
         </tbody>

@@ -83,6 +83,10 @@ export function MachineToolbar({
           </option>
         ))}
       </select>
+      <label className="flex items-center gap-1.5 text-xs text-zinc-700 dark:text-zinc-300" title="A live picture of each running VM's screen">
+        <input type="checkbox" checked={view.screens} onChange={(e) => onChange({ screens: e.target.checked })} className="h-3.5 w-3.5 accent-sky-600" />
+        Screens
+      </label>
       <span className="text-xs text-zinc-600 dark:text-zinc-400" aria-live="polite">
         {filtered ? `${shown} of ${total}` : `${total} ${total === 1 ? 'machine' : 'machines'}`}
       </span>
