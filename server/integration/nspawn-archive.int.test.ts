@@ -8,10 +8,11 @@ import { run } from '@/server/drivers/exec';
 import { adminToken, client, jobDone, startServer, tearDown, type RunningServer } from './harness';
 
 /**
- * nspawn container snapshots as one-file archives and as backups: a checkpoint of a debian-12
- * container exported, imported as a new root snapshot and forked (the file written before the
+ * Container snapshots (nspawn layers, podman commits) as one-file archives and as backups.
+ * nspawn: a checkpoint of a debian-12 container exported, imported as a new root snapshot and forked (the file written before the
  * checkpoint is there, the one after is not); backed up to a directory target (a second backup
- * does not send the image root again) and restored into a new container.
+ * does not send the image root again) and restored into a new container. podman: the same
+ * verbs for a commit snapshot, its layers being podman's own (`podman save`).
  */
 let srv: RunningServer;
 let api: ApiClient;
@@ -106,5 +107,43 @@ describe('nspawn snapshot archives and backups', () => {
     expect(await cat('ct-rest', '/root/second')).toBe('second');
     expect(await cat('ct-rest', '/root/later')).toBe('later');
     expect(await cat('ct-rest', '/etc/motd')).toBe('none');
+  }, 900_000);
+});
+
+describe('podman snapshot archives and backups', () => {
+  it('exports a commit snapshot, imports it into a container of its own, backs it up without the unchanged root and restores it', async () => {
+    await finished(await api.machines.create({ name: 'pm-src', image: 'debian-12', driver: 'podman', memoryMib: 256 }));
+    await api.machines.exec('pm-src', ['sh', '-c', 'echo kept > /root/kept; rm /etc/motd']);
+    const snap = ((await finished(await api.snapshots.checkpoint('pm-src', 'pm-point'))).result as { snapshot: string }).snapshot;
+
+    const res = await api.snapshots.exportArchive(snap);
+    const file = path.join(work, 'pm.hangar.tar');
+    fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    expect((await run(['tar', '-tf', file])).stdout.trim().split('\n').sort()).toEqual(['SHA256SUMS', 'manifest.json', 'rootfs.tar']);
+    const manifest = JSON.parse((await run(['tar', '-xOf', file, 'manifest.json'])).stdout) as { driver: string };
+    expect(manifest.driver).toBe('podman');
+    const imported = await api.snapshots.importArchive(new Uint8Array(fs.readFileSync(file)));
+    expect(imported).toMatchObject({ driver: 'podman', label: 'pm-point (imported)', state: 'complete' });
+    await finished(await api.snapshots.fork(imported.id, { count: 1, names: ['pm-imp'] }));
+    expect(await cat('pm-imp', '/root/kept')).toBe('kept');
+    // The deletion before the checkpoint is a whiteout in podman's layer: gone in the import too.
+    expect(await cat('pm-imp', '/etc/motd')).toBe('none');
+
+    const pmTarget = path.join(work, 'pm-backups');
+    fs.mkdirSync(pmTarget);
+    await api.backups.addTarget({ kind: 'dir', name: 'pm', path: pmTarget });
+    const first = (await finished(await api.backups.create(snap, 'pm'))).result as BackupResult;
+    await api.machines.exec('pm-src', ['sh', '-c', 'echo second > /root/second']);
+    const c2 = ((await finished(await api.snapshots.checkpoint('pm-src', 'pm-point-2'))).result as { snapshot: string }).snapshot;
+    const second = (await finished(await api.backups.create(c2, 'pm'))).result as BackupResult;
+    // podman's layer of the imported root is the same blob in both saves: only the commits above it go again.
+    expect(second.skippedObjects).toBeGreaterThanOrEqual(1);
+    expect([first.uploadedLayers, second.uploadedLayers]).toEqual([2, 1]);
+    const b2 = (await api.backups.list('pm')).items.find((b) => b.id === second.backup)!;
+    await finished(await api.backups.restore('pm', b2.id, 'pm-rest'));
+    expect(await api.machines.get('pm-rest')).toMatchObject({ driver: 'podman', state: 'running' });
+    expect(await cat('pm-rest', '/root/kept')).toBe('kept');
+    expect(await cat('pm-rest', '/root/second')).toBe('second');
+    expect(await cat('pm-rest', '/etc/motd')).toBe('none');
   }, 900_000);
 });

@@ -3,12 +3,11 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ociProcessSchema } from '../oci/bundle';
 import { firstLine, run } from '../exec';
+import { checkRootfsTar, KEEP_ROOTFS, tar } from '../shared/rootfs-tar';
 import type { SnapshotArchiver } from '../types';
 import { nspawnRuntime } from './runtime';
 
-const LONG = { timeoutMs: 30 * 60_000 };
-/** Owners, modes, devices, overlay whiteouts and xattrs (opaque dirs) kept both ways: a root filesystem. */
-const KEEP = ['--numeric-owner', '--xattrs', '--xattrs-include=*', '--sparse'];
+const KEEP = KEEP_ROOTFS;
 
 /** What an nspawn snapshot's manifest may say about its container: no host paths (an import gets its own). */
 const recordSchema = z.object({
@@ -20,11 +19,6 @@ const recordSchema = z.object({
   command: z.array(z.string().max(4096)).max(256).nullable().optional(),
   oci: ociProcessSchema.optional(),
 });
-
-async function tar(args: string[], what: string): Promise<void> {
-  const r = await run(['tar', ...args], LONG);
-  if (r.code !== 0) throw new Error(`${what} failed: ${firstLine(r.stderr) || `tar exit ${r.code}`}`);
-}
 
 /** Directories stacked as the container sees them (top first), as one tar of the merged tree: a read-only overlay mount of them. */
 async function mergedTar(topFirst: string[], out: string): Promise<void> {
@@ -51,13 +45,7 @@ function stack(frozen: string, record: Record<string, unknown>): string[] {
   return [rec.rootfs, ...(rec.imageLayers ?? []), ...(rec.lowers ?? []), frozen];
 }
 
-/** Members of a root filesystem tar: relative, without `..`, nothing that could land outside the dir it is unpacked in. */
-async function checkTar(file: string): Promise<void> {
-  const r = await run(['tar', '-tf', file], LONG);
-  if (r.code !== 0) throw new Error(`rootfs.tar is not a tar archive (${firstLine(r.stderr)})`);
-  for (const name of r.stdout.split('\n').filter(Boolean))
-    if (name.startsWith('/') || name.split('/').includes('..')) throw new Error(`rootfs.tar has a member outside its root: "${name.slice(0, 80)}"`);
-}
+const checkTar = (file: string) => checkRootfsTar(file, 'rootfs.tar');
 
 /**
  * nspawn snapshot archives: the container's files as one root filesystem tar (the image root and

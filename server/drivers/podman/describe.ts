@@ -40,7 +40,7 @@ export function describePodman(host: HostInfo | null): DriverDescription {
       stoppedTitle: title,
     },
     fork: yes,
-    archiveExport: no('Export of podman snapshots is not available yet (QEMU snapshots only).'),
+    archiveExport: yes,
     unitFile: no('only nspawn containers export as a unit file'),
     files: yes,
     networks: [

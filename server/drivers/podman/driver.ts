@@ -2,24 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { firstLine, killable, run } from '../exec';
 import { streamProcess } from '../exec-stream';
-import { PODMAN_ULIMITS, podmanFlags } from '../host';
+import { PODMAN_ULIMITS } from '../host';
 import { containerCounters } from '../container-stats';
 import { cgroupDirsOfPid } from '../shared/cgroups';
 import { holderAlive, holderExit, holderExitCode, holderFiles, readPids, spawnHolder, waitGone } from '../shared/holder-files';
 import { logConsole } from '../shared/log-console';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource, StreamIo } from '../types';
+import { podmanArchiver } from './archive';
+import { podman } from './cli';
 import { describePodman, podmanFacts } from './describe';
 import { commandOf, hostNetwork, podmanRuntime } from './runtime';
-
-let flags: Promise<string[]> | null = null;
-/** `podman` with the global flags this host needs (found once). */
-async function podman(): Promise<string[]> {
-  flags ??= podmanFlags().then((f) => {
-    if (!f) throw new Error('podman does not answer with any known runtime configuration (see Settings → host).');
-    return ['podman', ...f.flags];
-  });
-  return flags;
-}
 
 /** Hangar's podman names: its containers, and the images imported from Hangar-built root filesystems. */
 export const containerName = (m: { id: string }) => `hangar-${m.id}`;
@@ -47,6 +39,7 @@ async function pm(args: string[], timeoutMs = 60_000) {
 export class PodmanDriver implements MachineDriver {
   readonly kind = 'podman' as const;
   readonly snapshotFiles = { checked: [], bulk: [] };
+  readonly archive = podmanArchiver;
   // A restore's new image replaces the container: it must be gone first.
   readonly branchesBesideRunning = false;
   readonly describe = describePodman;
