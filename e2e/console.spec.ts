@@ -40,6 +40,11 @@ test('settings lists host capabilities with reasons and makes API tokens shown o
   await expect(caps.locator('[data-capability="qemu"]')).toBeVisible({ timeout: 40_000 });
   await expect(caps.locator('[data-capability="kvm"]')).toBeVisible();
   await screenshotBothThemes(page, 'settings');
+  // Settings -> Registries shows this Hangar's publishing key (image server) and the trusted publishers.
+  const publishers = page.getByTestId('trusted-publishers');
+  await expect(publishers).toContainText(/[A-Za-z0-9+/]{43}= \(SHA256:/);
+  await publishers.scrollIntoViewIfNeeded();
+  await screenshotBothThemes(page, 'settings-registries');
   await page.getByPlaceholder('laptop CLI').fill('e2e token');
   await page.getByRole('button', { name: 'Create token' }).click();
   await expect(page.getByTestId('new-token')).toHaveText(/^hgr_/);

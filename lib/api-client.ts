@@ -27,6 +27,7 @@ import { uploadedPackageSchema, type ProbeBody } from './contracts/probes';
 import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from './contracts/steps';
 import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
 import { backupSchema, backupTargetSchema, type CreateBackupTargetBody } from './contracts/backups';
+import { publishedListSchema, signingKeySchema, type PublishImageBody, type PullPublishedBody } from './contracts/image-publish';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
 import { recordingSchema, type PatchMachineBody } from './contracts/recordings';
 import { prefsSchema, type Prefs } from './contracts/prefs';
@@ -328,6 +329,11 @@ export function createApiClient(opts: ClientOptions) {
         ),
       /** A root filesystem tarball the server downloads: the job. */
       importRootfsUrl: (b: ImportRootfsUrlBody) => call('POST', '/images/rootfs/url', jobSchema, b),
+      /** This Hangar's publishing key (public): what other Hangars trust to pull its images. */
+      signingKey: () => call('GET', '/images/signing-key', signingKeySchema),
+      publish: (name: string, b: PublishImageBody) => call('POST', `/images/${encodeURIComponent(name)}/publish`, jobSchema, b),
+      pullPublished: (b: PullPublishedBody) => call('POST', '/images/pull-published', jobSchema, b),
+      published: (target: string) => call('GET', `/backup-targets/${encodeURIComponent(target)}/images`, publishedListSchema),
     },
     registries: {
       list: () => call('GET', '/registries', listOf(registrySchema)),

@@ -8,6 +8,7 @@ import { formatBytes } from '@/lib/format';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError, printJson } from '../output';
+import { imagePublishCmd, PUBLISH_USAGE } from './image-publish';
 
 export async function images(argv: string[], json: boolean): Promise<void> {
   const cfg = loadConfig();
@@ -31,6 +32,7 @@ export async function images(argv: string[], json: boolean): Promise<void> {
     return;
   }
   if (sub === 'import') return importRootfs(api, rest, json);
+  if (await imagePublishCmd(api, sub, rest, json)) return;
   if (sub === 'rm') {
     const name = rest[0];
     const found = (await api.images.list()).items.find((i) => i.name === name || i.id === name);
@@ -40,7 +42,7 @@ export async function images(argv: string[], json: boolean): Promise<void> {
     else console.log(`Deleted image ${found.name}.`);
     return;
   }
-  throw new CliError(`Unknown: hangar images ${sub}. Try: hangar images [ls | build NAME | import FILE|URL --name N | rm NAME]`, 2);
+  throw new CliError(`Unknown: hangar images ${sub}. Try: hangar images [ls | build NAME | import FILE|URL --name N | rm NAME]\n  ${PUBLISH_USAGE}`, 2);
 }
 
 const IMPORT_USAGE = 'Usage: hangar images import FILE|URL --name NAME [--sha256 HEX] [--allow-setuid]   (.tar, .tar.gz, .tar.xz, .tar.zst)';

@@ -29,3 +29,48 @@ export function DownloadPrivateSwitch() {
     </label>
   );
 }
+
+/** Settings → Registries: this Hangar's publishing key, and the keys of the Hangars whose published images it pulls (admins). */
+export function TrustedPublishers() {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const settings = useQuery(queries(api).settings());
+  const own = useQuery({ queryKey: ['image-signing-key'], queryFn: () => api.images.signingKey() });
+  const [text, setText] = useState<string | null>(null);
+  const save = useMutation({
+    mutationFn: (keys: string[]) => api.settings.update({ imageTrustedKeys: keys }),
+    onSuccess: (s) => {
+      qc.setQueryData(keys.settings(), s);
+      setText(null);
+      toast('info', `${s.imageTrustedKeys.length} trusted publisher key(s).`);
+    },
+    onError: (err) => toast('error', err.message),
+  });
+  const shown = text ?? (settings.data?.imageTrustedKeys ?? []).join('\n');
+  return (
+    <div className="mb-4 space-y-2 text-sm" data-testid="trusted-publishers">
+      <p>
+        <span className="font-medium">This Hangar publishes images signed with</span>{' '}
+        <code className="font-mono text-xs break-all">{own.data?.publicKey ?? '…'}</code>{' '}
+        <span className="text-xs text-zinc-600 dark:text-zinc-400">({own.data?.fingerprint})</span>
+      </p>
+      <label className="flex flex-col gap-1">
+        <span className="font-medium">Trusted publishers: keys of the Hangars whose published images this one pulls (one per line)</span>
+        <textarea
+          rows={2}
+          value={shown}
+          onChange={(e) => setText(e.target.value)}
+          className="rounded-lg border border-zinc-300 bg-white px-3 py-1.5 font-mono text-xs dark:border-zinc-700 dark:bg-zinc-900"
+        />
+      </label>
+      <button
+        type="button"
+        disabled={text === null}
+        onClick={() => save.mutate(shown.split(/\s+/).filter(Boolean))}
+        className="rounded-lg bg-zinc-900 px-3 py-1.5 font-medium text-white disabled:opacity-40 dark:bg-zinc-100 dark:text-zinc-900"
+      >
+        Save keys
+      </button>
+    </div>
+  );
+}

@@ -6,7 +6,7 @@ import { keys, queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { Section } from '@/components/ui/section';
 import { useToast } from '@/components/shell/toasts';
-import { DownloadPrivateSwitch } from './download-settings';
+import { DownloadPrivateSwitch, TrustedPublishers } from './download-settings';
 
 const input = 'rounded-lg border border-zinc-300 bg-white px-3 py-1.5 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900';
 
@@ -53,6 +53,7 @@ export function RegistrySettings() {
   return (
     <Section title="Registries" description="Where images are pulled from. TLS is verified unless a registry is marked insecure (plain-HTTP test registries).">
       <DownloadPrivateSwitch />
+      <TrustedPublishers />
       <form
         className="mb-4 flex flex-wrap items-end gap-3 text-sm"
         onSubmit={(e) => {

@@ -35,6 +35,8 @@ export const settingsSchema = z.object({
   webhookAllowPrivate: z.boolean(),
   /** Downloads (image tarballs, ISOs from a URL) may fetch from this host, loopback or link-local addresses (off: refused, SSRF). */
   downloadAllowPrivate: z.boolean(),
+  /** Ed25519 public keys (raw, base64) of the Hangars whose published images this one pulls (its own is always trusted). */
+  imageTrustedKeys: z.array(z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'an Ed25519 public key (base64, as Settings → Images shows it)')).max(32),
   /** What a user of each role may hold at once (machines, vCPUs, memory, disk); null: no limit. Users may have overrides. */
   roleLimits: roleLimitsSchema,
   /** Password logins. Off (with a sign-in provider set up): only the break-glass admin below may still use a password. */
@@ -55,6 +57,7 @@ export const defaultSettings: Settings = {
   recordingRetentionDays: 30,
   webhookAllowPrivate: false,
   downloadAllowPrivate: false,
+  imageTrustedKeys: [],
   roleLimits: defaultRoleLimits,
   localLogin: true,
   breakGlassAdmin: 'admin',

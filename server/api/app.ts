@@ -9,6 +9,7 @@ import { cliLoginRoutes } from './cli-login';
 import { healthRoutes } from './health';
 import { hostRoutes } from './host';
 import { driverRoutes } from './drivers';
+import { imagePublishRoutes } from './image-publish';
 import { imageRoutes } from './images';
 import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
@@ -79,6 +80,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   undoRoutes,
   machineRoutes,
   runRoutes,
+  imagePublishRoutes,
   imageRoutes,
   hostRoutes,
   driverRoutes,

@@ -42,6 +42,7 @@ import { deleteMachineSchedules } from '@/db/repo/schedules';
 import { serverClock } from './clock';
 import { UndoService } from './schedules/undo';
 import { BackupService } from './backups/service';
+import { ImagePublishService, keysDir } from './image-publish';
 import { SshKeyService } from './ssh/keys';
 import { SshAccessService } from './ssh/access';
 import { ForkLinkService } from './fork-links/service';
@@ -106,6 +107,7 @@ export interface Core {
   schedules: ScheduleService;
   undo: UndoService;
   backups: BackupService;
+  imagePublish: ImagePublishService;
   sshKeys: SshKeyService;
   ssh: SshAccessService;
   display: DisplayService;
@@ -230,6 +232,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     schedules,
     undo: new UndoService(store, schedules, snapshots, clock),
     backups,
+    imagePublish: new ImagePublishService(store, jobs, bus, settings, backups.targets, { images: layout.images, keys: keysDir(layout.root) }),
     sshKeys,
     ssh,
     display: new DisplayService(machines, grants, auth),
