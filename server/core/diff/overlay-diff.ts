@@ -65,9 +65,10 @@ export interface OverlayDiff {
  * them are walked: every path they hold is looked up on both sides. Where one side has a
  * directory the other has not (or an opaque one), that directory's merged tree is walked too.
  */
-export async function diffLayers(a: string[], b: string[], mutable: Set<string>): Promise<OverlayDiff> {
+export async function diffLayers(a: string[], b: string[], mutable: Set<string>, opts: { fullWalk?: boolean } = {}): Promise<OverlayDiff> {
   let shared = 0;
-  while (shared < a.length && shared < b.length && path.resolve(a[shared]) === path.resolve(b[shared])) shared++;
+  // fullWalk: every layer of both walked (the baseline the benchmark compares with).
+  while (!opts.fullWalk && shared < a.length && shared < b.length && path.resolve(a[shared]) === path.resolve(b[shared])) shared++;
   const opaque = new Set<string>();
   // The bottom layer's opaque flags hide nothing: there is nothing below it.
   for (const layer of new Set([...a.slice(1), ...b.slice(1)])) for (const d of await opaqueDirs(layer, mutable.has(layer))) opaque.add(d);
