@@ -7,6 +7,7 @@ import type { DiffResult } from '@/lib/contracts/diff';
 import type { Job } from '@/lib/contracts/jobs';
 import { diffDisks, openDisk } from '@/server/core/diff/disk-diff';
 import { run } from '@/server/drivers/exec';
+import { editQcow2 } from './qcow2-edit';
 import { adminToken, client, jobDone, startServer, tearDown, type RunningServer } from './harness';
 
 /**
@@ -149,18 +150,10 @@ describe('snapshot diff', () => {
     const base = path.join(tmp, 'base.qcow2');
     const top = path.join(tmp, 'top.qcow2');
     await ok(['qemu-img', 'convert', '-O', 'qcow2', raw, base]);
-    // The newer layer: the same filesystem changed (debugfs -w on a raw copy), kept as an overlay of only the clusters that differ.
-    const work = path.join(tmp, 'work.raw');
-    await ok(['qemu-img', 'convert', '-O', 'raw', base, work]);
-    const cmds = path.join(tmp, 'w.cmds');
+    // The newer layer: an overlay of the base, the filesystem changed through it (only the clusters written land in it).
+    await ok(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', top]);
     fs.writeFileSync(path.join(tmp, 'new.txt'), 'new\n');
-    fs.writeFileSync(
-      cmds,
-      ['rm /etc/motd', `write ${path.join(tmp, 'new.txt')} /etc/c.txt`, 'set_inode_field /etc/b.txt mode 0100600', 'mkdir /data'].join('\n') + '\n',
-    );
-    await ok(['/usr/sbin/debugfs', '-w', '-f', cmds, work]);
-    await ok(['qemu-img', 'convert', '-O', 'qcow2', '-B', base, '-F', 'qcow2', work, top]);
-    expect((await run(['qemu-img', 'info', top])).stdout).toContain('backing file: ');
+    await editQcow2(top, ['rm /etc/motd', `write ${path.join(tmp, 'new.txt')} /etc/c.txt`, 'set_inode_field /etc/b.txt mode 0100600', 'mkdir /data'], tmp);
     const a = await openDisk(base, tmp);
     const b = await openDisk(top, tmp);
     try {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { DiffEntry, FileMeta } from '@/lib/contracts/diff';
 import { exportDisk, extOffset } from '@/server/drivers/shared/disk-export';
 import { ExtReader, type ExtEntry, type ExtStat } from '@/server/drivers/shared/ext-reader';
+import { changedRanges, touches } from '@/server/drivers/shared/qcow2-changes';
 import { compare, escapePath } from './meta';
 
 const typeOf = (mode: number): FileMeta['type'] => {
@@ -23,6 +24,7 @@ const metaOf = (e: ExtEntry, s: ExtStat | undefined): FileMeta => {
 };
 
 export interface OpenDisk {
+  qcow2: string;
   reader: ExtReader;
   close: () => Promise<void>;
 }
@@ -31,7 +33,7 @@ export interface OpenDisk {
 export async function openDisk(qcow2: string, tmpDir: string): Promise<OpenDisk> {
   const exp = await exportDisk(qcow2, tmpDir);
   try {
-    return { reader: new ExtReader(exp.file, extOffset(exp.file), tmpDir), close: exp.close };
+    return { qcow2, reader: new ExtReader(exp.file, extOffset(exp.file), tmpDir), close: exp.close };
   } catch (err) {
     await exp.close();
     throw new Error(`${path.basename(qcow2)}: ${(err as Error).message}`, { cause: err });
@@ -40,20 +42,42 @@ export async function openDisk(qcow2: string, tmpDir: string): Promise<OpenDisk>
 
 /**
  * Two VM disks compared through their ext filesystems: both trees listed (inode, mode, owner,
- * size), then mtimes read only for what is not a directory; no file content is read.
+ * size); no file content is read. mtimes are read only where they can differ: an inode both
+ * sides list alike whose slot of the inode table lies in no cluster the layers above the
+ * shared base wrote (qemu-img map) is the same inode on both, and is skipped.
  */
-export async function diffDisks(a: OpenDisk, b: OpenDisk): Promise<{ entries: DiffEntry[]; walked: number }> {
-  const [ta, tb] = await Promise.all([a.reader.walk(), b.reader.walk()]);
-  const needs = (t: Map<string, ExtEntry>) => [...t.values()].filter((e) => typeOf(e.mode) !== 'dir').map((e) => e.ino);
+export async function diffDisks(a: OpenDisk, b: OpenDisk): Promise<{ entries: DiffEntry[]; walked: number; skipped: number }> {
+  const [ta, tb, changed, locA, locB] = await Promise.all([
+    a.reader.walk(),
+    b.reader.walk(),
+    changedRanges(a.qcow2, b.qcow2).catch(() => null),
+    a.reader.inodeLocator(),
+    b.reader.inodeLocator(),
+  ]);
+  const same = (x: ExtEntry, y: ExtEntry) => x.ino === y.ino && x.mode === y.mode && x.uid === y.uid && x.gid === y.gid && x.size === y.size;
+  const untouched = (e: ExtEntry) => !!changed && !touches(changed, ...locA(e.ino)) && !touches(changed, ...locB(e.ino));
+  const paths: string[] = [];
+  let skipped = 0;
+  for (const rel of new Set([...ta.keys(), ...tb.keys()])) {
+    const ea = ta.get(rel);
+    const eb = tb.get(rel);
+    if (ea && eb && same(ea, eb) && untouched(ea)) skipped++;
+    else paths.push(rel);
+  }
+  const needs = (t: Map<string, ExtEntry>) =>
+    paths
+      .flatMap((p) => t.get(p) ?? [])
+      .filter((e) => typeOf(e.mode) !== 'dir')
+      .map((e) => e.ino);
   const [sa, sb] = await Promise.all([a.reader.stat(needs(ta)), b.reader.stat(needs(tb))]);
   const entries: DiffEntry[] = [];
-  for (const rel of new Set([...ta.keys(), ...tb.keys()])) {
+  for (const rel of paths) {
     const ea = ta.get(rel);
     const eb = tb.get(rel);
     const e = compare(`/${escapePath(rel)}`, ea ? metaOf(ea, sa.get(ea.ino)) : null, eb ? metaOf(eb, sb.get(eb.ino)) : null);
     if (e) entries.push(e);
   }
-  return { entries, walked: ta.size + tb.size };
+  return { entries, walked: ta.size + tb.size, skipped };
 }
 
 /** One path's inode on a disk (null: not there). */

@@ -27,7 +27,7 @@ export class ExtReader {
 
   constructor(
     file: string,
-    offset: number,
+    readonly offset: number,
     private readonly tmpDir: string,
   ) {
     this.device = offset ? `${file}?offset=${offset}` : file;
@@ -39,7 +39,12 @@ export class ExtReader {
     const f = path.join(this.tmpDir, `debugfs-${process.pid}-${Math.random().toString(36).slice(2)}.cmds`);
     fs.writeFileSync(f, `${cmds.join('\n')}\n`, { mode: 0o600 });
     try {
-      const r = await run([DEBUGFS, '-c', '-f', f, this.device], { timeoutMs: 10 * 60_000, maxOutputBytes: 1024 * 2 ** 20 });
+      // No pager per command (debugfs spawns one for stat and ls unless told): that alone is most of the time.
+      const r = await run([DEBUGFS, '-c', '-f', f, this.device], {
+        timeoutMs: 10 * 60_000,
+        maxOutputBytes: 1024 * 2 ** 20,
+        env: { DEBUGFS_PAGER: '__none__' },
+      });
       if (r.code !== 0) throw new Error(`debugfs failed: ${r.stderr.trim().split('\n').pop()}`);
       const out: string[][] = [];
       for (const line of r.stdout.split('\n')) {
@@ -51,6 +56,21 @@ export class ExtReader {
     } finally {
       fs.rmSync(f, { force: true });
     }
+  }
+
+  /** Where each inode is on the disk (bytes from the disk's start), from the superblock and group descriptors. */
+  async inodeLocator(): Promise<(ino: number) => [number, number]> {
+    const [out] = await this.batch(['stats']);
+    const num = (re: RegExp) => Number(out.map((l) => re.exec(l)?.[1]).find((v) => v !== undefined));
+    const bs = num(/^Block size:\s+(\d+)/);
+    const perGroup = num(/^Inodes per group:\s+(\d+)/);
+    const size = num(/^Inode size:\s+(\d+)/);
+    const tables = out.flatMap((l) => /inode table at (\d+)/.exec(l)?.[1] ?? []).map(Number);
+    if (!bs || !perGroup || !size || !tables.length) throw new Error('the filesystem statistics could not be read');
+    return (ino) => {
+      const at = this.offset + tables[Math.floor((ino - 1) / perGroup)] * bs + ((ino - 1) % perGroup) * size;
+      return [at, at + size];
+    };
   }
 
   /** One directory's entries by name. */
