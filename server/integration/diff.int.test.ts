@@ -46,6 +46,9 @@ function busyboxTree(dir: string): void {
   fs.mkdirSync(path.join(dir, 'usr/bin'), { recursive: true });
   fs.symlinkSync('../../bin/busybox', path.join(dir, 'usr/bin/env'));
   fs.writeFileSync(path.join(dir, 'etc/motd'), 'hello\n');
+  // A directory of the image the container replaces: overlayfs marks the new one opaque.
+  fs.mkdirSync(path.join(dir, 'opt/old'), { recursive: true });
+  for (const f of ['a', 'b']) fs.writeFileSync(path.join(dir, 'opt/old', f), `${f}\n`);
   fs.writeFileSync(path.join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
 }
 
@@ -69,14 +72,17 @@ describe('snapshot diff', () => {
   let one: string;
   let two: string;
 
-  it('lists exactly what changed between two container checkpoints, whiteouts understood', async () => {
+  it('lists exactly what changed between two container checkpoints, whiteouts and opaque directories understood', async () => {
     await sh('df-ct', 'echo one > /etc/a.txt; echo keep > /etc/b.txt; mkdir -p /data/sub; echo x > /data/sub/x; sync');
     one = await checkpoint('df-ct', 'df-one');
-    await sh('df-ct', 'echo two >> /etc/a.txt; rm /etc/motd; chmod 600 /etc/b.txt; echo new > /etc/c.txt; rm -r /data; sync');
+    await sh(
+      'df-ct',
+      'echo two >> /etc/a.txt; rm /etc/motd; chmod 600 /etc/b.txt; echo new > /etc/c.txt; rm -r /data; rm -r /opt/old; mkdir /opt/old; echo c > /opt/old/c; sync',
+    );
     two = await checkpoint('df-ct', 'df-two');
     const { status, body } = await get(`/snapshots/df-one/diff/${two}`);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ driver: 'nspawn', method: 'layers', sameImage: true, truncated: false, counts: { added: 1, removed: 4, changed: 2 } });
+    expect(body).toMatchObject({ driver: 'nspawn', method: 'layers', sameImage: true, truncated: false, counts: { added: 2, removed: 6, changed: 2 } });
     expect(summary(body)).toEqual([
       'removed /data',
       'removed /data/sub',
@@ -85,6 +91,9 @@ describe('snapshot diff', () => {
       'changed /etc/b.txt mode',
       'added /etc/c.txt',
       'removed /etc/motd',
+      'removed /opt/old/a',
+      'removed /opt/old/b',
+      'added /opt/old/c',
     ]);
     const b = body.entries.find((e) => e.path === '/etc/b.txt')!;
     expect([b.before?.mode, b.after?.mode]).toEqual([0o644, 0o600]);
@@ -104,7 +113,7 @@ describe('snapshot diff', () => {
       unified: null,
       reason: expect.stringMatching(/KiB|binary/),
     });
-    expect((await get(`/snapshots/${one}/diff/${two}?limit=2`)).body).toMatchObject({ truncated: true, counts: { removed: 4 } });
+    expect((await get(`/snapshots/${one}/diff/${two}?limit=2`)).body).toMatchObject({ truncated: true, counts: { removed: 6 } });
   });
 
   it("compares a machine's files now with its last checkpoint, or a named one", async () => {
