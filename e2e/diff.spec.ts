@@ -70,4 +70,19 @@ test('compare two container snapshots on the Snapshots page: filter the files, r
   await expect(panel.getByTestId('text-diff')).toContainText('+two');
   await panel.scrollIntoViewIfNeeded();
   await screenshotBothThemes(page, 'snapshots-compare');
+
+  // The machine page: what changed since its last checkpoint.
+  await sh('echo later > /root/later.txt; sync');
+  await page.goto(`/machines/${name}?tab=snapshots`);
+  const since = page.getByRole('region', { name: 'What changed since' });
+  await since.getByRole('button', { name: 'Show changes' }).click();
+  await expect(since.getByTestId('diff-files')).toContainText('/root/later.txt');
+  await expect(since).toContainText(`Since “${name} after”: 1 added`);
+  await since
+    .getByTestId('diff-files')
+    .getByRole('button', { name: /later\.txt/ })
+    .click();
+  await expect(since.getByTestId('text-diff')).toContainText('+later');
+  await since.scrollIntoViewIfNeeded();
+  await screenshotBothThemes(page, 'machine-changed-since');
 });

@@ -26,6 +26,8 @@ export const keys = {
   machineUndo: (id: string) => ['snapshots', 'undo', id] as const,
   /** Two snapshots compared (path: one file's text diff). Under snapshots: a changed tree refreshes it. */
   snapshotDiff: (a: string, b: string, path = '') => ['snapshots', 'diff', a, b, path] as const,
+  /** A machine's files now against the snapshot it runs on (path: one file's text diff). */
+  machineDiff: (ref: string, path = '') => ['snapshots', 'diff', 'machine', ref, path] as const,
   steps: () => ['steps'] as const,
   stepCatalog: () => ['steps', 'catalog'] as const,
   host: () => ['host'] as const,
@@ -79,6 +81,11 @@ export function queries(api: ApiClient) {
       queryKey: keys.snapshotDiff(a, b, path),
       queryFn: () => api.snapshots.diff(a, b, path ? { path } : {}),
       staleTime: 60_000,
+      retry: false,
+    }),
+    machineDiff: (ref: string, path?: string) => ({
+      queryKey: keys.machineDiff(ref, path),
+      queryFn: () => api.snapshots.diffMachine(ref, path ? { path } : {}),
       retry: false,
     }),
     snapshotPages: () => ({

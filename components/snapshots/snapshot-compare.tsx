@@ -66,7 +66,7 @@ export function SnapshotCompare() {
         <div className="grid gap-3 lg:grid-cols-[minmax(18rem,2fr)_3fr]">
           <DiffFileList result={d} selected={path} onSelect={setPath} />
           {path ? (
-            <TextDiffView a={a} b={b} path={path} />
+            <TextDiffView sides={{ a, b }} path={path} />
           ) : (
             <p className="self-start rounded-lg bg-zinc-50 p-4 text-sm text-zinc-500 dark:bg-zinc-950 dark:text-zinc-400">
               Pick a file to see its changes (text files up to 64 KiB).

@@ -15,9 +15,12 @@ const lineClass = (l: string) =>
           ? 'text-sky-700 dark:text-sky-400'
           : '';
 
-/** One file's unified diff between two snapshots (small text files), or why it is not shown. */
-export function TextDiffView({ a, b, path }: { a: string; b: string; path: string }) {
-  const q = useQuery(queries(api).snapshotDiff(a, b, path));
+/** Two snapshots, or a machine now against the snapshot it runs on. */
+export type DiffSides = { a: string; b: string } | { machine: string };
+
+/** One file's unified diff (small text files), or why it is not shown. */
+export function TextDiffView({ sides, path }: { sides: DiffSides; path: string }) {
+  const q = useQuery('machine' in sides ? queries(api).machineDiff(sides.machine, path) : queries(api).snapshotDiff(sides.a, sides.b, path));
   const f = q.data?.file;
   return (
     <div className="min-w-0 space-y-2" data-testid="text-diff">
