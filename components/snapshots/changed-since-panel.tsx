@@ -30,7 +30,8 @@ export function ChangedSincePanel({ m }: { m: Pick<Machine, 'id' | 'name' | 'sna
           type="button"
           onClick={() => (open ? void q.refetch() : setOpen(true))}
           disabled={q.isFetching}
-          className="rounded-md border border-zinc-300 px-2.5 py-1 text-xs font-medium hover:bg-zinc-50 disabled:opacity-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
+          className={`rounded-md border border-zinc-300 px-2.5 py-1 text-xs font-medium hover:bg-zinc-50 disabled:opacity-50
+            dark:border-zinc-700 dark:hover:bg-zinc-800`}
         >
           {q.isFetching ? 'Reading…' : open ? 'Refresh' : 'Show changes'}
         </button>
