@@ -16,6 +16,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   tunnel: () => import('./tunnel'),
   beyond: () => import('./beyond'),
   display: () => import('./display'),
+  diff: () => import('./diff'),
 };
 
 const name = process.argv[2];

@@ -5,6 +5,7 @@ import { act, create, exec, logs, ps, rm, tag, unit } from './commands/machines'
 import { login, logout } from './commands/login';
 import { jobs, status } from './commands/status';
 import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
+import { diff } from './commands/diff';
 import { probe } from './commands/probe';
 import { pullCmd, registryCmd } from './commands/pull';
 import { runCmd } from './commands/run';
@@ -76,6 +77,8 @@ Usage:
                                                   (several: they are listed). fork REF reads REF as a snapshot id, then
                                                   a machine name (fork now), then a label: a machine wins over a label
   hangar gc                                       remove unreferenced disk layers and snapshot files
+  hangar diff SNAP_A SNAP_B | diff NAME [SNAP]    files added (A), removed (D), changed (M) between two snapshots, or on a
+                                                  machine since SNAP (default: its last checkpoint); --path FILE: its text diff
   hangar build BASE [+ STEP ARGS]... | -f FILE.yaml|FILE.ts [--name N]   a machine from chained steps, each
                                                   result cached (e.g. debian-12 + apt nginx + exec -- nginx -v)
   hangar run BASE + STEP... [--keep]              build the chain, then a shell in it; removed at exit unless --keep
@@ -230,6 +233,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'gc':
         await gc(json);
+        return 0;
+      case 'diff':
+        await diff(rest, json);
         return 0;
       case 'users':
         await users(rest, json);

@@ -25,6 +25,7 @@ import { hostInfoSchema } from './contracts/host';
 import { imageSchema, registrySchema, type BuildImageBody, type ImportRootfsUrlBody, type PutRegistryBody } from './contracts/images';
 import { uploadedPackageSchema, type ProbeBody } from './contracts/probes';
 import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from './contracts/steps';
+import { diffResultSchema } from './contracts/diff';
 import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
 import { backupSchema, backupTargetSchema, type CreateBackupTargetBody } from './contracts/backups';
 import { publishedListSchema, signingKeySchema, type PublishImageBody, type PullPublishedBody } from './contracts/image-publish';
@@ -81,6 +82,11 @@ export interface ClientOptions {
  * One typed client for the browser and the CLI, built from the same zod contracts the
  * server validates with; responses are parsed too, so a drift shows up as an error here.
  */
+export interface DiffOptions {
+  limit?: number;
+  path?: string;
+}
+
 export function createApiClient(opts: ClientOptions) {
   const doFetch = opts.fetch ?? fetch;
 
@@ -295,6 +301,12 @@ export function createApiClient(opts: ClientOptions) {
       restore: (id: string, b: RestoreBody = {}) => call('POST', `/snapshots/${encodeURIComponent(id)}/restore`, jobSchema, b),
       fork: (id: string, b: ForkBody = {}) => call('POST', `/snapshots/${encodeURIComponent(id)}/fork`, jobSchema, b),
       gc: () => call('POST', '/snapshots/gc', gcResultSchema, {}),
+      /** Files added, removed and changed from A to B; `path`: that file's unified diff too. */
+      diff: (a: string, b: string, o: DiffOptions = {}) =>
+        call('GET', `/snapshots/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}${q({ ...o })}`, diffResultSchema),
+      /** A machine's files now against a snapshot (default: the one it runs on). */
+      diffMachine: (machine: string, o: DiffOptions & { against?: string } = {}) =>
+        call('GET', `/machines/${encodeURIComponent(machine)}/diff${q({ ...o })}`, diffResultSchema),
       /** The archive as a streamed Response (hangar snapshot export writes it to a file). */
       exportArchive: (id: string) => send('GET', `/snapshots/${encodeURIComponent(id)}/export`),
       importArchive: async (body: BodyInit) =>

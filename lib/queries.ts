@@ -24,6 +24,10 @@ export const keys = {
   /** Under snapshots: a run's new snapshot (snapshots:changed) refreshes its last run too. */
   machineSchedules: (id: string) => ['snapshots', 'schedules', id] as const,
   machineUndo: (id: string) => ['snapshots', 'undo', id] as const,
+  /** Two snapshots compared (path: one file's text diff). Under snapshots: a changed tree refreshes it. */
+  snapshotDiff: (a: string, b: string, path = '') => ['snapshots', 'diff', a, b, path] as const,
+  /** A machine's files now against the snapshot it runs on (path: one file's text diff). */
+  machineDiff: (ref: string, path = '') => ['snapshots', 'diff', 'machine', ref, path] as const,
   steps: () => ['steps'] as const,
   stepCatalog: () => ['steps', 'catalog'] as const,
   host: () => ['host'] as const,
@@ -73,6 +77,17 @@ export function queries(api: ApiClient) {
     jobLogs: (id: string) => ({ queryKey: keys.jobLogs(id), queryFn: async () => (await api.jobs.logs(id)).items }),
     images: () => ({ queryKey: keys.images(), queryFn: async () => (await api.images.list()).items }),
     snapshots: () => ({ queryKey: keys.snapshots(), queryFn: async () => (await api.snapshots.list()).items }),
+    snapshotDiff: (a: string, b: string, path?: string) => ({
+      queryKey: keys.snapshotDiff(a, b, path),
+      queryFn: () => api.snapshots.diff(a, b, path ? { path } : {}),
+      staleTime: 60_000,
+      retry: false,
+    }),
+    machineDiff: (ref: string, path?: string) => ({
+      queryKey: keys.machineDiff(ref, path),
+      queryFn: () => api.snapshots.diffMachine(ref, path ? { path } : {}),
+      retry: false,
+    }),
     snapshotPages: () => ({
       queryKey: keys.snapshotPages(),
       queryFn: ({ pageParam }: { pageParam: string | null }) => api.snapshots.list({ limit: SNAPSHOT_PAGE, ...(pageParam ? { cursor: pageParam } : {}) }),

@@ -25,6 +25,7 @@ import { SchedulePanel } from '@/components/schedules/schedule-panel';
 import { UndoButton } from '@/components/schedules/undo-button';
 import { UndoPanel } from '@/components/schedules/undo-panel';
 import { SnapshotTree } from '@/components/snapshots/snapshot-tree';
+import { ChangedSincePanel } from '@/components/snapshots/changed-since-panel';
 import { StateBadge } from '@/components/machines/state-badge';
 import { TagEditor } from '@/components/machines/tag-editor';
 import { replaceQuery } from '@/components/ui/url-query';
@@ -197,6 +198,7 @@ function TabBody({ tab, m, canShare, hasAccess, focusConsole }: { tab: Tab; m: M
           <SchedulePanel machineId={m.id} canChange={canShare} />
           <UndoPanel machineId={m.id} canChange={canShare} />
           <SnapshotTree machineId={m.id} />
+          <ChangedSincePanel m={m} />
         </div>
       );
     case 'log':

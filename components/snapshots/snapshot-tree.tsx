@@ -13,6 +13,8 @@ import { useToast } from '@/components/shell/toasts';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { BackupButton } from './backup-button';
 import { ForkLinkButton } from '@/components/fork-links/fork-link-button';
+import { CompareButton } from './compare-button';
+import { SnapshotCompare } from './snapshot-compare';
 
 /** The snapshot tree, like a git graph: each node with its kind, pause, size and the machines on it. */
 export function SnapshotTree({ machineId }: { machineId?: string }) {
@@ -76,6 +78,7 @@ export function SnapshotTree({ machineId }: { machineId?: string }) {
           />
         ))}
       </ul>
+      <SnapshotCompare />
     </div>
   );
 }
@@ -231,6 +234,7 @@ function SnapshotRow(props: { s: Snapshot; depth: number; canOperate: boolean; e
             Fork
           </button>
           <ForkLinkButton source={{ snapshot: s.id }} what={`"${s.label}"`} />
+          <CompareButton id={s.id} label={s.label} />
           {exportable && <BackupButton snapshotId={s.id} />}
           {exportable && (
             <a

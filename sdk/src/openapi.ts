@@ -400,6 +400,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/snapshots/{a}/diff/{b}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Files added, removed and changed from snapshot A to snapshot B (?path=: one small text file as a unified diff) */
+    get: operations['diffSnapshots'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/machines/{ref}/diff': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** What changed on a machine since a snapshot (?against=, default: the one it runs on): its files now against the snapshot's */
+    get: operations['diffMachine'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/machines/{ref}/shares': {
     parameters: {
       query?: never;
@@ -4106,6 +4140,290 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  diffSnapshots: {
+    parameters: {
+      query?: {
+        limit?: number;
+        path?: string;
+      };
+      header?: never;
+      path: {
+        /** @description the earlier snapshot: id, or its label when exactly one snapshot has it */
+        a: string;
+        /** @description the later snapshot: id or unique label */
+        b: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            a: {
+              /** @enum {string} */
+              kind: 'snapshot' | 'machine';
+              id: string;
+              label: string;
+              image: string;
+            };
+            b: {
+              /** @enum {string} */
+              kind: 'snapshot' | 'machine';
+              id: string;
+              label: string;
+              image: string;
+            };
+            driver: string;
+            /** @enum {string} */
+            method: 'layers' | 'disk';
+            sameImage: boolean;
+            counts: {
+              added: number;
+              removed: number;
+              changed: number;
+            };
+            entries: {
+              path: string;
+              /** @enum {string} */
+              change: 'added' | 'removed' | 'changed';
+              fields: ('type' | 'size' | 'mode' | 'owner' | 'mtime' | 'target')[];
+              before: {
+                /** @enum {string} */
+                type: 'file' | 'dir' | 'symlink' | 'other';
+                size: number;
+                mode: number;
+                uid: number;
+                gid: number;
+                mtime: number;
+                target?: string;
+              } | null;
+              after: {
+                /** @enum {string} */
+                type: 'file' | 'dir' | 'symlink' | 'other';
+                size: number;
+                mode: number;
+                uid: number;
+                gid: number;
+                mtime: number;
+                target?: string;
+              } | null;
+            }[];
+            truncated: boolean;
+            walked: {
+              entries: number;
+              skippedLayers: number;
+            };
+            elapsedMs: number;
+            file?: {
+              path: string;
+              unified: string | null;
+              reason: string | null;
+            };
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  diffMachine: {
+    parameters: {
+      query?: {
+        limit?: number;
+        path?: string;
+        against?: string;
+      };
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            a: {
+              /** @enum {string} */
+              kind: 'snapshot' | 'machine';
+              id: string;
+              label: string;
+              image: string;
+            };
+            b: {
+              /** @enum {string} */
+              kind: 'snapshot' | 'machine';
+              id: string;
+              label: string;
+              image: string;
+            };
+            driver: string;
+            /** @enum {string} */
+            method: 'layers' | 'disk';
+            sameImage: boolean;
+            counts: {
+              added: number;
+              removed: number;
+              changed: number;
+            };
+            entries: {
+              path: string;
+              /** @enum {string} */
+              change: 'added' | 'removed' | 'changed';
+              fields: ('type' | 'size' | 'mode' | 'owner' | 'mtime' | 'target')[];
+              before: {
+                /** @enum {string} */
+                type: 'file' | 'dir' | 'symlink' | 'other';
+                size: number;
+                mode: number;
+                uid: number;
+                gid: number;
+                mtime: number;
+                target?: string;
+              } | null;
+              after: {
+                /** @enum {string} */
+                type: 'file' | 'dir' | 'symlink' | 'other';
+                size: number;
+                mode: number;
+                uid: number;
+                gid: number;
+                mtime: number;
+                target?: string;
+              } | null;
+            }[];
+            truncated: boolean;
+            walked: {
+              entries: number;
+              skippedLayers: number;
+            };
+            elapsedMs: number;
+            file?: {
+              path: string;
+              unified: string | null;
+              reason: string | null;
+            };
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
         headers: {
           [name: string]: unknown;
         };

@@ -19,6 +19,7 @@ import { probeRoutes } from './probes';
 import { runRoutes } from './runs';
 import { settingsRoutes } from './settings';
 import { snapshotRoutes } from './snapshots';
+import { diffRoutes } from './diff';
 import { stepRoutes } from './steps';
 import { tokenRoutes } from './tokens';
 import { sshRoutes } from './ssh';
@@ -68,6 +69,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   tokenRoutes,
   jobRoutes,
   snapshotRoutes,
+  diffRoutes,
   shareRoutes,
   forkLinkRoutes,
   grantRoutes,

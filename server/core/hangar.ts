@@ -27,6 +27,7 @@ import { RunOnceService } from './run-once';
 import { StepService } from './steps/service';
 import { StepRegistry } from './steps/user-steps';
 import { SnapshotService } from './snapshots';
+import { DiffService } from './diff/service';
 import { SettingsService } from './settings';
 import type { LimitService } from './limits';
 import { SsoService } from './sso';
@@ -97,6 +98,7 @@ export interface Core {
   images: ImageService;
   registries: RegistryService;
   snapshots: SnapshotService;
+  diff: DiffService;
   probes: ProbeService;
   runs: RunOnceService;
   steps: StepService;
@@ -212,6 +214,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     images,
     registries,
     snapshots,
+    diff: new DiffService(snapshots, machines),
     probes: new ProbeService(jobs, machines, path.join(layout.root, 'tmp', 'probe-uploads')),
     runs: new RunOnceService(machines, images),
     steps: new StepService(

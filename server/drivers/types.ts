@@ -220,6 +220,12 @@ export interface DisplayAccess {
 }
 
 /** One interface for every machine kind; the registry picks by `driver`. */
+/**
+ * A file tree to diff: overlay directories (bottom first; whiteouts and opaque dirs understood),
+ * or a qcow2 disk (its chain read as is) holding an ext filesystem.
+ */
+export type DiffSource = { kind: 'layers'; layers: string[] } | { kind: 'disk'; disk: string };
+
 export interface MachineDriver {
   readonly kind: DriverKind;
   /** What it can do on this host (`host` null: not probed yet), for one machine when its record is given. */
@@ -281,6 +287,11 @@ export interface MachineDriver {
   layersOf(runtime: DriverRuntime): string[];
   /** A frozen layer and the layers below it. */
   chainOf(frozen: string): string[];
+  /** Where a snapshot's and a machine's files can be read for a diff (none: the driver cannot). */
+  readonly diffSource?: {
+    snapshot(frozen: string, record: Record<string, unknown>): DiffSource;
+    machine(m: MachineSpec): DiffSource;
+  };
   /** After a crash in the middle of a checkpoint: the record as the live machine says it is, when that differs. */
   repair(m: MachineSpec): Promise<DriverRuntime | null>;
   /** Fix what must differ after a restore or fork (clock, RNG, and for forks hostname, MAC, identity). */

@@ -271,6 +271,15 @@ export class NspawnDriver implements MachineDriver {
     return fs.existsSync(frozen) ? [path.resolve(frozen)] : [];
   }
 
+  /** Overlay directories, bottom first: the image root, an OCI image's layers, the snapshots' frozen layers, then its own. */
+  readonly diffSource = {
+    snapshot: (frozen: string, record: Record<string, unknown>) => {
+      const rec = nspawnRuntime(record);
+      return { kind: 'layers' as const, layers: [...(rec.rootfs ? [rec.rootfs] : []), ...(rec.imageLayers ?? []), ...(rec.lowers ?? []), frozen] };
+    },
+    machine: (m: MachineSpec) => ({ kind: 'layers' as const, layers: [...this.layersOf(m.runtime), containerDirs(m.dir).upper] }),
+  };
+
   async repair() {
     return null;
   }

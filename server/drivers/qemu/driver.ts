@@ -279,6 +279,12 @@ export class QemuDriver implements MachineDriver {
     return backingChain(frozen);
   }
 
+  /** The qcow2 chain's ext filesystem, read without booting the guest. */
+  readonly diffSource = {
+    snapshot: (frozen: string) => ({ kind: 'disk' as const, disk: frozen }),
+    machine: (m: MachineSpec) => ({ kind: 'disk' as const, disk: diskOf(m) }),
+  };
+
   /** The disk the process writes to, asked of QEMU: a checkpoint cut off after its disk switch leaves the record behind. */
   async repair(m: MachineSpec) {
     if (!this.isRunning(m)) return null;
