@@ -28,7 +28,7 @@ import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from './contracts/
 import { diffResultSchema } from './contracts/diff';
 import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from './contracts/snapshots';
 import { backupSchema, backupTargetSchema, type CreateBackupTargetBody } from './contracts/backups';
-import { publishedListSchema, signingKeySchema, type PublishImageBody, type PullPublishedBody } from './contracts/image-publish';
+import { publishedImageSchema, signingKeySchema, type PublishImageBody, type PullPublishedBody } from './contracts/image-publish';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
 import { recordingSchema, type PatchMachineBody } from './contracts/recordings';
 import { prefsSchema, type Prefs } from './contracts/prefs';
@@ -345,7 +345,7 @@ export function createApiClient(opts: ClientOptions) {
       signingKey: () => call('GET', '/images/signing-key', signingKeySchema),
       publish: (name: string, b: PublishImageBody) => call('POST', `/images/${encodeURIComponent(name)}/publish`, jobSchema, b),
       pullPublished: (b: PullPublishedBody) => call('POST', '/images/pull-published', jobSchema, b),
-      published: (target: string) => call('GET', `/backup-targets/${encodeURIComponent(target)}/images`, publishedListSchema),
+      published: (target: string) => call('GET', `/backup-targets/${encodeURIComponent(target)}/images`, listOf(publishedImageSchema)),
     },
     registries: {
       list: () => call('GET', '/registries', listOf(registrySchema)),

@@ -64,6 +64,11 @@ export type PullPublishedResult = z.infer<typeof pullPublishedResultSchema>;
 export const signingKeySchema = z.object({ publicKey: z.string(), fingerprint: z.string() });
 export type SigningKey = z.infer<typeof signingKeySchema>;
 
-export const publishedListSchema = z.object({
-  items: z.array(z.object({ name: z.string(), version: z.string(), kind: z.string(), sizeBytes: z.number(), createdAt: z.number(), publisher: z.string() })),
+export const publishedImageSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  kind: z.string(),
+  sizeBytes: z.number(),
+  createdAt: z.number(),
+  publisher: z.string(),
 });

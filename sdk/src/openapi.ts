@@ -10120,7 +10120,12 @@ export interface operations {
   };
   listPublishedImages: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description At most this many items (default: all) */
+        limit?: number;
+        /** @description The `next` of the previous page */
+        cursor?: string;
+      };
       header?: never;
       path: {
         target: string;
@@ -10146,6 +10151,7 @@ export interface operations {
               createdAt: number;
               publisher: string;
             }[];
+            next: string | null;
           };
         };
       };

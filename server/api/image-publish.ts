@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { publishedListSchema, publishImageBodySchema, pullPublishedBodySchema, signingKeySchema } from '@/lib/contracts/image-publish';
+import { publishedImageSchema, publishImageBodySchema, pullPublishedBodySchema, signingKeySchema } from '@/lib/contracts/image-publish';
+import { listOf } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
+import { pageOf } from '@/server/core/paging';
 import { defineRoute } from './route';
 
 const nameParams = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'an image name') });
@@ -67,8 +69,9 @@ export const imagePublishRoutes = [
     summary: 'The images published to a backup target, newest first (name, version, kind, size, publisher fingerprint)',
     access: 'operator',
     params: targetParams,
-    response: publishedListSchema,
+    list: {},
+    response: listOf(publishedImageSchema),
     errors: [404],
-    handler: async ({ core, params }) => core.imagePublish.list(params.target),
+    handler: async ({ core, params, page }) => pageOf((await core.imagePublish.list(params.target)).items, page, (i) => `${i.name}:${i.version}`),
   }),
 ];
