@@ -33,6 +33,14 @@ export const settingsSchema = z.object({
   recordingRetentionDays: z.number().int().min(0).max(3650),
   /** Webhooks may point at this host, loopback or link-local addresses (off: refused, SSRF). */
   webhookAllowPrivate: z.boolean(),
+  /** The largest ISO the library keeps (uploads and downloads past it are refused, 413). */
+  isoMaxMib: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024 * 1024),
+  /** ISO downloads may come from this host, loopback or link-local addresses (off: refused, SSRF). */
+  isoUrlAllowPrivate: z.boolean(),
   /** What a user of each role may hold at once (machines, vCPUs, memory, disk); null: no limit. Users may have overrides. */
   roleLimits: roleLimitsSchema,
   /** Password logins. Off (with a sign-in provider set up): only the break-glass admin below may still use a password. */
@@ -52,6 +60,8 @@ export const defaultSettings: Settings = {
   stepCacheMaxAgeDays: 30,
   recordingRetentionDays: 30,
   webhookAllowPrivate: false,
+  isoMaxMib: 8192,
+  isoUrlAllowPrivate: false,
   roleLimits: defaultRoleLimits,
   localLogin: true,
   breakGlassAdmin: 'admin',

@@ -10,6 +10,7 @@ import { healthRoutes } from './health';
 import { hostRoutes } from './host';
 import { driverRoutes } from './drivers';
 import { imageRoutes } from './images';
+import { isoRoutes } from './isos';
 import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
 import { recordingRoutes } from './recordings';
@@ -74,6 +75,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   fileRoutes,
   sshRoutes,
   displayRoutes,
+  isoRoutes,
   statsRoutes,
   scheduleRoutes,
   undoRoutes,
