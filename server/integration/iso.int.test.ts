@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type ApiClient } from '@/lib/api-client';
+import { run } from '@/server/drivers/exec';
 import { Qmp } from '@/server/drivers/qemu/qmp';
 import { jobDone, serverWithBusybox, tearDown, until, type RunningServer } from './harness';
 import { RfbClient } from './rfb-client';
@@ -188,4 +189,27 @@ describe('install from ISO', () => {
     );
     expect((await jobDone(api, await api.machines.destroy('iso-u'))).error).toBeNull();
   }, 300_000);
+});
+
+describe('the CLI', () => {
+  const hangar = (...args: string[]) =>
+    run([process.execPath, 'dist/cli.js', ...args], { timeoutMs: 60_000, env: { HANGAR_URL: srv.url, HANGAR_TOKEN: token, XDG_CONFIG_HOME: srv.dataDir } });
+
+  it('hangar create --iso FILE uploads it into the library; isos lists it in use; cdrom on a stopped VM and --iso on a container fail', async () => {
+    const local = path.join(srv.dataDir, 'cli.iso');
+    fs.copyFileSync(iso, local);
+    const made = await hangar('create', 'cli-iso', '--iso', local, '--disk', '1', '--memory', '128', '--no-start');
+    expect(made.code, made.stderr).toBe(0);
+    expect(await api.machines.get('cli-iso')).toMatchObject({ state: 'stopped', cdrom: 'cli.iso', firmware: 'bios' });
+    const listed = await hangar('isos');
+    expect(listed.stdout).toMatch(/cli\.iso\s+.*in cli-iso/);
+    const eject = await hangar('cdrom', 'eject', 'cli-iso');
+    expect(eject.code).not.toBe(0);
+    expect(eject.stderr).toMatch(/stopped: start it/);
+    const ct = await hangar('create', 'cli-ct', '--driver', 'nspawn', '--iso', 'cli.iso');
+    expect(ct.code).not.toBe(0);
+    expect(ct.stderr).toMatch(/VMs/);
+    expect((await jobDone(api, await api.machines.destroy('cli-iso'))).error).toBeNull();
+    expect((await hangar('isos', 'rm', 'cli.iso')).code).toBe(0);
+  }, 120_000);
 });
