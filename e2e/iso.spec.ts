@@ -54,6 +54,17 @@ test('the ISO library on the Images page, and Install from ISO in New machine', 
   const m = (await (await page.request.get(`/api/machines/${name}`)).json()) as { cdrom: string; firmware: string; image: string };
   expect(m).toMatchObject({ cdrom: 'e2e-tiny.iso', firmware: 'bios', image: '' });
 
+  // Its Overview: the disc in the drive, ejected and inserted again live.
+  await page.goto(`/machines/${name}?tab=overview`);
+  const drive = page.getByTestId('cdrom-control');
+  await expect(drive).toContainText('e2e-tiny.iso');
+  await expect(drive).toContainText('BIOS');
+  await drive.getByRole('button', { name: 'Eject' }).click();
+  await expect(drive).toContainText('empty');
+  await drive.getByRole('button', { name: 'Insert' }).click();
+  await expect(drive).toContainText('e2e-tiny.iso');
+  await screenshotBothThemes(page, 'machine-cdrom');
+
   // The library marks it in use, and will not delete it.
   await page.goto('/images');
   await expect(row.getByTestId('iso-in-use')).toHaveText(`in use by ${name}`);
