@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { images } from './commands/images';
+import { cdrom, isos } from './commands/isos';
 import { act, create, exec, logs, ps, rm, tag, unit } from './commands/machines';
 import { login, logout } from './commands/login';
 import { jobs, status } from './commands/status';
@@ -47,6 +48,10 @@ Usage:
   hangar jobs [--state S] [--limit N [--cursor C]]   jobs, newest first (a page: 100 unless --limit)
   hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network private|nat|host] [-p HOST:GUEST]...
                 [--cpus N] [--memory MiB] [--disk GiB] [--tag T]... [--no-start]
+  hangar create NAME --iso ISO|FILE|URL --disk GiB [--firmware bios|uefi]   install from an ISO: an empty disk, the ISO
+                                                  in a CD-ROM drive, booted once (a file or URL joins the ISO library)
+  hangar isos [ls | add FILE|URL [--name N] | rm NAME]   the ISO library (ISO 9660 or UDF, within the size cap)
+  hangar cdrom eject|insert MACHINE [ISO]         change the disc of a running VM (an ISO install's CD-ROM drive)
   hangar start|stop|restart|pause|resume NAME...  (stop: [--force] [--timeout S]); several names, or
                 [--tag T] [--state S] [--driver D] for every machine that matches (one job each)
   hangar tag NAME [+TAG | -TAG]...                add or remove tags; no changes: list them
@@ -159,6 +164,12 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'images':
         await images(rest, json);
+        return 0;
+      case 'isos':
+        await isos(rest, json);
+        return 0;
+      case 'cdrom':
+        await cdrom(rest, json);
         return 0;
       case 'ps':
         await ps(rest, json);

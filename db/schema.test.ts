@@ -39,6 +39,7 @@ describe('schemas', () => {
         'ssh_keys',
         'fork_links',
         'fork_link_forks',
+        'isos',
       ].sort(),
     );
   });

@@ -22,6 +22,7 @@ import { createdShareSchema, shareInfoSchema, shareSchema, type CreateShareBody 
 import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode, type PageQuery } from './contracts/common';
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
+import { cdromStateSchema, isoSchema, type AddIsoUrlBody, type CdromBody } from './contracts/isos';
 import { imageSchema, registrySchema, type BuildImageBody, type ImportRootfsUrlBody, type PutRegistryBody } from './contracts/images';
 import { uploadedPackageSchema, type ProbeBody } from './contracts/probes';
 import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from './contracts/steps';
@@ -226,7 +227,7 @@ export function createApiClient(opts: ClientOptions) {
       /** By name; every machine unless `limit` (and `cursor`, the `next` of the previous page) asks for a page. */
       list: (p: PageQuery = {}) => call('GET', `/machines${q({ ...p })}`, listOf(machineSchema)),
       get: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}`, machineSchema),
-      create: (b: Partial<CreateMachineBody> & Pick<CreateMachineBody, 'name' | 'image'>) => call('POST', '/machines', jobSchema, b),
+      create: (b: Partial<CreateMachineBody> & Pick<CreateMachineBody, 'name'>) => call('POST', '/machines', jobSchema, b),
       act: (ref: string, action: MachineAction, b: Partial<StopMachineBody> = {}) =>
         call('POST', `/machines/${encodeURIComponent(ref)}/${action}`, jobSchema, b),
       destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),
@@ -346,6 +347,18 @@ export function createApiClient(opts: ClientOptions) {
       publish: (name: string, b: PublishImageBody) => call('POST', `/images/${encodeURIComponent(name)}/publish`, jobSchema, b),
       pullPublished: (b: PullPublishedBody) => call('POST', '/images/pull-published', jobSchema, b),
       published: (target: string) => call('GET', `/backup-targets/${encodeURIComponent(target)}/images`, listOf(publishedImageSchema)),
+    },
+    /** The ISO library (installers for `iso` machines). */
+    isos: {
+      list: (p: PageQuery = {}) => call('GET', `/isos${q({ ...p })}`, listOf(isoSchema)),
+      /** Upload an ISO (the raw bytes) under `name`: kept only when it is ISO 9660 or UDF and within the cap. */
+      upload: async (body: BodyInit, name: string) =>
+        isoSchema.parse(await (await send('POST', `/isos${q({ name })}`, { body, contentType: 'application/octet-stream' })).json()),
+      /** An ISO the server downloads: the job. */
+      download: (b: AddIsoUrlBody) => call('POST', '/isos/url', jobSchema, b),
+      remove: (name: string) => call('DELETE', `/isos/${encodeURIComponent(name)}`, okSchema),
+      /** Eject or insert a disc in a running VM's CD-ROM drive. */
+      cdrom: (machine: string, b: CdromBody) => call('POST', `/machines/${encodeURIComponent(machine)}/cdrom`, cdromStateSchema, b),
     },
     registries: {
       list: () => call('GET', '/registries', listOf(registrySchema)),

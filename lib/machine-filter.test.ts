@@ -21,6 +21,8 @@ function machine(p: Partial<Machine> & { name: string }): Machine {
     network: null,
     address: null,
     command: null,
+    cdrom: null,
+    firmware: null,
     recordConsole: false,
     tags: [],
     createdAt: 0,

@@ -18,6 +18,7 @@ export const keys = {
   job: (id: string) => ['jobs', id] as const,
   jobLogs: (id: string) => ['jobs', id, 'logs'] as const,
   images: () => ['images'] as const,
+  isos: () => ['isos'] as const,
   snapshots: () => ['snapshots'] as const,
   /** The snapshot tree, fetched a page at a time (an infinite query; parents come before their children). */
   snapshotPages: () => ['snapshots', 'pages'] as const,
@@ -76,6 +77,7 @@ export function queries(api: ApiClient) {
     }),
     jobLogs: (id: string) => ({ queryKey: keys.jobLogs(id), queryFn: async () => (await api.jobs.logs(id)).items }),
     images: () => ({ queryKey: keys.images(), queryFn: async () => (await api.images.list()).items }),
+    isos: () => ({ queryKey: keys.isos(), queryFn: async () => (await api.isos.list()).items }),
     snapshots: () => ({ queryKey: keys.snapshots(), queryFn: async () => (await api.snapshots.list()).items }),
     snapshotDiff: (a: string, b: string, path?: string) => ({
       queryKey: keys.snapshotDiff(a, b, path),

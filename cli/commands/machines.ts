@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
 import { createApiClient } from '@/lib/api-client';
+import { firmwareSchema, firmwares } from '@/lib/contracts/isos';
 import { containerNetworks, driverKinds, driverKindSchema, machineStates, type BulkAction, type Machine, type MachineAction } from '@/lib/contracts/machines';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError, pageArgs, printJson, printNextPage } from '../output';
+import { isoFor } from './isos';
 import { imageFor } from './pull';
 
 function api() {
@@ -84,7 +86,9 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     args: argv,
     allowPositionals: true,
     options: {
-      image: { type: 'string', default: 'busybox' },
+      image: { type: 'string' },
+      iso: { type: 'string' },
+      firmware: { type: 'string' },
       driver: { type: 'string', default: 'qemu' },
       network: { type: 'string', default: 'private' },
       publish: { type: 'string', short: 'p', multiple: true, default: [] },
@@ -100,7 +104,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     throw new CliError(
       'Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network ' +
         'private|nat|host] [-p HOST:GUEST]... [--cpus N] [--memory MiB] [--disk GiB] [--tag T]... ' +
-        '[--no-start]',
+        '[--no-start] | hangar create NAME --iso ISO|FILE|URL --disk GiB [--firmware bios|uefi]',
       2,
     );
   const driver = driverKindSchema.safeParse(values.driver);
@@ -119,12 +123,16 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     return n;
   };
   const client = api();
+  if (values.iso && values.image) throw new CliError('--image or --iso, not both', 2);
+  const firmware = firmwareSchema.safeParse(values.firmware ?? 'bios');
+  if (!firmware.success) throw new CliError(`--firmware: one of ${firmwares.join(', ')}`, 2);
+  const install = values.iso ? { iso: await isoFor(client, values.iso, json), firmware: firmware.data } : null;
   const job = await client.machines.create({
     name,
     driver: driver.data,
     network,
     ports,
-    image: await imageFor(client, values.image!),
+    ...(install ?? { image: await imageFor(client, values.image ?? 'busybox') }),
     cpus: num(values.cpus, 'cpus'),
     memoryMib: num(values.memory, 'memory'),
     diskGib: num(values.disk, 'disk'),

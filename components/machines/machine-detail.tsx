@@ -104,7 +104,7 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
             </span>
           </div>
           <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            {m.driver} · image {m.image}
+            {m.driver} · {m.image ? `image ${m.image}` : `installed from an ISO${m.cdrom ? ` (${m.cdrom} in the drive)` : ''}`}
             {limits.disk && ` · ${m.cpus} vCPU · ${m.memoryMib} MiB · ${m.diskGib} GiB disk`}
             {m.accel && ` · ${m.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}`}
             {m.network === 'host' && ' · host network (its services take host ports)'}

@@ -9,6 +9,7 @@ import { liveStats, useMachineStats } from '@/components/overview/live-stats';
 import { memoryScale } from '@/lib/chart';
 import { StatChart, type ChartSeries } from '@/components/overview/stat-chart';
 import { useWatchMachineStats } from '@/components/overview/stats-watch';
+import { CdromControl } from './cdrom-control';
 
 /** Three minutes of samples on the charts. */
 const SLOTS = 90;
@@ -58,7 +59,8 @@ export function MachineOverview({ m }: { m: Machine }) {
         dark:border-zinc-800 dark:bg-zinc-900/40`}
       >
         <Fact label="Kind">{words.kind}</Fact>
-        <Fact label="Image">{m.image}</Fact>
+        <Fact label="Image">{m.image || 'none: installed from an ISO'}</Fact>
+        {m.capabilities.iso.available && m.firmware && <Fact label="CD-ROM">{<CdromControl m={m} />}</Fact>}
         <Fact label="Resources">
           {m.cpus} vCPU · {m.memoryMib} MiB{limits.disk ? ` · ${m.diskGib} GiB disk` : ''}
         </Fact>

@@ -148,7 +148,7 @@ export const MachineRow = memo(function MachineRow({
         {m.accel ? ` (${m.accel})` : ''}
       </td>
       <td className={`truncate py-2 ${columnClass.image}`} title={m.image}>
-        {m.image}
+        {m.image || (m.cdrom ? `ISO ${m.cdrom}` : 'ISO install')}
       </td>
       <LiveCells m={m} />
       <td className={`truncate py-2 text-zinc-600 dark:text-zinc-400 ${columnClass.resources}`}>

@@ -8,6 +8,7 @@ import { driverKindSchema, type DriverInfo, type DriverKind } from '@/lib/contra
 import { keys, queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
+import { IsoInstallFields } from './iso-install-fields';
 
 const field = 'mt-1 block w-full rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
 
@@ -22,6 +23,9 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
   const [kind, setKind] = useState<DriverKind | null>(null);
   const usable = drivers.data?.filter((d) => d.available) ?? [];
   const chosen = drivers.data?.find((d) => d.kind === kind) ?? usable[0];
+  // Start from an image, or install from an ISO (drivers whose description says `iso`).
+  const [from, setFrom] = useState<'image' | 'iso'>('image');
+  const fromIso = (from === 'iso' || (images.isSuccess && ready.length === 0)) && !!chosen?.iso.available;
   const create = useMutation({
     mutationFn: (b: Parameters<typeof api.machines.create>[0]) => api.machines.create(b),
     onSuccess: (job) => {
@@ -50,7 +54,9 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
     create.mutate({
       name: String(f.get('name')),
       driver,
-      image: String(f.get('image')),
+      ...(fromIso
+        ? { iso: String(f.get('iso')), diskGib: Number(f.get('diskGib')), firmware: f.get('firmware') === 'uefi' ? ('uefi' as const) : ('bios' as const) }
+        : { image: String(f.get('image')) }),
       cpus: Number(f.get('cpus')),
       memoryMib: Number(f.get('memoryMib')),
       ports,
@@ -67,7 +73,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
       </p>
     );
   }
-  if (ready.length === 0) {
+  if (ready.length === 0 && !chosen.iso.available) {
     return (
       <p className="text-sm text-zinc-600 dark:text-zinc-400">
         No image is ready yet.{' '}
@@ -106,6 +112,22 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
         {err('driver')}
       </label>
       <label className="text-sm font-medium sm:col-span-2">
+        Start from
+        <select
+          name="from"
+          className={field}
+          value={fromIso ? 'iso' : 'image'}
+          onChange={(e) => setFrom(e.target.value === 'iso' ? 'iso' : 'image')}
+          data-testid="new-machine-from"
+        >
+          <option value="image">An image</option>
+          <option value="iso" disabled={!chosen.iso.available} title={chosen.iso.reason ?? undefined}>
+            Install from ISO
+          </option>
+        </select>
+      </label>
+      {fromIso && <IsoInstallFields driver={chosen} err={err} />}
+      <label className={`text-sm font-medium sm:col-span-2 ${fromIso ? 'hidden' : ''}`}>
         Image
         <select name="image" className={field} key={chosen.kind}>
           {ready.map((i) => {

@@ -4,7 +4,7 @@ import type { Store } from '../client';
 import { prepared } from './prepared';
 
 /** What a machine's driver says of it (from its runtime record) and what it can do: added by core. */
-export type DriverFields = 'accel' | 'ssh' | 'network' | 'address' | 'command' | 'capabilities';
+export type DriverFields = 'accel' | 'ssh' | 'network' | 'address' | 'command' | 'cdrom' | 'firmware' | 'capabilities';
 export type MachineBase = Omit<Machine, DriverFields>;
 
 /** A machine as the database knows it; its runtime record is its driver's to read (core adds what the driver says). */

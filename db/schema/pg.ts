@@ -379,3 +379,15 @@ export const forkLinkForks = pgTable(
   },
   (t) => [index('fork_link_forks_link_idx').on(t.linkId)],
 );
+
+/** The ISO library: installer images kept under the data dir (isos/<name>), checked ISO 9660 or UDF before they are kept. */
+export const isos = pgTable('isos', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+  format: text('format', { enum: ['iso9660', 'udf'] }).notNull(),
+  /** Where it came from: `upload:<file name>` or the URL. */
+  source: text('source').notNull(),
+  createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { capabilityNames } from './host';
+import { firmwareSchema } from './isos';
 
 /**
  * What a driver can do, as it describes itself: shared code (core, components, the CLI) asks
@@ -89,6 +90,10 @@ export const driverDescriptionSchema = z.object({
    * and screenshots of it. A machine has it while it runs with a display device.
    */
   display: featureSchema,
+  /** Installs from an ISO: an empty disk and the ISO in a CD-ROM drive (create `iso`), discs inserted and ejected while it runs. */
+  iso: featureSchema,
+  /** Firmware a machine may boot with (create `firmware`); empty: not a choice (containers). */
+  firmwares: z.array(firmwareSchema),
   /** Runs one command without an init (an application container; `command` on create, `hangar run`). */
   appContainers: featureSchema,
   /** Needs an image that keeps its root filesystem as a directory (containers). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorCodes, idSchema, nameSchema, timestampSchema } from './common';
 import { driverDescriptionSchema } from './drivers';
+import { firmwareSchema, isoNameSchema } from './isos';
 import { jobSchema } from './jobs';
 
 export const machineStates = ['creating', 'stopped', 'starting', 'running', 'paused', 'stopping', 'failed'] as const;
@@ -56,6 +57,10 @@ export const machineSchema = z.object({
   address: z.string().nullable(),
   /** Application containers: the command they run (no init); null for OS containers and VMs. */
   command: z.array(z.string()).nullable(),
+  /** VMs: the library ISO in its CD-ROM drive (null: none, or no drive). */
+  cdrom: z.string().nullable(),
+  /** VMs: the firmware it boots with (null: containers). */
+  firmware: firmwareSchema.nullable(),
   /** Its console sessions are recorded as asciicast files (Settings tab). */
   recordConsole: z.boolean(),
   tags: z.array(z.string()),
@@ -74,7 +79,15 @@ const commandSchema = z.array(z.string().min(1, 'an empty argument').max(65536))
 
 export const createMachineBodySchema = z.object({
   name: nameSchema,
-  image: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'an image name'),
+  /** The image it starts from; omitted with `iso` (an empty disk and the installer ISO instead). */
+  image: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'an image name')
+    .optional(),
+  /** Install from ISO: an empty disk of `diskGib`, this library ISO in a CD-ROM drive, booted from it once (drivers whose `iso` is available). */
+  iso: isoNameSchema.optional(),
+  /** VMs: BIOS (default) or UEFI (OVMF), where the driver lists it in `firmwares`. */
+  firmware: firmwareSchema.optional(),
   driver: driverKindSchema.default('qemu'),
   cpus: z.number().int().min(1).max(16).default(1),
   memoryMib: z.number().int().min(64).max(65536).default(512),
@@ -119,7 +132,7 @@ export const unitFileSchema = z.object({ name: z.string(), unit: z.string() });
 
 /** Run a command once in a fresh application container (docker run): output streams back as it comes. */
 export const runOnceBodySchema = z.object({
-  image: createMachineBodySchema.shape.image,
+  image: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'an image name'),
   /** A driver that runs application containers (its description says so). */
   driver: driverKindSchema.default('nspawn'),
   /** The command; empty: an OCI image's own Entrypoint and Cmd. */

@@ -37,6 +37,12 @@ export const settingsSchema = z.object({
   downloadAllowPrivate: z.boolean(),
   /** Ed25519 public keys (raw, base64) of the Hangars whose published images this one pulls (its own is always trusted). */
   imageTrustedKeys: z.array(z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'an Ed25519 public key (base64, as Settings → Images shows it)')).max(32),
+  /** The largest ISO the library keeps (uploads and downloads past it are refused, 413). */
+  isoMaxMib: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024 * 1024),
   /** What a user of each role may hold at once (machines, vCPUs, memory, disk); null: no limit. Users may have overrides. */
   roleLimits: roleLimitsSchema,
   /** Password logins. Off (with a sign-in provider set up): only the break-glass admin below may still use a password. */
@@ -58,6 +64,7 @@ export const defaultSettings: Settings = {
   webhookAllowPrivate: false,
   downloadAllowPrivate: false,
   imageTrustedKeys: [],
+  isoMaxMib: 8192,
   roleLimits: defaultRoleLimits,
   localLogin: true,
   breakGlassAdmin: 'admin',

@@ -852,6 +852,75 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/isos': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** ISOs in the library, by name: sizes, formats, and the machines with each in their CD-ROM drive */
+    get: operations['listIsos'];
+    put?: never;
+    /** Upload an ISO (the raw body) into the library: kept only when its volume descriptors say ISO 9660 or UDF and it is within the cap */
+    post: operations['uploadIso'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/isos/url': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add an ISO the server downloads (http/https; private addresses refused unless Settings allow them); returns the download job */
+    post: operations['downloadIso'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/isos/{iso}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete an ISO no machine has in its CD-ROM drive */
+    delete: operations['deleteIso'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/machines/{ref}/cdrom': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Eject the disc from a running VM's CD-ROM drive, or insert a library ISO (QMP eject / blockdev-change-medium) */
+    post: operations['changeMachineCdrom'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/stats/host': {
     parameters: {
       query?: never;
@@ -5805,6 +5874,9 @@ export interface operations {
             network: 'private' | 'nat' | 'host' | null;
             address: string | null;
             command: string[] | null;
+            cdrom: string | null;
+            /** @enum {string|null} */
+            firmware: 'bios' | 'uefi' | null;
             recordConsole: boolean;
             tags: string[];
             /** @description milliseconds since the Unix epoch */
@@ -5885,6 +5957,11 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              iso: {
+                available: boolean;
+                reason: string | null;
+              };
+              firmwares: ('bios' | 'uefi')[];
               appContainers: {
                 available: boolean;
                 reason: string | null;
@@ -6101,6 +6178,9 @@ export interface operations {
             network: 'private' | 'nat' | 'host' | null;
             address: string | null;
             command: string[] | null;
+            cdrom: string | null;
+            /** @enum {string|null} */
+            firmware: 'bios' | 'uefi' | null;
             recordConsole: boolean;
             tags: string[];
             /** @description milliseconds since the Unix epoch */
@@ -6181,6 +6261,11 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              iso: {
+                available: boolean;
+                reason: string | null;
+              };
+              firmwares: ('bios' | 'uefi')[];
               appContainers: {
                 available: boolean;
                 reason: string | null;
@@ -7511,6 +7596,420 @@ export interface operations {
       };
       /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  listIsos: {
+    parameters: {
+      query?: {
+        /** @description At most this many items (default: all) */
+        limit?: number;
+        /** @description The `next` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              id: string;
+              name: string;
+              sizeBytes: number;
+              /** @enum {string} */
+              format: 'iso9660' | 'udf';
+              source: string;
+              /** @description milliseconds since the Unix epoch */
+              createdAt: number;
+              usedBy: string[];
+            }[];
+            next: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  uploadIso: {
+    parameters: {
+      query: {
+        name: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description An ISO 9660 or UDF image; at most the ISO cap of Settings (8 GiB by default) and the free space */
+    requestBody: {
+      content: {
+        'application/octet-stream': string;
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            name: string;
+            sizeBytes: number;
+            /** @enum {string} */
+            format: 'iso9660' | 'udf';
+            source: string;
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+            usedBy: string[];
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  downloadIso: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name: string;
+          url: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Accepted: the job that does it */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            kind: string;
+            title: string;
+            /** @enum {string} */
+            state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+            progress: number;
+            message: string;
+            error: string | null;
+            result?: unknown;
+            ownerId: string | null;
+            machineId: string | null;
+            /** @description The job that started this one (a build's create, checkpoints and forks); null for a job a person started */
+            parentId: string | null;
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+            /** @description milliseconds since the Unix epoch */
+            startedAt: number | null;
+            /** @description milliseconds since the Unix epoch */
+            finishedAt: number | null;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  deleteIso: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        iso: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            ok: true;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  changeMachineCdrom: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @enum {string} */
+          action: 'insert' | 'eject';
+          iso?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            machine: string;
+            iso: string | null;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
         headers: {
           [name: string]: unknown;
         };
@@ -8906,6 +9405,9 @@ export interface operations {
               network: 'private' | 'nat' | 'host' | null;
               address: string | null;
               command: string[] | null;
+              cdrom: string | null;
+              /** @enum {string|null} */
+              firmware: 'bios' | 'uefi' | null;
               recordConsole: boolean;
               tags: string[];
               /** @description milliseconds since the Unix epoch */
@@ -8986,6 +9488,11 @@ export interface operations {
                   available: boolean;
                   reason: string | null;
                 };
+                iso: {
+                  available: boolean;
+                  reason: string | null;
+                };
+                firmwares: ('bios' | 'uefi')[];
                 appContainers: {
                   available: boolean;
                   reason: string | null;
@@ -9053,7 +9560,10 @@ export interface operations {
       content: {
         'application/json': {
           name: string;
-          image: string;
+          image?: string;
+          iso?: string;
+          /** @enum {string} */
+          firmware?: 'bios' | 'uefi';
           /**
            * @default qemu
            * @enum {string}
@@ -11233,6 +11743,11 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              iso: {
+                available: boolean;
+                reason: string | null;
+              };
+              firmwares: ('bios' | 'uefi')[];
               appContainers: {
                 available: boolean;
                 reason: string | null;
@@ -11319,6 +11834,7 @@ export interface operations {
             webhookAllowPrivate: boolean;
             downloadAllowPrivate: boolean;
             imageTrustedKeys: string[];
+            isoMaxMib: number;
             roleLimits: {
               member: {
                 machines: number | null;
@@ -11398,6 +11914,7 @@ export interface operations {
           webhookAllowPrivate?: boolean;
           downloadAllowPrivate?: boolean;
           imageTrustedKeys?: string[];
+          isoMaxMib?: number;
           roleLimits?: {
             member: {
               machines: number | null;
@@ -11448,6 +11965,7 @@ export interface operations {
             webhookAllowPrivate: boolean;
             downloadAllowPrivate: boolean;
             imageTrustedKeys: string[];
+            isoMaxMib: number;
             roleLimits: {
               member: {
                 machines: number | null;

@@ -11,6 +11,7 @@ import { hostRoutes } from './host';
 import { driverRoutes } from './drivers';
 import { imagePublishRoutes } from './image-publish';
 import { imageRoutes } from './images';
+import { isoRoutes } from './isos';
 import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
 import { recordingRoutes } from './recordings';
@@ -77,6 +78,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   fileRoutes,
   sshRoutes,
   displayRoutes,
+  isoRoutes,
   statsRoutes,
   scheduleRoutes,
   undoRoutes,

@@ -12,6 +12,7 @@ import { ConsoleRegistry } from './console/registry';
 import { EventBus } from './events';
 import { HostService } from './host';
 import { ImageService } from './images';
+import { IsoService } from './isos/service';
 import { OciImageService } from './oci-images';
 import { RootfsImageService } from './rootfs-images';
 import { RegistryService } from './registries';
@@ -96,6 +97,7 @@ export interface Core {
   machines: MachineService;
   files: MachineFiles;
   images: ImageService;
+  isos: IsoService;
   registries: RegistryService;
   snapshots: SnapshotService;
   diff: DiffService;
@@ -138,6 +140,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   await rootfs.recover();
   const host = new HostService(layout, drivers);
   const machines = new MachineService(store, jobs, bus, images, host, settings, layout, drivers);
+  const isos = new IsoService(store, jobs, settings, layout.isos, () => machines.listing.items());
+  isos.recover();
+  machines.isos = isos;
   consoles.machines = machines;
   const recordings = new RecordingService(path.join(layout.root, 'recordings'));
   consoles.recordings = recordings;
@@ -212,6 +217,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     machines,
     files: new MachineFiles(machines),
     images,
+    isos,
     registries,
     snapshots,
     diff: new DiffService(snapshots, machines),

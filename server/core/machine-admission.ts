@@ -1,7 +1,7 @@
 import type { CreateMachineBody, Machine } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
 import { getMachineRow, insertMachine, type MachineRow } from '@/db/repo/machines';
-import type { BootFiles } from '@/server/drivers/types';
+import type { BootFiles, IsoFile } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import { ConflictError } from './errors';
 import type { EventBus } from './events';
@@ -15,12 +15,18 @@ export interface Admitted {
   image: BootFiles;
   /** Its row as written (the create job goes on from it without reading it again). */
   row: MachineRow;
+  /** An ISO install: the library ISO for its CD-ROM drive. */
+  iso?: IsoFile;
 }
+
+/** An ISO install's "image": nothing to boot directly, no disk to stand on (the driver makes an empty one). */
+export const blankBoot = (): BootFiles => ({ image: '', kernel: '', initrd: '', disk: '', append: '', ssh: false, diskBytes: 0 });
 
 /** What admission needs of the machine service. */
 export interface AdmissionDeps {
   store: Store;
   images: Pick<ImageService, 'files'>;
+  isos: { file(name: string): Promise<IsoFile> };
   bus: EventBus;
   views: MachineViews;
   now: () => number;
@@ -39,7 +45,8 @@ export async function admitMachine(d: AdmissionDeps, p: Principal, body: CreateM
   checkMachineBody(body, description);
   await d.requireDriver(body.driver, body.network);
   if (await getMachineRow(d.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
-  const image = files ?? (await d.images.files(body.image));
+  const iso = body.iso ? await d.isos.file(body.iso) : undefined;
+  const image = files ?? (body.image ? await d.images.files(body.image) : blankBoot());
   checkImageFits(body, image, description);
   const taken = new Set((await d.listing.items()).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
   const clash = body.ports.find((x) => taken.has(`${x.protocol}:${x.host}`));
@@ -50,7 +57,7 @@ export async function admitMachine(d: AdmissionDeps, p: Principal, body: CreateM
     id: newId('mch'),
     name: body.name,
     driver: body.driver,
-    image: body.image,
+    image: body.image ?? '',
     state: 'creating',
     stateReason: null,
     cpus: body.cpus,
@@ -64,5 +71,5 @@ export async function admitMachine(d: AdmissionDeps, p: Principal, body: CreateM
   });
   const machine = d.views.view(row);
   d.bus.publish('machine:update', machine);
-  return { machine, image, row };
+  return { machine, image, row, iso };
 }

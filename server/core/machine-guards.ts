@@ -33,6 +33,12 @@ export function checkMachineBody(body: CreateMachineBody, d: DriverDescription):
   const bad = (path: string, message: string, text: string) => {
     throw new BadRequestError(text, [{ path, message }]);
   };
+  if (!body.image === !body.iso) bad(body.iso ? 'iso' : 'image', 'image or iso', 'Give the machine an image, or an ISO to install from (not both).');
+  if (body.iso && !d.iso.available) bad('iso', 'not for this driver', d.iso.reason ?? 'This driver installs nothing from an ISO.');
+  if (body.firmware && !d.firmwares.includes(body.firmware))
+    bad('firmware', `one of ${d.firmwares.join(', ') || 'none'}`, `Firmware "${body.firmware}" is not one ${d.words.kind} machines boot with here.`);
+  if (body.firmware === 'uefi' && !body.iso)
+    bad('firmware', 'ISO installs only', 'UEFI is for ISO installs: machines from an image boot their kernel directly.');
   if (body.command && !d.appContainers.available) bad('command', 'containers only', d.appContainers.reason ?? 'This driver runs no application containers.');
   // A driver without networks to choose from has its own (a VM's user-mode NAT): the field does not apply.
   if (d.networks.length > 0 && !d.networks.some((n) => n.mode === body.network)) {

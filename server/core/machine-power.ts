@@ -4,6 +4,7 @@ import type { Fixups, MachineDriver, MachineSpec, StartFrom } from '@/server/dri
 import type { HostService } from './host';
 import type { ImageService } from './images';
 import type { JobContext } from './jobs';
+import { blankBoot } from './machine-admission';
 import type { MachineViews } from './machine-views';
 
 /** A start from a snapshot: its files, the fix-ups after it, and a callback once the guest runs again. */
@@ -34,7 +35,11 @@ export class MachinePower {
     const spec = this.machines.toSpec(row);
     const driver = this.machines.driver(row.driver);
     // Independent reads, side by side: a restore waits for this before its qemu starts.
-    const [, image, host] = await Promise.all([this.machines.preflight(id, row.memoryMib, spec.ports), this.images.files(row.image), this.host.info()]);
+    const [, image, host] = await Promise.all([
+      this.machines.preflight(id, row.memoryMib, spec.ports),
+      row.image ? this.images.files(row.image) : blankBoot(),
+      this.host.info(),
+    ]);
     from?.phases?.mark('start_checks');
     await this.machines.patch(id, { state: 'starting', stateReason: null });
     ctx.progress(base + 10, this.machines.views.describe(row.driver).words.starting);

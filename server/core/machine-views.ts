@@ -20,7 +20,7 @@ export class MachineViews {
     const host = this.host.known();
     const runtime = JSON.parse(row.runtimeJson) as DriverRuntime;
     try {
-      return { ...toMachineBase(row), ...driver.facts(runtime), capabilities: driver.describe(host, runtime) };
+      return { ...toMachineBase(row), cdrom: null, firmware: null, ...driver.facts(runtime), capabilities: driver.describe(host, runtime) };
     } catch (err) {
       // A damaged record must not hide the machine (nor the rest of the list): shown with what is wrong.
       return {
@@ -31,6 +31,8 @@ export class MachineViews {
         network: null,
         address: null,
         command: null,
+        cdrom: null,
+        firmware: null,
         capabilities: driver.describe(host),
       };
     }

@@ -5,7 +5,7 @@ import type { CreateMachineBody, DriverInfo, ExecBody, ExecResult, Machine, Mach
 import type { Store } from '@/db/client';
 import { deleteMachine, getMachineRow, getMachineRowsByIds, listMachineRows, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
 import { deleteMachineShares } from '@/db/repo/shares';
-import type { BootFiles, DriverRegistry, MachineDriver, MachineSpec } from '@/server/drivers/types';
+import type { BootFiles, DriverRegistry, IsoFile, MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
 import { ConflictError, NotFoundError, UnavailableError } from './errors';
@@ -38,6 +38,10 @@ export class MachineService implements MonitoredMachines {
   readonly limits: LimitService;
   /** Called when a machine goes down or away, so its console sessions can be closed. */
   onGone: (machineId: string) => void = () => undefined;
+  /** The ISO library (set once it exists: it lists machines to know which ISOs are in use). */
+  isos: { file(name: string): Promise<IsoFile> } = {
+    file: () => Promise.reject(new UnavailableError('The ISO library is not ready.')),
+  };
 
   constructor(
     private readonly store: Store,
@@ -108,13 +112,14 @@ export class MachineService implements MonitoredMachines {
   }
 
   async create(p: Principal, body: CreateMachineBody): Promise<Job> {
-    const { machine, image, row: inserted } = await this.admit(p, body);
+    const { machine, image, row: inserted, iso } = await this.admit(p, body);
     const driver = this.driver(machine.driver);
     return this.lockedJob(p, machine, 'creating', { kind: 'machine.create', title: `Create ${body.name}` }, async (ctx) => {
       try {
         const spec = this.toSpec(inserted);
         ctx.progress(10, machine.capabilities.words.creating);
-        const made = await driver.create({ ...spec, runtime: { network: body.network, command: body.command } }, image);
+        const runtime = { network: body.network, command: body.command, installFrom: iso, firmware: body.firmware };
+        const made = await driver.create({ ...spec, runtime }, image);
         const row = await this.patch(machine.id, { state: 'stopped', runtime: made.runtime });
         for (const line of made.log) ctx.log(line);
         if (body.start) await this.startMachine(machine.id, ctx, 20, undefined, row);
@@ -131,11 +136,11 @@ export class MachineService implements MonitoredMachines {
    * `creating`; the owner's limits are checked and the row written under the owner's lock.
    */
   async admit(p: Principal, body: CreateMachineBody, files?: BootFiles): Promise<Admitted> {
-    const { store, images, bus, views, now, listing } = this;
+    const { store, images, bus, views, now, listing, isos } = this;
     const owner = await this.limits.chargeTo(p);
     return this.limits.admit(owner, askFor(1, body), () =>
       admitMachine(
-        { store, images, bus, views, now, listing, requireDriver: (k, n) => this.requireDriver(k, n), preflight: (...a) => this.preflight(...a) },
+        { store, images, isos, bus, views, now, listing, requireDriver: (k, n) => this.requireDriver(k, n), preflight: (...a) => this.preflight(...a) },
         p,
         body,
         files,

@@ -40,6 +40,8 @@ export function dataLayout(dataDir: string) {
     /** Guest kernels extracted from Debian's package (a cache: images copy what they boot); with HANGAR_CACHE, shared between data dirs. */
     kernels: process.env.HANGAR_CACHE ? path.join(path.resolve(process.env.HANGAR_CACHE), 'kernels') : path.join(d, 'kernels'),
     images: path.join(d, 'images'),
+    /** The ISO library (see isos/service.ts). */
+    isos: path.join(d, 'isos'),
     machines: path.join(d, 'machines'),
     layers: path.join(d, 'layers'),
     snapshots: path.join(d, 'snapshots'),

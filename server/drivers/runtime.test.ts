@@ -24,7 +24,7 @@ describe("each driver's runtime record, parsed by its own schema", () => {
     const old = { pid: 1234, mac: '52:54:00:aa:bb:cc', accel: 'tcg', serialFrom: 0, sshPort: null, ssh: false };
     expect(qemuRuntime(old)).toMatchObject(old);
     expect(diskOf(spec(old))).toBe('/data/machines/mch_x/disk.qcow2');
-    expect(qemuFacts(old)).toEqual({ accel: 'tcg', ssh: null, network: null, address: null, command: null });
+    expect(qemuFacts(old)).toEqual({ accel: 'tcg', ssh: null, network: null, address: null, command: null, cdrom: null, firmware: 'bios' });
     // Fields it does not know are kept for the next write.
     expect(qemuRuntime({ limitsNote: null, disk: '/data/layers/a.qcow2' })).toMatchObject({ limitsNote: null, disk: '/data/layers/a.qcow2' });
   });

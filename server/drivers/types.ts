@@ -85,7 +85,7 @@ export interface BootFiles extends BootInfo {
 }
 
 /** The facts of a machine the API shows that only its driver's record holds. */
-export type MachineFacts = Pick<Machine, 'accel' | 'ssh' | 'network' | 'address' | 'command'>;
+export type MachineFacts = Pick<Machine, 'accel' | 'ssh' | 'network' | 'address' | 'command'> & Partial<Pick<Machine, 'cdrom' | 'firmware'>>;
 
 /** A driver's new record of a machine, and what it did in words (for the job's log). */
 export interface DriverResult {
@@ -219,6 +219,21 @@ export interface DisplayAccess {
   screenshot(m: MachineSpec): Promise<Buffer>;
 }
 
+/** A library ISO as a driver gets it: its name (shown) and its file under the data dir. */
+export interface IsoFile {
+  name: string;
+  path: string;
+}
+
+/**
+ * A VM's CD-ROM drive, for machines whose description says `iso` is available. A machine made
+ * to install from an ISO gets `installFrom` in its record at create (with `firmware`); `change`
+ * puts a disc in (or takes it out: null), live through the monitor when it runs, and returns its new record.
+ */
+export interface CdromAccess {
+  change(m: MachineSpec, iso: IsoFile | null): Promise<DriverRuntime>;
+}
+
 /** One interface for every machine kind; the registry picks by `driver`. */
 /**
  * A file tree to diff: overlay directories (bottom first; whiteouts and opaque dirs understood),
@@ -308,6 +323,8 @@ export interface MachineDriver {
   readonly sshd?: SshdAccess;
   /** The screen (see DisplayAccess); absent where the kind has none. */
   readonly display?: DisplayAccess;
+  /** Its CD-ROM drive (where the description says `iso` is available). */
+  readonly cdrom?: CdromAccess;
   /** Host files into a stopped machine's root filesystem (`to`: a path inside it); returns the paths as the guest sees them. */
   addFiles?(m: MachineSpec, files: { from: string; to: string }[]): string[];
 }

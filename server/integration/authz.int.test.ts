@@ -60,6 +60,10 @@ const RULES: Record<string, Access> = {
   'post /images/{name}/publish': 'operator',
   'post /images/pull-published': 'operator',
   'get /backup-targets/{target}/images': 'operator',
+  'get /isos': 'viewer',
+  'post /isos': 'operator',
+  'post /isos/url': 'operator',
+  'delete /isos/{iso}': 'operator',
   'get /registries': 'admin',
   'put /registries/{host}': 'admin',
   'delete /registries/{host}': 'admin',
@@ -153,6 +157,7 @@ const RULES: Record<string, Access> = {
   'get /machines/{ref}/ssh-host-keys': 'operator',
   'get /machines/{ref}/ssh-tunnel': 'operator',
   'get /machines/{ref}/display': 'viewer',
+  'post /machines/{ref}/cdrom': 'operator',
   'get /machines/{ref}/screenshot': 'viewer',
   'get /metrics/token': 'admin',
   'post /metrics/token': 'admin',
@@ -219,7 +224,8 @@ const fill = (p: string) =>
     .replace('{delivery}', 'whd_aaaaaaaaaaaaaaaaaaaa')
     .replace('{target}', 'no-such-target')
     .replace('{backup}', 'bk-0000000000000-aaaaaaaa')
-    .replace('{snapshot}', 'no-such-snapshot');
+    .replace('{snapshot}', 'no-such-snapshot')
+    .replace('{iso}', 'no-such.iso');
 
 describe('authorization matrix', () => {
   it('has a rule for every published route, and the server enforces each for every kind of caller', async () => {

@@ -10,6 +10,8 @@ export interface RfbUpdate {
   rects: number;
   /** Pixels of the update that are not black. */
   lit: number;
+  /** Pixels of them clearly blue (a boot menu's background, say). */
+  blue: number;
   bytes: number;
 }
 
@@ -165,6 +167,7 @@ export class RfbClient {
       if (type !== 0) throw new Error(`unexpected server message ${type}`);
       const rects = (await this.read(3, ms)).readUInt16BE(1);
       let lit = 0;
+      let blue = 0;
       let bytes = 4;
       for (let i = 0; i < rects; i++) {
         const r = await this.read(12, ms);
@@ -176,9 +179,13 @@ export class RfbClient {
         if (enc !== 0) throw new Error(`unexpected encoding ${enc}`);
         const px = await this.read(w * h * 4, ms);
         bytes += px.length;
-        for (let p = 0; p < px.length; p += 4) if (px[p] | px[p + 1] | px[p + 2]) lit++;
+        // Little endian, blue in the low byte.
+        for (let p = 0; p < px.length; p += 4) {
+          if (px[p] | px[p + 1] | px[p + 2]) lit++;
+          if (px[p] > 96 && px[p + 1] < 64 && px[p + 2] < 64) blue++;
+        }
       }
-      return { rects, lit, bytes };
+      return { rects, lit, blue, bytes };
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { ImageList } from '@/components/images/image-list';
+import { IsoLibrary } from '@/components/images/iso-library';
 import { PageHeader } from '@/components/shell/page-header';
 
 export const metadata: Metadata = { title: 'Images' };
@@ -15,6 +16,9 @@ export default function ImagesPage() {
         }
       />
       <ImageList />
+      <div className="mt-8">
+        <IsoLibrary />
+      </div>
     </>
   );
 }

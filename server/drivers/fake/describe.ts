@@ -51,6 +51,8 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
       : { available: true, reason: null, protocols: ['tcp'], networks: ['nat'] },
     sshd: kind === 'podman' ? no('No SSH server (fake podman).') : yes,
     display: vm ? no('Fake VMs draw no screen.') : no('Containers have no screen: use the console.'),
+    iso: no(vm ? 'Fake VMs boot no ISO.' : 'ISO installs are for VMs.'),
+    firmwares: vm ? ['bios'] : [],
     appContainers: vm ? no('A command needs a container driver.') : yes,
     needsRootfs: !vm,
     imageKinds: vm ? ['busybox', 'debian-12', 'debian-13'] : ['debian-12', 'debian-13', 'rootfs', 'oci'],

@@ -53,6 +53,8 @@ export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): 
       rt && (rt.ssh !== true || (rt.command?.length ?? 0) > 0)
         ? no('This container runs no SSH server (an OCI image or an application container): use hangar exec or its shell.')
         : yes,
+    iso: no('Containers boot no installer: ISO installs are for VMs (qemu).'),
+    firmwares: [],
     appContainers: yes,
     needsRootfs: true,
     // OCI images run as application containers from their unpacked layers (an OCI runtime bundle); imported root filesystems as any tree.

@@ -55,6 +55,8 @@ export function describePodman(host: HostInfo | null): DriverDescription {
     },
     display: no('Containers have no screen: use the console.'),
     sshd: no('Podman containers run no SSH server Hangar reaches: use hangar exec, or an nspawn container or a VM.'),
+    iso: no('Containers boot no installer: ISO installs are for VMs (qemu).'),
+    firmwares: [],
     appContainers: yes,
     needsRootfs: true,
     imageKinds: ['debian-12', 'debian-13', 'rootfs'],

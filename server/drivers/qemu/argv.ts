@@ -1,4 +1,5 @@
 import type { PortForward } from '@/lib/contracts/machines';
+import { withCdrom, type CdromSpec } from './cdrom-argv';
 
 export interface QemuSpec {
   name: string;
@@ -28,6 +29,8 @@ export interface QemuSpec {
    * live snapshot saved before machines had one: its device state has no VGA to load into.
    */
   display?: boolean;
+  /** ISO installs: no kernel of its own, a CD-ROM drive, the boot order and firmware (see cdrom-argv.ts). */
+  cdrom?: CdromSpec;
 }
 
 export interface GuestRam {
@@ -65,7 +68,7 @@ export function qemuArgv(s: QemuSpec): string[] {
   const ram = s.ram ?? { path: f.ram, shared: true };
   const ports: PortForward[] = s.sshPort ? [...s.ports, { protocol: 'tcp', host: s.sshPort, guest: 22 }] : s.ports;
   const fwd = ports.map((p) => `,hostfwd=${p.protocol}:127.0.0.1:${p.host}-:${p.guest}`).join('');
-  return [
+  return withCdrom(s, [
     'qemu-system-x86_64',
     '-name',
     `hangar-${s.name}`,
@@ -113,7 +116,7 @@ export function qemuArgv(s: QemuSpec): string[] {
     '-pidfile',
     f.pid,
     ...(s.incoming ? ['-incoming', 'defer'] : []),
-  ];
+  ]);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import { capOf, hostHas, no, yes } from '../shared/describe';
 import type { DriverRuntime, MachineFacts } from '../types';
+import { hasOvmf } from './cdrom-argv';
 import { qemuRuntime } from './runtime';
 
 /** The accelerator a start uses here: KVM when the probe says it really works, else TCG. */
@@ -54,6 +55,9 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
       rt && rt.display === false && typeof rt.pid === 'number'
         ? no('This run was restored from a snapshot saved before machines had a screen: stop and start the machine for one.')
         : yes,
+    // Machines made to install from an ISO have the drive; those made from an image boot their kernel directly.
+    iso: rt && !rt.installer ? no('This machine has no CD-ROM drive: it was made from an image, not an ISO.') : here,
+    firmwares: hasOvmf() ? ['bios', 'uefi'] : ['bios'],
     appContainers: no('A command (application container) needs a container driver: nspawn or podman.'),
     needsRootfs: false,
     imageKinds: ['busybox', 'debian-12', 'debian-13'],
@@ -72,5 +76,7 @@ export function qemuFacts(runtime: DriverRuntime): MachineFacts {
     network: null,
     address: null,
     command: null,
+    cdrom: rt.cdrom?.name ?? null,
+    firmware: rt.firmware ?? 'bios',
   };
 }

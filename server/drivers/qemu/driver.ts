@@ -22,6 +22,7 @@ import { agentExecStream } from './agent-stream';
 import { qemuArchiver } from './archive';
 import { machineFiles, qemuArgv, type GuestRam } from './argv';
 import { accelFor, describeQemu, qemuFacts } from './describe';
+import { cdromSpecOf, copyOvmfVars, createInstaller, installerFields, installerRecord, isBlank, qemuCdrom } from './cdrom';
 import { qemuDisplay, stateHasDisplay } from './display';
 import { keepTemplate, overlayOn, qcow2Overlay } from './overlay';
 import { backingChain } from './qcow2';
@@ -55,6 +56,7 @@ export class QemuDriver implements MachineDriver {
   readonly facts = qemuFacts;
   readonly sshd = qemuSshd(this);
   readonly display = qemuDisplay;
+  readonly cdrom = qemuCdrom;
 
   async create(m: MachineSpec, image: BootFiles) {
     if (image.diskBytes > m.diskGib * 2 ** 30)
@@ -63,6 +65,8 @@ export class QemuDriver implements MachineDriver {
     fs.mkdirSync(m.layers, { recursive: true, mode: 0o700 });
     // A qcow2 overlay on the image: ten machines cost ten small files, not ten copies.
     const disk = newLayer(m);
+    if (isBlank(image))
+      return { runtime: { mac: randomMac(), ssh: false, disk, ...(await createInstaller(m, disk)) }, log: [`disk: empty qcow2 of ${m.diskGib} GiB`] };
     await qcow2Overlay(image.disk, disk, m.diskGib);
     if (image.ssh) {
       // The machine's own key pair: the public half reaches the guest on the kernel command line at every boot.
@@ -110,6 +114,7 @@ export class QemuDriver implements MachineDriver {
       disk: diskOf(m),
       incoming: !!from,
       display,
+      cdrom: cdromSpecOf(m),
     });
     // -daemonize: the parent returns once the machine is set up, and reports set-up errors on stderr.
     const r = await run(argv, { timeoutMs: 60_000 });
@@ -124,7 +129,7 @@ export class QemuDriver implements MachineDriver {
     }
     if (!pid || !isQemuPid(pid)) throw new Error(`qemu exited right after start: ${r.stderr.trim() || 'no message'}`);
     from?.phases?.mark('pid_file');
-    const runtime = { ...rt, pid, mac, accel, serialFrom, sshPort, ramPath: ram.path, ramShared: ram.shared, display };
+    const runtime = { ...rt, pid, mac, accel, serialFrom, sshPort, ramPath: ram.path, ramShared: ram.shared, display, bootCdOnce: false };
     if (from) {
       await incoming(f.qmpSock, snapshotFiles(from.dir).state, from.phases).catch((err: Error) => {
         // QEMU exits when it cannot load a stream: say that, not just "connection reset".
@@ -177,6 +182,8 @@ export class QemuDriver implements MachineDriver {
   }
 
   isReady(m: MachineSpec) {
+    // An installer's guest is whatever the ISO boots (no Hangar init to announce itself): running is ready.
+    if (qemuRuntime(m.runtime).installer) return this.isRunning(m);
     return logSince(machineFiles(m.dir).serialLog, qemuRuntime(m.runtime).serialFrom ?? 0, Infinity).includes(READY_MARKER);
   }
 
@@ -229,6 +236,7 @@ export class QemuDriver implements MachineDriver {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const f = machineFiles(m.dir);
     copySshIdentity(m.dir, dir);
+    copyOvmfVars(m.dir, dir);
     const runtime = { ...m.runtime, disk: next };
     const size = () => [snapshotFiles(dir).state, snapshotFiles(dir).ram, disk].reduce((a, file) => a + diskUsage(file), 0);
     if (!this.isRunning(m)) {
@@ -250,7 +258,7 @@ export class QemuDriver implements MachineDriver {
   }
 
   snapshotRecord(m: MachineSpec) {
-    return { ssh: qemuRuntime(m.runtime).ssh === true };
+    return { ssh: qemuRuntime(m.runtime).ssh === true, ...installerRecord(m) };
   }
 
   /**
@@ -266,8 +274,9 @@ export class QemuDriver implements MachineDriver {
     for (const t of targets) {
       fs.mkdirSync(t.dir, { recursive: true, mode: 0o700 });
       copySshIdentity(snap.dir, t.dir);
+      copyOvmfVars(snap.dir, t.dir);
     }
-    return disks.map((disk) => (mode === 'fork' ? { disk, mac: randomMac(), ssh: snap.record.ssh === true } : { disk }));
+    return disks.map((disk) => (mode === 'fork' ? { disk, mac: randomMac(), ssh: snap.record.ssh === true, ...installerFields(snap.record) } : { disk }));
   }
 
   layersOf(runtime: Record<string, unknown>) {
@@ -288,8 +297,9 @@ export class QemuDriver implements MachineDriver {
   /** The disk the process writes to, asked of QEMU: a checkpoint cut off after its disk switch leaves the record behind. */
   async repair(m: MachineSpec) {
     if (!this.isRunning(m)) return null;
-    const blocks = await this.qmp<{ inserted?: { file?: string } }[]>(m, 'query-block').catch(() => []);
-    const disk = blocks.find((b) => b.inserted?.file)?.inserted?.file ?? null;
+    const blocks = await this.qmp<{ removable?: boolean; inserted?: { file?: string } }[]>(m, 'query-block').catch(() => []);
+    // Not the CD-ROM drive's disc (removable).
+    const disk = blocks.find((b) => b.inserted?.file && !b.removable)?.inserted?.file ?? null;
     return disk && disk !== qemuRuntime(m.runtime).disk ? { ...m.runtime, disk } : null;
   }
 

@@ -29,6 +29,13 @@ export const qemuRuntimeSchema = z.looseObject({
   display: z.boolean().optional(),
   /** The writable qcow2 layer under the layers dir. */
   disk: z.string().optional(),
+  /** An ISO install: no image (an empty disk), a CD-ROM drive; boots with `firmware` (see cdrom.ts). */
+  installer: z.boolean().optional(),
+  /** The library ISO in the drive (its name, shown, and its file); null: empty. */
+  cdrom: z.object({ name: z.string(), path: z.string() }).nullable().optional(),
+  /** The next start boots the CD once (until the guest's first reboot): set at create, cleared by the first start. */
+  bootCdOnce: z.boolean().optional(),
+  firmware: z.enum(['bios', 'uefi']).optional(),
 });
 export type QemuRuntime = z.infer<typeof qemuRuntimeSchema>;
 
