@@ -22,6 +22,7 @@ import { stepRoutes } from './steps';
 import { tokenRoutes } from './tokens';
 import { sshRoutes } from './ssh';
 import { displayRoutes } from './display';
+import { diskRoutes } from './disks';
 import { userRoutes } from './users';
 import { limitRoutes } from './limits';
 import { ssoRoutes } from './sso';
@@ -74,6 +75,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   fileRoutes,
   sshRoutes,
   displayRoutes,
+  diskRoutes,
   statsRoutes,
   scheduleRoutes,
   undoRoutes,

@@ -1,7 +1,7 @@
 import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import type { DriverKind } from '@/lib/contracts/machines';
-import { hostHas } from '../shared/describe';
+import { hostHas, noDisks } from '../shared/describe';
 
 /** A description like a real driver's of this kind, for tests (availability from the host given); `over` changes any part of it. */
 export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: Partial<DriverDescription> = {}): DriverDescription {
@@ -51,6 +51,7 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
       : { available: true, reason: null, protocols: ['tcp'], networks: ['nat'] },
     sshd: kind === 'podman' ? no('No SSH server (fake podman).') : yes,
     display: vm ? no('Fake VMs draw no screen.') : no('Containers have no screen: use the console.'),
+    disks: noDisks('Fake machines have no extra disks.'),
     appContainers: vm ? no('A command needs a container driver.') : yes,
     needsRootfs: !vm,
     imageKinds: vm ? ['busybox', 'debian-12', 'debian-13'] : ['debian-12', 'debian-13', 'rootfs', 'oci'],

@@ -53,6 +53,13 @@ export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): 
       rt && (rt.ssh !== true || (rt.command?.length ?? 0) > 0)
         ? no('This container runs no SSH server (an OCI image or an application container): use hangar exec or its shell.')
         : yes,
+    disks: {
+      ...yes,
+      kind: 'volume',
+      buses: [],
+      resize: no('A volume is a host directory: it has no size to grow.'),
+      hotplug: no('Volumes are bound when the container starts: stop it to attach or detach one.'),
+    },
     appContainers: yes,
     needsRootfs: true,
     // OCI images run as application containers from their unpacked layers (an OCI runtime bundle); imported root filesystems as any tree.

@@ -28,6 +28,8 @@ export interface QemuSpec {
    * live snapshot saved before machines had one: its device state has no VGA to load into.
    */
   display?: boolean;
+  /** Extra disks' arguments (disks-argv.ts). */
+  extraDisks?: string[];
 }
 
 export interface GuestRam {
@@ -89,6 +91,7 @@ export function qemuArgv(s: QemuSpec): string[] {
     s.append,
     '-drive',
     `file=${s.disk},if=virtio,format=qcow2`,
+    ...(s.extraDisks ?? []),
     '-nic',
     `user,model=virtio-net-pci,mac=${s.mac}${fwd}`,
     '-chardev',

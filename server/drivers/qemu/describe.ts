@@ -54,6 +54,8 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
       rt && rt.display === false && typeof rt.pid === 'number'
         ? no('This run was restored from a snapshot saved before machines had a screen: stop and start the machine for one.')
         : yes,
+    // qcow2 disks beside the root disk, hot-plugged through QMP (PCI hot-plug in the guest).
+    disks: { ...yes, kind: 'disk', buses: ['virtio-blk', 'virtio-scsi'], resize: yes, hotplug: yes },
     appContainers: no('A command (application container) needs a container driver: nspawn or podman.'),
     needsRootfs: false,
     imageKinds: ['busybox', 'debian-12', 'debian-13'],
