@@ -137,6 +137,24 @@ describe('VM disks', () => {
     expect(await api.machines.disks.remove(VM, 'logs')).toEqual({ ok: true });
     expect((await api.machines.disks.list(VM)).items.map((x) => x.name)).toEqual(['data']);
   }, 240_000);
+
+  it('hangar disk: lists, says what is wrong, and exits non-zero on refusals', async () => {
+    const cli = (args: string[]) =>
+      run([process.execPath, 'dist/cli.js', 'disk', ...args], { timeoutMs: 60_000, env: { HANGAR_URL: srv.url, HANGAR_TOKEN: token } });
+    const ls = await cli(['ls', VM]);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout).toMatch(/^data +2 GiB virtio-blk +attached/);
+    const shrink = await cli(['resize', VM, 'data', '--size', '1']);
+    expect(shrink.code).not.toBe(0);
+    expect(shrink.stderr).toMatch(/only grow/);
+    const bad = await cli(['add', VM, '../x', '--size', '1']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/name/);
+    expect((await cli(['add', VM, 'x', '--size', 'lots'])).code).toBe(2);
+    const add = await cli(['add', VM, 'cli-disk', '--size', '1', '--detached']);
+    expect([add.code, add.stdout], add.stderr).toEqual([0, `${VM}: cli-disk added (1 GiB, detached)\n`]);
+    expect((await cli(['rm', VM, 'cli-disk'])).code).toBe(0);
+  }, 120_000);
 });
 
 describe('container volumes (nspawn)', () => {
