@@ -18,6 +18,8 @@ let srv: RunningServer;
 let api: ApiClient;
 let token: string;
 const VM = 'dk-a';
+/** The live snapshot with two disks (the fork test makes it, the restore test goes back to it). */
+let snap = '';
 
 beforeAll(async () => {
   ({ srv, token, api } = await serverWithBusybox());
@@ -98,8 +100,8 @@ describe('VM disks', () => {
     // A second disk on the SCSI bus: the busybox guest has no SCSI driver, so QEMU is asked.
     await api.machines.disks.add(VM, { name: 'logs', sizeGib: 1, bus: 'virtio-scsi' });
     const c = await finished(await api.snapshots.checkpoint(VM, 'two-disks'));
-    const snap = (c.result as { snapshot: string }).snapshot;
-    const f = await finished(await api.snapshots.fork(snap, { names: ['dk-fork'] }));
+    const snapId = (c.result as { snapshot: string }).snapshot;
+    const f = await finished(await api.snapshots.fork(snapId, { names: ['dk-fork'] }));
     const fork = (f.result as { machines: string[] }).machines[0];
     expect((await api.machines.disks.list('dk-fork')).items.map((x) => [x.name, x.attached, x.bus])).toEqual([
       ['data', true, 'virtio-blk'],
@@ -124,6 +126,17 @@ describe('VM disks', () => {
     expect(mine).toHaveLength(2);
     expect(theirs).toHaveLength(2);
     for (const file of theirs) expect(mine).not.toContain(file);
+    snap = snapId;
+  }, 240_000);
+
+  it('a restore puts the disks back as the snapshot had them, on new layers', async () => {
+    await api.machines.disks.change(VM, 'data', { attached: false });
+    await finished(await api.snapshots.restore(snap, { machine: VM, checkpointFirst: false }));
+    expect((await api.machines.disks.list(VM)).items.map((x) => [x.name, x.attached])).toEqual([
+      ['data', true],
+      ['logs', true],
+    ]);
+    expect(await sh(VM, 'dd if=/dev/vdb bs=12 count=1 2>/dev/null')).toBe('parent-bytes');
   }, 240_000);
 
   it('keeps its disks through a restart; deletes a detached one', async () => {
@@ -189,6 +202,9 @@ describe('container volumes (nspawn)', () => {
     const hostDir = path.join(srv.dataDir, 'machines', m.id, 'volumes', 'shared');
     fs.writeFileSync(path.join(hostDir, 'from-host'), 'hello from the host\n');
     await finished(await api.machines.act(CT, 'start'));
+    // Just started: the first nsenter may come before the container's namespaces are there.
+    const ready = () => until(async () => (await api.machines.exec(CT, ['true'], 10)).code === 0, 'the container to take commands', 30_000, 200);
+    await ready();
     expect(await sh(CT, 'cat /srv/shared/from-host')).toBe('hello from the host\n');
     await sh(CT, 'echo from the guest > /srv/shared/from-guest');
     expect(fs.readFileSync(path.join(hostDir, 'from-guest'), 'utf8')).toBe('from the guest\n');
@@ -197,6 +213,7 @@ describe('container volumes (nspawn)', () => {
     await finished(await api.machines.act(CT, 'stop', { force: true }));
     expect(await api.machines.disks.change(CT, 'shared', { attached: false })).toMatchObject({ attached: false });
     await finished(await api.machines.act(CT, 'start'));
+    await ready();
     expect(await sh(CT, 'ls /srv/shared 2>/dev/null | wc -l')).toBe('0\n');
     await finished(await api.machines.act(CT, 'stop', { force: true }));
     expect(await api.machines.disks.remove(CT, 'shared')).toEqual({ ok: true });
