@@ -36,6 +36,8 @@ test("a VM's Overview lists its extra disks: add one (hot-plugged), grow it, det
     await expect(data).toContainText('3 GiB');
     expect(await axeProblems(page)).toEqual([]);
     await panel.scrollIntoViewIfNeeded();
+    // The toasts (4 s) would cover the rows' buttons in the picture.
+    await expect(page.getByRole('status').filter({ hasText: 'data' })).toHaveCount(0, { timeout: 10_000 });
     await screenshotBothThemes(page, 'machine-disks');
     // Shrinking is refused, and the page says why.
     await data.getByRole('button', { name: 'Resize' }).click();
