@@ -89,6 +89,11 @@ describe('VM disks', () => {
 
   it('detaches and attaches again while running; an attached disk cannot be deleted', async () => {
     await expect(api.machines.disks.remove(VM, 'data')).rejects.toMatchObject({ status: 409 });
+    // A paused guest cannot let a disk go: QEMU's side is refused with the reason, the disk stays attached.
+    await finished(await api.machines.act(VM, 'pause'));
+    await expect(api.machines.disks.change(VM, 'data', { attached: false })).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/paused/) });
+    await finished(await api.machines.act(VM, 'resume'));
+    expect((await api.machines.disks.list(VM)).items[0]).toMatchObject({ name: 'data', attached: true });
     expect(await api.machines.disks.change(VM, 'data', { attached: false })).toMatchObject({ attached: false });
     await until(async () => (await blockDevs(VM)).length === 0, 'the disk gone from the guest', 30_000);
     expect(await api.machines.disks.change(VM, 'data', { attached: true })).toMatchObject({ attached: true });

@@ -72,7 +72,18 @@ async function hotplug(q: Qmp, d: ExtraDisk, hasScsi: boolean): Promise<void> {
 /** The guest lets the device go (ACPI eject); QEMU's refusal or a guest that never lets go is the error. */
 async function unplug(q: Qmp, d: ExtraDisk): Promise<void> {
   const id = deviceId(d.name);
-  await q.execute('device_del', { id });
+  // A paused guest cannot answer the eject request: QEMU would keep it pending and the disk would go at some later resume.
+  if (!(await q.execute<{ running: boolean }>('query-status')).running)
+    throw new Error(`the guest is paused: it cannot release disk "${d.name}"; resume it first`);
+  const gone = await q.execute('device_del', { id }).then(
+    () => false,
+    // A guest that released it after an earlier timeout: the device is gone already.
+    (err: Error) => {
+      if (/not found/i.test(err.message)) return true;
+      throw err;
+    },
+  );
+  if (gone) return dropNodes(q, d);
   await q
     .waitEvent((e) => e.event === 'DEVICE_DELETED' && (e.data as { device?: string } | undefined)?.device === id, 15_000)
     .catch(() => {
