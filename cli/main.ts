@@ -20,6 +20,7 @@ import { ansibleInventory } from './commands/ansible';
 import { limits } from './commands/limits';
 import { schedule } from './commands/schedules';
 import { forkLink } from './commands/fork-links';
+import { disk } from './commands/disks';
 import { undo } from './commands/undo';
 import { backup, backups } from './commands/backups';
 import { keys } from './commands/keys';
@@ -98,6 +99,8 @@ Usage:
   hangar schedule [ls [MACHINE] | add MACHINE|--tag T --cron EXPR [--tz ZONE] --keep-last N [--keep-hourly|daily|weekly|monthly N]
                   [--backup-to T --backup-keep N] | rm ID | run ID]
                                                   snapshots on a schedule, pruned by retention (like restic forget --keep-*)
+  hangar disk ls|add|attach|detach|resize|rm MACHINE [NAME] [--size GiB] [--bus virtio-blk|virtio-scsi] [--path /GUEST] [--detached]
+                                                  a VM's extra disks (hot-plugged while it runs) or a container's volumes
   hangar fork-link [ls | create SNAP|--machine M [--max N] [--lifetime 2h] [--expires 1d] [--cpus N] [--memory MiB] [--label L]
                    | forks LINK | revoke LINK [--keep-forks]]
                                                   links that give each opener a private running fork (the link is shown once)
@@ -257,6 +260,10 @@ export async function run(argv: string[]): Promise<number> {
       case 'schedule':
       case 'schedules':
         await schedule(rest, json);
+        return 0;
+      case 'disk':
+      case 'disks':
+        await disk(rest, json);
         return 0;
       case 'fork-link':
       case 'fork-links':

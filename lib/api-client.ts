@@ -1,3 +1,4 @@
+import { machineDiskSchema, type AddDiskBody, type PatchDiskBody } from './contracts/disks';
 import { fileStatSchema, filesPushedSchema } from './contracts/files';
 import { displayInfoSchema } from './contracts/display';
 import { z } from 'zod';
@@ -259,6 +260,15 @@ export function createApiClient(opts: ClientOptions) {
               await send('PUT', `/machines/${encodeURIComponent(ref)}/files/content${q({ path })}`, { body, contentType: 'application/octet-stream' })
             ).json(),
           ),
+      },
+      /** Extra disks (VMs) or volumes (containers). */
+      disks: {
+        list: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/disks`, listOf(machineDiskSchema)),
+        add: (ref: string, b: Partial<AddDiskBody> & Pick<AddDiskBody, 'name'>) =>
+          call('POST', `/machines/${encodeURIComponent(ref)}/disks`, machineDiskSchema, b),
+        change: (ref: string, name: string, b: PatchDiskBody) =>
+          call('PATCH', `/machines/${encodeURIComponent(ref)}/disks/${encodeURIComponent(name)}`, machineDiskSchema, b),
+        remove: (ref: string, name: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}/disks/${encodeURIComponent(name)}`, okSchema),
       },
       /** Whether the caller may type on the machine's screen, or why it cannot be shown (409). */
       display: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/display`, displayInfoSchema),

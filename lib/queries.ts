@@ -48,6 +48,8 @@ export const keys = {
   myLimits: () => ['me', 'limits'] as const,
   sessions: () => ['sessions'] as const,
   shares: (machineId: string) => ['shares', machineId] as const,
+  /** Under the machine: its updates refresh its disks too. */
+  machineDisks: (machineId: string) => ['machines', machineId, 'disks'] as const,
   forkLinks: () => ['forkLinks'] as const,
   /** Under forkLinks: a link's change (revoke, an action on a fork) refreshes its forks. */
   forkLinkForks: (linkId: string) => ['forkLinks', linkId, 'forks'] as const,
@@ -119,6 +121,7 @@ export function queries(api: ApiClient) {
     myLimits: () => ({ queryKey: keys.myLimits(), queryFn: () => api.limits.mine() }),
     access: (ref: string) => ({ queryKey: keys.access(ref), queryFn: () => api.grants.mine(ref) }),
     recordings: (ref: string) => ({ queryKey: keys.recordings(ref), queryFn: () => api.machines.recordings(ref) }),
+    machineDisks: (id: string) => ({ queryKey: keys.machineDisks(id), queryFn: async () => (await api.machines.disks.list(id)).items }),
     prefs: () => ({ queryKey: keys.prefs(), queryFn: () => api.auth.prefs() }),
     sessions: () => ({ queryKey: keys.sessions(), queryFn: async () => (await api.auth.sessions()).items }),
   };

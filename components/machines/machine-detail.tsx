@@ -18,6 +18,7 @@ import { FilesPanel } from '@/components/machines/files-panel';
 import { GrantPanel } from '@/components/machines/grant-panel';
 import { MachineActions } from '@/components/machines/machine-actions';
 import { MachineOverview } from '@/components/machines/machine-overview';
+import { DisksPanel } from '@/components/machines/disks-panel';
 import { RecordingsPanel } from '@/components/console/recordings-panel';
 import { SharePanel } from '@/components/machines/share-panel';
 import { ForkLinksPanel } from '@/components/fork-links/fork-links-panel';
@@ -151,7 +152,7 @@ function TabBody({ tab, m, canShare, hasAccess, focusConsole }: { tab: Tab; m: M
   const live = m.state === 'running' || m.state === 'paused' || m.state === 'starting';
   switch (tab) {
     case 'overview':
-      return <MachineOverview m={m} />;
+      return <MachineOverview m={m} disks={<DisksPanel machine={m} canChange={canShare} />} />;
     case 'console':
       return (
         <div className="space-y-6">

@@ -33,7 +33,7 @@ function Fact({ label, children }: { label: string; children: ReactNode }) {
 }
 
 /** A machine at a glance: what it is, and live CPU, memory, disk and network graphs while it runs. */
-export function MachineOverview({ m }: { m: Machine }) {
+export function MachineOverview({ m, disks }: { m: Machine; disks?: ReactNode }) {
   const live = m.state === 'running' || m.state === 'paused';
   useWatchMachineStats(live ? m.id : null);
   useEffect(() => {
@@ -82,6 +82,7 @@ export function MachineOverview({ m }: { m: Machine }) {
         <Fact label="Created">{formatAge(m.createdAt)}</Fact>
         <Fact label="Tags">{m.tags.length ? m.tags.join(', ') : 'none'}</Fact>
       </dl>
+      {disks}
       {!live && (
         <p className="rounded-xl border border-dashed border-zinc-300 px-4 py-6 text-center text-sm text-zinc-600 dark:border-zinc-700 dark:text-zinc-400">
           Live graphs show while the machine runs{samples.length ? '; below are its last figures' : ''}.

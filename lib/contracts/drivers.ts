@@ -94,6 +94,17 @@ export const driverDescriptionSchema = z.object({
   iso: featureSchema,
   /** Firmware a machine may boot with (create `firmware`); empty: not a choice (containers). */
   firmwares: z.array(firmwareSchema),
+  /**
+   * Extra disks: a VM's own block devices (`disk`: sized, on a bus, resizable) or a container's
+   * volumes (`volume`: host directories bind-mounted at a guest path); attached while it runs when
+   * `hotplug` is available, else at its next start.
+   */
+  disks: featureSchema.extend({
+    kind: z.enum(['disk', 'volume']),
+    buses: z.array(z.enum(['virtio-blk', 'virtio-scsi'])),
+    resize: featureSchema,
+    hotplug: featureSchema,
+  }),
   /** Runs one command without an init (an application container; `command` on create, `hangar run`). */
   appContainers: featureSchema,
   /** Needs an image that keeps its root filesystem as a directory (containers). */

@@ -921,6 +921,42 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/machines/{ref}/disks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A machine's extra disks (VMs: qcow2 block devices) or volumes (containers: host directories), by name */
+    get: operations['listMachineDisks'];
+    put?: never;
+    /** Add a disk (sizeGib, bus) or a volume (guestPath); attached at once unless attach is false (hot-plugged into a running VM) */
+    post: operations['addMachineDisk'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/machines/{ref}/disks/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a detached disk or volume and its files (layers frozen in snapshots stay with them) */
+    delete: operations['deleteMachineDisk'];
+    options?: never;
+    head?: never;
+    /** Attach or detach a disk ({attached}), or grow it ({sizeGib}: never smaller); a running VM gets it through hot-plug */
+    patch: operations['changeMachineDisk'];
+    trace?: never;
+  };
   '/api/stats/host': {
     parameters: {
       query?: never;
@@ -5962,6 +5998,21 @@ export interface operations {
                 reason: string | null;
               };
               firmwares: ('bios' | 'uefi')[];
+              disks: {
+                available: boolean;
+                reason: string | null;
+                /** @enum {string} */
+                kind: 'disk' | 'volume';
+                buses: ('virtio-blk' | 'virtio-scsi')[];
+                resize: {
+                  available: boolean;
+                  reason: string | null;
+                };
+                hotplug: {
+                  available: boolean;
+                  reason: string | null;
+                };
+              };
               appContainers: {
                 available: boolean;
                 reason: string | null;
@@ -6266,6 +6317,21 @@ export interface operations {
                 reason: string | null;
               };
               firmwares: ('bios' | 'uefi')[];
+              disks: {
+                available: boolean;
+                reason: string | null;
+                /** @enum {string} */
+                kind: 'disk' | 'volume';
+                buses: ('virtio-blk' | 'virtio-scsi')[];
+                resize: {
+                  available: boolean;
+                  reason: string | null;
+                };
+                hotplug: {
+                  available: boolean;
+                  reason: string | null;
+                };
+              };
               appContainers: {
                 available: boolean;
                 reason: string | null;
@@ -8019,6 +8085,366 @@ export interface operations {
       };
     };
   };
+  listMachineDisks: {
+    parameters: {
+      query?: {
+        /** @description At most this many items (default: all) */
+        limit?: number;
+        /** @description The `next` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              name: string;
+              /** @enum {string} */
+              kind: 'disk' | 'volume';
+              sizeGib: number | null;
+              /** @enum {string|null} */
+              bus: 'virtio-blk' | 'virtio-scsi' | null;
+              guestPath: string | null;
+              attached: boolean;
+              usedBytes: number | null;
+            }[];
+            next: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  addMachineDisk: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name: string;
+          sizeGib?: number;
+          /**
+           * @default virtio-blk
+           * @enum {string}
+           */
+          bus?: 'virtio-blk' | 'virtio-scsi';
+          guestPath?: string;
+          /** @default true */
+          attach?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            name: string;
+            /** @enum {string} */
+            kind: 'disk' | 'volume';
+            sizeGib: number | null;
+            /** @enum {string|null} */
+            bus: 'virtio-blk' | 'virtio-scsi' | null;
+            guestPath: string | null;
+            attached: boolean;
+            usedBytes: number | null;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  deleteMachineDisk: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            ok: true;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  changeMachineDisk: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          attached?: boolean;
+          sizeGib?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            name: string;
+            /** @enum {string} */
+            kind: 'disk' | 'volume';
+            sizeGib: number | null;
+            /** @enum {string|null} */
+            bus: 'virtio-blk' | 'virtio-scsi' | null;
+            guestPath: string | null;
+            attached: boolean;
+            usedBytes: number | null;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
   getHostUsage: {
     parameters: {
       query?: never;
@@ -9493,6 +9919,21 @@ export interface operations {
                   reason: string | null;
                 };
                 firmwares: ('bios' | 'uefi')[];
+                disks: {
+                  available: boolean;
+                  reason: string | null;
+                  /** @enum {string} */
+                  kind: 'disk' | 'volume';
+                  buses: ('virtio-blk' | 'virtio-scsi')[];
+                  resize: {
+                    available: boolean;
+                    reason: string | null;
+                  };
+                  hotplug: {
+                    available: boolean;
+                    reason: string | null;
+                  };
+                };
                 appContainers: {
                   available: boolean;
                   reason: string | null;
@@ -11748,6 +12189,21 @@ export interface operations {
                 reason: string | null;
               };
               firmwares: ('bios' | 'uefi')[];
+              disks: {
+                available: boolean;
+                reason: string | null;
+                /** @enum {string} */
+                kind: 'disk' | 'volume';
+                buses: ('virtio-blk' | 'virtio-scsi')[];
+                resize: {
+                  available: boolean;
+                  reason: string | null;
+                };
+                hotplug: {
+                  available: boolean;
+                  reason: string | null;
+                };
+              };
               appContainers: {
                 available: boolean;
                 reason: string | null;

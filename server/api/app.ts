@@ -25,6 +25,7 @@ import { stepRoutes } from './steps';
 import { tokenRoutes } from './tokens';
 import { sshRoutes } from './ssh';
 import { displayRoutes } from './display';
+import { diskRoutes } from './disks';
 import { userRoutes } from './users';
 import { limitRoutes } from './limits';
 import { ssoRoutes } from './sso';
@@ -79,6 +80,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   sshRoutes,
   displayRoutes,
   isoRoutes,
+  diskRoutes,
   statsRoutes,
   scheduleRoutes,
   undoRoutes,

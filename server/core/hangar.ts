@@ -20,6 +20,7 @@ import { ociPaths } from '@/server/drivers/oci/store';
 import { JobRunner } from './jobs';
 import { JobService } from './job-service';
 import { MachineFiles } from './machine-files';
+import { MachineDisks } from './machine-disks';
 import { MachineService } from './machines';
 import { dataLayout, projectRoot } from './paths';
 import { RecordingService } from './console/recordings';
@@ -96,6 +97,7 @@ export interface Core {
   host: HostService;
   machines: MachineService;
   files: MachineFiles;
+  disks: MachineDisks;
   images: ImageService;
   isos: IsoService;
   registries: RegistryService;
@@ -216,6 +218,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     host,
     machines,
     files: new MachineFiles(machines),
+    disks: new MachineDisks(machines),
     images,
     isos,
     registries,

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import type { DiskBus, MachineDisk } from '@/lib/contracts/disks';
 import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import type { ImageKind } from '@/lib/contracts/images';
@@ -234,13 +235,38 @@ export interface CdromAccess {
   change(m: MachineSpec, iso: IsoFile | null): Promise<DriverRuntime>;
 }
 
-/** One interface for every machine kind; the registry picks by `driver`. */
+/** A new extra disk or volume, checked by core (name, size, path) before it gets here. */
+export interface NewDisk {
+  name: string;
+  sizeGib: number | null;
+  bus: DiskBus;
+  guestPath: string | null;
+  attach: boolean;
+}
+
+/**
+ * Extra disks or volumes, for machines whose description says `disks` is available. Kept in the
+ * driver's record (so they follow the machine through restarts, checkpoints and forks); each call
+ * returns the new record. Errors are the host's or the guest's answer (core shows them as 409).
+ */
+export interface DiskAccess {
+  list(m: MachineSpec): MachineDisk[];
+  add(m: MachineSpec, disk: NewDisk): Promise<DriverRuntime>;
+  /** Attach or detach: hot-plugged when the machine runs, else only recorded for its next start. */
+  setAttached(m: MachineSpec, name: string, attached: boolean): Promise<DriverRuntime>;
+  /** Grow (core refuses smaller sizes). */
+  resize?(m: MachineSpec, name: string, sizeGib: number): Promise<DriverRuntime>;
+  /** A detached one's files go. */
+  remove(m: MachineSpec, name: string): Promise<DriverRuntime>;
+}
+
 /**
  * A file tree to diff: overlay directories (bottom first; whiteouts and opaque dirs understood),
  * or a qcow2 disk (its chain read as is) holding an ext filesystem.
  */
 export type DiffSource = { kind: 'layers'; layers: string[] } | { kind: 'disk'; disk: string };
 
+/** One interface for every machine kind; the registry picks by `driver`. */
 export interface MachineDriver {
   readonly kind: DriverKind;
   /** What it can do on this host (`host` null: not probed yet), for one machine when its record is given. */
@@ -325,6 +351,8 @@ export interface MachineDriver {
   readonly display?: DisplayAccess;
   /** Its CD-ROM drive (where the description says `iso` is available). */
   readonly cdrom?: CdromAccess;
+  /** Extra disks or volumes (see DiskAccess); absent where the kind has none. */
+  readonly disks?: DiskAccess;
   /** Host files into a stopped machine's root filesystem (`to`: a path inside it); returns the paths as the guest sees them. */
   addFiles?(m: MachineSpec, files: { from: string; to: string }[]): string[];
 }

@@ -1,7 +1,7 @@
 import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import type { DriverKind } from '@/lib/contracts/machines';
-import { hostHas } from '../shared/describe';
+import { hostHas, noDisks } from '../shared/describe';
 
 /** A description like a real driver's of this kind, for tests (availability from the host given); `over` changes any part of it. */
 export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: Partial<DriverDescription> = {}): DriverDescription {
@@ -53,6 +53,7 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
     display: vm ? no('Fake VMs draw no screen.') : no('Containers have no screen: use the console.'),
     iso: no(vm ? 'Fake VMs boot no ISO.' : 'ISO installs are for VMs.'),
     firmwares: vm ? ['bios'] : [],
+    disks: noDisks('Fake machines have no extra disks.'),
     appContainers: vm ? no('A command needs a container driver.') : yes,
     needsRootfs: !vm,
     imageKinds: vm ? ['busybox', 'debian-12', 'debian-13'] : ['debian-12', 'debian-13', 'rootfs', 'oci'],

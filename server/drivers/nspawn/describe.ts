@@ -55,6 +55,13 @@ export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): 
         : yes,
     iso: no('Containers boot no installer: ISO installs are for VMs (qemu).'),
     firmwares: [],
+    disks: {
+      ...yes,
+      kind: 'volume',
+      buses: [],
+      resize: no('A volume is a host directory: it has no size to grow.'),
+      hotplug: no('Volumes are bound when the container starts: stop it to attach or detach one.'),
+    },
     appContainers: yes,
     needsRootfs: true,
     // OCI images run as application containers from their unpacked layers (an OCI runtime bundle); imported root filesystems as any tree.

@@ -9,6 +9,7 @@ import { alive, holderAlive, holderExit, holderExitCode, holderFiles, initPid, r
 import { logConsole, logSince } from '../shared/log-console';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource, StreamIo } from '../types';
 import { ociProcess } from '../oci/bundle';
+import { nspawnVolumes } from './volumes';
 import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareOciUpper, prepareUpper } from './argv';
 import { describeNspawn, nspawnFacts } from './describe';
 import { nspawnSshd } from './sshd';
@@ -44,6 +45,7 @@ export class NspawnDriver implements MachineDriver {
   readonly describe = describeNspawn;
   readonly facts = nspawnFacts;
   readonly sshd = nspawnSshd;
+  readonly disks = nspawnVolumes((m) => this.isRunning(m));
 
   async create(m: MachineSpec, image: BootFiles) {
     if (!image.rootfs || !fs.existsSync(image.rootfs))

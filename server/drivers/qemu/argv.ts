@@ -31,6 +31,8 @@ export interface QemuSpec {
   display?: boolean;
   /** ISO installs: no kernel of its own, a CD-ROM drive, the boot order and firmware (see cdrom-argv.ts). */
   cdrom?: CdromSpec;
+  /** Extra disks' arguments (disks-argv.ts). */
+  extraDisks?: string[];
 }
 
 export interface GuestRam {
@@ -92,6 +94,7 @@ export function qemuArgv(s: QemuSpec): string[] {
     s.append,
     '-drive',
     `file=${s.disk},if=virtio,format=qcow2`,
+    ...(s.extraDisks ?? []),
     '-nic',
     `user,model=virtio-net-pci,mac=${s.mac}${fwd}`,
     '-chardev',

@@ -58,6 +58,8 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
     // Machines made to install from an ISO have the drive; those made from an image boot their kernel directly.
     iso: rt && !rt.installer ? no('This machine has no CD-ROM drive: it was made from an image, not an ISO.') : here,
     firmwares: hasOvmf() ? ['bios', 'uefi'] : ['bios'],
+    // qcow2 disks beside the root disk, hot-plugged through QMP (PCI hot-plug in the guest).
+    disks: { ...yes, kind: 'disk', buses: ['virtio-blk', 'virtio-scsi'], resize: yes, hotplug: yes },
     appContainers: no('A command (application container) needs a container driver: nspawn or podman.'),
     needsRootfs: false,
     imageKinds: ['busybox', 'debian-12', 'debian-13'],

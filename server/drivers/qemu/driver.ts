@@ -28,6 +28,8 @@ import { keepTemplate, overlayOn, qcow2Overlay } from './overlay';
 import { backingChain } from './qcow2';
 import { Qmp } from './qmp';
 import { diskOf, isQemuPid, newLayer, pidOf, qemuRuntime, ramOf, randomMac, readPid, sshTarget, waitGone } from './runtime';
+import { branchExtraDisks, discardExtraDisks, extraChains, newExtraLayers, qemuDisks, switchExtraDisks } from './disks';
+import { extraDisksArgv, extrasOf } from './disks-argv';
 import { copySshIdentity, fixupScript, incoming, liveCheckpoint, snapshotFiles } from './snapshot';
 import { qemuSshd } from './sshd';
 import { qemuCounters } from './stats';
@@ -57,6 +59,7 @@ export class QemuDriver implements MachineDriver {
   readonly sshd = qemuSshd(this);
   readonly display = qemuDisplay;
   readonly cdrom = qemuCdrom;
+  readonly disks = qemuDisks;
 
   async create(m: MachineSpec, image: BootFiles) {
     if (image.diskBytes > m.diskGib * 2 ** 30)
@@ -115,6 +118,7 @@ export class QemuDriver implements MachineDriver {
       incoming: !!from,
       display,
       cdrom: cdromSpecOf(m),
+      extraDisks: extraDisksArgv(m.runtime),
     });
     // -daemonize: the parent returns once the machine is set up, and reports set-up errors on stderr.
     const r = await run(argv, { timeoutMs: 60_000 });
@@ -228,6 +232,7 @@ export class QemuDriver implements MachineDriver {
   discard(m: MachineSpec) {
     const disk = diskOf(m);
     if (disk.startsWith(path.resolve(m.layers) + path.sep)) fs.rmSync(disk, { force: true });
+    discardExtraDisks(m);
   }
 
   async checkpoint(m: MachineSpec, dir: string): Promise<CheckpointResult> {
@@ -237,7 +242,8 @@ export class QemuDriver implements MachineDriver {
     const f = machineFiles(m.dir);
     copySshIdentity(m.dir, dir);
     copyOvmfVars(m.dir, dir);
-    const runtime = { ...m.runtime, disk: next };
+    const extra = await newExtraLayers(m);
+    const runtime = { ...m.runtime, disk: next, disks: extra.next };
     const size = () => [snapshotFiles(dir).state, snapshotFiles(dir).ram, disk].reduce((a, file) => a + diskUsage(file), 0);
     if (!this.isRunning(m)) {
       await qcow2Overlay(disk, next, m.diskGib);
@@ -245,7 +251,9 @@ export class QemuDriver implements MachineDriver {
       return { live: false, frozenDisk: disk, runtime, pauseMs: null, sizeBytes: size() };
     }
     try {
-      const { pauseMs, resumeError } = await liveCheckpoint(f.qmpSock, ramOf(m), disk, next, m.diskGib, dir);
+      const { pauseMs, resumeError } = await liveCheckpoint(f.qmpSock, ramOf(m), disk, next, m.diskGib, dir, (q) =>
+        switchExtraDisks(q, extra.disks, extra.next),
+      );
       return { live: true, frozenDisk: disk, runtime, pauseMs, sizeBytes: size(), resumeError };
     } catch (err) {
       if (!(err as { switched?: boolean }).switched) throw err;
@@ -258,7 +266,9 @@ export class QemuDriver implements MachineDriver {
   }
 
   snapshotRecord(m: MachineSpec) {
-    return { ssh: qemuRuntime(m.runtime).ssh === true, ...installerRecord(m) };
+    // Extra disks as they are now: their layers are the ones the checkpoint freezes.
+    const { disks, scsi } = extrasOf(m.runtime);
+    return { ssh: qemuRuntime(m.runtime).ssh === true, ...installerRecord(m), disks, scsi };
   }
 
   /**
@@ -276,12 +286,16 @@ export class QemuDriver implements MachineDriver {
       copySshIdentity(snap.dir, t.dir);
       copyOvmfVars(snap.dir, t.dir);
     }
-    return disks.map((disk) => (mode === 'fork' ? { disk, mac: randomMac(), ssh: snap.record.ssh === true, ...installerFields(snap.record) } : { disk }));
+    const extra = await Promise.all(targets.map((t) => branchExtraDisks(snap, t)));
+    return disks.map((disk, i) => ({
+      ...(mode === 'fork' ? { disk, mac: randomMac(), ssh: snap.record.ssh === true, ...installerFields(snap.record) } : { disk }),
+      ...extra[i],
+    }));
   }
 
   layersOf(runtime: Record<string, unknown>) {
     const disk = qemuRuntime(runtime).disk;
-    return disk ? backingChain(disk) : [];
+    return [...(disk ? backingChain(disk) : []), ...extraChains(runtime)];
   }
 
   chainOf(frozen: string) {
@@ -297,9 +311,9 @@ export class QemuDriver implements MachineDriver {
   /** The disk the process writes to, asked of QEMU: a checkpoint cut off after its disk switch leaves the record behind. */
   async repair(m: MachineSpec) {
     if (!this.isRunning(m)) return null;
-    const blocks = await this.qmp<{ removable?: boolean; inserted?: { file?: string } }[]>(m, 'query-block').catch(() => []);
-    // Not the CD-ROM drive's disc (removable).
-    const disk = blocks.find((b) => b.inserted?.file && !b.removable)?.inserted?.file ?? null;
+    const blocks = await this.qmp<{ device?: string; removable?: boolean; inserted?: { file?: string } }[]>(m, 'query-block').catch(() => []);
+    // The root disk: a drive of its own name (extra disks are nameless blockdev nodes), not the CD-ROM's disc (removable).
+    const disk = blocks.find((b) => b.inserted?.file && b.device && !b.removable)?.inserted?.file ?? null;
     return disk && disk !== qemuRuntime(m.runtime).disk ? { ...m.runtime, disk } : null;
   }
 

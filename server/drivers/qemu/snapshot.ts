@@ -91,6 +91,8 @@ export async function liveCheckpoint(
   newLayer: string,
   diskGib: number,
   outDir: string,
+  /** More disks to switch to new layers in the same pause (disks.ts). */
+  alsoSwitch?: (q: Qmp) => Promise<void>,
 ): Promise<{ pauseMs: number; stateBytes: number; resumeError?: string }> {
   const out = snapshotFiles(outDir);
   await qcow2Overlay(disk, newLayer, diskGib, true);
@@ -105,7 +107,8 @@ export async function liveCheckpoint(
   let failure: Error | null = null;
   try {
     const blocks = await q.execute<{ device: string; inserted?: unknown }[]>('query-block');
-    const device = blocks.find((b) => b.inserted)?.device;
+    // The root disk: the one with a drive name (extra disks' devices are anonymous backends).
+    const device = blocks.find((b) => b.inserted && b.device)?.device;
     if (!device) throw new Error('no disk attached to the machine');
     // All the capabilities this save depends on, stated: a restored qemu may still have `events` on from its incoming migration.
     await q.execute('migrate-set-capabilities', { capabilities: capabilities({ 'x-ignore-shared': true, events: false }) });
@@ -118,6 +121,7 @@ export async function liveCheckpoint(
     // Disk first: a finished migration leaves the block layer inactive until `cont`.
     await q.execute('blockdev-snapshot-sync', { device, 'snapshot-file': newLayer, format: 'qcow2', mode: 'existing' });
     switched = true;
+    await alsoSwitch?.(q);
     const part = `${out.state}.part`;
     await q.execute('migrate', { uri: `exec:cat > ${shellQuote(part)} && mv ${shellQuote(part)} ${shellQuote(out.state)}` });
     await waitMigration(q, 120_000);
