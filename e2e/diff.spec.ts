@@ -85,4 +85,11 @@ test('compare two container snapshots on the Snapshots page: filter the files, r
   await expect(since.getByTestId('text-diff')).toContainText('+later');
   await since.scrollIntoViewIfNeeded();
   await screenshotBothThemes(page, 'machine-changed-since');
+
+  // Leave nothing for later specs (the Images page spec starts from no image): the machine, its snapshots, the image.
+  await jobDone(rq, await rq.delete(`/api/machines/${name}`, { headers }));
+  const snaps = ((await (await rq.get('/api/snapshots')).json()) as { items: { id: string; image: string; parentId: string | null }[] }).items;
+  for (const s of snaps.filter((x) => x.image === image && !x.parentId)) await rq.delete(`/api/snapshots/${s.id}?cascade=true`, { headers });
+  const img = ((await (await rq.get('/api/images')).json()) as { items: { id: string; name: string }[] }).items.find((i) => i.name === image);
+  await expect.poll(async () => (await rq.delete(`/api/images/${img!.id}`, { headers })).status(), { timeout: 60_000, intervals: [1000] }).toBe(200);
 });
