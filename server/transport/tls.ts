@@ -55,6 +55,8 @@ function readNamed(file: string, what: string): Buffer {
   }
 }
 
+const NOT_BEFORE_SLACK_MS = 5 * 60_000;
+
 /** Reads and checks a certificate and its key: parseable, valid now, and the key is the certificate's. */
 export function loadTlsMaterial(certFile: string, keyFile: string, now = new Date()): TlsMaterial {
   const cert = readNamed(certFile, 'certificate');
@@ -74,7 +76,9 @@ export function loadTlsMaterial(certFile: string, keyFile: string, now = new Dat
   const validTo = new Date(x509.validTo);
   if (validTo.getTime() <= now.getTime()) throw new TlsConfigError(`TLS certificate ${certFile} expired on ${validTo.toISOString()}`);
   const validFrom = new Date(x509.validFrom);
-  if (validFrom.getTime() > now.getTime()) throw new TlsConfigError(`TLS certificate ${certFile} is not valid before ${validFrom.toISOString()}`);
+  // Some slack: a certificate made a moment ago (openssl's clock, whole seconds) is not "from the future".
+  if (validFrom.getTime() > now.getTime() + NOT_BEFORE_SLACK_MS)
+    throw new TlsConfigError(`TLS certificate ${certFile} is not valid before ${validFrom.toISOString()}`);
   if (!x509.checkPrivateKey(privateKey)) throw new TlsConfigError(`TLS key ${keyFile} does not match the certificate ${certFile}`);
   const names = (x509.subjectAltName ?? '')
     .split(', ')
