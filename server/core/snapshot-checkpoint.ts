@@ -8,6 +8,7 @@ import type { JobContext } from './jobs';
 import type { MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { MachineService } from './machines';
 import { resolveInside } from './paths';
+import { checkpointQuiet } from './quiet-gate';
 
 export interface CheckpointDeps {
   store: Store;
@@ -67,7 +68,9 @@ async function complete(
   ctx: JobContext,
 ): Promise<{ row: SnapshotRow; resumeError?: string }> {
   try {
-    const res = await driver.checkpoint(spec, tmp);
+    // Backup uploads wait while the guest is paused (see quiet-gate.ts).
+    const release = checkpointQuiet.hold();
+    const res = await driver.checkpoint(spec, tmp).finally(release);
     // The machine writes to its new layer from now on, whatever happens next.
     await d.machines.patch(machineId, { runtime: res.runtime ?? spec.runtime, snapshotId: id });
     if (res.liveError) ctx.log(`warning: live state not saved (${res.liveError}); the snapshot keeps the disk only`);

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { ObjectStore } from './object-store';
 import { isZero } from './transfer';
+import { checkpointQuiet } from '../quiet-gate';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -44,6 +45,7 @@ export async function uploadChunked(
     const buf = Buffer.alloc(CHUNK_BYTES);
     for (let pos = 0; ;) {
       signal?.throwIfAborted();
+      await checkpointQuiet.idle();
       const n = fs.readSync(fd, buf, 0, CHUNK_BYTES, pos);
       if (n === 0) break;
       pos += n;

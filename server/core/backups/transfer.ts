@@ -5,6 +5,7 @@ import { pipeline as pipe } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { JobContext } from '../jobs';
 import type { ObjectStore } from './object-store';
+import { checkpointQuiet } from '../quiet-gate';
 
 /** Counts and hashes what passes through it. */
 function tap(onChunk: (b: Buffer) => void): Transform {
@@ -12,10 +13,12 @@ function tap(onChunk: (b: Buffer) => void): Transform {
     transform(chunk: Buffer, _enc, cb) {
       try {
         onChunk(chunk);
-        cb(null, chunk);
       } catch (err) {
-        cb(err as Error);
+        return cb(err as Error);
       }
+      // Reading stops while a guest is paused for a checkpoint (quiet-gate.ts).
+      if (checkpointQuiet.busy) void checkpointQuiet.idle().then(() => cb(null, chunk));
+      else cb(null, chunk);
     },
   });
 }
