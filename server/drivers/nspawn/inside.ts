@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { killable, run } from '../exec';
 import { streamProcess } from '../exec-stream';
@@ -36,6 +37,33 @@ export function initOf(m: MachineSpec): number | null {
   return pids ? initPid(pids.child) : null;
 }
 
+const pidNs = (pid: number): string | null => {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * The container's init once it is in the container's own PID namespace. Just after a start,
+ * nspawn's only child is its short-lived outer child (still in the host's namespaces): entering
+ * that one fails once it exits, so commands wait (up to `ms`) for the real init.
+ */
+async function settledInit(m: MachineSpec, ms = 10_000): Promise<number | null> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const pids = readPids(m.dir);
+    const init = pids ? initPid(pids.child) : null;
+    if (pids && init) {
+      const own = pidNs(init);
+      if (own && own !== pidNs(pids.child)) return init;
+    }
+    if (!pids || Date.now() > until) return pids && init ? init : null;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** The NAT network's rule goes with the container (the veth goes by itself). */
 export async function netDown(m: MachineSpec): Promise<void> {
   const nat = natOf(m);
@@ -44,7 +72,7 @@ export async function netDown(m: MachineSpec): Promise<void> {
 
 /** In the container's namespaces (nsenter into init), with a clean environment. */
 export async function execIn(m: MachineSpec, argv: string[], opts: { timeoutMs: number }): Promise<ExecResult> {
-  const init = initOf(m);
+  const init = await settledInit(m);
   if (!init) throw new Error('The container is not running.');
   const r = await run([...inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=dumb', ...argv], {
     timeoutMs: opts.timeoutMs,
@@ -54,16 +82,16 @@ export async function execIn(m: MachineSpec, argv: string[], opts: { timeoutMs: 
 }
 
 /** Like execIn, with streamed stdin and stdout (`hangar cp`'s tar both ways). */
-export function execStreamIn(m: MachineSpec, argv: string[], io: StreamIo): Promise<{ code: number; stderr: string }> {
-  const init = initOf(m);
-  if (!init) return Promise.reject(new Error('The container is not running.'));
+export async function execStreamIn(m: MachineSpec, argv: string[], io: StreamIo): Promise<{ code: number; stderr: string }> {
+  const init = await settledInit(m);
+  if (!init) throw new Error('The container is not running.');
   return streamProcess([...inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', ...argv], io);
 }
 
 /** A login shell in the container (bash on a pty of its own, through nsenter): the "SSH" channel of a container. */
-export function shellIn(m: MachineSpec, cols: number, rows: number): Promise<ConsoleSource> {
-  const init = initOf(m);
-  if (!init) return Promise.reject(new Error('The container is not running.'));
+export async function shellIn(m: MachineSpec, cols: number, rows: number): Promise<ConsoleSource> {
+  const init = await settledInit(m);
+  if (!init) throw new Error('The container is not running.');
   const argv = [...inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=xterm-256color'];
   return Promise.resolve(spawnPty([...argv, '/bin/bash', '-l'], { cols, rows, cwd: '/' }));
 }
