@@ -50,8 +50,10 @@ test("a VM's Display tab draws its screen with noVNC; the header shows a screens
     await page.goto(`/machines?q=${name}`);
     await expect(page.locator(`[data-machine="${name}"]`)).toBeVisible();
     await expect(page.getByTestId('screen-thumbnail')).toHaveCount(0);
-    await page.getByLabel('Screens').check();
+    // The switch is the URL's (?screens=1): it shows checked once the URL has changed, so click and wait for that.
+    await page.getByLabel('Screens').click();
     await expect(page).toHaveURL(/screens=1/);
+    await expect(page.getByLabel('Screens')).toBeChecked();
     const rowThumb = page.locator(`[data-machine="${name}"]`).getByTestId('screen-thumbnail');
     await expect.poll(() => rowThumb.evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 30_000 }).toBeGreaterThan(0);
     await screenshotBothThemes(page, 'machines-screens');

@@ -115,6 +115,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
         Start from
         <select
           name="from"
+          aria-label="Start from"
           className={field}
           value={fromIso ? 'iso' : 'image'}
           onChange={(e) => setFrom(e.target.value === 'iso' ? 'iso' : 'image')}
