@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ociProcessSchema } from '../oci/bundle';
 import { firstLine, run } from '../exec';
-import { checkRootfsTar, KEEP_ROOTFS, tar } from '../shared/rootfs-tar';
+import { checkRootfsTar, KEEP_ROOTFS, rootfsArchive, tar } from '../shared/rootfs-tar';
 import type { SnapshotArchiver } from '../types';
 import { nspawnRuntime } from './runtime';
 
@@ -54,15 +54,7 @@ const checkTar = (file: string) => checkRootfsTar(file, 'rootfs.tar');
  * the same bytes for an unchanged layer) and join them again on restore.
  */
 export const nspawnArchiver: SnapshotArchiver = {
-  members: [],
-  summed: [],
-  liveRequired: [],
-  disk: 'rootfs.tar',
-  checkRecord(record) {
-    const r = recordSchema.safeParse(record);
-    if (!r.success) throw new Error(r.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; '));
-    return r.data;
-  },
+  ...rootfsArchive(recordSchema),
   async flatten(frozen, out, record) {
     await mergedTar(stack(frozen, record ?? {}).reverse(), out);
   },

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { firstLine, run } from '../exec';
 import { podman } from './cli';
 import type { SnapshotArchiver } from '../types';
-import { checkRootfsTar, KEEP_ROOTFS, tar } from '../shared/rootfs-tar';
+import { checkRootfsTar, KEEP_ROOTFS, rootfsArchive, tar } from '../shared/rootfs-tar';
 
 const LONG = { timeoutMs: 30 * 60_000 };
 
@@ -81,15 +81,7 @@ async function joinLayers(layers: string[], out: string): Promise<void> {
  * is the same blob in every backup, so only the commits above it travel again).
  */
 export const podmanArchiver: SnapshotArchiver = {
-  members: [],
-  summed: [],
-  liveRequired: [],
-  disk: 'rootfs.tar',
-  checkRecord(record) {
-    const r = recordSchema.safeParse(record);
-    if (!r.success) throw new Error(r.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; '));
-    return r.data;
-  },
+  ...rootfsArchive(recordSchema),
   async flatten(frozen, out) {
     const tmp = `${out}.layers`;
     fs.mkdirSync(tmp, { mode: 0o700 });

@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import { firstLine, run } from '../exec';
+import type { SnapshotArchiver } from '../types';
 
 const LONG = { timeoutMs: 30 * 60_000 };
 /** Owners, modes, devices, overlay whiteouts and xattrs (opaque dirs) kept both ways: a root filesystem. */
@@ -17,4 +19,21 @@ export async function checkRootfsTar(file: string, what: string): Promise<string
   for (const name of names)
     if (name.startsWith('/') || name.split('/').includes('..')) throw new Error(`${what} has a member outside its root: "${name.slice(0, 80)}"`);
   return names;
+}
+
+/** What container archives share: one `rootfs.tar` and no other member, the manifest's record checked against the driver's schema. */
+export function rootfsArchive(
+  schema: z.ZodType<Record<string, unknown>>,
+): Pick<SnapshotArchiver, 'members' | 'summed' | 'liveRequired' | 'disk' | 'checkRecord'> {
+  return {
+    members: [],
+    summed: [],
+    liveRequired: [],
+    disk: 'rootfs.tar',
+    checkRecord(record) {
+      const r = schema.safeParse(record);
+      if (!r.success) throw new Error(r.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; '));
+      return r.data;
+    },
+  };
 }
