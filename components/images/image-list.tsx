@@ -24,7 +24,9 @@ export function ImageList() {
   const qc = useQueryClient();
   const toast = useToast();
   const me = useQuery(queries(api).me()).data;
-  const images = useQuery(queries(api).images());
+  // Events keep the list current; while an image builds it is also re-read every few seconds, since a
+  // list fetched just before the build ended can land after its 'ready' event and undo it.
+  const images = useQuery({ ...queries(api).images(), refetchInterval: (q) => (q.state.data?.some((i) => i.state === 'building') ? 3000 : false) });
   // Which machines each image is in use by (a member sees the ones given to them).
   const machines = useQuery(queries(api).machines()).data ?? [];
   // One pass over the machines, not one per image and per use below.

@@ -35,7 +35,11 @@ export function EventsBridge() {
       const told = jobToast(job, before, qc.getQueryData<Me>(keys.me())?.user.id);
       if (told) toast(told.kind, told.text);
       // A finished job changes no more: forget it (an admin's page sees every job go by).
-      if (isFinished(job.state)) seen.delete(job.id);
+      // What the job made (an image, an ISO) is read again: a list fetched while it ran may have landed after its events.
+      if (isFinished(job.state)) {
+        seen.delete(job.id);
+        void qc.invalidateQueries({ queryKey: keys.images() });
+      }
     });
     socket.on('job:log', ({ jobId, lines }) => {
       qc.setQueryData<JobLogLine[]>(keys.jobLogs(jobId), (old) => (old ? mergeLines(old, lines) : old));

@@ -43,6 +43,8 @@ export interface Attached {
 /** How long a session with no viewers lives on (a closed tab can come back), and after exit. */
 const IDLE_MS = 30 * 60_000;
 const EXITED_MS = 60_000;
+/** How long a stopped machine's console waits for its exit code before it closes (log consoles poll every 250 ms, then wait up to 5 s for the code). */
+const EXIT_GRACE_MS = 8_000;
 
 /**
  * Console sessions. A host shell is one session per client-made id (each tab its own shell);
@@ -115,8 +117,13 @@ export class ConsoleRegistry {
     this.sessions.delete(key);
   }
 
+  /** A machine that stopped: its consoles first pass on how it ended (the exit code comes a moment after the process is gone). */
   closeMachine(machineId: string, reason: string): void {
-    for (const key of [...this.sessions.keys()]) if (key.startsWith(`machine:${machineId}:`)) this.close(key, reason);
+    for (const [key, s] of [...this.sessions]) {
+      if (!key.startsWith(`machine:${machineId}:`)) continue;
+      this.sessions.delete(key);
+      s.closeAfterExit(reason, EXIT_GRACE_MS);
+    }
   }
 
   closeAll(reason: string): void {

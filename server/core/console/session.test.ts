@@ -202,6 +202,31 @@ describe('ConsoleSession', () => {
     expect(b.closedReason).toBe('shutdown');
   });
 
+  it('a stopped machine closes its console only after the exit code has come (or the grace ends)', () => {
+    vi.useFakeTimers();
+    try {
+      const src = new FakeSource();
+      const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000 });
+      const a = sink('a');
+      s.attach(a, 'interactive');
+      s.closeAfterExit('The machine stopped.', 8000);
+      expect(a.closedReason).toBeUndefined();
+      src.exit(5);
+      expect([a.exitCode, a.closedReason]).toEqual([5, 'The machine stopped.']);
+      const t = new FakeSource();
+      const s2 = new ConsoleSession('sess5678', { kind: 'host-shell' }, 'u', t, { scrollbackChars: 1000 });
+      const b = sink('b');
+      s2.attach(b, 'interactive');
+      s2.closeAfterExit('The machine stopped.', 8000);
+      vi.advanceTimersByTime(7999);
+      expect(b.closedReason).toBeUndefined();
+      vi.advanceTimersByTime(1);
+      expect([b.exitCode, b.closedReason, t.closed]).toEqual([undefined, 'The machine stopped.', true]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('shows who watches, and lets the keyboard be taken, handed over and freed', () => {
     const src = new FakeSource();
     const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000 });

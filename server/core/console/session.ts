@@ -67,6 +67,7 @@ export class ConsoleSession {
   private stallTimer: NodeJS.Timeout | null = null;
   exited = false;
   exitCode: number | null = null;
+  private exitWaiters: (() => void)[] = [];
   lastViewerAt = Date.now();
   /** The viewer holding the keyboard; null: every interactive viewer may type. */
   private keyboard: string | null = null;
@@ -184,7 +185,21 @@ export class ConsoleSession {
     return null;
   }
 
+  /**
+   * Close once the source has told its end (or after graceMs): a machine noticed gone by the
+   * monitor may still have its exit code on the way, and viewers (run -it) wait for it.
+   */
+  closeAfterExit(reason: string, graceMs: number): void {
+    if (this.exited) return this.close(reason);
+    const timer = setTimeout(() => this.close(reason), graceMs);
+    this.exitWaiters.push(() => {
+      clearTimeout(timer);
+      this.close(reason);
+    });
+  }
+
   close(reason: string): void {
+    this.exitWaiters = [];
     for (const v of this.viewers.values()) v.sink.closed(reason);
     this.viewers.clear();
     if (this.stallTimer) clearTimeout(this.stallTimer);
@@ -276,6 +291,7 @@ export class ConsoleSession {
     for (const v of this.viewers.values()) v.sink.exit(code);
     this.recorder?.close();
     this.recorder = null;
+    for (const w of this.exitWaiters.splice(0)) w();
   }
 
   presence(): ConsolePresence[] {

@@ -60,6 +60,8 @@ export function logConsole(
   const watch = () => {
     if (watcher || !fs.existsSync(files.serialLog)) return;
     watcher = fs.watch(files.serialLog, () => pump());
+    // The machine dir removed under it (a destroy): the interval notices the end.
+    watcher.on('error', () => undefined);
   };
   const timer = setInterval(() => {
     watch();
@@ -71,7 +73,7 @@ export function logConsole(
       // The holder writes its command's exit code just after the command ends: wait for it a moment.
       void (async () => {
         let code = exitCode?.() ?? null;
-        for (let i = 0; exitCode && code === null && i < 40; i++) {
+        for (let i = 0; exitCode && code === null && i < 100; i++) {
           await new Promise((r) => setTimeout(r, 50));
           code = exitCode();
         }
