@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -45,5 +47,16 @@ describe('chunked files (guest RAM)', () => {
     await expect(downloadChunked(store, out, { sha256: sha(data), size: data.length, chunks: second.chunks }, () => undefined)).rejects.toThrow(
       /chunks\/[0-9a-f]{64} is damaged/,
     );
+  });
+
+  it('restores a backup made with 4 MiB chunks (before chunks were 1 MiB) and refuses a chunk larger than that', async () => {
+    const store = new DirStore(tmp());
+    const big = randomBytes(4 * 2 ** 20);
+    await store.put(chunkKey(sha(big)), Readable.from([gzipSync(big, { level: 1 })]));
+    const out = path.join(tmp(), 'old');
+    await downloadChunked(store, out, { sha256: sha(big), size: big.length, chunks: [{ sha256: sha(big), size: big.length, stored: 0 }] }, () => undefined);
+    expect(fs.readFileSync(out).equals(big)).toBe(true);
+    const tooBig = { sha256: sha(big), size: big.length + 1, chunks: [{ sha256: sha(big), size: big.length + 1, stored: 0 }] };
+    await expect(downloadChunked(store, out, tooBig, () => undefined)).rejects.toThrow(/larger than chunks are/);
   });
 });
