@@ -38,6 +38,8 @@ export const createdShareSchema = z.object({ share: shareSchema, token: z.string
 export const shareInfoSchema = z.object({
   /** `display`: the machine has a screen the link may watch (never type on), when it runs. */
   machine: z.object({ id: idSchema, name: z.string(), state: z.string(), display: z.boolean() }),
+  /** A shell the link may open beside the console (an operator link to a machine with sshd, or a container's nsenter shell); its tab's name. */
+  shell: z.object({ label: z.string() }).nullable(),
   role: shareRoleSchema,
   label: z.string().nullable(),
   expiresAt: timestampSchema,

@@ -4839,6 +4839,9 @@ export interface operations {
               state: string;
               display: boolean;
             };
+            shell: {
+              label: string;
+            } | null;
             /** @enum {string} */
             role: 'viewer' | 'operator';
             label: string | null;

@@ -80,8 +80,10 @@ export class ShareService {
     if (!p.share) throw new NotFoundError('Share link');
     const m = await this.machines.get(p, p.share.machineId);
     const row = (await getShare(this.store, p.share.id))!;
+    const shell = m.capabilities.consoles.shell;
     return {
       machine: { id: m.id, name: m.name, state: m.state, display: m.capabilities.display.available },
+      shell: row.role === 'operator' && m.ssh && shell ? { label: shell.label } : null,
       role: row.role === 'operator' ? 'operator' : 'viewer',
       label: row.label,
       expiresAt: row.expiresAt,

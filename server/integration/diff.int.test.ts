@@ -7,6 +7,7 @@ import type { DiffResult } from '@/lib/contracts/diff';
 import type { Job } from '@/lib/contracts/jobs';
 import { diffDisks, openDisk } from '@/server/core/diff/disk-diff';
 import { run } from '@/server/drivers/exec';
+import { busyboxTree } from './busybox-tree';
 import { editQcow2 } from './qcow2-edit';
 import { adminToken, client, jobDone, startServer, tearDown, type RunningServer } from './harness';
 
@@ -37,24 +38,17 @@ const get = async (url: string) => {
 };
 const summary = (d: DiffResult) => d.entries.map((e) => `${e.change} ${e.path}${e.fields.length ? ` ${e.fields.join(',')}` : ''}`);
 
-function busyboxTree(dir: string): void {
-  for (const d of ['bin', 'etc', 'usr', 'dev', 'proc', 'sys', 'tmp', 'run', 'root']) fs.mkdirSync(path.join(dir, d), { recursive: true });
-  fs.copyFileSync('/bin/busybox', path.join(dir, 'bin/busybox'));
-  fs.chmodSync(path.join(dir, 'bin/busybox'), 0o755);
-  for (const applet of ['sh', 'cat', 'echo', 'rm', 'mkdir', 'chmod', 'sleep', 'sync']) fs.symlinkSync('busybox', path.join(dir, 'bin', applet));
-  // exec goes through /usr/bin/env in the container.
-  fs.mkdirSync(path.join(dir, 'usr/bin'), { recursive: true });
-  fs.symlinkSync('../../bin/busybox', path.join(dir, 'usr/bin/env'));
+function diffTree(dir: string): void {
+  busyboxTree(dir);
   fs.writeFileSync(path.join(dir, 'etc/motd'), 'hello\n');
   // A directory of the image the container replaces: overlayfs marks the new one opaque.
   fs.mkdirSync(path.join(dir, 'opt/old'), { recursive: true });
   for (const f of ['a', 'b']) fs.writeFileSync(path.join(dir, 'opt/old', f), `${f}\n`);
-  fs.writeFileSync(path.join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
 }
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-diff-'));
-  busyboxTree(path.join(tmp, 'tree'));
+  diffTree(path.join(tmp, 'tree'));
   await run(['tar', '--numeric-owner', '-C', path.join(tmp, 'tree'), '-cf', path.join(tmp, 'bb.tar'), '.']);
   srv = await startServer();
   token = await adminToken(srv.url);

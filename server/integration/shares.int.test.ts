@@ -1,8 +1,12 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
 import type { AttachReply } from '@/lib/contracts/console';
 import { client, connected, jobDone, serialConsole, socket, until, type RunningServer, tearDown, serverWithBusybox } from './harness';
+import { importBusyboxRootfs } from './busybox-tree';
 
 /**
  * Share links on a real busybox VM: the holder of a link (no account) watches the console,
@@ -242,6 +246,39 @@ describe('share links', () => {
     expect(seen.filter((x) => x.startsWith('sh-b'))).toEqual([]);
     await jobDone(api, await api.machines.act('sh-a', 'resume'));
     await jobDone(api, await api.machines.act('sh-b', 'resume'));
+  }, 120_000);
+
+  it("an operator link also opens the machine's shell where it has one (a fork link's page shows it as a tab); a read-only link does not", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-share-shell-'));
+    try {
+      await importBusyboxRootfs(api, tmp, 'bb-share');
+      expect(
+        (
+          await jobDone(
+            api,
+            await api.machines.create({ name: 'sh-ct', image: 'bb-share', driver: 'nspawn', memoryMib: 128, command: ['/bin/sleep', '100000'] }),
+          )
+        ).error,
+      ).toBeNull();
+      const ct = await api.machines.get('sh-ct');
+      const op = await api.shares.create('sh-ct', { role: 'operator' });
+      expect(await (await info(op.token)).json()).toMatchObject({ shell: { label: ct.capabilities.consoles.shell!.label }, role: 'operator' });
+      const shell = await shareConsole(op.token, ct.id, 'ssh');
+      expect(shell.reply).toMatchObject({ ok: true, mode: 'interactive' });
+      shell.type('echo shell-from-link-$((7*6))\n');
+      await shell.waitFor('shell-from-link-42');
+      const ro = await api.shares.create('sh-ct', { role: 'viewer' });
+      expect(await (await info(ro.token)).json()).toMatchObject({ shell: null, role: 'viewer' });
+      expect((await shareConsole(ro.token, ct.id, 'ssh')).reply).toMatchObject({ ok: false, error: { code: 'not_found' } });
+      // A busybox VM has no sshd: its operator link offers no shell, and asking for one says why.
+      const vm = await api.shares.create('sh-a', { role: 'operator' });
+      expect(await (await info(vm.token)).json()).toMatchObject({ shell: null });
+      expect((await shareConsole(vm.token, ids['sh-a'], 'ssh')).reply).toMatchObject({ ok: false, error: { code: 'conflict' } });
+      await jobDone(api, await api.machines.destroy('sh-ct'));
+      await api.images.remove((await api.images.list()).items.find((i) => i.name === 'bb-share')!.id);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('an expired link stops too, open consoles included; destroying the machine removes its links', async () => {

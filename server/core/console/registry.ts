@@ -142,8 +142,9 @@ export class ConsoleRegistry {
 
   /** Who may open what; for a machine, its row and the caller's access there. */
   private async authorize(p: Principal, target: ConsoleTarget): Promise<{ row: MachineRow; access: MachineAccess } | null> {
-    // A share link opens the serial console of its own machine; anything else does not exist for it.
-    if (p.share && (target.kind !== 'machine' || target.machineId !== p.share.machineId || target.channel !== 'serial')) throw new NotFoundError('Console');
+    // A share link opens its own machine's serial console, and (an operator link) its shell; anything else does not exist for it.
+    if (p.share && (target.kind !== 'machine' || target.machineId !== p.share.machineId || (target.channel !== 'serial' && !hasRole(p.role, 'operator'))))
+      throw new NotFoundError('Console');
     switch (target.kind) {
       case 'host-shell':
         // Same answer for "not allowed" and "turned off" to non-admins: they need not know it exists.

@@ -93,7 +93,8 @@ export async function shellIn(m: MachineSpec, cols: number, rows: number): Promi
   const init = await settledInit(m);
   if (!init) throw new Error('The container is not running.');
   const argv = [...inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=xterm-256color'];
-  return Promise.resolve(spawnPty([...argv, '/bin/bash', '-l'], { cols, rows, cwd: '/' }));
+  // bash where the image has it, else its sh (a busybox or Alpine root has no bash).
+  return Promise.resolve(spawnPty([...argv, '/bin/sh', '-c', '[ -x /bin/bash ] && exec /bin/bash -l; exec /bin/sh -l'], { cols, rows, cwd: '/' }));
 }
 
 /**

@@ -91,7 +91,8 @@ export class PodmanDriver implements MachineDriver {
       '--stop-signal',
       'SIGHUP',
       ref,
-      ...(commandOf(m) ?? ['/bin/bash', '-l']),
+      // bash where the image has it, else its sh (exec: the shell is the container's main process either way).
+      ...(commandOf(m) ?? ['/bin/sh', '-c', '[ -x /bin/bash ] && exec /bin/bash -l; exec /bin/sh -l']),
     ];
     spawnHolder(m.dir, argv);
     const end = Date.now() + 30_000;
