@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 const port = Number(process.env.E2E_PORT || 3917);
-const dataDir = process.env.E2E_DATA || path.join(os.tmpdir(), `hangar-e2e-${process.pid}`);
+/** The server's data dir; set in the environment here so the test workers (started later, with it) know it too. */
+export const E2E_DATA = (process.env.E2E_DATA ||= path.join(os.tmpdir(), `hangar-e2e-${process.pid}`));
 export const E2E_ADMIN_PASSWORD = 'e2e-admin-password';
 
 export default defineConfig({
@@ -34,7 +35,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node dist/server.js --port ${port} --data ${dataDir}`,
+    command: `node dist/server.js --port ${port} --data ${E2E_DATA}`,
     url: `http://127.0.0.1:${port}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,

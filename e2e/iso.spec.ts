@@ -2,7 +2,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, loginAsAdmin, randomName, screenshotBothThemes, test } from './fixtures';
+import { buildTestIso } from '../server/integration/test-iso';
+import { E2E_DATA } from '../playwright.config';
+import { ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, test } from './fixtures';
+import { DisplayPage } from './pages/display-page';
 
 /** A small ISO 9660 image made here (xorriso): the library keeps it; it boots nothing, which the page does not need. */
 function tinyIso(): string {
@@ -79,4 +82,85 @@ test('the ISO library on the Images page, and Install from ISO in New machine', 
   await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
   await expect(row).toHaveCount(0);
   fs.rmSync(path.dirname(iso), { recursive: true, force: true });
+});
+
+test("an ISO's boot menu on the Display tab: typed into from the browser; a read-only share link sees it and its keys do not reach the guest", async ({
+  page,
+  browser,
+}) => {
+  test.setTimeout(420_000);
+  await loginAsAdmin(page);
+  await ensureBusyboxImage(page);
+  const headers = { origin: test.info().project.use.baseURL! };
+  // The integration tests' boot ISO (grub-mkrescue around this server's busybox guest), into the library.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-grub-'));
+  const isoName = `${randomName('grub')}.iso`;
+  const iso = buildTestIso(E2E_DATA, path.join(dir, isoName));
+  const up = await page.request.post(`/api/isos?name=${isoName}`, {
+    data: fs.readFileSync(iso),
+    headers: { ...headers, 'content-type': 'application/octet-stream' },
+  });
+  expect(up.status(), await up.text()).toBe(201);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const name = randomName('e2e-grub');
+  const made = await page.request.post('/api/machines', { data: { name, iso: isoName, diskGib: 1, memoryMib: 256 }, headers });
+  expect(made.status()).toBe(202);
+  try {
+    await page.goto(`/machines/${name}?tab=display`);
+    await expect(page.getByTestId('machine-state')).toHaveAttribute('data-state', 'running', { timeout: 120_000 });
+    const mine = new DisplayPage(page);
+    await expect(mine.status()).toHaveAttribute('data-status', 'live', { timeout: 30_000 });
+    // grub's menu: white on blue over most of the screen, its entry highlighted by a grey bar.
+    await expect.poll(() => mine.menuShown(), { timeout: 120_000, intervals: [1000] }).toBe(true);
+    // Again, so that the header's screenshot (taken every 5 s) shows the menu too.
+    await page.reload();
+    await expect(mine.status()).toHaveAttribute('data-status', 'live', { timeout: 30_000 });
+    await expect.poll(() => mine.menuShown(), { timeout: 30_000 }).toBe(true);
+    await screenshotBothThemes(page, 'machine-display-iso');
+
+    // `c` for grub's command line, then a command typed into the canvas: its line and its output appear below the prompt.
+    await mine.focus();
+    await page.keyboard.press('c');
+    const prompt = await mine.settledPromptRow();
+    await page.keyboard.type('echo typed-in-browser');
+    await page.keyboard.press('Enter');
+    // Two more lines: the echo's output, and a new prompt (the cursor's row).
+    await expect.poll(async () => DisplayPage.lastTextRow(await mine.rows()), { timeout: 30_000 }).toBe(prompt + 2);
+    const typed = await mine.rows();
+    expect(typed[prompt + 1]).toBeGreaterThan(200);
+
+    // A read-only share link, in a browser with no account: the same lines on its screen.
+    const link = (await (await page.request.post(`/api/machines/${name}/shares`, { data: { role: 'viewer' }, headers })).json()) as {
+      path: string;
+      token: string;
+    };
+    const ctx = await browser.newContext();
+    try {
+      const guestPage = await ctx.newPage();
+      await guestPage.goto(link.path);
+      const guest = new DisplayPage(guestPage);
+      await expect(guest.status()).toHaveAttribute('data-status', 'live', { timeout: 30_000 });
+      await expect(guestPage.getByTestId('display-readonly')).toBeVisible();
+      await expect.poll(async () => DisplayPage.textRows(await guest.rows()), { timeout: 30_000 }).toEqual(DisplayPage.textRows(typed));
+      // The watcher types a command and Enter: were they to reach grub, its error and another prompt would follow.
+      // Its page does not send them (noVNC's view-only); a client of its own on the link's socket does, and the server drops them.
+      await guest.focus();
+      await guestPage.keyboard.type('xyzzy');
+      await guestPage.keyboard.press('Enter');
+      expect(await DisplayPage.sendKeysRaw(guestPage, name, link.token, 'xyzzy\r')).toBe('RFB 003.008\n');
+      await mine.focus();
+      await page.keyboard.type('echo owner-again');
+      await page.keyboard.press('Enter');
+      await expect.poll(async () => DisplayPage.lastTextRow(await mine.rows()), { timeout: 30_000 }).toBeGreaterThanOrEqual(prompt + 4);
+      expect(DisplayPage.lastTextRow(await mine.rows())).toBe(prompt + 4);
+      // The watcher sees the owner's lines too.
+      await expect.poll(async () => DisplayPage.lastTextRow(await guest.rows()), { timeout: 30_000 }).toBe(prompt + 4);
+    } finally {
+      await ctx.close();
+    }
+  } finally {
+    await page.request.delete(`/api/machines/${name}`, { headers });
+    // The ISO goes once the machine (destroyed as a job) no longer has it in its drive.
+    await expect.poll(async () => (await page.request.delete(`/api/isos/${isoName}`, { headers })).status(), { timeout: 60_000, intervals: [1000] }).toBe(200);
+  }
 });

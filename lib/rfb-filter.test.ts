@@ -27,6 +27,19 @@ describe('RfbClientFilter', () => {
     expect(f.dropped).toBe(4);
   });
 
+  it("hands an operator's chunk of whole messages back as one view of it (no copy, one write); a viewer's input splits it", () => {
+    const op = new RfbClientFilter(false);
+    op.push(handshake);
+    const chunk = joined([update, key, pointer, update]);
+    const out = op.push(chunk);
+    expect(out).toHaveLength(1);
+    expect(out[0].buffer).toBe(chunk.buffer);
+    expect(out[0]).toEqual(chunk);
+    const viewer = new RfbClientFilter(true);
+    viewer.push(handshake);
+    expect(viewer.push(joined([update, key, update, update]))).toEqual([update, joined([update, update])]);
+  });
+
   it('takes an RFB 3.3 client, which sends no security type', () => {
     const f = new RfbClientFilter(true);
     expect(joined(f.push(joined([bytes('RFB 003.003\n', [1]), update])))).toEqual(joined([bytes('RFB 003.003\n', [1]), update]));

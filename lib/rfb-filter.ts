@@ -95,6 +95,9 @@ const VERSION = /^RFB (\d{3})\.(\d{3})\n$/;
 /**
  * One client's stream: push() what it sent, get back the bytes to pass on (whole messages only;
  * a viewer's input left out). The handshake (version, security type None, ClientInit) passes as is.
+ * What comes back are views of the chunk pushed (no copy: the caller must not reuse it), the
+ * messages kept one after another joined in one view, so that an operator's chunk of whole
+ * messages is passed on as it came, in one write.
  */
 export class RfbClientFilter {
   private phase: Phase = 'version';
@@ -105,23 +108,32 @@ export class RfbClientFilter {
   constructor(private readonly readOnly: boolean) {}
 
   push(chunk: Uint8Array): Uint8Array[] {
-    const buf = new Uint8Array(this.pending.length + chunk.length);
-    buf.set(this.pending);
-    buf.set(chunk, this.pending.length);
+    // Usually nothing is held back from the last chunk: frame this one where it is.
+    let buf = chunk;
+    if (this.pending.length) {
+      buf = new Uint8Array(this.pending.length + chunk.length);
+      buf.set(this.pending);
+      buf.set(chunk, this.pending.length);
+    }
     const out: Uint8Array[] = [];
     let at = 0;
+    // Where the messages kept since the last dropped one start.
+    let kept = 0;
     for (;;) {
       const rest = buf.subarray(at);
       const n = this.next(rest);
       // The message's length is known but not all of it has come yet.
       if (n === null || n > rest.length) break;
-      const msg = rest.subarray(0, n);
-      if (this.phase === 'messages' && this.readOnly && INPUT.has(msg[0]) && !this.handshaking) this.dropped++;
-      else out.push(msg.slice());
+      if (this.phase === 'messages' && this.readOnly && INPUT.has(rest[0]) && !this.handshaking) {
+        this.dropped++;
+        if (at > kept) out.push(buf.subarray(kept, at));
+        kept = at + n;
+      }
       this.handshaking = false;
       at += n;
     }
-    this.pending = buf.slice(at);
+    if (at > kept) out.push(buf.subarray(kept, at));
+    this.pending = at < buf.length ? buf.slice(at) : new Uint8Array(0);
     return out;
   }
 

@@ -26,13 +26,16 @@ export class RfbClient {
   width = 0;
   height = 0;
   name = '';
-  private buf = Buffer.alloc(0);
+  /** What arrived and was not read yet: joined only when a read needs it (a frame comes in many chunks). */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private waiter: (() => void) | null = null;
   closed: { code: number; reason: string } | null = null;
 
   private constructor(private readonly wire: Wire) {
     wire.onData((b) => {
-      this.buf = Buffer.concat([this.buf, b]);
+      this.chunks.push(b);
+      this.buffered += b.length;
       this.waiter?.();
     });
     wire.onClose((code, reason) => {
@@ -84,10 +87,10 @@ export class RfbClient {
 
   async read(n: number, ms = 30_000): Promise<Buffer> {
     const end = Date.now() + ms;
-    while (this.buf.length < n) {
-      if (this.closed) throw new Error(`connection closed (${this.closed.code} ${this.closed.reason}) with ${this.buf.length}/${n} bytes`);
+    while (this.buffered < n) {
+      if (this.closed) throw new Error(`connection closed (${this.closed.code} ${this.closed.reason}) with ${this.buffered}/${n} bytes`);
       const left = end - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${n} bytes (have ${this.buf.length})`);
+      if (left <= 0) throw new Error(`timed out waiting for ${n} bytes (have ${this.buffered})`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiter = () => {
@@ -97,8 +100,11 @@ export class RfbClient {
         };
       });
     }
-    const out = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(n);
+    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+    const rest = all.subarray(n);
+    this.chunks = rest.length ? [rest] : [];
+    this.buffered = rest.length;
+    const out = all.subarray(0, n);
     return out;
   }
 

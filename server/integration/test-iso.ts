@@ -1,16 +1,21 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TEST_CACHE } from './harness';
+
+/** Where the test servers cache downloads (harness.ts's TEST_CACHE; the e2e server's HANGAR_CACHE too). Not imported: e2e specs use this file. */
+const TEST_CACHE = path.join(os.tmpdir(), 'hangar-test-cache');
 
 /** What the test ISO's kernel line carries, to tell its boot from the image machines'. */
 export const TEST_ISO_MARK = 'hangar.iso-test=1';
 
 /**
- * A small bootable ISO with no download: grub-mkrescue (grub-pc-bin, xorriso) around Hangar's
- * busybox guest (the cached Debian kernel and the busybox image's initramfs, so its init, agent
- * and "hangar-ready" come up), with a menu drawn white on blue on the VGA screen that waits for
- * Enter (timeout -1): a test sees the menu, then types into it to boot.
+ * A small bootable ISO with no download: grub-mkrescue (grub-pc-bin and grub-efi-amd64-bin, so it
+ * boots with BIOS and UEFI; xorriso, mtools) around Hangar's busybox guest (the cached Debian
+ * kernel and the busybox image's initramfs of the server whose data dir is given, so its init,
+ * agent and "hangar-ready" come up), with a menu drawn white on blue on the screen that waits for
+ * Enter (timeout -1): a test sees the menu, then types into it to boot (or `c` for grub's prompt).
+ * Used by the integration tests and the e2e specs.
  */
 export function buildTestIso(dataDir: string, out: string): string {
   const kernels = path.join(TEST_CACHE, 'kernels');

@@ -65,13 +65,16 @@ export function displayBridges(core: Core) {
           open.add(w);
           const filter = new RfbClientFilter(readOnly);
           let paused = false;
+          const drained = () => {
+            if (paused && w.bufferedAmount < LOW) {
+              paused = false;
+              stream.resume();
+            }
+          };
+          // The display server's bytes go on as they come, unread (only the browser's half needs framing); a callback
+          // only on what is sent while the browser is behind, which is when there is reading to resume after.
           stream.on('data', (chunk: Buffer) => {
-            w.send(chunk, () => {
-              if (paused && w.bufferedAmount < LOW) {
-                paused = false;
-                stream.resume();
-              }
-            });
+            w.send(chunk, w.bufferedAmount + chunk.length >= LOW ? drained : undefined);
             if (!paused && w.bufferedAmount >= HIGH) {
               paused = true;
               stream.pause();
@@ -80,7 +83,10 @@ export function displayBridges(core: Core) {
           w.on('message', (data: Buffer, isBinary) => {
             if (!isBinary) return void w.close(1003, 'RFB travels in binary frames.');
             try {
-              for (const msg of filter.push(data)) stream.write(msg);
+              // ws gives each message a buffer of its own: the filter's views of it are written as they are, in one write
+              // when nothing was dropped.
+              const kept = filter.push(data);
+              if (kept.length) stream.write(kept.length === 1 ? kept[0] : Buffer.concat(kept));
             } catch (err) {
               // Only this viewer goes: the display server never saw the bytes.
               w.close(1008, (err as Error).message.slice(0, 120));
