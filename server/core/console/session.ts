@@ -23,6 +23,8 @@ export interface ViewerIdentity {
 export interface OutputRecorder {
   output(data: string): void;
   resize(cols: number, rows: number): void;
+  /** A marker event (a checkpoint, restore, fork or command) at this instant. */
+  marker?(label: string): void;
   close(): void;
 }
 
@@ -100,6 +102,13 @@ export class ConsoleSession {
   /** Record output from now on (a session opened on a machine that records its consoles). */
   record(recorder: OutputRecorder): void {
     this.recorder = recorder;
+  }
+
+  /** A marker in this session's recording, after the output that came before it. */
+  mark(label: string): void {
+    if (!this.recorder?.marker || this.exited) return;
+    this.flush();
+    this.recorder.marker(label);
   }
 
   get recording(): boolean {
