@@ -53,10 +53,13 @@ describe('console timeline', () => {
     expect((fork.result as { machines: string[] }).machines).toHaveLength(1);
 
     // Both are on the timeline, each naming the snapshot; a viewer may read them.
-    const live = await until(async () => {
+    const all = await until(async () => {
       const { items } = await viewerApi.machines.recordingMarkers('tl', rec.id);
       return items.some((m) => m.kind === 'fork') ? items : null;
     }, 'the fork marker');
+    // The command typed at the prompt is marked too (no snapshot: nothing to restore).
+    expect(all[0]).toEqual({ t: expect.any(Number), kind: 'command', label: 'echo tl-$((6*7))' });
+    const live = all.filter((m) => m.kind !== 'command');
     expect(live).toEqual([
       { t: expect.any(Number), kind: 'checkpoint', label: 'c1', snapshotId: c1 },
       { t: expect.any(Number), kind: 'fork', label: 'c1 → 1 fork', snapshotId: c1 },
@@ -76,7 +79,7 @@ describe('console timeline', () => {
     // The recording ended with the restore (the machine's old process went): it says where it went, after the automatic checkpoint.
     const ended = await until(async () => {
       const r = (await api.machines.recordings('tl')).items.find((x) => x.id === rec.id);
-      return r && !r.active ? (await api.machines.recordingMarkers('tl', rec.id)).items : null;
+      return r && !r.active ? (await api.machines.recordingMarkers('tl', rec.id)).items.filter((m) => m.kind !== 'command') : null;
     }, 'the recording to end');
     expect(ended.slice(2)).toEqual([
       { t: expect.any(Number), kind: 'checkpoint', label: 'tl before restore', snapshotId: expect.stringMatching(/^snp_/) },
