@@ -41,6 +41,8 @@ describe('console timeline', () => {
     const c = await serialConsole(srv.url, token, machineId, 'tl-session', sockets);
     expect(c.reply).toMatchObject({ ok: true, recording: true });
     await c.waitFor('hangar-ready');
+    // At the shell's prompt: a command typed there is marked.
+    await c.waitFor('/# ');
     c.type('echo tl-$((6*7))\n');
     await c.waitFor('tl-42');
     const [rec] = (await api.machines.recordings('tl')).items;
