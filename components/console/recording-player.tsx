@@ -19,7 +19,15 @@ export function RecordingPlayer({ url, control }: { url: string; control?: Mutab
       const p = A.create(url, ref.current, { fit: 'width', controls: true, autoPlay: true, idleTimeLimit: 2, terminalFontSize: 'small' });
       player = p;
       // By index, not time: the player shortens idle stretches (idleTimeLimit), so the file's times are not its own.
-      if (control) control.current = { seekMarker: (i) => void p.seek({ marker: i }).catch(() => undefined) };
+      // Paused there: a jump shows the console as it was at the marker (playing on would run past it).
+      if (control)
+        control.current = {
+          seekMarker: (i) =>
+            void p
+              .pause()
+              .then(() => p.seek({ marker: i }))
+              .catch(() => undefined),
+        };
     });
     return () => {
       gone = true;
