@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
+import { run } from '@/server/drivers/exec';
 import { adminToken, client, jobDone, serialConsole, startServer, until, type RunningServer, tearDown } from './harness';
 
 /**
@@ -70,6 +71,14 @@ describe('console timeline', () => {
     // The player reads the same markers from the file itself: asciicast v2 marker events.
     const cast = await (await fetch(`${srv.url}/api/machines/tl/recordings/${rec.id}`, { headers: { authorization: `Bearer ${token}` } })).text();
     expect(cast).toContain(`"m","checkpoint · c1 · ${c1}"]`);
+    // The CLI lists the same timeline, snapshot ids included; a bad id is a message and a non-zero exit.
+    const env = { XDG_CONFIG_HOME: srv.dataDir, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const cli = await run([process.execPath, 'dist/cli.js', 'recordings', 'markers', 'tl', rec.id], { env, timeoutMs: 60_000 });
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(new RegExp(`checkpoint +${c1}  c1\n`));
+    const bad = await run([process.execPath, 'dist/cli.js', 'recordings', 'markers', 'tl', 'rec-0000000000000-nope'], { env, timeoutMs: 60_000 });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/not found/i);
     await expect(api.machines.recordingMarkers('tl', 'rec-0000000000000-nope')).rejects.toMatchObject({ status: 404 });
     await expect(api.machines.recordingMarkers('tl', '..%2Fx')).rejects.toMatchObject({ status: expect.any(Number) });
 
