@@ -24,6 +24,7 @@ import { disk } from './commands/disks';
 import { undo } from './commands/undo';
 import { backup, backups } from './commands/backups';
 import { keys } from './commands/keys';
+import { recordings } from './commands/recordings';
 import { sshConfig } from './commands/ssh-tunnel';
 import { CliError, describeError } from './output';
 import { loadConfig } from './config';
@@ -111,6 +112,7 @@ Usage:
                  --secret-file F | rm NAME]         where backups go (admins)
   hangar backups [ls TARGET | restore TARGET ID --name NEW | rm TARGET ID]   what a target holds; restore into a new machine
   hangar backup SNAPSHOT --to TARGET              back up a snapshot (layers already on the target are not sent again)
+  hangar recordings ls MACHINE | markers MACHINE ID   recorded consoles; a recording's checkpoints, restores and forks (snapshot ids)
   hangar help
 
 Global: --json (machine-readable output).
@@ -274,6 +276,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'backups':
         await backups(rest, json);
+        return 0;
+      case 'recordings':
+        await recordings(rest, json);
         return 0;
       case 'backup':
         await backup(rest, json);

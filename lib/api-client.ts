@@ -32,7 +32,7 @@ import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from 
 import { backupSchema, backupTargetSchema, type CreateBackupTargetBody } from './contracts/backups';
 import { publishedImageSchema, signingKeySchema, type PublishImageBody, type PullPublishedBody } from './contracts/image-publish';
 import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from './contracts/jobs';
-import { recordingSchema, type PatchMachineBody } from './contracts/recordings';
+import { recordingMarkersSchema, recordingSchema, type PatchMachineBody } from './contracts/recordings';
 import { prefsSchema, type Prefs } from './contracts/prefs';
 import { hostUsageSchema, machineStatsHistorySchema, machineStatsListSchema } from './contracts/stats';
 import {
@@ -238,6 +238,8 @@ export function createApiClient(opts: ClientOptions) {
       unitFile: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/unit`, unitFileSchema),
       update: (ref: string, b: PatchMachineBody) => call('PATCH', `/machines/${encodeURIComponent(ref)}`, machineSchema, b),
       recordings: (ref: string, p: PageQuery = {}) => call('GET', `/machines/${encodeURIComponent(ref)}/recordings${q({ ...p })}`, listOf(recordingSchema)),
+      recordingMarkers: (ref: string, id: string) =>
+        call('GET', `/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}/markers`, recordingMarkersSchema),
       deleteRecording: (ref: string, id: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}`, okSchema),
       /** Where a recording's asciicast file is served (for the player, or a download with ?download=1). */
       recordingUrl: (ref: string, id: string) => `/api/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}`,

@@ -14,6 +14,11 @@ export interface EventsServerToClient {
   'image:removed': (msg: { id: string }) => void;
   /** The snapshot tree changed (a checkpoint, restore, fork or delete): refetch it. */
   'snapshots:changed': (msg: { id: string }) => void;
+  /**
+   * Server-side only (no socket forwards it): something happened to a machine that its
+   * console recordings mark on their timeline (see lib/recording-markers.ts).
+   */
+  'machine:moment': (msg: { machineId: string; kind: 'checkpoint' | 'restore' | 'fork'; text: string; snapshotId: string }) => void;
   /** The step cache changed (a step cached, a node invalidated): refetch the tree. */
   'steps:changed': (msg: { key: string }) => void;
   /** Every 2 s while anyone is connected: the running machines the receiver sees, with rates over the last interval. */

@@ -55,6 +55,8 @@ export const keys = {
   forkLinkForks: (linkId: string) => ['forkLinks', linkId, 'forks'] as const,
   access: (machineId: string) => ['access', machineId] as const,
   recordings: (machineId: string) => ['recordings', machineId] as const,
+  /** Under recordings: refetched with the list (a recording being written gains markers). */
+  recordingMarkers: (machineId: string, id: string) => ['recordings', machineId, id, 'markers'] as const,
   prefs: () => ['prefs'] as const,
   grants: (machineId: string) => ['grants', machineId] as const,
   audit: (f: object) => ['audit', f] as const,
@@ -121,6 +123,7 @@ export function queries(api: ApiClient) {
     myLimits: () => ({ queryKey: keys.myLimits(), queryFn: () => api.limits.mine() }),
     access: (ref: string) => ({ queryKey: keys.access(ref), queryFn: () => api.grants.mine(ref) }),
     recordings: (ref: string) => ({ queryKey: keys.recordings(ref), queryFn: () => api.machines.recordings(ref) }),
+    recordingMarkers: (ref: string, id: string) => ({ queryKey: keys.recordingMarkers(ref, id), queryFn: () => api.machines.recordingMarkers(ref, id) }),
     machineDisks: (id: string) => ({ queryKey: keys.machineDisks(id), queryFn: async () => (await api.machines.disks.list(id)).items }),
     prefs: () => ({ queryKey: keys.prefs(), queryFn: () => api.auth.prefs() }),
     sessions: () => ({ queryKey: keys.sessions(), queryFn: async () => (await api.auth.sessions()).items }),

@@ -1,22 +1,39 @@
 'use client';
 
 import 'asciinema-player/dist/bundle/asciinema-player.css';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type MutableRefObject } from 'react';
 
-/** asciinema-player on a recording's URL: play, pause, a scrubber, speed, fullscreen. */
-export function RecordingPlayer({ url }: { url: string }) {
+/** What the page may ask of a player: jump to the n-th marker of the recording (asciinema-player ≥ 3.6). */
+export interface PlayerControl {
+  seekMarker(index: number): void;
+}
+
+/** asciinema-player on a recording's URL: play, pause, a scrubber (with the recording's markers on it), speed, fullscreen. */
+export function RecordingPlayer({ url, control }: { url: string; control?: MutableRefObject<PlayerControl | null> }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     let player: { dispose(): void } | null = null;
     let gone = false;
     void import('asciinema-player').then((A) => {
       if (gone || !ref.current) return;
-      player = A.create(url, ref.current, { fit: 'width', controls: true, autoPlay: true, idleTimeLimit: 2, terminalFontSize: 'small' });
+      const p = A.create(url, ref.current, { fit: 'width', controls: true, autoPlay: true, idleTimeLimit: 2, terminalFontSize: 'small' });
+      player = p;
+      // By index, not time: the player shortens idle stretches (idleTimeLimit), so the file's times are not its own.
+      // Paused there: a jump shows the console as it was at the marker (playing on would run past it).
+      if (control)
+        control.current = {
+          seekMarker: (i) =>
+            void p
+              .pause()
+              .then(() => p.seek({ marker: i }))
+              .catch(() => undefined),
+        };
     });
     return () => {
       gone = true;
+      if (control) control.current = null;
       player?.dispose();
     };
-  }, [url]);
+  }, [url, control]);
   return <div ref={ref} className="overflow-hidden rounded-lg" data-testid="recording-player" />;
 }

@@ -6,7 +6,8 @@ import type { Machine } from '@/lib/contracts/machines';
 import { formatAge, formatBytes, formatDuration } from '@/lib/format';
 import { keys, queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
-import { RecordingPlayer } from '@/components/console/recording-player';
+import { hasRole } from '@/lib/roles';
+import { RecordingTimeline } from '@/components/console/recording-timeline';
 import { Section } from '@/components/ui/section';
 import { useToast } from '@/components/shell/toasts';
 import { useConfirm } from '@/components/ui/confirm-dialog';
@@ -17,6 +18,9 @@ export function RecordingsPanel({ machine, canChange }: { machine: Machine; canC
   const qc = useQueryClient();
   const toast = useToast();
   const list = useQuery(queries(api).recordings(machine.id));
+  // Restore and fork are operators' (the snapshot routes' own rule), whatever the grant here.
+  const me = useQuery(queries(api).me()).data;
+  const canRestore = !!me && hasRole(me.role, 'operator');
   const [playing, setPlaying] = useState<string | null>(null);
   // A recording grows while its session is open: look again now and then.
   const anyActive = !!list.data?.items.some((r) => r.active);
@@ -47,7 +51,7 @@ export function RecordingsPanel({ machine, canChange }: { machine: Machine; canC
   return (
     <Section
       title="Recordings"
-      description="Console sessions saved as asciicast files: replay them here with a scrubber, or download them for asciinema."
+      description="Console sessions saved as asciicast files: replay them with a scrubber marking checkpoints, restores and forks, or download them."
       actions={
         <label className="flex items-center gap-2 text-sm">
           <input
@@ -104,11 +108,7 @@ export function RecordingsPanel({ machine, canChange }: { machine: Machine; canC
                   )}
                 </span>
               </div>
-              {playing === r.id && (
-                <div className="mt-2">
-                  <RecordingPlayer url={api.machines.recordingUrl(machine.id, r.id)} />
-                </div>
-              )}
+              {playing === r.id && <RecordingTimeline machineId={machine.id} recording={r} canRestore={canRestore} />}
             </li>
           ))}
         </ul>

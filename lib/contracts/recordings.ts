@@ -16,6 +16,18 @@ export const recordingSchema = z.object({
 });
 export type Recording = z.infer<typeof recordingSchema>;
 
+/** A marker on a recording's timeline: a checkpoint, restore or fork of its machine, or a command typed at a prompt. */
+export const recordingMarkerSchema = z.object({
+  /** Seconds from the recording's start. */
+  t: z.number(),
+  kind: z.enum(['checkpoint', 'restore', 'fork', 'command', 'note']),
+  label: z.string(),
+  /** The snapshot a checkpoint, restore or fork marker refers to ("Restore here", "Fork here"). */
+  snapshotId: idSchema.optional(),
+});
+export type RecordingMarkerView = z.infer<typeof recordingMarkerSchema>;
+export const recordingMarkersSchema = z.object({ items: z.array(recordingMarkerSchema) });
+
 export const recordingParams = z.object({ id: z.string().regex(/^rec-[0-9]{13}-[a-z0-9-]{1,80}$/, 'a recording id') });
 
 export const patchMachineBodySchema = z

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { listOf, okSchema } from '@/lib/contracts/common';
 import { machineSchema } from '@/lib/contracts/machines';
-import { patchMachineBodySchema, recordingParams, recordingSchema } from '@/lib/contracts/recordings';
+import { patchMachineBodySchema, recordingMarkersSchema, recordingParams, recordingSchema } from '@/lib/contracts/recordings';
 import { pageOf, timeIdKey } from '@/server/core/paging';
 import { defineRoute, refParams } from './route';
 
@@ -68,6 +68,18 @@ export const recordingRoutes = [
       if (query.download) headers['content-disposition'] = `attachment; filename="${m.name}-${params.id}.cast"`;
       return new Response(Readable.toWeb(fs.createReadStream(file)) as ReadableStream, { headers });
     },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/machines/{ref}/recordings/{id}/markers',
+    name: 'listRecordingMarkers',
+    tag: 'machines',
+    summary: "A recording's markers: the machine's checkpoints, restores and forks while it was written, in the player's order",
+    access: 'viewer',
+    machineGrant: 'viewer',
+    params: recParams,
+    response: recordingMarkersSchema,
+    handler: async ({ core, machine: m, params }) => ({ items: await core.recordings.markers(m.id, params.id) }),
   }),
   defineRoute({
     method: 'delete',

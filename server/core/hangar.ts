@@ -24,6 +24,7 @@ import { MachineDisks } from './machine-disks';
 import { MachineService } from './machines';
 import { dataLayout, projectRoot } from './paths';
 import { RecordingService } from './console/recordings';
+import { formatMarkerLabel } from '@/lib/recording-markers';
 import { ProbeService } from './probes';
 import { RunOnceService } from './run-once';
 import { StepService } from './steps/service';
@@ -149,6 +150,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const recordings = new RecordingService(path.join(layout.root, 'recordings'));
   consoles.recordings = recordings;
   bus.subscribe('machine:removed', ({ id }) => recordings.removeMachine(id));
+  // Checkpoints, restores and forks become markers in the machine's open recordings.
+  bus.subscribe('machine:moment', (m) => consoles.markMachine(m.machineId, formatMarkerLabel(m.kind, m.text, m.snapshotId)));
   const grants = new GrantService(store, machines, auth);
   // A user deleted (or disabled) is revoked: their machines' owner may have changed underneath the kept list.
   auth.onRevoke((r) => r.userId && !r.sessionId && machines.listing.ownerChanged(r.userId));

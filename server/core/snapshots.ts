@@ -205,6 +205,8 @@ export class SnapshotService {
     return this.machines.lockedJob(p, m, 'restoring', { kind: 'snapshot.restore', title: `Restore ${m.name} to ${snap.label}` }, async (ctx) => {
       const was = (await this.machines.get(p, m.id)).state;
       if (checkpointFirst) await this.doCheckpoint(m.id, `${m.name} before restore`, ctx);
+      // Marked before the stop: the console being recorded ends with it.
+      this.moment(m.id, 'restore', snap.label, snap.id);
       const timer = new PhaseTimer();
       ctx.progress(40, 'Stopping the current state');
       const { spec: ms } = await this.machines.spec(m.id);
@@ -304,19 +306,22 @@ export class SnapshotService {
   }
 
   /** A checkpoint of the machine as a new node (see snapshot-checkpoint.ts). */
-  private doCheckpoint(machineId: string, label: string | undefined, ctx: JobContext): Promise<SnapshotRow> {
-    return takeCheckpoint(
+  private async doCheckpoint(machineId: string, label: string | undefined, ctx: JobContext): Promise<SnapshotRow> {
+    const snap = await takeCheckpoint(
       { store: this.store, machines: this.machines, dirs: this.dirs, now: this.now, changed: (id) => this.changed(id) },
       machineId,
       label,
       ctx,
     );
+    this.moment(machineId, 'checkpoint', snap.label, snap.id);
+    return snap;
   }
 
   /** Forks of a snapshot, in one job (see snapshot-fork.ts). */
   private async doFork(p: Principal, snap: SnapshotRow, body: ForkBody, ctx: JobContext, held: Reservation, size?: ForkSize) {
     const r = await this.forks.fork(p, snap, body, ctx, held, size);
     this.changed(snap.id);
+    if (snap.machineId) this.moment(snap.machineId, 'fork', `${snap.label} → ${r.machines.length} fork${r.machines.length === 1 ? '' : 's'}`, snap.id);
     return r;
   }
 
@@ -326,6 +331,11 @@ export class SnapshotService {
     await verifyChecksums(snap.path, this.machines.driver(this.kindOf(snap)).snapshotFiles.checked).catch((err: Error) => {
       throw new ConflictError(`Snapshot "${snap.label}" is damaged: ${err.message}.`);
     });
+  }
+
+  /** Tell the machine's console recordings (see 'machine:moment'): the snapshot code knows nothing of consoles. */
+  private moment(machineId: string, kind: 'checkpoint' | 'restore' | 'fork', text: string, snapshotId: string): void {
+    this.bus.publish('machine:moment', { machineId, kind, text, snapshotId });
   }
 
   private changed(id: string): void {

@@ -92,6 +92,7 @@ const RULES: Record<string, Access> = {
   'patch /machines/{ref}': 'operator',
   'get /machines/{ref}/recordings': 'viewer',
   'get /machines/{ref}/recordings/{id}': 'viewer',
+  'get /machines/{ref}/recordings/{id}/markers': 'viewer',
   'delete /machines/{ref}/recordings/{id}': 'operator',
   'get /snapshots': 'viewer',
   'get /snapshots/{ref}': 'viewer',

@@ -46,6 +46,8 @@ describe('console sessions', () => {
     const c = await serialConsole(srv.url, token, machineId, 'rec-session-1', sockets);
     expect(c.reply).toMatchObject({ ok: true, recording: true });
     await c.waitFor('hangar-ready');
+    // At the shell's prompt: a command typed there is marked.
+    await c.waitFor('/# ');
     c.type('echo rec-$((6*7))-done\n');
     await c.waitFor('rec-42-done');
     const live = (await api.machines.recordings('rec-a')).items;
@@ -68,7 +70,9 @@ describe('console sessions', () => {
       .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ version: 2, width: 80, height: 24 });
     const events = lines.slice(1) as [number, string, string][];
-    expect(events.every(([t, kind]) => typeof t === 'number' && (kind === 'o' || kind === 'r'))).toBe(true);
+    expect(events.every(([t, kind]) => typeof t === 'number' && (kind === 'o' || kind === 'r' || kind === 'm'))).toBe(true);
+    // The command typed at the prompt is a marker on the recording's timeline.
+    expect(events.filter((e) => e[1] === 'm').map((e) => e[2])).toEqual(['command · echo rec-$((6*7))-done']);
     expect(events.map((e) => e[2]).join('')).toContain('rec-42-done');
     for (let i = 1; i < events.length; i++) expect(events[i][0]).toBeGreaterThanOrEqual(events[i - 1][0]);
     // Names that are not recording ids never become paths.

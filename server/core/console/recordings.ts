@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 import type { Recording } from '@/lib/contracts/recordings';
+import { markerOfLine, type RecordingMarker } from '@/lib/recording-markers';
 import { NotFoundError } from '../errors';
 import { resolveInside } from '../paths';
 import type { OutputRecorder } from './session';
@@ -62,6 +64,11 @@ export class AsciicastRecorder implements OutputRecorder {
 
   resize(cols: number, rows: number): void {
     this.line([this.elapsed(), 'r', `${cols}x${rows}`]);
+  }
+
+  /** A marker at this instant (see lib/recording-markers.ts for its label). */
+  marker(label: string): void {
+    this.line([this.elapsed(), 'm', label]);
   }
 
   close(): void {
@@ -156,6 +163,17 @@ export class RecordingService {
     const file = resolveInside(this.dirOf(machineId), `${id}.cast`);
     if (!fs.existsSync(file)) throw new NotFoundError('Recording');
     return file;
+  }
+
+  /** The marker events of one recording, in file order (the order asciinema-player numbers them). */
+  async markers(machineId: string, id: string): Promise<RecordingMarker[]> {
+    const lines = readline.createInterface({ input: fs.createReadStream(this.file(machineId, id), 'utf8'), crlfDelay: Infinity });
+    const out: RecordingMarker[] = [];
+    for await (const line of lines) {
+      const m = markerOfLine(line);
+      if (m) out.push(m);
+    }
+    return out;
   }
 
   delete(machineId: string, id: string): void {

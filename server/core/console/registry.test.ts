@@ -136,4 +136,16 @@ describe('ConsoleRegistry on the fake driver', () => {
     await host(t.admin);
     expect(t.drivers.shells).toHaveLength(1);
   });
+
+  it("marks a checkpoint in the machine's recorded console, through the bus (the snapshot code knows no consoles)", async () => {
+    await t.core.machines.patch(vm.id, { recordConsole: true });
+    const a = await attach(t.admin);
+    expect(a.session.recording).toBe(true);
+    const job = await t.done(await t.core.snapshots.checkpoint(t.admin, vm.id, 'c1'));
+    const snapshot = (job.result as { snapshot: string }).snapshot;
+    await vi.waitFor(async () => {
+      const [rec] = t.core.recordings.list(vm.id);
+      expect(await t.core.recordings.markers(vm.id, rec.id)).toEqual([{ t: expect.any(Number), kind: 'checkpoint', label: 'c1', snapshotId: snapshot }]);
+    });
+  });
 });

@@ -111,6 +111,11 @@ export class ConsoleRegistry {
     }
   }
 
+  /** A marker in every recorded console session open on this machine (serial and SSH alike). */
+  markMachine(machineId: string, label: string): void {
+    for (const [key, s] of this.sessions) if (key.startsWith(`machine:${machineId}:`)) s.mark(label);
+  }
+
   /** Close a session and its source now. */
   close(key: string, reason: string): void {
     this.sessions.get(key)?.close(reason);

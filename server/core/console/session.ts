@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ConsoleMode, ConsolePresence, ConsoleTarget } from '@/lib/contracts/console';
+import { formatMarkerLabel } from '@/lib/recording-markers';
+import { CommandSpotter } from './command-spotter';
 import { RingBuffer } from './ring-buffer';
 import type { ConsoleSource } from '@/server/drivers/types';
 
@@ -23,6 +25,8 @@ export interface ViewerIdentity {
 export interface OutputRecorder {
   output(data: string): void;
   resize(cols: number, rows: number): void;
+  /** A marker event (a checkpoint, restore, fork or command) at this instant. */
+  marker?(label: string): void;
   close(): void;
 }
 
@@ -72,6 +76,8 @@ export class ConsoleSession {
   /** The viewer holding the keyboard; null: every interactive viewer may type. */
   private keyboard: string | null = null;
   private recorder: OutputRecorder | null = null;
+  /** While recorded: commands typed at a prompt become markers. */
+  private spotter: CommandSpotter | null = null;
   private readonly high: number;
   private readonly low: number;
   private readonly stallMs: number;
@@ -100,6 +106,14 @@ export class ConsoleSession {
   /** Record output from now on (a session opened on a machine that records its consoles). */
   record(recorder: OutputRecorder): void {
     this.recorder = recorder;
+    if (recorder.marker) this.spotter = new CommandSpotter();
+  }
+
+  /** A marker in this session's recording, after the output that came before it. */
+  mark(label: string): void {
+    if (!this.recorder?.marker || this.exited) return;
+    this.flush();
+    this.recorder.marker(label);
   }
 
   get recording(): boolean {
@@ -143,6 +157,7 @@ export class ConsoleSession {
   input(viewerId: string, data: string): boolean {
     if (!this.mayType(viewerId)) return false;
     this.source.write(data);
+    this.spotter?.input(data);
     return true;
   }
 
@@ -245,6 +260,7 @@ export class ConsoleSession {
     this.pending = '';
     this.ring.append(data);
     this.recorder?.output(data);
+    if (this.spotter) for (const cmd of this.spotter.output(data)) this.recorder?.marker?.(formatMarkerLabel('command', cmd));
     const offset = this.ring.end;
     for (const v of this.viewers.values()) {
       v.inFlight += data.length;
