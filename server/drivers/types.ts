@@ -264,7 +264,9 @@ export interface DiskAccess {
  * A file tree to diff: overlay directories (bottom first; whiteouts and opaque dirs understood),
  * or a qcow2 disk (its chain read as is) holding an ext filesystem.
  */
-export type DiffSource = { kind: 'layers'; layers: string[] } | { kind: 'disk'; disk: string };
+export type DiffSource =
+  /** `mtimeSlackMs`: how far two mtimes of one file may be apart and still be the same (a layer made from a tar keeps whole seconds). */
+  { kind: 'layers'; layers: string[]; mtimeSlackMs?: number } | { kind: 'disk'; disk: string };
 
 /** One interface for every machine kind; the registry picks by `driver`. */
 export interface MachineDriver {
@@ -330,8 +332,8 @@ export interface MachineDriver {
   chainOf(frozen: string): string[];
   /** Where a snapshot's and a machine's files can be read for a diff (none: the driver cannot). */
   readonly diffSource?: {
-    snapshot(frozen: string, record: Record<string, unknown>): DiffSource;
-    machine(m: MachineSpec): DiffSource;
+    snapshot(frozen: string, record: Record<string, unknown>): DiffSource | Promise<DiffSource>;
+    machine(m: MachineSpec): DiffSource | Promise<DiffSource>;
   };
   /** After a crash in the middle of a checkpoint: the record as the live machine says it is, when that differs. */
   repair(m: MachineSpec): Promise<DriverRuntime | null>;

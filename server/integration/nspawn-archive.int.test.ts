@@ -135,6 +135,16 @@ describe('podman snapshot archives and backups', () => {
     const first = (await finished(await api.backups.create(snap, 'pm'))).result as BackupResult;
     await api.machines.exec('pm-src', ['sh', '-c', 'echo second > /root/second']);
     const c2 = ((await finished(await api.snapshots.checkpoint('pm-src', 'pm-point-2'))).result as { snapshot: string }).snapshot;
+    // The diff reads podman's own overlay layers: the two commits' shared layers are skipped, the new file is found.
+    const between = await api.snapshots.diff(snap, c2);
+    expect(between).toMatchObject({ driver: 'podman', method: 'layers', sameImage: true });
+    expect(between.entries.map((e) => `${e.change} ${e.path}`)).toContain('added /root/second');
+    expect(between.entries.some((e) => e.path === '/root/kept' || e.path === '/etc/motd')).toBe(false);
+    expect(between.walked.skippedLayers).toBeGreaterThanOrEqual(1);
+    await api.machines.exec('pm-src', ['sh', '-c', 'rm /root/kept; echo third > /root/third']);
+    const now = await api.snapshots.diffMachine('pm-src');
+    const inRoot = now.entries.filter((e) => e.path.startsWith('/root/'));
+    expect(inRoot.map((e) => `${e.change} ${e.path}`).sort()).toEqual(['added /root/third', 'removed /root/kept']);
     const second = (await finished(await api.backups.create(c2, 'pm'))).result as BackupResult;
     // podman's layer of the imported root is the same blob in both saves: only the commits above it go again.
     expect(second.skippedObjects).toBeGreaterThanOrEqual(1);

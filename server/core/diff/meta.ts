@@ -27,7 +27,7 @@ function safeReadlink(abs: string): string {
  * What differs between two sides of one path. A directory's mtime and size change with every
  * entry added or removed below it: those entries tell the story, so they are not listed again.
  */
-export function compare(path: string, before: FileMeta | null, after: FileMeta | null): DiffEntry | null {
+export function compare(path: string, before: FileMeta | null, after: FileMeta | null, mtimeSlackMs = 0): DiffEntry | null {
   if (!before && !after) return null;
   if (!before) return { path, change: 'added', fields: [], before: null, after };
   if (!after) return { path, change: 'removed', fields: [], before, after: null };
@@ -36,7 +36,7 @@ export function compare(path: string, before: FileMeta | null, after: FileMeta |
   if (before.type !== 'dir' && before.size !== after.size) fields.push('size');
   if (before.mode !== after.mode) fields.push('mode');
   if (before.uid !== after.uid || before.gid !== after.gid) fields.push('owner');
-  if (before.type !== 'dir' && after.type !== 'dir' && before.mtime !== after.mtime) fields.push('mtime');
+  if (before.type !== 'dir' && after.type !== 'dir' && Math.abs(before.mtime - after.mtime) > mtimeSlackMs) fields.push('mtime');
   if ((before.target ?? '') !== (after.target ?? '')) fields.push('target');
   return fields.length ? { path, change: 'changed', fields, before, after } : null;
 }

@@ -65,7 +65,12 @@ export interface OverlayDiff {
  * them are walked: every path they hold is looked up on both sides. Where one side has a
  * directory the other has not (or an opaque one), that directory's merged tree is walked too.
  */
-export async function diffLayers(a: string[], b: string[], mutable: Set<string>, opts: { fullWalk?: boolean } = {}): Promise<OverlayDiff> {
+export async function diffLayers(
+  a: string[],
+  b: string[],
+  mutable: Set<string>,
+  opts: { fullWalk?: boolean; mtimeSlackMs?: number } = {},
+): Promise<OverlayDiff> {
   let shared = 0;
   // fullWalk: every layer of both walked (the baseline the benchmark compares with).
   while (!opts.fullWalk && shared < a.length && shared < b.length && path.resolve(a[shared]) === path.resolve(b[shared])) shared++;
@@ -88,7 +93,7 @@ export async function diffLayers(a: string[], b: string[], mutable: Set<string>,
     const fa = views.a.lookup(rel);
     const fb = views.b.lookup(rel);
     if (fa && fb && fa.dev === fb.dev && fa.ino === fb.ino && fa.meta.type !== 'dir') continue;
-    const e = compare(`/${escapePath(rel)}`, fa?.meta ?? null, fb?.meta ?? null);
+    const e = compare(`/${escapePath(rel)}`, fa?.meta ?? null, fb?.meta ?? null, opts.mtimeSlackMs);
     if (e) entries.push(e);
     // A directory only one side has (or an opaque one, hiding what was below): its whole merged tree.
     const dirA = fa?.meta.type === 'dir';

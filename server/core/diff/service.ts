@@ -48,10 +48,19 @@ export class DiffService {
     const now: Side = {
       view: { kind: 'machine', id: m.id, label: `${m.name} (now)`, image: m.image },
       driver: m.driver,
-      source: driver.diffSource.machine(spec),
+      source: await this.sourceOf(() => driver.diffSource!.machine(spec)),
       live: true,
     };
     return this.compare(await this.snapshotSide(snapRef), now, q);
+  }
+
+  /** Where a side's files are (a driver may have to ask its engine): a refusal there is the caller's 409, not a crash. */
+  private async sourceOf(find: () => DiffSource | Promise<DiffSource>): Promise<DiffSource> {
+    try {
+      return await find();
+    } catch (err) {
+      throw new ConflictError(err instanceof Error ? err.message : String(err));
+    }
   }
 
   private noDiff(driver: string): string {
@@ -66,7 +75,7 @@ export class DiffService {
     return {
       view: { kind: 'snapshot', id: row.id, label: row.label, image: row.image },
       driver: row.driver,
-      source: driver.diffSource.snapshot(row.diskPath, JSON.parse(row.specJson) as Record<string, unknown>),
+      source: await this.sourceOf(() => driver.diffSource!.snapshot(row.diskPath, JSON.parse(row.specJson) as Record<string, unknown>)),
       live: false,
     };
   }
@@ -100,20 +109,24 @@ export class DiffService {
     let found: { entries: DiffResult['entries']; walked: number; skippedLayers: number; file?: FileDiff };
     if (a.source.kind === 'layers' && b.source.kind === 'layers') {
       const mutable = new Set([a, b].filter((s) => s.live).flatMap((s) => (s.source.kind === 'layers' ? s.source.layers.slice(-1) : [])));
-      found = rel === undefined ? await diffLayers(a.source.layers, b.source.layers, mutable) : await this.layersFile(a.source.layers, b.source.layers, rel);
+      const mtimeSlackMs = Math.max(a.source.mtimeSlackMs ?? 0, b.source.mtimeSlackMs ?? 0);
+      found =
+        rel === undefined
+          ? await diffLayers(a.source.layers, b.source.layers, mutable, { mtimeSlackMs })
+          : await this.layersFile(a.source.layers, b.source.layers, rel, mtimeSlackMs);
     } else if (a.source.kind === 'disk' && b.source.kind === 'disk') {
       found = await this.disks(a.source.disk, b.source.disk, rel);
     } else throw new BadRequestError('The two sides are stored differently.');
     return found;
   }
 
-  private async layersFile(a: string[], b: string[], rel: string) {
+  private async layersFile(a: string[], b: string[], rel: string, mtimeSlackMs: number) {
     const va = new OverlayView(a, new Set());
     const vb = new OverlayView(b, new Set());
     const fa = va.lookup(rel);
     const fb = vb.lookup(rel);
     const shown = `/${escapePath(rel)}`;
-    const e = compare(shown, fa?.meta ?? null, fb?.meta ?? null);
+    const e = compare(shown, fa?.meta ?? null, fb?.meta ?? null, mtimeSlackMs);
     const file = await textDiff(shown, fa?.meta.type === 'file' ? fa.abs : null, fb?.meta.type === 'file' ? fb.abs : null);
     return { entries: e ? [e] : [], walked: 2, skippedLayers: 0, file };
   }

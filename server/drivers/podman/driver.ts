@@ -11,6 +11,7 @@ import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineD
 import { podmanArchiver } from './archive';
 import { podman } from './cli';
 import { describePodman, podmanFacts } from './describe';
+import { podmanDiffSource } from './diff-source';
 import { commandOf, hostNetwork, podmanRuntime } from './runtime';
 
 /** Hangar's podman names: its containers, and the images imported from Hangar-built root filesystems. */
@@ -234,6 +235,8 @@ export class PodmanDriver implements MachineDriver {
       return { image: snap.frozen, network: rec.network === 'host' ? 'host' : 'private', ssh: false, command: rec.command ?? null };
     });
   }
+
+  readonly diffSource = podmanDiffSource;
 
   layersOf() {
     return [];
