@@ -171,6 +171,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     roomFor: (mib) => machines.preflight(null, mib, []),
     dirs: { root: layout.root, machines: layout.machines, layers: layout.layers },
     now: () => Date.now(),
+    changed: (id) => bus.publish('snapshots:changed', { id }),
   });
   snapshots.hot = hot;
   // A new K takes effect at once (more standbys start, or the extra ones end).

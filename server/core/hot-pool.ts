@@ -25,6 +25,8 @@ export interface HotPoolDeps {
   roomFor(mib: number): Promise<void>;
   dirs: { root: string; machines: string; layers: string };
   now: () => number;
+  /** A snapshot's pool changed (a standby ready, taken or ended): the pages refresh it. */
+  changed?: (snapshotId: string) => void;
 }
 
 type Standby = { id: string; snapshotId: string; kind: DriverKind; spec: MachineSpec; ready: boolean };
@@ -108,6 +110,7 @@ export class HotPool {
     const [s] = this.standbys.splice(at, 1);
     fs.rmSync(this.manifestOf(s.id), { force: true });
     void this.kick();
+    this.d.changed?.(snap.id);
     return { id: s.id, runtime: s.spec.runtime };
   }
 
@@ -206,6 +209,7 @@ export class HotPool {
       fs.writeFileSync(this.manifestOf(id), JSON.stringify({ kind, spec: s.spec }), { mode: 0o600 });
       s.ready = true;
       this.lastError = null;
+      this.d.changed?.(snap.id);
     } catch (err) {
       this.lastError = `a standby of "${snap.label}" did not start: ${(err as Error).message}`;
       if (this.standbys.includes(s)) this.standbys.splice(this.standbys.indexOf(s), 1);
@@ -227,6 +231,7 @@ export class HotPool {
       .catch(() => undefined);
     this.d.driver(s.kind).discard?.(s.spec);
     fs.rmSync(this.manifestOf(s.id), { force: true });
+    this.d.changed?.(s.snapshotId);
   }
 
   private manifestOf(id: string): string {
