@@ -325,6 +325,7 @@ export function createApiClient(opts: ClientOptions) {
       importArchive: async (body: BodyInit) =>
         snapshotSchema.parse(await (await send('POST', '/snapshots/import', { body, contentType: 'application/x-tar' })).json()),
       relabel: (id: string, label: string) => call('PATCH', `/snapshots/${encodeURIComponent(id)}`, snapshotSchema, { label }),
+      hot: (id: string, hot: boolean) => call('POST', `/snapshots/${encodeURIComponent(id)}/hot`, snapshotSchema, { hot }),
       remove: (id: string, cascade = false) => call('DELETE', `/snapshots/${encodeURIComponent(id)}${cascade ? '?cascade=true' : ''}`, okSchema),
     },
     steps: {

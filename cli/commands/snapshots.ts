@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { createApiClient, type ApiClient } from '@/lib/api-client';
 import { ApiError } from '@/lib/api-client';
 import { isValidId, isValidName } from '@/lib/contracts/common';
-import type { Snapshot } from '@/lib/contracts/snapshots';
+import type { HotPool, Snapshot } from '@/lib/contracts/snapshots';
 import { formatAge, formatBytes } from '@/lib/format';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
@@ -144,6 +144,7 @@ export async function snapshotCmd(argv: string[], json: boolean): Promise<void> 
         `  created ${new Date(s.createdAt).toISOString().slice(0, 19).replace('T', ' ')} UTC (${formatAge(s.createdAt)})` +
           (s.pauseMs !== null ? `, guest paused ${s.pauseMs} ms` : ''),
         `  parent: ${s.parentId ?? '(a root)'}; machines on it: ${s.machines.map((m) => m.name).join(', ') || 'none'}`,
+        ...(s.pool ? [`  hot: ${hotLine(s.pool)}`] : []),
       ].join('\n'),
     );
     return;
@@ -156,6 +157,15 @@ export async function snapshotCmd(argv: string[], json: boolean): Promise<void> 
     await client.snapshots.remove(snap.id, values.cascade);
     if (json) printJson({ removed: snap.id });
     else console.log(`Deleted snapshot ${snap.id} (${snap.label}).`);
+    return;
+  }
+  if (sub === 'hot') {
+    const [ref, onOff] = rest;
+    if (!ref || !['on', 'off'].includes(onOff ?? '')) throw new CliError('Usage: hangar snapshot hot SNAPSHOT on|off', 2);
+    const client = api();
+    const snap = await client.snapshots.hot((await findSnapshot(client, ref)).id, onOff === 'on');
+    if (json) return printJson(snap);
+    console.log(snap.pool ? `"${snap.label}" is hot: ${hotLine(snap.pool)}` : `"${snap.label}" is not hot: no processes kept for its forks.`);
     return;
   }
   if (sub === 'export') {
@@ -180,8 +190,18 @@ export async function snapshotCmd(argv: string[], json: boolean): Promise<void> 
     return;
   }
   throw new CliError(
-    `Unknown: hangar snapshot ${sub}. Try: hangar snapshot [ls | show SNAPSHOT | rm SNAPSHOT [--cascade] | export SNAPSHOT [-o FILE] | import FILE]`,
+    `Unknown: hangar snapshot ${sub}. Try: hangar snapshot [ls | show SNAPSHOT | rm SNAPSHOT [--cascade] | hot SNAPSHOT on|off | ` +
+      'export SNAPSHOT [-o FILE] | import FILE]',
     2,
+  );
+}
+
+/** A hot snapshot's standbys in a line. */
+function hotLine(p: HotPool): string {
+  if (p.reason) return `keeps none (${p.reason})`;
+  return (
+    `${p.ready} of ${p.target} processes ready${p.starting ? `, ${p.starting} starting` : ''}${p.byForkLink ? ' (a fork link hands out its forks)' : ''}; ` +
+    `they hold ${formatBytes(p.residentBytes)} resident and count ${p.reservedMib} MiB against the memory limit`
   );
 }
 

@@ -14,6 +14,7 @@ import { useConfirm } from '@/components/ui/confirm-dialog';
 import { BackupButton } from './backup-button';
 import { ForkLinkButton } from '@/components/fork-links/fork-link-button';
 import { CompareButton } from './compare-button';
+import { HotToggle } from './hot-toggle';
 import { SnapshotCompare } from './snapshot-compare';
 
 /** The snapshot tree, like a git graph: each node with its kind, pause, size and the machines on it. */
@@ -235,6 +236,7 @@ function SnapshotRow(props: { s: Snapshot; depth: number; canOperate: boolean; e
           </button>
           <ForkLinkButton source={{ snapshot: s.id }} what={`"${s.label}"`} />
           <CompareButton id={s.id} label={s.label} />
+          <HotToggle snap={s} />
           {exportable && <BackupButton snapshotId={s.id} />}
           {exportable && (
             <a

@@ -72,5 +72,7 @@ export function toSnapshot(r: SnapshotRow, machineName: string | null, on: { id:
     machines: on,
     createdAt: r.createdAt,
     undoPoint: r.undoPoint,
+    hot: r.hot,
+    pool: null,
   };
 }

@@ -106,6 +106,8 @@ export const snapshots = sqliteTable(
     scheduleId: text('schedule_id'),
     /** A point of its machine's undo ring (taken by its undo schedule, pruned as the ring turns). */
     undoPoint: integer('undo_point', { mode: 'boolean' }).notNull().default(false),
+    /** Kept hot: forks of it take a QEMU process started ahead (see server/core/hot-pool.ts). */
+    hot: integer('hot', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [index('snapshots_parent_idx').on(t.parentId)],
 );

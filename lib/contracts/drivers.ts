@@ -65,6 +65,8 @@ export const driverDescriptionSchema = z.object({
     stoppedTitle: z.string(),
   }),
   fork: featureSchema,
+  /** Hot snapshots: processes started ahead for forks, waiting for the snapshot's state. */
+  hotStandby: featureSchema,
   /** A snapshot as one archive file to move to another host. */
   archiveExport: featureSchema,
   /** The machine as a systemd unit file of the host. */

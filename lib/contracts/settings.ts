@@ -45,6 +45,8 @@ export const settingsSchema = z.object({
     .max(1024 * 1024),
   /** What a user of each role may hold at once (machines, vCPUs, memory, disk); null: no limit. Users may have overrides. */
   roleLimits: roleLimitsSchema,
+  /** QEMU processes each hot snapshot keeps started ahead for forks (each counts as a machine of its size). 0: none. */
+  hotStandbys: z.number().int().min(0).max(16),
   /** Password logins. Off (with a sign-in provider set up): only the break-glass admin below may still use a password. */
   localLogin: z.boolean(),
   /** The local admin account that may always log in with its password (for when the provider is down). */
@@ -66,6 +68,7 @@ export const defaultSettings: Settings = {
   imageTrustedKeys: [],
   isoMaxMib: 8192,
   roleLimits: defaultRoleLimits,
+  hotStandbys: 2,
   localLogin: true,
   breakGlassAdmin: 'admin',
 };

@@ -4,6 +4,27 @@ import { idSchema, nameSchema, timestampSchema } from './common';
 export const snapshotKinds = ['live', 'disk'] as const;
 export const snapshotStates = ['pending', 'complete', 'failed'] as const;
 
+/** A hot snapshot's processes started ahead for forks (see server/core/hot-pool.ts). */
+export const hotPoolSchema = z.object({
+  /** Standbys it keeps (the setting; 0 where its driver cannot). */
+  target: z.number().int().nonnegative(),
+  ready: z.number().int().nonnegative(),
+  starting: z.number().int().nonnegative(),
+  standbys: z.array(z.object({ id: idSchema, pid: z.number().int().nullable() })),
+  /** What their processes hold resident now (the snapshot's RAM is mapped, so pages are shared until written). */
+  residentBytes: z.number().int().nonnegative(),
+  /** What they take from the host's memory limit: each as a machine of its size. */
+  reservedMib: z.number().int().nonnegative(),
+  /** Hot because a fork link hands out forks of it. */
+  byForkLink: z.boolean(),
+  /** Why it keeps none, when it cannot. */
+  reason: z.string().nullable(),
+  lastError: z.string().nullable(),
+});
+export type HotPool = z.infer<typeof hotPoolSchema>;
+
+export const hotBodySchema = z.object({ hot: z.boolean() });
+
 /** A node of the snapshot tree: `live` = memory + devices + disk, `disk` = disk only. */
 export const snapshotSchema = z.object({
   id: idSchema,
@@ -26,6 +47,10 @@ export const snapshotSchema = z.object({
   createdAt: timestampSchema,
   /** A point of its machine's undo ring: taken every few minutes, pruned as the ring turns. */
   undoPoint: z.boolean(),
+  /** Marked hot by hand (fork links' snapshots are hot without it: see `pool`). */
+  hot: z.boolean(),
+  /** Its standbys, when hot. */
+  pool: hotPoolSchema.nullable(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 

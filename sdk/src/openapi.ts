@@ -332,6 +332,23 @@ export interface paths {
     patch: operations['relabelSnapshot'];
     trace?: never;
   };
+  '/api/snapshots/{ref}/hot': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Keep a snapshot hot (processes started ahead for its forks) or not */
+    post: operations['setSnapshotHot'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/snapshots/{ref}/restore': {
     parameters: {
       query?: never;
@@ -3304,6 +3321,21 @@ export interface operations {
               /** @description milliseconds since the Unix epoch */
               createdAt: number;
               undoPoint: boolean;
+              hot: boolean;
+              pool: {
+                target: number;
+                ready: number;
+                starting: number;
+                standbys: {
+                  id: string;
+                  pid: number | null;
+                }[];
+                residentBytes: number;
+                reservedMib: number;
+                byForkLink: boolean;
+                reason: string | null;
+                lastError: string | null;
+              } | null;
             }[];
             next: string | null;
           };
@@ -3443,6 +3475,21 @@ export interface operations {
             /** @description milliseconds since the Unix epoch */
             createdAt: number;
             undoPoint: boolean;
+            hot: boolean;
+            pool: {
+              target: number;
+              ready: number;
+              starting: number;
+              standbys: {
+                id: string;
+                pid: number | null;
+              }[];
+              residentBytes: number;
+              reservedMib: number;
+              byForkLink: boolean;
+              reason: string | null;
+              lastError: string | null;
+            } | null;
           };
         };
       };
@@ -3604,6 +3651,21 @@ export interface operations {
             /** @description milliseconds since the Unix epoch */
             createdAt: number;
             undoPoint: boolean;
+            hot: boolean;
+            pool: {
+              target: number;
+              ready: number;
+              starting: number;
+              standbys: {
+                id: string;
+                pid: number | null;
+              }[];
+              residentBytes: number;
+              reservedMib: number;
+              byForkLink: boolean;
+              reason: string | null;
+              lastError: string | null;
+            } | null;
           };
         };
       };
@@ -3790,6 +3852,142 @@ export interface operations {
             /** @description milliseconds since the Unix epoch */
             createdAt: number;
             undoPoint: boolean;
+            hot: boolean;
+            pool: {
+              target: number;
+              ready: number;
+              starting: number;
+              standbys: {
+                id: string;
+                pid: number | null;
+              }[];
+              residentBytes: number;
+              reservedMib: number;
+              byForkLink: boolean;
+              reason: string | null;
+              lastError: string | null;
+            } | null;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  setSnapshotHot: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description a snapshot id, or its label when exactly one snapshot has it (several: 409 listing them) */
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          hot: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            parentId: string | null;
+            machineId: string | null;
+            machineName: string | null;
+            /** @enum {string} */
+            kind: 'live' | 'disk';
+            label: string;
+            /** @enum {string} */
+            state: 'pending' | 'complete' | 'failed';
+            sizeBytes: number;
+            pauseMs: number | null;
+            driver: string;
+            image: string;
+            memoryMib: number | null;
+            cpus: number | null;
+            machines: {
+              id: string;
+              name: string;
+            }[];
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+            undoPoint: boolean;
+            hot: boolean;
+            pool: {
+              target: number;
+              ready: number;
+              starting: number;
+              standbys: {
+                id: string;
+                pid: number | null;
+              }[];
+              residentBytes: number;
+              reservedMib: number;
+              byForkLink: boolean;
+              reason: string | null;
+              lastError: string | null;
+            } | null;
           };
         };
       };
@@ -5980,6 +6178,10 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              hotStandby: {
+                available: boolean;
+                reason: string | null;
+              };
               archiveExport: {
                 available: boolean;
                 reason: string | null;
@@ -6296,6 +6498,10 @@ export interface operations {
                 stoppedTitle: string;
               };
               fork: {
+                available: boolean;
+                reason: string | null;
+              };
+              hotStandby: {
                 available: boolean;
                 reason: string | null;
               };
@@ -9977,6 +10183,10 @@ export interface operations {
                   available: boolean;
                   reason: string | null;
                 };
+                hotStandby: {
+                  available: boolean;
+                  reason: string | null;
+                };
                 archiveExport: {
                   available: boolean;
                   reason: string | null;
@@ -12247,6 +12457,10 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              hotStandby: {
+                available: boolean;
+                reason: string | null;
+              };
               archiveExport: {
                 available: boolean;
                 reason: string | null;
@@ -12413,6 +12627,7 @@ export interface operations {
                 diskGib: number | null;
               };
             };
+            hotStandbys: number;
             localLogin: boolean;
             breakGlassAdmin: string;
           };
@@ -12493,6 +12708,7 @@ export interface operations {
               diskGib: number | null;
             };
           };
+          hotStandbys?: number;
           localLogin?: boolean;
           breakGlassAdmin?: string;
         };
@@ -12544,6 +12760,7 @@ export interface operations {
                 diskGib: number | null;
               };
             };
+            hotStandbys: number;
             localLogin: boolean;
             breakGlassAdmin: string;
           };

@@ -4,7 +4,15 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { listOf, okSchema } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
-import { checkpointBodySchema, forkBodySchema, gcResultSchema, restoreBodySchema, snapshotPatchSchema, snapshotSchema } from '@/lib/contracts/snapshots';
+import {
+  checkpointBodySchema,
+  forkBodySchema,
+  gcResultSchema,
+  hotBodySchema,
+  restoreBodySchema,
+  snapshotPatchSchema,
+  snapshotSchema,
+} from '@/lib/contracts/snapshots';
 import { pageOf, padKey } from '@/server/core/paging';
 import { defineRoute, refParams } from './route';
 import { saveBody } from './upload';
@@ -115,6 +123,23 @@ export const snapshotRoutes = [
     response: snapshotSchema,
     errors: [409],
     handler: async ({ core, params }) => core.snapshots.get(params.ref),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/snapshots/{ref}/hot',
+    name: 'setSnapshotHot',
+    tag: 'snapshots',
+    summary: 'Keep a snapshot hot (processes started ahead for its forks) or not',
+    access: 'operator',
+    params: snapshotRefParams,
+    body: hotBodySchema,
+    response: snapshotSchema,
+    errors: [409],
+    handler: async ({ core, principal, params, body, ip }) => {
+      const { id } = await core.snapshots.resolve(params.ref);
+      await core.audit.record(principal, { action: 'snapshot.hot', target: { kind: 'snapshot', id }, ip, detail: body });
+      return core.snapshots.setHot(id, body.hot);
+    },
   }),
   defineRoute({
     method: 'patch',

@@ -32,6 +32,8 @@ import { StepRegistry } from './steps/user-steps';
 import { SnapshotService } from './snapshots';
 import { DiffService } from './diff/service';
 import { SettingsService } from './settings';
+import { HotPool } from './hot-pool';
+import { blankBoot } from './machine-admission';
 import type { LimitService } from './limits';
 import { SsoService } from './sso';
 import { CliLoginService } from './cli-login';
@@ -161,6 +163,24 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const snapshots = new SnapshotService(store, jobs, bus, machines, layout, clock);
   // Before the re-attach: a checkpoint cut off while its guest was paused resumes the machines
   // whose record says running; re-attaching first would record them paused, and they would stay so.
+  // Standbys a previous run left are ended before garbage collection looks at their layers.
+  const hot = new HotPool({
+    store,
+    driver: (k) => machines.driver(k),
+    describe: (k) => machines.describe(k),
+    boot: (image) => (image ? images.files(image) : Promise.resolve(blankBoot())),
+    host: () => host.info(),
+    size: () => settings.get().hotStandbys,
+    roomFor: (mib) => machines.preflight(null, mib, []),
+    dirs: { root: layout.root, machines: layout.machines, layers: layout.layers },
+    now: () => Date.now(),
+    changed: (id) => bus.publish('snapshots:changed', { id }),
+  });
+  snapshots.hot = hot;
+  // A new K takes effect at once (more standbys start, or the extra ones end).
+  settings.onChange = () => void hot.kick();
+  machines.standbyMib = () => hot.reservedMib();
+  await hot.start(opts.schedules?.timer ?? true);
   await snapshots.recover();
   await machines.reattach();
   const stats = new StatsService(store, bus, machines);
@@ -255,6 +275,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       ssh.close();
       schedules.stop();
       forkLinks.stop();
+      await hot.stop();
       stats.stop();
       stopFeeding();
       webhooks.stop();

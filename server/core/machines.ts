@@ -275,9 +275,14 @@ export class MachineService implements MonitoredMachines {
     return this.power.recover(id);
   }
 
+  /** Memory held by processes started ahead for forks (the hot pool sets it). */
+  standbyMib: () => number = () => 0;
+
   /** Memory and port checks: at request time for a quick 409, and again in the job. */
   async preflight(id: string | null, memoryMib: number, ports: MachineSpec['ports']): Promise<void> {
-    const running = (await this.listing.items()).filter((m) => m.id !== id && ACTIVE.includes(m.state)).reduce((a, m) => a + m.memoryMib, 0);
+    const machines = (await this.listing.items()).filter((m) => m.id !== id && ACTIVE.includes(m.state)).reduce((a, m) => a + m.memoryMib, 0);
+    // Hot snapshots' standbys count as the machines they will be.
+    const running = machines + this.standbyMib();
     checkMemory(memoryMib, running, this.settings.get().memoryLimit);
     await checkPortsFree(ports);
   }

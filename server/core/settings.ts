@@ -23,6 +23,9 @@ export class SettingsService {
     return this.current;
   }
 
+  /** Called after each update. */
+  onChange: (() => void) | null = null;
+
   get(): Settings {
     return this.current;
   }
@@ -32,6 +35,7 @@ export class SettingsService {
     const now = this.now();
     for (const [k, v] of Object.entries(patch)) if (v !== undefined) await writeSetting(this.store, k, v, now);
     this.current = next;
+    this.onChange?.();
     return next;
   }
 }

@@ -13,6 +13,7 @@ import { askFor, type Reservation } from './limits';
 import type { JobContext } from './jobs';
 import type { MachineService } from './machines';
 import { resolveInside } from './paths';
+import type { HotPool } from './hot-pool';
 
 /** CPUs and memory of forks when not the snapshot's. */
 export type ForkSize = { cpus?: number; memoryMib?: number };
@@ -26,6 +27,7 @@ export class SnapshotForks {
       machines: MachineService;
       dirs: { machines: string; layers: string };
       now: () => number;
+      hot?: () => HotPool | null;
     },
   ) {}
 
@@ -49,13 +51,14 @@ export class SnapshotForks {
     if (clash) throw new ConflictError(`A machine named "${clash}" exists already.`);
     for (let i = 1; names.length < (body.count ?? 1); i++) if (!taken.has(`${prefix}-${i}`)) names.push(`${prefix}-${i}`);
     ctx.progress(20, `Starting ${names.length} fork${names.length === 1 ? '' : 's'} of "${snap.label}"`);
-    const ids = names.map(() => newId('mch'));
-    const runtimes = await this.branch(
-      snap,
-      ids.map((id, i) => ({ id, dir: resolveInside(this.d.dirs.machines, id), name: names[i] })),
-      spec.diskGib,
-      'fork',
-    );
+    // A hot snapshot's standbys first (their process waits already), then new layers for the rest.
+    const pool = snap.kind === 'live' ? this.d.hot?.() : null;
+    const standbys = names.map(() => pool?.take(snap, spec) ?? null);
+    if (standbys.some(Boolean)) ctx.log(`${standbys.filter(Boolean).length} of ${names.length} from the hot snapshot's standbys`);
+    const ids = standbys.map((t) => t?.id ?? newId('mch'));
+    const cold = ids.flatMap((id, i) => (standbys[i] ? [] : [{ id, dir: resolveInside(this.d.dirs.machines, id), name: names[i] }]));
+    const branched = cold.length ? await this.branch(snap, cold, spec.diskGib, 'fork') : [];
+    const runtimes = standbys.map((t) => t?.runtime ?? (branched.shift() as DriverRuntime));
     let running = 0;
     let runningMs: number | null = null;
     const onRunning = () => {

@@ -102,7 +102,8 @@ export async function collectGarbage(
   store: Store,
   dirs: { snapshots: string; layers: string },
   owners: LayerOwners,
-  opts: { failed: boolean; now?: number; minAgeMs?: number },
+  /** `held`: layers in use by no machine row yet (hot snapshots' standbys). */
+  opts: { failed: boolean; now?: number; minAgeMs?: number; held?: string[] },
 ): Promise<GcResult> {
   const { now = Date.now(), minAgeMs = GC_MIN_AGE_MS } = opts;
   const out: GcResult = { removedFiles: 0, removedSnapshots: 0, freedBytes: 0 };
@@ -127,7 +128,7 @@ export async function collectGarbage(
     );
   out.removedSnapshots = failed.length;
 
-  const used = new Set<string>();
+  const used = new Set<string>(opts.held);
   for (const m of machines) for (const f of layersOf(owners, m)) used.add(f);
   for (const s of snaps) if (!failed.includes(s) && s.diskPath) for (const f of owners.driver(s.driver as DriverKind).chainOf(s.diskPath)) used.add(f);
   // And the layers a snapshot's record says it stands on (a container's lower layers, kept when an undo point below went).

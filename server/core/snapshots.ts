@@ -28,6 +28,7 @@ import { collectGarbage, deleteSnapshotTree, pruneUndoPoint, type GcResult } fro
 import { exportToFile, importFilled, importFromFile } from './snapshot-archive';
 import { sumLiveFiles, takeCheckpoint } from './snapshot-checkpoint';
 import { SnapshotForks, type ForkSize } from './snapshot-fork';
+import type { HotPool } from './hot-pool';
 
 /** Checkpoint, restore, fork and the snapshot tree. Files go to a temp dir, renamed only when complete. */
 export class SnapshotService {
@@ -39,14 +40,33 @@ export class SnapshotService {
     private readonly dirs: { root: string; snapshots: string; layers: string; machines: string },
     private readonly now: () => number = Date.now,
   ) {
-    this.forks = new SnapshotForks({ store, bus, machines, dirs, now });
+    this.forks = new SnapshotForks({ store, bus, machines, dirs, now, hot: () => this.hot });
   }
 
   private readonly forks: SnapshotForks;
+  /** Hot snapshots' standbys (set once the pool is made: see hangar.ts). */
+  hot: HotPool | null = null;
 
   async list(): Promise<Snapshot[]> {
-    const [rows, ms] = await Promise.all([listSnapshotRows(this.store), listMachines(this.store)]);
-    return rows.map((r) => this.view(r, ms));
+    const [rows, ms, linked] = await Promise.all([listSnapshotRows(this.store), listMachines(this.store), this.linked()]);
+    return rows.map((r) => this.view(r, ms, linked));
+  }
+
+  /** Mark a snapshot hot (its driver keeps standbys started ahead for forks) or not; the pool follows in the background. */
+  async setHot(ref: string, hot: boolean): Promise<Snapshot> {
+    const snap = await this.resolve(ref);
+    if (hot && snap.kind !== 'live') throw new ConflictError('A disk-only snapshot has no memory to start ahead from: only live snapshots can be hot.');
+    const desc = this.machines.describe(this.kindOf(snap)).hotStandby;
+    if (hot && !desc.available) throw new ConflictError(`This snapshot cannot be hot: ${desc.reason}`);
+    await updateSnapshot(this.store, snap.id, { hot });
+    if (!hot) await this.hot?.drop(snap.id);
+    void this.hot?.kick();
+    this.changed(snap.id);
+    return this.get(snap.id);
+  }
+
+  private linked(): Promise<Set<string>> {
+    return this.hot ? this.hot.linked() : Promise.resolve(new Set());
   }
 
   /**
@@ -73,17 +93,18 @@ export class SnapshotService {
   }
 
   async get(ref: string): Promise<Snapshot> {
-    const [row, ms] = await Promise.all([this.resolve(ref), listMachines(this.store)]);
-    return this.view(row, ms);
+    const [row, ms, linked] = await Promise.all([this.resolve(ref), listMachines(this.store), this.linked()]);
+    return this.view(row, ms, linked);
   }
 
-  private view(r: SnapshotRow, ms: Pick<Machine, 'id' | 'name' | 'snapshotId'>[]): Snapshot {
+  private view(r: SnapshotRow, ms: Pick<Machine, 'id' | 'name' | 'snapshotId'>[], linked: Set<string>): Snapshot {
     const source = ms.find((m) => m.id === r.machineId);
-    return toSnapshot(
+    const snap = toSnapshot(
       r,
       source?.name ?? null,
       ms.filter((m) => m.snapshotId === r.id).map((m) => ({ id: m.id, name: m.name })),
     );
+    return { ...snap, pool: this.hot?.view(r, linked.has(r.id)) ?? null };
   }
 
   /** Start-up: a checkpoint cut off by a stop never looks complete; its machine is resumed, its files removed. */
@@ -95,7 +116,7 @@ export class SnapshotService {
     }
     for (const e of fs.readdirSync(this.dirs.snapshots)) if (e.startsWith('.')) fs.rmSync(path.join(this.dirs.snapshots, e), { recursive: true, force: true });
     // Files only: a failed snapshot stays listed (say, "interrupted") until someone collects it.
-    await collectGarbage(this.store, this.dirs, this.machines, { failed: false, now: this.now() });
+    await collectGarbage(this.store, this.dirs, this.machines, { failed: false, now: this.now(), held: this.hot?.layers() });
     // Sums the previous run had no time to write.
     for (const row of await listSnapshotRowsInState(this.store, 'complete')) if (row.kind === 'live') sumLiveFiles(this.machines, row);
   }
@@ -128,7 +149,7 @@ export class SnapshotService {
 
   /** Remove unreferenced layers, stray snapshot dirs and failed snapshots nothing depends on. */
   async gc(): Promise<GcResult> {
-    const r = await collectGarbage(this.store, this.dirs, this.machines, { failed: true, now: this.now() });
+    const r = await collectGarbage(this.store, this.dirs, this.machines, { failed: true, now: this.now(), held: this.hot?.layers() });
     if (r.removedSnapshots) this.changed('');
     return r;
   }
@@ -276,7 +297,10 @@ export class SnapshotService {
   /** Delete a node: refused while children or machines depend on it, unless `cascade` (then its subtree goes too). */
   async remove(ref: string, cascade: boolean): Promise<void> {
     const { id } = await this.resolve(ref);
+    // Its standbys hold its files open; those of snapshots below it (cascade) go at the pool's next turn.
+    await this.hot?.drop(id);
     await deleteSnapshotTree(this.store, this.dirs, this.machines, id, cascade);
+    void this.hot?.kick();
     this.changed(id);
   }
 

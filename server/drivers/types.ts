@@ -100,6 +100,8 @@ export interface StartFrom {
   banner: string;
   /** Where the start's time goes (a restore's phases, read by the snapshots bench). */
   phases?: PhaseMarks;
+  /** Start the process and leave it waiting for the state (a hot snapshot's standby: see HotStandbyOps). */
+  standby?: boolean;
 }
 
 export interface StartOptions {
@@ -144,6 +146,19 @@ export interface BranchTarget {
   dir: string;
   layers: string;
   diskGib: number;
+}
+
+/**
+ * Hot snapshots: a process started ahead for a fork of a snapshot, waiting for the state. The
+ * fork's start() with `from` then finds it in the record and only loads the state.
+ */
+export interface HotStandbyOps {
+  /** Start it for the fork `m` (its dir, layers, size; an empty record): returns the fork's record, the waiting process in it. */
+  prepare(snap: SnapshotSource, m: MachineSpec, image: BootFiles, host: HostInfo): Promise<DriverRuntime>;
+  /** Still waiting: its process is alive and has not been used. */
+  alive(m: MachineSpec): boolean;
+  /** What its process holds resident, in bytes. */
+  residentBytes(m: MachineSpec): number;
 }
 
 export interface RunOnceIo {
@@ -283,6 +298,8 @@ export interface MachineDriver {
   /** branch() for a restore touches none of the running machine's files, so it may run while that one stops. */
   readonly branchesBesideRunning: boolean;
   readonly archive?: SnapshotArchiver;
+  /** Where the description says `hotStandby` is available (destroy() ends an unused one). */
+  readonly hotStandby?: HotStandbyOps;
 
   create(m: MachineSpec, image: BootFiles): Promise<DriverResult>;
   start(m: MachineSpec, image: BootFiles, opts: StartOptions): Promise<DriverResult>;

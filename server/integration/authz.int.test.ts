@@ -102,6 +102,7 @@ const RULES: Record<string, Access> = {
   'get /snapshots/{a}/diff/{b}': 'operator',
   'post /snapshots/{ref}/fork': 'operator',
   'post /snapshots/{ref}/restore': 'operator',
+  'post /snapshots/{ref}/hot': 'operator',
   'post /snapshots/gc': 'operator',
   'post /snapshots/import': 'operator',
   'post /probes': 'operator',

@@ -36,6 +36,7 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
       stoppedTitle: 'fake',
     },
     fork: yes,
+    hotStandby: vm ? yes : no('only VMs keep processes started ahead for forks'),
     archiveExport: vm ? yes : no('fake containers do not export'),
     unitFile: vm ? no('fake VMs have no unit file') : yes,
     files: no('fake machines hold no files'),

@@ -10,6 +10,7 @@ import type {
   DriverRuntime,
   ExecResult,
   Fixups,
+  HotStandbyOps,
   MachineDriver,
   MachineSpec,
   RunOnceIo,
@@ -48,6 +49,18 @@ export class FakeDriver implements MachineDriver {
   /** Held by start() until released (a test can watch a machine while it starts). */
   startGate: Promise<void> | null = null;
   ready = true;
+  /** Standbys started ahead for hot snapshots, not yet taken by a fork or destroyed. */
+  readonly standbys = new Set<string>();
+  readonly hotStandby: HotStandbyOps = {
+    prepare: async (snap, m) => {
+      this.record('standby', m, { from: snap.dir });
+      const [runtime] = await this.branch(snap, [m], 'fork');
+      this.standbys.add(m.id);
+      return { ...runtime, pid: 4242, standby: true };
+    },
+    alive: (m) => this.standbys.has(m.id),
+    residentBytes: (m) => (this.standbys.has(m.id) ? 2 ** 20 : 0),
+  };
 
   constructor(
     readonly kind: DriverKind,
@@ -112,11 +125,12 @@ export class FakeDriver implements MachineDriver {
   }
 
   async start(m: MachineSpec, _image: BootFiles, opts: StartOptions) {
-    this.record('start', m, { from: opts.from?.dir ?? null });
+    const adopted = !!opts.from && this.standbys.delete(m.id);
+    this.record('start', m, { from: opts.from?.dir ?? null, ...(adopted ? { standby: true } : {}) });
     if (this.startGate) await this.startGate;
     this.scripted('start');
     this.live.set(m.id, 'running');
-    return { runtime: { ...m.runtime, pid: 4242 }, log: ['fake: started'] };
+    return { runtime: { ...m.runtime, pid: 4242, ...(adopted ? { standby: false } : {}) }, log: ['fake: started'] };
   }
 
   async stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }) {
@@ -175,6 +189,7 @@ export class FakeDriver implements MachineDriver {
     this.record('destroy', m);
     this.scripted('destroy');
     this.live.delete(m.id);
+    this.standbys.delete(m.id);
     fs.rmSync(m.dir, { recursive: true, force: true });
   }
 

@@ -38,6 +38,7 @@ export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): 
       stoppedTitle: title,
     },
     fork: yes,
+    hotStandby: no('only QEMU VMs keep processes started ahead for forks'),
     archiveExport: { available: true, reason: null },
     unitFile: yes,
     files: yes,

@@ -40,6 +40,7 @@ export function describePodman(host: HostInfo | null): DriverDescription {
       stoppedTitle: title,
     },
     fork: yes,
+    hotStandby: no('only QEMU VMs keep processes started ahead for forks'),
     archiveExport: yes,
     unitFile: no('only nspawn containers export as a unit file'),
     files: yes,

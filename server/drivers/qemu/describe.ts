@@ -41,6 +41,8 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
       stoppedTitle: 'Stopped: only the disk is saved. Start the machine for a live checkpoint with its memory.',
     },
     fork: yes,
+    // Processes started ahead on `-incoming defer` with the snapshot's RAM mapped (standby.ts).
+    hotStandby: here,
     archiveExport: yes,
     unitFile: no('only nspawn containers export as a unit file'),
     // Over SSH, or a chunk at a time through the serial agent (busybox images).

@@ -32,6 +32,7 @@ import { branchExtraDisks, discardExtraDisks, extraChains, newExtraLayers, qemuD
 import { extraDisksArgv, extrasOf } from './disks-argv';
 import { copySshIdentity, fixupScript, incoming, liveCheckpoint, snapshotFiles } from './snapshot';
 import { qemuSshd } from './sshd';
+import { adoptStandby, isStandby, qemuStandby } from './standby';
 import { qemuCounters } from './stats';
 
 /** What the busybox image's init prints on the console once it is up (see images/busybox.ts). */
@@ -79,8 +80,12 @@ export class QemuDriver implements MachineDriver {
     return { runtime: { mac: randomMac(), ssh: image.ssh, disk }, log: [`disk: qcow2 overlay on image ${image.image}`] };
   }
 
+  readonly hotStandby = qemuStandby(this);
+
   async start(m: MachineSpec, image: BootFiles, { host, from }: StartOptions) {
     const rt = qemuRuntime(m.runtime);
+    // A hot snapshot's fork: its process waits already, only the state is left to load.
+    if (from && !from.standby && isStandby(m)) return adoptStandby(m, from);
     const accel = accelFor(host);
     const f = machineFiles(m.dir);
     for (const stale of [f.pid, f.serialSock, f.qmpSock, f.statsSock, f.displayQmpSock, f.vncSock]) fs.rmSync(stale, { force: true });
@@ -133,8 +138,20 @@ export class QemuDriver implements MachineDriver {
     }
     if (!pid || !isQemuPid(pid)) throw new Error(`qemu exited right after start: ${r.stderr.trim() || 'no message'}`);
     from?.phases?.mark('pid_file');
-    const runtime = { ...rt, pid, mac, accel, serialFrom, sshPort, ramPath: ram.path, ramShared: ram.shared, display, bootCdOnce: false };
-    if (from) {
+    const runtime = {
+      ...rt,
+      pid,
+      mac,
+      accel,
+      serialFrom,
+      sshPort,
+      ramPath: ram.path,
+      ramShared: ram.shared,
+      display,
+      bootCdOnce: false,
+      standby: !!from?.standby,
+    };
+    if (from && !from.standby) {
       await incoming(f.qmpSock, snapshotFiles(from.dir).state, from.phases).catch((err: Error) => {
         // QEMU exits when it cannot load a stream: say that, not just "connection reset".
         throw new Error(isQemuPid(pid) ? `loading the snapshot failed: ${err.message}` : `qemu exited while loading the snapshot's state (${err.message})`);

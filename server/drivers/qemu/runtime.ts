@@ -36,6 +36,8 @@ export const qemuRuntimeSchema = z.looseObject({
   /** The next start boots the CD once (until the guest's first reboot): set at create, cleared by the first start. */
   bootCdOnce: z.boolean().optional(),
   firmware: z.enum(['bios', 'uefi']).optional(),
+  /** A process started ahead for a fork of a hot snapshot, waiting on `-incoming defer` (standby.ts); cleared once it runs. */
+  standby: z.boolean().optional(),
 });
 export type QemuRuntime = z.infer<typeof qemuRuntimeSchema>;
 

@@ -1,0 +1,1 @@
+ALTER TABLE "snapshots" ADD COLUMN "hot" boolean DEFAULT false NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE `snapshots` ADD `hot` integer DEFAULT false NOT NULL;
