@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, timestampSchema } from './common';
+import { idSchema, listOf, timestampSchema } from './common';
 import { tagsSchema } from './machines';
 
 /** One recorded console session (asciicast v2). */
@@ -26,7 +26,8 @@ export const recordingMarkerSchema = z.object({
   snapshotId: idSchema.optional(),
 });
 export type RecordingMarkerView = z.infer<typeof recordingMarkerSchema>;
-export const recordingMarkersSchema = z.object({ items: z.array(recordingMarkerSchema) });
+/** Every marker at once unless a `limit` asks for pages (a recording's markers are a few hundred at most). */
+export const recordingMarkersSchema = listOf(recordingMarkerSchema);
 
 export const recordingParams = z.object({ id: z.string().regex(/^rec-[0-9]{13}-[a-z0-9-]{1,80}$/, 'a recording id') });
 

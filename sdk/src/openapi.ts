@@ -6841,7 +6841,12 @@ export interface operations {
   };
   listRecordingMarkers: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description At most this many items (default: all) */
+        limit?: number;
+        /** @description The `next` of the previous page */
+        cursor?: string;
+      };
       header?: never;
       path: {
         ref: string;
@@ -6867,6 +6872,7 @@ export interface operations {
               label: string;
               snapshotId?: string;
             }[];
+            next: string | null;
           };
         };
       };

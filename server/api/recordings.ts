@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { listOf, okSchema } from '@/lib/contracts/common';
 import { machineSchema } from '@/lib/contracts/machines';
 import { patchMachineBodySchema, recordingMarkersSchema, recordingParams, recordingSchema } from '@/lib/contracts/recordings';
-import { pageOf, timeIdKey } from '@/server/core/paging';
+import { padKey, pageOf, timeIdKey } from '@/server/core/paging';
 import { defineRoute, refParams } from './route';
 
 const recParams = refParams.extend(recordingParams.shape);
@@ -78,8 +78,14 @@ export const recordingRoutes = [
     access: 'viewer',
     machineGrant: 'viewer',
     params: recParams,
+    list: {},
     response: recordingMarkersSchema,
-    handler: async ({ core, machine: m, params }) => ({ items: await core.recordings.markers(m.id, params.id) }),
+    handler: async ({ core, machine: m, params, page }) => {
+      // In the player's order: a marker's place in the file is its key.
+      const all = (await core.recordings.markers(m.id, params.id)).map((marker, i) => ({ marker, key: padKey(i) }));
+      const p = pageOf(all, page, (x) => x.key);
+      return { items: p.items.map((x) => x.marker), next: p.next };
+    },
   }),
   defineRoute({
     method: 'delete',
