@@ -90,6 +90,13 @@ describe.each(['nspawn', 'podman'] as const)('%s volumes in snapshots', (driver)
     expect(await read(CT)).toBe('at-checkpoint');
     expect(await read(`${CT}-f`)).toBe('fork-only');
 
+    // An archive carries the volumes' places, not their contents: the import's fork gets them empty.
+    const imported = await api.snapshots.importArchive(new Uint8Array(await (await api.snapshots.exportArchive(snap)).arrayBuffer()));
+    await finished(await api.snapshots.fork(imported.id, { count: 1, names: [`${CT}-i`] }));
+    if ((await api.machines.get(`${CT}-i`)).state !== 'running') await finished(await api.machines.act(`${CT}-i`, 'start'));
+    expect((await api.machines.disks.list(`${CT}-i`)).items.map((d) => [d.name, d.guestPath, d.attached])).toEqual([['data', '/srv/data', true]]);
+    expect(await read(`${CT}-i`)).toBe('none');
+
     // The snapshot's copy lives in its directory: deleting it (nothing on it any more) removes the copy.
     for (const name of [CT, `${CT}-f`]) await finished(await api.machines.destroy(name));
     const snapDir = path.join(srv.dataDir, 'snapshots', snap);

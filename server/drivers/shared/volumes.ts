@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { MachineDisk } from '@/lib/contracts/disks';
+import { diskNameSchema, guestPathSchema, type MachineDisk } from '@/lib/contracts/disks';
 import { firstLine, run } from '../exec';
 import { diskUsage } from './disk-usage';
 import type { DiskAccess, DriverRuntime, MachineSpec } from '../types';
@@ -35,6 +35,12 @@ const running = (m: MachineSpec, isRunning: (m: MachineSpec) => boolean) => {
   // Core asks the description (hotplug unavailable) first; this guards the record against a race with a start.
   if (isRunning(m)) throw new Error('volumes are bound when the container starts: stop it first');
 };
+
+/** A volume as an archive's record may name it (another host's: checked again; its contents do not travel). */
+export const archivedVolumesSchema = z
+  .array(z.object({ name: diskNameSchema, guestPath: guestPathSchema, attached: z.boolean() }))
+  .max(64)
+  .optional();
 
 /** The volumes a snapshot's record names, for branch(). */
 export const recordVolumes = (record: DriverRuntime): Volume[] => volumesOf(record);
