@@ -45,7 +45,11 @@ async function exportSnapshot(snap: SnapshotRow, archiver: SnapshotArchiver, wor
       const from = path.join(snap.path, m);
       if (fs.existsSync(from)) fs.linkSync(from, path.join(work, m));
     }
-    await archiver.flatten(snap.diskPath, path.join(work, archiver.disk), JSON.parse(snap.specJson) as Record<string, unknown>);
+    const record = JSON.parse(snap.specJson) as Record<string, unknown>;
+    await archiver.flatten(snap.diskPath, path.join(work, archiver.disk), record);
+    // Each extra disk (a VM's) flattened the same way, a member of its own.
+    const extras = archiver.extraDisks?.of(record) ?? [];
+    for (const x of extras) await archiver.flatten(x.frozen, path.join(work, x.member));
     const manifest: Manifest = {
       format: ARCHIVE_FORMAT,
       label: snap.label,
@@ -61,8 +65,8 @@ async function exportSnapshot(snap: SnapshotRow, archiver: SnapshotArchiver, wor
     const sums = fs.readFileSync(path.join(work, 'SHA256SUMS'), 'utf8');
     fs.rmSync(path.join(work, 'SHA256SUMS'));
     fs.writeFileSync(path.join(work, 'SHA256SUMS'), sums);
-    await addChecksums(work, [archiver.disk, 'manifest.json']);
-    const members = [...OWN, ...archiver.members, archiver.disk].filter((m) => fs.existsSync(path.join(work, m)));
+    await addChecksums(work, [archiver.disk, ...extras.map((x) => x.member), 'manifest.json']);
+    const members = [...OWN, ...archiver.members, archiver.disk, ...extras.map((x) => x.member)].filter((m) => fs.existsSync(path.join(work, m)));
     const tar = await run(['tar', '--sparse', '-C', work, '-cf', out, '--', ...members], { timeoutMs: 30 * 60_000 });
     if (tar.code !== 0) throw new Error(`tar failed: ${firstLine(tar.stderr)}`);
   } finally {
@@ -99,14 +103,22 @@ async function checkUnpacked(work: string, archiverOf: (kind: DriverKind) => Sna
   }
   const archiver = archiverOf(manifest.driver);
   if (!archiver) throw bad(`${manifest.driver} snapshots have no archive format here`);
-  for (const e of fs.readdirSync(work)) if (![...OWN, ...archiver.members, archiver.disk].includes(e)) throw bad(`unexpected member "${e.slice(0, 80)}"`);
+  const extraMembers = archiver.extraDisks?.members ?? [];
+  for (const e of fs.readdirSync(work))
+    if (![...OWN, ...archiver.members, archiver.disk, ...extraMembers].includes(e)) throw bad(`unexpected member "${e.slice(0, 80)}"`);
+  let extras: string[];
   try {
     manifest.spec = archiver.checkRecord(manifest.spec);
+    extras = (archiver.extraDisks?.of(manifest.spec) ?? []).map((x) => x.member);
   } catch (err) {
     throw bad(`manifest: ${(err as Error).message}`);
   }
+  // Exactly the extra disks the record names, each once.
+  if (new Set(extras).size !== extras.length) throw bad('manifest: two extra disks share one member');
+  for (const e of extraMembers)
+    if (extras.includes(e) !== fs.existsSync(path.join(work, e))) throw bad(`extra disk ${e} ${extras.includes(e) ? 'is missing' : 'is not in the manifest'}`);
   const live = manifest.kind === 'live';
-  await verifyChecksums(work, undefined, [archiver.disk, 'manifest.json', ...(live ? archiver.liveRequired : [])]).catch((err: Error) => {
+  await verifyChecksums(work, undefined, [archiver.disk, ...extras, 'manifest.json', ...(live ? archiver.liveRequired : [])]).catch((err: Error) => {
     throw bad(err.message);
   });
   await archiver.check(work, live).catch((err: Error) => {
@@ -175,7 +187,7 @@ async function importInto(
   const dir = resolveInside(dirs.snapshots, id);
   // Any member any driver's archives have: the manifest then says which driver, and its archiver which members.
   const archivers = driverKindSchema.options.map((k) => archiverOf(k)).filter((a): a is SnapshotArchiver => !!a);
-  const known = new Set([...OWN, ...archivers.flatMap((a) => [...a.members, a.disk])]);
+  const known = new Set([...OWN, ...archivers.flatMap((a) => [...a.members, a.disk, ...(a.extraDisks?.members ?? [])])]);
   let made: string[] = [];
   try {
     const { manifest, archiver } = await unpack(work, known);
@@ -187,6 +199,17 @@ async function importInto(
     if (archiver.adopt) {
       const a = await archiver.adopt(disk, manifest.spec);
       [disk, manifest.spec, made] = [a.disk, a.record, [...made, ...a.made]];
+    }
+    // Extra disks: into the layers dir beside the root disk, the record naming them there (never the other host's paths).
+    if (archiver.extraDisks) {
+      const files = new Map<string, string>();
+      for (const x of archiver.extraDisks.of(manifest.spec)) {
+        const file = path.join(dirs.layers, `${id}-imported-${x.member}`);
+        fs.renameSync(path.join(work, x.member), file);
+        made.push(file);
+        files.set(x.member, file);
+      }
+      manifest.spec = archiver.extraDisks.place(manifest.spec, files);
     }
     fs.renameSync(work, dir);
     const sizeBytes = archiver.summed.reduce((a, f) => a + diskUsage(path.join(dir, f)), 0) + made.reduce((a, f) => a + diskUsage(f), 0);

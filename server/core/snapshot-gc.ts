@@ -39,6 +39,7 @@ export async function deleteSnapshotTree(store: Store, dirs: { layers: string },
     throw new ConflictError(
       `Machines run on this snapshot${cascade ? ' or below it' : ''}: ${users.map((m) => m.name).join(', ')}. Destroy them or restore them elsewhere first.`,
     );
+  const extra = await recordOnly(store, dirs, owners, doomed, ids);
   for (const d of doomed.reverse()) {
     fs.rmSync(d.path, { recursive: true, force: true });
     if (d.diskPath.startsWith(dirs.layers + path.sep)) fs.rmSync(d.diskPath, { recursive: true, force: true });
@@ -48,7 +49,27 @@ export async function deleteSnapshotTree(store: Store, dirs: { layers: string },
         .dropLayer?.(d.diskPath)
         .catch(() => undefined);
   }
+  for (const f of extra) fs.rmSync(f, { recursive: true, force: true });
   await deleteSnapshots(store, [...ids]);
+}
+
+/**
+ * Layers the doomed snapshots' records name beside their disk chain (a VM's frozen extra disks),
+ * under the layers dir, that no other snapshot's chain or record and no machine stands on: they go
+ * with the snapshots. A layer something still builds on stays (garbage collection takes it later).
+ */
+async function recordOnly(store: Store, dirs: { layers: string }, owners: LayerOwners, doomed: SnapshotRow[], ids: Set<string>): Promise<string[]> {
+  const chains = new Set(doomed.flatMap((d) => (d.diskPath ? owners.driver(d.driver as DriverKind).chainOf(d.diskPath) : [])));
+  const named = new Set(doomed.flatMap((d) => recordLayers(owners, d)).filter((f) => f.startsWith(dirs.layers + path.sep) && !chains.has(f)));
+  if (named.size === 0) return [];
+  const used = new Set<string>();
+  for (const m of await listMachineRows(store)) for (const f of layersOf(owners, m)) used.add(f);
+  for (const s of await listSnapshotRows(store)) {
+    if (ids.has(s.id)) continue;
+    if (s.diskPath) for (const f of owners.driver(s.driver as DriverKind).chainOf(s.diskPath)) used.add(f);
+    for (const f of recordLayers(owners, s)) used.add(f);
+  }
+  return [...named].filter((f) => !used.has(f));
 }
 
 /**

@@ -188,6 +188,11 @@ export interface SnapshotArchiver {
   readonly liveRequired: string[];
   /** The archive member holding the frozen layer flattened into one standalone file. */
   readonly disk: string;
+  /**
+   * More disks than the root one (a VM's extra disks), each flattened into an archive member of
+   * its own (a backup: its layers kept apart, like the root disk's). None: the root disk only.
+   */
+  readonly extraDisks?: ExtraDiskArchiver;
   /** The snapshot's record as its manifest carries it; throws a message naming what is wrong. */
   checkRecord(record: unknown): Record<string, unknown>;
   /** The frozen layer and everything below it as one standalone file (`record`: the snapshot's, as snapshotRecord() made it). */
@@ -209,6 +214,16 @@ export interface SnapshotArchiver {
   join?(layers: string[], out: string): Promise<void>;
   /** Unpacked files are what they claim (complete state, a standalone disk); throws a message naming the file. */
   check(dir: string, live: boolean): Promise<void>;
+}
+
+/** How a driver's snapshot records name their extra disks, for archives and backups. */
+export interface ExtraDiskArchiver {
+  /** Every member name such a disk may have in an archive. */
+  readonly members: string[];
+  /** The disks a snapshot's record names: each one's member name and frozen file (throws on a damaged record). */
+  of(record: Record<string, unknown>): { member: string; frozen: string }[];
+  /** The record with each disk's file replaced by `files.get(member)` (an import's copy on this host). */
+  place(record: Record<string, unknown>, files: Map<string, string>): Record<string, unknown>;
 }
 
 /**

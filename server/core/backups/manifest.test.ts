@@ -67,6 +67,18 @@ describe('backup manifests', () => {
     expect(unreferenced([kept, gone], stored)).toEqual([]);
   });
 
+  it("an extra disk's layers are named by its manifest: kept on the target while it stands, counted in its size", () => {
+    const disk = { member: 'disk-0.qcow2', layers: [{ sha256: sha('x1'), size: 300, stored: 30 }] };
+    const withDisk = manifest(newBackupId(1), ['image', 'l1'], { disks: [disk] });
+    expect(backupManifestSchema.parse(withDisk).disks).toEqual([disk]);
+    expect(keysOf(withDisk)).toContain(layerKey(sha('x1')));
+    const stored = [...keysOf(withDisk), layerKey(sha('stray'))].map((key) => ({ key }));
+    expect(unreferenced([withDisk], stored)).toEqual([layerKey(sha('stray'))]);
+    expect(unreferenced([], stored)).toContain(layerKey(sha('x1')));
+    expect(toBackup(withDisk, 't')).toMatchObject({ sizeBytes: 10 + 200 + 300, storedBytes: 5 + 80 + 30 });
+    expect(backupManifestSchema.safeParse({ ...withDisk, disks: [{ member: '../x', layers: disk.layers }] }).success).toBe(false);
+  });
+
   it("keeps a schedule's newest N on the target, never another's", () => {
     const ms = [1, 2, 3, 4].map((t) => manifest(newBackupId(t), ['x'], { scheduleId: 'sch_a' }));
     ms.push(manifest(newBackupId(0), ['x'], { scheduleId: 'sch_b' }));

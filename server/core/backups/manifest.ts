@@ -46,6 +46,11 @@ export const backupManifestSchema = z.object({
     .max(32),
   /** The disk, bottom layer (the image's) first. */
   layers: z.array(objectSchema).min(1).max(512),
+  /** Extra disks (a VM's), by archive member name: each one's layers, bottom first. */
+  disks: z
+    .array(z.object({ member: z.string().regex(/^[A-Za-z0-9_][\w.-]{0,63}$/), layers: z.array(objectSchema).min(1).max(512) }))
+    .max(16)
+    .optional(),
 });
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
@@ -63,10 +68,13 @@ export function idOfManifestKey(key: string): string | null {
 }
 
 /** Every object key a manifest stands on. */
-export function keysOf(m: Pick<BackupManifest, 'files' | 'layers'>): string[] {
+export function keysOf(m: Pick<BackupManifest, 'files' | 'layers' | 'disks'>): string[] {
   const files = m.files.flatMap((f) => (f.chunks ? f.chunks.flatMap((c) => (c.sha256 ? [chunkKey(c.sha256)] : [])) : [blobKey(f.sha256)]));
-  return [...files, ...m.layers.map((l) => layerKey(l.sha256))];
+  return [...files, ...allLayers(m).map((l) => layerKey(l.sha256))];
 }
+
+/** The root disk's layers and every extra disk's. */
+export const allLayers = (m: Pick<BackupManifest, 'layers' | 'disks'>): StoredObject[] => [...m.layers, ...(m.disks ?? []).flatMap((d) => d.layers)];
 
 /**
  * What a new backup must upload: each distinct key once, and none the target already holds.
@@ -85,7 +93,7 @@ export function planUpload<T extends { key: string }>(wanted: T[], present: Map<
 }
 
 /** Objects (under blobs/ and layers/) that no manifest names: what deleting backups frees. */
-export function unreferenced(manifests: Pick<BackupManifest, 'files' | 'layers'>[], stored: { key: string }[]): string[] {
+export function unreferenced(manifests: Pick<BackupManifest, 'files' | 'layers' | 'disks'>[], stored: { key: string }[]): string[] {
   const used = new Set(manifests.flatMap(keysOf));
   return stored.map((s) => s.key).filter((k) => /^(blobs|layers|chunks)\//.test(k) && !used.has(k));
 }
@@ -118,8 +126,8 @@ export function toBackup(m: BackupManifest, targetId: string): Backup {
     scheduleId: m.scheduleId,
     createdAt: m.createdAt,
     snapshotCreatedAt: m.snapshot.createdAt,
-    sizeBytes: [...m.files, ...m.layers].reduce((a, o) => a + o.size, 0),
-    storedBytes: [...m.files, ...m.layers].reduce((a, o) => a + o.stored, 0),
+    sizeBytes: [...m.files, ...allLayers(m)].reduce((a, o) => a + o.size, 0),
+    storedBytes: [...m.files, ...allLayers(m)].reduce((a, o) => a + o.stored, 0),
     layers: m.layers.length,
   };
 }

@@ -35,8 +35,23 @@ export async function fillFromBackup(
     layers.push(path.join(dir, `${i}.layer`));
     await downloadFile(store, layerKey(l.sha256), layers[i], l, step, ctx.signal);
   }
+  const extras: string[] = [];
+  const disks = [];
+  for (const [i, d] of (m.disks ?? []).entries()) {
+    const files = [];
+    for (const [j, l] of d.layers.entries()) {
+      files.push(path.join(dir, `x${i}-${j}.layer`));
+      await downloadFile(store, layerKey(l.sha256), files[j], l, step, ctx.signal);
+    }
+    disks.push({ member: d.member, files });
+  }
   ctx.progress(82, 'Joining the disk layers');
   await archiver.join!(layers, path.join(work, archiver.disk));
+  // Extra disks: each joined into its archive member (the import then checks that the record names exactly these).
+  for (const d of disks) {
+    await archiver.join!(d.files, path.join(work, d.member));
+    extras.push(d.member);
+  }
   fs.rmSync(dir, { recursive: true, force: true });
   const am: ArchiveManifest = {
     format: ARCHIVE_FORMAT,
@@ -50,6 +65,6 @@ export async function fillFromBackup(
   };
   fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify(am, null, 2) + '\n');
   fs.writeFileSync(path.join(work, 'SHA256SUMS'), m.files.map((f) => `${f.sha256}  ${f.name}\n`).join(''), { mode: 0o600 });
-  await addChecksums(work, [archiver.disk, 'manifest.json']);
+  await addChecksums(work, [archiver.disk, ...extras, 'manifest.json']);
   ctx.progress(90, 'Checking the restored snapshot');
 }

@@ -16,6 +16,7 @@ import type { SnapshotService } from '../snapshots';
 import {
   BACKUP_FORMAT,
   backupManifestSchema,
+  allLayers,
   beyondKeep,
   blobKey,
   idOfManifestKey,
@@ -134,12 +135,17 @@ export class BackupService {
       const layerFiles = archiver.layerFiles
         ? await archiver.layerFiles(snap.diskPath, JSON.parse(snap.specJson) as Record<string, unknown>, tmp!)
         : this.machines.driver(kind).chainOf(snap.diskPath).reverse();
-      for (const file of layerFiles) {
+      const layerOf = async (file: string) => {
         const sha256 = await sha256File(file);
-        layers.push({ name: path.basename(file), file, sha256, size: fs.statSync(file).size, key: layerKey(sha256) });
-      }
+        return { name: path.basename(file), file, sha256, size: fs.statSync(file).size, key: layerKey(sha256) };
+      };
+      for (const file of layerFiles) layers.push(await layerOf(file));
+      // Extra disks (a VM's): each frozen layer of each one's chain, bottom first, kept apart like the root disk's.
+      const disks = [];
+      for (const x of archiver.extraDisks?.of(JSON.parse(snap.specJson) as Record<string, unknown>) ?? [])
+        disks.push({ member: x.member, layers: await Promise.all(this.machines.driver(kind).chainOf(x.frozen).reverse().map(layerOf)) });
       ctx.progress(4, 'Asking the target what it holds');
-      const whole = [...files.filter((f) => !f.chunked), ...layers];
+      const whole = [...files.filter((f) => !f.chunked), ...layers, ...disks.flatMap((d) => d.layers)];
       const present = new Map<string, number>();
       for (const o of whole) {
         const size = present.has(o.key) ? null : await t.store.head(o.key);
@@ -189,6 +195,14 @@ export class BackupService {
           return { name: f.name, sha256: f.sha256, size: f.size, stored: stored.get(f.key) ?? 0 };
         }),
         layers: layers.map((l) => ({ sha256: l.sha256, size: l.size, stored: stored.get(l.key) ?? 0 })),
+        ...(disks.length
+          ? {
+              disks: disks.map((d) => ({
+                member: d.member,
+                layers: d.layers.map((l) => ({ sha256: l.sha256, size: l.size, stored: stored.get(l.key) ?? 0 })),
+              })),
+            }
+          : {}),
       };
       // Last: until the manifest is there, the backup does not exist.
       await t.store.put(manifestKey(id), Readable.from([Buffer.from(JSON.stringify(manifest, null, 2) + '\n')]), ctx.signal);
@@ -290,7 +304,9 @@ export class BackupService {
       const archiver = this.machines.driver(m.driver as DriverKind)?.archive;
       if (!archiver?.join) throw new ConflictError(`Backups of ${m.driver} snapshots cannot be restored here.`);
       for (const f of m.files) if (!archiver.members.includes(f.name)) throw new ConflictError(`Backup ${id}: unexpected file "${f.name}".`);
-      const total = [...m.files, ...m.layers].reduce((a, o) => a + o.size, 0);
+      for (const d of m.disks ?? [])
+        if (!archiver.extraDisks?.members.includes(d.member)) throw new ConflictError(`Backup ${id}: unexpected disk "${d.member}".`);
+      const total = [...m.files, ...allLayers(m)].reduce((a, o) => a + o.size, 0);
       const step = stepper(ctx, 2, 80, total, 'Downloaded and checked');
       return this.snapshots.importStaged((work) => fillFromBackup(t.store, m, archiver, work, step, ctx));
     }).catch((err: Error) => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ociProcessSchema } from '../oci/bundle';
 import { firstLine, run } from '../exec';
 import { checkRootfsTar, KEEP_ROOTFS, rootfsArchive, tar } from '../shared/rootfs-tar';
+import { archivedVolumesSchema } from '../shared/volumes';
 import type { SnapshotArchiver } from '../types';
 import { nspawnRuntime } from './runtime';
 
@@ -17,6 +18,8 @@ const recordSchema = z.object({
   ssh: z.boolean().optional(),
   network: z.enum(['private', 'nat', 'host']).optional(),
   command: z.array(z.string().max(4096)).max(256).nullable().optional(),
+  /** Volumes: an import gets them empty (their contents are not in the archive). */
+  volumes: archivedVolumesSchema,
   oci: ociProcessSchema.optional(),
 });
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { writeBundle } from '../oci/bundle';
 import type { MachineSpec } from '../types';
 import { natPlan, NETWORKD_UNMANAGED, resolvConfMode, type NatPlan } from './network';
-import { volumeArgv } from './volumes';
+import { volumeBinds } from '../shared/volumes';
 import { commandOf, networkOf, nspawnRuntime, stackOf, type NetworkMode } from './runtime';
 
 /** The machine's own writable layer over the image's read-only root. */
@@ -92,7 +92,7 @@ export function nspawnArgv(m: MachineSpec, rootfs: string, opts: { pipe?: boolea
     `--machine=${hostnameOf(m)}`,
     `--hostname=${hostnameOf(m)}`,
     // Lowest first: the image root (an OCI image's: an empty shim, then its layers), then the frozen layers of the snapshots it descends from.
-    ...volumeArgv(m),
+    ...volumeBinds(m).map((v) => `--bind=${v.host}:${v.guest}`),
     `--directory=${rootfs}`,
     `--overlay=${[rootfs, ...stackOf(m)].join(':')}:${d.upper}:/`,
     ...(command ? ['--', ...command] : []),

@@ -9,7 +9,7 @@ import { alive, holderAlive, holderExit, holderExitCode, holderFiles, initPid, r
 import { logConsole, logSince } from '../shared/log-console';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource, StreamIo } from '../types';
 import { ociProcess } from '../oci/bundle';
-import { nspawnVolumes } from './volumes';
+import { branchVolumes, containerVolumes, freezeVolumes, recordVolumes } from '../shared/volumes';
 import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareOciUpper, prepareUpper } from './argv';
 import { describeNspawn, nspawnFacts } from './describe';
 import { nspawnSshd } from './sshd';
@@ -45,7 +45,7 @@ export class NspawnDriver implements MachineDriver {
   readonly describe = describeNspawn;
   readonly facts = nspawnFacts;
   readonly sshd = nspawnSshd;
-  readonly disks = nspawnVolumes((m) => this.isRunning(m));
+  readonly disks = containerVolumes((m) => this.isRunning(m));
 
   async create(m: MachineSpec, image: BootFiles) {
     if (!image.rootfs || !fs.existsSync(image.rootfs))
@@ -238,6 +238,7 @@ export class NspawnDriver implements MachineDriver {
     try {
       const r = await run(['cp', '-a', '--reflink=auto', '--', `${containerDirs(m.dir).upper}/.`, `${frozen}/`], { timeoutMs: 30 * 60_000 });
       if (r.code !== 0) throw new Error(`copying the container's layer failed: ${r.stderr.trim().split('\n')[0]}`);
+      await freezeVolumes(m, dir);
     } catch (err) {
       fs.rmSync(frozen, { recursive: true, force: true });
       throw err;
@@ -251,7 +252,8 @@ export class NspawnDriver implements MachineDriver {
   snapshotRecord(m: MachineSpec) {
     const rt = nspawnRuntime(m.runtime);
     const oci = rt.oci ? { oci: rt.oci, imageLayers: rt.imageLayers ?? [] } : {};
-    return { ssh: rt.ssh === true, rootfs: rt.rootfs, lowers: rt.lowers ?? [], network: rt.network, command: rt.command ?? null, ...oci };
+    const volumes = recordVolumes(m.runtime);
+    return { ssh: rt.ssh === true, rootfs: rt.rootfs, lowers: rt.lowers ?? [], network: rt.network, command: rt.command ?? null, ...oci, volumes };
   }
 
   /** Each machine gets a fresh upper dir over the snapshot's layers and its frozen one. */
@@ -260,7 +262,10 @@ export class NspawnDriver implements MachineDriver {
     if (!rec.rootfs) throw new Error('The snapshot does not say which image root it was taken on.');
     const lowers = [...(rec.lowers ?? []), snap.frozen];
     // Each machine on the NAT network gets a subnet of its own (a restore: a new lease, the old one goes with destroy or stays leased by the same id).
-    return targets.map((t) => layered(t, rec, lowers, rec.rootfs!));
+    const runtimes = targets.map((t) => layered(t, rec, lowers, rec.rootfs!));
+    // Volumes: each machine a copy of the snapshot's contents.
+    for (const [i, t] of targets.entries()) Object.assign(runtimes[i], { volumes: await branchVolumes(snap.dir, snap.record, t.dir) });
+    return runtimes;
   }
 
   /** Its image root too: an imported snapshot's root is a layer of the data dir, kept while machines or snapshots stand on it. */

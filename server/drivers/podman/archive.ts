@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { firstLine, run } from '../exec';
 import { podman } from './cli';
+import { archivedVolumesSchema } from '../shared/volumes';
 import type { SnapshotArchiver } from '../types';
 import { checkRootfsTar, KEEP_ROOTFS, rootfsArchive, tar } from '../shared/rootfs-tar';
 
@@ -16,6 +17,8 @@ const recordSchema = z.object({
   ssh: z.boolean().optional(),
   network: z.enum(['private', 'host']).optional(),
   command: z.array(z.string().max(4096)).max(256).nullable().optional(),
+  /** Volumes: an import gets them empty (their contents are not in the archive). */
+  volumes: archivedVolumesSchema,
 });
 
 const manifestSchema = z.object({

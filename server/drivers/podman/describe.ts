@@ -1,6 +1,6 @@
 import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
-import { capOf, hostHas, no, noDisks, yes } from '../shared/describe';
+import { capOf, hostHas, no, yes } from '../shared/describe';
 import type { DriverRuntime, MachineFacts } from '../types';
 import { podmanRuntime } from './runtime';
 
@@ -58,7 +58,13 @@ export function describePodman(host: HostInfo | null): DriverDescription {
     sshd: no('Podman containers run no SSH server Hangar reaches: use hangar exec, or an nspawn container or a VM.'),
     iso: no('Containers boot no installer: ISO installs are for VMs (qemu).'),
     firmwares: [],
-    disks: noDisks('podman containers have no volumes in Hangar yet: use an nspawn container.'),
+    disks: {
+      ...yes,
+      kind: 'volume',
+      buses: [],
+      resize: no('A volume is a host directory: it has no size to grow.'),
+      hotplug: no('Volumes are bound when the container starts (podman run -v): stop it to attach or detach one.'),
+    },
     appContainers: yes,
     needsRootfs: true,
     imageKinds: ['debian-12', 'debian-13', 'rootfs'],

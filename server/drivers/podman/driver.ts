@@ -7,6 +7,7 @@ import { containerCounters } from '../container-stats';
 import { cgroupDirsOfPid } from '../shared/cgroups';
 import { holderAlive, holderExit, holderExitCode, holderFiles, readPids, spawnHolder, waitGone } from '../shared/holder-files';
 import { logConsole } from '../shared/log-console';
+import { branchVolumes, containerVolumes, freezeVolumes, recordVolumes, volumeBinds } from '../shared/volumes';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource, StreamIo } from '../types';
 import { podmanArchiver } from './archive';
 import { podman } from './cli';
@@ -44,6 +45,7 @@ export class PodmanDriver implements MachineDriver {
   // A restore's new image replaces the container: it must be gone first.
   readonly branchesBesideRunning = false;
   readonly describe = describePodman;
+  readonly disks = containerVolumes((m) => this.isRunning(m));
   readonly facts = podmanFacts;
 
   async create(m: MachineSpec, image: BootFiles) {
@@ -89,6 +91,7 @@ export class PodmanDriver implements MachineDriver {
       hostNetwork(m) ? 'host' : 'none',
       ...PODMAN_ULIMITS,
       ...limitFlags(m),
+      ...volumeBinds(m).flatMap((v) => ['-v', `${v.host}:${v.guest}`]),
       '--stop-signal',
       'SIGHUP',
       ref,
@@ -126,6 +129,7 @@ export class PodmanDriver implements MachineDriver {
       hostNetwork(m) ? 'host' : 'none',
       ...PODMAN_ULIMITS,
       ...limitFlags(m),
+      ...volumeBinds(m).flatMap((v) => ['-v', `${v.host}:${v.guest}`]),
       ref,
       ...command,
     ];
@@ -216,7 +220,15 @@ export class PodmanDriver implements MachineDriver {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const ref = `localhost/hangar-snap-${m.id.slice(4).toLowerCase()}:${Date.now().toString(36)}`;
     const t0 = performance.now();
-    await pm(['commit', '--pause=true', containerName(m), ref], 30 * 60_000);
+    // Volumes: copied into the snapshot in the same pause as the commit (one pause around both).
+    const both = recordVolumes(m.runtime).length > 0 && (await this.status(m)) === 'running';
+    if (both) await pm(['pause', containerName(m)]);
+    try {
+      await pm(['commit', `--pause=${!both}`, containerName(m), ref], 30 * 60_000);
+      await freezeVolumes(m, dir);
+    } finally {
+      if (both) await pm(['unpause', containerName(m)]).catch(() => undefined);
+    }
     const pauseMs = Math.round(performance.now() - t0);
     const size = Number((await pm(['image', 'inspect', '--format', '{{.Size}}', ref])).trim()) || 0;
     return { live: false, frozenDisk: ref, pauseMs, sizeBytes: size };
@@ -224,16 +236,19 @@ export class PodmanDriver implements MachineDriver {
 
   snapshotRecord(m: MachineSpec) {
     const rt = podmanRuntime(m.runtime);
-    return { ssh: rt.ssh === true, network: rt.network, command: rt.command ?? null };
+    return { ssh: rt.ssh === true, network: rt.network, command: rt.command ?? null, volumes: recordVolumes(m.runtime) };
   }
 
   /** Machines from a snapshot run its committed image. */
   async branch(snap: SnapshotSource, targets: BranchTarget[]) {
     const rec = podmanRuntime(snap.record);
-    return targets.map((t) => {
+    const out = [];
+    for (const t of targets) {
       fs.mkdirSync(t.dir, { recursive: true, mode: 0o700 });
-      return { image: snap.frozen, network: rec.network === 'host' ? 'host' : 'private', ssh: false, command: rec.command ?? null };
-    });
+      const volumes = await branchVolumes(snap.dir, snap.record, t.dir);
+      out.push({ image: snap.frozen, network: rec.network === 'host' ? 'host' : 'private', ssh: false, command: rec.command ?? null, volumes });
+    }
+    return out;
   }
 
   readonly diffSource = podmanDiffSource;

@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { firstLine, run } from '../exec';
 import type { SnapshotArchiver } from '../types';
+import { checkStandalone, qemuExtraDisks } from './archive-disks';
 import { checkStateFile } from './snapshot';
 
 /** What a QEMU snapshot's manifest must say about the machine it came from. */
@@ -18,7 +20,7 @@ const recordSchema = z.looseObject({
 
 /**
  * QEMU snapshot archives: the state and RAM files, the SSH identity, and the disk flattened
- * into one standalone qcow2 (the chain of layers and the image below it).
+ * into one standalone qcow2 (the chain of layers and the image below it), each extra disk too.
  */
 export const qemuArchiver: SnapshotArchiver = {
   members: ['state', 'ram', 'id_ed25519', 'id_ed25519.pub', 'ssh_host_key.sha256'],
@@ -26,6 +28,7 @@ export const qemuArchiver: SnapshotArchiver = {
   // RAM may have gone into the state stream (a snapshot of a restored machine): only the state must be there.
   liveRequired: ['state'],
   disk: 'disk.qcow2',
+  extraDisks: qemuExtraDisks,
   checkRecord(record) {
     const r = recordSchema.safeParse(record);
     if (!r.success) throw new Error(r.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; '));
@@ -57,13 +60,6 @@ export const qemuArchiver: SnapshotArchiver = {
         throw new Error((err as Error).message.replace(dir + '/', ''), { cause: err });
       }
     }
-    const info = await run(['qemu-img', 'info', '--output=json', path.join(dir, 'disk.qcow2')], { timeoutMs: 30_000 });
-    const disk =
-      info.code === 0
-        ? (JSON.parse(info.stdout) as { format?: string; 'backing-filename'?: string; 'format-specific'?: { data?: { 'data-file'?: string } } })
-        : null;
-    if (!disk || disk.format !== 'qcow2') throw new Error('disk.qcow2 is not a qcow2 image');
-    // A backing or external data file could point anywhere on this host.
-    if (disk['backing-filename'] || disk['format-specific']?.data?.['data-file']) throw new Error('disk.qcow2 refers to other files');
+    for (const name of ['disk.qcow2', ...qemuExtraDisks.members.filter((m) => fs.existsSync(path.join(dir, m)))]) await checkStandalone(dir, name);
   },
 };

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { MachineDisk } from '@/lib/contracts/disks';
-import { diskUsage } from '../shared/disk-usage';
+import { diskNameSchema, guestPathSchema, type MachineDisk } from '@/lib/contracts/disks';
+import { firstLine, run } from '../exec';
+import { diskUsage } from './disk-usage';
 import type { DiskAccess, DriverRuntime, MachineSpec } from '../types';
 
 const volumeSchema = z.object({ name: z.string(), guestPath: z.string(), attached: z.boolean() });
@@ -18,11 +19,11 @@ const volumesOf = (runtime: DriverRuntime): Volume[] => {
 /** A volume's host directory: in the machine's own directory (it goes when the machine is destroyed). */
 export const volumeDir = (dir: string, name: string) => path.join(dir, 'volumes', name);
 
-/** The attached volumes as bind mounts (the guest path is made by nspawn when the image lacks it). */
-export const volumeArgv = (m: MachineSpec): string[] =>
+/** The attached volumes as host directory and guest path, for the driver's bind mounts (the guest path is made when the image lacks it). */
+export const volumeBinds = (m: MachineSpec): { host: string; guest: string }[] =>
   volumesOf(m.runtime)
     .filter((v) => v.attached)
-    .map((v) => `--bind=${volumeDir(m.dir, v.name)}:${v.guestPath}`);
+    .map((v) => ({ host: volumeDir(m.dir, v.name), guest: v.guestPath }));
 
 const find = (m: MachineSpec, name: string): Volume => {
   const v = volumesOf(m.runtime).find((x) => x.name === name);
@@ -35,11 +36,46 @@ const running = (m: MachineSpec, isRunning: (m: MachineSpec) => boolean) => {
   if (isRunning(m)) throw new Error('volumes are bound when the container starts: stop it first');
 };
 
+/** A volume as an archive's record may name it (another host's: checked again; its contents do not travel). */
+export const archivedVolumesSchema = z
+  .array(z.object({ name: diskNameSchema, guestPath: guestPathSchema, attached: z.boolean() }))
+  .max(64)
+  .optional();
+
+/** The volumes a snapshot's record names, for branch(). */
+export const recordVolumes = (record: DriverRuntime): Volume[] => volumesOf(record);
+
+const copyTree = async (from: string, to: string) => {
+  fs.mkdirSync(to, { recursive: true, mode: 0o755 });
+  const r = await run(['cp', '-a', '--reflink=auto', '--', `${from}/.`, `${to}/`], { timeoutMs: 30 * 60_000 });
+  if (r.code !== 0) throw new Error(`copying volume ${path.basename(from)} failed: ${firstLine(r.stderr)}`);
+};
+
+/** A checkpoint (the container frozen meanwhile): each volume's contents copied (reflinked where the filesystem can) into the snapshot's dir. */
+export async function freezeVolumes(m: MachineSpec, snapDir: string): Promise<void> {
+  for (const v of volumesOf(m.runtime)) await copyTree(volumeDir(m.dir, v.name), volumeDir(snapDir, v.name));
+}
+
+/**
+ * A fork or restore: each machine gets a copy of its own of the snapshot's volumes (a restore's
+ * replace the machine's); a snapshot taken before volumes were kept has none to copy: they start empty.
+ */
+export async function branchVolumes(snapDir: string, record: DriverRuntime, targetDir: string): Promise<Volume[]> {
+  const volumes = volumesOf(record);
+  fs.rmSync(path.join(targetDir, 'volumes'), { recursive: true, force: true });
+  for (const v of volumes) {
+    const from = volumeDir(snapDir, v.name);
+    if (fs.existsSync(from)) await copyTree(from, volumeDir(targetDir, v.name));
+    else fs.mkdirSync(volumeDir(targetDir, v.name), { recursive: true, mode: 0o755 });
+  }
+  return volumes;
+}
+
 /**
  * Container volumes: host directories under the data dir, bind-mounted at a guest path from the
- * next start. Not part of snapshots (like the host's own directories, they are shared, not layered).
+ * next start. A checkpoint copies their contents into the snapshot; forks and restores get copies of their own.
  */
-export function nspawnVolumes(isRunning: (m: MachineSpec) => boolean): DiskAccess {
+export function containerVolumes(isRunning: (m: MachineSpec) => boolean): DiskAccess {
   return {
     list: (m) =>
       volumesOf(m.runtime).map((v): MachineDisk => ({
