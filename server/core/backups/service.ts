@@ -29,7 +29,7 @@ import {
   unreferenced,
   type BackupManifest,
 } from './manifest';
-import { CHUNK_BYTES, uploadChunked, type Chunk } from './chunks';
+import { CHUNK_BYTES, chunkKey, uploadChunked, type Chunk } from './chunks';
 import { ObjectMissingError } from './object-store';
 import { BackupTargetService, type OpenTarget } from './targets';
 import { fillFromBackup } from './restore';
@@ -165,17 +165,21 @@ export class BackupService {
       const chunksOf = new Map<string, Chunk[]>();
       let chunksSent = 0;
       let chunkBytes = 0;
-      let chunksSkipped = 0;
+      // Skipped: chunks the target held before this backup (a chunk repeated within this one is sent once, not "skipped").
+      const heldBefore = new Set(chunksThere.keys());
+      const skippedChunks = new Set<string>();
       for (const f of chunked) {
         const r = await uploadChunked(t.store, f.file, f.sha256, chunksThere, step, ctx.signal);
         chunksOf.set(f.name, r.chunks);
         const nonzero = r.chunks.filter((c) => c.sha256).length;
         const zeros = r.chunks.length - nonzero;
-        ctx.log(`${f.name} (${MiB(f.size)}): ${zeros} chunks of zeros, ${r.sent} sent (${MiB(r.sentBytes)}), ${nonzero - r.sent} on the target already`);
+        const kept = nonzero - r.sent;
+        ctx.log(`${f.name} (${MiB(f.size)}): ${zeros} chunks of zeros, ${r.sent} sent (${MiB(r.sentBytes)}), ${kept} on the target already or repeated`);
         chunksSent += r.sent;
         chunkBytes += r.sentBytes;
-        chunksSkipped += nonzero - r.sent;
+        for (const c of r.chunks) if (c.sha256 && heldBefore.has(chunkKey(c.sha256))) skippedChunks.add(c.sha256);
       }
+      const chunksSkipped = skippedChunks.size;
       const id = newBackupId(this.now());
       const ms = await listMachines(this.store);
       const machine = ms.find((m) => m.id === snap.machineId);
