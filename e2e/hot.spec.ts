@@ -23,4 +23,12 @@ test('a live snapshot kept hot from the Snapshots page: its standbys and their c
   await row.getByRole('switch', { name: 'Hot' }).click();
   await expect(row.getByRole('switch', { name: 'Keep hot' })).toHaveAttribute('aria-checked', 'false');
   await expect(row.getByTestId('hot-pool')).toHaveCount(0);
+
+  // Later specs start with no machines or snapshots of this one (images.spec deletes the image, shell.spec sees an empty tree).
+  const r = await page.request.delete(`/api/machines/${name}`, { headers });
+  await expect.poll(async () => (await (await page.request.get(`/api/jobs/${(await r.json()).id}`)).json()).state, { timeout: 60_000 }).toBe('succeeded');
+  const snaps = (await (await page.request.get('/api/snapshots')).json()).items as { id: string; label: string }[];
+  for (const s of snaps.filter((x) => x.label === `hot-${name}`)) {
+    expect((await page.request.delete(`/api/snapshots/${s.id}?cascade=true`, { headers })).status()).toBe(200);
+  }
 });

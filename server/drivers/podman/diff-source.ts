@@ -6,8 +6,8 @@ import { podman } from './cli';
 export function layersFromGraph(data: { LowerDir?: string; UpperDir?: string } | undefined, what: string): DiffSource {
   if (!data?.UpperDir) throw new Error(`${what} is not on podman's overlay storage: its files cannot be read for a diff`);
   const lower = (data.LowerDir ?? '').split(':').filter(Boolean).reverse();
-  // A commit's layer comes from a tar whose writer rounds mtimes to the second: half a second either way is the same time.
-  return { kind: 'layers', layers: [...lower, data.UpperDir], mtimeSlackMs: 500 };
+  // A commit's layer comes from a tar whose writer keeps whole seconds (rounded or cut): within a second is the same time.
+  return { kind: 'layers', layers: [...lower, data.UpperDir], mtimeSlackMs: 1000 };
 }
 
 async function graph(args: string[], what: string): Promise<DiffSource> {
