@@ -40,4 +40,28 @@ describe('CommandSpotter', () => {
     s.input('echo hi\r');
     expect(s.output('echo hi\r$ echo hi\r\nhi\r\n')).toEqual(['echo hi']);
   });
+
+  it('a kernel message printed into the prompt line is cut out, before the typing, before the echo or inside it', () => {
+    const kmsg = '[    7.120771] IPv6: ADDRCONF(NETDEV_CHANGE): eth0: link becomes ready\r\n';
+    const before = new CommandSpotter();
+    before.output('/ # ' + kmsg + '[    7.200000] random: crng init done\r\n');
+    before.input('echo a\r');
+    expect(before.output('echo a\r\na\r\n/ # ')).toEqual(['echo a']);
+    const typed = new CommandSpotter();
+    typed.output('/ # ');
+    typed.input('echo tl-$((6*7))\n');
+    expect(typed.output(kmsg)).toEqual([]);
+    expect(typed.output('echo tl-$((6*7))\r\ntl-42\r\n/ # ')).toEqual(['echo tl-$((6*7))']);
+    const inside = new CommandSpotter();
+    inside.output('/ # ');
+    inside.input('ec');
+    inside.output('ec' + kmsg);
+    inside.input('ho b\r');
+    expect(inside.output('ho b\r\nb\r\n')).toEqual(['echo b']);
+    // Kernel messages at no prompt stay output nobody typed.
+    const none = new CommandSpotter();
+    none.output('booting ' + kmsg);
+    none.input('x\r');
+    expect(none.output('x\r\n')).toEqual([]);
+  });
 });

@@ -1,5 +1,7 @@
 /** A line that ends like a shell prompt: `/ # `, `user@host:~$ `, `sh-5.2$ `. */
 const PROMPT = /[#$] $/;
+/** A kernel message's printk stamp, `[    7.120771] `: the kernel writes these over whatever line the console is on. */
+const KMSG = /\[\s*\d+\.\d{6}\] /;
 const MAX_LINE = 4096;
 
 /**
@@ -8,7 +10,9 @@ const MAX_LINE = 4096;
  * echoed line's end, gives the command as the shell echoed it (tab completion and line editing
  * included). Output is followed as one line of a terminal: escape sequences skipped, carriage
  * return and backspace move the cursor, erase-line cuts. A guess by design: a program that
- * prints a line ending in `$ ` and reads a line looks the same.
+ * prints a line ending in `$ ` and reads a line looks the same. A kernel message printed into the
+ * prompt's line (a serial console shows them wherever the cursor is) is cut out: the prompt, or the
+ * echo so far, carries on on the line after it.
  */
 export class CommandSpotter {
   private line = '';
@@ -19,6 +23,10 @@ export class CommandSpotter {
   /** The prompt typing began after, or null. */
   private armed: string | null = null;
   private entered = false;
+  /** Echo read before kernel messages cut the line, while armed. */
+  private carry = '';
+  /** A prompt was cut by a kernel message: typing on the empty line after it arms. */
+  private promptCut = false;
 
   /** Output from the console; returns the commands whose echoed line ended in it. */
   output(data: string): string[] {
@@ -35,17 +43,11 @@ export class CommandSpotter {
         case '\r':
           this.col = 0;
           break;
-        case '\n': {
-          if (this.armed !== null && this.entered && this.line.startsWith(this.armed)) {
-            const cmd = this.line.slice(this.armed.length).trim();
-            if (cmd) found.push(cmd);
-          }
-          this.armed = null;
-          this.entered = false;
+        case '\n':
+          this.endLine(found);
           this.line = '';
           this.col = 0;
           break;
-        }
         case '\b':
           this.col = Math.max(0, this.col - 1);
           break;
@@ -56,6 +58,30 @@ export class CommandSpotter {
       }
     }
     return found;
+  }
+
+  private endLine(found: string[]): void {
+    const kmsg = KMSG.exec(this.line);
+    if (kmsg) {
+      const before = this.line.slice(0, kmsg.index);
+      if (this.armed !== null && before.startsWith(this.armed)) {
+        this.carry += before.slice(this.armed.length);
+        this.armed = '';
+        return;
+      }
+      if (this.armed === null && (this.promptCut || PROMPT.test(before))) {
+        this.promptCut = true;
+        return;
+      }
+    }
+    if (this.armed !== null && this.entered && this.line.startsWith(this.armed)) {
+      const cmd = (this.carry + this.line.slice(this.armed.length)).trim();
+      if (cmd) found.push(cmd);
+    }
+    this.armed = null;
+    this.entered = false;
+    this.carry = '';
+    this.promptCut = false;
   }
 
   private escape(ch: string): void {
@@ -78,8 +104,9 @@ export class CommandSpotter {
     for (const ch of data) {
       if (ch === '\r' || ch === '\n') {
         if (this.armed !== null) this.entered = true;
-      } else if (this.armed === null && !this.entered && PROMPT.test(this.line) && this.col === this.line.length) {
-        this.armed = this.line;
+      } else if (this.armed === null && !this.entered && this.col === this.line.length) {
+        if (PROMPT.test(this.line)) this.armed = this.line;
+        else if (this.promptCut && this.line === '') this.armed = '';
       }
     }
   }
