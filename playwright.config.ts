@@ -39,8 +39,13 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,
-    // The Debian packages downloaded by the integration tier (or an earlier run) are reused.
-    env: { HANGAR_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD, HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache') },
+    // The Debian packages downloaded by the integration tier (or an earlier run) are reused, and so is the debian-12
+    // image it built (debian.int builds it for real every run): the e2e specs test the pages, not debootstrap again.
+    env: {
+      HANGAR_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
+      HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache'),
+      HANGAR_TEST_IMAGE_CACHE: path.join(os.tmpdir(), 'hangar-test-cache', 'built-images'),
+    },
     stdout: 'ignore',
     stderr: 'pipe',
   },

@@ -1,6 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Page } from '@playwright/test';
 import { E2E_ADMIN_PASSWORD } from '../playwright.config';
+import { isolateSpecFile } from './isolation';
 
 export { expect };
 
@@ -23,7 +24,17 @@ export async function screenshotBothThemes(page: Page, name: string): Promise<vo
 
 export const randomName = (prefix = 'e2e') => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
 
-export const test = base.extend<Record<string, never>>({});
+export const test = base.extend<{ isolation: void }>({
+  // Each spec file starts with no machines or snapshots left by the files before it (see isolation.ts).
+  isolation: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright reads the fixtures a function needs from its first parameter
+    async ({}, use, info) => {
+      await isolateSpecFile(info);
+      await use();
+    },
+    { auto: true },
+  ],
+});
 export { E2E_ADMIN_PASSWORD };
 
 /** An image, built through the API if an earlier test has not built it (debian-12 takes a minute or two). */
