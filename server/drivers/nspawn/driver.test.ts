@@ -67,6 +67,7 @@ describe('nspawn', () => {
       const mk = (f: string) => (fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true }), fs.writeFileSync(path.join(tmp, f), ''));
       mk('shim/.keep');
       mk('sys/usr/lib/systemd/systemd');
+      mk('top/etc/motd');
       mk('app/bin/app');
       const m = { ...spec, dir: path.join(tmp, 'm'), runtime: { boot: true } };
       const image = (layers: string[]) => ({
@@ -81,13 +82,14 @@ describe('nspawn', () => {
         rootfs: path.join(tmp, 'shim'),
         oci: { layers, config: { Cmd: ['/bin/app'] } },
       });
-      const made = await new NspawnDriver().create(m, image([path.join(tmp, 'sys')]));
-      expect(made.runtime).toMatchObject({ command: null, ssh: true, imageLayers: [path.join(tmp, 'sys')] });
+      const made = await new NspawnDriver().create(m, image([path.join(tmp, 'sys'), path.join(tmp, 'top')]));
+      // The lowest layer is the root nspawn checks for an OS (the shim is empty), the others above it.
+      expect(made.runtime).toMatchObject({ rootfs: path.join(tmp, 'sys'), command: null, ssh: true, imageLayers: [path.join(tmp, 'top')] });
       expect(made.runtime).not.toHaveProperty('oci');
-      const a = nspawnArgv({ ...m, runtime: made.runtime }, path.join(tmp, 'shim'));
+      const a = nspawnArgv({ ...m, runtime: made.runtime }, path.join(tmp, 'sys'));
       expect(a).toContain('--boot');
       expect(a.some((x) => x.startsWith('--oci-bundle'))).toBe(false);
-      expect(a).toContain(`--overlay=${path.join(tmp, 'shim')}:${path.join(tmp, 'sys')}:${path.join(tmp, 'm/upper')}:/`);
+      expect(a).toContain(`--overlay=${path.join(tmp, 'sys')}:${path.join(tmp, 'top')}:${path.join(tmp, 'm/upper')}:/`);
       // The machine's hostname and console login, as for any OS container.
       expect(fs.readFileSync(path.join(tmp, 'm/upper/etc/hostname'), 'utf8')).toBe('ct-1\n');
       await expect(new NspawnDriver().create(m, image([path.join(tmp, 'app')]))).rejects.toThrow('holds no systemd');

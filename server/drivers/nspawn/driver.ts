@@ -55,16 +55,19 @@ export class NspawnDriver implements MachineDriver {
     if (!image.rootfs || !fs.existsSync(image.rootfs))
       throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
     let rec = nspawnRuntime(m.runtime);
+    let root = image.rootfs;
     if (image.oci && rec.boot) {
-      // Booted like any root filesystem: its systemd on the overlay of its layers, an OS container.
-      if (!hasSystemd(image.oci.layers)) throw new Error(`Image ${image.image} holds no systemd (no /sbin/init or /lib/systemd/systemd): it cannot boot.`);
-      rec = { ...rec, command: null, entrypoint: null, imageLayers: image.oci.layers };
+      // Booted like any root filesystem: its systemd on the overlay of its layers, an OS container. The lowest layer is the
+      // root nspawn checks for an OS (os-release) instead of the empty shim.
+      if (!hasSystemd(image.oci.layers)) throw new Error(`Image ${image.image} holds no systemd (no /lib/systemd/systemd): it cannot boot.`);
+      [root] = image.oci.layers;
+      rec = { ...rec, command: null, entrypoint: null, imageLayers: image.oci.layers.slice(1) };
     } else if (image.oci) {
       // The image's entrypoint and command (or the ones given), env, working dir and numeric user.
       const { argv, process } = ociProcess(image.oci.config, image.oci.layers, rec.command ?? null, rec.entrypoint ?? null);
       rec = { ...rec, command: argv, oci: process, imageLayers: image.oci.layers };
     }
-    const runtime = layered(m, rec, [], image.rootfs);
+    const runtime = layered(m, rec, [], root);
     const what = image.oci ? `${image.oci.layers.length} layers of OCI image ${image.image}` : `image ${image.image}`;
     return { runtime, log: [`root: overlay of ${what} and the machine's own upper dir`] };
   }
