@@ -96,6 +96,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
       memory: { type: 'string' },
       disk: { type: 'string' },
       'no-start': { type: 'boolean', default: false },
+      boot: { type: 'boolean', default: false },
       tag: { type: 'string', short: 't', multiple: true, default: [] },
     },
   });
@@ -104,7 +105,8 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     throw new CliError(
       'Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network ' +
         'private|nat|host] [-p HOST:GUEST]... [--cpus N] [--memory MiB] [--disk GiB] [--tag T]... ' +
-        '[--no-start] | hangar create NAME --iso ISO|FILE|URL --disk GiB [--firmware bios|uefi]',
+        '[--no-start] | hangar create NAME --image REF --driver nspawn --boot (an OCI image with systemd, booted) ' +
+        '| hangar create NAME --iso ISO|FILE|URL --disk GiB [--firmware bios|uefi]',
       2,
     );
   const driver = driverKindSchema.safeParse(values.driver);
@@ -137,6 +139,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     memoryMib: num(values.memory, 'memory'),
     diskGib: num(values.disk, 'disk'),
     tags: values.tag,
+    ...(values.boot ? { boot: true } : {}),
     start: !values['no-start'],
   });
   await followJob(client, job, json);

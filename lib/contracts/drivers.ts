@@ -109,6 +109,8 @@ export const driverDescriptionSchema = z.object({
   }),
   /** Runs one command without an init (an application container; `command` on create, `hangar run`). */
   appContainers: featureSchema,
+  /** Boots an OCI image that holds systemd as an OS container (create `boot`). */
+  ociBoot: featureSchema,
   /** Needs an image that keeps its root filesystem as a directory (containers). */
   needsRootfs: z.boolean(),
   /** Image kinds it runs: recipes' (`busybox`, `debian-12`) and `oci` (images pulled from a registry). */

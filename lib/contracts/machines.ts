@@ -101,6 +101,10 @@ export const createMachineBodySchema = z.object({
   network: z.enum(containerNetworks).default('private'),
   /** Containers: an application container runs this command (argv) instead of booting systemd; it stops when the command ends. */
   command: commandSchema.optional(),
+  /** OCI images: replaces the image's Entrypoint, and its Cmd with it (`command` follows it, as docker's --entrypoint). */
+  entrypoint: commandSchema.optional(),
+  /** OCI images that hold systemd: boot them as an OS container instead of running their entrypoint (drivers whose `ociBoot` is available). */
+  boot: z.boolean().optional(),
   tags: tagsSchema.default([]),
 });
 export type CreateMachineBody = z.infer<typeof createMachineBodySchema>;

@@ -56,6 +56,23 @@ export const STEP_CATALOG = [
     },
   }),
   spec({
+    name: 'os.oci',
+    version: '1',
+    base: true,
+    usage: 'docker://HOST/NAME:TAG [--network nat|host|private]',
+    description:
+      'an OCI image from a registry (pulled on first use) as an nspawn container; the cache key has its manifest digest, so a tag pushed again builds again',
+    schema: z.object({
+      ref: z.string().regex(/^docker:\/\/[^\s]{1,500}$/, 'docker://HOST/NAME:TAG'),
+      network: z.enum(['nat', 'host', 'private']).default('nat'),
+      memoryMib: z.number().int().min(64).max(65536).default(512),
+    }),
+    fromWords: (w) => {
+      const i = w.indexOf('--network');
+      return { ref: w[0] ?? '', ...(i > 0 ? { network: w[i + 1] as 'nat' | 'host' | 'private' } : {}) };
+    },
+  }),
+  spec({
     name: 'exec',
     version: '1',
     usage: 'exec [--timeout S] -- CMD [ARGS...]',
@@ -217,6 +234,7 @@ export const BASE_ALIASES: Record<string, CatalogName> = {
   'debian-12': 'os.debian',
   debian: 'os.debian',
   'os.debian': 'os.debian',
+  'os.oci': 'os.oci',
 };
 
 export function findStep(name: string): StepSpec | undefined {

@@ -23,6 +23,14 @@ describe('chains', () => {
     ]);
   });
 
+  it('starts a chain from an OCI image by its docker:// ref', () => {
+    expect(parseChain(tokenize('docker://127.0.0.1:5000/alpine:3.20 --network private + exec -- apk --version'))).toEqual([
+      { step: 'os.oci', args: { ref: 'docker://127.0.0.1:5000/alpine:3.20', network: 'private', memoryMib: 512 } },
+      { step: 'exec', args: { argv: ['apk', '--version'], timeoutS: 600 } },
+    ]);
+    expect(() => parseChain(tokenize('os.oci alpine + exec -- true'))).toThrow('os.oci: ref: docker://HOST/NAME:TAG');
+  });
+
   it('says which step and field is wrong, and where a quote is left open', () => {
     expect(() => parseChain(tokenize('debian-12 + apt "nginx; rm -rf /"'))).toThrow(/apt: packages\.0: a Debian package name/);
     expect(() => parseChain(tokenize('debian-12 + nosuch x'))).toThrow('Unknown step "nosuch".');

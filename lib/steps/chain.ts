@@ -69,8 +69,10 @@ export function splitChain(words: string[]): (ChainStep & { words: string[] })[]
   }
   if (segments.some((s) => s.length === 0)) throw new ChainError('Empty step: write BASE + STEP ARGS + STEP ARGS...');
   const [baseWords, ...rest] = segments;
+  // An OCI image from a registry: the ref is the base step's first argument.
+  if (baseWords[0].startsWith('docker://')) baseWords.unshift('os.oci');
   const base = BASE_ALIASES[baseWords[0]];
-  if (!base) throw new ChainError(`Unknown base "${baseWords[0]}": a chain starts with busybox or debian-12.`);
+  if (!base) throw new ChainError(`Unknown base "${baseWords[0]}": a chain starts with busybox, debian-12 or docker://HOST/NAME:TAG.`);
   return [[base, ...baseWords.slice(1)], ...rest].map(([step, ...w]) => ({ step, args: {}, words: w }));
 }
 
@@ -83,7 +85,7 @@ export function wordsToArgs(name: string, words: string[], find: FindStep): Reco
 
 /** The base first and only first. */
 export function checkPlace(step: string, base: boolean, index: number): void {
-  if (index === 0 && !base) throw new ChainError(`A chain starts with a base (os.busybox, os.debian), not "${step}".`);
+  if (index === 0 && !base) throw new ChainError(`A chain starts with a base (os.busybox, os.debian, os.oci), not "${step}".`);
   if (index > 0 && base) throw new ChainError(`"${step}" is a base: it can only start a chain.`);
 }
 

@@ -6239,6 +6239,10 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              ociBoot: {
+                available: boolean;
+                reason: string | null;
+              };
               needsRootfs: boolean;
               imageKinds: string[];
               limits: {
@@ -6559,6 +6563,10 @@ export interface operations {
                 };
               };
               appContainers: {
+                available: boolean;
+                reason: string | null;
+              };
+              ociBoot: {
                 available: boolean;
                 reason: string | null;
               };
@@ -10250,6 +10258,10 @@ export interface operations {
                   available: boolean;
                   reason: string | null;
                 };
+                ociBoot: {
+                  available: boolean;
+                  reason: string | null;
+                };
                 needsRootfs: boolean;
                 imageKinds: string[];
                 limits: {
@@ -10346,6 +10358,8 @@ export interface operations {
            */
           network?: 'private' | 'nat' | 'host';
           command?: string[];
+          entrypoint?: string[];
+          boot?: boolean;
           /** @default [] */
           tags?: string[];
         };
@@ -12524,6 +12538,10 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              ociBoot: {
+                available: boolean;
+                reason: string | null;
+              };
               needsRootfs: boolean;
               imageKinds: string[];
               limits: {
@@ -12889,6 +12907,7 @@ export interface operations {
         'application/json': {
           /** @default debian-12 */
           image?: string;
+          images?: string[];
           /** @default [] */
           packages?: string[];
           /** @default [] */

@@ -247,7 +247,12 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     registries,
     snapshots,
     diff: new DiffService(snapshots, machines),
-    probes: new ProbeService(jobs, machines, path.join(layout.root, 'tmp', 'probe-uploads')),
+    probes: new ProbeService(
+      jobs,
+      machines,
+      path.join(layout.root, 'tmp', 'probe-uploads'),
+      async (name) => (await images.list()).find((i) => i.name === name)?.kind ?? null,
+    ),
     runs: new RunOnceService(machines, images),
     steps: new StepService(
       store,

@@ -40,6 +40,11 @@ export function checkMachineBody(body: CreateMachineBody, d: DriverDescription):
   if (body.firmware === 'uefi' && !body.iso)
     bad('firmware', 'ISO installs only', 'UEFI is for ISO installs: machines from an image boot their kernel directly.');
   if (body.command && !d.appContainers.available) bad('command', 'containers only', d.appContainers.reason ?? 'This driver runs no application containers.');
+  if (body.entrypoint && !d.appContainers.available)
+    bad('entrypoint', 'containers only', d.appContainers.reason ?? 'This driver runs no application containers.');
+  if (body.boot && !d.ociBoot.available) bad('boot', 'not for this driver', d.ociBoot.reason ?? 'This driver boots no OCI images.');
+  if (body.boot && (body.command || body.entrypoint))
+    bad('boot', 'boot, or a command', 'A booted image runs its systemd: give --boot or a command (or entrypoint), not both.');
   // A driver without networks to choose from has its own (a VM's user-mode NAT): the field does not apply.
   if (d.networks.length > 0 && !d.networks.some((n) => n.mode === body.network)) {
     const modes = d.networks.map((n) => n.mode).join(', ');
@@ -63,6 +68,10 @@ export function checkImageFits(body: CreateMachineBody, image: BootFiles, d: Dri
   if (image.kind && !d.imageKinds.includes(image.kind))
     throw new BadRequestError(`${d.words.kind} machines do not run ${image.kind} images (they run: ${d.imageKinds.join(', ')}).`, [
       { path: 'image', message: `not a ${d.imageKinds.join(' or ')} image` },
+    ]);
+  if ((body.boot || body.entrypoint) && !image.oci)
+    throw new BadRequestError(`Image ${body.image} is not an OCI image: ${body.boot ? 'boot' : 'entrypoint'} is for OCI images.`, [
+      { path: body.boot ? 'boot' : 'entrypoint', message: 'OCI images only' },
     ]);
   const minGib = Math.ceil(image.diskBytes / 2 ** 30);
   if (minGib > body.diskGib)

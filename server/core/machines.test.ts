@@ -79,6 +79,11 @@ describe('MachineService on the fake driver', () => {
     await bad(createBody({ name: 'c', driver: 'nspawn', image: 'debian-12', ports: [{ host: 18080, guest: 80, protocol: 'tcp' }] }), 'ports');
     await bad(createBody({ name: 'd', driver: 'nspawn', image: 'debian-12', network: 'nat', ports: [{ host: 18080, guest: 80, protocol: 'udp' }] }), 'ports');
     await bad(createBody({ name: 'e', driver: 'nspawn', image: 'busybox' }), 'image');
+    // --boot and --entrypoint: OCI images only, boot on drivers whose ociBoot is available, never with a command.
+    await bad(createBody({ name: 'g', boot: true }), 'boot');
+    await bad(createBody({ name: 'h', driver: 'nspawn', image: 'debian-12', boot: true, command: ['true'] }), 'boot');
+    await bad(createBody({ name: 'i', driver: 'nspawn', image: 'debian-12', boot: true }), 'boot');
+    await bad(createBody({ name: 'j', driver: 'nspawn', image: 'debian-12', entrypoint: ['/bin/sh'] }), 'entrypoint');
     // A VM has its own network: the field does not apply to it.
     await t.done(await t.core.machines.create(t.admin, createBody({ name: 'f', network: 'nat' })));
     expect(t.drivers.fake('nspawn').calls).toEqual([]);

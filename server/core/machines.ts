@@ -118,7 +118,14 @@ export class MachineService implements MonitoredMachines {
       try {
         const spec = this.toSpec(inserted);
         ctx.progress(10, machine.capabilities.words.creating);
-        const runtime = { network: body.network, command: body.command, installFrom: iso, firmware: body.firmware };
+        const runtime = {
+          network: body.network,
+          command: body.command,
+          entrypoint: body.entrypoint,
+          boot: body.boot,
+          installFrom: iso,
+          firmware: body.firmware,
+        };
         const made = await driver.create({ ...spec, runtime }, image);
         const row = await this.patch(machine.id, { state: 'stopped', runtime: made.runtime });
         for (const line of made.log) ctx.log(line);

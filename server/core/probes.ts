@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Job } from '@/lib/contracts/jobs';
-import { probeBodySchema, uploadedPackageSchema, type ProbeBody, type ProbeReport, type UploadedPackage } from '@/lib/contracts/probes';
+import { probeBodySchema, uploadedPackageSchema, type ProbeBody, type ProbeMatrix, type ProbeReport, type UploadedPackage } from '@/lib/contracts/probes';
 import { firstLine, run } from '@/server/drivers/exec';
+import { OCI_KEEPALIVE } from '@/server/drivers/oci/bundle';
 import type { Principal } from './auth';
 import { BadRequestError, ConflictError, NotFoundError } from './errors';
 import { newId } from './ids';
 import type { JobContext, JobRunner } from './jobs';
 import type { MachineService } from './machines';
+import { failedRow, probeChecks, rowOf } from '@/lib/probe-matrix';
 
 /**
  * Package probes: a throwaway nspawn container on the host network (apt reaches the image's
@@ -21,6 +23,8 @@ export class ProbeService {
     private readonly machines: MachineService,
     /** Where uploaded .deb files wait for their probe (under the data dir). */
     private readonly uploadDir: string,
+    /** An image's kind by name (`oci`: its container waits while the probe execs into it, instead of running its entrypoint). */
+    private readonly kindOf: (image: string) => Promise<string | null> = () => Promise.resolve(null),
   ) {}
 
   /** A file for an upload to be saved to (the route streams the body there, then calls `register`). */
@@ -70,10 +74,40 @@ export class ProbeService {
     const body = probeBodySchema.parse(input);
     const uploads = body.uploads.map((id) => this.uploaded(id));
     const names = [...body.packages, ...uploads.map((u) => u.package)];
+    if (body.images) {
+      const images = [...new Set(body.images)];
+      const title = `Probe ${names.join(' ')} on ${images.join(', ')}`;
+      const { job } = await this.jobs.start({ kind: 'probe', title, ownerId: p.user.id }, (ctx) => this.matrix(p, body, images, uploads, ctx));
+      return job;
+    }
     const { job } = await this.jobs.start({ kind: 'probe', title: `Probe ${names.join(' ')} on ${body.image}`, ownerId: p.user.id }, (ctx) =>
       this.run(p, body, uploads, ctx),
     );
     return job;
+  }
+
+  /** postroj's selftest: the probe on each image in parallel (each in its own throwaway container), a matrix of image × check. */
+  private async matrix(
+    p: Principal,
+    body: ReturnType<typeof probeBodySchema.parse>,
+    images: string[],
+    uploads: (UploadedPackage & { file: string })[],
+    ctx: JobContext,
+  ): Promise<ProbeMatrix> {
+    const t0 = performance.now();
+    const checks = probeChecks([...body.packages, ...uploads.map((u) => u.package)], body.checkUnit, body.checkNetwork);
+    const rows = await Promise.all(
+      images.map((image) => {
+        const sub: JobContext = { jobId: ctx.jobId, signal: ctx.signal, progress: () => undefined, log: (l) => ctx.log(`[${image}] ${l}`) };
+        return this.run(p, { ...body, image }, uploads, sub).then(
+          (r) => rowOf(image, checks, r),
+          (err: Error) => (sub.log(`probe failed: ${err.message}`), failedRow(image, checks, err.message)),
+        );
+      }),
+    );
+    for (const r of rows) ctx.log(`${r.image}: ${r.ok ? 'passed' : 'FAILED'}`);
+    ctx.progress(100, `${rows.filter((r) => r.ok).length} of ${rows.length} images passed`);
+    return { ok: rows.every((r) => r.ok), checks, rows, durationS: Math.round((performance.now() - t0) / 100) / 10 };
   }
 
   /** An upload by id, with what its package says. */
@@ -92,8 +126,10 @@ export class ProbeService {
     const t0 = performance.now();
     const name = `probe-${randomBytes(4).toString('hex')}`;
     ctx.progress(5, `Starting container ${name}`);
+    const oci = (await this.kindOf(body.image)) === 'oci';
     // Made stopped first: uploaded packages go into its writable layer before the overlay is mounted.
     const created = await this.machines.create(p, {
+      ...(oci ? { entrypoint: OCI_KEEPALIVE } : {}),
       name,
       image: body.image,
       driver: 'nspawn',
@@ -130,33 +166,47 @@ export class ProbeService {
         for (const line of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean).slice(-40)) ctx.log(line);
         return r;
       };
-      ctx.progress(20, 'apt-get update');
-      const upd = await sh('apt-get update -q > /tmp/probe-apt.log 2>&1; rc=$?; tail -5 /tmp/probe-apt.log; exit $rc', 600);
-      if (upd.code !== 0) throw new Error('apt-get update failed in the container: see the log');
       const names = [...body.packages, ...uploads.map((u) => u.package)];
-      ctx.progress(45, `Installing ${names.join(' ')}`);
-      // Package names are checked by the schema ([a-z0-9+.-]) and files are named by upload id: safe as words of this script.
-      const inst = await sh(
-        `DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ` +
-          `${[...body.packages, ...files].join(' ')} > /tmp/probe-apt.log 2>&1; rc=$?; tail -15 ` +
-          `/tmp/probe-apt.log; exit $rc`,
-        1800,
-      );
-      const versions = await this.machines.exec(p, name, {
-        argv: ['dpkg-query', '-W', '-f', '${Package} ${Version} ${db:Status-Abbrev}\\n', ...names],
-        timeoutS: 30,
-      });
+      // An image without apt-get (busybox, Alpine) installs no Debian package: the report says so, the other checks still run.
+      const apt = (await this.machines.exec(p, name, { argv: ['sh', '-c', 'command -v apt-get'], timeoutS: 30 })).code === 0;
+      let error: string | null = apt ? null : 'no apt-get in this image';
+      if (apt) {
+        ctx.progress(20, 'apt-get update');
+        const upd = await sh('apt-get update -q > /tmp/probe-apt.log 2>&1; rc=$?; tail -5 /tmp/probe-apt.log; exit $rc', 600);
+        if (upd.code !== 0) throw new Error('apt-get update failed in the container: see the log');
+        ctx.progress(45, `Installing ${names.join(' ')}`);
+        // Package names are checked by the schema ([a-z0-9+.-]) and files are named by upload id: safe as words of this script.
+        const inst = await sh(
+          `DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ` +
+            `${[...body.packages, ...files].join(' ')} > /tmp/probe-apt.log 2>&1; rc=$?; tail -15 ` +
+            `/tmp/probe-apt.log; exit $rc`,
+          1800,
+        );
+        if (inst.code !== 0) error = 'apt-get install failed';
+      }
+      const versions = apt
+        ? await this.machines.exec(p, name, { argv: ['dpkg-query', '-W', '-f', '${Package} ${Version} ${db:Status-Abbrev}\\n', ...names], timeoutS: 30 })
+        : { stdout: '' };
       const packages = names.map((n) => {
         const line = versions.stdout.split('\n').find((l) => l.startsWith(`${n} `));
         const [, version, status] = line?.split(' ') ?? [];
         return { name: n, version: status === 'ii' ? version : null };
       });
-      if (inst.code !== 0 && packages.some((x) => !x.version)) ctx.log('warning: apt-get install failed');
+      if (error && packages.some((x) => !x.version)) ctx.log(`warning: ${error}`);
+      else error = null;
       let unit: ProbeReport['unit'] = null;
       if (body.checkUnit) {
         ctx.progress(75, `Checking unit ${body.checkUnit}`);
         const u = await this.machines.exec(p, name, {
-          argv: ['sh', '-c', 'for i in $(seq 30); do s=$(systemctl is-active "$1"); [ "$s" = active ] && break; sleep 1; done; echo "$s"', 'x', body.checkUnit],
+          // No systemd running (an application container): no unit can be active, said at once.
+          argv: [
+            'sh',
+            '-c',
+            '[ -d /run/systemd/system ] || { echo "no systemd running"; exit 0; }; for i in $(seq 30); do s=$(systemctl is-active "$1"); ' +
+              '[ "$s" = active ] && break; sleep 1; done; echo "$s"',
+            'x',
+            body.checkUnit,
+          ],
           timeoutS: 60,
         });
         const state = u.stdout.trim() || 'unknown';
@@ -173,6 +223,7 @@ export class ProbeService {
         packages,
         unit,
         network,
+        error,
         durationS: Math.round((performance.now() - t0) / 100) / 10,
       };
       ctx.log(

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Job } from '@/lib/contracts/jobs';
+import { pullResultSchema } from '@/lib/contracts/images';
+import { OCI_KEEPALIVE } from '@/server/drivers/oci/bundle';
 import { buildBodySchema, type BuildBody, type BuildResult, type ChainStep, type StepNode } from '@/lib/contracts/steps';
 import { STEP_CATALOG } from '@/lib/steps/catalog';
 import { ChainError, splitChain, tokenize } from '@/lib/steps/chain';
@@ -23,14 +25,20 @@ import { lookup, type Lookup, type StepRegistry } from './user-steps';
 /** A parsed chain with its base, and the identity of the image build it starts from. */
 type Chain = { steps: ChainStep[]; base: ReturnType<typeof baseOf>; imageKey: string };
 
-const baseOf = (st: ChainStep) =>
+type Network = 'nat' | 'host' | 'private';
+const networkArg = (v: unknown, fallback: Network): Network => (v === 'host' || v === 'private' || v === 'nat' ? v : fallback);
+
+const baseOf = (st: ChainStep): { image: string; driver: 'qemu' | 'nspawn'; network: Network; entrypoint?: string[] } =>
   st.step === 'os.busybox'
-    ? { image: 'busybox', driver: 'qemu' as const, network: 'private' as const }
-    : {
-        image: 'debian-12',
-        driver: ((st.args.driver as string | undefined) ?? 'nspawn') as 'qemu' | 'nspawn', // checked by os.debian's schema
-        network: (st.args.network === 'host' || st.args.network === 'private' ? st.args.network : 'nat') as 'nat' | 'host' | 'private',
-      };
+    ? { image: 'busybox', driver: 'qemu', network: 'private' }
+    : st.step === 'os.oci'
+      ? // The image's name is known once its ref is resolved (pulled): see build().
+        { image: '', driver: 'nspawn', network: networkArg(st.args.network, 'nat'), entrypoint: OCI_KEEPALIVE }
+      : {
+          image: 'debian-12',
+          driver: ((st.args.driver as string | undefined) ?? 'nspawn') as 'qemu' | 'nspawn', // checked by os.debian's schema
+          network: networkArg(st.args.network, 'nat'),
+        };
 
 /**
  * Cached step trees (the fingertip idea): a chain runs from the deepest cached result (a fork of
@@ -114,9 +122,23 @@ export class StepService {
     const lk = await this.lookup();
     const steps = await this.parse(body, lk);
     const base = baseOf(steps[0]);
-    // The image build is the base's parent in the keys: read once, here, so a missing image is a 404 before any job.
-    const img = (await this.images.list()).find((i) => i.name === base.image && i.state === 'ready');
-    if (!img) throw new NotFoundError(`Image "${base.image}" (build it on the Images page)`);
+    // The base's identity is the base's parent in the keys. An OCI ref is resolved against its registry now (pulled on first
+    // use; an unknown one is a 404 before any job): a tag pushed again is another manifest digest, so another key.
+    let resolve: (ctx: JobContext) => Promise<{ image: string; imageKey: string }>;
+    if (steps[0].step === 'os.oci') {
+      const pull = await this.images.oci.pull(p, { ref: steps[0].args.ref as string, policy: 'always' });
+      resolve = async (ctx) => {
+        const done = pull.state === 'succeeded' ? pull : await this.jobs.waitFor(pull, ctx);
+        const r = pullResultSchema.parse(done.result);
+        ctx.log(`${r.ref} is ${r.digest} (image ${r.image}${r.reused ? ', already here' : ', pulled'})`);
+        return { image: r.image, imageKey: `oci:${r.digest}` };
+      };
+    } else {
+      // The image build: read once, here, so a missing image is a 404 before any job.
+      const img = (await this.images.list()).find((i) => i.name === base.image && i.state === 'ready');
+      if (!img) throw new NotFoundError(`Image "${base.image}" (build it on the Images page)`);
+      resolve = () => Promise.resolve({ image: img.name, imageKey: `image:${img.id}:${img.updatedAt}` });
+    }
     const name = body.name ?? `build-${randomBytes(3).toString('hex')}`;
     if (
       await this.machines.get(p, name).then(
@@ -128,9 +150,10 @@ export class StepService {
     // The build ends in a machine of this person's: no room for one is a 409 now, not a failed job later.
     await this.machines.limits.ensureRoom(await this.machines.limits.chargeTo(p), { machines: 1 });
     const title = `Build ${steps.map((s) => s.step).join(' + ')} → ${name}`;
-    const { job } = await this.jobs.start({ kind: 'steps.build', title, ownerId: p.user.id }, (ctx) =>
-      this.run(p, { steps, base, imageKey: `image:${img.id}:${img.updatedAt}` }, name, !!body.transient, lk, ctx),
-    );
+    const { job } = await this.jobs.start({ kind: 'steps.build', title, ownerId: p.user.id }, async (ctx) => {
+      const { image, imageKey } = await resolve(ctx);
+      return this.run(p, { steps, base: { ...base, image }, imageKey }, name, !!body.transient, lk, ctx);
+    });
     return job;
   }
 
@@ -196,6 +219,7 @@ export class StepService {
             tags: ['build'],
             start: true,
             network: this.machines.describe(base.driver).networks.some((n) => n.mode === base.network) ? base.network : 'private',
+            ...(base.entrypoint ? { entrypoint: base.entrypoint } : {}),
           }),
           ctx,
         );

@@ -56,6 +56,7 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
     firmwares: vm ? ['bios'] : [],
     disks: noDisks('Fake machines have no extra disks.'),
     appContainers: vm ? no('A command needs a container driver.') : yes,
+    ociBoot: vm ? no('VMs boot no OCI images.') : yes,
     needsRootfs: !vm,
     imageKinds: vm ? ['busybox', 'debian-12', 'debian-13'] : ['debian-12', 'debian-13', 'rootfs', 'oci'],
     limits: { cpus: true, memory: true, disk: vm },

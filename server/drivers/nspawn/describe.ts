@@ -64,6 +64,8 @@ export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): 
       hotplug: no('Volumes are bound when the container starts: stop it to attach or detach one.'),
     },
     appContainers: yes,
+    // systemd of an OCI image booted on the overlay of its layers, like any root filesystem.
+    ociBoot: yes,
     needsRootfs: true,
     // OCI images run as application containers from their unpacked layers (an OCI runtime bundle); imported root filesystems as any tree.
     imageKinds: ['debian-12', 'debian-13', 'rootfs', 'oci'],

@@ -8,7 +8,7 @@ import { diskUsage } from '../shared/disk-usage';
 import { alive, holderAlive, holderExit, holderExitCode, holderFiles, initPid, readPids, spawnHolder, waitGone } from '../shared/holder-files';
 import { logConsole, logSince } from '../shared/log-console';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource, StreamIo } from '../types';
-import { ociProcess } from '../oci/bundle';
+import { hasSystemd, ociProcess } from '../oci/bundle';
 import { branchVolumes, containerVolumes, freezeVolumes, recordVolumes } from '../shared/volumes';
 import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareOciUpper, prepareUpper } from './argv';
 import { describeNspawn, nspawnFacts } from './describe';
@@ -22,11 +22,15 @@ import { unitFile } from './unit';
 /** A container is ready when its console offers a login, or logs root in (systemd reached getty). */
 const READY = /\blogin: /;
 
+/** An OCI image's part of a record: its layers, and its process unless the image boots (its systemd is the init then). */
+const ociOf = (rec: ReturnType<typeof nspawnRuntime>) =>
+  rec.oci ? { oci: rec.oci, imageLayers: rec.imageLayers ?? [] } : rec.imageLayers?.length ? { imageLayers: rec.imageLayers } : {};
+
 /** A new record's layers and network, leased for machine `t` (a restore keeps its lease). */
 function layered(t: { id: string; layers: string; dir: string; name: string }, rec: ReturnType<typeof nspawnRuntime>, lowers: string[], rootfs: string) {
   const network = networkOf(rec);
   const netIndex = network === 'nat' ? leaseSubnet(t) : null;
-  const oci = rec.oci ? { oci: rec.oci, imageLayers: rec.imageLayers ?? [] } : {};
+  const oci = ociOf(rec);
   if (rec.oci) prepareOciUpper(containerDirs(t.dir).upper, rec.imageLayers ?? [], rec.oci.cwd);
   else prepareUpper(containerDirs(t.dir).upper, hostnameOf(t), network);
   // `ssh`: the machine offers login shells (for a container: bash through nsenter, see openShell); an OCI image may have no shell.
@@ -51,12 +55,19 @@ export class NspawnDriver implements MachineDriver {
     if (!image.rootfs || !fs.existsSync(image.rootfs))
       throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
     let rec = nspawnRuntime(m.runtime);
-    if (image.oci) {
-      // The image's entrypoint and command (or the one given), env, working dir and numeric user.
-      const { argv, process } = ociProcess(image.oci.config, image.oci.layers, rec.command ?? null);
+    let root = image.rootfs;
+    if (image.oci && rec.boot) {
+      // Booted like any root filesystem: its systemd on the overlay of its layers, an OS container. The lowest layer is the
+      // root nspawn checks for an OS (os-release) instead of the empty shim.
+      if (!hasSystemd(image.oci.layers)) throw new Error(`Image ${image.image} holds no systemd (no /lib/systemd/systemd): it cannot boot.`);
+      [root] = image.oci.layers;
+      rec = { ...rec, command: null, entrypoint: null, imageLayers: image.oci.layers.slice(1) };
+    } else if (image.oci) {
+      // The image's entrypoint and command (or the ones given), env, working dir and numeric user.
+      const { argv, process } = ociProcess(image.oci.config, image.oci.layers, rec.command ?? null, rec.entrypoint ?? null);
       rec = { ...rec, command: argv, oci: process, imageLayers: image.oci.layers };
     }
-    const runtime = layered(m, rec, [], image.rootfs);
+    const runtime = layered(m, rec, [], root);
     const what = image.oci ? `${image.oci.layers.length} layers of OCI image ${image.image}` : `image ${image.image}`;
     return { runtime, log: [`root: overlay of ${what} and the machine's own upper dir`] };
   }
@@ -251,7 +262,7 @@ export class NspawnDriver implements MachineDriver {
   /** What branch() stacks again: the image root and the layers below, the network and command. */
   snapshotRecord(m: MachineSpec) {
     const rt = nspawnRuntime(m.runtime);
-    const oci = rt.oci ? { oci: rt.oci, imageLayers: rt.imageLayers ?? [] } : {};
+    const oci = ociOf(rt);
     const volumes = recordVolumes(m.runtime);
     return { ssh: rt.ssh === true, rootfs: rt.rootfs, lowers: rt.lowers ?? [], network: rt.network, command: rt.command ?? null, ...oci, volumes };
   }

@@ -31,6 +31,13 @@ function inCgroups(m: MachineSpec): string[] {
   return dirs.length ? ['sh', '-c', ENTER_CGROUPS, 'hangar-exec', ...dirs, '--'] : [];
 }
 
+/**
+ * The environment a command in the container starts with, set on the host before nsenter (which
+ * passes it on and looks the command up in the container by its PATH): an image without
+ * /usr/bin/env (busybox, an OCI image) runs commands too.
+ */
+const cleanEnv = (...extra: string[]) => ['env', '-i', PATH_IN_GUEST, 'HOME=/root', ...extra];
+
 /** The container's init (the child of nspawn), while it runs. */
 export function initOf(m: MachineSpec): number | null {
   const pids = readPids(m.dir);
@@ -74,7 +81,7 @@ export async function netDown(m: MachineSpec): Promise<void> {
 export async function execIn(m: MachineSpec, argv: string[], opts: { timeoutMs: number }): Promise<ExecResult> {
   const init = await settledInit(m);
   if (!init) throw new Error('The container is not running.');
-  const r = await run([...inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=dumb', ...argv], {
+  const r = await run([...inCgroups(m), ...cleanEnv('TERM=dumb'), 'nsenter', '-t', String(init), '-a', '--', ...argv], {
     timeoutMs: opts.timeoutMs,
   });
   if (r.timedOut) throw new Error(`The command did not finish within ${opts.timeoutMs / 1000} s.`);
@@ -85,14 +92,14 @@ export async function execIn(m: MachineSpec, argv: string[], opts: { timeoutMs: 
 export async function execStreamIn(m: MachineSpec, argv: string[], io: StreamIo): Promise<{ code: number; stderr: string }> {
   const init = await settledInit(m);
   if (!init) throw new Error('The container is not running.');
-  return streamProcess([...inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', ...argv], io);
+  return streamProcess([...inCgroups(m), ...cleanEnv(), 'nsenter', '-t', String(init), '-a', '--', ...argv], io);
 }
 
 /** A login shell in the container (bash on a pty of its own, through nsenter): the "SSH" channel of a container. */
 export async function shellIn(m: MachineSpec, cols: number, rows: number): Promise<ConsoleSource> {
   const init = await settledInit(m);
   if (!init) throw new Error('The container is not running.');
-  const argv = [...inCgroups(m), 'nsenter', '-t', String(init), '-a', '--', '/usr/bin/env', '-i', PATH_IN_GUEST, 'HOME=/root', 'TERM=xterm-256color'];
+  const argv = [...inCgroups(m), ...cleanEnv('TERM=xterm-256color'), 'nsenter', '-t', String(init), '-a', '--'];
   // bash where the image has it, else its sh (a busybox or Alpine root has no bash).
   return Promise.resolve(spawnPty([...argv, '/bin/sh', '-c', '[ -x /bin/bash ] && exec /bin/bash -l; exec /bin/sh -l'], { cols, rows, cwd: '/' }));
 }

@@ -24,6 +24,10 @@ export const nspawnRuntimeSchema = z.looseObject({
   ssh: z.boolean().optional(),
   /** An application container's command (no init); null for an OS container. */
   command: z.array(z.string()).nullable().optional(),
+  /** Asked on create for an OCI image: replaces its Entrypoint (and Cmd). */
+  entrypoint: z.array(z.string()).nullable().optional(),
+  /** Asked on create for an OCI image: boot its systemd (an OS container) instead of running its entrypoint. */
+  boot: z.boolean().optional(),
   /** The console holder and nspawn under it; null once stopped. */
   pid: z.number().int().nullable().optional(),
   nspawnPid: z.number().int().nullable().optional(),

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ociProcess, readImageFile, resolveUser } from './bundle';
+import { hasSystemd, ociProcess, readImageFile, resolveUser } from './bundle';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-bundle-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -50,5 +50,16 @@ describe('OCI users and files', () => {
     });
     expect(ociProcess(cfg, [low], ['cat']).argv).toEqual(['/bin/sh', '-c', 'cat']);
     expect(() => ociProcess({}, [low], null)).toThrow('no Entrypoint or Cmd');
+  });
+
+  it("replaces the Entrypoint and Cmd with an entrypoint given (docker's --entrypoint), the command after it", () => {
+    const cfg = { Entrypoint: ['/bin/sh', '-c'], Cmd: ['echo hi'] };
+    expect(ociProcess(cfg, [low], null, ['/bin/sleep']).argv).toEqual(['/bin/sleep']);
+    expect(ociProcess(cfg, [low], ['60'], ['/bin/sleep']).argv).toEqual(['/bin/sleep', '60']);
+  });
+
+  it('tells a system image (systemd in a layer) from an application image', () => {
+    expect(hasSystemd([low])).toBe(false);
+    expect(hasSystemd([low, layer('sys', { 'usr/lib/systemd/systemd': '' })])).toBe(true);
   });
 });

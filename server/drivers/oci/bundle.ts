@@ -112,9 +112,18 @@ export function resolveUser(user: string, layers: string[]): { uid: number; gid:
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** The process of a container of this image: its argv (Entrypoint + the given command or Cmd), Env, WorkingDir and User. */
-export function ociProcess(config: OciImageConfig, layers: string[], command: string[] | null): { argv: string[]; process: OciProcess } {
-  const argv = [...(config.Entrypoint ?? []), ...(command && command.length ? command : (config.Cmd ?? []))];
+/**
+ * The process of a container of this image: its argv (Entrypoint + the given command or Cmd; an entrypoint given replaces
+ * both, docker's --entrypoint), Env, WorkingDir and User.
+ */
+export function ociProcess(
+  config: OciImageConfig,
+  layers: string[],
+  command: string[] | null,
+  entrypoint: string[] | null = null,
+): { argv: string[]; process: OciProcess } {
+  const given = command && command.length ? command : null;
+  const argv = entrypoint?.length ? [...entrypoint, ...(given ?? [])] : [...(config.Entrypoint ?? []), ...(given ?? config.Cmd ?? [])];
   if (argv.length === 0) throw new Error('The image has no Entrypoint or Cmd: give a command (hangar run IMAGE -- CMD).');
   const who = resolveUser(config.User ?? '', layers);
   const env = [...(config.Env ?? [])];
@@ -148,3 +157,14 @@ export function writeBundle(dir: string, o: { shim: string; hostname: string; pr
   };
   fs.writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
 }
+
+/** The image's layers hold systemd as its init (a system image: Debian, Fedora), so it can boot as an OS container. */
+export function hasSystemd(layers: string[]): boolean {
+  return layers.some((l) => ['lib/systemd/systemd', 'usr/lib/systemd/systemd'].some((f) => fs.existsSync(path.join(l, f))));
+}
+
+/**
+ * What an OCI image's container runs when Hangar execs into it (a step chain's base, a probe): nothing
+ * but waiting, whatever its own entrypoint does (a server, or a command that ends). Its sh is needed.
+ */
+export const OCI_KEEPALIVE = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];

@@ -66,6 +66,7 @@ export function describePodman(host: HostInfo | null): DriverDescription {
       hotplug: no('Volumes are bound when the container starts (podman run -v): stop it to attach or detach one.'),
     },
     appContainers: yes,
+    ociBoot: no('podman runs OCI images as application containers here; boot one under nspawn.'),
     needsRootfs: true,
     imageKinds: ['debian-12', 'debian-13', 'rootfs'],
     limits: { cpus: true, memory: true, disk: false },

@@ -63,6 +63,7 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
     // qcow2 disks beside the root disk, hot-plugged through QMP (PCI hot-plug in the guest).
     disks: { ...yes, kind: 'disk', buses: ['virtio-blk', 'virtio-scsi'], resize: yes, hotplug: yes },
     appContainers: no('A command (application container) needs a container driver: nspawn or podman.'),
+    ociBoot: no('VMs boot disk images: an OCI image boots as a container (nspawn).'),
     needsRootfs: false,
     imageKinds: ['busybox', 'debian-12', 'debian-13'],
     limits: { cpus: true, memory: true, disk: true },
