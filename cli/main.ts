@@ -113,6 +113,7 @@ Usage:
   hangar backups [ls TARGET | restore TARGET ID --name NEW | rm TARGET ID]   what a target holds; restore into a new machine
   hangar backup SNAPSHOT --to TARGET              back up a snapshot (layers already on the target are not sent again)
   hangar recordings ls MACHINE | markers MACHINE ID   recorded consoles; a recording's checkpoints, restores and forks (snapshot ids)
+  hangar recordings share MACHINE ID [--expires 24h] | links MACHINE | revoke LINK   a read-only, expiring link to one recording
   hangar help
 
 Global: --json (machine-readable output).

@@ -19,7 +19,14 @@ import {
 import { auditPageSchema, type AuditQuery } from './contracts/audit';
 import { grantSchema, machineAccessSchema, type PutGrantBody } from './contracts/grants';
 import { createdForkLinkSchema, forkLinkForkSchema, forkLinkSchema, openedForkSchema, type CreateForkLinkBody, type ForkAction } from './contracts/fork-links';
-import { createdShareSchema, shareInfoSchema, shareSchema, type CreateShareBody } from './contracts/shares';
+import {
+  createdShareSchema,
+  recordingShareInfoSchema,
+  shareInfoSchema,
+  shareSchema,
+  type CreateRecordingShareBody,
+  type CreateShareBody,
+} from './contracts/shares';
 import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode, type PageQuery } from './contracts/common';
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
@@ -185,6 +192,14 @@ export function createApiClient(opts: ClientOptions) {
       revoke: (id: string) => call('DELETE', `/shares/${encodeURIComponent(id)}`, shareSchema),
       /** With a client made with `share`: what the link opens. */
       info: () => call('GET', '/share', shareInfoSchema),
+      /** A read-only link to one recording of the machine (listed and revoked with its other links). */
+      createForRecording: (ref: string, id: string, b: CreateRecordingShareBody) =>
+        call('POST', `/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}/shares`, createdShareSchema, b),
+      /** With a client made with a recording link's `share`: the recording it opens, and its markers. */
+      recordingInfo: () => call('GET', '/share/recording', recordingShareInfoSchema),
+      recordingMarkers: () => call('GET', '/share/recording/markers', recordingMarkersSchema),
+      /** Where a recording link's cast is served (fetched with the link in X-Hangar-Share). */
+      recordingCastUrl: () => `${opts.baseUrl}/api/share/recording/cast`,
     },
     forkLinks: {
       list: (p: PageQuery = {}) => call('GET', `/fork-links${q({ ...p })}`, listOf(forkLinkSchema)),

@@ -9,14 +9,16 @@ export interface PlayerControl {
 }
 
 /** asciinema-player on a recording's URL: play, pause, a scrubber (with the recording's markers on it), speed, fullscreen. */
-export function RecordingPlayer({ url, control }: { url: string; control?: MutableRefObject<PlayerControl | null> }) {
+export function RecordingPlayer({ url, share, control }: { url: string; share?: string; control?: MutableRefObject<PlayerControl | null> }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     let player: { dispose(): void } | null = null;
     let gone = false;
     void import('asciinema-player').then((A) => {
       if (gone || !ref.current) return;
-      const p = A.create(url, ref.current, { fit: 'width', controls: true, autoPlay: true, idleTimeLimit: 2, terminalFontSize: 'small' });
+      // A recording link's page has no session: the player fetches the cast with the link, as the page's API calls do.
+      const src = share ? { url, fetchOpts: { headers: { 'x-hangar-share': share } } } : url;
+      const p = A.create(src, ref.current, { fit: 'width', controls: true, autoPlay: true, idleTimeLimit: 2, terminalFontSize: 'small' });
       player = p;
       // By index, not time: the player shortens idle stretches (idleTimeLimit), so the file's times are not its own.
       // Paused there: a jump shows the console as it was at the marker (playing on would run past it).
@@ -34,6 +36,6 @@ export function RecordingPlayer({ url, control }: { url: string; control?: Mutab
       if (control) control.current = null;
       player?.dispose();
     };
-  }, [url, control]);
+  }, [url, share, control]);
   return <div ref={ref} className="overflow-hidden rounded-lg" data-testid="recording-player" />;
 }

@@ -1,7 +1,8 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { useRef } from 'react';
+import { useMemo, useRef } from 'react';
+import { createApiClient } from '@/lib/api-client';
 import type { Recording } from '@/lib/contracts/recordings';
 import { queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
@@ -24,13 +25,31 @@ const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60))
  * machine's checkpoints, restores and forks while it was written. A marker jumps the player
  * there; a checkpoint's marker restores the machine to it, or forks it, in one click (operators).
  */
-export function RecordingTimeline({ machineId, recording, canRestore }: { machineId: string; recording: Recording; canRestore: boolean }) {
+export function RecordingTimeline({
+  machineId,
+  recording,
+  canRestore,
+  share,
+}: {
+  machineId: string;
+  recording: Recording;
+  canRestore: boolean;
+  /** A recording link's token: the cast and markers are read with it (its own routes), and nothing can be restored. */
+  share?: string;
+}) {
   const control = useRef<PlayerControl | null>(null);
-  const markers = useQuery({ ...queries(api).recordingMarkers(machineId, recording.id), refetchInterval: recording.active ? 5000 : false });
+  const shared = useMemo(() => (share ? createApiClient({ baseUrl: '', share }) : null), [share]);
+  const mine = queries(api).recordingMarkers(machineId, recording.id);
+  const markers = useQuery({
+    queryKey: shared ? ['recording-share', share ?? '', 'markers'] : mine.queryKey,
+    queryFn: shared ? () => shared.shares.recordingMarkers() : mine.queryFn,
+    refetchInterval: recording.active ? 5000 : false,
+  });
   const items = markers.data?.items ?? [];
+  const restorable = canRestore && !shared;
   return (
     <div className="mt-2 grid gap-3 lg:grid-cols-[minmax(0,1fr)_18rem]">
-      <RecordingPlayer url={api.machines.recordingUrl(machineId, recording.id)} control={control} />
+      <RecordingPlayer url={shared ? shared.shares.recordingCastUrl() : api.machines.recordingUrl(machineId, recording.id)} share={share} control={control} />
       <div className="min-w-0 rounded-lg border border-zinc-200 p-2 dark:border-zinc-800">
         <h4 className="px-1 pb-1 text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400">Timeline</h4>
         {markers.isError ? (
@@ -55,7 +74,7 @@ export function RecordingTimeline({ machineId, recording, canRestore }: { machin
                     {m.label}
                   </span>
                 </button>
-                {canRestore && m.kind === 'checkpoint' && m.snapshotId && (
+                {restorable && m.kind === 'checkpoint' && m.snapshotId && (
                   <div className="mt-0.5 flex gap-1 pl-10">
                     <RestoreHereButton machineId={machineId} snapshotId={m.snapshotId} label={m.label} />
                     <ForkHereButton snapshotId={m.snapshotId} label={m.label} />

@@ -8,6 +8,8 @@ import { keys, queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { hasRole } from '@/lib/roles';
 import { RecordingTimeline } from '@/components/console/recording-timeline';
+import { RecordingShareForm } from '@/components/console/recording-share-form';
+import { RecordingLinks } from '@/components/console/recording-links';
 import { Section } from '@/components/ui/section';
 import { useToast } from '@/components/shell/toasts';
 import { useConfirm } from '@/components/ui/confirm-dialog';
@@ -22,6 +24,7 @@ export function RecordingsPanel({ machine, canChange }: { machine: Machine; canC
   const me = useQuery(queries(api).me()).data;
   const canRestore = !!me && hasRole(me.role, 'operator');
   const [playing, setPlaying] = useState<string | null>(null);
+  const [sharing, setSharing] = useState<string | null>(null);
   // A recording grows while its session is open: look again now and then.
   const anyActive = !!list.data?.items.some((r) => r.active);
   // A start opens a session (maybe recorded), a stop ends one: look again.
@@ -97,6 +100,15 @@ export function RecordingsPanel({ machine, canChange }: { machine: Machine; canC
                   >
                     Download
                   </a>
+                  {canChange && (
+                    <button
+                      type="button"
+                      onClick={() => setSharing(sharing === r.id ? null : r.id)}
+                      className="rounded px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-800"
+                    >
+                      Share
+                    </button>
+                  )}
                   {canChange && !r.active && (
                     <button
                       type="button"
@@ -108,11 +120,13 @@ export function RecordingsPanel({ machine, canChange }: { machine: Machine; canC
                   )}
                 </span>
               </div>
+              {sharing === r.id && <RecordingShareForm machineId={machine.id} recordingId={r.id} onClose={() => setSharing(null)} />}
               {playing === r.id && <RecordingTimeline machineId={machine.id} recording={r} canRestore={canRestore} />}
             </li>
           ))}
         </ul>
       )}
+      {canChange && <RecordingLinks machineId={machine.id} />}
     </Section>
   );
 }

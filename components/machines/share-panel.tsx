@@ -50,8 +50,10 @@ export function SharePanel({ machineId, machineName }: { machineId: string; mach
     const label = String(f.get('label') ?? '').trim();
     create.mutate({ role: f.get('role') as 'viewer' | 'operator', expiresInSeconds: Number(f.get('expires')), ...(label ? { label } : {}) });
   }
-  const active = (shares.data ?? []).filter((s) => s.state === 'active');
-  const past = (shares.data ?? []).filter((s) => s.state !== 'active').slice(0, 5);
+  // Recording links are listed with their recordings (components/console/recording-links.tsx).
+  const consoleLinks = (shares.data ?? []).filter((s) => !s.recordingId);
+  const active = consoleLinks.filter((s) => s.state === 'active');
+  const past = consoleLinks.filter((s) => s.state !== 'active').slice(0, 5);
   return (
     <section aria-label="Share" className="rounded-xl border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
       <h2 className="text-sm font-semibold">Share {machineName}&apos;s console</h2>

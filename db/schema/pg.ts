@@ -194,6 +194,8 @@ export const shareLinks = pgTable('share_links', {
   expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
   revokedAt: bigint('revoked_at', { mode: 'number' }),
   lastUsedAt: bigint('last_used_at', { mode: 'number' }),
+  /** A recording link: it opens this one recording of the machine (its cast and markers), nothing else. */
+  recordingId: text('recording_id'),
 });
 
 export const auditEvents = pgTable(

@@ -194,6 +194,8 @@ export const shareLinks = sqliteTable('share_links', {
   expiresAt: integer('expires_at').notNull(),
   revokedAt: integer('revoked_at'),
   lastUsedAt: integer('last_used_at'),
+  /** A recording link: it opens this one recording of the machine (its cast and markers), nothing else. */
+  recordingId: text('recording_id'),
 });
 
 export const auditEvents = sqliteTable(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema, timestampSchema } from './common';
+import { recordingSchema } from './recordings';
 
 /** What a share link lets its holder do: watch the console, or type into it too. */
 export const shareRoleSchema = z.enum(['viewer', 'operator']);
@@ -15,6 +16,8 @@ export const shareSchema = z.object({
   revokedAt: timestampSchema.nullable(),
   lastUsedAt: timestampSchema.nullable(),
   state: z.enum(['active', 'expired', 'revoked']),
+  /** A recording link: it plays this one recording of the machine, read-only, and opens nothing else. Null: a console link. */
+  recordingId: z.string().nullable(),
 });
 export type Share = z.infer<typeof shareSchema>;
 
@@ -45,3 +48,16 @@ export const shareInfoSchema = z.object({
   expiresAt: timestampSchema,
 });
 export type ShareInfo = z.infer<typeof shareInfoSchema>;
+
+/** A link to one recording: read-only by nature (no role), until it expires (24 h by default) or is revoked. */
+export const createRecordingShareBodySchema = createShareBodySchema.omit({ role: true });
+export type CreateRecordingShareBody = z.input<typeof createRecordingShareBodySchema>;
+
+/** What the holder of a recording link learns: the recording, whose machine's it is, and until when. */
+export const recordingShareInfoSchema = z.object({
+  machine: z.object({ name: z.string() }),
+  recording: recordingSchema,
+  label: z.string().nullable(),
+  expiresAt: timestampSchema,
+});
+export type RecordingShareInfo = z.infer<typeof recordingShareInfoSchema>;

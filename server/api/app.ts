@@ -29,6 +29,7 @@ import { diskRoutes } from './disks';
 import { userRoutes } from './users';
 import { limitRoutes } from './limits';
 import { ssoRoutes } from './sso';
+import { recordingShareRoutes } from './recording-shares';
 import { shareRoutes } from './shares';
 import { forkLinkRoutes } from './fork-links';
 import { grantRoutes } from './grants';
@@ -73,6 +74,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   snapshotRoutes,
   diffRoutes,
   shareRoutes,
+  recordingShareRoutes,
   forkLinkRoutes,
   grantRoutes,
   recordingRoutes,

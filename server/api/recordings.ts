@@ -4,11 +4,33 @@ import { z } from 'zod';
 import { listOf, okSchema } from '@/lib/contracts/common';
 import { machineSchema } from '@/lib/contracts/machines';
 import { patchMachineBodySchema, recordingMarkersSchema, recordingParams, recordingSchema } from '@/lib/contracts/recordings';
-import { padKey, pageOf, timeIdKey } from '@/server/core/paging';
+import type { RecordingMarker } from '@/lib/recording-markers';
+import { padKey, pageOf, timeIdKey, type PageRequest } from '@/server/core/paging';
 import { defineRoute, refParams } from './route';
+
+/** In the player's order: a marker's place in the file is its key. */
+export function markersPage(markers: RecordingMarker[], page: PageRequest) {
+  const p = pageOf(
+    markers.map((marker, i) => ({ marker, key: padKey(i) })),
+    page,
+    (x) => x.key,
+  );
+  return { items: p.items.map((x) => x.marker), next: p.next };
+}
 
 const recParams = refParams.extend(recordingParams.shape);
 const downloadQuery = z.object({ download: z.enum(['1', 'true']).optional() });
+
+/** A recording's file as the answer (streamed; `attachment`: as a download under that name). */
+export function castResponse(file: string, attachment?: string): Response {
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-asciicast',
+    'cache-control': 'no-store',
+    'content-length': String(fs.statSync(file).size),
+  };
+  if (attachment) headers['content-disposition'] = `attachment; filename="${attachment}"`;
+  return new Response(Readable.toWeb(fs.createReadStream(file)) as ReadableStream, { headers });
+}
 
 /** A machine's settings, and the recordings of its console sessions (asciicast v2). */
 export const recordingRoutes = [
@@ -58,16 +80,8 @@ export const recordingRoutes = [
     query: downloadQuery,
     response: z.unknown(),
     produces: { type: 'application/x-asciicast', description: 'The recording (asciicast v2: a JSON header line, then one JSON event per line)' },
-    handler: async ({ machine: m, core, params, query }) => {
-      const file = core.recordings.file(m.id, params.id);
-      const headers: Record<string, string> = {
-        'content-type': 'application/x-asciicast',
-        'cache-control': 'no-store',
-        'content-length': String(fs.statSync(file).size),
-      };
-      if (query.download) headers['content-disposition'] = `attachment; filename="${m.name}-${params.id}.cast"`;
-      return new Response(Readable.toWeb(fs.createReadStream(file)) as ReadableStream, { headers });
-    },
+    handler: async ({ machine: m, core, params, query }) =>
+      castResponse(core.recordings.file(m.id, params.id), query.download ? `${m.name}-${params.id}.cast` : undefined),
   }),
   defineRoute({
     method: 'get',
@@ -80,12 +94,7 @@ export const recordingRoutes = [
     params: recParams,
     list: {},
     response: recordingMarkersSchema,
-    handler: async ({ core, machine: m, params, page }) => {
-      // In the player's order: a marker's place in the file is its key.
-      const all = (await core.recordings.markers(m.id, params.id)).map((marker, i) => ({ marker, key: padKey(i) }));
-      const p = pageOf(all, page, (x) => x.key);
-      return { items: p.items.map((x) => x.marker), next: p.next };
-    },
+    handler: async ({ core, machine: m, params, page }) => markersPage(await core.recordings.markers(m.id, params.id), page),
   }),
   defineRoute({
     method: 'delete',

@@ -35,8 +35,11 @@ export interface RouteSpec<P extends AnyObject | undefined, Q extends AnyObject 
   summary: string;
   tag: string;
   access: Access;
-  /** A share link may call it (only the share routes: a link opens its machine's console and nothing else). */
-  share?: boolean;
+  /**
+   * A share link may call it (only the share routes: a link opens its machine's console and nothing else);
+   * 'recording': only a recording link may, and no console link (a recording link reads its one recording, nothing else).
+   */
+  share?: boolean | 'recording';
   /** On a /machines/{ref} route: the grant on that machine that lets in a caller whose global role is too weak. */
   machineGrant?: GrantRole;
   params?: P;

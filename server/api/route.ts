@@ -40,7 +40,8 @@ export function clientIp(c: Context<AppEnv>): string | null {
  */
 function guard(spec: AnyRouteSpec): MiddlewareHandler<AppEnv> {
   const { access, machineGrant } = spec;
-  const share = !!spec.share;
+  // Which kind of link may call it: a console link (true) or a recording link ('recording'); never both.
+  const share = spec.share === 'recording' ? 'recording' : spec.share ? 'console' : null;
   const machineRoute = MACHINE_ROUTE.test(spec.path);
   const template = `/api${spec.path}`;
   return async (c, next) => {
@@ -52,7 +53,13 @@ function guard(spec: AnyRouteSpec): MiddlewareHandler<AppEnv> {
     );
     c.set('principal', principal);
     if (access !== 'public' && !principal) throw new UnauthorizedError(shareHeader ? 'This share link has expired or was revoked.' : undefined);
-    if (principal?.via === 'share' && !share && access !== 'public') throw new ForbiddenError("A share link opens its machine's console and nothing else.");
+    if (principal?.via === 'share' && access !== 'public') {
+      const kind = principal.share?.recordingId ? 'recording' : 'console';
+      if (kind !== share)
+        throw new ForbiddenError(
+          kind === 'recording' ? 'A recording link opens its recording and nothing else.' : "A share link opens its machine's console and nothing else.",
+        );
+    }
     // A browser sends our cookie on its own, so cookie-authenticated changes (and the public
     // login form: login CSRF) must come from our own pages. Token callers are not browsers.
     if (

@@ -35,8 +35,11 @@ export interface Principal {
   via: 'session' | 'token' | 'share';
   sessionId?: string;
   tokenId?: string;
-  /** A share link: it opens one machine's console, nothing else. */
-  share?: { id: string; machineId: string; expiresAt: number };
+  /**
+   * A share link: it opens one machine's console, nothing else; a recording link (`recordingId`)
+   * opens one recording of that machine (its cast and markers) and not even the console.
+   */
+  share?: { id: string; machineId: string; expiresAt: number; recordingId: string | null };
 }
 
 export interface ClientMeta {
@@ -132,7 +135,7 @@ export class AuthService {
       const role: Role = link.role === 'operator' ? 'operator' : 'viewer';
       // Not a user: a stand-in with the link's id, so audit entries and console sessions name the link.
       const user: User = { id: link.id, username: link.label ? `link "${link.label}"` : 'share link', role, disabled: false, createdAt: link.createdAt };
-      return { user, role, via: 'share', share: { id: link.id, machineId: link.machineId, expiresAt: link.expiresAt } };
+      return { user, role, via: 'share', share: { id: link.id, machineId: link.machineId, expiresAt: link.expiresAt, recordingId: link.recordingId ?? null } };
     }
     if (creds.bearer) {
       if (!creds.bearer.startsWith(TOKEN_PREFIX)) return null;

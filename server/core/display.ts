@@ -49,7 +49,8 @@ export class DisplayService {
     });
     // A share link opens its own machine only, and only to watch.
     if (p.share) {
-      if (m.id !== p.share.machineId) throw new NotFoundError('Machine');
+      // A recording link shows its recording, never the live screen.
+      if (m.id !== p.share.machineId || p.share.recordingId) throw new NotFoundError('Machine');
       return { machine: this.reachable(m), readOnly: true };
     }
     const access = await this.grants.accessTo(p, m.id);

@@ -151,9 +151,13 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   consoles.machines = machines;
   const recordings = new RecordingService(path.join(layout.root, 'recordings'));
   consoles.recordings = recordings;
-  bus.subscribe('machine:removed', ({ id }) => recordings.removeMachine(id));
+  bus.subscribe('machine:removed', ({ id }) => {
+    recordings.removeMachine(id);
+    consoles.forgetMachine(id);
+  });
   // Checkpoints, restores and forks become markers in the machine's open recordings.
-  bus.subscribe('machine:moment', (m) => consoles.markMachine(m.machineId, formatMarkerLabel(m.kind, m.text, m.snapshotId)));
+  // A restore's marker also opens the restored machine's next recording (registry.markMachine says why).
+  bus.subscribe('machine:moment', (m) => consoles.markMachine(m.machineId, formatMarkerLabel(m.kind, m.text, m.snapshotId), { carry: m.kind === 'restore' }));
   const grants = new GrantService(store, machines, auth);
   // A user deleted (or disabled) is revoked: their machines' owner may have changed underneath the kept list.
   auth.onRevoke((r) => r.userId && !r.sessionId && machines.listing.ownerChanged(r.userId));
@@ -211,7 +215,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const sshKeys = new SshKeyService(store);
   const ssh = new SshAccessService(store, machines, grants, auth, bus);
   sshKeys.onChange = () => ssh.syncAll();
-  const shares = new ShareService(store, auth, machines);
+  const shares = new ShareService(store, auth, machines, recordings);
   // HANGAR_CLOCK_SKEW_MS moves the fork links' clock (link expiry, fork lifetimes): tests see a lifetime end without waiting for it.
   const skewMs = Number(process.env.HANGAR_CLOCK_SKEW_MS) || 0;
   const forkLinks = new ForkLinkService({ store, jobs, machines, snapshots, shares, now: () => Date.now() + skewMs });

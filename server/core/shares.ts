@@ -1,4 +1,4 @@
-import type { CreateShareBody, Share, ShareInfo } from '@/lib/contracts/shares';
+import type { CreateShareBody, RecordingShareInfo, Share, ShareInfo } from '@/lib/contracts/shares';
 import type { Store } from '@/db/client';
 import { getShare, insertShare, listShares, revokeShare, type ShareRow } from '@/db/repo/shares';
 import { getUser } from '@/db/repo/users';
@@ -6,6 +6,7 @@ import { hashSecret, SHARE_PREFIX, type AuthService, type Principal } from './au
 import { NotFoundError } from './errors';
 import { newId, newSecret } from './ids';
 import type { MachineService } from './machines';
+import type { RecordingService } from './console/recordings';
 
 /**
  * Share links: a machine's console for someone without an account, read-only or to type into,
@@ -17,6 +18,7 @@ export class ShareService {
     private readonly store: Store,
     private readonly auth: AuthService,
     private readonly machines: MachineService,
+    private readonly recordings: RecordingService,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -34,15 +36,18 @@ export class ShareService {
       revokedAt: r.revokedAt,
       lastUsedAt: r.lastUsedAt,
       state,
+      recordingId: r.recordingId ?? null,
     };
   }
 
   async create(
     p: Principal,
     ref: string,
-    body: Required<Pick<CreateShareBody, 'role' | 'expiresInSeconds'>> & { label?: string },
+    body: Required<Pick<CreateShareBody, 'role' | 'expiresInSeconds'>> & { label?: string; recordingId?: string },
   ): Promise<{ share: Share; token: string; path: string }> {
     const m = await this.machines.get(p, ref);
+    // A recording link is a share link of another kind: same token, expiry, revocation and audit, narrower reach.
+    if (body.recordingId) this.recordings.file(m.id, body.recordingId);
     const token = newSecret(SHARE_PREFIX);
     const now = this.now();
     const row: ShareRow = {
@@ -56,9 +61,10 @@ export class ShareService {
       expiresAt: now + body.expiresInSeconds * 1000,
       revokedAt: null,
       lastUsedAt: null,
+      recordingId: body.recordingId ?? null,
     };
     await insertShare(this.store, row);
-    return { share: await this.toShare(row), token, path: `/s/${token}` };
+    return { share: await this.toShare(row), token, path: `${body.recordingId ? '/r/' : '/s/'}${token}` };
   }
 
   async list(p: Principal, ref: string): Promise<Share[]> {
@@ -77,7 +83,7 @@ export class ShareService {
 
   /** What a link's holder may know: its machine and until when. */
   async info(p: Principal): Promise<ShareInfo> {
-    if (!p.share) throw new NotFoundError('Share link');
+    if (!p.share || p.share.recordingId) throw new NotFoundError('Share link');
     const m = await this.machines.get(p, p.share.machineId);
     const row = (await getShare(this.store, p.share.id))!;
     const shell = m.capabilities.consoles.shell;
@@ -88,5 +94,21 @@ export class ShareService {
       label: row.label,
       expiresAt: row.expiresAt,
     };
+  }
+
+  /** The one recording a recording link opens (the route guard lets only recording links ask). */
+  recordingOf(p: Principal): { machineId: string; recordingId: string } {
+    if (!p.share?.recordingId) throw new NotFoundError('Recording');
+    return { machineId: p.share.machineId, recordingId: p.share.recordingId };
+  }
+
+  /** What a recording link's holder may know: the recording, its machine's name, and until when. */
+  async recordingInfo(p: Principal): Promise<RecordingShareInfo> {
+    const { machineId, recordingId } = this.recordingOf(p);
+    const rec = this.recordings.list(machineId).find((r) => r.id === recordingId);
+    if (!rec) throw new NotFoundError('Recording');
+    const row = (await getShare(this.store, p.share!.id))!;
+    const m = await this.machines.get(p, machineId);
+    return { machine: { name: m.name }, recording: rec, label: row.label, expiresAt: row.expiresAt };
   }
 }

@@ -3,7 +3,8 @@ import type { Socket } from 'socket.io-client';
 import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, jobDone, serialConsole, startServer, until, type RunningServer, tearDown } from './harness';
+import { createApiClient, type ApiClient as Client } from '@/lib/api-client';
+import { adminToken, client, jobDone, serialConsole, socket, startServer, until, type RunningServer, tearDown } from './harness';
 
 /**
  * The console timeline on a real busybox VM: a recorded serial console gains markers for the
@@ -15,6 +16,9 @@ let api: ApiClient;
 let viewerApi: ApiClient;
 let token: string;
 let machineId: string;
+/** The recording the first test writes (it ends with the restore), and the checkpoint it restores to. */
+let recId = '';
+let c1 = '';
 const sockets: Socket[] = [];
 const finished = async (job: Job, ms?: number) => {
   const j = await jobDone(api, job, ms);
@@ -47,9 +51,10 @@ describe('console timeline', () => {
     c.type('echo tl-$((6*7))\n');
     await c.waitFor('tl-42');
     const [rec] = (await api.machines.recordings('tl')).items;
+    recId = rec.id;
     expect(rec).toMatchObject({ console: 'serial', active: true });
 
-    const c1 = ((await finished(await api.snapshots.checkpoint('tl', 'c1'))).result as { snapshot: string }).snapshot;
+    c1 = ((await finished(await api.snapshots.checkpoint('tl', 'c1'))).result as { snapshot: string }).snapshot;
     await api.machines.exec('tl', ['sh', '-c', 'echo later > /tmp/after-c1']);
     expect(await exists('/tmp/after-c1')).toBe('yes');
     const fork = await finished(await api.snapshots.fork(c1, { count: 1 }));
@@ -97,4 +102,86 @@ describe('console timeline', () => {
       { t: expect.any(Number), kind: 'restore', label: 'c1', snapshotId: c1 },
     ]);
   }, 300_000);
+
+  it("the restored machine's next recording starts with the restore marker: the timeline reads on across the restore", async () => {
+    expect(recId).not.toBe('');
+    // The console of the restored machine is a new session: its recording opens with where its state came from.
+    const c = await serialConsole(srv.url, token, machineId, 'tl-after-restore', sockets);
+    expect(c.reply).toMatchObject({ ok: true, recording: true });
+    const first = await until(async () => {
+      for (const r of (await api.machines.recordings('tl')).items.filter((x) => x.id !== recId)) {
+        const [m] = (await api.machines.recordingMarkers('tl', r.id)).items;
+        if (m?.kind === 'restore') return m;
+      }
+      return null;
+    }, 'a recording that starts with the restore marker');
+    expect(first).toEqual({ t: expect.any(Number), kind: 'restore', label: 'c1', snapshotId: c1 });
+  }, 120_000);
+
+  it('a recording link plays that one recording and its markers, and nothing else; revoked or expired it opens nothing', async () => {
+    const made = await api.shares.createForRecording('tl', recId, { expiresInSeconds: 3600, label: 'for review' });
+    expect(made.path).toMatch(/^\/r\/hgs_/);
+    expect(made.share).toMatchObject({ recordingId: recId, role: 'viewer', state: 'active', label: 'for review' });
+    const link: Client = createApiClient({ baseUrl: srv.url, share: made.token });
+    const withLink = { 'x-hangar-share': made.token };
+    expect(await link.shares.recordingInfo()).toMatchObject({ machine: { name: 'tl' }, recording: { id: recId }, label: 'for review' });
+    const cast = await fetch(`${srv.url}/api/share/recording/cast`, { headers: withLink });
+    expect(cast.status).toBe(200);
+    expect(await cast.text()).toContain(`"m","restore · c1 · ${c1}"]`);
+    expect((await link.shares.recordingMarkers()).items).toEqual((await api.machines.recordingMarkers('tl', recId)).items);
+
+    // Nothing else: not another recording, not this one by its machine's routes, not the machine, its console or its screen.
+    const other = (await api.machines.recordings('tl')).items.find((r) => r.id !== recId)!;
+    for (const p of [
+      `/machines/tl/recordings/${other.id}`,
+      `/machines/tl/recordings/${recId}`,
+      `/machines/tl/recordings/${recId}/markers`,
+      '/machines/tl',
+      '/share',
+      '/machines',
+    ])
+      expect([p, (await fetch(`${srv.url}/api${p}`, { headers: withLink })).status]).toEqual([p, 403]);
+    const bad = await fetch(`${srv.url}/api/machines/tl/recordings/${recId}/shares`, {
+      method: 'POST',
+      headers: { ...withLink, 'content-type': 'application/json', origin: srv.url },
+      body: '{}',
+    });
+    expect(bad.status).toBe(403);
+    const sock = await serialConsole(srv.url, { share: made.token }, machineId, 'tl-link', sockets).catch((e: Error) => e);
+    expect(String(sock instanceof Error ? sock.message : sock.reply.ok)).toMatch(/forbidden|false/);
+    const events = socket(srv.url, '/events', { share: made.token });
+    sockets.push(events);
+    expect((await new Promise<Error>((resolve) => events.once('connect_error', resolve))).message).toMatch(/forbidden/);
+
+    // Audited like other share links; listed with the machine's links; revoked, it opens nothing.
+    expect((await api.audit.list({ action: 'share.create' })).items[0].detail).toMatchObject({ shareId: made.share.id, recording: recId });
+    expect((await api.shares.list('tl')).items.find((x) => x.id === made.share.id)).toMatchObject({ recordingId: recId });
+    await api.shares.revoke(made.share.id);
+    await expect(link.shares.recordingInfo()).rejects.toMatchObject({ status: 401 });
+    expect((await fetch(`${srv.url}/api/share/recording/cast`, { headers: withLink })).status).toBe(401);
+
+    // Expired: the same answer (the shortest expiry is 5 s).
+    const brief = await api.shares.createForRecording('tl', recId, { expiresInSeconds: 5 });
+    const briefLink = createApiClient({ baseUrl: srv.url, share: brief.token });
+    await until(
+      () =>
+        briefLink.shares.recordingMarkers().then(
+          () => null,
+          (e: { status?: number }) => e.status === 401 || null,
+        ),
+      'the link to expire',
+      30_000,
+      500,
+    );
+    // A recording that does not exist cannot be shared; the CLI makes a link and revokes it.
+    await expect(api.shares.createForRecording('tl', 'rec-0000000000000-nope', {})).rejects.toMatchObject({ status: 404 });
+    const env = { XDG_CONFIG_HOME: srv.dataDir, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const cli = await run([process.execPath, 'dist/cli.js', 'recordings', 'share', 'tl', recId, '--expires', '2h'], { env, timeoutMs: 60_000 });
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(new RegExp(`Link \\(shown once\\): ${srv.url}/r/hgs_`));
+    const id = cli.stdout.match(/Made (shr_[a-z0-9]+)/)![1];
+    const revoked = await run([process.execPath, 'dist/cli.js', 'recordings', 'revoke', id], { env, timeoutMs: 60_000 });
+    expect(revoked.code).toBe(0);
+    expect((await api.shares.list('tl')).items.find((x) => x.id === id)?.state).toBe('revoked');
+  }, 120_000);
 });

@@ -21,6 +21,8 @@ export function socketAuth(core: Core, opts: { share?: boolean } = {}) {
       const principal = await core.auth.authenticate(creds);
       if (!principal) return next(new Error(share ? 'unauthorized: this share link has expired or was revoked' : 'unauthorized: log in first'));
       if (principal.share && !opts.share) return next(new Error("forbidden: a share link opens its machine's console only"));
+      // A recording link plays its recording over HTTP: no socket (console, events) is its.
+      if (principal.share?.recordingId) return next(new Error('forbidden: a recording link opens its recording only'));
       if (
         principal.via === 'session' &&
         !isSameOrigin({ origin: h.origin ?? null, host: h.host ?? null, 'sec-fetch-site': (h['sec-fetch-site'] as string) ?? null })

@@ -148,4 +148,22 @@ describe('ConsoleRegistry on the fake driver', () => {
       expect(await t.core.recordings.markers(vm.id, rec.id)).toEqual([{ t: expect.any(Number), kind: 'checkpoint', label: 'c1', snapshotId: snapshot }]);
     });
   });
+
+  it("a restore's marker (carried) opens the machine's next recorded serial session, once", async () => {
+    await t.core.machines.patch(vm.id, { recordConsole: true });
+    // No session open at the restore (its process went): the marker waits for the next one.
+    t.core.consoles.markMachine(vm.id, 'restore · c1 · snp_aaaaaaaaaaaaaaaaaaaa', { carry: true });
+    const a = await attach(t.admin);
+    expect(a.session.recording).toBe(true);
+    await vi.waitFor(async () => {
+      const [rec] = t.core.recordings.list(vm.id);
+      expect(await t.core.recordings.markers(vm.id, rec.id)).toEqual([
+        { t: expect.any(Number), kind: 'restore', label: 'c1', snapshotId: 'snp_aaaaaaaaaaaaaaaaaaaa' },
+      ]);
+    });
+    // Taken: a second viewer of the same session adds nothing.
+    await attach(t.admin, 'serial', 'interactive', 'tab-2');
+    const [rec] = t.core.recordings.list(vm.id);
+    expect(await t.core.recordings.markers(vm.id, rec.id)).toHaveLength(1);
+  });
 });

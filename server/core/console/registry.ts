@@ -45,6 +45,8 @@ const IDLE_MS = 30 * 60_000;
 const EXITED_MS = 60_000;
 /** How long a stopped machine's console waits for its exit code before it closes (log consoles poll every 250 ms, then wait up to 5 s for the code). */
 const EXIT_GRACE_MS = 8_000;
+/** Restores one after another with no console opened between: the last few are kept. */
+const MAX_CARRIED = 8;
 
 /**
  * Console sessions. A host shell is one session per client-made id (each tab its own shell);
@@ -59,6 +61,8 @@ export class ConsoleRegistry {
   accessTo: (p: Principal, machineId: string) => Promise<MachineAccess> = async (p) => ({ role: p.role, granted: false });
   /** Where recorded sessions go (set with the machines). */
   recordings: RecordingService | null = null;
+  /** Markers for a machine's next serial session (see markMachine). */
+  private readonly carried = new Map<string, string[]>();
 
   constructor(
     private readonly settings: SettingsService,
@@ -103,17 +107,39 @@ export class ConsoleRegistry {
 
   /** A machine that records its consoles: this session's output goes to an asciicast file from now on. */
   private maybeRecord(session: ConsoleSession, req: AttachParams, row: MachineRow): void {
-    if (req.target.kind !== 'machine' || !this.recordings || !row.recordConsole) return;
+    if (req.target.kind !== 'machine') return;
+    // The first serial session after a restore takes its marker, recorded or not (a later one did not start there).
+    const carried = req.target.channel === 'serial' ? (this.carried.get(row.id) ?? []) : [];
+    if (req.target.channel === 'serial') this.carried.delete(row.id);
+    if (!this.recordings || !row.recordConsole) return;
     try {
       session.record(this.recordings.start(row.id, req.target.channel, `${row.name} (${req.target.channel})`, req.cols, req.rows));
+      for (const label of carried) session.mark(label);
     } catch {
       // No room for the file (disk, permissions): the console works, unrecorded.
     }
   }
 
-  /** A marker in every recorded console session open on this machine (serial and SSH alike). */
-  markMachine(machineId: string, label: string): void {
+  /**
+   * A marker in every recorded console session open on this machine (serial and SSH alike).
+   *
+   * `carry`: also the first marker of the machine's next serial console session. A restore
+   * replaces the machine's process, so the console session being recorded ends with it (its file
+   * ends with this marker) and the restored machine's console is a new session, a new recording.
+   * Rather than keep one session (and one file) alive across a process that is gone, the new
+   * recording starts with the same marker: each file says where its state came from, and the
+   * machine's list of recordings reads as one timeline across restores. Held in memory until
+   * that session opens (a server restart loses it; the old file still has it). SSH shells are
+   * a person's own and open later, so they do not take it.
+   */
+  markMachine(machineId: string, label: string, opts: { carry?: boolean } = {}): void {
     for (const [key, s] of this.sessions) if (key.startsWith(`machine:${machineId}:`)) s.mark(label);
+    if (opts.carry) this.carried.set(machineId, [...(this.carried.get(machineId) ?? []), label].slice(-MAX_CARRIED));
+  }
+
+  /** A machine that was removed: nothing waits for its next session. */
+  forgetMachine(machineId: string): void {
+    this.carried.delete(machineId);
   }
 
   /** Close a session and its source now. */
@@ -148,7 +174,14 @@ export class ConsoleRegistry {
   /** Who may open what; for a machine, its row and the caller's access there. */
   private async authorize(p: Principal, target: ConsoleTarget): Promise<{ row: MachineRow; access: MachineAccess } | null> {
     // A share link opens its own machine's serial console, and (an operator link) its shell; anything else does not exist for it.
-    if (p.share && (target.kind !== 'machine' || target.machineId !== p.share.machineId || (target.channel !== 'serial' && !hasRole(p.role, 'operator'))))
+    // A recording link opens no console at all (its recording is played over HTTP).
+    if (
+      p.share &&
+      (p.share.recordingId ||
+        target.kind !== 'machine' ||
+        target.machineId !== p.share.machineId ||
+        (target.channel !== 'serial' && !hasRole(p.role, 'operator')))
+    )
       throw new NotFoundError('Console');
     switch (target.kind) {
       case 'host-shell':

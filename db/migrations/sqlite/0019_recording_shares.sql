@@ -1,0 +1,1 @@
+ALTER TABLE `share_links` ADD `recording_id` text;
