@@ -9,7 +9,7 @@ import { insertSnapshot, type SnapshotInsert, type SnapshotRow } from '@/db/repo
 import { firstLine, run } from '@/server/drivers/exec';
 import { diskUsage } from '@/server/drivers/shared/disk-usage';
 import type { SnapshotArchiver } from '@/server/drivers/types';
-import { addChecksums, verifyChecksums } from './checksums';
+import { addChecksums, readChecksums, verifyChecksums } from './checksums';
 import { BadRequestError, ConflictError } from './errors';
 import { newId } from './ids';
 import { resolveInside } from './paths';
@@ -50,6 +50,9 @@ async function exportSnapshot(snap: SnapshotRow, archiver: SnapshotArchiver, wor
     // Each extra disk (a VM's) flattened the same way, a member of its own.
     const extras = archiver.extraDisks?.of(record) ?? [];
     for (const x of extras) await archiver.flatten(x.frozen, path.join(work, x.member));
+    // Each container volume's contents (the snapshot's copy) a tar member of its own.
+    const volumes = archiver.volumes?.of(snap.path, record) ?? [];
+    for (const v of volumes) await archiver.volumes!.pack(v.dir, path.join(work, v.member));
     const manifest: Manifest = {
       format: ARCHIVE_FORMAT,
       label: snap.label,
@@ -65,8 +68,9 @@ async function exportSnapshot(snap: SnapshotRow, archiver: SnapshotArchiver, wor
     const sums = fs.readFileSync(path.join(work, 'SHA256SUMS'), 'utf8');
     fs.rmSync(path.join(work, 'SHA256SUMS'));
     fs.writeFileSync(path.join(work, 'SHA256SUMS'), sums);
-    await addChecksums(work, [archiver.disk, ...extras.map((x) => x.member), 'manifest.json']);
-    const members = [...OWN, ...archiver.members, archiver.disk, ...extras.map((x) => x.member)].filter((m) => fs.existsSync(path.join(work, m)));
+    const added = [archiver.disk, ...extras.map((x) => x.member), ...volumes.map((v) => v.member)];
+    await addChecksums(work, [...added, 'manifest.json']);
+    const members = [...OWN, ...archiver.members, ...added].filter((m) => fs.existsSync(path.join(work, m)));
     const tar = await run(['tar', '--sparse', '-C', work, '-cf', out, '--', ...members], { timeoutMs: 30 * 60_000 });
     if (tar.code !== 0) throw new Error(`tar failed: ${firstLine(tar.stderr)}`);
   } finally {
@@ -80,7 +84,12 @@ async function exportSnapshot(snap: SnapshotRow, archiver: SnapshotArchiver, wor
  * (for QEMU: a complete state file, a standalone qcow2 disk with no backing or data file that
  * could point anywhere on this host).
  */
-async function unpackSnapshot(archive: string, work: string, archiverOf: (kind: DriverKind) => SnapshotArchiver | undefined, known: Set<string>) {
+async function unpackSnapshot(
+  archive: string,
+  work: string,
+  archiverOf: (kind: DriverKind) => SnapshotArchiver | undefined,
+  known: (member: string) => boolean,
+) {
   fs.mkdirSync(work, { recursive: true, mode: 0o700 });
   const bad = (msg: string) => new BadRequestError(`Not a Hangar snapshot archive: ${msg}.`);
   const tar = await run(['tar', '-C', work, '--no-same-owner', '--no-same-permissions', '-xf', archive], { timeoutMs: 30 * 60_000 });
@@ -89,11 +98,11 @@ async function unpackSnapshot(archive: string, work: string, archiverOf: (kind: 
 }
 
 /** The checks of an unpacked archive's files in `work` (see unpackSnapshot), whoever put them there. */
-async function checkUnpacked(work: string, archiverOf: (kind: DriverKind) => SnapshotArchiver | undefined, known: Set<string>) {
+async function checkUnpacked(work: string, archiverOf: (kind: DriverKind) => SnapshotArchiver | undefined, known: (member: string) => boolean) {
   const bad = (msg: string) => new BadRequestError(`Not a Hangar snapshot archive: ${msg}.`);
   for (const e of fs.readdirSync(work)) {
     const st = fs.lstatSync(path.join(work, e));
-    if (!known.has(e) || !st.isFile() || st.nlink !== 1) throw bad(`unexpected member "${e.slice(0, 80)}"`);
+    if (!known(e) || !st.isFile() || st.nlink !== 1) throw bad(`unexpected member "${e.slice(0, 80)}"`);
   }
   let manifest: Manifest;
   try {
@@ -105,7 +114,8 @@ async function checkUnpacked(work: string, archiverOf: (kind: DriverKind) => Sna
   if (!archiver) throw bad(`${manifest.driver} snapshots have no archive format here`);
   const extraMembers = archiver.extraDisks?.members ?? [];
   for (const e of fs.readdirSync(work))
-    if (![...OWN, ...archiver.members, archiver.disk, ...extraMembers].includes(e)) throw bad(`unexpected member "${e.slice(0, 80)}"`);
+    if (![...OWN, ...archiver.members, archiver.disk, ...extraMembers].includes(e) && !archiver.volumes?.nameOf(e))
+      throw bad(`unexpected member "${e.slice(0, 80)}"`);
   let extras: string[];
   try {
     manifest.spec = archiver.checkRecord(manifest.spec);
@@ -118,12 +128,22 @@ async function checkUnpacked(work: string, archiverOf: (kind: DriverKind) => Sna
   for (const e of extraMembers)
     if (extras.includes(e) !== fs.existsSync(path.join(work, e))) throw bad(`extra disk ${e} ${extras.includes(e) ? 'is missing' : 'is not in the manifest'}`);
   const live = manifest.kind === 'live';
-  await verifyChecksums(work, undefined, [archiver.disk, ...extras, 'manifest.json', ...(live ? archiver.liveRequired : [])]).catch((err: Error) => {
+  const volumes = fs.readdirSync(work).filter((e) => archiver.volumes?.nameOf(e));
+  const required = [archiver.disk, ...extras, ...volumes, 'manifest.json', ...(live ? archiver.liveRequired : [])];
+  await verifyChecksums(work, undefined, required).catch((err: Error) => {
     throw bad(err.message);
   });
   await archiver.check(work, live).catch((err: Error) => {
     throw bad(err.message);
   });
+  // Volumes (verified above): unpacked into the snapshot's own copies, their members and sums gone.
+  if (volumes.length)
+    await archiver.volumes!.unpack(work, manifest.spec).catch((err: Error) => {
+      throw bad(err.message);
+    });
+  const sums = readChecksums(work);
+  for (const v of volumes) sums.delete(v);
+  fs.writeFileSync(path.join(work, 'SHA256SUMS'), [...sums].map(([n, hex]) => `${hex}  ${n}\n`).join(''), { mode: 0o600 });
   fs.rmSync(path.join(work, 'manifest.json'));
   return { manifest, archiver };
 }
@@ -180,14 +200,15 @@ async function importInto(
   dirs: { snapshots: string; layers: string },
   archiverOf: (kind: DriverKind) => SnapshotArchiver | undefined,
   now: number,
-  unpack: (work: string, known: Set<string>) => Promise<{ manifest: Manifest; archiver: SnapshotArchiver }>,
+  unpack: (work: string, known: (member: string) => boolean) => Promise<{ manifest: Manifest; archiver: SnapshotArchiver }>,
 ): Promise<string> {
   const id = newId('snp');
   const work = resolveInside(dirs.snapshots, `.${id}.import`);
   const dir = resolveInside(dirs.snapshots, id);
   // Any member any driver's archives have: the manifest then says which driver, and its archiver which members.
   const archivers = driverKindSchema.options.map((k) => archiverOf(k)).filter((a): a is SnapshotArchiver => !!a);
-  const known = new Set([...OWN, ...archivers.flatMap((a) => [...a.members, a.disk, ...(a.extraDisks?.members ?? [])])]);
+  const names = new Set([...OWN, ...archivers.flatMap((a) => [...a.members, a.disk, ...(a.extraDisks?.members ?? [])])]);
+  const known = (e: string) => names.has(e) || archivers.some((a) => a.volumes?.nameOf(e));
   let made: string[] = [];
   try {
     const { manifest, archiver } = await unpack(work, known);

@@ -193,6 +193,8 @@ export interface SnapshotArchiver {
    * its own (a backup: its layers kept apart, like the root disk's). None: the root disk only.
    */
   readonly extraDisks?: ExtraDiskArchiver;
+  /** Container volumes: each one's contents a tar member of its own. None: the driver's machines have no volumes. */
+  readonly volumes?: VolumeArchiver;
   /** The snapshot's record as its manifest carries it; throws a message naming what is wrong. */
   checkRecord(record: unknown): Record<string, unknown>;
   /** The frozen layer and everything below it as one standalone file (`record`: the snapshot's, as snapshotRecord() made it). */
@@ -224,6 +226,25 @@ export interface ExtraDiskArchiver {
   of(record: Record<string, unknown>): { member: string; frozen: string }[];
   /** The record with each disk's file replaced by `files.get(member)` (an import's copy on this host). */
   place(record: Record<string, unknown>, files: Map<string, string>): Record<string, unknown>;
+}
+
+/**
+ * How a driver's snapshots carry their volumes' contents in archives and backups: one tar per
+ * volume (`volume-NAME.tar`), checked (no member outside its root) and unpacked into the
+ * imported snapshot's directory, where forks copy them from. A volume without one starts empty.
+ */
+export interface VolumeArchiver {
+  /** The volume an archive member is for, or null when the name is no volume member's. */
+  nameOf(member: string): string | null;
+  /** The volumes whose contents the snapshot (its directory and record) holds: each one's member name and directory. */
+  of(snapDir: string, record: Record<string, unknown>): { member: string; dir: string }[];
+  /** A volume's directory as a tar in `out`: the same bytes for the same tree (a backup sends an unchanged volume once). */
+  pack(dir: string, out: string): Promise<void>;
+  /**
+   * The volume members in `work` (checksums verified): each one named by the record, checked and
+   * unpacked into `work` as the snapshot's copy of that volume, the member removed. Returns their names.
+   */
+  unpack(work: string, record: Record<string, unknown>): Promise<string[]>;
 }
 
 /**

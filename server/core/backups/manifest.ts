@@ -51,6 +51,11 @@ export const backupManifestSchema = z.object({
     .array(z.object({ member: z.string().regex(/^[A-Za-z0-9_][\w.-]{0,63}$/), layers: z.array(objectSchema).min(1).max(512) }))
     .max(16)
     .optional(),
+  /** Container volumes: each one's contents as a tar (`blobs/SHA256`) by archive member name. Older backups have none. */
+  volumes: z
+    .array(objectSchema.extend({ member: z.string().regex(/^volume-[a-z0-9][a-z0-9-]{0,31}\.tar$/) }))
+    .max(64)
+    .optional(),
 });
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
@@ -68,9 +73,9 @@ export function idOfManifestKey(key: string): string | null {
 }
 
 /** Every object key a manifest stands on. */
-export function keysOf(m: Pick<BackupManifest, 'files' | 'layers' | 'disks'>): string[] {
+export function keysOf(m: Pick<BackupManifest, 'files' | 'layers' | 'disks' | 'volumes'>): string[] {
   const files = m.files.flatMap((f) => (f.chunks ? f.chunks.flatMap((c) => (c.sha256 ? [chunkKey(c.sha256)] : [])) : [blobKey(f.sha256)]));
-  return [...files, ...allLayers(m).map((l) => layerKey(l.sha256))];
+  return [...files, ...(m.volumes ?? []).map((v) => blobKey(v.sha256)), ...allLayers(m).map((l) => layerKey(l.sha256))];
 }
 
 /** The root disk's layers and every extra disk's. */
@@ -93,7 +98,7 @@ export function planUpload<T extends { key: string }>(wanted: T[], present: Map<
 }
 
 /** Objects (under blobs/ and layers/) that no manifest names: what deleting backups frees. */
-export function unreferenced(manifests: Pick<BackupManifest, 'files' | 'layers' | 'disks'>[], stored: { key: string }[]): string[] {
+export function unreferenced(manifests: Pick<BackupManifest, 'files' | 'layers' | 'disks' | 'volumes'>[], stored: { key: string }[]): string[] {
   const used = new Set(manifests.flatMap(keysOf));
   return stored.map((s) => s.key).filter((k) => /^(blobs|layers|chunks)\//.test(k) && !used.has(k));
 }
@@ -126,8 +131,8 @@ export function toBackup(m: BackupManifest, targetId: string): Backup {
     scheduleId: m.scheduleId,
     createdAt: m.createdAt,
     snapshotCreatedAt: m.snapshot.createdAt,
-    sizeBytes: [...m.files, ...allLayers(m)].reduce((a, o) => a + o.size, 0),
-    storedBytes: [...m.files, ...allLayers(m)].reduce((a, o) => a + o.stored, 0),
+    sizeBytes: [...m.files, ...(m.volumes ?? []), ...allLayers(m)].reduce((a, o) => a + o.size, 0),
+    storedBytes: [...m.files, ...(m.volumes ?? []), ...allLayers(m)].reduce((a, o) => a + o.stored, 0),
     layers: m.layers.length,
   };
 }

@@ -9,6 +9,7 @@ import { downloadChunked } from './chunks';
 import { blobKey, layerKey, type BackupManifest } from './manifest';
 import type { ObjectStore } from './object-store';
 import { downloadFile } from './transfer';
+import { downloadVolumes } from './volumes';
 
 /**
  * A backup's objects into a snapshot's work dir as an unpacked archive would leave them: each
@@ -45,6 +46,7 @@ export async function fillFromBackup(
     }
     disks.push({ member: d.member, files });
   }
+  const volumes = await downloadVolumes(store, m, work, step, ctx.signal);
   ctx.progress(82, 'Joining the disk layers');
   await archiver.join!(layers, path.join(work, archiver.disk));
   // Extra disks: each joined into its archive member (the import then checks that the record names exactly these).
@@ -65,6 +67,6 @@ export async function fillFromBackup(
   };
   fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify(am, null, 2) + '\n');
   fs.writeFileSync(path.join(work, 'SHA256SUMS'), m.files.map((f) => `${f.sha256}  ${f.name}\n`).join(''), { mode: 0o600 });
-  await addChecksums(work, [archiver.disk, ...extras, 'manifest.json']);
+  await addChecksums(work, [archiver.disk, ...extras, ...volumes, 'manifest.json']);
   ctx.progress(90, 'Checking the restored snapshot');
 }

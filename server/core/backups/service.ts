@@ -34,6 +34,7 @@ import { ObjectMissingError } from './object-store';
 import { BackupTargetService, type OpenTarget } from './targets';
 import { fillFromBackup } from './restore';
 import { MiB, readSmall, stepper, uploadFile } from './transfer';
+import { checkVolumeMembers, volumeBlobs } from './volumes';
 
 /**
  * Backups of snapshots to targets (see manifest.ts for the layout on a target), their list, and
@@ -107,7 +108,7 @@ export class BackupService {
     const kind = snap.driver as DriverKind;
     const archiver = this.machines.driver(kind).archive!;
     // A driver whose layers are no files (container directories) packs each into a file here first.
-    const tmp = archiver.layerFiles ? fs.mkdtempSync(path.join(this.snapshots.tmpDir(), 'backup-')) : null;
+    const tmp = archiver.layerFiles || archiver.volumes ? fs.mkdtempSync(path.join(this.snapshots.tmpDir(), 'backup-')) : null;
     try {
       return await this.upload(snap, targetRef, scheduleId, ctx, tmp);
     } finally {
@@ -144,8 +145,9 @@ export class BackupService {
       const disks = [];
       for (const x of archiver.extraDisks?.of(JSON.parse(snap.specJson) as Record<string, unknown>) ?? [])
         disks.push({ member: x.member, layers: await Promise.all(this.machines.driver(kind).chainOf(x.frozen).reverse().map(layerOf)) });
+      const volumes = await volumeBlobs(archiver, snap, tmp!);
       ctx.progress(4, 'Asking the target what it holds');
-      const whole = [...files.filter((f) => !f.chunked), ...layers, ...disks.flatMap((d) => d.layers)];
+      const whole = [...files.filter((f) => !f.chunked), ...volumes, ...layers, ...disks.flatMap((d) => d.layers)];
       const present = new Map<string, number>();
       for (const o of whole) {
         const size = present.has(o.key) ? null : await t.store.head(o.key);
@@ -207,6 +209,7 @@ export class BackupService {
               })),
             }
           : {}),
+        ...(volumes.length ? { volumes: volumes.map((v) => ({ member: v.member, sha256: v.sha256, size: v.size, stored: stored.get(v.key) ?? 0 })) } : {}),
       };
       // Last: until the manifest is there, the backup does not exist.
       await t.store.put(manifestKey(id), Readable.from([Buffer.from(JSON.stringify(manifest, null, 2) + '\n')]), ctx.signal);
@@ -310,7 +313,8 @@ export class BackupService {
       for (const f of m.files) if (!archiver.members.includes(f.name)) throw new ConflictError(`Backup ${id}: unexpected file "${f.name}".`);
       for (const d of m.disks ?? [])
         if (!archiver.extraDisks?.members.includes(d.member)) throw new ConflictError(`Backup ${id}: unexpected disk "${d.member}".`);
-      const total = [...m.files, ...allLayers(m)].reduce((a, o) => a + o.size, 0);
+      checkVolumeMembers(m, archiver);
+      const total = [...m.files, ...(m.volumes ?? []), ...allLayers(m)].reduce((a, o) => a + o.size, 0);
       const step = stepper(ctx, 2, 80, total, 'Downloaded and checked');
       return this.snapshots.importStaged((work) => fillFromBackup(t.store, m, archiver, work, step, ctx));
     }).catch((err: Error) => {

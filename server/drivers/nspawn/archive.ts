@@ -5,6 +5,7 @@ import { ociProcessSchema } from '../oci/bundle';
 import { firstLine, run } from '../exec';
 import { checkRootfsTar, KEEP_ROOTFS, rootfsArchive, tar } from '../shared/rootfs-tar';
 import { archivedVolumesSchema } from '../shared/volumes';
+import { volumeArchiver } from '../shared/volume-archive';
 import type { SnapshotArchiver } from '../types';
 import { nspawnRuntime } from './runtime';
 
@@ -18,7 +19,7 @@ const recordSchema = z.object({
   ssh: z.boolean().optional(),
   network: z.enum(['private', 'nat', 'host']).optional(),
   command: z.array(z.string().max(4096)).max(256).nullable().optional(),
-  /** Volumes: an import gets them empty (their contents are not in the archive). */
+  /** Volumes: their contents are members of their own (volume-NAME.tar); one without (an older archive) starts empty. */
   volumes: archivedVolumesSchema,
   oci: ociProcessSchema.optional(),
 });
@@ -58,6 +59,7 @@ const checkTar = (file: string) => checkRootfsTar(file, 'rootfs.tar');
  */
 export const nspawnArchiver: SnapshotArchiver = {
   ...rootfsArchive(recordSchema),
+  volumes: volumeArchiver,
   async flatten(frozen, out, record) {
     await mergedTar(stack(frozen, record ?? {}).reverse(), out);
   },

@@ -61,7 +61,8 @@ export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): 
       kind: 'volume',
       buses: [],
       resize: no('A volume is a host directory: it has no size to grow.'),
-      hotplug: no('Volumes are bound when the container starts: stop it to attach or detach one.'),
+      // Bound into (and unmounted from) a running container's mount namespace.
+      hotplug: yes,
     },
     appContainers: yes,
     // systemd of an OCI image booted on the overlay of its layers, like any root filesystem.

@@ -1,43 +1,27 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { run } from '../exec';
 import { containerCounters } from '../container-stats';
 import { busy, cgroupDirs, killCgroup, removeCgroup } from '../shared/cgroups';
-import { diskUsage } from '../shared/disk-usage';
 import { alive, holderAlive, holderExit, holderExitCode, holderFiles, initPid, readPids, spawnHolder, waitGone } from '../shared/holder-files';
 import { logConsole, logSince } from '../shared/log-console';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource, StreamIo } from '../types';
 import { hasSystemd, ociProcess } from '../oci/bundle';
-import { branchVolumes, containerVolumes, freezeVolumes, recordVolumes } from '../shared/volumes';
-import { containerDirs, hostnameOf, natOf, nspawnArgv, prepareOciUpper, prepareUpper } from './argv';
+import { containerVolumes } from '../shared/volumes';
+import { checkpointTree, snapshotVolumes, withVolumes } from '../shared/volume-snapshots';
+import { nspawnLiveVolumes } from './volumes-live';
+import { containerDirs, hostnameOf, natOf, nspawnArgv } from './argv';
+import { addToUpper, layered, ociOf } from './layers';
 import { describeNspawn, nspawnFacts } from './describe';
 import { nspawnSshd } from './sshd';
 import { nspawnArchiver } from './archive';
 import { enterCgroups, execIn, execStreamIn, netDown, runOnceIn, shellIn } from './inside';
-import { leaseSubnet, natPlan, natUpFor, releaseSubnet } from './network';
+import { natUpFor, releaseSubnet } from './network';
 import { commandOf, networkOf, nspawnRuntime, stackOf } from './runtime';
 import { unitFile } from './unit';
 
 /** A container is ready when its console offers a login, or logs root in (systemd reached getty). */
 const READY = /\blogin: /;
-
-/** An OCI image's part of a record: its layers, and its process unless the image boots (its systemd is the init then). */
-const ociOf = (rec: ReturnType<typeof nspawnRuntime>) =>
-  rec.oci ? { oci: rec.oci, imageLayers: rec.imageLayers ?? [] } : rec.imageLayers?.length ? { imageLayers: rec.imageLayers } : {};
-
-/** A new record's layers and network, leased for machine `t` (a restore keeps its lease). */
-function layered(t: { id: string; layers: string; dir: string; name: string }, rec: ReturnType<typeof nspawnRuntime>, lowers: string[], rootfs: string) {
-  const network = networkOf(rec);
-  const netIndex = network === 'nat' ? leaseSubnet(t) : null;
-  const oci = ociOf(rec);
-  if (rec.oci) prepareOciUpper(containerDirs(t.dir).upper, rec.imageLayers ?? [], rec.oci.cwd);
-  else prepareUpper(containerDirs(t.dir).upper, hostnameOf(t), network);
-  // `ssh`: the machine offers login shells (for a container: bash through nsenter, see openShell); an OCI image may have no shell.
-  const command = rec.command && rec.command.length ? rec.command : null;
-  const address = netIndex === null ? null : natPlan(t.id, netIndex).guestAddr;
-  return { rootfs, lowers, network, netIndex, address, ssh: !rec.oci, command, ...oci };
-}
 
 /** systemd-nspawn OS containers; each runs under a console holder (dist/holder.js) so it outlives the server. */
 export class NspawnDriver implements MachineDriver {
@@ -49,7 +33,8 @@ export class NspawnDriver implements MachineDriver {
   readonly describe = describeNspawn;
   readonly facts = nspawnFacts;
   readonly sshd = nspawnSshd;
-  readonly disks = containerVolumes((m) => this.isRunning(m));
+  // Volumes: bound into a running container too (see volumes-live.ts).
+  readonly disks = containerVolumes((m) => this.isRunning(m), nspawnLiveVolumes);
 
   async create(m: MachineSpec, image: BootFiles) {
     if (!image.rootfs || !fs.existsSync(image.rootfs))
@@ -234,37 +219,25 @@ export class NspawnDriver implements MachineDriver {
     }
   }
 
-  /**
-   * A filesystem checkpoint: the upper dir copied (reflinked where the filesystem can) into a
-   * new frozen layer, with the container frozen meanwhile so the copy is consistent. Memory is
-   * not saved: a restore or fork boots from it (about a second).
-   */
+  /** A filesystem checkpoint (see checkpointTree): a restore or fork boots from it (about a second). */
   async checkpoint(m: MachineSpec, dir: string): Promise<CheckpointResult> {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const frozen = path.join(m.layers, `${m.id}-${Date.now().toString(36)}.d`);
-    fs.mkdirSync(m.layers, { recursive: true, mode: 0o700 });
-    const running = this.isRunning(m);
-    const t0 = performance.now();
-    if (running) await this.pause(m);
-    try {
-      const r = await run(['cp', '-a', '--reflink=auto', '--', `${containerDirs(m.dir).upper}/.`, `${frozen}/`], { timeoutMs: 30 * 60_000 });
-      if (r.code !== 0) throw new Error(`copying the container's layer failed: ${r.stderr.trim().split('\n')[0]}`);
-      await freezeVolumes(m, dir);
-    } catch (err) {
-      fs.rmSync(frozen, { recursive: true, force: true });
-      throw err;
-    } finally {
-      if (running) await this.resume(m).catch(() => undefined);
-    }
-    return { live: false, frozenDisk: frozen, pauseMs: running ? Math.round(performance.now() - t0) : null, sizeBytes: diskUsage(frozen) };
+    const freeze = async () => (await this.pause(m), () => this.resume(m));
+    return checkpointTree(m, containerDirs(m.dir).upper, dir, this.isRunning(m) ? freeze : null);
   }
 
   /** What branch() stacks again: the image root and the layers below, the network and command. */
   snapshotRecord(m: MachineSpec) {
     const rt = nspawnRuntime(m.runtime);
     const oci = ociOf(rt);
-    const volumes = recordVolumes(m.runtime);
-    return { ssh: rt.ssh === true, rootfs: rt.rootfs, lowers: rt.lowers ?? [], network: rt.network, command: rt.command ?? null, ...oci, volumes };
+    return {
+      ssh: rt.ssh === true,
+      rootfs: rt.rootfs,
+      lowers: rt.lowers ?? [],
+      network: rt.network,
+      command: rt.command ?? null,
+      ...oci,
+      ...snapshotVolumes(m),
+    };
   }
 
   /** Each machine gets a fresh upper dir over the snapshot's layers and its frozen one. */
@@ -273,10 +246,9 @@ export class NspawnDriver implements MachineDriver {
     if (!rec.rootfs) throw new Error('The snapshot does not say which image root it was taken on.');
     const lowers = [...(rec.lowers ?? []), snap.frozen];
     // Each machine on the NAT network gets a subnet of its own (a restore: a new lease, the old one goes with destroy or stays leased by the same id).
-    const runtimes = targets.map((t) => layered(t, rec, lowers, rec.rootfs!));
     // Volumes: each machine a copy of the snapshot's contents.
-    for (const [i, t] of targets.entries()) Object.assign(runtimes[i], { volumes: await branchVolumes(snap.dir, snap.record, t.dir) });
-    return runtimes;
+    const runtimes = targets.map((t) => layered(t, rec, lowers, rec.rootfs!));
+    return withVolumes(snap, targets, runtimes);
   }
 
   /** Its image root too: an imported snapshot's root is a layer of the data dir, kept while machines or snapshots stand on it. */
@@ -312,13 +284,7 @@ export class NspawnDriver implements MachineDriver {
 
   /** Files land in the writable layer before the overlay is mounted. */
   addFiles(m: MachineSpec, files: { from: string; to: string }[]) {
-    return files.map((f) => {
-      const rel = path.posix.normalize(`/${f.to}`);
-      const target = path.join(containerDirs(m.dir).upper, rel);
-      fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-      fs.renameSync(f.from, target);
-      return rel;
-    });
+    return addToUpper(containerDirs(m.dir).upper, files);
   }
 
   async stats(m: MachineSpec) {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { firstLine, run } from '../exec';
 import { podman } from './cli';
 import { archivedVolumesSchema } from '../shared/volumes';
+import { volumeArchiver } from '../shared/volume-archive';
 import type { SnapshotArchiver } from '../types';
 import { checkRootfsTar, KEEP_ROOTFS, rootfsArchive, tar } from '../shared/rootfs-tar';
 
@@ -17,7 +18,7 @@ const recordSchema = z.object({
   ssh: z.boolean().optional(),
   network: z.enum(['private', 'host']).optional(),
   command: z.array(z.string().max(4096)).max(256).nullable().optional(),
-  /** Volumes: an import gets them empty (their contents are not in the archive). */
+  /** Volumes: their contents are members of their own (volume-NAME.tar); one without (an older archive) starts empty. */
   volumes: archivedVolumesSchema,
 });
 
@@ -85,6 +86,7 @@ async function joinLayers(layers: string[], out: string): Promise<void> {
  */
 export const podmanArchiver: SnapshotArchiver = {
   ...rootfsArchive(recordSchema),
+  volumes: volumeArchiver,
   async flatten(frozen, out) {
     const tmp = `${out}.layers`;
     fs.mkdirSync(tmp, { mode: 0o700 });

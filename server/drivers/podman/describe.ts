@@ -63,7 +63,7 @@ export function describePodman(host: HostInfo | null): DriverDescription {
       kind: 'volume',
       buses: [],
       resize: no('A volume is a host directory: it has no size to grow.'),
-      hotplug: no('Volumes are bound when the container starts (podman run -v): stop it to attach or detach one.'),
+      hotplug: no('podman cannot add or remove mounts of a running container (they are set at podman run -v): stop it to attach or detach a volume.'),
     },
     appContainers: yes,
     ociBoot: no('podman runs OCI images as application containers here; boot one under nspawn.'),

@@ -31,12 +31,23 @@ const find = (m: MachineSpec, name: string): Volume => {
   return v;
 };
 
-const running = (m: MachineSpec, isRunning: (m: MachineSpec) => boolean) => {
-  // Core asks the description (hotplug unavailable) first; this guards the record against a race with a start.
-  if (isRunning(m)) throw new Error('volumes are bound when the container starts: stop it first');
-};
+const STOP_FIRST = 'volumes are bound when the container starts: stop it first';
 
-/** A volume as an archive's record may name it (another host's: checked again; its contents do not travel). */
+/** A driver that binds volumes into a running container (its description says hotplug is available). */
+export interface LiveVolumes {
+  bind(m: MachineSpec, host: string, guest: string): Promise<void>;
+  unbind(m: MachineSpec, guest: string): Promise<void>;
+}
+
+/** Bound or unbound now when the container runs and the driver can; else refused (core asks the description first: this guards a race with a start). */
+async function plug(m: MachineSpec, isRunning: (m: MachineSpec) => boolean, live: LiveVolumes | undefined, v: Volume, attach: boolean) {
+  if (!isRunning(m)) return;
+  if (!live) throw new Error(STOP_FIRST);
+  if (attach) await live.bind(m, volumeDir(m.dir, v.name), v.guestPath);
+  else await live.unbind(m, v.guestPath);
+}
+
+/** A volume as an archive's record may name it (another host's: checked again; its contents travel as a member of their own). */
 export const archivedVolumesSchema = z
   .array(z.object({ name: diskNameSchema, guestPath: guestPathSchema, attached: z.boolean() }))
   .max(64)
@@ -75,7 +86,7 @@ export async function branchVolumes(snapDir: string, record: DriverRuntime, targ
  * Container volumes: host directories under the data dir, bind-mounted at a guest path from the
  * next start. A checkpoint copies their contents into the snapshot; forks and restores get copies of their own.
  */
-export function containerVolumes(isRunning: (m: MachineSpec) => boolean): DiskAccess {
+export function containerVolumes(isRunning: (m: MachineSpec) => boolean, live?: LiveVolumes): DiskAccess {
   return {
     list: (m) =>
       volumesOf(m.runtime).map((v): MachineDisk => ({
@@ -88,13 +99,21 @@ export function containerVolumes(isRunning: (m: MachineSpec) => boolean): DiskAc
         usedBytes: diskUsage(volumeDir(m.dir, v.name)),
       })),
     async add(m, nd) {
-      if (nd.attach) running(m, isRunning);
-      fs.mkdirSync(volumeDir(m.dir, nd.name), { recursive: true, mode: 0o755 });
-      return { ...m.runtime, volumes: [...volumesOf(m.runtime), { name: nd.name, guestPath: nd.guestPath ?? `/mnt/${nd.name}`, attached: nd.attach }] };
+      const v = { name: nd.name, guestPath: nd.guestPath ?? `/mnt/${nd.name}`, attached: nd.attach };
+      if (nd.attach && isRunning(m) && !live) throw new Error(STOP_FIRST);
+      const dir = volumeDir(m.dir, nd.name);
+      fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      try {
+        if (nd.attach) await plug(m, isRunning, live, v, true);
+      } catch (err) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+      return { ...m.runtime, volumes: [...volumesOf(m.runtime), v] };
     },
     async setAttached(m, name, attached) {
-      find(m, name);
-      running(m, isRunning);
+      const v = find(m, name);
+      if (v.attached !== attached) await plug(m, isRunning, live, v, attached);
       return { ...m.runtime, volumes: volumesOf(m.runtime).map((v) => (v.name === name ? { ...v, attached } : v)) };
     },
     async remove(m, name) {
