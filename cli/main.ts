@@ -26,6 +26,7 @@ import { backup, backups } from './commands/backups';
 import { keys } from './commands/keys';
 import { recordings } from './commands/recordings';
 import { sshConfig } from './commands/ssh-tunnel';
+import { nodes } from './commands/nodes';
 import { CliError, describeError } from './output';
 import { loadConfig } from './config';
 import { installTrust, lastRefusal } from './tls-trust';
@@ -36,6 +37,9 @@ Usage:
   hangar up [--host H] [--port P] [--data DIR]   run the server (default 127.0.0.1:3000)
   hangar up ... [--tls-cert F --tls-key F | --tls | --insecure-http | --trusted-proxy ADDR]   HTTPS beyond loopback
                                                   (a self-signed certificate unless given; SIGHUP reloads it)
+  hangar up ... --cluster-join URL --token T [--node-name N] [--internal-url U]   (in progress) join a cluster: the same
+                                                  DATABASE_URL (PostgreSQL), a token from hangar nodes token
+  hangar nodes [ls | token [--ttl 30m] | drain NAME | undrain NAME | rm NAME]   a cluster's nodes (admins)
   hangar login [--url URL] [--token T | -u USER [--password-stdin] | --browser] [--ca FILE | --fingerprint SHA256 | --accept-new]
                                                   https:// with a self-signed certificate: its fingerprint is pinned
   hangar logout
@@ -170,6 +174,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'images':
         await images(rest, json);
+        return 0;
+      case 'nodes':
+        await nodes(rest, json);
         return 0;
       case 'isos':
         await isos(rest, json);

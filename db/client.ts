@@ -27,6 +27,8 @@ export interface Store {
   close(): Promise<void>;
   /** Where the SQLite file is, or the PostgreSQL URL without its password. */
   location: string;
+  /** PostgreSQL's connection pool (cluster code that needs a client of its own). */
+  pool?: pg.Pool;
 }
 
 export interface OpenOptions {
@@ -64,8 +66,11 @@ function openSqlite(file: string, migrationsFolder: string): Store {
   };
 }
 
+/** The advisory lock key migrations hold ('HANG'). */
+const MIGRATION_LOCK = 0x48414e47;
+
 function openPostgres(url: string, migrationsFolder: string): Store {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const pool = new pg.Pool({ connectionString: url, max: 12 });
   const db = drizzlePg(pool, { schema: pgSchema });
   const shown = new URL(url);
   shown.password = '';
@@ -74,8 +79,17 @@ function openPostgres(url: string, migrationsFolder: string): Store {
     db,
     t: pgSchema,
     location: shown.toString(),
+    pool,
+    // Nodes of a cluster may start together: one migrates while the others wait on the lock.
     async migrate() {
-      await migratePg(db, { migrationsFolder });
+      const lock = await pool.connect();
+      try {
+        await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        await migratePg(db, { migrationsFolder });
+      } finally {
+        await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+        lock.release();
+      }
     },
     async close() {
       await pool.end();

@@ -40,6 +40,8 @@ describe('schemas', () => {
         'fork_links',
         'fork_link_forks',
         'isos',
+        'nodes',
+        'join_tokens',
       ].sort(),
     );
   });

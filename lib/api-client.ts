@@ -31,6 +31,7 @@ import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode, type PageQuery }
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
 import { cdromStateSchema, isoSchema, type AddIsoUrlBody, type CdromBody } from './contracts/isos';
+import { joinTokenSchema, nodeSchema, type CreateJoinTokenBody } from './contracts/nodes';
 import { imageSchema, registrySchema, type BuildImageBody, type ImportRootfsUrlBody, type PutRegistryBody } from './contracts/images';
 import { uploadedPackageSchema, type ProbeBody } from './contracts/probes';
 import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from './contracts/steps';
@@ -375,6 +376,16 @@ export function createApiClient(opts: ClientOptions) {
       publish: (name: string, b: PublishImageBody) => call('POST', `/images/${encodeURIComponent(name)}/publish`, jobSchema, b),
       pullPublished: (b: PullPublishedBody) => call('POST', '/images/pull-published', jobSchema, b),
       published: (target: string) => call('GET', `/backup-targets/${encodeURIComponent(target)}/images`, listOf(publishedImageSchema)),
+    },
+    /** The nodes of a cluster (PostgreSQL); admins only. */
+    nodes: {
+      list: (p: PageQuery = {}) => call('GET', `/nodes${q({ ...p })}`, listOf(nodeSchema)),
+      /** A single-use join token, shown once, with the `hangar up --cluster-join` line for the new node. */
+      createToken: (b: CreateJoinTokenBody = {}) => call('POST', '/nodes/join-tokens', joinTokenSchema, b),
+      revokeToken: (id: string) => call('DELETE', `/nodes/join-tokens/${encodeURIComponent(id)}`, okSchema),
+      drain: (name: string) => call('POST', `/nodes/${encodeURIComponent(name)}/drain`, nodeSchema),
+      undrain: (name: string) => call('POST', `/nodes/${encodeURIComponent(name)}/undrain`, nodeSchema),
+      remove: (name: string) => call('DELETE', `/nodes/${encodeURIComponent(name)}`, okSchema),
     },
     /** The ISO library (installers for `iso` machines). */
     isos: {

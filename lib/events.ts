@@ -2,6 +2,7 @@ import type { ConsoleExit, ConsoleOutput, ConsoleViewers } from './contracts/con
 import type { Image } from './contracts/images';
 import type { Job, JobLogLine } from './contracts/jobs';
 import type { Machine } from './contracts/machines';
+import type { ClusterNode } from './contracts/nodes';
 import type { HostStatsTick, MachineStatsTick } from './contracts/stats';
 
 /** Server -> client messages on the `/events` namespace. */
@@ -24,6 +25,8 @@ export interface EventsServerToClient {
   /** Every 2 s while anyone is connected: the running machines the receiver sees, with rates over the last interval. */
   'stats:machines': (tick: MachineStatsTick) => void;
   'stats:host': (tick: HostStatsTick) => void;
+  /** A cluster node joined, went offline or came back, or was drained or removed (`removed`). */
+  'node:update': (node: ClusterNode & { removed?: boolean }) => void;
 }
 
 /** Client -> server on `/events`; payloads parsed with zod (contracts/stats.ts). */

@@ -23,6 +23,13 @@ export interface ServeOptions {
   insecureHttp?: boolean;
   /** Peers that terminate TLS in front of Hangar: plain HTTP beyond loopback, served to them only. */
   trustedProxies?: string[];
+  /** PostgreSQL: join the cluster at this URL with a join token (`hangar nodes token`). */
+  clusterJoin?: string;
+  token?: string;
+  /** This node's name in its cluster (default: the host name). */
+  nodeName?: string;
+  /** Where the other nodes reach this one (default: the URL it listens on). */
+  internalUrl?: string;
 }
 
 export function serveOptionsFromArgs(argv: string[]): ServeOptions {
@@ -39,13 +46,22 @@ export function serveOptionsFromArgs(argv: string[]): ServeOptions {
       tls: { type: 'boolean', default: false },
       'insecure-http': { type: 'boolean', default: false },
       'trusted-proxy': { type: 'string', multiple: true },
+      'cluster-join': { type: 'string' },
+      token: { type: 'string' },
+      'node-name': { type: 'string' },
+      'internal-url': { type: 'string' },
     },
     allowPositionals: false,
   });
   const port = Number(values.port ?? process.env.HANGAR_PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+  const host = values.host ?? process.env.HANGAR_HOST ?? '127.0.0.1';
+  if (values['cluster-join'] && !values.token) throw new Error('--cluster-join needs --token T (hangar nodes token, on a node of the cluster)');
+  if (values['cluster-join'] && !process.env.DATABASE_URL) throw new Error("--cluster-join needs DATABASE_URL: the cluster's PostgreSQL");
+  if (values['cluster-join'] && !values['internal-url'] && (host === '0.0.0.0' || host === '::'))
+    throw new Error('--cluster-join with --host 0.0.0.0: give --internal-url, the URL the other nodes reach this one at');
   return {
-    host: values.host ?? process.env.HANGAR_HOST ?? '127.0.0.1',
+    host,
     port,
     dataDir: path.resolve(values.data ?? defaultDataDir()),
     databaseUrl: process.env.DATABASE_URL || undefined,
@@ -60,6 +76,10 @@ export function serveOptionsFromArgs(argv: string[]): ServeOptions {
       .flatMap((p) => p.split(','))
       .map((p) => p.trim())
       .filter(Boolean),
+    clusterJoin: values['cluster-join'],
+    token: values.token,
+    nodeName: values['node-name'],
+    internalUrl: values['internal-url'],
   };
 }
 
@@ -88,7 +108,17 @@ export async function serve(opts: ServeOptions) {
   const transport = tls
     ? { scheme: 'https' as const, fingerprint256: tls.material.fingerprint256 }
     : { scheme: 'http' as const, plainReason: choice.scheme === 'http' ? choice.reason : undefined };
-  const core = await createCore({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, version: version(), transport });
+  const core = await createCore({
+    dataDir: opts.dataDir,
+    databaseUrl: opts.databaseUrl,
+    version: version(),
+    transport,
+    cluster: {
+      join: opts.clusterJoin && opts.token ? { url: opts.clusterJoin, token: opts.token } : undefined,
+      nodeName: opts.nodeName,
+      internalUrl: opts.internalUrl,
+    },
+  });
   const admin = await core.auth.ensureAdmin(opts.adminPassword);
   const ui = opts.ui ? await createUi(opts.dev, opts.host, opts.port) : null;
   const http = createHttpServer(core, ui, {
@@ -102,6 +132,14 @@ export async function serve(opts: ServeOptions) {
   const addr = http.listener.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   const url = `${transport.scheme}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  // A cluster node joins (it must already answer the cluster's call back) and starts its heartbeat.
+  try {
+    await core.cluster.online(url);
+  } catch (e) {
+    await http.close();
+    await core.close();
+    throw e;
+  }
   /** SIGHUP: read the certificate again (the operator's, or renew the self-signed one when due); open connections keep theirs. */
   const reloadTls = async () => {
     if (!tls) return null;

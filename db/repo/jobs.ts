@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
 import type { Job, JobLogLine, JobState } from '@/lib/contracts/jobs';
 import type { Store } from '../client';
 
@@ -24,9 +24,11 @@ export function toJob(r: JobRow): Job {
   };
 }
 
-export async function insertJob(s: Store, j: Job): Promise<void> {
+/** `nodeId`: the cluster node that runs it (null on one node: SQLite, or the founder before it knew its id). */
+export async function insertJob(s: Store, j: Job, nodeId: string | null = null): Promise<void> {
   await s.db.insert(s.t.jobs).values({
     id: j.id,
+    nodeId,
     kind: j.kind,
     title: j.title,
     state: j.state,
@@ -97,12 +99,18 @@ export async function getJobLogs(s: Store, jobId: string, after: number): Promis
   return rows;
 }
 
-/** Jobs that were queued or running when the server stopped can no longer finish. */
-export async function failUnfinishedJobs(s: Store, reason: string, now: number): Promise<number> {
+/**
+ * Jobs that were queued or running when the server stopped can no longer finish. In a cluster
+ * only this node's own (`node`: its id, and the founder also takes the rows older than clusters);
+ * without `node`, every job (one node).
+ */
+export async function failUnfinishedJobs(s: Store, reason: string, now: number, node?: { id: string; founder: boolean }): Promise<number> {
+  const j = s.t.jobs;
+  const mine = node ? (node.founder ? or(eq(j.nodeId, node.id), isNull(j.nodeId)) : eq(j.nodeId, node.id)) : undefined;
   const rows = await s.db
     .update(s.t.jobs)
     .set({ state: 'failed', error: reason, finishedAt: now })
-    .where(inArray(s.t.jobs.state, ['queued', 'running']))
+    .where(and(inArray(s.t.jobs.state, ['queued', 'running']), mine))
     .returning({ id: s.t.jobs.id });
   return rows.length;
 }

@@ -163,6 +163,8 @@ export const jobs = pgTable(
     machineId: text('machine_id'),
     /** The job that started this one (null: a person did). */
     parentId: text('parent_id'),
+    /** The node that runs it (null: the founding node, for rows older than clusters). */
+    nodeId: text('node_id'),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     startedAt: bigint('started_at', { mode: 'number' }),
     finishedAt: bigint('finished_at', { mode: 'number' }),
@@ -394,4 +396,36 @@ export const isos = pgTable('isos', {
   source: text('source').notNull(),
   createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+});
+
+/** Cluster nodes (PostgreSQL only in practice): one Hangar server each; heartbeat_at is written with the database's clock. */
+export const nodes = pgTable('nodes', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  internalUrl: text('internal_url').notNull(),
+  version: text('version').notNull(),
+  /** Ed25519 SPKI PEM: other nodes verify this node's signed calls with it (the database holds no shared secret). */
+  publicKey: text('public_key').notNull(),
+  state: text('state', { enum: ['active', 'draining'] })
+    .notNull()
+    .default('active'),
+  capabilitiesJson: text('capabilities_json').notNull().default('{}'),
+  driversJson: text('drivers_json').notNull().default('[]'),
+  cpus: integer('cpus').notNull().default(0),
+  memoryMib: bigint('memory_mib', { mode: 'number' }).notNull().default(0),
+  memoryLimitMib: bigint('memory_limit_mib', { mode: 'number' }).notNull().default(0),
+  usageJson: text('usage_json').notNull().default('{}'),
+  joinedAt: bigint('joined_at', { mode: 'number' }).notNull(),
+  heartbeatAt: bigint('heartbeat_at', { mode: 'number' }).notNull(),
+});
+
+/** Single-use join tokens (`hgj_` secrets, only their hash kept), consumed by one conditional UPDATE. */
+export const joinTokens = pgTable('join_tokens', {
+  id: text('id').primaryKey(),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+  usedAt: bigint('used_at', { mode: 'number' }),
+  usedByNode: text('used_by_node'),
 });

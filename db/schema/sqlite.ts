@@ -163,6 +163,8 @@ export const jobs = sqliteTable(
     machineId: text('machine_id'),
     /** The job that started this one (null: a person did). */
     parentId: text('parent_id'),
+    /** The node that runs it (null: the founding node, for rows older than clusters). */
+    nodeId: text('node_id'),
     createdAt: integer('created_at').notNull(),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
@@ -394,4 +396,36 @@ export const isos = sqliteTable('isos', {
   source: text('source').notNull(),
   createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
   createdAt: integer('created_at').notNull(),
+});
+
+/** Cluster nodes (PostgreSQL only in practice): one Hangar server each; heartbeat_at is written with the database's clock. */
+export const nodes = sqliteTable('nodes', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  internalUrl: text('internal_url').notNull(),
+  version: text('version').notNull(),
+  /** Ed25519 SPKI PEM: other nodes verify this node's signed calls with it (the database holds no shared secret). */
+  publicKey: text('public_key').notNull(),
+  state: text('state', { enum: ['active', 'draining'] })
+    .notNull()
+    .default('active'),
+  capabilitiesJson: text('capabilities_json').notNull().default('{}'),
+  driversJson: text('drivers_json').notNull().default('[]'),
+  cpus: integer('cpus').notNull().default(0),
+  memoryMib: integer('memory_mib').notNull().default(0),
+  memoryLimitMib: integer('memory_limit_mib').notNull().default(0),
+  usageJson: text('usage_json').notNull().default('{}'),
+  joinedAt: integer('joined_at').notNull(),
+  heartbeatAt: integer('heartbeat_at').notNull(),
+});
+
+/** Single-use join tokens (`hgj_` secrets, only their hash kept), consumed by one conditional UPDATE. */
+export const joinTokens = sqliteTable('join_tokens', {
+  id: text('id').primaryKey(),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: integer('created_at').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  usedAt: integer('used_at'),
+  usedByNode: text('used_by_node'),
 });

@@ -11,5 +11,7 @@ export const healthSchema = z.object({
     plainReason: z.enum(['loopback', 'proxy', 'insecure']).optional(),
     fingerprint256: z.string().optional(),
   }),
+  /** A cluster of nodes on one PostgreSQL (the UI shows the Nodes page); `node`: the one that answered. */
+  cluster: z.object({ enabled: z.boolean(), node: z.string().optional() }),
 });
 export type Health = z.infer<typeof healthSchema>;

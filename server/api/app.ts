@@ -12,6 +12,7 @@ import { driverRoutes } from './drivers';
 import { imagePublishRoutes } from './image-publish';
 import { imageRoutes } from './images';
 import { isoRoutes } from './isos';
+import { nodeRoutes } from './nodes';
 import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
 import { recordingRoutes } from './recordings';
@@ -82,6 +83,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   sshRoutes,
   displayRoutes,
   isoRoutes,
+  nodeRoutes,
   diskRoutes,
   statsRoutes,
   scheduleRoutes,

@@ -16,6 +16,7 @@ export const healthRoutes = [
       uptimeS: (Date.now() - core.startedAt) / 1000,
       db: core.store.dialect,
       transport: core.transport,
+      cluster: core.cluster.enabled ? { enabled: true, node: core.cluster.self.name } : { enabled: false },
     }),
   }),
 ];

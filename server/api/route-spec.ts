@@ -15,8 +15,11 @@ import type { PageRequest } from '@/server/core/paging';
 export type AppEnv = { Variables: { principal: Principal | null; core: Core; machine: Machine | undefined; route: string | undefined } };
 export type App = OpenAPIHono<AppEnv>;
 
-/** Who may call a route: anyone, or a signed-in caller with at least this role. */
-export type Access = 'public' | Role;
+/**
+ * Who may call a route: anyone, a signed-in caller with at least this role, or (`node`) only
+ * another node of the cluster, by its signature: a user's cookie, token or share link never.
+ */
+export type Access = 'public' | 'node' | Role;
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type AnyObject = z.ZodObject<z.ZodRawShape>;
 /** The error statuses an operation may answer with (the helper derives most; see responses.ts). */

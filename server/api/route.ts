@@ -47,6 +47,13 @@ function guard(spec: AnyRouteSpec): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     c.set('route', template);
     const core = c.get('core');
+    if (access === 'node') {
+      const url = new URL(c.req.url);
+      const node = await core.cluster.verify({ method: c.req.method, path: url.pathname + url.search, header: (n) => c.req.header(n) });
+      if (!node) throw new UnauthorizedError('Only the nodes of this cluster may call this route.');
+      c.set('principal', null);
+      return next();
+    }
     const shareHeader = c.req.header('x-hangar-share');
     const principal = await core.auth.authenticate(
       credentialsFrom({ cookie: c.req.header('cookie'), authorization: c.req.header('authorization'), share: shareHeader }),
@@ -131,7 +138,7 @@ export function register(app: App, table: RouteEntry[], spec: AnyRouteSpec): voi
     summary: spec.summary,
     tags: [spec.tag],
     middleware: [guard(spec)],
-    security: spec.access === 'public' ? [] : [{ cookie: [] }, { bearer: [] }],
+    security: spec.access === 'public' || spec.access === 'node' ? [] : [{ cookie: [] }, { bearer: [] }],
     // Who may call it, in the published spec too: the authorization matrix test reads it from there.
     'x-hangar-access': spec.access,
     ...(spec.machineGrant ? { 'x-hangar-machine-grant': spec.machineGrant } : {}),

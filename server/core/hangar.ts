@@ -53,6 +53,9 @@ import { SshKeyService } from './ssh/keys';
 import { SshAccessService } from './ssh/access';
 import { ForkLinkService } from './fork-links/service';
 import { DisplayService } from './display';
+import type { Cluster } from './cluster/cluster';
+import { startCluster, type ClusterOptions } from './cluster/start';
+import { nodeStatus } from './cluster/status';
 
 export interface CoreOptions {
   dataDir: string;
@@ -64,6 +67,8 @@ export interface CoreOptions {
   schedules?: ScheduleOptions;
   /** How the server is reached (for /api/health and the UI's warning banner); plain loopback HTTP unless given. */
   transport?: TransportInfo;
+  /** PostgreSQL only: join a cluster, this node's name and the URL other nodes reach it at. */
+  cluster?: ClusterOptions;
 }
 
 /** HTTPS, or plain HTTP and why: loopback, behind a TLS proxy, or forced beyond loopback with --insecure-http. */
@@ -81,6 +86,8 @@ export interface Core {
   transport: TransportInfo;
   layout: ReturnType<typeof dataLayout>;
   store: Store;
+  /** This node in its cluster (PostgreSQL), or the solo object (SQLite: everything is local). */
+  cluster: Cluster;
   drivers: DriverRegistry;
   bus: EventBus;
   auth: AuthService;
@@ -132,21 +139,25 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const bus = new EventBus();
   const settings = new SettingsService(store);
   await settings.load();
+  const host = new HostService(layout, drivers);
+  const cluster = await startCluster({ store, dataDir: layout.root, version: opts.version, bus, options: opts.cluster, status: () => nodeStatus(host) });
+  // A node that joined leaves the passes over every row to the founder until they are scoped by node.
+  const owns = !cluster.ownsNothingYet;
   const jobs = new JobRunner(store, bus);
+  if (cluster.enabled) jobs.node = { id: cluster.self.id, founder: cluster.founder };
   await jobs.recover();
   const auth = new AuthService(store);
   const consoles = new ConsoleRegistry(settings, drivers);
   const registries = new RegistryService(ociPaths(layout.root));
   const oci = new OciImageService(store, jobs, bus, settings, ociPaths(layout.root), registries);
-  oci.recover();
+  if (owns) oci.recover();
   const rootfs = new RootfsImageService(store, jobs, bus, layout.images, () => settings.get().downloadAllowPrivate);
   const images = new ImageService(store, jobs, bus, settings, layout, drivers, oci, rootfs);
-  await images.recover();
-  await rootfs.recover();
-  const host = new HostService(layout, drivers);
+  if (owns) await images.recover();
+  if (owns) await rootfs.recover();
   const machines = new MachineService(store, jobs, bus, images, host, settings, layout, drivers);
   const isos = new IsoService(store, jobs, settings, layout.isos, () => machines.listing.items());
-  isos.recover();
+  if (owns) isos.recover();
   machines.isos = isos;
   consoles.machines = machines;
   const recordings = new RecordingService(path.join(layout.root, 'recordings'));
@@ -184,9 +195,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   // A new K takes effect at once (more standbys start, or the extra ones end).
   settings.onChange = () => void hot.kick();
   machines.standbyMib = () => hot.reservedMib();
-  await hot.start(opts.schedules?.timer ?? true);
-  await snapshots.recover();
-  await machines.reattach();
+  if (owns) await hot.start(opts.schedules?.timer ?? true);
+  if (owns) await snapshots.recover();
+  if (owns) await machines.reattach();
   const stats = new StatsService(store, bus, machines);
   // User steps: HANGAR_STEPS_DIR, or steps/ in the data dir.
   const userSteps = new StepRegistry(
@@ -210,7 +221,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   schedules.backups = backups;
   bus.subscribe('machine:removed', ({ id }) => void deleteMachineSchedules(store, id).catch(() => undefined));
   // Runs missed while the server was down: each due schedule once, now.
-  if (opts.schedules?.timer ?? true) await schedules.start();
+  if (owns && (opts.schedules?.timer ?? true)) await schedules.start();
   // Users' SSH keys go into the machines they may operate, and follow every change.
   const sshKeys = new SshKeyService(store);
   const ssh = new SshAccessService(store, machines, grants, auth, bus);
@@ -219,13 +230,14 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   // HANGAR_CLOCK_SKEW_MS moves the fork links' clock (link expiry, fork lifetimes): tests see a lifetime end without waiting for it.
   const skewMs = Number(process.env.HANGAR_CLOCK_SKEW_MS) || 0;
   const forkLinks = new ForkLinkService({ store, jobs, machines, snapshots, shares, now: () => Date.now() + skewMs });
-  if (opts.schedules?.timer ?? true) forkLinks.start();
+  if (owns && (opts.schedules?.timer ?? true)) forkLinks.start();
   return {
     version: opts.version,
     startedAt: Date.now(),
     transport: opts.transport ?? { scheme: 'http', plainReason: 'loopback' },
     layout,
     store,
+    cluster,
     drivers,
     bus,
     auth,
@@ -281,6 +293,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     ssh,
     display: new DisplayService(machines, grants, auth),
     async close() {
+      await cluster.close();
       ssh.close();
       schedules.stop();
       forkLinks.stop();

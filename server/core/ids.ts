@@ -3,7 +3,28 @@ import { randomBytes } from 'node:crypto';
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 export type IdPrefix =
-  'usr' | 'ses' | 'tok' | 'job' | 'mch' | 'snp' | 'img' | 'shr' | 'aud' | 'upl' | 'whk' | 'whd' | 'sch' | 'bkt' | 'sso' | 'key' | 'fkl' | 'fkf' | 'iso';
+  | 'usr'
+  | 'ses'
+  | 'tok'
+  | 'job'
+  | 'mch'
+  | 'snp'
+  | 'img'
+  | 'shr'
+  | 'aud'
+  | 'upl'
+  | 'whk'
+  | 'whd'
+  | 'sch'
+  | 'bkt'
+  | 'sso'
+  | 'key'
+  | 'fkl'
+  | 'fkf'
+  | 'iso'
+  | 'nod'
+  | 'jtk'
+  | 'cls';
 
 /** 20 random chars from a 36-letter alphabet: ~103 bits, unguessable and safe in paths. */
 export function newId(prefix: IdPrefix): string {

@@ -68,6 +68,8 @@ export class JobRunner {
   private readonly scope = new AsyncLocalStorage<string>();
   private readonly waiting: Array<() => void> = [];
   private active = 0;
+  /** In a cluster: this node (its jobs carry its id, and recover() touches only them). Null on one node. */
+  node: { id: string; founder: boolean } | null = null;
 
   constructor(
     private readonly store: Store,
@@ -78,7 +80,7 @@ export class JobRunner {
 
   /** On start-up: jobs that were running when the server stopped cannot finish. */
   async recover(): Promise<number> {
-    return failUnfinishedJobs(this.store, 'The server stopped while this job ran.', this.now());
+    return failUnfinishedJobs(this.store, 'The server stopped while this job ran.', this.now(), this.node ?? undefined);
   }
 
   /** Returns at once with the queued job; `done` settles when it finishes. */
@@ -99,7 +101,7 @@ export class JobRunner {
       startedAt: null,
       finishedAt: null,
     };
-    await insertJob(this.store, job);
+    await insertJob(this.store, job, this.node?.id ?? null);
     const r: Running = { job, abort: new AbortController(), logs: [], seq: 0, chain: Promise.resolve(), flushTimer: null, slot: false };
     this.running.set(job.id, r);
     this.bus.publish('job:update', job);

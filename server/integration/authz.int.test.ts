@@ -9,9 +9,18 @@ import { adminToken, client, type RunningServer, socket, startServer, tearDown }
  * caller, is allowed or refused exactly as RULES says. A route added without a rule here, or
  * whose rule changed, fails the test; so does one whose handler lets the wrong caller in.
  */
-type Access = 'public' | Role;
+// 'node': only another node of the cluster, by its signature; every user (admin included) gets 401.
+type Access = 'public' | 'node' | Role;
 const RULES: Record<string, Access> = {
   'get /health': 'public',
+  'get /nodes': 'admin',
+  'post /nodes/join-tokens': 'admin',
+  'delete /nodes/join-tokens/{id}': 'admin',
+  'post /nodes/{name}/drain': 'admin',
+  'post /nodes/{name}/undrain': 'admin',
+  'delete /nodes/{name}': 'admin',
+  'post /cluster/join': 'public',
+  'get /internal/ping': 'node',
   'post /auth/login': 'public',
   'post /auth/logout': 'member',
   'get /auth/me': 'member',
@@ -277,7 +286,7 @@ describe('authorization matrix', () => {
         calls++;
         // A member is told nothing about machines not given to them: 404 where others hear 403.
         const denied = c.role === 'member' && grant ? 404 : 403;
-        const expected = access === 'public' ? 'allowed' : c.role === null ? 401 : hasRole(c.role, access) ? 'allowed' : denied;
+        const expected = access === 'public' ? 'allowed' : access === 'node' || c.role === null ? 401 : hasRole(c.role, access) ? 'allowed' : denied;
         const got = res.status === 401 || res.status === 403 || (denied === 404 && res.status === 404) ? res.status : 'allowed';
         if (got !== expected) wrong.push(`${key} as ${c.name}: expected ${expected}, got ${res.status}`);
         if (res.status >= 500) wrong.push(`${key} as ${c.name}: ${res.status}`);

@@ -61,6 +61,7 @@ export function mountEvents(io: Server, core: Core): () => void {
     core.bus.subscribe('image:removed', (i) => nsp.to(SEERS).emit('image:removed', i)),
     core.bus.subscribe('snapshots:changed', (m) => nsp.to(SEERS).emit('snapshots:changed', m)),
     core.bus.subscribe('steps:changed', (m) => nsp.to(SEERS).emit('steps:changed', m)),
+    core.bus.subscribe('node:update', (n) => nsp.to(SEERS).emit('node:update', n)),
     core.bus.subscribe('stats:machines', (tick) => {
       nsp.to(SEERS).emit('stats:machines', tick);
       // Members get the machines given to them, one message each (their sockets are in those rooms only).
