@@ -96,7 +96,10 @@ export class HotPool {
     return this.running;
   }
 
-  /** A ready standby for a fork of `snap` with this shape, taken out of the pool (which refills); null: fork cold. */
+  /**
+   * A ready standby for a fork of `snap` with this shape, taken out of the pool; null: fork cold.
+   * The caller kicks the refill once its forks run (one started now would compete with them).
+   */
   take(snap: SnapshotRow, shape: { cpus: number; memoryMib: number }): { id: string; runtime: DriverRuntime } | null {
     const at = this.standbys.findIndex(
       (s) =>
@@ -109,7 +112,6 @@ export class HotPool {
     if (at < 0) return null;
     const [s] = this.standbys.splice(at, 1);
     fs.rmSync(this.manifestOf(s.id), { force: true });
-    void this.kick();
     this.d.changed?.(snap.id);
     return { id: s.id, runtime: s.spec.runtime };
   }
