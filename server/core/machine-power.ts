@@ -2,13 +2,17 @@ import type { StopMachineBody } from '@/lib/contracts/machines';
 import type { MachinePatch, MachineRow } from '@/db/repo/machines';
 import type { Fixups, MachineDriver, MachineSpec, StartFrom } from '@/server/drivers/types';
 import type { HostService } from './host';
+import type { PreparedBoot } from './hot-pool';
 import type { ImageService } from './images';
 import type { JobContext } from './jobs';
 import { blankBoot } from './machine-admission';
 import type { MachineViews } from './machine-views';
 
-/** A start from a snapshot: its files, the fix-ups after it, and a callback once the guest runs again. */
-export type StartFromSnapshot = StartFrom & { fixups: Fixups; onRunning?: () => void };
+/**
+ * A start from a snapshot: its files, the fix-ups after it, and a callback once the guest runs again.
+ * `prepared`: a hot snapshot's standby's boot files and host facts (its memory was counted while it waited).
+ */
+export type StartFromSnapshot = StartFrom & { fixups: Fixups; onRunning?: () => void; prepared?: PreparedBoot };
 
 /** What starting and stopping need of the machine service (an interface: the two modules do not import each other). */
 export interface PoweredMachines {
@@ -39,11 +43,16 @@ export class MachinePower {
     const beside = <T>(name: string, work: Promise<T>) => (ph?.beside ? ph.beside(name, work) : work);
     // A row written as `starting` already (a fork's): no second write for it, and a refused check marks it failed.
     const starting = row.state === 'starting';
-    const [, image, host] = await Promise.all([
-      beside('preflight', this.machines.preflight(id, row.memoryMib, spec.ports)),
-      beside('image_files', Promise.resolve(row.image ? this.images.files(row.image) : blankBoot())),
-      beside('host_info', this.host.info()),
-    ]).catch(async (err: Error) => {
+    // A standby's process exists already: its memory counted against the limit while it waited (and the
+    // fork job's own check counted it again), its boot files and host facts are those it started with.
+    const checks = from?.prepared
+      ? Promise.resolve([undefined, from.prepared.image, from.prepared.host] as const)
+      : Promise.all([
+          beside('preflight', this.machines.preflight(id, row.memoryMib, spec.ports)),
+          beside('image_files', Promise.resolve(row.image ? this.images.files(row.image) : blankBoot())),
+          beside('host_info', this.host.info()),
+        ]);
+    const [, image, host] = await checks.catch(async (err: Error) => {
       if (starting) await this.machines.patch(id, { state: 'failed', stateReason: err.message }).catch(() => undefined);
       throw err;
     });

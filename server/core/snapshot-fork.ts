@@ -14,7 +14,7 @@ import type { JobContext } from './jobs';
 import type { MachineService } from './machines';
 import { resolveInside } from './paths';
 import { PhaseTimer } from '@/lib/phases';
-import type { HotPool } from './hot-pool';
+import type { HotPool, PreparedBoot } from './hot-pool';
 
 /** CPUs and memory of forks when not the snapshot's. */
 export type ForkSize = { cpus?: number; memoryMib?: number };
@@ -66,6 +66,7 @@ export class SnapshotForks {
     const cold = ids.flatMap((id, i) => (standbys[i] ? [] : [{ id, dir: resolveInside(this.d.dirs.machines, id), name: names[i] }]));
     const branched = cold.length ? await this.branch(snap, cold, spec.diskGib, 'fork') : [];
     const runtimes = standbys.map((t) => t?.runtime ?? (branched.shift() as DriverRuntime));
+    const prepared = standbys.map((t) => t?.prepared);
     timer.mark('branch');
     // Where one fork's time goes (several in parallel would mix their marks).
     const phases = names.length === 1 ? timer : undefined;
@@ -80,7 +81,16 @@ export class SnapshotForks {
     };
     await Promise.all(
       names.map((name, i) =>
-        this.forkOne(ownerId, snap, spec, { id: ids[i], name, runtime: runtimes[i] }, !!body.newIdentity, ctx, { onRunning, phases }, held),
+        this.forkOne(
+          ownerId,
+          snap,
+          spec,
+          { id: ids[i], name, runtime: runtimes[i], prepared: prepared[i] },
+          !!body.newIdentity,
+          ctx,
+          { onRunning, phases },
+          held,
+        ),
       ),
     ).finally(() => runningMs === null && refill());
     const marks = phases?.record();
@@ -99,13 +109,13 @@ export class SnapshotForks {
     ownerId: string,
     snap: SnapshotRow,
     spec: ReturnType<typeof specOf>,
-    fork: { id: string; name: string; runtime: DriverRuntime },
+    fork: { id: string; name: string; runtime: DriverRuntime; prepared?: PreparedBoot },
     newIdentity: boolean,
     ctx: JobContext,
     { onRunning, phases }: { onRunning: () => void; phases?: PhaseTimer },
     held?: Reservation,
   ): Promise<string> {
-    const { id, name, runtime } = fork;
+    const { id, name, runtime, prepared } = fork;
     const now = this.d.now();
     const m = await insertMachine(this.d.store, {
       id,
@@ -132,7 +142,7 @@ export class SnapshotForks {
     phases?.mark('insert_row');
     const from =
       snap.kind === 'live'
-        ? { dir: snap.path, banner: `forked from snapshot "${snap.label}"`, fixups: { hostname: name, newIdentity }, onRunning, phases }
+        ? { dir: snap.path, banner: `forked from snapshot "${snap.label}"`, fixups: { hostname: name, newIdentity }, onRunning, phases, prepared }
         : undefined;
     await this.d.machines.startMachine(id, ctx, 20, from, m);
     ctx.log(`${name} running (${from ? 'carried on from the snapshot' : 'booted from its disk'})`);
