@@ -213,9 +213,14 @@ export async function incoming(qmpSock: string, stateFile: string, phases?: Phas
   }
 }
 
-/** A guest whose state is loaded already (paused): run it. Connects, negotiates and continues in one write. */
-export async function runLoaded(qmpSock: string, phases?: PhaseMarks): Promise<void> {
-  const { qmp: q, answers } = await Qmp.session(qmpSock, [['cont'], ['query-status']]);
+/**
+ * A guest whose state is loaded already (paused): run it. On a connection opened ahead (`ahead`),
+ * one round trip; else it connects, negotiates and continues in one write.
+ */
+export async function runLoaded(qmpSock: string, phases?: PhaseMarks, ahead?: Qmp): Promise<void> {
+  const { qmp: q, answers } = ahead
+    ? { qmp: ahead, answers: await ahead.executeAll([['cont'], ['query-status']]) }
+    : await Qmp.session(qmpSock, [['cont'], ['query-status']]);
   try {
     if (!(answers[1] as { running: boolean }).running) await contUntilRunning(q, []);
     phases?.mark('cont');

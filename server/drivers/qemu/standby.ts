@@ -3,6 +3,7 @@ import type { HostInfo } from '@/lib/contracts/host';
 import type { BootFiles, DriverResult, HotStandbyOps, MachineDriver, MachineSpec, SnapshotSource, StartFrom } from '../types';
 import { machineFiles } from './argv';
 import { isQemuPid, qemuRuntime } from './runtime';
+import { Qmp } from './qmp';
 import { incoming, runLoaded, snapshotFiles } from './snapshot';
 
 /** The record is a standby's and its process still waits. */
@@ -35,7 +36,9 @@ export function qemuStandby(driver: Pick<MachineDriver, 'branch' | 'start'>): Ho
       const spec = { ...m, runtime };
       const started = await driver.start(spec, image, { host, from: { dir: snap.dir, banner: 'forked from a hot snapshot', standby: true } });
       const rt = { ...runtime, ...started.runtime };
-      await incoming(machineFiles(m.dir).qmpSock, snapshotFiles(snap.dir).state, undefined, { run: false });
+      const qmpSock = machineFiles(m.dir).qmpSock;
+      await incoming(qmpSock, snapshotFiles(snap.dir).state, undefined, { run: false });
+      await holdQmp(qemuRuntime(rt).pid, qmpSock);
       return { ...rt, standbyLoaded: true };
     },
     alive: isStandby,
@@ -43,14 +46,29 @@ export function qemuStandby(driver: Pick<MachineDriver, 'branch' | 'start'>): Ho
   };
 }
 
+/** QMP connections to loaded standbys opened ahead, by qemu pid: the fork's `cont` is one round trip. */
+const held = new Map<number, Qmp>();
+
+async function holdQmp(pid: unknown, qmpSock: string): Promise<void> {
+  // Those whose qemu ended (a standby ended) go.
+  for (const [p, q] of held) if (q.closed) held.delete(p);
+  if (typeof pid !== 'number') return;
+  const q = await Qmp.connect(qmpSock).catch(() => null);
+  if (q) held.set(pid, q);
+}
+
 /** The fork takes its standby: run the guest its state is loaded in (a standby from before that: load it first). */
 export async function adoptStandby(m: MachineSpec, from: StartFrom): Promise<DriverResult> {
   const rt = qemuRuntime(m.runtime);
   const qmpSock = machineFiles(m.dir).qmpSock;
   const loaded = rt.standbyLoaded === true;
-  await (loaded ? runLoaded(qmpSock, from.phases) : incoming(qmpSock, snapshotFiles(from.dir).state, from.phases)).catch((err: Error) => {
-    throw new Error(isQemuPid(rt.pid) ? `loading the snapshot failed: ${err.message}` : `qemu exited while loading the snapshot's state (${err.message})`);
-  });
+  const ahead = typeof rt.pid === 'number' ? held.get(rt.pid) : undefined;
+  if (typeof rt.pid === 'number') held.delete(rt.pid);
+  await (loaded ? runLoaded(qmpSock, from.phases, ahead?.closed ? undefined : ahead) : incoming(qmpSock, snapshotFiles(from.dir).state, from.phases)).catch(
+    (err: Error) => {
+      throw new Error(isQemuPid(rt.pid) ? `loading the snapshot failed: ${err.message}` : `qemu exited while loading the snapshot's state (${err.message})`);
+    },
+  );
   return {
     runtime: { ...m.runtime, standby: false, standbyLoaded: false },
     log: [`qemu pid ${rt.pid} started ahead (hot snapshot): ${loaded ? 'its state loaded ahead too, continued' : 'only the state loaded'}`],
