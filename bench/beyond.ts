@@ -24,23 +24,35 @@ const FORKS = 5;
 async function hotVsCold(api: ApiClient): Promise<Record<string, unknown>> {
   const cp = await finished(api, await api.snapshots.checkpoint('beyond-src', 'beyond-hot'));
   const snap = (cp.result as { snapshot: string }).snapshot;
-  const forkOnce = async (): Promise<number> => {
+  const phases: Record<'hot' | 'cold', Record<string, number>[]> = { hot: [], cold: [] };
+  const forkOnce = async (way: 'hot' | 'cold'): Promise<number> => {
     const j = await finished(api, await api.snapshots.fork(snap, { count: 1 }));
-    const r = j.result as { machines: string[]; runningMs: number };
+    const r = j.result as { machines: string[]; runningMs: number; phases?: Record<string, number> };
+    if (r.phases) phases[way].push(r.phases);
     await finished(api, await api.machines.destroy(r.machines[0]));
     return r.runningMs;
   };
+  /** Each phase's median over the forks (where the time goes; see the fork job's log). */
+  const medians = (all: Record<string, number>[]) => Object.fromEntries(Object.keys(all[0] ?? {}).map((k) => [k, median(all.map((p) => p[k] ?? 0))]));
   const cold: number[] = [];
-  for (let i = 0; i < FORKS; i++) cold.push(await forkOnce());
+  for (let i = 0; i < FORKS; i++) cold.push(await forkOnce('cold'));
   await api.snapshots.hot(snap, true);
   const hot: number[] = [];
   for (let i = 0; i < FORKS; i++) {
     const end = Date.now() + 120_000;
     while (((await api.snapshots.get(snap)).pool?.ready ?? 0) < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
-    hot.push(await forkOnce());
+    hot.push(await forkOnce('hot'));
   }
   await api.snapshots.hot(snap, false);
-  return { hot_fork_ms: median(hot), hot_fork_ms_all: hot, cold_fork_ms: median(cold), cold_fork_ms_all: cold, forks_each: FORKS };
+  return {
+    hot_fork_ms: median(hot),
+    hot_fork_ms_all: hot,
+    cold_fork_ms: median(cold),
+    cold_fork_ms_all: cold,
+    forks_each: FORKS,
+    hot_phases_ms: medians(phases.hot),
+    cold_phases_ms: medians(phases.cold),
+  };
 }
 
 /**

@@ -1,6 +1,8 @@
 /** Marks the end of a named phase of one operation (drivers see only this). */
 export interface PhaseMarks {
   mark(name: string): void;
+  /** Time work that runs beside the critical path (see PhaseTimer). */
+  beside?<T>(name: string, work: Promise<T>): Promise<T>;
 }
 
 /**

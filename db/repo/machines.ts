@@ -1,4 +1,4 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, inArray, like, or, sql } from 'drizzle-orm';
 import type { Machine } from '@/lib/contracts/machines';
 import type { Store } from '../client';
 import { prepared } from './prepared';
@@ -36,6 +36,21 @@ export async function listMachines(s: Store): Promise<MachineBase[]> {
 /** Every machine row by name, runtime included. */
 export async function listMachineRows(s: Store): Promise<MachineRow[]> {
   return s.db.select().from(s.t.machines).orderBy(asc(s.t.machines.name));
+}
+
+/**
+ * The names in use among `names` and those starting with `prefix` (one indexed query, not every
+ * row: a fork picks its name with it). Names are [a-z0-9-] only: no LIKE wildcard in a prefix.
+ */
+export async function namesTaken(s: Store, q: { names: string[]; prefix?: string }): Promise<Set<string>> {
+  const col = s.t.machines.name;
+  const conds = [...(q.names.length ? [inArray(col, q.names)] : []), ...(q.prefix ? [like(col, `${q.prefix}%`)] : [])];
+  if (!conds.length) return new Set();
+  const rows = await s.db
+    .select({ name: col })
+    .from(s.t.machines)
+    .where(or(...conds));
+  return new Set(rows.map((r) => r.name).filter((n) => q.names.includes(n) || (q.prefix !== undefined && n.startsWith(q.prefix))));
 }
 
 export async function insertMachine(

@@ -29,7 +29,10 @@ export interface HotPoolDeps {
   changed?: (snapshotId: string) => void;
 }
 
-type Standby = { id: string; snapshotId: string; kind: DriverKind; spec: MachineSpec; ready: boolean };
+type Standby = { id: string; snapshotId: string; kind: DriverKind; spec: MachineSpec; ready: boolean; prepared?: PreparedBoot };
+
+/** The boot files and host facts a standby was started with: its fork's start needs no new look-up. */
+export type PreparedBoot = { image: BootFiles; host: HostInfo };
 
 /** Refills run at most this often on their own (changes kick one at once). */
 const TICK_MS = 5000;
@@ -96,8 +99,11 @@ export class HotPool {
     return this.running;
   }
 
-  /** A ready standby for a fork of `snap` with this shape, taken out of the pool (which refills); null: fork cold. */
-  take(snap: SnapshotRow, shape: { cpus: number; memoryMib: number }): { id: string; runtime: DriverRuntime } | null {
+  /**
+   * A ready standby for a fork of `snap` with this shape, taken out of the pool; null: fork cold.
+   * The caller kicks the refill once its forks run (one started now would compete with them).
+   */
+  take(snap: SnapshotRow, shape: { cpus: number; memoryMib: number }): { id: string; runtime: DriverRuntime; prepared?: PreparedBoot } | null {
     const at = this.standbys.findIndex(
       (s) =>
         s.snapshotId === snap.id &&
@@ -109,9 +115,8 @@ export class HotPool {
     if (at < 0) return null;
     const [s] = this.standbys.splice(at, 1);
     fs.rmSync(this.manifestOf(s.id), { force: true });
-    void this.kick();
     this.d.changed?.(snap.id);
-    return { id: s.id, runtime: s.spec.runtime };
+    return { id: s.id, runtime: s.spec.runtime, prepared: s.prepared };
   }
 
   /** Before a snapshot goes: its standbys end (they hold its files open). */
@@ -206,6 +211,7 @@ export class HotPool {
       const [image, host] = await Promise.all([this.d.boot(snap.image), this.d.host()]);
       fs.writeFileSync(this.manifestOf(id), JSON.stringify({ kind, spec }), { mode: 0o600 });
       s.spec = { ...spec, runtime: await ops.prepare({ frozen: snap.diskPath, dir: snap.path, record: JSON.parse(snap.specJson) }, spec, image, host) };
+      s.prepared = { image, host };
       fs.writeFileSync(this.manifestOf(id), JSON.stringify({ kind, spec: s.spec }), { mode: 0o600 });
       s.ready = true;
       this.lastError = null;

@@ -2,13 +2,17 @@ import type { StopMachineBody } from '@/lib/contracts/machines';
 import type { MachinePatch, MachineRow } from '@/db/repo/machines';
 import type { Fixups, MachineDriver, MachineSpec, StartFrom } from '@/server/drivers/types';
 import type { HostService } from './host';
+import type { PreparedBoot } from './hot-pool';
 import type { ImageService } from './images';
 import type { JobContext } from './jobs';
 import { blankBoot } from './machine-admission';
 import type { MachineViews } from './machine-views';
 
-/** A start from a snapshot: its files, the fix-ups after it, and a callback once the guest runs again. */
-export type StartFromSnapshot = StartFrom & { fixups: Fixups; onRunning?: () => void };
+/**
+ * A start from a snapshot: its files, the fix-ups after it, and a callback once the guest runs again.
+ * `prepared`: a hot snapshot's standby's boot files and host facts (its memory was counted while it waited).
+ */
+export type StartFromSnapshot = StartFrom & { fixups: Fixups; onRunning?: () => void; prepared?: PreparedBoot };
 
 /** What starting and stopping need of the machine service (an interface: the two modules do not import each other). */
 export interface PoweredMachines {
@@ -35,25 +39,38 @@ export class MachinePower {
     const spec = this.machines.toSpec(row);
     const driver = this.machines.driver(row.driver);
     // Independent reads, side by side: a restore waits for this before its qemu starts.
-    const [, image, host] = await Promise.all([
-      this.machines.preflight(id, row.memoryMib, spec.ports),
-      row.image ? this.images.files(row.image) : blankBoot(),
-      this.host.info(),
-    ]);
-    from?.phases?.mark('start_checks');
-    await this.machines.patch(id, { state: 'starting', stateReason: null });
+    const ph = from?.phases;
+    const beside = <T>(name: string, work: Promise<T>) => (ph?.beside ? ph.beside(name, work) : work);
+    // A row written as `starting` already (a fork's): no second write for it, and a refused check marks it failed.
+    const starting = row.state === 'starting';
+    // A standby's process exists already: its memory counted against the limit while it waited (and the
+    // fork job's own check counted it again), its boot files and host facts are those it started with.
+    const checks = from?.prepared
+      ? Promise.resolve([undefined, from.prepared.image, from.prepared.host] as const)
+      : Promise.all([
+          beside('preflight', this.machines.preflight(id, row.memoryMib, spec.ports)),
+          beside('image_files', Promise.resolve(row.image ? this.images.files(row.image) : blankBoot())),
+          beside('host_info', this.host.info()),
+        ]);
+    const [, image, host] = await checks.catch(async (err: Error) => {
+      if (starting) await this.machines.patch(id, { state: 'failed', stateReason: err.message }).catch(() => undefined);
+      throw err;
+    });
+    ph?.mark('start_checks');
+    if (!starting) await this.machines.patch(id, { state: 'starting', stateReason: null });
     ctx.progress(base + 10, this.machines.views.describe(row.driver).words.starting);
-    from?.phases?.mark('record_starting');
+    ph?.mark('record_starting');
     // The machine as this start knows it, pid included: the row may be gone by the time we clean up (destroy).
     let live: MachineSpec = spec;
     try {
       const started = await driver.start(spec, image, { host, from });
       live = { ...spec, runtime: { ...spec.runtime, ...started.runtime } };
+      // A start from a snapshot: the guest runs from here on (the records follow).
+      from?.onRunning?.();
       await this.machines.patch(id, { runtime: live.runtime });
       for (const line of started.log) ctx.log(line);
       if (from) {
         from.phases?.mark('record_runtime');
-        from.onRunning?.();
         // The clock and RNG fix-ups are what make a restore safe to use; a guest without the agent still runs.
         await driver.fixup(live, from.fixups).then(
           () => ctx.log('guest fix-ups done: clock set, RNG reseeded' + (from.fixups.hostname ? `, hostname ${from.fixups.hostname}` : '')),

@@ -58,7 +58,7 @@ export PATH=/bin:/sbin
 /** The busybox image's kernel command line (its init reads hangar.hostname). */
 export const BUSYBOX_APPEND = 'console=ttyS0 panic=-1';
 
-export const BUSYBOX_RECIPE = { kind: 'busybox', busybox: '/bin/busybox (busybox-static)', init: 'hangar-init v3 (agent on ttyS1)' } as const;
+export const BUSYBOX_RECIPE = { kind: 'busybox', busybox: '/bin/busybox (busybox-static)', init: 'hangar-init v4 (agent on ttyS1, SCSI modules)' } as const;
 
 export interface ImageFiles {
   kernel: string;

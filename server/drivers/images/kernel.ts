@@ -5,7 +5,9 @@ import { firstLine, run } from '../exec';
 /**
  * Modules the busybox guest loads, in dependency order (the package has no modules.dep):
  * Debian builds the virtio core as modules, then net/disk/rng on top, and the ACPI button +
- * evdev so a powerdown request works.
+ * evdev so a powerdown request works. Then SCSI (virtio_scsi and sd_mod, with the CRC modules
+ * sd_mod's data-integrity code needs, their crypto softdeps first) so an extra disk on the
+ * virtio-scsi bus, hot-plugged too, shows up as /dev/sdX.
  */
 export const GUEST_MODULES = [
   'kernel/drivers/virtio/virtio_ring.ko',
@@ -20,6 +22,17 @@ export const GUEST_MODULES = [
   'kernel/drivers/char/hw_random/virtio-rng.ko',
   'kernel/drivers/input/evdev.ko',
   'kernel/drivers/acpi/button.ko',
+  'kernel/drivers/scsi/scsi_common.ko',
+  'kernel/drivers/scsi/scsi_mod.ko',
+  'kernel/drivers/scsi/virtio_scsi.ko',
+  'kernel/crypto/crct10dif_common.ko',
+  'kernel/crypto/crct10dif_generic.ko',
+  'kernel/lib/crc-t10dif.ko',
+  'kernel/lib/crc64.ko',
+  'kernel/crypto/crc64_rocksoft_generic.ko',
+  'kernel/lib/crc64-rocksoft.ko',
+  'kernel/block/t10-pi.ko',
+  'kernel/drivers/scsi/sd_mod.ko',
 ];
 
 export interface KernelFiles {
@@ -62,8 +75,9 @@ export async function ensureKernel(kernelsDir: string, log: Log, signal?: AbortS
     log(`kernel ${version}: cached`);
     return { ...files, vmlinux: (await exists(vmlinux)) ? vmlinux : null };
   }
-  // An older Hangar cached fewer modules: fetch again.
-  await fs.rm(dir, { recursive: true, force: true });
+  // An older Hangar cached fewer modules: fetch again, and add what is missing next to what is
+  // there (never removed: another server sharing the cache may be reading it right now).
+  const had = await exists(files.vmlinuz);
   await fs.mkdir(kernelsDir, { recursive: true });
   const tmp = await fs.mkdtemp(path.join(kernelsDir, `.${version}-`));
   try {
@@ -76,6 +90,15 @@ export async function ensureKernel(kernelsDir: string, log: Log, signal?: AbortS
     await must(['dpkg-deb', '--fsys-tarfile', path.join(tmp, deb)], 'dpkg-deb', { stdoutFile: tar, signal });
     const wanted = [`./boot/vmlinuz-${version}`, ...GUEST_MODULES.map((m) => `./lib/modules/${version}/${m}`)];
     await must(['tar', '-xf', tar, '-C', tmp, ...wanted], 'tar', { signal });
+    if (had) {
+      // Each file renamed into place whole: a reader sees a module or none, never half of one.
+      for (const m of GUEST_MODULES) {
+        const to = path.join(files.modules, path.basename(m));
+        if (!(await exists(to))) await fs.rename(path.join(tmp, 'lib', 'modules', version, m), to);
+      }
+      log(`kernel ${version}: missing modules added`);
+      return { ...files, vmlinux: (await exists(vmlinux)) ? vmlinux : null };
+    }
     const out = path.join(tmp, 'out');
     await fs.mkdir(path.join(out, 'modules'), { recursive: true });
     await fs.rename(path.join(tmp, 'boot', `vmlinuz-${version}`), path.join(out, 'vmlinuz'));

@@ -113,6 +113,11 @@ export class Qmp {
     this.sock.destroy();
   }
 
+  /** The connection ended (closed here, or QEMU exited). */
+  get closed(): boolean {
+    return this.sock.destroyed;
+  }
+
   private onData(d: string): void {
     this.buf += d;
     let i: number;

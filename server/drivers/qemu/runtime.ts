@@ -38,6 +38,8 @@ export const qemuRuntimeSchema = z.looseObject({
   firmware: z.enum(['bios', 'uefi']).optional(),
   /** A process started ahead for a fork of a hot snapshot, waiting on `-incoming defer` (standby.ts); cleared once it runs. */
   standby: z.boolean().optional(),
+  /** The standby's device state is loaded already (the guest paused): its fork only continues it. */
+  standbyLoaded: z.boolean().optional(),
 });
 export type QemuRuntime = z.infer<typeof qemuRuntimeSchema>;
 

@@ -174,10 +174,9 @@ export async function resume(q: Qmp, timeoutMs = 10_000): Promise<void> {
  * After `-incoming defer`: load the device state (and RAM, when the stream has it), then run.
  * One write sets the capabilities (x-ignore-shared as the checkpoint saved with; `events` for
  * the completion event, so nothing polls) and starts loading; then `cont` (with `events` off again), asked with the status
- * in the same write (a `cont` that lands before QEMU leaves the incoming state only arms autostart,
- * which a stream saved paused ignores: then it is sent again).
+ * in the same write (see contUntilRunning). `run: false` stops after the load, the guest paused.
  */
-export async function incoming(qmpSock: string, stateFile: string, phases?: PhaseMarks): Promise<void> {
+export async function incoming(qmpSock: string, stateFile: string, phases?: PhaseMarks, opts: { run?: boolean } = {}): Promise<void> {
   // The stream comes over a socket QEMU listens on (from migrate-incoming on, gone once it accepts), sent from here:
   // `exec:cat` would fork qemu, then sh, then cat.
   const streamSock = path.join(path.dirname(qmpSock), 'incoming.sock');
@@ -201,20 +200,46 @@ export async function incoming(qmpSock: string, stateFile: string, phases?: Phas
       throw new Error(`migration ${statusOf(done)}: ${s['error-desc'] ?? 'no reason given'}`);
     }
     phases?.mark('migrate_incoming');
-    // `events` off again with the first `cont`: left on, a later checkpoint's save would announce its end from QEMU's
+    // `events` off again before anything runs: left on, a later checkpoint's save would announce its end from QEMU's
     // migration thread too, and `completed` would come before the run state allows `cont` more often (see resume()).
     const eventsOff: QmpCommand = ['migrate-set-capabilities', { capabilities: capabilities({ events: false }) }];
-    for (let i = 0; ; i++) {
-      const answers = await q.executeAll([...(i === 0 ? [eventsOff] : []), ['cont'], ['query-status']]);
-      const status = answers[answers.length - 1] as { running: boolean; status: string };
-      if (status.running) break;
-      if (i >= 100) throw new Error(`the guest did not run after loading its state (status ${status.status})`);
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    // Loaded ahead (a hot snapshot's standby): the guest stays paused (the stream was saved paused) until runLoaded().
+    if (opts.run === false) await q.execute(...eventsOff);
+    else await contUntilRunning(q, [eventsOff]);
     phases?.mark('cont');
   } finally {
     q.close();
     sender.destroy();
+  }
+}
+
+/**
+ * A guest whose state is loaded already (paused): run it. On a connection opened ahead (`ahead`),
+ * one round trip; else it connects, negotiates and continues in one write.
+ */
+export async function runLoaded(qmpSock: string, phases?: PhaseMarks, ahead?: Qmp): Promise<void> {
+  const { qmp: q, answers } = ahead
+    ? { qmp: ahead, answers: await ahead.executeAll([['cont'], ['query-status']]) }
+    : await Qmp.session(qmpSock, [['cont'], ['query-status']]);
+  try {
+    if (!(answers[1] as { running: boolean }).running) await contUntilRunning(q, []);
+    phases?.mark('cont');
+  } finally {
+    q.close();
+  }
+}
+
+/**
+ * `cont`, asked with the status in the same write, until the guest runs: a `cont` that lands
+ * before QEMU leaves the incoming state only arms autostart, which a stream saved paused ignores.
+ */
+async function contUntilRunning(q: Qmp, first: QmpCommand[]): Promise<void> {
+  for (let i = 0; ; i++) {
+    const answers = await q.executeAll([...(i === 0 ? first : []), ['cont'], ['query-status']]);
+    const status = answers[answers.length - 1] as { running: boolean; status: string };
+    if (status.running) return;
+    if (i >= 100) throw new Error(`the guest did not run after loading its state (status ${status.status})`);
+    await new Promise((r) => setTimeout(r, 1));
   }
 }
 
