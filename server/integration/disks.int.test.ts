@@ -194,7 +194,7 @@ describe('VM disks', () => {
 describe('container volumes (nspawn)', () => {
   const CT = 'vol-ct';
 
-  it('binds a host directory under the data dir into the container, both ways; no resize, no hot-plug', async () => {
+  it('binds a host directory under the data dir into the container, both ways; no resize; detached while it runs', async () => {
     // A busybox root filesystem as an image: an application container needs no init.
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-vol-'));
     try {
@@ -202,10 +202,7 @@ describe('container volumes (nspawn)', () => {
       for (const d of ['bin', 'etc', 'usr', 'dev', 'proc', 'sys', 'tmp', 'run']) fs.mkdirSync(path.join(tree, d), { recursive: true });
       fs.copyFileSync('/bin/busybox', path.join(tree, 'bin/busybox'));
       fs.chmodSync(path.join(tree, 'bin/busybox'), 0o755);
-      for (const applet of ['sh', 'cat', 'echo', 'ls', 'sleep', 'wc']) fs.symlinkSync('busybox', path.join(tree, 'bin', applet));
-      // exec goes through /usr/bin/env in the container.
-      fs.mkdirSync(path.join(tree, 'usr/bin'));
-      fs.symlinkSync('/bin/busybox', path.join(tree, 'usr/bin/env'));
+      for (const applet of ['sh', 'cat', 'echo', 'ls', 'sleep', 'wc', 'true']) fs.symlinkSync('busybox', path.join(tree, 'bin', applet));
       fs.writeFileSync(path.join(tree, 'etc/passwd'), 'root:x:0:0:root:/:/bin/sh\n');
       const t = await run(['tar', '-cf', path.join(tmp, 'bb.tar'), '--numeric-owner', '-C', tree, '.'], { timeoutMs: 60_000 });
       expect(t.code, t.stderr).toBe(0);
@@ -230,9 +227,10 @@ describe('container volumes (nspawn)', () => {
     await sh(CT, 'echo from the guest > /srv/shared/from-guest');
     expect(fs.readFileSync(path.join(hostDir, 'from-guest'), 'utf8')).toBe('from the guest\n');
     await expect(api.machines.disks.change(CT, 'shared', { sizeGib: 2 })).rejects.toMatchObject({ status: 409 });
-    await expect(api.machines.disks.change(CT, 'shared', { attached: false })).rejects.toMatchObject({ status: 409 });
-    await finished(await api.machines.act(CT, 'stop', { force: true }));
+    // Detached while it runs (unmounted in its mount namespace), and still detached after a restart.
     expect(await api.machines.disks.change(CT, 'shared', { attached: false })).toMatchObject({ attached: false });
+    expect(await sh(CT, 'ls /srv/shared 2>/dev/null | wc -l')).toBe('0\n');
+    await finished(await api.machines.act(CT, 'stop', { force: true }));
     await finished(await api.machines.act(CT, 'start'));
     await ready();
     expect(await sh(CT, 'ls /srv/shared 2>/dev/null | wc -l')).toBe('0\n');

@@ -101,7 +101,8 @@ describe('share links', () => {
     sockets.push(events);
     await expect(connected(events)).rejects.toThrow(/forbidden/);
     // Every other API route refuses a link (generated from the published routes), even with an admin token beside it.
-    expect(await everyRoute(withLink(viewerLink), (p) => (p === '/api/share' ? 200 : 403))).toEqual([]);
+    // Node-to-node routes take only a node's signature: a link is not one (401).
+    expect(await everyRoute(withLink(viewerLink), (p, op) => (op['x-hangar-access'] === 'node' ? 401 : p === '/api/share' ? 200 : 403))).toEqual([]);
     expect((await api.machines.get('sh-a')).state).toBe('running');
   }, 120_000);
 
@@ -157,6 +158,7 @@ describe('share links', () => {
     expect(
       await everyRoute(asVic, (p, op) => {
         const access = op['x-hangar-access']!;
+        if (access === 'node') return 401;
         if (rank[access] <= rank.viewer) return 'allowed';
         const grant = op['x-hangar-machine-grant'];
         return p.includes('{ref}') && grant && grantRank[grant] <= grantRank.operator ? 'allowed' : 403;
