@@ -1,7 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Page } from '@playwright/test';
 import { E2E_ADMIN_PASSWORD } from '../playwright.config';
-import { isolateSpecFile } from './isolation';
+import { isolateSpecFile, noteTestEnded } from './isolation';
 
 export { expect };
 
@@ -31,6 +31,7 @@ export const test = base.extend<{ isolation: void }>({
     async ({}, use, info) => {
       await isolateSpecFile(info);
       await use();
+      noteTestEnded(info);
     },
     { auto: true },
   ],
