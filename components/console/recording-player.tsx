@@ -2,6 +2,7 @@
 
 import 'asciinema-player/dist/bundle/asciinema-player.css';
 import { useEffect, useRef, type MutableRefObject } from 'react';
+import { withTail } from '@/lib/asciicast-tail';
 
 /** What the page may ask of a player: jump to the n-th marker of the recording (asciinema-player ≥ 3.6). */
 export interface PlayerControl {
@@ -16,8 +17,13 @@ export function RecordingPlayer({ url, share, control }: { url: string; share?: 
     let gone = false;
     void import('asciinema-player').then((A) => {
       if (gone || !ref.current) return;
-      // A recording link's page has no session: the player fetches the cast with the link, as the page's API calls do.
-      const src = share ? { url, fetchOpts: { headers: { 'x-hangar-share': share } } } : url;
+      // A recording link's page has no session: the cast is fetched with the link, as the page's API calls do.
+      const data = async () => {
+        const res = await fetch(url, share ? { headers: { 'x-hangar-share': share } } : {});
+        if (!res.ok) throw new Error(`the recording could not be read (${res.status})`);
+        return withTail(await res.text());
+      };
+      const src = { data };
       const p = A.create(src, ref.current, { fit: 'width', controls: true, autoPlay: true, idleTimeLimit: 2, terminalFontSize: 'small' });
       player = p;
       // By index, not time: the player shortens idle stretches (idleTimeLimit), so the file's times are not its own.
