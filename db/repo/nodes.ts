@@ -22,8 +22,14 @@ export interface NodeStatus {
   usageJson: string;
 }
 
-export async function insertNode(s: Store, n: { id: string; name: string; publicKey: string } & NodeStatus): Promise<void> {
-  await s.db.insert(s.t.nodes).values({ ...n, state: 'active', joinedAt: dbNow(s), heartbeatAt: dbNow(s) });
+/** A node's figures before its first heartbeat fills them in. */
+const BLANK_STATUS = { capabilitiesJson: '{}', driversJson: '[]', cpus: 0, memoryMib: 0, memoryLimitMib: 0, usageJson: '{}' };
+
+export async function insertNode(
+  s: Store,
+  n: { id: string; name: string; publicKey: string } & Pick<NodeStatus, 'version' | 'internalUrl'> & Partial<NodeStatus>,
+): Promise<void> {
+  await s.db.insert(s.t.nodes).values({ ...BLANK_STATUS, ...n, state: 'active', joinedAt: dbNow(s), heartbeatAt: dbNow(s) });
 }
 
 /** One UPDATE: this node is alive (the database's clock), with its current figures. False when its row is gone (removed). */

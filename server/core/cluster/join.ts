@@ -82,12 +82,6 @@ export class JoinService {
         publicKey: body.publicKey,
         version: body.version,
         internalUrl: body.internalUrl,
-        capabilitiesJson: '{}',
-        driversJson: '[]',
-        cpus: 0,
-        memoryMib: 0,
-        memoryLimitMib: 0,
-        usageJson: '{}',
         ...this.d.blankStatus,
       });
     } catch (e) {

@@ -74,12 +74,6 @@ export async function startCluster(d: ClusterDeps): Promise<Cluster> {
       publicKey: id.publicKeyPem,
       version: d.version,
       internalUrl: o.internalUrl ?? '',
-      capabilitiesJson: '{}',
-      driversJson: '[]',
-      cpus: 0,
-      memoryMib: 0,
-      memoryLimitMib: 0,
-      usageJson: '{}',
       ...d.status(),
     });
     saveNodeInfo(id, self);
