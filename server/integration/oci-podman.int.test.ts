@@ -73,6 +73,7 @@ describe('podman pulls OCI images itself', () => {
     expect(seven.code).toBe(7);
     expect((await api.machines.list()).items).toEqual([]);
     expect(leftovers()).toEqual([]);
+    expect(srv.output()).not.toContain(AUTH.password);
   });
 
   it('creates a long-running podman container from a plain-HTTP registry marked insecure', async () => {
@@ -81,7 +82,15 @@ describe('podman pulls OCI images itself', () => {
     const m = await api.machines.get('pod-server');
     expect(m).toMatchObject({ driver: 'podman', state: 'running', command: ['/bin/sh', '-c', 'echo server up; exec sleep 600'] });
     await expect.poll(async () => (await api.machines.logs('pod-server', { tail: 4096 })).text, { timeout: 30_000 }).toContain('server up');
+    // A fork of its commit runs the image's process as the machine did (the commit keeps the image's Entrypoint).
+    const snap = ((await jobDone(api, await api.snapshots.checkpoint('pod-server', 'pod-oci'))).result as { snapshot: string }).snapshot;
+    await jobDone(api, await api.snapshots.fork(snap, { count: 1, names: ['pod-server-f'] }));
+    await expect.poll(async () => (await api.machines.logs('pod-server-f', { tail: 4096 })).text, { timeout: 30_000 }).toContain('server up');
+    expect((await api.machines.get('pod-server-f')).command).toEqual(m.command);
+    await jobDone(api, await api.machines.destroy('pod-server-f'));
     await jobDone(api, await api.machines.destroy('pod-server'));
+    // Its commit image goes with the snapshot.
+    await api.snapshots.remove(snap);
     expect(leftovers()).toEqual([]);
   });
 
