@@ -6751,6 +6751,10 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              ociPull?: {
+                available: boolean;
+                reason: string | null;
+              };
               needsRootfs: boolean;
               imageKinds: string[];
               limits: {
@@ -7075,6 +7079,10 @@ export interface operations {
                 reason: string | null;
               };
               ociBoot: {
+                available: boolean;
+                reason: string | null;
+              };
+              ociPull?: {
                 available: boolean;
                 reason: string | null;
               };
@@ -11388,6 +11396,10 @@ export interface operations {
                   available: boolean;
                   reason: string | null;
                 };
+                ociPull?: {
+                  available: boolean;
+                  reason: string | null;
+                };
                 needsRootfs: boolean;
                 imageKinds: string[];
                 limits: {
@@ -13668,6 +13680,10 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              ociPull?: {
+                available: boolean;
+                reason: string | null;
+              };
               needsRootfs: boolean;
               imageKinds: string[];
               limits: {
@@ -13751,6 +13767,7 @@ export interface operations {
             downloadAllowPrivate: boolean;
             imageTrustedKeys: string[];
             isoMaxMib: number;
+            imagePullMaxMib: number;
             roleLimits: {
               member: {
                 machines: number | null;
@@ -13832,6 +13849,7 @@ export interface operations {
           downloadAllowPrivate?: boolean;
           imageTrustedKeys?: string[];
           isoMaxMib?: number;
+          imagePullMaxMib?: number;
           roleLimits?: {
             member: {
               machines: number | null;
@@ -13884,6 +13902,7 @@ export interface operations {
             downloadAllowPrivate: boolean;
             imageTrustedKeys: string[];
             isoMaxMib: number;
+            imagePullMaxMib: number;
             roleLimits: {
               member: {
                 machines: number | null;
