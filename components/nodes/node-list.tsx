@@ -9,7 +9,8 @@ import { useConfirm } from '@/components/ui/confirm-dialog';
 import { NodeCard } from '@/components/nodes/node-card';
 import { JoinTokens } from '@/components/nodes/join-tokens';
 
-const cmd = 'mt-1 overflow-x-auto rounded-md bg-white/80 px-2 py-1.5 font-mono text-xs whitespace-pre dark:bg-zinc-900/60';
+// Wrapped, not scrolled: a scrolling region would need to take the keyboard focus.
+const cmd = 'mt-1 rounded-md bg-white/80 px-2 py-1.5 font-mono text-xs break-words whitespace-pre-wrap dark:bg-zinc-900/60';
 
 /** On one node: what this page shows, and the commands that make a cluster of it. */
 function SoloNote() {
