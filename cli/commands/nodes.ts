@@ -24,7 +24,8 @@ export async function nodes(argv: string[], json: boolean): Promise<void> {
     if (json) return printJson(items);
     for (const n of items) {
       const state = `${n.online ? 'online' : 'offline'}${n.state === 'draining' ? ', draining' : ''}`;
-      const beat = `heartbeat ${formatDuration(n.heartbeatAgeMs)} ago`;
+      // On one node the row is this host, measured now: no heartbeat to speak of.
+      const beat = health.cluster.enabled ? `heartbeat ${formatDuration(n.heartbeatAgeMs)} ago` : 'this host';
       console.log(
         `${(n.name + (n.self ? ' *' : '')).padEnd(20)} ${state.padEnd(18)} ${n.version.padEnd(10)} ${n.internalUrl.padEnd(30)} ` +
           `${beat}  ${n.capabilities.join(' ')}`,
