@@ -31,7 +31,7 @@ import { errorEnvelopeSchema, listOf, okSchema, type ErrorCode, type PageQuery }
 import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
 import { cdromStateSchema, isoSchema, type AddIsoUrlBody, type CdromBody } from './contracts/isos';
-import { joinTokenSchema, nodeSchema, type CreateJoinTokenBody } from './contracts/nodes';
+import { joinTokenSchema, nodeSchema, openJoinTokenSchema, type CreateJoinTokenBody } from './contracts/nodes';
 import { imageSchema, registrySchema, type BuildImageBody, type ImportRootfsUrlBody, type PutRegistryBody } from './contracts/images';
 import { uploadedPackageSchema, type ProbeBody } from './contracts/probes';
 import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from './contracts/steps';
@@ -377,9 +377,11 @@ export function createApiClient(opts: ClientOptions) {
       pullPublished: (b: PullPublishedBody) => call('POST', '/images/pull-published', jobSchema, b),
       published: (target: string) => call('GET', `/backup-targets/${encodeURIComponent(target)}/images`, listOf(publishedImageSchema)),
     },
-    /** The nodes of a cluster (PostgreSQL); admins only. */
+    /** The nodes of a cluster (PostgreSQL), or this host as the one node (SQLite); admins only. */
     nodes: {
       list: (p: PageQuery = {}) => call('GET', `/nodes${q({ ...p })}`, listOf(nodeSchema)),
+      /** Join tokens still usable (never their secrets). */
+      tokens: (p: PageQuery = {}) => call('GET', `/nodes/join-tokens${q({ ...p })}`, listOf(openJoinTokenSchema)),
       /** A single-use join token, shown once, with the `hangar up --cluster-join` line for the new node. */
       createToken: (b: CreateJoinTokenBody = {}) => call('POST', '/nodes/join-tokens', joinTokenSchema, b),
       revokeToken: (id: string) => call('DELETE', `/nodes/join-tokens/${encodeURIComponent(id)}`, okSchema),
