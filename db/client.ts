@@ -29,6 +29,8 @@ export interface Store {
   location: string;
   /** PostgreSQL's connection pool (cluster code that needs a client of its own). */
   pool?: pg.Pool;
+  /** The cluster node this server is (its new machines and snapshots are its own); unset on one node. */
+  nodeId?: string | null;
 }
 
 export interface OpenOptions {

@@ -82,6 +82,7 @@ export async function insertMachine(
       runtimeJson: JSON.stringify(m.runtime ?? {}),
       createdAt: m.createdAt,
       updatedAt: m.updatedAt,
+      nodeId: s.nodeId ?? null,
     })
     .returning();
   return row;

@@ -18,7 +18,10 @@ export interface SnapshotSpec {
 export const specOf = (r: SnapshotRow): SnapshotSpec => JSON.parse(r.specJson);
 
 export async function insertSnapshot(s: Store, v: SnapshotInsert): Promise<SnapshotRow> {
-  const [row] = await s.db.insert(s.t.snapshots).values(v).returning();
+  const [row] = await s.db
+    .insert(s.t.snapshots)
+    .values({ nodeId: s.nodeId ?? null, ...v })
+    .returning();
   return row;
 }
 

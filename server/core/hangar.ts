@@ -143,6 +143,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const cluster = await startCluster({ store, dataDir: layout.root, version: opts.version, bus, options: opts.cluster, status: () => nodeStatus(host) });
   // A node that joined leaves the passes over every row to the founder until they are scoped by node.
   const owns = !cluster.ownsNothingYet;
+  // What this node inserts (machines, snapshots) is its own.
+  if (cluster.enabled) store.nodeId = cluster.self.id;
   const jobs = new JobRunner(store, bus);
   if (cluster.enabled) jobs.node = { id: cluster.self.id, founder: cluster.founder };
   await jobs.recover();
