@@ -6610,8 +6610,12 @@ export interface operations {
             driver: 'qemu' | 'nspawn' | 'podman';
             image: string;
             /** @enum {string} */
-            state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed';
+            state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed' | 'unknown';
             stateReason: string | null;
+            node: {
+              id: string;
+              name: string;
+            } | null;
             cpus: number;
             memoryMib: number;
             diskGib: number;
@@ -6937,8 +6941,12 @@ export interface operations {
             driver: 'qemu' | 'nspawn' | 'podman';
             image: string;
             /** @enum {string} */
-            state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed';
+            state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed' | 'unknown';
             stateReason: string | null;
+            node: {
+              id: string;
+              name: string;
+            } | null;
             cpus: number;
             memoryMib: number;
             diskGib: number;
@@ -9931,6 +9939,7 @@ export interface operations {
               paused?: number;
               stopping?: number;
               failed?: number;
+              unknown?: number;
             };
             allocated: {
               cpus: number;
@@ -11247,8 +11256,12 @@ export interface operations {
               driver: 'qemu' | 'nspawn' | 'podman';
               image: string;
               /** @enum {string} */
-              state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed';
+              state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed' | 'unknown';
               stateReason: string | null;
+              node: {
+                id: string;
+                name: string;
+              } | null;
               cpus: number;
               memoryMib: number;
               diskGib: number;

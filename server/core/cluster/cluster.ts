@@ -23,9 +23,9 @@ export interface Cluster {
   /** The first node of the cluster: it holds the rows older than the cluster (node_id null). */
   readonly founder: boolean;
   /**
-   * A node that joined holds no machines yet, and the start-up passes that act on every row
-   * (re-attach, snapshot recovery, hot standbys, schedules, fork link expiry) would act on the
-   * founder's: they stay off on it until they are scoped by node (the plan's step 2).
+   * A node that joined leaves the image recovery passes (images, OCI, rootfs, ISOs) to the
+   * founder: images name no node yet. Re-attach, snapshot recovery, hot standbys, schedules and
+   * fork link expiry run on every node over its own rows (db/repo/own.ts).
    */
   readonly ownsNothingYet: boolean;
   readonly registry: NodeRegistry | null;

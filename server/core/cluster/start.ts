@@ -61,6 +61,8 @@ export async function startCluster(d: ClusterDeps): Promise<Cluster> {
         `Node ${self.name} is not in this database's cluster (removed, or DATABASE_URL is another database): delete ${id.dir}/node.json to join again.`,
       );
     if (o.join) console.log(`  node ${self.name} is already in its cluster: --cluster-join ignored`);
+    // Rows written before this version named no node (machines, snapshots): they are the founder's.
+    if (self.founder) await claimUnownedRows(d.store, self.id);
   } else if (o.join) {
     self = { id: newId('nod'), name, clusterId: '', founder: false };
     pendingJoin = o.join;
