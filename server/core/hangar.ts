@@ -149,6 +149,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   if (cluster.enabled) jobs.node = { id: cluster.self.id, founder: cluster.founder };
   await jobs.recover();
   const auth = new AuthService(store);
+  // Another node's forward names its caller, under that node's signature.
+  if (cluster.enabled) auth.verifyForwarded = (r) => cluster.verify(r);
   const consoles = new ConsoleRegistry(settings, drivers);
   const registries = new RegistryService(ociPaths(layout.root));
   const oci = new OciImageService(store, jobs, bus, settings, ociPaths(layout.root), registries);
