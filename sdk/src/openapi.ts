@@ -3296,6 +3296,24 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   cancelJob: {
@@ -3385,6 +3403,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -3814,6 +3841,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   getSnapshot: {
@@ -4004,6 +4040,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -4253,6 +4298,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   restoreSnapshot: {
@@ -4351,6 +4405,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -4568,6 +4631,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   forkMachineNow: {
@@ -4668,6 +4740,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -4818,6 +4899,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   diffMachine: {
@@ -4952,6 +5042,15 @@ export interface operations {
       };
       /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -6908,6 +7007,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   updateMachine: {
@@ -7136,8 +7244,26 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -7229,6 +7355,24 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   getRecording: {
@@ -7283,6 +7427,24 @@ export interface operations {
       };
       /** @description No such resource, or one the caller may not see */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -7352,8 +7514,26 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -7436,6 +7616,24 @@ export interface operations {
       };
       /** @description No such resource, or one the caller may not see */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -7527,7 +7725,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -7606,7 +7804,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -7705,7 +7903,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -7785,7 +7983,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -7884,7 +8082,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -8353,6 +8551,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   getMachineDisplay: {
@@ -8434,6 +8641,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   getMachineScreenshot: {
@@ -8494,6 +8710,15 @@ export interface operations {
       };
       /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -8908,6 +9133,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -9618,6 +9852,24 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   addMachineDisk: {
@@ -9719,6 +9971,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   deleteMachineDisk: {
@@ -9792,6 +10053,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -9886,6 +10156,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -10122,6 +10401,24 @@ export interface operations {
       };
       /** @description No such resource, or one the caller may not see */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -10943,6 +11240,24 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   setUndoRing: {
@@ -11028,8 +11343,26 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -11139,6 +11472,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   deleteUndoRing: {
@@ -11215,8 +11557,26 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -11588,7 +11948,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -11826,7 +12186,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -11909,6 +12269,24 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   getMachineUnitFile: {
@@ -11981,6 +12359,15 @@ export interface operations {
       };
       /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -12077,7 +12464,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -12192,6 +12579,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   feedRunStdin: {
@@ -12269,6 +12665,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -14132,7 +14537,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -14404,7 +14809,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -17251,6 +17656,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };

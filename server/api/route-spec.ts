@@ -93,3 +93,17 @@ export interface RouteEntry {
   access: Access;
   machineGrant?: GrantRole;
 }
+
+/** Routes under /machines/{ref}: forwarded to the machine's node unless they say otherwise. */
+export const MACHINE_ROUTE = /^\/machines\/\{ref\}(\/|$)/;
+
+/** The route's owner rule: its own, or `machine` under /machines/{ref}. */
+export function ownerRule(spec: Pick<AnyRouteSpec, 'owner' | 'path'>): OwnerRule | undefined {
+  return spec.owner ?? (MACHINE_ROUTE.test(spec.path) ? 'machine' : undefined);
+}
+
+/** A cluster may forward it to another node (which may be offline: 503). */
+export function mayForward(spec: Pick<AnyRouteSpec, 'owner' | 'path'>): boolean {
+  const r = ownerRule(spec);
+  return r !== undefined && r !== 'any' && r !== 'placement';
+}

@@ -17,7 +17,8 @@ import { credentialsFrom, forwardedFrom, isSameOrigin } from '@/server/transport
 export { envelope, errorToResponse, zodIssues } from '@/server/transport/errors';
 import { openapiRequestBody, openapiResponses } from './responses';
 import { sendJson } from './send';
-import type { AnyObject, AnyRouteSpec, App, AppEnv, OwnerRule, RouteEntry, RouteSpec } from './route-spec';
+import { ownerRule, type AnyObject, type AnyRouteSpec, type App, type AppEnv, type OwnerRule, type RouteEntry, type RouteSpec } from './route-spec';
+export { ownerRule } from './route-spec';
 export type { Access, OwnerRule, AnyRouteSpec, App, AppEnv, ErrorStatus, RouteEntry, RouteSpec, Sent } from './route-spec';
 
 /** A machine by id or by name: names never contain `_`, ids always do, so the two cannot collide. */
@@ -36,11 +37,6 @@ export function clientIp(c: Context<AppEnv>): string | null {
   } catch {
     return null;
   }
-}
-
-/** The route's owner rule: its own, or `machine` under /machines/{ref}. */
-export function ownerRule(spec: Pick<AnyRouteSpec, 'owner' | 'path'>): OwnerRule | undefined {
-  return spec.owner ?? (MACHINE_ROUTE.test(spec.path) ? 'machine' : undefined);
 }
 
 /** The node that owns what the request names (null: this node, or no owner rule). */
