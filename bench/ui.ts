@@ -84,7 +84,7 @@ async function listUnderUpdates(browser: Browser, count: number, withFirstLoad: 
     await page.getByText(`${count} machines`, { exact: true }).waitFor({ timeout: 60_000 });
     await page.locator('[data-testid="machine-row"]').first().waitFor({ timeout: 60_000 });
 
-    const cycle: Machine['state'][] = ['running', 'paused', 'running', 'stopping', 'stopped', 'starting'];
+    const cycle: Exclude<Machine['state'], 'unknown'>[] = ['running', 'paused', 'running', 'stopping', 'stopped', 'starting'];
     let tick = 0;
     let updates = 0;
     let flipping = false;

@@ -29,6 +29,11 @@ export interface Store {
   location: string;
   /** PostgreSQL's connection pool (cluster code that needs a client of its own). */
   pool?: pg.Pool;
+  /**
+   * The cluster node this server is: its new machines and snapshots are its own, and the passes over
+   * rows (re-attach, recovery, standbys, schedules) see only its own (repo/own.ts). Unset on one node.
+   */
+  node?: { id: string; founder: boolean };
 }
 
 export interface OpenOptions {

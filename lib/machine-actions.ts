@@ -11,6 +11,8 @@ export const verbsByState: Record<Machine['state'], MachineVerb[]> = {
   running: ['checkpoint', 'fork-now', 'stop', 'force-stop', 'restart', 'pause', 'destroy'],
   paused: ['resume', 'checkpoint', 'force-stop', 'destroy'],
   stopping: ['force-stop'],
+  // Its node is offline: nothing can reach it (an operation would answer 503).
+  unknown: [],
 };
 
 export const verbLabels: Record<MachineVerb, string> = {

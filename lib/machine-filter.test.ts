@@ -28,6 +28,7 @@ function machine(p: Partial<Machine> & { name: string }): Machine {
     createdAt: 0,
     updatedAt: 0,
     // What the driver can do does not matter to filtering.
+    node: null,
     capabilities: {} as Machine['capabilities'],
     ...p,
   };

@@ -121,3 +121,9 @@ export async function countJobsByKindAndState(s: Store): Promise<{ kind: string;
   const rows = await s.db.select({ kind: j.kind, state: j.state, n: count() }).from(j).groupBy(j.kind, j.state);
   return rows.map((r) => ({ kind: r.kind, state: r.state as JobState, n: Number(r.n) }));
 }
+
+/** The node that runs a job (null: unknown job, or one older than the cluster). */
+export async function jobNodeId(s: Store, id: string): Promise<string | null> {
+  const [row] = await s.db.select({ nodeId: s.t.jobs.nodeId }).from(s.t.jobs).where(eq(s.t.jobs.id, id)).limit(1);
+  return row?.nodeId ?? null;
+}

@@ -1,10 +1,11 @@
-import { asc, eq, inArray, like, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, like, or, sql } from 'drizzle-orm';
 import type { Machine } from '@/lib/contracts/machines';
 import type { Store } from '../client';
+import { newRowNode, ownRows } from './own';
 import { prepared } from './prepared';
 
-/** What a machine's driver says of it (from its runtime record) and what it can do: added by core. */
-export type DriverFields = 'accel' | 'ssh' | 'network' | 'address' | 'command' | 'cdrom' | 'firmware' | 'capabilities';
+/** What a machine's driver says of it (from its runtime record) and what it can do, and its node as shown: added by core. */
+export type DriverFields = 'accel' | 'ssh' | 'network' | 'address' | 'command' | 'cdrom' | 'firmware' | 'capabilities' | 'node';
 export type MachineBase = Omit<Machine, DriverFields>;
 
 /** A machine as the database knows it; its runtime record is its driver's to read (core adds what the driver says). */
@@ -55,7 +56,8 @@ export async function namesTaken(s: Store, q: { names: string[]; prefix?: string
 
 export async function insertMachine(
   s: Store,
-  m: Omit<Machine, DriverFields | 'snapshotId' | 'recordConsole' | 'tags'> & {
+  m: Omit<Machine, DriverFields | 'snapshotId' | 'recordConsole' | 'tags' | 'state'> & {
+    state: MachineRow['state'];
     recordConsole?: boolean;
     tags?: string[];
     snapshotId?: string | null;
@@ -82,6 +84,7 @@ export async function insertMachine(
       runtimeJson: JSON.stringify(m.runtime ?? {}),
       createdAt: m.createdAt,
       updatedAt: m.updatedAt,
+      nodeId: newRowNode(s),
     })
     .returning();
   return row;
@@ -129,6 +132,20 @@ export async function deleteMachine(s: Store, id: string): Promise<void> {
   await s.db.delete(s.t.machines).where(eq(s.t.machines.id, id));
 }
 
-export async function listMachineRowsInStates(s: Store, states: Machine['state'][]): Promise<MachineRow[]> {
-  return s.db.select().from(s.t.machines).where(inArray(s.t.machines.state, states));
+/** This node's machines in these states (re-attach, the monitor, stats sampling: a node acts on its own processes only). */
+export async function listMachineRowsInStates(s: Store, states: MachineRow['state'][]): Promise<MachineRow[]> {
+  return s.db
+    .select()
+    .from(s.t.machines)
+    .where(and(inArray(s.t.machines.state, states), ownRows(s, s.t.machines.nodeId)));
+}
+
+/** How many machines each node owns (rows older than the cluster, node_id null, under `null`: the founder's). */
+export async function machineCountsByNode(s: Store): Promise<Map<string | null, number>> {
+  const m = s.t.machines;
+  const rows = await s.db
+    .select({ node: m.nodeId, n: sql<number>`count(*)` })
+    .from(m)
+    .groupBy(m.nodeId);
+  return new Map(rows.map((r) => [r.node, Number(r.n)]));
 }

@@ -1,6 +1,7 @@
-import { asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Snapshot } from '@/lib/contracts/snapshots';
 import type { Store } from '../client';
+import { newRowNode, ownRows } from './own';
 
 export type SnapshotRow = Store['t']['snapshots']['$inferSelect'];
 export type SnapshotInsert = Store['t']['snapshots']['$inferInsert'];
@@ -18,7 +19,10 @@ export interface SnapshotSpec {
 export const specOf = (r: SnapshotRow): SnapshotSpec => JSON.parse(r.specJson);
 
 export async function insertSnapshot(s: Store, v: SnapshotInsert): Promise<SnapshotRow> {
-  const [row] = await s.db.insert(s.t.snapshots).values(v).returning();
+  const [row] = await s.db
+    .insert(s.t.snapshots)
+    .values({ nodeId: newRowNode(s), ...v })
+    .returning();
   return row;
 }
 
@@ -41,8 +45,12 @@ export async function listSnapshotRows(s: Store): Promise<SnapshotRow[]> {
   return s.db.select().from(s.t.snapshots).orderBy(asc(s.t.snapshots.createdAt));
 }
 
+/** The snapshots this node holds in a state (start-up recovery acts on its own files only). */
 export async function listSnapshotRowsInState(s: Store, state: SnapshotRow['state']): Promise<SnapshotRow[]> {
-  return s.db.select().from(s.t.snapshots).where(eq(s.t.snapshots.state, state));
+  return s.db
+    .select()
+    .from(s.t.snapshots)
+    .where(and(eq(s.t.snapshots.state, state), ownRows(s, s.t.snapshots.nodeId)));
 }
 
 export async function childrenOf(s: Store, id: string): Promise<SnapshotRow[]> {

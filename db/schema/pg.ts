@@ -79,6 +79,8 @@ export const machines = pgTable('machines', {
   tagsJson: text('tags_json').notNull().default('[]'),
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  /** The node that runs it (a cluster); null on one node and for rows older than the cluster (the founder's). */
+  nodeId: text('node_id'),
 });
 
 export const snapshots = pgTable(
@@ -108,6 +110,8 @@ export const snapshots = pgTable(
     undoPoint: boolean('undo_point').notNull().default(false),
     /** Kept hot: forks of it take a QEMU process started ahead (see server/core/hot-pool.ts). */
     hot: boolean('hot').notNull().default(false),
+    /** The node that holds its files (a cluster); null on one node and for rows older than the cluster (the founder's). */
+    nodeId: text('node_id'),
   },
   (t) => [index('snapshots_parent_idx').on(t.parentId)],
 );

@@ -79,6 +79,8 @@ export const machines = sqliteTable('machines', {
   tagsJson: text('tags_json').notNull().default('[]'),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
+  /** The node that runs it (a cluster); null on one node and for rows older than the cluster (the founder's). */
+  nodeId: text('node_id'),
 });
 
 export const snapshots = sqliteTable(
@@ -108,6 +110,8 @@ export const snapshots = sqliteTable(
     undoPoint: integer('undo_point', { mode: 'boolean' }).notNull().default(false),
     /** Kept hot: forks of it take a QEMU process started ahead (see server/core/hot-pool.ts). */
     hot: integer('hot', { mode: 'boolean' }).notNull().default(false),
+    /** The node that holds its files (a cluster); null on one node and for rows older than the cluster (the founder's). */
+    nodeId: text('node_id'),
   },
   (t) => [index('snapshots_parent_idx').on(t.parentId)],
 );

@@ -4,7 +4,11 @@ import { driverDescriptionSchema } from './drivers';
 import { firmwareSchema, isoNameSchema } from './isos';
 import { jobSchema } from './jobs';
 
-export const machineStates = ['creating', 'stopped', 'starting', 'running', 'paused', 'stopping', 'failed'] as const;
+/**
+ * `unknown` is shown, never recorded: the node that runs the machine is offline (stateReason 'node
+ * offline'); the database's column keeps the others (MachineRow['state']).
+ */
+export const machineStates = ['creating', 'stopped', 'starting', 'running', 'paused', 'stopping', 'failed', 'unknown'] as const;
 export const machineStateSchema = z.enum(machineStates);
 export type MachineState = z.infer<typeof machineStateSchema>;
 
@@ -37,6 +41,8 @@ export const machineSchema = z.object({
   image: z.string(),
   state: machineStateSchema,
   stateReason: z.string().nullable(),
+  /** The cluster node that runs it (null on one node). */
+  node: z.object({ id: z.string(), name: z.string() }).nullable(),
   cpus: z.number().int(),
   memoryMib: z.number().int(),
   diskGib: z.number().int(),

@@ -3297,6 +3297,24 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   cancelJob: {
@@ -3386,6 +3404,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -3815,6 +3842,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   getSnapshot: {
@@ -4005,6 +4041,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -4254,6 +4299,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   restoreSnapshot: {
@@ -4352,6 +4406,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -4569,6 +4632,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   forkMachineNow: {
@@ -4669,6 +4741,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -4819,6 +4900,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   diffMachine: {
@@ -4953,6 +5043,15 @@ export interface operations {
       };
       /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -6611,8 +6710,12 @@ export interface operations {
             driver: 'qemu' | 'nspawn' | 'podman';
             image: string;
             /** @enum {string} */
-            state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed';
+            state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed' | 'unknown';
             stateReason: string | null;
+            node: {
+              id: string;
+              name: string;
+            } | null;
             cpus: number;
             memoryMib: number;
             diskGib: number;
@@ -6909,6 +7012,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   updateMachine: {
@@ -6942,8 +7054,12 @@ export interface operations {
             driver: 'qemu' | 'nspawn' | 'podman';
             image: string;
             /** @enum {string} */
-            state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed';
+            state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed' | 'unknown';
             stateReason: string | null;
+            node: {
+              id: string;
+              name: string;
+            } | null;
             cpus: number;
             memoryMib: number;
             diskGib: number;
@@ -7137,8 +7253,26 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -7230,6 +7364,24 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   getRecording: {
@@ -7284,6 +7436,24 @@ export interface operations {
       };
       /** @description No such resource, or one the caller may not see */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -7353,8 +7523,26 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -7437,6 +7625,24 @@ export interface operations {
       };
       /** @description No such resource, or one the caller may not see */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -7528,7 +7734,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -7607,7 +7813,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -7706,7 +7912,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -7786,7 +7992,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -7885,7 +8091,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -8354,6 +8560,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   getMachineDisplay: {
@@ -8435,6 +8650,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   getMachineScreenshot: {
@@ -8495,6 +8719,15 @@ export interface operations {
       };
       /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -8909,6 +9142,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -9715,6 +9957,24 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   addMachineDisk: {
@@ -9816,6 +10076,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   deleteMachineDisk: {
@@ -9889,6 +10158,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -9990,6 +10268,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   getHostUsage: {
@@ -10036,6 +10323,7 @@ export interface operations {
               paused?: number;
               stopping?: number;
               failed?: number;
+              unknown?: number;
             };
             allocated: {
               cpus: number;
@@ -10218,6 +10506,24 @@ export interface operations {
       };
       /** @description No such resource, or one the caller may not see */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -11039,6 +11345,24 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   setUndoRing: {
@@ -11124,8 +11448,26 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -11235,6 +11577,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   deleteUndoRing: {
@@ -11311,8 +11662,26 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -11352,8 +11721,12 @@ export interface operations {
               driver: 'qemu' | 'nspawn' | 'podman';
               image: string;
               /** @enum {string} */
-              state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed';
+              state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed' | 'unknown';
               stateReason: string | null;
+              node: {
+                id: string;
+                name: string;
+              } | null;
               cpus: number;
               memoryMib: number;
               diskGib: number;
@@ -11684,7 +12057,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -11922,7 +12295,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -12005,6 +12378,24 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   getMachineUnitFile: {
@@ -12077,6 +12468,15 @@ export interface operations {
       };
       /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -12173,7 +12573,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -12288,6 +12688,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   feedRunStdin: {
@@ -12365,6 +12774,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -14235,7 +14653,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -14507,7 +14925,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
-      /** @description A host tool the operation needs is unavailable here */
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
         headers: {
           [name: string]: unknown;
@@ -17354,6 +17772,15 @@ export interface operations {
       };
       /** @description The request body is over its limit */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
         headers: {
           [name: string]: unknown;
         };

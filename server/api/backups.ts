@@ -128,6 +128,7 @@ export const backupRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/{snapshot}/backup',
+    owner: { snapshot: 'snapshot' },
     name: 'backupSnapshot',
     tag: 'backups',
     summary: 'Back up a snapshot to a target (layers the target holds already are not uploaded again); returns the job',

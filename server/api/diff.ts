@@ -14,6 +14,7 @@ export const diffRoutes = [
   defineRoute({
     method: 'get',
     path: '/snapshots/{a}/diff/{b}',
+    owner: { snapshot: 'a' },
     name: 'diffSnapshots',
     tag: 'snapshots',
     summary: 'Files added, removed and changed from snapshot A to snapshot B (?path=: one small text file as a unified diff)',

@@ -8,6 +8,8 @@ export const grantRoutes = [
   defineRoute({
     method: 'get',
     path: '/machines/{ref}/access',
+    // Rows only: any node answers.
+    owner: 'any',
     name: 'getMachineAccess',
     tag: 'grants',
     summary: 'Your role on this machine (global or granted), for the page to show what you may do',
@@ -24,6 +26,8 @@ export const grantRoutes = [
   defineRoute({
     method: 'get',
     path: '/machines/{ref}/grants',
+    // Rows only: any node answers.
+    owner: 'any',
     name: 'listGrants',
     tag: 'grants',
     summary: 'Who has a role on this machine, by username',
@@ -37,6 +41,8 @@ export const grantRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/grants',
+    // Rows only: any node answers.
+    owner: 'any',
     name: 'putGrant',
     tag: 'grants',
     summary: 'Give a user a role on this machine (owner, operator, viewer); replaces theirs',
@@ -54,6 +60,8 @@ export const grantRoutes = [
   defineRoute({
     method: 'delete',
     path: '/machines/{ref}/grants/{userId}',
+    // Rows only: any node answers.
+    owner: 'any',
     name: 'removeGrant',
     tag: 'grants',
     summary: "Take a user's role on this machine away",

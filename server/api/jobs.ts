@@ -27,6 +27,7 @@ export const jobRoutes = [
   defineRoute({
     method: 'get',
     path: '/jobs/{id}',
+    owner: 'any',
     name: 'getJob',
     tag: 'jobs',
     summary: 'One job',
@@ -38,6 +39,7 @@ export const jobRoutes = [
   defineRoute({
     method: 'get',
     path: '/jobs/{id}/logs',
+    owner: { job: 'id' },
     name: 'getJobLogs',
     tag: 'jobs',
     summary: 'Log lines after a sequence number (`after`), or after the cursor of the previous page',
@@ -55,6 +57,7 @@ export const jobRoutes = [
   defineRoute({
     method: 'post',
     path: '/jobs/{id}/cancel',
+    owner: { job: 'id' },
     name: 'cancelJob',
     tag: 'jobs',
     summary: 'Cancel a queued or running job',

@@ -44,6 +44,8 @@ export const machineRoutes = [
   defineRoute({
     method: 'get',
     path: '/machines/{ref}',
+    // Rows only: any node answers.
+    owner: 'any',
     name: 'getMachine',
     tag: 'machines',
     summary: 'One machine, by id or name',

@@ -15,6 +15,8 @@ export const recordingShareRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/recordings/{id}/shares',
+    // Rows only: any node answers.
+    owner: 'any',
     name: 'createRecordingShare',
     tag: 'shares',
     summary: 'Make a read-only link to this one recording, with an expiry (the token is returned once)',

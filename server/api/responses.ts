@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { errorEnvelopeSchema } from '@/lib/contracts/common';
-import type { AnyRouteSpec, ErrorStatus } from './route-spec';
+import { mayForward, type AnyRouteSpec, type ErrorStatus } from './route-spec';
 
 const MUTATING = new Set(['post', 'put', 'patch', 'delete']);
 
@@ -24,7 +24,7 @@ const errorText: Record<ErrorStatus, string> = {
   409: 'Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates)',
   413: 'The request body is over its limit',
   429: 'Too many failed logins: wait for Retry-After seconds',
-  503: 'A host tool the operation needs is unavailable here',
+  503: 'A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away',
 };
 
 /**
@@ -42,6 +42,12 @@ export function errorStatuses(spec: AnyRouteSpec): ErrorStatus[] {
   if (spec.path.includes('{')) s.add(404);
   // The body limit (1 MiB, uploads their own) applies to every request that may carry a body.
   if (MUTATING.has(spec.method)) s.add(413);
+  // Forwarded in a cluster: the owning node may be offline.
+  // (409: it moved under the forward.)
+  if (mayForward(spec)) {
+    s.add(409);
+    s.add(503);
+  }
   return [...s].sort((a, b) => a - b);
 }
 

@@ -20,6 +20,7 @@ export type App = OpenAPIHono<AppEnv>;
  * another node of the cluster, by its signature: a user's cookie, token or share link never.
  */
 export type Access = 'public' | 'node' | Role;
+export type OwnerRule = 'machine' | 'any' | 'placement' | { job: string } | { snapshot: string };
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type AnyObject = z.ZodObject<z.ZodRawShape>;
 /** The error statuses an operation may answer with (the helper derives most; see responses.ts). */
@@ -45,6 +46,13 @@ export interface RouteSpec<P extends AnyObject | undefined, Q extends AnyObject 
   share?: boolean | 'recording';
   /** On a /machines/{ref} route: the grant on that machine that lets in a caller whose global role is too weak. */
   machineGrant?: GrantRole;
+  /**
+   * Which node answers (a cluster): the node that owns the machine (`machine`, the default under
+   * /machines/{ref}), the job or the snapshot named by that path parameter; any node (`any`: a
+   * read or write of rows only); or, later, the node placement picks (`placement`: served here for now).
+   * A request for something another node owns is forwarded there by the route's guard.
+   */
+  owner?: OwnerRule;
   params?: P;
   query?: Q;
   body?: B;
@@ -84,4 +92,18 @@ export interface RouteEntry {
   path: string;
   access: Access;
   machineGrant?: GrantRole;
+}
+
+/** Routes under /machines/{ref}: forwarded to the machine's node unless they say otherwise. */
+export const MACHINE_ROUTE = /^\/machines\/\{ref\}(\/|$)/;
+
+/** The route's owner rule: its own, or `machine` under /machines/{ref}. */
+export function ownerRule(spec: Pick<AnyRouteSpec, 'owner' | 'path'>): OwnerRule | undefined {
+  return spec.owner ?? (MACHINE_ROUTE.test(spec.path) ? 'machine' : undefined);
+}
+
+/** A cluster may forward it to another node (which may be offline: 503). */
+export function mayForward(spec: Pick<AnyRouteSpec, 'owner' | 'path'>): boolean {
+  const r = ownerRule(spec);
+  return r !== undefined && r !== 'any' && r !== 'placement';
 }

@@ -3,10 +3,25 @@ import { z } from 'zod';
 import type { Core } from '@/server/core/hangar';
 import { createApi, routeGroups } from './app';
 import { responseRules } from './responses';
+import { ownerRule } from './route';
 
 const specs = routeGroups.flat();
 
 describe('the route table', () => {
+  it('says which node answers every route on a machine, a snapshot or a job (a cluster forwards by it)', () => {
+    const owned = specs.filter((s) => /^\/(machines\/\{ref\}|snapshots\/\{|jobs\/\{|runs\/\{)/.test(s.path));
+    expect(owned.length).toBeGreaterThan(40);
+    for (const s of owned) expect(ownerRule(s), `${s.method} ${s.path}`).toBeDefined();
+    // Snapshot and job routes say it themselves (only /machines/{ref} has a default: the machine's node).
+    for (const s of owned.filter((x) => !x.path.startsWith('/machines/'))) expect(s.owner, `${s.method} ${s.path}`).toBeDefined();
+    const rule = (m: string, p: string) => ownerRule(specs.find((s) => s.method === m && s.path === p)!);
+    expect(rule('post', '/machines/{ref}/exec')).toBe('machine');
+    expect(rule('get', '/machines/{ref}/logs')).toBe('machine');
+    expect(rule('delete', '/machines/{ref}')).toBe('machine');
+    expect(rule('get', '/machines/{ref}')).toBe('any');
+    expect(rule('post', '/jobs/{id}/cancel')).toEqual({ job: 'id' });
+  });
+
   it('names every operation once, in camelCase (the operationId SDK generators name methods from)', () => {
     const names = specs.map((s) => s.name);
     for (const n of names) expect(n).toMatch(/^[a-z][a-zA-Z0-9]*$/);

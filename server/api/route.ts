@@ -6,15 +6,20 @@ import { ID_PATTERN, NAME_PATTERN } from '@/lib/contracts/common';
 import { hasRole } from '@/lib/roles';
 import type { Principal } from '@/server/core/auth';
 import { CachedJson } from '@/server/core/cached-json';
-import { ForbiddenError, NotFoundError, UnauthorizedError } from '@/server/core/errors';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@/server/core/errors';
+import { NODE_HEADERS } from '@/server/core/cluster/cluster';
+import { forward } from '@/server/core/cluster/forward';
+import { jobNodeId } from '@/db/repo/jobs';
+import type { Machine } from '@/lib/contracts/machines';
 import { decodeCursor, type PageRequest } from '@/server/core/paging';
-import { credentialsFrom, isSameOrigin } from '@/server/transport/credentials';
+import { credentialsFrom, forwardedFrom, isSameOrigin } from '@/server/transport/credentials';
 // Shared with the socket namespaces (server/transport): one error envelope for both.
 export { envelope, errorToResponse, zodIssues } from '@/server/transport/errors';
 import { openapiRequestBody, openapiResponses } from './responses';
 import { sendJson } from './send';
-import type { AnyObject, AnyRouteSpec, App, AppEnv, RouteEntry, RouteSpec } from './route-spec';
-export type { Access, AnyRouteSpec, App, AppEnv, ErrorStatus, RouteEntry, RouteSpec, Sent } from './route-spec';
+import { ownerRule, type AnyObject, type AnyRouteSpec, type App, type AppEnv, type OwnerRule, type RouteEntry, type RouteSpec } from './route-spec';
+export { ownerRule } from './route-spec';
+export type { Access, OwnerRule, AnyRouteSpec, App, AppEnv, ErrorStatus, RouteEntry, RouteSpec, Sent } from './route-spec';
 
 /** A machine by id or by name: names never contain `_`, ids always do, so the two cannot collide. */
 export const isMachineRef = (s: string): boolean => ID_PATTERN.test(s) || NAME_PATTERN.test(s);
@@ -34,6 +39,16 @@ export function clientIp(c: Context<AppEnv>): string | null {
   }
 }
 
+/** The node that owns what the request names (null: this node, or no owner rule). */
+async function ownerOf(c: Context<AppEnv>, rule: OwnerRule | undefined, machine: Machine | undefined): Promise<string | null> {
+  if (!rule || rule === 'any' || rule === 'placement') return null;
+  if (rule === 'machine') return machine?.node?.id ?? null;
+  const core = c.get('core');
+  if ('job' in rule) return jobNodeId(core.store, c.req.param(rule.job) ?? '');
+  const snap = await core.snapshots.resolve(c.req.param(rule.snapshot) ?? '').catch(() => null);
+  return snap?.nodeId ?? null;
+}
+
 /**
  * Authenticate, enforce the route's access rule, guard cookie-authenticated changes against
  * CSRF, and on a machine's routes load the machine once (its row is then not read again).
@@ -44,6 +59,7 @@ function guard(spec: AnyRouteSpec): MiddlewareHandler<AppEnv> {
   const share = spec.share === 'recording' ? 'recording' : spec.share ? 'console' : null;
   const machineRoute = MACHINE_ROUTE.test(spec.path);
   const template = `/api${spec.path}`;
+  const owner = ownerRule(spec);
   return async (c, next) => {
     c.set('route', template);
     const core = c.get('core');
@@ -55,10 +71,13 @@ function guard(spec: AnyRouteSpec): MiddlewareHandler<AppEnv> {
       return next();
     }
     const shareHeader = c.req.header('x-hangar-share');
-    const principal = await core.auth.authenticate(
-      credentialsFrom({ cookie: c.req.header('cookie'), authorization: c.req.header('authorization'), share: shareHeader }),
-    );
+    const creds = credentialsFrom({ cookie: c.req.header('cookie'), authorization: c.req.header('authorization'), share: shareHeader });
+    const signed = forwardedFrom({ node: c.req.header(NODE_HEADERS.node), forwarded: c.req.header(NODE_HEADERS.forwarded) });
+    const url = new URL(c.req.url);
+    const forwarded = signed && { ...signed, method: c.req.method, path: url.pathname + url.search, header: (n: string) => c.req.header(n) };
+    const principal = await core.auth.authenticate(forwarded ? { forwarded } : creds);
     c.set('principal', principal);
+    if (forwarded && !principal) throw new UnauthorizedError('The node signature of this forwarded request is not valid.');
     if (access !== 'public' && !principal) throw new UnauthorizedError(shareHeader ? 'This share link has expired or was revoked.' : undefined);
     if (principal?.via === 'share' && access !== 'public') {
       const kind = principal.share?.recordingId ? 'recording' : 'console';
@@ -71,7 +90,7 @@ function guard(spec: AnyRouteSpec): MiddlewareHandler<AppEnv> {
     // login form: login CSRF) must come from our own pages. Token callers are not browsers.
     if (
       MUTATING.has(c.req.method) &&
-      (!principal || principal.via === 'session') &&
+      (!principal || (principal.via === 'session' && !principal.forwarded)) &&
       !isSameOrigin({
         origin: c.req.header('origin'),
         host: c.req.header('host'),
@@ -92,6 +111,14 @@ function guard(spec: AnyRouteSpec): MiddlewareHandler<AppEnv> {
     }
     if (loaded === null) throw new NotFoundError('Machine');
     c.set('machine', loaded);
+    // A cluster: what another node owns is done there, for this caller (before the validators and the handler run here).
+    if (core.cluster?.enabled) {
+      const target = await ownerOf(c, owner, loaded);
+      if (target && !core.cluster.isLocal(target)) {
+        if (principal!.forwarded) throw new ConflictError('This is not on the node the request was forwarded to (it moved): try again.');
+        return forward(core.cluster, c.req.raw, target, principal!, clientIp(c));
+      }
+    }
     return next();
   };
 }
@@ -169,7 +196,8 @@ export function register(app: App, table: RouteEntry[], spec: AnyRouteSpec): voi
       body: spec.body ? valid('json') : undefined,
       machine: c.get('machine'),
       page,
-      ip: clientIp(c),
+      // A forwarded request: the client's address as the first node saw it.
+      ip: principal?.forwarded ? principal.forwarded.ip : clientIp(c),
     } as Parameters<typeof spec.handler>[0]);
     // A file download (a snapshot archive) or a stream answers with its own Response.
     if (data instanceof Response) return data as never;

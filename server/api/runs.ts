@@ -6,6 +6,7 @@ export const runRoutes = [
   defineRoute({
     method: 'post',
     path: '/runs/{id}/stdin',
+    owner: { job: 'id' },
     name: 'feedRunStdin',
     tag: 'machines',
     summary: "A run's stdin (POST /machines/run with stdin: true; the id from its start event), streamed as the raw body; its end is the command's EOF",

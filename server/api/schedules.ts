@@ -86,6 +86,8 @@ export const scheduleRoutes = [
   defineRoute({
     method: 'get',
     path: '/machines/{ref}/schedules',
+    // Rows only: any node answers.
+    owner: 'any',
     name: 'listMachineSchedules',
     tag: 'schedules',
     summary: "A machine's snapshot schedules: its own and those of its tags",
@@ -99,6 +101,8 @@ export const scheduleRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/schedules',
+    // Rows only: any node answers.
+    owner: 'any',
     name: 'createMachineSchedule',
     tag: 'schedules',
     summary: 'Add a snapshot schedule for this machine (cron, time zone, retention; each checked as for POST /schedules)',

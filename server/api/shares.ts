@@ -7,6 +7,8 @@ export const shareRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/{ref}/shares',
+    // Rows only: any node answers.
+    owner: 'any',
     name: 'createShare',
     tag: 'shares',
     summary: "Make a share link to this machine's console (the token is returned once)",
@@ -30,6 +32,8 @@ export const shareRoutes = [
   defineRoute({
     method: 'get',
     path: '/machines/{ref}/shares',
+    // Rows only: any node answers.
+    owner: 'any',
     name: 'listShares',
     tag: 'shares',
     summary: "This machine's share links (never their tokens), newest first",

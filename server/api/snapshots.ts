@@ -89,6 +89,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'get',
     path: '/snapshots/{ref}/export',
+    owner: { snapshot: 'ref' },
     name: 'exportSnapshot',
     tag: 'snapshots',
     summary: 'Download a snapshot as one archive (tar: state, RAM, flattened disk, checksums, manifest)',
@@ -115,6 +116,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'get',
     path: '/snapshots/{ref}',
+    owner: 'any',
     name: 'getSnapshot',
     tag: 'snapshots',
     summary: 'One snapshot',
@@ -127,6 +129,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/{ref}/hot',
+    owner: { snapshot: 'ref' },
     name: 'setSnapshotHot',
     tag: 'snapshots',
     summary: 'Keep a snapshot hot (processes started ahead for its forks) or not',
@@ -144,6 +147,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'patch',
     path: '/snapshots/{ref}',
+    owner: 'any',
     name: 'relabelSnapshot',
     tag: 'snapshots',
     summary: 'Rename a snapshot',
@@ -161,6 +165,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'delete',
     path: '/snapshots/{ref}',
+    owner: { snapshot: 'ref' },
     name: 'deleteSnapshot',
     tag: 'snapshots',
     summary: 'Delete a snapshot (?cascade=true: with everything below it)',
@@ -179,6 +184,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/{ref}/restore',
+    owner: { snapshot: 'ref' },
     name: 'restoreSnapshot',
     tag: 'snapshots',
     summary: 'Put a machine back to this snapshot; returns the job',
@@ -198,6 +204,7 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/{ref}/fork',
+    owner: 'placement',
     name: 'forkSnapshot',
     tag: 'snapshots',
     summary: 'Start N new machines from this snapshot; returns the job',

@@ -67,6 +67,8 @@ export const sshRoutes = [
   defineRoute({
     method: 'get',
     path: '/machines/{ref}/ssh-host-keys',
+    // Rows only: any node answers.
+    owner: 'any',
     name: 'getMachineSshHostKeys',
     tag: 'ssh',
     summary: "A running machine's SSH host keys (for a known_hosts file) and its login user",

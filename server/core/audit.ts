@@ -34,7 +34,12 @@ export class AuditLog {
       targetKind: e.target?.kind ?? null,
       targetId: e.target?.id ?? null,
       ip: e.ip ?? null,
-      detail: { ...(who?.tokenId ? { tokenId: who.tokenId } : {}), ...(who?.share ? { shareId: who.share.id } : {}), ...e.detail },
+      detail: {
+        ...(who?.forwarded ? { forwardedBy: who.forwarded.by } : {}),
+        ...(who?.tokenId ? { tokenId: who.tokenId } : {}),
+        ...(who?.share ? { shareId: who.share.id } : {}),
+        ...e.detail,
+      },
     };
     await insertAuditEvent(this.store, event);
     for (const fn of this.listeners) {

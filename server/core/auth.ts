@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ApiToken, CreateTokenBody, CreatedToken, User } from '@/lib/contracts/auth';
 import { hasRole, minRole, type Role } from '@/lib/roles';
 import type { Store } from '@/db/client';
-import { countUsers, findUserRowByUsername, insertUser, toUser } from '@/db/repo/users';
+import { countUsers, findUserRowByUsername, getUser, insertUser, toUser } from '@/db/repo/users';
 import { deleteExpiredSessions, deleteSession, findSessionByHash, insertSession, touchSession } from '@/db/repo/sessions';
 import { findTokenByHash, insertToken, listTokens, revokeToken, touchToken } from '@/db/repo/tokens';
 import { findShareByHash, touchShare } from '@/db/repo/shares';
@@ -10,6 +10,7 @@ import { newId, newSecret } from './ids';
 import { dummyPasswordHash, generatePassword, hashPassword, verifyPassword } from './passwords';
 import { ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError } from './errors';
 import { LoginThrottle } from './login-throttle';
+import { decodeForwarded } from './cluster/forward';
 
 export const SESSION_COOKIE = 'hangar_session';
 export const TOKEN_PREFIX = 'hgr_';
@@ -40,6 +41,17 @@ export interface Principal {
    * opens one recording of that machine (its cast and markers) and not even the console.
    */
   share?: { id: string; machineId: string; expiresAt: number; recordingId: string | null };
+  /** Forwarded by another node of the cluster, which vouched for the caller by its signature: that node and the client's address. */
+  forwarded?: { by: string; ip: string | null };
+}
+
+/** A forwarded request's signed headers, with the request they cover. */
+export interface ForwardedCreds {
+  node: string;
+  principal: string;
+  method: string;
+  path: string;
+  header(name: string): string | undefined;
 }
 
 export interface ClientMeta {
@@ -58,6 +70,10 @@ export class AuthService {
   /** Callers of API tokens by the token's hash, and a count of revocations (a lookup that raced one is not kept). */
   private readonly tokenCallers = new Map<string, { principal: Principal; expiresAt: number | null; lastUsedAt: number | null; at: number }>();
   private revocations = 0;
+  /** Users of forwarded requests, kept as briefly as token callers (a disabled user is refused within a second). */
+  private readonly forwardedUsers = new Map<string, { user: User | undefined; at: number }>();
+  /** The calling node when a forwarded request's signature is valid, fresh and unused (set in a cluster: Cluster.verify). */
+  verifyForwarded: (req: ForwardedCreds) => Promise<string | null> = async () => null;
 
   constructor(
     private readonly store: Store,
@@ -125,8 +141,15 @@ export class AuthService {
   }
 
   /** Resolve a cookie secret or bearer token. Null when missing, unknown, expired, revoked or disabled. */
-  async authenticate(creds: { session?: string | null; bearer?: string | null; share?: string | null }): Promise<Principal | null> {
+  async authenticate(creds: {
+    session?: string | null;
+    bearer?: string | null;
+    share?: string | null;
+    forwarded?: ForwardedCreds | null;
+  }): Promise<Principal | null> {
     const now = this.now();
+    // Another node's word for the caller: only with its valid signature, never a fallback to the other credentials.
+    if (creds.forwarded) return this.fromForwarded(creds.forwarded, now);
     if (creds.share) {
       if (!creds.share.startsWith(SHARE_PREFIX)) return null;
       const link = await findShareByHash(this.store, hashSecret(creds.share));
@@ -170,6 +193,34 @@ export class AuthService {
     return null;
   }
 
+  private async fromForwarded(creds: ForwardedCreds, now: number): Promise<Principal | null> {
+    const node = await this.verifyForwarded(creds);
+    const f = node ? decodeForwarded(creds.principal) : null;
+    if (!node || !f) return null;
+    const forwarded = { by: node, ip: f.ip ?? null };
+    if (f.via === 'share') {
+      if (!f.share || !f.shareUser || f.share.expiresAt <= now) return null;
+      const role: Role = f.role === 'operator' ? 'operator' : 'viewer';
+      return { user: f.shareUser, role, via: 'share', share: f.share, forwarded };
+    }
+    let kept = this.forwardedUsers.get(f.userId);
+    if (!kept || now - kept.at >= TOKEN_KEEP_MS) {
+      if (this.forwardedUsers.size >= TOKEN_KEEP_MAX) this.forwardedUsers.clear();
+      kept = { user: await getUser(this.store, f.userId), at: now };
+      this.forwardedUsers.set(f.userId, kept);
+    }
+    const user = kept.user;
+    if (!user || user.disabled) return null;
+    return {
+      user,
+      role: minRole(f.role, user.role),
+      via: f.via,
+      ...(f.sessionId ? { sessionId: f.sessionId } : {}),
+      ...(f.tokenId ? { tokenId: f.tokenId } : {}),
+      forwarded,
+    };
+  }
+
   async createToken(p: Principal, body: CreateTokenBody): Promise<CreatedToken> {
     const role = body.role ?? p.role;
     if (!hasRole(p.role, role)) throw new ForbiddenError(`A token cannot have a stronger role (${role}) than yours (${p.role}).`);
@@ -201,5 +252,6 @@ export class AuthService {
   private forgetTokenCallers(): void {
     this.revocations++;
     this.tokenCallers.clear();
+    this.forwardedUsers.clear();
   }
 }

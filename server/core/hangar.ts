@@ -150,12 +150,16 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     options: opts.cluster,
     status: () => nodeStatus(host, heartbeatUsage),
   });
-  // A node that joined leaves the passes over every row to the founder until they are scoped by node.
+  // A node that joined leaves the image passes (images name no node yet) to the founder; the other passes see only this node's rows (db/repo/own.ts).
   const owns = !cluster.ownsNothingYet;
+  // What this node inserts (machines, snapshots) is its own.
+  if (cluster.enabled) store.node = { id: cluster.self.id, founder: cluster.founder };
   const jobs = new JobRunner(store, bus);
   if (cluster.enabled) jobs.node = { id: cluster.self.id, founder: cluster.founder };
   await jobs.recover();
   const auth = new AuthService(store);
+  // Another node's forward names its caller, under that node's signature.
+  if (cluster.enabled) auth.verifyForwarded = (r) => cluster.verify(r);
   const consoles = new ConsoleRegistry(settings, drivers);
   const registries = new RegistryService(ociPaths(layout.root));
   const oci = new OciImageService(store, jobs, bus, settings, ociPaths(layout.root), registries);
@@ -168,6 +172,14 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const isos = new IsoService(store, jobs, settings, layout.isos, () => machines.listing.items());
   if (owns) isos.recover();
   machines.isos = isos;
+  if (cluster.enabled) {
+    // Each machine shows its node, and `unknown` while that node is offline; a node going on or offline redraws the list.
+    machines.views.nodeOf = (nodeId) => {
+      const n = nodeId ? cluster.registry?.byId.get(nodeId) : undefined;
+      return n ? { id: n.id, name: n.name, online: n.self || n.online } : null;
+    };
+    bus.subscribe('node:update', () => machines.listing.changedAll());
+  }
   consoles.machines = machines;
   const recordings = new RecordingService(path.join(layout.root, 'recordings'));
   consoles.recordings = recordings;
@@ -204,9 +216,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   // A new K takes effect at once (more standbys start, or the extra ones end).
   settings.onChange = () => void hot.kick();
   machines.standbyMib = () => hot.reservedMib();
-  if (owns) await hot.start(opts.schedules?.timer ?? true);
-  if (owns) await snapshots.recover();
-  if (owns) await machines.reattach();
+  await hot.start(opts.schedules?.timer ?? true);
+  await snapshots.recover();
+  await machines.reattach();
   const stats = new StatsService(store, bus, machines);
   // User steps: HANGAR_STEPS_DIR, or steps/ in the data dir.
   const userSteps = new StepRegistry(
@@ -230,7 +242,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   schedules.backups = backups;
   bus.subscribe('machine:removed', ({ id }) => void deleteMachineSchedules(store, id).catch(() => undefined));
   // Runs missed while the server was down: each due schedule once, now.
-  if (owns && (opts.schedules?.timer ?? true)) await schedules.start();
+  if (opts.schedules?.timer ?? true) await schedules.start();
   // Users' SSH keys go into the machines they may operate, and follow every change.
   const sshKeys = new SshKeyService(store);
   const ssh = new SshAccessService(store, machines, grants, auth, bus);
@@ -239,7 +251,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   // HANGAR_CLOCK_SKEW_MS moves the fork links' clock (link expiry, fork lifetimes): tests see a lifetime end without waiting for it.
   const skewMs = Number(process.env.HANGAR_CLOCK_SKEW_MS) || 0;
   const forkLinks = new ForkLinkService({ store, jobs, machines, snapshots, shares, now: () => Date.now() + skewMs });
-  if (owns && (opts.schedules?.timer ?? true)) forkLinks.start();
+  if (opts.schedules?.timer ?? true) forkLinks.start();
   return {
     version: opts.version,
     startedAt: Date.now(),

@@ -7,6 +7,7 @@ import type { HotPool as HotPoolView } from '@/lib/contracts/snapshots';
 import type { Store } from '@/db/client';
 import { listForkLinks } from '@/db/repo/fork-links';
 import { getMachineRow } from '@/db/repo/machines';
+import { isOwnRow } from '@/db/repo/own';
 import { listSnapshotRows, specOf, type SnapshotRow } from '@/db/repo/snapshots';
 import type { BootFiles, DriverRuntime, MachineDriver, MachineSpec } from '@/server/drivers/types';
 import { newId } from './ids';
@@ -166,6 +167,8 @@ export class HotPool {
     const wanted = new Map<string, SnapshotRow>();
     for (const r of await listSnapshotRows(this.d.store)) {
       const kind = r.driver as DriverKind;
+      // Standbys are this node's processes: only for the snapshots it holds.
+      if (!isOwnRow(this.d.store, r.nodeId)) continue;
       if ((r.hot || linked.has(r.id)) && r.state === 'complete' && r.kind === 'live' && this.d.describe(kind).hotStandby.available) wanted.set(r.id, r);
     }
     // Gone, no longer hot, past K, or their process ended: they go.

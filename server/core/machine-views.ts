@@ -9,7 +9,16 @@ import type { HostService } from './host';
  * network, accelerator...), and its driver's description on this host (`capabilities`), which
  * is what components, the CLI and core ask instead of comparing driver names.
  */
+export interface ViewNode {
+  id: string;
+  name: string;
+  online: boolean;
+}
+
 export class MachineViews {
+  /** The cluster node of a row's node_id as the registry last saw it (set in a cluster; one node: none). */
+  nodeOf: (nodeId: string | null) => ViewNode | null = () => null;
+
   constructor(
     private readonly drivers: DriverRegistry,
     private readonly host: Pick<HostService, 'known'>,
@@ -19,12 +28,17 @@ export class MachineViews {
     const driver = this.drivers.get(row.driver);
     const host = this.host.known();
     const runtime = JSON.parse(row.runtimeJson) as DriverRuntime;
+    const n = this.nodeOf(row.nodeId);
+    const node = n ? { id: n.id, name: n.name } : null;
+    // Its node is offline: what the row says may no longer be true, and nothing can reach it (view only, never written).
+    const offline = n && !n.online ? { state: 'unknown' as const, stateReason: 'node offline' } : {};
     try {
-      return { ...toMachineBase(row), cdrom: null, firmware: null, ...driver.facts(runtime), capabilities: driver.describe(host, runtime) };
+      return { ...toMachineBase(row), node, ...offline, cdrom: null, firmware: null, ...driver.facts(runtime), capabilities: driver.describe(host, runtime) };
     } catch (err) {
       // A damaged record must not hide the machine (nor the rest of the list): shown with what is wrong.
       return {
         ...toMachineBase(row),
+        node,
         stateReason: err instanceof Error ? err.message : String(err),
         accel: null,
         ssh: null,

@@ -20,6 +20,7 @@ import { MachineLocks } from './machine-locks';
 import { MachineMonitor, type MonitoredMachines } from './machine-monitor';
 import { MachinePower, type StartFromSnapshot } from './machine-power';
 import { MachineViews } from './machine-views';
+import { isOwnRow } from '@/db/repo/own';
 import { readLogPiece, resolveInside } from './paths';
 import type { SettingsService } from './settings';
 
@@ -287,7 +288,10 @@ export class MachineService implements MonitoredMachines {
 
   /** Memory and port checks: at request time for a quick 409, and again in the job. */
   async preflight(id: string | null, memoryMib: number, ports: MachineSpec['ports']): Promise<void> {
-    const machines = (await this.listing.items()).filter((m) => m.id !== id && ACTIVE.includes(m.state)).reduce((a, m) => a + m.memoryMib, 0);
+    // This node's memory: another node's machines run on its own host.
+    const machines = (await this.listing.items())
+      .filter((m) => m.id !== id && ACTIVE.includes(m.state) && isOwnRow(this.store, m.node?.id))
+      .reduce((a, m) => a + m.memoryMib, 0);
     // Hot snapshots' standbys count as the machines they will be.
     const running = machines + this.standbyMib();
     checkMemory(memoryMib, running, this.settings.get().memoryLimit);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Store } from '@/db/client';
 import { listMachineRows } from '@/db/repo/machines';
+import { isOwnRow } from '@/db/repo/own';
 import { childrenOf, deleteSnapshots, getSnapshotRow, listSnapshotRows, updateSnapshot, type SnapshotRow } from '@/db/repo/snapshots';
 import type { DriverKind } from '@/lib/contracts/machines';
 import { diskUsage } from '@/server/drivers/shared/disk-usage';
@@ -134,7 +135,8 @@ export async function collectGarbage(
   // Failed snapshots with nothing below or on them: their row and files go.
   const usedSnap = new Set(machines.map((m) => m.snapshotId).filter(Boolean));
   const failed: SnapshotRow[] = [];
-  for (const s of snaps) if (opts.failed && s.state === 'failed' && !usedSnap.has(s.id) && (await childrenOf(store, s.id)).length === 0) failed.push(s);
+  for (const s of snaps)
+    if (opts.failed && s.state === 'failed' && isOwnRow(store, s.nodeId) && !usedSnap.has(s.id) && (await childrenOf(store, s.id)).length === 0) failed.push(s);
   for (const s of failed) {
     if (fs.existsSync(s.path)) {
       out.freedBytes += diskUsage(s.path);

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import type { ClusterNode } from '@/lib/contracts/nodes';
-import { adminToken, client, removeDataDir, type RunningServer, startServer, until } from './harness';
+import { adminToken, client, jobDone, removeDataDir, type RunningServer, startServer, until } from './harness';
 
 /**
  * Step 1 of the cluster plan (nodes, join tokens, heartbeat): two real servers, A and B, each
@@ -145,4 +145,86 @@ describe('cluster join (two nodes, one PostgreSQL)', () => {
     await expect(api.nodes.remove('b')).rejects.toThrow(/online/);
     await expect(api.nodes.remove('a')).rejects.toThrow(/node you are talking to/);
   }, 150_000);
+});
+
+/**
+ * Step 2 (ownership and forwarding), on the same two servers: a machine created on B is
+ * operated through A; the owner audits the real user and the forwarding node; B away gives
+ * 503 with the reason and the machine shows 'unknown'.
+ */
+describe('operations forwarded to the owning node', () => {
+  let apiB: ApiClient;
+  let nodeAId = '';
+
+  it('a machine made on B is started, exec’d, its logs read and stopped through A', async () => {
+    apiB = client(b!.url, token);
+    nodeAId = (await api.nodes.list()).items.find((n) => n.name === 'a')!.id;
+    const built = await jobDone(apiB, await apiB.images.build({ kind: 'busybox' }), 240_000);
+    expect(built.state, built.error ?? '').toBe('succeeded');
+    const made = await jobDone(apiB, await apiB.machines.create({ name: 'on-b', image: 'busybox', memoryMib: 128, start: false }), 120_000);
+    expect(made.error).toBeNull();
+    const seen = await until(async () => (await api.machines.list()).items.find((m) => m.name === 'on-b'), 'on-b listed on A');
+    expect(seen.node?.name).toBe('b');
+    expect((await jobDone(api, await api.machines.act('on-b', 'start'), 180_000)).error).toBeNull();
+    const ran = await until(
+      async () => (await api.machines.exec('on-b', ['sh', '-c', 'echo hello from $(hostname)']).catch(() => null))?.stdout,
+      'exec on B through A',
+      120_000,
+      1000,
+    );
+    expect(ran).toContain('hello from');
+    const logs = await api.machines.logs('on-b', { tail: 50 });
+    expect(logs).toBeTruthy();
+    expect((await jobDone(api, await api.machines.act('on-b', 'stop', { force: true }), 120_000)).error).toBeNull();
+    expect((await apiB.machines.get('on-b')).state).toBe('stopped');
+    // The owner audited the real user, and that A forwarded it.
+    const { items } = await apiB.audit.list({ limit: 100 });
+    const exec = items.find((e) => e.action === 'machine.exec' && e.targetId === seen.id);
+    expect(exec?.actorName).toBe('admin');
+    expect(exec?.detail).toMatchObject({ forwardedBy: nodeAId });
+  }, 600_000);
+
+  it('a forged forward is 401, even with a good token beside it', async () => {
+    const res = await fetch(`${b!.url}/api/machines/on-b/exec`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        'x-hangar-node': nodeAId,
+        'x-hangar-ts': String(Date.now()),
+        'x-hangar-nonce': 'n'.repeat(22),
+        'x-hangar-forwarded': Buffer.from(JSON.stringify({ userId: 'usr_x', role: 'admin', via: 'token', ip: null })).toString('base64url'),
+        'x-hangar-signature': 'AAAA',
+      },
+      body: JSON.stringify({ argv: ['true'] }),
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it('B stopped: its machine shows unknown (node offline) on A and operations answer 503 with the reason; back, it is destroyed through A', async () => {
+    const dataDir = b!.dataDir;
+    await b!.stop();
+    const shown = await until(
+      async () => {
+        const m = (await api.machines.list()).items.find((x) => x.name === 'on-b');
+        return m?.state === 'unknown' ? m : null;
+      },
+      'on-b unknown on A',
+      60_000,
+      500,
+    );
+    expect(shown.stateReason).toBe('node offline');
+    const res = await fetch(`${a!.url}/api/machines/on-b/start`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(503);
+    expect((await res.json()).error.message).toMatch(/node b is offline/);
+    b = await startB([], dataDir);
+    await until(async () => ((await api.machines.list()).items.find((x) => x.name === 'on-b')?.state === 'stopped' ? true : null), 'on-b back', 60_000, 500);
+    expect((await jobDone(api, await api.machines.destroy('on-b'), 120_000)).error).toBeNull();
+    // Gone on its node (A's list learns of other nodes' changes with step 3's events).
+    await expect(client(b.url, token).machines.get('on-b')).rejects.toMatchObject({ status: 404 });
+  }, 300_000);
 });

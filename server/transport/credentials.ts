@@ -11,6 +11,16 @@ export function credentialsFrom(headers: { cookie?: string | null; authorization
   return { session: readCookie(headers.cookie ?? null, SESSION_COOKIE), bearer: readBearer(headers.authorization ?? null), share: null };
 }
 
+/**
+ * x-hangar-node and x-hangar-forwarded: another node acting for a user. Honoured only with that
+ * node's valid signature (AuthService); when present, the request's other credentials are not
+ * looked at, so a forged forward is 401 rather than a fallback to a cookie.
+ */
+export function forwardedFrom(headers: { node?: string | null; forwarded?: string | null }): { node: string; principal: string } | null {
+  if (!headers.node && !headers.forwarded) return null;
+  return { node: headers.node ?? '', principal: headers.forwarded ?? '' };
+}
+
 export function readCookie(header: string | null, name: string): string | null {
   if (!header) return null;
   for (const part of header.split(';')) {

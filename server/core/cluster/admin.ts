@@ -1,6 +1,6 @@
 import type { Store } from '@/db/client';
 import { deleteNode, findNodeByName, listNodes, setNodeState } from '@/db/repo/nodes';
-import { listMachineRows } from '@/db/repo/machines';
+import { machineCountsByNode } from '@/db/repo/machines';
 import type { ClusterNode } from '@/lib/contracts/nodes';
 import { ConflictError, NotFoundError } from '../errors';
 import type { EventBus } from '../events';
@@ -35,8 +35,9 @@ export class NodeAdmin {
     if (view.self) throw new ConflictError(`Node ${name} is the node you are talking to: remove it from another node.`);
     if (row.ageMs < OFFLINE_MS)
       throw new ConflictError(`Node ${name} is online: stop its server first (it would keep running without a place in the cluster).`);
-    // Until machines carry their node (the plan's step 2), the founder holds every machine.
-    const machines = first ? (await listMachineRows(this.store)).length : 0;
+    // Rows older than the cluster (no node) are the founder's, the first row.
+    const counts = await machineCountsByNode(this.store);
+    const machines = (counts.get(row.id) ?? 0) + (first ? (counts.get(null) ?? 0) : 0);
     if (machines > 0) throw new ConflictError(`Node ${name} owns ${machines} machine(s): destroy or move them first.`);
     if (!(await findNodeByName(this.store, name))) throw new NotFoundError(`Node ${name}`);
     await deleteNode(this.store, row.id);

@@ -1,4 +1,4 @@
-import { listMachineRows } from '@/db/repo/machines';
+import { machineCountsByNode } from '@/db/repo/machines';
 import { listNodes } from '@/db/repo/nodes';
 import { listOpenJoinTokens } from '@/db/repo/join-tokens';
 import type { ClusterNode, NodeUsage, OpenJoinToken } from '@/lib/contracts/nodes';
@@ -30,8 +30,9 @@ async function soloUsage(dataDir: string): Promise<NodeUsage | null> {
  * probe's capabilities and its use measured now.
  */
 export async function nodeViews(core: ViewCore, origin: string): Promise<ClusterNode[]> {
-  const machines = (await listMachineRows(core.store)).length;
+  const counts = await machineCountsByNode(core.store);
   if (!core.cluster.enabled) {
+    const machines = [...counts.values()].reduce((a, b) => a + b, 0);
     const info = core.host.known() ?? (await core.host.info());
     const usage = await soloUsage(core.layout.root);
     return [
@@ -54,8 +55,9 @@ export async function nodeViews(core: ViewCore, origin: string): Promise<Cluster
     ];
   }
   const { nodes } = await listNodes(core.store);
-  // Until machines carry their node (the plan's step 2) the founder, the first row, holds every machine (as NodeAdmin.remove counts).
-  return nodes.map((row, i) => ({ ...toClusterNode(row, core.cluster.self.id), usage: parseNodeUsage(row.usageJson), machines: i === 0 ? machines : 0 }));
+  // Rows older than the cluster (no node) are the founder's, the first row, until it claims them at its next start.
+  const owned = (id: string, i: number) => (counts.get(id) ?? 0) + (i === 0 ? (counts.get(null) ?? 0) : 0);
+  return nodes.map((row, i) => ({ ...toClusterNode(row, core.cluster.self.id), usage: parseNodeUsage(row.usageJson), machines: owned(row.id, i) }));
 }
 
 /** Join tokens that may still be used; none on one node (a join needs PostgreSQL). */

@@ -15,6 +15,9 @@ export function soloCluster(): Cluster {
       throw new Error('a single node signs no calls to other nodes');
     },
     verify: async () => null,
+    requireOnline: () => {
+      throw new Error('a single node forwards nothing');
+    },
     pong: () => {
       throw new Error('a single node answers no pings');
     },

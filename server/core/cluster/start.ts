@@ -3,6 +3,7 @@ import type { Store } from '@/db/client';
 import { claimUnownedRows, countNodes, findNodeById, insertNode, listNodes, type NodeStatus } from '@/db/repo/nodes';
 import { NAME_PATTERN } from '@/lib/contracts/common';
 import type { EventBus } from '../events';
+import { UnavailableError } from '../errors';
 import { newId } from '../ids';
 import type { Cluster, SignedRequest } from './cluster';
 import { NODE_HEADERS } from './cluster';
@@ -61,6 +62,8 @@ export async function startCluster(d: ClusterDeps): Promise<Cluster> {
         `Node ${self.name} is not in this database's cluster (removed, or DATABASE_URL is another database): delete ${id.dir}/node.json to join again.`,
       );
     if (o.join) console.log(`  node ${self.name} is already in its cluster: --cluster-join ignored`);
+    // Rows written before this version named no node (machines, snapshots): they are the founder's.
+    if (self.founder) await claimUnownedRows(d.store, self.id);
   } else if (o.join) {
     self = { id: newId('nod'), name, clusterId: '', founder: false };
     pendingJoin = o.join;
@@ -95,13 +98,14 @@ export async function startCluster(d: ClusterDeps): Promise<Cluster> {
   let registry: NodeRegistry | null = null;
   const dbNow = () => Date.now() + (registry?.clockOffsetMs ?? 0);
   const replay = new ReplayGuard(dbNow);
-  const sign = (method: string, path: string): Record<string, string> => {
-    const fields = { node: self.id, method, path, ts: dbNow(), nonce: newNonce(), principal: '' };
+  const sign = (method: string, path: string, principal = ''): Record<string, string> => {
+    const fields = { node: self.id, method, path, ts: dbNow(), nonce: newNonce(), principal };
     return {
       [NODE_HEADERS.node]: fields.node,
       [NODE_HEADERS.ts]: String(fields.ts),
       [NODE_HEADERS.nonce]: fields.nonce,
       [NODE_HEADERS.signature]: signForward(id.key, fields),
+      ...(principal ? { [NODE_HEADERS.forwarded]: principal } : {}),
     };
   };
   let internalUrl = o.internalUrl ?? '';
@@ -130,8 +134,15 @@ export async function startCluster(d: ClusterDeps): Promise<Cluster> {
       const ts = Number(req.header(NODE_HEADERS.ts));
       if (!node || !sig || !nonce || !Number.isFinite(ts)) return null;
       const pem = await publicKeyOf(node);
-      if (!pem || !verifyForward(pem, { node, method: req.method, path: req.path, ts, nonce, principal: '' }, sig)) return null;
+      const principal = req.header(NODE_HEADERS.forwarded) ?? '';
+      if (!pem || !verifyForward(pem, { node, method: req.method, path: req.path, ts, nonce, principal }, sig)) return null;
       return replay.check(ts, nonce) === null ? node : null;
+    },
+    requireOnline(nodeId) {
+      const n = registry?.byId.get(nodeId);
+      if (!n) throw new UnavailableError('The node that runs this is not in the cluster (removed?).');
+      if (!n.online && !n.self) throw new UnavailableError(`node ${n.name} is offline (last heartbeat ${Math.round(n.heartbeatAgeMs / 1000)} s ago)`);
+      return { id: n.id, name: n.name, url: n.internalUrl };
     },
     pong: (challenge) => ({ node: self.id, signature: signChallenge(id.key, challenge) }),
     async online(url) {

@@ -14,6 +14,7 @@ import {
   type ForkLinkRow,
 } from '@/db/repo/fork-links';
 import { getMachineRowsByIds } from '@/db/repo/machines';
+import { isOwnRow } from '@/db/repo/own';
 import { specOf } from '@/db/repo/snapshots';
 import { getUser } from '@/db/repo/users';
 import { hashSecret, type Principal } from '../auth';
@@ -217,7 +218,12 @@ export class ForkLinkService {
   sweep(): Promise<void> {
     this.sweeping ??= (async () => {
       try {
-        for (const f of await expiredForkLinkForks(this.d.store, this.d.now())) {
+        const expired = await expiredForkLinkForks(this.d.store, this.d.now());
+        // A node destroys its own forks (a fork with no machine left: the founder closes it).
+        const ids = expired.map((f) => f.machineId).filter((id): id is string => !!id);
+        const nodeOf = new Map((await getMachineRowsByIds(this.d.store, ids)).map((m) => [m.id, m.nodeId]));
+        for (const f of expired) {
+          if (!isOwnRow(this.d.store, (f.machineId && nodeOf.get(f.machineId)) || null)) continue;
           const link = await getForkLink(this.d.store, f.linkId);
           if (link) await this.end(link, f, 'its lifetime ended');
           else await updateForkLinkFork(this.d.store, f.id, { state: 'destroyed', reason: 'its link is gone', endedAt: this.d.now() });

@@ -4,7 +4,8 @@ import type { Machine } from '@/lib/contracts/machines';
 import type { CreateScheduleBody, Keep, Schedule } from '@/lib/contracts/schedules';
 import { createScheduleBodySchema } from '@/lib/contracts/schedules';
 import type { Store } from '@/db/client';
-import { listMachines, type MachineBase } from '@/db/repo/machines';
+import { getMachineRowsByIds, listMachineRows, listMachines, toMachineBase, type MachineBase } from '@/db/repo/machines';
+import { isOwnRow } from '@/db/repo/own';
 import { deleteScheduleRow, getScheduleRow, insertSchedule, listScheduleRows, updateScheduleRow, type ScheduleRow } from '@/db/repo/schedules';
 import type { Principal } from '../auth';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors';
@@ -126,7 +127,7 @@ export class ScheduleService {
   /** Start the timer (the server); due schedules, missed while it was down, run now, once each. */
   async start(): Promise<Job[]> {
     this.stopped = false;
-    for (const row of await listScheduleRows(this.store))
+    for (const row of await this.ownRows())
       if (row.lastStatus === 'running') await updateScheduleRow(this.store, row.id, { lastStatus: 'failed', lastError: 'the server stopped during this run' });
     return this.tick();
   }
@@ -147,7 +148,7 @@ export class ScheduleService {
   private async tickOnce(): Promise<Job[]> {
     const now = this.now();
     const started: Job[] = [];
-    for (const row of await listScheduleRows(this.store)) {
+    for (const row of await this.ownRows()) {
       if (!row.enabled || this.running.has(row.id)) continue;
       if (row.nextRunAt === null || row.nextRunAt > now) continue;
       // The next run from now, whatever slots passed meanwhile: missed runs collapse into this one.
@@ -187,8 +188,21 @@ export class ScheduleService {
   }
 
   private async targets(row: ScheduleRow): Promise<MachineBase[]> {
-    const all = await listMachines(this.store);
+    // A node checkpoints its own machines only (in a cluster, a tag's machines on other nodes wait for a later step).
+    const all = (await listMachineRows(this.store)).filter((m) => isOwnRow(this.store, m.nodeId)).map(toMachineBase);
     return all.filter((m) => m.id === row.machineId || (row.tag !== null && m.tags.includes(row.tag)));
+  }
+
+  /**
+   * The schedules this node runs: those of its own machines; a tag's schedules run on the founder
+   * (one node fires each). Every schedule on one node.
+   */
+  private async ownRows(): Promise<ScheduleRow[]> {
+    const rows = await listScheduleRows(this.store);
+    if (!this.store.node) return rows;
+    const ids = [...new Set(rows.map((r) => r.machineId).filter((id): id is string => !!id))];
+    const own = new Set((await getMachineRowsByIds(this.store, ids)).filter((m) => isOwnRow(this.store, m.nodeId)).map((m) => m.id));
+    return rows.filter((r) => (r.machineId ? own.has(r.machineId) : this.store.node!.founder));
   }
 
   /** Sleep until the nearest next run (at most a minute), then tick; again after a schedule changed. */
