@@ -7,6 +7,7 @@ import { formatAge } from '@/lib/format';
 import { keys } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
+import { OneTimeLink } from '@/components/ui/one-time-link';
 
 const field = 'rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
 const EXPIRY = [
@@ -90,26 +91,7 @@ export function SharePanel({ machineId, machineName }: { machineId: string; mach
           Create link
         </button>
       </form>
-      {link && (
-        <div role="alert" className="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-800 dark:bg-amber-950/40">
-          <p className="font-medium">Send this link now: it is shown once.</p>
-          <div className="mt-2 flex items-center gap-2">
-            <code data-testid="share-link" className="min-w-0 flex-1 truncate font-mono text-xs select-all">
-              {link}
-            </code>
-            <button
-              type="button"
-              onClick={() => void navigator.clipboard?.writeText(link).then(() => toast('info', 'Link copied.'))}
-              className="rounded border border-zinc-300 px-2 py-1 text-xs dark:border-zinc-700"
-            >
-              Copy
-            </button>
-            <button type="button" onClick={() => setLink(null)} className="text-xs underline">
-              Done
-            </button>
-          </div>
-        </div>
-      )}
+      {link && <OneTimeLink link={link} testId="share-link" onDone={() => setLink(null)} />}
       <ul aria-label="Share links" className="mt-3 divide-y divide-zinc-100 text-sm dark:divide-zinc-800">
         {[...active, ...past].map((s: Share) => (
           <li key={s.id} data-share={s.id} data-state={s.state} className="flex flex-wrap items-center gap-3 py-2">
