@@ -2,12 +2,11 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import type { Share } from '@/lib/contracts/shares';
-import { formatAge } from '@/lib/format';
 import { keys } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
 import { OneTimeLink } from '@/components/ui/one-time-link';
+import { LinkList } from './link-list';
 
 const field = 'rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
 const EXPIRY = [
@@ -15,11 +14,6 @@ const EXPIRY = [
   ['24 hours', 86400],
   ['7 days', 7 * 86400],
 ] as const;
-
-const until = (ts: number) => {
-  const h = Math.round((ts - Date.now()) / 3_600_000);
-  return h >= 48 ? `${Math.round(h / 24)} days` : h >= 1 ? `${h} h` : `${Math.max(1, Math.round((ts - Date.now()) / 60_000))} min`;
-};
 
 /** Share this machine's console with someone without an account: a link with a role and an expiry, revoked in one click. */
 export function SharePanel({ machineId, machineName }: { machineId: string; machineName: string }) {
@@ -92,26 +86,14 @@ export function SharePanel({ machineId, machineName }: { machineId: string; mach
         </button>
       </form>
       {link && <OneTimeLink link={link} testId="share-link" onDone={() => setLink(null)} />}
-      <ul aria-label="Share links" className="mt-3 divide-y divide-zinc-100 text-sm dark:divide-zinc-800">
-        {[...active, ...past].map((s: Share) => (
-          <li key={s.id} data-share={s.id} data-state={s.state} className="flex flex-wrap items-center gap-3 py-2">
-            <span className="min-w-0 flex-1 truncate">
-              {s.label ?? 'link'} <span className="text-xs text-zinc-500 dark:text-zinc-400">· {s.role === 'operator' ? 'watch and type' : 'read-only'}</span>
-            </span>
-            <span className="text-xs text-zinc-500 dark:text-zinc-400">{s.lastUsedAt ? `used ${formatAge(s.lastUsedAt)}` : 'not used yet'}</span>
-            <span className="text-xs text-zinc-500 dark:text-zinc-400">{s.state === 'active' ? `expires in ${until(s.expiresAt)}` : s.state}</span>
-            {s.state === 'active' && (
-              <button
-                type="button"
-                onClick={() => revoke.mutate(s.id)}
-                className="rounded px-2 py-1 text-xs text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40"
-              >
-                Revoke
-              </button>
-            )}
-          </li>
-        ))}
-      </ul>
+      <LinkList
+        label="Share links"
+        links={[...active, ...past]}
+        detail={(s) => (s.role === 'operator' ? 'watch and type' : 'read-only')}
+        usedVerb="used"
+        onRevoke={(id) => revoke.mutate(id)}
+        className="mt-3"
+      />
     </section>
   );
 }
