@@ -7,6 +7,7 @@ import { api } from '@/components/ui/api';
 import { Modal } from '@/components/ui/modal';
 import { useToast } from '@/components/shell/toasts';
 import { OneTimeLink } from '@/components/ui/one-time-link';
+import { Options } from '@/components/ui/options';
 
 const field = 'w-full rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
 const LIFETIMES = [
@@ -26,11 +27,7 @@ function Choice({ name, label, options, value }: { name: string; label: string; 
     <label className="text-sm">
       <span className="mb-1 block text-xs text-zinc-600 dark:text-zinc-400">{label}</span>
       <select name={name} defaultValue={value} className={field}>
-        {options.map(([l, s]) => (
-          <option key={s} value={s}>
-            {l}
-          </option>
-        ))}
+        <Options options={options} />
       </select>
     </label>
   );

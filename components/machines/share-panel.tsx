@@ -6,14 +6,10 @@ import { keys } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
 import { OneTimeLink } from '@/components/ui/one-time-link';
+import { LinkExpiryFields } from './link-expiry-fields';
 import { LinkList } from './link-list';
 
 const field = 'rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
-const EXPIRY = [
-  ['1 hour', 3600],
-  ['24 hours', 86400],
-  ['7 days', 7 * 86400],
-] as const;
 
 /** Share this machine's console with someone without an account: a link with a role and an expiry, revoked in one click. */
 export function SharePanel({ machineId, machineName }: { machineId: string; machineName: string }) {
@@ -63,20 +59,7 @@ export function SharePanel({ machineId, machineName }: { machineId: string; mach
             <option value="operator">Watch and type</option>
           </select>
         </label>
-        <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Expires in</span>
-          <select name="expires" defaultValue={86400} className={field}>
-            {EXPIRY.map(([l, s]) => (
-              <option key={s} value={s}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Label (optional)</span>
-          <input name="label" maxLength={64} placeholder="for Sam" className={field} />
-        </label>
+        <LinkExpiryFields expiresLabel="Expires in" field={field} />
         <button
           type="submit"
           disabled={create.isPending}
