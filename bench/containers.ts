@@ -6,7 +6,7 @@ import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
 import { cgroupDirs } from '@/server/drivers/shared/cgroups';
 import { prepareUpper } from '@/server/drivers/nspawn/argv';
-import { imageRef } from '@/server/drivers/podman/driver';
+import { imageRef } from '@/server/drivers/podman/images';
 import { adminToken, client, jobDone, startServer } from '@/server/integration/harness';
 import { pssMb, round } from './stats';
 

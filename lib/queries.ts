@@ -58,6 +58,9 @@ export const keys = {
   /** Under recordings: refetched with the list (a recording being written gains markers). */
   recordingMarkers: (machineId: string, id: string) => ['recordings', machineId, id, 'markers'] as const,
   prefs: () => ['prefs'] as const,
+  nodes: () => ['nodes'] as const,
+  /** Under nodes: a node's change refreshes the open join tokens too. */
+  joinTokens: () => ['nodes', 'join-tokens'] as const,
   grants: (machineId: string) => ['grants', machineId] as const,
   audit: (f: object) => ['audit', f] as const,
 };
@@ -126,6 +129,8 @@ export function queries(api: ApiClient) {
     recordingMarkers: (ref: string, id: string) => ({ queryKey: keys.recordingMarkers(ref, id), queryFn: () => api.machines.recordingMarkers(ref, id) }),
     machineDisks: (id: string) => ({ queryKey: keys.machineDisks(id), queryFn: async () => (await api.machines.disks.list(id)).items }),
     prefs: () => ({ queryKey: keys.prefs(), queryFn: () => api.auth.prefs() }),
+    nodes: () => ({ queryKey: keys.nodes(), queryFn: async () => (await api.nodes.list()).items, refetchInterval: 5_000 }),
+    joinTokens: () => ({ queryKey: keys.joinTokens(), queryFn: async () => (await api.nodes.tokens()).items }),
     sessions: () => ({ queryKey: keys.sessions(), queryFn: async () => (await api.auth.sessions()).items }),
   };
 }

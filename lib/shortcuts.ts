@@ -19,6 +19,7 @@ export const pageLinks: PageLink[] = [
   { href: '/images', label: 'Images', key: 'i', need: 'viewer' },
   { href: '/jobs', label: 'Jobs', key: 'j', need: 'viewer' },
   { href: '/settings', label: 'Settings', key: ',', need: 'member' },
+  { href: '/nodes', label: 'Nodes', need: 'admin' },
   { href: '/audit', label: 'Audit log', need: 'admin' },
   { href: '/console', label: 'Host console', need: 'admin' },
 ];

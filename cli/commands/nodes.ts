@@ -20,17 +20,18 @@ export async function nodes(argv: string[], json: boolean): Promise<void> {
   const client = createApiClient({ baseUrl: cfg.url, token: cfg.token });
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === 'ls' || sub === 'list') {
-    const { items } = await client.nodes.list();
+    const [{ items }, health] = await Promise.all([client.nodes.list(), client.health()]);
     if (json) return printJson(items);
-    if (items.length === 0) return void console.log('No cluster: this Hangar runs on one node (SQLite). Clusters need PostgreSQL (DATABASE_URL).');
     for (const n of items) {
       const state = `${n.online ? 'online' : 'offline'}${n.state === 'draining' ? ', draining' : ''}`;
-      const beat = `heartbeat ${formatDuration(n.heartbeatAgeMs)} ago`;
+      // On one node the row is this host, measured now: no heartbeat to speak of.
+      const beat = health.cluster.enabled ? `heartbeat ${formatDuration(n.heartbeatAgeMs)} ago` : 'this host';
       console.log(
         `${(n.name + (n.self ? ' *' : '')).padEnd(20)} ${state.padEnd(18)} ${n.version.padEnd(10)} ${n.internalUrl.padEnd(30)} ` +
           `${beat}  ${n.capabilities.join(' ')}`,
       );
     }
+    if (!health.cluster.enabled) console.log('One node: this Hangar keeps its state in SQLite. Clusters need PostgreSQL (DATABASE_URL).');
     return;
   }
   if (sub === 'token') {

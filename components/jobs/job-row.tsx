@@ -5,6 +5,7 @@ import { isFinished, type Job } from '@/lib/contracts/jobs';
 import { formatAge, formatDuration } from '@/lib/format';
 import { CancelJobButton } from '@/components/jobs/cancel-job-button';
 import { JobLog } from '@/components/jobs/job-log';
+import { ProbeMatrixTable } from '@/components/jobs/probe-matrix';
 import type { JobNode } from '@/components/jobs/job-tree';
 import { ProgressBar } from '@/components/jobs/progress-bar';
 import { StateBadge } from '@/components/machines/state-badge';
@@ -56,6 +57,8 @@ export function JobRow({ job, subJobs = [], depth = 0 }: { job: Job; subJobs?: J
           {failedKids ? <span className="text-red-600 dark:text-red-400"> · {failedKids} failed</span> : null}
         </button>
       )}
+      {/* A probe over several images: its matrix stays in view once it has ended. */}
+      {isFinished(job.state) && <ProbeMatrixTable result={job.result} />}
       {open && <JobLog jobId={job.id} />}
       {subJobs.length > 0 && showKids && (
         <ul

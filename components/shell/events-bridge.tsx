@@ -58,6 +58,7 @@ export function EventsBridge() {
     socket.on('image:update', (img) => qc.setQueryData<Image[]>(keys.images(), (list) => (list ? upsert(list, img, false) : list)));
     socket.on('image:removed', ({ id }) => qc.setQueryData<Image[]>(keys.images(), (list) => list?.filter((i) => i.id !== id)));
     socket.on('snapshots:changed', () => void qc.invalidateQueries({ queryKey: keys.snapshots() }));
+    socket.on('node:update', () => void qc.invalidateQueries({ queryKey: keys.nodes() }));
     socket.on('steps:changed', () => void qc.invalidateQueries({ queryKey: keys.steps() }));
     // Connected again (by the manager after a drop, or by us after the server dropped us): we may have missed updates, so
     // refetch what is on screen. The manager's `reconnect` alone would miss the second kind.

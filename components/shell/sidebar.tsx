@@ -18,6 +18,7 @@ const icons: Record<string, IconName> = {
   '/steps': 'steps',
   '/images': 'images',
   '/jobs': 'jobs',
+  '/nodes': 'nodes',
   '/settings': 'settings',
   '/audit': 'audit',
   '/console': 'console',

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Store } from '../client';
 import { dbNow } from './nodes';
 
@@ -36,4 +36,16 @@ export async function releaseJoinToken(s: Store, id: string): Promise<void> {
 export async function deleteJoinToken(s: Store, id: string): Promise<boolean> {
   const rows = await s.db.delete(s.t.joinTokens).where(eq(s.t.joinTokens.id, id)).returning({ id: s.t.joinTokens.id });
   return rows.length > 0;
+}
+
+/** Tokens that may still be used (unused, not expired by the database's clock), newest first; the creator by user name. */
+export async function listOpenJoinTokens(s: Store): Promise<(Omit<JoinTokenRow, 'createdBy'> & { createdBy: string | null })[]> {
+  const j = s.t.joinTokens;
+  const rows = await s.db
+    .select({ token: j, username: s.t.users.username })
+    .from(j)
+    .leftJoin(s.t.users, eq(s.t.users.id, j.createdBy))
+    .where(and(isNull(j.usedAt), gt(j.expiresAt, dbNow(s))))
+    .orderBy(desc(j.createdAt));
+  return rows.map((r) => ({ ...r.token, createdBy: r.username }));
 }

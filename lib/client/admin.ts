@@ -1,7 +1,7 @@
 import { listOf, okSchema, type PageQuery } from '@/lib/contracts/common';
 import { healthSchema } from '@/lib/contracts/health';
 import { hostInfoSchema } from '@/lib/contracts/host';
-import { joinTokenSchema, nodeSchema, type CreateJoinTokenBody } from '@/lib/contracts/nodes';
+import { joinTokenSchema, nodeSchema, openJoinTokenSchema, type CreateJoinTokenBody } from '@/lib/contracts/nodes';
 import { jobSchema } from '@/lib/contracts/jobs';
 import { hostUsageSchema, machineStatsListSchema } from '@/lib/contracts/stats';
 import { driverInfoSchema } from '@/lib/contracts/machines';
@@ -17,9 +17,11 @@ import type { Transport } from './transport';
 export function adminApi({ call, q }: Transport) {
   return {
     health: () => call('GET', '/health', healthSchema),
-    /** The nodes of a cluster (PostgreSQL); admins only. */
+    /** The nodes of a cluster (PostgreSQL), or this host as the one node (SQLite); admins only. */
     nodes: {
       list: (p: PageQuery = {}) => call('GET', `/nodes${q({ ...p })}`, listOf(nodeSchema)),
+      /** Join tokens still usable (never their secrets). */
+      tokens: (p: PageQuery = {}) => call('GET', `/nodes/join-tokens${q({ ...p })}`, listOf(openJoinTokenSchema)),
       /** A single-use join token, shown once, with the `hangar up --cluster-join` line for the new node. */
       createToken: (b: CreateJoinTokenBody = {}) => call('POST', '/nodes/join-tokens', joinTokenSchema, b),
       revokeToken: (id: string) => call('DELETE', `/nodes/join-tokens/${encodeURIComponent(id)}`, okSchema),

@@ -111,6 +111,11 @@ export const driverDescriptionSchema = z.object({
   appContainers: featureSchema,
   /** Boots an OCI image that holds systemd as an OS container (create `boot`). */
   ociBoot: featureSchema,
+  /**
+   * Runs OCI images from their registry with its own pull (by the digest Hangar resolved, with the
+   * registry's credentials and TLS switch) instead of the layers Hangar unpacked. Absent: no.
+   */
+  ociPull: featureSchema.optional(),
   /** Needs an image that keeps its root filesystem as a directory (containers). */
   needsRootfs: z.boolean(),
   /** Image kinds it runs: recipes' (`busybox`, `debian-12`) and `oci` (images pulled from a registry). */

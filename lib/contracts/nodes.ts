@@ -1,7 +1,21 @@
 import { z } from 'zod';
 import { NAME_PATTERN } from './common';
 
-/** One Hangar server of a cluster (PostgreSQL), as GET /api/nodes shows it. */
+/** A node's use of its host, written with each heartbeat (on one node: read when asked). */
+export const nodeUsageSchema = z.object({
+  /** When it was measured (epoch ms, the node's clock). */
+  t: z.number(),
+  /** CPU busy over the last interval, 0 to 100 (null before a second sample). */
+  cpuPct: z.number().nullable(),
+  memTotalBytes: z.number(),
+  memAvailableBytes: z.number(),
+  /** The file system of the node's data dir. */
+  diskTotalBytes: z.number(),
+  diskFreeBytes: z.number(),
+});
+export type NodeUsage = z.infer<typeof nodeUsageSchema>;
+
+/** One Hangar server of a cluster (PostgreSQL), as GET /api/nodes shows it; on one node (SQLite), this host. */
 export const nodeSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -19,6 +33,10 @@ export const nodeSchema = z.object({
   joinedAt: z.number(),
   /** The node that answered this request. */
   self: z.boolean(),
+  /** Its CPU, memory and disk use as of its last heartbeat (null before one carried them). */
+  usage: nodeUsageSchema.nullable().optional(),
+  /** The machines it holds (null when not known). */
+  machines: z.number().int().nullable().optional(),
 });
 export type ClusterNode = z.infer<typeof nodeSchema>;
 
@@ -44,6 +62,15 @@ export const joinTokenSchema = z.object({
   command: z.string(),
 });
 export type JoinToken = z.infer<typeof joinTokenSchema>;
+
+/** A join token not used yet and not expired, as GET /api/nodes/join-tokens lists it (never the secret). */
+export const openJoinTokenSchema = z.object({
+  id: z.string(),
+  createdBy: z.string().nullable(),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+});
+export type OpenJoinToken = z.infer<typeof openJoinTokenSchema>;
 
 /** What a joining node sends to POST /api/cluster/join (the token is its credential). */
 export const joinBodySchema = z.object({

@@ -43,6 +43,12 @@ export const settingsSchema = z.object({
     .int()
     .min(1)
     .max(1024 * 1024),
+  /** The most one OCI pull or archive import may add to the image store (its missing layers, as the manifest declares them). 0: the free space only. */
+  imagePullMaxMib: z
+    .number()
+    .int()
+    .min(0)
+    .max(1024 * 1024 * 16),
   /** What a user of each role may hold at once (machines, vCPUs, memory, disk); null: no limit. Users may have overrides. */
   roleLimits: roleLimitsSchema,
   /** QEMU processes each hot snapshot keeps started ahead for forks (each counts as a machine of its size). 0: none. */
@@ -67,6 +73,7 @@ export const defaultSettings: Settings = {
   downloadAllowPrivate: false,
   imageTrustedKeys: [],
   isoMaxMib: 8192,
+  imagePullMaxMib: 0,
   roleLimits: defaultRoleLimits,
   hotStandbys: 2,
   localLogin: true,

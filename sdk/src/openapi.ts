@@ -1030,7 +1030,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The nodes of the cluster, in the order they joined (empty on one node) */
+    /** The nodes of the cluster in the order they joined, with their use; on one node (SQLite), this host */
     get: operations['listNodes'];
     put?: never;
     post?: never;
@@ -1047,7 +1047,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /** Join tokens not used yet and not expired, newest first (never the secrets; none on one node) */
+    get: operations['listJoinTokens'];
     put?: never;
     /** Make a single-use join token for a new node; the token is returned once */
     post: operations['createJoinToken'];
@@ -6751,6 +6752,10 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              ociPull?: {
+                available: boolean;
+                reason: string | null;
+              };
               needsRootfs: boolean;
               imageKinds: string[];
               limits: {
@@ -7075,6 +7080,10 @@ export interface operations {
                 reason: string | null;
               };
               ociBoot: {
+                available: boolean;
+                reason: string | null;
+              };
+              ociPull?: {
                 available: boolean;
                 reason: string | null;
               };
@@ -8946,6 +8955,84 @@ export interface operations {
               memoryMib: number;
               joinedAt: number;
               self: boolean;
+              usage?: {
+                t: number;
+                cpuPct: number | null;
+                memTotalBytes: number;
+                memAvailableBytes: number;
+                diskTotalBytes: number;
+                diskFreeBytes: number;
+              } | null;
+              machines?: number | null;
+            }[];
+            next: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match named the current ETag */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  listJoinTokens: {
+    parameters: {
+      query?: {
+        /** @description At most this many items (default: all) */
+        limit?: number;
+        /** @description The `next` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          /** @description Validator of this answer: send it back in If-None-Match to get 304 while it holds */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              id: string;
+              createdBy: string | null;
+              createdAt: number;
+              expiresAt: number;
             }[];
             next: string | null;
           };
@@ -9173,6 +9260,15 @@ export interface operations {
             memoryMib: number;
             joinedAt: number;
             self: boolean;
+            usage?: {
+              t: number;
+              cpuPct: number | null;
+              memTotalBytes: number;
+              memAvailableBytes: number;
+              diskTotalBytes: number;
+              diskFreeBytes: number;
+            } | null;
+            machines?: number | null;
           };
         };
       };
@@ -9254,6 +9350,15 @@ export interface operations {
             memoryMib: number;
             joinedAt: number;
             self: boolean;
+            usage?: {
+              t: number;
+              cpuPct: number | null;
+              memTotalBytes: number;
+              memAvailableBytes: number;
+              diskTotalBytes: number;
+              diskFreeBytes: number;
+            } | null;
+            machines?: number | null;
           };
         };
       };
@@ -11385,6 +11490,10 @@ export interface operations {
                   reason: string | null;
                 };
                 ociBoot: {
+                  available: boolean;
+                  reason: string | null;
+                };
+                ociPull?: {
                   available: boolean;
                   reason: string | null;
                 };
@@ -13668,6 +13777,10 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              ociPull?: {
+                available: boolean;
+                reason: string | null;
+              };
               needsRootfs: boolean;
               imageKinds: string[];
               limits: {
@@ -13751,6 +13864,7 @@ export interface operations {
             downloadAllowPrivate: boolean;
             imageTrustedKeys: string[];
             isoMaxMib: number;
+            imagePullMaxMib: number;
             roleLimits: {
               member: {
                 machines: number | null;
@@ -13832,6 +13946,7 @@ export interface operations {
           downloadAllowPrivate?: boolean;
           imageTrustedKeys?: string[];
           isoMaxMib?: number;
+          imagePullMaxMib?: number;
           roleLimits?: {
             member: {
               machines: number | null;
@@ -13884,6 +13999,7 @@ export interface operations {
             downloadAllowPrivate: boolean;
             imageTrustedKeys: string[];
             isoMaxMib: number;
+            imagePullMaxMib: number;
             roleLimits: {
               member: {
                 machines: number | null;

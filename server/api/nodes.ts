@@ -6,10 +6,12 @@ import {
   joinTokenSchema,
   nodeNameParams,
   nodeSchema,
+  openJoinTokenSchema,
   pingQuerySchema,
   pongSchema,
 } from '@/lib/contracts/nodes';
 import { NodeAdmin } from '@/server/core/cluster/admin';
+import { nodeViews, openJoinTokens } from '@/server/core/cluster/node-views';
 import { ConflictError } from '@/server/core/errors';
 import type { Core } from '@/server/core/hangar';
 import { padKey, pageOf } from '@/server/core/paging';
@@ -45,11 +47,22 @@ export const nodeRoutes = [
     path: '/nodes',
     name: 'listNodes',
     tag: 'nodes',
-    summary: 'The nodes of the cluster, in the order they joined (empty on one node)',
+    summary: 'The nodes of the cluster in the order they joined, with their use; on one node (SQLite), this host',
     access: 'admin',
     list: {},
     response: listOf(nodeSchema),
-    handler: async ({ core, page }) => pageOf(await core.cluster.nodes(), page, (n) => `${padKey(n.joinedAt)}:${n.id}`),
+    handler: async ({ c, core, page }) => pageOf(await nodeViews(core, new URL(c.req.url).origin), page, (n) => `${padKey(n.joinedAt)}:${n.id}`),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/nodes/join-tokens',
+    name: 'listJoinTokens',
+    tag: 'nodes',
+    summary: 'Join tokens not used yet and not expired, newest first (never the secrets; none on one node)',
+    access: 'admin',
+    list: {},
+    response: listOf(openJoinTokenSchema),
+    handler: async ({ core, page }) => pageOf(await openJoinTokens(core), page, (t) => `${padKey(t.createdAt)}:${t.id}`, true),
   }),
   defineRoute({
     method: 'post',

@@ -56,6 +56,7 @@ import { DisplayService } from './display';
 import type { Cluster } from './cluster/cluster';
 import { startCluster, type ClusterOptions } from './cluster/start';
 import { nodeStatus } from './cluster/status';
+import { usageSampler } from './cluster/node-usage';
 
 export interface CoreOptions {
   dataDir: string;
@@ -140,7 +141,15 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const settings = new SettingsService(store);
   await settings.load();
   const host = new HostService(layout, drivers);
-  const cluster = await startCluster({ store, dataDir: layout.root, version: opts.version, bus, options: opts.cluster, status: () => nodeStatus(host) });
+  const heartbeatUsage = usageSampler(layout.root);
+  const cluster = await startCluster({
+    store,
+    dataDir: layout.root,
+    version: opts.version,
+    bus,
+    options: opts.cluster,
+    status: () => nodeStatus(host, heartbeatUsage),
+  });
   // A node that joined leaves the passes over every row to the founder until they are scoped by node.
   const owns = !cluster.ownsNothingYet;
   const jobs = new JobRunner(store, bus);

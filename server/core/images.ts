@@ -60,11 +60,11 @@ export class ImageService {
     return listImages(this.store);
   }
 
-  /** Paths of a ready image, for drivers. */
-  async files(name: string): Promise<ImageFiles> {
+  /** Paths of a ready image, for drivers (`pull`: the driver pulls OCI images itself, see its description's `ociPull`). */
+  async files(name: string, opts: { pull?: boolean } = {}): Promise<ImageFiles> {
     const row = await getImageRow(this.store, { name });
     if (!row || row.state !== 'ready') throw new NotFoundError(`Image "${name}" (build it on the Images page)`);
-    if (row.kind === 'oci') return this.oci.files({ name: row.name, recipe: JSON.parse(row.recipeJson) });
+    if (row.kind === 'oci') return this.oci.files({ name: row.name, recipe: JSON.parse(row.recipeJson) }, opts);
     const boot: BootInfo = await fs
       .readFile(path.join(row.path, 'boot.json'), 'utf8')
       .then((t) => JSON.parse(t) as BootInfo)

@@ -46,7 +46,7 @@ export async function admitMachine(d: AdmissionDeps, p: Principal, body: CreateM
   await d.requireDriver(body.driver, body.network);
   if (await getMachineRow(d.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
   const iso = body.iso ? await d.isos.file(body.iso) : undefined;
-  const image = files ?? (body.image ? await d.images.files(body.image) : blankBoot());
+  const image = files ?? (body.image ? await d.images.files(body.image, { pull: description.ociPull?.available === true }) : blankBoot());
   checkImageFits(body, image, description);
   const taken = new Set((await d.listing.items()).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
   const clash = body.ports.find((x) => taken.has(`${x.protocol}:${x.host}`));

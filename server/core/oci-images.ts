@@ -8,7 +8,7 @@ import { keptConfig, type OciImageConfig } from '@/server/drivers/oci/bundle';
 import { parseImageRef, RefError, type ImageRef } from '@/server/drivers/oci/ref';
 import { copyToStore, deleteFromStore, resolveImage, SkopeoError, touchStore, type ResolvedImage } from '@/server/drivers/oci/skopeo';
 import { imageLayers, prepareStore, type OciPaths } from '@/server/drivers/oci/store';
-import type { BootFiles } from '@/server/drivers/types';
+import type { BootFiles, OciPullSource } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import { BadRequestError, ConflictError } from './errors';
 import type { EventBus } from './events';
@@ -16,6 +16,7 @@ import { newId } from './ids';
 import type { JobContext, JobRunner } from './jobs';
 import { importOciArchive } from './oci-archive-import';
 import { ociFailure } from './oci-errors';
+import { checkSpace, freeBytes, RESERVE } from './oci-space';
 import { collectOciGarbage } from './oci-gc';
 import { resolveInside } from './paths';
 import type { RegistryService } from './registries';
@@ -34,9 +35,6 @@ export type OciRecipe = {
   layers: { digest: string; diffDigest: string; size: number; compressedSize: number }[];
   config: OciImageConfig;
 };
-
-/** Space left free on the data dir's filesystem beyond what a pull needs. */
-const RESERVE = 512 * 2 ** 20;
 
 /**
  * Images from registries: skopeo copies each manifest (by digest) into Hangar's own
@@ -61,7 +59,8 @@ export class OciImageService {
   recover(): void {
     prepareStore(this.paths);
     for (const e of fs.readdirSync(this.paths.tmp))
-      if (e.startsWith('pull-') || e.startsWith('import-')) fs.rmSync(resolveInside(this.paths.tmp, e), { recursive: true, force: true });
+      if (e.startsWith('pull-') || e.startsWith('import-') || e.startsWith('auth-'))
+        fs.rmSync(resolveInside(this.paths.tmp, e), { recursive: true, force: true });
   }
 
   private parse(raw: string): ImageRef {
@@ -117,23 +116,14 @@ export class OciImageService {
     return this.startCopy(p, `Pull ${ref.full}`, ref, img, access);
   }
 
-  private free(): number {
-    const st = fs.statfsSync(this.paths.storage);
-    return st.bavail * st.bsize;
-  }
-
+  /** Room for the layers the store lacks, before anything is fetched: see oci-space. */
   checkSpace(ref: ImageRef, img: ResolvedImage): void {
-    const declared = img.layers.reduce((a, l) => a + l.size, 0);
-    const free = this.free();
-    if (declared + RESERVE > free)
-      throw new BadRequestError(
-        `${ref.full} declares ${formatBytes(declared)} of layers; the data dir has ${formatBytes(free)} free (${formatBytes(RESERVE)} kept in reserve).`,
-      );
+    checkSpace(this.paths, ref, img, this.settings.get().imagePullMaxMib);
   }
 
   /** Where an uploaded archive is written (the store's tmp, removed after its import or at start-up), and how big it may be. */
   uploadTarget(): { file: string; maxBytes: number } {
-    return { file: resolveInside(this.paths.tmp, `import-${newId('job')}.tar`), maxBytes: Math.max(0, this.free() - RESERVE) };
+    return { file: resolveInside(this.paths.tmp, `import-${newId('job')}.tar`), maxBytes: Math.max(0, freeBytes(this.paths) - RESERVE) };
   }
 
   /** An uploaded archive (docker save, podman save, an OCI layout in a tar) into the store: see oci-archive-import. */
@@ -262,11 +252,15 @@ export class OciImageService {
     return { image: name, digest: img.digest, ref: ref.full, reused: false, sizeBytes };
   }
 
-  /** What the nspawn driver runs an image on: the shim as root, the image's layers over it, and its config. */
-  files(row: { name: string; recipe: unknown }): BootFiles {
+  /**
+   * What a driver runs an image on: the shim as root, the image's layers over it, and its config;
+   * with `pull` (drivers whose description has `ociPull`), where the driver pulls it itself.
+   */
+  files(row: { name: string; recipe: unknown }, opts: { pull?: boolean } = {}): BootFiles {
     const recipe = row.recipe as OciRecipe;
+    const pull = opts.pull ? this.pullSource(row.name, recipe) : undefined;
     const stored = imageLayers(this.paths, recipe.digest);
-    if (!stored) throw new ConflictError(`The layers of image ${row.name} are gone from the store: pull ${recipe.source} again.`);
+    if (!stored && !pull) throw new ConflictError(`The layers of image ${row.name} are gone from the store: pull ${recipe.source} again.`);
     return {
       image: row.name,
       kind: 'oci',
@@ -277,7 +271,25 @@ export class OciImageService {
       ssh: false,
       diskBytes: 0,
       rootfs: this.paths.shim,
-      oci: { layers: stored.layers.map((l) => l.dir), config: recipe.config },
+      oci: { layers: stored?.layers.map((l) => l.dir) ?? [], config: recipe.config, ...(pull ? { pull } : {}) },
+    };
+  }
+
+  /** The image on the registry it was pulled from, by its digest, with that registry's TLS switch, CA and credentials (in a file per call). */
+  private pullSource(name: string, recipe: OciRecipe): OciPullSource {
+    if (/^(oci|docker)-archive:/.test(recipe.source))
+      throw new BadRequestError(`Image ${name} was imported from an archive (${recipe.source}), not pulled from a registry: this driver pulls images itself.`, [
+        { path: 'image', message: 'an image pulled from a registry' },
+      ]);
+    const ref = parseImageRef(recipe.source, this.settings.get().defaultRegistry);
+    const access = this.registries.access(ref.registry);
+    return {
+      ref: `${ref.registry}/${ref.repository}@${recipe.digest}`,
+      registry: ref.registry,
+      insecure: access.insecure,
+      certDir: access.certDir,
+      creds: access.creds,
+      withAuthFile: (fn) => this.registries.withAuthFile(ref.registry, fn),
     };
   }
 

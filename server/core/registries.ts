@@ -74,6 +74,25 @@ export class RegistryService {
     return { insecure: r?.insecure ?? false, certDir: fs.existsSync(path.join(dir, 'ca.crt')) ? dir : null, creds: !!(r?.username && r.password) };
   }
 
+  /**
+   * A containers auth file with this registry's credentials alone (none kept: an empty one, so no
+   * ambient login is used), 0600 in a private dir under the data dir's tmp, removed when `fn` ends.
+   * For tools that pull themselves (podman): the password goes in a file, never on an argv.
+   */
+  async withAuthFile<T>(host: string, fn: (file: string) => Promise<T>): Promise<T> {
+    const r = this.read()[host];
+    const auths = r?.username && r.password ? { [host]: { auth: Buffer.from(`${r.username}:${r.password}`).toString('base64') } } : {};
+    const scratch = resolveInside(this.p.tmp, `auth-${randomBytes(6).toString('hex')}`);
+    fs.mkdirSync(scratch, { recursive: true, mode: 0o700 });
+    try {
+      const file = path.join(scratch, 'auth.json');
+      fs.writeFileSync(file, `${JSON.stringify({ auths })}\n`, { mode: 0o600 });
+      return await fn(file);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+
   /** Set a registry's switch, CA and credentials; new credentials are checked against the registry first. */
   async put(rawHost: string, body: PutRegistryBody): Promise<Registry> {
     const host = this.host(rawHost);

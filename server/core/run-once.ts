@@ -3,10 +3,12 @@ import { PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Machine, RunOnceBody, RunOnceEvent } from '@/lib/contracts/machines';
 import type { MachineRow } from '@/db/repo/machines';
+import { SkopeoError } from '@/server/drivers/oci/skopeo';
 import type { Principal } from './auth';
 import { BadRequestError, ConflictError, NotFoundError } from './errors';
 import type { ImageService } from './images';
 import type { MachineService } from './machines';
+import { ociFailure } from './oci-errors';
 
 export interface PreparedRun {
   machine: Machine;
@@ -33,7 +35,8 @@ export class RunOnceService {
   /** Everything that can be refused is checked here, before any output: a bad run is an HTTP error. */
   async prepare(p: Principal, body: RunOnceBody): Promise<PreparedRun> {
     const name = body.name ?? `run-${randomBytes(4).toString('hex')}`;
-    const files = await this.images.files(body.image);
+    // A driver that pulls OCI images itself gets where from (its description says so).
+    const files = await this.images.files(body.image, { pull: this.machines.describe(body.driver).ociPull?.available === true });
     if (body.argv.length === 0 && !files.oci)
       throw new BadRequestError(`Image ${body.image} has no command of its own: give one (hangar run IMAGE -- CMD).`, [{ path: 'argv', message: 'a command' }]);
     const { machine, image, row } = await this.machines.admit(
@@ -65,7 +68,8 @@ export class RunOnceService {
     } catch (err) {
       await this.machines.remove(machine.id).catch(() => undefined);
       this.machines.locks.unlock(machine.id);
-      throw err;
+      // A driver's own pull refused by the registry: the same answer as Hangar's pull (404 unknown image, 400 login failed).
+      throw err instanceof SkopeoError ? ociFailure(err) : err;
     }
     const ready = written;
     const input = body.stdin ? this.openInput(p.user.id) : null;

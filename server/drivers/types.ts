@@ -81,8 +81,29 @@ export interface BootFiles extends BootInfo {
   rootfs?: string;
   /** The image's kind (a recipe's, or `oci`): drivers say in their description which kinds they run. */
   kind?: string;
-  /** An OCI image: its unpacked layers (lowest first, over `rootfs`, an empty shim) and its kept config. */
-  oci?: { layers: string[]; config: OciImageConfig };
+  /**
+   * An OCI image: its unpacked layers (lowest first, over `rootfs`, an empty shim) and its kept config;
+   * for drivers whose description has `ociPull`, where to pull it from themselves.
+   */
+  oci?: { layers: string[]; config: OciImageConfig; pull?: OciPullSource };
+}
+
+/**
+ * An OCI image on its registry, pinned by digest, as a driver pulls it itself. The credentials
+ * never travel in it: `withAuthFile` writes a containers auth file (0600, in a private temp dir
+ * under the data dir) holding this registry's alone, runs `fn` with its path, and removes it.
+ */
+export interface OciPullSource {
+  /** HOST/REPOSITORY@sha256:HEX */
+  ref: string;
+  registry: string;
+  /** TLS verification off (the registry is marked insecure; plain HTTP too). */
+  insecure: boolean;
+  /** A dir with the registry's CA (ca.crt), when one is set. */
+  certDir: string | null;
+  /** Credentials are kept for the registry (a refusal then reads "login failed"). */
+  creds: boolean;
+  withAuthFile<T>(fn: (file: string) => Promise<T>): Promise<T>;
 }
 
 /** The facts of a machine the API shows that only its driver's record holds. */

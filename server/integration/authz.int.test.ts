@@ -14,6 +14,7 @@ type Access = 'public' | 'node' | Role;
 const RULES: Record<string, Access> = {
   'get /health': 'public',
   'get /nodes': 'admin',
+  'get /nodes/join-tokens': 'admin',
   'post /nodes/join-tokens': 'admin',
   'delete /nodes/join-tokens/{id}': 'admin',
   'post /nodes/{name}/drain': 'admin',

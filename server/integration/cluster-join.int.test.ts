@@ -78,6 +78,10 @@ describe('cluster join (two nodes, one PostgreSQL)', () => {
     // B's host probe runs a few seconds after its start; its next heartbeat carries the capabilities.
     const probed = await until(async () => ((await nodeB())?.capabilities.length ? nodeB() : null), "b's capabilities", 90_000, 500);
     expect(probed.cpus).toBeGreaterThan(0);
+    // Its heartbeats carry its use (the Nodes page's bars): memory and the disk of its data dir.
+    const used = await until(async () => ((await nodeB())?.usage ? nodeB() : null), "b's usage", 30_000, 500);
+    expect(used.usage!.memTotalBytes).toBeGreaterThan(0);
+    expect(used.usage!.diskTotalBytes).toBeGreaterThan(0);
     const j = await api.jobs.get(job.id);
     expect(j.state, j.error ?? '').toBe('running');
     await api.jobs.cancel(job.id);
@@ -109,8 +113,11 @@ describe('cluster join (two nodes, one PostgreSQL)', () => {
     expect((await other.json()).error.message).toBe(
       `node c runs 0.0.0-other, this cluster ${version}: every node must run the same version (stop all, upgrade, start)`,
     );
-    // The version check came first: that token is still good (revoked here).
+    // The version check came first: that token is still good, listed as open (the expired one is not), then revoked.
+    expect((await api.nodes.tokens()).items.map((t) => t.id)).toContain(fresh.id);
+    expect((await api.nodes.tokens()).items.map((t) => t.id)).not.toContain(short.id);
     await api.nodes.revokeToken(fresh.id);
+    expect((await api.nodes.tokens()).items.map((t) => t.id)).not.toContain(fresh.id);
   });
 
   it("an internal route refuses a user's admin token and an unsigned call (401)", async () => {

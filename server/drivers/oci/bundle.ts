@@ -112,6 +112,14 @@ export function resolveUser(user: string, layers: string[]): { uid: number; gid:
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** What runs, as docker reads it: the image's Entrypoint and Cmd, the command replacing Cmd, an entrypoint replacing both. */
+export function ociArgv(config: OciImageConfig, command: string[] | null, entrypoint: string[] | null = null): string[] {
+  const given = command && command.length ? command : null;
+  const argv = entrypoint?.length ? [...entrypoint, ...(given ?? [])] : [...(config.Entrypoint ?? []), ...(given ?? config.Cmd ?? [])];
+  if (argv.length === 0) throw new Error('The image has no Entrypoint or Cmd: give a command (hangar run IMAGE -- CMD).');
+  return argv;
+}
+
 /**
  * The process of a container of this image: its argv (Entrypoint + the given command or Cmd; an entrypoint given replaces
  * both, docker's --entrypoint), Env, WorkingDir and User.
@@ -122,9 +130,7 @@ export function ociProcess(
   command: string[] | null,
   entrypoint: string[] | null = null,
 ): { argv: string[]; process: OciProcess } {
-  const given = command && command.length ? command : null;
-  const argv = entrypoint?.length ? [...entrypoint, ...(given ?? [])] : [...(config.Entrypoint ?? []), ...(given ?? config.Cmd ?? [])];
-  if (argv.length === 0) throw new Error('The image has no Entrypoint or Cmd: give a command (hangar run IMAGE -- CMD).');
+  const argv = ociArgv(config, command, entrypoint);
   const who = resolveUser(config.User ?? '', layers);
   const env = [...(config.Env ?? [])];
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);

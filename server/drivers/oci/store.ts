@@ -76,6 +76,7 @@ interface StoredLayer {
   parent?: string;
   'diff-digest'?: string;
   'diff-size'?: number;
+  'compressed-diff-digest'?: string;
   'compressed-size'?: number;
 }
 
@@ -125,6 +126,14 @@ export function imageLayers(p: OciPaths, manifestDigest: string): ImageLayers | 
 
 /** Every layer id c/storage holds (to show that shared layers are stored once). */
 export const storedLayerIds = (p: OciPaths): string[] => readJson<StoredLayer[]>(path.join(p.storage, 'overlay-layers', 'layers.json'), []).map((l) => l.id);
+
+/** The digests (as a registry names them) of the layers the store holds already: a pull copies the others only. */
+export const storedBlobDigests = (p: OciPaths): Set<string> =>
+  new Set(
+    readJson<StoredLayer[]>(path.join(p.storage, 'overlay-layers', 'layers.json'), []).flatMap((l) =>
+      l['compressed-diff-digest'] ? [l['compressed-diff-digest']] : [],
+    ),
+  );
 
 /**
  * Images in the store named by Hangar (`hangar.local/oci:HEX`), by manifest digest, each with the

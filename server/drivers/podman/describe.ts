@@ -4,7 +4,7 @@ import { capOf, hostHas, no, yes } from '../shared/describe';
 import type { DriverRuntime, MachineFacts } from '../types';
 import { podmanRuntime } from './runtime';
 
-/** podman containers from Hangar-built roots: a shell (or one command) on the holder's pty, commit checkpoints. */
+/** podman containers from Hangar-built roots or OCI images (podman's own pull): a shell (or one command) on the holder's pty, commit checkpoints. */
 export function describePodman(host: HostInfo | null): DriverDescription {
   const here = hostHas(host, ['podman']);
   const criu = capOf(host, 'criu');
@@ -67,8 +67,10 @@ export function describePodman(host: HostInfo | null): DriverDescription {
     },
     appContainers: yes,
     ociBoot: no('podman runs OCI images as application containers here; boot one under nspawn.'),
+    // OCI images: podman pulls them itself from their registry, by the digest Hangar resolved.
+    ociPull: here,
     needsRootfs: true,
-    imageKinds: ['debian-12', 'debian-13', 'rootfs'],
+    imageKinds: ['debian-12', 'debian-13', 'rootfs', 'oci'],
     limits: { cpus: true, memory: true, disk: false },
     needs: ['podman'],
     available: here.available,

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { firstLine, killable, run } from '../exec';
 import { streamProcess } from '../exec-stream';
 import { PODMAN_ULIMITS } from '../host';
@@ -13,16 +12,11 @@ import { podmanArchiver } from './archive';
 import { podman } from './cli';
 import { describePodman, podmanFacts } from './describe';
 import { podmanDiffSource } from './diff-source';
+import { createFromRegistry, importRootfs, runTail } from './images';
 import { commandOf, hostNetwork, podmanRuntime } from './runtime';
 
 /** Hangar's podman names: its containers, and the images imported from Hangar-built root filesystems. */
 export const containerName = (m: { id: string }) => `hangar-${m.id}`;
-/** Tagged by the root filesystem's identity: a rebuilt Hangar image gets a new podman image, never a stale one. */
-export const imageRef = (rootfs: string) => {
-  const st = fs.statSync(rootfs);
-  return `localhost/hangar-${path.basename(path.dirname(rootfs))}:${Math.floor(st.mtimeMs).toString(36)}-${st.ino.toString(36)}`;
-};
-
 /** The machine's memory and CPU as podman limits (its cgroup, v1 or v2). */
 const limitFlags = (m: MachineSpec) => ['--memory', `${m.memoryMib}m`, '--memory-swap', `${m.memoryMib}m`, '--cpus', String(m.cpus)];
 
@@ -49,21 +43,11 @@ export class PodmanDriver implements MachineDriver {
   readonly facts = podmanFacts;
 
   async create(m: MachineSpec, image: BootFiles) {
+    // An OCI image: podman pulls it from its registry itself (the description's ociPull).
+    if (image.oci?.pull) return createFromRegistry(m, image, image.oci.pull);
     if (!image.rootfs || !fs.existsSync(image.rootfs))
       throw new Error('This image has no root filesystem for containers: use debian-12 (busybox is for VMs only).');
-    const ref = imageRef(image.rootfs);
-    const has = await run([...(await podman()), 'image', 'exists', ref], { timeoutMs: 30_000 });
-    if (has.code !== 0) {
-      // The root filesystem as a podman image, once per Hangar image.
-      const tar = await run(['sh', '-c', 'dir=$1; shift; tar -C "$dir" -c . | "$@"', 'import', image.rootfs, ...(await podman()), 'import', '-', ref], {
-        timeoutMs: 10 * 60_000,
-      });
-      if (tar.code !== 0) throw new Error(`podman import failed: ${firstLine(tar.stderr) || `exit ${tar.code}`}`);
-      // Imports of earlier builds of this image go, unless a container still uses them (then rmi refuses).
-      const repo = ref.slice(0, ref.lastIndexOf(':'));
-      const tags = await run([...(await podman()), 'images', '--format', '{{.Repository}}:{{.Tag}}', repo], { timeoutMs: 30_000 });
-      for (const old of tags.stdout.split('\n').filter((t) => t && t !== ref)) await run([...(await podman()), 'rmi', old], { timeoutMs: 60_000 });
-    }
+    const ref = await importRootfs(image.rootfs);
     fs.mkdirSync(m.dir, { recursive: true, mode: 0o700 });
     // The console is the container's shell (or its command): no separate shell channel.
     const network = podmanRuntime(m.runtime).network === 'host' ? 'host' : 'private';
@@ -94,9 +78,8 @@ export class PodmanDriver implements MachineDriver {
       ...volumeBinds(m).flatMap((v) => ['-v', `${v.host}:${v.guest}`]),
       '--stop-signal',
       'SIGHUP',
-      ref,
       // bash where the image has it, else its sh (exec: the shell is the container's main process either way).
-      ...(commandOf(m) ?? ['/bin/sh', '-c', '[ -x /bin/bash ] && exec /bin/bash -l; exec /bin/sh -l']),
+      ...runTail(m, ref, ['/bin/sh', '-c', '[ -x /bin/bash ] && exec /bin/bash -l; exec /bin/sh -l']),
     ];
     spawnHolder(m.dir, argv);
     const end = Date.now() + 30_000;
@@ -130,8 +113,7 @@ export class PodmanDriver implements MachineDriver {
       ...PODMAN_ULIMITS,
       ...limitFlags(m),
       ...volumeBinds(m).flatMap((v) => ['-v', `${v.host}:${v.guest}`]),
-      ref,
-      ...command,
+      ...runTail(m, ref, command),
     ];
     const { value: r, timedOut } = await killable(io.signal, io.timeoutMs, kill, () => run(argv, { maxOutputBytes: 64 * 1024, onData: io.onData }));
     return { code: r.code ?? 137, timedOut };
@@ -236,7 +218,8 @@ export class PodmanDriver implements MachineDriver {
 
   snapshotRecord(m: MachineSpec) {
     const rt = podmanRuntime(m.runtime);
-    return { ssh: rt.ssh === true, network: rt.network, command: rt.command ?? null, volumes: recordVolumes(m.runtime) };
+    // An OCI image's entrypoint and arguments: its commit keeps the image's Entrypoint, so a branch runs it as the machine did.
+    return { ssh: rt.ssh === true, network: rt.network, command: rt.command ?? null, ...(rt.oci ? { oci: rt.oci } : {}), volumes: recordVolumes(m.runtime) };
   }
 
   /** Machines from a snapshot run its committed image. */
@@ -246,7 +229,8 @@ export class PodmanDriver implements MachineDriver {
     for (const t of targets) {
       fs.mkdirSync(t.dir, { recursive: true, mode: 0o700 });
       const volumes = await branchVolumes(snap.dir, snap.record, t.dir);
-      out.push({ image: snap.frozen, network: rec.network === 'host' ? 'host' : 'private', ssh: false, command: rec.command ?? null, volumes });
+      const oci = rec.oci ? { oci: rec.oci } : {};
+      out.push({ image: snap.frozen, network: rec.network === 'host' ? 'host' : 'private', ssh: false, command: rec.command ?? null, ...oci, volumes });
     }
     return out;
   }

@@ -8,6 +8,8 @@ export const podmanRuntimeSchema = z.looseObject({
   network: z.enum(['private', 'host']).optional(),
   ssh: z.boolean().optional(),
   command: z.array(z.string()).nullable().optional(),
+  /** An OCI image pulled by podman: what goes to `podman run` (null: the image's own), podman resolving the rest. */
+  oci: z.object({ entrypoint: z.array(z.string()).nullable(), args: z.array(z.string()).nullable() }).optional(),
   /** The console holder; null once stopped. */
   pid: z.number().int().nullable().optional(),
   serialFrom: z.number().int().nonnegative().optional(),
