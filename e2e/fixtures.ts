@@ -2,6 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Page } from '@playwright/test';
 import { E2E_ADMIN_PASSWORD } from '../playwright.config';
 import { isolateSpecFile, noteTestEnded } from './isolation';
+import { ConsolePage } from './pages/console-page';
 
 export { expect };
 
@@ -53,6 +54,41 @@ export async function ensureImage(page: Page, kind: 'busybox' | 'debian-12'): Pr
 
 /** The busybox image, built through the API if an earlier test has not built it. */
 export const ensureBusyboxImage = (page: Page) => ensureImage(page, 'busybox');
+
+/**
+ * Signed in, with a busybox machine `name` running and its page open (at `query`, e.g. `?tab=console`).
+ * `record`: made stopped, its console recorded from the start, started from the Console tab (DOM
+ * renderer, so its text can be read) and waited for until its shell prompts.
+ */
+export async function runningMachine(
+  page: Page,
+  o: { name: string; record?: boolean; memoryMib?: number; query?: string },
+): Promise<{ headers: { origin: string }; baseURL: string; con: ConsolePage }> {
+  const baseURL = test.info().project.use.baseURL!;
+  const headers = { origin: baseURL };
+  const { name, record = false } = o;
+  await loginAsAdmin(page);
+  await ensureBusyboxImage(page);
+  const con = new ConsolePage(page);
+  const body = { name, image: 'busybox', memoryMib: o.memoryMib ?? 128, ...(record ? { start: false } : {}) };
+  expect((await page.request.post('/api/machines', { data: body, headers })).status()).toBe(202);
+  if (!record) {
+    await page.goto(`/machines/${name}${o.query ?? ''}`);
+    await expect(page.getByTestId('machine-state')).toHaveAttribute('data-state', 'running', { timeout: 90_000 });
+    return { headers, baseURL, con };
+  }
+  await ConsolePage.preferDomRenderer(page);
+  const state = async () => ((await (await page.request.get(`/api/machines/${name}`)).json()) as { state: string }).state;
+  await expect.poll(state, { timeout: 60_000 }).toBe('stopped');
+  expect((await page.request.patch(`/api/machines/${name}`, { data: { recordConsole: true }, headers })).ok()).toBeTruthy();
+  await page.goto(`/machines/${name}?tab=console`);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(con.status()).toHaveAttribute('data-status', 'live', { timeout: 60_000 });
+  await expect.poll(() => con.text(), { timeout: 60_000 }).toContain('hangar-ready');
+  // At the shell's prompt: commands typed from here on are marked in the recording.
+  await expect.poll(() => con.text(), { timeout: 30_000 }).toContain(':/#');
+  return { headers, baseURL, con };
+}
 
 /** axe's serious and critical findings on the page as it is now (WCAG 2 A and AA rules), one line each. */
 export async function axeProblems(page: Page): Promise<string[]> {

@@ -1,16 +1,11 @@
-import { axeProblems, ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, setTheme, test } from './fixtures';
+import { axeProblems, expect, randomName, runningMachine, screenshotBothThemes, setTheme, test } from './fixtures';
 import { ConsolePage } from './pages/console-page';
 
 const title = 'a fork link made on the machine page: a second browser without an account gets its own fork and types in its console; the owner sees it';
 test(title, async ({ page, browser }) => {
   test.setTimeout(300_000);
-  await loginAsAdmin(page);
-  await ensureBusyboxImage(page);
   const name = randomName('fkl');
-  const baseURL = test.info().project.use.baseURL!;
-  expect((await page.request.post('/api/machines', { data: { name, image: 'busybox', memoryMib: 128 }, headers: { origin: baseURL } })).status()).toBe(202);
-  await page.goto(`/machines/${name}`);
-  await expect(page.getByTestId('machine-state')).toHaveAttribute('data-state', 'running', { timeout: 90_000 });
+  const { baseURL } = await runningMachine(page, { name });
 
   // "Fork link" on the machine page: from now (a live checkpoint first).
   await page.getByRole('button', { name: 'Fork link' }).click();

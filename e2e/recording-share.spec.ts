@@ -1,5 +1,4 @@
-import { ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, test } from './fixtures';
-import { ConsolePage } from './pages/console-page';
+import { expect, randomName, runningMachine, screenshotBothThemes, test } from './fixtures';
 
 /**
  * A recording link: from a machine's Recordings, a read-only, expiring link to one recording.
@@ -21,23 +20,9 @@ test.afterEach(async ({ page }) => {
 
 test('a recording link opens that recording with its markers in a browser without an account; revoked, it opens nothing', async ({ page, browser }) => {
   test.setTimeout(300_000);
-  await loginAsAdmin(page);
-  await ensureBusyboxImage(page);
-  await ConsolePage.preferDomRenderer(page);
-  const baseURL = test.info().project.use.baseURL!;
-  const headers = { origin: baseURL };
   const name = randomName('rsh');
   made = name;
-  const state = async () => ((await (await page.request.get(`/api/machines/${name}`)).json()) as { state: string }).state;
-  expect((await page.request.post('/api/machines', { data: { name, image: 'busybox', memoryMib: 128, start: false }, headers })).status()).toBe(202);
-  await expect.poll(state, { timeout: 60_000 }).toBe('stopped');
-  expect((await page.request.patch(`/api/machines/${name}`, { data: { recordConsole: true }, headers })).ok()).toBeTruthy();
-
-  await page.goto(`/machines/${name}?tab=console`);
-  await page.getByRole('button', { name: 'Start' }).click();
-  const con = new ConsolePage(page);
-  await expect(con.status()).toHaveAttribute('data-status', 'live', { timeout: 60_000 });
-  await expect.poll(() => con.text(), { timeout: 60_000 }).toContain(':/#');
+  const { baseURL, headers, con } = await runningMachine(page, { name, record: true });
   await con.type('echo shared-$((4*5))\n');
   await expect.poll(() => con.text()).toContain('shared-20');
   const cp = await (await page.request.post(`/api/machines/${name}/checkpoint`, { data: { label: `${name}-mark` }, headers })).json();

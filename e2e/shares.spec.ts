@@ -1,4 +1,4 @@
-import { axeProblems, ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, setTheme, test } from './fixtures';
+import { axeProblems, expect, randomName, runningMachine, screenshotBothThemes, setTheme, test } from './fixtures';
 import { ConsolePage } from './pages/console-page';
 import { LoginPage } from './pages/login-page';
 
@@ -6,15 +6,9 @@ const title =
   'a read-only share link: a second browser without an account watches live and cannot type; revoking closes it; ' + 'a teammate given the machine operates it';
 test(title, async ({ page, browser }) => {
   test.setTimeout(300_000);
-  await loginAsAdmin(page);
-  await ensureBusyboxImage(page);
   await ConsolePage.preferDomRenderer(page);
   const name = randomName('shr');
-  const baseURL = test.info().project.use.baseURL!;
-  expect((await page.request.post('/api/machines', { data: { name, image: 'busybox', memoryMib: 256 }, headers: { origin: baseURL } })).status()).toBe(202);
-  await page.goto(`/machines/${name}?tab=console`);
-  await expect(page.getByTestId('machine-state')).toHaveAttribute('data-state', 'running', { timeout: 90_000 });
-  const mine = new ConsolePage(page);
+  const { baseURL, con: mine } = await runningMachine(page, { name, memoryMib: 256, query: '?tab=console' });
   await expect.poll(() => mine.text(), { timeout: 20_000 }).toContain(`hangar-ready ${name}`);
   const consoleTab = page.getByRole('tab', { name: 'Serial console' });
   const settingsTab = page.getByRole('tab', { name: 'Settings' });

@@ -1,5 +1,4 @@
-import { ensureBusyboxImage, expect, loginAsAdmin, randomName, screenshotBothThemes, test } from './fixtures';
-import { ConsolePage } from './pages/console-page';
+import { expect, randomName, runningMachine, screenshotBothThemes, test } from './fixtures';
 
 /**
  * The console timeline: a recorded console marks the machine's checkpoint; the player shows it
@@ -13,28 +12,13 @@ test.afterEach(async ({ page }) => {
 
 test('a checkpoint is marked in the console recording, and "Restore here" restores the machine to it', async ({ page }) => {
   test.setTimeout(300_000);
-  await loginAsAdmin(page);
-  await ensureBusyboxImage(page);
-  await ConsolePage.preferDomRenderer(page);
-  const baseURL = test.info().project.use.baseURL!;
-  const headers = { origin: baseURL };
   const name = randomName('tl');
   made = name;
+  const { headers, con } = await runningMachine(page, { name, record: true });
   const state = async () => (await (await page.request.get(`/api/machines/${name}`)).json()) as { state: string; snapshotId: string | null };
   const exists = async (file: string) =>
     (await (await page.request.post(`/api/machines/${name}/exec`, { data: { argv: ['sh', '-c', `test -e ${file} && echo yes || echo no`] }, headers })).json())
       .stdout as string;
-  expect((await page.request.post('/api/machines', { data: { name, image: 'busybox', memoryMib: 128, start: false }, headers })).status()).toBe(202);
-  await expect.poll(async () => (await state()).state, { timeout: 60_000 }).toBe('stopped');
-  expect((await page.request.patch(`/api/machines/${name}`, { data: { recordConsole: true }, headers })).ok()).toBeTruthy();
-
-  await page.goto(`/machines/${name}?tab=console`);
-  await page.getByRole('button', { name: 'Start' }).click();
-  const con = new ConsolePage(page);
-  await expect(con.status()).toHaveAttribute('data-status', 'live', { timeout: 60_000 });
-  await expect.poll(() => con.text(), { timeout: 60_000 }).toContain('hangar-ready');
-  // At the shell's prompt: commands typed there are marked.
-  await expect.poll(() => con.text(), { timeout: 30_000 }).toContain(':/#');
   await con.type('echo before-mark-$((3*3))\n');
   await expect.poll(() => con.text()).toContain('before-mark-9');
 

@@ -5,13 +5,10 @@ import { useState, type FormEvent } from 'react';
 import { keys } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
+import { OneTimeLink } from '@/components/ui/one-time-link';
+import { LinkExpiryFields } from '@/components/machines/link-expiry-fields';
 
 const field = 'rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900';
-const EXPIRY = [
-  ['1 hour', 3600],
-  ['24 hours', 86400],
-  ['7 days', 7 * 86400],
-] as const;
 
 /** Make a read-only, expiring link to one recording; the link is shown once. */
 export function RecordingShareForm({ machineId, recordingId, onClose }: { machineId: string; recordingId: string; onClose: () => void }) {
@@ -32,43 +29,10 @@ export function RecordingShareForm({ machineId, recordingId, onClose }: { machin
     const label = String(f.get('label') ?? '').trim();
     create.mutate({ expiresInSeconds: Number(f.get('expires')), ...(label ? { label } : {}) });
   }
-  if (link)
-    return (
-      <div role="alert" className="mt-2 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-800 dark:bg-amber-950/40">
-        <p className="font-medium">Send this link now: it is shown once. It plays this recording only, read-only.</p>
-        <div className="mt-2 flex items-center gap-2">
-          <code data-testid="recording-share-link" className="min-w-0 flex-1 truncate font-mono text-xs select-all">
-            {link}
-          </code>
-          <button
-            type="button"
-            onClick={() => void navigator.clipboard?.writeText(link).then(() => toast('info', 'Link copied.'))}
-            className="rounded border border-zinc-300 px-2 py-1 text-xs dark:border-zinc-700"
-          >
-            Copy
-          </button>
-          <button type="button" onClick={onClose} className="text-xs underline">
-            Done
-          </button>
-        </div>
-      </div>
-    );
+  if (link) return <OneTimeLink link={link} testId="recording-share-link" note="It plays this recording only, read-only." onDone={onClose} className="mt-2" />;
   return (
     <form onSubmit={onSubmit} aria-label="New recording link" className="mt-2 flex flex-wrap items-end gap-2">
-      <label className="text-sm">
-        <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Link expires in</span>
-        <select name="expires" defaultValue={86400} className={field}>
-          {EXPIRY.map(([l, s]) => (
-            <option key={s} value={s}>
-              {l}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="text-sm">
-        <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Label (optional)</span>
-        <input name="label" maxLength={64} placeholder="for Sam" className={field} />
-      </label>
+      <LinkExpiryFields expiresLabel="Link expires in" field={field} />
       <button
         type="submit"
         disabled={create.isPending}

@@ -6,6 +6,7 @@ import { createApiClient } from '@/lib/api-client';
 import { Console } from '@/components/console/console';
 import { DisplayView } from '@/components/display/display-view';
 import { StateBadge } from '@/components/machines/state-badge';
+import { SharedPageHeader } from './shared-page-header';
 
 const TAB_ON = 'bg-zinc-900 text-white dark:bg-zinc-100 dark:text-zinc-900';
 const TAB_OFF = 'text-zinc-700 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800';
@@ -27,15 +28,9 @@ export function SharedConsole({ token }: { token: string }) {
   const s = info.data;
   return (
     <main className="flex min-h-screen flex-col gap-3 p-4">
-      <header className="flex flex-wrap items-center gap-3">
-        <span className="font-semibold">Hangar</span>
-        <h1 className="text-base font-medium">{s.machine.name}</h1>
-        <StateBadge state={s.machine.state as never} />
-        <span className="text-xs text-zinc-500 dark:text-zinc-400">
-          {s.role === 'operator' ? 'you can type here' : 'read-only: you can watch, not type'} · link {s.label ? `"${s.label}" ` : ''}expires{' '}
-          {new Date(s.expiresAt).toLocaleString()}
-        </span>
-      </header>
+      <SharedPageHeader title={s.machine.name} badge={<StateBadge state={s.machine.state as never} />} label={s.label} expiresAt={s.expiresAt}>
+        {s.role === 'operator' ? 'you can type here' : 'read-only: you can watch, not type'}
+      </SharedPageHeader>
       {s.shell && (
         <div role="tablist" aria-label="Consoles" className="flex gap-1 text-sm">
           {(

@@ -5,6 +5,7 @@ import { useMemo } from 'react';
 import { createApiClient } from '@/lib/api-client';
 import { formatDuration } from '@/lib/format';
 import { RecordingTimeline } from './recording-timeline';
+import { SharedPageHeader } from './shared-page-header';
 
 /** The page a recording link opens: that one recording with its markers, read-only, nothing else of Hangar. */
 export function SharedRecording({ token }: { token: string }) {
@@ -24,16 +25,17 @@ export function SharedRecording({ token }: { token: string }) {
   const s = info.data;
   return (
     <main className="flex min-h-screen flex-col gap-3 p-4">
-      <header className="flex flex-wrap items-center gap-3">
-        <span className="font-semibold">Hangar</span>
-        <h1 className="text-base font-medium">
-          {s.machine.name} <span className="text-zinc-500 dark:text-zinc-400">· {s.recording.console} console</span>
-        </h1>
-        <span className="text-xs text-zinc-500 dark:text-zinc-400">
-          recorded {new Date(s.recording.startedAt).toLocaleString()} · {formatDuration(s.recording.durationS * 1000)} · read-only recording · link{' '}
-          {s.label ? `"${s.label}" ` : ''}expires {new Date(s.expiresAt).toLocaleString()}
-        </span>
-      </header>
+      <SharedPageHeader
+        title={
+          <>
+            {s.machine.name} <span className="text-zinc-500 dark:text-zinc-400">· {s.recording.console} console</span>
+          </>
+        }
+        label={s.label}
+        expiresAt={s.expiresAt}
+      >
+        recorded {new Date(s.recording.startedAt).toLocaleString()} · {formatDuration(s.recording.durationS * 1000)} · read-only recording
+      </SharedPageHeader>
       <RecordingTimeline machineId="" recording={s.recording} canRestore={false} share={token} />
     </main>
   );

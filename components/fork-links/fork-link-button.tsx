@@ -6,6 +6,8 @@ import { keys } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { Modal } from '@/components/ui/modal';
 import { useToast } from '@/components/shell/toasts';
+import { OneTimeLink } from '@/components/ui/one-time-link';
+import { Options } from '@/components/ui/options';
 
 const field = 'w-full rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
 const LIFETIMES = [
@@ -25,11 +27,7 @@ function Choice({ name, label, options, value }: { name: string; label: string; 
     <label className="text-sm">
       <span className="mb-1 block text-xs text-zinc-600 dark:text-zinc-400">{label}</span>
       <select name={name} defaultValue={value} className={field}>
-        {options.map(([l, s]) => (
-          <option key={s} value={s}>
-            {l}
-          </option>
-        ))}
+        <Options options={options} />
       </select>
     </label>
   );
@@ -90,24 +88,7 @@ export function ForkLinkButton({ source, what, className }: { source: { snapshot
             destroyed when its lifetime ends.
           </p>
           {link ? (
-            <div role="alert" className="mt-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-800 dark:bg-amber-950/40">
-              <p className="font-medium">Send this link now: it is shown once.</p>
-              <code data-testid="fork-link-url" className="mt-2 block font-mono text-xs break-all select-all">
-                {link}
-              </code>
-              <div className="mt-2 flex gap-3">
-                <button
-                  type="button"
-                  className="text-xs underline"
-                  onClick={() => void navigator.clipboard?.writeText(link).then(() => toast('info', 'Link copied.'))}
-                >
-                  Copy
-                </button>
-                <button type="button" className="text-xs underline" onClick={close}>
-                  Done
-                </button>
-              </div>
-            </div>
+            <OneTimeLink link={link} testId="fork-link-url" onDone={close} layout="stacked" className="mt-4" />
           ) : (
             <form onSubmit={onSubmit} aria-label="New fork link" className="mt-4 grid grid-cols-2 gap-3">
               <label className="text-sm">

@@ -2,23 +2,14 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import type { Share } from '@/lib/contracts/shares';
-import { formatAge } from '@/lib/format';
 import { keys } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
+import { OneTimeLink } from '@/components/ui/one-time-link';
+import { LinkExpiryFields } from './link-expiry-fields';
+import { LinkList } from './link-list';
 
 const field = 'rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
-const EXPIRY = [
-  ['1 hour', 3600],
-  ['24 hours', 86400],
-  ['7 days', 7 * 86400],
-] as const;
-
-const until = (ts: number) => {
-  const h = Math.round((ts - Date.now()) / 3_600_000);
-  return h >= 48 ? `${Math.round(h / 24)} days` : h >= 1 ? `${h} h` : `${Math.max(1, Math.round((ts - Date.now()) / 60_000))} min`;
-};
 
 /** Share this machine's console with someone without an account: a link with a role and an expiry, revoked in one click. */
 export function SharePanel({ machineId, machineName }: { machineId: string; machineName: string }) {
@@ -68,20 +59,7 @@ export function SharePanel({ machineId, machineName }: { machineId: string; mach
             <option value="operator">Watch and type</option>
           </select>
         </label>
-        <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Expires in</span>
-          <select name="expires" defaultValue={86400} className={field}>
-            {EXPIRY.map(([l, s]) => (
-              <option key={s} value={s}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="text-sm">
-          <span className="mb-1 block text-xs text-zinc-500 dark:text-zinc-400">Label (optional)</span>
-          <input name="label" maxLength={64} placeholder="for Sam" className={field} />
-        </label>
+        <LinkExpiryFields expiresLabel="Expires in" field={field} />
         <button
           type="submit"
           disabled={create.isPending}
@@ -90,46 +68,15 @@ export function SharePanel({ machineId, machineName }: { machineId: string; mach
           Create link
         </button>
       </form>
-      {link && (
-        <div role="alert" className="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-800 dark:bg-amber-950/40">
-          <p className="font-medium">Send this link now: it is shown once.</p>
-          <div className="mt-2 flex items-center gap-2">
-            <code data-testid="share-link" className="min-w-0 flex-1 truncate font-mono text-xs select-all">
-              {link}
-            </code>
-            <button
-              type="button"
-              onClick={() => void navigator.clipboard?.writeText(link).then(() => toast('info', 'Link copied.'))}
-              className="rounded border border-zinc-300 px-2 py-1 text-xs dark:border-zinc-700"
-            >
-              Copy
-            </button>
-            <button type="button" onClick={() => setLink(null)} className="text-xs underline">
-              Done
-            </button>
-          </div>
-        </div>
-      )}
-      <ul aria-label="Share links" className="mt-3 divide-y divide-zinc-100 text-sm dark:divide-zinc-800">
-        {[...active, ...past].map((s: Share) => (
-          <li key={s.id} data-share={s.id} data-state={s.state} className="flex flex-wrap items-center gap-3 py-2">
-            <span className="min-w-0 flex-1 truncate">
-              {s.label ?? 'link'} <span className="text-xs text-zinc-500 dark:text-zinc-400">· {s.role === 'operator' ? 'watch and type' : 'read-only'}</span>
-            </span>
-            <span className="text-xs text-zinc-500 dark:text-zinc-400">{s.lastUsedAt ? `used ${formatAge(s.lastUsedAt)}` : 'not used yet'}</span>
-            <span className="text-xs text-zinc-500 dark:text-zinc-400">{s.state === 'active' ? `expires in ${until(s.expiresAt)}` : s.state}</span>
-            {s.state === 'active' && (
-              <button
-                type="button"
-                onClick={() => revoke.mutate(s.id)}
-                className="rounded px-2 py-1 text-xs text-red-600 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950/40"
-              >
-                Revoke
-              </button>
-            )}
-          </li>
-        ))}
-      </ul>
+      {link && <OneTimeLink link={link} testId="share-link" onDone={() => setLink(null)} />}
+      <LinkList
+        label="Share links"
+        links={[...active, ...past]}
+        detail={(s) => (s.role === 'operator' ? 'watch and type' : 'read-only')}
+        usedVerb="used"
+        onRevoke={(id) => revoke.mutate(id)}
+        className="mt-3"
+      />
     </section>
   );
 }

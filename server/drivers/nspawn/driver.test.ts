@@ -1,9 +1,5 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nspawnArgv } from './argv';
-import { NspawnDriver } from './driver';
 import { natPlan } from './network';
 import { unitFile } from './unit';
 
@@ -59,42 +55,5 @@ describe('nspawn', () => {
     expect(unit).toMatch(/^ExecStartPost=\/bin\/sh -c ".*ip addr replace 10\.213\.0\.29\/30 dev hg-.*\$\$MAINPID.*MASQUERADE.*"$/m);
     expect(unit).toMatch(/^ExecStopPost=-iptables -w 5 -t nat -D POSTROUTING -s 10\.213\.0\.28\/30 /m);
     expect(unit).toContain('127.0.0.1:8080 -> 80');
-  });
-
-  it('boots an OCI system image (create `boot`): its layers on the overlay, systemd as init, no bundle; an image without systemd is refused', async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-nspawn-boot-'));
-    try {
-      const mk = (f: string) => (fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true }), fs.writeFileSync(path.join(tmp, f), ''));
-      mk('shim/.keep');
-      mk('sys/usr/lib/systemd/systemd');
-      mk('top/etc/motd');
-      mk('app/bin/app');
-      const m = { ...spec, dir: path.join(tmp, 'm'), runtime: { boot: true } };
-      const image = (layers: string[]) => ({
-        image: 'oci-0123456789ab',
-        kind: 'oci',
-        kernel: '',
-        initrd: '',
-        disk: '',
-        append: '',
-        ssh: false,
-        diskBytes: 0,
-        rootfs: path.join(tmp, 'shim'),
-        oci: { layers, config: { Cmd: ['/bin/app'] } },
-      });
-      const made = await new NspawnDriver().create(m, image([path.join(tmp, 'sys'), path.join(tmp, 'top')]));
-      // The lowest layer is the root nspawn checks for an OS (the shim is empty), the others above it.
-      expect(made.runtime).toMatchObject({ rootfs: path.join(tmp, 'sys'), command: null, ssh: true, imageLayers: [path.join(tmp, 'top')] });
-      expect(made.runtime).not.toHaveProperty('oci');
-      const a = nspawnArgv({ ...m, runtime: made.runtime }, path.join(tmp, 'sys'));
-      expect(a).toContain('--boot');
-      expect(a.some((x) => x.startsWith('--oci-bundle'))).toBe(false);
-      expect(a).toContain(`--overlay=${path.join(tmp, 'sys')}:${path.join(tmp, 'top')}:${path.join(tmp, 'm/upper')}:/`);
-      // The machine's hostname and console login, as for any OS container.
-      expect(fs.readFileSync(path.join(tmp, 'm/upper/etc/hostname'), 'utf8')).toBe('ct-1\n');
-      await expect(new NspawnDriver().create(m, image([path.join(tmp, 'app')]))).rejects.toThrow('holds no systemd');
-    } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
   });
 });

@@ -1,0 +1,123 @@
+import { machineDiskSchema, type AddDiskBody, type PatchDiskBody } from '@/lib/contracts/disks';
+import { fileStatSchema, filesPushedSchema } from '@/lib/contracts/files';
+import { displayInfoSchema } from '@/lib/contracts/display';
+import { listOf, okSchema, type PageQuery } from '@/lib/contracts/common';
+import { uploadedPackageSchema, type ProbeBody } from '@/lib/contracts/probes';
+import { jobLogLineSchema, jobSchema, type DemoJobBody, type JobState } from '@/lib/contracts/jobs';
+import { recordingMarkersSchema, recordingSchema, type PatchMachineBody } from '@/lib/contracts/recordings';
+import { machineStatsHistorySchema } from '@/lib/contracts/stats';
+import {
+  bulkResultSchema,
+  execResultSchema,
+  logsSchema,
+  machineSchema,
+  runOnceEventSchema,
+  unitFileSchema,
+  type BulkBody,
+  type CreateMachineBody,
+  type MachineAction,
+  type RunOnceBody,
+  type RunOnceEvent,
+  type StopMachineBody,
+} from '@/lib/contracts/machines';
+import type { Transport } from './transport';
+
+/** Jobs, and machines: their lifecycle, recordings, files, disks, screen, exec and run-once; probes. */
+export function machinesApi({ send, call, q }: Transport) {
+  return {
+    jobs: {
+      /** Newest first, 100 a page unless `limit` says otherwise; `cursor`: the `next` of the previous page; `parent`: only that job's children. */
+      list: (p: { state?: JobState; parent?: string } & PageQuery = {}) => call('GET', `/jobs${q(p)}`, listOf(jobSchema)),
+      get: (id: string) => call('GET', `/jobs/${encodeURIComponent(id)}`, jobSchema),
+      logs: (id: string, after = -1) => call('GET', `/jobs/${encodeURIComponent(id)}/logs${q({ after })}`, listOf(jobLogLineSchema)),
+      cancel: (id: string) => call('POST', `/jobs/${encodeURIComponent(id)}/cancel`, jobSchema),
+      demo: (b: Partial<DemoJobBody> = {}) => call('POST', '/jobs/demo', jobSchema, b),
+    },
+    machines: {
+      /** By name; every machine unless `limit` (and `cursor`, the `next` of the previous page) asks for a page. */
+      list: (p: PageQuery = {}) => call('GET', `/machines${q({ ...p })}`, listOf(machineSchema)),
+      get: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}`, machineSchema),
+      create: (b: Partial<CreateMachineBody> & Pick<CreateMachineBody, 'name'>) => call('POST', '/machines', jobSchema, b),
+      act: (ref: string, action: MachineAction, b: Partial<StopMachineBody> = {}) =>
+        call('POST', `/machines/${encodeURIComponent(ref)}/${action}`, jobSchema, b),
+      destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),
+      bulk: (b: BulkBody) => call('POST', '/machines/bulk', bulkResultSchema, b),
+      stats: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/stats`, machineStatsHistorySchema),
+      logs: (ref: string, o: { from?: number; tail?: number } = {}) => call('GET', `/machines/${encodeURIComponent(ref)}/logs${q(o)}`, logsSchema),
+      unitFile: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/unit`, unitFileSchema),
+      update: (ref: string, b: PatchMachineBody) => call('PATCH', `/machines/${encodeURIComponent(ref)}`, machineSchema, b),
+      recordings: (ref: string, p: PageQuery = {}) => call('GET', `/machines/${encodeURIComponent(ref)}/recordings${q({ ...p })}`, listOf(recordingSchema)),
+      recordingMarkers: (ref: string, id: string) =>
+        call('GET', `/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}/markers`, recordingMarkersSchema),
+      deleteRecording: (ref: string, id: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}`, okSchema),
+      /** Where a recording's asciicast file is served (for the player, or a download with ?download=1). */
+      recordingUrl: (ref: string, id: string) => `/api/machines/${encodeURIComponent(ref)}/recordings/${encodeURIComponent(id)}`,
+      files: {
+        stat: (ref: string, path: string) => call('GET', `/machines/${encodeURIComponent(ref)}/files${q({ path })}`, fileStatSchema),
+        /** A tar stream of the file or directory at `path` (its name at the top). */
+        pull: (ref: string, path: string) => send('GET', `/machines/${encodeURIComponent(ref)}/files/archive${q({ path })}`),
+        push: async (ref: string, dir: string, body: BodyInit) =>
+          filesPushedSchema.parse(
+            await (
+              await send('PUT', `/machines/${encodeURIComponent(ref)}/files/archive${q({ path: dir })}`, { body, contentType: 'application/x-tar' })
+            ).json(),
+          ),
+        /** Where one file is served (a download link with ?download=1). */
+        contentUrl: (ref: string, path: string, download = false) =>
+          `/api/machines/${encodeURIComponent(ref)}/files/content${q({ path, download: download ? 1 : undefined })}`,
+        upload: async (ref: string, path: string, body: BodyInit) =>
+          filesPushedSchema.parse(
+            await (
+              await send('PUT', `/machines/${encodeURIComponent(ref)}/files/content${q({ path })}`, { body, contentType: 'application/octet-stream' })
+            ).json(),
+          ),
+      },
+      /** Extra disks (VMs) or volumes (containers). */
+      disks: {
+        list: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/disks`, listOf(machineDiskSchema)),
+        add: (ref: string, b: Partial<AddDiskBody> & Pick<AddDiskBody, 'name'>) =>
+          call('POST', `/machines/${encodeURIComponent(ref)}/disks`, machineDiskSchema, b),
+        change: (ref: string, name: string, b: PatchDiskBody) =>
+          call('PATCH', `/machines/${encodeURIComponent(ref)}/disks/${encodeURIComponent(name)}`, machineDiskSchema, b),
+        remove: (ref: string, name: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}/disks/${encodeURIComponent(name)}`, okSchema),
+      },
+      /** Whether the caller may type on the machine's screen, or why it cannot be shown (409). */
+      display: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/display`, displayInfoSchema),
+      /** Where a PNG of the screen is served. */
+      screenshotUrl: (ref: string) => `/api/machines/${encodeURIComponent(ref)}/screenshot`,
+      exec: (ref: string, argv: string[], timeoutS?: number) => call('POST', `/machines/${encodeURIComponent(ref)}/exec`, execResultSchema, { argv, timeoutS }),
+      /** A command once in a fresh application container: each event of its NDJSON stream as it comes; resolves with the last. */
+      runOnce: async (b: Partial<RunOnceBody> & Pick<RunOnceBody, 'image' | 'argv'>, onEvent: (e: RunOnceEvent) => void): Promise<RunOnceEvent | null> => {
+        const res = await send('POST', '/machines/run', { body: JSON.stringify(b), contentType: 'application/json' });
+        let last: RunOnceEvent | null = null;
+        let buf = '';
+        const dec = new TextDecoder();
+        const take = (line: string) => {
+          if (!line.trim()) return;
+          last = runOnceEventSchema.parse(JSON.parse(line));
+          onEvent(last);
+        };
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          buf += dec.decode(chunk, { stream: true });
+          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+            take(buf.slice(0, i));
+            buf = buf.slice(i + 1);
+          }
+        }
+        take(buf);
+        return last;
+      },
+    },
+    probes: {
+      start: (b: ProbeBody) => call('POST', '/probes', jobSchema, b),
+      /** A local .deb for a probe (hangar probe --package FILE.deb): its upload id and what it is. */
+      upload: async (body: BodyInit) =>
+        uploadedPackageSchema.parse(await (await send('POST', '/probes/packages', { body, contentType: 'application/vnd.debian.binary-package' })).json()),
+    },
+    runs: {
+      /** A run's stdin (the id from its start event), streamed; the stream's end is the command's EOF. */
+      stdin: async (id: string, body: ReadableStream<Uint8Array>) =>
+        okSchema.parse(await (await send('POST', `/runs/${encodeURIComponent(id)}/stdin`, { body, contentType: 'application/octet-stream' })).json()),
+    },
+  };
+}
