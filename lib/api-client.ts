@@ -32,6 +32,7 @@ import { healthSchema } from './contracts/health';
 import { hostInfoSchema } from './contracts/host';
 import { cdromStateSchema, isoSchema, type AddIsoUrlBody, type CdromBody } from './contracts/isos';
 import { joinTokenSchema, nodeSchema, type CreateJoinTokenBody } from './contracts/nodes';
+import type { ImportDiskBody } from './contracts/disk-images';
 import { imageSchema, registrySchema, type BuildImageBody, type ImportRootfsUrlBody, type PutRegistryBody } from './contracts/images';
 import { uploadedPackageSchema, type ProbeBody } from './contracts/probes';
 import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from './contracts/steps';
@@ -369,6 +370,11 @@ export function createApiClient(opts: ClientOptions) {
             })
           ).json(),
         ),
+      /** Upload a VM disk image (qcow2 or raw) as image `query.name`: the job that keeps it once checked. */
+      importDisk: async (body: BodyInit, query: { name: string; sha256?: string; file?: string }) =>
+        jobSchema.parse(await (await send('POST', `/images/disk${q(query)}`, { body, contentType: 'application/octet-stream' })).json()),
+      /** A VM disk image the server downloads (url) or takes from a file on the server (path): the job. */
+      importDiskFrom: (b: ImportDiskBody) => call('POST', '/images/disk/from', jobSchema, b),
       /** A root filesystem tarball the server downloads: the job. */
       importRootfsUrl: (b: ImportRootfsUrlBody) => call('POST', '/images/rootfs/url', jobSchema, b),
       /** This Hangar's publishing key (public): what other Hangars trust to pull its images. */
