@@ -40,7 +40,7 @@ export const importDiskQuerySchema = z.object({
 });
 export type ImportDiskQuery = z.infer<typeof importDiskQuerySchema>;
 
-/** A disk the server downloads (http/https, size-limited) or takes from a path on the server (inside the data dir or an allowed dir). */
+/** A disk the server downloads (http/https, size-limited) or takes from a path on the server (the data dir's imports/ or an allowed dir). */
 export const importDiskBodySchema = z
   .object({
     name: rootfsNameSchema,
@@ -50,7 +50,7 @@ export const importDiskBodySchema = z
       .max(2048)
       .refine((u) => /^https?:\/\//i.test(u), 'an http or https URL')
       .optional(),
-    path: z.string().min(1).max(4096).optional().describe('A file on the server: inside the data dir or a dir HANGAR_DISK_IMPORT_DIRS allows'),
+    path: z.string().min(1).max(4096).optional().describe("A file on the server: in the data dir's imports/ or a dir HANGAR_DISK_IMPORT_DIRS allows"),
     sha256: sha256Schema.optional(),
   })
   .refine((b) => (b.url ? 1 : 0) + (b.path ? 1 : 0) === 1, { message: 'give one of url or path', path: ['url'] });

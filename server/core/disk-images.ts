@@ -24,10 +24,13 @@ const RESERVE = 512 * 2 ** 20;
 /** A download may be at most this big (and never more than the free space). */
 const MAX_DOWNLOAD = 64 * 2 ** 30;
 
-/** Where a disk to import may be taken from on the server: the data dir, and the dirs HANGAR_DISK_IMPORT_DIRS lists (colon-separated). */
+/**
+ * Where a disk to import may be taken from on the server: the data dir's `imports/` (not the whole
+ * data dir: it holds other users' machine disks), and the dirs HANGAR_DISK_IMPORT_DIRS lists (colon-separated).
+ */
 export function importRoots(dataDir: string): string[] {
   const extra = (process.env.HANGAR_DISK_IMPORT_DIRS ?? '').split(':').filter((d) => path.isAbsolute(d));
-  return [dataDir, ...extra].map((d) => path.resolve(d));
+  return [path.join(dataDir, 'imports'), ...extra].map((d) => path.resolve(d));
 }
 
 /**
@@ -110,18 +113,17 @@ export class DiskImageService {
     return job;
   }
 
-  /** A server path: a regular file (symlinks resolved) inside one of the allowed roots. */
+  /** A server path: a regular file (symlinks resolved) inside one of the allowed roots; one answer for missing and outside. */
   private confined(p: string): string {
-    let real: string;
+    let real: string | null = null;
     try {
       real = fs.realpathSync(p);
     } catch {
-      throw new BadRequestError(`${p}: no such file on the server`, [{ path: 'path', message: 'not found' }]);
+      // missing: the same refusal as outside, so the answer says nothing of the host's other files
     }
-    const inside = this.roots.some((r) => real.startsWith(r + path.sep));
-    if (!inside || !fs.statSync(real).isFile())
-      throw new BadRequestError(`${p} is not a file inside the data dir or HANGAR_DISK_IMPORT_DIRS: nothing was imported`, [
-        { path: 'path', message: 'outside the allowed dirs' },
+    if (!real || !this.roots.some((r) => real.startsWith(r + path.sep)) || !fs.statSync(real).isFile())
+      throw new BadRequestError(`${p} is not a file in the data dir's imports/ or HANGAR_DISK_IMPORT_DIRS: nothing was imported`, [
+        { path: 'path', message: 'not a file in an allowed dir' },
       ]);
     return real;
   }
