@@ -48,6 +48,11 @@ export async function admitMachine(d: AdmissionDeps, p: Principal, body: CreateM
   const iso = body.iso ? await d.isos.file(body.iso) : undefined;
   const image = files ?? (body.image ? await d.images.files(body.image) : blankBoot());
   checkImageFits(body, image, description);
+  // Machines from a built image boot the kernel Hangar passes; an ISO install's or a disk image's guest boots its own.
+  if (body.firmware === 'uefi' && !body.iso && !image.ownKernel)
+    throw new BadRequestError('UEFI is for ISO installs and disk images: machines from an image boot their kernel directly.', [
+      { path: 'firmware', message: 'ISO installs and disk images only' },
+    ]);
   if (body.userData !== undefined && !image.cloudInit)
     throw new BadRequestError('user-data is for disk images with cloud-init (imported with `hangar images import FILE --disk`).', [
       { path: 'userData', message: 'the image has no cloud-init seed' },
