@@ -1706,7 +1706,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Import a VM disk image the server downloads (size-limited, optional SHA-256) or takes from a file on the server (data dir or an allowed dir) */
+    /** Import a VM disk image the server downloads (size-limited, optional SHA-256) or takes from a file on the server (the data dir's imports/ or an allowed dir) */
     post: operations['importDiskFrom'];
     delete?: never;
     options?: never;
@@ -13610,7 +13610,7 @@ export interface operations {
           name: string;
           /** Format: uri */
           url?: string;
-          /** @description A file on the server: inside the data dir or a dir HANGAR_DISK_IMPORT_DIRS allows */
+          /** @description A file on the server: in the data dir's imports/ or a dir HANGAR_DISK_IMPORT_DIRS allows */
           path?: string;
           sha256?: string;
         };

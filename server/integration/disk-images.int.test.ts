@@ -114,7 +114,7 @@ describe.skipIf(!rootfs)('VM disk images with cloud-init', () => {
     expect(ls.stdout).toMatch(/local-raw .* raw, 1\.0 GiB virtual/);
   });
 
-  it('refuses user-data that is not YAML (API 400, CLI error), and on an image without cloud-init', async () => {
+  it('refuses user-data that is not YAML (API 400 naming the field, CLI exit 2), creating nothing', async () => {
     const bad = await api.machines.create({ name: 'cloud-bad', image: 'cloudy', userData: 'packages: [curl\n' }).catch((e: Error) => e);
     expect(bad).toMatchObject({
       status: 400,
