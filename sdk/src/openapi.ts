@@ -1706,7 +1706,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Import a VM disk image the server downloads (size-limited, optional SHA-256) or takes from a file on the server (the data dir's imports/ or an allowed dir) */
+    /** Import a VM disk image the server downloads (size-limited, optional SHA-256) or a file on the server (the data dir's imports/ or an allowed dir) */
     post: operations['importDiskFrom'];
     delete?: never;
     options?: never;

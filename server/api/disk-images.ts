@@ -36,7 +36,7 @@ export const diskImageRoutes = [
     name: 'importDiskFrom',
     tag: 'images',
     summary:
-      "Import a VM disk image the server downloads (size-limited, optional SHA-256) or takes from a file on the server (the data dir's imports/ or an allowed dir)",
+      "Import a VM disk image the server downloads (size-limited, optional SHA-256) or a file on the server (the data dir's imports/ or an allowed dir)",
     access: 'operator',
     status: 202,
     body: importDiskBodySchema,
