@@ -35,8 +35,7 @@ export const diskImageRoutes = [
     path: '/images/disk/from',
     name: 'importDiskFrom',
     tag: 'images',
-    summary:
-      "Import a VM disk image the server downloads (size-limited, optional SHA-256) or a file on the server (the data dir's imports/ or an allowed dir)",
+    summary: "Import a VM disk image the server downloads (size-limited, optional SHA-256) or a file on the server (the data dir's imports/ or an allowed dir)",
     access: 'operator',
     status: 202,
     body: importDiskBodySchema,
