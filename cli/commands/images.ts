@@ -8,6 +8,7 @@ import { formatBytes } from '@/lib/format';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError, printJson } from '../output';
+import { diskFacts, importDisk } from './image-disk';
 import { imagePublishCmd, PUBLISH_USAGE } from './image-publish';
 
 export async function images(argv: string[], json: boolean): Promise<void> {
@@ -18,7 +19,7 @@ export async function images(argv: string[], json: boolean): Promise<void> {
     const { items } = await api.images.list();
     if (json) return printJson(items);
     if (items.length === 0) return void console.log('No images. Build one: hangar images build busybox');
-    for (const i of items) console.log(`${i.name.padEnd(14)} ${i.state.padEnd(9)} ${formatBytes(i.sizeBytes).padStart(9)}`);
+    for (const i of items) console.log(`${i.name.padEnd(14)} ${i.state.padEnd(9)} ${formatBytes(i.sizeBytes).padStart(9)}${diskFacts(i.recipe)}`);
     return;
   }
   if (sub === 'build') {
@@ -31,7 +32,7 @@ export async function images(argv: string[], json: boolean): Promise<void> {
     else console.log(`Building ${kind.data}: job ${job.id}`);
     return;
   }
-  if (sub === 'import') return importRootfs(api, rest, json);
+  if (sub === 'import') return rest.includes('--disk') ? importDisk(api, rest, json) : importRootfs(api, rest, json);
   if (await imagePublishCmd(api, sub, rest, json)) return;
   if (sub === 'rm') {
     const name = rest[0];
@@ -42,7 +43,10 @@ export async function images(argv: string[], json: boolean): Promise<void> {
     else console.log(`Deleted image ${found.name}.`);
     return;
   }
-  throw new CliError(`Unknown: hangar images ${sub}. Try: hangar images [ls | build NAME | import FILE|URL --name N | rm NAME]\n  ${PUBLISH_USAGE}`, 2);
+  throw new CliError(
+    `Unknown: hangar images ${sub}. Try: hangar images [ls | build NAME | import FILE|URL --name N [--disk] | rm NAME]\n  ${PUBLISH_USAGE}`,
+    2,
+  );
 }
 
 const IMPORT_USAGE = 'Usage: hangar images import FILE|URL --name NAME [--sha256 HEX] [--allow-setuid]   (.tar, .tar.gz, .tar.xz, .tar.zst)';

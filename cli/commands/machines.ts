@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createApiClient } from '@/lib/api-client';
+import { userDataProblem } from '@/lib/contracts/disk-images';
 import { firmwareSchema, firmwares } from '@/lib/contracts/isos';
 import { containerNetworks, driverKinds, driverKindSchema, machineStates, type BulkAction, type Machine, type MachineAction } from '@/lib/contracts/machines';
 import { loadConfig } from '../config';
@@ -98,6 +100,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
       'no-start': { type: 'boolean', default: false },
       boot: { type: 'boolean', default: false },
       tag: { type: 'string', short: 't', multiple: true, default: [] },
+      'user-data': { type: 'string' },
     },
   });
   const name = positionals[0];
@@ -106,7 +109,8 @@ export async function create(argv: string[], json: boolean): Promise<void> {
       'Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network ' +
         'private|nat|host] [-p HOST:GUEST]... [--cpus N] [--memory MiB] [--disk GiB] [--tag T]... ' +
         '[--no-start] | hangar create NAME --image REF --driver nspawn --boot (an OCI image with systemd, booted) ' +
-        '| hangar create NAME --iso ISO|FILE|URL --disk GiB [--firmware bios|uefi]',
+        '| hangar create NAME --iso ISO|FILE|URL --disk GiB [--firmware bios|uefi] ' +
+        '| hangar create NAME --image DISK-IMAGE [--user-data FILE] [--firmware bios|uefi] (a disk image with cloud-init)',
       2,
     );
   const driver = driverKindSchema.safeParse(values.driver);
@@ -134,7 +138,8 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     driver: driver.data,
     network,
     ports,
-    ...(install ?? { image: await imageFor(client, values.image ?? 'busybox') }),
+    ...(install ?? { image: await imageFor(client, values.image ?? 'busybox'), ...(values.firmware ? { firmware: firmware.data } : {}) }),
+    ...(values['user-data'] !== undefined ? { userData: readUserData(values['user-data']) } : {}),
     cpus: num(values.cpus, 'cpus'),
     memoryMib: num(values.memory, 'memory'),
     diskGib: num(values.disk, 'disk'),
@@ -242,4 +247,17 @@ export async function logs(argv: string[], json: boolean): Promise<void> {
     piece = await client.machines.logs(positionals[0], { from: piece.next });
     process.stdout.write(piece.text);
   }
+}
+
+/** `--user-data FILE`: its text, refused here when it is not YAML cloud-config (the server checks again). */
+function readUserData(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new CliError(`--user-data ${file}: no such file`, 2);
+  }
+  const problem = userDataProblem(text);
+  if (problem) throw new CliError(`--user-data ${file} is ${problem}`, 2);
+  return text;
 }

@@ -10,6 +10,7 @@ import { EmptyState } from '@/components/ui/empty-state';
 import { StateBadge } from '@/components/machines/state-badge';
 import { useToast } from '@/components/shell/toasts';
 import { useConfirm } from '@/components/ui/confirm-dialog';
+import { DiskFacts, DiskImport } from './disk-import';
 import { OciFacts, OciPull } from './oci-pull';
 import { RootfsFacts, RootfsImport } from './rootfs-import';
 
@@ -57,6 +58,7 @@ export function ImageList() {
     <div className="space-y-6">
       <OciPull />
       <RootfsImport />
+      <DiskImport />
       {images.data.length === 0 && (
         <EmptyState icon="images" title="No images yet">
           <p>Build one below. Builds run as jobs, with progress and logs on the Jobs page, and are cached under the data dir.</p>
@@ -84,6 +86,7 @@ export function ImageList() {
                 </div>
                 {img.kind === 'oci' && <OciFacts img={img} />}
                 {img.kind === 'rootfs' && <RootfsFacts img={img} />}
+                {img.kind === 'disk' && <DiskFacts img={img} />}
               </div>
               <StateBadge state={img.state === 'ready' ? 'succeeded' : img.state === 'building' ? 'running' : 'failed'} label={img.state} />
               {canBuild && img.state !== 'building' && (

@@ -46,6 +46,8 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
     const d = drivers.data?.find((x) => x.kind === driver);
     const ports = parsePorts(String(f.get('ports') ?? ''));
     if (typeof ports === 'string') return setErrors({ ports });
+    const userData = String(f.get('userData') ?? '');
+    const disk = ready.find((i) => i.name === f.get('image'))?.kind === 'disk';
     const network = f.get('network') === 'nat' ? 'nat' : f.get('network') === 'host' ? 'host' : 'private';
     const tags = String(f.get('tags') ?? '')
       .toLowerCase()
@@ -56,7 +58,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
       driver,
       ...(fromIso
         ? { iso: String(f.get('iso')), diskGib: Number(f.get('diskGib')), firmware: f.get('firmware') === 'uefi' ? ('uefi' as const) : ('bios' as const) }
-        : { image: String(f.get('image')) }),
+        : { image: String(f.get('image')), ...(disk && userData.trim() ? { userData } : {}) }),
       cpus: Number(f.get('cpus')),
       memoryMib: Number(f.get('memoryMib')),
       ports,
@@ -144,6 +146,13 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
         </select>
         {err('image')}
       </label>
+      {!fromIso && chosen.imageKinds.includes('disk') && ready.some((i) => i.kind === 'disk') && (
+        <label className="text-sm font-medium sm:col-span-2">
+          cloud-init user-data <span className="font-normal text-zinc-500 dark:text-zinc-400">(disk images; YAML, optional)</span>
+          <textarea name="userData" rows={3} className={`${field} font-mono`} placeholder={'#cloud-config\npackages: [nginx]'} data-testid="user-data" />
+          {err('userData')}
+        </label>
+      )}
       <label className="text-sm font-medium">
         vCPUs
         <input name="cpus" type="number" min={1} max={16} defaultValue={1} className={field} />

@@ -2,6 +2,7 @@ import { listOf, okSchema, type PageQuery } from '@/lib/contracts/common';
 import { cdromStateSchema, isoSchema, type AddIsoUrlBody, type CdromBody } from '@/lib/contracts/isos';
 import { imageSchema, registrySchema, type BuildImageBody, type ImportRootfsUrlBody, type PutRegistryBody } from '@/lib/contracts/images';
 import { publishedImageSchema, signingKeySchema, type PublishImageBody, type PullPublishedBody } from '@/lib/contracts/image-publish';
+import type { ImportDiskBody } from '@/lib/contracts/disk-images';
 import { jobSchema } from '@/lib/contracts/jobs';
 import type { Transport } from './transport';
 
@@ -27,6 +28,11 @@ export function imagesApi({ send, call, q }: Transport) {
             })
           ).json(),
         ),
+      /** Upload a VM disk image (qcow2 or raw) as image `query.name`: the job that keeps it once checked. */
+      importDisk: async (body: BodyInit, query: { name: string; sha256?: string; file?: string }) =>
+        jobSchema.parse(await (await send('POST', `/images/disk${q(query)}`, { body, contentType: 'application/octet-stream' })).json()),
+      /** A VM disk image the server downloads (url) or takes from a file on the server (path): the job. */
+      importDiskFrom: (b: ImportDiskBody) => call('POST', '/images/disk/from', jobSchema, b),
       /** A root filesystem tarball the server downloads: the job. */
       importRootfsUrl: (b: ImportRootfsUrlBody) => call('POST', '/images/rootfs/url', jobSchema, b),
       /** This Hangar's publishing key (public): what other Hangars trust to pull its images. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorCodes, idSchema, nameSchema, timestampSchema } from './common';
 import { driverDescriptionSchema } from './drivers';
+import { userDataSchema } from './disk-images';
 import { firmwareSchema, isoNameSchema } from './isos';
 import { jobSchema } from './jobs';
 
@@ -111,6 +112,8 @@ export const createMachineBodySchema = z.object({
   entrypoint: commandSchema.optional(),
   /** OCI images that hold systemd: boot them as an OS container instead of running their entrypoint (drivers whose `ociBoot` is available). */
   boot: z.boolean().optional(),
+  /** Disk images: cloud-init user-data (YAML, `#cloud-config`) merged into the NoCloud seed Hangar makes for the machine. */
+  userData: userDataSchema.optional(),
   tags: tagsSchema.default([]),
 });
 export type CreateMachineBody = z.infer<typeof createMachineBodySchema>;

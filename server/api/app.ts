@@ -10,6 +10,7 @@ import { healthRoutes } from './health';
 import { hostRoutes } from './host';
 import { driverRoutes } from './drivers';
 import { imagePublishRoutes } from './image-publish';
+import { diskImageRoutes } from './disk-images';
 import { imageRoutes } from './images';
 import { isoRoutes } from './isos';
 import { nodeRoutes } from './nodes';
@@ -92,6 +93,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   runRoutes,
   imagePublishRoutes,
   imageRoutes,
+  diskImageRoutes,
   hostRoutes,
   driverRoutes,
   settingsRoutes,

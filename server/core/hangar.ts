@@ -11,6 +11,7 @@ import { GrantService } from './grants';
 import { ConsoleRegistry } from './console/registry';
 import { EventBus } from './events';
 import { HostService } from './host';
+import { DiskImageService, importRoots } from './disk-images';
 import { ImageService } from './images';
 import { IsoService } from './isos/service';
 import { OciImageService } from './oci-images';
@@ -110,6 +111,8 @@ export interface Core {
   files: MachineFiles;
   disks: MachineDisks;
   images: ImageService;
+  /** VM disk images (qcow2/raw) imported: kind `disk`. */
+  diskImages: DiskImageService;
   isos: IsoService;
   registries: RegistryService;
   snapshots: SnapshotService;
@@ -168,6 +171,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const images = new ImageService(store, jobs, bus, settings, layout, drivers, oci, rootfs);
   if (owns) await images.recover();
   if (owns) await rootfs.recover();
+  const diskImages = new DiskImageService(store, jobs, bus, layout.images, importRoots(layout.root), () => settings.get().downloadAllowPrivate);
+  if (owns) await diskImages.recover();
   const machines = new MachineService(store, jobs, bus, images, host, settings, layout, drivers);
   const isos = new IsoService(store, jobs, settings, layout.isos, () => machines.listing.items());
   if (owns) isos.recover();
@@ -280,6 +285,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     files: new MachineFiles(machines),
     disks: new MachineDisks(machines),
     images,
+    diskImages,
     isos,
     registries,
     snapshots,

@@ -3,7 +3,7 @@ import type { Store } from '@/db/client';
 import { getMachineRow, insertMachine, type MachineRow } from '@/db/repo/machines';
 import type { BootFiles, IsoFile } from '@/server/drivers/types';
 import type { Principal } from './auth';
-import { ConflictError } from './errors';
+import { BadRequestError, ConflictError } from './errors';
 import type { EventBus } from './events';
 import { newId } from './ids';
 import type { ImageService } from './images';
@@ -48,6 +48,15 @@ export async function admitMachine(d: AdmissionDeps, p: Principal, body: CreateM
   const iso = body.iso ? await d.isos.file(body.iso) : undefined;
   const image = files ?? (body.image ? await d.images.files(body.image, { pull: description.ociPull?.available === true }) : blankBoot());
   checkImageFits(body, image, description);
+  // Machines from a built image boot the kernel Hangar passes; an ISO install's or a disk image's guest boots its own.
+  if (body.firmware === 'uefi' && !body.iso && !image.ownKernel)
+    throw new BadRequestError('UEFI is for ISO installs and disk images: machines from an image boot their kernel directly.', [
+      { path: 'firmware', message: 'ISO installs and disk images only' },
+    ]);
+  if (body.userData !== undefined && !image.cloudInit)
+    throw new BadRequestError('user-data is for disk images with cloud-init (imported with `hangar images import FILE --disk`).', [
+      { path: 'userData', message: 'the image has no cloud-init seed' },
+    ]);
   const taken = new Set((await d.listing.items()).flatMap((m) => m.ports.map((x) => `${x.protocol}:${x.host}`)));
   const clash = body.ports.find((x) => taken.has(`${x.protocol}:${x.host}`));
   if (clash) throw new ConflictError(`Host port ${clash.host} is forwarded to another machine already.`);

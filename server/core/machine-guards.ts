@@ -37,8 +37,6 @@ export function checkMachineBody(body: CreateMachineBody, d: DriverDescription):
   if (body.iso && !d.iso.available) bad('iso', 'not for this driver', d.iso.reason ?? 'This driver installs nothing from an ISO.');
   if (body.firmware && !d.firmwares.includes(body.firmware))
     bad('firmware', `one of ${d.firmwares.join(', ') || 'none'}`, `Firmware "${body.firmware}" is not one ${d.words.kind} machines boot with here.`);
-  if (body.firmware === 'uefi' && !body.iso)
-    bad('firmware', 'ISO installs only', 'UEFI is for ISO installs: machines from an image boot their kernel directly.');
   if (body.command && !d.appContainers.available) bad('command', 'containers only', d.appContainers.reason ?? 'This driver runs no application containers.');
   if (body.entrypoint && !d.appContainers.available)
     bad('entrypoint', 'containers only', d.appContainers.reason ?? 'This driver runs no application containers.');

@@ -5,6 +5,7 @@ import type { CreateMachineBody, DriverInfo, ExecBody, ExecResult, Machine, Mach
 import type { Store } from '@/db/client';
 import { deleteMachine, getMachineRow, getMachineRowsByIds, listMachineRows, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
 import { deleteMachineShares } from '@/db/repo/shares';
+import { listSshKeys } from '@/db/repo/ssh-keys';
 import type { BootFiles, DriverRegistry, IsoFile, MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
@@ -126,6 +127,8 @@ export class MachineService implements MonitoredMachines {
           boot: body.boot,
           installFrom: iso,
           firmware: body.firmware,
+          // Disk images with cloud-init: the seed gives root the owner's keys too, and the user-data asked for.
+          cloudInit: image.cloudInit ? { keys: (await listSshKeys(this.store, p.user.id)).map((k) => k.publicKey), userData: body.userData } : undefined,
         };
         const made = await driver.create({ ...spec, runtime }, image);
         const row = await this.patch(machine.id, { state: 'stopped', runtime: made.runtime });

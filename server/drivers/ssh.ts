@@ -40,7 +40,9 @@ export async function sshConnect(t: SshTarget, timeoutMs = 15_000): Promise<Clie
       return await new Promise<Client>((resolve, reject) => {
         const c = new Client();
         c.once('ready', () => resolve(c));
-        c.once('error', (e) => {
+        // on, not once: a connection QEMU's forward accepts before the guest's sshd listens can fail twice
+        // (a timeout, then "lost before handshake"), and an error event nobody listens to ends the server.
+        c.on('error', (e) => {
           c.end();
           reject(e);
         });

@@ -69,6 +69,10 @@ export interface BootInfo {
   /** The guest runs sshd: the machine gets a key pair and a forwarded port. */
   ssh: boolean;
   diskBytes: number;
+  /** A disk image: the guest boots its own kernel from the disk (BIOS or UEFI), not one Hangar passes. */
+  ownKernel?: boolean;
+  /** The guest runs cloud-init: each machine gets a NoCloud seed (hostname, SSH keys, user-data). */
+  cloudInit?: boolean;
 }
 
 export interface BootFiles extends BootInfo {

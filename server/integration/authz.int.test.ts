@@ -66,6 +66,8 @@ const RULES: Record<string, Access> = {
   'post /images/import': 'operator',
   'post /images/rootfs': 'operator',
   'post /images/rootfs/url': 'operator',
+  'post /images/disk': 'operator',
+  'post /images/disk/from': 'operator',
   'get /images/signing-key': 'viewer',
   'post /images/{name}/publish': 'operator',
   'post /images/pull-published': 'operator',

@@ -26,6 +26,8 @@ export async function createInstaller(m: MachineSpec, disk: string): Promise<Dri
 /** What a start of this machine puts on the command line for its drive (none for image machines). */
 export function cdromSpecOf(m: MachineSpec): CdromSpec | undefined {
   const rt = qemuRuntime(m.runtime);
+  // A disk image's machine: its own kernel, the disk first, its seed in the drive.
+  if (rt.ownKernel) return { installer: true, iso: rt.seed && fs.existsSync(rt.seed) ? rt.seed : null, bootOnce: false, firmware: rt.firmware ?? 'bios' };
   if (!rt.installer) return undefined;
   // An ISO deleted from under a stopped machine (or a data dir moved) leaves the drive empty, not the start failing.
   const iso = rt.cdrom && fs.existsSync(rt.cdrom.path) ? rt.cdrom.path : null;
@@ -52,12 +54,17 @@ export const qemuCdrom: CdromAccess = {
 /** What a snapshot of an ISO-install machine records, so its forks get the same drive and firmware (the saved devices have them). */
 export function installerRecord(m: MachineSpec): Record<string, unknown> {
   const rt = qemuRuntime(m.runtime);
+  if (rt.ownKernel) return { ownKernel: true, seed: rt.seed, firmware: rt.firmware ?? 'bios' };
   return rt.installer ? { installer: true, cdrom: rt.cdrom ?? null, firmware: rt.firmware ?? 'bios' } : {};
 }
 
 /** The same, from a snapshot's record into a fork's. */
 export const installerFields = (record: Record<string, unknown>): Record<string, unknown> =>
-  record.installer === true ? { installer: true, cdrom: record.cdrom ?? null, firmware: record.firmware ?? 'bios' } : {};
+  record.ownKernel === true
+    ? { ownKernel: true, seed: record.seed, firmware: record.firmware ?? 'bios' }
+    : record.installer === true
+      ? { installer: true, cdrom: record.cdrom ?? null, firmware: record.firmware ?? 'bios' }
+      : {};
 
 /** A UEFI machine's variable store goes with its snapshots and forks (its boot entries are the installed system's). */
 export function copyOvmfVars(fromDir: string, toDir: string): void {

@@ -65,7 +65,7 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
     appContainers: no('A command (application container) needs a container driver: nspawn or podman.'),
     ociBoot: no('VMs boot disk images: an OCI image boots as a container (nspawn).'),
     needsRootfs: false,
-    imageKinds: ['busybox', 'debian-12', 'debian-13'],
+    imageKinds: ['busybox', 'debian-12', 'debian-13', 'disk'],
     limits: { cpus: true, memory: true, disk: true },
     needs: ['qemu'],
     available: here.available,

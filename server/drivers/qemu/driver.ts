@@ -23,6 +23,7 @@ import { qemuArchiver } from './archive';
 import { machineFiles, qemuArgv, type GuestRam } from './argv';
 import { accelFor, describeQemu, qemuFacts } from './describe';
 import { cdromSpecOf, copyOvmfVars, createInstaller, installerFields, installerRecord, isBlank, qemuCdrom } from './cdrom';
+import { createFromDisk } from './disk-image';
 import { qemuDisplay, stateHasDisplay } from './display';
 import { keepTemplate, overlayOn, qcow2Overlay } from './overlay';
 import { backingChain } from './qcow2';
@@ -71,6 +72,10 @@ export class QemuDriver implements MachineDriver {
     const disk = newLayer(m);
     if (isBlank(image))
       return { runtime: { mac: randomMac(), ssh: false, disk, ...(await createInstaller(m, disk)) }, log: [`disk: empty qcow2 of ${m.diskGib} GiB`] };
+    if (image.ownKernel) {
+      const made = await createFromDisk(m, image, disk);
+      return { runtime: { mac: randomMac(), disk, ...made.runtime }, log: made.log };
+    }
     await qcow2Overlay(image.disk, disk, m.diskGib);
     if (image.ssh) {
       // The machine's own key pair: the public half reaches the guest on the kernel command line at every boot.
@@ -95,7 +100,7 @@ export class QemuDriver implements MachineDriver {
     const mac = rt.mac ?? randomMac();
     const sshPort = image.ssh ? await pickLoopbackPort(rt.sshPort ?? undefined) : null;
     let append = `${image.append} hangar.hostname=${m.name}`;
-    if (image.ssh) append += ` hangar.sshkey=${Buffer.from(fs.readFileSync(`${f.sshKey}.pub`, 'utf8').trim()).toString('base64')}`;
+    if (image.ssh && !rt.ownKernel) append += ` hangar.sshkey=${Buffer.from(fs.readFileSync(`${f.sshKey}.pub`, 'utf8').trim()).toString('base64')}`;
     // A snapshot's RAM file is mapped privately: nothing copied, forks share its unmodified pages.
     // A boot gets a fresh shared file of its own. RAM that comes in the stream must be private
     // too: QEMU refuses stream pages for a shared block (x-ignore-shared skips those).
@@ -204,8 +209,10 @@ export class QemuDriver implements MachineDriver {
 
   isReady(m: MachineSpec) {
     // An installer's guest is whatever the ISO boots (no Hangar init to announce itself): running is ready.
-    if (qemuRuntime(m.runtime).installer) return this.isRunning(m);
-    return logSince(machineFiles(m.dir).serialLog, qemuRuntime(m.runtime).serialFrom ?? 0, Infinity).includes(READY_MARKER);
+    // So is a disk image's: its guest is its own (cloud-init brings SSH up when it is done).
+    const rt = qemuRuntime(m.runtime);
+    if (rt.installer || rt.ownKernel) return this.isRunning(m);
+    return logSince(machineFiles(m.dir).serialLog, rt.serialFrom ?? 0, Infinity).includes(READY_MARKER);
   }
 
   async status(m: MachineSpec) {

@@ -36,6 +36,9 @@ export const qemuRuntimeSchema = z.looseObject({
   /** The next start boots the CD once (until the guest's first reboot): set at create, cleared by the first start. */
   bootCdOnce: z.boolean().optional(),
   firmware: z.enum(['bios', 'uefi']).optional(),
+  /** Made from a disk image: it boots its own kernel from the disk, with its cloud-init seed in a CD-ROM drive (seed.ts). */
+  ownKernel: z.boolean().optional(),
+  seed: z.string().optional(),
   /** A process started ahead for a fork of a hot snapshot, waiting on `-incoming defer` (standby.ts); cleared once it runs. */
   standby: z.boolean().optional(),
   /** The standby's device state is loaded already (the guest paused): its fork only continues it. */

@@ -1,0 +1,108 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useRef, useState } from 'react';
+import type { Image } from '@/lib/contracts/images';
+import { formatBytes } from '@/lib/format';
+import { hasRole } from '@/lib/roles';
+import { keys, queries } from '@/lib/queries';
+import { api } from '@/components/ui/api';
+import { useToast } from '@/components/shell/toasts';
+
+const field = 'rounded-lg border border-zinc-300 bg-white px-3 py-1.5 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900';
+
+/**
+ * Images -> Import a VM disk image: a qcow2 or raw disk uploaded here or downloaded by the server,
+ * checked by qemu-img (format, virtual size, no backing file) before it is kept. Machines made
+ * from it boot its own kernel and get a cloud-init seed (hostname, SSH keys, user-data).
+ */
+export function DiskImport() {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const me = useQuery(queries(api).me()).data;
+  const [name, setName] = useState('');
+  const [url, setUrl] = useState('');
+  const [sha256, setSha256] = useState('');
+  const file = useRef<HTMLInputElement>(null);
+  const opts = () => ({ name: name.trim(), ...(sha256.trim() ? { sha256: sha256.trim() } : {}) });
+  const started = {
+    onSuccess: (job: { title: string }) => {
+      toast('info', `${job.title}: follow it on the Jobs page.`);
+      setUrl('');
+      void qc.invalidateQueries({ queryKey: keys.images() });
+    },
+    onError: (err: Error) => toast('error', err.message),
+  };
+  const upload = useMutation({
+    mutationFn: (f: File) => api.images.importDisk(f, { ...opts(), file: f.name }),
+    ...started,
+    onSettled: () => {
+      if (file.current) file.current.value = '';
+    },
+  });
+  const download = useMutation({ mutationFn: () => api.images.importDiskFrom({ url: url.trim(), ...opts() }), ...started });
+  if (!me || !hasRole(me.role, 'operator')) return null;
+  const busy = upload.isPending || download.isPending;
+  return (
+    <form
+      className="flex flex-wrap items-end gap-3 rounded-xl border border-zinc-200 bg-white p-4 text-sm dark:border-zinc-800 dark:bg-zinc-900/40"
+      data-testid="disk-import"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (name.trim() && url.trim()) download.mutate();
+      }}
+    >
+      <div className="w-full font-medium">Import a VM disk image (qcow2 or raw, e.g. a cloud image with cloud-init)</div>
+      <label className="flex w-40 flex-col gap-1">
+        <span>Image name</span>
+        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="debian-cloud" className={field} data-testid="disk-name" />
+      </label>
+      <label className="flex min-w-48 flex-1 flex-col gap-1">
+        <span>From a URL</span>
+        <input value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://example.org/cloud.qcow2" className={field} data-testid="disk-url" />
+      </label>
+      <label className="flex w-44 flex-col gap-1">
+        <span>SHA-256 (optional)</span>
+        <input value={sha256} onChange={(e) => setSha256(e.target.value)} placeholder="64 hex digits" className={field} data-testid="disk-sha256" />
+      </label>
+      <button
+        type="submit"
+        disabled={busy || !name.trim() || !url.trim()}
+        className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white disabled:opacity-60"
+      >
+        Download
+      </button>
+      <span className="py-1.5 text-zinc-500 dark:text-zinc-400">or</span>
+      <input
+        ref={file}
+        type="file"
+        accept=".qcow2,.img,.raw"
+        className="hidden"
+        aria-label="Disk image to upload"
+        data-testid="disk-file"
+        onChange={(e) => e.target.files?.[0] && upload.mutate(e.target.files[0])}
+      />
+      <button
+        type="button"
+        disabled={busy || !name.trim()}
+        title={name.trim() ? 'A qcow2 or raw disk from this computer' : 'Name the image first'}
+        onClick={() => file.current?.click()}
+        className="rounded-md border border-zinc-300 px-3 py-1.5 font-medium disabled:opacity-60 dark:border-zinc-700"
+      >
+        {upload.isPending ? 'Uploading…' : 'Upload disk…'}
+      </button>
+    </form>
+  );
+}
+
+/** What a disk image's row says: its format, virtual size, source and checksum. */
+export function DiskFacts({ img }: { img: Image }) {
+  const r = img.recipe as { source?: string; sha256?: string; format?: string; virtualBytes?: number };
+  return (
+    <div className="mt-0.5 truncate font-mono text-xs text-zinc-500 dark:text-zinc-400" title={r.source} data-testid="disk-facts">
+      VM disk · {r.format ?? '…'}
+      {typeof r.virtualBytes === 'number' ? ` · ${formatBytes(r.virtualBytes)} virtual` : ''} · {r.source}
+      {r.sha256 ? ` · sha256 ${r.sha256.slice(0, 12)}` : ''} · cloud-init seed per machine
+    </div>
+  );
+}
