@@ -10,7 +10,6 @@ import { newId, newSecret } from './ids';
 import { dummyPasswordHash, generatePassword, hashPassword, verifyPassword } from './passwords';
 import { ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError } from './errors';
 import { LoginThrottle } from './login-throttle';
-import { decodeForwarded } from './cluster/forward';
 
 export const SESSION_COOKIE = 'hangar_session';
 export const TOKEN_PREFIX = 'hgr_';
@@ -253,5 +252,29 @@ export class AuthService {
     this.revocations++;
     this.tokenCallers.clear();
     this.forwardedUsers.clear();
+  }
+}
+
+/** What a node signs of the user it acts for: enough for the owner to rebuild the principal (the user row is read again there). */
+export interface ForwardedPrincipal {
+  userId: string;
+  role: Role;
+  via: Principal['via'];
+  sessionId?: string;
+  tokenId?: string;
+  share?: Principal['share'];
+  /** A share link's stand-in user (not a row in users). */
+  shareUser?: Principal['user'];
+  /** The client's address as the first node saw it (audit). */
+  ip: string | null;
+}
+
+/** The signed principal of a forwarded request (x-hangar-forwarded), or null when it is not one. */
+export function decodeForwarded(header: string): ForwardedPrincipal | null {
+  try {
+    const f = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as ForwardedPrincipal;
+    return typeof f.userId === 'string' && typeof f.role === 'string' && typeof f.via === 'string' ? f : null;
+  } catch {
+    return null;
   }
 }

@@ -1,21 +1,6 @@
-import type { Role } from '@/lib/roles';
-import type { Principal } from '../auth';
+import type { ForwardedPrincipal, Principal } from '../auth';
 import { UnavailableError } from '../errors';
 import type { Cluster } from './cluster';
-
-/** What a node signs of the user it acts for: enough for the owner to rebuild the principal (the user row is read again there). */
-export interface ForwardedPrincipal {
-  userId: string;
-  role: Role;
-  via: Principal['via'];
-  sessionId?: string;
-  tokenId?: string;
-  share?: Principal['share'];
-  /** A share link's stand-in user (not a row in users). */
-  shareUser?: Principal['user'];
-  /** The client's address as the first node saw it (audit). */
-  ip: string | null;
-}
 
 export const encodeForwarded = (p: Principal, ip: string | null): string => {
   const f: ForwardedPrincipal = {
@@ -29,15 +14,6 @@ export const encodeForwarded = (p: Principal, ip: string | null): string => {
   };
   return Buffer.from(JSON.stringify(f)).toString('base64url');
 };
-
-export function decodeForwarded(header: string): ForwardedPrincipal | null {
-  try {
-    const f = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as ForwardedPrincipal;
-    return typeof f.userId === 'string' && typeof f.role === 'string' && typeof f.via === 'string' ? f : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Hop-by-hop headers (RFC 9110 7.6.1), and the caller's own credentials: the owner trusts the signature only. */
 const DROP_REQUEST = new Set([
