@@ -9,6 +9,7 @@ import { createApi } from './api/app';
 import { mountConsole } from './sockets/console';
 import { mountEvents } from './sockets/events';
 import { disconnectRevoked } from './sockets/auth';
+import { relayAcrossNodes, shareEvents, SHARED_NSP } from './sockets/cluster-relay';
 import { serveMetrics } from './transport/metrics';
 import { isSsoPath, serveSso } from './transport/sso';
 import { plainHttpRefusal, isTrustedPeer } from './transport/listener';
@@ -132,7 +133,13 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
     socket.destroy();
   });
   core.metrics.socketsOpen = () => Object.fromEntries(['/events', '/console'].map((n) => [n, io.of(n).sockets.size]));
-  const unsubscribe = mountEvents(io, core);
+  const endShared = core.cluster.enabled && core.store.pool ? shareEvents(io, core.store.pool) : async () => undefined;
+  const unmount = mountEvents(io, core);
+  const unrelay = core.cluster.enabled ? relayAcrossNodes(io.of(SHARED_NSP), core) : () => undefined;
+  const unsubscribe = () => {
+    unrelay();
+    unmount();
+  };
   mountConsole(io, core);
   const stopRevoking = disconnectRevoked(io, core);
   return {
@@ -152,6 +159,7 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
       displays.close();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await endShared();
       server.closeAllConnections();
     },
   };

@@ -61,7 +61,15 @@ export interface ClientMeta {
 export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 
 /** What was revoked: every session and socket of a user, or one session. */
-export type Revocation = { userId?: string; sessionId?: string; shareId?: string; reason: string; consolesOnly?: boolean };
+export type Revocation = {
+  userId?: string;
+  sessionId?: string;
+  shareId?: string;
+  reason: string;
+  consolesOnly?: boolean;
+  /** Heard from another node of the cluster (its sockets here close; it is not sent on again). */
+  relayed?: boolean;
+};
 
 export class AuthService {
   /** Told when sessions end early (logout, revoke, password change, user disabled): open sockets close. */

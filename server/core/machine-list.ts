@@ -47,11 +47,8 @@ export class MachineList {
     bus: EventBus,
   ) {
     bus.subscribe('machine:update', (m) => this.changed(m.id));
-    bus.subscribe('machine:removed', ({ id }) => {
-      // Stale as well: a full read in flight may still bring it back, and the next reader drops it for good.
-      this.changed(id);
-      this.drop(id);
-    });
+    // Stale as well: a full read in flight may still bring it back, and the next reader drops it for good.
+    bus.subscribe('machine:removed', ({ id }) => this.heard(id, true));
   }
 
   /** Every machine, by name. */
@@ -102,6 +99,12 @@ export class MachineList {
    */
   ownerChanged(userId: string): void {
     for (const e of this.entries?.values() ?? []) if (e.machine.ownerId === userId) this.changed(e.machine.id);
+  }
+
+  /** Another node of the cluster changed (or removed) this machine: it is read again when next asked for. */
+  heard(id: string, removed: boolean): void {
+    this.changed(id);
+    if (removed) this.drop(id);
   }
 
   /** Every machine is read again (what machines can do depends on the host's last probe). */

@@ -61,7 +61,8 @@ export function mountEvents(io: Server, core: Core): () => void {
     core.bus.subscribe('image:removed', (i) => nsp.to(SEERS).emit('image:removed', i)),
     core.bus.subscribe('snapshots:changed', (m) => nsp.to(SEERS).emit('snapshots:changed', m)),
     core.bus.subscribe('steps:changed', (m) => nsp.to(SEERS).emit('steps:changed', m)),
-    core.bus.subscribe('node:update', (n) => nsp.to(SEERS).emit('node:update', n)),
+    // Every node tells its own browsers of node changes and of its host; the rest reaches every node's (cluster-relay.ts).
+    core.bus.subscribe('node:update', (n) => nsp.local.to(SEERS).emit('node:update', n)),
     core.bus.subscribe('stats:machines', (tick) => {
       nsp.to(SEERS).emit('stats:machines', tick);
       // Members get the machines given to them, one message each (their sockets are in those rooms only).
@@ -71,7 +72,7 @@ export function mountEvents(io: Server, core: Core): () => void {
           .except(SEERS)
           .emit('stats:machines', { t: tick.t, items: [item] });
     }),
-    core.bus.subscribe('stats:host', (tick) => nsp.to(SEERS).emit('stats:host', tick)),
+    core.bus.subscribe('stats:host', (tick) => nsp.local.to(SEERS).emit('stats:host', tick)),
   ];
   return () => offs.forEach((off) => off());
 }
