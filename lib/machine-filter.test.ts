@@ -84,3 +84,20 @@ describe('machine list view', () => {
     ]);
   });
 });
+
+describe('the node of a machine (a cluster)', () => {
+  const onB = machine({ name: 'far', node: { id: 'nod_b', name: 'b-east' } });
+  const onA = machine({ name: 'near', node: { id: 'nod_a', name: 'a-west' } });
+
+  it('`node:x` matches the start of its node name; a bare word its whole name', () => {
+    expect(matchesQuery(onB, 'node:b')).toBe(true);
+    expect(matchesQuery(onA, 'node:b')).toBe(false);
+    expect(matchesQuery(onB, 'b-east')).toBe(true);
+    expect(matchesQuery(fleet[0], 'node:b')).toBe(false);
+  });
+
+  it('sorts by node name', () => {
+    expect(applyView([onB, onA], { ...defaultView, sort: 'node' }).map((m) => m.name)).toEqual(['near', 'far']);
+    expect(viewFromParams(new URLSearchParams('sort=node')).sort).toBe('node');
+  });
+});

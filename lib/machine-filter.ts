@@ -1,6 +1,6 @@
 import { driverKinds, machineStates, type Machine } from './contracts/machines';
 
-export const sortKeys = ['name', 'state', 'driver', 'image', 'created', 'cpu', 'memory'] as const;
+export const sortKeys = ['name', 'state', 'driver', 'image', 'node', 'created', 'cpu', 'memory'] as const;
 export type SortKey = (typeof sortKeys)[number];
 
 /** The machine list's view: what the toolbar shows, kept in the URL so a filtered list can be shared. */
@@ -50,7 +50,7 @@ export function paramsFromView(v: MachineView): URLSearchParams {
 
 /**
  * Does a machine match the search text? Every word must match its name, image, driver, state
- * or one of its tags; `tag:x`, `state:x`, `driver:x` and `image:x` words match that field only.
+ * node or one of its tags; `tag:x`, `state:x`, `driver:x`, `image:x` and `node:x` words match that field only.
  */
 export function matchesQuery(m: Machine, q: string): boolean {
   const words = q.toLowerCase().split(/\s+/).filter(Boolean);
@@ -65,8 +65,10 @@ export function matchesQuery(m: Machine, q: string): boolean {
         return m.driver.startsWith(value);
       case 'image':
         return m.image.includes(value);
+      case 'node':
+        return !!m.node?.name.startsWith(value);
       default:
-        return m.name.includes(w) || m.image.includes(w) || m.driver === w || m.state === w || m.tags.some((t) => t.includes(w));
+        return m.name.includes(w) || m.image.includes(w) || m.driver === w || m.state === w || m.node?.name === w || m.tags.some((t) => t.includes(w));
     }
   });
 }
@@ -93,6 +95,8 @@ export function applyView(machines: Machine[], v: MachineView, live?: LiveFigure
         return m.driver;
       case 'image':
         return m.image;
+      case 'node':
+        return m.node?.name ?? '';
       case 'created':
         return m.createdAt;
       case 'cpu':

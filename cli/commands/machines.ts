@@ -101,6 +101,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
       boot: { type: 'boolean', default: false },
       tag: { type: 'string', short: 't', multiple: true, default: [] },
       'user-data': { type: 'string' },
+      node: { type: 'string' },
     },
   });
   const name = positionals[0];
@@ -108,7 +109,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     throw new CliError(
       'Usage: hangar create NAME [--image busybox] [--driver qemu|nspawn|podman] [--network ' +
         'private|nat|host] [-p HOST:GUEST]... [--cpus N] [--memory MiB] [--disk GiB] [--tag T]... ' +
-        '[--no-start] | hangar create NAME --image REF --driver nspawn --boot (an OCI image with systemd, booted) ' +
+        '[--no-start] [--node NODE] | hangar create NAME --image REF --driver nspawn --boot (an OCI image with systemd, booted) ' +
         '| hangar create NAME --iso ISO|FILE|URL --disk GiB [--firmware bios|uefi] ' +
         '| hangar create NAME --image DISK-IMAGE [--user-data FILE] [--firmware bios|uefi] (a disk image with cloud-init)',
       2,
@@ -145,6 +146,7 @@ export async function create(argv: string[], json: boolean): Promise<void> {
     diskGib: num(values.disk, 'disk'),
     tags: values.tag,
     ...(values.boot ? { boot: true } : {}),
+    ...(values.node ? { node: values.node } : {}),
     start: !values['no-start'],
   });
   await followJob(client, job, json);

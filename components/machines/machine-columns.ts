@@ -10,6 +10,7 @@ export const columnClass = {
   state: 'w-[6.5rem] px-2',
   driver: 'hidden w-28 px-2 sm:table-cell',
   image: 'hidden w-28 px-2 md:table-cell',
+  node: 'hidden w-24 px-2 lg:table-cell',
   cpu: 'hidden w-32 px-2 lg:table-cell',
   memory: 'hidden w-36 px-2 lg:table-cell',
   resources: 'hidden w-36 px-2 xl:table-cell',

@@ -125,6 +125,7 @@ export function MachineList() {
             onSelect={onSelect}
             onSelectAll={onSelectAll}
             onTag={onTag}
+            nodes={machines.data?.some((m) => m.node) ?? false}
           />
           {/* Below the rows and stuck to the bottom of the window: in a long list the selection is made far from the top. */}
           {canSelect && selectedMachines.length > 0 && (

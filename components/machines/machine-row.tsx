@@ -75,6 +75,7 @@ export const MachineRow = memo(function MachineRow({
   onSelect,
   onTag,
   screens = false,
+  node = false,
 }: {
   m: Machine;
   /** Its place in the list shown (0 first). */
@@ -85,6 +86,8 @@ export const MachineRow = memo(function MachineRow({
   onTag: (tag: string) => void;
   /** Show running VMs' screens beside their names. */
   screens?: boolean;
+  /** The Node column (a cluster). */
+  node?: boolean;
 }) {
   const router = useRouter();
   return (
@@ -150,6 +153,11 @@ export const MachineRow = memo(function MachineRow({
       <td className={`truncate py-2 ${columnClass.image}`} title={m.image}>
         {m.image || (m.cdrom ? `ISO ${m.cdrom}` : 'ISO install')}
       </td>
+      {node && (
+        <td className={`truncate py-2 ${columnClass.node}`} title={m.node ? `Runs on node ${m.node.name}` : undefined}>
+          {m.node?.name ?? '—'}
+        </td>
+      )}
       <LiveCells m={m} />
       <td className={`truncate py-2 text-zinc-600 dark:text-zinc-400 ${columnClass.resources}`}>
         {m.cpus} vCPU · {m.memoryMib} MiB

@@ -12,6 +12,7 @@ const columns: { key: SortKey | null; label: string; className: string }[] = [
   { key: 'state', label: 'State', className: columnClass.state },
   { key: 'driver', label: 'Driver', className: columnClass.driver },
   { key: 'image', label: 'Image', className: columnClass.image },
+  { key: 'node', label: 'Node', className: columnClass.node },
   { key: 'cpu', label: 'CPU', className: columnClass.cpu },
   { key: 'memory', label: 'Memory', className: columnClass.memory },
   { key: null, label: 'Resources', className: columnClass.resources },
@@ -36,6 +37,7 @@ export function MachineTable({
   onSelect,
   onSelectAll,
   onTag,
+  nodes = false,
 }: {
   shown: Machine[];
   selected: Set<string>;
@@ -45,6 +47,8 @@ export function MachineTable({
   onSelect: (id: string, on: boolean, range: boolean) => void;
   onSelectAll: (on: boolean) => void;
   onTag: (tag: string) => void;
+  /** A cluster: the Node column (which node runs each machine). */
+  nodes?: boolean;
 }) {
   const root = useRef<HTMLDivElement | null>(null);
   const rows = useWindowRows(shown.length, { from: RENDER_ALL_UP_TO, estimate: ROW_PX, overscan: OVERSCAN, root });
@@ -71,30 +75,32 @@ export function MachineTable({
                 />
               )}
             </th>
-            {columns.map((c) => (
-              <th
-                key={c.label}
-                className={`${headCell} font-medium whitespace-nowrap ${c.className}`}
-                aria-sort={c.key && view.sort === c.key ? (view.desc ? 'descending' : 'ascending') : undefined}
-              >
-                {c.key ? (
-                  <button
-                    type="button"
-                    onClick={() =>
-                      setView({ sort: c.key!, desc: view.sort === c.key ? !view.desc : c.key === 'cpu' || c.key === 'memory' || c.key === 'created' })
-                    }
-                    className="inline-flex items-center gap-1 uppercase hover:text-zinc-900 dark:hover:text-zinc-100"
-                  >
-                    {c.label}
-                    <span aria-hidden="true" className={view.sort === c.key ? '' : 'invisible'}>
-                      {view.desc ? '↓' : '↑'}
-                    </span>
-                  </button>
-                ) : (
-                  c.label
-                )}
-              </th>
-            ))}
+            {columns
+              .filter((c) => nodes || c.key !== 'node')
+              .map((c) => (
+                <th
+                  key={c.label}
+                  className={`${headCell} font-medium whitespace-nowrap ${c.className}`}
+                  aria-sort={c.key && view.sort === c.key ? (view.desc ? 'descending' : 'ascending') : undefined}
+                >
+                  {c.key ? (
+                    <button
+                      type="button"
+                      onClick={() =>
+                        setView({ sort: c.key!, desc: view.sort === c.key ? !view.desc : c.key === 'cpu' || c.key === 'memory' || c.key === 'created' })
+                      }
+                      className="inline-flex items-center gap-1 uppercase hover:text-zinc-900 dark:hover:text-zinc-100"
+                    >
+                      {c.label}
+                      <span aria-hidden="true" className={view.sort === c.key ? '' : 'invisible'}>
+                        {view.desc ? '↓' : '↑'}
+                      </span>
+                    </button>
+                  ) : (
+                    c.label
+                  )}
+                </th>
+              ))}
           </tr>
         </thead>
         <tbody ref={rows.bodyRef}>
@@ -109,6 +115,7 @@ export function MachineTable({
               onSelect={onSelect}
               onTag={onTag}
               screens={view.screens}
+              node={nodes}
             />
           ))}
           {rows.padBottom > 0 && <Spacer height={rows.padBottom} />}

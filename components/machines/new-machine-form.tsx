@@ -18,6 +18,8 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
   const images = useQuery(queries(api).images());
   // What each driver can do here: its name in the list, whether this host has it, its networks.
   const drivers = useQuery(queries(api).drivers());
+  // A cluster: which node makes it (one node lists only itself, and the choice is not shown).
+  const nodes = useQuery(queries(api).nodes()).data ?? [];
   const ready = images.data?.filter((i) => i.state === 'ready') ?? [];
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [kind, setKind] = useState<DriverKind | null>(null);
@@ -63,6 +65,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
       memoryMib: Number(f.get('memoryMib')),
       ports,
       tags: [...new Set(tags)],
+      ...(f.get('node') ? { node: String(f.get('node')) } : {}),
       // A driver without networks to choose from (a VM's user-mode NAT) takes none.
       ...(d?.networks.length ? { network } : {}),
     });
@@ -151,6 +154,33 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
           cloud-init user-data <span className="font-normal text-zinc-500 dark:text-zinc-400">(disk images; YAML, optional)</span>
           <textarea name="userData" rows={3} className={`${field} font-mono`} placeholder={'#cloud-config\npackages: [nginx]'} data-testid="user-data" />
           {err('userData')}
+        </label>
+      )}
+      {nodes.length > 1 && (
+        <label
+          className="text-sm font-medium sm:col-span-2"
+          title="Images are kept on the node that built, pulled or imported them: a machine from one runs there"
+        >
+          Node
+          <select name="node" className={field} defaultValue="" data-testid="new-machine-node">
+            <option value="">Where its image is</option>
+            {nodes.map((n) => {
+              const why = !n.online
+                ? 'offline'
+                : n.state === 'draining'
+                  ? 'draining'
+                  : n.drivers.length && !n.drivers.includes(chosen.kind)
+                    ? `no ${chosen.kind}`
+                    : null;
+              return (
+                <option key={n.id} value={n.name} disabled={!!why}>
+                  {n.name}
+                  {why ? ` (${why})` : ''}
+                </option>
+              );
+            })}
+          </select>
+          {err('node')}
         </label>
       )}
       <label className="text-sm font-medium">

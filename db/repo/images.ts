@@ -1,6 +1,7 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { Image } from '@/lib/contracts/images';
 import type { Store } from '../client';
+import { newRowNode } from './own';
 
 type ImageRow = Store['t']['images']['$inferSelect'];
 export type ImagePatch = Partial<Pick<ImageRow, 'state' | 'sizeBytes' | 'updatedAt' | 'path'>> & { recipe?: Record<string, unknown> };
@@ -29,6 +30,7 @@ export async function insertImage(s: Store, i: Image & { path: string }): Promis
       sizeBytes: i.sizeBytes,
       recipeJson: JSON.stringify(i.recipe),
       path: i.path,
+      nodeId: newRowNode(s),
       createdAt: i.createdAt,
       updatedAt: i.updatedAt,
     })
@@ -38,7 +40,12 @@ export async function insertImage(s: Store, i: Image & { path: string }): Promis
 
 export async function updateImage(s: Store, id: string, patch: ImagePatch): Promise<Image | undefined> {
   const { recipe, ...rest } = patch;
-  const values = recipe === undefined ? rest : { ...rest, recipeJson: JSON.stringify(recipe) };
+  // Files written again (a rebuild) are this node's now.
+  const values = {
+    ...rest,
+    ...(recipe === undefined ? {} : { recipeJson: JSON.stringify(recipe) }),
+    ...(rest.path === undefined ? {} : { nodeId: newRowNode(s) }),
+  };
   const [row] = await s.db.update(s.t.images).set(values).where(eq(s.t.images.id, id)).returning();
   return row ? toImage(row) : undefined;
 }

@@ -77,9 +77,10 @@ export async function deleteNode(s: Store, id: string): Promise<void> {
   await s.db.delete(s.t.nodes).where(eq(s.t.nodes.id, id));
 }
 
-/** The founder takes the rows written before there was a cluster: jobs, machines, snapshots. */
+/** The founder takes the rows written before there was a cluster: jobs, machines, snapshots, images. */
 export async function claimUnownedRows(s: Store, nodeId: string): Promise<void> {
   await s.db.execute(sql`update jobs set node_id = ${nodeId} where node_id is null`);
   await s.db.execute(sql`update machines set node_id = ${nodeId} where node_id is null`);
   await s.db.execute(sql`update snapshots set node_id = ${nodeId} where node_id is null`);
+  await s.db.execute(sql`update images set node_id = ${nodeId} where node_id is null`);
 }

@@ -150,6 +150,8 @@ export const images = pgTable('images', {
   path: text('path').notNull(),
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  /** The cluster node whose data dir holds it (null on one node, and for images older than the cluster: the founder's). */
+  nodeId: text('node_id'),
 });
 
 export const jobs = pgTable(

@@ -150,6 +150,8 @@ export const images = sqliteTable('images', {
   path: text('path').notNull(),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
+  /** The cluster node whose data dir holds it (null on one node, and for images older than the cluster: the founder's). */
+  nodeId: text('node_id'),
 });
 
 export const jobs = sqliteTable(

@@ -4,6 +4,7 @@ import { driverDescriptionSchema } from './drivers';
 import { userDataSchema } from './disk-images';
 import { firmwareSchema, isoNameSchema } from './isos';
 import { jobSchema } from './jobs';
+import { nodeNameSchema } from './nodes';
 
 /**
  * `unknown` is shown, never recorded: the node that runs the machine is offline (stateReason 'node
@@ -115,6 +116,8 @@ export const createMachineBodySchema = z.object({
   /** Disk images: cloud-init user-data (YAML, `#cloud-config`) merged into the NoCloud seed Hangar makes for the machine. */
   userData: userDataSchema.optional(),
   tags: tagsSchema.default([]),
+  /** The cluster node to make it on (as GET /api/nodes names them); default: the node that holds its image (ISO installs: the node asked). */
+  node: nodeNameSchema.optional(),
 });
 export type CreateMachineBody = z.infer<typeof createMachineBodySchema>;
 

@@ -28,6 +28,8 @@ export const nodeSchema = z.object({
   heartbeatAgeMs: z.number(),
   /** The host features its probe found available (kvm, nspawn, podman, nat ...). */
   capabilities: z.array(z.string()),
+  /** The machine drivers it runs (their description says available on its host); empty before its probe answered. */
+  drivers: z.array(z.string()).default([]),
   cpus: z.number().int(),
   memoryMib: z.number().int(),
   joinedAt: z.number(),

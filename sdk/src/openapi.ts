@@ -4564,6 +4564,15 @@ export interface operations {
           'application/json': components['schemas']['ErrorEnvelope'];
         };
       };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   checkpointMachine: {
@@ -9227,6 +9236,8 @@ export interface operations {
               online: boolean;
               heartbeatAgeMs: number;
               capabilities: string[];
+              /** @default [] */
+              drivers: string[];
               cpus: number;
               memoryMib: number;
               joinedAt: number;
@@ -9532,6 +9543,8 @@ export interface operations {
             online: boolean;
             heartbeatAgeMs: number;
             capabilities: string[];
+            /** @default [] */
+            drivers: string[];
             cpus: number;
             memoryMib: number;
             joinedAt: number;
@@ -9622,6 +9635,8 @@ export interface operations {
             online: boolean;
             heartbeatAgeMs: number;
             capabilities: string[];
+            /** @default [] */
+            drivers: string[];
             cpus: number;
             memoryMib: number;
             joinedAt: number;
@@ -12006,6 +12021,7 @@ export interface operations {
           userData?: string;
           /** @default [] */
           tags?: string[];
+          node?: string;
         };
       };
     };

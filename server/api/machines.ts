@@ -19,6 +19,8 @@ import {
 import { hasRole } from '@/lib/roles';
 import { bulkAct } from '@/server/core/machine-bulk';
 import { pageOf } from '@/server/core/paging';
+import { defaultNodeName } from '@/server/core/cluster/start';
+import { NotFoundError } from '@/server/core/errors';
 import { defineRoute, refParams } from './route';
 
 export { refParams };
@@ -59,6 +61,7 @@ export const machineRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines',
+    owner: 'placement',
     tag: 'machines',
     name: 'createMachine',
     summary: 'Create (and by default start) a machine; returns the job',
@@ -68,6 +71,9 @@ export const machineRoutes = [
     body: createMachineBodySchema,
     response: jobSchema,
     handler: async ({ core, principal, body, ip }) => {
+      // In a cluster the guard sent it to the node placement chose (a pin included); one node is its own one node.
+      const here = core.cluster.enabled ? core.cluster.self.name : defaultNodeName();
+      if (body.node && body.node !== here) throw new NotFoundError(`Node ${body.node}`);
       const job = await core.machines.create(principal, body);
       await core.audit.record(principal, {
         action: 'machine.create',

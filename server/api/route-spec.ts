@@ -49,7 +49,8 @@ export interface RouteSpec<P extends AnyObject | undefined, Q extends AnyObject 
   /**
    * Which node answers (a cluster): the node that owns the machine (`machine`, the default under
    * /machines/{ref}), the job or the snapshot named by that path parameter; any node (`any`: a
-   * read or write of rows only); or, later, the node placement picks (`placement`: served here for now).
+   * read or write of rows only); or the node placement picks for a new machine from the JSON body's
+   * `image`, `driver` and `node` (`placement`: server/core/cluster/placement.ts).
    * A request for something another node owns is forwarded there by the route's guard.
    */
   owner?: OwnerRule;
@@ -105,5 +106,5 @@ export function ownerRule(spec: Pick<AnyRouteSpec, 'owner' | 'path'>): OwnerRule
 /** A cluster may forward it to another node (which may be offline: 503). */
 export function mayForward(spec: Pick<AnyRouteSpec, 'owner' | 'path'>): boolean {
   const r = ownerRule(spec);
-  return r !== undefined && r !== 'any' && r !== 'placement';
+  return r !== undefined && r !== 'any';
 }

@@ -9,6 +9,7 @@ import { CachedJson } from '@/server/core/cached-json';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@/server/core/errors';
 import { NODE_HEADERS } from '@/server/core/cluster/cluster';
 import { forward } from '@/server/core/cluster/forward';
+import { placeNew, type PlacementAsk } from '@/server/core/cluster/placement';
 import { jobNodeId } from '@/db/repo/jobs';
 import type { Machine } from '@/lib/contracts/machines';
 import { decodeCursor, type PageRequest } from '@/server/core/paging';
@@ -40,10 +41,20 @@ export function clientIp(c: Context<AppEnv>): string | null {
 }
 
 /** The node that owns what the request names (null: this node, or no owner rule). */
-async function ownerOf(c: Context<AppEnv>, rule: OwnerRule | undefined, machine: Machine | undefined): Promise<string | null> {
-  if (!rule || rule === 'any' || rule === 'placement') return null;
+async function ownerOf(c: Context<AppEnv>, spec: AnyRouteSpec, rule: OwnerRule | undefined, machine: Machine | undefined): Promise<string | null> {
+  if (!rule || rule === 'any') return null;
   if (rule === 'machine') return machine?.node?.id ?? null;
   const core = c.get('core');
+  if (rule === 'placement') {
+    // A copy: the body stays unread for the validator here, or for the node it is forwarded to. Not valid: here, for the validator's 400.
+    const parsed = spec.body?.safeParse(
+      await c.req.raw
+        .clone()
+        .json()
+        .catch(() => null),
+    );
+    return parsed?.success ? placeNew(core.store, core.cluster, parsed.data as PlacementAsk) : null;
+  }
   if ('job' in rule) return jobNodeId(core.store, c.req.param(rule.job) ?? '');
   const snap = await core.snapshots.resolve(c.req.param(rule.snapshot) ?? '').catch(() => null);
   return snap?.nodeId ?? null;
@@ -113,7 +124,7 @@ function guard(spec: AnyRouteSpec): MiddlewareHandler<AppEnv> {
     c.set('machine', loaded);
     // A cluster: what another node owns is done there, for this caller (before the validators and the handler run here).
     if (core.cluster?.enabled) {
-      const target = await ownerOf(c, owner, loaded);
+      const target = await ownerOf(c, spec, owner, loaded);
       if (target && !core.cluster.isLocal(target)) {
         if (principal!.forwarded) throw new ConflictError('This is not on the node the request was forwarded to (it moved): try again.');
         return forward(core.cluster, c.req.raw, target, principal!, clientIp(c));

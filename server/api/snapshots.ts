@@ -204,7 +204,8 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/{ref}/fork',
-    owner: 'placement',
+    // Where its files are (a fork on another node comes with copies of snapshots between nodes).
+    owner: { snapshot: 'ref' },
     name: 'forkSnapshot',
     tag: 'snapshots',
     summary: 'Start N new machines from this snapshot; returns the job',

@@ -151,7 +151,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     version: opts.version,
     bus,
     options: opts.cluster,
-    status: () => nodeStatus(host, heartbeatUsage),
+    status: () => nodeStatus(host, heartbeatUsage, drivers),
   });
   // A node that joined leaves the image passes (images name no node yet) to the founder; the other passes see only this node's rows (db/repo/own.ts).
   const owns = !cluster.ownsNothingYet;

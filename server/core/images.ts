@@ -92,7 +92,8 @@ export class ImageService {
     const builder = this.drivers.recipe(body.kind);
     const recipe = { ...builder.recipe };
     const image = existing
-      ? (await updateImage(this.store, existing.id, { state: 'building', updatedAt: now, recipe }))!
+      ? // A failed build built again here: its files (and its row's node) are this node's.
+        (await updateImage(this.store, existing.id, { state: 'building', updatedAt: now, recipe, path: dir }))!
       : await insertImage(this.store, {
           id: newId('img'),
           name,

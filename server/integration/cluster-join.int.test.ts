@@ -2,7 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import type { ClusterNode } from '@/lib/contracts/nodes';
-import { adminToken, client, jobDone, removeDataDir, type RunningServer, startServer, until } from './harness';
+import type { Socket } from 'socket.io-client';
+import { adminToken, client, connected, jobDone, loginCookie, removeDataDir, type RunningServer, socket, startServer, until } from './harness';
 
 /**
  * Step 1 of the cluster plan (nodes, join tokens, heartbeat): two real servers, A and B, each
@@ -155,14 +156,27 @@ describe('cluster join (two nodes, one PostgreSQL)', () => {
 describe('operations forwarded to the owning node', () => {
   let apiB: ApiClient;
   let nodeAId = '';
+  /** A browser on A (step 3: events of B's jobs and machines reach it through PostgreSQL). */
+  let onA: Socket | undefined;
+  const heard: { event: string; id: string; name?: string; state?: string }[] = [];
+  afterAll(() => void onA?.close());
 
-  it('a machine made on B is started, exec’d, its logs read and stopped through A', async () => {
+  it('a machine made on B is started, exec’d, its logs read and stopped through A; a browser on A hears B’s events', async () => {
     apiB = client(b!.url, token);
     nodeAId = (await api.nodes.list()).items.find((n) => n.name === 'a')!.id;
+    onA = socket(a!.url, '/events', { token });
+    onA.on('machine:update', (m) => heard.push({ event: 'machine:update', id: m.id, name: m.name, state: m.state }));
+    onA.on('machine:removed', (m) => heard.push({ event: 'machine:removed', id: m.id }));
+    onA.on('job:update', (j) => heard.push({ event: 'job:update', id: j.id, state: j.state }));
+    await connected(onA);
     const built = await jobDone(apiB, await apiB.images.build({ kind: 'busybox' }), 240_000);
     expect(built.state, built.error ?? '').toBe('succeeded');
-    const made = await jobDone(apiB, await apiB.machines.create({ name: 'on-b', image: 'busybox', memoryMib: 128, start: false }), 120_000);
+    const job = await apiB.machines.create({ name: 'on-b', image: 'busybox', memoryMib: 128, start: false });
+    const made = await jobDone(apiB, job, 120_000);
     expect(made.error).toBeNull();
+    // B ran the job and made the machine; the socket on A was told of both.
+    await until(() => heard.find((e) => e.event === 'job:update' && e.id === job.id && e.state === 'succeeded'), "B's job:update on A's socket", 10_000);
+    await until(() => heard.find((e) => e.event === 'machine:update' && e.name === 'on-b'), "B's machine:update on A's socket", 10_000);
     const seen = await until(async () => (await api.machines.list()).items.find((m) => m.name === 'on-b'), 'on-b listed on A');
     expect(seen.node?.name).toBe('b');
     expect((await jobDone(api, await api.machines.act('on-b', 'start'), 180_000)).error).toBeNull();
@@ -177,12 +191,44 @@ describe('operations forwarded to the owning node', () => {
     expect(logs).toBeTruthy();
     expect((await jobDone(api, await api.machines.act('on-b', 'stop', { force: true }), 120_000)).error).toBeNull();
     expect((await apiB.machines.get('on-b')).state).toBe('stopped');
+    // A's machine list (kept in memory) read it again when B said it changed.
+    await until(async () => ((await api.machines.get('on-b')).state === 'stopped' ? true : null), "on-b stopped in A's list", 10_000, 100);
     // The owner audited the real user, and that A forwarded it.
     const { items } = await apiB.audit.list({ limit: 100 });
     const exec = items.find((e) => e.action === 'machine.exec' && e.targetId === seen.id);
     expect(exec?.actorName).toBe('admin');
     expect(exec?.detail).toMatchObject({ forwardedBy: nodeAId });
   }, 600_000);
+
+  it('placement: a machine from B’s image made through A goes to B; a pin elsewhere, an unknown node and a draining node are refused', async () => {
+    const onB = await nodeB();
+    expect(onB!.drivers).toEqual(expect.arrayContaining(['qemu']));
+    const job = await api.machines.create({ name: 'placed', image: 'busybox', memoryMib: 128, start: false });
+    expect((await jobDone(api, job, 120_000)).error).toBeNull();
+    expect((await api.machines.get('placed')).node?.name).toBe('b');
+    expect((await apiB.machines.get('placed')).state).toBe('stopped');
+    // Pinned to B: the same place.
+    const pinned = await api.machines.create({ name: 'pinned', image: 'busybox', memoryMib: 128, start: false, node: 'b' });
+    expect((await jobDone(api, pinned, 120_000)).error).toBeNull();
+    expect((await api.machines.get('pinned')).node?.name).toBe('b');
+    // Pinned to A, which does not hold the image: 409 before anything is made.
+    await expect(api.machines.create({ name: 'pinned-a', image: 'busybox', start: false, node: 'a' })).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringMatching(/Image busybox is on node b/),
+    });
+    await expect(api.machines.create({ name: 'pinned-x', image: 'busybox', start: false, node: 'nope' })).rejects.toMatchObject({ status: 404 });
+    await api.nodes.drain('b');
+    try {
+      await expect(api.machines.create({ name: 'drained', image: 'busybox', start: false })).rejects.toMatchObject({
+        status: 409,
+        message: expect.stringMatching(/node b is draining/),
+      });
+    } finally {
+      await api.nodes.undrain('b');
+    }
+    expect((await api.machines.list()).items.map((m) => m.name).filter((n) => n.startsWith('pinned-') || n === 'drained')).toEqual([]);
+    for (const name of ['placed', 'pinned']) expect((await jobDone(api, await api.machines.destroy(name), 120_000)).error).toBeNull();
+  }, 300_000);
 
   it('a forged forward is 401, even with a good token beside it', async () => {
     const res = await fetch(`${b!.url}/api/machines/on-b/exec`, {
@@ -224,7 +270,28 @@ describe('operations forwarded to the owning node', () => {
     b = await startB([], dataDir);
     await until(async () => ((await api.machines.list()).items.find((x) => x.name === 'on-b')?.state === 'stopped' ? true : null), 'on-b back', 60_000, 500);
     expect((await jobDone(api, await api.machines.destroy('on-b'), 120_000)).error).toBeNull();
-    // Gone on its node (A's list learns of other nodes' changes with step 3's events).
     await expect(client(b.url, token).machines.get('on-b')).rejects.toMatchObject({ status: 404 });
+    // Gone from A's list too, and A's browser was told.
+    await until(async () => ((await api.machines.list()).items.some((m) => m.name === 'on-b') ? null : true), "on-b gone from A's list", 10_000, 100);
+    const id = heard.find((e) => e.name === 'on-b')!.id;
+    await until(() => heard.find((e) => e.event === 'machine:removed' && e.id === id), "machine:removed on A's socket", 10_000);
   }, 300_000);
+
+  it('a logout on A closes that session’s socket on B', async () => {
+    const cookie = await loginCookie(a!.url);
+    const onB = socket(b!.url, '/events', { cookie, origin: b!.url });
+    try {
+      await connected(onB);
+      const closed = new Promise<string>((resolve) => onB.once('disconnect', (reason) => resolve(reason)));
+      const out = await fetch(`${a!.url}/api/auth/logout`, {
+        method: 'POST',
+        headers: { cookie, origin: a!.url, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(out.status).toBeLessThan(300);
+      expect(await Promise.race([closed, new Promise((r) => setTimeout(() => r('still open after 10 s'), 10_000))])).toBe('io server disconnect');
+    } finally {
+      onB.close();
+    }
+  });
 });

@@ -7,7 +7,7 @@ import { toClusterNode } from './nodes';
 import { parseNodeUsage, usageSampler } from './node-usage';
 import { defaultNodeName } from './start';
 
-type ViewCore = Pick<Core, 'store' | 'cluster' | 'host' | 'version' | 'startedAt' | 'layout'>;
+type ViewCore = Pick<Core, 'store' | 'cluster' | 'host' | 'version' | 'startedAt' | 'layout' | 'drivers'>;
 
 /** One sampler per data dir: on one node the page's refetches measure the CPU between them. */
 const samplers = new Map<string, () => NodeUsage | null>();
@@ -45,6 +45,10 @@ export async function nodeViews(core: ViewCore, origin: string): Promise<Cluster
         online: true,
         heartbeatAgeMs: 0,
         capabilities: info.capabilities.filter((c) => c.available).map((c) => c.name),
+        drivers: core.drivers
+          .all()
+          .filter((d) => d.describe(info).available)
+          .map((d) => d.kind),
         cpus: info.cpus,
         memoryMib: info.memoryMib,
         joinedAt: core.startedAt,

@@ -10,9 +10,12 @@ export const OFFLINE_MS = 10_000;
 
 export function toClusterNode(n: NodeWithAge, selfId: string): ClusterNode {
   let caps: string[] = [];
+  let drivers: string[] = [];
   try {
     const info = JSON.parse(n.capabilitiesJson) as Partial<HostInfo>;
     caps = (info.capabilities ?? []).filter((c) => c.available).map((c) => c.name);
+    const runs: unknown = JSON.parse(n.driversJson);
+    drivers = Array.isArray(runs) ? runs.filter((d): d is string => typeof d === 'string') : [];
   } catch {
     // A row written by hand or by a newer version: no chips rather than no list.
   }
@@ -25,6 +28,7 @@ export function toClusterNode(n: NodeWithAge, selfId: string): ClusterNode {
     online: n.ageMs < OFFLINE_MS,
     heartbeatAgeMs: Math.max(0, n.ageMs),
     capabilities: caps,
+    drivers,
     cpus: n.cpus,
     memoryMib: n.memoryMib,
     joinedAt: n.joinedAt,

@@ -1,0 +1,1 @@
+ALTER TABLE `images` ADD `node_id` text;

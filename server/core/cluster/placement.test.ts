@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Store } from '@/db/client';
+import { insertImage, updateImage } from '@/db/repo/images';
+import type { ClusterNode } from '@/lib/contracts/nodes';
+import type { Cluster } from './cluster';
+import { placeNew, refusal } from './placement';
+
+let dir: string;
+let store: Store;
+
+const node = (id: string, name: string, more: Partial<ClusterNode> = {}): ClusterNode => ({
+  id,
+  name,
+  internalUrl: `http://${name}`,
+  version: '1',
+  state: 'active',
+  online: true,
+  heartbeatAgeMs: 0,
+  capabilities: [],
+  drivers: ['qemu', 'nspawn'],
+  cpus: 2,
+  memoryMib: 4096,
+  joinedAt: 1,
+  self: false,
+  ...more,
+});
+
+/** A cluster of A (this node, the founder) and B, as the registry would list them. */
+const cluster = (nodes: ClusterNode[]) => ({ self: { id: 'nod_a', name: 'a' }, nodes: async () => nodes }) as unknown as Cluster;
+const A = node('nod_a', 'a', { self: true });
+const B = node('nod_b', 'b');
+
+/** An image written by node `by` (what insertImage records as its node). */
+async function imageOn(by: string, name: string) {
+  store.node = { id: by, founder: by === 'nod_a' };
+  const now = Date.now();
+  const img = await insertImage(store, {
+    id: `img_${name.padEnd(12, '0')}`,
+    name,
+    kind: 'busybox',
+    state: 'ready',
+    sizeBytes: 1,
+    recipe: {},
+    createdAt: now,
+    updatedAt: now,
+    path: `/d/${name}`,
+  });
+  store.node = { id: 'nod_a', founder: true };
+  return img;
+}
+
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-place-'));
+  store = openDatabase({ sqlitePath: path.join(dir, 'db.sqlite'), migrationsDir: path.resolve('db/migrations') });
+  await store.migrate();
+});
+
+afterEach(async () => {
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('placement of a new machine', () => {
+  it('goes to the node that holds its image, pinned or not', async () => {
+    await imageOn('nod_b', 'bb');
+    expect(await placeNew(store, cluster([A, B]), { image: 'bb', driver: 'qemu' })).toBe('nod_b');
+    expect(await placeNew(store, cluster([A, B]), { image: 'bb', driver: 'qemu', node: 'b' })).toBe('nod_b');
+  });
+
+  it('refuses a pin away from the image, an unknown node, a draining node and a node without the driver', async () => {
+    await imageOn('nod_b', 'bb');
+    await expect(placeNew(store, cluster([A, B]), { image: 'bb', node: 'a' })).rejects.toThrow('Image bb is on node b');
+    await expect(placeNew(store, cluster([A, B]), { image: 'bb', node: 'zz' })).rejects.toThrow('Node zz not found');
+    await expect(placeNew(store, cluster([A, { ...B, state: 'draining' }]), { image: 'bb' })).rejects.toThrow('node b is draining');
+    await expect(placeNew(store, cluster([A, B]), { image: 'bb', driver: 'podman' })).rejects.toThrow(
+      'node b does not run podman machines (it runs qemu, nspawn)',
+    );
+  });
+
+  it('an image rebuilt on another node moves there; rows older than the cluster are the founder’s', async () => {
+    const img = await imageOn('nod_b', 'bb');
+    store.node = { id: 'nod_a', founder: true };
+    await updateImage(store, img.id, { path: '/a/bb' });
+    expect(await placeNew(store, cluster([A, B]), { image: 'bb' })).toBe('nod_a');
+    delete store.node;
+    await insertImage(store, {
+      id: 'img_old000000000',
+      name: 'old',
+      kind: 'busybox',
+      state: 'ready',
+      sizeBytes: 1,
+      recipe: {},
+      createdAt: 1,
+      updatedAt: 1,
+      path: '/o',
+    });
+    expect(await placeNew(store, cluster([A, B]), { image: 'old' })).toBe('nod_a');
+  });
+
+  it('without an image (an ISO install) it stays here unless pinned; a node whose probe has not answered is not judged on drivers', () => {
+    return Promise.all([
+      expect(placeNew(store, cluster([A, B]), { driver: 'qemu' })).resolves.toBe('nod_a'),
+      expect(placeNew(store, cluster([A, B]), { driver: 'qemu', node: 'b' })).resolves.toBe('nod_b'),
+    ]).then(() => {
+      expect(refusal({ ...B, drivers: [] }, 'podman')).toBeNull();
+      expect(refusal(B, undefined)).toBeNull();
+    });
+  });
+});
