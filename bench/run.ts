@@ -17,6 +17,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   beyond: () => import('./beyond'),
   display: () => import('./display'),
   diff: () => import('./diff'),
+  cluster: () => import('./cluster'),
 };
 
 const name = process.argv[2];

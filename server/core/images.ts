@@ -41,7 +41,7 @@ export class ImageService {
     private readonly bus: EventBus,
     private readonly settings: SettingsService,
     private readonly layout: { images: string; kernels: string; cache: string },
-    private readonly drivers: Pick<DriverRegistry, 'recipe'>,
+    private readonly drivers: Pick<DriverRegistry, 'recipe' | 'all'>,
     /** Images pulled from registries (kind `oci`). */
     readonly oci: OciImageService,
     /** Root filesystem tarballs imported (kind `rootfs`). */
@@ -157,6 +157,9 @@ export class ImageService {
     // A snapshot's disk chain (or a container's layers) ends in the image's files: deleting them would break it for good.
     const snaps = await countSnapshotsOfImage(this.store, row.name);
     if (snaps > 0) throw new ConflictError(`Image "${row.name}" is the base of ${snaps} snapshot${snaps === 1 ? '' : 's'}; delete them first.`);
+    // Copies drivers made of it in stores of their own (podman's pull or import) go first: they are found by its files.
+    const files = await this.files(row.name, { pull: true }).catch(() => this.files(row.name).catch(() => null));
+    if (files) for (const d of this.drivers.all()) await d.forgetImage?.(files);
     if (row.kind === 'oci') await this.oci.remove(JSON.parse(row.recipeJson));
     else await removeTree(resolveInside(this.layout.images, row.name));
     await deleteImage(this.store, id);

@@ -363,6 +363,11 @@ export interface MachineDriver {
   readonly hotStandby?: HotStandbyOps;
 
   create(m: MachineSpec, image: BootFiles): Promise<DriverResult>;
+  /**
+   * The image is being deleted: drop the copies of it this driver keeps in a store of its own
+   * (podman's pull or import), if any. A copy a container still uses stays. Never throws.
+   */
+  forgetImage?(image: BootFiles): Promise<void>;
   start(m: MachineSpec, image: BootFiles, opts: StartOptions): Promise<DriverResult>;
   /** Clean shutdown within `timeoutMs`, else (or with `force`) a hard stop. Resolves once the machine is down, with its record. */
   stop(m: MachineSpec, opts: { force: boolean; timeoutMs: number }): Promise<{ clean: boolean; runtime: DriverRuntime }>;

@@ -112,6 +112,12 @@ describe('podman pulls OCI images itself', () => {
     expect(leftovers()).toEqual([]);
     const ok = await cli(['run', '--rm', '--driver', 'podman', image]);
     expect([ok.stdout, ok.code], ok.stderr).toEqual(['tls only\n', 0]);
+    // Deleting the Hangar image removes podman's copy of it too (no container uses it: --rm).
+    const held = `${w.tls.host}/test/secure@${w.digests.secure}`;
+    expect((await podman(['image', 'exists', held])).code).toBe(0);
+    const id = (await api.images.list()).items.find((i) => i.name === image)!.id;
+    await api.images.remove(id);
+    expect((await podman(['image', 'exists', held])).code).toBe(1);
   });
 });
 

@@ -12,7 +12,7 @@ import { podmanArchiver } from './archive';
 import { podman } from './cli';
 import { describePodman, podmanFacts } from './describe';
 import { podmanDiffSource } from './diff-source';
-import { createFromRegistry, importRootfs, runTail } from './images';
+import { createFromRegistry, forgetPodmanCopies, importRootfs, runTail } from './images';
 import { commandOf, hostNetwork, podmanRuntime } from './runtime';
 
 /** Hangar's podman names: its containers, and the images imported from Hangar-built root filesystems. */
@@ -52,6 +52,10 @@ export class PodmanDriver implements MachineDriver {
     // The console is the container's shell (or its command): no separate shell channel.
     const network = podmanRuntime(m.runtime).network === 'host' ? 'host' : 'private';
     return { runtime: { image: ref, network, ssh: false, command: commandOf(m) }, log: [`root: podman image ${ref} of image ${image.image}`] };
+  }
+
+  forgetImage(image: BootFiles) {
+    return forgetPodmanCopies(image).catch(() => undefined);
   }
 
   async start(m: MachineSpec) {

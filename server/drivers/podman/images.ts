@@ -29,6 +29,24 @@ export async function importRootfs(rootfs: string): Promise<string> {
   return ref;
 }
 
+/**
+ * The podman images made of a Hangar image that is being deleted: its pull by digest, or every
+ * import of its root filesystem. podman refuses to remove one a container still uses (that one
+ * stays); a host without podman has none.
+ */
+export async function forgetPodmanCopies(image: BootFiles): Promise<void> {
+  const cmd = await podman().catch(() => null);
+  if (!cmd) return;
+  let refs: string[] = [];
+  if (image.oci?.pull) refs = [image.oci.pull.ref];
+  else if (image.kind !== 'oci' && image.rootfs && fs.existsSync(image.rootfs)) {
+    const ref = imageRef(image.rootfs);
+    const tags = await run([...cmd, 'images', '--format', '{{.Repository}}:{{.Tag}}', ref.slice(0, ref.lastIndexOf(':'))], { timeoutMs: 30_000 });
+    refs = tags.stdout.split('\n').filter(Boolean);
+  }
+  for (const ref of refs) await run([...cmd, 'rmi', ref], { timeoutMs: 60_000 });
+}
+
 /** podman's refusal in the words of Hangar's own pull (unknown image, login failed, TLS...), naming the pinned ref. */
 function pullError(stderr: string, src: OciPullSource): SkopeoError {
   const ref = { registry: src.registry, repository: '', tag: null, digest: null, full: src.ref };

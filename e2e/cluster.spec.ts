@@ -1,0 +1,77 @@
+import { ADMIN_PASSWORD, adminToken, client, jobDone, removeDataDir, startServer, until, type RunningServer } from '../server/integration/harness';
+import { startPostgres } from '../server/integration/postgres';
+import { axeProblems, expect, screenshotBothThemes, test } from './fixtures';
+
+/**
+ * A real two-node cluster beside the e2e server: PostgreSQL (as the integration tier starts it),
+ * node A with the web UI, node B joined with a token from A. B builds busybox, so a machine made
+ * through A is placed on B. The pages are A's.
+ */
+let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
+let a: RunningServer | undefined;
+let b: RunningServer | undefined;
+
+test.beforeAll(async () => {
+  test.setTimeout(400_000);
+  pg = await startPostgres();
+  a = await startServer({ env: { DATABASE_URL: pg.url }, args: ['--node-name', 'a'], ui: true });
+  const token = await adminToken(a.url);
+  const api = client(a.url, token);
+  const join = (await api.nodes.createToken({})).token;
+  b = await startServer({
+    env: { DATABASE_URL: pg.url },
+    args: ['--host', '127.0.0.1', '--node-name', 'b', '--cluster-join', a.url, '--token', join],
+    ownDataDir: true,
+  });
+  // Online, and its probe's drivers in its heartbeat (the form greys out nodes without the chosen driver).
+  await until(async () => (await api.nodes.list()).items.find((n) => n.name === 'b' && n.online && n.drivers.length), "node b's drivers", 90_000, 500);
+  const apiB = client(b.url, token);
+  const built = await jobDone(apiB, await apiB.images.build({ kind: 'busybox' }), 300_000);
+  expect(built.error).toBeNull();
+  const made = await jobDone(api, await api.machines.create({ name: 'far-1', image: 'busybox', memoryMib: 128, start: false }), 120_000);
+  expect(made.error).toBeNull();
+});
+
+test.afterAll(async () => {
+  await b?.stop();
+  await a?.stop();
+  for (const s of [a, b]) if (s) removeDataDir(s.dataDir);
+  await pg?.stop();
+});
+
+test('two nodes: both on the Nodes page, the Node column in the machines list, and the Node choice in New machine', async ({ page }) => {
+  const url = a!.url;
+  const login = await page.request.post(`${url}/api/auth/login`, { data: { username: 'admin', password: ADMIN_PASSWORD }, headers: { origin: url } });
+  expect(login.ok()).toBeTruthy();
+
+  await page.goto(`${url}/nodes`);
+  const cards = page.getByTestId('node-card');
+  await expect(cards).toHaveCount(2);
+  for (const card of await cards.all()) await expect(card).toHaveAttribute('data-state', 'online');
+  await expect(cards.filter({ hasText: 'this node' })).toHaveCount(1);
+  expect(await axeProblems(page)).toEqual([]);
+  await screenshotBothThemes(page, 'nodes-cluster');
+
+  await page.goto(`${url}/machines`);
+  await expect(page.getByRole('columnheader', { name: 'Node' })).toBeVisible();
+  const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'far-1', exact: true }) });
+  await expect(row.getByRole('cell', { name: 'b', exact: true })).toBeVisible();
+  // The search takes node:NAME.
+  await page.getByRole('searchbox').fill('node:a');
+  await expect(page.getByText('No machine matches these filters.')).toBeVisible();
+  await page.getByRole('searchbox').fill('node:b');
+  await expect(row).toBeVisible();
+  await page.getByRole('searchbox').fill('');
+
+  await page.getByRole('button', { name: '+ New machine' }).click();
+  const node = page.getByTestId('new-machine-node');
+  await expect(node).toBeVisible();
+  await expect(node.locator('option')).toHaveText(['Where its image is', 'a', 'b']);
+  // Pinned to A, which does not hold busybox: the server says where it is, in the form.
+  await page.getByLabel('Name', { exact: true }).fill('pinned-a');
+  await node.selectOption('a');
+  await page.getByRole('button', { name: 'Create and start' }).click();
+  await expect(page.getByRole('alert')).toContainText('Image busybox is on node b');
+  expect(await axeProblems(page)).toEqual([]);
+  await screenshotBothThemes(page, 'machines-cluster');
+});
