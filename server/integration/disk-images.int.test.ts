@@ -44,7 +44,10 @@ beforeAll(async () => {
   srv = await startServer();
   token = await adminToken(srv.url);
   api = client(srv.url, token);
-  web = http.createServer((_req, res) => res.end('this is not a disk\n'.repeat(100)));
+  // /small.qcow2: a good disk made by the first test; anything else: not a disk.
+  web = http.createServer((req, res) =>
+    req.url === '/small.qcow2' ? fs.createReadStream(path.join(tmp, 'small.qcow2')).pipe(res) : res.end('this is not a disk\n'.repeat(100)),
+  );
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
 }, 1_200_000);
 
@@ -109,6 +112,16 @@ describe.skipIf(!rootfs)('VM disk images with cloud-init', () => {
     expect(p.code, p.stderr).toBe(0);
     expect(p.stdout).toContain('Disk image local-raw is ready: raw, 1.0 GiB virtual');
     expect(fs.existsSync(raw)).toBe(true);
+    // A good disk by URL (a job that downloads, checks and keeps it), from a private address an admin allowed.
+    await api.settings.update({ downloadAllowPrivate: true });
+    try {
+      const u = await cli(['images', 'import', `http://127.0.0.1:${(web.address() as AddressInfo).port}/small.qcow2`, '--disk', '--name', 'from-url']);
+      expect(u.code, u.stderr).toBe(0);
+      expect(u.stdout).toContain('Disk image from-url is ready: qcow2, 1.0 GiB virtual');
+    } finally {
+      await api.settings.update({ downloadAllowPrivate: false });
+    }
+    expect(leftovers()).toEqual([]);
     const ls = await cli(['images', 'ls']);
     expect(ls.stdout).toMatch(/cloudy .* qcow2, 1\.5 GiB virtual/);
     expect(ls.stdout).toMatch(/local-raw .* raw, 1\.0 GiB virtual/);
