@@ -59,7 +59,10 @@ export function Overview() {
   }, [history]);
   const jobs = useQuery(queries(api).jobs());
   const machines = useQuery(queries(api).machines()).data;
-  const byState = machineStates.map((s) => ({ s, n: machines?.filter((m) => m.state === s).length ?? usage.data?.machines[s] ?? 0 }));
+  // `unknown` (its node offline: a cluster only) is shown when a machine is.
+  const byState = machineStates
+    .map((s) => ({ s, n: machines?.filter((m) => m.state === s).length ?? usage.data?.machines[s] ?? 0 }))
+    .filter(({ s, n }) => s !== 'unknown' || n > 0);
   return (
     <div className="space-y-6">
       {usage.error && <p className="text-sm text-red-600">Could not read the host&apos;s figures: {usage.error.message}</p>}

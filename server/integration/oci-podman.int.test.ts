@@ -71,6 +71,9 @@ describe('podman pulls OCI images itself', () => {
     expect(derived.code).toBe(3);
     const seven = await cli(['run', '--rm', '--driver', 'podman', base, '--', 'exit 7']);
     expect(seven.code).toBe(7);
+    // On a terminal (-it): the command sees a tty, and its exit code comes through.
+    const tty = await cli(['run', '-it', '--rm', '--driver', 'podman', base, '--', 'test -t 0 && echo on-a-tty; exit 3']);
+    expect([tty.code, tty.stdout], tty.stderr).toEqual([3, expect.stringContaining('on-a-tty')]);
     expect((await api.machines.list()).items).toEqual([]);
     expect(leftovers()).toEqual([]);
     expect(srv.output()).not.toContain(AUTH.password);
