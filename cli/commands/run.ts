@@ -123,7 +123,7 @@ export async function runCmd(argv: string[]): Promise<number> {
   const body = { name, image, driver: driver.data, memoryMib, ...(d.networks.length ? { network } : {}), ...(app && cmd.length ? { command: cmd } : {}) };
   await followJob(api, await api.machines.create(body), true);
   try {
-    if (app) return await attach(name, 'serial', undefined, { quiet: true });
+    if (app) return await attach(name, 'serial', undefined, { quiet: true }).catch((err: unknown) => endedBeforeAttach(api, name, err));
     // A container's own shell (through nsenter), else the console (a VM's serial line, a podman container's shell).
     const shell = d.consoles.shell?.kind === 'container-shell' ? 'ssh' : 'serial';
     if (interactive) return await attach(name, shell, cmd.length ? `${cmd.map(quote).join(' ')}; exit $?\n` : undefined);
@@ -139,4 +139,17 @@ export async function runCmd(argv: string[]): Promise<number> {
     else if (app) process.stderr.write(`${name} stays, stopped (hangar start ${name} runs it again; hangar rm ${name} removes it).\n`);
     else process.stderr.write(`${name} keeps running (hangar rm ${name} removes it).\n`);
   }
+}
+
+/**
+ * A command that ended before its console could be attached (`run -it IMAGE -- true`): what it
+ * printed (its console log holds this one run) and its exit code, as if attached. Any other
+ * failure to attach is passed on.
+ */
+async function endedBeforeAttach(api: ApiClient, name: string, err: unknown): Promise<number> {
+  const m = await api.machines.get(name).catch(() => null);
+  const ended = m?.state === 'stopped' ? /exited with code (\d+)|killed by signal (\d+)/.exec(m.stateReason ?? '') : null;
+  if (!ended) throw err;
+  process.stdout.write((await api.machines.logs(name, { tail: 1024 * 1024 })).text);
+  return ended[1] !== undefined ? Number(ended[1]) : 128 + Number(ended[2]);
 }

@@ -90,8 +90,13 @@ export class PodmanDriver implements MachineDriver {
     while (Date.now() < end) {
       const pid = readPids(m.dir)?.holder;
       if (pid && (await this.status(m)) === 'running') return { runtime: { ...m.runtime, pid, serialFrom }, log: [`podman holder pid ${pid}`] };
-      if (fs.existsSync(f.exit))
+      if (fs.existsSync(f.exit)) {
+        // An application container whose command ended already (`run -it IMAGE -- true`) ran: its output and exit code are
+        // kept as for a longer one. podman's own failure (125: no such image, a bad flag) and an OS container's shell ending are not a start.
+        if (pid && commandOf(m) && holderExitCode(m.dir) !== 125)
+          return { runtime: { ...m.runtime, pid, serialFrom }, log: [`podman holder pid ${pid}; the command has ended already`] };
         throw new Error(`podman run exited: ${fs.readFileSync(f.log, 'utf8').slice(serialFrom).trim().split('\n').slice(-3).join(' ')}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('The container did not start within 30 s.');
