@@ -230,7 +230,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
         <button
           type="submit"
           disabled={create.isPending}
-          className="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-60"
+          className="shrink-0 rounded-md bg-sky-700 px-3 whitespace-nowrap py-1.5 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-60"
         >
           {create.isPending ? 'Creating…' : 'Create and start'}
         </button>
