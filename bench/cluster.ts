@@ -1,31 +1,13 @@
 import http from 'node:http';
-import { adminToken, client, connected, removeDataDir, socket, startServer, until, type RunningServer } from '@/server/integration/harness';
+import { client, connected, socket, until } from '@/server/integration/harness';
+import { startTwoNodes, type TwoNodes } from '@/server/integration/two-nodes';
 import { startPostgres } from '@/server/integration/postgres';
+import { sequentialGets } from './sequential';
 import { percentile, round } from './stats';
 
 const REQUESTS = 1000;
 const WARMUP = 100;
 const EVENTS = 40;
-
-/** GET one path over a keep-alive agent, one at a time: latencies in ms. */
-async function sequential(url: string, token: string, agent: http.Agent, n: number): Promise<number[]> {
-  const get = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      http
-        .get(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
-          res.resume();
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${url}: status ${res.statusCode}`))));
-        })
-        .on('error', reject);
-    });
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await get();
-    times.push(performance.now() - t);
-  }
-  return times;
-}
 
 /**
  * Two nodes on one PostgreSQL (a throwaway server, as the integration tier starts it), A the
@@ -39,20 +21,11 @@ async function sequential(url: string, token: string, agent: http.Agent, n: numb
  */
 export async function run() {
   const pg = await startPostgres();
-  let a: RunningServer | undefined;
-  let b: RunningServer | undefined;
+  let nodes: TwoNodes | undefined;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    a = await startServer({ env: { DATABASE_URL: pg.url }, args: ['--node-name', 'a'] });
-    const token = await adminToken(a.url);
-    const apiA = client(a.url, token);
-    const joinToken = (await apiA.nodes.createToken({})).token;
-    b = await startServer({
-      env: { DATABASE_URL: pg.url },
-      args: ['--host', '127.0.0.1', '--node-name', 'b', '--cluster-join', a.url, '--token', joinToken],
-      ownDataDir: true,
-    });
-    await until(async () => (await apiA.nodes.list()).items.find((n) => n.name === 'b' && n.online), 'node b online', 60_000, 200);
+    nodes = await startTwoNodes(pg.url);
+    const { a, b, token } = nodes;
     const apiB = client(b.url, token);
 
     // Events: both sockets hear the same job's progress; B's is where they are made.
@@ -76,13 +49,13 @@ export async function run() {
     // Forwarding: a long job on B, its log asked of B and of A.
     const job = await apiB.jobs.demo({ seconds: 600, steps: 100 });
     const path = `/api/jobs/${job.id}/logs`;
-    await sequential(b.url + path, token, agent, WARMUP);
-    await sequential(a.url + path, token, agent, WARMUP);
+    await sequentialGets(b.url + path, token, agent, WARMUP);
+    await sequentialGets(a.url + path, token, agent, WARMUP);
     const direct: number[] = [];
     const forwarded: number[] = [];
     for (let half = 0; half < 2; half++) {
-      direct.push(...(await sequential(b.url + path, token, agent, REQUESTS / 2)));
-      forwarded.push(...(await sequential(a.url + path, token, agent, REQUESTS / 2)));
+      direct.push(...(await sequentialGets(b.url + path, token, agent, REQUESTS / 2)));
+      forwarded.push(...(await sequentialGets(a.url + path, token, agent, REQUESTS / 2)));
     }
     await apiB.jobs.cancel(job.id);
     const p = (v: number[], q: number) => round(percentile(v, q), 3);
@@ -99,9 +72,7 @@ export async function run() {
     };
   } finally {
     agent.destroy();
-    await b?.stop();
-    await a?.stop();
-    for (const s of [a, b]) if (s) removeDataDir(s.dataDir);
+    await nodes?.stop();
     await pg.stop();
   }
 }

@@ -4,31 +4,16 @@ import https from 'node:https';
 import path from 'node:path';
 import { startServer, type RunningServer } from '@/server/integration/harness';
 import { echoProbe } from './echo-probe-client';
+import { sequentialGets } from './sequential';
 import { percentile, round } from './stats';
 
 const REQUESTS = 2000;
 const WARMUP = 200;
 
-/** GET one API path over a keep-alive agent, one at a time: latencies in ms. */
+/** The page of machines, one request after another: latencies in ms after a warm-up. */
 async function sequential(url: string, token: string, agent: http.Agent): Promise<number[]> {
-  const get = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const mod = url.startsWith('https:') ? https : http;
-      mod
-        .get(`${url}/api/machines?limit=10`, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
-          res.resume();
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-        })
-        .on('error', reject);
-    });
-  for (let i = 0; i < WARMUP; i++) await get();
-  const times: number[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    const t = performance.now();
-    await get();
-    times.push(performance.now() - t);
-  }
-  return times;
+  await sequentialGets(`${url}/api/machines?limit=10`, token, agent, WARMUP);
+  return sequentialGets(`${url}/api/machines?limit=10`, token, agent, REQUESTS);
 }
 
 /** An admin token, asked of a server with a cookie login (any scheme, the CA trusted). */

@@ -1,4 +1,5 @@
-import { ADMIN_PASSWORD, adminToken, client, jobDone, removeDataDir, startServer, until, type RunningServer } from '../server/integration/harness';
+import { ADMIN_PASSWORD, client, jobDone } from '../server/integration/harness';
+import { startTwoNodes, type TwoNodes } from '../server/integration/two-nodes';
 import { startPostgres } from '../server/integration/postgres';
 import { axeProblems, expect, screenshotBothThemes, test } from './fixtures';
 
@@ -8,39 +9,26 @@ import { axeProblems, expect, screenshotBothThemes, test } from './fixtures';
  * through A is placed on B. The pages are A's.
  */
 let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
-let a: RunningServer | undefined;
-let b: RunningServer | undefined;
+let nodes: TwoNodes | undefined;
 
 test.beforeAll(async () => {
   test.setTimeout(400_000);
   pg = await startPostgres();
-  a = await startServer({ env: { DATABASE_URL: pg.url }, args: ['--node-name', 'a'], ui: true });
-  const token = await adminToken(a.url);
-  const api = client(a.url, token);
-  const join = (await api.nodes.createToken({})).token;
-  b = await startServer({
-    env: { DATABASE_URL: pg.url },
-    args: ['--host', '127.0.0.1', '--node-name', 'b', '--cluster-join', a.url, '--token', join],
-    ownDataDir: true,
-  });
-  // Online, and its probe's drivers in its heartbeat (the form greys out nodes without the chosen driver).
-  await until(async () => (await api.nodes.list()).items.find((n) => n.name === 'b' && n.online && n.drivers.length), "node b's drivers", 90_000, 500);
-  const apiB = client(b.url, token);
+  nodes = await startTwoNodes(pg.url, { ui: true });
+  const apiB = client(nodes.b.url, nodes.token);
   const built = await jobDone(apiB, await apiB.images.build({ kind: 'busybox' }), 300_000);
   expect(built.error).toBeNull();
-  const made = await jobDone(api, await api.machines.create({ name: 'far-1', image: 'busybox', memoryMib: 128, start: false }), 120_000);
+  const made = await jobDone(nodes.api, await nodes.api.machines.create({ name: 'far-1', image: 'busybox', memoryMib: 128, start: false }), 120_000);
   expect(made.error).toBeNull();
 });
 
 test.afterAll(async () => {
-  await b?.stop();
-  await a?.stop();
-  for (const s of [a, b]) if (s) removeDataDir(s.dataDir);
+  await nodes?.stop();
   await pg?.stop();
 });
 
 test('two nodes: both on the Nodes page, the Node column in the machines list, and the Node choice in New machine', async ({ page }) => {
-  const url = a!.url;
+  const url = nodes!.a.url;
   const login = await page.request.post(`${url}/api/auth/login`, { data: { username: 'admin', password: ADMIN_PASSWORD }, headers: { origin: url } });
   expect(login.ok()).toBeTruthy();
 

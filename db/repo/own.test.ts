@@ -1,13 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Store } from '@/db/client';
+import { describe, expect, it } from 'vitest';
+import type { Store } from '@/db/client';
+import { withTempStore } from '@/db/temp-store';
 import { getMachineRowsByIds, insertMachine, listMachineRowsInStates } from './machines';
 import { isOwnRow } from './own';
 import { insertSnapshot, listSnapshotRowsInState } from './snapshots';
 
-let dir: string;
 let store: Store;
 
 const add = (name: string) =>
@@ -29,16 +26,7 @@ const add = (name: string) =>
 
 const snap = (id: string) => insertSnapshot(store, { id, kind: 'live', label: id, state: 'pending', path: `/x/${id}`, createdAt: 1 });
 
-beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-own-'));
-  store = openDatabase({ sqlitePath: path.join(dir, 'db.sqlite'), migrationsDir: path.resolve('db/migrations') });
-  await store.migrate();
-});
-
-afterEach(async () => {
-  await store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+withTempStore('own', (s) => (store = s));
 
 const names = (rows: { name: string }[]) => rows.map((r) => r.name).sort();
 const ids = (rows: { id: string }[]) => rows.map((r) => r.id).sort();

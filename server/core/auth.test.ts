@@ -1,24 +1,13 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Store } from '@/db/client';
+import { describe, expect, it } from 'vitest';
+import type { Store } from '@/db/client';
+import { withTempStore } from '@/db/temp-store';
 import { updateUser } from '@/db/repo/users';
 import { AuthService } from './auth';
 
-let dir: string;
 let store: Store;
 let clock = 1_000_000;
 
-beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-auth-'));
-  store = openDatabase({ sqlitePath: path.join(dir, 'db.sqlite'), migrationsDir: path.resolve('db/migrations') });
-  await store.migrate();
-});
-afterEach(async () => {
-  await store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+withTempStore('auth', (s) => (store = s));
 
 async function withToken() {
   const auth = new AuthService(store, () => clock);

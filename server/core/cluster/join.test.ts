@@ -1,26 +1,15 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Store } from '@/db/client';
+import { describe, expect, it } from 'vitest';
+import type { Store } from '@/db/client';
+import { withTempStore } from '@/db/temp-store';
 import { consumeJoinToken, insertJoinToken } from '@/db/repo/join-tokens';
 import { insertNode, listNodes } from '@/db/repo/nodes';
 import { hashSecret } from '../auth';
 import { JoinService, versionMismatch } from './join';
 import { toClusterNode } from './nodes';
 
-let dir: string;
 let store: Store;
 
-beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-join-'));
-  store = openDatabase({ sqlitePath: path.join(dir, 'db.sqlite'), migrationsDir: path.resolve('db/migrations') });
-  await store.migrate();
-});
-afterEach(async () => {
-  await store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+withTempStore('join', (s) => (store = s));
 
 const body = (token: string, version = '1.0.0') => ({
   token,

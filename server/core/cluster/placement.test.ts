@@ -1,14 +1,11 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Store } from '@/db/client';
+import { describe, expect, it } from 'vitest';
+import type { Store } from '@/db/client';
+import { withTempStore } from '@/db/temp-store';
 import { insertImage, updateImage } from '@/db/repo/images';
 import type { ClusterNode } from '@/lib/contracts/nodes';
 import type { Cluster } from './cluster';
 import { placeNew, refusal } from './placement';
 
-let dir: string;
 let store: Store;
 
 const node = (id: string, name: string, more: Partial<ClusterNode> = {}): ClusterNode => ({
@@ -52,16 +49,7 @@ async function imageOn(by: string, name: string) {
   return img;
 }
 
-beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-place-'));
-  store = openDatabase({ sqlitePath: path.join(dir, 'db.sqlite'), migrationsDir: path.resolve('db/migrations') });
-  await store.migrate();
-});
-
-afterEach(async () => {
-  await store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+withTempStore('place', (s) => (store = s));
 
 describe('placement of a new machine', () => {
   it('goes to the node that holds its image, pinned or not', async () => {
