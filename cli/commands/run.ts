@@ -147,8 +147,14 @@ export async function runCmd(argv: string[]): Promise<number> {
  * failure to attach is passed on.
  */
 async function endedBeforeAttach(api: ApiClient, name: string, err: unknown): Promise<number> {
-  const m = await api.machines.get(name).catch(() => null);
-  const ended = m?.state === 'stopped' ? /exited with code (\d+)|killed by signal (\d+)/.exec(m.stateReason ?? '') : null;
+  // The server records the end a moment after the command's exit: look for a few seconds.
+  let ended: RegExpExecArray | null = null;
+  for (let i = 0; i < 30 && !ended; i++) {
+    const m = await api.machines.get(name).catch(() => null);
+    ended = m?.state === 'stopped' ? /exited with code (\d+)|killed by signal (\d+)/.exec(m.stateReason ?? '') : null;
+    if (!ended && m?.state !== 'running' && m?.state !== 'starting') break;
+    if (!ended) await new Promise((r) => setTimeout(r, 100));
+  }
   if (!ended) throw err;
   process.stdout.write((await api.machines.logs(name, { tail: 1024 * 1024 })).text);
   return ended[1] !== undefined ? Number(ended[1]) : 128 + Number(ended[2]);

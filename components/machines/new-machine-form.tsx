@@ -18,8 +18,10 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
   const images = useQuery(queries(api).images());
   // What each driver can do here: its name in the list, whether this host has it, its networks.
   const drivers = useQuery(queries(api).drivers());
-  // A cluster: which node makes it (one node lists only itself, and the choice is not shown).
-  const nodes = useQuery(queries(api).nodes()).data ?? [];
+  // A cluster: which node makes it (one node lists only itself, and the choice is not shown). The node list is an
+  // admin's (GET /api/nodes); others get where the image is, or `hangar create --node`.
+  const admin = useQuery(queries(api).me()).data?.user.role === 'admin';
+  const nodes = useQuery({ ...queries(api).nodes(), enabled: admin }).data ?? [];
   const ready = images.data?.filter((i) => i.state === 'ready') ?? [];
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [kind, setKind] = useState<DriverKind | null>(null);

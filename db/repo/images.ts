@@ -1,7 +1,7 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { Image } from '@/lib/contracts/images';
 import type { Store } from '../client';
-import { newRowNode } from './own';
+import { newRowNode, ownRows } from './own';
 
 type ImageRow = Store['t']['images']['$inferSelect'];
 export type ImagePatch = Partial<Pick<ImageRow, 'state' | 'sizeBytes' | 'updatedAt' | 'path'>> & { recipe?: Record<string, unknown> };
@@ -83,6 +83,11 @@ export async function countSnapshotsOfImage(s: Store, name: string): Promise<num
 
 /** Builds that were running when the server stopped cannot finish. */
 export async function failBuildingImages(s: Store, now: number): Promise<number> {
-  const rows = await s.db.update(s.t.images).set({ state: 'failed', updatedAt: now }).where(eq(s.t.images.state, 'building')).returning({ id: s.t.images.id });
+  // A cluster: this node's builds only (another node's may be running).
+  const rows = await s.db
+    .update(s.t.images)
+    .set({ state: 'failed', updatedAt: now })
+    .where(and(eq(s.t.images.state, 'building'), ownRows(s, s.t.images.nodeId)))
+    .returning({ id: s.t.images.id });
   return rows.length;
 }

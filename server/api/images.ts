@@ -47,6 +47,7 @@ export const imageRoutes = [
   defineRoute({
     method: 'delete',
     path: '/images/{id}',
+    owner: { image: 'id' },
     name: 'deleteImage',
     tag: 'images',
     summary: 'Delete an image no machine uses',

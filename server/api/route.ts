@@ -11,6 +11,7 @@ import { NODE_HEADERS } from '@/server/core/cluster/cluster';
 import { forward } from '@/server/core/cluster/forward';
 import { placeNew, type PlacementAsk } from '@/server/core/cluster/placement';
 import { jobNodeId } from '@/db/repo/jobs';
+import { getImageRow } from '@/db/repo/images';
 import type { Machine } from '@/lib/contracts/machines';
 import { decodeCursor, type PageRequest } from '@/server/core/paging';
 import { credentialsFrom, forwardedFrom, isSameOrigin } from '@/server/transport/credentials';
@@ -56,6 +57,8 @@ async function ownerOf(c: Context<AppEnv>, spec: AnyRouteSpec, rule: OwnerRule |
     return parsed?.success ? placeNew(core.store, core.cluster, parsed.data as PlacementAsk) : null;
   }
   if ('job' in rule) return jobNodeId(core.store, c.req.param(rule.job) ?? '');
+  // Its files are on the node that made it (rows older than the cluster: the founder's).
+  if ('image' in rule) return (await getImageRow(core.store, { id: c.req.param(rule.image) ?? '' }))?.nodeId ?? null;
   const snap = await core.snapshots.resolve(c.req.param(rule.snapshot) ?? '').catch(() => null);
   return snap?.nodeId ?? null;
 }

@@ -153,7 +153,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     options: opts.cluster,
     status: () => nodeStatus(host, heartbeatUsage, drivers),
   });
-  // A node that joined leaves the image passes (images name no node yet) to the founder; the other passes see only this node's rows (db/repo/own.ts).
+  // A node that joined leaves the image passes to the founder (see Cluster.ownsNothingYet); the other passes see only this node's rows (db/repo/own.ts).
   const owns = !cluster.ownsNothingYet;
   // What this node inserts (machines, snapshots) is its own.
   if (cluster.enabled) store.node = { id: cluster.self.id, founder: cluster.founder };
@@ -169,7 +169,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   if (owns) oci.recover();
   const rootfs = new RootfsImageService(store, jobs, bus, layout.images, () => settings.get().downloadAllowPrivate);
   const images = new ImageService(store, jobs, bus, settings, layout, drivers, oci, rootfs);
-  if (owns) await images.recover();
+  // Every node: its own cut-off builds (failBuildingImages takes own rows) and its own images dir's scratch.
+  await images.recover();
   if (owns) await rootfs.recover();
   const diskImages = new DiskImageService(store, jobs, bus, layout.images, importRoots(layout.root), () => settings.get().downloadAllowPrivate);
   if (owns) await diskImages.recover();

@@ -19,9 +19,24 @@ const AUDIENCE_KEEP_MS = 12_000;
  * has answered its heartbeat, a broadcast stays here (no NOTIFY nobody hears). Returns its close.
  */
 export function shareEvents(io: Server, mainPool: Pool): () => Promise<void> {
-  const pool = new pg.Pool({ ...mainPool.options, max: 4 });
-  // The connection that LISTENs is checked out for good: a dropped connection must not be an uncaught 'error'.
-  pool.on('connect', (client) => client.on('error', (err) => console.error(`cluster events: database connection: ${err.message}`)));
+  // A connection that cannot be had within 10 s fails the publish (logged) instead of queueing events for ever.
+  const pool = new pg.Pool({ ...mainPool.options, max: 4, connectionTimeoutMillis: 10_000 });
+  pool.on('connect', (client) => {
+    // The connection that LISTENs is checked out for good: a dropped one must not be an uncaught 'error'...
+    client.on('error', (err) => console.error(`cluster events: database connection: ${err.message}`));
+    // ...nor hold its pool slot for ever (the adapter forgets it and LISTENs on a new one). Only that one
+    // has a notification listener; a query's connection is given back by its query.
+    client.once('end', () =>
+      setImmediate(() => {
+        if (client.listenerCount('notification') === 0) return;
+        try {
+          (client as unknown as { release(destroy: boolean): void }).release(true);
+        } catch {
+          // already given back
+        }
+      }),
+    );
+  });
   pool.on('error', (err) => console.error(`cluster events: database connection: ${err.message}`));
   const shared = createAdapter(pool, { errorHandler: (err) => console.error(`cluster events: ${err.message}`) });
   // The in-memory adapter socket.io was made with (a class: socket.io constructs whatever is set here).
@@ -31,15 +46,24 @@ export function shareEvents(io: Server, mainPool: Pool): () => Promise<void> {
     if (nsp.name !== SHARED_NSP) return new local(nsp);
     const adapter = shared(nsp);
     const broadcast = adapter.broadcast.bind(adapter);
-    adapter.broadcast = (packet, opts) => broadcast(packet, othersHeard(adapter) ? opts : { ...opts, flags: { ...opts.flags, local: true } });
+    // The adapter publishes (a NOTIFY, or an INSERT and a NOTIFY) and then delivers here; over several pool
+    // connections two events could overtake each other, here and on the other nodes. One at a time keeps
+    // their order (a job's `running` never lands after its `succeeded`).
+    let last: Promise<void> = Promise.resolve();
+    adapter.broadcast = (packet, opts) => {
+      const shareIt = othersHeard(adapter);
+      const sent = last.then(() => broadcast(packet, shareIt ? opts : { ...opts, flags: { ...opts.flags, local: true } }));
+      last = sent.catch(() => undefined);
+      return sent;
+    };
     return adapter;
   }
   io.adapter(pick as unknown as Parameters<Server['adapter']>[0]);
-  return () => pool.end();
+  return () => Promise.race([pool.end(), new Promise<void>((r) => setTimeout(r, 3_000).unref())]);
 }
 
 /** Another node's adapter has answered this one's heartbeat lately (socket.io-adapter's own record; unknown: assume so). */
-function othersHeard(adapter: unknown): boolean {
+export function othersHeard(adapter: unknown): boolean {
   const known = (adapter as { nodesMap?: Map<string, number> }).nodesMap;
   return known ? known.size > 0 : true;
 }

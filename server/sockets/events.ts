@@ -1,9 +1,11 @@
 import type { Namespace, Server } from 'socket.io';
 import type { EventsClientToServer, EventsServerToClient } from '@/lib/events';
+import type { MachineStatsTick } from '@/lib/contracts/stats';
 import type { Core } from '@/server/core/hangar';
 import { hasRole } from '@/lib/roles';
 import { statsWatchSchema } from '@/lib/contracts/stats';
 import { socketAuth, type SocketData } from './auth';
+import { othersHeard } from './cluster-relay';
 
 const ADMINS = 'admins';
 /** Everyone who sees every machine (viewer and up); a member is in the rooms of their machines. */
@@ -46,6 +48,16 @@ export function mountEvents(io: Server, core: Core): () => void {
     // A grant given or taken later disconnects the member's sockets: they come back with fresh rooms.
     else for (const id of await core.grants.machineIdsOf(p.user.id)) void socket.join(machineRoom(id));
   });
+  /** A tick to this node's sockets: seers get it whole; members the machines given to them, one message each (their sockets are in those rooms only). */
+  const statsHere = (tick: MachineStatsTick) => {
+    nsp.local.to(SEERS).emit('stats:machines', tick);
+    for (const item of tick.items)
+      nsp.local
+        .to(machineRoom(item.id))
+        .except(SEERS)
+        .emit('stats:machines', { t: tick.t, items: [item] });
+  };
+  if (core.cluster.enabled) (nsp as unknown as Namespace).on('stats:machines', statsHere);
   // Sample only while someone is here to see it.
   core.stats.audience = () => nsp.sockets.size > 0;
   const rooms = (ownerId: string | null) => (ownerId ? [ADMINS, userRoom(ownerId)] : [ADMINS]);
@@ -64,13 +76,9 @@ export function mountEvents(io: Server, core: Core): () => void {
     // Every node tells its own browsers of node changes and of its host; the rest reaches every node's (cluster-relay.ts).
     core.bus.subscribe('node:update', (n) => nsp.local.to(SEERS).emit('node:update', n)),
     core.bus.subscribe('stats:machines', (tick) => {
-      nsp.to(SEERS).emit('stats:machines', tick);
-      // Members get the machines given to them, one message each (their sockets are in those rooms only).
-      for (const item of tick.items)
-        nsp
-          .to(machineRoom(item.id))
-          .except(SEERS)
-          .emit('stats:machines', { t: tick.t, items: [item] });
+      statsHere(tick);
+      // A cluster: the tick goes to the other nodes once, server to server, and each hands it out there.
+      if (core.cluster.enabled && othersHeard(nsp.adapter)) (nsp as unknown as Namespace).serverSideEmit('stats:machines', tick);
     }),
     core.bus.subscribe('stats:host', (tick) => nsp.local.to(SEERS).emit('stats:host', tick)),
   ];

@@ -93,8 +93,15 @@ export class PodmanDriver implements MachineDriver {
       if (fs.existsSync(f.exit)) {
         // An application container whose command ended already (`run -it IMAGE -- true`) ran: its output and exit code are
         // kept as for a longer one. podman's own failure (125: no such image, a bad flag) and an OS container's shell ending are not a start.
-        if (pid && commandOf(m) && holderExitCode(m.dir) !== 125)
+        const code = holderExitCode(m.dir);
+        if (pid && commandOf(m) && code !== 125) {
+          // The exit file is being written: read it again.
+          if (code === null) {
+            await new Promise((r) => setTimeout(r, 50));
+            continue;
+          }
           return { runtime: { ...m.runtime, pid, serialFrom }, log: [`podman holder pid ${pid}; the command has ended already`] };
+        }
         throw new Error(`podman run exited: ${fs.readFileSync(f.log, 'utf8').slice(serialFrom).trim().split('\n').slice(-3).join(' ')}`);
       }
       await new Promise((r) => setTimeout(r, 100));

@@ -39,9 +39,10 @@ export async function forgetPodmanCopies(image: BootFiles): Promise<void> {
   if (!cmd) return;
   let refs: string[] = [];
   if (image.oci?.pull) refs = [image.oci.pull.ref];
-  else if (image.kind !== 'oci' && image.rootfs && fs.existsSync(image.rootfs)) {
-    const ref = imageRef(image.rootfs);
-    const tags = await run([...cmd, 'images', '--format', '{{.Repository}}:{{.Tag}}', ref.slice(0, ref.lastIndexOf(':'))], { timeoutMs: 30_000 });
+  else if (image.kind !== 'oci' && image.rootfs) {
+    // By the image's name alone (imageRef's repository): its root filesystem may be gone already.
+    const repo = `localhost/hangar-${path.basename(path.dirname(image.rootfs))}`;
+    const tags = await run([...cmd, 'images', '--format', '{{.Repository}}:{{.Tag}}', repo], { timeoutMs: 30_000 });
     refs = tags.stdout.split('\n').filter(Boolean);
   }
   for (const ref of refs) await run([...cmd, 'rmi', ref], { timeoutMs: 60_000 });
