@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
@@ -275,6 +277,11 @@ describe('operations forwarded to the owning node', () => {
     await until(async () => ((await api.machines.list()).items.some((m) => m.name === 'on-b') ? null : true), "on-b gone from A's list", 10_000, 100);
     const id = heard.find((e) => e.name === 'on-b')!.id;
     await until(() => heard.find((e) => e.event === 'machine:removed' && e.id === id), "machine:removed on A's socket", 10_000);
+    // B's image deleted through A: done on B, whose data dir holds its files.
+    const image = (await api.images.list()).items.find((i) => i.name === 'busybox')!;
+    expect(fs.existsSync(path.join(b.dataDir, 'images', 'busybox'))).toBe(true);
+    await api.images.remove(image.id);
+    expect(fs.existsSync(path.join(b.dataDir, 'images', 'busybox'))).toBe(false);
   }, 300_000);
 
   it('a logout on A closes that session’s socket on B', async () => {
