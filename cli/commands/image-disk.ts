@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { createApiClient } from '@/lib/api-client';
 import { diskResultSchema } from '@/lib/contracts/disk-images';
 import { formatBytes } from '@/lib/format';
 import { followJob } from '../follow';
+import { fileBody } from '../upload';
 import { CliError, printJson } from '../output';
 
 const USAGE =
@@ -35,10 +33,8 @@ export async function importDisk(api: ReturnType<typeof createApiClient>, argv: 
   if (/^https?:\/\//i.test(where)) job = await api.images.importDiskFrom({ url: where, ...opts });
   else if (where.startsWith('server:')) job = await api.images.importDiskFrom({ path: where.slice('server:'.length), ...opts });
   else {
-    const st = fs.statSync(where, { throwIfNoEntry: false });
-    if (!st?.isFile()) throw new CliError(`${where}: no such file`, 2);
-    const body = Readable.toWeb(fs.createReadStream(where)) as ReadableStream<Uint8Array>;
-    job = await api.images.importDisk(body, { ...opts, file: path.basename(where) });
+    const { body, name } = fileBody(where);
+    job = await api.images.importDisk(body, { ...opts, file: name });
   }
   const done = values['no-wait'] ? job : await followJob(api, job, json);
   if (json) return printJson(done);

@@ -1,12 +1,10 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { imageKindSchema, rootfsResultSchema } from '@/lib/contracts/images';
 import { createApiClient } from '@/lib/api-client';
 import { formatBytes } from '@/lib/format';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
+import { fileBody } from '../upload';
 import { CliError, printJson } from '../output';
 import { diskFacts, importDisk } from './image-disk';
 import { imagePublishCmd, PUBLISH_USAGE } from './image-publish';
@@ -69,10 +67,8 @@ async function importRootfs(api: ReturnType<typeof createApiClient>, argv: strin
   let job;
   if (/^https?:\/\//i.test(where)) job = await api.images.importRootfsUrl({ url: where, ...opts });
   else {
-    const st = fs.statSync(where, { throwIfNoEntry: false });
-    if (!st?.isFile()) throw new CliError(`${where}: no such file`, 2);
-    const body = Readable.toWeb(fs.createReadStream(where)) as ReadableStream<Uint8Array>;
-    job = await api.images.importRootfs(body, { ...opts, file: path.basename(where) });
+    const { body, name } = fileBody(where);
+    job = await api.images.importRootfs(body, { ...opts, file: name });
   }
   const done = values['no-wait'] ? job : await followJob(api, job, json);
   if (json) return printJson(done);

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createApiClient } from '@/lib/api-client';
 import { isoNameSchema } from '@/lib/contracts/isos';
 import { formatBytes } from '@/lib/format';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
+import { fileBody } from '../upload';
 import { CliError, printJson } from '../output';
 
 type Api = ReturnType<typeof createApiClient>;
@@ -35,10 +35,8 @@ export async function addIso(client: Api, where: string, name: string | undefine
     if (job.state !== 'succeeded') throw new CliError(`Downloading ${where} failed: ${job.error ?? job.state}`);
     return as;
   }
-  const st = fs.statSync(where, { throwIfNoEntry: false });
-  if (!st?.isFile()) throw new CliError(`${where}: no such file`, 2);
-  if (!json) console.error(`Uploading ${where} (${formatBytes(st.size)}) as ${as}...`);
-  const body = Readable.toWeb(fs.createReadStream(where)) as ReadableStream<Uint8Array>;
+  const { body, size } = fileBody(where);
+  if (!json) console.error(`Uploading ${where} (${formatBytes(size)}) as ${as}...`);
   await client.isos.upload(body, as);
   return as;
 }

@@ -8,6 +8,7 @@ import { imageKinds, pullResultSchema } from '@/lib/contracts/images';
 import { formatBytes } from '@/lib/format';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
+import { fileBody } from '../upload';
 import { CliError, printJson } from '../output';
 
 const client = () => {
@@ -31,11 +32,8 @@ const LOCAL = /^(oci-archive|docker-archive|oci):(.+)$/;
 /** The archive as an upload body: the file as it is, or an OCI layout directory put into a tar on the way. */
 function archiveBody(kind: string, where: string): { body: ReadableStream<Uint8Array>; name: string } {
   const abs = path.resolve(where);
+  if (kind !== 'oci') return fileBody(abs, `${kind}:${where}`);
   const st = fs.statSync(abs, { throwIfNoEntry: false });
-  if (kind !== 'oci') {
-    if (!st?.isFile()) throw new CliError(`${kind}:${where}: no such file`, 2);
-    return { body: Readable.toWeb(fs.createReadStream(abs)) as ReadableStream<Uint8Array>, name: path.basename(abs) };
-  }
   if (!st?.isDirectory() || !fs.existsSync(path.join(abs, 'oci-layout')))
     throw new CliError(`oci:${where}: not an OCI layout directory (no oci-layout file in it)`, 2);
   const tar = spawn('tar', ['--create', '--file', '-', '--directory', abs, '.'], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,13 +1,14 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import type { Image } from '@/lib/contracts/images';
 import { formatBytes } from '@/lib/format';
 import { hasRole } from '@/lib/roles';
 import { keys, queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
+import { DownloadOrUpload } from './download-or-upload';
 
 const field = 'rounded-lg border border-zinc-300 bg-white px-3 py-1.5 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900';
 
@@ -23,7 +24,6 @@ export function DiskImport() {
   const [name, setName] = useState('');
   const [url, setUrl] = useState('');
   const [sha256, setSha256] = useState('');
-  const file = useRef<HTMLInputElement>(null);
   const opts = () => ({ name: name.trim(), ...(sha256.trim() ? { sha256: sha256.trim() } : {}) });
   const started = {
     onSuccess: (job: { title: string }) => {
@@ -36,9 +36,6 @@ export function DiskImport() {
   const upload = useMutation({
     mutationFn: (f: File) => api.images.importDisk(f, { ...opts(), file: f.name }),
     ...started,
-    onSettled: () => {
-      if (file.current) file.current.value = '';
-    },
   });
   const download = useMutation({ mutationFn: () => api.images.importDiskFrom({ url: url.trim(), ...opts() }), ...started });
   if (!me || !hasRole(me.role, 'operator')) return null;
@@ -65,32 +62,17 @@ export function DiskImport() {
         <span>SHA-256 (optional)</span>
         <input value={sha256} onChange={(e) => setSha256(e.target.value)} placeholder="64 hex digits" className={field} data-testid="disk-sha256" />
       </label>
-      <button
-        type="submit"
-        disabled={busy || !name.trim() || !url.trim()}
-        className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white disabled:opacity-60"
-      >
-        Download
-      </button>
-      <span className="py-1.5 text-zinc-500 dark:text-zinc-400">or</span>
-      <input
-        ref={file}
-        type="file"
+      <DownloadOrUpload
+        canDownload={!busy && !!name.trim() && !!url.trim()}
+        canUpload={!busy && !!name.trim()}
+        uploading={upload.isPending}
         accept=".qcow2,.img,.raw"
-        className="hidden"
-        aria-label="Disk image to upload"
-        data-testid="disk-file"
-        onChange={(e) => e.target.files?.[0] && upload.mutate(e.target.files[0])}
+        fileLabel="Disk image to upload"
+        testId="disk-file"
+        uploadLabel="Upload disk…"
+        uploadTitle={name.trim() ? 'A qcow2 or raw disk from this computer' : 'Name the image first'}
+        onFile={(f) => upload.mutate(f)}
       />
-      <button
-        type="button"
-        disabled={busy || !name.trim()}
-        title={name.trim() ? 'A qcow2 or raw disk from this computer' : 'Name the image first'}
-        onClick={() => file.current?.click()}
-        className="rounded-md border border-zinc-300 px-3 py-1.5 font-medium disabled:opacity-60 dark:border-zinc-700"
-      >
-        {upload.isPending ? 'Uploading…' : 'Upload disk…'}
-      </button>
     </form>
   );
 }

@@ -1,13 +1,14 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import { formatAge, formatBytes } from '@/lib/format';
 import { hasRole } from '@/lib/roles';
 import { keys, queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
 import { useConfirm } from '@/components/ui/confirm-dialog';
+import { DownloadOrUpload } from './download-or-upload';
 
 const field = 'rounded-lg border border-zinc-300 bg-white px-3 py-1.5 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900';
 
@@ -42,7 +43,6 @@ export function IsoLibrary() {
   const isos = useQuery({ ...queries(api).isos(), refetchInterval: 5000 });
   const [name, setName] = useState('');
   const [url, setUrl] = useState('');
-  const file = useRef<HTMLInputElement>(null);
   const upload = useIsoUpload();
   const download = useMutation({
     mutationFn: () => api.isos.download({ name: name.trim() || isoNameOf(url.split('/').pop() ?? ''), url: url.trim() }),
@@ -140,34 +140,16 @@ export function IsoLibrary() {
               data-testid="iso-url"
             />
           </label>
-          <button
-            type="submit"
-            disabled={download.isPending || !url.trim()}
-            className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white disabled:opacity-60"
-          >
-            Download
-          </button>
-          <span className="py-1.5 text-zinc-500 dark:text-zinc-400">or</span>
-          <input
-            ref={file}
-            type="file"
+          <DownloadOrUpload
+            canDownload={!download.isPending && !!url.trim()}
+            canUpload={!upload.isPending}
+            uploading={upload.isPending}
             accept=".iso,.img"
-            className="hidden"
-            aria-label="ISO to upload"
-            data-testid="iso-file"
-            onChange={(e) => {
-              const f = e.target.files?.[0];
-              if (f) upload.mutate({ file: f, name: name.trim() || isoNameOf(f.name) }, { onSettled: () => file.current && (file.current.value = '') });
-            }}
+            fileLabel="ISO to upload"
+            testId="iso-file"
+            uploadLabel="Upload ISO…"
+            onFile={(f) => upload.mutate({ file: f, name: name.trim() || isoNameOf(f.name) })}
           />
-          <button
-            type="button"
-            disabled={upload.isPending}
-            onClick={() => file.current?.click()}
-            className="rounded-md border border-zinc-300 px-3 py-1.5 font-medium disabled:opacity-60 dark:border-zinc-700"
-          >
-            {upload.isPending ? 'Uploading…' : 'Upload ISO…'}
-          </button>
         </form>
       )}
     </section>

@@ -1,12 +1,13 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import type { Image } from '@/lib/contracts/images';
 import { hasRole } from '@/lib/roles';
 import { keys, queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
+import { DownloadOrUpload } from './download-or-upload';
 
 const field = 'rounded-lg border border-zinc-300 bg-white px-3 py-1.5 font-mono text-sm dark:border-zinc-700 dark:bg-zinc-900';
 
@@ -23,7 +24,6 @@ export function RootfsImport() {
   const [url, setUrl] = useState('');
   const [sha256, setSha256] = useState('');
   const [allowSetuid, setAllowSetuid] = useState(false);
-  const file = useRef<HTMLInputElement>(null);
   const opts = () => ({ name: name.trim(), ...(sha256.trim() ? { sha256: sha256.trim() } : {}), allowSetuid });
   const started = {
     onSuccess: (job: { title: string }) => {
@@ -36,9 +36,6 @@ export function RootfsImport() {
   const upload = useMutation({
     mutationFn: (f: File) => api.images.importRootfs(f, { ...opts(), file: f.name }),
     ...started,
-    onSettled: () => {
-      if (file.current) file.current.value = '';
-    },
   });
   const download = useMutation({ mutationFn: () => api.images.importRootfsUrl({ url: url.trim(), ...opts() }), ...started });
   if (!me || !hasRole(me.role, 'operator')) return null;
@@ -75,32 +72,17 @@ export function RootfsImport() {
         <input type="checkbox" checked={allowSetuid} onChange={(e) => setAllowSetuid(e.target.checked)} data-testid="rootfs-setuid" />
         Keep setuid
       </label>
-      <button
-        type="submit"
-        disabled={busy || !name.trim() || !url.trim()}
-        className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white disabled:opacity-60"
-      >
-        Download
-      </button>
-      <span className="py-1.5 text-zinc-500 dark:text-zinc-400">or</span>
-      <input
-        ref={file}
-        type="file"
+      <DownloadOrUpload
+        canDownload={!busy && !!name.trim() && !!url.trim()}
+        canUpload={!busy && !!name.trim()}
+        uploading={upload.isPending}
         accept=".tar,.gz,.tgz,.xz,.txz,.zst,.tzst,.bz2"
-        className="hidden"
-        aria-label="Root filesystem tarball to upload"
-        data-testid="rootfs-file"
-        onChange={(e) => e.target.files?.[0] && upload.mutate(e.target.files[0])}
+        fileLabel="Root filesystem tarball to upload"
+        testId="rootfs-file"
+        uploadLabel="Upload tarball…"
+        uploadTitle={name.trim() ? 'A tarball of a root filesystem from this computer' : 'Name the image first'}
+        onFile={(f) => upload.mutate(f)}
       />
-      <button
-        type="button"
-        disabled={busy || !name.trim()}
-        title={name.trim() ? 'A tarball of a root filesystem from this computer' : 'Name the image first'}
-        onClick={() => file.current?.click()}
-        className="rounded-md border border-zinc-300 px-3 py-1.5 font-medium disabled:opacity-60 dark:border-zinc-700"
-      >
-        {upload.isPending ? 'Uploading…' : 'Upload tarball…'}
-      </button>
     </form>
   );
 }

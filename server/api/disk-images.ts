@@ -1,6 +1,6 @@
 import { importDiskBodySchema, importDiskQuerySchema } from '@/lib/contracts/disk-images';
 import { jobSchema } from '@/lib/contracts/jobs';
-import { saveBody } from './upload';
+import { auditImageImport, saveBody } from './upload';
 import { defineRoute } from './route';
 
 /** VM disk images (qcow2 or raw): checked by qemu-img before they are kept, booted with their own kernel and a cloud-init seed. */
@@ -21,12 +21,7 @@ export const diskImageRoutes = [
       const { file, maxBytes } = core.diskImages.uploadTarget();
       await saveBody(c.req.raw.body, file, maxBytes, 'disk image');
       const job = await core.diskImages.importFile(principal, file, query);
-      await core.audit.record(principal, {
-        action: 'image.import',
-        target: { kind: 'image', id: query.name },
-        ip,
-        detail: { job: job.id, file: query.file ?? null },
-      });
+      await auditImageImport(core, principal, ip, query.name, job, { file: query.file ?? null });
       return job;
     },
   }),
@@ -44,7 +39,7 @@ export const diskImageRoutes = [
     handler: async ({ core, principal, body, ip }) => {
       const job = await core.diskImages.importBody(principal, body);
       const from = (body.url ?? body.path ?? '').slice(0, 500);
-      await core.audit.record(principal, { action: 'image.import', target: { kind: 'image', id: body.name }, ip, detail: { job: job.id, from } });
+      await auditImageImport(core, principal, ip, body.name, job, { from });
       return job;
     },
   }),

@@ -12,7 +12,7 @@ import {
 } from '@/lib/contracts/images';
 import { jobSchema } from '@/lib/contracts/jobs';
 import { pageOf } from '@/server/core/paging';
-import { saveBody } from './upload';
+import { auditImageImport, saveBody } from './upload';
 import { defineRoute } from './route';
 
 export const imageRoutes = [
@@ -96,12 +96,7 @@ export const imageRoutes = [
       const { file, maxBytes } = core.images.oci.uploadTarget();
       await saveBody(c.req.raw.body, file, maxBytes, 'image archive (docker save or an OCI layout in a tar)');
       const job = await core.images.oci.importArchive(principal, file, query.name ?? 'upload.tar');
-      await core.audit.record(principal, {
-        action: 'image.import',
-        target: { kind: 'image', id: null },
-        ip,
-        detail: { job: job.id, name: query.name ?? null },
-      });
+      await auditImageImport(core, principal, ip, null, job, { name: query.name ?? null });
       return job;
     },
   }),
@@ -124,12 +119,7 @@ export const imageRoutes = [
       const { file, maxBytes } = core.images.rootfs.uploadTarget();
       await saveBody(c.req.raw.body, file, maxBytes, 'root filesystem tarball');
       const job = await core.images.rootfs.importFile(principal, file, { ...query, allowSetuid: query.allowSetuid !== undefined });
-      await core.audit.record(principal, {
-        action: 'image.import',
-        target: { kind: 'image', id: query.name },
-        ip,
-        detail: { job: job.id, file: query.file ?? null },
-      });
+      await auditImageImport(core, principal, ip, query.name, job, { file: query.file ?? null });
       return job;
     },
   }),
@@ -146,12 +136,7 @@ export const imageRoutes = [
     errors: [409],
     handler: async ({ core, principal, body, ip }) => {
       const job = await core.images.rootfs.importUrl(principal, body);
-      await core.audit.record(principal, {
-        action: 'image.import',
-        target: { kind: 'image', id: body.name },
-        ip,
-        detail: { job: job.id, url: body.url.slice(0, 500) },
-      });
+      await auditImageImport(core, principal, ip, body.name, job, { url: body.url.slice(0, 500) });
       return job;
     },
   }),

@@ -6,16 +6,17 @@ import type { Image } from '@/lib/contracts/images';
 import type { Job } from '@/lib/contracts/jobs';
 import { formatBytes } from '@/lib/format';
 import type { Store } from '@/db/client';
-import { deleteImage, getImageRow, insertImage, listImages, updateImage } from '@/db/repo/images';
+import { deleteImage, getImageRow, listImages, updateImage } from '@/db/repo/images';
 import { firstLine, run } from '@/server/drivers/exec';
 import { removeTree } from '@/server/drivers/shared/tree';
 import type { Principal } from './auth';
 import { checkDisk, DiskRefusal, type CheckedDisk } from './disk-check';
 import { downloadFile } from './download-file';
-import { BadRequestError, ConflictError } from './errors';
+import { BadRequestError } from './errors';
 import type { EventBus } from './events';
 import { resolveTarget, TargetRefused } from './guarded-fetch';
 import { newId } from './ids';
+import { claimImage, dropImage } from './image-claim';
 import type { JobContext, JobRunner } from './jobs';
 import { resolveInside } from './paths';
 
@@ -137,31 +138,12 @@ export class DiskImageService {
     return { ...checked, sha256: sum };
   }
 
-  private async claim(name: string, source: string): Promise<Image> {
-    if (await getImageRow(this.store, { name })) throw new ConflictError(`An image named ${name} exists already; delete it first or choose another name.`);
-    const now = this.now();
-    try {
-      const row = await insertImage(this.store, {
-        id: newId('img'),
-        name,
-        kind: 'disk',
-        state: 'building',
-        sizeBytes: 0,
-        recipe: { source },
-        createdAt: now,
-        updatedAt: now,
-        path: '',
-      });
-      this.bus.publish('image:update', row);
-      return row;
-    } catch {
-      throw new ConflictError(`An image named ${name} is being imported already.`);
-    }
+  private claim(name: string, source: string): Promise<Image> {
+    return claimImage(this.store, this.bus, { name, kind: 'disk', recipe: { source }, now: this.now() });
   }
 
-  private async drop(row: Image): Promise<void> {
-    await deleteImage(this.store, row.id);
-    this.bus.publish('image:removed', { id: row.id });
+  private drop(row: Image): Promise<void> {
+    return dropImage(this.store, this.bus, row);
   }
 
   private async keepJob(p: Principal, row: Image, file: string, owned: boolean, checked: CheckedDisk & { sha256: string }, title: string): Promise<Job> {

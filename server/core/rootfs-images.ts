@@ -7,15 +7,16 @@ import type { Image, ImportRootfsUrlBody, RootfsResult } from '@/lib/contracts/i
 import type { Job } from '@/lib/contracts/jobs';
 import { formatBytes } from '@/lib/format';
 import type { Store } from '@/db/client';
-import { deleteImage, getImageRow, insertImage, listImages, updateImage } from '@/db/repo/images';
+import { deleteImage, getImageRow, listImages, updateImage } from '@/db/repo/images';
 import { extractTarball, scanTarball } from '@/server/drivers/rootfs/extract';
 import { TarRefusal, type Compression, type ScanResult } from '@/server/drivers/rootfs/tar-scan';
 import { removeTree } from '@/server/drivers/shared/tree';
 import type { Principal } from './auth';
-import { BadRequestError, ConflictError } from './errors';
+import { BadRequestError } from './errors';
 import type { EventBus } from './events';
 import { guardedGet, resolveTarget, TargetRefused } from './guarded-fetch';
 import { newId } from './ids';
+import { claimImage, dropImage } from './image-claim';
 import type { JobContext, JobRunner } from './jobs';
 import { resolveInside } from './paths';
 
@@ -60,32 +61,12 @@ export class RootfsImageService {
     return { file: resolveInside(this.imagesDir, `.upload-${newId('job')}.tar`), maxBytes: Math.max(0, this.free() - RESERVE) };
   }
 
-  private async claimName(name: string, source: string): Promise<Image> {
-    if (await getImageRow(this.store, { name })) throw new ConflictError(`An image named ${name} exists already; delete it first or choose another name.`);
-    const now = this.now();
-    const recipe = { source };
-    try {
-      const row = await insertImage(this.store, {
-        id: newId('img'),
-        name,
-        kind: 'rootfs',
-        state: 'building',
-        sizeBytes: 0,
-        recipe,
-        createdAt: now,
-        updatedAt: now,
-        path: '',
-      });
-      this.bus.publish('image:update', row);
-      return row;
-    } catch {
-      throw new ConflictError(`An image named ${name} is being imported already.`);
-    }
+  private claim(name: string, source: string): Promise<Image> {
+    return claimImage(this.store, this.bus, { name, kind: 'rootfs', recipe: { source }, now: this.now() });
   }
 
-  private async drop(row: Image): Promise<void> {
-    await deleteImage(this.store, row.id);
-    this.bus.publish('image:removed', { id: row.id });
+  private drop(row: Image): Promise<void> {
+    return dropImage(this.store, this.bus, row);
   }
 
   private async check(file: string, label: string, o: { sha256?: string; allowSetuid: boolean }, signal?: AbortSignal) {
@@ -109,7 +90,7 @@ export class RootfsImageService {
     let row: Image | null = null;
     let handedOver = false;
     try {
-      row = await this.claimName(q.name, label);
+      row = await this.claim(q.name, label);
       const checked = await this.check(file, label, q).catch((err: unknown) => {
         throw err instanceof TarRefusal ? new BadRequestError(`${label}: ${err.message}`) : err;
       });
@@ -133,7 +114,7 @@ export class RootfsImageService {
     await resolveTarget(body.url, this.allowPrivate()).catch((err: Error) => {
       throw err instanceof TargetRefused ? new BadRequestError(`Download refused: ${err.message}`, [{ path: 'url', message: err.message }]) : err;
     });
-    const row = await this.claimName(body.name, body.url);
+    const row = await this.claim(body.name, body.url);
     const { job } = await this.jobs.start({ kind: 'image.import', title: `Import ${body.url} as ${body.name}`, ownerId: p.user.id }, async (ctx) => {
       const file = resolveInside(this.imagesDir, `.download-${ctx.jobId}.tar`);
       try {
