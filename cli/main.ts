@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { images } from './commands/images';
 import { cdrom, isos } from './commands/isos';
 import { act, create, exec, logs, ps, rm, tag, unit } from './commands/machines';
+import { adopt } from './commands/adopt';
 import { login, logout } from './commands/login';
 import { jobs, status } from './commands/status';
 import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
@@ -56,6 +57,9 @@ Usage:
                 [--cpus N] [--memory MiB] [--disk GiB] [--tag T]... [--no-start]
   hangar create NAME --iso ISO|FILE|URL --disk GiB [--firmware bios|uefi]   install from an ISO: an empty disk, the ISO
                                                   in a CD-ROM drive, booted once (a file or URL joins the ISO library)
+  hangar adopt NAME --ssh user@host[:port] [--key FILE]   an existing machine (a server, a cloud VM) reached over SSH:
+                                                  exec, SSH console, its journal as logs, steps; the key is kept by
+                                                  the server, the host key pinned; rm forgets it (never touches it)
   hangar isos [ls | add FILE|URL [--name N] | rm NAME]   the ISO library (ISO 9660 or UDF, within the size cap)
   hangar cdrom eject|insert MACHINE [ISO]         change the disc of a running VM (an ISO install's CD-ROM drive)
   hangar start|stop|restart|pause|resume NAME...  (stop: [--force] [--timeout S]); several names, or
@@ -92,6 +96,8 @@ Usage:
                                                   machine since SNAP (default: its last checkpoint); --path FILE: its text diff
   hangar build BASE [+ STEP ARGS]... | -f FILE.yaml|FILE.ts [--name N]   a machine from chained steps, each
                                                   result cached (e.g. debian-12 + apt nginx + exec -- nginx -v)
+  hangar build --on NAME STEP ARGS [+ STEP ARGS]...   the steps applied to an existing machine (an adopted one too),
+                                                  in order over its exec; never cached (it says why)
   hangar run BASE + STEP... [--keep]              build the chain, then a shell in it; removed at exit unless --keep
   hangar steps [rm KEY]                           the step cache as a tree; rm invalidates a node and below
   hangar users [add NAME --role R | role NAME R | disable|enable NAME | reset-password NAME | rm NAME]   people (admins)
@@ -192,6 +198,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'create':
         await create(rest, json);
+        return 0;
+      case 'adopt':
+        await adopt(rest, json);
         return 0;
       case 'start':
       case 'stop':

@@ -25,8 +25,10 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
   const ready = images.data?.filter((i) => i.state === 'ready') ?? [];
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [kind, setKind] = useState<DriverKind | null>(null);
-  const usable = drivers.data?.filter((d) => d.available) ?? [];
-  const chosen = drivers.data?.find((d) => d.kind === kind) ?? usable[0];
+  // Drivers that make machines (an adopted one is registered with `hangar adopt`, not made here).
+  const makers = drivers.data?.filter((d) => d.create.available);
+  const usable = makers?.filter((d) => d.available) ?? [];
+  const chosen = makers?.find((d) => d.kind === kind) ?? usable[0];
   // Start from an image, or install from an ISO (drivers whose description says `iso`).
   const [from, setFrom] = useState<'image' | 'iso'>('image');
   const fromIso = (from === 'iso' || (images.isSuccess && ready.length === 0)) && !!chosen?.iso.available;
@@ -110,7 +112,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
       <label className="text-sm font-medium sm:col-span-2">
         Kind
         <select name="driver" className={field} value={chosen.kind} onChange={(e) => setKind(driverKindSchema.parse(e.target.value))}>
-          {drivers.data?.map((d) => (
+          {makers?.map((d) => (
             <option key={d.kind} value={d.kind} disabled={!d.available} title={d.available ? undefined : (d.reason ?? undefined)}>
               {d.words.kind}
             </option>

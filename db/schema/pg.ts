@@ -62,7 +62,7 @@ export const apiTokens = pgTable(
 export const machines = pgTable('machines', {
   id: text('id').primaryKey(),
   name: text('name').notNull().unique(),
-  driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] }).notNull(),
+  driver: text('driver', { enum: ['qemu', 'nspawn', 'podman', 'ssh'] }).notNull(),
   image: text('image').notNull(),
   state: text('state', { enum: ['creating', 'stopped', 'starting', 'running', 'paused', 'stopping', 'failed'] }).notNull(),
   stateReason: text('state_reason'),
@@ -95,7 +95,7 @@ export const snapshots = pgTable(
     sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull().default(0),
     pauseMs: bigint('pause_ms', { mode: 'number' }),
     /** What a restore or fork needs to start it again: driver, image, and the machine's shape when it was taken. */
-    driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] })
+    driver: text('driver', { enum: ['qemu', 'nspawn', 'podman', 'ssh'] })
       .notNull()
       .default('qemu'),
     image: text('image').notNull().default(''),
@@ -129,7 +129,7 @@ export const stepNodes = pgTable(
     version: text('version').notNull(),
     argsJson: text('args_json').notNull().default('{}'),
     image: text('image').notNull(),
-    driver: text('driver', { enum: ['qemu', 'nspawn', 'podman'] }).notNull(),
+    driver: text('driver', { enum: ['qemu', 'nspawn', 'podman', 'ssh'] }).notNull(),
     snapshotId: text('snapshot_id'),
     /** How long the step took to build: what a cache hit saves. */
     durationMs: bigint('duration_ms', { mode: 'number' }).notNull().default(0),

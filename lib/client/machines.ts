@@ -13,6 +13,7 @@ import {
   machineSchema,
   runOnceEventSchema,
   unitFileSchema,
+  type AdoptBody,
   type BulkBody,
   type CreateMachineBody,
   type MachineAction,
@@ -38,6 +39,8 @@ export function machinesApi({ send, call, q }: Transport) {
       list: (p: PageQuery = {}) => call('GET', `/machines${q({ ...p })}`, listOf(machineSchema)),
       get: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}`, machineSchema),
       create: (b: Partial<CreateMachineBody> & Pick<CreateMachineBody, 'name'>) => call('POST', '/machines', jobSchema, b),
+      /** A machine that exists already, reached over SSH (its private key sent once, kept by the server). */
+      adopt: (b: AdoptBody) => call('POST', '/machines/adopt', machineSchema, b),
       act: (ref: string, action: MachineAction, b: Partial<StopMachineBody> = {}) =>
         call('POST', `/machines/${encodeURIComponent(ref)}/${action}`, jobSchema, b),
       destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),

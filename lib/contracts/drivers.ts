@@ -8,8 +8,11 @@ import { firmwareSchema } from './isos';
  * `capabilities`, with what this host allows) and, per kind, on GET /api/drivers.
  */
 
-/** Console kinds: a VM's serial line, a container's pty (its holder), a login shell over SSH or through nsenter. */
-export const consoleKinds = ['serial', 'container-pty', 'ssh-shell', 'container-shell'] as const;
+/**
+ * Console kinds: a VM's serial line, a container's pty (its holder), a login shell over SSH or through nsenter,
+ * an adopted machine's system log followed over SSH (read only).
+ */
+export const consoleKinds = ['serial', 'container-pty', 'ssh-shell', 'container-shell', 'remote-log'] as const;
 
 export const consoleChannelSchema = z.object({
   kind: z.enum(consoleKinds),
@@ -65,6 +68,15 @@ export const driverDescriptionSchema = z.object({
     stoppedTitle: z.string(),
   }),
   fork: featureSchema,
+  /**
+   * Start, stop, restart, pause and resume: Hangar runs the machine's process. Not available for a
+   * machine Hangar only reaches (an adopted server: its power is its own), with the reason.
+   */
+  power: featureSchema,
+  /** Made from an image or an ISO (create, the New machine form); not available: its machines are adopted instead. */
+  create: featureSchema,
+  /** Registers a machine that exists already, reached over the network (`hangar adopt`, POST /machines/adopt). */
+  adopt: featureSchema,
   /** Hot snapshots: processes started ahead for forks, waiting for the snapshot's state. */
   hotStandby: featureSchema,
   /** A snapshot as one archive file to move to another host. */

@@ -14,7 +14,7 @@ export const machineStates = ['creating', 'stopped', 'starting', 'running', 'pau
 export const machineStateSchema = z.enum(machineStates);
 export type MachineState = z.infer<typeof machineStateSchema>;
 
-export const driverKinds = ['qemu', 'nspawn', 'podman'] as const;
+export const driverKinds = ['qemu', 'nspawn', 'podman', 'ssh'] as const;
 export const driverKindSchema = z.enum(driverKinds);
 export type DriverKind = z.infer<typeof driverKindSchema>;
 
@@ -120,6 +120,31 @@ export const createMachineBodySchema = z.object({
   node: nodeNameSchema.optional(),
 });
 export type CreateMachineBody = z.infer<typeof createMachineBodySchema>;
+
+/** `user@host[:port]` (an IPv6 address in brackets): where an adopted machine's sshd listens. */
+export const SSH_TARGET_PATTERN = /^([a-z_][a-z0-9_.-]{0,31})@(\[[0-9a-fA-F:.]{2,45}\]|[A-Za-z0-9][A-Za-z0-9.-]{0,252})(?::(\d{1,5}))?$/;
+
+/** The parts of `user@host[:port]` (port 22 when not given), or null when it is not one. */
+export function parseSshTarget(text: string): { user: string; host: string; port: number } | null {
+  const m = SSH_TARGET_PATTERN.exec(text);
+  if (!m) return null;
+  const port = m[3] ? Number(m[3]) : 22;
+  if (port < 1 || port > 65535) return null;
+  return { user: m[1], host: m[2].replace(/^\[|\]$/g, ''), port };
+}
+
+/** Register a machine that exists already (a server, a cloud VM), reached over SSH: `hangar adopt`. */
+export const adoptBodySchema = z.object({
+  name: nameSchema,
+  /** user@host[:port] */
+  ssh: z.string().refine((v) => parseSshTarget(v) !== null, 'user@host[:port] (a port from 1 to 65535)'),
+  /** The private key Hangar logs in with (OpenSSH or PEM text, no passphrase): kept 0600 in the machine's dir, never shown again. */
+  privateKey: z.string().min(1).max(16384),
+  /** A driver whose description says `adopt` is available. */
+  driver: driverKindSchema.default('ssh'),
+  tags: tagsSchema.default([]),
+});
+export type AdoptBody = z.input<typeof adoptBodySchema>;
 
 export const stopMachineBodySchema = z.object({
   force: z.boolean().default(false),

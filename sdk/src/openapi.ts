@@ -1356,6 +1356,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/machines/adopt': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Register a machine that exists already, reached over SSH (driver ssh): its host key is pinned and a command run before it is recorded; the private key is kept 0600 on the server and never returned. Unreachable or a refused login: 400, nothing kept */
+    post: operations['adoptMachine'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/machines/bulk': {
     parameters: {
       query?: never;
@@ -6750,7 +6767,7 @@ export interface operations {
             id: string;
             name: string;
             /** @enum {string} */
-            driver: 'qemu' | 'nspawn' | 'podman';
+            driver: 'qemu' | 'nspawn' | 'podman' | 'ssh';
             image: string;
             /** @enum {string} */
             state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed' | 'unknown';
@@ -6806,13 +6823,13 @@ export interface operations {
               consoles: {
                 main: {
                   /** @enum {string} */
-                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell';
+                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell' | 'remote-log';
                   label: string;
                   short: string;
                 };
                 shell: {
                   /** @enum {string} */
-                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell';
+                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell' | 'remote-log';
                   label: string;
                   short: string;
                 } | null;
@@ -6830,6 +6847,18 @@ export interface operations {
                 stoppedTitle: string;
               };
               fork: {
+                available: boolean;
+                reason: string | null;
+              };
+              power: {
+                available: boolean;
+                reason: string | null;
+              };
+              create: {
+                available: boolean;
+                reason: string | null;
+              };
+              adopt: {
                 available: boolean;
                 reason: string | null;
               };
@@ -7094,7 +7123,7 @@ export interface operations {
             id: string;
             name: string;
             /** @enum {string} */
-            driver: 'qemu' | 'nspawn' | 'podman';
+            driver: 'qemu' | 'nspawn' | 'podman' | 'ssh';
             image: string;
             /** @enum {string} */
             state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed' | 'unknown';
@@ -7150,13 +7179,13 @@ export interface operations {
               consoles: {
                 main: {
                   /** @enum {string} */
-                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell';
+                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell' | 'remote-log';
                   label: string;
                   short: string;
                 };
                 shell: {
                   /** @enum {string} */
-                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell';
+                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell' | 'remote-log';
                   label: string;
                   short: string;
                 } | null;
@@ -7174,6 +7203,18 @@ export interface operations {
                 stoppedTitle: string;
               };
               fork: {
+                available: boolean;
+                reason: string | null;
+              };
+              power: {
+                available: boolean;
+                reason: string | null;
+              };
+              create: {
+                available: boolean;
+                reason: string | null;
+              };
+              adopt: {
                 available: boolean;
                 reason: string | null;
               };
@@ -11767,7 +11808,7 @@ export interface operations {
               id: string;
               name: string;
               /** @enum {string} */
-              driver: 'qemu' | 'nspawn' | 'podman';
+              driver: 'qemu' | 'nspawn' | 'podman' | 'ssh';
               image: string;
               /** @enum {string} */
               state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed' | 'unknown';
@@ -11823,13 +11864,13 @@ export interface operations {
                 consoles: {
                   main: {
                     /** @enum {string} */
-                    kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell';
+                    kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell' | 'remote-log';
                     label: string;
                     short: string;
                   };
                   shell: {
                     /** @enum {string} */
-                    kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell';
+                    kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell' | 'remote-log';
                     label: string;
                     short: string;
                   } | null;
@@ -11847,6 +11888,18 @@ export interface operations {
                   stoppedTitle: string;
                 };
                 fork: {
+                  available: boolean;
+                  reason: string | null;
+                };
+                power: {
+                  available: boolean;
+                  reason: string | null;
+                };
+                create: {
+                  available: boolean;
+                  reason: string | null;
+                };
+                adopt: {
                   available: boolean;
                   reason: string | null;
                 };
@@ -11990,7 +12043,7 @@ export interface operations {
            * @default qemu
            * @enum {string}
            */
-          driver?: 'qemu' | 'nspawn' | 'podman';
+          driver?: 'qemu' | 'nspawn' | 'podman' | 'ssh';
           /** @default 1 */
           cpus?: number;
           /** @default 512 */
@@ -12120,6 +12173,265 @@ export interface operations {
       };
     };
   };
+  adoptMachine: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name: string;
+          ssh: string;
+          privateKey: string;
+          /**
+           * @default ssh
+           * @enum {string}
+           */
+          driver?: 'qemu' | 'nspawn' | 'podman' | 'ssh';
+          /** @default [] */
+          tags?: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            driver: 'qemu' | 'nspawn' | 'podman' | 'ssh';
+            image: string;
+            /** @enum {string} */
+            state: 'creating' | 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'failed' | 'unknown';
+            stateReason: string | null;
+            node: {
+              id: string;
+              name: string;
+            } | null;
+            cpus: number;
+            memoryMib: number;
+            diskGib: number;
+            ports: {
+              host: number;
+              guest: number;
+              /**
+               * @default tcp
+               * @enum {string}
+               */
+              protocol: 'tcp' | 'udp';
+            }[];
+            ownerId: string | null;
+            snapshotId: string | null;
+            /** @enum {string|null} */
+            accel: 'kvm' | 'tcg' | null;
+            ssh: {
+              port: number | null;
+              user: string;
+            } | null;
+            /** @enum {string|null} */
+            network: 'private' | 'nat' | 'host' | null;
+            address: string | null;
+            command: string[] | null;
+            cdrom: string | null;
+            /** @enum {string|null} */
+            firmware: 'bios' | 'uefi' | null;
+            recordConsole: boolean;
+            tags: string[];
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+            /** @description milliseconds since the Unix epoch */
+            updatedAt: number;
+            capabilities: {
+              words: {
+                kind: string;
+                creating: string;
+                starting: string;
+                consoleLog: string;
+                memorySeries: string;
+                memoryLimit: string;
+                memoryNote: string | null;
+                networkNote: string | null;
+              };
+              consoles: {
+                main: {
+                  /** @enum {string} */
+                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell' | 'remote-log';
+                  label: string;
+                  short: string;
+                };
+                shell: {
+                  /** @enum {string} */
+                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell' | 'remote-log';
+                  label: string;
+                  short: string;
+                } | null;
+                shellSubject: string;
+              };
+              checkpoint: {
+                /** @enum {string} */
+                running: 'live' | 'filesystem' | 'none';
+                /** @enum {string} */
+                stopped: 'disk' | 'filesystem' | 'none';
+                reason: string | null;
+                label: string;
+                title: string;
+                stoppedLabel: string;
+                stoppedTitle: string;
+              };
+              fork: {
+                available: boolean;
+                reason: string | null;
+              };
+              power: {
+                available: boolean;
+                reason: string | null;
+              };
+              create: {
+                available: boolean;
+                reason: string | null;
+              };
+              adopt: {
+                available: boolean;
+                reason: string | null;
+              };
+              hotStandby: {
+                available: boolean;
+                reason: string | null;
+              };
+              archiveExport: {
+                available: boolean;
+                reason: string | null;
+              };
+              unitFile: {
+                available: boolean;
+                reason: string | null;
+              };
+              files: {
+                available: boolean;
+                reason: string | null;
+              };
+              networks: {
+                /** @enum {string} */
+                mode: 'private' | 'nat' | 'host';
+                label: string;
+                available: boolean;
+                reason: string | null;
+              }[];
+              portForwards: {
+                available: boolean;
+                reason: string | null;
+                protocols: ('tcp' | 'udp')[];
+                networks: ('private' | 'nat' | 'host')[];
+              };
+              sshd: {
+                available: boolean;
+                reason: string | null;
+              };
+              display: {
+                available: boolean;
+                reason: string | null;
+              };
+              iso: {
+                available: boolean;
+                reason: string | null;
+              };
+              firmwares: ('bios' | 'uefi')[];
+              disks: {
+                available: boolean;
+                reason: string | null;
+                /** @enum {string} */
+                kind: 'disk' | 'volume';
+                buses: ('virtio-blk' | 'virtio-scsi')[];
+                resize: {
+                  available: boolean;
+                  reason: string | null;
+                };
+                hotplug: {
+                  available: boolean;
+                  reason: string | null;
+                };
+              };
+              appContainers: {
+                available: boolean;
+                reason: string | null;
+              };
+              ociBoot: {
+                available: boolean;
+                reason: string | null;
+              };
+              ociPull?: {
+                available: boolean;
+                reason: string | null;
+              };
+              needsRootfs: boolean;
+              imageKinds: string[];
+              limits: {
+                cpus: boolean;
+                memory: boolean;
+                disk: boolean;
+              };
+              needs: ('qemu' | 'kvm' | 'tcg' | 'nspawn' | 'podman' | 'criu' | 'overlayfs' | 'reflink' | 'nat')[];
+              available: boolean;
+              reason: string | null;
+            };
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
   bulkMachineAction: {
     parameters: {
       query?: never;
@@ -12239,7 +12551,7 @@ export interface operations {
            * @default nspawn
            * @enum {string}
            */
-          driver?: 'qemu' | 'nspawn' | 'podman';
+          driver?: 'qemu' | 'nspawn' | 'podman' | 'ssh';
           argv: string[];
           /** @default false */
           stdin?: boolean;
@@ -14358,13 +14670,13 @@ export interface operations {
               consoles: {
                 main: {
                   /** @enum {string} */
-                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell';
+                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell' | 'remote-log';
                   label: string;
                   short: string;
                 };
                 shell: {
                   /** @enum {string} */
-                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell';
+                  kind: 'serial' | 'container-pty' | 'ssh-shell' | 'container-shell' | 'remote-log';
                   label: string;
                   short: string;
                 } | null;
@@ -14382,6 +14694,18 @@ export interface operations {
                 stoppedTitle: string;
               };
               fork: {
+                available: boolean;
+                reason: string | null;
+              };
+              power: {
+                available: boolean;
+                reason: string | null;
+              };
+              create: {
+                available: boolean;
+                reason: string | null;
+              };
+              adopt: {
                 available: boolean;
                 reason: string | null;
               };
@@ -14465,7 +14789,7 @@ export interface operations {
               available: boolean;
               reason: string | null;
               /** @enum {string} */
-              kind: 'qemu' | 'nspawn' | 'podman';
+              kind: 'qemu' | 'nspawn' | 'podman' | 'ssh';
             }[];
             next: string | null;
           };
@@ -15023,7 +15347,7 @@ export interface operations {
               };
               image: string;
               /** @enum {string} */
-              driver: 'qemu' | 'nspawn' | 'podman';
+              driver: 'qemu' | 'nspawn' | 'podman' | 'ssh';
               snapshotId: string | null;
               durationMs: number;
               hits: number;
@@ -15093,6 +15417,7 @@ export interface operations {
           name?: string;
           /** @default false */
           transient?: boolean;
+          machine?: string;
         };
       };
     };

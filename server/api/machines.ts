@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { listOf } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
 import {
+  adoptBodySchema,
   bulkBodySchema,
   bulkResultSchema,
   createMachineBodySchema,
@@ -82,6 +83,30 @@ export const machineRoutes = [
         detail: { name: body.name, image: body.image },
       });
       return job;
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/machines/adopt',
+    tag: 'machines',
+    name: 'adoptMachine',
+    summary:
+      'Register a machine that exists already, reached over SSH (driver ssh): its host key is pinned and a command run before it is recorded; ' +
+      'the private key is kept 0600 on the server and never returned. Unreachable or a refused login: 400, nothing kept',
+    access: 'operator',
+    status: 201,
+    errors: [400, 409],
+    body: adoptBodySchema,
+    response: machineSchema,
+    handler: async ({ core, principal, body, ip }) => {
+      const { machine, log } = await core.machines.adopt(principal, body);
+      await core.audit.record(principal, {
+        action: 'machine.adopt',
+        target: { kind: 'machine', id: machine.id },
+        ip,
+        detail: { name: body.name, ssh: body.ssh, log },
+      });
+      return machine;
     },
   }),
   defineRoute({

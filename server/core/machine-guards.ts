@@ -33,6 +33,7 @@ export function checkMachineBody(body: CreateMachineBody, d: DriverDescription):
   const bad = (path: string, message: string, text: string) => {
     throw new BadRequestError(text, [{ path, message }]);
   };
+  if (!d.create.available) bad('driver', 'not made by create', d.create.reason ?? 'Machines of this driver are not made from an image.');
   if (!body.image === !body.iso) bad(body.iso ? 'iso' : 'image', 'image or iso', 'Give the machine an image, or an ISO to install from (not both).');
   if (body.iso && !d.iso.available) bad('iso', 'not for this driver', d.iso.reason ?? 'This driver installs nothing from an ISO.');
   if (body.firmware && !d.firmwares.includes(body.firmware))

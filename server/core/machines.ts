@@ -1,15 +1,36 @@
 import type { Job } from '@/lib/contracts/jobs';
 import { isValidId } from '@/lib/contracts/common';
 import type { DriverDescription } from '@/lib/contracts/drivers';
-import type { CreateMachineBody, DriverInfo, ExecBody, ExecResult, Machine, MachineAction, StopMachineBody } from '@/lib/contracts/machines';
+import fs from 'node:fs';
+import {
+  parseSshTarget,
+  type AdoptBody,
+  type CreateMachineBody,
+  type DriverInfo,
+  type ExecBody,
+  type ExecResult,
+  type Machine,
+  type MachineAction,
+  type StopMachineBody,
+} from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
-import { deleteMachine, getMachineRow, getMachineRowsByIds, listMachineRows, updateMachine, type MachinePatch, type MachineRow } from '@/db/repo/machines';
+import {
+  deleteMachine,
+  getMachineRow,
+  getMachineRowsByIds,
+  insertMachine,
+  listMachineRows,
+  updateMachine,
+  type MachinePatch,
+  type MachineRow,
+} from '@/db/repo/machines';
 import { deleteMachineShares } from '@/db/repo/shares';
 import { listSshKeys } from '@/db/repo/ssh-keys';
 import type { BootFiles, DriverRegistry, IsoFile, MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
-import { ConflictError, NotFoundError, UnavailableError } from './errors';
+import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from './errors';
+import { newId } from './ids';
 import type { HostService } from './host';
 import type { ImageService } from './images';
 import type { JobContext, JobRunner } from './jobs';
@@ -143,6 +164,63 @@ export class MachineService implements MonitoredMachines {
   }
 
   /**
+   * Register a machine that exists already (`hangar adopt`): its driver logs in with the key given
+   * (pinning the host key) and runs a command; only then is it recorded, running as far as Hangar
+   * knows. A name taken is a 409; unreachable, a refused login or a bad key a 400, with nothing kept.
+   * It takes no CPUs, memory or disk of this host: it counts as one machine against the owner's limits.
+   */
+  async adopt(p: Principal, body: AdoptBody & { driver: Machine['driver'] }): Promise<{ machine: Machine; log: string[] }> {
+    const target = parseSshTarget(body.ssh);
+    if (!target) throw new BadRequestError('ssh: user@host[:port]', [{ path: 'ssh', message: 'user@host[:port]' }]);
+    const d = this.views.describe(body.driver);
+    const driver = this.driver(body.driver);
+    if (!d.adopt.available || !driver.adopt)
+      throw new BadRequestError(d.adopt.reason ?? `${d.words.kind} machines are not adopted.`, [{ path: 'driver', message: 'a driver that adopts machines' }]);
+    const owner = await this.limits.chargeTo(p);
+    return this.limits.admit(owner, askFor(1, { cpus: 0, memoryMib: 0, diskGib: 0 }), async () => {
+      if (await getMachineRow(this.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
+      const id = newId('mch');
+      const dir = resolveInside(this.dirs.machines, id);
+      const spec: MachineSpec = { id, name: body.name, dir, layers: this.dirs.layers, cpus: 0, memoryMib: 0, diskGib: 0, ports: [], runtime: {} };
+      let made;
+      try {
+        made = await driver.adopt!.adopt(spec, { ...target, privateKey: body.privateKey });
+      } catch (err) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw new BadRequestError(`Cannot adopt ${body.name} (${body.ssh}): ${err instanceof Error ? err.message : String(err)}`, [
+          { path: 'ssh', message: 'no login there' },
+        ]);
+      }
+      const now = this.now();
+      try {
+        const row = await insertMachine(this.store, {
+          id,
+          name: body.name,
+          driver: body.driver,
+          image: '',
+          state: 'running',
+          stateReason: null,
+          cpus: 0,
+          memoryMib: 0,
+          diskGib: 0,
+          ports: [],
+          tags: body.tags ?? [],
+          ownerId: owner,
+          runtime: made.runtime,
+          createdAt: now,
+          updatedAt: now,
+        });
+        const machine = this.views.view(row);
+        this.bus.publish('machine:update', machine);
+        return { machine, log: made.log };
+      } catch (err) {
+        await driver.destroy(spec).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /**
    * The checks a new machine must pass (driver, name, image, disk, ports, memory), then its row,
    * `creating`; the owner's limits are checked and the row written under the owner's lock.
    */
@@ -171,6 +249,7 @@ export class MachineService implements MonitoredMachines {
       pause: ['running'],
       resume: ['paused'],
     };
+    if (!m.capabilities.power.available) throw new ConflictError(`Cannot ${action} ${m.name}: ${m.capabilities.power.reason ?? 'its driver does not run it'}`);
     if (!allowed[action].includes(m.state)) throw new ConflictError(`Cannot ${action} ${m.name}: it is ${m.state}.`);
     this.locks.assertFree(m.id);
     if (action === 'start') {

@@ -218,6 +218,9 @@ export class SnapshotService {
     if (!ref) throw new ConflictError('The machine this snapshot came from is gone: say which machine to restore into, or fork it.');
     const m = await this.machines.get(p, ref);
     const spec = specOf(snap);
+    // A machine nothing can checkpoint has no state Hangar holds to restore (an adopted one's disk is not Hangar's).
+    const can = m.capabilities.checkpoint;
+    if (can.running === 'none' && can.stopped === 'none') throw new ConflictError(`Cannot restore ${m.name}: ${can.reason ?? 'its driver cannot'}`);
     if (m.driver !== snap.driver) throw new ConflictError(`${m.name} is a ${m.driver} machine; this snapshot is ${snap.driver}.`);
     if (snap.kind === 'live' && m.memoryMib !== spec.memoryMib)
       throw new ConflictError(`${m.name} has ${m.memoryMib} MiB of memory; this snapshot was taken with ${spec.memoryMib} MiB.`);
@@ -320,6 +323,9 @@ export class SnapshotService {
   private async checkpointable(p: Principal, ref: string): Promise<Machine> {
     const m = await this.machines.get(p, ref);
     if (!['running', 'paused', 'stopped'].includes(m.state)) throw new ConflictError(`Cannot checkpoint ${m.name}: it is ${m.state}.`);
+    const can = m.capabilities.checkpoint;
+    if ((m.state === 'stopped' ? can.stopped : can.running) === 'none')
+      throw new ConflictError(`Cannot checkpoint ${m.name}: ${can.reason ?? 'its driver cannot checkpoint it'}`);
     return m;
   }
 

@@ -7,6 +7,7 @@ import { NspawnDriver } from './nspawn/driver';
 import { PodmanDriver } from './podman/driver';
 import { spawnPty } from './pty';
 import { QemuDriver } from './qemu/driver';
+import { RemoteDriver } from './remote/driver';
 import type { DriverRegistry, ImageRecipe, MachineDriver } from './types';
 
 /**
@@ -14,7 +15,12 @@ import type { DriverRegistry, ImageRecipe, MachineDriver } from './types';
  * implementation. createCore makes one (tests pass a fake instead); nothing keeps it globally.
  */
 export function createDriverRegistry(): DriverRegistry {
-  const drivers: Partial<Record<DriverKind, MachineDriver>> = { qemu: new QemuDriver(), nspawn: new NspawnDriver(), podman: new PodmanDriver() };
+  const drivers: Partial<Record<DriverKind, MachineDriver>> = {
+    qemu: new QemuDriver(),
+    nspawn: new NspawnDriver(),
+    podman: new PodmanDriver(),
+    ssh: new RemoteDriver(),
+  };
   const recipes = {
     busybox: busyboxRecipe,
     ...Object.fromEntries(DEBIAN_RELEASES.map((r) => [r.kind, debianRecipeFor(r)])),

@@ -5,13 +5,21 @@ import { shellQuote } from './shared/shell';
 import { feed, tailKeeper } from './exec-stream';
 import type { ConsoleSource, ExecResult, StreamIo } from './types';
 
-/** How Hangar reaches a machine's sshd: a forwarded port on loopback and the machine's own key. */
+/** How Hangar reaches a machine's sshd: a forwarded port on loopback (or a host of its own) and the machine's own key. */
 export interface SshTarget {
+  /** Default: 127.0.0.1 (a VM's forwarded port). */
+  host?: string;
   port: number;
   user: string;
   keyFile: string;
   /** Trust on first use: the guest makes its host key at first boot, Hangar pins it then. */
   knownHostFile: string;
+  /**
+   * A machine that is up already (an adopted server), not one booting: a refused login is final
+   * (not retried), and with `pinned` a missing pin is refused too (the pin was written at adopt).
+   */
+  settled?: boolean;
+  pinned?: boolean;
 }
 
 function verifier(t: SshTarget) {
@@ -24,6 +32,7 @@ function verifier(t: SshTarget) {
       // first connection
     }
     if (pinned === null) {
+      if (t.pinned) return false;
       fs.writeFileSync(t.knownHostFile, `${fp}\n`, { mode: 0o600 });
       return true;
     }
@@ -33,6 +42,7 @@ function verifier(t: SshTarget) {
 
 /** Connect, retrying while sshd is not up yet (a machine that just booted) until `timeoutMs`. */
 export async function sshConnect(t: SshTarget, timeoutMs = 15_000): Promise<Client> {
+  const host = t.host ?? '127.0.0.1';
   const end = Date.now() + timeoutMs;
   let last: Error = new Error('no attempt');
   while (Date.now() < end) {
@@ -47,7 +57,7 @@ export async function sshConnect(t: SshTarget, timeoutMs = 15_000): Promise<Clie
           reject(e);
         });
         c.connect({
-          host: '127.0.0.1',
+          host,
           port: t.port,
           username: t.user,
           privateKey: fs.readFileSync(t.keyFile),
@@ -61,10 +71,12 @@ export async function sshConnect(t: SshTarget, timeoutMs = 15_000): Promise<Clie
       // A changed host key is not a reason to retry: say so.
       if (/verification failed/i.test(last.message))
         throw new Error(`SSH host key of the machine changed (pinned in ${t.knownHostFile}): refusing to connect.`, { cause: e });
+      if (t.settled && /authentication methods failed/i.test(last.message))
+        throw new Error(`SSH login to ${t.user}@${host}:${t.port} was refused: the key is not authorized there (${last.message}).`, { cause: e });
       await new Promise((r) => setTimeout(r, 300));
     }
   }
-  throw new Error(`SSH to 127.0.0.1:${t.port} failed: ${last.message}`);
+  throw new Error(`SSH to ${host}:${t.port} failed: ${last.message}`);
 }
 
 /** Run argv over SSH (each argument quoted for the remote shell): stdout, stderr, exit code. */

@@ -344,6 +344,24 @@ export type DiffSource =
   /** `mtimeSlackMs`: how far two mtimes of one file may be apart and still be the same (a layer made from a tar keeps whole seconds). */
   { kind: 'layers'; layers: string[]; mtimeSlackMs?: number } | { kind: 'disk'; disk: string };
 
+/** Where an existing machine is reached: `hangar adopt NAME --ssh user@host[:port] --key FILE`. */
+export interface AdoptTarget {
+  user: string;
+  host: string;
+  port: number;
+  /** The private key's text (OpenSSH or PEM), kept 0600 in the machine's dir. */
+  privateKey: string;
+}
+
+/**
+ * Machines that exist already, for drivers whose description says `adopt` is available: log in
+ * (pinning the host key), run a command, and return the machine's record. Throws a message saying
+ * what went wrong (unreachable, login refused, not a key), having removed what it wrote in `m.dir`.
+ */
+export interface AdoptAccess {
+  adopt(m: MachineSpec, target: AdoptTarget): Promise<DriverResult>;
+}
+
 /** One interface for every machine kind; the registry picks by `driver`. */
 export interface MachineDriver {
   readonly kind: DriverKind;
@@ -438,6 +456,8 @@ export interface MachineDriver {
   readonly cdrom?: CdromAccess;
   /** Extra disks or volumes (see DiskAccess); absent where the kind has none. */
   readonly disks?: DiskAccess;
+  /** Registers machines that exist already (see AdoptAccess); absent where the kind makes its machines. */
+  readonly adopt?: AdoptAccess;
   /** Host files into a stopped machine's root filesystem (`to`: a path inside it); returns the paths as the guest sees them. */
   addFiles?(m: MachineSpec, files: { from: string; to: string }[]): string[];
 }

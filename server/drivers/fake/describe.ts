@@ -6,7 +6,8 @@ import { hostHas, noDisks } from '../shared/describe';
 /** A description like a real driver's of this kind, for tests (availability from the host given); `over` changes any part of it. */
 export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: Partial<DriverDescription> = {}): DriverDescription {
   const vm = kind === 'qemu';
-  const here = hostHas(host, [kind]);
+  const needs = kind === 'ssh' ? [] : [kind];
+  const here = hostHas(host, needs);
   const nat = hostHas(host, ['nat']);
   const no = (reason: string) => ({ available: false, reason });
   const yes = { available: true, reason: null };
@@ -36,6 +37,9 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
       stoppedTitle: 'fake',
     },
     fork: yes,
+    power: yes,
+    create: here,
+    adopt: no('fake machines are made, not adopted'),
     hotStandby: vm ? yes : no('only VMs keep processes started ahead for forks'),
     archiveExport: vm ? yes : no('fake containers do not export'),
     unitFile: vm ? no('fake VMs have no unit file') : yes,
@@ -60,7 +64,7 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
     needsRootfs: !vm,
     imageKinds: vm ? ['busybox', 'debian-12', 'debian-13'] : ['debian-12', 'debian-13', 'rootfs', 'oci'],
     limits: { cpus: true, memory: true, disk: vm },
-    needs: [kind],
+    needs,
     available: here.available,
     reason: here.reason,
     ...over,

@@ -41,6 +41,9 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
       stoppedTitle: 'Stopped: only the disk is saved. Start the machine for a live checkpoint with its memory.',
     },
     fork: yes,
+    power: yes,
+    create: here,
+    adopt: no('VMs are made from an image or an ISO: an existing machine is adopted as an SSH machine.'),
     // Processes started ahead on `-incoming defer` with the snapshot's RAM mapped (standby.ts).
     hotStandby: here,
     archiveExport: yes,

@@ -16,7 +16,8 @@ const CHUNK = 64 * 1024;
  * Pausing stops reading the log: the file, not memory, holds what a slow viewer has not taken.
  */
 export function logConsole(
-  files: { serialLog: string; serialSock: string },
+  /** No `serialSock`: a log only (an adopted machine's journal), what is typed is dropped. */
+  files: { serialLog: string; serialSock?: string },
   isAlive: () => boolean,
   /** The exit code of what ended (a console holder's command), read once it has; null when unknown. */
   exitCode?: () => number | null,
@@ -83,7 +84,7 @@ export function logConsole(
   }, 250);
 
   const connect = (attempt = 0) => {
-    if (closed) return;
+    if (closed || !files.serialSock) return;
     const s = net.connect(files.serialSock);
     s.on('connect', () => {
       sock = s;
@@ -110,7 +111,7 @@ export function logConsole(
   return {
     write: (d) => {
       if (sock) sock.write(d);
-      else pendingInput.push(d);
+      else if (files.serialSock) pendingInput.push(d);
     },
     // The serial line has no window size: the guest learns it with `stty` or `resize`.
     resize: () => undefined,
