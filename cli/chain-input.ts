@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { ChainStep } from '@/lib/contracts/steps';
 import { findStep } from '@/lib/steps/catalog';
-import { ChainError, parseChain, type FindStep } from '@/lib/steps/chain';
+import { ChainError, parseChain, parseSteps, type FindStep } from '@/lib/steps/chain';
 import { parseChainFile } from '@/lib/steps/chain-file';
 import { chainFromValue } from '@/lib/steps/chain-value';
 import { CliError } from './output';
@@ -111,9 +111,11 @@ function cliFind(dir: string): FindStep {
  * files read in. A step this CLI does not know may be a user step of the server's: the words
  * then go as text and the server parses them.
  */
-export async function chainBody(words: string[], file?: string): Promise<{ steps: ChainStep[] } | { chain: string }> {
+export async function chainBody(words: string[], file?: string, stepsOnly = false): Promise<{ steps: ChainStep[] } | { chain: string }> {
   if (file && words.length) throw new CliError('Give a chain on the command line or a chain file (-f), not both.', 2);
+  if (file && stepsOnly) throw new CliError('Steps for an existing machine (--on) are given on the command line, not in a chain file.', 2);
   try {
+    if (stepsOnly) return { steps: readLocal(parseSteps(words, cliFind('.'))) };
     if (file) {
       if (!fs.existsSync(file)) throw new CliError(`No chain file ${file}.`, 2);
       const steps = /\.(ts|mts|js|mjs)$/.test(file)

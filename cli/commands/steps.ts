@@ -16,6 +16,8 @@ export interface ChainOptions {
   file?: string;
   transient: boolean;
   keep: boolean;
+  /** Apply the steps to this existing machine (no base, nothing cached). */
+  on?: string;
 }
 
 /** Options only before the chain's first `--` (an exec step's own words may look like options). */
@@ -27,17 +29,19 @@ export function chainOptions(argv: string[]): ChainOptions {
     else if (opt && (argv[i] === '-f' || argv[i] === '--file')) o.file = argv[++i];
     else if (opt && argv[i] === '--transient') o.transient = true;
     else if (opt && argv[i] === '--keep') o.keep = true;
+    else if (opt && argv[i] === '--on') o.on = argv[++i];
     else o.words.push(argv[i]);
   }
   return o;
 }
 
 /** The deepest cached prefix restored, the rest run and cached; the job followed with its progress. */
-export async function buildChain(o: ChainOptions, json: boolean): Promise<{ machine: string; hits: number; ran: number }> {
-  const body = await chainBody(o.words, o.file);
+export async function buildChain(o: ChainOptions, json: boolean): Promise<{ machine: string; hits: number; ran: number; uncached?: string }> {
+  const body = await chainBody(o.words, o.file, !!o.on);
   const client = api();
-  const done = await followJob(client, await client.steps.build({ ...body, name: o.name, transient: o.transient }), json);
-  return done.result as { machine: string; hits: number; ran: number };
+  const ask = o.on ? { ...body, machine: o.on } : { ...body, name: o.name, transient: o.transient };
+  const done = await followJob(client, await client.steps.build(ask), json);
+  return done.result as { machine: string; hits: number; ran: number; uncached?: string };
 }
 
 /**
@@ -46,14 +50,16 @@ export async function buildChain(o: ChainOptions, json: boolean): Promise<{ mach
  */
 export async function build(argv: string[], json: boolean): Promise<void> {
   const o = chainOptions(argv);
-  if (o.words.length === 0 && !o.file)
+  if ((o.words.length === 0 && !o.file) || (o.on && (o.name || o.transient)))
     throw new CliError(
       'Usage: hangar build BASE [+ STEP ARGS...]... | -f CHAIN.yaml|CHAIN.ts   [--name NAME] [--transient] ' +
-        '  e.g. hangar build busybox + file /etc/motd hello + exec -- cat /etc/motd',
+        '  e.g. hangar build busybox + file /etc/motd hello + exec -- cat /etc/motd' +
+        ' | hangar build --on MACHINE STEP ARGS [+ STEP ARGS]...   (steps applied to an existing machine, not cached)',
       2,
     );
   const r = await buildChain(o, json);
   if (json) printJson(r);
+  else if (r.uncached) console.log(`${r.machine}: ${r.ran} step${r.ran === 1 ? '' : 's'} run, none cached: ${r.uncached}.`);
   else console.log(`${r.machine}: ${r.hits} step${r.hits === 1 ? '' : 's'} from the cache, ${r.ran} run.`);
 }
 

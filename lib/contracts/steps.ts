@@ -20,8 +20,14 @@ export const buildBodySchema = z
     name: nameSchema.optional(),
     /** Run the last step without caching it (on the resulting machine only). */
     transient: z.boolean().default(false),
+    /**
+     * Apply the steps (no base) to this existing machine instead of building one: each runs over its exec, in order, and
+     * nothing is cached (the job log says why: its state before them is no cached result, or it cannot be snapshotted at all).
+     */
+    machine: nameSchema.optional(),
   })
-  .refine((b) => !!b.chain !== !!b.steps, { message: 'give either chain or steps', path: ['chain'] });
+  .refine((b) => !!b.chain !== !!b.steps, { message: 'give either chain or steps', path: ['chain'] })
+  .refine((b) => !b.machine || (!b.name && !b.transient), { message: 'steps applied to a machine take no name and no transient step', path: ['machine'] });
 export type BuildBody = z.input<typeof buildBodySchema>;
 
 export const stepNodeSchema = z.object({
@@ -31,7 +37,7 @@ export const stepNodeSchema = z.object({
   version: z.string(),
   args: z.record(z.string(), z.unknown()),
   image: z.string(),
-  driver: z.enum(['qemu', 'nspawn', 'podman']),
+  driver: z.enum(['qemu', 'nspawn', 'podman', 'ssh']),
   snapshotId: z.string().nullable(),
   /** Build time of this step: what a hit saves. */
   durationMs: z.number().int(),
@@ -50,6 +56,8 @@ export const buildResultSchema = z.object({
   hits: z.number().int(),
   ran: z.number().int(),
   keys: z.array(z.string()),
+  /** Why nothing was cached (steps applied to an existing machine); absent when the chain was cached as it ran. */
+  uncached: z.string().optional(),
 });
 export type BuildResult = z.infer<typeof buildResultSchema>;
 

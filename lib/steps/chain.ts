@@ -76,6 +76,25 @@ export function splitChain(words: string[]): (ChainStep & { words: string[] })[]
   return [[base, ...baseWords.slice(1)], ...rest].map(([step, ...w]) => ({ step, args: {}, words: w }));
 }
 
+/**
+ * Steps alone, split at `+`, for an existing machine (`hangar build --on NAME apt nginx + exec -- nginx -v`): no base, not yet checked
+ * (check each as a step after a base: index 1 on).
+ */
+export function splitSteps(words: string[]): (ChainStep & { words: string[] })[] {
+  const segments: string[][] = [[]];
+  for (const w of words) {
+    if (w === '+') segments.push([]);
+    else segments[segments.length - 1].push(w);
+  }
+  if (segments.some((s) => s.length === 0)) throw new ChainError('Empty step: write STEP ARGS + STEP ARGS...');
+  return segments.map(([step, ...w]) => ({ step, args: {}, words: w }));
+}
+
+/** Steps alone (see splitSteps), each checked against its schema as a step after a base. */
+export function parseSteps(words: string[], find: FindStep = findStep): ChainStep[] {
+  return splitSteps(words).map((st, i) => checkStep({ step: st.step, args: wordsToArgs(st.step, st.words, find) }, i + 1, find));
+}
+
 /** A step's command-line words as its arguments (its own fromWords), before the schema check. */
 export function wordsToArgs(name: string, words: string[], find: FindStep): Record<string, unknown> {
   const s = find(name);

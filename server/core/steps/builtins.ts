@@ -7,7 +7,7 @@ import { modulePlay, runPlaybook } from './ansible-step';
  */
 export interface StepMachine {
   readonly name: string;
-  readonly driver: 'qemu' | 'nspawn' | 'podman';
+  readonly driver: 'qemu' | 'nspawn' | 'podman' | 'ssh';
   /** Run argv; a non-zero exit throws with the command's output. */
   exec(argv: string[], timeoutS?: number): Promise<{ stdout: string; stderr: string }>;
   /** Run argv and get its exit code whatever it is (the Ansible bridge passes it on); built-in steps only. */

@@ -5,7 +5,8 @@ import { pullResultSchema } from '@/lib/contracts/images';
 import { OCI_KEEPALIVE } from '@/server/drivers/oci/bundle';
 import { buildBodySchema, type BuildBody, type BuildResult, type ChainStep, type StepNode } from '@/lib/contracts/steps';
 import { STEP_CATALOG } from '@/lib/steps/catalog';
-import { ChainError, splitChain, tokenize } from '@/lib/steps/chain';
+import { ChainError, splitChain, splitSteps, tokenize } from '@/lib/steps/chain';
+import type { Machine } from '@/lib/contracts/machines';
 import type { Store } from '@/db/client';
 import { getStepNode, insertStepNode, listStepNodes, touchStepNode } from '@/db/repo/steps';
 import type { Principal } from '../auth';
@@ -110,7 +111,9 @@ export class StepService {
     const b = buildBodySchema.parse(body);
     try {
       const steps: ChainStep[] = [];
-      for (const [i, s] of (b.steps ?? splitChain(tokenize(b.chain!))).entries()) steps.push(await lk.check(s, i));
+      // Steps for an existing machine have no base: each is checked as a step after one.
+      const given = b.steps ?? (b.machine ? splitSteps(tokenize(b.chain!)) : splitChain(tokenize(b.chain!)));
+      for (const [i, s] of given.entries()) steps.push(await lk.check(s, b.machine ? i + 1 : i));
       return steps;
     } catch (err) {
       if (err instanceof ChainError) throw new BadRequestError(err.message, [{ path: err.field ? `steps.${err.field}` : 'chain', message: err.message }]);
@@ -121,6 +124,7 @@ export class StepService {
   async build(p: Principal, body: BuildBody): Promise<Job> {
     const lk = await this.lookup();
     const steps = await this.parse(body, lk);
+    if (body.machine) return this.applyTo(p, body.machine, steps, lk);
     const base = baseOf(steps[0]);
     // The base's identity is the base's parent in the keys. An OCI ref is resolved against its registry now (pulled on first
     // use; an unknown one is a 404 before any job): a tag pushed again is another manifest digest, so another key.
@@ -258,6 +262,45 @@ export class StepService {
     }
   }
 
+  /**
+   * Steps applied to an existing machine (an adopted server, say): run in order over its exec, as a
+   * build runs them, and never cached: the state they start from is no cached result, and a machine
+   * whose driver cannot checkpoint has no snapshot to keep their result in. The job says which.
+   */
+  private async applyTo(p: Principal, ref: string, steps: ChainStep[], lk: Lookup): Promise<Job> {
+    const m = await this.machines.get(p, ref);
+    if (m.state !== 'running') throw new ConflictError(`${m.name} is ${m.state}: steps need a running machine.`);
+    const transient = steps.find((s) => lk.info(s.step)?.transient);
+    if (transient)
+      throw new BadRequestError(`${transient.step} is a transient step: it runs on a throwaway fork of a chain's cached state, not on an existing machine.`, [
+        { path: 'steps', message: 'no transient steps on a machine' },
+      ]);
+    const uncached = uncachedWhy(m);
+    const title = `Apply ${steps.map((s) => s.step).join(' + ')} → ${m.name}`;
+    const { job } = await this.jobs.start({ kind: 'steps.build', title, ownerId: p.user.id, machineId: m.id }, async (ctx): Promise<BuildResult> => {
+      ctx.log(`not cached: ${uncached}`);
+      const sm = stepMachine(this.deps, p, { id: m.id, name: m.name, driver: m.driver }, lk, ctx);
+      try {
+        for (const [i, s] of steps.entries()) {
+          ctx.progress(5 + Math.round((90 * i) / steps.length), `Step ${i + 1}/${steps.length}: ${s.step} (not cached)`);
+          const t0 = performance.now();
+          try {
+            await lk.runner(s.step)!(sm, s.args);
+          } catch (err) {
+            throw new Error(`Step ${i + 1} (${s.step}) failed on ${m.name}: ${(err as Error).message} — the machine is left as the step left it.`, {
+              cause: err,
+            });
+          }
+          ctx.log(`step ${s.step}: ran in ${Math.round(performance.now() - t0)} ms, not cached`);
+        }
+      } finally {
+        sm.close();
+      }
+      return { machine: m.name, hits: 0, ran: steps.length, keys: [], uncached };
+    });
+    return job;
+  }
+
   /** The deepest step whose result is cached with a complete snapshot, and its node. */
   private async deepestHit(keys: string[], cacheable: (i: number) => boolean): Promise<{ index: number; node: StepNode | null }> {
     for (let i = keys.length - 1; i >= 0; i--) {
@@ -317,4 +360,11 @@ export class StepService {
   invalidate(key: string): Promise<{ removed: number }> {
     return invalidateNode(this.cacheDeps, key);
   }
+}
+
+/** Why steps applied to this machine are not cached, from what its driver says it can do. */
+export function uncachedWhy(m: Pick<Machine, 'name' | 'capabilities'>): string {
+  const can = m.capabilities.checkpoint;
+  if (can.running === 'none') return `a step's result on ${m.name} cannot be snapshotted (${can.reason ?? 'its driver cannot checkpoint it'})`;
+  return `steps applied to ${m.name} start from its own state, which no cached result holds`;
 }
