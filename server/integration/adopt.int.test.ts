@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import type { ApiClient } from '@/lib/api-client';
+import { ApiError } from '@/lib/client/transport';
+import type { BuildResult } from '@/lib/contracts/steps';
+import { run } from '@/server/drivers/exec';
+import { adminToken, client, jobDone, serialConsole, startServer, tearDown, TEST_CACHE, until, type RunningServer } from './harness';
+
+/**
+ * `hangar adopt`: a machine Hangar does not run, reached over SSH. The remote machine is an nspawn
+ * container Hangar makes from the debian-12 image the test tier keeps built (HANGAR_TEST_IMAGE_CACHE),
+ * on the NAT network with its sshd, a key authorized in it. Adopted as driver `ssh`: exec, the SSH
+ * console, its journal as logs, steps applied (never cached), checkpoint and stop refused with the
+ * reason, a wrong key or a dead address refused leaving nothing, a changed host key refused, and
+ * destroy forgetting it while the container runs on. Skipped when no debian-12 is built in the cache.
+ */
+const built = (() => {
+  const dir = path.join(TEST_CACHE, 'built-images');
+  const dirs = fs.existsSync(dir) ? fs.readdirSync(dir).map((d) => path.join(dir, d)) : [];
+  return dirs.some((d) => {
+    const facts = fs.existsSync(path.join(d, 'built.json')) ? fs.readFileSync(path.join(d, 'built.json'), 'utf8') : '';
+    return facts.includes('"bookworm"') && fs.existsSync(path.join(d, 'files/rootfs/usr/sbin/sshd'));
+  });
+})();
+
+let srv: RunningServer;
+let api: ApiClient;
+let token: string;
+let dir: string;
+let address: string;
+const sockets: Socket[] = [];
+
+const cli = (args: string[]) =>
+  run([process.execPath, 'dist/cli.js', ...args], { timeoutMs: 300_000, env: { HANGAR_URL: srv.url, HANGAR_TOKEN: token, HOME: dir } });
+/** A command in the remote container through its own driver (nsenter), not through the adopted machine. */
+const inRemote = async (script: string) => {
+  const r = await api.machines.exec('remote', ['sh', '-c', script]);
+  expect(r.code, `${script}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+};
+const refusal = async (p: Promise<unknown>) => {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApiError);
+  return err as ApiError;
+};
+const machineDirs = () => fs.readdirSync(path.join(srv.dataDir, 'machines')).sort();
+
+beforeAll(async () => {
+  if (!built) return;
+  srv = await startServer();
+  token = await adminToken(srv.url);
+  api = client(srv.url, token);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-adopt-'));
+  const img = await jobDone(api, await api.images.build({ kind: 'debian-12' }), 10 * 60_000);
+  expect(img.error).toBeNull();
+  const made = await jobDone(api, await api.machines.create({ name: 'remote', image: 'debian-12', driver: 'nspawn', network: 'nat', memoryMib: 512 }), 300_000);
+  expect(made.error).toBeNull();
+  await until(
+    () =>
+      api.machines.exec('remote', ['true']).then(
+        (r) => r.code === 0,
+        () => false,
+      ),
+    'the container answers exec',
+    120_000,
+    500,
+  );
+  address = (await api.machines.get('remote')).address!;
+  expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  for (const k of ['id', 'wrong']) expect((await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, k)])).code).toBe(0);
+  // The key Hangar will log in with, and sshd listening on port 22 of its NAT address.
+  const pub = fs.readFileSync(path.join(dir, 'id.pub'), 'utf8').trim();
+  await inRemote(
+    `install -d -m 700 /root/.ssh && printf '%s\\n' '${pub}' >> /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys && ` +
+      'ssh-keygen -A >/dev/null && install -d -m 755 /run/sshd && (systemctl restart ssh || /usr/sbin/sshd)',
+  );
+  await until(
+    async () => (await run(['ssh-keyscan', '-T', '3', '-t', 'ed25519', address], { timeoutMs: 10_000 })).stdout.includes('ssh-ed25519'),
+    'sshd answers on the container address',
+    60_000,
+    500,
+  );
+}, 15 * 60_000);
+
+afterAll(async () => {
+  if (built) await tearDown(srv, api, sockets);
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}, 120_000);
+
+describe.skipIf(!built)('hangar adopt: a machine reached over SSH', () => {
+  it('refuses a wrong key, a dead address and a taken name, leaving nothing', async () => {
+    const before = machineDirs();
+    const wrong = await cli(['adopt', 'box', '--ssh', `root@${address}`, '--key', path.join(dir, 'wrong')]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/Cannot adopt box .*login .*was refused: the key is not authorized there/);
+    const dead = await refusal(api.machines.adopt({ name: 'box', ssh: 'root@127.0.0.1:1', privateKey: fs.readFileSync(path.join(dir, 'id'), 'utf8') }));
+    expect(dead.status).toBe(400);
+    expect(dead.message).toMatch(/SSH to 127\.0\.0\.1:1 failed/);
+    const notKey = await refusal(api.machines.adopt({ name: 'box', ssh: `root@${address}`, privateKey: fs.readFileSync(path.join(dir, 'id.pub'), 'utf8') }));
+    expect(notKey.status).toBe(400);
+    const taken = await refusal(api.machines.adopt({ name: 'remote', ssh: `root@${address}`, privateKey: fs.readFileSync(path.join(dir, 'id'), 'utf8') }));
+    expect(taken.status).toBe(409);
+    expect((await api.machines.list()).items.map((m) => m.name)).toEqual(['remote']);
+    expect(machineDirs()).toEqual(before);
+  }, 120_000);
+
+  it('adopts with the right key: exec, the SSH console, the journal as logs; the key stays on the server', async () => {
+    const r = await cli(['adopt', 'box', '--ssh', `root@${address}:22`, '--key', path.join(dir, 'id')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/box adopted: Adopted over SSH \(root@/);
+    const m = await api.machines.get('box');
+    expect(m).toMatchObject({ driver: 'ssh', state: 'running', address, ssh: { user: 'root' } });
+    expect(JSON.stringify(m)).not.toContain('PRIVATE KEY');
+    const key = path.join(srv.dataDir, 'machines', m.id, 'id');
+    expect(fs.statSync(key).mode & 0o777).toBe(0o600);
+    // A second adopt of that name: 409.
+    const again = await refusal(api.machines.adopt({ name: 'box', ssh: `root@${address}`, privateKey: fs.readFileSync(path.join(dir, 'id'), 'utf8') }));
+    expect(again.status).toBe(409);
+
+    const hostname = (await inRemote('cat /etc/hostname')).trim();
+    const ex = await cli(['exec', 'box', '--', 'cat', '/etc/hostname']);
+    expect(ex.code, ex.stderr).toBe(0);
+    expect(ex.stdout.trim()).toBe(hostname);
+
+    const con = await serialConsole(srv.url, token, m.id, 'adopt-ssh', sockets, 'ssh');
+    expect(con.reply.ok, JSON.stringify(con.reply)).toBe(true);
+    await con.waitFor('# ');
+    con.type('echo adopted-$((6*7))\r');
+    await con.waitFor('adopted-42');
+
+    await inRemote('logger hangar-adopt-journal-mark');
+    await until(async () => (await api.machines.logs('box')).text.includes('hangar-adopt-journal-mark'), 'the mark in the journal log', 60_000, 500);
+  }, 180_000);
+
+  it('applies a chain over exec, not cached, and says why', async () => {
+    const nodes = (await api.steps.nodes()).items.length;
+    const r = await cli(['build', '--on', 'box', 'file', '/etc/adopt-step', 'from-a-step', '+', 'exec', '--', 'cat', '/etc/adopt-step']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /box: 2 steps run, none cached: a step's result on box cannot be snapshotted \(Checkpoint not available: an adopted machine's disk is not Hangar's\.\)/,
+    );
+    expect((await inRemote('cat /etc/adopt-step')).trim()).toBe('from-a-step');
+    const json = await cli(['--json', 'build', '--on', 'box', 'exec', '--', 'true']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout) as BuildResult).toMatchObject({ machine: 'box', hits: 0, ran: 1, keys: [] });
+    expect((await api.steps.nodes()).items.length).toBe(nodes);
+  }, 180_000);
+
+  it('refuses checkpoint, fork and power with the reason from its description', async () => {
+    const m = await api.machines.get('box');
+    expect(m.capabilities.checkpoint).toMatchObject({ running: 'none', reason: "Checkpoint not available: an adopted machine's disk is not Hangar's." });
+    const cp = await refusal(api.snapshots.checkpoint('box'));
+    expect(cp.status).toBe(409);
+    expect(cp.message).toContain("not available: an adopted machine's disk is not Hangar's");
+    const cli1 = await cli(['checkpoint', 'box']);
+    expect(cli1.code).toBe(1);
+    expect(cli1.stderr).toContain("not available: an adopted machine's disk is not Hangar's");
+    const stop = await refusal(api.machines.act('box', 'stop'));
+    expect(stop.status).toBe(409);
+    expect(stop.message).toMatch(/Hangar does not run an adopted machine/);
+    const create = await refusal(api.machines.create({ name: 'made', driver: 'ssh', image: 'debian-12' }));
+    expect(create.status).toBe(400);
+  }, 60_000);
+
+  it('refuses a changed host key with a clear error', async () => {
+    await inRemote(
+      'rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && (systemctl restart ssh || (kill "$(cat /run/sshd.pid)"; sleep 1; /usr/sbin/sshd))',
+    );
+    const r = await cli(['exec', 'box', '--', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/SSH host key of the machine changed .*refusing to connect/);
+  }, 60_000);
+
+  it('destroy forgets it: record and key gone, the container still running', async () => {
+    const m = await api.machines.get('box');
+    const done = await jobDone(api, await api.machines.destroy('box'));
+    expect(done.error).toBeNull();
+    expect((await api.machines.list()).items.map((x) => x.name)).toEqual(['remote']);
+    expect(fs.existsSync(path.join(srv.dataDir, 'machines', m.id))).toBe(false);
+    expect((await api.machines.get('remote')).state).toBe('running');
+    expect((await inRemote('cat /etc/adopt-step')).trim()).toBe('from-a-step');
+  }, 60_000);
+});
