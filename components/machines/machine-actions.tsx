@@ -3,7 +3,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import type { Machine } from '@/lib/contracts/machines';
-import { verbLabels, verbsByState, type MachineVerb } from '@/lib/machine-actions';
+import { verbLabels, verbRefusal, verbsByState, type MachineVerb } from '@/lib/machine-actions';
 import { hasRole } from '@/lib/roles';
 import { queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
@@ -41,7 +41,7 @@ export function MachineActions({ machine }: { machine: Machine }) {
   const globalOp = hasRole(access.global, 'operator');
   const may = (verb: MachineVerb) => (verb === 'fork-now' ? globalOp : verb === 'destroy' ? globalOp || access.grant === 'owner' : true);
   const go = async (verb: MachineVerb) => {
-    const question = verbQuestion(verb, machine.name);
+    const question = verbQuestion(verb, machine);
     if (question && !(await confirm(question))) return;
     run.mutate(verb);
   };
@@ -53,8 +53,9 @@ export function MachineActions({ machine }: { machine: Machine }) {
           key={verb}
           type="button"
           onClick={() => void go(verb)}
-          disabled={run.isPending || ((verb === 'checkpoint' || verb === 'fork-now') && hint.disabled)}
-          title={verb === 'checkpoint' || verb === 'fork-now' ? hint.title : undefined}
+          // What its driver cannot do stays shown, greyed out, with the description's reason.
+          disabled={run.isPending || verbRefusal(verb, machine) !== null}
+          title={verb === 'checkpoint' || verb === 'fork-now' ? hint.title : (verbRefusal(verb, machine) ?? undefined)}
           className={`rounded-md px-3 py-1.5 text-sm font-medium disabled:opacity-60 ${
             verb === 'checkpoint' || verb === 'fork-now'
               ? 'bg-sky-700 text-white hover:bg-sky-600'

@@ -59,10 +59,12 @@ export function MachineOverview({ m, disks }: { m: Machine; disks?: ReactNode })
         dark:border-zinc-800 dark:bg-zinc-900/40`}
       >
         <Fact label="Kind">{words.kind}</Fact>
-        <Fact label="Image">{m.image || 'none: installed from an ISO'}</Fact>
+        <Fact label="Image">{m.image || (m.capabilities.create.available ? 'none: installed from an ISO' : 'none: adopted, not made by Hangar')}</Fact>
         {m.capabilities.iso.available && m.firmware && <Fact label="CD-ROM">{<CdromControl m={m} />}</Fact>}
         <Fact label="Resources">
-          {m.cpus} vCPU · {m.memoryMib} MiB{limits.disk ? ` · ${m.diskGib} GiB disk` : ''}
+          {limits.cpus || limits.memory
+            ? `${m.cpus} vCPU · ${m.memoryMib} MiB${limits.disk ? ` · ${m.diskGib} GiB disk` : ''}`
+            : "its own: none of this host's are reserved"}
         </Fact>
         <Fact label="Own disk layer">{last?.diskUsedBytes != null ? formatBytes(last.diskUsedBytes) : '–'}</Fact>
         <Fact label="Network">
@@ -72,7 +74,9 @@ export function MachineOverview({ m, disks }: { m: Machine; disks?: ReactNode })
               ? 'host network'
               : m.network === 'private'
                 ? 'private (loopback only)'
-                : 'user-mode NAT'}
+                : m.address
+                  ? `its own, ${m.address}`
+                  : 'user-mode NAT'}
         </Fact>
         <Fact label="Port forwards">{m.ports.length ? m.ports.map((p) => `127.0.0.1:${p.host}→${p.guest}`).join(', ') : 'none'}</Fact>
         <Fact label={consoles.shell?.label ?? 'Shell'}>

@@ -1,6 +1,7 @@
 'use client';
 
 import type { Job } from '@/lib/contracts/jobs';
+import type { Machine } from '@/lib/contracts/machines';
 import { dangerous, verbLabels, type MachineVerb } from '@/lib/machine-actions';
 import { api } from '@/components/ui/api';
 import type { ConfirmOptions } from '@/components/ui/confirm-dialog';
@@ -22,14 +23,17 @@ export function runVerb(verb: MachineVerb, machineId: string): Promise<Job> {
 }
 
 /** The question asked before a verb that loses work or the machine; null for the others. */
-export function verbQuestion(verb: MachineVerb, name: string): ConfirmOptions | null {
+export function verbQuestion(verb: MachineVerb, m: Pick<Machine, 'name' | 'capabilities'>): ConfirmOptions | null {
   if (!dangerous(verb)) return null;
   return {
-    title: `${verbLabels[verb]} ${name}?`,
+    title: `${verbLabels[verb]} ${m.name}?`,
     body:
-      verb === 'destroy'
-        ? 'Its disk and console log are deleted; snapshots taken of it stay.'
-        : 'Like pulling the plug: what the guest has not written to disk is lost.',
+      verb !== 'destroy'
+        ? 'Like pulling the plug: what the guest has not written to disk is lost.'
+        : // A machine its driver adopted is only forgotten: Hangar never touches it.
+          m.capabilities.adopt.available
+          ? 'Hangar forgets it: its record, stored key and journal log go; the machine itself is not touched.'
+          : 'Its disk and console log are deleted; snapshots taken of it stay.',
     confirmLabel: verbLabels[verb],
     danger: true,
   };

@@ -47,7 +47,7 @@ export function GlobalKeys() {
 
   const act = useCallback(
     async (verb: MachineVerb, m: Machine) => {
-      const question = verbQuestion(verb, m.name);
+      const question = verbQuestion(verb, m);
       if (question && !(await confirm(question))) return;
       try {
         const job = await runVerb(verb, m.id);
