@@ -136,6 +136,10 @@ describe.skipIf(!built)('hangar adopt: a machine reached over SSH', () => {
 
     await inRemote('logger hangar-adopt-journal-mark');
     await until(async () => (await api.machines.logs('box')).text.includes('hangar-adopt-journal-mark'), 'the mark in the journal log', 60_000, 500);
+    // The main console is that journal, read only.
+    const journal = await serialConsole(srv.url, token, m.id, 'adopt-journal', sockets);
+    expect(journal.reply.ok, JSON.stringify(journal.reply)).toBe(true);
+    await journal.waitFor('hangar-adopt-journal-mark');
   }, 180_000);
 
   it('applies a chain over exec, not cached, and says why', async () => {
