@@ -69,6 +69,8 @@ export async function sshConnect(t: SshTarget, timeoutMs = 15_000): Promise<Clie
     } catch (e) {
       last = e as Error;
       // A changed host key is not a reason to retry: say so.
+      if (/verification failed/i.test(last.message) && t.pinned && !fs.existsSync(t.knownHostFile))
+        throw new Error(`No host key is pinned for this machine (${t.knownHostFile} is missing): refusing to connect; adopt it again.`, { cause: e });
       if (/verification failed/i.test(last.message))
         throw new Error(`SSH host key of the machine changed (pinned in ${t.knownHostFile}): refusing to connect.`, { cause: e });
       if (t.settled && /authentication methods failed/i.test(last.message))
