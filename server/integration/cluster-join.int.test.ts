@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -6,6 +8,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { ClusterNode } from '@/lib/contracts/nodes';
 import type { Socket } from 'socket.io-client';
 import { adminToken, client, connected, jobDone, loginCookie, removeDataDir, type RunningServer, socket, startServer, until } from './harness';
+import { importBusyboxRootfs } from './busybox-tree';
 
 /**
  * Step 1 of the cluster plan (nodes, join tokens, heartbeat): two real servers, A and B, each
@@ -230,6 +233,32 @@ describe('operations forwarded to the owning node', () => {
     }
     expect((await api.machines.list()).items.map((m) => m.name).filter((n) => n.startsWith('pinned-') || n === 'drained')).toEqual([]);
     for (const name of ['placed', 'pinned']) expect((await jobDone(api, await api.machines.destroy(name), 120_000)).error).toBeNull();
+  }, 300_000);
+
+  it('hangar run through A of an image B holds runs on B, its stdin streamed there; a pin away from the image is refused', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cluster-run-'));
+    const cli = (args: string[], input = '') =>
+      spawnSync(process.execPath, ['dist/cli.js', ...args], {
+        input,
+        encoding: 'utf8',
+        timeout: 180_000,
+        env: { ...process.env, HANGAR_URL: a!.url, HANGAR_TOKEN: token },
+      });
+    try {
+      await importBusyboxRootfs(apiB, tmp, 'bb-on-b');
+      const r = cli(['run', '--rm', 'bb-on-b', '--', 'cat'], 'hello through a\n');
+      expect([r.status, r.stdout], r.stderr).toEqual([0, 'hello through a\n']);
+      const kept = cli(['run', '--name', 'ran-on-b', 'bb-on-b', '--', 'sh', '-c', 'exit 3']);
+      expect(kept.status, kept.stderr).toBe(3);
+      expect((await api.machines.get('ran-on-b')).node?.name).toBe('b');
+      const pinned = cli(['run', '--rm', '--node', 'a', 'bb-on-b', '--', 'true']);
+      expect(pinned.status).not.toBe(0);
+      expect(pinned.stderr).toMatch(/Image bb-on-b is on node b/);
+      expect((await jobDone(api, await api.machines.destroy('ran-on-b'), 120_000)).error).toBeNull();
+      await api.images.remove((await api.images.list()).items.find((i) => i.name === 'bb-on-b')!.id);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   }, 300_000);
 
   it('a forged forward is 401, even with a good token beside it', async () => {
