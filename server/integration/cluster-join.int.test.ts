@@ -363,7 +363,10 @@ describe('operations forwarded to the owning node', () => {
     expect(sh.reply).toMatchObject({ ok: true });
     const away = closedOn(sh.s);
     await b!.stop();
-    expect(await away).toMatchObject({ sessionId: 'relay-ssh-away', reason: expect.stringMatching(/node b (went away|is offline)/) });
+    expect(await away).toMatchObject({
+      sessionId: 'relay-ssh-away',
+      reason: expect.stringMatching(/node b (closed the console's connection|went away|is offline)/),
+    });
     expect(sh.s.connected).toBe(true);
     const shown = await until(
       async () => {

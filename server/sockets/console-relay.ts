@@ -177,7 +177,10 @@ export class ConsoleRelays {
       this.browser.emit('closed', msg);
     });
     socket.on('disconnect', (reason) => {
-      if (reason !== 'io client disconnect') this.drop(link, `node ${node.name} went away (${reason})`);
+      if (reason === 'io client disconnect') return;
+      // The node hung up (it is shutting down, or this user's session or link ended there), or the connection was lost.
+      const why = reason === 'io server disconnect' ? `node ${node.name} closed the console's connection` : `node ${node.name} went away (${reason})`;
+      this.drop(link, why);
     });
     this.links.set(nodeId, link);
     return link;
