@@ -1,7 +1,7 @@
 import type { Server, Socket } from 'socket.io';
 import type { Principal } from '@/server/core/auth';
 import type { Core } from '@/server/core/hangar';
-import { RELAY_NSP } from './console-relay';
+import { RELAY_NSP } from './relay-nsp';
 import { credentialsFrom, isSameOrigin } from '@/server/transport/credentials';
 
 export interface SocketData {

@@ -5,14 +5,10 @@ import type { Principal } from '@/server/core/auth';
 import type { Core } from '@/server/core/hangar';
 import { encodeForwarded } from '@/server/core/cluster/forward';
 import { admit } from './auth';
+import { RELAY_NSP } from './relay-nsp';
 
-/**
- * The namespace another node opens to relay its browsers' consoles to the node that runs the
- * machine. Only a node of the cluster connects here: its handshake is signed with its node key
- * over this name and the user it acts for (the HTTP forward's signature); a user's cookie,
- * token or share link is never looked at.
- */
-export const RELAY_NSP = '/console-relay';
+export { RELAY_NSP };
+
 /** What the relay's signature covers in place of an HTTP method and path. */
 const RELAY_METHOD = 'SOCKET';
 
