@@ -3,6 +3,7 @@ import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import type { AttachReply, ConsoleExit, ConsoleOutput, ConsoleViewers, KeyboardReply } from '@/lib/contracts/console';
 import type { Principal } from '@/server/core/auth';
 import type { Core } from '@/server/core/hangar';
+import { NODE_HEADERS } from '@/server/core/cluster/cluster';
 import { encodeForwarded } from '@/server/core/cluster/forward';
 import { admit } from './auth';
 import { RELAY_NSP } from './relay-nsp';
@@ -21,8 +22,8 @@ export function relayAuth(core: Core) {
     try {
       const auth = (socket.handshake.auth ?? {}) as Auth;
       const header = headerOf(auth);
-      const node = header('x-hangar-node');
-      const principal = header('x-hangar-forwarded');
+      const node = header(NODE_HEADERS.node);
+      const principal = header(NODE_HEADERS.forwarded);
       const p = node && principal ? await core.auth.authenticate({ forwarded: { node, principal, method: RELAY_METHOD, path: RELAY_NSP, header } }) : null;
       if (!p) return next(new Error('unauthorized: only the nodes of this cluster may relay consoles'));
       admit(socket, p, { share: true }, next);
