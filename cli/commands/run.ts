@@ -5,10 +5,12 @@ import { createApiClient, type ApiClient } from '@/lib/api-client';
 import { containerNetworks, driverKinds, driverKindSchema } from '@/lib/contracts/machines';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
+import { lightFetch } from '../http';
 import { CliError } from '../output';
-import { buildChain, chainOptions } from './steps';
 import { pullImage, isLocalImage } from './pull';
-import { attach } from './terminal';
+
+// Chains and consoles (socket.io) are loaded by the runs that use them: `run IMAGE -- CMD` starts without them.
+const attach: typeof import('./terminal').attach = async (...a) => (await import('./terminal')).attach(...a);
 
 /**
  * hangar run CHAIN [--keep] (fingertip's `fingertip os.fedora + ssh`): the chain built from the
@@ -16,6 +18,7 @@ import { attach } from './terminal';
  * console); the machine is removed when the shell ends, unless --keep.
  */
 async function runChain(argv: string[]): Promise<number> {
+  const { buildChain, chainOptions } = await import('./steps');
   const o = chainOptions(argv);
   o.name ??= `run-${randomBytes(4).toString('hex')}`;
   const r = await buildChain(o, true);
@@ -95,16 +98,20 @@ export async function runCmd(argv: string[]): Promise<number> {
   const network = containerNetworks.find((n) => n === values.network);
   if (!network) throw new CliError(`--network: one of ${containerNetworks.join(', ')}`, 2);
   const cfg = loadConfig();
-  const api: ApiClient = createApiClient({ baseUrl: cfg.url, token: cfg.token });
+  const api: ApiClient = createApiClient({ baseUrl: cfg.url, token: cfg.token, fetch: lightFetch() });
   // A registry ref is pulled on first use (its progress on stderr when that is a terminal); an OCI image runs its own command without CMD.
-  const pulled = (await isLocalImage(api, ref)) ? null : await pullImage(api, ref, { policy: 'missing', quiet: !process.stderr.isTTY });
+  // What the driver can do is asked meanwhile (one round trip less before the command starts).
+  const [pulled, drivers] = await Promise.all([
+    (async () => ((await isLocalImage(api, ref)) ? null : await pullImage(api, ref, { policy: 'missing', quiet: !process.stderr.isTTY })))(),
+    api.drivers.list(),
+  ]);
   const image = pulled?.image ?? ref;
   const ownCommand = pulled !== null || /^oci-[0-9a-f]{12}$/.test(ref);
   const interactive = values.interactive || values.tty || (cmd.length === 0 && !ownCommand);
   const memoryMib = values.memory ? Number(values.memory) : 256;
   if (!Number.isInteger(memoryMib)) throw new CliError(`--memory: not a whole number: ${values.memory}`, 2);
   // What the driver can do here: run one command as an application container, offer networks.
-  const d = (await api.drivers.list()).items.find((x) => x.kind === driver.data);
+  const d = drivers.items.find((x) => x.kind === driver.data);
   if (!d) throw new CliError(`--driver: the server has no ${driver.data} driver`, 2);
   if (!interactive && d.appContainers.available)
     return runOnce(api, {
