@@ -1,7 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { createApiClient, type ApiClient } from '@/lib/api-client';
+import { adminApi } from '@/lib/client/admin';
+import { imagesApi } from '@/lib/client/images';
+import { machinesApi } from '@/lib/client/machines';
+import { transport } from '@/lib/client/transport';
 import { containerNetworks, driverKinds, driverKindSchema } from '@/lib/contracts/machines';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
@@ -13,6 +15,20 @@ import { pullImage, isLocalImage } from './pull';
 const attach: typeof import('./terminal').attach = async (...a) => (await import('./terminal')).attach(...a);
 
 /**
+ * The parts of the API client a run uses (machines and jobs, images, drivers): the other areas'
+ * contracts (users, sharing, snapshots...) are not loaded. Requests go over node:http (see http.ts).
+ */
+function runApi() {
+  const cfg = loadConfig();
+  const t = transport({ baseUrl: cfg.url, token: cfg.token, fetch: lightFetch() });
+  return { ...machinesApi(t), ...imagesApi(t), ...adminApi(t) };
+}
+type RunApi = ReturnType<typeof runApi>;
+
+/** A machine name for a run that gives none (node:crypto only then: a run's start-up is short of time). */
+const runName = async () => `run-${(await import('node:crypto')).randomBytes(4).toString('hex')}`;
+
+/**
  * hangar run CHAIN [--keep] (fingertip's `fingertip os.fedora + ssh`): the chain built from the
  * cache, then a shell in the result (a container's shell, a VM's SSH, or busybox's serial
  * console); the machine is removed when the shell ends, unless --keep.
@@ -20,10 +36,9 @@ const attach: typeof import('./terminal').attach = async (...a) => (await import
 async function runChain(argv: string[]): Promise<number> {
   const { buildChain, chainOptions } = await import('./steps');
   const o = chainOptions(argv);
-  o.name ??= `run-${randomBytes(4).toString('hex')}`;
+  o.name ??= await runName();
   const r = await buildChain(o, true);
-  const cfg = loadConfig();
-  const api = createApiClient({ baseUrl: cfg.url, token: cfg.token });
+  const api = runApi();
   const m = await api.machines.get(r.machine);
   process.stderr.write(`${r.machine}: ${r.hits} step${r.hits === 1 ? '' : 's'} from the cache, ${r.ran} run.\n`);
   try {
@@ -44,9 +59,9 @@ const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
  * A command in a fresh application container, attached: its stdout and stderr as they come, its
  * exit code as ours (125 when Hangar itself failed, as docker does).
  */
-async function runOnce(api: ApiClient, body: Parameters<ApiClient['machines']['runOnce']>[0]): Promise<number> {
+async function runOnce(api: RunApi, body: Parameters<RunApi['machines']['runOnce']>[0]): Promise<number> {
   let name = '';
-  let last: Awaited<ReturnType<ApiClient['machines']['runOnce']>>;
+  let last: Awaited<ReturnType<RunApi['machines']['runOnce']>>;
   try {
     last = await api.machines.runOnce(body, (e) => {
       if (e.t === 'start') {
@@ -97,8 +112,7 @@ export async function runCmd(argv: string[]): Promise<number> {
   if (!driver.success) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
   const network = containerNetworks.find((n) => n === values.network);
   if (!network) throw new CliError(`--network: one of ${containerNetworks.join(', ')}`, 2);
-  const cfg = loadConfig();
-  const api: ApiClient = createApiClient({ baseUrl: cfg.url, token: cfg.token, fetch: lightFetch() });
+  const api = runApi();
   // A registry ref is pulled on first use (its progress on stderr when that is a terminal); an OCI image runs its own command without CMD.
   // What the driver can do is asked meanwhile (one round trip less before the command starts).
   const [pulled, drivers] = await Promise.all([
@@ -124,7 +138,7 @@ export async function runCmd(argv: string[]): Promise<number> {
       stdin: !process.stdin.isTTY,
       ...(values.name ? { name: values.name } : {}),
     });
-  const name = values.name ?? `run-${randomBytes(4).toString('hex')}`;
+  const name = values.name ?? (await runName());
   // An OCI image with -it (docker run -it): its own process (or CMD) on the console's tty, no shell around it.
   const app = interactive && ownCommand && d.appContainers.available;
   const body = { name, image, driver: driver.data, memoryMib, ...(d.networks.length ? { network } : {}), ...(app && cmd.length ? { command: cmd } : {}) };
@@ -153,7 +167,7 @@ export async function runCmd(argv: string[]): Promise<number> {
  * printed (its console log holds this one run) and its exit code, as if attached. Any other
  * failure to attach is passed on.
  */
-async function endedBeforeAttach(api: ApiClient, name: string, err: unknown): Promise<number> {
+async function endedBeforeAttach(api: RunApi, name: string, err: unknown): Promise<number> {
   // The server records the end a moment after the command's exit: look for a few seconds.
   let ended: RegExpExecArray | null = null;
   for (let i = 0; i < 30 && !ended; i++) {
