@@ -90,7 +90,11 @@ export class QemuDriver implements MachineDriver {
   async start(m: MachineSpec, image: BootFiles, { host, from }: StartOptions) {
     const rt = qemuRuntime(m.runtime);
     // A hot snapshot's fork: its process waits already, only the state is left to load.
-    if (from && !from.standby && isStandby(m)) return adoptStandby(m, from);
+    if (from && !from.standby && isStandby(m)) {
+      // A disk image's standby was made under a name of its own: its seed now names the fork (for its next boot).
+      if (rt.ownKernel) await forkSeed(m.runtime, m);
+      return adoptStandby(m, from);
+    }
     const accel = accelFor(host);
     const f = machineFiles(m.dir);
     for (const stale of [f.pid, f.serialSock, f.qmpSock, f.statsSock, f.displayQmpSock, f.vncSock]) fs.rmSync(stale, { force: true });

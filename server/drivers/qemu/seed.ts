@@ -50,8 +50,13 @@ export async function writeSeed(dir: string, s: SeedSpec): Promise<string> {
     fs.writeFileSync(path.join(src, 'meta-data'), seedMetaData(s));
     fs.writeFileSync(path.join(src, 'user-data'), seedUserData(s));
     const out = seedOf(dir);
-    const r = await run(['xorriso', '-as', 'mkisofs', '-quiet', '-V', 'cidata', '-J', '-r', '-o', out, src], { timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`xorriso failed to write the cloud-init seed: ${firstLine(r.stderr)}`);
+    // Written beside it and renamed: a running qemu keeps the seed it opened, the next boot reads the new one.
+    const r = await run(['xorriso', '-as', 'mkisofs', '-quiet', '-V', 'cidata', '-J', '-r', '-o', `${out}.new`, src], { timeoutMs: 60_000 });
+    if (r.code !== 0) {
+      fs.rmSync(`${out}.new`, { force: true });
+      throw new Error(`xorriso failed to write the cloud-init seed: ${firstLine(r.stderr)}`);
+    }
+    fs.renameSync(`${out}.new`, out);
     return out;
   } finally {
     fs.rmSync(src, { recursive: true, force: true });
