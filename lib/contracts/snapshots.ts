@@ -83,6 +83,13 @@ export const forkBodySchema = z.object({
 });
 export type ForkBody = z.input<typeof forkBodySchema>;
 
+/** A snapshot's forks may run on another node than the one holding it (a cluster): it is copied there first. */
+export const snapshotForkBodySchema = forkBodySchema.extend({
+  /** The node the forks run on; default: the node that holds the snapshot. */
+  node: nameSchema.optional(),
+});
+export type SnapshotForkBody = z.input<typeof snapshotForkBodySchema>;
+
 export const snapshotPatchSchema = z.object({ label: labelSchema });
 
 export const gcResultSchema = z.object({
