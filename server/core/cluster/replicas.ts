@@ -19,13 +19,14 @@ export const replicaArchivePath = (snapshotId: string) => `/api/internal/snapsho
 export const REPLICA_SWEEP_PATH = '/api/internal/replicas/sweep';
 
 /** HANGAR_REPLICA_BUDGET_GIB: what a node keeps of other nodes' snapshots (default 20 GiB); past it the least recently used go. */
-export const replicaBudgetBytes = (env: NodeJS.ProcessEnv = process.env): number => {
-  const gib = Number(env.HANGAR_REPLICA_BUDGET_GIB);
-  return (Number.isFinite(gib) && gib >= 0 && env.HANGAR_REPLICA_BUDGET_GIB !== '' && env.HANGAR_REPLICA_BUDGET_GIB !== undefined ? gib : 20) * 2 ** 30;
+export const replicaBudgetBytes = (env: Record<string, string | undefined> = process.env): number => {
+  const v = env.HANGAR_REPLICA_BUDGET_GIB?.trim();
+  const gib = v ? Number(v) : NaN;
+  return (Number.isFinite(gib) && gib >= 0 ? gib : 20) * 2 ** 30;
 };
 
 /** HANGAR_REPLICA_RATE_MIBS: the most a transfer to this node takes of the network, MiB/s (default: no limit). */
-export const replicaRateBytes = (env: NodeJS.ProcessEnv = process.env): number => {
+export const replicaRateBytes = (env: Record<string, string | undefined> = process.env): number => {
   const mib = Number(env.HANGAR_REPLICA_RATE_MIBS);
   return Number.isFinite(mib) && mib > 0 ? mib * 2 ** 20 : 0;
 };
