@@ -16,7 +16,8 @@ import { startTwoNodes, type TwoNodes } from './two-nodes';
  * a delete of the snapshot removes the files on both nodes. A transfer cut halfway (A killed
  * during it) fails the fork with the reason and leaves no replica; once A is back, the fork works.
  * nspawn containers of a busybox root filesystem: the cheapest machines with snapshots. B takes at
- * most 16 MiB/s for a copy (HANGAR_REPLICA_RATE_MIBS), so that the cut lands in the middle of one.
+ * most 16 MiB/s for a copy (HANGAR_REPLICA_RATE_MIBS), so that the cut lands in the middle of one,
+ * and keeps 51 MiB of replicas (HANGAR_REPLICA_BUDGET_GIB), so that the last test sees one evicted.
  */
 const DB = 'hangar_cluster_replica';
 let dbUrl = '';
@@ -72,7 +73,7 @@ beforeAll(async () => {
   dbUrl = url.toString();
   db = new pg.Client({ connectionString: dbUrl });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-replica-'));
-  nodes = await startTwoNodes(dbUrl, { envB: { HANGAR_REPLICA_RATE_MIBS: '16' } });
+  nodes = await startTwoNodes(dbUrl, { envB: { HANGAR_REPLICA_RATE_MIBS: '16', HANGAR_REPLICA_BUDGET_GIB: '0.05' } });
   await db.connect();
   api = nodes.api;
   apiB = client(nodes.b.url, nodes.token);
@@ -81,8 +82,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  const a = aAgain ? client(aAgain.url, nodes!.token) : api;
-  for (const m of (await a.machines.list().catch(() => ({ items: [] }))).items) await jobDone(a, await a.machines.destroy(m.id)).catch(() => undefined);
+  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
   await db?.end().catch(() => undefined);
   await aAgain?.stop();
   await nodes?.stop();
@@ -94,6 +94,8 @@ describe('snapshots across nodes: replicas', () => {
   let snapId = '';
   let snapPath = '';
   let replicaDir = '';
+  /** The snapshot whose first copy is cut. */
+  let big = '';
 
   it('a fork on B of a snapshot A holds copies it to B (progress in the job) and runs there', async () => {
     snapId = await snapshotOnA('src', 'echo made-on-a > /root/kept; sync');
@@ -153,7 +155,7 @@ describe('snapshots across nodes: replicas', () => {
 
   it('a transfer cut halfway (A killed during it) fails the fork with the reason and leaves no replica; with A back, the fork works', async () => {
     // 64 MiB that does not compress or sparsify: 4 s or more at B's 16 MiB/s.
-    const big = await snapshotOnA('big', '/bin/busybox dd if=/dev/urandom of=/root/blob bs=1M count=64 2>/dev/null; echo big > /root/kept; sync');
+    big = await snapshotOnA('big', '/bin/busybox dd if=/dev/urandom of=/root/blob bs=1M count=64 2>/dev/null; echo big > /root/kept; sync');
     const job = await api.snapshots.fork(big, { names: ['cut-1'], node: 'b' });
     await until(async () => /copy from node a: [1-9]\d%/.test(await logOf(apiB, job.id)), 'the copy under way', 120_000, 50);
     await nodes!.a.stop('SIGKILL');
@@ -172,9 +174,28 @@ describe('snapshots across nodes: replicas', () => {
       60_000,
       250,
     );
+    api = client(aAgain.url, nodes!.token);
     const again = await finished(apiB, await apiB.snapshots.fork(big, { names: ['cut-2'], node: 'b' }));
     expect(await logOf(apiB, again.id)).toMatch(/copy from node a: 100%/);
     expect(await cat(apiB, 'cut-2', '/root/kept')).toBe('big');
     expect((await copies(big)).map((r) => r.node_id)).toEqual([nodeB]);
+  }, 600_000);
+
+  it('past the budget, a new replica evicts the least recently used one nothing stands on (not one a fork runs on)', async () => {
+    const small1 = await snapshotOnA('small-1', 'echo one > /root/kept; sync');
+    await finished(apiB, await apiB.snapshots.fork(small1, { names: ['s1-fork'], node: 'b' }));
+    // Nothing stands on small-1's copy now; big's holds cut-2.
+    await finished(apiB, await apiB.machines.destroy('s1-fork'));
+    const oneDir = (await copies(small1))[0].path;
+    expect(fs.existsSync(oneDir)).toBe(true);
+    const small2 = await snapshotOnA('small-2', 'echo two > /root/kept; sync');
+    const done = await finished(apiB, await apiB.snapshots.fork(small2, { names: ['s2-fork'], node: 'b' }));
+    expect(await logOf(apiB, done.id)).toMatch(new RegExp(`the least recently used copy \\(snapshot ${small1}, `));
+    expect(await copies(small1)).toEqual([]);
+    expect(fs.existsSync(oneDir)).toBe(false);
+    expect((await copies(big)).map((r) => r.node_id)).toEqual([nodeB]);
+    expect((await copies(small2)).map((r) => r.node_id)).toEqual([nodeB]);
+    expect(await cat(apiB, 's2-fork', '/root/kept')).toBe('two');
+    expect(fs.readdirSync(path.join(nodes!.b.dataDir, 'replicas')).sort()).toEqual([big, small2].sort());
   }, 600_000);
 });

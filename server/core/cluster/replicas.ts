@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Store } from '@/db/client';
 import { listMachineRows } from '@/db/repo/machines';
+import { isOwnRow } from '@/db/repo/own';
 import { copiesOfAny, deleteCopy, getCopy, insertCopy, nodeCopies, touchCopy, type SnapshotCopyRow } from '@/db/repo/snapshot-copies';
 import { getSnapshotRow, type SnapshotRow } from '@/db/repo/snapshots';
 import type { DriverKind } from '@/lib/contracts/machines';
@@ -213,7 +214,8 @@ export class ReplicaService {
     const copies = await nodeCopies(this.d.store, self);
     let total = copies.reduce((a, c) => a + c.bytes, 0);
     if (total <= this.d.budgetBytes) return;
-    const onCopy = new Set((await listMachineRows(this.d.store)).map((m) => m.snapshotId).filter(Boolean));
+    // Machines of this node on a copy (another node's machines on the snapshot stand on its own files there).
+    const onCopy = new Set((await listMachineRows(this.d.store)).filter((m) => m.snapshotId && isOwnRow(this.d.store, m.nodeId)).map((m) => m.snapshotId));
     const used = await layersInUse(this.d.store, this.d.owners);
     for (const c of copies) {
       if (total <= this.d.budgetBytes) break;
@@ -237,6 +239,8 @@ export class ReplicaService {
   async sweep(): Promise<number> {
     if (!this.d.cluster.enabled) return 0;
     const self = this.d.cluster.self.id;
+    // Taken before the rows are read: a transfer that ends between the two has its row read, one that ends after is skipped.
+    const busy = [...this.inflight.keys()];
     const mine = await nodeCopies(this.d.store, self);
     let removed = 0;
     for (const c of mine)
@@ -246,7 +250,6 @@ export class ReplicaService {
       }
     if (fs.existsSync(this.d.dir)) {
       const kept = new Set(mine.map((c) => c.snapshotId));
-      const busy = [...this.inflight.keys()];
       for (const e of fs.readdirSync(this.d.dir)) {
         if (kept.has(e) || busy.some((id) => e === id || e.startsWith(`.${id}.`))) continue;
         fs.rmSync(path.join(this.d.dir, e), { recursive: true, force: true });
