@@ -17,13 +17,14 @@ import { startTwoNodes, type TwoNodes } from './two-nodes';
  * during it) fails the fork with the reason and leaves no replica; once A is back, the fork works.
  * nspawn containers of a busybox root filesystem: the cheapest machines with snapshots. B takes at
  * most 16 MiB/s for a copy (HANGAR_REPLICA_RATE_MIBS), so that the cut lands in the middle of one,
- * and keeps 51 MiB of replicas (HANGAR_REPLICA_BUDGET_GIB), so that the last test sees one evicted.
+ * and keeps 51 MiB of replicas (HANGAR_REPLICA_BUDGET_GIB), so that a test sees one evicted.
  */
 const DB = 'hangar_cluster_replica';
 let dbUrl = '';
 let nodes: TwoNodes | undefined;
-/** A after its restart (the cut test kills the first one). */
+/** A after its restart (the cut test kills the first one), and B after its (the last test stops it). */
 let aAgain: RunningServer | undefined;
+let bAgain: RunningServer | undefined;
 let api: ApiClient;
 let apiB: ApiClient;
 let db: pg.Client;
@@ -84,6 +85,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
   await db?.end().catch(() => undefined);
+  await bAgain?.stop();
   await aAgain?.stop();
   await nodes?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -96,6 +98,7 @@ describe('snapshots across nodes: replicas', () => {
   let replicaDir = '';
   /** The snapshot whose first copy is cut. */
   let big = '';
+  let small2Id = '';
 
   it('a fork on B of a snapshot A holds copies it to B (progress in the job) and runs there', async () => {
     snapId = await snapshotOnA('src', 'echo made-on-a > /root/kept; sync');
@@ -197,5 +200,24 @@ describe('snapshots across nodes: replicas', () => {
     expect((await copies(small2)).map((r) => r.node_id)).toEqual([nodeB]);
     expect(await cat(apiB, 's2-fork', '/root/kept')).toBe('two');
     expect(fs.readdirSync(path.join(nodes!.b.dataDir, 'replicas')).sort()).toEqual([big, small2].sort());
+    small2Id = small2;
   }, 600_000);
+
+  it('a node offline at the delete removes its copies when it is back', async () => {
+    for (const m of ['cut-2', 's2-fork', 'big', 'small-1', 'small-2']) await finished(api, await api.machines.destroy(m));
+    const dirs = [big, small2Id].map((id) => path.join(nodes!.b.dataDir, 'replicas', id));
+    await nodes!.b.stop();
+    for (const id of [big, small2Id]) await api.snapshots.remove(id);
+    // B was away: its files are still there, and so are the rows that say so.
+    for (const d of dirs) expect(fs.existsSync(d)).toBe(true);
+    expect((await copies(big)).length + (await copies(small2Id)).length).toBe(2);
+    bAgain = await startServer({
+      env: { DATABASE_URL: dbUrl },
+      args: ['--host', '127.0.0.1', '--node-name', 'b'],
+      dataDir: nodes!.b.dataDir,
+      ownDataDir: false,
+    });
+    await until(async () => ((await copies(big)).length + (await copies(small2Id)).length === 0 ? true : null), "B's sweep at start", 60_000, 250);
+    for (const d of dirs) expect(fs.existsSync(d)).toBe(false);
+  }, 300_000);
 });
