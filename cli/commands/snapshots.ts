@@ -153,6 +153,9 @@ export async function snapshotCmd(argv: string[], json: boolean): Promise<void> 
           (s.pauseMs !== null ? `, guest paused ${s.pauseMs} ms` : ''),
         `  parent: ${s.parentId ?? '(a root)'}; machines on it: ${s.machines.map((m) => m.name).join(', ') || 'none'}`,
         ...(s.pool ? [`  hot: ${hotLine(s.pool)}`] : []),
+        ...(s.copies.length
+          ? [`  copies on other nodes: ${s.copies.map((c) => `${c.node} (${formatBytes(c.bytes)}, last used ${formatAge(c.lastUsedAt)})`).join(', ')}`]
+          : []),
       ].join('\n'),
     );
     return;

@@ -18,6 +18,11 @@ export async function copiesOf(s: Store, snapshotId: string): Promise<SnapshotCo
   return s.db.select().from(s.t.snapshotCopies).where(eq(s.t.snapshotCopies.snapshotId, snapshotId));
 }
 
+/** Every copy of every snapshot (the snapshot list shows where each has copies). */
+export async function allCopies(s: Store): Promise<SnapshotCopyRow[]> {
+  return s.db.select().from(s.t.snapshotCopies);
+}
+
 /** A node's copies, least recently used first. */
 export async function nodeCopies(s: Store, nodeId: string): Promise<SnapshotCopyRow[]> {
   return s.db.select().from(s.t.snapshotCopies).where(eq(s.t.snapshotCopies.nodeId, nodeId)).orderBy(asc(s.t.snapshotCopies.lastUsedAt));

@@ -3640,6 +3640,12 @@ export interface operations {
                 reason: string | null;
                 lastError: string | null;
               } | null;
+              copies: {
+                node: string;
+                bytes: number;
+                /** @description milliseconds since the Unix epoch */
+                lastUsedAt: number;
+              }[];
             }[];
             next: string | null;
           };
@@ -3794,6 +3800,12 @@ export interface operations {
               reason: string | null;
               lastError: string | null;
             } | null;
+            copies: {
+              node: string;
+              bytes: number;
+              /** @description milliseconds since the Unix epoch */
+              lastUsedAt: number;
+            }[];
           };
         };
       };
@@ -3979,6 +3991,12 @@ export interface operations {
               reason: string | null;
               lastError: string | null;
             } | null;
+            copies: {
+              node: string;
+              bytes: number;
+              /** @description milliseconds since the Unix epoch */
+              lastUsedAt: number;
+            }[];
           };
         };
       };
@@ -4189,6 +4207,12 @@ export interface operations {
               reason: string | null;
               lastError: string | null;
             } | null;
+            copies: {
+              node: string;
+              bytes: number;
+              /** @description milliseconds since the Unix epoch */
+              lastUsedAt: number;
+            }[];
           };
         };
       };
@@ -4310,6 +4334,12 @@ export interface operations {
               reason: string | null;
               lastError: string | null;
             } | null;
+            copies: {
+              node: string;
+              bytes: number;
+              /** @description milliseconds since the Unix epoch */
+              lastUsedAt: number;
+            }[];
           };
         };
       };

@@ -51,8 +51,12 @@ export class SnapshotService {
   replicas: ReplicaService | null = null;
 
   async list(): Promise<Snapshot[]> {
-    const [rows, ms, linked] = await Promise.all([listSnapshotRows(this.store), listMachines(this.store), this.linked()]);
-    return rows.map((r) => this.view(r, ms, linked));
+    const [rows, ms, linked, copies] = await Promise.all([listSnapshotRows(this.store), listMachines(this.store), this.linked(), this.copies()]);
+    return rows.map((r) => this.view(r, ms, linked, copies));
+  }
+
+  private copies(): Promise<Map<string, Snapshot['copies']>> {
+    return this.replicas ? this.replicas.views() : Promise.resolve(new Map());
   }
 
   /** Mark a snapshot hot (its driver keeps standbys started ahead for forks) or not; the pool follows in the background. */
@@ -96,18 +100,18 @@ export class SnapshotService {
   }
 
   async get(ref: string): Promise<Snapshot> {
-    const [row, ms, linked] = await Promise.all([this.resolve(ref), listMachines(this.store), this.linked()]);
-    return this.view(row, ms, linked);
+    const [row, ms, linked, copies] = await Promise.all([this.resolve(ref), listMachines(this.store), this.linked(), this.copies()]);
+    return this.view(row, ms, linked, copies);
   }
 
-  private view(r: SnapshotRow, ms: Pick<Machine, 'id' | 'name' | 'snapshotId'>[], linked: Set<string>): Snapshot {
+  private view(r: SnapshotRow, ms: Pick<Machine, 'id' | 'name' | 'snapshotId'>[], linked: Set<string>, copies: Map<string, Snapshot['copies']>): Snapshot {
     const source = ms.find((m) => m.id === r.machineId);
     const snap = toSnapshot(
       r,
       source?.name ?? null,
       ms.filter((m) => m.snapshotId === r.id).map((m) => ({ id: m.id, name: m.name })),
     );
-    return { ...snap, pool: this.hot?.view(r, linked.has(r.id)) ?? null };
+    return { ...snap, pool: this.hot?.view(r, linked.has(r.id)) ?? null, copies: copies.get(r.id) ?? [] };
   }
 
   /** Start-up: a checkpoint cut off by a stop never looks complete; its machine is resumed, its files removed. */

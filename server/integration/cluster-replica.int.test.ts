@@ -121,6 +121,9 @@ describe('snapshots across nodes: replicas', () => {
     expect(replicaDir).toBe(path.join(nodes!.b.dataDir, 'replicas', snapId));
     expect(fs.existsSync(replicaDir)).toBe(true);
     expect(Number(rows[0].bytes)).toBeGreaterThan(0);
+    // The snapshot's view, from either node, says where its copies are.
+    for (const c of [api, apiB])
+      expect((await c.snapshots.get(snapId)).copies).toEqual([{ node: 'b', bytes: Number(rows[0].bytes), lastUsedAt: expect.any(Number) }]);
     // Nothing half made stays beside it.
     expect(fs.readdirSync(path.join(nodes!.b.dataDir, 'replicas'))).toEqual([snapId]);
   }, 600_000);

@@ -4,9 +4,10 @@ import path from 'node:path';
 import type { Store } from '@/db/client';
 import { listMachineRows } from '@/db/repo/machines';
 import { isOwnRow } from '@/db/repo/own';
-import { copiesOfAny, deleteCopy, getCopy, insertCopy, nodeCopies, touchCopy, type SnapshotCopyRow } from '@/db/repo/snapshot-copies';
+import { allCopies, copiesOfAny, deleteCopy, getCopy, insertCopy, nodeCopies, touchCopy, type SnapshotCopyRow } from '@/db/repo/snapshot-copies';
 import { getSnapshotRow, type SnapshotRow } from '@/db/repo/snapshots';
 import type { DriverKind } from '@/lib/contracts/machines';
+import type { Snapshot } from '@/lib/contracts/snapshots';
 import type { SnapshotArchiver } from '@/server/drivers/types';
 import { ConflictError, UnavailableError } from '../errors';
 import type { JobContext } from '../jobs';
@@ -62,6 +63,18 @@ export class ReplicaService {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly d: ReplicaDeps) {}
+
+  /** Where each snapshot has copies, by snapshot id (the snapshot views' `copies`). */
+  async views(): Promise<Map<string, Snapshot['copies']>> {
+    const out = new Map<string, Snapshot['copies']>();
+    if (!this.d.cluster.enabled) return out;
+    for (const c of await allCopies(this.d.store)) {
+      const list = out.get(c.snapshotId) ?? [];
+      list.push({ node: this.d.cluster.registry?.byId.get(c.nodeId)?.name ?? c.nodeId, bytes: c.bytes, lastUsedAt: c.lastUsedAt });
+      out.set(c.snapshotId, list);
+    }
+    return out;
+  }
 
   /** This node holds the snapshot's own files (always, on one node). */
   holds(snap: SnapshotRow): boolean {
