@@ -129,6 +129,8 @@ export class ReplicaService {
       const secs = (performance.now() - t0) / 1000;
       ctx.log(`received ${mib(bytes)} MiB in ${secs.toFixed(1)} s; checking the checksums and unpacking`);
       ctx.progress(17, 'Checking the copy');
+      // No row names it (checked above), so whatever is there is a leftover a failed removal kept.
+      fs.rmSync(dir, { recursive: true, force: true });
       const files = await unpackReplica(archive, path.join(part, 'files'), dir, this.d.archiverOf).catch((err: Error) => {
         throw reason(err.message);
       });
