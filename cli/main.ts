@@ -75,7 +75,7 @@ Usage:
   hangar keys [ls | add FILE [--name N] | rm ID]  your SSH public keys: machines you may operate let them in
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
   hangar logs NAME [-n BYTES] [-f]                the console log (a container's output), -f follows it
-  hangar run [-it] [--rm] [--driver D] [--network N] IMAGE [-- CMD]   CMD in a new application container
+  hangar run [-it] [--rm] [--driver D] [--network N] [--node N] IMAGE [-- CMD]   CMD in a new application container
                                                   (output and exit code pass through); -it: a shell on a tty
   hangar unit NAME                                a container as a systemd unit file for the host
   hangar probe --package NAME|FILE.deb [--check-unit U] [--check-network URL]   install in a throwaway container, check, report

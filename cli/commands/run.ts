@@ -49,7 +49,7 @@ async function runOnce(api: ApiClient, body: Parameters<ApiClient['machines']['r
       if (e.t === 'start') {
         name = e.machine;
         // Our stdin streamed to the command as it comes; its end is the command's EOF.
-        if (e.stdin) void api.runs.stdin(e.stdin, Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>).catch(() => undefined);
+        if (e.stdin) void api.runs.stdin(e.machine, e.stdin, Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>).catch(() => undefined);
       } else if (e.t === 'stdout') process.stdout.write(e.d);
       else if (e.t === 'stderr') process.stderr.write(e.d);
     });
@@ -84,12 +84,16 @@ export async function runCmd(argv: string[]): Promise<number> {
       network: { type: 'string', default: 'private' },
       name: { type: 'string' },
       memory: { type: 'string' },
+      node: { type: 'string' },
     },
   });
   const [ref, ...rest] = positionals;
   const cmd = sep >= 0 ? argv.slice(sep + 1) : rest;
   if (!ref)
-    throw new CliError('Usage: hangar run [-it] [--rm] [--driver nspawn|podman|qemu] [--network private|nat|host] [--name NAME] IMAGE [-- CMD [ARGS...]]', 2);
+    throw new CliError(
+      'Usage: hangar run [-it] [--rm] [--driver nspawn|podman|qemu] [--network private|nat|host] [--name NAME] [--node NODE] IMAGE [-- CMD [ARGS...]]',
+      2,
+    );
   const driver = driverKindSchema.safeParse(values.driver ?? (ref === 'busybox' ? 'qemu' : 'nspawn'));
   if (!driver.success) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
   const network = containerNetworks.find((n) => n === values.network);
@@ -116,11 +120,20 @@ export async function runCmd(argv: string[]): Promise<number> {
       memoryMib,
       stdin: !process.stdin.isTTY,
       ...(values.name ? { name: values.name } : {}),
+      ...(values.node ? { node: values.node } : {}),
     });
   const name = values.name ?? `run-${randomBytes(4).toString('hex')}`;
   // An OCI image with -it (docker run -it): its own process (or CMD) on the console's tty, no shell around it.
   const app = interactive && ownCommand && d.appContainers.available;
-  const body = { name, image, driver: driver.data, memoryMib, ...(d.networks.length ? { network } : {}), ...(app && cmd.length ? { command: cmd } : {}) };
+  const body = {
+    name,
+    image,
+    driver: driver.data,
+    memoryMib,
+    ...(d.networks.length ? { network } : {}),
+    ...(app && cmd.length ? { command: cmd } : {}),
+    ...(values.node ? { node: values.node } : {}),
+  };
   await followJob(api, await api.machines.create(body), true);
   try {
     if (app) return await attach(name, 'serial', undefined, { quiet: true }).catch((err: unknown) => endedBeforeAttach(api, name, err));

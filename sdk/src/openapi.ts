@@ -1492,7 +1492,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/runs/{id}/stdin': {
+  '/api/machines/{ref}/stdin/{id}': {
     parameters: {
       query?: never;
       header?: never;
@@ -1501,7 +1501,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** A run's stdin (POST /machines/run with stdin: true; the id from its start event), streamed as the raw body; its end is the command's EOF */
+    /** A run's stdin (POST /machines/run with stdin: true; the machine and id from its start event), streamed as the raw body; its end is the command's EOF */
     post: operations['feedRunStdin'];
     delete?: never;
     options?: never;
@@ -12439,6 +12439,7 @@ export interface operations {
           cpus?: number;
           /** @default 3600 */
           timeoutS?: number;
+          node?: string;
         };
       };
     };
@@ -12938,6 +12939,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        ref: string;
         id: string;
       };
       cookie?: never;

@@ -81,7 +81,7 @@ const RULES: Record<string, Access> = {
   'get /registries': 'admin',
   'put /registries/{host}': 'admin',
   'delete /registries/{host}': 'admin',
-  'post /runs/{id}/stdin': 'operator',
+  'post /machines/{ref}/stdin/{id}': 'operator',
   'get /machines': 'member',
   'post /machines': 'operator',
   'post /machines/run': 'operator',

@@ -11,6 +11,11 @@ export interface SeedSpec {
   keys: string[];
   /** YAML cloud-config from the create form or `--user-data FILE` (checked at the API: a mapping). */
   userData?: string;
+  /**
+   * A fork's seed: its guest has its source's SSH host keys, pinned with the identity the fork
+   * copied, so cloud-init must not make new ones when it sees the new instance-id.
+   */
+  keepHostKeys?: boolean;
 }
 
 /** The machine's NoCloud seed: a small ISO 9660 volume labelled `cidata`, in a CD-ROM drive of the guest. */
@@ -29,6 +34,7 @@ export function seedUserData(s: SeedSpec): string {
     preserve_hostname: false,
     disable_root: false,
     ssh_authorized_keys: [...theirs, ...s.keys.filter((k) => !theirs.includes(k))],
+    ...(s.keepHostKeys ? { ssh_deletekeys: false } : {}),
   };
   return `#cloud-config\n${stringify(merged)}`;
 }
