@@ -111,7 +111,11 @@ async function consoleEcho(nodes: TwoNodes, apiB: ApiClient) {
  * - keys typed one at a time into a shell of a container on B (a busybox nspawn container, its
  *   tty echoing them) from a socket on B and from one on A, which relays the console to B:
  *   each key's echo, 1,000 of each in interleaved blocks.
- * Snapshot copies and moves are later steps of issue 21: not measured yet.
+ * - a fork on B of a snapshot A holds (an nspawn container of a busybox root filesystem with 512
+ *   MiB of random data, so that its archive is 512 MiB): the job's time from the request to the
+ *   fork running, the copy A -> B included (`remote_fork_s`), against the same fork on A
+ *   (`local_fork_s`) and a second fork on B, which uses the replica (`replica_fork_s`).
+ * Moves are a later step of issue 21: not measured yet.
  */
 export async function run() {
   const pg = await startPostgres();
@@ -154,6 +158,7 @@ export async function run() {
       forwarded.push(...(await sequentialGets(a.url + path, token, agent, REQUESTS / 2)));
     }
     await apiB.jobs.cancel(job.id);
+    const forks = await remoteFork(nodes);
     const p = (v: number[], q: number) => round(percentile(v, q), 3);
     return {
       direct_api_p50_ms: p(direct, 50),
@@ -172,11 +177,59 @@ export async function run() {
       console_echo_p99_ratio: round(p(echo.forwarded, 99) / p(echo.direct, 99), 2),
       console_echoes: echo.direct.length,
       load_avg_1m: [round(loadBefore, 1), round(os.loadavg()[0], 1)],
-      not_measured_yet: ['remote_fork_s', 'move_downtime_ms', 'move_total_s'],
+      ...forks,
+      not_measured_yet: ['move_downtime_ms', 'move_total_s'],
     };
   } finally {
     agent.destroy();
     await nodes?.stop();
     await pg.stop();
+  }
+}
+
+const BLOB_MIB = 512;
+
+/** Seconds from the request to the job's end (its forks running). */
+async function timedFork(api: ApiClient, snap: string, body: { names: string[]; node?: string }): Promise<{ s: number; log: string }> {
+  const t0 = performance.now();
+  const job = await jobDone(api, await api.snapshots.fork(snap, body), 900_000);
+  const s = (performance.now() - t0) / 1000;
+  if (job.state !== 'succeeded') throw new Error(`${job.title}: ${job.error}`);
+  return { s, log: (await api.jobs.logs(job.id)).items.map((l) => l.line).join('\n') };
+}
+
+async function remoteFork(nodes: TwoNodes) {
+  const { api } = nodes;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-bench-replica-'));
+  try {
+    await importBusyboxRootfs(api, tmp, 'bb-bench');
+    const made = await jobDone(
+      api,
+      await api.machines.create({ name: 'bench-src', image: 'bb-bench', driver: 'nspawn', memoryMib: 128, command: ['/bin/sleep', '100000'] }),
+      300_000,
+    );
+    if (made.state !== 'succeeded') throw new Error(`bench-src: ${made.error}`);
+    await api.machines.exec('bench-src', ['/bin/busybox', 'dd', 'if=/dev/urandom', 'of=/root/blob', 'bs=1M', `count=${BLOB_MIB}`]);
+    await api.machines.exec('bench-src', ['/bin/busybox', 'sync']);
+    const point = await jobDone(api, await api.snapshots.checkpoint('bench-src', 'bench-point'), 600_000);
+    if (point.state !== 'succeeded') throw new Error(`checkpoint: ${point.error}`);
+    const snap = (point.result as { snapshot: string }).snapshot;
+    const local = await timedFork(api, snap, { names: ['bench-local'] });
+    const remote = await timedFork(api, snap, { names: ['bench-remote'], node: 'b' });
+    const again = await timedFork(api, snap, { names: ['bench-again'], node: 'b' });
+    const got = remote.log.match(/received ([\d.]+) MiB in ([\d.]+) s/);
+    for (const m of ['bench-local', 'bench-remote', 'bench-again', 'bench-src']) await jobDone(api, await api.machines.destroy(m), 300_000);
+    await api.snapshots.remove(snap);
+    return {
+      fork_snapshot_mib: BLOB_MIB,
+      local_fork_s: round(local.s, 2),
+      remote_fork_s: round(remote.s, 2),
+      replica_transfer_mib: got ? Number(got[1]) : null,
+      replica_transfer_s: got ? Number(got[2]) : null,
+      replica_fork_s: round(again.s, 2),
+      replica_reused: /already on node b: no transfer/.test(again.log),
+    };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -55,7 +55,7 @@ Usage:
   hangar snapshots [--limit N [--cursor C]]       the snapshot tree (a page, oldest first); hangar snapshot show SNAP | rm SNAP [--cascade]
   hangar snapshot export SNAP [-o FILE]           one archive file (state, RAM, flattened disk); snapshot import FILE
   hangar restore SNAP [--machine NAME] [--no-checkpoint]   put a machine back to a snapshot
-  hangar fork SNAP|NAME [-n N] [--prefix P]       start N copies from a snapshot (or from a machine, now)
+  hangar fork SNAP|NAME [-n N] [--prefix P] [--node NODE]  start N copies from a snapshot (or from a machine, now); --node: on that node
                                                   SNAP: a snapshot id, or its label when one snapshot alone has it
                                                   (several: they are listed). fork REF reads REF as a snapshot id, then
                                                   a machine name (fork now), then a label: a machine wins over a label

@@ -22,6 +22,8 @@ const RULES: Record<string, Access> = {
   'delete /nodes/{name}': 'admin',
   'post /cluster/join': 'public',
   'get /internal/ping': 'node',
+  'get /internal/snapshots/{ref}/archive': 'node',
+  'post /internal/replicas/sweep': 'node',
   'post /auth/login': 'public',
   'post /auth/logout': 'member',
   'get /auth/me': 'member',
