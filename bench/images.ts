@@ -16,7 +16,9 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
  * docker-registry. Cold pull (the image deleted from the store before each), warm pull (same
  * digest), `hangar run --rm REF -- true` end to end through the CLI, against bare skopeo into a
  * fresh containers-storage (the same work without Hangar) and, where umoci is installed,
- * skopeo to an OCI layout + umoci unpack (the racker way), in the same run.
+ * skopeo to an OCI layout + umoci unpack (the racker way), in the same run. The run's phases: the
+ * CLI's start, the same run through the API (until its start event, the server's run and removal,
+ * the whole request), and the CLI's share (`run_rm_true_ms` less the API run).
  */
 export async function run_(): Promise<Record<string, unknown>> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-bench-images-'));
@@ -58,6 +60,29 @@ export async function run_(): Promise<Record<string, unknown>> {
       if (r.code !== 0) throw new Error(`run: ${r.stderr}`);
       if (i > 0) runMs.push(performance.now() - t0);
     }
+    // Where a run's time goes. The CLI's start: a new node process and its first module (`--help`). The same run
+    // through the API from this (warm) process: until its start event (the server's checks, DB rows, upper dir,
+    // audit), the server's own figure from start to exit (cgroups, nspawn spawned, the command, its exit, the
+    // container removed), and the whole request. What `hangar run` adds to that is the CLI's share.
+    const helpMs: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const t0 = performance.now();
+      const r = await cli(['--help']);
+      if (r.code !== 0) throw new Error(`--help: ${r.stderr}`);
+      if (i > 0) helpMs.push(performance.now() - t0);
+    }
+    const image = ((await api.images.list()).items.find((i) => i.kind === 'oci') ?? { name: '' }).name;
+    const viaApi: { start: number; server: number; total: number }[] = [];
+    for (let i = 0; i < 6; i++) {
+      const t0 = performance.now();
+      let start = 0;
+      const last = await api.machines.runOnce({ image, argv: ['true'], rm: true }, (e) => {
+        if (e.t === 'start') start = performance.now() - t0;
+      });
+      if (last?.t !== 'exit' || last.code !== 0 || !last.removed) throw new Error(`run through the API: ${JSON.stringify(last)}`);
+      if (i > 0) viaApi.push({ start, server: last.durationMs, total: performance.now() - t0 });
+    }
+    const runApi = median(viaApi.map((x) => x.total));
     // Baselines: the same pull by bare skopeo (into a fresh store each time), and skopeo + umoci.
     const policy = path.join(tmp, 'policy.json');
     const bare: number[] = [];
@@ -96,6 +121,11 @@ export async function run_(): Promise<Record<string, unknown>> {
       pull_cold_s: r3(pullCold),
       pull_warm_s: r3(median(warm)),
       run_rm_true_ms: Math.round(median(runMs)),
+      run_cli_start_ms: Math.round(median(helpMs)),
+      run_api_prepare_ms: Math.round(median(viaApi.map((x) => x.start))),
+      run_api_server_ms: Math.round(median(viaApi.map((x) => x.server))),
+      run_api_ms: Math.round(runApi),
+      run_cli_share_ms: Math.round(median(runMs) - runApi),
       skopeo_copy_s: r3(baseline),
       skopeo_store_s: r3(median(bare)),
       pull_cold_vs_skopeo: r3(pullCold / baseline),

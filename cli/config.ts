@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { normalizeFingerprint, type TlsTrust } from './tls-trust';
+import { normalizeFingerprint, type TlsTrust } from './tls-pin';
 
 export interface CliConfig {
   url: string;

@@ -8,7 +8,7 @@ import { CliError } from './output';
  * The progress shown is the job's own (a build's covers its creates, checkpoints and forks); the
  * jobs it starts are told in one line each as they begin and end, under it.
  */
-export async function followJob(api: ApiClient, job: Job, quiet = false): Promise<Job> {
+export async function followJob(api: Pick<ApiClient, 'jobs'>, job: Job, quiet = false): Promise<Job> {
   let after = -1;
   let last = '';
   const told = new Map<string, Job['state']>();

@@ -1,36 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { images } from './commands/images';
-import { cdrom, isos } from './commands/isos';
-import { act, create, exec, logs, ps, rm, tag, unit } from './commands/machines';
-import { adopt } from './commands/adopt';
-import { login, logout } from './commands/login';
-import { jobs, status } from './commands/status';
-import { checkpoint, fork, gc, list as listSnapshots, restore, snapshotCmd } from './commands/snapshots';
-import { diff } from './commands/diff';
-import { probe } from './commands/probe';
-import { pullCmd, registryCmd } from './commands/pull';
-import { runCmd } from './commands/run';
-import { audit, passwd, users } from './commands/users';
-import { build, steps } from './commands/steps';
-import { serialConsole, ssh } from './commands/terminal';
-import { webhooks } from './commands/webhooks';
-import { cp } from './commands/files';
-import { open } from './commands/open';
-import { ansibleInventory } from './commands/ansible';
-import { limits } from './commands/limits';
-import { schedule } from './commands/schedules';
-import { forkLink } from './commands/fork-links';
-import { disk } from './commands/disks';
-import { undo } from './commands/undo';
-import { backup, backups } from './commands/backups';
-import { keys } from './commands/keys';
-import { recordings } from './commands/recordings';
-import { sshConfig } from './commands/ssh-tunnel';
-import { nodes } from './commands/nodes';
 import { CliError, describeError } from './output';
 import { loadConfig } from './config';
-import { installTrust, lastRefusal } from './tls-trust';
 
 const HELP = `hangar: disposable machines (QEMU VMs, nspawn and podman containers)
 
@@ -79,7 +50,7 @@ Usage:
   hangar keys [ls | add FILE [--name N] | rm ID]  your SSH public keys: machines you may operate let them in
   hangar console NAME                             the serial console in this terminal (Ctrl-] leaves)
   hangar logs NAME [-n BYTES] [-f]                the console log (a container's output), -f follows it
-  hangar run [-it] [--rm] [--driver D] [--network N] IMAGE [-- CMD]   CMD in a new application container
+  hangar run [-it] [--rm] [--driver D] [--network N] [--node N] IMAGE [-- CMD]   CMD in a new application container
                                                   (output and exit code pass through); -it: a shell on a tty
   hangar unit NAME                                a container as a systemd unit file for the host
   hangar probe --package NAME|FILE.deb [--check-unit U] [--check-network URL]   install in a throwaway container, check, report
@@ -87,7 +58,7 @@ Usage:
   hangar snapshots [--limit N [--cursor C]]       the snapshot tree (a page, oldest first); hangar snapshot show SNAP | rm SNAP [--cascade]
   hangar snapshot export SNAP [-o FILE]           one archive file (state, RAM, flattened disk); snapshot import FILE
   hangar restore SNAP [--machine NAME] [--no-checkpoint]   put a machine back to a snapshot
-  hangar fork SNAP|NAME [-n N] [--prefix P]       start N copies from a snapshot (or from a machine, now)
+  hangar fork SNAP|NAME [-n N] [--prefix P] [--node NODE]  start N copies from a snapshot (or from a machine, now); --node: on that node
                                                   SNAP: a snapshot id, or its label when one snapshot alone has it
                                                   (several: they are listed). fork REF reads REF as a snapshot id, then
                                                   a machine name (fork now), then a label: a machine wins over a label
@@ -140,6 +111,13 @@ async function up(argv: string[]): Promise<void> {
   await mod.main(argv);
 }
 
+/** The certificate check, loaded only for a pinned or CA-verified https:// server (node:https and node:tls are not small). */
+let trust: typeof import('./tls-trust') | undefined;
+
+/**
+ * Each command's module is imported when that command runs (one chunk each in dist/, see
+ * scripts/build-server.mjs): a start-up reads and evaluates only what its command needs.
+ */
 export async function run(argv: string[]): Promise<number> {
   // Global flags stop at `--`: what follows belongs to a guest command (hangar exec NAME -- CMD --json).
   const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
@@ -150,7 +128,10 @@ export async function run(argv: string[]): Promise<number> {
     // A pinned or CA-verified https:// server: every request of this run goes through that check (login sets its own).
     if (cmd !== 'up' && cmd !== 'serve' && cmd !== 'login') {
       const cfg = loadConfig();
-      if (cfg.tls && cfg.url.startsWith('https:')) await installTrust(cfg.tls);
+      if (cfg.tls && cfg.url.startsWith('https:')) {
+        trust = await import('./tls-trust');
+        await trust.installTrust(cfg.tls);
+      }
     }
     switch (cmd) {
       case 'up':
@@ -158,153 +139,153 @@ export async function run(argv: string[]): Promise<number> {
         await up(rest);
         return -1; // keeps running until a signal
       case 'login':
-        await login(rest, json);
+        await (await import('./commands/login')).login(rest, json);
         return 0;
       case 'logout':
-        await logout(json);
+        await (await import('./commands/login')).logout(json);
         return 0;
       case 'limits':
-        await limits(rest, json);
+        await (await import('./commands/limits')).limits(rest, json);
         return 0;
       case 'status':
-        await status(json);
+        await (await import('./commands/status')).status(json);
         return 0;
       case 'jobs':
-        await jobs(rest, json);
+        await (await import('./commands/status')).jobs(rest, json);
         return 0;
       case 'pull':
-        await pullCmd(rest, json);
+        await (await import('./commands/pull')).pullCmd(rest, json);
         return 0;
       case 'registry':
-        await registryCmd(rest, json);
+        await (await import('./commands/pull')).registryCmd(rest, json);
         return 0;
       case 'images':
-        await images(rest, json);
+        await (await import('./commands/images')).images(rest, json);
         return 0;
       case 'nodes':
-        await nodes(rest, json);
+        await (await import('./commands/nodes')).nodes(rest, json);
         return 0;
       case 'isos':
-        await isos(rest, json);
+        await (await import('./commands/isos')).isos(rest, json);
         return 0;
       case 'cdrom':
-        await cdrom(rest, json);
+        await (await import('./commands/isos')).cdrom(rest, json);
         return 0;
       case 'ps':
-        await ps(rest, json);
+        await (await import('./commands/machines')).ps(rest, json);
         return 0;
       case 'tag':
-        await tag(rest, json);
+        await (await import('./commands/machines')).tag(rest, json);
         return 0;
       case 'create':
-        await create(rest, json);
+        await (await import('./commands/machines')).create(rest, json);
         return 0;
       case 'adopt':
-        await adopt(rest, json);
+        await (await import('./commands/adopt')).adopt(rest, json);
         return 0;
       case 'start':
       case 'stop':
       case 'restart':
       case 'pause':
       case 'resume':
-        await act(cmd, rest, json);
+        await (await import('./commands/machines')).act(cmd, rest, json);
         return 0;
       case 'rm':
-        await rm(rest, json);
+        await (await import('./commands/machines')).rm(rest, json);
         return 0;
       case 'exec':
-        return await exec(rest, json);
+        return await (await import('./commands/machines')).exec(rest, json);
       case 'ssh':
-        return await ssh(rest, json);
+        return await (await import('./commands/terminal')).ssh(rest, json);
       case 'cp':
-        await cp(rest, json);
+        await (await import('./commands/files')).cp(rest, json);
         return 0;
       case 'open':
-        await open(rest, json);
+        await (await import('./commands/open')).open(rest, json);
         return 0;
       case 'ansible-inventory':
-        await ansibleInventory(rest);
+        await (await import('./commands/ansible')).ansibleInventory(rest);
         return 0;
       case 'console':
-        return await serialConsole(rest);
+        return await (await import('./commands/terminal')).serialConsole(rest);
       case 'keys':
-        await keys(rest, json);
+        await (await import('./commands/keys')).keys(rest, json);
         return 0;
       case 'ssh-config':
-        await sshConfig(rest);
+        await (await import('./commands/ssh-tunnel')).sshConfig(rest);
         return 0;
       case 'run':
-        return await runCmd(rest);
+        return await (await import('./commands/run')).runCmd(rest);
       case 'probe':
-        return await probe(rest, json);
+        return await (await import('./commands/probe')).probe(rest, json);
       case 'build':
-        await build(rest, json);
+        await (await import('./commands/steps')).build(rest, json);
         return 0;
       case 'steps':
-        await steps(rest, json);
+        await (await import('./commands/steps')).steps(rest, json);
         return 0;
       case 'logs':
-        await logs(rest, json);
+        await (await import('./commands/machines')).logs(rest, json);
         return 0;
       case 'unit':
-        await unit(rest, json);
+        await (await import('./commands/machines')).unit(rest, json);
         return 0;
       case 'checkpoint':
-        await checkpoint(rest, json);
+        await (await import('./commands/snapshots')).checkpoint(rest, json);
         return 0;
       case 'snapshots':
-        await listSnapshots(rest, json);
+        await (await import('./commands/snapshots')).list(rest, json);
         return 0;
       case 'snapshot':
-        await snapshotCmd(rest, json);
+        await (await import('./commands/snapshots')).snapshotCmd(rest, json);
         return 0;
       case 'restore':
-        await restore(rest, json);
+        await (await import('./commands/snapshots')).restore(rest, json);
         return 0;
       case 'fork':
-        await fork(rest, json);
+        await (await import('./commands/snapshots')).fork(rest, json);
         return 0;
       case 'gc':
-        await gc(json);
+        await (await import('./commands/snapshots')).gc(json);
         return 0;
       case 'diff':
-        await diff(rest, json);
+        await (await import('./commands/diff')).diff(rest, json);
         return 0;
       case 'users':
-        await users(rest, json);
+        await (await import('./commands/users')).users(rest, json);
         return 0;
       case 'webhooks':
-        await webhooks(rest, json);
+        await (await import('./commands/webhooks')).webhooks(rest, json);
         return 0;
       case 'schedule':
       case 'schedules':
-        await schedule(rest, json);
+        await (await import('./commands/schedules')).schedule(rest, json);
         return 0;
       case 'disk':
       case 'disks':
-        await disk(rest, json);
+        await (await import('./commands/disks')).disk(rest, json);
         return 0;
       case 'fork-link':
       case 'fork-links':
-        await forkLink(rest, json);
+        await (await import('./commands/fork-links')).forkLink(rest, json);
         return 0;
       case 'undo':
-        await undo(rest, json);
+        await (await import('./commands/undo')).undo(rest, json);
         return 0;
       case 'backups':
-        await backups(rest, json);
+        await (await import('./commands/backups')).backups(rest, json);
         return 0;
       case 'recordings':
-        await recordings(rest, json);
+        await (await import('./commands/recordings')).recordings(rest, json);
         return 0;
       case 'backup':
-        await backup(rest, json);
+        await (await import('./commands/backups')).backup(rest, json);
         return 0;
       case 'passwd':
-        await passwd(json);
+        await (await import('./commands/users')).passwd(json);
         return 0;
       case 'audit':
-        await audit(rest, json);
+        await (await import('./commands/users')).audit(rest, json);
         return 0;
       case undefined:
       case 'help':
@@ -317,7 +298,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   } catch (caught) {
     // A pinned certificate refused inside fetch: its own loud message and exit code, not "fetch failed".
-    const err = lastRefusal ?? caught;
+    const err = trust?.lastRefusal ?? caught;
     if (json) process.stdout.write(JSON.stringify({ error: describeError(err) }) + '\n');
     else console.error(`hangar: ${describeError(err)}`);
     return err instanceof CliError ? err.exitCode : 1;

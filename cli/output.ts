@@ -1,4 +1,4 @@
-import { ApiError } from '@/lib/api-client';
+import { ApiError } from '@/lib/client/transport';
 
 /** A failure the user can act on: printed without a stack trace, exit code 1 (or as given). */
 export class CliError extends Error {

@@ -3,32 +3,13 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { CliError } from './output';
+import { normalizeFingerprint, type TlsTrust } from './tls-pin';
 
-/**
- * How the CLI trusts a server's certificate: a CA file (normal verification, host name
- * included), or the fingerprint pinned at `hangar login` (trust on first use, like ssh).
- * A pin also keeps the key's hash, so a self-signed certificate renewed on the same key
- * stays trusted; any other certificate is refused before a byte of the request is sent.
- */
-export interface TlsTrust {
-  /** PEM of the CA (or certificates) to trust. */
-  ca?: string;
-  fingerprint256?: string;
-  /** SHA-256 of the certificate's public key (SPKI DER), hex. */
-  spki256?: string;
-}
+// The certificate check itself; what a pin is (and its format) is in tls-pin.ts, which the CLI's start-up reads.
+export { normalizeFingerprint, type TlsTrust };
 
 export function spkiHash(cert: tls.PeerCertificate): string {
   return cert.pubkey ? createHash('sha256').update(cert.pubkey).digest('hex') : '';
-}
-
-/** AB:CD:..., whatever the case or separators it was given in. */
-export function normalizeFingerprint(fp: string): string {
-  const hex = fp
-    .replace(/^sha256:/i, '')
-    .replace(/[^0-9a-f]/gi, '')
-    .toUpperCase();
-  return hex.match(/.{2}/g)?.join(':') ?? '';
 }
 
 export class FingerprintChangedError extends CliError {}

@@ -42,6 +42,7 @@ describe('schemas', () => {
         'isos',
         'nodes',
         'join_tokens',
+        'snapshot_copies',
       ].sort(),
     );
   });

@@ -27,7 +27,7 @@ test('upload a VM disk image from the Images page: listed with its format and vi
   await form.getByTestId('disk-file').setInputFiles(path.join(dir, 'cloud.qcow2'));
   const row = page.locator(`[data-testid="image-row"][data-image="${name}"]`);
   await expect(row).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
-  await expect(row.getByTestId('disk-facts')).toContainText('VM disk · qcow2 · 64 MiB virtual · upload:cloud.qcow2');
+  await expect(row.getByTestId('disk-facts')).toContainText('VM disk · qcow2 · 64 MiB virtual · BIOS · upload:cloud.qcow2');
   await screenshotBothThemes(page, 'images-disk');
 
   await form.getByTestId('disk-name').fill(`${name}-bad`);

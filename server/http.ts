@@ -140,7 +140,7 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
     unrelay();
     unmount();
   };
-  mountConsole(io, core);
+  const unmountConsole = mountConsole(io, core);
   const stopRevoking = disconnectRevoked(io, core);
   return {
     server,
@@ -154,6 +154,7 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
     async close() {
       if (listener !== server) listener.close();
       unsubscribe();
+      unmountConsole();
       stopRevoking();
       tunnels.close();
       displays.close();

@@ -9,9 +9,10 @@ import { CliError, printJson } from '../output';
 const USAGE =
   'Usage: hangar images import FILE|URL|server:PATH --disk --name NAME [--sha256 HEX]   (a qcow2 or raw VM disk; server:PATH is a file on the server)';
 
-/** The format and virtual size a disk image's row keeps, for `hangar images ls`. */
+/** The format, virtual size and (when not BIOS) firmware a disk image's row keeps, for `hangar images ls`. */
 export function diskFacts(recipe: Record<string, unknown>): string {
-  return typeof recipe.virtualBytes === 'number' ? `  ${String(recipe.format)}, ${formatBytes(recipe.virtualBytes)} virtual` : '';
+  if (typeof recipe.virtualBytes !== 'number') return '';
+  return `  ${String(recipe.format)}, ${formatBytes(recipe.virtualBytes)} virtual${recipe.firmware === 'uefi' ? ', UEFI' : ''}`;
 }
 
 /** hangar images import FILE|URL --disk --name N: a VM disk image, uploaded, downloaded by the server, or a file on the server. */
@@ -40,5 +41,6 @@ export async function importDisk(api: ReturnType<typeof createApiClient>, argv: 
   if (json) return printJson(done);
   if (done.state !== 'succeeded') return void console.log(`Importing ${values.name}: job ${job.id}`);
   const r = diskResultSchema.parse(done.result);
-  console.log(`Disk image ${r.image} is ready: ${r.format}, ${formatBytes(r.virtualBytes)} virtual, ${formatBytes(r.sizeBytes)} kept (sha256 ${r.sha256}).`);
+  const facts = `${r.format}, ${formatBytes(r.virtualBytes)} virtual, ${r.firmware.toUpperCase()} boot`;
+  console.log(`Disk image ${r.image} is ready: ${facts}, ${formatBytes(r.sizeBytes)} kept (sha256 ${r.sha256}).`);
 }

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { createApiClient, type ApiClient } from '@/lib/api-client';
+import type { ApiClient } from '@/lib/api-client';
 import { imageKinds, pullResultSchema } from '@/lib/contracts/images';
 import { formatBytes } from '@/lib/format';
 import { loadConfig } from '../config';
@@ -11,16 +10,21 @@ import { followJob } from '../follow';
 import { fileBody } from '../upload';
 import { CliError, printJson } from '../output';
 
-const client = () => {
+// The whole client for pull and registry; `hangar run` uses the functions below with the parts it loads (see run.ts).
+const client = async () => {
+  const { createApiClient } = await import('@/lib/api-client');
   const cfg = loadConfig();
   return createApiClient({ baseUrl: cfg.url, token: cfg.token });
 };
+
+/** What pulling needs of the API client. */
+type PullApi = Pick<ApiClient, 'images' | 'jobs'>;
 
 /** A Hangar image's own name (a recipe's, or a pulled image's `oci-<12 hex>`), as opposed to a registry ref. */
 export const isImageName = (s: string) => (imageKinds as readonly string[]).includes(s) || /^oci-[0-9a-f]{12}$/.test(s);
 
 /** A Hangar image here by this name (a recipe's, a pulled one's, or an imported root filesystem's): nothing to pull. */
-export async function isLocalImage(api: ApiClient, s: string): Promise<boolean> {
+export async function isLocalImage(api: PullApi, s: string): Promise<boolean> {
   if (isImageName(s)) return true;
   if (!/^[a-z][a-z0-9-]{0,39}$/.test(s)) return false;
   return (await api.images.list()).items.some((i) => i.name === s);
@@ -30,27 +34,29 @@ export async function isLocalImage(api: ApiClient, s: string): Promise<boolean> 
 const LOCAL = /^(oci-archive|docker-archive|oci):(.+)$/;
 
 /** The archive as an upload body: the file as it is, or an OCI layout directory put into a tar on the way. */
-function archiveBody(kind: string, where: string): { body: ReadableStream<Uint8Array>; name: string } {
+async function archiveBody(kind: string, where: string): Promise<{ body: ReadableStream<Uint8Array>; name: string }> {
   const abs = path.resolve(where);
   if (kind !== 'oci') return fileBody(abs, `${kind}:${where}`);
   const st = fs.statSync(abs, { throwIfNoEntry: false });
   if (!st?.isDirectory() || !fs.existsSync(path.join(abs, 'oci-layout')))
     throw new CliError(`oci:${where}: not an OCI layout directory (no oci-layout file in it)`, 2);
+  // node:child_process only here: `hangar run` of a registry image starts without it.
+  const { spawn } = await import('node:child_process');
   const tar = spawn('tar', ['--create', '--file', '-', '--directory', abs, '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
   return { body: Readable.toWeb(tar.stdout) as ReadableStream<Uint8Array>, name: `${path.basename(abs)}.tar` };
 }
 
 /** Pull REF (a job; its progress on stderr unless quiet) and return what it became. */
-export async function pullImage(api: ApiClient, ref: string, opts: { policy: 'always' | 'missing'; quiet: boolean }) {
+export async function pullImage(api: PullApi, ref: string, opts: { policy: 'always' | 'missing'; quiet: boolean }) {
   const local = LOCAL.exec(ref);
-  const archive = local ? archiveBody(local[1], local[2]) : null;
+  const archive = local ? await archiveBody(local[1], local[2]) : null;
   const job = archive ? await api.images.importArchive(archive.body, archive.name) : await api.images.pull({ ref, policy: opts.policy });
   const done = job.state === 'succeeded' ? job : await followJob(api, job, opts.quiet);
   return pullResultSchema.parse(done.result);
 }
 
 /** The image name to create a machine from: a Hangar image as it is, a registry ref pulled first when it is not here yet. */
-export async function imageFor(api: ApiClient, image: string): Promise<string> {
+export async function imageFor(api: PullApi, image: string): Promise<string> {
   if (await isLocalImage(api, image)) return image;
   return (await pullImage(api, image, { policy: 'missing', quiet: !process.stderr.isTTY })).image;
 }
@@ -64,7 +70,7 @@ export async function pullCmd(argv: string[], json: boolean): Promise<void> {
       'Usage: hangar pull [-q] REF   (docker://HOST[:PORT]/NAME:TAG, NAME:TAG, NAME@sha256:…, oci-archive:FILE, docker-archive:FILE, oci:DIR)',
       2,
     );
-  const r = await pullImage(client(), ref, { policy: 'always', quiet: values.quiet || json });
+  const r = await pullImage(await client(), ref, { policy: 'always', quiet: values.quiet || json });
   if (json) return printJson(r);
   console.log(`${r.ref}: image ${r.image} (${r.digest}, ${formatBytes(r.sizeBytes)})${r.reused ? ', already here' : ''}`);
 }
@@ -74,7 +80,7 @@ export async function pullCmd(argv: string[], json: boolean): Promise<void> {
  * how Hangar reaches a registry. The password is read from stdin, never from argv.
  */
 export async function registryCmd(argv: string[], json: boolean): Promise<void> {
-  const api = client();
+  const api = await client();
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === 'ls') {
     const { items } = await api.registries.list();

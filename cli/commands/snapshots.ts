@@ -92,11 +92,16 @@ export async function fork(argv: string[], json: boolean): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { n: { type: 'string', short: 'n', default: '1' }, prefix: { type: 'string' }, 'new-identity': { type: 'boolean', default: false } },
+    options: {
+      n: { type: 'string', short: 'n', default: '1' },
+      prefix: { type: 'string' },
+      'new-identity': { type: 'boolean', default: false },
+      node: { type: 'string' },
+    },
   });
   const ref = positionals[0];
   const count = Number(values.n);
-  if (!ref || !Number.isInteger(count)) throw new CliError('Usage: hangar fork SNAPSHOT|MACHINE [-n COUNT] [--prefix NAME] [--new-identity]', 2);
+  if (!ref || !Number.isInteger(count)) throw new CliError('Usage: hangar fork SNAPSHOT|MACHINE [-n COUNT] [--prefix NAME] [--new-identity] [--node NODE]', 2);
   const client = api();
   const body = { count, namePrefix: values.prefix, newIdentity: values['new-identity'] };
   const snapshotId = isValidId(ref) && ref.startsWith('snp_');
@@ -116,9 +121,12 @@ export async function fork(argv: string[], json: boolean): Promise<void> {
     );
     if (alsoLabel && !json)
       process.stderr.write(`note: "${ref}" is a machine and also a snapshot label: forking the machine now (hangar fork ${alsoLabel} forks the snapshot)\n`);
+    if (values.node)
+      throw new CliError(`--node: forks of a machine now run on its own node; checkpoint it, then hangar fork SNAPSHOT --node ${values.node}`, 2);
     job = await client.snapshots.forkNow(machine.id, body);
   } else {
-    job = await client.snapshots.fork(ref, body).catch((err: unknown) => {
+    // --node: the forks run there (a cluster); a node that does not hold the snapshot copies it first.
+    job = await client.snapshots.fork(ref, { ...body, ...(values.node ? { node: values.node } : {}) }).catch((err: unknown) => {
       if (notFound(err)) throw new CliError(`No snapshot or machine "${ref}" (hangar snapshots, hangar ps).`);
       throw err;
     });
@@ -145,6 +153,9 @@ export async function snapshotCmd(argv: string[], json: boolean): Promise<void> 
           (s.pauseMs !== null ? `, guest paused ${s.pauseMs} ms` : ''),
         `  parent: ${s.parentId ?? '(a root)'}; machines on it: ${s.machines.map((m) => m.name).join(', ') || 'none'}`,
         ...(s.pool ? [`  hot: ${hotLine(s.pool)}`] : []),
+        ...(s.copies.length
+          ? [`  copies on other nodes: ${s.copies.map((c) => `${c.node} (${formatBytes(c.bytes)}, last used ${formatAge(c.lastUsedAt)})`).join(', ')}`]
+          : []),
       ].join('\n'),
     );
     return;

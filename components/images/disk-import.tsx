@@ -77,13 +77,14 @@ export function DiskImport() {
   );
 }
 
-/** What a disk image's row says: its format, virtual size, source and checksum. */
+/** What a disk image's row says: its format, virtual size, firmware, source and checksum. */
 export function DiskFacts({ img }: { img: Image }) {
-  const r = img.recipe as { source?: string; sha256?: string; format?: string; virtualBytes?: number };
+  const r = img.recipe as { source?: string; sha256?: string; format?: string; virtualBytes?: number; firmware?: string };
   return (
     <div className="mt-0.5 truncate font-mono text-xs text-zinc-500 dark:text-zinc-400" title={r.source} data-testid="disk-facts">
       VM disk · {r.format ?? '…'}
-      {typeof r.virtualBytes === 'number' ? ` · ${formatBytes(r.virtualBytes)} virtual` : ''} · {r.source}
+      {typeof r.virtualBytes === 'number' ? ` · ${formatBytes(r.virtualBytes)} virtual` : ''}
+      {r.firmware ? ` · ${r.firmware === 'uefi' ? 'UEFI' : 'BIOS'}` : ''} · {r.source}
       {r.sha256 ? ` · sha256 ${r.sha256.slice(0, 12)}` : ''} · cloud-init seed per machine
     </div>
   );

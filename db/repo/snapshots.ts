@@ -82,5 +82,6 @@ export function toSnapshot(r: SnapshotRow, machineName: string | null, on: { id:
     undoPoint: r.undoPoint,
     hot: r.hot,
     pool: null,
+    copies: [],
   };
 }

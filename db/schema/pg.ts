@@ -435,3 +435,27 @@ export const joinTokens = pgTable('join_tokens', {
   usedAt: bigint('used_at', { mode: 'number' }),
   usedByNode: text('used_by_node'),
 });
+
+/**
+ * Replicas of snapshots on nodes other than the one that made them (a fork there streamed the
+ * archive over): where each copy's files are on that node, its size, and when a fork last used it
+ * (least recently used copies go first past the node's budget). A row whose snapshot is gone is a
+ * copy its node removes (at once when it is online, else when it comes back).
+ */
+export const snapshotCopies = pgTable(
+  'snapshot_copies',
+  {
+    snapshotId: text('snapshot_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    /** Its directory (the snapshot's files) on that node. */
+    path: text('path').notNull(),
+    /** Its frozen layer on that node. */
+    diskPath: text('disk_path').notNull(),
+    /** The snapshot's record as this copy's files have it (the import's own paths). */
+    specJson: text('spec_json').notNull(),
+    bytes: bigint('bytes', { mode: 'number' }).notNull().default(0),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    lastUsedAt: bigint('last_used_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.snapshotId, t.nodeId] })],
+);

@@ -118,9 +118,13 @@ export function machinesApi({ send, call, q }: Transport) {
         uploadedPackageSchema.parse(await (await send('POST', '/probes/packages', { body, contentType: 'application/vnd.debian.binary-package' })).json()),
     },
     runs: {
-      /** A run's stdin (the id from its start event), streamed; the stream's end is the command's EOF. */
-      stdin: async (id: string, body: ReadableStream<Uint8Array>) =>
-        okSchema.parse(await (await send('POST', `/runs/${encodeURIComponent(id)}/stdin`, { body, contentType: 'application/octet-stream' })).json()),
+      /** A run's stdin (the machine and id from its start event), streamed; the stream's end is the command's EOF. */
+      stdin: async (machine: string, id: string, body: ReadableStream<Uint8Array>) =>
+        okSchema.parse(
+          await (
+            await send('POST', `/machines/${encodeURIComponent(machine)}/stdin/${encodeURIComponent(id)}`, { body, contentType: 'application/octet-stream' })
+          ).json(),
+        ),
     },
   };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { listOf, okSchema, type PageQuery } from '@/lib/contracts/common';
 import { stepInfoSchema, stepTreeNodeSchema, type BuildBody } from '@/lib/contracts/steps';
 import { diffResultSchema } from '@/lib/contracts/diff';
-import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody } from '@/lib/contracts/snapshots';
+import { gcResultSchema, snapshotSchema, type ForkBody, type RestoreBody, type SnapshotForkBody } from '@/lib/contracts/snapshots';
 import { backupSchema, backupTargetSchema, type CreateBackupTargetBody } from '@/lib/contracts/backups';
 import { jobSchema } from '@/lib/contracts/jobs';
 import type { Transport } from './transport';
@@ -23,7 +23,7 @@ export function snapshotsApi({ send, call, q }: Transport) {
       checkpoint: (machine: string, label?: string) => call('POST', `/machines/${encodeURIComponent(machine)}/checkpoint`, jobSchema, label ? { label } : {}),
       forkNow: (machine: string, b: ForkBody = {}) => call('POST', `/machines/${encodeURIComponent(machine)}/fork`, jobSchema, b),
       restore: (id: string, b: RestoreBody = {}) => call('POST', `/snapshots/${encodeURIComponent(id)}/restore`, jobSchema, b),
-      fork: (id: string, b: ForkBody = {}) => call('POST', `/snapshots/${encodeURIComponent(id)}/fork`, jobSchema, b),
+      fork: (id: string, b: SnapshotForkBody = {}) => call('POST', `/snapshots/${encodeURIComponent(id)}/fork`, jobSchema, b),
       gc: () => call('POST', '/snapshots/gc', gcResultSchema, {}),
       /** Files added, removed and changed from A to B; `path`: that file's unified diff too. */
       diff: (a: string, b: string, o: DiffOptions = {}) =>

@@ -63,5 +63,8 @@ export const diskResultSchema = z.object({
   virtualBytes: z.number(),
   sizeBytes: z.number(),
   sha256: z.string(),
+  firmware: z
+    .enum(['bios', 'uefi'])
+    .describe('What its machines boot with unless they ask: UEFI for a disk with an EFI system partition and no BIOS boot code'),
 });
 export type DiskResult = z.infer<typeof diskResultSchema>;

@@ -178,7 +178,7 @@ export const runOnceBodySchema = z.object({
   driver: driverKindSchema.default('nspawn'),
   /** The command; empty: an OCI image's own Entrypoint and Cmd. */
   argv: z.array(z.string().min(1, 'an empty argument').max(65536)).max(1024),
-  /** The caller sends its stdin (POST /runs/{id}/stdin, the id in the `start` event); its end is the command's EOF. */
+  /** The caller sends its stdin (POST /machines/{machine}/stdin/{id}, both in the `start` event); its end is the command's EOF. */
   stdin: z.boolean().default(false),
   /** The machine's name; a generated one when omitted. */
   name: nameSchema.optional(),
@@ -189,6 +189,8 @@ export const runOnceBodySchema = z.object({
   memoryMib: z.number().int().min(16).max(65536).default(256),
   cpus: z.number().int().min(1).max(16).default(1),
   timeoutS: z.number().int().min(1).max(86400).default(3600),
+  /** In a cluster: run it on this node (else on the node that holds the image). */
+  node: nodeNameSchema.optional(),
 });
 export type RunOnceBody = z.infer<typeof runOnceBodySchema>;
 

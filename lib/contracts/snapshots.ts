@@ -51,6 +51,16 @@ export const snapshotSchema = z.object({
   hot: z.boolean(),
   /** Its standbys, when hot. */
   pool: hotPoolSchema.nullable(),
+  /** Replicas on nodes other than the one holding it (a cluster: a fork there copied it); none on one node. */
+  copies: z.array(
+    z.object({
+      /** The node's name (its id when it left the cluster). */
+      node: z.string(),
+      bytes: z.number().int().nonnegative(),
+      /** When a fork on that node last used it (the least recently used go first past the node's budget). */
+      lastUsedAt: timestampSchema,
+    }),
+  ),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 
@@ -82,6 +92,13 @@ export const forkBodySchema = z.object({
   newIdentity: z.boolean().default(false),
 });
 export type ForkBody = z.input<typeof forkBodySchema>;
+
+/** A snapshot's forks may run on another node than the one holding it (a cluster): it is copied there first. */
+export const snapshotForkBodySchema = forkBodySchema.extend({
+  /** The node the forks run on; default: the node that holds the snapshot. */
+  node: nameSchema.optional(),
+});
+export type SnapshotForkBody = z.input<typeof snapshotForkBodySchema>;
 
 export const snapshotPatchSchema = z.object({ label: labelSchema });
 

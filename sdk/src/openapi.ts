@@ -383,6 +383,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/internal/snapshots/{ref}/archive': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A snapshot this node holds, as its archive, for another node's replica (nodes only: a user's credentials get 401) */
+    get: operations['replicaArchive'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/internal/replicas/sweep': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Remove this node's copies of snapshots that were deleted (nodes only: the node that deleted them asks) */
+    post: operations['sweepReplicas'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/machines/{ref}/checkpoint': {
     parameters: {
       query?: never;
@@ -1475,7 +1509,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/runs/{id}/stdin': {
+  '/api/machines/{ref}/stdin/{id}': {
     parameters: {
       query?: never;
       header?: never;
@@ -1484,7 +1518,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** A run's stdin (POST /machines/run with stdin: true; the id from its start event), streamed as the raw body; its end is the command's EOF */
+    /** A run's stdin (POST /machines/run with stdin: true; the machine and id from its start event), streamed as the raw body; its end is the command's EOF */
     post: operations['feedRunStdin'];
     delete?: never;
     options?: never;
@@ -3623,6 +3657,12 @@ export interface operations {
                 reason: string | null;
                 lastError: string | null;
               } | null;
+              copies: {
+                node: string;
+                bytes: number;
+                /** @description milliseconds since the Unix epoch */
+                lastUsedAt: number;
+              }[];
             }[];
             next: string | null;
           };
@@ -3777,6 +3817,12 @@ export interface operations {
               reason: string | null;
               lastError: string | null;
             } | null;
+            copies: {
+              node: string;
+              bytes: number;
+              /** @description milliseconds since the Unix epoch */
+              lastUsedAt: number;
+            }[];
           };
         };
       };
@@ -3962,6 +4008,12 @@ export interface operations {
               reason: string | null;
               lastError: string | null;
             } | null;
+            copies: {
+              node: string;
+              bytes: number;
+              /** @description milliseconds since the Unix epoch */
+              lastUsedAt: number;
+            }[];
           };
         };
       };
@@ -4172,6 +4224,12 @@ export interface operations {
               reason: string | null;
               lastError: string | null;
             } | null;
+            copies: {
+              node: string;
+              bytes: number;
+              /** @description milliseconds since the Unix epoch */
+              lastUsedAt: number;
+            }[];
           };
         };
       };
@@ -4293,6 +4351,12 @@ export interface operations {
               reason: string | null;
               lastError: string | null;
             } | null;
+            copies: {
+              node: string;
+              bytes: number;
+              /** @description milliseconds since the Unix epoch */
+              lastUsedAt: number;
+            }[];
           };
         };
       };
@@ -4494,6 +4558,7 @@ export interface operations {
           names?: string[];
           /** @default false */
           newIdentity?: boolean;
+          node?: string;
         };
       };
     };
@@ -4583,6 +4648,123 @@ export interface operations {
       };
       /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
       503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  replicaArchive: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description a snapshot id, or its label when exactly one snapshot has it (several: 409 listing them) */
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The archive, its length known ahead (the receiver tells a cut transfer by it) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/x-tar': string;
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  sweepReplicas: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            removed: number;
+          };
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
         headers: {
           [name: string]: unknown;
         };
@@ -12569,6 +12751,7 @@ export interface operations {
           cpus?: number;
           /** @default 3600 */
           timeoutS?: number;
+          node?: string;
         };
       };
     };
@@ -13068,6 +13251,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        ref: string;
         id: string;
       };
       cookie?: never;

@@ -9,7 +9,7 @@ import { CachedJson } from '@/server/core/cached-json';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@/server/core/errors';
 import { NODE_HEADERS } from '@/server/core/cluster/cluster';
 import { forward } from '@/server/core/cluster/forward';
-import { placeNew, type PlacementAsk } from '@/server/core/cluster/placement';
+import { placeFork, placeNew, type PlacementAsk } from '@/server/core/cluster/placement';
 import { jobNodeId } from '@/db/repo/jobs';
 import { getImageRow } from '@/db/repo/images';
 import type { Machine } from '@/lib/contracts/machines';
@@ -60,6 +60,14 @@ async function ownerOf(c: Context<AppEnv>, spec: AnyRouteSpec, rule: OwnerRule |
   // Its files are on the node that made it (rows older than the cluster: the founder's).
   if ('image' in rule) return (await getImageRow(core.store, { id: c.req.param(rule.image) ?? '' }))?.nodeId ?? null;
   const snap = await core.snapshots.resolve(c.req.param(rule.snapshot) ?? '').catch(() => null);
+  if (snap && rule.pin) {
+    const body: unknown = await c.req.raw
+      .clone()
+      .json()
+      .catch(() => null);
+    const pin = body && typeof body === 'object' ? (body as Record<string, unknown>)[rule.pin] : undefined;
+    if (typeof pin === 'string' && pin) return placeFork(core.cluster, snap, pin);
+  }
   return snap?.nodeId ?? null;
 }
 

@@ -11,8 +11,10 @@ import {
   hotBodySchema,
   restoreBodySchema,
   snapshotPatchSchema,
+  snapshotForkBodySchema,
   snapshotSchema,
 } from '@/lib/contracts/snapshots';
+import { ConflictError } from '@/server/core/errors';
 import { pageOf, padKey } from '@/server/core/paging';
 import { defineRoute, refParams } from './route';
 import { saveBody } from './upload';
@@ -30,6 +32,16 @@ const snapshotRefParams = z.object({
     .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters')
     .describe('a snapshot id, or its label when exactly one snapshot has it (several: 409 listing them)'),
 });
+
+/** A temp archive file streamed (with its length), removed once sent or cut. */
+function streamFile(file: string, headers: Record<string, string> = {}): Response {
+  const size = fs.statSync(file).size;
+  const stream = fs.createReadStream(file);
+  stream.once('close', () => fs.rmSync(file, { force: true }));
+  return new Response(Readable.toWeb(stream) as ReadableStream, {
+    headers: { 'content-type': 'application/x-tar', 'content-length': String(size), ...headers },
+  });
+}
 
 const deleteQuery = z.object({ cascade: z.enum(['true', 'false']).optional() });
 
@@ -102,15 +114,7 @@ export const snapshotRoutes = [
       const { id } = await core.snapshots.resolve(params.ref);
       const { file, name } = await core.snapshots.exportArchive(id);
       await core.audit.record(principal, { action: 'snapshot.export', target: { kind: 'snapshot', id }, ip });
-      const stream = fs.createReadStream(file);
-      stream.once('close', () => fs.rmSync(file, { force: true }));
-      return new Response(Readable.toWeb(stream) as ReadableStream, {
-        headers: {
-          'content-type': 'application/x-tar',
-          'content-length': String(fs.statSync(file).size),
-          'content-disposition': `attachment; filename="${name}"`,
-        },
-      });
+      return streamFile(file, { 'content-disposition': `attachment; filename="${name}"` });
     },
   }),
   defineRoute({
@@ -204,8 +208,8 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/{ref}/fork',
-    // Where its files are (a fork on another node comes with copies of snapshots between nodes).
-    owner: { snapshot: 'ref' },
+    // Where its files are, or the node the body names (the snapshot is copied there first: cluster/replicas.ts).
+    owner: { snapshot: 'ref', pin: 'node' },
     name: 'forkSnapshot',
     tag: 'snapshots',
     summary: 'Start N new machines from this snapshot; returns the job',
@@ -213,14 +217,43 @@ export const snapshotRoutes = [
     status: 202,
     errors: [409],
     params: snapshotRefParams,
-    body: forkBodySchema,
+    body: snapshotForkBodySchema,
     response: jobSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       const { id } = await core.snapshots.resolve(params.ref);
-      const job = await core.snapshots.fork(principal, id, body);
+      const { node: _node, ...forkBody } = body;
+      const job = await core.snapshots.fork(principal, id, forkBody);
       await core.audit.record(principal, { action: 'snapshot.fork', target: { kind: 'snapshot', id }, ip, detail: { ...body, job: job.id } });
       return job;
     },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/internal/snapshots/{ref}/archive',
+    name: 'replicaArchive',
+    tag: 'nodes',
+    summary: "A snapshot this node holds, as its archive, for another node's replica (nodes only: a user's credentials get 401)",
+    access: 'node',
+    params: snapshotRefParams,
+    response: z.unknown(),
+    produces: { type: 'application/x-tar', description: 'The archive, its length known ahead (the receiver tells a cut transfer by it)' },
+    errors: [409],
+    handler: async ({ core, params }) => {
+      const snap = await core.snapshots.resolve(params.ref);
+      if (!core.replicas.holds(snap)) throw new ConflictError('This node does not hold that snapshot (ask the node that made it).');
+      const { file } = await core.snapshots.exportArchive(snap.id);
+      return streamFile(file);
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/internal/replicas/sweep',
+    name: 'sweepReplicas',
+    tag: 'nodes',
+    summary: "Remove this node's copies of snapshots that were deleted (nodes only: the node that deleted them asks)",
+    access: 'node',
+    response: z.object({ removed: z.number().int().nonnegative() }),
+    handler: async ({ core }) => ({ removed: await core.replicas.sweep() }),
   }),
   // Before /machines/{ref}/{action}: app.ts registers this group ahead of the machine routes.
   defineRoute({

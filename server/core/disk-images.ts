@@ -11,6 +11,7 @@ import { firstLine, run } from '@/server/drivers/exec';
 import { removeTree } from '@/server/drivers/shared/tree';
 import type { Principal } from './auth';
 import { checkDisk, DiskRefusal, type CheckedDisk } from './disk-check';
+import { diskFirmware } from './disk-firmware';
 import { downloadFile } from './download-file';
 import { BadRequestError } from './errors';
 import type { EventBus } from './events';
@@ -174,15 +175,17 @@ export class DiskImageService {
         const r = await run(['qemu-img', 'convert', '-q', '-f', c.format, '-O', 'qcow2', '--', file, disk], { timeoutMs: 60 * 60_000, signal: ctx.signal });
         if (r.code !== 0) throw new Error(`qemu-img convert failed: ${firstLine(r.stderr)}`);
       }
-      const boot = { append: '', ssh: true, diskBytes: c.virtualBytes, ownKernel: true, cloudInit: true };
+      const firmware = await diskFirmware(disk, 'qcow2');
+      ctx.log(`boots with ${firmware === 'uefi' ? 'UEFI (an EFI system partition, no BIOS boot code)' : 'BIOS'} unless a machine asks otherwise`);
+      const boot = { append: '', ssh: true, diskBytes: c.virtualBytes, ownKernel: true, cloudInit: true, firmware };
       fs.writeFileSync(path.join(scratch, 'boot.json'), JSON.stringify(boot, null, 2));
       fs.renameSync(scratch, dir);
       const sizeBytes = fs.statSync(path.join(dir, 'disk.qcow2')).size;
-      const recipe = { source: row.recipe.source, format: c.format, virtualBytes: c.virtualBytes, sha256: c.sha256 };
+      const recipe = { source: row.recipe.source, format: c.format, virtualBytes: c.virtualBytes, sha256: c.sha256, firmware };
       const done = await updateImage(this.store, row.id, { state: 'ready', sizeBytes, updatedAt: this.now(), path: dir, recipe });
       if (done) this.bus.publish('image:update', done);
       ctx.progress(100, `Image ${row.name} is ready`);
-      return { image: row.name, format: c.format, virtualBytes: c.virtualBytes, sizeBytes, sha256: c.sha256 };
+      return { image: row.name, format: c.format, virtualBytes: c.virtualBytes, sizeBytes, sha256: c.sha256, firmware };
     } catch (err) {
       await removeTree(scratch);
       throw err;

@@ -58,6 +58,7 @@ import type { Cluster } from './cluster/cluster';
 import { startCluster, type ClusterOptions } from './cluster/start';
 import { nodeStatus } from './cluster/status';
 import { usageSampler } from './cluster/node-usage';
+import { ReplicaService, replicaBudgetBytes, replicaRateBytes } from './cluster/replicas';
 
 export interface CoreOptions {
   dataDir: string;
@@ -116,6 +117,8 @@ export interface Core {
   isos: IsoService;
   registries: RegistryService;
   snapshots: SnapshotService;
+  /** Copies of other nodes' snapshots on this one (a cluster). */
+  replicas: ReplicaService;
   diff: DiffService;
   probes: ProbeService;
   runs: RunOnceService;
@@ -203,6 +206,18 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   machines.onGone = (id) => consoles.closeMachine(id, 'The machine stopped.');
   const clock = opts.schedules?.now ?? serverClock();
   const snapshots = new SnapshotService(store, jobs, bus, machines, layout, clock);
+  // A cluster: forks here of snapshots other nodes hold use copies made here (HANGAR_REPLICA_BUDGET_GIB, HANGAR_REPLICA_RATE_MIBS).
+  const replicas = new ReplicaService({
+    store,
+    cluster,
+    dir: layout.replicas,
+    archiverOf: (kind) => machines.driver(kind).archive,
+    owners: machines,
+    budgetBytes: replicaBudgetBytes(),
+    rateBytes: replicaRateBytes(),
+    now: () => Date.now(),
+  });
+  if (cluster.enabled) snapshots.replicas = replicas;
   // Before the re-attach: a checkpoint cut off while its guest was paused resumes the machines
   // whose record says running; re-attaching first would record them paused, and they would stay so.
   // Standbys a previous run left are ended before garbage collection looks at their layers.
@@ -224,6 +239,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   machines.standbyMib = () => hot.reservedMib();
   await hot.start(opts.schedules?.timer ?? true);
   await snapshots.recover();
+  replicas.start();
   await machines.reattach();
   const stats = new StatsService(store, bus, machines);
   // User steps: HANGAR_STEPS_DIR, or steps/ in the data dir.
@@ -290,6 +306,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     isos,
     registries,
     snapshots,
+    replicas,
     diff: new DiffService(snapshots, machines),
     probes: new ProbeService(
       jobs,
@@ -322,6 +339,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     display: new DisplayService(machines, grants, auth),
     async close() {
       await cluster.close();
+      replicas.stop();
       ssh.close();
       schedules.stop();
       forkLinks.stop();

@@ -53,6 +53,12 @@ export async function admitMachine(d: AdmissionDeps, p: Principal, body: CreateM
     throw new BadRequestError('UEFI is for ISO installs and disk images: machines from an image boot their kernel directly.', [
       { path: 'firmware', message: 'ISO installs and disk images only' },
     ]);
+  // A disk image that boots with UEFI only, on a host without OVMF: refused before anything is made.
+  if (!body.firmware && image.firmware && !description.firmwares.includes(image.firmware))
+    throw new BadRequestError(
+      `Image "${body.image}" boots with ${image.firmware.toUpperCase()} only, which ${description.words.kind} machines cannot here (install ovmf).`,
+      [{ path: 'image', message: `needs ${image.firmware.toUpperCase()}` }],
+    );
   if (body.userData !== undefined && !image.cloudInit)
     throw new BadRequestError('user-data is for disk images with cloud-init (imported with `hangar images import FILE --disk`).', [
       { path: 'userData', message: 'the image has no cloud-init seed' },

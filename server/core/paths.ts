@@ -45,6 +45,8 @@ export function dataLayout(dataDir: string) {
     machines: path.join(d, 'machines'),
     layers: path.join(d, 'layers'),
     snapshots: path.join(d, 'snapshots'),
+    /** Copies of snapshots other nodes hold (a cluster: see cluster/replicas.ts). */
+    replicas: path.join(d, 'replicas'),
     /** Downloads worth keeping between builds (packages); HANGAR_CACHE shares one between data dirs. */
     cache: process.env.HANGAR_CACHE ? path.resolve(process.env.HANGAR_CACHE) : path.join(d, 'cache'),
   };

@@ -25,7 +25,7 @@ export interface PreparedRun {
  */
 export class RunOnceService {
   /** Runs waiting for or reading their caller's stdin, by the id their `start` event gave. */
-  private readonly inputs = new Map<string, { userId: string; pipe: PassThrough; taken: boolean }>();
+  private readonly inputs = new Map<string, { userId: string; machineId: string; pipe: PassThrough; taken: boolean }>();
 
   constructor(
     private readonly machines: MachineService,
@@ -72,21 +72,24 @@ export class RunOnceService {
       throw err instanceof SkopeoError ? ociFailure(err) : err;
     }
     const ready = written;
-    const input = body.stdin ? this.openInput(p.user.id) : null;
+    const input = body.stdin ? this.openInput(p.user.id, machine.id) : null;
     return { machine, run: (emit, signal) => this.run(machine, ready, body, emit, signal, input) };
   }
 
-  private openInput(userId: string): { id: string; pipe: PassThrough } {
+  private openInput(userId: string, machineId: string): { id: string; pipe: PassThrough } {
     const id = randomBytes(16).toString('hex');
     const pipe = new PassThrough();
-    this.inputs.set(id, { userId, pipe, taken: false });
+    this.inputs.set(id, { userId, machineId, pipe, taken: false });
     return { id, pipe };
   }
 
-  /** The caller's stdin for a run (once, by the user who started it): streamed until the body ends, which is the command's EOF. */
-  async feed(p: Principal, id: string, body: ReadableStream<Uint8Array> | null): Promise<void> {
+  /**
+   * The caller's stdin for a run of machine `machineId` (once, by the user who started it):
+   * streamed until the body ends, which is the command's EOF.
+   */
+  async feed(p: Principal, machineId: string, id: string, body: ReadableStream<Uint8Array> | null): Promise<void> {
     const input = this.inputs.get(id);
-    if (!input || input.userId !== p.user.id) throw new NotFoundError(`Run input ${id.slice(0, 8)}`);
+    if (!input || input.userId !== p.user.id || input.machineId !== machineId) throw new NotFoundError(`Run input ${id.slice(0, 8)}`);
     if (input.taken) throw new ConflictError('This run has its stdin already.');
     input.taken = true;
     if (!body) return void input.pipe.end();

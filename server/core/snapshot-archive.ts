@@ -205,39 +205,88 @@ async function importInto(
   const id = newId('snp');
   const work = resolveInside(dirs.snapshots, `.${id}.import`);
   const dir = resolveInside(dirs.snapshots, id);
-  // Any member any driver's archives have: the manifest then says which driver, and its archiver which members.
-  const archivers = driverKindSchema.options.map((k) => archiverOf(k)).filter((a): a is SnapshotArchiver => !!a);
-  const names = new Set([...OWN, ...archivers.flatMap((a) => [...a.members, a.disk, ...(a.extraDisks?.members ?? [])])]);
-  const known = (e: string) => names.has(e) || archivers.some((a) => a.volumes?.nameOf(e));
   let made: string[] = [];
   try {
-    const { manifest, archiver } = await unpack(work, known);
-    let disk = path.join(dirs.layers, `${id}-imported${path.extname(archiver.disk)}`);
-    fs.mkdirSync(dirs.layers, { recursive: true, mode: 0o700 });
-    fs.renameSync(path.join(work, archiver.disk), disk);
-    made = [disk];
-    // A driver whose layers are no single file makes its own of the archive's disk.
-    if (archiver.adopt) {
-      const a = await archiver.adopt(disk, manifest.spec);
-      [disk, manifest.spec, made] = [a.disk, a.record, [...made, ...a.made]];
-    }
-    // Extra disks: into the layers dir beside the root disk, the record naming them there (never the other host's paths).
-    if (archiver.extraDisks) {
-      const files = new Map<string, string>();
-      for (const x of archiver.extraDisks.of(manifest.spec)) {
-        const file = path.join(dirs.layers, `${id}-imported-${x.member}`);
-        fs.renameSync(path.join(work, x.member), file);
-        made.push(file);
-        files.set(x.member, file);
-      }
-      manifest.spec = archiver.extraDisks.place(manifest.spec, files);
-    }
+    const { manifest, archiver } = await unpack(work, knownMembers(archiverOf));
+    const placed = await placeDisks(work, manifest, archiver, dirs.layers, `${id}-imported`, made);
+    made = placed.made;
     fs.renameSync(work, dir);
     const sizeBytes = archiver.summed.reduce((a, f) => a + diskUsage(path.join(dir, f)), 0) + made.reduce((a, f) => a + diskUsage(f), 0);
-    await insertSnapshot(store, importedRow(manifest, { id, dir, disk, sizeBytes, now }));
+    await insertSnapshot(store, importedRow(placed.manifest, { id, dir, disk: placed.disk, sizeBytes, now }));
     return id;
   } catch (err) {
     for (const p of [work, dir, ...made]) if (p) fs.rmSync(p, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Any member any driver's archives have: the manifest then says which driver, and its archiver which members. */
+function knownMembers(archiverOf: (kind: DriverKind) => SnapshotArchiver | undefined): (member: string) => boolean {
+  const archivers = driverKindSchema.options.map((k) => archiverOf(k)).filter((a): a is SnapshotArchiver => !!a);
+  const names = new Set([...OWN, ...archivers.flatMap((a) => [...a.members, a.disk, ...(a.extraDisks?.members ?? [])])]);
+  return (e: string) => names.has(e) || archivers.some((a) => a.volumes?.nameOf(e));
+}
+
+/**
+ * The unpacked archive's disks out of `work` into `layers` (named `stem`...), made what the
+ * driver's machines stand on; `made` collects every path written (the caller removes them on failure).
+ */
+async function placeDisks(work: string, manifest: Manifest, archiver: SnapshotArchiver, layers: string, stem: string, made: string[]) {
+  let disk = path.join(layers, `${stem}${path.extname(archiver.disk)}`);
+  fs.mkdirSync(layers, { recursive: true, mode: 0o700 });
+  fs.renameSync(path.join(work, archiver.disk), disk);
+  made.push(disk);
+  // A driver whose layers are no single file makes its own of the archive's disk.
+  if (archiver.adopt) {
+    const a = await archiver.adopt(disk, manifest.spec);
+    [disk, manifest.spec] = [a.disk, a.record];
+    made.push(...a.made);
+  }
+  // Extra disks: into the layers dir beside the root disk, the record naming them there (never the other host's paths).
+  if (archiver.extraDisks) {
+    const files = new Map<string, string>();
+    for (const x of archiver.extraDisks.of(manifest.spec)) {
+      const file = path.join(layers, `${stem}-${x.member}`);
+      fs.renameSync(path.join(work, x.member), file);
+      made.push(file);
+      files.set(x.member, file);
+    }
+    manifest.spec = archiver.extraDisks.place(manifest.spec, files);
+  }
+  return { disk, manifest, made };
+}
+
+/** A replica's files as a fork on this node uses them in place of the snapshot's own. */
+export interface ReplicaFiles {
+  /** The snapshot's files (state, RAM, sums...). */
+  path: string;
+  /** Its frozen layer. */
+  diskPath: string;
+  specJson: string;
+  bytes: number;
+}
+
+/**
+ * A snapshot's archive (whole, in `archive`) made a replica in `dir`: unpacked and checked as an
+ * import is (checksums, the driver's checks) in `work` (a temp dir the caller made), then renamed
+ * to `dir` only when whole; the disks go under `dir`/layers. The snapshot's row is not touched
+ * (the caller records the copy). On failure nothing stays at `dir`.
+ */
+export async function unpackReplica(
+  archive: string,
+  work: string,
+  dir: string,
+  archiverOf: (kind: DriverKind) => SnapshotArchiver | undefined,
+): Promise<ReplicaFiles> {
+  try {
+    const { manifest, archiver } = await unpackSnapshot(archive, work, archiverOf, knownMembers(archiverOf));
+    fs.renameSync(work, dir);
+    const made: string[] = [];
+    const placed = await placeDisks(dir, manifest, archiver, path.join(dir, 'layers'), 'frozen', made);
+    const bytes = diskUsage(dir);
+    return { path: dir, diskPath: placed.disk, specJson: JSON.stringify(placed.manifest.spec), bytes };
+  } catch (err) {
+    for (const p of [work, dir]) fs.rmSync(p, { recursive: true, force: true });
     throw err;
   }
 }

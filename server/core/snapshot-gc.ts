@@ -24,7 +24,7 @@ export interface GcResult {
  * Delete a snapshot: refused while snapshots below it (unless `cascade`, then they go too) or
  * machines depend on it, by their record or by their disk's backing chain.
  */
-export async function deleteSnapshotTree(store: Store, dirs: { layers: string }, owners: LayerOwners, id: string, cascade: boolean): Promise<void> {
+export async function deleteSnapshotTree(store: Store, dirs: { layers: string }, owners: LayerOwners, id: string, cascade: boolean): Promise<string[]> {
   const root = await getSnapshotRow(store, id);
   if (!root) throw new NotFoundError('Snapshot');
   const doomed: SnapshotRow[] = [root];
@@ -52,6 +52,7 @@ export async function deleteSnapshotTree(store: Store, dirs: { layers: string },
   }
   for (const f of extra) fs.rmSync(f, { recursive: true, force: true });
   await deleteSnapshots(store, [...ids]);
+  return [...ids];
 }
 
 /**
@@ -84,7 +85,10 @@ export async function pruneUndoPoint(store: Store, dirs: { layers: string }, own
   const row = await getSnapshotRow(store, id);
   if (!row) throw new NotFoundError('Snapshot');
   const children = await childrenOf(store, id);
-  if (children.length === 0) return deleteSnapshotTree(store, dirs, owners, id, false);
+  if (children.length === 0) {
+    await deleteSnapshotTree(store, dirs, owners, id, false);
+    return;
+  }
   const on = (await listMachineRows(store)).filter((m) => m.snapshotId === id);
   if (on.length) throw new ConflictError(`Machines run on this snapshot: ${on.map((m) => m.name).join(', ')}.`);
   const others = children.filter((c) => !c.undoPoint);
@@ -178,4 +182,16 @@ export async function collectGarbage(
     }
   }
   return out;
+}
+
+/** Every layer a machine runs on or a snapshot stands on (its chain and what its record names), whichever node's. */
+export async function layersInUse(store: Store, owners: LayerOwners): Promise<Set<string>> {
+  const [machines, snaps] = await Promise.all([listMachineRows(store), listSnapshotRows(store)]);
+  const used = new Set<string>();
+  for (const m of machines) for (const f of layersOf(owners, m)) used.add(f);
+  for (const s of snaps) {
+    if (s.diskPath) for (const f of owners.driver(s.driver as DriverKind).chainOf(s.diskPath)) used.add(f);
+    for (const f of recordLayers(owners, s)) used.add(f);
+  }
+  return used;
 }

@@ -29,6 +29,7 @@ import { exportToFile, importFilled, importFromFile } from './snapshot-archive';
 import { sumLiveFiles, takeCheckpoint } from './snapshot-checkpoint';
 import { SnapshotForks, type ForkSize } from './snapshot-fork';
 import type { HotPool } from './hot-pool';
+import type { ReplicaService } from './cluster/replicas';
 
 /** Checkpoint, restore, fork and the snapshot tree. Files go to a temp dir, renamed only when complete. */
 export class SnapshotService {
@@ -46,10 +47,16 @@ export class SnapshotService {
   private readonly forks: SnapshotForks;
   /** Hot snapshots' standbys (set once the pool is made: see hangar.ts). */
   hot: HotPool | null = null;
+  /** Copies of snapshots other nodes hold, for forks here (a cluster; see hangar.ts). */
+  replicas: ReplicaService | null = null;
 
   async list(): Promise<Snapshot[]> {
-    const [rows, ms, linked] = await Promise.all([listSnapshotRows(this.store), listMachines(this.store), this.linked()]);
-    return rows.map((r) => this.view(r, ms, linked));
+    const [rows, ms, linked, copies] = await Promise.all([listSnapshotRows(this.store), listMachines(this.store), this.linked(), this.copies()]);
+    return rows.map((r) => this.view(r, ms, linked, copies));
+  }
+
+  private copies(): Promise<Map<string, Snapshot['copies']>> {
+    return this.replicas ? this.replicas.views() : Promise.resolve(new Map());
   }
 
   /** Mark a snapshot hot (its driver keeps standbys started ahead for forks) or not; the pool follows in the background. */
@@ -93,18 +100,18 @@ export class SnapshotService {
   }
 
   async get(ref: string): Promise<Snapshot> {
-    const [row, ms, linked] = await Promise.all([this.resolve(ref), listMachines(this.store), this.linked()]);
-    return this.view(row, ms, linked);
+    const [row, ms, linked, copies] = await Promise.all([this.resolve(ref), listMachines(this.store), this.linked(), this.copies()]);
+    return this.view(row, ms, linked, copies);
   }
 
-  private view(r: SnapshotRow, ms: Pick<Machine, 'id' | 'name' | 'snapshotId'>[], linked: Set<string>): Snapshot {
+  private view(r: SnapshotRow, ms: Pick<Machine, 'id' | 'name' | 'snapshotId'>[], linked: Set<string>, copies: Map<string, Snapshot['copies']>): Snapshot {
     const source = ms.find((m) => m.id === r.machineId);
     const snap = toSnapshot(
       r,
       source?.name ?? null,
       ms.filter((m) => m.snapshotId === r.id).map((m) => ({ id: m.id, name: m.name })),
     );
-    return { ...snap, pool: this.hot?.view(r, linked.has(r.id)) ?? null };
+    return { ...snap, pool: this.hot?.view(r, linked.has(r.id)) ?? null, copies: copies.get(r.id) ?? [] };
   }
 
   /** Start-up: a checkpoint cut off by a stop never looks complete; its machine is resumed, its files removed. */
@@ -284,12 +291,20 @@ export class SnapshotService {
     const snap = await this.complete(snapshotRef);
     const spec = { ...specOf(snap), ...size };
     await this.machines.preflight(null, spec.memoryMib * (body.count ?? 1), []);
-    await this.verified(snap);
+    // Held by another node (a cluster): the job copies it here first (or finds the copy made before).
+    const here = !this.replicas || this.replicas.holds(snap);
+    if (here) await this.verified(snap);
     const held = await this.reserveForks(p, body, spec);
     try {
-      const { job } = await this.jobs.start({ kind: 'snapshot.fork', title: `Fork ${snap.label} ×${body.count ?? 1}`, ownerId: p.user.id }, (ctx) =>
-        this.doFork(p, snap, body, ctx, held, size).finally(() => held.release()),
-      );
+      const { job } = await this.jobs.start({ kind: 'snapshot.fork', title: `Fork ${snap.label} ×${body.count ?? 1}`, ownerId: p.user.id }, async (ctx) => {
+        try {
+          const local = here ? snap : await this.replicas!.local(snap, ctx);
+          if (!here) await this.verified(local);
+          return await this.doFork(p, local, body, ctx, held, size);
+        } finally {
+          held.release();
+        }
+      });
       return job;
     } catch (err) {
       held.release();
@@ -302,9 +317,11 @@ export class SnapshotService {
     const { id } = await this.resolve(ref);
     // Its standbys hold its files open; those of snapshots below it (cascade) go at the pool's next turn.
     await this.hot?.drop(id);
-    await deleteSnapshotTree(this.store, this.dirs, this.machines, id, cascade);
+    const gone = await deleteSnapshotTree(this.store, this.dirs, this.machines, id, cascade);
     void this.hot?.kick();
     this.changed(id);
+    // Their copies on other nodes (a cluster) go too: see ReplicaService.dropGone.
+    await this.replicas?.dropGone(gone);
   }
 
   /** An undo point out of its ring (see pruneUndoPoint in snapshot-gc.ts). */

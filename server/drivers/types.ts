@@ -73,6 +73,8 @@ export interface BootInfo {
   ownKernel?: boolean;
   /** The guest runs cloud-init: each machine gets a NoCloud seed (hostname, SSH keys, user-data). */
   cloudInit?: boolean;
+  /** A disk image's firmware, read off its partition table at import; a machine's own choice wins. */
+  firmware?: 'bios' | 'uefi';
 }
 
 export interface BootFiles extends BootInfo {

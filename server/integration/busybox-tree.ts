@@ -15,9 +15,9 @@ export function busyboxTree(dir: string, applets = ['sh', 'cat', 'echo', 'rm', '
 }
 
 /** That tree tarred in `tmp` and imported as the root filesystem image `name`. */
-export async function importBusyboxRootfs(api: ApiClient, tmp: string, name: string): Promise<void> {
+export async function importBusyboxRootfs(api: ApiClient, tmp: string, name: string, applets?: string[]): Promise<void> {
   const tree = path.join(tmp, `${name}-tree`);
-  busyboxTree(tree);
+  busyboxTree(tree, applets);
   const tar = path.join(tmp, `${name}.tar`);
   await run(['tar', '--numeric-owner', '-C', tree, '-cf', tar, '.']);
   const job = await jobDone(api, await api.images.importRootfs(new Uint8Array(fs.readFileSync(tar)), { name, file: `${name}.tar` }), 120_000);

@@ -9,7 +9,9 @@ import { TEST_CACHE } from './harness';
  * copy of the rootfs (apt inside systemd-nspawn), Hangar's own per-boot units taken out (so the
  * hostname and key can only come from cloud-init), then a raw disk made without loop devices:
  * an MBR written by hand, one ext4 partition filled by `mkfs.ext4 -E offset=… -d`, and GRUB's
- * BIOS boot.img and a core.img (grub-mkimage, its config embedded) in the gap before it.
+ * BIOS boot.img and a core.img (grub-mkimage, its config embedded) in the gap before it; and,
+ * as Debian's own cloud images are, an EFI system partition (FAT, made with mtools) at the end
+ * with GRUB's x86_64-efi image as EFI/BOOT/BOOTX64.EFI: the disk boots with BIOS and with UEFI.
  * Converted to qcow2 and kept in the test cache, so a run builds it once.
  */
 
@@ -37,8 +39,11 @@ const SECTOR = 512;
 /** The partition starts at 1 MiB: GRUB's core.img lives in the sectors before it. */
 const PART_START = 2048;
 const DISK_BYTES = 1536 * 2 ** 20;
+/** The EFI system partition: the disk's last 32 MiB. */
+const ESP_BYTES = 32 * 2 ** 20;
+const ESP_START = (DISK_BYTES - ESP_BYTES) / SECTOR;
 
-/** One bootable Linux partition from PART_START to the end, in a classic MBR; GRUB's boot.img code in front. */
+/** A bootable Linux partition from PART_START, then the EFI system partition (0xEF), in a classic MBR; GRUB's boot.img code in front. */
 function writeMbr(disk: string): void {
   const mbr = Buffer.alloc(SECTOR);
   fs.readFileSync('/usr/lib/grub/i386-pc/boot.img').copy(mbr, 0, 0, 440);
@@ -48,7 +53,13 @@ function writeMbr(disk: string): void {
   mbr[e + 4] = 0x83;
   mbr.set([0xfe, 0xff, 0xff], e + 5);
   mbr.writeUInt32LE(PART_START, e + 8);
-  mbr.writeUInt32LE(DISK_BYTES / SECTOR - PART_START, e + 12);
+  mbr.writeUInt32LE(ESP_START - PART_START, e + 12);
+  const esp = e + 16;
+  mbr.set([0xfe, 0xff, 0xff], esp + 1);
+  mbr[esp + 4] = 0xef;
+  mbr.set([0xfe, 0xff, 0xff], esp + 5);
+  mbr.writeUInt32LE(ESP_START, esp + 8);
+  mbr.writeUInt32LE(ESP_BYTES / SECTOR, esp + 12);
   mbr.writeUInt16LE(0xaa55, 510);
   const fd = fs.openSync(disk, 'r+');
   try {
@@ -60,7 +71,7 @@ function writeMbr(disk: string): void {
 
 /** The qcow2 cloud disk for `rootfs` (built now, or the one built earlier in this cache). */
 export function cloudDisk(rootfs: string): string {
-  const out = path.join(TEST_CACHE, 'cloud-disk', `${path.basename(path.dirname(path.dirname(rootfs)))}.qcow2`);
+  const out = path.join(TEST_CACHE, 'cloud-disk', `${path.basename(path.dirname(path.dirname(rootfs)))}-bios-uefi.qcow2`);
   if (fs.existsSync(out)) return out;
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const tmp = fs.mkdtempSync(path.join(path.dirname(out), '.build-'));
@@ -84,7 +95,7 @@ export function cloudDisk(rootfs: string): string {
     fs.writeFileSync(raw, '');
     fs.truncateSync(raw, DISK_BYTES);
     writeMbr(raw);
-    const blocks = (DISK_BYTES - PART_START * SECTOR) / 4096;
+    const blocks = ((ESP_START - PART_START) * SECTOR) / 4096;
     sh([
       'mkfs.ext4',
       '-F',
@@ -112,9 +123,19 @@ export function cloudDisk(rootfs: string): string {
     sh(['grub-mkimage', '-O', 'i386-pc', '-o', core, '-c', cfg, '-p', '(hd0,msdos1)/boot/grub', 'biosdisk', 'part_msdos', 'ext2', 'linux', 'boot']);
     const img = fs.readFileSync(core);
     if (img.length > (PART_START - 1) * SECTOR) throw new Error(`core.img is ${img.length} bytes: too big for the gap`);
+    // UEFI: the same config in GRUB's EFI image, the removable-media path OVMF boots without boot entries.
+    const efi = path.join(tmp, 'BOOTX64.EFI');
+    sh(['grub-mkimage', '-O', 'x86_64-efi', '-o', efi, '-c', cfg, '-p', '(hd0,msdos1)/boot/grub', 'part_msdos', 'ext2', 'linux', 'boot']);
+    const esp = path.join(tmp, 'esp.img');
+    fs.writeFileSync(esp, '');
+    fs.truncateSync(esp, ESP_BYTES);
+    sh(['mformat', '-i', esp, '-v', 'ESP', '::']);
+    sh(['mmd', '-i', esp, '::/EFI', '::/EFI/BOOT']);
+    sh(['mcopy', '-i', esp, efi, '::/EFI/BOOT/BOOTX64.EFI']);
     const fd = fs.openSync(raw, 'r+');
     try {
       fs.writeSync(fd, img, 0, img.length, SECTOR);
+      fs.writeSync(fd, fs.readFileSync(esp), 0, ESP_BYTES, ESP_START * SECTOR);
     } finally {
       fs.closeSync(fd);
     }

@@ -1,11 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import type { ClusterNode } from '@/lib/contracts/nodes';
-import type { Socket } from 'socket.io-client';
-import { adminToken, client, connected, jobDone, loginCookie, removeDataDir, type RunningServer, socket, startServer, until } from './harness';
+import { io, type Socket } from 'socket.io-client';
+import { adminToken, client, connected, jobDone, loginCookie, removeDataDir, type RunningServer, serialConsole, socket, startServer, until } from './harness';
+import { importBusyboxRootfs } from './busybox-tree';
 
 /**
  * Step 1 of the cluster plan (nodes, join tokens, heartbeat): two real servers, A and B, each
@@ -232,6 +235,32 @@ describe('operations forwarded to the owning node', () => {
     for (const name of ['placed', 'pinned']) expect((await jobDone(api, await api.machines.destroy(name), 120_000)).error).toBeNull();
   }, 300_000);
 
+  it('hangar run through A of an image B holds runs on B, its stdin streamed there; a pin away from the image is refused', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cluster-run-'));
+    const cli = (args: string[], input = '') =>
+      spawnSync(process.execPath, ['dist/cli.js', ...args], {
+        input,
+        encoding: 'utf8',
+        timeout: 180_000,
+        env: { ...process.env, HANGAR_URL: a!.url, HANGAR_TOKEN: token },
+      });
+    try {
+      await importBusyboxRootfs(apiB, tmp, 'bb-on-b');
+      const r = cli(['run', '--rm', 'bb-on-b', '--', 'cat'], 'hello through a\n');
+      expect([r.status, r.stdout], r.stderr).toEqual([0, 'hello through a\n']);
+      const kept = cli(['run', '--name', 'ran-on-b', 'bb-on-b', '--', 'sh', '-c', 'exit 3']);
+      expect(kept.status, kept.stderr).toBe(3);
+      expect((await api.machines.get('ran-on-b')).node?.name).toBe('b');
+      const pinned = cli(['run', '--rm', '--node', 'a', 'bb-on-b', '--', 'true']);
+      expect(pinned.status).not.toBe(0);
+      expect(pinned.stderr).toMatch(/Image bb-on-b is on node b/);
+      expect((await jobDone(api, await api.machines.destroy('ran-on-b'), 120_000)).error).toBeNull();
+      await api.images.remove((await api.images.list()).items.find((i) => i.name === 'bb-on-b')!.id);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it('a forged forward is 401, even with a good token beside it', async () => {
     const res = await fetch(`${b!.url}/api/machines/on-b/exec`, {
       method: 'POST',
@@ -249,9 +278,123 @@ describe('operations forwarded to the owning node', () => {
     expect(res.status).toBe(401);
   });
 
+  /** Step 4: consoles of B's machines opened through A (relayed there, signed by A for the caller). */
+  const consoles: Socket[] = [];
+  let ctId = '';
+  afterAll(() => consoles.forEach((s) => s.close()));
+  const keyboard = (s: Socket, sessionId: string, action: string) => new Promise<{ ok: boolean }>((r) => s.emit('keyboard', { sessionId, action }, r));
+  const closedOn = (s: Socket) => new Promise<{ sessionId: string; reason: string }>((r) => s.once('closed', r));
+
+  it("a serial console of B's machine opened through A: replay, echo, a read-only viewer and a share link that cannot type, presence, closing", async () => {
+    const id = (await api.machines.get('on-b')).id;
+    expect((await jobDone(api, await api.machines.act('on-b', 'start'), 180_000)).error).toBeNull();
+    const viewerToken = await adminToken(a!.url, 'viewer');
+    const op = await serialConsole(a!.url, token, id, 'relay-serial-op', consoles);
+    expect(op.reply).toMatchObject({ ok: true, mode: 'interactive' });
+    await op.waitFor('/# ');
+    op.type('echo relay-$((6*7))-done\n');
+    await op.waitFor('relay-42-done');
+    // A viewer through A: B decided its mode from the forwarded role; what came before is replayed.
+    const v = await serialConsole(a!.url, viewerToken, id, 'relay-serial-v', consoles);
+    expect(v.reply).toMatchObject({ ok: true, mode: 'readonly' });
+    expect(v.reply.ok && v.reply.replay).toContain('relay-42-done');
+    // A read-only share link through A, likewise.
+    const link = await api.shares.create('on-b', { role: 'viewer', label: 'relayed' });
+    const shared = await serialConsole(a!.url, { share: link.token }, id, 'relay-serial-link', consoles);
+    expect(shared.reply).toMatchObject({ ok: true, mode: 'readonly' });
+    expect(shared.reply.ok && shared.reply.replay).toContain('relay-42-done');
+    // Presence: B's list of who watches, the same on every relayed socket.
+    await until(() => op.presence()?.count === 3 && v.presence()?.count === 3 && shared.presence()?.count === 3, 'three viewers through A');
+    expect(
+      op
+        .presence()!
+        .viewers.map((x) => `${x.via}:${x.mode}`)
+        .sort(),
+    ).toEqual(['share:readonly', 'token:interactive', 'token:readonly']);
+    // The read-only ones type: B drops it. Their keyboard ask goes the same way after the keys and is refused.
+    v.type('echo viewer-$((2*3))-typed\n');
+    shared.type('echo link-$((3*3))-typed\n');
+    expect(await keyboard(v.s, 'relay-serial-v', 'take')).toMatchObject({ ok: false });
+    expect(await keyboard(shared.s, 'relay-serial-link', 'take')).toMatchObject({ ok: false });
+    op.type('echo after-$((4+4))-mark\n');
+    await op.waitFor('after-8-mark');
+    await v.waitFor('after-8-mark');
+    await shared.waitFor('after-8-mark');
+    expect(op.text()).not.toContain('viewer-6-typed');
+    expect(op.text()).not.toContain('link-9-typed');
+    // A direct viewer on B sees the relayed ones too.
+    const direct = await serialConsole(b!.url, token, id, 'relay-serial-direct', consoles);
+    await until(() => direct.presence()?.count === 4, 'four viewers seen on B');
+    // Closing a browser's socket on A detaches it on B.
+    v.s.close();
+    await until(() => op.presence()?.count === 3 && direct.presence()?.count === 3, 'the viewer gone from presence');
+    // Revoking the link closes its console through A.
+    const linkClosed = new Promise<string>((r) => shared.s.once('disconnect', r));
+    await api.shares.revoke(link.share.id);
+    await linkClosed;
+    // B closes the console (the machine stops): the browser on A is told why.
+    const closed = closedOn(op.s);
+    expect((await jobDone(api, await api.machines.act('on-b', 'stop', { force: true }), 120_000)).error).toBeNull();
+    expect((await closed).sessionId).toBe('relay-serial-op');
+    // Audited on B, the machine's node, as the real user relayed by A.
+    const nodeA = (await api.nodes.list()).items.find((n) => n.name === 'a')!.id;
+    const audit = (await apiB.audit.list({ limit: 200 })).items.filter((e) => e.action === 'console.attach' && e.targetId === 'relay-serial-op');
+    expect(audit[0]?.detail).toMatchObject({ forwardedBy: nodeA });
+  }, 400_000);
+
+  it("a container's shell on B through A: typed, echoed, resized; a viewer is refused; B's relay namespace refuses users", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-relay-'));
+    try {
+      await importBusyboxRootfs(apiB, tmp, 'bb-relay', ['sh', 'cat', 'echo', 'sleep', 'stty']);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    const made = await api.machines.create({ name: 'ct-b', image: 'bb-relay', driver: 'nspawn', memoryMib: 128, command: ['/bin/sleep', '100000'] });
+    expect((await jobDone(api, made, 120_000)).error).toBeNull();
+    const ct = await api.machines.get('ct-b');
+    expect(ct.node?.name).toBe('b');
+    ctId = ct.id;
+    const sh = await serialConsole(a!.url, token, ctId, 'relay-ssh-op', consoles, 'ssh');
+    expect(sh.reply).toMatchObject({ ok: true, mode: 'interactive' });
+    sh.type('echo shell-$((5*5))-on-b\n');
+    await sh.waitFor('shell-25-on-b');
+    sh.s.emit('resize', { sessionId: 'relay-ssh-op', cols: 123, rows: 41 });
+    sh.type('stty size\n');
+    await sh.waitFor('41 123');
+    const viewerToken = await adminToken(a!.url, 'viewer');
+    const refused = await serialConsole(a!.url, viewerToken, ctId, 'relay-ssh-v', consoles, 'ssh');
+    expect(refused.reply).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    // The browser leaves the shell (a detach) and comes back through A on a new socket: B kept it, and replays it.
+    sh.s.emit('detach', { sessionId: 'relay-ssh-op' });
+    sh.s.close();
+    const again = await serialConsole(a!.url, token, ctId, 'relay-ssh-op', consoles, 'ssh');
+    expect(again.reply).toMatchObject({ ok: true, mode: 'interactive' });
+    expect(again.reply.ok && again.reply.replay).toContain('shell-25-on-b');
+    // Ended from inside: the browser on A is told of the exit.
+    const ended = new Promise<{ sessionId: string; code: number | null }>((r) => again.s.once('exit', r));
+    again.type('exit\n');
+    expect(await ended).toEqual({ sessionId: 'relay-ssh-op', code: 0 });
+    // The relay namespace: a user's token, a share link or a forged signature never connect.
+    const forged = { 'x-hangar-node': 'nod_aaaaaaaaaaaaaaaaaaaa', 'x-hangar-ts': String(Date.now()), 'x-hangar-nonce': 'n'.repeat(22) };
+    for (const auth of [{ token }, { ...forged, 'x-hangar-signature': 'AAAA', 'x-hangar-forwarded': 'e30' }]) {
+      const s = io(`${b!.url}/console-relay`, { transports: ['websocket'], auth, reconnection: false, forceNew: true });
+      consoles.push(s);
+      await expect(connected(s)).rejects.toThrow(/unauthorized/);
+    }
+  }, 300_000);
+
   it('B stopped: its machine shows unknown (node offline) on A and operations answer 503 with the reason; back, it is destroyed through A', async () => {
     const dataDir = b!.dataDir;
+    // A shell of B's container open through A when B goes away: the browser is told, nothing hangs.
+    const sh = await serialConsole(a!.url, token, ctId, 'relay-ssh-away', consoles, 'ssh');
+    expect(sh.reply).toMatchObject({ ok: true });
+    const away = closedOn(sh.s);
     await b!.stop();
+    expect(await away).toMatchObject({
+      sessionId: 'relay-ssh-away',
+      reason: expect.stringMatching(/node b (closed the console's connection|went away|is offline)/),
+    });
+    expect(sh.s.connected).toBe(true);
     const shown = await until(
       async () => {
         const m = (await api.machines.list()).items.find((x) => x.name === 'on-b');
@@ -272,6 +415,7 @@ describe('operations forwarded to the owning node', () => {
     b = await startB([], dataDir);
     await until(async () => ((await api.machines.list()).items.find((x) => x.name === 'on-b')?.state === 'stopped' ? true : null), 'on-b back', 60_000, 500);
     expect((await jobDone(api, await api.machines.destroy('on-b'), 120_000)).error).toBeNull();
+    expect((await jobDone(api, await api.machines.destroy('ct-b'), 120_000)).error).toBeNull();
     await expect(client(b.url, token).machines.get('on-b')).rejects.toMatchObject({ status: 404 });
     // Gone from A's list too, and A's browser was told.
     await until(async () => ((await api.machines.list()).items.some((m) => m.name === 'on-b') ? null : true), "on-b gone from A's list", 10_000, 100);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import { run } from '@/server/drivers/exec';
 import { cachedDebianRootfs, cloudDisk } from './cloud-disk';
-import { adminToken, client, startServer, tearDown, type RunningServer } from './harness';
+import { adminToken, client, jobDone, startServer, tearDown, type RunningServer } from './harness';
 
 /**
  * VM disk images: a qcow2 disk made in the test from the debian-12 rootfs the test tier keeps built
@@ -34,6 +34,15 @@ const sh = (argv: string[]) => {
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
   return r.stdout;
 };
+/** A command's output once the guest answers over SSH (cloud-init and sshd come up in their own time under TCG: minutes on a loaded host). */
+async function untilExec(name: string, argv: string[]): Promise<string> {
+  for (const end = Date.now() + 25 * 60_000; Date.now() < end;) {
+    const x = await api.machines.exec(name, argv, 600).catch(() => null);
+    if (x?.code === 0) return x.stdout;
+    await new Promise((res) => setTimeout(res, 5000));
+  }
+  return '';
+}
 /** The images dir holds no upload, download or scratch left from an import. */
 const leftovers = () => fs.readdirSync(path.join(srv.dataDir, 'images')).filter((e) => e.startsWith('.'));
 
@@ -95,9 +104,17 @@ describe.skipIf(!rootfs)('VM disk images with cloud-init', () => {
   it('imports a qcow2 disk: checked, kept with its format and virtual size', async () => {
     const r = await cli(['images', 'import', disk, '--disk', '--name', 'cloudy']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('Disk image cloudy is ready: qcow2, 1.5 GiB virtual');
+    // BIOS boot code and an EFI system partition (a hybrid, as Debian's cloud images are): BIOS unless a machine asks.
+    expect(r.stdout).toContain('Disk image cloudy is ready: qcow2, 1.5 GiB virtual, BIOS boot');
     const img = (await api.images.list()).items.find((i) => i.name === 'cloudy');
-    expect(img).toMatchObject({ kind: 'disk', state: 'ready', recipe: { format: 'qcow2', virtualBytes: 1536 * 2 ** 20 } });
+    expect(img).toMatchObject({ kind: 'disk', state: 'ready', recipe: { format: 'qcow2', virtualBytes: 1536 * 2 ** 20, firmware: 'bios' } });
+    // The same disk without the MBR's boot code: only UEFI can start it, and the import says so.
+    const efiOnly = path.join(tmp, 'efi-only.qcow2');
+    fs.copyFileSync(disk, efiOnly);
+    sh(['qemu-io', '-f', 'qcow2', '-c', 'write -q -P 0 0 440', efiOnly]);
+    const e = await cli(['images', 'import', efiOnly, '--disk', '--name', 'cloudy-efi']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toContain('Disk image cloudy-efi is ready: qcow2, 1.5 GiB virtual, UEFI boot');
     expect(leftovers()).toEqual([]);
     // A file on the server, in the data dir's imports/: converted (raw) into the image's own qcow2, the file left as it was.
     fs.mkdirSync(path.join(srv.dataDir, 'imports'), { recursive: true });
@@ -123,7 +140,8 @@ describe.skipIf(!rootfs)('VM disk images with cloud-init', () => {
     }
     expect(leftovers()).toEqual([]);
     const ls = await cli(['images', 'ls']);
-    expect(ls.stdout).toMatch(/cloudy .* qcow2, 1\.5 GiB virtual/);
+    expect(ls.stdout).toMatch(/cloudy .* qcow2, 1\.5 GiB virtual\n/);
+    expect(ls.stdout).toMatch(/cloudy-efi .* qcow2, 1\.5 GiB virtual, UEFI/);
     expect(ls.stdout).toMatch(/local-raw .* raw, 1\.0 GiB virtual/);
   });
 
@@ -151,16 +169,10 @@ describe.skipIf(!rootfs)('VM disk images with cloud-init', () => {
     expect(r.code, r.stderr).toBe(0);
     const m = await api.machines.get('cloud-one');
     expect(m).toMatchObject({ state: 'running', ssh: { user: 'root' }, firmware: 'bios' });
-    // cloud-init (and sshd) come up in their own time under TCG (minutes on a loaded host): exec goes over SSH with the machine's key.
-    let out = '';
-    for (const end = Date.now() + 25 * 60_000; !out && Date.now() < end;) {
-      const x = await api.machines
-        .exec('cloud-one', ['sh', '-c', 'cloud-init status --wait >/dev/null; hostname; cat /root/from-user-data'], 600)
-        .catch(() => null);
-      if (x?.code === 0) out = x.stdout;
-      else await new Promise((res) => setTimeout(res, 5000));
-    }
-    expect(out).toBe('cloud-one\nasked for\n');
+    // exec goes over SSH with the machine's key.
+    expect(await untilExec('cloud-one', ['sh', '-c', 'cloud-init status --wait >/dev/null; hostname; cat /root/from-user-data'])).toBe(
+      'cloud-one\nasked for\n',
+    );
     const port = (await api.machines.get('cloud-one')).ssh!.port!;
     const ssh = sh([
       'ssh',
@@ -180,5 +192,29 @@ describe.skipIf(!rootfs)('VM disk images with cloud-init', () => {
     expect(ssh).toBe('cloud-one\n');
     const del = await api.images.remove((await api.images.list()).items.find((i) => i.name === 'cloudy')!.id).catch((e: Error) => e);
     expect(del).toMatchObject({ status: 409 });
+  }, 1_800_000);
+
+  it('forks with a seed of its own (renamed live, a new instance at its next boot); a UEFI-only disk boots with UEFI unasked', async () => {
+    // The UEFI machine boots meanwhile (the firmware read off the disk at import, no --firmware given).
+    const efiJob = await api.machines.create({ name: 'cloud-efi', image: 'cloudy-efi', memoryMib: 768 });
+    const snap = ((await jobDone(api, await api.snapshots.checkpoint('cloud-one', 'booted'))).result as { snapshot: string }).snapshot;
+    const fork = await jobDone(api, await api.snapshots.fork(snap, { names: ['cloud-two'] }));
+    expect(fork.error).toBeNull();
+    // Live: its fix-ups went over SSH (no agent in a cloud image) and named it; its seed is its own file.
+    expect((await api.machines.exec('cloud-two', ['hostname'])).stdout).toBe('cloud-two\n');
+    const two = await api.machines.get('cloud-two');
+    const seed = path.join(srv.dataDir, 'machines', two.id, 'seed.iso');
+    expect(fs.existsSync(seed)).toBe(true);
+    // At its next boot cloud-init sees the fork's instance-id and hostname; its host keys stay (pinned): exec still works.
+    expect((await jobDone(api, await api.machines.act('cloud-two', 'stop', { force: true, timeoutS: 30 }))).error).toBeNull();
+    expect((await jobDone(api, await api.machines.act('cloud-two', 'start'))).error).toBeNull();
+    const after = await untilExec('cloud-two', ['sh', '-c', 'cloud-init status --wait >/dev/null; cat /var/lib/cloud/data/instance-id; hostname']);
+    expect(after).toBe(`${two.id}\ncloud-two\n`);
+    // The source is untouched by its fork.
+    expect((await api.machines.exec('cloud-one', ['hostname'])).stdout).toBe('cloud-one\n');
+    expect((await jobDone(api, efiJob)).error).toBeNull();
+    expect(await api.machines.get('cloud-efi')).toMatchObject({ state: 'running', firmware: 'uefi' });
+    const efi = await untilExec('cloud-efi', ['sh', '-c', 'cloud-init status --wait >/dev/null; hostname; test -d /sys/firmware/efi && echo efi']);
+    expect(efi).toBe('cloud-efi\nefi\n');
   }, 1_800_000);
 });

@@ -93,7 +93,7 @@ export async function startServer(
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
         stopping = true;
-        if (proc.exitCode !== null) return resolve(proc.exitCode);
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
         proc.once('exit', (code) => resolve(code));
         proc.kill(signal);
       }),

@@ -18,7 +18,7 @@ export interface TwoNodes {
  * drivers its host probe found. The e2e cluster spec and `npm run bench -- cluster` use it;
  * cluster-join.int.test.ts goes through the join step by step instead.
  */
-export async function startTwoNodes(databaseUrl: string, opts: { ui?: boolean } = {}): Promise<TwoNodes> {
+export async function startTwoNodes(databaseUrl: string, opts: { ui?: boolean; envB?: Record<string, string> } = {}): Promise<TwoNodes> {
   const a = await startServer({ env: { DATABASE_URL: databaseUrl }, args: ['--node-name', 'a'], ui: opts.ui });
   let b: RunningServer | undefined;
   const stop = async () => {
@@ -31,7 +31,7 @@ export async function startTwoNodes(databaseUrl: string, opts: { ui?: boolean } 
     const api = client(a.url, token);
     const join = (await api.nodes.createToken({})).token;
     b = await startServer({
-      env: { DATABASE_URL: databaseUrl },
+      env: { DATABASE_URL: databaseUrl, ...opts.envB },
       args: ['--host', '127.0.0.1', '--node-name', 'b', '--cluster-join', a.url, '--token', join],
       ownDataDir: true,
     });

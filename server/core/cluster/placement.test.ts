@@ -4,7 +4,8 @@ import { withTempStore } from '@/db/temp-store';
 import { insertImage, updateImage } from '@/db/repo/images';
 import type { ClusterNode } from '@/lib/contracts/nodes';
 import type { Cluster } from './cluster';
-import { placeNew, refusal } from './placement';
+import { placeFork, placeNew, refusal } from './placement';
+import { replicaBudgetBytes, replicaRateBytes } from './replicas';
 
 let store: Store;
 
@@ -96,5 +97,26 @@ describe('placement of a new machine', () => {
       expect(refusal({ ...B, drivers: [] }, 'podman')).toBeNull();
       expect(refusal(B, undefined)).toBeNull();
     });
+  });
+});
+
+describe('forks pinned to a node (hangar fork SNAP --node NAME)', () => {
+  it('any node with the driver that is not draining; unknown 404, draining or without the driver 409', async () => {
+    const c = cluster([A, B, node('nod_c', 'c', { drivers: ['podman'] }), node('nod_d', 'd', { state: 'draining' })]);
+    expect(await placeFork(c, { driver: 'nspawn' }, 'b')).toBe('nod_b');
+    expect(await placeFork(c, { driver: 'nspawn' }, 'a')).toBe('nod_a');
+    await expect(placeFork(c, { driver: 'nspawn' }, 'x')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(placeFork(c, { driver: 'nspawn' }, 'c')).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/does not run nspawn/) });
+    await expect(placeFork(c, { driver: 'nspawn' }, 'd')).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/draining/) });
+  });
+
+  it('the replica budget and rate from the environment', () => {
+    expect(replicaBudgetBytes({})).toBe(20 * 2 ** 30);
+    expect(replicaBudgetBytes({ HANGAR_REPLICA_BUDGET_GIB: '1.5' })).toBe(1.5 * 2 ** 30);
+    expect(replicaBudgetBytes({ HANGAR_REPLICA_BUDGET_GIB: '0' })).toBe(0);
+    expect(replicaBudgetBytes({ HANGAR_REPLICA_BUDGET_GIB: 'lots' })).toBe(20 * 2 ** 30);
+    expect(replicaRateBytes({})).toBe(0);
+    expect(replicaRateBytes({ HANGAR_REPLICA_RATE_MIBS: '16' })).toBe(16 * 2 ** 20);
+    expect(replicaRateBytes({ HANGAR_REPLICA_RATE_MIBS: '-1' })).toBe(0);
   });
 });

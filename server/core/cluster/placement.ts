@@ -50,3 +50,16 @@ export async function placeNew(store: Store, cluster: Cluster, ask: PlacementAsk
   if (why) throw new ConflictError(why);
   return target.id;
 }
+
+/**
+ * The node that runs forks pinned to `nodeName` (`hangar fork SNAP --node NAME`): any node of the
+ * cluster that runs the snapshot's driver and is not draining (404 for an unknown name, 409 with the
+ * reason otherwise). A node that does not hold the snapshot copies it first (cluster/replicas.ts).
+ */
+export async function placeFork(cluster: Cluster, snap: { driver: string }, nodeName: string): Promise<string> {
+  const n = (await cluster.nodes()).find((x) => x.name === nodeName);
+  if (!n) throw new NotFoundError(`Node ${nodeName}`);
+  const why = refusal(n, snap.driver);
+  if (why) throw new ConflictError(why);
+  return n.id;
+}

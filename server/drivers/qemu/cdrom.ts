@@ -54,14 +54,14 @@ export const qemuCdrom: CdromAccess = {
 /** What a snapshot of an ISO-install machine records, so its forks get the same drive and firmware (the saved devices have them). */
 export function installerRecord(m: MachineSpec): Record<string, unknown> {
   const rt = qemuRuntime(m.runtime);
-  if (rt.ownKernel) return { ownKernel: true, seed: rt.seed, firmware: rt.firmware ?? 'bios' };
+  if (rt.ownKernel) return { ownKernel: true, seed: rt.seed, cloudInit: rt.cloudInit, firmware: rt.firmware ?? 'bios' };
   return rt.installer ? { installer: true, cdrom: rt.cdrom ?? null, firmware: rt.firmware ?? 'bios' } : {};
 }
 
 /** The same, from a snapshot's record into a fork's. */
 export const installerFields = (record: Record<string, unknown>): Record<string, unknown> =>
   record.ownKernel === true
-    ? { ownKernel: true, seed: record.seed, firmware: record.firmware ?? 'bios' }
+    ? { ownKernel: true, seed: record.seed, cloudInit: record.cloudInit, firmware: record.firmware ?? 'bios' }
     : record.installer === true
       ? { installer: true, cdrom: record.cdrom ?? null, firmware: record.firmware ?? 'bios' }
       : {};

@@ -23,7 +23,7 @@ import { qemuArchiver } from './archive';
 import { machineFiles, qemuArgv, type GuestRam } from './argv';
 import { accelFor, describeQemu, qemuFacts } from './describe';
 import { cdromSpecOf, copyOvmfVars, createInstaller, installerFields, installerRecord, isBlank, qemuCdrom } from './cdrom';
-import { createFromDisk } from './disk-image';
+import { createFromDisk, forkSeed } from './disk-image';
 import { qemuDisplay, stateHasDisplay } from './display';
 import { keepTemplate, overlayOn, qcow2Overlay } from './overlay';
 import { backingChain } from './qcow2';
@@ -90,7 +90,11 @@ export class QemuDriver implements MachineDriver {
   async start(m: MachineSpec, image: BootFiles, { host, from }: StartOptions) {
     const rt = qemuRuntime(m.runtime);
     // A hot snapshot's fork: its process waits already, only the state is left to load.
-    if (from && !from.standby && isStandby(m)) return adoptStandby(m, from);
+    if (from && !from.standby && isStandby(m)) {
+      // A disk image's standby was made under a name of its own: its seed now names the fork (for its next boot).
+      if (rt.ownKernel) await forkSeed(m.runtime, m);
+      return adoptStandby(m, from);
+    }
     const accel = accelFor(host);
     const f = machineFiles(m.dir);
     for (const stale of [f.pid, f.serialSock, f.qmpSock, f.statsSock, f.displayQmpSock, f.vncSock]) fs.rmSync(stale, { force: true });
@@ -311,8 +315,11 @@ export class QemuDriver implements MachineDriver {
       copyOvmfVars(snap.dir, t.dir);
     }
     const extra = await Promise.all(targets.map((t) => branchExtraDisks(snap, t)));
+    // A disk image's fork gets a seed of its own (its name and instance-id); a restore keeps the machine's.
+    const seeds = mode === 'fork' ? await Promise.all(targets.map((t) => forkSeed(snap.record, t))) : [];
     return disks.map((disk, i) => ({
       ...(mode === 'fork' ? { disk, mac: randomMac(), ssh: snap.record.ssh === true, ...installerFields(snap.record) } : { disk }),
+      ...(seeds[i] ? { seed: seeds[i] } : {}),
       ...extra[i],
     }));
   }
@@ -343,9 +350,14 @@ export class QemuDriver implements MachineDriver {
 
   async fixup(m: MachineSpec, fx: Fixups) {
     // A fork's saved device state carries its source's MAC: the guest takes its own.
-    const script = fixupScript({ ...fx, mac: fx.hostname ? qemuRuntime(m.runtime).mac : undefined });
-    const r = await agentExec(machineFiles(m.dir).agentSock, ['sh', '-c', script], 20_000);
+    const rt = qemuRuntime(m.runtime);
+    // A disk image's guest has no agent of Hangar's: its fix-ups go over SSH, its MAC stays (slirp does not mind).
+    const ssh = rt.ownKernel ? sshTarget(m) : null;
+    const script = fixupScript({ ...fx, mac: fx.hostname && !ssh ? rt.mac : undefined });
+    const r = ssh ? await sshExec(ssh, ['sh', '-c', script], 20_000) : await agentExec(machineFiles(m.dir).agentSock, ['sh', '-c', script], 20_000);
     if (r.code !== 0 || !r.stdout.includes('fixed')) throw new Error(`guest fix-ups failed (exit ${r.code}): ${firstLine(r.stderr)}`);
+    // New host keys: the pin copied from the snapshot is the old key's; the next connection pins the new one.
+    if (fx.newIdentity) fs.rmSync(machineFiles(m.dir).knownHost, { force: true });
   }
 
   async stats(m: MachineSpec, opts: { guest: boolean }) {

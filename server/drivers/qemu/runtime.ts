@@ -39,6 +39,8 @@ export const qemuRuntimeSchema = z.looseObject({
   /** Made from a disk image: it boots its own kernel from the disk, with its cloud-init seed in a CD-ROM drive (seed.ts). */
   ownKernel: z.boolean().optional(),
   seed: z.string().optional(),
+  /** What the seed says besides who the machine is (its owner's keys, the user-data): a fork's own seed says the same. */
+  cloudInit: z.object({ keys: z.array(z.string()), userData: z.string().optional() }).optional(),
   /** A process started ahead for a fork of a hot snapshot, waiting on `-incoming defer` (standby.ts); cleared once it runs. */
   standby: z.boolean().optional(),
   /** The standby's device state is loaded already (the guest paused): its fork only continues it. */

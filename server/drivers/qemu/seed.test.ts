@@ -20,6 +20,12 @@ describe('cloud-init seed', () => {
     expect(merged.ssh_authorized_keys).toEqual(['ssh-ed25519 BBBB user', 'ssh-rsa CCCC theirs', 'ssh-ed25519 AAAA machine']);
   });
 
+  it("a fork's seed keeps the guest's SSH host keys (they are pinned), even over the user's ssh_deletekeys", () => {
+    expect(parse(seedUserData(base))).not.toHaveProperty('ssh_deletekeys');
+    const fork = parse(seedUserData({ ...base, userData: 'ssh_deletekeys: true\n', keepHostKeys: true })) as Record<string, unknown>;
+    expect(fork.ssh_deletekeys).toBe(false);
+  });
+
   it('takes YAML mappings (and an empty document) as user-data, refuses the rest', () => {
     expect(userDataProblem('#cloud-config\nruncmd: [ls]\n')).toBeNull();
     expect(userDataProblem('# nothing\n')).toBeNull();

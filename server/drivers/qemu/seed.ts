@@ -11,6 +11,11 @@ export interface SeedSpec {
   keys: string[];
   /** YAML cloud-config from the create form or `--user-data FILE` (checked at the API: a mapping). */
   userData?: string;
+  /**
+   * A fork's seed: its guest has its source's SSH host keys, pinned with the identity the fork
+   * copied, so cloud-init must not make new ones when it sees the new instance-id.
+   */
+  keepHostKeys?: boolean;
 }
 
 /** The machine's NoCloud seed: a small ISO 9660 volume labelled `cidata`, in a CD-ROM drive of the guest. */
@@ -29,6 +34,7 @@ export function seedUserData(s: SeedSpec): string {
     preserve_hostname: false,
     disable_root: false,
     ssh_authorized_keys: [...theirs, ...s.keys.filter((k) => !theirs.includes(k))],
+    ...(s.keepHostKeys ? { ssh_deletekeys: false } : {}),
   };
   return `#cloud-config\n${stringify(merged)}`;
 }
@@ -44,8 +50,13 @@ export async function writeSeed(dir: string, s: SeedSpec): Promise<string> {
     fs.writeFileSync(path.join(src, 'meta-data'), seedMetaData(s));
     fs.writeFileSync(path.join(src, 'user-data'), seedUserData(s));
     const out = seedOf(dir);
-    const r = await run(['xorriso', '-as', 'mkisofs', '-quiet', '-V', 'cidata', '-J', '-r', '-o', out, src], { timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`xorriso failed to write the cloud-init seed: ${firstLine(r.stderr)}`);
+    // Written beside it and renamed: a running qemu keeps the seed it opened, the next boot reads the new one.
+    const r = await run(['xorriso', '-as', 'mkisofs', '-quiet', '-V', 'cidata', '-J', '-r', '-o', `${out}.new`, src], { timeoutMs: 60_000 });
+    if (r.code !== 0) {
+      fs.rmSync(`${out}.new`, { force: true });
+      throw new Error(`xorriso failed to write the cloud-init seed: ${firstLine(r.stderr)}`);
+    }
+    fs.renameSync(`${out}.new`, out);
     return out;
   } finally {
     fs.rmSync(src, { recursive: true, force: true });
