@@ -61,7 +61,7 @@ function argsText(n: StepNode): string {
   if (n.step === 'file' && a.archive !== undefined) return `${String(a.path)} (a directory)`;
   if (n.step === 'file') return `${String(a.path)} (${/^sha256:\S+ \((\d+) chars\)$/.exec(String(a.content))?.[1] ?? String(a.content ?? '').length} bytes)`;
   if (n.step === 'ssh') return `${String(a.user)}${typeof a.key === 'string' ? `, key …${a.key.split(' ')[2] ?? a.key.slice(-12)}` : ''}`;
-  if (n.step === 'os.debian') return String(a.driver ?? '');
+  if (n.step === 'os.debian') return [a.image, a.driver].filter(Boolean).map(String).join(', ');
   const s = JSON.stringify(a);
   return s === '{}' ? '' : s;
 }

@@ -24,6 +24,9 @@ const absPath = z.string().regex(/^\/[^\0]{0,4095}$/, 'an absolute path');
 
 const spec = <A extends z.ZodType>(s: StepSpec<A>) => s;
 
+/** The Debian images a chain may start from (os.debian's `image`; the recipes' kinds). */
+export const DEBIAN_IMAGES = ['debian-12', 'debian-13'] as const;
+
 /** A leading `--timeout S` (a step's time limit in seconds; the schema checks the number), and the words after it. */
 const timeoutWord = (w: string[]): { w: string[]; limit: { timeoutS?: number } } =>
   w[0] === '--timeout' ? { w: w.slice(2), limit: { timeoutS: Number(w[1]) } } : { w, limit: {} };
@@ -42,17 +45,21 @@ export const STEP_CATALOG = [
     name: 'os.debian',
     version: '1',
     base: true,
-    usage: 'debian-12 [--driver nspawn|qemu] [--network nat|host|private]',
-    description: 'Debian 12: an nspawn OS container (default; on the NAT network, so apt reaches the mirror) or a QEMU VM',
-    schema: z.object({
-      driver: z.enum(['nspawn', 'qemu']).default('nspawn'),
-      network: z.enum(['nat', 'host', 'private']).default('nat'),
-      memoryMib: z.number().int().min(128).max(65536).default(512),
-    }),
+    usage: 'debian-12|debian-13 [--driver nspawn|qemu] [--network nat|host|private]',
+    description: 'Debian 12 or 13: an nspawn OS container (default; on the NAT network, so apt reaches the mirror) or a QEMU VM',
+    // `image` is left out for debian-12 (the default), so the keys of chains cached before debian-13 existed stay the same.
+    schema: z
+      .object({
+        image: z.enum(DEBIAN_IMAGES).optional(),
+        driver: z.enum(['nspawn', 'qemu']).default('nspawn'),
+        network: z.enum(['nat', 'host', 'private']).default('nat'),
+        memoryMib: z.number().int().min(128).max(65536).default(512),
+      })
+      .transform(({ image, ...a }) => (image && image !== 'debian-12' ? { image, ...a } : a)),
     fromWords: (w) => {
       const opts: Record<string, string> = {};
-      for (let i = 0; i + 1 < w.length; i += 2) if (w[i] === '--driver' || w[i] === '--network') opts[w[i].slice(2)] = w[i + 1];
-      return opts as { driver?: 'nspawn' | 'qemu'; network?: 'nat' | 'host' | 'private' };
+      for (let i = 0; i + 1 < w.length; i += 2) if (w[i] === '--driver' || w[i] === '--network' || w[i] === '--image') opts[w[i].slice(2)] = w[i + 1];
+      return opts as { image?: (typeof DEBIAN_IMAGES)[number]; driver?: 'nspawn' | 'qemu'; network?: 'nat' | 'host' | 'private' };
     },
   }),
   spec({
@@ -227,15 +234,19 @@ export const STEP_CATALOG = [
 
 export type CatalogName = (typeof STEP_CATALOG)[number]['name'];
 
-/** Base image names as a chain may start: `busybox`, `debian-12`, or the step names. */
+/** Base image names as a chain may start: `busybox`, `debian-12`, `debian-13`, or the step names. */
 export const BASE_ALIASES: Record<string, CatalogName> = {
   busybox: 'os.busybox',
   'os.busybox': 'os.busybox',
   'debian-12': 'os.debian',
+  'debian-13': 'os.debian',
   debian: 'os.debian',
   'os.debian': 'os.debian',
   'os.oci': 'os.oci',
 };
+
+/** The arguments a base name carries besides its step: `debian-13` is os.debian with `image: debian-13`. */
+export const BASE_ALIAS_ARGS: Record<string, Record<string, string>> = { 'debian-13': { image: 'debian-13' } };
 
 export function findStep(name: string): StepSpec | undefined {
   return (STEP_CATALOG as readonly StepSpec[]).find((s) => s.name === name);

@@ -1,5 +1,5 @@
 import type { ChainStep } from '@/lib/contracts/steps';
-import { BASE_ALIASES, findStep } from './catalog';
+import { BASE_ALIAS_ARGS, BASE_ALIASES, findStep } from './catalog';
 import { ChainError, checkStep, type FindStep } from './chain';
 
 /**
@@ -20,8 +20,11 @@ export function stepFromValue(name: string, value: unknown, index: number, find:
         : typeof value === 'object'
           ? value
           : spec.fromWords([String(value)]);
-  return checkStep({ step: stepName, args: args as Record<string, unknown> }, index, find);
+  return checkStep({ step: stepName, args: { ...aliasArgs(name, index), ...(args as Record<string, unknown>) } }, index, find);
 }
+
+/** What a base name carries besides its step (`debian-13`: the image). */
+const aliasArgs = (name: string, index: number) => (index === 0 ? (BASE_ALIAS_ARGS[name] ?? {}) : {});
 
 /**
  * A step this side does not know (a user step of the server's), passed on unchecked: a map as its
@@ -56,7 +59,8 @@ export function chainFromValue(v: unknown, find: FindStep = findStep, pass = fal
       try {
         if (!s || typeof s !== 'object' || typeof (s as ChainStep).step !== 'string') throw new ChainError('write { step, args }');
         if (pass && i > 0 && !find((s as ChainStep).step)) return passOn((s as ChainStep).step, (s as ChainStep).args ?? {});
-        return checkStep({ step: index0((s as ChainStep).step, i), args: (s as ChainStep).args ?? {} }, i, find);
+        const name = (s as ChainStep).step;
+        return checkStep({ step: index0(name, i), args: { ...aliasArgs(name, i), ...((s as ChainStep).args ?? {}) } }, i, find);
       } catch (err) {
         throw where(i, err);
       }

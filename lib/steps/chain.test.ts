@@ -48,6 +48,29 @@ describe('chains', () => {
   });
 });
 
+describe('chains from debian-13', () => {
+  const d13 = { step: 'os.debian', args: { image: 'debian-13', driver: 'nspawn', network: 'nat', memoryMib: 512 } };
+  it('debian-13 is os.debian with image debian-13; debian-12 keeps the arguments (and so the cache keys) it had', () => {
+    expect(parseChain(tokenize('debian-13 + apt hello'))).toEqual([d13, { step: 'apt', args: { packages: ['hello'] } }]);
+    expect(parseChain(tokenize('debian-13 --driver qemu'))[0].args).toEqual({ image: 'debian-13', driver: 'qemu', network: 'nat', memoryMib: 512 });
+    expect(parseChain(tokenize('os.debian --image debian-13'))).toEqual([d13]);
+    // debian-12 written any way is the same step with the same arguments: no image among them.
+    const d12 = [{ step: 'os.debian', args: { driver: 'nspawn', network: 'nat', memoryMib: 512 } }];
+    expect(parseChain(['debian-12'])).toEqual(d12);
+    expect(parseChain(['os.debian', '--image', 'debian-12'])).toEqual(d12);
+    expect(() => parseChain(['os.debian', '--image', 'debian-11'])).toThrow(/os\.debian: image: /);
+    expect(() => parseChain(['debian-14'])).toThrow(/Unknown base "debian-14": a chain starts with busybox, debian-12, debian-13/);
+  });
+
+  it('in chain files and recipes: a name, a map of arguments, or { step, args }', async () => {
+    expect((await parseChainFile('base: debian-13\nsteps:\n  - apt: [hello]\n'))[0]).toEqual(d13);
+    expect((await parseChainFile('base: { debian-13: { driver: qemu } }\n'))[0].args).toMatchObject({ image: 'debian-13', driver: 'qemu' });
+    expect(chainFromValue({ base: 'debian-13' })).toEqual([d13]);
+    expect(chainFromValue([{ step: 'debian-13' }])).toEqual([d13]);
+    expect(chainFromValue([{ step: 'os.debian', args: { image: 'debian-12' } }])[0].args).toEqual({ driver: 'nspawn', network: 'nat', memoryMib: 512 });
+  });
+});
+
 describe('chain files', () => {
   it('reads base and steps from YAML: lists as words, maps as arguments, scalars as one word', async () => {
     const steps = await parseChainFile(

@@ -1,5 +1,5 @@
 import type { ChainStep } from '@/lib/contracts/steps';
-import { BASE_ALIASES, findStep, type StepSpec } from './catalog';
+import { BASE_ALIAS_ARGS, BASE_ALIASES, findStep, type StepSpec } from './catalog';
 
 /** Looks a step up by name: the built-in catalog, or the server's (built-ins plus user steps). */
 export type FindStep = (name: string) => StepSpec | undefined;
@@ -72,8 +72,10 @@ export function splitChain(words: string[]): (ChainStep & { words: string[] })[]
   // An OCI image from a registry: the ref is the base step's first argument.
   if (baseWords[0].startsWith('docker://')) baseWords.unshift('os.oci');
   const base = BASE_ALIASES[baseWords[0]];
-  if (!base) throw new ChainError(`Unknown base "${baseWords[0]}": a chain starts with busybox, debian-12 or docker://HOST/NAME:TAG.`);
-  return [[base, ...baseWords.slice(1)], ...rest].map(([step, ...w]) => ({ step, args: {}, words: w }));
+  if (!base) throw new ChainError(`Unknown base "${baseWords[0]}": a chain starts with busybox, debian-12, debian-13 or docker://HOST/NAME:TAG.`);
+  // A base name's own arguments as words before the chain's (`debian-13` is `os.debian --image debian-13`).
+  const preset = Object.entries(BASE_ALIAS_ARGS[baseWords[0]] ?? {}).flatMap(([k, v]) => [`--${k}`, v]);
+  return [[base, ...preset, ...baseWords.slice(1)], ...rest].map(([step, ...w]) => ({ step, args: {}, words: w }));
 }
 
 /**

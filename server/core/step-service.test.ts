@@ -47,6 +47,22 @@ describe('StepService on the fake driver', () => {
     expect(t.drivers.fake('qemu').callsOf('create')[0].args).toMatchObject({ runtime: { network: 'private' } });
   });
 
+  it('a debian-13 chain starts on the debian-13 image, and its keys are its own: debian-12 + the same steps is no hit', async () => {
+    await t.done(await t.core.images.build(t.admin, { kind: 'debian-13' }));
+    const d13 = await build('debian-13 + exec -- echo hi', 'd13');
+    expect(d13).toMatchObject({ hits: 0, ran: 2 });
+    const fake = t.drivers.fake('nspawn');
+    expect(fake.callsOf('create')[0].args).toMatchObject({ image: 'debian-13' });
+    expect(await build('debian-12 + exec -- echo hi', 'd12')).toMatchObject({ hits: 0, ran: 2 });
+    expect(fake.callsOf('create')[1].args).toMatchObject({ image: 'debian-12' });
+    expect(await build('debian-13 + exec -- echo hi', 'd13-again')).toMatchObject({ hits: 2, ran: 0, keys: d13.keys });
+    const bases = (await t.core.steps.tree()).filter((n) => n.step === 'os.debian');
+    expect(bases.map((n) => [n.image, n.args.image]).sort()).toEqual([
+      ['debian-12', undefined],
+      ['debian-13', 'debian-13'],
+    ]);
+  });
+
   it('a failing step fails the build with its output, and its result is not cached', async () => {
     const fake = t.drivers.fake('qemu');
     fake.execAnswer = (argv) =>

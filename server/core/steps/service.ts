@@ -36,7 +36,8 @@ const baseOf = (st: ChainStep): { image: string; driver: 'qemu' | 'nspawn'; netw
       ? // The image's name is known once its ref is resolved (pulled): see build().
         { image: '', driver: 'nspawn', network: networkArg(st.args.network, 'nat'), entrypoint: OCI_KEEPALIVE }
       : {
-          image: 'debian-12',
+          // os.debian's schema leaves `image` out for debian-12 (the keys of chains cached before debian-13 stay).
+          image: (st.args.image as string | undefined) ?? 'debian-12',
           driver: ((st.args.driver as string | undefined) ?? 'nspawn') as 'qemu' | 'nspawn', // checked by os.debian's schema
           network: networkArg(st.args.network, 'nat'),
         };

@@ -44,7 +44,9 @@ export interface FakeCore {
  * The real core (services, jobs, locks, a real SQLite file in a temp dir) on the fake driver
  * registry: no QEMU, nspawn or podman, no host tool. Images build at once (fake recipes).
  */
-export async function fakeCore(opts: { host?: HostInfo; images?: ('busybox' | 'debian-12')[]; schedules?: ScheduleOptions } = {}): Promise<FakeCore> {
+export async function fakeCore(
+  opts: { host?: HostInfo; images?: ('busybox' | 'debian-12' | 'debian-13')[]; schedules?: ScheduleOptions } = {},
+): Promise<FakeCore> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-unit-'));
   const drivers = fakeRegistry({ host: opts.host });
   const core = await createCore({ dataDir, version: 'test', drivers, schedules: opts.schedules });

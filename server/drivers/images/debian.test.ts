@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseAptSources } from './apt-sources';
-import { DEBIAN_RELEASES, debianMirror, debianRecipeFor, debianRecipeFacts, debootstrapArgv } from './debian';
+import { DEBIAN_RELEASES, debianMirror, debianRecipeFor, debianRecipeFacts, debootstrapArgv, suiteCacheDir } from './debian';
 
 const bookworm = parseAptSources([
   {
@@ -47,5 +50,29 @@ describe('Debian releases', () => {
     expect(() => debianMirror('', 'trixie', () => [])).toThrow(/No Debian mirror/);
     vi.stubEnv('HANGAR_DEBIAN_MIRROR', 'http://env.example/debian');
     expect(debianMirror('', 'trixie', () => [])).toBe('http://env.example/debian');
+  });
+
+  it('keeps the .debs of each suite in a dir of its own (two builds at once never write one file), started from the ones kept before', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-deb-cache-'));
+    const top = path.join(cache, 'debootstrap');
+    fs.mkdirSync(top);
+    fs.writeFileSync(path.join(top, 'hello_2.10-3_amd64.deb'), 'old');
+    fs.writeFileSync(path.join(top, 'notes.txt'), 'x');
+    const [bookworm, trixie] = await Promise.all([suiteCacheDir(cache, 'bookworm'), suiteCacheDir(cache, 'trixie')]);
+    expect([bookworm, trixie]).toEqual([path.join(top, 'bookworm'), path.join(top, 'trixie')]);
+    for (const d of [bookworm, trixie]) {
+      expect(fs.readdirSync(d)).toEqual(['hello_2.10-3_amd64.deb']);
+      // Links, not copies: no space taken twice.
+      expect(fs.statSync(path.join(d, 'hello_2.10-3_amd64.deb')).ino).toBe(fs.statSync(path.join(top, 'hello_2.10-3_amd64.deb')).ino);
+    }
+    // Made once: what a build added stays, nothing is linked again.
+    fs.writeFileSync(path.join(trixie, 'hello_2.10-5_amd64.deb'), 'new');
+    fs.rmSync(path.join(trixie, 'hello_2.10-3_amd64.deb'));
+    expect(await suiteCacheDir(cache, 'trixie')).toBe(trixie);
+    expect(fs.readdirSync(trixie)).toEqual(['hello_2.10-5_amd64.deb']);
+    expect(fs.readdirSync(top).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    // A cache with nothing in it yet.
+    expect(fs.readdirSync(await suiteCacheDir(path.join(cache, 'fresh'), 'trixie'))).toEqual([]);
+    fs.rmSync(cache, { recursive: true, force: true });
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { firstLine, run } from '../exec';
@@ -144,6 +145,26 @@ export function debianMirror(setting: string, suite: string, hostSources: () => 
   return m;
 }
 
+/**
+ * The .deb cache of one suite: `<cache>/debootstrap/<suite>`. debootstrap downloads straight into
+ * its cache dir with no lock, so two builds sharing one (debian-12 and debian-13 at once) could
+ * write the same file together: one suite per dir, and one build per suite at a time (the image's
+ * name is taken while it builds). A new suite dir starts with hard links to the .debs an older
+ * Hangar kept in `<cache>/debootstrap` itself (a file's name has its version: a deb of another
+ * suite is never taken by mistake), made in a temp dir renamed into place, so it is whole or absent.
+ */
+export async function suiteCacheDir(cache: string, suite: string): Promise<string> {
+  const top = path.join(cache, 'debootstrap');
+  const dir = path.join(top, suite);
+  if (existsSync(dir)) return dir;
+  const tmp = `${dir}.${process.pid}.tmp`;
+  await fs.mkdir(tmp, { recursive: true });
+  for (const name of await fs.readdir(top)) if (name.endsWith('.deb')) await fs.link(path.join(top, name), path.join(tmp, name)).catch(() => undefined);
+  // Another build made it meanwhile: theirs stays.
+  await fs.rename(tmp, dir).catch(() => fs.rm(tmp, { recursive: true, force: true }));
+  return dir;
+}
+
 /** The recipe of a Debian release: a disk for VMs and a root filesystem for containers, from the configured mirror. */
 export function debianRecipeFor(release: DebianRelease): ImageRecipe {
   return {
@@ -155,7 +176,7 @@ export function debianRecipeFor(release: DebianRelease): ImageRecipe {
       const built = await buildDebianImage(scratch, {
         suite: release.suite,
         mirror,
-        cacheDir: path.join(ctx.cache, 'debootstrap'),
+        cacheDir: await suiteCacheDir(ctx.cache, release.suite),
         log: ctx.log,
         progress: ctx.progress,
         signal: ctx.signal,

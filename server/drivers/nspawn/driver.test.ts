@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nspawnArgv } from './argv';
+import { READY } from './driver';
 import { natPlan } from './network';
 import { unitFile } from './unit';
 
@@ -55,5 +56,14 @@ describe('nspawn', () => {
     expect(unit).toMatch(/^ExecStartPost=\/bin\/sh -c ".*ip addr replace 10\.213\.0\.29\/30 dev hg-.*\$\$MAINPID.*MASQUERADE.*"$/m);
     expect(unit).toMatch(/^ExecStopPost=-iptables -w 5 -t nat -D POSTROUTING -s 10\.213\.0\.28\/30 /m);
     expect(unit).toContain('127.0.0.1:8080 -> 80');
+  });
+});
+
+describe('an OS container is ready', () => {
+  it('at the login line, or at root shell prompt when the autologin line was flushed by login hanging the tty up', () => {
+    expect(READY.test('\nct-1 login: root (automatic login)\n')).toBe(true);
+    expect(READY.test('[  OK  ] Reached target multi-user.target\nLinux d13-a 6.1\n\x1b[?2004hroot@d13-a:~# ')).toBe(true);
+    expect(READY.test('[  OK  ] Reached target multi-user.target - Multi-User System.\n')).toBe(false);
+    expect(READY.test('Starting ssh.service - OpenBSD Secure Shell server...\n')).toBe(false);
   });
 });

@@ -21,7 +21,12 @@ import { commandOf, networkOf, nspawnRuntime, stackOf } from './runtime';
 import { unitFile } from './unit';
 
 /** A container is ready when its console offers a login, or logs root in (systemd reached getty). */
-const READY = /\blogin: /;
+/**
+ * An OS container offers a login, or (root logged in on the console by agetty --autologin) root's shell
+ * prompt. agetty's "NAME login: root (automatic login)" line can be lost: login(1) hangs the tty up as it
+ * starts, and a hangup flushes what the holder had not read yet (seen with debian-13 on a loaded host).
+ */
+export const READY = /\blogin: |root@[a-z0-9-]+:~# /;
 
 /** systemd-nspawn OS containers; each runs under a console holder (dist/holder.js) so it outlives the server. */
 export class NspawnDriver implements MachineDriver {
