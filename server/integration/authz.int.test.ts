@@ -85,6 +85,7 @@ const RULES: Record<string, Access> = {
   'get /machines': 'member',
   'post /machines': 'operator',
   'post /machines/run': 'operator',
+  'post /machines/adopt': 'operator',
   'post /machines/bulk': 'member',
   'get /stats/host': 'viewer',
   'get /stats/machines': 'member',
