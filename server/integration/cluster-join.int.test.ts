@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import type { ClusterNode } from '@/lib/contracts/nodes';
 import { io, type Socket } from 'socket.io-client';
 import { adminToken, client, connected, jobDone, loginCookie, removeDataDir, type RunningServer, serialConsole, socket, startServer, until } from './harness';
+import { adminSql } from './postgres';
 import { importBusyboxRootfs } from './busybox-tree';
 
 /**
@@ -22,17 +22,7 @@ let b: RunningServer | undefined;
 let api: ApiClient;
 let token = '';
 
-async function admin(sql: string) {
-  const url = new URL(inject('postgresUrl'));
-  url.pathname = '/postgres';
-  const c = new pg.Client({ connectionString: url.toString() });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+const admin = (sql: string) => adminSql(inject('postgresUrl'), sql);
 
 const startB = (args: string[] = [], dataDir?: string) =>
   startServer({ env: { DATABASE_URL: dbUrl }, args: ['--host', '127.0.0.1', '--node-name', 'b', ...args], dataDir, ownDataDir: true });

@@ -7,6 +7,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import { importBusyboxRootfs } from './busybox-tree';
 import { client, jobDone, startServer, until, type RunningServer } from './harness';
+import { adminSql } from './postgres';
 import { startTwoNodes, type TwoNodes } from './two-nodes';
 
 /**
@@ -31,17 +32,7 @@ let db: pg.Client;
 let tmp = '';
 let nodeB = '';
 
-async function admin(sql: string) {
-  const url = new URL(inject('postgresUrl'));
-  url.pathname = '/postgres';
-  const c = new pg.Client({ connectionString: url.toString() });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+const admin = (sql: string) => adminSql(inject('postgresUrl'), sql);
 
 const finished = async (a: ApiClient, job: Job, ms = 300_000) => {
   const j = await jobDone(a, job, ms);

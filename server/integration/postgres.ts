@@ -84,3 +84,16 @@ export async function startPostgres(): Promise<{ url: string; stop: () => Promis
     },
   };
 }
+
+/** One statement on the `postgres` database of the server at `serverUrl` (CREATE or DROP DATABASE for a test's own). */
+export async function adminSql(serverUrl: string, sql: string): Promise<void> {
+  const url = new URL(serverUrl);
+  url.pathname = '/postgres';
+  const c = new pg.Client({ connectionString: url.toString() });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
