@@ -12728,7 +12728,8 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          image: string;
+          image?: string;
+          ref?: string;
           /**
            * @default nspawn
            * @enum {string}
