@@ -46,8 +46,9 @@ const IMAGE_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
  * `hangar run IMAGE -- CMD` in one request: POST /machines/run with the image by name, or a
  * registry ref the server has pulled already, the output streamed back as it comes. No API
  * client and no schemas are loaded, and nothing is asked first (the pull, the drivers): a warm
- * run's start-up is short of time. null when the server says the whole path is needed: the ref
- * is not pulled yet (404 on `ref`), or the driver runs no application containers (400 on
+ * run's start-up is short of time. null when the server says the whole path is needed: no image
+ * by that name, or the ref is not pulled yet (404 on `image` or `ref`: the whole path pulls it,
+ * `alpine` included), or the driver runs no application containers (400 on
  * `command`: a VM runs CMD through exec). Any other refusal is the answer.
  */
 export async function runLight(o: RunArgs): Promise<number | null> {
@@ -78,7 +79,7 @@ export async function runLight(o: RunArgs): Promise<number | null> {
   if (!res.ok) {
     const err = apiErrorOf(res.status, await res.text(), '/machines/run');
     const on = (p: string) => err.issues?.some((i) => i.path === p) === true;
-    if ((err.status === 404 && on('ref')) || (err.status === 400 && on('command'))) return null;
+    if ((err.status === 404 && (on('ref') || on('image'))) || (err.status === 400 && on('command'))) return null;
     throw err;
   }
   let name = '';

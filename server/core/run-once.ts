@@ -38,7 +38,10 @@ export class RunOnceService {
     const imageName = await this.imageOf(body);
     const d = this.machines.describe(body.driver);
     // A driver that pulls OCI images itself gets where from (its description says so).
-    const files = await this.images.files(imageName, { pull: d.ociPull?.available === true });
+    const files = await this.images.files(imageName, { pull: d.ociPull?.available === true }).catch((err: unknown) => {
+      // No image by that name here: said on the path `image`, so `hangar run NAME` knows to try NAME as a registry ref.
+      throw err instanceof NotFoundError ? new HangarError('not_found', err.message, [{ path: body.image ? 'image' : 'ref', message: 'not here' }]) : err;
+    });
     if (body.argv.length === 0 && !files.oci)
       throw new BadRequestError(`Image ${imageName} has no command of its own: give one (hangar run IMAGE -- CMD).`, [{ path: 'argv', message: 'a command' }]);
     const { machine, image, row } = await this.machines.admit(

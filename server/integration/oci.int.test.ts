@@ -163,6 +163,16 @@ describe('run', () => {
     const qemu = await apiError(api.machines.runOnce({ image: m.image, driver: 'qemu', argv: [] }, () => undefined));
     expect([qemu.status, qemu.message]).toEqual([400, expect.stringContaining('do not run oci images')]);
   });
+
+  it('runs a bare NAME from the default registry: no image of that name here, so the CLI pulls NAME:latest first', async () => {
+    await api.settings.update({ defaultRegistry: w.http.host });
+    try {
+      const r = await cli(['run', '--rm', 'plain', '--', 'echo', 'bare name']);
+      expect([r.stdout, r.code], r.stderr).toEqual(['bare name\n', 0]);
+    } finally {
+      await api.settings.update({ defaultRegistry: 'docker.io' });
+    }
+  });
 });
 
 describe('bad input', () => {
