@@ -178,7 +178,8 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/{ref}/restore',
-    owner: { snapshot: 'ref' },
+    // The machine's node: a snapshot another node holds is copied there first (cluster/replicas.ts).
+    owner: { snapshot: 'ref', machine: 'machine' },
     name: 'restoreSnapshot',
     tag: 'snapshots',
     summary: 'Put a machine back to this snapshot; returns the job',
