@@ -74,7 +74,10 @@ export const imageRoutes = [
     access: 'node',
     params: idParams,
     response: z.unknown(),
-    produces: { type: 'application/x-tar', description: 'The archive (manifest, checksums, files), its length known ahead (the receiver tells a cut transfer by it)' },
+    produces: {
+      type: 'application/x-tar',
+      description: 'The archive (manifest, checksums, files), its length known ahead (the receiver tells a cut transfer by it)',
+    },
     errors: [409],
     handler: async ({ core, params }) => {
       const row = await getImageRow(core.store, { id: params.id });

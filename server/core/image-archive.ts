@@ -54,7 +54,7 @@ export async function packImage(image: { name: string; updatedAt: number }, dir:
     fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify(manifest, null, 2), { mode: 0o600 });
     const inWork = [...OWN, ...trees.map((t) => `${t}.tar`)];
     const inDir = files.map((f) => f.name).filter((n) => !inWork.includes(n));
-    const r = await run(['tar', '--sparse', '--dereference', '-cf', out, '-C', work, '--', ...inWork, '-C', dir, ...inDir], { timeoutMs: 30 * 60_000 });
+    const r = await run(['tar', '--sparse', '--dereference', '-cf', out, '-C', work, ...inWork, '-C', dir, ...inDir], { timeoutMs: 30 * 60_000 });
     if (r.code !== 0) throw new Error(`packing image ${image.name} failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -2,7 +2,16 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Store } from '@/db/client';
-import { allImageCopies, deleteImageCopy, getImageCopy, imageCopiesOf, insertImageCopy, nodeImageCopies, touchImageCopy, type ImageCopyRow } from '@/db/repo/image-copies';
+import {
+  allImageCopies,
+  deleteImageCopy,
+  getImageCopy,
+  imageCopiesOf,
+  insertImageCopy,
+  nodeImageCopies,
+  touchImageCopy,
+  type ImageCopyRow,
+} from '@/db/repo/image-copies';
 import { getImageRow, listImages, type ImageRow } from '@/db/repo/images';
 import { ConflictError, UnavailableError } from '../errors';
 import { packImage, unpackImage } from '../image-archive';

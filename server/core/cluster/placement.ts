@@ -64,7 +64,9 @@ export async function placeNew(store: Store, cluster: Cluster, ask: PlacementAsk
   const copyable = image?.kind !== 'oci';
   if (image && !holder && !copyable) throw new ConflictError(`Image ${imageName} is on a node that left the cluster: pull it again.`);
   if (pinned && holder && pinned.id !== holder.id && !copyable)
-    throw new ConflictError(`Image ${imageName} is an OCI image pulled on node ${holder.name}: a machine from it runs there (pull it on node ${pinned.name} first).`);
+    throw new ConflictError(
+      `Image ${imageName} is an OCI image pulled on node ${holder.name}: a machine from it runs there (pull it on node ${pinned.name} first).`,
+    );
   if (pinned || !image) {
     const target = pinned ?? nodes.find((n) => n.self);
     if (!target) return cluster.self.id;
