@@ -88,6 +88,17 @@ export class ImageService {
     };
   }
 
+  /**
+   * A cluster: the image's files copied to this node now when another node holds them, the copy's
+   * progress in `report` (a fork or restore job's log), rather than later when the machine boots.
+   * OCI images are pulled by each node, not copied: left alone here.
+   */
+  async copyHere(name: string, report: CopyReporter): Promise<void> {
+    const row = await getImageRow(this.store, { name });
+    if (!this.copies || !row || row.state !== 'ready' || row.kind === 'oci' || this.copies.holds(row)) return;
+    await this.copies.localDir(row, report);
+  }
+
   async build(p: Principal, body: BuildImageBody): Promise<Job> {
     const name = body.kind;
     const dir = resolveInside(this.layout.images, name);

@@ -238,6 +238,8 @@ export class SnapshotService {
     return this.machines.lockedJob(p, m, 'restoring', { kind: 'snapshot.restore', title: `Restore ${m.name} to ${snap.label}` }, async (ctx) => {
       const local = here ? snap : await this.replicas!.local(snap, ctx);
       if (!here) await this.verified(local);
+      // Its machine boots the image's kernel (a VM): copied here too, in this job's log.
+      if (!here) await this.machines.imageHere(snap.image, ctx);
       const was = (await this.machines.get(p, m.id)).state;
       if (checkpointFirst) await this.doCheckpoint(m.id, `${m.name} before restore`, ctx);
       // Marked before the stop: the console being recorded ends with it.
@@ -304,6 +306,7 @@ export class SnapshotService {
         try {
           const local = here ? snap : await this.replicas!.local(snap, ctx);
           if (!here) await this.verified(local);
+          if (!here) await this.machines.imageHere(snap.image, ctx);
           return await this.doFork(p, local, body, ctx, held, size);
         } finally {
           held.release();

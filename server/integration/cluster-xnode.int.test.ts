@@ -128,7 +128,10 @@ describe('snapshots and images across nodes', () => {
     snaps = steps.map((k) => tree.find((n) => n.key === k)!.snapshotId!);
     expect(await imageCopies('busybox')).toEqual([]);
     const done = await finished(api, await api.snapshots.fork(snaps[0], { names: ['qf-b'], node: 'b' }));
-    expect(await logOf(api, done.id)).toMatch(/copy from node a: 100%/);
+    const log = await logOf(api, done.id);
+    expect(log).toMatch(/copy from node a: 100%/);
+    expect(log).toMatch(/image "busybox" is held by node a: copying it to node b/);
+    expect(log).toMatch(/image "busybox" copied to node b/);
     const fork = await api.machines.get('qf-b');
     expect(fork.node?.name).toBe('b');
     expect(fork.state).toBe('running');
