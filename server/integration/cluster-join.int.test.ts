@@ -195,7 +195,7 @@ describe('operations forwarded to the owning node', () => {
     expect(exec?.detail).toMatchObject({ forwardedBy: nodeAId });
   }, 600_000);
 
-  it('placement: a machine made through A goes to the least loaded node (the image copied there); a pin is kept; an unknown node and a draining node are refused', async () => {
+  it('placement: a machine made through A goes to the least loaded node (its image copied there); pins kept; unknown or draining refused', async () => {
     const onB = await nodeB();
     expect(onB!.drivers).toEqual(expect.arrayContaining(['qemu']));
     // The node placement should pick: the least share of its memory held by running machines, a tie to B (it holds the image).
