@@ -48,6 +48,8 @@ const imageCopies = async (name: string) =>
   ).rows;
 const snapshotCopies = async (snapshotId: string) =>
   (await db.query<{ node_id: string }>('select node_id from snapshot_copies where snapshot_id = $1', [snapshotId])).rows.map((r) => r.node_id);
+/** A machine as a node lists it: one another node made may reach this node's list a moment after its job ended (the change is notified). */
+const seen = (a: ApiClient, name: string) => until(() => a.machines.get(name).catch(() => null), `${name} listed`, 60_000, 200);
 const sh = async (a: ApiClient, m: string, script: string) => (await a.machines.exec(m, ['/bin/sh', '-c', script])).stdout.trim();
 /** Leftovers of copies in B's images dir (dot-dirs of transfers under way or cut). */
 const partsOnB = () => fs.readdirSync(path.join(nodes!.b.dataDir, 'images')).filter((e) => e.startsWith('.'));
@@ -103,7 +105,7 @@ describe('snapshots and images across nodes', () => {
     expect((await api.machines.get('heavy')).node?.name).toBe('a');
     expect(await imageCopies('bb-x')).toEqual([]);
     await finished(api, await api.machines.create({ name: 'light', image: 'bb-x', driver: 'nspawn', memoryMib: 128, command: ['/bin/sleep', '100000'] }));
-    const light = await api.machines.get('light');
+    const light = await seen(api, 'light');
     expect(light.node?.name).toBe('b');
     expect(light.state).toBe('running');
     expect(await sh(api, 'light', 'echo hi-from-$(/bin/busybox hostname)')).toBe('hi-from-light');
@@ -132,7 +134,7 @@ describe('snapshots and images across nodes', () => {
     expect(log).toMatch(/copy from node a: 100%/);
     expect(log).toMatch(/image "busybox" is held by node a: copying it to node b/);
     expect(log).toMatch(/image "busybox" copied to node b/);
-    const fork = await api.machines.get('qf-b');
+    const fork = await seen(api, 'qf-b');
     expect(fork.node?.name).toBe('b');
     expect(fork.state).toBe('running');
     expect(await sh(apiB, 'qf-b', 'echo booted-$(hostname)')).toBe('booted-qf-b');
@@ -147,7 +149,7 @@ describe('snapshots and images across nodes', () => {
   it('a chain cache hit across nodes: the chain built again on B hits every step A cached, runs none, and copies the last result', async () => {
     const warm = (await finished(apiB, await apiB.steps.build({ chain: CHAIN, name: 'st-b' }), 600_000)) as Job;
     expect(warm.result).toMatchObject({ machine: 'st-b', hits: 3, ran: 0, keys: steps });
-    const m = await api.machines.get('st-b');
+    const m = await seen(api, 'st-b');
     expect(m.node?.name).toBe('b');
     // The chain's last state, memory included (/tmp is a tmpfs).
     expect(await sh(apiB, 'st-b', 'cat /tmp/seen')).toBe('made on node a');
