@@ -116,7 +116,10 @@ export const createMachineBodySchema = z.object({
   /** Disk images: cloud-init user-data (YAML, `#cloud-config`) merged into the NoCloud seed Hangar makes for the machine. */
   userData: userDataSchema.optional(),
   tags: tagsSchema.default([]),
-  /** The cluster node to make it on (as GET /api/nodes names them); default: the least loaded node that can take it, its image copied there (ISO installs: the node asked). */
+  /**
+   * The cluster node to make it on (as GET /api/nodes names them); default: the least loaded node that can
+   * take it, its image copied there (ISO installs: the node asked).
+   */
   node: nodeNameSchema.optional(),
 });
 export type CreateMachineBody = z.infer<typeof createMachineBodySchema>;
