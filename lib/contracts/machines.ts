@@ -116,7 +116,10 @@ export const createMachineBodySchema = z.object({
   /** Disk images: cloud-init user-data (YAML, `#cloud-config`) merged into the NoCloud seed Hangar makes for the machine. */
   userData: userDataSchema.optional(),
   tags: tagsSchema.default([]),
-  /** The cluster node to make it on (as GET /api/nodes names them); default: the node that holds its image (ISO installs: the node asked). */
+  /**
+   * The cluster node to make it on (as GET /api/nodes names them); default: the least loaded node that can
+   * take it, its image copied there (ISO installs: the node asked).
+   */
   node: nodeNameSchema.optional(),
 });
 export type CreateMachineBody = z.infer<typeof createMachineBodySchema>;
@@ -198,7 +201,7 @@ export const runOnceBodySchema = z.object({
   memoryMib: z.number().int().min(16).max(65536).default(256),
   cpus: z.number().int().min(1).max(16).default(1),
   timeoutS: z.number().int().min(1).max(86400).default(3600),
-  /** In a cluster: run it on this node (else on the node that holds the image). */
+  /** In a cluster: run it on this node (else on the least loaded node that can, as a create is placed). */
   node: nodeNameSchema.optional(),
 });
 export type RunOnceBody = z.infer<typeof runOnceBodySchema>;

@@ -123,7 +123,7 @@ export const machineRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/run',
-    // In a cluster: the node that holds the image, or the one `node` names (its stdin follows it there: /machines/{ref}/stdin/{id}).
+    // In a cluster: the node placement picks (by load), or the one `node` names (its stdin follows it there: /machines/{ref}/stdin/{id}).
     owner: 'placement',
     name: 'runOnce',
     tag: 'machines',

@@ -59,6 +59,7 @@ import { startCluster, type ClusterOptions } from './cluster/start';
 import { nodeStatus } from './cluster/status';
 import { usageSampler } from './cluster/node-usage';
 import { ReplicaService, replicaBudgetBytes, replicaRateBytes } from './cluster/replicas';
+import { ImageCopyService } from './cluster/image-copies';
 
 export interface CoreOptions {
   dataDir: string;
@@ -119,6 +120,8 @@ export interface Core {
   snapshots: SnapshotService;
   /** Copies of other nodes' snapshots on this one (a cluster). */
   replicas: ReplicaService;
+  /** Copies of images other nodes hold (a cluster). */
+  imageCopies: ImageCopyService;
   diff: DiffService;
   probes: ProbeService;
   runs: RunOnceService;
@@ -218,6 +221,16 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     now: () => Date.now(),
   });
   if (cluster.enabled) snapshots.replicas = replicas;
+  // A cluster: machines here from images other nodes hold boot a copy made here (the replica rate caps it too).
+  const imageCopies = new ImageCopyService({
+    store,
+    cluster,
+    dir: layout.images,
+    tmp: () => snapshots.tmpDir(),
+    rateBytes: replicaRateBytes(),
+    now: () => Date.now(),
+  });
+  if (cluster.enabled) images.copies = imageCopies;
   // Before the re-attach: a checkpoint cut off while its guest was paused resumes the machines
   // whose record says running; re-attaching first would record them paused, and they would stay so.
   // Standbys a previous run left are ended before garbage collection looks at their layers.
@@ -240,6 +253,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   await hot.start(opts.schedules?.timer ?? true);
   await snapshots.recover();
   replicas.start();
+  imageCopies.start();
   await machines.reattach();
   const stats = new StatsService(store, bus, machines);
   // User steps: HANGAR_STEPS_DIR, or steps/ in the data dir.
@@ -307,6 +321,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     registries,
     snapshots,
     replicas,
+    imageCopies,
     diff: new DiffService(snapshots, machines),
     probes: new ProbeService(
       jobs,
@@ -340,6 +355,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     async close() {
       await cluster.close();
       replicas.stop();
+      imageCopies.stop();
       ssh.close();
       schedules.stop();
       forkLinks.stop();

@@ -24,6 +24,8 @@ const RULES: Record<string, Access> = {
   'get /internal/ping': 'node',
   'get /internal/snapshots/{ref}/archive': 'node',
   'post /internal/replicas/sweep': 'node',
+  'get /internal/images/{id}/archive': 'node',
+  'post /internal/image-copies/sweep': 'node',
   'post /auth/login': 'public',
   'post /auth/logout': 'member',
   'get /auth/me': 'member',
