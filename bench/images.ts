@@ -44,10 +44,44 @@ export async function run_(): Promise<Record<string, unknown>> {
       if (job.state !== 'succeeded') throw new Error(`pull: ${job.error}`);
       return secs(t0);
     };
+    // Baselines: the same pull by bare skopeo (into a fresh store each time), and skopeo + umoci, each right after one of
+    // Hangar's cold pulls, so that the three see the same host (its load changes by the second here).
+    const policy = path.join(tmp, 'policy.json');
+    const bare: number[] = [];
+    const umoci: number[] = [];
+    const hasUmoci = !!(await which('umoci'));
+    const baselines = async (i: number) => {
+      const st = path.join(tmp, `bare${i}`);
+      let t0 = performance.now();
+      const c = await run([
+        'skopeo',
+        '--policy',
+        policy,
+        'copy',
+        '-q',
+        '--src-tls-verify=false',
+        `docker://${ref}`,
+        `containers-storage:[overlay@${st}/root+${st}/run]bench/big:1`,
+      ]);
+      if (c.code !== 0) throw new Error(`skopeo: ${c.stderr}`);
+      bare.push(secs(t0));
+      await removeTree(st);
+      if (!hasUmoci) return;
+      const oci = path.join(tmp, `umoci${i}`);
+      fs.mkdirSync(oci);
+      t0 = performance.now();
+      const a = await run(['skopeo', '--policy', policy, 'copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `oci:${oci}/layout:big`]);
+      const b = await run(['umoci', 'unpack', '--image', `${oci}/layout:big`, `${oci}/bundle`]);
+      if (a.code !== 0 || b.code !== 0) throw new Error(`skopeo + umoci: ${a.stderr}${b.stderr}`);
+      umoci.push(secs(t0));
+      await removeTree(oci);
+    };
     const cold: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    // Five of each (cold pulls and both baselines): on a 2-core host a single copy varies by ±150 ms, as much as Hangar's own share.
+    for (let i = 0; i < 5; i++) {
       cold.push(await pull());
-      if (i < 2) for (const img of (await api.images.list()).items) if (img.kind === 'oci') await api.images.remove(img.id);
+      await baselines(i);
+      if (i < 4) for (const img of (await api.images.list()).items) if (img.kind === 'oci') await api.images.remove(img.id);
     }
     const warm: number[] = [];
     for (let i = 0; i < 5; i++) warm.push(await pull());
@@ -83,37 +117,6 @@ export async function run_(): Promise<Record<string, unknown>> {
       if (i > 0) viaApi.push({ start, server: last.durationMs, total: performance.now() - t0 });
     }
     const runApi = median(viaApi.map((x) => x.total));
-    // Baselines: the same pull by bare skopeo (into a fresh store each time), and skopeo + umoci.
-    const policy = path.join(tmp, 'policy.json');
-    const bare: number[] = [];
-    const umoci: number[] = [];
-    const hasUmoci = !!(await which('umoci'));
-    for (let i = 0; i < 3; i++) {
-      const st = path.join(tmp, `bare${i}`);
-      let t0 = performance.now();
-      const c = await run([
-        'skopeo',
-        '--policy',
-        policy,
-        'copy',
-        '-q',
-        '--src-tls-verify=false',
-        `docker://${ref}`,
-        `containers-storage:[overlay@${st}/root+${st}/run]bench/big:1`,
-      ]);
-      if (c.code !== 0) throw new Error(`skopeo: ${c.stderr}`);
-      bare.push(secs(t0));
-      await removeTree(st);
-      if (!hasUmoci) continue;
-      const oci = path.join(tmp, `umoci${i}`);
-      fs.mkdirSync(oci);
-      t0 = performance.now();
-      const a = await run(['skopeo', '--policy', policy, 'copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `oci:${oci}/layout:big`]);
-      const b = await run(['umoci', 'unpack', '--image', `${oci}/layout:big`, `${oci}/bundle`]);
-      if (a.code !== 0 || b.code !== 0) throw new Error(`skopeo + umoci: ${a.stderr}${b.stderr}`);
-      umoci.push(secs(t0));
-      await removeTree(oci);
-    }
     const pullCold = median(cold);
     const baseline = hasUmoci ? median(umoci) : median(bare);
     return {

@@ -61,6 +61,9 @@ export class OciImageService {
     for (const e of fs.readdirSync(this.paths.tmp))
       if (e.startsWith('pull-') || e.startsWith('import-') || e.startsWith('auth-'))
         fs.rmSync(resolveInside(this.paths.tmp, e), { recursive: true, force: true });
+    // c/storage sets up its overlay driver (its checks, its files, the run root's locks) on its first use after a start:
+    // done now, in the background, so the first pull after a start does not wait for it.
+    void touchStore(this.paths).catch(() => undefined);
   }
 
   private parse(raw: string): ImageRef {
