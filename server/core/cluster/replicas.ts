@@ -15,6 +15,7 @@ import { resolveInside } from '../paths';
 import { unpackReplica } from '../snapshot-archive';
 import { layersInUse, type LayerOwners } from '../snapshot-gc';
 import type { Cluster } from './cluster';
+import { causeOf, downloadSigned, mib } from './transfer';
 
 /** Where a node's replicas are (DATA/replicas/SNAPSHOT_ID), and the internal route another node streams a snapshot's archive from. */
 export const replicaArchivePath = (snapshotId: string) => `/api/internal/snapshots/${encodeURIComponent(snapshotId)}/archive`;
@@ -162,65 +163,28 @@ export class ReplicaService {
     ctx: JobContext,
     reason: (why: string) => Error,
   ): Promise<number> {
-    const pathAndQuery = replicaArchivePath(snapshotId);
-    const ask = (url: string) => fetch(url.replace(/\/+$/, '') + pathAndQuery, { headers: this.d.cluster.sign('GET', pathAndQuery), signal: ctx.signal });
-    let res: Response;
-    try {
-      res = await ask(from.url).catch(async (err: unknown) => {
-        // A node restarted since the last heartbeat read may listen elsewhere now: asked once more at its current URL.
-        await this.d.cluster.registry?.tick();
-        const now = this.d.cluster.requireOnline(from.id);
-        if (now.url === from.url) throw err;
-        return ask(now.url);
-      });
-    } catch (err) {
-      throw reason(`node ${from.name} did not answer (${causeOf(err)})`);
-    }
-    if (!res.ok || !res.body) {
-      const text = await res.text().catch(() => '');
-      let msg = `HTTP ${res.status}`;
-      try {
-        msg = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? msg;
-      } catch {
-        // Not the error envelope: the status says enough.
-      }
-      throw reason(msg);
-    }
-    const total = Number(res.headers.get('content-length')) || 0;
-    const fh = await fs.promises.open(file, 'wx', 0o600);
-    let got = 0;
     let shown = -1;
-    const t0 = performance.now();
-    try {
-      const reader = res.body.getReader();
-      for (;;) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await reader.read();
-        } catch (err) {
-          throw reason(`the transfer was cut after ${mib(got)} of ${mib(total)} MiB (${causeOf(err)})`);
-        }
-        if (chunk.done) break;
-        await fh.write(chunk.value);
-        got += chunk.value.byteLength;
-        if (total) {
-          const pct = Math.floor((got / total) * 100);
-          ctx.progress(1 + Math.floor((pct * 15) / 100), `Copying from node ${from.name}: ${pct}%`);
-          if (Math.floor(pct / 10) > shown) {
-            shown = Math.floor(pct / 10);
-            ctx.log(`copy from node ${from.name}: ${pct}% (${mib(got)} of ${mib(total)} MiB)`);
-          }
-        }
-        if (this.d.rateBytes) {
-          const ahead = (got / this.d.rateBytes) * 1000 - (performance.now() - t0);
-          if (ahead > 5) await new Promise((r) => setTimeout(r, ahead));
-        }
+    const onProgress = (got: number, total: number) => {
+      if (!total) return;
+      const pct = Math.floor((got / total) * 100);
+      ctx.progress(1 + Math.floor((pct * 15) / 100), `Copying from node ${from.name}: ${pct}%`);
+      if (Math.floor(pct / 10) > shown) {
+        shown = Math.floor(pct / 10);
+        ctx.log(`copy from node ${from.name}: ${pct}% (${mib(got)} of ${mib(total)} MiB)`);
       }
-    } finally {
-      await fh.close();
-    }
-    if (total && got !== total) throw reason(`the transfer was cut after ${mib(got)} of ${mib(total)} MiB`);
-    return got;
+    };
+    const pathAndQuery = replicaArchivePath(snapshotId);
+    const got = await downloadSigned({
+      cluster: this.d.cluster,
+      from,
+      pathAndQuery,
+      file,
+      signal: ctx.signal,
+      rateBytes: this.d.rateBytes,
+      onProgress,
+      reason,
+    });
+    return got.bytes;
   }
 
   /** Past the budget: this node's copies, least recently used first, that nothing here stands on (not `keep`, just made). */
@@ -315,6 +279,3 @@ export class ReplicaService {
     this.timer = null;
   }
 }
-
-const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-const causeOf = (err: unknown) => (err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err));
