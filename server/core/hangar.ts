@@ -59,6 +59,7 @@ import { startCluster, type ClusterOptions } from './cluster/start';
 import { nodeStatus } from './cluster/status';
 import { usageSampler } from './cluster/node-usage';
 import { ReplicaService, replicaBudgetBytes, replicaRateBytes } from './cluster/replicas';
+import { MoveService } from './cluster/moves';
 
 export interface CoreOptions {
   dataDir: string;
@@ -119,6 +120,8 @@ export interface Core {
   snapshots: SnapshotService;
   /** Copies of other nodes' snapshots on this one (a cluster). */
   replicas: ReplicaService;
+  /** Moves of machines to other nodes (a cluster), and this node's side of moves to it. */
+  moves: MoveService;
   diff: DiffService;
   probes: ProbeService;
   runs: RunOnceService;
@@ -307,6 +310,14 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     registries,
     snapshots,
     replicas,
+    moves: new MoveService({
+      store,
+      cluster,
+      machines,
+      images,
+      host,
+      dirs: { machines: layout.machines, layers: layout.layers, moves: path.join(layout.root, 'moves') },
+    }),
     diff: new DiffService(snapshots, machines),
     probes: new ProbeService(
       jobs,
