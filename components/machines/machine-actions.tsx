@@ -76,7 +76,8 @@ export function MachineActions({ machine }: { machine: Machine }) {
             dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800`}
         />
       )}
-      {globalOp && <MoveButton machine={machine} />}
+      {/* The node picker lists the nodes, which admins see (an operator moves with hangar move). */}
+      {hasRole(access.global, 'admin') && <MoveButton machine={machine} />}
     </div>
   );
 }
