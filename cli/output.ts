@@ -1,4 +1,4 @@
-import { ApiError } from '@/lib/client/transport';
+import { ApiError } from '@/lib/client/api-error';
 
 /** A failure the user can act on: printed without a stack trace, exit code 1 (or as given). */
 export class CliError extends Error {

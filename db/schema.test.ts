@@ -43,6 +43,7 @@ describe('schemas', () => {
         'nodes',
         'join_tokens',
         'snapshot_copies',
+        'image_copies',
       ].sort(),
     );
   });

@@ -19,7 +19,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
   // What each driver can do here: its name in the list, whether this host has it, its networks.
   const drivers = useQuery(queries(api).drivers());
   // A cluster: which node makes it (one node lists only itself, and the choice is not shown). The node list is an
-  // admin's (GET /api/nodes); others get where the image is, or `hangar create --node`.
+  // admin's (GET /api/nodes); others get the placement's choice (by load), or `hangar create --node`.
   const admin = useQuery(queries(api).me()).data?.user.role === 'admin';
   const nodes = useQuery({ ...queries(api).nodes(), enabled: admin }).data ?? [];
   const ready = images.data?.filter((i) => i.state === 'ready') ?? [];
@@ -163,7 +163,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
       {nodes.length > 1 && (
         <label
           className="text-sm font-medium sm:col-span-2"
-          title="Images are kept on the node that built, pulled or imported them: a machine from one runs there"
+          title="Without a choice, the least loaded node that can take it; a node without the image copies it first (OCI images run where they were pulled)"
         >
           Node
           <select name="node" className={field} defaultValue="" data-testid="new-machine-node">

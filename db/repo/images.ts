@@ -3,7 +3,7 @@ import type { Image } from '@/lib/contracts/images';
 import type { Store } from '../client';
 import { newRowNode, ownRows } from './own';
 
-type ImageRow = Store['t']['images']['$inferSelect'];
+export type ImageRow = Store['t']['images']['$inferSelect'];
 export type ImagePatch = Partial<Pick<ImageRow, 'state' | 'sizeBytes' | 'updatedAt' | 'path'>> & { recipe?: Record<string, unknown> };
 
 function toImage(r: ImageRow): Image {

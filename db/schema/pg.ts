@@ -459,3 +459,20 @@ export const snapshotCopies = pgTable(
   },
   (t) => [primaryKey({ columns: [t.snapshotId, t.nodeId] })],
 );
+
+/** Copies of images other nodes hold (a cluster): the files of one build of the image, on one node (cluster/image-copies.ts). */
+export const imageCopies = pgTable(
+  'image_copies',
+  {
+    imageId: text('image_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    /** Its directory on that node (DATA/images/NAME, as on the node that built it). */
+    path: text('path').notNull(),
+    /** The image's updated_at when copied: a rebuilt image is another build, and this copy is stale. */
+    imageUpdatedAt: bigint('image_updated_at', { mode: 'number' }).notNull(),
+    bytes: bigint('bytes', { mode: 'number' }).notNull().default(0),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    lastUsedAt: bigint('last_used_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.imageId, t.nodeId] })],
+);

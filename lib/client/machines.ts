@@ -1,3 +1,4 @@
+import { readJsonLines } from './ndjson';
 import { machineDiskSchema, type AddDiskBody, type PatchDiskBody } from '@/lib/contracts/disks';
 import { fileStatSchema, filesPushedSchema } from '@/lib/contracts/files';
 import { displayInfoSchema } from '@/lib/contracts/display';
@@ -96,21 +97,10 @@ export function machinesApi({ send, call, q }: Transport) {
       runOnce: async (b: Partial<RunOnceBody> & Pick<RunOnceBody, 'image' | 'argv'>, onEvent: (e: RunOnceEvent) => void): Promise<RunOnceEvent | null> => {
         const res = await send('POST', '/machines/run', { body: JSON.stringify(b), contentType: 'application/json' });
         let last: RunOnceEvent | null = null;
-        let buf = '';
-        const dec = new TextDecoder();
-        const take = (line: string) => {
-          if (!line.trim()) return;
-          last = runOnceEventSchema.parse(JSON.parse(line));
+        await readJsonLines(res.body as unknown as AsyncIterable<Uint8Array>, (v) => {
+          last = runOnceEventSchema.parse(v);
           onEvent(last);
-        };
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          buf += dec.decode(chunk, { stream: true });
-          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-            take(buf.slice(0, i));
-            buf = buf.slice(i + 1);
-          }
-        }
-        take(buf);
+        });
         return last;
       },
     },

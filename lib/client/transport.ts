@@ -1,16 +1,7 @@
 import { z } from 'zod';
-import { errorEnvelopeSchema, type ErrorCode } from '@/lib/contracts/common';
+import { ApiError, apiErrorOf } from './api-error';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode | 'network',
-    message: string,
-    readonly issues?: { path: string; message: string }[],
-  ) {
-    super(message);
-  }
-}
+export { ApiError };
 
 export interface ClientOptions {
   /** '' in the browser (same origin, cookie auth); the server URL in the CLI. */
@@ -49,18 +40,7 @@ export function transport(opts: ClientOptions) {
       const cause = err instanceof Error && err.cause instanceof Error ? `: ${(err.cause as Error & { code?: string }).code ?? err.cause.message}` : '';
       throw new ApiError(0, 'network', `Cannot reach Hangar at ${opts.baseUrl || 'this origin'}: ${err instanceof Error ? err.message : String(err)}${cause}`);
     }
-    if (!res.ok) {
-      const text = await res.text();
-      let json: unknown = undefined;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON: reported below
-      }
-      const env = errorEnvelopeSchema.safeParse(json);
-      if (env.success) throw new ApiError(res.status, env.data.error.code, env.data.error.message, env.data.error.issues);
-      throw new ApiError(res.status, 'internal', `HTTP ${res.status} from ${path}`);
-    }
+    if (!res.ok) throw apiErrorOf(res.status, await res.text(), path);
     return res;
   }
 

@@ -4,7 +4,10 @@ import { driverDescriptionSchema } from './drivers';
 import { userDataSchema } from './disk-images';
 import { firmwareSchema, isoNameSchema } from './isos';
 import { jobSchema } from './jobs';
+import { containerNetworks, driverKinds } from './machine-kinds';
 import { nodeNameSchema } from './nodes';
+
+export { containerNetworks, driverKinds };
 
 /**
  * `unknown` is shown, never recorded: the node that runs the machine is offline (stateReason 'node
@@ -14,11 +17,8 @@ export const machineStates = ['creating', 'stopped', 'starting', 'running', 'pau
 export const machineStateSchema = z.enum(machineStates);
 export type MachineState = z.infer<typeof machineStateSchema>;
 
-export const driverKinds = ['qemu', 'nspawn', 'podman', 'ssh'] as const;
 export const driverKindSchema = z.enum(driverKinds);
 export type DriverKind = z.infer<typeof driverKindSchema>;
-
-export const containerNetworks = ['private', 'nat', 'host'] as const;
 
 /** A label for filtering and grouping machines: lowercase, as typed in a search box. */
 export const tagSchema = z
@@ -116,7 +116,10 @@ export const createMachineBodySchema = z.object({
   /** Disk images: cloud-init user-data (YAML, `#cloud-config`) merged into the NoCloud seed Hangar makes for the machine. */
   userData: userDataSchema.optional(),
   tags: tagsSchema.default([]),
-  /** The cluster node to make it on (as GET /api/nodes names them); default: the node that holds its image (ISO installs: the node asked). */
+  /**
+   * The cluster node to make it on (as GET /api/nodes names them); default: the least loaded node that can
+   * take it, its image copied there (ISO installs: the node asked).
+   */
   node: nodeNameSchema.optional(),
 });
 export type CreateMachineBody = z.infer<typeof createMachineBodySchema>;
@@ -173,7 +176,16 @@ export const unitFileSchema = z.object({ name: z.string(), unit: z.string() });
 
 /** Run a command once in a fresh application container (docker run): output streams back as it comes. */
 export const runOnceBodySchema = z.object({
-  image: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'an image name'),
+  /** A Hangar image by name; or `ref`. */
+  image: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'an image name')
+    .optional(),
+  /**
+   * A registry reference (`HOST/NAME:TAG`, `NAME@sha256:...`) of an image pulled here already: a run
+   * needs no pull request of its own first. Not pulled yet: 404 with the issue path `ref` (pull it).
+   */
+  ref: z.string().min(1).max(512).optional(),
   /** A driver that runs application containers (its description says so). */
   driver: driverKindSchema.default('nspawn'),
   /** The command; empty: an OCI image's own Entrypoint and Cmd. */
@@ -189,7 +201,7 @@ export const runOnceBodySchema = z.object({
   memoryMib: z.number().int().min(16).max(65536).default(256),
   cpus: z.number().int().min(1).max(16).default(1),
   timeoutS: z.number().int().min(1).max(86400).default(3600),
-  /** In a cluster: run it on this node (else on the node that holds the image). */
+  /** In a cluster: run it on this node (else on the least loaded node that can, as a create is placed). */
   node: nodeNameSchema.optional(),
 });
 export type RunOnceBody = z.infer<typeof runOnceBodySchema>;

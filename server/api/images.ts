@@ -14,6 +14,10 @@ import { jobSchema } from '@/lib/contracts/jobs';
 import { pageOf } from '@/server/core/paging';
 import { auditImageImport, saveBody } from './upload';
 import { defineRoute } from './route';
+import { streamFile } from './stream-file';
+import { z } from 'zod';
+import { getImageRow } from '@/db/repo/images';
+import { NotFoundError } from '@/server/core/errors';
 
 export const imageRoutes = [
   defineRoute({
@@ -60,6 +64,36 @@ export const imageRoutes = [
       await core.audit.record(principal, { action: 'image.delete', target: { kind: 'image', id: params.id }, ip });
       return { ok: true as const };
     },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/internal/images/{id}/archive',
+    name: 'imageCopyArchive',
+    tag: 'nodes',
+    summary: "An image this node holds, as its archive, for another node's copy (nodes only: a user's credentials get 401)",
+    access: 'node',
+    params: idParams,
+    response: z.unknown(),
+    produces: {
+      type: 'application/x-tar',
+      description: 'The archive (manifest, checksums, files), its length known ahead (the receiver tells a cut transfer by it)',
+    },
+    errors: [409],
+    handler: async ({ core, params }) => {
+      const row = await getImageRow(core.store, { id: params.id });
+      if (!row) throw new NotFoundError('Image');
+      return streamFile(await core.imageCopies.pack(row));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/internal/image-copies/sweep',
+    name: 'sweepImageCopies',
+    tag: 'nodes',
+    summary: "Remove this node's copies of images that were deleted (nodes only: the node that deleted one asks)",
+    access: 'node',
+    response: z.object({ removed: z.number().int().nonnegative() }),
+    handler: async ({ core }) => ({ removed: await core.imageCopies.sweep() }),
   }),
   defineRoute({
     method: 'post',

@@ -123,7 +123,7 @@ export const machineRoutes = [
   defineRoute({
     method: 'post',
     path: '/machines/run',
-    // In a cluster: the node that holds the image, or the one `node` names (its stdin follows it there: /machines/{ref}/stdin/{id}).
+    // In a cluster: the node placement picks (by load), or the one `node` names (its stdin follows it there: /machines/{ref}/stdin/{id}).
     owner: 'placement',
     name: 'runOnce',
     tag: 'machines',
@@ -139,7 +139,7 @@ export const machineRoutes = [
         action: 'machine.run',
         target: { kind: 'machine', id: prepared.machine.id },
         ip,
-        detail: { image: body.image, driver: body.driver, argv: body.argv.slice(0, 32).map((a) => a.slice(0, 200)), rm: body.rm },
+        detail: { image: body.image ?? body.ref, driver: body.driver, argv: body.argv.slice(0, 32).map((a) => a.slice(0, 200)), rm: body.rm },
       });
       // The caller going away (Ctrl-C on hangar run) kills the command.
       const abort = new AbortController();

@@ -20,7 +20,7 @@ export type App = OpenAPIHono<AppEnv>;
  * another node of the cluster, by its signature: a user's cookie, token or share link never.
  */
 export type Access = 'public' | 'node' | Role;
-export type OwnerRule = 'machine' | 'any' | 'placement' | { job: string } | { snapshot: string; pin?: string } | { image: string };
+export type OwnerRule = 'machine' | 'any' | 'placement' | { job: string } | { snapshot: string; pin?: string; machine?: string } | { image: string };
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type AnyObject = z.ZodObject<z.ZodRawShape>;
 /** The error statuses an operation may answer with (the helper derives most; see responses.ts). */
@@ -51,7 +51,9 @@ export interface RouteSpec<P extends AnyObject | undefined, Q extends AnyObject 
    * /machines/{ref}), the job, the snapshot or the image named by that path parameter; any node (`any`: a
    * read or write of rows only); or the node placement picks for a new machine from the JSON body's
    * `image`, `driver` and `node` (`placement`: server/core/cluster/placement.ts). `{ snapshot, pin }`: the
-   * node the JSON body's field `pin` names when it names one, else the snapshot's.
+   * node the JSON body's field `pin` names when it names one, else the snapshot's. `{ snapshot, machine }`:
+   * the node of the machine the JSON body's field `machine` names (else the snapshot's own machine), the
+   * snapshot being copied there when that node does not hold it (a restore); else the snapshot's.
    * A request for something another node owns is forwarded there by the route's guard.
    */
   owner?: OwnerRule;

@@ -60,6 +60,17 @@ async function ownerOf(c: Context<AppEnv>, spec: AnyRouteSpec, rule: OwnerRule |
   // Its files are on the node that made it (rows older than the cluster: the founder's).
   if ('image' in rule) return (await getImageRow(core.store, { id: c.req.param(rule.image) ?? '' }))?.nodeId ?? null;
   const snap = await core.snapshots.resolve(c.req.param(rule.snapshot) ?? '').catch(() => null);
+  if (snap && rule.machine) {
+    // The machine put back runs where it runs: the snapshot comes to it (cluster/replicas.ts).
+    const body: unknown = await c.req.raw
+      .clone()
+      .json()
+      .catch(() => null);
+    const named = body && typeof body === 'object' ? (body as Record<string, unknown>)[rule.machine] : undefined;
+    const ref = typeof named === 'string' && isMachineRef(named) ? named : snap.machineId;
+    const target = ref ? await core.machines.listing.one(ref) : null;
+    if (target) return target.machine.node?.id ?? null;
+  }
   if (snap && rule.pin) {
     const body: unknown = await c.req.raw
       .clone()

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { listOf, okSchema } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
@@ -17,6 +16,7 @@ import {
 import { ConflictError } from '@/server/core/errors';
 import { pageOf, padKey } from '@/server/core/paging';
 import { defineRoute, refParams } from './route';
+import { streamFile } from './stream-file';
 import { saveBody } from './upload';
 
 /** Largest archive accepted: a 16 GiB guest's RAM plus a big disk. */
@@ -32,16 +32,6 @@ const snapshotRefParams = z.object({
     .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters')
     .describe('a snapshot id, or its label when exactly one snapshot has it (several: 409 listing them)'),
 });
-
-/** A temp archive file streamed (with its length), removed once sent or cut. */
-function streamFile(file: string, headers: Record<string, string> = {}): Response {
-  const size = fs.statSync(file).size;
-  const stream = fs.createReadStream(file);
-  stream.once('close', () => fs.rmSync(file, { force: true }));
-  return new Response(Readable.toWeb(stream) as ReadableStream, {
-    headers: { 'content-type': 'application/x-tar', 'content-length': String(size), ...headers },
-  });
-}
 
 const deleteQuery = z.object({ cascade: z.enum(['true', 'false']).optional() });
 
@@ -188,7 +178,8 @@ export const snapshotRoutes = [
   defineRoute({
     method: 'post',
     path: '/snapshots/{ref}/restore',
-    owner: { snapshot: 'ref' },
+    // The machine's node: a snapshot another node holds is copied there first (cluster/replicas.ts).
+    owner: { snapshot: 'ref', machine: 'machine' },
     name: 'restoreSnapshot',
     tag: 'snapshots',
     summary: 'Put a machine back to this snapshot; returns the job',

@@ -60,6 +60,7 @@ import { nodeStatus } from './cluster/status';
 import { usageSampler } from './cluster/node-usage';
 import { ReplicaService, replicaBudgetBytes, replicaRateBytes } from './cluster/replicas';
 import { MoveService } from './cluster/moves';
+import { ImageCopyService } from './cluster/image-copies';
 
 export interface CoreOptions {
   dataDir: string;
@@ -122,6 +123,8 @@ export interface Core {
   replicas: ReplicaService;
   /** Moves of machines to other nodes (a cluster), and this node's side of moves to it. */
   moves: MoveService;
+  /** Copies of images other nodes hold (a cluster). */
+  imageCopies: ImageCopyService;
   diff: DiffService;
   probes: ProbeService;
   runs: RunOnceService;
@@ -221,6 +224,16 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     now: () => Date.now(),
   });
   if (cluster.enabled) snapshots.replicas = replicas;
+  // A cluster: machines here from images other nodes hold boot a copy made here (the replica rate caps it too).
+  const imageCopies = new ImageCopyService({
+    store,
+    cluster,
+    dir: layout.images,
+    tmp: () => snapshots.tmpDir(),
+    rateBytes: replicaRateBytes(),
+    now: () => Date.now(),
+  });
+  if (cluster.enabled) images.copies = imageCopies;
   // Before the re-attach: a checkpoint cut off while its guest was paused resumes the machines
   // whose record says running; re-attaching first would record them paused, and they would stay so.
   // Standbys a previous run left are ended before garbage collection looks at their layers.
@@ -243,6 +256,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   await hot.start(opts.schedules?.timer ?? true);
   await snapshots.recover();
   replicas.start();
+  imageCopies.start();
   await machines.reattach();
   const stats = new StatsService(store, bus, machines);
   // User steps: HANGAR_STEPS_DIR, or steps/ in the data dir.
@@ -318,6 +332,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       host,
       dirs: { machines: layout.machines, layers: layout.layers, moves: path.join(layout.root, 'moves') },
     }),
+    imageCopies,
     diff: new DiffService(snapshots, machines),
     probes: new ProbeService(
       jobs,
@@ -351,6 +366,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     async close() {
       await cluster.close();
       replicas.stop();
+      imageCopies.stop();
       ssh.close();
       schedules.stop();
       forkLinks.stop();

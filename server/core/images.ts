@@ -15,6 +15,7 @@ import {
   updateImage,
 } from '@/db/repo/images';
 import { removeTree } from '@/server/drivers/shared/tree';
+import type { CopyReporter, ImageCopyService } from './cluster/image-copies';
 import type { BootFiles, BootInfo, DriverRegistry } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
@@ -35,6 +36,9 @@ export type ImageFiles = BootFiles;
  * complete, each by its recipe (found by kind in the driver registry).
  */
 export class ImageService {
+  /** A cluster: copies of images other nodes hold. */
+  copies: ImageCopyService | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly jobs: JobRunner,
@@ -61,10 +65,12 @@ export class ImageService {
   }
 
   /** Paths of a ready image, for drivers (`pull`: the driver pulls OCI images itself, see its description's `ociPull`). */
-  async files(name: string, opts: { pull?: boolean } = {}): Promise<ImageFiles> {
-    const row = await getImageRow(this.store, { name });
-    if (!row || row.state !== 'ready') throw new NotFoundError(`Image "${name}" (build it on the Images page)`);
-    if (row.kind === 'oci') return this.oci.files({ name: row.name, recipe: JSON.parse(row.recipeJson) }, opts);
+  async files(name: string, opts: { pull?: boolean; report?: CopyReporter } = {}): Promise<ImageFiles> {
+    const found = await getImageRow(this.store, { name });
+    if (!found || found.state !== 'ready') throw new NotFoundError(`Image "${name}" (build it on the Images page)`);
+    if (found.kind === 'oci') return this.oci.files({ name: found.name, recipe: JSON.parse(found.recipeJson) }, opts);
+    // Held by another node (a cluster): this node's copy, made now when missing (cluster/image-copies.ts).
+    const row = this.copies ? { ...found, path: await this.copies.localDir(found, opts.report) } : found;
     const boot: BootInfo = await fs
       .readFile(path.join(row.path, 'boot.json'), 'utf8')
       .then((t) => JSON.parse(t) as BootInfo)
@@ -80,6 +86,17 @@ export class ImageService {
       ...boot,
       ...(existsSync(rootfs) ? { rootfs } : {}),
     };
+  }
+
+  /**
+   * A cluster: the image's files copied to this node now when another node holds them, the copy's
+   * progress in `report` (a fork or restore job's log), rather than later when the machine boots.
+   * OCI images are pulled by each node, not copied: left alone here.
+   */
+  async copyHere(name: string, report: CopyReporter): Promise<void> {
+    const row = await getImageRow(this.store, { name });
+    if (!this.copies || !row || row.state !== 'ready' || row.kind === 'oci' || this.copies.holds(row)) return;
+    await this.copies.localDir(row, report);
   }
 
   async build(p: Principal, body: BuildImageBody): Promise<Job> {
@@ -164,5 +181,7 @@ export class ImageService {
     else await removeTree(resolveInside(this.layout.images, row.name));
     await deleteImage(this.store, id);
     this.bus.publish('image:removed', { id });
+    // Its copies on other nodes go too (they sweep what they miss when back).
+    await this.copies?.dropGone(id);
   }
 }

@@ -134,6 +134,12 @@ export class MachineService implements MonitoredMachines {
     checkHostAllows(kind, this.views.describe(kind), network);
   }
 
+  /** A cluster: the image copied to this node when another holds it (images.copyHere), its progress in a job's log. */
+  imageHere(image: string, ctx: JobContext): Promise<void> {
+    // Its percent stays out of the job's progress (the snapshot's copy has that part): log lines only.
+    return image ? this.images.copyHere(image, { log: (line) => ctx.log(line), signal: ctx.signal }) : Promise.resolve();
+  }
+
   async create(p: Principal, body: CreateMachineBody): Promise<Job> {
     const { machine, image, row: inserted, iso } = await this.admit(p, body);
     const driver = this.driver(machine.driver);

@@ -76,6 +76,17 @@ export class OciImageService {
     return (await listImages(this.store)).filter((i): i is Image & { recipe: OciRecipe } => i.kind === 'oci' && i.state === 'ready');
   }
 
+  /** The image a ref names (one of its refs, or its digest) whose layers are in this node's store: what a pull `missing` reuses. */
+  private here(rows: (Image & { recipe: OciRecipe })[], ref: ImageRef) {
+    const hit = rows.find((r) => r.recipe.refs.includes(ref.full) || (ref.digest && r.recipe.digest === ref.digest));
+    return hit && imageLayers(this.paths, hit.recipe.digest) ? hit : undefined;
+  }
+
+  /** The name of the image `raw` names when it is pulled here already (`hangar run REF` without a pull request first), else null. */
+  async pulledName(raw: string): Promise<string | null> {
+    return this.here(await this.ociRows(), this.parse(raw))?.name ?? null;
+  }
+
   /** A finished job for an image that is here already (the warm pull), its ref added to the names it answers to. */
   async reuse(p: Principal, ref: ImageRef, img: Image & { recipe: OciRecipe }, names = [ref.full]): Promise<Job> {
     // Answered finished: `hangar run` of a pulled image waits for nothing.
@@ -100,8 +111,8 @@ export class OciImageService {
     const ref = this.parse(body.ref);
     const rows = await this.ociRows();
     if (body.policy === 'missing') {
-      const hit = rows.find((r) => r.recipe.refs.includes(ref.full) || (ref.digest && r.recipe.digest === ref.digest));
-      if (hit && imageLayers(this.paths, hit.recipe.digest)) return this.reuse(p, ref, hit);
+      const hit = this.here(rows, ref);
+      if (hit) return this.reuse(p, ref, hit);
     }
     const access = this.registries.access(ref.registry);
     let img: ResolvedImage;

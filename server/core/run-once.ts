@@ -5,7 +5,7 @@ import type { Machine, RunOnceBody, RunOnceEvent } from '@/lib/contracts/machine
 import type { MachineRow } from '@/db/repo/machines';
 import { SkopeoError } from '@/server/drivers/oci/skopeo';
 import type { Principal } from './auth';
-import { BadRequestError, ConflictError, NotFoundError } from './errors';
+import { BadRequestError, ConflictError, HangarError, NotFoundError } from './errors';
 import type { ImageService } from './images';
 import type { MachineService } from './machines';
 import { ociFailure } from './oci-errors';
@@ -35,15 +35,20 @@ export class RunOnceService {
   /** Everything that can be refused is checked here, before any output: a bad run is an HTTP error. */
   async prepare(p: Principal, body: RunOnceBody): Promise<PreparedRun> {
     const name = body.name ?? `run-${randomBytes(4).toString('hex')}`;
+    const imageName = await this.imageOf(body);
+    const d = this.machines.describe(body.driver);
     // A driver that pulls OCI images itself gets where from (its description says so).
-    const files = await this.images.files(body.image, { pull: this.machines.describe(body.driver).ociPull?.available === true });
+    const files = await this.images.files(imageName, { pull: d.ociPull?.available === true }).catch((err: unknown) => {
+      // No image by that name here: said on the path `image`, so `hangar run NAME` knows to try NAME as a registry ref.
+      throw err instanceof NotFoundError ? new HangarError('not_found', err.message, [{ path: body.image ? 'image' : 'ref', message: 'not here' }]) : err;
+    });
     if (body.argv.length === 0 && !files.oci)
-      throw new BadRequestError(`Image ${body.image} has no command of its own: give one (hangar run IMAGE -- CMD).`, [{ path: 'argv', message: 'a command' }]);
+      throw new BadRequestError(`Image ${imageName} has no command of its own: give one (hangar run IMAGE -- CMD).`, [{ path: 'argv', message: 'a command' }]);
     const { machine, image, row } = await this.machines.admit(
       p,
       {
         name,
-        image: body.image,
+        image: imageName,
         driver: body.driver,
         network: body.network,
         command: body.argv.length ? body.argv : undefined,
@@ -74,6 +79,16 @@ export class RunOnceService {
     const ready = written;
     const input = body.stdin ? this.openInput(p.user.id, machine.id) : null;
     return { machine, run: (emit, signal) => this.run(machine, ready, body, emit, signal, input) };
+  }
+
+  /** The image to run: `image` by name, or the one `ref` names when it is pulled here (404 on the path `ref` when not: pull it). */
+  private async imageOf(body: RunOnceBody): Promise<string> {
+    if (body.image) return body.image;
+    if (!body.ref) throw new BadRequestError('Give the image to run: image (a name) or ref.', [{ path: 'image', message: 'an image name or a ref' }]);
+    const name = await this.images.oci.pulledName(body.ref);
+    if (!name)
+      throw new HangarError('not_found', `Image ${body.ref} is not pulled here yet (hangar pull ${body.ref}).`, [{ path: 'ref', message: 'not pulled yet' }]);
+    return name;
   }
 
   private openInput(userId: string, machineId: string): { id: string; pipe: PassThrough } {

@@ -232,8 +232,14 @@ export class SnapshotService {
     if (snap.kind === 'live' && m.memoryMib !== spec.memoryMib)
       throw new ConflictError(`${m.name} has ${m.memoryMib} MiB of memory; this snapshot was taken with ${spec.memoryMib} MiB.`);
     const checkpointFirst = body.checkpointFirst ?? true;
-    await this.verified(snap);
+    // Held by another node (a cluster; the machine moved, or was forked here): the job copies it here first.
+    const here = !this.replicas || this.replicas.holds(snap);
+    if (here) await this.verified(snap);
     return this.machines.lockedJob(p, m, 'restoring', { kind: 'snapshot.restore', title: `Restore ${m.name} to ${snap.label}` }, async (ctx) => {
+      const local = here ? snap : await this.replicas!.local(snap, ctx);
+      if (!here) await this.verified(local);
+      // Its machine boots the image's kernel (a VM): copied here too, in this job's log.
+      if (!here) await this.machines.imageHere(snap.image, ctx);
       const was = (await this.machines.get(p, m.id)).state;
       if (checkpointFirst) await this.doCheckpoint(m.id, `${m.name} before restore`, ctx);
       // Marked before the stop: the console being recorded ends with it.
@@ -247,7 +253,7 @@ export class SnapshotService {
       const stop = was === 'running' || was === 'paused' ? this.machines.stopMachine(m.id, ctx, { force: true, timeoutS: 0 }) : null;
       const stopping = stop && timer.beside('stop_old', stop);
       if (!driver.branchesBesideRunning) await stopping;
-      const branching = timer.beside('new_layer', this.forks.branch(snap, [{ id: m.id, dir: ms.dir, name: m.name }], ms.diskGib, 'restore'));
+      const branching = timer.beside('new_layer', this.forks.branch(local, [{ id: m.id, dir: ms.dir, name: m.name }], ms.diskGib, 'restore'));
       const [[branched], stoppedRow] = await Promise.all([branching, stopping]);
       timer.mark('stop_and_layer');
       const stopped = stoppedRow ? this.machines.toSpec(stoppedRow) : ms;
@@ -263,7 +269,7 @@ export class SnapshotService {
           ctx,
           60,
           {
-            dir: snap.path,
+            dir: local.path,
             banner: `restored to snapshot "${snap.label}"`,
             fixups: {},
             phases: timer,
@@ -300,6 +306,7 @@ export class SnapshotService {
         try {
           const local = here ? snap : await this.replicas!.local(snap, ctx);
           if (!here) await this.verified(local);
+          if (!here) await this.machines.imageHere(snap.image, ctx);
           return await this.doFork(p, local, body, ctx, held, size);
         } finally {
           held.release();

@@ -29,6 +29,8 @@ const RULES: Record<string, Access> = {
   'get /internal/moves/{id}/files/{name}': 'node',
   'post /internal/moves/{id}/settle': 'node',
   'post /internal/moves/{id}/abort': 'node',
+  'get /internal/images/{id}/archive': 'node',
+  'post /internal/image-copies/sweep': 'node',
   'post /auth/login': 'public',
   'post /auth/logout': 'member',
   'get /auth/me': 'member',

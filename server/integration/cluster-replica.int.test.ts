@@ -48,9 +48,9 @@ const copies = async (snapshotId: string) =>
     )
   ).rows;
 const cat = async (a: ApiClient, m: string, f: string) => (await a.machines.exec(m, ['/bin/sh', '-c', `cat ${f} 2>/dev/null || echo none`])).stdout.trim();
-/** A container on A from the busybox root filesystem, `file` written in it, checkpointed: the snapshot's id. */
+/** A container on A (pinned: placement by load could choose B) from the busybox root filesystem, `file` written in it, checkpointed: the snapshot's id. */
 async function snapshotOnA(name: string, setup: string): Promise<string> {
-  await finished(api, await api.machines.create({ name, image: 'bb-rep', driver: 'nspawn', memoryMib: 128, command: ['/bin/sleep', '100000'] }));
+  await finished(api, await api.machines.create({ name, image: 'bb-rep', driver: 'nspawn', memoryMib: 128, node: 'a', command: ['/bin/sleep', '100000'] }));
   expect((await api.machines.get(name)).node?.name).toBe('a');
   await api.machines.exec(name, ['/bin/sh', '-c', setup]);
   const done = await finished(api, await api.snapshots.checkpoint(name, `${name}-point`));

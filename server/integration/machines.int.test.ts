@@ -94,6 +94,11 @@ describe('QEMU machines (busybox, TCG)', () => {
     const cli = await run([process.execPath, 'dist/cli.js', 'exec', 'it-bb', '--', 'sh', '-c', 'echo "$1"; exit 7', 'x', '--json'], { env });
     expect(cli.code).toBe(7);
     expect(cli.stdout).toBe('--json\n');
+    // hangar run of a VM image: its driver runs no application containers (the server's 400 on `command`), so the
+    // CLI takes the whole path: a machine of its own, the command through exec, removed with --rm.
+    const ran = await run([process.execPath, 'dist/cli.js', 'run', '--rm', '--memory', '128', 'busybox', '--', 'sh', '-c', 'uname -s; exit 4'], { env });
+    expect([ran.stdout, ran.code], ran.stderr).toEqual(['Linux\n', 4]);
+    expect((await api.machines.list()).items.map((m) => m.name)).toEqual(['it-bb']);
     fs.rmSync(home, { recursive: true, force: true });
   });
 

@@ -77,6 +77,8 @@ export async function ociWorld(dir: string): Promise<OciWorld> {
     corrupt: 'test/corrupt:latest',
   };
   for (const [tag, r] of Object.entries(repo)) push(layout, tag, http, r);
+  // A one-word repository, for a bare `NAME` against the default registry.
+  push(layout, 'server', http, 'plain:latest');
   push(layout, 'secure', tls, 'test/secure:1', AUTH);
   // Damage the corrupt image's own layer in the registry (same size: only the digest tells).
   const manifest = JSON.parse(fs.readFileSync(path.join(layout, 'blobs/sha256', digests.corrupt.slice(7)), 'utf8')) as { layers: { digest: string }[] };

@@ -139,8 +139,12 @@ describe('run', () => {
 
   it('streams stdin to the command, EOF passed on, binary-safe', async () => {
     const ref = `${w.http.host}/test/busybox:base`;
+    // Not pulled here (any more): the one-request run hears 404 on its ref, and the whole path pulls it first.
+    const base = (await api.images.list()).items.find((i) => i.name === `oci-${w.digests.base.slice(7, 19)}`);
+    await api.images.remove(base!.id);
     const hello = await cli(['run', '--rm', ref, '--', 'cat'], 'hello\n');
     expect([hello.stdout, hello.code]).toEqual(['hello\n', 0]);
+    expect((await api.images.list()).items.map((i) => i.name)).toContain(base!.name);
     const bytes = fs.readFileSync('/bin/busybox');
     const sum = await cli(['run', '--rm', ref, '--', 'sha256sum'], bytes);
     const want = (await run(['sha256sum', '/bin/busybox'])).stdout.split(' ')[0];
@@ -158,6 +162,16 @@ describe('run', () => {
     await jobDone(api, await api.machines.destroy('oci-server'));
     const qemu = await apiError(api.machines.runOnce({ image: m.image, driver: 'qemu', argv: [] }, () => undefined));
     expect([qemu.status, qemu.message]).toEqual([400, expect.stringContaining('do not run oci images')]);
+  });
+
+  it('runs a bare NAME from the default registry: no image of that name here, so the CLI pulls NAME:latest first', async () => {
+    await api.settings.update({ defaultRegistry: w.http.host });
+    try {
+      const r = await cli(['run', '--rm', 'plain', '--', 'echo', 'bare name']);
+      expect([r.stdout, r.code], r.stderr).toEqual(['bare name\n', 0]);
+    } finally {
+      await api.settings.update({ defaultRegistry: 'docker.io' });
+    }
   });
 });
 

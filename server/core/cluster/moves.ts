@@ -16,7 +16,7 @@ import { resolveInside } from '../paths';
 import { layersInUse } from '../snapshot-gc';
 import type { Cluster } from './cluster';
 import { refusal } from './placement';
-import { causeOf, downloadSigned, mib } from './transfer';
+import { causeOf, fetchFromNode, mib } from './transfer';
 
 /** The internal routes of a move (server/api/moves.ts): the receiving node's, and the sender's files. */
 export const MOVE_PATHS = {
@@ -63,6 +63,8 @@ const ORPHAN_MS = 15 * 60_000;
 export class MoveService {
   private readonly outgoing = new Map<string, Map<string, string>>();
   private readonly incoming = new Map<string, Incoming>();
+  /** Transfers run until whole or cut: a sender that gives up calls abort, which removes what they made. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly d: MoveDeps) {}
 
@@ -297,14 +299,28 @@ export class MoveService {
     for (const f of body.files) {
       const file = path.join(work, f.name);
       const reason = (why: string) => new UnavailableError(`copying ${f.name} from node ${from.name} failed: ${why}`);
-      const onProgress = (n: number) => {
-        const pct = Math.floor(((done + n) / total) * 90);
+      const onProgress = (filePct: number) => {
+        const n = done + (f.bytes * filePct) / 100;
+        const pct = Math.floor((n / total) * 90);
         if (Math.floor(pct / 10) > shown) {
           shown = Math.floor(pct / 10);
-          progress(pct, `copied ${mib(done + n)} of ${mib(total)} MiB`);
+          progress(pct, `copied ${mib(n)} of ${mib(total)} MiB`);
         } else progress(pct);
       };
-      const sum = await downloadSigned({ cluster, from, pathAndQuery: MOVE_PATHS.file(body.moveId, f.name), file, onProgress, reason });
+      const pathAndQuery = MOVE_PATHS.file(body.moveId, f.name);
+      await fetchFromNode({
+        cluster,
+        from,
+        pathAndQuery,
+        file,
+        signal: this.stopping.signal,
+        rateBytes: 0,
+        progress: onProgress,
+        log: () => undefined,
+        reason,
+      });
+      // Checked before anything uses it: the length the sender announced, and the SHA-256 it summed.
+      const sum = await sha256Of(file);
       if (sum.bytes !== f.bytes || sum.sha256 !== f.sha256)
         throw reason(`${f.name} arrived as ${sum.bytes} bytes with SHA-256 ${sum.sha256.slice(0, 12)}…, not ${f.bytes} bytes, ${f.sha256.slice(0, 12)}…`);
       done += f.bytes;
@@ -318,7 +334,8 @@ export class MoveService {
     let runtime = placed.runtime;
     if (body.live) {
       if (!body.machine.image) throw new ConflictError('a live move needs the machine to have an image');
-      const image = await this.d.images.files(body.machine.image);
+      // Another node's image is copied here first (cluster/image-copies.ts): the kernel and initrd the command line names.
+      const image = await this.d.images.files(body.machine.image, { report: { log: (l) => progress(90, l) } });
       for (const f of [image.kernel, image.initrd])
         if (!fs.existsSync(f)) throw new ConflictError(`image ${body.machine.image}'s boot files are not on node ${cluster.self.name} (${f})`);
       const listen = new URL(cluster.requireOnline(cluster.self.id).url).hostname.replace(/^\[|\]$/g, '');

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Store } from '@/db/client';
 import { withTempStore } from '@/db/temp-store';
-import { insertImage, updateImage } from '@/db/repo/images';
+import { eq } from 'drizzle-orm';
+import { insertImage } from '@/db/repo/images';
+import { insertMachine } from '@/db/repo/machines';
 import type { ClusterNode } from '@/lib/contracts/nodes';
 import type { Cluster } from './cluster';
 import { placeFork, placeNew, refusal } from './placement';
@@ -52,28 +54,78 @@ async function imageOn(by: string, name: string) {
 
 withTempStore('place', (s) => (store = s));
 
+/** A machine of `mib` MiB in `state` run by node `by`. */
+async function machineOn(by: string, name: string, mib: number, state: 'running' | 'stopped' = 'running') {
+  store.node = { id: by, founder: by === 'nod_a' };
+  await insertMachine(store, {
+    id: `mch_${name.replace(/-/g, '').padEnd(12, '0')}`,
+    name,
+    driver: 'nspawn',
+    image: 'bb',
+    state,
+    stateReason: null,
+    cpus: 1,
+    memoryMib: mib,
+    diskGib: 2,
+    ports: [],
+    ownerId: null,
+    createdAt: 1,
+    updatedAt: 1,
+  });
+  store.node = { id: 'nod_a', founder: true };
+}
+
 describe('placement of a new machine', () => {
-  it('goes to the node that holds its image, pinned or not', async () => {
+  it('goes to the least loaded node, the image copied there when it lacks it; a tie goes to the image’s node', async () => {
     await imageOn('nod_b', 'bb');
+    // Nothing runs anywhere: the node holding the image (no copy to make).
     expect(await placeNew(store, cluster([A, B]), { image: 'bb', driver: 'qemu' })).toBe('nod_b');
-    expect(await placeNew(store, cluster([A, B]), { image: 'bb', driver: 'qemu', node: 'b' })).toBe('nod_b');
+    await machineOn('nod_b', 'busy-b', 1024);
+    // Stopped machines hold no memory.
+    await machineOn('nod_a', 'idle-a', 2048, 'stopped');
+    expect(await placeNew(store, cluster([A, B]), { image: 'bb', driver: 'qemu', memoryMib: 256 })).toBe('nod_a');
+    await machineOn('nod_a', 'busy-a', 2048);
+    expect(await placeNew(store, cluster([A, B]), { image: 'bb', driver: 'qemu', memoryMib: 256 })).toBe('nod_b');
+    // Load is the share of each node's memory: B with twice the memory is the lighter one.
+    const bigB = { ...B, memoryMib: 16384 };
+    expect(await placeNew(store, cluster([A, bigB]), { image: 'bb' })).toBe('nod_b');
   });
 
-  it('refuses a pin away from the image, an unknown node, a draining node and a node without the driver', async () => {
+  it('skips nodes that are offline, draining, without the driver or without room, and says why when none is left', async () => {
+    await imageOn('nod_a', 'bb');
+    await machineOn('nod_a', 'busy-a', 1024);
+    expect(await placeNew(store, cluster([A, B]), { image: 'bb', driver: 'nspawn' })).toBe('nod_b');
+    expect(await placeNew(store, cluster([A, { ...B, online: false }]), { image: 'bb' })).toBe('nod_a');
+    expect(await placeNew(store, cluster([A, { ...B, state: 'draining' }]), { image: 'bb' })).toBe('nod_a');
+    expect(await placeNew(store, cluster([A, { ...B, drivers: ['podman'] }]), { image: 'bb', driver: 'nspawn' })).toBe('nod_a');
+    await machineOn('nod_b', 'busy-b', 4000);
+    // B has 96 MiB left: no room there for 512 MiB.
+    expect(await placeNew(store, cluster([A, B]), { image: 'bb', memoryMib: 512 })).toBe('nod_a');
+    await expect(placeNew(store, cluster([A, B]), { image: 'bb', memoryMib: 3500 })).rejects.toThrow(
+      /No node can take this machine: node a has 3072 of 4096 MiB free for machines \(3500 asked\); node b has 96 of 4096 MiB free/,
+    );
+  });
+
+  it('a pin goes where it says (the image is copied there); unknown 404, draining or without the driver 409', async () => {
     await imageOn('nod_b', 'bb');
-    await expect(placeNew(store, cluster([A, B]), { image: 'bb', node: 'a' })).rejects.toThrow('Image bb is on node b');
+    expect(await placeNew(store, cluster([A, B]), { image: 'bb', driver: 'qemu', node: 'a' })).toBe('nod_a');
+    expect(await placeNew(store, cluster([A, B]), { image: 'bb', driver: 'qemu', node: 'b' })).toBe('nod_b');
     await expect(placeNew(store, cluster([A, B]), { image: 'bb', node: 'zz' })).rejects.toThrow('Node zz not found');
-    await expect(placeNew(store, cluster([A, { ...B, state: 'draining' }]), { image: 'bb' })).rejects.toThrow('node b is draining');
-    await expect(placeNew(store, cluster([A, B]), { image: 'bb', driver: 'podman' })).rejects.toThrow(
+    await expect(placeNew(store, cluster([A, { ...B, state: 'draining' }]), { image: 'bb', node: 'b' })).rejects.toThrow('node b is draining');
+    await expect(placeNew(store, cluster([A, B]), { image: 'bb', driver: 'podman', node: 'b' })).rejects.toThrow(
       'node b does not run podman machines (it runs qemu, nspawn)',
     );
   });
 
-  it('an image rebuilt on another node moves there; rows older than the cluster are the founder’s', async () => {
-    const img = await imageOn('nod_b', 'bb');
-    store.node = { id: 'nod_a', founder: true };
-    await updateImage(store, img.id, { path: '/a/bb' });
-    expect(await placeNew(store, cluster([A, B]), { image: 'bb' })).toBe('nod_a');
+  it('an OCI image is not copied: its machines go to the node that pulled it, and a pin elsewhere is a 409', async () => {
+    const img = await imageOn('nod_b', 'ubi');
+    await store.db.update(store.t.images).set({ kind: 'oci' }).where(eq(store.t.images.id, img.id));
+    await machineOn('nod_b', 'busy-b', 2048);
+    expect(await placeNew(store, cluster([A, B]), { image: 'ubi', driver: 'nspawn' })).toBe('nod_b');
+    await expect(placeNew(store, cluster([A, B]), { image: 'ubi', node: 'a' })).rejects.toThrow(/OCI image pulled on node b/);
+  });
+
+  it('rows older than the cluster are the founder’s (the node that joined first)', async () => {
     delete store.node;
     await insertImage(store, {
       id: 'img_old000000000',
@@ -86,7 +138,8 @@ describe('placement of a new machine', () => {
       updatedAt: 1,
       path: '/o',
     });
-    expect(await placeNew(store, cluster([A, B]), { image: 'old' })).toBe('nod_a');
+    store.node = { id: 'nod_a', founder: true };
+    expect(await placeNew(store, cluster([A, { ...B, joinedAt: 5 }]), { image: 'old' })).toBe('nod_a');
   });
 
   it('without an image (an ISO install) it stays here unless pinned; a node whose probe has not answered is not judged on drivers', () => {

@@ -15,7 +15,7 @@ import { resolveInside } from '../paths';
 import { unpackReplica } from '../snapshot-archive';
 import { layersInUse, type LayerOwners } from '../snapshot-gc';
 import type { Cluster } from './cluster';
-import { causeOf, downloadSigned, mib } from './transfer';
+import { causeOf, fetchFromNode, mib, type TransferFrom } from './transfer';
 
 /** Where a node's replicas are (DATA/replicas/SNAPSHOT_ID), and the internal route another node streams a snapshot's archive from. */
 export const replicaArchivePath = (snapshotId: string) => `/api/internal/snapshots/${encodeURIComponent(snapshotId)}/archive`;
@@ -156,35 +156,18 @@ export class ReplicaService {
   }
 
   /** The owner's archive of the snapshot into `file`, whole or an error (a cut transfer, a refusal). Returns its size. */
-  private async download(
-    from: { id: string; name: string; url: string },
-    snapshotId: string,
-    file: string,
-    ctx: JobContext,
-    reason: (why: string) => Error,
-  ): Promise<number> {
-    let shown = -1;
-    const onProgress = (got: number, total: number) => {
-      if (!total) return;
-      const pct = Math.floor((got / total) * 100);
-      ctx.progress(1 + Math.floor((pct * 15) / 100), `Copying from node ${from.name}: ${pct}%`);
-      if (Math.floor(pct / 10) > shown) {
-        shown = Math.floor(pct / 10);
-        ctx.log(`copy from node ${from.name}: ${pct}% (${mib(got)} of ${mib(total)} MiB)`);
-      }
-    };
-    const pathAndQuery = replicaArchivePath(snapshotId);
-    const got = await downloadSigned({
+  private download(from: TransferFrom, snapshotId: string, file: string, ctx: JobContext, reason: (why: string) => Error): Promise<number> {
+    return fetchFromNode({
       cluster: this.d.cluster,
       from,
-      pathAndQuery,
+      pathAndQuery: replicaArchivePath(snapshotId),
       file,
       signal: ctx.signal,
       rateBytes: this.d.rateBytes,
-      onProgress,
+      progress: (pct, message) => ctx.progress(1 + Math.floor((pct * 15) / 100), message),
+      log: ctx.log,
       reason,
     });
-    return got.bytes;
   }
 
   /** Past the budget: this node's copies, least recently used first, that nothing here stands on (not `keep`, just made). */

@@ -1,43 +1,50 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { Cluster } from './cluster';
 
-export interface SignedDownload {
+/** Where a file comes from: another node, by its signed internal route. */
+export interface TransferFrom {
+  id: string;
+  name: string;
+  url: string;
+}
+
+export interface TransferOptions {
   cluster: Cluster;
-  /** The node asked (its URL as last seen: a node restarted since may listen elsewhere, and is asked once more there). */
-  from: { id: string; name: string; url: string };
-  /** Path and query of its node-signed internal route. */
+  from: TransferFrom;
+  /** The internal route (path and query, under /api), signed as a node's GET. */
   pathAndQuery: string;
-  /** Written new (never over an existing file), mode 0600. */
+  /** Written with O_EXCL: the caller's scratch file. */
   file: string;
-  signal?: AbortSignal;
-  /** Bytes per second to take at most (0: no limit). */
-  rateBytes?: number;
-  /** After each chunk: bytes so far, and the whole length when the answer said it (else 0). */
-  onProgress?(got: number, total: number): void;
-  /** The error a failure is thrown as (its words say what was being copied). */
+  signal: AbortSignal;
+  /** Bytes per second the transfer may take (0: no limit). */
+  rateBytes: number;
+  /** Progress 0-100 of the bytes (when their number is known ahead). */
+  progress(pct: number, message: string): void;
+  log(line: string): void;
+  /** The error a failure becomes (its reason added by the caller: "Copying X from node a failed: ..."). */
   reason(why: string): Error;
 }
 
 /**
- * A file streamed from another node's node-signed internal route into `file`, whole or an error (a
- * refusal, a transfer cut short of the announced length). Returns its size and SHA-256, for the
- * caller to compare with what the sender said before anything uses it. Replicas of snapshots
- * (replicas.ts) and moves of machines (moves.ts) copy through it.
+ * A file another node streams from its node-signed internal route, into `file`, whole or an error:
+ * refused (the owner's error message), not answered, or cut (fewer bytes than its Content-Length
+ * said, or the connection dropped). Snapshot replicas and image copies both come this way. Returns
+ * its size. The caller checks the contents (checksums) and owns the file's removal.
  */
-export async function downloadSigned(d: SignedDownload): Promise<{ bytes: number; sha256: string }> {
-  const ask = (url: string) => fetch(url.replace(/\/+$/, '') + d.pathAndQuery, { headers: d.cluster.sign('GET', d.pathAndQuery), signal: d.signal });
+export async function fetchFromNode(o: TransferOptions): Promise<number> {
+  const { cluster, from, pathAndQuery, reason } = o;
+  const ask = (url: string) => fetch(url.replace(/\/+$/, '') + pathAndQuery, { headers: cluster.sign('GET', pathAndQuery), signal: o.signal });
   let res: Response;
   try {
-    res = await ask(d.from.url).catch(async (err: unknown) => {
+    res = await ask(from.url).catch(async (err: unknown) => {
       // A node restarted since the last heartbeat read may listen elsewhere now: asked once more at its current URL.
-      await d.cluster.registry?.tick();
-      const now = d.cluster.requireOnline(d.from.id);
-      if (now.url === d.from.url) throw err;
+      await cluster.registry?.tick();
+      const now = cluster.requireOnline(from.id);
+      if (now.url === from.url) throw err;
       return ask(now.url);
     });
   } catch (err) {
-    throw d.reason(`node ${d.from.name} did not answer (${causeOf(err)})`);
+    throw reason(`node ${from.name} did not answer (${causeOf(err)})`);
   }
   if (!res.ok || !res.body) {
     const text = await res.text().catch(() => '');
@@ -47,12 +54,12 @@ export async function downloadSigned(d: SignedDownload): Promise<{ bytes: number
     } catch {
       // Not the error envelope: the status says enough.
     }
-    throw d.reason(msg);
+    throw reason(msg);
   }
   const total = Number(res.headers.get('content-length')) || 0;
-  const fh = await fs.promises.open(d.file, 'wx', 0o600);
-  const hash = createHash('sha256');
+  const fh = await fs.promises.open(o.file, 'wx', 0o600);
   let got = 0;
+  let shown = -1;
   const t0 = performance.now();
   try {
     const reader = res.body.getReader();
@@ -61,23 +68,29 @@ export async function downloadSigned(d: SignedDownload): Promise<{ bytes: number
       try {
         chunk = await reader.read();
       } catch (err) {
-        throw d.reason(`the transfer was cut after ${mib(got)} of ${mib(total)} MiB (${causeOf(err)})`);
+        throw reason(`the transfer was cut after ${mib(got)} of ${mib(total)} MiB (${causeOf(err)})`);
       }
       if (chunk.done) break;
       await fh.write(chunk.value);
-      hash.update(chunk.value);
       got += chunk.value.byteLength;
-      d.onProgress?.(got, total);
-      if (d.rateBytes) {
-        const ahead = (got / d.rateBytes) * 1000 - (performance.now() - t0);
+      if (total) {
+        const pct = Math.floor((got / total) * 100);
+        o.progress(pct, `Copying from node ${from.name}: ${pct}%`);
+        if (Math.floor(pct / 10) > shown) {
+          shown = Math.floor(pct / 10);
+          o.log(`copy from node ${from.name}: ${pct}% (${mib(got)} of ${mib(total)} MiB)`);
+        }
+      }
+      if (o.rateBytes) {
+        const ahead = (got / o.rateBytes) * 1000 - (performance.now() - t0);
         if (ahead > 5) await new Promise((r) => setTimeout(r, ahead));
       }
     }
   } finally {
     await fh.close();
   }
-  if (total && got !== total) throw d.reason(`the transfer was cut after ${mib(got)} of ${mib(total)} MiB`);
-  return { bytes: got, sha256: hash.digest('hex') };
+  if (total && got !== total) throw reason(`the transfer was cut after ${mib(got)} of ${mib(total)} MiB`);
+  return got;
 }
 
 export const mib = (b: number) => (b / 2 ** 20).toFixed(1);

@@ -199,8 +199,10 @@ export class StepService {
         const key = keys[hit];
         this.pinned.set(key, (this.pinned.get(key) ?? 0) + 1);
         try {
+          // A result another node holds (a cluster) is copied here by the fork, as a replica (cluster/replicas.ts): the build runs where it was asked.
           const fork = await this.jobs.waitFor(await this.snapshots.fork(p, node.snapshotId!, { names: [name] }), ctx);
           machineId = ((fork.result as { machines?: string[] }).machines ?? [])[0];
+          ctx.log(`forked the cached result (job ${fork.id})`);
         } finally {
           const n = (this.pinned.get(key) ?? 1) - 1;
           if (n > 0) this.pinned.set(key, n);

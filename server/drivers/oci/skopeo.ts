@@ -90,7 +90,13 @@ export const hostArch = () =>
  */
 export async function resolveImage(p: OciPaths, ref: ImageRef, a: RegistryAccess, creds: boolean, signal?: AbortSignal): Promise<ResolvedImage> {
   const arch = hostArch();
-  let raw = await inspectRaw(p, ref, a, { creds, signal });
+  // The config asked for at the same time, by the ref itself (one skopeo start and round trip less before the pull's job);
+  // used only when its bytes are the config the manifest names, else it is asked for by the manifest's digest below.
+  const [first, early] = await Promise.all([
+    inspectRaw(p, ref, a, { creds, signal }),
+    inspectRaw(p, ref, a, { config: true, creds, signal }).catch(() => null),
+  ]);
+  let raw = first;
   let digest = `sha256:${createHash('sha256').update(raw).digest('hex')}`;
   let indexDigest: string | null = null;
   let manifest = JSON.parse(raw) as Record<string, unknown>;
@@ -117,7 +123,8 @@ export async function resolveImage(p: OciPaths, ref: ImageRef, a: RegistryAccess
     mediaType: String(l.mediaType),
   }));
   const configDigest = String((manifest.config as { digest?: string } | undefined)?.digest ?? '');
-  const config = JSON.parse(await inspectRaw(p, ref, a, { digest, config: true, creds, signal })) as Record<string, unknown>;
+  const sameConfig = early !== null && `sha256:${createHash('sha256').update(early).digest('hex')}` === configDigest;
+  const config = JSON.parse(sameConfig ? early : await inspectRaw(p, ref, a, { digest, config: true, creds, signal })) as Record<string, unknown>;
   const os = String(config.os ?? 'linux');
   const cArch = String(config.architecture ?? arch);
   if (os !== 'linux' || cArch !== arch) throw new SkopeoError('platform', `${ref.full} is ${os}/${cArch}; this host runs linux/${arch}`);

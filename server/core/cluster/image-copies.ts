@@ -1,0 +1,223 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Store } from '@/db/client';
+import {
+  allImageCopies,
+  deleteImageCopy,
+  getImageCopy,
+  imageCopiesOf,
+  insertImageCopy,
+  nodeImageCopies,
+  touchImageCopy,
+  type ImageCopyRow,
+} from '@/db/repo/image-copies';
+import { getImageRow, listImages, type ImageRow } from '@/db/repo/images';
+import { ConflictError, UnavailableError } from '../errors';
+import { packImage, unpackImage } from '../image-archive';
+import { resolveInside } from '../paths';
+import type { Cluster } from './cluster';
+import { causeOf, fetchFromNode, mib } from './transfer';
+
+export const imageArchivePath = (imageId: string) => `/api/internal/images/${encodeURIComponent(imageId)}/archive`;
+export const IMAGE_COPY_SWEEP_PATH = '/api/internal/image-copies/sweep';
+
+export interface ImageCopyDeps {
+  store: Store;
+  cluster: Cluster;
+  /** DATA/images: a copy lives where its build would (DATA/images/NAME), its row saying it is a copy. */
+  dir: string;
+  /** Scratch for archives being packed for another node. */
+  tmp: () => string;
+  rateBytes: number;
+  now: () => number;
+}
+
+/** Where a copy's progress goes: a job's log, or the server's when no job asked (a create's admission). */
+export interface CopyReporter {
+  log(line: string): void;
+  progress?(pct: number, message: string): void;
+  signal?: AbortSignal;
+}
+
+const SWEEP_MS = 60_000;
+
+/**
+ * Images held by another node, copied here when a machine here needs their files (a new machine
+ * placed by load, a fork or a step-cache hit of a snapshot whose machine boots the image's kernel).
+ * The holder packs the image dir (image-archive.ts) and streams it over the node-signed internal
+ * route, the same transfer as snapshot replicas (transfer.ts); it is unpacked in a dot-dir, every
+ * size and checksum checked, and renamed to DATA/images/NAME only when whole; the `image_copies`
+ * row is what makes it used. A copy of an older build of the image (rebuilt since) is stale: it is
+ * replaced at the next use. Deleting the image removes every copy (the holder asks the other
+ * nodes; each node also sweeps, at start and every minute, copies whose image is gone or rebuilt).
+ */
+export class ImageCopyService {
+  private readonly inflight = new Map<string, Promise<ImageCopyRow>>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly d: ImageCopyDeps) {}
+
+  /** This node holds the image's own files (always, on one node). */
+  holds(row: Pick<ImageRow, 'nodeId'>): boolean {
+    return this.d.cluster.isLocal(row.nodeId);
+  }
+
+  /** The nodes that hold a copy of each image, by image id. */
+  async nodesWithCopies(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (!this.d.cluster.enabled) return out;
+    for (const c of await allImageCopies(this.d.store)) out.set(c.imageId, [...(out.get(c.imageId) ?? []), c.nodeId]);
+    return out;
+  }
+
+  /** The image's dir on this node: its own, or this node's copy (made now when missing or stale). */
+  async localDir(row: ImageRow, report: CopyReporter = serverLog): Promise<string> {
+    if (this.holds(row)) return row.path;
+    const self = this.d.cluster.self.id;
+    let copy = await getImageCopy(this.d.store, row.id, self);
+    if (copy && (copy.imageUpdatedAt !== row.updatedAt || !fs.existsSync(copy.path))) {
+      // Rebuilt since, or its files went (by hand): no copy.
+      await this.removeCopy(copy);
+      copy = undefined;
+    }
+    if (copy) {
+      await touchImageCopy(this.d.store, row.id, self, this.d.now());
+      return copy.path;
+    }
+    let making = this.inflight.get(row.id);
+    if (making) report.log(`image "${row.name}" being copied to this node already: waiting for it`);
+    else {
+      making = this.transfer(row, report).finally(() => this.inflight.delete(row.id));
+      this.inflight.set(row.id, making);
+    }
+    return (await making).path;
+  }
+
+  private async transfer(row: ImageRow, report: CopyReporter): Promise<ImageCopyRow> {
+    if (!row.nodeId) throw new ConflictError(`Image "${row.name}" names no node that holds it.`);
+    const from = this.d.cluster.requireOnline(row.nodeId);
+    const self = this.d.cluster.self;
+    fs.mkdirSync(this.d.dir, { recursive: true, mode: 0o700 });
+    const dest = resolveInside(this.d.dir, row.name);
+    // A dot-dir: the start-up pass of the images dir and the sweep remove one a stop cut off.
+    const part = resolveInside(this.d.dir, `.copy-${row.id}.${randomBytes(6).toString('hex')}.part`);
+    fs.mkdirSync(part, { mode: 0o700 });
+    const reason = (why: string) => new UnavailableError(`Copying image "${row.name}" from node ${from.name} failed: ${why}`);
+    try {
+      report.log(`image "${row.name}" is held by node ${from.name}: copying it to node ${self.name}`);
+      const t0 = performance.now();
+      const archive = path.join(part, 'archive.tar');
+      const got = await fetchFromNode({
+        cluster: this.d.cluster,
+        from,
+        pathAndQuery: imageArchivePath(row.id),
+        file: archive,
+        signal: report.signal ?? AbortSignal.timeout(30 * 60_000),
+        rateBytes: this.d.rateBytes,
+        progress: (pct, message) => report.progress?.(pct, message),
+        log: (line) => report.log(`image ${line}`),
+        reason,
+      });
+      report.log(`image "${row.name}": received ${mib(got)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s; checking sizes and checksums`);
+      // No row names it (checked by the caller), so whatever is there is a leftover a failed removal kept.
+      fs.rmSync(dest, { recursive: true, force: true });
+      const bytes = await unpackImage(archive, path.join(part, 'work'), dest, row).catch((err: Error) => {
+        throw reason(err.message);
+      });
+      const now = this.d.now();
+      const copy: ImageCopyRow = { imageId: row.id, nodeId: self.id, path: dest, imageUpdatedAt: row.updatedAt, bytes, createdAt: now, lastUsedAt: now };
+      try {
+        await insertImageCopy(this.d.store, copy);
+      } catch (err) {
+        fs.rmSync(dest, { recursive: true, force: true });
+        throw err;
+      }
+      const still = await getImageRow(this.d.store, { id: row.id });
+      if (!still || still.updatedAt !== row.updatedAt) {
+        await this.removeCopy(copy);
+        throw new ConflictError(`Image "${row.name}" was deleted or rebuilt during the copy.`);
+      }
+      report.log(`image "${row.name}" copied to node ${self.name} (${mib(bytes)} MiB): machines here use the copy`);
+      return copy;
+    } finally {
+      fs.rmSync(part, { recursive: true, force: true });
+    }
+  }
+
+  /** The holder's side: the image's archive in a file under tmp (the route streams it, then removes it). */
+  async pack(row: ImageRow): Promise<string> {
+    if (!this.holds(row)) throw new ConflictError('This node does not hold that image (ask the node that made it).');
+    if (row.state !== 'ready') throw new ConflictError(`Image "${row.name}" is ${row.state}.`);
+    if (row.kind === 'oci') throw new ConflictError(`Image "${row.name}" is an OCI image: each node pulls it from its registry.`);
+    const tag = randomBytes(6).toString('hex');
+    const out = path.join(this.d.tmp(), `image-${row.id}-${tag}.tar`);
+    await packImage(row, row.path, path.join(this.d.tmp(), `.image-${row.id}-${tag}`), out).catch((err: unknown) => {
+      fs.rmSync(out, { force: true });
+      throw err;
+    });
+    return out;
+  }
+
+  private async removeCopy(c: ImageCopyRow): Promise<void> {
+    // Row first: a copy without its row is never used.
+    await deleteImageCopy(this.d.store, c.imageId, c.nodeId);
+    fs.rmSync(c.path, { recursive: true, force: true });
+  }
+
+  /** This node's copies of images that are gone or rebuilt: removed. Returns how many. */
+  async sweep(): Promise<number> {
+    if (!this.d.cluster.enabled) return 0;
+    const busy = new Set(this.inflight.keys());
+    const images = new Map((await listImages(this.d.store)).map((i) => [i.id, i]));
+    let removed = 0;
+    for (const c of await nodeImageCopies(this.d.store, this.d.cluster.self.id)) {
+      if (busy.has(c.imageId)) continue;
+      const img = images.get(c.imageId);
+      if (img && img.updatedAt === c.imageUpdatedAt) continue;
+      // Rebuilt on this node: the new build is in the same dir (DATA/images/NAME), so only the row goes.
+      const row = img && (await getImageRow(this.d.store, { id: img.id }));
+      if (row && this.holds(row)) await deleteImageCopy(this.d.store, c.imageId, c.nodeId);
+      else await this.removeCopy(c);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** After a delete on the holder: each online node with a copy removes it (awaited); an offline one at its next sweep. */
+  async dropGone(imageId: string): Promise<void> {
+    if (!this.d.cluster.enabled) return;
+    const nodes = new Set((await imageCopiesOf(this.d.store, imageId)).map((c) => c.nodeId));
+    if (nodes.delete(this.d.cluster.self.id)) await this.sweep();
+    await Promise.all(
+      [...nodes].map(async (nodeId) => {
+        try {
+          const n = this.d.cluster.requireOnline(nodeId);
+          const res = await fetch(n.url.replace(/\/+$/, '') + IMAGE_COPY_SWEEP_PATH, {
+            method: 'POST',
+            headers: this.d.cluster.sign('POST', IMAGE_COPY_SWEEP_PATH),
+            signal: AbortSignal.timeout(60_000),
+          });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        } catch (err) {
+          console.error(`image copies: node ${nodeId} will remove its copy of ${imageId} at its next sweep (${causeOf(err)})`);
+        }
+      }),
+    );
+  }
+
+  start(): void {
+    if (!this.d.cluster.enabled || this.timer) return;
+    const tick = () => void this.sweep().catch((err: Error) => console.error('image copy sweep failed:', err.message));
+    tick();
+    this.timer = setInterval(tick, SWEEP_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+const serverLog: CopyReporter = { log: (line) => console.log(`image copies: ${line}`) };
