@@ -246,7 +246,7 @@ async function liveMoves(nodes: TwoNodes) {
   const { api } = nodes;
   const built = await jobDone(api, await api.images.build({ kind: 'busybox' }), 600_000);
   if (built.state !== 'succeeded' && !/already built/.test(built.error ?? '')) throw new Error(`busybox: ${built.error}`);
-  const made = await jobDone(api, await api.machines.create({ name: 'bench-mv', image: 'busybox', memoryMib: MOVE_MIB }), 300_000);
+  const made = await jobDone(api, await api.machines.create({ name: 'bench-mv', image: 'busybox', memoryMib: MOVE_MIB, node: 'a' }), 300_000);
   if (made.state !== 'succeeded') throw new Error(`bench-mv: ${made.error}`);
   await until(async () => (await api.machines.exec('bench-mv', ['true']).catch(() => null)) ?? null, 'bench-mv answers', 120_000, 500);
   const downtimes: number[] = [];

@@ -56,7 +56,7 @@ beforeAll(async () => {
   api = nodes.api;
   apiB = client(nodes.b.url, nodes.token);
   await done(await api.images.build({ kind: 'busybox' }), 300_000);
-  await done(await api.machines.create({ name: 'mv', image: 'busybox', memoryMib: 128 }), 180_000);
+  await done(await api.machines.create({ name: 'mv', image: 'busybox', memoryMib: 128, node: 'a' }), 180_000);
 }, 600_000);
 
 afterAll(async () => {
@@ -116,7 +116,7 @@ describe('moves between nodes', () => {
       await api.nodes.undrain('a');
     }
     // Not enough memory on B: B's limit (its own setting, read by B) lowered under what a stopped machine asks for.
-    await done(await api.machines.create({ name: 'mv-big', image: 'busybox', memoryMib: 8192, start: false }));
+    await done(await api.machines.create({ name: 'mv-big', image: 'busybox', memoryMib: 8192, start: false, node: 'a' }));
     const limit = (await apiB.settings.get()).memoryLimit;
     await apiB.settings.update({ memoryLimit: 0.1 });
     try {
