@@ -59,6 +59,7 @@ Usage:
   hangar snapshot export SNAP [-o FILE]           one archive file (state, RAM, flattened disk); snapshot import FILE
   hangar restore SNAP [--machine NAME] [--no-checkpoint]   put a machine back to a snapshot
   hangar fork SNAP|NAME [-n N] [--prefix P] [--node NODE]  start N copies from a snapshot (or from a machine, now); --node: on that node
+  hangar move NAME --to NODE                      move a machine to another node (a running VM live: the guest keeps running)
                                                   SNAP: a snapshot id, or its label when one snapshot alone has it
                                                   (several: they are listed). fork REF reads REF as a snapshot id, then
                                                   a machine name (fork now), then a label: a machine wins over a label
@@ -244,6 +245,9 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       case 'fork':
         await (await import('./commands/snapshots')).fork(rest, json);
+        return 0;
+      case 'move':
+        await (await import('./commands/move')).move(rest, json);
         return 0;
       case 'gc':
         await (await import('./commands/snapshots')).gc(json);

@@ -65,3 +65,48 @@ test('two nodes: both on the Nodes page, the Node column in the machines list, a
   expect(await axeProblems(page)).toEqual([]);
   await screenshotBothThemes(page, 'machines-cluster');
 });
+
+test('Move from the UI: a running VM moves live to the other node; a refusal is shown as the server said it', async ({ page }) => {
+  test.setTimeout(400_000);
+  const url = nodes!.a.url;
+  const api = nodes!.api;
+  const login = await page.request.post(`${url}/api/auth/login`, { data: { username: 'admin', password: ADMIN_PASSWORD }, headers: { origin: url } });
+  expect(login.ok()).toBeTruthy();
+  expect((await jobDone(api, await api.machines.act('far-1', 'start'), 180_000)).error).toBeNull();
+  // Wherever placement put it (B, which built the image, unless load said otherwise): it goes to the other one.
+  const other = (await api.machines.get('far-1')).node?.name === 'a' ? 'b' : 'a';
+
+  await page.goto(`${url}/machines/far-1`);
+  const moveButton = page.getByRole('button', { name: 'Move…' });
+  await expect(moveButton).toBeEnabled();
+  // A draining: the server's 409, in the dialog, as it said it.
+  await api.nodes.drain(other);
+  await moveButton.click();
+  const dialog = page.getByRole('dialog', { name: 'Move machine' });
+  await expect(dialog.getByLabel('To node').locator('option')).toHaveText([new RegExp(`^${other}`)]);
+  await dialog.getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(dialog.getByRole('alert')).toContainText(`node ${other} is draining: it takes no new machines`);
+  await api.nodes.undrain(other);
+  await page.mouse.move(0, 0);
+  expect(await axeProblems(page)).toEqual([]);
+  await screenshotBothThemes(page, 'machine-move-refused');
+
+  await dialog.getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByText(`Move far-1 to node ${other} (live): started`)).toBeVisible();
+  await expect
+    .poll(
+      async () => {
+        const m = await api.machines.get('far-1');
+        return `${m.state}@${m.node?.name}`;
+      },
+      { timeout: 180_000 },
+    )
+    .toBe(`running@${other}`);
+  const job = (await api.jobs.list({ limit: 50 })).items.find((j) => j.kind === 'machine.move');
+  expect(job).toMatchObject({ state: 'succeeded' });
+  await page.goto(`${url}/jobs`);
+  await expect(page.getByText(`Move far-1 to node ${other} (live)`).first()).toBeVisible();
+  await page.mouse.move(0, 0);
+  await screenshotBothThemes(page, 'jobs-move');
+});

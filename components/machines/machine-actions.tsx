@@ -11,6 +11,7 @@ import { useToast } from '@/components/shell/toasts';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { runVerb, verbQuestion } from '@/components/machines/machine-verb';
 import { ForkLinkButton } from '@/components/fork-links/fork-link-button';
+import { MoveButton } from '@/components/machines/move-button';
 
 /**
  * What a checkpoint of this machine saves, said on the button, as its driver describes it: live
@@ -75,6 +76,8 @@ export function MachineActions({ machine }: { machine: Machine }) {
             dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800`}
         />
       )}
+      {/* The node picker lists the nodes, which admins see (an operator moves with hangar move). */}
+      {hasRole(access.global, 'admin') && <MoveButton machine={machine} />}
     </div>
   );
 }

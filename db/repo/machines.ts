@@ -91,7 +91,7 @@ export async function insertMachine(
 }
 
 export type MachineRow = Store['t']['machines']['$inferSelect'];
-export type MachinePatch = Partial<Pick<MachineRow, 'state' | 'stateReason' | 'updatedAt' | 'snapshotId' | 'recordConsole'>> & {
+export type MachinePatch = Partial<Pick<MachineRow, 'state' | 'stateReason' | 'updatedAt' | 'snapshotId' | 'recordConsole' | 'nodeId'>> & {
   runtime?: Readonly<Record<string, unknown>>;
   tags?: string[];
 };

@@ -22,6 +22,7 @@ import {
   type RunOnceEvent,
   type StopMachineBody,
 } from '@/lib/contracts/machines';
+import type { MoveBody } from '@/lib/contracts/moves';
 import type { Transport } from './transport';
 
 /** Jobs, and machines: their lifecycle, recordings, files, disks, screen, exec and run-once; probes. */
@@ -45,6 +46,8 @@ export function machinesApi({ send, call, q }: Transport) {
       act: (ref: string, action: MachineAction, b: Partial<StopMachineBody> = {}) =>
         call('POST', `/machines/${encodeURIComponent(ref)}/${action}`, jobSchema, b),
       destroy: (ref: string) => call('DELETE', `/machines/${encodeURIComponent(ref)}`, jobSchema),
+      /** To another node of the cluster (a running VM live); the job's result says how long the guest was stopped. */
+      move: (ref: string, b: MoveBody) => call('POST', `/machines/${encodeURIComponent(ref)}/move`, jobSchema, b),
       bulk: (b: BulkBody) => call('POST', '/machines/bulk', bulkResultSchema, b),
       stats: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}/stats`, machineStatsHistorySchema),
       logs: (ref: string, o: { from?: number; tail?: number } = {}) => call('GET', `/machines/${encodeURIComponent(ref)}/logs${q(o)}`, logsSchema),

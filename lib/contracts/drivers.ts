@@ -69,6 +69,11 @@ export const driverDescriptionSchema = z.object({
   }),
   fork: featureSchema,
   /**
+   * Moves to another node of a cluster (`hangar move NAME --to NODE`): a stopped machine by copying its
+   * files; a running one `live` (QEMU's migration: the guest keeps running) when that is available.
+   */
+  move: featureSchema.extend({ live: featureSchema }),
+  /**
    * Start, stop, restart, pause and resume: Hangar runs the machine's process. Not available for a
    * machine Hangar only reaches (an adopted server: its power is its own), with the reason.
    */

@@ -1372,6 +1372,108 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/machines/{ref}/move': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Move a machine to another node of the cluster (a running VM live: QEMU migration, the guest keeps running); returns the job. 404 for an unknown node; 409 before anything moves for the same node, a draining one, one without the driver or memory */
+    post: operations['moveMachine'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/internal/moves/check': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Would this node take a machine another node moves here: its driver, memory, ports (nodes only: a user's credentials get 401) */
+    post: operations['checkMove'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/internal/moves/receive': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Take a machine another node moves here: fetch and check its files, and for a live move start it waiting (nodes only) */
+    post: operations['receiveMove'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/internal/moves/{id}/files/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A file of a machine this node is moving, for the node it goes to (nodes only: a user's credentials get 401) */
+    get: operations['moveFile'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/internal/moves/{id}/settle': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** The sender is done: the moved machine runs on this node (nodes only) */
+    post: operations['settleMove'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/internal/moves/{id}/abort': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A move failed: this node removes what it made for it (nodes only) */
+    post: operations['abortMove'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/machines': {
     parameters: {
       query?: never;
@@ -7066,6 +7168,14 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
+              move: {
+                available: boolean;
+                reason: string | null;
+                live: {
+                  available: boolean;
+                  reason: string | null;
+                };
+              };
               power: {
                 available: boolean;
                 reason: string | null;
@@ -7421,6 +7531,14 @@ export interface operations {
               fork: {
                 available: boolean;
                 reason: string | null;
+              };
+              move: {
+                available: boolean;
+                reason: string | null;
+                live: {
+                  available: boolean;
+                  reason: string | null;
+                };
               };
               power: {
                 available: boolean;
@@ -11997,6 +12115,519 @@ export interface operations {
       };
     };
   };
+  moveMachine: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          node: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Accepted: the job that does it */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            kind: string;
+            title: string;
+            /** @enum {string} */
+            state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+            progress: number;
+            message: string;
+            error: string | null;
+            result?: unknown;
+            ownerId: string | null;
+            machineId: string | null;
+            /** @description The job that started this one (a build's create, checkpoints and forks); null for a job a person started */
+            parentId: string | null;
+            /** @description milliseconds since the Unix epoch */
+            createdAt: number;
+            /** @description milliseconds since the Unix epoch */
+            startedAt: number | null;
+            /** @description milliseconds since the Unix epoch */
+            finishedAt: number | null;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  checkMove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          machineId: string;
+          /** @enum {string} */
+          driver: 'qemu' | 'nspawn' | 'podman' | 'ssh';
+          memoryMib: number;
+          ports: {
+            host: number;
+            guest: number;
+            /**
+             * @default tcp
+             * @enum {string}
+             */
+            protocol?: 'tcp' | 'udp';
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            ok: true;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  receiveMove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          moveId: string;
+          machine: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            driver: 'qemu' | 'nspawn' | 'podman' | 'ssh';
+            image: string | null;
+            cpus: number;
+            memoryMib: number;
+            diskGib: number;
+            ports: {
+              host: number;
+              guest: number;
+              /**
+               * @default tcp
+               * @enum {string}
+               */
+              protocol?: 'tcp' | 'udp';
+            }[];
+            runtime: {
+              [key: string]: unknown;
+            };
+          };
+          live: boolean;
+          files: {
+            name: string;
+            bytes: number;
+            sha256: string;
+            frozen: boolean;
+          }[];
+          meta: {
+            [key: string]: unknown;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Progress lines, then `ready` (its record here) or `error` */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/x-ndjson':
+            | {
+                /** @enum {string} */
+                t: 'progress';
+                pct: number;
+                line?: string;
+              }
+            | {
+                /** @enum {string} */
+                t: 'ready';
+                runtime: {
+                  [key: string]: unknown;
+                };
+                endpoint: {
+                  host: string;
+                  migrate: number;
+                  nbd: number;
+                } | null;
+              }
+            | {
+                /** @enum {string} */
+                t: 'error';
+                message: string;
+              };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  moveFile: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The file's bytes, its length known ahead */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': string;
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  settleMove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            ok: true;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  abortMove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            ok: true;
+          };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
   listMachines: {
     parameters: {
       query?: {
@@ -12106,6 +12737,14 @@ export interface operations {
                 fork: {
                   available: boolean;
                   reason: string | null;
+                };
+                move: {
+                  available: boolean;
+                  reason: string | null;
+                  live: {
+                    available: boolean;
+                    reason: string | null;
+                  };
                 };
                 power: {
                   available: boolean;
@@ -12505,6 +13144,14 @@ export interface operations {
               fork: {
                 available: boolean;
                 reason: string | null;
+              };
+              move: {
+                available: boolean;
+                reason: string | null;
+                live: {
+                  available: boolean;
+                  reason: string | null;
+                };
               };
               power: {
                 available: boolean;
@@ -15031,6 +15678,14 @@ export interface operations {
               fork: {
                 available: boolean;
                 reason: string | null;
+              };
+              move: {
+                available: boolean;
+                reason: string | null;
+                live: {
+                  available: boolean;
+                  reason: string | null;
+                };
               };
               power: {
                 available: boolean;

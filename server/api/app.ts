@@ -16,6 +16,7 @@ import { isoRoutes } from './isos';
 import { nodeRoutes } from './nodes';
 import { jobRoutes } from './jobs';
 import { machineRoutes } from './machines';
+import { moveRoutes } from './moves';
 import { recordingRoutes } from './recordings';
 import { fileRoutes } from './files';
 import { probeRoutes } from './probes';
@@ -89,6 +90,7 @@ export const routeGroups: readonly (readonly AnyRouteSpec[])[] = [
   statsRoutes,
   scheduleRoutes,
   undoRoutes,
+  moveRoutes,
   machineRoutes,
   runRoutes,
   imagePublishRoutes,

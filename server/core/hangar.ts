@@ -59,6 +59,7 @@ import { startCluster, type ClusterOptions } from './cluster/start';
 import { nodeStatus } from './cluster/status';
 import { usageSampler } from './cluster/node-usage';
 import { ReplicaService, replicaBudgetBytes, replicaRateBytes } from './cluster/replicas';
+import { MoveService } from './cluster/moves';
 import { ImageCopyService } from './cluster/image-copies';
 
 export interface CoreOptions {
@@ -120,6 +121,8 @@ export interface Core {
   snapshots: SnapshotService;
   /** Copies of other nodes' snapshots on this one (a cluster). */
   replicas: ReplicaService;
+  /** Moves of machines to other nodes (a cluster), and this node's side of moves to it. */
+  moves: MoveService;
   /** Copies of images other nodes hold (a cluster). */
   imageCopies: ImageCopyService;
   diff: DiffService;
@@ -321,6 +324,14 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     registries,
     snapshots,
     replicas,
+    moves: new MoveService({
+      store,
+      cluster,
+      machines,
+      images,
+      host,
+      dirs: { machines: layout.machines, layers: layout.layers, moves: path.join(layout.root, 'moves') },
+    }),
     imageCopies,
     diff: new DiffService(snapshots, machines),
     probes: new ProbeService(

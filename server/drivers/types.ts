@@ -135,6 +135,8 @@ export interface StartOptions {
   /** The host probe (which accelerator works, say). */
   host: HostInfo;
   from?: StartFrom;
+  /** Wait for a live move's migration stream instead of booting (the guest's RAM still its own shared file). */
+  migrateIn?: boolean;
 }
 
 /** What must differ after a restore or fork, besides the clock and RNG every restore fixes. */
@@ -364,6 +366,62 @@ export interface AdoptAccess {
   adopt(m: MachineSpec, target: AdoptTarget): Promise<DriverResult>;
 }
 
+/** A file a move copies to the other node: `name` is how both sides call it (letters, digits, `.-_`). */
+export interface MoveFile {
+  name: string;
+  path: string;
+}
+
+/** What a machine's move copies, as its driver lists it on the node it leaves. */
+export interface MovePlan {
+  /** Never written while the machine runs (frozen layers, the image's base): copied first, bottom first. */
+  frozen: MoveFile[];
+  /** The machine's own files (its keys, its console log; a stopped machine's writable layer). */
+  own: MoveFile[];
+  /** What the driver on the other node needs besides the files (the disk's size, say). */
+  meta: Record<string, unknown>;
+}
+
+/**
+ * Moves between nodes, for drivers whose description says `move` is available. The node the
+ * machine leaves lists the files (plan); the node it goes to gets them (checked by core), places
+ * them under the machine's dirs there (place) and, for a live move, starts the machine waiting for
+ * its state (receive); the first node then sends it (send) and the second takes over (settle).
+ */
+export interface MoveAccess {
+  plan(m: MachineSpec, live: boolean): MovePlan;
+  /**
+   * On the receiving node (`m`: its dirs there, the record as the machine left): the files as they
+   * arrived (name -> path), moved into place. Returns the machine's record here and every file made
+   * outside `m.dir` (removed if the move fails).
+   */
+  place(m: MachineSpec, got: Map<string, string>, meta: Record<string, unknown>, live: boolean): Promise<{ runtime: DriverRuntime; made: string[] }>;
+  /** Live moves (the description's `move.live`). */
+  readonly live?: LiveMoveOps;
+}
+
+/** Where the receiving side of a live move listens. */
+export interface MoveEndpoint {
+  host: string;
+  /** The migration stream. */
+  migrate: number;
+  /** The writable layer's export (NBD), written by the sender's block mirror. */
+  nbd: number;
+}
+
+export interface LiveMoveOps {
+  /** Receiving node: start the placed machine waiting for its state on `host`, its disk exported for the mirror. */
+  receive(m: MachineSpec, image: BootFiles, host: HostInfo, listen: string): Promise<{ runtime: DriverRuntime; endpoint: MoveEndpoint }>;
+  /**
+   * Sending node: mirror the writable layer, then migrate; `progress` 0 to 100 with a line now and then.
+   * Resolves once the other side has it all (this side's guest stopped); throws with the guest still
+   * running here when it fails.
+   */
+  send(m: MachineSpec, to: MoveEndpoint, progress: (pct: number, line?: string) => void, signal: AbortSignal): Promise<{ downtimeMs: number; log: string[] }>;
+  /** Receiving node, once the sender is done: the export closed, the guest running here. */
+  settle(m: MachineSpec): Promise<void>;
+}
+
 /** One interface for every machine kind; the registry picks by `driver`. */
 export interface MachineDriver {
   readonly kind: DriverKind;
@@ -458,6 +516,8 @@ export interface MachineDriver {
   readonly cdrom?: CdromAccess;
   /** Extra disks or volumes (see DiskAccess); absent where the kind has none. */
   readonly disks?: DiskAccess;
+  /** Moves to another node (see MoveAccess); absent where the description says `move` is not available. */
+  readonly move?: MoveAccess;
   /** Registers machines that exist already (see AdoptAccess); absent where the kind makes its machines. */
   readonly adopt?: AdoptAccess;
   /** Host files into a stopped machine's root filesystem (`to`: a path inside it); returns the paths as the guest sees them. */

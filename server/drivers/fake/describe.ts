@@ -37,6 +37,7 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
       stoppedTitle: 'fake',
     },
     fork: yes,
+    move: { ...no('fake machines stay where they are'), live: no('fake machines stay where they are') },
     power: yes,
     create: here,
     adopt: no('fake machines are made, not adopted'),

@@ -2,6 +2,7 @@ import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import { hostHas, no, yes } from '../shared/describe';
 import type { DriverRuntime, MachineFacts } from '../types';
+import { CONTAINER_MOVE } from '../shared/describe';
 import { nspawnRuntime } from './runtime';
 
 /** systemd-nspawn containers: OS or application containers on overlays, NAT, files checkpoints, unit files. */
@@ -38,6 +39,7 @@ export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): 
       stoppedTitle: title,
     },
     fork: yes,
+    move: { ...CONTAINER_MOVE, live: CONTAINER_MOVE },
     power: yes,
     create: here,
     adopt: no('Containers are made from an image: an existing machine is adopted as an SSH machine.'),

@@ -2,6 +2,7 @@ import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import { capOf, hostHas, no, yes } from '../shared/describe';
 import type { DriverRuntime, MachineFacts } from '../types';
+import { CONTAINER_MOVE } from '../shared/describe';
 import { podmanRuntime } from './runtime';
 
 /** podman containers from Hangar-built roots or OCI images (podman's own pull): a shell (or one command) on the holder's pty, commit checkpoints. */
@@ -40,6 +41,7 @@ export function describePodman(host: HostInfo | null): DriverDescription {
       stoppedTitle: title,
     },
     fork: yes,
+    move: { ...CONTAINER_MOVE, live: CONTAINER_MOVE },
     power: yes,
     create: here,
     adopt: no('Containers are made from an image: an existing machine is adopted as an SSH machine.'),

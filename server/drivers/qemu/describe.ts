@@ -1,4 +1,4 @@
-import type { DriverDescription } from '@/lib/contracts/drivers';
+import type { DriverDescription, Feature } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import { capOf, hostHas, no, yes } from '../shared/describe';
 import type { DriverRuntime, MachineFacts } from '../types';
@@ -41,6 +41,7 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
       stoppedTitle: 'Stopped: only the disk is saved. Start the machine for a live checkpoint with its memory.',
     },
     fork: yes,
+    move: moveOf(rt, here),
     power: yes,
     create: here,
     adopt: no('VMs are made from an image or an ISO: an existing machine is adopted as an SSH machine.'),
@@ -74,6 +75,23 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
     available: here.available,
     reason: here.reason,
   };
+}
+
+/**
+ * Moves to another node (qemu/move.ts): the root disk's chain and the machine's own files are
+ * copied; a running guest moves live (a block mirror of its writable layer, then QEMU's migration).
+ * Extra disks, a CD-ROM drive, a disk image's seed and UEFI variables are not carried yet.
+ */
+function moveOf(rt: ReturnType<typeof qemuRuntime> | null, here: Feature): DriverDescription['move'] {
+  const why = !rt
+    ? null
+    : rt.installer || rt.ownKernel
+      ? 'a VM installed from an ISO or made from a disk image does not move yet (its drive, seed and firmware stay)'
+      : Array.isArray((rt as { disks?: unknown }).disks) && (rt as { disks: unknown[] }).disks.length
+        ? 'a VM with extra disks does not move yet: detach and remove them first'
+        : null;
+  const f: Feature = why ? no(why) : here;
+  return { ...f, live: f };
 }
 
 export function qemuFacts(runtime: DriverRuntime): MachineFacts {

@@ -32,6 +32,7 @@ import { diskOf, isQemuPid, newLayer, pidOf, qemuRuntime, ramOf, randomMac, read
 import { branchExtraDisks, discardExtraDisks, extraChains, newExtraLayers, qemuDisks, switchExtraDisks } from './disks';
 import { extraDisksArgv, extrasOf } from './disks-argv';
 import { copySshIdentity, fixupScript, incoming, liveCheckpoint, snapshotFiles } from './snapshot';
+import { qemuMove } from './move';
 import { qemuSshd } from './sshd';
 import { adoptStandby, isStandby, qemuStandby } from './standby';
 import { qemuCounters } from './stats';
@@ -62,6 +63,7 @@ export class QemuDriver implements MachineDriver {
   readonly display = qemuDisplay;
   readonly cdrom = qemuCdrom;
   readonly disks = qemuDisks;
+  readonly move = qemuMove(this);
 
   async create(m: MachineSpec, image: BootFiles) {
     if (image.diskBytes > m.diskGib * 2 ** 30)
@@ -87,7 +89,7 @@ export class QemuDriver implements MachineDriver {
 
   readonly hotStandby = qemuStandby(this);
 
-  async start(m: MachineSpec, image: BootFiles, { host, from }: StartOptions) {
+  async start(m: MachineSpec, image: BootFiles, { host, from, migrateIn }: StartOptions) {
     const rt = qemuRuntime(m.runtime);
     // A hot snapshot's fork: its process waits already, only the state is left to load.
     if (from && !from.standby && isStandby(m)) {
@@ -113,7 +115,7 @@ export class QemuDriver implements MachineDriver {
     if (ram.path === f.ram) fs.rmSync(f.ram, { force: true });
     if (from) fs.appendFileSync(f.serialLog, `\r\n\x1b[36m[hangar] ${from.banner}\x1b[0m\r\n`);
     // A snapshot loads into the devices it was saved with: one from before screens existed gets none.
-    const display = from ? stateHasDisplay(snapshotFiles(from.dir).state) : true;
+    const display = from ? stateHasDisplay(snapshotFiles(from.dir).state) : migrateIn ? rt.display !== false : true;
     from?.phases?.mark('qemu_prepare');
     const argv = qemuArgv({
       ram,
@@ -129,7 +131,7 @@ export class QemuDriver implements MachineDriver {
       append,
       sshPort,
       disk: diskOf(m),
-      incoming: !!from,
+      incoming: !!from || !!migrateIn,
       display,
       cdrom: cdromSpecOf(m),
       extraDisks: extraDisksArgv(m.runtime),

@@ -16,7 +16,7 @@ export async function qcow2Overlay(backing: string, file: string, diskGib: numbe
 const templateOf = (snapDir: string, diskGib: number) => path.join(snapDir, `overlay-${diskGib}G.qcow2`);
 
 /** The virtual size a qcow2 header gives (u64 at 24), or -1. */
-function virtualSize(file: string): number {
+export function virtualSize(file: string): number {
   const fd = fs.openSync(file, 'r');
   try {
     const head = Buffer.alloc(32);

@@ -1,0 +1,229 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { firstLine, run } from '../exec';
+import type { BootFiles, LiveMoveOps, MachineDriver, MachineSpec, MoveAccess, MoveEndpoint, MoveFile, MovePlan } from '../types';
+import type { HostInfo } from '@/lib/contracts/host';
+import { machineFiles } from './argv';
+import { virtualSize } from './overlay';
+import { backingChain } from './qcow2';
+import { Qmp } from './qmp';
+import { diskOf, qemuRuntime } from './runtime';
+
+/** The machine's own files a move carries (those present): its SSH identity and pin, and its console log. */
+const OWN = ['id_ed25519', 'id_ed25519.pub', 'ssh_host_key.sha256', 'serial.log'];
+/** Names QEMU's block graph gets for a move (the mirror's target on the sender, its job, the receiver's export). */
+const MIRROR_TARGET = 'hangar-move-target';
+const MIRROR_JOB = 'hangar-move';
+const EXPORT = 'hangar-move';
+/** The most of the guest's stop QEMU aims for at the switch (ms); under TCG the stop is usually well under it. */
+const DOWNTIME_LIMIT_MS = 300;
+
+const isQcow2 = (file: string): boolean => {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    return fs.readSync(fd, b, 0, 4, 0) === 4 && b.readUInt32BE(0) === 0x514649fb;
+  } finally {
+    fs.closeSync(fd);
+  }
+};
+
+async function qemuImg(argv: string[]): Promise<void> {
+  const r = await run(['qemu-img', ...argv], { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`qemu-img ${argv[0]} failed: ${firstLine(r.stderr)}`);
+}
+
+/** A TCP port free on `host` just now (the receiving qemu binds it a moment later). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The root disk's node in QEMU's block graph: the drive with a name of its own that is not a CD-ROM. */
+async function rootNode(q: Qmp): Promise<string> {
+  const blocks = await q.execute<{ device?: string; removable?: boolean; inserted?: { 'node-name'?: string } }[]>('query-block');
+  const node = blocks.find((b) => b.device && !b.removable && b.inserted?.['node-name'])?.inserted?.['node-name'];
+  if (!node) throw new Error('qemu shows no root disk to move');
+  return node;
+}
+
+/**
+ * QEMU VMs between nodes. The root disk's chain below the writable layer (the image's base and
+ * snapshot layers) never changes while the guest runs: it is copied first, and on the receiving
+ * node each copy is re-pointed at the copy below it. A stopped machine's writable layer is copied
+ * the same way. A running one moves the way libvirt and Proxmox move one without shared storage:
+ * the receiver starts the same command line on `-incoming` with a fresh writable layer exported
+ * over NBD, the sender mirrors its writable layer into it (`blockdev-mirror`, sync top) until both
+ * are in step, then migrates; QEMU keeps the mirror in step until the switch, so nothing is lost.
+ */
+export function qemuMove(driver: MachineDriver): MoveAccess {
+  const live: LiveMoveOps = {
+    async receive(m: MachineSpec, image: BootFiles, host: HostInfo, listen: string) {
+      const started = await driver.start(m, image, { host, migrateIn: true });
+      const spec = { ...m, runtime: started.runtime };
+      const endpoint: MoveEndpoint = { host: listen, migrate: await freePort(listen), nbd: await freePort(listen) };
+      const q = await Qmp.connect(machineFiles(m.dir).qmpSock);
+      try {
+        await q.execute('migrate-incoming', { uri: `tcp:${listen}:${endpoint.migrate}` });
+        await q.execute('nbd-server-start', { addr: { type: 'inet', data: { host: listen, port: String(endpoint.nbd) } } });
+        await q.execute('block-export-add', { type: 'nbd', id: EXPORT, 'node-name': await rootNode(q), name: EXPORT, writable: true });
+      } catch (err) {
+        await driver.stop(spec, { force: true, timeoutMs: 0 }).catch(() => undefined);
+        throw err;
+      } finally {
+        q.close();
+      }
+      return { runtime: started.runtime, endpoint };
+    },
+
+    async send(m, to, progress, signal) {
+      const q = await Qmp.connect(machineFiles(m.dir).qmpSock);
+      const log: string[] = [];
+      let mirroring = false;
+      try {
+        const node = await rootNode(q);
+        await q.execute('blockdev-add', {
+          driver: 'nbd',
+          'node-name': MIRROR_TARGET,
+          server: { type: 'inet', host: to.host, port: String(to.nbd) },
+          export: EXPORT,
+        });
+        await q.execute('blockdev-mirror', { 'job-id': MIRROR_JOB, device: node, target: MIRROR_TARGET, sync: 'top' });
+        mirroring = true;
+        for (;;) {
+          if (signal.aborted) throw new Error('the move was cancelled');
+          const jobs = await q.execute<{ device: string; ready?: boolean; offset?: number; len?: number }[]>('query-block-jobs');
+          const j = jobs.find((x) => x.device === MIRROR_JOB);
+          if (!j) throw new Error('the disk mirror ended before it was in step (the other node went away?)');
+          if (j.len) progress(Math.floor(((j.offset ?? 0) / j.len) * 30));
+          if (j.ready) break;
+          await sleep(50);
+        }
+        log.push('disk: the writable layer is mirrored to the other node and kept in step');
+        progress(30, 'Moving the memory');
+        await q.execute('migrate-set-parameters', { 'downtime-limit': DOWNTIME_LIMIT_MS, 'max-bandwidth': 8 * 2 ** 30 });
+        await q.execute('migrate', { uri: `tcp:${to.host}:${to.migrate}` });
+        for (;;) {
+          const s = await q.execute<{
+            status: string;
+            downtime?: number;
+            'total-time'?: number;
+            'error-desc'?: string;
+            ram?: { total: number; transferred: number; remaining: number };
+          }>('query-migrate');
+          if (s.status === 'completed') {
+            const sent = ((s.ram?.transferred ?? 0) / 2 ** 20).toFixed(1);
+            log.push(`memory: ${sent} MiB sent in ${s['total-time'] ?? '?'} ms; the guest stopped for ${s.downtime ?? '?'} ms`);
+            await q.execute('block-job-cancel', { device: MIRROR_JOB }).catch(() => undefined);
+            mirroring = false;
+            return { downtimeMs: s.downtime ?? 0, log };
+          }
+          if (s.status === 'failed' || s.status === 'cancelled') throw new Error(`the migration ${s.status}${s['error-desc'] ? `: ${s['error-desc']}` : ''}`);
+          if (signal.aborted) await q.execute('migrate_cancel').catch(() => undefined);
+          if (s.ram?.total) progress(30 + Math.min(65, Math.floor(((s.ram.total - s.ram.remaining) / s.ram.total) * 65)));
+          await sleep(30);
+        }
+      } catch (err) {
+        // The guest keeps running here: the mirror and its target go, and a guest a failed switch left stopped runs again.
+        if (mirroring) await q.execute('block-job-cancel', { device: MIRROR_JOB, force: true }).catch(() => undefined);
+        for (let i = 0; i < 100; i++) {
+          const jobs = await q.execute<{ device: string }[]>('query-block-jobs').catch(() => []);
+          if (!jobs.some((x) => x.device === MIRROR_JOB)) break;
+          await sleep(50);
+        }
+        await q.execute('blockdev-del', { 'node-name': MIRROR_TARGET }).catch(() => undefined);
+        const st = await q.execute<{ running: boolean }>('query-status').catch(() => null);
+        if (st && !st.running) await q.execute('cont').catch(() => undefined);
+        throw err;
+      } finally {
+        q.close();
+      }
+    },
+
+    async settle(m) {
+      const q = await Qmp.connect(machineFiles(m.dir).qmpSock);
+      try {
+        // QEMU runs the guest once the stream is whole (no -S): the export only has to go.
+        for (let i = 0; ; i++) {
+          const st = await q.execute<{ running: boolean; status: string }>('query-status');
+          if (st.running) break;
+          if (i > 600) throw new Error(`the guest is ${st.status} on this node after the move`);
+          await sleep(50);
+        }
+        await q.execute('nbd-server-stop').catch(() => undefined);
+      } finally {
+        q.close();
+      }
+    },
+  };
+
+  return {
+    live,
+
+    plan(m: MachineSpec, isLive: boolean): MovePlan {
+      const disk = diskOf(m);
+      const chain = backingChain(disk);
+      const below = chain.slice(1).reverse();
+      const frozen: MoveFile[] = below.map((p, i) => ({ name: `layer-${i}`, path: p }));
+      const own: MoveFile[] = isLive ? [] : [{ name: 'top', path: disk }];
+      for (const f of OWN) {
+        const p = path.join(m.dir, f);
+        if (fs.existsSync(p)) own.push({ name: `dir-${f}`, path: p });
+      }
+      return { frozen, own, meta: { diskBytes: virtualSize(disk), layers: below.length } };
+    },
+
+    async place(m, got, meta, isLive) {
+      fs.mkdirSync(m.dir, { recursive: true, mode: 0o700 });
+      fs.mkdirSync(m.layers, { recursive: true, mode: 0o700 });
+      const made: string[] = [];
+      try {
+        let below: string | null = null;
+        const layers = Number(meta.layers) || 0;
+        const put = async (from: string, label: string) => {
+          const to = path.join(m.layers, `${m.id}-${label}-${randomBytes(4).toString('hex')}.qcow2`);
+          fs.renameSync(from, to);
+          made.push(to);
+          if (below && isQcow2(to)) await qemuImg(['rebase', '-u', '-b', below, '-F', isQcow2(below) ? 'qcow2' : 'raw', to]);
+          below = to;
+          return to;
+        };
+        for (let i = 0; i < layers; i++) {
+          const f = got.get(`layer-${i}`);
+          if (!f) throw new Error(`layer ${i} of the disk did not arrive`);
+          await put(f, `moved${i}`);
+        }
+        let top: string;
+        if (isLive) {
+          const size = Number(meta.diskBytes);
+          if (!below || !(size > 0)) throw new Error('a live move needs the disk chain below the writable layer');
+          top = path.join(m.layers, `${m.id}-${randomBytes(4).toString('hex')}.qcow2`);
+          await qemuImg(['create', '-q', '-f', 'qcow2', '-b', below, '-F', isQcow2(below) ? 'qcow2' : 'raw', top, String(size)]);
+          made.push(top);
+        } else {
+          const f = got.get('top');
+          if (!f) throw new Error('the writable layer did not arrive');
+          top = await put(f, 'top');
+        }
+        for (const [name, file] of got) if (name.startsWith('dir-') && OWN.includes(name.slice(4))) fs.renameSync(file, path.join(m.dir, name.slice(4)));
+        const rt = qemuRuntime(m.runtime);
+        const { pid: _pid, ramPath: _r, ramShared: _s, standby: _st, standbyLoaded: _sl, ...kept } = rt;
+        // serialFrom stays: the console log came whole, so this boot's output starts where it did.
+        return { runtime: { ...kept, disk: top, pid: null, sshPort: null }, made };
+      } catch (err) {
+        for (const f of made) fs.rmSync(f, { force: true });
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import type { ApiClient } from '@/lib/api-client';
+import type { Job } from '@/lib/contracts/jobs';
+import type { MoveResult } from '@/lib/contracts/moves';
+import { client, jobDone, serialConsole, until } from './harness';
+import { adminSql } from './postgres';
+import { startTwoNodes, type TwoNodes } from './two-nodes';
+
+/**
+ * Moves between nodes (issue 21 step 6), on one two-node cluster shared by the file's tests: a
+ * running busybox VM moves live from A to B (QEMU's migration; its writable layer by a block mirror
+ * over NBD), its serial console typed into before and after; the same VM, stopped, moves back by
+ * copying its files; refusals come before anything moves; a migration whose receiving qemu is
+ * killed fails the job and leaves the VM running where it was, with nothing left on B.
+ */
+const DB = 'hangar_cluster_move';
+let nodes: TwoNodes | undefined;
+let api: ApiClient;
+let apiB: ApiClient;
+const consoles: Socket[] = [];
+
+const admin = (sql: string) => adminSql(inject('postgresUrl'), sql);
+const logOf = async (id: string) => (await api.jobs.logs(id)).items.map((l) => l.line).join('\n');
+const done = async (job: Job, ms = 300_000) => {
+  const j = await jobDone(api, job, ms);
+  if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error}\n${await logOf(j.id)}`);
+  return j;
+};
+/** qemu processes whose command line names `dir` (a node's data dir). */
+const qemusUnder = (dir: string): number[] =>
+  fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'latin1');
+        return cmd.startsWith('qemu-system') && cmd.includes(dir + '/');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+/** Files of the machine's own in a node's layers dir (its writable layer, copies of the layers below it). */
+const layersOf = (dataDir: string, id: string) =>
+  fs.existsSync(path.join(dataDir, 'layers')) ? fs.readdirSync(path.join(dataDir, 'layers')).filter((f) => f.startsWith(id)) : [];
+
+beforeAll(async () => {
+  await admin(`DROP DATABASE IF EXISTS ${DB}`);
+  await admin(`CREATE DATABASE ${DB}`);
+  const url = new URL(inject('postgresUrl'));
+  url.pathname = `/${DB}`;
+  nodes = await startTwoNodes(url.toString());
+  api = nodes.api;
+  apiB = client(nodes.b.url, nodes.token);
+  await done(await api.images.build({ kind: 'busybox' }), 300_000);
+  await done(await api.machines.create({ name: 'mv', image: 'busybox', memoryMib: 128, node: 'a' }), 180_000);
+}, 600_000);
+
+afterAll(async () => {
+  consoles.forEach((s) => s.close());
+  for (const m of (await api?.machines.list().catch(() => ({ items: [] })))?.items ?? [])
+    await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
+  await nodes?.stop();
+  await admin(`DROP DATABASE IF EXISTS ${DB}`).catch(() => undefined);
+}, 300_000);
+
+describe('moves between nodes', () => {
+  it('a running busybox VM moves live from A to B: its console goes on, the downtime is reported, nothing is left on A', async () => {
+    const { a, b, token } = nodes!;
+    const m = await api.machines.get('mv');
+    expect(m.node?.name).toBe('a');
+    expect(m.capabilities.move).toMatchObject({ available: true, live: { available: true } });
+    const before = await serialConsole(a.url, token, m.id, 'move-before', consoles);
+    await before.waitFor('/# ');
+    before.type('echo before-$((40+2))-move\n');
+    await before.waitFor('before-42-move');
+    const pidA = qemusUnder(a.dataDir);
+    expect(pidA.length).toBe(1);
+
+    const closed = new Promise<{ reason: string }>((r) => before.s.once('closed', r));
+    const job = await done(await api.machines.move('mv', { node: 'b' }), 300_000);
+    const result = job.result as MoveResult;
+    console.log(`live move: downtime ${result.downtimeMs} ms, ${result.totalS.toFixed(1)} s in all, ${result.bytes} bytes copied ahead`);
+    expect(result).toMatchObject({ machine: m.id, from: 'a', to: 'b', live: true });
+    expect(typeof result.downtimeMs).toBe('number');
+    const log = await logOf(job.id);
+    expect(log).toMatch(/the guest was stopped \d+ ms/);
+    expect(log).toMatch(/sizes and SHA-256 checked/);
+    // The console on A closed (its machine left); one opened now reaches B and the guest answers.
+    await closed;
+    const moved = await api.machines.get('mv');
+    expect(moved).toMatchObject({ state: 'running', node: { name: 'b' } });
+    const after = await serialConsole(a.url, token, m.id, 'move-after', consoles);
+    expect(after.reply.ok && after.reply.replay).toContain('before-42-move');
+    after.type('echo after-$((50+5))-move\n');
+    await after.waitFor('after-55-move');
+    expect((await apiB.machines.exec('mv', ['sh', '-c', 'echo still $((6*7))'])).stdout).toContain('still 42');
+    // A's qemu and files are gone; B runs it.
+    await until(() => pidA.every((p) => !fs.existsSync(`/proc/${p}`)), "A's qemu gone", 30_000);
+    expect(fs.existsSync(path.join(a.dataDir, 'machines', m.id))).toBe(false);
+    expect(layersOf(a.dataDir, m.id)).toEqual([]);
+    expect(qemusUnder(b.dataDir).length).toBe(1);
+    expect(fs.existsSync(path.join(b.dataDir, 'machines', m.id))).toBe(true);
+  }, 600_000);
+
+  it('refusals come before anything moves: the same node, an unknown one, a draining one, not enough memory there', async () => {
+    await expect(api.machines.move('mv', { node: 'b' })).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/on node b already/) });
+    await expect(api.machines.move('mv', { node: 'nope' })).rejects.toMatchObject({ status: 404 });
+    await api.nodes.drain('a');
+    try {
+      await expect(api.machines.move('mv', { node: 'a' })).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/draining/) });
+    } finally {
+      await api.nodes.undrain('a');
+    }
+    // Not enough memory on B: B's limit (its own setting, read by B) lowered under what a stopped machine asks for.
+    await done(await api.machines.create({ name: 'mv-big', image: 'busybox', memoryMib: 8192, start: false, node: 'a' }));
+    const limit = (await apiB.settings.get()).memoryLimit;
+    await apiB.settings.update({ memoryLimit: 0.1 });
+    try {
+      await expect(api.machines.move('mv-big', { node: 'b' })).rejects.toMatchObject({
+        status: 409,
+        message: expect.stringMatching(/node b cannot take it: Not enough host memory/),
+      });
+    } finally {
+      await apiB.settings.update({ memoryLimit: limit });
+    }
+    expect((await api.machines.get('mv-big')).node?.name).toBe('a');
+    await jobDone(api, await api.machines.destroy('mv-big'));
+    // The move's job never started: no job names the machine with kind machine.move but the first one.
+    const moves = (await api.jobs.list({ limit: 100 })).items.filter((j) => j.kind === 'machine.move');
+    expect(moves.length).toBe(1);
+  }, 300_000);
+
+  it('a stopped VM moves back to A by copying its files, and boots there', async () => {
+    const { a, b } = nodes!;
+    const id = (await api.machines.get('mv')).id;
+    await done(await api.machines.act('mv', 'stop', { force: true }), 120_000);
+    const job = await done(await api.machines.move('mv', { node: 'a' }), 300_000);
+    expect(job.result).toMatchObject({ live: false, downtimeMs: null, from: 'b', to: 'a' });
+    expect(await api.machines.get('mv')).toMatchObject({ state: 'stopped', node: { name: 'a' } });
+    expect(fs.existsSync(path.join(b.dataDir, 'machines', id))).toBe(false);
+    expect(layersOf(b.dataDir, id)).toEqual([]);
+    await done(await api.machines.act('mv', 'start'), 180_000);
+    const ran = await until(
+      async () => (await api.machines.exec('mv', ['sh', '-c', 'echo back on $((1+1))']).catch(() => null))?.stdout,
+      'exec on A after the move back',
+      120_000,
+      1000,
+    );
+    expect(ran).toContain('back on 2');
+    expect(qemusUnder(a.dataDir).length).toBe(1);
+  }, 600_000);
+
+  it('a migration whose receiving qemu is killed fails with the reason; the VM keeps running on A and B keeps nothing', async () => {
+    const { a, b, token } = nodes!;
+    const id = (await api.machines.get('mv')).id;
+    const pidA = qemusUnder(a.dataDir);
+    const job = await api.machines.move('mv', { node: 'b' });
+    // B's qemu waiting for the stream: killed as soon as it shows.
+    const victim = await until(() => qemusUnder(b.dataDir)[0], "B's receiving qemu", 120_000, 20);
+    process.kill(victim, 'SIGKILL');
+    const failed = await jobDone(api, job, 300_000);
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(/Moving mv to node b failed: .*keeps running on node a/);
+    expect(await api.machines.get('mv')).toMatchObject({ state: 'running', node: { name: 'a' } });
+    expect(qemusUnder(a.dataDir)).toEqual(pidA);
+    const c = await serialConsole(a.url, token, id, 'move-failed', consoles);
+    c.type('echo alive-$((7*6))-here\n');
+    await c.waitFor('alive-42-here');
+    await until(() => !fs.existsSync(path.join(b.dataDir, 'machines', id)), "B's files removed", 30_000);
+    expect(layersOf(b.dataDir, id)).toEqual([]);
+    expect(qemusUnder(b.dataDir)).toEqual([]);
+    expect(fs.readdirSync(path.join(b.dataDir, 'moves')).filter((f) => f.endsWith('.part'))).toEqual([]);
+  }, 600_000);
+});
