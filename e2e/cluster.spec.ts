@@ -54,12 +54,12 @@ test('two nodes: both on the Nodes page, the Node column in the machines list, a
   await page.getByRole('button', { name: '+ New machine' }).click();
   const node = page.getByTestId('new-machine-node');
   await expect(node).toBeVisible();
-  await expect(node.locator('option')).toHaveText(['Where its image is', 'a', 'b']);
-  // Pinned to A, which does not hold busybox: the server says where it is, in the form.
-  await page.getByLabel('Name', { exact: true }).fill('pinned-a');
-  await node.selectOption('a');
+  await expect(node.locator('option')).toHaveText(['Least loaded node', 'a', 'b']);
+  // Placed by load, with more memory than either node has room for: the server names each node's reason, in the form.
+  await page.getByLabel('Name', { exact: true }).fill('too-big');
+  await page.getByLabel('Memory (MiB)').fill('65536');
   await page.getByRole('button', { name: 'Create and start' }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'Image busybox is on node b' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'No node can take this machine' })).toBeVisible();
   // The pointer off the button (its hover colour is not what the page shows).
   await page.mouse.move(0, 0);
   expect(await axeProblems(page)).toEqual([]);

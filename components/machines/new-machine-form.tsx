@@ -167,7 +167,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
         >
           Node
           <select name="node" className={field} defaultValue="" data-testid="new-machine-node">
-            <option value="">Where its image is</option>
+            <option value="">Least loaded node</option>
             {nodes.map((n) => {
               const why = !n.online
                 ? 'offline'

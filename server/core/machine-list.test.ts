@@ -38,7 +38,11 @@ beforeEach(async () => {
   store = openDatabase({ sqlitePath: path.join(dir, 'db.sqlite'), migrationsDir: path.resolve('db/migrations') });
   await store.migrate();
   bus = new EventBus();
-  reader = { all: async () => (await listMachineRows(store)).map(view), byIds: async (ids) => (await getMachineRowsByIds(store, ids)).map(view) };
+  reader = {
+    all: async () => (await listMachineRows(store)).map(view),
+    byIds: async (ids) => (await getMachineRowsByIds(store, ids)).map(view),
+    one: async (ref) => (await listMachineRows(store)).map(view).find((m) => m.id === ref || m.name === ref),
+  };
   for (const n of ['m-c', 'm-a', 'm-b']) await add(n);
 });
 afterEach(async () => {
@@ -57,6 +61,17 @@ describe('MachineList', () => {
     expect(p1.items.map((m: { name: string }) => m.name)).toEqual(['m-a', 'm-b']);
     const p2 = JSON.parse((await list.page(decodeCursor(p1.next), 2)).json);
     expect(p2).toMatchObject({ items: [{ name: 'm-c' }], next: null });
+  });
+
+  it('finds a machine another node made before its notice arrives (by name and id), and then lists it', async () => {
+    const list = new MachineList(reader, bus);
+    expect((await list.items()).map((m) => m.name)).toEqual(['m-a', 'm-b', 'm-c']);
+    const e = await add('m-e');
+    expect((await list.one('m-e'))?.machine.id).toBe(e.id);
+    const f = await add('m-f');
+    expect((await list.one(f.id))?.machine.name).toBe('m-f');
+    expect(await list.one('m-none')).toBeUndefined();
+    expect((await list.items()).map((m) => m.name)).toEqual(['m-a', 'm-b', 'm-c', 'm-e', 'm-f']);
   });
 
   it('reads again only the machine that changed, and a new or removed one', async () => {

@@ -9,6 +9,8 @@ export interface MachineReader {
   all(): Promise<Machine[]>;
   /** The machines with these ids; a missing id is left out. */
   byIds(ids: string[]): Promise<Machine[]>;
+  /** One machine by id or name, or undefined. */
+  one(ref: string): Promise<Machine | undefined>;
 }
 
 interface Entry {
@@ -67,9 +69,15 @@ export class MachineList {
     if (!id && this.stale.size) {
       await this.fresh();
       const again = this.idOf.get(ref);
-      return again ? this.entries!.get(again) : undefined;
+      if (again) return this.entries!.get(again);
     }
-    return undefined;
+    // Not in the list: none, or one made since the last change heard of (by another node of a cluster, whose notice
+    // is still on its way): its row, read once, joins the list.
+    const m = await this.read.one(ref);
+    if (!m) return undefined;
+    this.changed(m.id);
+    await this.reread([m.id]);
+    return this.entries!.get(m.id);
   }
 
   /** `{ items, next: null }` of every machine. */

@@ -83,6 +83,10 @@ export class MachineService implements MonitoredMachines {
       {
         all: async () => (await listMachineRows(store)).map((r) => this.views.view(r)),
         byIds: async (ids) => (await getMachineRowsByIds(store, ids)).map((r) => this.views.view(r)),
+        one: async (ref) => {
+          const row = await getMachineRow(store, isValidId(ref) ? { id: ref } : { name: ref });
+          return row ? this.views.view(row) : undefined;
+        },
       },
       bus,
     );
