@@ -23,6 +23,10 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
+  // The machines first (far-1 runs after its move): a node's stop leaves its VMs running, as a restart must.
+  if (nodes)
+    for (const m of (await nodes.api.machines.list().catch(() => ({ items: [] }))).items)
+      await jobDone(nodes.api, await nodes.api.machines.destroy(m.name), 120_000).catch(() => undefined);
   await nodes?.stop();
   await pg?.stop();
 });
