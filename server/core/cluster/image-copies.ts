@@ -17,7 +17,7 @@ import { ConflictError, UnavailableError } from '../errors';
 import { packImage, unpackImage } from '../image-archive';
 import { resolveInside } from '../paths';
 import type { Cluster } from './cluster';
-import { causeOf, fetchFromNode, mib } from './transfer';
+import { askToSweep, fetchFromNode, mib } from './transfer';
 
 export const imageArchivePath = (imageId: string) => `/api/internal/images/${encodeURIComponent(imageId)}/archive`;
 export const IMAGE_COPY_SWEEP_PATH = '/api/internal/image-copies/sweep';
@@ -189,21 +189,7 @@ export class ImageCopyService {
     if (!this.d.cluster.enabled) return;
     const nodes = new Set((await imageCopiesOf(this.d.store, imageId)).map((c) => c.nodeId));
     if (nodes.delete(this.d.cluster.self.id)) await this.sweep();
-    await Promise.all(
-      [...nodes].map(async (nodeId) => {
-        try {
-          const n = this.d.cluster.requireOnline(nodeId);
-          const res = await fetch(n.url.replace(/\/+$/, '') + IMAGE_COPY_SWEEP_PATH, {
-            method: 'POST',
-            headers: this.d.cluster.sign('POST', IMAGE_COPY_SWEEP_PATH),
-            signal: AbortSignal.timeout(60_000),
-          });
-          if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        } catch (err) {
-          console.error(`image copies: node ${nodeId} will remove its copy of ${imageId} at its next sweep (${causeOf(err)})`);
-        }
-      }),
-    );
+    await askToSweep(this.d.cluster, nodes, IMAGE_COPY_SWEEP_PATH, `copy of image ${imageId}`);
   }
 
   start(): void {

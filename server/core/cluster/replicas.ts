@@ -15,7 +15,7 @@ import { resolveInside } from '../paths';
 import { unpackReplica } from '../snapshot-archive';
 import { layersInUse, type LayerOwners } from '../snapshot-gc';
 import type { Cluster } from './cluster';
-import { causeOf, fetchFromNode, mib, type TransferFrom } from './transfer';
+import { askToSweep, fetchFromNode, mib, type TransferFrom } from './transfer';
 
 /** Where a node's replicas are (DATA/replicas/SNAPSHOT_ID), and the internal route another node streams a snapshot's archive from. */
 export const replicaArchivePath = (snapshotId: string) => `/api/internal/snapshots/${encodeURIComponent(snapshotId)}/archive`;
@@ -231,21 +231,7 @@ export class ReplicaService {
     const copies = await copiesOfAny(this.d.store, ids);
     const nodes = new Set(copies.map((c) => c.nodeId));
     if (nodes.delete(this.d.cluster.self.id)) await this.sweep();
-    await Promise.all(
-      [...nodes].map(async (nodeId) => {
-        try {
-          const n = this.d.cluster.requireOnline(nodeId);
-          const res = await fetch(n.url.replace(/\/+$/, '') + REPLICA_SWEEP_PATH, {
-            method: 'POST',
-            headers: this.d.cluster.sign('POST', REPLICA_SWEEP_PATH),
-            signal: AbortSignal.timeout(60_000),
-          });
-          if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        } catch (err) {
-          console.error(`replicas: node ${nodeId} will remove its copies of ${ids.join(', ')} at its next sweep (${causeOf(err)})`);
-        }
-      }),
-    );
+    await askToSweep(this.d.cluster, nodes, REPLICA_SWEEP_PATH, `copies of ${ids.join(', ')}`);
   }
 
   /** The sweep at start and every minute (a node that was offline at a delete removes its copies when back). */

@@ -95,3 +95,26 @@ export async function fetchFromNode(o: TransferOptions): Promise<number> {
 
 export const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 export const causeOf = (err: unknown) => (err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err));
+
+/**
+ * After a delete on the holder: each other node with a copy is asked to remove it now (POST to its
+ * node-signed `sweepPath`, awaited). One that cannot be reached removes it at its own next sweep
+ * (at its start and every minute), so nothing waits on it.
+ */
+export async function askToSweep(cluster: Cluster, nodeIds: Iterable<string>, sweepPath: string, what: string): Promise<void> {
+  await Promise.all(
+    [...nodeIds].map(async (nodeId) => {
+      try {
+        const n = cluster.requireOnline(nodeId);
+        const res = await fetch(n.url.replace(/\/+$/, '') + sweepPath, {
+          method: 'POST',
+          headers: cluster.sign('POST', sweepPath),
+          signal: AbortSignal.timeout(60_000),
+        });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      } catch (err) {
+        console.error(`node ${nodeId} will remove its ${what} at its next sweep (${causeOf(err)})`);
+      }
+    }),
+  );
+}
