@@ -69,7 +69,9 @@ export async function runLight(o: RunArgs): Promise<number | null> {
   };
   const post = async (path: string, init: { body: string | ReadableStream<Uint8Array>; type: string }) => {
     try {
-      return await f(`${cfg.url}/api${path}`, { method: 'POST', headers: { ...auth, 'content-type': init.type }, body: init.body });
+      // duplex: a streamed body (stdin) needs it where the request goes to fetch (https).
+      const streamed = typeof init.body === 'string' ? {} : { duplex: 'half' };
+      return await f(`${cfg.url}/api${path}`, { method: 'POST', headers: { ...auth, 'content-type': init.type }, body: init.body, ...streamed } as RequestInit);
     } catch (err) {
       const cause = err instanceof Error && err.cause instanceof Error ? `: ${(err.cause as Error & { code?: string }).code ?? err.cause.message}` : '';
       throw new ApiError(0, 'network', `Cannot reach Hangar at ${cfg.url}: ${err instanceof Error ? err.message : String(err)}${cause}`);
