@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Image, PullImageBody, PullResult } from '@/lib/contracts/images';
 import type { Job } from '@/lib/contracts/jobs';
 import { formatBytes } from '@/lib/format';
@@ -61,9 +62,10 @@ export class OciImageService {
     for (const e of fs.readdirSync(this.paths.tmp))
       if (e.startsWith('pull-') || e.startsWith('import-') || e.startsWith('auth-'))
         fs.rmSync(resolveInside(this.paths.tmp, e), { recursive: true, force: true });
-    // c/storage sets up its overlay driver (its checks, its files, the run root's locks) on its first use after a start:
-    // done now, in the background, so the first pull after a start does not wait for it.
-    void touchStore(this.paths).catch(() => undefined);
+    // c/storage sets up its overlay driver (its checks, the run root's locks, its private mount of the store) on its
+    // first use after a start: for a store that has been used, done now in the background, so the first pull after a
+    // restart does not wait ~0.4 s for it. A store never used is left alone until its first pull.
+    if (fs.existsSync(path.join(this.paths.storage, 'overlay'))) void touchStore(this.paths).catch(() => undefined);
   }
 
   private parse(raw: string): ImageRef {
