@@ -52,6 +52,8 @@ const IMAGE_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
  * `command`: a VM runs CMD through exec). Any other refusal is the answer.
  */
 export async function runLight(o: RunArgs): Promise<number | null> {
+  // A local archive (oci-archive:, docker-archive:, oci:) is uploaded by the whole path: the server never reads our files.
+  if (/^(oci-archive|docker-archive|oci):/.test(o.ref)) return null;
   const cfg = loadConfig();
   const f = lightFetch();
   const auth: Record<string, string> = cfg.token ? { authorization: `Bearer ${cfg.token}` } : {};

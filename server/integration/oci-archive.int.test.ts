@@ -60,6 +60,9 @@ describe('image archives', () => {
     expect(img.recipe).toMatchObject({ source: 'docker-archive:saved.tar', refs: ['example.org/team/arch:v1'] });
     const ran = await cli(['run', '--rm', 'example.org/team/arch:v1']);
     expect([ran.code, ran.stdout.trim()]).toEqual([0, 'archive says hello']);
+    // The archive itself with a command (its entrypoint is sh -c): uploaded by the CLI (the same digest: reused), then run.
+    const fromFile = await cli(['run', '--rm', `docker-archive:${file}`, '--', 'echo from the file']);
+    expect([fromFile.code, fromFile.stdout], fromFile.stderr).toEqual([0, 'from the file\n']);
     expect(leftovers()).toEqual([]);
   });
 
