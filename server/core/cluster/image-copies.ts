@@ -17,7 +17,7 @@ import { ConflictError, UnavailableError } from '../errors';
 import { packImage, unpackImage } from '../image-archive';
 import { resolveInside } from '../paths';
 import type { Cluster } from './cluster';
-import { askToSweep, fetchFromNode, mib } from './transfer';
+import { askToSweep, sweepEvery, fetchFromNode, mib } from './transfer';
 
 export const imageArchivePath = (imageId: string) => `/api/internal/images/${encodeURIComponent(imageId)}/archive`;
 export const IMAGE_COPY_SWEEP_PATH = '/api/internal/image-copies/sweep';
@@ -194,10 +194,7 @@ export class ImageCopyService {
 
   start(): void {
     if (!this.d.cluster.enabled || this.timer) return;
-    const tick = () => void this.sweep().catch((err: Error) => console.error('image copy sweep failed:', err.message));
-    tick();
-    this.timer = setInterval(tick, SWEEP_MS);
-    this.timer.unref();
+    this.timer = sweepEvery(SWEEP_MS, 'image copy sweep', () => this.sweep());
   }
 
   stop(): void {

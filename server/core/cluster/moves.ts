@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Store } from '@/db/client';
+import { readJsonLines } from '@/lib/client/ndjson';
 import type { Job } from '@/lib/contracts/jobs';
 import type { Machine } from '@/lib/contracts/machines';
 import { moveReceiveLineSchema, type MoveBody, type MoveReceiveBody, type MoveReceiveLine, type MoveResult } from '@/lib/contracts/moves';
@@ -171,34 +172,31 @@ export class MoveService {
   private async receiveOn(to: { id: string; name: string; url: string }, body: MoveReceiveBody, ctx: JobContext) {
     const res = await this.post(to, MOVE_PATHS.receive, body, ctx.signal);
     if (!res.body) throw new UnavailableError(`node ${to.name} answered without a body`);
-    const decoder = new TextDecoder();
-    let buf = '';
     let ready: Extract<MoveReceiveLine, { t: 'ready' }> | null = null;
-    const take = (text: string) => {
-      const line = moveReceiveLineSchema.parse(JSON.parse(text));
+    const take = (v: unknown) => {
+      const line = moveReceiveLineSchema.parse(v);
       if (line.t === 'progress') {
         ctx.progress(5 + Math.floor(line.pct * 0.55), line.line);
         if (line.line) ctx.log(`node ${to.name}: ${line.line}`);
       } else if (line.t === 'error') throw new Error(line.message);
       else ready = line;
     };
-    const reader = res.body.getReader();
-    for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (err) {
-        throw new Error(`node ${to.name} went away while it took the machine (${causeOf(err)})`, { cause: err });
-      }
-      if (chunk.done) break;
-      buf += decoder.decode(chunk.value, { stream: true });
-      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-        const text = buf.slice(0, i).trim();
-        buf = buf.slice(i + 1);
-        if (text) take(text);
+    // A read that fails is the node going away; a line saying `error` is its refusal.
+    const answer = res.body;
+    async function* chunks() {
+      const reader = answer.getReader();
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (err) {
+          throw new Error(`node ${to.name} went away while it took the machine (${causeOf(err)})`, { cause: err });
+        }
+        if (chunk.done) return;
+        yield chunk.value;
       }
     }
-    if (buf.trim()) take(buf.trim());
+    await readJsonLines(chunks(), take);
     if (!ready) throw new Error(`node ${to.name} stopped answering before it had the machine`);
     return ready as Extract<MoveReceiveLine, { t: 'ready' }>;
   }

@@ -15,7 +15,7 @@ import { resolveInside } from '../paths';
 import { unpackReplica } from '../snapshot-archive';
 import { layersInUse, type LayerOwners } from '../snapshot-gc';
 import type { Cluster } from './cluster';
-import { askToSweep, fetchFromNode, mib, type TransferFrom } from './transfer';
+import { askToSweep, sweepEvery, fetchFromNode, mib, type TransferFrom } from './transfer';
 
 /** Where a node's replicas are (DATA/replicas/SNAPSHOT_ID), and the internal route another node streams a snapshot's archive from. */
 export const replicaArchivePath = (snapshotId: string) => `/api/internal/snapshots/${encodeURIComponent(snapshotId)}/archive`;
@@ -237,10 +237,7 @@ export class ReplicaService {
   /** The sweep at start and every minute (a node that was offline at a delete removes its copies when back). */
   start(): void {
     if (!this.d.cluster.enabled || this.timer) return;
-    const tick = () => void this.sweep().catch((err: Error) => console.error('replica sweep failed:', err.message));
-    tick();
-    this.timer = setInterval(tick, SWEEP_MS);
-    this.timer.unref();
+    this.timer = sweepEvery(SWEEP_MS, 'replica sweep', () => this.sweep());
   }
 
   stop(): void {

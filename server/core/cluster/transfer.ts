@@ -118,3 +118,12 @@ export async function askToSweep(cluster: Cluster, nodeIds: Iterable<string>, sw
     }),
   );
 }
+
+/** A node's sweep of its copies, now and every `ms` after (errors logged, never thrown); the timer does not keep the process up. */
+export function sweepEvery(ms: number, what: string, sweep: () => Promise<unknown>): NodeJS.Timeout {
+  const tick = () => void sweep().catch((err: Error) => console.error(`${what} failed:`, err.message));
+  tick();
+  const timer = setInterval(tick, ms);
+  timer.unref();
+  return timer;
+}
