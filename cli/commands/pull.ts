@@ -6,6 +6,7 @@ import type { ApiClient } from '@/lib/api-client';
 import { imageKinds, pullResultSchema } from '@/lib/contracts/images';
 import { formatBytes } from '@/lib/format';
 import { loadConfig } from '../config';
+import { LOCAL_ARCHIVE } from '../local-archive';
 import { followJob } from '../follow';
 import { fileBody } from '../upload';
 import { CliError, printJson } from '../output';
@@ -30,9 +31,6 @@ export async function isLocalImage(api: PullApi, s: string): Promise<boolean> {
   return (await api.images.list()).items.some((i) => i.name === s);
 }
 
-/** `oci-archive:FILE`, `docker-archive:FILE` (what docker/podman save write) or `oci:DIR` (an OCI layout): a local image, uploaded. */
-const LOCAL = /^(oci-archive|docker-archive|oci):(.+)$/;
-
 /** The archive as an upload body: the file as it is, or an OCI layout directory put into a tar on the way. */
 async function archiveBody(kind: string, where: string): Promise<{ body: ReadableStream<Uint8Array>; name: string }> {
   const abs = path.resolve(where);
@@ -48,7 +46,7 @@ async function archiveBody(kind: string, where: string): Promise<{ body: Readabl
 
 /** Pull REF (a job; its progress on stderr unless quiet) and return what it became. */
 export async function pullImage(api: PullApi, ref: string, opts: { policy: 'always' | 'missing'; quiet: boolean }) {
-  const local = LOCAL.exec(ref);
+  const local = LOCAL_ARCHIVE.exec(ref);
   const archive = local ? await archiveBody(local[1], local[2]) : null;
   const job = archive ? await api.images.importArchive(archive.body, archive.name) : await api.images.pull({ ref, policy: opts.policy });
   const done = job.state === 'succeeded' ? job : await followJob(api, job, opts.quiet);

@@ -6,6 +6,7 @@ import { containerNetworks, driverKinds } from '@/lib/contracts/machine-kinds';
 import type { RunOnceBody, RunOnceEvent } from '@/lib/contracts/machines';
 import { loadConfig } from '../config';
 import { lightFetch } from '../http';
+import { LOCAL_ARCHIVE } from '../local-archive';
 import { CliError } from '../output';
 
 const USAGE = 'Usage: hangar run [-it] [--rm] [--driver nspawn|podman|qemu] [--network private|nat|host] [--name NAME] [--node NODE] IMAGE [-- CMD [ARGS...]]';
@@ -53,7 +54,7 @@ const IMAGE_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
  */
 export async function runLight(o: RunArgs): Promise<number | null> {
   // A local archive (oci-archive:, docker-archive:, oci:) is uploaded by the whole path: the server never reads our files.
-  if (/^(oci-archive|docker-archive|oci):/.test(o.ref)) return null;
+  if (LOCAL_ARCHIVE.test(o.ref)) return null;
   const cfg = loadConfig();
   const f = lightFetch();
   const auth: Record<string, string> = cfg.token ? { authorization: `Bearer ${cfg.token}` } : {};
