@@ -150,6 +150,7 @@ test.describe.serial('dashboard', () => {
     await page.keyboard.type(`pause ${names.b}`);
     await expect(palette.getByRole('option', { selected: true })).toContainText(`Pause ${names.b}`);
     await page.keyboard.press('Enter');
+    await expect(page.getByText(`Pause ${names.b}: started`)).toBeVisible();
     await expect(page.getByTestId('machine-state')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
     await page.keyboard.press('Control+k');
     await page.keyboard.type(`resume ${names.b}`);

@@ -1,5 +1,5 @@
-import { QueryClient } from '@tanstack/react-query';
-import { describe, expect, it } from 'vitest';
+import { QueryClient, QueryObserver } from '@tanstack/react-query';
+import { describe, expect, it, vi } from 'vitest';
 import type { Machine } from '@/lib/contracts/machines';
 import { keys } from '@/lib/queries';
 import { FrameBatch } from '@/components/ui/next-frame';
@@ -77,6 +77,26 @@ describe('machineEventBatch', () => {
     batch.push({ id: 'b', machine: null });
     batch.flush();
     expect(qc.getQueryData<Machine[]>(keys.machines())!.map((x) => x.id)).toEqual(['a']);
+    qc.clear();
+  });
+
+  it('fetches a machine again when a change arrives while its first fetch is in flight: the older answer is not kept', async () => {
+    const qc = new QueryClient();
+    const answers: ((x: Machine) => void)[] = [];
+    const observer = new QueryObserver(qc, { queryKey: keys.machine('n-a'), queryFn: () => new Promise<Machine>((resolve) => answers.push(resolve)) });
+    const seen: Machine['state'][] = [];
+    const stop = observer.subscribe((r) => r.data && seen.push(r.data.state));
+    expect(answers).toHaveLength(1);
+    const batch = machineEventBatch(qc, () => () => undefined);
+    batch.push({ id: 'a', machine: m('a', 'paused') });
+    batch.flush();
+    await vi.waitFor(() => expect(answers).toHaveLength(2));
+    // The first GET was answered before the pause; the second after it.
+    answers[0](m('a', 'running'));
+    answers[1](m('a', 'paused'));
+    await vi.waitFor(() => expect(qc.getQueryData<Machine>(keys.machine('n-a'))?.state).toBe('paused'));
+    expect(seen).not.toContain('running');
+    stop();
     qc.clear();
   });
 });

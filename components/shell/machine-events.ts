@@ -43,8 +43,17 @@ export function mergeMachines(list: Machine[], changes: MachineChange[]): Machin
  * list hundreds of times a second. A machine's own query is updated only where a page holds it.
  */
 export function machineEventBatch(qc: QueryClient, schedule?: (fn: () => void) => () => void): FrameBatch<MachineChange> {
+  // A fetch in flight when a change arrives may have been answered before it: its answer would
+  // put the old record back with no event to follow (a page opened just before a pause kept
+  // showing "running"). Such a query is fetched again; the answer in flight is dropped.
+  const refetchIfInFlight = (key: readonly unknown[]) => {
+    if (qc.getQueryState(key)?.fetchStatus !== 'fetching') return;
+    // Cancelled first: a query's first fetch is otherwise joined rather than started again.
+    void qc.cancelQueries({ queryKey: key, exact: true }).then(() => qc.refetchQueries({ queryKey: key, exact: true, type: 'active' }));
+  };
   return new FrameBatch<MachineChange>((changes) => {
     qc.setQueryData<Machine[]>(keys.machines(), (list) => (list ? mergeMachines(list, changes) : list));
+    refetchIfInFlight(keys.machines());
     let removed = false;
     const latest = new Map<string, MachineChange>();
     for (const c of changes) latest.set(c.id, c);
@@ -54,7 +63,10 @@ export function machineEventBatch(qc: QueryClient, schedule?: (fn: () => void) =
         continue;
       }
       // The machine page may be open under its id or its name.
-      for (const key of [keys.machine(c.machine.id), keys.machine(c.machine.name)]) if (qc.getQueryData(key) !== undefined) qc.setQueryData(key, c.machine);
+      for (const key of [keys.machine(c.machine.id), keys.machine(c.machine.name)]) {
+        if (qc.getQueryData(key) !== undefined) qc.setQueryData(key, c.machine);
+        refetchIfInFlight(key);
+      }
     }
     // What else a removal changes (counts, the machine's own query) comes from the server.
     if (removed) void qc.invalidateQueries({ queryKey: keys.machines() });
