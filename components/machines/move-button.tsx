@@ -35,6 +35,8 @@ export function MoveButton({ machine }: { machine: Machine }) {
   });
   if (nodes.length < 2 || (machine.state !== 'running' && machine.state !== 'stopped')) return null;
   const can = machine.state === 'running' ? machine.capabilities.move.live : machine.capabilities.move;
+  // A running machine keeps its memory (a VM's live migration), or is frozen, copied and started again there (a container).
+  const restart = machine.state === 'running' && machine.capabilities.move.running === 'restart';
   const why = !can.available ? can.reason : others.length === 0 ? 'No other node is online.' : null;
   function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -50,7 +52,14 @@ export function MoveButton({ machine }: { machine: Machine }) {
           setOpen(true);
         }}
         disabled={why !== null}
-        title={why ?? (machine.state === 'running' ? 'Move it to another node while it runs (live migration)' : 'Move it to another node')}
+        title={
+          why ??
+          (machine.state !== 'running'
+            ? 'Move it to another node'
+            : restart
+              ? 'Move it to another node: frozen while its files are copied, then started there'
+              : 'Move it to another node while it runs (live migration)')
+        }
         className={`rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-zinc-50 disabled:opacity-60
           dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800`}
       >
@@ -65,9 +74,12 @@ export function MoveButton({ machine }: { machine: Machine }) {
         >
           <h2 className="text-base font-semibold">Move {machine.name}</h2>
           <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
-            {machine.state === 'running'
-              ? 'It keeps running: its disk and memory are copied to the other node while it runs, and it stops only for the switch.'
-              : 'Its files are copied to the other node; it stays stopped.'}{' '}
+            {machine.state !== 'running'
+              ? 'Its files are copied to the other node; it stays stopped.'
+              : restart
+                ? 'It is frozen while its files are copied to the other node, then started there: its processes start again. ' +
+                  'If the move fails, it runs on here.'
+                : 'It keeps running: its disk and memory are copied to the other node while it runs, and it stops only for the switch.'}{' '}
             Its snapshots stay on node {machine.node?.name ?? 'this one'}.
           </p>
           <form onSubmit={onSubmit} aria-label="Move to a node" className="mt-4 grid gap-3">

@@ -70,9 +70,11 @@ export const driverDescriptionSchema = z.object({
   fork: featureSchema,
   /**
    * Moves to another node of a cluster (`hangar move NAME --to NODE`): a stopped machine by copying its
-   * files; a running one `live` (QEMU's migration: the guest keeps running) when that is available.
+   * files; a running one when `live` is available, the way `running` says: `memory` keeps the guest
+   * running (QEMU's migration), `restart` freezes it, copies its files and starts it on the other node
+   * (a container: its processes start again there; it runs on here if the move fails).
    */
-  move: featureSchema.extend({ live: featureSchema }),
+  move: featureSchema.extend({ live: featureSchema, running: z.enum(['memory', 'restart']) }),
   /**
    * Start, stop, restart, pause and resume: Hangar runs the machine's process. Not available for a
    * machine Hangar only reaches (an adopted server: its power is its own), with the reason.

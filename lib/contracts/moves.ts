@@ -16,7 +16,7 @@ export const moveResultSchema = z.object({
   from: z.string(),
   to: z.string(),
   live: z.boolean(),
-  /** A live move: how long the guest was stopped at the switch, as QEMU measured it (ms). */
+  /** A running machine's move: how long it was stopped at the switch (ms): as QEMU measured it, or for a restart from its freeze to its start there. */
   downtimeMs: z.number().nullable(),
   bytes: z.number(),
   totalS: z.number(),
@@ -52,6 +52,8 @@ export const moveReceiveBodySchema = z.object({
     runtime: z.record(z.string(), z.unknown()),
   }),
   live: z.boolean(),
+  /** A running machine moved by restart: started here once its files are placed. */
+  start: z.boolean().default(false),
   files: z.array(z.object({ name: moveFileNameSchema, bytes: z.number().int().nonnegative(), sha256: sha256Schema, frozen: z.boolean() })).max(64),
   meta: z.record(z.string(), z.unknown()),
 });

@@ -1381,7 +1381,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Move a machine to another node of the cluster (a running VM live: QEMU migration, the guest keeps running); returns the job. 404 for an unknown node; 409 before anything moves for the same node, a draining one, one without the driver or memory */
+    /** Move a machine to another node of the cluster (a running VM live: QEMU migration, the guest keeps running; a running container by restart: frozen, copied, started there); returns the job. 404 for an unknown node; 409 before anything moves for the same node, a draining one, one without the driver or memory */
     post: operations['moveMachine'];
     delete?: never;
     options?: never;
@@ -1415,7 +1415,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Take a machine another node moves here: fetch and check its files, and for a live move start it waiting (nodes only) */
+    /** Take a machine another node moves here: fetch and check its files; a live move starts it waiting, a restart starts it (nodes only) */
     post: operations['receiveMove'];
     delete?: never;
     options?: never;
@@ -7175,6 +7175,8 @@ export interface operations {
                   available: boolean;
                   reason: string | null;
                 };
+                /** @enum {string} */
+                running: 'memory' | 'restart';
               };
               power: {
                 available: boolean;
@@ -7539,6 +7541,8 @@ export interface operations {
                   available: boolean;
                   reason: string | null;
                 };
+                /** @enum {string} */
+                running: 'memory' | 'restart';
               };
               power: {
                 available: boolean;
@@ -12346,6 +12350,8 @@ export interface operations {
             };
           };
           live: boolean;
+          /** @default false */
+          start?: boolean;
           files: {
             name: string;
             bytes: number;
@@ -12745,6 +12751,8 @@ export interface operations {
                     available: boolean;
                     reason: string | null;
                   };
+                  /** @enum {string} */
+                  running: 'memory' | 'restart';
                 };
                 power: {
                   available: boolean;
@@ -13152,6 +13160,8 @@ export interface operations {
                   available: boolean;
                   reason: string | null;
                 };
+                /** @enum {string} */
+                running: 'memory' | 'restart';
               };
               power: {
                 available: boolean;
@@ -15686,6 +15696,8 @@ export interface operations {
                   available: boolean;
                   reason: string | null;
                 };
+                /** @enum {string} */
+                running: 'memory' | 'restart';
               };
               power: {
                 available: boolean;

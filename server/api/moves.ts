@@ -16,7 +16,8 @@ export const moveRoutes = [
     name: 'moveMachine',
     tag: 'machines',
     summary:
-      'Move a machine to another node of the cluster (a running VM live: QEMU migration, the guest keeps running); returns the job. ' +
+      'Move a machine to another node of the cluster (a running VM live: QEMU migration, the guest keeps running; a running container ' +
+      'by restart: frozen, copied, started there); returns the job. ' +
       '404 for an unknown node; 409 before anything moves for the same node, a draining one, one without the driver or memory',
     access: 'operator',
     machineGrant: 'operator',
@@ -51,7 +52,7 @@ export const moveRoutes = [
     path: '/internal/moves/receive',
     name: 'receiveMove',
     tag: 'nodes',
-    summary: 'Take a machine another node moves here: fetch and check its files, and for a live move start it waiting (nodes only)',
+    summary: 'Take a machine another node moves here: fetch and check its files; a live move starts it waiting, a restart starts it (nodes only)',
     access: 'node',
     body: moveReceiveBodySchema,
     response: z.unknown(),

@@ -233,15 +233,31 @@ export interface MovePlan {
  * its state (receive); the first node then sends it (send) and the second takes over (settle).
  */
 export interface MoveAccess {
-  plan(m: MachineSpec, live: boolean): MovePlan;
+  /**
+   * The files a move copies, listed (or packed into `tmp`, which the caller removes) on the node the
+   * machine leaves; `live`: it runs (moved live, or held by `hold` meanwhile).
+   */
+  plan(m: MachineSpec, live: boolean, tmp: string): MovePlan | Promise<MovePlan>;
   /**
    * On the receiving node (`m`: its dirs there, the record as the machine left): the files as they
    * arrived (name -> path), moved into place. Returns the machine's record here and every file made
    * outside `m.dir` (removed if the move fails).
    */
-  place(m: MachineSpec, got: Map<string, string>, meta: Record<string, unknown>, live: boolean): Promise<{ runtime: DriverRuntime; made: string[] }>;
-  /** Live moves (the description's `move.live`). */
+  place(
+    m: MachineSpec,
+    got: Map<string, string>,
+    meta: Record<string, unknown>,
+    live: boolean,
+    image: BootFiles | null,
+  ): Promise<{ runtime: DriverRuntime; made: string[] }>;
+  /** Live moves (the description's `move.live` with `running: 'memory'`). */
   readonly live?: LiveMoveOps;
+  /**
+   * Moves of a running machine by restart (`running: 'restart'`): held still (a container frozen)
+   * while its files are packed and copied, then started on the other node; the returned call lets it
+   * go on here when the move fails. It is destroyed here once the other node runs it.
+   */
+  hold?(m: MachineSpec): Promise<() => Promise<void>>;
 }
 
 /** Where the receiving side of a live move listens. */

@@ -5,6 +5,7 @@ import type { Socket } from 'socket.io-client';
 import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import type { MoveResult } from '@/lib/contracts/moves';
+import { importBusyboxRootfs } from './busybox-tree';
 import { client, jobDone, serialConsole, until } from './harness';
 import { adminSql } from './postgres';
 import { startTwoNodes, type TwoNodes } from './two-nodes';
@@ -14,7 +15,10 @@ import { startTwoNodes, type TwoNodes } from './two-nodes';
  * running busybox VM moves live from A to B (QEMU's migration; its writable layer by a block mirror
  * over NBD), its serial console typed into before and after; the same VM, stopped, moves back by
  * copying its files; refusals come before anything moves; a migration whose receiving qemu is
- * killed fails the job and leaves the VM running where it was, with nothing left on B.
+ * killed fails the job and leaves the VM running where it was, with nothing left on B. A running
+ * nspawn container standing on a snapshot's layer moves by restart (frozen, copied, started on B);
+ * one whose move fails is thawed and runs on. (Both nodes share this host's network namespace, where
+ * NAT leases, which are per node, would clash: its NAT lease on the other node is unit-tested.)
  */
 const DB = 'hangar_cluster_move';
 let nodes: TwoNodes | undefined;
@@ -57,6 +61,12 @@ beforeAll(async () => {
   apiB = client(nodes.b.url, nodes.token);
   await done(await api.images.build({ kind: 'busybox' }), 300_000);
   await done(await api.machines.create({ name: 'mv', image: 'busybox', memoryMib: 128, node: 'a' }), 180_000);
+  const tmp = fs.mkdtempSync('/tmp/hangar-it-move-');
+  try {
+    await importBusyboxRootfs(api, tmp, 'bb-mv');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }, 600_000);
 
 afterAll(async () => {
@@ -175,4 +185,70 @@ describe('moves between nodes', () => {
     expect(qemusUnder(b.dataDir)).toEqual([]);
     expect(fs.readdirSync(path.join(b.dataDir, 'moves')).filter((f) => f.endsWith('.part'))).toEqual([]);
   }, 600_000);
+
+  it('a running nspawn container moves by restart: frozen on A, its layers copied, started on B with its files', async () => {
+    const { a, b } = nodes!;
+    const ex = async (cmd: string) => (await api.machines.exec('ct-mv', ['/bin/sh', '-c', cmd])).stdout.trim();
+    // ct-mv is a fork of a snapshot: it stands on the snapshot's layer (a file in it), its own upper dir above.
+    await done(
+      await api.machines.create({
+        name: 'ct-src',
+        image: 'bb-mv',
+        driver: 'nspawn',
+        memoryMib: 128,
+        node: 'a',
+        command: ['/bin/sh', '-c', 'echo started-$((40+2)); exec /bin/sleep 100000'],
+      }),
+    );
+    await api.machines.exec('ct-src', ['/bin/sh', '-c', 'echo in-the-snapshot > /root/below']);
+    const snap = ((await done(await api.snapshots.checkpoint('ct-src', 'ct-src-point'))).result as { snapshot: string }).snapshot;
+    await done(await api.snapshots.fork(snap, { names: ['ct-mv'] }));
+    await jobDone(api, await api.machines.destroy('ct-src'));
+    const m = await api.machines.get('ct-mv');
+    expect(m).toMatchObject({ state: 'running', node: { name: 'a' } });
+    expect(m.capabilities.move).toMatchObject({ available: true, live: { available: true }, running: 'restart' });
+    await ex('echo in-its-upper > /root/above');
+    const job = await done(await api.machines.move('ct-mv', { node: 'b' }), 300_000);
+    const result = job.result as MoveResult;
+    console.log(`container move: stopped ${result.downtimeMs} ms, ${result.totalS.toFixed(1)} s in all, ${result.bytes} bytes`);
+    expect(result).toMatchObject({ machine: m.id, from: 'a', to: 'b', live: false, downtimeMs: expect.any(Number) });
+    expect(await logOf(job.id)).toMatch(/frozen here, started there/);
+    const moved = await api.machines.get('ct-mv');
+    expect(moved).toMatchObject({ state: 'running', node: { name: 'b' } });
+    // Through A's API (forwarded to B): both files, and its command started again there (the console log came along).
+    expect(await ex('cat /root/below /root/above')).toBe('in-the-snapshot\nin-its-upper');
+    expect((await apiB.machines.exec('ct-mv', ['/bin/cat', '/root/above'])).stdout.trim()).toBe('in-its-upper');
+    const log = await until(
+      async () => {
+        const text = fs.readFileSync(path.join(b.dataDir, 'machines', m.id, 'console.log'), 'utf8');
+        return text.split('started-42').length >= 3 ? text : null;
+      },
+      'the command started again on B',
+      30_000,
+    );
+    expect(log).toContain('started-42');
+    // A keeps the snapshot's layer (its snapshot stands on it) and nothing else of the machine.
+    expect(fs.existsSync(path.join(a.dataDir, 'machines', m.id))).toBe(false);
+    expect(layersOf(b.dataDir, m.id).filter((f) => f.includes('-lower-0-'))).toHaveLength(1);
+  }, 600_000);
+
+  it("a container's move that fails on the other node thaws it: it runs on where it was, and the other node keeps nothing", async () => {
+    const { a } = nodes!;
+    const id = (await api.machines.get('ct-mv')).id;
+    // A's moves dir made a file: A takes nothing (after B has frozen and packed the container).
+    const moves = path.join(a.dataDir, 'moves');
+    fs.rmSync(moves, { recursive: true, force: true });
+    fs.writeFileSync(moves, 'in the way');
+    try {
+      const failed = await jobDone(api, await api.machines.move('ct-mv', { node: 'a' }), 300_000);
+      expect(failed.state).toBe('failed');
+      expect(failed.error).toMatch(/Moving ct-mv to node a failed: .*keeps running on node b/);
+    } finally {
+      fs.rmSync(moves, { force: true });
+    }
+    expect(await api.machines.get('ct-mv')).toMatchObject({ state: 'running', node: { name: 'b' } });
+    // Not frozen: a command runs in it at once.
+    expect((await api.machines.exec('ct-mv', ['/bin/cat', '/root/above'])).stdout.trim()).toBe('in-its-upper');
+    expect(fs.existsSync(path.join(a.dataDir, 'machines', id))).toBe(false);
+  }, 300_000);
 });

@@ -47,6 +47,9 @@ interface Incoming {
   timer?: NodeJS.Timeout;
 }
 
+/** How a machine moves: stopped (its files copied), live (QEMU's migration) or by restart (held, copied, started there). */
+type MoveHow = 'stopped' | 'live' | 'restart';
+
 /** A receiving node that heard nothing more of a move for this long ends it (its sender went away). */
 const ORPHAN_MS = 15 * 60_000;
 
@@ -79,41 +82,54 @@ export class MoveService {
     if (target.id === cluster.self.id) throw new ConflictError(`${m.name} is on node ${target.name} already.`);
     const why = refusal(target, m.driver);
     if (why) throw new ConflictError(`Cannot move ${m.name}: ${why}.`);
-    const live = m.state === 'running';
-    if (!live && m.state !== 'stopped' && m.state !== 'failed') throw new ConflictError(`Cannot move ${m.name}: it is ${m.state}.`);
-    const can = live ? m.capabilities.move.live : m.capabilities.move;
+    const running = m.state === 'running';
+    if (!running && m.state !== 'stopped' && m.state !== 'failed') throw new ConflictError(`Cannot move ${m.name}: it is ${m.state}.`);
+    const can = running ? m.capabilities.move.live : m.capabilities.move;
+    // A running machine moves live (its memory kept) or by restart (held, copied, started there), as its driver describes it.
+    const how: MoveHow = !running ? 'stopped' : m.capabilities.move.running === 'memory' ? 'live' : 'restart';
     const driver = machines.driver(m.driver);
-    if (!can.available || !driver.move || (live && !driver.move.live))
-      throw new ConflictError(`Cannot move ${m.name}${live ? ' while it runs' : ''}: ${can.reason ?? 'its driver does not move machines'}.`);
+    if (!can.available || !driver.move || (how === 'live' && !driver.move.live) || (how === 'restart' && !driver.move.hold))
+      throw new ConflictError(`Cannot move ${m.name}${running ? ' while it runs' : ''}: ${can.reason ?? 'its driver does not move machines'}.`);
     machines.locks.assertFree(m.id);
     const to = cluster.requireOnline(target.id);
     await this.call(to, MOVE_PATHS.check, { machineId: m.id, driver: m.driver, memoryMib: m.memoryMib, ports: m.ports });
-    const title = `Move ${m.name} to node ${target.name}${live ? ' (live)' : ''}`;
-    return machines.lockedJob(p, m, 'moving', { kind: 'machine.move', title }, (ctx) => this.run(m, driver, to, live, ctx));
+    const title = `Move ${m.name} to node ${target.name}${how === 'stopped' ? '' : ` (${how})`}`;
+    return machines.lockedJob(p, m, 'moving', { kind: 'machine.move', title }, (ctx) => this.run(m, driver, to, how, ctx));
   }
 
-  private async run(m: Machine, driver: MachineDriver, to: { id: string; name: string; url: string }, live: boolean, ctx: JobContext): Promise<MoveResult> {
+  private async run(m: Machine, driver: MachineDriver, to: { id: string; name: string; url: string }, how: MoveHow, ctx: JobContext): Promise<MoveResult> {
     const { machines, cluster } = this.d;
     const t0 = performance.now();
+    const live = how === 'live';
     const row = await machines.row(m.id);
     const spec = machines.toSpec(row);
-    if (live && row.state !== 'running') throw new ConflictError(`${m.name} stopped before its move began.`);
+    if (how !== 'stopped' && row.state !== 'running') throw new ConflictError(`${m.name} stopped before its move began.`);
     const move = driver.move!;
-    ctx.progress(2, 'Listing the files');
-    const plan = move.plan(spec, live);
-    const files = [];
-    let bytes = 0;
-    for (const f of [...plan.frozen.map((x) => ({ ...x, frozen: true })), ...plan.own.map((x) => ({ ...x, frozen: false }))]) {
-      const sum = await sha256Of(f.path);
-      files.push({ name: f.name, bytes: sum.bytes, sha256: sum.sha256, frozen: f.frozen, path: f.path });
-      bytes += sum.bytes;
-    }
-    ctx.log(`${files.length} files to copy to node ${to.name} (${mib(bytes)} MiB): ${files.map((f) => f.name).join(', ')}`);
     const moveId = `mv_${randomBytes(18).toString('base64url')}`;
-    this.outgoing.set(moveId, new Map(files.map((f) => [f.name, f.path])));
+    fs.mkdirSync(this.d.dirs.moves, { recursive: true, mode: 0o700 });
+    const tmp = resolveInside(this.d.dirs.moves, `.${moveId}.out`);
+    fs.mkdirSync(tmp, { mode: 0o700 });
     let committed = false;
     let downtimeMs: number | null = null;
+    let release: (() => Promise<void>) | null = null;
+    let heldAt = 0;
+    let bytes = 0;
     try {
+      if (how === 'restart') {
+        ctx.progress(1, 'Freezing it while its files are copied');
+        release = await move.hold!(spec);
+        heldAt = performance.now();
+      }
+      ctx.progress(2, 'Listing the files');
+      const plan = await move.plan(spec, live, tmp);
+      const files = [];
+      for (const f of [...plan.frozen.map((x) => ({ ...x, frozen: true })), ...plan.own.map((x) => ({ ...x, frozen: false }))]) {
+        const sum = await sha256Of(f.path);
+        files.push({ name: f.name, bytes: sum.bytes, sha256: sum.sha256, frozen: f.frozen, path: f.path });
+        bytes += sum.bytes;
+      }
+      ctx.log(`${files.length} files to copy to node ${to.name} (${mib(bytes)} MiB): ${files.map((f) => f.name).join(', ')}`);
+      this.outgoing.set(moveId, new Map(files.map((f) => [f.name, f.path])));
       ctx.progress(5, `Node ${to.name} copies the files`);
       const body: MoveReceiveBody = {
         moveId,
@@ -129,6 +145,7 @@ export class MoveService {
           runtime: { ...spec.runtime },
         },
         live,
+        start: how === 'restart',
         files: files.map(({ path: _p, ...f }) => f),
         meta: plan.meta,
       };
@@ -142,29 +159,39 @@ export class MoveService {
       }
       await this.call(to, MOVE_PATHS.settle(moveId), {});
       // From here the machine is the other node's: its row says so before this node's copy goes.
-      await machines.patch(m.id, { nodeId: to.id, runtime: ready.runtime, state: live ? 'running' : 'stopped', stateReason: null });
+      await machines.patch(m.id, { nodeId: to.id, runtime: ready.runtime, state: how === 'stopped' ? 'stopped' : 'running', stateReason: null });
       committed = true;
+      if (how === 'restart') downtimeMs = Math.round(performance.now() - heldAt);
       ctx.progress(96, 'Removing the files left here');
       machines.onGone(m.id);
       const chain = driver.layersOf(spec.runtime);
       await driver.destroy(spec).catch((err: Error) => ctx.log(`removing the files here failed (${err.message}): remove ${spec.dir} by hand`));
       // Layers below its writable one that only it stood on here (copies an earlier move made): no snapshot here needs them.
       const used = await layersInUse(this.d.store, machines);
-      for (const f of chain) if (f.startsWith(path.resolve(this.d.dirs.layers) + path.sep) && !used.has(f)) fs.rmSync(f, { force: true });
+      // A layer is a file (a VM's) or a directory (a container's).
+      for (const f of chain) if (f.startsWith(path.resolve(this.d.dirs.layers) + path.sep) && !used.has(f)) fs.rmSync(f, { recursive: true, force: true });
       const totalS = (performance.now() - t0) / 1000;
-      ctx.log(
-        `${m.name} is on node ${to.name} now (${totalS.toFixed(1)} s${downtimeMs === null ? '' : `; the guest was stopped ${downtimeMs} ms at the switch`})`,
-      );
+      const stopped =
+        downtimeMs === null
+          ? ''
+          : how === 'restart'
+            ? `; it was stopped ${downtimeMs} ms at the switch (frozen here, started there)`
+            : `; the guest was stopped ${downtimeMs} ms at the switch`;
+      ctx.log(`${m.name} is on node ${to.name} now (${totalS.toFixed(1)} s${stopped})`);
       return { machine: m.id, from: cluster.self.name, to: to.name, live, downtimeMs, bytes, totalS };
     } catch (err) {
       if (!committed) {
-        await this.call(to, MOVE_PATHS.abort(moveId), {}).catch((e: Error) => ctx.log(`node ${to.name} could not remove what it made: ${e.message}`));
+        if (this.outgoing.has(moveId))
+          await this.call(to, MOVE_PATHS.abort(moveId), {}).catch((e: Error) => ctx.log(`node ${to.name} could not remove what it made: ${e.message}`));
+        if (release) await release().catch((e: Error) => ctx.log(`thawing ${m.name} here failed: ${e.message}`));
         const why = err instanceof Error ? err.message : String(err);
-        throw new ConflictError(`Moving ${m.name} to node ${to.name} failed: ${why}${live ? ` (it keeps running on node ${cluster.self.name})` : ''}`);
+        const keeps = how === 'stopped' ? '' : ` (it keeps running on node ${cluster.self.name})`;
+        throw new ConflictError(`Moving ${m.name} to node ${to.name} failed: ${why}${keeps}`);
       }
       throw err;
     } finally {
       this.outgoing.delete(moveId);
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   }
 
@@ -325,15 +352,24 @@ export class MoveService {
       got.set(f.name, file);
     }
     progress(90, `all ${body.files.length} files arrived whole (sizes and SHA-256 checked); placing them`);
-    const placed = await driver.move.place(spec, got, body.meta, body.live);
+    // Another node's image is copied here first (cluster/image-copies.ts): a VM's kernel and initrd, a container's root.
+    const image = body.machine.image ? await this.d.images.files(body.machine.image, { report: { log: (l) => progress(90, l) } }) : null;
+    const placed = await driver.move.place(spec, got, body.meta, body.live, image);
     entry.made = placed.made;
     entry.spec = { ...spec, runtime: placed.runtime };
     let endpoint: MoveEndpoint | null = null;
     let runtime = placed.runtime;
+    if (body.start) {
+      if (!image) throw new ConflictError('a machine moved while it runs needs its image to start again');
+      const started = await driver.start(entry.spec, image, { host: await this.d.host.info() }).catch((err: Error) => {
+        throw new Error(`${err.message}${lastLines(driver.consoleLog(entry.spec))}`, { cause: err });
+      });
+      runtime = started.runtime;
+      entry.spec = { ...spec, runtime };
+      progress(100, `started here (${started.log.join('; ')})`);
+    }
     if (body.live) {
-      if (!body.machine.image) throw new ConflictError('a live move needs the machine to have an image');
-      // Another node's image is copied here first (cluster/image-copies.ts): the kernel and initrd the command line names.
-      const image = await this.d.images.files(body.machine.image, { report: { log: (l) => progress(90, l) } });
+      if (!image) throw new ConflictError('a live move needs the machine to have an image');
       for (const f of [image.kernel, image.initrd])
         if (!fs.existsSync(f)) throw new ConflictError(`image ${body.machine.image}'s boot files are not on node ${cluster.self.name} (${f})`);
       const listen = new URL(cluster.requireOnline(cluster.self.id).url).hostname.replace(/^\[|\]$/g, '');
@@ -365,9 +401,10 @@ export class MoveService {
     if (!e) return;
     this.incoming.delete(moveId);
     clearTimeout(e.timer);
-    if (e.driver.isRunning(e.spec)) await e.driver.stop(e.spec, { force: true, timeoutMs: 0 }).catch(() => undefined);
+    // A process started for it (waiting for its state, or started again) stops; its dir, network lease and cgroups go.
+    await e.driver.destroy(e.spec).catch(() => undefined);
     fs.rmSync(e.spec.dir, { recursive: true, force: true });
-    for (const f of e.made) fs.rmSync(f, { force: true });
+    for (const f of e.made) fs.rmSync(f, { recursive: true, force: true });
     fs.rmSync(e.work, { recursive: true, force: true });
   }
 
@@ -387,4 +424,27 @@ async function sha256Of(file: string): Promise<{ bytes: number; sha256: string }
     bytes += (chunk as Buffer).length;
   }
   return { bytes, sha256: hash.digest('hex') };
+}
+
+/** The last lines of a machine's console log, for an error that says to look there (the log goes with the failed move). */
+function lastLines(file: string): string {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.min(size, 2048));
+      fs.readSync(fd, buf, 0, buf.length, size - buf.length);
+      const lines = buf
+        .toString('utf8')
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .slice(-3);
+      return lines.length ? ` (its console: ${lines.join(' | ')})` : '';
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
 }

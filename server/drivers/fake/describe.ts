@@ -37,7 +37,7 @@ export function fakeDescription(kind: DriverKind, host: HostInfo | null, over: P
       stoppedTitle: 'fake',
     },
     fork: yes,
-    move: { ...no('fake machines stay where they are'), live: no('fake machines stay where they are') },
+    move: { ...no('fake machines stay where they are'), live: no('fake machines stay where they are'), running: 'memory' },
     power: yes,
     create: here,
     adopt: no('fake machines are made, not adopted'),

@@ -1,8 +1,8 @@
-import type { DriverDescription } from '@/lib/contracts/drivers';
+import type { DriverDescription, Feature } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import { hostHas, no, yes } from '../shared/describe';
 import type { DriverRuntime, MachineFacts } from '../types';
-import { CONTAINER_MOVE } from '../shared/describe';
+import { nspawnMoveRefusal } from './move';
 import { nspawnRuntime } from './runtime';
 
 /** systemd-nspawn containers: OS or application containers on overlays, NAT, files checkpoints, unit files. */
@@ -39,7 +39,7 @@ export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): 
       stoppedTitle: title,
     },
     fork: yes,
-    move: { ...CONTAINER_MOVE, live: CONTAINER_MOVE },
+    move: moveOf(runtime, here),
     power: yes,
     create: here,
     adopt: no('Containers are made from an image: an existing machine is adopted as an SSH machine.'),
@@ -92,4 +92,14 @@ export function nspawnFacts(runtime: DriverRuntime): MachineFacts {
     address: rt.address ?? null,
     command,
   };
+}
+
+/**
+ * Moves to another node (move.ts): its directories copied; a running container by restart (frozen,
+ * copied, started there: its processes start again). Not a container of an OCI image (each node pulls those).
+ */
+function moveOf(runtime: DriverRuntime | undefined, here: Feature): DriverDescription['move'] {
+  const why = runtime ? nspawnMoveRefusal(runtime) : null;
+  const f: Feature = why ? no(why) : here;
+  return { ...f, live: f, running: 'restart' };
 }

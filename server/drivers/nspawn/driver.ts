@@ -15,9 +15,10 @@ import { addToUpper, layered, ociOf } from './layers';
 import { describeNspawn, nspawnFacts } from './describe';
 import { nspawnSshd } from './sshd';
 import { nspawnArchiver } from './archive';
+import { nspawnMove } from './move';
 import { enterCgroups, execIn, execStreamIn, netDown, runOnceIn, shellIn } from './inside';
 import { natUpFor, releaseSubnet } from './network';
-import { commandOf, networkOf, nspawnRuntime, stackOf } from './runtime';
+import { cgroupFor, cgroupOf, commandOf, networkOf, nspawnRuntime, stackOf } from './runtime';
 import { unitFile } from './unit';
 
 /** A container is ready when its console offers a login, or logs root in (systemd reached getty). */
@@ -40,6 +41,8 @@ export class NspawnDriver implements MachineDriver {
   readonly sshd = nspawnSshd;
   // Volumes: bound into a running container too (see volumes-live.ts).
   readonly disks = containerVolumes((m) => this.isRunning(m), nspawnLiveVolumes);
+  // Between nodes: its directories packed and copied; a running one frozen meanwhile and started there (move.ts).
+  readonly move = nspawnMove(this);
 
   async create(m: MachineSpec, image: BootFiles) {
     if (!image.rootfs || !fs.existsSync(image.rootfs))
@@ -72,7 +75,8 @@ export class NspawnDriver implements MachineDriver {
     return runOnceIn(m, this.rootfsOf(m), io);
   }
 
-  async start(m: MachineSpec, image: BootFiles) {
+  async start(given: MachineSpec, image: BootFiles) {
+    const m = { ...given, runtime: { ...given.runtime, cgroup: cgroupFor(given) } };
     const rootfs = this.rootfsOf(m, image);
     const f = holderFiles(m.dir);
     const serialFrom = fs.existsSync(f.log) ? fs.statSync(f.log).size : 0;
@@ -94,7 +98,7 @@ export class NspawnDriver implements MachineDriver {
         await natUpFor(nat, pids.child);
       } catch (err) {
         // A container without its network is no use, and must not stay behind running.
-        killCgroup(m.id, pids.child);
+        killCgroup(cgroupOf(m), pids.child);
         await waitGone(() => alive(pids.child, 'systemd-nspawn') || holderAlive(m.dir), 5000);
         await netDown(m);
         throw err;
@@ -125,7 +129,7 @@ export class NspawnDriver implements MachineDriver {
       }
     }
     // SIGKILL to nspawn alone would orphan the container's init: kill the whole cgroup.
-    killCgroup(m.id, pids.child);
+    killCgroup(cgroupOf(m), pids.child);
     await waitGone(running, 3000);
     await waitGone(() => holderAlive(m.dir), 2000);
     await netDown(m);
@@ -141,7 +145,7 @@ export class NspawnDriver implements MachineDriver {
   }
 
   private freezeFile(m: MachineSpec): string {
-    const cg = cgroupDirs(m.id).unified;
+    const cg = cgroupDirs(cgroupOf(m)).unified;
     if (!cg || !fs.existsSync(path.join(cg, 'cgroup.freeze')))
       throw new Error('Pausing needs the cgroup v2 freezer, which this host does not offer to containers.');
     return path.join(cg, 'cgroup.freeze');
@@ -208,12 +212,13 @@ export class NspawnDriver implements MachineDriver {
   async destroy(m: MachineSpec) {
     if (this.isRunning(m)) await this.stop(m, { force: true, timeoutMs: 0 });
     const pids = readPids(m.dir);
-    if (pids) killCgroup(m.id, pids.child);
-    await waitGone(() => cgroupDirs(m.id).all.some(busy), 5000);
+    if (pids) killCgroup(cgroupOf(m), pids.child);
+    await waitGone(() => cgroupDirs(cgroupOf(m)).all.some(busy), 5000);
     await netDown(m);
     releaseSubnet(m, nspawnRuntime(m.runtime).netIndex);
     fs.rmSync(m.dir, { recursive: true, force: true, maxRetries: 3 });
-    for (const g of cgroupDirs(m.id).all) removeCgroup(g);
+    // Its cgroups: the last start's, and the id's own (started before cgroup names had a node's tag).
+    for (const name of new Set([cgroupOf(m), m.id])) for (const g of cgroupDirs(name).all) removeCgroup(g);
     // nspawn leaves its (empty) propagation dir behind where /run is not a tmpfs.
     for (const d of ['incoming', '']) {
       try {
@@ -295,7 +300,7 @@ export class NspawnDriver implements MachineDriver {
   async stats(m: MachineSpec) {
     const pids = readPids(m.dir);
     if (!pids || !this.isRunning(m)) return null;
-    const d = cgroupDirs(m.id);
+    const d = cgroupDirs(cgroupOf(m));
     const network = networkOf(nspawnRuntime(m.runtime));
     return containerCounters({
       cpuDir: d.unified ?? d.cpu,

@@ -9,7 +9,7 @@ import type { ConsoleSource, ExecResult, MachineSpec, RunOnceIo, StreamIo } from
 import { natOf, nspawnArgv } from './argv';
 import { natUpFor, tearDownNat } from './network';
 import { dropNspawnNoise } from './noise';
-import { commandOf } from './runtime';
+import { cgroupOf, commandOf } from './runtime';
 
 export const PATH_IN_GUEST = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -18,16 +18,16 @@ export const PATH_IN_GUEST = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr
  * ENTER_CGROUPS starts inside them. `limitsNote`: the limits the host would not take.
  */
 export function enterCgroups(m: MachineSpec): { argv: string[]; limitsNote: string | null } {
-  const problems = applyLimits(m.id, { memoryMib: m.memoryMib, cpus: m.cpus });
+  const problems = applyLimits(cgroupOf(m), { memoryMib: m.memoryMib, cpus: m.cpus });
   return {
-    argv: ['sh', '-c', ENTER_CGROUPS, 'hangar-enter', ...cgroupDirs(m.id).all, '--'],
+    argv: ['sh', '-c', ENTER_CGROUPS, 'hangar-enter', ...cgroupDirs(cgroupOf(m)).all, '--'],
     limitsNote: problems.length ? `limits not applied: ${problems.join('; ')}` : null,
   };
 }
 
 /** The argv prefix that puts a command into the container's cgroups first (its limits, its figures). */
 function inCgroups(m: MachineSpec): string[] {
-  const dirs = execCgroups(m.id);
+  const dirs = execCgroups(cgroupOf(m));
   return dirs.length ? ['sh', '-c', ENTER_CGROUPS, 'hangar-exec', ...dirs, '--'] : [];
 }
 
@@ -116,7 +116,7 @@ export async function runOnceIn(m: MachineSpec, rootfs: string, io: RunOnceIo): 
   const argv = [...cg.argv, ...nspawnArgv(m, rootfs, { pipe: true })];
   const err = dropNspawnNoise((t) => io.onData('stderr', Buffer.from(t)));
   const errText = new StringDecoder('utf8');
-  const kill = () => killCgroup(m.id);
+  const kill = () => killCgroup(cgroupOf(m));
   const nat = natOf(m);
   let net: Promise<void> = Promise.resolve();
   try {
@@ -140,7 +140,7 @@ export async function runOnceIn(m: MachineSpec, rootfs: string, io: RunOnceIo): 
     err.end();
     return { code: r.code ?? 137, timedOut };
   } finally {
-    await waitGone(() => cgroupDirs(m.id).all.some(busy), 5000);
+    await waitGone(() => cgroupDirs(cgroupOf(m)).all.some(busy), 5000);
     await netDown(m);
   }
 }

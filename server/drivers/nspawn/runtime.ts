@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { z } from 'zod';
 import { ociProcessSchema } from '../oci/bundle';
 import { runtimeParser } from '../shared/runtime';
@@ -32,6 +34,11 @@ export const nspawnRuntimeSchema = z.looseObject({
   pid: z.number().int().nullable().optional(),
   nspawnPid: z.number().int().nullable().optional(),
   serialFrom: z.number().int().nonnegative().optional(),
+  /** Its cgroup's name under hangar/ since its last start (older records: the machine's id; see cgroupOf). */
+  cgroup: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,80}$/)
+    .optional(),
 });
 export type NspawnRuntime = z.infer<typeof nspawnRuntimeSchema>;
 
@@ -50,3 +57,16 @@ export const lowersOf = (m: Pick<MachineSpec, 'runtime'>): string[] => nspawnRun
 
 /** Everything under the machine's upper dir, lowest first: an OCI image's layers, then the snapshots' frozen layers. */
 export const stackOf = (m: Pick<MachineSpec, 'runtime'>): string[] => [...(nspawnRuntime(m.runtime).imageLayers ?? []), ...lowersOf(m)];
+
+/** The container's cgroup name (under hangar/): as its last start named it, else (started before names had a node's tag) its id. */
+export const cgroupOf = (m: Pick<MachineSpec, 'id' | 'runtime'>): string => nspawnRuntime(m.runtime).cgroup ?? m.id;
+
+/**
+ * The cgroup name a start gives the container: its id and a tag of this node's machines dir, so two
+ * nodes on one host (a move between them: the machine's id on both for a moment) never share one.
+ */
+export const cgroupFor = (m: Pick<MachineSpec, 'id' | 'dir'>): string =>
+  `${m.id}-${createHash('sha256')
+    .update(path.dirname(path.resolve(m.dir)))
+    .digest('hex')
+    .slice(0, 8)}`;

@@ -2,8 +2,14 @@ import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import { capOf, hostHas, no, yes } from '../shared/describe';
 import type { DriverRuntime, MachineFacts } from '../types';
-import { CONTAINER_MOVE } from '../shared/describe';
+
 import { podmanRuntime } from './runtime';
+
+/** podman keeps a container in its own storage (and CRIU, which its checkpoints need, is not used here): they stay on their node. */
+const PODMAN_MOVE = no(
+  'podman containers do not move between nodes yet (podman keeps them in its own storage): ' +
+    'checkpoint it and fork the snapshot on the other node (hangar fork SNAP --node NODE)',
+);
 
 /** podman containers from Hangar-built roots or OCI images (podman's own pull): a shell (or one command) on the holder's pty, commit checkpoints. */
 export function describePodman(host: HostInfo | null): DriverDescription {
@@ -41,7 +47,7 @@ export function describePodman(host: HostInfo | null): DriverDescription {
       stoppedTitle: title,
     },
     fork: yes,
-    move: { ...CONTAINER_MOVE, live: CONTAINER_MOVE },
+    move: { ...PODMAN_MOVE, live: PODMAN_MOVE, running: 'restart' },
     power: yes,
     create: here,
     adopt: no('Containers are made from an image: an existing machine is adopted as an SSH machine.'),

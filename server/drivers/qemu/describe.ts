@@ -91,7 +91,7 @@ function moveOf(rt: ReturnType<typeof qemuRuntime> | null, here: Feature): Drive
         ? 'a VM with extra disks does not move yet: detach and remove them first'
         : null;
   const f: Feature = why ? no(why) : here;
-  return { ...f, live: f };
+  return { ...f, live: f, running: 'memory' };
 }
 
 export function qemuFacts(runtime: DriverRuntime): MachineFacts {

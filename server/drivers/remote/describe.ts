@@ -42,7 +42,7 @@ export function describeRemote(_host: HostInfo | null, runtime?: DriverRuntime):
       stoppedTitle: checkpointTitle,
     },
     fork: no(`Fork ${NOT_OURS}.`),
-    move: { ...no(`Moves ${NOT_OURS}.`), live: no(`Moves ${NOT_OURS}.`) },
+    move: { ...no(`Moves ${NOT_OURS}.`), live: no(`Moves ${NOT_OURS}.`), running: 'restart' },
     power: no('Hangar does not run an adopted machine: start, stop and restart it where it lives (destroy only forgets it).'),
     create: no('An SSH machine is adopted, not made: hangar adopt NAME --ssh user@host[:port] --key FILE.'),
     adopt: yes,

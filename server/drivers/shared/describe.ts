@@ -7,11 +7,6 @@ export const capOf = (host: HostInfo | null, name: CapabilityName) => host?.capa
 export const yes: Feature = { available: true, reason: null };
 export const no = (reason: string): Feature => ({ available: false, reason });
 
-/** Containers do not move between nodes yet (issue 21 step 6 moved VMs first): destroy and make one there, or fork a snapshot there. */
-export const CONTAINER_MOVE = no(
-  'containers do not move between nodes yet: checkpoint it and fork the snapshot on the other node (hangar fork SNAP --node NODE)',
-);
-
 /** No extra disks or volumes for this kind, and why. */
 export const noDisks = (reason: string): DriverDescription['disks'] => ({ ...no(reason), kind: 'disk', buses: [], resize: no(reason), hotplug: no(reason) });
 
