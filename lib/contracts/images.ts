@@ -116,3 +116,23 @@ export type ImportRootfsUrlBody = z.infer<typeof importRootfsUrlBodySchema>;
 /** What a root filesystem import job returns. */
 export const rootfsResultSchema = z.object({ image: z.string(), sha256: z.string(), entries: z.number(), sizeBytes: z.number(), compression: z.string() });
 export type RootfsResult = z.infer<typeof rootfsResultSchema>;
+
+/**
+ * Internal: how an image another node holds boots (its boot.json) and whether it keeps a root
+ * filesystem, asked by a node that will copy it: a create is checked against it at once and the
+ * copy runs in its job, with progress.
+ */
+export const imageBootSchema = z.object({
+  boot: z
+    .object({
+      append: z.string(),
+      ssh: z.boolean(),
+      diskBytes: z.number(),
+      ownKernel: z.boolean().optional(),
+      cloudInit: z.boolean().optional(),
+      firmware: z.enum(['bios', 'uefi']).optional(),
+    })
+    .nullable(),
+  rootfs: z.boolean(),
+});
+export type ImageBoot = z.infer<typeof imageBootSchema>;

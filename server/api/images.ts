@@ -2,6 +2,7 @@ import { idParams, listOf, okSchema } from '@/lib/contracts/common';
 import {
   buildImageBodySchema,
   imageSchema,
+  imageBootSchema,
   importImageQuerySchema,
   importRootfsQuerySchema,
   importRootfsUrlBodySchema,
@@ -83,6 +84,22 @@ export const imageRoutes = [
       const row = await getImageRow(core.store, { id: params.id });
       if (!row) throw new NotFoundError('Image');
       return streamFile(await core.imageCopies.pack(row));
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/internal/images/{id}/boot',
+    name: 'imageCopyBoot',
+    tag: 'nodes',
+    summary: "How an image this node holds boots, for a node that will copy it (nodes only: a user's credentials get 401)",
+    access: 'node',
+    params: idParams,
+    response: imageBootSchema,
+    errors: [409],
+    handler: async ({ core, params }) => {
+      const row = await getImageRow(core.store, { id: params.id });
+      if (!row) throw new NotFoundError('Image');
+      return core.imageCopies.bootOf(row);
     },
   }),
   defineRoute({

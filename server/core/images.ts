@@ -65,27 +65,22 @@ export class ImageService {
   }
 
   /** Paths of a ready image, for drivers (`pull`: the driver pulls OCI images itself, see its description's `ociPull`). */
-  async files(name: string, opts: { pull?: boolean; report?: CopyReporter } = {}): Promise<ImageFiles> {
+  async files(name: string, opts: { pull?: boolean; report?: CopyReporter; copyLater?: boolean } = {}): Promise<ImageFiles> {
     const found = await getImageRow(this.store, { name });
     if (!found || found.state !== 'ready') throw new NotFoundError(`Image "${name}" (build it on the Images page)`);
     if (found.kind === 'oci') return this.oci.files({ name: found.name, recipe: JSON.parse(found.recipeJson) }, opts);
+    // Built before boot.json existed: as its recipe boots such images.
+    const legacy = () => this.drivers.recipe(found.kind as BuildImageBody['kind'])?.legacyBoot ?? { append: '', ssh: false, diskBytes: 0 };
+    // `copyLater` (a create, whose job copies it with progress: copyHere): where this node's copy will be, as its holder describes it.
+    const later = this.copies && opts.copyLater ? await this.copies.pending(found) : null;
+    if (later) return imageFiles(name, found.kind, later.dir, later.boot.boot ?? legacy(), later.boot.rootfs);
     // Held by another node (a cluster): this node's copy, made now when missing (cluster/image-copies.ts).
-    const row = this.copies ? { ...found, path: await this.copies.localDir(found, opts.report) } : found;
+    const dir = this.copies ? await this.copies.localDir(found, opts.report) : found.path;
     const boot: BootInfo = await fs
-      .readFile(path.join(row.path, 'boot.json'), 'utf8')
+      .readFile(path.join(dir, 'boot.json'), 'utf8')
       .then((t) => JSON.parse(t) as BootInfo)
-      // Built before boot.json existed: as its recipe boots such images.
-      .catch(() => this.drivers.recipe(row.kind as BuildImageBody['kind'])?.legacyBoot ?? { append: '', ssh: false, diskBytes: 0 });
-    const rootfs = path.join(row.path, 'rootfs');
-    return {
-      image: name,
-      kind: row.kind,
-      kernel: path.join(row.path, 'kernel'),
-      initrd: path.join(row.path, 'initrd.img'),
-      disk: path.join(row.path, 'disk.qcow2'),
-      ...boot,
-      ...(existsSync(rootfs) ? { rootfs } : {}),
-    };
+      .catch(legacy);
+    return imageFiles(name, found.kind, dir, boot, existsSync(path.join(dir, 'rootfs')));
   }
 
   /**
@@ -184,4 +179,17 @@ export class ImageService {
     // Its copies on other nodes go too (they sweep what they miss when back).
     await this.copies?.dropGone(id);
   }
+}
+
+/** An image's files in its dir (the holder's, or this node's copy), as drivers take them. */
+function imageFiles(name: string, kind: string, dir: string, boot: BootInfo, hasRootfs: boolean): ImageFiles {
+  return {
+    image: name,
+    kind,
+    kernel: path.join(dir, 'kernel'),
+    initrd: path.join(dir, 'initrd.img'),
+    disk: path.join(dir, 'disk.qcow2'),
+    ...boot,
+    ...(hasRootfs ? { rootfs: path.join(dir, 'rootfs') } : {}),
+  };
 }

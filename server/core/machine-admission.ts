@@ -40,13 +40,21 @@ export interface AdmissionDeps {
  * (command, network, forwards), what this host has, a free name, an image that suits it, host
  * ports nobody forwards yet, and (when it starts at once) memory; then its row, `creating`.
  */
-export async function admitMachine(d: AdmissionDeps, p: Principal, body: CreateMachineBody, files?: BootFiles, ownerId = p.user.id): Promise<Admitted> {
+export async function admitMachine(
+  d: AdmissionDeps,
+  p: Principal,
+  body: CreateMachineBody,
+  files?: BootFiles,
+  ownerId = p.user.id,
+  copyLater = false,
+): Promise<Admitted> {
   const description = d.views.describe(body.driver);
   checkMachineBody(body, description);
   await d.requireDriver(body.driver, body.network);
   if (await getMachineRow(d.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
   const iso = body.iso ? await d.isos.file(body.iso) : undefined;
-  const image = files ?? (body.image ? await d.images.files(body.image, { pull: description.ociPull?.available === true }) : blankBoot());
+  // copyLater: an image another node holds is checked as its holder describes it; the caller's job copies it (progress and log).
+  const image = files ?? (body.image ? await d.images.files(body.image, { pull: description.ociPull?.available === true, copyLater }) : blankBoot());
   checkImageFits(body, image, description);
   // Machines from a built image boot the kernel Hangar passes; an ISO install's or a disk image's guest boots its own.
   if (body.firmware === 'uefi' && !body.iso && !image.ownKernel)

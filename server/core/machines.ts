@@ -145,11 +145,18 @@ export class MachineService implements MonitoredMachines {
   }
 
   async create(p: Principal, body: CreateMachineBody): Promise<Job> {
-    const { machine, image, row: inserted, iso } = await this.admit(p, body);
+    // An image another node holds is copied here in the job (its progress and log), not while the request waits.
+    const { machine, image, row: inserted, iso } = await this.admit(p, body, undefined, true);
     const driver = this.driver(machine.driver);
     return this.lockedJob(p, machine, 'creating', { kind: 'machine.create', title: `Create ${body.name}` }, async (ctx) => {
       try {
         const spec = this.toSpec(inserted);
+        if (body.image)
+          await this.images.copyHere(body.image, {
+            log: (line) => ctx.log(line),
+            progress: (pct, message) => ctx.progress(Math.min(9, Math.floor(pct / 11)), `Copying image ${body.image}: ${message}`),
+            signal: ctx.signal,
+          });
         ctx.progress(10, machine.capabilities.words.creating);
         const runtime = {
           network: body.network,
@@ -234,7 +241,7 @@ export class MachineService implements MonitoredMachines {
    * The checks a new machine must pass (driver, name, image, disk, ports, memory), then its row,
    * `creating`; the owner's limits are checked and the row written under the owner's lock.
    */
-  async admit(p: Principal, body: CreateMachineBody, files?: BootFiles): Promise<Admitted> {
+  async admit(p: Principal, body: CreateMachineBody, files?: BootFiles, copyLater = false): Promise<Admitted> {
     const { store, images, bus, views, now, listing, isos } = this;
     const owner = await this.limits.chargeTo(p);
     return this.limits.admit(owner, askFor(1, body), () =>
@@ -244,6 +251,7 @@ export class MachineService implements MonitoredMachines {
         body,
         files,
         owner,
+        copyLater,
       ),
     );
   }

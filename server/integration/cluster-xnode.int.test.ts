@@ -104,7 +104,14 @@ describe('snapshots and images across nodes', () => {
     );
     expect((await api.machines.get('heavy')).node?.name).toBe('a');
     expect(await imageCopies('bb-x')).toEqual([]);
-    await finished(api, await api.machines.create({ name: 'light', image: 'bb-x', driver: 'nspawn', memoryMib: 128, command: ['/bin/sleep', '100000'] }));
+    const made = await finished(
+      api,
+      await api.machines.create({ name: 'light', image: 'bb-x', driver: 'nspawn', memoryMib: 128, command: ['/bin/sleep', '100000'] }),
+    );
+    // The copy ran in the create's job (its log), not while the request waited.
+    const madeLog = await logOf(api, made.id);
+    expect(madeLog).toMatch(/image "bb-x" is held by node a: copying it to node b/);
+    expect(madeLog).toMatch(/image "bb-x" copied to node b/);
     const light = await seen(api, 'light');
     expect(light.node?.name).toBe('b');
     expect(light.state).toBe('running');
@@ -187,11 +194,8 @@ describe('snapshots and images across nodes', () => {
     const tar = path.join(tmp, 'big.tar');
     await run(['tar', '--numeric-owner', '-C', tree, '-cf', tar, '.']);
     await finished(api, await api.images.importRootfs(new Uint8Array(fs.readFileSync(tar)), { name: 'bb-big', file: 'big.tar' }), 120_000);
-    const made = apiB.machines.create({ name: 'cut-1', image: 'bb-big', driver: 'nspawn', memoryMib: 128, node: 'b', command: ['/bin/sleep', '100000'] });
-    const outcome = made.then(
-      () => null,
-      (err: Error) => err,
-    );
+    // Answered at once (202): B asks A how the image boots; the copy runs in the create's job.
+    const job = await apiB.machines.create({ name: 'cut-1', image: 'bb-big', driver: 'nspawn', memoryMib: 128, node: 'b', command: ['/bin/sleep', '100000'] });
     const archiveSize = () => {
       for (const p of partsOnB()) {
         const f = path.join(nodes!.b.dataDir, 'images', p, 'archive.tar');
@@ -201,12 +205,14 @@ describe('snapshots and images across nodes', () => {
     };
     await until(async () => (archiveSize() > 8 * 2 ** 20 ? true : null), 'the copy under way', 120_000, 50);
     await nodes!.a.stop('SIGKILL');
-    const err = await outcome;
-    expect(err).toMatchObject({ status: 503, message: expect.stringMatching(/Copying image "bb-big" from node a failed: the transfer was cut after/) });
+    const failed = await jobDone(apiB, job, 120_000);
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(/Copying image "bb-big" from node a failed: the transfer was cut after/);
     expect(await imageCopies('bb-big')).toEqual([]);
     expect(partsOnB()).toEqual([]);
     expect(fs.existsSync(path.join(nodes!.b.dataDir, 'images', 'bb-big'))).toBe(false);
-    await expect(apiB.machines.get('cut-1')).rejects.toMatchObject({ status: 404 });
+    expect(await apiB.machines.get('cut-1')).toMatchObject({ state: 'failed', stateReason: expect.stringMatching(/Copying image "bb-big"/) });
+    expect(fs.existsSync(path.join(nodes!.b.dataDir, 'machines', job.machineId!))).toBe(false);
 
     // A back (same data dir), for the clean-up, and the same create copies the whole image this time.
     aAgain = await startServer({ env: { DATABASE_URL: dbUrl }, args: ['--node-name', 'a'], dataDir: nodes!.a.dataDir, ownDataDir: false });
@@ -224,7 +230,7 @@ describe('snapshots and images across nodes', () => {
     expect(await sh(apiB, 'cut-2', '/bin/busybox ls /root')).toBe('blob');
     expect((await imageCopies('bb-big')).map((r) => r.node_id)).toEqual([nodeB]);
     // Deleting the image (on A, its node) removes B's copy too.
-    await finished(apiB, await apiB.machines.destroy('cut-2'));
+    for (const m of ['cut-1', 'cut-2']) await finished(apiB, await apiB.machines.destroy(m));
     const img = (await api.images.list()).items.find((i) => i.name === 'bb-big')!;
     await api.images.remove(img.id);
     expect(await imageCopies('bb-big')).toEqual([]);

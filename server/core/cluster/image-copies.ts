@@ -13,13 +13,15 @@ import {
   type ImageCopyRow,
 } from '@/db/repo/image-copies';
 import { getImageRow, listImages, type ImageRow } from '@/db/repo/images';
+import { imageBootSchema, type ImageBoot } from '@/lib/contracts/images';
 import { ConflictError, UnavailableError } from '../errors';
 import { packImage, unpackImage } from '../image-archive';
 import { resolveInside } from '../paths';
 import type { Cluster } from './cluster';
-import { askToSweep, sweepEvery, fetchFromNode, mib } from './transfer';
+import { askToSweep, causeOf, sweepEvery, fetchFromNode, mib } from './transfer';
 
 export const imageArchivePath = (imageId: string) => `/api/internal/images/${encodeURIComponent(imageId)}/archive`;
+const imageBootPath = (imageId: string) => `/api/internal/images/${encodeURIComponent(imageId)}/boot`;
 export const IMAGE_COPY_SWEEP_PATH = '/api/internal/image-copies/sweep';
 
 export interface ImageCopyDeps {
@@ -143,6 +145,45 @@ export class ImageCopyService {
     } finally {
       fs.rmSync(part, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * A node without the image's files yet: where its copy will be and how it boots (asked of its
+   * holder), so a create is checked now and copies in its job. Null when this node holds them (its
+   * own, or a copy of this build already).
+   */
+  async pending(row: ImageRow): Promise<{ dir: string; boot: ImageBoot } | null> {
+    if (this.holds(row)) return null;
+    const copy = await getImageCopy(this.d.store, row.id, this.d.cluster.self.id);
+    if (copy && copy.imageUpdatedAt === row.updatedAt && fs.existsSync(copy.path)) return null;
+    const holder = row.nodeId;
+    if (!holder) throw new ConflictError(`Image "${row.name}" names no node that holds it.`);
+    const at = imageBootPath(row.id);
+    const ask = () => {
+      const from = this.d.cluster.requireOnline(holder);
+      return fetch(from.url.replace(/\/+$/, '') + at, { headers: this.d.cluster.sign('GET', at), signal: AbortSignal.timeout(30_000) });
+    };
+    let res: Response;
+    try {
+      // Asked again once after a fresh read of the nodes: a holder that restarted since the last heartbeat has a new address.
+      res = await ask().catch(async () => (await this.d.cluster.registry?.tick(), ask()));
+    } catch (err) {
+      const name = this.d.cluster.registry?.byId.get(holder)?.name ?? holder;
+      throw new UnavailableError(`node ${name}, which holds image "${row.name}", did not answer (${causeOf(err)})`);
+    }
+    const from = this.d.cluster.requireOnline(holder);
+    if (!res.ok) throw new UnavailableError(`node ${from.name}, which holds image "${row.name}", answered HTTP ${res.status}`);
+    return { dir: resolveInside(this.d.dir, row.name), boot: imageBootSchema.parse(await res.json()) };
+  }
+
+  /** The holder's side of `pending`: its boot.json (null: built before there was one) and whether it keeps a root filesystem. */
+  async bootOf(row: ImageRow): Promise<ImageBoot> {
+    if (!this.holds(row)) throw new ConflictError('This node does not hold that image (ask the node that made it).');
+    const boot = await fs.promises
+      .readFile(path.join(row.path, 'boot.json'), 'utf8')
+      .then((t) => imageBootSchema.shape.boot.parse(JSON.parse(t)))
+      .catch(() => null);
+    return { boot, rootfs: fs.existsSync(path.join(row.path, 'rootfs')) };
   }
 
   /** The holder's side: the image's archive in a file under tmp (the route streams it, then removes it). */
