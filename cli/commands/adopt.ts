@@ -7,8 +7,8 @@ import { parseSshTarget } from '@/lib/contracts/machines';
 import { loadConfig } from '../config';
 import { CliError, printJson } from '../output';
 
-const KEY_HELP = '(FILE: a private key without passphrase; default ~/.ssh/id_ed25519, id_ecdsa or id_rsa)';
-const USAGE = `Usage: hangar adopt NAME --ssh user@host[:port] [--key FILE] [--tag T]...   ${KEY_HELP}`;
+const KEY_HELP = '(FILE: a private key, default ~/.ssh/id_ed25519, id_ecdsa or id_rsa; a key with a passphrase: its first line in --passphrase-file)';
+const USAGE = `Usage: hangar adopt NAME --ssh user@host[:port] [--key FILE] [--passphrase-file FILE] [--tag T]...   ${KEY_HELP}`;
 
 /** The key to send: --key, else the first of the usual OpenSSH identities that exists. */
 function keyFile(given: string | undefined): string {
@@ -28,7 +28,12 @@ export async function adopt(argv: string[], json: boolean): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ssh: { type: 'string' }, key: { type: 'string', short: 'i' }, tag: { type: 'string', short: 't', multiple: true, default: [] } },
+    options: {
+      ssh: { type: 'string' },
+      key: { type: 'string', short: 'i' },
+      'passphrase-file': { type: 'string' },
+      tag: { type: 'string', short: 't', multiple: true, default: [] },
+    },
   });
   const name = positionals[0];
   if (!name || !values.ssh || positionals.length > 1) throw new CliError(USAGE, 2);
@@ -41,8 +46,25 @@ export async function adopt(argv: string[], json: boolean): Promise<void> {
     throw new CliError(`--key ${file}: ${(err as Error).message}`, 2);
   }
   if (!/PRIVATE KEY-----/.test(privateKey)) throw new CliError(`--key ${file}: not a private key file (a public key? give the one without .pub)`, 2);
+  // Read from a file (never an argument: other users see a process's arguments); its first line, without the newline.
+  let passphrase: string | undefined;
+  const pf = values['passphrase-file'];
+  if (pf !== undefined) {
+    try {
+      passphrase = fs.readFileSync(pf, 'utf8').split(/\r?\n/)[0];
+    } catch (err) {
+      throw new CliError(`--passphrase-file ${pf}: ${(err as Error).message}`, 2);
+    }
+    if (!passphrase) throw new CliError(`--passphrase-file ${pf}: its first line is empty`, 2);
+  }
   const cfg = loadConfig();
-  const m = await createApiClient({ baseUrl: cfg.url, token: cfg.token }).machines.adopt({ name, ssh: values.ssh, privateKey, tags: values.tag });
+  const m = await createApiClient({ baseUrl: cfg.url, token: cfg.token }).machines.adopt({
+    name,
+    ssh: values.ssh,
+    privateKey,
+    ...(passphrase ? { passphrase } : {}),
+    tags: values.tag,
+  });
   if (json) printJson(m);
   else
     console.log(

@@ -105,7 +105,12 @@ export function MachineDetail({ machineRef }: { machineRef: string }) {
             </span>
           </div>
           <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            {m.driver} · {m.image ? `image ${m.image}` : `installed from an ISO${m.cdrom ? ` (${m.cdrom} in the drive)` : ''}`}
+            {m.driver} ·{' '}
+            {m.image
+              ? `image ${m.image}`
+              : m.capabilities.create.available
+                ? `installed from an ISO${m.cdrom ? ` (${m.cdrom} in the drive)` : ''}`
+                : 'adopted, not made by Hangar'}
             {limits.disk && ` · ${m.cpus} vCPU · ${m.memoryMib} MiB · ${m.diskGib} GiB disk`}
             {m.accel && ` · ${m.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}`}
             {m.network === 'host' && ' · host network (its services take host ports)'}

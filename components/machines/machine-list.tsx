@@ -13,6 +13,7 @@ import { liveStats } from '@/components/overview/live-stats';
 import { MachineTable } from '@/components/machines/machine-table';
 import { MachineToolbar } from '@/components/machines/machine-toolbar';
 import { NewMachineForm } from '@/components/machines/new-machine-form';
+import { AdoptForm } from '@/components/machines/adopt-form';
 import { replaceQuery } from '@/components/ui/url-query';
 
 /** Machines, searched, filtered, sorted (the view lives in the URL), selected for bulk actions, with live sparklines. */
@@ -22,10 +23,12 @@ export function MachineList() {
   const params = useSearchParams();
   const view = useMemo(() => viewFromParams(new URLSearchParams(params.toString())), [params]);
   // ?new=1 (the palette's New machine, the n key from another page) opens the form.
-  const [creating, setCreating] = useState(() => params.get('new') === '1');
+  const [creating, setCreating] = useState<'new' | 'adopt' | null>(() => (params.get('new') === '1' ? 'new' : null));
   const [selected, setSelected] = useState<Set<string>>(() => new Set());
   const lastClicked = useRef<string | null>(null);
   const canCreate = !!me && hasRole(me.role, 'operator');
+  // A driver that adopts existing machines over SSH, when this host has it.
+  const adopter = useQuery({ ...queries(api).drivers(), enabled: canCreate }).data?.find((d) => d.adopt.available && d.available);
   // Operators act on any machine; a member may hold operator grants on some (the server decides per machine).
   const canSelect = !!me && (hasRole(me.role, 'operator') || me.role === 'member');
 
@@ -89,19 +92,37 @@ export function MachineList() {
     <div className="space-y-4">
       {canCreate && (
         <div className="rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900/40">
-          {creating ? (
+          {creating === 'new' ? (
             <div className="p-4">
-              <NewMachineForm onDone={() => setCreating(false)} />
+              <NewMachineForm onDone={() => setCreating(null)} />
+            </div>
+          ) : creating === 'adopt' && adopter ? (
+            <div className="p-4">
+              <AdoptForm driver={adopter} onDone={() => setCreating(null)} />
             </div>
           ) : (
-            <button
-              type="button"
-              onClick={() => setCreating(true)}
-              data-hotkey-new
-              className="w-full px-4 py-3 text-left text-sm font-medium text-sky-700 hover:bg-sky-50/60 dark:text-sky-300 dark:hover:bg-sky-950/30"
-            >
-              + New machine
-            </button>
+            <div className="flex items-stretch">
+              <button
+                type="button"
+                onClick={() => setCreating('new')}
+                data-hotkey-new
+                className={`min-w-0 flex-1 ${adopter ? 'rounded-l-xl' : 'rounded-xl'} px-4 py-3 text-left text-sm font-medium text-sky-700 hover:bg-sky-50/60
+                  dark:text-sky-300 dark:hover:bg-sky-950/30`}
+              >
+                + New machine
+              </button>
+              {adopter && (
+                <button
+                  type="button"
+                  onClick={() => setCreating('adopt')}
+                  title="Register a server or VM that runs already, reached over SSH (hangar adopt)"
+                  className={`shrink-0 rounded-r-xl border-l border-zinc-200 px-4 py-3 text-sm text-zinc-700 hover:bg-zinc-50 dark:border-zinc-800
+                    dark:text-zinc-300 dark:hover:bg-zinc-800/60`}
+                >
+                  Adopt over SSH…
+                </button>
+              )}
+            </div>
           )}
         </div>
       )}

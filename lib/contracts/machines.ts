@@ -141,8 +141,10 @@ export const adoptBodySchema = z.object({
   name: nameSchema,
   /** user@host[:port] */
   ssh: z.string().refine((v) => parseSshTarget(v) !== null, 'user@host[:port] (a port from 1 to 65535)'),
-  /** The private key Hangar logs in with (OpenSSH or PEM text, no passphrase): kept 0600 in the machine's dir, never shown again. */
+  /** The private key Hangar logs in with (OpenSSH or PEM text): kept 0600 in the machine's dir, never shown again. */
   privateKey: z.string().min(1).max(16384),
+  /** The key's passphrase, when it has one: kept 0600 beside it (Hangar logs in unattended), never shown again. */
+  passphrase: z.string().min(1).max(1024).optional(),
   /** A driver whose description says `adopt` is available. */
   driver: driverKindSchema.default('ssh'),
   tags: tagsSchema.default([]),

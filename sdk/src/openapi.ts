@@ -13066,6 +13066,7 @@ export interface operations {
           name: string;
           ssh: string;
           privateKey: string;
+          passphrase?: string;
           /**
            * @default ssh
            * @enum {string}

@@ -201,7 +201,7 @@ export class MachineService implements MonitoredMachines {
       const spec: MachineSpec = { id, name: body.name, dir, layers: this.dirs.layers, cpus: 0, memoryMib: 0, diskGib: 0, ports: [], runtime: {} };
       let made;
       try {
-        made = await driver.adopt!.adopt(spec, { ...target, privateKey: body.privateKey });
+        made = await driver.adopt!.adopt(spec, { ...target, privateKey: body.privateKey, passphrase: body.passphrase });
       } catch (err) {
         fs.rmSync(dir, { recursive: true, force: true });
         throw new BadRequestError(`Cannot adopt ${body.name} (${body.ssh}): ${err instanceof Error ? err.message : String(err)}`, [

@@ -199,6 +199,8 @@ export interface AdoptTarget {
   port: number;
   /** The private key's text (OpenSSH or PEM), kept 0600 in the machine's dir. */
   privateKey: string;
+  /** Its passphrase, when it has one: kept 0600 beside it (Hangar logs in unattended, as an agent holding the key would). */
+  passphrase?: string;
 }
 
 /**

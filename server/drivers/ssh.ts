@@ -12,6 +12,8 @@ export interface SshTarget {
   port: number;
   user: string;
   keyFile: string;
+  /** The key's passphrase, when it has one (an adopted machine's key), kept 0600 beside it. */
+  passphraseFile?: string;
   /** Trust on first use: the guest makes its host key at first boot, Hangar pins it then. */
   knownHostFile: string;
   /**
@@ -61,6 +63,7 @@ export async function sshConnect(t: SshTarget, timeoutMs = 15_000): Promise<Clie
           port: t.port,
           username: t.user,
           privateKey: fs.readFileSync(t.keyFile),
+          ...(t.passphraseFile && fs.existsSync(t.passphraseFile) ? { passphrase: fs.readFileSync(t.passphraseFile, 'utf8') } : {}),
           readyTimeout: Math.max(1000, end - Date.now()),
           hostVerifier: verifier(t),
           keepaliveInterval: 15_000,

@@ -74,10 +74,13 @@ beforeAll(async () => {
   address = (await api.machines.get('remote')).address!;
   expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
   for (const k of ['id', 'wrong']) expect((await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, k)])).code).toBe(0);
-  // The key Hangar will log in with, and sshd listening on port 22 of its NAT address.
-  const pub = fs.readFileSync(path.join(dir, 'id.pub'), 'utf8').trim();
+  expect((await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', 'open sesame', '-f', path.join(dir, 'locked')])).code).toBe(0);
+  fs.writeFileSync(path.join(dir, 'locked.pass'), 'open sesame\n');
+  fs.writeFileSync(path.join(dir, 'bad.pass'), 'open barley\n');
+  // The keys Hangar will log in with (one with a passphrase), and sshd listening on port 22 of its NAT address.
+  const pubs = ['id', 'locked'].map((k) => `'${fs.readFileSync(path.join(dir, `${k}.pub`), 'utf8').trim()}'`).join(' ');
   await inRemote(
-    `install -d -m 700 /root/.ssh && printf '%s\\n' '${pub}' >> /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys && ` +
+    `install -d -m 700 /root/.ssh && printf '%s\\n' ${pubs} >> /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys && ` +
       'ssh-keygen -A >/dev/null && install -d -m 755 /run/sshd && (systemctl restart ssh || /usr/sbin/sshd)',
   );
   await until(
@@ -108,6 +111,28 @@ describe.skipIf(!built)('hangar adopt: a machine reached over SSH', () => {
     expect(taken.status).toBe(409);
     expect((await api.machines.list()).items.map((m) => m.name)).toEqual(['remote']);
     expect(machineDirs()).toEqual(before);
+  }, 120_000);
+
+  it('a key with a passphrase: refused without it and with a wrong one; adopted with --passphrase-file, kept 0600 beside the key', async () => {
+    const locked = path.join(dir, 'locked');
+    const none = await cli(['adopt', 'locked-box', '--ssh', `root@${address}`, '--key', locked]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/protected by a passphrase: give it \(hangar adopt --passphrase-file FILE/);
+    const bad = await cli(['adopt', 'locked-box', '--ssh', `root@${address}`, '--key', locked, '--passphrase-file', path.join(dir, 'bad.pass')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/The passphrase does not open the key/);
+    expect((await api.machines.list()).items.map((m) => m.name)).toEqual(['remote']);
+    const ok = await cli(['adopt', 'locked-box', '--ssh', `root@${address}`, '--key', locked, '--passphrase-file', path.join(dir, 'locked.pass')]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const m = await api.machines.get('locked-box');
+    const kept = path.join(srv.dataDir, 'machines', m.id, 'id.passphrase');
+    expect(fs.readFileSync(kept, 'utf8')).toBe('open sesame');
+    expect(fs.statSync(kept).mode & 0o777).toBe(0o600);
+    expect(JSON.stringify(m)).not.toContain('sesame');
+    // Later logins (exec) open the key with the kept passphrase.
+    expect((await api.machines.exec('locked-box', ['sh', '-c', 'echo in-$((6*7))'])).stdout.trim()).toBe('in-42');
+    await api.machines.destroy('locked-box');
+    await until(async () => (await api.machines.list()).items.every((x) => x.name !== 'locked-box') || null, 'locked-box forgotten', 30_000, 250);
   }, 120_000);
 
   it('adopts with the right key: exec, the SSH console, the journal as logs; the key stays on the server', async () => {

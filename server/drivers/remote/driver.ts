@@ -17,6 +17,7 @@ awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo 2>/dev/null || echo 0`
 
 const files = (m: Pick<MachineSpec, 'dir'>) => ({
   key: path.join(m.dir, 'id'),
+  passphrase: path.join(m.dir, 'id.passphrase'),
   knownHost: path.join(m.dir, 'known_host'),
   log: path.join(m.dir, 'journal.log'),
   since: path.join(m.dir, 'journal.since'),
@@ -44,11 +45,17 @@ export class RemoteDriver implements MachineDriver {
     const rt = remoteRuntime(m.runtime);
     if (!rt.host || !rt.user || !rt.port) throw new Error('This adopted machine has no SSH address in its record.');
     const f = files(m);
-    return { host: rt.host, port: rt.port, user: rt.user, keyFile: f.key, knownHostFile: f.knownHost, settled: true, pinned };
+    return { host: rt.host, port: rt.port, user: rt.user, keyFile: f.key, passphraseFile: f.passphrase, knownHostFile: f.knownHost, settled: true, pinned };
   }
 
   private async adoptOne(m: MachineSpec, t: AdoptTarget): Promise<DriverResult> {
-    const parsed = ssh2.utils.parseKey(t.privateKey);
+    // A key with a passphrase: opened with it here first, so a wrong or missing one is said before anything is written.
+    const locked = ssh2.utils.parseKey(t.privateKey);
+    const encrypted = locked instanceof Error && /passphrase/i.test(locked.message);
+    if (encrypted && !t.passphrase)
+      throw new Error('The key is protected by a passphrase: give it (hangar adopt --passphrase-file FILE, or Passphrase in the form).');
+    const parsed = encrypted ? ssh2.utils.parseKey(t.privateKey, t.passphrase) : locked;
+    if (parsed instanceof Error && encrypted) throw new Error(`The passphrase does not open the key (${parsed.message}).`);
     if (parsed instanceof Error) throw new Error(`The key is not a private key SSH can use: ${parsed.message}.`);
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
     if (!key?.isPrivateKey()) throw new Error('The key is a public key: give the private one (--key FILE).');
@@ -56,8 +63,17 @@ export class RemoteDriver implements MachineDriver {
     fs.mkdirSync(m.dir, { recursive: true, mode: 0o700 });
     try {
       fs.writeFileSync(f.key, t.privateKey.endsWith('\n') ? t.privateKey : `${t.privateKey}\n`, { mode: 0o600 });
+      if (encrypted) fs.writeFileSync(f.passphrase, t.passphrase!, { mode: 0o600 });
       fs.rmSync(f.knownHost, { force: true });
-      const target: SshTarget = { host: t.host, port: t.port, user: t.user, keyFile: f.key, knownHostFile: f.knownHost, settled: true };
+      const target: SshTarget = {
+        host: t.host,
+        port: t.port,
+        user: t.user,
+        keyFile: f.key,
+        passphraseFile: f.passphrase,
+        knownHostFile: f.knownHost,
+        settled: true,
+      };
       const r = await sshExec(target, ['sh', '-c', ABOUT], 10_000);
       if (r.code !== 0) throw new Error(`logged in, but a command failed there (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-300)}`);
       const [os = 'unknown', kernel = '', cpus = '0', mem = '0'] = r.stdout.split('\n').map((l) => l.trim());
