@@ -17,8 +17,7 @@ import { startTwoNodes, type TwoNodes } from './two-nodes';
  * copying its files; refusals come before anything moves; a migration whose receiving qemu is
  * killed fails the job and leaves the VM running where it was, with nothing left on B. A running
  * nspawn container standing on a snapshot's layer moves by restart (frozen, copied, started on B);
- * one whose move fails is thawed and runs on. (Both nodes share this host's network namespace, where
- * NAT leases, which are per node, would clash: its NAT lease on the other node is unit-tested.)
+ * one whose move fails is thawed and runs on. B runs in a network namespace of its own (netns.ts).
  */
 const DB = 'hangar_cluster_move';
 let nodes: TwoNodes | undefined;
@@ -103,6 +102,14 @@ describe('moves between nodes', () => {
     await closed;
     const moved = await api.machines.get('mv');
     expect(moved).toMatchObject({ state: 'running', node: { name: 'b' } });
+    // Its NAT subnet: leased on B (B's own NAT network, in B's namespace), A's lease given back.
+    expect(moved.address).toMatch(/^10\.213\./);
+    const leasesOf = (dataDir: string) => {
+      const dir = path.join(dataDir, 'net', 'leases');
+      return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => fs.readFileSync(path.join(dir, f), 'utf8') === m.id) : [];
+    };
+    expect(leasesOf(b.dataDir)).toHaveLength(1);
+    expect(leasesOf(a.dataDir)).toEqual([]);
     const after = await serialConsole(a.url, token, m.id, 'move-after', consoles);
     expect(after.reply.ok && after.reply.replay).toContain('before-42-move');
     after.type('echo after-$((50+5))-move\n');
@@ -186,7 +193,7 @@ describe('moves between nodes', () => {
     expect(fs.readdirSync(path.join(b.dataDir, 'moves')).filter((f) => f.endsWith('.part'))).toEqual([]);
   }, 600_000);
 
-  it('a running nspawn container moves by restart: frozen on A, its layers copied, started on B with its files', async () => {
+  it('a running nspawn container on the NAT network moves by restart: frozen on A, its layers copied, started on B with its files and a lease there', async () => {
     const { a, b } = nodes!;
     const ex = async (cmd: string) => (await api.machines.exec('ct-mv', ['/bin/sh', '-c', cmd])).stdout.trim();
     // ct-mv is a fork of a snapshot: it stands on the snapshot's layer (a file in it), its own upper dir above.
@@ -197,6 +204,7 @@ describe('moves between nodes', () => {
         driver: 'nspawn',
         memoryMib: 128,
         node: 'a',
+        network: 'nat',
         command: ['/bin/sh', '-c', 'echo started-$((40+2)); exec /bin/sleep 100000'],
       }),
     );

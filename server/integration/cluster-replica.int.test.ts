@@ -164,7 +164,7 @@ describe('snapshots across nodes: replicas', () => {
     await expect(apiB.machines.get('cut-1')).rejects.toMatchObject({ status: 404 });
 
     // A back (same data dir): the same fork copies the whole snapshot this time.
-    aAgain = await startServer({ env: { DATABASE_URL: dbUrl }, args: ['--node-name', 'a'], dataDir: nodes!.a.dataDir, ownDataDir: false });
+    aAgain = await startServer({ env: { DATABASE_URL: dbUrl }, ...nodes!.serverOf('a'), dataDir: nodes!.a.dataDir, ownDataDir: false });
     await until(
       async () => (await apiB.nodes.list()).items.find((n) => n.name === 'a' && n.online && n.internalUrl === aAgain!.url),
       'a online again',
@@ -207,7 +207,7 @@ describe('snapshots across nodes: replicas', () => {
     expect((await copies(big)).length + (await copies(small2Id)).length).toBe(2);
     bAgain = await startServer({
       env: { DATABASE_URL: dbUrl },
-      args: ['--host', '127.0.0.1', '--node-name', 'b'],
+      ...nodes!.serverOf('b'),
       dataDir: nodes!.b.dataDir,
       ownDataDir: false,
     });

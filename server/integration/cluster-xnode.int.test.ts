@@ -215,7 +215,7 @@ describe('snapshots and images across nodes', () => {
     expect(fs.existsSync(path.join(nodes!.b.dataDir, 'machines', job.machineId!))).toBe(false);
 
     // A back (same data dir), for the clean-up, and the same create copies the whole image this time.
-    aAgain = await startServer({ env: { DATABASE_URL: dbUrl }, args: ['--node-name', 'a'], dataDir: nodes!.a.dataDir, ownDataDir: false });
+    aAgain = await startServer({ env: { DATABASE_URL: dbUrl }, ...nodes!.serverOf('a'), dataDir: nodes!.a.dataDir, ownDataDir: false });
     await until(
       async () => (await apiB.nodes.list()).items.find((n) => n.name === 'a' && n.online && n.internalUrl === aAgain!.url),
       'a online again',

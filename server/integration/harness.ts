@@ -38,13 +38,16 @@ export async function startServer(
     /** Node's own flags, e.g. --cpu-prof (a bench's profile). */ nodeArgs?: string[];
     /** More server flags (--host, --tls-cert ...). */
     args?: string[];
+    /** An argv prefix the server runs under: `nsenter --net=...` (a node in a network namespace of its own, netns.ts). */
+    enter?: string[];
   } = {},
 ): Promise<RunningServer> {
   const entry = path.join(root, 'dist', 'server.js');
   if (!fs.existsSync(entry)) throw new Error('dist/server.js is missing: run `npm run build` (./hangar test does).');
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-it-'));
   const args = [...(opts.nodeArgs ?? []), entry, '--port', '0', '--data', dataDir, ...(opts.ui ? [] : ['--no-ui']), ...(opts.args ?? [])];
-  const proc = spawn(process.execPath, args, {
+  const [cmd, ...pre] = opts.enter?.length ? [...opts.enter, process.execPath] : [process.execPath];
+  const proc = spawn(cmd, [...pre, ...args], {
     cwd: root,
     // One download cache for every test server (Debian packages, guest kernels): each would fetch the same again.
     env: {

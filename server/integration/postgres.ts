@@ -73,7 +73,8 @@ export async function startPostgres(): Promise<{ url: string; stop: () => Promis
     }
   }
   return {
-    url: `postgres://hangar@127.0.0.1:${port}/hangar_test`,
+    // Through its unix socket (`host` names the dir): a path every network namespace of this host reaches (netns.ts).
+    url: `postgres://hangar@127.0.0.1:${port}/hangar_test?host=${encodeURIComponent(sock)}`,
     async stop() {
       await new Promise<void>((resolve) => {
         if (proc.exitCode !== null) return resolve();
