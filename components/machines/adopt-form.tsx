@@ -8,6 +8,7 @@ import type { DriverInfo } from '@/lib/contracts/machines';
 import { keys } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
+import { FormActions } from '@/components/ui/form-actions';
 
 const field = 'mt-1 block w-full rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
 
@@ -116,27 +117,7 @@ export function AdoptForm({ driver, onDone }: { driver: DriverInfo; onDone: () =
         <input name="passphrase" type="password" autoComplete="off" className={field} />
         {err('passphrase')}
       </label>
-      <div className="flex flex-wrap items-end gap-3 sm:col-span-6">
-        <button
-          type="submit"
-          disabled={adopt.isPending}
-          className="shrink-0 rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium whitespace-nowrap text-white hover:bg-sky-600 disabled:opacity-60"
-        >
-          {adopt.isPending ? 'Logging in…' : 'Adopt'}
-        </button>
-        <button
-          type="button"
-          onClick={onDone}
-          className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
-        >
-          Cancel
-        </button>
-        {errors.form && (
-          <span role="alert" className="min-w-0 text-sm break-words text-red-600 dark:text-red-400">
-            {errors.form}
-          </span>
-        )}
-      </div>
+      <FormActions label="Adopt" busyLabel="Logging in…" busy={adopt.isPending} onCancel={onDone} error={errors.form} className="sm:col-span-6" />
     </form>
   );
 }

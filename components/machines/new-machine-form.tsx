@@ -8,6 +8,7 @@ import { driverKindSchema, type DriverInfo, type DriverKind } from '@/lib/contra
 import { keys, queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
+import { FormActions } from '@/components/ui/form-actions';
 import { IsoInstallFields } from './iso-install-fields';
 
 const field = 'mt-1 block w-full rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
@@ -230,27 +231,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
             </span>
           ))}
       </label>
-      <div className="flex items-end gap-3 sm:col-span-4">
-        <button
-          type="submit"
-          disabled={create.isPending}
-          className="shrink-0 rounded-md bg-sky-700 px-3 whitespace-nowrap py-1.5 text-sm font-medium text-white hover:bg-sky-600 disabled:opacity-60"
-        >
-          {create.isPending ? 'Creating…' : 'Create and start'}
-        </button>
-        <button
-          type="button"
-          onClick={onDone}
-          className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
-        >
-          Cancel
-        </button>
-        {errors.form && (
-          <span role="alert" className="text-sm text-red-600 dark:text-red-400">
-            {errors.form}
-          </span>
-        )}
-      </div>
+      <FormActions label="Create and start" busyLabel="Creating…" busy={create.isPending} onCancel={onDone} error={errors.form} className="sm:col-span-4" />
     </form>
   );
 }
