@@ -170,15 +170,21 @@ export function qemuMove(driver: MachineDriver): MoveAccess {
   return {
     live,
 
-    plan(m: MachineSpec, isLive: boolean): MovePlan {
+    plan(m: MachineSpec, isLive: boolean, tmp: string): MovePlan {
       const disk = diskOf(m);
       const chain = backingChain(disk);
       const below = chain.slice(1).reverse();
       const frozen: MoveFile[] = below.map((p, i) => ({ name: `layer-${i}`, path: p }));
       const own: MoveFile[] = isLive ? [] : [{ name: 'top', path: disk }];
       for (const f of OWN) {
-        const p = path.join(m.dir, f);
-        if (fs.existsSync(p)) own.push({ name: `dir-${f}`, path: p });
+        let p = path.join(m.dir, f);
+        if (!fs.existsSync(p)) continue;
+        // A running guest's console log grows while it is copied: its copy as of now goes (summed, then fetched, unchanged).
+        if (f === 'serial.log') {
+          fs.copyFileSync(p, path.join(tmp, f));
+          p = path.join(tmp, f);
+        }
+        own.push({ name: `dir-${f}`, path: p });
       }
       return { frozen, own, meta: { diskBytes: virtualSize(disk), layers: below.length } };
     },
