@@ -102,14 +102,6 @@ describe('moves between nodes', () => {
     await closed;
     const moved = await api.machines.get('mv');
     expect(moved).toMatchObject({ state: 'running', node: { name: 'b' } });
-    // Its NAT subnet: leased on B (B's own NAT network, in B's namespace), A's lease given back.
-    expect(moved.address).toMatch(/^10\.213\./);
-    const leasesOf = (dataDir: string) => {
-      const dir = path.join(dataDir, 'net', 'leases');
-      return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => fs.readFileSync(path.join(dir, f), 'utf8') === m.id) : [];
-    };
-    expect(leasesOf(b.dataDir)).toHaveLength(1);
-    expect(leasesOf(a.dataDir)).toEqual([]);
     const after = await serialConsole(a.url, token, m.id, 'move-after', consoles);
     expect(after.reply.ok && after.reply.replay).toContain('before-42-move');
     after.type('echo after-$((50+5))-move\n');
@@ -223,6 +215,14 @@ describe('moves between nodes', () => {
     expect(await logOf(job.id)).toMatch(/frozen here, started there/);
     const moved = await api.machines.get('ct-mv');
     expect(moved).toMatchObject({ state: 'running', node: { name: 'b' } });
+    // Its NAT subnet: leased on B (B's own NAT network, in B's namespace), A's lease given back.
+    expect(moved.address).toMatch(/^10\.213\./);
+    const leasesOf = (dataDir: string) => {
+      const dir = path.join(dataDir, 'net', 'leases');
+      return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => fs.readFileSync(path.join(dir, f), 'utf8') === m.id) : [];
+    };
+    expect(leasesOf(b.dataDir)).toHaveLength(1);
+    expect(leasesOf(a.dataDir)).toEqual([]);
     // Through A's API (forwarded to B): both files, and its command started again there (the console log came along).
     expect(await ex('cat /root/below /root/above')).toBe('in-the-snapshot\nin-its-upper');
     expect((await apiB.machines.exec('ct-mv', ['/bin/cat', '/root/above'])).stdout.trim()).toBe('in-its-upper');
