@@ -185,7 +185,7 @@ describe('moves between nodes', () => {
     expect(fs.readdirSync(path.join(b.dataDir, 'moves')).filter((f) => f.endsWith('.part'))).toEqual([]);
   }, 600_000);
 
-  it('a running nspawn container on the NAT network moves by restart: frozen on A, its layers copied, started on B with its files and a lease there', async () => {
+  it('a running nspawn container on the NAT network moves by restart: frozen on A, its layers copied, started on B with its files and a lease', async () => {
     const { a, b } = nodes!;
     const ex = async (cmd: string) => (await api.machines.exec('ct-mv', ['/bin/sh', '-c', cmd])).stdout.trim();
     // ct-mv is a fork of a snapshot: it stands on the snapshot's layer (a file in it), its own upper dir above.
