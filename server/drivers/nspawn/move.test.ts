@@ -89,8 +89,9 @@ describe('nspawn moves', () => {
     expect(fs.readFileSync(path.join(b.dir, 'volumes/data/kept'), 'utf8')).toBe('volume-file');
     expect(fs.readFileSync(path.join(b.dir, 'console.log'), 'utf8')).toBe('started-42\n');
     expect(rt.serialFrom).toBe('started-42\n'.length);
-    // The sender's process and cgroup are not this node's; its subnet is leased here anew.
-    expect(rt.cgroup).toBeUndefined();
+    // The sender's process and cgroup are not this node's (its cgroup is named by this node's tag); its subnet is leased here anew.
+    expect(rt.cgroup).toMatch(new RegExp(`^${ID}-[0-9a-f]{8}$`));
+    expect(rt.cgroup).not.toBe(`${ID}-aaaaaaaa`);
     expect(rt.pid).toBeNull();
     expect(rt.address).toBe(natPlan(ID, rt.netIndex).guestAddr);
     expect(fs.readFileSync(path.join(root, 'b', 'net', 'leases', String(rt.netIndex)), 'utf8')).toBe(ID);

@@ -6,7 +6,7 @@ import { checkRootfsTar, KEEP_ROOTFS, tar } from '../shared/rootfs-tar';
 import type { MachineSpec, MoveAccess, MoveFile } from '../types';
 import { containerDirs } from './argv';
 import { leaseSubnet, natPlan, releaseSubnet } from './network';
-import { networkOf, nspawnRuntime } from './runtime';
+import { cgroupFor, networkOf, nspawnRuntime } from './runtime';
 
 /** Why a container cannot move, or null: an OCI image's layers are pulled by each node, not copied, so they stay. */
 export function nspawnMoveRefusal(runtime: Record<string, unknown>): string | null {
@@ -97,9 +97,8 @@ export function nspawnMove(driver: { pause(m: MachineSpec): Promise<void>; resum
         // Its own /30 on this node's NAT network (the other node's lease goes with its copy).
         if (networkOf(rt) === 'nat') netIndex = leaseSubnet(m);
         const address = netIndex === null ? null : natPlan(m.id, netIndex).guestAddr;
-        // The other node's process and cgroup names stay there (a start here names its own).
-        const { cgroup: _c, ...rest } = rt;
-        return { runtime: { ...rest, rootfs, lowers, netIndex, address, pid: null, nspawnPid: null, serialFrom }, made };
+        // This node's cgroup name, not the other node's (a cleanup here must never touch that one, on a host both share).
+        return { runtime: { ...rt, rootfs, lowers, netIndex, address, pid: null, nspawnPid: null, serialFrom, cgroup: cgroupFor(m) }, made };
       } catch (err) {
         releaseSubnet(m, netIndex);
         for (const f of made) fs.rmSync(f, { recursive: true, force: true });
