@@ -100,7 +100,7 @@ export function MachineOverview({ m, disks }: { m: Machine; disks?: ReactNode })
             since="3 min ago"
             max={100}
             format={formatPct}
-            series={[line(samples, `of ${m.cpus} vCPU`, 'text-sky-700 dark:text-sky-400', 'cpuPct')]}
+            series={[line(samples, m.cpus > 0 ? `of ${m.cpus} vCPU` : 'of its CPUs', 'text-sky-700 dark:text-sky-400', 'cpuPct')]}
           />
           <StatChart
             title="Memory"

@@ -36,6 +36,8 @@ describe('live figures', () => {
     r = remember(r, { cpuNs: 1e9 }, 2000);
     expect(r.netRxBytes).toEqual({ at: 0, v: 0 });
     expect(sampleFrom(4000, 1, r, { cpuNs: 2e9, netRxBytes: 8000 })).toMatchObject({ cpuPct: 50, netRxBps: 2000 });
+    // A machine given no CPUs (an adopted server): a share of the CPUs it says it has (half a CPU of 4).
+    expect(sampleFrom(4000, 0, r, { cpuNs: 2e9, cpus: 4 })).toMatchObject({ cpuPct: 12.5 });
   });
 
   it("reads the host's CPU times from /proc/stat (iowait counts as idle) and their busy share between two readings", () => {

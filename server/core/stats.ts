@@ -31,7 +31,8 @@ export function sampleFrom(at: number, cpus: number, prev: Readings, cur: Machin
   };
   return {
     t: at,
-    cpuPct: cpu === null ? null : Math.round((cpu / 1e9 / Math.max(1, cpus)) * 1000) / 10,
+    // Of the CPUs it was given; a machine given none (an adopted server) says how many it has.
+    cpuPct: cpu === null ? null : Math.round((cpu / 1e9 / Math.max(1, cpus > 0 ? cpus : (cur.cpus ?? 1))) * 1000) / 10,
     memBytes: cur.memBytes ?? null,
     memLimitBytes: cur.memLimitBytes ?? null,
     guestMemBytes: cur.guestMemBytes ?? null,

@@ -29,6 +29,8 @@ export interface ExecResult {
 export interface MachineCounters {
   /** CPU time used, nanoseconds. */
   cpuNs?: number;
+  /** How many CPUs that time is of, for a machine whose row gives none (an adopted server's own). */
+  cpus?: number;
   memBytes?: number;
   memLimitBytes?: number;
   guestMemBytes?: number;

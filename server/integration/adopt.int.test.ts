@@ -7,7 +7,7 @@ import type { ApiClient } from '@/lib/api-client';
 import { ApiError } from '@/lib/client/transport';
 import type { BuildResult } from '@/lib/contracts/steps';
 import { run } from '@/server/drivers/exec';
-import { adminToken, client, jobDone, serialConsole, startServer, tearDown, TEST_CACHE, until, type RunningServer } from './harness';
+import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, tearDown, TEST_CACHE, until, type RunningServer } from './harness';
 
 /**
  * `hangar adopt`: a machine Hangar does not run, reached over SSH. The remote machine is an nspawn
@@ -165,6 +165,21 @@ describe.skipIf(!built)('hangar adopt: a machine reached over SSH', () => {
     const journal = await serialConsole(srv.url, token, m.id, 'adopt-journal', sockets);
     expect(journal.reply.ok, JSON.stringify(journal.reply)).toBe(true);
     await journal.waitFor('hangar-adopt-journal-mark');
+
+    // Live figures, read from its /proc over one SSH connection while someone watches (a socket on /events).
+    const watcher = socket(srv.url, '/events', { token });
+    sockets.push(watcher);
+    await connected(watcher);
+    const sample = await until(
+      async () => {
+        const last = (await api.stats.machines()).items.find((x) => x.id === m.id)?.samples.at(-1);
+        return last && last.cpuPct !== null && (last.memBytes ?? 0) > 0 ? last : null;
+      },
+      'live figures of the adopted machine',
+      30_000,
+      500,
+    );
+    expect(sample.memLimitBytes).toBeGreaterThan(sample.memBytes!);
   }, 180_000);
 
   it('applies a chain over exec, not cached, and says why', async () => {

@@ -3,9 +3,10 @@ import path from 'node:path';
 import ssh2 from 'ssh2';
 import { logConsole } from '../shared/log-console';
 import { sshExec, sshExecStream, sshShell, type SshTarget } from '../ssh';
-import type { AdoptTarget, DriverResult, MachineDriver, MachineSpec, StreamIo } from '../types';
+import type { AdoptTarget, DriverResult, MachineCounters, MachineDriver, MachineSpec, StreamIo } from '../types';
 import { describeRemote, NOT_OURS, remoteFacts } from './describe';
 import { JournalFollower } from './journal';
+import { StatsReader } from './stats';
 import { remoteRuntime } from './runtime';
 
 /** What an adopted machine says about itself at adopt: the login's proof that a command runs. */
@@ -36,6 +37,8 @@ export class RemoteDriver implements MachineDriver {
   readonly facts = remoteFacts;
   /** Each adopted machine's journal, followed while this server runs. */
   private readonly followers = new Map<string, JournalFollower>();
+  /** Each watched machine's /proc figures, over one SSH connection of its own (stats.ts). */
+  private readonly readers = new Map<string, StatsReader>();
 
   readonly adopt = {
     adopt: (m: MachineSpec, target: AdoptTarget) => this.adoptOne(m, target),
@@ -163,6 +166,8 @@ export class RemoteDriver implements MachineDriver {
   destroy(m: MachineSpec): Promise<void> {
     this.followers.get(m.id)?.stop();
     this.followers.delete(m.id);
+    this.readers.get(m.id)?.stop();
+    this.readers.delete(m.id);
     fs.rmSync(m.dir, { recursive: true, force: true });
     return Promise.resolve();
   }
@@ -195,8 +200,11 @@ export class RemoteDriver implements MachineDriver {
     return Promise.reject(new Error(`Fork and restore ${NOT_OURS}.`));
   }
 
-  /** Not read: each reading would be an SSH login (the graphs stay empty for adopted machines). */
-  stats(): Promise<null> {
-    return Promise.resolve(null);
+  /** Its /proc figures (CPU of all its CPUs, memory, network, disks), read over one SSH connection kept while someone watches. */
+  stats(m: MachineSpec): Promise<MachineCounters | null> {
+    if (!fs.existsSync(m.dir)) return Promise.resolve(null);
+    let r = this.readers.get(m.id);
+    if (!r) this.readers.set(m.id, (r = new StatsReader(this.target(m))));
+    return Promise.resolve(r.read());
   }
 }
