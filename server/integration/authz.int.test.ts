@@ -30,6 +30,7 @@ const RULES: Record<string, Access> = {
   'post /internal/moves/{id}/settle': 'node',
   'post /internal/moves/{id}/abort': 'node',
   'get /internal/images/{id}/archive': 'node',
+  'get /internal/images/{id}/boot': 'node',
   'post /internal/image-copies/sweep': 'node',
   'post /auth/login': 'public',
   'post /auth/logout': 'member',
