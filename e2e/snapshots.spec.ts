@@ -34,6 +34,8 @@ test('checkpoint, fork and restore from the machine page; the console carries on
 
   // Change the guest after the snapshot, then go back: the change is gone, the shell carries on.
   await page.getByRole('tab', { name: 'Serial console' }).click();
+  // The tab's console attaches anew: keys typed before it is live go nowhere (CI: "echo changed" arrived as "hanged").
+  await expect(con.status()).toHaveAttribute('data-status', 'live', { timeout: 20_000 });
   await con.type('echo changed > /tmp/mark\n');
   await expect.poll(() => con.text()).toContain('echo changed');
   await page.getByRole('tab', { name: 'Snapshots' }).click();
