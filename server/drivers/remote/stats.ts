@@ -1,5 +1,6 @@
 import type { Client } from 'ssh2';
 import { kbField, parseMeminfoUsed, parseNetDev } from '../proc-stats';
+import { shellQuote } from '../shared/shell';
 import { sshConnect, type SshTarget } from '../ssh';
 import type { MachineCounters } from '../types';
 
@@ -102,7 +103,8 @@ export class StatsReader {
     };
     c.on('close', gone);
     c.on('error', gone);
-    c.exec(`sh -c '${LOOP}'`, (err, stream) => {
+    // An argv quoted word by word, as the journal follower sends its loop (SSH carries one command string).
+    c.exec(['sh', '-c', LOOP].map(shellQuote).join(' '), (err, stream) => {
       if (err) return void c.end();
       let buf = '';
       stream.setEncoding('utf8');
