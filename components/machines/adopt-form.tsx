@@ -9,8 +9,7 @@ import { keys } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
 import { FormActions } from '@/components/ui/form-actions';
-
-const field = 'mt-1 block w-full rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
+import { fieldClass as field, MachineNameField } from './machine-name-field';
 
 /**
  * Adopt a machine that exists already (a server, a cloud VM) over SSH, as `hangar adopt` does:
@@ -70,19 +69,7 @@ export function AdoptForm({ driver, onDone }: { driver: DriverInfo; onDone: () =
         A server or VM that runs already, reached over SSH: exec, an SSH console, its logs and step chains through Hangar. Hangar does not start, stop or
         checkpoint it, and destroying it here only forgets it. Its host key is pinned at the first login.
       </p>
-      <label className="text-sm font-medium sm:col-span-2">
-        Name
-        <input
-          name="name"
-          required
-          maxLength={63}
-          placeholder="db-1"
-          pattern="[a-z0-9]([a-z0-9-]*[a-z0-9])?"
-          title="lowercase letters, digits and dashes"
-          className={field}
-        />
-        {err('name')}
-      </label>
+      <MachineNameField placeholder="db-1" error={errors.name} />
       <label className="text-sm font-medium sm:col-span-2">
         SSH <span className="font-normal text-zinc-600 dark:text-zinc-400">(user@host[:port])</span>
         <input name="ssh" required placeholder="root@10.0.0.5" className={`${field} font-mono`} autoComplete="off" spellCheck={false} />

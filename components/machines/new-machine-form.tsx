@@ -9,9 +9,8 @@ import { keys, queries } from '@/lib/queries';
 import { api } from '@/components/ui/api';
 import { useToast } from '@/components/shell/toasts';
 import { FormActions } from '@/components/ui/form-actions';
+import { fieldClass as field, MachineNameField } from './machine-name-field';
 import { IsoInstallFields } from './iso-install-fields';
-
-const field = 'mt-1 block w-full rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900';
 
 export function NewMachineForm({ onDone }: { onDone: () => void }) {
   const qc = useQueryClient();
@@ -97,19 +96,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
   const err = (k: string) => errors[k] && <span className="mt-1 block text-xs text-red-600 dark:text-red-400">{errors[k]}</span>;
   return (
     <form onSubmit={onSubmit} className="grid gap-4 sm:grid-cols-6" aria-label="New machine">
-      <label className="text-sm font-medium sm:col-span-2">
-        Name
-        <input
-          name="name"
-          required
-          maxLength={63}
-          placeholder="web-1"
-          pattern="[a-z0-9]([a-z0-9-]*[a-z0-9])?"
-          title="lowercase letters, digits and dashes"
-          className={field}
-        />
-        {err('name')}
-      </label>
+      <MachineNameField placeholder="web-1" error={errors.name} />
       <label className="text-sm font-medium sm:col-span-2">
         Kind
         <select name="driver" className={field} value={chosen.kind} onChange={(e) => setKind(driverKindSchema.parse(e.target.value))}>
