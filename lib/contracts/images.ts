@@ -122,17 +122,23 @@ export type RootfsResult = z.infer<typeof rootfsResultSchema>;
  * filesystem, asked by a node that will copy it: a create is checked against it at once and the
  * copy runs in its job, with progress.
  */
+/** How to boot an image: written next to its files when it is built (boot.json); drivers take it as BootInfo. */
+export const bootInfoSchema = z.object({
+  /** Kernel command line of the image; the driver adds the per-machine parts. */
+  append: z.string(),
+  /** The guest runs sshd: the machine gets a key pair and a forwarded port. */
+  ssh: z.boolean(),
+  diskBytes: z.number(),
+  /** A disk image: the guest boots its own kernel from the disk (BIOS or UEFI), not one Hangar passes. */
+  ownKernel: z.boolean().optional(),
+  /** The guest runs cloud-init: each machine gets a NoCloud seed (hostname, SSH keys, user-data). */
+  cloudInit: z.boolean().optional(),
+  /** A disk image's firmware, read off its partition table at import; a machine's own choice wins. */
+  firmware: z.enum(['bios', 'uefi']).optional(),
+});
+
 export const imageBootSchema = z.object({
-  boot: z
-    .object({
-      append: z.string(),
-      ssh: z.boolean(),
-      diskBytes: z.number(),
-      ownKernel: z.boolean().optional(),
-      cloudInit: z.boolean().optional(),
-      firmware: z.enum(['bios', 'uefi']).optional(),
-    })
-    .nullable(),
+  boot: bootInfoSchema.nullable(),
   rootfs: z.boolean(),
 });
 export type ImageBoot = z.infer<typeof imageBootSchema>;

@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import type { HostInfo } from '@/lib/contracts/host';
+import type { bootInfoSchema } from '@/lib/contracts/images';
 import type { Machine, PortForward } from '@/lib/contracts/machines';
 import type { PhaseMarks } from '@/lib/phases';
 import type { OciImageConfig } from './oci/bundle';
@@ -62,20 +64,8 @@ export interface MachineSpec {
   runtime: DriverRuntime;
 }
 
-/** How to boot an image: written next to its files when it is built. */
-export interface BootInfo {
-  /** Kernel command line of the image; the driver adds the per-machine parts. */
-  append: string;
-  /** The guest runs sshd: the machine gets a key pair and a forwarded port. */
-  ssh: boolean;
-  diskBytes: number;
-  /** A disk image: the guest boots its own kernel from the disk (BIOS or UEFI), not one Hangar passes. */
-  ownKernel?: boolean;
-  /** The guest runs cloud-init: each machine gets a NoCloud seed (hostname, SSH keys, user-data). */
-  cloudInit?: boolean;
-  /** A disk image's firmware, read off its partition table at import; a machine's own choice wins. */
-  firmware?: 'bios' | 'uefi';
-}
+/** How to boot an image (its boot.json): one schema with the route that tells another node (lib/contracts/images.ts). */
+export type BootInfo = z.infer<typeof bootInfoSchema>;
 
 export interface BootFiles extends BootInfo {
   /** The image's name. */

@@ -13,7 +13,7 @@ import {
   type ImageCopyRow,
 } from '@/db/repo/image-copies';
 import { getImageRow, listImages, type ImageRow } from '@/db/repo/images';
-import { imageBootSchema, type ImageBoot } from '@/lib/contracts/images';
+import { bootInfoSchema, imageBootSchema, type ImageBoot } from '@/lib/contracts/images';
 import { ConflictError, UnavailableError } from '../errors';
 import { packImage, unpackImage } from '../image-archive';
 import { resolveInside } from '../paths';
@@ -181,7 +181,7 @@ export class ImageCopyService {
     if (!this.holds(row)) throw new ConflictError('This node does not hold that image (ask the node that made it).');
     const boot = await fs.promises
       .readFile(path.join(row.path, 'boot.json'), 'utf8')
-      .then((t) => imageBootSchema.shape.boot.parse(JSON.parse(t)))
+      .then((t) => bootInfoSchema.parse(JSON.parse(t)))
       .catch(() => null);
     return { boot, rootfs: fs.existsSync(path.join(row.path, 'rootfs')) };
   }
