@@ -65,7 +65,8 @@ export const moveReceiveLineSchema = z.discriminatedUnion('t', [
   z.object({
     t: z.literal('ready'),
     runtime: z.record(z.string(), z.unknown()),
-    endpoint: z.object({ host: z.string(), migrate: z.number().int(), nbd: z.number().int() }).nullable(),
+    /** Where the receiving qemu listens, and the TLS key (for this move only) both streams take. */
+    endpoint: z.object({ host: z.string(), migrate: z.number().int(), nbd: z.number().int(), key: z.string().regex(/^[0-9a-f]{64}$/) }).nullable(),
   }),
   z.object({ t: z.literal('error'), message: z.string() }),
 ]);

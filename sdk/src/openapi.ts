@@ -12405,6 +12405,7 @@ export interface operations {
                   host: string;
                   migrate: number;
                   nbd: number;
+                  key: string;
                 } | null;
               }
             | {

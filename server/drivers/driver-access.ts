@@ -269,6 +269,8 @@ export interface MoveEndpoint {
   migrate: number;
   /** The writable layer's export (NBD), written by the sender's block mirror. */
   nbd: number;
+  /** The pre-shared TLS key (64 hex digits) both streams take, made by the receiver for this move only. */
+  key: string;
 }
 
 export interface LiveMoveOps {

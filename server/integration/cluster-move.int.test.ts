@@ -5,6 +5,7 @@ import type { Socket } from 'socket.io-client';
 import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import type { MoveResult } from '@/lib/contracts/moves';
+import { Qmp } from '@/server/drivers/qemu/qmp';
 import { importBusyboxRootfs } from './busybox-tree';
 import { client, jobDone, serialConsole, until } from './harness';
 import { adminSql } from './postgres';
@@ -98,6 +99,9 @@ describe('moves between nodes', () => {
     const log = await logOf(job.id);
     expect(log).toMatch(/the guest was stopped \d+ ms/);
     expect(log).toMatch(/sizes and SHA-256 checked/);
+    // Both streams crossed the veth under TLS with the move's own key (move-tls.int shows what is refused without it).
+    expect(log).toMatch(/NBD over TLS/);
+    expect(log).toMatch(/MiB sent over TLS/);
     // The console on A closed (its machine left); one opened now reaches B and the guest answers.
     await closed;
     const moved = await api.machines.get('mv');
@@ -113,6 +117,14 @@ describe('moves between nodes', () => {
     expect(layersOf(a.dataDir, m.id)).toEqual([]);
     expect(qemusUnder(b.dataDir).length).toBe(1);
     expect(fs.existsSync(path.join(b.dataDir, 'machines', m.id))).toBe(true);
+    // On B the move's key is gone and its qemu's migrations are plain again (its checkpoints go to files).
+    expect(fs.existsSync(path.join(b.dataDir, 'machines', m.id, 'move-tls-in'))).toBe(false);
+    const q = await Qmp.connect(path.join(b.dataDir, 'machines', m.id, 'qmp.sock'));
+    try {
+      expect((await q.execute<{ 'tls-creds'?: string }>('query-migrate-parameters'))['tls-creds'] ?? '').toBe('');
+    } finally {
+      q.close();
+    }
   }, 600_000);
 
   it('refusals come before anything moves: the same node, an unknown one, a draining one, not enough memory there', async () => {

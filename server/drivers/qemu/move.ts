@@ -8,6 +8,7 @@ import type { HostInfo } from '@/lib/contracts/host';
 import { machineFiles } from './argv';
 import { virtualSize } from './overlay';
 import { backingChain } from './qcow2';
+import { moveKey, moveTlsOff, moveTlsOn, MOVE_TLS_ID } from './move-tls';
 import { Qmp } from './qmp';
 import { diskOf, qemuRuntime } from './runtime';
 
@@ -48,6 +49,8 @@ function freePort(host: string): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Where each side keeps the move's TLS key while the move lasts (in the machine's own directory). */
+const tlsDir = (m: MachineSpec, side: 'in' | 'out') => path.join(m.dir, `move-tls-${side}`);
 
 /** The root disk's node in QEMU's block graph: the drive with a name of its own that is not a CD-ROM. */
 async function rootNode(q: Qmp): Promise<string> {
@@ -71,11 +74,13 @@ export function qemuMove(driver: MachineDriver): MoveAccess {
     async receive(m: MachineSpec, image: BootFiles, host: HostInfo, listen: string) {
       const started = await driver.start(m, image, { host, migrateIn: true });
       const spec = { ...m, runtime: started.runtime };
-      const endpoint: MoveEndpoint = { host: listen, migrate: await freePort(listen), nbd: await freePort(listen) };
+      const endpoint: MoveEndpoint = { host: listen, migrate: await freePort(listen), nbd: await freePort(listen), key: moveKey() };
       const q = await Qmp.connect(machineFiles(m.dir).qmpSock);
       try {
+        // Both streams take TLS with this move's key only: a peer without it is refused before it sends a byte.
+        await moveTlsOn(q, tlsDir(m, 'in'), endpoint.key, 'server');
         await q.execute('migrate-incoming', { uri: `tcp:${listen}:${endpoint.migrate}` });
-        await q.execute('nbd-server-start', { addr: { type: 'inet', data: { host: listen, port: String(endpoint.nbd) } } });
+        await q.execute('nbd-server-start', { addr: { type: 'inet', data: { host: listen, port: String(endpoint.nbd) } }, 'tls-creds': MOVE_TLS_ID });
         await q.execute('block-export-add', { type: 'nbd', id: EXPORT, 'node-name': await rootNode(q), name: EXPORT, writable: true });
       } catch (err) {
         await driver.stop(spec, { force: true, timeoutMs: 0 }).catch(() => undefined);
@@ -92,11 +97,13 @@ export function qemuMove(driver: MachineDriver): MoveAccess {
       let mirroring = false;
       try {
         const node = await rootNode(q);
+        await moveTlsOn(q, tlsDir(m, 'out'), to.key, 'client');
         await q.execute('blockdev-add', {
           driver: 'nbd',
           'node-name': MIRROR_TARGET,
           server: { type: 'inet', host: to.host, port: String(to.nbd) },
           export: EXPORT,
+          'tls-creds': MOVE_TLS_ID,
         });
         await q.execute('blockdev-mirror', { 'job-id': MIRROR_JOB, device: node, target: MIRROR_TARGET, sync: 'top' });
         mirroring = true;
@@ -109,7 +116,7 @@ export function qemuMove(driver: MachineDriver): MoveAccess {
           if (j.ready) break;
           await sleep(50);
         }
-        log.push('disk: the writable layer is mirrored to the other node and kept in step');
+        log.push('disk: the writable layer is mirrored to the other node and kept in step (NBD over TLS, a key for this move only)');
         progress(30, 'Moving the memory');
         await q.execute('migrate-set-parameters', { 'downtime-limit': DOWNTIME_LIMIT_MS, 'max-bandwidth': 8 * 2 ** 30 });
         await q.execute('migrate', { uri: `tcp:${to.host}:${to.migrate}` });
@@ -123,7 +130,7 @@ export function qemuMove(driver: MachineDriver): MoveAccess {
           }>('query-migrate');
           if (s.status === 'completed') {
             const sent = ((s.ram?.transferred ?? 0) / 2 ** 20).toFixed(1);
-            log.push(`memory: ${sent} MiB sent in ${s['total-time'] ?? '?'} ms; the guest stopped for ${s.downtime ?? '?'} ms`);
+            log.push(`memory: ${sent} MiB sent over TLS in ${s['total-time'] ?? '?'} ms; the guest stopped for ${s.downtime ?? '?'} ms`);
             await q.execute('block-job-cancel', { device: MIRROR_JOB }).catch(() => undefined);
             mirroring = false;
             return { downtimeMs: s.downtime ?? 0, log };
@@ -142,6 +149,8 @@ export function qemuMove(driver: MachineDriver): MoveAccess {
           await sleep(50);
         }
         await q.execute('blockdev-del', { 'node-name': MIRROR_TARGET }).catch(() => undefined);
+        // The guest stays here: its later checkpoints migrate to a file, without TLS.
+        await moveTlsOff(q, tlsDir(m, 'out'));
         const st = await q.execute<{ running: boolean }>('query-status').catch(() => null);
         if (st && !st.running) await q.execute('cont').catch(() => undefined);
         throw err;
@@ -161,6 +170,7 @@ export function qemuMove(driver: MachineDriver): MoveAccess {
           await sleep(50);
         }
         await q.execute('nbd-server-stop').catch(() => undefined);
+        await moveTlsOff(q, tlsDir(m, 'in'));
       } finally {
         q.close();
       }
