@@ -22,11 +22,12 @@ test('host console: off by default, turned on in Settings, echoes typing and sur
   await screenshotBothThemes(page, 'console');
 
   // Same tab, same client-made session id: the shell and its scrollback are still there.
+  // Typed as soon as the terminal shows, without waiting for the console to attach: the keys wait for it, none is lost.
   await page.reload();
+  await con.type(`echo again-$((6*7))-${marker}\n`);
   await expect(con.status()).toHaveAttribute('data-status', 'live');
   await expect.poll(() => con.text()).toContain(`echo hi-${marker}`);
-  await con.type(`echo again-${marker}\n`);
-  await expect.poll(() => con.text()).toContain(`again-${marker}`);
+  await expect.poll(() => con.text()).toContain(`again-42-${marker}`);
 
   // Leave the setting off again for the other tests.
   await page.goto('/settings');

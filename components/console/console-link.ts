@@ -4,6 +4,7 @@ import type { ConsoleClientToServer, ConsoleServerToClient } from '@/lib/events'
 import { isTerminalReport } from '@/lib/terminal-reports';
 import type { TerminalKit } from '@/components/console/console-terminal';
 import type { PresenceState } from '@/components/console/console-presence';
+import { InputGate } from '@/components/console/input-gate';
 import { OutputWriter } from '@/components/console/output-writer';
 
 export type ConsoleStatus = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'error';
@@ -42,6 +43,8 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
   const socket: ConsoleSocket = io('/console', { transports: ['websocket'], ...(o.share ? { auth: { share: o.share }, forceNew: true } : {}) });
   // Everything for the screen goes through one writer, in order; output is coalesced while xterm is busy.
   const out = new OutputWriter(term);
+  // Keys typed before the attach is answered wait for it (the server drops input for a session not attached).
+  const input = new InputGate((data) => socket.emit('input', { sessionId, data }));
 
   /** Write output ending at `end`, skipping what this view already shows; `done` runs once xterm parsed it. */
   const write = (end: number, data: string, done?: () => void) => {
@@ -53,6 +56,7 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
   const attach = () => {
     socket.emit('attach', { sessionId, target, mode: o.mode, cols: term.cols, rows: term.rows, since: offset }, (r: AttachReply) => {
       if (!r.ok) {
+        input.drop();
         o.status('error', r.error.message);
         out.write(`\r\n\x1b[31m${r.error.message}\x1b[0m\r\n`);
         return;
@@ -65,10 +69,12 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
       offset = r.offset;
       o.attached({ mode: r.mode, recording: r.recording });
       o.status(r.exited ? 'exited' : 'live', null);
+      input.opened();
     });
   };
   socket.on('connect', attach);
   socket.on('disconnect', (reason) => {
+    input.closed();
     if (closed) return;
     // The server let go of us on purpose (the session ended, the access changed): no retrying.
     if (reason === 'io server disconnect')
@@ -87,6 +93,7 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
     if (target.kind === 'machine' && target.channel === 'serial' && !closed) {
       // The machine went down (a restart, a restore): its console comes back as a new session.
       o.status('reconnecting', m.reason);
+      input.closed();
       offset = undefined;
       out.drop();
       term.reset();
@@ -95,7 +102,7 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
     }
     o.status('error', m.reason);
   });
-  const send = (data: string) => socket.emit('input', { sessionId, data });
+  const send = (data: string) => input.send(data);
   o.inputRef?.(send);
   const onData = term.onData((data) => {
     if (replaying > 0 && isTerminalReport(data)) return;
@@ -113,6 +120,7 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
       closed = true;
       ro.disconnect();
       onData.dispose();
+      input.drop();
       o.inputRef?.(null);
       socket.emit('detach', { sessionId });
       socket.disconnect();
