@@ -57,6 +57,18 @@ describe('driver descriptions', () => {
     });
   });
 
+  it("qemu moves VMs with extra disks, ISO installs and disk images, but not one with an ISO in its drive (the ISO is this node's)", () => {
+    expect(describeQemu(fakeHost(), { installer: true, cdrom: null, firmware: 'uefi' }).move).toMatchObject({ available: true, live: { available: true } });
+    expect(describeQemu(fakeHost(), { ownKernel: true, seed: '/d/seed.iso' }).move.available).toBe(true);
+    const disks = [{ name: 'data', file: '/l/x.qcow2', sizeGib: 1, bus: 'virtio-blk', attached: true, slot: 0 }];
+    expect(describeQemu(fakeHost(), { disks }).move.available).toBe(true);
+    expect(describeQemu(fakeHost(), { installer: true, cdrom: { name: 'debian.iso', path: '/i/debian.iso' } }).move).toMatchObject({
+      available: false,
+      reason: 'eject the CD-ROM first: its ISO "debian.iso" is in this node\'s library',
+      live: { available: false },
+    });
+  });
+
   it('nspawn offers NAT only where the host can, and needs overlayfs', () => {
     const here = describeNspawn(fakeHost({ nat: 'iptables cannot edit the nat table' }));
     expect(here.networks.find((n) => n.mode === 'nat')).toMatchObject({ available: false, reason: 'iptables cannot edit the nat table' });

@@ -7,18 +7,21 @@ import type { Job } from '@/lib/contracts/jobs';
 import type { MoveResult } from '@/lib/contracts/moves';
 import { Qmp } from '@/server/drivers/qemu/qmp';
 import { importBusyboxRootfs } from './busybox-tree';
+import { RfbClient } from './rfb-client';
+import { buildTestIso, TEST_ISO_MARK } from './test-iso';
 import { client, jobDone, serialConsole, until } from './harness';
 import { adminSql } from './postgres';
 import { startTwoNodes, type TwoNodes } from './two-nodes';
 
 /**
  * Moves between nodes (issue 21 step 6), on one two-node cluster shared by the file's tests: a
- * running busybox VM moves live from A to B (QEMU's migration; its writable layer by a block mirror
+ * running busybox VM with an extra disk moves live from A to B (QEMU's migration; its writable layer by a block mirror
  * over NBD), its serial console typed into before and after; the same VM, stopped, moves back by
  * copying its files; refusals come before anything moves; a migration whose receiving qemu is
  * killed fails the job and leaves the VM running where it was, with nothing left on B. A running
  * nspawn container standing on a snapshot's layer moves by restart (frozen, copied, started on B);
- * one whose move fails is thawed and runs on. B runs in a network namespace of its own (netns.ts).
+ * one whose move fails is thawed and runs on; an ISO install is refused while its CD holds the ISO
+ * and moves live once it is ejected. B runs in a network namespace of its own (netns.ts).
  */
 const DB = 'hangar_cluster_move';
 let nodes: TwoNodes | undefined;
@@ -27,6 +30,12 @@ let apiB: ApiClient;
 const consoles: Socket[] = [];
 
 const admin = (sql: string) => adminSql(inject('postgresUrl'), sql);
+/** A shell command in the moving VM, through whichever node has it. */
+const sh = async (script: string) => {
+  const r = await api.machines.exec('mv', ['sh', '-c', script], 30);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+};
 const logOf = async (id: string) => (await api.jobs.logs(id)).items.map((l) => l.line).join('\n');
 const done = async (job: Job, ms = 300_000) => {
   const j = await jobDone(api, job, ms);
@@ -87,6 +96,10 @@ describe('moves between nodes', () => {
     await before.waitFor('/# ');
     before.type('echo before-$((40+2))-move\n');
     await before.waitFor('before-42-move');
+    // An extra disk, attached and written, moves too: mirrored beside the root disk.
+    await api.machines.disks.add('mv', { name: 'data', sizeGib: 1 });
+    await until(async () => (await sh('cat /sys/block/vdb/serial 2>/dev/null; true')).includes('data'), 'the extra disk in the guest', 30_000);
+    await sh('echo before-move-bytes | dd of=/dev/vdb conv=fsync 2>/dev/null');
     const pidA = qemusUnder(a.dataDir);
     expect(pidA.length).toBe(1);
 
@@ -100,7 +113,7 @@ describe('moves between nodes', () => {
     expect(log).toMatch(/the guest was stopped \d+ ms/);
     expect(log).toMatch(/sizes and SHA-256 checked/);
     // Both streams crossed the veth under TLS with the move's own key (move-tls.int shows what is refused without it).
-    expect(log).toMatch(/NBD over TLS/);
+    expect(log).toMatch(/writable layers of the root disk, disk "data" are mirrored .*NBD over TLS/);
     expect(log).toMatch(/MiB sent over TLS/);
     // The console on A closed (its machine left); one opened now reaches B and the guest answers.
     await closed;
@@ -111,6 +124,9 @@ describe('moves between nodes', () => {
     after.type('echo after-$((50+5))-move\n');
     await after.waitFor('after-55-move');
     expect((await apiB.machines.exec('mv', ['sh', '-c', 'echo still $((6*7))'])).stdout).toContain('still 42');
+    // The disk written on A reads the same on B, and takes writes there (read again from the files after the move back).
+    expect(await sh('dd if=/dev/vdb bs=17 count=1 2>/dev/null')).toBe('before-move-bytes');
+    await sh('echo after-move-bytes | dd of=/dev/vdb bs=4096 seek=1 conv=fsync 2>/dev/null');
     // A's qemu and files are gone; B runs it.
     await until(() => pidA.every((p) => !fs.existsSync(`/proc/${p}`)), "A's qemu gone", 30_000);
     expect(fs.existsSync(path.join(a.dataDir, 'machines', m.id))).toBe(false);
@@ -173,6 +189,10 @@ describe('moves between nodes', () => {
     );
     expect(ran).toContain('back on 2');
     expect(qemusUnder(a.dataDir).length).toBe(1);
+    // Freshly booted on A, the extra disk's bytes come from its files: what was written on A before and on B after the live move.
+    expect(await api.machines.disks.list('mv')).toMatchObject({ items: [{ name: 'data', attached: true }] });
+    expect(await sh('dd if=/dev/vdb bs=17 count=1 2>/dev/null')).toBe('before-move-bytes');
+    expect(await sh('dd if=/dev/vdb bs=4096 skip=1 count=1 2>/dev/null | head -c 16')).toBe('after-move-bytes');
   }, 600_000);
 
   it('a migration whose receiving qemu is killed fails with the reason; the VM keeps running on A and B keeps nothing', async () => {
@@ -271,4 +291,40 @@ describe('moves between nodes', () => {
     expect((await api.machines.exec('ct-mv', ['/bin/cat', '/root/above'])).stdout.trim()).toBe('in-its-upper');
     expect(fs.existsSync(path.join(a.dataDir, 'machines', id))).toBe(false);
   }, 300_000);
+
+  it('an ISO install moves live once its CD is ejected: refused while the ISO is in the drive, then the system it booted runs on on B', async () => {
+    const { a, token } = nodes!;
+    const iso = buildTestIso(a.dataDir, path.join(a.dataDir, 'tmp-test.iso'));
+    await api.isos.upload(new Uint8Array(fs.readFileSync(iso)), 'test.iso');
+    await done(await api.machines.create({ name: 'iso-mv', iso: 'test.iso', diskGib: 1, memoryMib: 256, node: 'a' }), 180_000);
+    const screen = await RfbClient.overWebsocket(`${a.url.replace(/^http/, 'ws')}/api/machines/iso-mv/display`, { authorization: `Bearer ${token}` });
+    try {
+      // grub's menu (white on blue) waits for Enter; busybox then comes up from the CD's initramfs, in memory.
+      await until(
+        async () => {
+          screen.requestUpdate(false);
+          const u = await screen.readUpdate();
+          return u.blue > (screen.width * screen.height) / 2;
+        },
+        'the boot menu on the screen',
+        120_000,
+        500,
+      );
+      screen.type('\n');
+    } finally {
+      screen.close();
+    }
+    await until(async () => (await api.machines.logs('iso-mv', { tail: 1 << 20 })).text.includes('hangar-ready'), 'busybox up from the CD', 120_000, 500);
+    await expect(api.machines.move('iso-mv', { node: 'b' })).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringMatching(/eject the CD-ROM first: its ISO "test.iso" is in this node's library/),
+    });
+    await api.isos.cdrom('iso-mv', { action: 'eject' });
+    const job = await done(await api.machines.move('iso-mv', { node: 'b' }), 300_000);
+    expect(job.result).toMatchObject({ live: true, from: 'a', to: 'b' });
+    expect(await api.machines.get('iso-mv')).toMatchObject({ state: 'running', node: { name: 'b' }, cdrom: null });
+    // The same system, booted from the CD on A, answers on B.
+    expect((await api.machines.exec('iso-mv', ['cat', '/proc/cmdline'])).stdout).toContain(TEST_ISO_MARK);
+    await done(await api.machines.destroy('iso-mv'));
+  }, 600_000);
 });

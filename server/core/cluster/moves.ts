@@ -14,6 +14,7 @@ import type { ImageService } from '../images';
 import type { JobContext } from '../jobs';
 import type { MachineService } from '../machines';
 import { resolveInside } from '../paths';
+import { blankBoot } from '../machine-admission';
 import { layersInUse } from '../snapshot-gc';
 import type { Cluster } from './cluster';
 import { refusal } from './placement';
@@ -369,11 +370,12 @@ export class MoveService {
       progress(100, `started here (${started.log.join('; ')})`);
     }
     if (body.live) {
-      if (!image) throw new ConflictError('a live move needs the machine to have an image');
-      for (const f of [image.kernel, image.initrd])
-        if (!fs.existsSync(f)) throw new ConflictError(`image ${body.machine.image}'s boot files are not on node ${cluster.self.name} (${f})`);
+      // A machine without an image (an ISO install) starts as it does everywhere, from blank boot files; one that boots its own kernel has none to check.
+      const boot = image ?? blankBoot();
+      for (const f of [boot.kernel, boot.initrd])
+        if (f && !fs.existsSync(f)) throw new ConflictError(`image ${body.machine.image}'s boot files are not on node ${cluster.self.name} (${f})`);
       const listen = new URL(cluster.requireOnline(cluster.self.id).url).hostname.replace(/^\[|\]$/g, '');
-      const r = await driver.move.live!.receive(entry.spec, image, await this.d.host.info(), listen);
+      const r = await driver.move.live!.receive(entry.spec, boot, await this.d.host.info(), listen);
       runtime = r.runtime;
       endpoint = r.endpoint;
       entry.spec = { ...spec, runtime };

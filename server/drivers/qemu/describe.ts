@@ -78,18 +78,14 @@ export function describeQemu(host: HostInfo | null, runtime?: DriverRuntime): Dr
 }
 
 /**
- * Moves to another node (qemu/move.ts): the root disk's chain and the machine's own files are
- * copied; a running guest moves live (a block mirror of its writable layer, then QEMU's migration).
- * Extra disks, a CD-ROM drive, a disk image's seed and UEFI variables are not carried yet.
+ * Moves to another node (qemu/move.ts): the root disk's chain, each extra disk's chain and the
+ * machine's own files (its keys, console log, cloud-init seed, UEFI variables) are copied; a running
+ * guest moves live (a block mirror of each attached disk's writable layer, then QEMU's migration).
+ * A CD-ROM drive with an ISO in it is not carried: the ISO is this node's.
  */
 function moveOf(rt: ReturnType<typeof qemuRuntime> | null, here: Feature): DriverDescription['move'] {
-  const why = !rt
-    ? null
-    : rt.installer || rt.ownKernel
-      ? 'a VM installed from an ISO or made from a disk image does not move yet (its drive, seed and firmware stay)'
-      : Array.isArray((rt as { disks?: unknown }).disks) && (rt as { disks: unknown[] }).disks.length
-        ? 'a VM with extra disks does not move yet: detach and remove them first'
-        : null;
+  // Like Proxmox with a local ISO: the drive's file is in this node's library, not the other's.
+  const why = rt?.cdrom ? `eject the CD-ROM first: its ISO "${rt.cdrom.name}" is in this node's library` : null;
   const f: Feature = why ? no(why) : here;
   return { ...f, live: f, running: 'memory' };
 }
