@@ -60,7 +60,7 @@ import { nodeStatus } from './cluster/status';
 import { usageSampler } from './cluster/node-usage';
 import { ReplicaService, replicaBudgetBytes, replicaRateBytes } from './cluster/replicas';
 import { MoveService } from './cluster/moves';
-import { ImageCopyService } from './cluster/image-copies';
+import { imageCopyBudgetBytes, ImageCopyService } from './cluster/image-copies';
 
 export interface CoreOptions {
   dataDir: string;
@@ -231,6 +231,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     dir: layout.images,
     tmp: () => snapshots.tmpDir(),
     rateBytes: replicaRateBytes(),
+    budgetBytes: imageCopyBudgetBytes(),
     now: () => Date.now(),
   });
   if (cluster.enabled) images.copies = imageCopies;

@@ -19,7 +19,8 @@ import { startTwoNodes, type TwoNodes } from './two-nodes';
  * chain whose steps A cached built again on B (every step a hit, the last result copied to B as a
  * replica), a machine on B restored to a snapshot A holds, and an image copy cut halfway (A killed
  * during it) leaving nothing on B. B copies at most 16 MiB/s (HANGAR_REPLICA_RATE_MIBS), so that
- * the cut lands in the middle of a copy.
+ * the cut lands in the middle of a copy, and keeps no image copy it does not use
+ * (HANGAR_IMAGE_COPY_BUDGET_GIB=0): the second test's copy evicts the first's.
  */
 const DB = 'hangar_cluster_xnode';
 let dbUrl = '';
@@ -76,7 +77,7 @@ beforeAll(async () => {
   dbUrl = url.toString();
   db = new pg.Client({ connectionString: dbUrl });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-xnode-'));
-  nodes = await startTwoNodes(dbUrl, { envB: { HANGAR_REPLICA_RATE_MIBS: '16' } });
+  nodes = await startTwoNodes(dbUrl, { envB: { HANGAR_REPLICA_RATE_MIBS: '16', HANGAR_IMAGE_COPY_BUDGET_GIB: '0' } });
   await db.connect();
   api = nodes.api;
   apiB = client(nodes.b.url, nodes.token);
@@ -141,6 +142,10 @@ describe('snapshots and images across nodes', () => {
     expect(log).toMatch(/copy from node a: 100%/);
     expect(log).toMatch(/image "busybox" is held by node a: copying it to node b/);
     expect(log).toMatch(/image "busybox" copied to node b/);
+    // B keeps no copy it does not use (its budget is 0 here): bb-x's, unused since the first test destroyed its machines, went.
+    expect(log).toMatch(/image copy budget \(0\.0 MiB\): the least recently used copy \(image "bb-x", [\d.]+ MiB\) removed/);
+    expect(await imageCopies('bb-x')).toEqual([]);
+    expect(fs.existsSync(path.join(nodes!.b.dataDir, 'images', 'bb-x'))).toBe(false);
     const fork = await seen(api, 'qf-b');
     expect(fork.node?.name).toBe('b');
     expect(fork.state).toBe('running');

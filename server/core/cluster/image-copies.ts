@@ -13,6 +13,10 @@ import {
   type ImageCopyRow,
 } from '@/db/repo/image-copies';
 import { getImageRow, listImages, type ImageRow } from '@/db/repo/images';
+import { listMachineRows } from '@/db/repo/machines';
+import { isOwnRow } from '@/db/repo/own';
+import { nodeCopies } from '@/db/repo/snapshot-copies';
+import { listSnapshotRows } from '@/db/repo/snapshots';
 import { bootInfoSchema, imageBootSchema, type ImageBoot } from '@/lib/contracts/images';
 import { ConflictError, UnavailableError } from '../errors';
 import { packImage, unpackImage } from '../image-archive';
@@ -32,8 +36,17 @@ export interface ImageCopyDeps {
   /** Scratch for archives being packed for another node. */
   tmp: () => string;
   rateBytes: number;
+  /** What this node keeps of copies (HANGAR_IMAGE_COPY_BUDGET_GIB); past it, after a new copy, the least recently used unused ones go. */
+  budgetBytes: number;
   now: () => number;
 }
+
+/** HANGAR_IMAGE_COPY_BUDGET_GIB: what a node keeps of images other nodes hold (default 20 GiB). */
+export const imageCopyBudgetBytes = (env: Record<string, string | undefined> = process.env): number => {
+  const v = env.HANGAR_IMAGE_COPY_BUDGET_GIB?.trim();
+  const gib = v ? Number(v) : NaN;
+  return (Number.isFinite(gib) && gib >= 0 ? gib : 20) * 2 ** 30;
+};
 
 /** Where a copy's progress goes: a job's log, or the server's when no job asked (a create's admission). */
 export interface CopyReporter {
@@ -96,6 +109,37 @@ export class ImageCopyService {
     return (await making).path;
   }
 
+  /**
+   * Past the budget: this node's copies, least recently used first, that nothing here uses. A copy is
+   * used while a machine of this node names its image (a VM's disk chain and a container's lower dir
+   * stand on its files), or a snapshot taken here or copied here does (a fork or restore boots it).
+   */
+  async evict(keep: string, report: CopyReporter = serverLog): Promise<number> {
+    const self = this.d.cluster.self.id;
+    const copies = (await nodeImageCopies(this.d.store, self)).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+    let total = copies.reduce((n, c) => n + c.bytes, 0);
+    if (total <= this.d.budgetBytes) return 0;
+    const names = new Map((await listImages(this.d.store)).map((i) => [i.id, i.name]));
+    const replicas = new Set((await nodeCopies(this.d.store, self)).map((c) => c.snapshotId));
+    const used = new Set([
+      ...(await listMachineRows(this.d.store)).filter((m) => isOwnRow(this.d.store, m.nodeId)).map((m) => m.image),
+      ...(await listSnapshotRows(this.d.store)).filter((sn) => isOwnRow(this.d.store, sn.nodeId) || replicas.has(sn.id)).map((sn) => sn.image),
+    ]);
+    let removed = 0;
+    for (const c of copies) {
+      if (total <= this.d.budgetBytes) break;
+      const name = names.get(c.imageId);
+      if (c.imageId === keep || this.inflight.has(c.imageId) || (name !== undefined && used.has(name))) continue;
+      await this.removeCopy(c);
+      total -= c.bytes;
+      removed++;
+      report.log(
+        `image copy budget (${mib(this.d.budgetBytes)} MiB): the least recently used copy (image "${name ?? c.imageId}", ${mib(c.bytes)} MiB) removed`,
+      );
+    }
+    return removed;
+  }
+
   private async transfer(row: ImageRow, report: CopyReporter): Promise<ImageCopyRow> {
     if (!row.nodeId) throw new ConflictError(`Image "${row.name}" names no node that holds it.`);
     const from = this.d.cluster.requireOnline(row.nodeId);
@@ -141,6 +185,7 @@ export class ImageCopyService {
         throw new ConflictError(`Image "${row.name}" was deleted or rebuilt during the copy.`);
       }
       report.log(`image "${row.name}" copied to node ${self.name} (${mib(bytes)} MiB): machines here use the copy`);
+      await this.evict(row.id, report).catch((err: Error) => report.log(`image copy budget: ${err.message}`));
       return copy;
     } finally {
       fs.rmSync(part, { recursive: true, force: true });
