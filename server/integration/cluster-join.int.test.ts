@@ -9,11 +9,14 @@ import { io, type Socket } from 'socket.io-client';
 import { adminToken, client, connected, jobDone, loginCookie, removeDataDir, type RunningServer, serialConsole, socket, startServer, until } from './harness';
 import { adminSql } from './postgres';
 import { importBusyboxRootfs } from './busybox-tree';
+import { makeNodeNet, type NodeNet } from './netns';
 
 /**
  * Step 1 of the cluster plan (nodes, join tokens, heartbeat): two real servers, A and B, each
- * with its own data dir and port, on one database of the integration tier's PostgreSQL. B joins
- * with a token made on A; B is killed and shown offline, restarted and shown online again.
+ * with its own data dir, on one database of the integration tier's PostgreSQL, B in a network
+ * namespace of its own (netns.ts: A on the host's end of a veth pair, B on the other, so every
+ * join, heartbeat, forward and relayed console crosses it). B joins with a token made on A; B is
+ * killed and shown offline, restarted and shown online again.
  */
 const DB = 'hangar_cluster_join';
 let dbUrl = '';
@@ -24,8 +27,17 @@ let token = '';
 
 const admin = (sql: string) => adminSql(inject('postgresUrl'), sql);
 
+let net: NodeNet | undefined;
+
+/** B in its network namespace, on its end of the veth pair (plain HTTP: a private link, as a cluster's internal network). */
 const startB = (args: string[] = [], dataDir?: string) =>
-  startServer({ env: { DATABASE_URL: dbUrl }, args: ['--host', '127.0.0.1', '--node-name', 'b', ...args], dataDir, ownDataDir: true });
+  startServer({
+    env: { DATABASE_URL: dbUrl },
+    args: ['--host', net!.nodeIp, '--insecure-http', '--node-name', 'b', ...args],
+    enter: net!.enter,
+    dataDir,
+    ownDataDir: true,
+  });
 
 async function nodeB(): Promise<ClusterNode | undefined> {
   return (await api.nodes.list()).items.find((n) => n.name === 'b');
@@ -41,7 +53,8 @@ beforeAll(async () => {
   const url = new URL(inject('postgresUrl'));
   url.pathname = `/${DB}`;
   dbUrl = url.toString();
-  a = await startServer({ env: { DATABASE_URL: dbUrl }, args: ['--node-name', 'a'] });
+  net = await makeNodeNet();
+  a = await startServer({ env: { DATABASE_URL: dbUrl }, args: ['--host', net.hostIp, '--insecure-http', '--node-name', 'a'] });
   token = await adminToken(a.url);
   api = client(a.url, token);
 }, 60_000);
@@ -50,6 +63,7 @@ afterAll(async () => {
   await b?.stop();
   await a?.stop();
   for (const s of [a, b]) if (s && !process.env.HANGAR_KEEP_TEST_DATA) removeDataDir(s.dataDir);
+  await net?.remove();
   await admin(`DROP DATABASE IF EXISTS ${DB}`).catch(() => undefined);
 });
 
