@@ -13,8 +13,10 @@ const read = (f) => {
     return null;
   }
 };
-for (const tier of ['unit', 'integration']) {
-  const r = read(`${tier}.json`);
+// The integration tier writes one report per lane (scripts/test-integration.sh).
+const reports = { unit: ['unit.json'], integration: ['integration.json', 'integration-2.json'], e2e: ['e2e.json'] };
+for (const file of [...reports.unit, ...reports.integration]) {
+  const r = read(file);
   if (!r) continue;
   passed += r.numPassedTests;
   failed += r.numFailedTests;
@@ -27,7 +29,7 @@ if (e2e) {
   failed += e2e.stats.unexpected;
 }
 for (const tier of failedTiers) {
-  const hasReport = ['unit', 'integration', 'e2e'].includes(tier) && read(`${tier}.json`);
+  const hasReport = tier in reports && reports[tier].every((f) => read(f));
   if (!hasReport) failed += 1;
 }
 if (failedTiers.length) console.log(`\nFailed tiers: ${failedTiers.join(', ')}`);

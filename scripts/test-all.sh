@@ -35,7 +35,7 @@ for name in typecheck lint format; do
   if [ "$rc" = 0 ]; then echo "--- $name: ok ($secs s, beside the other static tiers)"; else echo "--- $name: FAILED ($secs s)"; failed_tiers+=("$name"); fi
 done
 tier unit npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$OUT/unit.json"
-tier integration npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$OUT/integration.json"
+tier integration bash scripts/test-integration.sh "$OUT"
 # The e2e server's data dir is made here so it can be removed after (with its mounts), pass or fail.
 E2E_DATA=$(mktemp -d /tmp/hangar-e2e-XXXXXX)
 tier e2e env E2E_JSON="$OUT/e2e.json" E2E_DATA="$E2E_DATA" npx playwright test
