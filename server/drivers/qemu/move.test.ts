@@ -99,6 +99,13 @@ describe('QEMU moves', () => {
     expect(backingChain(backDisks[0].file).length).toBe(2);
     expect(path.basename(backDisks[0].file)).toMatch(/-d-data-top-/);
     expect(back.made.length).toBe(5);
+    // A record naming a disk as no disk can be named (a path, from a node gone wrong) is refused; nothing is left.
+    const bad = {
+      ...spec(path.join(at, 'd'), path.join(at, 'd-layers')),
+      runtime: { disk: f('root-top.qcow2'), disks: [{ ...disks[0], name: '../../x' }, disks[1]] },
+    };
+    await expect(move.place(bad, arrive(stopped, path.join(at, 'in-name')), stopped.meta, false, null)).rejects.toThrow(/a name no disk can have/);
+    expect(fs.readdirSync(path.join(at, 'd-layers'))).toEqual([]);
   });
 
   it("carry a disk image machine's seed and a UEFI machine's variables (a running guest's as of the listing), its drive pointed at the seed here", async () => {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { firstLine, run } from '../exec';
 import type { BootFiles, LiveMoveOps, MachineDriver, MachineSpec, MoveAccess, MoveEndpoint, MoveFile, MovePlan } from '../types';
+import { diskNameSchema } from '@/lib/contracts/disks';
 import type { HostInfo } from '@/lib/contracts/host';
 import { machineFiles } from './argv';
 import { topNode } from './disks';
@@ -297,6 +298,8 @@ export function qemuMove(driver: MachineDriver): MoveAccess {
         if (!sent.success || sent.data.length !== disks.length) throw new Error("the extra disks' description did not arrive whole");
         const placed = [];
         for (const [i, d] of disks.entries()) {
+          // The name becomes part of a file name here: only what a disk can be named passes (never `../`).
+          if (!diskNameSchema.safeParse(d.name).success) throw new Error(`extra disk ${i} has a name no disk can have`);
           const fresh = isLive && d.attached ? sent.data[i].bytes : null;
           const file = await placeChain(got, made, { from: `disk${i}-`, to: `${m.layers}/${m.id}-d-${d.name}`, layers: sent.data[i].layers, fresh });
           placed.push({ ...d, file });
