@@ -22,7 +22,7 @@ import { ConflictError, UnavailableError } from '../errors';
 import { packImage, unpackImage } from '../image-archive';
 import { resolveInside } from '../paths';
 import type { Cluster } from './cluster';
-import { askToSweep, causeOf, sweepEvery, fetchFromNode, mib } from './transfer';
+import { askToSweep, causeOf, sweepEvery, fetchFromNode, gibBudget, mib } from './transfer';
 
 export const imageArchivePath = (imageId: string) => `/api/internal/images/${encodeURIComponent(imageId)}/archive`;
 const imageBootPath = (imageId: string) => `/api/internal/images/${encodeURIComponent(imageId)}/boot`;
@@ -42,11 +42,7 @@ export interface ImageCopyDeps {
 }
 
 /** HANGAR_IMAGE_COPY_BUDGET_GIB: what a node keeps of images other nodes hold (default 20 GiB). */
-export const imageCopyBudgetBytes = (env: Record<string, string | undefined> = process.env): number => {
-  const v = env.HANGAR_IMAGE_COPY_BUDGET_GIB?.trim();
-  const gib = v ? Number(v) : NaN;
-  return (Number.isFinite(gib) && gib >= 0 ? gib : 20) * 2 ** 30;
-};
+export const imageCopyBudgetBytes = (env: Record<string, string | undefined> = process.env): number => gibBudget(env.HANGAR_IMAGE_COPY_BUDGET_GIB, 20);
 
 /** Where a copy's progress goes: a job's log, or the server's when no job asked (a create's admission). */
 export interface CopyReporter {

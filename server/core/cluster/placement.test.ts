@@ -7,6 +7,7 @@ import { insertMachine } from '@/db/repo/machines';
 import type { ClusterNode } from '@/lib/contracts/nodes';
 import type { Cluster } from './cluster';
 import { placeFork, placeNew, refusal } from './placement';
+import { imageCopyBudgetBytes } from './image-copies';
 import { replicaBudgetBytes, replicaRateBytes } from './replicas';
 
 let store: Store;
@@ -163,11 +164,14 @@ describe('forks pinned to a node (hangar fork SNAP --node NAME)', () => {
     await expect(placeFork(c, { driver: 'nspawn' }, 'd')).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/draining/) });
   });
 
-  it('the replica budget and rate from the environment', () => {
+  it('the replica and image copy budgets and the rate from the environment', () => {
     expect(replicaBudgetBytes({})).toBe(20 * 2 ** 30);
     expect(replicaBudgetBytes({ HANGAR_REPLICA_BUDGET_GIB: '1.5' })).toBe(1.5 * 2 ** 30);
     expect(replicaBudgetBytes({ HANGAR_REPLICA_BUDGET_GIB: '0' })).toBe(0);
     expect(replicaBudgetBytes({ HANGAR_REPLICA_BUDGET_GIB: 'lots' })).toBe(20 * 2 ** 30);
+    expect(imageCopyBudgetBytes({})).toBe(20 * 2 ** 30);
+    expect(imageCopyBudgetBytes({ HANGAR_IMAGE_COPY_BUDGET_GIB: '0' })).toBe(0);
+    expect(imageCopyBudgetBytes({ HANGAR_IMAGE_COPY_BUDGET_GIB: ' 2 ' })).toBe(2 * 2 ** 30);
     expect(replicaRateBytes({})).toBe(0);
     expect(replicaRateBytes({ HANGAR_REPLICA_RATE_MIBS: '16' })).toBe(16 * 2 ** 20);
     expect(replicaRateBytes({ HANGAR_REPLICA_RATE_MIBS: '-1' })).toBe(0);

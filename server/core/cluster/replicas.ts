@@ -15,18 +15,14 @@ import { resolveInside } from '../paths';
 import { unpackReplica } from '../snapshot-archive';
 import { layersInUse, type LayerOwners } from '../snapshot-gc';
 import type { Cluster } from './cluster';
-import { askToSweep, sweepEvery, fetchFromNode, mib, type TransferFrom } from './transfer';
+import { askToSweep, sweepEvery, fetchFromNode, gibBudget, mib, type TransferFrom } from './transfer';
 
 /** Where a node's replicas are (DATA/replicas/SNAPSHOT_ID), and the internal route another node streams a snapshot's archive from. */
 export const replicaArchivePath = (snapshotId: string) => `/api/internal/snapshots/${encodeURIComponent(snapshotId)}/archive`;
 export const REPLICA_SWEEP_PATH = '/api/internal/replicas/sweep';
 
 /** HANGAR_REPLICA_BUDGET_GIB: what a node keeps of other nodes' snapshots (default 20 GiB); past it the least recently used go. */
-export const replicaBudgetBytes = (env: Record<string, string | undefined> = process.env): number => {
-  const v = env.HANGAR_REPLICA_BUDGET_GIB?.trim();
-  const gib = v ? Number(v) : NaN;
-  return (Number.isFinite(gib) && gib >= 0 ? gib : 20) * 2 ** 30;
-};
+export const replicaBudgetBytes = (env: Record<string, string | undefined> = process.env): number => gibBudget(env.HANGAR_REPLICA_BUDGET_GIB, 20);
 
 /** HANGAR_REPLICA_RATE_MIBS: the most a transfer to this node takes of the network, MiB/s (default: no limit). */
 export const replicaRateBytes = (env: Record<string, string | undefined> = process.env): number => {

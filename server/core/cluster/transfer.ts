@@ -94,6 +94,11 @@ export async function fetchFromNode(o: TransferOptions): Promise<number> {
 }
 
 export const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+/** A budget in GiB from the environment, in bytes: a number 0 or over, else `fallbackGib`. */
+export const gibBudget = (value: string | undefined, fallbackGib: number): number => {
+  const gib = value?.trim() ? Number(value) : NaN;
+  return (Number.isFinite(gib) && gib >= 0 ? gib : fallbackGib) * 2 ** 30;
+};
 export const causeOf = (err: unknown) => (err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err));
 
 /**
