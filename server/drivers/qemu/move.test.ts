@@ -31,7 +31,7 @@ describe('QEMU moves', () => {
     expect(plan.own.some((f) => f.name === 'top')).toBe(false);
   });
 
-  it('carry extra disks: each chain below its writable layer copied and re-pointed; live, an attached one gets a fresh top, a detached one goes whole', async () => {
+  it('carry extra disks: each chain below its top copied and re-pointed; live, an attached one gets a fresh top, a detached one goes whole', async () => {
     const at = fs.mkdtempSync(path.join(root, 'disks-'));
     const layers = path.join(at, 'layers');
     fs.mkdirSync(layers);
