@@ -5,6 +5,8 @@ import path from 'node:path';
 const port = Number(process.env.E2E_PORT || 3917);
 /** The server's data dir; set in the environment here so the test workers (started later, with it) know it too. */
 export const E2E_DATA = (process.env.E2E_DATA ||= path.join(os.tmpdir(), `hangar-e2e-${process.pid}`));
+/** The server's test clock skew (server/core/clock.ts), beside its data dir: a spec writes it and takes it back. */
+export const E2E_CLOCK_FILE = `${E2E_DATA}.clock`;
 export const E2E_ADMIN_PASSWORD = 'e2e-admin-password';
 
 export default defineConfig({
@@ -45,6 +47,8 @@ export default defineConfig({
       HANGAR_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
       HANGAR_CACHE: path.join(os.tmpdir(), 'hangar-test-cache'),
       HANGAR_TEST_IMAGE_CACHE: path.join(os.tmpdir(), 'hangar-test-cache', 'built-images'),
+      // Milliseconds a spec adds to the server's clock of schedules and snapshots (clock.ts), so it need not wait them out.
+      HANGAR_TEST_CLOCK_FILE: E2E_CLOCK_FILE,
     },
     stdout: 'ignore',
     stderr: 'pipe',
