@@ -210,6 +210,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   auth.onRevoke((r) => r.userId && !r.sessionId && machines.listing.ownerChanged(r.userId));
   consoles.accessTo = (p, id) => grants.accessTo(p, id);
   machines.onGone = (id) => consoles.closeMachine(id, 'The machine stopped.');
+  bus.subscribe('machine:update', (m) => m.state === 'running' && consoles.machineRunning(m.id));
   const clock = opts.schedules?.now ?? serverClock();
   const snapshots = new SnapshotService(store, jobs, bus, machines, layout, clock);
   // A cluster: forks here of snapshots other nodes hold use copies made here (HANGAR_REPLICA_BUDGET_GIB, HANGAR_REPLICA_RATE_MIBS).

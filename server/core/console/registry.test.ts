@@ -125,6 +125,29 @@ describe('ConsoleRegistry on the fake driver', () => {
     expect(t.drivers.fake('qemu').callsOf('openConsole')).toHaveLength(2);
   });
 
+  it('a serial session opened between two processes (it ended at once) is closed once the machine runs, so its viewers attach again', async () => {
+    const s = sink('between');
+    const a = await t.core.consoles.attach(t.admin, s, {
+      sessionId: 'r',
+      target: { kind: 'machine', machineId: vm.id, channel: 'serial' },
+      mode: 'interactive',
+      cols: 80,
+      rows: 24,
+    });
+    // The process it reads ends (as a restore's old process does): the session is exited and stays open.
+    t.drivers.fake('qemu').consoles.get(vm.id)!.exit(0);
+    await vi.waitFor(() => expect(a.session.exited).toBe(true));
+    expect(s.closedWith).toBeNull();
+    // A machine update that is not running changes nothing; running again closes it.
+    t.core.bus.publish('machine:update', { ...vm, state: 'stopped' });
+    expect(s.closedWith).toBeNull();
+    t.core.bus.publish('machine:update', { ...vm, state: 'running' });
+    expect(s.closedWith).toBe('The machine is running again.');
+    const b = await attach(t.admin, 'serial', 'interactive', 'r');
+    expect(b.session).not.toBe(a.session);
+    expect(b.session.exited).toBe(false);
+  });
+
   it('the host shell is for admins only, when turned on, and comes from the registry', async () => {
     const op = await t.as('operator');
     const host = (p: Principal) =>

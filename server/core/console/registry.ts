@@ -157,6 +157,17 @@ export class ConsoleRegistry {
     }
   }
 
+  /**
+   * A machine running (again). A view that re-attached while its machine was between processes (a
+   * restore under way, say) opened a session on no process, which ended at once: it would say
+   * "exited" until reloaded. That ended serial session is closed now, so its viewers attach again
+   * (the client does on `closed`) and get the new process's console.
+   */
+  machineRunning(machineId: string): void {
+    const key = `machine:${machineId}:serial`;
+    if (this.sessions.get(key)?.exited) this.close(key, 'The machine is running again.');
+  }
+
   closeAll(reason: string): void {
     for (const key of [...this.sessions.keys()]) this.close(key, reason);
     clearInterval(this.sweeper);
