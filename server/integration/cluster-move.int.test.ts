@@ -300,16 +300,7 @@ describe('moves between nodes', () => {
     const screen = await RfbClient.overWebsocket(`${a.url.replace(/^http/, 'ws')}/api/machines/iso-mv/display`, { authorization: `Bearer ${token}` });
     try {
       // grub's menu (white on blue) waits for Enter; busybox then comes up from the CD's initramfs, in memory.
-      await until(
-        async () => {
-          screen.requestUpdate(false);
-          const u = await screen.readUpdate();
-          return u.blue > (screen.width * screen.height) / 2;
-        },
-        'the boot menu on the screen',
-        120_000,
-        500,
-      );
+      await screen.untilBlue(1 / 2, 'the boot menu on the screen');
       screen.type('\n');
     } finally {
       screen.close();

@@ -128,16 +128,7 @@ describe('install from ISO', () => {
     const screen = await RfbClient.overWebsocket(`${srv.url.replace(/^http/, 'ws')}/api/machines/${VM}/display`, { authorization: `Bearer ${token}` });
     clients.push(screen);
     // grub's menu: most of the screen white on blue (SeaBIOS before it is grey on black).
-    await until(
-      async () => {
-        screen.requestUpdate(false);
-        const u = await screen.readUpdate();
-        return u.blue > (screen.width * screen.height) / 2;
-      },
-      'the boot menu on the screen',
-      120_000,
-      500,
-    );
+    await screen.untilBlue(1 / 2, 'the boot menu on the screen');
     screen.type('\n');
     await until(async () => (await serial()).includes('hangar-ready'), 'busybox up from the CD', 120_000, 500);
     expect(await sh('cat /proc/cmdline')).toContain(TEST_ISO_MARK);
@@ -180,15 +171,7 @@ describe('install from ISO', () => {
     clients.push(screen);
     // The same CD boots under OVMF (grub-mkrescue's EFI El Torito image): grub's menu, white on blue, in the middle of a
     // larger screen (over a third of it; OVMF's own screen before it is white on black).
-    await until(
-      async () => {
-        screen.requestUpdate(false);
-        return (await screen.readUpdate()).blue > (screen.width * screen.height) / 4;
-      },
-      "the boot menu on OVMF's screen",
-      120_000,
-      500,
-    );
+    await screen.untilBlue(1 / 4, "the boot menu on OVMF's screen");
     expect((await jobDone(api, await api.machines.destroy('iso-u'))).error).toBeNull();
   }, 300_000);
 });

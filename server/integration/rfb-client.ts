@@ -195,6 +195,20 @@ export class RfbClient {
     }
   }
 
+  /**
+   * Wait until more than `share` of the screen is clearly blue: the test ISO's grub menu (white on blue;
+   * SeaBIOS before it is grey on black, OVMF's screen white on black). Asks for a whole screen every 500 ms.
+   */
+  async untilBlue(share: number, what: string, timeoutMs = 120_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      this.requestUpdate(false);
+      if ((await this.readUpdate()).blue > this.width * this.height * share) return;
+      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
   close(): void {
     this.wire.close();
   }
