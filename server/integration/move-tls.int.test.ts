@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '@/server/drivers/exec';
+import { freePort } from '@/server/drivers/qemu/move';
 import { moveKey, moveTlsOff, moveTlsOn, MOVE_TLS_ID } from '@/server/drivers/qemu/move-tls';
 import { Qmp } from '@/server/drivers/qemu/qmp';
 import { waitMigration } from '@/server/drivers/qemu/snapshot';
@@ -18,17 +18,6 @@ import { waitMigration } from '@/server/drivers/qemu/snapshot';
  */
 let dir: string;
 const qemus: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A qemu without a guest, its one disk named `disk0` in the block graph; `incoming` waits for a migration. */
 async function bareQemu(name: string, incoming: boolean): Promise<{ proc: ChildProcess; qmp: () => Promise<Qmp> }> {
@@ -64,7 +53,7 @@ async function bareQemu(name: string, incoming: boolean): Promise<{ proc: ChildP
 /** The receiving side of a move: TLS on with `key`, waiting for the migration, disk0 exported over NBD. */
 async function receiver(name: string, key: string) {
   const r = await bareQemu(name, true);
-  const ports = { migrate: await freePort(), nbd: await freePort() };
+  const ports = { migrate: await freePort('127.0.0.1'), nbd: await freePort('127.0.0.1') };
   const q = await r.qmp();
   await moveTlsOn(q, path.join(dir, `${name}-tls`), key, 'server');
   await q.execute('migrate-incoming', { uri: `tcp:127.0.0.1:${ports.migrate}` });

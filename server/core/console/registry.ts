@@ -48,6 +48,9 @@ const EXIT_GRACE_MS = 8_000;
 /** Restores one after another with no console opened between: the last few are kept. */
 const MAX_CARRIED = 8;
 
+/** The key of a machine's serial console session: one per machine, shared by its viewers. */
+const serialKey = (machineId: string) => `machine:${machineId}:serial`;
+
 /**
  * Console sessions. A host shell is one session per client-made id (each tab its own shell);
  * a machine's serial console is one session per machine, shared by every viewer.
@@ -75,7 +78,7 @@ export class ConsoleRegistry {
   /** A serial console is one per machine, shared; an SSH shell, like a host shell, is one per client-made id. */
   private keyOf(req: AttachParams): string {
     if (req.target.kind === 'host-shell') return `shell:${req.sessionId}`;
-    return req.target.channel === 'serial' ? `machine:${req.target.machineId}:serial` : `machine:${req.target.machineId}:ssh:${req.sessionId}`;
+    return req.target.channel === 'serial' ? serialKey(req.target.machineId) : `machine:${req.target.machineId}:ssh:${req.sessionId}`;
   }
 
   private personal(target: ConsoleTarget): boolean {
@@ -164,7 +167,7 @@ export class ConsoleRegistry {
    * (the client does on `closed`) and get the new process's console.
    */
   machineRunning(machineId: string): void {
-    const key = `machine:${machineId}:serial`;
+    const key = serialKey(machineId);
     if (this.sessions.get(key)?.exited) this.close(key, 'The machine is running again.');
   }
 

@@ -47,7 +47,7 @@ async function qemuImg(argv: string[]): Promise<void> {
 }
 
 /** A TCP port free on `host` just now (the receiving qemu binds it a moment later). */
-function freePort(host: string): Promise<number> {
+export function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -79,7 +79,11 @@ const movedDisksSchema = z.array(z.object({ layers: z.number().int().min(0).max(
  * writable layer: the one that came, or for a disk a live move mirrors (`fresh`: its size in bytes) a new
  * empty one over them that the mirror fills. Returns the writable layer's path; every file made is in `made`.
  */
-async function placeChain(got: Map<string, string>, made: string[], o: { from: string; to: string; layers: number; fresh: number | null }): Promise<string> {
+async function placeChain(
+  got: Map<string, string>,
+  made: string[],
+  o: { from: string; to: string; what: string; layers: number; fresh: number | null },
+): Promise<string> {
   let below: string | null = null;
   const put = async (file: string, label: string) => {
     const to = `${o.to}-${label}${randomBytes(4).toString('hex')}.qcow2`;
@@ -91,12 +95,12 @@ async function placeChain(got: Map<string, string>, made: string[], o: { from: s
   };
   for (let i = 0; i < o.layers; i++) {
     const f = got.get(`${o.from}layer-${i}`);
-    if (!f) throw new Error(`layer ${i} of ${o.from ? `extra disk ${o.from.slice(4, -1)}` : 'the disk'} did not arrive`);
+    if (!f) throw new Error(`layer ${i} of ${o.what} did not arrive`);
     await put(f, `moved${i}-`);
   }
   if (o.fresh === null) {
     const f = got.get(`${o.from}top`);
-    if (!f) throw new Error(`the writable layer of ${o.from ? `extra disk ${o.from.slice(4, -1)}` : 'the disk'} did not arrive`);
+    if (!f) throw new Error(`the writable layer of ${o.what} did not arrive`);
     return put(f, 'top-');
   }
   if (!(o.fresh > 0)) throw new Error('a live move needs the size of each disk it mirrors');
@@ -290,6 +294,7 @@ export function qemuMove(driver: MachineDriver): MoveAccess {
         const root = await placeChain(got, made, {
           from: '',
           to: `${m.layers}/${m.id}`,
+          what: 'the disk',
           layers: Number(meta.layers) || 0,
           fresh: isLive ? Number(meta.diskBytes) : null,
         });
@@ -301,7 +306,13 @@ export function qemuMove(driver: MachineDriver): MoveAccess {
           // The name becomes part of a file name here: only what a disk can be named passes (never `../`).
           if (!diskNameSchema.safeParse(d.name).success) throw new Error(`extra disk ${i} has a name no disk can have`);
           const fresh = isLive && d.attached ? sent.data[i].bytes : null;
-          const file = await placeChain(got, made, { from: `disk${i}-`, to: `${m.layers}/${m.id}-d-${d.name}`, layers: sent.data[i].layers, fresh });
+          const file = await placeChain(got, made, {
+            from: `disk${i}-`,
+            to: `${m.layers}/${m.id}-d-${d.name}`,
+            what: `extra disk "${d.name}"`,
+            layers: sent.data[i].layers,
+            fresh,
+          });
           placed.push({ ...d, file });
         }
         for (const [name, file] of got) if (name.startsWith('dir-') && OWN.includes(name.slice(4))) fs.renameSync(file, path.join(m.dir, name.slice(4)));
