@@ -11,6 +11,8 @@ export const E2E_ADMIN_PASSWORD = 'e2e-admin-password';
 
 export default defineConfig({
   testDir: 'e2e',
+  // The run's registry, shared by the specs that pull images.
+  globalSetup: './e2e/global-setup.ts',
   // Its own folder: Playwright empties outputDir at start, and test-results/ holds the vitest reports.
   outputDir: 'test-results/playwright',
   timeout: 60_000,

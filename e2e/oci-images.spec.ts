@@ -1,17 +1,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { busyboxRoot, push, startRegistry, writeLayout, type TestRegistry } from '../server/integration/oci-registry';
+import { busyboxRoot, push, writeLayout, type RegistryInfo } from '../server/integration/oci-registry';
+import { e2eRegistry } from './global-setup';
 import { expect, loginAsAdmin, randomName, screenshotBothThemes, test } from './fixtures';
 import { ConsolePage } from './pages/console-page';
 
 /** A registry on 127.0.0.1 (Debian's docker-registry) with a busybox image built here: nothing is downloaded. */
-let reg: TestRegistry;
+let reg: RegistryInfo;
 let dir: string;
 
 test.beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-e2e-oci-'));
-  reg = await startRegistry(path.join(dir, 'registry'));
+  reg = e2eRegistry();
   const layout = path.join(dir, 'layout');
   writeLayout(layout, [
     {
@@ -24,7 +25,6 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  await reg?.stop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -2,23 +2,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { APIRequestContext } from '@playwright/test';
-import { busyboxRoot, push, startRegistry, writeLayout, type TestRegistry } from '../server/integration/oci-registry';
+import { busyboxRoot, push, writeLayout, type RegistryInfo } from '../server/integration/oci-registry';
+import { e2eRegistry } from './global-setup';
 import { expect, loginAsAdmin, screenshotBothThemes, test } from './fixtures';
 
 /** A probe over two images (postroj's selftest) shown as its matrix on the Jobs page: a busybox OCI image from a local registry, and one that is not there. */
-let reg: TestRegistry;
+let reg: RegistryInfo;
 let dir: string;
 
 test.beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-e2e-probe-'));
-  reg = await startRegistry(path.join(dir, 'registry'));
+  reg = e2eRegistry();
   const layout = path.join(dir, 'layout');
   writeLayout(layout, [{ tag: 'tool', layers: [busyboxRoot(path.join(dir, 'root'))], config: { Cmd: ['/bin/sh'], Env: ['PATH=/bin'] } }]);
   push(layout, 'tool', reg, 'team/tool:1');
 });
 
 test.afterAll(async () => {
-  await reg?.stop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 

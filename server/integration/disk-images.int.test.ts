@@ -143,7 +143,7 @@ describe.skipIf(!rootfs)('VM disk images with cloud-init', () => {
     expect(ls.stdout).toMatch(/cloudy .* qcow2, 1\.5 GiB virtual\n/);
     expect(ls.stdout).toMatch(/cloudy-efi .* qcow2, 1\.5 GiB virtual, UEFI/);
     expect(ls.stdout).toMatch(/local-raw .* raw, 1\.0 GiB virtual/);
-  });
+  }, 180_000);
 
   it('refuses user-data that is not YAML (API 400 naming the field, CLI exit 2), creating nothing', async () => {
     const bad = await api.machines.create({ name: 'cloud-bad', image: 'cloudy', userData: 'packages: [curl\n' }).catch((e: Error) => e);

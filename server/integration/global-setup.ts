@@ -1,15 +1,31 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { AUTH, startRegistry, type RegistryInfo } from './oci-registry';
 import { startPostgres } from './postgres';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresUrl: string;
+    /** The run's two registries (plain HTTP; TLS + basic auth as AUTH), shared by the files that push and pull images. */
+    registries: { http: RegistryInfo; tls: RegistryInfo };
   }
 }
 
-/** One PostgreSQL server for the integration tier, started here so `npm run test:integration` works on its own too. */
+/**
+ * The servers every file of the integration tier may use, started once per run (per lane) here, so
+ * `npm run test:integration` works on its own too: one PostgreSQL server (each file makes its own
+ * databases) and two registries (each file pushes its own images; files run one at a time in a lane).
+ */
 export default async function setup(project: TestProject) {
-  const pg = await startPostgres();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-it-registries-'));
+  const [pg, http, tls] = await Promise.all([startPostgres(), startRegistry(path.join(dir, 'http')), startRegistry(path.join(dir, 'tls'), { auth: AUTH })]);
   project.provide('postgresUrl', pg.url);
-  return () => pg.stop();
+  const info = ({ stop: _stop, ...r }: typeof http): RegistryInfo => r;
+  project.provide('registries', { http: info(http), tls: info(tls) });
+  return async () => {
+    await Promise.all([pg.stop(), http.stop(), tls.stop()]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
 }

@@ -103,7 +103,7 @@ describe.skipIf(!rootfs)('booting an OCI system image', () => {
     // systemd got far enough to start units (getty is what made the machine ready).
     const state = await api.machines.exec('oci-os', ['systemctl', 'is-active', 'console-getty.service']);
     expect(state.stdout.trim()).toBe('active');
-  });
+  }, 180_000);
 
   it('refuses --boot with a command, and on a driver that cannot boot OCI images', async () => {
     const image = (await api.machines.get('oci-os')).image;

@@ -54,7 +54,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await tearDown(srv, api);
   if (w) for (const ref of pinned()) await podman(['rmi', '-f', ref]);
-  await w?.stop();
   if (srv) await removeTree(srv.dataDir);
   fs.rmSync(tmp, { recursive: true, force: true });
 }, 120_000);
@@ -77,7 +76,7 @@ describe('podman pulls OCI images itself', () => {
     expect((await api.machines.list()).items).toEqual([]);
     expect(leftovers()).toEqual([]);
     expect(srv.output()).not.toContain(AUTH.password);
-  });
+  }, 180_000);
 
   it('creates a long-running podman container from a plain-HTTP registry marked insecure', async () => {
     const made = await cli(['create', 'pod-server', '--driver', 'podman', '--image', `${w.http.host}/test/server:1`]);

@@ -23,6 +23,12 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
+/** The user and password of the run's TLS registry. */
+export const AUTH = { user: 'alice', password: 's3cret-registry-pw' };
+
+/** A registry as the run's global setup hands it to the test files (started and stopped there). */
+export type RegistryInfo = Omit<TestRegistry, 'stop'>;
+
 const sh = (argv: string[], opts: { input?: string; cwd?: string } = {}) => {
   const r = spawnSync(argv[0], argv.slice(1), { input: opts.input, cwd: opts.cwd, maxBuffer: 256 * 2 ** 20 });
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr?.toString() || r.error?.message}`);
@@ -157,7 +163,7 @@ export function writeLayout(layout: string, images: TestImage[]): void {
 }
 
 /** skopeo copy of one tag of the layout to the registry (TLS: its CA and the user's credentials). */
-export function push(layout: string, tag: string, reg: TestRegistry, repo: string, auth?: { user: string; password: string }): void {
+export function push(layout: string, tag: string, reg: RegistryInfo, repo: string, auth?: { user: string; password: string }): void {
   const policy = path.join(layout, '..', 'policy.json');
   if (!fs.existsSync(policy)) fs.writeFileSync(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
   const access = reg.caDir ? ['--dest-cert-dir', reg.caDir, '--dest-creds', `${auth!.user}:${auth!.password}`] : ['--dest-tls-verify=false'];
@@ -165,7 +171,7 @@ export function push(layout: string, tag: string, reg: TestRegistry, repo: strin
 }
 
 /** The registry's file of a blob (to corrupt it in place). */
-export const blobFile = (reg: TestRegistry, digest: string) =>
+export const blobFile = (reg: RegistryInfo, digest: string) =>
   path.join(reg.storage, 'docker/registry/v2/blobs/sha256', digest.slice(7, 9), digest.slice(7), 'data');
 
 /** A busybox-static root: sh and friends as links, root and app (1000) in passwd and group, /app owned by app. */

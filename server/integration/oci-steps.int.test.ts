@@ -7,7 +7,8 @@ import { probeMatrixSchema } from '@/lib/contracts/probes';
 import type { BuildResult } from '@/lib/contracts/steps';
 import { run } from '@/server/drivers/exec';
 import { adminToken, client, jobDone, startServer, tearDown, type RunningServer } from './harness';
-import { busyboxRoot, push, startRegistry, writeLayout, type TestRegistry } from './oci-registry';
+import { busyboxRoot, push, writeLayout, type RegistryInfo } from './oci-registry';
+import { sharedRegistries } from './oci-world';
 
 /**
  * Step chains from OCI images: `hangar build docker://HOST/NAME:TAG + ...` pulls the image on first
@@ -19,7 +20,7 @@ import { busyboxRoot, push, startRegistry, writeLayout, type TestRegistry } from
 let srv: RunningServer;
 let api: ApiClient;
 let token: string;
-let reg: TestRegistry;
+let reg: RegistryInfo;
 let tmp: string;
 /** Two versions of the same tag: their layouts and manifest digests. */
 const v: Record<'one' | 'two', { layout: string; digest: string }> = { one: { layout: '', digest: '' }, two: { layout: '', digest: '' } };
@@ -48,7 +49,8 @@ function layout(dir: string, extra: boolean): { layout: string; digest: string }
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-oci-steps-'));
-  [reg, srv] = await Promise.all([startRegistry(path.join(tmp, 'reg')), startServer()]);
+  reg = sharedRegistries().http;
+  srv = await startServer();
   token = await adminToken(srv.url);
   api = client(srv.url, token);
   await api.registries.put(reg.host, { insecure: true });
@@ -61,7 +63,6 @@ beforeAll(async () => {
 afterAll(async () => {
   // tearDown removes the machines, then the data dir (c/storage's overlay mount included).
   await tearDown(srv, api);
-  await reg?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 }, 120_000);
 

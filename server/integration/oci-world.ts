@@ -1,28 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { blobFile, busyboxRoot, push, startRegistry, writeLayout, type TestImage, type TestRegistry } from './oci-registry';
+import { inject } from 'vitest';
+import { AUTH, blobFile, busyboxRoot, push, writeLayout, type RegistryInfo, type TestImage } from './oci-registry';
 
-export const AUTH = { user: 'alice', password: 's3cret-registry-pw' };
+export { AUTH };
+
+/** The run's registries (global-setup.ts): a file pushes its own images there and leaves the registries running. */
+export const sharedRegistries = (): { http: RegistryInfo; tls: RegistryInfo } => inject('registries');
 
 export interface OciWorld {
   dir: string;
-  http: TestRegistry;
-  tls: TestRegistry;
+  http: RegistryInfo;
+  tls: RegistryInfo;
   /** The manifest digest of each tag as pushed. */
   digests: Record<string, string>;
-  stop(): Promise<void>;
 }
 
 /**
- * Two registries (plain HTTP; TLS + basic auth) and the test images, built here from busybox-static:
+ * The run's two registries (plain HTTP; TLS + basic auth: global-setup.ts) and the test images, pushed by this file, built here from busybox-static:
  * `base` (entrypoint, env, workdir, numeric user), `derived` (the same first layer + one with a
  * whiteout, a named user, a workdir the image lacks, exit 3), `server` (long-running), `arm`
  * (arm64), `corrupt` (its own layer, damaged in the registry after the push), `secure` (TLS only).
  */
 export async function ociWorld(dir: string): Promise<OciWorld> {
   fs.mkdirSync(dir, { recursive: true });
-  const [http, tls] = await Promise.all([startRegistry(path.join(dir, 'reg-http')), startRegistry(path.join(dir, 'reg-tls'), { auth: AUTH })]);
+  const { http, tls } = sharedRegistries();
   const base = busyboxRoot(path.join(dir, 'l-base'));
   const own = (name: string, files: Record<string, Buffer | string>) => {
     const d = path.join(dir, name);
@@ -86,5 +89,5 @@ export async function ociWorld(dir: string): Promise<OciWorld> {
   const fd = fs.openSync(blob, 'r+');
   fs.writeSync(fd, Buffer.from('HANGAR'), 0, 6, 1000);
   fs.closeSync(fd);
-  return { dir, http, tls, digests, stop: async () => void (await Promise.all([http.stop(), tls.stop()])) };
+  return { dir, http, tls, digests };
 }

@@ -45,7 +45,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await tearDown(srv, api);
-  await w?.stop();
   // c/storage bind-mounts its overlay dir on itself: removeTree unmounts first.
   if (srv) await removeTree(srv.dataDir);
   fs.rmSync(tmp, { recursive: true, force: true });
