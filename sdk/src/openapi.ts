@@ -14658,7 +14658,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description The archive (manifest, checksums, files), its length known ahead (the receiver tells a cut transfer by it) */
+      /** @description The archive (manifest, checksums, files; an OCI image: a docker-archive), its length known ahead (a cut transfer is told by it) */
       200: {
         headers: {
           [name: string]: unknown;

@@ -77,7 +77,7 @@ export const imageRoutes = [
     response: z.unknown(),
     produces: {
       type: 'application/x-tar',
-      description: 'The archive (manifest, checksums, files), its length known ahead (the receiver tells a cut transfer by it)',
+      description: 'The archive (manifest, checksums, files; an OCI image: a docker-archive), its length known ahead (a cut transfer is told by it)',
     },
     errors: [409],
     handler: async ({ core, params }) => {

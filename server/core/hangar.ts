@@ -175,7 +175,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const consoles = new ConsoleRegistry(settings, drivers);
   const registries = new RegistryService(ociPaths(layout.root));
   const oci = new OciImageService(store, jobs, bus, settings, ociPaths(layout.root), registries);
-  if (owns) oci.recover();
+  // Its own store, on every node (a joined one pulls and takes copies too): nothing in it is another node's.
+  oci.recover();
   const rootfs = new RootfsImageService(store, jobs, bus, layout.images, () => settings.get().downloadAllowPrivate);
   const images = new ImageService(store, jobs, bus, settings, layout, drivers, oci, rootfs);
   // Every node: its own cut-off builds (failBuildingImages takes own rows) and its own images dir's scratch.
@@ -234,6 +235,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     rateBytes: replicaRateBytes(),
     budgetBytes: imageCopyBudgetBytes(),
     now: () => Date.now(),
+    oci,
   });
   if (cluster.enabled) images.copies = imageCopies;
   // Before the re-attach: a checkpoint cut off while its guest was paused resumes the machines

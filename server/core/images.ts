@@ -68,7 +68,14 @@ export class ImageService {
   async files(name: string, opts: { pull?: boolean; report?: CopyReporter; copyLater?: boolean } = {}): Promise<ImageFiles> {
     const found = await getImageRow(this.store, { name });
     if (!found || found.state !== 'ready') throw new NotFoundError(`Image "${name}" (build it on the Images page)`);
-    if (found.kind === 'oci') return this.oci.files({ name: found.name, recipe: JSON.parse(found.recipeJson) }, opts);
+    if (found.kind === 'oci') {
+      // Pulled by another node: its layers copied into this node's store, unless the driver pulls the image itself. A
+      // create's job copies them (`copyLater`: answered without layers, the job asks again once they are here).
+      const copies = opts.pull ? undefined : this.copies;
+      const later = opts.copyLater === true && copies?.ociMissing(found) === true;
+      if (copies && !later) await copies.localDir(found, opts.report);
+      return this.oci.files({ name: found.name, recipe: JSON.parse(found.recipeJson) }, { pull: opts.pull, later });
+    }
     // Built before boot.json existed: as its recipe boots such images.
     const legacy = () => this.drivers.recipe(found.kind as BuildImageBody['kind'])?.legacyBoot ?? { append: '', ssh: false, diskBytes: 0 };
     // `copyLater` (a create, whose job copies it with progress: copyHere): where this node's copy will be, as its holder describes it.
@@ -86,7 +93,7 @@ export class ImageService {
   /**
    * A cluster: the image's files copied to this node now when another node holds them, the copy's
    * progress in `report` (a fork or restore job's log), rather than later when the machine boots.
-   * OCI images are pulled by each node, not copied: left alone here.
+   * OCI images are left to `files` (a driver that pulls them itself needs no copy).
    */
   async copyHere(name: string, report: CopyReporter): Promise<void> {
     const row = await getImageRow(this.store, { name });

@@ -151,12 +151,14 @@ export class MachineService implements MonitoredMachines {
     return this.lockedJob(p, machine, 'creating', { kind: 'machine.create', title: `Create ${body.name}` }, async (ctx) => {
       try {
         const spec = this.toSpec(inserted);
-        if (body.image)
-          await this.images.copyHere(body.image, {
-            log: (line) => ctx.log(line),
-            progress: (pct, message) => ctx.progress(Math.min(9, Math.floor(pct / 11)), `Copying image ${body.image}: ${message}`),
-            signal: ctx.signal,
-          });
+        const report = {
+          log: (line: string) => ctx.log(line),
+          progress: (pct: number, message: string) => ctx.progress(Math.min(9, Math.floor(pct / 11)), `Copying image ${body.image}: ${message}`),
+          signal: ctx.signal,
+        };
+        if (body.image) await this.images.copyHere(body.image, report);
+        // An OCI image another node pulled: admitted without its layers, copied into this node's store now.
+        const boot = body.image && image.oci && !image.oci.pull && !image.oci.layers.length ? await this.images.files(body.image, { report }) : image;
         ctx.progress(10, machine.capabilities.words.creating);
         const runtime = {
           network: body.network,
@@ -166,9 +168,9 @@ export class MachineService implements MonitoredMachines {
           installFrom: iso,
           firmware: body.firmware,
           // Disk images with cloud-init: the seed gives root the owner's keys too, and the user-data asked for.
-          cloudInit: image.cloudInit ? { keys: (await listSshKeys(this.store, p.user.id)).map((k) => k.publicKey), userData: body.userData } : undefined,
+          cloudInit: boot.cloudInit ? { keys: (await listSshKeys(this.store, p.user.id)).map((k) => k.publicKey), userData: body.userData } : undefined,
         };
-        const made = await driver.create({ ...spec, runtime }, image);
+        const made = await driver.create({ ...spec, runtime }, boot);
         const row = await this.patch(machine.id, { state: 'stopped', runtime: made.runtime });
         for (const line of made.log) ctx.log(line);
         if (body.start) await this.startMachine(machine.id, ctx, 20, undefined, row);

@@ -7,7 +7,16 @@ import type { Store } from '@/db/client';
 import { getImageRow, insertImage, listImages, updateImage } from '@/db/repo/images';
 import { keptConfig, type OciImageConfig } from '@/server/drivers/oci/bundle';
 import { parseImageRef, RefError, type ImageRef } from '@/server/drivers/oci/ref';
-import { copyToStore, deleteFromStore, resolveImage, SkopeoError, touchStore, type ResolvedImage } from '@/server/drivers/oci/skopeo';
+import {
+  copyToStore,
+  deleteFromStore,
+  exportFromStore,
+  importToStore,
+  resolveImage,
+  SkopeoError,
+  touchStore,
+  type ResolvedImage,
+} from '@/server/drivers/oci/skopeo';
 import { imageLayers, prepareStore, type OciPaths } from '@/server/drivers/oci/store';
 import type { BootFiles, OciPullSource } from '@/server/drivers/types';
 import type { Principal } from './auth';
@@ -270,13 +279,15 @@ export class OciImageService {
 
   /**
    * What a driver runs an image on: the shim as root, the image's layers over it, and its config;
-   * with `pull` (drivers whose description has `ociPull`), where the driver pulls it itself.
+   * with `pull` (drivers whose description has `ociPull`), where the driver pulls it itself; no layers
+   * yet with `later` (copied from another node in a create's job).
    */
-  files(row: { name: string; recipe: unknown }, opts: { pull?: boolean } = {}): BootFiles {
+  files(row: { name: string; recipe: unknown }, opts: { pull?: boolean; later?: boolean } = {}): BootFiles {
     const recipe = row.recipe as OciRecipe;
     const pull = opts.pull ? this.pullSource(row.name, recipe) : undefined;
     const stored = imageLayers(this.paths, recipe.digest);
-    if (!stored && !pull) throw new ConflictError(`The layers of image ${row.name} are gone from the store: pull ${recipe.source} again.`);
+    // `later`: another node has it and a create's job copies it here (its layers asked for again then).
+    if (!stored && !pull && !opts.later) throw new ConflictError(`The layers of image ${row.name} are gone from the store: pull ${recipe.source} again.`);
     return {
       image: row.name,
       kind: 'oci',
@@ -307,6 +318,42 @@ export class OciImageService {
       creds: access.creds,
       withAuthFile: (fn) => this.registries.withAuthFile(ref.registry, fn),
     };
+  }
+
+  /** This node's store holds the image's layers. */
+  has(recipe: unknown): boolean {
+    return imageLayers(this.paths, (recipe as OciRecipe).digest) !== null;
+  }
+
+  /** The image as a docker-archive in `file` (plain layers), for another node's copy (cluster/image-copies.ts). */
+  exportCopy(recipe: unknown, file: string, scratch: string): Promise<void> {
+    return exportFromStore(this.paths, (recipe as OciRecipe).digest, file, scratch);
+  }
+
+  /**
+   * Another node's archive of the image (exportCopy) into this node's store, kept only when what c/storage
+   * unpacked is what the image's row recorded at its pull: the config digest (the image's id) and each
+   * layer's diff digest, in order. Returns the unpacked bytes.
+   */
+  async importCopy(recipe: unknown, file: string, scratch: string, signal?: AbortSignal): Promise<number> {
+    const r = recipe as OciRecipe;
+    this.inFlight.add(r.digest);
+    try {
+      await importToStore(this.paths, r.digest, file, scratch, signal).catch(async (err: unknown) => {
+        await touchStore(this.paths);
+        throw err;
+      });
+      const stored = imageLayers(this.paths, r.digest);
+      const want = r.layers.map((l) => l.diffDigest);
+      const have = stored?.layers.map((l) => l.diffDigest) ?? [];
+      if (!stored || `sha256:${stored.id}` !== r.configDigest || want.length !== have.length || want.some((d, i) => d !== have[i])) {
+        await deleteFromStore(this.paths, r.digest);
+        throw new Error(`the copy of image ${r.digest} is not the image its row recorded (config or layer digests differ): nothing was kept`);
+      }
+      return stored.layers.reduce((a, l) => a + l.size, 0);
+    } finally {
+      this.inFlight.delete(r.digest);
+    }
   }
 
   /** The image out of the store (layers other images share stay). */

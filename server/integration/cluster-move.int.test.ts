@@ -5,11 +5,14 @@ import type { Socket } from 'socket.io-client';
 import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import type { MoveResult } from '@/lib/contracts/moves';
+import { run } from '@/server/drivers/exec';
+import { ociPaths, storedImages } from '@/server/drivers/oci/store';
 import { Qmp } from '@/server/drivers/qemu/qmp';
 import { importBusyboxRootfs } from './busybox-tree';
 import { RfbClient } from './rfb-client';
 import { buildTestIso, TEST_ISO_MARK } from './test-iso';
 import { client, jobDone, serialConsole, until } from './harness';
+import { busyboxRoot, writeLayout } from './oci-registry';
 import { adminSql } from './postgres';
 import { startTwoNodes, type TwoNodes } from './two-nodes';
 
@@ -42,6 +45,16 @@ const done = async (job: Job, ms = 300_000) => {
   if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error}\n${await logOf(j.id)}`);
   return j;
 };
+/** The command lines (NULs as spaces) of processes that name `text`. */
+const processesNaming = (text: string): string[] =>
+  fs.readdirSync('/proc').flatMap((p) => {
+    try {
+      const cmd = /^\d+$/.test(p) ? fs.readFileSync(`/proc/${p}/cmdline`, 'latin1').replaceAll('\0', ' ') : '';
+      return cmd.includes(text) ? [cmd] : [];
+    } catch {
+      return [];
+    }
+  });
 /** qemu processes whose command line names `dir` (a node's data dir). */
 const qemusUnder = (dir: string): number[] =>
   fs
@@ -291,6 +304,115 @@ describe('moves between nodes', () => {
     expect((await api.machines.exec('ct-mv', ['/bin/cat', '/root/above'])).stdout.trim()).toBe('in-its-upper');
     expect(fs.existsSync(path.join(a.dataDir, 'machines', id))).toBe(false);
   }, 300_000);
+
+  it("OCI images between nodes: a move copies the layers to B's store (checked by digest), the image's delete drops them, a create on B copies", async () => {
+    const { a, b } = nodes!;
+    const tmp = fs.mkdtempSync('/tmp/hangar-it-move-oci-');
+    let imageId = '';
+    try {
+      // An OCI image imported on A (an archive, no registry): only A's store has it.
+      const policy = path.join(tmp, 'policy.json');
+      fs.writeFileSync(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
+      const app = path.join(tmp, 'l-app');
+      fs.mkdirSync(path.join(app, 'etc'), { recursive: true });
+      fs.writeFileSync(path.join(app, 'etc/motd'), 'from the image\n');
+      writeLayout(path.join(tmp, 'layout'), [{ tag: 'app', layers: [busyboxRoot(path.join(tmp, 'l-base')), app], config: { Env: ['PATH=/bin'] } }]);
+      const archive = path.join(tmp, 'app.tar');
+      const r = await run(['skopeo', '--policy', policy, 'copy', '--quiet', `oci:${path.join(tmp, 'layout')}:app`, `oci-archive:${archive}`], {
+        timeoutMs: 60_000,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const pulled = (await done(await api.images.importArchive(fs.readFileSync(archive), 'app.tar'))).result as { image: string; digest: string };
+      imageId = (await api.images.list()).items.find((i) => i.name === pulled.image)!.id;
+      const inStore = (dataDir: string) => storedImages(ociPaths(dataDir)).some((i) => i.digest === pulled.digest);
+      expect([inStore(a.dataDir), inStore(b.dataDir)]).toEqual([true, false]);
+      await done(
+        await api.machines.create({
+          name: 'oci-mv',
+          image: pulled.image,
+          driver: 'nspawn',
+          memoryMib: 128,
+          node: 'a',
+          command: ['/bin/sh', '-c', 'echo oci-started; exec /bin/sleep 100000'],
+        }),
+      );
+      const m = await api.machines.get('oci-mv');
+      expect(m.capabilities.move).toMatchObject({ available: true, running: 'restart' });
+      await api.machines.exec('oci-mv', ['/bin/sh', '-c', 'echo in-its-upper > /root-note']);
+      const job = await done(await api.machines.move('oci-mv', { node: 'b' }), 300_000);
+      const moved = job.result as MoveResult;
+      console.log(`OCI container move (image copied too): stopped ${moved.downtimeMs} ms, ${moved.totalS.toFixed(1)} s in all, ${moved.bytes} bytes`);
+      expect(await logOf(job.id)).toMatch(new RegExp(`image "${pulled.image}" is held by node a: copying it to node b[\\s\\S]*copied to node b`));
+      expect(await api.machines.get('oci-mv')).toMatchObject({ state: 'running', node: { name: 'b' } });
+      expect(inStore(b.dataDir)).toBe(true);
+      // Its upper dir came along; the image's files are read from B's store.
+      const cat = await api.machines.exec('oci-mv', ['/bin/cat', '/root-note', '/etc/motd']);
+      expect(cat.stdout).toBe('in-its-upper\nfrom the image\n');
+      // B's nspawn stacks B's store's layers (both nodes being on one host, A's would work too, and must not be used).
+      const nspawn = processesNaming(m.id).filter((c) => c.startsWith('systemd-nspawn'));
+      expect(nspawn).toHaveLength(1);
+      expect(nspawn[0]).toContain(path.join(b.dataDir, 'oci', 'storage') + '/');
+      expect(nspawn[0]).not.toContain(path.join(a.dataDir, 'oci') + '/');
+      await jobDone(api, await api.machines.destroy('oci-mv'));
+      // The image deleted on A: B's copy goes from its store too (A asks B to sweep).
+      await api.images.remove(imageId);
+      imageId = '';
+      await until(async () => !inStore(b.dataDir) || null, "B's copy of the image removed", 30_000);
+      expect(inStore(a.dataDir)).toBe(false);
+      // Imported on A again, then a machine pinned to B: its create job copies the image there, with the same checks.
+      const again = (await done(await api.images.importArchive(fs.readFileSync(archive), 'app.tar'))).result as { image: string };
+      imageId = (await api.images.list()).items.find((i) => i.name === again.image)!.id;
+      const made = await done(
+        await api.machines.create({ name: 'oci-on-b', image: again.image, driver: 'nspawn', memoryMib: 128, node: 'b', command: ['/bin/sleep', '100000'] }),
+      );
+      expect(await logOf(made.id)).toMatch(/is held by node a: copying it to node b/);
+      expect(await api.machines.get('oci-on-b')).toMatchObject({ state: 'running', node: { name: 'b' } });
+      expect((await api.machines.exec('oci-on-b', ['/bin/cat', '/etc/motd'])).stdout).toBe('from the image\n');
+      expect(inStore(b.dataDir)).toBe(true);
+      await jobDone(api, await api.machines.destroy('oci-on-b'));
+    } finally {
+      if (imageId) await api.images.remove(imageId).catch(() => undefined);
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('podman containers move: a running one paused and committed on A, loaded and started on B, its files along; a stopped one back by its image', async () => {
+    const podmanNames = async () =>
+      (await run(['podman', '--runtime', 'runc', '--cgroup-manager=cgroupfs', 'ps', '-a', '--format', '{{.Names}}'])).stdout.split('\n').filter(Boolean);
+    const moveImages = async () =>
+      (await run(['podman', 'images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter((l) => l.includes('hangar-move-'));
+    await done(await api.machines.create({ name: 'pd-mv', image: 'bb-mv', driver: 'podman', memoryMib: 128, node: 'a' }));
+    const m = await api.machines.get('pd-mv');
+    expect(m.capabilities.move).toMatchObject({ available: true, running: 'restart' });
+    await api.machines.exec('pd-mv', ['/bin/sh', '-c', 'echo written-on-a > /root/note']);
+    const onA = (await podmanNames()).filter((n) => n.startsWith(`hangar-${m.id}`));
+    expect(onA).toHaveLength(1);
+    const job = await done(await api.machines.move('pd-mv', { node: 'b' }), 300_000);
+    const moved = job.result as MoveResult;
+    console.log(`podman container move: stopped ${moved.downtimeMs} ms, ${moved.totalS.toFixed(1)} s in all, ${moved.bytes} bytes`);
+    expect(moved.live).toBe(false);
+    expect(await logOf(job.id)).toMatch(/frozen here, started there/);
+    expect(await api.machines.get('pd-mv')).toMatchObject({ state: 'running', node: { name: 'b' } });
+    // Written on A after its start: the commit carried it (a start on its own image would not have it).
+    expect((await api.machines.exec('pd-mv', ['/bin/cat', '/root/note'])).stdout).toBe('written-on-a\n');
+    // Both nodes use this host's podman storage: B's container has a name of its own, A's is gone.
+    const onB = (await podmanNames()).filter((n) => n.startsWith(`hangar-${m.id}`));
+    expect(onB).toHaveLength(1);
+    expect(onB[0]).not.toBe(onA[0]);
+    expect(await moveImages()).toHaveLength(1);
+    // Stopped, it moves back by its image alone, and starts on A.
+    await done(await api.machines.act('pd-mv', 'stop', { timeoutS: 5 }));
+    const back = await done(await api.machines.move('pd-mv', { node: 'a' }), 300_000);
+    expect((back.result as MoveResult).to).toBe('a');
+    await done(await api.machines.act('pd-mv', 'start'));
+    expect(await api.machines.get('pd-mv')).toMatchObject({ state: 'running', node: { name: 'a' } });
+    expect((await api.machines.exec('pd-mv', ['/bin/cat', '/root/note'])).stdout).toBe('written-on-a\n');
+    // B's copy of the move image went with B's record; destroyed, nothing of it is left in podman.
+    expect(await moveImages()).toHaveLength(1);
+    await jobDone(api, await api.machines.destroy('pd-mv'));
+    expect((await podmanNames()).filter((n) => n.includes(m.id))).toEqual([]);
+    expect(await moveImages()).toEqual([]);
+  }, 600_000);
 
   it('an ISO install moves live once its CD is ejected: refused while the ISO is in the drive, then the system it booted runs on on B', async () => {
     const { a, token } = nodes!;

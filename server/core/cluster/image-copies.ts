@@ -39,7 +39,22 @@ export interface ImageCopyDeps {
   /** What this node keeps of copies (HANGAR_IMAGE_COPY_BUDGET_GIB); past it, after a new copy, the least recently used unused ones go. */
   budgetBytes: number;
   now: () => number;
+  /** OCI images: their layers in this node's c/storage (oci-images.ts), exported and imported by skopeo rather than packed as a dir. */
+  oci?: OciCopies;
 }
+
+/** What copies of OCI images need of the OCI image service (each takes the image row's recipe). */
+export interface OciCopies {
+  has(recipe: unknown): boolean;
+  exportCopy(recipe: unknown, file: string, scratch: string): Promise<void>;
+  importCopy(recipe: unknown, file: string, scratch: string, signal?: AbortSignal): Promise<number>;
+  remove(recipe: unknown): Promise<void>;
+}
+
+/** A copy of an OCI image has no dir of its own: its row names the image in this node's store by its digest. */
+const OCI_COPY = 'oci-store:';
+const recipeOf = (row: ImageRow): unknown => JSON.parse(row.recipeJson);
+const ociDigestOf = (copyPath: string) => (copyPath.startsWith(OCI_COPY) ? copyPath.slice(OCI_COPY.length) : null);
 
 /** HANGAR_IMAGE_COPY_BUDGET_GIB: what a node keeps of images other nodes hold (default 20 GiB). */
 export const imageCopyBudgetBytes = (env: Record<string, string | undefined> = process.env): number => gibBudget(env.HANGAR_IMAGE_COPY_BUDGET_GIB, 20);
@@ -82,19 +97,27 @@ export class ImageCopyService {
     return out;
   }
 
-  /** The image's dir on this node: its own, or this node's copy (made now when missing or stale). */
+  /**
+   * The image's dir on this node: its own, or this node's copy (made now when missing or stale). An OCI
+   * image's copy is its layers in this node's store (the store's dir is returned): it is never stale, a
+   * digest being one content, but it is made again when its layers went.
+   */
   async localDir(row: ImageRow, report: CopyReporter = serverLog): Promise<string> {
     if (this.holds(row)) return row.path;
+    const oci = this.ociOf(row);
     const self = this.d.cluster.self.id;
     let copy = await getImageCopy(this.d.store, row.id, self);
-    if (copy && (copy.imageUpdatedAt !== row.updatedAt || !fs.existsSync(copy.path))) {
+    // Pulled here too (the same digest): this node's store has it without a copy.
+    if (!copy && oci?.has(recipeOf(row))) return row.path;
+    const fresh = (c: ImageCopyRow) => (oci ? oci.has(recipeOf(row)) : c.imageUpdatedAt === row.updatedAt && fs.existsSync(c.path));
+    if (copy && !fresh(copy)) {
       // Rebuilt since, or its files went (by hand): no copy.
       await this.removeCopy(copy);
       copy = undefined;
     }
     if (copy) {
       await touchImageCopy(this.d.store, row.id, self, this.d.now());
-      return copy.path;
+      return oci ? row.path : copy.path;
     }
     let making = this.inflight.get(row.id);
     if (making) report.log(`image "${row.name}" being copied to this node already: waiting for it`);
@@ -102,7 +125,20 @@ export class ImageCopyService {
       making = this.transfer(row, report).finally(() => this.inflight.delete(row.id));
       this.inflight.set(row.id, making);
     }
-    return (await making).path;
+    const made = await making;
+    return oci ? row.path : made.path;
+  }
+
+  /** An OCI image this node neither pulled nor has a copy of in its store (a create copies it in its job). */
+  ociMissing(row: ImageRow): boolean {
+    return !this.holds(row) && this.ociOf(row)?.has(recipeOf(row)) === false;
+  }
+
+  /** The OCI copier when `row` is an OCI image (an error when this node has none), else undefined. */
+  private ociOf(row: ImageRow): OciCopies | undefined {
+    if (row.kind !== 'oci') return undefined;
+    if (!this.d.oci) throw new UnavailableError(`Image "${row.name}" is an OCI image and this node keeps no OCI store.`);
+    return this.d.oci;
   }
 
   /**
@@ -140,8 +176,10 @@ export class ImageCopyService {
     if (!row.nodeId) throw new ConflictError(`Image "${row.name}" names no node that holds it.`);
     const from = this.d.cluster.requireOnline(row.nodeId);
     const self = this.d.cluster.self;
+    const oci = this.ociOf(row);
     fs.mkdirSync(this.d.dir, { recursive: true, mode: 0o700 });
-    const dest = resolveInside(this.d.dir, row.name);
+    const recipe = recipeOf(row) as { digest?: unknown };
+    const dest = oci ? `${OCI_COPY}${String(recipe.digest)}` : resolveInside(this.d.dir, row.name);
     // A dot-dir: the start-up pass of the images dir and the sweep remove one a stop cut off.
     const part = resolveInside(this.d.dir, `.copy-${row.id}.${randomBytes(6).toString('hex')}.part`);
     fs.mkdirSync(part, { mode: 0o700 });
@@ -162,9 +200,15 @@ export class ImageCopyService {
         reason,
       });
       report.log(`image "${row.name}": received ${mib(got)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s; checking sizes and checksums`);
-      // No row names it (checked by the caller), so whatever is there is a leftover a failed removal kept.
-      fs.rmSync(dest, { recursive: true, force: true });
-      const bytes = await unpackImage(archive, path.join(part, 'work'), dest, row).catch((err: Error) => {
+      const unpack = oci
+        ? // Into this node's store, kept only when its config and layer digests are the ones the row recorded at the pull.
+          () => oci.importCopy(recipeOf(row), archive, part, report.signal)
+        : () => {
+            // No row names it (checked by the caller), so whatever is there is a leftover a failed removal kept.
+            fs.rmSync(dest, { recursive: true, force: true });
+            return unpackImage(archive, path.join(part, 'work'), dest, row);
+          };
+      const bytes = await unpack().catch((err: Error) => {
         throw reason(err.message);
       });
       const now = this.d.now();
@@ -172,7 +216,7 @@ export class ImageCopyService {
       try {
         await insertImageCopy(this.d.store, copy);
       } catch (err) {
-        fs.rmSync(dest, { recursive: true, force: true });
+        await this.removeFiles(copy);
         throw err;
       }
       const still = await getImageRow(this.d.store, { id: row.id });
@@ -231,20 +275,34 @@ export class ImageCopyService {
   async pack(row: ImageRow): Promise<string> {
     if (!this.holds(row)) throw new ConflictError('This node does not hold that image (ask the node that made it).');
     if (row.state !== 'ready') throw new ConflictError(`Image "${row.name}" is ${row.state}.`);
-    if (row.kind === 'oci') throw new ConflictError(`Image "${row.name}" is an OCI image: each node pulls it from its registry.`);
     const tag = randomBytes(6).toString('hex');
     const out = path.join(this.d.tmp(), `image-${row.id}-${tag}.tar`);
-    await packImage(row, row.path, path.join(this.d.tmp(), `.image-${row.id}-${tag}`), out).catch((err: unknown) => {
+    const scratch = path.join(this.d.tmp(), `.image-${row.id}-${tag}`);
+    const oci = this.ociOf(row);
+    try {
+      if (oci) {
+        // skopeo's scratch: removed here (packImage removes its own).
+        fs.mkdirSync(scratch, { mode: 0o700 });
+        await oci.exportCopy(recipeOf(row), out, scratch).finally(() => fs.rmSync(scratch, { recursive: true, force: true }));
+      } else await packImage(row, row.path, scratch, out);
+    } catch (err) {
       fs.rmSync(out, { force: true });
       throw err;
-    });
+    }
     return out;
   }
 
   private async removeCopy(c: ImageCopyRow): Promise<void> {
     // Row first: a copy without its row is never used.
     await deleteImageCopy(this.d.store, c.imageId, c.nodeId);
-    fs.rmSync(c.path, { recursive: true, force: true });
+    await this.removeFiles(c);
+  }
+
+  /** A copy's files: its dir, or an OCI image's layers in this node's store (layers other images share stay). */
+  private async removeFiles(c: Pick<ImageCopyRow, 'path'>): Promise<void> {
+    const digest = ociDigestOf(c.path);
+    if (digest === null) fs.rmSync(c.path, { recursive: true, force: true });
+    else await this.d.oci?.remove({ digest });
   }
 
   /** This node's copies of images that are gone or rebuilt: removed. Returns how many. */
@@ -256,7 +314,8 @@ export class ImageCopyService {
     for (const c of await nodeImageCopies(this.d.store, this.d.cluster.self.id)) {
       if (busy.has(c.imageId)) continue;
       const img = images.get(c.imageId);
-      if (img && img.updatedAt === c.imageUpdatedAt) continue;
+      // An OCI image's copy is one digest's content: it goes with its image only.
+      if (img && (img.updatedAt === c.imageUpdatedAt || ociDigestOf(c.path) !== null)) continue;
       // Rebuilt on this node: the new build is in the same dir (DATA/images/NAME), so only the row goes.
       const row = img && (await getImageRow(this.d.store, { id: img.id }));
       if (row && this.holds(row)) await deleteImageCopy(this.d.store, c.imageId, c.nodeId);

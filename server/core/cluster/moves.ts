@@ -122,7 +122,8 @@ export class MoveService {
         heldAt = performance.now();
       }
       ctx.progress(2, 'Listing the files');
-      const plan = await move.plan(spec, live, tmp);
+      // Running: moved live, or held (a restart) while its files are packed.
+      const plan = await move.plan(spec, how !== 'stopped', tmp);
       const files = [];
       for (const f of [...plan.frozen.map((x) => ({ ...x, frozen: true })), ...plan.own.map((x) => ({ ...x, frozen: false }))]) {
         const sum = await sha256Of(f.path);

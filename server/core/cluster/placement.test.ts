@@ -118,12 +118,13 @@ describe('placement of a new machine', () => {
     );
   });
 
-  it('an OCI image is not copied: its machines go to the node that pulled it, and a pin elsewhere is a 409', async () => {
+  it('an OCI image is placed as any other: by load, ties to the node that pulled it, a pin anywhere (its layers are copied there)', async () => {
     const img = await imageOn('nod_b', 'ubi');
     await store.db.update(store.t.images).set({ kind: 'oci' }).where(eq(store.t.images.id, img.id));
-    await machineOn('nod_b', 'busy-b', 2048);
     expect(await placeNew(store, cluster([A, B]), { image: 'ubi', driver: 'nspawn' })).toBe('nod_b');
-    await expect(placeNew(store, cluster([A, B]), { image: 'ubi', node: 'a' })).rejects.toThrow(/OCI image pulled on node b/);
+    expect(await placeNew(store, cluster([A, B]), { image: 'ubi', node: 'a' })).toBe('nod_a');
+    await machineOn('nod_b', 'busy-b', 2048);
+    expect(await placeNew(store, cluster([A, B]), { image: 'ubi', driver: 'nspawn' })).toBe('nod_a');
   });
 
   it('rows older than the cluster are the founder’s (the node that joined first)', async () => {

@@ -46,8 +46,8 @@ export async function committedMib(store: Store, founder: string | undefined): P
  * the driver, and whose machines' memory plus this one's stays under its memory; load is the
  * share of its memory its machines hold, ties going to the node that holds the image (no copy),
  * then to this node. A node without the image copies it when the machine is made
- * (cluster/image-copies.ts), except an OCI image: each node pulls those from their registry, so a
- * machine from one goes to the node that pulled it. Without an image (an ISO install from this
+ * (cluster/image-copies.ts; an OCI image's layers into its store, unless its driver pulls the image
+ * itself). Without an image (an ISO install from this
  * node's library) it is this node, unless pinned.
  */
 export async function placeNew(store: Store, cluster: Cluster, ask: PlacementAsk): Promise<string> {
@@ -61,23 +61,13 @@ export async function placeNew(store: Store, cluster: Cluster, ask: PlacementAsk
   // Rows older than the cluster are the founder's: the node that joined first.
   const founder = [...nodes].sort((x, y) => x.joinedAt - y.joinedAt)[0]?.id;
   const holder = image ? nodes.find((n) => n.id === (image.nodeId ?? founder)) : undefined;
-  const copyable = image?.kind !== 'oci';
-  if (image && !holder && !copyable) throw new ConflictError(`Image ${imageName} is on a node that left the cluster: pull it again.`);
-  if (pinned && holder && pinned.id !== holder.id && !copyable)
-    throw new ConflictError(
-      `Image ${imageName} is an OCI image pulled on node ${holder.name}: a machine from it runs there (pull it on node ${pinned.name} first).`,
-    );
+  if (image?.kind === 'oci' && !holder) throw new ConflictError(`Image ${imageName} is on a node that left the cluster: pull it again.`);
   if (pinned || !image) {
     const target = pinned ?? nodes.find((n) => n.self);
     if (!target) return cluster.self.id;
     const why = refusal(target, driver);
     if (why) throw new ConflictError(why);
     return target.id;
-  }
-  if (!copyable) {
-    const why = refusal(holder!, driver);
-    if (why) throw new ConflictError(why);
-    return holder!.id;
   }
   const mib = typeof ask.memoryMib === 'number' && ask.memoryMib > 0 ? ask.memoryMib : 512;
   const held = await committedMib(store, founder);

@@ -2,7 +2,6 @@ import type { DriverDescription, Feature } from '@/lib/contracts/drivers';
 import type { HostInfo } from '@/lib/contracts/host';
 import { hostHas, no, yes } from '../shared/describe';
 import type { DriverRuntime, MachineFacts } from '../types';
-import { nspawnMoveRefusal } from './move';
 import { nspawnRuntime } from './runtime';
 
 /** systemd-nspawn containers: OS or application containers on overlays, NAT, files checkpoints, unit files. */
@@ -39,7 +38,7 @@ export function describeNspawn(host: HostInfo | null, runtime?: DriverRuntime): 
       stoppedTitle: title,
     },
     fork: yes,
-    move: moveOf(runtime, here),
+    move: moveOf(here),
     power: yes,
     create: here,
     adopt: no('Containers are made from an image: an existing machine is adopted as an SSH machine.'),
@@ -95,11 +94,9 @@ export function nspawnFacts(runtime: DriverRuntime): MachineFacts {
 }
 
 /**
- * Moves to another node (move.ts): its directories copied; a running container by restart (frozen,
- * copied, started there: its processes start again). Not a container of an OCI image (each node pulls those).
+ * Moves to another node (move.ts): its directories copied (an OCI image's layers copied to that node's
+ * store when it lacks them); a running container by restart (frozen, copied, started there: its processes start again).
  */
-function moveOf(runtime: DriverRuntime | undefined, here: Feature): DriverDescription['move'] {
-  const why = runtime ? nspawnMoveRefusal(runtime) : null;
-  const f: Feature = why ? no(why) : here;
-  return { ...f, live: f, running: 'restart' };
+function moveOf(here: Feature): DriverDescription['move'] {
+  return { ...here, live: here, running: 'restart' };
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BootFiles, MachineSpec } from '../types';
-import { nspawnMove, nspawnMoveRefusal } from './move';
+import { nspawnMove } from './move';
 import { natPlan } from './network';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-unit-move-'));
@@ -108,10 +108,29 @@ describe('nspawn moves', () => {
     expect(fs.existsSync(leases) ? fs.readdirSync(leases) : []).toEqual([]);
   });
 
-  it('a container of an OCI image does not move, with the reason', async () => {
-    const oci = { imageLayers: ['/x/layer'] };
-    expect(nspawnMoveRefusal(oci)).toMatch(/OCI image does not move yet/);
-    await expect(Promise.resolve(move.plan(node('d', oci), false, root))).rejects.toThrow(/OCI image/);
-    expect(nspawnMoveRefusal({ rootfs: '/x' })).toBeNull();
+  it("a container of an OCI image: its layers stay out of the plan and are placed from the receiving node's store, as create placed them", async () => {
+    const storeA = (n: number) => path.join(root, 'a-store', `l${n}`);
+    const storeB = (n: number) => path.join(root, 'b-store', `l${n}`);
+    const shim = path.join(root, 'b-store', 'shim');
+    for (const d of [storeA(0), storeA(1), storeB(0), storeB(1), shim]) fs.mkdirSync(d, { recursive: true });
+    const oci = (layers: string[]) => ({ image: 'oci-0123456789ab', kind: 'oci', rootfs: shim, oci: { layers, config: {} } }) as unknown as BootFiles;
+    for (const boot of [false, true]) {
+      const name = boot ? 'oci-boot' : 'oci-app';
+      const runtime = boot ? { rootfs: storeA(0), imageLayers: [storeA(1)], boot: true } : { rootfs: '/a/oci/shim', imageLayers: [storeA(0), storeA(1)] };
+      const a = node(`${name}-a`, runtime);
+      write(path.join(a.dir, 'upper/app/state'), 'kept');
+      const plan = await move.plan(a, false, fs.mkdtempSync(path.join(root, 'out-')));
+      expect(plan.frozen).toEqual([]);
+      expect(plan.meta).toMatchObject({ root: false, lowers: 0 });
+      const b = node(`${name}-b`, runtime);
+      const placed = await move.place(b, arrived(plan.own), plan.meta, false, oci([storeB(0), storeB(1)]));
+      const rt = placed.runtime as { rootfs: string; imageLayers: string[] };
+      expect([rt.rootfs, rt.imageLayers]).toEqual(boot ? [storeB(0), [storeB(1)]] : [shim, [storeB(0), storeB(1)]]);
+      expect(fs.readFileSync(path.join(b.dir, 'upper/app/state'), 'utf8')).toBe('kept');
+      // Layers missing from the receiving node's store: refused, nothing placed.
+      const c = node(`${name}-c`, runtime);
+      await expect(move.place(c, arrived(plan.own), plan.meta, false, oci([path.join(root, 'gone')]))).rejects.toThrow(/not in this node's store/);
+      expect(fs.readdirSync(c.layers)).toEqual([]);
+    }
   });
 });

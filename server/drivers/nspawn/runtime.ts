@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { z } from 'zod';
 import { ociProcessSchema } from '../oci/bundle';
-import { runtimeParser } from '../shared/runtime';
+import { nodeTag, runtimeParser } from '../shared/runtime';
 import type { MachineSpec } from '../types';
 
 /**
@@ -65,8 +63,4 @@ export const cgroupOf = (m: Pick<MachineSpec, 'id' | 'runtime'>): string => nspa
  * The cgroup name a start gives the container: its id and a tag of this node's machines dir, so two
  * nodes on one host (a move between them: the machine's id on both for a moment) never share one.
  */
-export const cgroupFor = (m: Pick<MachineSpec, 'id' | 'dir'>): string =>
-  `${m.id}-${createHash('sha256')
-    .update(path.dirname(path.resolve(m.dir)))
-    .digest('hex')
-    .slice(0, 8)}`;
+export const cgroupFor = (m: Pick<MachineSpec, 'id' | 'dir'>): string => `${m.id}-${nodeTag(m.dir)}`;

@@ -206,6 +206,36 @@ export async function deleteFromStore(p: OciPaths, digest: string): Promise<void
   await run(['skopeo', '--policy', p.policy, 'delete', storageRef(p, digest)], { env: skopeoEnv(p), timeoutMs: 120_000 });
 }
 
+/**
+ * An image of this store as a docker-archive in `file` (layers as the plain tars c/storage keeps, nothing
+ * recompressed), for another node's copy: its config blob goes as it is, so the image keeps its id there.
+ */
+export async function exportFromStore(p: OciPaths, digest: string, file: string, tmp: string, signal?: AbortSignal): Promise<void> {
+  const r = await run(['skopeo', '--policy', p.policy, '--tmpdir', tmp, 'copy', '--quiet', storageRef(p, digest), `docker-archive:${file}`], {
+    env: skopeoEnv(p),
+    timeoutMs: 30 * 60_000,
+    signal,
+  });
+  if (r.code !== 0) throw new Error(`skopeo could not export image ${digest} from the store: ${lastLine(r.stderr)}`);
+}
+
+/** Another node's docker-archive of an image into this store, named by the image's manifest digest there (the caller checks what it unpacked). */
+export async function importToStore(p: OciPaths, digest: string, file: string, tmp: string, signal?: AbortSignal): Promise<void> {
+  const r = await run(['skopeo', '--policy', p.policy, '--tmpdir', tmp, 'copy', '--quiet', `docker-archive:${file}`, storageRef(p, digest)], {
+    env: skopeoEnv(p),
+    timeoutMs: 30 * 60_000,
+    signal,
+  });
+  if (r.code !== 0) throw new Error(`skopeo could not import the copy of image ${digest}: ${lastLine(r.stderr)}`);
+}
+
+const lastLine = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .pop()
+    ?.replace(/^time="[^"]*" level=\w+ msg=/, '') || 'no message';
+
 /** One cheap store operation after a failed copy: c/storage drops layers it marked incomplete when it loads. */
 export async function touchStore(p: OciPaths): Promise<void> {
   await run(['skopeo', '--policy', p.policy, 'inspect', '--raw', storageRef(p, `sha256:${'0'.repeat(64)}`)], { env: skopeoEnv(p), timeoutMs: 60_000 });

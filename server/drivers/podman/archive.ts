@@ -1,14 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { firstLine, run } from '../exec';
-import { podman } from './cli';
+import { pm } from './cli';
 import { archivedVolumesSchema } from '../shared/volumes';
 import { volumeArchiver } from '../shared/volume-archive';
 import type { SnapshotArchiver } from '../types';
 import { checkRootfsTar, KEEP_ROOTFS, rootfsArchive, tar } from '../shared/rootfs-tar';
 
-const LONG = { timeoutMs: 30 * 60_000 };
+const LONG_MS = 30 * 60_000;
 
 /** What a podman snapshot's manifest may say about its container: no image names of this host (an import gets its own). */
 const recordSchema = z.object({
@@ -26,11 +25,7 @@ const manifestSchema = z.object({
   layers: z.array(z.object({ digest: z.string().regex(/^sha256:[0-9a-f]{64}$/), mediaType: z.string() })).min(1),
 });
 
-async function pm(args: string[]): Promise<string> {
-  const r = await run([...(await podman()), ...args], LONG);
-  if (r.code !== 0) throw new Error(`podman ${args[0]} failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
-  return r.stdout;
-}
+const pmLong = (args: string[]) => pm(args, LONG_MS);
 
 /**
  * The committed image's layers as podman stores them, bottom first: `podman save --format oci-dir
@@ -39,7 +34,7 @@ async function pm(args: string[]): Promise<string> {
  */
 async function savedLayers(ref: string, tmp: string): Promise<string[]> {
   const dir = path.join(tmp, 'oci');
-  await pm(['save', '--format', 'oci-dir', '--uncompressed', '-o', dir, ref]);
+  await pmLong(['save', '--format', 'oci-dir', '--uncompressed', '-o', dir, ref]);
   const blob = (digest: string) => path.join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
   const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
   const manifest = manifestSchema.parse(JSON.parse(fs.readFileSync(blob(index.manifests[0].digest), 'utf8')));
@@ -108,7 +103,7 @@ export const podmanArchiver: SnapshotArchiver = {
       .basename(disk, '.tar')
       .toLowerCase()
       .replace(/[^a-z0-9-]/g, '-')}:${Date.now().toString(36)}`;
-    await pm(['import', disk, ref]);
+    await pmLong(['import', disk, ref]);
     fs.rmSync(disk, { force: true });
     return { disk: ref, record, made: [] };
   },

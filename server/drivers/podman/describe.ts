@@ -5,12 +5,6 @@ import type { DriverRuntime, MachineFacts } from '../types';
 
 import { podmanRuntime } from './runtime';
 
-/** podman keeps a container in its own storage (and CRIU, which its checkpoints need, is not used here): they stay on their node. */
-const PODMAN_MOVE = no(
-  'podman containers do not move between nodes yet (podman keeps them in its own storage): ' +
-    'checkpoint it and fork the snapshot on the other node (hangar fork SNAP --node NODE)',
-);
-
 /** podman containers from Hangar-built roots or OCI images (podman's own pull): a shell (or one command) on the holder's pty, commit checkpoints. */
 export function describePodman(host: HostInfo | null): DriverDescription {
   const here = hostHas(host, ['podman']);
@@ -47,7 +41,8 @@ export function describePodman(host: HostInfo | null): DriverDescription {
       stoppedTitle: title,
     },
     fork: yes,
-    move: { ...PODMAN_MOVE, live: PODMAN_MOVE, running: 'restart' },
+    // Moves: its image saved and loaded on the other node; a running one by restart (paused, committed, started there).
+    move: { ...here, live: here, running: 'restart' },
     power: yes,
     create: here,
     adopt: no('Containers are made from an image: an existing machine is adopted as an SSH machine.'),

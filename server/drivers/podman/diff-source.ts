@@ -1,6 +1,7 @@
 import { firstLine, run } from '../exec';
 import type { DiffSource, MachineSpec } from '../types';
 import { podman } from './cli';
+import { containerName } from './runtime';
 
 /** podman's overlay storage as diff layers: LowerDir lists the layers top first, UpperDir is the top one. */
 export function layersFromGraph(data: { LowerDir?: string; UpperDir?: string } | undefined, what: string): DiffSource {
@@ -26,5 +27,5 @@ async function graph(args: string[], what: string): Promise<DiffSource> {
  */
 export const podmanDiffSource = {
   snapshot: (frozen: string) => graph(['image', 'inspect', frozen], `snapshot image ${frozen}`),
-  machine: (m: MachineSpec) => graph(['container', 'inspect', `hangar-${m.id}`], `container hangar-${m.id}`),
+  machine: (m: MachineSpec) => graph(['container', 'inspect', containerName(m)], `container ${containerName(m)}`),
 };

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { firstLine, killable, run } from '../exec';
+import { killable, run } from '../exec';
 import { streamProcess } from '../exec-stream';
 import { PODMAN_ULIMITS } from '../host';
 import { containerCounters } from '../container-stats';
@@ -9,22 +9,15 @@ import { logConsole } from '../shared/log-console';
 import { branchVolumes, containerVolumes, freezeVolumes, recordVolumes, volumeBinds } from '../shared/volumes';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource, StreamIo } from '../types';
 import { podmanArchiver } from './archive';
-import { podman } from './cli';
+import { pm, podman } from './cli';
 import { describePodman, podmanFacts } from './describe';
 import { podmanDiffSource } from './diff-source';
 import { createFromRegistry, forgetPodmanCopies, importRootfs, runTail } from './images';
-import { commandOf, hostNetwork, podmanRuntime } from './runtime';
+import { MOVE_IMAGE, podmanMove } from './move';
+import { commandOf, containerFor, containerName, hostNetwork, podmanRuntime } from './runtime';
 
-/** Hangar's podman names: its containers, and the images imported from Hangar-built root filesystems. */
-export const containerName = (m: { id: string }) => `hangar-${m.id}`;
 /** The machine's memory and CPU as podman limits (its cgroup, v1 or v2). */
 const limitFlags = (m: MachineSpec) => ['--memory', `${m.memoryMib}m`, '--memory-swap', `${m.memoryMib}m`, '--cpus', String(m.cpus)];
-
-async function pm(args: string[], timeoutMs = 60_000) {
-  const r = await run([...(await podman()), ...args], { timeoutMs });
-  if (r.code !== 0) throw new Error(`podman ${args[0]} failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
-  return r.stdout;
-}
 
 /**
  * podman application containers on Hangar-built root filesystems (`podman import`): a login
@@ -41,6 +34,8 @@ export class PodmanDriver implements MachineDriver {
   readonly describe = describePodman;
   readonly disks = containerVolumes((m) => this.isRunning(m));
   readonly facts = podmanFacts;
+  // Between nodes: its image saved and loaded there; a running one paused and committed meanwhile, started there (move.ts).
+  readonly move = podmanMove(this);
 
   async create(m: MachineSpec, image: BootFiles) {
     // An OCI image: podman pulls it from its registry itself (the description's ociPull).
@@ -65,14 +60,17 @@ export class PodmanDriver implements MachineDriver {
     const serialFrom = fs.existsSync(f.log) ? fs.statSync(f.log).size : 0;
     // The last run's pid and exit files would read as this run's.
     for (const stale of [f.pid, f.exit]) fs.rmSync(stale, { force: true });
-    await run([...(await podman()), 'rm', '-f', containerName(m)], { timeoutMs: 60_000 });
+    // The container the last start left (by its recorded name, or an older record's), and one of this start's name.
+    const name = containerFor(m);
+    for (const old of new Set([containerName(m), name])) await run([...(await podman()), 'rm', '-f', old], { timeoutMs: 60_000 });
+    const started = { ...m, runtime: { ...m.runtime, container: name } };
     const argv = [
       ...(await podman()),
       'run',
       '-t',
       '-i',
       '--name',
-      containerName(m),
+      name,
       '--hostname',
       m.name,
       '--network',
@@ -89,7 +87,7 @@ export class PodmanDriver implements MachineDriver {
     const end = Date.now() + 30_000;
     while (Date.now() < end) {
       const pid = readPids(m.dir)?.holder;
-      if (pid && (await this.status(m)) === 'running') return { runtime: { ...m.runtime, pid, serialFrom }, log: [`podman holder pid ${pid}`] };
+      if (pid && (await this.status(started)) === 'running') return { runtime: { ...started.runtime, pid, serialFrom }, log: [`podman holder pid ${pid}`] };
       if (fs.existsSync(f.exit)) {
         // An application container whose command ended already (`run -it IMAGE -- true`) ran: its output and exit code are
         // kept as for a longer one. podman's own failure (125: no such image, a bad flag) and an OS container's shell ending are not a start.
@@ -100,7 +98,7 @@ export class PodmanDriver implements MachineDriver {
             await new Promise((r) => setTimeout(r, 50));
             continue;
           }
-          return { runtime: { ...m.runtime, pid, serialFrom }, log: [`podman holder pid ${pid}; the command has ended already`] };
+          return { runtime: { ...started.runtime, pid, serialFrom }, log: [`podman holder pid ${pid}; the command has ended already`] };
         }
         throw new Error(`podman run exited: ${fs.readFileSync(f.log, 'utf8').slice(serialFrom).trim().split('\n').slice(-3).join(' ')}`);
       }
@@ -115,13 +113,14 @@ export class PodmanDriver implements MachineDriver {
     const command = commandOf(m);
     if (!ref || !command) throw new Error('Not an application container: it has no image or command.');
     const pod = await podman();
-    const kill = () => void run([...pod, 'rm', '-f', '-t', '0', containerName(m)], { timeoutMs: 60_000 });
+    const name = containerFor(m);
+    const kill = () => void run([...pod, 'rm', '-f', '-t', '0', name], { timeoutMs: 60_000 });
     const argv = [
       ...pod,
       'run',
       '--rm',
       '--name',
-      containerName(m),
+      name,
       '--hostname',
       m.name,
       '--network',
@@ -205,6 +204,9 @@ export class PodmanDriver implements MachineDriver {
 
   async destroy(m: MachineSpec) {
     await run([...(await podman()), 'rm', '-f', '-t', '0', containerName(m)], { timeoutMs: 60_000 });
+    // The image a move brought it here in is its own.
+    const image = podmanRuntime(m.runtime).image;
+    if (image?.startsWith(MOVE_IMAGE)) await pm(['rmi', image]).catch(() => undefined);
     // The holder writes its exit file into the machine dir as it ends: remove the dir after that.
     await waitGone(() => this.isRunning(m), 10_000);
     fs.rmSync(m.dir, { recursive: true, force: true, maxRetries: 3 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runtimeParser } from '../shared/runtime';
+import { nodeTag, runtimeParser } from '../shared/runtime';
 import type { MachineSpec } from '../types';
 
 /** podman's record of a container: the image it runs (imported root, or a snapshot's commit), its network and command. */
@@ -10,6 +10,11 @@ export const podmanRuntimeSchema = z.looseObject({
   command: z.array(z.string()).nullable().optional(),
   /** An OCI image pulled by podman: what goes to `podman run` (null: the image's own), podman resolving the rest. */
   oci: z.object({ entrypoint: z.array(z.string()).nullable(), args: z.array(z.string()).nullable() }).optional(),
+  /** The podman container's name since its last start (older records: `hangar-ID`; see containerName). */
+  container: z
+    .string()
+    .regex(/^hangar-[A-Za-z0-9_-]{1,80}$/)
+    .optional(),
   /** The console holder; null once stopped. */
   pid: z.number().int().nullable().optional(),
   serialFrom: z.number().int().nonnegative().optional(),
@@ -24,3 +29,12 @@ export const commandOf = (m: Pick<MachineSpec, 'runtime'>): string[] | null => {
 };
 
 export const hostNetwork = (m: Pick<MachineSpec, 'runtime'>): boolean => podmanRuntime(m.runtime).network === 'host';
+
+/** The container's name in podman: as its last start named it, else (started before names had a node's tag) `hangar-ID`. */
+export const containerName = (m: Pick<MachineSpec, 'id' | 'runtime'>): string => podmanRuntime(m.runtime).container ?? `hangar-${m.id}`;
+
+/**
+ * The name a start gives the container: its id and a tag of this node's machines dir, so two nodes on
+ * one host, which share podman's storage, never name one container alike (a move between them).
+ */
+export const containerFor = (m: Pick<MachineSpec, 'id' | 'dir'>): string => `hangar-${m.id}-${nodeTag(m.dir)}`;

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { z } from 'zod';
 import type { DriverRuntime } from '../types';
 
@@ -21,3 +23,14 @@ export function runtimeParser<S extends z.ZodType<Record<string, unknown>>>(driv
     return r.data;
   };
 }
+
+/**
+ * A tag of the node a machine's dir is on (8 hex of its machines dir): names a container or cgroup
+ * of the host gets per node, so two nodes on one host (a move between them: the machine's id on both
+ * for a moment) never share one.
+ */
+export const nodeTag = (machineDir: string): string =>
+  createHash('sha256')
+    .update(path.dirname(path.resolve(machineDir)))
+    .digest('hex')
+    .slice(0, 8);
