@@ -151,7 +151,7 @@ export function NewMachineForm({ onDone }: { onDone: () => void }) {
       {nodes.length > 1 && (
         <label
           className="text-sm font-medium sm:col-span-2"
-          title="Without a choice, the least loaded node that can take it; a node without the image copies it first (OCI images run where they were pulled)"
+          title="Without a choice, the least loaded node that can take it; a node without the image copies it first"
         >
           Node
           <select name="node" className={field} defaultValue="" data-testid="new-machine-node">

@@ -37,6 +37,12 @@ export const moveCheckBodySchema = z.object({
   ports: z.array(portForwardSchema),
 });
 
+/** Internal: before a container is held for its move, the receiving node makes the image's files its own (a copy when another node holds them). */
+export const moveImageBodySchema = z.object({
+  image: z.string().min(1).max(200),
+  driver: z.enum(driverKinds),
+});
+
 /** Internal: the machine as the receiving node needs it, and the files it fetches from the sender (size and SHA-256 each). */
 export const moveReceiveBodySchema = z.object({
   moveId: moveIdSchema,

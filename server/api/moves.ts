@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { okSchema } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
-import { moveBodySchema, moveCheckBodySchema, moveFileParams, moveReceiveBodySchema, moveReceiveLineSchema, moveRefParams } from '@/lib/contracts/moves';
+import {
+  moveBodySchema,
+  moveCheckBodySchema,
+  moveFileParams,
+  moveImageBodySchema,
+  moveReceiveBodySchema,
+  moveReceiveLineSchema,
+  moveRefParams,
+} from '@/lib/contracts/moves';
 import { NODE_HEADERS } from '@/server/core/cluster/cluster';
 import { NotFoundError, UnauthorizedError } from '@/server/core/errors';
 import { z } from 'zod';
@@ -44,6 +52,21 @@ export const moveRoutes = [
     errors: [409],
     handler: async ({ core, body }) => {
       await core.moves.check(body);
+      return { ok: true as const };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/internal/moves/image',
+    name: 'prepareMoveImage',
+    tag: 'nodes',
+    summary: "Before a container is held for its move here: its image's files made this node's (a copy when another holds them; nodes only)",
+    access: 'node',
+    body: moveImageBodySchema,
+    response: okSchema,
+    errors: [404, 409, 503],
+    handler: async ({ core, body }) => {
+      await core.moves.prepareImage(body);
       return { ok: true as const };
     },
   }),

@@ -93,11 +93,11 @@ export class ImageService {
   /**
    * A cluster: the image's files copied to this node now when another node holds them, the copy's
    * progress in `report` (a fork or restore job's log), rather than later when the machine boots.
-   * OCI images are left to `files` (a driver that pulls them itself needs no copy).
+   * An OCI image's layers go to this node's store, unless the machine's driver pulls it itself (`pull`).
    */
-  async copyHere(name: string, report: CopyReporter): Promise<void> {
+  async copyHere(name: string, report: CopyReporter, opts: { pull?: boolean } = {}): Promise<void> {
     const row = await getImageRow(this.store, { name });
-    if (!this.copies || !row || row.state !== 'ready' || row.kind === 'oci' || this.copies.holds(row)) return;
+    if (!this.copies || !row || row.state !== 'ready' || (row.kind === 'oci' && opts.pull) || this.copies.holds(row)) return;
     await this.copies.localDir(row, report);
   }
 

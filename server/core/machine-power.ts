@@ -49,7 +49,13 @@ export class MachinePower {
       ? Promise.resolve([undefined, from.prepared.image, from.prepared.host] as const)
       : Promise.all([
           beside('preflight', this.machines.preflight(id, row.memoryMib, spec.ports)),
-          beside('image_files', Promise.resolve(row.image ? this.images.files(row.image) : blankBoot())),
+          // A driver that pulls OCI images itself (ociPull) needs no copy of one on this node.
+          beside(
+            'image_files',
+            Promise.resolve(
+              row.image ? this.images.files(row.image, { pull: this.machines.views.describe(row.driver).ociPull?.available === true }) : blankBoot(),
+            ),
+          ),
           beside('host_info', this.host.info()),
         ]);
     const [, image, host] = await checks.catch(async (err: Error) => {

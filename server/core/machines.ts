@@ -139,9 +139,10 @@ export class MachineService implements MonitoredMachines {
   }
 
   /** A cluster: the image copied to this node when another holds it (images.copyHere), its progress in a job's log. */
-  imageHere(image: string, ctx: JobContext): Promise<void> {
+  imageHere(image: string, driver: Machine['driver'], ctx: JobContext): Promise<void> {
     // Its percent stays out of the job's progress (the snapshot's copy has that part): log lines only.
-    return image ? this.images.copyHere(image, { log: (line) => ctx.log(line), signal: ctx.signal }) : Promise.resolve();
+    const pull = this.describe(driver).ociPull?.available === true;
+    return image ? this.images.copyHere(image, { log: (line) => ctx.log(line), signal: ctx.signal }, { pull }) : Promise.resolve();
   }
 
   async create(p: Principal, body: CreateMachineBody): Promise<Job> {
@@ -156,7 +157,7 @@ export class MachineService implements MonitoredMachines {
           progress: (pct: number, message: string) => ctx.progress(Math.min(9, Math.floor(pct / 11)), `Copying image ${body.image}: ${message}`),
           signal: ctx.signal,
         };
-        if (body.image) await this.images.copyHere(body.image, report);
+        if (body.image) await this.images.copyHere(body.image, report, { pull: image.oci?.pull !== undefined });
         // An OCI image another node pulled: admitted without its layers, copied into this node's store now.
         const boot = body.image && image.oci && !image.oci.pull && !image.oci.layers.length ? await this.images.files(body.image, { report }) : image;
         ctx.progress(10, machine.capabilities.words.creating);

@@ -239,7 +239,7 @@ export class SnapshotService {
       const local = here ? snap : await this.replicas!.local(snap, ctx);
       if (!here) await this.verified(local);
       // Its machine boots the image's kernel (a VM): copied here too, in this job's log.
-      if (!here) await this.machines.imageHere(snap.image, ctx);
+      if (!here) await this.machines.imageHere(snap.image, snap.driver as Machine['driver'], ctx);
       const was = (await this.machines.get(p, m.id)).state;
       if (checkpointFirst) await this.doCheckpoint(m.id, `${m.name} before restore`, ctx);
       // Marked before the stop: the console being recorded ends with it.
@@ -306,7 +306,7 @@ export class SnapshotService {
         try {
           const local = here ? snap : await this.replicas!.local(snap, ctx);
           if (!here) await this.verified(local);
-          if (!here) await this.machines.imageHere(snap.image, ctx);
+          if (!here) await this.machines.imageHere(snap.image, snap.driver as Machine['driver'], ctx);
           return await this.doFork(p, local, body, ctx, held, size);
         } finally {
           held.release();

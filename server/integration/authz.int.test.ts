@@ -25,6 +25,7 @@ const RULES: Record<string, Access> = {
   'get /internal/snapshots/{ref}/archive': 'node',
   'post /internal/replicas/sweep': 'node',
   'post /internal/moves/check': 'node',
+  'post /internal/moves/image': 'node',
   'post /internal/moves/receive': 'node',
   'get /internal/moves/{id}/files/{name}': 'node',
   'post /internal/moves/{id}/settle': 'node',

@@ -30,8 +30,8 @@ export interface Cluster {
   /** The first node of the cluster: it holds the rows older than the cluster (node_id null). */
   readonly founder: boolean;
   /**
-   * A node that joined leaves the image recovery passes (OCI, rootfs, disk images, ISOs) to the
-   * founder: they sweep rows that name no node; the image builds a restart cuts off are failed by
+   * A node that joined leaves the image recovery passes (rootfs, disk images, ISOs) to the
+   * founder: they sweep rows that name no node (each node prepares its own OCI store); the image builds a restart cuts off are failed by
    * their own node (images.recover runs on every node over its own rows). Re-attach, snapshot
    * recovery, hot standbys, schedules and fork link expiry run on every node over its own rows (db/repo/own.ts).
    */

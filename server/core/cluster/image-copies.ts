@@ -55,6 +55,7 @@ export interface OciCopies {
 const OCI_COPY = 'oci-store:';
 const recipeOf = (row: ImageRow): unknown => JSON.parse(row.recipeJson);
 const ociDigestOf = (copyPath: string) => (copyPath.startsWith(OCI_COPY) ? copyPath.slice(OCI_COPY.length) : null);
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** HANGAR_IMAGE_COPY_BUDGET_GIB: what a node keeps of images other nodes hold (default 20 GiB). */
 export const imageCopyBudgetBytes = (env: Record<string, string | undefined> = process.env): number => gibBudget(env.HANGAR_IMAGE_COPY_BUDGET_GIB, 20);
@@ -178,8 +179,9 @@ export class ImageCopyService {
     const self = this.d.cluster.self;
     const oci = this.ociOf(row);
     fs.mkdirSync(this.d.dir, { recursive: true, mode: 0o700 });
-    const recipe = recipeOf(row) as { digest?: unknown };
-    const dest = oci ? `${OCI_COPY}${String(recipe.digest)}` : resolveInside(this.d.dir, row.name);
+    const digest = String((recipeOf(row) as { digest?: unknown }).digest);
+    if (oci && !DIGEST.test(digest)) throw new ConflictError(`Image "${row.name}" names no digest.`);
+    const dest = oci ? `${OCI_COPY}${digest}` : resolveInside(this.d.dir, row.name);
     // A dot-dir: the start-up pass of the images dir and the sweep remove one a stop cut off.
     const part = resolveInside(this.d.dir, `.copy-${row.id}.${randomBytes(6).toString('hex')}.part`);
     fs.mkdirSync(part, { mode: 0o700 });
@@ -220,7 +222,8 @@ export class ImageCopyService {
         throw err;
       }
       const still = await getImageRow(this.d.store, { id: row.id });
-      if (!still || still.updatedAt !== row.updatedAt) {
+      // An OCI image's row changes when a ref is added to it, its digest (its content) never.
+      if (!still || (!oci && still.updatedAt !== row.updatedAt)) {
         await this.removeCopy(copy);
         throw new ConflictError(`Image "${row.name}" was deleted or rebuilt during the copy.`);
       }
@@ -302,7 +305,7 @@ export class ImageCopyService {
   private async removeFiles(c: Pick<ImageCopyRow, 'path'>): Promise<void> {
     const digest = ociDigestOf(c.path);
     if (digest === null) fs.rmSync(c.path, { recursive: true, force: true });
-    else await this.d.oci?.remove({ digest });
+    else if (DIGEST.test(digest)) await this.d.oci?.remove({ digest });
   }
 
   /** This node's copies of images that are gone or rebuilt: removed. Returns how many. */

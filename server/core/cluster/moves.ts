@@ -23,6 +23,7 @@ import { causeOf, fetchFromNode, mib } from './transfer';
 /** The internal routes of a move (server/api/moves.ts): the receiving node's, and the sender's files. */
 export const MOVE_PATHS = {
   check: '/api/internal/moves/check',
+  image: '/api/internal/moves/image',
   receive: '/api/internal/moves/receive',
   file: (id: string, name: string) => `/api/internal/moves/${id}/files/${name}`,
   settle: (id: string) => `/api/internal/moves/${id}/settle`,
@@ -45,6 +46,8 @@ interface Incoming {
   live: boolean;
   made: string[];
   work: string;
+  /** Its files are placed here: `spec` has this node's record of it (before that, the sender's, which names the sender's processes). */
+  placed: boolean;
   timer?: NodeJS.Timeout;
 }
 
@@ -117,6 +120,12 @@ export class MoveService {
     let bytes = 0;
     try {
       if (how === 'restart') {
+        // The image first (a copy to that node can take long): the container is held only while its own files go.
+        if (row.image) {
+          ctx.progress(1, `Making image ${row.image} ready on node ${to.name}`);
+          await this.call(to, MOVE_PATHS.image, { image: row.image, driver: m.driver }, 30 * 60_000);
+          ctx.log(`image ${row.image} is on node ${to.name}`);
+        }
         ctx.progress(1, 'Freezing it while its files are copied');
         release = await move.hold!(spec);
         heldAt = performance.now();
@@ -254,8 +263,8 @@ export class MoveService {
     throw res.status === 409 ? new ConflictError(msg) : res.status === 404 ? new HangarError('not_found', msg) : new UnavailableError(msg);
   }
 
-  private async call(to: { name: string; url: string }, pathAndQuery: string, body: unknown): Promise<void> {
-    const res = await this.post(to, pathAndQuery, body, AbortSignal.timeout(120_000));
+  private async call(to: { name: string; url: string }, pathAndQuery: string, body: unknown, timeoutMs = 120_000): Promise<void> {
+    const res = await this.post(to, pathAndQuery, body, AbortSignal.timeout(timeoutMs));
     await res.body?.cancel().catch(() => undefined);
   }
 
@@ -277,6 +286,12 @@ export class MoveService {
     await wrap(() => this.d.machines.requireDriver(body.driver));
     await wrap(() => this.d.machines.preflight(body.machineId, body.memoryMib, body.ports));
     if (fs.existsSync(resolveInside(this.d.dirs.machines, body.machineId))) throw new ConflictError(`node ${node} has files of that machine already`);
+  }
+
+  /** The image's files on this node before a container is held for its move here (`receive` finds them then). */
+  async prepareImage(body: { image: string; driver: Machine['driver'] }): Promise<void> {
+    const pull = this.d.machines.describe(body.driver).ociPull?.available === true;
+    await this.d.images.files(body.image, { pull, report: { log: (l) => console.log(`moves: ${l}`) } });
   }
 
   /** Fetch the files, check and place them, and for a live move start the machine waiting: progress lines, then `ready` (or `error`). */
@@ -317,7 +332,7 @@ export class MoveService {
     fs.mkdirSync(this.d.dirs.moves, { recursive: true, mode: 0o700 });
     const work = resolveInside(this.d.dirs.moves, `.${body.moveId}.part`);
     fs.mkdirSync(work, { mode: 0o700 });
-    const entry: Incoming = { spec, driver, live: body.live, made: [], work };
+    const entry: Incoming = { spec, driver, live: body.live, made: [], work, placed: false };
     this.incoming.set(body.moveId, entry);
     const total = body.files.reduce((a, f) => a + f.bytes, 0) || 1;
     let done = 0;
@@ -355,10 +370,13 @@ export class MoveService {
     }
     progress(90, `all ${body.files.length} files arrived whole (sizes and SHA-256 checked); placing them`);
     // Another node's image is copied here first (cluster/image-copies.ts): a VM's kernel and initrd, a container's root.
-    const image = body.machine.image ? await this.d.images.files(body.machine.image, { report: { log: (l) => progress(90, l) } }) : null;
+    // A driver that pulls OCI images itself (its description's ociPull) needs no copy of one.
+    const pull = machines.describe(body.machine.driver).ociPull?.available === true;
+    const image = body.machine.image ? await this.d.images.files(body.machine.image, { pull, report: { log: (l) => progress(90, l) } }) : null;
     const placed = await driver.move.place(spec, got, body.meta, body.live, image);
     entry.made = placed.made;
     entry.spec = { ...spec, runtime: placed.runtime };
+    entry.placed = true;
     let endpoint: MoveEndpoint | null = null;
     let runtime = placed.runtime;
     if (body.start) {
@@ -405,7 +423,8 @@ export class MoveService {
     this.incoming.delete(moveId);
     clearTimeout(e.timer);
     // A process started for it (waiting for its state, or started again) stops; its dir, network lease and cgroups go.
-    await e.driver.destroy(e.spec).catch(() => undefined);
+    // Not before its files were placed: the record is still the sender's then, and names the sender's container.
+    if (e.placed) await e.driver.destroy(e.spec).catch(() => undefined);
     fs.rmSync(e.spec.dir, { recursive: true, force: true });
     for (const f of e.made) fs.rmSync(f, { recursive: true, force: true });
     fs.rmSync(e.work, { recursive: true, force: true });

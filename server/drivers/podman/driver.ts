@@ -100,10 +100,13 @@ export class PodmanDriver implements MachineDriver {
           }
           return { runtime: { ...started.runtime, pid, serialFrom }, log: [`podman holder pid ${pid}; the command has ended already`] };
         }
+        await run([...(await podman()), 'rm', '-f', name], { timeoutMs: 60_000 });
         throw new Error(`podman run exited: ${fs.readFileSync(f.log, 'utf8').slice(serialFrom).trim().split('\n').slice(-3).join(' ')}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    // Not left running under a name no record has.
+    await run([...(await podman()), 'rm', '-f', '-t', '0', name], { timeoutMs: 60_000 });
     throw new Error('The container did not start within 30 s.');
   }
 
@@ -113,7 +116,8 @@ export class PodmanDriver implements MachineDriver {
     const command = commandOf(m);
     if (!ref || !command) throw new Error('Not an application container: it has no image or command.');
     const pod = await podman();
-    const name = containerFor(m);
+    // The machine's own name (exec and status find it by it while it runs).
+    const name = containerName(m);
     const kill = () => void run([...pod, 'rm', '-f', '-t', '0', name], { timeoutMs: 60_000 });
     const argv = [
       ...pod,
@@ -203,10 +207,11 @@ export class PodmanDriver implements MachineDriver {
   }
 
   async destroy(m: MachineSpec) {
-    await run([...(await podman()), 'rm', '-f', '-t', '0', containerName(m)], { timeoutMs: 60_000 });
-    // The image a move brought it here in is its own.
-    const image = podmanRuntime(m.runtime).image;
-    if (image?.startsWith(MOVE_IMAGE)) await pm(['rmi', image]).catch(() => undefined);
+    // Its container by its recorded name, and by this node's (a start that failed before recording it).
+    for (const name of new Set([containerName(m), containerFor(m)])) await run([...(await podman()), 'rm', '-f', '-t', '0', name], { timeoutMs: 60_000 });
+    // The image a move brought it here in is its own (a snapshot's commit standing on it keeps it: podman refuses).
+    const moved = podmanRuntime(m.runtime).moveImage;
+    if (moved?.startsWith(MOVE_IMAGE)) await pm(['rmi', moved]).catch(() => undefined);
     // The holder writes its exit file into the machine dir as it ends: remove the dir after that.
     await waitGone(() => this.isRunning(m), 10_000);
     fs.rmSync(m.dir, { recursive: true, force: true, maxRetries: 3 });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { firstLine, run } from '../exec';
 import { holdByPausing, packOwnExtras, placeOwnExtras, type Pausable } from '../shared/container-move';
 import type { MachineSpec, MoveAccess } from '../types';
 import { pm } from './cli';
@@ -10,6 +11,18 @@ import { containerFor, containerName, podmanRuntime } from './runtime';
 export const MOVE_IMAGE = 'localhost/hangar-move-';
 const MOVE_REF = /^localhost\/hangar-move-[a-z0-9_]{1,40}:[a-z0-9]{1,40}$/;
 const LONG_MS = 30 * 60_000;
+
+/** The image names a docker-archive gives (its manifest.json's RepoTags), read without unpacking it. */
+async function archiveNames(file: string): Promise<string[]> {
+  const r = await run(['tar', '-xOf', file, 'manifest.json'], { timeoutMs: 120_000, maxOutputBytes: 2 ** 20 });
+  if (r.code !== 0) throw new Error(`the image archive has no manifest.json (${firstLine(r.stderr) || `tar exit ${r.code}`})`);
+  try {
+    const manifest = JSON.parse(r.stdout) as { RepoTags?: unknown }[];
+    return manifest.flatMap((e) => (Array.isArray(e.RepoTags) ? e.RepoTags.map(String) : []));
+  } catch {
+    throw new Error("the image archive's manifest.json is not JSON");
+  }
+}
 
 const moveRef = (m: Pick<MachineSpec, 'id'>) => `${MOVE_IMAGE}${m.id.slice(4).toLowerCase()}:${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 
@@ -49,16 +62,19 @@ export function podmanMove(driver: Pausable): MoveAccess {
       if (!MOVE_REF.test(ref)) throw new Error(`the move names no podman image of a move ("${ref.slice(0, 80)}")`);
       const file = got.get('image.tar');
       if (!file) throw new Error('image.tar did not arrive');
+      // The archive names its image: exactly the one the move said, or nothing is loaded (a load of other names would stay).
+      const names = await archiveNames(file);
+      if (names.length !== 1 || names[0] !== ref) throw new Error(`the image archive names ${JSON.stringify(names).slice(0, 200)}, not ${ref}`);
       fs.mkdirSync(m.dir, { recursive: true, mode: 0o700 });
       await pm(['load', '-i', file], LONG_MS);
       fs.rmSync(file, { force: true });
       try {
-        // The archive names its image: it must be the one the move said.
         await pm(['image', 'exists', ref]).catch(() => {
           throw new Error(`podman loaded the archive, but it holds no image ${ref}`);
         });
         const serialFrom = await placeOwnExtras(m, got, meta.volumes === true);
-        return { runtime: { ...podmanRuntime(m.runtime), image: ref, pid: null, serialFrom, container: containerFor(m) }, made: [] };
+        const runtime = { ...podmanRuntime(m.runtime), image: ref, moveImage: ref, pid: null, serialFrom, container: containerFor(m) };
+        return { runtime, made: [] };
       } catch (err) {
         await pm(['rmi', ref]).catch(() => undefined);
         throw err;

@@ -15,6 +15,8 @@ export const podmanRuntimeSchema = z.looseObject({
     .string()
     .regex(/^hangar-[A-Za-z0-9_-]{1,80}$/)
     .optional(),
+  /** The image a move brought it to this node in (move.ts): its own, removed with it (a restore runs another image, not this one). */
+  moveImage: z.string().optional(),
   /** The console holder; null once stopped. */
   pid: z.number().int().nullable().optional(),
   serialFrom: z.number().int().nonnegative().optional(),
