@@ -20,7 +20,15 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-it-registries-'));
-  const [pg, http, tls] = await Promise.all([startPostgres(), startRegistry(path.join(dir, 'http')), startRegistry(path.join(dir, 'tls'), { auth: AUTH })]);
+  const started = await Promise.allSettled([startPostgres(), startRegistry(path.join(dir, 'http')), startRegistry(path.join(dir, 'tls'), { auth: AUTH })]);
+  const [a, b, c] = started;
+  if (a.status === 'rejected' || b.status === 'rejected' || c.status === 'rejected') {
+    // What did start is stopped: nothing left running when the run cannot begin.
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw [a, b, c].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))[0];
+  }
+  const [pg, http, tls] = [a.value, b.value, c.value];
   project.provide('postgresUrl', pg.url);
   const info = ({ stop: _stop, ...r }: typeof http): RegistryInfo => r;
   project.provide('registries', { http: info(http), tls: info(tls) });
