@@ -16,6 +16,7 @@ import {
 } from '@/db/repo/images';
 import { removeTree } from '@/server/drivers/shared/tree';
 import type { CopyReporter, ImageCopyService } from './cluster/image-copies';
+import type { DriverDescription } from '@/lib/contracts/drivers';
 import type { BootFiles, BootInfo, DriverRegistry } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
@@ -30,6 +31,9 @@ import type { SettingsService } from './settings';
 
 /** What drivers boot an image from: one definition, the driver's. */
 export type ImageFiles = BootFiles;
+
+/** The driver pulls OCI images itself (its description's `ociPull`): `files` gives it where from, and it needs no copy of their layers. */
+export const pullsOci = (d: Pick<DriverDescription, 'ociPull'>): boolean => d.ociPull?.available === true;
 
 /**
  * Base images, built by jobs into `<data>/images/<name>/` and renamed into place only when

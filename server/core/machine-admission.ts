@@ -6,7 +6,7 @@ import type { Principal } from './auth';
 import { BadRequestError, ConflictError } from './errors';
 import type { EventBus } from './events';
 import { newId } from './ids';
-import type { ImageService } from './images';
+import { pullsOci, type ImageService } from './images';
 import { checkImageFits, checkMachineBody } from './machine-guards';
 import type { MachineViews } from './machine-views';
 
@@ -54,7 +54,7 @@ export async function admitMachine(
   if (await getMachineRow(d.store, { name: body.name })) throw new ConflictError(`A machine named "${body.name}" exists already.`);
   const iso = body.iso ? await d.isos.file(body.iso) : undefined;
   // copyLater: an image another node holds is checked as its holder describes it; the caller's job copies it (progress and log).
-  const image = files ?? (body.image ? await d.images.files(body.image, { pull: description.ociPull?.available === true, copyLater }) : blankBoot());
+  const image = files ?? (body.image ? await d.images.files(body.image, { pull: pullsOci(description), copyLater }) : blankBoot());
   checkImageFits(body, image, description);
   // Machines from a built image boot the kernel Hangar passes; an ISO install's or a disk image's guest boots its own.
   if (body.firmware === 'uefi' && !body.iso && !image.ownKernel)

@@ -3,7 +3,7 @@ import type { MachinePatch, MachineRow } from '@/db/repo/machines';
 import type { Fixups, MachineDriver, MachineSpec, StartFrom } from '@/server/drivers/types';
 import type { HostService } from './host';
 import type { PreparedBoot } from './hot-pool';
-import type { ImageService } from './images';
+import { pullsOci, type ImageService } from './images';
 import type { JobContext } from './jobs';
 import { blankBoot } from './machine-admission';
 import type { MachineViews } from './machine-views';
@@ -52,9 +52,7 @@ export class MachinePower {
           // A driver that pulls OCI images itself (ociPull) needs no copy of one on this node.
           beside(
             'image_files',
-            Promise.resolve(
-              row.image ? this.images.files(row.image, { pull: this.machines.views.describe(row.driver).ociPull?.available === true }) : blankBoot(),
-            ),
+            Promise.resolve(row.image ? this.images.files(row.image, { pull: pullsOci(this.machines.views.describe(row.driver)) }) : blankBoot()),
           ),
           beside('host_info', this.host.info()),
         ]);

@@ -32,7 +32,7 @@ import type { EventBus } from './events';
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from './errors';
 import { newId } from './ids';
 import type { HostService } from './host';
-import type { ImageService } from './images';
+import { pullsOci, type ImageService } from './images';
 import type { JobContext, JobRunner } from './jobs';
 import { admitMachine, type Admitted } from './machine-admission';
 import { LimitService, askFor } from './limits';
@@ -141,7 +141,7 @@ export class MachineService implements MonitoredMachines {
   /** A cluster: the image copied to this node when another holds it (images.copyHere), its progress in a job's log. */
   imageHere(image: string, driver: Machine['driver'], ctx: JobContext): Promise<void> {
     // Its percent stays out of the job's progress (the snapshot's copy has that part): log lines only.
-    const pull = this.describe(driver).ociPull?.available === true;
+    const pull = pullsOci(this.describe(driver));
     return image ? this.images.copyHere(image, { log: (line) => ctx.log(line), signal: ctx.signal }, { pull }) : Promise.resolve();
   }
 

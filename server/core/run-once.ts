@@ -6,7 +6,7 @@ import type { MachineRow } from '@/db/repo/machines';
 import { SkopeoError } from '@/server/drivers/oci/skopeo';
 import type { Principal } from './auth';
 import { BadRequestError, ConflictError, HangarError, NotFoundError } from './errors';
-import type { ImageService } from './images';
+import { pullsOci, type ImageService } from './images';
 import type { MachineService } from './machines';
 import { ociFailure } from './oci-errors';
 
@@ -38,7 +38,7 @@ export class RunOnceService {
     const imageName = await this.imageOf(body);
     const d = this.machines.describe(body.driver);
     // A driver that pulls OCI images itself gets where from (its description says so).
-    const files = await this.images.files(imageName, { pull: d.ociPull?.available === true }).catch((err: unknown) => {
+    const files = await this.images.files(imageName, { pull: pullsOci(d) }).catch((err: unknown) => {
       // No image by that name here: said on the path `image`, so `hangar run NAME` knows to try NAME as a registry ref.
       throw err instanceof NotFoundError ? new HangarError('not_found', err.message, [{ path: body.image ? 'image' : 'ref', message: 'not here' }]) : err;
     });

@@ -10,7 +10,7 @@ import type { MachineDriver, MachineSpec, MoveEndpoint } from '@/server/drivers/
 import type { Principal } from '../auth';
 import { ConflictError, HangarError, NotFoundError, UnavailableError } from '../errors';
 import type { HostService } from '../host';
-import type { ImageService } from '../images';
+import { pullsOci, type ImageService } from '../images';
 import type { JobContext } from '../jobs';
 import type { MachineService } from '../machines';
 import { resolveInside } from '../paths';
@@ -290,8 +290,12 @@ export class MoveService {
 
   /** The image's files on this node before a container is held for its move here (`receive` finds them then). */
   async prepareImage(body: { image: string; driver: Machine['driver'] }): Promise<void> {
-    const pull = this.d.machines.describe(body.driver).ociPull?.available === true;
-    await this.d.images.files(body.image, { pull, report: { log: (l) => console.log(`moves: ${l}`) } });
+    await this.imageFiles(body.image, body.driver, (l) => console.log(`moves: ${l}`));
+  }
+
+  /** An image's files on this node, copied when another node holds them (none for a driver that pulls OCI images itself). */
+  private imageFiles(image: string, driver: Machine['driver'], log: (line: string) => void) {
+    return this.d.images.files(image, { pull: pullsOci(this.d.machines.describe(driver)), report: { log } });
   }
 
   /** Fetch the files, check and place them, and for a live move start the machine waiting: progress lines, then `ready` (or `error`). */
@@ -370,9 +374,7 @@ export class MoveService {
     }
     progress(90, `all ${body.files.length} files arrived whole (sizes and SHA-256 checked); placing them`);
     // Another node's image is copied here first (cluster/image-copies.ts): a VM's kernel and initrd, a container's root.
-    // A driver that pulls OCI images itself (its description's ociPull) needs no copy of one.
-    const pull = machines.describe(body.machine.driver).ociPull?.available === true;
-    const image = body.machine.image ? await this.d.images.files(body.machine.image, { pull, report: { log: (l) => progress(90, l) } }) : null;
+    const image = body.machine.image ? await this.imageFiles(body.machine.image, body.machine.driver, (l) => progress(90, l)) : null;
     const placed = await driver.move.place(spec, got, body.meta, body.live, image);
     entry.made = placed.made;
     entry.spec = { ...spec, runtime: placed.runtime };
