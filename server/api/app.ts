@@ -45,6 +45,39 @@ import { scheduleRoutes } from './schedules';
 import { undoRoutes } from './undo';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** How much of an oversized body is read and dropped before the 413, and for how long at most. */
+const DISCARD_MAX_BYTES = 16 * 1024 * 1024;
+const DISCARD_MAX_MS = 10_000;
+
+/**
+ * Reads what is left of a refused body and drops it: true when it ended, false when it was over `maxBytes`, took
+ * over `ms`, failed, or was already being read (the body limit reads a body of unknown length itself).
+ */
+export async function discardBody(body: ReadableStream<Uint8Array> | null, maxBytes: number, ms: number): Promise<boolean> {
+  if (!body) return true;
+  if (body.locked) return false;
+  const reader = body.getReader();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void reader.cancel().catch(() => {});
+  }, ms);
+  try {
+    for (let n = 0; ;) {
+      const { done, value } = await reader.read();
+      if (done) return !timedOut;
+      n += value.byteLength;
+      if (n > maxBytes) {
+        void reader.cancel().catch(() => {});
+        return false;
+      }
+    }
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** The operations' tags, described (outside tools list operations under them). */
 const API_TAGS = [
@@ -129,9 +162,10 @@ export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
   });
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
-    onError: (c) => {
-      // The rest of the body is never read, so this connection cannot carry another request.
-      c.header('Connection', 'close');
+    onError: async (c) => {
+      // Answered once the client has sent it all: a socket closed with unread bytes is reset, and the client can
+      // lose the answer. A rest too long or too slow is not waited for, and the connection goes with it.
+      if (!(await discardBody(c.req.raw.body, DISCARD_MAX_BYTES, DISCARD_MAX_MS))) c.header('Connection', 'close');
       return c.json(envelope('payload_too_large', `Request body over ${MAX_BODY_BYTES} bytes.`), 413);
     },
   });
