@@ -44,6 +44,7 @@ describe('schemas', () => {
         'join_tokens',
         'snapshot_copies',
         'image_copies',
+        'registries',
       ].sort(),
     );
   });

@@ -476,3 +476,16 @@ export const imageCopies = pgTable(
   },
   (t) => [primaryKey({ columns: [t.imageId, t.nodeId] })],
 );
+
+/**
+ * Settings -> Registries, one set for every node: per registry host, TLS verification (on unless insecure), its own
+ * CA (PEM) and credentials. Each node writes the files its tools read (skopeo's auth file, a cert dir) from these rows.
+ */
+export const registries = pgTable('registries', {
+  host: text('host').primaryKey(),
+  insecure: boolean('insecure').notNull().default(false),
+  username: text('username'),
+  password: text('password'),
+  ca: text('ca'),
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+});

@@ -476,3 +476,16 @@ export const imageCopies = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.imageId, t.nodeId] })],
 );
+
+/**
+ * Settings -> Registries, one set for every node: per registry host, TLS verification (on unless insecure), its own
+ * CA (PEM) and credentials. Each node writes the files its tools read (skopeo's auth file, a cert dir) from these rows.
+ */
+export const registries = sqliteTable('registries', {
+  host: text('host').primaryKey(),
+  insecure: integer('insecure', { mode: 'boolean' }).notNull().default(false),
+  username: text('username'),
+  password: text('password'),
+  ca: text('ca'),
+  updatedAt: integer('updated_at').notNull(),
+});

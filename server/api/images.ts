@@ -200,7 +200,7 @@ export const imageRoutes = [
     access: 'admin',
     list: {},
     response: listOf(registrySchema),
-    handler: async ({ core, page }) => pageOf(core.registries.list(), page, (r) => r.host),
+    handler: async ({ core, page }) => pageOf(await core.registries.list(), page, (r) => r.host),
   }),
   defineRoute({
     method: 'put',
@@ -235,7 +235,7 @@ export const imageRoutes = [
     response: okSchema,
     errors: [404],
     handler: async ({ core, principal, params, ip }) => {
-      core.registries.remove(params.host);
+      await core.registries.remove(params.host);
       await core.audit.record(principal, { action: 'registry.delete', target: { kind: 'registry', id: params.host }, ip });
       return { ok: true as const };
     },

@@ -173,10 +173,13 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   // Another node's forward names its caller, under that node's signature.
   if (cluster.enabled) auth.verifyForwarded = (r) => cluster.verify(r);
   const consoles = new ConsoleRegistry(settings, drivers);
-  const registries = new RegistryService(ociPaths(layout.root));
+  const registries = new RegistryService(ociPaths(layout.root), store);
   const oci = new OciImageService(store, jobs, bus, settings, ociPaths(layout.root), registries);
   // Its own store, on every node (a joined one pulls and takes copies too): nothing in it is another node's.
   oci.recover();
+  // After the store's dirs exist: a node's own registries.json from before the settings were shared.
+  await registries.adoptFiles();
+  if (cluster.enabled) registries.follow(10_000);
   const rootfs = new RootfsImageService(store, jobs, bus, layout.images, () => settings.get().downloadAllowPrivate);
   const images = new ImageService(store, jobs, bus, settings, layout, drivers, oci, rootfs);
   // Every node: its own cut-off builds (failBuildingImages takes own rows) and its own images dir's scratch.
@@ -371,6 +374,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       await cluster.close();
       replicas.stop();
       imageCopies.stop();
+      registries.stop();
       ssh.close();
       schedules.stop();
       forkLinks.stop();

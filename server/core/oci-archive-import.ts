@@ -23,7 +23,7 @@ export interface ArchiveImporter {
     title: string,
     ref: ImageRef,
     img: ResolvedImage,
-    access: ReturnType<RegistryService['access']>,
+    access: Awaited<ReturnType<RegistryService['access']>>,
     names?: string[],
     after?: () => void,
   ): Promise<Job>;

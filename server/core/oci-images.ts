@@ -69,8 +69,7 @@ export class OciImageService {
   recover(): void {
     prepareStore(this.paths);
     for (const e of fs.readdirSync(this.paths.tmp))
-      if (e.startsWith('pull-') || e.startsWith('import-') || e.startsWith('auth-'))
-        fs.rmSync(resolveInside(this.paths.tmp, e), { recursive: true, force: true });
+      if (/^(pull|import|auth|login)-/.test(e)) fs.rmSync(resolveInside(this.paths.tmp, e), { recursive: true, force: true });
     // c/storage sets up its overlay driver (its checks, the run root's locks, its private mount of the store) on its
     // first use after a start: for a store that has been used, done now in the background, so the first pull after a
     // restart does not wait ~0.4 s for it. A store never used is left alone until its first pull.
@@ -128,7 +127,7 @@ export class OciImageService {
       const hit = this.here(rows, ref);
       if (hit) return this.reuse(p, ref, hit);
     }
-    const access = this.registries.access(ref.registry);
+    const access = await this.registries.access(ref.registry);
     let img: ResolvedImage;
     try {
       img = await resolveImage(this.paths, ref, access, access.creds);
@@ -167,7 +166,7 @@ export class OciImageService {
     title: string,
     ref: ImageRef,
     img: ResolvedImage,
-    access: ReturnType<RegistryService['access']>,
+    access: Awaited<ReturnType<RegistryService['access']>>,
     names = [ref.full],
     after: () => void = () => {},
   ): Promise<Job> {
@@ -179,7 +178,7 @@ export class OciImageService {
     ctx: JobContext,
     ref: ImageRef,
     img: ResolvedImage,
-    access: ReturnType<RegistryService['access']>,
+    access: Awaited<ReturnType<RegistryService['access']>>,
     names = [ref.full],
   ): Promise<PullResult> {
     const scratch = resolveInside(this.paths.tmp, `pull-${ctx.jobId}`);
@@ -309,14 +308,14 @@ export class OciImageService {
         { path: 'image', message: 'an image pulled from a registry' },
       ]);
     const ref = parseImageRef(recipe.source, this.settings.get().defaultRegistry);
-    const access = this.registries.access(ref.registry);
+    const registry = ref.registry;
     return {
       ref: `${ref.registry}/${ref.repository}@${recipe.digest}`,
-      registry: ref.registry,
-      insecure: access.insecure,
-      certDir: access.certDir,
-      creds: access.creds,
-      withAuthFile: (fn) => this.registries.withAuthFile(ref.registry, fn),
+      registry,
+      withAccess: async (fn) => {
+        const access = await this.registries.access(registry);
+        return this.registries.withAuthFile(registry, (authFile) => fn({ ...access, authFile }));
+      },
     };
   }
 

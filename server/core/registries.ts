@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Store } from '@/db/client';
+import { addRegistryRowIfAbsent, deleteRegistryRow, getRegistryRow, listRegistryRows, putRegistryRow, type RegistryRow } from '@/db/repo/registries';
 import type { PutRegistryBody, Registry } from '@/lib/contracts/images';
 import { checkRegistryHost, RefError } from '@/server/drivers/oci/ref';
 import { checkLogin, SkopeoError, type RegistryAccess } from '@/server/drivers/oci/skopeo';
@@ -9,40 +11,57 @@ import { BadRequestError, NotFoundError } from './errors';
 import { ociFailure } from './oci-errors';
 import { resolveInside } from './paths';
 
-interface Stored {
-  insecure: boolean;
-  username: string | null;
-  password: string | null;
+const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/;
+
+/** What a registries.json (before the settings were shared by the nodes) held per host. */
+interface FileEntry {
+  insecure?: boolean;
+  username?: string | null;
+  password?: string | null;
 }
 
+/** Written whole to a temp file (0600) beside it and renamed; left alone when it already says that. */
+function putFile(file: string, text: string): void {
+  try {
+    if (fs.readFileSync(file, 'utf8') === text) return;
+  } catch {
+    // Not there yet.
+  }
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  fs.writeFileSync(tmp, text, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+const authOf = (rows: RegistryRow[]) => ({
+  auths: Object.fromEntries(
+    rows.filter((r) => r.username && r.password).map((r) => [r.host, { auth: Buffer.from(`${r.username}:${r.password}`).toString('base64') }]),
+  ),
+});
+
 /**
- * Settings -> Registries: per registry, TLS verification (on unless marked insecure), its own
- * CA and credentials. All of it in files under the data dir readable by the server only (0600);
- * the API shows whether a password is kept, never the password.
+ * Settings -> Registries: per registry, TLS verification (on unless marked insecure), its own CA and credentials.
+ * They live in the database, so every node of a cluster reaches a registry the same way: a pull on any node uses
+ * the login an admin made on another. Each node writes the files its tools read from the rows before it pulls
+ * (skopeo's auth file and a cert dir per CA, 0600 under its data dir, readable by the server only). The API shows
+ * whether a password is kept, never the password.
  */
 export class RegistryService {
-  constructor(private readonly p: OciPaths) {}
+  private timer: NodeJS.Timeout | null = null;
 
-  private read(): Record<string, Stored> {
-    try {
-      return (JSON.parse(fs.readFileSync(this.p.registries, 'utf8')) as { registries: Record<string, Stored> }).registries ?? {};
-    } catch {
-      return {};
-    }
+  constructor(
+    private readonly p: OciPaths,
+    private readonly store: Store,
+  ) {}
+
+  /** A cluster: this node's files follow what other nodes change (a login, a removal) within `ms`, pull or not. */
+  follow(ms: number): void {
+    this.timer ??= setInterval(() => void this.sync().catch(() => undefined), ms);
+    this.timer.unref();
   }
 
-  /** registries.json and skopeo's auth.json, each written whole to a temp file (0600) and renamed. */
-  private write(all: Record<string, Stored>): void {
-    const put = (file: string, data: unknown) => {
-      const tmp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
-      fs.renameSync(tmp, file);
-    };
-    put(this.p.registries, { registries: all });
-    const auths: Record<string, { auth: string }> = {};
-    for (const [host, r] of Object.entries(all))
-      if (r.username && r.password) auths[host] = { auth: Buffer.from(`${r.username}:${r.password}`).toString('base64') };
-    put(this.p.auth, { auths });
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
   private host(raw: string): string {
@@ -57,40 +76,60 @@ export class RegistryService {
     return resolveInside(this.p.certs, host.replace(/[:[\]]/g, '_'));
   }
 
-  list(): Registry[] {
-    return Object.entries(this.read())
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([host, r]) => this.view(host, r));
+  /** This node's files made to match the rows: the auth file, a CA per registry that has one, none for the others. */
+  private async sync(): Promise<RegistryRow[]> {
+    const rows = await listRegistryRows(this.store);
+    putFile(this.p.auth, `${JSON.stringify(authOf(rows), null, 2)}\n`);
+    const keep = new Set<string>();
+    for (const r of rows) {
+      if (!r.ca) continue;
+      const dir = this.caDir(r.host);
+      keep.add(path.basename(dir));
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      putFile(path.join(dir, 'ca.crt'), r.ca);
+    }
+    for (const d of fs.existsSync(this.p.certs) ? fs.readdirSync(this.p.certs) : [])
+      if (!keep.has(d)) fs.rmSync(path.join(this.p.certs, d), { recursive: true, force: true });
+    return rows;
   }
 
-  private view(host: string, r: Stored): Registry {
-    return { host, insecure: r.insecure, username: r.username, hasPassword: !!r.password, hasCa: fs.existsSync(path.join(this.caDir(host), 'ca.crt')) };
+  async list(): Promise<Registry[]> {
+    return (await listRegistryRows(this.store)).map((r) => this.view(r));
   }
 
-  /** How a pull reaches `host`, and whether credentials go with it. */
-  access(host: string): RegistryAccess & { creds: boolean } {
-    const r = this.read()[host];
-    const dir = this.caDir(host);
-    return { insecure: r?.insecure ?? false, certDir: fs.existsSync(path.join(dir, 'ca.crt')) ? dir : null, creds: !!(r?.username && r.password) };
+  private view(r: RegistryRow): Registry {
+    return { host: r.host, insecure: r.insecure, username: r.username, hasPassword: !!r.password, hasCa: !!r.ca };
+  }
+
+  /** How a pull reaches `host`, and whether credentials go with it; this node's files brought up to date first. */
+  async access(host: string): Promise<RegistryAccess & { creds: boolean }> {
+    const r = (await this.sync()).find((x) => x.host === host);
+    return { insecure: r?.insecure ?? false, certDir: r?.ca ? this.caDir(host) : null, creds: !!(r?.username && r.password) };
+  }
+
+  /** A private dir under the data dir's tmp (0700), removed when `fn` ends. */
+  private async scratch<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+    const dir = resolveInside(this.p.tmp, `${prefix}-${randomBytes(6).toString('hex')}`);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      return await fn(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /**
-   * A containers auth file with this registry's credentials alone (none kept: an empty one, so no
-   * ambient login is used), 0600 in a private dir under the data dir's tmp, removed when `fn` ends.
-   * For tools that pull themselves (podman): the password goes in a file, never on an argv.
+   * A containers auth file with this registry's credentials alone (none kept: an empty one, so no ambient login is
+   * used), 0600, removed when `fn` ends. For tools that pull themselves (podman): the password goes in a file, never
+   * on an argv.
    */
   async withAuthFile<T>(host: string, fn: (file: string) => Promise<T>): Promise<T> {
-    const r = this.read()[host];
-    const auths = r?.username && r.password ? { [host]: { auth: Buffer.from(`${r.username}:${r.password}`).toString('base64') } } : {};
-    const scratch = resolveInside(this.p.tmp, `auth-${randomBytes(6).toString('hex')}`);
-    fs.mkdirSync(scratch, { recursive: true, mode: 0o700 });
-    try {
-      const file = path.join(scratch, 'auth.json');
-      fs.writeFileSync(file, `${JSON.stringify({ auths })}\n`, { mode: 0o600 });
-      return await fn(file);
-    } finally {
-      fs.rmSync(scratch, { recursive: true, force: true });
-    }
+    const r = await getRegistryRow(this.store, host);
+    return this.scratch('auth', async (dir) => {
+      const file = path.join(dir, 'auth.json');
+      fs.writeFileSync(file, `${JSON.stringify(authOf(r ? [r] : []))}\n`, { mode: 0o600 });
+      return fn(file);
+    });
   }
 
   /** Set a registry's switch, CA and credentials; new credentials are checked against the registry first. */
@@ -100,59 +139,66 @@ export class RegistryService {
       throw new BadRequestError('Give both a username and a password, or neither.', [
         { path: body.username ? 'password' : 'username', message: 'required with the other' },
       ]);
-    if (body.ca && !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(body.ca))
-      throw new BadRequestError('The CA is not a PEM certificate.', [{ path: 'ca', message: 'a PEM certificate' }]);
-    const all = this.read();
-    const prev = all[host] ?? { insecure: false, username: null, password: null };
-    const dir = this.caDir(host);
-    const caFile = path.join(dir, 'ca.crt');
-    const oldCa = fs.existsSync(caFile) ? fs.readFileSync(caFile, 'utf8') : null;
-    if (body.ca !== undefined) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      if (body.ca) {
-        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-        fs.writeFileSync(caFile, body.ca, { mode: 0o600 });
-      }
-    }
-    const next: Stored = { insecure: body.insecure, username: body.username ?? prev.username, password: body.password ?? prev.password };
+    if (body.ca && !PEM.test(body.ca)) throw new BadRequestError('The CA is not a PEM certificate.', [{ path: 'ca', message: 'a PEM certificate' }]);
+    const prev = await getRegistryRow(this.store, host);
+    const next: RegistryRow = {
+      host,
+      insecure: body.insecure,
+      username: body.username ?? prev?.username ?? null,
+      password: body.password ?? prev?.password ?? null,
+      ca: body.ca === undefined ? (prev?.ca ?? null) : body.ca || null,
+      updatedAt: Date.now(),
+    };
     if (body.username && body.password) {
-      // The login is tried with an auth file of its own, beside the pulls' scratch dirs.
-      const scratch = resolveInside(this.p.tmp, `login-${randomBytes(6).toString('hex')}`);
-      fs.mkdirSync(scratch, { recursive: true, mode: 0o700 });
-      try {
-        await checkLogin(
-          this.p,
-          host,
-          body.username,
-          body.password,
-          { insecure: next.insecure, certDir: fs.existsSync(caFile) ? dir : null },
-          path.join(scratch, 'auth.json'),
-        );
-      } catch (err) {
-        // Nothing kept from a refused login: the CA goes back to what it was.
-        if (body.ca !== undefined) {
-          fs.rmSync(dir, { recursive: true, force: true });
-          if (oldCa) {
-            fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-            fs.writeFileSync(caFile, oldCa, { mode: 0o600 });
-          }
+      // The login is tried with an auth file and the CA in a dir of their own: nothing is kept from a refused one.
+      const { username, password } = body;
+      await this.scratch('login', async (dir) => {
+        if (next.ca) fs.writeFileSync(path.join(dir, 'ca.crt'), next.ca, { mode: 0o600 });
+        try {
+          await checkLogin(this.p, host, username, password, { insecure: next.insecure, certDir: next.ca ? dir : null }, path.join(dir, 'auth.json'));
+        } catch (err) {
+          throw err instanceof SkopeoError ? ociFailure(err) : err;
         }
-        throw err instanceof SkopeoError ? ociFailure(err) : err;
-      } finally {
-        fs.rmSync(scratch, { recursive: true, force: true });
-      }
+      });
     }
-    all[host] = next;
-    this.write(all);
-    return this.view(host, next);
+    await putRegistryRow(this.store, next);
+    await this.sync();
+    return this.view(next);
   }
 
-  remove(rawHost: string): void {
+  async remove(rawHost: string): Promise<void> {
     const host = this.host(rawHost);
-    const all = this.read();
-    if (!all[host]) throw new NotFoundError(`Registry ${host}`);
-    delete all[host];
-    this.write(all);
-    fs.rmSync(this.caDir(host), { recursive: true, force: true });
+    if (!(await deleteRegistryRow(this.store, host))) throw new NotFoundError(`Registry ${host}`);
+    await this.sync();
+  }
+
+  /**
+   * Settings this node kept in its own files before they were shared (registries.json and certs/HOST/ca.crt) go into
+   * the database, never over a registry the cluster already has; the file is then renamed, so it is read once.
+   */
+  async adoptFiles(): Promise<number> {
+    let entries: Record<string, FileEntry>;
+    try {
+      entries = (JSON.parse(fs.readFileSync(this.p.registries, 'utf8')) as { registries?: Record<string, FileEntry> }).registries ?? {};
+    } catch {
+      return 0;
+    }
+    let n = 0;
+    for (const [raw, e] of Object.entries(entries)) {
+      let host: string;
+      try {
+        host = checkRegistryHost(raw);
+      } catch {
+        continue;
+      }
+      const caFile = path.join(this.caDir(host), 'ca.crt');
+      const ca = fs.existsSync(caFile) ? fs.readFileSync(caFile, 'utf8') : null;
+      const creds = e.username && e.password ? { username: e.username, password: e.password } : { username: null, password: null };
+      await addRegistryRowIfAbsent(this.store, { host, insecure: !!e.insecure, ...creds, ca: ca && PEM.test(ca) ? ca : null, updatedAt: Date.now() });
+      n++;
+    }
+    fs.renameSync(this.p.registries, `${this.p.registries}.adopted`);
+    await this.sync();
+    return n;
   }
 }

@@ -93,13 +93,19 @@ export interface OciPullSource {
   /** HOST/REPOSITORY@sha256:HEX */
   ref: string;
   registry: string;
+  /** Runs `fn` with how the registry is reached as its settings stand now (they are the cluster's, changed on any node). */
+  withAccess<T>(fn: (a: OciPullAccess) => Promise<T>): Promise<T>;
+}
+
+export interface OciPullAccess {
   /** TLS verification off (the registry is marked insecure; plain HTTP too). */
   insecure: boolean;
   /** A dir with the registry's CA (ca.crt), when one is set. */
   certDir: string | null;
   /** Credentials are kept for the registry (a refusal then reads "login failed"). */
   creds: boolean;
-  withAuthFile<T>(fn: (file: string) => Promise<T>): Promise<T>;
+  /** A containers auth file with this registry's credentials alone (0600), for this call only. */
+  authFile: string;
 }
 
 /** The facts of a machine the API shows that only its driver's record holds. */

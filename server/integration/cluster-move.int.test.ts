@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -12,7 +13,8 @@ import { importBusyboxRootfs } from './busybox-tree';
 import { RfbClient } from './rfb-client';
 import { buildTestIso, TEST_ISO_MARK } from './test-iso';
 import { client, jobDone, serialConsole, until } from './harness';
-import { busyboxRoot, writeLayout } from './oci-registry';
+import { AUTH, busyboxRoot, push, relayRegistry, writeLayout } from './oci-registry';
+import { sharedRegistries } from './oci-world';
 import { adminSql } from './postgres';
 import { startTwoNodes, type TwoNodes } from './two-nodes';
 
@@ -414,6 +416,53 @@ describe('moves between nodes', () => {
     expect((await podmanNames()).filter((n) => n.includes(m.id))).toEqual([]);
     expect(await moveImages()).toEqual([]);
   }, 600_000);
+
+  it("registries are the cluster's: a login made on A serves B's pulls (skopeo's and podman's), a removal on B reaches A's files", async () => {
+    const { a, b, net } = nodes!;
+    // B's 127.0.0.1 is not the registry's: both nodes reach it at the host's end of B's veth pair.
+    const tls = await relayRegistry(sharedRegistries().tls, net.hostIp);
+    const tmp = fs.mkdtempSync('/tmp/hangar-it-move-reg-');
+    const authOf = (dataDir: string) => fs.readFileSync(path.join(dataDir, 'oci', 'auth.json'), 'utf8');
+    let pinned = '';
+    try {
+      // A private image of this run's own (its digest new, so neither node nor podman has it).
+      const own = path.join(tmp, 'l-own');
+      fs.mkdirSync(path.join(own, 'etc'), { recursive: true });
+      fs.writeFileSync(path.join(own, 'etc/private'), `private ${randomBytes(8).toString('hex')}\n`);
+      writeLayout(path.join(tmp, 'layout'), [
+        { tag: 'p', layers: [busyboxRoot(path.join(tmp, 'l-base')), own], config: { Cmd: ['/bin/sleep', '100000'], Env: ['PATH=/bin'] } },
+      ]);
+      push(path.join(tmp, 'layout'), 'p', sharedRegistries().tls, 'cluster/private:1', AUTH);
+      const ref = `${tls.host}/cluster/private:1`;
+      expect(authOf(b.dataDir)).not.toContain(tls.host);
+      // The login, on A.
+      await api.registries.put(tls.host, { insecure: false, ca: sharedRegistries().tls.caPem!, username: AUTH.user, password: AUTH.password });
+      expect((await apiB.registries.list()).items).toContainEqual({ host: tls.host, insecure: false, username: AUTH.user, hasPassword: true, hasCa: true });
+      // B's own pull (skopeo, into B's store) logs in with it.
+      const pulled = (await done(await apiB.images.pull({ ref }))).result as { image: string; digest: string };
+      expect(storedImages(ociPaths(b.dataDir)).some((i) => i.digest === pulled.digest)).toBe(true);
+      expect(storedImages(ociPaths(a.dataDir)).some((i) => i.digest === pulled.digest)).toBe(false);
+      // podman on B pulls the image itself, with the same login.
+      pinned = `${tls.host}/cluster/private@${pulled.digest}`;
+      await done(await api.machines.create({ name: 'pd-priv', image: pulled.image, driver: 'podman', memoryMib: 128, node: 'b' }));
+      expect((await api.machines.exec('pd-priv', ['/bin/cat', '/etc/private'])).stdout).toMatch(/^private [0-9a-f]{16}\n$/);
+      expect(authOf(a.dataDir)).toContain(tls.host);
+      // Removed on B: A's files lose it too, though A pulls nothing meanwhile.
+      await apiB.registries.remove(tls.host);
+      await until(
+        async () => (!authOf(a.dataDir).includes(tls.host) && !fs.existsSync(path.join(a.dataDir, 'oci', 'certs', tls.host.replace(':', '_')))) || null,
+        "A's copy of the login gone",
+        30_000,
+      );
+      await jobDone(api, await api.machines.destroy('pd-priv'));
+      await api.images.remove((await api.images.list()).items.find((i) => i.name === pulled.image)!.id);
+    } finally {
+      await api.registries.remove(tls.host).catch(() => undefined);
+      if (pinned) await run(['podman', 'rmi', '-f', pinned]);
+      await tls.close();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('an ISO install moves live once its CD is ejected: refused while the ISO is in the drive, then the system it booted runs on on B', async () => {
     const { a, token } = nodes!;

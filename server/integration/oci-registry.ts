@@ -1,7 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { gzipSync } from 'node:zlib';
 
 /**
@@ -105,6 +107,58 @@ export async function startRegistry(dir: string, opts: { auth?: { user: string; 
         if (proc.exitCode !== null) return resolve();
         proc.once('exit', () => resolve());
         process.kill(-proc.pid!, 'SIGTERM');
+      }),
+  };
+}
+
+/**
+ * The TLS registry reached at another address of this host (`ip`, e.g. the host's end of a node's veth pair, for a node
+ * in a network namespace of its own, whose 127.0.0.1 is not the registry's): TLS ended here with a certificate for `ip`
+ * from the registry's own CA (so the CA a test sets for the registry still verifies it), and the requests passed on to
+ * the registry over TLS.
+ */
+export async function relayRegistry(reg: RegistryInfo, ip: string): Promise<{ host: string; close(): Promise<void> }> {
+  if (!reg.caDir || !reg.caPem) throw new Error('relayRegistry: a TLS registry only');
+  const f = (name: string) => path.join(reg.dir, `relay-${ip}-${name}`);
+  sh(['openssl', 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${ip}`, '-keyout', f('key'), '-out', f('csr')]);
+  fs.writeFileSync(f('ext'), `subjectAltName=IP:${ip}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
+  const caKey = path.join(reg.dir, 'ca.key');
+  sh([
+    'openssl',
+    'x509',
+    '-req',
+    '-in',
+    f('csr'),
+    '-CA',
+    path.join(reg.caDir, 'ca.crt'),
+    '-CAkey',
+    caKey,
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('ext'),
+    '-out',
+    f('crt'),
+  ]);
+  const [host, port] = reg.host.split(':');
+  const sockets = new Set<net.Socket>();
+  const server = tls.createServer({ cert: fs.readFileSync(f('crt')), key: fs.readFileSync(f('key')) }, (down) => {
+    const up = tls.connect({ host, port: Number(port), ca: reg.caPem! });
+    for (const s of [down, up]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    down.pipe(up).pipe(down);
+  });
+  await new Promise<void>((resolve) => server.listen(0, ip, resolve));
+  return {
+    host: `${ip}:${(server.address() as net.AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        sockets.forEach((s) => s.destroy());
+        server.close(() => resolve());
       }),
   };
 }

@@ -107,7 +107,10 @@ describe('pull', () => {
     const listed = await fetch(`${srv.url}/api/registries`, { headers: { authorization: `Bearer ${token}` } }).then((x) => x.text());
     expect(listed).not.toContain(AUTH.password);
     expect(JSON.parse(listed).items).toContainEqual({ host: w.tls.host, insecure: false, username: AUTH.user, hasPassword: true, hasCa: true });
-    for (const f of ['registries.json', 'auth.json']) expect(fs.statSync(path.join(srv.dataDir, 'oci', f)).mode & 0o777).toBe(0o600);
+    // Kept in the database (every node's); this node's files for skopeo are written from it, readable by the server only.
+    for (const f of ['auth.json', `certs/${w.tls.host.replace(':', '_')}/ca.crt`])
+      expect(fs.statSync(path.join(srv.dataDir, 'oci', f)).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(path.join(srv.dataDir, 'oci', 'auth.json'), 'utf8')).toContain(w.tls.host);
     const pulled = await cli(['run', '--rm', ref]);
     expect(pulled.stdout, pulled.stderr).toBe('tls only\n');
     // The password changes at the registry: the kept one is refused.

@@ -14,11 +14,11 @@ export interface OciPaths {
   policy: string;
   registriesConf: string;
   storageConf: string;
-  /** Registry settings with credentials (0600): never returned by the API. */
+  /** Registry settings as a node kept them before they went into the database: read once at start-up, then renamed. */
   registries: string;
-  /** skopeo's credentials file, made from `registries` (0600). */
+  /** skopeo's credentials file, written from the database's registries (0600). */
   auth: string;
-  /** Per registry: its CA (`certs/<host_port>/ca.crt`), passed as --src-cert-dir. */
+  /** Per registry: its CA (`certs/<host_port>/ca.crt`, written from the database), passed as --src-cert-dir. */
   certs: string;
   /** An empty `usr/`: nspawn's --directory and the lowest layer of every OCI container (nspawn wants /usr in its root). */
   shim: string;

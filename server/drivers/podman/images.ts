@@ -49,9 +49,9 @@ export async function forgetPodmanCopies(image: BootFiles): Promise<void> {
 }
 
 /** podman's refusal in the words of Hangar's own pull (unknown image, login failed, TLS...), naming the pinned ref. */
-function pullError(stderr: string, src: OciPullSource): SkopeoError {
+function pullError(stderr: string, src: OciPullSource, sentCredentials: boolean): SkopeoError {
   const ref = { registry: src.registry, repository: '', tag: null, digest: null, full: src.ref };
-  const e = skopeoError(stderr, ref, { sentCredentials: src.creds });
+  const e = skopeoError(stderr, ref, { sentCredentials });
   return e.kind === 'other' ? new SkopeoError('other', `podman pull of ${src.ref} failed: ${firstLine(stderr).slice(0, 300) || 'no message'}`) : e;
 }
 
@@ -63,12 +63,12 @@ function pullError(stderr: string, src: OciPullSource): SkopeoError {
 export async function pullPinned(src: OciPullSource): Promise<boolean> {
   const pod = await podman();
   if ((await run([...pod, 'image', 'exists', src.ref], { timeoutMs: 30_000 })).code === 0) return false;
-  const r = await src.withAuthFile((authfile) =>
-    run([...pod, 'pull', '--quiet', '--authfile', authfile, `--tls-verify=${!src.insecure}`, ...(src.certDir ? ['--cert-dir', src.certDir] : []), src.ref], {
-      timeoutMs: 30 * 60_000,
-    }),
-  );
-  if (r.code !== 0) throw r.timedOut ? new SkopeoError('unreachable', `podman pull of ${src.ref} did not finish within 30 min`) : pullError(r.stderr, src);
+  const { r, creds } = await src.withAccess(async (a) => {
+    const tls = [`--tls-verify=${!a.insecure}`, ...(a.certDir ? ['--cert-dir', a.certDir] : [])];
+    return { r: await run([...pod, 'pull', '--quiet', '--authfile', a.authFile, ...tls, src.ref], { timeoutMs: 30 * 60_000 }), creds: a.creds };
+  });
+  if (r.code !== 0)
+    throw r.timedOut ? new SkopeoError('unreachable', `podman pull of ${src.ref} did not finish within 30 min`) : pullError(r.stderr, src, creds);
   return true;
 }
 
