@@ -241,6 +241,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     oci,
   });
   if (cluster.enabled) images.copies = imageCopies;
+  // A pull of an image another node pulled copies it from that node, as a create here does.
+  if (cluster.enabled) oci.copyHere = (name, ctx) => images.copyHere(name, ctx);
   // Before the re-attach: a checkpoint cut off while its guest was paused resumes the machines
   // whose record says running; re-attaching first would record them paused, and they would stay so.
   // Standbys a previous run left are ended before garbage collection looks at their layers.

@@ -89,9 +89,14 @@ export class OciImageService {
     return (await listImages(this.store)).filter((i): i is Image & { recipe: OciRecipe } => i.kind === 'oci' && i.state === 'ready');
   }
 
-  /** The image a ref names (one of its refs, or its digest) whose layers are in this node's store: what a pull `missing` reuses. */
+  /** The image a ref names (one of its refs, or its digest), pulled on whichever node. */
+  private named(rows: (Image & { recipe: OciRecipe })[], ref: ImageRef) {
+    return rows.find((r) => r.recipe.refs.includes(ref.full) || (ref.digest && r.recipe.digest === ref.digest));
+  }
+
+  /** The image a ref names whose layers are in this node's store: what a pull `missing` reuses. */
   private here(rows: (Image & { recipe: OciRecipe })[], ref: ImageRef) {
-    const hit = rows.find((r) => r.recipe.refs.includes(ref.full) || (ref.digest && r.recipe.digest === ref.digest));
+    const hit = this.named(rows, ref);
     return hit && imageLayers(this.paths, hit.recipe.digest) ? hit : undefined;
   }
 
@@ -104,16 +109,63 @@ export class OciImageService {
   async reuse(p: Principal, ref: ImageRef, img: Image & { recipe: OciRecipe }, names = [ref.full]): Promise<Job> {
     // Answered finished: `hangar run` of a pulled image waits for nothing.
     const { done } = await this.jobs.start({ kind: 'image.pull', title: `Pull ${ref.full}`, ownerId: p.user.id }, async (ctx) => {
-      const added = names.filter((n) => !img.recipe.refs.includes(n));
-      if (added.length) {
-        const done = await updateImage(this.store, img.id, { updatedAt: this.now(), recipe: { ...img.recipe, refs: [...img.recipe.refs, ...added] } });
-        if (done) this.bus.publish('image:update', done);
-      }
+      await this.addRefs(img, names);
       ctx.log(`${ref.full} is ${img.recipe.digest}, already here as image ${img.name}: nothing copied`);
       ctx.progress(100, 'Already pulled');
       return { image: img.name, digest: img.recipe.digest, ref: ref.full, reused: true, sizeBytes: img.sizeBytes } satisfies PullResult;
     });
     return done;
+  }
+
+  /** The refs an image answers to, `names` added. */
+  private async addRefs(img: Image & { recipe: OciRecipe }, names: string[]): Promise<void> {
+    const added = names.filter((n) => !img.recipe.refs.includes(n));
+    if (!added.length) return;
+    const done = await updateImage(this.store, img.id, { updatedAt: this.now(), recipe: { ...img.recipe, refs: [...img.recipe.refs, ...added] } });
+    if (done) this.bus.publish('image:update', done);
+  }
+
+  /**
+   * A cluster: an image another node pulled, its layers copied into this node's store in `ctx`'s job
+   * (ImageService.copyHere: an `image_copies` row, under the copy budget, swept with the image).
+   */
+  copyHere?: (name: string, ctx: JobContext) => Promise<void>;
+
+  /**
+   * A pull of an image another node pulled already: its layers copied from that node, as a create here would (the same
+   * bytes, checked by digest, tracked as this node's copy), not fetched from the registry again. When no node can give
+   * them (the holder offline, its layers gone), `fallback` pulls from the registry in the same job.
+   */
+  private async fromNode(p: Principal, ref: ImageRef, row: Image & { recipe: OciRecipe }, fallback: (ctx: JobContext) => Promise<PullResult>): Promise<Job> {
+    const copyHere = this.copyHere!;
+    const { job } = await this.jobs.start({ kind: 'image.pull', title: `Pull ${ref.full}`, ownerId: p.user.id }, async (ctx) => {
+      try {
+        await copyHere(row.name, ctx);
+        if (!imageLayers(this.paths, row.recipe.digest)) throw new Error('no node has its layers');
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        ctx.log(`image ${row.name} not copied from another node (${err instanceof Error ? err.message : String(err)}): pulling it from ${ref.registry}`);
+        return fallback(ctx);
+      }
+      await this.addRefs(row, [ref.full]);
+      ctx.log(`${ref.full} is ${row.recipe.digest}: image ${row.name} copied from the node that pulled it, not fetched from the registry again`);
+      ctx.progress(100, 'Copied from another node');
+      return { image: row.name, digest: row.recipe.digest, ref: ref.full, reused: true, sizeBytes: row.sizeBytes } satisfies PullResult;
+    });
+    return job;
+  }
+
+  /** Resolved and copied from the registry inside a job (a pull whose copy from another node failed). */
+  private async pullIn(ctx: JobContext, ref: ImageRef): Promise<PullResult> {
+    const access = await this.registries.access(ref.registry);
+    let img: ResolvedImage;
+    try {
+      img = await resolveImage(this.paths, ref, access, access.creds, ctx.signal);
+    } catch (err) {
+      throw err instanceof SkopeoError ? new Error(err.message) : err;
+    }
+    this.checkSpace(ref, img);
+    return this.copy(ctx, ref, img, access);
   }
 
   /**
@@ -126,6 +178,9 @@ export class OciImageService {
     if (body.policy === 'missing') {
       const hit = this.here(rows, ref);
       if (hit) return this.reuse(p, ref, hit);
+      // Pulled by another node: its copy, not the registry's (asked only when no node can give it).
+      const elsewhere = this.named(rows, ref);
+      if (elsewhere && this.copyHere) return this.fromNode(p, ref, elsewhere, (ctx) => this.pullIn(ctx, ref));
     }
     const access = await this.registries.access(ref.registry);
     let img: ResolvedImage;
@@ -137,6 +192,8 @@ export class OciImageService {
     const known = rows.find((r) => r.recipe.digest === img.digest);
     if (known && imageLayers(this.paths, img.digest)) return this.reuse(p, ref, known);
     this.checkSpace(ref, img);
+    // The registry's digest is one another node pulled: copied from it.
+    if (known && this.copyHere) return this.fromNode(p, ref, known, (ctx) => this.copy(ctx, ref, img, access));
     return this.startCopy(p, `Pull ${ref.full}`, ref, img, access);
   }
 

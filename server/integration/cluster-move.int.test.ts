@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { ApiClient } from '@/lib/api-client';
@@ -30,6 +31,7 @@ import { startTwoNodes, type TwoNodes } from './two-nodes';
  */
 const DB = 'hangar_cluster_move';
 let nodes: TwoNodes | undefined;
+let dbUrl = '';
 let api: ApiClient;
 let apiB: ApiClient;
 const consoles: Socket[] = [];
@@ -80,7 +82,8 @@ beforeAll(async () => {
   await admin(`CREATE DATABASE ${DB}`);
   const url = new URL(inject('postgresUrl'));
   url.pathname = `/${DB}`;
-  nodes = await startTwoNodes(url.toString());
+  dbUrl = url.toString();
+  nodes = await startTwoNodes(dbUrl);
   api = nodes.api;
   apiB = client(nodes.b.url, nodes.token);
   await done(await api.images.build({ kind: 'busybox' }), 300_000);
@@ -417,7 +420,7 @@ describe('moves between nodes', () => {
     expect(await moveImages()).toEqual([]);
   }, 600_000);
 
-  it("registries are the cluster's: a login made on A serves B's pulls (skopeo's and podman's), a removal on B reaches A's files", async () => {
+  it("registries are the cluster's: a login made on A serves B's pulls (skopeo's, podman's), A's pull copies B's image, a removal on B reaches A", async () => {
     const { a, b, net } = nodes!;
     // B's 127.0.0.1 is not the registry's: both nodes reach it at the host's end of B's veth pair.
     const tls = await relayRegistry(sharedRegistries().tls, net.hostIp);
@@ -447,6 +450,20 @@ describe('moves between nodes', () => {
       await done(await api.machines.create({ name: 'pd-priv', image: pulled.image, driver: 'podman', memoryMib: 128, node: 'b' }));
       expect((await api.machines.exec('pd-priv', ['/bin/cat', '/etc/private'])).stdout).toMatch(/^private [0-9a-f]{16}\n$/);
       expect(authOf(a.dataDir)).toContain(tls.host);
+      // A's pull of it, the registry out of reach: copied from B, which pulled it (tracked as A's copy).
+      await tls.close();
+      const onA = await done(await api.images.pull({ ref, policy: 'missing' }));
+      expect(onA.result).toMatchObject({ image: pulled.image, digest: pulled.digest });
+      expect(await logOf(onA.id)).toMatch(/copied from the node that pulled it/);
+      expect(storedImages(ociPaths(a.dataDir)).some((i) => i.digest === pulled.digest)).toBe(true);
+      const db = new pg.Client({ connectionString: dbUrl });
+      await db.connect();
+      try {
+        const sql = 'select n.name from image_copies c join images i on i.id = c.image_id join nodes n on n.id = c.node_id where i.name = $1';
+        expect((await db.query<{ name: string }>(sql, [pulled.image])).rows).toEqual([{ name: 'a' }]);
+      } finally {
+        await db.end();
+      }
       // Removed on B: A's files lose it too, though A pulls nothing meanwhile.
       await apiB.registries.remove(tls.host);
       await until(
