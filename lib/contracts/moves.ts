@@ -39,6 +39,7 @@ export const moveCheckBodySchema = z.object({
 
 /** Internal: before a container is held for its move, the receiving node makes the image's files its own (a copy when another node holds them). */
 export const moveImageBodySchema = z.object({
+  moveId: moveIdSchema,
   image: z.string().min(1).max(200),
   driver: z.enum(driverKinds),
 });

@@ -12360,6 +12360,7 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          moveId: string;
           image: string;
           /** @enum {string} */
           driver: 'qemu' | 'nspawn' | 'podman' | 'ssh';

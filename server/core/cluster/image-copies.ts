@@ -81,6 +81,8 @@ const SWEEP_MS = 60_000;
  */
 export class ImageCopyService {
   private readonly inflight = new Map<string, Promise<ImageCopyRow>>();
+  /** Image names that work under way here stands on (a move to this node, before its row names this node), with counts. */
+  private readonly held = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly d: ImageCopyDeps) {}
@@ -130,6 +132,22 @@ export class ImageCopyService {
     return oci ? row.path : made.path;
   }
 
+  /**
+   * Work under way here stands on the image though no machine row of this node names it yet (a machine moving here):
+   * its copy is not evicted until the returned release is called (once; again does nothing).
+   */
+  hold(name: string): () => void {
+    this.held.set(name, (this.held.get(name) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.held.get(name) ?? 1) - 1;
+      if (n > 0) this.held.set(name, n);
+      else this.held.delete(name);
+    };
+  }
+
   /** An OCI image this node neither pulled nor has a copy of in its store (a create copies it in its job). */
   ociMissing(row: ImageRow): boolean {
     return !this.holds(row) && this.ociOf(row)?.has(recipeOf(row)) === false;
@@ -145,7 +163,8 @@ export class ImageCopyService {
   /**
    * Past the budget: this node's copies, least recently used first, that nothing here uses. A copy is
    * used while a machine of this node names its image (a VM's disk chain and a container's lower dir
-   * stand on its files), or a snapshot taken here or copied here does (a fork or restore boots it).
+   * stand on its files), a snapshot taken here or copied here does (a fork or restore boots it), or
+   * a move to this node holds it (`hold`).
    */
   async evict(keep: string, report: CopyReporter = serverLog): Promise<number> {
     const self = this.d.cluster.self.id;
@@ -162,7 +181,7 @@ export class ImageCopyService {
     for (const c of copies) {
       if (total <= this.d.budgetBytes) break;
       const name = names.get(c.imageId);
-      if (c.imageId === keep || this.inflight.has(c.imageId) || (name !== undefined && used.has(name))) continue;
+      if (c.imageId === keep || this.inflight.has(c.imageId) || (name !== undefined && (used.has(name) || this.held.has(name)))) continue;
       await this.removeCopy(c);
       total -= c.bytes;
       removed++;

@@ -71,6 +71,8 @@ const ORPHAN_MS = 15 * 60_000;
 export class MoveService {
   private readonly outgoing = new Map<string, Map<string, string>>();
   private readonly incoming = new Map<string, Incoming>();
+  /** Moves to this node, by id: the image copy each stands on, kept from eviction until the move ends (`holdImage`). */
+  private readonly imageHolds = new Map<string, () => void>();
   /** Transfers run until whole or cut: a sender that gives up calls abort, which removes what they made. */
   private readonly stopping = new AbortController();
 
@@ -123,7 +125,7 @@ export class MoveService {
         // The image first (a copy to that node can take long): the container is held only while its own files go.
         if (row.image) {
           ctx.progress(1, `Making image ${row.image} ready on node ${to.name}`);
-          await this.call(to, MOVE_PATHS.image, { image: row.image, driver: m.driver }, 30 * 60_000);
+          await this.call(to, MOVE_PATHS.image, { moveId, image: row.image, driver: m.driver }, 30 * 60_000);
           ctx.log(`image ${row.image} is on node ${to.name}`);
         }
         ctx.progress(1, 'Freezing it while its files are copied');
@@ -289,8 +291,38 @@ export class MoveService {
   }
 
   /** The image's files on this node before a container is held for its move here (`receive` finds them then). */
-  async prepareImage(body: { image: string; driver: Machine['driver'] }): Promise<void> {
-    await this.imageFiles(body.image, body.driver, (l) => console.log(`moves: ${l}`));
+  async prepareImage(body: { moveId: string; image: string; driver: Machine['driver'] }): Promise<void> {
+    this.holdImage(body.moveId, body.image);
+    try {
+      await this.imageFiles(body.image, body.driver, (l) => console.log(`moves: ${l}`));
+    } catch (err) {
+      this.releaseImage(body.moveId);
+      throw err;
+    }
+  }
+
+  /**
+   * A move to this node stands on its image's copy here before the machine's row names this node: the copy budget's
+   * eviction leaves it alone until the move ends (settled, dropped, or orphaned after ORPHAN_MS at most).
+   */
+  private holdImage(moveId: string, image: string | null): void {
+    const copies = this.d.images.copies;
+    if (!image || !copies || this.imageHolds.has(moveId)) return;
+    const release = copies.hold(image);
+    const timer = setTimeout(() => this.releaseImage(moveId), ORPHAN_MS);
+    timer.unref();
+    this.imageHolds.set(moveId, () => {
+      clearTimeout(timer);
+      release();
+    });
+  }
+
+  private releaseImage(moveId: string, afterMs = 0): void {
+    const release = this.imageHolds.get(moveId);
+    if (!release) return;
+    this.imageHolds.delete(moveId);
+    if (afterMs) setTimeout(release, afterMs).unref();
+    else release();
   }
 
   /** An image's files on this node, copied when another node holds them (none for a driver that pulls OCI images itself). */
@@ -338,6 +370,7 @@ export class MoveService {
     fs.mkdirSync(work, { mode: 0o700 });
     const entry: Incoming = { spec, driver, live: body.live, made: [], work, placed: false };
     this.incoming.set(body.moveId, entry);
+    this.holdImage(body.moveId, body.machine.image);
     const total = body.files.reduce((a, f) => a + f.bytes, 0) || 1;
     let done = 0;
     let shown = -1;
@@ -416,10 +449,13 @@ export class MoveService {
     if (e.live) await e.driver.move!.live!.settle(e.spec);
     clearTimeout(e.timer);
     this.incoming.delete(moveId);
+    // The sender names this node in the machine's row right after this answer: from then on the row keeps the image.
+    this.releaseImage(moveId, 60_000);
   }
 
   /** The move failed: what this node made for it goes (a waiting process, the placed files). */
   async drop(moveId: string): Promise<void> {
+    this.releaseImage(moveId);
     const e = this.incoming.get(moveId);
     if (!e) return;
     this.incoming.delete(moveId);
@@ -435,7 +471,10 @@ export class MoveService {
   private async orphaned(moveId: string, machineId: string): Promise<void> {
     // Settled or taken over meanwhile (the row names this node): nothing to undo.
     const row = await this.d.machines.row(machineId).catch(() => null);
-    if (row && this.d.cluster.isLocal(row.nodeId)) return void this.incoming.delete(moveId);
+    if (row && this.d.cluster.isLocal(row.nodeId)) {
+      this.releaseImage(moveId);
+      return void this.incoming.delete(moveId);
+    }
     await this.drop(moveId);
   }
 }
