@@ -413,11 +413,17 @@ describe('moves between nodes', () => {
     await done(await api.machines.act('pd-mv', 'start'));
     expect(await api.machines.get('pd-mv')).toMatchObject({ state: 'running', node: { name: 'a' } });
     expect((await api.machines.exec('pd-mv', ['/bin/cat', '/root/note'])).stdout).toBe('written-on-a\n');
-    // B's copy of the move image went with B's record; destroyed, nothing of it is left in podman.
+    // B's copy of the move image went with B's record.
     expect(await moveImages()).toHaveLength(1);
+    // A checkpoint's commit stands on A's move image: the machine destroyed, its move image goes, and the snapshot still forks.
+    const snap = ((await done(await api.snapshots.checkpoint('pd-mv', 'after-moves'))).result as { snapshot: string }).snapshot;
     await jobDone(api, await api.machines.destroy('pd-mv'));
     expect((await podmanNames()).filter((n) => n.includes(m.id))).toEqual([]);
     expect(await moveImages()).toEqual([]);
+    await done(await api.snapshots.fork(snap, { names: ['pd-mv-fork'], node: 'a' }));
+    expect((await api.machines.exec('pd-mv-fork', ['/bin/cat', '/root/note'])).stdout).toBe('written-on-a\n');
+    await jobDone(api, await api.machines.destroy('pd-mv-fork'));
+    await api.snapshots.remove(snap);
   }, 600_000);
 
   it("registries are the cluster's: a login made on A serves B's pulls (skopeo's, podman's), A's pull copies B's image, a removal on B reaches A", async () => {

@@ -209,7 +209,8 @@ export class PodmanDriver implements MachineDriver {
   async destroy(m: MachineSpec) {
     // Its container by its recorded name, and by this node's (a start that failed before recording it).
     for (const name of new Set([containerName(m), containerFor(m)])) await run([...(await podman()), 'rm', '-f', '-t', '0', name], { timeoutMs: 60_000 });
-    // The image a move brought it here in is its own (a snapshot's commit standing on it keeps it: podman refuses).
+    // The image a move brought it here in is its own. A snapshot's commit of the machine keeps working: it is an image
+    // of its own whose layers include the ones it stood on (podman removes only the tag and what nothing else uses).
     const moved = podmanRuntime(m.runtime).moveImage;
     if (moved?.startsWith(MOVE_IMAGE)) await pm(['rmi', moved]).catch(() => undefined);
     // The holder writes its exit file into the machine dir as it ends: remove the dir after that.
