@@ -17,9 +17,10 @@ export async function putRegistryRow(s: Store, row: RegistryRow): Promise<void> 
   await s.db.insert(s.t.registries).values(row).onConflictDoUpdate({ target: s.t.registries.host, set: { insecure, username, password, ca, updatedAt } });
 }
 
-/** Only when absent: for settings brought over from a node's files, never over what the cluster already has. */
-export async function addRegistryRowIfAbsent(s: Store, row: RegistryRow): Promise<void> {
-  await s.db.insert(s.t.registries).values(row).onConflictDoNothing();
+/** Only when absent: for settings brought over from a node's files, never over what the cluster already has. True when added. */
+export async function addRegistryRowIfAbsent(s: Store, row: RegistryRow): Promise<boolean> {
+  const added = await s.db.insert(s.t.registries).values(row).onConflictDoNothing().returning({ host: s.t.registries.host });
+  return added.length > 0;
 }
 
 export async function deleteRegistryRow(s: Store, host: string): Promise<boolean> {

@@ -165,7 +165,10 @@ export function createApi(core: Core): { app: App; routes: RouteEntry[] } {
     onError: async (c) => {
       // Answered once the client has sent it all: a socket closed with unread bytes is reset, and the client can
       // lose the answer. A rest too long or too slow is not waited for, and the connection goes with it.
-      if (!(await discardBody(c.req.raw.body, DISCARD_MAX_BYTES, DISCARD_MAX_MS))) c.header('Connection', 'close');
+      const announced = Number(c.req.header('content-length') ?? 0);
+      // One announced longer than the cap is not read at all.
+      const rest = announced <= DISCARD_MAX_BYTES && (await discardBody(c.req.raw.body, DISCARD_MAX_BYTES, DISCARD_MAX_MS));
+      if (!rest) c.header('Connection', 'close');
       return c.json(envelope('payload_too_large', `Request body over ${MAX_BODY_BYTES} bytes.`), 413);
     },
   });

@@ -47,6 +47,8 @@ const authOf = (rows: RegistryRow[]) => ({
  */
 export class RegistryService {
   private timer: NodeJS.Timeout | null = null;
+  /** Syncs run one after another, each reading the rows afresh: an older read never writes over a newer one. */
+  private syncing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly p: OciPaths,
@@ -55,7 +57,10 @@ export class RegistryService {
 
   /** A cluster: this node's files follow what other nodes change (a login, a removal) within `ms`, pull or not. */
   follow(ms: number): void {
-    this.timer ??= setInterval(() => void this.sync().catch(() => undefined), ms);
+    this.timer ??= setInterval(
+      () => void this.sync().catch((err: Error) => console.error(`registries: this node's files not brought up to date: ${err.message}`)),
+      ms,
+    );
     this.timer.unref();
   }
 
@@ -77,7 +82,13 @@ export class RegistryService {
   }
 
   /** This node's files made to match the rows: the auth file, a CA per registry that has one, none for the others. */
-  private async sync(): Promise<RegistryRow[]> {
+  private sync(): Promise<RegistryRow[]> {
+    const next = this.syncing.then(() => this.syncNow());
+    this.syncing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async syncNow(): Promise<RegistryRow[]> {
     const rows = await listRegistryRows(this.store);
     putFile(this.p.auth, `${JSON.stringify(authOf(rows), null, 2)}\n`);
     const keep = new Set<string>();
@@ -174,7 +185,8 @@ export class RegistryService {
 
   /**
    * Settings this node kept in its own files before they were shared (registries.json and certs/HOST/ca.crt) go into
-   * the database, never over a registry the cluster already has; the file is then renamed, so it is read once.
+   * the database, never over a registry the cluster already has (those are logged); the file is then deleted, its
+   * passwords with it. Returns how many were added.
    */
   async adoptFiles(): Promise<number> {
     let entries: Record<string, FileEntry>;
@@ -194,10 +206,11 @@ export class RegistryService {
       const caFile = path.join(this.caDir(host), 'ca.crt');
       const ca = fs.existsSync(caFile) ? fs.readFileSync(caFile, 'utf8') : null;
       const creds = e.username && e.password ? { username: e.username, password: e.password } : { username: null, password: null };
-      await addRegistryRowIfAbsent(this.store, { host, insecure: !!e.insecure, ...creds, ca: ca && PEM.test(ca) ? ca : null, updatedAt: Date.now() });
-      n++;
+      const row = { host, insecure: !!e.insecure, ...creds, ca: ca && PEM.test(ca) ? ca : null, updatedAt: Date.now() };
+      if (await addRegistryRowIfAbsent(this.store, row)) n++;
+      else console.warn(`registries: ${host} in this node's registries.json is set for the cluster already: the cluster's settings are kept`);
     }
-    fs.renameSync(this.p.registries, `${this.p.registries}.adopted`);
+    fs.rmSync(this.p.registries, { force: true });
     await this.sync();
     return n;
   }

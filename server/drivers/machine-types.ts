@@ -86,8 +86,9 @@ export interface BootFiles extends BootInfo {
 
 /**
  * An OCI image on its registry, pinned by digest, as a driver pulls it itself. The credentials
- * never travel in it: `withAuthFile` writes a containers auth file (0600, in a private temp dir
- * under the data dir) holding this registry's alone, runs `fn` with its path, and removes it.
+ * never travel in it: `withAccess` reads the registry's settings as they stand, writes a containers
+ * auth file (0600, in a private temp dir under the data dir) holding this registry's alone, runs
+ * `fn` with its path and the TLS settings, and removes the file.
  */
 export interface OciPullSource {
   /** HOST/REPOSITORY@sha256:HEX */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MoveService, type MoveDeps } from './moves';
 
 /** The copies' holds as a move to this node takes and lets go of them. */
@@ -15,6 +15,8 @@ function world(files: () => Promise<unknown> = async () => ({})) {
 }
 const ID = 'mv_0123456789abcdef0123';
 
+afterEach(() => vi.useRealTimers());
+
 describe("a move to this node holds its image's copy", () => {
   it('from the image made ready until the move is dropped', async () => {
     const { moves, held } = world();
@@ -24,6 +26,16 @@ describe("a move to this node holds its image's copy", () => {
     await moves.prepareImage({ moveId: ID, image: 'busybox', driver: 'nspawn' });
     expect(held.get('busybox')).toBe(1);
     await moves.drop(ID);
+    expect(held.get('busybox')).toBe(0);
+  });
+
+  it('let go after 15 minutes when no files come (its sender went away)', async () => {
+    vi.useFakeTimers();
+    const { moves, held } = world();
+    await moves.prepareImage({ moveId: ID, image: 'busybox', driver: 'nspawn' });
+    vi.advanceTimersByTime(14 * 60_000);
+    expect(held.get('busybox')).toBe(1);
+    vi.advanceTimersByTime(2 * 60_000);
     expect(held.get('busybox')).toBe(0);
   });
 

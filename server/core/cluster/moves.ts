@@ -72,7 +72,7 @@ export class MoveService {
   private readonly outgoing = new Map<string, Map<string, string>>();
   private readonly incoming = new Map<string, Incoming>();
   /** Moves to this node, by id: the image copy each stands on, kept from eviction until the move ends (`holdImage`). */
-  private readonly imageHolds = new Map<string, () => void>();
+  private readonly imageHolds = new Map<string, { release: () => void; timer?: NodeJS.Timeout }>();
   /** Transfers run until whole or cut: a sender that gives up calls abort, which removes what they made. */
   private readonly stopping = new AbortController();
 
@@ -120,12 +120,15 @@ export class MoveService {
     let release: (() => Promise<void>) | null = null;
     let heldAt = 0;
     let bytes = 0;
+    /** The other node made the image ready (and holds it) for this move: a failure asks it to let go. */
+    let prepared = false;
     try {
       if (how === 'restart') {
         // The image first (a copy to that node can take long): the container is held only while its own files go.
         if (row.image) {
           ctx.progress(1, `Making image ${row.image} ready on node ${to.name}`);
           await this.call(to, MOVE_PATHS.image, { moveId, image: row.image, driver: m.driver }, 30 * 60_000);
+          prepared = true;
           ctx.log(`image ${row.image} is on node ${to.name}`);
         }
         ctx.progress(1, 'Freezing it while its files are copied');
@@ -194,7 +197,7 @@ export class MoveService {
       return { machine: m.id, from: cluster.self.name, to: to.name, live, downtimeMs, bytes, totalS };
     } catch (err) {
       if (!committed) {
-        if (this.outgoing.has(moveId))
+        if (prepared || this.outgoing.has(moveId))
           await this.call(to, MOVE_PATHS.abort(moveId), {}).catch((e: Error) => ctx.log(`node ${to.name} could not remove what it made: ${e.message}`));
         if (release) await release().catch((e: Error) => ctx.log(`thawing ${m.name} here failed: ${e.message}`));
         const why = err instanceof Error ? err.message : String(err);
@@ -292,7 +295,7 @@ export class MoveService {
 
   /** The image's files on this node before a container is held for its move here (`receive` finds them then). */
   async prepareImage(body: { moveId: string; image: string; driver: Machine['driver'] }): Promise<void> {
-    this.holdImage(body.moveId, body.image);
+    this.holdImage(body.moveId, body.image, true);
     try {
       await this.imageFiles(body.image, body.driver, (l) => console.log(`moves: ${l}`));
     } catch (err) {
@@ -303,26 +306,27 @@ export class MoveService {
 
   /**
    * A move to this node stands on its image's copy here before the machine's row names this node: the copy budget's
-   * eviction leaves it alone until the move ends (settled, dropped, or orphaned after ORPHAN_MS at most).
+   * eviction leaves it alone until the move ends (settled or dropped). `orphanable`: no transfer has begun yet, so a
+   * sender that goes away leaves the hold for ORPHAN_MS at most; once the files come (`take`), the incoming move's
+   * own end releases it, however long its transfer takes.
    */
-  private holdImage(moveId: string, image: string | null): void {
+  private holdImage(moveId: string, image: string | null, orphanable: boolean): void {
     const copies = this.d.images.copies;
-    if (!image || !copies || this.imageHolds.has(moveId)) return;
-    const release = copies.hold(image);
-    const timer = setTimeout(() => this.releaseImage(moveId), ORPHAN_MS);
-    timer.unref();
-    this.imageHolds.set(moveId, () => {
-      clearTimeout(timer);
-      release();
-    });
+    if (!image || !copies) return;
+    const held = this.imageHolds.get(moveId) ?? { release: copies.hold(image) };
+    clearTimeout(held.timer);
+    held.timer = orphanable ? setTimeout(() => this.releaseImage(moveId), ORPHAN_MS) : undefined;
+    held.timer?.unref();
+    this.imageHolds.set(moveId, held);
   }
 
   private releaseImage(moveId: string, afterMs = 0): void {
-    const release = this.imageHolds.get(moveId);
-    if (!release) return;
+    const held = this.imageHolds.get(moveId);
+    if (!held) return;
     this.imageHolds.delete(moveId);
-    if (afterMs) setTimeout(release, afterMs).unref();
-    else release();
+    clearTimeout(held.timer);
+    if (afterMs) setTimeout(held.release, afterMs).unref();
+    else held.release();
   }
 
   /** An image's files on this node, copied when another node holds them (none for a driver that pulls OCI images itself). */
@@ -370,7 +374,7 @@ export class MoveService {
     fs.mkdirSync(work, { mode: 0o700 });
     const entry: Incoming = { spec, driver, live: body.live, made: [], work, placed: false };
     this.incoming.set(body.moveId, entry);
-    this.holdImage(body.moveId, body.machine.image);
+    this.holdImage(body.moveId, body.machine.image, false);
     const total = body.files.reduce((a, f) => a + f.bytes, 0) || 1;
     let done = 0;
     let shown = -1;
