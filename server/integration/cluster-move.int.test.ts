@@ -12,7 +12,7 @@ import { ociPaths, storedImages } from '@/server/drivers/oci/store';
 import { Qmp } from '@/server/drivers/qemu/qmp';
 import { importBusyboxRootfs } from './busybox-tree';
 import { RfbClient } from './rfb-client';
-import { buildTestIso, TEST_ISO_MARK } from './test-iso';
+import { buildTestDisk, buildTestIso, TEST_DISK_MARK, TEST_ISO_MARK } from './test-iso';
 import { client, jobDone, serialConsole, until } from './harness';
 import { AUTH, busyboxRoot, push, relayRegistry, writeLayout } from './oci-registry';
 import { sharedRegistries } from './oci-world';
@@ -487,6 +487,44 @@ describe('moves between nodes', () => {
     }
   }, 300_000);
 
+  it("a disk image's VM moves live with its seed: its console goes on on B, and it boots again there from B's files", async () => {
+    const { a, b, token } = nodes!;
+    const disk = buildTestDisk(a.dataDir, path.join(a.dataDir, 'tmp-test-disk.qcow2'));
+    try {
+      await done(await api.images.importDisk(new Uint8Array(fs.readFileSync(disk)), { name: 'tiny-disk' }));
+    } finally {
+      fs.rmSync(disk, { force: true });
+    }
+    await done(await api.machines.create({ name: 'disk-mv', image: 'tiny-disk', memoryMib: 256, node: 'a' }), 180_000);
+    const m = await api.machines.get('disk-mv');
+    const bootLog = async () => (await api.machines.logs('disk-mv', { tail: 1 << 20 })).text;
+    // BIOS, GRUB from the disk, the kernel and initramfs off its ext4 partition.
+    await until(async () => (await bootLog()).includes('hangar-ready') || null, 'busybox up from the disk', 120_000, 500);
+    const own = (dataDir: string) => fs.readdirSync(path.join(dataDir, 'machines', m.id));
+    const seed = own(a.dataDir).filter((f) => /seed|cidata/.test(f));
+    expect(seed.length).toBeGreaterThan(0);
+    const before = await serialConsole(a.url, token, m.id, 'disk-before', consoles);
+    before.type('echo disk-$((40+2))-before\n');
+    await before.waitFor('disk-42-before');
+    const job = await done(await api.machines.move('disk-mv', { node: 'b' }), 300_000);
+    expect(job.result).toMatchObject({ live: true, from: 'a', to: 'b' });
+    const after = await serialConsole(a.url, token, m.id, 'disk-after', consoles);
+    after.type('echo disk-$((50+5))-after\n');
+    await after.waitFor('disk-55-after');
+    // Its own files came along (the seed among them); A keeps none.
+    for (const f of seed) expect(own(b.dataDir)).toContain(f);
+    expect(fs.existsSync(path.join(a.dataDir, 'machines', m.id))).toBe(false);
+    // Stopped and started on B: the firmware boots the moved disk chain again, with the seed beside it.
+    await done(await api.machines.act('disk-mv', 'stop', { timeoutS: 5 }));
+    const boots = (await bootLog()).split('hangar-ready').length;
+    await done(await api.machines.act('disk-mv', 'start'), 180_000);
+    await until(async () => (await bootLog()).split('hangar-ready').length > boots || null, 'busybox up again on B', 120_000, 500);
+    expect(await api.machines.get('disk-mv')).toMatchObject({ state: 'running', node: { name: 'b' } });
+    expect((await bootLog()).split(TEST_DISK_MARK).length).toBeGreaterThan(1);
+    await jobDone(api, await api.machines.destroy('disk-mv'));
+    await api.images.remove((await api.images.list()).items.find((i) => i.name === 'tiny-disk')!.id);
+  }, 600_000);
+
   it('an ISO install moves live once its CD is ejected: refused while the ISO is in the drive, then the system it booted runs on on B', async () => {
     const { a, token } = nodes!;
     const iso = buildTestIso(a.dataDir, path.join(a.dataDir, 'tmp-test.iso'));
@@ -496,11 +534,14 @@ describe('moves between nodes', () => {
     try {
       // grub's menu (white on blue) waits for Enter; busybox then comes up from the CD's initramfs, in memory.
       await screen.untilBlue(1 / 2, 'the boot menu on the screen');
-      screen.type('\n');
+      const serial = async () => (await api.machines.logs('iso-mv', { tail: 1 << 20 })).text;
+      // The kernel's command line on the serial console: the menu took Enter.
+      await screen.typeUntil('\n', async () => (await serial()).includes(TEST_ISO_MARK), 'the kernel of the boot menu');
+      // The screen stays open until busybox is up: nothing typed is cut off by its close.
+      await until(async () => (await serial()).includes('hangar-ready'), 'busybox up from the CD', 120_000, 500);
     } finally {
       screen.close();
     }
-    await until(async () => (await api.machines.logs('iso-mv', { tail: 1 << 20 })).text.includes('hangar-ready'), 'busybox up from the CD', 120_000, 500);
     await expect(api.machines.move('iso-mv', { node: 'b' })).rejects.toMatchObject({
       status: 409,
       message: expect.stringMatching(/eject the CD-ROM first: its ISO "test.iso" is in this node's library/),

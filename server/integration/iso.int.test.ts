@@ -129,7 +129,7 @@ describe('install from ISO', () => {
     clients.push(screen);
     // grub's menu: most of the screen white on blue (SeaBIOS before it is grey on black).
     await screen.untilBlue(1 / 2, 'the boot menu on the screen');
-    screen.type('\n');
+    await screen.typeUntil('\n', async () => (await serial()).includes(TEST_ISO_MARK), 'the kernel of the boot menu');
     await until(async () => (await serial()).includes('hangar-ready'), 'busybox up from the CD', 120_000, 500);
     expect(await sh('cat /proc/cmdline')).toContain(TEST_ISO_MARK);
     expect(await drive()).toBe(path.join(srv.dataDir, 'isos', 'test.iso'));

@@ -209,6 +209,22 @@ export class RfbClient {
     }
   }
 
+  /**
+   * Type `text` until `taken` says it was (a boot menu's Enter: the kernel's first lines on the serial console), again
+   * every 5 s until then: on a loaded host a key can come before the menu reads the keyboard.
+   */
+  async typeUntil(text: string, taken: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      this.type(text);
+      for (let i = 0; i < 10; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        if (await taken()) return;
+      }
+      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+  }
+
   close(): void {
     this.wire.close();
   }

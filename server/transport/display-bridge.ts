@@ -96,7 +96,9 @@ export function displayBridges(core: Core) {
           const finish = (why: string) => {
             if (!open.delete(w)) return;
             t.done();
-            stream.destroy();
+            // Ended, not cut: keys the viewer sent just before it went still reach the display server.
+            stream.end();
+            setTimeout(() => stream.destroy(), 1000).unref();
             void core.audit.record(principal, {
               action: 'display.close',
               target: { kind: 'machine', id: machine.id },

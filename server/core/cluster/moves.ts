@@ -428,9 +428,10 @@ export class MoveService {
       progress(100, `started here (${started.log.join('; ')})`);
     }
     if (body.live) {
-      // A machine without an image (an ISO install) starts as it does everywhere, from blank boot files; one that boots its own kernel has none to check.
+      // A machine without an image (an ISO install) starts as it does everywhere, from blank boot files; one that boots its own kernel
+      // (a disk image's) has no kernel or initrd beside it: its disk is what the firmware boots.
       const boot = image ?? blankBoot();
-      for (const f of [boot.kernel, boot.initrd])
+      for (const f of boot.ownKernel ? [boot.disk] : [boot.kernel, boot.initrd])
         if (f && !fs.existsSync(f)) throw new ConflictError(`image ${body.machine.image}'s boot files are not on node ${cluster.self.name} (${f})`);
       const listen = new URL(cluster.requireOnline(cluster.self.id).url).hostname.replace(/^\[|\]$/g, '');
       const r = await driver.move.live!.receive(entry.spec, boot, await this.d.host.info(), listen);
