@@ -508,6 +508,8 @@ describe('moves between nodes', () => {
     await before.waitFor('disk-42-before');
     const job = await done(await api.machines.move('disk-mv', { node: 'b' }), 300_000);
     expect(job.result).toMatchObject({ live: true, from: 'a', to: 'b' });
+    const moved = job.result as MoveResult;
+    console.log(`disk image VM live move: downtime ${moved.downtimeMs} ms, ${moved.totalS.toFixed(1)} s in all, ${moved.bytes} bytes copied ahead`);
     const after = await serialConsole(a.url, token, m.id, 'disk-after', consoles);
     after.type('echo disk-$((50+5))-after\n');
     await after.waitFor('disk-55-after');
