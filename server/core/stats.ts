@@ -5,6 +5,7 @@ import type { MachineRow } from '@/db/repo/machines';
 import type { MachineCounters, MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { EventBus } from './events';
 import { hostCpuTimes, hostMemory, loadavg, type CpuTimes } from './host-usage';
+import { RefCounts } from './ref-counts';
 
 export const STATS_INTERVAL_MS = 2000;
 /** Samples kept per machine: six minutes at one every 2 s. */
@@ -61,7 +62,7 @@ export function remember(prev: Readings, cur: MachineCounters, at: number): Read
 export class StatsService {
   private readonly history = new Map<string, MachineStatsSample[]>();
   private readonly last = new Map<string, Readings>();
-  private readonly watchers = new Map<string, number>();
+  private readonly watchers = new RefCounts<string>();
   private hostLast: { at: number; cpu: CpuTimes } | null = null;
   private hostTicks: HostStatsTick[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -94,15 +95,7 @@ export class StatsService {
 
   /** A viewer of this machine's page: its guest-side figures are sampled too until the returned function is called. */
   watch(machineId: string): () => void {
-    this.watchers.set(machineId, (this.watchers.get(machineId) ?? 0) + 1);
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      const n = (this.watchers.get(machineId) ?? 1) - 1;
-      if (n > 0) this.watchers.set(machineId, n);
-      else this.watchers.delete(machineId);
-    };
+    return this.watchers.take(machineId);
   }
 
   /** The samples kept for a machine, oldest first. */

@@ -21,6 +21,7 @@ import { bootInfoSchema, imageBootSchema, type ImageBoot } from '@/lib/contracts
 import { ConflictError, UnavailableError } from '../errors';
 import { packImage, unpackImage } from '../image-archive';
 import { resolveInside } from '../paths';
+import { RefCounts } from '../ref-counts';
 import type { Cluster } from './cluster';
 import { askToSweep, causeOf, sweepEvery, fetchFromNode, gibBudget, mib } from './transfer';
 
@@ -82,7 +83,7 @@ const SWEEP_MS = 60_000;
 export class ImageCopyService {
   private readonly inflight = new Map<string, Promise<ImageCopyRow>>();
   /** Image names that work under way here stands on (a move to this node, before its row names this node), with counts. */
-  private readonly held = new Map<string, number>();
+  private readonly held = new RefCounts<string>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly d: ImageCopyDeps) {}
@@ -137,15 +138,7 @@ export class ImageCopyService {
    * its copy is not evicted until the returned release is called (once; again does nothing).
    */
   hold(name: string): () => void {
-    this.held.set(name, (this.held.get(name) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const n = (this.held.get(name) ?? 1) - 1;
-      if (n > 0) this.held.set(name, n);
-      else this.held.delete(name);
-    };
+    return this.held.take(name);
   }
 
   /** An OCI image this node neither pulled nor has a copy of in its store (a create copies it in its job). */

@@ -17,6 +17,7 @@ import { resolveInside } from '../paths';
 import { blankBoot } from '../machine-admission';
 import { layersInUse } from '../snapshot-gc';
 import type { Cluster } from './cluster';
+import { MoveImageHolds } from './move-holds';
 import { refusal } from './placement';
 import { causeOf, fetchFromNode, mib } from './transfer';
 
@@ -71,12 +72,14 @@ const ORPHAN_MS = 15 * 60_000;
 export class MoveService {
   private readonly outgoing = new Map<string, Map<string, string>>();
   private readonly incoming = new Map<string, Incoming>();
-  /** Moves to this node, by id: the image copy each stands on, kept from eviction until the move ends (`holdImage`). */
-  private readonly imageHolds = new Map<string, { release: () => void; timer?: NodeJS.Timeout }>();
+  /** Moves to this node, by id: the image copy each stands on, kept from eviction until the move ends. */
+  private readonly imageHolds: MoveImageHolds;
   /** Transfers run until whole or cut: a sender that gives up calls abort, which removes what they made. */
   private readonly stopping = new AbortController();
 
-  constructor(private readonly d: MoveDeps) {}
+  constructor(private readonly d: MoveDeps) {
+    this.imageHolds = new MoveImageHolds(() => d.images.copies, ORPHAN_MS);
+  }
 
   async move(p: Principal, ref: string, body: MoveBody): Promise<Job> {
     const { machines, cluster } = this.d;
@@ -295,38 +298,13 @@ export class MoveService {
 
   /** The image's files on this node before a container is held for its move here (`receive` finds them then). */
   async prepareImage(body: { moveId: string; image: string; driver: Machine['driver'] }): Promise<void> {
-    this.holdImage(body.moveId, body.image, true);
+    this.imageHolds.hold(body.moveId, body.image, true);
     try {
       await this.imageFiles(body.image, body.driver, (l) => console.log(`moves: ${l}`));
     } catch (err) {
-      this.releaseImage(body.moveId);
+      this.imageHolds.release(body.moveId);
       throw err;
     }
-  }
-
-  /**
-   * A move to this node stands on its image's copy here before the machine's row names this node: the copy budget's
-   * eviction leaves it alone until the move ends (settled or dropped). `orphanable`: no transfer has begun yet, so a
-   * sender that goes away leaves the hold for ORPHAN_MS at most; once the files come (`take`), the incoming move's
-   * own end releases it, however long its transfer takes.
-   */
-  private holdImage(moveId: string, image: string | null, orphanable: boolean): void {
-    const copies = this.d.images.copies;
-    if (!image || !copies) return;
-    const held = this.imageHolds.get(moveId) ?? { release: copies.hold(image) };
-    clearTimeout(held.timer);
-    held.timer = orphanable ? setTimeout(() => this.releaseImage(moveId), ORPHAN_MS) : undefined;
-    held.timer?.unref();
-    this.imageHolds.set(moveId, held);
-  }
-
-  private releaseImage(moveId: string, afterMs = 0): void {
-    const held = this.imageHolds.get(moveId);
-    if (!held) return;
-    this.imageHolds.delete(moveId);
-    clearTimeout(held.timer);
-    if (afterMs) setTimeout(held.release, afterMs).unref();
-    else held.release();
   }
 
   /** An image's files on this node, copied when another node holds them (none for a driver that pulls OCI images itself). */
@@ -374,7 +352,7 @@ export class MoveService {
     fs.mkdirSync(work, { mode: 0o700 });
     const entry: Incoming = { spec, driver, live: body.live, made: [], work, placed: false };
     this.incoming.set(body.moveId, entry);
-    this.holdImage(body.moveId, body.machine.image, false);
+    this.imageHolds.hold(body.moveId, body.machine.image, false);
     const total = body.files.reduce((a, f) => a + f.bytes, 0) || 1;
     let done = 0;
     let shown = -1;
@@ -455,12 +433,12 @@ export class MoveService {
     clearTimeout(e.timer);
     this.incoming.delete(moveId);
     // The sender names this node in the machine's row right after this answer: from then on the row keeps the image.
-    this.releaseImage(moveId, 60_000);
+    this.imageHolds.release(moveId, 60_000);
   }
 
   /** The move failed: what this node made for it goes (a waiting process, the placed files). */
   async drop(moveId: string): Promise<void> {
-    this.releaseImage(moveId);
+    this.imageHolds.release(moveId);
     const e = this.incoming.get(moveId);
     if (!e) return;
     this.incoming.delete(moveId);
@@ -477,7 +455,7 @@ export class MoveService {
     // Settled or taken over meanwhile (the row names this node): nothing to undo.
     const row = await this.d.machines.row(machineId).catch(() => null);
     if (row && this.d.cluster.isLocal(row.nodeId)) {
-      this.releaseImage(moveId);
+      this.imageHolds.release(moveId);
       return void this.incoming.delete(moveId);
     }
     await this.drop(moveId);
