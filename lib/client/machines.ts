@@ -11,8 +11,10 @@ import {
   bulkResultSchema,
   execResultSchema,
   logsSchema,
+  machineListSchema,
   machineSchema,
   runOnceEventSchema,
+  withCapabilities,
   unitFileSchema,
   type AdoptBody,
   type BulkBody,
@@ -38,7 +40,7 @@ export function machinesApi({ send, call, q }: Transport) {
     },
     machines: {
       /** By name; every machine unless `limit` (and `cursor`, the `next` of the previous page) asks for a page. */
-      list: (p: PageQuery = {}) => call('GET', `/machines${q({ ...p })}`, listOf(machineSchema)),
+      list: async (p: PageQuery = {}) => withCapabilities(await call('GET', `/machines${q({ ...p })}`, machineListSchema)),
       get: (ref: string) => call('GET', `/machines/${encodeURIComponent(ref)}`, machineSchema),
       create: (b: Partial<CreateMachineBody> & Pick<CreateMachineBody, 'name'>) => call('POST', '/machines', jobSchema, b),
       /** A machine that exists already, reached over SSH (its private key sent once, kept by the server). */

@@ -79,6 +79,37 @@ export const machineSchema = z.object({
 });
 export type Machine = z.infer<typeof machineSchema>;
 
+/**
+ * A list of machines (GET /api/machines): each machine names its driver's description by
+ * `capabilitiesKey`, and the list carries each description once, in `capabilities`. The
+ * description is most of a machine's JSON (2.5 of 2.9 KB), and most machines share one or two.
+ * Hangar's own client (`lib/client`, for the UI and CLI) gives every machine its `capabilities` back (`withCapabilities`).
+ */
+export const machineListItemSchema = machineSchema.omit({ capabilities: true }).extend({
+  /** Its description's key in the list's `capabilities`. */
+  capabilitiesKey: z.string(),
+});
+export type MachineListItem = z.infer<typeof machineListItemSchema>;
+export const machineListSchema = z.object({
+  items: z.array(machineListItemSchema),
+  next: z.string().nullable(),
+  /** The descriptions this list's machines name, by key. */
+  capabilities: z.record(z.string(), driverDescriptionSchema),
+});
+export type MachineList = z.infer<typeof machineListSchema>;
+
+/** A list as the API sends it, each machine with its description again (the same object for machines that share one). */
+export function withCapabilities(list: MachineList): { items: Machine[]; next: string | null } {
+  return {
+    items: list.items.map(({ capabilitiesKey, ...m }) => {
+      const capabilities = list.capabilities[capabilitiesKey];
+      if (!capabilities) throw new Error(`machine ${m.name}: its description ${capabilitiesKey} is not in the list`);
+      return { ...m, capabilities };
+    }),
+    next: list.next,
+  };
+}
+
 /** A driver as GET /api/drivers lists it: its kind and what it can do on this host. */
 export const driverInfoSchema = driverDescriptionSchema.extend({ kind: driverKindSchema });
 export type DriverInfo = z.infer<typeof driverInfoSchema>;

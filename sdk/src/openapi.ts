@@ -12833,7 +12833,11 @@ export interface operations {
               createdAt: number;
               /** @description milliseconds since the Unix epoch */
               updatedAt: number;
-              capabilities: {
+              capabilitiesKey: string;
+            }[];
+            next: string | null;
+            capabilities: {
+              [key: string]: {
                 words: {
                   kind: string;
                   creating: string;
@@ -12976,8 +12980,7 @@ export interface operations {
                 available: boolean;
                 reason: string | null;
               };
-            }[];
-            next: string | null;
+            };
           };
         };
       };

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { listOf } from '@/lib/contracts/common';
 import { jobSchema } from '@/lib/contracts/jobs';
 import {
   adoptBodySchema,
@@ -12,6 +11,7 @@ import {
   runOnceBodySchema,
   execResultSchema,
   machineActions,
+  machineListSchema,
   machineSchema,
   runOnceEventSchema,
   stopMachineBodySchema,
@@ -19,6 +19,7 @@ import {
 } from '@/lib/contracts/machines';
 import { hasRole } from '@/lib/roles';
 import { bulkAct } from '@/server/core/machine-bulk';
+import { machineListBody } from '@/server/core/machine-list';
 import { pageOf } from '@/server/core/paging';
 import { defaultNodeName } from '@/server/core/cluster/start';
 import { NotFoundError } from '@/server/core/errors';
@@ -36,12 +37,13 @@ export const machineRoutes = [
     summary: 'Machines by name (a member: the ones given to them)',
     access: 'member',
     list: {},
-    response: listOf(machineSchema),
+    response: machineListSchema,
     handler: async ({ core, principal, page }) => {
       // Everyone from viewer up sees the same list: its JSON (and pages) are kept until a machine changes.
       const whole = page.limit === undefined && !page.after;
       if (hasRole(principal.role, 'viewer')) return whole ? core.machines.listing.json() : core.machines.listing.page(page.after, page.limit ?? Infinity);
-      return pageOf(await core.grants.visible(principal, await core.machines.list(principal)), page, (m) => m.name);
+      const mine = pageOf(await core.grants.visible(principal, await core.machines.list(principal)), page, (m) => m.name);
+      return machineListBody(mine.items, mine.next);
     },
   }),
   defineRoute({

@@ -1,6 +1,6 @@
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CachedJson, etagMatches, pickEncoding } from './cached-json';
+import { CachedJson, etagMatches, joinedJson, pickEncoding } from './cached-json';
 
 describe('cached JSON bodies', () => {
   it('chooses brotli, then gzip, from Accept-Encoding, and nothing refused or unknown', () => {
@@ -31,5 +31,20 @@ describe('cached JSON bodies', () => {
     expect(gunzipSync(await gz).toString()).toBe(json);
     expect(brotliDecompressSync(await b.encoded('br')).toString()).toBe(json);
     expect((await gz).length).toBeLessThan(json.length / 4);
+  });
+
+  it('a page joined from kept bodies: the same text as made whole, compressed once, its ETag changing with any item or its tail', async () => {
+    const items = Array.from({ length: 30 }, (_, i) => new CachedJson(JSON.stringify({ name: `m-${i}`, state: 'stopped' }), true));
+    const page = joinedJson('{"items":[', items, '],"next":"x"}');
+    const whole = JSON.stringify({ items: items.map((b) => JSON.parse(b.json)), next: 'x' });
+    expect(page.json).toBe(whole);
+    expect(page.compressible).toBe(whole.length >= 1024);
+    expect(gunzipSync(await page.encoded('gzip')).toString()).toBe(whole);
+    expect(page.encoded('gzip')).toBe(page.encoded('gzip'));
+    expect(joinedJson('{"items":[', items, '],"next":"x"}').etag).toBe(page.etag);
+    expect(joinedJson('{"items":[', items, '],"next":null}').etag).not.toBe(page.etag);
+    const changed = [...items];
+    changed[7] = new CachedJson(JSON.stringify({ name: 'm-7', state: 'running' }), true);
+    expect(joinedJson('{"items":[', changed, '],"next":"x"}').etag).not.toBe(page.etag);
   });
 });

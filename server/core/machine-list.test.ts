@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Store } from '@/db/client';
-import type { Machine } from '@/lib/contracts/machines';
+import { withCapabilities, type Machine, type MachineList as MachineListBody } from '@/lib/contracts/machines';
 import { deleteMachine, getMachineRowsByIds, insertMachine, listMachineRows, toMachineBase, updateMachine, type MachineRow } from '@/db/repo/machines';
 import { EventBus } from './events';
 import { MachineList, type MachineReader } from './machine-list';
@@ -13,14 +13,16 @@ let dir: string;
 let store: Store;
 let bus: EventBus;
 let reader: MachineReader;
-/** What the drivers would add is not this list's business: the base fields stand for the machine. */
-const view = (r: MachineRow) => toMachineBase(r) as Machine;
+/** What the drivers would add is not this list's business: the base fields and a stand-in description (one per driver) stand for the machine. */
+let variant = '';
+const view = (r: MachineRow) =>
+  ({ ...toMachineBase(r), capabilities: { words: { kind: `a ${r.driver}${r.driver === 'nspawn' ? variant : ''}` } } }) as unknown as Machine;
 
-const add = (name: string) =>
+const add = (name: string, driver: 'qemu' | 'nspawn' = 'qemu') =>
   insertMachine(store, {
     id: `mch_${name.replace(/-/g, '').padEnd(12, '0')}`,
     name,
-    driver: 'qemu',
+    driver,
     image: 'busybox',
     state: 'stopped',
     stateReason: null,
@@ -55,12 +57,33 @@ describe('MachineList', () => {
     const list = new MachineList(reader, bus);
     expect((await list.items()).map((m) => m.name)).toEqual(['m-a', 'm-b', 'm-c']);
     const whole = await list.json();
-    expect(JSON.parse(whole.json)).toEqual({ items: await list.items(), next: null });
+    const body = JSON.parse(whole.json) as MachineListBody;
+    // Each machine names its description; the list carries it once.
+    expect(Object.keys(body.capabilities)).toHaveLength(1);
+    expect(body.items.every((m) => m.capabilitiesKey === body.items[0].capabilitiesKey && !('capabilities' in m))).toBe(true);
+    expect(withCapabilities(body)).toEqual({ items: await list.items(), next: null });
     expect(await list.json()).toBe(whole);
-    const p1 = JSON.parse((await list.page(undefined, 2)).json);
+    const p1 = JSON.parse((await list.page(undefined, 2)).json) as MachineListBody;
     expect(p1.items.map((m: { name: string }) => m.name)).toEqual(['m-a', 'm-b']);
-    const p2 = JSON.parse((await list.page(decodeCursor(p1.next), 2)).json);
-    expect(p2).toMatchObject({ items: [{ name: 'm-c' }], next: null });
+    const p2 = JSON.parse((await list.page(decodeCursor(p1.next!), 2)).json);
+    expect(withCapabilities(p2)).toEqual({ items: [await list.one('m-c').then((e) => e!.machine)], next: null });
+    // A machine of another driver: its own description joins the list's.
+    bus.publish('machine:update', view(await add('m-bb', 'nspawn')));
+    const mixed = JSON.parse((await list.json()).json) as MachineListBody;
+    expect(Object.values(mixed.capabilities)).toEqual(expect.arrayContaining([{ words: { kind: 'a qemu' } }, { words: { kind: 'a nspawn' } }]));
+    expect(withCapabilities(mixed).items.map((m) => m.capabilities.words.kind)).toEqual(['a qemu', 'a qemu', 'a nspawn', 'a qemu']);
+    // Descriptions come and go (a host probe changes them): past the few kept, those no machine names go; each machine keeps its own.
+    const bb = (await list.one('m-bb'))!.machine;
+    for (let i = 0; i < 100; i++) {
+      variant = ` v${i}`;
+      bus.publish('machine:update', bb);
+      await list.items();
+    }
+    const varied = JSON.parse((await list.json()).json) as MachineListBody;
+    expect(withCapabilities(varied).items.map((m) => m.capabilities.words.kind)).toEqual(['a qemu', 'a qemu', 'a nspawn v99', 'a qemu']);
+    expect(Object.keys(varied.capabilities)).toHaveLength(2);
+    expect((list as unknown as { descriptions: Map<string, string> }).descriptions.size).toBeLessThanOrEqual(65);
+    variant = '';
   });
 
   it('finds a machine another node made before its notice arrives (by name and id), and then lists it', async () => {

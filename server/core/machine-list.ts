@@ -1,6 +1,8 @@
-import type { Machine } from '@/lib/contracts/machines';
+import { createHash } from 'node:crypto';
+import type { DriverDescription } from '@/lib/contracts/drivers';
+import type { Machine, MachineList as MachineListBody } from '@/lib/contracts/machines';
 import { isValidId } from '@/lib/contracts/common';
-import { CachedJson } from './cached-json';
+import { CachedJson, joinedJson } from './cached-json';
 import type { EventBus } from './events';
 import { encodeCursor, firstAfter } from './paging';
 
@@ -17,14 +19,23 @@ interface Entry {
   machine: Machine;
   /** Its JSON, made when the machine last changed. */
   body: CachedJson;
+  /** The same as a list item: its description named by key (machineListSchema). */
+  lean: CachedJson;
+  capsKey: string;
   /** Sort key (the name), for the paging search. */
   k: string;
 }
 
 /** Re-reading this many changed machines one by one costs more than reading the whole list again. */
 const RELOAD_OVER = 64;
-/** Pages kept per version of the list (each distinct cursor and limit asked for). */
-const MAX_PAGES = 256;
+/**
+ * Pages kept per version of the list (each distinct cursor and limit asked for; past it the least
+ * recently asked for goes). A page keeps only its compressed forms (a few KB): its text is made
+ * from its machines' kept JSON when asked for plain.
+ */
+const MAX_PAGES = 2048;
+/** Descriptions kept by key before those no machine names are dropped (or twice as many as were in use then). */
+const MAX_DESCRIPTIONS = 64;
 
 /**
  * The machine list kept in memory, machine by machine, with each machine's JSON, and the list's
@@ -42,7 +53,10 @@ export class MachineList {
   private refreshing: Promise<void> | null = null;
   private sortedCache: Entry[] | null = null;
   private full: CachedJson | null = null;
-  private readonly pages = new Map<string, { body: CachedJson }>();
+  private readonly pages = new Map<string, CachedJson>();
+  /** The descriptions the machines name, by key, as JSON. */
+  private descriptions = new Map<string, string>();
+  private pruneAt = MAX_DESCRIPTIONS;
 
   constructor(
     private readonly read: MachineReader,
@@ -80,24 +94,33 @@ export class MachineList {
     return this.entries!.get(m.id);
   }
 
-  /** `{ items, next: null }` of every machine. */
+  /** `{ items, next: null, capabilities }` of every machine. */
   async json(): Promise<CachedJson> {
     const sorted = await this.sorted();
-    return (this.full ??= new CachedJson(listJson(sorted, null)));
+    return (this.full ??= new CachedJson(`${LIST_HEAD}${sorted.map((e) => e.lean.json).join(',')}${this.tail(sorted, null)}`, true));
   }
 
-  /** `limit` machines after the one named `after` (a name), as `{ items, next }`. */
+  /** `limit` machines after the one named `after` (a name), as `{ items, next, capabilities }`. */
   async page(after: string | undefined, limit: number): Promise<CachedJson> {
     const sorted = await this.sorted();
     const key = `${after ?? ''}\n${limit}`;
     const kept = this.pages.get(key);
-    if (kept) return kept.body;
+    if (kept) {
+      // The most recently asked for goes last: the first in the map is the one to drop.
+      this.pages.delete(key);
+      this.pages.set(key, kept);
+      return kept;
+    }
     const start = after === undefined ? 0 : firstAfter(sorted, after);
     const items = sorted.slice(start, start + limit);
     const next = start + limit < sorted.length && items.length ? encodeCursor(items[items.length - 1].k) : null;
-    const body = new CachedJson(listJson(items, next));
-    if (this.pages.size >= MAX_PAGES) this.pages.clear();
-    this.pages.set(key, { body });
+    const body = joinedJson(
+      LIST_HEAD,
+      items.map((e) => e.lean),
+      this.tail(items, next),
+    );
+    if (this.pages.size >= MAX_PAGES) this.pages.delete(this.pages.keys().next().value!);
+    this.pages.set(key, body);
     return body;
   }
 
@@ -138,14 +161,37 @@ export class MachineList {
     const old = this.entries!.get(m.id);
     if (old && old.machine.name !== m.name) this.idOf.delete(old.machine.name);
     if (!old || old.machine.name !== m.name) this.sortedCache = null;
-    const e: Entry = { machine: m, body: new CachedJson(JSON.stringify(m)), k: m.name };
+    const { capabilities, ...rest } = m;
+    const caps = JSON.stringify(capabilities);
+    const capsKey = descriptionKey(caps);
+    this.descriptions.set(capsKey, caps);
+    const e: Entry = {
+      machine: m,
+      body: new CachedJson(JSON.stringify(m), true),
+      lean: new CachedJson(JSON.stringify({ ...rest, capabilitiesKey: capsKey })),
+      capsKey,
+      k: m.name,
+    };
     this.entries!.set(m.id, e);
     this.idOf.set(m.name, m.id);
+    // Descriptions no machine names any more go now and then (a host probe may change them all).
+    if (this.descriptions.size > this.pruneAt) {
+      const used = new Set([...this.entries!.values()].map((x) => x.capsKey));
+      for (const k of this.descriptions.keys()) if (!used.has(k)) this.descriptions.delete(k);
+      this.pruneAt = Math.max(MAX_DESCRIPTIONS, 2 * this.descriptions.size);
+    }
     // Same position in the sorted list: swap the entry in place.
     if (old && this.sortedCache) {
       const i = this.sortedCache.indexOf(old);
       if (i >= 0) this.sortedCache[i] = e;
     }
+  }
+
+  /** What follows a list's items: its cursor and the descriptions they name. */
+  private tail(items: readonly Entry[], next: string | null): string {
+    const keys = new Set(items.map((e) => e.capsKey));
+    const caps = [...keys].map((k) => `${JSON.stringify(k)}:${this.descriptions.get(k)}`).join(',');
+    return `],"next":${JSON.stringify(next)},"capabilities":{${caps}}}`;
   }
 
   private async sorted(): Promise<Entry[]> {
@@ -163,6 +209,7 @@ export class MachineList {
     const from = this.changes;
     const all = await this.read.all();
     this.entries = new Map();
+    this.descriptions = new Map();
     this.idOf.clear();
     this.sortedCache = null;
     for (const m of all) this.put(m);
@@ -197,6 +244,20 @@ export class MachineList {
   }
 }
 
-function listJson(entries: readonly Entry[], next: string | null): string {
-  return `{"items":[${entries.map((e) => e.body.json).join(',')}],"next":${JSON.stringify(next)}}`;
+const LIST_HEAD = '{"items":[';
+
+/** The key a description goes by in a list: a hash of its JSON (the same description has the same key on every node). */
+export function descriptionKey(json: string): string {
+  return createHash('sha1').update(json).digest('base64url').slice(0, 16);
+}
+
+/** Machines as a list answers them (machineListSchema): each description once. */
+export function machineListBody(machines: readonly Machine[], next: string | null): MachineListBody {
+  const capabilities: Record<string, DriverDescription> = {};
+  const items = machines.map(({ capabilities: c, ...m }) => {
+    const key = descriptionKey(JSON.stringify(c));
+    capabilities[key] = c;
+    return { ...m, capabilitiesKey: key };
+  });
+  return { items, next, capabilities };
 }
