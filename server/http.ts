@@ -133,7 +133,7 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
     socket.destroy();
   });
   core.metrics.socketsOpen = () => Object.fromEntries(['/events', '/console'].map((n) => [n, io.of(n).sockets.size]));
-  const endShared = core.cluster.enabled && core.store.pool ? shareEvents(io, core.store.pool) : async () => undefined;
+  const endShared = core.cluster.enabled && core.store.pool ? shareEvents(io, core.store.pool, core.cluster) : async () => undefined;
   const unmount = mountEvents(io, core);
   const unrelay = core.cluster.enabled ? relayAcrossNodes(io.of(SHARED_NSP), core) : () => undefined;
   const unsubscribe = () => {

@@ -3,6 +3,7 @@ import { createAdapter } from '@socket.io/postgres-adapter';
 import pg, { type Pool } from 'pg';
 import type { Core } from '@/server/core/hangar';
 import type { Revocation } from '@/server/core/auth';
+import type { Cluster } from '@/server/core/cluster/cluster';
 
 /** The namespace whose broadcasts reach every node's sockets; consoles answer their own socket and stay local. */
 export const SHARED_NSP = '/events';
@@ -16,9 +17,9 @@ const AUDIENCE_KEEP_MS = 12_000;
  * browsers connected to any node. Called before the namespace is made; other namespaces keep the
  * in-memory adapter. The adapter has a small pool of its own (one connection LISTENs for good):
  * a burst of events never waits behind the API's queries, nor they behind it. While no other node
- * has answered its heartbeat, a broadcast stays here (no NOTIFY nobody hears). Returns its close.
+ * is there (othersThere), a broadcast stays here (no NOTIFY nobody hears). Returns its close.
  */
-export function shareEvents(io: Server, mainPool: Pool): () => Promise<void> {
+export function shareEvents(io: Server, mainPool: Pool, cluster: Pick<Cluster, 'registry'>): () => Promise<void> {
   // A connection that cannot be had within 10 s fails the publish (logged) instead of queueing events for ever.
   const pool = new pg.Pool({ ...mainPool.options, max: 4, connectionTimeoutMillis: 10_000 });
   pool.on('connect', (client) => {
@@ -51,7 +52,7 @@ export function shareEvents(io: Server, mainPool: Pool): () => Promise<void> {
     // their order (a job's `running` never lands after its `succeeded`).
     let last: Promise<void> = Promise.resolve();
     adapter.broadcast = (packet, opts) => {
-      const shareIt = othersHeard(adapter);
+      const shareIt = othersThere(adapter, cluster);
       const sent = last.then(() => broadcast(packet, shareIt ? opts : { ...opts, flags: { ...opts.flags, local: true } }));
       last = sent.catch(() => undefined);
       return sent;
@@ -62,10 +63,17 @@ export function shareEvents(io: Server, mainPool: Pool): () => Promise<void> {
   return () => Promise.race([pool.end(), new Promise<void>((r) => setTimeout(r, 3_000).unref())]);
 }
 
-/** Another node's adapter has answered this one's heartbeat lately (socket.io-adapter's own record; unknown: assume so). */
-export function othersHeard(adapter: unknown): boolean {
+/**
+ * Another node may hear what this one publishes: its adapter answered this one's heartbeat lately
+ * (socket.io-adapter's own record; unknown: assume so), or the node registry saw another node
+ * online. The registry matters to a node just started: its LISTEN is set up after its first
+ * heartbeat went out, so the others' answers are missed and their next heartbeat is up to 5 s
+ * away; what it published meanwhile (a machine destroyed there) would never reach them.
+ */
+export function othersThere(adapter: unknown, cluster: Pick<Cluster, 'registry'>): boolean {
   const known = (adapter as { nodesMap?: Map<string, number> }).nodesMap;
-  return known ? known.size > 0 : true;
+  if (!known || known.size > 0) return true;
+  return cluster.registry?.list().some((n) => !n.self && n.online) ?? false;
 }
 
 type Heard = { machine: { id: string; removed: boolean }; revoke: Revocation; audience: Record<string, never> };
@@ -78,7 +86,7 @@ type Heard = { machine: { id: string; removed: boolean }; revoke: Revocation; au
  */
 export function relayAcrossNodes(nsp: Namespace, core: Core): () => void {
   const emit = <K extends keyof Heard>(k: K, v: Heard[K]) => {
-    if (othersHeard(nsp.adapter)) nsp.serverSideEmit(k, v);
+    if (othersThere(nsp.adapter, core.cluster)) nsp.serverSideEmit(k, v);
   };
   let audienceUntil = 0;
   const local = core.stats.audience;

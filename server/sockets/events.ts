@@ -5,7 +5,7 @@ import type { Core } from '@/server/core/hangar';
 import { hasRole } from '@/lib/roles';
 import { statsWatchSchema } from '@/lib/contracts/stats';
 import { socketAuth, type SocketData } from './auth';
-import { othersHeard } from './cluster-relay';
+import { othersThere } from './cluster-relay';
 
 const ADMINS = 'admins';
 /** Everyone who sees every machine (viewer and up); a member is in the rooms of their machines. */
@@ -78,7 +78,7 @@ export function mountEvents(io: Server, core: Core): () => void {
     core.bus.subscribe('stats:machines', (tick) => {
       statsHere(tick);
       // A cluster: the tick goes to the other nodes once, server to server, and each hands it out there.
-      if (core.cluster.enabled && othersHeard(nsp.adapter)) (nsp as unknown as Namespace).serverSideEmit('stats:machines', tick);
+      if (core.cluster.enabled && othersThere(nsp.adapter, core.cluster)) (nsp as unknown as Namespace).serverSideEmit('stats:machines', tick);
     }),
     core.bus.subscribe('stats:host', (tick) => nsp.local.to(SEERS).emit('stats:host', tick)),
   ];
