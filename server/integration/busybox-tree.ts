@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { ApiClient } from '@/lib/api-client';
 import { run } from '@/server/drivers/exec';
@@ -22,4 +23,14 @@ export async function importBusyboxRootfs(api: ApiClient, tmp: string, name: str
   await run(['tar', '--numeric-owner', '-C', tree, '-cf', tar, '.']);
   const job = await jobDone(api, await api.images.importRootfs(new Uint8Array(fs.readFileSync(tar)), { name, file: `${name}.tar` }), 120_000);
   if (job.state !== 'succeeded') throw new Error(`${job.title}: ${job.error}`);
+}
+
+/** importBusyboxRootfs with a temporary directory of its own, removed after. */
+export async function importBusyboxImage(api: ApiClient, name: string): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-it-bb-'));
+  try {
+    await importBusyboxRootfs(api, tmp, name);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }

@@ -2,13 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import { importBusyboxRootfs } from './busybox-tree';
-import { client, jobDone, startServer, until, type RunningServer } from './harness';
-import { adminSql } from './postgres';
-import { startTwoNodes, type TwoNodes } from './two-nodes';
+import { jobDone, until } from './harness';
+import { sharedCluster, type SharedCluster } from './shared-cluster';
 
 /**
  * Snapshots across nodes (issue 21): a fork on node B of a snapshot node A holds copies it A -> B
@@ -18,21 +17,15 @@ import { startTwoNodes, type TwoNodes } from './two-nodes';
  * during it) fails the fork with the reason and leaves no replica; once A is back, the fork works.
  * nspawn containers of a busybox root filesystem: the cheapest machines with snapshots. B takes at
  * most 16 MiB/s for a copy (HANGAR_REPLICA_RATE_MIBS), so that the cut lands in the middle of one,
- * and keeps 51 MiB of replicas (HANGAR_REPLICA_BUDGET_GIB), so that a test sees one evicted.
+ * and keeps 51 MiB of replicas (HANGAR_REPLICA_BUDGET_GIB), so that a test sees one evicted. The
+ * two nodes are the lane's, shared with the other cluster files (shared-cluster.ts).
  */
-const DB = 'hangar_cluster_replica';
-let dbUrl = '';
-let nodes: TwoNodes | undefined;
-/** A after its restart (the cut test kills the first one), and B after its (the last test stops it). */
-let aAgain: RunningServer | undefined;
-let bAgain: RunningServer | undefined;
+let nodes: SharedCluster | undefined;
 let api: ApiClient;
 let apiB: ApiClient;
 let db: pg.Client;
 let tmp = '';
 let nodeB = '';
-
-const admin = (sql: string) => adminSql(inject('postgresUrl'), sql);
 
 const finished = async (a: ApiClient, job: Job, ms = 300_000) => {
   const j = await jobDone(a, job, ms);
@@ -58,29 +51,19 @@ async function snapshotOnA(name: string, setup: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  await admin(`DROP DATABASE IF EXISTS ${DB}`);
-  await admin(`CREATE DATABASE ${DB}`);
-  const url = new URL(inject('postgresUrl'));
-  url.pathname = `/${DB}`;
-  dbUrl = url.toString();
-  db = new pg.Client({ connectionString: dbUrl });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-replica-'));
-  nodes = await startTwoNodes(dbUrl, { envB: { HANGAR_REPLICA_RATE_MIBS: '16', HANGAR_REPLICA_BUDGET_GIB: '0.05' } });
+  nodes = await sharedCluster({ HANGAR_REPLICA_RATE_MIBS: '16', HANGAR_REPLICA_BUDGET_GIB: '0.05' });
+  db = new pg.Client({ connectionString: nodes.dbUrl });
   await db.connect();
-  api = nodes.api;
-  apiB = client(nodes.b.url, nodes.token);
+  ({ api, apiB } = nodes);
   nodeB = (await api.nodes.list()).items.find((n) => n.name === 'b')!.id;
   await importBusyboxRootfs(api, tmp, 'bb-rep');
 }, 300_000);
 
 afterAll(async () => {
-  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
   await db?.end().catch(() => undefined);
-  await bAgain?.stop();
-  await aAgain?.stop();
-  await nodes?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
-  await admin(`DROP DATABASE IF EXISTS ${DB}`).catch(() => undefined);
+  await nodes?.release();
 }, 300_000);
 
 describe('snapshots across nodes: replicas', () => {
@@ -155,7 +138,7 @@ describe('snapshots across nodes: replicas', () => {
     big = await snapshotOnA('big', '/bin/busybox dd if=/dev/urandom of=/root/blob bs=1M count=64 2>/dev/null; echo big > /root/kept; sync');
     const job = await api.snapshots.fork(big, { names: ['cut-1'], node: 'b' });
     await until(async () => /copy from node a: [1-9]\d%/.test(await logOf(apiB, job.id)), 'the copy under way', 120_000, 50);
-    await nodes!.a.stop('SIGKILL');
+    await nodes!.stop('a', 'SIGKILL');
     const failed = await jobDone(apiB, job, 120_000);
     expect(failed.state).toBe('failed');
     expect(failed.error).toMatch(/Copying snapshot "big-point" from node a failed: the transfer was cut after/);
@@ -164,14 +147,14 @@ describe('snapshots across nodes: replicas', () => {
     await expect(apiB.machines.get('cut-1')).rejects.toMatchObject({ status: 404 });
 
     // A back (same data dir): the same fork copies the whole snapshot this time.
-    aAgain = await startServer({ env: { DATABASE_URL: dbUrl }, ...nodes!.serverOf('a'), dataDir: nodes!.a.dataDir, ownDataDir: false });
+    await nodes!.start('a');
     await until(
-      async () => (await apiB.nodes.list()).items.find((n) => n.name === 'a' && n.online && n.internalUrl === aAgain!.url),
+      async () => (await apiB.nodes.list()).items.find((n) => n.name === 'a' && n.online && n.internalUrl === nodes!.a.url),
       'a online again',
       60_000,
       250,
     );
-    api = client(aAgain.url, nodes!.token);
+    api = nodes!.api;
     const again = await finished(apiB, await apiB.snapshots.fork(big, { names: ['cut-2'], node: 'b' }));
     expect(await logOf(apiB, again.id)).toMatch(/copy from node a: 100%/);
     expect(await cat(apiB, 'cut-2', '/root/kept')).toBe('big');
@@ -200,17 +183,12 @@ describe('snapshots across nodes: replicas', () => {
   it('a node offline at the delete removes its copies when it is back', async () => {
     for (const m of ['cut-2', 's2-fork', 'big', 'small-1', 'small-2']) await finished(api, await api.machines.destroy(m));
     const dirs = [big, small2Id].map((id) => path.join(nodes!.b.dataDir, 'replicas', id));
-    await nodes!.b.stop();
+    await nodes!.stop('b');
     for (const id of [big, small2Id]) await api.snapshots.remove(id);
     // B was away: its files are still there, and so are the rows that say so.
     for (const d of dirs) expect(fs.existsSync(d)).toBe(true);
     expect((await copies(big)).length + (await copies(small2Id)).length).toBe(2);
-    bAgain = await startServer({
-      env: { DATABASE_URL: dbUrl },
-      ...nodes!.serverOf('b'),
-      dataDir: nodes!.b.dataDir,
-      ownDataDir: false,
-    });
+    await nodes!.start('b');
     await until(async () => ((await copies(big)).length + (await copies(small2Id)).length === 0 ? true : null), "B's sweep at start", 60_000, 250);
     for (const d of dirs) expect(fs.existsSync(d)).toBe(false);
   }, 300_000);

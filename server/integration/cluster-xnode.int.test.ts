@@ -2,15 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import type { BuildResult } from '@/lib/contracts/steps';
 import { run } from '@/server/drivers/exec';
 import { busyboxTree, importBusyboxRootfs } from './busybox-tree';
-import { client, jobDone, startServer, until, type RunningServer } from './harness';
-import { adminSql } from './postgres';
-import { startTwoNodes, type TwoNodes } from './two-nodes';
+import { jobDone, until } from './harness';
+import { sharedCluster, type SharedCluster } from './shared-cluster';
 
 /**
  * Snapshots and images across nodes (issue 21), on one two-node cluster shared by the file's
@@ -20,20 +19,16 @@ import { startTwoNodes, type TwoNodes } from './two-nodes';
  * replica), a machine on B restored to a snapshot A holds, and an image copy cut halfway (A killed
  * during it) leaving nothing on B. B copies at most 16 MiB/s (HANGAR_REPLICA_RATE_MIBS), so that
  * the cut lands in the middle of a copy, and keeps no image copy it does not use
- * (HANGAR_IMAGE_COPY_BUDGET_GIB=0): the second test's copy evicts the first's.
+ * (HANGAR_IMAGE_COPY_BUDGET_GIB=0): the second test's copy evicts the first's. The two nodes are the
+ * lane's, shared with the other cluster files (shared-cluster.ts).
  */
-const DB = 'hangar_cluster_xnode';
-let dbUrl = '';
-let nodes: TwoNodes | undefined;
-/** A after its restart (the cut test kills the first one). */
-let aAgain: RunningServer | undefined;
+let nodes: SharedCluster | undefined;
 let api: ApiClient;
 let apiB: ApiClient;
 let db: pg.Client;
 let tmp = '';
 let nodeB = '';
 
-const admin = (sql: string) => adminSql(inject('postgresUrl'), sql);
 const finished = async (a: ApiClient, job: Job, ms = 300_000) => {
   const j = await jobDone(a, job, ms);
   if (j.state !== 'succeeded') throw new Error(`${j.title}: ${j.error}`);
@@ -70,17 +65,11 @@ const qemuArgv = () =>
 const CHAIN = 'busybox + file /etc/motd "made on node a" + exec -- sh -c "cat /etc/motd > /tmp/seen"';
 
 beforeAll(async () => {
-  await admin(`DROP DATABASE IF EXISTS ${DB}`);
-  await admin(`CREATE DATABASE ${DB}`);
-  const url = new URL(inject('postgresUrl'));
-  url.pathname = `/${DB}`;
-  dbUrl = url.toString();
-  db = new pg.Client({ connectionString: dbUrl });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-xnode-'));
-  nodes = await startTwoNodes(dbUrl, { envB: { HANGAR_REPLICA_RATE_MIBS: '16', HANGAR_IMAGE_COPY_BUDGET_GIB: '0' } });
+  nodes = await sharedCluster({ HANGAR_REPLICA_RATE_MIBS: '16', HANGAR_IMAGE_COPY_BUDGET_GIB: '0' });
+  db = new pg.Client({ connectionString: nodes.dbUrl });
   await db.connect();
-  api = nodes.api;
-  apiB = client(nodes.b.url, nodes.token);
+  ({ api, apiB } = nodes);
   nodeB = (await api.nodes.list()).items.find((n) => n.name === 'b')!.id;
   // Both images on A (a request to A builds or imports there).
   await importBusyboxRootfs(api, tmp, 'bb-x');
@@ -88,12 +77,9 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
-  for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
   await db?.end().catch(() => undefined);
-  await aAgain?.stop();
-  await nodes?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
-  await admin(`DROP DATABASE IF EXISTS ${DB}`).catch(() => undefined);
+  await nodes?.release();
 }, 300_000);
 
 describe('snapshots and images across nodes', () => {
@@ -209,7 +195,7 @@ describe('snapshots and images across nodes', () => {
       return 0;
     };
     await until(async () => (archiveSize() > 8 * 2 ** 20 ? true : null), 'the copy under way', 120_000, 50);
-    await nodes!.a.stop('SIGKILL');
+    await nodes!.stop('a', 'SIGKILL');
     const failed = await jobDone(apiB, job, 120_000);
     expect(failed.state).toBe('failed');
     expect(failed.error).toMatch(/Copying image "bb-big" from node a failed: the transfer was cut after/);
@@ -220,14 +206,14 @@ describe('snapshots and images across nodes', () => {
     expect(fs.existsSync(path.join(nodes!.b.dataDir, 'machines', job.machineId!))).toBe(false);
 
     // A back (same data dir), for the clean-up, and the same create copies the whole image this time.
-    aAgain = await startServer({ env: { DATABASE_URL: dbUrl }, ...nodes!.serverOf('a'), dataDir: nodes!.a.dataDir, ownDataDir: false });
+    await nodes!.start('a');
     await until(
-      async () => (await apiB.nodes.list()).items.find((n) => n.name === 'a' && n.online && n.internalUrl === aAgain!.url),
+      async () => (await apiB.nodes.list()).items.find((n) => n.name === 'a' && n.online && n.internalUrl === nodes!.a.url),
       'a online again',
       60_000,
       250,
     );
-    api = client(aAgain.url, nodes!.token);
+    api = nodes!.api;
     await finished(
       apiB,
       await apiB.machines.create({ name: 'cut-2', image: 'bb-big', driver: 'nspawn', memoryMib: 128, node: 'b', command: ['/bin/sleep', '100000'] }),

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { clusterPool } from './cluster-pool';
 import { AUTH, startRegistry, type RegistryInfo } from './oci-registry';
 import { startPostgres } from './postgres';
 
@@ -10,13 +11,16 @@ declare module 'vitest' {
     postgresUrl: string;
     /** The run's two registries (plain HTTP; TLS + basic auth as AUTH), shared by the files that push and pull images. */
     registries: { http: RegistryInfo; tls: RegistryInfo };
+    /** The unix socket of the lane's two-node cluster (cluster-pool.ts, started when a file first asks: shared-cluster.ts). */
+    clusterPool: string;
   }
 }
 
 /**
  * The servers every file of the integration tier may use, started once per run (per lane) here, so
  * `npm run test:integration` works on its own too: one PostgreSQL server (each file makes its own
- * databases) and two registries (each file pushes its own images; files run one at a time in a lane).
+ * databases), two registries (each file pushes its own images; files run one at a time in a lane), and
+ * the pool of the two-node cluster the cluster files share (its servers start when the first one asks).
  */
 export default async function setup(project: TestProject) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-it-registries-'));
@@ -32,7 +36,12 @@ export default async function setup(project: TestProject) {
   project.provide('postgresUrl', pg.url);
   const info = ({ stop: _stop, ...r }: typeof http): RegistryInfo => r;
   project.provide('registries', { http: info(http), tls: info(tls) });
+  const pool = clusterPool(pg.url);
+  await pool.listen();
+  project.provide('clusterPool', pool.socket);
   return async () => {
+    // The cluster's failure to stop never keeps PostgreSQL and the registries running.
+    await pool.stop().catch((err: Error) => console.error(`cluster pool: ${err.message}`));
     await Promise.all([pg.stop(), http.stop(), tls.stop()]);
     fs.rmSync(dir, { recursive: true, force: true });
   };

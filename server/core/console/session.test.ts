@@ -121,26 +121,32 @@ describe('ConsoleSession', () => {
   });
 
   it('gathers output into one message while a viewer is behind, and sends at once to one that keeps up', async () => {
-    const src = new FakeSource();
-    const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 10_000, holdAbove: 100 });
-    const slow = sink('slow', false);
-    s.attach(slow, 'interactive');
-    src.emit('a'.repeat(150));
-    await tick();
-    expect(slow.got.map((g) => g.data.length)).toEqual([150]);
-    // 150 unacknowledged: what comes now waits for the ack instead of going out read by read.
-    src.emit('b');
-    await tick();
-    src.emit('c');
-    await tick();
-    expect(slow.got).toHaveLength(1);
-    slow.acks.shift()!();
-    expect(slow.got.slice(1)).toEqual([{ offset: 152, data: 'bc' }]);
-    // Caught up: an echo goes out in the next turn.
-    slow.acks.shift()!();
-    src.emit('d');
-    await tick();
-    expect(slow.got.slice(2)).toEqual([{ offset: 153, data: 'd' }]);
+    // The hold's own timer (HOLD_MAX_MS) is faked: on a loaded host the turns between emits can take longer than it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const src = new FakeSource();
+      const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 10_000, holdAbove: 100 });
+      const slow = sink('slow', false);
+      s.attach(slow, 'interactive');
+      src.emit('a'.repeat(150));
+      await tick();
+      expect(slow.got.map((g) => g.data.length)).toEqual([150]);
+      // 150 unacknowledged: what comes now waits for the ack instead of going out read by read.
+      src.emit('b');
+      await tick();
+      src.emit('c');
+      await tick();
+      expect(slow.got).toHaveLength(1);
+      slow.acks.shift()!();
+      expect(slow.got.slice(1)).toEqual([{ offset: 152, data: 'bc' }]);
+      // Caught up: an echo goes out in the next turn.
+      slow.acks.shift()!();
+      src.emit('d');
+      await tick();
+      expect(slow.got.slice(2)).toEqual([{ offset: 153, data: 'd' }]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('holds output for a viewer that is behind no longer than a moment', async () => {
