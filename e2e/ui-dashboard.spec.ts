@@ -209,10 +209,11 @@ test.describe.serial('dashboard', () => {
     const problems: string[] = [];
     const check = async (p: Page, what: string, ready: () => Promise<void>) => {
       await ready();
+      // Every rule in the light theme; in the dark one only those a theme can change (colours), the rest being the same page.
       for (const theme of ['light', 'dark'] as const) {
         await setTheme(p, theme);
         await p.waitForTimeout(100);
-        for (const line of await axeProblems(p)) problems.push(`${what} [${theme}] ${line}`);
+        for (const line of await axeProblems(p, theme === 'dark')) problems.push(`${what} [${theme}] ${line}`);
       }
       await setTheme(p, 'light');
     };

@@ -7,6 +7,9 @@ import type { PresenceState } from '@/components/console/console-presence';
 import { InputGate } from '@/components/console/input-gate';
 import { OutputWriter } from '@/components/console/output-writer';
 
+/** How soon a machine's serial console is asked for again after the machine refused it (not running yet). */
+const SERIAL_RETRY_MS = 1500;
+
 export type ConsoleStatus = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'error';
 export type ConsoleSocket = Socket<ConsoleServerToClient, ConsoleClientToServer>;
 
@@ -38,6 +41,10 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
   const { sessionId, target } = o;
   let closed = false;
   let offset: number | undefined;
+  const serial = target.kind === 'machine' && target.channel === 'serial';
+  /** The last refusal written to the screen, and the next try after one. */
+  let refusedWith: string | null = null;
+  let retry: ReturnType<typeof setTimeout> | undefined;
   /** Replays being parsed: terminal replies to their old questions must not reach the guest. */
   let replaying = 0;
   const socket: ConsoleSocket = io('/console', { transports: ['websocket'], ...(o.share ? { auth: { share: o.share }, forceNew: true } : {}) });
@@ -54,13 +61,24 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
     offset = end;
   };
   const attach = () => {
+    clearTimeout(retry);
     socket.emit('attach', { sessionId, target, mode: o.mode, cols: term.cols, rows: term.rows, since: offset }, (r: AttachReply) => {
       if (!r.ok) {
         input.drop();
+        // A machine between processes (a restore stopping it to start it from the snapshot) refuses for now: its serial
+        // line is asked for again until it runs, as after a restart ('closed' below). Said once, not at every try.
+        if (serial && (r.error.code === 'conflict' || r.error.code === 'unavailable')) {
+          if (refusedWith !== r.error.message) out.write(`\r\n\x1b[33m${r.error.message}\x1b[0m\r\n`);
+          refusedWith = r.error.message;
+          o.status('reconnecting', r.error.message);
+          retry = setTimeout(() => !closed && socket.connected && attach(), SERIAL_RETRY_MS);
+          return;
+        }
         o.status('error', r.error.message);
         out.write(`\r\n\x1b[31m${r.error.message}\x1b[0m\r\n`);
         return;
       }
+      refusedWith = null;
       if (r.truncated && offset !== undefined) out.write('\r\n\x1b[33m[some output was missed while disconnected]\x1b[0m\r\n');
       if (r.replay) {
         replaying++;
@@ -90,7 +108,7 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
   socket.on('viewers', (m) => m.sessionId === sessionId && o.presence({ viewers: m.viewers, keyboard: m.keyboard, you: m.you }));
   socket.on('closed', (m) => {
     if (m.sessionId !== sessionId) return;
-    if (target.kind === 'machine' && target.channel === 'serial' && !closed) {
+    if (serial && !closed) {
       // The machine went down (a restart, a restore): its console comes back as a new session.
       o.status('reconnecting', m.reason);
       input.closed();
@@ -118,6 +136,7 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
     socket,
     close() {
       closed = true;
+      clearTimeout(retry);
       ro.disconnect();
       onData.dispose();
       input.drop();

@@ -36,8 +36,12 @@ export function RecordingsPanel({ machine, canChange }: { machine: Machine; canC
     const t = setInterval(() => void qc.invalidateQueries({ queryKey: keys.recordings(machine.id) }), 5000);
     return () => clearInterval(t);
   }, [anyActive, qc, machine.id]);
+  // What was clicked, shown until the change is saved or refused. Set in the click's own handler: a mutation's
+  // pending state reaches the page a task later, and a controlled checkbox snaps back in between (CI: check() saw no change).
+  const [wanted, setWanted] = useState<boolean | null>(null);
   const toggle = useMutation({
     mutationFn: (on: boolean) => api.machines.update(machine.id, { recordConsole: on }),
+    onSettled: () => setWanted(null),
     onSuccess: (m) => {
       qc.setQueryData(keys.machine(machine.id), m);
       qc.setQueryData(keys.machine(machine.name), m);
@@ -60,9 +64,12 @@ export function RecordingsPanel({ machine, canChange }: { machine: Machine; canC
           <input
             type="checkbox"
             className="h-4 w-4"
-            checked={toggle.isPending ? !!toggle.variables : machine.recordConsole}
+            checked={wanted ?? machine.recordConsole}
             disabled={!canChange || toggle.isPending}
-            onChange={(e) => toggle.mutate(e.target.checked)}
+            onChange={(e) => {
+              setWanted(e.target.checked);
+              toggle.mutate(e.target.checked);
+            }}
           />
           Record console sessions
         </label>

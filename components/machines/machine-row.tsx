@@ -14,6 +14,41 @@ import { ScreenThumbnail } from '@/components/display/screen-thumbnail';
 
 const LIVE: Machine['state'][] = ['running', 'paused', 'starting', 'stopping'];
 
+/**
+ * A machine's tags beside its name: one chip in a narrow name column, two from 22rem on (a container query), the rest
+ * counted ("+3", named in its tooltip). They take at most half the cell, so a tag never pushes the name out of sight
+ * and no chip is cut off at the column's edge.
+ */
+function TagChips({ tags, onTag }: { tags: string[]; onTag: (tag: string) => void }) {
+  const more = (shown: number) =>
+    tags.length > shown && (
+      <span
+        title={`Also tagged ${tags.slice(shown).join(', ')}`}
+        className={`shrink-0 px-0.5 py-px text-[11px] font-normal text-zinc-500 dark:text-zinc-400
+          ${shown === 1 ? '@[22rem]:hidden' : 'hidden @[22rem]:inline'}`}
+      >
+        +{tags.length - shown}
+      </span>
+    );
+  return (
+    <span className="flex max-w-[50%] shrink-0 gap-1 overflow-hidden">
+      {tags.slice(0, 2).map((t, i) => (
+        <button
+          key={t}
+          type="button"
+          onClick={() => onTag(t)}
+          title={`Show machines tagged ${t}`}
+          className={`max-w-[8rem] min-w-0 shrink truncate rounded-full bg-zinc-100 px-1.5 py-px text-[11px] font-normal text-zinc-700 hover:bg-sky-100
+            hover:text-sky-800 dark:bg-zinc-800 dark:text-zinc-300 dark:hover:bg-sky-950 dark:hover:text-sky-200 ${i > 0 ? 'hidden @[22rem]:block' : ''}`}
+        >
+          {t}
+        </button>
+      ))}
+      {more(1)}
+      {more(2)}
+    </span>
+  );
+}
 /** CPU and memory of the last minute, as two sparklines with today's figure (only while the machine runs). */
 function LiveCells({ m }: { m: Machine }) {
   const samples = useMachineStats(m.id);
@@ -114,33 +149,14 @@ export const MachineRow = memo(function MachineRow({
         )}
       </td>
       <td className={`overflow-hidden py-2 font-medium ${columnClass.name}`}>
-        <div className={`flex min-w-0 gap-2 ${screens ? 'items-center' : 'items-baseline'}`}>
+        <div className={`@container flex min-w-0 gap-2 ${screens ? 'items-center' : 'items-baseline'}`}>
           {screens && m.capabilities.display.available && m.state === 'running' && (
             <ScreenThumbnail small machine={m} onOpen={() => router.push(`/machines/${encodeURIComponent(m.name)}?tab=display`)} />
           )}
-          <Link
-            href={`/machines/${encodeURIComponent(m.name)}`}
-            title={m.name}
-            className="max-w-full shrink-0 truncate text-sky-700 hover:underline dark:text-sky-300"
-          >
+          <Link href={`/machines/${encodeURIComponent(m.name)}`} title={m.name} className="min-w-0 truncate text-sky-700 hover:underline dark:text-sky-300">
             {m.name}
           </Link>
-          {m.tags.length > 0 && (
-            <span className="flex min-w-0 gap-1 overflow-hidden">
-              {m.tags.map((t) => (
-                <button
-                  key={t}
-                  type="button"
-                  onClick={() => onTag(t)}
-                  title={`Show machines tagged ${t}`}
-                  className={`shrink-0 rounded-full bg-zinc-100 px-1.5 py-px text-[11px] font-normal text-zinc-700 hover:bg-sky-100
-                    hover:text-sky-800 dark:bg-zinc-800 dark:text-zinc-300 dark:hover:bg-sky-950 dark:hover:text-sky-200`}
-                >
-                  {t}
-                </button>
-              ))}
-            </span>
-          )}
+          {m.tags.length > 0 && <TagChips tags={m.tags} onTag={onTag} />}
         </div>
       </td>
       <td className={`py-2 ${columnClass.state}`}>

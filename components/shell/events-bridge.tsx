@@ -15,6 +15,7 @@ import { liveStats } from '@/components/overview/live-stats';
 import { bindStatsSocket } from '@/components/overview/stats-watch';
 import { FrameBatch } from '@/components/ui/next-frame';
 import { machineEventBatch } from '@/components/shell/machine-events';
+import { refetchChanged } from '@/components/shell/fresh-queries';
 
 /** Turns `/events` messages into query cache updates and toasts, so every page is live without polling. */
 export function EventsBridge() {
@@ -38,7 +39,7 @@ export function EventsBridge() {
       // What the job made (an image, an ISO) is read again: a list fetched while it ran may have landed after its events.
       if (isFinished(job.state)) {
         seen.delete(job.id);
-        void qc.invalidateQueries({ queryKey: keys.images() });
+        void refetchChanged(qc, keys.images());
       }
     });
     socket.on('job:log', ({ jobId, lines }) => {
@@ -57,14 +58,14 @@ export function EventsBridge() {
     });
     socket.on('image:update', (img) => qc.setQueryData<Image[]>(keys.images(), (list) => (list ? upsert(list, img, false) : list)));
     socket.on('image:removed', ({ id }) => qc.setQueryData<Image[]>(keys.images(), (list) => list?.filter((i) => i.id !== id)));
-    socket.on('snapshots:changed', () => void qc.invalidateQueries({ queryKey: keys.snapshots() }));
-    socket.on('node:update', () => void qc.invalidateQueries({ queryKey: keys.nodes() }));
-    socket.on('steps:changed', () => void qc.invalidateQueries({ queryKey: keys.steps() }));
+    socket.on('snapshots:changed', () => void refetchChanged(qc, keys.snapshots()));
+    socket.on('node:update', () => void refetchChanged(qc, keys.nodes()));
+    socket.on('steps:changed', () => void refetchChanged(qc, keys.steps()));
     // Connected again (by the manager after a drop, or by us after the server dropped us): we may have missed updates, so
     // refetch what is on screen. The manager's `reconnect` alone would miss the second kind.
     let connectedBefore = false;
     socket.on('connect', () => {
-      if (connectedBefore) void qc.invalidateQueries();
+      if (connectedBefore) void refetchChanged(qc, []);
       connectedBefore = true;
     });
     // Dropped by the server (the session ended or the role changed): connect again once, as

@@ -2,6 +2,7 @@ import type { QueryClient } from '@tanstack/react-query';
 import type { Machine } from '@/lib/contracts/machines';
 import { keys } from '@/lib/queries';
 import { FrameBatch } from '@/components/ui/next-frame';
+import { refetchChanged, refetchIfInFlight } from './fresh-queries';
 
 /** A machine as an event told it: its new record, or gone. */
 export type MachineChange = { id: string; machine: Machine } | { id: string; machine: null };
@@ -46,14 +47,10 @@ export function machineEventBatch(qc: QueryClient, schedule?: (fn: () => void) =
   // A fetch in flight when a change arrives may have been answered before it: its answer would
   // put the old record back with no event to follow (a page opened just before a pause kept
   // showing "running"). Such a query is fetched again; the answer in flight is dropped.
-  const refetchIfInFlight = (key: readonly unknown[]) => {
-    if (qc.getQueryState(key)?.fetchStatus !== 'fetching') return;
-    // Cancelled first: a query's first fetch is otherwise joined rather than started again.
-    void qc.cancelQueries({ queryKey: key, exact: true }).then(() => qc.refetchQueries({ queryKey: key, exact: true, type: 'active' }));
-  };
+  const again = (key: readonly unknown[]) => void refetchIfInFlight(qc, key);
   return new FrameBatch<MachineChange>((changes) => {
     qc.setQueryData<Machine[]>(keys.machines(), (list) => (list ? mergeMachines(list, changes) : list));
-    refetchIfInFlight(keys.machines());
+    again(keys.machines());
     let removed = false;
     const latest = new Map<string, MachineChange>();
     for (const c of changes) latest.set(c.id, c);
@@ -65,10 +62,10 @@ export function machineEventBatch(qc: QueryClient, schedule?: (fn: () => void) =
       // The machine page may be open under its id or its name.
       for (const key of [keys.machine(c.machine.id), keys.machine(c.machine.name)]) {
         if (qc.getQueryData(key) !== undefined) qc.setQueryData(key, c.machine);
-        refetchIfInFlight(key);
+        again(key);
       }
     }
     // What else a removal changes (counts, the machine's own query) comes from the server.
-    if (removed) void qc.invalidateQueries({ queryKey: keys.machines() });
+    if (removed) void refetchChanged(qc, keys.machines());
   }, schedule);
 }
