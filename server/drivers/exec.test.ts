@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { run, which } from './exec';
+import { firstLine, run, which } from './exec';
 
 describe('run', () => {
   it('passes arguments verbatim: no shell ever sees them', async () => {
@@ -39,5 +39,16 @@ describe('run', () => {
   it('finds executables on PATH', async () => {
     expect(await which('sh')).toMatch(/\/sh$/);
     expect(await which('no-such-tool-hangar')).toBeNull();
+  });
+});
+
+describe('firstLine', () => {
+  it("tells a failure by its first line that is not a warning (apt's W: comes before its E:), a warning when nothing else is said", () => {
+    const apt =
+      "W: Download is performed unsandboxed as root as file 'x.deb' couldn't be accessed by user '_apt'.\nE: Failed to fetch http://m/x.deb  Temporary failure resolving 'm'\n";
+    expect(firstLine(apt)).toBe("E: Failed to fetch http://m/x.deb  Temporary failure resolving 'm'");
+    expect(firstLine('\n  warning: only this\n')).toBe('warning: only this');
+    expect(firstLine('\n first \nsecond')).toBe('first');
+    expect(firstLine('  \n')).toBe('');
   });
 });

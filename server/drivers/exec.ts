@@ -191,11 +191,17 @@ export async function which(cmd: string): Promise<string | null> {
   return null;
 }
 
-export const firstLine = (s: string): string =>
-  s
+/** A tool's warning line (apt's `W:`, `warning:`, `WARN`): not what a failure is told by when another line says more. */
+const WARNING_LINE = /^(W:|warn(ing)?\b)/i;
+
+/** The first line of a tool's output that says something, a warning only when nothing else does (apt warns before its `E:`). */
+export const firstLine = (s: string): string => {
+  const lines = s
     .split('\n')
-    .find((l) => l.trim())
-    ?.trim() ?? '';
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.find((l) => !WARNING_LINE.test(l)) ?? lines[0] ?? '';
+};
 export const lastLine = (s: string): string =>
   s
     .split('\n')

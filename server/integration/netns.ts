@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { run } from '@/server/drivers/exec';
+import { ensureKernel } from '@/server/drivers/images/kernel';
+import { TEST_CACHE } from './harness';
 
 /**
  * A network namespace of a test's own for a second node (issue 21: "a second Hangar server process
@@ -9,7 +12,9 @@ import { run } from '@/server/drivers/exec';
  * QEMU SSH forwards and its port forwards listen) and its NAT network are its own, as on another
  * host. The database is reached over its unix socket (a path: any namespace of this host sees it).
  * Processes enter it with `nsenter --net` only: `ip netns exec` would remount /sys, hiding the
- * cgroup hierarchy the node's containers need.
+ * cgroup hierarchy the node's containers need. Nothing is routed further than the host's end: B
+ * reaches no mirror, so what its builds download comes from the test servers' shared cache (HANGAR_CACHE),
+ * filled beforehand (makeNodeNet).
  */
 export interface NodeNet {
   name: string;
@@ -67,5 +72,10 @@ export async function makeNodeNet(): Promise<NodeNet> {
     throw err;
   }
   if (!fs.existsSync(`/run/netns/${name}`)) throw new Error(`ip netns add made no /run/netns/${name}`);
+  // The guest kernel every busybox build takes from the cache: on a host whose cache is empty, B's own build could not fetch it.
+  await ensureKernel(path.join(TEST_CACHE, 'kernels'), () => undefined).catch(async (err: Error) => {
+    await remove();
+    throw new Error(`the guest kernel for the node's builds: ${err.message}`);
+  });
   return { name, hostIp: addr(1), nodeIp: addr(2), enter: ['nsenter', `--net=/run/netns/${name}`], remove };
 }
