@@ -45,7 +45,8 @@ describe('run', () => {
 describe('firstLine', () => {
   it("tells a failure by its first line that is not a warning (apt's W: comes before its E:), a warning when nothing else is said", () => {
     const apt =
-      "W: Download is performed unsandboxed as root as file 'x.deb' couldn't be accessed by user '_apt'.\nE: Failed to fetch http://m/x.deb  Temporary failure resolving 'm'\n";
+      "W: Download is performed unsandboxed as root as file 'x.deb' couldn't be accessed by user '_apt'.\n" +
+      "E: Failed to fetch http://m/x.deb  Temporary failure resolving 'm'\n";
     expect(firstLine(apt)).toBe("E: Failed to fetch http://m/x.deb  Temporary failure resolving 'm'");
     expect(firstLine('\n  warning: only this\n')).toBe('warning: only this');
     expect(firstLine('\n first \nsecond')).toBe('first');
