@@ -7,6 +7,7 @@ import type { MoveResult } from '@/lib/contracts/moves';
 import { Qmp } from '@/server/drivers/qemu/qmp';
 import { jobDone, serialConsole, until } from './harness';
 import { jobsThrough, layersOf, qemusUnder } from './node-files';
+import { slowLink } from './netns';
 import { moveCluster, type SharedCluster } from './shared-cluster';
 
 /**
@@ -153,11 +154,16 @@ describe('moves between nodes', () => {
     const { a, b, token } = nodes!;
     const id = (await api.machines.get('mv')).id;
     const pidA = qemusUnder(a.dataDir);
-    const job = await api.machines.move('mv', { node: 'b' });
-    // B's qemu waiting for the stream: killed as soon as it shows.
-    const victim = await until(() => qemusUnder(b.dataDir)[0], "B's receiving qemu", 120_000, 20);
-    process.kill(victim, 'SIGKILL');
-    const failed = await jobDone(api, job, 300_000);
+    const before = new Set(qemusUnder(b.dataDir));
+    // The streams to B slowed, so the kill lands before the migration is through (on a fast host it once ended first).
+    const undoSlow = await slowLink(nodes!.net, '100mbit');
+    const failed = await (async () => {
+      const job = await api.machines.move('mv', { node: 'b' });
+      // B's qemu waiting for the stream: killed as soon as it shows.
+      const victim = await until(() => qemusUnder(b.dataDir).find((p) => !before.has(p)), "B's receiving qemu", 120_000, 20);
+      process.kill(victim, 'SIGKILL');
+      return jobDone(api, job, 300_000);
+    })().finally(undoSlow);
     expect(failed.state).toBe('failed');
     expect(failed.error).toMatch(/Moving mv to node b failed: .*keeps running on node a/);
     expect(await api.machines.get('mv')).toMatchObject({ state: 'running', node: { name: 'a' } });

@@ -79,3 +79,18 @@ export async function makeNodeNet(): Promise<NodeNet> {
   });
   return { name, hostIp: addr(1), nodeIp: addr(2), enter: ['nsenter', `--net=/run/netns/${name}`], remove };
 }
+
+/**
+ * Traffic from the host to the node limited to `rate` (tc's token bucket on the host's end of the
+ * veth pair, e.g. `100mbit`): a test that must act while a stream to B is under way gets time to.
+ * Returns the undo.
+ */
+export async function slowLink(net: Pick<NodeNet, 'name'>, rate: string): Promise<() => Promise<void>> {
+  const dev = `hgh${net.name.slice('hgit-'.length)}`;
+  const tc = async (args: string[]) => {
+    const r = await run(['tc', ...args], { timeoutMs: 15_000 });
+    if (r.code !== 0) throw new Error(`tc ${args.join(' ')} failed: ${r.stderr.trim()}`);
+  };
+  await tc(['qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', rate, 'burst', '64kb', 'latency', '100ms']);
+  return () => tc(['qdisc', 'del', 'dev', dev, 'root']);
+}
