@@ -254,6 +254,8 @@ export async function tearDown(srv: RunningServer | undefined, api: ApiClient | 
 export function removeDataDir(dir: string): void {
   const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'remove-tree.mjs'), dir], { encoding: 'utf8' });
   if (r.status !== 0) console.error(`could not remove ${dir}: ${r.stderr}`);
+  // What it had to kill (a machine or standby a test left running) is told, so the file that left it can be found.
+  else if (r.stderr.trim()) console.error(r.stderr.trim());
 }
 
 /** A fresh server, an admin token and client, and the busybox image built (where most machine tests start). */
