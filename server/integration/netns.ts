@@ -28,10 +28,12 @@ export interface NodeNet {
   remove(): Promise<void>;
 }
 
-async function ip(args: string[]): Promise<void> {
-  const r = await run(['ip', ...args], { timeoutMs: 15_000 });
-  if (r.code !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr.trim()}`);
+/** A network tool's command (ip, tc), its failure an error naming it. */
+async function must(argv: string[]): Promise<void> {
+  const r = await run(argv, { timeoutMs: 15_000 });
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr.trim()}`);
 }
+const ip = (args: string[]) => must(['ip', ...args]);
 
 /** A /30 no interface of this host uses yet. */
 async function freeSubnet(): Promise<number> {
@@ -87,10 +89,7 @@ export async function makeNodeNet(): Promise<NodeNet> {
  */
 export async function slowLink(net: Pick<NodeNet, 'name'>, rate: string): Promise<() => Promise<void>> {
   const dev = `hgh${net.name.slice('hgit-'.length)}`;
-  const tc = async (args: string[]) => {
-    const r = await run(['tc', ...args], { timeoutMs: 15_000 });
-    if (r.code !== 0) throw new Error(`tc ${args.join(' ')} failed: ${r.stderr.trim()}`);
-  };
+  const tc = (args: string[]) => must(['tc', ...args]);
   await tc(['qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', rate, 'burst', '64kb', 'latency', '100ms']);
   return () => tc(['qdisc', 'del', 'dev', dev, 'root']);
 }

@@ -77,6 +77,15 @@ function sink(id: string, autoAck = true) {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** A host-shell session holding output above `holdAbove` unacknowledged characters, with one interactive viewer that acks by hand. */
+function behindViewer(holdAbove: number) {
+  const src = new FakeSource();
+  const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 10_000, holdAbove });
+  const slow = sink('slow', false);
+  s.attach(slow, 'interactive');
+  return { src, slow };
+}
+
 describe('ConsoleSession', () => {
   it('sends output to every viewer and replays scrollback to late ones', async () => {
     const src = new FakeSource();
@@ -124,10 +133,7 @@ describe('ConsoleSession', () => {
     // The hold's own timer (HOLD_MAX_MS) is faked: on a loaded host the turns between emits can take longer than it.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const src = new FakeSource();
-      const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 10_000, holdAbove: 100 });
-      const slow = sink('slow', false);
-      s.attach(slow, 'interactive');
+      const { src, slow } = behindViewer(100);
       src.emit('a'.repeat(150));
       await tick();
       expect(slow.got.map((g) => g.data.length)).toEqual([150]);
@@ -152,10 +158,7 @@ describe('ConsoleSession', () => {
   it('holds output for a viewer that is behind no longer than a moment', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const src = new FakeSource();
-      const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 10_000, holdAbove: 10 });
-      const slow = sink('slow', false);
-      s.attach(slow, 'interactive');
+      const { src, slow } = behindViewer(10);
       src.emit('x'.repeat(20));
       await tick();
       src.emit('y');
