@@ -87,6 +87,27 @@ describe('HotPool on the fake driver', () => {
     expect(fs.readdirSync(path.join(t.dataDir, 'standby'))).toEqual([]);
   });
 
+  it('a stop ends the ready standbys at once, without waiting for one still starting', async () => {
+    const s = await liveSnapshot();
+    await t.core.settings.update({ hotStandbys: 1 });
+    await t.core.snapshots.setHot(s.id, true);
+    await pool().kick();
+    expect(fake().standbys.size).toBe(1);
+    let release = () => {};
+    fake().standbyGate = new Promise<void>((r) => (release = r));
+    await t.core.settings.update({ hotStandbys: 2 });
+    void pool().kick();
+    await expect.poll(() => fake().callsOf('standby').length).toBe(2);
+    const stopped = pool().stop();
+    // The ready one is gone while the second is still held in its start.
+    await expect.poll(() => fake().standbys.size).toBe(0);
+    expect((await t.core.snapshots.get(s.id)).pool).toMatchObject({ ready: 0, starting: 1 });
+    release();
+    await stopped;
+    expect(fake().standbys.size).toBe(0);
+    expect(fs.readdirSync(path.join(t.dataDir, 'standby'))).toEqual([]);
+  });
+
   it('a start-up ends the standbys a previous run left (their manifests); a container snapshot cannot be hot', async () => {
     const s = await liveSnapshot();
     await t.core.snapshots.setHot(s.id, true);

@@ -49,11 +49,14 @@ export class FakeDriver implements MachineDriver {
   /** Held by start() until released (a test can watch a machine while it starts). */
   startGate: Promise<void> | null = null;
   ready = true;
+  /** Held by hotStandby.prepare() until released (a test can stop the pool while a standby starts). */
+  standbyGate: Promise<void> | null = null;
   /** Standbys started ahead for hot snapshots, not yet taken by a fork or destroyed. */
   readonly standbys = new Set<string>();
   readonly hotStandby: HotStandbyOps = {
     prepare: async (snap, m) => {
       this.record('standby', m, { from: snap.dir });
+      if (this.standbyGate) await this.standbyGate;
       const [runtime] = await this.branch(snap, [m], 'fork');
       this.standbys.add(m.id);
       return { ...runtime, pid: 4242, standby: true };
