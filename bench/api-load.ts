@@ -111,6 +111,21 @@ export async function run() {
         () => !probing,
       ),
     ]);
+    // The same through undici: a lighter client, so the server answers several times more lists a second.
+    const leanList = leanClient(srv.url, auth);
+    const probe2 = await echoProbe(srv.url, token);
+    let probing2 = true;
+    const [underLean, duringLean] = await Promise.all([
+      probe2.go().finally(() => (probing2 = false)),
+      load(
+        0,
+        CONCURRENCY,
+        () => leanList.get('/api/machines'),
+        undefined,
+        () => !probing2,
+      ),
+    ]);
+    await leanList.close();
 
     // Pages of 50: the cursors of every page, then pages picked at random.
     const cursors: (string | null)[] = [null];
@@ -150,7 +165,17 @@ export async function run() {
       machines: MACHINES,
       concurrency: CONCURRENCY,
       requests: REQUESTS,
-      failed: list.failed + plain.failed + one.failed + login.failed + pages.failed + notModified.failed + during.failed + pagesLean.failed + oneLean.failed,
+      failed:
+        list.failed +
+        plain.failed +
+        one.failed +
+        login.failed +
+        pages.failed +
+        notModified.failed +
+        during.failed +
+        duringLean.failed +
+        pagesLean.failed +
+        oneLean.failed,
       one_machine_rps: one.rps,
       one_machine_p99_ms: one.p99_ms,
       login_rps: login.rps,
@@ -175,12 +200,16 @@ export async function run() {
       echo_p50_under_load_ms: underLoad.p50_ms,
       echo_max_under_load_ms: underLoad.max_ms,
       list_rps_during_echo: during.rps,
+      echo_p99_under_load_ms_undici: underLean.p99_ms,
+      echo_p50_under_load_ms_undici: underLean.p50_ms,
+      echo_max_under_load_ms_undici: underLean.max_ms,
+      list_rps_during_echo_undici: duringLean.rps,
       note:
         'GET /api/machines (all 1,000, admin token, gzip; identity: uncompressed) with 200 requests in flight; page: ?limit=50 at a random cursor, 200 in ' +
         'flight; one_machine: GET /api/machines/NAME, 200 in flight; list_304: If-None-Match with the current ETag, 10 in flight; ' +
         'echo: one character typed into the host shell console (raw pty, dd) and timed until it comes back, from a process of ' +
-        'its own, 300 samples 10 ms apart, idle and while the whole list is fetched 200 at a time; login: POST /api/auth/login ' +
-        '(scrypt) 10 at a time. Client and server share the 2 cores. *_undici: the same pages and machine through undici.request ' +
+        'its own, 300 samples 10 ms apart, idle and while the whole list is fetched 200 at a time (by fetch, and by undici: *_undici); ' +
+        'login: POST /api/auth/login (scrypt) 10 at a time. Client and server share the 2 cores. *_undici: the same pages and machine through undici.request ' +
         '(a lighter client than fetch; gzip bodies inflated).',
     };
   } finally {

@@ -15,6 +15,7 @@ import { isSsoPath, serveSso } from './transport/sso';
 import { plainHttpRefusal, isTrustedPeer } from './transport/listener';
 import { isTunnelUpgrade, sshTunnels } from './transport/ssh-tunnel';
 import { displayBridges, isDisplayUpgrade } from './transport/display-bridge';
+import { TurnSlicer } from './transport/turn-slicer';
 
 export interface UiHandler {
   request: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
@@ -73,7 +74,8 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
   // A year, as browsers' preload lists ask; only ever sent over HTTPS (a browser ignores it on HTTP anyway).
   if (opts.tls) headers.push(['Strict-Transport-Security', 'max-age=31536000']);
   const proxies = opts.trustedProxies ?? [];
-  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const slicer = new TurnSlicer();
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (proxies.length && !isTrustedPeer(req.socket.remoteAddress, proxies)) {
       const body = JSON.stringify({
         error: { code: 'forbidden', message: 'This Hangar serves plain HTTP only to its trusted TLS proxy: connect through the proxy.' },
@@ -90,6 +92,8 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
       .writeHead(404, { 'Content-Type': 'application/json' })
       .end(JSON.stringify({ error: { code: 'not_found', message: 'The web UI is not served by this process (--no-ui).' } }));
   };
+  // A burst of requests is spread over the loop's turns: consoles and events are served between them.
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => slicer.run(() => handle(req, res));
   const server: http.Server = opts.tls
     ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ALPNProtocols: ['http/1.1'] }, handler)
     : http.createServer(handler);
