@@ -95,12 +95,37 @@ describe('ConsoleSession', () => {
     src.emit('hello ');
     src.emit('world');
     await tick();
-    expect(a.got).toEqual([{ offset: 11, data: 'hello world' }]);
+    expect(a.got).toEqual([
+      { offset: 6, data: 'hello ' },
+      { offset: 11, data: 'world' },
+    ]);
     const b = sink('b');
     expect(s.attach(b, 'readonly')).toEqual({ replay: 'hello world', offset: 11, truncated: false });
     expect(a.count).toBe(2);
     const c = sink('c');
     expect(s.attach(c, 'readonly', 6).replay).toBe('world');
+  });
+
+  it('sends an echo at once; more output read in the same turn goes out at its end, as one message', async () => {
+    const src = new FakeSource();
+    const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 10_000 });
+    const a = sink('a');
+    s.attach(a, 'interactive');
+    src.emit('l');
+    expect(a.got).toEqual([{ offset: 1, data: 'l' }]);
+    src.emit('s');
+    src.emit('\r\n');
+    expect(a.got).toHaveLength(1);
+    await tick();
+    expect(a.got.slice(1)).toEqual([{ offset: 4, data: 's\r\n' }]);
+    // Next turn: an echo again goes at once; a big read (a flood's) waits for the turn's end.
+    src.emit('x');
+    expect(a.got).toHaveLength(3);
+    await tick();
+    src.emit('y'.repeat(100));
+    expect(a.got).toHaveLength(3);
+    await tick();
+    expect(a.got.at(-1)).toEqual({ offset: 105, data: 'y'.repeat(100) });
   });
 
   it('drops input and resizes from read-only viewers', () => {

@@ -53,6 +53,8 @@ export interface SessionOptions {
 }
 
 const BATCH_MAX = 262144;
+/** Output this short, read while nothing is waiting to go out, is sent at once: an echo. */
+const ECHO_MAX = 64;
 /** The longest output is held for a viewer that is behind. */
 const HOLD_MAX_MS = 25;
 
@@ -66,6 +68,8 @@ export class ConsoleSession {
   private readonly viewers = new Map<string, Viewer>();
   private pending = '';
   private flushScheduled = false;
+  /** Output was sent at once in this turn of the loop (see onData). */
+  private sentThisTurn = false;
   private holdTimer: NodeJS.Timeout | null = null;
   private paused = false;
   private stallTimer: NodeJS.Timeout | null = null;
@@ -227,7 +231,14 @@ export class ConsoleSession {
   private onData(data: string): void {
     this.pending += data;
     if (this.pending.length >= BATCH_MAX) this.flush();
-    else this.scheduleFlush();
+    else if (this.pending.length <= ECHO_MAX && !this.flushScheduled && !this.sentThisTurn && !this.behind()) {
+      // A keystroke's echo goes out now, not at the end of the turn: under load the turn's end
+      // waits for the HTTP requests queued ahead of it (TurnSlicer), 4-7 ms at p99 when measured.
+      // What else is read in this turn is gathered as below.
+      this.sentThisTurn = true;
+      setImmediate(() => (this.sentThisTurn = false));
+      this.flush();
+    } else this.scheduleFlush();
   }
 
   private scheduleFlush(): void {
