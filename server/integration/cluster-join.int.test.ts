@@ -6,7 +6,20 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import type { ClusterNode } from '@/lib/contracts/nodes';
 import { io, type Socket } from 'socket.io-client';
-import { adminToken, client, connected, jobDone, loginCookie, removeDataDir, type RunningServer, serialConsole, socket, startServer, until } from './harness';
+import {
+  adminToken,
+  client,
+  connected,
+  destroyAll,
+  jobDone,
+  loginCookie,
+  removeDataDir,
+  type RunningServer,
+  serialConsole,
+  socket,
+  startServer,
+  until,
+} from './harness';
 import { adminSql } from './postgres';
 import { importBusyboxRootfs } from './busybox-tree';
 import { makeNodeNet, type NodeNet } from './netns';
@@ -61,10 +74,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // A test that failed midway leaves no machine running past the run: containers outlive their server (a CI run's ct-b did).
-  if (a)
-    await (async () => {
-      for (const m of (await api.machines.list()).items) await jobDone(api, await api.machines.destroy(m.id), 120_000);
-    })().catch((err: Error) => console.error(`cluster-join: destroying what is left: ${err.message}`));
+  if (a) {
+    const failed = await destroyAll(api).catch((err: Error) => [err.message]);
+    if (failed.length) console.error(`cluster-join: destroying what is left: ${failed.join('; ')}`);
+  }
   await b?.stop();
   await a?.stop();
   for (const s of [a, b]) if (s && !process.env.HANGAR_KEEP_TEST_DATA) removeDataDir(s.dataDir);

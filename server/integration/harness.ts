@@ -242,12 +242,28 @@ export function statsWhere(
  */
 export async function tearDown(srv: RunningServer | undefined, api: ApiClient | undefined, sockets: Socket[] = []): Promise<void> {
   for (const s of sockets) s.disconnect();
-  if (api)
-    for (const m of (await api.machines.list().catch(() => ({ items: [] }))).items) await jobDone(api, await api.machines.destroy(m.id)).catch(() => undefined);
+  if (api) await destroyAll(api).catch(() => undefined);
   await srv?.stop();
   // A data dir holds about a gigabyte (images, containers-storage with its overlay mount): a
   // full integration run would fill /tmp if each were left behind.
   if (srv?.owned && !process.env.HANGAR_KEEP_TEST_DATA) removeDataDir(srv.dataDir);
+}
+
+/**
+ * Every machine the server lists destroyed, one after another, each job awaited. A failed destroy
+ * does not stop the others: what failed is returned. One already gone (404) is not a failure.
+ */
+export async function destroyAll(api: ApiClient, timeoutMs = 120_000): Promise<string[]> {
+  const failed: string[] = [];
+  for (const m of (await api.machines.list()).items) {
+    try {
+      const j = await jobDone(api, await api.machines.destroy(m.id), timeoutMs);
+      if (j.state !== 'succeeded') failed.push(`${m.name}: ${j.error}`);
+    } catch (err) {
+      if ((err as { status?: number }).status !== 404) failed.push(`${m.name}: ${(err as Error).message}`);
+    }
+  }
+  return failed;
 }
 
 /** Deletes a test data dir with whatever is mounted beneath it (scripts/remove-tree.mjs). */
