@@ -99,32 +99,16 @@ export async function run() {
     });
     if (!settings.ok) throw new Error(`settings: ${settings.status}`);
     const idle = await (await echoProbe(srv.url, token)).go();
-    const probe = await echoProbe(srv.url, token);
-    let probing = true;
-    const [underLoad, during] = await Promise.all([
-      probe.go().finally(() => (probing = false)),
-      load(
-        0,
-        CONCURRENCY,
-        () => get('/api/machines'),
-        undefined,
-        () => !probing,
-      ),
-    ]);
+    /** The echo probe's figures while `one` is asked CONCURRENCY at a time, and that load's. */
+    const echoUnder = async (one: () => Promise<Response>) => {
+      const probe = await echoProbe(srv.url, token);
+      let probing = true;
+      return Promise.all([probe.go().finally(() => (probing = false)), load(0, CONCURRENCY, one, undefined, () => !probing)]);
+    };
+    const [underLoad, during] = await echoUnder(() => get('/api/machines'));
     // The same through undici: a lighter client, so the server answers several times more lists a second.
     const leanList = leanClient(srv.url, auth);
-    const probe2 = await echoProbe(srv.url, token);
-    let probing2 = true;
-    const [underLean, duringLean] = await Promise.all([
-      probe2.go().finally(() => (probing2 = false)),
-      load(
-        0,
-        CONCURRENCY,
-        () => leanList.get('/api/machines'),
-        undefined,
-        () => !probing2,
-      ),
-    ]);
+    const [underLean, duringLean] = await echoUnder(() => leanList.get('/api/machines'));
     await leanList.close();
 
     // Pages of 50: the cursors of every page, then pages picked at random.
