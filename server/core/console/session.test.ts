@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ConsoleSession, type ViewerSink } from './session';
+import { ConsoleSession, type SessionOptions, type ViewerSink } from './session';
 import type { ConsoleSource } from '@/server/drivers/types';
 
 class FakeSource implements ConsoleSource {
@@ -77,10 +77,16 @@ function sink(id: string, autoAck = true) {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** A host-shell session on a fake source; scrollback 1,000 characters unless `opts` say otherwise. */
+function shellSession(opts: Partial<SessionOptions> = {}) {
+  const src = new FakeSource();
+  const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000, ...opts });
+  return { src, s };
+}
+
 /** A host-shell session holding output above `holdAbove` unacknowledged characters, with one interactive viewer that acks by hand. */
 function behindViewer(holdAbove: number) {
-  const src = new FakeSource();
-  const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 10_000, holdAbove });
+  const { src, s } = shellSession({ scrollbackChars: 10_000, holdAbove });
   const slow = sink('slow', false);
   s.attach(slow, 'interactive');
   return { src, slow };
@@ -88,8 +94,7 @@ function behindViewer(holdAbove: number) {
 
 describe('ConsoleSession', () => {
   it('sends output to every viewer and replays scrollback to late ones', async () => {
-    const src = new FakeSource();
-    const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000 });
+    const { src, s } = shellSession();
     const a = sink('a');
     s.attach(a, 'interactive');
     src.emit('hello ');
@@ -107,8 +112,7 @@ describe('ConsoleSession', () => {
   });
 
   it('sends an echo at once; more output read in the same turn goes out at its end, as one message', async () => {
-    const src = new FakeSource();
-    const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 10_000 });
+    const { src, s } = shellSession({ scrollbackChars: 10_000 });
     const a = sink('a');
     s.attach(a, 'interactive');
     src.emit('l');
@@ -129,8 +133,7 @@ describe('ConsoleSession', () => {
   });
 
   it('drops input and resizes from read-only viewers', () => {
-    const src = new FakeSource();
-    const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000 });
+    const { src, s } = shellSession();
     s.attach(sink('ro'), 'readonly');
     s.attach(sink('rw'), 'interactive');
     expect(s.input('ro', 'rm -rf /\n')).toBe(false);
@@ -143,8 +146,7 @@ describe('ConsoleSession', () => {
   });
 
   it('pauses the source while a viewer is behind and resumes when it catches up', async () => {
-    const src = new FakeSource();
-    const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000, highWater: 100, lowWater: 20 });
+    const { src, s } = shellSession({ highWater: 100, lowWater: 20 });
     const slow = sink('slow', false);
     s.attach(slow, 'interactive');
     src.emit('x'.repeat(150));
@@ -199,8 +201,7 @@ describe('ConsoleSession', () => {
   it('disconnects a viewer that stops reading, so others are not held forever', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     try {
-      const src = new FakeSource();
-      const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000, highWater: 100, lowWater: 20, stallMs: 1000 });
+      const { src, s } = shellSession({ highWater: 100, lowWater: 20, stallMs: 1000 });
       const stuck = sink('stuck', false);
       const fine = sink('fine');
       s.attach(stuck, 'readonly');
@@ -218,8 +219,7 @@ describe('ConsoleSession', () => {
   });
 
   it('tells viewers when the process exits, and closes the source on close', async () => {
-    const src = new FakeSource();
-    const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000 });
+    const { src, s } = shellSession();
     const a = sink('a');
     s.attach(a, 'interactive');
     src.emit('bye');
@@ -239,8 +239,7 @@ describe('ConsoleSession', () => {
   it('a stopped machine closes its console only after the exit code has come (or the grace ends)', () => {
     vi.useFakeTimers();
     try {
-      const src = new FakeSource();
-      const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000 });
+      const { src, s } = shellSession();
       const a = sink('a');
       s.attach(a, 'interactive');
       s.closeAfterExit('The machine stopped.', 8000);
@@ -262,8 +261,7 @@ describe('ConsoleSession', () => {
   });
 
   it('shows who watches, and lets the keyboard be taken, handed over and freed', () => {
-    const src = new FakeSource();
-    const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000 });
+    const { src, s } = shellSession();
     const ann = sink('ann');
     const bob = sink('bob');
     const eve = sink('eve');
@@ -297,8 +295,7 @@ describe('ConsoleSession', () => {
   });
 
   it('writes output to a recorder until the session ends', async () => {
-    const src = new FakeSource();
-    const s = new ConsoleSession('sess1234', { kind: 'host-shell' }, 'u', src, { scrollbackChars: 1000 });
+    const { src, s } = shellSession();
     const rec = {
       out: [] as string[],
       sizes: [] as number[][],
