@@ -43,7 +43,12 @@ interface Viewer {
 
 export interface SessionOptions {
   scrollbackChars: number;
-  /** Pause the source while any viewer has more than this unacknowledged. */
+  /**
+   * Pause the source while any viewer has more than this unacknowledged. A browser acks a message
+   * once xterm has parsed it, a frame or more later: 2 MB keeps its pipe full at the ~8 MB/s a
+   * page draws (1 MB let it run dry, 0.72-0.77x a Node client's rate against 0.85-0.89x), and is
+   * a quarter second of output still to come after a Ctrl+C in a flood.
+   */
   highWater?: number;
   lowWater?: number;
   /** A viewer that acknowledges nothing for this long while the source is paused is dropped. */
@@ -95,8 +100,8 @@ export class ConsoleSession {
     opts: SessionOptions,
   ) {
     this.ring = new RingBuffer(opts.scrollbackChars);
-    this.high = opts.highWater ?? 1024 * 1024;
-    this.low = opts.lowWater ?? 256 * 1024;
+    this.high = opts.highWater ?? 2 * 1024 * 1024;
+    this.low = opts.lowWater ?? 512 * 1024;
     this.stallMs = opts.stallMs ?? 30_000;
     this.holdAbove = opts.holdAbove ?? 64 * 1024;
     source.onData((d) => this.onData(d));
