@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { firstLine, run } from '../exec';
+import { lastLine, run } from '../exec';
 
 /** What a machine's cloud-init seed says: who it is, who may log in, and the user's own cloud-config. */
 export interface SeedSpec {
@@ -41,6 +41,25 @@ export function seedUserData(s: SeedSpec): string {
 
 export const seedMetaData = (s: SeedSpec): string => `instance-id: ${s.instanceId}\nlocal-hostname: ${s.hostname}\n`;
 
+/**
+ * What xorriso said when it failed: its own event lines (`xorriso : FAILURE : ...`, `SORRY`, a
+ * crash's `UNIX-SIGNAL`), not the banner it prints first even with -quiet.
+ */
+export function xorrisoComplaint(stderr: string): string {
+  const said = stderr.split('\n').filter((l) => /^(xorriso|libisofs|libburn) *: *(FATAL|FAILURE|SORRY|ABORT)\b|^UNIX-SIGNAL:/.test(l.trim()));
+  return said.length ? said.map((l) => l.trim()).join('; ') : lastLine(stderr);
+}
+
+/** xorriso died on a signal (it catches it, says UNIX-SIGNAL and exits 1). */
+export const xorrisoCrashed = (stderr: string): boolean => /^UNIX-SIGNAL:/m.test(stderr);
+
+/**
+ * xorriso 1.5.4 (Debian 12's) now and then dies of a SIGSEGV while writing even this two-file
+ * volume: seen once in a CI run (a machine's create failed), and once in 450 runs by hand on a
+ * busy host. The same command again succeeds: a crash is tried again, twice at most.
+ */
+const XORRISO_TRIES = 3;
+
 /** Write the seed ISO (xorriso, as genisoimage would: Joliet and Rock Ridge names). */
 export async function writeSeed(dir: string, s: SeedSpec): Promise<string> {
   const src = path.join(dir, '.seed');
@@ -51,10 +70,13 @@ export async function writeSeed(dir: string, s: SeedSpec): Promise<string> {
     fs.writeFileSync(path.join(src, 'user-data'), seedUserData(s));
     const out = seedOf(dir);
     // Written beside it and renamed: a running qemu keeps the seed it opened, the next boot reads the new one.
-    const r = await run(['xorriso', '-as', 'mkisofs', '-quiet', '-V', 'cidata', '-J', '-r', '-o', `${out}.new`, src], { timeoutMs: 60_000 });
-    if (r.code !== 0) {
+    const argv = ['xorriso', '-as', 'mkisofs', '-quiet', '-V', 'cidata', '-J', '-r', '-o', `${out}.new`, src];
+    for (let tries = 1; ; tries++) {
+      const r = await run(argv, { timeoutMs: 60_000 });
+      if (r.code === 0) break;
       fs.rmSync(`${out}.new`, { force: true });
-      throw new Error(`xorriso failed to write the cloud-init seed: ${firstLine(r.stderr)}`);
+      if (tries < XORRISO_TRIES && xorrisoCrashed(r.stderr)) continue;
+      throw new Error(`xorriso failed to write the cloud-init seed: ${xorrisoComplaint(r.stderr) || `exit ${r.code ?? r.signal}`}`);
     }
     fs.renameSync(`${out}.new`, out);
     return out;
