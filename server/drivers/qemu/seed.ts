@@ -76,7 +76,8 @@ export async function writeSeed(dir: string, s: SeedSpec): Promise<string> {
       if (r.code === 0) break;
       fs.rmSync(`${out}.new`, { force: true });
       if (tries < XORRISO_TRIES && xorrisoCrashed(r.stderr)) continue;
-      throw new Error(`xorriso failed to write the cloud-init seed: ${xorrisoComplaint(r.stderr) || `exit ${r.code ?? r.signal}`}`);
+      const why = r.timedOut ? 'it took over 60 s' : xorrisoComplaint(r.stderr) || `exit ${r.code ?? r.signal}`;
+      throw new Error(`xorriso failed to write the cloud-init seed: ${why}`);
     }
     fs.renameSync(`${out}.new`, out);
     return out;
