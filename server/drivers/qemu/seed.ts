@@ -51,7 +51,7 @@ export function xorrisoComplaint(stderr: string): string {
 }
 
 /** xorriso died on a signal (it catches it, says UNIX-SIGNAL and exits 1). */
-export const xorrisoCrashed = (stderr: string): boolean => /^UNIX-SIGNAL:/m.test(stderr);
+const xorrisoCrashed = (stderr: string): boolean => /^UNIX-SIGNAL:/m.test(stderr);
 
 /**
  * xorriso 1.5.4 (Debian 12's) now and then dies of a SIGSEGV while writing even this two-file
