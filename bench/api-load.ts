@@ -4,7 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
 import { ADMIN_PASSWORD, adminToken, startServer } from '@/server/integration/harness';
-import { echoProbe } from './echo-probe-client';
+import { bareConsole, echoProbe } from './echo-probe-client';
 import { seededDataDir } from './seed';
 import { percentile, round } from './stats';
 
@@ -100,15 +100,20 @@ export async function run() {
     if (!settings.ok) throw new Error(`settings: ${settings.status}`);
     const idle = await (await echoProbe(srv.url, token)).go();
     /** The echo probe's figures while `one` is asked CONCURRENCY at a time, and that load's. */
-    const echoUnder = async (one: () => Promise<Response>) => {
-      const probe = await echoProbe(srv.url, token);
+    const echoUnder = async (url: string, one: () => Promise<Response>) => {
+      const probe = await echoProbe(url, token);
       let probing = true;
       return Promise.all([probe.go().finally(() => (probing = false)), load(0, CONCURRENCY, one, undefined, () => !probing)]);
     };
-    const [underLoad, during] = await echoUnder(() => get('/api/machines'));
+    const [underLoad, during] = await echoUnder(srv.url, () => get('/api/machines'));
     // The same through undici: a lighter client, so the server answers several times more lists a second.
     const leanList = leanClient(srv.url, auth);
-    const [underLean, duringLean] = await echoUnder(() => leanList.get('/api/machines'));
+    const [underLean, duringLean] = await echoUnder(srv.url, () => leanList.get('/api/machines'));
+    // The floor: a bare console in a process of its own, its echo under the same two loads on Hangar.
+    const bare = await bareConsole();
+    const [floor] = await echoUnder(bare.url, () => get('/api/machines'));
+    const [floorLean] = await echoUnder(bare.url, () => leanList.get('/api/machines'));
+    bare.stop();
     await leanList.close();
 
     // Pages of 50: the cursors of every page, then pages picked at random.
@@ -188,11 +193,17 @@ export async function run() {
       echo_p50_under_load_ms_undici: underLean.p50_ms,
       echo_max_under_load_ms_undici: underLean.max_ms,
       list_rps_during_echo_undici: duringLean.rps,
+      echo_floor_p99_under_load_ms: floor.p99_ms,
+      echo_floor_p99_under_load_ms_undici: floorLean.p99_ms,
+      echo_under_load_vs_floor_p99: round(underLoad.p99_ms / floor.p99_ms, 2),
+      echo_under_load_vs_floor_p99_undici: round(underLean.p99_ms / floorLean.p99_ms, 2),
       note:
         'GET /api/machines (all 1,000, admin token, gzip; identity: uncompressed) with 200 requests in flight; page: ?limit=50 at a random cursor, 200 in ' +
         'flight; one_machine: GET /api/machines/NAME, 200 in flight; list_304: If-None-Match with the current ETag, 10 in flight; ' +
         'echo: one character typed into the host shell console (raw pty, dd) and timed until it comes back, from a process of ' +
         'its own, 300 samples 10 ms apart, idle and while the whole list is fetched 200 at a time (by fetch, and by undici: *_undici); ' +
+        'echo_floor: the same probe and loads against a bare console (bench/bare-console.ts: socket.io and a pty, nothing else) ' +
+        'in a process of its own, what any console gets on this host under that load; ' +
         'login: POST /api/auth/login (scrypt) 10 at a time. Client and server share the 2 cores. *_undici: the same pages and machine through undici.request ' +
         '(a lighter client than fetch; gzip bodies inflated).',
     };

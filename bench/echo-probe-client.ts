@@ -21,3 +21,16 @@ export async function echoProbe(url: string, token: string, env: Record<string, 
     },
   };
 }
+
+/** The bare console (bare-console.ts) in a process of its own: resolves once it listens. */
+export async function bareConsole() {
+  const tsx = path.join(projectRoot(), 'node_modules', '.bin', 'tsx');
+  const p = spawn(tsx, [path.join(projectRoot(), 'bench', 'bare-console.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    readline.createInterface({ input: p.stdout! }).once('line', resolve);
+    p.once('exit', (c) => reject(new Error(`bare console exited ${c}`)));
+  });
+  const port = /^listening (\d+)$/.exec(line)?.[1];
+  if (!port) throw new Error(`bare console: ${line}`);
+  return { url: `http://127.0.0.1:${port}`, stop: () => p.kill('SIGTERM') };
+}
