@@ -232,7 +232,11 @@ export class QemuDriver implements MachineDriver {
   }
 
   openConsole(m: MachineSpec): ConsoleSource {
-    return logConsole(machineFiles(m.dir), () => this.isRunning(m));
+    // The console of this process, not of whichever runs: a restore replaces the process within one
+    // of logConsole's polls (250 ms) at times, and a console asking only "is one running" read on as
+    // if nothing had ended, its viewers left waiting for the closed session's grace (8 s).
+    const pid = pidOf(m);
+    return logConsole(machineFiles(m.dir), () => pid !== null && pidOf(m) === pid);
   }
 
   /** Over SSH where the image has sshd, else through the guest agent on ttyS1. */
