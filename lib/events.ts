@@ -41,6 +41,8 @@ export interface ConsoleServerToClient {
   exit: (msg: ConsoleExit) => void;
   viewers: (msg: ConsoleViewers) => void;
   closed: (msg: { sessionId: string; reason: string }) => void;
+  /** The machine whose serial console this session was refused (not running) runs now: attach again. */
+  retry: (msg: { sessionId: string }) => void;
 }
 
 /** Client -> server messages on `/console`; every payload is parsed with the zod schemas in contracts/console.ts. */

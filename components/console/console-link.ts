@@ -7,8 +7,14 @@ import type { PresenceState } from '@/components/console/console-presence';
 import { InputGate } from '@/components/console/input-gate';
 import { OutputWriter } from '@/components/console/output-writer';
 
-/** How soon a machine's serial console is asked for again after the machine refused it (not running yet). */
+/**
+ * How soon a machine's serial console is asked for again after the machine refused it (not running
+ * yet). The server says `retry` the moment the machine runs; this is for when it cannot (a machine
+ * on another node, a refusal for another reason).
+ */
 const SERIAL_RETRY_MS = 1500;
+/** How soon a serial console closed by the server (its machine went down or came back) is attached again. */
+const REATTACH_MS = 250;
 
 export type ConsoleStatus = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'error';
 export type ConsoleSocket = Socket<ConsoleServerToClient, ConsoleClientToServer>;
@@ -104,6 +110,8 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
     if (msg.sessionId !== sessionId) return;
     write(msg.offset, msg.data, ack);
   });
+  // The machine that refused us runs now (see SERIAL_RETRY_MS).
+  socket.on('retry', (m) => m.sessionId === sessionId && serial && !closed && refusedWith !== null && attach());
   socket.on('exit', (m) => m.sessionId === sessionId && o.status('exited'));
   socket.on('viewers', (m) => m.sessionId === sessionId && o.presence({ viewers: m.viewers, keyboard: m.keyboard, you: m.you }));
   socket.on('closed', (m) => {
@@ -115,7 +123,7 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
       offset = undefined;
       out.drop();
       term.reset();
-      setTimeout(() => !closed && attach(), 1500);
+      setTimeout(() => !closed && attach(), REATTACH_MS);
       return;
     }
     o.status('error', m.reason);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { ApiClient } from '@/lib/api-client';
-import type { KeyboardReply } from '@/lib/contracts/console';
+import type { AttachReply, KeyboardReply } from '@/lib/contracts/console';
 import { adminToken, client, jobDone, serialConsole, startServer, until, type RunningServer, tearDown } from './harness';
 
 /**
@@ -94,6 +94,31 @@ describe('console sessions', () => {
     expect(fs.readdirSync(path.join(srv.dataDir, 'recordings', machineId))).toEqual([]);
     c2.s.disconnect();
   }, 180_000);
+
+  it('a serial console refused while its machine is stopped is told to attach again when it runs, and then attaches', async () => {
+    if ((await api.machines.get('rec-a')).state !== 'stopped')
+      expect((await jobDone(api, await api.machines.act('rec-a', 'stop', { force: true }))).error).toBeNull();
+    const c = await serialConsole(srv.url, token, machineId, 'wait-session', sockets);
+    expect(c.reply).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    const retries: string[] = [];
+    c.s.on('retry', (m: { sessionId: string }) => retries.push(m.sessionId));
+    // Another session of the socket that stopped waiting (detached) is not told.
+    const other = await new Promise<AttachReply>((r) =>
+      c.s.emit('attach', { sessionId: 'gave-up', target: { kind: 'machine', machineId, channel: 'serial' } }, r),
+    );
+    expect(other).toMatchObject({ ok: false });
+    c.s.emit('detach', { sessionId: 'gave-up' });
+    expect((await jobDone(api, await api.machines.act('rec-a', 'start'))).error).toBeNull();
+    await until(() => retries.length > 0, 'the retry');
+    expect(retries).toEqual(['wait-session']);
+    const again = await new Promise<AttachReply>((r) =>
+      c.s.emit('attach', { sessionId: 'wait-session', target: { kind: 'machine', machineId, channel: 'serial' } }, r),
+    );
+    expect(again).toMatchObject({ ok: true });
+    // The machine's boot, from its start: in the replay, or still to come.
+    await until(() => `${again.ok ? again.replay : ''}${c.text()}`.includes('hangar-ready'), 'the booted console');
+    c.s.disconnect();
+  }, 120_000);
 
   it('shows who watches, and the keyboard is taken, handed over and freed; the server drops the keys of those without it', async () => {
     const m = await api.machines.get('rec-a');

@@ -46,6 +46,7 @@ interface Browser {
   emit(ev: 'exit', msg: ConsoleExit): void;
   emit(ev: 'viewers', msg: ConsoleViewers): void;
   emit(ev: 'closed', msg: { sessionId: string; reason: string }): void;
+  emit(ev: 'retry', msg: { sessionId: string }): void;
 }
 
 /** One connection to one node, for one browser socket: its sessions there go through it. */
@@ -168,6 +169,8 @@ export class ConsoleRelays {
     socket.on('output', (msg: ConsoleOutput, ack: () => void) => (mine(msg.sessionId) ? this.browser.emit('output', msg, ack) : ack()));
     socket.on('exit', (msg: ConsoleExit) => mine(msg.sessionId) && this.browser.emit('exit', msg));
     socket.on('viewers', (msg: ConsoleViewers) => mine(msg.sessionId) && this.browser.emit('viewers', msg));
+    // A session the node refused (its machine not running) is attached nowhere: the node says when to try again.
+    socket.on('retry', (msg: { sessionId: string }) => !this.sessions.has(msg.sessionId) && this.browser.emit('retry', msg));
     socket.on('closed', (msg: { sessionId: string; reason: string }) => {
       if (!mine(msg.sessionId)) return;
       this.sessions.delete(msg.sessionId);

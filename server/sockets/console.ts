@@ -19,6 +19,9 @@ import { ConsoleRelays, mountRelayNamespace } from './console-relay';
 
 type ConsoleSocket = Socket<ConsoleClientToServer, ConsoleServerToClient, Record<string, never>, SocketData>;
 
+/** Refused serial consoles one socket may wait on (see serveConsole's `waiting`); more are left to the client's own tries. */
+const MAX_WAITING = 16;
+
 /** One viewer = one socket attached under one client-made session id. */
 const viewerIdOf = (socket: ConsoleSocket, sessionId: string) => `${socket.id}:${sessionId}`;
 
@@ -74,6 +77,25 @@ function serveConsole(socket: ConsoleSocket, core: Core, relays: ConsoleRelays |
   const p = socket.data.principal;
   // A relayed socket: the client's address as the first node saw it.
   const ip = p.forwarded ? p.forwarded.ip : socket.handshake.address;
+  /**
+   * Sessions refused a machine's serial console here because the machine was not running (stopped,
+   * or between processes in a restore): told `retry` the moment it runs, so the console is back as
+   * soon as the machine is, not at the client's next try.
+   */
+  const waiting = new Map<string, () => void>();
+  const stopWaiting = (sessionId: string) => {
+    waiting.get(sessionId)?.();
+    waiting.delete(sessionId);
+  };
+  const waitForRunning = (req: AttachParams) => {
+    if (req.target.kind !== 'machine' || req.target.channel !== 'serial' || waiting.size >= MAX_WAITING) return;
+    const { sessionId } = req;
+    const off = core.consoles.whenRunning(req.target.machineId, () => {
+      waiting.delete(sessionId);
+      socket.emit('retry', { sessionId });
+    });
+    waiting.set(sessionId, off);
+  };
 
   /** The node that runs a machine target, when it is not this one. */
   const elsewhere = async (target: AttachParams['target']): Promise<string | null> => {
@@ -91,6 +113,7 @@ function serveConsole(socket: ConsoleSocket, core: Core, relays: ConsoleRelays |
         error: { code: 'validation_failed', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') },
       });
     const req = parsed.data;
+    stopWaiting(req.sessionId);
     try {
       attached.get(req.sessionId)?.detach(viewerId(req.sessionId));
       attached.delete(req.sessionId);
@@ -122,6 +145,7 @@ function serveConsole(socket: ConsoleSocket, core: Core, relays: ConsoleRelays |
       respond(r);
     } catch (err) {
       const { body } = errorToResponse(err);
+      if (body.error.code === 'conflict') waitForRunning(req);
       respond({ ok: false, error: { code: body.error.code, message: body.error.message } });
     }
   });
@@ -162,12 +186,14 @@ function serveConsole(socket: ConsoleSocket, core: Core, relays: ConsoleRelays |
   socket.on('detach', (raw) => {
     const m = detachSchema.safeParse(raw);
     if (!m.success) return;
+    stopWaiting(m.data.sessionId);
     relays?.detach(m.data.sessionId);
     attached.get(m.data.sessionId)?.detach(viewerId(m.data.sessionId));
     attached.delete(m.data.sessionId);
   });
 
   socket.on('disconnect', () => {
+    for (const id of [...waiting.keys()]) stopWaiting(id);
     for (const [id, session] of attached) session.detach(viewerId(id));
     attached.clear();
   });

@@ -148,6 +148,25 @@ describe('ConsoleRegistry on the fake driver', () => {
     expect(b.session.exited).toBe(false);
   });
 
+  it('a viewer refused a stopped machine is told once when it runs; one that stopped waiting, or a removed machine, is not', async () => {
+    await t.done(await t.core.machines.act(t.admin, vm.id, 'stop'));
+    await expect(attach(t.admin)).rejects.toBeInstanceOf(ConflictError);
+    const told: string[] = [];
+    t.core.consoles.whenRunning(vm.id, () => told.push('a'));
+    const offB = t.core.consoles.whenRunning(vm.id, () => told.push('b'));
+    t.core.consoles.whenRunning('mch_gone', () => told.push('gone'));
+    offB();
+    t.core.consoles.forgetMachine('mch_gone');
+    t.core.bus.publish('machine:update', { ...vm, state: 'stopped' });
+    expect(told).toEqual([]);
+    await t.done(await t.core.machines.act(t.admin, vm.id, 'start'));
+    expect(told).toEqual(['a']);
+    // Once: the next run tells nobody.
+    t.core.bus.publish('machine:update', { ...vm, state: 'running' });
+    t.core.consoles.machineRunning('mch_gone');
+    expect(told).toEqual(['a']);
+    expect((await attach(t.admin)).session.exited).toBe(false);
+  });
   it('the host shell is for admins only, when turned on, and comes from the registry', async () => {
     const op = await t.as('operator');
     const host = (p: Principal) =>

@@ -66,6 +66,8 @@ export class ConsoleRegistry {
   recordings: RecordingService | null = null;
   /** Markers for a machine's next serial session (see markMachine). */
   private readonly carried = new Map<string, string[]>();
+  /** Viewers refused a machine's serial console while it was not running, to be told when it runs (whenRunning). */
+  private readonly waiting = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly settings: SettingsService,
@@ -143,6 +145,23 @@ export class ConsoleRegistry {
   /** A machine that was removed: nothing waits for its next session. */
   forgetMachine(machineId: string): void {
     this.carried.delete(machineId);
+    this.waiting.delete(machineId);
+  }
+
+  /**
+   * `fn` once, when this machine runs again (a start, the end of a restore), unless the returned
+   * function is called first. A viewer refused the serial console of a machine between processes
+   * attaches again at that moment instead of at its next try.
+   */
+  whenRunning(machineId: string, fn: () => void): () => void {
+    let set = this.waiting.get(machineId);
+    if (!set) this.waiting.set(machineId, (set = new Set()));
+    const waiters = set;
+    waiters.add(fn);
+    return () => {
+      waiters.delete(fn);
+      if (waiters.size === 0 && this.waiting.get(machineId) === waiters) this.waiting.delete(machineId);
+    };
   }
 
   /** Close a session and its source now. */
@@ -169,9 +188,13 @@ export class ConsoleRegistry {
   machineRunning(machineId: string): void {
     const key = serialKey(machineId);
     if (this.sessions.get(key)?.exited) this.close(key, 'The machine is running again.');
+    const waiters = this.waiting.get(machineId);
+    this.waiting.delete(machineId);
+    for (const fn of waiters ?? []) fn();
   }
 
   closeAll(reason: string): void {
+    this.waiting.clear();
     for (const key of [...this.sessions.keys()]) this.close(key, reason);
     clearInterval(this.sweeper);
   }
