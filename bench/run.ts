@@ -18,6 +18,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   display: () => import('./display'),
   diff: () => import('./diff'),
   cluster: () => import('./cluster'),
+  spawn: () => import('./spawn'),
 };
 
 const name = process.argv[2];

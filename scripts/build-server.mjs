@@ -1,6 +1,6 @@
 // Bundles the server and the CLI with esbuild. Packages stay external (node_modules is there at run
 // time, and native addons cannot be bundled); the @/ alias comes from tsconfig.json.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -30,6 +30,8 @@ const common = {
 };
 
 await build({ ...common, entryPoints: { server: 'server/entry.ts' }, outdir: 'dist' });
+// run()'s spawn helper is forked from next to the bundle (plain JavaScript, nothing to build).
+copyFileSync('server/drivers/spawn-helper.mjs', 'dist/spawn-helper.mjs');
 // The CLI carries its packages (resolving them from node_modules is most of a cold start), except
 // socket.io-client: only the console commands load it (a dynamic import), and its CommonJS parts
 // (ws) cannot run from an ESM bundle. undici too: only a pinned or CA-verified https:// server loads it.

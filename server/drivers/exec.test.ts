@@ -1,5 +1,34 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { firstLine, run, which } from './exec';
+
+/** A process that is gone (or a zombie that nobody reaped yet: it runs no more). */
+const gone = (pid: number) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
+  } catch {
+    return true;
+  }
+};
+
+/** The spawn helper's pid: the child of this process that runs spawn-helper.mjs. */
+const helperPid = () =>
+  fs
+    .readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .find((pid) => {
+      try {
+        return (
+          fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('spawn-helper.mjs') &&
+          fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[3] === String(process.pid)
+        );
+      } catch {
+        return false;
+      }
+    });
 
 describe('run', () => {
   it('passes arguments verbatim: no shell ever sees them', async () => {
@@ -35,6 +64,43 @@ describe('run', () => {
   });
   it('feeds stdin', async () => {
     expect((await run(['cat'], { input: 'abc' })).stdout).toBe('abc');
+  });
+  it('streams stdin a chunk at a time, writes stdout to a file, and says the pid it runs as', async () => {
+    async function* chunks() {
+      for (let i = 0; i < 100; i++) yield Buffer.alloc(64 * 1024, 97 + (i % 26));
+    }
+    expect((await run(['wc', '-c'], { stdin: chunks() })).stdout.trim()).toBe(String(100 * 64 * 1024));
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-unit-run-')), 'out');
+    const r = await run(['printf', 'into %s', 'the file'], { stdoutFile: file });
+    expect([r.code, r.stdout, fs.readFileSync(file, 'utf8')]).toEqual([0, '', 'into the file']);
+    expect(() => run(['true'], { stdoutFile: '/nonexistent/dir/out' })).toThrow(/ENOENT/);
+    let pid = 0;
+    const self = await run(['sh', '-c', 'echo $$'], { onSpawn: (p) => (pid = p) });
+    expect(Number(self.stdout)).toBe(pid);
+    fs.rmSync(path.dirname(file), { recursive: true });
+  });
+  it('a command is stopped by its abort signal, its whole process group with it', async () => {
+    const ac = new AbortController();
+    let pid = 0;
+    const r = run(['sh', '-c', 'sleep 30 & echo $!; wait'], { signal: ac.signal, onLine: (l) => (pid = Number(l)) });
+    await expect.poll(() => pid).toBeGreaterThan(0);
+    ac.abort();
+    expect((await r).signal).toBe('SIGKILL');
+    await expect.poll(() => gone(pid)).toBe(true);
+  });
+  it('a helper that dies ends its runs and their process groups, and the next run starts a new one', async () => {
+    let pid = 0;
+    const r = run(['sh', '-c', 'echo $$; sleep 30'], { onLine: (l) => (pid = Number(l)) });
+    await expect.poll(() => pid).toBeGreaterThan(0);
+    const helper = helperPid();
+    expect(helper).toBeDefined();
+    process.kill(helper!, 'SIGKILL');
+    const ended = await r;
+    expect(ended.code).toBeNull();
+    expect(ended.stderr).toMatch(/process that starts commands ended \(SIGKILL\)/);
+    await expect.poll(() => gone(pid)).toBe(true);
+    expect((await run(['echo', 'again'])).stdout).toBe('again\n');
+    expect(helperPid()).not.toBe(helper);
   });
   it('finds executables on PATH', async () => {
     expect(await which('sh')).toMatch(/\/sh$/);

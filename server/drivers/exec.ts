@@ -1,8 +1,9 @@
-import { spawn, type SpawnOptions } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
 export interface RunOptions {
   timeoutMs?: number;
@@ -43,40 +44,112 @@ export interface RunResult {
 /** Process groups of commands still running: killed if Hangar exits first (a probe must not outlive its server). */
 const live = new Set<number>();
 process.once('exit', () => {
-  for (const pid of live) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  for (const pid of live) killGroup(pid);
 });
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** What the spawn helper (spawn-helper.mjs) says about a run. */
+type HelperMessage =
+  | { op: 'spawned'; id: number; pid: number }
+  | { op: 'data'; id: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
+  | { op: 'stdin-ack'; id: number }
+  | { op: 'done'; id: number; code: number | null; signal: NodeJS.Signals | null; error?: string };
+
+/** A run in the helper, as run() follows it. */
+interface HelperRun {
+  /** The helper it was sent to. */
+  proc?: ChildProcess;
+  pid?: number;
+  spawned(pid: number): void;
+  data(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+  stdinAck(): void;
+  done(code: number | null, signal: NodeJS.Signals | null, error?: string): void;
+}
+
+/**
+ * Commands are started by a small process of the server's own (spawn-helper.mjs): starting one
+ * from here would hold this event loop until the child exec'd, 4.5-17.5 ms measured, longer the
+ * bigger the server (every console and request waits that long). Forked on first use, again if
+ * it ever exits; it keeps the server alive only while a command runs.
+ */
+const helper = {
+  proc: null as ChildProcess | null,
+  runs: new Map<number, HelperRun>(),
+  nextId: 1,
+
+  get(): ChildProcess {
+    if (this.proc?.connected) return this.proc;
+    const entry = fileURLToPath(new URL('./spawn-helper.mjs', import.meta.url));
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
+    const h = fork(entry, [], { serialization: 'advanced', execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    h.on('message', (m: HelperMessage) => {
+      const r = this.runs.get(m.id);
+      if (!r) return;
+      if (m.op === 'spawned') r.spawned(m.pid);
+      else if (m.op === 'data') r.data(m.stream, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+      else if (m.op === 'stdin-ack') r.stdinAck();
+      else if (m.op === 'done') {
+        this.runs.delete(m.id);
+        this.hold();
+        r.done(m.code, m.signal, m.error);
+      }
+    });
+    // Its end (a crash, a kill from outside, or no start at all) ends the runs it had: their process groups go too.
+    let ended = false;
+    const end = (why: string) => {
+      if (ended) return;
+      ended = true;
+      if (this.proc === h) this.proc = null;
+      for (const [id, r] of [...this.runs]) {
+        if (r.proc !== h) continue;
+        this.runs.delete(id);
+        if (r.pid !== undefined) killGroup(r.pid);
+        r.done(null, null, `the server's process that starts commands ended (${why})`);
+      }
+    };
+    h.on('exit', (code, signal) => end(signal ?? `exit ${code}`));
+    h.on('error', (e) => h.pid === undefined && end(e.message));
+    this.proc = h;
+    this.hold();
+    return h;
+  },
+
+  /** Keep the server's loop alive for the helper's messages only while a run waits for them. */
+  hold(): void {
+    const h = this.proc;
+    if (!h) return;
+    if (this.runs.size > 0) {
+      h.ref();
+      h.channel?.ref();
+    } else {
+      h.unref();
+      h.channel?.unref();
+    }
+  },
+
+  send(m: Record<string, unknown>): void {
+    if (this.proc?.connected) this.proc.send(m);
+  },
+};
 
 /**
  * The one way Hangar runs host commands: an argv array, never a shell string, so names and
- * paths that came from users can never become shell syntax.
+ * paths that came from users can never become shell syntax. Started by the spawn helper (above).
  */
 export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   if (argv.length === 0 || !argv[0]) throw new TypeError('run: empty argv');
   const started = performance.now();
   const max = opts.maxOutputBytes ?? 4 * 1024 * 1024;
-  const outFd = opts.stdoutFile ? openSync(opts.stdoutFile, 'w', 0o600) : null;
-  const spawnOpts: SpawnOptions = {
-    cwd: opts.cwd,
-    env: opts.env ? { ...process.env, ...opts.env } : process.env,
-    stdio: [opts.input === undefined && !opts.stdin ? 'ignore' : 'pipe', outFd ?? 'pipe', 'pipe'],
-    shell: false,
-    uid: opts.uid,
-    gid: opts.gid,
-    // Own process group, so a timeout or match kills the children too (they would hold our pipes open).
-    detached: true,
-  };
+  // Made (or emptied) here, so a file that cannot be written fails the call at once, as before the helper; the helper writes it.
+  if (opts.stdoutFile) closeSync(openSync(opts.stdoutFile, 'w', 0o600));
   return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), spawnOpts);
-    if (child.pid !== undefined) {
-      live.add(child.pid);
-      opts.onSpawn?.(child.pid);
-    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outLen = 0;
@@ -85,14 +158,13 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     let matched = false;
     let settled = false;
     let killed = false;
+    const id = helper.nextId++;
     const kill = () => {
-      if (killed || child.pid === undefined) return;
+      if (killed) return;
       killed = true;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
+      // Straight to its process group as well: the helper need not be listening for it to die.
+      if (r.pid !== undefined) killGroup(r.pid);
+      helper.send({ op: 'kill', id });
     };
     const onTimeout = () => {
       timedOut = true;
@@ -108,70 +180,94 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       partial[which] = parts.pop() ?? '';
       for (const l of parts) opts.onLine(l);
     };
-    child.stdout?.on('data', (b: Buffer) => {
-      opts.onData?.('stdout', b);
-      lines('out', b);
-      if (outLen < max) {
-        out.push(b);
-        outLen += b.length;
-      }
-      if (opts.until && !matched && Buffer.concat(out).includes(opts.until)) {
-        matched = true;
-        kill();
-      }
-    });
-    child.stderr?.on('data', (b: Buffer) => {
-      opts.onData?.('stderr', b);
-      lines('err', b);
-      if (errLen < max) {
-        err.push(b);
-        errLen += b.length;
-      }
-    });
-    const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
-      if (settled) return;
-      settled = true;
-      if (child.pid !== undefined) live.delete(child.pid);
-      if (outFd !== null) closeSync(outFd);
-      if (timer) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      resolve({
-        argv: [...argv],
-        code,
-        signal,
-        timedOut,
-        matched,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: spawnError ? `${spawnError.message}\n` : Buffer.concat(err).toString('utf8'),
-        durationMs: performance.now() - started,
-      });
+    let stdinAck: (() => void) | null = null;
+    const r: HelperRun = {
+      spawned: (pid) => {
+        r.pid = pid;
+        live.add(pid);
+        // Killed before it was known to run: its group goes now.
+        if (killed) killGroup(pid);
+        opts.onSpawn?.(pid);
+      },
+      data: (stream, b) => {
+        opts.onData?.(stream, b);
+        if (stream === 'stdout') {
+          lines('out', b);
+          if (outLen < max) {
+            out.push(b);
+            outLen += b.length;
+          }
+          if (opts.until && !matched && Buffer.concat(out).includes(opts.until)) {
+            matched = true;
+            kill();
+          }
+        } else {
+          lines('err', b);
+          if (errLen < max) {
+            err.push(b);
+            errLen += b.length;
+          }
+        }
+      },
+      stdinAck: () => {
+        const ack = stdinAck;
+        stdinAck = null;
+        ack?.();
+      },
+      done: (code, signal, spawnError) => {
+        if (settled) return;
+        settled = true;
+        if (r.pid !== undefined) live.delete(r.pid);
+        if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        stdinAck?.();
+        resolve({
+          argv: [...argv],
+          code,
+          signal,
+          timedOut,
+          matched,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: spawnError ? `${spawnError}\n` : Buffer.concat(err).toString('utf8'),
+          durationMs: performance.now() - started,
+        });
+      },
     };
-    child.on('error', (e) => finish(null, null, e));
-    child.on('close', (code, signal) => finish(code, signal));
-    // When we killed it, do not wait for pipes that some orphan may still hold.
-    child.on('exit', (code, signal) => {
-      if (!killed) return;
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      finish(code, signal);
-    });
-    if (opts.input !== undefined) {
-      // A child may stop reading before the end of its input (xz --single-stream does): that EPIPE
-      // is not an error of ours, and unhandled it would take the whole server down.
-      child.stdin?.on('error', () => undefined);
-      child.stdin?.end(opts.input);
+    let proc: ChildProcess;
+    try {
+      proc = helper.get();
+    } catch (e) {
+      return r.done(null, null, `could not start the server's process that starts commands: ${(e as Error).message}`);
     }
-    const sink = child.stdin;
-    if (opts.stdin && sink) {
-      sink.on('error', () => undefined);
+    r.proc = proc;
+    helper.runs.set(id, r);
+    helper.hold();
+    proc.send({
+      op: 'spawn',
+      id,
+      file: argv[0],
+      args: argv.slice(1),
+      cwd: opts.cwd,
+      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      uid: opts.uid,
+      gid: opts.gid,
+      stdin: opts.input !== undefined || !!opts.stdin,
+      input: opts.input,
+      stdoutFile: opts.stdoutFile,
+    });
+    if (opts.stdin) {
+      // One chunk in flight at a time: the next goes once the child's pipe took this one.
       const feed = async () => {
         for await (const chunk of opts.stdin!) {
-          if (sink.destroyed) return;
-          if (!sink.write(chunk)) await new Promise((r) => sink.once('drain', r).once('close', r));
+          if (settled) return;
+          await new Promise<void>((ack) => {
+            stdinAck = ack;
+            helper.send({ op: 'stdin', id, data: chunk });
+          });
         }
-        sink.end();
+        helper.send({ op: 'stdin-end', id });
       };
-      feed().catch(() => sink.destroy());
+      feed().catch(() => kill());
     }
   });
 }
