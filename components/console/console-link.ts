@@ -123,7 +123,8 @@ export function linkConsole(kit: TerminalKit, o: LinkOptions): { socket: Console
       offset = undefined;
       out.drop();
       term.reset();
-      setTimeout(() => !closed && attach(), REATTACH_MS);
+      clearTimeout(retry);
+      retry = setTimeout(() => !closed && attach(), REATTACH_MS);
       return;
     }
     o.status('error', m.reason);

@@ -79,6 +79,19 @@ describe('run', () => {
     expect(Number(self.stdout)).toBe(pid);
     fs.rmSync(path.dirname(file), { recursive: true });
   });
+  it('a command spawn refuses (a NUL byte in an argument) rejects the call, and the next one runs', async () => {
+    await expect(run(['echo', 'a\0b'])).rejects.toThrow(/null bytes/);
+    expect((await run(['echo', 'still here'])).stdout).toBe('still here\n');
+  });
+  it('stops feeding stdin once the command stopped reading it', async () => {
+    let taken = 0;
+    async function* endless() {
+      for (; taken < 10_000; taken++) yield Buffer.alloc(64 * 1024, 120);
+    }
+    const r = await run(['head', '-c', '1'], { stdin: endless() });
+    expect([r.code, r.stdout]).toEqual([0, 'x']);
+    expect(taken).toBeLessThan(10_000);
+  });
   it('a command is stopped by its abort signal, its whole process group with it', async () => {
     const ac = new AbortController();
     let pid = 0;

@@ -59,8 +59,8 @@ function killGroup(pid: number): void {
 type HelperMessage =
   | { op: 'spawned'; id: number; pid: number }
   | { op: 'data'; id: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
-  | { op: 'stdin-ack'; id: number }
-  | { op: 'done'; id: number; code: number | null; signal: NodeJS.Signals | null; error?: string };
+  | { op: 'stdin-ack'; id: number; closed: boolean }
+  | { op: 'done'; id: number; code: number | null; signal: NodeJS.Signals | null; error?: string; thrown?: boolean };
 
 /** A run in the helper, as run() follows it. */
 interface HelperRun {
@@ -69,8 +69,10 @@ interface HelperRun {
   pid?: number;
   spawned(pid: number): void;
   data(stream: 'stdout' | 'stderr', chunk: Buffer): void;
-  stdinAck(): void;
-  done(code: number | null, signal: NodeJS.Signals | null, error?: string): void;
+  /** `closed`: the command's stdin is gone (it stopped reading, or ended): feed no more. */
+  stdinAck(closed: boolean): void;
+  /** `thrown`: spawn refused the command outright (`error` says why): the call rejects. */
+  done(code: number | null, signal: NodeJS.Signals | null, error?: string, thrown?: boolean): void;
 }
 
 /**
@@ -91,14 +93,15 @@ const helper = {
     const h = fork(entry, [], { serialization: 'advanced', execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     h.on('message', (m: HelperMessage) => {
       const r = this.runs.get(m.id);
-      if (!r) return;
+      // A run of another helper (one that is exiting while this one started) is not this one's to end.
+      if (!r || r.proc !== h) return;
       if (m.op === 'spawned') r.spawned(m.pid);
       else if (m.op === 'data') r.data(m.stream, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
-      else if (m.op === 'stdin-ack') r.stdinAck();
+      else if (m.op === 'stdin-ack') r.stdinAck(m.closed);
       else if (m.op === 'done') {
         this.runs.delete(m.id);
         this.hold();
-        r.done(m.code, m.signal, m.error);
+        r.done(m.code, m.signal, m.error, m.thrown);
       }
     });
     // Its end (a crash, a kill from outside, or no start at all) ends the runs it had: their process groups go too.
@@ -133,11 +136,12 @@ const helper = {
       h.channel?.unref();
     }
   },
-
-  send(m: Record<string, unknown>): void {
-    if (this.proc?.connected) this.proc.send(m);
-  },
 };
+
+/** A message to the helper that runs `r` (none when it is gone: its end ends the run). */
+function tell(r: HelperRun, m: Record<string, unknown>): void {
+  if (r.proc?.connected) r.proc.send(m);
+}
 
 /**
  * The one way Hangar runs host commands: an argv array, never a shell string, so names and
@@ -149,7 +153,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   const max = opts.maxOutputBytes ?? 4 * 1024 * 1024;
   // Made (or emptied) here, so a file that cannot be written fails the call at once, as before the helper; the helper writes it.
   if (opts.stdoutFile) closeSync(openSync(opts.stdoutFile, 'w', 0o600));
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outLen = 0;
@@ -164,7 +168,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       killed = true;
       // Straight to its process group as well: the helper need not be listening for it to die.
       if (r.pid !== undefined) killGroup(r.pid);
-      helper.send({ op: 'kill', id });
+      tell(r, { op: 'kill', id });
     };
     const onTimeout = () => {
       timedOut = true;
@@ -180,7 +184,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       partial[which] = parts.pop() ?? '';
       for (const l of parts) opts.onLine(l);
     };
-    let stdinAck: (() => void) | null = null;
+    let stdinAck: ((closed: boolean) => void) | null = null;
     const r: HelperRun = {
       spawned: (pid) => {
         r.pid = pid;
@@ -209,18 +213,19 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
           }
         }
       },
-      stdinAck: () => {
+      stdinAck: (closed) => {
         const ack = stdinAck;
         stdinAck = null;
-        ack?.();
+        ack?.(closed);
       },
-      done: (code, signal, spawnError) => {
+      done: (code, signal, spawnError, thrown) => {
         if (settled) return;
         settled = true;
         if (r.pid !== undefined) live.delete(r.pid);
         if (timer) clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
-        stdinAck?.();
+        stdinAck?.(true);
+        if (thrown) return reject(new Error(spawnError));
         resolve({
           argv: [...argv],
           code,
@@ -260,14 +265,17 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       const feed = async () => {
         for await (const chunk of opts.stdin!) {
           if (settled) return;
-          await new Promise<void>((ack) => {
+          const closed = await new Promise<boolean>((ack) => {
             stdinAck = ack;
-            helper.send({ op: 'stdin', id, data: chunk });
+            tell(r, { op: 'stdin', id, data: chunk });
           });
+          // The command stopped reading (head, xz --single-stream): the rest of the input is not sent.
+          if (closed) return;
         }
-        helper.send({ op: 'stdin-end', id });
+        tell(r, { op: 'stdin-end', id });
       };
-      feed().catch(() => kill());
+      // The caller's input broke off: the command's stdin is closed, and it ends as it would at an early EOF.
+      feed().catch(() => tell(r, { op: 'stdin-end', id, failed: true }));
     }
   });
 }

@@ -10,8 +10,9 @@
 // Messages over the IPC channel (advanced serialization: Buffers pass as bytes), by run id:
 //   in:  spawn {id, file, args, cwd, env, uid, gid, stdin, input, stdoutFile}
 //        stdin {id, data} (acknowledged once written), stdin-end {id}, kill {id}
-//   out: spawned {id, pid}, data {id, stream, data}, stdin-ack {id}, done {id, code, signal, error}
-// `done` comes last for a run, after all of its output.
+//   out: spawned {id, pid}, data {id, stream, data}, stdin-ack {id, closed}, done {id, code, signal, error, thrown}
+// `done` comes last for a run, after all of its output. `thrown`: spawn itself refused the command
+// (a NUL byte in an argument, a uid it may not take): run() rejects, as spawn's throw did.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 
@@ -23,11 +24,24 @@ const send = (m) => {
 };
 
 function killGroup(child) {
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, 'SIGKILL');
   } catch {
     child.kill('SIGKILL');
   }
+}
+
+/**
+ * Output to the server, read no faster than the channel takes it: while a message waits to go out,
+ * the stream it came from is paused (the command then blocks on its full pipe, as it did when the
+ * server read it itself), so a command that floods its output cannot fill this process's memory.
+ */
+function relay(id, name, stream) {
+  stream.on('data', (data) => {
+    if (!process.connected) return;
+    if (!process.send({ op: 'data', id, stream: name, data }, () => stream.resume())) stream.pause();
+  });
 }
 
 function start(m) {
@@ -37,18 +51,24 @@ function start(m) {
   } catch (e) {
     return send({ op: 'done', id: m.id, code: null, signal: null, error: e.message });
   }
-  const child = spawn(m.file, m.args, {
-    cwd: m.cwd,
-    env: m.env,
-    stdio: [m.stdin ? 'pipe' : 'ignore', outFd ?? 'pipe', 'pipe'],
-    shell: false,
-    uid: m.uid,
-    gid: m.gid,
-    // Own process group, so a timeout or match kills the children too (they would hold the pipes open).
-    detached: true,
-  });
-  // The child has its own copy.
-  if (outFd !== null) closeSync(outFd);
+  let child;
+  try {
+    child = spawn(m.file, m.args, {
+      cwd: m.cwd,
+      env: m.env,
+      stdio: [m.stdin ? 'pipe' : 'ignore', outFd ?? 'pipe', 'pipe'],
+      shell: false,
+      uid: m.uid,
+      gid: m.gid,
+      // Own process group, so a timeout or match kills the children too (they would hold the pipes open).
+      detached: true,
+    });
+  } catch (e) {
+    return send({ op: 'done', id: m.id, code: null, signal: null, error: e.message, thrown: true });
+  } finally {
+    // The child has its own copy.
+    if (outFd !== null) closeSync(outFd);
+  }
   const r = { child, killed: false, settled: false };
   runs.set(m.id, r);
   const finish = (code, signal, error) => {
@@ -59,8 +79,8 @@ function start(m) {
   };
   r.finish = finish;
   child.on('spawn', () => send({ op: 'spawned', id: m.id, pid: child.pid }));
-  child.stdout?.on('data', (data) => send({ op: 'data', id: m.id, stream: 'stdout', data }));
-  child.stderr?.on('data', (data) => send({ op: 'data', id: m.id, stream: 'stderr', data }));
+  if (child.stdout) relay(m.id, 'stdout', child.stdout);
+  if (child.stderr) relay(m.id, 'stderr', child.stderr);
   child.on('error', (e) => finish(null, null, e.message));
   child.on('close', (code, signal) => finish(code, signal));
   // When it was killed, do not wait for pipes that some orphan may still hold.
@@ -84,12 +104,15 @@ process.on('message', (m) => {
     case 'spawn':
       return start(m);
     case 'stdin':
-      if (!r?.child.stdin || r.child.stdin.destroyed) return send({ op: 'stdin-ack', id: m.id });
-      // Acknowledged once written (or failed): the server sends the next chunk then, so a child that reads slowly holds the feed back.
-      r.child.stdin.write(m.data, () => send({ op: 'stdin-ack', id: m.id }));
+      // Gone (the child closed its input, or ended): the server stops feeding.
+      if (!r?.child.stdin || r.child.stdin.destroyed) return send({ op: 'stdin-ack', id: m.id, closed: true });
+      // Acknowledged once written: the server sends the next chunk then, so a child that reads slowly holds the feed back.
+      r.child.stdin.write(m.data, (err) => send({ op: 'stdin-ack', id: m.id, closed: !!err }));
       return;
     case 'stdin-end':
-      r?.child.stdin?.end();
+      // With `failed`, the caller's input broke off: closed, so the command sees its end (as before the helper).
+      if (m.failed) r?.child.stdin?.destroy();
+      else r?.child.stdin?.end();
       return;
     case 'kill':
       if (!r) return;
@@ -101,8 +124,13 @@ process.on('message', (m) => {
   }
 });
 
-// The server is gone (its channel closed): nothing it started is left running.
-process.on('disconnect', () => {
+// The server is gone (its channel closed): nothing it started is left running. The same if this
+// process ends for another reason (a bug of its own).
+process.on('disconnect', () => process.exit(0));
+process.on('exit', () => {
   for (const r of runs.values()) killGroup(r.child);
-  process.exit(0);
 });
+// A terminal's Ctrl-C goes to the server's whole process group: the server decides when to stop
+// (its commands may finish in its grace period), and this process goes when the server has.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);

@@ -88,8 +88,10 @@ function serveConsole(socket: ConsoleSocket, core: Core, relays: ConsoleRelays |
     waiting.delete(sessionId);
   };
   const waitForRunning = (req: AttachParams) => {
-    if (req.target.kind !== 'machine' || req.target.channel !== 'serial' || waiting.size >= MAX_WAITING) return;
     const { sessionId } = req;
+    // One waiter per session (overlapping attaches), none for a socket that left while its attach was answered.
+    stopWaiting(sessionId);
+    if (!socket.connected || req.target.kind !== 'machine' || req.target.channel !== 'serial' || waiting.size >= MAX_WAITING) return;
     const off = core.consoles.whenRunning(req.target.machineId, () => {
       waiting.delete(sessionId);
       socket.emit('retry', { sessionId });

@@ -235,8 +235,13 @@ export class QemuDriver implements MachineDriver {
     // The console of this process, not of whichever runs: a restore replaces the process within one
     // of logConsole's polls (250 ms) at times, and a console asking only "is one running" read on as
     // if nothing had ended, its viewers left waiting for the closed session's grace (8 s).
-    const pid = pidOf(m);
-    return logConsole(machineFiles(m.dir), () => pid !== null && pidOf(m) === pid);
+    // Opened while it starts, before its pid file: the first pid a poll sees is its process.
+    let pid = pidOf(m);
+    return logConsole(machineFiles(m.dir), () => {
+      const now = pidOf(m);
+      pid ??= now;
+      return now !== null && now === pid;
+    });
   }
 
   /** Over SSH where the image has sshd, else through the guest agent on ttyS1. */
