@@ -116,6 +116,7 @@ const helper = {
         if (r.pid !== undefined) killGroup(r.pid);
         r.done(null, null, `the server's process that starts commands ended (${why})`);
       }
+      this.hold();
     };
     h.on('exit', (code, signal) => end(signal ?? `exit ${code}`));
     h.on('error', (e) => h.pid === undefined && end(e.message));
