@@ -3,16 +3,21 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { projectRoot } from '@/server/core/paths';
 
+/**
+ * A bench script (bench/SCRIPT) in a process of its own, through tsx: its stdout read line by line
+ * (`next`: the next line, or a rejection when the process exits first).
+ */
+function benchProcess(script: string, args: string[], env: Record<string, string> = {}) {
+  const tsx = path.join(projectRoot(), 'node_modules', '.bin', 'tsx');
+  const p = spawn(tsx, [path.join(projectRoot(), 'bench', script), ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const lines = readline.createInterface({ input: p.stdout! });
+  const next = () => new Promise<string>((resolve, reject) => (lines.once('line', resolve), p.once('exit', (c) => reject(new Error(`${script} exited ${c}`)))));
+  return { p, next };
+}
+
 /** The echo probe (echo-probe.ts) in a process of its own: resolves when it is attached and ready; `go()` starts it and resolves with its figures. */
 export async function echoProbe(url: string, token: string, env: Record<string, string> = {}) {
-  const tsx = path.join(projectRoot(), 'node_modules', '.bin', 'tsx');
-  const p = spawn(tsx, [path.join(projectRoot(), 'bench', 'echo-probe.ts'), url, token, '300', '10'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
-  const lines = readline.createInterface({ input: p.stdout! });
-  const next = () =>
-    new Promise<string>((resolve, reject) => (lines.once('line', resolve), p.once('exit', (c) => reject(new Error(`echo probe exited ${c}`)))));
+  const { p, next } = benchProcess('echo-probe.ts', [url, token, '300', '10'], env);
   if ((await next()) !== 'ready') throw new Error('echo probe: not ready');
   return {
     go: async () => {
@@ -24,12 +29,8 @@ export async function echoProbe(url: string, token: string, env: Record<string, 
 
 /** The bare console (bare-console.ts) in a process of its own: resolves once it listens. */
 export async function bareConsole() {
-  const tsx = path.join(projectRoot(), 'node_modules', '.bin', 'tsx');
-  const p = spawn(tsx, [path.join(projectRoot(), 'bench', 'bare-console.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    readline.createInterface({ input: p.stdout! }).once('line', resolve);
-    p.once('exit', (c) => reject(new Error(`bare console exited ${c}`)));
-  });
+  const { p, next } = benchProcess('bare-console.ts', []);
+  const line = await next();
   const port = /^listening (\d+)$/.exec(line)?.[1];
   if (!port) throw new Error(`bare console: ${line}`);
   return { url: `http://127.0.0.1:${port}`, stop: () => p.kill('SIGTERM') };

@@ -345,12 +345,7 @@ export function spawnDuplex(argv: readonly string[]): Duplex {
   const pid = child.pid;
   if (pid !== undefined) live.add(pid);
   const kill = () => {
-    if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    if (pid !== undefined && child.exitCode === null && child.signalCode === null) killGroup(pid);
   };
   child.once('exit', () => pid !== undefined && live.delete(pid));
   const d = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
