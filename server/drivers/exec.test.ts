@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { firstLine, run, which } from './exec';
+import { firstLine, run, spawnDuplex, which } from './exec';
 
 /** A process that is gone (or a zombie that nobody reaped yet: it runs no more). */
 const gone = (pid: number) => {
@@ -114,6 +114,18 @@ describe('run', () => {
     await expect.poll(() => gone(pid)).toBe(true);
     expect((await run(['echo', 'again'])).stdout).toBe('again\n');
     expect(helperPid()).not.toBe(helper);
+  });
+  it('spawnDuplex: a byte stream through the process, and destroying it kills its process group', async () => {
+    const d = spawnDuplex(['sh', '-c', 'sleep 30 & echo $!; exec cat']);
+    const chunks: Buffer[] = [];
+    d.on('data', (b: Buffer) => chunks.push(b));
+    // Destroyed mid-stream, Duplex.from says the pipes were aborted: its users (the SSH tunnel) listen for that too.
+    d.on('error', () => undefined);
+    d.write('through\n');
+    await expect.poll(() => Buffer.concat(chunks).toString()).toMatch(/^\d+\nthrough\n$/);
+    const pid = Number(Buffer.concat(chunks).toString().split('\n')[0]);
+    d.destroy();
+    await expect.poll(() => gone(pid)).toBe(true);
   });
   it('finds executables on PATH', async () => {
     expect(await which('sh')).toMatch(/\/sh$/);
