@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { containerCounters } from '../container-stats';
 import { busy, cgroupDirs, killCgroup, removeCgroup } from '../shared/cgroups';
-import { alive, holderAlive, holderExit, holderExitCode, holderFiles, initPid, readPids, spawnHolder, waitGone } from '../shared/holder-files';
+import { alive, holderAlive, holderExit, holderExitCode, holderFiles, holderPid, initPid, readPids, spawnHolder, waitGone } from '../shared/holder-files';
 import { logConsole, logSince } from '../shared/log-console';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource, StreamIo } from '../types';
 import { hasSystemd, ociProcess } from '../oci/bundle';
@@ -185,7 +185,7 @@ export class NspawnDriver implements MachineDriver {
     const f = holderFiles(m.dir);
     const con = logConsole(
       { serialLog: f.log, serialSock: f.consoleSock },
-      () => this.isRunning(m),
+      () => holderPid(m.dir),
       () => holderExitCode(m.dir),
     );
     return {

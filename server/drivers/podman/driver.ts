@@ -4,7 +4,7 @@ import { streamProcess } from '../exec-stream';
 import { PODMAN_ULIMITS } from '../host';
 import { containerCounters } from '../container-stats';
 import { cgroupDirsOfPid } from '../shared/cgroups';
-import { holderAlive, holderExit, holderExitCode, holderFiles, readPids, spawnHolder, waitGone } from '../shared/holder-files';
+import { holderAlive, holderExit, holderExitCode, holderFiles, holderPid, readPids, spawnHolder, waitGone } from '../shared/holder-files';
 import { logConsole } from '../shared/log-console';
 import { branchVolumes, containerVolumes, freezeVolumes, recordVolumes, volumeBinds } from '../shared/volumes';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource, StreamIo } from '../types';
@@ -186,7 +186,7 @@ export class PodmanDriver implements MachineDriver {
     const f = holderFiles(m.dir);
     return logConsole(
       { serialLog: f.log, serialSock: f.consoleSock },
-      () => this.isRunning(m),
+      () => holderPid(m.dir),
       () => holderExitCode(m.dir),
     );
   }

@@ -232,16 +232,7 @@ export class QemuDriver implements MachineDriver {
   }
 
   openConsole(m: MachineSpec): ConsoleSource {
-    // The console of this process, not of whichever runs: a restore replaces the process within one
-    // of logConsole's polls (250 ms) at times, and a console asking only "is one running" read on as
-    // if nothing had ended, its viewers left waiting for the closed session's grace (8 s).
-    // Opened while it starts, before its pid file: the first pid a poll sees is its process.
-    let pid = pidOf(m);
-    return logConsole(machineFiles(m.dir), () => {
-      const now = pidOf(m);
-      pid ??= now;
-      return now !== null && now === pid;
-    });
+    return logConsole(machineFiles(m.dir), () => pidOf(m));
   }
 
   /** Over SSH where the image has sshd, else through the guest agent on ttyS1. */

@@ -142,7 +142,7 @@ export class RemoteDriver implements MachineDriver {
   openConsole(m: MachineSpec) {
     this.follow(m);
     // Read only: what is typed into a journal goes nowhere.
-    return logConsole({ serialLog: files(m).log }, () => fs.existsSync(m.dir));
+    return logConsole({ serialLog: files(m).log }, () => (fs.existsSync(m.dir) ? m.dir : null));
   }
 
   consoleLog(m: MachineSpec): string {

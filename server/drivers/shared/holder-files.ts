@@ -21,15 +21,18 @@ export function readPids(dir: string): { holder: number; child: number } | null 
   }
 }
 
-/** The holder of this machine dir is alive. */
-export const holderAlive = (dir: string): boolean => {
+/** The pid of this machine dir's holder while it is alive, else null. */
+export function holderPid(dir: string): number | null {
   const pids = readPids(dir);
   try {
-    return !!pids && fs.readFileSync(`/proc/${pids.holder}/cmdline`, 'utf8').includes('holder.js');
+    return pids && fs.readFileSync(`/proc/${pids.holder}/cmdline`, 'utf8').includes('holder.js') ? pids.holder : null;
   } catch {
-    return false;
+    return null;
   }
-};
+}
+
+/** The holder of this machine dir is alive. */
+export const holderAlive = (dir: string): boolean => holderPid(dir) !== null;
 
 /** Poll `busy` every 20 ms until it is false or `ms` pass; true when it became false. */
 export async function waitGone(busy: () => boolean, ms: number): Promise<boolean> {

@@ -14,14 +14,27 @@ const CHUNK = 64 * 1024;
  * messages are never missed and a restarted server simply reads on. Input goes through the
  * socket, whose own output copy is read and dropped (else QEMU would stall the guest).
  * Pausing stops reading the log: the file, not memory, holds what a slow viewer has not taken.
+ *
+ * The console is the console of one process: it ends when that process does, even when another
+ * takes its place between two polls (a restore replaces QEMU within 250 ms at times, and a console
+ * asking only "is one running" read on as if nothing had ended, its viewers waiting out the closed
+ * session's grace). Opened before the process is known (QEMU's pid file comes a moment after its
+ * start), the first one a poll sees is its process.
  */
 export function logConsole(
   /** No `serialSock`: a log only (an adopted machine's journal), what is typed is dropped. */
   files: { serialLog: string; serialSock?: string },
-  isAlive: () => boolean,
+  /** Which process writes the log now (its pid, or another identity), null when none does. */
+  processOf: () => number | string | null,
   /** The exit code of what ended (a console holder's command), read once it has; null when unknown. */
   exitCode?: () => number | null,
 ): ConsoleSource {
+  let owner = processOf();
+  const isAlive = () => {
+    const now = processOf();
+    owner ??= now;
+    return now !== null && now === owner;
+  };
   let dataFn: (d: string) => void = () => undefined;
   let exitFn: (code: number | null) => void = () => undefined;
   const decoder = new StringDecoder('utf8');
