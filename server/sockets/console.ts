@@ -11,7 +11,7 @@ import {
 import type { ConsoleClientToServer, ConsoleServerToClient } from '@/lib/events';
 import type { Core } from '@/server/core/hangar';
 import type { ConsoleSession, ViewerSink } from '@/server/core/console/session';
-import type { AttachParams } from '@/server/core/console/registry';
+import { MachineNotRunningError, type AttachParams } from '@/server/core/console/registry';
 import { ConflictError } from '@/server/core/errors';
 import { errorToResponse } from '@/server/transport/errors';
 import { socketAuth, type SocketData } from './auth';
@@ -87,12 +87,11 @@ function serveConsole(socket: ConsoleSocket, core: Core, relays: ConsoleRelays |
     waiting.get(sessionId)?.();
     waiting.delete(sessionId);
   };
-  const waitForRunning = (req: AttachParams) => {
-    const { sessionId } = req;
+  const waitForRunning = (sessionId: string, machineId: string) => {
     // One waiter per session (overlapping attaches), none for a socket that left while its attach was answered.
     stopWaiting(sessionId);
-    if (!socket.connected || req.target.kind !== 'machine' || req.target.channel !== 'serial' || waiting.size >= MAX_WAITING) return;
-    const off = core.consoles.whenRunning(req.target.machineId, () => {
+    if (!socket.connected || waiting.size >= MAX_WAITING) return;
+    const off = core.consoles.whenRunning(machineId, () => {
       waiting.delete(sessionId);
       socket.emit('retry', { sessionId });
     });
@@ -147,7 +146,8 @@ function serveConsole(socket: ConsoleSocket, core: Core, relays: ConsoleRelays |
       respond(r);
     } catch (err) {
       const { body } = errorToResponse(err);
-      if (body.error.code === 'conflict') waitForRunning(req);
+      // Only a serial console is refused so (an SSH shell is refused before, as a conflict of its own).
+      if (err instanceof MachineNotRunningError) waitForRunning(req.sessionId, err.machineId);
       respond({ ok: false, error: { code: body.error.code, message: body.error.message } });
     }
   });

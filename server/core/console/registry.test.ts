@@ -3,6 +3,7 @@ import type { Machine } from '@/lib/contracts/machines';
 import type { Principal } from '../auth';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import { createBody, fakeCore, type FakeCore } from '../testing/fake-core';
+import { MachineNotRunningError } from './registry';
 import type { ViewerSink } from './session';
 
 let t: FakeCore;
@@ -150,7 +151,9 @@ describe('ConsoleRegistry on the fake driver', () => {
 
   it('a viewer refused a stopped machine is told once when it runs; one that stopped waiting, or a removed machine, is not', async () => {
     await t.done(await t.core.machines.act(t.admin, vm.id, 'stop'));
-    await expect(attach(t.admin)).rejects.toBeInstanceOf(ConflictError);
+    // The refusal says why and which machine, so the socket knows to wait for it (any other conflict is not waited on).
+    await expect(attach(t.admin)).rejects.toBeInstanceOf(MachineNotRunningError);
+    await expect(attach(t.admin)).rejects.toMatchObject({ machineId: vm.id, code: 'conflict' });
     const told: string[] = [];
     t.core.consoles.whenRunning(vm.id, () => told.push('a'));
     const offB = t.core.consoles.whenRunning(vm.id, () => told.push('b'));

@@ -51,6 +51,16 @@ const MAX_CARRIED = 8;
 /** The key of a machine's serial console session: one per machine, shared by its viewers. */
 const serialKey = (machineId: string) => `machine:${machineId}:serial`;
 
+/** A machine's serial console refused because the machine is not running (told when it runs: whenRunning). */
+export class MachineNotRunningError extends ConflictError {
+  constructor(
+    readonly machineId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Console sessions. A host shell is one session per client-made id (each tab its own shell);
  * a machine's serial console is one session per machine, shared by every viewer.
@@ -241,7 +251,7 @@ export class ConsoleRegistry {
           return { row, access };
         }
         if (m.state !== 'running' && m.state !== 'paused' && m.state !== 'starting')
-          throw new ConflictError(`${m.name} is ${m.state}: start it to use its console.`);
+          throw new MachineNotRunningError(m.id, `${m.name} is ${m.state}: start it to use its console.`);
         return { row, access };
       }
     }
