@@ -2,6 +2,7 @@ import * as pty from 'node-pty';
 import type { Socket } from 'socket.io-client';
 import type { ConsoleOutput } from '@/lib/contracts/console';
 import { adminToken, client, connected, socket, startServer } from '@/server/integration/harness';
+import { bareConsole } from './echo-probe-client';
 import { percentile, round, rssMb } from './stats';
 
 const SAMPLES = 400;
@@ -81,8 +82,50 @@ function consoleViewer(s: Socket, sessionId: string, ackDelayMs = 0) {
   };
 }
 
+/** Echo latencies (one key at a time through `dd` in raw mode) and the flood's MB/s, through a console viewer already attached. */
+async function echoAndFlood(v: ReturnType<typeof consoleViewer>) {
+  v.type(`stty raw -echo; dd bs=1 count=${SAMPLES} status=none; stty sane\n`);
+  await new Promise((r) => setTimeout(r, 500));
+  const lat: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    v.reset();
+    const ch = String.fromCharCode(97 + (i % 26));
+    const t = performance.now();
+    v.type(ch);
+    await v.waitFor(ch);
+    lat.push(performance.now() - t);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  v.reset();
+  const t0 = performance.now();
+  v.type(`${FLOOD}\n`);
+  await v.waitFor('BENCH-DONE-42');
+  return { lat, mbs: v.bytes() / 1048576 / ((performance.now() - t0) / 1000) };
+}
+
+/**
+ * The floor: the same echo and flood through the smallest console server that speaks the same
+ * protocol (bench/bare-console.ts: socket.io and the same shell on a pty, nothing else; no
+ * sessions, replay, recording or flow control) in a process of its own, as Hangar's server is.
+ */
+async function bareFloor() {
+  const bare = await bareConsole();
+  try {
+    const s = socket(bare.url, '/console', {});
+    await connected(s);
+    const v = consoleViewer(s, 'bench-floor');
+    await v.attach();
+    const r = await echoAndFlood(v);
+    s.disconnect();
+    return r;
+  } finally {
+    bare.stop();
+  }
+}
+
 export async function run() {
   const raw = await rawPty();
+  const floor = await bareFloor();
   const srv = await startServer();
   try {
     const token = await adminToken(srv.url);
@@ -92,28 +135,10 @@ export async function run() {
     await connected(s);
     const v = consoleViewer(s, 'bench-console-1');
     await v.attach();
-    v.type(`stty raw -echo; dd bs=1 count=${SAMPLES} status=none; stty sane\n`);
-    await new Promise((r) => setTimeout(r, 500));
-    const lat: number[] = [];
-    for (let i = 0; i < SAMPLES; i++) {
-      v.reset();
-      const ch = String.fromCharCode(97 + (i % 26));
-      const t = performance.now();
-      v.type(ch);
-      await v.waitFor(ch);
-      lat.push(performance.now() - t);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-
     const rssBefore = rssMb(pid);
     let rssMax = rssBefore;
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(pid))), 50);
-    v.reset();
-    const t0 = performance.now();
-    v.type(`${FLOOD}\n`);
-    await v.waitFor('BENCH-DONE-42');
-    const secs = (performance.now() - t0) / 1000;
-    const mbs = v.bytes() / 1048576 / secs;
+    const { lat, mbs } = await echoAndFlood(v);
     const fastGrowth = rssMax - rssBefore;
 
     // A viewer that acknowledges slowly: the pty is paused instead of the server buffering.
@@ -130,15 +155,20 @@ export async function run() {
     s.disconnect();
     slow.disconnect();
     const echoP99 = percentile(lat, 99);
+    const floorP99 = percentile(floor.lat, 99);
     return {
       samples: SAMPLES,
       echo_p50_ms: round(percentile(lat, 50)),
       echo_p99_ms: round(echoP99),
       raw_pty_echo_p99_ms: round(raw.p99),
       echo_overhead_ratio: round(echoP99 / raw.p99),
+      floor_echo_p99_ms: round(floorP99),
+      echo_p99_vs_floor: round(echoP99 / floorP99),
       throughput_mb_s: round(mbs, 1),
       raw_pty_throughput_mb_s: round(raw.mbs, 1),
       throughput_ratio_vs_raw_pty: round(mbs / raw.mbs),
+      floor_throughput_mb_s: round(floor.mbs, 1),
+      throughput_vs_floor: round(mbs / floor.mbs),
       server_rss_growth_mb: round(fastGrowth, 1),
       slow_viewer_rss_growth_mb: round(slowGrowth, 1),
       flood_mb: BYTES / 1048576,
