@@ -113,7 +113,7 @@ export async function run() {
     const bare = await bareConsole();
     const [floor] = await echoUnder(bare.url, () => get('/api/machines'));
     const [floorLean] = await echoUnder(bare.url, () => leanList.get('/api/machines'));
-    bare.stop();
+    await bare.stop();
     await leanList.close();
 
     // Pages of 50: the cursors of every page, then pages picked at random.

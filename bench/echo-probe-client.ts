@@ -33,5 +33,14 @@ export async function bareConsole() {
   const line = await next();
   const port = /^listening (\d+)$/.exec(line)?.[1];
   if (!port) throw new Error(`bare console: ${line}`);
-  return { url: `http://127.0.0.1:${port}`, stop: () => p.kill('SIGTERM') };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    /** Resolves once it has exited (nothing of it left running while the next measurement starts). */
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (p.exitCode !== null || p.signalCode !== null) return resolve();
+        p.once('exit', () => resolve());
+        p.kill('SIGTERM');
+      }),
+  };
 }

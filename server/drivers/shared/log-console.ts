@@ -30,10 +30,11 @@ export function logConsole(
   exitCode?: () => number | null,
 ): ConsoleSource {
   let owner = processOf();
-  const isAlive = () => {
+  /** Whether the console's process still runs, ended, or another took its place. */
+  const state = (): 'running' | 'ended' | 'replaced' => {
     const now = processOf();
     owner ??= now;
-    return now !== null && now === owner;
+    return now === null ? 'ended' : now === owner ? 'running' : 'replaced';
   };
   let dataFn: (d: string) => void = () => undefined;
   let exitFn: (code: number | null) => void = () => undefined;
@@ -80,14 +81,17 @@ export function logConsole(
   const timer = setInterval(() => {
     watch();
     pump();
-    if (!isAlive() && !closed) {
+    if (closed) return;
+    const now = state();
+    if (now !== 'running') {
       pump();
       closed = true;
       cleanup();
-      // The holder writes its command's exit code just after the command ends: wait for it a moment.
+      // The holder writes its command's exit code just after the command ends: wait for it a moment. Not when
+      // another process took its place (a restart): the new one removed the old one's code as it started.
       void (async () => {
         let code = exitCode?.() ?? null;
-        for (let i = 0; exitCode && code === null && i < 100; i++) {
+        for (let i = 0; exitCode && now === 'ended' && code === null && i < 100; i++) {
           await new Promise((r) => setTimeout(r, 50));
           code = exitCode();
         }
