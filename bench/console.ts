@@ -1,3 +1,4 @@
+import path from 'node:path';
 import * as pty from 'node-pty';
 import type { Socket } from 'socket.io-client';
 import type { ConsoleOutput } from '@/lib/contracts/console';
@@ -133,7 +134,9 @@ async function bareFloor() {
 export async function run() {
   const raw = await rawPty();
   const floor = await bareFloor();
-  const srv = await startServer();
+  // HANGAR_BENCH_CPU_PROF=DIR: the server writes a CPU profile there (node --cpu-prof) when it stops.
+  const prof = process.env.HANGAR_BENCH_CPU_PROF;
+  const srv = await startServer({ nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [] });
   try {
     const token = await adminToken(srv.url);
     await client(srv.url, token).settings.update({ consoleHostShell: true });
