@@ -23,15 +23,26 @@ async function selectMachines(
 ): Promise<{ items: Machine[]; next: string | null }> {
   for (const s of values.state ?? []) if (!machineStates.includes(s as Machine['state'])) throw new CliError(`--state: one of ${machineStates.join(', ')}`, 2);
   for (const d of values.driver ?? []) if (!driverKinds.includes(d as Machine['driver'])) throw new CliError(`--driver: one of ${driverKinds.join(', ')}`, 2);
-  const { items, next } = await api().machines.list(page);
-  const matching = items.filter(
-    (m) =>
-      (!values.state?.length || values.state.includes(m.state)) &&
-      (!values.driver?.length || values.driver.includes(m.driver)) &&
-      (values.tag ?? []).every((t) => m.tags.includes(t)) &&
-      (!search || m.name.includes(search)),
-  );
-  return { items: matching, next };
+  const matches = (m: Machine) =>
+    (!values.state?.length || values.state.includes(m.state)) &&
+    (!values.driver?.length || values.driver.includes(m.driver)) &&
+    (values.tag ?? []).every((t) => m.tags.includes(t)) &&
+    (!search || m.name.includes(search));
+  const filtered = !!(values.state?.length || values.driver?.length || values.tag?.length || search);
+  if (page.limit === undefined || !filtered) {
+    const { items, next } = await api().machines.list(page);
+    return { items: items.filter(matches), next };
+  }
+  // A page of `limit` machines that match, not the matches among `limit` machines: the server's pages are read on,
+  // each read whole (so its `next` is where the following page starts), asking for as many as are still missing.
+  const items: Machine[] = [];
+  let cursor = page.cursor;
+  for (;;) {
+    const res = await api().machines.list({ limit: page.limit - items.length, ...(cursor ? { cursor } : {}) });
+    items.push(...res.items.filter(matches));
+    cursor = res.next ?? undefined;
+    if (!cursor || items.length >= page.limit) return { items, next: res.next };
+  }
 }
 
 const filterOptions = {
@@ -54,7 +65,14 @@ export async function ps(argv: string[], json: boolean): Promise<void> {
   // --limit: one page of that many machines (by name), filtered; --cursor: the page after.
   const page = pageArgs(values);
   const { items, next } = await selectMachines(values, positionals[0], page);
-  printNextPage(next, 'hangar ps', page.limit);
+  // The next page's command keeps this one's filters.
+  const filters = [
+    ...(positionals[0] ? [positionals[0]] : []),
+    ...(values.state ?? []).map((v) => `--state ${v}`),
+    ...(values.driver ?? []).map((v) => `--driver ${v}`),
+    ...(values.tag ?? []).map((v) => `--tag ${v}`),
+  ];
+  printNextPage(next, ['hangar ps', ...filters].join(' '), page.limit);
   if (json) return printJson(items);
   if (items.length === 0) return void console.log(argv.length ? 'No machines match.' : 'No machines. Create one: hangar create NAME --image busybox');
   console.log(`${'NAME'.padEnd(20)} ${'STATE'.padEnd(9)} ${'DRIVER'.padEnd(11)} ${'IMAGE'.padEnd(12)} ${'RESOURCES'.padEnd(18)} TAGS`);

@@ -193,7 +193,7 @@ describe('dashboard: tags, bulk actions, live figures', () => {
     expect([...seen]).toEqual([id2]);
   }, 120_000);
 
-  it('hangar ps filters by state, driver and tag, and hangar tag adds and removes tags', async () => {
+  it('hangar ps filters by state, driver and tag (a page of matches, its next page filtered alike), and hangar tag adds and removes tags', async () => {
     const ps = await cli(['ps', '--tag', 'blue', '--json']);
     expect(ps.code).toBe(0);
     expect(JSON.parse(ps.stdout).map((m: { name: string }) => m.name)).toEqual(['dash-1']);
@@ -201,6 +201,15 @@ describe('dashboard: tags, bulk actions, live figures', () => {
     expect((await cli(['ps', '--state', 'sleeping'])).code).toBe(2);
     const table = await cli(['ps', 'dash', '--driver', 'qemu']);
     expect(table.stdout).toMatch(/TAGS\n.*dash-1 .*web,blue\n.*dash-2 .*web,green/);
+    // A page is of machines that match: dash-1 comes first by name but is not green.
+    const names = (r: { stdout: string }) => JSON.parse(r.stdout).map((m: { name: string }) => m.name);
+    expect(names(await cli(['ps', '--tag', 'green', '--limit', '1', '--json']))).toEqual(['dash-2']);
+    // The next page's command keeps the filter, and gives the next match.
+    const first = await cli(['ps', '--tag', 'web', '--limit', '1', '--json']);
+    expect(names(first)).toEqual(['dash-1']);
+    const more = /More: (hangar ps --tag web --limit 1 --cursor (\S+))/.exec(first.stderr);
+    expect(more, first.stderr).not.toBeNull();
+    expect(names(await cli(['ps', '--tag', 'web', '--limit', '1', '--cursor', more![2], '--json']))).toEqual(['dash-2']);
     const tag = await cli(['tag', 'dash-1', '+red', '-blue']);
     expect(tag.code).toBe(0);
     expect(tag.stdout.trim()).toBe('web red');
