@@ -21,8 +21,7 @@ import { hasRole } from '@/lib/roles';
 import { bulkAct } from '@/server/core/machine-bulk';
 import { machineListBody } from '@/server/core/machine-list';
 import { pageOf } from '@/server/core/paging';
-import { defaultNodeName } from '@/server/core/cluster/start';
-import { NotFoundError } from '@/server/core/errors';
+import { checkPinnedHere } from './pinned-node';
 import { defineRoute, refParams } from './route';
 
 export { refParams };
@@ -74,9 +73,8 @@ export const machineRoutes = [
     body: createMachineBodySchema,
     response: jobSchema,
     handler: async ({ core, principal, body, ip }) => {
-      // In a cluster the guard sent it to the node placement chose (a pin included); one node is its own one node.
-      const here = core.cluster.enabled ? core.cluster.self.name : defaultNodeName();
-      if (body.node && body.node !== here) throw new NotFoundError(`Node ${body.node}`);
+      // In a cluster the guard sent it to the node placement chose (a pin included).
+      checkPinnedHere(core, body.node);
       const job = await core.machines.create(principal, body);
       await core.audit.record(principal, {
         action: 'machine.create',

@@ -15,6 +15,7 @@ import {
 } from '@/lib/contracts/snapshots';
 import { ConflictError } from '@/server/core/errors';
 import { pageOf, padKey } from '@/server/core/paging';
+import { checkPinnedHere } from './pinned-node';
 import { defineRoute, refParams } from './route';
 import { streamFile } from './stream-file';
 import { saveBody } from './upload';
@@ -206,13 +207,14 @@ export const snapshotRoutes = [
     summary: 'Start N new machines from this snapshot; returns the job',
     access: 'operator',
     status: 202,
-    errors: [409],
+    errors: [404, 409],
     params: snapshotRefParams,
     body: snapshotForkBodySchema,
     response: jobSchema,
     handler: async ({ core, principal, params, body, ip }) => {
       const { id } = await core.snapshots.resolve(params.ref);
-      const { node: _node, ...forkBody } = body;
+      const { node, ...forkBody } = body;
+      checkPinnedHere(core, node);
       const job = await core.snapshots.fork(principal, id, forkBody);
       await core.audit.record(principal, { action: 'snapshot.fork', target: { kind: 'snapshot', id }, ip, detail: { ...body, job: job.id } });
       return job;

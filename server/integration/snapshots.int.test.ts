@@ -150,6 +150,10 @@ describe('live snapshots (busybox, TCG)', () => {
     expect(await sector('src-fork-2')).toBe('before');
     await expect(api.snapshots.restore('snp_doesnotexist00', {})).rejects.toMatchObject({ status: 404 });
     await expect(api.snapshots.fork(c1, { count: 99 })).rejects.toMatchObject({ status: 400 });
+    // One node: a fork pinned to another is to a node that does not exist, refused before any machine (as create is).
+    const before = (await api.machines.list()).items.length;
+    await expect(api.snapshots.fork(c1, { count: 1, node: 'nosuch' })).rejects.toMatchObject({ status: 404, message: 'Node nosuch not found.' });
+    expect((await api.machines.list()).items.length).toBe(before);
     // The CLI: the tree, and a fork by snapshot id.
     const env = { XDG_CONFIG_HOME: srv.dataDir, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     const tree = await run([process.execPath, 'dist/cli.js', 'snapshots'], { env, timeoutMs: 30_000 });
