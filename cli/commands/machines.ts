@@ -6,7 +6,7 @@ import { firmwareSchema, firmwares } from '@/lib/contracts/isos';
 import { containerNetworks, driverKinds, driverKindSchema, machineStates, type BulkAction, type Machine, type MachineAction } from '@/lib/contracts/machines';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
-import { CliError, pageArgs, printJson, printNextPage } from '../output';
+import { CliError, describeError, pageArgs, printJson, printNextPage } from '../output';
 import { isoFor } from './isos';
 import { imageFor } from './pull';
 
@@ -218,11 +218,22 @@ async function bulk(action: BulkAction, names: string[], json: boolean): Promise
 export async function rm(argv: string[], json: boolean): Promise<void> {
   if (argv.length === 0) throw new CliError('Usage: hangar rm NAME [NAME...]', 2);
   const client = api();
+  // Each name on its own, as start and stop do: one that cannot go (not found, refused) is named, and the rest go on.
+  const destroyed: string[] = [];
+  const failed: { machine: string; error: string }[] = [];
   for (const name of argv) {
-    await followJob(client, await client.machines.destroy(name), json);
-    if (!json) console.log(`Destroyed ${name}.`);
+    try {
+      await followJob(client, await client.machines.destroy(name), json);
+      destroyed.push(name);
+      if (!json) console.log(`Destroyed ${name}.`);
+    } catch (err) {
+      const error = describeError(err);
+      failed.push({ machine: name, error });
+      if (!json && argv.length > 1) console.error(`${name}: ${error}`);
+    }
   }
-  if (json) printJson({ destroyed: argv });
+  if (json) printJson({ destroyed, failed });
+  if (failed.length) throw new CliError(argv.length === 1 ? failed[0].error : `${failed.length} of ${argv.length} machines: not removed.`, 1);
 }
 
 /** hangar exec NAME -- CMD ARGS: output to our stdout/stderr, and the guest's exit code as ours. */

@@ -217,4 +217,15 @@ describe('dashboard: tags, bulk actions, live figures', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/a tag/);
   }, 60_000);
+
+  it('hangar rm goes on past a name it cannot remove, naming it, and fails at the end', async () => {
+    await finished(await api.machines.create({ name: 'dash-rm', image: 'busybox', start: false }));
+    const rm = await cli(['rm', 'nosuch', 'dash-rm']);
+    expect(rm).toMatchObject({ code: 1, stdout: 'Destroyed dash-rm.\n' });
+    // (Between them, the destroy job's progress.)
+    expect(rm.stderr).toMatch(/^nosuch: Machine not found\.\n[^]*hangar: 1 of 2 machines: not removed\.\n$/);
+    await expect(api.machines.get('dash-rm')).rejects.toMatchObject({ status: 404 });
+    // One name: its own error, once.
+    expect(await cli(['rm', 'nosuch'])).toMatchObject({ code: 1, stderr: 'hangar: Machine not found.\n' });
+  }, 60_000);
 });
