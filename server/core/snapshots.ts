@@ -271,7 +271,8 @@ export class SnapshotService {
           {
             dir: local.path,
             banner: `restored to snapshot "${snap.label}"`,
-            fixups: {},
+            // Another machine's snapshot: the guest takes this machine's name (and, on a VM, its MAC), as a fork does.
+            fixups: snap.machineId === m.id ? {} : { hostname: m.name },
             phases: timer,
             onRunning: () => (runningMs = Math.round(timer.elapsed())),
           },

@@ -216,6 +216,8 @@ describe('live snapshots (busybox, TCG)', () => {
     expect((await api.audit.list({ action: 'snapshot.fork' })).items[0]).toMatchObject({ targetKind: 'snapshot', targetId: a });
     const restored = await finished(await api.snapshots.restore('clean', { machine: 'bylabel-1', checkpointFirst: false }));
     expect((restored.result as { snapshot: string }).snapshot).toBe(a);
+    // src's snapshot on bylabel-1: the guest calls itself bylabel-1, not src (two guests of one name otherwise).
+    expect((await api.machines.exec('bylabel-1', ['hostname'])).stdout.trim()).toBe('bylabel-1');
     const archive = await api.snapshots.exportArchive('clean');
     expect(archive.headers.get('content-type')).toBe('application/x-tar');
     await archive.body?.cancel();
