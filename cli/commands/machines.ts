@@ -238,11 +238,20 @@ export async function rm(argv: string[], json: boolean): Promise<void> {
 
 /** hangar exec NAME -- CMD ARGS: output to our stdout/stderr, and the guest's exit code as ours. */
 export async function exec(argv: string[], json: boolean): Promise<number> {
+  const usage = 'Usage: hangar exec NAME [--timeout SECONDS] -- CMD [ARGS...]';
   const sep = argv.indexOf('--');
   const name = argv[0];
   const cmd = sep >= 0 ? argv.slice(sep + 1) : argv.slice(1);
-  if (!name || name === '--' || cmd.length === 0) throw new CliError('Usage: hangar exec NAME -- CMD [ARGS...]', 2);
-  const r = await api().machines.exec(name, cmd);
+  if (!name || name === '--' || cmd.length === 0) throw new CliError(usage, 2);
+  // Options go between the name and `--`: nothing there is dropped unread.
+  let timeoutS: number | undefined;
+  if (sep > 1) {
+    const { values } = parseArgs({ args: argv.slice(1, sep), options: { timeout: { type: 'string' } } });
+    timeoutS = Number(values.timeout);
+    if (values.timeout === undefined || !Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > 3600)
+      throw new CliError(`--timeout: whole seconds, 1 to 3600 (default 60)\n${usage}`, 2);
+  }
+  const r = await api().machines.exec(name, cmd, timeoutS);
   if (json) printJson(r);
   else {
     process.stdout.write(r.stdout);

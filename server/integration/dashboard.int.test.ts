@@ -218,6 +218,15 @@ describe('dashboard: tags, bulk actions, live figures', () => {
     expect(bad.stderr).toMatch(/a tag/);
   }, 60_000);
 
+  it('hangar exec takes --timeout between the name and --; a bad one is refused, not dropped', async () => {
+    if ((await api.machines.get('dash-1')).state !== 'running') await finished(await api.machines.act('dash-1', 'start'));
+    expect(await cli(['exec', 'dash-1', '--timeout', '30', '--', 'echo', 'hi'])).toMatchObject({ code: 0, stdout: 'hi\n' });
+    const late = await cli(['exec', 'dash-1', '--timeout', '2', '--', 'sleep', '6']);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain('within 2 s');
+    expect((await cli(['exec', 'dash-1', '--timeout', 'soon', '--', 'true'])).code).toBe(2);
+  }, 60_000);
+
   it('hangar rm goes on past a name it cannot remove, naming it, and fails at the end', async () => {
     await finished(await api.machines.create({ name: 'dash-rm', image: 'busybox', start: false }));
     const rm = await cli(['rm', 'nosuch', 'dash-rm']);
