@@ -55,10 +55,10 @@ Usage:
   hangar snapshot export SNAP [-o FILE]           one archive file (state, RAM, flattened disk); snapshot import FILE
   hangar restore SNAP [--machine NAME] [--no-checkpoint]   put a machine back to a snapshot
   hangar fork SNAP|NAME [-n N] [--prefix P] [--node NODE]  start N copies from a snapshot (or from a machine, now); --node: on that node
-  hangar move NAME --to NODE                      move a machine to another node (a running VM live: the guest keeps running)
                                                   SNAP: a snapshot id, or its label when one snapshot alone has it
                                                   (several: they are listed). fork REF reads REF as a snapshot id, then
                                                   a machine name (fork now), then a label: a machine wins over a label
+  hangar move NAME --to NODE                      move a machine to another node (a running VM live: the guest keeps running)
   hangar gc                                       remove unreferenced disk layers and snapshot files
   hangar diff SNAP_A SNAP_B | diff NAME [SNAP]    files added (A), removed (D), changed (M) between two snapshots, or on a
                                                   machine since SNAP (default: its last checkpoint); --path FILE: its text diff
@@ -99,14 +99,24 @@ Environment: HANGAR_URL, HANGAR_TOKEN, HANGAR_CA, HANGAR_TLS_FINGERPRINT, HANGAR
 HANGAR_INSECURE_HTTP, HANGAR_TRUSTED_PROXIES, HANGAR_DATA, HANGAR_HOST, HANGAR_PORT, DATABASE_URL,
 HANGAR_ADMIN_PASSWORD (first-run admin password).`;
 
+/** Commands known by another name too: their help is under these. */
+const ALIASES: Record<string, string[]> = {
+  serve: ['up'],
+  schedules: ['schedule'],
+  disks: ['disk'],
+  'fork-links': ['fork-link'],
+  snapshot: ['snapshot', 'snapshots'],
+  snapshots: ['snapshots', 'snapshot'],
+};
+
 /** What `hangar help` says of one command: its usage lines and their continuations; null when it names none. */
 export function helpFor(cmd: string): string | null {
+  const wanted = ALIASES[cmd] ?? [cmd];
   const names = (line: string) => (/^ {2}hangar ([a-z][a-z|-]*)/.exec(line)?.[1] ?? '').split('|');
-  const singular = cmd.replace(/s$/, '');
   const blocks: string[] = [];
   let taking = false;
   for (const line of HELP.split('\n')) {
-    if (line.startsWith('  hangar ')) taking = names(line).some((n) => n === cmd || n === singular || n.replace(/s$/, '') === singular);
+    if (line.startsWith('  hangar ')) taking = names(line).some((n) => wanted.includes(n));
     else if (!line.startsWith('   ')) taking = false;
     if (taking) blocks.push(line);
   }

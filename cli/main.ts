@@ -26,9 +26,9 @@ export async function run(argv: string[]): Promise<number> {
   const json = argv.slice(0, end).includes('--json');
   const args = [...argv.slice(0, end).filter((a) => a !== '--json'), ...argv.slice(end)];
   const [cmd, ...rest] = args;
-  // `hangar VERB --help` (or -h): that command's usage, before anything is sent anywhere.
-  const own = argv.slice(0, end);
-  const usage = cmd && cmd !== 'help' && (own.includes('--help') || own.includes('-h')) ? helpFor(cmd === 'serve' ? 'up' : cmd) : null;
+  // `hangar VERB --help` (or -h) right after the command: its usage, before anything is sent anywhere. Only there:
+  // later, -h may be a guest command's own (hangar exec NAME ls -h) or a tag (hangar tag NAME -h).
+  const usage = cmd && cmd !== 'help' && (rest[0] === '--help' || rest[0] === '-h') ? helpFor(cmd) : null;
   if (usage) {
     console.log(usage);
     return 0;
@@ -105,8 +105,7 @@ export async function run(argv: string[]): Promise<number> {
         await (await import('./commands/machines')).act(cmd, rest, json);
         return 0;
       case 'rm':
-        await (await import('./commands/machines')).rm(rest, json);
-        return 0;
+        return await (await import('./commands/machines')).rm(rest, json);
       case 'exec':
         return await (await import('./commands/machines')).exec(rest, json);
       case 'ssh':
@@ -204,10 +203,13 @@ export async function run(argv: string[]): Promise<number> {
       case 'audit':
         await (await import('./commands/users')).audit(rest, json);
         return 0;
-      case 'help':
+      case 'help': {
         // `hangar help VERB`: that command's usage.
-        console.log((rest[0] && helpFor(rest[0])) || HELP);
+        const one = rest[0] ? helpFor(rest[0]) : HELP;
+        if (!one) throw new CliError(`Unknown command "${rest[0]}". Run \`hangar help\`.`, 2);
+        console.log(one);
         return 0;
+      }
       case undefined:
       case '--help':
       case '-h':

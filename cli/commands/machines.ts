@@ -15,6 +15,9 @@ function api() {
   return createApiClient({ baseUrl: cfg.url, token: cfg.token });
 }
 
+/** A word as a shell reads it back: as it is when plain, else in single quotes. */
+const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+
 /** The machines `--state`, `--driver` and `--tag` (each may repeat) and a name substring select. */
 async function selectMachines(
   values: { state?: string[]; driver?: string[]; tag?: string[] },
@@ -33,15 +36,23 @@ async function selectMachines(
     const { items, next } = await api().machines.list(page);
     return { items: items.filter(matches), next };
   }
-  // A page of `limit` machines that match, not the matches among `limit` machines: the server's pages are read on,
-  // each read whole (so its `next` is where the following page starts), asking for as many as are still missing.
+  // A page of `limit` machines that match, not the matches among `limit` machines: the server's pages are read on
+  // until it is full. Where it fills in the middle of one, that page is asked again up to its last kept machine, so
+  // `next` (opaque: the server's own) is where the following page starts.
   const items: Machine[] = [];
   let cursor = page.cursor;
   for (;;) {
-    const res = await api().machines.list({ limit: page.limit - items.length, ...(cursor ? { cursor } : {}) });
-    items.push(...res.items.filter(matches));
-    cursor = res.next ?? undefined;
-    if (!cursor || items.length >= page.limit) return { items, next: res.next };
+    const from = cursor ? { cursor } : {};
+    const res = await api().machines.list({ limit: page.limit, ...from });
+    for (const [i, m] of res.items.entries()) {
+      if (!matches(m)) continue;
+      items.push(m);
+      if (items.length < page.limit) continue;
+      const next = i === res.items.length - 1 ? res.next : (await api().machines.list({ limit: i + 1, ...from })).next;
+      return { items, next };
+    }
+    if (!res.next) return { items, next: null };
+    cursor = res.next;
   }
 }
 
@@ -67,10 +78,10 @@ export async function ps(argv: string[], json: boolean): Promise<void> {
   const { items, next } = await selectMachines(values, positionals[0], page);
   // The next page's command keeps this one's filters.
   const filters = [
-    ...(positionals[0] ? [positionals[0]] : []),
-    ...(values.state ?? []).map((v) => `--state ${v}`),
-    ...(values.driver ?? []).map((v) => `--driver ${v}`),
-    ...(values.tag ?? []).map((v) => `--tag ${v}`),
+    ...(positionals[0] ? [shellWord(positionals[0])] : []),
+    ...(values.state ?? []).map((v) => `--state ${shellWord(v)}`),
+    ...(values.driver ?? []).map((v) => `--driver ${shellWord(v)}`),
+    ...(values.tag ?? []).map((v) => `--tag ${shellWord(v)}`),
   ];
   printNextPage(next, ['hangar ps', ...filters].join(' '), page.limit);
   if (json) return printJson(items);
@@ -215,7 +226,7 @@ async function bulk(action: BulkAction, names: string[], json: boolean): Promise
   if (failed) throw new CliError(`${failed} of ${results.length} machines: not done.`, 1);
 }
 
-export async function rm(argv: string[], json: boolean): Promise<void> {
+export async function rm(argv: string[], json: boolean): Promise<number> {
   if (argv.length === 0) throw new CliError('Usage: hangar rm NAME [NAME...]', 2);
   const client = api();
   // Each name on its own, as start and stop do: one that cannot go (not found, refused) is named, and the rest go on.
@@ -232,8 +243,13 @@ export async function rm(argv: string[], json: boolean): Promise<void> {
       if (!json && argv.length > 1) console.error(`${name}: ${error}`);
     }
   }
-  if (json) printJson({ destroyed, failed });
+  // --json: one document, which says what failed; the exit code says that it did.
+  if (json) {
+    printJson({ destroyed, failed });
+    return failed.length ? 1 : 0;
+  }
   if (failed.length) throw new CliError(argv.length === 1 ? failed[0].error : `${failed.length} of ${argv.length} machines: not removed.`, 1);
+  return 0;
 }
 
 /** hangar exec NAME -- CMD ARGS: output to our stdout/stderr, and the guest's exit code as ours. */
@@ -244,9 +260,16 @@ export async function exec(argv: string[], json: boolean): Promise<number> {
   const cmd = sep >= 0 ? argv.slice(sep + 1) : argv.slice(1);
   if (!name || name === '--' || cmd.length === 0) throw new CliError(usage, 2);
   // Options go between the name and `--`: nothing there is dropped unread.
+  // Without `--`, an option would go to the guest as its command.
+  if (sep < 0 && cmd[0].startsWith('-')) throw new CliError(`Options go before --: ${usage}`, 2);
   let timeoutS: number | undefined;
   if (sep > 1) {
-    const { values } = parseArgs({ args: argv.slice(1, sep), options: { timeout: { type: 'string' } } });
+    let values: { timeout?: string };
+    try {
+      ({ values } = parseArgs({ args: argv.slice(1, sep), options: { timeout: { type: 'string' } } }));
+    } catch (err) {
+      throw new CliError(`${(err as Error).message}\n${usage}`, 2);
+    }
     timeoutS = Number(values.timeout);
     if (values.timeout === undefined || !Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > 3600)
       throw new CliError(`--timeout: whole seconds, 1 to 3600 (default 60)\n${usage}`, 2);

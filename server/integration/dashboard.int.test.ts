@@ -218,6 +218,17 @@ describe('dashboard: tags, bulk actions, live figures', () => {
     expect(bad.stderr).toMatch(/a tag/);
   }, 60_000);
 
+  it("hangar ps fills a page in the middle of the server's page, and its next page starts right after it", async () => {
+    for (const name of ['dash-x', 'dash-y', 'dash-z']) await finished(await api.machines.create({ name, image: 'busybox', start: false, tags: ['green'] }));
+    const names = (r: { stdout: string }) => JSON.parse(r.stdout).map((m: { name: string }) => m.name);
+    // By name: dash-1 (not green), dash-2 | dash-x, dash-y | dash-z: the page is full at dash-x, the first of the server's second.
+    const first = await cli(['ps', '--tag', 'green', '--limit', '2', '--json']);
+    expect(names(first)).toEqual(['dash-2', 'dash-x']);
+    const cursor = /--cursor (\S+)/.exec(first.stderr)![1];
+    expect(names(await cli(['ps', '--tag', 'green', '--limit', '2', '--cursor', cursor, '--json']))).toEqual(['dash-y', 'dash-z']);
+    for (const name of ['dash-x', 'dash-y', 'dash-z']) await finished(await api.machines.destroy(name));
+  }, 60_000);
+
   it('hangar exec takes --timeout between the name and --; a bad one is refused, not dropped', async () => {
     if ((await api.machines.get('dash-1')).state !== 'running') await finished(await api.machines.act('dash-1', 'start'));
     expect(await cli(['exec', 'dash-1', '--timeout', '30', '--', 'echo', 'hi'])).toMatchObject({ code: 0, stdout: 'hi\n' });
@@ -236,5 +247,9 @@ describe('dashboard: tags, bulk actions, live figures', () => {
     await expect(api.machines.get('dash-rm')).rejects.toMatchObject({ status: 404 });
     // One name: its own error, once.
     expect(await cli(['rm', 'nosuch'])).toMatchObject({ code: 1, stderr: 'hangar: Machine not found.\n' });
+    // --json: one document saying what failed, and exit 1.
+    const json = await cli(['rm', '--json', 'nosuch']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({ destroyed: [], failed: [{ machine: 'nosuch', error: 'Machine not found.' }] });
   }, 60_000);
 });
