@@ -4,6 +4,7 @@ import { createApiClient } from '@/lib/api-client';
 import { userDataProblem } from '@/lib/contracts/disk-images';
 import { firmwareSchema, firmwares } from '@/lib/contracts/isos';
 import { containerNetworks, driverKinds, driverKindSchema, machineStates, type BulkAction, type Machine, type MachineAction } from '@/lib/contracts/machines';
+import { shellQuote } from '@/lib/shell-quote';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
 import { CliError, describeError, pageArgs, printJson, printNextPage } from '../output';
@@ -15,8 +16,8 @@ function api() {
   return createApiClient({ baseUrl: cfg.url, token: cfg.token });
 }
 
-/** A word as a shell reads it back: as it is when plain, else in single quotes. */
-const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+/** A word as a shell reads it back: as it is when plain, else quoted. */
+const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : shellQuote(w));
 
 /** The machines `--state`, `--driver` and `--tag` (each may repeat) and a name substring select. */
 async function selectMachines(
@@ -31,8 +32,7 @@ async function selectMachines(
     (!values.driver?.length || values.driver.includes(m.driver)) &&
     (values.tag ?? []).every((t) => m.tags.includes(t)) &&
     (!search || m.name.includes(search));
-  const filtered = !!(values.state?.length || values.driver?.length || values.tag?.length || search);
-  if (page.limit === undefined || !filtered) {
+  if (page.limit === undefined) {
     const { items, next } = await api().machines.list(page);
     return { items: items.filter(matches), next };
   }

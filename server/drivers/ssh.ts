@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Client, type ClientChannel } from 'ssh2';
-import { shellQuote } from './shared/shell';
+import { shellQuote } from '@/lib/shell-quote';
 import { feed, tailKeeper } from './exec-stream';
 import type { ConsoleSource, ExecResult, StreamIo } from './types';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../exec';
-import { shellQuote } from '../shared/shell';
+import { shellQuote } from '@/lib/shell-quote';
 import { scriptFor } from './agent';
 
 describe('guest agent scripts', () => {

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { shellQuote } from '../shared/shell';
+import { shellQuote } from '@/lib/shell-quote';
 import type { ExecResult } from '../types';
 
 /**

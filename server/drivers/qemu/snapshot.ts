@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { firstLine, run } from '../exec';
-import { shellQuote } from '../shared/shell';
+import { shellQuote } from '@/lib/shell-quote';
 import { machineFiles, type GuestRam } from './argv';
 import type { PhaseMarks } from '@/lib/phases';
 import type { Fixups } from '../types';

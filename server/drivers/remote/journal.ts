@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Client } from 'ssh2';
-import { shellQuote } from '../shared/shell';
+import { shellQuote } from '@/lib/shell-quote';
 import { sshConnect, type SshTarget } from '../ssh';
 
 /**

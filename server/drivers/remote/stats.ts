@@ -1,6 +1,6 @@
 import type { Client } from 'ssh2';
 import { kbField, parseMeminfoUsed, parseNetDev } from '../proc-stats';
-import { shellQuote } from '../shared/shell';
+import { shellQuote } from '@/lib/shell-quote';
 import { sshConnect, type SshTarget } from '../ssh';
 import type { MachineCounters } from '../types';
 
