@@ -52,6 +52,11 @@ describe('run', () => {
     expect(r.matched).toBe(true);
     expect(r.timedOut).toBe(false);
   });
+  it('finds a marker split across two chunks of output', async () => {
+    const r = await run(['sh', '-c', 'printf "x RE"; sleep 0.3; printf "ADY y"; sleep 10'], { until: 'READY', timeoutMs: 5000 });
+    expect(r.matched).toBe(true);
+    expect(r.timedOut).toBe(false);
+  });
   it('reports a missing binary instead of throwing', async () => {
     const r = await run(['/nonexistent/binary']);
     expect(r.code).toBeNull();

@@ -161,6 +161,14 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     let errLen = 0;
     let timedOut = false;
     let matched = false;
+    // `until` is looked for in each chunk and the end of the one before (where a match may begin), not in all output so far.
+    const needle = opts.until ? Buffer.from(opts.until) : null;
+    let carry: Buffer = Buffer.alloc(0);
+    const untilIn = (b: Buffer) => {
+      const hay = carry.length ? Buffer.concat([carry, b]) : b;
+      carry = hay.subarray(Math.max(0, hay.length - (needle!.length - 1)));
+      return hay.includes(needle!);
+    };
     let settled = false;
     let killed = false;
     const id = helper.nextId++;
@@ -202,7 +210,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
             out.push(b);
             outLen += b.length;
           }
-          if (opts.until && !matched && Buffer.concat(out).includes(opts.until)) {
+          if (opts.until && !matched && untilIn(b)) {
             matched = true;
             kill();
           }
