@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { ApiError } from '@/lib/client/api-error';
 
 /** A failure the user can act on: printed without a stack trace, exit code 1 (or as given). */
@@ -24,6 +25,33 @@ export function pageArgs(values: { limit?: string; cursor?: string }, max = 1000
 /** On stderr, so the listing itself stays clean for scripts: how to get the next page. */
 export function printNextPage(next: string | null, command: string, limit: number | undefined): void {
   if (next && limit !== undefined) console.error(`More: ${command} --limit ${limit} --cursor ${next}`);
+}
+
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such directory',
+  ENOTDIR: 'a part of its path is not a directory',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};
+
+/**
+ * `file`'s download, opened before anything is fetched: `FILE.part` for writing, renamed to `file` by `done()`, removed by
+ * `abandon()` (a failed or cut download leaves nothing). A file that cannot be written is a CliError naming it, not a raw errno.
+ */
+export function openDownload(file: string): { fd: number; done: () => void; abandon: () => void } {
+  const part = `${file}.part`;
+  let fd: number;
+  try {
+    if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    fd = fs.openSync(part, 'w', 0o644);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw new CliError(`Cannot write ${file}: ${FILE_ERRORS[code] ?? (err as Error).message}.`);
+  }
+  return { fd, done: () => fs.renameSync(part, file), abandon: () => fs.rmSync(part, { force: true }) };
 }
 
 export function printJson(value: unknown): void {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -9,7 +10,7 @@ import type { HotPool, Snapshot } from '@/lib/contracts/snapshots';
 import { formatAge, formatBytes } from '@/lib/format';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
-import { CliError, pageArgs, printJson, printNextPage } from '../output';
+import { CliError, openDownload, pageArgs, printJson, printNextPage } from '../output';
 
 function api(): ApiClient {
   const cfg = loadConfig();
@@ -184,10 +185,25 @@ export async function snapshotCmd(argv: string[], json: boolean): Promise<void> 
     if (!positionals[0]) throw new CliError('Usage: hangar snapshot export SNAPSHOT [-o FILE]', 2);
     const client = api();
     const snap = await findSnapshot(client, positionals[0]);
-    const res = await client.snapshots.exportArchive(snap.id);
-    const file = values.output ?? /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `${snap.id}.hangar.tar`;
-    await pipeline(Readable.fromWeb(res.body as never), fs.createWriteStream(`${file}.part`));
-    fs.renameSync(`${file}.part`, file);
+    // A file named with -o is opened first: one that cannot be written is said before the server packs anything.
+    let out = values.output !== undefined ? openDownload(values.output) : null;
+    const res = await client.snapshots.exportArchive(snap.id).catch((err: unknown) => (out?.abandon(), Promise.reject(err)));
+    // The server's name for it, in the current directory (never a path the header names).
+    const named = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1];
+    const file = values.output ?? (named ? path.basename(named) : `${snap.id}.hangar.tar`);
+    try {
+      out ??= openDownload(file);
+    } catch (err) {
+      await res.body?.cancel();
+      throw err;
+    }
+    try {
+      await pipeline(Readable.fromWeb(res.body as never), fs.createWriteStream('', { fd: out.fd }));
+    } catch (err) {
+      out.abandon();
+      throw err;
+    }
+    out.done();
     if (json) printJson({ snapshot: snap.id, file, bytes: fs.statSync(file).size });
     else console.log(`Wrote ${file} (${formatBytes(fs.statSync(file).size)}): import it elsewhere with hangar snapshot import ${file}`);
     return;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, nameSchema, timestampSchema } from './common';
+import { idSchema, isValidId, nameSchema, timestampSchema } from './common';
 
 export const snapshotKinds = ['live', 'disk'] as const;
 export const snapshotStates = ['pending', 'complete', 'failed'] as const;
@@ -69,7 +69,9 @@ export const labelSchema = z
   .trim()
   .max(120)
   // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-  .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters')
+  // A snapshot is named by its id or its label, the id first: a label shaped like an id would name another snapshot, or none.
+  .refine((s) => !isValidId(s), 'not shaped like a Hangar id (a snapshot is named by its id first)');
 
 export const checkpointBodySchema = z.object({ label: labelSchema.optional() });
 export type CheckpointBody = z.infer<typeof checkpointBodySchema>;

@@ -170,6 +170,15 @@ describe('live snapshots (busybox, TCG)', () => {
     // By its label (one snapshot has it), as `hangar snapshot export clean` in the README.
     const out = await run([process.execPath, 'dist/cli.js', 'snapshot', 'export', 'c1', '-o', file], { env, timeoutMs: 120_000 });
     expect(out.code, out.stderr).toBe(0);
+    // A file that cannot be written is named, with why, before the server packs anything; nothing is left of it.
+    for (const [to, why] of [
+      [path.join(work, 'no-such-dir', 'c1.tar'), 'no such directory'],
+      [work, 'it is a directory'],
+    ] as const) {
+      const bad = await run([process.execPath, 'dist/cli.js', 'snapshot', 'export', 'c1', '-o', to], { env, timeoutMs: 60_000 });
+      expect(bad).toMatchObject({ code: 1, stderr: `hangar: Cannot write ${to}: ${why}.\n` });
+    }
+    expect(fs.readdirSync(work)).toEqual(['c1.tar']);
     const members = (await run(['tar', '-tf', file])).stdout.split('\n').filter(Boolean).sort();
     expect(members).toEqual(expect.arrayContaining(['SHA256SUMS', 'disk.qcow2', 'manifest.json', 'ram', 'state']));
     const imp = await run([process.execPath, 'dist/cli.js', '--json', 'snapshot', 'import', file], { env, timeoutMs: 120_000 });
@@ -221,6 +230,11 @@ describe('live snapshots (busybox, TCG)', () => {
     const archive = await api.snapshots.exportArchive('clean');
     expect(archive.headers.get('content-type')).toBe('application/x-tar');
     await archive.body?.cancel();
+    // A label shaped like an id would name another snapshot (ids are looked up first), or none: refused.
+    await expect(api.snapshots.relabel('clean', 'snp_aaaaaaaaaaaaaaaa')).rejects.toMatchObject({
+      status: 400,
+      issues: [{ path: 'label', message: 'not shaped like a Hangar id (a snapshot is named by its id first)' }],
+    });
     await expect(api.snapshots.get('no such label')).rejects.toMatchObject({
       status: 404,
       message: 'Snapshot "no such label" (no snapshot has this id or label) not found.',
