@@ -8,7 +8,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
 import { S3Store } from '@/server/core/backups/s3-store';
-import { jobDone, serverWithBusybox, tearDown, type RunningServer } from './harness';
+import { COUNTER, jobDone, serverWithBusybox, tearDown, type RunningServer } from './harness';
 import { startS3, type TestS3 } from './s3-server';
 
 /**
@@ -58,7 +58,7 @@ beforeAll(async () => {
   dirTarget = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-bk-dir-'));
   [s3, a, b] = await Promise.all([startS3(), serverWithBusybox(), serverWithBusybox()]);
   await finished(a.api, await a.api.machines.create({ name: 'src', image: 'busybox', memoryMib: 256 }));
-  await a.api.machines.exec('src', ['sh', '-c', 'i=0; (while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done) >/dev/null 2>&1 & true']);
+  await a.api.machines.exec('src', ['sh', '-c', COUNTER]);
 }, 300_000);
 
 afterAll(async () => {

@@ -15,10 +15,11 @@ export function busyboxTree(dir: string, applets = ['sh', 'cat', 'echo', 'rm', '
   fs.writeFileSync(path.join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
 }
 
-/** That tree tarred in `tmp` and imported as the root filesystem image `name`. */
-export async function importBusyboxRootfs(api: ApiClient, tmp: string, name: string, applets?: string[]): Promise<void> {
+/** That tree (with `files` added: path in the tree -> text) tarred in `tmp` and imported as the root filesystem image `name`. */
+export async function importBusyboxRootfs(api: ApiClient, tmp: string, name: string, applets?: string[], files: Record<string, string> = {}): Promise<void> {
   const tree = path.join(tmp, `${name}-tree`);
   busyboxTree(tree, applets);
+  for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(tree, file), text);
   const tar = path.join(tmp, `${name}.tar`);
   await run(['tar', '--numeric-owner', '-C', tree, '-cf', tar, '.']);
   const job = await jobDone(api, await api.images.importRootfs(new Uint8Array(fs.readFileSync(tar)), { name, file: `${name}.tar` }), 120_000);

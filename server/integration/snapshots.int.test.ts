@@ -5,7 +5,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
 import { checkStateFile } from '@/server/drivers/qemu/snapshot';
-import { adminToken, client, jobDone, startServer, until, type RunningServer, tearDown } from './harness';
+import { adminToken, client, COUNTER, jobDone, startServer, until, type RunningServer, tearDown } from './harness';
 
 /**
  * Live checkpoint, fork and restore on real QEMU (TCG) with the busybox image: a counter in
@@ -32,7 +32,7 @@ beforeAll(async () => {
   api = client(srv.url, token);
   await finished(await api.images.build({ kind: 'busybox' }), 240_000);
   await finished(await api.machines.create({ name: 'src', image: 'busybox', memoryMib: 256 }));
-  await api.machines.exec('src', ['sh', '-c', 'i=0; (while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done) >/dev/null 2>&1 & true']);
+  await api.machines.exec('src', ['sh', '-c', COUNTER]);
 }, 300_000);
 
 afterAll(() => tearDown(srv, api), 120_000);
