@@ -6,7 +6,7 @@ import { ID_PATTERN, NAME_PATTERN } from '@/lib/contracts/common';
 import { hasRole } from '@/lib/roles';
 import type { Principal } from '@/server/core/auth';
 import { CachedJson } from '@/server/core/cached-json';
-import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@/server/core/errors';
+import { ConflictError, ForbiddenError, machineNotFound, UnauthorizedError } from '@/server/core/errors';
 import { NODE_HEADERS } from '@/server/core/cluster/cluster';
 import { forward } from '@/server/core/cluster/forward';
 import { placeFork, placeNew, type PlacementAsk } from '@/server/core/cluster/placement';
@@ -138,11 +138,11 @@ function guard(spec: AnyRouteSpec): MiddlewareHandler<AppEnv> {
     const loaded = ref && isMachineRef(ref) ? ((await core.machines.listing.one(ref))?.machine ?? null) : undefined;
     if (machineGrant && ref) {
       // A teammate given this one machine (a grant) may do here what their global role does not allow elsewhere.
-      await core.grants.authorize(principal!, loaded ?? null, access, machineGrant);
+      await core.grants.authorize(principal!, loaded ?? null, access, machineGrant, ref);
     } else if (!hasRole(principal!.role, access)) {
       throw new ForbiddenError(`This needs the ${access} role; you have ${principal!.role}.`);
     }
-    if (loaded === null) throw new NotFoundError('Machine');
+    if (loaded === null) throw machineNotFound(ref!);
     c.set('machine', loaded);
     // A cluster: what another node owns is done there, for this caller (before the validators and the handler run here).
     if (core.cluster?.enabled) {

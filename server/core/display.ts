@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { Machine } from '@/lib/contracts/machines';
 import { hasRole } from '@/lib/roles';
 import type { AuthService, Principal } from './auth';
-import { ConflictError, NotFoundError } from './errors';
+import { ConflictError, machineNotFound } from './errors';
 import type { GrantService } from './grants';
 import type { MachineService } from './machines';
 
@@ -44,17 +44,17 @@ export class DisplayService {
   /** The machine and whether the caller only watches; the errors a console attach gives. */
   async access(p: Principal, ref: string): Promise<{ machine: Machine; readOnly: boolean }> {
     const m = await this.machines.get(p, ref).catch((err: unknown) => {
-      if (p.share) throw new NotFoundError('Machine');
+      if (p.share) throw machineNotFound(ref);
       throw err;
     });
     // A share link opens its own machine only, and only to watch.
     if (p.share) {
       // A recording link shows its recording, never the live screen.
-      if (m.id !== p.share.machineId || p.share.recordingId) throw new NotFoundError('Machine');
+      if (m.id !== p.share.machineId || p.share.recordingId) throw machineNotFound(ref);
       return { machine: this.reachable(m), readOnly: true };
     }
     const access = await this.grants.accessTo(p, m.id);
-    if (!hasRole(p.role, 'viewer') && !access.granted) throw new NotFoundError('Machine');
+    if (!hasRole(p.role, 'viewer') && !access.granted) throw machineNotFound(ref);
     return { machine: this.reachable(m), readOnly: !hasRole(access.role, 'operator') };
   }
 

@@ -31,6 +31,12 @@ export class NotFoundError extends HangarError {
     super('not_found', `${what} not found.`);
   }
 }
+/**
+ * A machine that is not there, or not there for this caller: the same words either way (a member must not learn that a
+ * machine not given to them exists), naming it as the caller asked for it (a name or an id).
+ */
+export const machineNotFound = (asked: string): NotFoundError => new NotFoundError(`Machine "${asked}"`);
+
 export class ConflictError extends HangarError {
   constructor(message: string, issues?: { path: string; message: string }[]) {
     super('conflict', message, issues);

@@ -4,7 +4,7 @@ import type { Store } from '@/db/client';
 import { deleteGrant, grantFor, grantsOf, grantsOfUser, putGrant } from '@/db/repo/grants';
 import { findUserRowByUsername } from '@/db/repo/users';
 import type { AuthService, Principal } from './auth';
-import { ForbiddenError, NotFoundError } from './errors';
+import { ForbiddenError, machineNotFound, NotFoundError } from './errors';
 import type { MachineService } from './machines';
 
 /** What a grant lets its holder do, in global role terms: an owner operates (and may share and grant). */
@@ -53,13 +53,14 @@ export class GrantService {
    * Let `p` act on a machine when its global role is at least `access` or, failing that, its
    * grant there is at least `need`. A member without a grant on it hears 404, as if it did not
    * exist; anyone else 403. The route guard and the bulk actions both decide here. The guard
-   * passes the machine it loaded (null: there is none), so the row is not read again.
+   * passes the machine it loaded (null: there is none), so the row is not read again. `asked`: the name or id the
+   * caller gave, which the 404 names (never the id of a machine they asked for by name).
    */
-  async authorize(p: Principal, ref: string | { id: string } | null, access: Role, need: GrantRole): Promise<void> {
+  async authorize(p: Principal, ref: string | { id: string } | null, access: Role, need: GrantRole, asked: string): Promise<void> {
     if (hasRole(p.role, access)) return;
     const grant = ref === null ? null : await this.grantOn(p, ref).catch(() => null);
     if (grantAtLeast(grant, need)) return;
-    if (!grant && !hasRole(p.role, 'viewer')) throw new NotFoundError('Machine');
+    if (!grant && !hasRole(p.role, 'viewer')) throw machineNotFound(asked);
     throw new ForbiddenError(`This needs the ${access} role or the ${need} grant on this machine; you have ${p.role}.`);
   }
 

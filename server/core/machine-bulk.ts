@@ -24,7 +24,7 @@ export async function bulkAct(
     try {
       const m = await deps.machines.get(p, ref);
       // As the machine's own routes decide: destroying needs the owner grant, the rest an operator one.
-      await deps.grants.authorize(p, m.id, 'operator', body.action === 'destroy' ? 'owner' : 'operator');
+      await deps.grants.authorize(p, m.id, 'operator', body.action === 'destroy' ? 'owner' : 'operator', ref);
       const job = await start(deps, p, m.id, body.action);
       const verb = body.action === 'force-stop' ? 'stop' : body.action;
       await deps.audit.record(p, {

@@ -29,7 +29,7 @@ import { listSshKeys } from '@/db/repo/ssh-keys';
 import type { BootFiles, DriverRegistry, IsoFile, MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { Principal } from './auth';
 import type { EventBus } from './events';
-import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from './errors';
+import { BadRequestError, ConflictError, machineNotFound, UnavailableError } from './errors';
 import { newId } from './ids';
 import type { HostService } from './host';
 import { pullsOci, type ImageService } from './images';
@@ -107,7 +107,7 @@ export class MachineService implements MonitoredMachines {
   /** The row of a machine, by id or name: the one read an operation needs. */
   async row(ref: string): Promise<MachineRow> {
     const row = await getMachineRow(this.store, isValidId(ref) ? { id: ref } : { name: ref });
-    if (!row) throw new NotFoundError('Machine');
+    if (!row) throw machineNotFound(ref);
     return row;
   }
 

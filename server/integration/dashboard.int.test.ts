@@ -243,13 +243,13 @@ describe('dashboard: tags, bulk actions, live figures', () => {
     const rm = await cli(['rm', 'nosuch', 'dash-rm']);
     expect(rm).toMatchObject({ code: 1, stdout: 'Destroyed dash-rm.\n' });
     // (Between them, the destroy job's progress.)
-    expect(rm.stderr).toMatch(/^nosuch: Machine not found\.\n[^]*hangar: 1 of 2 machines: not removed\.\n$/);
+    expect(rm.stderr).toMatch(/^nosuch: Machine "nosuch" not found\.\n[^]*hangar: 1 of 2 machines: not removed\.\n$/);
     await expect(api.machines.get('dash-rm')).rejects.toMatchObject({ status: 404 });
     // One name: its own error, once.
-    expect(await cli(['rm', 'nosuch'])).toMatchObject({ code: 1, stderr: 'hangar: Machine not found.\n' });
+    expect(await cli(['rm', 'nosuch'])).toMatchObject({ code: 1, stderr: 'hangar: Machine "nosuch" not found.\n' });
     // --json: one document saying what failed, and exit 1.
     const json = await cli(['rm', '--json', 'nosuch']);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toEqual({ destroyed: [], failed: [{ machine: 'nosuch', error: 'Machine not found.' }] });
+    expect(JSON.parse(json.stdout)).toEqual({ destroyed: [], failed: [{ machine: 'nosuch', error: 'Machine "nosuch" not found.' }] });
   }, 60_000);
 });

@@ -159,7 +159,7 @@ export function opensshSuite(ctx: () => { srv: RunningServer; api: ApiClient; vm
       // Someone else's machine and a missing one look the same to the member.
       const other = await run(['ssh', ...sshOpts(), 'hangar.no-such-machine', 'true'], { env, timeoutMs: 30_000 });
       expect(other.code).toBe(255);
-      expect(other.stderr).toContain('hangar: Machine not found.');
+      expect(other.stderr).toContain('hangar: Machine "no-such-machine" not found.');
       const app = await finished(await api.machines.create({ name: 'ct-nossh', image: 'debian-12', driver: 'nspawn', command: ['sleep', '300'] }), 60_000);
       expect(app.error).toBeNull();
       await api.grants.put('ct-nossh', { username: 'sshuser', role: 'operator' });
@@ -192,7 +192,7 @@ export function opensshSuite(ctx: () => { srv: RunningServer; api: ApiClient; vm
         15_000,
         200,
       );
-      expect((await ssh('hangar.ct-ssh', 'true')).stderr).toContain('hangar: Machine not found.');
+      expect((await ssh('hangar.ct-ssh', 'true')).stderr).toContain('hangar: Machine "ct-ssh" not found.');
       // Still given the VM: its tunnel works.
       expect((await ssh(`hangar.${(await api.machines.get(ctx().vm)).name}`, 'true')).code).toBe(0);
 

@@ -213,13 +213,20 @@ describe('share links', () => {
       fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie, origin: srv.url } }),
     });
     expect((await mia.machines.list()).items).toEqual([]);
-    await expect(mia.machines.get('sh-a')).rejects.toMatchObject({ status: 404 });
-    await expect(mia.machines.get('no-such')).rejects.toMatchObject({ status: 404, message: 'Machine not found.' });
+    // A machine not given to her and a missing one: the same words, each named as she asked for it (never by its id).
+    await expect(mia.machines.get('sh-a')).rejects.toMatchObject({ status: 404, message: 'Machine "sh-a" not found.' });
+    await expect(mia.machines.get('no-such')).rejects.toMatchObject({ status: 404, message: 'Machine "no-such" not found.' });
     await expect(mia.images.list()).rejects.toMatchObject({ status: 403 });
     await api.grants.put('sh-a', { username: 'mia', role: 'viewer' });
     expect((await mia.machines.list()).items.map((m) => m.name)).toEqual(['sh-a']);
     expect((await mia.machines.get('sh-a')).name).toBe('sh-a');
-    await expect(mia.machines.get('sh-b')).rejects.toMatchObject({ status: 404, message: 'Machine not found.' });
+    await expect(mia.machines.get('sh-b')).rejects.toMatchObject({ status: 404, message: 'Machine "sh-b" not found.' });
+    // So in a bulk action, where the machine is read before its grant is asked.
+    const bulk = await mia.machines.bulk({ action: 'pause', machines: ['sh-b', 'no-such'] });
+    expect(bulk.results.map((r) => r.error)).toEqual([
+      { code: 'not_found', message: 'Machine "sh-b" not found.' },
+      { code: 'not_found', message: 'Machine "no-such" not found.' },
+    ]);
     await expect(mia.machines.act('sh-a', 'pause')).rejects.toMatchObject({ status: 403 });
     await expect(mia.machines.act('sh-b', 'pause')).rejects.toMatchObject({ status: 404 });
     const cons = socket(srv.url, '/console', { cookie, origin: srv.url });

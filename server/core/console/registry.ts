@@ -4,7 +4,7 @@ import { hasRole, type Role } from '@/lib/roles';
 import type { MachineRow } from '@/db/repo/machines';
 import type { ConsoleSource, DriverRegistry, MachineDriver, MachineSpec } from '@/server/drivers/types';
 import type { Principal } from '../auth';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
+import { ConflictError, ForbiddenError, machineNotFound, NotFoundError } from '../errors';
 import type { SettingsService } from '../settings';
 import type { RecordingService } from './recordings';
 import { ConsoleSession, type ViewerSink } from './session';
@@ -237,12 +237,12 @@ export class ConsoleRegistry {
         if (!this.settings.get().consoleHostShell) throw new ForbiddenError('The host shell console is turned off. An admin can turn it on in Settings.');
         return null;
       case 'machine': {
-        if (!this.machines) throw new NotFoundError('Machine');
+        if (!this.machines) throw machineNotFound(target.machineId);
         const row = await this.machines.row(target.machineId);
         const m = this.machines.views.view(row);
         const access = await this.accessTo(p, m.id);
         // A member sees only machines given to them: any other is "not found", like a missing one.
-        if (!hasRole(p.role, 'viewer') && !p.share && !access.granted) throw new NotFoundError('Machine');
+        if (!hasRole(p.role, 'viewer') && !p.share && !access.granted) throw machineNotFound(target.machineId);
         if (target.channel === 'ssh') {
           if (!m.ssh || !m.capabilities.consoles.shell) throw new ConflictError(`${m.name}'s image (${m.image}) has no SSH server: use its serial console.`);
           if (m.state !== 'running') throw new ConflictError(`${m.name} is ${m.state}: SSH needs a running machine.`);

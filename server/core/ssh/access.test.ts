@@ -42,8 +42,9 @@ describe('who may reach a machine over OpenSSH, and whose keys it lets in', () =
   });
 
   it('answers as the SSH tab does: 404 for a machine a member was not given, 403 for a viewer grant, the machine for an operator', async () => {
-    await expect(t.core.ssh.reachable(stranger, 'vm-ssh')).rejects.toMatchObject({ code: 'not_found' });
-    await expect(t.core.ssh.reachable(stranger, 'no-such')).rejects.toMatchObject({ code: 'not_found', message: 'Machine not found.' });
+    // The same words for one not given and one missing, each named as asked.
+    await expect(t.core.ssh.reachable(stranger, 'vm-ssh')).rejects.toMatchObject({ code: 'not_found', message: 'Machine "vm-ssh" not found.' });
+    await expect(t.core.ssh.reachable(stranger, 'no-such')).rejects.toMatchObject({ code: 'not_found', message: 'Machine "no-such" not found.' });
     await expect(t.core.ssh.reachable(watcher, 'vm-ssh')).rejects.toMatchObject({ code: 'forbidden' });
     expect((await t.core.ssh.reachable(granted, 'vm-ssh')).name).toBe('vm-ssh');
     expect((await t.core.ssh.hosts(granted)).map((h) => h.name)).toEqual(['vm-ssh']);

@@ -5,7 +5,7 @@ import type { Machine } from '@/lib/contracts/machines';
 import type { SshHost, SshHostKeys } from '@/lib/contracts/ssh-keys';
 import { hasRole } from '@/lib/roles';
 import type { AuthService, Principal } from '../auth';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
+import { ConflictError, ForbiddenError, machineNotFound } from '../errors';
 import type { EventBus } from '../events';
 import type { GrantService } from '../grants';
 import type { MachineService } from '../machines';
@@ -60,10 +60,10 @@ export class SshAccessService {
   /** May `p` reach this machine's sshd? Its row and view, or the same errors as the SSH tab gives. */
   async reachable(p: Principal, ref: string): Promise<Machine> {
     // A share link opens one serial console: anything else does not exist for it.
-    if (p.share) throw new NotFoundError('Machine');
+    if (p.share) throw machineNotFound(ref);
     const m = await this.machines.get(p, ref);
     const access = await this.grants.accessTo(p, m.id);
-    if (!hasRole(p.role, 'viewer') && !access.granted) throw new NotFoundError('Machine');
+    if (!hasRole(p.role, 'viewer') && !access.granted) throw machineNotFound(ref);
     if (!hasRole(access.role, 'operator')) throw new ForbiddenError('OpenSSH to a machine needs the operator role (or an operator grant on it).');
     if (!m.capabilities.sshd.available) throw new ConflictError(`${m.name} has no SSH server: ${m.capabilities.sshd.reason ?? 'its driver offers none.'}`);
     if (m.state !== 'running') throw new ConflictError(`${m.name} is ${m.state}: SSH needs a running machine.`);
