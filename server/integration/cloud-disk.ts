@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TEST_CACHE } from './harness';
 
 /**
@@ -69,11 +71,27 @@ function writeMbr(disk: string): void {
   }
 }
 
-/** The qcow2 cloud disk for `rootfs` (built now, or the one built earlier in this cache). */
+/** How long a built disk is used before it is made again (from that day's rootfs and Debian mirror). */
+const DISK_MAX_AGE_MS = 7 * 24 * 3600_000;
+
+/**
+ * The qcow2 cloud disk for `rootfs`: the one built earlier in this cache by this file as it is now, up to a week old, or
+ * built now (about a minute: a copy of the rootfs, cloud-init from the mirror, the file system, GRUB). It was keyed by the
+ * rootfs's build, one per server build, so every run made another 533 MB disk and kept the old ones; now the disks of
+ * another recipe, or past their week, are removed.
+ */
 export function cloudDisk(rootfs: string): string {
-  const out = path.join(TEST_CACHE, 'cloud-disk', `${path.basename(path.dirname(path.dirname(rootfs)))}-bios-uefi.qcow2`);
-  if (fs.existsSync(out)) return out;
-  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const dir = path.join(TEST_CACHE, 'cloud-disk');
+  const recipe = createHash('sha256')
+    .update(fs.readFileSync(fileURLToPath(import.meta.url)))
+    .digest('hex')
+    .slice(0, 16);
+  const out = path.join(dir, `${recipe}-bios-uefi.qcow2`);
+  if (Date.now() - (fs.statSync(out, { throwIfNoEntry: false })?.mtimeMs ?? 0) < DISK_MAX_AGE_MS) return out;
+  fs.mkdirSync(dir, { recursive: true });
+  // Built again: the disks of other recipes, and the one past its week, go (with a build a killed run left).
+  for (const f of fs.readdirSync(dir))
+    if (f.endsWith('-bios-uefi.qcow2') || f.startsWith('.build-')) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
   const tmp = fs.mkdtempSync(path.join(path.dirname(out), '.build-'));
   try {
     const root = path.join(tmp, 'root');
@@ -87,7 +105,15 @@ export function cloudDisk(rootfs: string): string {
     const install = 'apt-get -q update && DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends cloud-init && apt-get clean';
     const mounts = `mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && mount -t sysfs sys "$1/sys"`;
     sh(['unshare', '--mount', '--propagation', 'private', '--fork', 'sh', '-c', `${mounts} && chroot "$1" sh -c '${install}'`, 'sh', root]);
-    fs.writeFileSync(path.join(root, 'etc/cloud/cloud.cfg.d/90-hangar-test.cfg'), 'datasource_list: [NoCloud, None]\n');
+    fs.writeFileSync(
+      path.join(root, 'etc/cloud/cloud.cfg.d/90-hangar-test.cfg'),
+      [
+        'datasource_list: [NoCloud, None]',
+        // One host key type: RSA's (the default with ECDSA) takes many seconds of a TCG guest's first boot, before sshd.
+        'ssh_genkeytypes: [ed25519]',
+        '',
+      ].join('\n'),
+    );
     fs.writeFileSync(path.join(root, 'etc/fstab'), '/dev/vda1 / ext4 rw,errors=remount-ro 0 1\n');
     const kernel = fs.readdirSync(path.join(root, 'boot')).find((f) => f.startsWith('vmlinuz-'))!;
     const version = kernel.slice('vmlinuz-'.length);
