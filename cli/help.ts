@@ -33,7 +33,9 @@ Usage:
                 [--tag T] [--state S] [--driver D] for every machine that matches (one job each)
   hangar tag NAME [+TAG | -TAG]...                add or remove tags; no changes: list them
   hangar rm NAME...                               destroy machines and their disks
-  hangar exec NAME [--timeout S] -- CMD [ARGS...]   run a command in a machine (exit code passes through; --timeout: seconds, default 60)
+  hangar exec NAME [-i] [--timeout S] -- CMD ...  run a command in a machine: its output as it comes (stderr at the end), its
+                                                  exit code passed through; -i: our stdin is its stdin; --timeout: seconds
+                                                  (default 60)
   hangar cp SRC DEST                              copy files and directories in or out of a running machine (one side
                                                   NAME:PATH; modes kept; into an existing directory, else to that name)
   hangar open NAME [--tab console|files|...]      print the machine's page and open it in a browser (xdg-open, if any)

@@ -1,9 +1,19 @@
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createApiClient } from '@/lib/api-client';
 import { userDataProblem } from '@/lib/contracts/disk-images';
 import { firmwareSchema, firmwares } from '@/lib/contracts/isos';
-import { containerNetworks, driverKinds, driverKindSchema, machineStates, type BulkAction, type Machine, type MachineAction } from '@/lib/contracts/machines';
+import {
+  containerNetworks,
+  driverKinds,
+  driverKindSchema,
+  machineStates,
+  type BulkAction,
+  type Machine,
+  type MachineAction,
+  type RunOnceEvent,
+} from '@/lib/contracts/machines';
 import { shellQuote } from '@/lib/shell-quote';
 import { loadConfig } from '../config';
 import { followJob } from '../follow';
@@ -252,9 +262,13 @@ export async function rm(argv: string[], json: boolean): Promise<number> {
   return 0;
 }
 
-/** hangar exec NAME -- CMD ARGS: output to our stdout/stderr, and the guest's exit code as ours. */
+/**
+ * hangar exec NAME [-i] [--timeout S] -- CMD ARGS: its stdout on ours as it comes, its stderr at the end, the guest's exit
+ * code as ours; with -i our stdin is the command's (its end the command's EOF; without -i it reads nothing, so a loop
+ * reading our stdin keeps it). --json: one document when it ends.
+ */
 export async function exec(argv: string[], json: boolean): Promise<number> {
-  const usage = 'Usage: hangar exec NAME [--timeout SECONDS] -- CMD [ARGS...]';
+  const usage = 'Usage: hangar exec NAME [-i] [--timeout SECONDS] -- CMD [ARGS...]';
   const sep = argv.indexOf('--');
   const name = argv[0];
   const cmd = sep >= 0 ? argv.slice(sep + 1) : argv.slice(1);
@@ -263,24 +277,43 @@ export async function exec(argv: string[], json: boolean): Promise<number> {
   // Without `--`, an option would go to the guest as its command.
   if (sep < 0 && cmd[0].startsWith('-')) throw new CliError(`Options go before --: ${usage}`, 2);
   let timeoutS: number | undefined;
+  let interactive = false;
   if (sep > 1) {
-    let values: { timeout?: string };
+    let values: { timeout?: string; interactive?: boolean };
     try {
-      ({ values } = parseArgs({ args: argv.slice(1, sep), options: { timeout: { type: 'string' } } }));
+      ({ values } = parseArgs({ args: argv.slice(1, sep), options: { timeout: { type: 'string' }, interactive: { type: 'boolean', short: 'i' } } }));
     } catch (err) {
       throw new CliError(`${(err as Error).message}\n${usage}`, 2);
     }
-    timeoutS = Number(values.timeout);
-    if (values.timeout === undefined || !Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > 3600)
-      throw new CliError(`--timeout: whole seconds, 1 to 3600 (default 60)\n${usage}`, 2);
+    interactive = values.interactive === true;
+    if (values.timeout !== undefined) {
+      timeoutS = Number(values.timeout);
+      if (!Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > 3600) throw new CliError(`--timeout: whole seconds, 1 to 3600 (default 60)\n${usage}`, 2);
+    }
   }
-  const r = await api().machines.exec(name, cmd, timeoutS);
-  if (json) printJson(r);
-  else {
-    process.stdout.write(r.stdout);
-    process.stderr.write(r.stderr);
+  const client = api();
+  if (json) {
+    if (interactive) throw new CliError(`-i streams: it does not go with --json\n${usage}`, 2);
+    const r = await client.machines.exec(name, cmd, timeoutS);
+    printJson(r);
+    return r.code;
   }
-  return r.code;
+  let feeding: Promise<unknown> = Promise.resolve();
+  let last: RunOnceEvent | null;
+  try {
+    last = await client.machines.execStream(name, { argv: cmd, stdin: interactive, ...(timeoutS ? { timeoutS } : {}) }, (e) => {
+      if (e.t === 'start' && e.stdin)
+        feeding = client.runs.stdin(e.machine, e.stdin, Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>).catch(() => undefined);
+      else if (e.t === 'stdout') process.stdout.write(e.d);
+      else if (e.t === 'stderr') process.stderr.write(e.d);
+    });
+  } finally {
+    // The command is over: whatever our stdin still holds is not read (and must not keep us waiting).
+    if (interactive) process.stdin.destroy();
+  }
+  await Promise.race([feeding, new Promise((r) => setTimeout(r, 100))]);
+  if (last?.t === 'exit') return last.code;
+  throw new CliError(last?.t === 'error' ? last.message : 'exec: the server ended the stream early');
 }
 
 /** hangar unit NAME: a container as a systemd unit file for the host, on stdout. */

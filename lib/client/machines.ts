@@ -19,6 +19,7 @@ import {
   type AdoptBody,
   type BulkBody,
   type CreateMachineBody,
+  type ExecStreamBody,
   type MachineAction,
   type RunOnceBody,
   type RunOnceEvent,
@@ -95,6 +96,23 @@ export function machinesApi({ send, call, q }: Transport) {
       /** Where a PNG of the screen is served. */
       screenshotUrl: (ref: string) => `/api/machines/${encodeURIComponent(ref)}/screenshot`,
       exec: (ref: string, argv: string[], timeoutS?: number) => call('POST', `/machines/${encodeURIComponent(ref)}/exec`, execResultSchema, { argv, timeoutS }),
+      /**
+       * exec with its output as it comes: each event of its NDJSON stream (stdout as it comes, stderr at the end); resolves
+       * with the last. With `stdin: true` the start event's `stdin` id takes the input (runs.stdin).
+       */
+      execStream: async (
+        ref: string,
+        b: Partial<ExecStreamBody> & Pick<ExecStreamBody, 'argv'>,
+        onEvent: (e: RunOnceEvent) => void,
+      ): Promise<RunOnceEvent | null> => {
+        const res = await send('POST', `/machines/${encodeURIComponent(ref)}/exec/stream`, { body: JSON.stringify(b), contentType: 'application/json' });
+        let last: RunOnceEvent | null = null;
+        await readJsonLines(res.body as unknown as AsyncIterable<Uint8Array>, (v) => {
+          last = runOnceEventSchema.parse(v);
+          onEvent(last);
+        });
+        return last;
+      },
       /** A command once in a fresh application container: each event of its NDJSON stream as it comes; resolves with the last. */
       runOnce: async (b: Partial<RunOnceBody> & Pick<RunOnceBody, 'image' | 'argv'>, onEvent: (e: RunOnceEvent) => void): Promise<RunOnceEvent | null> => {
         const res = await send('POST', '/machines/run', { body: JSON.stringify(b), contentType: 'application/json' });

@@ -197,6 +197,14 @@ export const execBodySchema = z.object({
 });
 export type ExecBody = z.infer<typeof execBodySchema>;
 
+/**
+ * exec with its output streamed as it comes (`hangar exec`): the events of a run (runOnceEventSchema), stdout as it comes,
+ * stderr (its last 64 KiB) before the exit. `stdin`: the caller's input is taken at /machines/{ref}/stdin/{id} (the start
+ * event's id), its end being the command's EOF; without it the command reads an empty stdin.
+ */
+export const execStreamBodySchema = execBodySchema.extend({ stdin: z.boolean().default(false) });
+export type ExecStreamBody = z.infer<typeof execStreamBodySchema>;
+
 export const execResultSchema = z.object({
   code: z.number().int(),
   stdout: z.string(),

@@ -1611,6 +1611,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/machines/{ref}/exec/stream': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Run a command (argv) in a running machine, its output streamed as NDJSON events as it comes (stdout as it comes, stderr at the end); with stdin: true, the input is taken at /machines/{ref}/stdin/{id} (the start event says the id) */
+    post: operations['execInMachineStreamed'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/machines/{ref}/{action}': {
     parameters: {
       query?: never;
@@ -13890,6 +13907,124 @@ export interface operations {
             stderr: string;
             durationMs: number;
           };
+        };
+      };
+      /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No valid session, API token or share link */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The caller's role (or grant) is too weak, a share link reaches only its console, or a cookie change came from another site */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description No such resource, or one the caller may not see */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Conflicts with the current state (busy, in the wrong state, exists already), or names a label several snapshots share (issues: the candidates) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description The request body is over its limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description A host tool the operation needs is unavailable here, or (a cluster) the node that owns it is offline or went away */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  execInMachineStreamed: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ref: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          argv: string[];
+          /** @default 60 */
+          timeoutS?: number;
+          /** @default false */
+          stdin?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description JSON lines, one event each, as they come */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/x-ndjson':
+            | {
+                /** @enum {string} */
+                t: 'start';
+                machine: string;
+                stdin?: string;
+              }
+            | {
+                /** @enum {string} */
+                t: 'stdout' | 'stderr';
+                d: string;
+              }
+            | {
+                /** @enum {string} */
+                t: 'exit';
+                code: number;
+                durationMs: number;
+                removed: boolean;
+              }
+            | {
+                /** @enum {string} */
+                t: 'error';
+                message: string;
+              };
         };
       };
       /** @description Invalid input: the envelope lists the fields (validation_failed), or the request cannot be read (bad_request) */

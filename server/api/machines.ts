@@ -6,6 +6,7 @@ import {
   bulkResultSchema,
   createMachineBodySchema,
   execBodySchema,
+  execStreamBodySchema,
   logsQuerySchema,
   logsSchema,
   runOnceBodySchema,
@@ -19,6 +20,7 @@ import {
 } from '@/lib/contracts/machines';
 import { hasRole } from '@/lib/roles';
 import { bulkAct } from '@/server/core/machine-bulk';
+import type { PreparedRun } from '@/server/core/run-once';
 import { machineListBody } from '@/server/core/machine-list';
 import { pageOf } from '@/server/core/paging';
 import { checkPinnedHere } from './pinned-node';
@@ -141,25 +143,7 @@ export const machineRoutes = [
         ip,
         detail: { image: body.image ?? body.ref, driver: body.driver, argv: body.argv.slice(0, 32).map((a) => a.slice(0, 200)), rm: body.rm },
       });
-      // The caller going away (Ctrl-C on hangar run) kills the command.
-      const abort = new AbortController();
-      c.req.raw.signal.addEventListener('abort', () => abort.abort(), { once: true });
-      const enc = new TextEncoder();
-      const stream = new ReadableStream<Uint8Array>({
-        start(ctl) {
-          void prepared
-            .run((e) => {
-              if (!abort.signal.aborted) ctl.enqueue(enc.encode(`${JSON.stringify(e)}\n`));
-            }, abort.signal)
-            .finally(() => {
-              if (!abort.signal.aborted) ctl.close();
-            });
-        },
-        cancel() {
-          abort.abort();
-        },
-      });
-      return new Response(stream, { headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } });
+      return eventStream(c.req.raw.signal, prepared);
     },
   }),
   defineRoute({
@@ -212,6 +196,32 @@ export const machineRoutes = [
   }),
   defineRoute({
     method: 'post',
+    path: '/machines/{ref}/exec/stream',
+    name: 'execInMachineStreamed',
+    tag: 'machines',
+    summary:
+      'Run a command (argv) in a running machine, its output streamed as NDJSON events as it comes (stdout as it comes, stderr at the end); ' +
+      'with stdin: true, the input is taken at /machines/{ref}/stdin/{id} (the start event says the id)',
+    access: 'operator',
+    machineGrant: 'operator',
+    params: refParams,
+    body: execStreamBodySchema,
+    response: z.unknown(),
+    produces: { type: 'application/x-ndjson', description: 'JSON lines, one event each, as they come', schema: runOnceEventSchema },
+    errors: [409],
+    handler: async ({ c, core, principal, machine: m, body, ip }) => {
+      const prepared = await core.runs.prepareExec(principal, m.id, body);
+      await core.audit.record(principal, {
+        action: 'machine.exec',
+        target: { kind: 'machine', id: m.id },
+        ip,
+        detail: { argv: body.argv.slice(0, 32).map((a) => a.slice(0, 200)), streamed: true, stdin: body.stdin },
+      });
+      return eventStream(c.req.raw.signal, prepared);
+    },
+  }),
+  defineRoute({
+    method: 'post',
     path: '/machines/{ref}/{action}',
     name: 'machineAction',
     tag: 'machines',
@@ -248,3 +258,25 @@ export const machineRoutes = [
     },
   }),
 ];
+
+/** A prepared run's events as an NDJSON response, each as it comes; the caller going away (Ctrl-C) stops the command. */
+function eventStream(callerGone: AbortSignal, prepared: PreparedRun): Response {
+  const abort = new AbortController();
+  callerGone.addEventListener('abort', () => abort.abort(), { once: true });
+  const enc = new TextEncoder();
+  const stream = new ReadableStream<Uint8Array>({
+    start(ctl) {
+      void prepared
+        .run((e) => {
+          if (!abort.signal.aborted) ctl.enqueue(enc.encode(`${JSON.stringify(e)}\n`));
+        }, abort.signal)
+        .finally(() => {
+          if (!abort.signal.aborted) ctl.close();
+        });
+    },
+    cancel() {
+      abort.abort();
+    },
+  });
+  return new Response(stream, { headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } });
+}

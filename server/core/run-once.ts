@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import type { Machine, RunOnceBody, RunOnceEvent } from '@/lib/contracts/machines';
+import type { ExecStreamBody, Machine, RunOnceBody, RunOnceEvent } from '@/lib/contracts/machines';
 import type { MachineRow } from '@/db/repo/machines';
 import { SkopeoError } from '@/server/drivers/oci/skopeo';
 import type { Principal } from './auth';
@@ -79,6 +79,59 @@ export class RunOnceService {
     const ready = written;
     const input = body.stdin ? this.openInput(p.user.id, machine.id) : null;
     return { machine, run: (emit, signal) => this.run(machine, ready, body, emit, signal, input) };
+  }
+
+  /**
+   * `hangar exec` streamed: argv in a running machine through its driver's execStream, stdout emitted as it comes, stderr
+   * (its last 64 KiB, which is all execStream keeps) before the exit, and with `stdin` the caller's input taken as a run's
+   * is (feed()). Refusals (no machine, not running, a driver that cannot stream) are thrown here, before any output.
+   */
+  async prepareExec(p: Principal, ref: string, body: ExecStreamBody): Promise<PreparedRun> {
+    const row = await this.machines.row(ref);
+    if (row.state !== 'running') throw new ConflictError(`${row.name} is ${row.state}: exec needs a running machine.`);
+    const driver = this.machines.driver(row.driver);
+    const stream = driver.execStream?.bind(driver);
+    if (!stream) throw new ConflictError(`${row.name}'s driver cannot stream a command's output: POST /machines/${row.name}/exec answers when it ends.`);
+    const machine = this.machines.views.view(row);
+    const input = body.stdin ? this.openInput(p.user.id, row.id) : null;
+    const spec = this.machines.toSpec(row);
+    return {
+      machine,
+      run: async (emit, signal) => {
+        const t0 = performance.now();
+        try {
+          emit({ t: 'start', machine: machine.name, ...(input ? { stdin: input.id } : {}) });
+          // A character split between two chunks must not come out as two broken ones.
+          const text = new StringDecoder('utf8');
+          const stdout = new Writable({
+            write(chunk: Buffer, _enc, done) {
+              const d = text.write(chunk);
+              if (d) emit({ t: 'stdout', d });
+              done();
+            },
+          });
+          const r = await stream(spec, body.argv, { stdout, ...(input ? { stdin: input.pipe } : {}), signal, timeoutMs: body.timeoutS * 1000 }).catch(
+            (err: unknown) => {
+              // The driver's own words for its time limit speak of a copy: this one is a command's.
+              if (performance.now() - t0 >= body.timeoutS * 1000 - 50)
+                return { code: 124, stderr: `hangar: The command was killed after ${body.timeoutS} s.\n` };
+              throw err;
+            },
+          );
+          const rest = text.end();
+          if (rest) emit({ t: 'stdout', d: rest });
+          if (r.stderr) emit({ t: 'stderr', d: r.stderr });
+          emit({ t: 'exit', code: r.code, durationMs: Math.round(performance.now() - t0), removed: false });
+        } catch (err) {
+          emit({ t: 'error', message: signal.aborted ? 'The caller went away: the command was stopped.' : err instanceof Error ? err.message : String(err) });
+        } finally {
+          if (input) {
+            this.inputs.delete(input.id);
+            input.pipe.destroy();
+          }
+        }
+      },
+    };
   }
 
   /** The image to run: `image` by name, or the one `ref` names when it is pulled here (404 on the path `ref` when not: pull it). */
