@@ -56,7 +56,14 @@ export async function pullImage(api: PullApi, ref: string, opts: { policy: 'alwa
 /** The image name to create a machine from: a Hangar image as it is, a registry ref pulled first when it is not here yet. */
 export async function imageFor(api: PullApi, image: string): Promise<string> {
   if (await isLocalImage(api, image)) return image;
-  return (await pullImage(api, image, { policy: 'missing', quiet: !process.stderr.isTTY })).image;
+  try {
+    return (await pullImage(api, image, { policy: 'missing', quiet: !process.stderr.isTTY })).image;
+  } catch (err) {
+    // A bare word may have been meant as one of ours (a typo): say both what is not here and what the pull said.
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(image)) throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    throw new CliError(`No image "${image}" here (hangar images lists them), and pulling it as a registry image failed: ${why}`);
+  }
 }
 
 /** hangar pull REF: an OCI image from a registry into Hangar's store, progress per layer. */

@@ -296,6 +296,13 @@ describe('dashboard: tags, bulk actions, live figures', () => {
     await finished(await api.machines.destroy('dash-ct'));
   }, 180_000);
 
+  it('hangar create --image WORD: a name that is no image here says so beside what the registry pull said, and makes nothing', async () => {
+    const r = await cli(['create', 'dash-typo', '--image', 'busybx']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^hangar: No image "busybx" here \(hangar images lists them\), and pulling it as a registry image failed: \S/);
+    await expect(api.machines.get('dash-typo')).rejects.toMatchObject({ status: 404 });
+  }, 120_000);
+
   it('hangar rm goes on past a name it cannot remove, naming it, and fails at the end', async () => {
     await finished(await api.machines.create({ name: 'dash-rm', image: 'busybox', start: false }));
     const rm = await cli(['rm', 'nosuch', 'dash-rm']);
