@@ -37,6 +37,9 @@ const FILE_ERRORS: Record<string, string> = {
   ENOSPC: 'no space left on the device',
 };
 
+/** Why a local file could not be made or written, in words (a raw errno's message otherwise). */
+export const fileProblem = (err: unknown): string => FILE_ERRORS[(err as NodeJS.ErrnoException).code ?? ''] ?? (err as Error).message;
+
 /**
  * `file`'s download, opened before anything is fetched: `FILE.part` for writing, renamed to `file` by `done()`, removed by
  * `abandon()` (a failed or cut download leaves nothing). A file that cannot be written is a CliError naming it, not a raw errno.
@@ -48,8 +51,7 @@ export function openDownload(file: string): { fd: number; done: () => void; aban
     if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     fd = fs.openSync(part, 'w', 0o644);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    throw new CliError(`Cannot write ${file}: ${FILE_ERRORS[code] ?? (err as Error).message}.`);
+    throw new CliError(`Cannot write ${file}: ${fileProblem(err)}.`);
   }
   return { fd, done: () => fs.renameSync(part, file), abandon: () => fs.rmSync(part, { force: true }) };
 }

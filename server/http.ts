@@ -118,6 +118,9 @@ export function createHttpServer(core: Core, ui: UiHandler | null, opts: ListenO
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // No limit on a whole request (Node's is 5 minutes): an upload on a slow link, or a command's stdin streamed for as long as
+  // it runs (hangar exec -i, hangar run), would be cut there. Headers still have theirs; bodies have their routes' size caps.
+  server.requestTimeout = 0;
   const io = new SocketServer(server, {
     serveClient: false,
     // We route other upgrades ourselves (below) instead of letting engine.io destroy them.

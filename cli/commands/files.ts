@@ -7,7 +7,7 @@ import { NAME_PATTERN } from '@/lib/contracts/common';
 import { formatBytes } from '@/lib/format';
 import { TarChecker } from '@/lib/tar-check';
 import { loadConfig } from '../config';
-import { CliError, printJson } from '../output';
+import { CliError, fileProblem, printJson } from '../output';
 
 const USAGE = 'Usage: hangar cp SRC DEST   (one side NAME:PATH, a machine; the other a local path: files and directories, modes kept)';
 
@@ -77,6 +77,15 @@ async function push(client: ApiClient, src: string, dest: { machine: string; pat
   else console.log(`Copied ${src} to ${where} (${r.members} ${r.members === 1 ? 'entry' : 'entries'}, ${formatBytes(r.bytes)} of tar)`);
 }
 
+/** A directory of our own in `parent` for a copy to land in first; one that cannot be made is said in words. */
+function scratchIn(parent: string): string {
+  try {
+    return fs.mkdtempSync(path.join(parent, '.hangar-cp-'));
+  } catch (err) {
+    throw new CliError(`Cannot write into ${parent}: ${fileProblem(err)}.`);
+  }
+}
+
 async function pull(client: ApiClient, src: { machine: string; path: string }, dest: string, json: boolean) {
   if (src.path === '/') throw new CliError('Copy a directory of the machine, not its whole root filesystem.');
   const target = path.resolve(dest);
@@ -86,7 +95,7 @@ async function pull(client: ApiClient, src: { machine: string; path: string }, d
   const top = path.posix.basename(src.path);
   // Into an existing directory: extracted there (merged, like docker cp). To a new name: into a directory
   // of our own first, renamed in one step at the end, so a failed copy leaves nothing half-written.
-  const scratch = isDir ? null : fs.mkdtempSync(path.join(parent, '.hangar-cp-'));
+  const scratch = isDir ? null : scratchIn(parent);
   try {
     const res = await client.machines.files.pull(src.machine, src.path);
     const tar = tarProcess(['-x', '-p', '-C', scratch ?? target], 'in');

@@ -312,7 +312,9 @@ export async function exec(argv: string[], json: boolean): Promise<number> {
     if (interactive) process.stdin.destroy();
   }
   await Promise.race([feeding, new Promise((r) => setTimeout(r, 100))]);
-  if (last?.t === 'exit') return last.code;
+  // An exit code is 0-255 (a negative one would not end this process with it: main exits only on >= 0).
+  if (last?.t === 'exit' && last.code >= 0 && last.code <= 255) return last.code;
+  if (last?.t === 'exit') throw new CliError(`exec: the command ended with code ${last.code}`);
   throw new CliError(last?.t === 'error' ? last.message : 'exec: the server ended the stream early');
 }
 

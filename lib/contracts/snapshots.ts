@@ -71,7 +71,7 @@ export const labelSchema = z
   // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters')
   // A snapshot is named by its id or its label, the id first: a label shaped like an id would name another snapshot, or none.
-  .refine((s) => !isValidId(s), 'not shaped like a Hangar id (a snapshot is named by its id first)');
+  .refine((s) => !(s.startsWith('snp_') && isValidId(s)), 'not shaped like a snapshot id (a snapshot is named by its id first)');
 
 export const checkpointBodySchema = z.object({ label: labelSchema.optional() });
 export type CheckpointBody = z.infer<typeof checkpointBodySchema>;

@@ -259,24 +259,47 @@ export const machineRoutes = [
   }),
 ];
 
-/** A prepared run's events as an NDJSON response, each as it comes; the caller going away (Ctrl-C) stops the command. */
+/**
+ * A prepared run's events as an NDJSON response, each as it comes; the caller going away (Ctrl-C) stops the command. The
+ * run is told when the caller's queue (64 events) has room again, so a slow reader slows the command, not the server's memory.
+ */
 function eventStream(callerGone: AbortSignal, prepared: PreparedRun): Response {
   const abort = new AbortController();
   callerGone.addEventListener('abort', () => abort.abort(), { once: true });
   const enc = new TextEncoder();
-  const stream = new ReadableStream<Uint8Array>({
-    start(ctl) {
-      void prepared
-        .run((e) => {
-          if (!abort.signal.aborted) ctl.enqueue(enc.encode(`${JSON.stringify(e)}\n`));
-        }, abort.signal)
-        .finally(() => {
-          if (!abort.signal.aborted) ctl.close();
-        });
+  let ctl: ReadableStreamDefaultController<Uint8Array> | null = null;
+  let waiting: (() => void)[] = [];
+  const wake = () => {
+    const w = waiting;
+    waiting = [];
+    for (const f of w) f();
+  };
+  const room = () => (ctl === null || abort.signal.aborted || (ctl.desiredSize ?? 1) > 0 ? Promise.resolve() : new Promise<void>((r) => waiting.push(r)));
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        ctl = c;
+        void prepared
+          .run(
+            (e) => {
+              if (!abort.signal.aborted) c.enqueue(enc.encode(`${JSON.stringify(e)}\n`));
+            },
+            abort.signal,
+            room,
+          )
+          .finally(() => {
+            if (!abort.signal.aborted) c.close();
+          });
+      },
+      pull() {
+        wake();
+      },
+      cancel() {
+        abort.abort();
+        wake();
+      },
     },
-    cancel() {
-      abort.abort();
-    },
-  });
+    { highWaterMark: 64 },
+  );
   return new Response(stream, { headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } });
 }

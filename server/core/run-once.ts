@@ -9,11 +9,15 @@ import { BadRequestError, ConflictError, HangarError, NotFoundError } from './er
 import { pullsOci, type ImageService } from './images';
 import type { MachineService } from './machines';
 import { ociFailure } from './oci-errors';
+import { StreamTimeoutError } from '@/server/drivers/exec-stream';
 
 export interface PreparedRun {
   machine: Machine;
-  /** Runs the command, emitting its output and then its end; never throws (errors are events). */
-  run(emit: (e: RunOnceEvent) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Runs the command, emitting its output and then its end; never throws (errors are events). `room`: resolves when the
+   * caller's queue has room again (output is taken from the command no faster than the caller reads it).
+   */
+  run(emit: (e: RunOnceEvent) => void, signal: AbortSignal, room?: () => Promise<void>): Promise<void>;
 }
 
 /**
@@ -93,38 +97,43 @@ export class RunOnceService {
     const stream = driver.execStream?.bind(driver);
     if (!stream) throw new ConflictError(`${row.name}'s driver cannot stream a command's output: POST /machines/${row.name}/exec answers when it ends.`);
     const machine = this.machines.views.view(row);
-    const input = body.stdin ? this.openInput(p.user.id, row.id) : null;
     const spec = this.machines.toSpec(row);
     return {
       machine,
-      run: async (emit, signal) => {
+      run: async (emit, signal, room = () => Promise.resolve()) => {
         const t0 = performance.now();
+        // Opened here, so nothing is left waiting when the caller is gone before the command starts; closed when it goes.
+        const input = body.stdin ? this.openInput(p.user.id, row.id) : null;
+        const dropInput = () => input?.pipe.destroy();
+        signal.addEventListener('abort', dropInput, { once: true });
         try {
           emit({ t: 'start', machine: machine.name, ...(input ? { stdin: input.id } : {}) });
           // A character split between two chunks must not come out as two broken ones.
           const text = new StringDecoder('utf8');
+          // Taken from the command no faster than the caller reads it (the response's queue has room).
           const stdout = new Writable({
             write(chunk: Buffer, _enc, done) {
               const d = text.write(chunk);
               if (d) emit({ t: 'stdout', d });
-              done();
+              room().then(() => done(), done);
             },
           });
           const r = await stream(spec, body.argv, { stdout, ...(input ? { stdin: input.pipe } : {}), signal, timeoutMs: body.timeoutS * 1000 }).catch(
             (err: unknown) => {
-              // The driver's own words for its time limit speak of a copy: this one is a command's.
-              if (performance.now() - t0 >= body.timeoutS * 1000 - 50)
-                return { code: 124, stderr: `hangar: The command was killed after ${body.timeoutS} s.\n` };
-              throw err;
+              if (!(err instanceof StreamTimeoutError)) throw err;
+              return { code: 124, stderr: `hangar: The command did not end within ${body.timeoutS} s (its time limit).\n` };
             },
           );
           const rest = text.end();
           if (rest) emit({ t: 'stdout', d: rest });
           if (r.stderr) emit({ t: 'stderr', d: r.stderr });
+          // No exit status: the connection to it ended first (the machine stopped, sshd went away).
+          if (r.code < 0) throw new Error('The command ended without an exit status: its connection closed first (did the machine stop?).');
           emit({ t: 'exit', code: r.code, durationMs: Math.round(performance.now() - t0), removed: false });
         } catch (err) {
           emit({ t: 'error', message: signal.aborted ? 'The caller went away: the command was stopped.' : err instanceof Error ? err.message : String(err) });
         } finally {
+          signal.removeEventListener('abort', dropInput);
           if (input) {
             this.inputs.delete(input.id);
             input.pipe.destroy();
@@ -168,8 +177,8 @@ export class RunOnceService {
       }
       input.pipe.end();
     } catch {
-      // the caller went away: the command gets EOF
-      input.pipe.end();
+      // The caller's upload broke off: an error, not an EOF (the command must not take half a stream for a whole one).
+      input.pipe.destroy(new Error('The input was cut off.'));
     }
   }
 

@@ -6,6 +6,13 @@ import type { StreamIo } from './types';
 /** stderr kept from a streamed command (the message of a failure). */
 const MAX_STDERR = 64 * 1024;
 
+/** A streamed command that reached its time limit (io.timeoutMs): told apart from other failures by its type, not its words. */
+export class StreamTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`The copy did not finish within ${timeoutMs / 1000} s.`);
+  }
+}
+
 /** Keep the last bytes of a stream's text. */
 export function tailKeeper(): { push(b: Buffer | string): void; text(): string } {
   let kept = '';
@@ -49,6 +56,8 @@ export function streamProcess(argv: string[], io: StreamIo): Promise<{ code: num
     kill();
   }, io.timeoutMs);
   io.signal.addEventListener('abort', kill, { once: true });
+  // Aborted before it started (a caller gone while the driver got ready): no listener would hear it.
+  if (io.signal.aborted) kill();
   child.stderr?.on('data', (b: Buffer) => err.push(b));
   child.stdin?.on('error', () => undefined);
   if (child.stdin)
@@ -66,7 +75,7 @@ export function streamProcess(argv: string[], io: StreamIo): Promise<{ code: num
       clearTimeout(timer);
       io.signal.removeEventListener('abort', kill);
       void out.then(() => {
-        if (timedOut) reject(new Error(`The copy did not finish within ${io.timeoutMs / 1000} s.`));
+        if (timedOut) reject(new StreamTimeoutError(io.timeoutMs));
         else resolve({ code: code ?? (signal ? 137 : 1), stderr: err.text() });
       });
     });

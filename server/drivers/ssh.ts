@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Client, type ClientChannel } from 'ssh2';
 import { shellQuote } from '@/lib/shell-quote';
-import { feed, tailKeeper } from './exec-stream';
+import { feed, StreamTimeoutError, tailKeeper } from './exec-stream';
 import type { ConsoleSource, ExecResult, StreamIo } from './types';
 
 /** How Hangar reaches a machine's sshd: a forwarded port on loopback (or a host of its own) and the machine's own key. */
@@ -121,13 +121,24 @@ export async function sshExec(t: SshTarget, argv: string[], timeoutMs: number): 
 /** Run argv over SSH with streamed stdin and stdout (backpressure both ways: the channel's window). */
 export async function sshExecStream(t: SshTarget, argv: string[], io: StreamIo): Promise<{ code: number; stderr: string }> {
   const c = await sshConnect(t, Math.min(io.timeoutMs, 15_000));
-  const onAbort = () => c.end();
-  io.signal.addEventListener('abort', onAbort, { once: true });
+  let channel: ClientChannel | null = null;
+  // The command killed (its process group: sshd takes the signal request since OpenSSH 7.9), then the connection closed:
+  // closing alone leaves a command that reads and writes nothing running.
+  const stop = () => {
+    try {
+      channel?.signal('KILL');
+    } catch {
+      // the channel is gone already
+    }
+    c.end();
+  };
+  io.signal.addEventListener('abort', stop, { once: true });
   try {
+    if (io.signal.aborted) throw new Error('The command was cancelled.');
     return await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        c.end();
-        reject(new Error(`The copy did not finish within ${io.timeoutMs / 1000} s.`));
+        stop();
+        reject(new StreamTimeoutError(io.timeoutMs));
       }, io.timeoutMs);
       c.on('error', (e) => {
         clearTimeout(timer);
@@ -138,6 +149,7 @@ export async function sshExecStream(t: SshTarget, argv: string[], io: StreamIo):
           clearTimeout(timer);
           return reject(err);
         }
+        channel = stream;
         const errs = tailKeeper();
         let code = -1;
         stream.stderr.on('data', (b: Buffer) => errs.push(b));
@@ -146,7 +158,7 @@ export async function sshExecStream(t: SshTarget, argv: string[], io: StreamIo):
         });
         if (io.stdout) stream.pipe(io.stdout as NodeJS.WritableStream, { end: false });
         else stream.resume();
-        feed(io.stdin, stream).catch(() => c.end());
+        feed(io.stdin, stream).catch(stop);
         stream.on('close', () => {
           clearTimeout(timer);
           resolve({ code, stderr: errs.text() });
@@ -154,7 +166,7 @@ export async function sshExecStream(t: SshTarget, argv: string[], io: StreamIo):
       });
     });
   } finally {
-    io.signal.removeEventListener('abort', onAbort);
+    io.signal.removeEventListener('abort', stop);
     c.end();
   }
 }

@@ -89,9 +89,10 @@ export function cloudDisk(rootfs: string): string {
   const out = path.join(dir, `${recipe}-bios-uefi.qcow2`);
   if (Date.now() - (fs.statSync(out, { throwIfNoEntry: false })?.mtimeMs ?? 0) < DISK_MAX_AGE_MS) return out;
   fs.mkdirSync(dir, { recursive: true });
-  // Built again: the disks of other recipes, and the one past its week, go (with a build a killed run left).
+  // Built again: the disks of other recipes, and the one past its week, go (with a build a killed run left: over an hour old).
   for (const f of fs.readdirSync(dir))
-    if (f.endsWith('-bios-uefi.qcow2') || f.startsWith('.build-')) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+    if (f.endsWith('-bios-uefi.qcow2') || (f.startsWith('.build-') && Date.now() - fs.statSync(path.join(dir, f)).mtimeMs > 3600_000))
+      fs.rmSync(path.join(dir, f), { recursive: true, force: true });
   const tmp = fs.mkdtempSync(path.join(path.dirname(out), '.build-'));
   try {
     const root = path.join(tmp, 'root');

@@ -236,7 +236,7 @@ describe('dashboard: tags, bulk actions, live figures', () => {
     if ((await api.machines.get('dash-1')).state !== 'running') await finished(await api.machines.act('dash-1', 'start'));
     expect(await cli(['exec', 'dash-1', '--timeout', '30', '--', 'echo', 'hi'])).toMatchObject({ code: 0, stdout: 'hi\n' });
     const late = await cli(['exec', 'dash-1', '--timeout', '2', '--', 'sleep', '6']);
-    expect(late).toMatchObject({ code: 124, stderr: 'hangar: The command was killed after 2 s.\n' });
+    expect(late).toMatchObject({ code: 124, stderr: 'hangar: The command did not end within 2 s (its time limit).\n' });
     expect((await cli(['exec', 'dash-1', '--timeout', 'soon', '--', 'true'])).code).toBe(2);
   }, 60_000);
 
@@ -286,6 +286,25 @@ describe('dashboard: tags, bulk actions, live figures', () => {
       });
       expect(upper).toMatchObject({ code: 0, stdout: 'STREAMED IN\n' });
     }
+    // The caller going away stops the command: it never writes its file.
+    const gone = new AbortController();
+    const res = await fetch(`${srv.url}/api/machines/dash-ct/exec/stream`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ argv: ['sh', '-c', 'echo started; sleep 4; echo late > /root/late'] }),
+      signal: gone.signal,
+    });
+    const reader = res.body!.getReader();
+    let seen = '';
+    while (!seen.includes('started')) seen += new TextDecoder().decode((await reader.read()).value);
+    gone.abort();
+    await new Promise((r) => setTimeout(r, 6000));
+    expect((await api.machines.exec('dash-ct', ['sh', '-c', 'cat /root/late 2>/dev/null || echo none'])).stdout).toBe('none\n');
+    // A container's command past its time limit: 124, said on stderr, and stopped (the file after the sleep never comes).
+    const slow = await cli(['exec', 'dash-ct', '--timeout', '2', '--', 'sh', '-c', 'sleep 4; echo late > /root/late2']);
+    expect(slow).toMatchObject({ code: 124, stderr: 'hangar: The command did not end within 2 s (its time limit).\n' });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await api.machines.exec('dash-ct', ['sh', '-c', 'cat /root/late2 2>/dev/null || echo none'])).stdout).toBe('none\n');
     // --json: one document when it ends (and -i, which streams, is refused with it).
     expect(JSON.parse((await cli(['--json', 'exec', 'dash-1', '--', 'echo', 'hi'])).stdout)).toMatchObject({ code: 0, stdout: 'hi\n', stderr: '' });
     expect((await cli(['--json', 'exec', 'dash-1', '-i', '--', 'true'])).code).toBe(2);

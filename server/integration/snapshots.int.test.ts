@@ -233,7 +233,7 @@ describe('live snapshots (busybox, TCG)', () => {
     // A label shaped like an id would name another snapshot (ids are looked up first), or none: refused.
     await expect(api.snapshots.relabel('clean', 'snp_aaaaaaaaaaaaaaaa')).rejects.toMatchObject({
       status: 400,
-      issues: [{ path: 'label', message: 'not shaped like a Hangar id (a snapshot is named by its id first)' }],
+      issues: [{ path: 'label', message: 'not shaped like a snapshot id (a snapshot is named by its id first)' }],
     });
     await expect(api.snapshots.get('no such label')).rejects.toMatchObject({
       status: 404,

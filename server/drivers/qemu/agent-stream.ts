@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { StreamTimeoutError } from '../exec-stream';
 import type { StreamIo } from '../types';
 import { agentExec } from './agent';
 
@@ -42,7 +43,7 @@ export async function agentExecStream(sock: string, argv: string[], io: StreamIo
   const end = Date.now() + io.timeoutMs;
   const check = () => {
     if (io.signal.aborted) throw new Error('The copy was cancelled.');
-    if (Date.now() > end) throw new Error(`The copy did not finish within ${io.timeoutMs / 1000} s.`);
+    if (Date.now() > end) throw new StreamTimeoutError(io.timeoutMs);
   };
   try {
     await step(sock, ['sh', '-c', ': > "$1"', 'sh', tmpIn]);
@@ -53,7 +54,14 @@ export async function agentExecStream(sock: string, argv: string[], io: StreamIo
       }
     }
     check();
-    const r = await agentExec(sock, ['sh', '-c', 'i=$1; o=$2; shift 2; "$@" < "$i" > "$o"', 'sh', tmpIn, tmpOut, ...argv], Math.max(1000, end - Date.now()));
+    const r = await agentExec(
+      sock,
+      ['sh', '-c', 'i=$1; o=$2; shift 2; "$@" < "$i" > "$o"', 'sh', tmpIn, tmpOut, ...argv],
+      Math.max(1000, end - Date.now()),
+    ).catch((err: unknown) => {
+      // Its wait was what was left of the time limit: past it, the limit is what ended it.
+      throw Date.now() >= end ? new StreamTimeoutError(io.timeoutMs) : err;
+    });
     if (io.stdout) {
       const size = Number((await step(sock, ['sh', '-c', 'wc -c < "$1"', 'sh', tmpOut])).trim());
       for (let block = 0; block * CHUNK < size; block++) {
