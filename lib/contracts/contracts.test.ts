@@ -3,6 +3,7 @@ import { attachRequestSchema } from './console';
 import { isValidId, isValidName } from './common';
 import { demoJobBodySchema } from './jobs';
 import { settingsPatchSchema } from './settings';
+import { labelSchema } from './snapshots';
 import { hasRole, minRole } from '../roles';
 import { safeNext } from '../safe-next';
 
@@ -14,6 +15,14 @@ describe('names and ids', () => {
     expect(isValidId('job_short')).toBe(false);
     expect(isValidId('../../etc/passwd')).toBe(false);
   });
+});
+
+describe('snapshot labels', () => {
+  // A snapshot is named by its id first: a label shaped like one would name another snapshot, or none.
+  it.each(['snp_abcdefghij0123456789', ' snp_abcdefghij0123456789 '])('refuses the id shape %j', (l) => expect(labelSchema.safeParse(l).success).toBe(false));
+  it.each(['pre_deployment', 'old_production', 'before upgrade / v2', 'snp_', 'snp_short', 'mch_abcdefghij0123456789'])('accepts %j', (l) =>
+    expect(labelSchema.safeParse(l).success).toBe(true),
+  );
 });
 
 describe('roles', () => {
