@@ -105,6 +105,7 @@ const RULES: Record<string, Access> = {
   'post /machines/{ref}/checkpoint': 'operator',
   'get /machines/{ref}/diff': 'operator',
   'post /machines/{ref}/exec': 'operator',
+  'post /machines/{ref}/exec/stream': 'operator',
   'get /machines/{ref}/files': 'operator',
   'get /machines/{ref}/files/archive': 'operator',
   'put /machines/{ref}/files/archive': 'operator',
