@@ -30,6 +30,16 @@ import type { Transport } from './transport';
 
 /** Jobs, and machines: their lifecycle, recordings, files, disks, screen, exec and run-once; probes. */
 export function machinesApi({ send, call, q }: Transport) {
+  /** POST `path` with `body`, then each event of its NDJSON answer as it comes; resolves with the last (null: none). */
+  const runEvents = async (path: string, body: unknown, onEvent: (e: RunOnceEvent) => void): Promise<RunOnceEvent | null> => {
+    const res = await send('POST', path, { body: JSON.stringify(body), contentType: 'application/json' });
+    let last: RunOnceEvent | null = null;
+    await readJsonLines(res.body as unknown as AsyncIterable<Uint8Array>, (v) => {
+      last = runOnceEventSchema.parse(v);
+      onEvent(last);
+    });
+    return last;
+  };
   return {
     jobs: {
       /** Newest first, 100 a page unless `limit` says otherwise; `cursor`: the `next` of the previous page; `parent`: only that job's children. */
@@ -100,29 +110,10 @@ export function machinesApi({ send, call, q }: Transport) {
        * exec with its output as it comes: each event of its NDJSON stream (stdout as it comes, stderr at the end); resolves
        * with the last. With `stdin: true` the start event's `stdin` id takes the input (runs.stdin).
        */
-      execStream: async (
-        ref: string,
-        b: Partial<ExecStreamBody> & Pick<ExecStreamBody, 'argv'>,
-        onEvent: (e: RunOnceEvent) => void,
-      ): Promise<RunOnceEvent | null> => {
-        const res = await send('POST', `/machines/${encodeURIComponent(ref)}/exec/stream`, { body: JSON.stringify(b), contentType: 'application/json' });
-        let last: RunOnceEvent | null = null;
-        await readJsonLines(res.body as unknown as AsyncIterable<Uint8Array>, (v) => {
-          last = runOnceEventSchema.parse(v);
-          onEvent(last);
-        });
-        return last;
-      },
+      execStream: (ref: string, b: Partial<ExecStreamBody> & Pick<ExecStreamBody, 'argv'>, onEvent: (e: RunOnceEvent) => void) =>
+        runEvents(`/machines/${encodeURIComponent(ref)}/exec/stream`, b, onEvent),
       /** A command once in a fresh application container: each event of its NDJSON stream as it comes; resolves with the last. */
-      runOnce: async (b: Partial<RunOnceBody> & Pick<RunOnceBody, 'image' | 'argv'>, onEvent: (e: RunOnceEvent) => void): Promise<RunOnceEvent | null> => {
-        const res = await send('POST', '/machines/run', { body: JSON.stringify(b), contentType: 'application/json' });
-        let last: RunOnceEvent | null = null;
-        await readJsonLines(res.body as unknown as AsyncIterable<Uint8Array>, (v) => {
-          last = runOnceEventSchema.parse(v);
-          onEvent(last);
-        });
-        return last;
-      },
+      runOnce: (b: Partial<RunOnceBody> & Pick<RunOnceBody, 'image' | 'argv'>, onEvent: (e: RunOnceEvent) => void) => runEvents('/machines/run', b, onEvent),
     },
     probes: {
       start: (b: ProbeBody) => call('POST', '/probes', jobSchema, b),

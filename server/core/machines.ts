@@ -326,9 +326,15 @@ export class MachineService implements MonitoredMachines {
   }
 
   /** Run a command in a running machine; not a job: the caller waits for its output. */
-  async exec(p: Principal, ref: string, body: ExecBody): Promise<ExecResult> {
+  /** The row of a machine exec may run in (its buffered and its streamed form): 409 unless it runs. */
+  async execRow(ref: string): Promise<MachineRow> {
     const row = await this.row(ref);
     if (row.state !== 'running') throw new ConflictError(`${row.name} is ${row.state}: exec needs a running machine.`);
+    return row;
+  }
+
+  async exec(p: Principal, ref: string, body: ExecBody): Promise<ExecResult> {
+    const row = await this.execRow(ref);
     try {
       return await this.driver(row.driver).exec(this.toSpec(row), body.argv, { timeoutMs: body.timeoutS * 1000 });
     } catch (err) {

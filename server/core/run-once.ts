@@ -91,8 +91,7 @@ export class RunOnceService {
    * is (feed()). Refusals (no machine, not running, a driver that cannot stream) are thrown here, before any output.
    */
   async prepareExec(p: Principal, ref: string, body: ExecStreamBody): Promise<PreparedRun> {
-    const row = await this.machines.row(ref);
-    if (row.state !== 'running') throw new ConflictError(`${row.name} is ${row.state}: exec needs a running machine.`);
+    const row = await this.machines.execRow(ref);
     const driver = this.machines.driver(row.driver);
     const stream = driver.execStream?.bind(driver);
     if (!stream) throw new ConflictError(`${row.name}'s driver cannot stream a command's output: POST /machines/${row.name}/exec answers when it ends.`);
@@ -134,10 +133,7 @@ export class RunOnceService {
           emit({ t: 'error', message: signal.aborted ? 'The caller went away: the command was stopped.' : err instanceof Error ? err.message : String(err) });
         } finally {
           signal.removeEventListener('abort', dropInput);
-          if (input) {
-            this.inputs.delete(input.id);
-            input.pipe.destroy();
-          }
+          this.closeInput(input);
         }
       },
     };
@@ -158,6 +154,13 @@ export class RunOnceService {
     const pipe = new PassThrough();
     this.inputs.set(id, { userId, machineId, pipe, taken: false });
     return { id, pipe };
+  }
+
+  /** A run's input gone with its run: no longer found by its id, its pipe closed. */
+  private closeInput(input: { id: string; pipe: PassThrough } | null): void {
+    if (!input) return;
+    this.inputs.delete(input.id);
+    input.pipe.destroy();
   }
 
   /**
@@ -224,10 +227,7 @@ export class RunOnceService {
       emit({ t: 'error', message: reason });
       if (body.rm) await this.machines.remove(machine.id).catch(() => undefined);
     } finally {
-      if (input) {
-        this.inputs.delete(input.id);
-        input.pipe.destroy();
-      }
+      this.closeInput(input);
       if (!body.rm) await this.machines.patch(machine.id, { state: 'stopped', stateReason: reason }).catch(() => undefined);
       this.machines.locks.unlock(machine.id);
     }
