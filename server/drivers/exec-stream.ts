@@ -39,12 +39,17 @@ export async function feed(from: AsyncIterable<Uint8Array> | undefined, sink: No
 /**
  * A host command (argv only, its own process group) with stdin fed from `io.stdin` and stdout
  * piped into `io.stdout` with backpressure: nsenter or podman exec for `hangar cp`.
+ * `afterKill`: what else must end when the command is stopped (at its limit, its caller gone, its
+ * input cut) whose process group is not the command's (podman exec's command is conmon's child);
+ * awaited before the result.
  */
-export function streamProcess(argv: string[], io: StreamIo): Promise<{ code: number; stderr: string }> {
+export function streamProcess(argv: string[], io: StreamIo, afterKill?: () => Promise<void>): Promise<{ code: number; stderr: string }> {
   const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', io.stdout ? 'pipe' : 'ignore', 'pipe'], detached: true, shell: false });
   const err = tailKeeper();
   let timedOut = false;
+  let killed = false;
   const kill = () => {
+    killed = true;
     try {
       if (child.pid) process.kill(-child.pid, 'SIGKILL');
     } catch {
@@ -74,7 +79,8 @@ export function streamProcess(argv: string[], io: StreamIo): Promise<{ code: num
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       io.signal.removeEventListener('abort', kill);
-      void out.then(() => {
+      void out.then(async () => {
+        if (killed && afterKill) await afterKill().catch(() => undefined);
         if (timedOut) reject(new StreamTimeoutError(io.timeoutMs));
         else resolve({ code: code ?? (signal ? 137 : 1), stderr: err.text() });
       });

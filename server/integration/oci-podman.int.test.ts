@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type ApiClient } from '@/lib/api-client';
 import { run } from '@/server/drivers/exec';
 import { removeTree } from '@/server/drivers/shared/tree';
-import { adminToken, client, jobDone, startServer, tearDown, type RunningServer } from './harness';
+import { adminToken, client, execThenLeave, jobDone, startServer, tearDown, type RunningServer } from './harness';
 import { push, writeHtpasswd } from './oci-registry';
 import { AUTH, ociWorld, type OciWorld } from './oci-world';
 
@@ -84,6 +84,16 @@ describe('podman pulls OCI images itself', () => {
     const m = await api.machines.get('pod-server');
     expect(m).toMatchObject({ driver: 'podman', state: 'running', command: ['/bin/sh', '-c', 'echo server up; exec sleep 600'] });
     await expect.poll(async () => (await api.machines.logs('pod-server', { tail: 4096 })).text, { timeout: 30_000 }).toContain('server up');
+    // A command stopped at its time limit (streamed and buffered) or when its caller goes away is stopped in the container
+    // too: killing podman's client alone leaves it running there (podman #19486), and the file after its sleep would come.
+    const late = (f: string) => ['sh', '-c', `echo started; sleep 4; echo late > /tmp/${f}`];
+    expect(await cli(['exec', 'pod-server', '--timeout', '2', '--', ...late('a')])).toMatchObject({ code: 124, stdout: 'started\n' });
+    await expect(api.machines.exec('pod-server', late('b'), 2)).rejects.toMatchObject({ message: expect.stringContaining('within 2 s') });
+    await execThenLeave(srv.url, token, 'pod-server', late('c'));
+    await new Promise((r) => setTimeout(r, 5000));
+    expect((await api.machines.exec('pod-server', ['sh', '-c', 'cat /tmp/a /tmp/b /tmp/c 2>/dev/null; echo none'])).stdout).toBe('none\n');
+    // The marker is Hangar's: the command sees it, other commands are left alone.
+    expect((await api.machines.exec('pod-server', ['sh', '-c', 'echo $HANGAR_EXEC_ID'])).stdout).toMatch(/^[0-9a-f-]{36}\n$/);
     // A fork of its commit runs the image's process as the machine did (the commit keeps the image's Entrypoint).
     const snap = ((await jobDone(api, await api.snapshots.checkpoint('pod-server', 'pod-oci'))).result as { snapshot: string }).snapshot;
     await jobDone(api, await api.snapshots.fork(snap, { count: 1, names: ['pod-server-f'] }));

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { killable, run } from '../exec';
 import { streamProcess } from '../exec-stream';
+import { killByEnv, newEnvMarker } from '../env-marker';
 import { PODMAN_ULIMITS } from '../host';
 import { containerCounters } from '../container-stats';
 import { cgroupDirsOfPid } from '../shared/cgroups';
@@ -196,14 +197,23 @@ export class PodmanDriver implements MachineDriver {
   }
 
   async exec(m: MachineSpec, argv: string[], opts: { timeoutMs: number }) {
-    const r = await run([...(await podman()), 'exec', containerName(m), ...argv], { timeoutMs: opts.timeoutMs });
-    if (r.timedOut) throw new Error(`The command did not finish within ${opts.timeoutMs / 1000} s.`);
+    const marker = newEnvMarker();
+    const r = await run([...(await podman()), 'exec', '--env', marker, containerName(m), ...argv], { timeoutMs: opts.timeoutMs });
+    if (r.timedOut) {
+      // Killing podman's client leaves the command running in the container (podman #19486): it goes by its marker.
+      await killByEnv(marker);
+      throw new Error(`The command did not finish within ${opts.timeoutMs / 1000} s.`);
+    }
     return { code: r.code ?? 128, stdout: r.stdout, stderr: r.stderr, durationMs: Math.round(r.durationMs) };
   }
 
-  /** `podman exec -i`: the container's own tools read and write the streams (`hangar cp`). */
+  /**
+   * `podman exec -i`: the container's own tools read and write the streams (`hangar cp`, `hangar exec`).
+   * Stopped (its limit, its caller gone, its input cut), the command goes by its marker as in exec.
+   */
   async execStream(m: MachineSpec, argv: string[], io: StreamIo) {
-    return streamProcess([...(await podman()), 'exec', '-i', containerName(m), ...argv], io);
+    const marker = newEnvMarker();
+    return streamProcess([...(await podman()), 'exec', '-i', '--env', marker, containerName(m), ...argv], io, async () => void (await killByEnv(marker)));
   }
 
   async destroy(m: MachineSpec) {
