@@ -84,17 +84,82 @@ export async function sshConnect(t: SshTarget, timeoutMs = 15_000): Promise<Clie
   throw new Error(`SSH to ${host}:${t.port} failed: ${last.message}`);
 }
 
+/**
+ * A command over SSH that can be stopped (its time limit, its caller gone). Closing the connection
+ * leaves a command that reads and writes nothing running, and sshd refuses the signal request after
+ * a root login ("session signalling requires privilege separation": root's sessions are not
+ * separated), which is how Hangar logs in to most machines. So the session's shell first writes its
+ * pid on stderr (sshd made it a session leader: the pid is the command's process group), taken off
+ * before the command's own stderr, and a stop kills that group over a second channel, then closes.
+ */
+export class RemoteCommand {
+  private pid: number | null = null;
+  /** stderr until the pid line ends (null once it has). */
+  private head: Buffer | null = Buffer.alloc(0);
+  private stopping: Promise<void> | null = null;
+  stopped = false;
+
+  constructor(private readonly c: Client) {}
+
+  /** The line the login shell runs: its pid, then argv (each argument quoted for it). */
+  static line(argv: string[]): string {
+    return `echo $$ >&2; ${argv.map(shellQuote).join(' ')}`;
+  }
+
+  /** A chunk of the channel's stderr -> the command's own part of it. */
+  stderr(b: Buffer): Buffer {
+    if (!this.head) return b;
+    const head = Buffer.concat([this.head, b]);
+    const nl = head.indexOf(10);
+    if (nl < 0) {
+      // Not a pid line after all (a shell that is not sh-like): all of it is the command's.
+      this.head = head.length <= 24 ? head : null;
+      return this.head ? Buffer.alloc(0) : head;
+    }
+    this.head = null;
+    const line = head.subarray(0, nl).toString();
+    if (!/^\d+$/.test(line)) return head;
+    this.pid = Number(line);
+    return head.subarray(nl + 1);
+  }
+
+  /** Kill the command's process group (when its pid came), then close the connection. Once. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    this.stopping ??= new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.c.end();
+        resolve();
+      };
+      const timer = setTimeout(done, 5_000);
+      if (!this.pid || this.pid < 2) return done();
+      try {
+        this.c.exec(`kill -9 -${this.pid}`, (err, k) => {
+          if (err) return done();
+          k.on('close', done);
+          k.resume();
+          k.stderr.resume();
+        });
+      } catch {
+        // the connection is gone already
+        done();
+      }
+    });
+    return this.stopping;
+  }
+}
+
 /** Run argv over SSH (each argument quoted for the remote shell): stdout, stderr, exit code. */
 export async function sshExec(t: SshTarget, argv: string[], timeoutMs: number): Promise<ExecResult> {
   const started = performance.now();
   const c = await sshConnect(t, Math.min(timeoutMs, 15_000));
+  const cmd = new RemoteCommand(c);
+  const timedOut = () => new Error(`command timed out after ${timeoutMs / 1000} s`);
   try {
     return await new Promise<ExecResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        c.end();
-        reject(new Error(`command timed out after ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-      c.exec(argv.map(shellQuote).join(' '), (err, stream) => {
+      const timer = setTimeout(() => void cmd.stop().then(() => reject(timedOut())), timeoutMs);
+      c.exec(RemoteCommand.line(argv), (err, stream) => {
         if (err) {
           clearTimeout(timer);
           return reject(err);
@@ -103,12 +168,13 @@ export async function sshExec(t: SshTarget, argv: string[], timeoutMs: number): 
         const errs: Buffer[] = [];
         let code = -1;
         stream.on('data', (b: Buffer) => out.push(b));
-        stream.stderr.on('data', (b: Buffer) => errs.push(b));
+        stream.stderr.on('data', (b: Buffer) => errs.push(cmd.stderr(b)));
         stream.on('exit', (c2: number | null, signal?: string) => {
           code = c2 ?? (signal ? 128 + 9 : -1);
         });
         stream.on('close', () => {
           clearTimeout(timer);
+          if (cmd.stopped) return reject(timedOut());
           resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8'), durationMs: performance.now() - started });
         });
       });
@@ -121,38 +187,29 @@ export async function sshExec(t: SshTarget, argv: string[], timeoutMs: number): 
 /** Run argv over SSH with streamed stdin and stdout (backpressure both ways: the channel's window). */
 export async function sshExecStream(t: SshTarget, argv: string[], io: StreamIo): Promise<{ code: number; stderr: string }> {
   const c = await sshConnect(t, Math.min(io.timeoutMs, 15_000));
-  let channel: ClientChannel | null = null;
-  // The command killed (its process group: sshd takes the signal request since OpenSSH 7.9), then the connection closed:
-  // closing alone leaves a command that reads and writes nothing running.
-  const stop = () => {
-    try {
-      channel?.signal('KILL');
-    } catch {
-      // the channel is gone already
-    }
-    c.end();
-  };
+  const cmd = new RemoteCommand(c);
+  let timedOut = false;
+  const stop = () => void cmd.stop();
   io.signal.addEventListener('abort', stop, { once: true });
   try {
     if (io.signal.aborted) throw new Error('The command was cancelled.');
     return await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        stop();
-        reject(new StreamTimeoutError(io.timeoutMs));
+        timedOut = true;
+        void cmd.stop().then(() => reject(new StreamTimeoutError(io.timeoutMs)));
       }, io.timeoutMs);
       c.on('error', (e) => {
         clearTimeout(timer);
         reject(e);
       });
-      c.exec(argv.map(shellQuote).join(' '), (err, stream) => {
+      c.exec(RemoteCommand.line(argv), (err, stream) => {
         if (err) {
           clearTimeout(timer);
           return reject(err);
         }
-        channel = stream;
         const errs = tailKeeper();
         let code = -1;
-        stream.stderr.on('data', (b: Buffer) => errs.push(b));
+        stream.stderr.on('data', (b: Buffer) => errs.push(cmd.stderr(b)));
         stream.on('exit', (c2: number | null, signal?: string) => {
           code = c2 ?? (signal ? 128 + 9 : -1);
         });
@@ -161,6 +218,7 @@ export async function sshExecStream(t: SshTarget, argv: string[], io: StreamIo):
         feed(io.stdin, stream).catch(stop);
         stream.on('close', () => {
           clearTimeout(timer);
+          if (timedOut) return reject(new StreamTimeoutError(io.timeoutMs));
           resolve({ code, stderr: errs.text() });
         });
       });

@@ -8,7 +8,7 @@ import type { Job } from '@/lib/contracts/jobs';
 import type { MachineStatsTick } from '@/lib/contracts/stats';
 import { run } from '@/server/drivers/exec';
 import { importBusyboxRootfs } from './busybox-tree';
-import { client, connected, jobDone, socket, statsWhere, type RunningServer, tearDown, serverWithBusybox } from './harness';
+import { client, connected, execThenLeave, jobDone, socket, statsWhere, type RunningServer, tearDown, serverWithBusybox } from './harness';
 
 /**
  * What the dashboard stands on, against real QEMU guests: tags, bulk actions (each machine
@@ -287,17 +287,7 @@ describe('dashboard: tags, bulk actions, live figures', () => {
       expect(upper).toMatchObject({ code: 0, stdout: 'STREAMED IN\n' });
     }
     // The caller going away stops the command: it never writes its file.
-    const gone = new AbortController();
-    const res = await fetch(`${srv.url}/api/machines/dash-ct/exec/stream`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ argv: ['sh', '-c', 'echo started; sleep 4; echo late > /root/late'] }),
-      signal: gone.signal,
-    });
-    const reader = res.body!.getReader();
-    let seen = '';
-    while (!seen.includes('started')) seen += new TextDecoder().decode((await reader.read()).value);
-    gone.abort();
+    await execThenLeave(srv.url, token, 'dash-ct', ['sh', '-c', 'echo started; sleep 4; echo late > /root/late']);
     await new Promise((r) => setTimeout(r, 6000));
     expect((await api.machines.exec('dash-ct', ['sh', '-c', 'cat /root/late 2>/dev/null || echo none'])).stdout).toBe('none\n');
     // A container's command past its time limit: 124, said on stderr, and stopped (the file after the sleep never comes).

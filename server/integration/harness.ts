@@ -174,6 +174,27 @@ export async function until<T>(fn: () => T | Promise<T>, what: string, ms = 15_0
 }
 
 /** Poll a job until it finishes; returns it in its final state (succeeded or not). */
+/**
+ * A streamed exec (`POST /machines/{ref}/exec/stream`) whose caller goes away once `seen` is in its
+ * output: what a command of a client that was killed looks like to the server.
+ */
+export async function execThenLeave(url: string, token: string, machine: string, argv: string[], seen = 'started'): Promise<void> {
+  const gone = new AbortController();
+  const res = await fetch(`${url}/api/machines/${encodeURIComponent(machine)}/exec/stream`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ argv }),
+    signal: gone.signal,
+  });
+  const reader = res.body!.getReader();
+  for (let out = ''; !out.includes(seen);) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`The command's output ended before "${seen}": ${out}`);
+    out += new TextDecoder().decode(value);
+  }
+  gone.abort();
+}
+
 export async function jobDone(api: ApiClient, job: { id: string; title: string }, ms = 120_000) {
   return until(
     async () => {
