@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { Client } from 'ssh2';
 import { RemoteCommand } from './ssh';
@@ -19,39 +20,76 @@ function fakeClient() {
   return { c: c as unknown as Client, ran, ended: () => ended };
 }
 
+/** The tag of a command's pid line, read from the line it sends. */
+const tagOf = (line: string) => /hangar-pid:[0-9a-f]+:/.exec(line)![0];
+
 describe('RemoteCommand', () => {
-  it('runs argv quoted after the shell says its pid', () => {
-    expect(RemoteCommand.line(['sh', '-c', "echo 'hi' $HOME"])).toBe(`echo $$ >&2; 'sh' '-c' 'echo '\\''hi'\\'' $HOME'`);
-  });
-
-  it("takes the pid line off stderr, however it is cut, and keeps the command's own", () => {
-    const f = fakeClient();
-    const cmd = new RemoteCommand(f.c);
-    expect(cmd.stderr(Buffer.from('12'))).toEqual(Buffer.alloc(0));
-    expect(cmd.stderr(Buffer.from('34\noops'))).toEqual(Buffer.from('oops'));
-    expect(cmd.stderr(Buffer.from('\n1234\n'))).toEqual(Buffer.from('\n1234\n'));
-  });
-
-  it('leaves stderr whole when its first line is no pid', () => {
+  it('sends a line that sh runs as argv, after a line of its own with its pid on stderr', () => {
     const cmd = new RemoteCommand(fakeClient().c);
-    expect(cmd.stderr(Buffer.from('fish: $$ is not supported\nmore'))).toEqual(Buffer.from('fish: $$ is not supported\nmore'));
+    const line = cmd.line(['sh', '-c', `echo "it's" $0 "$1"; echo oops >&2; exit 3`, 'zero', 'one two']);
+    expect(line).toMatch(/^exec sh -c 'echo hangar-pid:[0-9a-f]{12}:\$\$ >&2; "\$@"' sh 'sh' '-c' /);
+    // Run by a login shell here as sshd would: `$SHELL -c LINE`.
+    let stderr = '';
+    const r = (() => {
+      try {
+        return execFileSync('bash', ['-c', line], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        const err = e as { status: number; stdout: string; stderr: string };
+        stderr = err.stderr;
+        return `${err.stdout}exit ${err.status}`;
+      }
+    })();
+    expect(r).toBe("it's zero one two\nexit 3");
+    const lines = stderr.split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^${tagOf(line)}\\d+$`));
+    expect(cmd.stderr(Buffer.from(stderr)).toString()).toBe('oops\n');
+  });
+
+  it("takes the pid line off stderr, however it is cut, and keeps the command's own and what came before", () => {
+    const cmd = new RemoteCommand(fakeClient().c);
+    const tag = tagOf(cmd.line(['true']));
+    expect(cmd.stderr(Buffer.from(`rc says hi\n${tag.slice(0, 5)}`))).toEqual(Buffer.alloc(0));
+    expect(cmd.stderr(Buffer.from(`${tag.slice(5)}12`))).toEqual(Buffer.alloc(0));
+    expect(cmd.stderr(Buffer.from('34\noops'))).toEqual(Buffer.from('rc says hi\noops'));
+    expect(cmd.stderr(Buffer.from(`\n${tag}99\n`))).toEqual(Buffer.from(`\n${tag}99\n`));
+  });
+
+  it('gives stderr back whole when no pid line comes, at the close or past 4 KiB', () => {
+    const cmd = new RemoteCommand(fakeClient().c);
+    expect(cmd.stderr(Buffer.from('no sh here'))).toEqual(Buffer.alloc(0));
+    expect(cmd.flush()).toEqual(Buffer.from('no sh here'));
+    expect(cmd.stderr(Buffer.from('later'))).toEqual(Buffer.from('later'));
     const long = new RemoteCommand(fakeClient().c);
-    expect(long.stderr(Buffer.from('x'.repeat(30)))).toEqual(Buffer.from('x'.repeat(30)));
+    expect(long.stderr(Buffer.from('x'.repeat(5000)))).toEqual(Buffer.from('x'.repeat(5000)));
   });
 
   it("stop kills the command's process group over another channel, then closes, once", async () => {
     const f = fakeClient();
     const cmd = new RemoteCommand(f.c);
-    cmd.stderr(Buffer.from('4321\n'));
+    cmd.stderr(Buffer.from(`${tagOf(cmd.line(['true']))}4321\n`));
     await Promise.all([cmd.stop(), cmd.stop()]);
-    expect(f.ran).toEqual(['kill -9 -4321']);
+    expect(f.ran).toEqual([`exec sh -c 'kill -9 -4321'`]);
     expect(f.ended()).toBe(1);
     expect(cmd.stopped).toBe(true);
   });
 
-  it('stop before the pid came only closes', async () => {
+  it('a stop before the pid came waits for it, and kills then', async () => {
     const f = fakeClient();
-    await new RemoteCommand(f.c).stop();
+    const cmd = new RemoteCommand(f.c);
+    const tag = tagOf(cmd.line(['true']));
+    const stopped = cmd.stop();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(f.ran).toEqual([]);
+    cmd.stderr(Buffer.from(`${tag}777\n`));
+    await stopped;
+    expect(f.ran).toEqual([`exec sh -c 'kill -9 -777'`]);
+  });
+
+  it('a stop after the channel closed without a pid only closes', async () => {
+    const f = fakeClient();
+    const cmd = new RemoteCommand(f.c);
+    cmd.flush();
+    await cmd.stop();
     expect(f.ran).toEqual([]);
     expect(f.ended()).toBe(1);
   });

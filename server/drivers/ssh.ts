@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Client, type ClientChannel } from 'ssh2';
 import { shellQuote } from '@/lib/shell-quote';
 import { feed, StreamTimeoutError, tailKeeper } from './exec-stream';
@@ -84,46 +84,70 @@ export async function sshConnect(t: SshTarget, timeoutMs = 15_000): Promise<Clie
   throw new Error(`SSH to ${host}:${t.port} failed: ${last.message}`);
 }
 
+/** How far into stderr the pid line is looked for (a login shell's rc files may print before it). */
+const PID_LINE_WITHIN = 4096;
+
 /**
  * A command over SSH that can be stopped (its time limit, its caller gone). Closing the connection
  * leaves a command that reads and writes nothing running, and sshd refuses the signal request after
  * a root login ("session signalling requires privilege separation": root's sessions are not
- * separated), which is how Hangar logs in to most machines. So the session's shell first writes its
- * pid on stderr (sshd made it a session leader: the pid is the command's process group), taken off
- * before the command's own stderr, and a stop kills that group over a second channel, then closes.
+ * separated), which is how Hangar logs in to most machines. So the login shell hands over to sh
+ * (`exec`: sh keeps the session leader's pid, the command's process group, since sshd calls
+ * setsid), which says that pid on stderr in a line of its own, taken off before the command's own
+ * stderr, then runs argv; a stop kills that group over a second channel, then closes.
+ * sh, not the login shell, reads the command: fish and csh parse `$$` and `>&2` otherwise, and
+ * single-quoted words read the same in all of them.
  */
 export class RemoteCommand {
   private pid: number | null = null;
-  /** stderr until the pid line ends (null once it has). */
+  /** stderr held until the pid line is found (null once it was, or given up). */
   private head: Buffer | null = Buffer.alloc(0);
+  private pidKnown!: () => void;
+  /** Settles when the pid came, was given up, or the channel closed. */
+  private readonly pidSettled = new Promise<void>((r) => (this.pidKnown = r));
+  private readonly tag = `hangar-pid:${randomBytes(6).toString('hex')}:`;
   private stopping: Promise<void> | null = null;
   stopped = false;
 
   constructor(private readonly c: Client) {}
 
-  /** The line the login shell runs: its pid, then argv (each argument quoted for it). */
-  static line(argv: string[]): string {
-    return `echo $$ >&2; ${argv.map(shellQuote).join(' ')}`;
+  /** The line the login shell runs: sh, which says its pid, then argv (each argument quoted). */
+  line(argv: string[]): string {
+    return `exec sh -c ${shellQuote(`echo ${this.tag}$$ >&2; "$@"`)} sh ${argv.map(shellQuote).join(' ')}`;
   }
 
   /** A chunk of the channel's stderr -> the command's own part of it. */
   stderr(b: Buffer): Buffer {
     if (!this.head) return b;
     const head = Buffer.concat([this.head, b]);
-    const nl = head.indexOf(10);
+    const at = head.indexOf(this.tag);
+    const nl = at < 0 ? -1 : head.indexOf(10, at);
     if (nl < 0) {
-      // Not a pid line after all (a shell that is not sh-like): all of it is the command's.
-      this.head = head.length <= 24 ? head : null;
-      return this.head ? Buffer.alloc(0) : head;
+      // Not here yet; after PID_LINE_WITHIN bytes, given up: all of it is the command's.
+      if (head.length <= PID_LINE_WITHIN + this.tag.length + 12) {
+        this.head = head;
+        return Buffer.alloc(0);
+      }
+      this.head = null;
+      this.pidKnown();
+      return head;
     }
     this.head = null;
-    const line = head.subarray(0, nl).toString();
-    if (!/^\d+$/.test(line)) return head;
-    this.pid = Number(line);
-    return head.subarray(nl + 1);
+    const pid = Number(head.subarray(at + this.tag.length, nl).toString());
+    if (Number.isInteger(pid) && pid > 1) this.pid = pid;
+    this.pidKnown();
+    return Buffer.concat([head.subarray(0, at), head.subarray(nl + 1)]);
   }
 
-  /** Kill the command's process group (when its pid came), then close the connection. Once. */
+  /** The channel closed: what stderr held back (no pid line came), and a stop waits for none. */
+  flush(): Buffer | null {
+    const held = this.head;
+    this.head = null;
+    this.pidKnown();
+    return held?.length ? held : null;
+  }
+
+  /** Kill the command's process group, its pid waited for (5 s at most in all), then close the connection. Once. */
   stop(): Promise<void> {
     this.stopped = true;
     this.stopping ??= new Promise<void>((resolve) => {
@@ -133,18 +157,21 @@ export class RemoteCommand {
         resolve();
       };
       const timer = setTimeout(done, 5_000);
-      if (!this.pid || this.pid < 2) return done();
-      try {
-        this.c.exec(`kill -9 -${this.pid}`, (err, k) => {
-          if (err) return done();
-          k.on('close', done);
-          k.resume();
-          k.stderr.resume();
-        });
-      } catch {
-        // the connection is gone already
-        done();
-      }
+      // A stop right after the start: the command may not have said its pid yet, and would run on without it.
+      void this.pidSettled.then(() => {
+        if (!this.pid) return done();
+        try {
+          this.c.exec(`exec sh -c ${shellQuote(`kill -9 -${this.pid}`)}`, (err, k) => {
+            if (err) return done();
+            k.on('close', done);
+            k.resume();
+            k.stderr.resume();
+          });
+        } catch {
+          // the connection is gone already
+          done();
+        }
+      });
     });
     return this.stopping;
   }
@@ -159,7 +186,7 @@ export async function sshExec(t: SshTarget, argv: string[], timeoutMs: number): 
   try {
     return await new Promise<ExecResult>((resolve, reject) => {
       const timer = setTimeout(() => void cmd.stop().then(() => reject(timedOut())), timeoutMs);
-      c.exec(RemoteCommand.line(argv), (err, stream) => {
+      c.exec(cmd.line(argv), (err, stream) => {
         if (err) {
           clearTimeout(timer);
           return reject(err);
@@ -174,6 +201,8 @@ export async function sshExec(t: SshTarget, argv: string[], timeoutMs: number): 
         });
         stream.on('close', () => {
           clearTimeout(timer);
+          const held = cmd.flush();
+          if (held) errs.push(held);
           if (cmd.stopped) return reject(timedOut());
           resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8'), durationMs: performance.now() - started });
         });
@@ -202,7 +231,7 @@ export async function sshExecStream(t: SshTarget, argv: string[], io: StreamIo):
         clearTimeout(timer);
         reject(e);
       });
-      c.exec(RemoteCommand.line(argv), (err, stream) => {
+      c.exec(cmd.line(argv), (err, stream) => {
         if (err) {
           clearTimeout(timer);
           return reject(err);
@@ -218,6 +247,8 @@ export async function sshExecStream(t: SshTarget, argv: string[], io: StreamIo):
         feed(io.stdin, stream).catch(stop);
         stream.on('close', () => {
           clearTimeout(timer);
+          const held = cmd.flush();
+          if (held) errs.push(held);
           if (timedOut) return reject(new StreamTimeoutError(io.timeoutMs));
           resolve({ code, stderr: errs.text() });
         });
