@@ -65,4 +65,21 @@ describe('env markers', () => {
       marked.kill('SIGKILL');
     }
   });
+
+  it('kills one that starts a moment after the search began (a client killed while the command was being started)', async () => {
+    const marker = newEnvMarker();
+    const [name, value] = marker.split('=');
+    let late: ReturnType<typeof spawn> | null = null;
+    const timer = setTimeout(() => (late = spawn('sleep', ['30'], { stdio: 'ignore', env: { ...process.env, [name]: value } })), 300);
+    try {
+      const t0 = Date.now();
+      expect(await killByEnv(marker, { quietMs: 800 })).toBe(1);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+      expect(late!.pid).toBeGreaterThan(0);
+      expect(await pidsWithEnv(marker)).toEqual([]);
+    } finally {
+      clearTimeout(timer);
+      (late as ReturnType<typeof spawn> | null)?.kill('SIGKILL');
+    }
+  });
 });

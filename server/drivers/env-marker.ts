@@ -26,13 +26,18 @@ export async function pidsWithEnv(entry: string, procDir = '/proc'): Promise<num
 /**
  * Kill every process started with `entry` in its environment, and the children they fork
  * meanwhile (they inherit it): a command in a container whose client was killed, which podman
- * leaves running (its exec'd command is a child of conmon, not of the client). Returns how many.
+ * leaves running (its exec'd command is a child of conmon, not of the client). The search goes on
+ * until nothing held the entry for `quietMs` (a client killed while conmon was still starting the
+ * command: it comes a moment later), 5 s at most. Returns how many were killed.
  */
-export async function killByEnv(entry: string, procDir = '/proc', kill: (pid: number) => void = (pid) => process.kill(pid, 'SIGKILL')): Promise<number> {
+export async function killByEnv(entry: string, opts: { procDir?: string; quietMs?: number; kill?: (pid: number) => void } = {}): Promise<number> {
+  const { procDir = '/proc', quietMs = 1000, kill = (pid: number) => process.kill(pid, 'SIGKILL') } = opts;
   const killed = new Set<number>();
-  for (let pass = 0; pass < 5; pass++) {
+  const start = Date.now();
+  let lastSeen = start;
+  while (Date.now() - lastSeen < quietMs && Date.now() - start < 5_000) {
     const pids = await pidsWithEnv(entry, procDir);
-    if (!pids.length) break;
+    if (pids.length) lastSeen = Date.now();
     for (const pid of pids) {
       try {
         kill(pid);
@@ -41,7 +46,7 @@ export async function killByEnv(entry: string, procDir = '/proc', kill: (pid: nu
         // Gone already.
       }
     }
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50));
   }
   return killed.size;
 }
