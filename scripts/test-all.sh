@@ -7,7 +7,7 @@ OUT=test-results
 rm -rf "$OUT" && mkdir -p "$OUT"
 failed_tiers=()
 # The podman images already here: the ones the run makes go when it ends (scripts/test-podman-images.sh).
-bash scripts/test-podman-images.sh list >"$OUT/podman-images-before.txt"
+bash scripts/test-podman-images.sh list >"$OUT/podman-images-before.txt" || rm -f "$OUT/podman-images-before.txt"
 
 tier() {
   local name=$1; shift
@@ -39,9 +39,9 @@ for name in typecheck lint format unit; do
   if [ "$rc" = 0 ]; then echo "--- $name: ok ($secs s, beside the other tiers above)"; else echo "--- $name: FAILED ($secs s)"; failed_tiers+=("$name"); fi
 done
 tier integration bash scripts/test-integration.sh "$OUT"
-# The podman images the integration tier made go while e2e runs (e2e uses none; 108 images took 38 s).
+# The podman images the integration tier made go while e2e runs (e2e uses none; removing 108 took 38 s).
 clean_pid=
-[ -n "${HANGAR_KEEP_TEST_DATA:-}" ] || { bash scripts/test-podman-images.sh clean "$OUT/podman-images-before.txt" >"$OUT/podman-clean.log" 2>&1 & clean_pid=$!; }
+[ -n "${HANGAR_KEEP_TEST_DATA:-}" ] || [ ! -f "$OUT/podman-images-before.txt" ] || { bash scripts/test-podman-images.sh clean "$OUT/podman-images-before.txt" >"$OUT/podman-clean.log" 2>&1 & clean_pid=$!; }
 # The e2e server's data dir is made here so it can be removed after (with its mounts), pass or fail.
 E2E_DATA=$(mktemp -d /tmp/hangar-e2e-XXXXXX)
 tier e2e env E2E_JSON="$OUT/e2e.json" E2E_DATA="$E2E_DATA" npx playwright test
