@@ -20,6 +20,7 @@ import { followJob } from '../follow';
 import { CliError, describeError, pageArgs, printJson, printNextPage } from '../output';
 import { isoFor } from './isos';
 import { imageFor } from './pull';
+import { showRunEvent } from './run-light';
 
 function api() {
   const cfg = loadConfig();
@@ -301,12 +302,11 @@ export async function exec(argv: string[], json: boolean): Promise<number> {
   let feeding: Promise<unknown> = Promise.resolve();
   let last: RunOnceEvent | null;
   try {
-    last = await client.machines.execStream(name, { argv: cmd, stdin: interactive, ...(timeoutS ? { timeoutS } : {}) }, (e) => {
-      if (e.t === 'start' && e.stdin)
-        feeding = client.runs.stdin(e.machine, e.stdin, Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>).catch(() => undefined);
-      else if (e.t === 'stdout') process.stdout.write(e.d);
-      else if (e.t === 'stderr') process.stderr.write(e.d);
-    });
+    last = await client.machines.execStream(name, { argv: cmd, stdin: interactive, ...(timeoutS ? { timeoutS } : {}) }, (e) =>
+      showRunEvent(e, (machine, id) => {
+        feeding = client.runs.stdin(machine, id, Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>).catch(() => undefined);
+      }),
+    );
   } finally {
     // The command is over: whatever our stdin still holds is not read (and must not keep us waiting).
     if (interactive) process.stdin.destroy();

@@ -40,6 +40,16 @@ export function runArgs(argv: string[]) {
 }
 export type RunArgs = ReturnType<typeof runArgs>;
 
+/**
+ * A run's event as `hangar run` and `hangar exec` show it: output written as it comes, and on the
+ * start event, when the command takes input, `sendStdin` streams ours to it (its end is the command's EOF).
+ */
+export function showRunEvent(e: RunOnceEvent, sendStdin: (machine: string, stdinId: string) => void): void {
+  if (e.t === 'start' && e.stdin) sendStdin(e.machine, e.stdin);
+  else if (e.t === 'stdout') process.stdout.write(e.d);
+  else if (e.t === 'stderr') process.stderr.write(e.d);
+}
+
 /** A Hangar image's name as the API takes it (`debian-12`, `oci-<12 hex>`, an import's name); anything else is a registry ref. */
 const IMAGE_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
 
@@ -93,17 +103,13 @@ export async function runLight(o: RunArgs): Promise<number | null> {
     await readJsonLines(res.body as unknown as AsyncIterable<Uint8Array>, (v) => {
       const e = v as RunOnceEvent;
       last = e;
-      if (e.t === 'start') {
-        name = e.machine;
-        // Our stdin streamed to the command as it comes; its end is the command's EOF.
-        if (e.stdin) {
-          const path = `/machines/${encodeURIComponent(e.machine)}/stdin/${encodeURIComponent(e.stdin)}`;
-          void post(path, { body: Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>, type: 'application/octet-stream' })
-            .then((r) => r.arrayBuffer())
-            .catch(() => undefined);
-        }
-      } else if (e.t === 'stdout') process.stdout.write(e.d);
-      else if (e.t === 'stderr') process.stderr.write(e.d);
+      if (e.t === 'start') name = e.machine;
+      showRunEvent(e, (machine, id) => {
+        const path = `/machines/${encodeURIComponent(machine)}/stdin/${encodeURIComponent(id)}`;
+        void post(path, { body: Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>, type: 'application/octet-stream' })
+          .then((r) => r.arrayBuffer())
+          .catch(() => undefined);
+      });
     });
   } finally {
     // The command is over: whatever stdin still holds is not read (and must not keep us waiting).
