@@ -12,8 +12,10 @@ import { resume } from './snapshot';
  */
 type Answer = (execute: string, args: unknown) => object | null;
 const servers: net.Server[] = [];
+const dirs: string[] = [];
 async function fakeQmp(answer: Answer): Promise<{ sock: string; seen: string[] }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-qmp-'));
+  dirs.push(dir);
   const sock = path.join(dir, 'qmp.sock');
   const seen: string[] = [];
   const server = net.createServer((c) => {
@@ -39,6 +41,7 @@ async function fakeQmp(answer: Answer): Promise<{ sock: string; seen: string[] }
 
 afterEach(() => {
   for (const s of servers.splice(0)) s.close();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 describe('Qmp', () => {
