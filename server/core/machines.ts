@@ -325,7 +325,6 @@ export class MachineService implements MonitoredMachines {
     return readLogPiece(this.driver(row.driver).consoleLog(this.toSpec(row)), q);
   }
 
-  /** Run a command in a running machine; not a job: the caller waits for its output. */
   /** The row of a machine exec may run in (its buffered and its streamed form): 409 unless it runs. */
   async execRow(ref: string): Promise<MachineRow> {
     const row = await this.row(ref);
@@ -333,6 +332,7 @@ export class MachineService implements MonitoredMachines {
     return row;
   }
 
+  /** Run a command in a running machine; not a job: the caller waits for its output. */
   async exec(p: Principal, ref: string, body: ExecBody): Promise<ExecResult> {
     const row = await this.execRow(ref);
     try {

@@ -49,6 +49,8 @@ export function streamProcess(argv: string[], io: StreamIo, afterKill?: () => Pr
   let timedOut = false;
   let killed = false;
   const kill = () => {
+    // Its output or input failing after it ended: nothing is left to stop.
+    if (child.exitCode !== null || child.signalCode !== null) return;
     killed = true;
     try {
       if (child.pid) process.kill(-child.pid, 'SIGKILL');

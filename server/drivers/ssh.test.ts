@@ -27,7 +27,7 @@ describe('RemoteCommand', () => {
   it('sends a line that sh runs as argv, after a line of its own with its pid on stderr', () => {
     const cmd = new RemoteCommand(fakeClient().c);
     const line = cmd.line(['sh', '-c', `echo "it's" $0 "$1"; echo oops >&2; exit 3`, 'zero', 'one two']);
-    expect(line).toMatch(/^exec sh -c 'echo hangar-pid:[0-9a-f]{12}:\$\$ >&2; "\$@"' sh 'sh' '-c' /);
+    expect(line).toMatch(/^'exec' 'sh' '-c' 'echo hangar-pid:[0-9a-f]{12}:\$\$ >&2; "\$@"' 'sh' 'sh' '-c' /);
     // Run by a login shell here as sshd would: `$SHELL -c LINE`.
     let stderr = '';
     const r = (() => {
@@ -68,7 +68,7 @@ describe('RemoteCommand', () => {
     const cmd = new RemoteCommand(f.c);
     cmd.stderr(Buffer.from(`${tagOf(cmd.line(['true']))}4321\n`));
     await Promise.all([cmd.stop(), cmd.stop()]);
-    expect(f.ran).toEqual([`exec sh -c 'kill -9 -4321'`]);
+    expect(f.ran).toEqual([`'sh' '-c' 'kill -9 -4321'`]);
     expect(f.ended()).toBe(1);
     expect(cmd.stopped).toBe(true);
   });
@@ -82,7 +82,7 @@ describe('RemoteCommand', () => {
     expect(f.ran).toEqual([]);
     cmd.stderr(Buffer.from(`${tag}777\n`));
     await stopped;
-    expect(f.ran).toEqual([`exec sh -c 'kill -9 -777'`]);
+    expect(f.ran).toEqual([`'sh' '-c' 'kill -9 -777'`]);
   });
 
   it('a stop after the channel closed without a pid only closes', async () => {

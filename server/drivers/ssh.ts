@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { Client, type ClientChannel } from 'ssh2';
-import { shellQuote } from '@/lib/shell-quote';
+import { shellLine } from '@/lib/shell-quote';
 import { feed, StreamTimeoutError, tailKeeper } from './exec-stream';
 import type { ConsoleSource, ExecResult, StreamIo } from './types';
 
@@ -113,7 +113,28 @@ export class RemoteCommand {
 
   /** The line the login shell runs: sh, which says its pid, then argv (each argument quoted). */
   line(argv: string[]): string {
-    return `exec sh -c ${shellQuote(`echo ${this.tag}$$ >&2; "$@"`)} sh ${argv.map(shellQuote).join(' ')}`;
+    return shellLine(['exec', 'sh', '-c', `echo ${this.tag}$$ >&2; "$@"`, 'sh', ...argv]);
+  }
+
+  /**
+   * Start argv on a channel of its own: `opened` with the channel (or why it did not open), its stderr
+   * to `onErr` with the pid line taken off, and `onClose` with its exit code once the channel closed.
+   */
+  open(argv: string[], handlers: { opened(err: Error | undefined, stream?: ClientChannel): void; onErr(b: Buffer): void; onClose(code: number): void }): void {
+    this.c.exec(this.line(argv), (err, stream) => {
+      if (err) return handlers.opened(err);
+      let code = -1;
+      stream.stderr.on('data', (b: Buffer) => handlers.onErr(this.stderr(b)));
+      stream.on('exit', (c2: number | null, signal?: string) => {
+        code = c2 ?? (signal ? 128 + 9 : -1);
+      });
+      stream.on('close', () => {
+        const held = this.flush();
+        if (held) handlers.onErr(held);
+        handlers.onClose(code);
+      });
+      handlers.opened(undefined, stream);
+    });
   }
 
   /** A chunk of the channel's stderr -> the command's own part of it. */
@@ -161,7 +182,7 @@ export class RemoteCommand {
       void this.pidSettled.then(() => {
         if (!this.pid) return done();
         try {
-          this.c.exec(`exec sh -c ${shellQuote(`kill -9 -${this.pid}`)}`, (err, k) => {
+          this.c.exec(shellLine(['sh', '-c', `kill -9 -${this.pid}`]), (err, k) => {
             if (err) return done();
             k.on('close', done);
             k.resume();
@@ -186,26 +207,22 @@ export async function sshExec(t: SshTarget, argv: string[], timeoutMs: number): 
   try {
     return await new Promise<ExecResult>((resolve, reject) => {
       const timer = setTimeout(() => void cmd.stop().then(() => reject(timedOut())), timeoutMs);
-      c.exec(cmd.line(argv), (err, stream) => {
-        if (err) {
+      const out: Buffer[] = [];
+      const errs: Buffer[] = [];
+      cmd.open(argv, {
+        opened: (err, stream) => {
+          if (err) {
+            clearTimeout(timer);
+            return reject(err);
+          }
+          stream!.on('data', (b: Buffer) => out.push(b));
+        },
+        onErr: (b) => errs.push(b),
+        onClose: (code) => {
           clearTimeout(timer);
-          return reject(err);
-        }
-        const out: Buffer[] = [];
-        const errs: Buffer[] = [];
-        let code = -1;
-        stream.on('data', (b: Buffer) => out.push(b));
-        stream.stderr.on('data', (b: Buffer) => errs.push(cmd.stderr(b)));
-        stream.on('exit', (c2: number | null, signal?: string) => {
-          code = c2 ?? (signal ? 128 + 9 : -1);
-        });
-        stream.on('close', () => {
-          clearTimeout(timer);
-          const held = cmd.flush();
-          if (held) errs.push(held);
           if (cmd.stopped) return reject(timedOut());
           resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8'), durationMs: performance.now() - started });
-        });
+        },
       });
     });
   } finally {
@@ -231,27 +248,23 @@ export async function sshExecStream(t: SshTarget, argv: string[], io: StreamIo):
         clearTimeout(timer);
         reject(e);
       });
-      c.exec(cmd.line(argv), (err, stream) => {
-        if (err) {
+      const errs = tailKeeper();
+      cmd.open(argv, {
+        opened: (err, stream) => {
+          if (err) {
+            clearTimeout(timer);
+            return reject(err);
+          }
+          if (io.stdout) stream!.pipe(io.stdout as NodeJS.WritableStream, { end: false });
+          else stream!.resume();
+          feed(io.stdin, stream!).catch(stop);
+        },
+        onErr: (b) => errs.push(b),
+        onClose: (code) => {
           clearTimeout(timer);
-          return reject(err);
-        }
-        const errs = tailKeeper();
-        let code = -1;
-        stream.stderr.on('data', (b: Buffer) => errs.push(cmd.stderr(b)));
-        stream.on('exit', (c2: number | null, signal?: string) => {
-          code = c2 ?? (signal ? 128 + 9 : -1);
-        });
-        if (io.stdout) stream.pipe(io.stdout as NodeJS.WritableStream, { end: false });
-        else stream.resume();
-        feed(io.stdin, stream).catch(stop);
-        stream.on('close', () => {
-          clearTimeout(timer);
-          const held = cmd.flush();
-          if (held) errs.push(held);
           if (timedOut) return reject(new StreamTimeoutError(io.timeoutMs));
           resolve({ code, stderr: errs.text() });
-        });
+        },
       });
     });
   } finally {

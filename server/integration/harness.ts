@@ -173,7 +173,6 @@ export async function until<T>(fn: () => T | Promise<T>, what: string, ms = 15_0
   }
 }
 
-/** Poll a job until it finishes; returns it in its final state (succeeded or not). */
 /**
  * A streamed exec (`POST /machines/{ref}/exec/stream`) whose caller goes away once `seen` is in its
  * output: what a command of a client that was killed looks like to the server.
@@ -195,6 +194,7 @@ export async function execThenLeave(url: string, token: string, machine: string,
   gone.abort();
 }
 
+/** Poll a job until it finishes; returns it in its final state (succeeded or not). */
 export async function jobDone(api: ApiClient, job: { id: string; title: string }, ms = 120_000) {
   return until(
     async () => {

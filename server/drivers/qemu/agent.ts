@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { shellQuote } from '@/lib/shell-quote';
+import { shellLine } from '@/lib/shell-quote';
 import type { ExecResult } from '../types';
 
 /**
@@ -9,7 +9,7 @@ import type { ExecResult } from '../types';
  * coreutils do): the agent runs one command at a time, and one left running would hold every later exec.
  */
 export function scriptFor(argv: string[], limitS?: number): string {
-  const cmd = argv.map(shellQuote).join(' ');
+  const cmd = shellLine(argv);
   if (!limitS) return `exec ${cmd}\n`;
   return `if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL ${Math.ceil(limitS)} ${cmd}; fi\nexec ${cmd}\n`;
 }

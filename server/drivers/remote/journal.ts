@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Client } from 'ssh2';
-import { shellQuote } from '@/lib/shell-quote';
+import { shellLine } from '@/lib/shell-quote';
 import { sshConnect, type SshTarget } from '../ssh';
 
 /**
@@ -79,7 +79,7 @@ export class JournalFollower {
       return await new Promise<number | null>((resolve, reject) => {
         c.on('error', reject);
         c.on('close', () => resolve(null));
-        c.exec(['sh', '-c', FOLLOW, 'follow', since].map(shellQuote).join(' '), (err, stream) => {
+        c.exec(shellLine(['sh', '-c', FOLLOW, 'follow', since]), (err, stream) => {
           if (err) return reject(err);
           let code: number | null = null;
           stream.setEncoding('utf8');

@@ -1,6 +1,6 @@
 import type { Client } from 'ssh2';
 import { kbField, parseMeminfoUsed, parseNetDev } from '../proc-stats';
-import { shellQuote } from '@/lib/shell-quote';
+import { shellLine } from '@/lib/shell-quote';
 import { sshConnect, type SshTarget } from '../ssh';
 import type { MachineCounters } from '../types';
 
@@ -104,7 +104,7 @@ export class StatsReader {
     c.on('close', gone);
     c.on('error', gone);
     // An argv quoted word by word, as the journal follower sends its loop (SSH carries one command string).
-    c.exec(['sh', '-c', LOOP].map(shellQuote).join(' '), (err, stream) => {
+    c.exec(shellLine(['sh', '-c', LOOP]), (err, stream) => {
       if (err) return void c.end();
       let buf = '';
       stream.setEncoding('utf8');
