@@ -177,7 +177,7 @@ export async function until<T>(fn: () => T | Promise<T>, what: string, ms = 15_0
  * A streamed exec (`POST /machines/{ref}/exec/stream`) whose caller goes away once `seen` is in its
  * output: what a command of a client that was killed looks like to the server.
  */
-export async function execThenLeave(url: string, token: string, machine: string, argv: string[], seen = 'started'): Promise<void> {
+export async function execThenLeave(url: string, token: string, machine: string, argv: string[], seen = 'started', thenMs = 0): Promise<void> {
   const gone = new AbortController();
   const res = await fetch(`${url}/api/machines/${encodeURIComponent(machine)}/exec/stream`, {
     method: 'POST',
@@ -191,6 +191,7 @@ export async function execThenLeave(url: string, token: string, machine: string,
     if (done) throw new Error(`The command's output ended before "${seen}": ${out}`);
     out += new TextDecoder().decode(value);
   }
+  await new Promise((r) => setTimeout(r, thenMs));
   gone.abort();
 }
 

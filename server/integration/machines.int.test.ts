@@ -8,7 +8,19 @@ import type { AttachReply } from '@/lib/contracts/console';
 import type { Job } from '@/lib/contracts/jobs';
 import { isQemuPid } from '@/server/drivers/qemu/runtime';
 import { run } from '@/server/drivers/exec';
-import { client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer, tearDown, serverWithBusybox } from './harness';
+import {
+  client,
+  connected,
+  execThenLeave,
+  jobDone,
+  serialConsole,
+  socket,
+  startServer,
+  until,
+  type RunningServer,
+  tearDown,
+  serverWithBusybox,
+} from './harness';
 
 let srv: RunningServer;
 let token: string;
@@ -99,6 +111,18 @@ describe('QEMU machines (busybox, TCG)', () => {
     const ran = await run([process.execPath, 'dist/cli.js', 'run', '--rm', '--memory', '128', 'busybox', '--', 'sh', '-c', 'uname -s; exit 4'], { env });
     expect([ran.stdout, ran.code], ran.stderr).toEqual(['Linux\n', 4]);
     expect((await api.machines.list()).items.map((m) => m.name)).toEqual(['it-bb']);
+
+    // A command stopped before its end is killed in the guest (the agent's kill request), and the machine's next exec is
+    // answered at once instead of after it. Its caller leaving: through the agent the output comes only at the end, so the
+    // caller leaves a moment after the start. An agent that ran it on would answer the check only after it, file written.
+    // (busybox's `timeout` watches from a session of its own: it ends itself within a second of the command.)
+    const leftover = () => api.machines.exec(id, ['sh', '-c', 'ps | grep "[s]leep 9$"; ls /root/late-* 2>/dev/null; echo end']);
+    await execThenLeave(srv.url, token, 'it-bb', ['sh', '-c', 'sleep 9; touch /root/late-a'], '"t":"start"', 1500);
+    expect((await leftover()).stdout).toBe('end\n');
+    // Its time limit (the CLI's --timeout): 124, and nothing of it left running.
+    const limited = await run([process.execPath, 'dist/cli.js', 'exec', 'it-bb', '--timeout', '2', '--', 'sh', '-c', 'sleep 9; touch /root/late-b'], { env });
+    expect(limited).toMatchObject({ code: 124, stderr: 'hangar: The command did not end within 2 s (its time limit).\n' });
+    expect((await leftover()).stdout).toBe('end\n');
     fs.rmSync(home, { recursive: true, force: true });
   });
 

@@ -58,7 +58,11 @@ export PATH=/bin:/sbin
 /** The busybox image's kernel command line (its init reads hangar.hostname). */
 export const BUSYBOX_APPEND = 'console=ttyS0 panic=-1';
 
-export const BUSYBOX_RECIPE = { kind: 'busybox', busybox: '/bin/busybox (busybox-static)', init: 'hangar-init v4 (agent on ttyS1, SCSI modules)' } as const;
+export const BUSYBOX_RECIPE = {
+  kind: 'busybox',
+  busybox: '/bin/busybox (busybox-static)',
+  init: 'hangar-init v5 (agent on ttyS1 that stops a command on request, SCSI modules)',
+} as const;
 
 export interface ImageFiles {
   kernel: string;

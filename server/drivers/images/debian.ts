@@ -28,7 +28,7 @@ export const debianRecipeFacts = (r: DebianRelease) => ({
   tool: 'debootstrap --variant=minbase',
   suite: r.suite,
   packages: DEBIAN_PACKAGES.join(' '),
-  guest: 'hangar-guest v1 (key from kernel command line, agent on ttyS1, ready marker after sshd)',
+  guest: 'hangar-guest v2 (key from kernel command line, agent on ttyS1 that stops a command on request, ready marker after sshd)',
 });
 
 /** debootstrap's argv for a release: minbase with the guest packages, from the mirror, .debs kept in the cache. */

@@ -1,16 +1,44 @@
 /**
  * The guest side of the agent (the host side: qemu/agent.ts), installed in every image (busybox runs it from its init, Debian as a unit):
- * one request per line on ttyS1, "ID BASE64(script)"; answers "ID RC BASE64(stdout) BASE64(stderr)".
+ * one request per line on ttyS1, "ID BASE64(script)"; answers "ID RC BASE64(stdout) BASE64(stderr)". "kill ID" ends request ID's
+ * command (the host stopped waiting for it: its time limit, or its caller gone) and no answer comes for it.
+ *
+ * Each command runs in a session of its own (setsid) while the loop reads on, so a kill reaches all of it, the command's
+ * children too. The host sends one request at a time and the next only after an answer or a kill, so answers never
+ * interleave. The waiter is forked twice, so the loop's shell keeps no job per request (it is reaped by init).
+ * Arguments, for a test on a host: the terminal (ttyS1) and the directory of the ready marker and the requests' files (/tmp).
  */
 export const AGENT_SCRIPT = `#!/bin/sh
-stty -F /dev/ttyS1 raw -echo 2>/dev/null
-exec 3<>/dev/ttyS1
+tty=\${1:-/dev/ttyS1}
+dir=\${2:-/tmp}
+stty -F "$tty" raw -echo 2>/dev/null
+exec 3<>"$tty"
 # Listening: the busybox init waits for this before it says the machine is ready.
-: > /tmp/.hangar-agent-ready
+: > "$dir/.hangar-agent-ready"
 while read -r id req <&3; do
-  echo "$req" | base64 -d > /tmp/.agent.sh
-  sh /tmp/.agent.sh </dev/null >/tmp/.agent.out 2>/tmp/.agent.err
-  rc=$?
-  echo "$id $rc $(base64 -w 0 /tmp/.agent.out) $(base64 -w 0 /tmp/.agent.err)" >&3
+  if [ "$id" = kill ]; then
+    case $req in ''|*[!0-9a-f]*) continue ;; esac
+    f=$dir/.agent.$req
+    # Gone already: nothing to stop (and no marker left behind).
+    [ -e "$f.sh" ] || continue
+    : > "$f.killed"
+    p=$(cat "$f.pid" 2>/dev/null)
+    [ -n "$p" ] && { kill -9 -"$p" 2>/dev/null || kill -9 "$p" 2>/dev/null; }
+    continue
+  fi
+  case $id in ''|*[!0-9a-f]*) continue ;; esac
+  f=$dir/.agent.$id
+  echo "$req" | base64 -d > "$f.sh"
+  ( (
+    setsid sh "$f.sh" </dev/null >"$f.out" 2>"$f.err" 3>&- &
+    p=$!
+    echo "$p" > "$f.pid"
+    # A kill read before the pid was written.
+    [ -e "$f.killed" ] && { kill -9 -"$p" 2>/dev/null || kill -9 "$p" 2>/dev/null; }
+    wait "$p"
+    rc=$?
+    [ -e "$f.killed" ] || echo "$id $rc $(base64 -w 0 "$f.out") $(base64 -w 0 "$f.err")" >&3
+    rm -f "$f.sh" "$f.out" "$f.err" "$f.pid" "$f.killed"
+  ) & )
 done
 `;

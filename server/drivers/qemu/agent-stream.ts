@@ -7,8 +7,8 @@ import { agentExec } from './agent';
 const CHUNK = 48 * 1024;
 const STEP_MS = 30_000;
 
-async function step(sock: string, argv: string[]): Promise<string> {
-  const r = await agentExec(sock, argv, STEP_MS);
+async function step(sock: string, argv: string[], signal: AbortSignal): Promise<string> {
+  const r = await agentExec(sock, argv, STEP_MS, signal);
   if (r.code !== 0) throw new Error(r.stderr.trim() || `exit ${r.code}`);
   return r.stdout;
 }
@@ -46,27 +46,29 @@ export async function agentExecStream(sock: string, argv: string[], io: StreamIo
     if (Date.now() > end) throw new StreamTimeoutError(io.timeoutMs);
   };
   try {
-    await step(sock, ['sh', '-c', ': > "$1"', 'sh', tmpIn]);
+    await step(sock, ['sh', '-c', ': > "$1"', 'sh', tmpIn], io.signal);
     if (io.stdin) {
       for await (const piece of rechunk(io.stdin, CHUNK)) {
         check();
-        await step(sock, ['sh', '-c', 'printf %s "$1" | base64 -d >> "$2"', 'sh', piece.toString('base64'), tmpIn]);
+        await step(sock, ['sh', '-c', 'printf %s "$1" | base64 -d >> "$2"', 'sh', piece.toString('base64'), tmpIn], io.signal);
       }
     }
     check();
+    // The caller going away kills the command in the guest (the agent's kill request).
     const r = await agentExec(
       sock,
       ['sh', '-c', 'i=$1; o=$2; shift 2; "$@" < "$i" > "$o"', 'sh', tmpIn, tmpOut, ...argv],
       Math.max(1000, end - Date.now()),
+      io.signal,
     ).catch((err: unknown) => {
       // Its wait was what was left of the time limit: past it, the limit is what ended it.
       throw Date.now() >= end ? new StreamTimeoutError(io.timeoutMs) : err;
     });
     if (io.stdout) {
-      const size = Number((await step(sock, ['sh', '-c', 'wc -c < "$1"', 'sh', tmpOut])).trim());
+      const size = Number((await step(sock, ['sh', '-c', 'wc -c < "$1"', 'sh', tmpOut], io.signal)).trim());
       for (let block = 0; block * CHUNK < size; block++) {
         check();
-        const b64 = await step(sock, ['sh', '-c', 'dd if="$1" bs=49152 skip="$2" count=1 2>/dev/null | base64 -w 0', 'sh', tmpOut, String(block)]);
+        const b64 = await step(sock, ['sh', '-c', 'dd if="$1" bs=49152 skip="$2" count=1 2>/dev/null | base64 -w 0', 'sh', tmpOut, String(block)], io.signal);
         const out = io.stdout;
         if (!out.write(Buffer.from(b64.trim(), 'base64'))) await new Promise((res) => out.once('drain', res).once('close', res));
       }

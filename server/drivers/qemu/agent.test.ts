@@ -1,7 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../exec';
+import { AGENT_SCRIPT } from '../images/guest-agent';
+import { spawnPty } from '../pty';
+import type { ConsoleSource } from '../types';
 import { shellQuote } from '@/lib/shell-quote';
-import { scriptFor } from './agent';
+import { agentExec, scriptFor } from './agent';
 
 describe('guest agent scripts', () => {
   it('quote every argument so a shell reads it back byte for byte', async () => {
@@ -22,5 +30,107 @@ describe('guest agent scripts', () => {
   });
   it('writes a lone quote as the POSIX idiom', () => {
     expect(shellQuote("'")).toBe(`''\\'''`);
+  });
+});
+
+/**
+ * The guest agent's script (images/guest-agent.ts) run by busybox's sh and by dash on a pseudo-terminal, reached through a
+ * Unix socket as QEMU's chardev offers ttyS1: agentExec talks to it as it talks to a guest.
+ */
+describe.each([
+  ['busybox sh', ['busybox', 'sh']],
+  ['dash', ['dash']],
+])('the guest agent under %s', (_name, shell) => {
+  let dir: string;
+  let sockPath: string;
+  let agent: ConsoleSource;
+  let server: net.Server;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-agent-'));
+    fs.writeFileSync(path.join(dir, 'agent.sh'), AGENT_SCRIPT);
+    agent = spawnPty([...shell, path.join(dir, 'agent.sh'), '/dev/tty', dir], { cols: 80, rows: 24, cwd: dir });
+    for (let i = 0; !fs.existsSync(path.join(dir, '.hangar-agent-ready')); i++) {
+      if (i > 200) throw new Error('the agent did not start');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // One client at a time, as QEMU's socket chardev: the next is taken once the last has gone.
+    let current: net.Socket | null = null;
+    agent.onData((d) => current?.write(Buffer.from(d, 'latin1')));
+    server = net.createServer({ pauseOnConnect: true }, (c) => {
+      const take = () => {
+        current = c;
+        c.on('data', (b) => agent.write(b.toString('latin1')));
+        c.on('close', () => {
+          current = null;
+          waiting.shift()?.();
+        });
+        c.resume();
+      };
+      if (current) waiting.push(take);
+      else take();
+    });
+    const waiting: (() => void)[] = [];
+    sockPath = path.join(dir, 'agent.sock');
+    await new Promise<void>((r) => server.listen(sockPath, r));
+  });
+
+  afterAll(() => {
+    agent?.close();
+    server?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
+    } catch {
+      return false;
+    }
+  };
+
+  it('answers stdout, stderr and the exit code apart', async () => {
+    expect(await agentExec(sockPath, ['sh', '-c', 'echo out; echo err >&2; exit 3'], 5000)).toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  it.each([
+    ['its time limit', (run: (signal?: AbortSignal) => Promise<unknown>) => run()],
+    [
+      'its caller leaving',
+      (run: (signal?: AbortSignal) => Promise<unknown>) => {
+        const gone = new AbortController();
+        setTimeout(() => gone.abort(), 1000);
+        return run(gone.signal);
+      },
+    ],
+  ])('a command stopped by %s is killed in the guest with its children, and the next request is answered at once', async (_why, stop) => {
+    const pids = path.join(dir, `pids-${randomUUID()}`);
+    const late = path.join(dir, `late-${randomUUID()}`);
+    // Its limit (20 s here) is far away: only the kill request can end it in time.
+    const slow = stop((signal) =>
+      agentExec(sockPath, ['sh', '-c', 'sleep 30 & echo "$$ $!" > "$1"; wait; touch "$2"', 'sh', pids, late], signal ? 20_000 : 1000, signal),
+    );
+    await expect(slow).rejects.toThrow(/did not finish within 1 s|its caller went away/);
+    const t0 = performance.now();
+    expect(await agentExec(sockPath, ['echo', 'next'], 5000)).toMatchObject({ code: 0, stdout: 'next\n' });
+    // Behind the old command it would have waited for it (30 s).
+    expect(performance.now() - t0).toBeLessThan(4000);
+    const [sh, sleep] = fs.readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    // Nothing of the request is left in the agent's directory either, once its waiter is done.
+    const left = () => fs.readdirSync(dir).filter((n) => n.startsWith('.agent.'));
+    for (let i = 0; i < 40 && (alive(sh) || alive(sleep) || left().length); i++) await new Promise((r) => setTimeout(r, 50));
+    expect([alive(sh), alive(sleep), fs.existsSync(late), left()]).toEqual([false, false, false, []]);
+  });
+
+  it('a caller gone before the guest read the request: nothing runs, the next request is answered', async () => {
+    const late = path.join(dir, `late-${randomUUID()}`);
+    const gone = new AbortController();
+    const p = agentExec(sockPath, ['sh', '-c', 'sleep 2; touch "$1"', 'sh', late], 10_000, gone.signal);
+    gone.abort();
+    await expect(p).rejects.toThrow(/its caller went away/);
+    expect(await agentExec(sockPath, ['echo', 'after'], 5000)).toMatchObject({ stdout: 'after\n' });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(fs.existsSync(late)).toBe(false);
   });
 });

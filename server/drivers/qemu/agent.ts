@@ -6,7 +6,8 @@ import type { ExecResult } from '../types';
 /**
  * The script the guest runs for an argv: each argument quoted, so none is parsed by the guest shell.
  * With a limit, the guest kills the command once it is past (where it has `timeout`, as busybox and
- * coreutils do): the agent runs one command at a time, and one left running would hold every later exec.
+ * coreutils do): a safety net behind the host's kill request, for an agent the request cannot reach
+ * (the host restarted meanwhile) or one built before the request existed.
  */
 export function scriptFor(argv: string[], limitS?: number): string {
   const cmd = shellLine(argv);
@@ -25,10 +26,10 @@ export const agentIdle = (sockPath: string): boolean => !inFlight.get(sockPath);
  * and the answer carries base64 stdout and stderr, so no byte of either can break the framing.
  * One request at a time per machine (the agent is a loop).
  */
-export function agentExec(sockPath: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
+export function agentExec(sockPath: string, argv: string[], timeoutMs: number, signal?: AbortSignal): Promise<ExecResult> {
   const prev = tails.get(sockPath) ?? Promise.resolve();
   inFlight.set(sockPath, (inFlight.get(sockPath) ?? 0) + 1);
-  const next = prev.catch(() => undefined).then(() => once(sockPath, argv, timeoutMs));
+  const next = prev.catch(() => undefined).then(() => once(sockPath, argv, timeoutMs, signal));
   tails.set(sockPath, next);
   const done = () => {
     const n = (inFlight.get(sockPath) ?? 1) - 1;
@@ -43,21 +44,43 @@ export function agentExec(sockPath: string, argv: string[], timeoutMs: number): 
   return next;
 }
 
-function once(sockPath: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
+function once(sockPath: string, argv: string[], timeoutMs: number, signal?: AbortSignal): Promise<ExecResult> {
   const id = randomBytes(8).toString('hex');
   const started = performance.now();
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AgentStopped());
     const sock = net.connect(sockPath);
     let buf = '';
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(
-        new Error(
-          `The command did not finish within ${timeoutMs / 1000} s (no answer from the guest agent: ` +
-            'the command still ran, the guest is not running, or its image was built before the agent and needs a rebuild).',
+    let settled = false;
+    const settle = () => {
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    /**
+     * The host stops waiting (its limit, or its caller gone): the guest is asked to kill the command, so the machine's
+     * next request does not wait behind it. The request goes on this connection before it closes, so the guest reads it
+     * before anything the next connection sends (QEMU takes its next client only once this one is gone).
+     */
+    const giveUp = (err: Error) => {
+      settle();
+      sock.end(`kill ${id}\n`);
+      // A guest that reads nothing: the connection goes anyway.
+      setTimeout(() => sock.destroy(), 1000).unref();
+      reject(err);
+    };
+    const timer = setTimeout(
+      () =>
+        giveUp(
+          new Error(
+            `The command did not finish within ${timeoutMs / 1000} s (no answer from the guest agent: ` +
+              'the command ran too long and was stopped, the guest is not running, or its image was built before the agent and needs a rebuild).',
+          ),
         ),
-      );
-    }, timeoutMs);
+      timeoutMs,
+    );
+    const onAbort = () => giveUp(new AgentStopped());
+    signal?.addEventListener('abort', onAbort, { once: true });
     sock.setEncoding('latin1');
     // The guest ends the command a second after the host stops waiting (the guest's clock may lag a little).
     sock.on('connect', () => sock.write(`${id} ${Buffer.from(scriptFor(argv, timeoutMs / 1000 + 1)).toString('base64')}\n`));
@@ -68,8 +91,8 @@ function once(sockPath: string, argv: string[], timeoutMs: number): Promise<Exec
       buf = lines.pop() ?? '';
       for (const line of lines) {
         const parts = line.trim().split(' ');
-        if (parts[0] !== id || parts.length < 2) continue;
-        clearTimeout(timer);
+        if (settled || parts[0] !== id || parts.length < 2) continue;
+        settle();
         sock.destroy();
         resolve({
           code: Number(parts[1]),
@@ -81,8 +104,16 @@ function once(sockPath: string, argv: string[], timeoutMs: number): Promise<Exec
       }
     });
     sock.on('error', (err) => {
-      clearTimeout(timer);
+      if (settled) return;
+      settle();
       reject(new Error(`Cannot reach the guest agent: ${err.message}`));
     });
   });
+}
+
+/** The caller went away (its signal aborted) before the guest answered; the guest was asked to kill the command. */
+export class AgentStopped extends Error {
+  constructor() {
+    super('The command was stopped: its caller went away.');
+  }
 }
