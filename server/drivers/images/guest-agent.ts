@@ -5,7 +5,8 @@
  *
  * Each command runs in a session of its own (setsid) while the loop reads on, so a kill reaches all of it, the command's
  * children too. The host sends one request at a time and the next only after an answer or a kill, so answers never
- * interleave. The waiter is forked twice, so the loop's shell keeps no job per request (it is reaped by init).
+ * interleave. The waiter is forked twice, so the loop's shell keeps no job per request (it is reaped by init); its stderr is
+ * dropped, or the shell's "Killed" for a stopped command would land on the serial console (busybox) or in the journal.
  * Arguments, for a test on a host: the terminal (ttyS1) and the directory of the ready marker and the requests' files (/tmp).
  */
 export const AGENT_SCRIPT = `#!/bin/sh
@@ -39,6 +40,6 @@ while read -r id req <&3; do
     rc=$?
     [ -e "$f.killed" ] || echo "$id $rc $(base64 -w 0 "$f.out") $(base64 -w 0 "$f.err")" >&3
     rm -f "$f.sh" "$f.out" "$f.err" "$f.pid" "$f.killed"
-  ) & )
+  ) 2>/dev/null & )
 done
 `;
