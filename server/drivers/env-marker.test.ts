@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killByEnv, newEnvMarker, pidsWithEnv } from './env-marker';
+import { killByEnv, newEnvMarker, pidsWithEnv, withDescendants } from './env-marker';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -81,5 +81,36 @@ describe('env markers', () => {
       clearTimeout(timer);
       (late as ReturnType<typeof spawn> | null)?.kill('SIGKILL');
     }
+  });
+
+  it('kills what runs below a marked process with its environment cleared (env -i, su -)', async () => {
+    const marker = newEnvMarker();
+    const [name, value] = marker.split('=');
+    const marked = spawn('sh', ['-c', 'env -i /bin/sleep 30 & wait'], { stdio: 'ignore', env: { ...process.env, [name]: value } });
+    try {
+      let below: number[] = [];
+      for (let i = 0; i < 100 && below.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        below = await withDescendants([marked.pid!]);
+      }
+      expect(below).toHaveLength(2);
+      const sleeper = below.find((p) => p !== marked.pid)!;
+      // The sleep does not hold the marker: only its place in the tree finds it.
+      expect(await pidsWithEnv(marker)).toEqual([marked.pid]);
+      expect(await killByEnv(marker, { quietMs: 200 })).toBe(2);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(fs.existsSync(`/proc/${sleeper}`) && !fs.readFileSync(`/proc/${sleeper}/stat`, 'utf8').includes(') Z')).toBe(false);
+    } finally {
+      marked.kill('SIGKILL');
+    }
+  });
+
+  it('reads the parent after a command name with spaces and parentheses', async () => {
+    const dir = fakeProc({ '20': [], '21': [], '22': [], '23': [] });
+    fs.writeFileSync(path.join(dir, '20', 'stat'), '20 (sh) S 1 20 20 0');
+    fs.writeFileSync(path.join(dir, '21', 'stat'), '21 (a (b) c) S 20 20 20 0');
+    fs.writeFileSync(path.join(dir, '22', 'stat'), '22 (x) S 21 20 20 0');
+    fs.writeFileSync(path.join(dir, '23', 'stat'), '23 (y) S 1 23 23 0');
+    expect((await withDescendants([20], dir)).sort()).toEqual([20, 21, 22]);
   });
 });

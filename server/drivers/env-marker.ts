@@ -23,12 +23,43 @@ export async function pidsWithEnv(entry: string, procDir = '/proc'): Promise<num
   return pids;
 }
 
+/** The parent of each process in `procDir` (from /proc/PID/stat: the field after the command's closing parenthesis). */
+async function parents(procDir: string): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const name of await readdir(procDir)) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`${procDir}/${name}/stat`, 'latin1').catch(() => null);
+    // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so read after the last ')'.
+    const ppid = stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : NaN;
+    if (Number.isInteger(ppid)) out.set(Number(name), ppid);
+  }
+  return out;
+}
+
+/** `pids` and every process below them. */
+export async function withDescendants(pids: number[], procDir = '/proc'): Promise<number[]> {
+  const tree = await parents(procDir);
+  const all = new Set(pids);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, ppid] of tree) {
+      if (all.has(ppid) && !all.has(pid)) {
+        all.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...all];
+}
+
 /**
- * Kill every process started with `entry` in its environment, and the children they fork
- * meanwhile (they inherit it): a command in a container whose client was killed, which podman
- * leaves running (its exec'd command is a child of conmon, not of the client). The search goes on
- * until nothing held the entry for `quietMs` (a client killed while conmon was still starting the
- * command: it comes a moment later), 5 s at most. Returns how many were killed.
+ * Kill every process started with `entry` in its environment, the children they fork meanwhile
+ * (they inherit it), and whatever runs below them without it (`env -i`, `su -`): a command in a
+ * container whose client was killed, which podman leaves running (its exec'd command is a child
+ * of conmon, not of the client). The search goes on until nothing held the entry for `quietMs` (a
+ * client killed while conmon was still starting the command: it comes a moment later), 5 s at
+ * most. Returns how many were killed. A command that clears its own environment before any
+ * search (`exec env -i ...` as the whole command) leaves nothing to find.
  */
 export async function killByEnv(entry: string, opts: { procDir?: string; quietMs?: number; kill?: (pid: number) => void } = {}): Promise<number> {
   const { procDir = '/proc', quietMs = 1000, kill = (pid: number) => process.kill(pid, 'SIGKILL') } = opts;
@@ -36,9 +67,10 @@ export async function killByEnv(entry: string, opts: { procDir?: string; quietMs
   const start = Date.now();
   let lastSeen = start;
   while (Date.now() - lastSeen < quietMs && Date.now() - start < 5_000) {
-    const pids = await pidsWithEnv(entry, procDir);
-    if (pids.length) lastSeen = Date.now();
-    for (const pid of pids) {
+    const marked = await pidsWithEnv(entry, procDir);
+    if (marked.length) lastSeen = Date.now();
+    // Those below first in the list is no matter: one pass of SIGKILL, taken from one look at the tree.
+    for (const pid of marked.length ? await withDescendants(marked, procDir) : []) {
       try {
         kill(pid);
         killed.add(pid);
