@@ -4,11 +4,12 @@ import type { Client } from 'ssh2';
 import { RemoteCommand } from './ssh';
 
 /** A connection that records the commands run on it and answers each at once. */
-function fakeClient() {
+function fakeClient(refuse = false) {
   const ran: string[] = [];
   let ended = 0;
   const c = {
     exec(line: string, cb: (err: Error | undefined, s: unknown) => void) {
+      if (refuse) return cb(new Error('(SSH) Channel open failure: open failed'), undefined);
       ran.push(line);
       const handlers: Record<string, () => void> = {};
       const s = { on: (ev: string, fn: () => void) => ((handlers[ev] = fn), s), resume: () => s, stderr: { resume: () => undefined } };
@@ -92,5 +93,15 @@ describe('RemoteCommand', () => {
     await cmd.stop();
     expect(f.ran).toEqual([]);
     expect(f.ended()).toBe(1);
+  });
+
+  it("a connection that takes no second channel (sshd's MaxSessions 1): the kill goes over a new one, which is closed after", async () => {
+    const f = fakeClient(true);
+    const f2 = fakeClient();
+    const cmd = new RemoteCommand(f.c, async () => f2.c);
+    cmd.stderr(Buffer.from(`${tagOf(cmd.line(['true']))}4321\n`));
+    await cmd.stop();
+    expect(f2.ran).toEqual([`'sh' '-c' 'kill -9 -4321'`]);
+    expect([f.ended(), f2.ended()]).toEqual([1, 1]);
   });
 });

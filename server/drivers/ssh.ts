@@ -109,7 +109,11 @@ export class RemoteCommand {
   private stopping: Promise<void> | null = null;
   stopped = false;
 
-  constructor(private readonly c: Client) {}
+  /** `again`: a new connection to the same machine, for the kill when this one takes no second channel (sshd's MaxSessions 1). */
+  constructor(
+    private readonly c: Client,
+    private readonly again?: () => Promise<Client>,
+  ) {}
 
   /** The line the login shell runs: sh, which says its pid, then argv (each argument quoted). */
   line(argv: string[]): string {
@@ -181,20 +185,37 @@ export class RemoteCommand {
       // A stop right after the start: the command may not have said its pid yet, and would run on without it.
       void this.pidSettled.then(() => {
         if (!this.pid) return done();
-        try {
-          this.c.exec(shellLine(['sh', '-c', `kill -9 -${this.pid}`]), (err, k) => {
-            if (err) return done();
-            k.on('close', done);
-            k.resume();
-            k.stderr.resume();
-          });
-        } catch {
-          // the connection is gone already
-          done();
-        }
+        const kill = shellLine(['sh', '-c', `kill -9 -${this.pid}`]);
+        runKill(this.c, kill, (refused) => {
+          if (!refused || !this.again) return done();
+          // No second channel on this connection (sshd's MaxSessions 1, or it is gone): one of its own runs the kill.
+          this.again().then(
+            (c2) =>
+              runKill(c2, kill, () => {
+                c2.end();
+                done();
+              }),
+            done,
+          );
+        });
       });
     });
     return this.stopping;
+  }
+}
+
+/** `line` on a channel of its own on `c`; `after(true)` when no channel opened, `after(false)` once it closed. */
+function runKill(c: Client, line: string, after: (refused: boolean) => void): void {
+  try {
+    c.exec(line, (err, k) => {
+      if (err) return after(true);
+      k.on('close', () => after(false));
+      k.resume();
+      k.stderr.resume();
+    });
+  } catch {
+    // the connection is gone already
+    after(true);
   }
 }
 
@@ -202,7 +223,7 @@ export class RemoteCommand {
 export async function sshExec(t: SshTarget, argv: string[], timeoutMs: number): Promise<ExecResult> {
   const started = performance.now();
   const c = await sshConnect(t, Math.min(timeoutMs, 15_000));
-  const cmd = new RemoteCommand(c);
+  const cmd = new RemoteCommand(c, () => sshConnect(t, 5_000));
   const timedOut = () => new Error(`command timed out after ${timeoutMs / 1000} s`);
   try {
     return await new Promise<ExecResult>((resolve, reject) => {
@@ -233,7 +254,7 @@ export async function sshExec(t: SshTarget, argv: string[], timeoutMs: number): 
 /** Run argv over SSH with streamed stdin and stdout (backpressure both ways: the channel's window). */
 export async function sshExecStream(t: SshTarget, argv: string[], io: StreamIo): Promise<{ code: number; stderr: string }> {
   const c = await sshConnect(t, Math.min(io.timeoutMs, 15_000));
-  const cmd = new RemoteCommand(c);
+  const cmd = new RemoteCommand(c, () => sshConnect(t, 5_000));
   let timedOut = false;
   const stop = () => void cmd.stop();
   io.signal.addEventListener('abort', stop, { once: true });
