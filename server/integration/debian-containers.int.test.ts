@@ -9,6 +9,7 @@ import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
 import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, statsWhere, until, type RunningServer, tearDown } from './harness';
+import { testTempDir } from './temp-dir';
 
 /**
  * Containers on the debian-12 root filesystem: nspawn OS and application containers (overlay
@@ -172,7 +173,7 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
   }, 300_000);
 
   it('hangar run: a throwaway container runs a command (exit code through) or a shell on a tty, and --rm removes it', async () => {
-    const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-run-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const env = { XDG_CONFIG_HOME: testTempDir('hangar-cli-run-'), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     const cmd = await run(
       [process.execPath, 'dist/cli.js', 'run', '--rm', '--name', 'run-a', 'debian-12', '--', 'sh', '-c', 'echo hi from $(hostname); echo oops >&2; exit 7'],
       { env, timeoutMs: 90_000 },
@@ -225,7 +226,7 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     const logs = await api.machines.logs('app-a');
     expect(logs.text).toContain('2 out');
     expect((await api.machines.logs('app-a', { from: logs.next })).text).toBe('');
-    const cliEnv = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-logs-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const cliEnv = { XDG_CONFIG_HOME: testTempDir('hangar-cli-logs-'), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     expect(await run([process.execPath, 'dist/cli.js', 'logs', 'app-a', '-n', '4000'], { env: cliEnv, timeoutMs: 30_000 })).toMatchObject({
       code: 0,
       stdout: expect.stringContaining('2 out'),
@@ -279,7 +280,7 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     });
     const hostPort = (hostSide.address() as net.AddressInfo).port;
     try {
-      const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-nat-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+      const env = { XDG_CONFIG_HOME: testTempDir('hangar-cli-nat-'), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
       const made = await run(
         [process.execPath, 'dist/cli.js', 'create', 'ct-nat', '--image', 'debian-12', '--driver', 'nspawn', '--network', 'nat', '-p', '18480:8000'],
         { env, timeoutMs: 90_000 },
@@ -324,7 +325,7 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
   }, 120_000);
 
   it('hangar probe: installs a package in a throwaway container, checks its unit and URL, reports, removes it', async () => {
-    const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-probe-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const env = { XDG_CONFIG_HOME: testTempDir('hangar-cli-probe-'), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     const ok = await run(
       [process.execPath, 'dist/cli.js', '--json', 'probe', '--package', 'nginx', '--check-unit', 'nginx', '--check-network', 'http://127.0.0.1:80/'],
       { env, timeoutMs: 600_000 },
@@ -342,7 +343,7 @@ describe('nspawn containers on the debian-12 root filesystem', () => {
     await expect(api.probes.start({ packages: ['nginx; rm -rf /'] })).rejects.toMatchObject({ status: 400 });
 
     // A local .deb: uploaded, installed with its dependencies from the mirror, its unit and port checked.
-    const deb = makeDeb(fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-deb-')));
+    const deb = makeDeb(testTempDir('hangar-deb-'));
     const local = await run(
       [process.execPath, 'dist/cli.js', '--json', 'probe', '--package', deb, '--check-unit', 'hangar-hello', '--check-network', 'http://127.0.0.1:18090/'],
       { env, timeoutMs: 600_000 },

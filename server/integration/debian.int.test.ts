@@ -10,6 +10,7 @@ import type { BuildResult } from '@/lib/contracts/steps';
 import { run } from '@/server/drivers/exec';
 import { opensshSuite } from './openssh';
 import { adminToken, client, connected, jobDone, serialConsole, socket, startServer, until, type RunningServer, tearDown } from './harness';
+import { testTempDir } from './temp-dir';
 
 /**
  * The debian-12 image end to end: debootstrap from the host's apt mirror, boot with systemd,
@@ -113,14 +114,13 @@ describe('debian-12 image and SSH', () => {
   }, 60_000);
 
   it('hangar ssh: a shell from the CLI with the exit code passed through, and hangar ssh NAME -- CMD', async () => {
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-ssh-'));
+    const home = testTempDir('hangar-cli-ssh-');
     const env = { XDG_CONFIG_HOME: home, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     const shell = await run([process.execPath, 'dist/cli.js', 'ssh', 'it-deb'], { env, input: 'echo via-$((40+2))\nexit 4\n', timeoutMs: 30_000 });
     expect(shell.stdout).toContain('via-42');
     expect(shell.code).toBe(4);
     const cmd = await run([process.execPath, 'dist/cli.js', 'ssh', 'it-deb', '--', 'uname', '-s'], { env, timeoutMs: 30_000 });
     expect(cmd).toMatchObject({ code: 0, stdout: 'Linux\n' });
-    fs.rmSync(home, { recursive: true, force: true });
   }, 60_000);
 
   it('stops cleanly with an ACPI shutdown, and starts again to SSH', async () => {

@@ -42,7 +42,10 @@ export default async function setup(project: TestProject) {
   return async () => {
     // The cluster's failure to stop never keeps PostgreSQL and the registries running.
     await pool.stop().catch((err: Error) => console.error(`cluster pool: ${err.message}`));
-    await Promise.all([pg.stop(), http.stop(), tls.stop()]);
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      await Promise.all([pg.stop(), http.stop(), tls.stop()]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   };
 }

@@ -80,6 +80,14 @@ export async function startServer(
       clearTimeout(t);
       reject(new Error(`server exited with ${code}:\n${out}`));
     });
+  }).catch(async (err: unknown) => {
+    // Not started: no server is left running, nor the data dir made for it (no test has it to tear down).
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      if (proc.kill('SIGKILL')) await exited;
+    }
+    if (!opts.dataDir && !process.env.HANGAR_KEEP_TEST_DATA) removeDataDir(dataDir);
+    throw err;
   });
   const owned = opts.ownDataDir ?? !opts.dataDir;
   let stopping = false;

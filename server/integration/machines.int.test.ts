@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
@@ -21,6 +20,7 @@ import {
   tearDown,
   serverWithBusybox,
 } from './harness';
+import { testTempDir } from './temp-dir';
 
 let srv: RunningServer;
 let token: string;
@@ -101,7 +101,7 @@ describe('QEMU machines (busybox, TCG)', () => {
     await expect(api.machines.exec(id, [])).rejects.toMatchObject({ status: 400 });
 
     // The CLI passes the guest's exit code through and keeps --json after `--` for the command.
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-exec-'));
+    const home = testTempDir('hangar-cli-exec-');
     const env = { XDG_CONFIG_HOME: home, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     const cli = await run([process.execPath, 'dist/cli.js', 'exec', 'it-bb', '--', 'sh', '-c', 'echo "$1"; exit 7', 'x', '--json'], { env });
     expect(cli.code).toBe(7);
@@ -123,7 +123,6 @@ describe('QEMU machines (busybox, TCG)', () => {
     const limited = await run([process.execPath, 'dist/cli.js', 'exec', 'it-bb', '--timeout', '2', '--', 'sh', '-c', 'sleep 9; touch /root/late-b'], { env });
     expect(limited).toMatchObject({ code: 124, stderr: 'hangar: The command did not end within 2 s (its time limit).\n' });
     expect((await leftover()).stdout).toBe('end\n');
-    fs.rmSync(home, { recursive: true, force: true });
   });
 
   it('pauses and resumes', async () => {

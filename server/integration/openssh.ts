@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
 import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
@@ -17,9 +17,18 @@ import { client, jobDone, until, type RunningServer } from './harness';
  */
 export function opensshSuite(ctx: () => { srv: RunningServer; api: ApiClient; vm: string }): void {
   describe('OpenSSH through Hangar (ssh-config, ssh --stdio, keys)', () => {
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-openssh-'));
-    const key = path.join(home, 'id_ed25519');
-    const cfgFile = path.join(home, 'ssh_config');
+    // Made when the suite runs (not when the file is collected) and removed after it, whatever its tests did.
+    let home = '';
+    let key = '';
+    let cfgFile = '';
+    beforeAll(() => {
+      home = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-openssh-'));
+      key = path.join(home, 'id_ed25519');
+      cfgFile = path.join(home, 'ssh_config');
+    });
+    afterAll(() => {
+      if (home) fs.rmSync(home, { recursive: true, force: true });
+    });
     let env: Record<string, string> = {};
     let member: ApiClient;
     let memberId = '';
@@ -211,7 +220,6 @@ export function opensshSuite(ctx: () => { srv: RunningServer; api: ApiClient; vm
         300,
       );
       await finished(await api.machines.destroy('ct-ssh'));
-      fs.rmSync(home, { recursive: true, force: true });
     }, 180_000);
   });
 }

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { ApiError, createApiClient, type ApiClient } from '@/lib/api-client';
 import { run } from '@/server/drivers/exec';
 import { ADMIN_PASSWORD, adminToken, client, connected, type RunningServer, socket, startServer, tearDown, until } from './harness';
+import { testTempDir } from './temp-dir';
 
 /**
  * Users, sessions and login hardening on a real server: admin manages users, access ends at
@@ -205,7 +203,7 @@ describe('audit log', () => {
   });
 
   it('hangar users, passwd and audit from the CLI', async () => {
-    const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-users-')), HANGAR_URL: srv.url, HANGAR_TOKEN: await adminToken(srv.url) };
+    const env = { XDG_CONFIG_HOME: testTempDir('hangar-cli-users-'), HANGAR_URL: srv.url, HANGAR_TOKEN: await adminToken(srv.url) };
     const cli = (args: string[], input?: string) => run([process.execPath, 'dist/cli.js', ...args], { env, input, timeoutMs: 30_000 });
     const add = await cli(['users', 'add', 'clio', '--role', 'operator']);
     expect(add.code, add.stderr).toBe(0);

@@ -6,6 +6,7 @@ import type { Job } from '@/lib/contracts/jobs';
 import { run } from '@/server/drivers/exec';
 import { checkStateFile } from '@/server/drivers/qemu/snapshot';
 import { adminToken, client, COUNTER, jobDone, startServer, until, type RunningServer, tearDown } from './harness';
+import { testTempDir } from './temp-dir';
 
 /**
  * Live checkpoint, fork and restore on real QEMU (TCG) with the busybox image: a counter in
@@ -165,7 +166,7 @@ describe('live snapshots (busybox, TCG)', () => {
 
   it('exports a snapshot to one archive and imports it as a new root that forks and carries on; bad archives are refused', async () => {
     const env = { XDG_CONFIG_HOME: srv.dataDir, HANGAR_URL: srv.url, HANGAR_TOKEN: token };
-    const work = fs.mkdtempSync(path.join(srv.dataDir, '..', 'hangar-archive-'));
+    const work = testTempDir('hangar-archive-', path.join(srv.dataDir, '..'));
     const file = path.join(work, 'c1.tar');
     // By its label (one snapshot has it), as `hangar snapshot export clean` in the README.
     const out = await run([process.execPath, 'dist/cli.js', 'snapshot', 'export', 'c1', '-o', file], { env, timeoutMs: 120_000 });
@@ -207,7 +208,6 @@ describe('live snapshots (busybox, TCG)', () => {
     await refuse(fs.readFileSync(path.join(work, 'damaged.tar')), /state: checksum mismatch/);
     expect(fs.readdirSync(path.join(srv.dataDir, 'snapshots')).filter((f) => f.startsWith('.'))).toEqual([]);
     expect(fs.readdirSync(path.join(srv.dataDir, 'tmp')).filter((f) => /^(upload|export)-/.test(f))).toEqual([]);
-    fs.rmSync(work, { recursive: true, force: true });
   }, 180_000);
 
   it('names a snapshot by its label in every verb (API and CLI); a shared label is refused with the candidates; a machine name wins in fork', async () => {

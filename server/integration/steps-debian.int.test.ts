@@ -29,7 +29,11 @@ beforeAll(async () => {
   expect(img.error).toBeNull();
 }, 16 * 60_000);
 
-afterAll(() => tearDown(srv, api), 120_000);
+afterAll(async () => {
+  // The CLI's config and the ssh key pair, first: a tearDown past the hook's time would leave them.
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await tearDown(srv, api);
+}, 120_000);
 
 const cli = (args: string[], input?: string) => run([process.execPath, 'dist/cli.js', ...args], { env, input, timeoutMs: 600_000 });
 

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '@/lib/api-client';
@@ -7,6 +6,7 @@ import type { Job } from '@/lib/contracts/jobs';
 import type { BuildResult } from '@/lib/contracts/steps';
 import { run } from '@/server/drivers/exec';
 import { adminToken, client, jobDone, startServer, type RunningServer, tearDown } from './harness';
+import { testTempDir } from './temp-dir';
 
 /**
  * Cached step trees on real QEMU (busybox): a chain's results are live snapshots, a second run
@@ -128,7 +128,7 @@ describe('step trees', () => {
       status: 400,
       message: expect.stringContaining('line 1, column 19'),
     });
-    const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-steps-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const env = { XDG_CONFIG_HOME: testTempDir('hangar-cli-steps-'), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     // A step the CLI does not know goes to the server (it may be a user step there), which refuses it.
     expect(await run([process.execPath, 'dist/cli.js', 'build', 'busybox', '+', 'wat'], { env, timeoutMs: 30_000 })).toMatchObject({
       code: 1,
@@ -140,7 +140,7 @@ describe('step trees', () => {
   }, 60_000);
 
   it('builds from a chain file that reads a local file: its content is in the key', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-chain-'));
+    const dir = testTempDir('hangar-chain-');
     const env = { XDG_CONFIG_HOME: path.join(dir, 'cfg'), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     fs.writeFileSync(path.join(dir, 'motd.txt'), 'from a local file');
     fs.writeFileSync(
@@ -196,7 +196,7 @@ export default {
     const catalog = (await api.steps.catalog()).items;
     expect(catalog.find((s) => s.name === 'greet')).toMatchObject({ usage: 'greet WHO', version: expect.stringMatching(/^1\+[0-9a-f]{12}$/) });
     expect(catalog.find((s) => s.name === 'broken.ts')?.description).toMatch(/does not load: .*not a step/);
-    const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-greet-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const env = { XDG_CONFIG_HOME: testTempDir('hangar-cli-greet-'), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     const first = await run([process.execPath, 'dist/cli.js', '--json', 'build', 'busybox', '+', 'greet', 'world', '--name', 'st-u1'], {
       env,
       timeoutMs: 300_000,
@@ -216,7 +216,7 @@ export default {
   }, 600_000);
 
   it('builds from a TypeScript recipe: a directory copied in, a web server probed, the console typed into, files read back', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-recipe-it-'));
+    const dir = testTempDir('hangar-recipe-it-');
     fs.mkdirSync(path.join(dir, 'site', 'sub'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'site', 'index.html'), 'from a directory\n');
     fs.writeFileSync(path.join(dir, 'site', 'sub', 'a.txt'), 'nested');
@@ -304,7 +304,7 @@ export default {
     const r = await build('busybox + reboot-check', 'st-rb');
     // busybox lives in an initramfs: a reboot starts it afresh.
     expect((await api.machines.exec('st-rb', ['cat', '/tmp/after-reboot'])).stdout).toBe('gone');
-    const env = { XDG_CONFIG_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-cli-runchain-')), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
+    const env = { XDG_CONFIG_HOME: testTempDir('hangar-cli-runchain-'), HANGAR_URL: srv.url, HANGAR_TOKEN: token };
     const shell = await run([process.execPath, 'dist/cli.js', 'run', 'busybox', '+', 'file', '/etc/motd', 'hello from run'], {
       env,
       input: 'cat /etc/motd; echo end-$((2+3))\n',
