@@ -173,8 +173,14 @@ describe.skipIf(!built)('hangar adopt: a machine reached over SSH', () => {
     await expect(api.machines.exec('box', ['sh', '-c', 'sleep 4; touch /root/late-b'], 2)).rejects.toMatchObject({ message: expect.stringContaining('2 s') });
     // And a command whose caller went away (a client killed).
     await execThenLeave(srv.url, token, 'box', ['sh', '-c', 'echo started; sleep 4; touch /root/late-c']);
-    await new Promise((r) => setTimeout(r, 6000));
-    expect(await inRemote('ls /root/late-s /root/late-b /root/late-c 2>/dev/null; echo none')).toBe('none\n');
+    // An sshd that takes one session a connection (MaxSessions 1) refuses the kill's second channel: it goes over a
+    // connection of its own.
+    await inRemote('echo "MaxSessions 1" > /etc/ssh/sshd_config.d/one.conf && systemctl reload ssh');
+    const one = await cli(['exec', 'box', '--timeout', '2', '--', 'sh', '-c', 'sleep 4; touch /root/late-m']);
+    expect(one.code, one.stderr).toBe(124);
+    await inRemote('rm /etc/ssh/sshd_config.d/one.conf && systemctl reload ssh');
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(await inRemote('ls /root/late-s /root/late-b /root/late-c /root/late-m 2>/dev/null; echo none')).toBe('none\n');
 
     const con = await serialConsole(srv.url, token, m.id, 'adopt-ssh', sockets, 'ssh');
     expect(con.reply.ok, JSON.stringify(con.reply)).toBe(true);
