@@ -90,8 +90,12 @@ describe('podman pulls OCI images itself', () => {
     expect(await cli(['exec', 'pod-server', '--timeout', '2', '--', ...late('a')])).toMatchObject({ code: 124, stdout: 'started\n' });
     await expect(api.machines.exec('pod-server', late('b'), 2)).rejects.toMatchObject({ message: expect.stringContaining('within 2 s') });
     await execThenLeave(srv.url, token, 'pod-server', late('c'));
+    // One that runs below a shell with its environment cleared (no marker): found below the shell that holds it.
+    const cleared = ['sh', '-c', 'echo started; env -i sh -c "sleep 4; echo late > /tmp/d"; true'];
+    expect(await cli(['exec', 'pod-server', '--timeout', '2', '--', ...cleared])).toMatchObject({ code: 124, stdout: 'started\n' });
     await new Promise((r) => setTimeout(r, 5000));
-    expect((await api.machines.exec('pod-server', ['sh', '-c', 'cat /tmp/a /tmp/b /tmp/c 2>/dev/null; echo none'])).stdout).toBe('none\n');
+    const left = await api.machines.exec('pod-server', ['sh', '-c', 'cat /tmp/a /tmp/b /tmp/c /tmp/d 2>/dev/null; echo none']);
+    expect(left.stdout).toBe('none\n');
     // The marker is Hangar's: the command sees it, other commands are left alone.
     expect((await api.machines.exec('pod-server', ['sh', '-c', 'echo $HANGAR_EXEC_ID'])).stdout).toMatch(/^[0-9a-f-]{36}\n$/);
     // A fork of its commit runs the image's process as the machine did (the commit keeps the image's Entrypoint).
