@@ -58,25 +58,38 @@ export async function withDescendants(pids: number[], procDir = '/proc'): Promis
  * container whose client was killed, which podman leaves running (its exec'd command is a child
  * of conmon, not of the client). The search goes on until nothing held the entry for `quietMs` (a
  * client killed while conmon was still starting the command: it comes a moment later), 5 s at
- * most. Returns how many were killed. A command that clears its own environment before any
- * search (`exec env -i ...` as the whole command) leaves nothing to find.
+ * most. Each one found is stopped (SIGSTOP) with what runs below it before any is killed, so
+ * none forks out of reach meanwhile. Returns how many were killed. A command that clears its own
+ * environment before any search (`exec env -i ...` as the whole command) leaves nothing to find.
  */
-export async function killByEnv(entry: string, opts: { procDir?: string; quietMs?: number; kill?: (pid: number) => void } = {}): Promise<number> {
-  const { procDir = '/proc', quietMs = 1000, kill = (pid: number) => process.kill(pid, 'SIGKILL') } = opts;
+export async function killByEnv(
+  entry: string,
+  opts: { procDir?: string; quietMs?: number; signal?: (pid: number, sig: NodeJS.Signals) => void } = {},
+): Promise<number> {
+  const { procDir = '/proc', quietMs = 1000, signal = (pid: number, sig: NodeJS.Signals) => void process.kill(pid, sig) } = opts;
   const killed = new Set<number>();
+  const send = (pid: number, sig: NodeJS.Signals) => {
+    try {
+      signal(pid, sig);
+      return true;
+    } catch {
+      return false; // gone already
+    }
+  };
   const start = Date.now();
   let lastSeen = start;
   while (Date.now() - lastSeen < quietMs && Date.now() - start < 5_000) {
     const marked = await pidsWithEnv(entry, procDir);
-    if (marked.length) lastSeen = Date.now();
-    // Those below first in the list is no matter: one pass of SIGKILL, taken from one look at the tree.
-    for (const pid of marked.length ? await withDescendants(marked, procDir) : []) {
-      try {
-        kill(pid);
-        killed.add(pid);
-      } catch {
-        // Gone already.
+    if (marked.length) {
+      lastSeen = Date.now();
+      // Stopped first, and the tree read again until it shows no new one: a child forked after a look at the tree, which
+      // clears its environment and is left without a marked parent once that parent is killed, would escape otherwise.
+      const held = new Set<number>();
+      for (let fresh = marked; fresh.length;) {
+        for (const pid of fresh) if (send(pid, 'SIGSTOP')) held.add(pid);
+        fresh = (await withDescendants([...held], procDir)).filter((pid) => !held.has(pid));
       }
+      for (const pid of held) if (send(pid, 'SIGKILL')) killed.add(pid);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

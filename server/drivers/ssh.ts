@@ -189,14 +189,15 @@ export class RemoteCommand {
         runKill(this.c, kill, (refused) => {
           if (!refused || !this.again) return done();
           // No second channel on this connection (sshd's MaxSessions 1, or it is gone): one of its own runs the kill.
-          this.again().then(
-            (c2) =>
-              runKill(c2, kill, () => {
-                c2.end();
-                done();
-              }),
-            done,
-          );
+          this.again().then((c2) => {
+            // Closed however the kill goes (a channel that never answers included), even past the stop's own 5 s.
+            const cap = setTimeout(() => c2.end(), 5_000);
+            runKill(c2, kill, () => {
+              clearTimeout(cap);
+              c2.end();
+              done();
+            });
+          }, done);
         });
       });
     });

@@ -14,6 +14,8 @@ tty=\${1:-/dev/ttyS1}
 dir=\${2:-/tmp}
 stty -F "$tty" raw -echo 2>/dev/null
 exec 3<>"$tty"
+# What an earlier run of the agent left (a restart of its unit while a command ran).
+rm -f "$dir"/.agent.*
 # Listening: the busybox init waits for this before it says the machine is ready.
 : > "$dir/.hangar-agent-ready"
 while read -r id req <&3; do
@@ -23,6 +25,8 @@ while read -r id req <&3; do
     # Gone already: nothing to stop (and no marker left behind).
     [ -e "$f.sh" ] || continue
     : > "$f.killed"
+    # Its waiter cleaned up meanwhile: no marker left behind.
+    [ -e "$f.sh" ] || { rm -f "$f.killed"; continue; }
     p=$(cat "$f.pid" 2>/dev/null)
     [ -n "$p" ] && { kill -9 -"$p" 2>/dev/null || kill -9 "$p" 2>/dev/null; }
     continue
@@ -38,6 +42,8 @@ while read -r id req <&3; do
     [ -e "$f.killed" ] && { kill -9 -"$p" 2>/dev/null || kill -9 "$p" 2>/dev/null; }
     wait "$p"
     rc=$?
+    # Reaped: from here its pid may be another process's, so a kill must not find it.
+    rm -f "$f.pid"
     [ -e "$f.killed" ] || echo "$id $rc $(base64 -w 0 "$f.out") $(base64 -w 0 "$f.err")" >&3
     rm -f "$f.sh" "$f.out" "$f.err" "$f.pid" "$f.killed"
   ) 2>/dev/null & )
