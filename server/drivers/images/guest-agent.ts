@@ -18,6 +18,8 @@ exec 3<>"$tty"
 rm -f "$dir"/.agent.*
 # Listening: the busybox init waits for this before it says the machine is ready.
 : > "$dir/.hangar-agent-ready"
+# A command's process group, or the command alone before setsid made it a group.
+stop() { kill -9 -"$1" 2>/dev/null || kill -9 "$1" 2>/dev/null; }
 while read -r id req <&3; do
   if [ "$id" = kill ]; then
     case $req in ''|*[!0-9a-f]*) continue ;; esac
@@ -28,7 +30,7 @@ while read -r id req <&3; do
     # Its waiter cleaned up meanwhile: no marker left behind.
     [ -e "$f.sh" ] || { rm -f "$f.killed"; continue; }
     p=$(cat "$f.pid" 2>/dev/null)
-    [ -n "$p" ] && { kill -9 -"$p" 2>/dev/null || kill -9 "$p" 2>/dev/null; }
+    [ -n "$p" ] && stop "$p"
     continue
   fi
   case $id in ''|*[!0-9a-f]*) continue ;; esac
@@ -39,13 +41,13 @@ while read -r id req <&3; do
     p=$!
     echo "$p" > "$f.pid"
     # A kill read before the pid was written.
-    [ -e "$f.killed" ] && { kill -9 -"$p" 2>/dev/null || kill -9 "$p" 2>/dev/null; }
+    [ -e "$f.killed" ] && stop "$p"
     wait "$p"
     rc=$?
     # Reaped: from here its pid may be another process's, so a kill must not find it.
     rm -f "$f.pid"
     [ -e "$f.killed" ] || echo "$id $rc $(base64 -w 0 "$f.out") $(base64 -w 0 "$f.err")" >&3
-    rm -f "$f.sh" "$f.out" "$f.err" "$f.pid" "$f.killed"
+    rm -f "$f.sh" "$f.out" "$f.err" "$f.killed"
   ) 2>/dev/null & )
 done
 `;

@@ -48,7 +48,7 @@ function once(sockPath: string, argv: string[], timeoutMs: number, signal?: Abor
   const id = randomBytes(8).toString('hex');
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AgentStopped());
+    if (signal?.aborted) return reject(stoppedByCaller());
     const sock = net.connect(sockPath);
     let buf = '';
     let settled = false;
@@ -79,7 +79,7 @@ function once(sockPath: string, argv: string[], timeoutMs: number, signal?: Abor
         ),
       timeoutMs,
     );
-    const onAbort = () => giveUp(new AgentStopped());
+    const onAbort = () => giveUp(stoppedByCaller());
     signal?.addEventListener('abort', onAbort, { once: true });
     sock.setEncoding('latin1');
     // The guest ends the command a second after the host stops waiting (the guest's clock may lag a little).
@@ -112,8 +112,4 @@ function once(sockPath: string, argv: string[], timeoutMs: number, signal?: Abor
 }
 
 /** The caller went away (its signal aborted) before the guest answered; the guest was asked to kill the command. */
-export class AgentStopped extends Error {
-  constructor() {
-    super('The command was stopped: its caller went away.');
-  }
-}
+const stoppedByCaller = () => new Error('The command was stopped: its caller went away.');
