@@ -56,8 +56,11 @@ export class DirStore implements ObjectStore {
     const file = this.file(key);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}${PART}${randomBytes(6).toString('hex')}`;
+    // Opened here, not by the stream: a body that fails at once would otherwise have the stream create the file only
+    // after the removal below (seen once in a unit run: a .part file left).
+    const fd = fs.openSync(tmp, 'w', 0o600);
     try {
-      await pipeline(body, fs.createWriteStream(tmp, { mode: 0o600 }), { signal });
+      await pipeline(body, fs.createWriteStream('', { fd }), { signal });
       fs.renameSync(tmp, file);
     } catch (err) {
       fs.rmSync(tmp, { force: true });
