@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import { plainLog } from '@/lib/console-text';
 import type { StopMachineBody } from '@/lib/contracts/machines';
 import type { MachinePatch, MachineRow } from '@/db/repo/machines';
+import { logSince } from '@/server/drivers/shared/log-console';
 import type { Fixups, MachineDriver, MachineSpec, StartFrom } from '@/server/drivers/types';
 import type { HostService } from './host';
 import type { PreparedBoot } from './hot-pool';
@@ -7,6 +10,26 @@ import { pullsOci, type ImageService } from './images';
 import type { JobContext } from './jobs';
 import { blankBoot } from './machine-admission';
 import type { MachineViews } from './machine-views';
+
+/** A booting guest that writes nothing on its console for `quietMs` is given up on; one that goes on writing, after `maxMs`. */
+const BOOT_WAIT = { quietMs: 90_000, maxMs: 600_000, pollMs: 100 };
+
+/** The console log's size (-1 while it does not exist): the guest's sign of life while it boots. */
+const fileSize = (file: string): number => {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return -1;
+  }
+};
+
+/** The last lines of a console log as plain text (blank ones left out), for a job's log. */
+export function consoleTail(file: string, lines = 15): string[] {
+  return plainLog(logSince(file, 0, 4096))
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(-lines);
+}
 
 /**
  * A start from a snapshot: its files, the fix-ups after it, and a callback once the guest runs again.
@@ -83,7 +106,11 @@ export class MachinePower {
         from.phases?.mark('fixups');
       } else {
         ctx.progress(base + 20, 'Booting');
-        const exited = await this.waitReady(driver, live, ctx, 90_000);
+        const exited = await waitReady(driver, live, ctx.signal, BOOT_WAIT).catch((err: Error) => {
+          // What the guest said last is what tells why it did not come up.
+          if (!ctx.signal.aborted) for (const line of consoleTail(driver.consoleLog(live))) ctx.log(`console: ${line}`);
+          throw err;
+        });
         // An application container whose command is done already: it ran, and stopped.
         if (exited) {
           ctx.log(exited);
@@ -97,25 +124,6 @@ export class MachinePower {
       await this.machines.patch(id, { state: 'failed', stateReason: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
       throw err;
     }
-  }
-
-  /**
-   * Ready when the driver says the guest booted; for an application container whose command
-   * ended already, how it ended. A destroy meanwhile cancels the job (the signal).
-   */
-  private async waitReady(driver: MachineDriver, spec: MachineSpec, ctx: JobContext, ms: number): Promise<string | null> {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      ctx.signal.throwIfAborted();
-      if (driver.isReady(spec)) return null;
-      if (!driver.isRunning(spec)) {
-        const exited = driver.exitReason?.(spec);
-        if (exited) return exited;
-        throw new Error('The machine exited during boot: see its console log.');
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`The guest did not report ready within ${ms / 1000} s.`);
   }
 
   /** Shut down (ACPI or the container's init; hard when forced or late); returns the row as written. */
@@ -142,5 +150,43 @@ export class MachinePower {
     const repaired = await driver.repair(spec);
     if (repaired) await this.machines.patch(id, { runtime: repaired });
     if (row.state === 'running') await driver.resume(spec).catch(() => undefined);
+  }
+}
+
+/**
+ * Ready when the driver says the guest booted; for an application container whose command
+ * ended already, how it ended. A destroy meanwhile cancels the job (the signal). The guest has
+ * `quietMs` from the start and from each write to its console log: a guest slowed by a busy
+ * host (TCG on 2 shared cores) is still booting while it writes, and is given up on only when
+ * it falls silent, or after `maxMs` in all.
+ */
+export async function waitReady(
+  driver: MachineDriver,
+  spec: MachineSpec,
+  signal: AbortSignal,
+  wait: { quietMs: number; maxMs: number; pollMs: number },
+): Promise<string | null> {
+  const start = Date.now();
+  let log: string | null = null;
+  let size = -1;
+  let heard = start;
+  for (;;) {
+    signal.throwIfAborted();
+    if (driver.isReady(spec)) return null;
+    if (!driver.isRunning(spec)) {
+      const exited = driver.exitReason?.(spec);
+      if (exited) return exited;
+      throw new Error('The machine exited during boot: see its console log.');
+    }
+    log ??= driver.consoleLog(spec);
+    const now = Date.now();
+    const grown = fileSize(log);
+    if (grown !== size) [size, heard] = [grown, now];
+    if (now - start >= wait.maxMs) throw new Error(`The guest did not report ready within ${wait.maxMs / 1000} s.`);
+    if (now - heard >= wait.quietMs) {
+      const after = Math.round((now - start) / 1000);
+      throw new Error(`The guest did not report ready: nothing on its console for ${wait.quietMs / 1000} s (${after} s after the start).`);
+    }
+    await new Promise((r) => setTimeout(r, wait.pollMs));
   }
 }
