@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
@@ -100,10 +101,15 @@ export async function run() {
     if (!settings.ok) throw new Error(`settings: ${settings.status}`);
     const idle = await (await echoProbe(srv.url, token)).go();
     /** The echo probe's figures while `one` is asked CONCURRENCY at a time, and that load's. */
-    const echoUnder = async (url: string, one: () => Promise<Response>) => {
+    const echoUnder = async (url: string, one: () => Promise<Response>, nice = 0) => {
       const probe = await echoProbe(url, token);
       let probing = true;
-      return Promise.all([probe.go().finally(() => (probing = false)), load(0, CONCURRENCY, one, undefined, () => !probing)]);
+      os.setPriority(nice);
+      try {
+        return await Promise.all([probe.go().finally(() => (probing = false)), load(0, CONCURRENCY, one, undefined, () => !probing)]);
+      } finally {
+        os.setPriority(0);
+      }
     };
     const [underLoad, during] = await echoUnder(srv.url, () => get('/api/machines'));
     // The same through undici: a lighter client, so the server answers several times more lists a second.
@@ -113,6 +119,13 @@ export async function run() {
     const bare = await bareConsole();
     const [floor] = await echoUnder(bare.url, () => get('/api/machines'));
     const [floorLean] = await echoUnder(bare.url, () => leanList.get('/api/machines'));
+    // The load's clients niced (19), as if they ran on other machines: the server, the probe and the shell keep the CPU
+    // they need. Only as root, which may raise the priority back afterwards.
+    const niced = async (url: string, one: () => Promise<Response>) => (process.getuid?.() === 0 ? (await echoUnder(url, one, 19))[0].p99_ms : null);
+    const underNiced = await niced(srv.url, () => get('/api/machines'));
+    const underNicedLean = await niced(srv.url, () => leanList.get('/api/machines'));
+    const floorNiced = await niced(bare.url, () => get('/api/machines'));
+    const floorNicedLean = await niced(bare.url, () => leanList.get('/api/machines'));
     await bare.stop();
     await leanList.close();
 
@@ -194,6 +207,10 @@ export async function run() {
       echo_max_under_load_ms_undici: underLean.max_ms,
       list_rps_during_echo_undici: duringLean.rps,
       echo_floor_p99_under_load_ms: floor.p99_ms,
+      echo_p99_under_niced_load_ms: underNiced,
+      echo_p99_under_niced_load_ms_undici: underNicedLean,
+      echo_floor_p99_under_niced_load_ms: floorNiced,
+      echo_floor_p99_under_niced_load_ms_undici: floorNicedLean,
       echo_floor_p99_under_load_ms_undici: floorLean.p99_ms,
       echo_under_load_vs_floor_p99: round(underLoad.p99_ms / floor.p99_ms, 2),
       echo_under_load_vs_floor_p99_undici: round(underLean.p99_ms / floorLean.p99_ms, 2),
@@ -203,7 +220,8 @@ export async function run() {
         'echo: one character typed into the host shell console (raw pty, dd) and timed until it comes back, from a process of ' +
         'its own, 300 samples 10 ms apart, idle and while the whole list is fetched 200 at a time (by fetch, and by undici: *_undici); ' +
         'echo_floor: the same probe and loads against a bare console (bench/bare-console.ts: socket.io and a pty, nothing else) ' +
-        'in a process of its own, what any console gets on this host under that load; ' +
+        'in a process of its own, what any console gets on this host under that load; *_niced_*: the same with the load generator at nice 19 ' +
+        '(as root), as if its clients ran on other machines; ' +
         'login: POST /api/auth/login (scrypt) 10 at a time. Client and server share the 2 cores. *_undici: the same pages and machine through undici.request ' +
         '(a lighter client than fetch; gzip bodies inflated).',
     };
