@@ -109,9 +109,9 @@ async function measureAll(srv: RunningServer, api: ApiClient) {
     } catch (err) {
       out.ct_error = (err as Error).message;
     }
-    // The VM: on a loaded host its first boot may miss the 90 s ready limit; a start gets it up.
+    // The VM: on a loaded host its first boot may miss the ready limit (90 s with nothing on its console, 5 minutes in all); a start gets it up.
     try {
-      const made = await jobDone(api, await api.machines.create({ name: 'bench-vm', image: 'debian-12', cpus: 2, memoryMib: 1024, diskGib: 3 }), 300_000);
+      const made = await jobDone(api, await api.machines.create({ name: 'bench-vm', image: 'debian-12', cpus: 2, memoryMib: 1024, diskGib: 3 }), 330_000);
       if (made.state !== 'succeeded') await finished(api, await api.machines.act('bench-vm', 'start'));
       const vm = await api.machines.get('bench-vm');
       const v = await measure('bench-vm', direct(vm.ssh!.port!));

@@ -11,8 +11,12 @@ import type { JobContext } from './jobs';
 import { blankBoot } from './machine-admission';
 import type { MachineViews } from './machine-views';
 
-/** A booting guest that writes nothing on its console for `quietMs` is given up on; one that goes on writing, after `maxMs`. */
-const BOOT_WAIT = { quietMs: 90_000, maxMs: 600_000, pollMs: 100 };
+/**
+ * A booting guest that writes nothing on its console for `quietMs` is given up on; one that goes on
+ * writing, after `maxMs` (systemd's "A start job is running" line is rewritten every second, so a
+ * boot stuck on a unit counts as writing: this bounds it).
+ */
+const BOOT_WAIT = { quietMs: 90_000, maxMs: 300_000, pollMs: 100 };
 
 /** The console log's size (-1 while it does not exist): the guest's sign of life while it boots. */
 const fileSize = (file: string): number => {
@@ -23,9 +27,9 @@ const fileSize = (file: string): number => {
   }
 };
 
-/** The last lines of a console log as plain text (blank ones left out), for a job's log. */
-export function consoleTail(file: string, lines = 15): string[] {
-  return plainLog(logSince(file, 0, 4096))
+/** The last lines of a console log from byte `from` on, as plain text (blank ones left out), for a job's log. */
+export function consoleTail(file: string, from = 0, lines = 15): string[] {
+  return plainLog(logSince(file, from, 4096))
     .split('\n')
     .filter((l) => l.trim())
     .slice(-lines);
@@ -106,9 +110,13 @@ export class MachinePower {
         from.phases?.mark('fixups');
       } else {
         ctx.progress(base + 20, 'Booting');
+        // This boot's part of the console log: from its size now (a log that shrank was rotated: all of it).
+        const logFile = driver.consoleLog(live);
+        const logFrom = Math.max(0, fileSize(logFile));
         const exited = await waitReady(driver, live, ctx.signal, BOOT_WAIT).catch((err: Error) => {
           // What the guest said last is what tells why it did not come up.
-          if (!ctx.signal.aborted) for (const line of consoleTail(driver.consoleLog(live))) ctx.log(`console: ${line}`);
+          const from = fileSize(logFile) >= logFrom ? logFrom : 0;
+          if (!ctx.signal.aborted) for (const line of consoleTail(logFile, from)) ctx.log(`console: ${line}`);
           throw err;
         });
         // An application container whose command is done already: it ran, and stopped.
