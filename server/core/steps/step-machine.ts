@@ -85,7 +85,8 @@ export function stepMachine(
     reboot: async () => {
       ctx.log(`  restarting ${target.name}`);
       await deps.jobs.waitFor(await deps.machines.act(p, target.id, 'restart', { force: false, timeoutS: 20 }), ctx);
-      // Ready is not yet "answers exec" on every image: ask with short timeouts until it does.
+      // Ready is not yet "answers exec" on every image: ask with short timeouts until it does, a second apart
+      // (a refused connection fails at once, and 21 of those would pass in under a second).
       for (let i = 0; ; i++) {
         const ok = await deps.machines.exec(p, target.id, { argv: ['true'], timeoutS: 3 }).then(
           (r) => r.code === 0,
@@ -93,6 +94,8 @@ export function stepMachine(
         );
         if (ok) break;
         if (i >= 20) throw new Error(`${target.name} does not answer exec after the restart`);
+        ctx.signal.throwIfAborted();
+        await new Promise((r) => setTimeout(r, 1000));
       }
       // What the console showed before the restart is not matched by the next expect.
       con.skip();
