@@ -101,16 +101,16 @@ export async function run() {
     if (!settings.ok) throw new Error(`settings: ${settings.status}`);
     const idle = await (await echoProbe(srv.url, token)).go();
     /** The echo probe's figures while `one` is asked CONCURRENCY at a time, and that load's. */
-    const echoUnder = async (url: string, one: () => Promise<Response>, nice = os.getPriority()) => {
+    const echoUnder = async (url: string, one: () => Promise<Response>, nice?: number) => {
       const probe = await echoProbe(url, token);
       let probing = true;
-      // The load generator's main thread (where its requests are made; fetch's pool threads keep their priority).
+      // `nice`: the load generator's main thread at that priority (where its requests are made; fetch's pool threads keep theirs).
       const was = os.getPriority();
-      if (nice !== was) os.setPriority(nice);
+      if (nice !== undefined) os.setPriority(nice);
       try {
         return await Promise.all([probe.go().finally(() => (probing = false)), load(0, CONCURRENCY, one, undefined, () => !probing)]);
       } finally {
-        if (nice !== was) os.setPriority(was);
+        if (nice !== undefined) os.setPriority(was);
       }
     };
     const [underLoad, during] = await echoUnder(srv.url, () => get('/api/machines'));

@@ -33,7 +33,7 @@ describe('waitReady', () => {
     const talk = setInterval(() => write('[  OK  ] Started something.'), 100);
     setTimeout(() => ((driver.ready = true), clearInterval(talk)), 2500);
     // A second of quiet allowed (ten writes' gap, so a slow turn of the loop is no silence), 2.5 s to boot.
-    await expect(waitReady(driver, spec, new AbortController().signal, { ...wait, quietMs: 1000, maxMs: 10_000 })).resolves.toBeNull();
+    await expect(waitReady(driver, spec, driver.consoleLog(spec), new AbortController().signal, { ...wait, quietMs: 1000, maxMs: 10_000 })).resolves.toBeNull();
     clearInterval(talk);
   });
 
@@ -43,7 +43,7 @@ describe('waitReady', () => {
     const t0 = Date.now();
     const talk = setInterval(() => write('.'), 100);
     setTimeout(() => clearInterval(talk), 600);
-    await expect(waitReady(driver, spec, new AbortController().signal, wait)).rejects.toThrow(/nothing on its console for 0.3 s/);
+    await expect(waitReady(driver, spec, driver.consoleLog(spec), new AbortController().signal, wait)).rejects.toThrow(/nothing on its console for 0.3 s/);
     // Given up 0.3 s after the last write, not 0.3 s after the start.
     expect(wrote.at - t0).toBeGreaterThanOrEqual(400);
     expect(Date.now() - wrote.at).toBeGreaterThanOrEqual(300);
@@ -53,19 +53,23 @@ describe('waitReady', () => {
   it('gives up after the whole limit on a guest that writes forever, and on one with no console log at all after the quiet time', async () => {
     const { driver, spec, write } = await booting();
     const talk = setInterval(() => write('reboot loop'), 50);
-    await expect(waitReady(driver, spec, new AbortController().signal, { ...wait, quietMs: 5000, maxMs: 800 })).rejects.toThrow(/within 0.8 s/);
+    await expect(waitReady(driver, spec, driver.consoleLog(spec), new AbortController().signal, { ...wait, quietMs: 5000, maxMs: 800 })).rejects.toThrow(
+      /within 0.8 s/,
+    );
     clearInterval(talk);
     const silent = await booting();
-    await expect(waitReady(silent.driver, silent.spec, new AbortController().signal, wait)).rejects.toThrow(/nothing on its console/);
+    await expect(waitReady(silent.driver, silent.spec, silent.driver.consoleLog(silent.spec), new AbortController().signal, wait)).rejects.toThrow(
+      /nothing on its console/,
+    );
   });
 
   it('fails a machine that exited during boot, and stops on the signal (a destroy meanwhile)', async () => {
     const { driver, spec } = await booting();
     const ac = new AbortController();
     setTimeout(() => ac.abort(new Error('destroyed')), 50);
-    await expect(waitReady(driver, spec, ac.signal, wait)).rejects.toThrow('destroyed');
+    await expect(waitReady(driver, spec, driver.consoleLog(spec), ac.signal, wait)).rejects.toThrow('destroyed');
     await driver.stop(spec, { force: true, timeoutMs: 0 });
-    await expect(waitReady(driver, spec, new AbortController().signal, wait)).rejects.toThrow(/exited during boot/);
+    await expect(waitReady(driver, spec, driver.consoleLog(spec), new AbortController().signal, wait)).rejects.toThrow(/exited during boot/);
   });
 });
 

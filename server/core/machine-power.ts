@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import { plainLog } from '@/lib/console-text';
 import type { StopMachineBody } from '@/lib/contracts/machines';
 import type { MachinePatch, MachineRow } from '@/db/repo/machines';
-import { logSince } from '@/server/drivers/shared/log-console';
+import { logSince, logSize } from '@/server/drivers/shared/log-console';
 import type { Fixups, MachineDriver, MachineSpec, StartFrom } from '@/server/drivers/types';
 import type { HostService } from './host';
 import type { PreparedBoot } from './hot-pool';
@@ -17,15 +16,6 @@ import type { MachineViews } from './machine-views';
  * boot stuck on a unit counts as writing: this bounds it).
  */
 const BOOT_WAIT = { quietMs: 90_000, maxMs: 300_000, pollMs: 100 };
-
-/** The console log's size (-1 while it does not exist): the guest's sign of life while it boots. */
-const fileSize = (file: string): number => {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return -1;
-  }
-};
 
 /** The last lines of a console log from byte `from` on, as plain text (blank ones left out), for a job's log. */
 export function consoleTail(file: string, from = 0, lines = 15): string[] {
@@ -112,10 +102,10 @@ export class MachinePower {
         ctx.progress(base + 20, 'Booting');
         // This boot's part of the console log: from its size now (a log that shrank was rotated: all of it).
         const logFile = driver.consoleLog(live);
-        const logFrom = Math.max(0, fileSize(logFile));
-        const exited = await waitReady(driver, live, ctx.signal, BOOT_WAIT).catch((err: Error) => {
+        const logFrom = logSize(logFile);
+        const exited = await waitReady(driver, live, logFile, ctx.signal, BOOT_WAIT).catch((err: Error) => {
           // What the guest said last is what tells why it did not come up.
-          const from = fileSize(logFile) >= logFrom ? logFrom : 0;
+          const from = logSize(logFile) >= logFrom ? logFrom : 0;
           if (!ctx.signal.aborted) for (const line of consoleTail(logFile, from)) ctx.log(`console: ${line}`);
           throw err;
         });
@@ -164,19 +154,19 @@ export class MachinePower {
 /**
  * Ready when the driver says the guest booted; for an application container whose command
  * ended already, how it ended. A destroy meanwhile cancels the job (the signal). The guest has
- * `quietMs` from the start and from each write to its console log: a guest slowed by a busy
+ * `quietMs` from the start and from each write to its console log (`log`, the driver's consoleLog): a guest slowed by a busy
  * host (TCG on 2 shared cores) is still booting while it writes, and is given up on only when
  * it falls silent, or after `maxMs` in all.
  */
 export async function waitReady(
   driver: MachineDriver,
   spec: MachineSpec,
+  log: string,
   signal: AbortSignal,
   wait: { quietMs: number; maxMs: number; pollMs: number },
 ): Promise<string | null> {
   const start = Date.now();
-  let log: string | null = null;
-  let size = -1;
+  let size = logSize(log);
   let heard = start;
   for (;;) {
     signal.throwIfAborted();
@@ -186,9 +176,8 @@ export async function waitReady(
       if (exited) return exited;
       throw new Error('The machine exited during boot: see its console log.');
     }
-    log ??= driver.consoleLog(spec);
     const now = Date.now();
-    const grown = fileSize(log);
+    const grown = logSize(log);
     if (grown !== size) [size, heard] = [grown, now];
     if (now - start >= wait.maxMs) throw new Error(`The guest did not report ready within ${wait.maxMs / 1000} s.`);
     if (now - heard >= wait.quietMs) {

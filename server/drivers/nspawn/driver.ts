@@ -4,7 +4,7 @@ import path from 'node:path';
 import { containerCounters } from '../container-stats';
 import { busy, cgroupDirs, killCgroup, removeCgroup } from '../shared/cgroups';
 import { alive, holderAlive, holderExit, holderExitCode, holderFiles, holderPid, initPid, readPids, spawnHolder, waitGone } from '../shared/holder-files';
-import { logConsole, logSince } from '../shared/log-console';
+import { logConsole, logSince, logSize } from '../shared/log-console';
 import type { BootFiles, BranchTarget, CheckpointResult, ConsoleSource, MachineDriver, MachineSpec, RunOnceIo, SnapshotSource, StreamIo } from '../types';
 import { hasSystemd, ociProcess } from '../oci/bundle';
 import { containerVolumes } from '../shared/volumes';
@@ -79,7 +79,7 @@ export class NspawnDriver implements MachineDriver {
     const m = { ...given, runtime: { ...given.runtime, cgroup: cgroupFor(given) } };
     const rootfs = this.rootfsOf(m, image);
     const f = holderFiles(m.dir);
-    const serialFrom = fs.existsSync(f.log) ? fs.statSync(f.log).size : 0;
+    const serialFrom = logSize(f.log);
     fs.rmSync(f.pid, { force: true });
     const cg = enterCgroups(m);
     const nat = natOf(m);

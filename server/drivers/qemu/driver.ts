@@ -3,7 +3,7 @@ import path from 'node:path';
 import { firstLine, run } from '../exec';
 import { pickLoopbackPort } from '../net';
 import { diskUsage } from '../shared/disk-usage';
-import { logConsole, logSince } from '../shared/log-console';
+import { logConsole, logSince, logSize } from '../shared/log-console';
 import { sshExec, sshExecStream, sshShell } from '../ssh';
 import type {
   BootFiles,
@@ -42,14 +42,6 @@ const READY_MARKER = 'hangar-ready';
 
 /** Past this size the serial log is rotated at the next start (serial.log.1 keeps the previous one). */
 const SERIAL_LOG_MAX = 8 * 1024 * 1024;
-
-const sizeOf = (file: string): number => {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-};
 
 export class QemuDriver implements MachineDriver {
   readonly kind = 'qemu' as const;
@@ -100,9 +92,9 @@ export class QemuDriver implements MachineDriver {
     const accel = accelFor(host);
     const f = machineFiles(m.dir);
     for (const stale of [f.pid, f.serialSock, f.qmpSock, f.statsSock, f.displayQmpSock, f.vncSock]) fs.rmSync(stale, { force: true });
-    if (sizeOf(f.serialLog) > SERIAL_LOG_MAX) fs.renameSync(f.serialLog, `${f.serialLog}.1`);
+    if (logSize(f.serialLog) > SERIAL_LOG_MAX) fs.renameSync(f.serialLog, `${f.serialLog}.1`);
     // This boot's output starts here: readiness is looked for after it, not in an earlier boot's log.
-    const serialFrom = sizeOf(f.serialLog);
+    const serialFrom = logSize(f.serialLog);
     const mac = rt.mac ?? randomMac();
     const sshPort = image.ssh ? await pickLoopbackPort(rt.sshPort ?? undefined) : null;
     let append = `${image.append} hangar.hostname=${m.name}`;

@@ -150,6 +150,15 @@ export function logConsole(
   };
 }
 
+/** A log file's size in bytes, 0 while there is none: where a new boot's part of an appended log begins. */
+export function logSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** What a log file holds from byte `from` on (at most its last `max` bytes), or '' when there is none. */
 export function logSince(file: string, from: number, max = 1 << 20): string {
   let fd: number | null = null;
